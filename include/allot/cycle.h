@@ -1,0 +1,100 @@
+/* cycle.h - run one scheduling cycle over a cluster: decisions, explanations, fair shares. */
+#ifndef ALLOT_CYCLE_H
+#define ALLOT_CYCLE_H
+
+#include "allot/model.h"
+
+enum al_decision_kind {
+    AL_DECISION_BIND,     /* task placed on idle resources: bind it now */
+    AL_DECISION_PIPELINE, /* task placed on resources being released: bind in a later cycle */
+    AL_DECISION_EVICT,    /* task must be terminated to free its resources */
+};
+
+/* Why a job is pending (or why a task was evicted). */
+enum al_reason {
+    AL_REASON_NONE,
+    AL_REASON_OVER_LIMIT,                 /* a queue on the path would exceed its limit */
+    AL_REASON_NON_PREEMPTIBLE_OVER_QUOTA, /* non-preemptible work beyond a deserved quota */
+    AL_REASON_GANG_INCOMPLETE,            /* only some of the gang's minimum fits */
+    AL_REASON_NO_NODE_FITS,               /* a task fits on no node */
+    AL_REASON_NOT_REACHED,                /* the cycle ended before the job was tried */
+    AL_REASON_COUNT
+};
+
+struct al_decision {
+    enum al_decision_kind kind;
+    int32_t task;
+    int32_t node;          /* where it goes (bind, pipeline) or the node it leaves (evict) */
+    const int32_t *gpus;   /* device indices on `node`, owned by the result */
+    size_t gpu_count;
+    enum al_reason reason; /* evictions only */
+};
+
+/*
+ * A structured explanation for a job that still has pending tasks after the
+ * cycle. Which fields are meaningful depends on `reason`:
+ *   OVER_LIMIT, NON_PREEMPTIBLE_OVER_QUOTA: queue, resource, allocated, requested,
+ *       limit (the limit or the deserved quota that blocks)
+ *   GANG_INCOMPLETE: placeable (tasks of the minimum that fit), needed (the minimum),
+ *       plus task and the NO_NODE_FITS fields for the first task that did not fit
+ *   NO_NODE_FITS: task, requested_task (its request), best_free (the most free on any
+ *       node whose labels match, per resource), nodes_matching (nodes whose labels match)
+ * Amounts use the engine's units (milli-GPU, millicores, bytes).
+ */
+struct al_explanation {
+    int32_t job;
+    enum al_reason reason;
+    int32_t queue;
+    enum al_resource resource;
+    int64_t allocated;
+    int64_t requested;
+    int64_t limit;
+    int32_t placeable;
+    int32_t needed;
+    int32_t task;
+    int64_t requested_task[AL_RESOURCE_COUNT];
+    int64_t best_free[AL_RESOURCE_COUNT];
+    int32_t nodes_matching;
+};
+
+/* Where every task is at the end of the cycle. */
+struct al_task_outcome {
+    enum al_task_state state; /* a task evicted this cycle ends as AL_TASK_RELEASING */
+    bool evicted;             /* evicted by this cycle */
+    int32_t node;
+    const int32_t *gpus;
+    size_t gpu_count;
+};
+
+struct al_queue_outcome {
+    int64_t fair_share[AL_RESOURCE_COUNT]; /* computed at the start of the cycle */
+    int64_t allocated[AL_RESOURCE_COUNT];  /* at the end of the cycle */
+    int64_t requested[AL_RESOURCE_COUNT];  /* at the start of the cycle, capped by limit */
+};
+
+struct al_result {
+    struct al_decision *decisions; /* in the order they were made */
+    size_t decision_count;
+    struct al_explanation *explanations; /* one per job left with pending tasks, by job order */
+    size_t explanation_count;
+    struct al_task_outcome *tasks;   /* one per cluster task, same index */
+    struct al_queue_outcome *queues; /* one per cluster queue, same index */
+    void *storage_;                  /* private */
+};
+
+/*
+ * al_cycle_run - runs one scheduling cycle: fair shares, then cluster->config.actions
+ * in order. The cluster is borrowed and not modified. On success fills *result,
+ * which the caller releases with al_result_release(). Deterministic: the same
+ * cluster (in any array order) gives the same decisions.
+ * Errors: -AL_ENOMEM; -AL_EINVAL for a cluster that breaks the model's invariants.
+ */
+int al_cycle_run(const struct al_cluster *cluster, struct al_result *result);
+
+/* al_result_release - frees what al_cycle_run() stored in *result. Accepts a zeroed result. */
+void al_result_release(struct al_result *result);
+
+/* al_reason_name - "over_limit", "non_preemptible_over_quota", ... */
+const char *al_reason_name(enum al_reason reason);
+
+#endif

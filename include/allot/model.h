@@ -1,0 +1,195 @@
+/* model.h - the cluster model the engine schedules: nodes with GPUs, the queue tree, jobs, tasks. */
+#ifndef ALLOT_MODEL_H
+#define ALLOT_MODEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ * Units (DESIGN.md section 2): integers only.
+ *   GPU amounts   milli-GPU (1000 = one whole device)
+ *   GPU memory    MiB
+ *   CPU           millicores
+ *   host memory   bytes
+ *   time          seconds; `now_s` and every timestamp share one origin
+ *
+ * A cluster is a set of flat arrays that refer to each other by index
+ * (int32_t, -1 = none). Every string and array is owned by the cluster and
+ * freed by al_cluster_release(). Names are unique per kind; the engine breaks
+ * every remaining tie by name, so the order of the arrays never changes a
+ * decision.
+ */
+
+enum al_resource { AL_GPU = 0, AL_CPU = 1, AL_MEMORY = 2, AL_RESOURCE_COUNT = 3 };
+
+/* A deserved quota or limit of -1 means "unlimited" (deserved: all it requests). */
+#define AL_UNLIMITED (-1)
+
+enum al_action {
+    AL_ACTION_ALLOCATE,
+    AL_ACTION_CONSOLIDATION,
+    AL_ACTION_RECLAIM,
+    AL_ACTION_PREEMPT,
+    AL_ACTION_STALE_GANG_EVICTION,
+    AL_ACTION_COUNT
+};
+
+enum al_placement { AL_BINPACK = 0, AL_SPREAD = 1 };
+
+#define AL_MAX_ACTIONS 16
+
+struct al_config {
+    enum al_action actions[AL_MAX_ACTIONS];
+    size_t action_count;
+    enum al_placement gpu_placement;        /* node order for tasks that request GPUs */
+    enum al_placement cpu_placement;        /* node order for CPU-only tasks */
+    enum al_placement gpu_device_placement; /* device order for shared-GPU tasks (pack/spread) */
+    bool shared_gpu_node_preference;        /* prefer nodes with a partly used device that fits */
+    int64_t staleness_grace_period_s;       /* default grace period for stale gangs */
+};
+
+struct al_gpu {
+    int32_t memory_mib; /* device memory, > 0 */
+    char *model;        /* product name, may be NULL */
+};
+
+struct al_label {
+    char *key;
+    char *value;
+};
+
+struct al_node {
+    char *name;
+    char *pool;            /* node pool, may be NULL */
+    int64_t cpu_millis;    /* allocatable CPU */
+    int64_t memory_bytes;  /* allocatable host memory */
+    struct al_gpu *gpus;   /* devices; a device's index is its position */
+    size_t gpu_count;
+    struct al_label *labels;
+    size_t label_count;
+};
+
+struct al_queue {
+    char *name;
+    int32_t parent;   /* index of the parent queue, -1 for a top-level queue */
+    int32_t priority; /* higher is served first when over-quota capacity is divided */
+    int64_t deserved[AL_RESOURCE_COUNT]; /* guaranteed quota, AL_UNLIMITED = all it requests */
+    int64_t limit[AL_RESOURCE_COUNT];    /* hard cap, AL_UNLIMITED = none */
+    int64_t weight[AL_RESOURCE_COUNT];   /* over-quota weight, >= 0 */
+    int64_t created;  /* creation order: smaller is older (served first among equals) */
+};
+
+struct al_subgroup {
+    char *name;
+    int32_t min_members;
+};
+
+/* Default priorities of the KAI-compatible priority classes. */
+#define AL_PRIORITY_TRAIN 50
+#define AL_PRIORITY_BUILD_PREEMPTIBLE 75
+#define AL_PRIORITY_BUILD 100
+#define AL_PRIORITY_INFERENCE 125
+
+struct al_job {
+    char *name;
+    int32_t queue;    /* index of a leaf queue */
+    int32_t priority;
+    bool preemptible;
+    int32_t min_members; /* gang minimum; 0 when the job has subgroups */
+    struct al_subgroup *subgroups; /* each with its own minimum; may be NULL */
+    size_t subgroup_count;
+    int64_t created_s;
+    bool has_preemption_delay;
+    int64_t preemption_delay_s;
+    bool has_stale_for;
+    int64_t stale_for_s;
+    bool has_staleness_grace_period;
+    int64_t staleness_grace_period_s; /* negative = never evict */
+    size_t first_task; /* this job's tasks are tasks[first_task .. first_task + task_count) */
+    size_t task_count;
+};
+
+enum al_task_state {
+    AL_TASK_PENDING,
+    AL_TASK_ALLOCATED,       /* placed on free capacity this cycle */
+    AL_TASK_PIPELINED,       /* placed on capacity that is being released */
+    AL_TASK_BOUND,           /* bound to its node, not yet running */
+    AL_TASK_RUNNING,
+    AL_TASK_RELEASING,       /* being evicted or ending; its resources are freeing up */
+    AL_TASK_STUCK_RELEASING, /* releasing for too long: its resources count as used */
+    AL_TASK_SUCCEEDED,
+    AL_TASK_FAILED,
+    AL_TASK_STATE_COUNT
+};
+
+struct al_affinity {
+    char *key;     /* node label that must be present */
+    char **values; /* ... and equal one of these */
+    size_t value_count;
+};
+
+struct al_task {
+    char *name;
+    int32_t job; /* index of the owning job */
+    enum al_task_state state;
+    int32_t node; /* node index for active tasks, -1 otherwise */
+    /* GPU request: at most one of gpus, gpu_milli, gpu_memory_mib is non-zero. */
+    int32_t gpus;           /* whole devices */
+    int32_t gpu_milli;      /* portion of one shared device, 1..999 */
+    int32_t gpu_memory_mib; /* memory on one shared device */
+    int32_t gpu_devices;    /* devices a shared request needs (each gets the amount), >= 1 */
+    /* Devices an active GPU task holds on its node (gpus or gpu_devices entries). */
+    int32_t *gpu_indices;
+    size_t gpu_index_count;
+    int64_t cpu_millis;
+    int64_t memory_bytes;
+    int32_t subgroup; /* index into the job's subgroups, -1 if none */
+    bool has_task_priority;
+    int32_t task_priority; /* higher is placed first, evicted last */
+    struct al_affinity *affinity;
+    size_t affinity_count;
+};
+
+struct al_cluster {
+    char *name; /* scenario or cluster name, may be NULL */
+    struct al_config config;
+    int64_t now_s;
+    uint64_t seed;
+    struct al_node *nodes;
+    size_t node_count;
+    struct al_queue *queues;
+    size_t queue_count;
+    struct al_job *jobs;
+    size_t job_count;
+    struct al_task *tasks;
+    size_t task_count;
+};
+
+/* al_config_init - the default configuration: no actions, binpack, pack, preference on, 60 s. */
+void al_config_init(struct al_config *config);
+
+/*
+ * al_cluster_release - frees every string and array the cluster owns (with free())
+ * and zeroes it. Accepts a zeroed cluster.
+ */
+void al_cluster_release(struct al_cluster *cluster);
+
+/* al_task_is_active - the task holds resources on its node (allocated..stuck_releasing). */
+bool al_task_is_active(enum al_task_state state);
+
+/* al_task_state_name - "pending", "running", ... ; NULL for an invalid value. */
+const char *al_task_state_name(enum al_task_state state);
+
+/* al_task_state_parse - inverse of al_task_state_name; -AL_EINVAL for an unknown name. */
+int al_task_state_parse(const char *name, enum al_task_state *out);
+
+/* al_action_name / al_action_parse - "allocate", "consolidation", "reclaim", "preempt",
+ * "stalegangeviction". */
+const char *al_action_name(enum al_action action);
+int al_action_parse(const char *name, enum al_action *out);
+
+/* al_resource_name - "gpu", "cpu", "memory". */
+const char *al_resource_name(enum al_resource resource);
+
+#endif

@@ -1,0 +1,151 @@
+/* model.c - lifecycle of the cluster model and the names of its enumerations. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "allot/errors.h"
+#include "allot/model.h"
+
+static const char *const task_state_names[AL_TASK_STATE_COUNT] = {
+    [AL_TASK_PENDING] = "pending",
+    [AL_TASK_ALLOCATED] = "allocated",
+    [AL_TASK_PIPELINED] = "pipelined",
+    [AL_TASK_BOUND] = "bound",
+    [AL_TASK_RUNNING] = "running",
+    [AL_TASK_RELEASING] = "releasing",
+    [AL_TASK_STUCK_RELEASING] = "stuck_releasing",
+    [AL_TASK_SUCCEEDED] = "succeeded",
+    [AL_TASK_FAILED] = "failed",
+};
+
+static const char *const action_names[AL_ACTION_COUNT] = {
+    [AL_ACTION_ALLOCATE] = "allocate",
+    [AL_ACTION_CONSOLIDATION] = "consolidation",
+    [AL_ACTION_RECLAIM] = "reclaim",
+    [AL_ACTION_PREEMPT] = "preempt",
+    [AL_ACTION_STALE_GANG_EVICTION] = "stalegangeviction",
+};
+
+static const char *const resource_names[AL_RESOURCE_COUNT] = {
+    [AL_GPU] = "gpu",
+    [AL_CPU] = "cpu",
+    [AL_MEMORY] = "memory",
+};
+
+void al_config_init(struct al_config *config)
+{
+    memset(config, 0, sizeof(*config));
+    config->gpu_placement = AL_BINPACK;
+    config->cpu_placement = AL_BINPACK;
+    config->gpu_device_placement = AL_BINPACK;
+    config->shared_gpu_node_preference = true;
+    config->staleness_grace_period_s = 60;
+}
+
+static void node_release(struct al_node *node)
+{
+    free(node->name);
+    free(node->pool);
+    for (size_t i = 0; i < node->gpu_count; i++)
+        free(node->gpus[i].model);
+    free(node->gpus);
+    for (size_t i = 0; i < node->label_count; i++) {
+        free(node->labels[i].key);
+        free(node->labels[i].value);
+    }
+    free(node->labels);
+}
+
+static void job_release(struct al_job *job)
+{
+    free(job->name);
+    for (size_t i = 0; i < job->subgroup_count; i++)
+        free(job->subgroups[i].name);
+    free(job->subgroups);
+}
+
+static void task_release(struct al_task *task)
+{
+    free(task->name);
+    free(task->gpu_indices);
+    for (size_t i = 0; i < task->affinity_count; i++) {
+        free(task->affinity[i].key);
+        for (size_t v = 0; v < task->affinity[i].value_count; v++)
+            free(task->affinity[i].values[v]);
+        free(task->affinity[i].values);
+    }
+    free(task->affinity);
+}
+
+void al_cluster_release(struct al_cluster *cluster)
+{
+    if (!cluster)
+        return;
+    for (size_t i = 0; i < cluster->node_count; i++)
+        node_release(&cluster->nodes[i]);
+    for (size_t i = 0; i < cluster->queue_count; i++)
+        free(cluster->queues[i].name);
+    for (size_t i = 0; i < cluster->job_count; i++)
+        job_release(&cluster->jobs[i]);
+    for (size_t i = 0; i < cluster->task_count; i++)
+        task_release(&cluster->tasks[i]);
+    free(cluster->nodes);
+    free(cluster->queues);
+    free(cluster->jobs);
+    free(cluster->tasks);
+    free(cluster->name);
+    memset(cluster, 0, sizeof(*cluster));
+}
+
+bool al_task_is_active(enum al_task_state state)
+{
+    return state == AL_TASK_ALLOCATED || state == AL_TASK_PIPELINED || state == AL_TASK_BOUND ||
+           state == AL_TASK_RUNNING || state == AL_TASK_RELEASING ||
+           state == AL_TASK_STUCK_RELEASING;
+}
+
+const char *al_task_state_name(enum al_task_state state)
+{
+    if ((unsigned)state >= AL_TASK_STATE_COUNT)
+        return NULL;
+    return task_state_names[state];
+}
+
+static int name_lookup(const char *const *names, int count, const char *name)
+{
+    for (int i = 0; i < count; i++)
+        if (names[i] && strcmp(names[i], name) == 0)
+            return i;
+    return -AL_EINVAL;
+}
+
+int al_task_state_parse(const char *name, enum al_task_state *out)
+{
+    int i = name_lookup(task_state_names, AL_TASK_STATE_COUNT, name);
+    if (i < 0)
+        return i;
+    *out = (enum al_task_state)i;
+    return 0;
+}
+
+const char *al_action_name(enum al_action action)
+{
+    if ((unsigned)action >= AL_ACTION_COUNT)
+        return NULL;
+    return action_names[action];
+}
+
+int al_action_parse(const char *name, enum al_action *out)
+{
+    int i = name_lookup(action_names, AL_ACTION_COUNT, name);
+    if (i < 0)
+        return i;
+    *out = (enum al_action)i;
+    return 0;
+}
+
+const char *al_resource_name(enum al_resource resource)
+{
+    if ((unsigned)resource >= AL_RESOURCE_COUNT)
+        return "?";
+    return resource_names[resource];
+}
