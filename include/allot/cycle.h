@@ -24,8 +24,8 @@ enum al_reason {
 struct al_decision {
     enum al_decision_kind kind;
     int32_t task;
-    int32_t node;          /* where it goes (bind, pipeline) or the node it leaves (evict) */
-    const int32_t *gpus;   /* device indices on `node`, owned by the result */
+    int32_t node;        /* where it goes (bind, pipeline) or the node it leaves (evict) */
+    const int32_t *gpus; /* device indices on `node`, owned by the result */
     size_t gpu_count;
     enum al_reason reason; /* evictions only */
 };

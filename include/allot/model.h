@@ -1,4 +1,5 @@
-/* model.h - the cluster model the engine schedules: nodes with GPUs, the queue tree, jobs, tasks. */
+/* model.h - the cluster model the engine schedules: nodes with GPUs, the queue tree, jobs, tasks.
+ */
 #ifndef ALLOT_MODEL_H
 #define ALLOT_MODEL_H
 
@@ -61,10 +62,10 @@ struct al_label {
 
 struct al_node {
     char *name;
-    char *pool;            /* node pool, may be NULL */
-    int64_t cpu_millis;    /* allocatable CPU */
-    int64_t memory_bytes;  /* allocatable host memory */
-    struct al_gpu *gpus;   /* devices; a device's index is its position */
+    char *pool;           /* node pool, may be NULL */
+    int64_t cpu_millis;   /* allocatable CPU */
+    int64_t memory_bytes; /* allocatable host memory */
+    struct al_gpu *gpus;  /* devices; a device's index is its position */
     size_t gpu_count;
     struct al_label *labels;
     size_t label_count;
@@ -77,7 +78,7 @@ struct al_queue {
     int64_t deserved[AL_RESOURCE_COUNT]; /* guaranteed quota, AL_UNLIMITED = all it requests */
     int64_t limit[AL_RESOURCE_COUNT];    /* hard cap, AL_UNLIMITED = none */
     int64_t weight[AL_RESOURCE_COUNT];   /* over-quota weight, >= 0 */
-    int64_t created;  /* creation order: smaller is older (served first among equals) */
+    int64_t created; /* creation order: smaller is older (served first among equals) */
 };
 
 struct al_subgroup {
@@ -86,17 +87,17 @@ struct al_subgroup {
 };
 
 /* Default priorities of the KAI-compatible priority classes. */
-#define AL_PRIORITY_TRAIN 50
+#define AL_PRIORITY_TRAIN             50
 #define AL_PRIORITY_BUILD_PREEMPTIBLE 75
-#define AL_PRIORITY_BUILD 100
-#define AL_PRIORITY_INFERENCE 125
+#define AL_PRIORITY_BUILD             100
+#define AL_PRIORITY_INFERENCE         125
 
 struct al_job {
     char *name;
-    int32_t queue;    /* index of a leaf queue */
+    int32_t queue; /* index of a leaf queue */
     int32_t priority;
     bool preemptible;
-    int32_t min_members; /* gang minimum; 0 when the job has subgroups */
+    int32_t min_members;           /* gang minimum; 0 when the job has subgroups */
     struct al_subgroup *subgroups; /* each with its own minimum; may be NULL */
     size_t subgroup_count;
     int64_t created_s;
@@ -112,9 +113,9 @@ struct al_job {
 
 enum al_task_state {
     AL_TASK_PENDING,
-    AL_TASK_ALLOCATED,       /* placed on free capacity this cycle */
-    AL_TASK_PIPELINED,       /* placed on capacity that is being released */
-    AL_TASK_BOUND,           /* bound to its node, not yet running */
+    AL_TASK_ALLOCATED, /* placed on free capacity this cycle */
+    AL_TASK_PIPELINED, /* placed on capacity that is being released */
+    AL_TASK_BOUND,     /* bound to its node, not yet running */
     AL_TASK_RUNNING,
     AL_TASK_RELEASING,       /* being evicted or ending; its resources are freeing up */
     AL_TASK_STUCK_RELEASING, /* releasing for too long: its resources count as used */

@@ -1,4 +1,5 @@
-/* snapshot.h - the snapshot JSON format (conformance/SCHEMA.md) read into and written from the model. */
+/* snapshot.h - the snapshot JSON format (conformance/SCHEMA.md) read into and written from the
+ * model. */
 #ifndef ALLOT_SNAPSHOT_H
 #define ALLOT_SNAPSHOT_H
 

@@ -1,8 +1,7 @@
 /* errors.c - English descriptions of the error codes in allot/errors.h. */
 #include "allot/errors.h"
 
-const char *al_strerror(int code)
-{
+const char *al_strerror(int code) {
     if (code < 0)
         code = -code;
     switch (code) {

@@ -31,8 +31,7 @@ static const char *const resource_names[AL_RESOURCE_COUNT] = {
     [AL_MEMORY] = "memory",
 };
 
-void al_config_init(struct al_config *config)
-{
+void al_config_init(struct al_config *config) {
     memset(config, 0, sizeof(*config));
     config->gpu_placement = AL_BINPACK;
     config->cpu_placement = AL_BINPACK;
@@ -41,8 +40,7 @@ void al_config_init(struct al_config *config)
     config->staleness_grace_period_s = 60;
 }
 
-static void node_release(struct al_node *node)
-{
+static void node_release(struct al_node *node) {
     free(node->name);
     free(node->pool);
     for (size_t i = 0; i < node->gpu_count; i++)
@@ -55,16 +53,14 @@ static void node_release(struct al_node *node)
     free(node->labels);
 }
 
-static void job_release(struct al_job *job)
-{
+static void job_release(struct al_job *job) {
     free(job->name);
     for (size_t i = 0; i < job->subgroup_count; i++)
         free(job->subgroups[i].name);
     free(job->subgroups);
 }
 
-static void task_release(struct al_task *task)
-{
+static void task_release(struct al_task *task) {
     free(task->name);
     free(task->gpu_indices);
     for (size_t i = 0; i < task->affinity_count; i++) {
@@ -76,8 +72,7 @@ static void task_release(struct al_task *task)
     free(task->affinity);
 }
 
-void al_cluster_release(struct al_cluster *cluster)
-{
+void al_cluster_release(struct al_cluster *cluster) {
     if (!cluster)
         return;
     for (size_t i = 0; i < cluster->node_count; i++)
@@ -96,30 +91,26 @@ void al_cluster_release(struct al_cluster *cluster)
     memset(cluster, 0, sizeof(*cluster));
 }
 
-bool al_task_is_active(enum al_task_state state)
-{
+bool al_task_is_active(enum al_task_state state) {
     return state == AL_TASK_ALLOCATED || state == AL_TASK_PIPELINED || state == AL_TASK_BOUND ||
            state == AL_TASK_RUNNING || state == AL_TASK_RELEASING ||
            state == AL_TASK_STUCK_RELEASING;
 }
 
-const char *al_task_state_name(enum al_task_state state)
-{
+const char *al_task_state_name(enum al_task_state state) {
     if ((unsigned)state >= AL_TASK_STATE_COUNT)
         return NULL;
     return task_state_names[state];
 }
 
-static int name_lookup(const char *const *names, int count, const char *name)
-{
+static int name_lookup(const char *const *names, int count, const char *name) {
     for (int i = 0; i < count; i++)
         if (names[i] && strcmp(names[i], name) == 0)
             return i;
     return -AL_EINVAL;
 }
 
-int al_task_state_parse(const char *name, enum al_task_state *out)
-{
+int al_task_state_parse(const char *name, enum al_task_state *out) {
     int i = name_lookup(task_state_names, AL_TASK_STATE_COUNT, name);
     if (i < 0)
         return i;
@@ -127,15 +118,13 @@ int al_task_state_parse(const char *name, enum al_task_state *out)
     return 0;
 }
 
-const char *al_action_name(enum al_action action)
-{
+const char *al_action_name(enum al_action action) {
     if ((unsigned)action >= AL_ACTION_COUNT)
         return NULL;
     return action_names[action];
 }
 
-int al_action_parse(const char *name, enum al_action *out)
-{
+int al_action_parse(const char *name, enum al_action *out) {
     int i = name_lookup(action_names, AL_ACTION_COUNT, name);
     if (i < 0)
         return i;
@@ -143,8 +132,7 @@ int al_action_parse(const char *name, enum al_action *out)
     return 0;
 }
 
-const char *al_resource_name(enum al_resource resource)
-{
+const char *al_resource_name(enum al_resource resource) {
     if ((unsigned)resource >= AL_RESOURCE_COUNT)
         return "?";
     return resource_names[resource];

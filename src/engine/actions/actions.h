@@ -1,0 +1,16 @@
+/* actions.h - the scheduling actions a cycle runs, one file each. */
+#ifndef ALLOT_ENGINE_ACTIONS_H
+#define ALLOT_ENGINE_ACTIONS_H
+
+#include "engine/session.h"
+
+/*
+ * al__action_allocate - places pending jobs on free (or releasing) capacity: queues in
+ * allocation order, jobs in job order; a gang's minimum is placed completely or not at
+ * all, elastic tasks one at a time with the job going back in line. Records why each
+ * job that keeps pending tasks stopped. Errors: -AL_ENOMEM (the session is then left
+ * as it was before the job being placed).
+ */
+int al__action_allocate(struct al__session *s);
+
+#endif

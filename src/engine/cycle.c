@@ -1,0 +1,194 @@
+/* cycle.c - al_cycle_run: session, fair share, actions, then the result (see allot/cycle.h). */
+#include "allot/cycle.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "allot/errors.h"
+#include "engine/actions/actions.h"
+#include "engine/fairshare.h"
+#include "engine/order.h"
+#include "engine/session.h"
+#include "util/sort.h"
+
+static const char *const reason_names[AL_REASON_COUNT] = {
+    [AL_REASON_NONE] = "none",
+    [AL_REASON_OVER_LIMIT] = "over_limit",
+    [AL_REASON_NON_PREEMPTIBLE_OVER_QUOTA] = "non_preemptible_over_quota",
+    [AL_REASON_GANG_INCOMPLETE] = "gang_incomplete",
+    [AL_REASON_NO_NODE_FITS] = "no_node_fits",
+    [AL_REASON_NOT_REACHED] = "not_reached",
+};
+
+const char *al_reason_name(enum al_reason reason) {
+    if ((unsigned)reason >= AL_REASON_COUNT)
+        return "unknown";
+    return reason_names[reason];
+}
+
+static int run_actions(struct al__session *s) {
+    const struct al_config *config = &s->cluster->config;
+    for (size_t i = 0; i < config->action_count; i++) {
+        int rc = 0;
+        switch (config->actions[i]) {
+        case AL_ACTION_ALLOCATE:
+            rc = al__action_allocate(s);
+            break;
+        default: /* consolidation, reclaim, preempt, stale-gang: not implemented yet */
+            break;
+        }
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
+static int32_t *copy_ids(struct al__arena *arena, const int32_t *ids, int32_t count) {
+    int32_t *copy = al__arena_array(arena, (size_t)count + 1, sizeof(*copy));
+    if (copy && count > 0)
+        memcpy(copy, ids, (size_t)count * sizeof(*copy));
+    return copy;
+}
+
+static int result_tasks(const struct al__session *s, struct al__arena *arena, struct al_result *r) {
+    r->tasks = al__arena_array(arena, s->cluster->task_count + 1, sizeof(*r->tasks));
+    if (!r->tasks)
+        return -AL_ENOMEM;
+    for (size_t t = 0; t < s->cluster->task_count; t++) {
+        const struct al__task_state *ts = &s->tasks[t];
+        struct al_task_outcome *o = &r->tasks[t];
+        o->state = ts->state;
+        o->evicted = ts->evicted;
+        o->node = ts->node;
+        o->gpu_count = (size_t)ts->gpu_count;
+        o->gpus = copy_ids(arena, ts->gpus, ts->gpu_count);
+        if (!o->gpus)
+            return -AL_ENOMEM;
+    }
+    return 0;
+}
+
+static int result_queues(const struct al__session *s, struct al__arena *arena,
+                         struct al_result *r) {
+    r->queues = al__arena_array(arena, s->cluster->queue_count + 1, sizeof(*r->queues));
+    if (!r->queues)
+        return -AL_ENOMEM;
+    for (size_t q = 0; q < s->cluster->queue_count; q++) {
+        memcpy(r->queues[q].fair_share, s->queues[q].fair_share, sizeof(r->queues[q].fair_share));
+        memcpy(r->queues[q].allocated, s->queues[q].allocated, sizeof(r->queues[q].allocated));
+        memcpy(r->queues[q].requested, s->queues[q].requested, sizeof(r->queues[q].requested));
+    }
+    return 0;
+}
+
+/* Decisions in the order the log made them: one eviction and one placement per task at most. */
+static int result_decisions(const struct al__session *s, struct al__arena *arena,
+                            struct al_result *r) {
+    size_t task_count = s->cluster->task_count;
+    r->decisions = al__arena_array(arena, 2 * task_count + 1, sizeof(*r->decisions));
+    unsigned char *done = al__arena_array(arena, task_count + 1, 1); /* bit 1 evict, 2 place */
+    if (!r->decisions || !done)
+        return -AL_ENOMEM;
+    for (size_t i = 0; i < s->op_count; i++) {
+        const struct al__op *op = &s->ops[i];
+        const struct al_task_outcome *o = &r->tasks[op->task];
+        struct al_decision *d = &r->decisions[r->decision_count];
+        if (op->kind == AL__OP_EVICT && o->evicted && !(done[op->task] & 1)) {
+            done[op->task] |= 1;
+            *d = (struct al_decision){.kind = AL_DECISION_EVICT,
+                                      .task = op->task,
+                                      .node = op->prev_node,
+                                      .reason = AL_REASON_NONE};
+            r->decision_count++;
+        } else if (op->kind != AL__OP_EVICT && !(done[op->task] & 2) &&
+                   (o->state == AL_TASK_ALLOCATED ||
+                    (o->state == AL_TASK_PIPELINED && op->kind == AL__OP_PLACE))) {
+            done[op->task] |= 2;
+            *d = (struct al_decision){.kind = o->state == AL_TASK_ALLOCATED ? AL_DECISION_BIND
+                                                                            : AL_DECISION_PIPELINE,
+                                      .task = op->task,
+                                      .node = o->node,
+                                      .gpus = o->gpus,
+                                      .gpu_count = o->gpu_count};
+            r->decision_count++;
+        }
+    }
+    return 0;
+}
+
+static int by_job_name(int32_t a, int32_t b, const void *cluster) {
+    const struct al_cluster *c = cluster;
+    return strcmp(c->jobs[a].name, c->jobs[b].name);
+}
+
+/* One explanation per job that still has pending tasks, by job name. */
+static int result_explanations(const struct al__session *s, struct al__arena *arena,
+                               struct al_result *r) {
+    size_t job_count = s->cluster->job_count;
+    int32_t *jobs = al__arena_array(arena, job_count + 1, sizeof(int32_t));
+    r->explanations = al__arena_array(arena, job_count + 1, sizeof(*r->explanations));
+    if (!jobs || !r->explanations)
+        return -AL_ENOMEM;
+    for (size_t j = 0; j < job_count; j++)
+        jobs[j] = (int32_t)j;
+    if (al__sort_ids(jobs, job_count, by_job_name, s->cluster) < 0)
+        return -AL_ENOMEM;
+    for (size_t i = 0; i < job_count; i++) {
+        const struct al__job_state *js = &s->jobs[jobs[i]];
+        if (js->pending == 0)
+            continue;
+        struct al_explanation *e = &r->explanations[r->explanation_count++];
+        if (js->has_why) {
+            *e = js->why;
+        } else {
+            *e = (struct al_explanation){.reason = AL_REASON_NOT_REACHED, .task = -1, .queue = -1};
+        }
+        e->job = jobs[i];
+    }
+    return 0;
+}
+
+static int build_result(const struct al__session *s, struct al_result *out) {
+    struct al__arena *arena = malloc(sizeof(*arena));
+    if (!arena)
+        return -AL_ENOMEM;
+    al__arena_init(arena, 0);
+    struct al_result r = {.storage_ = arena};
+    int rc = result_tasks(s, arena, &r);
+    if (rc == 0)
+        rc = result_queues(s, arena, &r);
+    if (rc == 0)
+        rc = result_decisions(s, arena, &r);
+    if (rc == 0)
+        rc = result_explanations(s, arena, &r);
+    if (rc < 0) {
+        al_result_release(&r);
+        return rc;
+    }
+    *out = r;
+    return 0;
+}
+
+int al_cycle_run(const struct al_cluster *cluster, struct al_result *result) {
+    struct al__session s;
+    int rc = al__session_init(&s, cluster);
+    if (rc == 0) {
+        al__fair_share_compute(&s);
+        rc = run_actions(&s);
+    }
+    if (rc == 0)
+        rc = build_result(&s, result);
+    al__session_release(&s);
+    return rc;
+}
+
+void al_result_release(struct al_result *result) {
+    if (!result)
+        return;
+    struct al__arena *arena = result->storage_;
+    if (arena) {
+        al__arena_release(arena);
+        free(arena);
+    }
+    memset(result, 0, sizeof(*result));
+}

@@ -1,0 +1,123 @@
+/* order.c - the engine's total orders (see order.h). */
+#include "engine/order.h"
+#include "util/wide.h"
+
+#include <string.h>
+
+static int cmp_i64(int64_t a, int64_t b) {
+    return (a > b) - (a < b);
+}
+
+int al__node_cmp(int32_t a, int32_t b, const void *cluster) {
+    const struct al_cluster *c = cluster;
+    return strcmp(c->nodes[a].name, c->nodes[b].name);
+}
+
+int al__sibling_cmp(int32_t a, int32_t b, const void *cluster) {
+    const struct al_cluster *c = cluster;
+    int r = cmp_i64(c->queues[a].created, c->queues[b].created);
+    return r ? r : strcmp(c->queues[a].name, c->queues[b].name);
+}
+
+int al__task_cmp(int32_t a, int32_t b, const void *cluster) {
+    const struct al_task *ta = &((const struct al_cluster *)cluster)->tasks[a];
+    const struct al_task *tb = &((const struct al_cluster *)cluster)->tasks[b];
+    if (ta->has_task_priority != tb->has_task_priority)
+        return ta->has_task_priority ? -1 : 1;
+    if (ta->has_task_priority && ta->task_priority != tb->task_priority)
+        return ta->task_priority > tb->task_priority ? -1 : 1;
+    return strcmp(ta->name, tb->name);
+}
+
+int al__job_min_state(const struct al__session *s, int32_t job) {
+    const struct al_job *j = &s->cluster->jobs[job];
+    const struct al__job_state *js = &s->jobs[job];
+    int32_t min_total = j->min_members;
+    if (j->subgroup_count > 0) {
+        min_total = 0;
+        for (size_t g = 0; g < j->subgroup_count; g++) {
+            if (js->sub_active[g] < j->subgroups[g].min_members)
+                return -1;
+            min_total += j->subgroups[g].min_members;
+        }
+    } else if (js->active < j->min_members) {
+        return -1;
+    }
+    return js->active > min_total ? 1 : 0;
+}
+
+int al__job_cmp(int32_t a, int32_t b, const void *session) {
+    const struct al__session *s = session;
+    const struct al_job *ja = &s->cluster->jobs[a];
+    const struct al_job *jb = &s->cluster->jobs[b];
+    if (ja->priority != jb->priority)
+        return ja->priority > jb->priority ? -1 : 1;
+    int r = al__job_min_state(s, a) - al__job_min_state(s, b);
+    if (r)
+        return r;
+    r = cmp_i64(ja->created_s, jb->created_s);
+    return r ? r : strcmp(ja->name, jb->name);
+}
+
+/* The queue is below its fair share in every resource the job asks for. */
+static bool under_fair_share(const struct al__queue_state *q, const int64_t req[]) {
+    for (int r = 0; r < AL_RESOURCE_COUNT; r++)
+        if (req[r] > 0 && q->allocated[r] >= q->fair_share[r])
+            return false;
+    return true;
+}
+
+/* With the job allocated, the queue would still be within its deserved quota. */
+static bool within_deserved(const struct al_queue *q, const struct al__queue_state *qs,
+                            const int64_t req[]) {
+    for (int r = 0; r < AL_RESOURCE_COUNT; r++)
+        if (req[r] > 0 && q->deserved[r] != AL_UNLIMITED &&
+            qs->allocated[r] + req[r] > q->deserved[r])
+            return false;
+    return true;
+}
+
+/* Dominant-resource share in parts per billion of the cluster. */
+static int64_t dominant_share(const struct al__session *s, const struct al__queue_state *q) {
+    int64_t best = 0;
+    for (int r = 0; r < AL_RESOURCE_COUNT; r++) {
+        if (s->total[r] <= 0)
+            continue;
+        al__i128 v = (al__i128)q->allocated[r] * 1000000000 / s->total[r];
+        if (v > best)
+            best = (int64_t)v;
+    }
+    return best;
+}
+
+/* Moves a and b up to the children of their lowest common ancestor. */
+static void diverge(const struct al__session *s, int32_t *a, int32_t *b) {
+    const struct al_queue *qs = s->cluster->queues;
+    while (s->queues[*a].depth > s->queues[*b].depth)
+        *a = qs[*a].parent;
+    while (s->queues[*b].depth > s->queues[*a].depth)
+        *b = qs[*b].parent;
+    while (*a != *b && qs[*a].parent != qs[*b].parent) {
+        *a = qs[*a].parent;
+        *b = qs[*b].parent;
+    }
+}
+
+int al__queue_cmp(const struct al__session *s, int32_t qa, const int64_t req_a[], int32_t qb,
+                  const int64_t req_b[]) {
+    if (qa == qb)
+        return 0;
+    diverge(s, &qa, &qb);
+    const struct al_queue *a = &s->cluster->queues[qa], *b = &s->cluster->queues[qb];
+    const struct al__queue_state *as = &s->queues[qa], *bs = &s->queues[qb];
+    int r = (int)under_fair_share(bs, req_b) - (int)under_fair_share(as, req_a);
+    if (r)
+        return r;
+    r = (int)within_deserved(b, bs, req_b) - (int)within_deserved(a, as, req_a);
+    if (r)
+        return r;
+    if (a->priority != b->priority)
+        return a->priority > b->priority ? -1 : 1;
+    r = cmp_i64(dominant_share(s, as), dominant_share(s, bs));
+    return r ? r : al__sibling_cmp(qa, qb, s->cluster);
+}

@@ -1,0 +1,39 @@
+/* order.h - the engine's total orders: nodes, sibling queues, queues for allocation, jobs, tasks.
+ */
+#ifndef ALLOT_ENGINE_ORDER_H
+#define ALLOT_ENGINE_ORDER_H
+
+#include <stdint.h>
+
+#include "engine/session.h"
+
+/* Comparators in the al__heap_cmp shape: < 0 when a comes first. Every one ends with
+ * a unique name, so the result never depends on the order of the input arrays. */
+
+/* al__node_cmp - nodes by name; ctx is the cluster. */
+int al__node_cmp(int32_t a, int32_t b, const void *cluster);
+
+/* al__sibling_cmp - queues by creation order, then name; ctx is the cluster. */
+int al__sibling_cmp(int32_t a, int32_t b, const void *cluster);
+
+/* al__task_cmp - tasks of one job: task_priority (higher first, set before unset), then
+ * name; ctx is the cluster. */
+int al__task_cmp(int32_t a, int32_t b, const void *cluster);
+
+/* al__job_cmp - jobs of one queue: priority (higher first), then below their gang
+ * minimum before at it before above it, then older, then name; ctx is the session. */
+int al__job_cmp(int32_t a, int32_t b, const void *session);
+
+/*
+ * al__queue_cmp - which of two leaf queues allocates next, given the request of the
+ * job each would allocate for. Compared at the children of the two queues' lowest
+ * common ancestor: under fair share first, then still within deserved quota with the
+ * job, then higher priority, then lower dominant-resource share, then older, then name.
+ */
+int al__queue_cmp(const struct al__session *s, int32_t qa, const int64_t req_a[], int32_t qb,
+                  const int64_t req_b[]);
+
+/* al__job_min_state - -1 below its gang minimum (any subgroup), 0 at it, 1 above it. */
+int al__job_min_state(const struct al__session *s, int32_t job);
+
+#endif

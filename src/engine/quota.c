@@ -1,0 +1,34 @@
+/* quota.c - capacity checks walking up the queue tree (see quota.h). */
+#include "engine/quota.h"
+
+static bool blocked(struct al_explanation *why, enum al_reason reason, int32_t q, int r,
+                    int64_t allocated, int64_t req, int64_t bound) {
+    why->reason = reason;
+    why->queue = q;
+    why->resource = (enum al_resource)r;
+    why->allocated = allocated;
+    why->requested = req;
+    why->limit = bound;
+    return false;
+}
+
+bool al__quota_admits(const struct al__session *s, int32_t job, const int64_t req[],
+                      struct al_explanation *why) {
+    const struct al_job *j = &s->cluster->jobs[job];
+    for (int32_t q = j->queue; q >= 0; q = s->cluster->queues[q].parent) {
+        const struct al_queue *queue = &s->cluster->queues[q];
+        const struct al__queue_state *qs = &s->queues[q];
+        for (int r = 0; r < AL_RESOURCE_COUNT; r++) {
+            if (req[r] == 0)
+                continue;
+            if (queue->limit[r] != AL_UNLIMITED && qs->allocated[r] + req[r] > queue->limit[r])
+                return blocked(why, AL_REASON_OVER_LIMIT, q, r, qs->allocated[r], req[r],
+                               queue->limit[r]);
+            if (!j->preemptible && queue->deserved[r] != AL_UNLIMITED &&
+                qs->allocated_np[r] + req[r] > queue->deserved[r])
+                return blocked(why, AL_REASON_NON_PREEMPTIBLE_OVER_QUOTA, q, r, qs->allocated_np[r],
+                               req[r], queue->deserved[r]);
+        }
+    }
+    return true;
+}

@@ -1,0 +1,384 @@
+/* session.c - builds a cycle's session from the cluster and keeps its accounting (see session.h).
+ */
+#include "engine/session.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "allot/errors.h"
+#include "engine/order.h"
+#include "util/sort.h"
+
+#define GPU_MEMORY_PLACEHOLDER_MIB 100
+
+bool al__task_is_shared(const struct al_task *task) {
+    return task->gpu_milli > 0 || task->gpu_memory_mib > 0;
+}
+
+int64_t al__task_units(const struct al_task *task, int32_t memory_mib) {
+    if (task->gpu_milli > 0)
+        return (int64_t)task->gpu_milli * memory_mib;
+    if (task->gpu_memory_mib > 0)
+        return (int64_t)task->gpu_memory_mib * 1000;
+    return (int64_t)memory_mib * 1000;
+}
+
+bool al__state_charges_queue(enum al_task_state state) {
+    return state == AL_TASK_ALLOCATED || state == AL_TASK_PIPELINED || state == AL_TASK_BOUND ||
+           state == AL_TASK_RUNNING;
+}
+
+static int64_t ceil_div(int64_t a, int64_t b) {
+    return (a + b - 1) / b;
+}
+
+/* GPU milli of a shared memory request on a device of memory_mib. */
+static int64_t memory_to_milli(int32_t mib, int32_t memory_mib) {
+    return ceil_div((int64_t)mib * 1000, memory_mib);
+}
+
+void al__task_request(const struct al__session *s, int32_t t, enum al__request_kind kind,
+                      int64_t out[AL_RESOURCE_COUNT]) {
+    const struct al_task *task = &s->cluster->tasks[t];
+    int32_t mem = kind == AL__REQUEST_ADMISSION ? s->gpu_memory_max : s->gpu_memory_min;
+    out[AL_GPU] = (int64_t)task->gpus * 1000;
+    if (task->gpu_milli > 0)
+        out[AL_GPU] = (int64_t)task->gpu_milli * task->gpu_devices;
+    else if (task->gpu_memory_mib > 0)
+        out[AL_GPU] = memory_to_milli(task->gpu_memory_mib, mem) * task->gpu_devices;
+    out[AL_CPU] = task->cpu_millis;
+    out[AL_MEMORY] = task->memory_bytes;
+}
+
+/* The charge of a task placed on `node` with `gpus`: shared memory uses the real devices. */
+static void placed_charge(const struct al__session *s, int32_t t, int32_t node, const int32_t *gpus,
+                          int32_t gpu_count, int64_t out[AL_RESOURCE_COUNT]) {
+    const struct al_task *task = &s->cluster->tasks[t];
+    al__task_request(s, t, AL__REQUEST_ADMISSION, out);
+    if (task->gpu_memory_mib > 0) {
+        out[AL_GPU] = 0;
+        for (int32_t i = 0; i < gpu_count; i++) {
+            int32_t mem = s->cluster->nodes[node].gpus[gpus[i]].memory_mib;
+            out[AL_GPU] += memory_to_milli(task->gpu_memory_mib, mem);
+        }
+    }
+}
+
+static void queue_charge(struct al__session *s, int32_t t, const int64_t charge[], int64_t sign) {
+    const struct al_job *job = &s->cluster->jobs[s->cluster->tasks[t].job];
+    for (int32_t q = job->queue; q >= 0; q = s->cluster->queues[q].parent) {
+        for (int r = 0; r < AL_RESOURCE_COUNT; r++) {
+            s->queues[q].allocated[r] += sign * charge[r];
+            if (!job->preemptible)
+                s->queues[q].allocated_np[r] += sign * charge[r];
+        }
+    }
+}
+
+static void job_count(struct al__session *s, int32_t t, enum al_task_state state, int32_t sign) {
+    const struct al_task *task = &s->cluster->tasks[t];
+    struct al__job_state *js = &s->jobs[task->job];
+    if (state == AL_TASK_PENDING)
+        js->pending += sign;
+    if (al__state_charges_queue(state)) {
+        js->active += sign;
+        if (task->subgroup >= 0)
+            js->sub_active[task->subgroup] += sign;
+    }
+}
+
+/* Adds (sign 1) or removes (sign -1) what task t in its current state holds. */
+static void task_account(struct al__session *s, int32_t t, int64_t sign) {
+    struct al__task_state *ts = &s->tasks[t];
+    const struct al_task *task = &s->cluster->tasks[t];
+    job_count(s, t, ts->state, (int32_t)sign);
+    if (!al_task_is_active(ts->state))
+        return;
+    bool releasing = ts->state == AL_TASK_RELEASING;
+    struct al__node_state *ns = &s->nodes[ts->node];
+    const int64_t amount[AL_RESOURCE_COUNT] = {0, task->cpu_millis, task->memory_bytes};
+    for (int r = AL_CPU; r < AL_RESOURCE_COUNT; r++) {
+        ns->used[r] += sign * amount[r];
+        if (releasing)
+            ns->releasing[r] += sign * amount[r];
+    }
+    for (int32_t i = 0; i < ts->gpu_count; i++) {
+        struct al__gpu_state *g = &ns->gpus[ts->gpus[i]];
+        int64_t units =
+            al__task_units(task, s->cluster->nodes[ts->node].gpus[ts->gpus[i]].memory_mib);
+        g->used += sign * units;
+        if (releasing)
+            g->releasing += sign * units;
+        else if (al__task_is_shared(task))
+            g->shared += (int32_t)sign;
+        if (ts->state == AL_TASK_PIPELINED)
+            g->pipelined += (int32_t)sign;
+    }
+    if (al__state_charges_queue(ts->state))
+        queue_charge(s, t, ts->charge, sign);
+}
+
+static int log_push(struct al__session *s, const struct al__op *op) {
+    if (s->op_count == s->op_capacity) {
+        size_t cap = s->op_capacity ? s->op_capacity * 2 : 256;
+        struct al__op *ops = realloc(s->ops, cap * sizeof(*ops));
+        if (!ops)
+            return -AL_ENOMEM;
+        s->ops = ops;
+        s->op_capacity = cap;
+    }
+    s->ops[s->op_count++] = *op;
+    return 0;
+}
+
+static struct al__op op_of(const struct al__session *s, enum al__op_kind kind, int32_t t) {
+    const struct al__task_state *ts = &s->tasks[t];
+    struct al__op op = {.kind = kind,
+                        .task = t,
+                        .prev_state = ts->state,
+                        .prev_node = ts->node,
+                        .prev_gpus = ts->gpus,
+                        .prev_gpu_count = ts->gpu_count,
+                        .prev_evicted = ts->evicted};
+    memcpy(op.prev_charge, ts->charge, sizeof(op.prev_charge));
+    return op;
+}
+
+int al__session_place(struct al__session *s, int32_t t, int32_t node, const int32_t *gpus,
+                      int32_t gpu_count, enum al_task_state state) {
+    struct al__op op = op_of(s, AL__OP_PLACE, t);
+    int32_t *copy = NULL;
+    if (gpu_count > 0) {
+        copy = al__arena_array(&s->arena, (size_t)gpu_count, sizeof(*copy));
+        if (!copy)
+            return -AL_ENOMEM;
+        memcpy(copy, gpus, (size_t)gpu_count * sizeof(*copy));
+    }
+    if (log_push(s, &op) < 0)
+        return -AL_ENOMEM;
+    struct al__task_state *ts = &s->tasks[t];
+    /* Only the job counts of the old state go: a task being relocated leaves its old
+     * holding on its old node as anonymous releasing usage; a pending one holds nothing. */
+    job_count(s, t, ts->state, -1);
+    ts->state = state;
+    ts->node = node;
+    ts->gpus = copy;
+    ts->gpu_count = gpu_count;
+    ts->evicted = op.prev_evicted;
+    placed_charge(s, t, node, copy, gpu_count, ts->charge);
+    task_account(s, t, 1);
+    return 0;
+}
+
+int al__session_pipeline(struct al__session *s, int32_t t) {
+    struct al__op op = op_of(s, AL__OP_PIPELINE, t);
+    if (log_push(s, &op) < 0)
+        return -AL_ENOMEM;
+    task_account(s, t, -1);
+    s->tasks[t].state = AL_TASK_PIPELINED;
+    task_account(s, t, 1);
+    return 0;
+}
+
+int al__session_evict(struct al__session *s, int32_t t) {
+    struct al__op op = op_of(s, AL__OP_EVICT, t);
+    if (log_push(s, &op) < 0)
+        return -AL_ENOMEM;
+    task_account(s, t, -1);
+    s->tasks[t].state = AL_TASK_RELEASING;
+    s->tasks[t].evicted = true;
+    task_account(s, t, 1);
+    return 0;
+}
+
+size_t al__session_checkpoint(const struct al__session *s) {
+    return s->op_count;
+}
+
+static void op_undo(struct al__session *s, const struct al__op *op) {
+    struct al__task_state *ts = &s->tasks[op->task];
+    task_account(s, op->task, -1);
+    ts->state = op->prev_state;
+    ts->node = op->prev_node;
+    ts->gpus = op->prev_gpus;
+    ts->gpu_count = op->prev_gpu_count;
+    ts->evicted = op->prev_evicted;
+    memcpy(ts->charge, op->prev_charge, sizeof(ts->charge));
+    if (op->kind == AL__OP_PLACE)
+        job_count(s, op->task, ts->state, 1); /* mirrors al__session_place */
+    else
+        task_account(s, op->task, 1);
+}
+
+void al__session_rollback(struct al__session *s, size_t mark) {
+    while (s->op_count > mark)
+        op_undo(s, &s->ops[--s->op_count]);
+}
+
+/* ---- building the session ---- */
+
+static int check_indices(const struct al_cluster *c) {
+    for (size_t q = 0; q < c->queue_count; q++)
+        if (c->queues[q].parent < -1 || c->queues[q].parent >= (int32_t)c->queue_count)
+            return -AL_EINVAL;
+    for (size_t j = 0; j < c->job_count; j++) {
+        const struct al_job *job = &c->jobs[j];
+        if (job->queue < 0 || job->queue >= (int32_t)c->queue_count ||
+            job->first_task > c->task_count || job->task_count > c->task_count - job->first_task)
+            return -AL_EINVAL;
+        for (size_t t = job->first_task; t < job->first_task + job->task_count; t++)
+            if (c->tasks[t].job != (int32_t)j)
+                return -AL_EINVAL;
+    }
+    for (size_t t = 0; t < c->task_count; t++) {
+        const struct al_task *task = &c->tasks[t];
+        if (task->job < 0 || task->job >= (int32_t)c->job_count ||
+            task->subgroup >= (int32_t)c->jobs[task->job].subgroup_count)
+            return -AL_EINVAL;
+        if (!al_task_is_active(task->state))
+            continue;
+        if (task->node < 0 || task->node >= (int32_t)c->node_count)
+            return -AL_EINVAL;
+        for (size_t i = 0; i < task->gpu_index_count; i++)
+            if (task->gpu_indices[i] < 0 ||
+                (size_t)task->gpu_indices[i] >= c->nodes[task->node].gpu_count)
+                return -AL_EINVAL;
+    }
+    return 0;
+}
+
+static int build_nodes(struct al__session *s) {
+    const struct al_cluster *c = s->cluster;
+    int32_t lo = 0, hi = 0;
+    for (size_t n = 0; n < c->node_count; n++) {
+        const struct al_node *node = &c->nodes[n];
+        struct al__node_state *ns = &s->nodes[n];
+        ns->gpu_count = (int32_t)node->gpu_count;
+        ns->gpus = al__arena_array(&s->arena, node->gpu_count, sizeof(*ns->gpus));
+        if (!ns->gpus && node->gpu_count)
+            return -AL_ENOMEM;
+        for (size_t g = 0; g < node->gpu_count; g++) {
+            int32_t mem = node->gpus[g].memory_mib;
+            if (mem <= 0)
+                return -AL_EINVAL;
+            ns->gpus[g].capacity = (int64_t)mem * 1000;
+            if (mem > GPU_MEMORY_PLACEHOLDER_MIB) {
+                lo = lo == 0 || mem < lo ? mem : lo;
+                hi = mem > hi ? mem : hi;
+            }
+        }
+        if ((int32_t)node->gpu_count > s->max_node_gpus)
+            s->max_node_gpus = (int32_t)node->gpu_count;
+        s->total[AL_GPU] += (int64_t)node->gpu_count * 1000;
+        s->total[AL_CPU] += node->cpu_millis;
+        s->total[AL_MEMORY] += node->memory_bytes;
+        s->node_order[n] = (int32_t)n;
+    }
+    s->gpu_memory_min = lo ? lo : GPU_MEMORY_PLACEHOLDER_MIB;
+    s->gpu_memory_max = hi ? hi : GPU_MEMORY_PLACEHOLDER_MIB;
+    s->scratch_gpus = al__arena_array(&s->arena, (size_t)s->max_node_gpus + 1, sizeof(int32_t));
+    s->best_gpus = al__arena_array(&s->arena, (size_t)s->max_node_gpus + 1, sizeof(int32_t));
+    if (!s->scratch_gpus || !s->best_gpus)
+        return -AL_ENOMEM;
+    return al__sort_ids(s->node_order, c->node_count, al__node_cmp, c) < 0 ? -AL_ENOMEM : 0;
+}
+
+static int build_queues(struct al__session *s) {
+    const struct al_cluster *c = s->cluster;
+    for (size_t q = 0; q < c->queue_count; q++) {
+        int32_t depth = 0;
+        for (int32_t p = c->queues[q].parent; p >= 0; p = c->queues[p].parent)
+            if (++depth > (int32_t)c->queue_count)
+                return -AL_EINVAL; /* a cycle */
+        s->queues[q].depth = depth;
+        s->queue_order[q] = (int32_t)q;
+        int32_t p = c->queues[q].parent;
+        if (p >= 0)
+            s->queues[p].child_count++;
+        else
+            s->top_count++;
+    }
+    if (al__sort_ids(s->queue_order, c->queue_count, al__sibling_cmp, c) < 0)
+        return -AL_ENOMEM;
+    s->top_queues = al__arena_array(&s->arena, (size_t)s->top_count + 1, sizeof(int32_t));
+    if (!s->top_queues)
+        return -AL_ENOMEM;
+    for (size_t q = 0; q < c->queue_count; q++) {
+        struct al__queue_state *qs = &s->queues[q];
+        qs->children = al__arena_array(&s->arena, (size_t)qs->child_count + 1, sizeof(int32_t));
+        if (!qs->children)
+            return -AL_ENOMEM;
+        qs->child_count = 0;
+    }
+    int32_t top = 0;
+    for (size_t i = 0; i < c->queue_count; i++) { /* queue_order keeps siblings in order */
+        int32_t q = s->queue_order[i], p = c->queues[q].parent;
+        if (p >= 0)
+            s->queues[p].children[s->queues[p].child_count++] = q;
+        else
+            s->top_queues[top++] = q;
+    }
+    return 0;
+}
+
+static int build_jobs(struct al__session *s) {
+    const struct al_cluster *c = s->cluster;
+    for (size_t j = 0; j < c->job_count; j++) {
+        const struct al_job *job = &c->jobs[j];
+        struct al__job_state *js = &s->jobs[j];
+        js->sub_active = al__arena_array(&s->arena, job->subgroup_count + 1, sizeof(int32_t));
+        js->order = al__arena_array(&s->arena, job->task_count + 1, sizeof(int32_t));
+        if (!js->sub_active || !js->order)
+            return -AL_ENOMEM;
+        for (size_t i = 0; i < job->task_count; i++)
+            js->order[i] = (int32_t)(job->first_task + i);
+        if (al__sort_ids(js->order, job->task_count, al__task_cmp, c) < 0)
+            return -AL_ENOMEM;
+    }
+    return 0;
+}
+
+static void build_tasks(struct al__session *s) {
+    const struct al_cluster *c = s->cluster;
+    for (size_t t = 0; t < c->task_count; t++) {
+        const struct al_task *task = &c->tasks[t];
+        struct al__task_state *ts = &s->tasks[t];
+        ts->state = task->state;
+        ts->node = -1;
+        if (al_task_is_active(task->state)) {
+            ts->node = task->node;
+            ts->gpus = task->gpu_indices;
+            ts->gpu_count = (int32_t)task->gpu_index_count;
+            placed_charge(s, (int32_t)t, ts->node, ts->gpus, ts->gpu_count, ts->charge);
+        }
+        task_account(s, (int32_t)t, 1);
+    }
+}
+
+int al__session_init(struct al__session *s, const struct al_cluster *c) {
+    memset(s, 0, sizeof(*s));
+    s->cluster = c;
+    al__arena_init(&s->arena, 0);
+    int rc = check_indices(c);
+    if (rc < 0)
+        return rc;
+    s->nodes = al__arena_array(&s->arena, c->node_count + 1, sizeof(*s->nodes));
+    s->queues = al__arena_array(&s->arena, c->queue_count + 1, sizeof(*s->queues));
+    s->jobs = al__arena_array(&s->arena, c->job_count + 1, sizeof(*s->jobs));
+    s->tasks = al__arena_array(&s->arena, c->task_count + 1, sizeof(*s->tasks));
+    s->node_order = al__arena_array(&s->arena, c->node_count + 1, sizeof(int32_t));
+    s->queue_order = al__arena_array(&s->arena, c->queue_count + 1, sizeof(int32_t));
+    if (!s->nodes || !s->queues || !s->jobs || !s->tasks || !s->node_order || !s->queue_order)
+        return -AL_ENOMEM;
+    if ((rc = build_nodes(s)) < 0 || (rc = build_queues(s)) < 0 || (rc = build_jobs(s)) < 0)
+        return rc;
+    build_tasks(s);
+    return 0;
+}
+
+void al__session_release(struct al__session *s) {
+    al__arena_release(&s->arena);
+    free(s->ops);
+    s->ops = NULL;
+    s->op_count = s->op_capacity = 0;
+}

@@ -1,0 +1,144 @@
+/* session.h - the mutable state of one scheduling cycle: node, GPU, queue, job and task accounting.
+ */
+#ifndef ALLOT_ENGINE_SESSION_H
+#define ALLOT_ENGINE_SESSION_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "allot/cycle.h"
+#include "allot/model.h"
+#include "util/arena.h"
+
+/*
+ * GPU devices are accounted in "units" of 1/1000 MiB so that both kinds of shared
+ * request are exact: a portion of p milli-GPU takes p * memory_mib units, a memory
+ * request of m MiB takes m * 1000 units, a whole device takes all of them.
+ */
+struct al__gpu_state {
+    int64_t capacity;  /* memory_mib * 1000 */
+    int64_t used;      /* units held, including units being released */
+    int64_t releasing; /* part of used that evictions or endings are freeing */
+    int32_t shared;    /* shared-GPU tasks holding the device (not releasing) */
+    int32_t pipelined; /* pipelined tasks holding the device */
+};
+
+struct al__node_state {
+    int64_t used[AL_RESOURCE_COUNT]; /* cpu and memory; [AL_GPU] unused */
+    int64_t releasing[AL_RESOURCE_COUNT];
+    struct al__gpu_state *gpus;
+    int32_t gpu_count;
+};
+
+struct al__queue_state {
+    int64_t allocated[AL_RESOURCE_COUNT];    /* active tasks below this queue */
+    int64_t allocated_np[AL_RESOURCE_COUNT]; /* ... of non-preemptible jobs */
+    int64_t requested[AL_RESOURCE_COUNT];    /* active + pending, capped by limit */
+    int64_t fair_share[AL_RESOURCE_COUNT];
+    int32_t *children; /* child queues in sibling order (older first, then name) */
+    int32_t child_count;
+    int32_t depth; /* 0 for a top-level queue */
+};
+
+struct al__job_state {
+    int32_t active;      /* tasks allocated, pipelined, bound or running */
+    int32_t *sub_active; /* the same per subgroup */
+    int32_t pending;     /* tasks pending */
+    int32_t *order;      /* the job's task indices in task order */
+    bool has_why;        /* why the job still has pending tasks */
+    struct al_explanation why;
+};
+
+struct al__task_state {
+    enum al_task_state state;
+    int32_t node;
+    int32_t *gpus; /* device indices on node */
+    int32_t gpu_count;
+    int64_t charge[AL_RESOURCE_COUNT]; /* what the task counts against its queues */
+    bool evicted;
+};
+
+enum al__op_kind { AL__OP_PLACE, AL__OP_EVICT, AL__OP_PIPELINE };
+
+/* One entry of the operation log; enough to undo the operation exactly. */
+struct al__op {
+    enum al__op_kind kind;
+    int32_t task;
+    enum al_task_state prev_state;
+    int32_t prev_node;
+    int32_t *prev_gpus;
+    int32_t prev_gpu_count;
+    int64_t prev_charge[AL_RESOURCE_COUNT];
+    bool prev_evicted;
+};
+
+struct al__session {
+    const struct al_cluster *cluster;
+    struct al__arena arena;
+    struct al__node_state *nodes;
+    struct al__queue_state *queues;
+    struct al__job_state *jobs;
+    struct al__task_state *tasks;
+    int32_t *node_order;  /* node indices by name */
+    int32_t *queue_order; /* queue indices by creation order, then name */
+    int32_t *top_queues;  /* top-level queues in sibling order */
+    int32_t top_count;
+    int64_t total[AL_RESOURCE_COUNT]; /* allocatable in the whole cluster */
+    int32_t gpu_memory_min;           /* smallest device memory (rule 5 of SCHEMA.md) */
+    int32_t gpu_memory_max;           /* largest device memory */
+    int32_t max_node_gpus;            /* most devices on one node */
+    int32_t *scratch_gpus;            /* placement buffers of max_node_gpus entries */
+    int32_t *best_gpus;
+    struct al__op *ops; /* operation log (heap, grows) */
+    size_t op_count;
+    size_t op_capacity;
+};
+
+/*
+ * al__session_init - builds the session state of a cluster (borrowed for the
+ * session's life): orders, accounting of every active task, queue requests.
+ * Errors: -AL_ENOMEM, -AL_EINVAL when the cluster breaks the model's invariants
+ * (an index out of range, a device held twice by whole-GPU tasks, ...).
+ * The session must be released with al__session_release() even on failure.
+ */
+int al__session_init(struct al__session *s, const struct al_cluster *cluster);
+void al__session_release(struct al__session *s);
+
+/* Which request of a task that is not placed: GPU memory requests converted with the
+ * largest device memory (admission against quotas) or the smallest (queue requests). */
+enum al__request_kind { AL__REQUEST_ADMISSION, AL__REQUEST_FAIR_SHARE };
+
+/* al__task_request - the resources task t asks for, in queue units, before placement. */
+void al__task_request(const struct al__session *s, int32_t t, enum al__request_kind kind,
+                      int64_t out[AL_RESOURCE_COUNT]);
+
+/* al__task_is_shared - t requests a portion or memory of shared devices. */
+bool al__task_is_shared(const struct al_task *task);
+
+/* al__task_units - the device units task t needs on a device of `memory_mib`. */
+int64_t al__task_units(const struct al_task *task, int32_t memory_mib);
+
+/* Whether a state holds node resources / counts against its queues. */
+bool al__state_charges_queue(enum al_task_state state);
+
+/*
+ * al__session_place - places task t on `node` using `gpus` (copied) in state
+ * ALLOCATED or PIPELINED, and logs the operation. Errors: -AL_ENOMEM (nothing changed).
+ */
+int al__session_place(struct al__session *s, int32_t t, int32_t node, const int32_t *gpus,
+                      int32_t gpu_count, enum al_task_state state);
+
+/* al__session_pipeline - turns an ALLOCATED task into a PIPELINED one (logged). */
+int al__session_pipeline(struct al__session *s, int32_t t);
+
+/* al__session_evict - starts releasing an active task's resources (logged). */
+int al__session_evict(struct al__session *s, int32_t t);
+
+/* al__session_checkpoint - a mark in the operation log to roll back to. */
+size_t al__session_checkpoint(const struct al__session *s);
+
+/* al__session_rollback - undoes every operation after `mark`, newest first, restoring
+ * node, GPU, queue, job and task accounting exactly. */
+void al__session_rollback(struct al__session *s, size_t mark);
+
+#endif

@@ -1,0 +1,29 @@
+/* arena.h - a bump allocator: many small allocations, freed all at once. */
+#ifndef ALLOT_UTIL_ARENA_H
+#define ALLOT_UTIL_ARENA_H
+
+#include <stddef.h>
+
+struct al__arena_block;
+
+struct al__arena {
+    struct al__arena_block *head; /* newest block */
+    size_t block_size;            /* default size of a new block */
+};
+
+/* al__arena_init - an empty arena; nothing is allocated until the first request. */
+void al__arena_init(struct al__arena *arena, size_t block_size);
+
+/* al__arena_release - frees every block. The arena may be used again afterwards. */
+void al__arena_release(struct al__arena *arena);
+
+/*
+ * al__arena_alloc - `size` bytes aligned for any type, zero-filled, valid until
+ * al__arena_release(). Returns NULL when out of memory (or size overflows).
+ */
+void *al__arena_alloc(struct al__arena *arena, size_t size);
+
+/* al__arena_array - al__arena_alloc(count * size) with an overflow check. */
+void *al__arena_array(struct al__arena *arena, size_t count, size_t size);
+
+#endif
