@@ -235,9 +235,11 @@ static int check_indices(const struct al_cluster *c) {
         if (task->job < 0 || task->job >= (int32_t)c->job_count ||
             task->subgroup >= (int32_t)c->jobs[task->job].subgroup_count)
             return -AL_EINVAL;
+        if (task->node >= (int32_t)c->node_count || (task->node < 0 && task->node != -1))
+            return -AL_EINVAL;
         if (!al_task_is_active(task->state))
             continue;
-        if (task->node < 0 || task->node >= (int32_t)c->node_count)
+        if (task->node < 0)
             return -AL_EINVAL;
         for (size_t i = 0; i < task->gpu_index_count; i++)
             if (task->gpu_indices[i] < 0 ||
@@ -344,9 +346,8 @@ static void build_tasks(struct al__session *s) {
         const struct al_task *task = &c->tasks[t];
         struct al__task_state *ts = &s->tasks[t];
         ts->state = task->state;
-        ts->node = -1;
+        ts->node = task->node; /* finished tasks keep the node they ran on, holding nothing */
         if (al_task_is_active(task->state)) {
-            ts->node = task->node;
             ts->gpus = task->gpu_indices;
             ts->gpu_count = (int32_t)task->gpu_index_count;
             placed_charge(s, (int32_t)t, ts->node, ts->gpus, ts->gpu_count, ts->charge);
