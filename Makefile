@@ -63,7 +63,8 @@ unit: $(TEST_BIN) $(BUILD)/san/allot
 	@scripts/run-tests $(TEST_BIN)
 
 conformance: $(BUILD)/san/allot
-	$(BUILD)/san/allot replay --check $(CONFORMANCE)/allocate-*.json $(CONFORMANCE)/fairshare-*.json
+	$(BUILD)/san/allot replay --check $(CONFORMANCE)/allocate-*.json $(CONFORMANCE)/fairshare-*.json \
+		$(CONFORMANCE)/stalegangeviction-*.json
 
 check: setup
 	@scripts/check

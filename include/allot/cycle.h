@@ -18,6 +18,7 @@ enum al_reason {
     AL_REASON_GANG_INCOMPLETE,            /* only some of the gang's minimum fits */
     AL_REASON_NO_NODE_FITS,               /* a task fits on no node */
     AL_REASON_NOT_REACHED,                /* the cycle ended before the job was tried */
+    AL_REASON_STALE_GANG, /* evicted: below its gang minimum past the grace period */
     AL_REASON_COUNT
 };
 

@@ -18,6 +18,7 @@ static const char *const reason_names[AL_REASON_COUNT] = {
     [AL_REASON_GANG_INCOMPLETE] = "gang_incomplete",
     [AL_REASON_NO_NODE_FITS] = "no_node_fits",
     [AL_REASON_NOT_REACHED] = "not_reached",
+    [AL_REASON_STALE_GANG] = "stale_gang",
 };
 
 const char *al_reason_name(enum al_reason reason) {
@@ -34,7 +35,10 @@ static int run_actions(struct al__session *s) {
         case AL_ACTION_ALLOCATE:
             rc = al__action_allocate(s);
             break;
-        default: /* consolidation, reclaim, preempt, stale-gang: not implemented yet */
+        case AL_ACTION_STALE_GANG_EVICTION:
+            rc = al__action_stale_gang(s);
+            break;
+        default: /* consolidation, reclaim, preempt: not implemented yet */
             break;
         }
         if (rc < 0)
@@ -98,7 +102,7 @@ static int result_decisions(const struct al__session *s, struct al__arena *arena
             *d = (struct al_decision){.kind = AL_DECISION_EVICT,
                                       .task = op->task,
                                       .node = op->prev_node,
-                                      .reason = AL_REASON_NONE};
+                                      .reason = op->reason};
             r->decision_count++;
         } else if (op->kind != AL__OP_EVICT && !(done[op->task] & 2) &&
                    (o->state == AL_TASK_ALLOCATED ||

@@ -180,8 +180,9 @@ int al__session_pipeline(struct al__session *s, int32_t t) {
     return 0;
 }
 
-int al__session_evict(struct al__session *s, int32_t t) {
+int al__session_evict(struct al__session *s, int32_t t, enum al_reason reason) {
     struct al__op op = op_of(s, AL__OP_EVICT, t);
+    op.reason = reason;
     if (log_push(s, &op) < 0)
         return -AL_ENOMEM;
     task_account(s, t, -1);

@@ -70,6 +70,7 @@ struct al__op {
     int32_t prev_gpu_count;
     int64_t prev_charge[AL_RESOURCE_COUNT];
     bool prev_evicted;
+    enum al_reason reason; /* evictions: why */
 };
 
 struct al__session {
@@ -131,8 +132,8 @@ int al__session_place(struct al__session *s, int32_t t, int32_t node, const int3
 /* al__session_pipeline - turns an ALLOCATED task into a PIPELINED one (logged). */
 int al__session_pipeline(struct al__session *s, int32_t t);
 
-/* al__session_evict - starts releasing an active task's resources (logged). */
-int al__session_evict(struct al__session *s, int32_t t);
+/* al__session_evict - starts releasing an active task's resources, for `reason` (logged). */
+int al__session_evict(struct al__session *s, int32_t t, enum al_reason reason);
 
 /* al__session_checkpoint - a mark in the operation log to roll back to. */
 size_t al__session_checkpoint(const struct al__session *s);

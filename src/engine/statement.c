@@ -16,8 +16,8 @@ int al__statement_pipeline(struct al__statement *st, int32_t t) {
     return al__session_pipeline(st->session, t);
 }
 
-int al__statement_evict(struct al__statement *st, int32_t t) {
-    return al__session_evict(st->session, t);
+int al__statement_evict(struct al__statement *st, int32_t t, enum al_reason reason) {
+    return al__session_evict(st->session, t, reason);
 }
 
 size_t al__statement_checkpoint(const struct al__statement *st) {

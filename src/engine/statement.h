@@ -28,8 +28,8 @@ int al__statement_allocate(struct al__statement *st, int32_t t, int32_t node, co
 /* al__statement_pipeline - an ALLOCATED task becomes PIPELINED. */
 int al__statement_pipeline(struct al__statement *st, int32_t t);
 
-/* al__statement_evict - an active task starts releasing its resources. */
-int al__statement_evict(struct al__statement *st, int32_t t);
+/* al__statement_evict - an active task starts releasing its resources, for `reason`. */
+int al__statement_evict(struct al__statement *st, int32_t t, enum al_reason reason);
 
 size_t al__statement_checkpoint(const struct al__statement *st);
 void al__statement_rollback(struct al__statement *st, size_t mark);

@@ -147,7 +147,7 @@ static int random_op(struct al__session *s, struct al__statement *st, unsigned *
     }
     if (ts->state == AL_TASK_RUNNING || ts->state == AL_TASK_ALLOCATED ||
         ts->state == AL_TASK_PIPELINED) {
-        assert_int_equal(al__statement_evict(st, t), 0);
+        assert_int_equal(al__statement_evict(st, t, AL_REASON_NONE), 0);
         return 1;
     }
     return 0;
@@ -209,7 +209,7 @@ static void commit_keeps_and_discard_undoes_only_its_own(void **state) {
     struct image kept, after;
     image_take(&s, &kept);
     al__statement_begin(&st, &s);
-    assert_int_equal(al__statement_evict(&st, t), 0);
+    assert_int_equal(al__statement_evict(&st, t, AL_REASON_NONE), 0);
     assert_int_equal(s.tasks[t].state, AL_TASK_RELEASING);
     al__statement_discard(&st);
     image_take(&s, &after);

@@ -13,4 +13,11 @@
  */
 int al__action_allocate(struct al__session *s);
 
+/*
+ * al__action_stale_gang - evicts every running, bound or pipelined task of a job that has
+ * been stale (active tasks, none succeeded, some group below its minimum) for at least
+ * its grace period (the job's own, else the config's; negative = never). Errors: -AL_ENOMEM.
+ */
+int al__action_stale_gang(struct al__session *s);
+
 #endif
