@@ -1,0 +1,133 @@
+/* parse_nodes.c - the snapshot's nodes[]: capacity, GPU devices, labels, pool. */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "allot/errors.h"
+#include "snapshot/json_util.h"
+#include "snapshot/parse.h"
+
+static const char *const node_keys[] = {
+    "name",   "gpus", "gpu_memory_mib", "cpu_millis", "memory_bytes",
+    "labels", "pool", "gpu_model",      NULL,
+};
+
+static int parse_labels(struct al__parse *p, const json_t *obj, const char *path,
+                        struct al_node *node) {
+    const json_t *labels;
+    const char *key;
+    json_t *v;
+    char lpath[AL__PATH_SIZE], vpath[AL__PATH_SIZE];
+    size_t i = 0;
+
+    if (al__member_object(obj, path, "labels", false, &labels, p->err) < 0)
+        return -AL_EINVAL;
+    if (!labels || json_object_size(labels) == 0)
+        return 0;
+    node->labels = calloc(json_object_size(labels), sizeof(*node->labels));
+    if (!node->labels)
+        return al__fail_nomem(p->err, path);
+    al__path_key(lpath, path, "labels");
+    json_object_foreach((json_t *)labels, key, v) {
+        const char *value;
+        al__path_key(vpath, lpath, key);
+        if (al__read_string(v, vpath, false, &value, p->err) < 0)
+            return -AL_EINVAL;
+        node->label_count = i + 1;
+        if (al__dup(&node->labels[i].key, key, vpath, p->err) < 0 ||
+            al__dup(&node->labels[i].value, value, vpath, p->err) < 0)
+            return -AL_ENOMEM;
+        i++;
+    }
+    return 0;
+}
+
+/* The devices: `gpus` of them, each with gpu_memory_mib and gpu_model. */
+static int parse_gpus(struct al__parse *p, const json_t *obj, const char *path,
+                      struct al_node *node) {
+    int64_t count = 0, memory = 100;
+    const char *model = NULL;
+
+    if (al__member_int(obj, path, "gpus", false, 0, AL__MAX_GPUS, &count, p->err) < 0 ||
+        al__member_int(obj, path, "gpu_memory_mib", false, 1, AL__MAX_GPU_MEMORY_MIB, &memory,
+                       p->err) < 0 ||
+        al__member_string(obj, path, "gpu_model", false, &model, p->err) < 0)
+        return -AL_EINVAL;
+    if (count == 0)
+        return 0;
+    node->gpus = calloc((size_t)count, sizeof(*node->gpus));
+    if (!node->gpus)
+        return al__fail_nomem(p->err, path);
+    node->gpu_count = (size_t)count;
+    for (size_t d = 0; d < node->gpu_count; d++) {
+        node->gpus[d].memory_mib = (int32_t)memory;
+        if (model && al__dup(&node->gpus[d].model, model, path, p->err) < 0)
+            return -AL_ENOMEM;
+    }
+    return 0;
+}
+
+static int parse_node(struct al__parse *p, const json_t *obj, const char *path,
+                      struct al_node *node) {
+    const char *name, *pool = NULL;
+    int rc;
+
+    if (al__want_object(obj, path, p->err) < 0 ||
+        al__check_keys(obj, path, node_keys, p->err) < 0 ||
+        al__member_string(obj, path, "name", true, &name, p->err) < 0)
+        return -AL_EINVAL;
+    if (al__dup(&node->name, name, path, p->err) < 0)
+        return -AL_ENOMEM;
+    if (al__member_string(obj, path, "pool", false, &pool, p->err) < 0)
+        return -AL_EINVAL;
+    if (pool && al__dup(&node->pool, pool, path, p->err) < 0)
+        return -AL_ENOMEM;
+    if (al__member_int(obj, path, "cpu_millis", false, 0, AL__MAX_CPU_MILLIS, &node->cpu_millis,
+                       p->err) < 0 ||
+        al__member_int(obj, path, "memory_bytes", false, 0, AL__MAX_MEMORY_BYTES,
+                       &node->memory_bytes, p->err) < 0)
+        return -AL_EINVAL;
+    if ((rc = parse_gpus(p, obj, path, node)) < 0)
+        return rc;
+    return parse_labels(p, obj, path, node);
+}
+
+static int index_names(struct al__parse *p) {
+    struct al_cluster *c = p->cluster;
+    int32_t a, b;
+    char path[AL__PATH_SIZE];
+    int rc = al__names_init(&p->nodes, c->node_count);
+
+    if (rc < 0)
+        return al__fail_nomem(p->err, "nodes");
+    for (size_t i = 0; i < c->node_count; i++)
+        al__names_set(&p->nodes, i, c->nodes[i].name);
+    if (al__names_sort(&p->nodes, &a, &b) < 0) {
+        snprintf(path, sizeof(path), "nodes[%d].name", (int)b);
+        return al__fail(p->err, path, "duplicate node name \"%s\" (also nodes[%d])",
+                        c->nodes[b].name, (int)a);
+    }
+    return 0;
+}
+
+int al__parse_nodes(struct al__parse *p, const json_t *nodes) {
+    struct al_cluster *c = p->cluster;
+    const json_t *v;
+    char path[AL__PATH_SIZE];
+    size_t i;
+    int rc;
+
+    if (json_array_size(nodes) > AL__MAX_COUNT)
+        return al__fail(p->err, "nodes", "too many nodes");
+    if (json_array_size(nodes) > 0) {
+        c->nodes = calloc(json_array_size(nodes), sizeof(*c->nodes));
+        if (!c->nodes)
+            return al__fail_nomem(p->err, "nodes");
+        c->node_count = json_array_size(nodes);
+    }
+    json_array_foreach(nodes, i, v) {
+        al__path_index(path, "nodes", i);
+        if ((rc = parse_node(p, v, path, &c->nodes[i])) < 0)
+            return rc;
+    }
+    return index_names(p);
+}

@@ -1,0 +1,173 @@
+/* parse_queues.c - the snapshot's queues[]: quotas, limits, weights and the parent tree. */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "allot/errors.h"
+#include "snapshot/json_util.h"
+#include "snapshot/parse.h"
+
+static const char *const queue_keys[] = {
+    "name", "parent", "priority", "deserved", "limit", "over_quota_weight", NULL,
+};
+static const char *const amount_keys[] = {"gpu", "cpu_millis", "memory_bytes", NULL};
+static const char *const weight_keys[] = {"gpu", "cpu", "memory", NULL};
+
+/* deserved or limit: {gpu, cpu_millis, memory_bytes}, each -1 (unlimited) or >= 0. */
+static int parse_amounts(struct al__parse *p, const json_t *obj, const char *path, const char *key,
+                         int64_t out[AL_RESOURCE_COUNT]) {
+    const json_t *amounts, *gpu;
+    char apath[AL__PATH_SIZE], gpath[AL__PATH_SIZE];
+
+    if (al__member_object(obj, path, key, false, &amounts, p->err) < 0)
+        return -AL_EINVAL;
+    if (!amounts)
+        return 0;
+    al__path_key(apath, path, key);
+    if (al__check_keys(amounts, apath, amount_keys, p->err) < 0)
+        return -AL_EINVAL;
+    gpu = json_object_get(amounts, "gpu");
+    al__path_key(gpath, apath, "gpu");
+    if (gpu && al__read_gpus(gpu, gpath, true, AL__MAX_QUEUE_GPUS, &out[AL_GPU], p->err) < 0)
+        return -AL_EINVAL;
+    if (al__member_int(amounts, apath, "cpu_millis", false, -1, AL__MAX_CPU_MILLIS, &out[AL_CPU],
+                       p->err) < 0 ||
+        al__member_int(amounts, apath, "memory_bytes", false, -1, AL__MAX_MEMORY_BYTES,
+                       &out[AL_MEMORY], p->err) < 0)
+        return -AL_EINVAL;
+    return 0;
+}
+
+static int parse_weights(struct al__parse *p, const json_t *obj, const char *path,
+                         struct al_queue *q) {
+    const json_t *w;
+    char wpath[AL__PATH_SIZE];
+
+    if (al__member_object(obj, path, "over_quota_weight", false, &w, p->err) < 0)
+        return -AL_EINVAL;
+    if (!w)
+        return 0;
+    al__path_key(wpath, path, "over_quota_weight");
+    if (al__check_keys(w, wpath, weight_keys, p->err) < 0)
+        return -AL_EINVAL;
+    for (int r = 0; r < AL_RESOURCE_COUNT; r++)
+        if (al__member_int(w, wpath, weight_keys[r], false, 0, AL__MAX_WEIGHT, &q->weight[r],
+                           p->err) < 0)
+            return -AL_EINVAL;
+    return 0;
+}
+
+static int parse_queue(struct al__parse *p, const json_t *obj, const char *path, struct al_queue *q,
+                       size_t position) {
+    const char *name;
+    const json_t *parent;
+    char ppath[AL__PATH_SIZE];
+
+    q->parent = -1;
+    q->priority = 100;
+    q->created = (int64_t)position;
+    q->deserved[AL_GPU] = 0;
+    q->deserved[AL_CPU] = q->deserved[AL_MEMORY] = AL_UNLIMITED;
+    for (int r = 0; r < AL_RESOURCE_COUNT; r++) {
+        q->limit[r] = AL_UNLIMITED;
+        q->weight[r] = 1;
+    }
+    if (al__want_object(obj, path, p->err) < 0 ||
+        al__check_keys(obj, path, queue_keys, p->err) < 0 ||
+        al__member_string(obj, path, "name", true, &name, p->err) < 0)
+        return -AL_EINVAL;
+    if (al__dup(&q->name, name, path, p->err) < 0)
+        return -AL_ENOMEM;
+    parent = json_object_get(obj, "parent");
+    al__path_key(ppath, path, "parent");
+    if (parent && !json_is_null(parent) && !json_is_string(parent))
+        return al__fail(p->err, ppath, "must be a string or null");
+    if (al__member_int32(obj, path, "priority", false, -AL__MAX_PRIORITY, AL__MAX_PRIORITY,
+                         &q->priority, p->err) < 0 ||
+        parse_amounts(p, obj, path, "deserved", q->deserved) < 0 ||
+        parse_amounts(p, obj, path, "limit", q->limit) < 0 || parse_weights(p, obj, path, q) < 0)
+        return -AL_EINVAL;
+    return 0;
+}
+
+static int index_names(struct al__parse *p) {
+    struct al_cluster *c = p->cluster;
+    int32_t a, b;
+    char path[AL__PATH_SIZE];
+
+    if (al__names_init(&p->queues, c->queue_count) < 0)
+        return al__fail_nomem(p->err, "queues");
+    for (size_t i = 0; i < c->queue_count; i++)
+        al__names_set(&p->queues, i, c->queues[i].name);
+    if (al__names_sort(&p->queues, &a, &b) < 0) {
+        snprintf(path, sizeof(path), "queues[%d].name", (int)b);
+        return al__fail(p->err, path, "duplicate queue name \"%s\" (also queues[%d])",
+                        c->queues[b].name, (int)a);
+    }
+    return 0;
+}
+
+/* Resolves every parent by name and marks queues that have children. */
+static int link_parents(struct al__parse *p, const json_t *queues) {
+    struct al_cluster *c = p->cluster;
+    char base[AL__PATH_SIZE], path[AL__PATH_SIZE];
+
+    for (size_t i = 0; i < c->queue_count; i++) {
+        const json_t *parent = json_object_get(json_array_get(queues, i), "parent");
+        al__path_index(base, "queues", i);
+        al__path_key(path, base, "parent");
+        if (!parent || json_is_null(parent))
+            continue;
+        c->queues[i].parent = al__names_find(&p->queues, json_string_value(parent));
+        if (c->queues[i].parent < 0)
+            return al__fail(p->err, path, "unknown queue \"%s\"", json_string_value(parent));
+        p->queue_has_child[c->queues[i].parent] = true;
+    }
+    return 0;
+}
+
+/* A walk up from any queue must reach a top-level queue within queue_count steps. */
+static int check_cycles(struct al__parse *p) {
+    struct al_cluster *c = p->cluster;
+    char path[AL__PATH_SIZE];
+
+    for (size_t i = 0; i < c->queue_count; i++) {
+        int32_t q = (int32_t)i;
+        size_t steps = 0;
+        while (q >= 0 && steps <= c->queue_count) {
+            q = c->queues[q].parent;
+            steps++;
+        }
+        if (q >= 0) {
+            snprintf(path, sizeof(path), "queues[%zu].parent", i);
+            return al__fail(p->err, path, "parent cycle: \"%s\" never reaches a top-level queue",
+                            c->queues[i].name);
+        }
+    }
+    return 0;
+}
+
+int al__parse_queues(struct al__parse *p, const json_t *queues) {
+    struct al_cluster *c = p->cluster;
+    size_t n = json_array_size(queues), i;
+    const json_t *v;
+    char path[AL__PATH_SIZE];
+    int rc;
+
+    if (n > AL__MAX_COUNT)
+        return al__fail(p->err, "queues", "too many queues");
+    if (n > 0) {
+        c->queues = calloc(n, sizeof(*c->queues));
+        p->queue_has_child = calloc(n, sizeof(*p->queue_has_child));
+        if (!c->queues || !p->queue_has_child)
+            return al__fail_nomem(p->err, "queues");
+        c->queue_count = n;
+    }
+    json_array_foreach(queues, i, v) {
+        al__path_index(path, "queues", i);
+        if ((rc = parse_queue(p, v, path, &c->queues[i], i)) < 0)
+            return rc;
+    }
+    if ((rc = index_names(p)) < 0 || (rc = link_parents(p, queues)) < 0)
+        return rc;
+    return check_cycles(p);
+}

@@ -1,0 +1,264 @@
+/* write.c - al_snapshot_write(): the model written back as a snapshot document. */
+#include <jansson.h>
+#include <stdlib.h>
+
+#include "allot/errors.h"
+#include "allot/snapshot.h"
+#include "snapshot/json_util.h"
+
+/* milli-GPU as devices: whole amounts as integers, fractions as reals (0.5). */
+static json_t *gpus_json(int64_t milli) {
+    if (milli % 1000 == 0)
+        return json_integer(milli / 1000);
+    return json_real((double)milli / 1000.0);
+}
+
+static const char *placement_name(enum al_placement p, const char *binpack) {
+    return p == AL_SPREAD ? "spread" : binpack;
+}
+
+static json_t *config_json(const struct al_config *c) {
+    json_t *o = json_object(), *actions = json_array();
+    int rc = o && actions ? 0 : -1;
+
+    for (size_t i = 0; rc == 0 && i < c->action_count; i++)
+        rc |= al__push(actions, json_string(al_action_name(c->actions[i])));
+    rc |= al__put(o, "actions", actions);
+    rc |= al__put(o, "gpu_placement", json_string(placement_name(c->gpu_placement, "binpack")));
+    rc |= al__put(o, "cpu_placement", json_string(placement_name(c->cpu_placement, "binpack")));
+    rc |= al__put(o, "gpu_device_placement",
+                  json_string(placement_name(c->gpu_device_placement, "pack")));
+    rc |= al__put(o, "shared_gpu_node_preference", json_boolean(c->shared_gpu_node_preference));
+    rc |= al__put(o, "staleness_grace_period_s", json_integer(c->staleness_grace_period_s));
+    return al__finish(o, rc);
+}
+
+static json_t *node_json(const struct al_node *n) {
+    json_t *o = json_object(), *labels = json_object();
+    int rc = o && labels ? 0 : -1;
+
+    rc |= al__put(o, "name", json_string(n->name));
+    if (n->pool)
+        rc |= al__put(o, "pool", json_string(n->pool));
+    rc |= al__put(o, "gpus", json_integer((json_int_t)n->gpu_count));
+    if (n->gpu_count > 0) {
+        rc |= al__put(o, "gpu_memory_mib", json_integer(n->gpus[0].memory_mib));
+        if (n->gpus[0].model)
+            rc |= al__put(o, "gpu_model", json_string(n->gpus[0].model));
+    }
+    rc |= al__put(o, "cpu_millis", json_integer(n->cpu_millis));
+    rc |= al__put(o, "memory_bytes", json_integer(n->memory_bytes));
+    for (size_t i = 0; rc == 0 && i < n->label_count; i++)
+        rc |= al__put(labels, n->labels[i].key, json_string(n->labels[i].value));
+    if (n->label_count > 0)
+        rc |= al__put(o, "labels", labels);
+    else
+        json_decref(labels);
+    return al__finish(o, rc);
+}
+
+static json_t *amounts_json(const int64_t v[AL_RESOURCE_COUNT]) {
+    json_t *o = json_object();
+    int rc = o ? 0 : -1;
+
+    rc |= al__put(o, "gpu", v[AL_GPU] == AL_UNLIMITED ? json_integer(-1) : gpus_json(v[AL_GPU]));
+    rc |= al__put(o, "cpu_millis", json_integer(v[AL_CPU]));
+    rc |= al__put(o, "memory_bytes", json_integer(v[AL_MEMORY]));
+    return al__finish(o, rc);
+}
+
+static json_t *queue_json(const struct al_cluster *c, const struct al_queue *q) {
+    json_t *o = json_object(), *w = json_object();
+    int rc = o && w ? 0 : -1;
+
+    rc |= al__put(o, "name", json_string(q->name));
+    rc |=
+        al__put(o, "parent", q->parent >= 0 ? json_string(c->queues[q->parent].name) : json_null());
+    rc |= al__put(o, "priority", json_integer(q->priority));
+    rc |= al__put(o, "deserved", amounts_json(q->deserved));
+    rc |= al__put(o, "limit", amounts_json(q->limit));
+    rc |= al__put(w, "gpu", json_integer(q->weight[AL_GPU]));
+    rc |= al__put(w, "cpu", json_integer(q->weight[AL_CPU]));
+    rc |= al__put(w, "memory", json_integer(q->weight[AL_MEMORY]));
+    rc |= al__put(o, "over_quota_weight", w);
+    return al__finish(o, rc);
+}
+
+static int cmp_created(const void *a, const void *b, const struct al_cluster *c) {
+    const struct al_queue *x = &c->queues[*(const int32_t *)a];
+    const struct al_queue *y = &c->queues[*(const int32_t *)b];
+
+    if (x->created != y->created)
+        return x->created < y->created ? -1 : 1;
+    return *(const int32_t *)a - *(const int32_t *)b;
+}
+
+/* Queues by `created` (insertion sort: stable, and queue trees are small). */
+static json_t *queues_json(const struct al_cluster *c) {
+    json_t *a = json_array();
+    int32_t *order = malloc((c->queue_count ? c->queue_count : 1) * sizeof(*order));
+    int rc = a && order ? 0 : -1;
+
+    for (size_t i = 0; rc == 0 && i < c->queue_count; i++) {
+        size_t j = i;
+        order[i] = (int32_t)i;
+        for (; j > 0 && cmp_created(&order[j - 1], &order[j], c) > 0; j--) {
+            int32_t t = order[j];
+            order[j] = order[j - 1];
+            order[j - 1] = t;
+        }
+    }
+    for (size_t i = 0; rc == 0 && i < c->queue_count; i++)
+        rc |= al__push(a, queue_json(c, &c->queues[order[i]]));
+    free(order);
+    return al__finish(a, rc);
+}
+
+static json_t *affinity_json(const struct al_task *t) {
+    json_t *o = json_object();
+    int rc = o ? 0 : -1;
+
+    for (size_t i = 0; rc == 0 && i < t->affinity_count; i++) {
+        json_t *values = json_array();
+        rc |= values ? 0 : -1;
+        for (size_t v = 0; rc == 0 && v < t->affinity[i].value_count; v++)
+            rc |= al__push(values, json_string(t->affinity[i].values[v]));
+        rc |= al__put(o, t->affinity[i].key, values);
+    }
+    return al__finish(o, rc);
+}
+
+static json_t *indices_json(const struct al_task *t) {
+    json_t *a = json_array();
+    int rc = a ? 0 : -1;
+
+    for (size_t i = 0; rc == 0 && i < t->gpu_index_count; i++)
+        rc |= al__push(a, json_integer(t->gpu_indices[i]));
+    return al__finish(a, rc);
+}
+
+static int task_gpus(json_t *o, const struct al_task *t) {
+    int rc = 0;
+
+    if (t->gpus > 0)
+        rc |= al__put(o, "gpus", json_integer(t->gpus));
+    if (t->gpu_milli > 0)
+        rc |= al__put(o, "gpu_fraction", json_real(t->gpu_milli / 1000.0));
+    if (t->gpu_memory_mib > 0)
+        rc |= al__put(o, "gpu_memory_mib", json_integer(t->gpu_memory_mib));
+    if (t->gpu_devices != 1)
+        rc |= al__put(o, "gpu_devices", json_integer(t->gpu_devices));
+    if (t->gpu_index_count > 0)
+        rc |= al__put(o, "gpu_indices", indices_json(t));
+    return rc;
+}
+
+static json_t *task_json(const struct al_cluster *c, const struct al_task *t) {
+    const struct al_job *job = &c->jobs[t->job];
+    json_t *o = json_object();
+    int rc = o ? 0 : -1;
+
+    rc |= al__put(o, "name", json_string(t->name));
+    rc |= al__put(o, "state", json_string(al_task_state_name(t->state)));
+    if (t->node >= 0)
+        rc |= al__put(o, "node", json_string(c->nodes[t->node].name));
+    rc |= task_gpus(o, t);
+    rc |= al__put(o, "cpu_millis", json_integer(t->cpu_millis));
+    rc |= al__put(o, "memory_bytes", json_integer(t->memory_bytes));
+    if (t->subgroup >= 0)
+        rc |= al__put(o, "subgroup", json_string(job->subgroups[t->subgroup].name));
+    if (t->has_task_priority)
+        rc |= al__put(o, "task_priority", json_integer(t->task_priority));
+    if (t->affinity_count > 0)
+        rc |= al__put(o, "node_affinity", affinity_json(t));
+    return al__finish(o, rc);
+}
+
+static json_t *subgroups_json(const struct al_job *job) {
+    json_t *a = json_array();
+    int rc = a ? 0 : -1;
+
+    for (size_t i = 0; rc == 0 && i < job->subgroup_count; i++) {
+        json_t *s = json_object();
+        rc |= s ? 0 : -1;
+        rc |= al__put(s, "name", json_string(job->subgroups[i].name));
+        rc |= al__put(s, "min_members", json_integer(job->subgroups[i].min_members));
+        rc |= al__push(a, s);
+    }
+    return al__finish(a, rc);
+}
+
+static int job_times(json_t *o, const struct al_job *job) {
+    int rc = al__put(o, "created_s", json_integer(job->created_s));
+
+    if (job->has_preemption_delay)
+        rc |= al__put(o, "preemption_delay_s", json_integer(job->preemption_delay_s));
+    if (job->has_stale_for)
+        rc |= al__put(o, "stale_for_s", json_integer(job->stale_for_s));
+    if (job->has_staleness_grace_period)
+        rc |= al__put(o, "staleness_grace_period_s", json_integer(job->staleness_grace_period_s));
+    return rc;
+}
+
+static json_t *job_json(const struct al_cluster *c, const struct al_job *job) {
+    json_t *o = json_object(), *tasks = json_array();
+    int rc = o && tasks ? 0 : -1;
+
+    rc |= al__put(o, "name", json_string(job->name));
+    rc |= al__put(o, "queue", json_string(c->queues[job->queue].name));
+    rc |= al__put(o, "priority", json_integer(job->priority));
+    rc |= al__put(o, "preemptible", json_boolean(job->preemptible));
+    if (job->subgroup_count > 0)
+        rc |= al__put(o, "subgroups", subgroups_json(job));
+    else
+        rc |= al__put(o, "min_members", json_integer(job->min_members));
+    rc |= job_times(o, job);
+    for (size_t i = 0; rc == 0 && i < job->task_count; i++)
+        rc |= al__push(tasks, task_json(c, &c->tasks[job->first_task + i]));
+    rc |= al__put(o, "tasks", tasks);
+    return al__finish(o, rc);
+}
+
+static json_t *list_json(const struct al_cluster *c, size_t count,
+                         json_t *(*item)(const struct al_cluster *, size_t)) {
+    json_t *a = json_array();
+    int rc = a ? 0 : -1;
+
+    for (size_t i = 0; rc == 0 && i < count; i++)
+        rc |= al__push(a, item(c, i));
+    return al__finish(a, rc);
+}
+
+static json_t *node_item(const struct al_cluster *c, size_t i) {
+    return node_json(&c->nodes[i]);
+}
+
+static json_t *job_item(const struct al_cluster *c, size_t i) {
+    return job_json(c, &c->jobs[i]);
+}
+
+static json_t *cluster_json(const struct al_cluster *c) {
+    json_t *o = json_object();
+    int rc = o ? 0 : -1;
+
+    if (c->name)
+        rc |= al__put(o, "name", json_string(c->name));
+    rc |= al__put(o, "now_s", json_integer(c->now_s));
+    rc |= al__put(o, "seed", json_integer((json_int_t)c->seed));
+    rc |= al__put(o, "config", config_json(&c->config));
+    rc |= al__put(o, "nodes", list_json(c, c->node_count, node_item));
+    rc |= al__put(o, "queues", queues_json(c));
+    rc |= al__put(o, "jobs", list_json(c, c->job_count, job_item));
+    return al__finish(o, rc);
+}
+
+char *al_snapshot_write(const struct al_cluster *cluster) {
+    json_t *root = cluster_json(cluster);
+    char *text;
+
+    if (!root)
+        return NULL;
+    text = json_dumps(root, JSON_INDENT(2) | JSON_REAL_PRECISION(15));
+    json_decref(root);
+    return text;
+}
