@@ -1,0 +1,176 @@
+/* explain_text.c - human-readable amounts and one-line explanations of pending jobs. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "snapshot/json_util.h"
+#include "snapshot/report.h"
+
+#define MIB (1024LL * 1024)
+#define GIB (1024LL * MIB)
+
+/* A line being assembled in a caller's buffer; `len` counts what did not fit too. */
+struct line {
+    char *buf;
+    size_t size;
+    size_t len;
+};
+
+static void line_add(struct line *l, const char *fmt, ...) AL__PRINTF(2, 3);
+
+static void line_add(struct line *l, const char *fmt, ...) {
+    va_list ap;
+    size_t room = l->len < l->size ? l->size - l->len : 0;
+    int n;
+
+    va_start(ap, fmt);
+    n = vsnprintf(room ? l->buf + l->len : NULL, room, fmt, ap);
+    va_end(ap);
+    if (n > 0)
+        l->len += (size_t)n;
+}
+
+/* value / scale with up to `digits` decimals, trailing zeros dropped: 1.5, 2, 0.125. */
+static void decimal_text(int64_t value, int64_t scale, int digits, char *buf, size_t size) {
+    char tmp[48];
+    char *end;
+
+    snprintf(tmp, sizeof(tmp), "%.*f", digits, (double)value / (double)scale);
+    if (strchr(tmp, '.')) {
+        end = tmp + strlen(tmp) - 1;
+        while (*end == '0')
+            *end-- = '\0';
+        if (*end == '.')
+            *end = '\0';
+    }
+    snprintf(buf, size, "%s", tmp);
+}
+
+static void memory_text(int64_t bytes, char *buf, size_t size) {
+    char num[48];
+
+    if (bytes >= GIB) {
+        decimal_text(bytes, GIB, 2, num, sizeof(num));
+        snprintf(buf, size, "%s GiB", num);
+    } else if (bytes >= MIB) {
+        decimal_text(bytes, MIB, 2, num, sizeof(num));
+        snprintf(buf, size, "%s MiB", num);
+    } else if (bytes >= 1024) {
+        decimal_text(bytes, 1024, 2, num, sizeof(num));
+        snprintf(buf, size, "%s KiB", num);
+    } else {
+        snprintf(buf, size, "%lld bytes", (long long)bytes);
+    }
+}
+
+void al_amount_text(enum al_resource resource, int64_t amount, bool unit, char *buf, size_t size) {
+    char num[48];
+
+    if (amount == AL_UNLIMITED) {
+        snprintf(buf, size, "unlimited");
+        return;
+    }
+    switch (resource) {
+    case AL_GPU:
+        decimal_text(amount, 1000, 3, num, sizeof(num));
+        snprintf(buf, size, "%s%s", num, !unit ? "" : amount == 1000 ? " GPU" : " GPUs");
+        break;
+    case AL_CPU:
+        decimal_text(amount, 1000, 3, num, sizeof(num));
+        snprintf(buf, size, "%s %s", num, amount == 1000 ? "core" : "cores");
+        break;
+    default:
+        memory_text(amount, buf, size);
+        break;
+    }
+}
+
+static const char *resource_title(enum al_resource r) {
+    return r == AL_GPU ? "GPU" : r == AL_CPU ? "CPU" : "memory";
+}
+
+static const char *queue_name(const struct al_cluster *c, int32_t q) {
+    return q >= 0 && (size_t)q < c->queue_count ? c->queues[q].name : "?";
+}
+
+static void quota_text(const struct al_cluster *c, const struct al_explanation *e, struct line *l) {
+    char alloc[48], req[48], lim[48];
+
+    al_amount_text(e->resource, e->allocated, false, alloc, sizeof(alloc));
+    al_amount_text(e->resource, e->requested, false, req, sizeof(req));
+    if (e->reason == AL_REASON_OVER_LIMIT) {
+        al_amount_text(e->resource, e->limit, false, lim, sizeof(lim));
+        line_add(l, "queue %s over its %s limit: allocated %s, requested %s, limit %s",
+                 queue_name(c, e->queue), resource_title(e->resource), alloc, req, lim);
+    } else {
+        al_amount_text(e->resource, e->limit, true, lim, sizeof(lim));
+        line_add(l,
+                 "non-preemptible work only within deserved quota: queue %s allocated %s, "
+                 "requested %s, deserved %s",
+                 queue_name(c, e->queue), alloc, req, lim);
+    }
+}
+
+/* "task t fits on no node: needs 4 GPUs, most free on a node 2 GPUs" */
+static void no_fit_text(const struct al_cluster *c, const struct al_explanation *e,
+                        struct line *l) {
+    char need[48], best[48];
+    bool any = false, short_any = false;
+
+    line_add(l, "task %s fits on no node: ",
+             e->task >= 0 && (size_t)e->task < c->task_count ? c->tasks[e->task].name : "?");
+    if (e->nodes_matching == 0) {
+        line_add(l, "no node matches its node affinity");
+        return;
+    }
+    for (int r = 0; r < AL_RESOURCE_COUNT; r++)
+        short_any |= e->requested_task[r] > e->best_free[r];
+    for (int r = 0; r < AL_RESOURCE_COUNT; r++) {
+        if (e->requested_task[r] <= 0 || (short_any && e->requested_task[r] <= e->best_free[r]))
+            continue;
+        al_amount_text((enum al_resource)r, e->requested_task[r], true, need, sizeof(need));
+        al_amount_text((enum al_resource)r, e->best_free[r], true, best, sizeof(best));
+        line_add(l, "%sneeds %s, most free on a node %s", any ? "; " : "", need, best);
+        any = true;
+    }
+    if (!any)
+        line_add(l, "no single node has room for all it requests");
+}
+
+static size_t job_tasks(const struct al_cluster *c, const struct al_explanation *e) {
+    if (e->job >= 0 && (size_t)e->job < c->job_count)
+        return c->jobs[e->job].task_count;
+    return (size_t)(e->needed > 0 ? e->needed : 0);
+}
+
+size_t al_explanation_text(const struct al_cluster *cluster, const struct al_explanation *e,
+                           char *buf, size_t size) {
+    struct line l = {buf, size, 0};
+
+    if (size > 0)
+        buf[0] = '\0';
+    switch (e->reason) {
+    case AL_REASON_OVER_LIMIT:
+    case AL_REASON_NON_PREEMPTIBLE_OVER_QUOTA:
+        quota_text(cluster, e, &l);
+        break;
+    case AL_REASON_GANG_INCOMPLETE:
+        line_add(&l, "resources for %d of %zu tasks; gang needs %d", (int)e->placeable,
+                 job_tasks(cluster, e), (int)e->needed);
+        if (e->task >= 0) {
+            line_add(&l, "; ");
+            no_fit_text(cluster, e, &l);
+        }
+        break;
+    case AL_REASON_NO_NODE_FITS:
+        no_fit_text(cluster, e, &l);
+        break;
+    case AL_REASON_NOT_REACHED:
+        line_add(&l, "not reached: the cycle ended before the job was tried");
+        break;
+    default:
+        line_add(&l, "no reason recorded");
+        break;
+    }
+    return l.len;
+}

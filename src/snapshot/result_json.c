@@ -1,0 +1,121 @@
+/* result_json.c - a cycle's result as JSON: decisions, pending explanations, queue shares. */
+#include <stdlib.h>
+
+#include "snapshot/json_util.h"
+#include "snapshot/report.h"
+
+/* An amount in JSON units: GPUs as devices (0.5), CPU and memory as integers. */
+static json_t *amount_json(enum al_resource r, int64_t v) {
+    if (r != AL_GPU || v == AL_UNLIMITED || v % 1000 == 0)
+        return json_integer(r == AL_GPU && v != AL_UNLIMITED ? v / 1000 : v);
+    return json_real((double)v / 1000.0);
+}
+
+static json_t *amounts_json(const int64_t v[AL_RESOURCE_COUNT]) {
+    json_t *o = json_object();
+    int rc = o ? 0 : -1;
+
+    rc |= al__put(o, "gpu", amount_json(AL_GPU, v[AL_GPU]));
+    rc |= al__put(o, "cpu_millis", amount_json(AL_CPU, v[AL_CPU]));
+    rc |= al__put(o, "memory_bytes", amount_json(AL_MEMORY, v[AL_MEMORY]));
+    return al__finish(o, rc);
+}
+
+static const char *kind_name(enum al_decision_kind k) {
+    return k == AL_DECISION_BIND ? "bind" : k == AL_DECISION_PIPELINE ? "pipeline" : "evict";
+}
+
+static json_t *decision_json(const struct al_cluster *c, const struct al_decision *d) {
+    const struct al_task *t = &c->tasks[d->task];
+    json_t *o = json_object(), *gpus = json_array();
+    int rc = o && gpus ? 0 : -1;
+
+    rc |= al__put(o, "kind", json_string(kind_name(d->kind)));
+    rc |= al__put(o, "task", json_string(t->name));
+    rc |= al__put(o, "job", json_string(c->jobs[t->job].name));
+    rc |= al__put(o, "node", d->node >= 0 ? json_string(c->nodes[d->node].name) : json_null());
+    for (size_t i = 0; rc == 0 && i < d->gpu_count; i++)
+        rc |= al__push(gpus, json_integer(d->gpus[i]));
+    if (d->kind == AL_DECISION_EVICT) {
+        json_decref(gpus);
+        rc |= al__put(o, "reason", json_string(al_reason_name(d->reason)));
+    } else {
+        rc |= al__put(o, "gpus", gpus);
+    }
+    return al__finish(o, rc);
+}
+
+static int quota_fields(json_t *o, const struct al_cluster *c, const struct al_explanation *e) {
+    int rc = 0;
+
+    if (e->queue >= 0 && (size_t)e->queue < c->queue_count)
+        rc |= al__put(o, "queue", json_string(c->queues[e->queue].name));
+    rc |= al__put(o, "resource", json_string(al_resource_name(e->resource)));
+    rc |= al__put(o, "allocated", amount_json(e->resource, e->allocated));
+    rc |= al__put(o, "requested", amount_json(e->resource, e->requested));
+    rc |= al__put(o, e->reason == AL_REASON_OVER_LIMIT ? "limit" : "deserved",
+                  amount_json(e->resource, e->limit));
+    return rc;
+}
+
+static int no_fit_fields(json_t *o, const struct al_cluster *c, const struct al_explanation *e) {
+    int rc = 0;
+
+    if (e->task < 0 || (size_t)e->task >= c->task_count)
+        return 0;
+    rc |= al__put(o, "task", json_string(c->tasks[e->task].name));
+    rc |= al__put(o, "task_requests", amounts_json(e->requested_task));
+    rc |= al__put(o, "most_free_on_a_node", amounts_json(e->best_free));
+    rc |= al__put(o, "nodes_matching", json_integer(e->nodes_matching));
+    return rc;
+}
+
+static json_t *explanation_json(const struct al_cluster *c, const struct al_explanation *e) {
+    json_t *o = json_object();
+    char message[512];
+    int rc = o ? 0 : -1;
+
+    al_explanation_text(c, e, message, sizeof(message));
+    rc |= al__put(o, "job", json_string(c->jobs[e->job].name));
+    rc |= al__put(o, "reason", json_string(al_reason_name(e->reason)));
+    rc |= al__put(o, "message", json_string(message));
+    if (e->reason == AL_REASON_OVER_LIMIT || e->reason == AL_REASON_NON_PREEMPTIBLE_OVER_QUOTA)
+        rc |= quota_fields(o, c, e);
+    if (e->reason == AL_REASON_GANG_INCOMPLETE) {
+        rc |= al__put(o, "placeable", json_integer(e->placeable));
+        rc |= al__put(o, "needed", json_integer(e->needed));
+    }
+    if (e->reason == AL_REASON_GANG_INCOMPLETE || e->reason == AL_REASON_NO_NODE_FITS)
+        rc |= no_fit_fields(o, c, e);
+    return al__finish(o, rc);
+}
+
+static json_t *queue_json(const struct al_cluster *c, size_t q, const struct al_queue_outcome *o) {
+    json_t *v = json_object();
+    int rc = v ? 0 : -1;
+
+    rc |= al__put(v, "name", json_string(c->queues[q].name));
+    rc |= al__put(v, "fair_share", amounts_json(o->fair_share));
+    rc |= al__put(v, "allocated", amounts_json(o->allocated));
+    rc |= al__put(v, "requested", amounts_json(o->requested));
+    return al__finish(v, rc);
+}
+
+json_t *al_result_json(const struct al_cluster *cluster, const struct al_result *result) {
+    json_t *o = json_object(), *decisions = json_array(), *pending = json_array(),
+           *queues = json_array();
+    int rc = o && decisions && pending && queues ? 0 : -1;
+
+    if (cluster->name)
+        rc |= al__put(o, "name", json_string(cluster->name));
+    for (size_t i = 0; rc == 0 && i < result->decision_count; i++)
+        rc |= al__push(decisions, decision_json(cluster, &result->decisions[i]));
+    for (size_t i = 0; rc == 0 && i < result->explanation_count; i++)
+        rc |= al__push(pending, explanation_json(cluster, &result->explanations[i]));
+    for (size_t i = 0; rc == 0 && i < cluster->queue_count; i++)
+        rc |= al__push(queues, queue_json(cluster, i, &result->queues[i]));
+    rc |= al__put(o, "decisions", decisions);
+    rc |= al__put(o, "pending", pending);
+    rc |= al__put(o, "queues", queues);
+    return al__finish(o, rc);
+}
