@@ -43,6 +43,11 @@ $(BUILD)/san/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_BASE) $(SAN) -MMD -MP -c $< -o $@
 
+# Test helpers include their headers as "support/...", like the tests themselves.
+$(BUILD)/san/tests/support/%.o: tests/support/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) $(SAN) -Itests -MMD -MP -c $< -o $@
+
 $(BUILD)/liballot.a: $(REL_LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
