@@ -23,6 +23,8 @@ struct node_work {
     size_t device_count;
     const int32_t *tasks;
     size_t task_count;
+    size_t first_label; /* this node's labels are p->extra.labels[first_label..] */
+    bool pipelined;     /* the phase: pipelined tasks go last, onto what is left */
 };
 
 static bool is_gpu_task(const struct al_task *t) {
@@ -54,56 +56,6 @@ static int label_add(struct al__parse *p, int32_t node, int32_t device, const ch
     return al__dup(&x->labels[x->label_count - 1].label, label, path, p->err);
 }
 
-/* The device of `label` on this node, taking the lowest unclaimed one for a new label. */
-static int label_device(struct al__parse *p, struct node_work *w, size_t first_label,
-                        const char *label, const char *path, int32_t *out) {
-    const struct al__parse_extra *x = &p->extra;
-    int rc;
-
-    for (size_t i = first_label; i < x->label_count; i++)
-        if (strcmp(x->labels[i].label, label) == 0) {
-            *out = x->labels[i].device;
-            return 0;
-        }
-    for (size_t d = 0; d < w->device_count; d++)
-        if (!w->devices[d].claimed) {
-            if ((rc = label_add(p, w->node, (int32_t)d, label, path)) < 0)
-                return rc;
-            w->devices[d].claimed = true;
-            *out = (int32_t)d;
-            return 0;
-        }
-    return al__fail(p->err, path, "node %s has no free GPU device left for label \"%s\"",
-                    p->cluster->nodes[w->node].name, label);
-}
-
-static int assign_labels(struct al__parse *p, struct node_work *w) {
-    size_t first_label = p->extra.label_count;
-    char base[AL__PATH_SIZE], path[AL__PATH_SIZE];
-    int rc;
-
-    for (size_t i = 0; i < w->task_count; i++) {
-        struct al_task *t = &p->cluster->tasks[w->tasks[i]];
-        const json_t *groups = p->task_groups[w->tasks[i]];
-        if (!groups)
-            continue;
-        al__task_path(p, (size_t)w->tasks[i], "gpu_groups", base);
-        t->gpu_indices = calloc(json_array_size(groups), sizeof(*t->gpu_indices));
-        if (!t->gpu_indices)
-            return al__fail_nomem(p->err, base);
-        for (size_t l = 0; l < json_array_size(groups); l++) {
-            al__path_index(path, base, l);
-            rc = label_device(p, w, first_label, json_string_value(json_array_get(groups, l)), path,
-                              &t->gpu_indices[l]);
-            if (rc < 0)
-                return rc;
-            t->gpu_index_count = l + 1;
-            device_occupy(&w->devices[t->gpu_indices[l]], t);
-        }
-    }
-    return 0;
-}
-
 /* Lowest unclaimed devices; a pipelined task may also wait for devices being released. */
 static size_t pick_devices(struct node_work *w, const struct al_task *t, int32_t *out,
                            size_t need) {
@@ -123,13 +75,66 @@ static size_t pick_devices(struct node_work *w, const struct al_task *t, int32_t
     return got;
 }
 
+/* The device of `label` on this node; a new label takes a device like pick_devices(). */
+static int label_device(struct al__parse *p, struct node_work *w, const struct al_task *t,
+                        const char *label, const char *path, int32_t *out) {
+    const struct al__parse_extra *x = &p->extra;
+    int32_t d;
+    int rc;
+
+    for (size_t i = w->first_label; i < x->label_count; i++)
+        if (strcmp(x->labels[i].label, label) == 0) {
+            *out = x->labels[i].device;
+            return 0;
+        }
+    if (pick_devices(w, t, &d, 1) < 1)
+        return al__fail(p->err, path, "node %s has no free GPU device left for label \"%s\"",
+                        p->cluster->nodes[w->node].name, label);
+    if ((rc = label_add(p, w->node, d, label, path)) < 0)
+        return rc;
+    w->devices[d].claimed = true;
+    *out = d;
+    return 0;
+}
+
+/* Tasks of the current phase: all but pipelined ones first, then the pipelined ones. */
+static bool in_phase(const struct node_work *w, const struct al_task *t) {
+    return (t->state == AL_TASK_PIPELINED) == w->pipelined;
+}
+
+static int assign_labels(struct al__parse *p, struct node_work *w) {
+    char base[AL__PATH_SIZE], path[AL__PATH_SIZE];
+    int rc;
+
+    for (size_t i = 0; i < w->task_count; i++) {
+        struct al_task *t = &p->cluster->tasks[w->tasks[i]];
+        const json_t *groups = p->task_groups[w->tasks[i]];
+        if (!groups || !in_phase(w, t))
+            continue;
+        al__task_path(p, (size_t)w->tasks[i], "gpu_groups", base);
+        t->gpu_indices = calloc(json_array_size(groups), sizeof(*t->gpu_indices));
+        if (!t->gpu_indices)
+            return al__fail_nomem(p->err, base);
+        for (size_t l = 0; l < json_array_size(groups); l++) {
+            al__path_index(path, base, l);
+            rc = label_device(p, w, t, json_string_value(json_array_get(groups, l)), path,
+                              &t->gpu_indices[l]);
+            if (rc < 0)
+                return rc;
+            t->gpu_index_count = l + 1;
+            device_occupy(&w->devices[t->gpu_indices[l]], t);
+        }
+    }
+    return 0;
+}
+
 static int assign_free(struct al__parse *p, struct node_work *w) {
     char path[AL__PATH_SIZE];
 
     for (size_t i = 0; i < w->task_count; i++) {
         struct al_task *t = &p->cluster->tasks[w->tasks[i]];
         size_t need = al__task_devices(t);
-        if (t->gpu_index_count > 0)
+        if (t->gpu_index_count > 0 || !in_phase(w, t))
             continue;
         al__task_path(p, (size_t)w->tasks[i], NULL, path);
         t->gpu_indices = calloc(need, sizeof(*t->gpu_indices));
@@ -184,8 +189,12 @@ static int assign_node(struct al__parse *p, struct node_work *w) {
         for (size_t k = 0; k < t->gpu_index_count; k++)
             device_occupy(&w->devices[t->gpu_indices[k]], t);
     }
-    if ((rc = assign_labels(p, w)) < 0 || (rc = assign_free(p, w)) < 0)
-        return rc;
+    w->first_label = p->extra.label_count;
+    for (int phase = 0; phase < 2; phase++) {
+        w->pipelined = phase == 1;
+        if ((rc = assign_labels(p, w)) < 0 || (rc = assign_free(p, w)) < 0)
+            return rc;
+    }
     return check_capacity(p, w);
 }
 
