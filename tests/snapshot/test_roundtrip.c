@@ -1,0 +1,141 @@
+/* test_roundtrip.c - al_snapshot_write then al_snapshot_parse gives back an equal cluster. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "allot/snapshot.h"
+#include "support/cluster_diff.h"
+#include "support/snapfiles.h"
+
+/* parse(write(c)) == c and write(parse(write(c))) == write(c); prints what differs. */
+static bool round_trip(const char *what, const struct al_cluster *c) {
+    struct al_cluster back;
+    struct al_snapshot_error err;
+    char diff[512];
+    char *text = al_snapshot_write(c), *again;
+    bool ok;
+
+    assert_non_null(text);
+    if (al_snapshot_parse(text, strlen(text), &back, &err) != 0) {
+        print_error("%s: written document rejected: %s: %s\n%s\n", what, err.path, err.message,
+                    text);
+        free(text);
+        return false;
+    }
+    ok = tb_cluster_equal(c, &back, diff, sizeof(diff));
+    if (!ok)
+        print_error("%s: parse(write(c)) differs: %s\n", what, diff);
+    again = al_snapshot_write(&back);
+    assert_non_null(again);
+    if (strcmp(text, again) != 0) {
+        print_error("%s: writing twice gives different text\n", what);
+        ok = false;
+    }
+    free(again);
+    free(text);
+    al_cluster_release(&back);
+    return ok;
+}
+
+static void test_every_case_file_round_trips(void **state) {
+    size_t count, failures = 0;
+    char **files = tb_case_files(&count);
+    (void)state;
+    assert_true(count > 0);
+    for (size_t i = 0; i < count; i++) {
+        size_t len;
+        char *text = tb_read_file(files[i], &len);
+        struct al_cluster c;
+        struct al_snapshot_error err;
+        assert_non_null(text);
+        if (al_snapshot_parse(text, len, &c, &err) != 0) {
+            print_error("%s: %s: %s\n", files[i], err.path, err.message);
+            failures++;
+        } else {
+            failures += !round_trip(files[i], &c);
+            al_cluster_release(&c);
+        }
+        free(text);
+    }
+    tb_case_files_free(files, count);
+    assert_int_equal(failures, 0);
+}
+
+static void test_extensions_round_trip(void **state) {
+    char *doc = tb_doc(
+        "{'name':'ext','now_s':-5,'seed':9007199254740993,'config':{'actions':['preempt',"
+        "'stalegangeviction'],'gpu_placement':'spread','gpu_device_placement':'spread',"
+        "'shared_gpu_node_preference':false,'staleness_grace_period_s':-1},"
+        "'nodes':[{'name':'n0','pool':'p','gpus':4,'gpu_memory_mib':81920,'gpu_model':'H100',"
+        "'cpu_millis':64000,'memory_bytes':1099511627776,'labels':{'b':'2','a':'1'}}],"
+        "'queues':[{'name':'z','parent':'y','deserved':{'gpu':0.25},'limit':{'gpu':7.5}},"
+        "{'name':'y','priority':-4,'over_quota_weight':{'gpu':0,'cpu':5,'memory':1000}}],"
+        "'jobs':[{'name':'j','queue':'z','priority':75,'preemptible':false,'created_s':-1e3,"
+        "'preemption_delay_s':0,'stale_for_s':3,'staleness_grace_period_s':0,"
+        "'subgroups':[{'name':'s','min_members':1}],'tasks':["
+        "{'name':'t0','state':'running','node':'n0','subgroup':'s','gpu_fraction':0.125,"
+        "'gpu_devices':2,'gpu_groups':['x','y'],'task_priority':7},"
+        "{'name':'t1','state':'pipelined','node':'n0','subgroup':'s','gpu_memory_mib':1024,"
+        "'gpu_indices':[1]},"
+        "{'name':'t2','state':'bound','node':'n0','subgroup':'s','gpus':1,"
+        "'node_affinity':{'b':['2','3'],'a':['1']}},"
+        "{'name':'t3','state':'succeeded','subgroup':'s'}]}]}");
+    struct al_cluster c;
+    struct al_snapshot_error err;
+    char *text;
+    (void)state;
+    if (al_snapshot_parse(doc, strlen(doc), &c, &err) != 0)
+        print_error("%s: %s\n", err.path, err.message);
+    assert_int_equal(c.task_count, 4);
+    assert_true(round_trip("extensions", &c));
+    text = al_snapshot_write(&c);
+    assert_non_null(strstr(text, "\"gpu_fraction\": 0.125"));
+    assert_non_null(strstr(text, "\"gpu\": 0.25"));
+    assert_non_null(strstr(text, "\"gpu\": 7.5"));
+    assert_non_null(strstr(text, "\"gpu_device_placement\": \"spread\""));
+    assert_null(strstr(text, "gpu_groups"));
+    free(text);
+    al_cluster_release(&c);
+    free(doc);
+}
+
+static void test_queues_are_written_in_creation_order(void **state) {
+    char *doc = tb_doc("{'config':{'actions':[]},'nodes':[],'queues':[{'name':'b'},"
+                       "{'name':'a'}],'jobs':[]}");
+    struct al_cluster c;
+    char *text;
+    (void)state;
+    assert_int_equal(al_snapshot_parse(doc, strlen(doc), &c, NULL), 0);
+    c.queues[0].created = 10;
+    c.queues[1].created = 3;
+    text = al_snapshot_write(&c);
+    assert_non_null(text);
+    assert_true(strstr(text, "\"a\"") < strstr(text, "\"b\""));
+    free(text);
+    al_cluster_release(&c);
+    free(doc);
+}
+
+static void test_empty_cluster_round_trips(void **state) {
+    struct al_cluster c;
+    (void)state;
+    memset(&c, 0, sizeof(c));
+    al_config_init(&c.config);
+    assert_true(round_trip("empty", &c));
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_every_case_file_round_trips),
+        cmocka_unit_test(test_extensions_round_trip),
+        cmocka_unit_test(test_queues_are_written_in_creation_order),
+        cmocka_unit_test(test_empty_cluster_round_trips),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
