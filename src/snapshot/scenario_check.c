@@ -46,10 +46,9 @@ static const char *node_name(const struct check *k, int32_t n) {
 /* The node a task ends on; a finished task keeps the node the input named. */
 static int32_t end_node(const struct check *k, int32_t t) {
     const struct al_task_outcome *o = &k->res->tasks[t];
-    const struct al_task *task = &k->sc->cluster.tasks[t];
 
-    if (o->node < 0 && o->state == task->state && !al_task_is_active(o->state) &&
-        task->state != AL_TASK_PENDING && k->sc->input_node)
+    if (o->node < 0 && !al_task_is_active(o->state) && o->state != AL_TASK_PENDING &&
+        k->sc->input_node)
         return k->sc->input_node[t];
     return o->node;
 }
@@ -220,9 +219,8 @@ static bool check_gpu_pair(struct check *k, const struct al_expect_task *a,
     return true;
 }
 
-static bool check_gpu_group(struct check *k, size_t index) {
-    const struct al_expect *x = &k->sc->expect;
-    const struct al_expect_task *e = &x->tasks[index];
+/* A task with an expected label that an input task on its node has: that very device. */
+static bool check_gpu_label(struct check *k, const struct al_expect_task *e) {
     const struct al_task_outcome *o = &k->res->tasks[e->task];
     int32_t device;
     char have[96];
@@ -238,9 +236,19 @@ static bool check_gpu_group(struct check *k, size_t index) {
         return differ(k, "task %s: expected GPU group \"%s\" (device %d of %s), got %s",
                       task_name(k, e->task), e->gpu_group, (int)device, node_name(k, o->node),
                       have);
-    for (size_t j = index + 1; j < x->task_count; j++)
-        if (x->tasks[j].gpu_group && !check_gpu_pair(k, e, &x->tasks[j]))
+    return true;
+}
+
+static bool check_gpu_groups(struct check *k) {
+    const struct al_expect *x = &k->sc->expect;
+
+    for (size_t i = 0; i < x->task_count; i++)
+        if (!check_gpu_label(k, &x->tasks[i]))
             return false;
+    for (size_t i = 0; i < x->task_count; i++)
+        for (size_t j = i + 1; x->tasks[i].gpu_group && j < x->task_count; j++)
+            if (x->tasks[j].gpu_group && !check_gpu_pair(k, &x->tasks[i], &x->tasks[j]))
+                return false;
     return true;
 }
 
@@ -276,9 +284,8 @@ bool al_scenario_check(const struct al_scenario *scenario, const struct al_resul
     for (size_t i = 0; i < x->same_node_count; i++)
         if (!check_same_node(&k, i, &x->same_node[i]))
             return false;
-    for (size_t i = 0; i < x->task_count; i++)
-        if (!check_gpu_group(&k, i))
-            return false;
+    if (!check_gpu_groups(&k))
+        return false;
     for (size_t i = 0; i < x->queue_count; i++)
         if (!check_queue(&k, &x->queues[i]))
             return false;
