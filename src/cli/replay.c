@@ -77,13 +77,14 @@ static void display_name(const char *path, const struct al_scenario *sc, char *b
         buf[len - 5] = '\0';
 }
 
-static void print_load_error(const char *path, const struct al_snapshot_error *err) {
+/* "PATH: MESSAGE", "line N: MESSAGE" or "MESSAGE". */
+static void load_error_text(const struct al_snapshot_error *err, char *buf, size_t size) {
     if (err->path[0])
-        fprintf(stderr, "%s: %s: %s\n", path, err->path, err->message);
+        snprintf(buf, size, "%s: %s", err->path, err->message);
     else if (err->line > 0)
-        fprintf(stderr, "%s: line %d: %s\n", path, err->line, err->message);
+        snprintf(buf, size, "line %d: %s", err->line, err->message);
     else
-        fprintf(stderr, "%s: %s\n", path, err->message);
+        snprintf(buf, size, "%s", err->message);
 }
 
 static void print_gpus(const int32_t *gpus, size_t count) {
@@ -191,9 +192,10 @@ static void replay_file(struct run *run, const struct options *o, const char *pa
 
     display_name(path, rc == 0 ? &sc : NULL, name, sizeof(name));
     if (rc < 0) {
-        print_load_error(path, &err);
+        load_error_text(&err, diff, sizeof(diff));
+        fprintf(stderr, "%s: %s\n", path, diff);
         if (o->check)
-            report_check(run, o, path, name, false, "cannot load the snapshot");
+            report_check(run, o, path, name, false, diff);
         else
             run->failed++;
         return;
