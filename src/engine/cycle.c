@@ -120,11 +120,6 @@ static int result_decisions(const struct al__session *s, struct al__arena *arena
     return 0;
 }
 
-static int by_job_name(int32_t a, int32_t b, const void *cluster) {
-    const struct al_cluster *c = cluster;
-    return strcmp(c->jobs[a].name, c->jobs[b].name);
-}
-
 /* One explanation per job that still has pending tasks, by job name. */
 static int result_explanations(const struct al__session *s, struct al__arena *arena,
                                struct al_result *r) {
@@ -135,7 +130,7 @@ static int result_explanations(const struct al__session *s, struct al__arena *ar
         return -AL_ENOMEM;
     for (size_t j = 0; j < job_count; j++)
         jobs[j] = (int32_t)j;
-    if (al__sort_ids(jobs, job_count, by_job_name, s->cluster) < 0)
+    if (al__sort_ids(jobs, job_count, al__job_name_cmp, s->cluster) < 0)
         return -AL_ENOMEM;
     for (size_t i = 0; i < job_count; i++) {
         const struct al__job_state *js = &s->jobs[jobs[i]];

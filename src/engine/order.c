@@ -13,6 +13,11 @@ int al__node_cmp(int32_t a, int32_t b, const void *cluster) {
     return strcmp(c->nodes[a].name, c->nodes[b].name);
 }
 
+int al__job_name_cmp(int32_t a, int32_t b, const void *cluster) {
+    const struct al_cluster *c = cluster;
+    return strcmp(c->jobs[a].name, c->jobs[b].name);
+}
+
 int al__sibling_cmp(int32_t a, int32_t b, const void *cluster) {
     const struct al_cluster *c = cluster;
     int r = cmp_i64(c->queues[a].created, c->queues[b].created);

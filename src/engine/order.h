@@ -13,6 +13,9 @@
 /* al__node_cmp - nodes by name; ctx is the cluster. */
 int al__node_cmp(int32_t a, int32_t b, const void *cluster);
 
+/* al__job_name_cmp - jobs by name; ctx is the cluster. */
+int al__job_name_cmp(int32_t a, int32_t b, const void *cluster);
+
 /* al__sibling_cmp - queues by creation order, then name; ctx is the cluster. */
 int al__sibling_cmp(int32_t a, int32_t b, const void *cluster);
 

@@ -1,7 +1,10 @@
 /* stale_gang.c - stale-gang eviction: gangs stuck below their minimum are evicted whole. */
 #include "engine/actions/actions.h"
 
+#include "allot/errors.h"
+#include "engine/order.h"
 #include "engine/statement.h"
+#include "util/sort.h"
 
 static bool holds(enum al_task_state state) {
     return state == AL_TASK_ALLOCATED || state == AL_TASK_PIPELINED || state == AL_TASK_BOUND ||
@@ -50,25 +53,42 @@ static bool past_grace(const struct al_config *config, const struct al_job *job)
     return grace >= 0 && stale_for >= grace;
 }
 
+/* Evicts the job's running, bound and pipelined tasks, in task order. */
+static int evict_job(struct al__session *s, struct al__statement *st, int32_t j) {
+    const struct al_job *job = &s->cluster->jobs[j];
+    for (size_t i = 0; i < job->task_count; i++) {
+        int32_t t = s->jobs[j].order[i];
+        enum al_task_state state = s->tasks[t].state;
+        if (state != AL_TASK_RUNNING && state != AL_TASK_BOUND && state != AL_TASK_PIPELINED)
+            continue;
+        int rc = al__statement_evict(st, t, AL_REASON_STALE_GANG);
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
 int al__action_stale_gang(struct al__session *s) {
     const struct al_cluster *c = s->cluster;
+    int32_t *jobs = al__arena_array(&s->arena, c->job_count + 1, sizeof(int32_t));
+    if (!jobs)
+        return -AL_ENOMEM;
+    for (size_t j = 0; j < c->job_count; j++)
+        jobs[j] = (int32_t)j;
+    if (al__sort_ids(jobs, c->job_count, al__job_name_cmp, c) < 0)
+        return -AL_ENOMEM;
     struct al__statement st;
     al__statement_begin(&st, s);
-    for (size_t j = 0; j < c->job_count; j++) {
-        bool stale = is_stale(s, (int32_t)j);
-        recount(s, (int32_t)j);
+    for (size_t i = 0; i < c->job_count; i++) {
+        int32_t j = jobs[i];
+        bool stale = is_stale(s, j);
+        recount(s, j);
         if (!stale || !past_grace(&c->config, &c->jobs[j]))
             continue;
-        for (size_t i = 0; i < c->jobs[j].task_count; i++) {
-            int32_t t = (int32_t)(c->jobs[j].first_task + i);
-            enum al_task_state state = s->tasks[t].state;
-            if (state != AL_TASK_RUNNING && state != AL_TASK_BOUND && state != AL_TASK_PIPELINED)
-                continue;
-            int rc = al__statement_evict(&st, t, AL_REASON_STALE_GANG);
-            if (rc < 0) {
-                al__statement_discard(&st);
-                return rc;
-            }
+        int rc = evict_job(s, &st, j);
+        if (rc < 0) {
+            al__statement_discard(&st);
+            return rc;
         }
     }
     al__statement_commit(&st);

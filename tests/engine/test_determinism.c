@@ -1,0 +1,108 @@
+/* test_determinism.c - every scenario twice, and with its arrays shuffled: identical decisions. */
+#include <glob.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "allot/cycle.h"
+#include "allot/snapshot.h"
+#include "support/shuffle.h"
+
+#define CASES "../shared/conformance/cases/"
+
+static char *slurp(const char *path, size_t *len) {
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    rewind(f);
+    char *buf = malloc((size_t)n + 1);
+    assert_non_null(buf);
+    assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
+    fclose(f);
+    *len = (size_t)n;
+    return buf;
+}
+
+/* The decisions and explanations of one cycle as text that names objects, not indices. */
+static char *describe(const struct al_cluster *c) {
+    struct al_result r;
+    assert_int_equal(al_cycle_run(c, &r), 0);
+    size_t cap = 4096, len = 0;
+    char *out = malloc(cap);
+    assert_non_null(out);
+    out[0] = '\0';
+    for (size_t i = 0; i < r.decision_count + r.explanation_count; i++) {
+        char line[512];
+        int n;
+        if (i < r.decision_count) {
+            const struct al_decision *d = &r.decisions[i];
+            n = snprintf(line, sizeof(line), "%d %s %s", (int)d->kind, c->tasks[d->task].name,
+                         c->nodes[d->node].name);
+            for (size_t g = 0; g < d->gpu_count; g++)
+                n += snprintf(line + n, sizeof(line) - (size_t)n, " %d", d->gpus[g]);
+        } else {
+            const struct al_explanation *e = &r.explanations[i - r.decision_count];
+            n = snprintf(line, sizeof(line), "why %s %s %lld %lld %d/%d", c->jobs[e->job].name,
+                         al_reason_name(e->reason), (long long)e->allocated,
+                         (long long)e->requested, e->placeable, e->needed);
+        }
+        if (len + (size_t)n + 2 > cap) {
+            cap = 2 * (len + (size_t)n + 2);
+            out = realloc(out, cap);
+            assert_non_null(out);
+        }
+        memcpy(out + len, line, (size_t)n);
+        len += (size_t)n;
+        out[len++] = '\n';
+        out[len] = '\0';
+    }
+    al_result_release(&r);
+    return out;
+}
+
+static void same_decisions_twice_and_shuffled(void **state) {
+    (void)state;
+    glob_t g;
+    assert_int_equal(glob(CASES "*.json", 0, NULL, &g), 0);
+    assert_true(g.gl_pathc > 100);
+    for (size_t i = 0; i < g.gl_pathc; i++) {
+        size_t len;
+        char *text = slurp(g.gl_pathv[i], &len);
+        struct al_cluster c;
+        struct al_snapshot_error err;
+        if (al_snapshot_parse(text, len, &c, &err) != 0) {
+            print_error("%s: %s: %s\n", g.gl_pathv[i], err.path, err.message);
+            fail();
+        }
+        char *first = describe(&c), *second = describe(&c);
+        assert_string_equal(first, second);
+        for (unsigned seed = 1; seed <= 3; seed++) {
+            tb_shuffle(&c, seed);
+            char *shuffled = describe(&c);
+            if (strcmp(first, shuffled) != 0)
+                print_error("%s (seed %u):\n--- in file order\n%s--- shuffled\n%s", g.gl_pathv[i],
+                            seed, first, shuffled);
+            assert_string_equal(first, shuffled);
+            free(shuffled);
+        }
+        free(first);
+        free(second);
+        free(text);
+        al_cluster_release(&c);
+    }
+    globfree(&g);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(same_decisions_twice_and_shuffled),
+    };
+    return cmocka_run_group_tests_name("determinism", tests, NULL, NULL);
+}
