@@ -146,7 +146,6 @@ void al__parse_extra_release(struct al__parse_extra *extra) {
     for (size_t i = 0; i < extra->label_count; i++)
         free(extra->labels[i].label);
     free(extra->labels);
-    free(extra->input_node);
     memset(extra, 0, sizeof(*extra));
 }
 

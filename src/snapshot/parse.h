@@ -33,7 +33,6 @@ struct al_gpu_label {
 struct al__parse_extra {
     struct al_gpu_label *labels; /* by node, then first appearance in the file */
     size_t label_count;
-    int32_t *input_node; /* per task: the node the input names (also for finished tasks), or -1 */
 };
 
 /* The parser's working state. Everything it points to is owned by the parse. */
@@ -81,9 +80,8 @@ void al__task_path(const struct al__parse *p, size_t task, const char *field,
 
 /*
  * al__snapshot_parse_root - parses a document already read by jansson into *cluster
- * (zeroed on failure). When extra is not NULL it receives the label map and input
- * nodes (release with al__parse_extra_release()). The `expect` member is allowed and
- * ignored.
+ * (zeroed on failure). When extra is not NULL it receives the input's device label map
+ * (release with al__parse_extra_release()). The `expect` member is allowed and ignored.
  */
 int al__snapshot_parse_root(const json_t *root, struct al_cluster *cluster,
                             struct al__parse_extra *extra, struct al_snapshot_error *err);

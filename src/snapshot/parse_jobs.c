@@ -236,14 +236,12 @@ static int alloc_tasks(struct al__parse *p, size_t total) {
         return 0;
     c->tasks = calloc(total, sizeof(*c->tasks));
     p->task_groups = calloc(total, sizeof(*p->task_groups));
-    p->extra.input_node = malloc(total * sizeof(*p->extra.input_node));
-    if (!c->tasks || !p->task_groups || !p->extra.input_node)
+    if (!c->tasks || !p->task_groups)
         return al__fail_nomem(p->err, "jobs");
     c->task_count = total;
     for (size_t i = 0; i < total; i++) {
         c->tasks[i].node = -1;
         c->tasks[i].subgroup = -1;
-        p->extra.input_node[i] = -1;
     }
     return 0;
 }

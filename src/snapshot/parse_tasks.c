@@ -42,7 +42,7 @@ static int parse_state(struct al__parse *p, const json_t *obj, const char *path,
 
 /* Active tasks need a node, pending ones must not have one; finished ones may. */
 static int parse_node_ref(struct al__parse *p, const json_t *obj, const char *path,
-                          struct al_task *t, size_t index) {
+                          struct al_task *t) {
     const char *name = NULL;
     char npath[AL__PATH_SIZE];
     int32_t node;
@@ -60,9 +60,7 @@ static int parse_node_ref(struct al__parse *p, const json_t *obj, const char *pa
     node = al__names_find(&p->nodes, name);
     if (node < 0)
         return al__fail(p->err, npath, "unknown node \"%s\"", name);
-    p->extra.input_node[index] = node;
-    if (al_task_is_active(t->state))
-        t->node = node;
+    t->node = node; /* a finished task keeps the node it ran on, holding nothing there */
     return 0;
 }
 
@@ -268,7 +266,7 @@ static int parse_fields(struct al__parse *p, const json_t *obj, const char *path
         return -AL_EINVAL;
     if (al__dup(&t->name, name, path, p->err) < 0)
         return -AL_ENOMEM;
-    if (parse_state(p, obj, path, t) < 0 || parse_node_ref(p, obj, path, t, index) < 0 ||
+    if (parse_state(p, obj, path, t) < 0 || parse_node_ref(p, obj, path, t) < 0 ||
         parse_gpu_request(p, obj, path, t) < 0 || parse_gpu_groups(p, obj, path, t, index) < 0)
         return -AL_EINVAL;
     if ((rc = parse_gpu_indices(p, obj, path, t, index)) < 0)

@@ -28,7 +28,6 @@ int al_scenario_parse(const char *text, size_t len, struct al_scenario *scenario
     if (rc == 0) {
         sc.labels = extra.labels;
         sc.label_count = extra.label_count;
-        sc.input_node = extra.input_node;
         expect = json_object_get(root, "expect");
         sc.has_expect = expect != NULL;
         if (expect && (rc = al__want_object(expect, "expect", err)) == 0)
@@ -104,7 +103,6 @@ void al_scenario_release(struct al_scenario *scenario) {
         return;
     extra.labels = scenario->labels;
     extra.label_count = scenario->label_count;
-    extra.input_node = scenario->input_node;
     al__parse_extra_release(&extra);
     al__expect_release(&scenario->expect);
     al_cluster_release(&scenario->cluster);

@@ -72,7 +72,6 @@ struct al_scenario {
     struct al_expect expect;
     struct al_gpu_label *labels; /* gpu_groups labels of the input, by node */
     size_t label_count;
-    int32_t *input_node; /* per task: the node the input names (finished tasks too), or -1 */
 };
 
 /*

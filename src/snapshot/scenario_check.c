@@ -43,13 +43,12 @@ static const char *node_name(const struct check *k, int32_t n) {
     return n >= 0 ? k->sc->cluster.nodes[n].name : "no node";
 }
 
-/* The node a task ends on; a finished task keeps the node the input named. */
+/* The node a task ends on; a finished task keeps the node it ran on. */
 static int32_t end_node(const struct check *k, int32_t t) {
     const struct al_task_outcome *o = &k->res->tasks[t];
 
-    if (o->node < 0 && !al_task_is_active(o->state) && o->state != AL_TASK_PENDING &&
-        k->sc->input_node)
-        return k->sc->input_node[t];
+    if (o->node < 0 && !al_task_is_active(o->state) && o->state != AL_TASK_PENDING)
+        return k->sc->cluster.tasks[t].node;
     return o->node;
 }
 

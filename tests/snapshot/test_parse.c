@@ -193,7 +193,8 @@ static void test_references_are_indices(void **state) {
     assert_true(c.tasks[1].has_task_priority);
     assert_int_equal(c.tasks[1].task_priority, -3);
     assert_int_equal(c.tasks[2].job, 1);
-    assert_int_equal(c.tasks[2].node, -1); /* finished: holds nothing */
+    assert_int_equal(c.tasks[2].node, 0); /* finished: the node it ran on, holding nothing */
+    assert_int_equal(c.tasks[2].gpu_index_count, 0);
     assert_int_equal(c.tasks[2].affinity_count, 2);
     assert_string_equal(c.tasks[2].affinity[0].key, "zone");
     assert_int_equal(c.tasks[2].affinity[0].value_count, 2);
@@ -354,16 +355,15 @@ static void test_gpu_memory_shares_a_device(void **state) {
                 "jobs[0].tasks[1]", "over-committed");
 }
 
-static void test_finished_tasks_keep_their_input_node_in_the_scenario(void **state) {
+static void test_finished_tasks_keep_their_node(void **state) {
     struct al_scenario sc;
     (void)state;
     scenario_ok(
         NODES2("1", TASK_ON("n1", "f", "failed", "'gpus':1") ",{'name':'p','state':'pending'}"),
         &sc);
-    assert_int_equal(sc.cluster.tasks[0].node, -1);
+    assert_int_equal(sc.cluster.tasks[0].node, 1);
     assert_int_equal(sc.cluster.tasks[0].gpu_index_count, 0);
-    assert_int_equal(sc.input_node[0], 1);
-    assert_int_equal(sc.input_node[1], -1);
+    assert_int_equal(sc.cluster.tasks[1].node, -1);
     assert_false(sc.has_expect);
     al_scenario_release(&sc);
 }
@@ -432,7 +432,7 @@ int main(void) {
         cmocka_unit_test(test_explicit_indices_come_first),
         cmocka_unit_test(test_pipelined_task_waits_for_releasing_devices),
         cmocka_unit_test(test_gpu_memory_shares_a_device),
-        cmocka_unit_test(test_finished_tasks_keep_their_input_node_in_the_scenario),
+        cmocka_unit_test(test_finished_tasks_keep_their_node),
         cmocka_unit_test(test_empty_cluster),
         cmocka_unit_test(test_every_case_file_parses),
         cmocka_unit_test(test_example_parses),
