@@ -40,7 +40,9 @@ struct al_decision {
  *       plus task and the NO_NODE_FITS fields for the first task that did not fit
  *   NO_NODE_FITS: task, requested_task (its request), best_free (the most free on any
  *       node whose labels match, per resource), nodes_matching (nodes whose labels match)
- * Amounts use the engine's units (milli-GPU, millicores, bytes).
+ * Amounts use the engine's units (milli-GPU, millicores, bytes); a GPU-memory request is
+ * counted in milli-GPU converted with the largest device memory in the cluster (the
+ * amount quotas are checked with), summed over its devices.
  */
 struct al_explanation {
     int32_t job;

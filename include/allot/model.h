@@ -134,7 +134,8 @@ struct al_task {
     char *name;
     int32_t job; /* index of the owning job */
     enum al_task_state state;
-    int32_t node; /* node index for active tasks, -1 otherwise */
+    int32_t node; /* node index: active tasks hold resources there; finished tasks may keep
+                   * the node they ran on (holding nothing); -1 for none */
     /* GPU request: at most one of gpus, gpu_milli, gpu_memory_mib is non-zero. */
     int32_t gpus;           /* whole devices */
     int32_t gpu_milli;      /* portion of one shared device, 1..999 */

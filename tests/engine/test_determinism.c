@@ -1,5 +1,4 @@
 /* test_determinism.c - every scenario twice, and with its arrays shuffled: identical decisions. */
-#include <glob.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,22 +12,7 @@
 #include "allot/cycle.h"
 #include "allot/snapshot.h"
 #include "support/shuffle.h"
-
-#define CASES "../shared/conformance/cases/"
-
-static char *slurp(const char *path, size_t *len) {
-    FILE *f = fopen(path, "rb");
-    assert_non_null(f);
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    rewind(f);
-    char *buf = malloc((size_t)n + 1);
-    assert_non_null(buf);
-    assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
-    fclose(f);
-    *len = (size_t)n;
-    return buf;
-}
+#include "support/snapfiles.h"
 
 /* The decisions and explanations of one cycle as text that names objects, not indices. */
 static char *describe(const struct al_cluster *c) {
@@ -69,16 +53,17 @@ static char *describe(const struct al_cluster *c) {
 
 static void same_decisions_twice_and_shuffled(void **state) {
     (void)state;
-    glob_t g;
-    assert_int_equal(glob(CASES "*.json", 0, NULL, &g), 0);
-    assert_true(g.gl_pathc > 100);
-    for (size_t i = 0; i < g.gl_pathc; i++) {
+    size_t count;
+    char **paths = tb_case_files(&count);
+    assert_true(count > 100);
+    for (size_t i = 0; i < count; i++) {
         size_t len;
-        char *text = slurp(g.gl_pathv[i], &len);
+        char *text = tb_read_file(paths[i], &len);
+        assert_non_null(text);
         struct al_cluster c;
         struct al_snapshot_error err;
         if (al_snapshot_parse(text, len, &c, &err) != 0) {
-            print_error("%s: %s: %s\n", g.gl_pathv[i], err.path, err.message);
+            print_error("%s: %s: %s\n", paths[i], err.path, err.message);
             fail();
         }
         char *first = describe(&c), *second = describe(&c);
@@ -87,8 +72,8 @@ static void same_decisions_twice_and_shuffled(void **state) {
             tb_shuffle(&c, seed);
             char *shuffled = describe(&c);
             if (strcmp(first, shuffled) != 0)
-                print_error("%s (seed %u):\n--- in file order\n%s--- shuffled\n%s", g.gl_pathv[i],
-                            seed, first, shuffled);
+                print_error("%s (seed %u):\n--- in file order\n%s--- shuffled\n%s", paths[i], seed,
+                            first, shuffled);
             assert_string_equal(first, shuffled);
             free(shuffled);
         }
@@ -97,7 +82,7 @@ static void same_decisions_twice_and_shuffled(void **state) {
         free(text);
         al_cluster_release(&c);
     }
-    globfree(&g);
+    tb_case_files_free(paths, count);
 }
 
 int main(void) {
