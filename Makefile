@@ -29,6 +29,7 @@ TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 CONFORMANCE ?= ../shared/conformance/cases
 
 .PHONY: all setup test unit conformance check format clean
+.SECONDARY:
 
 all: setup $(BUILD)/allot $(BUILD)/liballot.a
 
