@@ -11,10 +11,12 @@ static bool holds(enum al_task_state state) {
            state == AL_TASK_RUNNING || state == AL_TASK_RELEASING;
 }
 
-/* Active tasks, none succeeded, and some (sub)group below its minimum. */
-static bool is_stale(const struct al__session *s, int32_t j) {
+/* Active tasks, none succeeded, and some (sub)group below its minimum. Releasing tasks count
+ * as active here (unlike in the session's counts), so the groups are counted afresh into
+ * per_group, a scratch array of at least the job's subgroup count. */
+static bool is_stale(const struct al__session *s, int32_t j, int32_t *per_group) {
     const struct al_job *job = &s->cluster->jobs[j];
-    int32_t active = 0, *per_group = s->jobs[j].sub_active; /* reused as scratch below */
+    int32_t active = 0;
     for (size_t g = 0; g < job->subgroup_count; g++)
         per_group[g] = 0;
     for (size_t i = 0; i < job->task_count; i++) {
@@ -32,18 +34,6 @@ static bool is_stale(const struct al__session *s, int32_t j) {
     for (size_t g = 0; g < job->subgroup_count; g++)
         below |= per_group[g] < job->subgroups[g].min_members;
     return active > 0 && below;
-}
-
-/* Puts back the subgroup counts that is_stale() borrowed. */
-static void recount(struct al__session *s, int32_t j) {
-    const struct al_job *job = &s->cluster->jobs[j];
-    for (size_t g = 0; g < job->subgroup_count; g++)
-        s->jobs[j].sub_active[g] = 0;
-    for (size_t i = 0; i < job->task_count; i++) {
-        const struct al_task *task = &s->cluster->tasks[job->first_task + i];
-        if (task->subgroup >= 0 && al__state_charges_queue(s->tasks[job->first_task + i].state))
-            s->jobs[j].sub_active[task->subgroup]++;
-    }
 }
 
 static bool past_grace(const struct al_config *config, const struct al_job *job) {
@@ -70,8 +60,13 @@ static int evict_job(struct al__session *s, struct al__statement *st, int32_t j)
 
 int al__action_stale_gang(struct al__session *s) {
     const struct al_cluster *c = s->cluster;
+    size_t max_groups = 1;
+    for (size_t j = 0; j < c->job_count; j++)
+        if (c->jobs[j].subgroup_count > max_groups)
+            max_groups = c->jobs[j].subgroup_count;
     int32_t *jobs = al__arena_array(&s->arena, c->job_count + 1, sizeof(int32_t));
-    if (!jobs)
+    int32_t *per_group = al__arena_array(&s->arena, max_groups, sizeof(int32_t));
+    if (!jobs || !per_group)
         return -AL_ENOMEM;
     for (size_t j = 0; j < c->job_count; j++)
         jobs[j] = (int32_t)j;
@@ -81,9 +76,7 @@ int al__action_stale_gang(struct al__session *s) {
     al__statement_begin(&st, s);
     for (size_t i = 0; i < c->job_count; i++) {
         int32_t j = jobs[i];
-        bool stale = is_stale(s, j);
-        recount(s, j);
-        if (!stale || !past_grace(&c->config, &c->jobs[j]))
+        if (!is_stale(s, j, per_group) || !past_grace(&c->config, &c->jobs[j]))
             continue;
         int rc = evict_job(s, &st, j);
         if (rc < 0) {
