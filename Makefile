@@ -1,6 +1,7 @@
 # Makefile - builds allot (programs into build/), runs the tests, checks style.
-#   make          programs into build/ (release flags)
-#   make test     unit tests + conformance suite under AddressSanitizer and UBSan
+#   make          programs into build/ (release flags): allot, allotd, liballot.a
+#   make run      the above, then allotd in the foreground (state in .allot/, virtual GPUs if none)
+#   make test     unit tests, conformance suite and API tests under AddressSanitizer and UBSan
 #   make check    clang-format, warnings with gcc and clang, house-style checks
 #   make clean
 
@@ -11,11 +12,18 @@ CFLAGS_BASE := -std=c11 -D_POSIX_C_SOURCE=200809L -Iinclude -Isrc \
 OPT ?= -O2 -g
 SAN := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 LIBS := -ljansson -lm
+CLI_LIBS := $(LIBS) -lcurl
+DAEMON_LIBS := $(LIBS) -lmicrohttpd -lsqlite3 -lsodium -lpthread -ldl
 
 ENGINE_SRC := $(sort $(wildcard src/engine/*.c src/engine/actions/*.c src/util/*.c))
 SNAPSHOT_SRC := $(sort $(wildcard src/snapshot/*.c))
 CLI_SRC := $(sort $(wildcard src/cli/*.c))
 LIB_SRC := $(ENGINE_SRC) $(SNAPSHOT_SRC)
+# allotd's parts: everything but main.c is also linked into the unit tests.
+DAEMON_PART_SRC := $(sort $(filter-out src/daemon/main.c,$(wildcard src/daemon/*.c)) \
+	$(wildcard src/backends/local/*.c))
+DAEMON_MAIN_SRC := src/daemon/main.c
+CLI_PART_SRC := $(filter-out src/cli/main.c,$(CLI_SRC))
 TEST_SRC := $(sort $(wildcard tests/*/test_*.c))
 TEST_SUPPORT_SRC := $(sort $(wildcard tests/support/*.c))
 
@@ -24,17 +32,27 @@ REL_LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 REL_CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
 SAN_LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/san/%.o)
 SAN_CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/san/%.o)
+REL_DAEMON_OBJ := $(DAEMON_PART_SRC:%.c=$(BUILD)/obj/%.o) $(DAEMON_MAIN_SRC:%.c=$(BUILD)/obj/%.o)
+SAN_DAEMON_PART_OBJ := $(DAEMON_PART_SRC:%.c=$(BUILD)/san/%.o)
+SAN_DAEMON_OBJ := $(SAN_DAEMON_PART_OBJ) $(DAEMON_MAIN_SRC:%.c=$(BUILD)/san/%.o)
+SAN_CLI_PART_OBJ := $(CLI_PART_SRC:%.c=$(BUILD)/san/%.o)
+# What a unit test program may use: every part of every program but their main().
+SAN_TESTABLE_OBJ = $(SAN_LIB_OBJ) $(SAN_DAEMON_PART_OBJ) $(SAN_CLI_PART_OBJ) $(SAN_SUPPORT_OBJ)
 SAN_SUPPORT_OBJ := $(TEST_SUPPORT_SRC:%.c=$(BUILD)/san/%.o)
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 CONFORMANCE ?= ../shared/conformance/cases
 
-.PHONY: all setup test unit conformance check format clean
+.PHONY: all setup run test unit conformance api check format clean
 .SECONDARY:
 
-all: setup $(BUILD)/allot $(BUILD)/liballot.a
+all: setup $(BUILD)/allot $(BUILD)/allotd $(BUILD)/liballot.a
 
 setup:
 	@scripts/setup
+
+# Builds, then runs allotd in the foreground for this working tree (state in .allot/).
+run: all
+	@scripts/allotd-local
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -54,19 +72,29 @@ $(BUILD)/liballot.a: $(REL_LIB_OBJ)
 	ar rcs $@ $^
 
 $(BUILD)/allot: $(REL_CLI_OBJ) $(BUILD)/liballot.a
-	$(CC) $(OPT) -o $@ $(REL_CLI_OBJ) $(BUILD)/liballot.a $(LIBS)
+	$(CC) $(OPT) -o $@ $(REL_CLI_OBJ) $(BUILD)/liballot.a $(CLI_LIBS)
+
+$(BUILD)/allotd: $(REL_DAEMON_OBJ) $(BUILD)/liballot.a
+	$(CC) $(OPT) -o $@ $(REL_DAEMON_OBJ) $(BUILD)/liballot.a $(DAEMON_LIBS)
 
 $(BUILD)/san/allot: $(SAN_CLI_OBJ) $(SAN_LIB_OBJ)
-	$(CC) $(SAN) -o $@ $^ $(LIBS)
+	$(CC) $(SAN) -o $@ $^ $(CLI_LIBS)
 
-$(BUILD)/tests/%: tests/%.c $(SAN_LIB_OBJ) $(SAN_SUPPORT_OBJ)
+$(BUILD)/san/allotd: $(SAN_DAEMON_OBJ) $(SAN_LIB_OBJ)
+	$(CC) $(SAN) -o $@ $^ $(DAEMON_LIBS)
+
+$(BUILD)/tests/%: tests/%.c $(SAN_TESTABLE_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_BASE) $(SAN) -Itests -o $@ $< $(SAN_LIB_OBJ) $(SAN_SUPPORT_OBJ) $(LIBS) -lcmocka
+	$(CC) $(CFLAGS_BASE) $(SAN) -Itests -o $@ $< $(SAN_TESTABLE_OBJ) $(DAEMON_LIBS) -lcurl -lcmocka
 
-test: setup unit conformance
+test: setup unit conformance api
 
 unit: $(TEST_BIN) $(BUILD)/san/allot
 	@scripts/run-tests $(TEST_BIN)
+
+# Black-box tests: a real allotd on a free loopback port, driven by the real allot and raw HTTP.
+api: $(BUILD)/san/allot $(BUILD)/san/allotd
+	@scripts/run-api-tests $(BUILD)/san/allotd $(BUILD)/san/allot
 
 conformance: $(BUILD)/san/allot
 	$(BUILD)/san/allot replay --check $(CONFORMANCE)/allocate-*.json $(CONFORMANCE)/fairshare-*.json \

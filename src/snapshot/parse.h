@@ -57,6 +57,14 @@ int al__parse_queues(struct al__parse *p, const json_t *queues);
 int al__parse_jobs(struct al__parse *p, const json_t *jobs);
 
 /*
+ * al__parse_queue_settings - a queue object's priority, deserved, limit and over_quota_weight
+ * into q; absent members leave q's values as they are. The caller checks the object's keys.
+ * Shared with allotd, whose departments and projects carry the same settings.
+ */
+int al__parse_queue_settings(const json_t *obj, const char *path, struct al_queue *q,
+                             struct al_snapshot_error *err);
+
+/*
  * al__parse_task - reads jobs[job].tasks[pos] (obj) into cluster->tasks[index], whose job
  * and subgroups are already set. Device labels are kept in p->task_groups for
  * al__gpu_assign().

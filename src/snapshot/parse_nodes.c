@@ -8,7 +8,7 @@
 
 static const char *const node_keys[] = {
     "name",   "gpus", "gpu_memory_mib", "cpu_millis", "memory_bytes",
-    "labels", "pool", "gpu_model",      NULL,
+    "labels", "pool", "gpu_model",      "devices",    NULL,
 };
 
 static int parse_labels(struct al__parse *p, const json_t *obj, const char *path,
@@ -41,12 +41,55 @@ static int parse_labels(struct al__parse *p, const json_t *obj, const char *path
     return 0;
 }
 
-/* The devices: `gpus` of them, each with gpu_memory_mib and gpu_model. */
+static const char *const device_keys[] = {"memory_mib", "model", NULL};
+
+/* allot's extension: `devices`, one object per device, for nodes whose devices differ. */
+static int parse_device_list(struct al__parse *p, const json_t *obj, const char *path,
+                             const json_t *devices, struct al_node *node) {
+    char dpath[AL__PATH_SIZE], ipath[AL__PATH_SIZE];
+    size_t count = json_array_size(devices);
+
+    al__path_key(dpath, path, "devices");
+    if (json_object_get(obj, "gpus") || json_object_get(obj, "gpu_memory_mib") ||
+        json_object_get(obj, "gpu_model"))
+        return al__fail(p->err, dpath, "cannot be combined with gpus, gpu_memory_mib or gpu_model");
+    if (count > AL__MAX_GPUS)
+        return al__fail(p->err, dpath, "too many devices");
+    if (count == 0)
+        return 0;
+    node->gpus = calloc(count, sizeof(*node->gpus));
+    if (!node->gpus)
+        return al__fail_nomem(p->err, path);
+    node->gpu_count = count;
+    for (size_t d = 0; d < count; d++) {
+        const json_t *dev = json_array_get(devices, d);
+        const char *model = NULL;
+        int64_t memory = 0;
+        al__path_index(ipath, dpath, d);
+        if (al__want_object(dev, ipath, p->err) < 0 ||
+            al__check_keys(dev, ipath, device_keys, p->err) < 0 ||
+            al__member_int(dev, ipath, "memory_mib", true, 1, AL__MAX_GPU_MEMORY_MIB, &memory,
+                           p->err) < 0 ||
+            al__member_string(dev, ipath, "model", false, &model, p->err) < 0)
+            return -AL_EINVAL;
+        node->gpus[d].memory_mib = (int32_t)memory;
+        if (model && al__dup(&node->gpus[d].model, model, ipath, p->err) < 0)
+            return -AL_ENOMEM;
+    }
+    return 0;
+}
+
+/* The devices: `gpus` of them, each with gpu_memory_mib and gpu_model, or a `devices` list. */
 static int parse_gpus(struct al__parse *p, const json_t *obj, const char *path,
                       struct al_node *node) {
     int64_t count = 0, memory = 100;
     const char *model = NULL;
+    const json_t *devices;
 
+    if (al__member_array(obj, path, "devices", false, &devices, p->err) < 0)
+        return -AL_EINVAL;
+    if (devices)
+        return parse_device_list(p, obj, path, devices, node);
     if (al__member_int(obj, path, "gpus", false, 0, AL__MAX_GPUS, &count, p->err) < 0 ||
         al__member_int(obj, path, "gpu_memory_mib", false, 1, AL__MAX_GPU_MEMORY_MIB, &memory,
                        p->err) < 0 ||

@@ -13,46 +13,57 @@ static const char *const amount_keys[] = {"gpu", "cpu_millis", "memory_bytes", N
 static const char *const weight_keys[] = {"gpu", "cpu", "memory", NULL};
 
 /* deserved or limit: {gpu, cpu_millis, memory_bytes}, each -1 (unlimited) or >= 0. */
-static int parse_amounts(struct al__parse *p, const json_t *obj, const char *path, const char *key,
-                         int64_t out[AL_RESOURCE_COUNT]) {
+static int parse_amounts(const json_t *obj, const char *path, const char *key,
+                         int64_t out[AL_RESOURCE_COUNT], struct al_snapshot_error *err) {
     const json_t *amounts, *gpu;
     char apath[AL__PATH_SIZE], gpath[AL__PATH_SIZE];
 
-    if (al__member_object(obj, path, key, false, &amounts, p->err) < 0)
+    if (al__member_object(obj, path, key, false, &amounts, err) < 0)
         return -AL_EINVAL;
     if (!amounts)
         return 0;
     al__path_key(apath, path, key);
-    if (al__check_keys(amounts, apath, amount_keys, p->err) < 0)
+    if (al__check_keys(amounts, apath, amount_keys, err) < 0)
         return -AL_EINVAL;
     gpu = json_object_get(amounts, "gpu");
     al__path_key(gpath, apath, "gpu");
-    if (gpu && al__read_gpus(gpu, gpath, true, AL__MAX_QUEUE_GPUS, &out[AL_GPU], p->err) < 0)
+    if (gpu && al__read_gpus(gpu, gpath, true, AL__MAX_QUEUE_GPUS, &out[AL_GPU], err) < 0)
         return -AL_EINVAL;
     if (al__member_int(amounts, apath, "cpu_millis", false, -1, AL__MAX_CPU_MILLIS, &out[AL_CPU],
-                       p->err) < 0 ||
+                       err) < 0 ||
         al__member_int(amounts, apath, "memory_bytes", false, -1, AL__MAX_MEMORY_BYTES,
-                       &out[AL_MEMORY], p->err) < 0)
+                       &out[AL_MEMORY], err) < 0)
         return -AL_EINVAL;
     return 0;
 }
 
-static int parse_weights(struct al__parse *p, const json_t *obj, const char *path,
-                         struct al_queue *q) {
+static int parse_weights(const json_t *obj, const char *path, struct al_queue *q,
+                         struct al_snapshot_error *err) {
     const json_t *w;
     char wpath[AL__PATH_SIZE];
 
-    if (al__member_object(obj, path, "over_quota_weight", false, &w, p->err) < 0)
+    if (al__member_object(obj, path, "over_quota_weight", false, &w, err) < 0)
         return -AL_EINVAL;
     if (!w)
         return 0;
     al__path_key(wpath, path, "over_quota_weight");
-    if (al__check_keys(w, wpath, weight_keys, p->err) < 0)
+    if (al__check_keys(w, wpath, weight_keys, err) < 0)
         return -AL_EINVAL;
     for (int r = 0; r < AL_RESOURCE_COUNT; r++)
-        if (al__member_int(w, wpath, weight_keys[r], false, 0, AL__MAX_WEIGHT, &q->weight[r],
-                           p->err) < 0)
+        if (al__member_int(w, wpath, weight_keys[r], false, 0, AL__MAX_WEIGHT, &q->weight[r], err) <
+            0)
             return -AL_EINVAL;
+    return 0;
+}
+
+int al__parse_queue_settings(const json_t *obj, const char *path, struct al_queue *q,
+                             struct al_snapshot_error *err) {
+    if (al__member_int32(obj, path, "priority", false, -AL__MAX_PRIORITY, AL__MAX_PRIORITY,
+                         &q->priority, err) < 0 ||
+        parse_amounts(obj, path, "deserved", q->deserved, err) < 0 ||
+        parse_amounts(obj, path, "limit", q->limit, err) < 0 ||
+        parse_weights(obj, path, q, err) < 0)
+        return -AL_EINVAL;
     return 0;
 }
 
@@ -81,12 +92,7 @@ static int parse_queue(struct al__parse *p, const json_t *obj, const char *path,
     al__path_key(ppath, path, "parent");
     if (parent && !json_is_null(parent) && !json_is_string(parent))
         return al__fail(p->err, ppath, "must be a string or null");
-    if (al__member_int32(obj, path, "priority", false, -AL__MAX_PRIORITY, AL__MAX_PRIORITY,
-                         &q->priority, p->err) < 0 ||
-        parse_amounts(p, obj, path, "deserved", q->deserved) < 0 ||
-        parse_amounts(p, obj, path, "limit", q->limit) < 0 || parse_weights(p, obj, path, q) < 0)
-        return -AL_EINVAL;
-    return 0;
+    return al__parse_queue_settings(obj, path, q, p->err);
 }
 
 static int index_names(struct al__parse *p) {

@@ -1,6 +1,7 @@
 /* write.c - al_snapshot_write(): the model written back as a snapshot document. */
 #include <jansson.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "allot/errors.h"
 #include "allot/snapshot.h"
@@ -33,6 +34,32 @@ static json_t *config_json(const struct al_config *c) {
     return al__finish(o, rc);
 }
 
+/* Whether one gpus/gpu_memory_mib/gpu_model triple describes every device of the node. */
+static bool devices_alike(const struct al_node *n) {
+    for (size_t d = 1; d < n->gpu_count; d++) {
+        const char *a = n->gpus[0].model, *b = n->gpus[d].model;
+        if (n->gpus[d].memory_mib != n->gpus[0].memory_mib || (!a) != (!b) ||
+            (a && strcmp(a, b) != 0))
+            return false;
+    }
+    return true;
+}
+
+static json_t *device_list_json(const struct al_node *n) {
+    json_t *list = json_array();
+    int rc = list ? 0 : -1;
+
+    for (size_t d = 0; rc == 0 && d < n->gpu_count; d++) {
+        json_t *dev = json_object();
+        int drc = dev ? 0 : -1;
+        drc |= al__put(dev, "memory_mib", json_integer(n->gpus[d].memory_mib));
+        if (n->gpus[d].model)
+            drc |= al__put(dev, "model", json_string(n->gpus[d].model));
+        rc |= al__push(list, al__finish(dev, drc));
+    }
+    return al__finish(list, rc);
+}
+
 static json_t *node_json(const struct al_node *n) {
     json_t *o = json_object(), *labels = json_object();
     int rc = o && labels ? 0 : -1;
@@ -40,11 +67,15 @@ static json_t *node_json(const struct al_node *n) {
     rc |= al__put(o, "name", json_string(n->name));
     if (n->pool)
         rc |= al__put(o, "pool", json_string(n->pool));
-    rc |= al__put(o, "gpus", json_integer((json_int_t)n->gpu_count));
-    if (n->gpu_count > 0) {
-        rc |= al__put(o, "gpu_memory_mib", json_integer(n->gpus[0].memory_mib));
-        if (n->gpus[0].model)
-            rc |= al__put(o, "gpu_model", json_string(n->gpus[0].model));
+    if (devices_alike(n)) {
+        rc |= al__put(o, "gpus", json_integer((json_int_t)n->gpu_count));
+        if (n->gpu_count > 0) {
+            rc |= al__put(o, "gpu_memory_mib", json_integer(n->gpus[0].memory_mib));
+            if (n->gpus[0].model)
+                rc |= al__put(o, "gpu_model", json_string(n->gpus[0].model));
+        }
+    } else {
+        rc |= al__put(o, "devices", device_list_json(n));
     }
     rc |= al__put(o, "cpu_millis", json_integer(n->cpu_millis));
     rc |= al__put(o, "memory_bytes", json_integer(n->memory_bytes));

@@ -1,0 +1,105 @@
+/* local.h - the local backend: this machine's GPUs, CPUs and memory, and tasks run as process
+ * groups. allotd decides; this module only discovers and carries out. */
+#ifndef ALLOT_BACKENDS_LOCAL_H
+#define ALLOT_BACKENDS_LOCAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define AL__LOCAL_MAX_GPUS 64
+
+struct al__local_gpu {
+    int32_t memory_mib; /* > 0 */
+    char model[64];     /* product name, "" when unknown */
+};
+
+/* What this machine offers the scheduler: one node. */
+struct al__inventory {
+    char node_name[64];   /* the host name (gethostname), "local" if that fails */
+    int64_t cpu_millis;   /* online CPUs x 1000 */
+    int64_t memory_bytes; /* physical memory */
+    struct al__local_gpu gpus[AL__LOCAL_MAX_GPUS];
+    size_t gpu_count;
+    bool from_nvml; /* discovered through NVML rather than declared */
+};
+
+/*
+ * al__inventory_host - fills node_name, cpu_millis and memory_bytes from this machine and
+ * clears the GPU list.
+ */
+void al__inventory_host(struct al__inventory *inv);
+
+/*
+ * al__inventory_parse_gpus - reads a virtual GPU inventory into inv->gpus (replacing them):
+ * comma-separated groups "COUNTx[MODEL-]MEMORY", e.g. "4x80GiB", "2xA100-80GiB,1xT4-16GiB".
+ * MEMORY is an integer with a unit MiB, GiB or TiB (case-sensitive); MODEL is any text without
+ * ',' (the last '-' separates it from MEMORY). COUNT >= 1; the total stays within
+ * AL__LOCAL_MAX_GPUS. Returns 0, or -AL_EINVAL with a message naming the problem in err
+ * (e.g. "--gpus: \"4x80\": memory needs a unit (MiB, GiB, TiB)"); inv is unchanged on failure.
+ */
+int al__inventory_parse_gpus(const char *spec, struct al__inventory *inv, char *err, size_t size);
+
+/*
+ * al__inventory_discover_nvml - loads libnvidia-ml.so.1 with dlopen and lists its devices
+ * (name and total memory) into inv->gpus, setting from_nvml. Returns 0 when at least one device
+ * was found; -AL_ENOENT with a reason in err when the library is absent, fails to initialise or
+ * reports no device (the caller then needs --gpus). Unloads the library before returning.
+ */
+int al__inventory_discover_nvml(struct al__inventory *inv, char *err, size_t size);
+
+/* A started task: its process group leader (a small supervisor, see al__proc_start). */
+struct al__proc {
+    pid_t pid;           /* process group id = pid of the supervisor */
+    int64_t start_ticks; /* its start time from /proc/PID/stat, to tell a reused pid apart */
+};
+
+struct al__launch {
+    char *const *argv; /* the command, NULL-terminated, argv[0] looked up in PATH */
+    char *const *env;  /* "KEY=VALUE" strings set on top of allotd's environment, NULL-terminated */
+    const char *workdir;   /* directory to run in; NULL = allotd's */
+    const char *log_path;  /* stdout and stderr are appended here (created 0600) */
+    const char *exit_path; /* the supervisor writes the exit status here (see al__proc_poll) */
+};
+
+/*
+ * al__proc_start - starts a task. allotd forks a supervisor that calls setsid() (so the task is
+ * its own process group and survives an allotd restart), ignores SIGTERM/SIGINT/SIGHUP, forks
+ * the command (which gets default signal dispositions, the log as stdout and stderr, /dev/null as
+ * stdin, `workdir` as its directory and `env` added to the environment) and waits for it; then
+ * it writes "exit N\n" or "signal N\n" to exit_path and exits. A command that cannot be run
+ * (exec or chdir failure) writes a line saying why to the log and exits 127.
+ * Safe to call from a multi-threaded process: everything the children need is prepared before
+ * fork, and the children call only async-signal-safe functions before exec.
+ * Returns 0 and fills *out, or -AL_EINVAL / -AL_EIO with a message in err.
+ */
+int al__proc_start(const struct al__launch *launch, struct al__proc *out, char *err, size_t size);
+
+enum al__proc_state {
+    AL__PROC_RUNNING, /* the supervisor is alive */
+    AL__PROC_EXITED,  /* finished; *exit_code is set */
+    AL__PROC_LOST,    /* gone without an exit status (killed with SIGKILL, or never ours) */
+};
+
+/*
+ * al__proc_poll - whether a task is still running. Reaps the supervisor if it is allotd's child
+ * (waitpid WNOHANG); for a re-adopted one (not our child, after a restart) checks that the pid
+ * is alive and has the same start_ticks. Once the supervisor is gone, reads exit_path:
+ * *exit_code = N for "exit N", 128 + N for "signal N"; when the file is missing or unreadable
+ * the state is AL__PROC_LOST and *exit_code = -1, unless waitpid saw the supervisor die by a
+ * signal S (then AL__PROC_EXITED with 128 + S).
+ */
+enum al__proc_state al__proc_poll(const struct al__proc *proc, const char *exit_path,
+                                  int *exit_code);
+
+/*
+ * al__proc_signal - sends sig to the task's whole process group (kill(-pid, sig)), only if the
+ * pid still belongs to the task (same start_ticks). Returns 0, or -AL_ENOENT when it is gone.
+ */
+int al__proc_signal(const struct al__proc *proc, int sig);
+
+/* al__proc_start_ticks - the start time of pid (field 22 of /proc/PID/stat); -1 if gone. */
+int64_t al__proc_start_ticks(pid_t pid);
+
+#endif

@@ -1,0 +1,247 @@
+/* proc.c - starts tasks as supervised process groups, polls and signals them (see local.h). */
+#define _GNU_SOURCE /* pipe2 */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "allot/errors.h"
+#include "backends/local/proc_plan.h"
+
+#define CLOSE_LOOP_LIMIT 65536 /* highest fd closed one by one without close_range */
+#define TICKS_TRIES      200   /* reading /proc/PID/stat right after fork: 200 x 1 ms at most */
+
+static int fail_errno(char *err, size_t size, const char *what, const char *path, int e) {
+    if (err && size)
+        snprintf(err, size, "%s%s%s: %s", what, path ? " " : "", path ? path : "", strerror(e));
+    return -AL_EIO;
+}
+
+/* Moves fd above stdin, stdout and stderr (so that the supervisor's dup2 onto 0..2 cannot
+ * clobber it), keeping it close-on-exec. Returns the fd, or -1 with errno set. */
+static int fd_above_stdio(int fd) {
+    if (fd < 0 || fd > STDERR_FILENO)
+        return fd;
+    int moved = fcntl(fd, F_DUPFD_CLOEXEC, STDERR_FILENO + 1);
+    int e = errno;
+    close(fd);
+    errno = e;
+    return moved;
+}
+
+static void fds_close(struct al__proc_plan *plan) {
+    if (plan->null_fd >= 0)
+        close(plan->null_fd);
+    if (plan->log_fd >= 0)
+        close(plan->log_fd);
+    plan->null_fd = plan->log_fd = -1;
+}
+
+/* Opens the log and /dev/null, and removes a stale exit file so that it cannot be taken for this
+ * run's. */
+static int fds_open(struct al__proc_plan *plan, const struct al__launch *launch, char *err,
+                    size_t size) {
+    int flags = O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY;
+    plan->log_fd = fd_above_stdio(open(launch->log_path, flags, 0600));
+    if (plan->log_fd < 0)
+        return fail_errno(err, size, "cannot open log", launch->log_path, errno);
+    plan->null_fd = fd_above_stdio(open("/dev/null", O_RDONLY | O_CLOEXEC | O_NOCTTY));
+    if (plan->null_fd < 0)
+        return fail_errno(err, size, "cannot open", "/dev/null", errno);
+    if (unlink(launch->exit_path) != 0 && errno != ENOENT)
+        return fail_errno(err, size, "cannot remove old exit file", launch->exit_path, errno);
+    struct rlimit lim;
+    plan->max_fd = CLOSE_LOOP_LIMIT;
+    if (getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur != RLIM_INFINITY &&
+        lim.rlim_cur < CLOSE_LOOP_LIMIT)
+        plan->max_fd = (int)lim.rlim_cur - 1;
+    return 0;
+}
+
+static void sleep_ms(long ms) {
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+        continue;
+}
+
+/* Forks the supervisor with every signal blocked, so that none of allotd's handlers runs in it,
+ * and waits until it has made its process group (the sync pipe closes). */
+static int supervisor_fork(struct al__proc_plan *plan, pid_t *pid, char *err, size_t size) {
+    int pipe_fds[2];
+    if (pipe2(pipe_fds, O_CLOEXEC) != 0)
+        return fail_errno(err, size, "pipe", NULL, errno);
+    int rfd = pipe_fds[0];
+    plan->sync_fd = fd_above_stdio(pipe_fds[1]);
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    pid_t child = plan->sync_fd < 0 ? -1 : fork();
+    if (child == 0)
+        al__proc_supervise(plan);
+    int fork_errno = errno;
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (plan->sync_fd >= 0)
+        close(plan->sync_fd);
+    plan->sync_fd = -1;
+    if (child > 0) {
+        char byte;
+        while (read(rfd, &byte, 1) < 0 && errno == EINTR)
+            continue;
+    }
+    close(rfd);
+    if (child < 0)
+        return fail_errno(err, size, "cannot start the supervisor (fork)", NULL, fork_errno);
+    *pid = child;
+    return 0;
+}
+
+int al__proc_start(const struct al__launch *launch, struct al__proc *out, char *err, size_t size) {
+    struct al__proc_plan plan;
+    int rc = al__proc_plan_init(&plan, launch, err, size);
+    if (rc < 0)
+        return rc;
+    pid_t pid = -1;
+    rc = fds_open(&plan, launch, err, size);
+    if (rc == 0)
+        rc = supervisor_fork(&plan, &pid, err, size);
+    fds_close(&plan);
+    al__proc_plan_release(&plan);
+    if (rc < 0)
+        return rc;
+    int64_t ticks = al__proc_start_ticks(pid);
+    for (int i = 1; ticks < 0 && i < TICKS_TRIES; i++) {
+        sleep_ms(1);
+        ticks = al__proc_start_ticks(pid);
+    }
+    if (ticks < 0) {
+        kill(-pid, SIGKILL);
+        kill(pid, SIGKILL);
+        while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+            continue;
+        if (err && size)
+            snprintf(err, size, "cannot read /proc/%d/stat of the new supervisor", (int)pid);
+        return -AL_EIO;
+    }
+    out->pid = pid;
+    out->start_ticks = ticks;
+    return 0;
+}
+
+/* Reads state (field 3) and start time (field 22) of /proc/PID/stat. Returns 0 or -1. */
+static int stat_read(pid_t pid, char *state, int64_t *ticks) {
+    char path[64], buf[2048];
+    if (pid <= 0)
+        return -1;
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    ssize_t n;
+    while ((n = read(fd, buf, sizeof buf - 1)) < 0 && errno == EINTR)
+        continue;
+    close(fd);
+    if (n <= 0)
+        return -1;
+    buf[n] = '\0';
+    /* "PID (COMM) S ...": COMM may hold spaces and parentheses, so start after the last ')' */
+    char *p = strrchr(buf, ')');
+    if (!p || p[1] != ' ' || !p[2])
+        return -1;
+    p += 2;
+    *state = *p;
+    for (int field = 3; field < 22; field++) {
+        p = strchr(p, ' ');
+        if (!p)
+            return -1;
+        p++;
+    }
+    char *end;
+    errno = 0;
+    long long v = strtoll(p, &end, 10);
+    if (end == p || errno != 0 || v < 0)
+        return -1;
+    *ticks = v;
+    return 0;
+}
+
+int64_t al__proc_start_ticks(pid_t pid) {
+    char state;
+    int64_t ticks;
+    return stat_read(pid, &state, &ticks) == 0 ? ticks : -1;
+}
+
+/* Reads "exit N\n" or "signal N\n" into a shell-style exit code. Returns false if unreadable. */
+static bool exit_file_read(const char *path, int *code) {
+    char buf[64];
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return false;
+    ssize_t n;
+    while ((n = read(fd, buf, sizeof buf - 1)) < 0 && errno == EINTR)
+        continue;
+    close(fd);
+    if (n <= 0)
+        return false;
+    buf[n] = '\0';
+    bool sig = strncmp(buf, "signal ", 7) == 0;
+    const char *num = sig ? buf + 7 : strncmp(buf, "exit ", 5) == 0 ? buf + 5 : NULL;
+    if (!num || *num < '0' || *num > '9')
+        return false;
+    char *end;
+    long v = strtol(num, &end, 10);
+    if (*end != '\n' || v > (sig ? 127 : 255) || (sig && v == 0))
+        return false;
+    *code = sig ? 128 + (int)v : (int)v;
+    return true;
+}
+
+/* The supervisor is gone: its exit file says how the command ended. */
+static enum al__proc_state finished(const char *exit_path, bool waited, int status, int *code) {
+    if (exit_file_read(exit_path, code))
+        return AL__PROC_EXITED;
+    if (waited && WIFSIGNALED(status)) {
+        *code = 128 + WTERMSIG(status);
+        return AL__PROC_EXITED;
+    }
+    *code = -1;
+    return AL__PROC_LOST;
+}
+
+enum al__proc_state al__proc_poll(const struct al__proc *proc, const char *exit_path,
+                                  int *exit_code) {
+    char state;
+    int64_t ticks;
+    /* Check the start time first: waitpid on a reused pid could reap another task of ours. */
+    if (proc->pid <= 1 || stat_read(proc->pid, &state, &ticks) != 0 || ticks != proc->start_ticks)
+        return finished(exit_path, false, 0, exit_code);
+    int status = 0;
+    pid_t r;
+    while ((r = waitpid(proc->pid, &status, WNOHANG)) < 0 && errno == EINTR)
+        continue;
+    if (r == proc->pid)
+        return finished(exit_path, true, status, exit_code);
+    if (r == 0)
+        return AL__PROC_RUNNING;
+    /* not our child (allotd restarted): alive unless a zombie waiting for its own parent */
+    if (state == 'Z' || state == 'X')
+        return finished(exit_path, false, 0, exit_code);
+    return AL__PROC_RUNNING;
+}
+
+int al__proc_signal(const struct al__proc *proc, int sig) {
+    if (proc->pid <= 1 || al__proc_start_ticks(proc->pid) != proc->start_ticks)
+        return -AL_ENOENT;
+    if (kill(-proc->pid, sig) == 0)
+        return 0;
+    if (errno == ESRCH)
+        return -AL_ENOENT;
+    return errno == EINVAL ? -AL_EINVAL : -AL_EIO;
+}

@@ -1,0 +1,205 @@
+/* proc_supervisor.c - a task's supervisor and command child; runs after fork, so only
+ * async-signal-safe calls and hand-made formatting from here on. */
+#define _GNU_SOURCE /* close_range, NSIG */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "backends/local/proc_plan.h"
+
+#define EXIT_CANNOT_RUN 127
+#define SYNC_FD         3 /* where the supervisor keeps the sync pipe; the log is on 1 and 2 */
+
+/* A line under construction in caller memory; overlong text is cut. */
+struct line {
+    char buf[1024];
+    size_t len;
+};
+
+static void line_add(struct line *l, const char *s) {
+    while (*s && l->len < sizeof l->buf - 1)
+        l->buf[l->len++] = *s++;
+}
+
+static void line_add_int(struct line *l, int v) {
+    char digits[16];
+    size_t n = 0;
+    unsigned int u = v < 0 ? 0U - (unsigned int)v : (unsigned int)v;
+    do {
+        digits[n++] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        line_add(l, "-");
+    while (n && l->len < sizeof l->buf - 1)
+        l->buf[l->len++] = digits[--n];
+}
+
+static void write_all(int fd, const char *p, size_t n) {
+    while (n > 0) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return;
+        p += w;
+        n -= (size_t)w;
+    }
+}
+
+/* strerror is not async-signal-safe: the reasons an exec or chdir commonly fails. */
+static void line_add_errno(struct line *l, int e) {
+    static const struct {
+        int code;
+        const char *text;
+    } reasons[] = {
+        {ENOENT, "No such file or directory"},
+        {EACCES, "Permission denied"},
+        {ENOTDIR, "Not a directory"},
+        {ENOEXEC, "Exec format error"},
+        {E2BIG, "Argument list too long"},
+        {ENOMEM, "Cannot allocate memory"},
+        {ELOOP, "Too many levels of symbolic links"},
+        {ENAMETOOLONG, "File name too long"},
+        {ETXTBSY, "Text file busy"},
+        {EISDIR, "Is a directory"},
+        {EAGAIN, "Resource temporarily unavailable"},
+        {EPERM, "Operation not permitted"},
+    };
+    for (size_t i = 0; i < sizeof reasons / sizeof reasons[0]; i++) {
+        if (reasons[i].code == e) {
+            line_add(l, reasons[i].text);
+            return;
+        }
+    }
+    line_add(l, "errno ");
+    line_add_int(l, e);
+}
+
+/* Writes "allot: cannot run COMMAND: [WHAT DETAIL: ]REASON\n" to the log (stderr). */
+static void report(const struct al__proc_plan *plan, const char *what, const char *detail, int e) {
+    struct line l = {.len = 0};
+    line_add(&l, "allot: cannot run ");
+    line_add(&l, plan->argv[0]);
+    line_add(&l, ": ");
+    if (what) {
+        line_add(&l, what);
+        line_add(&l, detail);
+        line_add(&l, ": ");
+    }
+    line_add_errno(&l, e);
+    line_add(&l, "\n");
+    write_all(STDERR_FILENO, l.buf, l.len);
+}
+
+static void signals_default(void) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = SIG_DFL;
+    sigemptyset(&sa.sa_mask);
+    for (int sig = 1; sig < NSIG; sig++)
+        if (sig != SIGKILL && sig != SIGSTOP)
+            sigaction(sig, &sa, NULL); /* fails harmlessly for signals libc reserves */
+}
+
+static void signals_unblock(void) {
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+/* The command child: signals, stdio and directory are set; exec each candidate path in turn. */
+static _Noreturn void command_run(const struct al__proc_plan *plan) {
+    close(SYNC_FD);
+    signals_unblock();
+    if (plan->workdir && chdir(plan->workdir) != 0) {
+        report(plan, "cannot enter directory ", plan->workdir, errno);
+        _exit(EXIT_CANNOT_RUN);
+    }
+    int e = ENOENT;
+    bool denied = false;
+    for (size_t i = 0; plan->paths[i]; i++) {
+        execve(plan->paths[i], plan->argv, plan->envp);
+        e = errno;
+        if (e == EACCES)
+            denied = true;
+        else if (e != ENOENT && e != ENOTDIR && e != ESTALE && e != ENODEV && e != ETIMEDOUT)
+            break; /* the file exists but cannot run: no use looking further, as execvp */
+    }
+    if (denied && (e == ENOENT || e == ENOTDIR || e == ESTALE || e == ENODEV || e == ETIMEDOUT))
+        e = EACCES;
+    report(plan, NULL, NULL, e);
+    _exit(EXIT_CANNOT_RUN);
+}
+
+/* Puts /dev/null on 0, the log on 1 and 2, the sync pipe on SYNC_FD, and closes the rest of
+ * allotd's descriptors (its sockets and database must not outlive it in the supervisor). */
+static void fds_arrange(const struct al__proc_plan *plan) {
+    dup2(plan->null_fd, STDIN_FILENO);
+    dup2(plan->log_fd, STDOUT_FILENO);
+    dup2(plan->log_fd, STDERR_FILENO);
+    if (plan->sync_fd != SYNC_FD)
+        dup2(plan->sync_fd, SYNC_FD);
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 34))
+    if (close_range(SYNC_FD + 1, ~0U, 0) == 0)
+        return;
+#endif
+    for (int fd = SYNC_FD + 1; fd <= plan->max_fd; fd++)
+        close(fd);
+}
+
+/* Writes "exit N\n" or "signal N\n" for the command's wait status; NULL: it never ran. */
+static void exit_record(const char *path, const int *status) {
+    struct line l = {.len = 0};
+    if (status && WIFSIGNALED(*status)) {
+        line_add(&l, "signal ");
+        line_add_int(&l, WTERMSIG(*status));
+    } else {
+        line_add(&l, "exit ");
+        line_add_int(&l, status && WIFEXITED(*status) ? WEXITSTATUS(*status) : EXIT_CANNOT_RUN);
+    }
+    line_add(&l, "\n");
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOCTTY, 0600);
+    if (fd < 0)
+        return; /* the task then reads as lost */
+    write_all(fd, l.buf, l.len);
+    fsync(fd);
+    close(fd);
+}
+
+_Noreturn void al__proc_supervise(const struct al__proc_plan *plan) {
+    signals_default();
+    fds_arrange(plan);
+    if (setsid() < 0) {
+        report(plan, "setsid", "", errno);
+        _exit(EXIT_CANNOT_RUN);
+    }
+    /* Fork while every signal is still blocked: a signal sent to the group from now on stays
+     * pending in the command until it has default dispositions and unblocks. */
+    pid_t child = fork();
+    if (child == 0)
+        command_run(plan);
+    int fork_errno = errno;
+    close(SYNC_FD); /* tells allotd that the group exists */
+    struct sigaction ignore;
+    memset(&ignore, 0, sizeof ignore);
+    ignore.sa_handler = SIG_IGN;
+    sigemptyset(&ignore.sa_mask);
+    sigaction(SIGTERM, &ignore, NULL); /* discards any pending one too */
+    sigaction(SIGINT, &ignore, NULL);
+    sigaction(SIGHUP, &ignore, NULL);
+    signals_unblock();
+    int status = 0;
+    pid_t waited = -1;
+    if (child < 0)
+        report(plan, "fork", "", fork_errno);
+    else
+        while ((waited = waitpid(child, &status, 0)) < 0 && errno == EINTR)
+            continue;
+    exit_record(plan->exit_path, child > 0 && waited == child ? &status : NULL);
+    _exit(0);
+}

@@ -1,0 +1,72 @@
+/* client.h - allot's HTTP client for allotd's REST API (libcurl and jansson). */
+#ifndef ALLOT_CLI_CLIENT_H
+#define ALLOT_CLI_CLIENT_H
+
+#include <jansson.h>
+#include <stdio.h>
+
+#include "cli/commands.h"
+
+/* An answer from allotd, or why none came. */
+struct al__cli_reply {
+    long status;       /* HTTP status; 0 when no answer came */
+    json_t *body;      /* the parsed JSON body, or NULL (none, or not JSON); owned */
+    char message[768]; /* when status is 0 or not 2xx: one line saying what went wrong */
+};
+
+/*
+ * al__cli_request - sends METHOD server+path with `body` (may be NULL; borrowed) as JSON
+ * and the bearer token when there is one. Returns 0 when an answer came, whatever its status
+ * (reply->message is filled for a status outside 2xx: the API error's message, " (field F)"
+ * when it names a field, a hint about the token for 401), or -AL_EIO when none did
+ * (reply->message says where it tried to connect and that allotd may not be running).
+ * The caller releases the reply with al__cli_reply_release.
+ */
+int al__cli_request(const struct al__cli *cli, const char *method, const char *path,
+                    const json_t *body, struct al__cli_reply *reply);
+
+void al__cli_reply_release(struct al__cli_reply *reply);
+
+/*
+ * al__cli_call - al__cli_request for a command that wants a 2xx answer: returns 0 with the
+ * body in *out (the caller owns it; may be NULL when there was none) or -AL_EIO after
+ * printing "allot: MESSAGE" to stderr.
+ */
+int al__cli_call(const struct al__cli *cli, const char *method, const char *path,
+                 const json_t *body, json_t **out);
+
+/*
+ * al__cli_list_all - every item of a list endpoint: GETs path?query&limit=1000&offset=...
+ * (query may be "" and is already escaped) until `total` items came. *items is a new array
+ * the caller owns. Errors as for al__cli_call.
+ */
+int al__cli_list_all(const struct al__cli *cli, const char *path, const char *query,
+                     json_t **items);
+
+/*
+ * al__cli_stream - GETs path and writes a 2xx answer's body to `out` as it arrives (flushed
+ * after each piece). Returns 0, or -AL_EIO after printing "allot: MESSAGE" when no answer
+ * came, the answer was an error, or the transfer broke off.
+ */
+int al__cli_stream(const struct al__cli *cli, const char *path, FILE *out);
+
+/*
+ * al__cli_path - "/api/v1/COLLECTION/NAME" plus `suffix` (may be ""), NAME percent-encoded.
+ * Returns 0, or -1 after printing a usage error when it does not fit (a name that long is
+ * not a name allotd knows).
+ */
+int al__cli_path(const struct al__cli *cli, char *buf, size_t size, const char *collection,
+                 const char *name, const char *suffix);
+
+/*
+ * al__cli_call_name - al__cli_call on "/api/v1/COLLECTION/NAME". Returns AL__EXIT_OK with
+ * the body in *out (the caller owns it), or the exit status to end with after printing
+ * why: AL__EXIT_USAGE for a NAME too long for a path, AL__EXIT_FAIL when the request failed.
+ */
+int al__cli_call_name(const struct al__cli *cli, const char *method, const char *collection,
+                      const char *name, json_t **out);
+
+/* Prints "allot: MESSAGE" for a failed request. */
+void al__cli_report(const struct al__cli_reply *reply);
+
+#endif

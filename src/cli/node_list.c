@@ -1,0 +1,110 @@
+/* node_list.c - `allot node list`: nodes with their GPUs, GPU allocation, CPU and memory. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/client.h"
+#include "cli/options.h"
+#include "cli/output.h"
+#include "cli/units.h"
+#include "cli/util.h"
+
+static void usage(FILE *out, const struct al__cli *cli) {
+    fprintf(out,
+            "usage: %s [--json]\n\n"
+            "Lists nodes: GPUS (count x model and memory), GPU ALLOCATED (devices held by\n"
+            "tasks / devices), and CPU cores and MEMORY (allocated / capacity).\n\n"
+            "  --json   print the API's items array\n\n%s",
+            cli->name, al__cli_conn_usage);
+}
+
+static bool same_kind(const json_t *g, const json_t *h) {
+    return strcmp(al__cli_json_str(g, "model", ""), al__cli_json_str(h, "model", "")) == 0 &&
+           al__cli_json_int(g, "memory_mib", 0) == al__cli_json_int(h, "memory_mib", 0);
+}
+
+/* "4x A100 80GiB", kinds in the order they first appear, separated by ", "; "0" without GPUs. */
+static void gpus_text(const json_t *gpus, char *buf, size_t size) {
+    size_t i, count = json_array_size(gpus);
+    const json_t *g;
+    const char *model;
+    char memory[48];
+
+    buf[0] = '\0';
+    json_array_foreach(gpus, i, g) {
+        size_t same = 1, j;
+        for (j = 0; j < i && !same_kind(json_array_get(gpus, j), g); j++)
+            ;
+        if (j < i)
+            continue; /* counted with an earlier GPU of its kind */
+        for (j = i + 1; j < count; j++)
+            same += same_kind(json_array_get(gpus, j), g);
+        al__cli_format_mib(al__cli_json_int(g, "memory_mib", 0), memory, sizeof(memory));
+        model = al__cli_json_str(g, "model", "");
+        al__cli_appendf(buf, size, "%s%zux %s%s%s", buf[0] ? ", " : "", same, model,
+                        model[0] ? " " : "", memory);
+    }
+    if (buf[0] == '\0')
+        snprintf(buf, size, "0");
+}
+
+/* The devices held by tasks: the node's allocated.gpu, else the sum over its GPUs. */
+static double gpus_allocated(const json_t *node) {
+    double sum = 0;
+    size_t i;
+    const json_t *g;
+
+    if (json_is_number(json_object_get(json_object_get(node, "allocated"), "gpu")))
+        return al__cli_json_path_num(node, "allocated.gpu", 0);
+    json_array_foreach(json_object_get(node, "gpus"), i, g) {
+        sum += al__cli_json_num(g, "allocated", 0);
+    }
+    return sum;
+}
+
+static void node_row(struct al__cli_table *t, const json_t *node) {
+    const json_t *gpus = json_object_get(node, "gpus");
+    char text[512], used[48], total[48];
+
+    al__cli_table_cell(t, "%s", al__cli_json_str(node, "name", "?"));
+    gpus_text(gpus, text, sizeof(text));
+    al__cli_table_cell(t, "%s", text);
+    al__cli_format_gpus(gpus_allocated(node), used, sizeof(used));
+    al__cli_table_cell(t, "%s/%zu", used, json_array_size(gpus));
+    al__cli_format_cpu((int64_t)al__cli_json_path_num(node, "allocated.cpu_millis", 0), used,
+                       sizeof(used));
+    al__cli_format_cpu(al__cli_json_int(node, "cpu_millis", 0), total, sizeof(total));
+    al__cli_table_cell(t, "%s/%s", used, total);
+    al__cli_format_memory((int64_t)al__cli_json_path_num(node, "allocated.memory_bytes", 0), used,
+                          sizeof(used));
+    al__cli_format_memory(al__cli_json_int(node, "memory_bytes", 0), total, sizeof(total));
+    al__cli_table_cell(t, "%s/%s", used, total);
+}
+
+static void print_table(const struct al__cli *cli, const json_t *items) {
+    static const char *const headers[] = {"NAME", "GPUS", "GPU ALLOCATED", "CPU", "MEMORY"};
+    struct al__cli_table t;
+    size_t i;
+    const json_t *node;
+
+    (void)cli;
+    al__cli_table_init(&t, 5, headers);
+    json_array_foreach(items, i, node) {
+        node_row(&t, node);
+    }
+    al__cli_table_print(&t, stdout, 0);
+    al__cli_table_release(&t);
+}
+
+int al__cmd_node_list(const struct al__cli *cli, int argc, char **argv) {
+    bool json = false;
+    json_t *items;
+    const char *none = NULL;
+    int rc = al__cli_parse_name(cli, argc, argv, NULL, &none, &json);
+
+    if (rc != AL__CLI_RUN)
+        return al__cli_parse_exit(rc, usage, cli);
+    if (al__cli_list_all(cli, "/api/v1/nodes", "", &items) < 0)
+        return AL__EXIT_FAIL;
+    return al__cli_show_list(cli, items, json, "nodes", print_table);
+}

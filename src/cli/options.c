@@ -1,0 +1,282 @@
+/* options.c - command-line parsing shared by allot's commands: options, values, usage errors. */
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/options.h"
+#include "cli/util.h"
+
+const char al__cli_conn_usage[] =
+    "connection (anywhere before '--'):\n"
+    "  --server URL      allotd's address (env ALLOT_SERVER; default " AL__CLI_DEFAULT_SERVER ")\n"
+    "  --token TOKEN     API token (env ALLOT_TOKEN; default: the state dir's admin.token)\n"
+    "  --state-dir DIR   allotd's state directory (env ALLOT_STATE_DIR; "
+    "default " AL__CLI_DEFAULT_STATE_DIR ")\n";
+
+void al__cli_args_init(struct al__cli_args *a, const struct al__cli *cli, int argc, char **argv) {
+    memset(a, 0, sizeof(*a));
+    a->cli = cli;
+    a->argc = argc;
+    a->argv = argv;
+    a->index = 1;
+}
+
+bool al__cli_args_next(struct al__cli_args *a) {
+    a->arg = NULL;
+    a->option = NULL;
+    a->inline_value = NULL;
+    if (a->index >= a->argc)
+        return false;
+    a->arg = a->argv[a->index++];
+    a->help = strcmp(a->arg, "--help") == 0 || strcmp(a->arg, "-h") == 0;
+    if (a->help || strcmp(a->arg, "--") == 0) {
+        a->arg = NULL;
+        return false;
+    }
+    return true;
+}
+
+bool al__cli_args_positional(const struct al__cli_args *a) {
+    return a->arg[0] != '-' || a->arg[1] == '\0';
+}
+
+bool al__cli_args_is(struct al__cli_args *a, const char *short_name, const char *long_name) {
+    size_t len = strlen(long_name);
+
+    if ((short_name && strcmp(a->arg, short_name) == 0) || strcmp(a->arg, long_name) == 0) {
+        a->option = a->arg;
+        a->inline_value = NULL;
+        return true;
+    }
+    if (strncmp(a->arg, long_name, len) == 0 && a->arg[len] == '=' && len < sizeof(a->option_buf)) {
+        memcpy(a->option_buf, long_name, len + 1);
+        a->option = a->option_buf;
+        a->inline_value = a->arg + len + 1;
+        return true;
+    }
+    return false;
+}
+
+bool al__cli_args_flag(struct al__cli_args *a, bool *out) {
+    if (a->inline_value) {
+        al__cli_usage_error(a->cli, "option '%s' takes no value", a->option);
+        return false;
+    }
+    if (out)
+        *out = true;
+    return true;
+}
+
+const char *al__cli_args_value(struct al__cli_args *a) {
+    if (a->inline_value)
+        return a->inline_value;
+    if (a->index < a->argc && strcmp(a->argv[a->index], "--") != 0)
+        return a->argv[a->index++];
+    al__cli_usage_error(a->cli, "option '%s' needs a value", a->option);
+    return NULL;
+}
+
+int al__cli_args_integer(struct al__cli_args *a, int64_t min, int64_t *out) {
+    const char *text = al__cli_args_value(a);
+    char err[256];
+
+    if (!text)
+        return AL__CLI_BAD;
+    if (al__cli_parse_integer(a->option, text, min, out, err, sizeof(err)) < 0)
+        return al__cli_usage_error(a->cli, "%s", err);
+    return AL__CLI_RUN;
+}
+
+int al__cli_args_amount(struct al__cli_args *a, enum al__cli_unit unit, bool unlimited_ok,
+                        json_t *obj, const char *key) {
+    const char *text = al__cli_args_value(a);
+    char err[256];
+    json_t *value;
+
+    if (!text)
+        return AL__CLI_BAD;
+    if (unlimited_ok && (strcmp(text, "unlimited") == 0 || strcmp(text, "-1") == 0)) {
+        al__cli_json_set(obj, key, json_integer(-1));
+        return 0;
+    }
+    if (al__cli_parse_json(unit, a->option, text, &value, err, sizeof(err)) < 0)
+        return al__cli_usage_error(a->cli, "%s", err);
+    al__cli_json_set(obj, key, value);
+    return 0;
+}
+
+int al__cli_args_name(const struct al__cli_args *a, const char **name) {
+    if (*name)
+        return al__cli_usage_error(a->cli, "unexpected argument '%s'", a->arg);
+    *name = a->arg;
+    return AL__CLI_RUN;
+}
+
+int al__cli_args_finish(const struct al__cli_args *a, const char *what, const char *name) {
+    if (a->help)
+        return AL__CLI_HELP;
+    if (a->index < a->argc)
+        return al__cli_usage_error(a->cli, "unexpected argument '%s'", a->argv[a->index]);
+    if (what && !name)
+        return al__cli_usage_error(a->cli, "no %s NAME given", what);
+    return AL__CLI_RUN;
+}
+
+/* The current argument as one of `options`: AL__CLI_RUN, AL__CLI_BAD, or 1 when none. */
+static int simple_option(struct al__cli_args *a, const struct al__cli_option *options,
+                         size_t count) {
+    for (size_t i = 0; i < count; i++) {
+        if (!al__cli_args_is(a, options[i].short_name, options[i].long_name))
+            continue;
+        if (options[i].flag)
+            return al__cli_args_flag(a, options[i].flag) ? AL__CLI_RUN : AL__CLI_BAD;
+        return al__cli_args_integer(a, options[i].min, options[i].integer);
+    }
+    return 1;
+}
+
+int al__cli_parse_simple(const struct al__cli *cli, int argc, char **argv, const char *what,
+                         const char **name, const struct al__cli_option *options, size_t count) {
+    struct al__cli_args a;
+    int rc;
+
+    al__cli_args_init(&a, cli, argc, argv);
+    while (al__cli_args_next(&a)) {
+        if (what && al__cli_args_positional(&a)) {
+            if (al__cli_args_name(&a, name) < 0)
+                return AL__CLI_BAD;
+        } else if ((rc = simple_option(&a, options, count)) != AL__CLI_RUN) {
+            return rc < 0 ? rc : al__cli_args_unknown(&a);
+        }
+    }
+    return al__cli_args_finish(&a, what, *name);
+}
+
+int al__cli_parse_name(const struct al__cli *cli, int argc, char **argv, const char *what,
+                       const char **name, bool *json) {
+    const struct al__cli_option json_option = {NULL, "--json", json, NULL, 0};
+
+    return al__cli_parse_simple(cli, argc, argv, what, name, &json_option, json ? 1 : 0);
+}
+
+json_t *al__cli_args_string(const struct al__cli *cli, const char *what, const char *text) {
+    json_t *s = json_string(text); /* NULL for text that is not UTF-8 (or out of memory) */
+
+    if (!s)
+        al__cli_usage_error(cli, "%s: '%s' is not UTF-8 text", what, text);
+    return s;
+}
+
+int al__cli_args_unknown(const struct al__cli_args *a) {
+    if (al__cli_args_positional(a))
+        return al__cli_usage_error(a->cli, "unexpected argument '%s'", a->arg);
+    return al__cli_usage_error(a->cli, "unknown option '%s'", a->arg);
+}
+
+int al__cli_usage_error(const struct al__cli *cli, const char *fmt, ...) {
+    va_list ap;
+
+    fprintf(stderr, "%s: ", cli->name);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\nRun '%s --help' for usage.\n", cli->name);
+    return AL__CLI_BAD;
+}
+
+int al__cli_parse_exit(int parsed, void (*usage)(FILE *out, const struct al__cli *cli),
+                       const struct al__cli *cli) {
+    if (parsed == AL__CLI_HELP) {
+        usage(stdout, cli);
+        return AL__EXIT_OK;
+    }
+    return AL__EXIT_USAGE;
+}
+
+/* If argv[i] is `name` with its value (next or after '='), the value and how many to drop. */
+static const char *conn_option(int argc, char **argv, int i, const char *name, int *used) {
+    size_t len = strlen(name);
+
+    if (strcmp(argv[i], name) == 0) {
+        *used = 2;
+        return i + 1 < argc ? argv[i + 1] : "";
+    }
+    if (strncmp(argv[i], name, len) == 0 && argv[i][len] == '=') {
+        *used = 1;
+        return argv[i] + len + 1;
+    }
+    return NULL;
+}
+
+int al__cli_conn_extract(struct al__cli *cli, int *argc, char **argv) {
+    static const char *const names[] = {"--server", "--token", "--state-dir"};
+    int i = 1;
+
+    while (i < *argc && strcmp(argv[i], "--") != 0) {
+        const char *value = NULL;
+        int used = 0;
+        size_t k = 0;
+        for (; k < sizeof(names) / sizeof(names[0]) && !value; k++)
+            value = conn_option(*argc, argv, i, names[k], &used);
+        if (!value) {
+            i++;
+            continue;
+        }
+        if (value[0] == '\0')
+            return al__cli_usage_error(cli, "option '%s' needs a value", names[k - 1]);
+        if (k == 1)
+            cli->conn.server = value;
+        else if (k == 2) {
+            cli->conn.token = value;
+            cli->conn.token_from = "--token";
+        } else
+            cli->conn.state_dir = value;
+        memmove(argv + i, argv + i + used, (size_t)(*argc - i - used + 1) * sizeof(*argv));
+        *argc -= used;
+    }
+    return 0;
+}
+
+static const char *env_or(const char *name, const char *fallback) {
+    const char *v = getenv(name);
+
+    return v && v[0] ? v : fallback;
+}
+
+/* Reads <state_dir>/admin.token into conn->token_buf, whitespace trimmed. */
+static void token_from_file(struct al__cli_conn *conn) {
+    FILE *f;
+    size_t n, start = 0;
+
+    snprintf(conn->token_path, sizeof(conn->token_path), "%s/admin.token", conn->state_dir);
+    f = fopen(conn->token_path, "r");
+    if (!f)
+        return;
+    n = fread(conn->token_buf, 1, sizeof(conn->token_buf) - 1, f);
+    fclose(f);
+    conn->token_buf[n] = '\0';
+    while (n > 0 && isspace((unsigned char)conn->token_buf[n - 1]))
+        conn->token_buf[--n] = '\0';
+    while (start < n && isspace((unsigned char)conn->token_buf[start]))
+        start++;
+    memmove(conn->token_buf, conn->token_buf + start, n - start + 1);
+    if (conn->token_buf[0]) {
+        conn->token = conn->token_buf;
+        conn->token_from = conn->token_path;
+    }
+}
+
+void al__cli_conn_resolve(struct al__cli_conn *conn) {
+    if (!conn->server)
+        conn->server = env_or("ALLOT_SERVER", AL__CLI_DEFAULT_SERVER);
+    if (!conn->state_dir)
+        conn->state_dir = env_or("ALLOT_STATE_DIR", AL__CLI_DEFAULT_STATE_DIR);
+    if (!conn->token && getenv("ALLOT_TOKEN") && getenv("ALLOT_TOKEN")[0]) {
+        conn->token = getenv("ALLOT_TOKEN");
+        conn->token_from = "ALLOT_TOKEN";
+    }
+    if (!conn->token)
+        token_from_file(conn);
+}

@@ -1,0 +1,122 @@
+/* queue_describe.c - `allot project describe`, `allot department describe`: every field. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/client.h"
+#include "cli/output.h"
+#include "cli/queue_fields.h"
+#include "cli/units.h"
+#include "cli/util.h"
+
+static void usage(FILE *out, const struct al__cli *cli) {
+    fprintf(out,
+            "usage: %s NAME [--json]\n\n"
+            "Shows a %s: priority, deserved quota, limits and weights per resource, and the\n"
+            "status of the last scheduling cycle (fair share, allocated, requested, pending).\n\n"
+            "  --json   print the %s object\n\n%s",
+            cli->name, cli->noun, cli->noun, al__cli_conn_usage);
+}
+
+static void amounts_row(struct al__cli_table *t, const char *label, const json_t *amounts) {
+    char gpu[48], cpu[48], memory[48];
+
+    al__cli_queue_amounts(amounts, gpu, cpu, memory, sizeof(gpu));
+    al__cli_table_cell(t, "%s", label);
+    al__cli_table_cell(t, "%s", gpu);
+    al__cli_table_cell(t, "%s", cpu);
+    al__cli_table_cell(t, "%s", memory);
+}
+
+static void weights_row(struct al__cli_table *t, const json_t *weights) {
+    static const char *const keys[] = {"gpu", "cpu", "memory"};
+    char text[48];
+
+    al__cli_table_cell(t, "weight");
+    for (size_t i = 0; i < 3; i++) {
+        const json_t *w = json_object_get(weights, keys[i]);
+        if (json_is_number(w))
+            al__cli_format_gpus(json_number_value(w), text, sizeof(text));
+        else
+            snprintf(text, sizeof(text), "-");
+        al__cli_table_cell(t, "%s", text);
+    }
+}
+
+static void print_resources(const json_t *q) {
+    static const char *const headers[] = {"", "GPU", "CPU", "MEMORY"};
+    static const char *const status_rows[][2] = {
+        {"fair share", "fair_share"},
+        {"allocated", "allocated"},
+        {"requested", "requested"},
+        {"pending", "pending"},
+    };
+    const json_t *status = json_object_get(q, "status");
+    struct al__cli_table t;
+
+    printf("\nResources (GPUs as devices, CPU in cores):\n");
+    al__cli_table_init(&t, 4, headers);
+    amounts_row(&t, "deserved", json_object_get(q, "deserved"));
+    amounts_row(&t, "limit", json_object_get(q, "limit"));
+    weights_row(&t, json_object_get(q, "over_quota_weight"));
+    for (size_t i = 0; i < sizeof(status_rows) / sizeof(status_rows[0]); i++)
+        amounts_row(&t, status_rows[i][0], json_object_get(status, status_rows[i][1]));
+    al__cli_table_print(&t, stdout, 2);
+    al__cli_table_release(&t);
+}
+
+/* A department's projects, one line; nothing when they cannot be listed. */
+static void print_projects(const struct al__cli *cli, const char *department) {
+    json_t *items = NULL;
+    char line[2048] = "";
+    size_t i;
+    const json_t *p;
+
+    if (al__cli_list_all(cli, "/api/v1/projects", "", &items) < 0)
+        return;
+    json_array_foreach(items, i, p) {
+        if (strcmp(al__cli_json_str(p, "department", ""), department) == 0)
+            al__cli_appendf(line, sizeof(line), "%s%s", line[0] ? ", " : "",
+                            al__cli_json_str(p, "name", "?"));
+    }
+    al__cli_field("Projects", "%s", line[0] ? line : "none");
+    json_decref(items);
+}
+
+static void print_text(const struct al__cli *cli, const json_t *q) {
+    const json_t *counts = json_object_get(json_object_get(q, "status"), "workloads");
+    char created[48];
+
+    al__cli_field("Name", "%s", al__cli_json_str(q, "name", "?"));
+    al__cli_field("Kind", "%s", al__cli_json_str(q, "kind", cli->noun));
+    if (al__cli_queue_is_project(cli))
+        al__cli_field("Department", "%s", al__cli_json_str(q, "department", "- (top level)"));
+    al__cli_field("Priority", "%lld", (long long)al__cli_json_int(q, "priority", 0));
+    al__cli_format_ago(al__cli_json_int(q, "created_s", -1), al__cli_now(), created,
+                       sizeof(created));
+    al__cli_field("Created", "%s", created);
+    if (counts)
+        al__cli_field("Workloads", "%lld pending, %lld running",
+                      (long long)al__cli_json_int(counts, "pending", 0),
+                      (long long)al__cli_json_int(counts, "running", 0));
+    if (!al__cli_queue_is_project(cli))
+        print_projects(cli, al__cli_json_str(q, "name", ""));
+    print_resources(q);
+}
+
+int al__cmd_queue_describe(const struct al__cli *cli, int argc, char **argv) {
+    const char *name = NULL;
+    bool json = false;
+    json_t *queue = NULL;
+    int rc = al__cli_parse_name(cli, argc, argv, cli->noun, &name, &json);
+
+    if (rc != AL__CLI_RUN)
+        return al__cli_parse_exit(rc, usage, cli);
+    if ((rc = al__cli_call_name(cli, "GET", al__cli_queue_collection(cli), name, &queue)))
+        return rc;
+    if (json)
+        rc = al__cli_json_print(queue);
+    else
+        print_text(cli, queue);
+    json_decref(queue);
+    return rc < 0 ? AL__EXIT_FAIL : AL__EXIT_OK;
+}

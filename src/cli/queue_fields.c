@@ -1,0 +1,132 @@
+/* queue_fields.c - what `project` and `department` commands share: paths, fields, amounts. */
+#include <string.h>
+
+#include "cli/queue_fields.h"
+#include "cli/units.h"
+#include "cli/util.h"
+
+/* The options that set one resource amount: option, member, key in it, unit. */
+static const struct {
+    const char *option, *member, *key;
+    enum al__cli_unit unit;
+} amount_options[] = {
+    {"--gpu-deserved", "deserved", "gpu", AL__CLI_UNIT_GPUS},
+    {"--cpu-deserved", "deserved", "cpu_millis", AL__CLI_UNIT_CPU},
+    {"--memory-deserved", "deserved", "memory_bytes", AL__CLI_UNIT_MEMORY},
+    {"--gpu-limit", "limit", "gpu", AL__CLI_UNIT_GPUS},
+    {"--cpu-limit", "limit", "cpu_millis", AL__CLI_UNIT_CPU},
+    {"--memory-limit", "limit", "memory_bytes", AL__CLI_UNIT_MEMORY},
+    {"--gpu-weight", "over_quota_weight", "gpu", AL__CLI_UNIT_COUNT},
+    {"--cpu-weight", "over_quota_weight", "cpu", AL__CLI_UNIT_COUNT},
+    {"--memory-weight", "over_quota_weight", "memory", AL__CLI_UNIT_COUNT},
+};
+
+bool al__cli_queue_is_project(const struct al__cli *cli) {
+    return strcmp(cli->noun, "project") == 0;
+}
+
+const char *al__cli_queue_collection(const struct al__cli *cli) {
+    return al__cli_queue_is_project(cli) ? "projects" : "departments";
+}
+
+/* body[name], made an empty object first when absent. */
+static json_t *member(json_t *body, const char *name) {
+    json_t *m = json_object_get(body, name);
+
+    if (!m) {
+        m = al__cli_json_take(json_object());
+        al__cli_json_set(body, name, m);
+    }
+    return m;
+}
+
+static int department_option(struct al__cli_args *a, json_t *body) {
+    const char *name = "";
+    json_t *value;
+
+    if (!al__cli_queue_is_project(a->cli))
+        return al__cli_usage_error(a->cli, "%s: only projects belong to a department", a->option);
+    if (strcmp(a->option, "--no-department") == 0) {
+        if (!al__cli_args_flag(a, NULL))
+            return AL__CLI_BAD;
+    } else if (!(name = al__cli_args_value(a))) {
+        return AL__CLI_BAD;
+    }
+    value = name[0] ? al__cli_args_string(a->cli, a->option, name) : json_null();
+    if (!value)
+        return AL__CLI_BAD;
+    al__cli_json_set(body, "department", value);
+    return AL__CLI_RUN;
+}
+
+int al__cli_queue_option(struct al__cli_args *a, json_t *body) {
+    for (size_t i = 0; i < sizeof(amount_options) / sizeof(amount_options[0]); i++) {
+        if (al__cli_args_is(a, NULL, amount_options[i].option)) {
+            bool weight = amount_options[i].unit == AL__CLI_UNIT_COUNT;
+            return al__cli_args_amount(a, amount_options[i].unit, !weight,
+                                       member(body, amount_options[i].member),
+                                       amount_options[i].key);
+        }
+    }
+    if (al__cli_args_is(a, NULL, "--priority"))
+        return al__cli_args_amount(a, AL__CLI_UNIT_INTEGER, false, body, "priority");
+    if (al__cli_args_is(a, NULL, "--department") || al__cli_args_is(a, NULL, "--no-department"))
+        return department_option(a, body);
+    return 1;
+}
+
+int al__cli_queue_parse(const struct al__cli *cli, int argc, char **argv, json_t *body,
+                        const char **name, bool *json) {
+    struct al__cli_args a;
+    int rc;
+
+    al__cli_args_init(&a, cli, argc, argv);
+    while (al__cli_args_next(&a)) {
+        if (al__cli_args_is(&a, NULL, "--json")) {
+            if (!al__cli_args_flag(&a, json))
+                return AL__CLI_BAD;
+        } else if (al__cli_args_positional(&a)) {
+            if (al__cli_args_name(&a, name) < 0)
+                return AL__CLI_BAD;
+        } else if ((rc = al__cli_queue_option(&a, body)) != AL__CLI_RUN) {
+            return rc < 0 ? rc : al__cli_args_unknown(&a);
+        }
+    }
+    return al__cli_args_finish(&a, cli->noun, *name);
+}
+
+void al__cli_queue_options_usage(FILE *out, const struct al__cli *cli) {
+    if (al__cli_queue_is_project(cli))
+        fprintf(out, "  --department D         the department it belongs to ('' for none)\n"
+                     "  --no-department        belong to no department (top level)\n");
+    fprintf(out, "  --priority P           queue priority, an integer (default 100)\n"
+                 "  --gpu-deserved N       guaranteed GPUs, e.g. 2 or 0.5 (default 0)\n"
+                 "  --cpu-deserved C       guaranteed CPU cores: 4, 500m\n"
+                 "  --memory-deserved M    guaranteed memory: 64GiB\n"
+                 "  --gpu-limit N          at most N GPUs\n"
+                 "  --cpu-limit C          at most C CPU cores\n"
+                 "  --memory-limit M       at most M memory\n"
+                 "  --gpu-weight W         share of unused GPUs beyond the deserved (default 1)\n"
+                 "  --cpu-weight W, --memory-weight W   the same for CPU and memory\n"
+                 "Amounts and limits take 'unlimited' or -1 for no bound (the default, but GPUs\n"
+                 "deserved).\n");
+}
+
+void al__cli_queue_amounts(const json_t *amounts, char *gpu, char *cpu, char *memory, size_t size) {
+    const json_t *g = json_object_get(amounts, "gpu");
+    const json_t *c = json_object_get(amounts, "cpu_millis");
+    const json_t *m = json_object_get(amounts, "memory_bytes");
+
+    if (json_is_number(g))
+        al__cli_format_gpus(json_number_value(g), gpu, size);
+    else
+        snprintf(gpu, size, "-");
+    if (json_is_number(c))
+        al__cli_format_cpu((int64_t)json_number_value(c), cpu, size);
+    else
+        snprintf(cpu, size, "-");
+    if (json_is_number(m))
+        al__cli_format_memory((int64_t)json_number_value(m), memory, size);
+    else
+        snprintf(memory, size, "-");
+}

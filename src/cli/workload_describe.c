@@ -1,0 +1,199 @@
+/* workload_describe.c - `allot workload describe`: request, placement, reason, events. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/client.h"
+#include "cli/options.h"
+#include "cli/output.h"
+#include "cli/units.h"
+#include "cli/util.h"
+#include "cli/workload_format.h"
+
+static void usage(FILE *out, const struct al__cli *cli) {
+    fprintf(out,
+            "usage: %s NAME [--json]\n\n"
+            "Shows a workload: its request, command, times, where its tasks run, why it is\n"
+            "pending and its place in its project's queue, and its events.\n\n"
+            "  --json   print the workload object with its events in an \"events\" member\n\n%s",
+            cli->name, al__cli_conn_usage);
+}
+
+/* A command word as a shell would need it: bare when safe, else in single quotes. */
+static void append_word(char *buf, size_t size, const char *word) {
+    static const char safe[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+                               "_./=:,@%+-";
+
+    if (word[0] && strspn(word, safe) == strlen(word)) {
+        al__cli_appendf(buf, size, "%s", word);
+        return;
+    }
+    al__cli_appendf(buf, size, "'");
+    for (const char *p = word; *p; p++) {
+        if (*p == '\'')
+            al__cli_appendf(buf, size, "'\\''");
+        else
+            al__cli_appendf(buf, size, "%c", *p);
+    }
+    al__cli_appendf(buf, size, "'");
+}
+
+static void print_command(const json_t *w) {
+    char line[4096] = "";
+    size_t i;
+    const char *key;
+    const json_t *value;
+
+    json_array_foreach(json_object_get(w, "command"), i, value) {
+        if (i)
+            al__cli_appendf(line, sizeof(line), " ");
+        append_word(line, sizeof(line), json_is_string(value) ? json_string_value(value) : "?");
+    }
+    al__cli_field("Command", "%s", line);
+    al__cli_field("Workdir", "%s", al__cli_json_str(w, "workdir", "-"));
+    line[0] = '\0';
+    json_object_foreach(json_object_get(w, "env"), key, value) {
+        al__cli_appendf(line, sizeof(line), "%s%s=", line[0] ? " " : "", key);
+        append_word(line, sizeof(line), json_is_string(value) ? json_string_value(value) : "?");
+    }
+    if (line[0])
+        al__cli_field("Environment", "%s", line);
+}
+
+static void print_times(const json_t *w, int64_t now) {
+    char text[64];
+    const json_t *exit_code = json_object_get(w, "exit_code");
+
+    al__cli_format_ago(al__cli_json_int(w, "created_s", -1), now, text, sizeof(text));
+    al__cli_field("Created", "%s", text);
+    al__cli_format_ago(al__cli_json_int(w, "started_s", -1), now, text, sizeof(text));
+    al__cli_field("Started", "%s", text);
+    al__cli_format_ago(al__cli_json_int(w, "finished_s", -1), now, text, sizeof(text));
+    al__cli_field("Finished", "%s", text);
+    if (json_is_integer(exit_code))
+        al__cli_field("Exit code", "%" JSON_INTEGER_FORMAT, json_integer_value(exit_code));
+}
+
+static void print_summary(const json_t *w) {
+    int64_t priority = al__cli_json_int(w, "priority", 0);
+    const char *class_name = al__cli_priority_name(priority);
+    const char *reason = al__cli_json_str(w, "reason", NULL);
+    int64_t position = al__cli_json_int(w, "queue_position", 0);
+    char text[1024];
+
+    al__cli_field("Name", "%s", al__cli_json_str(w, "name", "?"));
+    al__cli_field("Project", "%s", al__cli_json_str(w, "project", "?"));
+    al__cli_field("State", "%s", al__cli_json_str(w, "state", "?"));
+    al__cli_field("Priority", "%" PRId64 "%s%s%s", priority, class_name ? " (" : "",
+                  class_name ? class_name : "", class_name ? ")" : "");
+    al__cli_field("Preemptible", "%s", al__cli_json_bool(w, "preemptible", false) ? "yes" : "no");
+    al__cli_workload_request(w, text, sizeof(text));
+    al__cli_field("Request", "%s", text);
+    al__cli_workload_placement(w, text, sizeof(text));
+    al__cli_field("Placement", "%s", text);
+    if (reason)
+        al__cli_field("Pending reason", "%s (%s)", reason, al__cli_json_str(w, "reason_code", "?"));
+    if (position > 0)
+        al__cli_field("Queue position", "%" PRId64 " among project %s's pending workloads",
+                      position, al__cli_json_str(w, "project", "?"));
+}
+
+static void print_tasks(const json_t *tasks, int64_t now) {
+    static const char *const headers[] = {"TASK", "STATE",   "NODE", "GPUS",
+                                          "PID",  "STARTED", "EXIT"};
+    struct al__cli_table t;
+    size_t i;
+    const json_t *task;
+    char devices[256], started[32];
+
+    if (json_array_size(tasks) == 0)
+        return;
+    printf("\nTasks:\n");
+    al__cli_table_init(&t, 7, headers);
+    json_array_foreach(tasks, i, task) {
+        int64_t pid = al__cli_json_int(task, "pid", -1);
+        const json_t *exit_code = json_object_get(task, "exit_code");
+        al__cli_devices_text(json_object_get(task, "gpu_devices"), devices, sizeof(devices));
+        al__cli_format_ago(al__cli_json_int(task, "started_s", -1), now, started, sizeof(started));
+        al__cli_table_cell(&t, "%" PRId64, al__cli_json_int(task, "index", (int64_t)i));
+        al__cli_table_cell(&t, "%s", al__cli_json_str(task, "state", "?"));
+        al__cli_table_cell(&t, "%s", al__cli_json_str(task, "node", "-"));
+        al__cli_table_cell(&t, "%s", devices);
+        if (pid > 0)
+            al__cli_table_cell(&t, "%" PRId64, pid);
+        else
+            al__cli_table_cell(&t, "-");
+        al__cli_table_cell(&t, "%s", started);
+        if (json_is_integer(exit_code))
+            al__cli_table_cell(&t, "%" JSON_INTEGER_FORMAT, json_integer_value(exit_code));
+        else
+            al__cli_table_cell(&t, "-");
+    }
+    al__cli_table_print(&t, stdout, 2);
+    al__cli_table_release(&t);
+}
+
+static void print_events(const json_t *events, int64_t now) {
+    static const char *const headers[] = {"AGE", "KIND", "MESSAGE"};
+    struct al__cli_table t;
+    size_t i;
+    const json_t *e;
+    char age[32];
+
+    printf("\nEvents:\n");
+    if (json_array_size(events) == 0) {
+        printf("  none\n");
+        return;
+    }
+    al__cli_table_init(&t, 3, headers);
+    json_array_foreach(events, i, e) {
+        al__cli_format_age(now - al__cli_json_int(e, "time_s", now), age, sizeof(age));
+        al__cli_table_cell(&t, "%s", age);
+        al__cli_table_cell(&t, "%s", al__cli_json_str(e, "kind", "?"));
+        al__cli_table_cell(&t, "%s", al__cli_json_str(e, "message", ""));
+    }
+    al__cli_table_print(&t, stdout, 2);
+    al__cli_table_release(&t);
+}
+
+static void print_text(const json_t *w, const json_t *events) {
+    int64_t now = al__cli_now();
+
+    print_summary(w);
+    print_command(w);
+    print_times(w, now);
+    print_tasks(json_object_get(w, "tasks"), now);
+    print_events(events, now);
+}
+
+int al__cmd_workload_describe(const struct al__cli *cli, int argc, char **argv) {
+    const char *name = NULL;
+    bool json = false;
+    json_t *workload = NULL, *events = NULL;
+    char path[1024];
+    int rc = al__cli_parse_name(cli, argc, argv, "workload", &name, &json);
+
+    if (rc != AL__CLI_RUN)
+        return al__cli_parse_exit(rc, usage, cli);
+    if ((rc = al__cli_call_name(cli, "GET", "workloads", name, &workload)))
+        return rc;
+    if (!json_is_object(workload)) {
+        fprintf(stderr, "allot: allotd's answer for workload %s is not an object\n", name);
+        json_decref(workload);
+        return AL__EXIT_FAIL;
+    }
+    al__cli_path(cli, path, sizeof(path), "workloads", name, "/events");
+    if (al__cli_list_all(cli, path, "", &events) < 0) {
+        json_decref(workload);
+        return AL__EXIT_FAIL;
+    }
+    if (json) {
+        al__cli_json_set(workload, "events", json_incref(events));
+        rc = al__cli_json_print(workload);
+    } else {
+        print_text(workload, events);
+    }
+    json_decref(events);
+    json_decref(workload);
+    return rc < 0 ? AL__EXIT_FAIL : AL__EXIT_OK;
+}

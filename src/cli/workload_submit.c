@@ -1,0 +1,185 @@
+/* workload_submit.c - `allot workload submit`: a command to run with GPUs in a project. */
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/client.h"
+#include "cli/options.h"
+#include "cli/output.h"
+#include "cli/util.h"
+
+struct options {
+    json_t *body; /* the request, filled while parsing */
+    bool json;
+};
+
+static void usage(FILE *out, const struct al__cli *cli) {
+    fprintf(out,
+            "usage: %s NAME -p PROJECT [options] -- COMMAND [ARGS...]\n\n"
+            "Submits COMMAND to run in PROJECT from the current directory. allotd adds a\n"
+            "suffix like -2 to NAME when it is taken and prints the name it gave.\n\n"
+            "  -p, --project P       the project (required)\n"
+            "  --gpu N               whole GPUs per task\n"
+            "  --gpu-portion F       a fraction of one GPU per task, 0 < F < 1\n"
+            "  --gpu-memory M        GPU memory per task: 20GiB, 512MiB (a bare number is MiB)\n"
+            "  --gpu-devices N       devices a portion or GPU memory request spans (default 1)\n"
+            "  --cpu C               CPU cores per task: 1.5, or 500m\n"
+            "  --memory M            memory per task: 16GiB, 512M (a bare number is bytes)\n"
+            "  --priority P          train (default), build-preemptible, build, inference, or N\n"
+            "  --preemptible         may be preempted (default when the priority is below 100)\n"
+            "  --non-preemptible     may not be preempted\n"
+            "  --workers N           tasks to run (default 1)\n"
+            "  --min-members M       tasks that must run together (default: all workers)\n"
+            "  -e, --env K=V         an environment variable (repeatable)\n"
+            "  --json                print the workload as JSON\n\n%s",
+            cli->name, al__cli_conn_usage);
+}
+
+/* -e K=V into body.env. */
+static int env_option(struct al__cli_args *a, json_t *body) {
+    const char *kv = al__cli_args_value(a);
+    const char *eq;
+    json_t *env, *value;
+    char key[256];
+
+    if (!kv)
+        return AL__CLI_BAD;
+    eq = strchr(kv, '=');
+    if (!eq || eq == kv || (size_t)(eq - kv) >= sizeof(key))
+        return al__cli_usage_error(a->cli, "%s: '%s' is not K=V", a->option, kv);
+    memcpy(key, kv, (size_t)(eq - kv));
+    key[eq - kv] = '\0';
+    if (!(value = al__cli_args_string(a->cli, a->option, eq + 1)))
+        return AL__CLI_BAD;
+    env = json_object_get(body, "env");
+    if (!env) {
+        env = al__cli_json_take(json_object());
+        al__cli_json_set(body, "env", env);
+    }
+    if (json_object_set_new(env, key, value) < 0) {
+        return al__cli_usage_error(a->cli, "%s: '%s' is not UTF-8 text", a->option, kv);
+    }
+    return 0;
+}
+
+/* The options that set a member of the request; AL__CLI_BAD after an error, 1 if none matched. */
+static int request_option(struct al__cli_args *a, json_t *body) {
+    static const struct {
+        const char *short_name, *long_name, *key;
+        enum al__cli_unit unit;
+    } amounts[] = {
+        {NULL, "--gpu", "gpu", AL__CLI_UNIT_COUNT},
+        {NULL, "--gpu-portion", "gpu_fraction", AL__CLI_UNIT_FRACTION},
+        {NULL, "--gpu-memory", "gpu_memory_mib", AL__CLI_UNIT_GPU_MEMORY},
+        {NULL, "--gpu-devices", "gpu_device_count", AL__CLI_UNIT_POSITIVE},
+        {NULL, "--cpu", "cpu_millis", AL__CLI_UNIT_CPU},
+        {NULL, "--memory", "memory_bytes", AL__CLI_UNIT_MEMORY},
+        {NULL, "--priority", "priority", AL__CLI_UNIT_PRIORITY},
+        {NULL, "--workers", "workers", AL__CLI_UNIT_POSITIVE},
+        {NULL, "--min-members", "min_members", AL__CLI_UNIT_COUNT},
+    };
+
+    for (size_t i = 0; i < sizeof(amounts) / sizeof(amounts[0]); i++)
+        if (al__cli_args_is(a, amounts[i].short_name, amounts[i].long_name))
+            return al__cli_args_amount(a, amounts[i].unit, false, body, amounts[i].key);
+    if (al__cli_args_is(a, "-e", "--env"))
+        return env_option(a, body);
+    if (al__cli_args_is(a, NULL, "--preemptible") ||
+        al__cli_args_is(a, NULL, "--non-preemptible")) {
+        if (!al__cli_args_flag(a, NULL))
+            return AL__CLI_BAD;
+        al__cli_json_set(body, "preemptible",
+                         json_boolean(strcmp(a->option, "--preemptible") == 0));
+        return 0;
+    }
+    if (al__cli_args_is(a, "-p", "--project")) {
+        const char *project = al__cli_args_value(a);
+        json_t *value = project ? al__cli_args_string(a->cli, a->option, project) : NULL;
+        if (!value)
+            return AL__CLI_BAD;
+        al__cli_json_set(body, "project", value);
+        return 0;
+    }
+    return 1;
+}
+
+/* What the options say together: one GPU kind, a project, a name and a command. */
+static int check_request(const struct al__cli *cli, json_t *body) {
+    int kinds = (json_object_get(body, "gpu") != NULL) +
+                (json_object_get(body, "gpu_fraction") != NULL) +
+                (json_object_get(body, "gpu_memory_mib") != NULL);
+
+    if (kinds > 1)
+        return al__cli_usage_error(cli, "give only one of --gpu, --gpu-portion and --gpu-memory");
+    if (json_object_get(body, "gpu_device_count") && !json_object_get(body, "gpu_fraction") &&
+        !json_object_get(body, "gpu_memory_mib"))
+        return al__cli_usage_error(cli, "--gpu-devices goes with --gpu-portion or --gpu-memory");
+    if (!json_object_get(body, "name"))
+        return al__cli_usage_error(cli, "no workload NAME given");
+    if (!json_object_get(body, "project"))
+        return al__cli_usage_error(cli, "no project given (-p PROJECT)");
+    return 0;
+}
+
+static int options_parse(const struct al__cli *cli, int argc, char **argv, struct options *o) {
+    struct al__cli_args a;
+    json_t *command;
+    int rc;
+
+    al__cli_args_init(&a, cli, argc, argv);
+    while (al__cli_args_next(&a)) {
+        if (al__cli_args_is(&a, NULL, "--json")) {
+            if (!al__cli_args_flag(&a, &o->json))
+                return AL__CLI_BAD;
+        } else if (al__cli_args_positional(&a) && !json_object_get(o->body, "name")) {
+            json_t *name = al__cli_args_string(cli, "NAME", a.arg);
+            if (!name)
+                return AL__CLI_BAD;
+            al__cli_json_set(o->body, "name", name);
+        } else if (al__cli_args_positional(&a)) {
+            return al__cli_usage_error(cli, "unexpected argument '%s' (put the command after '--')",
+                                       a.arg);
+        } else if ((rc = request_option(&a, o->body)) != 0) {
+            return rc < 0 ? rc : al__cli_args_unknown(&a);
+        }
+    }
+    if (a.help)
+        return AL__CLI_HELP;
+    if ((rc = check_request(cli, o->body)) < 0)
+        return rc;
+    if (a.index >= argc)
+        return al__cli_usage_error(cli, "no command given (put it after '--')");
+    command = al__cli_json_take(json_array());
+    al__cli_json_set(o->body, "command", command);
+    for (int i = a.index; i < argc; i++) {
+        json_t *word = al__cli_args_string(cli, "COMMAND", argv[i]);
+        if (!word)
+            return AL__CLI_BAD;
+        if (json_array_append_new(command, word) < 0)
+            al__cli_check(NULL);
+    }
+    return AL__CLI_RUN;
+}
+
+int al__cmd_workload_submit(const struct al__cli *cli, int argc, char **argv) {
+    struct options o = {al__cli_json_take(json_object()), false};
+    json_t *workload = NULL, *workdir;
+    char cwd[PATH_MAX];
+    int rc = options_parse(cli, argc, argv, &o);
+
+    if (rc != AL__CLI_RUN) {
+        json_decref(o.body);
+        return al__cli_parse_exit(rc, usage, cli);
+    }
+    /* allotd runs the command where the submitter is; a directory it cannot name goes unsaid */
+    if (getcwd(cwd, sizeof(cwd)) && (workdir = json_string(cwd)) != NULL)
+        al__cli_json_set(o.body, "workdir", workdir);
+    rc = al__cli_call(cli, "POST", "/api/v1/workloads", o.body, &workload);
+    json_decref(o.body);
+    if (rc < 0)
+        return AL__EXIT_FAIL;
+    return al__cli_show_line(workload, o.json, "workload %s submitted to project %s",
+                             al__cli_json_str(workload, "name", "?"),
+                             al__cli_json_str(workload, "project", "?"));
+}

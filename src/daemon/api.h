@@ -1,0 +1,117 @@
+/* api.h - what a REST route sees of a request and how it answers: JSON bodies, errors in the
+ * form of DESIGN.md section 4, raw text and streamed bodies. Routes know nothing of the HTTP
+ * library. */
+#ifndef ALLOT_DAEMON_API_H
+#define ALLOT_DAEMON_API_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "daemon/daemon.h"
+
+#define AL__MAX_SEGMENTS 8
+
+struct al__request {
+    const char *method;
+    const char *body; /* NUL-terminated, body_len bytes; "" when none */
+    size_t body_len;
+    const char *segments[AL__MAX_SEGMENTS]; /* the path after /api/v1/, split at '/' */
+    size_t segment_count;
+    /* Query parameters: lookup(ctx, key) gives the value or NULL. */
+    const char *(*lookup)(void *ctx, const char *key);
+    void *lookup_ctx;
+};
+
+/* A body produced piece by piece (log following). read() returns bytes written into buf, 0
+ * for "nothing yet" (it is called again), -1 at the end. done() frees ctx. */
+struct al__stream {
+    ssize_t (*read)(void *ctx, uint64_t pos, char *buf, size_t max);
+    void (*done)(void *ctx);
+    void *ctx;
+};
+
+struct al__reply {
+    int status;
+    json_t *json; /* owned; sent as application/json */
+    char *text;   /* owned; sent as text/plain when json is NULL */
+    size_t text_len;
+    int64_t log_offset;       /* >= 0: sent as X-Allot-Log-Offset */
+    struct al__stream stream; /* used when read is set */
+};
+
+/* al__query - a query parameter of the request, or NULL. */
+const char *al__query(const struct al__request *req, const char *key);
+
+/* al__reply_json - status and body (ownership taken). */
+void al__reply_json(struct al__reply *rep, int status, json_t *body);
+
+/*
+ * al__reply_error - {"error": {"code", "field", "message"}}; field may be NULL. The status
+ * follows from the code (invalid_argument 400, unauthenticated 401, not_found 404,
+ * method_not_allowed 405, already_exists/failed_precondition 409, payload_too_large 413,
+ * internal 500).
+ */
+void al__reply_error(struct al__reply *rep, const char *code, const char *field, const char *fmt,
+                     ...) __attribute__((format(printf, 4, 5)));
+
+/* al__request_json - the body parsed as a JSON object; on failure answers 400 and gives NULL. */
+json_t *al__request_json(const struct al__request *req, struct al__reply *rep);
+
+/*
+ * al__query_int - an integer query parameter in [min, max] (default when absent); on a bad
+ * value answers 400 naming the parameter and returns -1.
+ */
+int al__query_int(const struct al__request *req, struct al__reply *rep, const char *key,
+                  int64_t def, int64_t min, int64_t max, int64_t *out);
+
+/* al__query_bool - "true"/"false"/"1"/"0" (default when absent); -1 with a 400 otherwise. */
+int al__query_bool(const struct al__request *req, struct al__reply *rep, const char *key, bool def,
+                   bool *out);
+
+/* al__list_reply - {"items", "total", "limit", "offset"} with ownership of items. */
+void al__list_reply(struct al__reply *rep, json_t *items, size_t total, int64_t limit,
+                    int64_t offset);
+
+/* al__paging - the limit (default 100, at most 1000) and offset of a list request. */
+int al__paging(const struct al__request *req, struct al__reply *rep, int64_t *limit,
+               int64_t *offset);
+
+/* al__route - answers a request under /api/v1/ (after authentication). Takes the locks itself:
+ * the store lock too for requests that write or read the store. */
+void al__route(struct allotd *d, const struct al__request *req, struct al__reply *rep);
+
+/*
+ * al__submit - POST /api/v1/workloads with group commit: validates under the lock, queues the
+ * workload, and returns once a transaction holding it (and any submits queued meanwhile) is
+ * durable. Called with no lock held.
+ */
+void al__submit(struct allotd *d, const struct al__request *req, struct al__reply *rep);
+
+/* al__workload_name_free - the name, or it with the smallest free suffix -2, -3, ... among
+ * workloads and queued submits. False when none is free. Lock held. */
+bool al__workload_name_free(struct allotd *d, const char *name, char out[AL__NAME_MAX]);
+
+/* The resources, one file each. Each is called with the daemon's lock held. */
+void al__route_queues(struct allotd *d, const struct al__request *req, struct al__reply *rep,
+                      bool projects);
+void al__route_workloads(struct allotd *d, const struct al__request *req, struct al__reply *rep);
+void al__route_workload_logs(struct allotd *d, const struct al__request *req, struct al__reply *rep,
+                             struct al__dworkload *w);
+void al__route_workload_events(struct allotd *d, const struct al__request *req,
+                               struct al__reply *rep, struct al__dworkload *w);
+void al__route_nodes(struct allotd *d, const struct al__request *req, struct al__reply *rep);
+void al__route_snapshot(struct allotd *d, const struct al__request *req, struct al__reply *rep);
+
+/* al__workload_json - the API's workload object (docs/api.md). */
+json_t *al__workload_json(const struct allotd *d, const struct al__dworkload *w);
+
+/* al__workload_delete - stops a workload's tasks and removes it once they are gone (tasks.c). */
+void al__workload_delete(struct allotd *d, struct al__dworkload *w, struct al__reply *rep);
+
+/* al__gpus_json - milli-GPU as devices: 2 or 0.5. */
+json_t *al__gpus_json(int64_t milli);
+
+#endif

@@ -1,0 +1,105 @@
+/* daemon.h - allotd's shared state and the functions its parts (HTTP routes, scheduling loop,
+ * persistence, backend glue) offer each other. */
+#ifndef ALLOT_DAEMON_DAEMON_H
+#define ALLOT_DAEMON_DAEMON_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "backends/local/local.h"
+#include "daemon/auth.h"
+#include "daemon/state.h"
+#include "daemon/store.h"
+
+struct al__http;
+
+/* A submit waiting for the group commit that makes it durable (submit.c). */
+struct al__submit_ticket {
+    struct al__dworkload *w; /* handed to the state once committed */
+    bool done;
+    json_t *reply; /* the workload object as committed, or NULL on failure */
+    char error[256];
+};
+
+struct allotd {
+    /* Lock order: store_lock, then lock. store_lock guards the SQLite connection; lock guards
+     * everything else. A transaction's COMMIT (the fsync) may run with store_lock alone, so that
+     * requests keep being served and submits keep queueing for the next group commit. */
+    pthread_mutex_t store_lock;
+    pthread_mutex_t lock;
+    pthread_cond_t wake; /* the scheduling loop waits on it */
+    bool changed;        /* something a cycle should look at happened */
+    bool stopping;
+
+    char *state_dir;
+    int64_t grace_s;   /* SIGTERM -> SIGKILL */
+    int64_t started_s; /* when this allotd started */
+    struct al__store *store;
+    struct al__state state;
+    struct al__inventory inventory;
+    uint64_t cycles;
+    char cycle_error[512]; /* why the last cycle could not run, "" when it ran */
+
+    /* Submits accepted but not yet durable, committed together by the next leader. */
+    struct al__submit_ticket **batch;
+    size_t batch_count, batch_cap;
+
+    struct al__auth auth; /* has its own lock */
+    struct al__http *http;
+};
+
+/* al__daemon_now - the wall clock in seconds (every stored time uses it). */
+int64_t al__daemon_now(void);
+
+/* al__daemon_poke - asks the scheduling loop for a cycle now. Call with the lock held. */
+void al__daemon_poke(struct allotd *d);
+
+/*
+ * Persistence (persist.c): each function writes one change to the store inside the caller's
+ * transaction (al__store_begin/commit). Returns 0 or -AL_EIO.
+ */
+int al__persist_load(struct allotd *d, char *err, size_t size);
+int al__persist_queue_put(struct allotd *d, const struct al__dqueue *q); /* insert or update */
+int al__persist_queue_delete(struct allotd *d, const char *name);
+int al__persist_workload_insert(struct allotd *d, struct al__dworkload *w); /* sets w->id */
+int al__persist_workload_update(struct allotd *d, const struct al__dworkload *w);
+int al__persist_task_update(struct allotd *d, const struct al__dworkload *w,
+                            const struct al__dtask *t);
+int al__persist_workload_delete(struct allotd *d, const struct al__dworkload *w);
+int al__persist_event(struct allotd *d, const struct al__dworkload *w, const char *kind,
+                      const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* JSON forms of queues and workloads (specs.c), shared by the API and the store. */
+json_t *al__queue_spec_json(const struct al__dqueue *q);
+json_t *al__workload_spec_json(const struct al__wspec *s);
+/* al__queue_read - the settings of a queue object (create or update body, or a stored spec)
+ * applied to *q. `create`: "name" is allowed and required. Fills field/message on failure. */
+int al__queue_read(struct al__state *st, const json_t *body, bool create, bool project,
+                   struct al__dqueue *q, char *field, size_t fsize, char *msg, size_t msize);
+/* al__wspec_read - a workload's request (submit body without name/project) into *s. */
+int al__wspec_read(const json_t *body, struct al__wspec *s, char *field, size_t fsize, char *msg,
+                   size_t msize);
+
+/* The scheduling loop (loop.c): runs until d->stopping. */
+void al__loop_run(struct allotd *d);
+/* al__loop_cycle - one pass: reap tasks, escalate stops, schedule, start. Takes both locks; the
+ * commit runs with the store lock only. */
+void al__loop_cycle(struct allotd *d);
+
+/* Snapshot (snapshot_build.c): the current state as a snapshot document. Lock held. When
+ * owners is not NULL, *owners gets (heap) the workload of each job, in the document's order. */
+json_t *al__snapshot_build(struct allotd *d, struct al__dworkload ***owners);
+
+/* Tasks and the backend (tasks.c). Lock held. */
+int al__task_start(struct allotd *d, struct al__dworkload *w, struct al__dtask *t, char *err,
+                   size_t size);
+void al__task_stop(struct allotd *d, struct al__dworkload *w, struct al__dtask *t);
+void al__task_paths(const struct allotd *d, const struct al__dworkload *w,
+                    const struct al__dtask *t, char *log, char *exitp, size_t size);
+/* al__tasks_poll - records exits and sends SIGKILL past the grace period; true if any changed. */
+bool al__tasks_poll(struct allotd *d);
+/* al__tasks_readopt - at startup: keep live tasks, record the ones that ended or were lost. */
+void al__tasks_readopt(struct allotd *d);
+
+#endif

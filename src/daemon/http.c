@@ -1,0 +1,224 @@
+/* http.c - the libmicrohttpd glue: one request at a time per connection thread; bodies are
+ * collected up to AL__MAX_BODY, tokens checked, and the route's reply turned into a response. */
+#define _DEFAULT_SOURCE
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "allot/errors.h"
+#include "daemon/api.h"
+#include "daemon/http.h"
+#include "util/xalloc.h"
+
+struct al__http {
+    struct MHD_Daemon *mhd;
+};
+
+/* What one request collects while its body arrives. */
+struct pending {
+    char *body;
+    size_t len;
+    bool too_large;
+};
+
+static const char *lookup_query(void *ctx, const char *key) {
+    return MHD_lookup_connection_value(ctx, MHD_GET_ARGUMENT_KIND, key);
+}
+
+static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max) {
+    struct al__stream *s = cls;
+    ssize_t n = s->read(s->ctx, pos, buf, max);
+    return n < 0 ? MHD_CONTENT_READER_END_OF_STREAM : n;
+}
+
+static void stream_free(void *cls) {
+    struct al__stream *s = cls;
+    if (s->done)
+        s->done(s->ctx);
+    free(s);
+}
+
+static enum MHD_Result send_reply(struct MHD_Connection *conn, struct al__reply *rep) {
+    struct MHD_Response *resp;
+    const char *type = "text/plain; charset=utf-8";
+    enum MHD_Result ok;
+
+    if (rep->stream.read) {
+        struct al__stream *s = al__xmalloc(sizeof(*s));
+        *s = rep->stream;
+        resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16 * 1024, stream_read, s,
+                                                 stream_free);
+    } else if (rep->json) {
+        char *text = json_dumps(rep->json, JSON_COMPACT);
+        if (!text)
+            text = al__xstrdup("{}");
+        resp = MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
+        type = "application/json";
+    } else {
+        resp = MHD_create_response_from_buffer(rep->text_len, rep->text ? rep->text : "",
+                                               MHD_RESPMEM_MUST_COPY);
+    }
+    if (!resp)
+        return MHD_NO;
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+    if (rep->log_offset >= 0) {
+        char offset[32];
+        snprintf(offset, sizeof(offset), "%lld", (long long)rep->log_offset);
+        MHD_add_response_header(resp, "X-Allot-Log-Offset", offset);
+    }
+    ok = MHD_queue_response(conn, (unsigned)rep->status, resp);
+    MHD_destroy_response(resp);
+    return ok;
+}
+
+/* Splits "/api/v1/a/b" into segments a, b (in place, in `copy`). Returns false for other paths. */
+static bool split_path(char *copy, struct al__request *req) {
+    static const char prefix[] = "/api/v1/";
+    char *p, *save = NULL;
+
+    if (strncmp(copy, prefix, sizeof(prefix) - 1) != 0)
+        return false;
+    p = copy + sizeof(prefix) - 1;
+    for (char *seg = strtok_r(p, "/", &save); seg; seg = strtok_r(NULL, "/", &save)) {
+        if (req->segment_count == AL__MAX_SEGMENTS)
+            return false;
+        req->segments[req->segment_count++] = seg;
+    }
+    return true;
+}
+
+static void handle(struct allotd *d, struct MHD_Connection *conn, const char *url,
+                   const char *method, struct pending *pend, struct al__reply *rep) {
+    struct al__request req = {.method = method,
+                              .body = pend->body ? pend->body : "",
+                              .body_len = pend->len,
+                              .lookup = lookup_query,
+                              .lookup_ctx = conn};
+    char *copy;
+
+    if (strcmp(url, "/healthz") == 0) {
+        al__reply_json(rep, 200, json_pack("{s:s}", "status", "ok"));
+        return;
+    }
+    if (!al__auth_check(&d->auth, MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+                                                              MHD_HTTP_HEADER_AUTHORIZATION))) {
+        al__reply_error(rep, "unauthenticated", NULL, "missing or invalid bearer token");
+        return;
+    }
+    if (pend->too_large) {
+        al__reply_error(rep, "payload_too_large", NULL, "request bodies are limited to %d bytes",
+                        AL__MAX_BODY);
+        return;
+    }
+    copy = al__xstrdup(url);
+    if (split_path(copy, &req))
+        al__route(d, &req, rep);
+    else
+        al__reply_error(rep, "not_found", NULL, "no such path");
+    free(copy);
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_size, void **con_cls) {
+    struct pending *pend = *con_cls;
+    struct al__reply rep = {.status = 500, .log_offset = -1};
+    enum MHD_Result ok;
+
+    (void)version;
+    if (!pend) {
+        *con_cls = al__xcalloc(1, sizeof(*pend));
+        return MHD_YES;
+    }
+    if (*upload_size > 0) {
+        if (pend->len + *upload_size > AL__MAX_BODY)
+            pend->too_large = true;
+        if (!pend->too_large) {
+            pend->body = al__xrealloc(pend->body, pend->len + *upload_size + 1);
+            memcpy(pend->body + pend->len, upload_data, *upload_size);
+            pend->len += *upload_size;
+            pend->body[pend->len] = '\0';
+        }
+        *upload_size = 0;
+        return MHD_YES;
+    }
+    handle(cls, conn, url, method, pend, &rep);
+    ok = send_reply(conn, &rep);
+    json_decref(rep.json);
+    free(rep.text);
+    return ok;
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                         enum MHD_RequestTerminationCode toe) {
+    struct pending *pend = *con_cls;
+    (void)cls, (void)conn, (void)toe;
+    if (pend) {
+        free(pend->body);
+        free(pend);
+        *con_cls = NULL;
+    }
+}
+
+static int parse_listen(const char *listen, struct sockaddr_in *addr, char *err, size_t size) {
+    char host[64];
+    const char *colon = strrchr(listen, ':');
+    char *end;
+    long port;
+
+    memset(addr, 0, sizeof(*addr));
+    if (!colon || (size_t)(colon - listen) >= sizeof(host) || colon == listen) {
+        snprintf(err, size, "--listen: \"%s\": expected HOST:PORT, e.g. 127.0.0.1:7373", listen);
+        return -AL_EINVAL;
+    }
+    memcpy(host, listen, (size_t)(colon - listen));
+    host[colon - listen] = '\0';
+    port = strtol(colon + 1, &end, 10);
+    if (*end || end == colon + 1 || port < 0 || port > 65535) {
+        snprintf(err, size, "--listen: \"%s\": the port must be 0..65535", listen);
+        return -AL_EINVAL;
+    }
+    if (inet_pton(AF_INET, host, &addr->sin_addr) != 1) {
+        snprintf(err, size, "--listen: \"%s\": \"%s\" is not an IPv4 address", listen, host);
+        return -AL_EINVAL;
+    }
+    addr->sin_family = AF_INET;
+    addr->sin_port = htons((uint16_t)port);
+    return 0;
+}
+
+int al__http_start(struct allotd *d, const char *listen, int *port_out, char *err, size_t size) {
+    struct sockaddr_in addr;
+    const union MHD_DaemonInfo *info;
+    int rc = parse_listen(listen, &addr, err, size);
+
+    if (rc < 0)
+        return rc;
+    d->http = al__xcalloc(1, sizeof(*d->http));
+    d->http->mhd = MHD_start_daemon(
+        MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, 0,
+        NULL, NULL, on_request, d, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_CONNECTION_LIMIT, (unsigned)256,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120, MHD_OPTION_END);
+    if (!d->http->mhd) {
+        snprintf(err, size, "cannot listen on %s (in use, or not an address of this machine)",
+                 listen);
+        free(d->http);
+        d->http = NULL;
+        return -AL_EIO;
+    }
+    info = MHD_get_daemon_info(d->http->mhd, MHD_DAEMON_INFO_BIND_PORT);
+    *port_out = info ? info->port : ntohs(addr.sin_port);
+    return 0;
+}
+
+void al__http_stop(struct allotd *d) {
+    if (!d->http)
+        return;
+    MHD_stop_daemon(d->http->mhd);
+    free(d->http);
+    d->http = NULL;
+}

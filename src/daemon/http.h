@@ -1,0 +1,22 @@
+/* http.h - allotd's HTTP server (libmicrohttpd, a thread per connection): size-limited bodies,
+ * bearer-token checks, /healthz, and everything under /api/v1/ handed to the router. */
+#ifndef ALLOT_DAEMON_HTTP_H
+#define ALLOT_DAEMON_HTTP_H
+
+#include <stddef.h>
+
+#include "daemon/daemon.h"
+
+#define AL__MAX_BODY (64 * 1024)
+
+/*
+ * al__http_start - listens on `listen` ("HOST:PORT", an IPv4 address; port 0 picks a free
+ * one) and serves until al__http_stop(). *port_out gets the port bound. Returns 0, or -AL_EIO
+ * / -AL_EINVAL with a message in err.
+ */
+int al__http_start(struct allotd *d, const char *listen, int *port_out, char *err, size_t size);
+
+/* al__http_stop - stops serving and frees the server; accepts a daemon that never started. */
+void al__http_stop(struct allotd *d);
+
+#endif

@@ -1,0 +1,197 @@
+/* loop.c - allotd's scheduling loop: a cycle every second and right after a change. A cycle
+ * notices ended tasks, runs the engine on the current snapshot, starts what it placed and
+ * records why the rest waits. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "allot/cycle.h"
+#include "allot/errors.h"
+#include "allot/snapshot.h"
+#include "daemon/api.h"
+#include "snapshot/report.h"
+
+int64_t al__daemon_now(void) {
+    return (int64_t)time(NULL);
+}
+
+void al__daemon_poke(struct allotd *d) {
+    d->changed = true;
+    pthread_cond_signal(&d->wake);
+}
+
+/* The task of workload w that a snapshot task name ("<workload>-<index>") stands for. */
+static struct al__dtask *task_named(struct al__dworkload *w, const char *name) {
+    const char *dash = strrchr(name, '-');
+    char *end;
+    long idx;
+
+    if (!w || !dash || (size_t)(dash - name) != strlen(w->name) ||
+        strncmp(name, w->name, (size_t)(dash - name)) != 0)
+        return NULL;
+    idx = strtol(dash + 1, &end, 10);
+    if (*end || end == dash + 1 || idx < 0 || idx >= w->spec.workers)
+        return NULL;
+    return &w->tasks[idx];
+}
+
+static void bind_task(struct allotd *d, const struct al_decision *dec, const struct al_cluster *c,
+                      struct al__dworkload **owners) {
+    const struct al_task *ct = &c->tasks[dec->task];
+    struct al__dworkload *w = owners[ct->job];
+    struct al__dtask *t = task_named(w, ct->name);
+    char err[256];
+
+    if (!t || t->state != AL__T_PENDING || w->state == AL__W_DELETING)
+        return;
+    t->gpu_count = dec->gpu_count < AL__MAX_TASK_GPUS ? dec->gpu_count : AL__MAX_TASK_GPUS;
+    for (size_t g = 0; g < t->gpu_count; g++)
+        t->gpus[g] = dec->gpus[g];
+    if (al__task_start(d, w, t, err, sizeof(err)) < 0)
+        fprintf(stderr, "allotd: workload %s task %d: %s\n", w->name, (int)t->index, err);
+    al__workload_set_reason(w, NULL, NULL);
+    al__workload_refresh_state(w);
+    al__persist_workload_update(d, w);
+}
+
+static void set_reason(struct allotd *d, struct al__dworkload *w, const char *code,
+                       const char *text) {
+    if (strcmp(w->reason_code, code ? code : "") == 0 &&
+        ((!text && !w->reason) || (text && w->reason && strcmp(text, w->reason) == 0)))
+        return;
+    al__workload_set_reason(w, code, text);
+    if (text)
+        al__persist_event(d, w, "pending", "%s", text);
+    al__persist_workload_update(d, w);
+}
+
+static void record_outcome(struct allotd *d, const struct al_cluster *c, const struct al_result *r,
+                           struct al__dworkload **owners) {
+    char text[512];
+
+    for (size_t q = 0; q < c->queue_count; q++) {
+        struct al__dqueue *dq = al__state_queue(&d->state, c->queues[q].name);
+        if (!dq)
+            continue;
+        memcpy(dq->fair_share, r->queues[q].fair_share, sizeof(dq->fair_share));
+        memcpy(dq->allocated, r->queues[q].allocated, sizeof(dq->allocated));
+        memcpy(dq->requested, r->queues[q].requested, sizeof(dq->requested));
+    }
+    for (size_t i = 0; i < d->state.workload_count; i++) {
+        struct al__dworkload *w = d->state.workloads[i];
+        if (w->state != AL__W_PENDING && w->reason)
+            set_reason(d, w, NULL, NULL);
+    }
+    for (size_t e = 0; e < r->explanation_count; e++) {
+        const struct al_explanation *x = &r->explanations[e];
+        struct al__dworkload *w = owners[x->job];
+        if (strcmp(w->name, c->jobs[x->job].name) != 0 || w->state != AL__W_PENDING)
+            continue;
+        al_explanation_text(c, x, text, sizeof(text));
+        set_reason(d, w, al_reason_name(x->reason), text);
+    }
+}
+
+/* One run of the engine on the current state; binds go to the backend right away. */
+static void schedule(struct allotd *d) {
+    struct al__dworkload **owners = NULL;
+    json_t *snap = al__snapshot_build(d, &owners);
+    char *text = json_dumps(snap, JSON_COMPACT);
+    struct al_cluster cluster = {0};
+    struct al_snapshot_error err;
+    struct al_result result = {0};
+    int rc;
+
+    json_decref(snap);
+    rc = text ? al_snapshot_parse(text, strlen(text), &cluster, &err) : -AL_ENOMEM;
+    free(text);
+    if (rc < 0) {
+        snprintf(d->cycle_error, sizeof(d->cycle_error), "snapshot rejected: %s: %s", err.path,
+                 err.message);
+        fprintf(stderr, "allotd: cycle skipped: %s\n", d->cycle_error);
+        free(owners);
+        return;
+    }
+    rc = al_cycle_run(&cluster, &result);
+    if (rc < 0) {
+        snprintf(d->cycle_error, sizeof(d->cycle_error), "engine: %s", al_strerror(rc));
+    } else {
+        d->cycle_error[0] = '\0';
+        for (size_t i = 0; i < result.decision_count; i++)
+            if (result.decisions[i].kind == AL_DECISION_BIND)
+                bind_task(d, &result.decisions[i], &cluster, owners);
+        record_outcome(d, &cluster, &result, owners);
+        d->cycles++;
+    }
+    al_result_release(&result);
+    al_cluster_release(&cluster);
+    free(owners);
+}
+
+void al__loop_cycle(struct allotd *d) {
+    pthread_mutex_lock(&d->store_lock);
+    pthread_mutex_lock(&d->lock);
+    if (al__store_begin(d->store) < 0) {
+        fprintf(stderr, "allotd: cycle skipped: store: %s\n", al__store_error(d->store));
+        pthread_mutex_unlock(&d->lock);
+        pthread_mutex_unlock(&d->store_lock);
+        return;
+    }
+    al__tasks_poll(d);
+    schedule(d);
+    pthread_mutex_unlock(&d->lock);
+    /* What the cycle did is in memory already; its record becomes durable without holding up
+     * requests. */
+    if (al__store_commit(d->store) < 0)
+        fprintf(stderr, "allotd: cycle not recorded: store: %s\n", al__store_error(d->store));
+    pthread_mutex_unlock(&d->store_lock);
+}
+
+static double seconds(const struct timespec *t) {
+    return (double)t->tv_sec + (double)t->tv_nsec / 1e9;
+}
+
+static struct timespec at(double s) {
+    struct timespec t = {(time_t)s, (long)((s - (double)(time_t)s) * 1e9)};
+    return t;
+}
+
+/*
+ * Cycles run every second and after changes, but a change-triggered cycle waits after the
+ * previous one for as long as that one took: under a stream of requests the cycle takes at most
+ * half of the time, and requests the other half. An idle allotd reacts at once.
+ */
+void al__loop_run(struct allotd *d) {
+    double last_end = 0, last_took = 0;
+
+    pthread_mutex_lock(&d->lock);
+    while (!d->stopping) {
+        struct timespec now, deadline;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        deadline = at(seconds(&now) + 1.0);
+        while (!d->changed && !d->stopping) {
+            if (pthread_cond_timedwait(&d->wake, &d->lock, &deadline) == ETIMEDOUT)
+                break;
+        }
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        if (d->changed && seconds(&now) < last_end + last_took) {
+            deadline = at(last_end + last_took);
+            while (!d->stopping &&
+                   pthread_cond_timedwait(&d->wake, &d->lock, &deadline) != ETIMEDOUT)
+                ;
+        }
+        if (d->stopping)
+            break;
+        d->changed = false;
+        pthread_mutex_unlock(&d->lock);
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        al__loop_cycle(d);
+        clock_gettime(CLOCK_MONOTONIC, &deadline);
+        last_end = seconds(&deadline);
+        last_took = last_end - seconds(&now);
+        pthread_mutex_lock(&d->lock);
+    }
+    pthread_mutex_unlock(&d->lock);
+}

@@ -1,0 +1,236 @@
+/* main.c - allotd: the daemon that owns the state, serves the REST API and runs the scheduling
+ * loop with the local backend. */
+#define _DEFAULT_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "allot/errors.h"
+#include "daemon/daemon.h"
+#include "daemon/http.h"
+#include "util/xalloc.h"
+
+#define VERSION "0.1.0"
+
+struct options {
+    const char *state_dir;
+    const char *listen;
+    const char *gpus;
+    int64_t grace_s;
+};
+
+static void usage(FILE *out) {
+    fprintf(out,
+            "usage: allotd [--state-dir DIR] [--listen HOST:PORT] [--gpus SPEC]\n"
+            "              [--grace-period SECONDS]\n\n"
+            "  --state-dir DIR       where the store, logs and admin.token live (default .allot)\n"
+            "  --listen HOST:PORT    address of the REST API (default 127.0.0.1:7373; port 0 =\n"
+            "                        any free port, written to DIR/allotd.addr)\n"
+            "  --gpus SPEC           declare virtual GPUs instead of asking NVML, e.g. 4x80GiB\n"
+            "                        or 2xA100-80GiB,1xT4-16GiB\n"
+            "  --grace-period S      seconds between SIGTERM and SIGKILL when stopping a task\n"
+            "                        (default 10)\n");
+}
+
+static int parse_options(int argc, char **argv, struct options *o) {
+    *o = (struct options){".allot", "127.0.0.1:7373", NULL, 10};
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            usage(stdout);
+            exit(0);
+        }
+        if (strcmp(a, "--version") == 0) {
+            printf("allotd %s\n", VERSION);
+            exit(0);
+        }
+        if (i + 1 >= argc) {
+            fprintf(stderr, "allotd: %s: unknown option or missing value\n", a);
+            return -1;
+        }
+        if (strcmp(a, "--state-dir") == 0)
+            o->state_dir = argv[++i];
+        else if (strcmp(a, "--listen") == 0)
+            o->listen = argv[++i];
+        else if (strcmp(a, "--gpus") == 0)
+            o->gpus = argv[++i];
+        else if (strcmp(a, "--grace-period") == 0) {
+            char *end;
+            long v = strtol(argv[++i], &end, 10);
+            if (*end || end == argv[i] || v < 0 || v > 3600) {
+                fprintf(stderr, "allotd: --grace-period: must be 0..3600 seconds\n");
+                return -1;
+            }
+            o->grace_s = v;
+        } else {
+            fprintf(stderr, "allotd: %s: unknown option\n", a);
+            return -1;
+        }
+    }
+    if (!o->state_dir[0]) {
+        fprintf(stderr, "allotd: --state-dir: must not be empty\n");
+        return -1;
+    }
+    return 0;
+}
+
+static int make_dir(const char *path) {
+    if (mkdir(path, 0700) == 0 || errno == EEXIST)
+        return 0;
+    fprintf(stderr, "allotd: cannot create %s: %s\n", path, strerror(errno));
+    return -1;
+}
+
+/* The state dir with its logs/ and run/ below it, locked against a second allotd. */
+static int prepare_state_dir(const char *dir) {
+    char path[4096];
+    int fd;
+
+    snprintf(path, sizeof(path), "%s/logs", dir);
+    if (make_dir(dir) < 0 || make_dir(path) < 0)
+        return -1;
+    snprintf(path, sizeof(path), "%s/run", dir);
+    if (make_dir(path) < 0)
+        return -1;
+    snprintf(path, sizeof(path), "%s/allotd.lock", dir);
+    fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0) {
+        fprintf(stderr, "allotd: %s is in use by another allotd\n", dir);
+        return -1;
+    }
+    return 0; /* the descriptor stays open (and locked) for the life of the process */
+}
+
+static void discover_gpus(struct allotd *d, const char *spec) {
+    char err[256];
+
+    al__inventory_host(&d->inventory);
+    if (spec) {
+        if (al__inventory_parse_gpus(spec, &d->inventory, err, sizeof(err)) < 0) {
+            fprintf(stderr, "allotd: %s\n", err);
+            exit(2);
+        }
+        return;
+    }
+    if (al__inventory_discover_nvml(&d->inventory, err, sizeof(err)) < 0)
+        fprintf(stderr,
+                "allotd: no GPUs: %s\n"
+                "allotd: declare virtual ones with --gpus, e.g. --gpus 4x80GiB\n",
+                err);
+}
+
+static int open_state(struct allotd *d) {
+    char path[4096], err[512];
+
+    snprintf(path, sizeof(path), "%s/allot.db", d->state_dir);
+    if (al__store_open(path, &d->store, err, sizeof(err)) < 0 ||
+        al__persist_load(d, err, sizeof(err)) < 0) {
+        fprintf(stderr, "allotd: %s\n", err);
+        return -1;
+    }
+    snprintf(path, sizeof(path), "%s/admin.token", d->state_dir);
+    if (al__auth_init(&d->auth, d->store, path, err, sizeof(err)) < 0) {
+        fprintf(stderr, "allotd: %s\n", err);
+        return -1;
+    }
+    if (al__store_begin(d->store) == 0) {
+        al__tasks_readopt(d);
+        al__store_commit(d->store);
+    }
+    return 0;
+}
+
+/* Signals arrive here only: SIGCHLD wakes the loop, SIGTERM/SIGINT stop allotd. */
+static void *signal_thread(void *arg) {
+    struct allotd *d = arg;
+    sigset_t set;
+    int sig;
+
+    sigemptyset(&set);
+    sigaddset(&set, SIGCHLD);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    for (;;) {
+        if (sigwait(&set, &sig) != 0)
+            continue;
+        pthread_mutex_lock(&d->lock);
+        if (sig != SIGCHLD)
+            d->stopping = true;
+        al__daemon_poke(d);
+        pthread_mutex_unlock(&d->lock);
+        if (sig != SIGCHLD)
+            return NULL;
+    }
+}
+
+/* DIR/allotd.addr, written whole (a reader never sees it half-written). */
+static void write_address(const struct allotd *d, const char *listen, int port) {
+    char path[4096], tmp[4200], host[64];
+    const char *colon = strrchr(listen, ':');
+    FILE *f;
+
+    snprintf(host, sizeof(host), "%.*s", (int)(colon - listen), listen);
+    snprintf(path, sizeof(path), "%s/allotd.addr", d->state_dir);
+    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+    f = fopen(tmp, "w");
+    if (f) {
+        fprintf(f, "http://%s:%d\n", host, port);
+        if (fclose(f) == 0)
+            rename(tmp, path);
+    }
+    fprintf(stderr, "allotd: listening on http://%s:%d (state %s, %zu GPUs%s)\n", host, port,
+            d->state_dir, d->inventory.gpu_count, d->inventory.from_nvml ? "" : ", virtual");
+}
+
+int main(int argc, char **argv) {
+    struct options opt;
+    struct allotd d = {.store_lock = PTHREAD_MUTEX_INITIALIZER, .lock = PTHREAD_MUTEX_INITIALIZER};
+    pthread_condattr_t attr;
+    pthread_t signals;
+    sigset_t set;
+    char err[256];
+    int port = 0, status = 1;
+
+    if (parse_options(argc, argv, &opt) < 0)
+        return 2;
+    if (prepare_state_dir(opt.state_dir) < 0)
+        return 1;
+    d.state_dir = al__xstrdup(opt.state_dir);
+    d.grace_s = opt.grace_s;
+    d.started_s = al__daemon_now();
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_cond_init(&d.wake, &attr);
+    signal(SIGPIPE, SIG_IGN);
+    sigemptyset(&set);
+    sigaddset(&set, SIGCHLD);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &set, NULL); /* every thread inherits it */
+    discover_gpus(&d, opt.gpus);
+    if (open_state(&d) < 0)
+        goto done;
+    if (al__http_start(&d, opt.listen, &port, err, sizeof(err)) < 0) {
+        fprintf(stderr, "allotd: %s\n", err);
+        goto done;
+    }
+    write_address(&d, opt.listen, port);
+    pthread_create(&signals, NULL, signal_thread, &d);
+    al__loop_run(&d);
+    pthread_join(signals, NULL);
+    al__http_stop(&d);
+    fprintf(stderr, "allotd: stopped; running tasks keep running and are re-adopted on start\n");
+    status = 0;
+done:
+    al__auth_release(&d.auth);
+    al__state_release(&d.state);
+    al__store_close(d.store);
+    free(d.state_dir);
+    return status;
+}

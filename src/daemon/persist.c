@@ -1,0 +1,158 @@
+/* persist.c - allotd's state written to and loaded from the store, one row kind at a time. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "allot/errors.h"
+#include "daemon/daemon.h"
+#include "util/xalloc.h"
+
+static const char queue_put_sql[] =
+    "INSERT INTO queues (name, kind, spec, created_s) VALUES (?1, ?2, ?3, ?4) "
+    "ON CONFLICT (name) DO UPDATE SET spec = excluded.spec";
+static const char queue_delete_sql[] = "DELETE FROM queues WHERE name = ?1";
+static const char workload_insert_sql[] =
+    "INSERT INTO workloads (name, project, spec, state, created_s) VALUES (?1, ?2, ?3, ?4, ?5)";
+static const char workload_update_sql[] =
+    "UPDATE workloads SET state = ?2, finished_s = ?3, exit_code = ?4, reason_code = ?5, "
+    "reason = ?6 WHERE id = ?1";
+static const char workload_delete_sql[] = "DELETE FROM workloads WHERE id = ?1";
+static const char task_put_sql[] =
+    "INSERT OR REPLACE INTO tasks (workload_id, idx, state, node, gpu_devices, pid, "
+    "start_ticks, started_s, finished_s, exit_code) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
+static const char event_insert_sql[] =
+    "INSERT INTO events (workload_id, time_s, kind, message) VALUES (?1, ?2, ?3, ?4)";
+
+static char *dump(json_t *j) {
+    char *text = j ? json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    json_decref(j);
+    if (!text)
+        text = al__xstrdup("{}");
+    return text;
+}
+
+int al__persist_queue_put(struct allotd *d, const struct al__dqueue *q) {
+    struct al__stmt *st = al__stmt_prepare(d->store, queue_put_sql);
+    char *spec;
+    int rc;
+    if (!st)
+        return -AL_EIO;
+    spec = dump(al__queue_spec_json(q));
+    al__stmt_bind_text(st, 1, q->name);
+    al__stmt_bind_text(st, 2, q->project ? "project" : "department");
+    al__stmt_bind_text(st, 3, spec);
+    al__stmt_bind_int(st, 4, q->created_s);
+    rc = al__stmt_run(st);
+    free(spec);
+    return rc;
+}
+
+int al__persist_queue_delete(struct allotd *d, const char *name) {
+    struct al__stmt *st = al__stmt_prepare(d->store, queue_delete_sql);
+    if (!st)
+        return -AL_EIO;
+    al__stmt_bind_text(st, 1, name);
+    return al__stmt_run(st);
+}
+
+static void bind_opt(struct al__stmt *st, int index, bool present, int64_t value) {
+    if (present)
+        al__stmt_bind_int(st, index, value);
+    else
+        al__stmt_bind_null(st, index);
+}
+
+int al__persist_workload_update(struct allotd *d, const struct al__dworkload *w) {
+    struct al__stmt *st = al__stmt_prepare(d->store, workload_update_sql);
+    bool finished = w->finished_s >= 0;
+    if (!st)
+        return -AL_EIO;
+    al__stmt_bind_int(st, 1, w->id);
+    al__stmt_bind_text(st, 2, al__wstate_name(w->state));
+    bind_opt(st, 3, finished, w->finished_s);
+    bind_opt(st, 4, finished, w->exit_code);
+    al__stmt_bind_text(st, 5, w->reason_code[0] ? w->reason_code : NULL);
+    al__stmt_bind_text(st, 6, w->reason);
+    return al__stmt_run(st);
+}
+
+static char *devices_text(const struct al__dtask *t) {
+    json_t *a = json_array();
+    for (size_t i = 0; i < t->gpu_count; i++)
+        json_array_append_new(a, json_integer(t->gpus[i]));
+    return dump(a);
+}
+
+int al__persist_task_update(struct allotd *d, const struct al__dworkload *w,
+                            const struct al__dtask *t) {
+    struct al__stmt *st = al__stmt_prepare(d->store, task_put_sql);
+    bool finished = t->state == AL__T_SUCCEEDED || t->state == AL__T_FAILED;
+    char *devices;
+    int rc;
+    if (!st)
+        return -AL_EIO;
+    devices = devices_text(t);
+    al__stmt_bind_int(st, 1, w->id);
+    al__stmt_bind_int(st, 2, t->index);
+    al__stmt_bind_text(st, 3, al__tstate_name(t->state));
+    al__stmt_bind_text(st, 4, t->started_s >= 0 ? d->inventory.node_name : NULL);
+    al__stmt_bind_text(st, 5, devices);
+    bind_opt(st, 6, t->pid > 0, t->pid);
+    bind_opt(st, 7, t->pid > 0, t->start_ticks);
+    bind_opt(st, 8, t->started_s >= 0, t->started_s);
+    bind_opt(st, 9, t->finished_s >= 0, t->finished_s);
+    bind_opt(st, 10, finished, t->exit_code);
+    rc = al__stmt_run(st);
+    free(devices);
+    return rc;
+}
+
+int al__persist_workload_insert(struct allotd *d, struct al__dworkload *w) {
+    struct al__stmt *st = al__stmt_prepare(d->store, workload_insert_sql);
+    char *spec;
+    int rc;
+    if (!st)
+        return -AL_EIO;
+    spec = dump(al__workload_spec_json(&w->spec));
+    al__stmt_bind_text(st, 1, w->name);
+    al__stmt_bind_text(st, 2, w->project);
+    al__stmt_bind_text(st, 3, spec);
+    al__stmt_bind_text(st, 4, al__wstate_name(w->state));
+    al__stmt_bind_int(st, 5, w->created_s);
+    rc = al__stmt_run(st);
+    free(spec);
+    if (rc < 0)
+        return rc;
+    w->id = al__store_last_id(d->store);
+    for (int32_t i = 0; i < w->spec.workers; i++)
+        if (al__persist_task_update(d, w, &w->tasks[i]) < 0)
+            return -AL_EIO;
+    return 0;
+}
+
+int al__persist_workload_delete(struct allotd *d, const struct al__dworkload *w) {
+    struct al__stmt *st = al__stmt_prepare(d->store, workload_delete_sql);
+    if (!st)
+        return -AL_EIO;
+    al__stmt_bind_int(st, 1, w->id);
+    return al__stmt_run(st);
+}
+
+int al__persist_event(struct allotd *d, const struct al__dworkload *w, const char *kind,
+                      const char *fmt, ...) {
+    struct al__stmt *st = al__stmt_prepare(d->store, event_insert_sql);
+    char message[512];
+    va_list ap;
+    if (!st)
+        return -AL_EIO;
+    va_start(ap, fmt);
+    vsnprintf(message, sizeof(message), fmt, ap);
+    va_end(ap);
+    al__stmt_bind_int(st, 1, w->id);
+    al__stmt_bind_int(st, 2, al__daemon_now());
+    al__stmt_bind_text(st, 3, kind);
+    al__stmt_bind_text(st, 4, message);
+    return al__stmt_run(st);
+}

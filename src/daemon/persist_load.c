@@ -1,0 +1,154 @@
+/* persist_load.c - allotd's state read back from the store at startup, with the same
+ * validation as the API applies to new requests. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "allot/errors.h"
+#include "daemon/daemon.h"
+#include "util/xalloc.h"
+
+static const char queue_load_sql[] = "SELECT name, kind, spec, created_s FROM queues ORDER BY id";
+static const char workload_load_sql[] =
+    "SELECT id, name, project, spec, state, created_s, finished_s, exit_code, reason_code, "
+    "reason FROM workloads ORDER BY id";
+static const char task_load_sql[] =
+    "SELECT workload_id, idx, state, gpu_devices, pid, start_ticks, started_s, finished_s, "
+    "exit_code FROM tasks ORDER BY workload_id, idx";
+
+static json_t *load_spec(const char *text) {
+    return text ? json_loads(text, 0, NULL) : NULL;
+}
+
+/* Queues in creation order, so that a project's department is known before it. */
+static int load_queues(struct allotd *d, char *err, size_t size) {
+    struct al__stmt *st = al__stmt_prepare(d->store, queue_load_sql);
+    char field[128], msg[256];
+    int rc;
+
+    if (!st)
+        return -AL_EIO;
+    while ((rc = al__stmt_step(st)) == 1) {
+        struct al__dqueue q = {0};
+        json_t *spec = load_spec(al__stmt_text(st, 2));
+        bool project = strcmp(al__stmt_text(st, 1), "project") == 0;
+        if (spec) {
+            json_object_del(spec, "kind");
+            json_object_del(spec, "created_s");
+        }
+        if (!spec || al__queue_read(&d->state, spec, true, project, &q, field, sizeof(field), msg,
+                                    sizeof(msg)) < 0) {
+            snprintf(err, size, "store: queue %s: bad spec (%s)", al__stmt_text(st, 0),
+                     spec ? msg : "not JSON");
+            json_decref(spec);
+            al__stmt_reset(st);
+            return -AL_EIO;
+        }
+        json_decref(spec);
+        q.id = (int64_t)d->state.queue_count + 1;
+        q.created_s = al__stmt_int(st, 3);
+        al__state_add_queue(&d->state, &q);
+    }
+    return rc;
+}
+
+static struct al__dworkload *workload_from_row(struct al__stmt *st, char *err, size_t size) {
+    struct al__dworkload *w = al__xcalloc(1, sizeof(*w));
+    json_t *spec = load_spec(al__stmt_text(st, 3));
+    char field[128] = "state", msg[256] = "unknown";
+
+    w->id = al__stmt_int(st, 0);
+    snprintf(w->name, sizeof(w->name), "%s", al__stmt_text(st, 1));
+    snprintf(w->project, sizeof(w->project), "%s", al__stmt_text(st, 2));
+    if (!spec || al__wspec_read(spec, &w->spec, field, sizeof(field), msg, sizeof(msg)) < 0 ||
+        al__wstate_parse(al__stmt_text(st, 4), &w->state) < 0) {
+        snprintf(err, size, "store: workload %s: bad spec or state (%s: %s)", w->name,
+                 spec ? field : "spec", spec ? msg : "not JSON");
+        json_decref(spec);
+        free(w);
+        return NULL;
+    }
+    json_decref(spec);
+    w->created_s = al__stmt_int(st, 5);
+    w->finished_s = al__stmt_is_null(st, 6) ? -1 : al__stmt_int(st, 6);
+    w->exit_code = (int)al__stmt_int(st, 7);
+    al__workload_set_reason(w, al__stmt_text(st, 8), al__stmt_text(st, 9));
+    w->tasks = al__xcalloc((size_t)w->spec.workers, sizeof(*w->tasks));
+    for (int32_t i = 0; i < w->spec.workers; i++) {
+        w->tasks[i].index = i;
+        w->tasks[i].started_s = w->tasks[i].finished_s = -1;
+    }
+    return w;
+}
+
+static struct al__dworkload *workload_by_id(struct al__state *s, int64_t id) {
+    for (size_t i = 0; i < s->workload_count; i++)
+        if (s->workloads[i]->id == id)
+            return s->workloads[i];
+    return NULL;
+}
+
+static void task_devices(struct al__dtask *t, const char *text) {
+    json_t *a = load_spec(text), *v;
+    size_t i;
+    json_array_foreach(a, i, v) {
+        if (t->gpu_count < AL__MAX_TASK_GPUS && json_is_integer(v))
+            t->gpus[t->gpu_count++] = (int32_t)json_integer_value(v);
+    }
+    json_decref(a);
+}
+
+static int load_tasks(struct allotd *d, char *err, size_t size) {
+    struct al__stmt *st = al__stmt_prepare(d->store, task_load_sql);
+    int rc;
+
+    if (!st)
+        return -AL_EIO;
+    while ((rc = al__stmt_step(st)) == 1) {
+        struct al__dworkload *w = workload_by_id(&d->state, al__stmt_int(st, 0));
+        int64_t idx = al__stmt_int(st, 1);
+        struct al__dtask *t;
+        if (!w || idx < 0 || idx >= w->spec.workers)
+            continue; /* a row of a workload already dropped */
+        t = &w->tasks[idx];
+        if (al__tstate_parse(al__stmt_text(st, 2), &t->state) < 0) {
+            snprintf(err, size, "store: workload %s task %d: bad state", w->name, (int)idx);
+            al__stmt_reset(st);
+            return -AL_EIO;
+        }
+        task_devices(t, al__stmt_text(st, 3));
+        t->pid = al__stmt_is_null(st, 4) ? 0 : (pid_t)al__stmt_int(st, 4);
+        t->start_ticks = al__stmt_int(st, 5);
+        t->started_s = al__stmt_is_null(st, 6) ? -1 : al__stmt_int(st, 6);
+        t->finished_s = al__stmt_is_null(st, 7) ? -1 : al__stmt_int(st, 7);
+        t->exit_code = (int)al__stmt_int(st, 8);
+    }
+    return rc;
+}
+
+int al__persist_load(struct allotd *d, char *err, size_t size) {
+    struct al__stmt *st;
+    int rc;
+
+    err[0] = '\0';
+    if (load_queues(d, err, size) < 0)
+        goto fail;
+    st = al__stmt_prepare(d->store, workload_load_sql);
+    if (!st)
+        goto fail;
+    while ((rc = al__stmt_step(st)) == 1) {
+        struct al__dworkload *w = workload_from_row(st, err, size);
+        if (!w) {
+            al__stmt_reset(st);
+            return -AL_EIO;
+        }
+        al__state_add_workload(&d->state, w);
+    }
+    if (rc < 0 || load_tasks(d, err, size) < 0)
+        goto fail;
+    return 0;
+fail:
+    if (!err[0])
+        snprintf(err, size, "store: cannot load the state: %s", al__store_error(d->store));
+    return -AL_EIO;
+}

@@ -1,0 +1,128 @@
+/* routes_logs.c - /api/v1/workloads/NAME/logs (read or follow a task's output) and
+ * /api/v1/workloads/NAME/events (its history from the store). */
+#define _DEFAULT_SOURCE
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "daemon/api.h"
+#include "util/xalloc.h"
+
+#define READ_MAX (1024 * 1024) /* bytes one non-following request returns at most */
+
+static const char events_sql[] =
+    "SELECT time_s, kind, message FROM events WHERE workload_id = ?1 ORDER BY id "
+    "LIMIT ?2 OFFSET ?3";
+static const char events_count_sql[] = "SELECT count(*) FROM events WHERE workload_id = ?1";
+
+struct follow {
+    struct allotd *d;
+    int64_t workload_id;
+    int32_t task;
+    char path[4096];
+    int64_t offset;
+};
+
+static ssize_t read_at(const char *path, int64_t offset, char *buf, size_t max) {
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    ssize_t n;
+    if (fd < 0)
+        return 0;
+    n = pread(fd, buf, max, (off_t)offset);
+    close(fd);
+    return n < 0 ? 0 : n;
+}
+
+/* Whether the followed task may still write: it is pending or running in a live workload. */
+static bool still_writing(struct follow *f) {
+    bool live = false;
+    pthread_mutex_lock(&f->d->lock);
+    for (size_t i = 0; !f->d->stopping && i < f->d->state.workload_count; i++) {
+        const struct al__dworkload *w = f->d->state.workloads[i];
+        if (w->id != f->workload_id)
+            continue;
+        enum al__tstate s = w->tasks[f->task].state;
+        live = s == AL__T_PENDING || s == AL__T_RUNNING || s == AL__T_STOPPING;
+    }
+    pthread_mutex_unlock(&f->d->lock);
+    return live;
+}
+
+static ssize_t follow_read(void *ctx, uint64_t pos, char *buf, size_t max) {
+    struct follow *f = ctx;
+    struct timespec pause = {0, 100 * 1000 * 1000};
+    ssize_t n;
+
+    (void)pos;
+    for (int tries = 0; tries < 10; tries++) {
+        bool live = still_writing(f); /* asked before reading: no output is lost at the end */
+        n = read_at(f->path, f->offset, buf, max);
+        if (n > 0) {
+            f->offset += n;
+            return n;
+        }
+        if (!live)
+            return -1;
+        nanosleep(&pause, NULL);
+    }
+    return 0;
+}
+
+void al__route_workload_logs(struct allotd *d, const struct al__request *req, struct al__reply *rep,
+                             struct al__dworkload *w) {
+    char log[4096], exitp[4096];
+    int64_t task, offset;
+    bool follow;
+
+    if (al__query_int(req, rep, "task", 0, 0, w->spec.workers - 1, &task) < 0 ||
+        al__query_int(req, rep, "offset", 0, 0, INT64_MAX, &offset) < 0 ||
+        al__query_bool(req, rep, "follow", false, &follow) < 0)
+        return;
+    al__task_paths(d, w, &w->tasks[task], log, exitp, sizeof(log));
+    rep->status = 200;
+    if (follow) {
+        struct follow *f = al__xcalloc(1, sizeof(*f));
+        *f = (struct follow){d, w->id, (int32_t)task, "", offset};
+        snprintf(f->path, sizeof(f->path), "%s", log);
+        rep->stream = (struct al__stream){follow_read, free, f};
+        return;
+    }
+    rep->text = al__xmalloc(READ_MAX);
+    rep->text_len = (size_t)read_at(log, offset, rep->text, READ_MAX);
+    rep->log_offset = offset + (int64_t)rep->text_len;
+}
+
+void al__route_workload_events(struct allotd *d, const struct al__request *req,
+                               struct al__reply *rep, struct al__dworkload *w) {
+    struct al__stmt *st;
+    int64_t limit, offset, total = 0;
+    json_t *items;
+
+    if (al__paging(req, rep, &limit, &offset) < 0)
+        return;
+    st = al__stmt_prepare(d->store, events_count_sql);
+    if (!st)
+        goto store_failed;
+    al__stmt_bind_int(st, 1, w->id);
+    if (al__stmt_step(st) == 1)
+        total = al__stmt_int(st, 0);
+    al__stmt_reset(st);
+    st = al__stmt_prepare(d->store, events_sql);
+    if (!st)
+        goto store_failed;
+    al__stmt_bind_int(st, 1, w->id);
+    al__stmt_bind_int(st, 2, limit);
+    al__stmt_bind_int(st, 3, offset);
+    items = json_array();
+    while (al__stmt_step(st) == 1)
+        json_array_append_new(
+            items, json_pack("{s:I, s:s, s:s}", "time_s", (json_int_t)al__stmt_int(st, 0), "kind",
+                             al__stmt_text(st, 1), "message", al__stmt_text(st, 2)));
+    al__list_reply(rep, items, (size_t)total, limit, offset);
+    return;
+store_failed:
+    al__reply_error(rep, "internal", NULL, "store: %s", al__store_error(d->store));
+}

@@ -1,0 +1,139 @@
+/* routes_workloads.c - /api/v1/workloads: submit, list, get and delete workloads. */
+#include <stdio.h>
+#include <string.h>
+
+#include "daemon/api.h"
+
+static json_t *opt_int(int64_t v, bool present) {
+    return present ? json_integer(v) : json_null();
+}
+
+static json_t *task_json(const struct allotd *d, const struct al__dtask *t) {
+    json_t *gpus = json_array();
+    bool placed = t->started_s >= 0; /* finished tasks keep the devices they ran on */
+    bool finished = t->state == AL__T_SUCCEEDED || t->state == AL__T_FAILED;
+
+    for (size_t i = 0; placed && i < t->gpu_count; i++)
+        json_array_append_new(gpus, json_integer(t->gpus[i]));
+    return json_pack("{s:i, s:s, s:o, s:o, s:o, s:o, s:o, s:o}", "index", t->index, "state",
+                     al__tstate_name(t->state), "node",
+                     t->started_s >= 0 ? json_string(d->inventory.node_name) : json_null(),
+                     "gpu_devices", gpus, "pid", opt_int(t->pid, t->pid > 0 && !finished),
+                     "started_s", opt_int(t->started_s, t->started_s >= 0), "finished_s",
+                     opt_int(t->finished_s, t->finished_s >= 0), "exit_code",
+                     opt_int(t->exit_code, finished));
+}
+
+/* Engine job order within a project: higher priority, then older, then name. */
+static bool ahead_of(const struct al__dworkload *a, const struct al__dworkload *b) {
+    if (a->spec.priority != b->spec.priority)
+        return a->spec.priority > b->spec.priority;
+    if (a->created_s != b->created_s)
+        return a->created_s < b->created_s;
+    return strcmp(a->name, b->name) < 0;
+}
+
+static json_t *queue_position(const struct allotd *d, const struct al__dworkload *w) {
+    json_int_t position = 1;
+    if (w->state != AL__W_PENDING)
+        return json_null();
+    for (size_t i = 0; i < d->state.workload_count; i++) {
+        const struct al__dworkload *o = d->state.workloads[i];
+        if (o != w && o->state == AL__W_PENDING && strcmp(o->project, w->project) == 0 &&
+            ahead_of(o, w))
+            position++;
+    }
+    return json_integer(position);
+}
+
+json_t *al__workload_json(const struct allotd *d, const struct al__dworkload *w) {
+    json_t *o = al__workload_spec_json(&w->spec), *tasks = json_array(), *gpus = json_array();
+    bool seen[AL__LOCAL_MAX_GPUS] = {false}, placed = false;
+    int64_t started = -1;
+    bool finished = w->state == AL__W_SUCCEEDED || w->state == AL__W_FAILED;
+
+    for (int32_t i = 0; i < w->spec.workers; i++) {
+        const struct al__dtask *t = &w->tasks[i];
+        json_array_append_new(tasks, task_json(d, t));
+        if (t->started_s >= 0 && (started < 0 || t->started_s < started))
+            started = t->started_s;
+        if (t->state != AL__T_RUNNING && t->state != AL__T_STOPPING)
+            continue;
+        placed = true;
+        for (size_t g = 0; g < t->gpu_count; g++)
+            if (t->gpus[g] >= 0 && t->gpus[g] < AL__LOCAL_MAX_GPUS)
+                seen[t->gpus[g]] = true;
+    }
+    for (int g = 0; g < AL__LOCAL_MAX_GPUS; g++)
+        if (seen[g])
+            json_array_append_new(gpus, json_integer(g));
+    json_object_update_new(
+        o,
+        json_pack("{s:s, s:s, s:s, s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "name",
+                  w->name, "project", w->project, "state", al__wstate_name(w->state), "created_s",
+                  (json_int_t)w->created_s, "started_s", opt_int(started, started >= 0),
+                  "finished_s", opt_int(w->finished_s, w->finished_s >= 0), "exit_code",
+                  opt_int(w->exit_code, finished), "node",
+                  placed ? json_string(d->inventory.node_name) : json_null(), "gpu_devices", gpus,
+                  "reason", w->reason ? json_string(w->reason) : json_null(), "reason_code",
+                  w->reason_code[0] ? json_string(w->reason_code) : json_null(), "queue_position",
+                  queue_position(d, w), "tasks", tasks));
+    return o;
+}
+
+static void list_workloads(struct allotd *d, const struct al__request *req, struct al__reply *rep) {
+    const char *project = al__query(req, "project"), *state = al__query(req, "state");
+    enum al__wstate want = AL__W_PENDING;
+    int64_t limit, offset;
+    size_t total = 0;
+    json_t *items;
+
+    if (al__paging(req, rep, &limit, &offset) < 0)
+        return;
+    if (state && al__wstate_parse(state, &want) < 0) {
+        al__reply_error(rep, "invalid_argument", "state",
+                        "must be pending, running, succeeded, failed or deleting");
+        return;
+    }
+    items = json_array();
+    for (size_t i = 0; i < d->state.workload_count; i++) {
+        const struct al__dworkload *w = d->state.workloads[i];
+        if ((project && strcmp(w->project, project) != 0) || (state && w->state != want))
+            continue;
+        if ((int64_t)total >= offset && (int64_t)total < offset + limit)
+            json_array_append_new(items, al__workload_json(d, w));
+        total++;
+    }
+    al__list_reply(rep, items, total, limit, offset);
+}
+
+void al__route_workloads(struct allotd *d, const struct al__request *req, struct al__reply *rep) {
+    const char *m = req->method;
+    struct al__dworkload *w;
+
+    if (req->segment_count == 1) {
+        if (strcmp(m, "GET") == 0)
+            list_workloads(d, req, rep);
+        else
+            al__reply_error(rep, "method_not_allowed", NULL, "use GET or POST");
+        return;
+    }
+    w = al__state_workload(&d->state, req->segments[1]);
+    if (!w || req->segment_count > 3) {
+        al__reply_error(rep, "not_found", NULL, "no workload named \"%s\"", req->segments[1]);
+        return;
+    }
+    if (req->segment_count == 3 && strcmp(req->segments[2], "logs") == 0 && !strcmp(m, "GET"))
+        al__route_workload_logs(d, req, rep, w);
+    else if (req->segment_count == 3 && strcmp(req->segments[2], "events") == 0 &&
+             !strcmp(m, "GET"))
+        al__route_workload_events(d, req, rep, w);
+    else if (req->segment_count == 3)
+        al__reply_error(rep, "not_found", NULL, "no such path");
+    else if (strcmp(m, "GET") == 0)
+        al__reply_json(rep, 200, al__workload_json(d, w));
+    else if (strcmp(m, "DELETE") == 0)
+        al__workload_delete(d, w, rep);
+    else
+        al__reply_error(rep, "method_not_allowed", NULL, "use GET or DELETE");
+}

@@ -1,0 +1,269 @@
+/* specs.c - departments, projects and workload requests as JSON: validation of API bodies (and
+ * of the specs the store keeps, read back with the same rules) and their canonical form. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "allot/errors.h"
+#include "daemon/api.h"
+#include "snapshot/json_util.h"
+#include "snapshot/parse.h"
+#include "util/xalloc.h"
+
+static int fail(char *field, size_t fsize, char *msg, size_t msize, const char *f, const char *m) {
+    snprintf(field, fsize, "%s", f);
+    snprintf(msg, msize, "%s", m);
+    return -AL_EINVAL;
+}
+
+static int fail_err(char *field, size_t fsize, char *msg, size_t msize,
+                    const struct al_snapshot_error *e) {
+    return fail(field, fsize, msg, msize, e->path, e->message);
+}
+
+static json_t *amounts_json(const int64_t v[AL_RESOURCE_COUNT]) {
+    return json_pack("{s:o, s:I, s:I}", "gpu", al__gpus_json(v[AL_GPU]), "cpu_millis",
+                     (json_int_t)v[AL_CPU], "memory_bytes", (json_int_t)v[AL_MEMORY]);
+}
+
+json_t *al__queue_spec_json(const struct al__dqueue *q) {
+    json_t *o = json_pack("{s:s, s:s, s:i, s:o, s:o, s:{s:I, s:I, s:I}, s:I}", "name", q->name,
+                          "kind", q->project ? "project" : "department", "priority", q->priority,
+                          "deserved", amounts_json(q->deserved), "limit", amounts_json(q->limit),
+                          "over_quota_weight", "gpu", (json_int_t)q->weight[AL_GPU], "cpu",
+                          (json_int_t)q->weight[AL_CPU], "memory", (json_int_t)q->weight[AL_MEMORY],
+                          "created_s", (json_int_t)q->created_s);
+    if (o && q->project)
+        json_object_set_new(o, "department", q->parent[0] ? json_string(q->parent) : json_null());
+    return o;
+}
+
+/* The department member of a project: an existing department, or null for the top level. */
+static int read_department(struct al__state *st, const json_t *body, struct al__dqueue *q,
+                           char *field, size_t fsize, char *msg, size_t msize) {
+    const json_t *dep = json_object_get(body, "department");
+    const struct al__dqueue *parent;
+
+    if (!dep)
+        return 0;
+    if (json_is_null(dep)) {
+        q->parent[0] = '\0';
+        return 0;
+    }
+    if (!json_is_string(dep))
+        return fail(field, fsize, msg, msize, "department", "must be a string or null");
+    parent = st ? al__state_queue(st, json_string_value(dep)) : NULL;
+    if (st && (!parent || parent->project)) {
+        snprintf(msg, msize, "no department named \"%s\"", json_string_value(dep));
+        snprintf(field, fsize, "department");
+        return -AL_EINVAL;
+    }
+    snprintf(q->parent, sizeof(q->parent), "%s", json_string_value(dep));
+    return 0;
+}
+
+int al__queue_read(struct al__state *st, const json_t *body, bool create, bool project,
+                   struct al__dqueue *q, char *field, size_t fsize, char *msg, size_t msize) {
+    static const char *const create_keys[] = {"name",  "department",        "priority", "deserved",
+                                              "limit", "over_quota_weight", NULL};
+    struct al_snapshot_error e = {{0}, {0}, 0};
+    struct al_queue settings = {0};
+    const char *name;
+
+    if (al__check_keys(body, "", create_keys, &e) < 0)
+        return fail_err(field, fsize, msg, msize, &e);
+    if (!project && json_object_get(body, "department"))
+        return fail(field, fsize, msg, msize, "department", "only projects have a department");
+    if (!create && json_object_get(body, "name"))
+        return fail(field, fsize, msg, msize, "name", "cannot be changed");
+    if (create) {
+        if (al__member_string(body, "", "name", true, &name, &e) < 0)
+            return fail_err(field, fsize, msg, msize, &e);
+        if (!al__name_valid(name))
+            return fail(field, fsize, msg, msize, "name",
+                        "must be 1-63 characters of a-z, 0-9 and '-', not starting with '-'");
+        snprintf(q->name, sizeof(q->name), "%s", name);
+    }
+    settings.priority = q->priority;
+    memcpy(settings.deserved, q->deserved, sizeof(settings.deserved));
+    memcpy(settings.limit, q->limit, sizeof(settings.limit));
+    memcpy(settings.weight, q->weight, sizeof(settings.weight));
+    if (al__parse_queue_settings(body, "", &settings, &e) < 0)
+        return fail_err(field, fsize, msg, msize, &e);
+    if (project && read_department(st, body, q, field, fsize, msg, msize) < 0)
+        return -AL_EINVAL;
+    q->project = project;
+    q->priority = settings.priority;
+    memcpy(q->deserved, settings.deserved, sizeof(settings.deserved));
+    memcpy(q->limit, settings.limit, sizeof(settings.limit));
+    memcpy(q->weight, settings.weight, sizeof(settings.weight));
+    return 0;
+}
+
+json_t *al__workload_spec_json(const struct al__wspec *s) {
+    json_t *o =
+        json_pack("{s:i, s:b, s:i, s:i, s:i, s:o, s:i, s:i, s:I, s:I, s:O, s:O}", "priority",
+                  s->priority, "preemptible", s->preemptible, "workers", s->workers, "min_members",
+                  s->min_members, "gpu", s->gpus, "gpu_fraction",
+                  s->gpu_milli ? json_real((double)s->gpu_milli / 1000.0) : json_integer(0),
+                  "gpu_memory_mib", s->gpu_memory_mib, "gpu_device_count", s->gpu_device_count,
+                  "cpu_millis", (json_int_t)s->cpu_millis, "memory_bytes",
+                  (json_int_t)s->memory_bytes, "command", s->command, "env", s->env);
+    if (o)
+        json_object_set_new(o, "workdir", s->workdir ? json_string(s->workdir) : json_null());
+    return o;
+}
+
+static int read_priority(const json_t *body, struct al__wspec *s, char *field, size_t fsize,
+                         char *msg, size_t msize) {
+    static const struct {
+        const char *name;
+        int32_t value;
+    } classes[] = {{"train", AL_PRIORITY_TRAIN},
+                   {"build-preemptible", AL_PRIORITY_BUILD_PREEMPTIBLE},
+                   {"build", AL_PRIORITY_BUILD},
+                   {"inference", AL_PRIORITY_INFERENCE}};
+    const json_t *v = json_object_get(body, "priority");
+    struct al_snapshot_error e = {{0}, {0}, 0};
+    int64_t n;
+
+    s->priority = AL_PRIORITY_TRAIN;
+    if (!v)
+        return 0;
+    if (json_is_string(v)) {
+        for (size_t i = 0; i < sizeof(classes) / sizeof(classes[0]); i++) {
+            if (strcmp(json_string_value(v), classes[i].name) == 0) {
+                s->priority = classes[i].value;
+                return 0;
+            }
+        }
+        return fail(field, fsize, msg, msize, "priority",
+                    "must be an integer or one of train, build-preemptible, build, inference");
+    }
+    if (al__read_int(v, "priority", -AL__MAX_PRIORITY, AL__MAX_PRIORITY, &n, &e) < 0)
+        return fail_err(field, fsize, msg, msize, &e);
+    s->priority = (int32_t)n;
+    return 0;
+}
+
+static int read_command(const json_t *body, struct al__wspec *s, char *field, size_t fsize,
+                        char *msg, size_t msize) {
+    const json_t *cmd = json_object_get(body, "command"), *env = json_object_get(body, "env"), *v;
+    const char *key;
+    size_t i;
+
+    if (!cmd)
+        return fail(field, fsize, msg, msize, "command", "required field is missing");
+    if (!json_is_array(cmd) || json_array_size(cmd) == 0 || json_array_size(cmd) > 1024)
+        return fail(field, fsize, msg, msize, "command",
+                    "must be a non-empty array of at most 1024 strings");
+    json_array_foreach(cmd, i, v) {
+        if (!json_is_string(v) || (i == 0 && json_string_length(v) == 0) ||
+            strlen(json_string_value(v)) != json_string_length(v)) {
+            snprintf(field, fsize, "command[%zu]", i);
+            snprintf(msg, msize, "must be a string without NUL characters%s",
+                     i == 0 ? ", not empty" : "");
+            return -AL_EINVAL;
+        }
+    }
+    if (env && !json_is_object(env))
+        return fail(field, fsize, msg, msize, "env", "must be an object of strings");
+    json_object_foreach((json_t *)env, key, v) {
+        if (!json_is_string(v) || strlen(json_string_value(v)) != json_string_length(v) ||
+            key[0] == '\0' || strchr(key, '=')) {
+            snprintf(field, fsize, "env.%s", key);
+            snprintf(msg, msize, "names must be non-empty without '=', values strings");
+            return -AL_EINVAL;
+        }
+    }
+    s->command = json_deep_copy(cmd);
+    s->env = env ? json_deep_copy(env) : json_object();
+    return 0;
+}
+
+/* The GPU request: at most one of gpu, gpu_fraction, gpu_memory_mib. */
+static int read_gpu(const json_t *body, struct al__wspec *s, struct al_snapshot_error *e,
+                    char *field, size_t fsize, char *msg, size_t msize) {
+    const json_t *fraction = json_object_get(body, "gpu_fraction");
+    int64_t gpus = 0, memory = 0, devices = 1, milli = 0;
+    int kinds;
+
+    if (al__member_int(body, "", "gpu", false, 0, AL__MAX_GPUS, &gpus, e) < 0 ||
+        al__member_int(body, "", "gpu_memory_mib", false, 0, AL__MAX_GPU_MEMORY_MIB, &memory, e) <
+            0 ||
+        al__member_int(body, "", "gpu_device_count", false, 1, AL__MAX_GPUS, &devices, e) < 0)
+        return fail_err(field, fsize, msg, msize, e);
+    if (fraction) {
+        double f;
+        if (al__read_number(fraction, "gpu_fraction", &f, e) < 0)
+            return fail_err(field, fsize, msg, msize, e);
+        milli = (int64_t)(f * 1000.0 + 0.5);
+        if (f != 0 && (f < 0 || f >= 1 || milli < 1 || milli > 999))
+            return fail(field, fsize, msg, msize, "gpu_fraction",
+                        "must be between 0.001 and 0.999");
+    }
+    kinds = (gpus > 0) + (milli > 0) + (memory > 0);
+    if (kinds > 1)
+        return fail(field, fsize, msg, msize, "gpu",
+                    "give at most one of gpu, gpu_fraction and gpu_memory_mib");
+    if (devices > 1 && milli == 0 && memory == 0)
+        return fail(field, fsize, msg, msize, "gpu_device_count",
+                    "applies to gpu_fraction and gpu_memory_mib requests only");
+    s->gpus = (int32_t)gpus;
+    s->gpu_milli = (int32_t)milli;
+    s->gpu_memory_mib = (int32_t)memory;
+    s->gpu_device_count = (int32_t)devices;
+    return 0;
+}
+
+int al__wspec_read(const json_t *body, struct al__wspec *s, char *field, size_t fsize, char *msg,
+                   size_t msize) {
+    static const char *const keys[] = {"name",
+                                       "project",
+                                       "command",
+                                       "env",
+                                       "workdir",
+                                       "gpu",
+                                       "gpu_fraction",
+                                       "gpu_memory_mib",
+                                       "gpu_device_count",
+                                       "cpu_millis",
+                                       "memory_bytes",
+                                       "priority",
+                                       "preemptible",
+                                       "workers",
+                                       "min_members",
+                                       NULL};
+    struct al_snapshot_error e = {{0}, {0}, 0};
+    struct al__wspec w = {0};
+    const char *workdir = NULL;
+    int64_t workers = 1, min_members = -1;
+
+    if (al__check_keys(body, "", keys, &e) < 0)
+        return fail_err(field, fsize, msg, msize, &e);
+    if (read_gpu(body, &w, &e, field, fsize, msg, msize) < 0 ||
+        read_priority(body, &w, field, fsize, msg, msize) < 0)
+        return -AL_EINVAL;
+    w.preemptible = w.priority < AL_PRIORITY_BUILD;
+    if (al__member_int(body, "", "cpu_millis", false, 0, AL__MAX_CPU_MILLIS, &w.cpu_millis, &e) <
+            0 ||
+        al__member_int(body, "", "memory_bytes", false, 0, AL__MAX_MEMORY_BYTES, &w.memory_bytes,
+                       &e) < 0 ||
+        al__member_bool(body, "", "preemptible", false, &w.preemptible, &e) < 0 ||
+        al__member_int(body, "", "workers", false, 1, 1024, &workers, &e) < 0 ||
+        al__member_int(body, "", "min_members", false, 1, 1024, &min_members, &e) < 0 ||
+        (!json_is_null(json_object_get(body, "workdir")) &&
+         al__member_string(body, "", "workdir", false, &workdir, &e) < 0))
+        return fail_err(field, fsize, msg, msize, &e);
+    if (min_members > workers)
+        return fail(field, fsize, msg, msize, "min_members", "must be <= workers");
+    if (workdir && workdir[0] != '/')
+        return fail(field, fsize, msg, msize, "workdir", "must be an absolute path");
+    if (read_command(body, &w, field, fsize, msg, msize) < 0)
+        return -AL_EINVAL;
+    w.workers = (int32_t)workers;
+    w.min_members = min_members < 0 ? w.workers : (int32_t)min_members;
+    w.workdir = workdir ? al__xstrdup(workdir) : NULL;
+    *s = w;
+    return 0;
+}

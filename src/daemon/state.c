@@ -1,0 +1,161 @@
+/* state.c - allotd's in-memory queues and workloads: lookups, lifecycle, derived states. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "allot/errors.h"
+#include "daemon/state.h"
+#include "util/xalloc.h"
+
+static const char *const wstate_names[] = {"pending", "running", "succeeded", "failed", "deleting"};
+static const char *const tstate_names[] = {"pending", "running", "stopping", "succeeded", "failed"};
+
+#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
+
+const char *al__wstate_name(enum al__wstate s) {
+    return (size_t)s < COUNT(wstate_names) ? wstate_names[s] : "unknown";
+}
+
+const char *al__tstate_name(enum al__tstate s) {
+    return (size_t)s < COUNT(tstate_names) ? tstate_names[s] : "unknown";
+}
+
+static int parse_name(const char *const *names, size_t count, const char *name, int *out) {
+    for (size_t i = 0; i < count; i++) {
+        if (strcmp(names[i], name) == 0) {
+            *out = (int)i;
+            return 0;
+        }
+    }
+    return -AL_EINVAL;
+}
+
+int al__wstate_parse(const char *name, enum al__wstate *out) {
+    int v;
+    if (parse_name(wstate_names, COUNT(wstate_names), name, &v) < 0)
+        return -AL_EINVAL;
+    *out = (enum al__wstate)v;
+    return 0;
+}
+
+int al__tstate_parse(const char *name, enum al__tstate *out) {
+    int v;
+    if (parse_name(tstate_names, COUNT(tstate_names), name, &v) < 0)
+        return -AL_EINVAL;
+    *out = (enum al__tstate)v;
+    return 0;
+}
+
+bool al__name_valid(const char *name) {
+    size_t n = strlen(name);
+    if (n == 0 || n >= AL__NAME_MAX || name[0] == '-')
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        char c = name[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'))
+            return false;
+    }
+    return true;
+}
+
+struct al__dqueue *al__state_queue(struct al__state *st, const char *name) {
+    for (size_t i = 0; i < st->queue_count; i++)
+        if (strcmp(st->queues[i].name, name) == 0)
+            return &st->queues[i];
+    return NULL;
+}
+
+struct al__dworkload *al__state_workload(struct al__state *st, const char *name) {
+    for (size_t i = 0; i < st->workload_count; i++)
+        if (strcmp(st->workloads[i]->name, name) == 0)
+            return st->workloads[i];
+    return NULL;
+}
+
+struct al__dqueue *al__state_add_queue(struct al__state *st, const struct al__dqueue *q) {
+    al__xgrow(&st->queues, &st->queue_cap, st->queue_count + 1, sizeof(*st->queues));
+    st->queues[st->queue_count] = *q;
+    return &st->queues[st->queue_count++];
+}
+
+void al__state_remove_queue(struct al__state *st, const char *name) {
+    struct al__dqueue *q = al__state_queue(st, name);
+    if (!q)
+        return;
+    size_t i = (size_t)(q - st->queues);
+    memmove(&st->queues[i], &st->queues[i + 1], (st->queue_count - i - 1) * sizeof(*q));
+    st->queue_count--;
+}
+
+void al__state_add_workload(struct al__state *st, struct al__dworkload *w) {
+    al__xgrow(&st->workloads, &st->workload_cap, st->workload_count + 1, sizeof(*st->workloads));
+    st->workloads[st->workload_count++] = w;
+}
+
+void al__state_remove_workload(struct al__state *st, struct al__dworkload *w) {
+    for (size_t i = 0; i < st->workload_count; i++) {
+        if (st->workloads[i] == w) {
+            memmove(&st->workloads[i], &st->workloads[i + 1],
+                    (st->workload_count - i - 1) * sizeof(*st->workloads));
+            st->workload_count--;
+            break;
+        }
+    }
+    al__workload_free(w);
+}
+
+void al__workload_free(struct al__dworkload *w) {
+    if (!w)
+        return;
+    json_decref(w->spec.command);
+    json_decref(w->spec.env);
+    free(w->spec.workdir);
+    free(w->reason);
+    free(w->tasks);
+    free(w);
+}
+
+void al__workload_set_reason(struct al__dworkload *w, const char *code, const char *text) {
+    free(w->reason);
+    w->reason = text ? al__xstrdup(text) : NULL;
+    if (code) {
+        size_t n = strlen(code);
+        if (n >= sizeof(w->reason_code))
+            n = sizeof(w->reason_code) - 1;
+        memcpy(w->reason_code, code, n);
+        w->reason_code[n] = '\0';
+    } else {
+        w->reason_code[0] = '\0';
+    }
+}
+
+void al__workload_refresh_state(struct al__dworkload *w) {
+    size_t active = 0, finished = 0, failed = 0;
+    int first_failure = 0;
+
+    if (w->state == AL__W_DELETING)
+        return;
+    for (int32_t i = 0; i < w->spec.workers; i++) {
+        const struct al__dtask *t = &w->tasks[i];
+        if (t->state == AL__T_RUNNING || t->state == AL__T_STOPPING)
+            active++;
+        if (t->state == AL__T_SUCCEEDED || t->state == AL__T_FAILED)
+            finished++;
+        if (t->state == AL__T_FAILED && failed++ == 0)
+            first_failure = t->exit_code;
+    }
+    if (active > 0)
+        w->state = AL__W_RUNNING;
+    else if (finished == (size_t)w->spec.workers) {
+        w->state = failed ? AL__W_FAILED : AL__W_SUCCEEDED;
+        w->exit_code = failed ? first_failure : 0;
+    } else
+        w->state = AL__W_PENDING;
+}
+
+void al__state_release(struct al__state *st) {
+    for (size_t i = 0; i < st->workload_count; i++)
+        al__workload_free(st->workloads[i]);
+    free(st->workloads);
+    free(st->queues);
+    memset(st, 0, sizeof(*st));
+}

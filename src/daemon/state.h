@@ -1,0 +1,130 @@
+/* state.h - allotd's in-memory state: queues, workloads and their tasks, mirrored write-through
+ * to the store. Every change goes to the store first (one durable transaction), then here.
+ * Everything is guarded by the daemon's lock (daemon.h). */
+#ifndef ALLOT_DAEMON_STATE_H
+#define ALLOT_DAEMON_STATE_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "allot/model.h"
+
+#define AL__NAME_MAX 64 /* names are 1..63 characters */
+
+struct al__dqueue {
+    int64_t id;
+    char name[AL__NAME_MAX];
+    bool project;              /* a leaf queue that holds workloads */
+    char parent[AL__NAME_MAX]; /* the department, "" for a top-level queue */
+    int32_t priority;
+    int64_t deserved[AL_RESOURCE_COUNT]; /* engine units, AL_UNLIMITED = -1 */
+    int64_t limit[AL_RESOURCE_COUNT];
+    int64_t weight[AL_RESOURCE_COUNT];
+    int64_t created_s;
+    /* From the last cycle (zero before the first). */
+    int64_t fair_share[AL_RESOURCE_COUNT];
+    int64_t allocated[AL_RESOURCE_COUNT];
+    int64_t requested[AL_RESOURCE_COUNT];
+};
+
+enum al__wstate {
+    AL__W_PENDING,
+    AL__W_RUNNING,
+    AL__W_SUCCEEDED,
+    AL__W_FAILED,
+    AL__W_DELETING,
+};
+
+enum al__tstate {
+    AL__T_PENDING,
+    AL__T_RUNNING,
+    AL__T_STOPPING, /* SIGTERM sent; its resources are releasing */
+    AL__T_SUCCEEDED,
+    AL__T_FAILED,
+};
+
+#define AL__MAX_TASK_GPUS 64
+
+struct al__dtask {
+    int32_t index;
+    enum al__tstate state;
+    int32_t gpus[AL__MAX_TASK_GPUS]; /* device indices it holds while running */
+    size_t gpu_count;
+    pid_t pid; /* process group of its supervisor, 0 when none */
+    int64_t start_ticks;
+    int64_t started_s, finished_s; /* -1 = not yet */
+    int exit_code;                 /* valid once finished */
+    int64_t stop_sent_s;           /* when SIGTERM went out (stopping) */
+    bool killed;                   /* SIGKILL went out too */
+};
+
+/* A workload's request, as submitted (validated) - see docs/api.md. */
+struct al__wspec {
+    int32_t priority;
+    bool preemptible;
+    int32_t workers, min_members;
+    int32_t gpus, gpu_milli, gpu_memory_mib, gpu_device_count;
+    int64_t cpu_millis, memory_bytes;
+    json_t *command; /* array of strings */
+    json_t *env;     /* object of strings */
+    char *workdir;   /* absolute, or NULL */
+};
+
+struct al__dworkload {
+    int64_t id;
+    char name[AL__NAME_MAX];
+    char project[AL__NAME_MAX];
+    struct al__wspec spec;
+    enum al__wstate state;
+    int64_t created_s, finished_s; /* finished_s -1 = not yet */
+    int exit_code;
+    char reason_code[40];    /* "" when none */
+    char *reason;            /* NULL when none */
+    struct al__dtask *tasks; /* spec.workers of them */
+};
+
+struct al__state {
+    struct al__dqueue *queues; /* in creation order */
+    size_t queue_count, queue_cap;
+    struct al__dworkload **workloads; /* in creation order */
+    size_t workload_count, workload_cap;
+};
+
+/* Names of states as the API writes them. */
+const char *al__wstate_name(enum al__wstate s);
+int al__wstate_parse(const char *name, enum al__wstate *out); /* -AL_EINVAL if unknown */
+const char *al__tstate_name(enum al__tstate s);
+int al__tstate_parse(const char *name, enum al__tstate *out);
+
+/* al__name_valid - 1..63 of [a-z0-9-], starting with a letter or digit. */
+bool al__name_valid(const char *name);
+
+/* Lookups by name: NULL when absent. Linear; the state is small. */
+struct al__dqueue *al__state_queue(struct al__state *st, const char *name);
+struct al__dworkload *al__state_workload(struct al__state *st, const char *name);
+
+/* al__state_add_queue - appends a copy; aborts on out-of-memory (allotd's policy). */
+struct al__dqueue *al__state_add_queue(struct al__state *st, const struct al__dqueue *q);
+void al__state_remove_queue(struct al__state *st, const char *name);
+
+/* al__state_add_workload - takes ownership of w (heap-allocated, tasks included). */
+void al__state_add_workload(struct al__state *st, struct al__dworkload *w);
+/* al__state_remove_workload - unlinks and frees it. */
+void al__state_remove_workload(struct al__state *st, struct al__dworkload *w);
+
+/* al__workload_free - frees a workload and everything it owns; accepts NULL. */
+void al__workload_free(struct al__dworkload *w);
+
+/* al__workload_set_reason - replaces the pending reason (NULL code/text clear it). */
+void al__workload_set_reason(struct al__dworkload *w, const char *code, const char *text);
+
+/* al__workload_refresh_state - running/succeeded/failed from its tasks (not for deleting). */
+void al__workload_refresh_state(struct al__dworkload *w);
+
+/* al__state_release - frees everything. */
+void al__state_release(struct al__state *st);
+
+#endif

@@ -1,0 +1,221 @@
+/* store.c - allotd's SQLite store: open in WAL mode, migrations, cached statements. */
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "allot/errors.h"
+#include "daemon/store.h"
+
+/*
+ * The schema, one migration per version. A migration is never edited once released: a change
+ * to the schema is a new entry. Workload and queue settings are kept as their validated JSON
+ * specs; what changes while they live has columns of its own.
+ */
+static const char *const migrations[] = {
+    /* 1: queues, workloads, tasks, events, tokens */
+    "CREATE TABLE queues ("
+    "  id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE,"
+    "  kind TEXT NOT NULL CHECK (kind IN ('department', 'project')),"
+    "  spec TEXT NOT NULL, created_s INTEGER NOT NULL);"
+    "CREATE TABLE workloads ("
+    "  id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, project TEXT NOT NULL,"
+    "  spec TEXT NOT NULL, state TEXT NOT NULL, created_s INTEGER NOT NULL,"
+    "  finished_s INTEGER, exit_code INTEGER, reason_code TEXT, reason TEXT);"
+    "CREATE INDEX workloads_by_project ON workloads (project, id);"
+    "CREATE TABLE tasks ("
+    "  workload_id INTEGER NOT NULL REFERENCES workloads (id) ON DELETE CASCADE,"
+    "  idx INTEGER NOT NULL, state TEXT NOT NULL, node TEXT, gpu_devices TEXT,"
+    "  pid INTEGER, start_ticks INTEGER, started_s INTEGER, finished_s INTEGER,"
+    "  exit_code INTEGER, PRIMARY KEY (workload_id, idx));"
+    "CREATE TABLE events ("
+    "  id INTEGER PRIMARY KEY,"
+    "  workload_id INTEGER NOT NULL REFERENCES workloads (id) ON DELETE CASCADE,"
+    "  time_s INTEGER NOT NULL, kind TEXT NOT NULL, message TEXT NOT NULL);"
+    "CREATE INDEX events_by_workload ON events (workload_id, id);"
+    "CREATE TABLE tokens ("
+    "  id INTEGER PRIMARY KEY, name TEXT NOT NULL, hash TEXT NOT NULL,"
+    "  role TEXT NOT NULL, created_s INTEGER NOT NULL);",
+};
+
+#define STMT_CACHE 64
+
+struct al__stmt {
+    const char *sql; /* the caller's string: statements are cached by its address */
+    sqlite3_stmt *handle;
+};
+
+struct al__store {
+    sqlite3 *db;
+    int version;
+    struct al__stmt stmts[STMT_CACHE];
+    size_t stmt_count;
+};
+
+static int exec_sql(struct al__store *s, const char *sql) {
+    return sqlite3_exec(s->db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : -AL_EIO;
+}
+
+static int read_version(struct al__store *s) {
+    sqlite3_stmt *st;
+    int v = -1;
+    if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK)
+        return -1;
+    if (sqlite3_step(st) == SQLITE_ROW)
+        v = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    return v;
+}
+
+static int migrate(struct al__store *s, char *err, size_t size) {
+    int n = (int)(sizeof(migrations) / sizeof(migrations[0]));
+    char sql[64];
+
+    s->version = read_version(s);
+    if (s->version < 0 || s->version > n) {
+        snprintf(err, size, "store: schema version %d is not one this allotd knows (1..%d)",
+                 s->version, n);
+        return -AL_EIO;
+    }
+    for (int v = s->version + 1; v <= n; v++) {
+        snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", v);
+        if (exec_sql(s, "BEGIN IMMEDIATE") < 0 || exec_sql(s, migrations[v - 1]) < 0 ||
+            exec_sql(s, sql) < 0 || exec_sql(s, "COMMIT") < 0) {
+            snprintf(err, size, "store: migration %d failed: %s", v, sqlite3_errmsg(s->db));
+            exec_sql(s, "ROLLBACK");
+            return -AL_EIO;
+        }
+        s->version = v;
+    }
+    return 0;
+}
+
+int al__store_open(const char *path, struct al__store **out, char *err, size_t size) {
+    struct al__store *s = calloc(1, sizeof(*s));
+    if (!s) {
+        snprintf(err, size, "store: out of memory");
+        return -AL_ENOMEM;
+    }
+    if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
+        SQLITE_OK) {
+        snprintf(err, size, "store: cannot open %s: %s", path,
+                 s->db ? sqlite3_errmsg(s->db) : "out of memory");
+        goto fail;
+    }
+    sqlite3_busy_timeout(s->db, 5000);
+    if (exec_sql(s, "PRAGMA journal_mode = WAL") < 0 ||
+        exec_sql(s, "PRAGMA synchronous = FULL") < 0 ||
+        exec_sql(s, "PRAGMA foreign_keys = ON") < 0) {
+        snprintf(err, size, "store: cannot configure %s: %s", path, sqlite3_errmsg(s->db));
+        goto fail;
+    }
+    if (migrate(s, err, size) < 0)
+        goto fail;
+    *out = s;
+    return 0;
+fail:
+    al__store_close(s);
+    return -AL_EIO;
+}
+
+void al__store_close(struct al__store *store) {
+    if (!store)
+        return;
+    for (size_t i = 0; i < store->stmt_count; i++)
+        sqlite3_finalize(store->stmts[i].handle);
+    sqlite3_close(store->db);
+    free(store);
+}
+
+int al__store_schema_version(struct al__store *store) {
+    return store->version;
+}
+
+int al__store_begin(struct al__store *store) {
+    return exec_sql(store, "BEGIN IMMEDIATE");
+}
+
+int al__store_commit(struct al__store *store) {
+    if (exec_sql(store, "COMMIT") == 0)
+        return 0;
+    al__store_rollback(store);
+    return -AL_EIO;
+}
+
+void al__store_rollback(struct al__store *store) {
+    if (!sqlite3_get_autocommit(store->db))
+        exec_sql(store, "ROLLBACK");
+}
+
+const char *al__store_error(struct al__store *store) {
+    return sqlite3_errmsg(store->db);
+}
+
+int64_t al__store_last_id(struct al__store *store) {
+    return sqlite3_last_insert_rowid(store->db);
+}
+
+struct al__stmt *al__stmt_prepare(struct al__store *store, const char *sql) {
+    for (size_t i = 0; i < store->stmt_count; i++) {
+        if (store->stmts[i].sql == sql) {
+            sqlite3_reset(store->stmts[i].handle);
+            sqlite3_clear_bindings(store->stmts[i].handle);
+            return &store->stmts[i];
+        }
+    }
+    if (store->stmt_count == STMT_CACHE)
+        return NULL; /* more distinct statements than allotd has: a bug */
+    struct al__stmt *st = &store->stmts[store->stmt_count];
+    if (sqlite3_prepare_v3(store->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st->handle, NULL) !=
+        SQLITE_OK)
+        return NULL;
+    st->sql = sql;
+    store->stmt_count++;
+    return st;
+}
+
+void al__stmt_bind_int(struct al__stmt *stmt, int index, int64_t value) {
+    sqlite3_bind_int64(stmt->handle, index, value);
+}
+
+void al__stmt_bind_text(struct al__stmt *stmt, int index, const char *text) {
+    if (text)
+        sqlite3_bind_text(stmt->handle, index, text, -1, SQLITE_TRANSIENT);
+    else
+        sqlite3_bind_null(stmt->handle, index);
+}
+
+void al__stmt_bind_null(struct al__stmt *stmt, int index) {
+    sqlite3_bind_null(stmt->handle, index);
+}
+
+int al__stmt_step(struct al__stmt *stmt) {
+    int rc = sqlite3_step(stmt->handle);
+    if (rc == SQLITE_ROW)
+        return 1;
+    sqlite3_reset(stmt->handle);
+    return rc == SQLITE_DONE ? 0 : -AL_EIO;
+}
+
+void al__stmt_reset(struct al__stmt *stmt) {
+    sqlite3_reset(stmt->handle);
+}
+
+int al__stmt_run(struct al__stmt *stmt) {
+    int rc;
+    while ((rc = al__stmt_step(stmt)) == 1)
+        ;
+    return rc;
+}
+
+int64_t al__stmt_int(struct al__stmt *stmt, int column) {
+    return sqlite3_column_int64(stmt->handle, column);
+}
+
+const char *al__stmt_text(struct al__stmt *stmt, int column) {
+    return (const char *)sqlite3_column_text(stmt->handle, column);
+}
+
+bool al__stmt_is_null(struct al__stmt *stmt, int column) {
+    return sqlite3_column_type(stmt->handle, column) == SQLITE_NULL;
+}

@@ -1,0 +1,170 @@
+/* submit.c - POST /api/v1/workloads with group commit: submits that arrive while a transaction
+ * is being made durable are written together in the next one, so one fsync serves many. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "daemon/api.h"
+#include "util/xalloc.h"
+
+static bool name_taken(struct allotd *d, const char *name) {
+    if (al__state_workload(&d->state, name))
+        return true;
+    for (size_t i = 0; i < d->batch_count; i++)
+        if (strcmp(d->batch[i]->w->name, name) == 0)
+            return true;
+    return false;
+}
+
+bool al__workload_name_free(struct allotd *d, const char *name, char out[AL__NAME_MAX]) {
+    snprintf(out, AL__NAME_MAX, "%s", name);
+    for (int n = 2; name_taken(d, out); n++) {
+        char suffix[16];
+        size_t len = strlen(name);
+        int sl = snprintf(suffix, sizeof(suffix), "-%d", n);
+        if (n > 100000)
+            return false;
+        if (len + (size_t)sl >= AL__NAME_MAX)
+            len = AL__NAME_MAX - 1 - (size_t)sl;
+        snprintf(out, AL__NAME_MAX, "%.*s%s", (int)len, name, suffix);
+    }
+    return true;
+}
+
+static struct al__dworkload *new_workload(const char *name, const char *project,
+                                          const struct al__wspec *spec) {
+    struct al__dworkload *w = al__xcalloc(1, sizeof(*w));
+    snprintf(w->name, sizeof(w->name), "%s", name);
+    snprintf(w->project, sizeof(w->project), "%s", project);
+    w->spec = *spec;
+    w->state = AL__W_PENDING;
+    w->created_s = al__daemon_now();
+    w->finished_s = -1;
+    w->tasks = al__xcalloc((size_t)spec->workers, sizeof(*w->tasks));
+    for (int32_t i = 0; i < spec->workers; i++) {
+        w->tasks[i].index = i;
+        w->tasks[i].started_s = w->tasks[i].finished_s = -1;
+    }
+    return w;
+}
+
+/* Validates the body; on success the new workload (named, not yet stored). Lock held. */
+static struct al__dworkload *accept(struct allotd *d, const json_t *body, struct al__reply *rep) {
+    const char *name = json_string_value(json_object_get(body, "name"));
+    const char *project = json_string_value(json_object_get(body, "project"));
+    const struct al__dqueue *q;
+    struct al__wspec spec;
+    char field[128], msg[256], given[AL__NAME_MAX];
+
+    if (!name || !al__name_valid(name)) {
+        al__reply_error(rep, "invalid_argument", "name",
+                        "must be 1-63 characters of a-z, 0-9 and '-', not starting with '-'");
+    } else if (!project) {
+        al__reply_error(rep, "invalid_argument", "project", "must be the name of a project");
+    } else if (!(q = al__state_queue(&d->state, project)) || !q->project) {
+        al__reply_error(rep, "invalid_argument", "project", "no project named \"%s\"", project);
+    } else if (!al__workload_name_free(d, name, given)) {
+        al__reply_error(rep, "already_exists", "name", "too many workloads named %s", name);
+    } else if (al__wspec_read(body, &spec, field, sizeof(field), msg, sizeof(msg)) < 0) {
+        al__reply_error(rep, "invalid_argument", field, "%s", msg);
+    } else {
+        return new_workload(given, project, &spec);
+    }
+    return NULL;
+}
+
+/* Writes every queued submit in one transaction. Store lock held, not the state lock. */
+static int write_batch(struct allotd *d, struct al__submit_ticket **batch, size_t count) {
+    if (al__store_begin(d->store) < 0)
+        return -1;
+    for (size_t i = 0; i < count; i++) {
+        struct al__dworkload *w = batch[i]->w;
+        if (al__persist_workload_insert(d, w) < 0 ||
+            al__persist_event(d, w, "submitted", "submitted to project %s", w->project) < 0) {
+            al__store_rollback(d->store);
+            return -1;
+        }
+    }
+    return al__store_commit(d->store);
+}
+
+/* Takes the queued submits whose project still exists; the others are answered at once. */
+static struct al__submit_ticket **take_queue(struct allotd *d, size_t *count) {
+    struct al__submit_ticket **batch = d->batch;
+    size_t kept = 0;
+
+    for (size_t i = 0; i < d->batch_count; i++) {
+        if (al__state_queue(&d->state, batch[i]->w->project)) {
+            batch[kept++] = batch[i];
+        } else {
+            snprintf(batch[i]->error, sizeof(batch[i]->error), "project %s was deleted meanwhile",
+                     batch[i]->w->project);
+            batch[i]->done = true;
+        }
+    }
+    d->batch = NULL;
+    d->batch_count = d->batch_cap = 0;
+    *count = kept;
+    return batch;
+}
+
+/* Becomes the leader for whatever is queued: commits it and hands the outcome to each ticket.
+ * Store lock held; the state lock is taken around the queue and the outcome only. */
+static void commit_queued(struct allotd *d) {
+    struct al__submit_ticket **batch;
+    size_t count;
+    int rc;
+
+    pthread_mutex_lock(&d->lock);
+    batch = take_queue(d, &count);
+    pthread_mutex_unlock(&d->lock);
+    rc = count > 0 ? write_batch(d, batch, count) : 0;
+    pthread_mutex_lock(&d->lock);
+    for (size_t i = 0; i < count; i++) {
+        struct al__submit_ticket *t = batch[i];
+        if (rc == 0) {
+            al__state_add_workload(&d->state, t->w);
+            t->reply = al__workload_json(d, t->w);
+        } else {
+            snprintf(t->error, sizeof(t->error), "store: %s", al__store_error(d->store));
+        }
+        t->done = true;
+    }
+    if (rc == 0 && count > 0)
+        al__daemon_poke(d);
+    pthread_mutex_unlock(&d->lock);
+    free(batch);
+}
+
+void al__submit(struct allotd *d, const struct al__request *req, struct al__reply *rep) {
+    struct al__submit_ticket ticket = {0};
+    json_t *body = al__request_json(req, rep);
+    bool done;
+
+    if (!body)
+        return;
+    pthread_mutex_lock(&d->lock);
+    ticket.w = accept(d, body, rep);
+    if (ticket.w) {
+        al__xgrow(&d->batch, &d->batch_cap, d->batch_count + 1, sizeof(*d->batch));
+        d->batch[d->batch_count++] = &ticket;
+    }
+    pthread_mutex_unlock(&d->lock);
+    json_decref(body);
+    if (!ticket.w)
+        return;
+    /* Whoever holds the store lock next commits everything queued, this submit included. */
+    pthread_mutex_lock(&d->store_lock);
+    pthread_mutex_lock(&d->lock);
+    done = ticket.done;
+    pthread_mutex_unlock(&d->lock);
+    if (!done)
+        commit_queued(d);
+    pthread_mutex_unlock(&d->store_lock);
+    if (ticket.reply) {
+        al__reply_json(rep, 201, ticket.reply); /* the state owns the workload now */
+    } else {
+        al__reply_error(rep, "internal", NULL, "%s", ticket.error);
+        al__workload_free(ticket.w);
+    }
+}

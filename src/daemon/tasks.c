@@ -1,0 +1,139 @@
+/* tasks.c - allotd's tasks carried out by the local backend: start with their devices and
+ * environment, stop (SIGTERM, grace, SIGKILL), notice exits, re-adopt after a restart. */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "daemon/api.h"
+#include "util/xalloc.h"
+
+void al__task_paths(const struct allotd *d, const struct al__dworkload *w,
+                    const struct al__dtask *t, char *log, char *exitp, size_t size) {
+    snprintf(log, size, "%s/logs/%lld-%d.log", d->state_dir, (long long)w->id, (int)t->index);
+    snprintf(exitp, size, "%s/run/%lld-%d.exit", d->state_dir, (long long)w->id, (int)t->index);
+}
+
+static bool reserved_env(const char *key) {
+    return strncmp(key, "ALLOT_", 6) == 0 || strcmp(key, "CUDA_VISIBLE_DEVICES") == 0 ||
+           strcmp(key, "NVIDIA_VISIBLE_DEVICES") == 0 || strcmp(key, "CUDA_DEVICE_ORDER") == 0;
+}
+
+static void env_add(char ***env, size_t *n, const char *key, const char *value) {
+    size_t len = strlen(key) + strlen(value) + 2;
+    *env = al__xrealloc(*env, (*n + 2) * sizeof(**env));
+    (*env)[*n] = al__xmalloc(len);
+    snprintf((*env)[*n], len, "%s=%s", key, value);
+    (*env)[++*n] = NULL;
+}
+
+/* The fraction of each shared device the task may use, as text ("0.5"), or "" for none. */
+static void shared_limits(const struct allotd *d, const struct al__dworkload *w,
+                          const struct al__dtask *t, char *fraction, char *mib, size_t size) {
+    const struct al__wspec *s = &w->spec;
+    int32_t device_mib = t->gpu_count > 0 ? d->inventory.gpus[t->gpus[0]].memory_mib : 0;
+
+    fraction[0] = mib[0] = '\0';
+    if (s->gpu_milli > 0) {
+        snprintf(fraction, size, "%d.%03d", s->gpu_milli / 1000, s->gpu_milli % 1000);
+        snprintf(mib, size, "%lld", (long long)device_mib * s->gpu_milli / 1000);
+    } else if (s->gpu_memory_mib > 0 && device_mib > 0) {
+        int64_t milli = (int64_t)s->gpu_memory_mib * 1000 / device_mib;
+        snprintf(fraction, size, "%d.%03d", (int)(milli / 1000), (int)(milli % 1000));
+        snprintf(mib, size, "%d", s->gpu_memory_mib);
+    }
+}
+
+static char **task_env(const struct allotd *d, const struct al__dworkload *w,
+                       const struct al__dtask *t) {
+    char devices[AL__MAX_TASK_GPUS * 4 + 1] = "", number[32], fraction[32], mib[32];
+    char **env = NULL;
+    size_t n = 0, used = 0;
+    const char *key;
+    json_t *v;
+
+    json_object_foreach(w->spec.env, key, v) {
+        if (!reserved_env(key))
+            env_add(&env, &n, key, json_string_value(v));
+    }
+    for (size_t i = 0; i < t->gpu_count; i++)
+        used += (size_t)snprintf(devices + used, sizeof(devices) - used, "%s%d", i ? "," : "",
+                                 (int)t->gpus[i]);
+    env_add(&env, &n, "CUDA_VISIBLE_DEVICES", devices);
+    env_add(&env, &n, "NVIDIA_VISIBLE_DEVICES", t->gpu_count ? devices : "none");
+    env_add(&env, &n, "CUDA_DEVICE_ORDER", "PCI_BUS_ID");
+    env_add(&env, &n, "ALLOT_WORKLOAD", w->name);
+    env_add(&env, &n, "ALLOT_PROJECT", w->project);
+    snprintf(number, sizeof(number), "%d", (int)t->index);
+    env_add(&env, &n, "ALLOT_TASK_INDEX", number);
+    snprintf(number, sizeof(number), "%d", (int)w->spec.workers);
+    env_add(&env, &n, "ALLOT_WORKERS", number);
+    shared_limits(d, w, t, fraction, mib, sizeof(fraction));
+    if (fraction[0]) {
+        env_add(&env, &n, "ALLOT_GPU_FRACTION", fraction);
+        env_add(&env, &n, "ALLOT_GPU_MEMORY_LIMIT_MIB", mib);
+    }
+    return env;
+}
+
+static void free_strings(char **v) {
+    for (size_t i = 0; v && v[i]; i++)
+        free(v[i]);
+    free(v);
+}
+
+static void devices_text(const struct al__dtask *t, char *out, size_t size) {
+    size_t used = (size_t)snprintf(out, size, "[");
+    for (size_t i = 0; i < t->gpu_count && used < size; i++)
+        used += (size_t)snprintf(out + used, size - used, "%s%d", i ? ", " : "", (int)t->gpus[i]);
+    if (used < size)
+        snprintf(out + used, size - used, "]");
+}
+
+int al__task_start(struct allotd *d, struct al__dworkload *w, struct al__dtask *t, char *err,
+                   size_t size) {
+    char log[4096], exitp[4096], devices[512];
+    char **argv = al__xcalloc(json_array_size(w->spec.command) + 1, sizeof(*argv));
+    char **env = task_env(d, w, t);
+    struct al__launch launch = {argv, env, w->spec.workdir, log, exitp};
+    struct al__proc proc;
+    int rc;
+
+    for (size_t i = 0; i < json_array_size(w->spec.command); i++)
+        argv[i] = al__xstrdup(json_string_value(json_array_get(w->spec.command, i)));
+    al__task_paths(d, w, t, log, exitp, sizeof(log));
+    unlink(exitp);
+    rc = al__proc_start(&launch, &proc, err, size);
+    free_strings(argv);
+    free_strings(env);
+    devices_text(t, devices, sizeof(devices));
+    al__persist_event(d, w, "scheduled", "task %d scheduled on %s%s%s", (int)t->index,
+                      d->inventory.node_name, t->gpu_count ? " GPUs " : " (no GPU)",
+                      t->gpu_count ? devices : "");
+    t->started_s = al__daemon_now();
+    if (rc < 0) {
+        t->state = AL__T_FAILED;
+        t->finished_s = t->started_s;
+        t->exit_code = 127;
+        al__persist_event(d, w, "failed", "task %d could not start: %s", (int)t->index, err);
+    } else {
+        t->state = AL__T_RUNNING;
+        t->pid = proc.pid;
+        t->start_ticks = proc.start_ticks;
+        al__persist_event(d, w, "started", "task %d started as process group %d", (int)t->index,
+                          (int)proc.pid);
+    }
+    al__persist_task_update(d, w, t);
+    return rc;
+}
+
+void al__task_stop(struct allotd *d, struct al__dworkload *w, struct al__dtask *t) {
+    struct al__proc proc = {t->pid, t->start_ticks};
+    if (t->state != AL__T_RUNNING)
+        return;
+    al__proc_signal(&proc, SIGTERM);
+    t->state = AL__T_STOPPING;
+    t->stop_sent_s = al__daemon_now();
+    al__persist_task_update(d, w, t);
+}

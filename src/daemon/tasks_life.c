@@ -1,0 +1,155 @@
+/* tasks_life.c - what happens to running tasks between cycles: exits noticed and recorded,
+ * stops escalated to SIGKILL, deleted workloads removed once stopped, re-adoption at startup. */
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "daemon/api.h"
+
+static bool is_active(const struct al__dtask *t) {
+    return t->state == AL__T_RUNNING || t->state == AL__T_STOPPING;
+}
+
+static void remove_files(const struct allotd *d, const struct al__dworkload *w) {
+    char log[4096], exitp[4096];
+    for (int32_t i = 0; i < w->spec.workers; i++) {
+        al__task_paths(d, w, &w->tasks[i], log, exitp, sizeof(log));
+        unlink(log);
+        unlink(exitp);
+    }
+}
+
+/* Records a task's end, and the workload's when it was the last one. */
+static void task_ended(struct allotd *d, struct al__dworkload *w, struct al__dtask *t,
+                       enum al__proc_state how, int code) {
+    enum al__wstate before = w->state;
+
+    t->state = code == 0 ? AL__T_SUCCEEDED : AL__T_FAILED;
+    t->exit_code = code;
+    t->finished_s = al__daemon_now();
+    if (how == AL__PROC_LOST)
+        al__persist_event(d, w, "lost", "task %d: its process is gone and left no exit status",
+                          (int)t->index);
+    else
+        al__persist_event(d, w, code == 0 ? "finished" : "failed", "task %d exited with code %d",
+                          (int)t->index, code);
+    al__persist_task_update(d, w, t);
+    al__workload_refresh_state(w);
+    if (w->state != before && (w->state == AL__W_SUCCEEDED || w->state == AL__W_FAILED)) {
+        w->finished_s = t->finished_s;
+        al__persist_event(d, w, w->state == AL__W_SUCCEEDED ? "finished" : "failed",
+                          "workload %s (exit code %d)", al__wstate_name(w->state), w->exit_code);
+    }
+    if (w->state != before || w->state != AL__W_DELETING)
+        al__persist_workload_update(d, w);
+}
+
+/* Polls one active task; true when it ended. */
+static bool poll_task(struct allotd *d, struct al__dworkload *w, struct al__dtask *t, int64_t now) {
+    struct al__proc proc = {t->pid, t->start_ticks};
+    char log[4096], exitp[4096];
+    enum al__proc_state st;
+    int code = -1;
+
+    al__task_paths(d, w, t, log, exitp, sizeof(log));
+    st = al__proc_poll(&proc, exitp, &code);
+    if (st != AL__PROC_RUNNING) {
+        task_ended(d, w, t, st, code);
+        return true;
+    }
+    if (t->state == AL__T_STOPPING && !t->killed && now - t->stop_sent_s >= d->grace_s) {
+        al__proc_signal(&proc, SIGKILL);
+        t->killed = true;
+    }
+    return false;
+}
+
+static void finish_delete(struct allotd *d, struct al__dworkload *w) {
+    if (al__persist_workload_delete(d, w) < 0)
+        return;
+    remove_files(d, w);
+    al__state_remove_workload(&d->state, w);
+}
+
+bool al__tasks_poll(struct allotd *d) {
+    int64_t now = al__daemon_now();
+    bool changed = false;
+
+    for (size_t i = d->state.workload_count; i-- > 0;) {
+        struct al__dworkload *w = d->state.workloads[i];
+        bool active = false;
+        for (int32_t k = 0; k < w->spec.workers; k++) {
+            struct al__dtask *t = &w->tasks[k];
+            if (is_active(t) && poll_task(d, w, t, now))
+                changed = true;
+            active |= is_active(t);
+        }
+        if (w->state == AL__W_DELETING && !active) {
+            finish_delete(d, w);
+            changed = true;
+        }
+    }
+    return changed;
+}
+
+void al__workload_delete(struct allotd *d, struct al__dworkload *w, struct al__reply *rep) {
+    bool active = false;
+
+    for (int32_t k = 0; k < w->spec.workers; k++)
+        active |= is_active(&w->tasks[k]);
+    if (al__store_begin(d->store) < 0)
+        goto store_failed;
+    if (!active) {
+        char name[AL__NAME_MAX];
+        snprintf(name, sizeof(name), "%s", w->name);
+        if (al__persist_workload_delete(d, w) < 0 || al__store_commit(d->store) < 0)
+            goto store_failed;
+        remove_files(d, w);
+        al__state_remove_workload(&d->state, w);
+        al__reply_json(rep, 200, json_pack("{s:s, s:b}", "name", name, "deleted", 1));
+        al__daemon_poke(d);
+        return;
+    }
+    w->state = AL__W_DELETING;
+    al__workload_set_reason(w, NULL, NULL);
+    for (int32_t k = 0; k < w->spec.workers; k++)
+        al__task_stop(d, w, &w->tasks[k]);
+    if (al__persist_workload_update(d, w) < 0 ||
+        al__persist_event(d, w, "deleting", "stopping its tasks (SIGTERM, SIGKILL after %llds)",
+                          (long long)d->grace_s) < 0 ||
+        al__store_commit(d->store) < 0)
+        goto store_failed;
+    al__reply_json(rep, 202, al__workload_json(d, w));
+    al__daemon_poke(d);
+    return;
+store_failed:
+    al__store_rollback(d->store);
+    al__reply_error(rep, "internal", NULL, "store: %s", al__store_error(d->store));
+}
+
+void al__tasks_readopt(struct allotd *d) {
+    for (size_t i = 0; i < d->state.workload_count; i++) {
+        struct al__dworkload *w = d->state.workloads[i];
+        for (int32_t k = 0; k < w->spec.workers; k++) {
+            struct al__dtask *t = &w->tasks[k];
+            struct al__proc proc = {t->pid, t->start_ticks};
+            char log[4096], exitp[4096];
+            int code = -1;
+            enum al__proc_state st;
+            if (!is_active(t))
+                continue;
+            al__task_paths(d, w, t, log, exitp, sizeof(log));
+            st = t->pid > 0 ? al__proc_poll(&proc, exitp, &code) : AL__PROC_LOST;
+            if (st == AL__PROC_RUNNING) {
+                if (t->state == AL__T_STOPPING)
+                    t->stop_sent_s = al__daemon_now(); /* a fresh grace period */
+                al__persist_event(d, w, "readopted",
+                                  "task %d still running as process group %d after a restart",
+                                  (int)t->index, (int)t->pid);
+            } else {
+                task_ended(d, w, t, st, code);
+            }
+        }
+    }
+}

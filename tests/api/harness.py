@@ -1,0 +1,163 @@
+"""harness.py - starts a real allotd on a free loopback port with a temporary state dir, and
+drives it with raw HTTP and with the real allot binary (black-box API tests)."""
+import json
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+import unittest
+import urllib.error
+import urllib.request
+
+ALLOTD = os.environ.get("ALLOTD", "build/san/allotd")
+ALLOT = os.environ.get("ALLOT", "build/san/allot")
+
+
+def wait_until(predicate, timeout=15.0, what="condition"):
+    """Polls predicate() until it returns a true value, which is returned."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out waiting for " + what)
+        time.sleep(0.05)
+
+
+def pid_alive(pid):
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().split(")")[-1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+class Daemon:
+    """One allotd process over a state dir that outlives restarts."""
+
+    def __init__(self, gpus="2xA100-80GiB", grace=1, state_dir=None):
+        self.gpus = gpus
+        self.grace = grace
+        self.state_dir = state_dir or tempfile.mkdtemp(prefix="allot-api-")
+        self.proc = None
+        self.url = None
+        self.token = None
+        self.stderr_path = os.path.join(self.state_dir, "allotd.stderr")
+
+    def start(self):
+        addr_file = os.path.join(self.state_dir, "allotd.addr")
+        if os.path.exists(addr_file):
+            os.unlink(addr_file)
+        self.stderr = open(self.stderr_path, "a")
+        self.proc = subprocess.Popen(
+            [ALLOTD, "--state-dir", self.state_dir, "--listen", "127.0.0.1:0",
+             "--gpus", self.gpus, "--grace-period", str(self.grace)],
+            stdout=self.stderr, stderr=self.stderr, start_new_session=True)
+        wait_until(lambda: os.path.exists(addr_file) or self.proc.poll() is not None,
+                   what="allotd to listen")
+        if self.proc.poll() is not None:
+            raise AssertionError("allotd exited: " + self.log())
+        with open(addr_file) as f:
+            self.url = f.read().strip()
+        with open(os.path.join(self.state_dir, "admin.token")) as f:
+            self.token = f.read().strip()
+        return self
+
+    def stop(self):
+        """SIGTERM; allotd must exit 0 (with sanitizers: no leak, no error)."""
+        if self.proc is None:
+            return
+        self.proc.send_signal(signal.SIGTERM)
+        code = self.proc.wait(timeout=30)
+        self.proc = None
+        self.stderr.close()
+        if code != 0:
+            raise AssertionError("allotd exited with %d: %s" % (code, self.log()))
+
+    def log(self):
+        with open(self.stderr_path) as f:
+            return f.read()
+
+    def cleanup(self):
+        """Kills every task process group still recorded, then removes the state dir."""
+        try:
+            for w in self.request("GET", "/api/v1/workloads?limit=1000")[1]["items"]:
+                for t in w["tasks"]:
+                    if t["pid"]:
+                        try:
+                            os.killpg(t["pid"], signal.SIGKILL)
+                        except OSError:
+                            pass
+        except Exception:
+            pass
+        if self.proc is not None:
+            self.proc.kill()
+            self.proc.wait()
+        shutil.rmtree(self.state_dir, ignore_errors=True)
+
+    def request(self, method, path, body=None, token=True, raw=None, headers=None):
+        """(status, parsed JSON or text, response headers)[:2 used mostly]."""
+        data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
+        req = urllib.request.Request(self.url + path, data=data, method=method)
+        if token:
+            req.add_header("Authorization", "Bearer " + (token if isinstance(token, str) else self.token))
+        for k, v in (headers or {}).items():
+            req.add_header(k, v)
+        try:
+            with urllib.request.urlopen(req, timeout=30) as resp:
+                return self._result(resp.status, resp.read(), resp.headers)
+        except urllib.error.HTTPError as e:
+            return self._result(e.code, e.read(), e.headers)
+
+    @staticmethod
+    def _result(status, payload, headers):
+        if headers.get("Content-Type", "").startswith("application/json"):
+            return status, json.loads(payload), headers
+        return status, payload.decode(errors="replace"), headers
+
+    def cli(self, *args, check=True, timeout=60):
+        """Runs the real allot against this allotd; returns the CompletedProcess."""
+        env = dict(os.environ, ALLOT_SERVER=self.url, ALLOT_TOKEN=self.token)
+        p = subprocess.run([ALLOT, *args], capture_output=True, text=True, env=env,
+                           timeout=timeout)
+        if check and p.returncode != 0:
+            raise AssertionError("allot %s failed (%d): %s%s" % (" ".join(args), p.returncode,
+                                                              p.stdout, p.stderr))
+        return p
+
+    def workload(self, name):
+        status, body, _ = self.request("GET", "/api/v1/workloads/" + name)
+        return body if status == 200 else None
+
+    def wait_state(self, name, state, timeout=15.0):
+        return wait_until(lambda: (w := self.workload(name)) and w["state"] == state and w,
+                          timeout, "%s to be %s (now %s)" % (name, state, self.workload(name)))
+
+
+class DaemonTest(unittest.TestCase):
+    """A test case with a fresh allotd per test."""
+
+    gpus = "2xA100-80GiB"
+
+    def setUp(self):
+        self.d = Daemon(gpus=self.gpus).start()
+
+    def tearDown(self):
+        try:
+            self.d.stop()
+        finally:
+            self.d.cleanup()
+
+    def project(self, name, **fields):
+        status, body, _ = self.d.request("POST", "/api/v1/projects", dict(name=name, **fields))
+        self.assertEqual(status, 201, body)
+        return body
+
+    def submit(self, name, project, command, **fields):
+        status, body, _ = self.d.request("POST", "/api/v1/workloads",
+                                         dict(name=name, project=project, command=command, **fields))
+        self.assertEqual(status, 201, body)
+        return body

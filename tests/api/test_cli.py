@@ -1,0 +1,130 @@
+"""test_cli.py - the real allot CLI against a real allotd: the README's first steps, tables and
+--json, exit codes and one-line errors."""
+import json
+import os
+import subprocess
+import unittest
+
+from harness import ALLOT, DaemonTest, wait_until
+
+
+class CliTest(DaemonTest):
+    gpus = "2xA100-80GiB"
+
+    def test_readme_first_steps(self):
+        self.d.cli("project", "create", "team-a", "--gpu-deserved", "1")
+        out = self.d.cli("workload", "submit", "demo", "-p", "team-a", "--gpu-portion", "0.5",
+                         "--", "sleep", "30").stdout
+        self.assertIn("demo", out)
+        out = self.d.cli("workload", "submit", "demo", "-p", "team-a", "--gpu-portion", "0.5",
+                         "--", "sleep", "30").stdout
+        self.assertIn("demo-2", out)
+
+        def both_running():
+            items = json.loads(self.d.cli("workload", "list", "--json").stdout)
+            return len(items) == 2 and all(w["state"] == "running" for w in items) and items
+        items = wait_until(both_running, what="both demos running")
+        self.assertEqual(items[0]["gpu_devices"], items[1]["gpu_devices"])
+        for key in ("name", "project", "state", "node", "gpu_devices", "reason"):
+            self.assertIn(key, items[0])
+        table = self.d.cli("workload", "list").stdout
+        header = table.splitlines()[0]
+        for column in ("NAME", "PROJECT", "STATE", "GPUS", "NODE", "AGE", "REASON"):
+            self.assertIn(column, header)
+        self.assertEqual(sum("running" in line for line in table.splitlines()), 2)
+
+    def test_submit_options_reach_the_process(self):
+        # inference is not preemptible: it runs only within the deserved quota
+        self.d.cli("project", "create", "team-a", "--gpu-deserved", "1")
+        self.d.cli("workload", "submit", "envy", "-p", "team-a", "--gpu", "1", "--cpu", "0.5",
+                   "--memory", "1GiB", "--priority", "inference", "-e", "GREETING=hi there",
+                   "--", "sh", "-c", "echo $GREETING $CUDA_VISIBLE_DEVICES; pwd")
+        w = self.d.wait_state("envy", "succeeded")
+        self.assertEqual((w["priority"], w["preemptible"]), (125, False))
+        self.assertEqual((w["cpu_millis"], w["memory_bytes"], w["gpu"]), (500, 1 << 30, 1))
+        logs = self.d.cli("workload", "logs", "envy").stdout
+        self.assertEqual(logs, "hi there %d\n%s\n" % (w["tasks"][0]["gpu_devices"][0],
+                                                     os.getcwd()))
+
+    def test_gang_and_describe(self):
+        self.d.cli("project", "create", "team-a", "--gpu-limit", "1")
+        self.d.cli("workload", "submit", "gang", "-p", "team-a", "--gpu", "1", "--workers", "2",
+                   "--min-members", "2", "--", "sleep", "30")
+        wait_until(lambda: self.d.workload("gang")["reason"], what="gang reason")
+        out = self.d.cli("workload", "describe", "gang").stdout
+        self.assertIn("over its GPU limit", out)
+        self.assertIn("submitted", out)
+        described = json.loads(self.d.cli("workload", "describe", "gang", "--json").stdout)
+        self.assertEqual(described["queue_position"], 1)
+        self.assertEqual(described["events"][0]["kind"], "submitted")
+
+    def test_queues_nodes_and_top(self):
+        self.d.cli("department", "create", "research", "--gpu-deserved", "2")
+        self.d.cli("project", "create", "vision", "--department", "research", "--gpu-deserved",
+                   "1.5", "--gpu-limit", "2", "--gpu-weight", "3", "--cpu-deserved", "4",
+                   "--memory-deserved", "16GiB", "--priority", "120")
+        p = json.loads(self.d.cli("project", "describe", "vision", "--json").stdout)
+        self.assertEqual(p["department"], "research")
+        self.assertEqual(p["deserved"], {"gpu": 1.5, "cpu_millis": 4000,
+                                         "memory_bytes": 16 << 30})
+        self.assertEqual((p["limit"]["gpu"], p["over_quota_weight"]["gpu"], p["priority"]),
+                         (2, 3, 120))
+        self.d.cli("project", "update", "vision", "--gpu-limit", "unlimited")
+        p = json.loads(self.d.cli("project", "describe", "vision", "--json").stdout)
+        self.assertEqual(p["limit"]["gpu"], -1)
+        self.assertIn("vision", self.d.cli("project", "list").stdout)
+        self.assertEqual([q["name"] for q in json.loads(
+            self.d.cli("department", "list", "--json").stdout)], ["research"])
+        nodes = json.loads(self.d.cli("node", "list", "--json").stdout)
+        self.assertEqual(len(nodes[0]["gpus"]), 2)
+        self.assertIn("A100", self.d.cli("node", "list").stdout)
+        top = self.d.cli("top").stdout
+        self.assertIn("vision", top)
+        self.assertIn("FAIR", top)
+        r = self.d.cli("department", "delete", "research", check=False)
+        self.assertNotEqual(r.returncode, 0)
+        self.d.cli("project", "delete", "vision")
+        self.d.cli("department", "delete", "research")
+        self.assertEqual(json.loads(self.d.cli("project", "list", "--json").stdout), [])
+
+    def test_delete_and_errors(self):
+        self.d.cli("project", "create", "team-a")
+        self.d.cli("workload", "submit", "long", "-p", "team-a", "--", "sleep", "300")
+        pid = self.d.wait_state("long", "running")["tasks"][0]["pid"]
+        self.d.cli("workload", "delete", "long", "--wait")
+        self.assertIsNone(self.d.workload("long"))
+        cases = [
+            (["workload", "describe", "nope"], 1),
+            (["workload", "submit", "x", "-p", "missing", "--", "true"], 1),
+            (["workload", "submit", "x", "-p", "team-a", "--gpu-portion", "2", "--", "true"], 2),
+            (["workload", "submit", "x", "-p", "team-a", "--memory", "12XB", "--", "true"], 2),
+            (["workload", "list", "--state", "bogus"], 2),
+            (["project", "create", "team-a"], 1),
+            (["frobnicate"], 2),
+        ]
+        for args, code in cases:
+            r = self.d.cli(*args, check=False)
+            self.assertEqual(r.returncode, code, (args, r.stdout, r.stderr))
+            self.assertEqual(len(r.stderr.strip().splitlines()) >= 1, True, args)
+            self.assertTrue(r.stderr.startswith("allot"), (args, r.stderr))
+
+    def test_wrong_token_and_no_server(self):
+        env = dict(os.environ, ALLOT_SERVER=self.d.url, ALLOT_TOKEN="wrong")
+        r = subprocess.run([ALLOT, "project", "list"], capture_output=True, text=True, env=env)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("token", r.stderr)
+        env = dict(os.environ, ALLOT_SERVER="http://127.0.0.1:1", ALLOT_TOKEN="x")
+        r = subprocess.run([ALLOT, "project", "list"], capture_output=True, text=True, env=env)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("127.0.0.1:1", r.stderr)
+
+    def test_token_from_the_state_dir(self):
+        env = {k: v for k, v in os.environ.items() if k not in ("ALLOT_TOKEN",)}
+        env.update(ALLOT_SERVER=self.d.url, ALLOT_STATE_DIR=self.d.state_dir)
+        r = subprocess.run([ALLOT, "project", "list", "--json"], capture_output=True, text=True,
+                           env=env)
+        self.assertEqual((r.returncode, r.stdout.strip()), (0, "[]"), r.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main()

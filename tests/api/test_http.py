@@ -1,0 +1,126 @@
+"""test_http.py - allotd's HTTP surface: tokens, malformed and oversized input, unknown paths."""
+import os
+import stat
+import unittest
+
+from harness import DaemonTest
+
+
+class AuthTest(DaemonTest):
+    def test_healthz_needs_no_token(self):
+        status, body, _ = self.d.request("GET", "/healthz", token=False)
+        self.assertEqual((status, body), (200, {"status": "ok"}))
+
+    def test_missing_or_wrong_token_is_401_without_detail(self):
+        for token in (False, "allot_wrong", "x" * 500):
+            status, body, _ = self.d.request("GET", "/api/v1/projects", token=token)
+            self.assertEqual(status, 401, token)
+            self.assertEqual(body["error"]["code"], "unauthenticated")
+            self.assertNotIn("allot_", body["error"]["message"])
+        status, _, _ = self.d.request("GET", "/api/v1/projects",
+                                      headers={"Authorization": "Basic abc"}, token=False)
+        self.assertEqual(status, 401)
+
+    def test_admin_token_file_is_private_and_works(self):
+        path = os.path.join(self.d.state_dir, "admin.token")
+        self.assertEqual(stat.S_IMODE(os.stat(path).st_mode), 0o600)
+        status, body, _ = self.d.request("GET", "/api/v1/projects")
+        self.assertEqual(status, 200, body)
+
+    def test_token_is_stored_hashed(self):
+        import sqlite3
+        db = sqlite3.connect(os.path.join(self.d.state_dir, "allot.db"))
+        hashes = [row[0] for row in db.execute("SELECT hash FROM tokens")]
+        db.close()
+        self.assertEqual(len(hashes), 1)
+        self.assertTrue(hashes[0].startswith("$argon2id$"), hashes[0])
+        self.assertNotIn(self.d.token, hashes[0])
+
+
+class BadInputTest(DaemonTest):
+    def expect_error(self, method, path, status, code, field=None, **kw):
+        got, body, _ = self.d.request(method, path, **kw)
+        self.assertEqual(got, status, body)
+        self.assertEqual(body["error"]["code"], code, body)
+        if field is not None:
+            self.assertEqual(body["error"].get("field"), field, body)
+        return body
+
+    def test_malformed_json(self):
+        body = self.expect_error("POST", "/api/v1/projects", 400, "invalid_argument",
+                                 raw=b'{"name": "a",')
+        self.assertIn("malformed JSON", body["error"]["message"])
+        self.expect_error("POST", "/api/v1/projects", 400, "invalid_argument", raw=b"[1, 2]")
+        self.expect_error("POST", "/api/v1/projects", 400, "invalid_argument", raw=b"")
+        self.expect_error("POST", "/api/v1/projects", 400, "invalid_argument",
+                          raw=b'{"name": "a", "name": "b"}')
+
+    def test_wrong_types_and_unknown_fields_name_the_field(self):
+        self.expect_error("POST", "/api/v1/projects", 400, "invalid_argument", "deserved.gpu",
+                          body={"name": "p", "deserved": {"gpu": "two"}})
+        self.expect_error("POST", "/api/v1/projects", 400, "invalid_argument", "colour",
+                          body={"name": "p", "colour": "red"})
+        self.expect_error("POST", "/api/v1/projects", 400, "invalid_argument", "name",
+                          body={"name": "Bad Name"})
+        self.expect_error("POST", "/api/v1/projects", 400, "invalid_argument", "department",
+                          body={"name": "p", "department": "nowhere"})
+        self.project("p")
+        self.expect_error("POST", "/api/v1/projects", 409, "already_exists", "name",
+                          body={"name": "p"})
+        cases = [
+            ({"gpu": "1"}, "gpu"),
+            ({"gpu": -1}, "gpu"),
+            ({"gpu_fraction": 1.5}, "gpu_fraction"),
+            ({"gpu": 1, "gpu_fraction": 0.5}, "gpu"),
+            ({"command": []}, "command"),
+            ({"command": ["ok", 3]}, "command[1]"),
+            ({"priority": "urgent"}, "priority"),
+            ({"workers": 2, "min_members": 3}, "min_members"),
+            ({"env": {"A": 1}}, "env.A"),
+            ({"workdir": "relative"}, "workdir"),
+            ({"preemptible": "yes"}, "preemptible"),
+            ({"extra": True}, "extra"),
+            ({"project": "nope"}, "project"),
+        ]
+        for fields, field in cases:
+            body = dict(name="w", project="p", command=["true"])
+            body.update(fields)
+            self.expect_error("POST", "/api/v1/workloads", 400, "invalid_argument", field,
+                              body=body)
+        self.assertEqual(self.d.request("GET", "/api/v1/workloads")[1]["total"], 0)
+
+    def test_bad_query_parameters(self):
+        self.expect_error("GET", "/api/v1/workloads?limit=0", 400, "invalid_argument", "limit")
+        self.expect_error("GET", "/api/v1/workloads?limit=abc", 400, "invalid_argument", "limit")
+        self.expect_error("GET", "/api/v1/workloads?state=sleeping", 400, "invalid_argument",
+                          "state")
+
+    def test_oversized_body_is_413(self):
+        big = b'{"name": "p", "pad": "' + b"x" * (200 * 1024) + b'"}'
+        self.expect_error("POST", "/api/v1/projects", 413, "payload_too_large", raw=big)
+        # the connection handling survives it
+        self.assertEqual(self.d.request("GET", "/api/v1/projects")[0], 200)
+
+    def test_unknown_paths_and_methods(self):
+        self.expect_error("GET", "/api/v1/nothing", 404, "not_found")
+        self.expect_error("GET", "/api/v2/projects", 404, "not_found")
+        self.expect_error("GET", "/api/v1/projects/none", 404, "not_found")
+        self.expect_error("PUT", "/api/v1/projects", 405, "method_not_allowed")
+        self.expect_error("DELETE", "/api/v1/nodes", 405, "method_not_allowed")
+
+    def test_fuzzed_bodies_never_crash(self):
+        import random
+        rng = random.Random(7)
+        seed = b'{"name": "w", "project": "p", "command": ["true"], "gpu_fraction": 0.5}'
+        self.project("p")
+        for _ in range(150):
+            data = bytearray(seed)
+            for _ in range(rng.randint(1, 6)):
+                data[rng.randrange(len(data))] = rng.randrange(256)
+            status, _, _ = self.d.request("POST", "/api/v1/workloads", raw=bytes(data))
+            self.assertIn(status, (201, 400), data)
+        self.assertEqual(self.d.request("GET", "/healthz", token=False)[0], 200)
+
+
+if __name__ == "__main__":
+    unittest.main()

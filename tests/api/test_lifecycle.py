@@ -1,0 +1,121 @@
+"""test_lifecycle.py - a workload's life through allotd: exit codes, logs, deletion stopping the
+process group, and restarts of allotd that lose nothing."""
+import os
+import signal
+import time
+import unittest
+
+from harness import Daemon, DaemonTest, pid_alive, wait_until
+
+
+class LifecycleTest(DaemonTest):
+    def setUp(self):
+        super().setUp()
+        self.project("team-a")
+
+    def test_exit_codes_are_recorded(self):
+        self.submit("ok", "team-a", ["true"])
+        self.submit("bad", "team-a", ["sh", "-c", "exit 3"])
+        self.submit("missing", "team-a", ["/nonexistent/program"])
+        ok = self.d.wait_state("ok", "succeeded")
+        bad = self.d.wait_state("bad", "failed")
+        missing = self.d.wait_state("missing", "failed")
+        self.assertEqual((ok["exit_code"], bad["exit_code"], missing["exit_code"]), (0, 3, 127))
+        self.assertIsNotNone(bad["finished_s"])
+        log = self.d.request("GET", "/api/v1/workloads/missing/logs")[1]
+        self.assertIn("/nonexistent/program", log)
+        kinds = [e["kind"] for e in self.d.request("GET", "/api/v1/workloads/bad/events")[1]["items"]]
+        self.assertEqual(kinds[-1], "failed")
+
+    def test_logs_offset_and_follow(self):
+        self.submit("talk", "team-a", ["sh", "-c", "echo one; echo two >&2; sleep 1; echo three"])
+        self.d.wait_state("talk", "running")
+        # following streams until the task ends, with everything it wrote
+        status, text, _ = self.d.request("GET", "/api/v1/workloads/talk/logs?follow=true")
+        self.assertEqual(status, 200)
+        self.assertEqual(text, "one\ntwo\nthree\n")
+        status, text, headers = self.d.request("GET", "/api/v1/workloads/talk/logs?offset=4")
+        self.assertEqual(text, "two\nthree\n")
+        self.assertEqual(headers["X-Allot-Log-Offset"], "14")
+        status, body, _ = self.d.request("GET", "/api/v1/workloads/talk/logs?task=1")
+        self.assertEqual(status, 400)
+        self.assertEqual(body["error"]["field"], "task")
+
+    def test_delete_stops_the_process_group(self):
+        self.submit("victim", "team-a", ["sh", "-c", "sleep 300 & sleep 300; wait"])
+        w = self.d.wait_state("victim", "running")
+        pid = w["tasks"][0]["pid"]
+        self.assertTrue(pid_alive(pid))
+        status, body, _ = self.d.request("DELETE", "/api/v1/workloads/victim")
+        self.assertEqual(status, 202, body)
+        self.assertEqual(body["state"], "deleting")
+        wait_until(lambda: self.d.workload("victim") is None, what="victim to be gone")
+        wait_until(lambda: not pid_alive(pid), what="process to exit")
+        self.assertEqual(os.listdir(os.path.join(self.d.state_dir, "logs")), [])
+
+    def test_a_task_that_ignores_sigterm_gets_sigkill(self):
+        self.submit("stubborn", "team-a", ["sh", "-c", "trap '' TERM; while :; do sleep 1; done"])
+        pid = self.d.wait_state("stubborn", "running")["tasks"][0]["pid"]
+        started = time.monotonic()
+        self.d.request("DELETE", "/api/v1/workloads/stubborn")
+        wait_until(lambda: self.d.workload("stubborn") is None, timeout=20, what="stubborn gone")
+        self.assertGreaterEqual(time.monotonic() - started, 0.9)  # the 1 s grace period
+        wait_until(lambda: not pid_alive(pid), what="process to die")
+
+    def test_delete_pending_and_finished_is_immediate(self):
+        self.submit("later", "team-a", ["true"], gpu=8)
+        status, body, _ = self.d.request("DELETE", "/api/v1/workloads/later")
+        self.assertEqual((status, body), (200, {"name": "later", "deleted": True}))
+        self.assertEqual(self.d.request("DELETE", "/api/v1/workloads/later")[0], 404)
+
+    def test_project_with_active_workloads_cannot_be_deleted(self):
+        self.submit("busy", "team-a", ["sleep", "300"])
+        self.d.wait_state("busy", "running")
+        status, body, _ = self.d.request("DELETE", "/api/v1/projects/team-a")
+        self.assertEqual(status, 409, body)
+        self.assertEqual(body["error"]["code"], "failed_precondition")
+
+
+class RestartTest(DaemonTest):
+    def test_restart_loses_nothing_and_readopts_running_tasks(self):
+        self.project("team-a", deserved={"gpu": 1})
+        self.submit("keeps", "team-a", ["sh", "-c", "echo before; sleep 300"], gpu=1)
+        self.submit("ends", "team-a", ["sh", "-c", "sleep 4; exit 4"])
+        self.submit("dies", "team-a", ["sleep", "300"])
+        self.submit("waits", "team-a", ["true"], gpu=8)
+        keeps = self.d.wait_state("keeps", "running")
+        dies = self.d.wait_state("dies", "running")
+        self.assertEqual(self.d.workload("ends")["state"], "running")
+        self.d.stop()
+        # while allotd is down: one task ends by itself, one is killed outright
+        os.killpg(dies["tasks"][0]["pid"], signal.SIGKILL)
+        wait_until(lambda: os.path.exists(os.path.join(self.d.state_dir, "run", "%d-0.exit" % 2)),
+                   what="ends to exit while allotd is down")
+        self.d.start()
+        again = self.d.workload("keeps")
+        self.assertEqual(again["state"], "running")
+        self.assertEqual(again["tasks"][0]["pid"], keeps["tasks"][0]["pid"])
+        self.assertEqual(again["gpu_devices"], keeps["gpu_devices"])
+        kinds = [e["kind"] for e in self.d.request("GET", "/api/v1/workloads/keeps/events")[1]["items"]]
+        self.assertIn("readopted", kinds)
+        ends = self.d.wait_state("ends", "failed")
+        self.assertEqual(ends["exit_code"], 4)
+        dies = self.d.workload("dies")
+        self.assertEqual(dies["state"], "failed")
+        self.assertIn(dies["exit_code"], (-1, 137))
+        self.assertEqual(self.d.workload("waits")["state"], "pending")
+        self.assertEqual(self.d.request("GET", "/api/v1/projects/team-a")[1]["deserved"]["gpu"], 1)
+        # a re-adopted task is still stoppable
+        self.d.request("DELETE", "/api/v1/workloads/keeps")
+        wait_until(lambda: self.d.workload("keeps") is None, what="keeps deleted")
+        wait_until(lambda: not pid_alive(keeps["tasks"][0]["pid"]), what="keeps to exit")
+
+    def test_second_allotd_on_the_same_state_dir_is_refused(self):
+        other = Daemon(state_dir=self.d.state_dir)
+        with self.assertRaises(AssertionError):
+            other.start()
+        self.assertIn("in use", other.log())
+
+
+if __name__ == "__main__":
+    unittest.main()

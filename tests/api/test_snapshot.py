@@ -1,0 +1,62 @@
+"""test_snapshot.py - GET /api/v1/snapshot replays offline with `allot replay` to the decisions
+allotd makes."""
+import json
+import os
+import subprocess
+import tempfile
+import unittest
+
+from harness import ALLOT, DaemonTest, wait_until
+
+
+def replay(snapshot):
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
+        json.dump(snapshot, f)
+    try:
+        p = subprocess.run([ALLOT, "replay", "--json", f.name], capture_output=True, text=True)
+        if p.returncode != 0:
+            raise AssertionError("allot replay failed: " + p.stderr)
+        return json.loads(p.stdout)
+    finally:
+        os.unlink(f.name)
+
+
+class SnapshotTest(DaemonTest):
+    gpus = "2x80GiB"
+
+    def test_snapshot_replays_to_the_same_decisions(self):
+        self.project("team-a", deserved={"gpu": 1}, limit={"gpu": 1})
+        self.submit("a", "team-a", ["sleep", "300"], gpu=1)
+        self.submit("b", "team-a", ["sleep", "300"], gpu=1)
+        self.d.wait_state("a", "running")
+        b = wait_until(lambda: (w := self.d.workload("b"))["reason"] and w, what="b's reason")
+        status, snap, _ = self.d.request("GET", "/api/v1/snapshot")
+        self.assertEqual(status, 200)
+        # as it is: nothing to bind, and the same reason for b
+        result = replay(snap)
+        self.assertEqual(result["decisions"], [])
+        self.assertEqual([(p["job"], p["reason"], p["message"]) for p in result["pending"]],
+                         [("b", b["reason_code"], b["reason"])])
+        # with the limit raised offline, replay predicts what allotd does once it is raised
+        snap["queues"][0]["limit"]["gpu"] = 2
+        predicted = replay(snap)["decisions"]
+        self.assertEqual(len(predicted), 1)
+        self.d.request("PATCH", "/api/v1/projects/team-a", {"limit": {"gpu": 2}})
+        b = self.d.wait_state("b", "running")
+        self.assertEqual(predicted[0]["task"], "b-0")
+        self.assertEqual(predicted[0]["kind"], "bind")
+        self.assertEqual(predicted[0]["gpus"], b["gpu_devices"])
+
+    def test_snapshot_with_mixed_devices_round_trips(self):
+        self.d.stop()
+        self.d.gpus = "1xA100-80GiB,1xT4-16GiB"
+        self.d.start()
+        snap = self.d.request("GET", "/api/v1/snapshot")[1]
+        self.assertEqual(snap["nodes"][0]["devices"],
+                         [{"memory_mib": 81920, "model": "A100"},
+                          {"memory_mib": 16384, "model": "T4"}])
+        self.assertEqual(replay(snap)["decisions"], [])
+
+
+if __name__ == "__main__":
+    unittest.main()
