@@ -123,28 +123,28 @@ static void error_message(const struct al__cli *cli, struct al__cli_reply *reply
     const char *message = al__cli_json_str(err, "message", NULL);
     const char *code = al__cli_json_str(err, "code", NULL);
     const char *field = al__cli_json_str(err, "field", NULL);
-    size_t len;
+    char *m = reply->message;
+    size_t size = sizeof(reply->message);
 
     if (message && message[0])
-        snprintf(reply->message, sizeof(reply->message), "%s", message);
+        snprintf(m, size, "%s", message);
     else if (code)
-        snprintf(reply->message, sizeof(reply->message), "%s", code);
+        snprintf(m, size, "%s", code);
     else
-        snprintf(reply->message, sizeof(reply->message), "allotd at %s answered HTTP %ld",
-                 cli->conn.server, reply->status);
-    len = strlen(reply->message);
+        snprintf(m, size, "allotd at %s answered HTTP %ld", cli->conn.server, reply->status);
     if (field)
-        snprintf(reply->message + len, sizeof(reply->message) - len, " (field %s)", field);
-    len = strlen(reply->message);
+        al__cli_appendf(m, size, " (field %s)", field);
     if (reply->status == 401 && cli->conn.token)
-        snprintf(reply->message + len, sizeof(reply->message) - len,
-                 " (the token from %s was refused; pass another with --token or ALLOT_TOKEN)",
-                 cli->conn.token_from);
+        al__cli_appendf(m, size,
+                        " (the token from %s was refused; pass another with --token or "
+                        "ALLOT_TOKEN)",
+                        cli->conn.token_from);
     else if (reply->status == 401)
-        snprintf(reply->message + len, sizeof(reply->message) - len,
-                 " (no token: pass --token or set ALLOT_TOKEN, or point --state-dir or "
-                 "ALLOT_STATE_DIR at allotd's state directory; %s/admin.token was not found)",
-                 cli->conn.state_dir);
+        al__cli_appendf(m, size,
+                        " (no token: pass --token or set ALLOT_TOKEN, or point --state-dir or "
+                        "ALLOT_STATE_DIR at allotd's state directory; %s/admin.token was not "
+                        "found)",
+                        cli->conn.state_dir);
 }
 
 /* Runs the transfer and fills the reply; see al__cli_request. */
@@ -157,10 +157,10 @@ static int transfer_run(struct transfer *t, const struct al__cli *cli,
         reply->body = json_loadb(t->data, t->len, 0, NULL);
     if (rc != CURLE_OK && !t->stream_failed) {
         snprintf(reply->message, sizeof(reply->message),
-                 "%s %s at %s: %s (is allotd running? set its address with --server or "
+                 "%s allotd at %s: %s (is allotd running? set its address with --server or "
                  "ALLOT_SERVER)",
-                 reply->status ? "lost the connection to" : "cannot reach", "allotd",
-                 cli->conn.server, t->errbuf[0] ? t->errbuf : curl_easy_strerror(rc));
+                 reply->status ? "lost the connection to" : "cannot reach", cli->conn.server,
+                 t->errbuf[0] ? t->errbuf : curl_easy_strerror(rc));
         reply->status = 0;
         return -AL_EIO;
     }

@@ -212,27 +212,25 @@ static const char *conn_option(int argc, char **argv, int i, const char *name, i
 
 int al__cli_conn_extract(struct al__cli *cli, int *argc, char **argv) {
     static const char *const names[] = {"--server", "--token", "--state-dir"};
+    const char **slots[] = {&cli->conn.server, &cli->conn.token, &cli->conn.state_dir};
     int i = 1;
 
     while (i < *argc && strcmp(argv[i], "--") != 0) {
         const char *value = NULL;
         int used = 0;
         size_t k = 0;
-        for (; k < sizeof(names) / sizeof(names[0]) && !value; k++)
-            value = conn_option(*argc, argv, i, names[k], &used);
+        while (k < 3 && !(value = conn_option(*argc, argv, i, names[k], &used)))
+            k++;
         if (!value) {
             i++;
             continue;
         }
         if (value[0] == '\0')
-            return al__cli_usage_error(cli, "option '%s' needs a value", names[k - 1]);
-        if (k == 1)
-            cli->conn.server = value;
-        else if (k == 2) {
-            cli->conn.token = value;
+            return al__cli_usage_error(cli, "option '%s' needs a value", names[k]);
+        *slots[k] = value;
+        if (slots[k] == &cli->conn.token)
             cli->conn.token_from = "--token";
-        } else
-            cli->conn.state_dir = value;
+        /* drop the option and its value, argv's closing NULL included */
         memmove(argv + i, argv + i + used, (size_t)(*argc - i - used + 1) * sizeof(*argv));
         *argc -= used;
     }

@@ -352,6 +352,7 @@ static void connection_options_come_out_of_argv_anywhere(void **state) {
     char *missing[] = {"allot", "workload", "list", "--server", NULL};
     argc = 4;
     memset(&cli, 0, sizeof(cli));
+    snprintf(cli.name, sizeof(cli.name), "allot"); /* the usage error below names it */
     assert_int_equal(al__cli_conn_extract(&cli, &argc, missing), AL__CLI_BAD);
 }
 
