@@ -292,6 +292,14 @@ static void sigterm_reaches_grandchildren_and_supervisor_records_it(void **state
 }
 
 /* al__proc_start returns once the group exists: a signal sent at once is not lost. */
+static void background_processes_end_with_the_task(void **state) {
+    struct fixture *f = *state;
+    char *argv[] = {"sh", "-c", "sleep 300 & exit 0", NULL};
+    struct al__proc proc = start(f, argv, NULL, NULL);
+    expect_exit(&proc, f->exit, 0);
+    wait_group_size(proc.pid, 0, 0); /* the background sleep is gone too */
+}
+
 static void immediate_signal_reaches_the_command(void **state) {
     struct fixture *f = *state;
     char *argv[] = {"sleep", "30", NULL};
@@ -407,6 +415,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(invalid_launches_are_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(sigterm_reaches_grandchildren_and_supervisor_records_it,
                                         setup, teardown),
+        cmocka_unit_test_setup_teardown(background_processes_end_with_the_task, setup, teardown),
         cmocka_unit_test_setup_teardown(immediate_signal_reaches_the_command, setup, teardown),
         cmocka_unit_test_setup_teardown(sigkill_of_the_group_is_137_from_waitpid, setup, teardown),
         cmocka_unit_test_setup_teardown(wrong_start_ticks_is_not_the_task, setup, teardown),

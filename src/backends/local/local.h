@@ -68,11 +68,12 @@ struct al__launch {
  * its own process group and survives an allotd restart), ignores SIGTERM/SIGINT/SIGHUP, forks
  * the command (which gets default signal dispositions, the log as stdout and stderr, /dev/null as
  * stdin, `workdir` as its directory and `env` added to the environment) and waits for it; then
- * it writes "exit N\n" or "signal N\n" to exit_path and exits. A command that cannot be run
- * (exec or chdir failure) writes a line saying why to the log and exits 127.
- * Safe to call from a multi-threaded process: everything the children need is prepared before
- * fork, and the children call only async-signal-safe functions before exec.
- * Returns 0 and fills *out, or -AL_EINVAL / -AL_EIO with a message in err.
+ * it writes "exit N\n" or "signal N\n" to exit_path and kills its whole process group, itself
+ * included, so that nothing the command left in the background outlives the task. A command that
+ * cannot be run (exec or chdir failure) writes a line saying why to the log and exits 127. Safe to
+ * call from a multi-threaded process: everything the children need is prepared before fork, and the
+ * children call only async-signal-safe functions before exec. Returns 0 and fills *out, or
+ * -AL_EINVAL / -AL_EIO with a message in err.
  */
 int al__proc_start(const struct al__launch *launch, struct al__proc *out, char *err, size_t size);
 

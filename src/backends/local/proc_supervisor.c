@@ -201,5 +201,8 @@ _Noreturn void al__proc_supervise(const struct al__proc_plan *plan) {
         while ((waited = waitpid(child, &status, 0)) < 0 && errno == EINTR)
             continue;
     exit_record(plan->exit_path, child > 0 && waited == child ? &status : NULL);
+    /* A task ends with its command: what it left running in the background (and still holding
+     * its GPUs) goes with it. The supervisor is in the group too; its status is on record. */
+    kill(0, SIGKILL);
     _exit(0);
 }
