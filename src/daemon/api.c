@@ -122,14 +122,6 @@ int al__paging(const struct al__request *req, struct al__reply *rep, int64_t *li
     return 0;
 }
 
-json_t *al__gpus_json(int64_t milli) {
-    if (milli == AL_UNLIMITED)
-        return json_integer(-1);
-    if (milli % 1000 == 0)
-        return json_integer(milli / 1000);
-    return json_real((double)milli / 1000.0);
-}
-
 /* Whether a request touches the store: every change, and reading events. */
 static bool uses_store(const struct al__request *req) {
     return strcmp(req->method, "GET") != 0 ||

@@ -11,6 +11,7 @@
 #include <sys/types.h>
 
 #include "daemon/daemon.h"
+#include "snapshot/json_util.h" /* al__gpus_json, al__amounts_json */
 
 #define AL__MAX_SEGMENTS 8
 
@@ -110,8 +111,5 @@ json_t *al__workload_json(const struct allotd *d, const struct al__dworkload *w)
 
 /* al__workload_delete - stops a workload's tasks and removes it once they are gone (tasks.c). */
 void al__workload_delete(struct allotd *d, struct al__dworkload *w, struct al__reply *rep);
-
-/* al__gpus_json - milli-GPU as devices: 2 or 0.5. */
-json_t *al__gpus_json(int64_t milli);
 
 #endif

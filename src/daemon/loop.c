@@ -11,6 +11,7 @@
 #include "allot/errors.h"
 #include "allot/snapshot.h"
 #include "daemon/api.h"
+#include "snapshot/parse.h"
 #include "snapshot/report.h"
 
 int64_t al__daemon_now(void) {
@@ -98,15 +99,14 @@ static void record_outcome(struct allotd *d, const struct al_cluster *c, const s
 static void schedule(struct allotd *d) {
     struct al__dworkload **owners = NULL;
     json_t *snap = al__snapshot_build(d, &owners);
-    char *text = json_dumps(snap, JSON_COMPACT);
     struct al_cluster cluster = {0};
     struct al_snapshot_error err;
     struct al_result result = {0};
-    int rc;
+    /* The document GET /api/v1/snapshot serves, read by the same parser as `allot replay`,
+     * without a round trip through text. */
+    int rc = al__snapshot_parse_root(snap, &cluster, NULL, &err);
 
     json_decref(snap);
-    rc = text ? al_snapshot_parse(text, strlen(text), &cluster, &err) : -AL_ENOMEM;
-    free(text);
     if (rc < 0) {
         snprintf(d->cycle_error, sizeof(d->cycle_error), "snapshot rejected: %s: %s", err.path,
                  err.message);

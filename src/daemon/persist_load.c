@@ -73,11 +73,7 @@ static struct al__dworkload *workload_from_row(struct al__stmt *st, char *err, s
     w->finished_s = al__stmt_is_null(st, 6) ? -1 : al__stmt_int(st, 6);
     w->exit_code = (int)al__stmt_int(st, 7);
     al__workload_set_reason(w, al__stmt_text(st, 8), al__stmt_text(st, 9));
-    w->tasks = al__xcalloc((size_t)w->spec.workers, sizeof(*w->tasks));
-    for (int32_t i = 0; i < w->spec.workers; i++) {
-        w->tasks[i].index = i;
-        w->tasks[i].started_s = w->tasks[i].finished_s = -1;
-    }
+    al__workload_alloc_tasks(w);
     return w;
 }
 

@@ -4,11 +4,6 @@
 
 #include "daemon/api.h"
 
-static json_t *amounts(const int64_t v[AL_RESOURCE_COUNT]) {
-    return json_pack("{s:o, s:I, s:I}", "gpu", al__gpus_json(v[AL_GPU]), "cpu_millis",
-                     (json_int_t)v[AL_CPU], "memory_bytes", (json_int_t)v[AL_MEMORY]);
-}
-
 /* Whether project p is q or lies under department q. */
 static bool within(struct al__state *st, const struct al__dqueue *p, const struct al__dqueue *q) {
     for (int depth = 0; p && depth < 64; depth++) {
@@ -39,10 +34,10 @@ static json_t *status_json(struct allotd *d, const struct al__dqueue *q) {
             pending[AL_MEMORY] += s->memory_bytes;
         }
     }
-    return json_pack("{s:o, s:o, s:o, s:o, s:{s:I, s:I}}", "fair_share", amounts(q->fair_share),
-                     "allocated", amounts(q->allocated), "requested", amounts(q->requested),
-                     "pending", amounts(pending), "workloads", "pending", waiting, "running",
-                     running);
+    return json_pack(
+        "{s:o, s:o, s:o, s:o, s:{s:I, s:I}}", "fair_share", al__amounts_json(q->fair_share),
+        "allocated", al__amounts_json(q->allocated), "requested", al__amounts_json(q->requested),
+        "pending", al__amounts_json(pending), "workloads", "pending", waiting, "running", running);
 }
 
 static json_t *queue_json(struct allotd *d, const struct al__dqueue *q) {

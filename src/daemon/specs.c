@@ -21,18 +21,13 @@ static int fail_err(char *field, size_t fsize, char *msg, size_t msize,
     return fail(field, fsize, msg, msize, e->path, e->message);
 }
 
-static json_t *amounts_json(const int64_t v[AL_RESOURCE_COUNT]) {
-    return json_pack("{s:o, s:I, s:I}", "gpu", al__gpus_json(v[AL_GPU]), "cpu_millis",
-                     (json_int_t)v[AL_CPU], "memory_bytes", (json_int_t)v[AL_MEMORY]);
-}
-
 json_t *al__queue_spec_json(const struct al__dqueue *q) {
-    json_t *o = json_pack("{s:s, s:s, s:i, s:o, s:o, s:{s:I, s:I, s:I}, s:I}", "name", q->name,
-                          "kind", q->project ? "project" : "department", "priority", q->priority,
-                          "deserved", amounts_json(q->deserved), "limit", amounts_json(q->limit),
-                          "over_quota_weight", "gpu", (json_int_t)q->weight[AL_GPU], "cpu",
-                          (json_int_t)q->weight[AL_CPU], "memory", (json_int_t)q->weight[AL_MEMORY],
-                          "created_s", (json_int_t)q->created_s);
+    json_t *o = json_pack(
+        "{s:s, s:s, s:i, s:o, s:o, s:{s:I, s:I, s:I}, s:I}", "name", q->name, "kind",
+        q->project ? "project" : "department", "priority", q->priority, "deserved",
+        al__amounts_json(q->deserved), "limit", al__amounts_json(q->limit), "over_quota_weight",
+        "gpu", (json_int_t)q->weight[AL_GPU], "cpu", (json_int_t)q->weight[AL_CPU], "memory",
+        (json_int_t)q->weight[AL_MEMORY], "created_s", (json_int_t)q->created_s);
     if (o && q->project)
         json_object_set_new(o, "department", q->parent[0] ? json_string(q->parent) : json_null());
     return o;
@@ -52,8 +47,8 @@ static int read_department(struct al__state *st, const json_t *body, struct al__
     }
     if (!json_is_string(dep))
         return fail(field, fsize, msg, msize, "department", "must be a string or null");
-    parent = st ? al__state_queue(st, json_string_value(dep)) : NULL;
-    if (st && (!parent || parent->project)) {
+    parent = al__state_queue(st, json_string_value(dep));
+    if (!parent || parent->project) {
         snprintf(msg, msize, "no department named \"%s\"", json_string_value(dep));
         snprintf(field, fsize, "department");
         return -AL_EINVAL;

@@ -103,6 +103,14 @@ void al__state_remove_workload(struct al__state *st, struct al__dworkload *w) {
     al__workload_free(w);
 }
 
+void al__workload_alloc_tasks(struct al__dworkload *w) {
+    w->tasks = al__xcalloc((size_t)w->spec.workers, sizeof(*w->tasks));
+    for (int32_t i = 0; i < w->spec.workers; i++) {
+        w->tasks[i].index = i;
+        w->tasks[i].started_s = w->tasks[i].finished_s = -1;
+    }
+}
+
 void al__workload_free(struct al__dworkload *w) {
     if (!w)
         return;

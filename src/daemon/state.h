@@ -115,6 +115,9 @@ void al__state_add_workload(struct al__state *st, struct al__dworkload *w);
 /* al__state_remove_workload - unlinks and frees it. */
 void al__state_remove_workload(struct al__state *st, struct al__dworkload *w);
 
+/* al__workload_alloc_tasks - spec.workers pending tasks for w (aborts on out-of-memory). */
+void al__workload_alloc_tasks(struct al__dworkload *w);
+
 /* al__workload_free - frees a workload and everything it owns; accepts NULL. */
 void al__workload_free(struct al__dworkload *w);
 

@@ -40,11 +40,7 @@ static struct al__dworkload *new_workload(const char *name, const char *project,
     w->state = AL__W_PENDING;
     w->created_s = al__daemon_now();
     w->finished_s = -1;
-    w->tasks = al__xcalloc((size_t)spec->workers, sizeof(*w->tasks));
-    for (int32_t i = 0; i < spec->workers; i++) {
-        w->tasks[i].index = i;
-        w->tasks[i].started_s = w->tasks[i].finished_s = -1;
-    }
+    al__workload_alloc_tasks(w);
     return w;
 }
 

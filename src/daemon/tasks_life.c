@@ -41,8 +41,7 @@ static void task_ended(struct allotd *d, struct al__dworkload *w, struct al__dta
         al__persist_event(d, w, w->state == AL__W_SUCCEEDED ? "finished" : "failed",
                           "workload %s (exit code %d)", al__wstate_name(w->state), w->exit_code);
     }
-    if (w->state != before || w->state != AL__W_DELETING)
-        al__persist_workload_update(d, w);
+    al__persist_workload_update(d, w);
 }
 
 /* Polls one active task; true when it ended. */

@@ -255,3 +255,19 @@ int al__dup(char **out, const char *s, const char *path, struct al_snapshot_erro
     *out = copy;
     return 0;
 }
+
+json_t *al__gpus_json(int64_t milli) {
+    if (milli == AL_UNLIMITED || milli % 1000 == 0)
+        return json_integer(milli == AL_UNLIMITED ? -1 : milli / 1000);
+    return json_real((double)milli / 1000.0);
+}
+
+json_t *al__amounts_json(const int64_t v[AL_RESOURCE_COUNT]) {
+    json_t *o = json_object();
+    int rc = o ? 0 : -1;
+
+    rc |= al__put(o, "gpu", al__gpus_json(v[AL_GPU]));
+    rc |= al__put(o, "cpu_millis", json_integer(v[AL_CPU]));
+    rc |= al__put(o, "memory_bytes", json_integer(v[AL_MEMORY]));
+    return al__finish(o, rc);
+}

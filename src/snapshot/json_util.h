@@ -99,6 +99,13 @@ int al__member_object(const json_t *obj, const char *base, const char *key, bool
  * and returns NULL when rc < 0.
  */
 int al__put(json_t *obj, const char *key, json_t *v);
+
+/* al__gpus_json - milli-GPU as devices: whole amounts as integers (2), fractions as reals (0.5),
+ * AL_UNLIMITED as -1. NULL when out of memory. */
+json_t *al__gpus_json(int64_t milli);
+
+/* al__amounts_json - {gpu (devices), cpu_millis, memory_bytes}. NULL when out of memory. */
+json_t *al__amounts_json(const int64_t v[AL_RESOURCE_COUNT]);
 int al__push(json_t *array, json_t *v);
 json_t *al__finish(json_t *v, int rc);
 

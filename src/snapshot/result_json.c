@@ -6,19 +6,7 @@
 
 /* An amount in JSON units: GPUs as devices (0.5), CPU and memory as integers. */
 static json_t *amount_json(enum al_resource r, int64_t v) {
-    if (r != AL_GPU || v == AL_UNLIMITED || v % 1000 == 0)
-        return json_integer(r == AL_GPU && v != AL_UNLIMITED ? v / 1000 : v);
-    return json_real((double)v / 1000.0);
-}
-
-static json_t *amounts_json(const int64_t v[AL_RESOURCE_COUNT]) {
-    json_t *o = json_object();
-    int rc = o ? 0 : -1;
-
-    rc |= al__put(o, "gpu", amount_json(AL_GPU, v[AL_GPU]));
-    rc |= al__put(o, "cpu_millis", amount_json(AL_CPU, v[AL_CPU]));
-    rc |= al__put(o, "memory_bytes", amount_json(AL_MEMORY, v[AL_MEMORY]));
-    return al__finish(o, rc);
+    return r == AL_GPU ? al__gpus_json(v) : json_integer(v);
 }
 
 static const char *kind_name(enum al_decision_kind k) {
@@ -64,8 +52,8 @@ static int no_fit_fields(json_t *o, const struct al_cluster *c, const struct al_
     if (e->task < 0 || (size_t)e->task >= c->task_count)
         return 0;
     rc |= al__put(o, "task", json_string(c->tasks[e->task].name));
-    rc |= al__put(o, "task_requests", amounts_json(e->requested_task));
-    rc |= al__put(o, "most_free_on_a_node", amounts_json(e->best_free));
+    rc |= al__put(o, "task_requests", al__amounts_json(e->requested_task));
+    rc |= al__put(o, "most_free_on_a_node", al__amounts_json(e->best_free));
     rc |= al__put(o, "nodes_matching", json_integer(e->nodes_matching));
     return rc;
 }
@@ -95,9 +83,9 @@ static json_t *queue_json(const struct al_cluster *c, size_t q, const struct al_
     int rc = v ? 0 : -1;
 
     rc |= al__put(v, "name", json_string(c->queues[q].name));
-    rc |= al__put(v, "fair_share", amounts_json(o->fair_share));
-    rc |= al__put(v, "allocated", amounts_json(o->allocated));
-    rc |= al__put(v, "requested", amounts_json(o->requested));
+    rc |= al__put(v, "fair_share", al__amounts_json(o->fair_share));
+    rc |= al__put(v, "allocated", al__amounts_json(o->allocated));
+    rc |= al__put(v, "requested", al__amounts_json(o->requested));
     return al__finish(v, rc);
 }
 

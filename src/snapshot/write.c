@@ -7,13 +7,6 @@
 #include "allot/snapshot.h"
 #include "snapshot/json_util.h"
 
-/* milli-GPU as devices: whole amounts as integers, fractions as reals (0.5). */
-static json_t *gpus_json(int64_t milli) {
-    if (milli % 1000 == 0)
-        return json_integer(milli / 1000);
-    return json_real((double)milli / 1000.0);
-}
-
 static const char *placement_name(enum al_placement p, const char *binpack) {
     return p == AL_SPREAD ? "spread" : binpack;
 }
@@ -88,16 +81,6 @@ static json_t *node_json(const struct al_node *n) {
     return al__finish(o, rc);
 }
 
-static json_t *amounts_json(const int64_t v[AL_RESOURCE_COUNT]) {
-    json_t *o = json_object();
-    int rc = o ? 0 : -1;
-
-    rc |= al__put(o, "gpu", v[AL_GPU] == AL_UNLIMITED ? json_integer(-1) : gpus_json(v[AL_GPU]));
-    rc |= al__put(o, "cpu_millis", json_integer(v[AL_CPU]));
-    rc |= al__put(o, "memory_bytes", json_integer(v[AL_MEMORY]));
-    return al__finish(o, rc);
-}
-
 static json_t *queue_json(const struct al_cluster *c, const struct al_queue *q) {
     json_t *o = json_object(), *w = json_object();
     int rc = o && w ? 0 : -1;
@@ -106,8 +89,8 @@ static json_t *queue_json(const struct al_cluster *c, const struct al_queue *q) 
     rc |=
         al__put(o, "parent", q->parent >= 0 ? json_string(c->queues[q->parent].name) : json_null());
     rc |= al__put(o, "priority", json_integer(q->priority));
-    rc |= al__put(o, "deserved", amounts_json(q->deserved));
-    rc |= al__put(o, "limit", amounts_json(q->limit));
+    rc |= al__put(o, "deserved", al__amounts_json(q->deserved));
+    rc |= al__put(o, "limit", al__amounts_json(q->limit));
     rc |= al__put(w, "gpu", json_integer(q->weight[AL_GPU]));
     rc |= al__put(w, "cpu", json_integer(q->weight[AL_CPU]));
     rc |= al__put(w, "memory", json_integer(q->weight[AL_MEMORY]));
