@@ -19,6 +19,9 @@ enum al_reason {
     AL_REASON_NO_NODE_FITS,               /* a task fits on no node */
     AL_REASON_NOT_REACHED,                /* the cycle ended before the job was tried */
     AL_REASON_STALE_GANG, /* evicted: below its gang minimum past the grace period */
+    AL_REASON_RECLAIMED,  /* evicted: its queue is over its fair share and another needs it */
+    AL_REASON_PREEMPTED,  /* evicted: a higher-priority job of its queue needs the room */
+    AL_REASON_CONSOLIDATED, /* evicted to be moved elsewhere, making room for another job */
     AL_REASON_COUNT
 };
 
@@ -29,6 +32,14 @@ struct al_decision {
     const int32_t *gpus; /* device indices on `node`, owned by the result */
     size_t gpu_count;
     enum al_reason reason; /* evictions only */
+    /* Evictions by reclaim, preempt or consolidation: the job they make room for, else -1. */
+    int32_t by_job;
+    /* Reclaim: the victim's queue where its path and the reclaimer's diverge, and that
+     * queue's fair share and allocation of `resource` when the victims were chosen. */
+    int32_t queue;
+    enum al_resource resource;
+    int64_t queue_fair_share;
+    int64_t queue_allocated;
 };
 
 /*
@@ -58,6 +69,11 @@ struct al_explanation {
     int64_t requested_task[AL_RESOURCE_COUNT];
     int64_t best_free[AL_RESOURCE_COUNT];
     int32_t nodes_matching;
+    /* Victim searches that ran for the job and found no acceptable victims: one bit per
+     * action (1u << AL_ACTION_RECLAIM, ...), and how many running jobs those searches
+     * left alone because of min-runtime protection. */
+    uint32_t victim_search;
+    int32_t victims_protected;
 };
 
 /* Where every task is at the end of the cycle. */

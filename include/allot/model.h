@@ -79,6 +79,13 @@ struct al_queue {
     int64_t limit[AL_RESOURCE_COUNT];    /* hard cap, AL_UNLIMITED = none */
     int64_t weight[AL_RESOURCE_COUNT];   /* over-quota weight, >= 0 */
     int64_t created; /* creation order: smaller is older (served first among equals) */
+    /* Min-runtime protection: a job of this subtree that has run for less is not a victim
+     * of preempt (or of reclaim). Unset values are inherited from the nearest ancestor
+     * that sets them; none set means no protection. */
+    bool has_preempt_min_runtime;
+    int64_t preempt_min_runtime_s;
+    bool has_reclaim_min_runtime;
+    int64_t reclaim_min_runtime_s;
 };
 
 struct al_subgroup {
@@ -101,6 +108,8 @@ struct al_job {
     struct al_subgroup *subgroups; /* each with its own minimum; may be NULL */
     size_t subgroup_count;
     int64_t created_s;
+    bool has_started; /* when the job last started running (min-runtime protection) */
+    int64_t started_s;
     bool has_preemption_delay;
     int64_t preemption_delay_s;
     bool has_stale_for;

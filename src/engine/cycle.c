@@ -19,6 +19,9 @@ static const char *const reason_names[AL_REASON_COUNT] = {
     [AL_REASON_NO_NODE_FITS] = "no_node_fits",
     [AL_REASON_NOT_REACHED] = "not_reached",
     [AL_REASON_STALE_GANG] = "stale_gang",
+    [AL_REASON_RECLAIMED] = "reclaimed",
+    [AL_REASON_PREEMPTED] = "preempted",
+    [AL_REASON_CONSOLIDATED] = "consolidated",
 };
 
 const char *al_reason_name(enum al_reason reason) {
@@ -102,7 +105,9 @@ static int result_decisions(const struct al__session *s, struct al__arena *arena
             *d = (struct al_decision){.kind = AL_DECISION_EVICT,
                                       .task = op->task,
                                       .node = op->prev_node,
-                                      .reason = op->reason};
+                                      .reason = op->reason,
+                                      .by_job = -1,
+                                      .queue = -1};
             r->decision_count++;
         } else if (op->kind != AL__OP_EVICT && !(done[op->task] & 2) &&
                    (o->state == AL_TASK_ALLOCATED ||
@@ -113,7 +118,9 @@ static int result_decisions(const struct al__session *s, struct al__arena *arena
                                       .task = op->task,
                                       .node = o->node,
                                       .gpus = o->gpus,
-                                      .gpu_count = o->gpu_count};
+                                      .gpu_count = o->gpu_count,
+                                      .by_job = -1,
+                                      .queue = -1};
             r->decision_count++;
         }
     }

@@ -137,6 +137,26 @@ static void no_fit_text(const struct al_cluster *c, const struct al_explanation 
         line_add(l, "no single node has room for all it requests");
 }
 
+/* "; reclaim and preempt found no acceptable victims (2 running jobs protected by min runtime)" */
+static void victim_search_text(const struct al_explanation *e, struct line *l) {
+    static const enum al_action actions[] = {AL_ACTION_CONSOLIDATION, AL_ACTION_RECLAIM,
+                                             AL_ACTION_PREEMPT};
+    int n = 0;
+
+    for (size_t i = 0; i < sizeof(actions) / sizeof(actions[0]); i++) {
+        if (!(e->victim_search & (1u << actions[i])))
+            continue;
+        line_add(l, "%s%s", n == 0 ? "; " : " and ", al_action_name(actions[i]));
+        n++;
+    }
+    if (n == 0)
+        return;
+    line_add(l, " found no acceptable victims");
+    if (e->victims_protected > 0)
+        line_add(l, " (%d running job%s protected by min runtime)", (int)e->victims_protected,
+                 e->victims_protected == 1 ? "" : "s");
+}
+
 static size_t job_tasks(const struct al_cluster *c, const struct al_explanation *e) {
     if (e->job >= 0 && (size_t)e->job < c->job_count)
         return c->jobs[e->job].task_count;
@@ -170,6 +190,67 @@ size_t al_explanation_text(const struct al_cluster *cluster, const struct al_exp
         break;
     default:
         line_add(&l, "no reason recorded");
+        break;
+    }
+    victim_search_text(e, &l);
+    return l.len;
+}
+
+static const char *job_name(const struct al_cluster *c, int32_t j) {
+    return j >= 0 && (size_t)j < c->job_count ? c->jobs[j].name : "?";
+}
+
+static const char *queue_name(const struct al_cluster *c, int32_t q) {
+    return q >= 0 && (size_t)q < c->queue_count ? c->queues[q].name : "?";
+}
+
+static void reclaim_text(const struct al_cluster *c, const struct al_decision *d,
+                         struct line *l) {
+    char fair[48], allocated[48];
+    int32_t by_queue = d->by_job >= 0 && (size_t)d->by_job < c->job_count
+                           ? c->jobs[d->by_job].queue
+                           : -1;
+
+    line_add(l, "reclaimed by job %s of queue %s", job_name(c, d->by_job),
+             queue_name(c, by_queue));
+    if (d->queue < 0)
+        return;
+    al_amount_text(d->resource, d->queue_fair_share, true, fair, sizeof(fair));
+    al_amount_text(d->resource, d->queue_allocated, false, allocated, sizeof(allocated));
+    line_add(l, ": %s over its fair share %s with %s allocated", queue_name(c, d->queue), fair,
+             allocated);
+}
+
+size_t al_decision_text(const struct al_cluster *cluster, const struct al_decision *d, char *buf,
+                        size_t size) {
+    struct line l = {buf, size, 0};
+    const struct al_cluster *c = cluster;
+
+    if (size > 0)
+        buf[0] = '\0';
+    if (d->kind != AL_DECISION_EVICT)
+        return 0;
+    switch (d->reason) {
+    case AL_REASON_RECLAIMED:
+        reclaim_text(c, d, &l);
+        break;
+    case AL_REASON_PREEMPTED: {
+        int32_t victim = d->task >= 0 && (size_t)d->task < c->task_count ? c->tasks[d->task].job
+                                                                          : -1;
+        line_add(&l, "preempted by job %s", job_name(c, d->by_job));
+        if (victim >= 0 && d->by_job >= 0 && (size_t)d->by_job < c->job_count)
+            line_add(&l, " (priority %d over %d)", (int)c->jobs[d->by_job].priority,
+                     (int)c->jobs[victim].priority);
+        break;
+    }
+    case AL_REASON_CONSOLIDATED:
+        line_add(&l, "moved by consolidation to make room for job %s", job_name(c, d->by_job));
+        break;
+    case AL_REASON_STALE_GANG:
+        line_add(&l, "stale gang: below its minimum past the grace period");
+        break;
+    default:
+        line_add(&l, "evicted (%s)", al_reason_name(d->reason));
         break;
     }
     return l.len;

@@ -27,6 +27,16 @@ size_t al_explanation_text(const struct al_cluster *cluster, const struct al_exp
                            char *buf, size_t size);
 
 /*
+ * al_decision_text - one line (no newline) saying why a task is evicted, e.g.
+ * "reclaimed by job train-b of queue team-b: team-a over its fair share 4 GPUs with 6
+ * allocated", "preempted by job serve-1 (priority 125 over 50)", "moved by consolidation
+ * to make room for job big-1", "stale gang: below its minimum past the grace period".
+ * Empty for decisions other than evictions. Writes and returns like al_explanation_text.
+ */
+size_t al_decision_text(const struct al_cluster *cluster, const struct al_decision *d, char *buf,
+                        size_t size);
+
+/*
  * al_result_json - the result as a JSON object: decisions (kind, task, job, node, gpus,
  * reason), pending (one per explanation: job, reason code, its numbers, message) and
  * queues (fair share, allocated, requested; GPUs as devices). The caller owns the
