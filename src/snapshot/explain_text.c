@@ -200,10 +200,6 @@ static const char *job_name(const struct al_cluster *c, int32_t j) {
     return j >= 0 && (size_t)j < c->job_count ? c->jobs[j].name : "?";
 }
 
-static const char *queue_name(const struct al_cluster *c, int32_t q) {
-    return q >= 0 && (size_t)q < c->queue_count ? c->queues[q].name : "?";
-}
-
 static void reclaim_text(const struct al_cluster *c, const struct al_decision *d,
                          struct line *l) {
     char fair[48], allocated[48];
