@@ -7,9 +7,19 @@
 #include "snapshot/parse.h"
 
 static const char *const job_keys[] = {
-    "name",      "queue",     "priority",           "preemptible", "min_members",
-    "subgroups", "created_s", "preemption_delay_s", "stale_for_s", "staleness_grace_period_s",
-    "tasks",     NULL,
+    "name",
+    "queue",
+    "priority",
+    "preemptible",
+    "min_members",
+    "subgroups",
+    "created_s",
+    "started_s",
+    "preemption_delay_s",
+    "stale_for_s",
+    "staleness_grace_period_s",
+    "tasks",
+    NULL,
 };
 static const char *const subgroup_keys[] = {"name", "min_members", NULL};
 
@@ -156,6 +166,8 @@ static int parse_job_fields(struct al__parse *p, const json_t *obj, const char *
     if (al__member_bool(obj, path, "preemptible", false, &job->preemptible, p->err) < 0 ||
         al__member_int(obj, path, "created_s", false, -AL__MAX_SECONDS, AL__MAX_SECONDS,
                        &job->created_s, p->err) < 0 ||
+        parse_time(p, obj, path, "started_s", -AL__MAX_SECONDS, &job->has_started,
+                   &job->started_s) < 0 ||
         parse_time(p, obj, path, "preemption_delay_s", 0, &job->has_preemption_delay,
                    &job->preemption_delay_s) < 0 ||
         parse_time(p, obj, path, "stale_for_s", 0, &job->has_stale_for, &job->stale_for_s) < 0 ||

@@ -7,7 +7,15 @@
 #include "snapshot/parse.h"
 
 static const char *const queue_keys[] = {
-    "name", "parent", "priority", "deserved", "limit", "over_quota_weight", NULL,
+    "name",
+    "parent",
+    "priority",
+    "deserved",
+    "limit",
+    "over_quota_weight",
+    "preempt_min_runtime_s",
+    "reclaim_min_runtime_s",
+    NULL,
 };
 static const char *const amount_keys[] = {"gpu", "cpu_millis", "memory_bytes", NULL};
 static const char *const weight_keys[] = {"gpu", "cpu", "memory", NULL};
@@ -56,13 +64,39 @@ static int parse_weights(const json_t *obj, const char *path, struct al_queue *q
     return 0;
 }
 
+/* A min runtime: seconds >= 0 sets it; null unsets it (inherit); absent leaves it. */
+static int parse_min_runtime(const json_t *obj, const char *path, const char *key, bool *has,
+                             int64_t *out, struct al_snapshot_error *err) {
+    const json_t *v = json_object_get(obj, key);
+    char vpath[AL__PATH_SIZE];
+
+    if (!v)
+        return 0;
+    if (json_is_null(v)) {
+        *has = false;
+        *out = 0;
+        return 0;
+    }
+    al__path_key(vpath, path, key);
+    if (!json_is_number(v))
+        return al__fail(err, vpath, "must be a number of seconds >= 0, or null (inherit)");
+    if (al__read_int(v, vpath, 0, AL__MAX_SECONDS, out, err) < 0)
+        return -AL_EINVAL;
+    *has = true;
+    return 0;
+}
+
 int al__parse_queue_settings(const json_t *obj, const char *path, struct al_queue *q,
                              struct al_snapshot_error *err) {
     if (al__member_int32(obj, path, "priority", false, -AL__MAX_PRIORITY, AL__MAX_PRIORITY,
                          &q->priority, err) < 0 ||
         parse_amounts(obj, path, "deserved", q->deserved, err) < 0 ||
         parse_amounts(obj, path, "limit", q->limit, err) < 0 ||
-        parse_weights(obj, path, q, err) < 0)
+        parse_weights(obj, path, q, err) < 0 ||
+        parse_min_runtime(obj, path, "preempt_min_runtime_s", &q->has_preempt_min_runtime,
+                          &q->preempt_min_runtime_s, err) < 0 ||
+        parse_min_runtime(obj, path, "reclaim_min_runtime_s", &q->has_reclaim_min_runtime,
+                          &q->reclaim_min_runtime_s, err) < 0)
         return -AL_EINVAL;
     return 0;
 }

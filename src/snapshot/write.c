@@ -95,6 +95,10 @@ static json_t *queue_json(const struct al_cluster *c, const struct al_queue *q) 
     rc |= al__put(w, "cpu", json_integer(q->weight[AL_CPU]));
     rc |= al__put(w, "memory", json_integer(q->weight[AL_MEMORY]));
     rc |= al__put(o, "over_quota_weight", w);
+    if (q->has_preempt_min_runtime)
+        rc |= al__put(o, "preempt_min_runtime_s", json_integer(q->preempt_min_runtime_s));
+    if (q->has_reclaim_min_runtime)
+        rc |= al__put(o, "reclaim_min_runtime_s", json_integer(q->reclaim_min_runtime_s));
     return al__finish(o, rc);
 }
 
@@ -205,6 +209,8 @@ static json_t *subgroups_json(const struct al_job *job) {
 static int job_times(json_t *o, const struct al_job *job) {
     int rc = al__put(o, "created_s", json_integer(job->created_s));
 
+    if (job->has_started)
+        rc |= al__put(o, "started_s", json_integer(job->started_s));
     if (job->has_preemption_delay)
         rc |= al__put(o, "preemption_delay_s", json_integer(job->preemption_delay_s));
     if (job->has_stale_for)

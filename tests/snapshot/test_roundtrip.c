@@ -75,9 +75,11 @@ static void test_extensions_round_trip(void **state) {
         "'nodes':[{'name':'n0','pool':'p','gpus':4,'gpu_memory_mib':81920,'gpu_model':'H100',"
         "'cpu_millis':64000,'memory_bytes':1099511627776,'labels':{'b':'2','a':'1'}}],"
         "'queues':[{'name':'z','parent':'y','deserved':{'gpu':0.25},'limit':{'gpu':7.5}},"
-        "{'name':'y','priority':-4,'over_quota_weight':{'gpu':0,'cpu':5,'memory':1000}}],"
+        "{'name':'y','priority':-4,'over_quota_weight':{'gpu':0,'cpu':5,'memory':1000},"
+        "'preempt_min_runtime_s':600,'reclaim_min_runtime_s':0},"
+        "{'name':'x','parent':'y','reclaim_min_runtime_s':30,'preempt_min_runtime_s':null}],"
         "'jobs':[{'name':'j','queue':'z','priority':75,'preemptible':false,'created_s':-1e3,"
-        "'preemption_delay_s':0,'stale_for_s':3,'staleness_grace_period_s':0,"
+        "'started_s':-20,'preemption_delay_s':0,'stale_for_s':3,'staleness_grace_period_s':0,"
         "'subgroups':[{'name':'s','min_members':1}],'tasks':["
         "{'name':'t0','state':'running','node':'n0','subgroup':'s','gpu_fraction':0.125,"
         "'gpu_devices':2,'gpu_groups':['x','y'],'task_priority':7},"
@@ -100,6 +102,11 @@ static void test_extensions_round_trip(void **state) {
     assert_non_null(strstr(text, "\"gpu\": 7.5"));
     assert_non_null(strstr(text, "\"gpu_device_placement\": \"spread\""));
     assert_null(strstr(text, "gpu_groups"));
+    assert_non_null(strstr(text, "\"started_s\": -20"));
+    assert_non_null(strstr(text, "\"reclaim_min_runtime_s\": 0"));
+    assert_true(c.queues[1].has_preempt_min_runtime && c.queues[1].preempt_min_runtime_s == 600);
+    assert_true(c.queues[2].has_reclaim_min_runtime && !c.queues[2].has_preempt_min_runtime);
+    assert_false(c.queues[0].has_preempt_min_runtime || c.queues[0].has_reclaim_min_runtime);
     free(text);
     al_cluster_release(&c);
     free(doc);

@@ -57,7 +57,11 @@ static bool node_eq(struct diff *d, size_t i, const struct al_node *x, const str
 
 static bool queue_eq(struct diff *d, size_t i, const struct al_queue *x, const struct al_queue *y) {
     bool ok = STR("queues", i, x, y, name) && INT("queues", i, x, y, parent) &&
-              INT("queues", i, x, y, priority) && INT("queues", i, x, y, created);
+              INT("queues", i, x, y, priority) && INT("queues", i, x, y, created) &&
+              INT("queues", i, x, y, has_preempt_min_runtime) &&
+              INT("queues", i, x, y, preempt_min_runtime_s) &&
+              INT("queues", i, x, y, has_reclaim_min_runtime) &&
+              INT("queues", i, x, y, reclaim_min_runtime_s);
     for (int r = 0; ok && r < AL_RESOURCE_COUNT; r++)
         ok = INT("queues", i, x, y, deserved[r]) && INT("queues", i, x, y, limit[r]) &&
              INT("queues", i, x, y, weight[r]);
@@ -68,7 +72,8 @@ static bool job_eq(struct diff *d, size_t i, const struct al_job *x, const struc
     bool ok = STR("jobs", i, x, y, name) && INT("jobs", i, x, y, queue) &&
               INT("jobs", i, x, y, priority) && INT("jobs", i, x, y, preemptible) &&
               INT("jobs", i, x, y, min_members) && INT("jobs", i, x, y, subgroup_count) &&
-              INT("jobs", i, x, y, created_s) && INT("jobs", i, x, y, has_preemption_delay) &&
+              INT("jobs", i, x, y, created_s) && INT("jobs", i, x, y, has_started) &&
+              INT("jobs", i, x, y, started_s) && INT("jobs", i, x, y, has_preemption_delay) &&
               INT("jobs", i, x, y, preemption_delay_s) && INT("jobs", i, x, y, has_stale_for) &&
               INT("jobs", i, x, y, stale_for_s) &&
               INT("jobs", i, x, y, has_staleness_grace_period) &&
