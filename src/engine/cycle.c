@@ -41,7 +41,16 @@ static int run_actions(struct al__session *s) {
         case AL_ACTION_STALE_GANG_EVICTION:
             rc = al__action_stale_gang(s);
             break;
-        default: /* consolidation, reclaim, preempt: not implemented yet */
+        case AL_ACTION_CONSOLIDATION:
+            rc = al__action_consolidation(s);
+            break;
+        case AL_ACTION_RECLAIM:
+            rc = al__action_reclaim(s);
+            break;
+        case AL_ACTION_PREEMPT:
+            rc = al__action_preempt(s);
+            break;
+        default:
             break;
         }
         if (rc < 0)
@@ -106,8 +115,13 @@ static int result_decisions(const struct al__session *s, struct al__arena *arena
                                       .task = op->task,
                                       .node = op->prev_node,
                                       .reason = op->reason,
-                                      .by_job = -1,
-                                      .queue = -1};
+                                      .by_job = op->by_job,
+                                      .queue = op->note_queue};
+            if (op->note_queue >= 0) {
+                d->resource = op->note_resource;
+                d->queue_allocated = op->note_allocated;
+                d->queue_fair_share = s->queues[op->note_queue].fair_share[op->note_resource];
+            }
             r->decision_count++;
         } else if (op->kind != AL__OP_EVICT && !(done[op->task] & 2) &&
                    (o->state == AL_TASK_ALLOCATED ||
@@ -147,7 +161,11 @@ static int result_explanations(const struct al__session *s, struct al__arena *ar
         if (js->has_why) {
             *e = js->why;
         } else {
-            *e = (struct al_explanation){.reason = AL_REASON_NOT_REACHED, .task = -1, .queue = -1};
+            *e = (struct al_explanation){.reason = AL_REASON_NOT_REACHED,
+                                         .task = -1,
+                                         .queue = -1,
+                                         .victim_search = js->why.victim_search,
+                                         .victims_protected = js->why.victims_protected};
         }
         e->job = jobs[i];
     }
@@ -159,7 +177,9 @@ static int build_result(const struct al__session *s, struct al_result *out) {
     if (!arena)
         return -AL_ENOMEM;
     al__arena_init(arena, 0);
-    struct al_result r = {.storage_ = arena};
+    struct al_result r = {.storage_ = arena,
+                          .victim_scenarios = s->victim_scenarios,
+                          .longest_victim_search_ns = s->longest_search_ns};
     int rc = result_tasks(s, arena, &r);
     if (rc == 0)
         rc = result_queues(s, arena, &r);

@@ -83,20 +83,19 @@ static bool within_deserved(const struct al_queue *q, const struct al__queue_sta
 }
 
 /* Dominant-resource share in parts per billion of the cluster. */
-static int64_t dominant_share(const struct al__session *s, const struct al__queue_state *q) {
+int64_t al__dominant_share(const struct al__session *s, const int64_t allocated[]) {
     int64_t best = 0;
     for (int r = 0; r < AL_RESOURCE_COUNT; r++) {
         if (s->total[r] <= 0)
             continue;
-        al__i128 v = (al__i128)q->allocated[r] * 1000000000 / s->total[r];
+        al__i128 v = (al__i128)allocated[r] * 1000000000 / s->total[r];
         if (v > best)
             best = (int64_t)v;
     }
     return best;
 }
 
-/* Moves a and b up to the children of their lowest common ancestor. */
-static void diverge(const struct al__session *s, int32_t *a, int32_t *b) {
+void al__diverge(const struct al__session *s, int32_t *a, int32_t *b) {
     const struct al_queue *qs = s->cluster->queues;
     while (s->queues[*a].depth > s->queues[*b].depth)
         *a = qs[*a].parent;
@@ -112,7 +111,7 @@ int al__queue_cmp(const struct al__session *s, int32_t qa, const int64_t req_a[]
                   const int64_t req_b[]) {
     if (qa == qb)
         return 0;
-    diverge(s, &qa, &qb);
+    al__diverge(s, &qa, &qb);
     const struct al_queue *a = &s->cluster->queues[qa], *b = &s->cluster->queues[qb];
     const struct al__queue_state *as = &s->queues[qa], *bs = &s->queues[qb];
     int r = (int)under_fair_share(bs, req_b) - (int)under_fair_share(as, req_a);
@@ -123,6 +122,6 @@ int al__queue_cmp(const struct al__session *s, int32_t qa, const int64_t req_a[]
         return r;
     if (a->priority != b->priority)
         return a->priority > b->priority ? -1 : 1;
-    r = cmp_i64(dominant_share(s, as), dominant_share(s, bs));
+    r = cmp_i64(al__dominant_share(s, as->allocated), al__dominant_share(s, bs->allocated));
     return r ? r : al__sibling_cmp(qa, qb, s->cluster);
 }

@@ -36,6 +36,14 @@ int al__job_cmp(int32_t a, int32_t b, const void *session);
 int al__queue_cmp(const struct al__session *s, int32_t qa, const int64_t req_a[], int32_t qb,
                   const int64_t req_b[]);
 
+/* al__dominant_share - max over resources of allocated / cluster total, in parts per
+ * billion. */
+int64_t al__dominant_share(const struct al__session *s, const int64_t allocated[]);
+
+/* al__diverge - moves queues *a and *b up to the children of their lowest common ancestor
+ * (the siblings where their paths in the tree diverge). */
+void al__diverge(const struct al__session *s, int32_t *a, int32_t *b);
+
 /* al__job_min_state - -1 below its gang minimum (any subgroup), 0 at it, 1 above it. */
 int al__job_min_state(const struct al__session *s, int32_t job);
 

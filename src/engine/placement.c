@@ -4,7 +4,7 @@
 
 #include <string.h>
 
-static bool node_matches(const struct al_node *node, const struct al_task *task) {
+bool al__node_matches(const struct al_node *node, const struct al_task *task) {
     for (size_t a = 0; a < task->affinity_count; a++) {
         const struct al_affinity *aff = &task->affinity[a];
         const char *value = NULL;
@@ -168,7 +168,7 @@ bool al__placement_find(struct al__session *s, int32_t t, struct al__choice *out
     int32_t best_count = 0;
     for (size_t i = 0; i < s->cluster->node_count; i++) {
         int32_t n = s->node_order[i], count;
-        if (!node_matches(&s->cluster->nodes[n], task))
+        if ((s->node_allowed && !s->node_allowed[n]) || !al__node_matches(&s->cluster->nodes[n], task))
             continue;
         bool now = node_fits(s, n, task, false, s->scratch_gpus, &count);
         if (!now && !node_fits(s, n, task, true, s->scratch_gpus, &count))
@@ -199,7 +199,7 @@ void al__placement_shortfall(const struct al__session *s, int32_t t, struct al_e
     e->nodes_matching = 0;
     memset(e->best_free, 0, sizeof(e->best_free));
     for (size_t n = 0; n < s->cluster->node_count; n++) {
-        if (!node_matches(&s->cluster->nodes[n], task))
+        if (!al__node_matches(&s->cluster->nodes[n], task))
             continue;
         e->nodes_matching++;
         const struct al__node_state *ns = &s->nodes[n];

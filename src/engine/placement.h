@@ -13,6 +13,9 @@ struct al__choice {
     int32_t gpu_count;
 };
 
+/* al__node_matches - the node's labels satisfy the task's node affinity. */
+bool al__node_matches(const struct al_node *node, const struct al_task *task);
+
 /*
  * al__placement_find - the best node for pending task t under the cycle's config.
  * Node preference, strongest first (SCHEMA.md rule 4): a partly used shared device the

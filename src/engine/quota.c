@@ -32,3 +32,19 @@ bool al__quota_admits(const struct al__session *s, int32_t job, const int64_t re
     }
     return true;
 }
+
+int64_t al__allocatable_share(const struct al__session *s, int32_t q, int r) {
+    const struct al_queue *queue = &s->cluster->queues[q];
+    if (queue->deserved[r] == AL_UNLIMITED)
+        return queue->limit[r];
+    int64_t fair = s->queues[q].fair_share[r];
+    int64_t v = queue->deserved[r] > fair ? queue->deserved[r] : fair;
+    return queue->limit[r] != AL_UNLIMITED && queue->limit[r] < v ? queue->limit[r] : v;
+}
+
+bool al__within(const int64_t a[], const int64_t bound[]) {
+    for (int r = 0; r < AL_RESOURCE_COUNT; r++)
+        if (bound[r] != AL_UNLIMITED && a[r] > bound[r])
+            return false;
+    return true;
+}

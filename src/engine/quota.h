@@ -17,4 +17,12 @@
 bool al__quota_admits(const struct al__session *s, int32_t job, const int64_t req[],
                       struct al_explanation *why);
 
+/* al__allocatable_share - what queue q may hold of resource r before others may reclaim
+ * it: its limit when its deserved quota is unlimited, else the larger of deserved quota and
+ * fair share, capped by the limit. AL_UNLIMITED when there is no bound. */
+int64_t al__allocatable_share(const struct al__session *s, int32_t q, int r);
+
+/* al__within(a, bound) - a[r] <= bound[r] for every resource (AL_UNLIMITED bounds nothing). */
+bool al__within(const int64_t a[], const int64_t bound[]);
+
 #endif

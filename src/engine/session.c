@@ -134,6 +134,8 @@ static int log_push(struct al__session *s, const struct al__op *op) {
 static struct al__op op_of(const struct al__session *s, enum al__op_kind kind, int32_t t) {
     const struct al__task_state *ts = &s->tasks[t];
     struct al__op op = {.kind = kind,
+                        .by_job = -1,
+                        .note_queue = -1,
                         .task = t,
                         .prev_state = ts->state,
                         .prev_node = ts->node,
@@ -181,8 +183,23 @@ int al__session_pipeline(struct al__session *s, int32_t t) {
 }
 
 int al__session_evict(struct al__session *s, int32_t t, enum al_reason reason) {
+    return al__session_evict_for(s, t, reason, -1);
+}
+
+int al__session_evict_for(struct al__session *s, int32_t t, enum al_reason reason, int32_t by_job) {
     struct al__op op = op_of(s, AL__OP_EVICT, t);
     op.reason = reason;
+    op.by_job = by_job;
+    op.note_queue = -1;
+    if (reason == AL_REASON_RECLAIMED && by_job >= 0) {
+        int32_t mine = s->cluster->jobs[by_job].queue;
+        int32_t theirs = s->cluster->jobs[s->cluster->tasks[t].job].queue;
+        al__diverge(s, &mine, &theirs);
+        const int64_t *charge = s->tasks[t].charge;
+        op.note_resource = charge[AL_GPU] > 0 ? AL_GPU : charge[AL_CPU] > 0 ? AL_CPU : AL_MEMORY;
+        op.note_queue = theirs;
+        op.note_allocated = s->queues[theirs].allocated[op.note_resource];
+    }
     if (log_push(s, &op) < 0)
         return -AL_ENOMEM;
     task_account(s, t, -1);

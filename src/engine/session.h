@@ -71,6 +71,10 @@ struct al__op {
     int64_t prev_charge[AL_RESOURCE_COUNT];
     bool prev_evicted;
     enum al_reason reason; /* evictions: why */
+    int32_t by_job;        /* evictions: the job they make room for, -1 */
+    int32_t note_queue;    /* reclaim: the victim's queue where the paths diverge */
+    enum al_resource note_resource;
+    int64_t note_allocated; /* ... its allocation of note_resource before the eviction */
 };
 
 struct al__session {
@@ -90,6 +94,12 @@ struct al__session {
     int32_t max_node_gpus;            /* most devices on one node */
     int32_t *scratch_gpus;            /* placement buffers of max_node_gpus entries */
     int32_t *best_gpus;
+    /* Victim searches: nodes a simulation may place on (NULL: all), and whether tasks
+     * evicted in this cycle may be placed again (moved) like pending ones. */
+    const unsigned char *node_allowed;
+    bool move_evicted;
+    int64_t victim_scenarios;  /* scenarios the victim searches simulated */
+    int64_t longest_search_ns; /* the slowest search for one job */
     struct al__op *ops; /* operation log (heap, grows) */
     size_t op_count;
     size_t op_capacity;
@@ -134,6 +144,11 @@ int al__session_pipeline(struct al__session *s, int32_t t);
 
 /* al__session_evict - starts releasing an active task's resources, for `reason` (logged). */
 int al__session_evict(struct al__session *s, int32_t t, enum al_reason reason);
+
+/* al__session_evict_for - al__session_evict on behalf of job by_job (reclaim, preempt,
+ * consolidation); a reclaim also notes the victim's queue where the two paths diverge and
+ * its allocation before the eviction. */
+int al__session_evict_for(struct al__session *s, int32_t t, enum al_reason reason, int32_t by_job);
 
 /* al__session_checkpoint - a mark in the operation log to roll back to. */
 size_t al__session_checkpoint(const struct al__session *s);

@@ -20,4 +20,23 @@ int al__action_allocate(struct al__session *s);
  */
 int al__action_stale_gang(struct al__session *s);
 
+/*
+ * al__action_consolidation - for pending preemptible jobs that do not fit, moves running
+ * preemptible tasks elsewhere when every moved task is placed again. Off when either
+ * placement strategy is spread. Errors: -AL_ENOMEM.
+ */
+int al__action_consolidation(struct al__session *s);
+
+/*
+ * al__action_reclaim - queues below their fair share take resources back from preemptible
+ * jobs of queues above theirs (reclaim_rules.h). Errors: -AL_ENOMEM.
+ */
+int al__action_reclaim(struct al__session *s);
+
+/*
+ * al__action_preempt - pending jobs evict strictly lower-priority preemptible jobs of their
+ * own queue; a non-preemptible preemptor must stay within deserved quota. Errors: -AL_ENOMEM.
+ */
+int al__action_preempt(struct al__session *s);
+
 #endif

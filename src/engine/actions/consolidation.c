@@ -1,0 +1,50 @@
+/* consolidation.c - the consolidation action: running preemptible tasks are moved so that a
+ * pending preemptible job fits; nothing is evicted for good (see actions.h). */
+#include "engine/actions/actions.h"
+
+#include "engine/actions/victim_action.h"
+
+static bool candidate(const struct al__session *s, int32_t j, const void *ctx) {
+    const struct al__search *search = ctx;
+    return s->cluster->jobs[j].preemptible && j != search->preemptor;
+}
+
+/* Every victim was placed again. */
+static bool all_moved(const struct al__session *s, const struct al__search *search,
+                      const struct al__scenario *sc) {
+    (void)search;
+    for (int32_t i = 0; i < sc->victim_count; i++)
+        if (s->tasks[sc->victims[i]].state == AL_TASK_RELEASING)
+            return false;
+    return true;
+}
+
+/* Idle and releasing GPUs of the cluster cover the step's GPU request. */
+static bool enough_gpus(const struct al__session *s, const int64_t req[]) {
+    int64_t room = 0;
+    for (size_t n = 0; n < s->cluster->node_count; n++)
+        for (int32_t g = 0; g < s->nodes[n].gpu_count; g++) {
+            const struct al__gpu_state *gs = &s->nodes[n].gpus[g];
+            room += (gs->capacity - gs->used + gs->releasing) * 1000 / gs->capacity;
+        }
+    return room >= req[AL_GPU];
+}
+
+static bool eligible(const struct al__session *s, int32_t j, const int64_t req[],
+                     const struct al__search *search) {
+    (void)search;
+    return s->cluster->jobs[j].preemptible && enough_gpus(s, req);
+}
+
+int al__action_consolidation(struct al__session *s) {
+    const struct al_config *config = &s->cluster->config;
+    if (config->gpu_placement == AL_SPREAD || config->cpu_placement == AL_SPREAD)
+        return 0; /* moving work to pack it would undo spreading */
+    struct al__search search = {.action = AL_ACTION_CONSOLIDATION,
+                                .reason = AL_REASON_CONSOLIDATED,
+                                .filter = candidate,
+                                .validate = all_moved};
+    int rc = al__victim_action_run(s, &search, eligible);
+    al__note_search(s, &search);
+    return rc;
+}

@@ -1,0 +1,40 @@
+/* preempt.c - the preempt action: inside one queue, a pending job evicts strictly
+ * lower-priority preemptible jobs (see actions.h). */
+#include "engine/actions/actions.h"
+
+#include "engine/actions/victim_action.h"
+#include "engine/min_runtime.h"
+
+static bool candidate(const struct al__session *s, int32_t j, const void *ctx) {
+    struct al__search *search = (struct al__search *)ctx;
+    const struct al_job *job = &s->cluster->jobs[j];
+    const struct al_job *preemptor = &s->cluster->jobs[search->preemptor];
+    return job->queue == preemptor->queue && job->preemptible &&
+           job->priority < preemptor->priority && j != search->preemptor &&
+           al__min_runtime_victim(s, search, j);
+}
+
+/* A non-preemptible preemptor must stay within deserved quota on its whole path. */
+static bool eligible(const struct al__session *s, int32_t j, const int64_t req[],
+                     const struct al__search *search) {
+    (void)search;
+    const struct al_cluster *c = s->cluster;
+    if (c->jobs[j].preemptible)
+        return true;
+    for (int32_t q = c->jobs[j].queue; q >= 0; q = c->queues[q].parent)
+        for (int r = 0; r < AL_RESOURCE_COUNT; r++)
+            if (req[r] > 0 && c->queues[q].deserved[r] != AL_UNLIMITED &&
+                s->queues[q].allocated_np[r] + req[r] > c->queues[q].deserved[r])
+                return false;
+    return true;
+}
+
+int al__action_preempt(struct al__session *s) {
+    struct al__search search = {.action = AL_ACTION_PREEMPT,
+                                .reason = AL_REASON_PREEMPTED,
+                                .filter = candidate,
+                                .validate = al__min_runtime_valid};
+    int rc = al__victim_action_run(s, &search, eligible);
+    al__note_search(s, &search);
+    return rc;
+}

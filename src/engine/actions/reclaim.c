@@ -1,0 +1,54 @@
+/* reclaim.c - the reclaim action: a queue below its fair share takes back what queues above
+ * theirs borrowed (see actions.h and reclaim_rules.h). */
+#include "engine/actions/actions.h"
+
+#include "allot/errors.h"
+#include "engine/actions/victim_action.h"
+#include "engine/min_runtime.h"
+#include "engine/reclaim_rules.h"
+
+struct reclaim_scratch {
+    int64_t (*remaining)[AL_RESOURCE_COUNT];
+    unsigned char *touched;
+    unsigned char *involved;
+};
+
+static bool candidate(const struct al__session *s, int32_t j, const void *ctx) {
+    struct al__search *search = (struct al__search *)ctx;
+    const struct al_job *job = &s->cluster->jobs[j];
+    const struct al_job *reclaimer = &s->cluster->jobs[search->preemptor];
+    return job->queue != reclaimer->queue && job->preemptible &&
+           al__min_runtime_victim(s, search, j);
+}
+
+static bool acceptable(const struct al__session *s, const struct al__search *search,
+                       const struct al__scenario *sc) {
+    const struct reclaim_scratch *k = search->ctx;
+    return al__min_runtime_valid(s, search, sc) &&
+           al__reclaim_acceptable(s, sc, k->remaining, k->touched, k->involved);
+}
+
+static bool eligible(const struct al__session *s, int32_t j, const int64_t req[],
+                     const struct al__search *search) {
+    (void)search;
+    return al__reclaim_allowed(s, j, req);
+}
+
+int al__action_reclaim(struct al__session *s) {
+    size_t queues = s->cluster->queue_count + 1;
+    struct reclaim_scratch k = {
+        .remaining = al__arena_array(&s->arena, queues, sizeof(*k.remaining)),
+        .touched = al__arena_array(&s->arena, queues, 1),
+        .involved = al__arena_array(&s->arena, queues, 1),
+    };
+    if (!k.remaining || !k.touched || !k.involved)
+        return -AL_ENOMEM;
+    struct al__search search = {.action = AL_ACTION_RECLAIM,
+                                .reason = AL_REASON_RECLAIMED,
+                                .filter = candidate,
+                                .validate = acceptable,
+                                .ctx = &k};
+    int rc = al__victim_action_run(s, &search, eligible);
+    al__note_search(s, &search);
+    return rc;
+}

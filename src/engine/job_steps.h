@@ -1,0 +1,60 @@
+/* job_steps.h - a job's next step (the tasks it places next), placing a step, and pending jobs in
+ * allocation order: shared by allocate and the actions that search for victims. */
+#ifndef ALLOT_ENGINE_JOB_STEPS_H
+#define ALLOT_ENGINE_JOB_STEPS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "engine/session.h"
+#include "util/heap.h"
+
+/*
+ * al__job_next_tasks - the pending tasks job j places next, in task order: what its gang
+ * minimum (every subgroup's) still lacks, or else one elastic task. Writes at most the
+ * job's task count to out and returns how many. *complete is false when the pending tasks
+ * cannot make up the minimum. sub_need is scratch of at least the job's subgroup count.
+ */
+int32_t al__job_next_tasks(const struct al__session *s, int32_t j, int32_t *out, int32_t *sub_need,
+                           bool *complete);
+
+/* al__tasks_request - the summed admission request of tasks[0..n). */
+void al__tasks_request(const struct al__session *s, const int32_t *tasks, int32_t n,
+                       int64_t req[AL_RESOURCE_COUNT]);
+
+/* al__job_record_why - keeps why job j still has pending tasks. */
+void al__job_record_why(struct al__session *s, int32_t j, const struct al_explanation *why);
+
+/*
+ * al__place_tasks - places tasks[0..n) of job j (pending, or evicted this cycle) all or
+ * none, each on the best node (al__placement_find). When any lands on releasing capacity,
+ * or always with pipeline_only, every task the job placed this cycle is pipelined. On a
+ * task that fits nowhere nothing changes, *placed_all is false and *why (may be NULL) says
+ * which task and how many fitted. Errors: -AL_ENOMEM (nothing changed).
+ */
+int al__place_tasks(struct al__session *s, int32_t j, const int32_t *tasks, int32_t n,
+                    bool pipeline_only, bool *placed_all, struct al_explanation *why);
+
+/*
+ * Pending jobs in allocation order: one heap per leaf queue in job order; the next job is
+ * the head of the queue that al__queue_cmp puts first given each head's next step.
+ */
+struct al__job_queue {
+    struct al__heap *heaps; /* per queue */
+    int32_t *tasks;         /* scratch of the largest job's task count */
+    int32_t *sub_need;      /* scratch of the most subgroups */
+};
+
+/* al__job_queue_init - heaps for every queue holding the jobs with pending tasks that
+ * `want` accepts (NULL: all). Arena storage. Errors: -AL_ENOMEM. */
+int al__job_queue_init(struct al__session *s, struct al__job_queue *jq,
+                       bool (*want)(const struct al__session *s, int32_t j, const void *ctx),
+                       const void *ctx);
+
+/* al__job_queue_pop - removes and returns the next job, -1 when none is left. */
+int32_t al__job_queue_pop(const struct al__session *s, struct al__job_queue *jq);
+
+/* al__job_queue_push - puts job j back in line. */
+void al__job_queue_push(const struct al__session *s, struct al__job_queue *jq, int32_t j);
+
+#endif

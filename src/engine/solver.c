@@ -1,0 +1,355 @@
+/* solver.c - the victim search shared by reclaim, preempt and consolidation (see solver.h). */
+#include "engine/solver.h"
+
+#include <string.h>
+#include <time.h>
+
+#include "allot/errors.h"
+#include "engine/job_steps.h"
+#include "engine/order.h"
+#include "engine/placement.h"
+#include "engine/quota.h"
+
+/* Scratch of one action's searches, allocated once and reused for every job. */
+struct solver {
+    struct al__session *s;
+    struct al__search *search;
+    struct al__victim_queue vq;
+    int32_t *steps; /* the job's next step; the first `pending` are being solved */
+    int32_t step_count, pending;
+    unsigned char *feasible;    /* per node: simulations may place there */
+    unsigned char *recorded_in; /* per task: among the recorded victims */
+    int32_t *recorded, recorded_count;
+    int32_t *potential, potential_count; /* candidates popped so far, in order */
+    int32_t latest_job;
+    int32_t *victims, victim_count; /* the scenario being tried */
+    int32_t *unit;
+    int32_t *sim_jobs;
+    unsigned char *job_in; /* per job: scratch marks */
+    unsigned char *node_in;
+    int32_t *sub_need;
+    int64_t (*base)[AL_RESOURCE_COUNT];
+    int64_t (*base_np)[AL_RESOURCE_COUNT];
+    int64_t job_scenarios;
+};
+
+static struct solver *solver_of(struct al__session *s, struct al__search *search) {
+    const struct al_cluster *c = s->cluster;
+    if (search->ctx_solver)
+        return search->ctx_solver;
+    struct solver *v = al__arena_array(&s->arena, 1, sizeof(*v));
+    if (!v)
+        return NULL;
+    memset(v, 0, sizeof(*v));
+    size_t tasks = c->task_count + 1, groups = 1;
+    for (size_t j = 0; j < c->job_count; j++)
+        groups = c->jobs[j].subgroup_count > groups ? c->jobs[j].subgroup_count : groups;
+    v->s = s;
+    v->steps = al__arena_array(&s->arena, tasks, sizeof(int32_t));
+    v->feasible = al__arena_array(&s->arena, c->node_count + 1, 1);
+    v->node_in = al__arena_array(&s->arena, c->node_count + 1, 1);
+    v->recorded_in = al__arena_array(&s->arena, tasks, 1);
+    v->recorded = al__arena_array(&s->arena, tasks, sizeof(int32_t));
+    v->potential = al__arena_array(&s->arena, tasks, sizeof(int32_t));
+    v->victims = al__arena_array(&s->arena, tasks, sizeof(int32_t));
+    v->unit = al__arena_array(&s->arena, tasks, sizeof(int32_t));
+    v->sim_jobs = al__arena_array(&s->arena, c->job_count + 1, sizeof(int32_t));
+    v->job_in = al__arena_array(&s->arena, c->job_count + 1, 1);
+    v->sub_need = al__arena_array(&s->arena, groups, sizeof(int32_t));
+    v->base = al__arena_array(&s->arena, c->queue_count + 1, sizeof(*v->base));
+    v->base_np = al__arena_array(&s->arena, c->queue_count + 1, sizeof(*v->base_np));
+    if (!v->steps || !v->feasible || !v->node_in || !v->recorded_in || !v->recorded ||
+        !v->potential || !v->victims || !v->unit || !v->sim_jobs || !v->job_in || !v->sub_need ||
+        !v->base || !v->base_np || al__victims_init(s, &v->vq) < 0)
+        return NULL;
+    memset(v->recorded_in, 0, tasks);
+    memset(v->job_in, 0, c->job_count + 1);
+    search->ctx_solver = v;
+    return v;
+}
+
+/* ---- simulation: re-run allocation for the evicted jobs and the preemptor ---- */
+
+static int sim_min_state(const struct solver *v, int32_t j) {
+    return j == v->search->preemptor ? -1 : al__job_min_state(v->s, j);
+}
+
+/* The next step of a job in the simulation and its request. */
+static int32_t sim_step(struct solver *v, int32_t j, int32_t *out, bool *complete,
+                        int64_t req[AL_RESOURCE_COUNT]) {
+    int32_t n;
+    *complete = true;
+    if (j == v->search->preemptor) {
+        n = v->pending;
+        memcpy(out, v->steps, (size_t)n * sizeof(int32_t));
+    } else {
+        n = al__job_next_tasks(v->s, j, out, v->sub_need, complete);
+    }
+    al__tasks_request(v->s, out, n, req);
+    return n;
+}
+
+/* < 0 when job a allocates before job b in the simulation. */
+static int sim_cmp(struct solver *v, int32_t a, int32_t b) {
+    const struct al_cluster *c = v->s->cluster;
+    const struct al_job *ja = &c->jobs[a], *jb = &c->jobs[b];
+    if (ja->queue != jb->queue) {
+        int64_t ra[AL_RESOURCE_COUNT], rb[AL_RESOURCE_COUNT];
+        bool complete;
+        sim_step(v, a, v->unit, &complete, ra);
+        sim_step(v, b, v->unit, &complete, rb);
+        return al__queue_cmp(v->s, ja->queue, ra, jb->queue, rb);
+    }
+    if (ja->priority != jb->priority)
+        return ja->priority > jb->priority ? -1 : 1;
+    int r = sim_min_state(v, a) - sim_min_state(v, b);
+    if (r)
+        return r;
+    if (ja->created_s != jb->created_s)
+        return ja->created_s < jb->created_s ? -1 : 1;
+    return strcmp(ja->name, jb->name);
+}
+
+/* Places the victims' jobs again and the preemptor's step, all pipelined, in allocation
+ * order; *placed tells whether the preemptor's step was placed. */
+static int simulate(struct solver *v, bool *placed) {
+    struct al__session *s = v->s;
+    int32_t n = 0, pre = v->search->preemptor;
+    v->sim_jobs[n++] = pre;
+    v->job_in[pre] = 1;
+    for (int32_t i = 0; i < v->victim_count; i++) {
+        int32_t j = s->cluster->tasks[v->victims[i]].job;
+        if (!v->job_in[j]) {
+            v->job_in[j] = 1;
+            v->sim_jobs[n++] = j;
+        }
+    }
+    for (int32_t i = 0; i < n; i++)
+        v->job_in[v->sim_jobs[i]] = 0;
+    *placed = false;
+    s->move_evicted = true;
+    s->node_allowed = v->feasible;
+    int rc = 0;
+    for (int32_t left = n; left > 0; left--) {
+        int32_t best = 0;
+        for (int32_t i = 1; i < left; i++)
+            if (sim_cmp(v, v->sim_jobs[i], v->sim_jobs[best]) < 0)
+                best = i;
+        int32_t j = v->sim_jobs[best];
+        v->sim_jobs[best] = v->sim_jobs[left - 1];
+        bool complete, all;
+        int64_t req[AL_RESOURCE_COUNT];
+        struct al_explanation why;
+        int32_t k = sim_step(v, j, v->unit, &complete, req);
+        bool go = k > 0 && complete && al__quota_admits(s, j, req, &why);
+        if (go && (rc = al__place_tasks(s, j, v->unit, k, true, &all, NULL)) < 0)
+            break;
+        if (j == pre) {
+            *placed = go && all;
+            if (!*placed)
+                break;
+        }
+    }
+    s->move_evicted = false;
+    s->node_allowed = NULL;
+    return rc;
+}
+
+/* ---- scenarios ---- */
+
+static int evict(struct solver *v, int32_t t) {
+    if (v->s->tasks[t].state == AL_TASK_RELEASING)
+        return 0;
+    return al__session_evict_for(v->s, t, v->search->reason, v->search->preemptor);
+}
+
+/* Simulates the scenario in v->victims (already evicted) and validates it. */
+static int run_scenario(struct solver *v, bool *ok) {
+    bool placed;
+    v->search->scenarios++;
+    v->job_scenarios++;
+    int rc = simulate(v, &placed);
+    *ok = false;
+    if (rc < 0 || !placed)
+        return rc;
+    struct al__scenario sc = {.preemptor = v->search->preemptor,
+                              .pending = v->steps,
+                              .pending_count = v->pending,
+                              .victims = v->victims,
+                              .victim_count = v->victim_count,
+                              .base = (const int64_t(*)[AL_RESOURCE_COUNT])v->base,
+                              .base_np = (const int64_t(*)[AL_RESOURCE_COUNT])v->base_np,
+                              .task_scratch = v->unit,
+                              .job_marks = v->job_in};
+    *ok = !v->search->validate || v->search->validate(v->s, v->search, &sc);
+    return 0;
+}
+
+/* Tries the recorded victims plus the candidates of the jobs with a candidate on node n. */
+static int try_node(struct solver *v, int32_t n, bool *ok) {
+    struct al__session *s = v->s;
+    const struct al_cluster *c = s->cluster;
+    v->victim_count = v->recorded_count;
+    memcpy(v->victims, v->recorded, (size_t)v->recorded_count * sizeof(int32_t));
+    for (int32_t i = 0; i < v->potential_count; i++)
+        if (s->tasks[v->potential[i]].node == n)
+            v->job_in[c->tasks[v->potential[i]].job] = 1;
+    int rc = 0;
+    for (int32_t i = 0; i < v->potential_count && rc == 0; i++) {
+        int32_t t = v->potential[i];
+        if (!v->job_in[c->tasks[t].job])
+            continue;
+        v->victims[v->victim_count++] = t;
+        if (!v->feasible[s->tasks[t].node]) {
+            v->feasible[s->tasks[t].node] = 1;
+            v->node_in[s->tasks[t].node] = 1; /* marked for this try only */
+        }
+        rc = evict(v, t);
+    }
+    for (int32_t i = 0; i < v->potential_count; i++)
+        v->job_in[c->tasks[v->potential[i]].job] = 0;
+    if (rc == 0)
+        rc = run_scenario(v, ok);
+    if (!*ok || rc < 0)
+        for (size_t m = 0; m < c->node_count; m++)
+            if (v->node_in[m])
+                v->feasible[m] = v->node_in[m] = 0;
+    return rc;
+}
+
+/* The current scenario: recorded victims, plus (per node of the newest candidate job) the
+ * candidates there. On success the session keeps it. */
+static int try_scenario(struct solver *v, bool *ok) {
+    struct al__session *s = v->s;
+    const struct al_cluster *c = s->cluster;
+    size_t mark = al__session_checkpoint(s);
+    int rc = 0;
+    *ok = false;
+    for (int32_t i = 0; i < v->recorded_count && rc == 0; i++)
+        rc = evict(v, v->recorded[i]);
+    if (rc == 0 && v->latest_job < 0 && v->recorded_count > 0) {
+        v->victim_count = v->recorded_count;
+        memcpy(v->victims, v->recorded, (size_t)v->recorded_count * sizeof(int32_t));
+        rc = run_scenario(v, ok);
+    } else if (rc == 0 && v->latest_job >= 0) {
+        const struct al_job *job = &c->jobs[v->latest_job];
+        memset(v->node_in, 0, c->node_count);
+        for (size_t i = 0; i < c->node_count && rc == 0 && !*ok; i++) {
+            int32_t n = s->node_order[i];
+            bool holds = false;
+            for (size_t k = 0; k < job->task_count && !holds; k++) {
+                int32_t t = (int32_t)(job->first_task + k);
+                holds = al_task_is_active(s->tasks[t].state) && s->tasks[t].node == n;
+            }
+            if (!holds)
+                continue;
+            size_t node_mark = al__session_checkpoint(s);
+            rc = try_node(v, n, ok);
+            if (!*ok)
+                al__session_rollback(s, node_mark);
+        }
+    }
+    if (!*ok || rc < 0)
+        al__session_rollback(s, mark);
+    return rc;
+}
+
+/* Solves the first v->pending tasks of the step, starting from the recorded victims. */
+static int solve_partial(struct solver *v, bool *ok) {
+    struct al__search *search = v->search;
+    *ok = false;
+    al__victims_fill(&v->vq, search->filter, search, v->recorded_in);
+    v->potential_count = 0;
+    v->latest_job = -1;
+    for (bool first = true;; first = false) {
+        if (!first) {
+            int32_t job, k = al__victims_pop(&v->vq, &job, v->unit);
+            if (k == 0 || v->recorded_count + v->potential_count + k > AL__MAX_VICTIM_TASKS)
+                return 0;
+            memcpy(&v->potential[v->potential_count], v->unit, (size_t)k * sizeof(int32_t));
+            v->potential_count += k;
+            v->latest_job = job;
+        }
+        int rc = try_scenario(v, ok);
+        if (rc < 0 || *ok)
+            return rc;
+        if (v->job_scenarios >= AL__MAX_SCENARIOS_PER_JOB ||
+            search->scenarios >= AL__MAX_SCENARIOS_ACTION)
+            return 0;
+    }
+}
+
+/* Nodes the job's tasks may use at all. */
+static void feasible_nodes(struct solver *v, int32_t j) {
+    const struct al_cluster *c = v->s->cluster;
+    const struct al_job *job = &c->jobs[j];
+    for (size_t n = 0; n < c->node_count; n++) {
+        v->feasible[n] = 0;
+        for (size_t i = 0; i < job->task_count && !v->feasible[n]; i++)
+            v->feasible[n] = al__node_matches(&c->nodes[n], &c->tasks[job->first_task + i]);
+    }
+}
+
+static void clear_recorded(struct solver *v) {
+    for (int32_t i = 0; i < v->recorded_count; i++)
+        v->recorded_in[v->recorded[i]] = 0;
+    v->recorded_count = 0;
+}
+
+/* The scenario's victims become the recorded victims of the next, larger step. */
+static void record_victims(struct solver *v) {
+    clear_recorded(v);
+    for (int32_t i = 0; i < v->victim_count; i++) {
+        int32_t t = v->victims[i];
+        v->recorded[v->recorded_count++] = t;
+        v->recorded_in[t] = 1;
+        v->feasible[v->s->tasks[t].node] = 1;
+    }
+}
+
+static int64_t now_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+int al__solve(struct al__session *s, struct al__search *search, int32_t j, bool *solved) {
+    const struct al_cluster *c = s->cluster;
+    struct solver *v = solver_of(s, search);
+    *solved = false;
+    if (!v)
+        return -AL_ENOMEM;
+    v->search = search;
+    search->preemptor = j;
+    bool complete;
+    v->step_count = al__job_next_tasks(s, j, v->steps, v->sub_need, &complete);
+    if (v->step_count == 0 || !complete)
+        return 0;
+    int64_t started = now_ns();
+    for (size_t q = 0; q < c->queue_count; q++) {
+        memcpy(v->base[q], s->queues[q].allocated, sizeof(v->base[q]));
+        memcpy(v->base_np[q], s->queues[q].allocated_np, sizeof(v->base_np[q]));
+    }
+    feasible_nodes(v, j);
+    clear_recorded(v);
+    v->job_scenarios = 0;
+    size_t mark = al__session_checkpoint(s);
+    int rc = 0;
+    bool ok = false;
+    for (v->pending = 1; v->pending <= v->step_count; v->pending++) {
+        rc = solve_partial(v, &ok);
+        if (rc < 0 || !ok)
+            break;
+        record_victims(v);
+        if (v->pending < v->step_count)
+            al__session_rollback(s, mark);
+    }
+    if (rc < 0 || !ok)
+        al__session_rollback(s, mark);
+    *solved = rc == 0 && ok;
+    clear_recorded(v);
+    int64_t took = now_ns() - started;
+    if (took > search->longest_ns)
+        search->longest_ns = took;
+    return rc;
+}
