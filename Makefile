@@ -97,8 +97,7 @@ api: $(BUILD)/san/allot $(BUILD)/san/allotd
 	@scripts/run-api-tests $(BUILD)/san/allotd $(BUILD)/san/allot
 
 conformance: $(BUILD)/san/allot
-	$(BUILD)/san/allot replay --check $(CONFORMANCE)/allocate-*.json $(CONFORMANCE)/fairshare-*.json \
-		$(CONFORMANCE)/stalegangeviction-*.json
+	$(BUILD)/san/allot replay --check $(CONFORMANCE)/*.json
 
 check: setup
 	@scripts/check

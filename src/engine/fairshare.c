@@ -151,7 +151,8 @@ static void divide(struct al__session *s, int32_t *children, int32_t n, const in
             int32_t q = children[i];
             int64_t deserved = c->queues[q].deserved[r];
             int64_t req = s->queues[q].requested[r];
-            int64_t fs = deserved == AL_UNLIMITED ? req : min64(deserved, req);
+            /* unlimited deserved quota: all it requests, up to what the parent divides */
+            int64_t fs = min64(deserved == AL_UNLIMITED ? share[r] : deserved, req);
             s->queues[q].fair_share[r] = cap_by_limit(fs, c->queues[q].limit[r]);
             remaining -= s->queues[q].fair_share[r];
         }

@@ -8,7 +8,8 @@
  * al__fair_share_compute - fills requested[] and fair_share[] of every queue.
  * requested: what the subtree's active and pending tasks ask for, capped by limit.
  * fair_share, per level of the tree (the top level divides the whole cluster):
- *   1. every child receives min(deserved, requested) (deserved -1: all it requests);
+ *   1. every child receives min(deserved, requested) (deserved -1: all it requests, up
+ *      to the parent's share);
  *   2. what is left of the parent's share goes to children that still want more,
  *      highest priority first; within a priority, in proportion to over-quota weight,
  *      in rounds of whole units (one GPU, one millicore, one byte) with the leftover

@@ -85,6 +85,24 @@ static int pipeline_job(struct al__session *s, struct al__statement *st, int32_t
     return 0;
 }
 
+/* A victim placed again on the node it is leaving simply stays, when nothing placed since
+ * took its devices (and, for a shared-GPU task, the choice is its own devices). */
+static bool back_in_place(const struct al__session *s, int32_t t, const struct al__choice *c) {
+    const struct al__task_state *ts = &s->tasks[t];
+    const struct al_task *task = &s->cluster->tasks[t];
+    if (ts->state != AL_TASK_RELEASING || !ts->evicted || c->node != ts->node)
+        return false;
+    bool same = c->gpu_count == ts->gpu_count;
+    for (int32_t i = 0; i < ts->gpu_count; i++) {
+        const struct al__gpu_state *g = &s->nodes[ts->node].gpus[ts->gpus[i]];
+        int64_t units = al__task_units(task, s->cluster->nodes[ts->node].gpus[ts->gpus[i]].memory_mib);
+        if (g->used - g->releasing + units > g->capacity)
+            return false;
+        same &= i < c->gpu_count && c->gpus[i] == ts->gpus[i];
+    }
+    return same || !al__task_is_shared(task);
+}
+
 int al__place_tasks(struct al__session *s, int32_t j, const int32_t *tasks, int32_t n,
                     bool pipeline_only, bool *placed_all, struct al_explanation *why) {
     struct al__statement st;
@@ -103,8 +121,10 @@ int al__place_tasks(struct al__session *s, int32_t j, const int32_t *tasks, int3
                 break;
             continue; /* keep placing the others to count what fits */
         }
-        int rc = al__statement_allocate(&st, tasks[i], choice.node, choice.gpus, choice.gpu_count,
-                                        choice.pipelined || pipeline_only);
+        int rc = back_in_place(s, tasks[i], &choice)
+                     ? al__session_unevict(s, tasks[i])
+                     : al__statement_allocate(&st, tasks[i], choice.node, choice.gpus,
+                                              choice.gpu_count, choice.pipelined || pipeline_only);
         if (rc < 0) {
             al__statement_discard(&st);
             return rc;

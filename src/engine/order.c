@@ -122,6 +122,14 @@ int al__queue_cmp(const struct al__session *s, int32_t qa, const int64_t req_a[]
         return r;
     if (a->priority != b->priority)
         return a->priority > b->priority ? -1 : 1;
+    int64_t with_a[AL_RESOURCE_COUNT], with_b[AL_RESOURCE_COUNT];
+    for (int k = 0; k < AL_RESOURCE_COUNT; k++) {
+        with_a[k] = as->allocated[k] + req_a[k];
+        with_b[k] = bs->allocated[k] + req_b[k];
+    }
+    r = cmp_i64(al__dominant_share(s, with_a), al__dominant_share(s, with_b));
+    if (r)
+        return r;
     r = cmp_i64(al__dominant_share(s, as->allocated), al__dominant_share(s, bs->allocated));
     return r ? r : al__sibling_cmp(qa, qb, s->cluster);
 }

@@ -31,7 +31,8 @@ int al__job_cmp(int32_t a, int32_t b, const void *session);
  * al__queue_cmp - which of two leaf queues allocates next, given the request of the
  * job each would allocate for. Compared at the children of the two queues' lowest
  * common ancestor: under fair share first, then still within deserved quota with the
- * job, then higher priority, then lower dominant-resource share, then older, then name.
+ * job, then higher priority, then lower dominant-resource share counting the job, then
+ * without it, then older, then name.
  */
 int al__queue_cmp(const struct al__session *s, int32_t qa, const int64_t req_a[], int32_t qb,
                   const int64_t req_b[]);

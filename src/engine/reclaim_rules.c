@@ -99,6 +99,8 @@ static bool take_job(struct reclaim_check *k, int32_t j, int32_t *core) {
             int32_t t = sc->victims[i], tg = s->cluster->tasks[t].subgroup;
             if (s->cluster->tasks[t].job != j || (size_t)(tg < 0 ? 0 : tg) != g)
                 continue;
+            if (s->tasks[t].state != AL_TASK_RELEASING)
+                continue; /* moved, not taken: its queue keeps it */
             if (seen++ < min)
                 core[ncore++] = t;
             else if (!take_unit(k, &t, 1))

@@ -18,7 +18,8 @@ bool al__reclaim_allowed(const struct al__session *s, int32_t j, const int64_t r
 /*
  * al__reclaim_acceptable - whether the scenario's victims may be taken. Queues are compared
  * where the reclaimer's path and each victim's path diverge (the victim side is `theirs`,
- * the reclaimer side `mine`). Victims are taken in units (each surplus task of an elastic
+ * the reclaimer side `mine`). Victims the scenario placed again elsewhere are moved, not
+ * taken, and do not count. Victims are taken in units (each surplus task of an elastic
  * job alone, a job's gang minimum together); a unit may be taken only while `theirs`
  * still holds more than it may keep: more than its fair share (or deserved quota when that
  * is larger) in some resource, or, when `mine` stays within its deserved quota with the

@@ -209,6 +209,17 @@ int al__session_evict_for(struct al__session *s, int32_t t, enum al_reason reaso
     return 0;
 }
 
+int al__session_unevict(struct al__session *s, int32_t t) {
+    struct al__op op = op_of(s, AL__OP_UNEVICT, t);
+    if (log_push(s, &op) < 0)
+        return -AL_ENOMEM;
+    task_account(s, t, -1);
+    s->tasks[t].state = s->cluster->tasks[t].state;
+    s->tasks[t].evicted = false;
+    task_account(s, t, 1);
+    return 0;
+}
+
 size_t al__session_checkpoint(const struct al__session *s) {
     return s->op_count;
 }

@@ -58,7 +58,7 @@ struct al__task_state {
     bool evicted;
 };
 
-enum al__op_kind { AL__OP_PLACE, AL__OP_EVICT, AL__OP_PIPELINE };
+enum al__op_kind { AL__OP_PLACE, AL__OP_EVICT, AL__OP_PIPELINE, AL__OP_UNEVICT };
 
 /* One entry of the operation log; enough to undo the operation exactly. */
 struct al__op {
@@ -149,6 +149,10 @@ int al__session_evict(struct al__session *s, int32_t t, enum al_reason reason);
  * consolidation); a reclaim also notes the victim's queue where the two paths diverge and
  * its allocation before the eviction. */
 int al__session_evict_for(struct al__session *s, int32_t t, enum al_reason reason, int32_t by_job);
+
+/* al__session_unevict - a task evicted in this cycle keeps its place after all: back to the
+ * state it had at the start of the cycle, on its devices (logged). */
+int al__session_unevict(struct al__session *s, int32_t t);
 
 /* al__session_checkpoint - a mark in the operation log to roll back to. */
 size_t al__session_checkpoint(const struct al__session *s);
