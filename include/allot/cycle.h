@@ -18,9 +18,9 @@ enum al_reason {
     AL_REASON_GANG_INCOMPLETE,            /* only some of the gang's minimum fits */
     AL_REASON_NO_NODE_FITS,               /* a task fits on no node */
     AL_REASON_NOT_REACHED,                /* the cycle ended before the job was tried */
-    AL_REASON_STALE_GANG, /* evicted: below its gang minimum past the grace period */
-    AL_REASON_RECLAIMED,  /* evicted: its queue is over its fair share and another needs it */
-    AL_REASON_PREEMPTED,  /* evicted: a higher-priority job of its queue needs the room */
+    AL_REASON_STALE_GANG,   /* evicted: below its gang minimum past the grace period */
+    AL_REASON_RECLAIMED,    /* evicted: its queue is over its fair share and another needs it */
+    AL_REASON_PREEMPTED,    /* evicted: a higher-priority job of its queue needs the room */
     AL_REASON_CONSOLIDATED, /* evicted to be moved elsewhere, making room for another job */
     AL_REASON_COUNT
 };
@@ -102,7 +102,7 @@ struct al_result {
      * and the wall time of the slowest search for one job. Not part of the decisions. */
     int64_t victim_scenarios;
     int64_t longest_victim_search_ns;
-    void *storage_;                  /* private */
+    void *storage_; /* private */
 };
 
 /*

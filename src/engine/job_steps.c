@@ -95,7 +95,8 @@ static bool back_in_place(const struct al__session *s, int32_t t, const struct a
     bool same = c->gpu_count == ts->gpu_count;
     for (int32_t i = 0; i < ts->gpu_count; i++) {
         const struct al__gpu_state *g = &s->nodes[ts->node].gpus[ts->gpus[i]];
-        int64_t units = al__task_units(task, s->cluster->nodes[ts->node].gpus[ts->gpus[i]].memory_mib);
+        int64_t units =
+            al__task_units(task, s->cluster->nodes[ts->node].gpus[ts->gpus[i]].memory_mib);
         if (g->used - g->releasing + units > g->capacity)
             return false;
         same &= i < c->gpu_count && c->gpus[i] == ts->gpus[i];

@@ -168,7 +168,8 @@ bool al__placement_find(struct al__session *s, int32_t t, struct al__choice *out
     int32_t best_count = 0;
     for (size_t i = 0; i < s->cluster->node_count; i++) {
         int32_t n = s->node_order[i], count;
-        if ((s->node_allowed && !s->node_allowed[n]) || !al__node_matches(&s->cluster->nodes[n], task))
+        if ((s->node_allowed && !s->node_allowed[n]) ||
+            !al__node_matches(&s->cluster->nodes[n], task))
             continue;
         bool now = node_fits(s, n, task, false, s->scratch_gpus, &count);
         if (!now && !node_fits(s, n, task, true, s->scratch_gpus, &count))

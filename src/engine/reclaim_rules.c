@@ -142,8 +142,7 @@ static bool reclaimer_within_bounds(struct reclaim_check *k) {
         }
         int32_t parent = s->cluster->queues[q].parent;
         for (size_t sib = 0; sib < s->cluster->queue_count; sib++)
-            if (k->touched[sib] && (int32_t)sib != q &&
-                s->cluster->queues[sib].parent == parent &&
+            if (k->touched[sib] && (int32_t)sib != q && s->cluster->queues[sib].parent == parent &&
                 !not_more_saturated(k, mine, q, (int32_t)sib))
                 return false;
         if (!job->preemptible && !al__within(np, s->cluster->queues[q].deserved))

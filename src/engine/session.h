@@ -100,7 +100,7 @@ struct al__session {
     bool move_evicted;
     int64_t victim_scenarios;  /* scenarios the victim searches simulated */
     int64_t longest_search_ns; /* the slowest search for one job */
-    struct al__op *ops; /* operation log (heap, grows) */
+    struct al__op *ops;        /* operation log (heap, grows) */
     size_t op_count;
     size_t op_capacity;
 };

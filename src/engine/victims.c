@@ -22,7 +22,8 @@ int al__victims_init(struct al__session *s, struct al__victim_queue *vq) {
     vq->task_storage = al__arena_array(&s->arena, c->task_count + 1, sizeof(int32_t));
     size_t max_groups = 1;
     for (size_t j = 0; j < c->job_count; j++)
-        max_groups = c->jobs[j].subgroup_count > max_groups ? c->jobs[j].subgroup_count : max_groups;
+        max_groups =
+            c->jobs[j].subgroup_count > max_groups ? c->jobs[j].subgroup_count : max_groups;
     vq->counts = al__arena_array(&s->arena, max_groups, sizeof(int32_t));
     if (!vq->entries || !vq->taken || !vq->counts || !vq->task_storage)
         return -AL_ENOMEM;
@@ -37,7 +38,8 @@ void al__victims_fill(struct al__victim_queue *vq, al__victim_filter filter, con
     memset(vq->taken, 0, (c->queue_count + 1) * sizeof(*vq->taken));
     for (size_t j = 0; j < c->job_count; j++) {
         const struct al_job *job = &c->jobs[j];
-        struct al__victim_entry e = {.job = (int32_t)j, .tasks = &vq->task_storage[job->first_task]};
+        struct al__victim_entry e = {.job = (int32_t)j,
+                                     .tasks = &vq->task_storage[job->first_task]};
         for (size_t i = 0; i < job->task_count; i++) {
             int32_t t = s->jobs[j].order[i];
             if (al__victim_task(s, t) && !(skip && skip[t]))
@@ -90,7 +92,6 @@ static bool over_fair_share(const struct al__queue_state *qs) {
             return false;
     return true;
 }
-
 
 /* Holds some resource it has no share of. */
 static bool zero_share_violation(const struct al__session *s, int32_t q) {
@@ -169,8 +170,8 @@ static int32_t surplus_group(const struct al_job *job, const int32_t *counts, si
             continue;
         }
         int64_t best_min = group_min(job, (size_t)best);
-        bool fuller = min == 0 ? best_min != 0
-                               : best_min != 0 && counts[g] * best_min > counts[best] * min;
+        bool fuller =
+            min == 0 ? best_min != 0 : best_min != 0 && counts[g] * best_min > counts[best] * min;
         if (fuller)
             best = (int32_t)g;
     }

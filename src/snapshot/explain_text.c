@@ -200,15 +200,12 @@ static const char *job_name(const struct al_cluster *c, int32_t j) {
     return j >= 0 && (size_t)j < c->job_count ? c->jobs[j].name : "?";
 }
 
-static void reclaim_text(const struct al_cluster *c, const struct al_decision *d,
-                         struct line *l) {
+static void reclaim_text(const struct al_cluster *c, const struct al_decision *d, struct line *l) {
     char fair[48], allocated[48];
-    int32_t by_queue = d->by_job >= 0 && (size_t)d->by_job < c->job_count
-                           ? c->jobs[d->by_job].queue
-                           : -1;
+    int32_t by_queue =
+        d->by_job >= 0 && (size_t)d->by_job < c->job_count ? c->jobs[d->by_job].queue : -1;
 
-    line_add(l, "reclaimed by job %s of queue %s", job_name(c, d->by_job),
-             queue_name(c, by_queue));
+    line_add(l, "reclaimed by job %s of queue %s", job_name(c, d->by_job), queue_name(c, by_queue));
     if (d->queue < 0)
         return;
     al_amount_text(d->resource, d->queue_fair_share, true, fair, sizeof(fair));
@@ -231,8 +228,8 @@ size_t al_decision_text(const struct al_cluster *cluster, const struct al_decisi
         reclaim_text(c, d, &l);
         break;
     case AL_REASON_PREEMPTED: {
-        int32_t victim = d->task >= 0 && (size_t)d->task < c->task_count ? c->tasks[d->task].job
-                                                                          : -1;
+        int32_t victim =
+            d->task >= 0 && (size_t)d->task < c->task_count ? c->tasks[d->task].job : -1;
         line_add(&l, "preempted by job %s", job_name(c, d->by_job));
         if (victim >= 0 && d->by_job >= 0 && (size_t)d->by_job < c->job_count)
             line_add(&l, " (priority %d over %d)", (int)c->jobs[d->by_job].priority,

@@ -100,8 +100,8 @@ int al__victim_action_run(struct al__session *s, struct al__search *search,
         if (solved)
             continue; /* the solution stays in the session's log */
         note_failure(s, search, j);
-        failed[failed_count++] = (struct failure){
-            .queue = job->queue, .priority = job->priority, .tasks = n};
+        failed[failed_count++] =
+            (struct failure){.queue = job->queue, .priority = job->priority, .tasks = n};
         memcpy(failed[failed_count - 1].req, req, sizeof(req));
     }
     return 0;
