@@ -42,7 +42,7 @@ SAN_SUPPORT_OBJ := $(TEST_SUPPORT_SRC:%.c=$(BUILD)/san/%.o)
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 CONFORMANCE ?= ../shared/conformance/cases
 
-.PHONY: all setup run test unit conformance api check format clean
+.PHONY: all setup run test unit conformance api check format clean bench
 .SECONDARY:
 
 all: setup $(BUILD)/allot $(BUILD)/allotd $(BUILD)/liballot.a
@@ -98,6 +98,16 @@ api: $(BUILD)/san/allot $(BUILD)/san/allotd
 
 conformance: $(BUILD)/san/allot
 	$(BUILD)/san/allot replay --check $(CONFORMANCE)/*.json
+
+# Benchmarks (release build): each prints its figures.
+bench: $(BUILD)/bench/victim_search
+	$(BUILD)/bench/victim_search 256 5
+	$(BUILD)/bench/victim_search 1024 3
+
+$(BUILD)/bench/victim_search: bench/victim_search.c tests/support/builder.c $(BUILD)/liballot.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) $(OPT) -Itests -o $@ bench/victim_search.c tests/support/builder.c \
+		$(BUILD)/liballot.a -ljansson -lm
 
 check: setup
 	@scripts/check

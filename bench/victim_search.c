@@ -1,0 +1,135 @@
+/* victim_search.c - benchmark: one cycle of allocate, consolidation, reclaim and preempt on a
+ * large synthetic cluster where half the projects borrowed almost every GPU and the other
+ * half come back for their quota; prints cycle time, scenarios and the longest search. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "allot/cycle.h"
+#include "support/builder.h"
+
+#define GPUS_PER_NODE 8
+#define DEPARTMENTS   8
+#define PROJECTS      8 /* per department; even ones lend, odd ones reclaim */
+
+static uint64_t rng = 42;
+
+static uint32_t next_random(void) {
+    rng ^= rng << 13;
+    rng ^= rng >> 7;
+    rng ^= rng << 17;
+    return (uint32_t)rng;
+}
+
+static double now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Fills the nodes with 1-, 2- and 4-GPU jobs of the lending projects, then adds pending
+ * gangs of the reclaiming projects. */
+static void build(struct al_cluster *c, int nodes) {
+    char name[64], parent[32];
+    tb_init(c);
+    for (int n = 0; n < nodes; n++) {
+        snprintf(name, sizeof(name), "node-%04d", n);
+        tb_node(c, name, GPUS_PER_NODE, 128000, 1024LL << 30);
+    }
+    int64_t per_project = (int64_t)nodes * GPUS_PER_NODE * 1000 / (DEPARTMENTS * PROJECTS);
+    for (int d = 0; d < DEPARTMENTS; d++) {
+        snprintf(parent, sizeof(parent), "dept-%d", d);
+        tb_queue(c, parent, NULL, per_project * PROJECTS, -1, 1, 100);
+        for (int p = 0; p < PROJECTS; p++) {
+            snprintf(name, sizeof(name), "proj-%d-%d", d, p);
+            tb_queue(c, name, parent, p % 2 ? 2 * per_project : 0, -1, 1, 100);
+        }
+    }
+    int job = 0;
+    for (int n = 0; n < nodes; n++) {
+        int used = 0;
+        while (used < GPUS_PER_NODE) {
+            int size = 1 << (next_random() % 3);
+            if (used + size > GPUS_PER_NODE)
+                size = GPUS_PER_NODE - used;
+            int32_t devices[GPUS_PER_NODE];
+            for (int g = 0; g < size; g++)
+                devices[g] = used + g;
+            int d = (int)(next_random() % DEPARTMENTS),
+                p = 2 * (int)(next_random() % (PROJECTS / 2));
+            snprintf(parent, sizeof(parent), "proj-%d-%d", d, p);
+            snprintf(name, sizeof(name), "lent-%d", job);
+            tb_job(c, name, parent, 50, 1);
+            c->jobs[c->job_count - 1].created_s = -100000 + job;
+            snprintf(name, sizeof(name), "lent-%d-0", job++);
+            snprintf(parent, sizeof(parent), "node-%04d", n);
+            tb_task(c, name, AL_TASK_RUNNING, parent, size, 0, devices);
+            used += size;
+        }
+    }
+    int pending = nodes / 2;
+    for (int i = 0; i < pending; i++) {
+        int d = (int)(next_random() % DEPARTMENTS),
+            p = 1 + 2 * (int)(next_random() % (PROJECTS / 2));
+        int tasks = 1 + (int)(next_random() % 4), size = 1 << (next_random() % 3);
+        snprintf(parent, sizeof(parent), "proj-%d-%d", d, p);
+        snprintf(name, sizeof(name), "want-%d", i);
+        tb_job(c, name, parent, i % 5 == 0 ? 100 : 50, tasks);
+        for (int t = 0; t < tasks; t++) {
+            snprintf(name, sizeof(name), "want-%d-%d", i, t);
+            tb_task(c, name, AL_TASK_PENDING, NULL, size, 0, NULL);
+        }
+    }
+    const enum al_action actions[] = {AL_ACTION_ALLOCATE, AL_ACTION_CONSOLIDATION,
+                                      AL_ACTION_RECLAIM, AL_ACTION_PREEMPT};
+    memcpy(c->config.actions, actions, sizeof(actions));
+    c->config.action_count = 4;
+}
+
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+int main(int argc, char **argv) {
+    int nodes = argc > 1 ? atoi(argv[1]) : 256, runs = argc > 2 ? atoi(argv[2]) : 5;
+    if (nodes <= 0 || runs <= 0 || runs > 99) {
+        fprintf(stderr, "usage: victim_search [nodes > 0] [runs 1..99]\n");
+        return 2;
+    }
+    struct al_cluster c;
+    build(&c, nodes);
+    double cycle[99], longest[99];
+    size_t evictions = 0, pipelined = 0;
+    int64_t scenarios = 0;
+    for (int r = 0; r < runs; r++) {
+        struct al_result res;
+        double t0 = now_s();
+        if (al_cycle_run(&c, &res) != 0) {
+            fprintf(stderr, "victim_search: cycle failed\n");
+            return 1;
+        }
+        cycle[r] = now_s() - t0;
+        longest[r] = (double)res.longest_victim_search_ns / 1e6;
+        scenarios = res.victim_scenarios;
+        evictions = pipelined = 0;
+        for (size_t i = 0; i < res.decision_count; i++) {
+            evictions += res.decisions[i].kind == AL_DECISION_EVICT;
+            pipelined += res.decisions[i].kind == AL_DECISION_PIPELINE;
+        }
+        al_result_release(&res);
+    }
+    qsort(cycle, (size_t)runs, sizeof(double), cmp_double);
+    qsort(longest, (size_t)runs, sizeof(double), cmp_double);
+    printf("cluster: %d nodes, %d GPUs, %zu queues, %zu jobs, %zu tasks\n", nodes,
+           nodes * GPUS_PER_NODE, c.queue_count, c.job_count, c.task_count);
+    printf("decisions: %zu evictions, %zu pipelined placements; %lld scenarios simulated\n",
+           evictions, pipelined, (long long)scenarios);
+    printf("cycle: median %.1f ms (min %.1f, max %.1f) over %d runs\n", cycle[runs / 2] * 1e3,
+           cycle[0] * 1e3, cycle[runs - 1] * 1e3, runs);
+    printf("longest victim search for one job: median %.2f ms (max %.2f)\n", longest[runs / 2],
+           longest[runs - 1]);
+    al_cluster_release(&c);
+    return 0;
+}
