@@ -89,8 +89,9 @@ static void priority_is_served_first(void **state) {
     expect_shares(&c, names, want, 3);
 }
 
-/* A top queue with unlimited deserved quota deserves all it requests (150 GPUs, more
- * than the cluster); its children divide that. */
+/* A top queue with unlimited deserved quota deserves all it requests up to what the
+ * cluster has (150 GPUs asked, 10 there); its children divide those 10: 3 each and the
+ * tenth to the oldest. */
 static void unlimited_deserved_takes_all_it_requests(void **state) {
     (void)state;
     struct al_cluster c;
@@ -104,7 +105,7 @@ static void unlimited_deserved_takes_all_it_requests(void **state) {
     demand(&c, "b", 50);
     demand(&c, "c", 50);
     const char *names[] = {"top", "a", "b", "c"};
-    const int64_t want[] = {150 * GPU, 50 * GPU, 50 * GPU, 50 * GPU};
+    const int64_t want[] = {10 * GPU, 4 * GPU, 3 * GPU, 3 * GPU};
     expect_shares(&c, names, want, 4);
 }
 
