@@ -11,8 +11,9 @@
 static void usage(FILE *out, const struct al__cli *cli) {
     fprintf(out,
             "usage: %s NAME [--json]\n\n"
-            "Shows a %s: priority, deserved quota, limits and weights per resource, and the\n"
-            "status of the last scheduling cycle (fair share, allocated, requested, pending).\n\n"
+            "Shows a %s: priority, min runtimes, deserved quota, limits and weights per\n"
+            "resource, and the status of the last scheduling cycle (fair share, allocated,\n"
+            "requested, pending).\n\n"
             "  --json   print the %s object\n\n%s",
             cli->name, cli->noun, cli->noun, al__cli_conn_usage);
 }
@@ -82,15 +83,31 @@ static void print_projects(const struct al__cli *cli, const char *department) {
     json_decref(items);
 }
 
+/* A min runtime: the duration, or where it comes from when the queue sets none. */
+static void min_runtime_text(const json_t *q, const char *key, char *buf, size_t size) {
+    const json_t *v = json_object_get(q, key);
+    const char *department = al__cli_json_str(q, "department", NULL);
+
+    if (json_is_integer(v))
+        al__cli_format_duration(json_integer_value(v), buf, size);
+    else if (department)
+        snprintf(buf, size, "inherited from department %s", department);
+    else
+        snprintf(buf, size, "none");
+}
+
 static void print_text(const struct al__cli *cli, const json_t *q) {
     const json_t *counts = json_object_get(json_object_get(q, "status"), "workloads");
-    char created[48];
+    char created[48], preempt[96], reclaim[96];
 
     al__cli_field("Name", "%s", al__cli_json_str(q, "name", "?"));
     al__cli_field("Kind", "%s", al__cli_json_str(q, "kind", cli->noun));
     if (al__cli_queue_is_project(cli))
         al__cli_field("Department", "%s", al__cli_json_str(q, "department", "- (top level)"));
     al__cli_field("Priority", "%lld", (long long)al__cli_json_int(q, "priority", 0));
+    min_runtime_text(q, "preempt_min_runtime_s", preempt, sizeof(preempt));
+    min_runtime_text(q, "reclaim_min_runtime_s", reclaim, sizeof(reclaim));
+    al__cli_field("Min runtime", "preempt %s, reclaim %s", preempt, reclaim);
     al__cli_format_ago(al__cli_json_int(q, "created_s", -1), al__cli_now(), created,
                        sizeof(created));
     al__cli_field("Created", "%s", created);

@@ -59,6 +59,23 @@ static int department_option(struct al__cli_args *a, json_t *body) {
     return AL__CLI_RUN;
 }
 
+/* --preempt-min-runtime / --reclaim-min-runtime: a duration, or "inherit" (null). */
+static int min_runtime_option(struct al__cli_args *a, json_t *body, const char *key) {
+    const char *text = al__cli_args_value(a);
+    json_t *value = NULL;
+    char err[256];
+
+    if (!text)
+        return AL__CLI_BAD;
+    if (strcmp(text, "inherit") == 0)
+        value = json_null();
+    else if (al__cli_parse_json(AL__CLI_UNIT_DURATION, a->option, text, &value, err, sizeof(err)) <
+             0)
+        return al__cli_usage_error(a->cli, "%s", err);
+    al__cli_json_set(body, key, value);
+    return AL__CLI_RUN;
+}
+
 int al__cli_queue_option(struct al__cli_args *a, json_t *body) {
     for (size_t i = 0; i < sizeof(amount_options) / sizeof(amount_options[0]); i++) {
         if (al__cli_args_is(a, NULL, amount_options[i].option)) {
@@ -70,6 +87,10 @@ int al__cli_queue_option(struct al__cli_args *a, json_t *body) {
     }
     if (al__cli_args_is(a, NULL, "--priority"))
         return al__cli_args_amount(a, AL__CLI_UNIT_INTEGER, false, body, "priority");
+    if (al__cli_args_is(a, NULL, "--preempt-min-runtime"))
+        return min_runtime_option(a, body, "preempt_min_runtime_s");
+    if (al__cli_args_is(a, NULL, "--reclaim-min-runtime"))
+        return min_runtime_option(a, body, "reclaim_min_runtime_s");
     if (al__cli_args_is(a, NULL, "--department") || al__cli_args_is(a, NULL, "--no-department"))
         return department_option(a, body);
     return 1;
@@ -108,6 +129,10 @@ void al__cli_queue_options_usage(FILE *out, const struct al__cli *cli) {
                  "  --memory-limit M       at most M memory\n"
                  "  --gpu-weight W         share of unused GPUs beyond the deserved (default 1)\n"
                  "  --cpu-weight W, --memory-weight W   the same for CPU and memory\n"
+                 "  --preempt-min-runtime D   a job that started less than D ago is not\n"
+                 "                         preempted: 90, 30s, 10m, 2h; 'inherit' (the default)\n"
+                 "                         takes the department's\n"
+                 "  --reclaim-min-runtime D   the same for reclaim\n"
                  "Amounts and limits take 'unlimited' or -1 for no bound (the default, but GPUs\n"
                  "deserved).\n");
 }

@@ -16,7 +16,8 @@ const char *al__cli_queue_collection(const struct al__cli *cli);
 
 /*
  * al__cli_queue_option - the current argument as one of the queue's field options
- * (--department, --no-department, --priority, --{gpu,cpu,memory}-{deserved,limit,weight})
+ * (--department, --no-department, --priority, --{gpu,cpu,memory}-{deserved,limit,weight},
+ * --{preempt,reclaim}-min-runtime)
  * stored into the request body (nested members such as deserved.gpu are created as
  * needed). Returns AL__CLI_RUN when it was one, 1 when it is not, AL__CLI_BAD after a
  * usage error.

@@ -37,6 +37,14 @@ static const struct suffix gpu_memory_suffixes[] = {
     {"Gi", 1024}, {"T", 1048576}, {"TiB", 1048576}, {"Ti", 1048576},
 };
 
+/* Durations: a factor in seconds; a bare number is seconds. */
+static const struct suffix duration_suffixes[] = {
+    {"s", 1},
+    {"m", 60},
+    {"h", 3600},
+    {"d", 86400},
+};
+
 static const struct {
     const char *name;
     int64_t value;
@@ -231,6 +239,20 @@ int al__cli_parse_priority(const char *opt, const char *text, int64_t *out, char
     return -AL_EINVAL;
 }
 
+int al__cli_parse_duration(const char *opt, const char *text, int64_t *seconds, char *err,
+                           size_t size) {
+    double v;
+
+    if (!scan_with_suffix(text, duration_suffixes,
+                          sizeof(duration_suffixes) / sizeof(duration_suffixes[0]), 1, &v)) {
+        snprintf(err, size,
+                 "%s: '%s' is not a duration (a number of seconds, or with s, m, h or d: 10m)", opt,
+                 text);
+        return -AL_EINVAL;
+    }
+    return whole_amount(opt, text, v, 0, seconds, err, size);
+}
+
 /* Integer units: the least value each allows. */
 static int64_t integer_min(enum al__cli_unit unit) {
     switch (unit) {
@@ -267,6 +289,9 @@ int al__cli_parse_json(enum al__cli_unit unit, const char *opt, const char *text
         break;
     case AL__CLI_UNIT_PRIORITY:
         rc = al__cli_parse_priority(opt, text, &i, err, size);
+        break;
+    case AL__CLI_UNIT_DURATION:
+        rc = al__cli_parse_duration(opt, text, &i, err, size);
         break;
     default:
         rc = al__cli_parse_integer(opt, text, integer_min(unit), &i, err, size);
@@ -361,4 +386,19 @@ void al__cli_format_mib(int64_t mib, char *buf, size_t size) {
         al__cli_format_memory(mib == -1 ? -1 : INT64_MAX, buf, size);
     else
         al__cli_format_memory(mib * 1024 * 1024, buf, size);
+}
+
+void al__cli_format_duration(int64_t seconds, char *buf, size_t size) {
+    static const struct {
+        const char *unit;
+        int64_t factor;
+    } units[] = {{"d", 86400}, {"h", 3600}, {"m", 60}};
+
+    for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+        if (seconds != 0 && seconds % units[i].factor == 0) {
+            snprintf(buf, size, "%" PRId64 "%s", seconds / units[i].factor, units[i].unit);
+            return;
+        }
+    }
+    snprintf(buf, size, "%" PRId64 "s", seconds);
 }

@@ -18,6 +18,7 @@ enum al__cli_unit {
     AL__CLI_UNIT_MEMORY,     /* bytes from "16GiB", "512M", "1024" */
     AL__CLI_UNIT_PRIORITY,   /* a class name (train, build-preemptible, build, inference) or integer
                               */
+    AL__CLI_UNIT_DURATION,   /* seconds from "90", "30s", "10m", "1.5h", "2d" */
 };
 
 /*
@@ -35,6 +36,8 @@ int al__cli_parse_gpu_memory(const char *opt, const char *text, int64_t *mib, ch
 int al__cli_parse_cpu(const char *opt, const char *text, int64_t *millis, char *err, size_t size);
 int al__cli_parse_memory(const char *opt, const char *text, int64_t *bytes, char *err, size_t size);
 int al__cli_parse_priority(const char *opt, const char *text, int64_t *out, char *err, size_t size);
+int al__cli_parse_duration(const char *opt, const char *text, int64_t *seconds, char *err,
+                           size_t size);
 
 /*
  * al__cli_parse_json - parses `text` as `unit` into a new JSON integer or real (the caller
@@ -54,11 +57,13 @@ const char *al__cli_priority_name(int64_t priority);
  *   cpu:      cores from millicores: "2", "1.5", "0.25"
  *   memory:   bytes with a binary unit: "16GiB", "1.5GiB", "512MiB", "100B"
  *   mib:      MiB with a binary unit: "20GiB", "512MiB"
+ *   duration: seconds in the largest unit that divides them: "10m", "2h", "90s", "0s"
  */
 void al__cli_format_age(int64_t seconds, char *buf, size_t size);
 void al__cli_format_gpus(double gpus, char *buf, size_t size);
 void al__cli_format_cpu(int64_t millis, char *buf, size_t size);
 void al__cli_format_memory(int64_t bytes, char *buf, size_t size);
 void al__cli_format_mib(int64_t mib, char *buf, size_t size);
+void al__cli_format_duration(int64_t seconds, char *buf, size_t size);
 
 #endif

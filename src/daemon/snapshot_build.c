@@ -25,6 +25,10 @@ static json_t *queue_json(const struct al__dqueue *q) {
     json_object_del(o, "created_s");
     json_object_del(o, "department");
     json_object_set_new(o, "parent", q->parent[0] ? json_string(q->parent) : json_null());
+    if (!q->has_preempt_min_runtime)
+        json_object_del(o, "preempt_min_runtime_s"); /* inherited */
+    if (!q->has_reclaim_min_runtime)
+        json_object_del(o, "reclaim_min_runtime_s");
     return o;
 }
 

@@ -30,6 +30,14 @@ json_t *al__queue_spec_json(const struct al__dqueue *q) {
         (json_int_t)q->weight[AL_MEMORY], "created_s", (json_int_t)q->created_s);
     if (o && q->project)
         json_object_set_new(o, "department", q->parent[0] ? json_string(q->parent) : json_null());
+    if (o) {
+        json_object_set_new(o, "preempt_min_runtime_s",
+                            q->has_preempt_min_runtime ? json_integer(q->preempt_min_runtime_s)
+                                                       : json_null());
+        json_object_set_new(o, "reclaim_min_runtime_s",
+                            q->has_reclaim_min_runtime ? json_integer(q->reclaim_min_runtime_s)
+                                                       : json_null());
+    }
     return o;
 }
 
@@ -57,15 +65,37 @@ static int read_department(struct al__state *st, const json_t *body, struct al__
     return 0;
 }
 
+/* The settings of a department or project as the snapshot parser's queue, and back. */
+static void settings_get(const struct al__dqueue *q, struct al_queue *s) {
+    s->priority = q->priority;
+    memcpy(s->deserved, q->deserved, sizeof(s->deserved));
+    memcpy(s->limit, q->limit, sizeof(s->limit));
+    memcpy(s->weight, q->weight, sizeof(s->weight));
+    s->has_preempt_min_runtime = q->has_preempt_min_runtime;
+    s->preempt_min_runtime_s = q->preempt_min_runtime_s;
+    s->has_reclaim_min_runtime = q->has_reclaim_min_runtime;
+    s->reclaim_min_runtime_s = q->reclaim_min_runtime_s;
+}
+
+static void settings_put(const struct al_queue *s, struct al__dqueue *q) {
+    q->priority = s->priority;
+    memcpy(q->deserved, s->deserved, sizeof(q->deserved));
+    memcpy(q->limit, s->limit, sizeof(q->limit));
+    memcpy(q->weight, s->weight, sizeof(q->weight));
+    q->has_preempt_min_runtime = s->has_preempt_min_runtime;
+    q->preempt_min_runtime_s = s->preempt_min_runtime_s;
+    q->has_reclaim_min_runtime = s->has_reclaim_min_runtime;
+    q->reclaim_min_runtime_s = s->reclaim_min_runtime_s;
+}
+
 int al__queue_read(struct al__state *st, const json_t *body, bool create, bool project,
                    struct al__dqueue *q, char *field, size_t fsize, char *msg, size_t msize) {
-    static const char *const create_keys[] = {"name",  "department",        "priority", "deserved",
-                                              "limit", "over_quota_weight", NULL};
+    static const char *const create_keys[] = {"name", "department", NULL};
     struct al_snapshot_error e = {{0}, {0}, 0};
     struct al_queue settings = {0};
     const char *name;
 
-    if (al__check_keys(body, "", create_keys, &e) < 0)
+    if (al__check_keys2(body, "", create_keys, al__queue_setting_keys, &e) < 0)
         return fail_err(field, fsize, msg, msize, &e);
     if (!project && json_object_get(body, "department"))
         return fail(field, fsize, msg, msize, "department", "only projects have a department");
@@ -79,19 +109,13 @@ int al__queue_read(struct al__state *st, const json_t *body, bool create, bool p
                         "must be 1-63 characters of a-z, 0-9 and '-', not starting with '-'");
         snprintf(q->name, sizeof(q->name), "%s", name);
     }
-    settings.priority = q->priority;
-    memcpy(settings.deserved, q->deserved, sizeof(settings.deserved));
-    memcpy(settings.limit, q->limit, sizeof(settings.limit));
-    memcpy(settings.weight, q->weight, sizeof(settings.weight));
+    settings_get(q, &settings);
     if (al__parse_queue_settings(body, "", &settings, &e) < 0)
         return fail_err(field, fsize, msg, msize, &e);
     if (project && read_department(st, body, q, field, fsize, msg, msize) < 0)
         return -AL_EINVAL;
     q->project = project;
-    q->priority = settings.priority;
-    memcpy(q->deserved, settings.deserved, sizeof(settings.deserved));
-    memcpy(q->limit, settings.limit, sizeof(settings.limit));
-    memcpy(q->weight, settings.weight, sizeof(settings.weight));
+    settings_put(&settings, q);
     return 0;
 }
 

@@ -24,6 +24,9 @@ struct al__dqueue {
     int64_t limit[AL_RESOURCE_COUNT];
     int64_t weight[AL_RESOURCE_COUNT];
     int64_t created_s;
+    /* Min-runtime protection (docs/snapshot.md); unset = inherited from the department. */
+    bool has_preempt_min_runtime, has_reclaim_min_runtime;
+    int64_t preempt_min_runtime_s, reclaim_min_runtime_s;
     /* From the last cycle (zero before the first). */
     int64_t fair_share[AL_RESOURCE_COUNT];
     int64_t allocated[AL_RESOURCE_COUNT];

@@ -53,6 +53,11 @@ static bool key_known(const char *key, const char *const *known) {
 
 int al__check_keys(const json_t *obj, const char *path, const char *const *known,
                    struct al_snapshot_error *err) {
+    return al__check_keys2(obj, path, known, NULL, err);
+}
+
+int al__check_keys2(const json_t *obj, const char *path, const char *const *known,
+                    const char *const *more, struct al_snapshot_error *err) {
     const char *key;
     json_t *value;
     char p[AL__PATH_SIZE];
@@ -60,7 +65,7 @@ int al__check_keys(const json_t *obj, const char *path, const char *const *known
     /* json_object_foreach takes a non-const object; iteration does not modify it. */
     json_object_foreach((json_t *)obj, key, value) {
         (void)value;
-        if (!key_known(key, known)) {
+        if (!key_known(key, known) && !(more && key_known(key, more))) {
             al__path_key(p, path, key);
             return al__fail(err, p, "unknown field");
         }

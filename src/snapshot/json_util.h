@@ -43,6 +43,9 @@ void al__path_format(char out[AL__PATH_SIZE], const char *fmt, ...) AL__PRINTF(2
  */
 int al__check_keys(const json_t *obj, const char *path, const char *const *known,
                    struct al_snapshot_error *err);
+/* al__check_keys2 - the same with the keys of two lists (`more` may be NULL). */
+int al__check_keys2(const json_t *obj, const char *path, const char *const *known,
+                    const char *const *more, struct al_snapshot_error *err);
 
 /* Type checks of a value at `path`: "must be an object" and so on. NULL fails too. */
 int al__want_object(const json_t *v, const char *path, struct al_snapshot_error *err);

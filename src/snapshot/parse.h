@@ -57,12 +57,14 @@ int al__parse_queues(struct al__parse *p, const json_t *queues);
 int al__parse_jobs(struct al__parse *p, const json_t *jobs);
 
 /*
- * al__parse_queue_settings - a queue object's priority, deserved, limit and over_quota_weight
- * into q; absent members leave q's values as they are. The caller checks the object's keys.
+ * al__parse_queue_settings - a queue object's priority, deserved, limit, over_quota_weight and
+ * min runtimes into q; absent members leave q's values as they are, a null min runtime unsets
+ * it (inherit). The caller checks the object's keys: its own and al__queue_setting_keys.
  * Shared with allotd, whose departments and projects carry the same settings.
  */
 int al__parse_queue_settings(const json_t *obj, const char *path, struct al_queue *q,
                              struct al_snapshot_error *err);
+extern const char *const al__queue_setting_keys[]; /* NULL-terminated */
 
 /*
  * al__parse_task - reads jobs[job].tasks[pos] (obj) into cluster->tasks[index], whose job

@@ -6,9 +6,8 @@
 #include "snapshot/json_util.h"
 #include "snapshot/parse.h"
 
-static const char *const queue_keys[] = {
-    "name",
-    "parent",
+static const char *const queue_keys[] = {"name", "parent", NULL};
+const char *const al__queue_setting_keys[] = {
     "priority",
     "deserved",
     "limit",
@@ -117,7 +116,7 @@ static int parse_queue(struct al__parse *p, const json_t *obj, const char *path,
         q->weight[r] = 1;
     }
     if (al__want_object(obj, path, p->err) < 0 ||
-        al__check_keys(obj, path, queue_keys, p->err) < 0 ||
+        al__check_keys2(obj, path, queue_keys, al__queue_setting_keys, p->err) < 0 ||
         al__member_string(obj, path, "name", true, &name, p->err) < 0)
         return -AL_EINVAL;
     if (al__dup(&q->name, name, path, p->err) < 0)

@@ -185,6 +185,39 @@ static void parsed_json_has_the_unit_type(void **state) {
     assert_message(err, "--workers", "0");
 }
 
+static void durations_take_seconds_or_a_unit(void **state) {
+    (void)state;
+    static const struct {
+        const char *text;
+        int64_t seconds;
+    } good[] = {{"90", 90},     {"30s", 30}, {"10m", 600}, {"1.5h", 5400},
+                {"2d", 172800}, {"0", 0},    {"5 m", 300}};
+    int64_t v = 7;
+    char err[256], text[32];
+    for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+        assert_int_equal(
+            al__cli_parse_duration("--preempt-min-runtime", good[i].text, &v, err, sizeof(err)), 0);
+        assert_int_equal(v, good[i].seconds);
+    }
+    static const char *const bad[] = {"", "-5", "10x", "m", "1e3", "soon", "10mm"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        v = 7;
+        assert_int_equal(
+            al__cli_parse_duration("--reclaim-min-runtime", bad[i], &v, err, sizeof(err)),
+            -AL_EINVAL);
+        assert_message(err, "--reclaim-min-runtime", bad[i]);
+        assert_int_equal(v, 7);
+    }
+    static const struct {
+        int64_t seconds;
+        const char *text;
+    } shown[] = {{600, "10m"}, {90, "90s"}, {7200, "2h"}, {86400, "1d"}, {0, "0s"}, {3660, "61m"}};
+    for (size_t i = 0; i < sizeof(shown) / sizeof(shown[0]); i++) {
+        al__cli_format_duration(shown[i].seconds, text, sizeof(text));
+        assert_string_equal(text, shown[i].text);
+    }
+}
+
 static void ages_read_like_kubectl(void **state) {
     (void)state;
     static const struct {
@@ -394,6 +427,7 @@ int main(void) {
         cmocka_unit_test(memory_takes_binary_units_and_bare_bytes),
         cmocka_unit_test(priorities_take_class_names_or_integers),
         cmocka_unit_test(parsed_json_has_the_unit_type),
+        cmocka_unit_test(durations_take_seconds_or_a_unit),
         cmocka_unit_test(ages_read_like_kubectl),
         cmocka_unit_test(amounts_format_short),
         cmocka_unit_test(gpu_column_shows_per_task_amount_and_workers),
