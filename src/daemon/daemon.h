@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "allot/cycle.h"
 #include "backends/local/local.h"
 #include "daemon/auth.h"
 #include "daemon/state.h"
@@ -87,6 +88,15 @@ void al__loop_run(struct allotd *d);
  * commit runs with the store lock only. */
 void al__loop_cycle(struct allotd *d);
 
+/* al__decisions_apply - carries out a cycle's decisions in order: binds start tasks, pipelined
+ * tasks take their place, evicted ones stop (decisions.c). Lock held, in the cycle's
+ * transaction. owners: the workload of each job of c (al__snapshot_build). */
+void al__decisions_apply(struct allotd *d, const struct al_cluster *c, const struct al_result *r,
+                         struct al__dworkload **owners);
+/* al__tasks_start_pipelined - starts the pipelined tasks whose place is free now (all of a
+ * workload's at once); true if any started. Lock held. */
+bool al__tasks_start_pipelined(struct allotd *d);
+
 /* Snapshot (snapshot_build.c): the current state as a snapshot document. Lock held. When
  * owners is not NULL, *owners gets (heap) the workload of each job, in the document's order. */
 json_t *al__snapshot_build(struct allotd *d, struct al__dworkload ***owners);
@@ -95,6 +105,8 @@ json_t *al__snapshot_build(struct allotd *d, struct al__dworkload ***owners);
 int al__task_start(struct allotd *d, struct al__dworkload *w, struct al__dtask *t, char *err,
                    size_t size);
 void al__task_stop(struct allotd *d, struct al__dworkload *w, struct al__dtask *t);
+/* al__task_devices_text - "[0, 1]": the devices a task holds. Always NUL-terminated. */
+void al__task_devices_text(const struct al__dtask *t, char *out, size_t size);
 void al__task_paths(const struct allotd *d, const struct al__dworkload *w,
                     const struct al__dtask *t, char *log, char *exitp, size_t size);
 /* al__tasks_poll - records exits and sends SIGKILL past the grace period; true if any changed. */

@@ -23,40 +23,6 @@ void al__daemon_poke(struct allotd *d) {
     pthread_cond_signal(&d->wake);
 }
 
-/* The task of workload w that a snapshot task name ("<workload>-<index>") stands for. */
-static struct al__dtask *task_named(struct al__dworkload *w, const char *name) {
-    const char *dash = strrchr(name, '-');
-    char *end;
-    long idx;
-
-    if (!w || !dash || (size_t)(dash - name) != strlen(w->name) ||
-        strncmp(name, w->name, (size_t)(dash - name)) != 0)
-        return NULL;
-    idx = strtol(dash + 1, &end, 10);
-    if (*end || end == dash + 1 || idx < 0 || idx >= w->spec.workers)
-        return NULL;
-    return &w->tasks[idx];
-}
-
-static void bind_task(struct allotd *d, const struct al_decision *dec, const struct al_cluster *c,
-                      struct al__dworkload **owners) {
-    const struct al_task *ct = &c->tasks[dec->task];
-    struct al__dworkload *w = owners[ct->job];
-    struct al__dtask *t = task_named(w, ct->name);
-    char err[256];
-
-    if (!t || t->state != AL__T_PENDING || w->state == AL__W_DELETING)
-        return;
-    t->gpu_count = dec->gpu_count < AL__MAX_TASK_GPUS ? dec->gpu_count : AL__MAX_TASK_GPUS;
-    for (size_t g = 0; g < t->gpu_count; g++)
-        t->gpus[g] = dec->gpus[g];
-    if (al__task_start(d, w, t, err, sizeof(err)) < 0)
-        fprintf(stderr, "allotd: workload %s task %d: %s\n", w->name, (int)t->index, err);
-    al__workload_set_reason(w, NULL, NULL);
-    al__workload_refresh_state(w);
-    al__persist_workload_update(d, w);
-}
-
 static void set_reason(struct allotd *d, struct al__dworkload *w, const char *code,
                        const char *text) {
     if (strcmp(w->reason_code, code ? code : "") == 0 &&
@@ -95,7 +61,7 @@ static void record_outcome(struct allotd *d, const struct al_cluster *c, const s
     }
 }
 
-/* One run of the engine on the current state; binds go to the backend right away. */
+/* One run of the engine on the current state; its decisions are carried out right away. */
 static void schedule(struct allotd *d) {
     struct al__dworkload **owners = NULL;
     json_t *snap = al__snapshot_build(d, &owners);
@@ -119,9 +85,7 @@ static void schedule(struct allotd *d) {
         snprintf(d->cycle_error, sizeof(d->cycle_error), "engine: %s", al_strerror(rc));
     } else {
         d->cycle_error[0] = '\0';
-        for (size_t i = 0; i < result.decision_count; i++)
-            if (result.decisions[i].kind == AL_DECISION_BIND)
-                bind_task(d, &result.decisions[i], &cluster, owners);
+        al__decisions_apply(d, &cluster, &result, owners);
         record_outcome(d, &cluster, &result, owners);
         d->cycles++;
     }
@@ -140,6 +104,9 @@ void al__loop_cycle(struct allotd *d) {
         return;
     }
     al__tasks_poll(d);
+    al__tasks_start_pipelined(d);
+    for (size_t i = 0; i < d->state.workload_count; i++)
+        al__workload_track_stale(d->state.workloads[i], al__daemon_now());
     schedule(d);
     pthread_mutex_unlock(&d->lock);
     /* What the cycle did is in memory already; its record becomes durable without holding up

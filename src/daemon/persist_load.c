@@ -11,10 +11,10 @@
 static const char queue_load_sql[] = "SELECT name, kind, spec, created_s FROM queues ORDER BY id";
 static const char workload_load_sql[] =
     "SELECT id, name, project, spec, state, created_s, finished_s, exit_code, reason_code, "
-    "reason FROM workloads ORDER BY id";
+    "reason, started_s FROM workloads ORDER BY id";
 static const char task_load_sql[] =
     "SELECT workload_id, idx, state, gpu_devices, pid, start_ticks, started_s, finished_s, "
-    "exit_code FROM tasks ORDER BY workload_id, idx";
+    "exit_code, evicting FROM tasks ORDER BY workload_id, idx";
 
 static json_t *load_spec(const char *text) {
     return text ? json_loads(text, 0, NULL) : NULL;
@@ -74,6 +74,7 @@ static struct al__dworkload *workload_from_row(struct al__stmt *st, char *err, s
     w->exit_code = (int)al__stmt_int(st, 7);
     al__workload_set_reason(w, al__stmt_text(st, 8), al__stmt_text(st, 9));
     al__workload_alloc_tasks(w);
+    w->started_s = al__stmt_is_null(st, 10) ? -1 : al__stmt_int(st, 10);
     return w;
 }
 
@@ -118,6 +119,7 @@ static int load_tasks(struct allotd *d, char *err, size_t size) {
         t->started_s = al__stmt_is_null(st, 6) ? -1 : al__stmt_int(st, 6);
         t->finished_s = al__stmt_is_null(st, 7) ? -1 : al__stmt_int(st, 7);
         t->exit_code = (int)al__stmt_int(st, 8);
+        t->evicting = al__stmt_int(st, 9) != 0;
     }
     return rc;
 }

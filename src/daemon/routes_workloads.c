@@ -10,18 +10,19 @@ static json_t *opt_int(int64_t v, bool present) {
 
 static json_t *task_json(const struct allotd *d, const struct al__dtask *t) {
     json_t *gpus = json_array();
-    bool placed = t->started_s >= 0; /* finished tasks keep the devices they ran on */
+    /* finished tasks keep the devices they ran on; pipelined ones show what they hold */
+    bool placed = t->started_s >= 0 || t->state == AL__T_PIPELINED;
     bool finished = t->state == AL__T_SUCCEEDED || t->state == AL__T_FAILED;
 
     for (size_t i = 0; placed && i < t->gpu_count; i++)
         json_array_append_new(gpus, json_integer(t->gpus[i]));
-    return json_pack("{s:i, s:s, s:o, s:o, s:o, s:o, s:o, s:o}", "index", t->index, "state",
+    return json_pack("{s:i, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:b}", "index", t->index, "state",
                      al__tstate_name(t->state), "node",
-                     t->started_s >= 0 ? json_string(d->inventory.node_name) : json_null(),
-                     "gpu_devices", gpus, "pid", opt_int(t->pid, t->pid > 0 && !finished),
-                     "started_s", opt_int(t->started_s, t->started_s >= 0), "finished_s",
+                     placed ? json_string(d->inventory.node_name) : json_null(), "gpu_devices",
+                     gpus, "pid", opt_int(t->pid, t->pid > 0 && !finished), "started_s",
+                     opt_int(t->started_s, t->started_s >= 0), "finished_s",
                      opt_int(t->finished_s, t->finished_s >= 0), "exit_code",
-                     opt_int(t->exit_code, finished));
+                     opt_int(t->exit_code, finished), "evicting", t->evicting);
 }
 
 /* Engine job order within a project: higher priority, then older, then name. */
@@ -49,14 +50,11 @@ static json_t *queue_position(const struct allotd *d, const struct al__dworkload
 json_t *al__workload_json(const struct allotd *d, const struct al__dworkload *w) {
     json_t *o = al__workload_spec_json(&w->spec), *tasks = json_array(), *gpus = json_array();
     bool seen[AL__LOCAL_MAX_GPUS] = {false}, placed = false;
-    int64_t started = -1;
     bool finished = w->state == AL__W_SUCCEEDED || w->state == AL__W_FAILED;
 
     for (int32_t i = 0; i < w->spec.workers; i++) {
         const struct al__dtask *t = &w->tasks[i];
         json_array_append_new(tasks, task_json(d, t));
-        if (t->started_s >= 0 && (started < 0 || t->started_s < started))
-            started = t->started_s;
         if (t->state != AL__T_RUNNING && t->state != AL__T_STOPPING)
             continue;
         placed = true;
@@ -71,7 +69,7 @@ json_t *al__workload_json(const struct allotd *d, const struct al__dworkload *w)
         o,
         json_pack("{s:s, s:s, s:s, s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "name",
                   w->name, "project", w->project, "state", al__wstate_name(w->state), "created_s",
-                  (json_int_t)w->created_s, "started_s", opt_int(started, started >= 0),
+                  (json_int_t)w->created_s, "started_s", opt_int(w->started_s, w->started_s >= 0),
                   "finished_s", opt_int(w->finished_s, w->finished_s >= 0), "exit_code",
                   opt_int(w->exit_code, finished), "node",
                   placed ? json_string(d->inventory.node_name) : json_null(), "gpu_devices", gpus,

@@ -45,6 +45,8 @@ static const char *task_state(const struct al__dworkload *w, const struct al__dt
         return "succeeded";
     case AL__T_FAILED:
         return "failed";
+    case AL__T_PIPELINED:
+        return "pipelined";
     }
     return NULL;
 }
@@ -66,9 +68,10 @@ static json_t *task_json(const struct allotd *d, const struct al__dworkload *w,
         json_object_set_new(o, "gpu_memory_mib", json_integer(s->gpu_memory_mib));
     if (s->gpu_milli > 0 || s->gpu_memory_mib > 0)
         json_object_set_new(o, "gpu_devices", json_integer(s->gpu_device_count));
-    if (t->started_s >= 0)
+    if (t->started_s >= 0 || t->state == AL__T_PIPELINED)
         json_object_set_new(o, "node", json_string(d->inventory.node_name));
-    if ((t->state == AL__T_RUNNING || t->state == AL__T_STOPPING) && t->gpu_count > 0) {
+    if ((t->state == AL__T_RUNNING || t->state == AL__T_STOPPING || t->state == AL__T_PIPELINED) &&
+        t->gpu_count > 0) {
         json_t *indices = json_array();
         for (size_t i = 0; i < t->gpu_count; i++)
             json_array_append_new(indices, json_integer(t->gpus[i]));
@@ -77,8 +80,8 @@ static json_t *task_json(const struct allotd *d, const struct al__dworkload *w,
     return o;
 }
 
-static json_t *job_json(const struct allotd *d, const struct al__dworkload *w) {
-    json_t *tasks = json_array();
+static json_t *job_json(const struct allotd *d, const struct al__dworkload *w, int64_t now) {
+    json_t *tasks = json_array(), *job;
     for (int32_t i = 0; i < w->spec.workers; i++) {
         const char *state = task_state(w, &w->tasks[i]);
         if (state)
@@ -88,15 +91,27 @@ static json_t *job_json(const struct allotd *d, const struct al__dworkload *w) {
         json_decref(tasks);
         return NULL;
     }
-    return json_pack("{s:s, s:s, s:i, s:b, s:i, s:I, s:o}", "name", w->name, "queue", w->project,
-                     "priority", w->spec.priority, "preemptible", w->spec.preemptible,
-                     "min_members", w->spec.min_members, "created_s", (json_int_t)w->created_s,
-                     "tasks", tasks);
+    job = json_pack("{s:s, s:s, s:i, s:b, s:i, s:I, s:o}", "name", w->name, "queue", w->project,
+                    "priority", w->spec.priority, "preemptible", w->spec.preemptible, "min_members",
+                    w->spec.min_members, "created_s", (json_int_t)w->created_s, "tasks", tasks);
+    /* For min-runtime protection: when the job, running now, last started. */
+    if (w->started_s >= 0 && al__workload_is_active(w))
+        json_object_set_new(job, "started_s", json_integer(w->started_s));
+    if (w->stale_since_s >= 0)
+        json_object_set_new(job, "stale_for_s", json_integer(now - w->stale_since_s));
+    return job;
+}
+
+/* The actions of every cycle, in order (DESIGN.md section 3). */
+static json_t *actions_json(void) {
+    return json_pack("[s, s, s, s, s]", "allocate", "consolidation", "reclaim", "preempt",
+                     "stalegangeviction");
 }
 
 json_t *al__snapshot_build(struct allotd *d, struct al__dworkload ***owners) {
     json_t *queues = json_array(), *jobs = json_array();
     size_t count = 0;
+    int64_t now = al__daemon_now();
 
     if (owners)
         *owners = al__xcalloc(d->state.workload_count + 1, sizeof(**owners));
@@ -108,15 +123,15 @@ json_t *al__snapshot_build(struct allotd *d, struct al__dworkload ***owners) {
         json_t *job;
         if (w->state == AL__W_SUCCEEDED || w->state == AL__W_FAILED)
             continue;
-        job = job_json(d, w);
+        job = job_json(d, w, now);
         if (!job)
             continue;
         json_array_append_new(jobs, job);
         if (owners)
             (*owners)[count++] = d->state.workloads[i];
     }
-    return json_pack("{s:s, s:I, s:{s:[s]}, s:[o], s:o, s:o}", "name", "allotd", "now_s",
-                     (json_int_t)al__daemon_now(), "config", "actions", "allocate", "nodes",
+    return json_pack("{s:s, s:I, s:{s:o}, s:[o], s:o, s:o}", "name", "allotd", "now_s",
+                     (json_int_t)now, "config", "actions", actions_json(), "nodes",
                      node_json(&d->inventory), "queues", queues, "jobs", jobs);
 }
 

@@ -7,7 +7,8 @@
 #include "util/xalloc.h"
 
 static const char *const wstate_names[] = {"pending", "running", "succeeded", "failed", "deleting"};
-static const char *const tstate_names[] = {"pending", "running", "stopping", "succeeded", "failed"};
+static const char *const tstate_names[] = {"pending",   "running", "stopping",
+                                           "succeeded", "failed",  "pipelined"};
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -109,6 +110,7 @@ void al__workload_alloc_tasks(struct al__dworkload *w) {
         w->tasks[i].index = i;
         w->tasks[i].started_s = w->tasks[i].finished_s = -1;
     }
+    w->started_s = w->stale_since_s = -1;
 }
 
 void al__workload_free(struct al__dworkload *w) {
@@ -136,6 +138,17 @@ void al__workload_set_reason(struct al__dworkload *w, const char *code, const ch
     }
 }
 
+static bool task_active(const struct al__dtask *t) {
+    return t->state == AL__T_RUNNING || t->state == AL__T_STOPPING;
+}
+
+bool al__workload_is_active(const struct al__dworkload *w) {
+    for (int32_t i = 0; i < w->spec.workers; i++)
+        if (task_active(&w->tasks[i]))
+            return true;
+    return false;
+}
+
 void al__workload_refresh_state(struct al__dworkload *w) {
     size_t active = 0, finished = 0, failed = 0;
     int first_failure = 0;
@@ -144,20 +157,51 @@ void al__workload_refresh_state(struct al__dworkload *w) {
         return;
     for (int32_t i = 0; i < w->spec.workers; i++) {
         const struct al__dtask *t = &w->tasks[i];
-        if (t->state == AL__T_RUNNING || t->state == AL__T_STOPPING)
+        if (task_active(t))
             active++;
         if (t->state == AL__T_SUCCEEDED || t->state == AL__T_FAILED)
             finished++;
         if (t->state == AL__T_FAILED && failed++ == 0)
             first_failure = t->exit_code;
     }
-    if (active > 0)
+    if (active > 0) {
         w->state = AL__W_RUNNING;
-    else if (finished == (size_t)w->spec.workers) {
+    } else if (finished == (size_t)w->spec.workers ||
+               (failed > 0 && (int64_t)w->spec.workers - (int64_t)failed < w->spec.min_members)) {
+        /* A gang that lost members to failures can never be whole again. */
         w->state = failed ? AL__W_FAILED : AL__W_SUCCEEDED;
         w->exit_code = failed ? first_failure : 0;
-    } else
+    } else {
         w->state = AL__W_PENDING;
+    }
+}
+
+void al__task_requeue(struct al__dtask *t) {
+    t->state = AL__T_PENDING;
+    t->gpu_count = 0;
+    t->pid = 0;
+    t->start_ticks = 0;
+    t->started_s = t->finished_s = -1;
+    t->exit_code = 0;
+    t->stop_sent_s = 0;
+    t->killed = t->evicting = false;
+}
+
+void al__workload_track_stale(struct al__dworkload *w, int64_t now) {
+    int32_t held = 0;
+    bool succeeded = false;
+
+    for (int32_t i = 0; i < w->spec.workers; i++) {
+        const struct al__dtask *t = &w->tasks[i];
+        held += task_active(t) || t->state == AL__T_PIPELINED;
+        succeeded |= t->state == AL__T_SUCCEEDED;
+    }
+    if (held > 0 && held < w->spec.min_members && !succeeded && w->state != AL__W_DELETING) {
+        if (w->stale_since_s < 0)
+            w->stale_since_s = now;
+    } else {
+        w->stale_since_s = -1;
+    }
 }
 
 void al__state_release(struct al__state *st) {

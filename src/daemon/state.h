@@ -47,6 +47,7 @@ enum al__tstate {
     AL__T_STOPPING, /* SIGTERM sent; its resources are releasing */
     AL__T_SUCCEEDED,
     AL__T_FAILED,
+    AL__T_PIPELINED, /* holds its node and devices, starts once evicted tasks there are gone */
 };
 
 #define AL__MAX_TASK_GPUS 64
@@ -54,7 +55,7 @@ enum al__tstate {
 struct al__dtask {
     int32_t index;
     enum al__tstate state;
-    int32_t gpus[AL__MAX_TASK_GPUS]; /* device indices it holds while running */
+    int32_t gpus[AL__MAX_TASK_GPUS]; /* device indices it holds while running or pipelined */
     size_t gpu_count;
     pid_t pid; /* process group of its supervisor, 0 when none */
     int64_t start_ticks;
@@ -62,6 +63,7 @@ struct al__dtask {
     int exit_code;                 /* valid once finished */
     int64_t stop_sent_s;           /* when SIGTERM went out (stopping) */
     bool killed;                   /* SIGKILL went out too */
+    bool evicting; /* stopping because the engine evicted it: pending again once it exits */
 };
 
 /* A workload's request, as submitted (validated) - see docs/api.md. */
@@ -83,6 +85,8 @@ struct al__dworkload {
     struct al__wspec spec;
     enum al__wstate state;
     int64_t created_s, finished_s; /* finished_s -1 = not yet */
+    int64_t started_s;             /* when it last started running, -1 = never */
+    int64_t stale_since_s; /* running below its gang minimum since (in memory only), -1 = not */
     int exit_code;
     char reason_code[40];    /* "" when none */
     char *reason;            /* NULL when none */
@@ -127,8 +131,29 @@ void al__workload_free(struct al__dworkload *w);
 /* al__workload_set_reason - replaces the pending reason (NULL code/text clear it). */
 void al__workload_set_reason(struct al__dworkload *w, const char *code, const char *text);
 
-/* al__workload_refresh_state - running/succeeded/failed from its tasks (not for deleting). */
+/*
+ * al__workload_refresh_state - running/pending/succeeded/failed from its tasks (not for
+ * deleting): running while a task runs or stops; done once every task has finished (failed if
+ * one failed); failed too when failed tasks leave fewer than its gang minimum to run; else
+ * pending.
+ */
 void al__workload_refresh_state(struct al__dworkload *w);
+
+/* al__workload_is_active - some task of w runs or is stopping. */
+bool al__workload_is_active(const struct al__dworkload *w);
+
+/*
+ * al__task_requeue - a task back to pending: no process, node, devices, times or exit code.
+ * The caller persists it.
+ */
+void al__task_requeue(struct al__dtask *t);
+
+/*
+ * al__workload_track_stale - keeps w->stale_since_s: set to now when w is first seen running
+ * below its gang minimum with no task succeeded (as stale-gang eviction counts it: running,
+ * stopping and pipelined tasks), cleared when it is not.
+ */
+void al__workload_track_stale(struct al__dworkload *w, int64_t now);
 
 /* al__state_release - frees everything. */
 void al__state_release(struct al__state *st);

@@ -1,4 +1,5 @@
 /* store.c - allotd's SQLite store: open in WAL mode, migrations, cached statements. */
+#include <limits.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,6 +37,13 @@ static const char *const migrations[] = {
     "CREATE TABLE tokens ("
     "  id INTEGER PRIMARY KEY, name TEXT NOT NULL, hash TEXT NOT NULL,"
     "  role TEXT NOT NULL, created_s INTEGER NOT NULL);",
+    /* 2: evictions (a task stopping because it was evicted is requeued once it exits, even
+     * across a restart) and when a workload last started running (min-runtime protection);
+     * a workload of version 1 started when its first task did. */
+    "ALTER TABLE tasks ADD COLUMN evicting INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE workloads ADD COLUMN started_s INTEGER;"
+    "UPDATE workloads SET started_s ="
+    "  (SELECT min(started_s) FROM tasks WHERE tasks.workload_id = workloads.id);",
 };
 
 #define STMT_CACHE 64
@@ -67,7 +75,8 @@ static int read_version(struct al__store *s) {
     return v;
 }
 
-static int migrate(struct al__store *s, char *err, size_t size) {
+/* Applies the migrations after the file's version up to `upto`. */
+static int migrate(struct al__store *s, int upto, char *err, size_t size) {
     int n = (int)(sizeof(migrations) / sizeof(migrations[0]));
     char sql[64];
 
@@ -77,7 +86,7 @@ static int migrate(struct al__store *s, char *err, size_t size) {
                  s->version, n);
         return -AL_EIO;
     }
-    for (int v = s->version + 1; v <= n; v++) {
+    for (int v = s->version + 1; v <= n && v <= upto; v++) {
         snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", v);
         if (exec_sql(s, "BEGIN IMMEDIATE") < 0 || exec_sql(s, migrations[v - 1]) < 0 ||
             exec_sql(s, sql) < 0 || exec_sql(s, "COMMIT") < 0) {
@@ -91,6 +100,11 @@ static int migrate(struct al__store *s, char *err, size_t size) {
 }
 
 int al__store_open(const char *path, struct al__store **out, char *err, size_t size) {
+    return al__store_open_upto(path, INT_MAX, out, err, size);
+}
+
+int al__store_open_upto(const char *path, int version, struct al__store **out, char *err,
+                        size_t size) {
     struct al__store *s = calloc(1, sizeof(*s));
     if (!s) {
         snprintf(err, size, "store: out of memory");
@@ -109,7 +123,7 @@ int al__store_open(const char *path, struct al__store **out, char *err, size_t s
         snprintf(err, size, "store: cannot configure %s: %s", path, sqlite3_errmsg(s->db));
         goto fail;
     }
-    if (migrate(s, err, size) < 0)
+    if (migrate(s, version, err, size) < 0)
         goto fail;
     *out = s;
     return 0;

@@ -19,6 +19,11 @@ struct al__stmt;
  */
 int al__store_open(const char *path, struct al__store **out, char *err, size_t size);
 
+/* al__store_open_upto - al__store_open() that migrates no further than `version` (for tests
+ * of migrations: a file as an older allotd left it). */
+int al__store_open_upto(const char *path, int version, struct al__store **out, char *err,
+                        size_t size);
+
 /* al__store_close - closes the database; accepts NULL. */
 void al__store_close(struct al__store *store);
 

@@ -83,7 +83,7 @@ static void free_strings(char **v) {
     free(v);
 }
 
-static void devices_text(const struct al__dtask *t, char *out, size_t size) {
+void al__task_devices_text(const struct al__dtask *t, char *out, size_t size) {
     size_t used = (size_t)snprintf(out, size, "[");
     for (size_t i = 0; i < t->gpu_count && used < size; i++)
         used += (size_t)snprintf(out + used, size - used, "%s%d", i ? ", " : "", (int)t->gpus[i]);
@@ -107,10 +107,12 @@ int al__task_start(struct allotd *d, struct al__dworkload *w, struct al__dtask *
     rc = al__proc_start(&launch, &proc, err, size);
     free_strings(argv);
     free_strings(env);
-    devices_text(t, devices, sizeof(devices));
+    al__task_devices_text(t, devices, sizeof(devices));
     al__persist_event(d, w, "scheduled", "task %d scheduled on %s%s%s", (int)t->index,
                       d->inventory.node_name, t->gpu_count ? " GPUs " : " (no GPU)",
                       t->gpu_count ? devices : "");
+    if (rc == 0 && !al__workload_is_active(w))
+        w->started_s = al__daemon_now(); /* it starts running (again) */
     t->started_s = al__daemon_now();
     if (rc < 0) {
         t->state = AL__T_FAILED;

@@ -20,28 +20,47 @@ static void remove_files(const struct allotd *d, const struct al__dworkload *w) 
     }
 }
 
-/* Records a task's end, and the workload's when it was the last one. */
-static void task_ended(struct allotd *d, struct al__dworkload *w, struct al__dtask *t,
-                       enum al__proc_state how, int code) {
-    enum al__wstate before = w->state;
-
-    t->state = code == 0 ? AL__T_SUCCEEDED : AL__T_FAILED;
-    t->exit_code = code;
-    t->finished_s = al__daemon_now();
-    if (how == AL__PROC_LOST)
-        al__persist_event(d, w, "lost", "task %d: its process is gone and left no exit status",
-                          (int)t->index);
-    else
-        al__persist_event(d, w, code == 0 ? "finished" : "failed", "task %d exited with code %d",
-                          (int)t->index, code);
-    al__persist_task_update(d, w, t);
+/* The workload's state after one of its tasks changed, with an event when it ended. */
+static void workload_settle(struct allotd *d, struct al__dworkload *w, enum al__wstate before) {
     al__workload_refresh_state(w);
     if (w->state != before && (w->state == AL__W_SUCCEEDED || w->state == AL__W_FAILED)) {
-        w->finished_s = t->finished_s;
+        w->finished_s = al__daemon_now();
         al__persist_event(d, w, w->state == AL__W_SUCCEEDED ? "finished" : "failed",
                           "workload %s (exit code %d)", al__wstate_name(w->state), w->exit_code);
     }
     al__persist_workload_update(d, w);
+}
+
+/*
+ * Records a task's end, and the workload's when it was the last one. A task that was evicted
+ * is pending again, however it ended: its exit is not a failure.
+ */
+static void task_ended(struct allotd *d, struct al__dworkload *w, struct al__dtask *t,
+                       enum al__proc_state how, int code) {
+    enum al__wstate before = w->state;
+
+    if (t->evicting && w->state != AL__W_DELETING) {
+        if (how == AL__PROC_LOST)
+            al__persist_event(d, w, "requeued",
+                              "task %d evicted, left no exit status; pending again", (int)t->index);
+        else
+            al__persist_event(d, w, "requeued",
+                              "task %d evicted, exited with code %d; pending again", (int)t->index,
+                              code);
+        al__task_requeue(t);
+    } else {
+        t->state = code == 0 ? AL__T_SUCCEEDED : AL__T_FAILED;
+        t->exit_code = code;
+        t->finished_s = al__daemon_now();
+        if (how == AL__PROC_LOST)
+            al__persist_event(d, w, "lost", "task %d: its process is gone and left no exit status",
+                              (int)t->index);
+        else
+            al__persist_event(d, w, code == 0 ? "finished" : "failed",
+                              "task %d exited with code %d", (int)t->index, code);
+    }
+    al__persist_task_update(d, w, t);
+    workload_settle(d, w, before);
 }
 
 /* Polls one active task; true when it ended. */
@@ -112,8 +131,14 @@ void al__workload_delete(struct allotd *d, struct al__dworkload *w, struct al__r
     }
     w->state = AL__W_DELETING;
     al__workload_set_reason(w, NULL, NULL);
-    for (int32_t k = 0; k < w->spec.workers; k++)
-        al__task_stop(d, w, &w->tasks[k]);
+    for (int32_t k = 0; k < w->spec.workers; k++) {
+        struct al__dtask *t = &w->tasks[k];
+        if (t->state == AL__T_PIPELINED) { /* its place is given up */
+            al__task_requeue(t);
+            al__persist_task_update(d, w, t);
+        }
+        al__task_stop(d, w, t);
+    }
     if (al__persist_workload_update(d, w) < 0 ||
         al__persist_event(d, w, "deleting", "stopping its tasks (SIGTERM, SIGKILL after %llds)",
                           (long long)d->grace_s) < 0 ||

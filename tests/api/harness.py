@@ -132,6 +132,9 @@ class Daemon:
         status, body, _ = self.request("GET", "/api/v1/workloads/" + name)
         return body if status == 200 else None
 
+    def events(self, name):
+        return self.request("GET", "/api/v1/workloads/%s/events?limit=1000" % name)[1]["items"]
+
     def wait_state(self, name, state, timeout=15.0):
         return wait_until(lambda: (w := self.workload(name)) and w["state"] == state and w,
                           timeout, "%s to be %s (now %s)" % (name, state, self.workload(name)))
@@ -141,9 +144,10 @@ class DaemonTest(unittest.TestCase):
     """A test case with a fresh allotd per test."""
 
     gpus = "2xA100-80GiB"
+    grace = 1
 
     def setUp(self):
-        self.d = Daemon(gpus=self.gpus).start()
+        self.d = Daemon(gpus=self.gpus, grace=self.grace).start()
 
     def tearDown(self):
         try:

@@ -1,10 +1,12 @@
 """test_queue_settings.py - departments' and projects' min runtimes through the API and the
 CLI: set, inherited, changed, cleared, validated, kept across a restart, and put into the
-snapshot."""
+snapshot with the jobs' start times."""
 import json
 import unittest
 
 from harness import DaemonTest
+
+SLEEP = ["sleep", "300"]
 
 
 class MinRuntimeTest(DaemonTest):
@@ -96,6 +98,19 @@ class MinRuntimeTest(DaemonTest):
             self.assertEqual(p.returncode, 2, p.stderr)
             self.assertIn("--reclaim-min-runtime", p.stderr)
         self.assertEqual(self.settings("projects", "team-a"), (None, 90))
+
+    def test_running_jobs_carry_their_start_time(self):
+        self.project("team-a")
+        self.submit("w", "team-a", SLEEP, gpu=1)
+        self.submit("queued", "team-a", SLEEP, gpu=1, workers=3)  # 3 GPUs: does not fit yet
+        w = self.d.wait_state("w", "running")
+        self.assertIsNotNone(w["started_s"])
+        jobs = {j["name"]: j for j in self.d.request("GET", "/api/v1/snapshot")[1]["jobs"]}
+        self.assertEqual(jobs["w"]["started_s"], w["started_s"])
+        self.assertNotIn("started_s", jobs["queued"])
+        config = self.d.request("GET", "/api/v1/snapshot")[1]["config"]
+        self.assertEqual(config["actions"], ["allocate", "consolidation", "reclaim", "preempt",
+                                             "stalegangeviction"])
 
 
 if __name__ == "__main__":

@@ -1,5 +1,5 @@
-/* test_store.c - allotd's store: migrations on a new and a reopened file, a file from a newer
- * allotd refused, transactions that roll back, and specs that survive a write and a load. */
+/* test_store.c - allotd's store: migrations on a new, a reopened and a version-1 file, a file
+ * from a newer allotd refused, transactions that roll back. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -51,7 +51,7 @@ static void migrations_apply_once_and_data_survives_reopening(void **state) {
     char err[256] = "";
     (void)state;
     assert_int_equal(al__store_open(path, &s, err, sizeof(err)), 0);
-    assert_int_equal(al__store_schema_version(s), 1);
+    assert_int_equal(al__store_schema_version(s), 2);
     assert_int_equal(al__store_begin(s), 0);
     struct al__stmt *st = al__stmt_prepare(s, insert_sql);
     al__stmt_bind_text(st, 1, "team-a");
@@ -60,8 +60,37 @@ static void migrations_apply_once_and_data_survives_reopening(void **state) {
     al__store_close(s);
 
     assert_int_equal(al__store_open(path, &s, err, sizeof(err)), 0);
-    assert_int_equal(al__store_schema_version(s), 1);
+    assert_int_equal(al__store_schema_version(s), 2);
     assert_int_equal(count_rows(s, count_sql), 1);
+    al__store_close(s);
+}
+
+/* A file of version 1 (before evictions) gains the columns of version 2 and keeps its rows: a
+ * workload's start is its first task's. */
+static void a_version_1_file_is_migrated_to_version_2(void **state) {
+    static const char v1_rows[] =
+        "INSERT INTO workloads (id, name, project, spec, state, created_s) VALUES "
+        "(7, 'w', 'team-a', '{}', 'running', 100);"
+        "INSERT INTO tasks (workload_id, idx, state, started_s) VALUES "
+        "(7, 0, 'running', 120), (7, 1, 'running', 110)";
+    static const char started_sql[] = "SELECT started_s FROM workloads WHERE id = 7";
+    static const char evicting_sql[] = "SELECT sum(evicting) + 10 * count(*) FROM tasks";
+    char v1[300], err[256] = "";
+    struct al__store *s = NULL;
+    sqlite3 *db;
+    (void)state;
+    snprintf(v1, sizeof(v1), "%s/v1.db", dir);
+    assert_int_equal(al__store_open_upto(v1, 1, &s, err, sizeof(err)), 0);
+    assert_int_equal(al__store_schema_version(s), 1);
+    al__store_close(s);
+    assert_int_equal(sqlite3_open(v1, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, v1_rows, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+
+    assert_int_equal(al__store_open(v1, &s, err, sizeof(err)), 0);
+    assert_int_equal(al__store_schema_version(s), 2);
+    assert_int_equal(count_rows(s, started_sql), 110);
+    assert_int_equal(count_rows(s, evicting_sql), 20); /* two rows, none evicting */
     al__store_close(s);
 }
 
@@ -111,6 +140,7 @@ static void an_unwritable_place_is_a_clear_error(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(migrations_apply_once_and_data_survives_reopening),
+        cmocka_unit_test(a_version_1_file_is_migrated_to_version_2),
         cmocka_unit_test(rollback_leaves_nothing_behind),
         cmocka_unit_test(a_newer_schema_is_refused),
         cmocka_unit_test(an_unwritable_place_is_a_clear_error),

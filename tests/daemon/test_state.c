@@ -1,0 +1,111 @@
+/* test_state.c - allotd's derived workload states: a requeued task makes a workload pending
+ * again, failed tasks that break a gang fail it, stale gangs are timed, task state names. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+#include <cmocka.h>
+
+#include "daemon/state.h"
+
+static struct al__dworkload *workload(int32_t workers, int32_t min_members) {
+    struct al__dworkload *w = calloc(1, sizeof(*w));
+    assert_non_null(w);
+    w->spec.workers = workers;
+    w->spec.min_members = min_members;
+    w->state = AL__W_PENDING;
+    al__workload_alloc_tasks(w);
+    return w;
+}
+
+static void run(struct al__dtask *t, int64_t started) {
+    t->state = AL__T_RUNNING;
+    t->pid = 42;
+    t->started_s = started;
+    t->gpus[0] = 1;
+    t->gpu_count = 1;
+}
+
+static void a_requeued_task_is_pending_and_not_a_failure(void **state) {
+    struct al__dworkload *w = workload(2, 1);
+    (void)state;
+    run(&w->tasks[0], 10);
+    run(&w->tasks[1], 10);
+    w->tasks[1].state = AL__T_STOPPING;
+    w->tasks[1].evicting = true;
+    w->tasks[1].exit_code = 143;
+    al__workload_refresh_state(w);
+    assert_int_equal(w->state, AL__W_RUNNING);
+    al__task_requeue(&w->tasks[1]);
+    assert_int_equal(w->tasks[1].state, AL__T_PENDING);
+    assert_int_equal(w->tasks[1].gpu_count, 0);
+    assert_int_equal(w->tasks[1].pid, 0);
+    assert_int_equal(w->tasks[1].started_s, -1);
+    assert_int_equal(w->tasks[1].exit_code, 0);
+    assert_false(w->tasks[1].evicting);
+    al__workload_refresh_state(w);
+    assert_int_equal(w->state, AL__W_RUNNING); /* task 0 still runs */
+    al__task_requeue(&w->tasks[0]);
+    al__workload_refresh_state(w);
+    assert_int_equal(w->state, AL__W_PENDING);
+    assert_true(al__workload_is_active(w) == false);
+    al__workload_free(w);
+}
+
+static void failures_that_break_a_gang_fail_it(void **state) {
+    struct al__dworkload *w = workload(3, 2);
+    (void)state;
+    w->tasks[0].state = AL__T_FAILED;
+    w->tasks[0].exit_code = 3;
+    al__workload_refresh_state(w); /* two of three can still make the gang */
+    assert_int_equal(w->state, AL__W_PENDING);
+    w->tasks[1].state = AL__T_FAILED;
+    w->tasks[1].exit_code = 4;
+    al__workload_refresh_state(w);
+    assert_int_equal(w->state, AL__W_FAILED);
+    assert_int_equal(w->exit_code, 3);
+    al__workload_free(w);
+}
+
+static void stale_gangs_are_timed_from_when_they_fell_below(void **state) {
+    struct al__dworkload *w = workload(2, 2);
+    (void)state;
+    al__workload_track_stale(w, 100); /* nothing runs: not stale */
+    assert_int_equal(w->stale_since_s, -1);
+    run(&w->tasks[0], 100);
+    w->tasks[1].state = AL__T_PIPELINED;
+    al__workload_track_stale(w, 101);
+    assert_int_equal(w->stale_since_s, -1);
+    w->tasks[1].state = AL__T_FAILED;
+    al__workload_track_stale(w, 102);
+    assert_int_equal(w->stale_since_s, 102);
+    al__workload_track_stale(w, 150); /* still the time it fell below */
+    assert_int_equal(w->stale_since_s, 102);
+    w->tasks[1].state = AL__T_SUCCEEDED; /* a gang with a finished member is not stale */
+    al__workload_track_stale(w, 160);
+    assert_int_equal(w->stale_since_s, -1);
+    al__workload_free(w);
+}
+
+static void task_states_have_api_names(void **state) {
+    enum al__tstate s;
+    (void)state;
+    assert_string_equal(al__tstate_name(AL__T_PIPELINED), "pipelined");
+    assert_int_equal(al__tstate_parse("pipelined", &s), 0);
+    assert_int_equal(s, AL__T_PIPELINED);
+    assert_int_equal(al__tstate_parse("stopping", &s), 0);
+    assert_int_equal(s, AL__T_STOPPING);
+    assert_int_not_equal(al__tstate_parse("evicted", &s), 0);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(a_requeued_task_is_pending_and_not_a_failure),
+        cmocka_unit_test(failures_that_break_a_gang_fail_it),
+        cmocka_unit_test(stale_gangs_are_timed_from_when_they_fell_below),
+        cmocka_unit_test(task_states_have_api_names),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
