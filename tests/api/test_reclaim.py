@@ -108,7 +108,7 @@ class ReclaimTest(Reclaim):
 
 class PipelineTest(Reclaim):
     gpus = "2x80GiB"
-    grace = 4
+    grace = 8
 
     def test_pipelined_task_starts_once_its_victims_exit(self):
         b, victims = self.stubborn_victims_and_a_pipelined_owner()
@@ -144,6 +144,23 @@ class PipelineTest(Reclaim):
         wait_until(lambda: "requeued" in self.kinds("a1"), timeout=30, what="a1 requeued")
         self.d.wait_state("a1", "running", timeout=30)
         self.assertEqual(self.kinds("a1").count("started"), 2)
+
+
+class StaleGangTest(Reclaim):
+    gpus = "2x80GiB"
+
+    def test_a_gang_below_its_minimum_is_timed_for_stale_gang_eviction(self):
+        self.project("team-a")
+        # member 0 fails at once, member 1 runs on: the gang is below its minimum of 2
+        cmd = ["sh", "-c", "[ $ALLOT_TASK_INDEX = 0 ] && exit 3; sleep 600"]
+        self.submit("gang", "team-a", cmd, gpu=1, workers=2, min_members=2)
+        wait_until(lambda: [t["state"] for t in self.d.workload("gang")["tasks"]] ==
+                   ["failed", "running"], what="one member failed, one running")
+        job = wait_until(lambda: [j for j in self.d.request("GET", "/api/v1/snapshot")[1]["jobs"]
+                                  if j["name"] == "gang" and "stale_for_s" in j],
+                         what="stale_for_s in the snapshot")[0]
+        self.assertGreaterEqual(job["stale_for_s"], 0)
+        self.assertEqual(self.d.workload("gang")["state"], "running")
 
 
 class RestartTest(Reclaim):
