@@ -106,6 +106,28 @@ class ReclaimTest(Reclaim):
         self.d.wait_state("b1", "running", timeout=30)
 
 
+class PreemptTest(Reclaim):
+    gpus = "2x80GiB"
+
+    def test_higher_priority_preempts_within_its_project_after_the_min_runtime(self):
+        self.project("team-a", deserved={"gpu": 2}, preempt_min_runtime_s=3600)
+        self.submit("t1", "team-a", SLEEP, gpu=1, priority="train")
+        self.submit("t2", "team-a", SLEEP, gpu=1, priority="train")
+        self.d.wait_state("t1", "running")
+        self.d.wait_state("t2", "running")
+        self.submit("serve", "team-a", SLEEP, gpu=1, priority="inference")
+        w = wait_until(lambda: (w := self.d.workload("serve"))["reason"] and w, what="reason")
+        self.assertIn("protected by min runtime", w["reason"])
+        status, body, _ = self.d.request("PATCH", "/api/v1/projects/team-a",
+                                         {"preempt_min_runtime_s": None})
+        self.assertEqual(status, 200, body)
+        self.d.wait_state("serve", "running", timeout=30)
+        victim = wait_until(lambda: [n for n in ("t1", "t2") if "requeued" in self.kinds(n)],
+                            timeout=30, what="a victim requeued")[0]
+        self.assert_requeued(victim)
+        evicted = [e for e in self.d.events(victim) if e["kind"] == "evicted"][0]
+        self.assertEqual(evicted["message"], "task 0: preempted by job serve (priority 125 over 50)")
+
 class PipelineTest(Reclaim):
     gpus = "2x80GiB"
     grace = 8
