@@ -22,12 +22,6 @@ static uint32_t next_random(void) {
     return (uint32_t)rng;
 }
 
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* Fills the nodes with 1-, 2- and 4-GPU jobs of the lending projects, then adds pending
  * gangs of the reclaiming projects. */
 static void build(struct al_cluster *c, int nodes) {
@@ -87,30 +81,38 @@ static void build(struct al_cluster *c, int nodes) {
     c->config.action_count = 4;
 }
 
+static int64_t monotonic_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
 static int cmp_double(const void *a, const void *b) {
     double x = *(const double *)a, y = *(const double *)b;
     return (x > y) - (x < y);
 }
 
 int main(int argc, char **argv) {
-    int nodes = argc > 1 ? atoi(argv[1]) : 256, runs = argc > 2 ? atoi(argv[2]) : 5;
-    if (nodes <= 0 || runs <= 0 || runs > 99) {
+    long nodes = argc > 1 ? strtol(argv[1], NULL, 10) : 256;
+    long runs = argc > 2 ? strtol(argv[2], NULL, 10) : 5;
+    if (nodes <= 0 || nodes > 100000 || runs <= 0 || runs > 99) {
         fprintf(stderr, "usage: victim_search [nodes > 0] [runs 1..99]\n");
         return 2;
     }
     struct al_cluster c;
-    build(&c, nodes);
+    build(&c, (int)nodes);
+    c.config.clock_ns = monotonic_ns;
     double cycle[99], longest[99];
     size_t evictions = 0, pipelined = 0;
     int64_t scenarios = 0;
-    for (int r = 0; r < runs; r++) {
+    for (long r = 0; r < runs; r++) {
         struct al_result res;
-        double t0 = now_s();
+        int64_t t0 = monotonic_ns();
         if (al_cycle_run(&c, &res) != 0) {
             fprintf(stderr, "victim_search: cycle failed\n");
             return 1;
         }
-        cycle[r] = now_s() - t0;
+        cycle[r] = (double)(monotonic_ns() - t0) / 1e9;
         longest[r] = (double)res.longest_victim_search_ns / 1e6;
         scenarios = res.victim_scenarios;
         evictions = pipelined = 0;
@@ -122,11 +124,11 @@ int main(int argc, char **argv) {
     }
     qsort(cycle, (size_t)runs, sizeof(double), cmp_double);
     qsort(longest, (size_t)runs, sizeof(double), cmp_double);
-    printf("cluster: %d nodes, %d GPUs, %zu queues, %zu jobs, %zu tasks\n", nodes,
+    printf("cluster: %ld nodes, %ld GPUs, %zu queues, %zu jobs, %zu tasks\n", nodes,
            nodes * GPUS_PER_NODE, c.queue_count, c.job_count, c.task_count);
     printf("decisions: %zu evictions, %zu pipelined placements; %lld scenarios simulated\n",
            evictions, pipelined, (long long)scenarios);
-    printf("cycle: median %.1f ms (min %.1f, max %.1f) over %d runs\n", cycle[runs / 2] * 1e3,
+    printf("cycle: median %.1f ms (min %.1f, max %.1f) over %ld runs\n", cycle[runs / 2] * 1e3,
            cycle[0] * 1e3, cycle[runs - 1] * 1e3, runs);
     printf("longest victim search for one job: median %.2f ms (max %.2f)\n", longest[runs / 2],
            longest[runs - 1]);

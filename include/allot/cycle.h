@@ -99,7 +99,8 @@ struct al_result {
     struct al_task_outcome *tasks;   /* one per cluster task, same index */
     struct al_queue_outcome *queues; /* one per cluster queue, same index */
     /* Figures of the victim searches (reclaim, preempt, consolidation): scenarios simulated
-     * and the wall time of the slowest search for one job. Not part of the decisions. */
+     * and the time of the slowest search for one job (0 unless config.clock_ns is set).
+     * Not part of the decisions. */
     int64_t victim_scenarios;
     int64_t longest_victim_search_ns;
     void *storage_; /* private */

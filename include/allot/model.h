@@ -48,6 +48,9 @@ struct al_config {
     enum al_placement gpu_device_placement; /* device order for shared-GPU tasks (pack/spread) */
     bool shared_gpu_node_preference;        /* prefer nodes with a partly used device that fits */
     int64_t staleness_grace_period_s;       /* default grace period for stale gangs */
+    /* Optional: a monotonic clock in nanoseconds, used only to time victim searches for
+     * al_result's figures (the engine reads no clock itself). NULL: no timing. */
+    int64_t (*clock_ns)(void);
 };
 
 struct al_gpu {

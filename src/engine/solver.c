@@ -2,7 +2,6 @@
 #include "engine/solver.h"
 
 #include <string.h>
-#include <time.h>
 
 #include "allot/errors.h"
 #include "engine/job_steps.h"
@@ -307,10 +306,8 @@ static void record_victims(struct solver *v) {
     }
 }
 
-static int64_t now_ns(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+static int64_t now_ns(const struct al_cluster *c) {
+    return c->config.clock_ns ? c->config.clock_ns() : 0;
 }
 
 int al__solve(struct al__session *s, struct al__search *search, int32_t j, bool *solved) {
@@ -325,7 +322,7 @@ int al__solve(struct al__session *s, struct al__search *search, int32_t j, bool 
     v->step_count = al__job_next_tasks(s, j, v->steps, v->sub_need, &complete);
     if (v->step_count == 0 || !complete)
         return 0;
-    int64_t started = now_ns();
+    int64_t started = now_ns(c);
     for (size_t q = 0; q < c->queue_count; q++) {
         memcpy(v->base[q], s->queues[q].allocated, sizeof(v->base[q]));
         memcpy(v->base_np[q], s->queues[q].allocated_np, sizeof(v->base_np[q]));
@@ -348,7 +345,7 @@ int al__solve(struct al__session *s, struct al__search *search, int32_t j, bool 
         al__session_rollback(s, mark);
     *solved = rc == 0 && ok;
     clear_recorded(v);
-    int64_t took = now_ns() - started;
+    int64_t took = now_ns(c) - started;
     if (took > search->longest_ns)
         search->longest_ns = took;
     return rc;
