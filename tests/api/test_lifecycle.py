@@ -54,8 +54,12 @@ class LifecycleTest(DaemonTest):
         self.assertEqual(os.listdir(os.path.join(self.d.state_dir, "logs")), [])
 
     def test_a_task_that_ignores_sigterm_gets_sigkill(self):
-        self.submit("stubborn", "team-a", ["sh", "-c", "trap '' TERM; while :; do sleep 1; done"])
+        self.submit("stubborn", "team-a",
+                    ["sh", "-c", "trap '' TERM; echo ready; while :; do sleep 1; done"])
         pid = self.d.wait_state("stubborn", "running")["tasks"][0]["pid"]
+        # SIGTERM must arrive after the shell ignores it, or it simply ends the shell
+        wait_until(lambda: "ready" in str(self.d.request("GET", "/api/v1/workloads/stubborn/logs")[1]),
+                   what="the trap to be set")
         started = time.monotonic()
         self.d.request("DELETE", "/api/v1/workloads/stubborn")
         wait_until(lambda: self.d.workload("stubborn") is None, timeout=20, what="stubborn gone")
