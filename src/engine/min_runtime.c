@@ -1,6 +1,8 @@
 /* min_runtime.c - min-runtime protection (see min_runtime.h). */
 #include "engine/min_runtime.h"
 
+#include "engine/order.h"
+
 bool al__min_runtime_protected(const struct al__session *s, int32_t j, enum al_action action) {
     const struct al_cluster *c = s->cluster;
     const struct al_job *job = &c->jobs[j];
@@ -24,7 +26,7 @@ bool al__min_runtime_protected(const struct al__session *s, int32_t j, enum al_a
 static int32_t group_running(const struct al__session *s, int32_t j, int32_t g, int32_t *min) {
     const struct al_job *job = &s->cluster->jobs[j];
     int32_t n = 0;
-    *min = job->subgroup_count ? job->subgroups[g].min_members : job->min_members;
+    *min = al__group_min(job, (size_t)g);
     for (size_t i = 0; i < job->task_count; i++) {
         const struct al_task *t = &s->cluster->tasks[job->first_task + i];
         bool ran = t->state == AL_TASK_RUNNING || t->state == AL_TASK_BOUND ||

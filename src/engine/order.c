@@ -34,6 +34,10 @@ int al__task_cmp(int32_t a, int32_t b, const void *cluster) {
     return strcmp(ta->name, tb->name);
 }
 
+int32_t al__group_min(const struct al_job *job, size_t g) {
+    return job->subgroup_count ? job->subgroups[g].min_members : job->min_members;
+}
+
 int al__job_min_state(const struct al__session *s, int32_t job) {
     const struct al_job *j = &s->cluster->jobs[job];
     const struct al__job_state *js = &s->jobs[job];

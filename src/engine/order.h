@@ -45,6 +45,10 @@ int64_t al__dominant_share(const struct al__session *s, const int64_t allocated[
  * (the siblings where their paths in the tree diverge). */
 void al__diverge(const struct al__session *s, int32_t *a, int32_t *b);
 
+/* al__group_min - the minimum of (sub)group g of a job; g is 0 for a job without subgroups,
+ * whose minimum is min_members. */
+int32_t al__group_min(const struct al_job *job, size_t g);
+
 /* al__job_min_state - -1 below its gang minimum (any subgroup), 0 at it, 1 above it. */
 int al__job_min_state(const struct al__session *s, int32_t job);
 

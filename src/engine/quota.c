@@ -12,6 +12,22 @@ static bool blocked(struct al_explanation *why, enum al_reason reason, int32_t q
     return false;
 }
 
+/* Non-preemptible work of queue q would go beyond its deserved quota of resource r. */
+static bool np_over_deserved(const struct al__session *s, int32_t q, int r, int64_t req) {
+    int64_t deserved = s->cluster->queues[q].deserved[r];
+    return deserved != AL_UNLIMITED && s->queues[q].allocated_np[r] + req > deserved;
+}
+
+bool al__quota_np_within_deserved(const struct al__session *s, int32_t job, const int64_t req[]) {
+    if (s->cluster->jobs[job].preemptible)
+        return true;
+    for (int32_t q = s->cluster->jobs[job].queue; q >= 0; q = s->cluster->queues[q].parent)
+        for (int r = 0; r < AL_RESOURCE_COUNT; r++)
+            if (req[r] > 0 && np_over_deserved(s, q, r, req[r]))
+                return false;
+    return true;
+}
+
 bool al__quota_admits(const struct al__session *s, int32_t job, const int64_t req[],
                       struct al_explanation *why) {
     const struct al_job *j = &s->cluster->jobs[job];
@@ -24,8 +40,7 @@ bool al__quota_admits(const struct al__session *s, int32_t job, const int64_t re
             if (queue->limit[r] != AL_UNLIMITED && qs->allocated[r] + req[r] > queue->limit[r])
                 return blocked(why, AL_REASON_OVER_LIMIT, q, r, qs->allocated[r], req[r],
                                queue->limit[r]);
-            if (!j->preemptible && queue->deserved[r] != AL_UNLIMITED &&
-                qs->allocated_np[r] + req[r] > queue->deserved[r])
+            if (!j->preemptible && np_over_deserved(s, q, r, req[r]))
                 return blocked(why, AL_REASON_NON_PREEMPTIBLE_OVER_QUOTA, q, r, qs->allocated_np[r],
                                req[r], queue->deserved[r]);
         }

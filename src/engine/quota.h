@@ -17,6 +17,10 @@
 bool al__quota_admits(const struct al__session *s, int32_t job, const int64_t req[],
                       struct al_explanation *why);
 
+/* al__quota_np_within_deserved - a preemptible job, or a non-preemptible one whose `req`
+ * keeps the non-preemptible allocation of every queue on its path within deserved quota. */
+bool al__quota_np_within_deserved(const struct al__session *s, int32_t job, const int64_t req[]);
+
 /* al__allocatable_share - what queue q may hold of resource r before others may reclaim
  * it: its limit when its deserved quota is unlimited, else the larger of deserved quota and
  * fair share, capped by the limit. AL_UNLIMITED when there is no bound. */

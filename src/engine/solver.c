@@ -24,8 +24,11 @@ struct solver {
     int32_t *victims, victim_count; /* the scenario being tried */
     int32_t *unit;
     int32_t *sim_jobs;
-    unsigned char *job_in; /* per job: scratch marks */
-    unsigned char *node_in;
+    unsigned char *job_in;                 /* per job: scratch marks */
+    unsigned char *node_in;                /* per node: holds a task of the newest candidate job */
+    int32_t *marked, marked_count;         /* the nodes set in node_in */
+    int32_t *added, added_count;           /* nodes made feasible for one try only */
+    int64_t (*sim_req)[AL_RESOURCE_COUNT]; /* per entry of sim_jobs: its step's request */
     int32_t *sub_need;
     int64_t (*base)[AL_RESOURCE_COUNT];
     int64_t (*base_np)[AL_RESOURCE_COUNT];
@@ -47,6 +50,9 @@ static struct solver *solver_of(struct al__session *s, struct al__search *search
     v->steps = al__arena_array(&s->arena, tasks, sizeof(int32_t));
     v->feasible = al__arena_array(&s->arena, c->node_count + 1, 1);
     v->node_in = al__arena_array(&s->arena, c->node_count + 1, 1);
+    v->added = al__arena_array(&s->arena, c->node_count + 1, sizeof(int32_t));
+    v->marked = al__arena_array(&s->arena, c->node_count + 1, sizeof(int32_t));
+    v->sim_req = al__arena_array(&s->arena, c->job_count + 1, sizeof(*v->sim_req));
     v->recorded_in = al__arena_array(&s->arena, tasks, 1);
     v->recorded = al__arena_array(&s->arena, tasks, sizeof(int32_t));
     v->potential = al__arena_array(&s->arena, tasks, sizeof(int32_t));
@@ -57,11 +63,13 @@ static struct solver *solver_of(struct al__session *s, struct al__search *search
     v->sub_need = al__arena_array(&s->arena, groups, sizeof(int32_t));
     v->base = al__arena_array(&s->arena, c->queue_count + 1, sizeof(*v->base));
     v->base_np = al__arena_array(&s->arena, c->queue_count + 1, sizeof(*v->base_np));
-    if (!v->steps || !v->feasible || !v->node_in || !v->recorded_in || !v->recorded ||
-        !v->potential || !v->victims || !v->unit || !v->sim_jobs || !v->job_in || !v->sub_need ||
-        !v->base || !v->base_np || al__victims_init(s, &v->vq) < 0)
+    if (!v->steps || !v->feasible || !v->node_in || !v->added || !v->marked || !v->sim_req ||
+        !v->recorded_in || !v->recorded || !v->potential || !v->victims || !v->unit ||
+        !v->sim_jobs || !v->job_in || !v->sub_need || !v->base || !v->base_np ||
+        al__victims_init(s, &v->vq) < 0)
         return NULL;
     memset(v->recorded_in, 0, tasks);
+    memset(v->node_in, 0, c->node_count + 1);
     memset(v->job_in, 0, c->job_count + 1);
     search->ctx_solver = v;
     return v;
@@ -88,20 +96,16 @@ static int32_t sim_step(struct solver *v, int32_t j, int32_t *out, bool *complet
     return n;
 }
 
-/* < 0 when job a allocates before job b in the simulation. */
+/* < 0 when entry a of sim_jobs allocates before entry b in the simulation. */
 static int sim_cmp(struct solver *v, int32_t a, int32_t b) {
     const struct al_cluster *c = v->s->cluster;
-    const struct al_job *ja = &c->jobs[a], *jb = &c->jobs[b];
-    if (ja->queue != jb->queue) {
-        int64_t ra[AL_RESOURCE_COUNT], rb[AL_RESOURCE_COUNT];
-        bool complete;
-        sim_step(v, a, v->unit, &complete, ra);
-        sim_step(v, b, v->unit, &complete, rb);
-        return al__queue_cmp(v->s, ja->queue, ra, jb->queue, rb);
-    }
+    int32_t x = v->sim_jobs[a], y = v->sim_jobs[b];
+    const struct al_job *ja = &c->jobs[x], *jb = &c->jobs[y];
+    if (ja->queue != jb->queue)
+        return al__queue_cmp(v->s, ja->queue, v->sim_req[a], jb->queue, v->sim_req[b]);
     if (ja->priority != jb->priority)
         return ja->priority > jb->priority ? -1 : 1;
-    int r = sim_min_state(v, a) - sim_min_state(v, b);
+    int r = sim_min_state(v, x) - sim_min_state(v, y);
     if (r)
         return r;
     if (ja->created_s != jb->created_s)
@@ -123,19 +127,23 @@ static int simulate(struct solver *v, bool *placed) {
             v->sim_jobs[n++] = j;
         }
     }
-    for (int32_t i = 0; i < n; i++)
-        v->job_in[v->sim_jobs[i]] = 0;
     *placed = false;
     s->move_evicted = true;
     s->node_allowed = v->feasible;
+    for (int32_t i = 0; i < n; i++) { /* steps do not change while others are placed */
+        bool complete;
+        v->job_in[v->sim_jobs[i]] = 0;
+        sim_step(v, v->sim_jobs[i], v->unit, &complete, v->sim_req[i]);
+    }
     int rc = 0;
     for (int32_t left = n; left > 0; left--) {
         int32_t best = 0;
         for (int32_t i = 1; i < left; i++)
-            if (sim_cmp(v, v->sim_jobs[i], v->sim_jobs[best]) < 0)
+            if (sim_cmp(v, i, best) < 0)
                 best = i;
         int32_t j = v->sim_jobs[best];
         v->sim_jobs[best] = v->sim_jobs[left - 1];
+        memcpy(v->sim_req[best], v->sim_req[left - 1], sizeof(v->sim_req[best]));
         bool complete, all;
         int64_t req[AL_RESOURCE_COUNT];
         struct al_explanation why;
@@ -201,7 +209,7 @@ static int try_node(struct solver *v, int32_t n, bool *ok) {
         v->victims[v->victim_count++] = t;
         if (!v->feasible[s->tasks[t].node]) {
             v->feasible[s->tasks[t].node] = 1;
-            v->node_in[s->tasks[t].node] = 1; /* marked for this try only */
+            v->added[v->added_count++] = s->tasks[t].node;
         }
         rc = evict(v, t);
     }
@@ -210,9 +218,9 @@ static int try_node(struct solver *v, int32_t n, bool *ok) {
     if (rc == 0)
         rc = run_scenario(v, ok);
     if (!*ok || rc < 0)
-        for (size_t m = 0; m < c->node_count; m++)
-            if (v->node_in[m])
-                v->feasible[m] = v->node_in[m] = 0;
+        for (int32_t i = 0; i < v->added_count; i++)
+            v->feasible[v->added[i]] = 0;
+    v->added_count = 0;
     return rc;
 }
 
@@ -232,21 +240,26 @@ static int try_scenario(struct solver *v, bool *ok) {
         rc = run_scenario(v, ok);
     } else if (rc == 0 && v->latest_job >= 0) {
         const struct al_job *job = &c->jobs[v->latest_job];
-        memset(v->node_in, 0, c->node_count);
+        for (size_t k = 0; k < job->task_count; k++) {
+            int32_t t = (int32_t)(job->first_task + k);
+            int32_t n = s->tasks[t].node;
+            if (al_task_is_active(s->tasks[t].state) && !v->node_in[n]) {
+                v->node_in[n] = 1;
+                v->marked[v->marked_count++] = n;
+            }
+        }
         for (size_t i = 0; i < c->node_count && rc == 0 && !*ok; i++) {
             int32_t n = s->node_order[i];
-            bool holds = false;
-            for (size_t k = 0; k < job->task_count && !holds; k++) {
-                int32_t t = (int32_t)(job->first_task + k);
-                holds = al_task_is_active(s->tasks[t].state) && s->tasks[t].node == n;
-            }
-            if (!holds)
+            if (!v->node_in[n])
                 continue;
             size_t node_mark = al__session_checkpoint(s);
             rc = try_node(v, n, ok);
             if (!*ok)
                 al__session_rollback(s, node_mark);
         }
+        for (int32_t i = 0; i < v->marked_count; i++)
+            v->node_in[v->marked[i]] = 0;
+        v->marked_count = 0;
     }
     if (!*ok || rc < 0)
         al__session_rollback(s, mark);

@@ -61,10 +61,6 @@ static void group_counts(const struct al__session *s, const struct al__victim_en
     }
 }
 
-static int32_t group_min(const struct al_job *job, size_t g) {
-    return job->subgroup_count ? job->subgroups[g].min_members : job->min_members;
-}
-
 /* -1 below the gang minimum (any group), 0 at it, 1 above it, counting the entry's tasks. */
 static int entry_min_state(const struct al__victim_queue *vq, const struct al__victim_entry *e) {
     const struct al__session *s = vq->session;
@@ -74,9 +70,9 @@ static int entry_min_state(const struct al__victim_queue *vq, const struct al__v
     group_counts(s, e, counts, groups);
     int state = 0;
     for (size_t g = 0; g < groups; g++) {
-        if (counts[g] < group_min(job, g))
+        if (counts[g] < al__group_min(job, g))
             return -1;
-        if (counts[g] > group_min(job, g))
+        if (counts[g] > al__group_min(job, g))
             state = 1;
     }
     return state;
@@ -162,14 +158,14 @@ static int victim_cmp(const struct al__victim_queue *vq, const struct al__victim
 static int32_t surplus_group(const struct al_job *job, const int32_t *counts, size_t groups) {
     int32_t best = -1;
     for (size_t g = 0; g < groups; g++) {
-        int64_t min = group_min(job, g);
+        int64_t min = al__group_min(job, g);
         if (counts[g] <= min)
             continue;
         if (best < 0) {
             best = (int32_t)g;
             continue;
         }
-        int64_t best_min = group_min(job, (size_t)best);
+        int64_t best_min = al__group_min(job, (size_t)best);
         bool fuller =
             min == 0 ? best_min != 0 : best_min != 0 && counts[g] * best_min > counts[best] * min;
         if (fuller)

@@ -4,6 +4,7 @@
 
 #include "engine/actions/victim_action.h"
 #include "engine/min_runtime.h"
+#include "engine/quota.h"
 
 static bool candidate(const struct al__session *s, int32_t j, const void *ctx) {
     struct al__search *search = (struct al__search *)ctx;
@@ -18,15 +19,7 @@ static bool candidate(const struct al__session *s, int32_t j, const void *ctx) {
 static bool eligible(const struct al__session *s, int32_t j, const int64_t req[],
                      const struct al__search *search) {
     (void)search;
-    const struct al_cluster *c = s->cluster;
-    if (c->jobs[j].preemptible)
-        return true;
-    for (int32_t q = c->jobs[j].queue; q >= 0; q = c->queues[q].parent)
-        for (int r = 0; r < AL_RESOURCE_COUNT; r++)
-            if (req[r] > 0 && c->queues[q].deserved[r] != AL_UNLIMITED &&
-                s->queues[q].allocated_np[r] + req[r] > c->queues[q].deserved[r])
-                return false;
-    return true;
+    return al__quota_np_within_deserved(s, j, req);
 }
 
 int al__action_preempt(struct al__session *s) {
