@@ -42,7 +42,7 @@ SAN_SUPPORT_OBJ := $(TEST_SUPPORT_SRC:%.c=$(BUILD)/san/%.o)
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 CONFORMANCE ?= ../shared/conformance/cases
 
-.PHONY: all setup run test unit conformance api check format clean bench
+.PHONY: all setup run test unit conformance api check format clean bench bench-smoke
 .SECONDARY:
 
 all: setup $(BUILD)/allot $(BUILD)/allotd $(BUILD)/liballot.a
@@ -99,10 +99,20 @@ api: $(BUILD)/san/allot $(BUILD)/san/allotd
 conformance: $(BUILD)/san/allot
 	$(BUILD)/san/allot replay --check $(CONFORMANCE)/*.json
 
-# Benchmarks (release build): each prints its figures.
-bench: $(BUILD)/bench/victim_search
-	$(BUILD)/bench/victim_search 256 5
+# Benchmarks (release build): each prints its figures as `name: value unit`.
+BENCH_FLEET_SRC := bench/fleet.c bench/synth.c bench/measure.c
+
+bench: $(BUILD)/bench/fleet $(BUILD)/bench/victim_search
+	$(BUILD)/bench/fleet
 	$(BUILD)/bench/victim_search 1024 3
+
+# A small, fast run of every shape: a smoke test for CI, its figures are not the targets.
+bench-smoke: $(BUILD)/bench/fleet
+	$(BUILD)/bench/fleet --quick --runs 1
+
+$(BUILD)/bench/fleet: $(BENCH_FLEET_SRC) bench/synth.h bench/measure.h $(BUILD)/liballot.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) $(OPT) -Ibench -o $@ $(BENCH_FLEET_SRC) $(BUILD)/liballot.a -ljansson -lm
 
 $(BUILD)/bench/victim_search: bench/victim_search.c tests/support/builder.c $(BUILD)/liballot.a
 	@mkdir -p $(dir $@)

@@ -270,7 +270,8 @@ static int try_scenario(struct solver *v, bool *ok) {
 static int solve_partial(struct solver *v, bool *ok) {
     struct al__search *search = v->search;
     *ok = false;
-    al__victims_fill(&v->vq, search->filter, search, v->recorded_in);
+    al__victims_fill(&v->vq, search->filter, search, v->recorded_in,
+                     search->same_queue ? v->s->cluster->jobs[search->preemptor].queue : -1);
     v->potential_count = 0;
     v->latest_job = -1;
     for (bool first = true;; first = false) {

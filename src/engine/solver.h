@@ -33,6 +33,7 @@ struct al__search {
     int32_t preemptor;     /* set by al__solve */
     /* Candidate victim jobs for the preemptor; ctx is this search. */
     al__victim_filter filter;
+    bool same_queue; /* every candidate is in the preemptor's queue (the filter checks it too) */
     /* Whether a solved scenario is acceptable; NULL accepts all. */
     bool (*validate)(const struct al__session *s, const struct al__search *search,
                      const struct al__scenario *sc);

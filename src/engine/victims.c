@@ -6,6 +6,7 @@
 #include "allot/errors.h"
 #include "engine/order.h"
 #include "engine/quota.h"
+#include "util/sort.h"
 
 bool al__victim_task(const struct al__session *s, int32_t t) {
     enum al_task_state st = s->tasks[t].state;
@@ -13,41 +14,55 @@ bool al__victim_task(const struct al__session *s, int32_t t) {
            (st == AL_TASK_PIPELINED && s->cluster->tasks[t].state == AL_TASK_PIPELINED);
 }
 
+static int32_t depth_desc(int32_t a, int32_t b, const void *session) {
+    const struct al__session *s = session;
+    if (s->queues[a].depth != s->queues[b].depth)
+        return s->queues[a].depth > s->queues[b].depth ? -1 : 1;
+    return a < b ? -1 : a > b;
+}
+
+static int within_queue_cmp(int32_t a, int32_t b, const void *vq);
+
 int al__victims_init(struct al__session *s, struct al__victim_queue *vq) {
     const struct al_cluster *c = s->cluster;
+    size_t queues = c->queue_count + 1;
     memset(vq, 0, sizeof(*vq));
     vq->session = s;
     vq->entries = al__arena_array(&s->arena, c->job_count + 1, sizeof(*vq->entries));
-    vq->taken = al__arena_array(&s->arena, c->queue_count + 1, sizeof(*vq->taken));
+    vq->taken = al__arena_array(&s->arena, queues, sizeof(*vq->taken));
     vq->task_storage = al__arena_array(&s->arena, c->task_count + 1, sizeof(int32_t));
+    vq->heaps = al__arena_array(&s->arena, queues, sizeof(*vq->heaps));
+    vq->first = al__arena_array(&s->arena, queues, sizeof(int32_t));
+    vq->jobs_by_queue = al__arena_array(&s->arena, c->job_count + 1, sizeof(int32_t));
+    vq->queue_jobs = al__arena_array(&s->arena, queues, sizeof(int32_t));
+    vq->queue_job_count = al__arena_array(&s->arena, queues, sizeof(int32_t));
+    vq->by_depth = al__arena_array(&s->arena, queues, sizeof(int32_t));
+    int32_t *items = al__arena_array(&s->arena, c->job_count + 1, sizeof(int32_t));
     size_t max_groups = 1;
     for (size_t j = 0; j < c->job_count; j++)
         max_groups =
             c->jobs[j].subgroup_count > max_groups ? c->jobs[j].subgroup_count : max_groups;
     vq->counts = al__arena_array(&s->arena, max_groups, sizeof(int32_t));
-    if (!vq->entries || !vq->taken || !vq->counts || !vq->task_storage)
+    if (!vq->entries || !vq->taken || !vq->counts || !vq->task_storage || !vq->heaps ||
+        !vq->first || !vq->jobs_by_queue || !vq->queue_jobs || !vq->queue_job_count ||
+        !vq->by_depth || !items)
         return -AL_ENOMEM;
-    return 0;
-}
-
-void al__victims_fill(struct al__victim_queue *vq, al__victim_filter filter, const void *ctx,
-                      const unsigned char *skip) {
-    struct al__session *s = vq->session;
-    const struct al_cluster *c = s->cluster;
-    vq->count = 0;
-    memset(vq->taken, 0, (c->queue_count + 1) * sizeof(*vq->taken));
-    for (size_t j = 0; j < c->job_count; j++) {
-        const struct al_job *job = &c->jobs[j];
-        struct al__victim_entry e = {.job = (int32_t)j,
-                                     .tasks = &vq->task_storage[job->first_task]};
-        for (size_t i = 0; i < job->task_count; i++) {
-            int32_t t = s->jobs[j].order[i];
-            if (al__victim_task(s, t) && !(skip && skip[t]))
-                e.tasks[e.count++] = t;
-        }
-        if (e.count > 0 && filter(s, (int32_t)j, ctx))
-            vq->entries[vq->count++] = e;
+    for (size_t j = 0; j < c->job_count; j++)
+        vq->queue_job_count[c->jobs[j].queue]++;
+    int32_t offset = 0;
+    for (size_t q = 0; q < c->queue_count; q++) {
+        vq->queue_jobs[q] = offset;
+        al__heap_init(&vq->heaps[q], items + offset, (size_t)vq->queue_job_count[q],
+                      within_queue_cmp, vq);
+        offset += vq->queue_job_count[q];
+        vq->queue_job_count[q] = 0;
+        vq->by_depth[q] = (int32_t)q;
     }
+    for (size_t j = 0; j < c->job_count; j++) {
+        int32_t q = c->jobs[j].queue;
+        vq->jobs_by_queue[vq->queue_jobs[q] + vq->queue_job_count[q]++] = (int32_t)j;
+    }
+    return al__sort_ids(vq->by_depth, c->queue_count, depth_desc, s) < 0 ? -AL_ENOMEM : 0;
 }
 
 /* Tasks of the entry per (sub)group: counts[g] (index 0 when the job has no subgroups). */
@@ -78,6 +93,16 @@ static int entry_min_state(const struct al__victim_queue *vq, const struct al__v
     return state;
 }
 
+/* Caches the entry's gang state and charge after its tasks changed. */
+static void entry_refresh(const struct al__victim_queue *vq, struct al__victim_entry *e) {
+    const struct al__session *s = vq->session;
+    e->min_state = entry_min_state(vq, e);
+    memset(e->charge, 0, sizeof(e->charge));
+    for (int32_t i = 0; i < e->count; i++)
+        for (int r = 0; r < AL_RESOURCE_COUNT; r++)
+            e->charge[r] += s->tasks[e->tasks[i]].charge[r];
+}
+
 static int cmp_i64(int64_t a, int64_t b) {
     return (a > b) - (a < b);
 }
@@ -103,10 +128,7 @@ static int64_t share_without(const struct al__victim_queue *vq, int32_t lq, int3
     const struct al__session *s = vq->session;
     int64_t left[AL_RESOURCE_COUNT];
     for (int r = 0; r < AL_RESOURCE_COUNT; r++)
-        left[r] = s->queues[lq].allocated[r] - vq->taken[leaf][r];
-    for (int32_t i = 0; i < e->count; i++)
-        for (int r = 0; r < AL_RESOURCE_COUNT; r++)
-            left[r] -= s->tasks[e->tasks[i]].charge[r];
+        left[r] = s->queues[lq].allocated[r] - vq->taken[leaf][r] - e->charge[r];
     return al__dominant_share(s, left);
 }
 
@@ -137,20 +159,79 @@ static int queue_victim_cmp(const struct al__victim_queue *vq, const struct al__
     return r ? r : -al__sibling_cmp(la, lb, s->cluster);
 }
 
-/* < 0 when entry a is evicted before entry b. */
-static int victim_cmp(const struct al__victim_queue *vq, const struct al__victim_entry *a,
-                      const struct al__victim_entry *b) {
-    const struct al__session *s = vq->session;
-    const struct al_job *ja = &s->cluster->jobs[a->job], *jb = &s->cluster->jobs[b->job];
-    if (ja->queue != jb->queue)
-        return queue_victim_cmp(vq, a, b);
+/* < 0 when entry a of a leaf queue is evicted before entry b of the same queue: the reverse of
+ * job order (lower priority, above the gang minimum before at it before below, newer). */
+static int within_queue_cmp(int32_t ia, int32_t ib, const void *queue) {
+    const struct al__victim_queue *vq = queue;
+    const struct al__victim_entry *a = &vq->entries[ia], *b = &vq->entries[ib];
+    const struct al_job *ja = &vq->session->cluster->jobs[a->job];
+    const struct al_job *jb = &vq->session->cluster->jobs[b->job];
     if (ja->priority != jb->priority)
         return ja->priority < jb->priority ? -1 : 1;
-    int r = entry_min_state(vq, b) - entry_min_state(vq, a);
-    if (r)
-        return r;
-    r = cmp_i64(jb->created_s, ja->created_s);
+    if (a->min_state != b->min_state)
+        return b->min_state - a->min_state;
+    int r = cmp_i64(jb->created_s, ja->created_s);
     return r ? r : strcmp(jb->name, ja->name);
+}
+
+/* The first of two entries (-1 = none) of different subtrees. */
+static int32_t first_of(const struct al__victim_queue *vq, int32_t a, int32_t b) {
+    if (a < 0 || b < 0)
+        return a < 0 ? b : a;
+    return queue_victim_cmp(vq, &vq->entries[b], &vq->entries[a]) < 0 ? b : a;
+}
+
+/* Recomputes which entry queue q's subtree gives first. */
+static void queue_refresh(struct al__victim_queue *vq, int32_t q) {
+    const struct al__queue_state *qs = &vq->session->queues[q];
+    if (qs->child_count == 0) {
+        vq->first[q] = al__heap_peek(&vq->heaps[q]);
+        return;
+    }
+    int32_t best = -1;
+    for (int32_t i = 0; i < qs->child_count; i++)
+        best = first_of(vq, best, vq->first[qs->children[i]]);
+    vq->first[q] = best;
+}
+
+static void root_refresh(struct al__victim_queue *vq) {
+    const struct al__session *s = vq->session;
+    vq->root = -1;
+    for (int32_t i = 0; i < s->top_count; i++)
+        vq->root = first_of(vq, vq->root, vq->first[s->top_queues[i]]);
+}
+
+void al__victims_fill(struct al__victim_queue *vq, al__victim_filter filter, const void *ctx,
+                      const unsigned char *skip, int32_t only_queue) {
+    struct al__session *s = vq->session;
+    const struct al_cluster *c = s->cluster;
+    vq->count = 0;
+    memset(vq->taken, 0, (c->queue_count + 1) * sizeof(*vq->taken));
+    for (size_t q = 0; q < c->queue_count; q++) {
+        vq->heaps[q].count = 0;
+        vq->first[q] = -1;
+        if (only_queue >= 0 && (int32_t)q != only_queue)
+            continue;
+        const int32_t *jobs = &vq->jobs_by_queue[vq->queue_jobs[q]];
+        for (int32_t k = 0; k < vq->queue_job_count[q]; k++) {
+            int32_t j = jobs[k];
+            const struct al_job *job = &c->jobs[j];
+            struct al__victim_entry *e = &vq->entries[vq->count];
+            *e = (struct al__victim_entry){.job = j, .tasks = &vq->task_storage[job->first_task]};
+            for (size_t i = 0; i < job->task_count; i++) {
+                int32_t t = s->jobs[j].order[i];
+                if (al__victim_task(s, t) && !(skip && skip[t]))
+                    e->tasks[e->count++] = t;
+            }
+            if (e->count == 0 || !filter(s, j, ctx))
+                continue;
+            entry_refresh(vq, e);
+            al__heap_push(&vq->heaps[q], (int32_t)vq->count++);
+        }
+    }
+    for (size_t i = 0; i < c->queue_count; i++)
+        queue_refresh(vq, vq->by_depth[i]);
+    root_refresh(vq);
 }
 
 /* The group an eviction unit comes from while some group is above its minimum: the one with
@@ -176,13 +257,9 @@ static int32_t surplus_group(const struct al_job *job, const int32_t *counts, si
 
 int32_t al__victims_pop(struct al__victim_queue *vq, int32_t *job, int32_t *out) {
     const struct al__session *s = vq->session;
-    if (vq->count == 0)
+    if (vq->root < 0)
         return 0;
-    size_t best = 0;
-    for (size_t i = 1; i < vq->count; i++)
-        if (victim_cmp(vq, &vq->entries[i], &vq->entries[best]) < 0)
-            best = i;
-    struct al__victim_entry *e = &vq->entries[best];
+    struct al__victim_entry *e = &vq->entries[vq->root];
     const struct al_job *jb = &s->cluster->jobs[e->job];
     size_t groups = jb->subgroup_count ? jb->subgroup_count : 1;
     int32_t *counts = vq->counts;
@@ -208,7 +285,13 @@ int32_t al__victims_pop(struct al__victim_queue *vq, int32_t *job, int32_t *out)
     for (int32_t i = 0; i < n; i++)
         for (int r = 0; r < AL_RESOURCE_COUNT; r++)
             vq->taken[leaf][r] += s->tasks[out[i]].charge[r];
-    if (e->count == 0)
-        vq->entries[best] = vq->entries[--vq->count];
+    int32_t popped = al__heap_pop(&vq->heaps[leaf]); /* the root entry heads its leaf */
+    if (e->count > 0) {
+        entry_refresh(vq, e);
+        al__heap_push(&vq->heaps[leaf], popped);
+    }
+    for (int32_t q = leaf; q >= 0; q = s->cluster->queues[q].parent)
+        queue_refresh(vq, q);
+    root_refresh(vq);
     return n;
 }

@@ -26,6 +26,7 @@ int al__action_preempt(struct al__session *s) {
     struct al__search search = {.action = AL_ACTION_PREEMPT,
                                 .reason = AL_REASON_PREEMPTED,
                                 .filter = candidate,
+                                .same_queue = true,
                                 .validate = al__min_runtime_valid};
     int rc = al__victim_action_run(s, &search, eligible);
     al__note_search(s, &search);
