@@ -50,13 +50,6 @@ bool al__job_elastic(const struct al__session *s, int32_t j) {
     return false;
 }
 
-bool al__min_runtime_victim(const struct al__session *s, struct al__search *search, int32_t j) {
-    if (al__job_elastic(s, j) || !al__min_runtime_protected(s, j, search->action))
-        return true;
-    search->protected_now++;
-    return false;
-}
-
 bool al__min_runtime_valid(const struct al__session *s, const struct al__search *search,
                            const struct al__scenario *sc) {
     const struct al_cluster *c = s->cluster;

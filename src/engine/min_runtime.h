@@ -16,13 +16,6 @@ bool al__min_runtime_protected(const struct al__session *s, int32_t j, enum al_a
 /* al__job_elastic - some (sub)group of job j has more tasks than its minimum. */
 bool al__job_elastic(const struct al__session *s, int32_t j);
 
-/*
- * al__min_runtime_victim - the shared part of the preempt and reclaim victim filters: a
- * protected job is no candidate unless it is elastic (it may then lose surplus tasks only,
- * which al__min_runtime_valid checks). Counts protected jobs left out in search.
- */
-bool al__min_runtime_victim(const struct al__session *s, struct al__search *search, int32_t j);
-
 /* al__min_runtime_valid - no protected elastic victim job loses tasks of its minimum. */
 bool al__min_runtime_valid(const struct al__session *s, const struct al__search *search,
                            const struct al__scenario *sc);

@@ -66,7 +66,7 @@ static struct solver *solver_of(struct al__session *s, struct al__search *search
     if (!v->steps || !v->feasible || !v->node_in || !v->added || !v->marked || !v->sim_req ||
         !v->recorded_in || !v->recorded || !v->potential || !v->victims || !v->unit ||
         !v->sim_jobs || !v->job_in || !v->sub_need || !v->base || !v->base_np ||
-        al__victims_init(s, &v->vq) < 0)
+        al__victims_init(s, &v->vq, search->action, search->scope) < 0)
         return NULL;
     memset(v->recorded_in, 0, tasks);
     memset(v->node_in, 0, c->node_count + 1);
@@ -270,8 +270,8 @@ static int try_scenario(struct solver *v, bool *ok) {
 static int solve_partial(struct solver *v, bool *ok) {
     struct al__search *search = v->search;
     *ok = false;
-    al__victims_fill(&v->vq, search->filter, search, v->recorded_in,
-                     search->same_queue ? v->s->cluster->jobs[search->preemptor].queue : -1);
+    search->protected_now +=
+        al__victims_fill(&v->vq, search->preemptor, v->recorded, v->recorded_count);
     v->potential_count = 0;
     v->latest_job = -1;
     for (bool first = true;; first = false) {
@@ -358,6 +358,8 @@ int al__solve(struct al__session *s, struct al__search *search, int32_t j, bool 
     if (rc < 0 || !ok)
         al__session_rollback(s, mark);
     *solved = rc == 0 && ok;
+    if (*solved)
+        rc = al__victims_commit(&v->vq, v->recorded, v->recorded_count);
     clear_recorded(v);
     int64_t took = now_ns(c) - started;
     if (took > search->longest_ns)

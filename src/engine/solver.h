@@ -31,9 +31,9 @@ struct al__search {
     enum al_action action;
     enum al_reason reason; /* why its victims are evicted */
     int32_t preemptor;     /* set by al__solve */
-    /* Candidate victim jobs for the preemptor; ctx is this search. */
-    al__victim_filter filter;
-    bool same_queue; /* every candidate is in the preemptor's queue (the filter checks it too) */
+    /* Which running jobs may be victims: preemptible ones of this scope, min-runtime
+     * protection of `action` applied (reclaim, preempt). */
+    enum al__victim_scope scope;
     /* Whether a solved scenario is acceptable; NULL accepts all. */
     bool (*validate)(const struct al__session *s, const struct al__search *search,
                      const struct al__scenario *sc);
@@ -42,7 +42,7 @@ struct al__search {
     /* Counters across the action. */
     int64_t scenarios;     /* simulated so far */
     int64_t longest_ns;    /* slowest single job search */
-    int32_t protected_now; /* jobs the filter left alone for min runtime (current job) */
+    int32_t protected_now; /* jobs min runtime shielded from the current job's search */
 };
 
 /*

@@ -4,11 +4,6 @@
 
 #include "engine/actions/victim_action.h"
 
-static bool candidate(const struct al__session *s, int32_t j, const void *ctx) {
-    const struct al__search *search = ctx;
-    return s->cluster->jobs[j].preemptible && j != search->preemptor;
-}
-
 /* Every victim was placed again. */
 static bool all_moved(const struct al__session *s, const struct al__search *search,
                       const struct al__scenario *sc) {
@@ -42,7 +37,7 @@ int al__action_consolidation(struct al__session *s) {
         return 0; /* moving work to pack it would undo spreading */
     struct al__search search = {.action = AL_ACTION_CONSOLIDATION,
                                 .reason = AL_REASON_CONSOLIDATED,
-                                .filter = candidate,
+                                .scope = AL__SCOPE_ALL,
                                 .validate = all_moved};
     int rc = al__victim_action_run(s, &search, eligible);
     al__note_search(s, &search);

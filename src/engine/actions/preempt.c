@@ -6,15 +6,6 @@
 #include "engine/min_runtime.h"
 #include "engine/quota.h"
 
-static bool candidate(const struct al__session *s, int32_t j, const void *ctx) {
-    struct al__search *search = (struct al__search *)ctx;
-    const struct al_job *job = &s->cluster->jobs[j];
-    const struct al_job *preemptor = &s->cluster->jobs[search->preemptor];
-    return job->queue == preemptor->queue && job->preemptible &&
-           job->priority < preemptor->priority && j != search->preemptor &&
-           al__min_runtime_victim(s, search, j);
-}
-
 /* A non-preemptible preemptor must stay within deserved quota on its whole path. */
 static bool eligible(const struct al__session *s, int32_t j, const int64_t req[],
                      const struct al__search *search) {
@@ -25,8 +16,7 @@ static bool eligible(const struct al__session *s, int32_t j, const int64_t req[]
 int al__action_preempt(struct al__session *s) {
     struct al__search search = {.action = AL_ACTION_PREEMPT,
                                 .reason = AL_REASON_PREEMPTED,
-                                .filter = candidate,
-                                .same_queue = true,
+                                .scope = AL__SCOPE_OWN_LOWER,
                                 .validate = al__min_runtime_valid};
     int rc = al__victim_action_run(s, &search, eligible);
     al__note_search(s, &search);

@@ -13,14 +13,6 @@ struct reclaim_scratch {
     unsigned char *involved;
 };
 
-static bool candidate(const struct al__session *s, int32_t j, const void *ctx) {
-    struct al__search *search = (struct al__search *)ctx;
-    const struct al_job *job = &s->cluster->jobs[j];
-    const struct al_job *reclaimer = &s->cluster->jobs[search->preemptor];
-    return job->queue != reclaimer->queue && job->preemptible &&
-           al__min_runtime_victim(s, search, j);
-}
-
 static bool acceptable(const struct al__session *s, const struct al__search *search,
                        const struct al__scenario *sc) {
     const struct reclaim_scratch *k = search->ctx;
@@ -45,7 +37,7 @@ int al__action_reclaim(struct al__session *s) {
         return -AL_ENOMEM;
     struct al__search search = {.action = AL_ACTION_RECLAIM,
                                 .reason = AL_REASON_RECLAIMED,
-                                .filter = candidate,
+                                .scope = AL__SCOPE_OTHER_QUEUES,
                                 .validate = acceptable,
                                 .ctx = &k};
     int rc = al__victim_action_run(s, &search, eligible);
