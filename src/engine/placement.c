@@ -1,5 +1,7 @@
 /* placement.c - node and device choice for one task (see placement.h). */
 #include "engine/placement.h"
+
+#include "engine/node_index.h"
 #include "util/wide.h"
 
 #include <string.h>
@@ -113,19 +115,51 @@ static bool has_shared_home(const struct al__session *s, int32_t n, const struct
     return false;
 }
 
-struct candidate {
-    int32_t node;
-    bool shared_home;
-    bool now;
-    bool no_gpus;
-    int64_t free;  /* unallocated GPU milli (GPU tasks) or CPU millicores */
-    int64_t total; /* the node's total of the same */
-};
+/* Node n is a better home than the pick's best so far (which is set). */
+static bool better(const struct al__session *s, const struct al__placement_pick *p,
+                   const struct al__placement_pick *c) {
+    const struct al_task *task = &s->cluster->tasks[p->task];
+    if (c->shared_home != p->shared_home)
+        return c->shared_home;
+    if (c->now != p->now)
+        return c->now;
+    bool gpu_task = task->gpus > 0 || al__task_is_shared(task);
+    if (!gpu_task && c->no_gpus != p->no_gpus)
+        return c->no_gpus;
+    enum al_placement policy =
+        gpu_task ? s->cluster->config.gpu_placement : s->cluster->config.cpu_placement;
+    if (policy == AL_BINPACK) {
+        if (c->free != p->free)
+            return c->free < p->free;
+    } else { /* spread: the larger unallocated fraction */
+        al__i128 fc = (al__i128)c->free * (p->total > 0 ? p->total : 1);
+        al__i128 fp = (al__i128)p->free * (c->total > 0 ? c->total : 1);
+        if (fc != fp)
+            return fc > fp;
+    }
+    return c->rank < p->rank; /* equals: the first by name */
+}
 
-static struct candidate candidate_of(const struct al__session *s, int32_t n,
-                                     const struct al_task *task, bool now) {
+void al__placement_pick_init(struct al__placement_pick *p, int32_t t) {
+    memset(p, 0, sizeof(*p));
+    p->task = t;
+    p->node = -1;
+}
+
+bool al__placement_consider(struct al__session *s, struct al__placement_pick *p, int32_t n,
+                            bool now_only) {
+    const struct al_task *task = &s->cluster->tasks[p->task];
     const struct al__node_state *ns = &s->nodes[n];
-    struct candidate c = {.node = n, .now = now, .no_gpus = ns->gpu_count == 0};
+    int32_t count;
+    bool now = node_fits(s, n, task, false, s->scratch_gpus, &count);
+    if (!now && (now_only || !node_fits(s, n, task, true, s->scratch_gpus, &count)))
+        return false;
+    struct al__placement_pick c = {.task = p->task,
+                                   .node = n,
+                                   .now = now,
+                                   .no_gpus = ns->gpu_count == 0,
+                                   .rank = s->index.rank[n],
+                                   .gpu_count = count};
     bool gpu_task = task->gpus > 0 || al__task_is_shared(task);
     c.shared_home = al__task_is_shared(task) && s->cluster->config.shared_gpu_node_preference &&
                     has_shared_home(s, n, task);
@@ -139,83 +173,190 @@ static struct candidate candidate_of(const struct al__session *s, int32_t n,
         c.free = free_of(s, n, AL_CPU, false);
         c.total = s->cluster->nodes[n].cpu_millis;
     }
-    return c;
-}
-
-/* a is a better node than b for the task (b was seen earlier, i.e. smaller name). */
-static bool candidate_better(const struct al__session *s, const struct al_task *task,
-                             const struct candidate *a, const struct candidate *b) {
-    if (a->shared_home != b->shared_home)
-        return a->shared_home;
-    if (a->now != b->now)
-        return a->now;
-    bool gpu_task = task->gpus > 0 || al__task_is_shared(task);
-    if (!gpu_task && a->no_gpus != b->no_gpus)
-        return a->no_gpus;
-    enum al_placement policy =
-        gpu_task ? s->cluster->config.gpu_placement : s->cluster->config.cpu_placement;
-    if (policy == AL_BINPACK)
-        return a->free < b->free;
-    /* spread: the larger unallocated fraction */
-    al__i128 fa = (al__i128)a->free * (b->total > 0 ? b->total : 1);
-    al__i128 fb = (al__i128)b->free * (a->total > 0 ? a->total : 1);
-    return fa > fb;
-}
-
-bool al__placement_find(struct al__session *s, int32_t t, struct al__choice *out) {
-    const struct al_task *task = &s->cluster->tasks[t];
-    struct candidate best = {.node = -1};
-    int32_t best_count = 0;
-    for (size_t i = 0; i < s->cluster->node_count; i++) {
-        int32_t n = s->node_order[i], count;
-        if ((s->node_allowed && !s->node_allowed[n]) ||
-            !al__node_matches(&s->cluster->nodes[n], task))
-            continue;
-        bool now = node_fits(s, n, task, false, s->scratch_gpus, &count);
-        if (!now && !node_fits(s, n, task, true, s->scratch_gpus, &count))
-            continue;
-        struct candidate c = candidate_of(s, n, task, now);
-        if (best.node >= 0 && !candidate_better(s, task, &c, &best))
-            continue;
-        best = c;
-        best_count = count;
+    if (p->node < 0 || better(s, p, &c)) {
+        *p = c;
         memcpy(s->best_gpus, s->scratch_gpus, (size_t)count * sizeof(int32_t));
     }
-    if (best.node < 0)
+    return now;
+}
+
+bool al__placement_pick_done(const struct al__session *s, const struct al__placement_pick *p,
+                             struct al__choice *out) {
+    const struct al_task *task = &s->cluster->tasks[p->task];
+    if (p->node < 0)
         return false;
-    out->node = best.node;
+    out->node = p->node;
     out->gpus = s->best_gpus;
-    out->gpu_count = best_count;
-    out->pipelined = !best.now;
-    for (int32_t i = 0; i < best_count && al__task_is_shared(task); i++)
-        if (s->nodes[best.node].gpus[s->best_gpus[i]].pipelined > 0)
+    out->gpu_count = p->gpu_count;
+    out->pipelined = !p->now;
+    for (int32_t i = 0; i < p->gpu_count && al__task_is_shared(task); i++)
+        if (s->nodes[p->node].gpus[s->best_gpus[i]].pipelined > 0)
             out->pipelined = true;
     return true;
 }
 
+/* ---- walking the index ---- */
+
+struct walk {
+    struct al__session *s;
+    struct al__placement_pick *pick;
+    const struct al__treap *tree;
+    bool first_fit;  /* stop at the first node that fits now (and its equals by key) */
+    bool descending; /* a descending walk meets equal keys last name first: see them all */
+    bool found;
+    int64_t found_key;
+};
+
+static bool allowed(const struct al__session *s, int32_t n) {
+    return !s->node_allowed || s->node_allowed[n];
+}
+
+static bool visit(int32_t n, void *ctx) {
+    struct walk *w = ctx;
+    if (w->found && w->tree->key[n] != w->found_key)
+        return true;
+    if (!allowed(w->s, n) || !al__placement_consider(w->s, w->pick, n, true) || !w->first_fit)
+        return false;
+    w->found = true;
+    w->found_key = w->tree->key[n];
+    return !w->descending;
+}
+
+static void walk(struct walk *w, const struct al__treap *tree, int32_t root, int64_t lo,
+                 bool first_fit, bool descending) {
+    w->tree = tree;
+    w->first_fit = first_fit;
+    w->descending = descending;
+    w->found = false;
+    al__treap_walk(tree, root, lo, descending, visit, w);
+}
+
+/* The nodes of class c with at least `devices` idle devices: the first that fits now in
+ * placement order, per count of idle devices. */
+static void walk_whole(struct walk *w, const struct al__node_class *cl, int32_t devices,
+                       bool descending) {
+    for (int32_t k = devices; k <= cl->gpu_count; k++)
+        walk(w, &w->s->index.whole, cl->whole_roots[k], 0, true, descending);
+}
+
+/* The least room a shared device of class c must have for the task. */
+static int64_t shared_need(const struct al__node_class *cl, const struct al_task *task) {
+    return al__task_units(task, cl->min_memory_mib);
+}
+
+/* Every node of class c with a shared device that may have room for the task. */
+static void walk_shared(struct walk *w, const struct al__node_class *cl,
+                        const struct al_task *task) {
+    walk(w, &w->s->index.shared, cl->shared_root, shared_need(cl, task), false, true);
+}
+
+bool al__placement_find(struct al__session *s, int32_t t, struct al__choice *out) {
+    const struct al_task *task = &s->cluster->tasks[t];
+    const struct al__node_index *ix = &s->index;
+    const struct al_config *config = &s->cluster->config;
+    struct al__placement_pick pick;
+    al__placement_pick_init(&pick, t);
+    struct walk w = {.s = s, .pick = &pick};
+    for (int32_t i = 0; i < ix->releasing_count; i++) { /* only these fit "in the future" */
+        int32_t n = ix->releasing[i];
+        if (allowed(s, n) && al__node_matches(&s->cluster->nodes[n], task))
+            al__placement_consider(s, &pick, n, false);
+    }
+    bool shared = al__task_is_shared(task);
+    for (int32_t c = 0; c < ix->class_count; c++) { /* shared devices first: they may win */
+        const struct al__node_class *cl = &ix->classes[c];
+        if (shared && al__node_class_matches(s, c, task) && al__node_class_could_fit(s, c, task))
+            walk_shared(&w, cl, task);
+    }
+    if (pick.node >= 0 && pick.shared_home && pick.now)
+        return al__placement_pick_done(s, &pick, out);
+    for (int32_t c = 0; c < ix->class_count; c++) {
+        const struct al__node_class *cl = &ix->classes[c];
+        if (!al__node_class_matches(s, c, task) || !al__node_class_could_fit(s, c, task))
+            continue;
+        if (task->gpus > 0 || shared) {
+            walk_whole(&w, cl, shared ? task->gpu_devices : task->gpus,
+                       config->gpu_placement == AL_SPREAD);
+        } else {
+            walk(&w, &ix->cpu, cl->cpu_root, task->cpu_millis, true,
+                 config->cpu_placement == AL_SPREAD);
+        }
+    }
+    return al__placement_pick_done(s, &pick, out);
+}
+
+/* The most free GPU of node n for the task's explanation: idle devices for whole-GPU tasks,
+ * else the largest unallocated part of one device, in milli-GPU. */
+static int64_t gpu_free_for(const struct al__session *s, int32_t n, const struct al_task *task) {
+    const struct al__node_state *ns = &s->nodes[n];
+    int64_t gpu = 0;
+    for (int32_t g = 0; g < ns->gpu_count; g++) {
+        int64_t room = device_room(&ns->gpus[g], false);
+        if (task->gpus > 0)
+            gpu += ns->gpus[g].used == 0 ? 1000 : 0;
+        else if (room * 1000 / ns->gpus[g].capacity > gpu)
+            gpu = room * 1000 / ns->gpus[g].capacity;
+    }
+    return gpu;
+}
+
+struct most_gpu {
+    const struct al__session *s;
+    const struct al_task *task;
+    int64_t best;
+};
+
+static bool visit_gpu(int32_t n, void *ctx) {
+    struct most_gpu *m = ctx;
+    int64_t gpu = gpu_free_for(m->s, n, m->task);
+    m->best = gpu > m->best ? gpu : m->best;
+    return false;
+}
+
+/* The most free GPU on a node of class c (see gpu_free_for), from the index. */
+static int64_t class_gpu_free(const struct al__session *s, const struct al__node_class *cl,
+                              const struct al_task *task) {
+    const struct al__node_index *ix = &s->index;
+    int32_t idle = 0;
+    for (int32_t w = cl->gpu_count; w > 0 && idle == 0; w--)
+        idle = cl->whole_roots[w] >= 0 ? w : 0;
+    if (task->gpus > 0 || idle > 0)
+        return task->gpus > 0 ? (int64_t)idle * 1000 : 1000;
+    /* no idle device: partly used devices with room are shared ones (or being released) */
+    struct most_gpu m = {.s = s, .task = task};
+    if (cl->min_memory_mib == cl->max_memory_mib) {
+        int32_t n = al__treap_last(&ix->shared, cl->shared_root);
+        m.best = n < 0 ? 0 : ix->shared.key[n] / cl->min_memory_mib;
+    } else {
+        al__treap_walk(&ix->shared, cl->shared_root, 1, true, visit_gpu, &m);
+    }
+    return m.best;
+}
+
 void al__placement_shortfall(const struct al__session *s, int32_t t, struct al_explanation *e) {
     const struct al_task *task = &s->cluster->tasks[t];
+    const struct al__node_index *ix = &s->index;
     e->task = t;
     al__task_request(s, t, AL__REQUEST_ADMISSION, e->requested_task);
     e->nodes_matching = 0;
     memset(e->best_free, 0, sizeof(e->best_free));
-    for (size_t n = 0; n < s->cluster->node_count; n++) {
+    for (int32_t c = 0; c < ix->class_count; c++) {
+        const struct al__node_class *cl = &ix->classes[c];
+        if (!al__node_class_matches(s, c, task))
+            continue;
+        e->nodes_matching += cl->size;
+        int32_t cpu = al__treap_last(&ix->cpu, cl->cpu_root);
+        int32_t mem = al__treap_last(&ix->mem, cl->mem_root);
+        int64_t now[AL_RESOURCE_COUNT] = {class_gpu_free(s, cl, task), ix->cpu.key[cpu],
+                                          ix->mem.key[mem]};
+        for (int r = 0; r < AL_RESOURCE_COUNT; r++)
+            e->best_free[r] = now[r] > e->best_free[r] ? now[r] : e->best_free[r];
+    }
+    for (int32_t i = 0; i < ix->releasing_count; i++) { /* devices partly being released */
+        int32_t n = ix->releasing[i];
         if (!al__node_matches(&s->cluster->nodes[n], task))
             continue;
-        e->nodes_matching++;
-        const struct al__node_state *ns = &s->nodes[n];
-        int64_t gpu = 0;
-        for (int32_t g = 0; g < ns->gpu_count; g++) {
-            int64_t room = device_room(&ns->gpus[g], false);
-            if (task->gpus > 0)
-                gpu += ns->gpus[g].used == 0 ? 1000 : 0;
-            else if (room * 1000 / ns->gpus[g].capacity > gpu)
-                gpu = room * 1000 / ns->gpus[g].capacity;
-        }
-        int64_t now[AL_RESOURCE_COUNT] = {gpu, free_of(s, (int32_t)n, AL_CPU, false),
-                                          free_of(s, (int32_t)n, AL_MEMORY, false)};
-        for (int r = 0; r < AL_RESOURCE_COUNT; r++)
-            if (now[r] > e->best_free[r])
-                e->best_free[r] = now[r];
+        int64_t gpu = gpu_free_for(s, n, task);
+        e->best_free[AL_GPU] = gpu > e->best_free[AL_GPU] ? gpu : e->best_free[AL_GPU];
     }
 }

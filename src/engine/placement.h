@@ -13,6 +13,33 @@ struct al__choice {
     int32_t gpu_count;
 };
 
+/*
+ * A pick: the best node for one task among the nodes considered so far. Nodes compare by
+ * the preference of al__placement_find, then by name, so the order in which they are
+ * considered never changes the pick.
+ */
+struct al__placement_pick {
+    int32_t task;
+    int32_t node; /* -1 until a node fits */
+    bool shared_home, now, no_gpus;
+    int64_t free;  /* unallocated GPU milli (GPU tasks) or CPU millicores */
+    int64_t total; /* the node's total of the same */
+    int32_t rank;  /* the node's place in name order */
+    int32_t gpu_count;
+};
+
+/* al__placement_pick_init - an empty pick for task t. */
+void al__placement_pick_init(struct al__placement_pick *p, int32_t t);
+
+/* al__placement_consider - considers node n (on free capacity, and on capacity being released
+ * unless now_only); returns whether the task fits there now. O(devices). */
+bool al__placement_consider(struct al__session *s, struct al__placement_pick *p, int32_t n,
+                            bool now_only);
+
+/* al__placement_pick_done - the pick as a choice; false when no node fitted. */
+bool al__placement_pick_done(const struct al__session *s, const struct al__placement_pick *p,
+                             struct al__choice *out);
+
 /* al__node_matches - the node's labels satisfy the task's node affinity. */
 bool al__node_matches(const struct al_node *node, const struct al_task *task);
 
@@ -22,7 +49,9 @@ bool al__node_matches(const struct al_node *node, const struct al_task *task);
  * task fits on (shared-GPU tasks, when shared_gpu_node_preference); fitting on free
  * capacity rather than on capacity being released; CPU-only tasks on nodes without
  * GPUs; gpu_placement / cpu_placement; node name. Returns true and fills *out when a
- * node fits. O(nodes * devices).
+ * node fits. Walks the node index (node_index.h): the nodes being released, every node
+ * with a shared device that may have room (shared-GPU tasks), and per class of alike nodes
+ * the first node in preference order that fits; O(classes * log nodes + nodes passed over).
  */
 bool al__placement_find(struct al__session *s, int32_t t, struct al__choice *out);
 

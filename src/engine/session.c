@@ -118,6 +118,12 @@ static void task_account(struct al__session *s, int32_t t, int64_t sign) {
         queue_charge(s, t, ts->charge, sign);
 }
 
+/* The node's holdings changed: file it again in the placement index (once it is built). */
+static void node_changed(struct al__session *s, int32_t n) {
+    if (n >= 0 && s->index.classes)
+        al__node_index_update(s, n);
+}
+
 static int log_push(struct al__session *s, const struct al__op *op) {
     if (s->op_count == s->op_capacity) {
         size_t cap = s->op_capacity ? s->op_capacity * 2 : 256;
@@ -169,6 +175,7 @@ int al__session_place(struct al__session *s, int32_t t, int32_t node, const int3
     ts->evicted = op.prev_evicted;
     placed_charge(s, t, node, copy, gpu_count, ts->charge);
     task_account(s, t, 1);
+    node_changed(s, node);
     return 0;
 }
 
@@ -179,6 +186,7 @@ int al__session_pipeline(struct al__session *s, int32_t t) {
     task_account(s, t, -1);
     s->tasks[t].state = AL_TASK_PIPELINED;
     task_account(s, t, 1);
+    node_changed(s, s->tasks[t].node);
     return 0;
 }
 
@@ -206,6 +214,7 @@ int al__session_evict_for(struct al__session *s, int32_t t, enum al_reason reaso
     s->tasks[t].state = AL_TASK_RELEASING;
     s->tasks[t].evicted = true;
     task_account(s, t, 1);
+    node_changed(s, s->tasks[t].node);
     return 0;
 }
 
@@ -217,6 +226,7 @@ int al__session_unevict(struct al__session *s, int32_t t) {
     s->tasks[t].state = s->cluster->tasks[t].state;
     s->tasks[t].evicted = false;
     task_account(s, t, 1);
+    node_changed(s, s->tasks[t].node);
     return 0;
 }
 
@@ -226,6 +236,7 @@ size_t al__session_checkpoint(const struct al__session *s) {
 
 static void op_undo(struct al__session *s, const struct al__op *op) {
     struct al__task_state *ts = &s->tasks[op->task];
+    int32_t node = ts->node;
     task_account(s, op->task, -1);
     ts->state = op->prev_state;
     ts->node = op->prev_node;
@@ -237,6 +248,9 @@ static void op_undo(struct al__session *s, const struct al__op *op) {
         job_count(s, op->task, ts->state, 1); /* mirrors al__session_place */
     else
         task_account(s, op->task, 1);
+    node_changed(s, node);
+    if (op->prev_node != node)
+        node_changed(s, op->prev_node);
 }
 
 void al__session_rollback(struct al__session *s, size_t mark) {
@@ -403,7 +417,7 @@ int al__session_init(struct al__session *s, const struct al_cluster *c) {
     if ((rc = build_nodes(s)) < 0 || (rc = build_queues(s)) < 0 || (rc = build_jobs(s)) < 0)
         return rc;
     build_tasks(s);
-    return 0;
+    return al__node_index_build(s);
 }
 
 void al__session_release(struct al__session *s) {

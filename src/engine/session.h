@@ -8,6 +8,7 @@
 
 #include "allot/cycle.h"
 #include "allot/model.h"
+#include "engine/node_index.h"
 #include "util/arena.h"
 
 /*
@@ -92,6 +93,7 @@ struct al__session {
     int32_t gpu_memory_min;           /* smallest device memory (rule 5 of SCHEMA.md) */
     int32_t gpu_memory_max;           /* largest device memory */
     int32_t max_node_gpus;            /* most devices on one node */
+    struct al__node_index index;      /* nodes by free capacity, kept with the accounting */
     int32_t *scratch_gpus;            /* placement buffers of max_node_gpus entries */
     int32_t *best_gpus;
     /* Victim searches: nodes a simulation may place on (NULL: all), and whether tasks

@@ -1,0 +1,292 @@
+/* node_index.c - nodes filed by free capacity per class of alike nodes (see node_index.h). */
+#include "engine/node_index.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "allot/errors.h"
+#include "engine/placement.h"
+#include "engine/session.h"
+#include "util/sort.h"
+
+/* ---- classes ---- */
+
+struct signature {
+    const struct al_cluster *cluster;
+    const char **values; /* per node, `keys` label values (NULL = absent) */
+    size_t keys;
+};
+
+static int cmp_str(const void *a, const void *b) {
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static int cmp_i64(int64_t a, int64_t b) {
+    return (a > b) - (a < b);
+}
+
+/* Orders nodes by everything a task can tell them apart by. */
+static int shape_cmp(const struct signature *sig, int32_t a, int32_t b) {
+    const struct al_node *na = &sig->cluster->nodes[a], *nb = &sig->cluster->nodes[b];
+    int r = cmp_i64((int64_t)na->gpu_count, (int64_t)nb->gpu_count);
+    for (size_t g = 0; r == 0 && g < na->gpu_count; g++)
+        r = cmp_i64(na->gpus[g].memory_mib, nb->gpus[g].memory_mib);
+    if (r == 0)
+        r = cmp_i64(na->cpu_millis, nb->cpu_millis);
+    if (r == 0)
+        r = cmp_i64(na->memory_bytes, nb->memory_bytes);
+    for (size_t k = 0; r == 0 && k < sig->keys; k++) {
+        const char *va = sig->values[(size_t)a * sig->keys + k];
+        const char *vb = sig->values[(size_t)b * sig->keys + k];
+        r = !va || !vb ? (va != NULL) - (vb != NULL) : strcmp(va, vb);
+    }
+    return r;
+}
+
+static int signature_cmp(int32_t a, int32_t b, const void *sig) {
+    int r = shape_cmp(sig, a, b);
+    return r ? r : (a > b) - (a < b);
+}
+
+/* The distinct label keys that some task's affinity names, sorted; returns how many. */
+static size_t affinity_keys(struct al__session *s, const char ***out) {
+    const struct al_cluster *c = s->cluster;
+    size_t n = 0;
+    for (size_t t = 0; t < c->task_count; t++)
+        n += c->tasks[t].affinity_count;
+    const char **keys = al__arena_array(&s->arena, n + 1, sizeof(*keys));
+    *out = keys;
+    if (!keys)
+        return (size_t)-1;
+    n = 0;
+    for (size_t t = 0; t < c->task_count; t++)
+        for (size_t a = 0; a < c->tasks[t].affinity_count; a++)
+            keys[n++] = c->tasks[t].affinity[a].key;
+    qsort(keys, n, sizeof(*keys), cmp_str);
+    size_t distinct = 0;
+    for (size_t i = 0; i < n; i++)
+        if (distinct == 0 || strcmp(keys[distinct - 1], keys[i]) != 0)
+            keys[distinct++] = keys[i];
+    return distinct;
+}
+
+static int build_signatures(struct al__session *s, struct signature *sig) {
+    const struct al_cluster *c = s->cluster;
+    const char **keys;
+    sig->cluster = c;
+    sig->keys = affinity_keys(s, &keys);
+    if (sig->keys == (size_t)-1)
+        return -AL_ENOMEM;
+    sig->values = al__arena_array(&s->arena, c->node_count * sig->keys + 1, sizeof(char *));
+    if (!sig->values)
+        return -AL_ENOMEM;
+    for (size_t n = 0; n < c->node_count; n++)
+        for (size_t k = 0; k < sig->keys; k++) {
+            const char *v = NULL;
+            for (size_t l = 0; l < c->nodes[n].label_count && !v; l++)
+                if (strcmp(c->nodes[n].labels[l].key, keys[k]) == 0)
+                    v = c->nodes[n].labels[l].value;
+            sig->values[n * sig->keys + k] = v;
+        }
+    return 0;
+}
+
+static int class_init(struct al__session *s, struct al__node_class *cl, int32_t *nodes,
+                      int32_t size) {
+    const struct al_node *node = &s->cluster->nodes[nodes[0]];
+    cl->representative = nodes[0];
+    cl->nodes = nodes;
+    cl->size = size;
+    cl->gpu_count = (int32_t)node->gpu_count;
+    cl->cpu_millis = node->cpu_millis;
+    cl->memory_bytes = node->memory_bytes;
+    cl->min_memory_mib = cl->max_memory_mib = node->gpu_count ? node->gpus[0].memory_mib : 0;
+    for (size_t g = 0; g < node->gpu_count; g++) {
+        int32_t m = node->gpus[g].memory_mib;
+        cl->min_memory_mib = m < cl->min_memory_mib ? m : cl->min_memory_mib;
+        cl->max_memory_mib = m > cl->max_memory_mib ? m : cl->max_memory_mib;
+    }
+    cl->whole_roots = al__arena_array(&s->arena, (size_t)cl->gpu_count + 1, sizeof(int32_t));
+    if (!cl->whole_roots)
+        return -AL_ENOMEM;
+    for (int32_t w = 0; w <= cl->gpu_count; w++)
+        cl->whole_roots[w] = -1;
+    cl->shared_root = cl->cpu_root = cl->mem_root = -1;
+    return 0;
+}
+
+static int build_classes(struct al__session *s) {
+    struct al__node_index *ix = &s->index;
+    size_t nodes = s->cluster->node_count;
+    struct signature sig;
+    int rc = build_signatures(s, &sig);
+    int32_t *sorted = al__arena_array(&s->arena, nodes + 1, sizeof(int32_t));
+    if (rc < 0 || !sorted)
+        return -AL_ENOMEM;
+    for (size_t n = 0; n < nodes; n++)
+        sorted[n] = (int32_t)n;
+    if (al__sort_ids(sorted, nodes, signature_cmp, &sig) < 0)
+        return -AL_ENOMEM;
+    ix->classes = al__arena_array(&s->arena, nodes + 1, sizeof(*ix->classes));
+    if (!ix->classes)
+        return -AL_ENOMEM;
+    ix->class_count = 0;
+    for (size_t i = 0; i < nodes;) {
+        size_t k = i + 1;
+        while (k < nodes && shape_cmp(&sig, sorted[i], sorted[k]) == 0)
+            k++;
+        struct al__node_class *cl = &ix->classes[ix->class_count];
+        if (class_init(s, cl, &sorted[i], (int32_t)(k - i)) < 0)
+            return -AL_ENOMEM;
+        for (size_t m = i; m < k; m++)
+            ix->class_of[sorted[m]] = ix->class_count;
+        ix->class_count++;
+        i = k;
+    }
+    return 0;
+}
+
+/* ---- filing nodes ---- */
+
+struct node_keys {
+    int32_t whole;       /* idle devices, -1 for a node without GPUs */
+    int64_t gpu_free;    /* unallocated GPU milli */
+    int64_t shared_room; /* most room on a device shared tasks use, 0 none */
+    bool releasing;
+};
+
+static struct node_keys keys_of(const struct al__session *s, int32_t n) {
+    const struct al__node_state *ns = &s->nodes[n];
+    struct node_keys k = {.whole = ns->gpu_count > 0 ? 0 : -1};
+    k.releasing = ns->releasing[AL_CPU] != 0 || ns->releasing[AL_MEMORY] != 0;
+    for (int32_t g = 0; g < ns->gpu_count; g++) {
+        const struct al__gpu_state *d = &ns->gpus[g];
+        int64_t room = d->capacity - d->used;
+        k.whole += d->used == 0;
+        k.gpu_free += room > 0 ? room * 1000 / d->capacity : 0;
+        if (d->shared > 0 && room > k.shared_room)
+            k.shared_room = room;
+        k.releasing |= d->releasing != 0;
+    }
+    return k;
+}
+
+static int64_t cpu_free(const struct al__session *s, int32_t n) {
+    return s->cluster->nodes[n].cpu_millis - s->nodes[n].used[AL_CPU];
+}
+
+static int64_t mem_free(const struct al__session *s, int32_t n) {
+    return s->cluster->nodes[n].memory_bytes - s->nodes[n].used[AL_MEMORY];
+}
+
+static void file_releasing(struct al__node_index *ix, int32_t n, bool releasing) {
+    if (releasing && ix->releasing_at[n] < 0) {
+        ix->releasing_at[n] = ix->releasing_count;
+        ix->releasing[ix->releasing_count++] = n;
+    } else if (!releasing && ix->releasing_at[n] >= 0) {
+        int32_t last = ix->releasing[--ix->releasing_count];
+        ix->releasing[ix->releasing_at[n]] = last;
+        ix->releasing_at[last] = ix->releasing_at[n];
+        ix->releasing_at[n] = -1;
+    }
+}
+
+void al__node_index_update(struct al__session *s, int32_t n) {
+    struct al__node_index *ix = &s->index;
+    struct al__node_class *cl = &ix->classes[ix->class_of[n]];
+    struct node_keys k = keys_of(s, n);
+    if (k.whole >= 0 && (k.whole != ix->filed_whole[n] || k.gpu_free != ix->whole.key[n])) {
+        if (ix->filed_whole[n] >= 0)
+            al__treap_erase(&ix->whole, &cl->whole_roots[ix->filed_whole[n]], n);
+        al__treap_insert(&ix->whole, &cl->whole_roots[k.whole], n, k.gpu_free);
+        ix->filed_whole[n] = k.whole;
+    }
+    bool shared = k.shared_room > 0;
+    if (ix->in_shared[n] && (!shared || ix->shared.key[n] != k.shared_room)) {
+        al__treap_erase(&ix->shared, &cl->shared_root, n);
+        ix->in_shared[n] = 0;
+    }
+    if (shared && !ix->in_shared[n]) {
+        al__treap_insert(&ix->shared, &cl->shared_root, n, k.shared_room);
+        ix->in_shared[n] = 1;
+    }
+    int64_t cpu = cpu_free(s, n), mem = mem_free(s, n);
+    if (ix->cpu.key[n] != cpu) {
+        al__treap_erase(&ix->cpu, &cl->cpu_root, n);
+        al__treap_insert(&ix->cpu, &cl->cpu_root, n, cpu);
+    }
+    if (ix->mem.key[n] != mem) {
+        al__treap_erase(&ix->mem, &cl->mem_root, n);
+        al__treap_insert(&ix->mem, &cl->mem_root, n, mem);
+    }
+    file_releasing(ix, n, k.releasing);
+}
+
+static int treap_init(struct al__session *s, struct al__treap *t) {
+    size_t n = s->cluster->node_count + 1;
+    t->left = al__arena_array(&s->arena, n, sizeof(int32_t));
+    t->right = al__arena_array(&s->arena, n, sizeof(int32_t));
+    t->key = al__arena_array(&s->arena, n, sizeof(int64_t));
+    t->rank = s->index.rank;
+    return t->left && t->right && t->key ? 0 : -AL_ENOMEM;
+}
+
+int al__node_index_build(struct al__session *s) {
+    struct al__node_index *ix = &s->index;
+    size_t nodes = s->cluster->node_count;
+    memset(ix, 0, sizeof(*ix));
+    ix->class_of = al__arena_array(&s->arena, nodes + 1, sizeof(int32_t));
+    ix->rank = al__arena_array(&s->arena, nodes + 1, sizeof(int32_t));
+    ix->filed_whole = al__arena_array(&s->arena, nodes + 1, sizeof(int32_t));
+    ix->in_shared = al__arena_array(&s->arena, nodes + 1, 1);
+    ix->releasing = al__arena_array(&s->arena, nodes + 1, sizeof(int32_t));
+    ix->releasing_at = al__arena_array(&s->arena, nodes + 1, sizeof(int32_t));
+    if (!ix->class_of || !ix->rank || !ix->filed_whole || !ix->in_shared || !ix->releasing ||
+        !ix->releasing_at || treap_init(s, &ix->whole) < 0 || treap_init(s, &ix->shared) < 0 ||
+        treap_init(s, &ix->cpu) < 0 || treap_init(s, &ix->mem) < 0)
+        return -AL_ENOMEM;
+    for (size_t i = 0; i < nodes; i++)
+        ix->rank[s->node_order[i]] = (int32_t)i;
+    int rc = build_classes(s);
+    if (rc < 0)
+        return rc;
+    for (size_t n = 0; n < nodes; n++) {
+        struct al__node_class *cl = &ix->classes[ix->class_of[n]];
+        ix->filed_whole[n] = -1;
+        ix->releasing_at[n] = -1;
+        al__treap_insert(&ix->cpu, &cl->cpu_root, (int32_t)n, cpu_free(s, (int32_t)n));
+        al__treap_insert(&ix->mem, &cl->mem_root, (int32_t)n, mem_free(s, (int32_t)n));
+        al__node_index_update(s, (int32_t)n);
+    }
+    return 0;
+}
+
+/* ---- what classes can hold ---- */
+
+bool al__node_class_matches(const struct al__session *s, int32_t c, const struct al_task *task) {
+    return task->affinity_count == 0 ||
+           al__node_matches(&s->cluster->nodes[s->index.classes[c].representative], task);
+}
+
+bool al__node_class_could_fit(const struct al__session *s, int32_t c, const struct al_task *task) {
+    const struct al__node_class *cl = &s->index.classes[c];
+    const struct al_node *node = &s->cluster->nodes[cl->representative];
+    if (cl->cpu_millis < task->cpu_millis || cl->memory_bytes < task->memory_bytes)
+        return false;
+    if (task->gpus > 0)
+        return cl->gpu_count >= task->gpus;
+    if (!al__task_is_shared(task))
+        return true;
+    int32_t fit = 0;
+    for (size_t g = 0; g < node->gpu_count; g++)
+        fit += al__task_units(task, node->gpus[g].memory_mib) <=
+               (int64_t)node->gpus[g].memory_mib * 1000;
+    return fit >= task->gpu_devices;
+}
+
+bool al__node_index_fits_empty(const struct al__session *s, const struct al_task *task) {
+    for (int32_t c = 0; c < s->index.class_count; c++)
+        if (al__node_class_matches(s, c, task) && al__node_class_could_fit(s, c, task))
+            return true;
+    return false;
+}

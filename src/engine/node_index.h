@@ -1,0 +1,66 @@
+/* node_index.h - nodes filed by free capacity per class of alike nodes, so that placement walks
+ * the few nodes that can win instead of scanning every node. */
+#ifndef ALLOT_ENGINE_NODE_INDEX_H
+#define ALLOT_ENGINE_NODE_INDEX_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "util/treap.h"
+
+struct al__session;
+struct al_task;
+
+/*
+ * A class holds the nodes that no task can tell apart by their shape: the same device count
+ * and device memories, CPU, host memory, and values of every label some task's affinity
+ * names. Within a class, nodes are filed in ordered sets:
+ *   whole[w]  nodes with exactly w idle devices, by unallocated GPU milli (the binpack and
+ *             spread key of GPU tasks), then name;
+ *   shared    nodes with a shared device that has room, by the most room on such a device;
+ *   cpu, mem  every node, by free CPU / free host memory.
+ * Nodes with capacity being released are also listed apart: only they can fit a task "in
+ * the future", and placement considers them one by one.
+ */
+struct al__node_class {
+    int32_t representative; /* a node of the class (labels, shape) */
+    int32_t gpu_count;
+    int32_t min_memory_mib, max_memory_mib; /* device memory range */
+    int64_t cpu_millis, memory_bytes;
+    int32_t size;
+    int32_t *nodes;       /* the class's nodes */
+    int32_t *whole_roots; /* gpu_count + 1 sets */
+    int32_t shared_root, cpu_root, mem_root;
+};
+
+struct al__node_index {
+    struct al__node_class *classes;
+    int32_t class_count;
+    int32_t *class_of; /* per node */
+    int32_t *rank;     /* per node: its place in name order */
+    struct al__treap whole, shared, cpu, mem;
+    int32_t *filed_whole;     /* per node: the w it is filed under, -1 none */
+    unsigned char *in_shared; /* per node */
+    int32_t *releasing;       /* nodes with capacity being released */
+    int32_t releasing_count;
+    int32_t *releasing_at; /* per node: its place in releasing, -1 */
+};
+
+/* al__node_index_build - classes and sets for the session's nodes (arena storage), from the
+ * session's current accounting. Errors: -AL_ENOMEM. */
+int al__node_index_build(struct al__session *s);
+
+/* al__node_index_update - files node n again after its accounting changed. O(log nodes). */
+void al__node_index_update(struct al__session *s, int32_t n);
+
+/* al__node_class_matches - the task's affinity accepts the nodes of class c. */
+bool al__node_class_matches(const struct al__session *s, int32_t c, const struct al_task *task);
+
+/* al__node_class_could_fit - the task would fit on an idle node of class c. */
+bool al__node_class_could_fit(const struct al__session *s, int32_t c, const struct al_task *task);
+
+/* al__node_index_fits_empty - some node whose labels match could hold the task if it were
+ * idle. O(classes). */
+bool al__node_index_fits_empty(const struct al__session *s, const struct al_task *task);
+
+#endif

@@ -1,0 +1,205 @@
+/* test_differential.c - the engine's indexed placement against the straightforward scan of
+ * tests/support/reference.c, on thousands of random small clusters and session states. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "engine/placement.h"
+#include "engine/session.h"
+#include "support/builder.h"
+#include "support/reference.h"
+
+static uint64_t rng;
+
+static uint32_t next(uint32_t n) { /* uniform enough in 0..n-1 */
+    rng ^= rng << 13;
+    rng ^= rng >> 7;
+    rng ^= rng << 17;
+    return n ? (uint32_t)(rng % n) : 0;
+}
+
+/* A random cluster: nodes with 0..4 devices of mixed memory and a zone label, one queue,
+ * jobs of whole, fractional, GPU-memory and CPU-only tasks, some with a zone selector. */
+static void random_cluster(struct al_cluster *c) {
+    char name[32];
+    static const int32_t memories[] = {100, 200, 400, 800};
+    tb_init(c);
+    int nodes = 1 + (int)next(8);
+    for (int n = 0; n < nodes; n++) {
+        snprintf(name, sizeof(name), "node-%d", (int)next(1000) * 10 + n);
+        int32_t id =
+            tb_node(c, name, (int)next(5), 1000 * (1 + next(8)), 1000000000LL * (1 + next(8)));
+        struct al_node *node = &c->nodes[id];
+        bool mixed = next(4) == 0;
+        int32_t mem = memories[next(4)];
+        for (size_t g = 0; g < node->gpu_count; g++)
+            node->gpus[g].memory_mib = mixed ? memories[next(4)] : mem;
+        if (next(3))
+            tb_label(c, id, "zone", next(2) ? "a" : "b");
+    }
+    c->config.gpu_placement = next(2) ? AL_BINPACK : AL_SPREAD;
+    c->config.cpu_placement = next(2) ? AL_BINPACK : AL_SPREAD;
+    c->config.gpu_device_placement = next(2) ? AL_BINPACK : AL_SPREAD;
+    c->config.shared_gpu_node_preference = next(3) != 0;
+    tb_queue(c, "q", NULL, -1, -1, 1, 100);
+    int jobs = 1 + (int)next(10);
+    for (int j = 0; j < jobs; j++) {
+        snprintf(name, sizeof(name), "job-%d", j);
+        tb_job(c, name, "q", 50, 1);
+        int tasks = 1 + (int)next(3);
+        for (int k = 0; k < tasks; k++) {
+            snprintf(name, sizeof(name), "job-%d-%d", j, k);
+            int kind = (int)next(4);
+            int32_t t = tb_task(c, name, AL_TASK_PENDING, NULL, kind == 0 ? 1 + (int)next(3) : 0,
+                                kind == 1 ? 100 * (1 + (int)next(9)) : 0, NULL);
+            struct al_task *task = &c->tasks[t];
+            task->cpu_millis = 100 * next(20);
+            task->memory_bytes = 100000000LL * next(20);
+            if (kind == 2)
+                task->gpu_memory_mib = 50 * (1 + (int)next(8));
+            if (kind == 1 || kind == 2)
+                task->gpu_devices = 1 + (int)next(2);
+            if (next(5) == 0) {
+                task->affinity = calloc(1, sizeof(*task->affinity));
+                task->affinity->key = strdup("zone");
+                task->affinity->values = calloc(1, sizeof(char *));
+                task->affinity->values[0] = strdup(next(2) ? "a" : "b");
+                task->affinity->value_count = 1;
+                task->affinity_count = 1;
+            }
+        }
+    }
+}
+
+static int compared;
+static unsigned current_seed;
+
+/* Both placements and both shortfalls of every pending task agree. */
+static void compare_all(struct al__session *s) {
+    for (size_t t = 0; t < s->cluster->task_count; t++) {
+        if (s->tasks[t].state != AL_TASK_PENDING)
+            continue;
+        struct al__choice want, got;
+        int32_t want_gpus[16];
+        bool want_ok = ref_placement_find(s, (int32_t)t, &want);
+        if (want_ok)
+            memcpy(want_gpus, want.gpus, (size_t)want.gpu_count * sizeof(int32_t));
+        bool got_ok = al__placement_find(s, (int32_t)t, &got);
+        if (want_ok != got_ok ||
+            (want_ok && (want.node != got.node || want.gpu_count != got.gpu_count ||
+                         want.pipelined != got.pipelined ||
+                         memcmp(want_gpus, got.gpus, (size_t)got.gpu_count * sizeof(int32_t))))) {
+            print_error(
+                "seed %u, task %s: reference %s node %d (%d devices, pipelined %d), index %s "
+                "node %d (%d devices, pipelined %d)\n",
+                current_seed, s->cluster->tasks[t].name, want_ok ? "fits" : "fits nowhere",
+                want.node, want.gpu_count, want.pipelined, got_ok ? "fits" : "fits nowhere",
+                got.node, got.gpu_count, got.pipelined);
+            for (size_t n = 0; n < s->cluster->node_count; n++)
+                print_error(
+                    "  node %zu %s gpus %zu class %d cpu %lld/%lld mem %lld allowed %d rel %d\n", n,
+                    s->cluster->nodes[n].name, s->cluster->nodes[n].gpu_count, s->index.class_of[n],
+                    (long long)(s->cluster->nodes[n].cpu_millis - s->nodes[n].used[1]),
+                    (long long)s->cluster->nodes[n].cpu_millis,
+                    (long long)(s->cluster->nodes[n].memory_bytes - s->nodes[n].used[2]),
+                    s->node_allowed ? s->node_allowed[n] : 1, s->index.releasing_at[n]);
+            print_error("  task cpu %lld mem %lld aff %zu cpu_placement %d\n",
+                        (long long)s->cluster->tasks[t].cpu_millis,
+                        (long long)s->cluster->tasks[t].memory_bytes,
+                        s->cluster->tasks[t].affinity_count, s->cluster->config.cpu_placement);
+            fail();
+        }
+        struct al_explanation a = {0}, b = {0};
+        ref_placement_shortfall(s, (int32_t)t, &a);
+        al__placement_shortfall(s, (int32_t)t, &b);
+        if (memcmp(&a, &b, sizeof(a)) != 0) {
+            print_error(
+                "seed %u, task %s shortfall: reference %d nodes, free %lld/%lld/%lld; index %d "
+                "nodes, free %lld/%lld/%lld\n",
+                current_seed, s->cluster->tasks[t].name, a.nodes_matching,
+                (long long)a.best_free[0], (long long)a.best_free[1], (long long)a.best_free[2],
+                b.nodes_matching, (long long)b.best_free[0], (long long)b.best_free[1],
+                (long long)b.best_free[2]);
+            fail();
+        }
+        compared++;
+    }
+}
+
+/* Places a random pending task where the index says, or evicts a random active one. */
+static void random_step(struct al__session *s) {
+    int32_t count = (int32_t)s->cluster->task_count, t = (int32_t)next((uint32_t)count);
+    struct al__choice choice;
+    if (s->tasks[t].state == AL_TASK_PENDING && al__placement_find(s, t, &choice)) {
+        assert_int_equal(
+            al__session_place(s, t, choice.node, choice.gpus, choice.gpu_count,
+                              choice.pipelined ? AL_TASK_PIPELINED : AL_TASK_ALLOCATED),
+            0);
+    } else if (al__state_charges_queue(s->tasks[t].state) && next(2) == 0) {
+        assert_int_equal(al__session_evict(s, t, AL_REASON_PREEMPTED), 0);
+    }
+}
+
+/* The placed tasks of a first session become the cluster's running and releasing tasks. */
+static void settle(struct al_cluster *c, const struct al__session *s) {
+    for (size_t t = 0; t < c->task_count; t++) {
+        const struct al__task_state *ts = &s->tasks[t];
+        if (!al__state_charges_queue(ts->state))
+            continue;
+        struct al_task *task = &c->tasks[t];
+        task->state = next(4) == 0 ? AL_TASK_RELEASING : AL_TASK_RUNNING;
+        task->node = ts->node;
+        task->gpu_indices = calloc((size_t)ts->gpu_count + 1, sizeof(int32_t));
+        if (ts->gpu_count > 0)
+            memcpy(task->gpu_indices, ts->gpus, (size_t)ts->gpu_count * sizeof(int32_t));
+        task->gpu_index_count = (size_t)ts->gpu_count;
+    }
+}
+
+static void indexed_placement_matches_the_scan(void **state) {
+    (void)state;
+    for (unsigned seed = 1; seed <= 3000; seed++) {
+        rng = 0x9E3779B97F4A7C15ULL * seed;
+        current_seed = seed;
+        struct al_cluster c;
+        random_cluster(&c);
+        struct al__session s;
+        assert_int_equal(al__session_init(&s, &c), 0);
+        for (int i = 0; i < 12; i++)
+            random_step(&s);
+        settle(&c, &s);
+        al__session_release(&s);
+        assert_int_equal(al__session_init(&s, &c), 0);
+        unsigned char allowed[16];
+        for (int step = 0; step < 20; step++) {
+            size_t mark = al__session_checkpoint(&s);
+            if (next(4) == 0) { /* a victim search's feasible nodes */
+                for (size_t n = 0; n < c.node_count; n++)
+                    allowed[n] = (unsigned char)next(2);
+                s.node_allowed = allowed;
+            }
+            compare_all(&s);
+            s.node_allowed = NULL;
+            random_step(&s);
+            if (next(5) == 0)
+                al__session_rollback(&s, mark);
+        }
+        compare_all(&s);
+        al__session_release(&s);
+        al_cluster_release(&c);
+    }
+    assert_true(compared > 10000);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(indexed_placement_matches_the_scan),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

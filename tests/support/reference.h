@@ -1,0 +1,18 @@
+/* reference.h - deliberately simple versions of the engine's optimised paths, for differential
+ * tests: placement by scanning every node, in name order. */
+#ifndef ALLOT_TESTS_REFERENCE_H
+#define ALLOT_TESTS_REFERENCE_H
+
+#include <stdbool.h>
+
+#include "engine/placement.h"
+#include "engine/session.h"
+
+/* ref_placement_find - what al__placement_find must return: every allowed node whose labels
+ * match is considered, in name order. */
+bool ref_placement_find(struct al__session *s, int32_t t, struct al__choice *out);
+
+/* ref_placement_shortfall - what al__placement_shortfall must fill, node by node. */
+void ref_placement_shortfall(const struct al__session *s, int32_t t, struct al_explanation *e);
+
+#endif
