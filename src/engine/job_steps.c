@@ -6,6 +6,7 @@
 #include "engine/order.h"
 #include "engine/placement.h"
 #include "engine/statement.h"
+#include "util/sort.h"
 
 /* A task the next step may place: pending, or evicted in this cycle (a victim being moved). */
 static bool placeable(const struct al__session *s, int32_t t) {
@@ -153,14 +154,28 @@ int al__place_tasks(struct al__session *s, int32_t j, const int32_t *tasks, int3
 
 /* ---- pending jobs in allocation order ---- */
 
-int al__job_queue_init(struct al__session *s, struct al__job_queue *jq,
-                       bool (*want)(const struct al__session *s, int32_t j, const void *ctx),
-                       const void *ctx) {
+static int32_t depth_desc(int32_t a, int32_t b, const void *session) {
+    const struct al__session *s = session;
+    if (s->queues[a].depth != s->queues[b].depth)
+        return s->queues[a].depth > s->queues[b].depth ? -1 : 1;
+    return (a > b) - (a < b);
+}
+
+int al__job_queue_init(struct al__session *s, struct al__job_queue *jq) {
     const struct al_cluster *c = s->cluster;
-    size_t max_tasks = 1, max_subgroups = 1;
-    int32_t *per_queue = al__arena_array(&s->arena, c->queue_count + 1, sizeof(int32_t));
-    jq->heaps = al__arena_array(&s->arena, c->queue_count + 1, sizeof(*jq->heaps));
-    if (!per_queue || !jq->heaps)
+    size_t max_tasks = 1, max_subgroups = 1, queues = c->queue_count + 1;
+    int32_t *per_queue = al__arena_array(&s->arena, queues, sizeof(int32_t));
+    int32_t *items = al__arena_array(&s->arena, c->job_count + 1, sizeof(int32_t));
+    jq->heaps = al__arena_array(&s->arena, queues, sizeof(*jq->heaps));
+    jq->first = al__arena_array(&s->arena, queues, sizeof(int32_t));
+    jq->keys = al__arena_array(&s->arena, queues, sizeof(*jq->keys));
+    jq->head_req = al__arena_array(&s->arena, queues, sizeof(*jq->head_req));
+    jq->by_depth = al__arena_array(&s->arena, queues, sizeof(int32_t));
+    jq->marked = al__arena_array(&s->arena, queues, 1);
+    jq->marked_queues = al__arena_array(&s->arena, queues, sizeof(int32_t));
+    jq->in_heap = al__arena_array(&s->arena, c->job_count + 1, 1);
+    if (!per_queue || !items || !jq->heaps || !jq->first || !jq->keys || !jq->head_req ||
+        !jq->by_depth || !jq->marked || !jq->marked_queues || !jq->in_heap)
         return -AL_ENOMEM;
     for (size_t j = 0; j < c->job_count; j++) {
         per_queue[c->jobs[j].queue]++;
@@ -173,38 +188,108 @@ int al__job_queue_init(struct al__session *s, struct al__job_queue *jq,
     if (!jq->tasks || !jq->sub_need)
         return -AL_ENOMEM;
     for (size_t q = 0; q < c->queue_count; q++) {
-        int32_t *items = al__arena_array(&s->arena, (size_t)per_queue[q] + 1, sizeof(int32_t));
-        if (!items)
-            return -AL_ENOMEM;
         al__heap_init(&jq->heaps[q], items, (size_t)per_queue[q], al__job_cmp, s);
+        items += per_queue[q];
+        jq->by_depth[q] = (int32_t)q;
     }
+    if (al__sort_ids(jq->by_depth, c->queue_count, depth_desc, s) < 0)
+        return -AL_ENOMEM;
     for (size_t j = 0; j < c->job_count; j++)
-        if (s->jobs[j].pending > 0 && (!want || want(s, (int32_t)j, ctx)))
+        if (s->jobs[j].pending > 0) {
             al__heap_push(&jq->heaps[c->jobs[j].queue], (int32_t)j);
+            jq->in_heap[j] = 1;
+        }
+    for (int32_t i = 0; i < s->dirty_count; i++) /* everything is computed below */
+        s->job_dirty[s->dirty_jobs[i]] = 0;
+    s->dirty_count = 0;
+    jq->marked_count = 0;
+    for (size_t i = 0; i < c->queue_count; i++)
+        al__job_queue_refresh_queue(s, jq, jq->by_depth[i]);
     return 0;
 }
 
-int32_t al__job_queue_pop(const struct al__session *s, struct al__job_queue *jq) {
-    int32_t best = -1;
-    int64_t best_req[AL_RESOURCE_COUNT] = {0};
-    for (size_t i = 0; i < s->cluster->queue_count; i++) {
-        int32_t q = s->queue_order[i];
-        int32_t j = al__heap_peek(&jq->heaps[q]);
-        if (j < 0)
-            continue;
-        bool complete;
-        int64_t req[AL_RESOURCE_COUNT];
-        int32_t n = al__job_next_tasks(s, j, jq->tasks, jq->sub_need, &complete);
-        al__tasks_request(s, jq->tasks, n, req);
-        if (best < 0 || al__queue_cmp(s, q, req, best, best_req) < 0) {
-            best = q;
-            for (int r = 0; r < AL_RESOURCE_COUNT; r++)
-                best_req[r] = req[r];
-        }
-    }
-    return best < 0 ? -1 : al__heap_pop(&jq->heaps[best]);
+/* The next step's request of leaf q's head job. */
+static void head_request(const struct al__session *s, struct al__job_queue *jq, int32_t q) {
+    int32_t j = al__heap_peek(&jq->heaps[q]);
+    bool complete;
+    if (j < 0)
+        return;
+    int32_t n = al__job_next_tasks(s, j, jq->tasks, jq->sub_need, &complete);
+    al__tasks_request(s, jq->tasks, n, jq->head_req[q]);
 }
 
-void al__job_queue_push(const struct al__session *s, struct al__job_queue *jq, int32_t j) {
+void al__job_queue_refresh_queue(const struct al__session *s, struct al__job_queue *jq, int32_t q) {
+    const struct al__queue_state *qs = &s->queues[q];
+    int32_t best = -1;
+    if (qs->child_count == 0) {
+        if (al__heap_peek(&jq->heaps[q]) >= 0) {
+            head_request(s, jq, q);
+            best = q;
+        }
+    } else {
+        for (int32_t i = 0; i < qs->child_count; i++) {
+            int32_t c = qs->children[i];
+            if (jq->first[c] >= 0 &&
+                (best < 0 || al__queue_key_cmp(&jq->keys[c], &jq->keys[best]) < 0))
+                best = c;
+        }
+        best = best < 0 ? -1 : jq->first[best];
+    }
+    jq->first[q] = best;
+    if (best >= 0)
+        al__queue_key(s, q, jq->head_req[best], &jq->keys[q]);
+}
+
+/* Brings the tournament up to date with the jobs that changed since it last looked: their
+ * leaves' heaps (a job's gang state orders its heap), head requests, and every queue above. */
+static void catch_up(struct al__session *s, struct al__job_queue *jq) {
+    const struct al_cluster *c = s->cluster;
+    for (int32_t i = 0; i < s->dirty_count; i++) {
+        int32_t j = s->dirty_jobs[i], q = c->jobs[j].queue;
+        s->job_dirty[j] = 0;
+        if (jq->marked[q] == 0)
+            jq->marked_queues[jq->marked_count++] = q;
+        if (jq->in_heap[j])
+            jq->marked[q] = 2; /* a job in the heap changed: restore the heap order */
+        else if (jq->marked[q] == 0)
+            jq->marked[q] = 1;
+    }
+    s->dirty_count = 0;
+    for (int32_t i = 0; i < jq->marked_count; i++) {
+        int32_t q = jq->marked_queues[i];
+        if (jq->marked[q] == 2)
+            al__heap_restore(&jq->heaps[q]);
+        jq->marked[q] = 0;
+        for (int32_t a = q; a >= 0; a = c->queues[a].parent)
+            al__job_queue_refresh_queue(s, jq, a);
+    }
+    jq->marked_count = 0;
+}
+
+int32_t al__job_queue_pop(struct al__session *s, struct al__job_queue *jq) {
+    catch_up(s, jq);
+    int32_t best = -1;
+    for (int32_t i = 0; i < s->top_count; i++) {
+        int32_t q = s->top_queues[i];
+        if (jq->first[q] >= 0 && (best < 0 || al__queue_key_cmp(&jq->keys[q], &jq->keys[best]) < 0))
+            best = q;
+    }
+    if (best < 0)
+        return -1;
+    int32_t leaf = jq->first[best], j = al__heap_pop(&jq->heaps[leaf]);
+    jq->in_heap[j] = 0;
+    if (!s->job_dirty[j]) { /* its leaf's head changed */
+        s->job_dirty[j] = 1;
+        s->dirty_jobs[s->dirty_count++] = j;
+    }
+    return j;
+}
+
+void al__job_queue_push(struct al__session *s, struct al__job_queue *jq, int32_t j) {
     al__heap_push(&jq->heaps[s->cluster->jobs[j].queue], j);
+    jq->in_heap[j] = 1;
+    if (!s->job_dirty[j]) {
+        s->job_dirty[j] = 1;
+        s->dirty_jobs[s->dirty_count++] = j;
+    }
 }

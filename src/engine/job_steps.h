@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "engine/order.h"
 #include "engine/session.h"
 #include "util/heap.h"
 
@@ -36,25 +37,37 @@ int al__place_tasks(struct al__session *s, int32_t j, const int32_t *tasks, int3
                     bool pipeline_only, bool *placed_all, struct al_explanation *why);
 
 /*
- * Pending jobs in allocation order: one heap per leaf queue in job order; the next job is
- * the head of the queue that al__queue_cmp puts first given each head's next step.
+ * Pending jobs in allocation order: one heap per leaf queue in job order, and a tournament
+ * down the queue tree: every queue caches the leaf whose head it serves first (its
+ * children's keys compared, al__queue_key) and its own key given that head's next step.
+ * The session lists the jobs whose tasks changed; before each pop only their leaves and the
+ * queues above them are compared again: O(changed leaves * depth * children) per pop.
  */
 struct al__job_queue {
-    struct al__heap *heaps; /* per queue */
+    struct al__heap *heaps;                 /* per leaf queue */
+    int32_t *first;                         /* per queue: the leaf it serves first, -1 */
+    struct al__queue_key *keys;             /* per queue: its key for that leaf's head */
+    int64_t (*head_req)[AL_RESOURCE_COUNT]; /* per leaf: its head's next-step request */
+    int32_t *by_depth;                      /* queues, deepest first */
+    unsigned char *marked;                  /* per queue: to compare again (2: and re-heap) */
+    int32_t *marked_queues, marked_count;
+    unsigned char *in_heap; /* per job */
     int32_t *tasks;         /* scratch of the largest job's task count */
     int32_t *sub_need;      /* scratch of the most subgroups */
 };
 
-/* al__job_queue_init - heaps for every queue holding the jobs with pending tasks that
- * `want` accepts (NULL: all). Arena storage. Errors: -AL_ENOMEM. */
-int al__job_queue_init(struct al__session *s, struct al__job_queue *jq,
-                       bool (*want)(const struct al__session *s, int32_t j, const void *ctx),
-                       const void *ctx);
+/* al__job_queue_init - heaps for every queue holding the jobs with pending tasks. Arena
+ * storage. Errors: -AL_ENOMEM. */
+int al__job_queue_init(struct al__session *s, struct al__job_queue *jq);
 
 /* al__job_queue_pop - removes and returns the next job, -1 when none is left. */
-int32_t al__job_queue_pop(const struct al__session *s, struct al__job_queue *jq);
+int32_t al__job_queue_pop(struct al__session *s, struct al__job_queue *jq);
 
 /* al__job_queue_push - puts job j back in line. */
-void al__job_queue_push(const struct al__session *s, struct al__job_queue *jq, int32_t j);
+void al__job_queue_push(struct al__session *s, struct al__job_queue *jq, int32_t j);
+
+/* al__job_queue_refresh_queue - recomputes queue q's first leaf and key from its children's
+ * (or, for a leaf, from its heap). */
+void al__job_queue_refresh_queue(const struct al__session *s, struct al__job_queue *jq, int32_t q);
 
 #endif

@@ -111,29 +111,42 @@ void al__diverge(const struct al__session *s, int32_t *a, int32_t *b) {
     }
 }
 
+void al__queue_key(const struct al__session *s, int32_t q, const int64_t req[],
+                   struct al__queue_key *out) {
+    const struct al_queue *queue = &s->cluster->queues[q];
+    const struct al__queue_state *qs = &s->queues[q];
+    int64_t with[AL_RESOURCE_COUNT];
+    for (int k = 0; k < AL_RESOURCE_COUNT; k++)
+        with[k] = qs->allocated[k] + req[k];
+    out->over_fair_share = !under_fair_share(qs, req);
+    out->beyond_deserved = !within_deserved(queue, qs, req);
+    out->priority = queue->priority;
+    out->share_with = al__dominant_share(s, with);
+    out->share = al__dominant_share(s, qs->allocated);
+    out->sibling_rank = s->queue_rank[q];
+}
+
+int al__queue_key_cmp(const struct al__queue_key *a, const struct al__queue_key *b) {
+    if (a->over_fair_share != b->over_fair_share)
+        return a->over_fair_share ? 1 : -1;
+    if (a->beyond_deserved != b->beyond_deserved)
+        return a->beyond_deserved ? 1 : -1;
+    if (a->priority != b->priority)
+        return a->priority > b->priority ? -1 : 1;
+    int r = cmp_i64(a->share_with, b->share_with);
+    if (r)
+        return r;
+    r = cmp_i64(a->share, b->share);
+    return r ? r : cmp_i64(a->sibling_rank, b->sibling_rank);
+}
+
 int al__queue_cmp(const struct al__session *s, int32_t qa, const int64_t req_a[], int32_t qb,
                   const int64_t req_b[]) {
     if (qa == qb)
         return 0;
     al__diverge(s, &qa, &qb);
-    const struct al_queue *a = &s->cluster->queues[qa], *b = &s->cluster->queues[qb];
-    const struct al__queue_state *as = &s->queues[qa], *bs = &s->queues[qb];
-    int r = (int)under_fair_share(bs, req_b) - (int)under_fair_share(as, req_a);
-    if (r)
-        return r;
-    r = (int)within_deserved(b, bs, req_b) - (int)within_deserved(a, as, req_a);
-    if (r)
-        return r;
-    if (a->priority != b->priority)
-        return a->priority > b->priority ? -1 : 1;
-    int64_t with_a[AL_RESOURCE_COUNT], with_b[AL_RESOURCE_COUNT];
-    for (int k = 0; k < AL_RESOURCE_COUNT; k++) {
-        with_a[k] = as->allocated[k] + req_a[k];
-        with_b[k] = bs->allocated[k] + req_b[k];
-    }
-    r = cmp_i64(al__dominant_share(s, with_a), al__dominant_share(s, with_b));
-    if (r)
-        return r;
-    r = cmp_i64(al__dominant_share(s, as->allocated), al__dominant_share(s, bs->allocated));
-    return r ? r : al__sibling_cmp(qa, qb, s->cluster);
+    struct al__queue_key a, b;
+    al__queue_key(s, qa, req_a, &a);
+    al__queue_key(s, qb, req_b, &b);
+    return al__queue_key_cmp(&a, &b);
 }

@@ -3,6 +3,7 @@
 #ifndef ALLOT_ENGINE_ORDER_H
 #define ALLOT_ENGINE_ORDER_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "engine/session.h"
@@ -26,6 +27,28 @@ int al__task_cmp(int32_t a, int32_t b, const void *cluster);
 /* al__job_cmp - jobs of one queue: priority (higher first), then below their gang
  * minimum before at it before above it, then older, then name; ctx is the session. */
 int al__job_cmp(int32_t a, int32_t b, const void *session);
+
+/*
+ * The order of sibling queues for allocation, as a key: under fair share first, then still
+ * within deserved quota with the job, then higher priority, then lower dominant-resource
+ * share counting the job, then without it, then older, then name. A key is computed for a
+ * queue and the request of the job it would allocate for; keys of siblings compare.
+ */
+struct al__queue_key {
+    bool over_fair_share;
+    bool beyond_deserved;
+    int32_t priority;
+    int64_t share_with; /* dominant share with the request, parts per billion */
+    int64_t share;      /* ... without it */
+    int32_t sibling_rank;
+};
+
+/* al__queue_key - queue q's key given the request of the job it would allocate for. */
+void al__queue_key(const struct al__session *s, int32_t q, const int64_t req[],
+                   struct al__queue_key *out);
+
+/* al__queue_key_cmp - < 0 when the queue of key a (a sibling of b's) allocates first. */
+int al__queue_key_cmp(const struct al__queue_key *a, const struct al__queue_key *b);
 
 /*
  * al__queue_cmp - which of two leaf queues allocates next, given the request of the

@@ -78,6 +78,10 @@ static void queue_charge(struct al__session *s, int32_t t, const int64_t charge[
 static void job_count(struct al__session *s, int32_t t, enum al_task_state state, int32_t sign) {
     const struct al_task *task = &s->cluster->tasks[t];
     struct al__job_state *js = &s->jobs[task->job];
+    if (!s->job_dirty[task->job]) {
+        s->job_dirty[task->job] = 1;
+        s->dirty_jobs[s->dirty_count++] = task->job;
+    }
     if (state == AL_TASK_PENDING)
         js->pending += sign;
     if (al__state_charges_queue(state)) {
@@ -345,6 +349,8 @@ static int build_queues(struct al__session *s) {
     }
     if (al__sort_ids(s->queue_order, c->queue_count, al__sibling_cmp, c) < 0)
         return -AL_ENOMEM;
+    for (size_t i = 0; i < c->queue_count; i++)
+        s->queue_rank[s->queue_order[i]] = (int32_t)i;
     s->top_queues = al__arena_array(&s->arena, (size_t)s->top_count + 1, sizeof(int32_t));
     if (!s->top_queues)
         return -AL_ENOMEM;
@@ -412,7 +418,11 @@ int al__session_init(struct al__session *s, const struct al_cluster *c) {
     s->tasks = al__arena_array(&s->arena, c->task_count + 1, sizeof(*s->tasks));
     s->node_order = al__arena_array(&s->arena, c->node_count + 1, sizeof(int32_t));
     s->queue_order = al__arena_array(&s->arena, c->queue_count + 1, sizeof(int32_t));
-    if (!s->nodes || !s->queues || !s->jobs || !s->tasks || !s->node_order || !s->queue_order)
+    s->queue_rank = al__arena_array(&s->arena, c->queue_count + 1, sizeof(int32_t));
+    s->job_dirty = al__arena_array(&s->arena, c->job_count + 1, 1);
+    s->dirty_jobs = al__arena_array(&s->arena, c->job_count + 1, sizeof(int32_t));
+    if (!s->nodes || !s->queues || !s->jobs || !s->tasks || !s->node_order || !s->queue_order ||
+        !s->queue_rank || !s->job_dirty || !s->dirty_jobs)
         return -AL_ENOMEM;
     if ((rc = build_nodes(s)) < 0 || (rc = build_queues(s)) < 0 || (rc = build_jobs(s)) < 0)
         return rc;

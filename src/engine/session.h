@@ -87,6 +87,7 @@ struct al__session {
     struct al__task_state *tasks;
     int32_t *node_order;  /* node indices by name */
     int32_t *queue_order; /* queue indices by creation order, then name */
+    int32_t *queue_rank;  /* per queue: its place in queue_order */
     int32_t *top_queues;  /* top-level queues in sibling order */
     int32_t top_count;
     int64_t total[AL_RESOURCE_COUNT]; /* allocatable in the whole cluster */
@@ -102,7 +103,11 @@ struct al__session {
     bool move_evicted;
     int64_t victim_scenarios;  /* scenarios the victim searches simulated */
     int64_t longest_search_ns; /* the slowest search for one job */
-    struct al__op *ops;        /* operation log (heap, grows) */
+    /* Jobs whose tasks changed state since the job queue last looked (job_steps.h). */
+    unsigned char *job_dirty;
+    int32_t *dirty_jobs;
+    int32_t dirty_count;
+    struct al__op *ops; /* operation log (heap, grows) */
     size_t op_count;
     size_t op_capacity;
 };

@@ -28,12 +28,7 @@ void al__heap_push(struct al__heap *heap, int32_t id) {
     }
 }
 
-int32_t al__heap_pop(struct al__heap *heap) {
-    if (heap->count == 0)
-        return -1;
-    int32_t top = heap->items[0];
-    heap->items[0] = heap->items[--heap->count];
-    size_t i = 0;
+static void sift_down(struct al__heap *heap, size_t i) {
     for (;;) {
         size_t l = 2 * i + 1, r = l + 1, best = i;
         if (l < heap->count && heap->cmp(heap->items[l], heap->items[best], heap->ctx) < 0)
@@ -45,7 +40,20 @@ int32_t al__heap_pop(struct al__heap *heap) {
         swap(&heap->items[i], &heap->items[best]);
         i = best;
     }
+}
+
+int32_t al__heap_pop(struct al__heap *heap) {
+    if (heap->count == 0)
+        return -1;
+    int32_t top = heap->items[0];
+    heap->items[0] = heap->items[--heap->count];
+    sift_down(heap, 0);
     return top;
+}
+
+void al__heap_restore(struct al__heap *heap) {
+    for (size_t i = heap->count / 2; i-- > 0;)
+        sift_down(heap, i);
 }
 
 int32_t al__heap_peek(const struct al__heap *heap) {

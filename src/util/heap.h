@@ -26,6 +26,9 @@ void al__heap_push(struct al__heap *heap, int32_t id);
 /* al__heap_pop - removes and returns the first id; -1 when empty. O(log n). */
 int32_t al__heap_pop(struct al__heap *heap);
 
+/* al__heap_restore - re-establishes the order after the comparator's answers changed. O(n). */
+void al__heap_restore(struct al__heap *heap);
+
 /* al__heap_peek - the first id without removing it; -1 when empty. */
 int32_t al__heap_peek(const struct al__heap *heap);
 

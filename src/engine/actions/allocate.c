@@ -42,7 +42,7 @@ static int job_step(struct al__session *s, struct al__job_queue *jq, int32_t j, 
 
 int al__action_allocate(struct al__session *s) {
     struct al__job_queue jq;
-    int rc = al__job_queue_init(s, &jq, NULL, NULL);
+    int rc = al__job_queue_init(s, &jq);
     if (rc < 0)
         return rc;
     for (int32_t j; (j = al__job_queue_pop(s, &jq)) >= 0;) {

@@ -70,7 +70,7 @@ int al__victim_action_run(struct al__session *s, struct al__search *search,
                                            const int64_t req[], const struct al__search *search)) {
     const struct al_cluster *c = s->cluster;
     struct al__job_queue jq;
-    int rc = al__job_queue_init(s, &jq, NULL, NULL);
+    int rc = al__job_queue_init(s, &jq);
     struct failure *failed = al__arena_array(&s->arena, c->job_count + 1, sizeof(*failed));
     if (rc < 0 || !failed)
         return -AL_ENOMEM;
