@@ -70,11 +70,12 @@ static size_t affinity_keys(struct al__session *s, const char ***out) {
     return distinct;
 }
 
-static int build_signatures(struct al__session *s, struct signature *sig) {
+/* Label values of the affinity keys per node (none when !labels). */
+static int build_signatures(struct al__session *s, struct signature *sig, bool labels) {
     const struct al_cluster *c = s->cluster;
-    const char **keys;
+    const char **keys = NULL;
     sig->cluster = c;
-    sig->keys = affinity_keys(s, &keys);
+    sig->keys = labels ? affinity_keys(s, &keys) : 0;
     if (sig->keys == (size_t)-1)
         return -AL_ENOMEM;
     sig->values = al__arena_array(&s->arena, c->node_count * sig->keys + 1, sizeof(char *));
@@ -91,11 +92,10 @@ static int build_signatures(struct al__session *s, struct signature *sig) {
     return 0;
 }
 
-static int class_init(struct al__session *s, struct al__node_class *cl, int32_t *nodes,
+static int class_init(struct al__session *s, struct al__node_class *cl, int32_t first,
                       int32_t size) {
-    const struct al_node *node = &s->cluster->nodes[nodes[0]];
-    cl->representative = nodes[0];
-    cl->nodes = nodes;
+    const struct al_node *node = &s->cluster->nodes[first];
+    cl->representative = first;
     cl->size = size;
     cl->gpu_count = (int32_t)node->gpu_count;
     cl->cpu_millis = node->cpu_millis;
@@ -115,32 +115,30 @@ static int class_init(struct al__session *s, struct al__node_class *cl, int32_t 
     return 0;
 }
 
-static int build_classes(struct al__session *s) {
-    struct al__node_index *ix = &s->index;
+static int build_classes(struct al__session *s, struct al__node_partition *p,
+                         const struct signature *sig) {
     size_t nodes = s->cluster->node_count;
-    struct signature sig;
-    int rc = build_signatures(s, &sig);
     int32_t *sorted = al__arena_array(&s->arena, nodes + 1, sizeof(int32_t));
-    if (rc < 0 || !sorted)
+    if (!sorted)
         return -AL_ENOMEM;
     for (size_t n = 0; n < nodes; n++)
         sorted[n] = (int32_t)n;
-    if (al__sort_ids(sorted, nodes, signature_cmp, &sig) < 0)
+    if (al__sort_ids(sorted, nodes, signature_cmp, sig) < 0)
         return -AL_ENOMEM;
-    ix->classes = al__arena_array(&s->arena, nodes + 1, sizeof(*ix->classes));
-    if (!ix->classes)
+    p->classes = al__arena_array(&s->arena, nodes + 1, sizeof(*p->classes));
+    if (!p->classes)
         return -AL_ENOMEM;
-    ix->class_count = 0;
+    p->class_count = 0;
     for (size_t i = 0; i < nodes;) {
         size_t k = i + 1;
-        while (k < nodes && shape_cmp(&sig, sorted[i], sorted[k]) == 0)
+        while (k < nodes && shape_cmp(sig, sorted[i], sorted[k]) == 0)
             k++;
-        struct al__node_class *cl = &ix->classes[ix->class_count];
-        if (class_init(s, cl, &sorted[i], (int32_t)(k - i)) < 0)
+        struct al__node_class *cl = &p->classes[p->class_count];
+        if (class_init(s, cl, sorted[i], (int32_t)(k - i)) < 0)
             return -AL_ENOMEM;
         for (size_t m = i; m < k; m++)
-            ix->class_of[sorted[m]] = ix->class_count;
-        ix->class_count++;
+            p->class_of[sorted[m]] = p->class_count;
+        p->class_count++;
         i = k;
     }
     return 0;
@@ -191,34 +189,41 @@ static void file_releasing(struct al__node_index *ix, int32_t n, bool releasing)
     }
 }
 
-void al__node_index_update(struct al__session *s, int32_t n) {
-    struct al__node_index *ix = &s->index;
-    struct al__node_class *cl = &ix->classes[ix->class_of[n]];
-    struct node_keys k = keys_of(s, n);
-    if (k.whole >= 0 && (k.whole != ix->filed_whole[n] || k.gpu_free != ix->whole.key[n])) {
-        if (ix->filed_whole[n] >= 0)
-            al__treap_erase(&ix->whole, &cl->whole_roots[ix->filed_whole[n]], n);
-        al__treap_insert(&ix->whole, &cl->whole_roots[k.whole], n, k.gpu_free);
-        ix->filed_whole[n] = k.whole;
+static void partition_update(const struct al__session *s, struct al__node_partition *p, int32_t n,
+                             const struct node_keys *k) {
+    struct al__node_class *cl = &p->classes[p->class_of[n]];
+    if (k->whole >= 0 && (k->whole != p->filed_whole[n] || k->gpu_free != p->whole.key[n])) {
+        if (p->filed_whole[n] >= 0)
+            al__treap_erase(&p->whole, &cl->whole_roots[p->filed_whole[n]], n);
+        al__treap_insert(&p->whole, &cl->whole_roots[k->whole], n, k->gpu_free);
+        p->filed_whole[n] = k->whole;
     }
-    bool shared = k.shared_room > 0;
-    if (ix->in_shared[n] && (!shared || ix->shared.key[n] != k.shared_room)) {
-        al__treap_erase(&ix->shared, &cl->shared_root, n);
-        ix->in_shared[n] = 0;
+    bool shared = k->shared_room > 0;
+    if (p->in_shared[n] && (!shared || p->shared.key[n] != k->shared_room)) {
+        al__treap_erase(&p->shared, &cl->shared_root, n);
+        p->in_shared[n] = 0;
     }
-    if (shared && !ix->in_shared[n]) {
-        al__treap_insert(&ix->shared, &cl->shared_root, n, k.shared_room);
-        ix->in_shared[n] = 1;
+    if (shared && !p->in_shared[n]) {
+        al__treap_insert(&p->shared, &cl->shared_root, n, k->shared_room);
+        p->in_shared[n] = 1;
     }
     int64_t cpu = cpu_free(s, n), mem = mem_free(s, n);
-    if (ix->cpu.key[n] != cpu) {
-        al__treap_erase(&ix->cpu, &cl->cpu_root, n);
-        al__treap_insert(&ix->cpu, &cl->cpu_root, n, cpu);
+    if (p->cpu.key[n] != cpu) {
+        al__treap_erase(&p->cpu, &cl->cpu_root, n);
+        al__treap_insert(&p->cpu, &cl->cpu_root, n, cpu);
     }
-    if (ix->mem.key[n] != mem) {
-        al__treap_erase(&ix->mem, &cl->mem_root, n);
-        al__treap_insert(&ix->mem, &cl->mem_root, n, mem);
+    if (p->mem.key[n] != mem) {
+        al__treap_erase(&p->mem, &cl->mem_root, n);
+        al__treap_insert(&p->mem, &cl->mem_root, n, mem);
     }
+}
+
+void al__node_index_update(struct al__session *s, int32_t n) {
+    struct al__node_index *ix = &s->index;
+    struct node_keys k = keys_of(s, n);
+    partition_update(s, &ix->by_shape, n, &k);
+    if (ix->by_labels != &ix->by_shape)
+        partition_update(s, ix->by_labels, n, &k);
     file_releasing(ix, n, k.releasing);
 }
 
@@ -231,45 +236,83 @@ static int treap_init(struct al__session *s, struct al__treap *t) {
     return t->left && t->right && t->key ? 0 : -AL_ENOMEM;
 }
 
+/* A partition's classes, sets and per-node filing, every node filed from the accounting. */
+static int partition_build(struct al__session *s, struct al__node_partition *p,
+                           const struct signature *sig) {
+    size_t nodes = s->cluster->node_count;
+    memset(p, 0, sizeof(*p));
+    p->class_of = al__arena_array(&s->arena, nodes + 1, sizeof(int32_t));
+    p->filed_whole = al__arena_array(&s->arena, nodes + 1, sizeof(int32_t));
+    p->in_shared = al__arena_array(&s->arena, nodes + 1, 1);
+    p->task_classes = al__arena_array(&s->arena, s->cluster->task_count + 1, sizeof(void *));
+    p->all_classes = al__arena_array(&s->arena, nodes / 8 + 1, 1);
+    if (!p->class_of || !p->filed_whole || !p->in_shared || !p->task_classes || !p->all_classes ||
+        treap_init(s, &p->whole) < 0 || treap_init(s, &p->shared) < 0 ||
+        treap_init(s, &p->cpu) < 0 || treap_init(s, &p->mem) < 0)
+        return -AL_ENOMEM;
+    memset(p->all_classes, 0xff, nodes / 8 + 1);
+    int rc = build_classes(s, p, sig);
+    if (rc < 0)
+        return rc;
+    for (size_t n = 0; n < nodes; n++) {
+        struct al__node_class *cl = &p->classes[p->class_of[n]];
+        p->filed_whole[n] = -1;
+        al__treap_insert(&p->cpu, &cl->cpu_root, (int32_t)n, cpu_free(s, (int32_t)n));
+        al__treap_insert(&p->mem, &cl->mem_root, (int32_t)n, mem_free(s, (int32_t)n));
+        struct node_keys k = keys_of(s, (int32_t)n);
+        partition_update(s, p, (int32_t)n, &k);
+    }
+    return 0;
+}
+
 int al__node_index_build(struct al__session *s) {
     struct al__node_index *ix = &s->index;
     size_t nodes = s->cluster->node_count;
     memset(ix, 0, sizeof(*ix));
-    ix->class_of = al__arena_array(&s->arena, nodes + 1, sizeof(int32_t));
     ix->rank = al__arena_array(&s->arena, nodes + 1, sizeof(int32_t));
-    ix->filed_whole = al__arena_array(&s->arena, nodes + 1, sizeof(int32_t));
-    ix->in_shared = al__arena_array(&s->arena, nodes + 1, 1);
     ix->releasing = al__arena_array(&s->arena, nodes + 1, sizeof(int32_t));
     ix->releasing_at = al__arena_array(&s->arena, nodes + 1, sizeof(int32_t));
-    if (!ix->class_of || !ix->rank || !ix->filed_whole || !ix->in_shared || !ix->releasing ||
-        !ix->releasing_at || treap_init(s, &ix->whole) < 0 || treap_init(s, &ix->shared) < 0 ||
-        treap_init(s, &ix->cpu) < 0 || treap_init(s, &ix->mem) < 0)
+    if (!ix->rank || !ix->releasing || !ix->releasing_at)
         return -AL_ENOMEM;
-    for (size_t i = 0; i < nodes; i++)
+    for (size_t i = 0; i < nodes; i++) {
         ix->rank[s->node_order[i]] = (int32_t)i;
-    int rc = build_classes(s);
+        ix->releasing_at[i] = -1;
+    }
+    struct signature shape, labels;
+    int rc = build_signatures(s, &shape, false);
+    if (rc == 0)
+        rc = build_signatures(s, &labels, true);
+    if (rc == 0)
+        rc = partition_build(s, &ix->by_shape, &shape);
     if (rc < 0)
         return rc;
-    for (size_t n = 0; n < nodes; n++) {
-        struct al__node_class *cl = &ix->classes[ix->class_of[n]];
-        ix->filed_whole[n] = -1;
-        ix->releasing_at[n] = -1;
-        al__treap_insert(&ix->cpu, &cl->cpu_root, (int32_t)n, cpu_free(s, (int32_t)n));
-        al__treap_insert(&ix->mem, &cl->mem_root, (int32_t)n, mem_free(s, (int32_t)n));
-        al__node_index_update(s, (int32_t)n);
+    ix->by_labels = &ix->by_shape;
+    if (labels.keys > 0) {
+        ix->by_labels = &ix->by_labels_own;
+        if ((rc = partition_build(s, ix->by_labels, &labels)) < 0)
+            return rc;
     }
+    for (size_t n = 0; n < nodes; n++)
+        file_releasing(ix, (int32_t)n, keys_of(s, (int32_t)n).releasing);
     return 0;
 }
 
 /* ---- what classes can hold ---- */
 
-bool al__node_class_matches(const struct al__session *s, int32_t c, const struct al_task *task) {
-    return task->affinity_count == 0 ||
-           al__node_matches(&s->cluster->nodes[s->index.classes[c].representative], task);
+const struct al__node_partition *al__node_partition_for(const struct al__session *s,
+                                                        const struct al_task *task) {
+    return task->affinity_count > 0 ? s->index.by_labels : &s->index.by_shape;
 }
 
-bool al__node_class_could_fit(const struct al__session *s, int32_t c, const struct al_task *task) {
-    const struct al__node_class *cl = &s->index.classes[c];
+bool al__node_class_matches(const struct al__session *s, const struct al__node_partition *p,
+                            int32_t c, const struct al_task *task) {
+    return task->affinity_count == 0 ||
+           al__node_matches(&s->cluster->nodes[p->classes[c].representative], task);
+}
+
+bool al__node_class_could_fit(const struct al__session *s, const struct al__node_partition *p,
+                              int32_t c, const struct al_task *task) {
+    const struct al__node_class *cl = &p->classes[c];
     const struct al_node *node = &s->cluster->nodes[cl->representative];
     if (cl->cpu_millis < task->cpu_millis || cl->memory_bytes < task->memory_bytes)
         return false;
@@ -284,9 +327,26 @@ bool al__node_class_could_fit(const struct al__session *s, int32_t c, const stru
     return fit >= task->gpu_devices;
 }
 
+const unsigned char *al__node_index_classes_for(struct al__session *s, int32_t t) {
+    const struct al_task *task = &s->cluster->tasks[t];
+    struct al__node_partition *p =
+        task->affinity_count > 0 ? s->index.by_labels : &s->index.by_shape;
+    if (p->task_classes[t])
+        return p->task_classes[t];
+    unsigned char *bits = al__arena_alloc(&s->arena, (size_t)p->class_count / 8 + 1);
+    if (!bits) /* the walks then only consider more classes: the same answer, slower */
+        return p->all_classes;
+    for (int32_t c = 0; c < p->class_count; c++)
+        if (al__node_class_matches(s, p, c, task) && al__node_class_could_fit(s, p, c, task))
+            bits[c >> 3] |= (unsigned char)(1u << (c & 7));
+    p->task_classes[t] = bits;
+    return bits;
+}
+
 bool al__node_index_fits_empty(const struct al__session *s, const struct al_task *task) {
-    for (int32_t c = 0; c < s->index.class_count; c++)
-        if (al__node_class_matches(s, c, task) && al__node_class_could_fit(s, c, task))
+    const struct al__node_partition *p = al__node_partition_for(s, task);
+    for (int32_t c = 0; c < p->class_count; c++)
+        if (al__node_class_matches(s, p, c, task) && al__node_class_could_fit(s, p, c, task))
             return true;
     return false;
 }

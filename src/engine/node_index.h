@@ -12,15 +12,17 @@ struct al__session;
 struct al_task;
 
 /*
- * A class holds the nodes that no task can tell apart by their shape: the same device count
- * and device memories, CPU, host memory, and values of every label some task's affinity
- * names. Within a class, nodes are filed in ordered sets:
+ * A class holds nodes that tasks cannot tell apart: the same device count and device
+ * memories, CPU and host memory and, in the label partition, the same values of every label
+ * some task's affinity names. Within a class, nodes are filed in ordered sets:
  *   whole[w]  nodes with exactly w idle devices, by unallocated GPU milli (the binpack and
  *             spread key of GPU tasks), then name;
  *   shared    nodes with a shared device that has room, by the most room on such a device;
  *   cpu, mem  every node, by free CPU / free host memory.
- * Nodes with capacity being released are also listed apart: only they can fit a task "in
- * the future", and placement considers them one by one.
+ * Two partitions are kept: by shape alone (few classes: what tasks without affinity walk)
+ * and by shape and labels (for tasks with affinity; the same partition when no task has
+ * any). Nodes with capacity being released are also listed apart: only they can fit a task
+ * "in the future", and placement considers them one by one.
  */
 struct al__node_class {
     int32_t representative; /* a node of the class (labels, shape) */
@@ -28,20 +30,27 @@ struct al__node_class {
     int32_t min_memory_mib, max_memory_mib; /* device memory range */
     int64_t cpu_millis, memory_bytes;
     int32_t size;
-    int32_t *nodes;       /* the class's nodes */
     int32_t *whole_roots; /* gpu_count + 1 sets */
     int32_t shared_root, cpu_root, mem_root;
 };
 
-struct al__node_index {
+struct al__node_partition {
     struct al__node_class *classes;
     int32_t class_count;
     int32_t *class_of; /* per node */
-    int32_t *rank;     /* per node: its place in name order */
     struct al__treap whole, shared, cpu, mem;
-    int32_t *filed_whole;     /* per node: the w it is filed under, -1 none */
-    unsigned char *in_shared; /* per node */
-    int32_t *releasing;       /* nodes with capacity being released */
+    int32_t *filed_whole;         /* per node: the w it is filed under, -1 none */
+    unsigned char *in_shared;     /* per node */
+    unsigned char **task_classes; /* per task: classes it may use (bits), made on first use */
+    unsigned char *all_classes;   /* every bit set: the answer when memory runs out */
+};
+
+struct al__node_index {
+    struct al__node_partition by_shape;
+    struct al__node_partition by_labels_own;
+    struct al__node_partition *by_labels; /* &by_labels_own, or &by_shape when alike */
+    int32_t *rank;                        /* per node: its place in name order */
+    int32_t *releasing;                   /* nodes with capacity being released */
     int32_t releasing_count;
     int32_t *releasing_at; /* per node: its place in releasing, -1 */
 };
@@ -53,11 +62,28 @@ int al__node_index_build(struct al__session *s);
 /* al__node_index_update - files node n again after its accounting changed. O(log nodes). */
 void al__node_index_update(struct al__session *s, int32_t n);
 
-/* al__node_class_matches - the task's affinity accepts the nodes of class c. */
-bool al__node_class_matches(const struct al__session *s, int32_t c, const struct al_task *task);
+/* al__node_partition_for - the partition placement walks for a task: by labels when it has
+ * node affinity, else by shape. */
+const struct al__node_partition *al__node_partition_for(const struct al__session *s,
+                                                        const struct al_task *task);
 
-/* al__node_class_could_fit - the task would fit on an idle node of class c. */
-bool al__node_class_could_fit(const struct al__session *s, int32_t c, const struct al_task *task);
+/* al__node_class_matches - the task's affinity accepts the nodes of class c of p. */
+bool al__node_class_matches(const struct al__session *s, const struct al__node_partition *p,
+                            int32_t c, const struct al_task *task);
+
+/* al__node_class_could_fit - the task would fit on an idle node of class c of p. */
+bool al__node_class_could_fit(const struct al__session *s, const struct al__node_partition *p,
+                              int32_t c, const struct al_task *task);
+
+/* al__node_index_classes_for - the classes of al__node_partition_for(task t) whose nodes t
+ * may use (labels match, an idle node would hold it), one bit per class; computed once per
+ * task. Never NULL. */
+const unsigned char *al__node_index_classes_for(struct al__session *s, int32_t t);
+
+/* al__class_in - class c is in the bit set. */
+static inline bool al__class_in(const unsigned char *bits, int32_t c) {
+    return (bits[c >> 3] >> (c & 7)) & 1;
+}
 
 /* al__node_index_fits_empty - some node whose labels match could hold the task if it were
  * idle. O(classes). */

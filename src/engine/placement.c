@@ -199,13 +199,28 @@ bool al__placement_pick_done(const struct al__session *s, const struct al__place
 
 struct walk {
     struct al__session *s;
+    const struct al__node_partition *p;
     struct al__placement_pick *pick;
     const struct al__treap *tree;
     bool first_fit;  /* stop at the first node that fits now (and its equals by key) */
     bool descending; /* a descending walk meets equal keys last name first: see them all */
     bool found;
     int64_t found_key;
+    /* Whole-GPU and CPU tasks: stop where the walk's keys can no longer beat the pick. */
+    bool prune;
+    int64_t class_total; /* the walked class's total of the key's resource */
 };
+
+/* A node of the walked class with `key` (and fitting now) could still beat the pick. */
+static bool may_beat(const struct walk *w, int64_t key) {
+    const struct al__placement_pick *p = w->pick;
+    if (!w->prune || p->node < 0 || !p->now)
+        return true;
+    if (!w->descending) /* binpack: the least free, equals by name */
+        return key <= p->free;
+    return (al__i128)key * (p->total > 0 ? p->total : 1) >=
+           (al__i128)p->free * (w->class_total > 0 ? w->class_total : 1);
+}
 
 static bool allowed(const struct al__session *s, int32_t n) {
     return !s->node_allowed || s->node_allowed[n];
@@ -213,7 +228,7 @@ static bool allowed(const struct al__session *s, int32_t n) {
 
 static bool visit(int32_t n, void *ctx) {
     struct walk *w = ctx;
-    if (w->found && w->tree->key[n] != w->found_key)
+    if ((w->found && w->tree->key[n] != w->found_key) || !may_beat(w, w->tree->key[n]))
         return true;
     if (!allowed(w->s, n) || !al__placement_consider(w->s, w->pick, n, true) || !w->first_fit)
         return false;
@@ -234,9 +249,11 @@ static void walk(struct walk *w, const struct al__treap *tree, int32_t root, int
 /* The nodes of class c with at least `devices` idle devices: the first that fits now in
  * placement order, per count of idle devices. */
 static void walk_whole(struct walk *w, const struct al__node_class *cl, int32_t devices,
-                       bool descending) {
+                       bool descending, bool prune) {
+    w->prune = prune;
+    w->class_total = (int64_t)cl->gpu_count * 1000;
     for (int32_t k = devices; k <= cl->gpu_count; k++)
-        walk(w, &w->s->index.whole, cl->whole_roots[k], 0, true, descending);
+        walk(w, &w->p->whole, cl->whole_roots[k], 0, true, descending);
 }
 
 /* The least room a shared device of class c must have for the task. */
@@ -247,40 +264,45 @@ static int64_t shared_need(const struct al__node_class *cl, const struct al_task
 /* Every node of class c with a shared device that may have room for the task. */
 static void walk_shared(struct walk *w, const struct al__node_class *cl,
                         const struct al_task *task) {
-    walk(w, &w->s->index.shared, cl->shared_root, shared_need(cl, task), false, true);
+    w->prune = false;
+    walk(w, &w->p->shared, cl->shared_root, shared_need(cl, task), false, true);
 }
 
 bool al__placement_find(struct al__session *s, int32_t t, struct al__choice *out) {
     const struct al_task *task = &s->cluster->tasks[t];
     const struct al__node_index *ix = &s->index;
+    const struct al__node_partition *p = al__node_partition_for(s, task);
     const struct al_config *config = &s->cluster->config;
     struct al__placement_pick pick;
     al__placement_pick_init(&pick, t);
-    struct walk w = {.s = s, .pick = &pick};
+    struct walk w = {.s = s, .p = p, .pick = &pick};
+    const unsigned char *eligible = al__node_index_classes_for(s, t);
     for (int32_t i = 0; i < ix->releasing_count; i++) { /* only these fit "in the future" */
         int32_t n = ix->releasing[i];
-        if (allowed(s, n) && al__node_matches(&s->cluster->nodes[n], task))
+        if (allowed(s, n) && al__class_in(eligible, p->class_of[n]))
             al__placement_consider(s, &pick, n, false);
     }
     bool shared = al__task_is_shared(task);
-    for (int32_t c = 0; c < ix->class_count; c++) { /* shared devices first: they may win */
-        const struct al__node_class *cl = &ix->classes[c];
-        if (shared && al__node_class_matches(s, c, task) && al__node_class_could_fit(s, c, task))
-            walk_shared(&w, cl, task);
-    }
+    for (int32_t c = 0; c < p->class_count && shared; c++) /* shared devices may win */
+        if (al__class_in(eligible, c))
+            walk_shared(&w, &p->classes[c], task);
     if (pick.node >= 0 && pick.shared_home && pick.now)
         return al__placement_pick_done(s, &pick, out);
-    for (int32_t c = 0; c < ix->class_count; c++) {
-        const struct al__node_class *cl = &ix->classes[c];
-        if (!al__node_class_matches(s, c, task) || !al__node_class_could_fit(s, c, task))
+    for (int32_t c = 0; c < p->class_count; c++) {
+        const struct al__node_class *cl = &p->classes[c];
+        if (!al__class_in(eligible, c))
             continue;
         if (task->gpus > 0 || shared) {
             walk_whole(&w, cl, shared ? task->gpu_devices : task->gpus,
-                       config->gpu_placement == AL_SPREAD);
-        } else {
-            walk(&w, &ix->cpu, cl->cpu_root, task->cpu_millis, true,
-                 config->cpu_placement == AL_SPREAD);
+                       config->gpu_placement == AL_SPREAD, true);
+            continue;
         }
+        bool no_gpus = cl->gpu_count == 0, picked = pick.node >= 0 && pick.now;
+        if (picked && pick.no_gpus && !no_gpus)
+            continue; /* CPU tasks prefer nodes without GPUs: this class cannot win */
+        w.prune = !(picked && no_gpus && !pick.no_gpus);
+        w.class_total = cl->cpu_millis;
+        walk(&w, &p->cpu, cl->cpu_root, task->cpu_millis, true, config->cpu_placement == AL_SPREAD);
     }
     return al__placement_pick_done(s, &pick, out);
 }
@@ -314,9 +336,8 @@ static bool visit_gpu(int32_t n, void *ctx) {
 }
 
 /* The most free GPU on a node of class c (see gpu_free_for), from the index. */
-static int64_t class_gpu_free(const struct al__session *s, const struct al__node_class *cl,
-                              const struct al_task *task) {
-    const struct al__node_index *ix = &s->index;
+static int64_t class_gpu_free(const struct al__session *s, const struct al__node_partition *ix,
+                              const struct al__node_class *cl, const struct al_task *task) {
     int32_t idle = 0;
     for (int32_t w = cl->gpu_count; w > 0 && idle == 0; w--)
         idle = cl->whole_roots[w] >= 0 ? w : 0;
@@ -336,19 +357,20 @@ static int64_t class_gpu_free(const struct al__session *s, const struct al__node
 void al__placement_shortfall(const struct al__session *s, int32_t t, struct al_explanation *e) {
     const struct al_task *task = &s->cluster->tasks[t];
     const struct al__node_index *ix = &s->index;
+    const struct al__node_partition *p = al__node_partition_for(s, task);
     e->task = t;
     al__task_request(s, t, AL__REQUEST_ADMISSION, e->requested_task);
     e->nodes_matching = 0;
     memset(e->best_free, 0, sizeof(e->best_free));
-    for (int32_t c = 0; c < ix->class_count; c++) {
-        const struct al__node_class *cl = &ix->classes[c];
-        if (!al__node_class_matches(s, c, task))
+    for (int32_t c = 0; c < p->class_count; c++) {
+        const struct al__node_class *cl = &p->classes[c];
+        if (!al__node_class_matches(s, p, c, task))
             continue;
         e->nodes_matching += cl->size;
-        int32_t cpu = al__treap_last(&ix->cpu, cl->cpu_root);
-        int32_t mem = al__treap_last(&ix->mem, cl->mem_root);
-        int64_t now[AL_RESOURCE_COUNT] = {class_gpu_free(s, cl, task), ix->cpu.key[cpu],
-                                          ix->mem.key[mem]};
+        int32_t cpu = al__treap_last(&p->cpu, cl->cpu_root);
+        int32_t mem = al__treap_last(&p->mem, cl->mem_root);
+        int64_t now[AL_RESOURCE_COUNT] = {class_gpu_free(s, p, cl, task), p->cpu.key[cpu],
+                                          p->mem.key[mem]};
         for (int r = 0; r < AL_RESOURCE_COUNT; r++)
             e->best_free[r] = now[r] > e->best_free[r] ? now[r] : e->best_free[r];
     }

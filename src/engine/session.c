@@ -124,7 +124,7 @@ static void task_account(struct al__session *s, int32_t t, int64_t sign) {
 
 /* The node's holdings changed: file it again in the placement index (once it is built). */
 static void node_changed(struct al__session *s, int32_t n) {
-    if (n >= 0 && s->index.classes)
+    if (n >= 0 && s->index.by_labels)
         al__node_index_update(s, n);
 }
 

@@ -104,7 +104,8 @@ static void compare_all(struct al__session *s) {
             for (size_t n = 0; n < s->cluster->node_count; n++)
                 print_error(
                     "  node %zu %s gpus %zu class %d cpu %lld/%lld mem %lld allowed %d rel %d\n", n,
-                    s->cluster->nodes[n].name, s->cluster->nodes[n].gpu_count, s->index.class_of[n],
+                    s->cluster->nodes[n].name, s->cluster->nodes[n].gpu_count,
+                    s->index.by_shape.class_of[n],
                     (long long)(s->cluster->nodes[n].cpu_millis - s->nodes[n].used[1]),
                     (long long)s->cluster->nodes[n].cpu_millis,
                     (long long)(s->cluster->nodes[n].memory_bytes - s->nodes[n].used[2]),

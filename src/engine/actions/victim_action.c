@@ -5,29 +5,8 @@
 
 #include "allot/errors.h"
 #include "engine/job_steps.h"
+#include "engine/node_index.h"
 #include "engine/placement.h"
-
-/* Task t could fit on some node whose labels match if that node were empty. */
-static bool fits_empty_node(const struct al__session *s, int32_t t) {
-    const struct al_cluster *c = s->cluster;
-    const struct al_task *task = &c->tasks[t];
-    for (size_t n = 0; n < c->node_count; n++) {
-        const struct al_node *node = &c->nodes[n];
-        if (!al__node_matches(node, task) || node->cpu_millis < task->cpu_millis ||
-            node->memory_bytes < task->memory_bytes)
-            continue;
-        if (task->gpus > 0 && node->gpu_count < (size_t)task->gpus)
-            continue;
-        size_t fit = 0;
-        for (size_t g = 0; g < node->gpu_count && al__task_is_shared(task); g++)
-            fit += al__task_units(task, node->gpus[g].memory_mib) <=
-                   (int64_t)node->gpus[g].memory_mib * 1000;
-        if (al__task_is_shared(task) && fit < (size_t)task->gpu_devices)
-            continue;
-        return true;
-    }
-    return false;
-}
 
 /* A job that failed: its queue, priority and next-step request. */
 struct failure {
@@ -86,7 +65,7 @@ int al__victim_action_run(struct al__session *s, struct al__search *search,
         if (n == 0 || !complete || !eligible(s, j, req, search))
             continue;
         for (int32_t i = 0; i < n && fits; i++)
-            fits = fits_empty_node(s, jq.tasks[i]);
+            fits = al__node_index_fits_empty(s, &c->tasks[jq.tasks[i]]);
         if (!fits)
             continue;
         search->protected_now = 0;
