@@ -25,10 +25,13 @@ static void die(const char *what) {
     exit(1);
 }
 
+/* One workspace for every cycle of a shape, as a scheduler keeps it from cycle to cycle. */
+static struct al_workspace workspace;
+
 /* One cycle; returns its time in ms and fills *res (released by the caller). */
 static double timed_cycle(const struct al_cluster *c, struct al_result *res) {
     int64_t t0 = measure_now_ns();
-    int rc = al_cycle_run(c, res);
+    int rc = al_cycle_run_in(&workspace, c, res);
     if (rc != 0) {
         fprintf(stderr, "fleet: cycle failed: %s\n", al_strerror(rc));
         exit(1);

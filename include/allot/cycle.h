@@ -107,6 +107,24 @@ struct al_result {
 };
 
 /*
+ * A workspace keeps the engine's working memory from one cycle to the next, so that a
+ * scheduler running cycle after cycle does not ask the system for it (and fault it in)
+ * every time. Caller-allocated; al_workspace_init allocates nothing; one cycle at a time.
+ */
+struct al_workspace {
+    void *storage_; /* private */
+};
+
+void al_workspace_init(struct al_workspace *ws);
+
+/* al_workspace_release - frees what the workspace kept. Accepts an initialised, unused one. */
+void al_workspace_release(struct al_workspace *ws);
+
+/* al_cycle_run_in - al_cycle_run with the working memory of ws (see al_cycle_run). */
+int al_cycle_run_in(struct al_workspace *ws, const struct al_cluster *cluster,
+                    struct al_result *result);
+
+/*
  * al_cycle_run - runs one scheduling cycle: fair shares, then cluster->config.actions
  * in order. The cluster is borrowed and not modified. On success fills *result,
  * which the caller releases with al_result_release(). Deterministic: the same

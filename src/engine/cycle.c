@@ -149,14 +149,14 @@ static int result_explanations(const struct al__session *s, struct al__arena *ar
     r->explanations = al__arena_array(arena, job_count + 1, sizeof(*r->explanations));
     if (!jobs || !r->explanations)
         return -AL_ENOMEM;
+    size_t count = 0;
     for (size_t j = 0; j < job_count; j++)
-        jobs[j] = (int32_t)j;
-    if (al__sort_ids(jobs, job_count, al__job_name_cmp, s->cluster) < 0)
+        if (s->jobs[j].pending > 0)
+            jobs[count++] = (int32_t)j;
+    if (al__sort_ids(jobs, count, al__job_name_cmp, s->cluster) < 0)
         return -AL_ENOMEM;
-    for (size_t i = 0; i < job_count; i++) {
+    for (size_t i = 0; i < count; i++) {
         const struct al__job_state *js = &s->jobs[jobs[i]];
-        if (js->pending == 0)
-            continue;
         struct al_explanation *e = &r->explanations[r->explanation_count++];
         if (js->has_why) {
             *e = js->why;
@@ -195,16 +195,47 @@ static int build_result(const struct al__session *s, struct al_result *out) {
     return 0;
 }
 
-int al_cycle_run(const struct al_cluster *cluster, struct al_result *result) {
+void al_workspace_init(struct al_workspace *ws) {
+    ws->storage_ = NULL;
+}
+
+void al_workspace_release(struct al_workspace *ws) {
+    struct al__workspace *w = ws ? ws->storage_ : NULL;
+    if (!w)
+        return;
+    al__arena_release(&w->arena);
+    free(w->ops);
+    free(w);
+    ws->storage_ = NULL;
+}
+
+int al_cycle_run_in(struct al_workspace *ws, const struct al_cluster *cluster,
+                    struct al_result *result) {
+    struct al__workspace *w = ws->storage_;
+    if (!w) {
+        w = calloc(1, sizeof(*w));
+        if (!w)
+            return -AL_ENOMEM;
+        al__arena_init(&w->arena, 0);
+        ws->storage_ = w;
+    }
     struct al__session s;
-    int rc = al__session_init(&s, cluster);
+    int rc = al__session_init(&s, cluster, w);
     if (rc == 0) {
         al__fair_share_compute(&s);
         rc = run_actions(&s);
     }
     if (rc == 0)
         rc = build_result(&s, result);
-    al__session_release(&s);
+    al__session_release(&s, w);
+    return rc;
+}
+
+int al_cycle_run(const struct al_cluster *cluster, struct al_result *result) {
+    struct al_workspace ws;
+    al_workspace_init(&ws);
+    int rc = al_cycle_run_in(&ws, cluster, result);
+    al_workspace_release(&ws);
     return rc;
 }
 

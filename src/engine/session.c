@@ -405,10 +405,18 @@ static void build_tasks(struct al__session *s) {
     }
 }
 
-int al__session_init(struct al__session *s, const struct al_cluster *c) {
+int al__session_init(struct al__session *s, const struct al_cluster *c, struct al__workspace *ws) {
     memset(s, 0, sizeof(*s));
     s->cluster = c;
     al__arena_init(&s->arena, 0);
+    if (ws) { /* its blocks and log, taken until al__session_release */
+        s->arena = ws->arena;
+        s->ops = ws->ops;
+        s->op_capacity = ws->op_capacity;
+        al__arena_init(&ws->arena, 0);
+        ws->ops = NULL;
+        ws->op_capacity = 0;
+    }
     int rc = check_indices(c);
     if (rc < 0)
         return rc;
@@ -430,7 +438,17 @@ int al__session_init(struct al__session *s, const struct al_cluster *c) {
     return al__node_index_build(s);
 }
 
-void al__session_release(struct al__session *s) {
+void al__session_release(struct al__session *s, struct al__workspace *ws) {
+    if (ws) {
+        al__arena_reset(&s->arena);
+        ws->arena = s->arena;
+        ws->ops = s->ops;
+        ws->op_capacity = s->op_capacity;
+        al__arena_init(&s->arena, 0);
+        s->ops = NULL;
+        s->op_count = s->op_capacity = 0;
+        return;
+    }
     al__arena_release(&s->arena);
     free(s->ops);
     s->ops = NULL;

@@ -112,15 +112,26 @@ struct al__session {
     size_t op_capacity;
 };
 
+/* Memory kept between sessions (al_workspace): arena blocks and the operation log. */
+struct al__workspace {
+    struct al__arena arena;
+    struct al__op *ops;
+    size_t op_capacity;
+};
+
 /*
  * al__session_init - builds the session state of a cluster (borrowed for the
- * session's life): orders, accounting of every active task, queue requests.
+ * session's life): orders, accounting of every active task, queue requests, the node
+ * index. Takes its memory from ws when it is not NULL.
  * Errors: -AL_ENOMEM, -AL_EINVAL when the cluster breaks the model's invariants
  * (an index out of range, a device held twice by whole-GPU tasks, ...).
  * The session must be released with al__session_release() even on failure.
  */
-int al__session_init(struct al__session *s, const struct al_cluster *cluster);
-void al__session_release(struct al__session *s);
+int al__session_init(struct al__session *s, const struct al_cluster *cluster,
+                     struct al__workspace *ws);
+
+/* al__session_release - frees the session's memory, or gives it back to ws (not NULL). */
+void al__session_release(struct al__session *s, struct al__workspace *ws);
 
 /* Which request of a task that is not placed: GPU memory requests converted with the
  * largest device memory (admission against quotas) or the smallest (queue requests). */

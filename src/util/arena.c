@@ -15,17 +15,45 @@ struct al__arena_block {
 
 void al__arena_init(struct al__arena *arena, size_t block_size) {
     arena->head = NULL;
+    arena->spare = NULL;
     arena->block_size = block_size ? block_size : 64 * 1024;
 }
 
-void al__arena_release(struct al__arena *arena) {
-    struct al__arena_block *b = arena->head;
+static void free_blocks(struct al__arena_block *b) {
     while (b) {
         struct al__arena_block *next = b->next;
         free(b);
         b = next;
     }
-    arena->head = NULL;
+}
+
+void al__arena_release(struct al__arena *arena) {
+    free_blocks(arena->head);
+    free_blocks(arena->spare);
+    arena->head = arena->spare = NULL;
+}
+
+void al__arena_reset(struct al__arena *arena) {
+    while (arena->head) {
+        struct al__arena_block *b = arena->head;
+        arena->head = b->next;
+        b->used = 0;
+        b->next = arena->spare;
+        arena->spare = b;
+    }
+}
+
+/* A kept block of at least `want` bytes (the smallest such), unlinked; NULL when none. */
+static struct al__arena_block *take_spare(struct al__arena *arena, size_t want) {
+    struct al__arena_block **best = NULL;
+    for (struct al__arena_block **b = &arena->spare; *b; b = &(*b)->next)
+        if ((*b)->size >= want && (!best || (*b)->size < (*best)->size))
+            best = b;
+    if (!best)
+        return NULL;
+    struct al__arena_block *found = *best;
+    *best = found->next;
+    return found;
 }
 
 void *al__arena_alloc(struct al__arena *arena, size_t size) {
@@ -38,12 +66,15 @@ void *al__arena_alloc(struct al__arena *arena, size_t size) {
     struct al__arena_block *b = arena->head;
     if (!b || b->size - b->used < size) {
         size_t want = size > arena->block_size ? size : arena->block_size;
-        b = malloc(sizeof(*b) + want);
-        if (!b)
-            return NULL;
+        b = take_spare(arena, want);
+        if (!b) {
+            b = malloc(sizeof(*b) + want);
+            if (!b)
+                return NULL;
+            b->size = want;
+            b->used = 0;
+        }
         b->next = arena->head;
-        b->size = want;
-        b->used = 0;
         arena->head = b;
     }
     void *p = b->data + b->used;

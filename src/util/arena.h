@@ -7,8 +7,9 @@
 struct al__arena_block;
 
 struct al__arena {
-    struct al__arena_block *head; /* newest block */
-    size_t block_size;            /* default size of a new block */
+    struct al__arena_block *head;  /* newest block */
+    struct al__arena_block *spare; /* blocks kept by al__arena_reset, for reuse */
+    size_t block_size;             /* default size of a new block */
 };
 
 /* al__arena_init - an empty arena; nothing is allocated until the first request. */
@@ -16,6 +17,10 @@ void al__arena_init(struct al__arena *arena, size_t block_size);
 
 /* al__arena_release - frees every block. The arena may be used again afterwards. */
 void al__arena_release(struct al__arena *arena);
+
+/* al__arena_reset - frees every allocation at once but keeps the blocks, so that the next
+ * allocations of the same sizes reuse the memory instead of asking the system again. */
+void al__arena_reset(struct al__arena *arena);
 
 /*
  * al__arena_alloc - `size` bytes aligned for any type, zero-filled, valid until

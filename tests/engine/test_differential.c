@@ -171,12 +171,12 @@ static void indexed_placement_matches_the_scan(void **state) {
         struct al_cluster c;
         random_cluster(&c);
         struct al__session s;
-        assert_int_equal(al__session_init(&s, &c), 0);
+        assert_int_equal(al__session_init(&s, &c, NULL), 0);
         for (int i = 0; i < 12; i++)
             random_step(&s);
         settle(&c, &s);
-        al__session_release(&s);
-        assert_int_equal(al__session_init(&s, &c), 0);
+        al__session_release(&s, NULL);
+        assert_int_equal(al__session_init(&s, &c, NULL), 0);
         unsigned char allowed[16];
         for (int step = 0; step < 20; step++) {
             size_t mark = al__session_checkpoint(&s);
@@ -192,7 +192,7 @@ static void indexed_placement_matches_the_scan(void **state) {
                 al__session_rollback(&s, mark);
         }
         compare_all(&s);
-        al__session_release(&s);
+        al__session_release(&s, NULL);
         al_cluster_release(&c);
     }
     assert_true(compared > 10000);

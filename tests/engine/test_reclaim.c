@@ -207,7 +207,7 @@ static bool saturation_case(int held) {
     tb_job(&c, "a1job", "a1", 50, 1);
     int32_t pending = tb_task(&c, "a1job-0", AL_TASK_PENDING, NULL, 1, 0, NULL);
     struct al__session s;
-    assert_int_equal(al__session_init(&s, &c), 0);
+    assert_int_equal(al__session_init(&s, &c, NULL), 0);
     al__fair_share_compute(&s);
     const char *names[] = {"a1", "d1", "d2", "b1"};
     const int64_t fair[] = {1000, 2000, 1000, 1000};
@@ -234,7 +234,7 @@ static bool saturation_case(int held) {
                               .task_scratch = scratch_tasks,
                               .job_marks = marks};
     bool ok = al__reclaim_acceptable(&s, &sc, scratch, touched, involved);
-    al__session_release(&s);
+    al__session_release(&s, NULL);
     al_cluster_release(&c);
     return ok;
 }

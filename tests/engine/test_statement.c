@@ -161,7 +161,7 @@ static void random_sequences_roll_back_exactly(void **state) {
     int total = 0;
     for (int round = 0; round < 200; round++) {
         struct al__session s;
-        assert_int_equal(al__session_init(&s, &c), 0);
+        assert_int_equal(al__session_init(&s, &c, NULL), 0);
         struct image before, middle, after;
         image_take(&s, &before);
         struct al__statement st;
@@ -186,7 +186,7 @@ static void random_sequences_roll_back_exactly(void **state) {
         image_free(&before);
         image_free(&middle);
         image_free(&after);
-        al__session_release(&s);
+        al__session_release(&s, NULL);
     }
     assert_true(total > 500); /* the sequences really changed the session */
     al_cluster_release(&c);
@@ -198,7 +198,7 @@ static void commit_keeps_and_discard_undoes_only_its_own(void **state) {
     struct al_cluster c;
     build(&c);
     struct al__session s;
-    assert_int_equal(al__session_init(&s, &c), 0);
+    assert_int_equal(al__session_init(&s, &c, NULL), 0);
     struct al__statement st;
     al__statement_begin(&st, &s);
     int32_t t = tb_find_task(&c, "p0-1");
@@ -217,7 +217,7 @@ static void commit_keeps_and_discard_undoes_only_its_own(void **state) {
     assert_int_equal(s.tasks[t].state, AL_TASK_ALLOCATED);
     image_free(&kept);
     image_free(&after);
-    al__session_release(&s);
+    al__session_release(&s, NULL);
     al_cluster_release(&c);
 }
 

@@ -40,7 +40,7 @@ static void memory_requests_convert_with_cluster_devices(void **state) {
     c.tasks[t].gpu_memory_mib = 8192;
     c.tasks[t].gpu_devices = 2;
     struct al__session s;
-    assert_int_equal(al__session_init(&s, &c), 0);
+    assert_int_equal(al__session_init(&s, &c, NULL), 0);
     assert_int_equal(s.gpu_memory_min, 16384);
     assert_int_equal(s.gpu_memory_max, 81920);
     int64_t req[AL_RESOURCE_COUNT];
@@ -52,7 +52,7 @@ static void memory_requests_convert_with_cluster_devices(void **state) {
     assert_int_equal(req[AL_MEMORY], 1000000000);
     assert_int_equal(s.total[AL_GPU], 3000);
     assert_int_equal(s.total[AL_CPU], 3000);
-    al__session_release(&s);
+    al__session_release(&s, NULL);
     al_cluster_release(&c);
 }
 
