@@ -78,6 +78,7 @@ static void queue_charge(struct al__session *s, int32_t t, const int64_t charge[
 static void job_count(struct al__session *s, int32_t t, enum al_task_state state, int32_t sign) {
     const struct al_task *task = &s->cluster->tasks[t];
     struct al__job_state *js = &s->jobs[task->job];
+    s->job_version[task->job]++;
     if (!s->job_dirty[task->job]) {
         s->job_dirty[task->job] = 1;
         s->dirty_jobs[s->dirty_count++] = task->job;
@@ -429,8 +430,9 @@ int al__session_init(struct al__session *s, const struct al_cluster *c, struct a
     s->queue_rank = al__arena_array(&s->arena, c->queue_count + 1, sizeof(int32_t));
     s->job_dirty = al__arena_array(&s->arena, c->job_count + 1, 1);
     s->dirty_jobs = al__arena_array(&s->arena, c->job_count + 1, sizeof(int32_t));
+    s->job_version = al__arena_array(&s->arena, c->job_count + 1, sizeof(uint32_t));
     if (!s->nodes || !s->queues || !s->jobs || !s->tasks || !s->node_order || !s->queue_order ||
-        !s->queue_rank || !s->job_dirty || !s->dirty_jobs)
+        !s->queue_rank || !s->job_dirty || !s->dirty_jobs || !s->job_version)
         return -AL_ENOMEM;
     if ((rc = build_nodes(s)) < 0 || (rc = build_queues(s)) < 0 || (rc = build_jobs(s)) < 0)
         return rc;

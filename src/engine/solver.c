@@ -35,11 +35,19 @@ struct solver {
     int64_t job_scenarios;
 };
 
+/* The solver scratch of this search: the session's, made by the cycle's first search and
+ * reused by every later action (its victim queue begins anew for each). */
 static struct solver *solver_of(struct al__session *s, struct al__search *search) {
     const struct al_cluster *c = s->cluster;
     if (search->ctx_solver)
         return search->ctx_solver;
-    struct solver *v = al__arena_array(&s->arena, 1, sizeof(*v));
+    struct solver *v = s->victim_solver;
+    if (v) {
+        al__victims_begin(&v->vq, search->action, search->scope);
+        search->ctx_solver = v;
+        return v;
+    }
+    v = al__arena_array(&s->arena, 1, sizeof(*v));
     if (!v)
         return NULL;
     memset(v, 0, sizeof(*v));
@@ -66,12 +74,11 @@ static struct solver *solver_of(struct al__session *s, struct al__search *search
     if (!v->steps || !v->feasible || !v->node_in || !v->added || !v->marked || !v->sim_req ||
         !v->recorded_in || !v->recorded || !v->potential || !v->victims || !v->unit ||
         !v->sim_jobs || !v->job_in || !v->sub_need || !v->base || !v->base_np ||
-        al__victims_init(s, &v->vq, search->action, search->scope) < 0)
+        al__victims_init(s, &v->vq) < 0)
         return NULL;
-    memset(v->recorded_in, 0, tasks);
-    memset(v->node_in, 0, c->node_count + 1);
-    memset(v->job_in, 0, c->job_count + 1);
+    al__victims_begin(&v->vq, search->action, search->scope);
     search->ctx_solver = v;
+    s->victim_solver = v;
     return v;
 }
 
@@ -248,10 +255,15 @@ static int try_scenario(struct solver *v, bool *ok) {
                 v->marked[v->marked_count++] = n;
             }
         }
-        for (size_t i = 0; i < c->node_count && rc == 0 && !*ok; i++) {
-            int32_t n = s->node_order[i];
-            if (!v->node_in[n])
-                continue;
+        const int32_t *rank = s->index.rank; /* the marked nodes in name order */
+        for (int32_t i = 1; i < v->marked_count; i++)
+            for (int32_t k = i; k > 0 && rank[v->marked[k]] < rank[v->marked[k - 1]]; k--) {
+                int32_t n = v->marked[k];
+                v->marked[k] = v->marked[k - 1];
+                v->marked[k - 1] = n;
+            }
+        for (int32_t i = 0; i < v->marked_count && rc == 0 && !*ok; i++) {
+            int32_t n = v->marked[i];
             size_t node_mark = al__session_checkpoint(s);
             rc = try_node(v, n, ok);
             if (!*ok)

@@ -58,6 +58,7 @@ static void entry_refresh(struct al__victim_queue *vq, int32_t j) {
 /* Reads job j's victim tasks from the session. */
 static void entry_read(struct al__victim_queue *vq, int32_t j) {
     const struct al__session *s = vq->session;
+    vq->entry_version[j] = s->job_version[j];
     const struct al_job *job = &s->cluster->jobs[j];
     struct al__victim_entry *e = &vq->entries[j];
     e->tasks = &vq->task_storage[job->first_task];
@@ -298,18 +299,27 @@ static int32_t depth_desc(int32_t a, int32_t b, const void *session) {
     return (a > b) - (a < b);
 }
 
-int al__victims_init(struct al__session *s, struct al__victim_queue *vq, enum al_action action,
-                     enum al__victim_scope scope) {
-    const struct al_cluster *c = s->cluster;
-    size_t queues = c->queue_count + 1, jobs = c->job_count + 1, tasks = c->task_count + 1;
-    memset(vq, 0, sizeof(*vq));
-    vq->session = s;
+static void undo_search(struct al__victim_queue *vq);
+
+void al__victims_begin(struct al__victim_queue *vq, enum al_action action,
+                       enum al__victim_scope scope) {
+    if (vq->built)
+        undo_search(vq); /* the entries hold what the last search popped */
     vq->action = action;
     vq->scope = scope;
     vq->preemptor = -1;
     vq->root = -1;
+    vq->built = false;
+}
+
+int al__victims_init(struct al__session *s, struct al__victim_queue *vq) {
+    const struct al_cluster *c = s->cluster;
+    size_t queues = c->queue_count + 1, jobs = c->job_count + 1, tasks = c->task_count + 1;
+    memset(vq, 0, sizeof(*vq));
+    vq->session = s;
     struct al__arena *a = &s->arena;
     vq->entries = al__arena_array(a, jobs, sizeof(*vq->entries));
+    vq->entry_version = al__arena_array(a, jobs, sizeof(uint32_t));
     vq->saved_entries = al__arena_array(a, jobs, sizeof(*vq->saved_entries));
     vq->task_storage = al__arena_array(a, tasks, sizeof(int32_t));
     vq->saved_tasks = al__arena_array(a, tasks, sizeof(int32_t));
@@ -335,12 +345,14 @@ int al__victims_init(struct al__session *s, struct al__victim_queue *vq, enum al
         max_groups =
             c->jobs[j].subgroup_count > max_groups ? c->jobs[j].subgroup_count : max_groups;
     vq->counts = al__arena_array(a, max_groups, sizeof(int32_t));
-    if (!vq->entries || !vq->saved_entries || !vq->task_storage || !vq->saved_tasks || !vq->heap ||
-        !vq->base_heap || !vq->slot || !vq->jobs_by_queue || !vq->protected_jobs ||
-        !vq->saved_jobs || !vq->entry_saved || !vq->heap_count || !vq->base_count ||
-        !vq->queue_jobs || !vq->queue_job_count || !vq->protected_count || !vq->first ||
-        !vq->by_depth || !vq->touched_queues || !vq->queue_touched || !vq->taken || !vq->counts)
+    if (!vq->entries || !vq->entry_version || !vq->saved_entries || !vq->task_storage ||
+        !vq->saved_tasks || !vq->heap || !vq->base_heap || !vq->slot || !vq->jobs_by_queue ||
+        !vq->protected_jobs || !vq->saved_jobs || !vq->entry_saved || !vq->heap_count ||
+        !vq->base_count || !vq->queue_jobs || !vq->queue_job_count || !vq->protected_count ||
+        !vq->first || !vq->by_depth || !vq->touched_queues || !vq->queue_touched || !vq->taken ||
+        !vq->counts)
         return -AL_ENOMEM;
+    memset(vq->entry_version, 0xff, jobs * sizeof(uint32_t)); /* nothing read yet */
     for (size_t j = 0; j < c->job_count; j++)
         vq->queue_job_count[c->jobs[j].queue]++;
     int32_t offset = 0;
@@ -388,7 +400,8 @@ static void base_build(struct al__victim_queue *vq) {
         vq->protected_count[q] = 0;
         for (int32_t k = 0; k < vq->queue_job_count[q]; k++) {
             int32_t j = jobs[k];
-            entry_read(vq, j);
+            if (vq->entry_version[j] != vq->session->job_version[j])
+                entry_read(vq, j);
             if (vq->entries[j].count == 0 || !c->jobs[j].preemptible)
                 continue;
             if (shielded(vq, j))

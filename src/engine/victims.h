@@ -47,7 +47,8 @@ struct al__victim_queue {
     enum al__victim_scope scope;
     int32_t preemptor; /* of the current search, -1 */
     bool built;
-    struct al__victim_entry *entries; /* per job */
+    struct al__victim_entry *entries; /* per job, read from the session at entry_version */
+    uint32_t *entry_version;          /* per job: the session's job_version when read */
     int32_t *task_storage;            /* job j's entry uses tasks[first_task..] */
     int32_t *heap;                    /* per leaf queue a heap of jobs, at queue_jobs[q] */
     int32_t *heap_count;              /* per queue */
@@ -75,9 +76,14 @@ struct al__victim_queue {
     int32_t touched_count;
 };
 
-/* al__victims_init - storage for an action's queue (arena). Errors: -AL_ENOMEM. */
-int al__victims_init(struct al__session *s, struct al__victim_queue *vq, enum al_action action,
-                     enum al__victim_scope scope);
+/* al__victims_init - storage for the queue (arena), reused by every action of the cycle.
+ * Errors: -AL_ENOMEM. */
+int al__victims_init(struct al__session *s, struct al__victim_queue *vq);
+
+/* al__victims_begin - the queue of an action: its base is built by the first fill (entries of
+ * jobs unchanged since an earlier action are not read again). */
+void al__victims_begin(struct al__victim_queue *vq, enum al_action action,
+                       enum al__victim_scope scope);
 
 /*
  * al__victims_fill - the queue for a search by `preemptor`: the base in scope, leaving out
