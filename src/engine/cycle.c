@@ -59,27 +59,25 @@ static int run_actions(struct al__session *s) {
     return 0;
 }
 
-static int32_t *copy_ids(struct al__arena *arena, const int32_t *ids, int32_t count) {
-    int32_t *copy = al__arena_array(arena, (size_t)count + 1, sizeof(*copy));
-    if (copy && count > 0)
-        memcpy(copy, ids, (size_t)count * sizeof(*copy));
-    return copy;
-}
-
 static int result_tasks(const struct al__session *s, struct al__arena *arena, struct al_result *r) {
-    r->tasks = al__arena_array(arena, s->cluster->task_count + 1, sizeof(*r->tasks));
-    if (!r->tasks)
+    size_t devices = 0;
+    for (size_t t = 0; t < s->cluster->task_count; t++)
+        devices += (size_t)s->tasks[t].gpu_count;
+    r->tasks = al__arena_array_raw(arena, s->cluster->task_count + 1, sizeof(*r->tasks));
+    int32_t *gpus = al__arena_array_raw(arena, devices + 1, sizeof(int32_t));
+    if (!r->tasks || !gpus)
         return -AL_ENOMEM;
     for (size_t t = 0; t < s->cluster->task_count; t++) {
         const struct al__task_state *ts = &s->tasks[t];
-        struct al_task_outcome *o = &r->tasks[t];
-        o->state = ts->state;
-        o->evicted = ts->evicted;
-        o->node = ts->node;
-        o->gpu_count = (size_t)ts->gpu_count;
-        o->gpus = copy_ids(arena, ts->gpus, ts->gpu_count);
-        if (!o->gpus)
-            return -AL_ENOMEM;
+        size_t n = (size_t)ts->gpu_count;
+        if (n > 0)
+            memcpy(gpus, ts->gpus, n * sizeof(int32_t));
+        r->tasks[t] = (struct al_task_outcome){.state = ts->state,
+                                               .evicted = ts->evicted,
+                                               .node = ts->node,
+                                               .gpus = gpus,
+                                               .gpu_count = n};
+        gpus += n;
     }
     return 0;
 }
@@ -101,7 +99,7 @@ static int result_queues(const struct al__session *s, struct al__arena *arena,
 static int result_decisions(const struct al__session *s, struct al__arena *arena,
                             struct al_result *r) {
     size_t task_count = s->cluster->task_count;
-    r->decisions = al__arena_array(arena, 2 * task_count + 1, sizeof(*r->decisions));
+    r->decisions = al__arena_array_raw(arena, 2 * task_count + 1, sizeof(*r->decisions));
     unsigned char *done = al__arena_array(arena, task_count + 1, 1); /* bit 1 evict, 2 place */
     if (!r->decisions || !done)
         return -AL_ENOMEM;
@@ -145,8 +143,8 @@ static int result_decisions(const struct al__session *s, struct al__arena *arena
 static int result_explanations(const struct al__session *s, struct al__arena *arena,
                                struct al_result *r) {
     size_t job_count = s->cluster->job_count;
-    int32_t *jobs = al__arena_array(arena, job_count + 1, sizeof(int32_t));
-    r->explanations = al__arena_array(arena, job_count + 1, sizeof(*r->explanations));
+    int32_t *jobs = al__arena_array_raw(arena, job_count + 1, sizeof(int32_t));
+    r->explanations = al__arena_array_raw(arena, job_count + 1, sizeof(*r->explanations));
     if (!jobs || !r->explanations)
         return -AL_ENOMEM;
     size_t count = 0;

@@ -165,7 +165,7 @@ int al__job_queue_init(struct al__session *s, struct al__job_queue *jq) {
     const struct al_cluster *c = s->cluster;
     size_t max_tasks = 1, max_subgroups = 1, queues = c->queue_count + 1;
     int32_t *per_queue = al__arena_array(&s->arena, queues, sizeof(int32_t));
-    int32_t *items = al__arena_array(&s->arena, c->job_count + 1, sizeof(int32_t));
+    int32_t *items = al__arena_array_raw(&s->arena, c->job_count + 1, sizeof(int32_t));
     jq->heaps = al__arena_array(&s->arena, queues, sizeof(*jq->heaps));
     jq->first = al__arena_array(&s->arena, queues, sizeof(int32_t));
     jq->keys = al__arena_array(&s->arena, queues, sizeof(*jq->keys));

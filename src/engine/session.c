@@ -378,6 +378,10 @@ static int build_jobs(struct al__session *s) {
     for (size_t j = 0; j < c->job_count; j++) {
         const struct al_job *job = &c->jobs[j];
         struct al__job_state *js = &s->jobs[j];
+        js->active = js->pending = 0;
+        js->has_why = false;
+        js->why.victim_search = 0;
+        js->why.victims_protected = 0;
         js->sub_active = al__arena_array(&s->arena, job->subgroup_count + 1, sizeof(int32_t));
         js->order = al__arena_array(&s->arena, job->task_count + 1, sizeof(int32_t));
         if (!js->sub_active || !js->order)
@@ -395,8 +399,9 @@ static void build_tasks(struct al__session *s) {
     for (size_t t = 0; t < c->task_count; t++) {
         const struct al_task *task = &c->tasks[t];
         struct al__task_state *ts = &s->tasks[t];
-        ts->state = task->state;
-        ts->node = task->node; /* finished tasks keep the node they ran on, holding nothing */
+        *ts = (struct al__task_state){.state = task->state,
+                                      /* finished tasks keep the node they ran on */
+                                      .node = task->node};
         if (al_task_is_active(task->state)) {
             ts->gpus = task->gpu_indices;
             ts->gpu_count = (int32_t)task->gpu_index_count;
@@ -423,13 +428,14 @@ int al__session_init(struct al__session *s, const struct al_cluster *c, struct a
         return rc;
     s->nodes = al__arena_array(&s->arena, c->node_count + 1, sizeof(*s->nodes));
     s->queues = al__arena_array(&s->arena, c->queue_count + 1, sizeof(*s->queues));
-    s->jobs = al__arena_array(&s->arena, c->job_count + 1, sizeof(*s->jobs));
-    s->tasks = al__arena_array(&s->arena, c->task_count + 1, sizeof(*s->tasks));
-    s->node_order = al__arena_array(&s->arena, c->node_count + 1, sizeof(int32_t));
-    s->queue_order = al__arena_array(&s->arena, c->queue_count + 1, sizeof(int32_t));
-    s->queue_rank = al__arena_array(&s->arena, c->queue_count + 1, sizeof(int32_t));
+    /* written in full by build_jobs and build_tasks */
+    s->jobs = al__arena_array_raw(&s->arena, c->job_count + 1, sizeof(*s->jobs));
+    s->tasks = al__arena_array_raw(&s->arena, c->task_count + 1, sizeof(*s->tasks));
+    s->node_order = al__arena_array_raw(&s->arena, c->node_count + 1, sizeof(int32_t));
+    s->queue_order = al__arena_array_raw(&s->arena, c->queue_count + 1, sizeof(int32_t));
+    s->queue_rank = al__arena_array_raw(&s->arena, c->queue_count + 1, sizeof(int32_t));
     s->job_dirty = al__arena_array(&s->arena, c->job_count + 1, 1);
-    s->dirty_jobs = al__arena_array(&s->arena, c->job_count + 1, sizeof(int32_t));
+    s->dirty_jobs = al__arena_array_raw(&s->arena, c->job_count + 1, sizeof(int32_t));
     s->job_version = al__arena_array(&s->arena, c->job_count + 1, sizeof(uint32_t));
     if (!s->nodes || !s->queues || !s->jobs || !s->tasks || !s->node_order || !s->queue_order ||
         !s->queue_rank || !s->job_dirty || !s->dirty_jobs || !s->job_version)

@@ -56,7 +56,7 @@ static struct al__arena_block *take_spare(struct al__arena *arena, size_t want) 
     return found;
 }
 
-void *al__arena_alloc(struct al__arena *arena, size_t size) {
+static void *take(struct al__arena *arena, size_t size) {
     const size_t align = alignof(max_align_t);
     if (size > SIZE_MAX / 2)
         return NULL;
@@ -79,7 +79,13 @@ void *al__arena_alloc(struct al__arena *arena, size_t size) {
     }
     void *p = b->data + b->used;
     b->used += size;
-    memset(p, 0, size);
+    return p;
+}
+
+void *al__arena_alloc(struct al__arena *arena, size_t size) {
+    void *p = take(arena, size);
+    if (p)
+        memset(p, 0, size);
     return p;
 }
 
@@ -87,4 +93,10 @@ void *al__arena_array(struct al__arena *arena, size_t count, size_t size) {
     if (size && count > SIZE_MAX / 4 / size)
         return NULL;
     return al__arena_alloc(arena, count * size);
+}
+
+void *al__arena_array_raw(struct al__arena *arena, size_t count, size_t size) {
+    if (size && count > SIZE_MAX / 4 / size)
+        return NULL;
+    return take(arena, count * size);
 }

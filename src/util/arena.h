@@ -31,4 +31,8 @@ void *al__arena_alloc(struct al__arena *arena, size_t size);
 /* al__arena_array - al__arena_alloc(count * size) with an overflow check. */
 void *al__arena_array(struct al__arena *arena, size_t count, size_t size);
 
+/* al__arena_array_raw - al__arena_array without the zero-fill, for arrays the caller writes
+ * in full before reading (the fill is most of the cost of large per-cycle arrays). */
+void *al__arena_array_raw(struct al__arena *arena, size_t count, size_t size);
+
 #endif

@@ -34,8 +34,15 @@ static void merge_sort(int32_t *ids, int32_t *tmp, size_t count, al__heap_cmp cm
 }
 
 int al__sort_ids(int32_t *ids, size_t count, al__heap_cmp cmp, const void *ctx) {
-    if (count < 2)
+    if (count <= 16) { /* small: insertion sort (stable), no buffer */
+        for (size_t i = 1; i < count; i++)
+            for (size_t k = i; k > 0 && cmp(ids[k], ids[k - 1], ctx) < 0; k--) {
+                int32_t t = ids[k];
+                ids[k] = ids[k - 1];
+                ids[k - 1] = t;
+            }
         return 0;
+    }
     int32_t *tmp = malloc(count * sizeof(*tmp));
     if (!tmp)
         return -1;

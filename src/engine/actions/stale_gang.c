@@ -68,17 +68,16 @@ int al__action_stale_gang(struct al__session *s) {
     int32_t *per_group = al__arena_array(&s->arena, max_groups, sizeof(int32_t));
     if (!jobs || !per_group)
         return -AL_ENOMEM;
+    size_t count = 0; /* the stale gangs past their grace period, evicted by name */
     for (size_t j = 0; j < c->job_count; j++)
-        jobs[j] = (int32_t)j;
-    if (al__sort_ids(jobs, c->job_count, al__job_name_cmp, c) < 0)
+        if (past_grace(&c->config, &c->jobs[j]) && is_stale(s, (int32_t)j, per_group))
+            jobs[count++] = (int32_t)j;
+    if (al__sort_ids(jobs, count, al__job_name_cmp, c) < 0)
         return -AL_ENOMEM;
     struct al__statement st;
     al__statement_begin(&st, s);
-    for (size_t i = 0; i < c->job_count; i++) {
-        int32_t j = jobs[i];
-        if (!is_stale(s, j, per_group) || !past_grace(&c->config, &c->jobs[j]))
-            continue;
-        int rc = evict_job(s, &st, j);
+    for (size_t i = 0; i < count; i++) {
+        int rc = evict_job(s, &st, jobs[i]);
         if (rc < 0) {
             al__statement_discard(&st);
             return rc;
