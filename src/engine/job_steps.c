@@ -163,8 +163,7 @@ static int32_t depth_desc(int32_t a, int32_t b, const void *session) {
 
 int al__job_queue_init(struct al__session *s, struct al__job_queue *jq) {
     const struct al_cluster *c = s->cluster;
-    size_t max_tasks = 1, max_subgroups = 1, queues = c->queue_count + 1;
-    int32_t *per_queue = al__arena_array(&s->arena, queues, sizeof(int32_t));
+    size_t queues = c->queue_count + 1;
     int32_t *items = al__arena_array_raw(&s->arena, c->job_count + 1, sizeof(int32_t));
     jq->heaps = al__arena_array(&s->arena, queues, sizeof(*jq->heaps));
     jq->first = al__arena_array(&s->arena, queues, sizeof(int32_t));
@@ -174,22 +173,14 @@ int al__job_queue_init(struct al__session *s, struct al__job_queue *jq) {
     jq->marked = al__arena_array(&s->arena, queues, 1);
     jq->marked_queues = al__arena_array(&s->arena, queues, sizeof(int32_t));
     jq->in_heap = al__arena_array(&s->arena, c->job_count + 1, 1);
-    if (!per_queue || !items || !jq->heaps || !jq->first || !jq->keys || !jq->head_req ||
-        !jq->by_depth || !jq->marked || !jq->marked_queues || !jq->in_heap)
-        return -AL_ENOMEM;
-    for (size_t j = 0; j < c->job_count; j++) {
-        per_queue[c->jobs[j].queue]++;
-        max_tasks = c->jobs[j].task_count > max_tasks ? c->jobs[j].task_count : max_tasks;
-        if (c->jobs[j].subgroup_count > max_subgroups)
-            max_subgroups = c->jobs[j].subgroup_count;
-    }
-    jq->tasks = al__arena_array(&s->arena, max_tasks, sizeof(int32_t));
-    jq->sub_need = al__arena_array(&s->arena, max_subgroups, sizeof(int32_t));
-    if (!jq->tasks || !jq->sub_need)
+    jq->tasks = al__arena_array(&s->arena, s->max_job_tasks, sizeof(int32_t));
+    jq->sub_need = al__arena_array(&s->arena, s->max_subgroups, sizeof(int32_t));
+    if (!items || !jq->heaps || !jq->first || !jq->keys || !jq->head_req || !jq->by_depth ||
+        !jq->marked || !jq->marked_queues || !jq->in_heap || !jq->tasks || !jq->sub_need)
         return -AL_ENOMEM;
     for (size_t q = 0; q < c->queue_count; q++) {
-        al__heap_init(&jq->heaps[q], items, (size_t)per_queue[q], al__job_cmp, s);
-        items += per_queue[q];
+        al__heap_init(&jq->heaps[q], items, (size_t)s->queue_jobs[q], al__job_cmp, s);
+        items += s->queue_jobs[q];
         jq->by_depth[q] = (int32_t)q;
     }
     if (al__sort_ids(jq->by_depth, c->queue_count, depth_desc, s) < 0)

@@ -375,8 +375,13 @@ static int build_queues(struct al__session *s) {
 
 static int build_jobs(struct al__session *s) {
     const struct al_cluster *c = s->cluster;
+    s->max_job_tasks = s->max_subgroups = 1;
     for (size_t j = 0; j < c->job_count; j++) {
         const struct al_job *job = &c->jobs[j];
+        s->queue_jobs[job->queue]++;
+        s->max_job_tasks = job->task_count > s->max_job_tasks ? job->task_count : s->max_job_tasks;
+        if (job->subgroup_count > s->max_subgroups)
+            s->max_subgroups = job->subgroup_count;
         struct al__job_state *js = &s->jobs[j];
         js->active = js->pending = 0;
         js->has_why = false;
@@ -434,11 +439,12 @@ int al__session_init(struct al__session *s, const struct al_cluster *c, struct a
     s->node_order = al__arena_array_raw(&s->arena, c->node_count + 1, sizeof(int32_t));
     s->queue_order = al__arena_array_raw(&s->arena, c->queue_count + 1, sizeof(int32_t));
     s->queue_rank = al__arena_array_raw(&s->arena, c->queue_count + 1, sizeof(int32_t));
+    s->queue_jobs = al__arena_array(&s->arena, c->queue_count + 1, sizeof(int32_t));
     s->job_dirty = al__arena_array(&s->arena, c->job_count + 1, 1);
     s->dirty_jobs = al__arena_array_raw(&s->arena, c->job_count + 1, sizeof(int32_t));
     s->job_version = al__arena_array(&s->arena, c->job_count + 1, sizeof(uint32_t));
     if (!s->nodes || !s->queues || !s->jobs || !s->tasks || !s->node_order || !s->queue_order ||
-        !s->queue_rank || !s->job_dirty || !s->dirty_jobs || !s->job_version)
+        !s->queue_rank || !s->queue_jobs || !s->job_dirty || !s->dirty_jobs || !s->job_version)
         return -AL_ENOMEM;
     if ((rc = build_nodes(s)) < 0 || (rc = build_queues(s)) < 0 || (rc = build_jobs(s)) < 0)
         return rc;

@@ -88,6 +88,9 @@ struct al__session {
     int32_t *node_order;  /* node indices by name */
     int32_t *queue_order; /* queue indices by creation order, then name */
     int32_t *queue_rank;  /* per queue: its place in queue_order */
+    int32_t *queue_jobs;  /* per queue: how many jobs it holds */
+    size_t max_job_tasks; /* the most tasks of one job (at least 1) */
+    size_t max_subgroups; /* the most subgroups of one job (at least 1) */
     int32_t *top_queues;  /* top-level queues in sibling order */
     int32_t top_count;
     int64_t total[AL_RESOURCE_COUNT]; /* allocatable in the whole cluster */

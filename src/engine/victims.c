@@ -32,7 +32,11 @@ static void group_counts(const struct al__session *s, const struct al__victim_en
 static int entry_min_state(const struct al__victim_queue *vq, int32_t j) {
     const struct al__session *s = vq->session;
     const struct al_job *job = &s->cluster->jobs[j];
-    size_t groups = job->subgroup_count ? job->subgroup_count : 1;
+    if (job->subgroup_count == 0) { /* one group: the entry's count */
+        int32_t n = vq->entries[j].count;
+        return n < job->min_members ? -1 : n > job->min_members;
+    }
+    size_t groups = job->subgroup_count;
     group_counts(s, &vq->entries[j], vq->counts, groups);
     int state = 0;
     for (size_t g = 0; g < groups; g++) {
@@ -61,6 +65,8 @@ static void entry_read(struct al__victim_queue *vq, int32_t j) {
     vq->entry_version[j] = s->job_version[j];
     const struct al_job *job = &s->cluster->jobs[j];
     struct al__victim_entry *e = &vq->entries[j];
+    e->priority = job->priority;
+    e->created_s = job->created_s;
     e->tasks = &vq->task_storage[job->first_task];
     e->count = 0;
     for (size_t i = 0; i < job->task_count; i++) {
@@ -144,15 +150,15 @@ static int queue_victim_cmp(const struct al__victim_queue *vq, int32_t ja, int32
 /* < 0 when job a's entry is evicted before job b's, both of one leaf queue: the reverse of
  * job order (lower priority, above the gang minimum before at it before below, newer). */
 static int within_queue_cmp(const struct al__victim_queue *vq, int32_t a, int32_t b) {
-    const struct al_job *ja = &vq->session->cluster->jobs[a];
-    const struct al_job *jb = &vq->session->cluster->jobs[b];
-    if (ja->priority != jb->priority)
-        return ja->priority < jb->priority ? -1 : 1;
-    int sa = vq->entries[a].min_state, sb = vq->entries[b].min_state;
-    if (sa != sb)
-        return sb - sa;
-    int r = cmp_i64(jb->created_s, ja->created_s);
-    return r ? r : strcmp(jb->name, ja->name);
+    const struct al__victim_entry *ea = &vq->entries[a], *eb = &vq->entries[b];
+    if (ea->priority != eb->priority)
+        return ea->priority < eb->priority ? -1 : 1;
+    if (ea->min_state != eb->min_state)
+        return eb->min_state - ea->min_state;
+    int r = cmp_i64(eb->created_s, ea->created_s);
+    if (r)
+        return r;
+    return strcmp(vq->session->cluster->jobs[b].name, vq->session->cluster->jobs[a].name);
 }
 
 /* ---- per-leaf heaps of jobs, with each job's slot ---- */
@@ -393,6 +399,9 @@ static void base_keep(struct al__victim_queue *vq, int32_t q) {
 static void base_build(struct al__victim_queue *vq) {
     const struct al_cluster *c = vq->session->cluster;
     memset(vq->slot, 0xff, (c->job_count + 1) * sizeof(int32_t));
+    for (size_t j = 0; j < c->job_count; j++) /* in index order: the memory in order */
+        if (c->jobs[j].preemptible && vq->entry_version[j] != vq->session->job_version[j])
+            entry_read(vq, (int32_t)j);
     for (size_t q = 0; q < c->queue_count; q++) {
         const int32_t *jobs = &vq->jobs_by_queue[vq->queue_jobs[q]];
         int32_t *shield = &vq->protected_jobs[vq->queue_jobs[q]], *h = heap_of(vq, (int32_t)q);
@@ -400,9 +409,7 @@ static void base_build(struct al__victim_queue *vq) {
         vq->protected_count[q] = 0;
         for (int32_t k = 0; k < vq->queue_job_count[q]; k++) {
             int32_t j = jobs[k];
-            if (vq->entry_version[j] != vq->session->job_version[j])
-                entry_read(vq, j);
-            if (vq->entries[j].count == 0 || !c->jobs[j].preemptible)
+            if (!c->jobs[j].preemptible || vq->entries[j].count == 0)
                 continue;
             if (shielded(vq, j))
                 shield[vq->protected_count[q]++] = j;

@@ -37,6 +37,8 @@ enum al__victim_scope {
 struct al__victim_entry {
     int32_t *tasks; /* candidate tasks still in line, in task order */
     int32_t count;
+    int32_t priority; /* the job's, kept here for the heap's comparisons */
+    int64_t created_s;
     int32_t min_state;                 /* -1 below the gang minimum, 0 at it, 1 above it */
     int64_t charge[AL_RESOURCE_COUNT]; /* what the tasks still in line hold */
 };
