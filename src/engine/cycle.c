@@ -157,13 +157,13 @@ static int result_explanations(const struct al__session *s, struct al__arena *ar
         const struct al__job_state *js = &s->jobs[jobs[i]];
         struct al_explanation *e = &r->explanations[r->explanation_count++];
         if (js->has_why) {
-            *e = js->why;
+            *e = s->why[jobs[i]];
         } else {
             *e = (struct al_explanation){.reason = AL_REASON_NOT_REACHED,
                                          .task = -1,
                                          .queue = -1,
-                                         .victim_search = js->why.victim_search,
-                                         .victims_protected = js->why.victims_protected};
+                                         .victim_search = s->why[jobs[i]].victim_search,
+                                         .victims_protected = s->why[jobs[i]].victims_protected};
         }
         e->job = jobs[i];
     }

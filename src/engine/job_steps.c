@@ -63,12 +63,12 @@ void al__tasks_request(const struct al__session *s, const int32_t *tasks, int32_
 }
 
 void al__job_record_why(struct al__session *s, int32_t j, const struct al_explanation *why) {
-    uint32_t searched = s->jobs[j].why.victim_search;
-    int32_t protected_jobs = s->jobs[j].why.victims_protected;
-    s->jobs[j].why = *why;
-    s->jobs[j].why.job = j;
-    s->jobs[j].why.victim_search = searched;
-    s->jobs[j].why.victims_protected = protected_jobs;
+    uint32_t searched = s->why[j].victim_search;
+    int32_t protected_jobs = s->why[j].victims_protected;
+    s->why[j] = *why;
+    s->why[j].job = j;
+    s->why[j].victim_search = searched;
+    s->why[j].victims_protected = protected_jobs;
     s->jobs[j].has_why = true;
 }
 

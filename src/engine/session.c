@@ -385,8 +385,8 @@ static int build_jobs(struct al__session *s) {
         struct al__job_state *js = &s->jobs[j];
         js->active = js->pending = 0;
         js->has_why = false;
-        js->why.victim_search = 0;
-        js->why.victims_protected = 0;
+        s->why[j].victim_search = 0;
+        s->why[j].victims_protected = 0;
         js->sub_active = al__arena_array(&s->arena, job->subgroup_count + 1, sizeof(int32_t));
         js->order = al__arena_array(&s->arena, job->task_count + 1, sizeof(int32_t));
         if (!js->sub_active || !js->order)
@@ -435,6 +435,7 @@ int al__session_init(struct al__session *s, const struct al_cluster *c, struct a
     s->queues = al__arena_array(&s->arena, c->queue_count + 1, sizeof(*s->queues));
     /* written in full by build_jobs and build_tasks */
     s->jobs = al__arena_array_raw(&s->arena, c->job_count + 1, sizeof(*s->jobs));
+    s->why = al__arena_array_raw(&s->arena, c->job_count + 1, sizeof(*s->why));
     s->tasks = al__arena_array_raw(&s->arena, c->task_count + 1, sizeof(*s->tasks));
     s->node_order = al__arena_array_raw(&s->arena, c->node_count + 1, sizeof(int32_t));
     s->queue_order = al__arena_array_raw(&s->arena, c->queue_count + 1, sizeof(int32_t));
@@ -443,8 +444,9 @@ int al__session_init(struct al__session *s, const struct al_cluster *c, struct a
     s->job_dirty = al__arena_array(&s->arena, c->job_count + 1, 1);
     s->dirty_jobs = al__arena_array_raw(&s->arena, c->job_count + 1, sizeof(int32_t));
     s->job_version = al__arena_array(&s->arena, c->job_count + 1, sizeof(uint32_t));
-    if (!s->nodes || !s->queues || !s->jobs || !s->tasks || !s->node_order || !s->queue_order ||
-        !s->queue_rank || !s->queue_jobs || !s->job_dirty || !s->dirty_jobs || !s->job_version)
+    if (!s->nodes || !s->queues || !s->jobs || !s->why || !s->tasks || !s->node_order ||
+        !s->queue_order || !s->queue_rank || !s->queue_jobs || !s->job_dirty || !s->dirty_jobs ||
+        !s->job_version)
         return -AL_ENOMEM;
     if ((rc = build_nodes(s)) < 0 || (rc = build_queues(s)) < 0 || (rc = build_jobs(s)) < 0)
         return rc;

@@ -46,8 +46,7 @@ struct al__job_state {
     int32_t *sub_active; /* the same per subgroup */
     int32_t pending;     /* tasks pending */
     int32_t *order;      /* the job's task indices in task order */
-    bool has_why;        /* why the job still has pending tasks */
-    struct al_explanation why;
+    bool has_why;        /* s->why[job] says why the job still has pending tasks */
 };
 
 struct al__task_state {
@@ -84,6 +83,7 @@ struct al__session {
     struct al__node_state *nodes;
     struct al__queue_state *queues;
     struct al__job_state *jobs;
+    struct al_explanation *why; /* per job, apart: scans of the job states stay small */
     struct al__task_state *tasks;
     int32_t *node_order;  /* node indices by name */
     int32_t *queue_order; /* queue indices by creation order, then name */

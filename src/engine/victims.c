@@ -306,16 +306,30 @@ static int32_t depth_desc(int32_t a, int32_t b, const void *session) {
 }
 
 static void undo_search(struct al__victim_queue *vq);
+static void refresh_all(struct al__victim_queue *vq);
+static void reread(struct al__victim_queue *vq, int32_t j);
+static void keep_touched(struct al__victim_queue *vq);
 
 void al__victims_begin(struct al__victim_queue *vq, enum al_action action,
                        enum al__victim_scope scope) {
+    const struct al_cluster *c = vq->session->cluster;
+    /* Without min runtimes every action's base holds the same jobs: keep it, with the jobs
+     * whose tasks changed since read again. */
+    bool keep = vq->built && !vq->any_min_runtime;
     if (vq->built)
         undo_search(vq); /* the entries hold what the last search popped */
     vq->action = action;
     vq->scope = scope;
     vq->preemptor = -1;
     vq->root = -1;
-    vq->built = false;
+    vq->built = keep;
+    if (!keep)
+        return;
+    for (size_t j = 0; j < c->job_count; j++)
+        if (c->jobs[j].preemptible && vq->entry_version[j] != vq->session->job_version[j])
+            reread(vq, (int32_t)j);
+    keep_touched(vq);
+    refresh_all(vq);
 }
 
 int al__victims_init(struct al__session *s, struct al__victim_queue *vq) {
@@ -359,6 +373,9 @@ int al__victims_init(struct al__session *s, struct al__victim_queue *vq) {
         !vq->counts)
         return -AL_ENOMEM;
     memset(vq->entry_version, 0xff, jobs * sizeof(uint32_t)); /* nothing read yet */
+    for (size_t q = 0; q < c->queue_count; q++)
+        vq->any_min_runtime |=
+            c->queues[q].has_preempt_min_runtime || c->queues[q].has_reclaim_min_runtime;
     for (size_t j = 0; j < c->job_count; j++)
         vq->queue_job_count[c->jobs[j].queue]++;
     int32_t offset = 0;
@@ -554,6 +571,29 @@ int32_t al__victims_pop(struct al__victim_queue *vq, int32_t *job, int32_t *out)
     return n;
 }
 
+/* Reads preemptible job j again and files it in its leaf's heap (or out of it). */
+static void reread(struct al__victim_queue *vq, int32_t j) {
+    const struct al_cluster *c = vq->session->cluster;
+    bool in_heap = vq->slot[j] >= 0;
+    if (!in_heap && shielded(vq, j))
+        return;
+    entry_read(vq, j);
+    queue_touch(vq, c->jobs[j].queue);
+    if (in_heap)
+        heap_update(vq, j);
+    else if (vq->entries[j].count > 0)
+        heap_insert(vq, j);
+}
+
+/* The touched leaves' heaps become the base. */
+static void keep_touched(struct al__victim_queue *vq) {
+    for (int32_t i = 0; i < vq->touched_count; i++) {
+        base_keep(vq, vq->touched_queues[i]);
+        vq->queue_touched[vq->touched_queues[i]] = 0;
+    }
+    vq->touched_count = 0;
+}
+
 int al__victims_commit(struct al__victim_queue *vq, const int32_t *tasks, int32_t n) {
     const struct al_cluster *c = vq->session->cluster;
     if (!vq->built)
@@ -561,28 +601,10 @@ int al__victims_commit(struct al__victim_queue *vq, const int32_t *tasks, int32_
     undo_search(vq);
     for (int32_t i = 0; i < n; i++) {
         int32_t j = c->tasks[tasks[i]].job;
-        if (vq->entry_saved[j])
-            continue;
-        vq->entry_saved[j] = 1; /* a mark only: nothing to undo */
-        vq->saved_jobs[vq->saved_count++] = j;
-        bool in_heap = vq->slot[j] >= 0;
-        if (!in_heap && (!c->jobs[j].preemptible || shielded(vq, j)))
-            continue;
-        entry_read(vq, j);
-        queue_touch(vq, c->jobs[j].queue);
-        if (in_heap)
-            heap_update(vq, j);
-        else if (vq->entries[j].count > 0)
-            heap_insert(vq, j);
+        if (c->jobs[j].preemptible && vq->entry_version[j] != vq->session->job_version[j])
+            reread(vq, j);
     }
-    for (size_t i = 0; i < vq->saved_count; i++)
-        vq->entry_saved[vq->saved_jobs[i]] = 0;
-    vq->saved_count = 0;
-    for (int32_t i = 0; i < vq->touched_count; i++) {
-        base_keep(vq, vq->touched_queues[i]);
-        vq->queue_touched[vq->touched_queues[i]] = 0;
-    }
-    vq->touched_count = 0;
+    keep_touched(vq);
     refresh_all(vq); /* the queues' allocations changed */
     return 0;
 }

@@ -49,6 +49,7 @@ struct al__victim_queue {
     enum al__victim_scope scope;
     int32_t preemptor; /* of the current search, -1 */
     bool built;
+    bool any_min_runtime;             /* some queue sets one: bases differ between actions */
     struct al__victim_entry *entries; /* per job, read from the session at entry_version */
     uint32_t *entry_version;          /* per job: the session's job_version when read */
     int32_t *task_storage;            /* job j's entry uses tasks[first_task..] */

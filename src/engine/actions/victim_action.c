@@ -40,8 +40,8 @@ static bool step_has_affinity(const struct al__session *s, const int32_t *tasks,
 }
 
 static void note_failure(struct al__session *s, const struct al__search *search, int32_t j) {
-    s->jobs[j].why.victim_search |= 1u << search->action;
-    s->jobs[j].why.victims_protected += search->protected_now;
+    s->why[j].victim_search |= 1u << search->action;
+    s->why[j].victims_protected += search->protected_now;
 }
 
 int al__victim_action_run(struct al__session *s, struct al__search *search,
