@@ -199,12 +199,14 @@ static void partition_update(const struct al__session *s, struct al__node_partit
         p->filed_whole[n] = k->whole;
     }
     bool shared = k->shared_room > 0;
-    if (p->in_shared[n] && (!shared || p->shared.key[n] != k->shared_room)) {
+    if (p->in_shared[n] &&
+        (!shared || p->shared.key[n] != k->gpu_free || p->shared.aug[n] != k->shared_room)) {
         al__treap_erase(&p->shared, &cl->shared_root, n);
         p->in_shared[n] = 0;
     }
     if (shared && !p->in_shared[n]) {
-        al__treap_insert(&p->shared, &cl->shared_root, n, k->shared_room);
+        p->shared.aug[n] = k->shared_room;
+        al__treap_insert(&p->shared, &cl->shared_root, n, k->gpu_free);
         p->in_shared[n] = 1;
     }
     int64_t cpu = cpu_free(s, n), mem = mem_free(s, n);
@@ -249,6 +251,10 @@ static int partition_build(struct al__session *s, struct al__node_partition *p,
     if (!p->class_of || !p->filed_whole || !p->in_shared || !p->task_classes || !p->all_classes ||
         treap_init(s, &p->whole) < 0 || treap_init(s, &p->shared) < 0 ||
         treap_init(s, &p->cpu) < 0 || treap_init(s, &p->mem) < 0)
+        return -AL_ENOMEM;
+    p->shared.aug = al__arena_array(&s->arena, nodes + 1, sizeof(int64_t));
+    p->shared.aug_max = al__arena_array(&s->arena, nodes + 1, sizeof(int64_t));
+    if (!p->shared.aug || !p->shared.aug_max)
         return -AL_ENOMEM;
     memset(p->all_classes, 0xff, nodes / 8 + 1);
     int rc = build_classes(s, p, sig);

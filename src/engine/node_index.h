@@ -17,7 +17,8 @@ struct al_task;
  * some task's affinity names. Within a class, nodes are filed in ordered sets:
  *   whole[w]  nodes with exactly w idle devices, by unallocated GPU milli (the binpack and
  *             spread key of GPU tasks), then name;
- *   shared    nodes with a shared device that has room, by the most room on such a device;
+ *   shared    nodes with a shared device that has room, by unallocated GPU milli, each with
+ *             the most room on such a device (walks skip where no node has enough);
  *   cpu, mem  every node, by free CPU / free host memory.
  * Two partitions are kept: by shape alone (few classes: what tasks without affinity walk)
  * and by shape and labels (for tasks with affinity; the same partition when no task has

@@ -146,14 +146,14 @@ void al__placement_pick_init(struct al__placement_pick *p, int32_t t) {
     p->node = -1;
 }
 
-bool al__placement_consider(struct al__session *s, struct al__placement_pick *p, int32_t n,
-                            bool now_only) {
+unsigned al__placement_consider(struct al__session *s, struct al__placement_pick *p, int32_t n,
+                                bool now_only) {
     const struct al_task *task = &s->cluster->tasks[p->task];
     const struct al__node_state *ns = &s->nodes[n];
     int32_t count;
     bool now = node_fits(s, n, task, false, s->scratch_gpus, &count);
     if (!now && (now_only || !node_fits(s, n, task, true, s->scratch_gpus, &count)))
-        return false;
+        return 0;
     struct al__placement_pick c = {.task = p->task,
                                    .node = n,
                                    .now = now,
@@ -177,7 +177,7 @@ bool al__placement_consider(struct al__session *s, struct al__placement_pick *p,
         *p = c;
         memcpy(s->best_gpus, s->scratch_gpus, (size_t)count * sizeof(int32_t));
     }
-    return now;
+    return (now ? AL__FITS_NOW : 0) | (c.shared_home ? AL__SHARED_HOME : 0);
 }
 
 bool al__placement_pick_done(const struct al__session *s, const struct al__placement_pick *p,
@@ -203,6 +203,7 @@ struct walk {
     struct al__placement_pick *pick;
     const struct al__treap *tree;
     bool first_fit;  /* stop at the first node that fits now (and its equals by key) */
+    bool need_home;  /* ... and is a shared home (shared-device walks, when preferred) */
     bool descending; /* a descending walk meets equal keys last name first: see them all */
     bool found;
     int64_t found_key;
@@ -214,7 +215,7 @@ struct walk {
 /* A node of the walked class with `key` (and fitting now) could still beat the pick. */
 static bool may_beat(const struct walk *w, int64_t key) {
     const struct al__placement_pick *p = w->pick;
-    if (!w->prune || p->node < 0 || !p->now)
+    if (!w->prune || p->node < 0 || !p->now || (w->need_home && !p->shared_home))
         return true;
     if (!w->descending) /* binpack: the least free, equals by name */
         return key <= p->free;
@@ -230,7 +231,10 @@ static bool visit(int32_t n, void *ctx) {
     struct walk *w = ctx;
     if ((w->found && w->tree->key[n] != w->found_key) || !may_beat(w, w->tree->key[n]))
         return true;
-    if (!allowed(w->s, n) || !al__placement_consider(w->s, w->pick, n, true) || !w->first_fit)
+    if (!allowed(w->s, n))
+        return false;
+    unsigned fit = al__placement_consider(w->s, w->pick, n, true);
+    if (!(fit & AL__FITS_NOW) || !w->first_fit || (w->need_home && !(fit & AL__SHARED_HOME)))
         return false;
     w->found = true;
     w->found_key = w->tree->key[n];
@@ -243,6 +247,7 @@ static void walk(struct walk *w, const struct al__treap *tree, int32_t root, int
     w->first_fit = first_fit;
     w->descending = descending;
     w->found = false;
+    w->need_home = false;
     al__treap_walk(tree, root, lo, descending, visit, w);
 }
 
@@ -261,11 +266,19 @@ static int64_t shared_need(const struct al__node_class *cl, const struct al_task
     return al__task_units(task, cl->min_memory_mib);
 }
 
-/* Every node of class c with a shared device that may have room for the task. */
-static void walk_shared(struct walk *w, const struct al__node_class *cl,
-                        const struct al_task *task) {
-    w->prune = false;
-    walk(w, &w->p->shared, cl->shared_root, shared_need(cl, task), false, true);
+/* The nodes of class c with a shared device that may have room for the task, in placement
+ * order: the first that is a shared home and fits now (every one that fits, when shared
+ * homes are not preferred, stops at the first). */
+static void walk_shared(struct walk *w, const struct al__node_class *cl, const struct al_task *task,
+                        bool descending, bool prefer) {
+    w->tree = &w->p->shared;
+    w->first_fit = true;
+    w->need_home = prefer;
+    w->descending = descending;
+    w->found = false;
+    w->prune = true;
+    w->class_total = (int64_t)cl->gpu_count * 1000;
+    al__treap_walk_min(w->tree, cl->shared_root, 0, shared_need(cl, task), descending, visit, w);
 }
 
 bool al__placement_find(struct al__session *s, int32_t t, struct al__choice *out) {
@@ -283,9 +296,10 @@ bool al__placement_find(struct al__session *s, int32_t t, struct al__choice *out
             al__placement_consider(s, &pick, n, false);
     }
     bool shared = al__task_is_shared(task);
+    bool spread = config->gpu_placement == AL_SPREAD;
     for (int32_t c = 0; c < p->class_count && shared; c++) /* shared devices may win */
         if (al__class_in(eligible, c))
-            walk_shared(&w, &p->classes[c], task);
+            walk_shared(&w, &p->classes[c], task, spread, config->shared_gpu_node_preference);
     if (pick.node >= 0 && pick.shared_home && pick.now)
         return al__placement_pick_done(s, &pick, out);
     for (int32_t c = 0; c < p->class_count; c++) {
@@ -293,8 +307,7 @@ bool al__placement_find(struct al__session *s, int32_t t, struct al__choice *out
         if (!al__class_in(eligible, c))
             continue;
         if (task->gpus > 0 || shared) {
-            walk_whole(&w, cl, shared ? task->gpu_devices : task->gpus,
-                       config->gpu_placement == AL_SPREAD, true);
+            walk_whole(&w, cl, shared ? task->gpu_devices : task->gpus, spread, true);
             continue;
         }
         bool no_gpus = cl->gpu_count == 0, picked = pick.node >= 0 && pick.now;
@@ -345,12 +358,12 @@ static int64_t class_gpu_free(const struct al__session *s, const struct al__node
         return task->gpus > 0 ? (int64_t)idle * 1000 : 1000;
     /* no idle device: partly used devices with room are shared ones (or being released) */
     struct most_gpu m = {.s = s, .task = task};
-    if (cl->min_memory_mib == cl->max_memory_mib) {
-        int32_t n = al__treap_last(&ix->shared, cl->shared_root);
-        m.best = n < 0 ? 0 : ix->shared.key[n] / cl->min_memory_mib;
-    } else {
-        al__treap_walk(&ix->shared, cl->shared_root, 1, true, visit_gpu, &m);
-    }
+    if (cl->gpu_count == 0)
+        return 0;
+    if (cl->min_memory_mib == cl->max_memory_mib)
+        m.best = al__treap_max_aug(&ix->shared, cl->shared_root) / cl->min_memory_mib;
+    else
+        al__treap_walk(&ix->shared, cl->shared_root, INT64_MIN, true, visit_gpu, &m);
     return m.best;
 }
 

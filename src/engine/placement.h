@@ -31,10 +31,15 @@ struct al__placement_pick {
 /* al__placement_pick_init - an empty pick for task t. */
 void al__placement_pick_init(struct al__placement_pick *p, int32_t t);
 
+/* What al__placement_consider found of a node. */
+#define AL__FITS_NOW    1u /* the task fits there on free capacity */
+#define AL__SHARED_HOME 2u /* ... and the node has a partly used shared device it fits on */
+
 /* al__placement_consider - considers node n (on free capacity, and on capacity being released
- * unless now_only); returns whether the task fits there now. O(devices). */
-bool al__placement_consider(struct al__session *s, struct al__placement_pick *p, int32_t n,
-                            bool now_only);
+ * unless now_only); returns AL__FITS_NOW / AL__SHARED_HOME bits (0: no fit, or only on
+ * capacity being released). O(devices). */
+unsigned al__placement_consider(struct al__session *s, struct al__placement_pick *p, int32_t n,
+                                bool now_only);
 
 /* al__placement_pick_done - the pick as a choice; false when no node fitted. */
 bool al__placement_pick_done(const struct al__session *s, const struct al__placement_pick *p,
