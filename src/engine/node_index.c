@@ -149,6 +149,7 @@ static int build_classes(struct al__session *s, struct al__node_partition *p,
 struct node_keys {
     int32_t whole;       /* idle devices, -1 for a node without GPUs */
     int64_t gpu_free;    /* unallocated GPU milli */
+    int64_t gpu_future;  /* ... counting what is being released */
     int64_t shared_room; /* most room on a device shared tasks use, 0 none */
     bool releasing;
 };
@@ -162,6 +163,7 @@ static struct node_keys keys_of(const struct al__session *s, int32_t n) {
         int64_t room = d->capacity - d->used;
         k.whole += d->used == 0;
         k.gpu_free += room > 0 ? room * 1000 / d->capacity : 0;
+        k.gpu_future += (room + d->releasing) * 1000 / d->capacity;
         if (d->shared > 0 && room > k.shared_room)
             k.shared_room = room;
         k.releasing |= d->releasing != 0;
@@ -227,6 +229,8 @@ void al__node_index_update(struct al__session *s, int32_t n) {
     if (ix->by_labels != &ix->by_shape)
         partition_update(s, ix->by_labels, n, &k);
     file_releasing(ix, n, k.releasing);
+    ix->gpu_future_total += k.gpu_future - ix->gpu_future[n];
+    ix->gpu_future[n] = k.gpu_future;
 }
 
 static int treap_init(struct al__session *s, struct al__treap *t) {
@@ -278,7 +282,8 @@ int al__node_index_build(struct al__session *s) {
     ix->rank = al__arena_array(&s->arena, nodes + 1, sizeof(int32_t));
     ix->releasing = al__arena_array(&s->arena, nodes + 1, sizeof(int32_t));
     ix->releasing_at = al__arena_array(&s->arena, nodes + 1, sizeof(int32_t));
-    if (!ix->rank || !ix->releasing || !ix->releasing_at)
+    ix->gpu_future = al__arena_array(&s->arena, nodes + 1, sizeof(int64_t));
+    if (!ix->rank || !ix->releasing || !ix->releasing_at || !ix->gpu_future)
         return -AL_ENOMEM;
     for (size_t i = 0; i < nodes; i++) {
         ix->rank[s->node_order[i]] = (int32_t)i;
@@ -298,8 +303,12 @@ int al__node_index_build(struct al__session *s) {
         if ((rc = partition_build(s, ix->by_labels, &labels)) < 0)
             return rc;
     }
-    for (size_t n = 0; n < nodes; n++)
-        file_releasing(ix, (int32_t)n, keys_of(s, (int32_t)n).releasing);
+    for (size_t n = 0; n < nodes; n++) {
+        struct node_keys k = keys_of(s, (int32_t)n);
+        file_releasing(ix, (int32_t)n, k.releasing);
+        ix->gpu_future[n] = k.gpu_future;
+        ix->gpu_future_total += k.gpu_future;
+    }
     return 0;
 }
 

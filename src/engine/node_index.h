@@ -54,6 +54,10 @@ struct al__node_index {
     int32_t *releasing;                   /* nodes with capacity being released */
     int32_t releasing_count;
     int32_t *releasing_at; /* per node: its place in releasing, -1 */
+    /* Per node and in all: idle and releasing GPU milli, summed per device (floor of each
+     * device's share), kept for consolidation's "enough GPUs" test. */
+    int64_t *gpu_future;
+    int64_t gpu_future_total;
 };
 
 /* al__node_index_build - classes and sets for the session's nodes (arena storage), from the

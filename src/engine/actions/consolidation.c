@@ -16,13 +16,7 @@ static bool all_moved(const struct al__session *s, const struct al__search *sear
 
 /* Idle and releasing GPUs of the cluster cover the step's GPU request. */
 static bool enough_gpus(const struct al__session *s, const int64_t req[]) {
-    int64_t room = 0;
-    for (size_t n = 0; n < s->cluster->node_count; n++)
-        for (int32_t g = 0; g < s->nodes[n].gpu_count; g++) {
-            const struct al__gpu_state *gs = &s->nodes[n].gpus[g];
-            room += (gs->capacity - gs->used + gs->releasing) * 1000 / gs->capacity;
-        }
-    return room >= req[AL_GPU];
+    return s->index.gpu_future_total >= req[AL_GPU];
 }
 
 static bool eligible(const struct al__session *s, int32_t j, const int64_t req[],
