@@ -9,13 +9,14 @@
 #include "util/sort.h"
 
 /* A task the next step may place: pending, or evicted in this cycle (a victim being moved). */
-static bool placeable(const struct al__session *s, int32_t t) {
+static bool placeable(const struct al__session *s, const struct al__place_options *opt, int32_t t) {
     const struct al__task_state *ts = &s->tasks[t];
     return ts->state == AL_TASK_PENDING ||
-           (s->move_evicted && ts->state == AL_TASK_RELEASING && ts->evicted);
+           (opt && opt->move_evicted && ts->state == AL_TASK_RELEASING && ts->evicted);
 }
 
-int32_t al__job_next_tasks(const struct al__session *s, int32_t j, int32_t *out, int32_t *sub_need,
+int32_t al__job_next_tasks(const struct al__session *s, int32_t j,
+                           const struct al__place_options *opt, int32_t *out, int32_t *sub_need,
                            bool *complete) {
     const struct al_job *job = &s->cluster->jobs[j];
     const struct al__job_state *js = &s->jobs[j];
@@ -23,7 +24,7 @@ int32_t al__job_next_tasks(const struct al__session *s, int32_t j, int32_t *out,
     *complete = true;
     if (al__job_min_state(s, j) >= 0) {
         for (size_t i = 0; i < job->task_count; i++)
-            if (placeable(s, js->order[i])) {
+            if (placeable(s, opt, js->order[i])) {
                 out[0] = js->order[i];
                 return 1;
             }
@@ -36,7 +37,7 @@ int32_t al__job_next_tasks(const struct al__session *s, int32_t j, int32_t *out,
     }
     for (size_t i = 0; i < job->task_count; i++) {
         int32_t t = js->order[i];
-        if (!placeable(s, t))
+        if (!placeable(s, opt, t))
             continue;
         int32_t g = s->cluster->tasks[t].subgroup;
         int32_t *left = job->subgroup_count == 0 ? &need : g >= 0 ? &sub_need[g] : NULL;
@@ -106,14 +107,16 @@ static bool back_in_place(const struct al__session *s, int32_t t, const struct a
 }
 
 int al__place_tasks(struct al__session *s, int32_t j, const int32_t *tasks, int32_t n,
-                    bool pipeline_only, bool *placed_all, struct al_explanation *why) {
+                    const struct al__place_options *opt, bool *placed_all,
+                    struct al_explanation *why) {
+    bool pipeline_only = opt && opt->pipeline_only;
     struct al__statement st;
     al__statement_begin(&st, s);
     int32_t active_before = s->jobs[j].active, placed = 0, failed = -1;
     bool pipelined = pipeline_only;
     for (int32_t i = 0; i < n; i++) {
         struct al__choice choice;
-        if (!al__placement_find(s, tasks[i], &choice)) {
+        if (!al__placement_find(s, tasks[i], opt, &choice)) {
             if (failed < 0) {
                 failed = tasks[i];
                 if (why)
@@ -205,7 +208,7 @@ static void head_request(const struct al__session *s, struct al__job_queue *jq, 
     bool complete;
     if (j < 0)
         return;
-    int32_t n = al__job_next_tasks(s, j, jq->tasks, jq->sub_need, &complete);
+    int32_t n = al__job_next_tasks(s, j, NULL, jq->tasks, jq->sub_need, &complete);
     al__tasks_request(s, jq->tasks, n, jq->head_req[q]);
 }
 

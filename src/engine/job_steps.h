@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "engine/order.h"
+#include "engine/placement.h"
 #include "engine/session.h"
 #include "util/heap.h"
 
@@ -16,7 +17,8 @@
  * job's task count to out and returns how many. *complete is false when the pending tasks
  * cannot make up the minimum. sub_need is scratch of at least the job's subgroup count.
  */
-int32_t al__job_next_tasks(const struct al__session *s, int32_t j, int32_t *out, int32_t *sub_need,
+int32_t al__job_next_tasks(const struct al__session *s, int32_t j,
+                           const struct al__place_options *opt, int32_t *out, int32_t *sub_need,
                            bool *complete);
 
 /* al__tasks_request - the summed admission request of tasks[0..n). */
@@ -28,13 +30,15 @@ void al__job_record_why(struct al__session *s, int32_t j, const struct al_explan
 
 /*
  * al__place_tasks - places tasks[0..n) of job j (pending, or evicted this cycle) all or
- * none, each on the best node (al__placement_find). When any lands on releasing capacity,
- * or always with pipeline_only, every task the job placed this cycle is pipelined. On a
+ * none, each on the best node (al__placement_find with opt, which may be NULL). When any
+ * lands on releasing capacity, or always with opt->pipeline_only, every task the job
+ * placed this cycle is pipelined. On a
  * task that fits nowhere nothing changes, *placed_all is false and *why (may be NULL) says
  * which task and how many fitted. Errors: -AL_ENOMEM (nothing changed).
  */
 int al__place_tasks(struct al__session *s, int32_t j, const int32_t *tasks, int32_t n,
-                    bool pipeline_only, bool *placed_all, struct al_explanation *why);
+                    const struct al__place_options *opt, bool *placed_all,
+                    struct al_explanation *why);
 
 /*
  * Pending jobs in allocation order: one heap per leaf queue in job order, and a tournament

@@ -199,6 +199,7 @@ bool al__placement_pick_done(const struct al__session *s, const struct al__place
 
 struct walk {
     struct al__session *s;
+    const struct al__place_options *opt;
     const struct al__node_partition *p;
     struct al__placement_pick *pick;
     const struct al__treap *tree;
@@ -223,15 +224,18 @@ static bool may_beat(const struct walk *w, int64_t key) {
            (al__i128)p->free * (w->class_total > 0 ? w->class_total : 1);
 }
 
-static bool allowed(const struct al__session *s, int32_t n) {
-    return !s->node_allowed || s->node_allowed[n];
+bool al__place_allowed(const struct al__session *s, const struct al__place_options *opt,
+                       int32_t n) {
+    if (!opt || !opt->class_ok)
+        return true;
+    return opt->class_ok[s->index.by_labels->class_of[n]] || (opt->node_ok && opt->node_ok[n]);
 }
 
 static bool visit(int32_t n, void *ctx) {
     struct walk *w = ctx;
     if ((w->found && w->tree->key[n] != w->found_key) || !may_beat(w, w->tree->key[n]))
         return true;
-    if (!allowed(w->s, n))
+    if (!al__place_allowed(w->s, w->opt, n))
         return false;
     unsigned fit = al__placement_consider(w->s, w->pick, n, true);
     if (!(fit & AL__FITS_NOW) || !w->first_fit || (w->need_home && !(fit & AL__SHARED_HOME)))
@@ -281,18 +285,19 @@ static void walk_shared(struct walk *w, const struct al__node_class *cl, const s
     al__treap_walk_min(w->tree, cl->shared_root, 0, shared_need(cl, task), descending, visit, w);
 }
 
-bool al__placement_find(struct al__session *s, int32_t t, struct al__choice *out) {
+bool al__placement_find(struct al__session *s, int32_t t, const struct al__place_options *opt,
+                        struct al__choice *out) {
     const struct al_task *task = &s->cluster->tasks[t];
     const struct al__node_index *ix = &s->index;
     const struct al__node_partition *p = al__node_partition_for(s, task);
     const struct al_config *config = &s->cluster->config;
     struct al__placement_pick pick;
     al__placement_pick_init(&pick, t);
-    struct walk w = {.s = s, .p = p, .pick = &pick};
+    struct walk w = {.s = s, .opt = opt, .p = p, .pick = &pick};
     const unsigned char *eligible = al__node_index_classes_for(s, t);
     for (int32_t i = 0; i < ix->releasing_count; i++) { /* only these fit "in the future" */
         int32_t n = ix->releasing[i];
-        if (allowed(s, n) && al__class_in(eligible, p->class_of[n]))
+        if (al__place_allowed(s, opt, n) && al__class_in(eligible, p->class_of[n]))
             al__placement_consider(s, &pick, n, false);
     }
     bool shared = al__task_is_shared(task);

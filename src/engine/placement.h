@@ -6,6 +6,22 @@
 
 #include "engine/session.h"
 
+/*
+ * How placements are made. Allocation uses the defaults (NULL options); a victim search's
+ * simulation moves the tasks it evicted, pipelines everything, and places only where the
+ * preemptor's tasks could go plus the nodes its victims left.
+ */
+struct al__place_options {
+    bool move_evicted;             /* tasks evicted this cycle are placed again like pending */
+    bool pipeline_only;            /* every placement is pipelined */
+    const unsigned char *class_ok; /* per class of the label partition: its nodes may be
+                                    * used; NULL: every node may */
+    const unsigned char *node_ok;  /* per node: may be used although its class may not */
+};
+
+/* al__place_allowed - options allow placing on node n. */
+bool al__place_allowed(const struct al__session *s, const struct al__place_options *opt, int32_t n);
+
 struct al__choice {
     int32_t node;
     bool pipelined;      /* relies on capacity being released, or joins a pipelined device */
@@ -58,7 +74,8 @@ bool al__node_matches(const struct al_node *node, const struct al_task *task);
  * with a shared device that may have room (shared-GPU tasks), and per class of alike nodes
  * the first node in preference order that fits; O(classes * log nodes + nodes passed over).
  */
-bool al__placement_find(struct al__session *s, int32_t t, struct al__choice *out);
+bool al__placement_find(struct al__session *s, int32_t t, const struct al__place_options *opt,
+                        struct al__choice *out);
 
 /*
  * al__placement_shortfall - fills the NO_NODE_FITS fields of *e for task t: its

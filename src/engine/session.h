@@ -100,10 +100,6 @@ struct al__session {
     struct al__node_index index;      /* nodes by free capacity, kept with the accounting */
     int32_t *scratch_gpus;            /* placement buffers of max_node_gpus entries */
     int32_t *best_gpus;
-    /* Victim searches: nodes a simulation may place on (NULL: all), and whether tasks
-     * evicted in this cycle may be placed again (moved) like pending ones. */
-    const unsigned char *node_allowed;
-    bool move_evicted;
     int64_t victim_scenarios;  /* scenarios the victim searches simulated */
     int64_t longest_search_ns; /* the slowest search for one job */
     void *victim_solver;       /* the victim searches' scratch, shared by the cycle's actions */

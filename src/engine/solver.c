@@ -16,7 +16,10 @@ struct solver {
     struct al__victim_queue vq;
     int32_t *steps; /* the job's next step; the first `pending` are being solved */
     int32_t step_count, pending;
-    unsigned char *feasible;    /* per node: simulations may place there */
+    struct al__place_options sim; /* how simulations place: moved, pipelined, where */
+    unsigned char *class_ok;      /* per label class: the preemptor's tasks may go there */
+    unsigned char *node_ok;       /* per node: allowed as a victim's node (ok_nodes lists) */
+    int32_t *ok_nodes, ok_count;
     unsigned char *recorded_in; /* per task: among the recorded victims */
     int32_t *recorded, recorded_count;
     int32_t *potential, potential_count; /* candidates popped so far, in order */
@@ -27,7 +30,6 @@ struct solver {
     unsigned char *job_in;                 /* per job: scratch marks */
     unsigned char *node_in;                /* per node: holds a task of the newest candidate job */
     int32_t *marked, marked_count;         /* the nodes set in node_in */
-    int32_t *added, added_count;           /* nodes made feasible for one try only */
     int64_t (*sim_req)[AL_RESOURCE_COUNT]; /* per entry of sim_jobs: its step's request */
     int32_t *sub_need;
     int64_t (*base)[AL_RESOURCE_COUNT];
@@ -56,9 +58,10 @@ static struct solver *solver_of(struct al__session *s, struct al__search *search
         groups = c->jobs[j].subgroup_count > groups ? c->jobs[j].subgroup_count : groups;
     v->s = s;
     v->steps = al__arena_array_raw(&s->arena, tasks, sizeof(int32_t));
-    v->feasible = al__arena_array(&s->arena, c->node_count + 1, 1);
+    v->class_ok = al__arena_array(&s->arena, (size_t)s->index.by_labels->class_count + 1, 1);
+    v->node_ok = al__arena_array(&s->arena, c->node_count + 1, 1);
+    v->ok_nodes = al__arena_array_raw(&s->arena, c->node_count + 1, sizeof(int32_t));
     v->node_in = al__arena_array(&s->arena, c->node_count + 1, 1);
-    v->added = al__arena_array(&s->arena, c->node_count + 1, sizeof(int32_t));
     v->marked = al__arena_array(&s->arena, c->node_count + 1, sizeof(int32_t));
     v->sim_req = al__arena_array_raw(&s->arena, c->job_count + 1, sizeof(*v->sim_req));
     v->recorded_in = al__arena_array(&s->arena, tasks, 1);
@@ -71,9 +74,9 @@ static struct solver *solver_of(struct al__session *s, struct al__search *search
     v->sub_need = al__arena_array(&s->arena, groups, sizeof(int32_t));
     v->base = al__arena_array(&s->arena, c->queue_count + 1, sizeof(*v->base));
     v->base_np = al__arena_array(&s->arena, c->queue_count + 1, sizeof(*v->base_np));
-    if (!v->steps || !v->feasible || !v->node_in || !v->added || !v->marked || !v->sim_req ||
-        !v->recorded_in || !v->recorded || !v->potential || !v->victims || !v->unit ||
-        !v->sim_jobs || !v->job_in || !v->sub_need || !v->base || !v->base_np ||
+    if (!v->steps || !v->class_ok || !v->node_ok || !v->ok_nodes || !v->node_in || !v->marked ||
+        !v->sim_req || !v->recorded_in || !v->recorded || !v->potential || !v->victims ||
+        !v->unit || !v->sim_jobs || !v->job_in || !v->sub_need || !v->base || !v->base_np ||
         al__victims_init(s, &v->vq) < 0)
         return NULL;
     al__victims_begin(&v->vq, search->action, search->scope);
@@ -97,7 +100,7 @@ static int32_t sim_step(struct solver *v, int32_t j, int32_t *out, bool *complet
         n = v->pending;
         memcpy(out, v->steps, (size_t)n * sizeof(int32_t));
     } else {
-        n = al__job_next_tasks(v->s, j, out, v->sub_need, complete);
+        n = al__job_next_tasks(v->s, j, &v->sim, out, v->sub_need, complete);
     }
     al__tasks_request(v->s, out, n, req);
     return n;
@@ -135,8 +138,6 @@ static int simulate(struct solver *v, bool *placed) {
         }
     }
     *placed = false;
-    s->move_evicted = true;
-    s->node_allowed = v->feasible;
     for (int32_t i = 0; i < n; i++) { /* steps do not change while others are placed */
         bool complete;
         v->job_in[v->sim_jobs[i]] = 0;
@@ -156,7 +157,7 @@ static int simulate(struct solver *v, bool *placed) {
         struct al_explanation why;
         int32_t k = sim_step(v, j, v->unit, &complete, req);
         bool go = k > 0 && complete && al__quota_admits(s, j, req, &why);
-        if (go && (rc = al__place_tasks(s, j, v->unit, k, true, &all, NULL)) < 0)
+        if (go && (rc = al__place_tasks(s, j, v->unit, k, &v->sim, &all, NULL)) < 0)
             break;
         if (j == pre) {
             *placed = go && all;
@@ -164,8 +165,6 @@ static int simulate(struct solver *v, bool *placed) {
                 break;
         }
     }
-    s->move_evicted = false;
-    s->node_allowed = NULL;
     return rc;
 }
 
@@ -199,6 +198,20 @@ static int run_scenario(struct solver *v, bool *ok) {
     return 0;
 }
 
+/* Simulations may also place on node n (a node a victim leaves), until the next solve. */
+static void allow_node(struct solver *v, int32_t n) {
+    if (!v->node_ok[n]) {
+        v->node_ok[n] = 1;
+        v->ok_nodes[v->ok_count++] = n;
+    }
+}
+
+/* Forgets the nodes allowed since the list held `count`. */
+static void forget_nodes(struct solver *v, int32_t count) {
+    while (v->ok_count > count)
+        v->node_ok[v->ok_nodes[--v->ok_count]] = 0;
+}
+
 /* Tries the recorded victims plus the candidates of the jobs with a candidate on node n. */
 static int try_node(struct solver *v, int32_t n, bool *ok) {
     struct al__session *s = v->s;
@@ -208,16 +221,13 @@ static int try_node(struct solver *v, int32_t n, bool *ok) {
     for (int32_t i = 0; i < v->potential_count; i++)
         if (s->tasks[v->potential[i]].node == n)
             v->job_in[c->tasks[v->potential[i]].job] = 1;
-    int rc = 0;
+    int rc = 0, allowed_before = v->ok_count;
     for (int32_t i = 0; i < v->potential_count && rc == 0; i++) {
         int32_t t = v->potential[i];
         if (!v->job_in[c->tasks[t].job])
             continue;
         v->victims[v->victim_count++] = t;
-        if (!v->feasible[s->tasks[t].node]) {
-            v->feasible[s->tasks[t].node] = 1;
-            v->added[v->added_count++] = s->tasks[t].node;
-        }
+        allow_node(v, s->tasks[t].node);
         rc = evict(v, t);
     }
     for (int32_t i = 0; i < v->potential_count; i++)
@@ -225,9 +235,7 @@ static int try_node(struct solver *v, int32_t n, bool *ok) {
     if (rc == 0)
         rc = run_scenario(v, ok);
     if (!*ok || rc < 0)
-        for (int32_t i = 0; i < v->added_count; i++)
-            v->feasible[v->added[i]] = 0;
-    v->added_count = 0;
+        forget_nodes(v, allowed_before);
     return rc;
 }
 
@@ -304,15 +312,27 @@ static int solve_partial(struct solver *v, bool *ok) {
     }
 }
 
-/* Nodes the job's tasks may use at all. */
+/* Where simulations for job j may place: nodes some task of j matches (every node when no
+ * task has affinity), plus the nodes victims leave. */
 static void feasible_nodes(struct solver *v, int32_t j) {
-    const struct al_cluster *c = v->s->cluster;
-    const struct al_job *job = &c->jobs[j];
-    for (size_t n = 0; n < c->node_count; n++) {
-        v->feasible[n] = 0;
-        for (size_t i = 0; i < job->task_count && !v->feasible[n]; i++)
-            v->feasible[n] = al__node_matches(&c->nodes[n], &c->tasks[job->first_task + i]);
+    const struct al__session *s = v->s;
+    const struct al_job *job = &s->cluster->jobs[j];
+    const struct al__node_partition *p = s->index.by_labels;
+    forget_nodes(v, 0);
+    v->sim = (struct al__place_options){.move_evicted = true, .pipeline_only = true};
+    bool any_affinity = false;
+    for (size_t i = 0; i < job->task_count; i++)
+        any_affinity |= s->cluster->tasks[job->first_task + i].affinity_count > 0;
+    if (!any_affinity)
+        return;
+    for (int32_t c = 0; c < p->class_count; c++) {
+        v->class_ok[c] = 0;
+        for (size_t i = 0; i < job->task_count && !v->class_ok[c]; i++)
+            v->class_ok[c] =
+                al__node_class_matches(s, p, c, &s->cluster->tasks[job->first_task + i]);
     }
+    v->sim.class_ok = v->class_ok;
+    v->sim.node_ok = v->node_ok;
 }
 
 static void clear_recorded(struct solver *v) {
@@ -328,7 +348,7 @@ static void record_victims(struct solver *v) {
         int32_t t = v->victims[i];
         v->recorded[v->recorded_count++] = t;
         v->recorded_in[t] = 1;
-        v->feasible[v->s->tasks[t].node] = 1;
+        allow_node(v, v->s->tasks[t].node);
     }
 }
 
@@ -345,7 +365,7 @@ int al__solve(struct al__session *s, struct al__search *search, int32_t j, bool 
     v->search = search;
     search->preemptor = j;
     bool complete;
-    v->step_count = al__job_next_tasks(s, j, v->steps, v->sub_need, &complete);
+    v->step_count = al__job_next_tasks(s, j, NULL, v->steps, v->sub_need, &complete);
     if (v->step_count == 0 || !complete)
         return 0;
     int64_t started = now_ns(c);

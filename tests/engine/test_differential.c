@@ -80,17 +80,46 @@ static void random_cluster(struct al_cluster *c) {
 static int compared;
 static unsigned current_seed;
 
+/* Where a victim search's simulations may place, both ways: for the reference, node by node
+ * (labels matching a task of a random job, or a random pick); for the engine, as the solver
+ * does it (classes of the label partition, plus listed nodes). */
+struct only {
+    unsigned char nodes[16];    /* reference */
+    unsigned char class_ok[16]; /* engine */
+    unsigned char node_ok[16];
+    struct al__place_options opt;
+};
+
+static void random_only(const struct al__session *s, struct only *o) {
+    const struct al_cluster *c = s->cluster;
+    const struct al_job *job = &c->jobs[next((uint32_t)c->job_count)];
+    const struct al__node_partition *p = s->index.by_labels;
+    for (int32_t k = 0; k < p->class_count; k++) {
+        o->class_ok[k] = 0;
+        for (size_t i = 0; i < job->task_count; i++)
+            o->class_ok[k] |= al__node_class_matches(s, p, k, &c->tasks[job->first_task + i]);
+    }
+    for (size_t n = 0; n < c->node_count; n++) {
+        o->node_ok[n] = next(4) == 0;
+        bool match = false;
+        for (size_t i = 0; i < job->task_count; i++)
+            match |= al__node_matches(&c->nodes[n], &c->tasks[job->first_task + i]);
+        o->nodes[n] = match || o->node_ok[n];
+    }
+    o->opt = (struct al__place_options){.class_ok = o->class_ok, .node_ok = o->node_ok};
+}
+
 /* Both placements and both shortfalls of every pending task agree. */
-static void compare_all(struct al__session *s) {
+static void compare_all(struct al__session *s, const struct only *only) {
     for (size_t t = 0; t < s->cluster->task_count; t++) {
         if (s->tasks[t].state != AL_TASK_PENDING)
             continue;
         struct al__choice want, got;
         int32_t want_gpus[16];
-        bool want_ok = ref_placement_find(s, (int32_t)t, &want);
+        bool want_ok = ref_placement_find(s, (int32_t)t, only ? only->nodes : NULL, &want);
         if (want_ok)
             memcpy(want_gpus, want.gpus, (size_t)want.gpu_count * sizeof(int32_t));
-        bool got_ok = al__placement_find(s, (int32_t)t, &got);
+        bool got_ok = al__placement_find(s, (int32_t)t, only ? &only->opt : NULL, &got);
         if (want_ok != got_ok ||
             (want_ok && (want.node != got.node || want.gpu_count != got.gpu_count ||
                          want.pipelined != got.pipelined ||
@@ -109,7 +138,7 @@ static void compare_all(struct al__session *s) {
                     (long long)(s->cluster->nodes[n].cpu_millis - s->nodes[n].used[1]),
                     (long long)s->cluster->nodes[n].cpu_millis,
                     (long long)(s->cluster->nodes[n].memory_bytes - s->nodes[n].used[2]),
-                    s->node_allowed ? s->node_allowed[n] : 1, s->index.releasing_at[n]);
+                    only ? only->nodes[n] : 1, s->index.releasing_at[n]);
             print_error("  task cpu %lld mem %lld aff %zu cpu_placement %d\n",
                         (long long)s->cluster->tasks[t].cpu_millis,
                         (long long)s->cluster->tasks[t].memory_bytes,
@@ -137,7 +166,7 @@ static void compare_all(struct al__session *s) {
 static void random_step(struct al__session *s) {
     int32_t count = (int32_t)s->cluster->task_count, t = (int32_t)next((uint32_t)count);
     struct al__choice choice;
-    if (s->tasks[t].state == AL_TASK_PENDING && al__placement_find(s, t, &choice)) {
+    if (s->tasks[t].state == AL_TASK_PENDING && al__placement_find(s, t, NULL, &choice)) {
         assert_int_equal(
             al__session_place(s, t, choice.node, choice.gpus, choice.gpu_count,
                               choice.pipelined ? AL_TASK_PIPELINED : AL_TASK_ALLOCATED),
@@ -177,21 +206,18 @@ static void indexed_placement_matches_the_scan(void **state) {
         settle(&c, &s);
         al__session_release(&s, NULL);
         assert_int_equal(al__session_init(&s, &c, NULL), 0);
-        unsigned char allowed[16];
+        struct only only;
         for (int step = 0; step < 20; step++) {
             size_t mark = al__session_checkpoint(&s);
-            if (next(4) == 0) { /* a victim search's feasible nodes */
-                for (size_t n = 0; n < c.node_count; n++)
-                    allowed[n] = (unsigned char)next(2);
-                s.node_allowed = allowed;
-            }
-            compare_all(&s);
-            s.node_allowed = NULL;
+            bool restricted = next(4) == 0;
+            if (restricted)
+                random_only(&s, &only);
+            compare_all(&s, restricted ? &only : NULL);
             random_step(&s);
             if (next(5) == 0)
                 al__session_rollback(&s, mark);
         }
-        compare_all(&s);
+        compare_all(&s, NULL);
         al__session_release(&s, NULL);
         al_cluster_release(&c);
     }

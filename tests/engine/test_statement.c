@@ -135,7 +135,7 @@ static int random_op(struct al__session *s, struct al__statement *st, unsigned *
     struct al__task_state *ts = &s->tasks[t];
     if (ts->state == AL_TASK_PENDING) {
         struct al__choice ch;
-        if (!al__placement_find(s, t, &ch))
+        if (!al__placement_find(s, t, NULL, &ch))
             return 0;
         assert_int_equal(
             al__statement_allocate(st, t, ch.node, ch.gpus, ch.gpu_count, ch.pipelined), 0);
@@ -203,7 +203,7 @@ static void commit_keeps_and_discard_undoes_only_its_own(void **state) {
     al__statement_begin(&st, &s);
     int32_t t = tb_find_task(&c, "p0-1");
     struct al__choice ch;
-    assert_true(al__placement_find(&s, t, &ch));
+    assert_true(al__placement_find(&s, t, NULL, &ch));
     assert_int_equal(al__statement_allocate(&st, t, ch.node, ch.gpus, ch.gpu_count, false), 0);
     al__statement_commit(&st);
     struct image kept, after;

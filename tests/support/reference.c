@@ -3,14 +3,14 @@
 
 #include <string.h>
 
-bool ref_placement_find(struct al__session *s, int32_t t, struct al__choice *out) {
+bool ref_placement_find(struct al__session *s, int32_t t, const unsigned char *allowed,
+                        struct al__choice *out) {
     const struct al_task *task = &s->cluster->tasks[t];
     struct al__placement_pick pick;
     al__placement_pick_init(&pick, t);
     for (size_t i = 0; i < s->cluster->node_count; i++) {
         int32_t n = s->node_order[i];
-        if ((s->node_allowed && !s->node_allowed[n]) ||
-            !al__node_matches(&s->cluster->nodes[n], task))
+        if ((allowed && !allowed[n]) || !al__node_matches(&s->cluster->nodes[n], task))
             continue;
         al__placement_consider(s, &pick, n, false);
     }

@@ -8,9 +8,10 @@
 #include "engine/placement.h"
 #include "engine/session.h"
 
-/* ref_placement_find - what al__placement_find must return: every allowed node whose labels
- * match is considered, in name order. */
-bool ref_placement_find(struct al__session *s, int32_t t, struct al__choice *out);
+/* ref_placement_find - what al__placement_find must return: every node that `allowed` (NULL:
+ * every node) marks and whose labels match is considered, in name order. */
+bool ref_placement_find(struct al__session *s, int32_t t, const unsigned char *allowed,
+                        struct al__choice *out);
 
 /* ref_placement_shortfall - what al__placement_shortfall must fill, node by node. */
 void ref_placement_shortfall(const struct al__session *s, int32_t t, struct al_explanation *e);

@@ -9,7 +9,7 @@
 static int job_step(struct al__session *s, struct al__job_queue *jq, int32_t j, bool *again) {
     bool complete, placed_all;
     *again = false;
-    int32_t n = al__job_next_tasks(s, j, jq->tasks, jq->sub_need, &complete);
+    int32_t n = al__job_next_tasks(s, j, NULL, jq->tasks, jq->sub_need, &complete);
     if (n == 0)
         return 0;
     struct al_explanation why = {.job = j};
@@ -28,7 +28,7 @@ static int job_step(struct al__session *s, struct al__job_queue *jq, int32_t j, 
         al__job_record_why(s, j, &why);
         return 0;
     }
-    int rc = al__place_tasks(s, j, jq->tasks, n, false, &placed_all, &why);
+    int rc = al__place_tasks(s, j, jq->tasks, n, NULL, &placed_all, &why);
     if (rc < 0)
         return rc;
     if (!placed_all) {

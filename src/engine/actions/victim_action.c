@@ -59,7 +59,7 @@ int al__victim_action_run(struct al__session *s, struct al__search *search,
         if (job->has_preemption_delay && c->now_s < job->created_s + job->preemption_delay_s)
             continue;
         bool complete, fits = true;
-        int32_t n = al__job_next_tasks(s, j, jq.tasks, jq.sub_need, &complete);
+        int32_t n = al__job_next_tasks(s, j, NULL, jq.tasks, jq.sub_need, &complete);
         int64_t req[AL_RESOURCE_COUNT];
         al__tasks_request(s, jq.tasks, n, req);
         if (n == 0 || !complete || !eligible(s, j, req, search))
