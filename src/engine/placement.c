@@ -295,13 +295,7 @@ bool al__placement_find(struct al__session *s, int32_t t, const struct al__place
     al__placement_pick_init(&pick, t);
     struct walk w = {.s = s, .opt = opt, .p = p, .pick = &pick};
     const unsigned char *eligible = al__node_index_classes_for(s, t);
-    for (int32_t i = 0; i < ix->releasing_count; i++) { /* only these fit "in the future" */
-        int32_t n = ix->releasing[i];
-        if (al__place_allowed(s, opt, n) && al__class_in(eligible, p->class_of[n]))
-            al__placement_consider(s, &pick, n, false);
-    }
-    bool shared = al__task_is_shared(task);
-    bool spread = config->gpu_placement == AL_SPREAD;
+    bool shared = al__task_is_shared(task), spread = config->gpu_placement == AL_SPREAD;
     for (int32_t c = 0; c < p->class_count && shared; c++) /* shared devices may win */
         if (al__class_in(eligible, c))
             walk_shared(&w, &p->classes[c], task, spread, config->shared_gpu_node_preference);
@@ -321,6 +315,14 @@ bool al__placement_find(struct al__session *s, int32_t t, const struct al__place
         w.prune = !(picked && no_gpus && !pick.no_gpus);
         w.class_total = cl->cpu_millis;
         walk(&w, &p->cpu, cl->cpu_root, task->cpu_millis, true, config->cpu_placement == AL_SPREAD);
+    }
+    /* Nodes being released are the only ones a task fits on "in the future", which ranks
+     * below fitting now, unless the node is a shared home: a shared task looks at them
+     * always, others only when nothing fits now. */
+    for (int32_t i = 0; i < ix->releasing_count && (shared || pick.node < 0 || !pick.now); i++) {
+        int32_t n = ix->releasing[i];
+        if (al__place_allowed(s, opt, n) && al__class_in(eligible, p->class_of[n]))
+            al__placement_consider(s, &pick, n, false);
     }
     return al__placement_pick_done(s, &pick, out);
 }
