@@ -342,12 +342,33 @@ bool al__node_class_could_fit(const struct al__session *s, const struct al__node
     return fit >= task->gpu_devices;
 }
 
+/* Tasks a and b ask the same of a node: request and affinity. */
+static bool alike(const struct al_task *a, const struct al_task *b) {
+    if (a->gpus != b->gpus || a->gpu_milli != b->gpu_milli ||
+        a->gpu_memory_mib != b->gpu_memory_mib || a->gpu_devices != b->gpu_devices ||
+        a->cpu_millis != b->cpu_millis || a->memory_bytes != b->memory_bytes ||
+        a->affinity_count != b->affinity_count)
+        return false;
+    for (size_t i = 0; i < a->affinity_count; i++) {
+        const struct al_affinity *x = &a->affinity[i], *y = &b->affinity[i];
+        if (x->value_count != y->value_count || strcmp(x->key, y->key) != 0)
+            return false;
+        for (size_t v = 0; v < x->value_count; v++)
+            if (strcmp(x->values[v], y->values[v]) != 0)
+                return false;
+    }
+    return true;
+}
+
 const unsigned char *al__node_index_classes_for(struct al__session *s, int32_t t) {
     const struct al_task *task = &s->cluster->tasks[t];
     struct al__node_partition *p =
         task->affinity_count > 0 ? s->index.by_labels : &s->index.by_shape;
     if (p->task_classes[t])
         return p->task_classes[t];
+    const struct al_job *job = &s->cluster->jobs[task->job];
+    if ((size_t)t > job->first_task && p->task_classes[t - 1] && alike(task, task - 1))
+        return p->task_classes[t] = p->task_classes[t - 1]; /* a gang's tasks are alike */
     unsigned char *bits = al__arena_alloc(&s->arena, (size_t)p->class_count / 8 + 1);
     if (!bits) /* the walks then only consider more classes: the same answer, slower */
         return p->all_classes;
