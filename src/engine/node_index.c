@@ -251,16 +251,18 @@ static int partition_build(struct al__session *s, struct al__node_partition *p,
     p->filed_whole = al__arena_array(&s->arena, nodes + 1, sizeof(int32_t));
     p->in_shared = al__arena_array(&s->arena, nodes + 1, 1);
     p->task_classes = al__arena_array(&s->arena, s->cluster->task_count + 1, sizeof(void *));
-    p->all_classes = al__arena_array(&s->arena, nodes / 8 + 1, 1);
-    if (!p->class_of || !p->filed_whole || !p->in_shared || !p->task_classes || !p->all_classes ||
-        treap_init(s, &p->whole) < 0 || treap_init(s, &p->shared) < 0 ||
-        treap_init(s, &p->cpu) < 0 || treap_init(s, &p->mem) < 0)
+    p->scratch_classes = al__arena_array(&s->arena, nodes / 8 + 1, 1);
+    p->scratch_match = al__arena_array(&s->arena, nodes / 8 + 1, 1);
+    p->memo = al__arena_array(&s->arena, AL__AFFINITY_MEMO, sizeof(*p->memo));
+    p->arena = &s->arena;
+    if (!p->class_of || !p->filed_whole || !p->in_shared || !p->task_classes ||
+        !p->scratch_classes || !p->scratch_match || !p->memo || treap_init(s, &p->whole) < 0 ||
+        treap_init(s, &p->shared) < 0 || treap_init(s, &p->cpu) < 0 || treap_init(s, &p->mem) < 0)
         return -AL_ENOMEM;
     p->shared.aug = al__arena_array(&s->arena, nodes + 1, sizeof(int64_t));
     p->shared.aug_max = al__arena_array(&s->arena, nodes + 1, sizeof(int64_t));
     if (!p->shared.aug || !p->shared.aug_max)
         return -AL_ENOMEM;
-    memset(p->all_classes, 0xff, nodes / 8 + 1);
     int rc = build_classes(s, p, sig);
     if (rc < 0)
         return rc;
@@ -360,22 +362,89 @@ static bool alike(const struct al_task *a, const struct al_task *b) {
     return true;
 }
 
+static uint64_t hash_str(uint64_t h, const char *str) {
+    for (; *str; str++)
+        h = (h ^ (unsigned char)*str) * 1099511628211ULL;
+    return (h ^ 0xff) * 1099511628211ULL;
+}
+
+static uint64_t affinity_hash(const struct al_task *task) {
+    uint64_t h = 14695981039346656037ULL;
+    for (size_t i = 0; i < task->affinity_count; i++) {
+        h = hash_str(h, task->affinity[i].key);
+        for (size_t v = 0; v < task->affinity[i].value_count; v++)
+            h = hash_str(h, task->affinity[i].values[v]);
+    }
+    return h;
+}
+
+static bool same_affinity(const struct al_task *a, const struct al_task *b) {
+    if (a->affinity_count != b->affinity_count)
+        return false;
+    for (size_t i = 0; i < a->affinity_count; i++) {
+        const struct al_affinity *x = &a->affinity[i], *y = &b->affinity[i];
+        if (x->value_count != y->value_count || strcmp(x->key, y->key) != 0)
+            return false;
+        for (size_t v = 0; v < x->value_count; v++)
+            if (strcmp(x->values[v], y->values[v]) != 0)
+                return false;
+    }
+    return true;
+}
+
+/* Writes the classes of p whose labels the task's affinity accepts into bits (zeroed). */
+static void match_into(const struct al__session *s, const struct al__node_partition *p,
+                       const struct al_task *task, unsigned char *bits) {
+    for (int32_t c = 0; c < p->class_count; c++)
+        if (al__node_class_matches(s, p, c, task))
+            bits[c >> 3] |= (unsigned char)(1u << (c & 7));
+}
+
+static struct al__node_partition *partition_of(const struct al__session *s,
+                                               const struct al_task *task) {
+    return (struct al__node_partition *)al__node_partition_for(s, task);
+}
+
+const unsigned char *al__node_index_matching(const struct al__session *s, int32_t t) {
+    const struct al_task *task = &s->cluster->tasks[t];
+    struct al__node_partition *p = partition_of(s, task);
+    size_t bytes = (size_t)p->class_count / 8 + 1;
+    uint64_t h = affinity_hash(task);
+    struct al__affinity_memo *slot = &p->memo[h % AL__AFFINITY_MEMO];
+    if (slot->match && slot->hash == h && same_affinity(task, &s->cluster->tasks[slot->task]))
+        return slot->match;
+    unsigned char *bits = al__arena_alloc(p->arena, bytes);
+    if (!bits) { /* out of memory: answer from scratch, remember nothing */
+        memset(p->scratch_match, 0, bytes);
+        match_into(s, p, task, p->scratch_match);
+        return p->scratch_match;
+    }
+    match_into(s, p, task, bits);
+    *slot = (struct al__affinity_memo){.hash = h, .task = t, .match = bits};
+    return bits;
+}
+
 const unsigned char *al__node_index_classes_for(struct al__session *s, int32_t t) {
     const struct al_task *task = &s->cluster->tasks[t];
-    struct al__node_partition *p =
-        task->affinity_count > 0 ? s->index.by_labels : &s->index.by_shape;
+    struct al__node_partition *p = partition_of(s, task);
     if (p->task_classes[t])
         return p->task_classes[t];
     const struct al_job *job = &s->cluster->jobs[task->job];
     if ((size_t)t > job->first_task && p->task_classes[t - 1] && alike(task, task - 1))
         return p->task_classes[t] = p->task_classes[t - 1]; /* a gang's tasks are alike */
-    unsigned char *bits = al__arena_alloc(&s->arena, (size_t)p->class_count / 8 + 1);
-    if (!bits) /* the walks then only consider more classes: the same answer, slower */
-        return p->all_classes;
+    size_t bytes = (size_t)p->class_count / 8 + 1;
+    const unsigned char *match = al__node_index_matching(s, t);
+    unsigned char *bits = al__arena_alloc(&s->arena, bytes);
+    bool keep = bits != NULL;
+    if (!keep) { /* out of memory: answer from scratch, remember nothing */
+        bits = p->scratch_classes;
+        memset(bits, 0, bytes);
+    }
     for (int32_t c = 0; c < p->class_count; c++)
-        if (al__node_class_matches(s, p, c, task) && al__node_class_could_fit(s, p, c, task))
+        if (al__class_in(match, c) && al__node_class_could_fit(s, p, c, task))
             bits[c >> 3] |= (unsigned char)(1u << (c & 7));
-    p->task_classes[t] = bits;
+    if (keep)
+        p->task_classes[t] = bits;
     return bits;
 }
 

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "util/arena.h"
 #include "util/treap.h"
 
 struct al__session;
@@ -35,6 +36,14 @@ struct al__node_class {
     int32_t shared_root, cpu_root, mem_root;
 };
 
+/* Classes an affinity matches, remembered per distinct affinity (tasks repeat a few). */
+#define AL__AFFINITY_MEMO 256
+struct al__affinity_memo {
+    uint64_t hash;
+    int32_t task; /* a task with this affinity, -1 = empty slot */
+    unsigned char *match;
+};
+
 struct al__node_partition {
     struct al__node_class *classes;
     int32_t class_count;
@@ -43,7 +52,9 @@ struct al__node_partition {
     int32_t *filed_whole;         /* per node: the w it is filed under, -1 none */
     unsigned char *in_shared;     /* per node */
     unsigned char **task_classes; /* per task: classes it may use (bits), made on first use */
-    unsigned char *all_classes;   /* every bit set: the answer when memory runs out */
+    unsigned char *scratch_classes, *scratch_match; /* answers when memory runs out */
+    struct al__affinity_memo *memo;                 /* AL__AFFINITY_MEMO slots */
+    struct al__arena *arena;                        /* the session's, for the memo's answers */
 };
 
 struct al__node_index {
@@ -82,8 +93,13 @@ bool al__node_class_could_fit(const struct al__session *s, const struct al__node
 
 /* al__node_index_classes_for - the classes of al__node_partition_for(task t) whose nodes t
  * may use (labels match, an idle node would hold it), one bit per class; computed once per
- * task. Never NULL. */
+ * task. Never NULL: out of memory, the answer is in scratch valid until the next call. */
 const unsigned char *al__node_index_classes_for(struct al__session *s, int32_t t);
+
+/* al__node_index_matching - the classes of al__node_partition_for(task t) whose labels t's
+ * affinity accepts, one bit per class; remembered per distinct affinity. Never NULL: out
+ * of memory, the answer is in scratch valid until the next call. */
+const unsigned char *al__node_index_matching(const struct al__session *s, int32_t t);
 
 /* al__class_in - class c is in the bit set. */
 static inline bool al__class_in(const unsigned char *bits, int32_t c) {

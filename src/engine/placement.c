@@ -382,9 +382,10 @@ void al__placement_shortfall(const struct al__session *s, int32_t t, struct al_e
     al__task_request(s, t, AL__REQUEST_ADMISSION, e->requested_task);
     e->nodes_matching = 0;
     memset(e->best_free, 0, sizeof(e->best_free));
+    const unsigned char *match = al__node_index_matching(s, t);
     for (int32_t c = 0; c < p->class_count; c++) {
         const struct al__node_class *cl = &p->classes[c];
-        if (!al__node_class_matches(s, p, c, task))
+        if (!al__class_in(match, c))
             continue;
         e->nodes_matching += cl->size;
         int32_t cpu = al__treap_last(&p->cpu, cl->cpu_root);
