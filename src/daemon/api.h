@@ -11,7 +11,8 @@
 #include <sys/types.h>
 
 #include "daemon/daemon.h"
-#include "snapshot/json_util.h" /* al__gpus_json, al__amounts_json */
+#include "snapshot/json_util.h"
+#include "snapshot/json_write.h" /* al__gpus_json, al__amounts_json */
 
 #define AL__MAX_SEGMENTS 8
 

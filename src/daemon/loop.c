@@ -11,6 +11,7 @@
 #include "allot/errors.h"
 #include "allot/snapshot.h"
 #include "daemon/api.h"
+#include "snapshot/json_convert.h"
 #include "snapshot/parse.h"
 #include "snapshot/report.h"
 
@@ -68,10 +69,16 @@ static void schedule(struct allotd *d) {
     struct al_cluster cluster = {0};
     struct al_snapshot_error err;
     struct al_result result = {0};
+    struct al__json_doc doc;
     /* The document GET /api/v1/snapshot serves, read by the same parser as `allot replay`,
      * without a round trip through text. */
-    int rc = al__snapshot_parse_root(snap, &cluster, NULL, &err);
+    int rc = al__json_from_jansson(snap, &doc);
 
+    if (rc < 0)
+        al__fail_nomem(&err, "");
+    else
+        rc = al__snapshot_parse_root(doc.root, &cluster, NULL, &err);
+    al__json_doc_release(&doc);
     json_decref(snap);
     if (rc < 0) {
         snprintf(d->cycle_error, sizeof(d->cycle_error), "snapshot rejected: %s: %s", err.path,

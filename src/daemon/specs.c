@@ -6,6 +6,7 @@
 
 #include "allot/errors.h"
 #include "daemon/api.h"
+#include "snapshot/json_convert.h"
 #include "snapshot/json_util.h"
 #include "snapshot/parse.h"
 #include "util/xalloc.h"
@@ -88,21 +89,23 @@ static void settings_put(const struct al_queue *s, struct al__dqueue *q) {
     q->reclaim_min_runtime_s = s->reclaim_min_runtime_s;
 }
 
-int al__queue_read(struct al__state *st, const json_t *body, bool create, bool project,
-                   struct al__dqueue *q, char *field, size_t fsize, char *msg, size_t msize) {
+/* al__queue_read with the body also as a document for the snapshot parser's readers. */
+static int queue_read(struct al__state *st, const json_t *body, const struct al__json *jb,
+                      bool create, bool project, struct al__dqueue *q, char *field, size_t fsize,
+                      char *msg, size_t msize) {
     static const char *const create_keys[] = {"name", "department", NULL};
     struct al_snapshot_error e = {{0}, {0}, 0};
     struct al_queue settings = {0};
     const char *name;
 
-    if (al__check_keys2(body, "", create_keys, al__queue_setting_keys, &e) < 0)
+    if (al__check_keys2(jb, "", create_keys, al__queue_setting_keys, &e) < 0)
         return fail_err(field, fsize, msg, msize, &e);
     if (!project && json_object_get(body, "department"))
         return fail(field, fsize, msg, msize, "department", "only projects have a department");
     if (!create && json_object_get(body, "name"))
         return fail(field, fsize, msg, msize, "name", "cannot be changed");
     if (create) {
-        if (al__member_string(body, "", "name", true, &name, &e) < 0)
+        if (al__member_string(jb, "", "name", true, &name, &e) < 0)
             return fail_err(field, fsize, msg, msize, &e);
         if (!al__name_valid(name))
             return fail(field, fsize, msg, msize, "name",
@@ -110,13 +113,25 @@ int al__queue_read(struct al__state *st, const json_t *body, bool create, bool p
         snprintf(q->name, sizeof(q->name), "%s", name);
     }
     settings_get(q, &settings);
-    if (al__parse_queue_settings(body, "", &settings, &e) < 0)
+    if (al__parse_queue_settings(jb, "", &settings, &e) < 0)
         return fail_err(field, fsize, msg, msize, &e);
     if (project && read_department(st, body, q, field, fsize, msg, msize) < 0)
         return -AL_EINVAL;
     q->project = project;
     settings_put(&settings, q);
     return 0;
+}
+
+int al__queue_read(struct al__state *st, const json_t *body, bool create, bool project,
+                   struct al__dqueue *q, char *field, size_t fsize, char *msg, size_t msize) {
+    struct al__json_doc doc;
+    int rc = al__json_from_jansson(body, &doc);
+    if (rc == 0)
+        rc = queue_read(st, body, doc.root, create, project, q, field, fsize, msg, msize);
+    else
+        snprintf(msg, msize, "out of memory");
+    al__json_doc_release(&doc);
+    return rc;
 }
 
 json_t *al__workload_spec_json(const struct al__wspec *s) {
@@ -133,8 +148,8 @@ json_t *al__workload_spec_json(const struct al__wspec *s) {
     return o;
 }
 
-static int read_priority(const json_t *body, struct al__wspec *s, char *field, size_t fsize,
-                         char *msg, size_t msize) {
+static int read_priority(const struct al__json *body, struct al__wspec *s, char *field,
+                         size_t fsize, char *msg, size_t msize) {
     static const struct {
         const char *name;
         int32_t value;
@@ -142,16 +157,16 @@ static int read_priority(const json_t *body, struct al__wspec *s, char *field, s
                    {"build-preemptible", AL_PRIORITY_BUILD_PREEMPTIBLE},
                    {"build", AL_PRIORITY_BUILD},
                    {"inference", AL_PRIORITY_INFERENCE}};
-    const json_t *v = json_object_get(body, "priority");
+    const struct al__json *v = al__json_get(body, "priority");
     struct al_snapshot_error e = {{0}, {0}, 0};
     int64_t n;
 
     s->priority = AL_PRIORITY_TRAIN;
     if (!v)
         return 0;
-    if (json_is_string(v)) {
+    if (al__json_is(v, AL__JSON_STRING)) {
         for (size_t i = 0; i < sizeof(classes) / sizeof(classes[0]); i++) {
-            if (strcmp(json_string_value(v), classes[i].name) == 0) {
+            if (strcmp(al__json_string(v), classes[i].name) == 0) {
                 s->priority = classes[i].value;
                 return 0;
             }
@@ -201,9 +216,9 @@ static int read_command(const json_t *body, struct al__wspec *s, char *field, si
 }
 
 /* The GPU request: at most one of gpu, gpu_fraction, gpu_memory_mib. */
-static int read_gpu(const json_t *body, struct al__wspec *s, struct al_snapshot_error *e,
+static int read_gpu(const struct al__json *body, struct al__wspec *s, struct al_snapshot_error *e,
                     char *field, size_t fsize, char *msg, size_t msize) {
-    const json_t *fraction = json_object_get(body, "gpu_fraction");
+    const struct al__json *fraction = al__json_get(body, "gpu_fraction");
     int64_t gpus = 0, memory = 0, devices = 1, milli = 0;
     int kinds;
 
@@ -235,8 +250,9 @@ static int read_gpu(const json_t *body, struct al__wspec *s, struct al_snapshot_
     return 0;
 }
 
-int al__wspec_read(const json_t *body, struct al__wspec *s, char *field, size_t fsize, char *msg,
-                   size_t msize) {
+/* al__wspec_read with the body also as a document for the snapshot parser's readers. */
+static int wspec_read(const json_t *body, const struct al__json *jb, struct al__wspec *s,
+                      char *field, size_t fsize, char *msg, size_t msize) {
     static const char *const keys[] = {"name",
                                        "project",
                                        "command",
@@ -258,21 +274,20 @@ int al__wspec_read(const json_t *body, struct al__wspec *s, char *field, size_t 
     const char *workdir = NULL;
     int64_t workers = 1, min_members = -1;
 
-    if (al__check_keys(body, "", keys, &e) < 0)
+    if (al__check_keys(jb, "", keys, &e) < 0)
         return fail_err(field, fsize, msg, msize, &e);
-    if (read_gpu(body, &w, &e, field, fsize, msg, msize) < 0 ||
-        read_priority(body, &w, field, fsize, msg, msize) < 0)
+    if (read_gpu(jb, &w, &e, field, fsize, msg, msize) < 0 ||
+        read_priority(jb, &w, field, fsize, msg, msize) < 0)
         return -AL_EINVAL;
     w.preemptible = w.priority < AL_PRIORITY_BUILD;
-    if (al__member_int(body, "", "cpu_millis", false, 0, AL__MAX_CPU_MILLIS, &w.cpu_millis, &e) <
-            0 ||
-        al__member_int(body, "", "memory_bytes", false, 0, AL__MAX_MEMORY_BYTES, &w.memory_bytes,
+    if (al__member_int(jb, "", "cpu_millis", false, 0, AL__MAX_CPU_MILLIS, &w.cpu_millis, &e) < 0 ||
+        al__member_int(jb, "", "memory_bytes", false, 0, AL__MAX_MEMORY_BYTES, &w.memory_bytes,
                        &e) < 0 ||
-        al__member_bool(body, "", "preemptible", false, &w.preemptible, &e) < 0 ||
-        al__member_int(body, "", "workers", false, 1, 1024, &workers, &e) < 0 ||
-        al__member_int(body, "", "min_members", false, 1, 1024, &min_members, &e) < 0 ||
+        al__member_bool(jb, "", "preemptible", false, &w.preemptible, &e) < 0 ||
+        al__member_int(jb, "", "workers", false, 1, 1024, &workers, &e) < 0 ||
+        al__member_int(jb, "", "min_members", false, 1, 1024, &min_members, &e) < 0 ||
         (!json_is_null(json_object_get(body, "workdir")) &&
-         al__member_string(body, "", "workdir", false, &workdir, &e) < 0))
+         al__member_string(jb, "", "workdir", false, &workdir, &e) < 0))
         return fail_err(field, fsize, msg, msize, &e);
     if (min_members > workers)
         return fail(field, fsize, msg, msize, "min_members", "must be <= workers");
@@ -285,4 +300,16 @@ int al__wspec_read(const json_t *body, struct al__wspec *s, char *field, size_t 
     w.workdir = workdir ? al__xstrdup(workdir) : NULL;
     *s = w;
     return 0;
+}
+
+int al__wspec_read(const json_t *body, struct al__wspec *s, char *field, size_t fsize, char *msg,
+                   size_t msize) {
+    struct al__json_doc doc;
+    int rc = al__json_from_jansson(body, &doc);
+    if (rc == 0)
+        rc = wspec_read(body, doc.root, s, field, fsize, msg, msize);
+    else
+        snprintf(msg, msize, "out of memory");
+    al__json_doc_release(&doc);
+    return rc;
 }

@@ -108,16 +108,16 @@ static int assign_labels(struct al__parse *p, struct node_work *w) {
 
     for (size_t i = 0; i < w->task_count; i++) {
         struct al_task *t = &p->cluster->tasks[w->tasks[i]];
-        const json_t *groups = p->task_groups[w->tasks[i]];
+        const struct al__json *groups = p->task_groups[w->tasks[i]];
         if (!groups || !in_phase(w, t))
             continue;
         al__task_path(p, (size_t)w->tasks[i], "gpu_groups", base);
-        t->gpu_indices = calloc(json_array_size(groups), sizeof(*t->gpu_indices));
+        t->gpu_indices = calloc(al__json_size(groups), sizeof(*t->gpu_indices));
         if (!t->gpu_indices)
             return al__fail_nomem(p->err, base);
-        for (size_t l = 0; l < json_array_size(groups); l++) {
+        for (size_t l = 0; l < al__json_size(groups); l++) {
             al__path_index(path, base, l);
-            rc = label_device(p, w, t, json_string_value(json_array_get(groups, l)), path,
+            rc = label_device(p, w, t, al__json_string(al__json_at(groups, l)), path,
                               &t->gpu_indices[l]);
             if (rc < 0)
                 return rc;

@@ -51,19 +51,19 @@ static bool key_known(const char *key, const char *const *known) {
     return false;
 }
 
-int al__check_keys(const json_t *obj, const char *path, const char *const *known,
+int al__check_keys(const struct al__json *obj, const char *path, const char *const *known,
                    struct al_snapshot_error *err) {
     return al__check_keys2(obj, path, known, NULL, err);
 }
 
-int al__check_keys2(const json_t *obj, const char *path, const char *const *known,
+int al__check_keys2(const struct al__json *obj, const char *path, const char *const *known,
                     const char *const *more, struct al_snapshot_error *err) {
     const char *key;
-    json_t *value;
+    const struct al__json *value;
     char p[AL__PATH_SIZE];
 
     /* json_object_foreach takes a non-const object; iteration does not modify it. */
-    json_object_foreach((json_t *)obj, key, value) {
+    al__json_object_foreach(obj, key, value) {
         (void)value;
         if (!key_known(key, known) && !(more && key_known(key, more))) {
             al__path_key(p, path, key);
@@ -73,14 +73,14 @@ int al__check_keys2(const json_t *obj, const char *path, const char *const *know
     return 0;
 }
 
-int al__want_object(const json_t *v, const char *path, struct al_snapshot_error *err) {
-    if (!json_is_object(v))
+int al__want_object(const struct al__json *v, const char *path, struct al_snapshot_error *err) {
+    if (!al__json_is(v, AL__JSON_OBJECT))
         return al__fail(err, path, "must be an object");
     return 0;
 }
 
-int al__want_array(const json_t *v, const char *path, struct al_snapshot_error *err) {
-    if (!json_is_array(v))
+int al__want_array(const struct al__json *v, const char *path, struct al_snapshot_error *err) {
+    if (!al__json_is(v, AL__JSON_ARRAY))
         return al__fail(err, path, "must be an array");
     return 0;
 }
@@ -94,14 +94,14 @@ static int check_range(int64_t x, const char *path, int64_t min, int64_t max,
     return 0;
 }
 
-int al__read_int(const json_t *v, const char *path, int64_t min, int64_t max, int64_t *out,
+int al__read_int(const struct al__json *v, const char *path, int64_t min, int64_t max, int64_t *out,
                  struct al_snapshot_error *err) {
     int64_t x;
 
-    if (json_is_integer(v)) {
-        x = (int64_t)json_integer_value(v);
-    } else if (json_is_real(v)) {
-        double d = json_real_value(v);
+    if (al__json_is(v, AL__JSON_INTEGER)) {
+        x = (int64_t)(v)->u.integer;
+    } else if (al__json_is(v, AL__JSON_REAL)) {
+        double d = (v)->u.real;
         if (d != floor(d))
             return al__fail(err, path, "must be an integer");
         /* Doubles beyond +-9e18 would not convert; they are out of range anyway. */
@@ -119,31 +119,33 @@ int al__read_int(const json_t *v, const char *path, int64_t min, int64_t max, in
     return 0;
 }
 
-int al__read_number(const json_t *v, const char *path, double *out, struct al_snapshot_error *err) {
-    if (!json_is_number(v))
-        return al__fail(err, path, "must be a number");
-    *out = json_number_value(v);
-    return 0;
-}
-
-int al__read_string(const json_t *v, const char *path, bool nonempty, const char **out,
+int al__read_number(const struct al__json *v, const char *path, double *out,
                     struct al_snapshot_error *err) {
-    if (!json_is_string(v))
+    if (!al__json_is_number(v))
+        return al__fail(err, path, "must be a number");
+    *out = al__json_number(v);
+    return 0;
+}
+
+int al__read_string(const struct al__json *v, const char *path, bool nonempty, const char **out,
+                    struct al_snapshot_error *err) {
+    if (!al__json_is(v, AL__JSON_STRING))
         return al__fail(err, path, "must be a string");
-    if (nonempty && json_string_length(v) == 0)
+    if (nonempty && (v)->count == 0)
         return al__fail(err, path, "must not be empty");
-    *out = json_string_value(v);
+    *out = al__json_string(v);
     return 0;
 }
 
-int al__read_bool(const json_t *v, const char *path, bool *out, struct al_snapshot_error *err) {
-    if (!json_is_boolean(v))
+int al__read_bool(const struct al__json *v, const char *path, bool *out,
+                  struct al_snapshot_error *err) {
+    if (!al__json_is_bool(v))
         return al__fail(err, path, "must be true or false");
-    *out = json_is_true(v);
+    *out = al__json_is(v, AL__JSON_TRUE);
     return 0;
 }
 
-int al__read_gpus(const json_t *v, const char *path, bool unlimited_ok, int64_t max_gpus,
+int al__read_gpus(const struct al__json *v, const char *path, bool unlimited_ok, int64_t max_gpus,
                   int64_t *out, struct al_snapshot_error *err) {
     double d = 0;
 
@@ -162,10 +164,10 @@ int al__read_gpus(const json_t *v, const char *path, bool unlimited_ok, int64_t 
     return 0;
 }
 
-int al__member_int(const json_t *obj, const char *base, const char *key, bool required, int64_t min,
-                   int64_t max, int64_t *out, struct al_snapshot_error *err) {
+int al__member_int(const struct al__json *obj, const char *base, const char *key, bool required,
+                   int64_t min, int64_t max, int64_t *out, struct al_snapshot_error *err) {
     char p[AL__PATH_SIZE];
-    const json_t *v = json_object_get(obj, key);
+    const struct al__json *v = al__json_get(obj, key);
 
     al__path_key(p, base, key);
     if (!v)
@@ -173,7 +175,7 @@ int al__member_int(const json_t *obj, const char *base, const char *key, bool re
     return al__read_int(v, p, min, max, out, err);
 }
 
-int al__member_int32(const json_t *obj, const char *base, const char *key, bool required,
+int al__member_int32(const struct al__json *obj, const char *base, const char *key, bool required,
                      int64_t min, int64_t max, int32_t *out, struct al_snapshot_error *err) {
     int64_t x = *out;
     int rc = al__member_int(obj, base, key, required, min < INT32_MIN ? INT32_MIN : min,
@@ -183,10 +185,10 @@ int al__member_int32(const json_t *obj, const char *base, const char *key, bool 
     return rc;
 }
 
-int al__member_string(const json_t *obj, const char *base, const char *key, bool required,
+int al__member_string(const struct al__json *obj, const char *base, const char *key, bool required,
                       const char **out, struct al_snapshot_error *err) {
     char p[AL__PATH_SIZE];
-    const json_t *v = json_object_get(obj, key);
+    const struct al__json *v = al__json_get(obj, key);
 
     al__path_key(p, base, key);
     if (!v)
@@ -194,10 +196,10 @@ int al__member_string(const json_t *obj, const char *base, const char *key, bool
     return al__read_string(v, p, required, out, err);
 }
 
-int al__member_bool(const json_t *obj, const char *base, const char *key, bool required, bool *out,
-                    struct al_snapshot_error *err) {
+int al__member_bool(const struct al__json *obj, const char *base, const char *key, bool required,
+                    bool *out, struct al_snapshot_error *err) {
     char p[AL__PATH_SIZE];
-    const json_t *v = json_object_get(obj, key);
+    const struct al__json *v = al__json_get(obj, key);
 
     al__path_key(p, base, key);
     if (!v)
@@ -205,10 +207,11 @@ int al__member_bool(const json_t *obj, const char *base, const char *key, bool r
     return al__read_bool(v, p, out, err);
 }
 
-static int member_typed(const json_t *obj, const char *base, const char *key, bool required,
-                        bool want_array, const json_t **out, struct al_snapshot_error *err) {
+static int member_typed(const struct al__json *obj, const char *base, const char *key,
+                        bool required, bool want_array, const struct al__json **out,
+                        struct al_snapshot_error *err) {
     char p[AL__PATH_SIZE];
-    const json_t *v = json_object_get(obj, key);
+    const struct al__json *v = al__json_get(obj, key);
 
     al__path_key(p, base, key);
     *out = NULL;
@@ -220,34 +223,14 @@ static int member_typed(const json_t *obj, const char *base, const char *key, bo
     return 0;
 }
 
-int al__member_array(const json_t *obj, const char *base, const char *key, bool required,
-                     const json_t **out, struct al_snapshot_error *err) {
+int al__member_array(const struct al__json *obj, const char *base, const char *key, bool required,
+                     const struct al__json **out, struct al_snapshot_error *err) {
     return member_typed(obj, base, key, required, true, out, err);
 }
 
-int al__member_object(const json_t *obj, const char *base, const char *key, bool required,
-                      const json_t **out, struct al_snapshot_error *err) {
+int al__member_object(const struct al__json *obj, const char *base, const char *key, bool required,
+                      const struct al__json **out, struct al_snapshot_error *err) {
     return member_typed(obj, base, key, required, false, out, err);
-}
-
-int al__put(json_t *obj, const char *key, json_t *v) {
-    if (!v)
-        return -1;
-    return json_object_set_new(obj, key, v) < 0 ? -1 : 0;
-}
-
-int al__push(json_t *array, json_t *v) {
-    if (!v)
-        return -1;
-    return json_array_append_new(array, v) < 0 ? -1 : 0;
-}
-
-json_t *al__finish(json_t *v, int rc) {
-    if (rc < 0) {
-        json_decref(v);
-        return NULL;
-    }
-    return v;
 }
 
 int al__dup(char **out, const char *s, const char *path, struct al_snapshot_error *err) {
@@ -259,20 +242,4 @@ int al__dup(char **out, const char *s, const char *path, struct al_snapshot_erro
     memcpy(copy, s, n);
     *out = copy;
     return 0;
-}
-
-json_t *al__gpus_json(int64_t milli) {
-    if (milli == AL_UNLIMITED || milli % 1000 == 0)
-        return json_integer(milli == AL_UNLIMITED ? -1 : milli / 1000);
-    return json_real((double)milli / 1000.0);
-}
-
-json_t *al__amounts_json(const int64_t v[AL_RESOURCE_COUNT]) {
-    json_t *o = json_object();
-    int rc = o ? 0 : -1;
-
-    rc |= al__put(o, "gpu", al__gpus_json(v[AL_GPU]));
-    rc |= al__put(o, "cpu_millis", json_integer(v[AL_CPU]));
-    rc |= al__put(o, "memory_bytes", json_integer(v[AL_MEMORY]));
-    return al__finish(o, rc);
 }

@@ -2,7 +2,7 @@
 #ifndef ALLOT_SNAPSHOT_JSON_UTIL_H
 #define ALLOT_SNAPSHOT_JSON_UTIL_H
 
-#include <jansson.h>
+#include "snapshot/json_read.h"
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -41,38 +41,40 @@ void al__path_format(char out[AL__PATH_SIZE], const char *fmt, ...) AL__PRINTF(2
  * al__check_keys - rejects the first member of `obj` whose key is not in `known`
  * (a NULL-terminated list): "<path>.<key>: unknown field".
  */
-int al__check_keys(const json_t *obj, const char *path, const char *const *known,
+int al__check_keys(const struct al__json *obj, const char *path, const char *const *known,
                    struct al_snapshot_error *err);
 /* al__check_keys2 - the same with the keys of two lists (`more` may be NULL). */
-int al__check_keys2(const json_t *obj, const char *path, const char *const *known,
+int al__check_keys2(const struct al__json *obj, const char *path, const char *const *known,
                     const char *const *more, struct al_snapshot_error *err);
 
 /* Type checks of a value at `path`: "must be an object" and so on. NULL fails too. */
-int al__want_object(const json_t *v, const char *path, struct al_snapshot_error *err);
-int al__want_array(const json_t *v, const char *path, struct al_snapshot_error *err);
+int al__want_object(const struct al__json *v, const char *path, struct al_snapshot_error *err);
+int al__want_array(const struct al__json *v, const char *path, struct al_snapshot_error *err);
 
 /*
  * al__read_int - an integer in [min, max]. JSON integers and reals with an integral
  * value are accepted; "must be an integer", "must be >= min", "must be <= max".
  */
-int al__read_int(const json_t *v, const char *path, int64_t min, int64_t max, int64_t *out,
+int al__read_int(const struct al__json *v, const char *path, int64_t min, int64_t max, int64_t *out,
                  struct al_snapshot_error *err);
 
 /* al__read_number - any JSON number, as a double. */
-int al__read_number(const json_t *v, const char *path, double *out, struct al_snapshot_error *err);
+int al__read_number(const struct al__json *v, const char *path, double *out,
+                    struct al_snapshot_error *err);
 
 /* al__read_string - a string (borrowed from the document); `nonempty` rejects "". */
-int al__read_string(const json_t *v, const char *path, bool nonempty, const char **out,
+int al__read_string(const struct al__json *v, const char *path, bool nonempty, const char **out,
                     struct al_snapshot_error *err);
 
 /* al__read_bool - true or false. */
-int al__read_bool(const json_t *v, const char *path, bool *out, struct al_snapshot_error *err);
+int al__read_bool(const struct al__json *v, const char *path, bool *out,
+                  struct al_snapshot_error *err);
 
 /*
  * al__read_gpus - a GPU amount written in devices (2, 0.5) as milli-GPU, rounded to the
  * nearest milli. `unlimited_ok` accepts -1 (AL_UNLIMITED, kept as -1). At most max_gpus.
  */
-int al__read_gpus(const json_t *v, const char *path, bool unlimited_ok, int64_t max_gpus,
+int al__read_gpus(const struct al__json *v, const char *path, bool unlimited_ok, int64_t max_gpus,
                   int64_t *out, struct al_snapshot_error *err);
 
 /*
@@ -81,36 +83,19 @@ int al__read_gpus(const json_t *v, const char *path, bool unlimited_ok, int64_t 
  * A present member is read like the al__read_* functions above; a required string
  * must also not be empty.
  */
-int al__member_int(const json_t *obj, const char *base, const char *key, bool required, int64_t min,
-                   int64_t max, int64_t *out, struct al_snapshot_error *err);
-int al__member_int32(const json_t *obj, const char *base, const char *key, bool required,
+int al__member_int(const struct al__json *obj, const char *base, const char *key, bool required,
+                   int64_t min, int64_t max, int64_t *out, struct al_snapshot_error *err);
+int al__member_int32(const struct al__json *obj, const char *base, const char *key, bool required,
                      int64_t min, int64_t max, int32_t *out, struct al_snapshot_error *err);
-int al__member_string(const json_t *obj, const char *base, const char *key, bool required,
+int al__member_string(const struct al__json *obj, const char *base, const char *key, bool required,
                       const char **out, struct al_snapshot_error *err);
-int al__member_bool(const json_t *obj, const char *base, const char *key, bool required, bool *out,
-                    struct al_snapshot_error *err);
+int al__member_bool(const struct al__json *obj, const char *base, const char *key, bool required,
+                    bool *out, struct al_snapshot_error *err);
 /* al__member_array/object - *out = the member, or NULL when absent (and not required). */
-int al__member_array(const json_t *obj, const char *base, const char *key, bool required,
-                     const json_t **out, struct al_snapshot_error *err);
-int al__member_object(const json_t *obj, const char *base, const char *key, bool required,
-                      const json_t **out, struct al_snapshot_error *err);
-
-/*
- * Builders for writing JSON. al__put()/al__push() take ownership of v (NULL, from a failed
- * json_* constructor, included) and return -1 on failure, 0 on success, so a chain of
- * calls can be OR-ed together and checked once. al__finish(v, rc) returns v, or frees it
- * and returns NULL when rc < 0.
- */
-int al__put(json_t *obj, const char *key, json_t *v);
-
-/* al__gpus_json - milli-GPU as devices: whole amounts as integers (2), fractions as reals (0.5),
- * AL_UNLIMITED as -1. NULL when out of memory. */
-json_t *al__gpus_json(int64_t milli);
-
-/* al__amounts_json - {gpu (devices), cpu_millis, memory_bytes}. NULL when out of memory. */
-json_t *al__amounts_json(const int64_t v[AL_RESOURCE_COUNT]);
-int al__push(json_t *array, json_t *v);
-json_t *al__finish(json_t *v, int rc);
+int al__member_array(const struct al__json *obj, const char *base, const char *key, bool required,
+                     const struct al__json **out, struct al_snapshot_error *err);
+int al__member_object(const struct al__json *obj, const char *base, const char *key, bool required,
+                      const struct al__json **out, struct al_snapshot_error *err);
 
 /* al__dup - *out = a heap copy of s. -AL_ENOMEM (reported at path) when out of memory. */
 int al__dup(char **out, const char *s, const char *path, struct al_snapshot_error *err);

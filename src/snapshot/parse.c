@@ -22,29 +22,31 @@ static const char *const config_keys[] = {
     NULL,
 };
 
-json_t *al__snapshot_load_json(const char *text, size_t len, struct al_snapshot_error *err) {
-    json_error_t jerr;
-    json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+int al__snapshot_load_json(const char *text, size_t len, struct al__json_doc *doc,
+                           struct al_snapshot_error *err) {
+    char msg[sizeof(err->message)];
+    int line;
+    int rc = al__json_parse(text, len, doc, msg, sizeof(msg), &line);
 
-    if (!root) {
-        al__fail(err, "", "%s", jerr.text);
+    if (rc < 0) {
+        al__fail(err, "", "%s", msg);
         if (err)
-            err->line = jerr.line > 0 ? jerr.line : 0;
+            err->line = line;
     }
-    return root;
+    return rc;
 }
 
-static int parse_actions(struct al__parse *p, const json_t *config) {
-    const json_t *actions, *v;
+static int parse_actions(struct al__parse *p, const struct al__json *config) {
+    const struct al__json *actions, *v;
     struct al_config *c = &p->cluster->config;
     char path[AL__PATH_SIZE];
     size_t i;
 
     if (al__member_array(config, "config", "actions", true, &actions, p->err) < 0)
         return -AL_EINVAL;
-    if (json_array_size(actions) > AL_MAX_ACTIONS)
+    if (al__json_size(actions) > AL_MAX_ACTIONS)
         return al__fail(p->err, "config.actions", "at most %d actions", AL_MAX_ACTIONS);
-    json_array_foreach(actions, i, v) {
+    al__json_array_foreach(actions, i, v) {
         const char *name;
         al__path_index(path, "config.actions", i);
         if (al__read_string(v, path, false, &name, p->err) < 0)
@@ -60,7 +62,7 @@ static int parse_actions(struct al__parse *p, const json_t *config) {
 }
 
 /* A placement member: `a` means AL_BINPACK, `b` means AL_SPREAD. */
-static int parse_placement(struct al__parse *p, const json_t *config, const char *key,
+static int parse_placement(struct al__parse *p, const struct al__json *config, const char *key,
                            const char *a, const char *b, enum al_placement *out) {
     const char *s = NULL;
     char path[AL__PATH_SIZE];
@@ -80,7 +82,7 @@ static int parse_placement(struct al__parse *p, const json_t *config, const char
     return 0;
 }
 
-int al__parse_config(struct al__parse *p, const json_t *config) {
+int al__parse_config(struct al__parse *p, const struct al__json *config) {
     struct al_config *c = &p->cluster->config;
 
     al_config_init(c);
@@ -99,7 +101,7 @@ int al__parse_config(struct al__parse *p, const json_t *config) {
 }
 
 /* name, now_s, seed and the ignored informational strings. */
-static int parse_top_scalars(struct al__parse *p, const json_t *root) {
+static int parse_top_scalars(struct al__parse *p, const struct al__json *root) {
     const char *s = NULL;
     int64_t seed = 0;
 
@@ -119,8 +121,8 @@ static int parse_top_scalars(struct al__parse *p, const json_t *root) {
     return 0;
 }
 
-static int parse_sections(struct al__parse *p, const json_t *root) {
-    const json_t *config, *nodes, *queues, *jobs;
+static int parse_sections(struct al__parse *p, const struct al__json *root) {
+    const struct al__json *config, *nodes, *queues, *jobs;
     int rc;
 
     if (al__want_object(root, "", p->err) < 0 || al__check_keys(root, "", top_keys, p->err) < 0)
@@ -160,7 +162,7 @@ void al__task_path(const struct al__parse *p, size_t task, const char *field,
         snprintf(out, AL__PATH_SIZE, "jobs[%d].tasks[%zu]", (int)t->job, pos);
 }
 
-int al__snapshot_parse_root(const json_t *root, struct al_cluster *cluster,
+int al__snapshot_parse_root(const struct al__json *root, struct al_cluster *cluster,
                             struct al__parse_extra *extra, struct al_snapshot_error *err) {
     struct al_cluster c;
     struct al__parse p;
@@ -192,17 +194,16 @@ int al__snapshot_parse_root(const json_t *root, struct al_cluster *cluster,
 
 int al_snapshot_parse(const char *text, size_t len, struct al_cluster *cluster,
                       struct al_snapshot_error *err) {
-    json_t *root;
+    struct al__json_doc doc;
     int rc;
 
     if (err)
         memset(err, 0, sizeof(*err));
-    root = al__snapshot_load_json(text, len, err);
-    if (!root) {
+    rc = al__snapshot_load_json(text, len, &doc, err);
+    if (rc == 0)
+        rc = al__snapshot_parse_root(doc.root, cluster, NULL, err);
+    else
         memset(cluster, 0, sizeof(*cluster));
-        return -AL_EINVAL;
-    }
-    rc = al__snapshot_parse_root(root, cluster, NULL, err);
-    json_decref(root);
+    al__json_doc_release(&doc);
     return rc;
 }

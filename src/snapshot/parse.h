@@ -2,7 +2,7 @@
 #ifndef ALLOT_SNAPSHOT_PARSE_H
 #define ALLOT_SNAPSHOT_PARSE_H
 
-#include <jansson.h>
+#include "snapshot/json_read.h"
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -41,20 +41,20 @@ struct al__parse {
     struct al_cluster *cluster;
     struct al__names nodes;
     struct al__names queues;
-    bool *queue_has_child;        /* per queue */
-    struct al__names subgroups;   /* of the job being parsed */
-    const json_t **task_groups;   /* per task: its gpu_groups array, or NULL (borrowed) */
-    struct al__parse_extra extra; /* handed to the caller on success */
+    bool *queue_has_child;               /* per queue */
+    struct al__names subgroups;          /* of the job being parsed */
+    const struct al__json **task_groups; /* per task: its gpu_groups array, or NULL (borrowed) */
+    struct al__parse_extra extra;        /* handed to the caller on success */
     size_t label_cap;
 };
 
 /* Stages, in the order al__snapshot_parse_root() runs them. Each returns 0 or -AL_E...
  * with p->err filled. The cluster arrays they fill may be partly set on failure; the
  * caller releases the whole cluster then. */
-int al__parse_config(struct al__parse *p, const json_t *config);
-int al__parse_nodes(struct al__parse *p, const json_t *nodes);
-int al__parse_queues(struct al__parse *p, const json_t *queues);
-int al__parse_jobs(struct al__parse *p, const json_t *jobs);
+int al__parse_config(struct al__parse *p, const struct al__json *config);
+int al__parse_nodes(struct al__parse *p, const struct al__json *nodes);
+int al__parse_queues(struct al__parse *p, const struct al__json *queues);
+int al__parse_jobs(struct al__parse *p, const struct al__json *jobs);
 
 /*
  * al__parse_queue_settings - a queue object's priority, deserved, limit, over_quota_weight and
@@ -62,7 +62,7 @@ int al__parse_jobs(struct al__parse *p, const json_t *jobs);
  * it (inherit). The caller checks the object's keys: its own and al__queue_setting_keys.
  * Shared with allotd, whose departments and projects carry the same settings.
  */
-int al__parse_queue_settings(const json_t *obj, const char *path, struct al_queue *q,
+int al__parse_queue_settings(const struct al__json *obj, const char *path, struct al_queue *q,
                              struct al_snapshot_error *err);
 extern const char *const al__queue_setting_keys[]; /* NULL-terminated */
 
@@ -71,7 +71,8 @@ extern const char *const al__queue_setting_keys[]; /* NULL-terminated */
  * and subgroups are already set. Device labels are kept in p->task_groups for
  * al__gpu_assign().
  */
-int al__parse_task(struct al__parse *p, const json_t *obj, int32_t job, size_t pos, size_t index);
+int al__parse_task(struct al__parse *p, const struct al__json *obj, int32_t job, size_t pos,
+                   size_t index);
 
 /* al__task_devices - devices a task's GPU request occupies: gpus, or gpu_devices for a shared
  * request, or 0. */
@@ -89,18 +90,19 @@ void al__task_path(const struct al__parse *p, size_t task, const char *field,
                    char out[AL__PATH_SIZE]);
 
 /*
- * al__snapshot_parse_root - parses a document already read by jansson into *cluster
+ * al__snapshot_parse_root - parses a document already read (json_read.h) into *cluster
  * (zeroed on failure). When extra is not NULL it receives the input's device label map
  * (release with al__parse_extra_release()). The `expect` member is allowed and ignored.
  */
-int al__snapshot_parse_root(const json_t *root, struct al_cluster *cluster,
+int al__snapshot_parse_root(const struct al__json *root, struct al_cluster *cluster,
                             struct al__parse_extra *extra, struct al_snapshot_error *err);
 
 /* al__parse_extra_release - frees what the parser stored in *extra; accepts a zeroed one. */
 void al__parse_extra_release(struct al__parse_extra *extra);
 
-/* al__snapshot_load_json - jansson-parses text (duplicate keys rejected); syntax errors
- * go to err with an empty path and the line. Returns the root object or NULL. */
-json_t *al__snapshot_load_json(const char *text, size_t len, struct al_snapshot_error *err);
+/* al__snapshot_load_json - reads text into *doc (json_read.h; release it, also on failure);
+ * syntax errors go to err with an empty path and the line. Errors: -AL_EINVAL, -AL_ENOMEM. */
+int al__snapshot_load_json(const char *text, size_t len, struct al__json_doc *doc,
+                           struct al_snapshot_error *err);
 
 #endif

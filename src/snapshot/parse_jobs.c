@@ -24,25 +24,25 @@ static const char *const job_keys[] = {
 static const char *const subgroup_keys[] = {"name", "min_members", NULL};
 
 /* Counts the tasks of all jobs, checking the shape that counting relies on. */
-static int count_tasks(struct al__parse *p, const json_t *jobs, size_t *total) {
-    const json_t *job, *tasks;
+static int count_tasks(struct al__parse *p, const struct al__json *jobs, size_t *total) {
+    const struct al__json *job, *tasks;
     char path[AL__PATH_SIZE];
     size_t i;
 
     *total = 0;
-    json_array_foreach(jobs, i, job) {
+    al__json_array_foreach(jobs, i, job) {
         al__path_index(path, "jobs", i);
         if (al__want_object(job, path, p->err) < 0 ||
             al__member_array(job, path, "tasks", true, &tasks, p->err) < 0)
             return -AL_EINVAL;
-        *total += json_array_size(tasks);
+        *total += al__json_size(tasks);
         if (*total > AL__MAX_COUNT)
             return al__fail(p->err, "jobs", "too many tasks");
     }
     return 0;
 }
 
-static int parse_queue_ref(struct al__parse *p, const json_t *obj, const char *path,
+static int parse_queue_ref(struct al__parse *p, const struct al__json *obj, const char *path,
                            struct al_job *job) {
     const char *name;
     char qpath[AL__PATH_SIZE];
@@ -60,15 +60,15 @@ static int parse_queue_ref(struct al__parse *p, const json_t *obj, const char *p
 }
 
 /* An optional time in seconds; `has` tells whether it was given. */
-static int parse_time(struct al__parse *p, const json_t *obj, const char *path, const char *key,
-                      int64_t min, bool *has, int64_t *out) {
-    if (!json_object_get(obj, key))
+static int parse_time(struct al__parse *p, const struct al__json *obj, const char *path,
+                      const char *key, int64_t min, bool *has, int64_t *out) {
+    if (!al__json_get(obj, key))
         return 0;
     *has = true;
     return al__member_int(obj, path, key, false, min, AL__MAX_SECONDS, out, p->err);
 }
 
-static int parse_subgroup(struct al__parse *p, const json_t *obj, const char *path,
+static int parse_subgroup(struct al__parse *p, const struct al__json *obj, const char *path,
                           struct al_subgroup *sg) {
     const char *name;
 
@@ -97,22 +97,22 @@ static int index_subgroups(struct al__parse *p, const struct al_job *job, const 
     return 0;
 }
 
-static int parse_subgroups(struct al__parse *p, const json_t *obj, const char *path,
+static int parse_subgroups(struct al__parse *p, const struct al__json *obj, const char *path,
                            struct al_job *job) {
-    const json_t *list, *v;
+    const struct al__json *list, *v;
     char base[AL__PATH_SIZE], spath[AL__PATH_SIZE];
     size_t i;
     int rc;
 
     if (al__member_array(obj, path, "subgroups", false, &list, p->err) < 0)
         return -AL_EINVAL;
-    if (list && json_array_size(list) > 0) {
-        job->subgroups = calloc(json_array_size(list), sizeof(*job->subgroups));
+    if (list && al__json_size(list) > 0) {
+        job->subgroups = calloc(al__json_size(list), sizeof(*job->subgroups));
         if (!job->subgroups)
             return al__fail_nomem(p->err, path);
-        job->subgroup_count = json_array_size(list);
+        job->subgroup_count = al__json_size(list);
         al__path_key(base, path, "subgroups");
-        json_array_foreach(list, i, v) {
+        al__json_array_foreach(list, i, v) {
             al__path_index(spath, base, i);
             if ((rc = parse_subgroup(p, v, spath, &job->subgroups[i])) < 0)
                 return rc;
@@ -122,7 +122,7 @@ static int parse_subgroups(struct al__parse *p, const json_t *obj, const char *p
 }
 
 /* Gang minimums: the job's own, or each subgroup's (then the job's must be absent). */
-static int check_minimums(struct al__parse *p, const json_t *obj, const char *path,
+static int check_minimums(struct al__parse *p, const struct al__json *obj, const char *path,
                           struct al_job *job) {
     const struct al_task *tasks = &p->cluster->tasks[job->first_task];
     char mpath[AL__PATH_SIZE];
@@ -133,7 +133,7 @@ static int check_minimums(struct al__parse *p, const json_t *obj, const char *pa
         return al__member_int32(obj, path, "min_members", false, 0, (int64_t)job->task_count,
                                 &job->min_members, p->err);
     }
-    if (json_object_get(obj, "min_members"))
+    if (al__json_get(obj, "min_members"))
         return al__fail(p->err, mpath, "must be absent when the job has subgroups");
     job->min_members = 0;
     for (size_t s = 0; s < job->subgroup_count; s++) {
@@ -149,7 +149,7 @@ static int check_minimums(struct al__parse *p, const json_t *obj, const char *pa
     return 0;
 }
 
-static int parse_job_fields(struct al__parse *p, const json_t *obj, const char *path,
+static int parse_job_fields(struct al__parse *p, const struct al__json *obj, const char *path,
                             struct al_job *job) {
     const char *name;
 
@@ -177,10 +177,10 @@ static int parse_job_fields(struct al__parse *p, const json_t *obj, const char *
     return 0;
 }
 
-static int parse_job(struct al__parse *p, const json_t *obj, const char *path, int32_t index,
-                     size_t *next_task) {
+static int parse_job(struct al__parse *p, const struct al__json *obj, const char *path,
+                     int32_t index, size_t *next_task) {
     struct al_job *job = &p->cluster->jobs[index];
-    const json_t *tasks = json_object_get(obj, "tasks"), *v;
+    const struct al__json *tasks = al__json_get(obj, "tasks"), *v;
     size_t k;
     int rc;
 
@@ -188,9 +188,9 @@ static int parse_job(struct al__parse *p, const json_t *obj, const char *path, i
         (rc = parse_subgroups(p, obj, path, job)) < 0)
         return rc;
     job->first_task = *next_task;
-    job->task_count = json_array_size(tasks);
+    job->task_count = al__json_size(tasks);
     *next_task += job->task_count;
-    json_array_foreach(tasks, k, v) {
+    al__json_array_foreach(tasks, k, v) {
         p->cluster->tasks[job->first_task + k].job = index;
         if ((rc = al__parse_task(p, v, index, k, job->first_task + k)) < 0)
             return rc;
@@ -258,10 +258,10 @@ static int alloc_tasks(struct al__parse *p, size_t total) {
     return 0;
 }
 
-int al__parse_jobs(struct al__parse *p, const json_t *jobs) {
+int al__parse_jobs(struct al__parse *p, const struct al__json *jobs) {
     struct al_cluster *c = p->cluster;
-    size_t n = json_array_size(jobs), total, next = 0, i;
-    const json_t *v;
+    size_t n = al__json_size(jobs), total, next = 0, i;
+    const struct al__json *v;
     char path[AL__PATH_SIZE];
     int rc;
 
@@ -275,7 +275,7 @@ int al__parse_jobs(struct al__parse *p, const json_t *jobs) {
             return al__fail_nomem(p->err, "jobs");
         c->job_count = n;
     }
-    json_array_foreach(jobs, i, v) {
+    al__json_array_foreach(jobs, i, v) {
         al__path_index(path, "jobs", i);
         rc = parse_job(p, v, path, (int32_t)i, &next);
         al__names_release(&p->subgroups);

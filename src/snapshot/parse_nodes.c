@@ -11,23 +11,23 @@ static const char *const node_keys[] = {
     "labels", "pool", "gpu_model",      "devices",    NULL,
 };
 
-static int parse_labels(struct al__parse *p, const json_t *obj, const char *path,
+static int parse_labels(struct al__parse *p, const struct al__json *obj, const char *path,
                         struct al_node *node) {
-    const json_t *labels;
+    const struct al__json *labels;
     const char *key;
-    json_t *v;
+    const struct al__json *v;
     char lpath[AL__PATH_SIZE], vpath[AL__PATH_SIZE];
     size_t i = 0;
 
     if (al__member_object(obj, path, "labels", false, &labels, p->err) < 0)
         return -AL_EINVAL;
-    if (!labels || json_object_size(labels) == 0)
+    if (!labels || al__json_size(labels) == 0)
         return 0;
-    node->labels = calloc(json_object_size(labels), sizeof(*node->labels));
+    node->labels = calloc(al__json_size(labels), sizeof(*node->labels));
     if (!node->labels)
         return al__fail_nomem(p->err, path);
     al__path_key(lpath, path, "labels");
-    json_object_foreach((json_t *)labels, key, v) {
+    al__json_object_foreach(labels, key, v) {
         const char *value;
         al__path_key(vpath, lpath, key);
         if (al__read_string(v, vpath, false, &value, p->err) < 0)
@@ -44,14 +44,14 @@ static int parse_labels(struct al__parse *p, const json_t *obj, const char *path
 static const char *const device_keys[] = {"memory_mib", "model", NULL};
 
 /* allot's extension: `devices`, one object per device, for nodes whose devices differ. */
-static int parse_device_list(struct al__parse *p, const json_t *obj, const char *path,
-                             const json_t *devices, struct al_node *node) {
+static int parse_device_list(struct al__parse *p, const struct al__json *obj, const char *path,
+                             const struct al__json *devices, struct al_node *node) {
     char dpath[AL__PATH_SIZE], ipath[AL__PATH_SIZE];
-    size_t count = json_array_size(devices);
+    size_t count = al__json_size(devices);
 
     al__path_key(dpath, path, "devices");
-    if (json_object_get(obj, "gpus") || json_object_get(obj, "gpu_memory_mib") ||
-        json_object_get(obj, "gpu_model"))
+    if (al__json_get(obj, "gpus") || al__json_get(obj, "gpu_memory_mib") ||
+        al__json_get(obj, "gpu_model"))
         return al__fail(p->err, dpath, "cannot be combined with gpus, gpu_memory_mib or gpu_model");
     if (count > AL__MAX_GPUS)
         return al__fail(p->err, dpath, "too many devices");
@@ -62,7 +62,7 @@ static int parse_device_list(struct al__parse *p, const json_t *obj, const char 
         return al__fail_nomem(p->err, path);
     node->gpu_count = count;
     for (size_t d = 0; d < count; d++) {
-        const json_t *dev = json_array_get(devices, d);
+        const struct al__json *dev = al__json_at(devices, d);
         const char *model = NULL;
         int64_t memory = 0;
         al__path_index(ipath, dpath, d);
@@ -80,11 +80,11 @@ static int parse_device_list(struct al__parse *p, const json_t *obj, const char 
 }
 
 /* The devices: `gpus` of them, each with gpu_memory_mib and gpu_model, or a `devices` list. */
-static int parse_gpus(struct al__parse *p, const json_t *obj, const char *path,
+static int parse_gpus(struct al__parse *p, const struct al__json *obj, const char *path,
                       struct al_node *node) {
     int64_t count = 0, memory = 100;
     const char *model = NULL;
-    const json_t *devices;
+    const struct al__json *devices;
 
     if (al__member_array(obj, path, "devices", false, &devices, p->err) < 0)
         return -AL_EINVAL;
@@ -109,7 +109,7 @@ static int parse_gpus(struct al__parse *p, const json_t *obj, const char *path,
     return 0;
 }
 
-static int parse_node(struct al__parse *p, const json_t *obj, const char *path,
+static int parse_node(struct al__parse *p, const struct al__json *obj, const char *path,
                       struct al_node *node) {
     const char *name, *pool = NULL;
     int rc;
@@ -152,22 +152,22 @@ static int index_names(struct al__parse *p) {
     return 0;
 }
 
-int al__parse_nodes(struct al__parse *p, const json_t *nodes) {
+int al__parse_nodes(struct al__parse *p, const struct al__json *nodes) {
     struct al_cluster *c = p->cluster;
-    const json_t *v;
+    const struct al__json *v;
     char path[AL__PATH_SIZE];
     size_t i;
     int rc;
 
-    if (json_array_size(nodes) > AL__MAX_COUNT)
+    if (al__json_size(nodes) > AL__MAX_COUNT)
         return al__fail(p->err, "nodes", "too many nodes");
-    if (json_array_size(nodes) > 0) {
-        c->nodes = calloc(json_array_size(nodes), sizeof(*c->nodes));
+    if (al__json_size(nodes) > 0) {
+        c->nodes = calloc(al__json_size(nodes), sizeof(*c->nodes));
         if (!c->nodes)
             return al__fail_nomem(p->err, "nodes");
-        c->node_count = json_array_size(nodes);
+        c->node_count = al__json_size(nodes);
     }
-    json_array_foreach(nodes, i, v) {
+    al__json_array_foreach(nodes, i, v) {
         al__path_index(path, "nodes", i);
         if ((rc = parse_node(p, v, path, &c->nodes[i])) < 0)
             return rc;

@@ -20,9 +20,9 @@ static const char *const amount_keys[] = {"gpu", "cpu_millis", "memory_bytes", N
 static const char *const weight_keys[] = {"gpu", "cpu", "memory", NULL};
 
 /* deserved or limit: {gpu, cpu_millis, memory_bytes}, each -1 (unlimited) or >= 0. */
-static int parse_amounts(const json_t *obj, const char *path, const char *key,
+static int parse_amounts(const struct al__json *obj, const char *path, const char *key,
                          int64_t out[AL_RESOURCE_COUNT], struct al_snapshot_error *err) {
-    const json_t *amounts, *gpu;
+    const struct al__json *amounts, *gpu;
     char apath[AL__PATH_SIZE], gpath[AL__PATH_SIZE];
 
     if (al__member_object(obj, path, key, false, &amounts, err) < 0)
@@ -32,7 +32,7 @@ static int parse_amounts(const json_t *obj, const char *path, const char *key,
     al__path_key(apath, path, key);
     if (al__check_keys(amounts, apath, amount_keys, err) < 0)
         return -AL_EINVAL;
-    gpu = json_object_get(amounts, "gpu");
+    gpu = al__json_get(amounts, "gpu");
     al__path_key(gpath, apath, "gpu");
     if (gpu && al__read_gpus(gpu, gpath, true, AL__MAX_QUEUE_GPUS, &out[AL_GPU], err) < 0)
         return -AL_EINVAL;
@@ -44,9 +44,9 @@ static int parse_amounts(const json_t *obj, const char *path, const char *key,
     return 0;
 }
 
-static int parse_weights(const json_t *obj, const char *path, struct al_queue *q,
+static int parse_weights(const struct al__json *obj, const char *path, struct al_queue *q,
                          struct al_snapshot_error *err) {
-    const json_t *w;
+    const struct al__json *w;
     char wpath[AL__PATH_SIZE];
 
     if (al__member_object(obj, path, "over_quota_weight", false, &w, err) < 0)
@@ -64,20 +64,20 @@ static int parse_weights(const json_t *obj, const char *path, struct al_queue *q
 }
 
 /* A min runtime: seconds >= 0 sets it; null unsets it (inherit); absent leaves it. */
-static int parse_min_runtime(const json_t *obj, const char *path, const char *key, bool *has,
-                             int64_t *out, struct al_snapshot_error *err) {
-    const json_t *v = json_object_get(obj, key);
+static int parse_min_runtime(const struct al__json *obj, const char *path, const char *key,
+                             bool *has, int64_t *out, struct al_snapshot_error *err) {
+    const struct al__json *v = al__json_get(obj, key);
     char vpath[AL__PATH_SIZE];
 
     if (!v)
         return 0;
-    if (json_is_null(v)) {
+    if (al__json_is(v, AL__JSON_NULL)) {
         *has = false;
         *out = 0;
         return 0;
     }
     al__path_key(vpath, path, key);
-    if (!json_is_number(v))
+    if (!al__json_is_number(v))
         return al__fail(err, vpath, "must be a number of seconds >= 0, or null (inherit)");
     if (al__read_int(v, vpath, 0, AL__MAX_SECONDS, out, err) < 0)
         return -AL_EINVAL;
@@ -85,7 +85,7 @@ static int parse_min_runtime(const json_t *obj, const char *path, const char *ke
     return 0;
 }
 
-int al__parse_queue_settings(const json_t *obj, const char *path, struct al_queue *q,
+int al__parse_queue_settings(const struct al__json *obj, const char *path, struct al_queue *q,
                              struct al_snapshot_error *err) {
     if (al__member_int32(obj, path, "priority", false, -AL__MAX_PRIORITY, AL__MAX_PRIORITY,
                          &q->priority, err) < 0 ||
@@ -100,10 +100,10 @@ int al__parse_queue_settings(const json_t *obj, const char *path, struct al_queu
     return 0;
 }
 
-static int parse_queue(struct al__parse *p, const json_t *obj, const char *path, struct al_queue *q,
-                       size_t position) {
+static int parse_queue(struct al__parse *p, const struct al__json *obj, const char *path,
+                       struct al_queue *q, size_t position) {
     const char *name;
-    const json_t *parent;
+    const struct al__json *parent;
     char ppath[AL__PATH_SIZE];
 
     q->parent = -1;
@@ -121,9 +121,9 @@ static int parse_queue(struct al__parse *p, const json_t *obj, const char *path,
         return -AL_EINVAL;
     if (al__dup(&q->name, name, path, p->err) < 0)
         return -AL_ENOMEM;
-    parent = json_object_get(obj, "parent");
+    parent = al__json_get(obj, "parent");
     al__path_key(ppath, path, "parent");
-    if (parent && !json_is_null(parent) && !json_is_string(parent))
+    if (parent && !al__json_is(parent, AL__JSON_NULL) && !al__json_is(parent, AL__JSON_STRING))
         return al__fail(p->err, ppath, "must be a string or null");
     return al__parse_queue_settings(obj, path, q, p->err);
 }
@@ -146,19 +146,19 @@ static int index_names(struct al__parse *p) {
 }
 
 /* Resolves every parent by name and marks queues that have children. */
-static int link_parents(struct al__parse *p, const json_t *queues) {
+static int link_parents(struct al__parse *p, const struct al__json *queues) {
     struct al_cluster *c = p->cluster;
     char base[AL__PATH_SIZE], path[AL__PATH_SIZE];
 
     for (size_t i = 0; i < c->queue_count; i++) {
-        const json_t *parent = json_object_get(json_array_get(queues, i), "parent");
+        const struct al__json *parent = al__json_get(al__json_at(queues, i), "parent");
         al__path_index(base, "queues", i);
         al__path_key(path, base, "parent");
-        if (!parent || json_is_null(parent))
+        if (!parent || al__json_is(parent, AL__JSON_NULL))
             continue;
-        c->queues[i].parent = al__names_find(&p->queues, json_string_value(parent));
+        c->queues[i].parent = al__names_find(&p->queues, al__json_string(parent));
         if (c->queues[i].parent < 0)
-            return al__fail(p->err, path, "unknown queue \"%s\"", json_string_value(parent));
+            return al__fail(p->err, path, "unknown queue \"%s\"", al__json_string(parent));
         p->queue_has_child[c->queues[i].parent] = true;
     }
     return 0;
@@ -185,10 +185,10 @@ static int check_cycles(struct al__parse *p) {
     return 0;
 }
 
-int al__parse_queues(struct al__parse *p, const json_t *queues) {
+int al__parse_queues(struct al__parse *p, const struct al__json *queues) {
     struct al_cluster *c = p->cluster;
-    size_t n = json_array_size(queues), i;
-    const json_t *v;
+    size_t n = al__json_size(queues), i;
+    const struct al__json *v;
     char path[AL__PATH_SIZE];
     int rc;
 
@@ -201,7 +201,7 @@ int al__parse_queues(struct al__parse *p, const json_t *queues) {
             return al__fail_nomem(p->err, "queues");
         c->queue_count = n;
     }
-    json_array_foreach(queues, i, v) {
+    al__json_array_foreach(queues, i, v) {
         al__path_index(path, "queues", i);
         if ((rc = parse_queue(p, v, path, &c->queues[i], i)) < 0)
             return rc;

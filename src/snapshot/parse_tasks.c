@@ -22,7 +22,7 @@ size_t al__task_devices(const struct al_task *t) {
     return 0;
 }
 
-static int parse_state(struct al__parse *p, const json_t *obj, const char *path,
+static int parse_state(struct al__parse *p, const struct al__json *obj, const char *path,
                        struct al_task *t) {
     const char *s;
     char spath[AL__PATH_SIZE];
@@ -41,7 +41,7 @@ static int parse_state(struct al__parse *p, const json_t *obj, const char *path,
 }
 
 /* Active tasks need a node, pending ones must not have one; finished ones may. */
-static int parse_node_ref(struct al__parse *p, const json_t *obj, const char *path,
+static int parse_node_ref(struct al__parse *p, const struct al__json *obj, const char *path,
                           struct al_task *t) {
     const char *name = NULL;
     char npath[AL__PATH_SIZE];
@@ -64,9 +64,9 @@ static int parse_node_ref(struct al__parse *p, const json_t *obj, const char *pa
     return 0;
 }
 
-static int parse_fraction(struct al__parse *p, const json_t *obj, const char *path,
+static int parse_fraction(struct al__parse *p, const struct al__json *obj, const char *path,
                           struct al_task *t) {
-    const json_t *v = json_object_get(obj, "gpu_fraction");
+    const struct al__json *v = al__json_get(obj, "gpu_fraction");
     char fpath[AL__PATH_SIZE];
     double f = 0;
 
@@ -83,7 +83,7 @@ static int parse_fraction(struct al__parse *p, const json_t *obj, const char *pa
     return 0;
 }
 
-static int parse_gpu_request(struct al__parse *p, const json_t *obj, const char *path,
+static int parse_gpu_request(struct al__parse *p, const struct al__json *obj, const char *path,
                              struct al_task *t) {
     char gpath[AL__PATH_SIZE];
 
@@ -102,9 +102,9 @@ static int parse_gpu_request(struct al__parse *p, const json_t *obj, const char 
     return 0;
 }
 
-static int parse_gpu_groups(struct al__parse *p, const json_t *obj, const char *path,
+static int parse_gpu_groups(struct al__parse *p, const struct al__json *obj, const char *path,
                             const struct al_task *t, size_t index) {
-    const json_t *groups, *v;
+    const struct al__json *groups, *v;
     char gpath[AL__PATH_SIZE], epath[AL__PATH_SIZE];
     size_t i;
 
@@ -118,15 +118,15 @@ static int parse_gpu_groups(struct al__parse *p, const json_t *obj, const char *
     if (!al_task_is_active(t->state))
         return al__fail(p->err, gpath, "only for tasks that hold devices (not %s)",
                         al_task_state_name(t->state));
-    if (json_array_size(groups) != (size_t)t->gpu_devices)
+    if (al__json_size(groups) != (size_t)t->gpu_devices)
         return al__fail(p->err, gpath, "must have %d labels (gpu_devices)", (int)t->gpu_devices);
-    json_array_foreach(groups, i, v) {
+    al__json_array_foreach(groups, i, v) {
         const char *label;
         al__path_index(epath, gpath, i);
         if (al__read_string(v, epath, false, &label, p->err) < 0)
             return -AL_EINVAL;
         for (size_t j = 0; j < i; j++)
-            if (strcmp(json_string_value(json_array_get(groups, j)), label) == 0)
+            if (strcmp(al__json_string(al__json_at(groups, j)), label) == 0)
                 return al__fail(p->err, epath, "label \"%s\" given twice", label);
     }
     p->task_groups[index] = groups;
@@ -134,17 +134,17 @@ static int parse_gpu_groups(struct al__parse *p, const json_t *obj, const char *
 }
 
 /* Explicit devices (an allot extension): checked against the node's device count. */
-static int read_gpu_indices(struct al__parse *p, const json_t *list, const char *gpath,
+static int read_gpu_indices(struct al__parse *p, const struct al__json *list, const char *gpath,
                             struct al_task *t) {
     int64_t max = (int64_t)p->cluster->nodes[t->node].gpu_count - 1;
-    const json_t *v;
+    const struct al__json *v;
     char epath[AL__PATH_SIZE];
     size_t i;
 
-    t->gpu_indices = calloc(json_array_size(list), sizeof(*t->gpu_indices));
+    t->gpu_indices = calloc(al__json_size(list), sizeof(*t->gpu_indices));
     if (!t->gpu_indices)
         return al__fail_nomem(p->err, gpath);
-    json_array_foreach(list, i, v) {
+    al__json_array_foreach(list, i, v) {
         int64_t d;
         al__path_index(epath, gpath, i);
         if (max < 0)
@@ -160,9 +160,9 @@ static int read_gpu_indices(struct al__parse *p, const json_t *list, const char 
     return 0;
 }
 
-static int parse_gpu_indices(struct al__parse *p, const json_t *obj, const char *path,
+static int parse_gpu_indices(struct al__parse *p, const struct al__json *obj, const char *path,
                              struct al_task *t, size_t index) {
-    const json_t *list;
+    const struct al__json *list;
     char gpath[AL__PATH_SIZE];
 
     if (al__member_array(obj, path, "gpu_indices", false, &list, p->err) < 0)
@@ -177,25 +177,25 @@ static int parse_gpu_indices(struct al__parse *p, const json_t *obj, const char 
     if (!al_task_is_active(t->state))
         return al__fail(p->err, gpath, "only for tasks that hold devices (not %s)",
                         al_task_state_name(t->state));
-    if (json_array_size(list) != al__task_devices(t))
+    if (al__json_size(list) != al__task_devices(t))
         return al__fail(p->err, gpath, "must list %zu devices", al__task_devices(t));
     return read_gpu_indices(p, list, gpath, t);
 }
 
-static int parse_affinity_values(struct al__parse *p, const json_t *list, const char *apath,
-                                 struct al_affinity *a) {
-    const json_t *v;
+static int parse_affinity_values(struct al__parse *p, const struct al__json *list,
+                                 const char *apath, struct al_affinity *a) {
+    const struct al__json *v;
     char epath[AL__PATH_SIZE];
     size_t i;
 
     if (al__want_array(list, apath, p->err) < 0)
         return -AL_EINVAL;
-    if (json_array_size(list) == 0)
+    if (al__json_size(list) == 0)
         return al__fail(p->err, apath, "must list at least one value");
-    a->values = calloc(json_array_size(list), sizeof(*a->values));
+    a->values = calloc(al__json_size(list), sizeof(*a->values));
     if (!a->values)
         return al__fail_nomem(p->err, apath);
-    json_array_foreach(list, i, v) {
+    al__json_array_foreach(list, i, v) {
         const char *s;
         al__path_index(epath, apath, i);
         if (al__read_string(v, epath, false, &s, p->err) < 0)
@@ -207,23 +207,23 @@ static int parse_affinity_values(struct al__parse *p, const json_t *list, const 
     return 0;
 }
 
-static int parse_affinity(struct al__parse *p, const json_t *obj, const char *path,
+static int parse_affinity(struct al__parse *p, const struct al__json *obj, const char *path,
                           struct al_task *t) {
-    const json_t *aff;
+    const struct al__json *aff;
     const char *key;
-    json_t *list;
+    const struct al__json *list;
     char base[AL__PATH_SIZE], apath[AL__PATH_SIZE];
     int rc;
 
     if (al__member_object(obj, path, "node_affinity", false, &aff, p->err) < 0)
         return -AL_EINVAL;
-    if (!aff || json_object_size(aff) == 0)
+    if (!aff || al__json_size(aff) == 0)
         return 0;
     al__path_key(base, path, "node_affinity");
-    t->affinity = calloc(json_object_size(aff), sizeof(*t->affinity));
+    t->affinity = calloc(al__json_size(aff), sizeof(*t->affinity));
     if (!t->affinity)
         return al__fail_nomem(p->err, base);
-    json_object_foreach((json_t *)aff, key, list) {
+    al__json_object_foreach(aff, key, list) {
         struct al_affinity *a = &t->affinity[t->affinity_count++];
         al__path_key(apath, base, key);
         if ((rc = al__dup(&a->key, key, apath, p->err)) < 0 ||
@@ -233,7 +233,7 @@ static int parse_affinity(struct al__parse *p, const json_t *obj, const char *pa
     return 0;
 }
 
-static int parse_subgroup_ref(struct al__parse *p, const json_t *obj, const char *path,
+static int parse_subgroup_ref(struct al__parse *p, const struct al__json *obj, const char *path,
                               struct al_task *t) {
     const struct al_job *job = &p->cluster->jobs[t->job];
     const char *name = NULL;
@@ -255,8 +255,8 @@ static int parse_subgroup_ref(struct al__parse *p, const json_t *obj, const char
     return 0;
 }
 
-static int parse_fields(struct al__parse *p, const json_t *obj, const char *path, struct al_task *t,
-                        size_t index) {
+static int parse_fields(struct al__parse *p, const struct al__json *obj, const char *path,
+                        struct al_task *t, size_t index) {
     const char *name;
     int rc;
 
@@ -280,7 +280,8 @@ static int parse_fields(struct al__parse *p, const json_t *obj, const char *path
     return 0;
 }
 
-int al__parse_task(struct al__parse *p, const json_t *obj, int32_t job, size_t pos, size_t index) {
+int al__parse_task(struct al__parse *p, const struct al__json *obj, int32_t job, size_t pos,
+                   size_t index) {
     struct al_task *t = &p->cluster->tasks[index];
     char path[AL__PATH_SIZE];
     int rc;
@@ -288,7 +289,7 @@ int al__parse_task(struct al__parse *p, const json_t *obj, int32_t job, size_t p
     snprintf(path, sizeof(path), "jobs[%d].tasks[%zu]", (int)job, pos);
     if ((rc = parse_fields(p, obj, path, t, index)) < 0)
         return rc;
-    if (json_object_get(obj, "task_priority")) {
+    if (al__json_get(obj, "task_priority")) {
         t->has_task_priority = true;
         if (al__member_int32(obj, path, "task_priority", false, -AL__MAX_PRIORITY, AL__MAX_PRIORITY,
                              &t->task_priority, p->err) < 0)

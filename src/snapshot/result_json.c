@@ -2,6 +2,7 @@
 #include <stdlib.h>
 
 #include "snapshot/json_util.h"
+#include "snapshot/json_write.h"
 #include "snapshot/report.h"
 
 /* An amount in JSON units: GPUs as devices (0.5), CPU and memory as integers. */

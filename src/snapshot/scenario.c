@@ -13,27 +13,30 @@ int al_scenario_parse(const char *text, size_t len, struct al_scenario *scenario
                       struct al_snapshot_error *err) {
     struct al_scenario sc;
     struct al__parse_extra extra;
-    const json_t *expect;
-    json_t *root;
+    const struct al__json *expect, *root;
+    struct al__json_doc doc;
     int rc;
 
     memset(&sc, 0, sizeof(sc));
     memset(scenario, 0, sizeof(*scenario));
     if (err)
         memset(err, 0, sizeof(*err));
-    root = al__snapshot_load_json(text, len, err);
-    if (!root)
-        return -AL_EINVAL;
+    rc = al__snapshot_load_json(text, len, &doc, err);
+    if (rc < 0) {
+        al__json_doc_release(&doc);
+        return rc;
+    }
+    root = doc.root;
     rc = al__snapshot_parse_root(root, &sc.cluster, &extra, err);
     if (rc == 0) {
         sc.labels = extra.labels;
         sc.label_count = extra.label_count;
-        expect = json_object_get(root, "expect");
+        expect = al__json_get(root, "expect");
         sc.has_expect = expect != NULL;
         if (expect && (rc = al__want_object(expect, "expect", err)) == 0)
             rc = al__expect_parse(expect, &sc.cluster, &sc.expect, err);
     }
-    json_decref(root);
+    al__json_doc_release(&doc);
     if (rc < 0) {
         al_scenario_release(&sc);
         return rc;

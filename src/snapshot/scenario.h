@@ -9,6 +9,7 @@
 #include "allot/cycle.h"
 #include "allot/model.h"
 #include "allot/snapshot.h"
+#include "snapshot/json_read.h"
 #include "snapshot/parse.h"
 
 /*
@@ -108,8 +109,8 @@ bool al_scenario_check(const struct al_scenario *scenario, const struct al_resul
 const char *al_outcome_state_name(const struct al_task_outcome *outcome);
 
 /* Internal: the parser of the `expect` member (scenario_expect.c). */
-int al__expect_parse(const json_t *expect, const struct al_cluster *cluster, struct al_expect *out,
-                     struct al_snapshot_error *err);
+int al__expect_parse(const struct al__json *expect, const struct al_cluster *cluster,
+                     struct al_expect *out, struct al_snapshot_error *err);
 void al__expect_release(struct al_expect *expect);
 
 #endif

@@ -29,7 +29,7 @@ struct expect_parse {
     struct al_expect *out;
 };
 
-static int read_state(struct expect_parse *x, const json_t *obj, const char *path,
+static int read_state(struct expect_parse *x, const struct al__json *obj, const char *path,
                       const char **out) {
     const char *s;
     char spath[AL__PATH_SIZE];
@@ -46,7 +46,7 @@ static int read_state(struct expect_parse *x, const json_t *obj, const char *pat
 }
 
 static int lookup(struct expect_parse *x, const struct al__names *names, const char *what,
-                  const json_t *v, const char *path, int32_t *out) {
+                  const struct al__json *v, const char *path, int32_t *out) {
     const char *name;
 
     if (al__read_string(v, path, false, &name, x->err) < 0)
@@ -59,20 +59,20 @@ static int lookup(struct expect_parse *x, const struct al__names *names, const c
 
 /* An array of names (at least one) resolved to indices in a fresh array. */
 static int read_refs(struct expect_parse *x, const struct al__names *names, const char *what,
-                     const json_t *list, const char *path, int32_t **out, size_t *count) {
-    const json_t *v;
+                     const struct al__json *list, const char *path, int32_t **out, size_t *count) {
+    const struct al__json *v;
     char epath[AL__PATH_SIZE];
     size_t i;
 
     if (al__want_array(list, path, x->err) < 0)
         return -AL_EINVAL;
-    if (json_array_size(list) == 0)
+    if (al__json_size(list) == 0)
         return al__fail(x->err, path, "must not be empty");
-    *out = calloc(json_array_size(list), sizeof(**out));
+    *out = calloc(al__json_size(list), sizeof(**out));
     if (!*out)
         return al__fail_nomem(x->err, path);
-    *count = json_array_size(list);
-    json_array_foreach(list, i, v) {
+    *count = al__json_size(list);
+    al__json_array_foreach(list, i, v) {
         al__path_index(epath, path, i);
         if (lookup(x, names, what, v, epath, &(*out)[i]) < 0)
             return -AL_EINVAL;
@@ -80,8 +80,9 @@ static int read_refs(struct expect_parse *x, const struct al__names *names, cons
     return 0;
 }
 
-static int read_node(struct expect_parse *x, const json_t *obj, const char *path, int32_t *out) {
-    const json_t *v = json_object_get(obj, "node");
+static int read_node(struct expect_parse *x, const struct al__json *obj, const char *path,
+                     int32_t *out) {
+    const struct al__json *v = al__json_get(obj, "node");
     char npath[AL__PATH_SIZE];
 
     *out = -1;
@@ -91,7 +92,7 @@ static int read_node(struct expect_parse *x, const json_t *obj, const char *path
     return lookup(x, &x->nodes, "node", v, npath, out);
 }
 
-static int parse_gpu_group(struct expect_parse *x, const json_t *obj, const char *path,
+static int parse_gpu_group(struct expect_parse *x, const struct al__json *obj, const char *path,
                            struct al_expect_task *e) {
     const struct al_task *t = &x->cluster->tasks[e->task];
     const char *label = NULL, *kai_node = NULL;
@@ -108,9 +109,9 @@ static int parse_gpu_group(struct expect_parse *x, const json_t *obj, const char
     return al__dup(&e->gpu_group, label, gpath, x->err);
 }
 
-static int parse_task(struct expect_parse *x, const char *name, const json_t *obj, const char *path,
-                      struct al_expect_task *e) {
-    const json_t *node_in;
+static int parse_task(struct expect_parse *x, const char *name, const struct al__json *obj,
+                      const char *path, struct al_expect_task *e) {
+    const struct al__json *node_in;
     char npath[AL__PATH_SIZE];
 
     e->node = -1;
@@ -122,7 +123,7 @@ static int parse_task(struct expect_parse *x, const char *name, const json_t *ob
         al__check_keys(obj, path, task_keys, x->err) < 0 ||
         read_state(x, obj, path, &e->state) < 0 || read_node(x, obj, path, &e->node) < 0)
         return -AL_EINVAL;
-    node_in = json_object_get(obj, "node_in");
+    node_in = al__json_get(obj, "node_in");
     al__path_key(npath, path, "node_in");
     if (node_in &&
         read_refs(x, &x->nodes, "node", node_in, npath, &e->node_in, &e->node_in_count) < 0)
@@ -130,18 +131,18 @@ static int parse_task(struct expect_parse *x, const char *name, const json_t *ob
     return parse_gpu_group(x, obj, path, e);
 }
 
-static int parse_tasks(struct expect_parse *x, const json_t *tasks) {
+static int parse_tasks(struct expect_parse *x, const struct al__json *tasks) {
     const char *name;
-    json_t *v;
+    const struct al__json *v;
     char path[AL__PATH_SIZE];
     int rc;
 
-    if (json_object_size(tasks) == 0)
+    if (al__json_size(tasks) == 0)
         return 0;
-    x->out->tasks = calloc(json_object_size(tasks), sizeof(*x->out->tasks));
+    x->out->tasks = calloc(al__json_size(tasks), sizeof(*x->out->tasks));
     if (!x->out->tasks)
         return al__fail_nomem(x->err, "expect.tasks");
-    json_object_foreach((json_t *)tasks, name, v) {
+    al__json_object_foreach(tasks, name, v) {
         struct al_expect_task *e = &x->out->tasks[x->out->task_count++];
         al__path_key(path, "expect.tasks", name);
         if ((rc = parse_task(x, name, v, path, e)) < 0)
@@ -150,7 +151,7 @@ static int parse_tasks(struct expect_parse *x, const json_t *tasks) {
     return 0;
 }
 
-static int parse_outcome(struct expect_parse *x, const json_t *obj, const char *path,
+static int parse_outcome(struct expect_parse *x, const struct al__json *obj, const char *path,
                          size_t group_size, struct al_expect_outcome *o) {
     if (al__want_object(obj, path, x->err) < 0 ||
         al__check_keys(obj, path, outcome_keys, x->err) < 0 ||
@@ -159,19 +160,19 @@ static int parse_outcome(struct expect_parse *x, const json_t *obj, const char *
     return al__member_int32(obj, path, "count", true, 0, (int64_t)group_size, &o->count, x->err);
 }
 
-static int parse_outcomes(struct expect_parse *x, const json_t *obj, const char *path,
+static int parse_outcomes(struct expect_parse *x, const struct al__json *obj, const char *path,
                           struct al_expect_group *g) {
-    const json_t *list, *v;
+    const struct al__json *list, *v;
     char base[AL__PATH_SIZE], opath[AL__PATH_SIZE];
     size_t i, sum = 0;
 
     if (al__member_array(obj, path, "outcomes", true, &list, x->err) < 0)
         return -AL_EINVAL;
     al__path_key(base, path, "outcomes");
-    g->outcomes = calloc(json_array_size(list) + 1, sizeof(*g->outcomes));
+    g->outcomes = calloc(al__json_size(list) + 1, sizeof(*g->outcomes));
     if (!g->outcomes)
         return al__fail_nomem(x->err, base);
-    json_array_foreach(list, i, v) {
+    al__json_array_foreach(list, i, v) {
         al__path_index(opath, base, i);
         if (parse_outcome(x, v, opath, g->task_count, &g->outcomes[i]) < 0)
             return -AL_EINVAL;
@@ -184,9 +185,9 @@ static int parse_outcomes(struct expect_parse *x, const json_t *obj, const char 
     return 0;
 }
 
-static int parse_group(struct expect_parse *x, const json_t *obj, const char *path,
+static int parse_group(struct expect_parse *x, const struct al__json *obj, const char *path,
                        struct al_expect_group *g) {
-    const json_t *tasks, *kai;
+    const struct al__json *tasks, *kai;
     char tpath[AL__PATH_SIZE], epath[AL__PATH_SIZE];
 
     if (al__want_object(obj, path, x->err) < 0 ||
@@ -208,18 +209,18 @@ static int parse_group(struct expect_parse *x, const json_t *obj, const char *pa
     return parse_outcomes(x, obj, path, g);
 }
 
-static int parse_groups(struct expect_parse *x, const json_t *groups) {
-    const json_t *v;
+static int parse_groups(struct expect_parse *x, const struct al__json *groups) {
+    const struct al__json *v;
     char path[AL__PATH_SIZE];
     size_t i;
     int rc;
 
-    if (json_array_size(groups) == 0)
+    if (al__json_size(groups) == 0)
         return 0;
-    x->out->groups = calloc(json_array_size(groups), sizeof(*x->out->groups));
+    x->out->groups = calloc(al__json_size(groups), sizeof(*x->out->groups));
     if (!x->out->groups)
         return al__fail_nomem(x->err, "expect.task_groups");
-    json_array_foreach(groups, i, v) {
+    al__json_array_foreach(groups, i, v) {
         al__path_index(path, "expect.task_groups", i);
         x->out->group_count = i + 1;
         if ((rc = parse_group(x, v, path, &x->out->groups[i])) < 0)
@@ -228,17 +229,17 @@ static int parse_groups(struct expect_parse *x, const json_t *groups) {
     return 0;
 }
 
-static int parse_same_node(struct expect_parse *x, const json_t *lists) {
-    const json_t *v;
+static int parse_same_node(struct expect_parse *x, const struct al__json *lists) {
+    const struct al__json *v;
     char path[AL__PATH_SIZE];
     size_t i;
 
-    if (json_array_size(lists) == 0)
+    if (al__json_size(lists) == 0)
         return 0;
-    x->out->same_node = calloc(json_array_size(lists), sizeof(*x->out->same_node));
+    x->out->same_node = calloc(al__json_size(lists), sizeof(*x->out->same_node));
     if (!x->out->same_node)
         return al__fail_nomem(x->err, "expect.same_node");
-    json_array_foreach(lists, i, v) {
+    al__json_array_foreach(lists, i, v) {
         struct al_expect_same_node *s = &x->out->same_node[i];
         al__path_index(path, "expect.same_node", i);
         x->out->same_node_count = i + 1;
@@ -248,9 +249,9 @@ static int parse_same_node(struct expect_parse *x, const json_t *lists) {
     return 0;
 }
 
-static int parse_fair_share(struct expect_parse *x, const json_t *share, const char *path,
+static int parse_fair_share(struct expect_parse *x, const struct al__json *share, const char *path,
                             struct al_expect_queue *q) {
-    const json_t *gpu = json_object_get(share, "gpu");
+    const struct al__json *gpu = al__json_get(share, "gpu");
     char gpath[AL__PATH_SIZE];
 
     if (al__check_keys(share, path, share_keys, x->err) < 0)
@@ -260,8 +261,8 @@ static int parse_fair_share(struct expect_parse *x, const json_t *share, const c
     if (gpu &&
         al__read_gpus(gpu, gpath, false, AL__MAX_QUEUE_GPUS, &q->fair_share[AL_GPU], x->err) < 0)
         return -AL_EINVAL;
-    q->has[AL_CPU] = json_object_get(share, "cpu_millis") != NULL;
-    q->has[AL_MEMORY] = json_object_get(share, "memory_bytes") != NULL;
+    q->has[AL_CPU] = al__json_get(share, "cpu_millis") != NULL;
+    q->has[AL_MEMORY] = al__json_get(share, "memory_bytes") != NULL;
     if (al__member_int(share, path, "cpu_millis", false, 0, AL__MAX_CPU_MILLIS,
                        &q->fair_share[AL_CPU], x->err) < 0 ||
         al__member_int(share, path, "memory_bytes", false, 0, AL__MAX_MEMORY_BYTES,
@@ -270,9 +271,9 @@ static int parse_fair_share(struct expect_parse *x, const json_t *share, const c
     return 0;
 }
 
-static int parse_queue(struct expect_parse *x, const char *name, const json_t *obj,
+static int parse_queue(struct expect_parse *x, const char *name, const struct al__json *obj,
                        const char *path, struct al_expect_queue *q) {
-    const json_t *share;
+    const struct al__json *share;
     char spath[AL__PATH_SIZE];
 
     q->queue = al__names_find(&x->queues, name);
@@ -286,18 +287,18 @@ static int parse_queue(struct expect_parse *x, const char *name, const json_t *o
     return share ? parse_fair_share(x, share, spath, q) : 0;
 }
 
-static int parse_queues(struct expect_parse *x, const json_t *queues) {
+static int parse_queues(struct expect_parse *x, const struct al__json *queues) {
     const char *name;
-    json_t *v;
+    const struct al__json *v;
     char path[AL__PATH_SIZE];
     int rc;
 
-    if (json_object_size(queues) == 0)
+    if (al__json_size(queues) == 0)
         return 0;
-    x->out->queues = calloc(json_object_size(queues), sizeof(*x->out->queues));
+    x->out->queues = calloc(al__json_size(queues), sizeof(*x->out->queues));
     if (!x->out->queues)
         return al__fail_nomem(x->err, "expect.queues");
-    json_object_foreach((json_t *)queues, name, v) {
+    al__json_object_foreach(queues, name, v) {
         struct al_expect_queue *q = &x->out->queues[x->out->queue_count++];
         al__path_key(path, "expect.queues", name);
         if ((rc = parse_queue(x, name, v, path, q)) < 0)
@@ -328,8 +329,8 @@ static int index_cluster(struct expect_parse *x) {
     return x->covered ? 0 : al__fail_nomem(x->err, "expect");
 }
 
-static int parse_sections(struct expect_parse *x, const json_t *expect) {
-    const json_t *tasks, *groups, *same, *queues;
+static int parse_sections(struct expect_parse *x, const struct al__json *expect) {
+    const struct al__json *tasks, *groups, *same, *queues;
     int rc;
 
     if (al__check_keys(expect, "expect", expect_keys, x->err) < 0 ||
@@ -347,8 +348,8 @@ static int parse_sections(struct expect_parse *x, const json_t *expect) {
     return queues ? parse_queues(x, queues) : 0;
 }
 
-int al__expect_parse(const json_t *expect, const struct al_cluster *cluster, struct al_expect *out,
-                     struct al_snapshot_error *err) {
+int al__expect_parse(const struct al__json *expect, const struct al_cluster *cluster,
+                     struct al_expect *out, struct al_snapshot_error *err) {
     struct expect_parse x;
     struct al_expect e;
     int rc;

@@ -6,6 +6,7 @@
 #include "allot/errors.h"
 #include "allot/snapshot.h"
 #include "snapshot/json_util.h"
+#include "snapshot/json_write.h"
 
 static const char *placement_name(enum al_placement p, const char *binpack) {
     return p == AL_SPREAD ? "spread" : binpack;
