@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "allot/errors.h"
+#include "snapshot/json_util.h"
 
 /* Values of open arrays and members of open objects wait on stacks until their container
  * closes and is copied into the arena in one piece. */
@@ -23,6 +24,8 @@ struct reader {
     const char *error_at;
     int rc;
 };
+
+static int fail_at(struct reader *r, const char *at, const char *fmt, ...) AL__PRINTF(3, 4);
 
 static int fail_at(struct reader *r, const char *at, const char *fmt, ...) {
     if (r->rc == 0) {
