@@ -74,6 +74,10 @@ struct al_explanation {
      * left alone because of min-runtime protection. */
     uint32_t victim_search;
     int32_t victims_protected;
+    /* Actions whose victim search for the job a bound of config.victim_budget ended before
+     * it found victims, or that did not search for it because the action's budget was
+     * already spent (bits as victim_search). */
+    uint32_t victim_search_cut;
 };
 
 /* Where every task is at the end of the cycle. */

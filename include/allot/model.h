@@ -40,6 +40,25 @@ enum al_placement { AL_BINPACK = 0, AL_SPREAD = 1 };
 
 #define AL_MAX_ACTIONS 16
 
+/*
+ * Bounds of the victim searches of reclaim, preempt and consolidation (KAI's
+ * scenarioSearchBudgets). A scenario is one set of victims tried by re-running allocation.
+ * Counts keep replays deterministic; the time budget does not (it reads config.clock_ns)
+ * and is meant for a live scheduler that must finish its cycle. A pending job whose search
+ * a bound ended, or that an action did not search because its budget was spent, says so in
+ * its explanation (al_explanation.victim_search_cut).
+ */
+struct al_victim_budget {
+    int32_t scenarios_per_job;    /* scenarios tried for one pending job (default 256) */
+    int32_t scenarios_per_action; /* by one action in one cycle, all jobs (default 8192) */
+    int32_t victim_tasks;         /* tasks one scenario may evict (default 512) */
+    int64_t time_per_action_ns;   /* one action's searches, 0 = no limit; needs clock_ns */
+};
+
+#define AL_DEFAULT_SCENARIOS_PER_JOB    256
+#define AL_DEFAULT_SCENARIOS_PER_ACTION 8192
+#define AL_DEFAULT_VICTIM_TASKS         512
+
 struct al_config {
     enum al_action actions[AL_MAX_ACTIONS];
     size_t action_count;
@@ -48,8 +67,10 @@ struct al_config {
     enum al_placement gpu_device_placement; /* device order for shared-GPU tasks (pack/spread) */
     bool shared_gpu_node_preference;        /* prefer nodes with a partly used device that fits */
     int64_t staleness_grace_period_s;       /* default grace period for stale gangs */
-    /* Optional: a monotonic clock in nanoseconds, used only to time victim searches for
-     * al_result's figures (the engine reads no clock itself). NULL: no timing. */
+    struct al_victim_budget victim_budget;  /* bounds of the victim searches */
+    /* Optional: a monotonic clock in nanoseconds, used to time victim searches for
+     * al_result's figures and for victim_budget.time_per_action_ns (the engine reads no
+     * clock itself). NULL: no timing, no time budget. */
     int64_t (*clock_ns)(void);
 };
 
@@ -180,7 +201,8 @@ struct al_cluster {
     size_t task_count;
 };
 
-/* al_config_init - the default configuration: no actions, binpack, pack, preference on, 60 s. */
+/* al_config_init - the default configuration: no actions, binpack, pack, preference on, 60 s,
+ * the default victim-search budget. */
 void al_config_init(struct al_config *config);
 
 /*

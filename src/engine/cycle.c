@@ -163,7 +163,8 @@ static int result_explanations(const struct al__session *s, struct al__arena *ar
                                          .task = -1,
                                          .queue = -1,
                                          .victim_search = s->why[jobs[i]].victim_search,
-                                         .victims_protected = s->why[jobs[i]].victims_protected};
+                                         .victims_protected = s->why[jobs[i]].victims_protected,
+                                         .victim_search_cut = s->why[jobs[i]].victim_search_cut};
         }
         e->job = jobs[i];
     }

@@ -64,12 +64,13 @@ void al__tasks_request(const struct al__session *s, const int32_t *tasks, int32_
 }
 
 void al__job_record_why(struct al__session *s, int32_t j, const struct al_explanation *why) {
-    uint32_t searched = s->why[j].victim_search;
+    uint32_t searched = s->why[j].victim_search, cut = s->why[j].victim_search_cut;
     int32_t protected_jobs = s->why[j].victims_protected;
     s->why[j] = *why;
     s->why[j].job = j;
     s->why[j].victim_search = searched;
     s->why[j].victims_protected = protected_jobs;
+    s->why[j].victim_search_cut = cut;
     s->jobs[j].has_why = true;
 }
 

@@ -38,6 +38,9 @@ void al_config_init(struct al_config *config) {
     config->gpu_device_placement = AL_BINPACK;
     config->shared_gpu_node_preference = true;
     config->staleness_grace_period_s = 60;
+    config->victim_budget.scenarios_per_job = AL_DEFAULT_SCENARIOS_PER_JOB;
+    config->victim_budget.scenarios_per_action = AL_DEFAULT_SCENARIOS_PER_ACTION;
+    config->victim_budget.victim_tasks = AL_DEFAULT_VICTIM_TASKS;
 }
 
 static void node_release(struct al_node *node) {

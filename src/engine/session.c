@@ -387,6 +387,7 @@ static int build_jobs(struct al__session *s) {
         js->has_why = false;
         s->why[j].victim_search = 0;
         s->why[j].victims_protected = 0;
+        s->why[j].victim_search_cut = 0;
         js->sub_active = al__arena_array(&s->arena, job->subgroup_count + 1, sizeof(int32_t));
         js->order = al__arena_array(&s->arena, job->task_count + 1, sizeof(int32_t));
         if (!js->sub_active || !js->order)

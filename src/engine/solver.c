@@ -289,6 +289,7 @@ static int try_scenario(struct solver *v, bool *ok) {
 /* Solves the first v->pending tasks of the step, starting from the recorded victims. */
 static int solve_partial(struct solver *v, bool *ok) {
     struct al__search *search = v->search;
+    const struct al_victim_budget *budget = &v->s->cluster->config.victim_budget;
     *ok = false;
     search->protected_now +=
         al__victims_fill(&v->vq, search->preemptor, v->recorded, v->recorded_count);
@@ -297,8 +298,12 @@ static int solve_partial(struct solver *v, bool *ok) {
     for (bool first = true;; first = false) {
         if (!first) {
             int32_t job, k = al__victims_pop(&v->vq, &job, v->unit);
-            if (k == 0 || v->recorded_count + v->potential_count + k > AL__MAX_VICTIM_TASKS)
+            if (k == 0)
                 return 0;
+            if (v->recorded_count + v->potential_count + k > budget->victim_tasks) {
+                search->cut = true;
+                return 0;
+            }
             memcpy(&v->potential[v->potential_count], v->unit, (size_t)k * sizeof(int32_t));
             v->potential_count += k;
             v->latest_job = job;
@@ -306,9 +311,10 @@ static int solve_partial(struct solver *v, bool *ok) {
         int rc = try_scenario(v, ok);
         if (rc < 0 || *ok)
             return rc;
-        if (v->job_scenarios >= AL__MAX_SCENARIOS_PER_JOB ||
-            search->scenarios >= AL__MAX_SCENARIOS_ACTION)
+        if (v->job_scenarios >= budget->scenarios_per_job || al__search_spent(v->s, search)) {
+            search->cut = true;
             return 0;
+        }
     }
 }
 
@@ -352,14 +358,24 @@ static void record_victims(struct solver *v) {
     }
 }
 
-static int64_t now_ns(const struct al_cluster *c) {
+int64_t al__search_now_ns(const struct al_cluster *c) {
     return c->config.clock_ns ? c->config.clock_ns() : 0;
+}
+
+bool al__search_spent(const struct al__session *s, const struct al__search *search) {
+    const struct al_config *config = &s->cluster->config;
+    const struct al_victim_budget *budget = &config->victim_budget;
+    if (search->scenarios >= budget->scenarios_per_action)
+        return true;
+    return budget->time_per_action_ns > 0 && config->clock_ns &&
+           config->clock_ns() - search->started_ns >= budget->time_per_action_ns;
 }
 
 int al__solve(struct al__session *s, struct al__search *search, int32_t j, bool *solved) {
     const struct al_cluster *c = s->cluster;
     struct solver *v = solver_of(s, search);
     *solved = false;
+    search->cut = false;
     if (!v)
         return -AL_ENOMEM;
     v->search = search;
@@ -368,7 +384,7 @@ int al__solve(struct al__session *s, struct al__search *search, int32_t j, bool 
     v->step_count = al__job_next_tasks(s, j, NULL, v->steps, v->sub_need, &complete);
     if (v->step_count == 0 || !complete)
         return 0;
-    int64_t started = now_ns(c);
+    int64_t started = al__search_now_ns(c);
     for (size_t q = 0; q < c->queue_count; q++) {
         memcpy(v->base[q], s->queues[q].allocated, sizeof(v->base[q]));
         memcpy(v->base_np[q], s->queues[q].allocated_np, sizeof(v->base_np[q]));
@@ -393,7 +409,7 @@ int al__solve(struct al__session *s, struct al__search *search, int32_t j, bool 
     if (*solved)
         rc = al__victims_commit(&v->vq, v->recorded, v->recorded_count);
     clear_recorded(v);
-    int64_t took = now_ns(c) - started;
+    int64_t took = al__search_now_ns(c) - started;
     if (took > search->longest_ns)
         search->longest_ns = took;
     return rc;

@@ -8,10 +8,6 @@
 #include "engine/session.h"
 #include "engine/victims.h"
 
-/* Bounds of one action's search (DESIGN.md section 3). */
-#define AL__MAX_SCENARIOS_PER_JOB 256  /* scenarios simulated for one pending job */
-#define AL__MAX_VICTIM_TASKS      512  /* tasks one scenario may evict */
-#define AL__MAX_SCENARIOS_ACTION  8192 /* scenarios simulated by one action in one cycle */
 
 /* A scenario that solved the job's next step: what the validator judges. */
 struct al__scenario {
@@ -41,6 +37,8 @@ struct al__search {
     void *ctx_solver; /* the solver's scratch, allocated by the first al__solve */
     /* Counters across the action. */
     int64_t scenarios;     /* simulated so far */
+    int64_t started_ns;    /* when the action began (config.clock_ns), for the time budget */
+    bool cut;              /* the current job's search ended at a bound of the budget */
     int64_t longest_ns;    /* slowest single job search */
     int32_t protected_now; /* jobs min runtime shielded from the current job's search */
 };
@@ -52,8 +50,15 @@ struct al__search {
  * node of the newest candidate), re-running allocation for the evicted jobs and the
  * job's tasks with everything pipelined. On success the evictions and placements stay
  * in the session (uncommitted, after the current log position) and *solved is true;
- * otherwise the session is as it was. Errors: -AL_ENOMEM (session restored).
+ * otherwise the session is as it was, and search->cut tells whether a bound of
+ * config.victim_budget ended the search. Errors: -AL_ENOMEM (session restored).
  */
 int al__solve(struct al__session *s, struct al__search *search, int32_t j, bool *solved);
+
+/* al__search_spent - the action's budget (scenarios or time) is used up. */
+bool al__search_spent(const struct al__session *s, const struct al__search *search);
+
+/* al__search_now_ns - config.clock_ns(), or 0 without a clock. */
+int64_t al__search_now_ns(const struct al_cluster *c);
 
 #endif

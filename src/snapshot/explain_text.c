@@ -137,24 +137,32 @@ static void no_fit_text(const struct al_cluster *c, const struct al_explanation 
         line_add(l, "no single node has room for all it requests");
 }
 
-/* "; reclaim and preempt found no acceptable victims (2 running jobs protected by min runtime)" */
-static void victim_search_text(const struct al_explanation *e, struct line *l) {
-    static const enum al_action actions[] = {AL_ACTION_CONSOLIDATION, AL_ACTION_RECLAIM,
-                                             AL_ACTION_PREEMPT};
-    int n = 0;
+static const enum al_action victim_actions[] = {AL_ACTION_CONSOLIDATION, AL_ACTION_RECLAIM,
+                                                AL_ACTION_PREEMPT};
 
-    for (size_t i = 0; i < sizeof(actions) / sizeof(actions[0]); i++) {
-        if (!(e->victim_search & (1u << actions[i])))
+/* "; reclaim and preempt" for the actions in bits, or nothing. */
+static int actions_text(uint32_t bits, struct line *l) {
+    int n = 0;
+    for (size_t i = 0; i < sizeof(victim_actions) / sizeof(victim_actions[0]); i++) {
+        if (!(bits & (1u << victim_actions[i])))
             continue;
-        line_add(l, "%s%s", n == 0 ? "; " : " and ", al_action_name(actions[i]));
+        line_add(l, "%s%s", n == 0 ? "; " : " and ", al_action_name(victim_actions[i]));
         n++;
     }
-    if (n == 0)
-        return;
-    line_add(l, " found no acceptable victims");
-    if (e->victims_protected > 0)
-        line_add(l, " (%d running job%s protected by min runtime)", (int)e->victims_protected,
-                 e->victims_protected == 1 ? "" : "s");
+    return n;
+}
+
+/* "; reclaim and preempt found no acceptable victims (2 running jobs protected by min
+ * runtime); reclaim stopped at its search budget" */
+static void victim_search_text(const struct al_explanation *e, struct line *l) {
+    if (actions_text(e->victim_search & ~e->victim_search_cut, l) > 0) {
+        line_add(l, " found no acceptable victims");
+        if (e->victims_protected > 0)
+            line_add(l, " (%d running job%s protected by min runtime)",
+                     (int)e->victims_protected, e->victims_protected == 1 ? "" : "s");
+    }
+    if (actions_text(e->victim_search_cut, l) > 0)
+        line_add(l, " stopped at its victim-search budget before finding victims");
 }
 
 static size_t job_tasks(const struct al_cluster *c, const struct al_explanation *e) {

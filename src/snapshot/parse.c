@@ -19,8 +19,12 @@ static const char *const config_keys[] = {
     "gpu_device_placement",
     "shared_gpu_node_preference",
     "staleness_grace_period_s",
+    "victim_search_budget",
     NULL,
 };
+
+static const char *const budget_keys[] = {"scenarios_per_job", "scenarios_per_action",
+                                          "victim_tasks", NULL};
 
 int al__snapshot_load_json(const char *text, size_t len, struct al__json_doc *doc,
                            struct al_snapshot_error *err) {
@@ -82,6 +86,28 @@ static int parse_placement(struct al__parse *p, const struct al__json *config, c
     return 0;
 }
 
+/* config.victim_search_budget: the counts of al_victim_budget (the time budget is a live
+ * scheduler's, never a snapshot's: replays stay deterministic). */
+static int parse_budget(struct al__parse *p, const struct al__json *config) {
+    struct al_victim_budget *b = &p->cluster->config.victim_budget;
+    const struct al__json *budget;
+    const char *path = "config.victim_search_budget";
+
+    if (al__member_object(config, "config", "victim_search_budget", false, &budget, p->err) < 0)
+        return -AL_EINVAL;
+    if (!budget)
+        return 0;
+    if (al__check_keys(budget, path, budget_keys, p->err) < 0 ||
+        al__member_int32(budget, path, "scenarios_per_job", false, 1, 1000000,
+                         &b->scenarios_per_job, p->err) < 0 ||
+        al__member_int32(budget, path, "scenarios_per_action", false, 1, 100000000,
+                         &b->scenarios_per_action, p->err) < 0 ||
+        al__member_int32(budget, path, "victim_tasks", false, 1, 1000000, &b->victim_tasks,
+                         p->err) < 0)
+        return -AL_EINVAL;
+    return 0;
+}
+
 int al__parse_config(struct al__parse *p, const struct al__json *config) {
     struct al_config *c = &p->cluster->config;
 
@@ -94,7 +120,8 @@ int al__parse_config(struct al__parse *p, const struct al__json *config) {
                         &c->gpu_device_placement) < 0)
         return -AL_EINVAL;
     if (al__member_bool(config, "config", "shared_gpu_node_preference", false,
-                        &c->shared_gpu_node_preference, p->err) < 0)
+                        &c->shared_gpu_node_preference, p->err) < 0 ||
+        parse_budget(p, config) < 0)
         return -AL_EINVAL;
     return al__member_int(config, "config", "staleness_grace_period_s", false, -AL__MAX_SECONDS,
                           AL__MAX_SECONDS, &c->staleness_grace_period_s, p->err);

@@ -59,6 +59,33 @@ static int no_fit_fields(json_t *o, const struct al_cluster *c, const struct al_
     return rc;
 }
 
+/* "victim_search": actions that searched and found nothing, "victim_search_cut": those a
+ * budget stopped (both omitted when empty). */
+static int victim_search_fields(json_t *o, const struct al_explanation *e) {
+    static const enum al_action actions[] = {AL_ACTION_CONSOLIDATION, AL_ACTION_RECLAIM,
+                                             AL_ACTION_PREEMPT};
+    json_t *searched = json_array(), *cut = json_array();
+    int rc = searched && cut ? 0 : -1;
+    for (size_t i = 0; rc == 0 && i < sizeof(actions) / sizeof(actions[0]); i++) {
+        uint32_t bit = 1u << actions[i];
+        if ((e->victim_search & bit) && !(e->victim_search_cut & bit))
+            rc |= al__push(searched, json_string(al_action_name(actions[i])));
+        if (e->victim_search_cut & bit)
+            rc |= al__push(cut, json_string(al_action_name(actions[i])));
+    }
+    if (rc == 0 && json_array_size(searched) > 0) {
+        rc |= al__put(o, "victim_search", searched);
+        searched = NULL;
+    }
+    if (rc == 0 && json_array_size(cut) > 0) {
+        rc |= al__put(o, "victim_search_cut", cut);
+        cut = NULL;
+    }
+    json_decref(searched);
+    json_decref(cut);
+    return rc;
+}
+
 static json_t *explanation_json(const struct al_cluster *c, const struct al_explanation *e) {
     json_t *o = json_object();
     char message[512];
@@ -76,6 +103,7 @@ static json_t *explanation_json(const struct al_cluster *c, const struct al_expl
     }
     if (e->reason == AL_REASON_GANG_INCOMPLETE || e->reason == AL_REASON_NO_NODE_FITS)
         rc |= no_fit_fields(o, c, e);
+    rc |= victim_search_fields(o, e);
     return al__finish(o, rc);
 }
 

@@ -25,6 +25,17 @@ static json_t *config_json(const struct al_config *c) {
                   json_string(placement_name(c->gpu_device_placement, "pack")));
     rc |= al__put(o, "shared_gpu_node_preference", json_boolean(c->shared_gpu_node_preference));
     rc |= al__put(o, "staleness_grace_period_s", json_integer(c->staleness_grace_period_s));
+    const struct al_victim_budget *b = &c->victim_budget;
+    if (b->scenarios_per_job != AL_DEFAULT_SCENARIOS_PER_JOB ||
+        b->scenarios_per_action != AL_DEFAULT_SCENARIOS_PER_ACTION ||
+        b->victim_tasks != AL_DEFAULT_VICTIM_TASKS) {
+        json_t *budget = json_object();
+        int brc = budget ? 0 : -1;
+        brc |= al__put(budget, "scenarios_per_job", json_integer(b->scenarios_per_job));
+        brc |= al__put(budget, "scenarios_per_action", json_integer(b->scenarios_per_action));
+        brc |= al__put(budget, "victim_tasks", json_integer(b->victim_tasks));
+        rc |= al__put(o, "victim_search_budget", al__finish(budget, brc));
+    }
     return al__finish(o, rc);
 }
 

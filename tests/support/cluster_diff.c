@@ -36,7 +36,10 @@ static bool config_eq(struct diff *d, const struct al_config *x, const struct al
               INT("config", 0, x, y, cpu_placement) &&
               INT("config", 0, x, y, gpu_device_placement) &&
               INT("config", 0, x, y, shared_gpu_node_preference) &&
-              INT("config", 0, x, y, staleness_grace_period_s);
+              INT("config", 0, x, y, staleness_grace_period_s) &&
+              INT("config", 0, x, y, victim_budget.scenarios_per_job) &&
+              INT("config", 0, x, y, victim_budget.scenarios_per_action) &&
+              INT("config", 0, x, y, victim_budget.victim_tasks);
     for (size_t i = 0; ok && i < x->action_count; i++)
         ok = int_eq(d, "config.actions", i, "", x->actions[i], y->actions[i]);
     return ok;

@@ -42,6 +42,8 @@ static bool step_has_affinity(const struct al__session *s, const int32_t *tasks,
 static void note_failure(struct al__session *s, const struct al__search *search, int32_t j) {
     s->why[j].victim_search |= 1u << search->action;
     s->why[j].victims_protected += search->protected_now;
+    if (search->cut)
+        s->why[j].victim_search_cut |= 1u << search->action;
 }
 
 int al__victim_action_run(struct al__session *s, struct al__search *search,
@@ -54,6 +56,7 @@ int al__victim_action_run(struct al__session *s, struct al__search *search,
     if (rc < 0 || !failed)
         return -AL_ENOMEM;
     size_t failed_count = 0;
+    search->started_ns = al__search_now_ns(c);
     for (int32_t j; (j = al__job_queue_pop(s, &jq)) >= 0;) {
         const struct al_job *job = &c->jobs[j];
         if (job->has_preemption_delay && c->now_s < job->created_s + job->preemption_delay_s)
@@ -68,7 +71,12 @@ int al__victim_action_run(struct al__session *s, struct al__search *search,
             fits = al__node_index_fits_empty(s, &c->tasks[jq.tasks[i]]);
         if (!fits)
             continue;
+        if (al__search_spent(s, search)) { /* the budget is spent: no search, and it says so */
+            s->why[j].victim_search_cut |= 1u << search->action;
+            continue;
+        }
         search->protected_now = 0;
+        search->cut = false;
         if (no_easier(s, failed, failed_count, j, n, req, step_has_affinity(s, jq.tasks, n))) {
             note_failure(s, search, j);
             continue;
