@@ -8,7 +8,6 @@
 #include "engine/session.h"
 #include "engine/victims.h"
 
-
 /* A scenario that solved the job's next step: what the validator judges. */
 struct al__scenario {
     int32_t preemptor;

@@ -158,8 +158,8 @@ static void victim_search_text(const struct al_explanation *e, struct line *l) {
     if (actions_text(e->victim_search & ~e->victim_search_cut, l) > 0) {
         line_add(l, " found no acceptable victims");
         if (e->victims_protected > 0)
-            line_add(l, " (%d running job%s protected by min runtime)",
-                     (int)e->victims_protected, e->victims_protected == 1 ? "" : "s");
+            line_add(l, " (%d running job%s protected by min runtime)", (int)e->victims_protected,
+                     e->victims_protected == 1 ? "" : "s");
     }
     if (actions_text(e->victim_search_cut, l) > 0)
         line_add(l, " stopped at its victim-search budget before finding victims");
