@@ -10,7 +10,8 @@ CFLAGS_BASE := -std=c11 -D_POSIX_C_SOURCE=200809L -Iinclude -Isrc \
 	-Wall -Wextra -Wpedantic -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	-Wvla -Wformat=2 -Wundef -fno-common
 OPT ?= -O2 -g
-SAN := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+SAN := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all \
+	-DAL_DEBUG_INVARIANTS
 LIBS := -ljansson -lm
 CLI_LIBS := $(LIBS) -lcurl
 DAEMON_LIBS := $(LIBS) -lmicrohttpd -lsqlite3 -lsodium -lpthread -ldl

@@ -133,7 +133,11 @@ int al_cycle_run_in(struct al_workspace *ws, const struct al_cluster *cluster,
  * in order. The cluster is borrowed and not modified. On success fills *result,
  * which the caller releases with al_result_release(). Deterministic: the same
  * cluster (in any array order) gives the same decisions.
- * Errors: -AL_ENOMEM; -AL_EINVAL for a cluster that breaks the model's invariants.
+ * Errors: -AL_ENOMEM; -AL_EINVAL for a cluster that breaks the model's invariants: an index
+ * out of range, a cycle in the queue tree, a job in an inner queue, a device over-committed
+ * (now, or once releasing tasks are gone), a device memory <= 0. Names must be unique per
+ * kind; the engine does not check it (they only break ties; the snapshot parser and allotd
+ * guarantee it).
  */
 int al_cycle_run(const struct al_cluster *cluster, struct al_result *result);
 

@@ -211,6 +211,14 @@ void al_config_init(struct al_config *config);
  */
 void al_cluster_release(struct al_cluster *cluster);
 
+/*
+ * al_gpu_memory_milli - the share of one device of `device_memory_mib` that a request of
+ * `memory_mib` takes, in milli-GPU, rounded up (a request never counts for less than it
+ * holds). The one conversion the engine's accounting, allotd and the CLI use. 0 when
+ * device_memory_mib <= 0.
+ */
+int64_t al_gpu_memory_milli(int32_t memory_mib, int32_t device_memory_mib);
+
 /* al_task_is_active - the task holds resources on its node (allocated..stuck_releasing). */
 bool al_task_is_active(enum al_task_state state);
 

@@ -12,7 +12,7 @@ static int64_t per_device(const struct allotd *d, const struct al__dworkload *w,
         return 1000;
     if (s->gpu_milli > 0)
         return s->gpu_milli;
-    return mib > 0 ? (int64_t)s->gpu_memory_mib * 1000 / mib : 0;
+    return al_gpu_memory_milli(s->gpu_memory_mib, mib);
 }
 
 static json_t *node_json(const struct allotd *d) {

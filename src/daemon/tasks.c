@@ -39,7 +39,7 @@ static void shared_limits(const struct allotd *d, const struct al__dworkload *w,
         snprintf(fraction, size, "%d.%03d", s->gpu_milli / 1000, s->gpu_milli % 1000);
         snprintf(mib, size, "%lld", (long long)device_mib * s->gpu_milli / 1000);
     } else if (s->gpu_memory_mib > 0 && device_mib > 0) {
-        int64_t milli = (int64_t)s->gpu_memory_mib * 1000 / device_mib;
+        int64_t milli = al_gpu_memory_milli(s->gpu_memory_mib, device_mib);
         snprintf(fraction, size, "%d.%03d", (int)(milli / 1000), (int)(milli % 1000));
         snprintf(mib, size, "%d", s->gpu_memory_mib);
     }

@@ -55,6 +55,7 @@ static int run_actions(struct al__session *s) {
         }
         if (rc < 0)
             return rc;
+        AL__CHECK_INVARIANTS(s);
     }
     return 0;
 }

@@ -31,6 +31,12 @@ static const char *const resource_names[AL_RESOURCE_COUNT] = {
     [AL_MEMORY] = "memory",
 };
 
+int64_t al_gpu_memory_milli(int32_t memory_mib, int32_t device_memory_mib) {
+    if (device_memory_mib <= 0)
+        return 0;
+    return ((int64_t)memory_mib * 1000 + device_memory_mib - 1) / device_memory_mib;
+}
+
 void al_config_init(struct al_config *config) {
     memset(config, 0, sizeof(*config));
     config->gpu_placement = AL_BINPACK;

@@ -314,6 +314,35 @@ int al__node_index_build(struct al__session *s) {
     return 0;
 }
 
+static bool partition_check(const struct al__session *s, const struct al__node_partition *p,
+                            int32_t n, const struct node_keys *k) {
+    if (k->whole >= 0 && (p->filed_whole[n] != k->whole || p->whole.key[n] != k->gpu_free))
+        return false;
+    if (p->in_shared[n] != (k->shared_room > 0) ||
+        (k->shared_room > 0 &&
+         (p->shared.key[n] != k->gpu_free || p->shared.aug[n] != k->shared_room)))
+        return false;
+    return p->cpu.key[n] == cpu_free(s, n) && p->mem.key[n] == mem_free(s, n);
+}
+
+bool al__node_index_check(const struct al__session *s) {
+    const struct al__node_index *ix = &s->index;
+    int64_t future = 0;
+    int32_t releasing = 0;
+    if (!ix->by_labels)
+        return true; /* not built */
+    for (size_t n = 0; n < s->cluster->node_count; n++) {
+        struct node_keys k = keys_of(s, (int32_t)n);
+        if (!partition_check(s, &ix->by_shape, (int32_t)n, &k) ||
+            !partition_check(s, ix->by_labels, (int32_t)n, &k) ||
+            (ix->releasing_at[n] >= 0) != k.releasing || ix->gpu_future[n] != k.gpu_future)
+            return false;
+        future += k.gpu_future;
+        releasing += k.releasing;
+    }
+    return future == ix->gpu_future_total && releasing == ix->releasing_count;
+}
+
 /* ---- what classes can hold ---- */
 
 const struct al__node_partition *al__node_partition_for(const struct al__session *s,

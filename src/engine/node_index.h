@@ -83,6 +83,10 @@ void al__node_index_update(struct al__session *s, int32_t n);
 const struct al__node_partition *al__node_partition_for(const struct al__session *s,
                                                         const struct al_task *task);
 
+/* al__node_index_check - every node is filed under the keys its accounting gives now (for
+ * al__session_check). */
+bool al__node_index_check(const struct al__session *s);
+
 /* al__node_class_matches - the task's affinity accepts the nodes of class c of p. */
 bool al__node_class_matches(const struct al__session *s, const struct al__node_partition *p,
                             int32_t c, const struct al_task *task);

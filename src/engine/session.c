@@ -28,15 +28,6 @@ bool al__state_charges_queue(enum al_task_state state) {
            state == AL_TASK_RUNNING;
 }
 
-static int64_t ceil_div(int64_t a, int64_t b) {
-    return (a + b - 1) / b;
-}
-
-/* GPU milli of a shared memory request on a device of memory_mib. */
-static int64_t memory_to_milli(int32_t mib, int32_t memory_mib) {
-    return ceil_div((int64_t)mib * 1000, memory_mib);
-}
-
 void al__task_request(const struct al__session *s, int32_t t, enum al__request_kind kind,
                       int64_t out[AL_RESOURCE_COUNT]) {
     const struct al_task *task = &s->cluster->tasks[t];
@@ -45,7 +36,7 @@ void al__task_request(const struct al__session *s, int32_t t, enum al__request_k
     if (task->gpu_milli > 0)
         out[AL_GPU] = (int64_t)task->gpu_milli * task->gpu_devices;
     else if (task->gpu_memory_mib > 0)
-        out[AL_GPU] = memory_to_milli(task->gpu_memory_mib, mem) * task->gpu_devices;
+        out[AL_GPU] = al_gpu_memory_milli(task->gpu_memory_mib, mem) * task->gpu_devices;
     out[AL_CPU] = task->cpu_millis;
     out[AL_MEMORY] = task->memory_bytes;
 }
@@ -59,7 +50,7 @@ static void placed_charge(const struct al__session *s, int32_t t, int32_t node, 
         out[AL_GPU] = 0;
         for (int32_t i = 0; i < gpu_count; i++) {
             int32_t mem = s->cluster->nodes[node].gpus[gpus[i]].memory_mib;
-            out[AL_GPU] += memory_to_milli(task->gpu_memory_mib, mem);
+            out[AL_GPU] += al_gpu_memory_milli(task->gpu_memory_mib, mem);
         }
     }
 }
@@ -116,8 +107,10 @@ static void task_account(struct al__session *s, int32_t t, int64_t sign) {
             g->releasing += sign * units;
         else if (al__task_is_shared(task))
             g->shared += (int32_t)sign;
-        if (ts->state == AL_TASK_PIPELINED)
+        if (ts->state == AL_TASK_PIPELINED) {
             g->pipelined += (int32_t)sign;
+            g->pipelined_units += sign * units;
+        }
     }
     if (al__state_charges_queue(ts->state))
         queue_charge(s, t, ts->charge, sign);
@@ -261,6 +254,7 @@ static void op_undo(struct al__session *s, const struct al__op *op) {
 void al__session_rollback(struct al__session *s, size_t mark) {
     while (s->op_count > mark)
         op_undo(s, &s->ops[--s->op_count]);
+    AL__CHECK_INVARIANTS(s);
 }
 
 /* ---- building the session ---- */
@@ -452,6 +446,8 @@ int al__session_init(struct al__session *s, const struct al_cluster *c, struct a
     if ((rc = build_nodes(s)) < 0 || (rc = build_queues(s)) < 0 || (rc = build_jobs(s)) < 0)
         return rc;
     build_tasks(s);
+    if ((rc = al__cluster_check_holdings(s)) < 0)
+        return rc;
     return al__node_index_build(s);
 }
 

@@ -17,11 +17,12 @@
  * request of m MiB takes m * 1000 units, a whole device takes all of them.
  */
 struct al__gpu_state {
-    int64_t capacity;  /* memory_mib * 1000 */
-    int64_t used;      /* units held, including units being released */
-    int64_t releasing; /* part of used that evictions or endings are freeing */
-    int32_t shared;    /* shared-GPU tasks holding the device (not releasing) */
-    int32_t pipelined; /* pipelined tasks holding the device */
+    int64_t capacity;        /* memory_mib * 1000 */
+    int64_t used;            /* units held, including units being released */
+    int64_t releasing;       /* part of used that evictions or endings are freeing */
+    int32_t shared;          /* shared-GPU tasks holding the device (not releasing) */
+    int32_t pipelined;       /* pipelined tasks holding the device */
+    int64_t pipelined_units; /* part of used that pipelined tasks hold */
 };
 
 struct al__node_state {
@@ -172,6 +173,30 @@ int al__session_evict_for(struct al__session *s, int32_t t, enum al_reason reaso
 /* al__session_unevict - a task evicted in this cycle keeps its place after all: back to the
  * state it had at the start of the cycle, on its devices (logged). */
 int al__session_unevict(struct al__session *s, int32_t t);
+
+/*
+ * al__cluster_check_holdings - the invariants of the cluster that al__session_init checks
+ * once every active task is accounted: jobs only in leaf queues, and no device over-committed,
+ * counted twice (what is held now, pipelined tasks aside, and what will be held once
+ * releasing tasks are gone). -AL_EINVAL when one is broken. O(queues + jobs + devices).
+ */
+int al__cluster_check_holdings(const struct al__session *s);
+
+/*
+ * al__session_check - recomputes every sum the session keeps (node, device, queue and job
+ * accounting, the node index) from the tasks and compares: true when all agree. For tests and
+ * assertions (AL__CHECK_INVARIANTS below); O(everything).
+ */
+bool al__session_check(const struct al__session *s);
+
+/* In builds with AL_DEBUG_INVARIANTS defined (the test builds), the session is checked after
+ * every rollback and every action. */
+#ifdef AL_DEBUG_INVARIANTS
+#include <assert.h>
+#define AL__CHECK_INVARIANTS(s) assert(al__session_check(s))
+#else
+#define AL__CHECK_INVARIANTS(s) ((void)0)
+#endif
 
 /* al__session_checkpoint - a mark in the operation log to roll back to. */
 size_t al__session_checkpoint(const struct al__session *s);
