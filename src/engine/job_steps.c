@@ -128,7 +128,7 @@ int al__place_tasks(struct al__session *s, int32_t j, const int32_t *tasks, int3
             continue; /* keep placing the others to count what fits */
         }
         int rc = back_in_place(s, tasks[i], &choice)
-                     ? al__session_unevict(s, tasks[i])
+                     ? al__statement_unevict(&st, tasks[i])
                      : al__statement_allocate(&st, tasks[i], choice.node, choice.gpus,
                                               choice.gpu_count, choice.pipelined || pipeline_only);
         if (rc < 0) {

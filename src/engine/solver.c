@@ -8,11 +8,13 @@
 #include "engine/order.h"
 #include "engine/placement.h"
 #include "engine/quota.h"
+#include "engine/statement.h"
 
 /* Scratch of one action's searches, allocated once and reused for every job. */
 struct solver {
     struct al__session *s;
     struct al__search *search;
+    struct al__statement st; /* the search's work: kept when solved, else discarded */
     struct al__victim_queue vq;
     int32_t *steps; /* the job's next step; the first `pending` are being solved */
     int32_t step_count, pending;
@@ -173,7 +175,7 @@ static int simulate(struct solver *v, bool *placed) {
 static int evict(struct solver *v, int32_t t) {
     if (v->s->tasks[t].state == AL_TASK_RELEASING)
         return 0;
-    return al__session_evict_for(v->s, t, v->search->reason, v->search->preemptor);
+    return al__statement_evict_for(&v->st, t, v->search->reason, v->search->preemptor);
 }
 
 /* Simulates the scenario in v->victims (already evicted) and validates it. */
@@ -244,7 +246,7 @@ static int try_node(struct solver *v, int32_t n, bool *ok) {
 static int try_scenario(struct solver *v, bool *ok) {
     struct al__session *s = v->s;
     const struct al_cluster *c = s->cluster;
-    size_t mark = al__session_checkpoint(s);
+    size_t mark = al__statement_checkpoint(&v->st);
     int rc = 0;
     *ok = false;
     for (int32_t i = 0; i < v->recorded_count && rc == 0; i++)
@@ -272,17 +274,17 @@ static int try_scenario(struct solver *v, bool *ok) {
             }
         for (int32_t i = 0; i < v->marked_count && rc == 0 && !*ok; i++) {
             int32_t n = v->marked[i];
-            size_t node_mark = al__session_checkpoint(s);
+            size_t node_mark = al__statement_checkpoint(&v->st);
             rc = try_node(v, n, ok);
             if (!*ok)
-                al__session_rollback(s, node_mark);
+                al__statement_rollback(&v->st, node_mark);
         }
         for (int32_t i = 0; i < v->marked_count; i++)
             v->node_in[v->marked[i]] = 0;
         v->marked_count = 0;
     }
     if (!*ok || rc < 0)
-        al__session_rollback(s, mark);
+        al__statement_rollback(&v->st, mark);
     return rc;
 }
 
@@ -392,7 +394,7 @@ int al__solve(struct al__session *s, struct al__search *search, int32_t j, bool 
     feasible_nodes(v, j);
     clear_recorded(v);
     v->job_scenarios = 0;
-    size_t mark = al__session_checkpoint(s);
+    al__statement_begin(&v->st, s);
     int rc = 0;
     bool ok = false;
     for (v->pending = 1; v->pending <= v->step_count; v->pending++) {
@@ -401,11 +403,13 @@ int al__solve(struct al__session *s, struct al__search *search, int32_t j, bool 
             break;
         record_victims(v);
         if (v->pending < v->step_count)
-            al__session_rollback(s, mark);
+            al__statement_discard(&v->st); /* the next step starts over, with these victims */
     }
-    if (rc < 0 || !ok)
-        al__session_rollback(s, mark);
     *solved = rc == 0 && ok;
+    if (*solved)
+        al__statement_commit(&v->st);
+    else
+        al__statement_discard(&v->st);
     if (*solved)
         rc = al__victims_commit(&v->vq, v->recorded, v->recorded_count);
     clear_recorded(v);

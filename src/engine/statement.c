@@ -20,6 +20,15 @@ int al__statement_evict(struct al__statement *st, int32_t t, enum al_reason reas
     return al__session_evict(st->session, t, reason);
 }
 
+int al__statement_evict_for(struct al__statement *st, int32_t t, enum al_reason reason,
+                            int32_t by_job) {
+    return al__session_evict_for(st->session, t, reason, by_job);
+}
+
+int al__statement_unevict(struct al__statement *st, int32_t t) {
+    return al__session_unevict(st->session, t);
+}
+
 size_t al__statement_checkpoint(const struct al__statement *st) {
     return al__session_checkpoint(st->session);
 }

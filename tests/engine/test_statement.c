@@ -47,6 +47,7 @@ static void image_take(const struct al__session *s, struct image *im) {
             push64(&im->node_words, &im->node_len, gs->releasing);
             push64(&im->node_words, &im->node_len, gs->shared);
             push64(&im->node_words, &im->node_len, gs->pipelined);
+            push64(&im->node_words, &im->node_len, gs->pipelined_units);
         }
     }
     for (size_t q = 0; q < c->queue_count; q++)
@@ -57,6 +58,8 @@ static void image_take(const struct al__session *s, struct image *im) {
     for (size_t j = 0; j < c->job_count; j++) {
         push64(&im->job_words, &im->job_len, s->jobs[j].active);
         push64(&im->job_words, &im->job_len, s->jobs[j].pending);
+        for (size_t g = 0; g < c->jobs[j].subgroup_count; g++)
+            push64(&im->job_words, &im->job_len, s->jobs[j].sub_active[g]);
     }
     for (size_t t = 0; t < c->task_count; t++) {
         const struct al__task_state *ts = &s->tasks[t];
@@ -116,6 +119,23 @@ static void build(struct al_cluster *c) {
     tb_job(c, "pb", "b", 50, 1);
     tb_task(c, "pb-0", AL_TASK_PIPELINED, "n1", 0, 300, d0);
     tb_task(c, "pb-1", AL_TASK_RUNNING, "n0", 0, 250, d2);
+    /* a gang of two subgroups (min 1 each), one task of each running */
+    tb_job(c, "sg", "a", 50, 0);
+    struct al_job *sg = &c->jobs[c->job_count - 1];
+    sg->subgroups = calloc(2, sizeof(*sg->subgroups));
+    assert_non_null(sg->subgroups);
+    sg->subgroups[0] = (struct al_subgroup){.name = strdup("w"), .min_members = 1};
+    sg->subgroups[1] = (struct al_subgroup){.name = strdup("ps"), .min_members = 1};
+    sg->subgroup_count = 2;
+    const int32_t d3[] = {3};
+    tb_task(c, "sg-w0", AL_TASK_RUNNING, "n0", 1, 0, d3);
+    tb_task(c, "sg-w1", AL_TASK_PENDING, NULL, 1, 0, NULL);
+    tb_task(c, "sg-ps0", AL_TASK_RUNNING, "n2", 0, 0, NULL);
+    tb_task(c, "sg-ps1", AL_TASK_PENDING, NULL, 0, 0, NULL);
+    c->tasks[c->task_count - 4].subgroup = 0;
+    c->tasks[c->task_count - 3].subgroup = 0;
+    c->tasks[c->task_count - 2].subgroup = 1;
+    c->tasks[c->task_count - 1].subgroup = 1;
     char name[32];
     for (int j = 0; j < 6; j++) {
         snprintf(name, sizeof(name), "p%d", j);
@@ -129,25 +149,49 @@ static void build(struct al_cluster *c) {
     }
 }
 
-/* One random operation; returns whether it did anything. */
+static unsigned kinds_seen; /* which kinds of operation ran (bits, in random_op's order) */
+
+/* One random operation; returns whether it did anything. Covers placing, pipelining,
+ * evicting (plain and on behalf of a job, as reclaim does), un-evicting, and relocating a task
+ * evicted in this cycle (as a victim search moves it). */
 static int random_op(struct al__session *s, struct al__statement *st, unsigned *seed) {
     int32_t t = (int32_t)(rand_r(seed) % s->cluster->task_count);
     struct al__task_state *ts = &s->tasks[t];
+    struct al__choice ch;
     if (ts->state == AL_TASK_PENDING) {
-        struct al__choice ch;
         if (!al__placement_find(s, t, NULL, &ch))
             return 0;
         assert_int_equal(
             al__statement_allocate(st, t, ch.node, ch.gpus, ch.gpu_count, ch.pipelined), 0);
+        kinds_seen |= 1u;
+        return 1;
+    }
+    if (ts->state == AL_TASK_RELEASING && ts->evicted) {
+        if (rand_r(seed) % 2) {
+            assert_int_equal(al__statement_unevict(st, t), 0);
+            kinds_seen |= 16u;
+            return 1;
+        }
+        const struct al__place_options moving = {.move_evicted = true, .pipeline_only = true};
+        if (!al__placement_find(s, t, &moving, &ch))
+            return 0;
+        assert_int_equal(al__statement_allocate(st, t, ch.node, ch.gpus, ch.gpu_count, true), 0);
+        kinds_seen |= 32u;
         return 1;
     }
     if (ts->state == AL_TASK_ALLOCATED && rand_r(seed) % 2) {
         assert_int_equal(al__statement_pipeline(st, t), 0);
+        kinds_seen |= 2u;
         return 1;
     }
     if (ts->state == AL_TASK_RUNNING || ts->state == AL_TASK_ALLOCATED ||
         ts->state == AL_TASK_PIPELINED) {
-        assert_int_equal(al__statement_evict(st, t, AL_REASON_NONE), 0);
+        int32_t by = (int32_t)(rand_r(seed) % s->cluster->job_count);
+        bool plain = rand_r(seed) % 2;
+        assert_int_equal(plain ? al__statement_evict(st, t, AL_REASON_NONE)
+                               : al__statement_evict_for(st, t, AL_REASON_RECLAIMED, by),
+                         0);
+        kinds_seen |= plain ? 4u : 8u;
         return 1;
     }
     return 0;
@@ -159,7 +203,7 @@ static void random_sequences_roll_back_exactly(void **state) {
     build(&c);
     unsigned seed = 12345;
     int total = 0;
-    for (int round = 0; round < 200; round++) {
+    for (int round = 0; round < 400; round++) {
         struct al__session s;
         assert_int_equal(al__session_init(&s, &c, NULL), 0);
         struct image before, middle, after;
@@ -189,6 +233,7 @@ static void random_sequences_roll_back_exactly(void **state) {
         al__session_release(&s, NULL);
     }
     assert_true(total > 500); /* the sequences really changed the session */
+    assert_true(kinds_seen == 0x3f);
     al_cluster_release(&c);
 }
 
