@@ -86,7 +86,11 @@ $(BUILD)/san/allotd: $(SAN_DAEMON_OBJ) $(SAN_LIB_OBJ)
 
 $(BUILD)/tests/%: tests/%.c $(SAN_TESTABLE_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_BASE) $(SAN) -Itests -o $@ $< $(SAN_TESTABLE_OBJ) $(DAEMON_LIBS) -lcurl -lcmocka
+	$(CC) $(CFLAGS_BASE) $(SAN) -Itests -o $@ $< $(SAN_TESTABLE_OBJ) $(DAEMON_LIBS) -lcurl -lcmocka \
+		$(TEST_LDFLAGS)
+
+# The torture test fails allocations in turn: malloc, calloc and realloc go through it.
+$(BUILD)/tests/engine/test_torture: TEST_LDFLAGS = -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc
 
 test: setup unit conformance api
 

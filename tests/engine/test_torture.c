@@ -1,0 +1,115 @@
+/* test_torture.c - every allocation of parsing and scheduling each conformance case fails in
+ * turn (curl's torture idea): the parser and the engine return -AL_ENOMEM or succeed, never
+ * crash or leak, and a cycle that succeeds makes the same decisions as without failures.
+ * Built with -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc (see the Makefile). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "allot/cycle.h"
+#include "allot/errors.h"
+#include "allot/snapshot.h"
+#include "support/snapfiles.h"
+
+void *__real_malloc(size_t size);
+void *__real_calloc(size_t count, size_t size);
+void *__real_realloc(void *p, size_t size);
+void *__wrap_malloc(size_t size);
+void *__wrap_calloc(size_t count, size_t size);
+void *__wrap_realloc(void *p, size_t size);
+
+static long countdown = -1; /* allocations left before one fails; -1: none fails */
+static long calls;          /* allocations made while counting */
+
+static bool fail_now(void) {
+    calls++;
+    return countdown >= 0 && countdown-- == 0;
+}
+
+void *__wrap_malloc(size_t size) {
+    return fail_now() ? NULL : __real_malloc(size);
+}
+
+void *__wrap_calloc(size_t count, size_t size) {
+    return fail_now() ? NULL : __real_calloc(count, size);
+}
+
+void *__wrap_realloc(void *p, size_t size) {
+    return fail_now() ? NULL : __real_realloc(p, size);
+}
+
+/* A decision, comparable. */
+struct taken {
+    int kind, task, node, reason;
+};
+
+/* Parses and runs one cycle; fills the decisions (at most `cap`) on success. */
+static int run(const char *text, size_t len, struct taken *out, size_t cap, size_t *count) {
+    struct al_cluster c;
+    struct al_snapshot_error err;
+    struct al_result r;
+    int rc = al_snapshot_parse(text, len, &c, &err);
+    if (rc < 0)
+        return rc == -AL_ENOMEM ? 1 : rc; /* 1: stopped by a failed allocation */
+    rc = al_cycle_run(&c, &r);
+    if (rc == 0) {
+        *count = r.decision_count;
+        for (size_t i = 0; i < r.decision_count && i < cap; i++)
+            out[i] = (struct taken){r.decisions[i].kind, r.decisions[i].task, r.decisions[i].node,
+                                    r.decisions[i].reason};
+        al_result_release(&r);
+    }
+    al_cluster_release(&c);
+    return rc == -AL_ENOMEM ? 1 : rc;
+}
+
+static void every_allocation_fails_in_turn(void **state) {
+    (void)state;
+    size_t files;
+    char **paths = tb_case_files(&files);
+    long runs = 0;
+    assert_true(files > 0);
+    for (size_t f = 0; f < files; f++) {
+        size_t len, want_count = 0;
+        char *text = tb_read_file(paths[f], &len);
+        struct taken want[256], got[256];
+        assert_non_null(text);
+        countdown = -1;
+        calls = 0;
+        assert_int_equal(run(text, len, want, 256, &want_count), 0);
+        long total = calls;
+        for (long k = 0; k < total; k++) {
+            size_t got_count = 0;
+            countdown = k;
+            int rc = run(text, len, got, 256, &got_count);
+            countdown = -1;
+            runs++;
+            if (rc != 0 && rc != 1) {
+                print_error("%s: allocation %ld failing gave %d\n", paths[f], k, rc);
+                fail();
+            }
+            if (rc == 0 &&
+                (got_count != want_count ||
+                 memcmp(got, want, (want_count < 256 ? want_count : 256) * sizeof(*got)) != 0)) {
+                print_error("%s: allocation %ld failing changed the decisions\n", paths[f], k);
+                fail();
+            }
+        }
+        free(text);
+    }
+    tb_case_files_free(paths, files);
+    print_message("%ld runs with one failed allocation over %zu cases\n", runs, files);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(every_allocation_fails_in_turn),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
