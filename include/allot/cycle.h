@@ -144,6 +144,22 @@ int al_cycle_run(const struct al_cluster *cluster, struct al_result *result);
 /* al_result_release - frees what al_cycle_run() stored in *result. Accepts a zeroed result. */
 void al_result_release(struct al_result *result);
 
+/*
+ * The engine's order of the jobs of one queue, for callers that show a job's place in line
+ * (allotd's queue position) and for the engine itself: higher priority first, then a gang
+ * below its minimum before one at it before one above it, then older, then by name.
+ * gang_state: -1 below the gang minimum (any subgroup), 0 at it, 1 above it.
+ */
+struct al_job_order_key {
+    int32_t priority;
+    int gang_state;
+    int64_t created_s;
+    const char *name;
+};
+
+/* al_job_order_cmp - < 0 when job a goes before job b; 0 only for equal keys. */
+int al_job_order_cmp(const struct al_job_order_key *a, const struct al_job_order_key *b);
+
 /* al_reason_name - "over_limit", "non_preemptible_over_quota", ... */
 const char *al_reason_name(enum al_reason reason);
 

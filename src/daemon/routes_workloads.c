@@ -25,13 +25,19 @@ static json_t *task_json(const struct allotd *d, const struct al__dtask *t) {
                      opt_int(t->exit_code, finished), "evicting", t->evicting);
 }
 
-/* Engine job order within a project: higher priority, then older, then name. */
+/* The workload's key in the engine's job order: its gang state from the tasks it holds. */
+static struct al_job_order_key order_key(const struct al__dworkload *w) {
+    int32_t active = 0;
+    for (int32_t i = 0; i < w->spec.workers; i++)
+        active += w->tasks[i].state == AL__T_RUNNING || w->tasks[i].state == AL__T_PIPELINED;
+    int gang = active < w->spec.min_members ? -1 : active > w->spec.min_members;
+    return (struct al_job_order_key){w->spec.priority, gang, w->created_s, w->name};
+}
+
+/* Ahead in the engine's job order within a project (al_job_order_cmp). */
 static bool ahead_of(const struct al__dworkload *a, const struct al__dworkload *b) {
-    if (a->spec.priority != b->spec.priority)
-        return a->spec.priority > b->spec.priority;
-    if (a->created_s != b->created_s)
-        return a->created_s < b->created_s;
-    return strcmp(a->name, b->name) < 0;
+    struct al_job_order_key ka = order_key(a), kb = order_key(b);
+    return al_job_order_cmp(&ka, &kb) < 0;
 }
 
 static json_t *queue_position(const struct allotd *d, const struct al__dworkload *w) {

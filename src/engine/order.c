@@ -55,17 +55,25 @@ int al__job_min_state(const struct al__session *s, int32_t job) {
     return js->active > min_total ? 1 : 0;
 }
 
+int al_job_order_cmp(const struct al_job_order_key *a, const struct al_job_order_key *b) {
+    if (a->priority != b->priority)
+        return a->priority > b->priority ? -1 : 1;
+    if (a->gang_state != b->gang_state)
+        return a->gang_state < b->gang_state ? -1 : 1;
+    int r = cmp_i64(a->created_s, b->created_s);
+    return r ? r : strcmp(a->name, b->name);
+}
+
+struct al_job_order_key al__job_key(const struct al__session *s, int32_t j, int gang_state) {
+    const struct al_job *job = &s->cluster->jobs[j];
+    return (struct al_job_order_key){job->priority, gang_state, job->created_s, job->name};
+}
+
 int al__job_cmp(int32_t a, int32_t b, const void *session) {
     const struct al__session *s = session;
-    const struct al_job *ja = &s->cluster->jobs[a];
-    const struct al_job *jb = &s->cluster->jobs[b];
-    if (ja->priority != jb->priority)
-        return ja->priority > jb->priority ? -1 : 1;
-    int r = al__job_min_state(s, a) - al__job_min_state(s, b);
-    if (r)
-        return r;
-    r = cmp_i64(ja->created_s, jb->created_s);
-    return r ? r : strcmp(ja->name, jb->name);
+    struct al_job_order_key ka = al__job_key(s, a, al__job_min_state(s, a));
+    struct al_job_order_key kb = al__job_key(s, b, al__job_min_state(s, b));
+    return al_job_order_cmp(&ka, &kb);
 }
 
 /* The queue is below its fair share in every resource the job asks for. */

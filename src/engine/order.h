@@ -24,8 +24,11 @@ int al__sibling_cmp(int32_t a, int32_t b, const void *cluster);
  * name; ctx is the cluster. */
 int al__task_cmp(int32_t a, int32_t b, const void *cluster);
 
-/* al__job_cmp - jobs of one queue: priority (higher first), then below their gang
- * minimum before at it before above it, then older, then name; ctx is the session. */
+/* al__job_key - job j's key in the job order (al_job_order_cmp) with the given gang state. */
+struct al_job_order_key al__job_key(const struct al__session *s, int32_t j, int gang_state);
+
+/* al__job_cmp - jobs of one queue in the job order (al_job_order_cmp), each with its gang
+ * state in the session; ctx is the session. */
 int al__job_cmp(int32_t a, int32_t b, const void *session);
 
 /*

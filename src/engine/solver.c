@@ -108,21 +108,17 @@ static int32_t sim_step(struct solver *v, int32_t j, int32_t *out, bool *complet
     return n;
 }
 
-/* < 0 when entry a of sim_jobs allocates before entry b in the simulation. */
+/* < 0 when entry a of sim_jobs allocates before entry b in the simulation: queue order, then
+ * the job order with the preemptor counted below its minimum. */
 static int sim_cmp(struct solver *v, int32_t a, int32_t b) {
     const struct al_cluster *c = v->s->cluster;
     int32_t x = v->sim_jobs[a], y = v->sim_jobs[b];
-    const struct al_job *ja = &c->jobs[x], *jb = &c->jobs[y];
-    if (ja->queue != jb->queue)
-        return al__queue_cmp(v->s, ja->queue, v->sim_req[a], jb->queue, v->sim_req[b]);
-    if (ja->priority != jb->priority)
-        return ja->priority > jb->priority ? -1 : 1;
-    int r = sim_min_state(v, x) - sim_min_state(v, y);
-    if (r)
-        return r;
-    if (ja->created_s != jb->created_s)
-        return ja->created_s < jb->created_s ? -1 : 1;
-    return strcmp(ja->name, jb->name);
+    if (c->jobs[x].queue != c->jobs[y].queue)
+        return al__queue_cmp(v->s, c->jobs[x].queue, v->sim_req[a], c->jobs[y].queue,
+                             v->sim_req[b]);
+    struct al_job_order_key kx = al__job_key(v->s, x, sim_min_state(v, x));
+    struct al_job_order_key ky = al__job_key(v->s, y, sim_min_state(v, y));
+    return al_job_order_cmp(&kx, &ky);
 }
 
 /* Places the victims' jobs again and the preemptor's step, all pipelined, in allocation

@@ -148,17 +148,15 @@ static int queue_victim_cmp(const struct al__victim_queue *vq, int32_t ja, int32
 }
 
 /* < 0 when job a's entry is evicted before job b's, both of one leaf queue: the reverse of
- * job order (lower priority, above the gang minimum before at it before below, newer). */
+ * the job order (al_job_order_cmp), with the gang state the entry's tasks give. */
 static int within_queue_cmp(const struct al__victim_queue *vq, int32_t a, int32_t b) {
     const struct al__victim_entry *ea = &vq->entries[a], *eb = &vq->entries[b];
-    if (ea->priority != eb->priority)
+    if (ea->priority != eb->priority) /* the common answers, without building keys */
         return ea->priority < eb->priority ? -1 : 1;
-    if (ea->min_state != eb->min_state)
-        return eb->min_state - ea->min_state;
-    int r = cmp_i64(eb->created_s, ea->created_s);
-    if (r)
-        return r;
-    return strcmp(vq->session->cluster->jobs[b].name, vq->session->cluster->jobs[a].name);
+    const struct al_cluster *c = vq->session->cluster;
+    struct al_job_order_key ka = {ea->priority, ea->min_state, ea->created_s, c->jobs[a].name};
+    struct al_job_order_key kb = {eb->priority, eb->min_state, eb->created_s, c->jobs[b].name};
+    return al_job_order_cmp(&kb, &ka);
 }
 
 /* ---- per-leaf heaps of jobs, with each job's slot ---- */
