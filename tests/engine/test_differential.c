@@ -1,5 +1,6 @@
 /* test_differential.c - the engine's indexed placement against the straightforward scan of
- * tests/support/reference.c, on thousands of random small clusters and session states. */
+ * tests/support/reference.c, on thousands of random small clusters and session states; and the
+ * job queue's cached tournament against a pick computed from scratch. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,8 +11,10 @@
 
 #include <cmocka.h>
 
+#include "engine/job_steps.h"
 #include "engine/placement.h"
 #include "engine/session.h"
+#include "engine/statement.h"
 #include "support/builder.h"
 #include "support/reference.h"
 
@@ -224,9 +227,106 @@ static void indexed_placement_matches_the_scan(void **state) {
     assert_true(compared > 10000);
 }
 
+/* A queue tree (departments, projects) with gangs and elastic jobs, some partly running. */
+static void random_queued_cluster(struct al_cluster *c) {
+    char name[32], parent[32];
+    tb_init(c);
+    for (int n = 0; n < 4; n++) {
+        snprintf(name, sizeof(name), "n%d", n);
+        tb_node(c, name, 4, 64000, 64000000000LL);
+    }
+    int depts = 1 + (int)next(3), leaves = 0;
+    char leaf[12][32];
+    for (int d = 0; d < depts; d++) {
+        snprintf(parent, sizeof(parent), "d%d", d);
+        tb_queue(c, parent, NULL, 1000 * next(8), -1, 1 + next(3), 100 + 10 * (int)next(2));
+        int projects = 1 + (int)next(3);
+        for (int p = 0; p < projects; p++) {
+            snprintf(leaf[leaves], sizeof(leaf[0]), "d%d-p%d", d, p);
+            tb_queue(c, leaf[leaves], parent, 1000 * next(6),
+                     next(4) ? -1 : 1000 * (int64_t)next(12), 1 + next(3), 100);
+            leaves++;
+        }
+    }
+    int jobs = 4 + (int)next(11);
+    for (int j = 0; j < jobs; j++) {
+        int tasks = 1 + (int)next(4);
+        snprintf(name, sizeof(name), "j%d", j);
+        tb_job(c, name, leaf[next((uint32_t)leaves)], 50 + 25 * (int)next(3),
+               (int)next((uint32_t)tasks + 1));
+        c->jobs[c->job_count - 1].created_s = -(int64_t)next(5);
+        for (int t = 0; t < tasks; t++) {
+            char task[40];
+            snprintf(task, sizeof(task), "j%d-%d", j, t);
+            tb_task(c, task, AL_TASK_PENDING, NULL, next(3) ? 1 : 0, next(3) ? 0 : 500, NULL);
+        }
+    }
+}
+
+/* Pops from the job queue agree with a from-scratch pick while, between pops, popped jobs are
+ * placed and pushed back and running tasks of waiting jobs are evicted (which changes their
+ * gang state, the order of the heaps they wait in: the job queue must notice). */
+static void job_queue_matches_the_reference(void **state) {
+    (void)state;
+    int pops = 0;
+    for (unsigned seed = 1; seed <= 2000; seed++) {
+        rng = 0x2545F4914F6CDD1DULL * seed;
+        current_seed = seed;
+        struct al_cluster c;
+        random_queued_cluster(&c);
+        struct al__session s;
+        assert_int_equal(al__session_init(&s, &c, NULL), 0);
+        for (int i = 0; i < 10; i++)
+            random_step(&s);
+        settle(&c, &s);
+        al__session_release(&s, NULL);
+        assert_int_equal(al__session_init(&s, &c, NULL), 0);
+        struct al__job_queue jq;
+        assert_int_equal(al__job_queue_init(&s, &jq), 0);
+        unsigned char waiting[64] = {0};
+        for (size_t j = 0; j < c.job_count; j++)
+            waiting[j] = s.jobs[j].pending > 0;
+        for (;;) {
+            int32_t want = ref_job_queue_pick(&s, waiting), got = al__job_queue_pop(&s, &jq);
+            if (want != got) {
+                print_error("seed %u: the job queue gives %s, the reference %s\n", seed,
+                            got >= 0 ? c.jobs[got].name : "none",
+                            want >= 0 ? c.jobs[want].name : "none");
+                fail();
+            }
+            if (got < 0)
+                break;
+            pops++;
+            waiting[got] = 0;
+            if (next(3) == 0) { /* evict a running task somewhere */
+                int32_t t = (int32_t)next((uint32_t)c.task_count);
+                if (s.tasks[t].state == AL_TASK_RUNNING) {
+                    struct al__statement st;
+                    al__statement_begin(&st, &s);
+                    assert_int_equal(al__statement_evict(&st, t, AL_REASON_PREEMPTED), 0);
+                    al__statement_commit(&st);
+                }
+            }
+            bool complete, placed;
+            int32_t n = al__job_next_tasks(&s, got, NULL, jq.tasks, jq.sub_need, &complete);
+            if (n == 0 || !complete || next(4) == 0)
+                continue;
+            assert_int_equal(al__place_tasks(&s, got, jq.tasks, n, NULL, &placed, NULL), 0);
+            if (placed && s.jobs[got].pending > 0) {
+                al__job_queue_push(&s, &jq, got);
+                waiting[got] = 1;
+            }
+        }
+        al__session_release(&s, NULL);
+        al_cluster_release(&c);
+    }
+    assert_true(pops > 10000);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(indexed_placement_matches_the_scan),
+        cmocka_unit_test(job_queue_matches_the_reference),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

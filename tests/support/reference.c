@@ -1,7 +1,11 @@
 /* reference.c - the straightforward scans the engine's indexes replace (see reference.h). */
 #include "support/reference.h"
 
+#include <stdlib.h>
 #include <string.h>
+
+#include "engine/job_steps.h"
+#include "engine/order.h"
 
 bool ref_placement_find(struct al__session *s, int32_t t, const unsigned char *allowed,
                         struct al__choice *out) {
@@ -43,4 +47,62 @@ void ref_placement_shortfall(const struct al__session *s, int32_t t, struct al_e
             if (now[r] > e->best_free[r])
                 e->best_free[r] = now[r];
     }
+}
+
+/* The first waiting job of leaf q, or -1. */
+static int32_t leaf_first(const struct al__session *s, const unsigned char *waiting, int32_t q) {
+    int32_t best = -1;
+    for (size_t j = 0; j < s->cluster->job_count; j++)
+        if (waiting[j] && s->cluster->jobs[j].queue == q &&
+            (best < 0 || al__job_cmp((int32_t)j, best, s) < 0))
+            best = (int32_t)j;
+    return best;
+}
+
+/* The job queue q's subtree serves first, and that job's leaf; -1 when none. */
+static int32_t subtree_first(const struct al__session *s, const unsigned char *waiting, int32_t q) {
+    const struct al__queue_state *qs = &s->queues[q];
+    if (qs->child_count == 0)
+        return leaf_first(s, waiting, q);
+    int32_t best_job = -1;
+    struct al__queue_key best_key;
+    for (int32_t i = 0; i < qs->child_count; i++) {
+        int32_t c = qs->children[i], j = subtree_first(s, waiting, c);
+        if (j < 0)
+            continue;
+        struct al__queue_key key;
+        int32_t tasks[64], sub_need[64];
+        int64_t req[AL_RESOURCE_COUNT];
+        bool complete;
+        int32_t n = al__job_next_tasks(s, j, NULL, tasks, sub_need, &complete);
+        al__tasks_request(s, tasks, n, req);
+        al__queue_key(s, c, req, &key);
+        if (best_job < 0 || al__queue_key_cmp(&key, &best_key) < 0) {
+            best_job = j;
+            best_key = key;
+        }
+    }
+    return best_job;
+}
+
+int32_t ref_job_queue_pick(const struct al__session *s, const unsigned char *waiting) {
+    int32_t best_job = -1;
+    struct al__queue_key best_key;
+    for (int32_t i = 0; i < s->top_count; i++) {
+        int32_t q = s->top_queues[i], j = subtree_first(s, waiting, q);
+        if (j < 0)
+            continue;
+        struct al__queue_key key;
+        int32_t tasks[64], sub_need[64];
+        int64_t req[AL_RESOURCE_COUNT];
+        bool complete;
+        int32_t n = al__job_next_tasks(s, j, NULL, tasks, sub_need, &complete);
+        al__tasks_request(s, tasks, n, req);
+        al__queue_key(s, q, req, &key);
+        if (best_job < 0 || al__queue_key_cmp(&key, &best_key) < 0) {
+            best_job = j;
+            best_key = key;
+        }
+    }
+    return best_job;
 }
