@@ -15,6 +15,7 @@
 #include "engine/placement.h"
 #include "engine/session.h"
 #include "engine/statement.h"
+#include "engine/victims.h"
 #include "support/builder.h"
 #include "support/reference.h"
 
@@ -323,10 +324,99 @@ static void job_queue_matches_the_reference(void **state) {
     assert_true(pops > 10000);
 }
 
+/* Pops of a victim queue until it is empty: (job, tasks) pairs, flattened. */
+static int pop_all(struct al__victim_queue *vq, int32_t *out, int cap) {
+    int n = 0;
+    int32_t tasks[64], job;
+    for (int32_t k; n + 66 < cap && (k = al__victims_pop(vq, &job, tasks)) > 0;) {
+        out[n++] = job;
+        out[n++] = k;
+        for (int32_t i = 0; i < k; i++)
+            out[n++] = tasks[i];
+    }
+    return n;
+}
+
+/* The victim queue kept for a whole cycle (its base reused across searches and actions,
+ * searches undone, commits folded in) hands out the same victims as a queue built afresh
+ * for every search. */
+static void kept_victim_queue_matches_a_fresh_one(void **state) {
+    static const struct {
+        enum al_action action;
+        enum al__victim_scope scope;
+    } kinds[] = {{AL_ACTION_CONSOLIDATION, AL__SCOPE_ALL},
+                 {AL_ACTION_RECLAIM, AL__SCOPE_OTHER_QUEUES},
+                 {AL_ACTION_PREEMPT, AL__SCOPE_OWN_LOWER}};
+    (void)state;
+    int compared_pops = 0;
+    for (unsigned seed = 1; seed <= 1500; seed++) {
+        rng = 0x9E3779B97F4A7C15ULL * (seed + 7);
+        current_seed = seed;
+        struct al_cluster c;
+        random_queued_cluster(&c);
+        struct al__session s;
+        assert_int_equal(al__session_init(&s, &c, NULL), 0);
+        for (int i = 0; i < 14; i++)
+            random_step(&s);
+        settle(&c, &s);
+        al__session_release(&s, NULL);
+        assert_int_equal(al__session_init(&s, &c, NULL), 0);
+        struct al__victim_queue kept;
+        assert_int_equal(al__victims_init(&s, &kept), 0);
+        int kind = (int)next(3);
+        al__victims_begin(&kept, kinds[kind].action, kinds[kind].scope);
+        for (int search = 0; search < 12; search++) {
+            if (next(5) == 0) { /* the next action */
+                kind = (int)next(3);
+                al__victims_begin(&kept, kinds[kind].action, kinds[kind].scope);
+            }
+            int32_t pre = (int32_t)next((uint32_t)c.job_count), skip[8], skips = 0;
+            for (int i = 0; i < 3; i++) {
+                int32_t t = (int32_t)next((uint32_t)c.task_count);
+                if (al__victim_task(&s, t))
+                    skip[skips++] = t;
+            }
+            struct al__victim_queue fresh;
+            assert_int_equal(al__victims_init(&s, &fresh), 0);
+            al__victims_begin(&fresh, kinds[kind].action, kinds[kind].scope);
+            int pa = al__victims_fill(&kept, pre, skip, skips);
+            int pb = al__victims_fill(&fresh, pre, skip, skips);
+            assert_int_equal(pa, pb);
+            int32_t a[4096], b[4096];
+            int limit = next(2) ? 4096 : 70; /* sometimes a search stops early */
+            int na = pop_all(&kept, a, limit), nb = pop_all(&fresh, b, limit);
+            if (na != nb || memcmp(a, b, (size_t)na * sizeof(int32_t)) != 0) {
+                print_error("seed %u, search %d: the kept queue differs from a fresh one\n", seed,
+                            search);
+                fail();
+            }
+            compared_pops += na > 0;
+            if (next(3) == 0) { /* the search's victims are kept: evict two running tasks */
+                int32_t evicted[2], count = 0;
+                struct al__statement st;
+                al__statement_begin(&st, &s);
+                for (int i = 0; i < 2; i++) {
+                    int32_t t = (int32_t)next((uint32_t)c.task_count);
+                    if (al__victim_task(&s, t)) {
+                        assert_int_equal(al__statement_evict(&st, t, AL_REASON_RECLAIMED), 0);
+                        evicted[count++] = t;
+                    }
+                }
+                al__statement_commit(&st);
+                assert_int_equal(al__victims_commit(&kept, evicted, count), 0);
+            }
+        }
+        al__session_release(&s, NULL);
+        al_cluster_release(&c);
+    }
+    assert_true(compared_pops > 5000);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(indexed_placement_matches_the_scan),
         cmocka_unit_test(job_queue_matches_the_reference),
+        cmocka_unit_test(kept_victim_queue_matches_a_fresh_one),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
