@@ -91,6 +91,9 @@ $(BUILD)/tests/%: tests/%.c $(SAN_TESTABLE_OBJ)
 
 # The torture test fails allocations in turn: malloc, calloc and realloc go through it.
 $(BUILD)/tests/engine/test_torture: TEST_LDFLAGS = -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc
+# The whole-cycle differential test swaps the reference placement in and checks every pop.
+$(BUILD)/tests/engine/test_cycle_differential: TEST_LDFLAGS = \
+	-Wl,--wrap=al__placement_find,--wrap=al__job_queue_pop
 
 test: setup unit conformance api
 
