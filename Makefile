@@ -112,7 +112,8 @@ BENCH_FLEET_SRC := bench/fleet.c bench/synth.c bench/measure.c
 
 bench: $(BUILD)/bench/fleet $(BUILD)/bench/victim_search
 	$(BUILD)/bench/fleet
-	$(BUILD)/bench/victim_search 1024 3
+	$(BUILD)/bench/victim_search 1024 5
+	$(BUILD)/bench/victim_search 4096 5
 
 # A small, fast run of every shape: a smoke test for CI, its figures are not the targets.
 bench-smoke: $(BUILD)/bench/fleet

@@ -1,6 +1,7 @@
 /* victim_search.c - benchmark: one cycle of allocate, consolidation, reclaim and preempt on a
  * large synthetic cluster where half the projects borrowed almost every GPU and the other
- * half come back for their quota; prints cycle time, scenarios and the longest search. */
+ * half come back for their quota; prints (name: value unit) the median cycle time, the
+ * scenarios simulated and the longest search for one job. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -124,14 +125,13 @@ int main(int argc, char **argv) {
     }
     qsort(cycle, (size_t)runs, sizeof(double), cmp_double);
     qsort(longest, (size_t)runs, sizeof(double), cmp_double);
-    printf("cluster: %ld nodes, %ld GPUs, %zu queues, %zu jobs, %zu tasks\n", nodes,
-           nodes * GPUS_PER_NODE, c.queue_count, c.job_count, c.task_count);
-    printf("decisions: %zu evictions, %zu pipelined placements; %lld scenarios simulated\n",
-           evictions, pipelined, (long long)scenarios);
-    printf("cycle: median %.1f ms (min %.1f, max %.1f) over %ld runs\n", cycle[runs / 2] * 1e3,
-           cycle[0] * 1e3, cycle[runs - 1] * 1e3, runs);
-    printf("longest victim search for one job: median %.2f ms (max %.2f)\n", longest[runs / 2],
-           longest[runs - 1]);
+    printf("# victim_search: %ld nodes, %ld GPUs, %zu queues, %zu jobs, %zu tasks; %zu evictions, "
+           "%zu pipelined placements\n",
+           nodes, nodes * GPUS_PER_NODE, c.queue_count, c.job_count, c.task_count, evictions,
+           pipelined);
+    printf("victim_search_%ld_scenarios: %lld scenarios\n", nodes, (long long)scenarios);
+    printf("victim_search_%ld_cycle_ms: %.1f ms\n", nodes, cycle[runs / 2] * 1e3);
+    printf("victim_search_%ld_longest_search_ms: %.2f ms\n", nodes, longest[runs / 2]);
     al_cluster_release(&c);
     return 0;
 }
