@@ -58,6 +58,7 @@ void synth_params_init(struct synth_params *p) {
     p->pending_tasks = 256;
     p->max_gang = 4;
     p->preemptible_pct = 80;
+    p->multi_gpu_pct = -1;
 }
 
 static void add_label(struct al_node *n, const char *key, const char *value) {
@@ -245,7 +246,9 @@ static void pending_task(struct al_cluster *c, uint64_t *rng, const struct synth
         t = &c->tasks[c->task_count - 1];
         t->gpu_memory_mib = 4096 << below(rng, 3);
     } else {
-        int32_t gpus = 1 << below(rng, 4);
+        int32_t gpus = p->multi_gpu_pct < 0                 ? 1 << below(rng, 4)
+                       : below(rng, 100) < p->multi_gpu_pct ? 2 << below(rng, 3)
+                                                            : 1;
         gpus = gpus > p->gpus_per_node ? p->gpus_per_node : gpus;
         synth_add_task(c, -1, gpus, 0, NULL, cpu * gpus, 8LL << 30);
         return;

@@ -33,6 +33,8 @@ struct synth_params {
     int32_t selector_pct;     /* tasks with a node selector (pool or zone) */
     int32_t preemptible_pct;  /* jobs at priority 50 (the rest at 100) */
     int32_t pending_cpu_pct;  /* pending tasks that ask no GPU */
+    int32_t multi_gpu_pct;    /* of the whole-GPU requests: 2, 4 or 8 devices (else 1); -1 =
+                               * 1, 2, 4 or 8 evenly */
 };
 
 /* synth_params_init - a small default shape (64 GPU nodes, 8 departments x 4 projects). */

@@ -9,6 +9,9 @@
 #include "engine/session.h"
 #include "util/sort.h"
 
+#define STALE_SHAPE_CPU 1 /* by_shape's CPU and memory sets */
+#define STALE_LABELS    2 /* every set of by_labels */
+
 /* ---- classes ---- */
 
 struct signature {
@@ -191,8 +194,9 @@ static void file_releasing(struct al__node_index *ix, int32_t n, bool releasing)
     }
 }
 
-static void partition_update(const struct al__session *s, struct al__node_partition *p, int32_t n,
-                             const struct node_keys *k) {
+/* Files node n in p's GPU sets (idle devices, shared room) under keys k. */
+static void partition_update_gpu(struct al__node_partition *p, int32_t n,
+                                 const struct node_keys *k) {
     struct al__node_class *cl = &p->classes[p->class_of[n]];
     if (k->whole >= 0 && (k->whole != p->filed_whole[n] || k->gpu_free != p->whole.key[n])) {
         if (p->filed_whole[n] >= 0)
@@ -211,6 +215,12 @@ static void partition_update(const struct al__session *s, struct al__node_partit
         al__treap_insert(&p->shared, &cl->shared_root, n, k->gpu_free);
         p->in_shared[n] = 1;
     }
+}
+
+/* Files node n in p's CPU and memory sets. */
+static void partition_update_cpu(const struct al__session *s, struct al__node_partition *p,
+                                 int32_t n) {
+    struct al__node_class *cl = &p->classes[p->class_of[n]];
     int64_t cpu = cpu_free(s, n), mem = mem_free(s, n);
     if (p->cpu.key[n] != cpu) {
         al__treap_erase(&p->cpu, &cl->cpu_root, n);
@@ -222,12 +232,52 @@ static void partition_update(const struct al__session *s, struct al__node_partit
     }
 }
 
+static void partition_update(const struct al__session *s, struct al__node_partition *p, int32_t n,
+                             const struct node_keys *k) {
+    partition_update_gpu(p, n, k);
+    partition_update_cpu(s, p, n);
+}
+
+/* Marks node n stale in the sets that are refiled on demand (list `which`). */
+static void mark_stale(struct al__node_index *ix, int32_t n, unsigned char bit) {
+    if (ix->stale[n] & bit)
+        return;
+    ix->stale[n] |= bit;
+    if (bit == STALE_SHAPE_CPU)
+        ix->stale_shape[ix->stale_shape_count++] = n;
+    else
+        ix->stale_labels[ix->stale_labels_count++] = n;
+}
+
+void al__node_index_ready(struct al__session *s, const struct al__node_partition *p, bool cpu) {
+    struct al__node_index *ix = &s->index;
+    if (p == ix->by_labels && ix->by_labels != &ix->by_shape) {
+        for (int32_t i = 0; i < ix->stale_labels_count; i++) {
+            int32_t n = ix->stale_labels[i];
+            struct node_keys k = keys_of(s, n);
+            partition_update(s, ix->by_labels, n, &k);
+            ix->stale[n] &= (unsigned char)~STALE_LABELS;
+        }
+        ix->stale_labels_count = 0;
+    }
+    if (p == &ix->by_shape && cpu) {
+        for (int32_t i = 0; i < ix->stale_shape_count; i++) {
+            int32_t n = ix->stale_shape[i];
+            partition_update_cpu(s, &ix->by_shape, n);
+            ix->stale[n] &= (unsigned char)~STALE_SHAPE_CPU;
+        }
+        ix->stale_shape_count = 0;
+    }
+}
+
 void al__node_index_update(struct al__session *s, int32_t n) {
     struct al__node_index *ix = &s->index;
     struct node_keys k = keys_of(s, n);
-    partition_update(s, &ix->by_shape, n, &k);
+    /* The sets every GPU task walks are kept now; the rest when a walk needs them. */
+    partition_update_gpu(&ix->by_shape, n, &k);
+    mark_stale(ix, n, STALE_SHAPE_CPU);
     if (ix->by_labels != &ix->by_shape)
-        partition_update(s, ix->by_labels, n, &k);
+        mark_stale(ix, n, STALE_LABELS);
     file_releasing(ix, n, k.releasing);
     ix->gpu_future_total += k.gpu_future - ix->gpu_future[n];
     ix->gpu_future[n] = k.gpu_future;
@@ -285,7 +335,11 @@ int al__node_index_build(struct al__session *s) {
     ix->releasing = al__arena_array(&s->arena, nodes + 1, sizeof(int32_t));
     ix->releasing_at = al__arena_array(&s->arena, nodes + 1, sizeof(int32_t));
     ix->gpu_future = al__arena_array(&s->arena, nodes + 1, sizeof(int64_t));
-    if (!ix->rank || !ix->releasing || !ix->releasing_at || !ix->gpu_future)
+    ix->stale = al__arena_array(&s->arena, nodes + 1, 1);
+    ix->stale_shape = al__arena_array_raw(&s->arena, nodes + 1, sizeof(int32_t));
+    ix->stale_labels = al__arena_array_raw(&s->arena, nodes + 1, sizeof(int32_t));
+    if (!ix->rank || !ix->releasing || !ix->releasing_at || !ix->gpu_future || !ix->stale ||
+        !ix->stale_shape || !ix->stale_labels)
         return -AL_ENOMEM;
     for (size_t i = 0; i < nodes; i++) {
         ix->rank[s->node_order[i]] = (int32_t)i;
@@ -315,14 +369,16 @@ int al__node_index_build(struct al__session *s) {
 }
 
 static bool partition_check(const struct al__session *s, const struct al__node_partition *p,
-                            int32_t n, const struct node_keys *k) {
+                            int32_t n, const struct node_keys *k, bool gpu, bool cpu) {
+    if (!gpu)
+        return true;
     if (k->whole >= 0 && (p->filed_whole[n] != k->whole || p->whole.key[n] != k->gpu_free))
         return false;
     if (p->in_shared[n] != (k->shared_room > 0) ||
         (k->shared_room > 0 &&
          (p->shared.key[n] != k->gpu_free || p->shared.aug[n] != k->shared_room)))
         return false;
-    return p->cpu.key[n] == cpu_free(s, n) && p->mem.key[n] == mem_free(s, n);
+    return !cpu || (p->cpu.key[n] == cpu_free(s, n) && p->mem.key[n] == mem_free(s, n));
 }
 
 bool al__node_index_check(const struct al__session *s) {
@@ -333,8 +389,11 @@ bool al__node_index_check(const struct al__session *s) {
         return true; /* not built */
     for (size_t n = 0; n < s->cluster->node_count; n++) {
         struct node_keys k = keys_of(s, (int32_t)n);
-        if (!partition_check(s, &ix->by_shape, (int32_t)n, &k) ||
-            !partition_check(s, ix->by_labels, (int32_t)n, &k) ||
+        bool labels_current = !(ix->stale[n] & STALE_LABELS); /* stale ones are listed */
+        bool shape_cpu_current = !(ix->stale[n] & STALE_SHAPE_CPU);
+        if (!partition_check(s, &ix->by_shape, (int32_t)n, &k, true, shape_cpu_current) ||
+            (ix->by_labels != &ix->by_shape &&
+             !partition_check(s, ix->by_labels, (int32_t)n, &k, labels_current, labels_current)) ||
             (ix->releasing_at[n] >= 0) != k.releasing || ix->gpu_future[n] != k.gpu_future)
             return false;
         future += k.gpu_future;

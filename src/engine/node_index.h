@@ -65,6 +65,10 @@ struct al__node_index {
     int32_t *releasing;                   /* nodes with capacity being released */
     int32_t releasing_count;
     int32_t *releasing_at; /* per node: its place in releasing, -1 */
+    /* Sets refiled on demand (al__node_index_ready): per node which are stale, and lists. */
+    unsigned char *stale;
+    int32_t *stale_shape, stale_shape_count;   /* by_shape's CPU and memory sets */
+    int32_t *stale_labels, stale_labels_count; /* every set of by_labels */
     /* Per node and in all: idle and releasing GPU milli, summed per device (floor of each
      * device's share), kept for consolidation's "enough GPUs" test. */
     int64_t *gpu_future;
@@ -75,8 +79,15 @@ struct al__node_index {
  * session's current accounting. Errors: -AL_ENOMEM. */
 int al__node_index_build(struct al__session *s);
 
-/* al__node_index_update - files node n again after its accounting changed. O(log nodes). */
+/* al__node_index_update - files node n again after its accounting changed: the GPU sets of
+ * the shape partition now (every GPU task walks them), the others when a walk needs them
+ * (al__node_index_ready), so that a node changed several times between such walks is filed
+ * once. O(log nodes). */
 void al__node_index_update(struct al__session *s, int32_t n);
+
+/* al__node_index_ready - files the nodes marked stale in partition p before a walk of it
+ * (its CPU and memory sets too when `cpu`). */
+void al__node_index_ready(struct al__session *s, const struct al__node_partition *p, bool cpu);
 
 /* al__node_partition_for - the partition placement walks for a task: by labels when it has
  * node affinity, else by shape. */

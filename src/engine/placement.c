@@ -295,6 +295,7 @@ bool al__placement_find(struct al__session *s, int32_t t, const struct al__place
     al__placement_pick_init(&pick, t);
     struct walk w = {.s = s, .opt = opt, .p = p, .pick = &pick};
     const unsigned char *eligible = al__node_index_classes_for(s, t);
+    al__node_index_ready(s, p, task->gpus == 0 && !al__task_is_shared(task));
     bool shared = al__task_is_shared(task), spread = config->gpu_placement == AL_SPREAD;
     for (int32_t c = 0; c < p->class_count && shared; c++) /* shared devices may win */
         if (al__class_in(eligible, c))
@@ -374,10 +375,11 @@ static int64_t class_gpu_free(const struct al__session *s, const struct al__node
     return m.best;
 }
 
-void al__placement_shortfall(const struct al__session *s, int32_t t, struct al_explanation *e) {
+void al__placement_shortfall(struct al__session *s, int32_t t, struct al_explanation *e) {
     const struct al_task *task = &s->cluster->tasks[t];
     const struct al__node_index *ix = &s->index;
     const struct al__node_partition *p = al__node_partition_for(s, task);
+    al__node_index_ready(s, p, true);
     e->task = t;
     al__task_request(s, t, AL__REQUEST_ADMISSION, e->requested_task);
     e->nodes_matching = 0;

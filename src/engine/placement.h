@@ -82,6 +82,6 @@ bool al__placement_find(struct al__session *s, int32_t t, const struct al__place
  * request, the most free of each resource on any node whose labels match, and how
  * many nodes match.
  */
-void al__placement_shortfall(const struct al__session *s, int32_t t, struct al_explanation *e);
+void al__placement_shortfall(struct al__session *s, int32_t t, struct al_explanation *e);
 
 #endif
