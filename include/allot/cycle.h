@@ -113,7 +113,9 @@ struct al_result {
 /*
  * A workspace keeps the engine's working memory from one cycle to the next, so that a
  * scheduler running cycle after cycle does not ask the system for it (and fault it in)
- * every time. Caller-allocated; al_workspace_init allocates nothing; one cycle at a time.
+ * every time: the session's, and the memory of each released result for the next one.
+ * Caller-allocated; al_workspace_init allocates nothing; one cycle at a time. Results may
+ * outlive their workspace (the last one released frees what is left of it).
  */
 struct al_workspace {
     void *storage_; /* private */

@@ -172,12 +172,26 @@ static int result_explanations(const struct al__session *s, struct al__arena *ar
     return 0;
 }
 
-static int build_result(const struct al__session *s, struct al_result *out) {
-    struct al__arena *arena = malloc(sizeof(*arena));
-    if (!arena)
+/* A result's memory: an arena whose blocks go back to the workspace that made it (if any). */
+struct result_storage {
+    struct al__arena arena;
+    struct al__workspace *home;
+};
+
+static int build_result(const struct al__session *s, struct al__workspace *home,
+                        struct al_result *out) {
+    struct result_storage *storage = malloc(sizeof(*storage));
+    if (!storage)
         return -AL_ENOMEM;
-    al__arena_init(arena, 0);
-    struct al_result r = {.storage_ = arena,
+    al__arena_init(&storage->arena, 0);
+    storage->home = home;
+    if (home) { /* the blocks of results released before */
+        storage->arena = home->results;
+        al__arena_init(&home->results, 0);
+        home->live_results++;
+    }
+    struct al__arena *arena = &storage->arena;
+    struct al_result r = {.storage_ = storage,
                           .victim_scenarios = s->victim_scenarios,
                           .longest_victim_search_ns = s->longest_search_ns};
     int rc = result_tasks(s, arena, &r);
@@ -205,8 +219,13 @@ void al_workspace_release(struct al_workspace *ws) {
         return;
     al__arena_release(&w->arena);
     free(w->ops);
-    free(w);
+    w->ops = NULL;
+    al__arena_release(&w->results);
     ws->storage_ = NULL;
+    if (w->live_results > 0)
+        w->released = true; /* the last result released frees it */
+    else
+        free(w);
 }
 
 int al_cycle_run_in(struct al_workspace *ws, const struct al_cluster *cluster,
@@ -217,6 +236,7 @@ int al_cycle_run_in(struct al_workspace *ws, const struct al_cluster *cluster,
         if (!w)
             return -AL_ENOMEM;
         al__arena_init(&w->arena, 0);
+        al__arena_init(&w->results, 0);
         ws->storage_ = w;
     }
     struct al__session s;
@@ -226,7 +246,7 @@ int al_cycle_run_in(struct al_workspace *ws, const struct al_cluster *cluster,
         rc = run_actions(&s);
     }
     if (rc == 0)
-        rc = build_result(&s, result);
+        rc = build_result(&s, w, result);
     al__session_release(&s, w);
     return rc;
 }
@@ -242,10 +262,18 @@ int al_cycle_run(const struct al_cluster *cluster, struct al_result *result) {
 void al_result_release(struct al_result *result) {
     if (!result)
         return;
-    struct al__arena *arena = result->storage_;
-    if (arena) {
-        al__arena_release(arena);
-        free(arena);
+    struct result_storage *storage = result->storage_;
+    if (storage) {
+        struct al__workspace *home = storage->home;
+        if (home && !home->released && !home->results.head && !home->results.spare) {
+            al__arena_reset(&storage->arena); /* its blocks serve the next result */
+            home->results = storage->arena;
+        } else {
+            al__arena_release(&storage->arena);
+        }
+        if (home && --home->live_results == 0 && home->released)
+            free(home);
+        free(storage);
     }
     memset(result, 0, sizeof(*result));
 }

@@ -369,7 +369,15 @@ static int build_queues(struct al__session *s) {
 
 static int build_jobs(struct al__session *s) {
     const struct al_cluster *c = s->cluster;
+    size_t subgroups = 0;
     s->max_job_tasks = s->max_subgroups = 1;
+    for (size_t j = 0; j < c->job_count; j++)
+        subgroups += c->jobs[j].subgroup_count;
+    /* every job's task order and subgroup counts, in two arrays */
+    int32_t *orders = al__arena_array_raw(&s->arena, c->task_count + 1, sizeof(int32_t));
+    int32_t *counts = al__arena_array(&s->arena, subgroups + 1, sizeof(int32_t));
+    if (!orders || !counts)
+        return -AL_ENOMEM;
     for (size_t j = 0; j < c->job_count; j++) {
         const struct al_job *job = &c->jobs[j];
         s->queue_jobs[job->queue]++;
@@ -382,10 +390,9 @@ static int build_jobs(struct al__session *s) {
         s->why[j].victim_search = 0;
         s->why[j].victims_protected = 0;
         s->why[j].victim_search_cut = 0;
-        js->sub_active = al__arena_array(&s->arena, job->subgroup_count + 1, sizeof(int32_t));
-        js->order = al__arena_array(&s->arena, job->task_count + 1, sizeof(int32_t));
-        if (!js->sub_active || !js->order)
-            return -AL_ENOMEM;
+        js->sub_active = counts;
+        counts += job->subgroup_count;
+        js->order = orders + job->first_task; /* tasks[first_task..] belong to the job */
         for (size_t i = 0; i < job->task_count; i++)
             js->order[i] = (int32_t)(job->first_task + i);
         if (al__sort_ids(js->order, job->task_count, al__task_cmp, c) < 0)

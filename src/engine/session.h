@@ -119,6 +119,9 @@ struct al__workspace {
     struct al__arena arena;
     struct al__op *ops;
     size_t op_capacity;
+    struct al__arena results; /* blocks of released results, for the next result */
+    int32_t live_results;     /* results made here and not yet released */
+    bool released;            /* al_workspace_release ran while results were alive */
 };
 
 /*
