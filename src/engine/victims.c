@@ -324,7 +324,7 @@ void al__victims_begin(struct al__victim_queue *vq, enum al_action action,
     if (!keep)
         return;
     for (size_t j = 0; j < c->job_count; j++)
-        if (c->jobs[j].preemptible && vq->entry_version[j] != vq->session->job_version[j])
+        if (vq->preemptible[j] && vq->entry_version[j] != vq->session->job_version[j])
             reread(vq, (int32_t)j);
     keep_touched(vq);
     refresh_all(vq);
@@ -371,6 +371,11 @@ int al__victims_init(struct al__session *s, struct al__victim_queue *vq) {
         !vq->counts)
         return -AL_ENOMEM;
     memset(vq->entry_version, 0xff, jobs * sizeof(uint32_t)); /* nothing read yet */
+    vq->preemptible = al__arena_array_raw(a, jobs, 1);
+    if (!vq->preemptible)
+        return -AL_ENOMEM;
+    for (size_t j = 0; j < c->job_count; j++)
+        vq->preemptible[j] = c->jobs[j].preemptible;
     for (size_t q = 0; q < c->queue_count; q++)
         vq->any_min_runtime |=
             c->queues[q].has_preempt_min_runtime || c->queues[q].has_reclaim_min_runtime;
@@ -415,7 +420,7 @@ static void base_build(struct al__victim_queue *vq) {
     const struct al_cluster *c = vq->session->cluster;
     memset(vq->slot, 0xff, (c->job_count + 1) * sizeof(int32_t));
     for (size_t j = 0; j < c->job_count; j++) /* in index order: the memory in order */
-        if (c->jobs[j].preemptible && vq->entry_version[j] != vq->session->job_version[j])
+        if (vq->preemptible[j] && vq->entry_version[j] != vq->session->job_version[j])
             entry_read(vq, (int32_t)j);
     for (size_t q = 0; q < c->queue_count; q++) {
         const int32_t *jobs = &vq->jobs_by_queue[vq->queue_jobs[q]];
@@ -424,7 +429,7 @@ static void base_build(struct al__victim_queue *vq) {
         vq->protected_count[q] = 0;
         for (int32_t k = 0; k < vq->queue_job_count[q]; k++) {
             int32_t j = jobs[k];
-            if (!c->jobs[j].preemptible || vq->entries[j].count == 0)
+            if (!vq->preemptible[j] || vq->entries[j].count == 0)
                 continue;
             if (shielded(vq, j))
                 shield[vq->protected_count[q]++] = j;
@@ -599,7 +604,7 @@ int al__victims_commit(struct al__victim_queue *vq, const int32_t *tasks, int32_
     undo_search(vq);
     for (int32_t i = 0; i < n; i++) {
         int32_t j = c->tasks[tasks[i]].job;
-        if (c->jobs[j].preemptible && vq->entry_version[j] != vq->session->job_version[j])
+        if (vq->preemptible[j] && vq->entry_version[j] != vq->session->job_version[j])
             reread(vq, j);
     }
     keep_touched(vq);

@@ -52,6 +52,7 @@ struct al__victim_queue {
     bool any_min_runtime;             /* some queue sets one: bases differ between actions */
     struct al__victim_entry *entries; /* per job, read from the session at entry_version */
     uint32_t *entry_version;          /* per job: the session's job_version when read */
+    unsigned char *preemptible;       /* per job, kept small for scans over every job */
     int32_t *task_storage;            /* job j's entry uses tasks[first_task..] */
     int32_t *heap;                    /* per leaf queue a heap of jobs, at queue_jobs[q] */
     int32_t *heap_count;              /* per queue */
