@@ -20,6 +20,13 @@
 static bool quick;
 static int runs = 5;
 
+/* One figure; a --quick run's figures say so in their names (they are not the targets). */
+static void figure(const char *name, double value, const char *unit) {
+    char quick_name[128];
+    snprintf(quick_name, sizeof(quick_name), "smoke_%.100s", name);
+    measure_figure(quick ? quick_name : name, value, unit);
+}
+
 static void die(const char *what) {
     fprintf(stderr, "fleet: %s\n", what);
     exit(1);
@@ -93,7 +100,7 @@ static void shape_kai315(void) {
     build_kai315(&c);
     describe("kai315", &c);
     size_t binds = 0, evicts = 0;
-    measure_figure("cycle_kai315_ms", median_cycle(&c, runs, &binds, &evicts), "ms");
+    figure("cycle_kai315_ms", median_cycle(&c, runs, &binds, &evicts), "ms");
     printf("# kai315: %zu placements, %zu evictions per cycle\n", binds, evicts);
     al_cluster_release(&c);
 }
@@ -136,7 +143,7 @@ static void shape_parse(void) {
         al_cluster_release(&parsed);
     }
     unlink(path);
-    measure_figure("parse_kai315_ms", measure_median(t, (size_t)n), "ms");
+    figure("parse_kai315_ms", measure_median(t, (size_t)n), "ms");
     al_cluster_release(&c);
 }
 
@@ -172,8 +179,8 @@ static void shape_allocate(void) {
     double ms = median_cycle(&c, runs < 3 ? runs : 3, &placed, NULL);
     double peak = measure_peak_rss_mb();
     printf("# allocate: %zu tasks placed in %.1f ms\n", placed, ms);
-    measure_figure("allocate_10k_tasks_per_s", (double)placed / (ms / 1e3), "tasks/s");
-    measure_figure("memory_10k_mb", peak - before, "MB");
+    figure("allocate_10k_tasks_per_s", (double)placed / (ms / 1e3), "tasks/s");
+    figure("memory_10k_mb", peak - before, "MB");
     al_cluster_release(&c);
 }
 
@@ -254,7 +261,7 @@ static void shape_reclaim(void) {
     }
     printf("# reclaim: %d nodes, %d cycles, owner at %lld of fair share %lld milli-GPU\n", nodes,
            cycles, (long long)owner_gpu, (long long)owner_fair);
-    measure_figure("reclaim_500_total_ms", measure_median(total, (size_t)n), "ms");
+    figure("reclaim_500_total_ms", measure_median(total, (size_t)n), "ms");
 }
 
 /* Nodes with 6 of 8 devices held by 1-GPU preemptible jobs (free devices scattered), and
@@ -289,7 +296,7 @@ static void shape_consolidate(void) {
     }
     describe("consolidate", &c);
     size_t placed = 0, evicts = 0;
-    measure_figure("consolidate_frag_ms", median_cycle(&c, runs, &placed, &evicts), "ms");
+    figure("consolidate_frag_ms", median_cycle(&c, runs, &placed, &evicts), "ms");
     printf("# consolidate: %zu placements, %zu evictions\n", placed, evicts);
     al_cluster_release(&c);
 }
@@ -331,15 +338,17 @@ static void shape_scaling(void) {
         synth_build(&p, &c);
         char name[48];
         cycle_ms[i] = median_cycle(&c, runs < 3 ? runs : 3, NULL, NULL);
-        snprintf(name, sizeof(name), quick ? "cycle_scaling_%d_ms" : "cycle_scaling_%dk_ms",
-                 quick ? sizes[i] : sizes[i] / 1000);
-        measure_figure(name, cycle_ms[i], "ms");
+        if (quick)
+            snprintf(name, sizeof(name), "cycle_scaling_%d_ms", sizes[i]);
+        else
+            snprintf(name, sizeof(name), "cycle_scaling_%dk_ms", sizes[i] / 1000);
+        figure(name, cycle_ms[i], "ms");
         c.config.action_count = 1; /* allocate */
         allocate_ms[i] = median_cycle(&c, runs < 3 ? runs : 3, NULL, NULL);
         al_cluster_release(&c);
     }
-    measure_figure("cycle_scaling_exponent", fitted_exponent(sizes, cycle_ms, count), "");
-    measure_figure("allocate_scaling_exponent", fitted_exponent(sizes, allocate_ms, count), "");
+    figure("cycle_scaling_exponent", fitted_exponent(sizes, cycle_ms, count), "");
+    figure("allocate_scaling_exponent", fitted_exponent(sizes, allocate_ms, count), "");
 }
 
 static const struct {

@@ -34,12 +34,15 @@ struct reclaim_check {
     int64_t (*remaining)[AL_RESOURCE_COUNT];
     unsigned char *touched;
     unsigned char *involved;
+    int32_t *touched_list; /* the queues set in touched */
+    int32_t touched_count;
     int64_t req[AL_RESOURCE_COUNT];
 };
 
 static int64_t *remaining_of(struct reclaim_check *k, int32_t q) {
     if (!k->touched[q]) {
         k->touched[q] = 1;
+        k->touched_list[k->touched_count++] = q;
         memcpy(k->remaining[q], k->sc->base[q], sizeof(k->remaining[q]));
     }
     return k->remaining[q];
@@ -141,10 +144,12 @@ static bool reclaimer_within_bounds(struct reclaim_check *k) {
             np[r] = k->sc->base_np[q][r] + k->req[r];
         }
         int32_t parent = s->cluster->queues[q].parent;
-        for (size_t sib = 0; sib < s->cluster->queue_count; sib++)
-            if (k->touched[sib] && (int32_t)sib != q && s->cluster->queues[sib].parent == parent &&
-                !not_more_saturated(k, mine, q, (int32_t)sib))
+        for (int32_t i = 0; i < k->touched_count; i++) {
+            int32_t sib = k->touched_list[i];
+            if (sib != q && s->cluster->queues[sib].parent == parent &&
+                !not_more_saturated(k, mine, q, sib))
                 return false;
+        }
         if (!job->preemptible && !al__within(np, s->cluster->queues[q].deserved))
             return false;
     }
@@ -153,11 +158,13 @@ static bool reclaimer_within_bounds(struct reclaim_check *k) {
 
 bool al__reclaim_acceptable(const struct al__session *s, const struct al__scenario *sc,
                             int64_t (*scratch)[AL_RESOURCE_COUNT], unsigned char *touched,
-                            unsigned char *involved) {
-    struct reclaim_check k = {
-        .s = s, .sc = sc, .remaining = scratch, .touched = touched, .involved = involved};
-    memset(touched, 0, s->cluster->queue_count);
-    memset(involved, 0, s->cluster->queue_count);
+                            unsigned char *involved, int32_t *touched_list) {
+    struct reclaim_check k = {.s = s,
+                              .sc = sc,
+                              .remaining = scratch,
+                              .touched = touched,
+                              .involved = involved,
+                              .touched_list = touched_list};
     al__tasks_request(s, sc->pending, sc->pending_count, k.req);
     bool ok = true;
     for (int32_t i = 0; i < sc->victim_count && ok; i++) {
@@ -169,5 +176,8 @@ bool al__reclaim_acceptable(const struct al__session *s, const struct al__scenar
     }
     for (int32_t i = 0; i < sc->victim_count; i++)
         sc->job_marks[s->cluster->tasks[sc->victims[i]].job] = 0;
-    return ok && reclaimer_within_bounds(&k);
+    ok = ok && reclaimer_within_bounds(&k);
+    for (int32_t i = 0; i < k.touched_count; i++) /* scratch back to zero */
+        touched[touched_list[i]] = involved[touched_list[i]] = 0;
+    return ok;
 }

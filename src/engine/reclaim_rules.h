@@ -27,10 +27,11 @@ bool al__reclaim_allowed(const struct al__session *s, int32_t j, const int64_t r
  * path, the reclaimer's queue must not be more saturated (allocated / fair share, above 1)
  * than any sibling it took from, in the resources involved; a non-preemptible reclaimer
  * must stay within deserved quota. Numbers are those before the search (sc->base), minus
- * the victims, plus the step. O(victims * depth + queues).
+ * the victims, plus the step. Scratch: `touched` and `involved` per queue, zero on entry and
+ * left zero; touched_list of the queue count. O(victims * depth + depth * queues touched).
  */
 bool al__reclaim_acceptable(const struct al__session *s, const struct al__scenario *sc,
                             int64_t (*scratch)[AL_RESOURCE_COUNT], unsigned char *touched,
-                            unsigned char *involved);
+                            unsigned char *involved, int32_t *touched_list);
 
 #endif

@@ -216,7 +216,8 @@ static bool saturation_case(int held) {
     size_t q = c.queue_count;
     int64_t base[8][AL_RESOURCE_COUNT], base_np[8][AL_RESOURCE_COUNT],
         scratch[8][AL_RESOURCE_COUNT];
-    unsigned char touched[8], involved[8], marks[16] = {0};
+    unsigned char touched[8] = {0}, involved[8] = {0}, marks[16] = {0};
+    int32_t touched_list[8];
     for (size_t i = 0; i < q; i++) {
         memcpy(base[i], s.queues[i].allocated, sizeof(base[i]));
         memcpy(base_np[i], s.queues[i].allocated_np, sizeof(base_np[i]));
@@ -233,7 +234,9 @@ static bool saturation_case(int held) {
                               .base_np = (const int64_t(*)[AL_RESOURCE_COUNT])base_np,
                               .task_scratch = scratch_tasks,
                               .job_marks = marks};
-    bool ok = al__reclaim_acceptable(&s, &sc, scratch, touched, involved);
+    bool ok = al__reclaim_acceptable(&s, &sc, scratch, touched, involved, touched_list);
+    for (int i = 0; i < 8; i++) /* the scratch is left as found */
+        assert_true(touched[i] == 0 && involved[i] == 0);
     al__session_release(&s, NULL);
     al_cluster_release(&c);
     return ok;

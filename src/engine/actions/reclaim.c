@@ -11,13 +11,14 @@ struct reclaim_scratch {
     int64_t (*remaining)[AL_RESOURCE_COUNT];
     unsigned char *touched;
     unsigned char *involved;
+    int32_t *touched_list;
 };
 
 static bool acceptable(const struct al__session *s, const struct al__search *search,
                        const struct al__scenario *sc) {
     const struct reclaim_scratch *k = search->ctx;
     return al__min_runtime_valid(s, search, sc) &&
-           al__reclaim_acceptable(s, sc, k->remaining, k->touched, k->involved);
+           al__reclaim_acceptable(s, sc, k->remaining, k->touched, k->involved, k->touched_list);
 }
 
 static bool eligible(const struct al__session *s, int32_t j, const int64_t req[],
@@ -32,8 +33,9 @@ int al__action_reclaim(struct al__session *s) {
         .remaining = al__arena_array(&s->arena, queues, sizeof(*k.remaining)),
         .touched = al__arena_array(&s->arena, queues, 1),
         .involved = al__arena_array(&s->arena, queues, 1),
+        .touched_list = al__arena_array_raw(&s->arena, queues, sizeof(int32_t)),
     };
-    if (!k.remaining || !k.touched || !k.involved)
+    if (!k.remaining || !k.touched || !k.involved || !k.touched_list)
         return -AL_ENOMEM;
     struct al__search search = {.action = AL_ACTION_RECLAIM,
                                 .reason = AL_REASON_RECLAIMED,
