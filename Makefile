@@ -123,10 +123,11 @@ $(BUILD)/bench/fleet: $(BENCH_FLEET_SRC) bench/synth.h bench/measure.h $(BUILD)/
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_BASE) $(OPT) -Ibench -o $@ $(BENCH_FLEET_SRC) $(BUILD)/liballot.a -ljansson -lm
 
-$(BUILD)/bench/victim_search: bench/victim_search.c tests/support/builder.c $(BUILD)/liballot.a
+$(BUILD)/bench/victim_search: bench/victim_search.c bench/measure.c tests/support/builder.c \
+	$(BUILD)/liballot.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_BASE) $(OPT) -Itests -o $@ bench/victim_search.c tests/support/builder.c \
-		$(BUILD)/liballot.a -ljansson -lm
+	$(CC) $(CFLAGS_BASE) $(OPT) -Itests -Ibench -o $@ bench/victim_search.c bench/measure.c \
+		tests/support/builder.c $(BUILD)/liballot.a -ljansson -lm
 
 check: setup
 	@scripts/check

@@ -5,9 +5,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "allot/cycle.h"
+#include "measure.h"
 #include "support/builder.h"
 
 #define GPUS_PER_NODE 8
@@ -82,17 +82,6 @@ static void build(struct al_cluster *c, int nodes) {
     c->config.action_count = 4;
 }
 
-static int64_t monotonic_ns(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 int main(int argc, char **argv) {
     long nodes = argc > 1 ? strtol(argv[1], NULL, 10) : 256;
     long runs = argc > 2 ? strtol(argv[2], NULL, 10) : 5;
@@ -102,18 +91,18 @@ int main(int argc, char **argv) {
     }
     struct al_cluster c;
     build(&c, (int)nodes);
-    c.config.clock_ns = monotonic_ns;
+    c.config.clock_ns = measure_now_ns;
     double cycle[99], longest[99];
     size_t evictions = 0, pipelined = 0;
     int64_t scenarios = 0;
     for (long r = 0; r < runs; r++) {
         struct al_result res;
-        int64_t t0 = monotonic_ns();
+        int64_t t0 = measure_now_ns();
         if (al_cycle_run(&c, &res) != 0) {
             fprintf(stderr, "victim_search: cycle failed\n");
             return 1;
         }
-        cycle[r] = (double)(monotonic_ns() - t0) / 1e9;
+        cycle[r] = (double)(measure_now_ns() - t0) / 1e9;
         longest[r] = (double)res.longest_victim_search_ns / 1e6;
         scenarios = res.victim_scenarios;
         evictions = pipelined = 0;
@@ -123,15 +112,15 @@ int main(int argc, char **argv) {
         }
         al_result_release(&res);
     }
-    qsort(cycle, (size_t)runs, sizeof(double), cmp_double);
-    qsort(longest, (size_t)runs, sizeof(double), cmp_double);
+    double cycle_median = measure_median(cycle, (size_t)runs);
+    double longest_median = measure_median(longest, (size_t)runs);
     printf("# victim_search: %ld nodes, %ld GPUs, %zu queues, %zu jobs, %zu tasks; %zu evictions, "
            "%zu pipelined placements\n",
            nodes, nodes * GPUS_PER_NODE, c.queue_count, c.job_count, c.task_count, evictions,
            pipelined);
     printf("victim_search_%ld_scenarios: %lld scenarios\n", nodes, (long long)scenarios);
-    printf("victim_search_%ld_cycle_ms: %.1f ms\n", nodes, cycle[runs / 2] * 1e3);
-    printf("victim_search_%ld_longest_search_ms: %.2f ms\n", nodes, longest[runs / 2]);
+    printf("victim_search_%ld_cycle_ms: %.1f ms\n", nodes, cycle_median * 1e3);
+    printf("victim_search_%ld_longest_search_ms: %.2f ms\n", nodes, longest_median);
     al_cluster_release(&c);
     return 0;
 }

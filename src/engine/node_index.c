@@ -432,12 +432,9 @@ bool al__node_class_could_fit(const struct al__session *s, const struct al__node
     return fit >= task->gpu_devices;
 }
 
-/* Tasks a and b ask the same of a node: request and affinity. */
-static bool alike(const struct al_task *a, const struct al_task *b) {
-    if (a->gpus != b->gpus || a->gpu_milli != b->gpu_milli ||
-        a->gpu_memory_mib != b->gpu_memory_mib || a->gpu_devices != b->gpu_devices ||
-        a->cpu_millis != b->cpu_millis || a->memory_bytes != b->memory_bytes ||
-        a->affinity_count != b->affinity_count)
+/* Tasks a and b have the same node affinity. */
+static bool same_affinity(const struct al_task *a, const struct al_task *b) {
+    if (a->affinity_count != b->affinity_count)
         return false;
     for (size_t i = 0; i < a->affinity_count; i++) {
         const struct al_affinity *x = &a->affinity[i], *y = &b->affinity[i];
@@ -448,6 +445,14 @@ static bool alike(const struct al_task *a, const struct al_task *b) {
                 return false;
     }
     return true;
+}
+
+/* Tasks a and b ask the same of a node: request and affinity. */
+static bool alike(const struct al_task *a, const struct al_task *b) {
+    return a->gpus == b->gpus && a->gpu_milli == b->gpu_milli &&
+           a->gpu_memory_mib == b->gpu_memory_mib && a->gpu_devices == b->gpu_devices &&
+           a->cpu_millis == b->cpu_millis && a->memory_bytes == b->memory_bytes &&
+           same_affinity(a, b);
 }
 
 static uint64_t hash_str(uint64_t h, const char *str) {
@@ -464,20 +469,6 @@ static uint64_t affinity_hash(const struct al_task *task) {
             h = hash_str(h, task->affinity[i].values[v]);
     }
     return h;
-}
-
-static bool same_affinity(const struct al_task *a, const struct al_task *b) {
-    if (a->affinity_count != b->affinity_count)
-        return false;
-    for (size_t i = 0; i < a->affinity_count; i++) {
-        const struct al_affinity *x = &a->affinity[i], *y = &b->affinity[i];
-        if (x->value_count != y->value_count || strcmp(x->key, y->key) != 0)
-            return false;
-        for (size_t v = 0; v < x->value_count; v++)
-            if (strcmp(x->values[v], y->values[v]) != 0)
-                return false;
-    }
-    return true;
 }
 
 /* Writes the classes of p whose labels the task's affinity accepts into bits (zeroed). */

@@ -59,24 +59,26 @@ static int32_t leaf_first(const struct al__session *s, const unsigned char *wait
     return best;
 }
 
-/* The job queue q's subtree serves first, and that job's leaf; -1 when none. */
-static int32_t subtree_first(const struct al__session *s, const unsigned char *waiting, int32_t q) {
-    const struct al__queue_state *qs = &s->queues[q];
-    if (qs->child_count == 0)
-        return leaf_first(s, waiting, q);
+/* The job queue q's subtree serves first, -1 when none. */
+static int32_t subtree_first(const struct al__session *s, const unsigned char *waiting, int32_t q);
+
+/* Of the queues qs[0..n) (siblings), the job the one whose key goes first serves; -1 when
+ * none of them holds a waiting job. */
+static int32_t first_among(const struct al__session *s, const unsigned char *waiting,
+                           const int32_t *qs, int32_t n) {
     int32_t best_job = -1;
     struct al__queue_key best_key;
-    for (int32_t i = 0; i < qs->child_count; i++) {
-        int32_t c = qs->children[i], j = subtree_first(s, waiting, c);
+    for (int32_t i = 0; i < n; i++) {
+        int32_t j = subtree_first(s, waiting, qs[i]);
         if (j < 0)
             continue;
         struct al__queue_key key;
         int32_t tasks[64], sub_need[64];
         int64_t req[AL_RESOURCE_COUNT];
         bool complete;
-        int32_t n = al__job_next_tasks(s, j, NULL, tasks, sub_need, &complete);
-        al__tasks_request(s, tasks, n, req);
-        al__queue_key(s, c, req, &key);
+        int32_t k = al__job_next_tasks(s, j, NULL, tasks, sub_need, &complete);
+        al__tasks_request(s, tasks, k, req);
+        al__queue_key(s, qs[i], req, &key);
         if (best_job < 0 || al__queue_key_cmp(&key, &best_key) < 0) {
             best_job = j;
             best_key = key;
@@ -85,24 +87,13 @@ static int32_t subtree_first(const struct al__session *s, const unsigned char *w
     return best_job;
 }
 
+static int32_t subtree_first(const struct al__session *s, const unsigned char *waiting, int32_t q) {
+    const struct al__queue_state *qs = &s->queues[q];
+    if (qs->child_count == 0)
+        return leaf_first(s, waiting, q);
+    return first_among(s, waiting, qs->children, qs->child_count);
+}
+
 int32_t ref_job_queue_pick(const struct al__session *s, const unsigned char *waiting) {
-    int32_t best_job = -1;
-    struct al__queue_key best_key;
-    for (int32_t i = 0; i < s->top_count; i++) {
-        int32_t q = s->top_queues[i], j = subtree_first(s, waiting, q);
-        if (j < 0)
-            continue;
-        struct al__queue_key key;
-        int32_t tasks[64], sub_need[64];
-        int64_t req[AL_RESOURCE_COUNT];
-        bool complete;
-        int32_t n = al__job_next_tasks(s, j, NULL, tasks, sub_need, &complete);
-        al__tasks_request(s, tasks, n, req);
-        al__queue_key(s, q, req, &key);
-        if (best_job < 0 || al__queue_key_cmp(&key, &best_key) < 0) {
-            best_job = j;
-            best_key = key;
-        }
-    }
-    return best_job;
+    return first_among(s, waiting, s->top_queues, s->top_count);
 }
