@@ -261,31 +261,35 @@ static int read_number(struct reader *r, struct al__json *v) {
     return 0;
 }
 
-static int push_value(struct reader *r, const struct al__json *v) {
-    if (r->value_count == r->value_cap) {
-        size_t cap = r->value_cap ? 2 * r->value_cap : 256;
-        struct al__json *grown = realloc(r->values, cap * sizeof(*grown));
-        if (!grown)
-            return fail_nomem(r);
-        r->values = grown;
-        r->value_cap = cap;
-    }
-    r->values[r->value_count++] = *v;
+/* Room for one more of `count` items of `size` bytes in *items (doubling). */
+static int room(struct reader *r, void **items, size_t *cap, size_t count, size_t size) {
+    if (count < *cap)
+        return 0;
+    size_t grown_cap = *cap ? 2 * *cap : 256;
+    void *grown = realloc(*items, grown_cap * size);
+    if (!grown)
+        return fail_nomem(r);
+    *items = grown;
+    *cap = grown_cap;
     return 0;
 }
 
+static int push_value(struct reader *r, const struct al__json *v) {
+    void *items = r->values;
+    int rc = room(r, &items, &r->value_cap, r->value_count, sizeof(*r->values));
+    r->values = items;
+    if (rc == 0)
+        r->values[r->value_count++] = *v;
+    return rc;
+}
+
 static int push_member(struct reader *r, const char *key, const struct al__json *v) {
-    if (r->member_count == r->member_cap) {
-        size_t cap = r->member_cap ? 2 * r->member_cap : 256;
-        struct al__json_member *grown = realloc(r->members, cap * sizeof(*grown));
-        if (!grown)
-            return fail_nomem(r);
-        r->members = grown;
-        r->member_cap = cap;
-    }
-    r->members[r->member_count].key = key;
-    r->members[r->member_count++].value = *v;
-    return 0;
+    void *items = r->members;
+    int rc = room(r, &items, &r->member_cap, r->member_count, sizeof(*r->members));
+    r->members = items;
+    if (rc == 0)
+        r->members[r->member_count++] = (struct al__json_member){.key = key, .value = *v};
+    return rc;
 }
 
 static int cmp_key(const void *a, const void *b) {

@@ -196,20 +196,27 @@ static void settle(struct al_cluster *c, const struct al__session *s) {
     }
 }
 
+/* A session on cluster c (from `build`) after `steps` random placements and evictions were
+ * settled into the cluster as running and releasing tasks. */
+static void settled_session(struct al_cluster *c, void (*build)(struct al_cluster *), int steps,
+                            struct al__session *s) {
+    build(c);
+    assert_int_equal(al__session_init(s, c, NULL), 0);
+    for (int i = 0; i < steps; i++)
+        random_step(s);
+    settle(c, s);
+    al__session_release(s, NULL);
+    assert_int_equal(al__session_init(s, c, NULL), 0);
+}
+
 static void indexed_placement_matches_the_scan(void **state) {
     (void)state;
     for (unsigned seed = 1; seed <= 3000; seed++) {
         rng = 0x9E3779B97F4A7C15ULL * seed;
         current_seed = seed;
         struct al_cluster c;
-        random_cluster(&c);
         struct al__session s;
-        assert_int_equal(al__session_init(&s, &c, NULL), 0);
-        for (int i = 0; i < 12; i++)
-            random_step(&s);
-        settle(&c, &s);
-        al__session_release(&s, NULL);
-        assert_int_equal(al__session_init(&s, &c, NULL), 0);
+        settled_session(&c, random_cluster, 12, &s);
         struct only only;
         for (int step = 0; step < 20; step++) {
             size_t mark = al__session_checkpoint(&s);
@@ -274,14 +281,8 @@ static void job_queue_matches_the_reference(void **state) {
         rng = 0x2545F4914F6CDD1DULL * seed;
         current_seed = seed;
         struct al_cluster c;
-        random_queued_cluster(&c);
         struct al__session s;
-        assert_int_equal(al__session_init(&s, &c, NULL), 0);
-        for (int i = 0; i < 10; i++)
-            random_step(&s);
-        settle(&c, &s);
-        al__session_release(&s, NULL);
-        assert_int_equal(al__session_init(&s, &c, NULL), 0);
+        settled_session(&c, random_queued_cluster, 10, &s);
         struct al__job_queue jq;
         assert_int_equal(al__job_queue_init(&s, &jq), 0);
         unsigned char waiting[64] = {0};
@@ -353,14 +354,8 @@ static void kept_victim_queue_matches_a_fresh_one(void **state) {
         rng = 0x9E3779B97F4A7C15ULL * (seed + 7);
         current_seed = seed;
         struct al_cluster c;
-        random_queued_cluster(&c);
         struct al__session s;
-        assert_int_equal(al__session_init(&s, &c, NULL), 0);
-        for (int i = 0; i < 14; i++)
-            random_step(&s);
-        settle(&c, &s);
-        al__session_release(&s, NULL);
-        assert_int_equal(al__session_init(&s, &c, NULL), 0);
+        settled_session(&c, random_queued_cluster, 14, &s);
         struct al__victim_queue kept;
         assert_int_equal(al__victims_init(&s, &kept), 0);
         int kind = (int)next(3);
