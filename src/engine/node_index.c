@@ -5,7 +5,6 @@
 #include <string.h>
 
 #include "allot/errors.h"
-#include "engine/placement.h"
 #include "engine/session.h"
 #include "util/sort.h"
 
@@ -403,6 +402,22 @@ bool al__node_index_check(const struct al__session *s) {
 }
 
 /* ---- what classes can hold ---- */
+
+bool al__node_matches(const struct al_node *node, const struct al_task *task) {
+    for (size_t a = 0; a < task->affinity_count; a++) {
+        const struct al_affinity *aff = &task->affinity[a];
+        const char *value = NULL;
+        for (size_t l = 0; l < node->label_count && !value; l++)
+            if (strcmp(node->labels[l].key, aff->key) == 0)
+                value = node->labels[l].value;
+        bool ok = false;
+        for (size_t v = 0; value && v < aff->value_count && !ok; v++)
+            ok = strcmp(aff->values[v], value) == 0;
+        if (!ok)
+            return false;
+    }
+    return true;
+}
 
 const struct al__node_partition *al__node_partition_for(const struct al__session *s,
                                                         const struct al_task *task) {

@@ -10,7 +10,11 @@
 #include "util/treap.h"
 
 struct al__session;
+struct al_node;
 struct al_task;
+
+/* al__node_matches - the node's labels satisfy the task's node affinity. */
+bool al__node_matches(const struct al_node *node, const struct al_task *task);
 
 /*
  * A class holds nodes that tasks cannot tell apart: the same device count and device

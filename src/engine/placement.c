@@ -6,22 +6,6 @@
 
 #include <string.h>
 
-bool al__node_matches(const struct al_node *node, const struct al_task *task) {
-    for (size_t a = 0; a < task->affinity_count; a++) {
-        const struct al_affinity *aff = &task->affinity[a];
-        const char *value = NULL;
-        for (size_t l = 0; l < node->label_count && !value; l++)
-            if (strcmp(node->labels[l].key, aff->key) == 0)
-                value = node->labels[l].value;
-        bool ok = false;
-        for (size_t v = 0; value && v < aff->value_count && !ok; v++)
-            ok = strcmp(aff->values[v], value) == 0;
-        if (!ok)
-            return false;
-    }
-    return true;
-}
-
 static int64_t free_of(const struct al__session *s, int32_t n, int r, bool future) {
     const struct al__node_state *ns = &s->nodes[n];
     int64_t alloc =

@@ -61,9 +61,6 @@ unsigned al__placement_consider(struct al__session *s, struct al__placement_pick
 bool al__placement_pick_done(const struct al__session *s, const struct al__placement_pick *p,
                              struct al__choice *out);
 
-/* al__node_matches - the node's labels satisfy the task's node affinity. */
-bool al__node_matches(const struct al_node *node, const struct al_task *task);
-
 /*
  * al__placement_find - the best node for pending task t under the cycle's config.
  * Node preference, strongest first (SCHEMA.md rule 4): a partly used shared device the

@@ -254,10 +254,23 @@ static void op_undo(struct al__session *s, const struct al__op *op) {
 void al__session_rollback(struct al__session *s, size_t mark) {
     while (s->op_count > mark)
         op_undo(s, &s->ops[--s->op_count]);
-    AL__CHECK_INVARIANTS(s);
 }
 
 /* ---- building the session ---- */
+
+int al__cluster_check_holdings(const struct al__session *s) {
+    const struct al_cluster *c = s->cluster;
+    for (size_t j = 0; j < c->job_count; j++)
+        if (s->queues[c->jobs[j].queue].child_count > 0)
+            return -AL_EINVAL; /* jobs belong to leaf queues */
+    for (size_t n = 0; n < c->node_count; n++)
+        for (int32_t g = 0; g < s->nodes[n].gpu_count; g++) {
+            const struct al__gpu_state *d = &s->nodes[n].gpus[g];
+            if (d->used - d->pipelined_units > d->capacity || d->used - d->releasing > d->capacity)
+                return -AL_EINVAL; /* a device held twice, now or once released */
+        }
+    return 0;
+}
 
 static int check_indices(const struct al_cluster *c) {
     for (size_t q = 0; q < c->queue_count; q++)

@@ -1,25 +1,9 @@
-/* session_check.c - the session's invariants: checked on input (al__cluster_check_holdings) and,
- * in test builds, recomputed from the tasks after every rollback and action (al__session_check).
- */
+/* session_check.c - the session's sums recomputed from the tasks (al__session_check), asserted in
+ * test builds after every rollback and action. */
 #include <stdlib.h>
 #include <string.h>
 
-#include "allot/errors.h"
 #include "engine/session.h"
-
-int al__cluster_check_holdings(const struct al__session *s) {
-    const struct al_cluster *c = s->cluster;
-    for (size_t j = 0; j < c->job_count; j++)
-        if (s->queues[c->jobs[j].queue].child_count > 0)
-            return -AL_EINVAL; /* jobs belong to leaf queues */
-    for (size_t n = 0; n < c->node_count; n++)
-        for (int32_t g = 0; g < s->nodes[n].gpu_count; g++) {
-            const struct al__gpu_state *d = &s->nodes[n].gpus[g];
-            if (d->used - d->pipelined_units > d->capacity || d->used - d->releasing > d->capacity)
-                return -AL_EINVAL; /* a device held twice, now or once released */
-        }
-    return 0;
-}
 
 /* What the session's sums should be, recomputed. */
 struct expected {

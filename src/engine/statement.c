@@ -37,10 +37,12 @@ void al__statement_rollback(struct al__statement *st, size_t mark) {
     if (mark < st->start)
         mark = st->start;
     al__session_rollback(st->session, mark);
+    AL__CHECK_INVARIANTS(st->session);
 }
 
 void al__statement_discard(struct al__statement *st) {
     al__session_rollback(st->session, st->start);
+    AL__CHECK_INVARIANTS(st->session);
 }
 
 void al__statement_commit(struct al__statement *st) {

@@ -8,7 +8,12 @@
 #include <string.h>
 
 #include "allot/errors.h"
-#include "snapshot/json_util.h"
+
+#if defined(__GNUC__) || defined(__clang__)
+#define PRINTF_LIKE(fmt, args) __attribute__((format(printf, fmt, args)))
+#else
+#define PRINTF_LIKE(fmt, args)
+#endif
 
 /* Values of open arrays and members of open objects wait on stacks until their container
  * closes and is copied into the arena in one piece. */
@@ -25,7 +30,7 @@ struct reader {
     int rc;
 };
 
-static int fail_at(struct reader *r, const char *at, const char *fmt, ...) AL__PRINTF(3, 4);
+static int fail_at(struct reader *r, const char *at, const char *fmt, ...) PRINTF_LIKE(3, 4);
 
 static int fail_at(struct reader *r, const char *at, const char *fmt, ...) {
     if (r->rc == 0) {
