@@ -40,7 +40,8 @@ struct allotd {
     struct al__state state;
     struct al__inventory inventory;
     uint64_t cycles;
-    char cycle_error[512]; /* why the last cycle could not run, "" when it ran */
+    char cycle_error[512];         /* why the last cycle could not run, "" when it ran */
+    struct al_workspace engine_ws; /* the engine's memory, kept from cycle to cycle */
 
     /* Submits accepted but not yet durable, committed together by the next leader. */
     struct al__submit_ticket **batch;

@@ -87,7 +87,7 @@ static void schedule(struct allotd *d) {
         free(owners);
         return;
     }
-    rc = al_cycle_run(&cluster, &result);
+    rc = al_cycle_run_in(&d->engine_ws, &cluster, &result);
     if (rc < 0) {
         snprintf(d->cycle_error, sizeof(d->cycle_error), "engine: %s", al_strerror(rc));
     } else {

@@ -228,6 +228,7 @@ int main(int argc, char **argv) {
     fprintf(stderr, "allotd: stopped; running tasks keep running and are re-adopted on start\n");
     status = 0;
 done:
+    al_workspace_release(&d.engine_ws);
     al__auth_release(&d.auth);
     al__state_release(&d.state);
     al__store_close(d.store);
