@@ -526,9 +526,11 @@ void al__json_doc_release(struct al__json_doc *doc) {
 const struct al__json *al__json_get(const struct al__json *v, const char *key) {
     if (!v || v->type != AL__JSON_OBJECT)
         return NULL;
-    for (size_t i = 0; i < v->count; i++)
-        if (strcmp(v->u.members[i].key, key) == 0)
+    for (size_t i = 0; i < v->count; i++) {
+        const char *k = v->u.members[i].key;
+        if (k[0] == key[0] && strcmp(k, key) == 0)
             return &v->u.members[i].value;
+    }
     return NULL;
 }
 

@@ -25,15 +25,36 @@ int al__fail_nomem(struct al_snapshot_error *err, const char *path) {
     return -AL_ENOMEM;
 }
 
+/* Appends s to out (holding *len bytes), truncating at AL__PATH_SIZE - 1. Paths are built for
+ * every value a snapshot holds, so this avoids printf's machinery. */
+static void path_append(char out[AL__PATH_SIZE], size_t *len, const char *s) {
+    while (*s && *len < AL__PATH_SIZE - 1)
+        out[(*len)++] = *s++;
+    out[*len] = '\0';
+}
+
 void al__path_key(char out[AL__PATH_SIZE], const char *base, const char *key) {
-    if (base[0])
-        snprintf(out, AL__PATH_SIZE, "%s.%s", base, key);
-    else
-        snprintf(out, AL__PATH_SIZE, "%s", key);
+    size_t len = 0;
+    out[0] = '\0';
+    if (base[0]) {
+        path_append(out, &len, base);
+        path_append(out, &len, ".");
+    }
+    path_append(out, &len, key);
 }
 
 void al__path_index(char out[AL__PATH_SIZE], const char *base, size_t index) {
-    snprintf(out, AL__PATH_SIZE, "%s[%zu]", base, index);
+    char digits[24], *d = digits + sizeof(digits) - 1;
+    size_t len = 0;
+    *d = '\0';
+    do
+        *--d = (char)('0' + index % 10);
+    while ((index /= 10) > 0);
+    out[0] = '\0';
+    path_append(out, &len, base);
+    path_append(out, &len, "[");
+    path_append(out, &len, d);
+    path_append(out, &len, "]");
 }
 
 void al__path_format(char out[AL__PATH_SIZE], const char *fmt, ...) {
@@ -46,7 +67,7 @@ void al__path_format(char out[AL__PATH_SIZE], const char *fmt, ...) {
 
 static bool key_known(const char *key, const char *const *known) {
     for (size_t i = 0; known[i]; i++)
-        if (strcmp(known[i], key) == 0)
+        if (known[i][0] == key[0] && strcmp(known[i], key) == 0)
             return true;
     return false;
 }
