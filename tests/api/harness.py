@@ -81,18 +81,24 @@ class Daemon:
         with open(self.stderr_path) as f:
             return f.read()
 
-    def cleanup(self):
-        """Kills every task process group still recorded, then removes the state dir."""
+    def task_pids(self):
+        """The process groups of every task allotd records (it must be running)."""
+        pids = []
         try:
             for w in self.request("GET", "/api/v1/workloads?limit=1000")[1]["items"]:
-                for t in w["tasks"]:
-                    if t["pid"]:
-                        try:
-                            os.killpg(t["pid"], signal.SIGKILL)
-                        except OSError:
-                            pass
+                pids.extend(t["pid"] for t in w["tasks"] if t["pid"])
         except Exception:
             pass
+        return pids
+
+    def cleanup(self, pids=None):
+        """Kills every task process group (those given, else those still recorded), then
+        removes the state dir: a test leaves no process behind."""
+        for pid in (pids if pids is not None else self.task_pids()):
+            try:
+                os.killpg(pid, signal.SIGKILL)
+            except OSError:
+                pass
         if self.proc is not None:
             self.proc.kill()
             self.proc.wait()
@@ -150,10 +156,11 @@ class DaemonTest(unittest.TestCase):
         self.d = Daemon(gpus=self.gpus, grace=self.grace).start()
 
     def tearDown(self):
+        pids = self.d.task_pids() if self.d.proc is not None else None  # asked while it runs
         try:
             self.d.stop()
         finally:
-            self.d.cleanup()
+            self.d.cleanup(pids)
 
     def project(self, name, **fields):
         status, body, _ = self.d.request("POST", "/api/v1/projects", dict(name=name, **fields))
