@@ -81,8 +81,9 @@ int al__query_int(const struct al__request *req, struct al__reply *rep, const ch
         return 0;
     }
     errno = 0;
-    n = strtoll(v, &end, 10);
-    if (errno || end == v || *end || n < min || n > max) {
+    n = strtoll(v, &end, 10); /* digits only, with an optional '-': no sign, no spaces */
+    bool digits = (v[0] >= '0' && v[0] <= '9') || (v[0] == '-' && v[1] >= '0' && v[1] <= '9');
+    if (!digits || errno || end == v || *end || n < min || n > max) {
         al__reply_error(rep, "invalid_argument", key, "must be an integer from %lld to %lld",
                         (long long)min, (long long)max);
         return -1;

@@ -74,6 +74,32 @@ static enum MHD_Result send_reply(struct MHD_Connection *conn, struct al__reply 
     return ok;
 }
 
+static int hex_digit(char c) {
+    return c >= '0' && c <= '9'   ? c - '0'
+           : c >= 'a' && c <= 'f' ? c - 'a' + 10
+           : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                  : -1;
+}
+
+/* Decodes %HH escapes of a path or query value in place, except %00: a NUL would cut the value
+ * short ("victim%00/logs" is not "victim"), so it stays as written and names nothing. */
+static size_t unescape(void *cls, struct MHD_Connection *conn, char *s) {
+    char *out = s;
+    (void)cls;
+    (void)conn;
+    for (const char *in = s; *in;) {
+        int hi = in[0] == '%' ? hex_digit(in[1]) : -1, lo = hi >= 0 ? hex_digit(in[2]) : -1;
+        if (lo >= 0 && (hi | lo) != 0) {
+            *out++ = (char)(hi * 16 + lo);
+            in += 3;
+        } else {
+            *out++ = *in++;
+        }
+    }
+    *out = '\0';
+    return (size_t)(out - s);
+}
+
 /* Splits "/api/v1/a/b" into segments a, b (in place, in `copy`). Returns false for other paths. */
 static bool split_path(char *copy, struct al__request *req) {
     static const char prefix[] = "/api/v1/";
@@ -100,7 +126,10 @@ static void handle(struct allotd *d, struct MHD_Connection *conn, const char *ur
     char *copy;
 
     if (strcmp(url, "/healthz") == 0) {
-        al__reply_json(rep, 200, json_pack("{s:s}", "status", "ok"));
+        if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
+            al__reply_error(rep, "method_not_allowed", NULL, "/healthz answers GET");
+        else
+            al__reply_json(rep, 200, json_pack("{s:s}", "status", "ok"));
         return;
     }
     if (!al__auth_check(&d->auth, MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
@@ -202,7 +231,8 @@ int al__http_start(struct allotd *d, const char *listen, int *port_out, char *er
         MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, 0,
         NULL, NULL, on_request, d, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_CONNECTION_LIMIT, (unsigned)256,
-        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120, MHD_OPTION_END);
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120, MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL,
+        MHD_OPTION_END);
     if (!d->http->mhd) {
         snprintf(err, size, "cannot listen on %s (in use, or not an address of this machine)",
                  listen);

@@ -231,6 +231,9 @@ static int read_gpu(const struct al__json *body, struct al__wspec *s, struct al_
         double f;
         if (al__read_number(fraction, "gpu_fraction", &f, e) < 0)
             return fail_err(field, fsize, msg, msize, e);
+        if (!(f >= 0.0 && f < 1.0)) /* before any conversion: 1e308 fits no integer */
+            return fail(field, fsize, msg, msize, "gpu_fraction",
+                        "must be between 0.001 and 0.999");
         milli = (int64_t)(f * 1000.0 + 0.5);
         if (f != 0 && (f < 0 || f >= 1 || milli < 1 || milli > 999))
             return fail(field, fsize, msg, msize, "gpu_fraction",

@@ -71,6 +71,8 @@ class BadInputTest(DaemonTest):
             ({"gpu": "1"}, "gpu"),
             ({"gpu": -1}, "gpu"),
             ({"gpu_fraction": 1.5}, "gpu_fraction"),
+            ({"gpu_fraction": 1e308}, "gpu_fraction"),
+            ({"gpu_fraction": -1e308}, "gpu_fraction"),
             ({"gpu": 1, "gpu_fraction": 0.5}, "gpu"),
             ({"command": []}, "command"),
             ({"command": ["ok", 3]}, "command[1]"),
@@ -91,6 +93,8 @@ class BadInputTest(DaemonTest):
 
     def test_bad_query_parameters(self):
         self.expect_error("GET", "/api/v1/workloads?limit=0", 400, "invalid_argument", "limit")
+        self.expect_error("GET", "/api/v1/workloads?limit=%2B5", 400, "invalid_argument", "limit")
+        self.expect_error("GET", "/api/v1/workloads?limit=%205", 400, "invalid_argument", "limit")
         self.expect_error("GET", "/api/v1/workloads?limit=abc", 400, "invalid_argument", "limit")
         self.expect_error("GET", "/api/v1/workloads?state=sleeping", 400, "invalid_argument",
                           "state")
@@ -100,6 +104,21 @@ class BadInputTest(DaemonTest):
         self.expect_error("POST", "/api/v1/projects", 413, "payload_too_large", raw=big)
         # the connection handling survives it
         self.assertEqual(self.d.request("GET", "/api/v1/projects")[0], 200)
+
+    def test_a_nul_escape_names_nothing(self):
+        """%00 does not cut a path short: DELETE .../victim%00/logs is not about victim."""
+        self.project("p")
+        self.submit("victim", "p", ["sleep", "30"])
+        status, _, _ = self.d.request("DELETE", "/api/v1/workloads/victim%00/logs")
+        self.assertIn(status, (400, 404))
+        status, _, _ = self.d.request("DELETE", "/api/v1/workloads/victim%00")
+        self.assertIn(status, (400, 404))
+        self.assertIsNotNone(self.d.workload("victim"))
+
+    def test_healthz_answers_get_only(self):
+        self.assertEqual(self.d.request("GET", "/healthz", token=False)[0], 200)
+        self.expect_error("POST", "/healthz", 405, "method_not_allowed", token=False)
+        self.expect_error("DELETE", "/healthz", 405, "method_not_allowed", token=False)
 
     def test_unknown_paths_and_methods(self):
         self.expect_error("GET", "/api/v1/nothing", 404, "not_found")
