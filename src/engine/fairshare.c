@@ -21,7 +21,7 @@ static void sum_requests(struct al__session *s, int32_t q) {
         int32_t child = qs->children[i];
         sum_requests(s, child);
         for (int r = 0; r < AL_RESOURCE_COUNT; r++)
-            qs->requested[r] += s->queues[child].requested[r];
+            qs->requested[r] = al__sat_add(qs->requested[r], s->queues[child].requested[r]);
     }
     for (int r = 0; r < AL_RESOURCE_COUNT; r++)
         qs->requested[r] = cap_by_limit(qs->requested[r], s->cluster->queues[q].limit[r]);
@@ -41,7 +41,7 @@ static void leaf_requests(struct al__session *s) {
             continue;
         struct al__queue_state *qs = &s->queues[c->jobs[c->tasks[t].job].queue];
         for (int r = 0; r < AL_RESOURCE_COUNT; r++)
-            qs->requested[r] += req[r];
+            qs->requested[r] = al__sat_add(qs->requested[r], req[r]);
     }
 }
 

@@ -7,6 +7,7 @@
 #include "engine/placement.h"
 #include "engine/statement.h"
 #include "util/sort.h"
+#include "util/wide.h"
 
 /* A task the next step may place: pending, or evicted in this cycle (a victim being moved). */
 static bool placeable(const struct al__session *s, const struct al__place_options *opt, int32_t t) {
@@ -59,7 +60,7 @@ void al__tasks_request(const struct al__session *s, const int32_t *tasks, int32_
         int64_t one[AL_RESOURCE_COUNT];
         al__task_request(s, tasks[i], AL__REQUEST_ADMISSION, one);
         for (int r = 0; r < AL_RESOURCE_COUNT; r++)
-            req[r] += one[r];
+            req[r] = al__sat_add(req[r], one[r]);
     }
 }
 

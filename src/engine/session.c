@@ -8,6 +8,7 @@
 #include "allot/errors.h"
 #include "engine/order.h"
 #include "util/sort.h"
+#include "util/wide.h"
 
 #define GPU_MEMORY_PLACEHOLDER_MIB 100
 
@@ -272,6 +273,34 @@ int al__cluster_check_holdings(const struct al__session *s) {
     return 0;
 }
 
+/* A task's request stays within the bounds that keep the engine's sums in int64 (wide.h). */
+static bool request_bounded(const struct al_task *t) {
+    return t->cpu_millis >= 0 && t->cpu_millis <= AL__AMOUNT_MAX && t->memory_bytes >= 0 &&
+           t->memory_bytes <= AL__AMOUNT_MAX && t->gpus >= 0 && t->gpus <= 4096 &&
+           t->gpu_milli >= 0 && t->gpu_milli < 1000 && t->gpu_memory_mib >= 0 &&
+           t->gpu_memory_mib <= (1 << 24) && t->gpu_devices >= 0 && t->gpu_devices <= 4096;
+}
+
+/* Nodes' capacity and active tasks' holdings, summed, stay within AL__SUM_MAX. */
+static bool totals_bounded(const struct al_cluster *c) {
+    al__i128 node_sum[2] = {0, 0}, held[2] = {0, 0};
+    for (size_t n = 0; n < c->node_count; n++) {
+        const struct al_node *node = &c->nodes[n];
+        if (node->cpu_millis < 0 || node->cpu_millis > AL__AMOUNT_MAX || node->memory_bytes < 0 ||
+            node->memory_bytes > AL__AMOUNT_MAX || node->gpu_count > 4096)
+            return false;
+        node_sum[0] += node->cpu_millis;
+        node_sum[1] += node->memory_bytes;
+    }
+    for (size_t t = 0; t < c->task_count; t++)
+        if (al_task_is_active(c->tasks[t].state)) {
+            held[0] += c->tasks[t].cpu_millis;
+            held[1] += c->tasks[t].memory_bytes;
+        }
+    return node_sum[0] <= AL__SUM_MAX && node_sum[1] <= AL__SUM_MAX && held[0] <= AL__SUM_MAX &&
+           held[1] <= AL__SUM_MAX && (al__i128)c->node_count * 4096 * 1000 <= AL__SUM_MAX;
+}
+
 static int check_indices(const struct al_cluster *c) {
     for (size_t q = 0; q < c->queue_count; q++)
         if (c->queues[q].parent < -1 || c->queues[q].parent >= (int32_t)c->queue_count)
@@ -290,7 +319,8 @@ static int check_indices(const struct al_cluster *c) {
         if (task->job < 0 || task->job >= (int32_t)c->job_count ||
             task->subgroup >= (int32_t)c->jobs[task->job].subgroup_count)
             return -AL_EINVAL;
-        if (task->node >= (int32_t)c->node_count || (task->node < 0 && task->node != -1))
+        if (task->node >= (int32_t)c->node_count || (task->node < 0 && task->node != -1) ||
+            !request_bounded(task))
             return -AL_EINVAL;
         if (!al_task_is_active(task->state))
             continue;
@@ -301,7 +331,7 @@ static int check_indices(const struct al_cluster *c) {
                 (size_t)task->gpu_indices[i] >= c->nodes[task->node].gpu_count)
                 return -AL_EINVAL;
     }
-    return 0;
+    return totals_bounded(c) ? 0 : -AL_EINVAL;
 }
 
 static int build_nodes(struct al__session *s) {

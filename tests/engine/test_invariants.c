@@ -107,6 +107,47 @@ static void bad_indices_and_cycles_are_rejected(void **state) {
     al_cluster_release(&c);
 }
 
+/* At the bounds the engine accepts, its sums do not overflow (UBSan would stop the test): 8 jobs
+ * of 1,024 tasks asking 2^50 bytes each; beyond them it says no. */
+static void sums_stay_in_range_at_the_bounds(void **state) {
+    struct al_cluster c;
+    struct al_result r;
+    char name[32];
+    (void)state;
+    tb_init(&c);
+    tb_node(&c, "n0", 8, 1LL << 50, 1LL << 50);
+    tb_queue(&c, "q", NULL, -1, -1, 1, 100);
+    for (int j = 0; j < 8; j++) {
+        snprintf(name, sizeof(name), "j%d", j);
+        tb_job(&c, name, "q", 50, 0);
+        for (int t = 0; t < 1024; t++) {
+            snprintf(name, sizeof(name), "j%d-%d", j, t);
+            int32_t id = tb_task(&c, name, AL_TASK_PENDING, NULL, 1, 0, NULL);
+            c.tasks[id].memory_bytes = 1LL << 50;
+            c.tasks[id].cpu_millis = 1LL << 50;
+        }
+    }
+    c.config.action_count = 0;
+    const enum al_action all[] = {AL_ACTION_ALLOCATE, AL_ACTION_CONSOLIDATION, AL_ACTION_RECLAIM,
+                                  AL_ACTION_PREEMPT, AL_ACTION_STALE_GANG_EVICTION};
+    memcpy(c.config.actions, all, sizeof(all));
+    c.config.action_count = 5;
+    assert_int_equal(al_cycle_run(&c, &r), 0);
+    assert_true(r.queues[0].requested[AL_MEMORY] > 0); /* saturated, not wrapped */
+    al_result_release(&r);
+    c.tasks[0].memory_bytes = (1LL << 50) + 1; /* beyond a task's bound */
+    expect_rejected(&c, "a task asking more than 2^50 bytes");
+    al_cluster_release(&c);
+    tb_init(&c);
+    for (int n = 0; n < 5000; n++) { /* 5,000 nodes of 2^50 bytes: more than 2^62 in all */
+        snprintf(name, sizeof(name), "n%d", n);
+        tb_node(&c, name, 0, 1000, 1LL << 50);
+    }
+    tb_queue(&c, "q", NULL, -1, -1, 1, 100);
+    expect_rejected(&c, "a cluster whose memory sums beyond 2^62");
+    al_cluster_release(&c);
+}
+
 static void the_checker_notices_drift(void **state) {
     struct al_cluster c;
     struct al__session s;
@@ -139,6 +180,7 @@ int main(void) {
         cmocka_unit_test(over_committed_shares_are_rejected),
         cmocka_unit_test(pipelined_onto_releasing_is_fine),
         cmocka_unit_test(bad_indices_and_cycles_are_rejected),
+        cmocka_unit_test(sums_stay_in_range_at_the_bounds),
         cmocka_unit_test(the_checker_notices_drift),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
