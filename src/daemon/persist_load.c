@@ -8,7 +8,11 @@
 #include "daemon/daemon.h"
 #include "util/xalloc.h"
 
-static const char queue_load_sql[] = "SELECT name, kind, spec, created_s FROM queues ORDER BY id";
+/* Departments, then projects (a project may have moved into a department created after it). */
+static const char *const queue_load_sql[] = {
+    "SELECT name, kind, spec, created_s, id FROM queues WHERE kind <> 'project' ORDER BY id",
+    "SELECT name, kind, spec, created_s, id FROM queues WHERE kind = 'project' ORDER BY id",
+};
 static const char workload_load_sql[] =
     "SELECT id, name, project, spec, state, created_s, finished_s, exit_code, reason_code, "
     "reason, started_s FROM workloads ORDER BY id";
@@ -20,9 +24,14 @@ static json_t *load_spec(const char *text) {
     return text ? json_loads(text, 0, NULL) : NULL;
 }
 
-/* Queues in creation order, so that a project's department is known before it. */
-static int load_queues(struct allotd *d, char *err, size_t size) {
-    struct al__stmt *st = al__stmt_prepare(d->store, queue_load_sql);
+static int by_store_id(const void *a, const void *b) {
+    int64_t x = ((const struct al__dqueue *)a)->id, y = ((const struct al__dqueue *)b)->id;
+    return (x > y) - (x < y);
+}
+
+/* One kind of queue (see queue_load_sql). */
+static int load_queue_rows(struct allotd *d, const char *sql, char *err, size_t size) {
+    struct al__stmt *st = al__stmt_prepare(d->store, sql);
     char field[128], msg[256];
     int rc;
 
@@ -45,11 +54,24 @@ static int load_queues(struct allotd *d, char *err, size_t size) {
             return -AL_EIO;
         }
         json_decref(spec);
-        q.id = (int64_t)d->state.queue_count + 1;
+        q.id = al__stmt_int(st, 4);
         q.created_s = al__stmt_int(st, 3);
         al__state_add_queue(&d->state, &q);
     }
     return rc;
+}
+
+/* Every queue, departments before projects so that each project finds its department, then
+ * back in creation order (the order the engine breaks ties by). */
+static int load_queues(struct allotd *d, char *err, size_t size) {
+    for (size_t i = 0; i < sizeof(queue_load_sql) / sizeof(queue_load_sql[0]); i++) {
+        int rc = load_queue_rows(d, queue_load_sql[i], err, size);
+        if (rc < 0)
+            return rc;
+    }
+    if (d->state.queue_count > 1)
+        qsort(d->state.queues, d->state.queue_count, sizeof(*d->state.queues), by_store_id);
+    return 0;
 }
 
 static struct al__dworkload *workload_from_row(struct al__stmt *st, char *err, size_t size) {

@@ -53,6 +53,20 @@ class MinRuntimeTest(DaemonTest):
         self.assertEqual(self.settings("departments", "research"), (600, 0))
         self.assertNotIn("reclaim_min_runtime_s", self.snapshot_queues()["team-a"])
 
+    def test_a_project_moved_into_a_later_department_survives_a_restart(self):
+        """allotd restarts after a project was moved into a department created after it, and
+        keeps the creation order (issue 10)."""
+        self.project("early")
+        status, body, _ = self.d.request("POST", "/api/v1/departments", {"name": "late"})
+        self.assertEqual(status, 201, body)
+        status, body, _ = self.d.request("PATCH", "/api/v1/projects/early", {"department": "late"})
+        self.assertEqual(status, 200, body)
+        self.d.stop()
+        self.d.start()
+        self.assertEqual(self.d.request("GET", "/api/v1/projects/early")[1]["department"], "late")
+        names = [q["name"] for q in self.d.request("GET", "/api/v1/snapshot")[1]["queues"]]
+        self.assertLess(names.index("early"), names.index("late"))
+
     def test_bad_values_name_the_field(self):
         cases = [
             ({"preempt_min_runtime_s": -1}, "preempt_min_runtime_s", ">= 0"),
