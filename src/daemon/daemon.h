@@ -46,6 +46,9 @@ struct allotd {
     /* Submits accepted but not yet durable, committed together by the next leader. */
     struct al__submit_ticket **batch;
     size_t batch_count, batch_cap;
+    /* Submits the current leader is writing: their names are taken too. */
+    struct al__submit_ticket **writing;
+    size_t writing_count;
 
     struct al__auth auth; /* has its own lock */
     struct al__http *http;

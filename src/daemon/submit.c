@@ -7,11 +7,15 @@
 #include "daemon/api.h"
 #include "util/xalloc.h"
 
+/* In the state, queued, or being written by the leader (not yet in the state). Lock held. */
 static bool name_taken(struct allotd *d, const char *name) {
     if (al__state_workload(&d->state, name))
         return true;
     for (size_t i = 0; i < d->batch_count; i++)
         if (strcmp(d->batch[i]->w->name, name) == 0)
+            return true;
+    for (size_t i = 0; i < d->writing_count; i++)
+        if (strcmp(d->writing[i]->w->name, name) == 0)
             return true;
     return false;
 }
@@ -69,19 +73,28 @@ static struct al__dworkload *accept(struct allotd *d, const json_t *body, struct
     return NULL;
 }
 
-/* Writes every queued submit in one transaction. Store lock held, not the state lock. */
-static int write_batch(struct allotd *d, struct al__submit_ticket **batch, size_t count) {
-    if (al__store_begin(d->store) < 0)
+/* Writes every queued submit in one transaction; on failure why is in `why`. Store lock held,
+ * not the state lock. */
+static int write_batch(struct allotd *d, struct al__submit_ticket **batch, size_t count, char *why,
+                       size_t why_size) {
+    if (al__store_begin(d->store) < 0) {
+        snprintf(why, why_size, "%s", al__store_error(d->store));
         return -1;
+    }
     for (size_t i = 0; i < count; i++) {
         struct al__dworkload *w = batch[i]->w;
         if (al__persist_workload_insert(d, w) < 0 ||
             al__persist_event(d, w, "submitted", "submitted to project %s", w->project) < 0) {
+            snprintf(why, why_size, "%s", al__store_error(d->store)); /* before the rollback */
             al__store_rollback(d->store);
             return -1;
         }
     }
-    return al__store_commit(d->store);
+    if (al__store_commit(d->store) < 0) {
+        snprintf(why, why_size, "%s", al__store_error(d->store));
+        return -1;
+    }
+    return 0;
 }
 
 /* Takes the queued submits whose project still exists; the others are answered at once. */
@@ -100,6 +113,8 @@ static struct al__submit_ticket **take_queue(struct allotd *d, size_t *count) {
     }
     d->batch = NULL;
     d->batch_count = d->batch_cap = 0;
+    d->writing = batch; /* their names stay taken until they are in the state */
+    d->writing_count = kept;
     *count = kept;
     return batch;
 }
@@ -114,7 +129,8 @@ static void commit_queued(struct allotd *d) {
     pthread_mutex_lock(&d->lock);
     batch = take_queue(d, &count);
     pthread_mutex_unlock(&d->lock);
-    rc = count > 0 ? write_batch(d, batch, count) : 0;
+    char why[256] = "";
+    rc = count > 0 ? write_batch(d, batch, count, why, sizeof(why)) : 0;
     pthread_mutex_lock(&d->lock);
     for (size_t i = 0; i < count; i++) {
         struct al__submit_ticket *t = batch[i];
@@ -122,10 +138,12 @@ static void commit_queued(struct allotd *d) {
             al__state_add_workload(&d->state, t->w);
             t->reply = al__workload_json(d, t->w);
         } else {
-            snprintf(t->error, sizeof(t->error), "store: %s", al__store_error(d->store));
+            snprintf(t->error, sizeof(t->error), "store: %.200s", why);
         }
         t->done = true;
     }
+    d->writing = NULL;
+    d->writing_count = 0;
     if (rc == 0 && count > 0)
         al__daemon_poke(d);
     pthread_mutex_unlock(&d->lock);
