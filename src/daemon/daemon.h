@@ -113,6 +113,9 @@ void al__task_stop(struct allotd *d, struct al__dworkload *w, struct al__dtask *
 void al__task_devices_text(const struct al__dtask *t, char *out, size_t size);
 void al__task_paths(const struct allotd *d, const struct al__dworkload *w,
                     const struct al__dtask *t, char *log, char *exitp, size_t size);
+/* al__task_files_remove - removes the log and exit files of every task of w (a workload that
+ * is deleted, or a new one whose id an old one had: no output of another is ever shown). */
+void al__task_files_remove(const struct allotd *d, const struct al__dworkload *w);
 /* al__tasks_poll - records exits and sends SIGKILL past the grace period; true if any changed. */
 bool al__tasks_poll(struct allotd *d);
 /* al__tasks_readopt - at startup: keep live tasks, record the ones that ended or were lost. */

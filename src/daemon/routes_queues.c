@@ -142,8 +142,10 @@ static void delete_queue(struct allotd *d, struct al__reply *rep, struct al__dqu
         goto store_failed;
     snprintf(name, sizeof(name), "%s", q->name);
     for (i = d->state.workload_count; i-- > 0;)
-        if (strcmp(d->state.workloads[i]->project, name) == 0)
+        if (strcmp(d->state.workloads[i]->project, name) == 0) {
+            al__task_files_remove(d, d->state.workloads[i]); /* their logs go with them */
             al__state_remove_workload(&d->state, d->state.workloads[i]);
+        }
     al__state_remove_queue(&d->state, name);
     al__reply_json(rep, 200, json_pack("{s:s, s:b}", "name", name, "deleted", 1));
     al__daemon_poke(d);

@@ -15,6 +15,15 @@ void al__task_paths(const struct allotd *d, const struct al__dworkload *w,
     snprintf(exitp, size, "%s/run/%lld-%d.exit", d->state_dir, (long long)w->id, (int)t->index);
 }
 
+void al__task_files_remove(const struct allotd *d, const struct al__dworkload *w) {
+    char log[4096], exitp[4096];
+    for (int32_t i = 0; i < w->spec.workers; i++) {
+        al__task_paths(d, w, &w->tasks[i], log, exitp, sizeof(log));
+        unlink(log);
+        unlink(exitp);
+    }
+}
+
 static bool reserved_env(const char *key) {
     return strncmp(key, "ALLOT_", 6) == 0 || strcmp(key, "CUDA_VISIBLE_DEVICES") == 0 ||
            strcmp(key, "NVIDIA_VISIBLE_DEVICES") == 0 || strcmp(key, "CUDA_DEVICE_ORDER") == 0;

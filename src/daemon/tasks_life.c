@@ -11,15 +11,6 @@ static bool is_active(const struct al__dtask *t) {
     return t->state == AL__T_RUNNING || t->state == AL__T_STOPPING;
 }
 
-static void remove_files(const struct allotd *d, const struct al__dworkload *w) {
-    char log[4096], exitp[4096];
-    for (int32_t i = 0; i < w->spec.workers; i++) {
-        al__task_paths(d, w, &w->tasks[i], log, exitp, sizeof(log));
-        unlink(log);
-        unlink(exitp);
-    }
-}
-
 /* The workload's state after one of its tasks changed, with an event when it ended. */
 static void workload_settle(struct allotd *d, struct al__dworkload *w, enum al__wstate before) {
     al__workload_refresh_state(w);
@@ -86,7 +77,7 @@ static bool poll_task(struct allotd *d, struct al__dworkload *w, struct al__dtas
 static void finish_delete(struct allotd *d, struct al__dworkload *w) {
     if (al__persist_workload_delete(d, w) < 0)
         return;
-    remove_files(d, w);
+    al__task_files_remove(d, w);
     al__state_remove_workload(&d->state, w);
 }
 
@@ -123,7 +114,7 @@ void al__workload_delete(struct allotd *d, struct al__dworkload *w, struct al__r
         snprintf(name, sizeof(name), "%s", w->name);
         if (al__persist_workload_delete(d, w) < 0 || al__store_commit(d->store) < 0)
             goto store_failed;
-        remove_files(d, w);
+        al__task_files_remove(d, w);
         al__state_remove_workload(&d->state, w);
         al__reply_json(rep, 200, json_pack("{s:s, s:b}", "name", name, "deleted", 1));
         al__daemon_poke(d);

@@ -27,6 +27,25 @@ class LifecycleTest(DaemonTest):
         kinds = [e["kind"] for e in self.d.request("GET", "/api/v1/workloads/bad/events")[1]["items"]]
         self.assertEqual(kinds[-1], "failed")
 
+    def test_a_deleted_projects_logs_go_and_never_reach_a_new_workload(self):
+        """Deleting a project removes its workloads' logs; a new workload that gets a reused id
+        does not start with an old workload's output (issue 10)."""
+        self.submit("old", "team-a", ["sh", "-c", "echo secret-of-team-a"])
+        self.d.wait_state("old", "succeeded")
+        self.assertIn("secret-of-team-a", self.d.request("GET", "/api/v1/workloads/old/logs")[1])
+        logs = os.path.join(self.d.state_dir, "logs")
+        self.assertTrue(os.listdir(logs))
+        status, body, _ = self.d.request("DELETE", "/api/v1/projects/team-a")
+        self.assertEqual(status, 200, body)
+        self.assertEqual(os.listdir(logs), [])
+        # a stale file where the next workload's log will be, as an older allotd left it
+        with open(os.path.join(logs, "1-0.log"), "w") as f:
+            f.write("secret-of-someone\n")
+        self.project("team-b")
+        self.submit("new", "team-b", ["sh", "-c", "echo hello"])
+        self.d.wait_state("new", "succeeded")
+        self.assertEqual(self.d.request("GET", "/api/v1/workloads/new/logs")[1], "hello\n")
+
     def test_logs_offset_and_follow(self):
         self.submit("talk", "team-a", ["sh", "-c", "echo one; echo two >&2; sleep 1; echo three"])
         self.d.wait_state("talk", "running")
