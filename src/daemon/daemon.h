@@ -21,6 +21,7 @@ struct al__submit_ticket {
     bool done;
     json_t *reply; /* the workload object as committed, or NULL on failure */
     char error[256];
+    bool project_gone; /* the failure: its project was deleted meanwhile (not ours: a 4xx) */
 };
 
 struct allotd {

@@ -108,6 +108,7 @@ static struct al__submit_ticket **take_queue(struct allotd *d, size_t *count) {
         } else {
             snprintf(batch[i]->error, sizeof(batch[i]->error), "project %s was deleted meanwhile",
                      batch[i]->w->project);
+            batch[i]->project_gone = true;
             batch[i]->done = true;
         }
     }
@@ -179,7 +180,10 @@ void al__submit(struct allotd *d, const struct al__request *req, struct al__repl
     if (ticket.reply) {
         al__reply_json(rep, 201, ticket.reply); /* the state owns the workload now */
     } else {
-        al__reply_error(rep, "internal", NULL, "%s", ticket.error);
+        if (ticket.project_gone)
+            al__reply_error(rep, "failed_precondition", "project", "%s", ticket.error);
+        else
+            al__reply_error(rep, "internal", NULL, "%s", ticket.error);
         al__workload_free(ticket.w);
     }
 }

@@ -1,6 +1,7 @@
 """test_http.py - allotd's HTTP surface: tokens, malformed and oversized input, unknown paths."""
 import os
 import stat
+import time
 import unittest
 
 from harness import DaemonTest
@@ -166,6 +167,31 @@ class SubmitRaceTest(DaemonTest):
         names = [n for _, n in results]
         self.assertEqual(len(set(names)), 96)
         self.assertEqual(self.d.request("GET", "/api/v1/workloads?limit=1000")[1]["total"], 96)
+
+    def test_a_submit_racing_a_project_delete_is_not_a_server_error(self):
+        """Submits to a project being deleted get 201, 400 or 409, never 500 (issue 10)."""
+        import threading
+        for round_ in range(10):
+            name = "p%d" % round_
+            self.project(name)
+            statuses = []
+
+            def client():
+                for i in range(10):
+                    statuses.append(self.d.request(
+                        "POST", "/api/v1/workloads",
+                        dict(name="w", project=name, command=["true"], cpu_millis=1))[0])
+
+            threads = [threading.Thread(target=client) for _ in range(4)]
+            for t in threads:
+                t.start()
+            for _ in range(50):  # deletes win once the project's workloads are done
+                if self.d.request("DELETE", "/api/v1/projects/" + name)[0] == 200:
+                    break
+                time.sleep(0.02)
+            for t in threads:
+                t.join()
+            self.assertFalse([s for s in statuses if s >= 500], statuses)
 
 
 if __name__ == "__main__":
