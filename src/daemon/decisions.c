@@ -8,30 +8,6 @@
 #include "daemon/api.h"
 #include "snapshot/report.h"
 
-/* The task of workload w that a snapshot task name ("<workload>-<index>") stands for. */
-static struct al__dtask *task_named(struct al__dworkload *w, const char *name) {
-    const char *dash = strrchr(name, '-');
-    char *end;
-    long idx;
-
-    if (!w || !dash || (size_t)(dash - name) != strlen(w->name) ||
-        strncmp(name, w->name, (size_t)(dash - name)) != 0)
-        return NULL;
-    idx = strtol(dash + 1, &end, 10);
-    if (*end || end == dash + 1 || idx < 0 || idx >= w->spec.workers)
-        return NULL;
-    return &w->tasks[idx];
-}
-
-/* The decision's task in allotd's state, and its workload; NULL when it has none. */
-static struct al__dtask *decision_task(const struct al_decision *dec, const struct al_cluster *c,
-                                       struct al__dworkload **owners, struct al__dworkload **w) {
-    const struct al_task *ct = &c->tasks[dec->task];
-
-    *w = owners[ct->job];
-    return task_named(*w, ct->name);
-}
-
 static void take_devices(struct al__dtask *t, const struct al_decision *dec) {
     t->gpu_count = dec->gpu_count < AL__MAX_TASK_GPUS ? dec->gpu_count : AL__MAX_TASK_GPUS;
     for (size_t g = 0; g < t->gpu_count; g++)
@@ -49,10 +25,10 @@ static void start_placed(struct allotd *d, struct al__dworkload *w, struct al__d
     al__persist_workload_update(d, w);
 }
 
-static void bind_task(struct allotd *d, const struct al_decision *dec, const struct al_cluster *c,
-                      struct al__dworkload **owners) {
+static void bind_task(struct allotd *d, const struct al_decision *dec,
+                      const struct al__cycle_model *m) {
     struct al__dworkload *w;
-    struct al__dtask *t = decision_task(dec, c, owners, &w);
+    struct al__dtask *t = al__model_task(m, dec->task, &w);
 
     if (!t || t->state != AL__T_PENDING || w->state == AL__W_DELETING)
         return;
@@ -66,9 +42,10 @@ static void bind_task(struct allotd *d, const struct al_decision *dec, const str
  * that is stopping (evicted to be moved) is left to be requeued and placed again.
  */
 static void pipeline_task(struct allotd *d, const struct al_decision *dec,
-                          const struct al_cluster *c, struct al__dworkload **owners) {
+                          const struct al__cycle_model *m) {
+    const struct al_cluster *c = &m->cluster;
     struct al__dworkload *w;
-    struct al__dtask *t = decision_task(dec, c, owners, &w);
+    struct al__dtask *t = al__model_task(m, dec->task, &w);
     char devices[512], text[640];
 
     if (!t || t->state != AL__T_PENDING || w->state == AL__W_DELETING)
@@ -88,10 +65,11 @@ static void pipeline_task(struct allotd *d, const struct al_decision *dec,
  * An evicted task: a running one is stopped (SIGTERM, SIGKILL after the grace period) and
  * requeued once it has exited; a pipelined one gives its place up at once.
  */
-static void evict_task(struct allotd *d, const struct al_decision *dec, const struct al_cluster *c,
-                       struct al__dworkload **owners) {
+static void evict_task(struct allotd *d, const struct al_decision *dec,
+                       const struct al__cycle_model *m) {
+    const struct al_cluster *c = &m->cluster;
     struct al__dworkload *w;
-    struct al__dtask *t = decision_task(dec, c, owners, &w);
+    struct al__dtask *t = al__model_task(m, dec->task, &w);
     char why[512];
 
     if (!t || w->state == AL__W_DELETING ||
@@ -112,16 +90,16 @@ static void evict_task(struct allotd *d, const struct al_decision *dec, const st
     al__persist_workload_update(d, w);
 }
 
-void al__decisions_apply(struct allotd *d, const struct al_cluster *c, const struct al_result *r,
-                         struct al__dworkload **owners) {
+void al__decisions_apply(struct allotd *d, const struct al__cycle_model *m,
+                         const struct al_result *r) {
     for (size_t i = 0; i < r->decision_count; i++) {
         const struct al_decision *dec = &r->decisions[i];
         if (dec->kind == AL_DECISION_BIND)
-            bind_task(d, dec, c, owners);
+            bind_task(d, dec, m);
         else if (dec->kind == AL_DECISION_PIPELINE)
-            pipeline_task(d, dec, c, owners);
+            pipeline_task(d, dec, m);
         else if (dec->kind == AL_DECISION_EVICT)
-            evict_task(d, dec, c, owners);
+            evict_task(d, dec, m);
     }
 }
 

@@ -11,8 +11,6 @@
 #include "allot/errors.h"
 #include "allot/snapshot.h"
 #include "daemon/api.h"
-#include "snapshot/json_convert.h"
-#include "snapshot/parse.h"
 #include "snapshot/report.h"
 
 int64_t al__daemon_now(void) {
@@ -35,8 +33,10 @@ static void set_reason(struct allotd *d, struct al__dworkload *w, const char *co
     al__persist_workload_update(d, w);
 }
 
-static void record_outcome(struct allotd *d, const struct al_cluster *c, const struct al_result *r,
-                           struct al__dworkload **owners) {
+static void record_outcome(struct allotd *d, const struct al__cycle_model *m,
+                           const struct al_result *r) {
+    const struct al_cluster *c = &m->cluster;
+    struct al__dworkload *const *owners = m->job_owner;
     char text[512];
 
     for (size_t q = 0; q < c->queue_count; q++) {
@@ -60,45 +60,28 @@ static void record_outcome(struct allotd *d, const struct al_cluster *c, const s
         al_explanation_text(c, x, text, sizeof(text));
         set_reason(d, w, al_reason_name(x->reason), text);
     }
+    for (size_t i = 0; i < m->left_out_count; i++) /* not scheduled: why, on the workload */
+        set_reason(d, m->left_out[i], "invalid", m->left_out_why[i]);
 }
 
 /* One run of the engine on the current state; its decisions are carried out right away. */
 static void schedule(struct allotd *d) {
-    struct al__dworkload **owners = NULL;
-    json_t *snap = al__snapshot_build(d, &owners);
-    struct al_cluster cluster = {0};
-    struct al_snapshot_error err;
+    struct al__cycle_model m;
     struct al_result result = {0};
-    struct al__json_doc doc;
-    /* The document GET /api/v1/snapshot serves, read by the same parser as `allot replay`,
-     * without a round trip through text. */
-    int rc = al__json_from_jansson(snap, &doc);
 
-    if (rc < 0)
-        al__fail_nomem(&err, "");
-    else
-        rc = al__snapshot_parse_root(doc.root, &cluster, NULL, &err);
-    al__json_doc_release(&doc);
-    json_decref(snap);
-    if (rc < 0) {
-        snprintf(d->cycle_error, sizeof(d->cycle_error), "snapshot rejected: %s: %s", err.path,
-                 err.message);
-        fprintf(stderr, "allotd: cycle skipped: %s\n", d->cycle_error);
-        free(owners);
-        return;
-    }
-    rc = al_cycle_run_in(&d->engine_ws, &cluster, &result);
+    al__model_build(d, &m);
+    int rc = al_cycle_run_in(&d->engine_ws, &m.cluster, &result);
     if (rc < 0) {
         snprintf(d->cycle_error, sizeof(d->cycle_error), "engine: %s", al_strerror(rc));
+        fprintf(stderr, "allotd: cycle skipped: %s\n", d->cycle_error);
     } else {
         d->cycle_error[0] = '\0';
-        al__decisions_apply(d, &cluster, &result, owners);
-        record_outcome(d, &cluster, &result, owners);
+        al__decisions_apply(d, &m, &result);
+        record_outcome(d, &m, &result);
         d->cycles++;
     }
     al_result_release(&result);
-    al_cluster_release(&cluster);
-    free(owners);
+    al__model_release(&m);
 }
 
 void al__loop_cycle(struct allotd *d) {

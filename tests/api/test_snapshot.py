@@ -57,6 +57,28 @@ class SnapshotTest(DaemonTest):
                           {"memory_mib": 16384, "model": "T4"}])
         self.assertEqual(replay(snap)["decisions"], [])
 
+    def test_a_workload_holding_a_missing_device_does_not_stop_the_others(self):
+        """Restarted with one GPU fewer while a task holds the missing device: that workload
+        is left out with a reason, and everything else is still scheduled (issue 10)."""
+        self.project("team-a")
+        self.project("team-b")
+        self.submit("h0", "team-a", ["sleep", "300"], gpu=1)
+        self.submit("h1", "team-a", ["sleep", "300"], gpu=1)
+        self.d.wait_state("h0", "running")
+        self.d.wait_state("h1", "running")
+        on_1 = [n for n in ("h0", "h1") if self.d.workload(n)["tasks"][0]["gpu_devices"] == [1]][0]
+        self.d.stop()
+        self.d.gpus = "1x80GiB"
+        self.d.start()
+        self.submit("cpu", "team-b", ["sleep", "300"], cpu_millis=100)
+        self.d.wait_state("cpu", "running")
+        w = wait_until(lambda: (w := self.d.workload(on_1))["reason"] and w, what="the reason")
+        self.assertEqual(w["reason_code"], "invalid")
+        self.assertIn("GPU 1", w["reason"])
+        snap = self.d.request("GET", "/api/v1/snapshot")[1]  # what the cycle sees, replayable
+        self.assertNotIn(on_1, [j["name"] for j in snap["jobs"]])
+        replay(snap)
+
 
 if __name__ == "__main__":
     unittest.main()

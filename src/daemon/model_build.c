@@ -1,0 +1,252 @@
+/* model_build.c - the engine's model of a cycle built directly from allotd's state (no JSON on
+ * the cycle path), with the way back from its jobs and tasks to workloads and their tasks. A
+ * workload whose tasks break an invariant of the model is left out, with the reason. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "daemon/api.h"
+#include "util/xalloc.h"
+
+/* Arrays grow to the next power of two: room for entry `count`. */
+static void *room_for(void *p, size_t count, size_t size) {
+    if (count >= 8 && (count & (count - 1)) != 0)
+        return p;
+    p = al__xrealloc(p, (count < 8 ? 8 : 2 * count) * size);
+    memset((char *)p + count * size, 0, (count < 8 ? 8 - count : count) * size);
+    return p;
+}
+
+static void build_node(const struct al__inventory *inv, struct al_cluster *c) {
+    struct al_node *n = al__xcalloc(1, sizeof(*n));
+    n->name = al__xstrdup(inv->node_name);
+    n->cpu_millis = inv->cpu_millis;
+    n->memory_bytes = inv->memory_bytes;
+    n->gpu_count = inv->gpu_count;
+    n->gpus = al__xcalloc(inv->gpu_count + 1, sizeof(*n->gpus));
+    for (size_t g = 0; g < inv->gpu_count; g++) {
+        n->gpus[g].memory_mib = inv->gpus[g].memory_mib;
+        n->gpus[g].model = inv->gpus[g].model[0] ? al__xstrdup(inv->gpus[g].model) : NULL;
+    }
+    c->nodes = n;
+    c->node_count = 1;
+}
+
+static void build_queues(const struct al__state *st, struct al_cluster *c) {
+    c->queues = al__xcalloc(st->queue_count + 1, sizeof(*c->queues));
+    for (size_t i = 0; i < st->queue_count; i++) {
+        const struct al__dqueue *dq = &st->queues[i];
+        struct al_queue *q = &c->queues[i];
+        q->name = al__xstrdup(dq->name);
+        q->parent = -1;
+        for (size_t p = 0; dq->parent[0] && p < st->queue_count; p++)
+            if (strcmp(st->queues[p].name, dq->parent) == 0)
+                q->parent = (int32_t)p;
+        q->priority = dq->priority;
+        memcpy(q->deserved, dq->deserved, sizeof(q->deserved));
+        memcpy(q->limit, dq->limit, sizeof(q->limit));
+        memcpy(q->weight, dq->weight, sizeof(q->weight));
+        q->created = (int64_t)i; /* the state keeps queues in creation order */
+        q->has_preempt_min_runtime = dq->has_preempt_min_runtime;
+        q->preempt_min_runtime_s = dq->preempt_min_runtime_s;
+        q->has_reclaim_min_runtime = dq->has_reclaim_min_runtime;
+        q->reclaim_min_runtime_s = dq->reclaim_min_runtime_s;
+    }
+    c->queue_count = st->queue_count;
+}
+
+/* The engine's state of a task of a live workload; false when the cycle leaves it out. */
+static bool task_state(const struct al__dworkload *w, const struct al__dtask *t,
+                       enum al_task_state *out) {
+    switch (t->state) {
+    case AL__T_PENDING:
+        *out = AL_TASK_PENDING;
+        return w->state != AL__W_DELETING;
+    case AL__T_RUNNING:
+        *out = AL_TASK_RUNNING;
+        return true;
+    case AL__T_STOPPING:
+        *out = AL_TASK_RELEASING;
+        return true;
+    case AL__T_SUCCEEDED:
+        *out = AL_TASK_SUCCEEDED;
+        return true;
+    case AL__T_FAILED:
+        *out = AL_TASK_FAILED;
+        return true;
+    case AL__T_PIPELINED:
+        *out = AL_TASK_PIPELINED;
+        return true;
+    }
+    return false;
+}
+
+/* Device capacity in the engine's units (1/1000 MiB) held now (pipelined tasks aside) and once
+ * releasing tasks are gone: what the jobs admitted so far hold. */
+struct holdings {
+    int64_t now[AL__LOCAL_MAX_GPUS], later[AL__LOCAL_MAX_GPUS];
+};
+
+static int64_t task_units(const struct al__wspec *s, int32_t memory_mib) {
+    if (s->gpu_milli > 0)
+        return (int64_t)s->gpu_milli * memory_mib;
+    if (s->gpu_memory_mib > 0)
+        return (int64_t)s->gpu_memory_mib * 1000;
+    return (int64_t)memory_mib * 1000;
+}
+
+/*
+ * Whether workload w's active tasks fit the node beside what the admitted jobs hold (then they
+ * are added to h), else why not in `why`. What the snapshot parser would reject whole — a
+ * device the node lacks, a device held twice — leaves this workload out instead.
+ */
+static bool holdings_admit(const struct al__inventory *inv, const struct al__dworkload *w,
+                           struct holdings *h, char *why, size_t size) {
+    struct holdings next = *h;
+    for (int32_t i = 0; i < w->spec.workers; i++) {
+        const struct al__dtask *t = &w->tasks[i];
+        bool pipelined = t->state == AL__T_PIPELINED, releasing = t->state == AL__T_STOPPING;
+        if (t->state != AL__T_RUNNING && !pipelined && !releasing)
+            continue;
+        bool wants = w->spec.gpus > 0 || w->spec.gpu_milli > 0 || w->spec.gpu_memory_mib > 0;
+        if (wants && t->gpu_count == 0) {
+            snprintf(why, size, "invalid: task %d holds no GPU device", (int)t->index);
+            return false;
+        }
+        for (size_t g = 0; g < t->gpu_count; g++) {
+            int32_t dev = t->gpus[g];
+            if (dev < 0 || (size_t)dev >= inv->gpu_count) {
+                snprintf(why, size, "invalid: task %d holds GPU %d, which this node does not have",
+                         (int)t->index, (int)dev);
+                return false;
+            }
+            int64_t units = task_units(&w->spec, inv->gpus[dev].memory_mib);
+            int64_t capacity = (int64_t)inv->gpus[dev].memory_mib * 1000;
+            if (!pipelined)
+                next.now[dev] += units;
+            if (!releasing)
+                next.later[dev] += units;
+            if (next.now[dev] > capacity || next.later[dev] > capacity) {
+                snprintf(why, size, "invalid: task %d shares GPU %d beyond its capacity",
+                         (int)t->index, (int)dev);
+                return false;
+            }
+        }
+    }
+    *h = next;
+    return true;
+}
+
+static void add_task(struct al__cycle_model *m, const struct al__dworkload *w,
+                     const struct al__dtask *t, enum al_task_state state) {
+    struct al_cluster *c = &m->cluster;
+    const struct al__wspec *s = &w->spec;
+    char name[AL__NAME_MAX + 16];
+    c->tasks = room_for(c->tasks, c->task_count, sizeof(*c->tasks));
+    m->task_index = room_for(m->task_index, c->task_count, sizeof(*m->task_index));
+    struct al_task *ct = &c->tasks[c->task_count];
+    snprintf(name, sizeof(name), "%s-%d", w->name, (int)t->index);
+    ct->name = al__xstrdup(name);
+    ct->job = (int32_t)c->job_count;
+    ct->state = state;
+    ct->node = t->started_s >= 0 || t->state == AL__T_PIPELINED ? 0 : -1;
+    ct->gpus = s->gpus;
+    ct->gpu_milli = s->gpu_milli;
+    ct->gpu_memory_mib = s->gpu_memory_mib;
+    ct->gpu_devices = s->gpu_milli > 0 || s->gpu_memory_mib > 0 ? s->gpu_device_count : 1;
+    ct->cpu_millis = s->cpu_millis;
+    ct->memory_bytes = s->memory_bytes;
+    ct->subgroup = -1;
+    if (al_task_is_active(state) && t->gpu_count > 0) {
+        ct->gpu_indices = al__xcalloc(t->gpu_count, sizeof(int32_t));
+        for (size_t g = 0; g < t->gpu_count; g++)
+            ct->gpu_indices[g] = t->gpus[g];
+        ct->gpu_index_count = t->gpu_count;
+    }
+    m->task_index[c->task_count++] = t->index;
+}
+
+/* Adds workload w as a job, if it has tasks the cycle sees. */
+static void add_job(struct al__cycle_model *m, const struct al__state *st, struct al__dworkload *w,
+                    int64_t now) {
+    struct al_cluster *c = &m->cluster;
+    size_t first = c->task_count;
+    for (int32_t i = 0; i < w->spec.workers; i++) {
+        enum al_task_state state;
+        if (task_state(w, &w->tasks[i], &state))
+            add_task(m, w, &w->tasks[i], state);
+    }
+    if (c->task_count == first)
+        return;
+    c->jobs = room_for(c->jobs, c->job_count, sizeof(*c->jobs));
+    m->job_owner = room_for(m->job_owner, c->job_count, sizeof(*m->job_owner));
+    struct al_job *j = &c->jobs[c->job_count];
+    j->name = al__xstrdup(w->name);
+    j->queue = (int32_t)(al__state_queue((struct al__state *)st, w->project) - st->queues);
+    j->priority = w->spec.priority;
+    j->preemptible = w->spec.preemptible;
+    j->min_members = w->spec.min_members;
+    j->created_s = w->created_s;
+    j->has_started = w->started_s >= 0 && al__workload_is_active(w); /* min runtime */
+    j->started_s = w->started_s;
+    j->has_stale_for = w->stale_since_s >= 0;
+    j->stale_for_s = now - w->stale_since_s;
+    j->first_task = first;
+    j->task_count = c->task_count - first;
+    m->job_owner[c->job_count++] = w;
+}
+
+void al__model_build(struct allotd *d, struct al__cycle_model *m) {
+    const struct al__state *st = &d->state;
+    struct holdings held;
+    int64_t now = al__daemon_now();
+    char why[256];
+
+    memset(m, 0, sizeof(*m));
+    memset(&held, 0, sizeof(held));
+    al_config_init(&m->cluster.config);
+    const enum al_action actions[] = {AL_ACTION_ALLOCATE, AL_ACTION_CONSOLIDATION,
+                                      AL_ACTION_RECLAIM, AL_ACTION_PREEMPT,
+                                      AL_ACTION_STALE_GANG_EVICTION};
+    memcpy(m->cluster.config.actions, actions, sizeof(actions));
+    m->cluster.config.action_count = sizeof(actions) / sizeof(actions[0]);
+    m->cluster.name = al__xstrdup("allotd");
+    m->cluster.now_s = now;
+    build_node(&d->inventory, &m->cluster);
+    build_queues(st, &m->cluster);
+    m->left_out = al__xcalloc(st->workload_count + 1, sizeof(*m->left_out));
+    m->left_out_why = al__xcalloc(st->workload_count + 1, sizeof(*m->left_out_why));
+    for (size_t i = 0; i < st->workload_count; i++) {
+        struct al__dworkload *w = st->workloads[i];
+        if (w->state == AL__W_SUCCEEDED || w->state == AL__W_FAILED)
+            continue;
+        const struct al__dqueue *q = al__state_queue((struct al__state *)st, w->project);
+        if (!q || !q->project) {
+            snprintf(why, sizeof(why), "invalid: project %s is gone", w->project);
+        } else if (!holdings_admit(&d->inventory, w, &held, why, sizeof(why))) {
+            /* why says it */
+        } else {
+            add_job(m, st, w, now);
+            continue;
+        }
+        m->left_out[m->left_out_count] = w;
+        m->left_out_why[m->left_out_count++] = al__xstrdup(why);
+    }
+}
+
+void al__model_release(struct al__cycle_model *m) {
+    al_cluster_release(&m->cluster);
+    free(m->job_owner);
+    free(m->task_index);
+    for (size_t i = 0; i < m->left_out_count; i++)
+        free(m->left_out_why[i]);
+    free(m->left_out);
+    free(m->left_out_why);
+    memset(m, 0, sizeof(*m));
+}
+
+struct al__dtask *al__model_task(const struct al__cycle_model *m, int32_t t,
+                                 struct al__dworkload **w) {
+    *w = m->job_owner[m->cluster.tasks[t].job];
+    return &(*w)->tasks[m->task_index[t]];
+}
