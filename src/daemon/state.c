@@ -66,10 +66,7 @@ struct al__dqueue *al__state_queue(struct al__state *st, const char *name) {
 }
 
 struct al__dworkload *al__state_workload(struct al__state *st, const char *name) {
-    for (size_t i = 0; i < st->workload_count; i++)
-        if (strcmp(st->workloads[i]->name, name) == 0)
-            return st->workloads[i];
-    return NULL;
+    return al__strmap_get(&st->workload_by_name, name);
 }
 
 struct al__dqueue *al__state_add_queue(struct al__state *st, const struct al__dqueue *q) {
@@ -90,9 +87,12 @@ void al__state_remove_queue(struct al__state *st, const char *name) {
 void al__state_add_workload(struct al__state *st, struct al__dworkload *w) {
     al__xgrow(&st->workloads, &st->workload_cap, st->workload_count + 1, sizeof(*st->workloads));
     st->workloads[st->workload_count++] = w;
+    al__strmap_put(&st->workload_by_name, w->name, w);
 }
 
 void al__state_remove_workload(struct al__state *st, struct al__dworkload *w) {
+    if (al__strmap_get(&st->workload_by_name, w->name) == w)
+        al__strmap_remove(&st->workload_by_name, w->name);
     for (size_t i = 0; i < st->workload_count; i++) {
         if (st->workloads[i] == w) {
             memmove(&st->workloads[i], &st->workloads[i + 1],
@@ -209,5 +209,6 @@ void al__state_release(struct al__state *st) {
         al__workload_free(st->workloads[i]);
     free(st->workloads);
     free(st->queues);
+    al__strmap_release(&st->workload_by_name);
     memset(st, 0, sizeof(*st));
 }

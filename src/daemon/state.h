@@ -11,6 +11,7 @@
 #include <sys/types.h>
 
 #include "allot/model.h"
+#include "util/strmap.h"
 
 #define AL__NAME_MAX 64 /* names are 1..63 characters */
 
@@ -98,6 +99,7 @@ struct al__state {
     size_t queue_count, queue_cap;
     struct al__dworkload **workloads; /* in creation order */
     size_t workload_count, workload_cap;
+    struct al__strmap workload_by_name; /* keys are the workloads' own names */
 };
 
 /* Names of states as the API writes them. */
@@ -109,7 +111,7 @@ int al__tstate_parse(const char *name, enum al__tstate *out);
 /* al__name_valid - 1..63 of [a-z0-9-], starting with a letter or digit. */
 bool al__name_valid(const char *name);
 
-/* Lookups by name: NULL when absent. Linear; the state is small. */
+/* Lookups by name: NULL when absent. Queues: linear (hundreds at most); workloads: hashed. */
 struct al__dqueue *al__state_queue(struct al__state *st, const char *name);
 struct al__dworkload *al__state_workload(struct al__state *st, const char *name);
 
