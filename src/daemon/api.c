@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "daemon/api.h"
+#include "daemon/body_path.h"
 
 const char *al__query(const struct al__request *req, const char *key) {
     return req->lookup ? req->lookup(req->lookup_ctx, key) : NULL;
@@ -58,8 +59,12 @@ json_t *al__request_json(const struct al__request *req, struct al__reply *rep) {
     }
     body = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &jerr);
     if (!body) {
-        al__reply_error(rep, "invalid_argument", NULL, "malformed JSON at line %d: %s", jerr.line,
-                        jerr.text);
+        char field[256];
+        size_t at =
+            jerr.position > 0 && (size_t)jerr.position <= req->body_len ? (size_t)jerr.position : 0;
+        al__body_path_at(req->body, at, field, sizeof(field));
+        al__reply_error(rep, "invalid_argument", field[0] ? field : NULL,
+                        "malformed JSON at line %d: %s", jerr.line, jerr.text);
         return NULL;
     }
     if (!json_is_object(body)) {

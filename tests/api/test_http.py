@@ -92,6 +92,22 @@ class BadInputTest(DaemonTest):
                               body=body)
         self.assertEqual(self.d.request("GET", "/api/v1/workloads")[1]["total"], 0)
 
+    def test_integers_beyond_int64_name_the_field(self):
+        big = b"99999999999999999999"
+        cases = [
+            (b'{"name": "w", "project": "p", "command": ["true"], "workers": ' + big + b'}',
+             "workers"),
+            (b'{"name": "w", "project": "p", "command": ["true", ' + big + b']}', "command[1]"),
+            (b'{"name": "w", "project": "p", "env": {"A": "x", "B": -' + big + b'}}', "env.B"),
+            (b'{"name": "w", "project": "p", "command": ["a\\\"]{,:"], "gpu": ' + big + b'}',
+             "gpu"),
+        ]
+        for raw, field in cases:
+            self.expect_error("POST", "/api/v1/workloads", 400, "invalid_argument", field,
+                              raw=raw)
+        self.expect_error("POST", "/api/v1/projects", 400, "invalid_argument", "deserved.gpu",
+                          raw=b'{"name": "p", "deserved": {"gpu": ' + big + b'}}')
+
     def test_bad_query_parameters(self):
         self.expect_error("GET", "/api/v1/workloads?limit=0", 400, "invalid_argument", "limit")
         self.expect_error("GET", "/api/v1/workloads?limit=%2B5", 400, "invalid_argument", "limit")
