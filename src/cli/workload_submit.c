@@ -17,8 +17,8 @@ struct options {
 static void usage(FILE *out, const struct al__cli *cli) {
     fprintf(out,
             "usage: %s NAME -p PROJECT [options] -- COMMAND [ARGS...]\n\n"
-            "Submits COMMAND to run in PROJECT from the current directory. allotd adds a\n"
-            "suffix like -2 to NAME when it is taken and prints the name it gave.\n\n"
+            "Submits COMMAND to run in PROJECT from the current directory. NAME must not be\n"
+            "taken by another workload (allotd refuses it: 409 already_exists).\n\n"
             "  -p, --project P       the project (required)\n"
             "  --gpu N               whole GPUs per task\n"
             "  --gpu-portion F       a fraction of one GPU per task, 0 < F < 1\n"

@@ -92,10 +92,6 @@ void al__route(struct allotd *d, const struct al__request *req, struct al__reply
  */
 void al__submit(struct allotd *d, const struct al__request *req, struct al__reply *rep);
 
-/* al__workload_name_free - the name, or it with the smallest free suffix -2, -3, ... among
- * workloads and queued submits. False when none is free. Lock held. */
-bool al__workload_name_free(struct allotd *d, const char *name, char out[AL__NAME_MAX]);
-
 /* The resources, one file each. Each is called with the daemon's lock held. */
 void al__route_queues(struct allotd *d, const struct al__request *req, struct al__reply *rep,
                       bool projects);

@@ -20,21 +20,6 @@ static bool name_taken(struct allotd *d, const char *name) {
     return false;
 }
 
-bool al__workload_name_free(struct allotd *d, const char *name, char out[AL__NAME_MAX]) {
-    snprintf(out, AL__NAME_MAX, "%s", name);
-    for (int n = 2; name_taken(d, out); n++) {
-        char suffix[16];
-        size_t len = strlen(name);
-        int sl = snprintf(suffix, sizeof(suffix), "-%d", n);
-        if (n > 100000)
-            return false;
-        if (len + (size_t)sl >= AL__NAME_MAX)
-            len = AL__NAME_MAX - 1 - (size_t)sl;
-        snprintf(out, AL__NAME_MAX, "%.*s%s", (int)len, name, suffix);
-    }
-    return true;
-}
-
 static struct al__dworkload *new_workload(const char *name, const char *project,
                                           const struct al__wspec *spec) {
     struct al__dworkload *w = al__xcalloc(1, sizeof(*w));
@@ -54,7 +39,7 @@ static struct al__dworkload *accept(struct allotd *d, const json_t *body, struct
     const char *project = json_string_value(json_object_get(body, "project"));
     const struct al__dqueue *q;
     struct al__wspec spec;
-    char field[128], msg[256], given[AL__NAME_MAX];
+    char field[128], msg[256];
 
     if (!name || !al__name_valid(name)) {
         al__reply_error(rep, "invalid_argument", "name",
@@ -63,12 +48,12 @@ static struct al__dworkload *accept(struct allotd *d, const json_t *body, struct
         al__reply_error(rep, "invalid_argument", "project", "must be the name of a project");
     } else if (!(q = al__state_queue(&d->state, project)) || !q->project) {
         al__reply_error(rep, "invalid_argument", "project", "no project named \"%s\"", project);
-    } else if (!al__workload_name_free(d, name, given)) {
-        al__reply_error(rep, "already_exists", "name", "too many workloads named %s", name);
+    } else if (name_taken(d, name)) {
+        al__reply_error(rep, "already_exists", "name", "a workload named %s already exists", name);
     } else if (al__wspec_read(body, &spec, field, sizeof(field), msg, sizeof(msg)) < 0) {
         al__reply_error(rep, "invalid_argument", field, "%s", msg);
     } else {
-        return new_workload(given, project, &spec);
+        return new_workload(name, project, &spec);
     }
     return NULL;
 }

