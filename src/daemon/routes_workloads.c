@@ -1,8 +1,10 @@
 /* routes_workloads.c - /api/v1/workloads: submit, list, get and delete workloads. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "daemon/api.h"
+#include "util/xalloc.h"
 
 static json_t *opt_int(int64_t v, bool present) {
     return present ? json_integer(v) : json_null();
@@ -40,20 +42,63 @@ static bool ahead_of(const struct al__dworkload *a, const struct al__dworkload *
     return al_job_order_cmp(&ka, &kb) < 0;
 }
 
-static json_t *queue_position(const struct allotd *d, const struct al__dworkload *w) {
-    json_int_t position = 1;
+/* w's place among its project's pending workloads, from 1; 0 when w is not pending. O(W). */
+static int64_t queue_position(const struct allotd *d, const struct al__dworkload *w) {
+    int64_t position = 1;
     if (w->state != AL__W_PENDING)
-        return json_null();
+        return 0;
     for (size_t i = 0; i < d->state.workload_count; i++) {
         const struct al__dworkload *o = d->state.workloads[i];
         if (o != w && o->state == AL__W_PENDING && strcmp(o->project, w->project) == 0 &&
             ahead_of(o, w))
             position++;
     }
-    return json_integer(position);
+    return position;
 }
 
+struct ranked {
+    const char *project;
+    struct al_job_order_key key;
+    size_t index; /* in the state's workloads */
+};
+
+static int by_project_then_order(const void *a, const void *b) {
+    const struct ranked *x = a, *y = b;
+    int c = strcmp(x->project, y->project);
+    return c ? c : al_job_order_cmp(&x->key, &y->key);
+}
+
+/* Every workload's queue position (0 when not pending), indexed like the state's workloads:
+ * one sort of the pending ones, O(W + P log P), for a whole list page. Caller frees. */
+static int64_t *queue_positions(const struct allotd *d) {
+    size_t n = d->state.workload_count, pending = 0;
+    int64_t *positions = al__xcalloc(n ? n : 1, sizeof(*positions));
+    struct ranked *r = al__xcalloc(n ? n : 1, sizeof(*r));
+    for (size_t i = 0; i < n; i++) {
+        const struct al__dworkload *w = d->state.workloads[i];
+        if (w->state == AL__W_PENDING)
+            r[pending++] = (struct ranked){w->project, order_key(w), i};
+    }
+    qsort(r, pending, sizeof(*r), by_project_then_order);
+    int64_t position = 0;
+    for (size_t k = 0; k < pending; k++) {
+        position = k > 0 && strcmp(r[k].project, r[k - 1].project) == 0 ? position + 1 : 1;
+        positions[r[k].index] = position;
+    }
+    free(r);
+    return positions;
+}
+
+/* The API object with a known queue position (0 = not pending). */
+static json_t *workload_json(const struct allotd *d, const struct al__dworkload *w,
+                             int64_t position);
+
 json_t *al__workload_json(const struct allotd *d, const struct al__dworkload *w) {
+    return workload_json(d, w, queue_position(d, w));
+}
+
+static json_t *workload_json(const struct allotd *d, const struct al__dworkload *w,
+                             int64_t position) {
     json_t *o = al__workload_spec_json(&w->spec), *tasks = json_array(), *gpus = json_array();
     bool seen[AL__LOCAL_MAX_GPUS] = {false}, placed = false;
     bool finished = w->state == AL__W_SUCCEEDED || w->state == AL__W_FAILED;
@@ -81,7 +126,7 @@ json_t *al__workload_json(const struct allotd *d, const struct al__dworkload *w)
                   placed ? json_string(d->inventory.node_name) : json_null(), "gpu_devices", gpus,
                   "reason", w->reason ? json_string(w->reason) : json_null(), "reason_code",
                   w->reason_code[0] ? json_string(w->reason_code) : json_null(), "queue_position",
-                  queue_position(d, w), "tasks", tasks));
+                  position > 0 ? json_integer(position) : json_null(), "tasks", tasks));
     return o;
 }
 
@@ -100,14 +145,19 @@ static void list_workloads(struct allotd *d, const struct al__request *req, stru
         return;
     }
     items = json_array();
+    int64_t *positions = NULL; /* made when the page holds a pending workload */
     for (size_t i = 0; i < d->state.workload_count; i++) {
         const struct al__dworkload *w = d->state.workloads[i];
         if ((project && strcmp(w->project, project) != 0) || (state && w->state != want))
             continue;
-        if ((int64_t)total >= offset && (int64_t)total < offset + limit)
-            json_array_append_new(items, al__workload_json(d, w));
+        if ((int64_t)total >= offset && (int64_t)total < offset + limit) {
+            if (!positions && w->state == AL__W_PENDING)
+                positions = queue_positions(d);
+            json_array_append_new(items, workload_json(d, w, positions ? positions[i] : 0));
+        }
         total++;
     }
+    free(positions);
     al__list_reply(rep, items, total, limit, offset);
 }
 

@@ -58,6 +58,27 @@ class QuotaTest(DaemonTest):
         self.assertIn("started", kinds)
 
 
+class QueuePositionTest(DaemonTest):
+    gpus = "1x80GiB"
+
+    def test_list_pages_and_single_gets_show_the_engines_order(self):
+        """Positions follow the engine's job order per project (priority first), and a list page
+        (ranked by one sort) agrees with single GETs (ranked by a scan)."""
+        self.project("p1", deserved={"gpu": 0}, limit={"gpu": 0})
+        self.project("p2", deserved={"gpu": 0}, limit={"gpu": 0})
+        for name, project, priority in (("low", "p1", 10), ("high", "p1", 100),
+                                        ("other", "p2", 10), ("mid", "p1", 50)):
+            self.submit(name, project, SLEEP, gpu=1, priority=priority)
+        want = {"high": 1, "mid": 2, "low": 3, "other": 1}
+        for name, position in want.items():
+            self.assertEqual(self.d.workload(name)["queue_position"], position, name)
+        items = self.d.request("GET", "/api/v1/workloads?limit=1000")[1]["items"]
+        self.assertEqual({w["name"]: w["queue_position"] for w in items}, want)
+        page = self.d.request("GET", "/api/v1/workloads?project=p1&limit=2&offset=1")[1]
+        self.assertEqual([(w["name"], w["queue_position"]) for w in page["items"]],
+                         [("high", 1), ("mid", 2)])
+
+
 class FractionTest(DaemonTest):
     gpus = "1xA100-80GiB,1xT4-16GiB"
 
