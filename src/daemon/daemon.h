@@ -51,6 +51,14 @@ struct allotd {
     struct al__submit_ticket **writing;
     size_t writing_count;
 
+    /* Tasks this cycle placed (running, no process yet): started once the placements are
+     * durable (al__tasks_start_placed). */
+    struct al__placed {
+        struct al__dworkload *w;
+        struct al__dtask *t;
+    } * placed;
+    size_t placed_count, placed_cap;
+
     struct al__auth auth; /* has its own lock */
     struct al__http *http;
 };
@@ -124,15 +132,26 @@ void al__decisions_apply(struct allotd *d, const struct al__cycle_model *m,
  * workload's at once); true if any started. Lock held. */
 bool al__tasks_start_pipelined(struct allotd *d);
 
-/* Tasks and the backend (tasks.c). Lock held. */
-int al__task_start(struct allotd *d, struct al__dworkload *w, struct al__dtask *t, char *err,
-                   size_t size);
+/*
+ * Tasks and the backend (tasks.c). Lock held. A start has two steps, so that no process runs
+ * whose placement could be lost: al__task_place records it (running on its devices, no process
+ * yet) in the cycle's transaction and queues it; once that is committed,
+ * al__tasks_start_placed starts the queued ones and records their processes. After a crash in
+ * between, al__tasks_readopt finds each started one by its pid file, or puts it back to pending.
+ */
+void al__task_place(struct allotd *d, struct al__dworkload *w, struct al__dtask *t);
+void al__tasks_start_placed(struct allotd *d);
+/* al__tasks_unplace - the queued placements back to pending (their commit failed). */
+void al__tasks_unplace(struct allotd *d);
 void al__task_stop(struct allotd *d, struct al__dworkload *w, struct al__dtask *t);
 /* al__task_devices_text - "[0, 1]": the devices a task holds. Always NUL-terminated. */
 void al__task_devices_text(const struct al__dtask *t, char *out, size_t size);
 void al__task_paths(const struct allotd *d, const struct al__dworkload *w,
                     const struct al__dtask *t, char *log, char *exitp, size_t size);
-/* al__task_files_remove - removes the log and exit files of every task of w (a workload that
+/* al__task_pid_path - where the task's supervisor writes its pid (al__launch.pid_path). */
+void al__task_pid_path(const struct allotd *d, const struct al__dworkload *w,
+                       const struct al__dtask *t, char *out, size_t size);
+/* al__task_files_remove - removes the log, exit and pid files of every task of w (a workload that
  * is deleted, or a new one whose id an old one had: no output of another is ever shown). */
 void al__task_files_remove(const struct allotd *d, const struct al__dworkload *w);
 /* al__tasks_poll - records exits and sends SIGKILL past the grace period; true if any changed. */

@@ -14,12 +14,9 @@ static void take_devices(struct al__dtask *t, const struct al_decision *dec) {
         t->gpus[g] = dec->gpus[g];
 }
 
-/* Starts a task on the devices it was given, as a bind does. */
+/* Places a task on the devices it was given, as a bind does; it starts after the commit. */
 static void start_placed(struct allotd *d, struct al__dworkload *w, struct al__dtask *t) {
-    char err[256];
-
-    if (al__task_start(d, w, t, err, sizeof(err)) < 0)
-        fprintf(stderr, "allotd: workload %s task %d: %s\n", w->name, (int)t->index, err);
+    al__task_place(d, w, t);
     al__workload_set_reason(w, NULL, NULL);
     al__workload_refresh_state(w);
     al__persist_workload_update(d, w);

@@ -116,6 +116,16 @@ static bool split_path(char *copy, struct al__request *req) {
     return true;
 }
 
+/* GET /healthz: up, and whether the last cycle ran ("degraded" with the reason when not). */
+static void health_reply(struct allotd *d, struct al__reply *rep) {
+    pthread_mutex_lock(&d->lock);
+    json_t *why = d->cycle_error[0] ? json_string(d->cycle_error) : json_null();
+    pthread_mutex_unlock(&d->lock);
+    al__reply_json(rep, 200,
+                   json_pack("{s:s, s:o}", "status", json_is_null(why) ? "ok" : "degraded",
+                             "cycle_error", why));
+}
+
 static void handle(struct allotd *d, struct MHD_Connection *conn, const char *url,
                    const char *method, struct pending *pend, struct al__reply *rep) {
     struct al__request req = {.method = method,
@@ -129,7 +139,7 @@ static void handle(struct allotd *d, struct MHD_Connection *conn, const char *ur
         if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
             al__reply_error(rep, "method_not_allowed", NULL, "/healthz answers GET");
         else
-            al__reply_json(rep, 200, json_pack("{s:s}", "status", "ok"));
+            health_reply(d, rep);
         return;
     }
     if (!al__auth_check(&d->auth, MHD_lookup_connection_value(conn, MHD_HEADER_KIND,

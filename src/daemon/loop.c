@@ -84,6 +84,26 @@ static void schedule(struct allotd *d) {
     al__model_release(&m);
 }
 
+/*
+ * The cycle placed tasks: its transaction is committed first, so that every process allotd
+ * starts has a durable placement (a crash can then neither lose a running task nor start it
+ * twice), then the tasks start and a new transaction records their processes. False when the
+ * commit failed: the placements are undone and nothing starts.
+ */
+static bool placements_commit(struct allotd *d) {
+    if (al__store_commit(d->store) < 0) {
+        snprintf(d->cycle_error, sizeof(d->cycle_error), "store: placements not recorded: %s",
+                 al__store_error(d->store));
+        fprintf(stderr, "allotd: %s; their tasks stay pending\n", d->cycle_error);
+        al__tasks_unplace(d); /* the failed commit rolled the transaction back */
+        return false;
+    }
+    if (al__store_begin(d->store) < 0) /* each record is then its own transaction */
+        fprintf(stderr, "allotd: store: %s\n", al__store_error(d->store));
+    al__tasks_start_placed(d);
+    return true;
+}
+
 void al__loop_cycle(struct allotd *d) {
     pthread_mutex_lock(&d->store_lock);
     pthread_mutex_lock(&d->lock);
@@ -98,9 +118,14 @@ void al__loop_cycle(struct allotd *d) {
     for (size_t i = 0; i < d->state.workload_count; i++)
         al__workload_track_stale(d->state.workloads[i], al__daemon_now());
     schedule(d);
+    if (d->placed_count > 0 && !placements_commit(d)) {
+        pthread_mutex_unlock(&d->lock);
+        pthread_mutex_unlock(&d->store_lock);
+        return;
+    }
     pthread_mutex_unlock(&d->lock);
-    /* What the cycle did is in memory already; its record becomes durable without holding up
-     * requests. */
+    /* What the cycle did is in memory already; its record (the processes started, exits,
+     * reasons) becomes durable without holding up requests. */
     if (al__store_commit(d->store) < 0)
         fprintf(stderr, "allotd: cycle not recorded: store: %s\n", al__store_error(d->store));
     pthread_mutex_unlock(&d->store_lock);

@@ -229,6 +229,7 @@ int main(int argc, char **argv) {
     status = 0;
 done:
     al_workspace_release(&d.engine_ws);
+    free(d.placed);
     al__auth_release(&d.auth);
     al__state_release(&d.state);
     al__store_close(d.store);

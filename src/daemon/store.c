@@ -58,6 +58,7 @@ struct al__store {
     int version;
     struct al__stmt stmts[STMT_CACHE];
     size_t stmt_count;
+    char failed_commit[256]; /* why the last COMMIT failed, kept past its rollback; "" if none */
 };
 
 static int exec_sql(struct al__store *s, const char *sql) {
@@ -150,8 +151,11 @@ int al__store_begin(struct al__store *store) {
 }
 
 int al__store_commit(struct al__store *store) {
+    store->failed_commit[0] = '\0';
     if (exec_sql(store, "COMMIT") == 0)
         return 0;
+    snprintf(store->failed_commit, sizeof(store->failed_commit), "%s",
+             sqlite3_errmsg(store->db)); /* the rollback would replace it by "not an error" */
     al__store_rollback(store);
     return -AL_EIO;
 }
@@ -162,6 +166,8 @@ void al__store_rollback(struct al__store *store) {
 }
 
 const char *al__store_error(struct al__store *store) {
+    if (store->failed_commit[0] && sqlite3_errcode(store->db) == SQLITE_OK)
+        return store->failed_commit;
     return sqlite3_errmsg(store->db);
 }
 

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "daemon/api.h"
+#include "daemon/failpoint.h"
 #include "util/xalloc.h"
 
 void al__task_paths(const struct allotd *d, const struct al__dworkload *w,
@@ -15,12 +16,19 @@ void al__task_paths(const struct allotd *d, const struct al__dworkload *w,
     snprintf(exitp, size, "%s/run/%lld-%d.exit", d->state_dir, (long long)w->id, (int)t->index);
 }
 
+void al__task_pid_path(const struct allotd *d, const struct al__dworkload *w,
+                       const struct al__dtask *t, char *out, size_t size) {
+    snprintf(out, size, "%s/run/%lld-%d.pid", d->state_dir, (long long)w->id, (int)t->index);
+}
+
 void al__task_files_remove(const struct allotd *d, const struct al__dworkload *w) {
     char log[4096], exitp[4096];
     for (int32_t i = 0; i < w->spec.workers; i++) {
         al__task_paths(d, w, &w->tasks[i], log, exitp, sizeof(log));
         unlink(log);
         unlink(exitp);
+        al__task_pid_path(d, w, &w->tasks[i], log, sizeof(log));
+        unlink(log);
     }
 }
 
@@ -100,48 +108,84 @@ void al__task_devices_text(const struct al__dtask *t, char *out, size_t size) {
         snprintf(out + used, size - used, "]");
 }
 
-int al__task_start(struct allotd *d, struct al__dworkload *w, struct al__dtask *t, char *err,
-                   size_t size) {
-    char log[4096], exitp[4096], devices[512];
-    char **argv = al__xcalloc(json_array_size(w->spec.command) + 1, sizeof(*argv));
-    char **env = task_env(d, w, t);
-    struct al__launch launch = {argv, env, w->spec.workdir, log, exitp};
-    struct al__proc proc;
-    int rc;
-
-    for (size_t i = 0; i < json_array_size(w->spec.command); i++)
-        argv[i] = al__xstrdup(json_string_value(json_array_get(w->spec.command, i)));
+void al__task_place(struct allotd *d, struct al__dworkload *w, struct al__dtask *t) {
+    char devices[512], log[4096], exitp[4096];
+    /* What an earlier run of the task left must not be taken for this one's after a crash. */
     al__task_paths(d, w, t, log, exitp, sizeof(log));
     unlink(exitp);
-    rc = al__proc_start(&launch, &proc, err, size);
-    free_strings(argv);
-    free_strings(env);
+    al__task_pid_path(d, w, t, log, sizeof(log));
+    unlink(log);
     al__task_devices_text(t, devices, sizeof(devices));
     al__persist_event(d, w, "scheduled", "task %d scheduled on %s%s%s", (int)t->index,
                       d->inventory.node_name, t->gpu_count ? " GPUs " : " (no GPU)",
                       t->gpu_count ? devices : "");
-    if (rc == 0 && !al__workload_is_active(w))
+    if (!al__workload_is_active(w))
         w->started_s = al__daemon_now(); /* it starts running (again) */
+    t->state = AL__T_RUNNING;
+    t->pid = 0; /* no process yet */
+    t->start_ticks = 0;
     t->started_s = al__daemon_now();
+    al__persist_task_update(d, w, t);
+    al__xgrow(&d->placed, &d->placed_cap, d->placed_count + 1, sizeof(*d->placed));
+    d->placed[d->placed_count++] = (struct al__placed){w, t};
+}
+
+void al__tasks_unplace(struct allotd *d) {
+    for (size_t i = 0; i < d->placed_count; i++) {
+        struct al__dworkload *w = d->placed[i].w;
+        al__task_requeue(d->placed[i].t);
+        al__workload_refresh_state(w);
+    }
+    d->placed_count = 0;
+}
+
+/* Forks the task's supervisor; records its process, or the failure (exit 127). */
+static void task_launch(struct allotd *d, struct al__dworkload *w, struct al__dtask *t) {
+    char log[4096], exitp[4096], pidp[4096], err[256];
+    char **argv = al__xcalloc(json_array_size(w->spec.command) + 1, sizeof(*argv));
+    char **env = task_env(d, w, t);
+    struct al__proc proc;
+
+    for (size_t i = 0; i < json_array_size(w->spec.command); i++)
+        argv[i] = al__xstrdup(json_string_value(json_array_get(w->spec.command, i)));
+    al__task_paths(d, w, t, log, exitp, sizeof(log));
+    al__task_pid_path(d, w, t, pidp, sizeof(pidp));
+    struct al__launch launch = {argv, env, w->spec.workdir, log, exitp, pidp};
+    int rc = al__proc_start(&launch, &proc, err, sizeof(err));
+    free_strings(argv);
+    free_strings(env);
     if (rc < 0) {
+        fprintf(stderr, "allotd: workload %s task %d: %s\n", w->name, (int)t->index, err);
         t->state = AL__T_FAILED;
-        t->finished_s = t->started_s;
+        t->finished_s = al__daemon_now();
         t->exit_code = 127;
         al__persist_event(d, w, "failed", "task %d could not start: %s", (int)t->index, err);
     } else {
-        t->state = AL__T_RUNNING;
+        al__failpoint("after-fork"); /* tests: allotd killed with a process it did not record */
         t->pid = proc.pid;
         t->start_ticks = proc.start_ticks;
         al__persist_event(d, w, "started", "task %d started as process group %d", (int)t->index,
                           (int)proc.pid);
     }
     al__persist_task_update(d, w, t);
-    return rc;
+    al__workload_refresh_state(w);
+    al__persist_workload_update(d, w);
+}
+
+void al__tasks_start_placed(struct allotd *d) {
+    if (d->placed_count > 0)
+        al__failpoint("before-fork"); /* tests: placements durable, nothing started */
+    for (size_t i = 0; i < d->placed_count; i++) {
+        struct al__placed p = d->placed[i];
+        if (p.t->state == AL__T_RUNNING && p.t->pid <= 0)
+            task_launch(d, p.w, p.t);
+    }
+    d->placed_count = 0;
 }
 
 void al__task_stop(struct allotd *d, struct al__dworkload *w, struct al__dtask *t) {
     struct al__proc proc = {t->pid, t->start_ticks};
-    if (t->state != AL__T_RUNNING)
+    if (t->state != AL__T_RUNNING || t->pid <= 0) /* pid 0: placed, never started (see place) */
         return;
     al__proc_signal(&proc, SIGTERM);
     t->state = AL__T_STOPPING;

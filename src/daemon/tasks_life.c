@@ -143,19 +143,52 @@ store_failed:
     al__reply_error(rep, "internal", NULL, "store: %s", al__store_error(d->store));
 }
 
+/* A task placed before a crash whose start was not recorded: found by its pid file if it was
+ * started, else pending again (it never ran; the next cycle places it anew). True if running. */
+static bool readopt_unrecorded(struct allotd *d, struct al__dworkload *w, struct al__dtask *t,
+                               const char *exitp) {
+    char pidp[4096];
+    struct al__proc proc;
+    int code = -1;
+
+    al__task_pid_path(d, w, t, pidp, sizeof(pidp));
+    if (al__proc_find(pidp, &proc) == 0) {
+        t->pid = proc.pid;
+        t->start_ticks = proc.start_ticks;
+        al__persist_task_update(d, w, t);
+        return true;
+    }
+    proc = (struct al__proc){0, 0};
+    enum al__proc_state st = al__proc_poll(&proc, exitp, &code); /* it may have run and ended */
+    if (st == AL__PROC_EXITED) {
+        task_ended(d, w, t, st, code);
+        return false;
+    }
+    al__task_requeue(t);
+    al__persist_task_update(d, w, t);
+    al__persist_event(d, w, "requeued",
+                      "task %d was placed but allotd stopped before starting it; pending again",
+                      (int)t->index);
+    al__workload_refresh_state(w);
+    al__persist_workload_update(d, w);
+    return false;
+}
+
 void al__tasks_readopt(struct allotd *d) {
     for (size_t i = 0; i < d->state.workload_count; i++) {
         struct al__dworkload *w = d->state.workloads[i];
         for (int32_t k = 0; k < w->spec.workers; k++) {
             struct al__dtask *t = &w->tasks[k];
-            struct al__proc proc = {t->pid, t->start_ticks};
             char log[4096], exitp[4096];
             int code = -1;
             enum al__proc_state st;
             if (!is_active(t))
                 continue;
             al__task_paths(d, w, t, log, exitp, sizeof(log));
-            st = t->pid > 0 ? al__proc_poll(&proc, exitp, &code) : AL__PROC_LOST;
+            if (t->pid <= 0 && !readopt_unrecorded(d, w, t, exitp))
+                continue;
+            struct al__proc proc = {t->pid, t->start_ticks};
+            st = al__proc_poll(&proc, exitp, &code);
             if (st == AL__PROC_RUNNING) {
                 if (t->state == AL__T_STOPPING)
                     t->stop_sent_s = al__daemon_now(); /* a fresh grace period */

@@ -47,7 +47,8 @@ class Daemon:
         self.token = None
         self.stderr_path = os.path.join(self.state_dir, "allotd.stderr")
 
-    def start(self):
+    def start(self, env=None):
+        """Starts allotd (env: variables added to its environment, e.g. failpoints)."""
         addr_file = os.path.join(self.state_dir, "allotd.addr")
         if os.path.exists(addr_file):
             os.unlink(addr_file)
@@ -55,7 +56,8 @@ class Daemon:
         self.proc = subprocess.Popen(
             [ALLOTD, "--state-dir", self.state_dir, "--listen", "127.0.0.1:0",
              "--gpus", self.gpus, "--grace-period", str(self.grace)],
-            stdout=self.stderr, stderr=self.stderr, start_new_session=True)
+            stdout=self.stderr, stderr=self.stderr, start_new_session=True,
+            env=dict(os.environ, **(env or {})))
         wait_until(lambda: os.path.exists(addr_file) or self.proc.poll() is not None,
                    what="allotd to listen")
         if self.proc.poll() is not None:
@@ -76,6 +78,14 @@ class Daemon:
         self.stderr.close()
         if code != 0:
             raise AssertionError("allotd exited with %d: %s" % (code, self.log()))
+
+    def wait_killed(self, timeout=30):
+        """Waits for allotd to die by SIGKILL (a failpoint), as a crash would."""
+        code = self.proc.wait(timeout=timeout)
+        self.proc = None
+        self.stderr.close()
+        if code != -signal.SIGKILL:
+            raise AssertionError("allotd exited with %d, not by SIGKILL: %s" % (code, self.log()))
 
     def log(self):
         with open(self.stderr_path) as f:

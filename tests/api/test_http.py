@@ -10,7 +10,7 @@ from harness import DaemonTest
 class AuthTest(DaemonTest):
     def test_healthz_needs_no_token(self):
         status, body, _ = self.d.request("GET", "/healthz", token=False)
-        self.assertEqual((status, body), (200, {"status": "ok"}))
+        self.assertEqual((status, body), (200, {"status": "ok", "cycle_error": None}))
 
     def test_missing_or_wrong_token_is_401_without_detail(self):
         for token in (False, "allot_wrong", "x" * 500):

@@ -99,6 +99,81 @@ class LifecycleTest(DaemonTest):
         self.assertEqual(body["error"]["code"], "failed_precondition")
 
 
+class CrashSafetyTest(DaemonTest):
+    """Issue 10: every process allot started is re-adopted or stopped after any crash - never a
+    second copy, never an orphan holding a GPU."""
+
+    def copies(self, path):
+        if not os.path.exists(path):
+            return []
+        with open(path) as f:
+            return [int(p) for p in f.read().split()]
+
+    def crash_while_starting(self, point):
+        """Submits `once` to an allotd that dies at `point` while starting it, restarts it and
+        returns (the workload once running, the pids of every copy that ever started)."""
+        self.project("team-a")
+        marks = os.path.join(self.d.state_dir, "copies")
+        self.d.stop()
+        self.d.start(env={"ALLOTD_FAILPOINTS": point})
+        try:
+            self.d.request("POST", "/api/v1/workloads", dict(
+                name="once", project="team-a", gpu=1,
+                command=["sh", "-c", "echo $$ >> %s; exec sleep 300" % marks]))
+        except OSError:
+            pass  # allotd may die before it answers: the submit was durable already
+        self.d.wait_killed()
+        self.d.start()
+        w = self.d.wait_state("once", "running")
+        wait_until(lambda: self.copies(marks), what="the command to start")
+        time.sleep(2.5)  # cycles run every second: a second copy would have started by now
+        return w, self.copies(marks)
+
+    def assert_deleting_stops(self, pids):
+        self.d.request("DELETE", "/api/v1/workloads/once")
+        wait_until(lambda: self.d.workload("once") is None, what="once deleted")
+        for pid in pids:
+            wait_until(lambda: not pid_alive(pid), what="process %d to exit" % pid)
+
+    def test_a_crash_right_after_a_fork_runs_the_task_once(self):
+        w, pids = self.crash_while_starting("after-fork")
+        self.assertEqual(len(pids), 1, pids)
+        self.assertTrue(pid_alive(pids[0]))
+        self.assertEqual(os.getpgid(pids[0]), w["tasks"][0]["pid"])  # the copy allotd tracks
+        kinds = [e["kind"] for e in
+                 self.d.request("GET", "/api/v1/workloads/once/events")[1]["items"]]
+        self.assertIn("readopted", kinds)
+        self.assertEqual(kinds.count("started"), 0)  # its start was never recorded
+        self.assert_deleting_stops(pids)
+
+    def test_a_crash_before_the_fork_starts_the_task_once(self):
+        w, pids = self.crash_while_starting("before-fork")
+        self.assertEqual(len(pids), 1, pids)
+        self.assertEqual(os.getpgid(pids[0]), w["tasks"][0]["pid"])
+        kinds = [e["kind"] for e in
+                 self.d.request("GET", "/api/v1/workloads/once/events")[1]["items"]]
+        self.assertIn("requeued", kinds)  # placed, never started: placed again
+        self.assert_deleting_stops(pids)
+
+    def test_a_killed_supervisor_leaves_nothing_running(self):
+        self.project("team-a")
+        bg = os.path.join(self.d.state_dir, "bg")
+        marks = os.path.join(self.d.state_dir, "copies")
+        self.submit("once", "team-a",
+                    ["sh", "-c", "sleep 300 & echo $! >> %s; echo $$ >> %s; wait" % (bg, marks)],
+                    gpu=2)
+        w = self.d.wait_state("once", "running")
+        wait_until(lambda: self.copies(marks) and self.copies(bg), what="the command to start")
+        pids = self.copies(marks) + self.copies(bg)
+        os.kill(w["tasks"][0]["pid"], signal.SIGKILL)  # the supervisor only
+        w = self.d.wait_state("once", "failed")
+        for pid in pids:
+            wait_until(lambda: not pid_alive(pid), what="process %d to be stopped" % pid)
+        # its GPUs are free for the next workload
+        self.submit("next", "team-a", ["sleep", "300"], gpu=2)
+        self.d.wait_state("next", "running")
+
+
 class RestartTest(DaemonTest):
     def test_restart_loses_nothing_and_readopts_running_tasks(self):
         self.project("team-a", deserved={"gpu": 1})

@@ -28,6 +28,7 @@ struct fixture {
     char dir[64];
     char log[128];
     char exit[128];
+    char pid[128];
 };
 
 static int setup(void **state) {
@@ -37,6 +38,7 @@ static int setup(void **state) {
         return -1;
     snprintf(f.log, sizeof f.log, "%s/task.log", f.dir);
     snprintf(f.exit, sizeof f.exit, "%s/task.exit", f.dir);
+    snprintf(f.pid, sizeof f.pid, "%s/task.pid", f.dir);
     *state = &f;
     return 0;
 }
@@ -65,7 +67,7 @@ static void sleep_ms(long ms) {
 
 static struct al__proc start(const struct fixture *f, char *const *argv, char *const *env,
                              const char *workdir) {
-    struct al__launch launch = {argv, env, workdir, f->log, f->exit};
+    struct al__launch launch = {argv, env, workdir, f->log, f->exit, f->pid};
     struct al__proc proc = {0, 0};
     char err[256] = "";
     int rc = al__proc_start(&launch, &proc, err, sizeof err);
@@ -226,15 +228,15 @@ static void invalid_launches_are_refused(void **state) {
     char err[256] = "";
     char *argv[] = {"true", NULL};
     char *empty[] = {"", NULL};
-    struct al__launch no_argv = {NULL, NULL, NULL, f->log, f->exit};
+    struct al__launch no_argv = {NULL, NULL, NULL, f->log, f->exit, NULL};
     assert_int_equal(al__proc_start(&no_argv, &proc, err, sizeof err), -AL_EINVAL);
-    struct al__launch empty_cmd = {empty, NULL, NULL, f->log, f->exit};
+    struct al__launch empty_cmd = {empty, NULL, NULL, f->log, f->exit, NULL};
     assert_int_equal(al__proc_start(&empty_cmd, &proc, err, sizeof err), -AL_EINVAL);
     char *env[] = {"NOEQUALS", NULL};
-    struct al__launch bad_env = {argv, env, NULL, f->log, f->exit};
+    struct al__launch bad_env = {argv, env, NULL, f->log, f->exit, NULL};
     assert_int_equal(al__proc_start(&bad_env, &proc, err, sizeof err), -AL_EINVAL);
     assert_non_null(strstr(err, "NOEQUALS"));
-    struct al__launch bad_log = {argv, NULL, NULL, "/nonexistent-allot-dir/log", f->exit};
+    struct al__launch bad_log = {argv, NULL, NULL, "/nonexistent-allot-dir/log", f->exit, NULL};
     assert_int_equal(al__proc_start(&bad_log, &proc, err, sizeof err), -AL_EIO);
     assert_non_null(strstr(err, "cannot open log /nonexistent-allot-dir/log"));
     assert_int_equal(proc.pid, 123); /* untouched on failure */
@@ -300,6 +302,38 @@ static void background_processes_end_with_the_task(void **state) {
     wait_group_size(proc.pid, 0, 0); /* the background sleep is gone too */
 }
 
+/* The pid file names the supervisor (a restarted allotd finds an unrecorded start by it). */
+static void pid_file_finds_the_running_task(void **state) {
+    struct fixture *f = *state;
+    char *argv[] = {"sleep", "30", NULL};
+    struct al__proc found = {0, 0}, proc = start(f, argv, NULL, NULL);
+    assert_int_equal(al__proc_find(f->pid, &found), 0);
+    assert_int_equal(found.pid, proc.pid);
+    assert_int_equal(found.start_ticks, proc.start_ticks);
+    assert_int_equal(al__proc_signal(&proc, SIGKILL), 0);
+    expect_exit(&proc, f->exit, 137);
+    assert_int_equal(al__proc_find(f->pid, &found), -AL_ENOENT); /* gone */
+    int fd = open(f->pid, O_WRONLY | O_TRUNC);
+    assert_true(write(fd, "12x 5\n", 6) == 6);
+    close(fd);
+    assert_int_equal(al__proc_find(f->pid, &found), -AL_ENOENT); /* malformed */
+    assert_int_equal(al__proc_find("/nonexistent-allot-dir/pid", &found), -AL_ENOENT);
+}
+
+/* A supervisor killed with SIGKILL writes no exit file and cannot clean up: its command dies
+ * with it (PR_SET_PDEATHSIG) and the poll that notices kills what the command left behind. */
+static void killed_supervisor_leaves_nothing_running(void **state) {
+    struct fixture *f = *state;
+    char *argv[] = {"sh", "-c", "sleep 300 & wait", NULL};
+    struct al__proc proc = start(f, argv, NULL, NULL);
+    wait_group_size(proc.pid, 3, 3); /* supervisor, sh, sleep */
+    assert_int_equal(kill(proc.pid, SIGKILL), 0);
+    int code = 0;
+    assert_int_equal(wait_done(&proc, f->exit, &code), AL__PROC_EXITED);
+    assert_int_equal(code, 137);
+    wait_group_size(proc.pid, 0, 0);
+}
+
 static void immediate_signal_reaches_the_command(void **state) {
     struct fixture *f = *state;
     char *argv[] = {"sleep", "30", NULL};
@@ -350,7 +384,7 @@ static struct al__proc start_orphan(const struct fixture *f, char *const *argv) 
     pid_t helper = fork();
     assert_true(helper >= 0);
     if (helper == 0) {
-        struct al__launch launch = {argv, NULL, NULL, f->log, f->exit};
+        struct al__launch launch = {argv, NULL, NULL, f->log, f->exit, NULL};
         struct al__proc proc = {0, 0};
         char err[256];
         int rc = al__proc_start(&launch, &proc, err, sizeof err);
@@ -417,6 +451,8 @@ int main(void) {
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(background_processes_end_with_the_task, setup, teardown),
         cmocka_unit_test_setup_teardown(immediate_signal_reaches_the_command, setup, teardown),
+        cmocka_unit_test_setup_teardown(pid_file_finds_the_running_task, setup, teardown),
+        cmocka_unit_test_setup_teardown(killed_supervisor_leaves_nothing_running, setup, teardown),
         cmocka_unit_test_setup_teardown(sigkill_of_the_group_is_137_from_waitpid, setup, teardown),
         cmocka_unit_test_setup_teardown(wrong_start_ticks_is_not_the_task, setup, teardown),
         cmocka_unit_test_setup_teardown(adopted_task_is_polled_and_signalled, setup, teardown),

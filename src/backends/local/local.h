@@ -61,6 +61,10 @@ struct al__launch {
     const char *workdir;   /* directory to run in; NULL = allotd's */
     const char *log_path;  /* stdout and stderr are appended here (created 0600) */
     const char *exit_path; /* the supervisor writes the exit status here (see al__proc_poll) */
+    /* Optional (NULL = none): the supervisor writes "PID START_TICKS\n" here (atomically, before
+     * al__proc_start returns and whether or not allotd is still alive), so that a restarted
+     * allotd finds a task whose start it never recorded (al__proc_find). */
+    const char *pid_path;
 };
 
 /*
@@ -69,11 +73,12 @@ struct al__launch {
  * the command (which gets default signal dispositions, the log as stdout and stderr, /dev/null as
  * stdin, `workdir` as its directory and `env` added to the environment) and waits for it; then
  * it writes "exit N\n" or "signal N\n" to exit_path and kills its whole process group, itself
- * included, so that nothing the command left in the background outlives the task. A command that
- * cannot be run (exec or chdir failure) writes a line saying why to the log and exits 127. Safe to
- * call from a multi-threaded process: everything the children need is prepared before fork, and the
- * children call only async-signal-safe functions before exec. Returns 0 and fills *out, or
- * -AL_EINVAL / -AL_EIO with a message in err.
+ * included (the command is killed too if the supervisor dies first: PR_SET_PDEATHSIG), so that
+ * nothing the command left in the background outlives the task. A command that cannot be run (exec
+ * or chdir failure) writes a line saying why to the log and exits 127. Safe to call from a
+ * multi-threaded process: everything the children need is prepared before fork, and the children
+ * call only async-signal-safe functions before exec. Returns 0 and fills *out, or -AL_EINVAL /
+ * -AL_EIO with a message in err.
  */
 int al__proc_start(const struct al__launch *launch, struct al__proc *out, char *err, size_t size);
 
@@ -89,7 +94,8 @@ enum al__proc_state {
  * is alive and has the same start_ticks. Once the supervisor is gone, reads exit_path:
  * *exit_code = N for "exit N", 128 + N for "signal N"; when the file is missing or unreadable
  * the state is AL__PROC_LOST and *exit_code = -1, unless waitpid saw the supervisor die by a
- * signal S (then AL__PROC_EXITED with 128 + S).
+ * signal S (then AL__PROC_EXITED with 128 + S). A supervisor gone without an exit file was
+ * killed: what is left of its process group is killed then (al__proc_kill_group).
  */
 enum al__proc_state al__proc_poll(const struct al__proc *proc, const char *exit_path,
                                   int *exit_code);
@@ -99,6 +105,22 @@ enum al__proc_state al__proc_poll(const struct al__proc *proc, const char *exit_
  * pid still belongs to the task (same start_ticks). Returns 0, or -AL_ENOENT when it is gone.
  */
 int al__proc_signal(const struct al__proc *proc, int sig);
+
+/*
+ * al__proc_find - the running task whose supervisor wrote pid_path (al__launch). Returns 0 and
+ * fills *out when that supervisor is alive (same start time); -AL_ENOENT when the file is absent
+ * or unreadable, or the supervisor is gone.
+ */
+int al__proc_find(const char *pid_path, struct al__proc *out);
+
+/*
+ * al__proc_kill_group - SIGKILL to whatever is left of a task whose supervisor is gone (killed
+ * with SIGKILL, say): every process of its process group started no earlier than the supervisor
+ * (a group id is never reused while the group has a member, and the start time rules out a new
+ * group that took the number later). The command itself dies with its supervisor (it asked for
+ * PR_SET_PDEATHSIG); this reaches what it left in the background. Returns how many it signalled.
+ */
+int al__proc_kill_group(const struct al__proc *proc);
 
 /* al__proc_start_ticks - the start time of pid (field 22 of /proc/PID/stat); -1 if gone. */
 int64_t al__proc_start_ticks(pid_t pid);

@@ -1,10 +1,12 @@
 /* proc.c - starts tasks as supervised process groups, polls and signals them (see local.h). */
 #define _GNU_SOURCE /* pipe2 */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,6 +60,8 @@ static int fds_open(struct al__proc_plan *plan, const struct al__launch *launch,
         return fail_errno(err, size, "cannot open", "/dev/null", errno);
     if (unlink(launch->exit_path) != 0 && errno != ENOENT)
         return fail_errno(err, size, "cannot remove old exit file", launch->exit_path, errno);
+    if (launch->pid_path && unlink(launch->pid_path) != 0 && errno != ENOENT)
+        return fail_errno(err, size, "cannot remove old pid file", launch->pid_path, errno);
     struct rlimit lim;
     plan->max_fd = CLOSE_LOOP_LIMIT;
     if (getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur != RLIM_INFINITY &&
@@ -135,8 +139,9 @@ int al__proc_start(const struct al__launch *launch, struct al__proc *out, char *
     return 0;
 }
 
-/* Reads state (field 3) and start time (field 22) of /proc/PID/stat. Returns 0 or -1. */
-static int stat_read(pid_t pid, char *state, int64_t *ticks) {
+/* Reads state (field 3), process group (field 5) and start time (field 22) of /proc/PID/stat.
+ * Returns 0 or -1. */
+static int stat_read_group(pid_t pid, char *state, pid_t *group, int64_t *ticks) {
     char path[64], buf[2048];
     if (pid <= 0)
         return -1;
@@ -162,6 +167,8 @@ static int stat_read(pid_t pid, char *state, int64_t *ticks) {
         if (!p)
             return -1;
         p++;
+        if (field == 4)
+            *group = (pid_t)strtol(p, NULL, 10);
     }
     char *end;
     errno = 0;
@@ -170,6 +177,11 @@ static int stat_read(pid_t pid, char *state, int64_t *ticks) {
         return -1;
     *ticks = v;
     return 0;
+}
+
+static int stat_read(pid_t pid, char *state, int64_t *ticks) {
+    pid_t group;
+    return stat_read_group(pid, state, &group, ticks);
 }
 
 int64_t al__proc_start_ticks(pid_t pid) {
@@ -203,10 +215,13 @@ static bool exit_file_read(const char *path, int *code) {
     return true;
 }
 
-/* The supervisor is gone: its exit file says how the command ended. */
-static enum al__proc_state finished(const char *exit_path, bool waited, int status, int *code) {
+/* The supervisor is gone: its exit file says how the command ended. Without one it was killed
+ * before it could clean up: what is left of its group is killed here. */
+static enum al__proc_state finished(const struct al__proc *proc, const char *exit_path, bool waited,
+                                    int status, int *code) {
     if (exit_file_read(exit_path, code))
         return AL__PROC_EXITED;
+    al__proc_kill_group(proc);
     if (waited && WIFSIGNALED(status)) {
         *code = 128 + WTERMSIG(status);
         return AL__PROC_EXITED;
@@ -221,18 +236,18 @@ enum al__proc_state al__proc_poll(const struct al__proc *proc, const char *exit_
     int64_t ticks;
     /* Check the start time first: waitpid on a reused pid could reap another task of ours. */
     if (proc->pid <= 1 || stat_read(proc->pid, &state, &ticks) != 0 || ticks != proc->start_ticks)
-        return finished(exit_path, false, 0, exit_code);
+        return finished(proc, exit_path, false, 0, exit_code);
     int status = 0;
     pid_t r;
     while ((r = waitpid(proc->pid, &status, WNOHANG)) < 0 && errno == EINTR)
         continue;
     if (r == proc->pid)
-        return finished(exit_path, true, status, exit_code);
+        return finished(proc, exit_path, true, status, exit_code);
     if (r == 0)
         return AL__PROC_RUNNING;
     /* not our child (allotd restarted): alive unless a zombie waiting for its own parent */
     if (state == 'Z' || state == 'X')
-        return finished(exit_path, false, 0, exit_code);
+        return finished(proc, exit_path, false, 0, exit_code);
     return AL__PROC_RUNNING;
 }
 
@@ -244,4 +259,54 @@ int al__proc_signal(const struct al__proc *proc, int sig) {
     if (errno == ESRCH)
         return -AL_ENOENT;
     return errno == EINVAL ? -AL_EINVAL : -AL_EIO;
+}
+
+int al__proc_find(const char *pid_path, struct al__proc *out) {
+    char buf[64];
+    int fd = open(pid_path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -AL_ENOENT;
+    ssize_t n;
+    while ((n = read(fd, buf, sizeof buf - 1)) < 0 && errno == EINTR)
+        continue;
+    close(fd);
+    if (n <= 0)
+        return -AL_ENOENT;
+    buf[n] = '\0';
+    long long pid, ticks;
+    char nl;
+    if (sscanf(buf, "%lld %lld%c", &pid, &ticks, &nl) != 3 || nl != '\n' || pid <= 1 ||
+        pid > INT32_MAX || ticks < 0)
+        return -AL_ENOENT;
+    struct al__proc p = {(pid_t)pid, ticks};
+    char state;
+    int64_t now_ticks;
+    if (stat_read(p.pid, &state, &now_ticks) != 0 || now_ticks != ticks || state == 'Z' ||
+        state == 'X')
+        return -AL_ENOENT;
+    *out = p;
+    return 0;
+}
+
+int al__proc_kill_group(const struct al__proc *proc) {
+    DIR *dir = opendir("/proc");
+    int killed = 0;
+    if (!dir || proc->pid <= 1) {
+        if (dir)
+            closedir(dir);
+        return 0;
+    }
+    for (struct dirent *e; (e = readdir(dir)) != NULL;) {
+        char *end;
+        long pid = strtol(e->d_name, &end, 10);
+        char state;
+        pid_t group;
+        int64_t ticks;
+        if (*end != '\0' || pid <= 1 || stat_read_group((pid_t)pid, &state, &group, &ticks) != 0)
+            continue;
+        if (group == proc->pid && ticks >= proc->start_ticks && kill((pid_t)pid, SIGKILL) == 0)
+            killed++;
+    }
+    closedir(dir);
+    return killed;
 }

@@ -121,6 +121,13 @@ int al__proc_plan_init(struct al__proc_plan *plan, const struct al__launch *laun
     plan->argv = launch->argv;
     plan->workdir = launch->workdir;
     plan->exit_path = launch->exit_path;
+    plan->pid_path = launch->pid_path;
+    if (launch->pid_path && (size_t)snprintf(plan->pid_tmp, sizeof plan->pid_tmp, "%s.tmp",
+                                             launch->pid_path) >= sizeof plan->pid_tmp) {
+        if (err && size)
+            snprintf(err, size, "launch: the pid path is too long");
+        return -AL_EINVAL;
+    }
     plan->null_fd = plan->log_fd = plan->sync_fd = -1;
     int rc = env_merge(launch->env, &plan->envp, err, size);
     if (rc < 0)

@@ -17,6 +17,8 @@ struct al__proc_plan {
     char **paths;          /* where to exec argv[0], in order (PATH lookup done); owned */
     const char *workdir;   /* NULL = stay */
     const char *exit_path; /* borrowed */
+    const char *pid_path;  /* borrowed; NULL = none */
+    char pid_tmp[4096];    /* pid_path + ".tmp": written, then renamed into place */
     int null_fd;           /* /dev/null, read-only; all fds >= 3 and close-on-exec */
     int log_fd;            /* the log, O_APPEND */
     int sync_fd;           /* write end of a pipe: the supervisor closes it once the group exists */

@@ -5,7 +5,10 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h> /* rename */
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -25,10 +28,10 @@ static void line_add(struct line *l, const char *s) {
         l->buf[l->len++] = *s++;
 }
 
-static void line_add_int(struct line *l, int v) {
-    char digits[16];
+static void line_add_int(struct line *l, int64_t v) {
+    char digits[24];
     size_t n = 0;
-    unsigned int u = v < 0 ? 0U - (unsigned int)v : (unsigned int)v;
+    uint64_t u = v < 0 ? 0U - (uint64_t)v : (uint64_t)v;
     do {
         digits[n++] = (char)('0' + u % 10);
         u /= 10;
@@ -112,9 +115,12 @@ static void signals_unblock(void) {
     sigprocmask(SIG_SETMASK, &none, NULL);
 }
 
-/* The command child: signals, stdio and directory are set; exec each candidate path in turn. */
-static _Noreturn void command_run(const struct al__proc_plan *plan) {
+/* The command child: signals, stdio and directory are set; exec each candidate path in turn.
+ * It dies with its supervisor (a killed supervisor must not leave it running untracked). */
+static _Noreturn void command_run(const struct al__proc_plan *plan, pid_t supervisor) {
     close(SYNC_FD);
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != supervisor)
+        _exit(EXIT_CANNOT_RUN); /* the supervisor is already gone */
     signals_unblock();
     if (plan->workdir && chdir(plan->workdir) != 0) {
         report(plan, "cannot enter directory ", plan->workdir, errno);
@@ -171,6 +177,47 @@ static void exit_record(const char *path, const int *status) {
     close(fd);
 }
 
+/* This process's start time, field 22 of /proc/self/stat, parsed by hand; -1 if unreadable. */
+static int64_t own_start_ticks(void) {
+    char buf[1024];
+    int fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    ssize_t n;
+    while ((n = read(fd, buf, sizeof buf - 1)) < 0 && errno == EINTR)
+        continue;
+    close(fd);
+    if (n <= 0)
+        return -1;
+    size_t i = (size_t)n;
+    while (i > 0 && buf[i - 1] != ')') /* COMM may hold spaces: start after the last ')' */
+        i--;
+    for (int field = 2; field < 22 && i < (size_t)n; i++)
+        field += buf[i] == ' ';
+    int64_t v = 0;
+    bool any = false;
+    for (; i < (size_t)n && buf[i] >= '0' && buf[i] <= '9'; i++, any = true)
+        v = v * 10 + (buf[i] - '0');
+    return any ? v : -1;
+}
+
+/* Writes "PID START_TICKS\n" to the pid file (a temporary, then rename: never half-written). */
+static void pid_record(const struct al__proc_plan *plan) {
+    struct line l = {.len = 0};
+    if (!plan->pid_path)
+        return;
+    line_add_int(&l, getpid());
+    line_add(&l, " ");
+    line_add_int(&l, own_start_ticks());
+    line_add(&l, "\n");
+    int fd = open(plan->pid_tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOCTTY, 0600);
+    if (fd < 0)
+        return; /* a restarted allotd then cannot find this task: it reads as never started */
+    write_all(fd, l.buf, l.len);
+    close(fd);
+    rename(plan->pid_tmp, plan->pid_path);
+}
+
 _Noreturn void al__proc_supervise(const struct al__proc_plan *plan) {
     signals_default();
     fds_arrange(plan);
@@ -178,11 +225,12 @@ _Noreturn void al__proc_supervise(const struct al__proc_plan *plan) {
         report(plan, "setsid", "", errno);
         _exit(EXIT_CANNOT_RUN);
     }
+    pid_record(plan);
     /* Fork while every signal is still blocked: a signal sent to the group from now on stays
      * pending in the command until it has default dispositions and unblocks. */
-    pid_t child = fork();
+    pid_t self = getpid(), child = fork();
     if (child == 0)
-        command_run(plan);
+        command_run(plan, self);
     int fork_errno = errno;
     close(SYNC_FD); /* tells allotd that the group exists */
     struct sigaction ignore;
