@@ -1,12 +1,14 @@
 /* decisions.c - allotd carries out the engine's decisions: binds start tasks, pipelined tasks
  * hold their place and start once the evicted tasks they wait for are gone, evictions stop
  * tasks that are then requeued (tasks_life.c). */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "daemon/api.h"
 #include "snapshot/report.h"
+#include "util/wide.h"
 
 static void take_devices(struct al__dtask *t, const struct al_decision *dec) {
     t->gpu_count = dec->gpu_count < AL__MAX_TASK_GPUS ? dec->gpu_count : AL__MAX_TASK_GPUS;
@@ -100,51 +102,56 @@ void al__decisions_apply(struct allotd *d, const struct al__cycle_model *m,
     }
 }
 
-/* Whether a stopping task still holds a device that pipelined task p waits for. */
-static bool shares_device(const struct al__dtask *t, const struct al__dtask *p) {
-    for (size_t i = 0; i < t->gpu_count; i++)
-        for (size_t k = 0; k < p->gpu_count; k++)
-            if (t->gpus[i] == p->gpus[k])
-                return true;
-    return false;
+/* What running and stopping tasks hold now: one pass over the state per call of
+ * al__tasks_start_pipelined, so that checking each pipelined workload is O(its tasks). */
+struct held {
+    uint64_t stopping_devices; /* bit g: a stopping task still holds device g */
+    int64_t cpu_millis, memory_bytes;
+};
+
+static struct held held_now(const struct allotd *d) {
+    struct held h = {0, 0, 0};
+    for (size_t i = 0; i < d->state.workload_count; i++) {
+        const struct al__dworkload *w = d->state.workloads[i];
+        for (int32_t j = 0; j < w->spec.workers; j++) {
+            const struct al__dtask *t = &w->tasks[j];
+            if (t->state != AL__T_RUNNING && t->state != AL__T_STOPPING)
+                continue;
+            h.cpu_millis = al__sat_add(h.cpu_millis, w->spec.cpu_millis);
+            h.memory_bytes = al__sat_add(h.memory_bytes, w->spec.memory_bytes);
+            for (size_t g = 0; t->state == AL__T_STOPPING && g < t->gpu_count; g++)
+                if (t->gpus[g] >= 0 && t->gpus[g] < AL__LOCAL_MAX_GPUS)
+                    h.stopping_devices |= UINT64_C(1) << t->gpus[g];
+        }
+    }
+    return h;
 }
 
 /*
  * Whether every pipelined task of workload pw can start now: no stopping task holds one of
  * their devices, and the node's CPU and memory hold them beside every task that runs or stops.
  */
-static bool room_is_free(const struct allotd *d, const struct al__dworkload *pw) {
-    int64_t cpu = 0, memory = 0;
+static bool room_is_free(const struct allotd *d, const struct held *h,
+                         const struct al__dworkload *pw) {
+    int64_t cpu = h->cpu_millis, memory = h->memory_bytes;
 
     for (int32_t k = 0; k < pw->spec.workers; k++) {
-        if (pw->tasks[k].state != AL__T_PIPELINED)
+        const struct al__dtask *p = &pw->tasks[k];
+        if (p->state != AL__T_PIPELINED)
             continue;
-        cpu += pw->spec.cpu_millis;
-        memory += pw->spec.memory_bytes;
-        for (size_t i = 0; i < d->state.workload_count; i++) {
-            const struct al__dworkload *w = d->state.workloads[i];
-            for (int32_t j = 0; j < w->spec.workers; j++)
-                if (w->tasks[j].state == AL__T_STOPPING &&
-                    shares_device(&w->tasks[j], &pw->tasks[k]))
-                    return false;
-        }
-    }
-    if (cpu == 0 && memory == 0)
-        return true;
-    for (size_t i = 0; i < d->state.workload_count; i++) {
-        const struct al__dworkload *w = d->state.workloads[i];
-        for (int32_t j = 0; j < w->spec.workers; j++) {
-            if (w->tasks[j].state != AL__T_RUNNING && w->tasks[j].state != AL__T_STOPPING)
-                continue;
-            cpu += w->spec.cpu_millis;
-            memory += w->spec.memory_bytes;
-        }
+        cpu = al__sat_add(cpu, pw->spec.cpu_millis);
+        memory = al__sat_add(memory, pw->spec.memory_bytes);
+        for (size_t g = 0; g < p->gpu_count; g++)
+            if (p->gpus[g] >= 0 && p->gpus[g] < AL__LOCAL_MAX_GPUS &&
+                (h->stopping_devices >> p->gpus[g] & 1))
+                return false;
     }
     return (pw->spec.cpu_millis == 0 || cpu <= d->inventory.cpu_millis) &&
            (pw->spec.memory_bytes == 0 || memory <= d->inventory.memory_bytes);
 }
 
 bool al__tasks_start_pipelined(struct allotd *d) {
+    struct held h = held_now(d);
     bool started = false;
 
     for (size_t i = 0; i < d->state.workload_count; i++) {
@@ -152,12 +159,16 @@ bool al__tasks_start_pipelined(struct allotd *d) {
         bool pipelined = false;
         for (int32_t k = 0; k < w->spec.workers; k++)
             pipelined |= w->tasks[k].state == AL__T_PIPELINED;
-        if (!pipelined || w->state == AL__W_DELETING || !room_is_free(d, w))
+        if (!pipelined || w->state == AL__W_DELETING || !room_is_free(d, &h, w))
             continue;
         /* A gang's pipelined tasks start together. */
-        for (int32_t k = 0; k < w->spec.workers; k++)
-            if (w->tasks[k].state == AL__T_PIPELINED)
-                start_placed(d, w, &w->tasks[k]);
+        for (int32_t k = 0; k < w->spec.workers; k++) {
+            if (w->tasks[k].state != AL__T_PIPELINED)
+                continue;
+            start_placed(d, w, &w->tasks[k]);
+            h.cpu_millis = al__sat_add(h.cpu_millis, w->spec.cpu_millis); /* it runs now */
+            h.memory_bytes = al__sat_add(h.memory_bytes, w->spec.memory_bytes);
+        }
         started = true;
     }
     return started;
