@@ -26,6 +26,8 @@ struct transfer {
     size_t cap;
     FILE *stream; /* when streaming: where a 2xx body goes as it arrives */
     bool stream_failed;
+    int64_t streamed; /* bytes of a 2xx body written to stream */
+    long status_seen; /* the answer's status, kept when the transfer then broke off */
     char auth[1100];
     char errbuf[CURL_ERROR_SIZE];
 };
@@ -49,6 +51,7 @@ static size_t on_data(char *ptr, size_t size, size_t nmemb, void *userdata) {
                 t->stream_failed = true;
                 return 0;
             }
+            t->streamed += (int64_t)n;
             return n;
         }
     }
@@ -153,6 +156,7 @@ static int transfer_run(struct transfer *t, const struct al__cli *cli,
     CURLcode rc = curl_easy_perform(t->curl);
 
     curl_easy_getinfo(t->curl, CURLINFO_RESPONSE_CODE, &reply->status);
+    t->status_seen = reply->status;
     if (t->data)
         reply->body = json_loadb(t->data, t->len, 0, NULL);
     if (rc != CURLE_OK && !t->stream_failed) {
@@ -269,7 +273,8 @@ int al__cli_list_all(const struct al__cli *cli, const char *path, const char *qu
     return 0;
 }
 
-int al__cli_stream(const struct al__cli *cli, const char *path, FILE *out) {
+int al__cli_stream(const struct al__cli *cli, const char *path, FILE *out, int64_t *streamed,
+                   bool quiet_break) {
     struct transfer t;
     struct al__cli_reply reply;
     int rc;
@@ -277,13 +282,19 @@ int al__cli_stream(const struct al__cli *cli, const char *path, FILE *out) {
     memset(&reply, 0, sizeof(reply));
     transfer_init(&t, cli, "GET", path, NULL);
     t.stream = out;
+    t.streamed = 0;
+    t.status_seen = 0;
     /* a 2xx body goes to `out` and is never buffered, so only an error leaves a message */
     rc = transfer_run(&t, cli, &reply);
     transfer_release(&t);
+    if (streamed)
+        *streamed = t.streamed;
+    bool broke_off = rc < 0 && !t.stream_failed && t.status_seen >= 200 && t.status_seen < 300;
     if (rc < 0 || reply.message[0]) {
-        al__cli_report(&reply);
+        if (!(quiet_break && broke_off))
+            al__cli_report(&reply);
         al__cli_reply_release(&reply);
-        return -AL_EIO;
+        return broke_off ? AL__CLI_BROKE_OFF : -AL_EIO;
     }
     al__cli_reply_release(&reply);
     return 0;

@@ -1,10 +1,13 @@
 /* workload_logs.c - `allot workload logs`: a task's output, as it stands or followed. */
 #include <inttypes.h>
 #include <stdio.h>
+#include <time.h>
 
 #include "cli/client.h"
 #include "cli/options.h"
 #include "cli/units.h"
+
+#define RESUME_TRIES 30 /* x 1 s: how long -f keeps trying to reconnect without progress */
 
 struct options {
     const char *name;
@@ -17,7 +20,8 @@ static void usage(FILE *out, const struct al__cli *cli) {
             "usage: %s NAME [--task K] [-f]\n\n"
             "Prints a task's combined standard output and error.\n\n"
             "  --task K       the task (worker) index (default 0)\n"
-            "  -f, --follow   keep printing as the task writes, until it ends\n\n%s",
+            "  -f, --follow   keep printing as the task writes, until it ends; a dropped\n"
+            "                 connection is resumed where it stopped (for up to 30 s)\n\n%s",
             cli->name, al__cli_conn_usage);
 }
 
@@ -32,9 +36,19 @@ int al__cmd_workload_logs(const struct al__cli *cli, int argc, char **argv) {
 
     if (rc != AL__CLI_RUN)
         return al__cli_parse_exit(rc, usage, cli);
-    snprintf(suffix, sizeof(suffix), "/logs?task=%" PRId64 "&follow=%s", o.task,
-             o.follow ? "true" : "false");
-    if (al__cli_path(cli, path, sizeof(path), "workloads", o.name, suffix) < 0)
-        return AL__EXIT_USAGE;
-    return al__cli_stream(cli, path, stdout) < 0 ? AL__EXIT_FAIL : AL__EXIT_OK;
+    int64_t offset = 0;
+    for (int tries = 0;;) {
+        int64_t got = 0;
+        snprintf(suffix, sizeof(suffix), "/logs?task=%" PRId64 "&follow=%s&offset=%" PRId64, o.task,
+                 o.follow ? "true" : "false", offset);
+        if (al__cli_path(cli, path, sizeof(path), "workloads", o.name, suffix) < 0)
+            return AL__EXIT_USAGE;
+        bool last = !o.follow || tries + 1 >= RESUME_TRIES;
+        rc = al__cli_stream(cli, path, stdout, &got, !last);
+        offset += got;
+        if (rc != AL__CLI_BROKE_OFF || last)
+            return rc == 0 ? AL__EXIT_OK : AL__EXIT_FAIL;
+        tries = got > 0 ? 0 : tries + 1; /* progress resets the count */
+        nanosleep(&(struct timespec){1, 0}, NULL);
+    }
 }

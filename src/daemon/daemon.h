@@ -35,8 +35,9 @@ struct allotd {
     bool stopping;
 
     char *state_dir;
-    int64_t grace_s;   /* SIGTERM -> SIGKILL */
-    int64_t started_s; /* when this allotd started */
+    int64_t grace_s;        /* SIGTERM -> SIGKILL */
+    int64_t idle_timeout_s; /* an idle connection is closed after it (a follower never is) */
+    int64_t started_s;      /* when this allotd started */
     struct al__store *store;
     struct al__state state;
     struct al__inventory inventory;

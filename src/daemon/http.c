@@ -47,6 +47,8 @@ static enum MHD_Result send_reply(struct MHD_Connection *conn, struct al__reply 
     enum MHD_Result ok;
 
     if (rep->stream.read) {
+        /* a follower waits as long as the task runs: never closed for being quiet */
+        MHD_set_connection_option(conn, MHD_CONNECTION_OPTION_TIMEOUT, 0U);
         struct al__stream *s = al__xmalloc(sizeof(*s));
         *s = rep->stream;
         resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16 * 1024, stream_read, s,
@@ -241,8 +243,8 @@ int al__http_start(struct allotd *d, const char *listen, int *port_out, char *er
         MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, 0,
         NULL, NULL, on_request, d, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_CONNECTION_LIMIT, (unsigned)256,
-        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120, MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL,
-        MHD_OPTION_END);
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)d->idle_timeout_s, MHD_OPTION_UNESCAPE_CALLBACK,
+        unescape, NULL, MHD_OPTION_END);
     if (!d->http->mhd) {
         snprintf(err, size, "cannot listen on %s (in use, or not an address of this machine)",
                  listen);

@@ -23,23 +23,38 @@ struct options {
     const char *listen;
     const char *gpus;
     int64_t grace_s;
+    int64_t idle_timeout_s;
 };
 
 static void usage(FILE *out) {
     fprintf(out,
             "usage: allotd [--state-dir DIR] [--listen HOST:PORT] [--gpus SPEC]\n"
-            "              [--grace-period SECONDS]\n\n"
+            "              [--grace-period SECONDS] [--idle-timeout SECONDS]\n\n"
             "  --state-dir DIR       where the store, logs and admin.token live (default .allot)\n"
             "  --listen HOST:PORT    address of the REST API (default 127.0.0.1:7373; port 0 =\n"
             "                        any free port, written to DIR/allotd.addr)\n"
             "  --gpus SPEC           declare virtual GPUs instead of asking NVML, e.g. 4x80GiB\n"
             "                        or 2xA100-80GiB,1xT4-16GiB\n"
             "  --grace-period S      seconds between SIGTERM and SIGKILL when stopping a task\n"
-            "                        (default 10)\n");
+            "                        (default 10)\n"
+            "  --idle-timeout S      close a connection idle this long (default 120); a\n"
+            "                        follower (logs -f) is never closed for being quiet\n");
+}
+
+/* A whole number of seconds in [min, max] for option `name`; -1 after saying why. */
+static int seconds_option(const char *name, const char *text, long min, long max, int64_t *out) {
+    char *end;
+    long v = strtol(text, &end, 10);
+    if (*end || end == text || v < min || v > max) {
+        fprintf(stderr, "allotd: %s: must be %ld..%ld seconds\n", name, min, max);
+        return -1;
+    }
+    *out = v;
+    return 0;
 }
 
 static int parse_options(int argc, char **argv, struct options *o) {
-    *o = (struct options){".allot", "127.0.0.1:7373", NULL, 10};
+    *o = (struct options){".allot", "127.0.0.1:7373", NULL, 10, 120};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
@@ -61,13 +76,11 @@ static int parse_options(int argc, char **argv, struct options *o) {
         else if (strcmp(a, "--gpus") == 0)
             o->gpus = argv[++i];
         else if (strcmp(a, "--grace-period") == 0) {
-            char *end;
-            long v = strtol(argv[++i], &end, 10);
-            if (*end || end == argv[i] || v < 0 || v > 3600) {
-                fprintf(stderr, "allotd: --grace-period: must be 0..3600 seconds\n");
+            if (seconds_option(a, argv[++i], 0, 3600, &o->grace_s) < 0)
                 return -1;
-            }
-            o->grace_s = v;
+        } else if (strcmp(a, "--idle-timeout") == 0) {
+            if (seconds_option(a, argv[++i], 1, 86400, &o->idle_timeout_s) < 0)
+                return -1;
         } else {
             fprintf(stderr, "allotd: %s: unknown option\n", a);
             return -1;
@@ -203,6 +216,7 @@ int main(int argc, char **argv) {
         return 1;
     d.state_dir = al__xstrdup(opt.state_dir);
     d.grace_s = opt.grace_s;
+    d.idle_timeout_s = opt.idle_timeout_s;
     d.started_s = al__daemon_now();
     pthread_condattr_init(&attr);
     pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);

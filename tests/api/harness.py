@@ -38,9 +38,10 @@ def pid_alive(pid):
 class Daemon:
     """One allotd process over a state dir that outlives restarts."""
 
-    def __init__(self, gpus="2xA100-80GiB", grace=1, state_dir=None):
+    def __init__(self, gpus="2xA100-80GiB", grace=1, state_dir=None, args=()):
         self.gpus = gpus
         self.grace = grace
+        self.args = list(args)  # more allotd options
         self.state_dir = state_dir or tempfile.mkdtemp(prefix="allot-api-")
         self.proc = None
         self.url = None
@@ -55,7 +56,7 @@ class Daemon:
         self.stderr = open(self.stderr_path, "a")
         self.proc = subprocess.Popen(
             [ALLOTD, "--state-dir", self.state_dir, "--listen", "127.0.0.1:0",
-             "--gpus", self.gpus, "--grace-period", str(self.grace)],
+             "--gpus", self.gpus, "--grace-period", str(self.grace), *self.args],
             stdout=self.stderr, stderr=self.stderr, start_new_session=True,
             env=dict(os.environ, **(env or {})))
         wait_until(lambda: os.path.exists(addr_file) or self.proc.poll() is not None,
@@ -161,9 +162,10 @@ class DaemonTest(unittest.TestCase):
 
     gpus = "2xA100-80GiB"
     grace = 1
+    args = ()
 
     def setUp(self):
-        self.d = Daemon(gpus=self.gpus, grace=self.grace).start()
+        self.d = Daemon(gpus=self.gpus, grace=self.grace, args=self.args).start()
 
     def tearDown(self):
         pids = self.d.task_pids() if self.d.proc is not None else None  # asked while it runs

@@ -2,10 +2,109 @@
 --json, exit codes and one-line errors."""
 import json
 import os
+import socket
 import subprocess
+import threading
+import time
 import unittest
 
 from harness import ALLOT, DaemonTest, wait_until
+
+
+class FollowTest(DaemonTest):
+    """Issue 10: a follower is never cut for being quiet, and `logs -f` resumes after a dropped
+    connection without repeating or losing output."""
+    args = ("--idle-timeout", "2")
+
+    def test_a_quiet_follower_outlives_the_idle_timeout(self):
+        self.project("team-a")
+        self.submit("quiet", "team-a", ["sh", "-c", "echo start; sleep 5; echo end"])
+        began = time.monotonic()
+        # one connection, no resume: it stays open through 5 s of silence (was cut at the
+        # idle timeout: "transfer closed with outstanding read data remaining")
+        status, text, _ = self.d.request("GET", "/api/v1/workloads/quiet/logs?follow=true")
+        self.assertEqual((status, text), (200, "start\nend\n"))
+        self.assertGreater(time.monotonic() - began, 4)  # twice the idle timeout in silence
+        out = self.d.cli("workload", "logs", "quiet", "-f", timeout=60)
+        self.assertEqual(out.stdout, "start\nend\n")
+        # an idle connection that is not a follower is closed after the timeout
+        host, port = self.d.url.split("//")[1].split(":")
+        with socket.create_connection((host, int(port)), timeout=10) as idle:
+            self.assertEqual(idle.recv(1), b"")
+
+    def test_follow_resumes_where_a_dropped_connection_stopped(self):
+        self.project("team-a")
+        self.submit("chatty", "team-a",
+                    ["sh", "-c", "echo one; sleep 2; echo two; sleep 2; echo three"])
+        proxy = CuttingProxy(self.d.url)
+        try:
+            env = dict(os.environ, ALLOT_SERVER=proxy.url, ALLOT_TOKEN=self.d.token)
+            cli = subprocess.Popen([ALLOT, "workload", "logs", "chatty", "-f"], env=env,
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            self.assertEqual(cli.stdout.readline(), "one\n")
+            proxy.cut()  # the connection drops while the task runs
+            self.assertEqual(cli.stdout.readline(), "two\n")
+            proxy.cut()
+            rest, err = cli.communicate(timeout=30)
+            self.assertEqual(rest, "three\n", err)
+            self.assertEqual(cli.returncode, 0, err)
+            self.assertGreaterEqual(proxy.connections, 3)
+        finally:
+            proxy.close()
+
+
+class CuttingProxy:
+    """A loopback TCP proxy to allotd whose open connections the test can cut."""
+
+    def __init__(self, target_url):
+        host, port = target_url.split("//")[1].split(":")
+        self.target = (host, int(port))
+        self.server = socket.create_server(("127.0.0.1", 0))
+        self.url = "http://127.0.0.1:%d" % self.server.getsockname()[1]
+        self.open = []
+        self.connections = 0
+        self.lock = threading.Lock()
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while True:
+            try:
+                client, _ = self.server.accept()
+            except OSError:
+                return
+            upstream = socket.create_connection(self.target)
+            with self.lock:
+                self.open += [client, upstream]
+                self.connections += 1
+            for a, b in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def _pipe(src, dst):
+        try:
+            while data := src.recv(65536):
+                dst.sendall(data)
+        except OSError:
+            pass
+        for s in (src, dst):
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def cut(self):
+        with self.lock:
+            for s in self.open:
+                try:
+                    s.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+                s.close()
+            self.open = []
+
+    def close(self):
+        self.cut()
+        self.server.close()
 
 
 class CliTest(DaemonTest):
