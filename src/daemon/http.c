@@ -1,20 +1,43 @@
-/* http.c - the libmicrohttpd glue: one request at a time per connection thread; bodies are
- * collected up to AL__MAX_BODY, tokens checked, and the route's reply turned into a response. */
+/* http.c - the libmicrohttpd glue: a pool of threads over epoll serves every connection; bodies
+ * are collected up to AL__MAX_BODY, tokens checked, and the route's reply turned into a
+ * response. A stream with nothing to send (a quiet log follower) is parked - its connection
+ * suspended, costing no thread - and woken to look again a few times a second. */
 #define _DEFAULT_SOURCE
 #include <arpa/inet.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <time.h>
 
 #include "allot/errors.h"
 #include "daemon/api.h"
 #include "daemon/http.h"
 #include "util/xalloc.h"
 
+#define POOL_THREADS     8   /* request handlers may wait for the state lock or a commit */
+#define WAKE_INTERVAL_MS 200 /* how often parked streams look for new output */
+#define FDS_SPARE        64  /* descriptors kept for the store, logs and forks */
+#define CONNECTIONS_MAX  16384
+
 struct al__http {
     struct MHD_Daemon *mhd;
+    pthread_mutex_t lock; /* guards the parked list and stopping */
+    struct MHD_Connection **parked;
+    size_t parked_count, parked_cap;
+    bool stopping;
+    pthread_cond_t wake;
+    pthread_t waker;
+};
+
+/* A streamed answer and the connection it goes to (to park it). */
+struct stream {
+    struct al__stream s;
+    struct al__http *http;
+    struct MHD_Connection *conn;
 };
 
 /* What one request collects while its body arrives. */
@@ -28,20 +51,56 @@ static const char *lookup_query(void *ctx, const char *key) {
     return MHD_lookup_connection_value(ctx, MHD_GET_ARGUMENT_KIND, key);
 }
 
+/* Nothing to send now: the connection is suspended until the waker resumes it. */
+static void park(struct stream *st) {
+    struct al__http *h = st->http;
+    pthread_mutex_lock(&h->lock);
+    MHD_suspend_connection(st->conn);
+    al__xgrow(&h->parked, &h->parked_cap, h->parked_count + 1, sizeof(*h->parked));
+    h->parked[h->parked_count++] = st->conn;
+    pthread_mutex_unlock(&h->lock);
+}
+
 static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max) {
-    struct al__stream *s = cls;
-    ssize_t n = s->read(s->ctx, pos, buf, max);
+    struct stream *st = cls;
+    ssize_t n = st->s.read(st->s.ctx, pos, buf, max);
+    if (n == 0)
+        park(st);
     return n < 0 ? MHD_CONTENT_READER_END_OF_STREAM : n;
 }
 
 static void stream_free(void *cls) {
-    struct al__stream *s = cls;
-    if (s->done)
-        s->done(s->ctx);
-    free(s);
+    struct stream *st = cls;
+    if (st->s.done)
+        st->s.done(st->s.ctx);
+    free(st);
 }
 
-static enum MHD_Result send_reply(struct MHD_Connection *conn, struct al__reply *rep) {
+/* Resumes every parked connection (each looks for output again, and parks again if none). */
+static void resume_parked(struct al__http *h) {
+    for (size_t i = 0; i < h->parked_count; i++)
+        MHD_resume_connection(h->parked[i]);
+    h->parked_count = 0;
+}
+
+static void *waker_run(void *arg) {
+    struct al__http *h = arg;
+    pthread_mutex_lock(&h->lock);
+    while (!h->stopping) {
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_nsec += WAKE_INTERVAL_MS * 1000000L;
+        until.tv_sec += until.tv_nsec / 1000000000L;
+        until.tv_nsec %= 1000000000L;
+        pthread_cond_timedwait(&h->wake, &h->lock, &until);
+        resume_parked(h);
+    }
+    pthread_mutex_unlock(&h->lock);
+    return NULL;
+}
+
+static enum MHD_Result send_reply(struct al__http *http, struct MHD_Connection *conn,
+                                  struct al__reply *rep) {
     struct MHD_Response *resp;
     const char *type = "text/plain; charset=utf-8";
     enum MHD_Result ok;
@@ -49,9 +108,9 @@ static enum MHD_Result send_reply(struct MHD_Connection *conn, struct al__reply 
     if (rep->stream.read) {
         /* a follower waits as long as the task runs: never closed for being quiet */
         MHD_set_connection_option(conn, MHD_CONNECTION_OPTION_TIMEOUT, 0U);
-        struct al__stream *s = al__xmalloc(sizeof(*s));
-        *s = rep->stream;
-        resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16 * 1024, stream_read, s,
+        struct stream *st = al__xmalloc(sizeof(*st));
+        *st = (struct stream){rep->stream, http, conn};
+        resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16 * 1024, stream_read, st,
                                                  stream_free);
     } else if (rep->json) {
         char *text = json_dumps(rep->json, JSON_COMPACT);
@@ -187,7 +246,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return MHD_YES;
     }
     handle(cls, conn, url, method, pend, &rep);
-    ok = send_reply(conn, &rep);
+    ok = send_reply(((struct allotd *)cls)->http, conn, &rep);
     json_decref(rep.json);
     free(rep.text);
     return ok;
@@ -231,6 +290,22 @@ static int parse_listen(const char *listen, struct sockaddr_in *addr, char *err,
     return 0;
 }
 
+/* As many connections as the descriptor limit allows (raised to its hard limit first), so that
+ * a thousand followers fit; bounded by CONNECTIONS_MAX. */
+static unsigned connection_limit(void) {
+    struct rlimit lim;
+    if (getrlimit(RLIMIT_NOFILE, &lim) != 0)
+        return 256;
+    if (lim.rlim_cur < lim.rlim_max) {
+        lim.rlim_cur = lim.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &lim);
+        getrlimit(RLIMIT_NOFILE, &lim);
+    }
+    if (lim.rlim_cur == RLIM_INFINITY || lim.rlim_cur > CONNECTIONS_MAX + FDS_SPARE)
+        return CONNECTIONS_MAX;
+    return lim.rlim_cur > 2 * FDS_SPARE ? (unsigned)(lim.rlim_cur - FDS_SPARE) : FDS_SPARE;
+}
+
 int al__http_start(struct allotd *d, const char *listen, int *port_out, char *err, size_t size) {
     struct sockaddr_in addr;
     const union MHD_DaemonInfo *info;
@@ -239,15 +314,21 @@ int al__http_start(struct allotd *d, const char *listen, int *port_out, char *er
     if (rc < 0)
         return rc;
     d->http = al__xcalloc(1, sizeof(*d->http));
+    pthread_mutex_init(&d->http->lock, NULL);
+    pthread_cond_init(&d->http->wake, NULL);
     d->http->mhd = MHD_start_daemon(
-        MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, 0,
-        NULL, NULL, on_request, d, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_CONNECTION_LIMIT, (unsigned)256,
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
+            MHD_USE_ERROR_LOG,
+        0, NULL, NULL, on_request, d, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_THREAD_POOL_SIZE,
+        (unsigned)POOL_THREADS, MHD_OPTION_CONNECTION_LIMIT, connection_limit(),
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)d->idle_timeout_s, MHD_OPTION_UNESCAPE_CALLBACK,
         unescape, NULL, MHD_OPTION_END);
-    if (!d->http->mhd) {
+    if (!d->http->mhd || pthread_create(&d->http->waker, NULL, waker_run, d->http) != 0) {
         snprintf(err, size, "cannot listen on %s (in use, or not an address of this machine)",
                  listen);
+        if (d->http->mhd)
+            MHD_stop_daemon(d->http->mhd);
         free(d->http);
         d->http = NULL;
         return -AL_EIO;
@@ -258,9 +339,29 @@ int al__http_start(struct allotd *d, const char *listen, int *port_out, char *er
 }
 
 void al__http_stop(struct allotd *d) {
-    if (!d->http)
+    struct al__http *h = d->http;
+    if (!h)
         return;
-    MHD_stop_daemon(d->http->mhd);
-    free(d->http);
+    pthread_mutex_lock(&h->lock);
+    h->stopping = true;
+    pthread_cond_signal(&h->wake);
+    pthread_mutex_unlock(&h->lock);
+    pthread_join(h->waker, NULL);
+    /* Parked streams end once resumed (allotd is stopping: followers see no live task); MHD
+     * must not be stopped with connections suspended. */
+    for (int round = 0; round < 100; round++) {
+        pthread_mutex_lock(&h->lock);
+        size_t parked = h->parked_count;
+        resume_parked(h);
+        pthread_mutex_unlock(&h->lock);
+        if (parked == 0 && round > 0)
+            break;
+        nanosleep(&(struct timespec){0, 10 * 1000000L}, NULL);
+    }
+    MHD_stop_daemon(h->mhd);
+    free(h->parked);
+    pthread_cond_destroy(&h->wake);
+    pthread_mutex_destroy(&h->lock);
+    free(h);
     d->http = NULL;
 }

@@ -20,6 +20,7 @@ static const char events_count_sql[] = "SELECT count(*) FROM events WHERE worklo
 
 struct follow {
     struct allotd *d;
+    char workload[AL__NAME_MAX];
     int64_t workload_id;
     int32_t task;
     char path[4096];
@@ -36,39 +37,33 @@ static ssize_t read_at(const char *path, int64_t offset, char *buf, size_t max) 
     return n < 0 ? 0 : n;
 }
 
-/* Whether the followed task may still write: it is pending or running in a live workload. */
+/* Whether the followed task may still write: it is pending or running in a live workload (the
+ * same one: a name can be reused once its workload is deleted). O(1). */
 static bool still_writing(struct follow *f) {
     bool live = false;
     pthread_mutex_lock(&f->d->lock);
-    for (size_t i = 0; !f->d->stopping && i < f->d->state.workload_count; i++) {
-        const struct al__dworkload *w = f->d->state.workloads[i];
-        if (w->id != f->workload_id)
-            continue;
+    const struct al__dworkload *w = al__state_workload(&f->d->state, f->workload);
+    if (!f->d->stopping && w && w->id == f->workload_id) {
         enum al__tstate s = w->tasks[f->task].state;
-        live = s == AL__T_PENDING || s == AL__T_RUNNING || s == AL__T_STOPPING;
+        live =
+            s == AL__T_PENDING || s == AL__T_RUNNING || s == AL__T_STOPPING || s == AL__T_PIPELINED;
     }
     pthread_mutex_unlock(&f->d->lock);
     return live;
 }
 
+/* Never waits: 0 when there is nothing yet (the connection is parked, see http.c), -1 at the
+ * end. */
 static ssize_t follow_read(void *ctx, uint64_t pos, char *buf, size_t max) {
     struct follow *f = ctx;
-    struct timespec pause = {0, 100 * 1000 * 1000};
-    ssize_t n;
-
     (void)pos;
-    for (int tries = 0; tries < 10; tries++) {
-        bool live = still_writing(f); /* asked before reading: no output is lost at the end */
-        n = read_at(f->path, f->offset, buf, max);
-        if (n > 0) {
-            f->offset += n;
-            return n;
-        }
-        if (!live)
-            return -1;
-        nanosleep(&pause, NULL);
+    bool live = still_writing(f); /* asked before reading: no output is lost at the end */
+    ssize_t n = read_at(f->path, f->offset, buf, max);
+    if (n > 0) {
+        f->offset += n;
+        return n;
     }
-    return 0;
+    return live ? 0 : -1;
 }
 
 void al__route_workload_logs(struct allotd *d, const struct al__request *req, struct al__reply *rep,
@@ -85,7 +80,8 @@ void al__route_workload_logs(struct allotd *d, const struct al__request *req, st
     rep->status = 200;
     if (follow) {
         struct follow *f = al__xcalloc(1, sizeof(*f));
-        *f = (struct follow){d, w->id, (int32_t)task, "", offset};
+        *f = (struct follow){d, "", w->id, (int32_t)task, "", offset};
+        snprintf(f->workload, sizeof(f->workload), "%s", w->name);
         snprintf(f->path, sizeof(f->path), "%s", log);
         rep->stream = (struct al__stream){follow_read, free, f};
         return;

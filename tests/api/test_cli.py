@@ -2,6 +2,8 @@
 --json, exit codes and one-line errors."""
 import json
 import os
+import resource
+import selectors
 import socket
 import subprocess
 import threading
@@ -51,6 +53,61 @@ class FollowTest(DaemonTest):
             self.assertGreaterEqual(proxy.connections, 3)
         finally:
             proxy.close()
+
+
+class ManyFollowersTest(DaemonTest):
+    """Issue 10: 260 followers froze the API (a thread each, 256 at most). A thousand quiet ones
+    now cost no thread while they wait: the API still answers at once and each gets its output."""
+
+    def test_a_thousand_followers_do_not_starve_the_api(self):
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        want = 1200 if hard == resource.RLIM_INFINITY else min(hard, 1200)
+        if soft < want:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
+        self.project("team-a")
+        self.submit("talk", "team-a", ["sh", "-c", "sleep 4; echo hello; sleep 300"])
+        self.d.wait_state("talk", "running")
+        host, port = self.d.url.split("//")[1].split(":")
+        request = ("GET /api/v1/workloads/talk/logs?follow=true HTTP/1.1\r\nHost: x\r\n"
+                   "Authorization: Bearer %s\r\n\r\n" % self.d.token).encode()
+        followers = []
+        try:
+            for _ in range(1000):
+                s = socket.create_connection((host, int(port)), timeout=10)
+                s.sendall(request)
+                followers.append(s)
+            timings = []
+            for _ in range(9):
+                began = time.monotonic()
+                status, body, _ = self.d.request("GET", "/api/v1/workloads")
+                timings.append(time.monotonic() - began)
+                self.assertEqual(status, 200, body)
+            timings.sort()
+            self.assertLess(timings[len(timings) // 2], 0.1, timings)
+            # every follower is served: each sees the output when it comes
+            sel = selectors.DefaultSelector()
+            got = {}
+            for s in followers:
+                s.setblocking(False)
+                sel.register(s, selectors.EVENT_READ)
+                got[s] = b""
+            waiting = set(followers)
+            deadline = time.monotonic() + 30
+            while waiting and time.monotonic() < deadline:
+                for key, _ in sel.select(timeout=1):
+                    try:
+                        data = key.fileobj.recv(65536)
+                    except BlockingIOError:
+                        continue
+                    got[key.fileobj] += data
+                    if b"hello" in got[key.fileobj] or not data:
+                        waiting.discard(key.fileobj)
+                        sel.unregister(key.fileobj)
+            self.assertEqual(len(waiting), 0, "%d followers got nothing" % len(waiting))
+            self.assertTrue(all(b"hello" in g for g in got.values()))
+        finally:
+            for s in followers:
+                s.close()
 
 
 class CuttingProxy:
