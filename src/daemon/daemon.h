@@ -43,6 +43,7 @@ struct allotd {
     struct al__inventory inventory;
     uint64_t cycles;
     char cycle_error[512];         /* why the last cycle could not run, "" when it ran */
+    bool resync;                   /* a cycle's records failed: rewrite the state (persist.c) */
     struct al_workspace engine_ws; /* the engine's memory, kept from cycle to cycle */
 
     /* Submits accepted but not yet durable, committed together by the next leader. */
@@ -82,6 +83,9 @@ int al__persist_workload_update(struct allotd *d, const struct al__dworkload *w)
 int al__persist_task_update(struct allotd *d, const struct al__dworkload *w,
                             const struct al__dtask *t);
 int al__persist_workload_delete(struct allotd *d, const struct al__dworkload *w);
+/* al__persist_resync - rewrites every workload and task row from memory and deletes the rows of
+ * workloads memory no longer has: after a cycle's records failed (their events stay lost). */
+int al__persist_resync(struct allotd *d);
 int al__persist_event(struct allotd *d, const struct al__dworkload *w, const char *kind,
                       const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 

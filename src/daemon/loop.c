@@ -91,11 +91,14 @@ static void schedule(struct allotd *d) {
  * commit failed: the placements are undone and nothing starts.
  */
 static bool placements_commit(struct allotd *d) {
-    if (al__store_commit(d->store) < 0) {
+    const char *failed = al__store_write_failed(d->store);
+    if (failed || al__store_commit(d->store) < 0) {
         snprintf(d->cycle_error, sizeof(d->cycle_error), "store: placements not recorded: %s",
-                 al__store_error(d->store));
+                 failed ? failed : al__store_error(d->store));
         fprintf(stderr, "allotd: %s; their tasks stay pending\n", d->cycle_error);
-        al__tasks_unplace(d); /* the failed commit rolled the transaction back */
+        al__store_rollback(d->store);
+        al__tasks_unplace(d);
+        d->resync = true; /* the rest of what the cycle did is in memory only */
         return false;
     }
     if (al__store_begin(d->store) < 0) /* each record is then its own transaction */
@@ -113,6 +116,15 @@ void al__loop_cycle(struct allotd *d) {
         pthread_mutex_unlock(&d->store_lock);
         return;
     }
+    if (d->resync && al__persist_resync(d) < 0) {
+        snprintf(d->cycle_error, sizeof(d->cycle_error), "store: cannot rewrite the state: %s",
+                 al__store_error(d->store));
+        fprintf(stderr, "allotd: cycle skipped: %s\n", d->cycle_error);
+        al__store_rollback(d->store);
+        pthread_mutex_unlock(&d->lock);
+        pthread_mutex_unlock(&d->store_lock);
+        return;
+    }
     al__tasks_poll(d);
     al__tasks_start_pipelined(d);
     for (size_t i = 0; i < d->state.workload_count; i++)
@@ -125,9 +137,26 @@ void al__loop_cycle(struct allotd *d) {
     }
     pthread_mutex_unlock(&d->lock);
     /* What the cycle did is in memory already; its record (the processes started, exits,
-     * reasons) becomes durable without holding up requests. */
-    if (al__store_commit(d->store) < 0)
-        fprintf(stderr, "allotd: cycle not recorded: store: %s\n", al__store_error(d->store));
+     * reasons) becomes durable without holding up requests. A record that failed is not
+     * committed half: the next cycle rewrites the state from memory first (resync), and
+     * /healthz says so meanwhile. */
+    const char *failed = al__store_write_failed(d->store);
+    bool recorded = !failed && al__store_commit(d->store) == 0;
+    if (!recorded) {
+        char why[300];
+        snprintf(why, sizeof(why), "%s", failed ? failed : al__store_error(d->store));
+        al__store_rollback(d->store);
+        fprintf(stderr, "allotd: cycle not recorded: store: %s; rewriting the state next cycle\n",
+                why);
+        pthread_mutex_lock(&d->lock);
+        snprintf(d->cycle_error, sizeof(d->cycle_error), "store: cycle not recorded: %s", why);
+        d->resync = true;
+        pthread_mutex_unlock(&d->lock);
+    } else if (d->resync) {
+        pthread_mutex_lock(&d->lock);
+        d->resync = false;
+        pthread_mutex_unlock(&d->lock);
+    }
     pthread_mutex_unlock(&d->store_lock);
 }
 

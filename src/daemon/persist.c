@@ -22,6 +22,7 @@ static const char task_put_sql[] =
     "INSERT OR REPLACE INTO tasks (workload_id, idx, state, node, gpu_devices, pid, "
     "start_ticks, started_s, finished_s, exit_code, evicting) "
     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)";
+static const char workload_ids_sql[] = "SELECT id, name FROM workloads";
 static const char event_insert_sql[] =
     "INSERT INTO events (workload_id, time_s, kind, message) VALUES (?1, ?2, ?3, ?4)";
 
@@ -158,4 +159,33 @@ int al__persist_event(struct allotd *d, const struct al__dworkload *w, const cha
     al__stmt_bind_text(st, 3, kind);
     al__stmt_bind_text(st, 4, message);
     return al__stmt_run(st);
+}
+
+int al__persist_resync(struct allotd *d) {
+    struct al__stmt *st = al__stmt_prepare(d->store, workload_ids_sql);
+    int64_t *gone = NULL;
+    size_t gone_count = 0, gone_cap = 0;
+    int rc = st ? 0 : -AL_EIO;
+
+    /* rows of workloads that memory no longer has (their delete was rolled back) */
+    while (st && (rc = al__stmt_step(st)) == 1) {
+        const char *name = al__stmt_text(st, 1);
+        const struct al__dworkload *w = name ? al__state_workload(&d->state, name) : NULL;
+        if (!w || w->id != al__stmt_int(st, 0)) {
+            al__xgrow(&gone, &gone_cap, gone_count + 1, sizeof(*gone));
+            gone[gone_count++] = al__stmt_int(st, 0);
+        }
+    }
+    for (size_t i = 0; rc == 0 && i < gone_count; i++) {
+        struct al__dworkload w = {.id = gone[i]};
+        rc = al__persist_workload_delete(d, &w);
+    }
+    free(gone);
+    for (size_t i = 0; rc == 0 && i < d->state.workload_count; i++) {
+        const struct al__dworkload *w = d->state.workloads[i];
+        rc = al__persist_workload_update(d, w);
+        for (int32_t k = 0; rc == 0 && k < w->spec.workers; k++)
+            rc = al__persist_task_update(d, w, &w->tasks[k]);
+    }
+    return rc;
 }

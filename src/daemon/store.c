@@ -49,6 +49,7 @@ static const char *const migrations[] = {
 #define STMT_CACHE 64
 
 struct al__stmt {
+    struct al__store *store;
     const char *sql; /* the caller's string: statements are cached by its address */
     sqlite3_stmt *handle;
 };
@@ -59,7 +60,14 @@ struct al__store {
     struct al__stmt stmts[STMT_CACHE];
     size_t stmt_count;
     char failed_commit[256]; /* why the last COMMIT failed, kept past its rollback; "" if none */
+    char failed_write[256];  /* the first statement that failed since BEGIN; "" if none */
 };
+
+/* Notes the first failed statement of the transaction (al__store_write_failed). */
+static void note_failure(struct al__store *s) {
+    if (!s->failed_write[0])
+        snprintf(s->failed_write, sizeof(s->failed_write), "%s", sqlite3_errmsg(s->db));
+}
 
 static int exec_sql(struct al__store *s, const char *sql) {
     return sqlite3_exec(s->db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : -AL_EIO;
@@ -147,7 +155,12 @@ int al__store_schema_version(struct al__store *store) {
 }
 
 int al__store_begin(struct al__store *store) {
+    store->failed_write[0] = '\0';
     return exec_sql(store, "BEGIN IMMEDIATE");
+}
+
+const char *al__store_write_failed(const struct al__store *store) {
+    return store->failed_write[0] ? store->failed_write : NULL;
 }
 
 int al__store_commit(struct al__store *store) {
@@ -187,9 +200,12 @@ struct al__stmt *al__stmt_prepare(struct al__store *store, const char *sql) {
         return NULL; /* more distinct statements than allotd has: a bug */
     struct al__stmt *st = &store->stmts[store->stmt_count];
     if (sqlite3_prepare_v3(store->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st->handle, NULL) !=
-        SQLITE_OK)
+        SQLITE_OK) {
+        note_failure(store);
         return NULL;
+    }
     st->sql = sql;
+    st->store = store;
     store->stmt_count++;
     return st;
 }
@@ -213,6 +229,8 @@ int al__stmt_step(struct al__stmt *stmt) {
     int rc = sqlite3_step(stmt->handle);
     if (rc == SQLITE_ROW)
         return 1;
+    if (rc != SQLITE_DONE)
+        note_failure(stmt->store);
     sqlite3_reset(stmt->handle);
     return rc == SQLITE_DONE ? 0 : -AL_EIO;
 }

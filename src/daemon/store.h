@@ -38,6 +38,13 @@ int al__store_begin(struct al__store *store);
 int al__store_commit(struct al__store *store);
 void al__store_rollback(struct al__store *store);
 
+/*
+ * al__store_write_failed - why the first statement that failed since al__store_begin failed, or
+ * NULL when none did: a transaction whose writes are not all in must not be committed as if
+ * they were (the cycle checks this before its commits).
+ */
+const char *al__store_write_failed(const struct al__store *store);
+
 /* al__store_error - the last SQLite error message (owned by the store). */
 const char *al__store_error(struct al__store *store);
 

@@ -2,6 +2,7 @@
 process group, and restarts of allotd that lose nothing."""
 import os
 import signal
+import sqlite3
 import time
 import unittest
 
@@ -172,6 +173,53 @@ class CrashSafetyTest(DaemonTest):
         # its GPUs are free for the next workload
         self.submit("next", "team-a", ["sleep", "300"], gpu=2)
         self.d.wait_state("next", "running")
+
+
+class StoreFailureTest(DaemonTest):
+    """Issue 10: what a cycle records is never silently lost. A failing statement (a trigger
+    that aborts it, injected into the live store) keeps the cycle from committing half: the
+    placement is undone, /healthz says why, and once the store works again the state is
+    rewritten from memory, so a restart finds exactly what allotd showed."""
+
+    def store(self):
+        return sqlite3.connect(os.path.join(self.d.state_dir, "allot.db"), timeout=30)
+
+    def inject(self, sql):
+        with self.store() as db:
+            db.execute(sql)
+
+    def test_a_failing_store_write_is_surfaced_and_repaired(self):
+        self.project("team-a")
+        self.inject("CREATE TRIGGER inject BEFORE UPDATE ON workloads "
+                    "BEGIN SELECT RAISE(ABORT, 'injected failure'); END")
+        self.submit("w", "team-a", ["sleep", "300"], gpu=1)  # acknowledged: durable
+        health = wait_until(lambda: (h := self.d.request("GET", "/healthz", token=False)[1])
+                            ["status"] == "degraded" and h, what="a degraded health")
+        self.assertIn("injected failure", health["cycle_error"])
+        w = self.d.workload("w")
+        self.assertEqual(w["state"], "pending")  # its placement was not recorded: not started
+        self.assertEqual(w["tasks"][0]["pid"], None)
+        # a task that ends while event inserts fail: its end must still reach the store
+        self.inject("DROP TRIGGER inject")
+        self.d.wait_state("w", "running")
+        self.submit("quick", "team-a", ["sh", "-c", "sleep 1; exit 3"])
+        self.d.wait_state("quick", "running")
+        self.inject("CREATE TRIGGER inject BEFORE INSERT ON events "
+                    "BEGIN SELECT RAISE(ABORT, 'injected failure'); END")
+        self.d.wait_state("quick", "failed")
+        wait_until(lambda: self.d.request("GET", "/healthz", token=False)[1]["status"]
+                   == "degraded", what="a degraded health")
+        self.inject("DROP TRIGGER inject")
+        wait_until(lambda: self.d.request("GET", "/healthz", token=False)[1]["status"] == "ok",
+                   what="health back to ok")
+        before = {n: self.d.workload(n) for n in ("w", "quick")}
+        self.d.stop()
+        self.d.start()
+        for name, shown in before.items():
+            again = self.d.workload(name)
+            for key in ("state", "exit_code", "gpu_devices"):
+                self.assertEqual(again[key], shown[key], (name, key))
+        self.assertEqual(self.d.workload("w")["tasks"][0]["pid"], before["w"]["tasks"][0]["pid"])
 
 
 class RestartTest(DaemonTest):
