@@ -145,6 +145,7 @@ bool al__tasks_start_pipelined(struct allotd *d);
  * between, al__tasks_readopt finds each started one by its pid file, or puts it back to pending.
  */
 void al__task_place(struct allotd *d, struct al__dworkload *w, struct al__dtask *t);
+/* Both locks held; the state lock is let go while the supervisors fork (reads go on). */
 void al__tasks_start_placed(struct allotd *d);
 /* al__tasks_unplace - the queued placements back to pending (their commit failed). */
 void al__tasks_unplace(struct allotd *d);

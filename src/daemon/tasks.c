@@ -139,48 +139,89 @@ void al__tasks_unplace(struct allotd *d) {
     d->placed_count = 0;
 }
 
-/* Forks the task's supervisor; records its process, or the failure (exit 127). */
-static void task_launch(struct allotd *d, struct al__dworkload *w, struct al__dtask *t) {
-    char log[4096], exitp[4096], pidp[4096], err[256];
-    char **argv = al__xcalloc(json_array_size(w->spec.command) + 1, sizeof(*argv));
-    char **env = task_env(d, w, t);
+/* One placed task's start: prepared under the state lock, forked without it, recorded under it. */
+struct launch_job {
+    struct al__dworkload *w;
+    struct al__dtask *t;
+    char **argv, **env;
+    char *log, *exitp, *pidp;
+    int rc;
     struct al__proc proc;
+    char err[256];
+};
 
-    for (size_t i = 0; i < json_array_size(w->spec.command); i++)
-        argv[i] = al__xstrdup(json_string_value(json_array_get(w->spec.command, i)));
-    al__task_paths(d, w, t, log, exitp, sizeof(log));
-    al__task_pid_path(d, w, t, pidp, sizeof(pidp));
-    struct al__launch launch = {argv, env, w->spec.workdir, log, exitp, pidp};
-    int rc = al__proc_start(&launch, &proc, err, sizeof(err));
-    free_strings(argv);
-    free_strings(env);
-    if (rc < 0) {
-        fprintf(stderr, "allotd: workload %s task %d: %s\n", w->name, (int)t->index, err);
+static void job_prepare(struct allotd *d, struct launch_job *j) {
+    char log[4096], exitp[4096];
+    size_t argc = json_array_size(j->w->spec.command);
+    j->argv = al__xcalloc(argc + 1, sizeof(*j->argv));
+    for (size_t i = 0; i < argc; i++)
+        j->argv[i] = al__xstrdup(json_string_value(json_array_get(j->w->spec.command, i)));
+    j->env = task_env(d, j->w, j->t);
+    al__task_paths(d, j->w, j->t, log, exitp, sizeof(log));
+    j->log = al__xstrdup(log);
+    j->exitp = al__xstrdup(exitp);
+    al__task_pid_path(d, j->w, j->t, log, sizeof(log));
+    j->pidp = al__xstrdup(log);
+}
+
+/* Forks the task's supervisor. No lock needed: it reads only what job_prepare copied (and the
+ * workdir, which no one changes). */
+static void job_fork(struct launch_job *j) {
+    struct al__launch launch = {j->argv, j->env, j->w->spec.workdir, j->log, j->exitp, j->pidp};
+    j->rc = al__proc_start(&launch, &j->proc, j->err, sizeof(j->err));
+    if (j->rc == 0)
+        al__failpoint("after-fork"); /* tests: allotd killed with a process it did not record */
+}
+
+/* Records the task's process, or the failure (exit 127). */
+static void job_record(struct allotd *d, struct launch_job *j) {
+    struct al__dworkload *w = j->w;
+    struct al__dtask *t = j->t;
+    if (j->rc < 0) {
+        fprintf(stderr, "allotd: workload %s task %d: %s\n", w->name, (int)t->index, j->err);
         t->state = AL__T_FAILED;
         t->finished_s = al__daemon_now();
         t->exit_code = 127;
-        al__persist_event(d, w, "failed", "task %d could not start: %s", (int)t->index, err);
+        al__persist_event(d, w, "failed", "task %d could not start: %s", (int)t->index, j->err);
     } else {
-        al__failpoint("after-fork"); /* tests: allotd killed with a process it did not record */
-        t->pid = proc.pid;
-        t->start_ticks = proc.start_ticks;
+        t->pid = j->proc.pid;
+        t->start_ticks = j->proc.start_ticks;
         al__persist_event(d, w, "started", "task %d started as process group %d", (int)t->index,
-                          (int)proc.pid);
+                          (int)j->proc.pid);
     }
     al__persist_task_update(d, w, t);
     al__workload_refresh_state(w);
     al__persist_workload_update(d, w);
+    free_strings(j->argv);
+    free_strings(j->env);
+    free(j->log);
+    free(j->exitp);
+    free(j->pidp);
 }
 
 void al__tasks_start_placed(struct allotd *d) {
-    if (d->placed_count > 0)
-        al__failpoint("before-fork"); /* tests: placements durable, nothing started */
+    size_t n = 0;
+    struct launch_job *jobs = al__xcalloc(d->placed_count ? d->placed_count : 1, sizeof(*jobs));
     for (size_t i = 0; i < d->placed_count; i++) {
         struct al__placed p = d->placed[i];
-        if (p.t->state == AL__T_RUNNING && p.t->pid <= 0)
-            task_launch(d, p.w, p.t);
+        if (p.t->state != AL__T_RUNNING || p.t->pid > 0)
+            continue;
+        jobs[n] = (struct launch_job){.w = p.w, .t = p.t};
+        job_prepare(d, &jobs[n++]);
     }
     d->placed_count = 0;
+    if (n > 0) {
+        al__failpoint("before-fork"); /* tests: placements durable, nothing started */
+        /* Reads go on meanwhile; a change needs the store lock, which the cycle holds, so the
+         * placed tasks stay as they are until they are recorded. */
+        pthread_mutex_unlock(&d->lock);
+        for (size_t i = 0; i < n; i++)
+            job_fork(&jobs[i]);
+        pthread_mutex_lock(&d->lock);
+        for (size_t i = 0; i < n; i++)
+            job_record(d, &jobs[i]);
+    }
+    free(jobs);
 }
 
 void al__task_stop(struct allotd *d, struct al__dworkload *w, struct al__dtask *t) {

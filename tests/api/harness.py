@@ -153,8 +153,17 @@ class Daemon:
         return self.request("GET", "/api/v1/workloads/%s/events?limit=1000" % name)[1]["items"]
 
     def wait_state(self, name, state, timeout=15.0):
-        return wait_until(lambda: (w := self.workload(name)) and w["state"] == state and w,
-                          timeout, "%s to be %s (now %s)" % (name, state, self.workload(name)))
+        """The workload once in `state`; for "running", once its running tasks' processes are
+        recorded too (a placed task shows pid null while its supervisor forks)."""
+        def reached():
+            w = self.workload(name)
+            if not w or w["state"] != state:
+                return None
+            if any(t["state"] == "running" and t["pid"] is None for t in w["tasks"]):
+                return None
+            return w
+        return wait_until(reached, timeout,
+                          "%s to be %s (now %s)" % (name, state, self.workload(name)))
 
 
 class DaemonTest(unittest.TestCase):
