@@ -146,16 +146,8 @@ static int stat_read_group(pid_t pid, char *state, pid_t *group, int64_t *ticks)
     if (pid <= 0)
         return -1;
     snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
+    if (al__proc_read_small(path, buf, sizeof buf) < 0)
         return -1;
-    ssize_t n;
-    while ((n = read(fd, buf, sizeof buf - 1)) < 0 && errno == EINTR)
-        continue;
-    close(fd);
-    if (n <= 0)
-        return -1;
-    buf[n] = '\0';
     /* "PID (COMM) S ...": COMM may hold spaces and parentheses, so start after the last ')' */
     char *p = strrchr(buf, ')');
     if (!p || p[1] != ' ' || !p[2])
@@ -193,16 +185,8 @@ int64_t al__proc_start_ticks(pid_t pid) {
 /* Reads "exit N\n" or "signal N\n" into a shell-style exit code. Returns false if unreadable. */
 static bool exit_file_read(const char *path, int *code) {
     char buf[64];
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
+    if (al__proc_read_small(path, buf, sizeof buf) < 0)
         return false;
-    ssize_t n;
-    while ((n = read(fd, buf, sizeof buf - 1)) < 0 && errno == EINTR)
-        continue;
-    close(fd);
-    if (n <= 0)
-        return false;
-    buf[n] = '\0';
     bool sig = strncmp(buf, "signal ", 7) == 0;
     const char *num = sig ? buf + 7 : strncmp(buf, "exit ", 5) == 0 ? buf + 5 : NULL;
     if (!num || *num < '0' || *num > '9')
@@ -263,16 +247,8 @@ int al__proc_signal(const struct al__proc *proc, int sig) {
 
 int al__proc_find(const char *pid_path, struct al__proc *out) {
     char buf[64];
-    int fd = open(pid_path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
+    if (al__proc_read_small(pid_path, buf, sizeof buf) < 0)
         return -AL_ENOENT;
-    ssize_t n;
-    while ((n = read(fd, buf, sizeof buf - 1)) < 0 && errno == EINTR)
-        continue;
-    close(fd);
-    if (n <= 0)
-        return -AL_ENOENT;
-    buf[n] = '\0';
     long long pid, ticks;
     char nl;
     if (sscanf(buf, "%lld %lld%c", &pid, &ticks, &nl) != 3 || nl != '\n' || pid <= 1 ||

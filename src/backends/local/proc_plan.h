@@ -3,6 +3,7 @@
 #define ALLOT_BACKENDS_LOCAL_PROC_PLAN_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "backends/local/local.h"
 
@@ -35,6 +36,13 @@ int al__proc_plan_init(struct al__proc_plan *plan, const struct al__launch *laun
 
 /* al__proc_plan_release - frees what al__proc_plan_init allocated (fds are the caller's). */
 void al__proc_plan_release(struct al__proc_plan *plan);
+
+/*
+ * al__proc_read_small - reads up to size - 1 bytes of the file at path into buf and ends them
+ * with NUL; the count, or -1 when it cannot be opened or read, or is empty. Async-signal-safe
+ * (open, read, close), so the supervisor uses it too.
+ */
+ssize_t al__proc_read_small(const char *path, char *buf, size_t size);
 
 /*
  * al__proc_supervise - the supervisor's body, run in the child of fork with every signal

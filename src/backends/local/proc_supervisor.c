@@ -177,17 +177,28 @@ static void exit_record(const char *path, const int *status) {
     close(fd);
 }
 
-/* This process's start time, field 22 of /proc/self/stat, parsed by hand; -1 if unreadable. */
-static int64_t own_start_ticks(void) {
-    char buf[1024];
-    int fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
+ssize_t al__proc_read_small(const char *path, char *buf, size_t size) {
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || size == 0) {
+        if (fd >= 0)
+            close(fd);
         return -1;
+    }
     ssize_t n;
-    while ((n = read(fd, buf, sizeof buf - 1)) < 0 && errno == EINTR)
+    while ((n = read(fd, buf, size - 1)) < 0 && errno == EINTR)
         continue;
     close(fd);
     if (n <= 0)
+        return -1;
+    buf[n] = '\0';
+    return n;
+}
+
+/* This process's start time, field 22 of /proc/self/stat, parsed by hand; -1 if unreadable. */
+static int64_t own_start_ticks(void) {
+    char buf[1024];
+    ssize_t n = al__proc_read_small("/proc/self/stat", buf, sizeof buf);
+    if (n < 0)
         return -1;
     size_t i = (size_t)n;
     while (i > 0 && buf[i - 1] != ')') /* COMM may hold spaces: start after the last ')' */
