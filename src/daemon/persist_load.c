@@ -100,11 +100,17 @@ static struct al__dworkload *workload_from_row(struct al__stmt *st, char *err, s
     return w;
 }
 
+/* Workloads were loaded in id order: a binary search (a scan per task row was O(W x tasks)). */
 static struct al__dworkload *workload_by_id(struct al__state *s, int64_t id) {
-    for (size_t i = 0; i < s->workload_count; i++)
-        if (s->workloads[i]->id == id)
-            return s->workloads[i];
-    return NULL;
+    size_t lo = 0, hi = s->workload_count;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (s->workloads[mid]->id < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < s->workload_count && s->workloads[lo]->id == id ? s->workloads[lo] : NULL;
 }
 
 static void task_devices(struct al__dtask *t, const char *text) {
