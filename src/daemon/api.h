@@ -105,6 +105,10 @@ void al__route_snapshot(struct allotd *d, const struct al__request *req, struct 
 
 /* al__workload_json - the API's workload object (docs/api.md). */
 json_t *al__workload_json(const struct allotd *d, const struct al__dworkload *w);
+/* al__workloads_json - the objects of n workloads (a batch of submits), their queue positions
+ * counted in one pass over the state rather than one pass each. */
+void al__workloads_json(const struct allotd *d, const struct al__dworkload *const *ws, size_t n,
+                        json_t **out);
 
 /* al__workload_delete - stops a workload's tasks and removes it once they are gone (tasks.c). */
 void al__workload_delete(struct allotd *d, struct al__dworkload *w, struct al__reply *rep);

@@ -97,6 +97,30 @@ json_t *al__workload_json(const struct allotd *d, const struct al__dworkload *w)
     return workload_json(d, w, queue_position(d, w));
 }
 
+void al__workloads_json(const struct allotd *d, const struct al__dworkload *const *ws, size_t n,
+                        json_t **out) {
+    int64_t *positions = al__xcalloc(n ? n : 1, sizeof(*positions));
+    struct al_job_order_key *keys = al__xcalloc(n ? n : 1, sizeof(*keys));
+    for (size_t i = 0; i < n; i++) {
+        positions[i] = ws[i]->state == AL__W_PENDING;
+        keys[i] = order_key(ws[i]);
+    }
+    for (size_t k = 0; k < d->state.workload_count; k++) {
+        const struct al__dworkload *o = d->state.workloads[k];
+        if (o->state != AL__W_PENDING)
+            continue;
+        struct al_job_order_key ko = order_key(o);
+        for (size_t i = 0; i < n; i++)
+            if (positions[i] && o != ws[i] && strcmp(o->project, ws[i]->project) == 0 &&
+                al_job_order_cmp(&ko, &keys[i]) < 0)
+                positions[i]++;
+    }
+    for (size_t i = 0; i < n; i++)
+        out[i] = workload_json(d, ws[i], positions[i]);
+    free(keys);
+    free(positions);
+}
+
 static json_t *workload_json(const struct allotd *d, const struct al__dworkload *w,
                              int64_t position) {
     json_t *o = al__workload_spec_json(&w->spec), *tasks = json_array(), *gpus = json_array();

@@ -118,17 +118,26 @@ static void commit_queued(struct allotd *d) {
     char why[256] = "";
     rc = count > 0 ? write_batch(d, batch, count, why, sizeof(why)) : 0;
     pthread_mutex_lock(&d->lock);
+    const struct al__dworkload **added = al__xcalloc(count ? count : 1, sizeof(*added));
+    json_t **replies = al__xcalloc(count ? count : 1, sizeof(*replies));
     for (size_t i = 0; i < count; i++) {
         struct al__submit_ticket *t = batch[i];
         if (rc == 0) {
             al__task_files_remove(d, t->w); /* files an earlier workload with its id left */
             al__state_add_workload(&d->state, t->w);
-            t->reply = al__workload_json(d, t->w);
+            added[i] = t->w;
         } else {
             snprintf(t->error, sizeof(t->error), "store: %.200s", why);
         }
-        t->done = true;
     }
+    if (rc == 0) /* the answers see the whole batch: one pass for their queue positions */
+        al__workloads_json(d, added, count, replies);
+    for (size_t i = 0; i < count; i++) {
+        batch[i]->reply = replies[i];
+        batch[i]->done = true;
+    }
+    free(added);
+    free(replies);
     d->writing = NULL;
     d->writing_count = 0;
     if (rc == 0 && count > 0)

@@ -66,9 +66,12 @@ class QueuePositionTest(DaemonTest):
         (ranked by one sort) agrees with single GETs (ranked by a scan)."""
         self.project("p1", deserved={"gpu": 0}, limit={"gpu": 0})
         self.project("p2", deserved={"gpu": 0}, limit={"gpu": 0})
+        answered = {}
         for name, project, priority in (("low", "p1", 10), ("high", "p1", 100),
                                         ("other", "p2", 10), ("mid", "p1", 50)):
-            self.submit(name, project, SLEEP, gpu=1, priority=priority)
+            answered[name] = self.submit(name, project, SLEEP, gpu=1,
+                                         priority=priority)["queue_position"]
+        self.assertEqual(answered, {"low": 1, "high": 1, "other": 1, "mid": 2})
         want = {"high": 1, "mid": 2, "low": 3, "other": 1}
         for name, position in want.items():
             self.assertEqual(self.d.workload(name)["queue_position"], position, name)
