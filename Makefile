@@ -110,14 +110,16 @@ conformance: $(BUILD)/san/allot
 # Benchmarks (release build): each prints its figures as `name: value unit`.
 BENCH_FLEET_SRC := bench/fleet.c bench/synth.c bench/measure.c
 
-bench: $(BUILD)/bench/fleet $(BUILD)/bench/victim_search
+bench: $(BUILD)/bench/fleet $(BUILD)/bench/victim_search $(BUILD)/allotd
 	$(BUILD)/bench/fleet
 	$(BUILD)/bench/victim_search 1024 5
 	$(BUILD)/bench/victim_search 4096 5
+	bench/allotd_api.py $(BUILD)/allotd
 
 # A small, fast run of every shape: a smoke test for CI, its figures are not the targets.
-bench-smoke: $(BUILD)/bench/fleet
+bench-smoke: $(BUILD)/bench/fleet $(BUILD)/allotd
 	$(BUILD)/bench/fleet --quick --runs 1
+	bench/allotd_api.py $(BUILD)/allotd --workloads 1600 --prefix smoke_
 
 $(BUILD)/bench/fleet: $(BENCH_FLEET_SRC) bench/synth.h bench/measure.h $(BUILD)/liballot.a
 	@mkdir -p $(dir $@)
