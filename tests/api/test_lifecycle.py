@@ -221,6 +221,21 @@ class StoreFailureTest(DaemonTest):
                 self.assertEqual(again[key], shown[key], (name, key))
         self.assertEqual(self.d.workload("w")["tasks"][0]["pid"], before["w"]["tasks"][0]["pid"])
 
+    def test_a_submit_the_store_refuses_is_not_acknowledged(self):
+        self.project("team-a")
+        self.inject("CREATE TRIGGER inject BEFORE INSERT ON workloads "
+                    "BEGIN SELECT RAISE(ABORT, 'injected failure'); END")
+        status, body, _ = self.d.request("POST", "/api/v1/workloads", dict(
+            name="refused", project="team-a", command=["true"]))
+        self.assertEqual(status, 500, body)
+        self.assertIn("injected failure", body["error"]["message"])
+        self.assertIsNone(self.d.workload("refused"))
+        self.inject("DROP TRIGGER inject")
+        self.submit("refused", "team-a", ["true"])  # the name was never taken
+        self.d.stop()
+        self.d.start()
+        self.assertIsNotNone(self.d.workload("refused"))
+
 
 class GangStartTest(DaemonTest):
     def test_reads_are_answered_while_a_big_gang_starts(self):
