@@ -64,26 +64,6 @@ static void record_outcome(struct allotd *d, const struct al__cycle_model *m,
         set_reason(d, m->left_out[i], "invalid", m->left_out_why[i]);
 }
 
-/* One run of the engine on the current state; its decisions are carried out right away. */
-static void schedule(struct allotd *d) {
-    struct al__cycle_model m;
-    struct al_result result = {0};
-
-    al__model_build(d, &m);
-    int rc = al_cycle_run_in(&d->engine_ws, &m.cluster, &result);
-    if (rc < 0) {
-        snprintf(d->cycle_error, sizeof(d->cycle_error), "engine: %s", al_strerror(rc));
-        fprintf(stderr, "allotd: cycle skipped: %s\n", d->cycle_error);
-    } else {
-        d->cycle_error[0] = '\0';
-        al__decisions_apply(d, &m, &result);
-        record_outcome(d, &m, &result);
-        d->cycles++;
-    }
-    al_result_release(&result);
-    al__model_release(&m);
-}
-
 /*
  * The cycle placed tasks: its transaction is committed first, so that every process allotd
  * starts has a durable placement (a crash can then neither lose a running task nor start it
@@ -107,39 +87,21 @@ static bool placements_commit(struct allotd *d) {
     return true;
 }
 
-void al__loop_cycle(struct allotd *d) {
-    pthread_mutex_lock(&d->store_lock);
-    pthread_mutex_lock(&d->lock);
-    if (al__store_begin(d->store) < 0) {
-        fprintf(stderr, "allotd: cycle skipped: store: %s\n", al__store_error(d->store));
-        pthread_mutex_unlock(&d->lock);
-        pthread_mutex_unlock(&d->store_lock);
-        return;
-    }
-    if (d->resync && al__persist_resync(d) < 0) {
-        snprintf(d->cycle_error, sizeof(d->cycle_error), "store: cannot rewrite the state: %s",
-                 al__store_error(d->store));
-        fprintf(stderr, "allotd: cycle skipped: %s\n", d->cycle_error);
-        al__store_rollback(d->store);
-        pthread_mutex_unlock(&d->lock);
-        pthread_mutex_unlock(&d->store_lock);
-        return;
-    }
-    al__tasks_poll(d);
-    al__tasks_start_pipelined(d);
-    for (size_t i = 0; i < d->state.workload_count; i++)
-        al__workload_track_stale(d->state.workloads[i], al__daemon_now());
-    schedule(d);
+/*
+ * Ends a step of the cycle that holds both locks and a transaction: placed tasks start (after
+ * their commit), the state lock goes, the record is committed, the store lock goes. A record
+ * that failed is not committed half: the next cycle rewrites the state from memory first
+ * (resync), and /healthz says so meanwhile. False when the step's record did not land.
+ */
+static bool step_finish(struct allotd *d) {
     if (d->placed_count > 0 && !placements_commit(d)) {
         pthread_mutex_unlock(&d->lock);
         pthread_mutex_unlock(&d->store_lock);
-        return;
+        return false;
     }
     pthread_mutex_unlock(&d->lock);
-    /* What the cycle did is in memory already; its record (the processes started, exits,
-     * reasons) becomes durable without holding up requests. A record that failed is not
-     * committed half: the next cycle rewrites the state from memory first (resync), and
-     * /healthz says so meanwhile. */
+    /* What the step did is in memory already; its record becomes durable without holding up
+     * readers. */
     const char *failed = al__store_write_failed(d->store);
     bool recorded = !failed && al__store_commit(d->store) == 0;
     if (!recorded) {
@@ -152,12 +114,83 @@ void al__loop_cycle(struct allotd *d) {
         snprintf(d->cycle_error, sizeof(d->cycle_error), "store: cycle not recorded: %s", why);
         d->resync = true;
         pthread_mutex_unlock(&d->lock);
-    } else if (d->resync) {
+    }
+    pthread_mutex_unlock(&d->store_lock);
+    return recorded;
+}
+
+/* Takes both locks and opens the step's transaction; false (no lock held) when it cannot. */
+static bool step_begin(struct allotd *d) {
+    pthread_mutex_lock(&d->store_lock);
+    pthread_mutex_lock(&d->lock);
+    if (al__store_begin(d->store) == 0)
+        return true;
+    fprintf(stderr, "allotd: cycle skipped: store: %s\n", al__store_error(d->store));
+    pthread_mutex_unlock(&d->lock);
+    pthread_mutex_unlock(&d->store_lock);
+    return false;
+}
+
+/*
+ * A cycle in three steps, so that the engine runs without the store lock (submits keep being
+ * made durable meanwhile):
+ * 1. both locks, one transaction: rewrite the state if a record failed before, notice ended
+ *    tasks, start pipelined tasks whose place is free, track stale gangs;
+ * 2. the state lock only: build the model and run the engine;
+ * 3. both locks, one transaction: carry the decisions out and record why the rest waits -
+ *    unless a workload or queue was removed meanwhile (the decisions could name it): then the
+ *    result is dropped and another cycle runs at once. Workloads submitted meanwhile are simply
+ *    not in this cycle.
+ */
+void al__loop_cycle(struct allotd *d) {
+    if (!step_begin(d))
+        return;
+    if (d->resync && al__persist_resync(d) < 0) {
+        snprintf(d->cycle_error, sizeof(d->cycle_error), "store: cannot rewrite the state: %s",
+                 al__store_error(d->store));
+        fprintf(stderr, "allotd: cycle skipped: %s\n", d->cycle_error);
+        al__store_rollback(d->store);
+        pthread_mutex_unlock(&d->lock);
+        pthread_mutex_unlock(&d->store_lock);
+        return;
+    }
+    bool resynced = d->resync;
+    al__tasks_poll(d);
+    al__tasks_start_pipelined(d);
+    for (size_t i = 0; i < d->state.workload_count; i++)
+        al__workload_track_stale(d->state.workloads[i], al__daemon_now());
+    if (!step_finish(d))
+        return;
+    if (resynced) {
         pthread_mutex_lock(&d->lock);
         d->resync = false;
         pthread_mutex_unlock(&d->lock);
     }
-    pthread_mutex_unlock(&d->store_lock);
+
+    struct al__cycle_model m;
+    struct al_result result = {0};
+    pthread_mutex_lock(&d->lock);
+    uint64_t removals = d->state.removals;
+    al__model_build(d, &m);
+    int rc = al_cycle_run_in(&d->engine_ws, &m.cluster, &result);
+    pthread_mutex_unlock(&d->lock);
+
+    if (step_begin(d)) {
+        if (rc < 0) {
+            snprintf(d->cycle_error, sizeof(d->cycle_error), "engine: %s", al_strerror(rc));
+            fprintf(stderr, "allotd: cycle skipped: %s\n", d->cycle_error);
+        } else if (d->state.removals != removals) {
+            al__daemon_poke(d); /* the state lost what the decisions may name: again */
+        } else {
+            d->cycle_error[0] = '\0';
+            al__decisions_apply(d, &m, &result);
+            record_outcome(d, &m, &result);
+            d->cycles++;
+        }
+        step_finish(d);
+    }
+    al_result_release(&result);
+    al__model_release(&m);
 }
 
 static double seconds(const struct timespec *t) {

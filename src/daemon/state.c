@@ -82,6 +82,7 @@ void al__state_remove_queue(struct al__state *st, const char *name) {
     size_t i = (size_t)(q - st->queues);
     memmove(&st->queues[i], &st->queues[i + 1], (st->queue_count - i - 1) * sizeof(*q));
     st->queue_count--;
+    st->removals++;
 }
 
 void al__state_add_workload(struct al__state *st, struct al__dworkload *w) {
@@ -91,6 +92,7 @@ void al__state_add_workload(struct al__state *st, struct al__dworkload *w) {
 }
 
 void al__state_remove_workload(struct al__state *st, struct al__dworkload *w) {
+    st->removals++;
     if (al__strmap_get(&st->workload_by_name, w->name) == w)
         al__strmap_remove(&st->workload_by_name, w->name);
     for (size_t i = 0; i < st->workload_count; i++) {

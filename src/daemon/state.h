@@ -100,6 +100,7 @@ struct al__state {
     struct al__dworkload **workloads; /* in creation order */
     size_t workload_count, workload_cap;
     struct al__strmap workload_by_name; /* keys are the workloads' own names */
+    uint64_t removals; /* workloads and queues removed so far (the cycle checks it) */
 };
 
 /* Names of states as the API writes them. */
