@@ -10,4 +10,11 @@
  */
 void al__failpoint(const char *name);
 
+/*
+ * al__failpoint_pause - sleeps 1.5 s when `name` is listed in ALLOTD_FAILPOINTS, so that a test
+ * can act inside a window that is otherwise too short to hit: "between-steps" (a cycle ran the
+ * engine and has not yet carried out its decisions; no lock held).
+ */
+void al__failpoint_pause(const char *name);
+
 #endif

@@ -11,6 +11,7 @@
 #include "allot/errors.h"
 #include "allot/snapshot.h"
 #include "daemon/api.h"
+#include "daemon/failpoint.h"
 #include "snapshot/report.h"
 
 int64_t al__daemon_now(void) {
@@ -174,6 +175,7 @@ void al__loop_cycle(struct allotd *d) {
     al__model_build(d, &m);
     int rc = al_cycle_run_in(&d->engine_ws, &m.cluster, &result);
     pthread_mutex_unlock(&d->lock);
+    al__failpoint_pause("between-steps"); /* tests: a delete lands here */
 
     if (step_begin(d)) {
         if (rc < 0) {

@@ -266,6 +266,24 @@ class GangStartTest(DaemonTest):
         self.assertLess(max(latencies), max(0.25, took / 2), (max(latencies), took))
 
 
+class CycleStepsTest(DaemonTest):
+    def test_a_workload_deleted_while_the_engine_ran_is_not_started(self):
+        """The engine runs between two transactions; a workload deleted in between must not be
+        acted on (its decisions are dropped, another cycle runs): no start, no crash."""
+        self.project("team-a")
+        self.d.stop()
+        self.d.start(env={"ALLOTD_FAILPOINTS": "between-steps"})
+        marks = os.path.join(self.d.state_dir, "ran")
+        self.submit("gone", "team-a", ["sh", "-c", "echo $$ >> %s; sleep 300" % marks], gpu=1)
+        time.sleep(0.7)  # the cycle the submit woke is now between its steps
+        status, body, _ = self.d.request("DELETE", "/api/v1/workloads/gone")
+        self.assertEqual(status, 200, body)  # nothing was started: deleted at once
+        self.submit("next", "team-a", ["sleep", "300"], gpu=1)
+        self.d.wait_state("next", "running", timeout=30)  # later cycles go on
+        self.assertFalse(os.path.exists(marks))
+        self.assertIsNone(self.d.workload("gone"))
+
+
 class RestartTest(DaemonTest):
     def test_restart_loses_nothing_and_readopts_running_tasks(self):
         self.project("team-a", deserved={"gpu": 1})
