@@ -109,11 +109,16 @@ void al__workloads_json(const struct allotd *d, const struct al__dworkload *cons
         const struct al__dworkload *o = d->state.workloads[k];
         if (o->state != AL__W_PENDING)
             continue;
-        struct al_job_order_key ko = order_key(o);
-        for (size_t i = 0; i < n; i++)
-            if (positions[i] && o != ws[i] && strcmp(o->project, ws[i]->project) == 0 &&
-                al_job_order_cmp(&ko, &keys[i]) < 0)
+        bool have_key = false; /* made only for a workload of a batch item's project */
+        struct al_job_order_key ko;
+        for (size_t i = 0; i < n; i++) {
+            if (!positions[i] || o == ws[i] || strcmp(o->project, ws[i]->project) != 0)
+                continue;
+            if (!have_key)
+                ko = order_key(o), have_key = true;
+            if (al_job_order_cmp(&ko, &keys[i]) < 0)
                 positions[i]++;
+        }
     }
     for (size_t i = 0; i < n; i++)
         out[i] = workload_json(d, ws[i], positions[i]);
