@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
-"""allotd_api.py - allotd's API under load, as a user meets it: durable submits per second from
-16 keep-alive clients into a project whose limit keeps everything pending, then the time of a
-1,000-item list page with all of them in the state. Prints `name: value unit` lines.
+"""allotd_api.py - allotd's API as a user meets it (release build): the latency from a submit to
+its task running (median of --latency-runs), durable submits per second from 16 keep-alive
+clients into a project whose limit keeps everything pending (each answered only once its
+transaction is on disk), then the time of a 1,000-item list page with all of them in the state.
+Prints `name: value unit` lines.
 
-usage: allotd_api.py ALLOTD [--workloads N] [--prefix NAME]
+usage: allotd_api.py ALLOTD [--workloads N] [--latency-runs N] [--prefix NAME]
 """
 import argparse
 import http.client
@@ -24,6 +26,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("allotd")
     ap.add_argument("--workloads", type=int, default=20000)
+    ap.add_argument("--latency-runs", type=int, default=30)
     ap.add_argument("--prefix", default="")
     args = ap.parse_args()
     state = tempfile.mkdtemp(prefix="allot-bench-")
@@ -50,7 +53,31 @@ def main():
                 raise SystemExit("%s %s: %d %s" % (method, path, r.status, data[:200]))
             return data
 
+        def gone(c, name):
+            c.request("GET", "/api/v1/workloads/" + name, None, headers)
+            r = c.getresponse()
+            r.read()
+            return r.status == 404
+
         conn = http.client.HTTPConnection(host, int(port))
+        call(conn, "POST", "/api/v1/projects", {"name": "latency"})
+        latencies = []
+        for i in range(args.latency_runs):
+            name = "lat-%d" % i
+            began = time.monotonic()
+            call(conn, "POST", "/api/v1/workloads", {"name": name, "project": "latency",
+                                                     "command": ["sleep", "30"],
+                                                     "gpu_fraction": 0.1})
+            while not all(t["pid"] for t in json.loads(
+                    call(conn, "GET", "/api/v1/workloads/" + name))["tasks"]):
+                time.sleep(0.0005)
+            latencies.append((time.monotonic() - began) * 1000)
+            call(conn, "DELETE", "/api/v1/workloads/" + name)
+            while gone(conn, name) is False:  # stopped before the next one (and before exit)
+                time.sleep(0.005)
+        if latencies:
+            print("%ssubmit_to_running_ms: %.1f ms (median of %d)"
+                  % (args.prefix, statistics.median(latencies), len(latencies)))
         call(conn, "POST", "/api/v1/projects", {"name": "bench", "limit": {"gpu": 0}})
         per_client = args.workloads // CLIENTS
 

@@ -5,33 +5,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/xalloc.h"
+
 static const struct {
     const char *model;
     int32_t memory_mib;
 } gpu_model_list[] = {{"H100-80GB", 81920}, {"A100-40GB", 40960}, {"L40S", 49152}, {"T4", 16384}};
-
-static void *xrealloc(void *p, size_t size) {
-    void *q = realloc(p, size ? size : 1);
-    if (!q) {
-        fputs("synth: out of memory\n", stderr);
-        abort();
-    }
-    return q;
-}
-
-static char *xstrdup(const char *s) {
-    size_t len = strlen(s) + 1;
-    return memcpy(xrealloc(NULL, len), s, len);
-}
-
-/* Arrays grow to the next power of two: room for entry `count` (zeroed). */
-static void *room_for(void *p, size_t count, size_t size) {
-    if (count >= 8 && (count & (count - 1)) != 0)
-        return p;
-    p = xrealloc(p, (count < 8 ? 8 : 2 * count) * size);
-    memset((char *)p + count * size, 0, (count < 8 ? 8 - count : count) * size);
-    return p;
-}
 
 static uint64_t next_random(uint64_t *state) { /* xorshift64* */
     *state ^= *state >> 12;
@@ -62,21 +41,21 @@ void synth_params_init(struct synth_params *p) {
 }
 
 static void add_label(struct al_node *n, const char *key, const char *value) {
-    n->labels = room_for(n->labels, n->label_count, sizeof(*n->labels));
-    n->labels[n->label_count].key = xstrdup(key);
-    n->labels[n->label_count].value = xstrdup(value);
+    n->labels = al__xroom(n->labels, n->label_count, sizeof(*n->labels));
+    n->labels[n->label_count].key = al__xstrdup(key);
+    n->labels[n->label_count].value = al__xstrdup(value);
     n->label_count++;
 }
 
 int32_t synth_add_node(struct al_cluster *c, const char *name, int32_t gpus, int32_t memory_mib,
                        int64_t cpu, int64_t memory_bytes) {
-    c->nodes = room_for(c->nodes, c->node_count, sizeof(*c->nodes));
+    c->nodes = al__xroom(c->nodes, c->node_count, sizeof(*c->nodes));
     struct al_node *n = &c->nodes[c->node_count];
-    n->name = xstrdup(name);
+    n->name = al__xstrdup(name);
     n->cpu_millis = cpu;
     n->memory_bytes = memory_bytes;
     n->gpu_count = (size_t)gpus;
-    n->gpus = xrealloc(NULL, ((size_t)gpus + 1) * sizeof(*n->gpus));
+    n->gpus = al__xrealloc(NULL, ((size_t)gpus + 1) * sizeof(*n->gpus));
     memset(n->gpus, 0, ((size_t)gpus + 1) * sizeof(*n->gpus));
     for (int32_t g = 0; g < gpus; g++)
         n->gpus[g].memory_mib = memory_mib;
@@ -85,9 +64,9 @@ int32_t synth_add_node(struct al_cluster *c, const char *name, int32_t gpus, int
 
 int32_t synth_add_queue(struct al_cluster *c, const char *name, int32_t parent,
                         int64_t deserved_gpu) {
-    c->queues = room_for(c->queues, c->queue_count, sizeof(*c->queues));
+    c->queues = al__xroom(c->queues, c->queue_count, sizeof(*c->queues));
     struct al_queue *q = &c->queues[c->queue_count];
-    q->name = xstrdup(name);
+    q->name = al__xstrdup(name);
     q->parent = parent;
     q->priority = 100;
     q->created = (int64_t)c->queue_count;
@@ -101,9 +80,9 @@ int32_t synth_add_queue(struct al_cluster *c, const char *name, int32_t parent,
 
 int32_t synth_add_job(struct al_cluster *c, const char *name, int32_t queue, int32_t priority,
                       int32_t min_members, int64_t created_s) {
-    c->jobs = room_for(c->jobs, c->job_count, sizeof(*c->jobs));
+    c->jobs = al__xroom(c->jobs, c->job_count, sizeof(*c->jobs));
     struct al_job *j = &c->jobs[c->job_count];
-    j->name = xstrdup(name);
+    j->name = al__xstrdup(name);
     j->queue = queue;
     j->priority = priority;
     j->preemptible = priority < 100;
@@ -118,9 +97,9 @@ int32_t synth_add_task(struct al_cluster *c, int32_t node, int32_t gpus, int32_t
     struct al_job *j = &c->jobs[c->job_count - 1];
     char name[96];
     snprintf(name, sizeof(name), "%s-%03zu", j->name, j->task_count);
-    c->tasks = room_for(c->tasks, c->task_count, sizeof(*c->tasks));
+    c->tasks = al__xroom(c->tasks, c->task_count, sizeof(*c->tasks));
     struct al_task *t = &c->tasks[c->task_count];
-    t->name = xstrdup(name);
+    t->name = al__xstrdup(name);
     t->job = (int32_t)(c->job_count - 1);
     t->state = node >= 0 ? AL_TASK_RUNNING : AL_TASK_PENDING;
     t->node = node;
@@ -132,7 +111,7 @@ int32_t synth_add_task(struct al_cluster *c, int32_t node, int32_t gpus, int32_t
     t->subgroup = -1;
     size_t n = gpus > 0 ? (size_t)gpus : gpu_milli > 0 ? 1 : 0;
     if (node >= 0 && n > 0) {
-        t->gpu_indices = xrealloc(NULL, n * sizeof(int32_t));
+        t->gpu_indices = al__xrealloc(NULL, n * sizeof(int32_t));
         memcpy(t->gpu_indices, devices, n * sizeof(int32_t));
         t->gpu_index_count = n;
     }
@@ -152,10 +131,10 @@ static void build_nodes(const struct synth_params *p, struct al_cluster *c) {
                            p->node_cpu_millis, p->node_memory_bytes);
         struct al_node *n = &c->nodes[id];
         for (size_t g = 0; g < n->gpu_count; g++)
-            n->gpus[g].model = xstrdup(gpu_model_list[m].model);
+            n->gpus[g].model = al__xstrdup(gpu_model_list[m].model);
         if (p->pools > 0) {
             snprintf(value, sizeof(value), "pool-%d", i % p->pools);
-            n->pool = xstrdup(value);
+            n->pool = al__xstrdup(value);
             add_label(n, "pool", value);
         }
         if (p->zones > 0) {
@@ -258,10 +237,10 @@ static void pending_task(struct al_cluster *c, uint64_t *rng, const struct synth
 }
 
 static void add_selector(struct al_task *t, const char *key, const char *value) {
-    t->affinity = xrealloc(NULL, sizeof(*t->affinity));
-    t->affinity->key = xstrdup(key);
-    t->affinity->values = xrealloc(NULL, sizeof(char *));
-    t->affinity->values[0] = xstrdup(value);
+    t->affinity = al__xrealloc(NULL, sizeof(*t->affinity));
+    t->affinity->key = al__xstrdup(key);
+    t->affinity->values = al__xrealloc(NULL, sizeof(char *));
+    t->affinity->values[0] = al__xstrdup(value);
     t->affinity->value_count = 1;
     t->affinity_count = 1;
 }
@@ -297,7 +276,7 @@ void synth_build(const struct synth_params *p, struct al_cluster *c) {
     c->config.action_count = sizeof(all) / sizeof(all[0]);
     c->seed = p->seed;
     build_nodes(p, c);
-    int32_t *leaves = xrealloc(
+    int32_t *leaves = al__xrealloc(
         NULL, ((size_t)p->departments * (p->teams > 0 ? p->teams : 1) * (size_t)p->projects + 1) *
                   sizeof(int32_t));
     int32_t leaf_count = build_queues(p, c, leaves);

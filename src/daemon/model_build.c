@@ -8,15 +8,6 @@
 #include "daemon/api.h"
 #include "util/xalloc.h"
 
-/* Arrays grow to the next power of two: room for entry `count`. */
-static void *room_for(void *p, size_t count, size_t size) {
-    if (count >= 8 && (count & (count - 1)) != 0)
-        return p;
-    p = al__xrealloc(p, (count < 8 ? 8 : 2 * count) * size);
-    memset((char *)p + count * size, 0, (count < 8 ? 8 - count : count) * size);
-    return p;
-}
-
 static void build_node(const struct al__inventory *inv, struct al_cluster *c) {
     struct al_node *n = al__xcalloc(1, sizeof(*n));
     n->name = al__xstrdup(inv->node_name);
@@ -142,8 +133,8 @@ static void add_task(struct al__cycle_model *m, const struct al__dworkload *w,
     struct al_cluster *c = &m->cluster;
     const struct al__wspec *s = &w->spec;
     char name[AL__NAME_MAX + 16];
-    c->tasks = room_for(c->tasks, c->task_count, sizeof(*c->tasks));
-    m->task_index = room_for(m->task_index, c->task_count, sizeof(*m->task_index));
+    c->tasks = al__xroom(c->tasks, c->task_count, sizeof(*c->tasks));
+    m->task_index = al__xroom(m->task_index, c->task_count, sizeof(*m->task_index));
     struct al_task *ct = &c->tasks[c->task_count];
     snprintf(name, sizeof(name), "%s-%d", w->name, (int)t->index);
     ct->name = al__xstrdup(name);
@@ -178,8 +169,8 @@ static void add_job(struct al__cycle_model *m, const struct al__state *st, struc
     }
     if (c->task_count == first)
         return;
-    c->jobs = room_for(c->jobs, c->job_count, sizeof(*c->jobs));
-    m->job_owner = room_for(m->job_owner, c->job_count, sizeof(*m->job_owner));
+    c->jobs = al__xroom(c->jobs, c->job_count, sizeof(*c->jobs));
+    m->job_owner = al__xroom(m->job_owner, c->job_count, sizeof(*m->job_owner));
     struct al_job *j = &c->jobs[c->job_count];
     j->name = al__xstrdup(w->name);
     j->queue = (int32_t)(al__state_queue((struct al__state *)st, w->project) - st->queues);

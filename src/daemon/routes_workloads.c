@@ -36,26 +36,6 @@ static struct al_job_order_key order_key(const struct al__dworkload *w) {
     return (struct al_job_order_key){w->spec.priority, gang, w->created_s, w->name};
 }
 
-/* Ahead in the engine's job order within a project (al_job_order_cmp). */
-static bool ahead_of(const struct al__dworkload *a, const struct al__dworkload *b) {
-    struct al_job_order_key ka = order_key(a), kb = order_key(b);
-    return al_job_order_cmp(&ka, &kb) < 0;
-}
-
-/* w's place among its project's pending workloads, from 1; 0 when w is not pending. O(W). */
-static int64_t queue_position(const struct allotd *d, const struct al__dworkload *w) {
-    int64_t position = 1;
-    if (w->state != AL__W_PENDING)
-        return 0;
-    for (size_t i = 0; i < d->state.workload_count; i++) {
-        const struct al__dworkload *o = d->state.workloads[i];
-        if (o != w && o->state == AL__W_PENDING && strcmp(o->project, w->project) == 0 &&
-            ahead_of(o, w))
-            position++;
-    }
-    return position;
-}
-
 struct ranked {
     const char *project;
     struct al_job_order_key key;
@@ -94,7 +74,9 @@ static json_t *workload_json(const struct allotd *d, const struct al__dworkload 
                              int64_t position);
 
 json_t *al__workload_json(const struct allotd *d, const struct al__dworkload *w) {
-    return workload_json(d, w, queue_position(d, w));
+    json_t *o;
+    al__workloads_json(d, &w, 1, &o);
+    return o;
 }
 
 void al__workloads_json(const struct allotd *d, const struct al__dworkload *const *ws, size_t n,

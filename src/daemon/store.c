@@ -59,8 +59,9 @@ struct al__store {
     int version;
     struct al__stmt stmts[STMT_CACHE];
     size_t stmt_count;
-    char failed_commit[256]; /* why the last COMMIT failed, kept past its rollback; "" if none */
-    char failed_write[256];  /* the first statement that failed since BEGIN; "" if none */
+    /* The first statement (or the COMMIT) that failed since BEGIN, kept past the rollback that
+     * would turn SQLite's message into "not an error"; "" if none. */
+    char failed_write[256];
 };
 
 /* Notes the first failed statement of the transaction (al__store_write_failed). */
@@ -164,11 +165,9 @@ const char *al__store_write_failed(const struct al__store *store) {
 }
 
 int al__store_commit(struct al__store *store) {
-    store->failed_commit[0] = '\0';
     if (exec_sql(store, "COMMIT") == 0)
         return 0;
-    snprintf(store->failed_commit, sizeof(store->failed_commit), "%s",
-             sqlite3_errmsg(store->db)); /* the rollback would replace it by "not an error" */
+    note_failure(store);
     al__store_rollback(store);
     return -AL_EIO;
 }
@@ -179,8 +178,8 @@ void al__store_rollback(struct al__store *store) {
 }
 
 const char *al__store_error(struct al__store *store) {
-    if (store->failed_commit[0] && sqlite3_errcode(store->db) == SQLITE_OK)
-        return store->failed_commit;
+    if (store->failed_write[0] && sqlite3_errcode(store->db) == SQLITE_OK)
+        return store->failed_write;
     return sqlite3_errmsg(store->db);
 }
 

@@ -45,7 +45,8 @@ void al__store_rollback(struct al__store *store);
  */
 const char *al__store_write_failed(const struct al__store *store);
 
-/* al__store_error - the last SQLite error message (owned by the store). */
+/* al__store_error - the last SQLite error message, or that of a failure kept past its rollback
+ * (owned by the store). */
 const char *al__store_error(struct al__store *store);
 
 /* al__store_last_id - the rowid of the last INSERT. */

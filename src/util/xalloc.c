@@ -50,3 +50,14 @@ void al__xgrow(void *p, size_t *cap, size_t need, size_t item) {
     *array = al__xrealloc(*array, n * item);
     *cap = n;
 }
+
+void *al__xroom(void *p, size_t count, size_t item) {
+    if (count >= 8 && (count & (count - 1)) != 0)
+        return p;
+    size_t room = count < 8 ? 8 : 2 * count, added = room - count;
+    if (room > SIZE_MAX / item)
+        out_of_memory();
+    p = al__xrealloc(p, room * item);
+    memset((char *)p + count * item, 0, added * item);
+    return p;
+}

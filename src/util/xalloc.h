@@ -14,4 +14,11 @@ char *al__xstrdup(const char *s);
 /* al__xgrow - makes room for at least `need` items of `item` bytes in *p (doubling *cap). */
 void al__xgrow(void *p, size_t *cap, size_t need, size_t item);
 
+/*
+ * al__xroom - p (or p moved) with room for item number `count`, for an array that holds `count`
+ * items and keeps no capacity: it is sized to the next power of two (at least 8), so it grows
+ * only when count reaches one. New room is zeroed.
+ */
+void *al__xroom(void *p, size_t count, size_t item);
+
 #endif
