@@ -18,7 +18,7 @@
 #include "daemon/http.h"
 #include "util/xalloc.h"
 
-#define POOL_THREADS     8   /* request handlers may wait for the state lock or a commit */
+#define POOL_THREADS     32  /* request handlers may wait for the state lock or a commit */
 #define WAKE_INTERVAL_MS 200 /* how often parked streams look for new output */
 #define FDS_SPARE        64  /* descriptors kept for the store, logs and forks */
 #define CONNECTIONS_MAX  16384
