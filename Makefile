@@ -22,7 +22,7 @@ CLI_SRC := $(sort $(wildcard src/cli/*.c))
 LIB_SRC := $(ENGINE_SRC) $(SNAPSHOT_SRC)
 # allotd's parts: everything but main.c is also linked into the unit tests.
 DAEMON_PART_SRC := $(sort $(filter-out src/daemon/main.c,$(wildcard src/daemon/*.c)) \
-	$(wildcard src/backends/local/*.c))
+	$(wildcard src/backends/*.c src/backends/local/*.c))
 DAEMON_MAIN_SRC := src/daemon/main.c
 CLI_PART_SRC := $(filter-out src/cli/main.c,$(CLI_SRC))
 TEST_SRC := $(sort $(wildcard tests/*/test_*.c))

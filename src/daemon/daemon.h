@@ -8,7 +8,7 @@
 #include <stdint.h>
 
 #include "allot/cycle.h"
-#include "backends/local/local.h"
+#include "backends/backend.h"
 #include "daemon/auth.h"
 #include "daemon/state.h"
 #include "daemon/store.h"
@@ -35,12 +35,12 @@ struct allotd {
     bool stopping;
 
     char *state_dir;
-    int64_t grace_s;        /* SIGTERM -> SIGKILL */
+    int64_t grace_s;        /* a stopping task is stopped at once after it */
     int64_t idle_timeout_s; /* an idle connection is closed after it (a follower never is) */
     int64_t started_s;      /* when this allotd started */
     struct al__store *store;
     struct al__state state;
-    struct al__inventory inventory;
+    struct al__backend backend; /* where tasks run; its inventory is fixed while allotd runs */
     uint64_t cycles;
     char cycle_error[512];         /* why the last cycle could not run, "" when it ran */
     bool resync;                   /* a cycle's records failed: rewrite the state (persist.c) */
@@ -138,29 +138,31 @@ void al__decisions_apply(struct allotd *d, const struct al__cycle_model *m,
 bool al__tasks_start_pipelined(struct allotd *d);
 
 /*
- * Tasks and the backend (tasks.c). Lock held. A start has two steps, so that no process runs
- * whose placement could be lost: al__task_place records it (running on its devices, no process
- * yet) in the cycle's transaction and queues it; once that is committed,
- * al__tasks_start_placed starts the queued ones and records their processes. After a crash in
- * between, al__tasks_readopt finds each started one by its pid file, or puts it back to pending.
+ * Tasks and the backend (tasks.c). Lock held. A start has two steps, so that no task runs whose
+ * placement could be lost: al__task_place records it (running on its node and devices, not
+ * started yet) in the cycle's transaction and queues it; once that is committed,
+ * al__tasks_start_placed starts the queued ones and records the backend's references. After a
+ * crash in between, al__tasks_readopt asks the backend to find each one that was started, or
+ * puts it back to pending.
  */
 void al__task_place(struct allotd *d, struct al__dworkload *w, struct al__dtask *t);
-/* Both locks held; the state lock is let go while the supervisors fork (reads go on). */
+/* Both locks held; the state lock is let go while the backend starts them (reads go on). */
 void al__tasks_start_placed(struct allotd *d);
 /* al__tasks_unplace - the queued placements back to pending (their commit failed). */
 void al__tasks_unplace(struct allotd *d);
+/* al__task_stop - asks a started task to stop (the grace period starts). */
 void al__task_stop(struct allotd *d, struct al__dworkload *w, struct al__dtask *t);
 /* al__task_devices_text - "[0, 1]": the devices a task holds. Always NUL-terminated. */
 void al__task_devices_text(const struct al__dtask *t, char *out, size_t size);
-void al__task_paths(const struct allotd *d, const struct al__dworkload *w,
-                    const struct al__dtask *t, char *log, char *exitp, size_t size);
-/* al__task_pid_path - where the task's supervisor writes its pid (al__launch.pid_path). */
-void al__task_pid_path(const struct allotd *d, const struct al__dworkload *w,
-                       const struct al__dtask *t, char *out, size_t size);
-/* al__task_files_remove - removes the log, exit and pid files of every task of w (a workload that
- * is deleted, or a new one whose id an old one had: no output of another is ever shown). */
-void al__task_files_remove(const struct allotd *d, const struct al__dworkload *w);
-/* al__tasks_poll - records exits and sends SIGKILL past the grace period; true if any changed. */
+/* al__task_key - the backend's name for a task's place. */
+struct al__task_key al__task_key(const struct al__dworkload *w, const struct al__dtask *t);
+/* al__task_node - the inventory node a task is placed on; NULL when none or not in it. */
+const struct al__node *al__task_node(const struct allotd *d, const struct al__dtask *t);
+/* al__task_forget - the backend forgets every task of w: a workload that is deleted, or a new
+ * one whose id an old one had (no output of another is ever shown). */
+void al__task_forget(struct allotd *d, const struct al__dworkload *w);
+/* al__tasks_poll - records exits and stops at once what outlived its grace period; true if any
+ * changed. */
 bool al__tasks_poll(struct allotd *d);
 /* al__tasks_readopt - at startup: keep live tasks, record the ones that ended or were lost. */
 void al__tasks_readopt(struct allotd *d);

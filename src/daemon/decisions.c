@@ -9,14 +9,18 @@
 #include "daemon/api.h"
 #include "snapshot/report.h"
 #include "util/wide.h"
+#include "util/xalloc.h"
 
+/* The node and devices a bind or pipeline gave the task (a model node is an inventory node). */
 static void take_devices(struct al__dtask *t, const struct al_decision *dec) {
+    t->node = dec->node;
     t->gpu_count = dec->gpu_count < AL__MAX_TASK_GPUS ? dec->gpu_count : AL__MAX_TASK_GPUS;
     for (size_t g = 0; g < t->gpu_count; g++)
         t->gpus[g] = dec->gpus[g];
 }
 
-/* Places a task on the devices it was given, as a bind does; it starts after the commit. */
+/* Places a task on the node and devices it was given, as a bind does; it starts after the commit.
+ */
 static void start_placed(struct allotd *d, struct al__dworkload *w, struct al__dtask *t) {
     al__task_place(d, w, t);
     al__workload_set_reason(w, NULL, NULL);
@@ -61,7 +65,7 @@ static void pipeline_task(struct allotd *d, const struct al_decision *dec,
 }
 
 /*
- * An evicted task: a running one is stopped (SIGTERM, SIGKILL after the grace period) and
+ * An evicted task: a running one is stopped (at once after the grace period) and
  * requeued once it has exited; a pipelined one gives its place up at once.
  */
 static void evict_task(struct allotd *d, const struct al_decision *dec,
@@ -102,58 +106,99 @@ void al__decisions_apply(struct allotd *d, const struct al__cycle_model *m,
     }
 }
 
-/* What running and stopping tasks hold now: one pass over the state per call of
+/* What running and stopping tasks hold now on each node: one pass over the state per call of
  * al__tasks_start_pipelined, so that checking each pipelined workload is O(its tasks). */
 struct held {
-    uint64_t stopping_devices; /* bit g: a stopping task still holds device g */
-    int64_t cpu_millis, memory_bytes;
+    size_t node_count;
+    size_t *first;                      /* per node: where its devices start in stopping */
+    bool *stopping;                     /* per device: a stopping task still holds it */
+    int64_t *cpu_millis, *memory_bytes; /* per node */
 };
 
-static struct held held_now(const struct allotd *d) {
-    struct held h = {0, 0, 0};
+static bool device_of(const struct held *h, const struct allotd *d, const struct al__dtask *t,
+                      size_t g, size_t *at) {
+    const struct al__node *node = al__task_node(d, t);
+    if (!node || t->gpus[g] < 0 || (size_t)t->gpus[g] >= node->gpu_count)
+        return false;
+    *at = h->first[t->node] + (size_t)t->gpus[g];
+    return true;
+}
+
+static void held_now(const struct allotd *d, struct held *h) {
+    const struct al__inventory *inv = &d->backend.inventory;
+    size_t devices = al__inventory_devices(inv, &h->first);
+    h->node_count = inv->node_count;
+    h->stopping = al__xcalloc(devices + 1, sizeof(*h->stopping));
+    h->cpu_millis = al__xcalloc(inv->node_count + 1, sizeof(*h->cpu_millis));
+    h->memory_bytes = al__xcalloc(inv->node_count + 1, sizeof(*h->memory_bytes));
     for (size_t i = 0; i < d->state.workload_count; i++) {
         const struct al__dworkload *w = d->state.workloads[i];
         for (int32_t j = 0; j < w->spec.workers; j++) {
             const struct al__dtask *t = &w->tasks[j];
-            if (t->state != AL__T_RUNNING && t->state != AL__T_STOPPING)
+            size_t at;
+            if ((t->state != AL__T_RUNNING && t->state != AL__T_STOPPING) || !al__task_node(d, t))
                 continue;
-            h.cpu_millis = al__sat_add(h.cpu_millis, w->spec.cpu_millis);
-            h.memory_bytes = al__sat_add(h.memory_bytes, w->spec.memory_bytes);
+            h->cpu_millis[t->node] = al__sat_add(h->cpu_millis[t->node], w->spec.cpu_millis);
+            h->memory_bytes[t->node] = al__sat_add(h->memory_bytes[t->node], w->spec.memory_bytes);
             for (size_t g = 0; t->state == AL__T_STOPPING && g < t->gpu_count; g++)
-                if (t->gpus[g] >= 0 && t->gpus[g] < AL__LOCAL_MAX_GPUS)
-                    h.stopping_devices |= UINT64_C(1) << t->gpus[g];
+                if (device_of(h, d, t, g, &at))
+                    h->stopping[at] = true;
         }
     }
-    return h;
+}
+
+static void held_release(struct held *h) {
+    free(h->first);
+    free(h->stopping);
+    free(h->cpu_millis);
+    free(h->memory_bytes);
 }
 
 /*
  * Whether every pipelined task of workload pw can start now: no stopping task holds one of
- * their devices, and the node's CPU and memory hold them beside every task that runs or stops.
+ * their devices, and each node's CPU and memory hold them beside every task that runs or stops
+ * there.
  */
-static bool room_is_free(const struct allotd *d, const struct held *h,
-                         const struct al__dworkload *pw) {
-    int64_t cpu = h->cpu_millis, memory = h->memory_bytes;
+static bool room_is_free(const struct allotd *d, struct held *h, const struct al__dworkload *pw) {
+    const struct al__wspec *s = &pw->spec;
+    bool fits = true;
 
-    for (int32_t k = 0; k < pw->spec.workers; k++) {
+    /* Added per node as if started, checked, then taken back (pw's tasks may share a node). */
+    for (int32_t k = 0; k < s->workers; k++) {
         const struct al__dtask *p = &pw->tasks[k];
-        if (p->state != AL__T_PIPELINED)
+        size_t at;
+        if (p->state != AL__T_PIPELINED || !al__task_node(d, p))
             continue;
-        cpu = al__sat_add(cpu, pw->spec.cpu_millis);
-        memory = al__sat_add(memory, pw->spec.memory_bytes);
+        h->cpu_millis[p->node] = al__sat_add(h->cpu_millis[p->node], s->cpu_millis);
+        h->memory_bytes[p->node] = al__sat_add(h->memory_bytes[p->node], s->memory_bytes);
         for (size_t g = 0; g < p->gpu_count; g++)
-            if (p->gpus[g] >= 0 && p->gpus[g] < AL__LOCAL_MAX_GPUS &&
-                (h->stopping_devices >> p->gpus[g] & 1))
-                return false;
+            if (device_of(h, d, p, g, &at) && h->stopping[at])
+                fits = false;
     }
-    return (pw->spec.cpu_millis == 0 || cpu <= d->inventory.cpu_millis) &&
-           (pw->spec.memory_bytes == 0 || memory <= d->inventory.memory_bytes);
+    for (int32_t k = 0; k < s->workers; k++) {
+        const struct al__dtask *p = &pw->tasks[k];
+        const struct al__node *node = al__task_node(d, p);
+        if (p->state != AL__T_PIPELINED || !node)
+            continue;
+        if ((s->cpu_millis > 0 && h->cpu_millis[p->node] > node->cpu_millis) ||
+            (s->memory_bytes > 0 && h->memory_bytes[p->node] > node->memory_bytes))
+            fits = false;
+    }
+    for (int32_t k = 0; k < s->workers; k++) {
+        const struct al__dtask *p = &pw->tasks[k];
+        if (p->state != AL__T_PIPELINED || !al__task_node(d, p))
+            continue;
+        h->cpu_millis[p->node] -= s->cpu_millis;
+        h->memory_bytes[p->node] -= s->memory_bytes;
+    }
+    return fits;
 }
 
 bool al__tasks_start_pipelined(struct allotd *d) {
-    struct held h = held_now(d);
+    struct held h;
     bool started = false;
 
+    held_now(d, &h);
     for (size_t i = 0; i < d->state.workload_count; i++) {
         struct al__dworkload *w = d->state.workloads[i];
         bool pipelined = false;
@@ -163,13 +208,18 @@ bool al__tasks_start_pipelined(struct allotd *d) {
             continue;
         /* A gang's pipelined tasks start together. */
         for (int32_t k = 0; k < w->spec.workers; k++) {
-            if (w->tasks[k].state != AL__T_PIPELINED)
+            struct al__dtask *t = &w->tasks[k];
+            if (t->state != AL__T_PIPELINED)
                 continue;
-            start_placed(d, w, &w->tasks[k]);
-            h.cpu_millis = al__sat_add(h.cpu_millis, w->spec.cpu_millis); /* it runs now */
-            h.memory_bytes = al__sat_add(h.memory_bytes, w->spec.memory_bytes);
+            start_placed(d, w, t);
+            if (al__task_node(d, t)) { /* it runs now */
+                h.cpu_millis[t->node] = al__sat_add(h.cpu_millis[t->node], w->spec.cpu_millis);
+                h.memory_bytes[t->node] =
+                    al__sat_add(h.memory_bytes[t->node], w->spec.memory_bytes);
+            }
         }
         started = true;
     }
+    held_release(&h);
     return started;
 }

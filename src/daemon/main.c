@@ -1,5 +1,5 @@
 /* main.c - allotd: the daemon that owns the state, serves the REST API and runs the scheduling
- * loop with the local backend. */
+ * loop with a backend (the local one by default). */
 #define _DEFAULT_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -18,27 +18,34 @@
 
 #define VERSION "0.1.0"
 
+#define MAX_BACKEND_OPTIONS 16
+
 struct options {
     const char *state_dir;
     const char *listen;
-    const char *gpus;
+    const char *backend;
     int64_t grace_s;
     int64_t idle_timeout_s;
+    /* Options allotd does not know itself go to the backend, which rejects what it does not
+     * know either. */
+    struct al__backend_option backend_opts[MAX_BACKEND_OPTIONS];
+    size_t backend_opt_count;
 };
 
 static void usage(FILE *out) {
     fprintf(out,
-            "usage: allotd [--state-dir DIR] [--listen HOST:PORT] [--gpus SPEC]\n"
-            "              [--grace-period SECONDS] [--idle-timeout SECONDS]\n\n"
+            "usage: allotd [--state-dir DIR] [--listen HOST:PORT] [--backend NAME]\n"
+            "              [--grace-period SECONDS] [--idle-timeout SECONDS] [BACKEND OPTIONS]\n\n"
             "  --state-dir DIR       where the store, logs and admin.token live (default .allot)\n"
             "  --listen HOST:PORT    address of the REST API (default 127.0.0.1:7373; port 0 =\n"
             "                        any free port, written to DIR/allotd.addr)\n"
-            "  --gpus SPEC           declare virtual GPUs instead of asking NVML, e.g. 4x80GiB\n"
-            "                        or 2xA100-80GiB,1xT4-16GiB\n"
-            "  --grace-period S      seconds between SIGTERM and SIGKILL when stopping a task\n"
+            "  --backend NAME        where tasks run (default local)\n"
+            "  --grace-period S      seconds a stopping task has before it is stopped at once\n"
             "                        (default 10)\n"
             "  --idle-timeout S      close a connection idle this long (default 120); a\n"
             "                        follower (logs -f) is never closed for being quiet\n");
+    for (size_t i = 0; al__backend_types[i]; i++)
+        fprintf(out, "\n%s", al__backend_types[i]->usage);
 }
 
 /* A whole number of seconds in [min, max] for option `name`; -1 after saying why. */
@@ -54,7 +61,11 @@ static int seconds_option(const char *name, const char *text, long min, long max
 }
 
 static int parse_options(int argc, char **argv, struct options *o) {
-    *o = (struct options){".allot", "127.0.0.1:7373", NULL, 10, 120};
+    *o = (struct options){.state_dir = ".allot",
+                          .listen = "127.0.0.1:7373",
+                          .backend = "local",
+                          .grace_s = 10,
+                          .idle_timeout_s = 120};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
@@ -73,18 +84,27 @@ static int parse_options(int argc, char **argv, struct options *o) {
             o->state_dir = argv[++i];
         else if (strcmp(a, "--listen") == 0)
             o->listen = argv[++i];
-        else if (strcmp(a, "--gpus") == 0)
-            o->gpus = argv[++i];
+        else if (strcmp(a, "--backend") == 0)
+            o->backend = argv[++i];
         else if (strcmp(a, "--grace-period") == 0) {
             if (seconds_option(a, argv[++i], 0, 3600, &o->grace_s) < 0)
                 return -1;
         } else if (strcmp(a, "--idle-timeout") == 0) {
             if (seconds_option(a, argv[++i], 1, 86400, &o->idle_timeout_s) < 0)
                 return -1;
+        } else if (strncmp(a, "--", 2) == 0 && a[2] && o->backend_opt_count < MAX_BACKEND_OPTIONS) {
+            o->backend_opts[o->backend_opt_count++] = (struct al__backend_option){a + 2, argv[++i]};
         } else {
             fprintf(stderr, "allotd: %s: unknown option\n", a);
             return -1;
         }
+    }
+    if (!al__backend_find(o->backend)) {
+        fprintf(stderr, "allotd: --backend: no backend named \"%s\" (known:", o->backend);
+        for (size_t i = 0; al__backend_types[i]; i++)
+            fprintf(stderr, " %s", al__backend_types[i]->name);
+        fprintf(stderr, ")\n");
+        return -1;
     }
     if (!o->state_dir[0]) {
         fprintf(stderr, "allotd: --state-dir: must not be empty\n");
@@ -100,16 +120,12 @@ static int make_dir(const char *path) {
     return -1;
 }
 
-/* The state dir with its logs/ and run/ below it, locked against a second allotd. */
+/* The state dir, locked against a second allotd. */
 static int prepare_state_dir(const char *dir) {
     char path[4096];
     int fd;
 
-    snprintf(path, sizeof(path), "%s/logs", dir);
-    if (make_dir(dir) < 0 || make_dir(path) < 0)
-        return -1;
-    snprintf(path, sizeof(path), "%s/run", dir);
-    if (make_dir(path) < 0)
+    if (make_dir(dir) < 0)
         return -1;
     snprintf(path, sizeof(path), "%s/allotd.lock", dir);
     fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
@@ -120,22 +136,19 @@ static int prepare_state_dir(const char *dir) {
     return 0; /* the descriptor stays open (and locked) for the life of the process */
 }
 
-static void discover_gpus(struct allotd *d, const char *spec) {
-    char err[256];
-
-    al__inventory_host(&d->inventory);
-    if (spec) {
-        if (al__inventory_parse_gpus(spec, &d->inventory, err, sizeof(err)) < 0) {
-            fprintf(stderr, "allotd: %s\n", err);
-            exit(2);
-        }
-        return;
+/* The backend, its nodes numbered first in the state (a task's node number below the node
+ * count is then an inventory index, see state.h). Exits with 2 on bad options. */
+static int open_backend(struct allotd *d, const struct options *o) {
+    char err[512];
+    int rc = al__backend_open(&d->backend, al__backend_find(o->backend), d->state_dir,
+                              o->backend_opts, o->backend_opt_count, err, sizeof(err));
+    if (rc < 0) {
+        fprintf(stderr, "allotd: %s\n", err);
+        return rc == -AL_EINVAL ? -2 : -1;
     }
-    if (al__inventory_discover_nvml(&d->inventory, err, sizeof(err)) < 0)
-        fprintf(stderr,
-                "allotd: no GPUs: %s\n"
-                "allotd: declare virtual ones with --gpus, e.g. --gpus 4x80GiB\n",
-                err);
+    for (size_t i = 0; i < d->backend.inventory.node_count; i++)
+        al__state_node(&d->state, d->backend.inventory.nodes[i].name);
+    return 0;
 }
 
 static int open_state(struct allotd *d) {
@@ -197,8 +210,14 @@ static void write_address(const struct allotd *d, const char *listen, int port) 
         if (fclose(f) == 0)
             rename(tmp, path);
     }
-    fprintf(stderr, "allotd: listening on http://%s:%d (state %s, %zu GPUs%s)\n", host, port,
-            d->state_dir, d->inventory.gpu_count, d->inventory.from_nvml ? "" : ", virtual");
+    size_t gpus = 0;
+    for (size_t i = 0; i < d->backend.inventory.node_count; i++)
+        gpus += d->backend.inventory.nodes[i].gpu_count;
+    fprintf(stderr,
+            "allotd: listening on http://%s:%d (state %s, %s backend, %zu node%s, %zu GPUs%s)\n",
+            host, port, d->state_dir, d->backend.type->name, d->backend.inventory.node_count,
+            d->backend.inventory.node_count == 1 ? "" : "s", gpus,
+            d->backend.inventory.virtual_gpus ? ", virtual" : "");
 }
 
 int main(int argc, char **argv) {
@@ -227,7 +246,11 @@ int main(int argc, char **argv) {
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGINT);
     pthread_sigmask(SIG_BLOCK, &set, NULL); /* every thread inherits it */
-    discover_gpus(&d, opt.gpus);
+    int opened = open_backend(&d, &opt);
+    if (opened < 0) {
+        status = -opened == 2 ? 2 : 1;
+        goto done;
+    }
     if (open_state(&d) < 0)
         goto done;
     if (al__http_start(&d, opt.listen, &port, err, sizeof(err)) < 0) {
@@ -247,6 +270,7 @@ done:
     al__auth_release(&d.auth);
     al__state_release(&d.state);
     al__store_close(d.store);
+    al__backend_close(&d.backend);
     free(d.state_dir);
     return status;
 }

@@ -8,19 +8,34 @@
 #include "daemon/api.h"
 #include "util/xalloc.h"
 
-static void build_node(const struct al__inventory *inv, struct al_cluster *c) {
-    struct al_node *n = al__xcalloc(1, sizeof(*n));
-    n->name = al__xstrdup(inv->node_name);
-    n->cpu_millis = inv->cpu_millis;
-    n->memory_bytes = inv->memory_bytes;
-    n->gpu_count = inv->gpu_count;
-    n->gpus = al__xcalloc(inv->gpu_count + 1, sizeof(*n->gpus));
-    for (size_t g = 0; g < inv->gpu_count; g++) {
-        n->gpus[g].memory_mib = inv->gpus[g].memory_mib;
-        n->gpus[g].model = inv->gpus[g].model[0] ? al__xstrdup(inv->gpus[g].model) : NULL;
+static char *dup_or_null(const char *text) {
+    return text[0] ? al__xstrdup(text) : NULL;
+}
+
+/* The inventory's nodes, in its order: a model node's index is its inventory index. */
+static void build_nodes(const struct al__inventory *inv, struct al_cluster *c) {
+    c->nodes = al__xcalloc(inv->node_count + 1, sizeof(*c->nodes));
+    for (size_t i = 0; i < inv->node_count; i++) {
+        const struct al__node *in = &inv->nodes[i];
+        struct al_node *n = &c->nodes[i];
+        n->name = al__xstrdup(in->name);
+        n->pool = dup_or_null(in->pool);
+        n->cpu_millis = in->cpu_millis;
+        n->memory_bytes = in->memory_bytes;
+        n->gpu_count = in->gpu_count;
+        n->gpus = al__xcalloc(in->gpu_count + 1, sizeof(*n->gpus));
+        for (size_t g = 0; g < in->gpu_count; g++) {
+            n->gpus[g].memory_mib = in->gpus[g].memory_mib;
+            n->gpus[g].model = dup_or_null(in->gpus[g].model);
+        }
+        n->labels = al__xcalloc(in->label_count + 1, sizeof(*n->labels));
+        for (size_t l = 0; l < in->label_count; l++) {
+            n->labels[l].key = al__xstrdup(in->labels[l].key);
+            n->labels[l].value = al__xstrdup(in->labels[l].value);
+        }
+        n->label_count = in->label_count;
     }
-    c->nodes = n;
-    c->node_count = 1;
+    c->node_count = inv->node_count;
 }
 
 static void build_queues(const struct al__state *st, struct al_cluster *c) {
@@ -73,10 +88,31 @@ static bool task_state(const struct al__dworkload *w, const struct al__dtask *t,
 }
 
 /* Device capacity in the engine's units (1/1000 MiB) held now (pipelined tasks aside) and once
- * releasing tasks are gone: what the jobs admitted so far hold. */
+ * releasing tasks are gone, per device of every node: what the jobs admitted so far hold. */
 struct holdings {
-    int64_t now[AL__LOCAL_MAX_GPUS], later[AL__LOCAL_MAX_GPUS];
+    size_t *first; /* per node: where its devices start in now/later */
+    int64_t *now, *later;
+    struct undo {
+        size_t at;
+        int64_t now, later;
+    } * undo; /* what the workload being admitted added */
+    size_t undo_count;
 };
+
+static void holdings_init(struct holdings *h, const struct al__inventory *inv) {
+    size_t devices = al__inventory_devices(inv, &h->first);
+    h->now = al__xcalloc(devices + 1, sizeof(*h->now));
+    h->later = al__xcalloc(devices + 1, sizeof(*h->later));
+    h->undo = NULL;
+    h->undo_count = 0;
+}
+
+static void holdings_release(struct holdings *h) {
+    free(h->first);
+    free(h->now);
+    free(h->later);
+    free(h->undo);
+}
 
 static int64_t task_units(const struct al__wspec *s, int32_t memory_mib) {
     if (s->gpu_milli > 0)
@@ -86,49 +122,71 @@ static int64_t task_units(const struct al__wspec *s, int32_t memory_mib) {
     return (int64_t)memory_mib * 1000;
 }
 
-/*
- * Whether workload w's active tasks fit the node beside what the admitted jobs hold (then they
- * are added to h), else why not in `why`. What the snapshot parser would reject whole — a
- * device the node lacks, a device held twice — leaves this workload out instead.
- */
-static bool holdings_admit(const struct al__inventory *inv, const struct al__dworkload *w,
-                           struct holdings *h, char *why, size_t size) {
-    struct holdings next = *h;
-    for (int32_t i = 0; i < w->spec.workers; i++) {
-        const struct al__dtask *t = &w->tasks[i];
-        bool pipelined = t->state == AL__T_PIPELINED, releasing = t->state == AL__T_STOPPING;
-        if (t->state != AL__T_RUNNING && !pipelined && !releasing)
-            continue;
-        bool wants = w->spec.gpus > 0 || w->spec.gpu_milli > 0 || w->spec.gpu_memory_mib > 0;
-        if (wants && t->gpu_count == 0) {
-            snprintf(why, size, "invalid: task %d holds no GPU device", (int)t->index);
+/* Adds what task t holds on its devices; false with the reason when that breaks an invariant. */
+static bool holdings_add(const struct allotd *d, const struct al__dworkload *w,
+                         const struct al__dtask *t, struct holdings *h, char *why, size_t size) {
+    const struct al__node *node = al__task_node(d, t);
+    bool pipelined = t->state == AL__T_PIPELINED, releasing = t->state == AL__T_STOPPING;
+    bool wants = w->spec.gpus > 0 || w->spec.gpu_milli > 0 || w->spec.gpu_memory_mib > 0;
+
+    if (!node) {
+        snprintf(why, size, "invalid: task %d is on node %s, which the inventory does not have",
+                 (int)t->index, t->node >= 0 ? al__state_node_name(&d->state, t->node) : "(none)");
+        return false;
+    }
+    if (wants && t->gpu_count == 0) {
+        snprintf(why, size, "invalid: task %d holds no GPU device", (int)t->index);
+        return false;
+    }
+    for (size_t g = 0; g < t->gpu_count; g++) {
+        int32_t dev = t->gpus[g];
+        if (dev < 0 || (size_t)dev >= node->gpu_count) {
+            snprintf(why, size, "invalid: task %d holds GPU %d, which node %s does not have",
+                     (int)t->index, (int)dev, node->name);
             return false;
         }
-        for (size_t g = 0; g < t->gpu_count; g++) {
-            int32_t dev = t->gpus[g];
-            if (dev < 0 || (size_t)dev >= inv->gpu_count) {
-                snprintf(why, size, "invalid: task %d holds GPU %d, which this node does not have",
-                         (int)t->index, (int)dev);
-                return false;
-            }
-            int64_t units = task_units(&w->spec, inv->gpus[dev].memory_mib);
-            int64_t capacity = (int64_t)inv->gpus[dev].memory_mib * 1000;
-            if (!pipelined)
-                next.now[dev] += units;
-            if (!releasing)
-                next.later[dev] += units;
-            if (next.now[dev] > capacity || next.later[dev] > capacity) {
-                snprintf(why, size, "invalid: task %d shares GPU %d beyond its capacity",
-                         (int)t->index, (int)dev);
-                return false;
-            }
+        size_t at = h->first[t->node] + (size_t)dev;
+        int64_t units = task_units(&w->spec, node->gpus[dev].memory_mib);
+        int64_t capacity = (int64_t)node->gpus[dev].memory_mib * 1000;
+        int64_t add_now = pipelined ? 0 : units, add_later = releasing ? 0 : units;
+        h->undo = al__xroom(h->undo, h->undo_count, sizeof(*h->undo));
+        h->undo[h->undo_count++] = (struct undo){at, add_now, add_later};
+        h->now[at] += add_now;
+        h->later[at] += add_later;
+        if (h->now[at] > capacity || h->later[at] > capacity) {
+            snprintf(why, size, "invalid: task %d shares GPU %d of node %s beyond its capacity",
+                     (int)t->index, (int)dev, node->name);
+            return false;
         }
     }
-    *h = next;
     return true;
 }
 
-static void add_task(struct al__cycle_model *m, const struct al__dworkload *w,
+/*
+ * Whether workload w's placed tasks fit their nodes beside what the admitted jobs hold (then
+ * they are added to h), else why not in `why`. What the snapshot parser would reject whole — a
+ * node or device the inventory lacks, a device held beyond its capacity — leaves this workload
+ * out instead.
+ */
+static bool holdings_admit(const struct allotd *d, const struct al__dworkload *w,
+                           struct holdings *h, char *why, size_t size) {
+    h->undo_count = 0;
+    for (int32_t i = 0; i < w->spec.workers; i++) {
+        const struct al__dtask *t = &w->tasks[i];
+        if (t->state != AL__T_RUNNING && t->state != AL__T_PIPELINED && t->state != AL__T_STOPPING)
+            continue;
+        if (!holdings_add(d, w, t, h, why, size)) {
+            for (size_t u = 0; u < h->undo_count; u++) {
+                h->now[h->undo[u].at] -= h->undo[u].now;
+                h->later[h->undo[u].at] -= h->undo[u].later;
+            }
+            return false;
+        }
+    }
+    return true;
+}
+
+static void add_task(struct al__cycle_model *m, size_t node_count, const struct al__dworkload *w,
                      const struct al__dtask *t, enum al_task_state state) {
     struct al_cluster *c = &m->cluster;
     const struct al__wspec *s = &w->spec;
@@ -140,7 +198,7 @@ static void add_task(struct al__cycle_model *m, const struct al__dworkload *w,
     ct->name = al__xstrdup(name);
     ct->job = (int32_t)c->job_count;
     ct->state = state;
-    ct->node = t->started_s >= 0 || t->state == AL__T_PIPELINED ? 0 : -1;
+    ct->node = t->node >= 0 && (size_t)t->node < node_count ? t->node : -1;
     ct->gpus = s->gpus;
     ct->gpu_milli = s->gpu_milli;
     ct->gpu_memory_mib = s->gpu_memory_mib;
@@ -159,13 +217,13 @@ static void add_task(struct al__cycle_model *m, const struct al__dworkload *w,
 
 /* Adds workload w as a job, if it has tasks the cycle sees. */
 static void add_job(struct al__cycle_model *m, const struct al__state *st, struct al__dworkload *w,
-                    int64_t now) {
+                    size_t node_count, int64_t now) {
     struct al_cluster *c = &m->cluster;
     size_t first = c->task_count;
     for (int32_t i = 0; i < w->spec.workers; i++) {
         enum al_task_state state;
         if (task_state(w, &w->tasks[i], &state))
-            add_task(m, w, &w->tasks[i], state);
+            add_task(m, node_count, w, &w->tasks[i], state);
     }
     if (c->task_count == first)
         return;
@@ -194,7 +252,7 @@ void al__model_build(struct allotd *d, struct al__cycle_model *m) {
     char why[256];
 
     memset(m, 0, sizeof(*m));
-    memset(&held, 0, sizeof(held));
+    holdings_init(&held, &d->backend.inventory);
     al_config_init(&m->cluster.config);
     const enum al_action actions[] = {AL_ACTION_ALLOCATE, AL_ACTION_CONSOLIDATION,
                                       AL_ACTION_RECLAIM, AL_ACTION_PREEMPT,
@@ -203,7 +261,7 @@ void al__model_build(struct allotd *d, struct al__cycle_model *m) {
     m->cluster.config.action_count = sizeof(actions) / sizeof(actions[0]);
     m->cluster.name = al__xstrdup("allotd");
     m->cluster.now_s = now;
-    build_node(&d->inventory, &m->cluster);
+    build_nodes(&d->backend.inventory, &m->cluster);
     build_queues(st, &m->cluster);
     m->left_out = al__xcalloc(st->workload_count + 1, sizeof(*m->left_out));
     m->left_out_why = al__xcalloc(st->workload_count + 1, sizeof(*m->left_out_why));
@@ -214,15 +272,16 @@ void al__model_build(struct allotd *d, struct al__cycle_model *m) {
         const struct al__dqueue *q = al__state_queue((struct al__state *)st, w->project);
         if (!q || !q->project) {
             snprintf(why, sizeof(why), "invalid: project %s is gone", w->project);
-        } else if (!holdings_admit(&d->inventory, w, &held, why, sizeof(why))) {
+        } else if (!holdings_admit(d, w, &held, why, sizeof(why))) {
             /* why says it */
         } else {
-            add_job(m, st, w, now);
+            add_job(m, st, w, d->backend.inventory.node_count, now);
             continue;
         }
         m->left_out[m->left_out_count] = w;
         m->left_out_why[m->left_out_count++] = al__xstrdup(why);
     }
+    holdings_release(&held);
 }
 
 void al__model_release(struct al__cycle_model *m) {

@@ -19,9 +19,9 @@ static const char workload_update_sql[] =
     "reason = ?6, started_s = ?7 WHERE id = ?1";
 static const char workload_delete_sql[] = "DELETE FROM workloads WHERE id = ?1";
 static const char task_put_sql[] =
-    "INSERT OR REPLACE INTO tasks (workload_id, idx, state, node, gpu_devices, pid, "
-    "start_ticks, started_s, finished_s, exit_code, evicting) "
-    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)";
+    "INSERT OR REPLACE INTO tasks (workload_id, idx, state, node, gpu_devices, ref, "
+    "started_s, finished_s, exit_code, evicting) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
 static const char workload_ids_sql[] = "SELECT id, name FROM workloads";
 static const char event_insert_sql[] =
     "INSERT INTO events (workload_id, time_s, kind, message) VALUES (?1, ?2, ?3, ?4)";
@@ -91,7 +91,6 @@ int al__persist_task_update(struct allotd *d, const struct al__dworkload *w,
                             const struct al__dtask *t) {
     struct al__stmt *st = al__stmt_prepare(d->store, task_put_sql);
     bool finished = t->state == AL__T_SUCCEEDED || t->state == AL__T_FAILED;
-    bool placed = t->started_s >= 0 || t->state == AL__T_PIPELINED;
     char *devices;
     int rc;
     if (!st)
@@ -100,14 +99,13 @@ int al__persist_task_update(struct allotd *d, const struct al__dworkload *w,
     al__stmt_bind_int(st, 1, w->id);
     al__stmt_bind_int(st, 2, t->index);
     al__stmt_bind_text(st, 3, al__tstate_name(t->state));
-    al__stmt_bind_text(st, 4, placed ? d->inventory.node_name : NULL);
+    al__stmt_bind_text(st, 4, t->node >= 0 ? al__state_node_name(&d->state, t->node) : NULL);
     al__stmt_bind_text(st, 5, devices);
-    bind_opt(st, 6, t->pid > 0, t->pid);
-    bind_opt(st, 7, t->pid > 0, t->start_ticks);
-    bind_opt(st, 8, t->started_s >= 0, t->started_s);
-    bind_opt(st, 9, t->finished_s >= 0, t->finished_s);
-    bind_opt(st, 10, finished, t->exit_code);
-    al__stmt_bind_int(st, 11, t->evicting);
+    al__stmt_bind_text(st, 6, t->ref[0] ? t->ref : NULL);
+    bind_opt(st, 7, t->started_s >= 0, t->started_s);
+    bind_opt(st, 8, t->finished_s >= 0, t->finished_s);
+    bind_opt(st, 9, finished, t->exit_code);
+    al__stmt_bind_int(st, 10, t->evicting);
     rc = al__stmt_run(st);
     free(devices);
     return rc;

@@ -17,7 +17,7 @@ static const char workload_load_sql[] =
     "SELECT id, name, project, spec, state, created_s, finished_s, exit_code, reason_code, "
     "reason, started_s FROM workloads ORDER BY id";
 static const char task_load_sql[] =
-    "SELECT workload_id, idx, state, gpu_devices, pid, start_ticks, started_s, finished_s, "
+    "SELECT workload_id, idx, state, gpu_devices, ref, node, started_s, finished_s, "
     "exit_code, evicting FROM tasks ORDER BY workload_id, idx";
 
 static json_t *load_spec(const char *text) {
@@ -142,8 +142,8 @@ static int load_tasks(struct allotd *d, char *err, size_t size) {
             return -AL_EIO;
         }
         task_devices(t, al__stmt_text(st, 3));
-        t->pid = al__stmt_is_null(st, 4) ? 0 : (pid_t)al__stmt_int(st, 4);
-        t->start_ticks = al__stmt_int(st, 5);
+        snprintf(t->ref, sizeof(t->ref), "%s", al__stmt_is_null(st, 4) ? "" : al__stmt_text(st, 4));
+        t->node = al__stmt_is_null(st, 5) ? -1 : al__state_node(&d->state, al__stmt_text(st, 5));
         t->started_s = al__stmt_is_null(st, 6) ? -1 : al__stmt_int(st, 6);
         t->finished_s = al__stmt_is_null(st, 7) ? -1 : al__stmt_int(st, 7);
         t->exit_code = (int)al__stmt_int(st, 8);

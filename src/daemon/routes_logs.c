@@ -1,12 +1,8 @@
 /* routes_logs.c - /api/v1/workloads/NAME/logs (read or follow a task's output) and
  * /api/v1/workloads/NAME/events (its history from the store). */
-#define _DEFAULT_SOURCE
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "daemon/api.h"
 #include "util/xalloc.h"
@@ -23,17 +19,14 @@ struct follow {
     char workload[AL__NAME_MAX];
     int64_t workload_id;
     int32_t task;
-    char path[4096];
     int64_t offset;
 };
 
-static ssize_t read_at(const char *path, int64_t offset, char *buf, size_t max) {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    ssize_t n;
-    if (fd < 0)
-        return 0;
-    n = pread(fd, buf, max, (off_t)offset);
-    close(fd);
+/* The task's output from offset, from its backend (which may be read without the lock). */
+static ssize_t read_at(struct allotd *d, int64_t workload_id, int32_t task, int64_t offset,
+                       char *buf, size_t max) {
+    struct al__task_key key = {workload_id, task};
+    ssize_t n = d->backend.type->log_read(&d->backend, key, offset, buf, max);
     return n < 0 ? 0 : n;
 }
 
@@ -58,7 +51,7 @@ static ssize_t follow_read(void *ctx, uint64_t pos, char *buf, size_t max) {
     struct follow *f = ctx;
     (void)pos;
     bool live = still_writing(f); /* asked before reading: no output is lost at the end */
-    ssize_t n = read_at(f->path, f->offset, buf, max);
+    ssize_t n = read_at(f->d, f->workload_id, f->task, f->offset, buf, max);
     if (n > 0) {
         f->offset += n;
         return n;
@@ -68,7 +61,6 @@ static ssize_t follow_read(void *ctx, uint64_t pos, char *buf, size_t max) {
 
 void al__route_workload_logs(struct allotd *d, const struct al__request *req, struct al__reply *rep,
                              struct al__dworkload *w) {
-    char log[4096], exitp[4096];
     int64_t task, offset;
     bool follow;
 
@@ -76,18 +68,16 @@ void al__route_workload_logs(struct allotd *d, const struct al__request *req, st
         al__query_int(req, rep, "offset", 0, 0, INT64_MAX, &offset) < 0 ||
         al__query_bool(req, rep, "follow", false, &follow) < 0)
         return;
-    al__task_paths(d, w, &w->tasks[task], log, exitp, sizeof(log));
     rep->status = 200;
     if (follow) {
         struct follow *f = al__xcalloc(1, sizeof(*f));
-        *f = (struct follow){d, "", w->id, (int32_t)task, "", offset};
+        *f = (struct follow){d, "", w->id, (int32_t)task, offset};
         snprintf(f->workload, sizeof(f->workload), "%s", w->name);
-        snprintf(f->path, sizeof(f->path), "%s", log);
         rep->stream = (struct al__stream){follow_read, free, f};
         return;
     }
     rep->text = al__xmalloc(READ_MAX);
-    rep->text_len = (size_t)read_at(log, offset, rep->text, READ_MAX);
+    rep->text_len = (size_t)read_at(d, w->id, (int32_t)task, offset, rep->text, READ_MAX);
     rep->log_offset = offset + (int64_t)rep->text_len;
 }
 

@@ -1,83 +1,131 @@
-/* routes_nodes.c - /api/v1/nodes: this machine's GPUs, CPU and memory, and what is allocated. */
+/* routes_nodes.c - /api/v1/nodes: the backend's nodes with their GPUs, CPU and memory, and what
+ * is allocated on them. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "daemon/api.h"
+#include "util/xalloc.h"
 
-/* Milli-GPU a task holds on each of its devices. */
-static int64_t per_device(const struct allotd *d, const struct al__dworkload *w,
-                          const struct al__dtask *t, size_t i) {
-    const struct al__wspec *s = &w->spec;
-    int32_t mib = d->inventory.gpus[t->gpus[i]].memory_mib;
+/* What the running and stopping tasks hold, per node and per device (one pass over the state). */
+struct usage {
+    size_t *first;                      /* per node: where its devices start */
+    int64_t *device_milli;              /* per device */
+    json_t **device_names;              /* per device: the workloads on it */
+    int64_t *cpu_millis, *memory_bytes; /* per node */
+};
+
+/* Milli-GPU a task holds on one of its devices. */
+static int64_t per_device(const struct al__wspec *s, int32_t device_mib) {
     if (s->gpus > 0)
         return 1000;
     if (s->gpu_milli > 0)
         return s->gpu_milli;
-    return al_gpu_memory_milli(s->gpu_memory_mib, mib);
+    return al_gpu_memory_milli(s->gpu_memory_mib, device_mib);
 }
 
-static json_t *node_json(const struct allotd *d) {
-    const struct al__inventory *inv = &d->inventory;
-    int64_t device[AL__LOCAL_MAX_GPUS] = {0}, total[AL_RESOURCE_COUNT] = {0};
-    json_t *names[AL__LOCAL_MAX_GPUS], *gpus = json_array();
+static void usage_add(struct usage *u, const struct allotd *d, const struct al__dworkload *w,
+                      const struct al__dtask *t) {
+    const struct al__node *node = al__task_node(d, t);
+    if (!node || (t->state != AL__T_RUNNING && t->state != AL__T_STOPPING))
+        return;
+    u->cpu_millis[t->node] += w->spec.cpu_millis;
+    u->memory_bytes[t->node] += w->spec.memory_bytes;
+    for (size_t g = 0; g < t->gpu_count; g++) {
+        int32_t dev = t->gpus[g];
+        if (dev < 0 || (size_t)dev >= node->gpu_count)
+            continue;
+        size_t at = u->first[t->node] + (size_t)dev;
+        u->device_milli[at] += per_device(&w->spec, node->gpus[dev].memory_mib);
+        json_t *names = u->device_names[at];
+        size_t n = json_array_size(names);
+        if (n == 0 || strcmp(json_string_value(json_array_get(names, n - 1)), w->name) != 0)
+            json_array_append_new(names, json_string(w->name));
+    }
+}
 
-    for (size_t g = 0; g < inv->gpu_count; g++)
-        names[g] = json_array();
+/* Returns how many devices there are. */
+static size_t usage_init(struct usage *u, const struct allotd *d) {
+    const struct al__inventory *inv = &d->backend.inventory;
+    size_t devices = al__inventory_devices(inv, &u->first);
+    u->device_milli = al__xcalloc(devices + 1, sizeof(*u->device_milli));
+    u->device_names = al__xcalloc(devices + 1, sizeof(*u->device_names));
+    for (size_t g = 0; g < devices; g++)
+        u->device_names[g] = json_array();
+    u->cpu_millis = al__xcalloc(inv->node_count + 1, sizeof(*u->cpu_millis));
+    u->memory_bytes = al__xcalloc(inv->node_count + 1, sizeof(*u->memory_bytes));
     for (size_t i = 0; i < d->state.workload_count; i++) {
         const struct al__dworkload *w = d->state.workloads[i];
-        bool listed[AL__LOCAL_MAX_GPUS] = {false};
-        for (int32_t k = 0; k < w->spec.workers; k++) {
-            const struct al__dtask *t = &w->tasks[k];
-            if (t->state != AL__T_RUNNING && t->state != AL__T_STOPPING)
-                continue;
-            total[AL_CPU] += w->spec.cpu_millis;
-            total[AL_MEMORY] += w->spec.memory_bytes;
-            for (size_t g = 0; g < t->gpu_count; g++) {
-                int32_t dev = t->gpus[g];
-                if (dev < 0 || (size_t)dev >= inv->gpu_count)
-                    continue;
-                device[dev] += per_device(d, w, t, g);
-                if (!listed[dev])
-                    json_array_append_new(names[dev], json_string(w->name));
-                listed[dev] = true;
-            }
-        }
+        for (int32_t k = 0; k < w->spec.workers; k++)
+            usage_add(u, d, w, &w->tasks[k]);
     }
-    for (size_t g = 0; g < inv->gpu_count; g++) {
-        total[AL_GPU] += device[g];
-        json_array_append_new(
-            gpus, json_pack("{s:I, s:s, s:i, s:o, s:o}", "index", (json_int_t)g, "model",
-                            inv->gpus[g].model, "memory_mib", inv->gpus[g].memory_mib, "allocated",
-                            json_real((double)device[g] / 1000.0), "workloads", names[g]));
+    return devices;
+}
+
+static void usage_release(struct usage *u, size_t devices) {
+    for (size_t g = 0; g < devices; g++)
+        json_decref(u->device_names[g]);
+    free(u->first);
+    free(u->device_milli);
+    free(u->device_names);
+    free(u->cpu_millis);
+    free(u->memory_bytes);
+}
+
+static json_t *node_json(const struct allotd *d, struct usage *u, size_t i) {
+    const struct al__node *node = &d->backend.inventory.nodes[i];
+    json_t *gpus = json_array(), *labels = json_object();
+    int64_t total = 0;
+
+    for (size_t g = 0; g < node->gpu_count; g++) {
+        size_t at = u->first[i] + g;
+        total += u->device_milli[at];
+        json_array_append_new(gpus, json_pack("{s:I, s:s, s:i, s:o, s:O}", "index", (json_int_t)g,
+                                              "model", node->gpus[g].model, "memory_mib",
+                                              node->gpus[g].memory_mib, "allocated",
+                                              json_real((double)u->device_milli[at] / 1000.0),
+                                              "workloads", u->device_names[at]));
     }
-    return json_pack("{s:s, s:n, s:I, s:I, s:{s:o, s:I, s:I}, s:o, s:b}", "name", inv->node_name,
-                     "pool", "cpu_millis", (json_int_t)inv->cpu_millis, "memory_bytes",
-                     (json_int_t)inv->memory_bytes, "allocated", "gpu",
-                     al__gpus_json(total[AL_GPU]), "cpu_millis", (json_int_t)total[AL_CPU],
-                     "memory_bytes", (json_int_t)total[AL_MEMORY], "gpus", gpus, "virtual_gpus",
-                     !inv->from_nvml);
+    for (size_t l = 0; l < node->label_count; l++)
+        json_object_set_new(labels, node->labels[l].key, json_string(node->labels[l].value));
+    return json_pack("{s:s, s:o, s:I, s:I, s:{s:o, s:I, s:I}, s:o, s:o, s:b}", "name", node->name,
+                     "pool", node->pool[0] ? json_string(node->pool) : json_null(), "cpu_millis",
+                     (json_int_t)node->cpu_millis, "memory_bytes", (json_int_t)node->memory_bytes,
+                     "allocated", "gpu", al__gpus_json(total), "cpu_millis",
+                     (json_int_t)u->cpu_millis[i], "memory_bytes", (json_int_t)u->memory_bytes[i],
+                     "gpus", gpus, "labels", labels, "virtual_gpus",
+                     d->backend.inventory.virtual_gpus);
 }
 
 void al__route_nodes(struct allotd *d, const struct al__request *req, struct al__reply *rep) {
+    const struct al__inventory *inv = &d->backend.inventory;
     int64_t limit, offset;
+    struct usage u;
 
     if (strcmp(req->method, "GET") != 0) {
         al__reply_error(rep, "method_not_allowed", NULL, "nodes are read-only: use GET");
         return;
     }
+    if (req->segment_count > 2) {
+        al__reply_error(rep, "not_found", NULL, "no such path");
+        return;
+    }
+    if (req->segment_count == 1 && al__paging(req, rep, &limit, &offset) < 0)
+        return;
+    size_t devices = usage_init(&u, d);
     if (req->segment_count == 2) {
-        if (strcmp(req->segments[1], d->inventory.node_name) == 0)
-            al__reply_json(rep, 200, node_json(d));
+        ssize_t found = -1;
+        for (size_t i = 0; i < inv->node_count && found < 0; i++)
+            if (strcmp(inv->nodes[i].name, req->segments[1]) == 0)
+                found = (ssize_t)i;
+        if (found >= 0)
+            al__reply_json(rep, 200, node_json(d, &u, (size_t)found));
         else
             al__reply_error(rep, "not_found", NULL, "no node named \"%s\"", req->segments[1]);
-        return;
+    } else {
+        json_t *items = json_array();
+        for (size_t i = (size_t)offset; i < inv->node_count && i < (size_t)(offset + limit); i++)
+            json_array_append_new(items, node_json(d, &u, i));
+        al__list_reply(rep, items, inv->node_count, limit, offset);
     }
-    if (req->segment_count != 1 || al__paging(req, rep, &limit, &offset) < 0) {
-        if (req->segment_count != 1)
-            al__reply_error(rep, "not_found", NULL, "no such path");
-        return;
-    }
-    json_t *items = json_array();
-    if (offset == 0)
-        json_array_append_new(items, node_json(d));
-    al__list_reply(rep, items, 1, limit, offset);
+    usage_release(&u, devices);
 }

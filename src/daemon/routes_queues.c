@@ -143,7 +143,7 @@ static void delete_queue(struct allotd *d, struct al__reply *rep, struct al__dqu
     snprintf(name, sizeof(name), "%s", q->name);
     for (i = d->state.workload_count; i-- > 0;)
         if (strcmp(d->state.workloads[i]->project, name) == 0) {
-            al__task_files_remove(d, d->state.workloads[i]); /* their logs go with them */
+            al__task_forget(d, d->state.workloads[i]); /* their logs go with them */
             al__state_remove_workload(&d->state, d->state.workloads[i]);
         }
     al__state_remove_queue(&d->state, name);

@@ -11,20 +11,65 @@ static json_t *opt_int(int64_t v, bool present) {
 }
 
 static json_t *task_json(const struct allotd *d, const struct al__dtask *t) {
-    json_t *gpus = json_array();
-    /* finished tasks keep the devices they ran on; pipelined ones show what they hold */
-    bool placed = t->started_s >= 0 || t->state == AL__T_PIPELINED;
+    json_t *gpus = json_array(), *o;
+    /* finished tasks keep the node and devices they ran on; pipelined ones show what they hold */
+    bool placed = t->node >= 0;
     bool finished = t->state == AL__T_SUCCEEDED || t->state == AL__T_FAILED;
 
     for (size_t i = 0; placed && i < t->gpu_count; i++)
         json_array_append_new(gpus, json_integer(t->gpus[i]));
-    return json_pack("{s:i, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:b}", "index", t->index, "state",
-                     al__tstate_name(t->state), "node",
-                     placed ? json_string(d->inventory.node_name) : json_null(), "gpu_devices",
-                     gpus, "pid", opt_int(t->pid, t->pid > 0 && !finished), "started_s",
-                     opt_int(t->started_s, t->started_s >= 0), "finished_s",
-                     opt_int(t->finished_s, t->finished_s >= 0), "exit_code",
-                     opt_int(t->exit_code, finished), "evicting", t->evicting);
+    o = json_pack("{s:i, s:s, s:o, s:o, s:o, s:o, s:o, s:b}", "index", t->index, "state",
+                  al__tstate_name(t->state), "node",
+                  placed ? json_string(al__state_node_name(&d->state, t->node)) : json_null(),
+                  "gpu_devices", gpus, "started_s", opt_int(t->started_s, t->started_s >= 0),
+                  "finished_s", opt_int(t->finished_s, t->finished_s >= 0), "exit_code",
+                  opt_int(t->exit_code, finished), "evicting", t->evicting);
+    /* The backend's own words about a started task (the local backend: its "pid"). */
+    d->backend.type->task_json((struct al__backend *)&d->backend, finished ? "" : t->ref, o);
+    return o;
+}
+
+static int by_int(const void *a, const void *b) {
+    int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* Where the running and stopping tasks of w are: "nodes" (in task order, unique), and "node"
+ * and "gpu_devices" (sorted, unique) when they are all on one node. */
+static void placement_json(const struct allotd *d, const struct al__dworkload *w, json_t *o) {
+    json_t *nodes = json_array(), *gpus = json_array();
+    int32_t first = -1, *devices = NULL;
+    size_t device_count = 0;
+    bool one_node = true;
+
+    for (int32_t i = 0; i < w->spec.workers; i++) {
+        const struct al__dtask *t = &w->tasks[i];
+        if ((t->state != AL__T_RUNNING && t->state != AL__T_STOPPING) || t->node < 0)
+            continue;
+        bool listed = false;
+        for (size_t k = 0; k < json_array_size(nodes); k++)
+            listed |= strcmp(json_string_value(json_array_get(nodes, k)),
+                             al__state_node_name(&d->state, t->node)) == 0;
+        if (!listed)
+            json_array_append_new(nodes, json_string(al__state_node_name(&d->state, t->node)));
+        if (first < 0)
+            first = t->node;
+        one_node &= t->node == first;
+        devices = al__xrealloc(devices, (device_count + t->gpu_count + 1) * sizeof(*devices));
+        for (size_t g = 0; g < t->gpu_count; g++)
+            devices[device_count++] = t->gpus[g];
+    }
+    if (devices)
+        qsort(devices, device_count, sizeof(*devices), by_int);
+    for (size_t g = 0; one_node && g < device_count; g++)
+        if (g == 0 || devices[g] != devices[g - 1])
+            json_array_append_new(gpus, json_integer(devices[g]));
+    free(devices);
+    json_object_set_new(o, "node",
+                        first >= 0 && one_node ? json_string(al__state_node_name(&d->state, first))
+                                               : json_null());
+    json_object_set_new(o, "nodes", nodes);
+    json_object_set_new(o, "gpu_devices", gpus);
 }
 
 /* The workload's key in the engine's job order: its gang state from the tasks it holds. */
@@ -110,32 +155,20 @@ void al__workloads_json(const struct allotd *d, const struct al__dworkload *cons
 
 static json_t *workload_json(const struct allotd *d, const struct al__dworkload *w,
                              int64_t position) {
-    json_t *o = al__workload_spec_json(&w->spec), *tasks = json_array(), *gpus = json_array();
-    bool seen[AL__LOCAL_MAX_GPUS] = {false}, placed = false;
+    json_t *o = al__workload_spec_json(&w->spec), *tasks = json_array();
     bool finished = w->state == AL__W_SUCCEEDED || w->state == AL__W_FAILED;
 
-    for (int32_t i = 0; i < w->spec.workers; i++) {
-        const struct al__dtask *t = &w->tasks[i];
-        json_array_append_new(tasks, task_json(d, t));
-        if (t->state != AL__T_RUNNING && t->state != AL__T_STOPPING)
-            continue;
-        placed = true;
-        for (size_t g = 0; g < t->gpu_count; g++)
-            if (t->gpus[g] >= 0 && t->gpus[g] < AL__LOCAL_MAX_GPUS)
-                seen[t->gpus[g]] = true;
-    }
-    for (int g = 0; g < AL__LOCAL_MAX_GPUS; g++)
-        if (seen[g])
-            json_array_append_new(gpus, json_integer(g));
+    for (int32_t i = 0; i < w->spec.workers; i++)
+        json_array_append_new(tasks, task_json(d, &w->tasks[i]));
+    placement_json(d, w, o);
     json_object_update_new(
         o,
-        json_pack("{s:s, s:s, s:s, s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "name",
-                  w->name, "project", w->project, "state", al__wstate_name(w->state), "created_s",
+        json_pack("{s:s, s:s, s:s, s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "name", w->name,
+                  "project", w->project, "state", al__wstate_name(w->state), "created_s",
                   (json_int_t)w->created_s, "started_s", opt_int(w->started_s, w->started_s >= 0),
                   "finished_s", opt_int(w->finished_s, w->finished_s >= 0), "exit_code",
-                  opt_int(w->exit_code, finished), "node",
-                  placed ? json_string(d->inventory.node_name) : json_null(), "gpu_devices", gpus,
-                  "reason", w->reason ? json_string(w->reason) : json_null(), "reason_code",
+                  opt_int(w->exit_code, finished), "reason",
+                  w->reason ? json_string(w->reason) : json_null(), "reason_code",
                   w->reason_code[0] ? json_string(w->reason_code) : json_null(), "queue_position",
                   position > 0 ? json_integer(position) : json_null(), "tasks", tasks));
     return o;

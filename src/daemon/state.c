@@ -69,6 +69,21 @@ struct al__dworkload *al__state_workload(struct al__state *st, const char *name)
     return al__strmap_get(&st->workload_by_name, name);
 }
 
+int32_t al__state_node(struct al__state *st, const char *name) {
+    void *v = al__strmap_get(&st->node_by_name, name);
+    if (v)
+        return (int32_t)((uintptr_t)v - 1);
+    al__xgrow(&st->node_names, &st->node_cap, st->node_count + 1, sizeof(*st->node_names));
+    st->node_names[st->node_count] = al__xstrdup(name);
+    al__strmap_put(&st->node_by_name, st->node_names[st->node_count],
+                   (void *)(uintptr_t)(st->node_count + 1));
+    return (int32_t)st->node_count++;
+}
+
+const char *al__state_node_name(const struct al__state *st, int32_t node) {
+    return node >= 0 && (size_t)node < st->node_count ? st->node_names[node] : "";
+}
+
 struct al__dqueue *al__state_add_queue(struct al__state *st, const struct al__dqueue *q) {
     al__xgrow(&st->queues, &st->queue_cap, st->queue_count + 1, sizeof(*st->queues));
     st->queues[st->queue_count] = *q;
@@ -110,6 +125,7 @@ void al__workload_alloc_tasks(struct al__dworkload *w) {
     w->tasks = al__xcalloc((size_t)w->spec.workers, sizeof(*w->tasks));
     for (int32_t i = 0; i < w->spec.workers; i++) {
         w->tasks[i].index = i;
+        w->tasks[i].node = -1;
         w->tasks[i].started_s = w->tasks[i].finished_s = -1;
     }
     w->started_s = w->stale_since_s = -1;
@@ -180,9 +196,9 @@ void al__workload_refresh_state(struct al__dworkload *w) {
 
 void al__task_requeue(struct al__dtask *t) {
     t->state = AL__T_PENDING;
+    t->node = -1;
     t->gpu_count = 0;
-    t->pid = 0;
-    t->start_ticks = 0;
+    t->ref[0] = '\0';
     t->started_s = t->finished_s = -1;
     t->exit_code = 0;
     t->stop_sent_s = 0;
@@ -212,5 +228,9 @@ void al__state_release(struct al__state *st) {
     free(st->workloads);
     free(st->queues);
     al__strmap_release(&st->workload_by_name);
+    for (size_t i = 0; i < st->node_count; i++)
+        free(st->node_names[i]);
+    free(st->node_names);
+    al__strmap_release(&st->node_by_name);
     memset(st, 0, sizeof(*st));
 }

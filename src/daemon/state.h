@@ -11,6 +11,7 @@
 #include <sys/types.h>
 
 #include "allot/model.h"
+#include "backends/backend.h"
 #include "util/strmap.h"
 
 #define AL__NAME_MAX 64 /* names are 1..63 characters */
@@ -45,7 +46,7 @@ enum al__wstate {
 enum al__tstate {
     AL__T_PENDING,
     AL__T_RUNNING,
-    AL__T_STOPPING, /* SIGTERM sent; its resources are releasing */
+    AL__T_STOPPING, /* asked to stop; its resources are releasing */
     AL__T_SUCCEEDED,
     AL__T_FAILED,
     AL__T_PIPELINED, /* holds its node and devices, starts once evicted tasks there are gone */
@@ -56,14 +57,14 @@ enum al__tstate {
 struct al__dtask {
     int32_t index;
     enum al__tstate state;
-    int32_t gpus[AL__MAX_TASK_GPUS]; /* device indices it holds while running or pipelined */
+    int32_t node;                    /* its node (al__state_node_name) while placed, -1 = none */
+    int32_t gpus[AL__MAX_TASK_GPUS]; /* device indices it holds on that node */
     size_t gpu_count;
-    pid_t pid; /* process group of its supervisor, 0 when none */
-    int64_t start_ticks;
+    char ref[AL__TASK_REF_MAX];    /* the backend's reference once started, "" = not started */
     int64_t started_s, finished_s; /* -1 = not yet */
     int exit_code;                 /* valid once finished */
-    int64_t stop_sent_s;           /* when SIGTERM went out (stopping) */
-    bool killed;                   /* SIGKILL went out too */
+    int64_t stop_sent_s;           /* when it was asked to stop (stopping) */
+    bool killed;                   /* stopped at once too (the grace period was over) */
     bool evicting; /* stopping because the engine evicted it: pending again once it exits */
 };
 
@@ -100,6 +101,12 @@ struct al__state {
     struct al__dworkload **workloads; /* in creation order */
     size_t workload_count, workload_cap;
     struct al__strmap workload_by_name; /* keys are the workloads' own names */
+    /* Names of the nodes tasks are placed on, interned: a task keeps a number. The first ones
+     * are the inventory's nodes, in its order (so a number below its node count is an index
+     * in it); after them come nodes the store names that the inventory lacks. */
+    char **node_names;
+    size_t node_count, node_cap;
+    struct al__strmap node_by_name;
     uint64_t removals; /* workloads and queues removed so far (the cycle checks it) */
 };
 
@@ -115,6 +122,11 @@ bool al__name_valid(const char *name);
 /* Lookups by name: NULL when absent. Queues: linear (hundreds at most); workloads: hashed. */
 struct al__dqueue *al__state_queue(struct al__state *st, const char *name);
 struct al__dworkload *al__state_workload(struct al__state *st, const char *name);
+
+/* al__state_node - the number of node `name`, added when new. */
+int32_t al__state_node(struct al__state *st, const char *name);
+/* al__state_node_name - the name of node number `node` (>= 0). */
+const char *al__state_node_name(const struct al__state *st, int32_t node);
 
 /* al__state_add_queue - appends a copy; aborts on out-of-memory (allotd's policy). */
 struct al__dqueue *al__state_add_queue(struct al__state *st, const struct al__dqueue *q);

@@ -44,6 +44,13 @@ static const char *const migrations[] = {
     "ALTER TABLE workloads ADD COLUMN started_s INTEGER;"
     "UPDATE workloads SET started_s ="
     "  (SELECT min(started_s) FROM tasks WHERE tasks.workload_id = workloads.id);",
+    /* 3: a started task is known by its backend's reference (opaque text) instead of a pid and
+     * a process start time; stores of version 2 were the local backend's, whose reference is
+     * "PID:START_TICKS". */
+    "ALTER TABLE tasks ADD COLUMN ref TEXT;"
+    "UPDATE tasks SET ref = pid || ':' || coalesce(start_ticks, 0) WHERE pid IS NOT NULL;"
+    "ALTER TABLE tasks DROP COLUMN pid;"
+    "ALTER TABLE tasks DROP COLUMN start_ticks;",
 };
 
 #define STMT_CACHE 64

@@ -123,7 +123,7 @@ static void commit_queued(struct allotd *d) {
     for (size_t i = 0; i < count; i++) {
         struct al__submit_ticket *t = batch[i];
         if (rc == 0) {
-            al__task_files_remove(d, t->w); /* files an earlier workload with its id left */
+            al__task_forget(d, t->w); /* what an earlier workload with its id left */
             al__state_add_workload(&d->state, t->w);
             added[i] = t->w;
         } else {

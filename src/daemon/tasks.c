@@ -1,103 +1,25 @@
-/* tasks.c - allotd's tasks carried out by the local backend: start with their devices and
- * environment, stop (SIGTERM, grace, SIGKILL), notice exits, re-adopt after a restart. */
-#include <signal.h>
+/* tasks.c - allotd's tasks carried out by its backend: placed on a node and devices, started
+ * once the placement is durable, stopped (graceful, then at once after the grace period). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "daemon/api.h"
 #include "daemon/failpoint.h"
 #include "util/xalloc.h"
 
-void al__task_paths(const struct allotd *d, const struct al__dworkload *w,
-                    const struct al__dtask *t, char *log, char *exitp, size_t size) {
-    snprintf(log, size, "%s/logs/%lld-%d.log", d->state_dir, (long long)w->id, (int)t->index);
-    snprintf(exitp, size, "%s/run/%lld-%d.exit", d->state_dir, (long long)w->id, (int)t->index);
+struct al__task_key al__task_key(const struct al__dworkload *w, const struct al__dtask *t) {
+    return (struct al__task_key){w->id, t->index};
 }
 
-void al__task_pid_path(const struct allotd *d, const struct al__dworkload *w,
-                       const struct al__dtask *t, char *out, size_t size) {
-    snprintf(out, size, "%s/run/%lld-%d.pid", d->state_dir, (long long)w->id, (int)t->index);
+const struct al__node *al__task_node(const struct allotd *d, const struct al__dtask *t) {
+    const struct al__inventory *inv = &d->backend.inventory;
+    return t->node >= 0 && (size_t)t->node < inv->node_count ? &inv->nodes[t->node] : NULL;
 }
 
-void al__task_files_remove(const struct allotd *d, const struct al__dworkload *w) {
-    char log[4096], exitp[4096];
-    for (int32_t i = 0; i < w->spec.workers; i++) {
-        al__task_paths(d, w, &w->tasks[i], log, exitp, sizeof(log));
-        unlink(log);
-        unlink(exitp);
-        al__task_pid_path(d, w, &w->tasks[i], log, sizeof(log));
-        unlink(log);
-    }
-}
-
-static bool reserved_env(const char *key) {
-    return strncmp(key, "ALLOT_", 6) == 0 || strcmp(key, "CUDA_VISIBLE_DEVICES") == 0 ||
-           strcmp(key, "NVIDIA_VISIBLE_DEVICES") == 0 || strcmp(key, "CUDA_DEVICE_ORDER") == 0;
-}
-
-static void env_add(char ***env, size_t *n, const char *key, const char *value) {
-    size_t len = strlen(key) + strlen(value) + 2;
-    *env = al__xrealloc(*env, (*n + 2) * sizeof(**env));
-    (*env)[*n] = al__xmalloc(len);
-    snprintf((*env)[*n], len, "%s=%s", key, value);
-    (*env)[++*n] = NULL;
-}
-
-/* The fraction of each shared device the task may use, as text ("0.5"), or "" for none. */
-static void shared_limits(const struct allotd *d, const struct al__dworkload *w,
-                          const struct al__dtask *t, char *fraction, char *mib, size_t size) {
-    const struct al__wspec *s = &w->spec;
-    int32_t device_mib = t->gpu_count > 0 ? d->inventory.gpus[t->gpus[0]].memory_mib : 0;
-
-    fraction[0] = mib[0] = '\0';
-    if (s->gpu_milli > 0) {
-        snprintf(fraction, size, "%d.%03d", s->gpu_milli / 1000, s->gpu_milli % 1000);
-        snprintf(mib, size, "%lld", (long long)device_mib * s->gpu_milli / 1000);
-    } else if (s->gpu_memory_mib > 0 && device_mib > 0) {
-        int64_t milli = al_gpu_memory_milli(s->gpu_memory_mib, device_mib);
-        snprintf(fraction, size, "%d.%03d", (int)(milli / 1000), (int)(milli % 1000));
-        snprintf(mib, size, "%d", s->gpu_memory_mib);
-    }
-}
-
-static char **task_env(const struct allotd *d, const struct al__dworkload *w,
-                       const struct al__dtask *t) {
-    char devices[AL__MAX_TASK_GPUS * 4 + 1] = "", number[32], fraction[32], mib[32];
-    char **env = NULL;
-    size_t n = 0, used = 0;
-    const char *key;
-    json_t *v;
-
-    json_object_foreach(w->spec.env, key, v) {
-        if (!reserved_env(key))
-            env_add(&env, &n, key, json_string_value(v));
-    }
-    for (size_t i = 0; i < t->gpu_count; i++)
-        used += (size_t)snprintf(devices + used, sizeof(devices) - used, "%s%d", i ? "," : "",
-                                 (int)t->gpus[i]);
-    env_add(&env, &n, "CUDA_VISIBLE_DEVICES", devices);
-    env_add(&env, &n, "NVIDIA_VISIBLE_DEVICES", t->gpu_count ? devices : "none");
-    env_add(&env, &n, "CUDA_DEVICE_ORDER", "PCI_BUS_ID");
-    env_add(&env, &n, "ALLOT_WORKLOAD", w->name);
-    env_add(&env, &n, "ALLOT_PROJECT", w->project);
-    snprintf(number, sizeof(number), "%d", (int)t->index);
-    env_add(&env, &n, "ALLOT_TASK_INDEX", number);
-    snprintf(number, sizeof(number), "%d", (int)w->spec.workers);
-    env_add(&env, &n, "ALLOT_WORKERS", number);
-    shared_limits(d, w, t, fraction, mib, sizeof(fraction));
-    if (fraction[0]) {
-        env_add(&env, &n, "ALLOT_GPU_FRACTION", fraction);
-        env_add(&env, &n, "ALLOT_GPU_MEMORY_LIMIT_MIB", mib);
-    }
-    return env;
-}
-
-static void free_strings(char **v) {
-    for (size_t i = 0; v && v[i]; i++)
-        free(v[i]);
-    free(v);
+void al__task_forget(struct allotd *d, const struct al__dworkload *w) {
+    for (int32_t i = 0; i < w->spec.workers; i++)
+        d->backend.type->forget(&d->backend, al__task_key(w, &w->tasks[i]));
 }
 
 void al__task_devices_text(const struct al__dtask *t, char *out, size_t size) {
@@ -109,21 +31,17 @@ void al__task_devices_text(const struct al__dtask *t, char *out, size_t size) {
 }
 
 void al__task_place(struct allotd *d, struct al__dworkload *w, struct al__dtask *t) {
-    char devices[512], log[4096], exitp[4096];
+    char devices[512];
     /* What an earlier run of the task left must not be taken for this one's after a crash. */
-    al__task_paths(d, w, t, log, exitp, sizeof(log));
-    unlink(exitp);
-    al__task_pid_path(d, w, t, log, sizeof(log));
-    unlink(log);
+    d->backend.type->prepare(&d->backend, al__task_key(w, t));
     al__task_devices_text(t, devices, sizeof(devices));
     al__persist_event(d, w, "scheduled", "task %d scheduled on %s%s%s", (int)t->index,
-                      d->inventory.node_name, t->gpu_count ? " GPUs " : " (no GPU)",
-                      t->gpu_count ? devices : "");
+                      al__state_node_name(&d->state, t->node),
+                      t->gpu_count ? " GPUs " : " (no GPU)", t->gpu_count ? devices : "");
     if (!al__workload_is_active(w))
         w->started_s = al__daemon_now(); /* it starts running (again) */
     t->state = AL__T_RUNNING;
-    t->pid = 0; /* no process yet */
-    t->start_ticks = 0;
+    t->ref[0] = '\0'; /* not started yet */
     t->started_s = al__daemon_now();
     al__persist_task_update(d, w, t);
     al__xgrow(&d->placed, &d->placed_cap, d->placed_count + 1, sizeof(*d->placed));
@@ -139,44 +57,77 @@ void al__tasks_unplace(struct allotd *d) {
     d->placed_count = 0;
 }
 
-/* One placed task's start: prepared under the state lock, forked without it, recorded under it. */
+/* One placed task's start: prepared under the state lock, started without it, recorded under
+ * it. */
 struct launch_job {
     struct al__dworkload *w;
     struct al__dtask *t;
+    struct al__task_start start;
     char **argv, **env;
-    char *log, *exitp, *pidp;
     int rc;
-    struct al__proc proc;
+    char ref[AL__TASK_REF_MAX];
     char err[256];
 };
 
-static void job_prepare(struct allotd *d, struct launch_job *j) {
-    char log[4096], exitp[4096];
-    size_t argc = json_array_size(j->w->spec.command);
-    j->argv = al__xcalloc(argc + 1, sizeof(*j->argv));
-    for (size_t i = 0; i < argc; i++)
-        j->argv[i] = al__xstrdup(json_string_value(json_array_get(j->w->spec.command, i)));
-    j->env = task_env(d, j->w, j->t);
-    al__task_paths(d, j->w, j->t, log, exitp, sizeof(log));
-    j->log = al__xstrdup(log);
-    j->exitp = al__xstrdup(exitp);
-    al__task_pid_path(d, j->w, j->t, log, sizeof(log));
-    j->pidp = al__xstrdup(log);
+static char **strings_of(const json_t *array_or_object) {
+    size_t n = json_is_array(array_or_object) ? json_array_size(array_or_object)
+                                              : json_object_size(array_or_object);
+    char **v = al__xcalloc(n + 1, sizeof(*v));
+    if (json_is_array(array_or_object)) {
+        for (size_t i = 0; i < n; i++)
+            v[i] = al__xstrdup(json_string_value(json_array_get(array_or_object, i)));
+        return v;
+    }
+    const char *key;
+    json_t *value;
+    size_t i = 0;
+    json_object_foreach((json_t *)array_or_object, key, value) {
+        size_t len = strlen(key) + strlen(json_string_value(value)) + 2;
+        v[i] = al__xmalloc(len);
+        snprintf(v[i++], len, "%s=%s", key, json_string_value(value));
+    }
+    return v;
 }
 
-/* Forks the task's supervisor. No lock needed: it reads only what job_prepare copied (and the
- * workdir, which no one changes). */
-static void job_fork(struct launch_job *j) {
-    struct al__launch launch = {j->argv, j->env, j->w->spec.workdir, j->log, j->exitp, j->pidp};
-    j->rc = al__proc_start(&launch, &j->proc, j->err, sizeof(j->err));
+static void free_strings(char **v) {
+    for (size_t i = 0; v && v[i]; i++)
+        free(v[i]);
+    free(v);
+}
+
+static void job_prepare(struct launch_job *j) {
+    const struct al__wspec *s = &j->w->spec;
+    j->argv = strings_of(s->command);
+    j->env = strings_of(s->env);
+    j->start = (struct al__task_start){
+        .key = al__task_key(j->w, j->t),
+        .workload = j->w->name,
+        .project = j->w->project,
+        .workers = s->workers,
+        .node = (size_t)j->t->node,
+        .gpus = j->t->gpus,
+        .gpu_count = j->t->gpu_count,
+        .gpu_milli = s->gpu_milli,
+        .gpu_memory_mib = s->gpu_memory_mib,
+        .argv = (const char *const *)j->argv,
+        .env = (const char *const *)j->env,
+        .workdir = s->workdir,
+    };
+}
+
+/* Starts the task. No lock needed: the backend reads only what job_prepare pointed at, which
+ * no one changes while the cycle holds the store lock (names, devices, the spec). */
+static void job_start(struct allotd *d, struct launch_job *j) {
+    j->rc = d->backend.type->start(&d->backend, &j->start, j->ref, j->err, sizeof(j->err));
     if (j->rc == 0)
-        al__failpoint("after-fork"); /* tests: allotd killed with a process it did not record */
+        al__failpoint("after-start"); /* tests: allotd killed with a task it did not record */
 }
 
-/* Records the task's process, or the failure (exit 127). */
+/* Records the task's reference, or the failure (exit 127). */
 static void job_record(struct allotd *d, struct launch_job *j) {
     struct al__dworkload *w = j->w;
     struct al__dtask *t = j->t;
+    char what[128];
     if (j->rc < 0) {
         fprintf(stderr, "allotd: workload %s task %d: %s\n", w->name, (int)t->index, j->err);
         t->state = AL__T_FAILED;
@@ -184,19 +135,15 @@ static void job_record(struct allotd *d, struct launch_job *j) {
         t->exit_code = 127;
         al__persist_event(d, w, "failed", "task %d could not start: %s", (int)t->index, j->err);
     } else {
-        t->pid = j->proc.pid;
-        t->start_ticks = j->proc.start_ticks;
-        al__persist_event(d, w, "started", "task %d started as process group %d", (int)t->index,
-                          (int)j->proc.pid);
+        snprintf(t->ref, sizeof(t->ref), "%s", j->ref);
+        d->backend.type->describe(&d->backend, t->ref, what, sizeof(what));
+        al__persist_event(d, w, "started", "task %d started as %s", (int)t->index, what);
     }
     al__persist_task_update(d, w, t);
     al__workload_refresh_state(w);
     al__persist_workload_update(d, w);
     free_strings(j->argv);
     free_strings(j->env);
-    free(j->log);
-    free(j->exitp);
-    free(j->pidp);
 }
 
 void al__tasks_start_placed(struct allotd *d) {
@@ -204,19 +151,19 @@ void al__tasks_start_placed(struct allotd *d) {
     struct launch_job *jobs = al__xcalloc(d->placed_count ? d->placed_count : 1, sizeof(*jobs));
     for (size_t i = 0; i < d->placed_count; i++) {
         struct al__placed p = d->placed[i];
-        if (p.t->state != AL__T_RUNNING || p.t->pid > 0)
+        if (p.t->state != AL__T_RUNNING || p.t->ref[0])
             continue;
         jobs[n] = (struct launch_job){.w = p.w, .t = p.t};
-        job_prepare(d, &jobs[n++]);
+        job_prepare(&jobs[n++]);
     }
     d->placed_count = 0;
     if (n > 0) {
-        al__failpoint("before-fork"); /* tests: placements durable, nothing started */
+        al__failpoint("before-start"); /* tests: placements durable, nothing started */
         /* Reads go on meanwhile; a change needs the store lock, which the cycle holds, so the
          * placed tasks stay as they are until they are recorded. */
         pthread_mutex_unlock(&d->lock);
         for (size_t i = 0; i < n; i++)
-            job_fork(&jobs[i]);
+            job_start(d, &jobs[i]);
         pthread_mutex_lock(&d->lock);
         for (size_t i = 0; i < n; i++)
             job_record(d, &jobs[i]);
@@ -225,10 +172,9 @@ void al__tasks_start_placed(struct allotd *d) {
 }
 
 void al__task_stop(struct allotd *d, struct al__dworkload *w, struct al__dtask *t) {
-    struct al__proc proc = {t->pid, t->start_ticks};
-    if (t->state != AL__T_RUNNING || t->pid <= 0) /* pid 0: placed, never started (see place) */
+    if (t->state != AL__T_RUNNING || !t->ref[0]) /* placed, never started (see place) */
         return;
-    al__proc_signal(&proc, SIGTERM);
+    d->backend.type->stop(&d->backend, t->ref, AL__STOP_GRACEFUL);
     t->state = AL__T_STOPPING;
     t->stop_sent_s = al__daemon_now();
     al__persist_task_update(d, w, t);

@@ -1,9 +1,8 @@
 /* tasks_life.c - what happens to running tasks between cycles: exits noticed and recorded,
- * stops escalated to SIGKILL, deleted workloads removed once stopped, re-adoption at startup. */
-#include <signal.h>
+ * stops made immediate after the grace period, deleted workloads removed once stopped,
+ * re-adoption at startup. */
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "daemon/api.h"
 
@@ -27,11 +26,11 @@ static void workload_settle(struct allotd *d, struct al__dworkload *w, enum al__
  * is pending again, however it ended: its exit is not a failure.
  */
 static void task_ended(struct allotd *d, struct al__dworkload *w, struct al__dtask *t,
-                       enum al__proc_state how, int code) {
+                       enum al__task_status how, int code) {
     enum al__wstate before = w->state;
 
     if (t->evicting && w->state != AL__W_DELETING) {
-        if (how == AL__PROC_LOST)
+        if (how == AL__TASK_LOST)
             al__persist_event(d, w, "requeued",
                               "task %d evicted, left no exit status; pending again", (int)t->index);
         else
@@ -43,8 +42,8 @@ static void task_ended(struct allotd *d, struct al__dworkload *w, struct al__dta
         t->state = code == 0 ? AL__T_SUCCEEDED : AL__T_FAILED;
         t->exit_code = code;
         t->finished_s = al__daemon_now();
-        if (how == AL__PROC_LOST)
-            al__persist_event(d, w, "lost", "task %d: its process is gone and left no exit status",
+        if (how == AL__TASK_LOST)
+            al__persist_event(d, w, "lost", "task %d is gone and left no exit status",
                               (int)t->index);
         else
             al__persist_event(d, w, code == 0 ? "finished" : "failed",
@@ -56,19 +55,15 @@ static void task_ended(struct allotd *d, struct al__dworkload *w, struct al__dta
 
 /* Polls one active task; true when it ended. */
 static bool poll_task(struct allotd *d, struct al__dworkload *w, struct al__dtask *t, int64_t now) {
-    struct al__proc proc = {t->pid, t->start_ticks};
-    char log[4096], exitp[4096];
-    enum al__proc_state st;
     int code = -1;
+    enum al__task_status st = d->backend.type->poll(&d->backend, al__task_key(w, t), t->ref, &code);
 
-    al__task_paths(d, w, t, log, exitp, sizeof(log));
-    st = al__proc_poll(&proc, exitp, &code);
-    if (st != AL__PROC_RUNNING) {
+    if (st != AL__TASK_RUNNING) {
         task_ended(d, w, t, st, code);
         return true;
     }
     if (t->state == AL__T_STOPPING && !t->killed && now - t->stop_sent_s >= d->grace_s) {
-        al__proc_signal(&proc, SIGKILL);
+        d->backend.type->stop(&d->backend, t->ref, AL__STOP_NOW);
         t->killed = true;
     }
     return false;
@@ -77,7 +72,7 @@ static bool poll_task(struct allotd *d, struct al__dworkload *w, struct al__dtas
 static void finish_delete(struct allotd *d, struct al__dworkload *w) {
     if (al__persist_workload_delete(d, w) < 0)
         return;
-    al__task_files_remove(d, w);
+    al__task_forget(d, w);
     al__state_remove_workload(&d->state, w);
 }
 
@@ -114,7 +109,7 @@ void al__workload_delete(struct allotd *d, struct al__dworkload *w, struct al__r
         snprintf(name, sizeof(name), "%s", w->name);
         if (al__persist_workload_delete(d, w) < 0 || al__store_commit(d->store) < 0)
             goto store_failed;
-        al__task_files_remove(d, w);
+        al__task_forget(d, w);
         al__state_remove_workload(&d->state, w);
         al__reply_json(rep, 200, json_pack("{s:s, s:b}", "name", name, "deleted", 1));
         al__daemon_poke(d);
@@ -131,7 +126,8 @@ void al__workload_delete(struct allotd *d, struct al__dworkload *w, struct al__r
         al__task_stop(d, w, t);
     }
     if (al__persist_workload_update(d, w) < 0 ||
-        al__persist_event(d, w, "deleting", "stopping its tasks (SIGTERM, SIGKILL after %llds)",
+        al__persist_event(d, w, "deleting",
+                          "stopping its tasks (at once after a grace period of %llds)",
                           (long long)d->grace_s) < 0 ||
         al__store_commit(d->store) < 0)
         goto store_failed;
@@ -143,24 +139,19 @@ store_failed:
     al__reply_error(rep, "internal", NULL, "store: %s", al__store_error(d->store));
 }
 
-/* A task placed before a crash whose start was not recorded: found by its pid file if it was
+/* A task placed before a crash whose start was not recorded: found by the backend if it was
  * started, else pending again (it never ran; the next cycle places it anew). True if running. */
-static bool readopt_unrecorded(struct allotd *d, struct al__dworkload *w, struct al__dtask *t,
-                               const char *exitp) {
-    char pidp[4096];
-    struct al__proc proc;
+static bool readopt_unrecorded(struct allotd *d, struct al__dworkload *w, struct al__dtask *t) {
+    struct al__task_key key = al__task_key(w, t);
     int code = -1;
 
-    al__task_pid_path(d, w, t, pidp, sizeof(pidp));
-    if (al__proc_find(pidp, &proc) == 0) {
-        t->pid = proc.pid;
-        t->start_ticks = proc.start_ticks;
+    if (d->backend.type->find(&d->backend, key, t->ref) == 0) {
         al__persist_task_update(d, w, t);
         return true;
     }
-    proc = (struct al__proc){0, 0};
-    enum al__proc_state st = al__proc_poll(&proc, exitp, &code); /* it may have run and ended */
-    if (st == AL__PROC_EXITED) {
+    t->ref[0] = '\0';
+    enum al__task_status st = d->backend.type->poll(&d->backend, key, "", &code);
+    if (st == AL__TASK_EXITED) { /* it ran and ended */
         task_ended(d, w, t, st, code);
         return false;
     }
@@ -179,22 +170,20 @@ void al__tasks_readopt(struct allotd *d) {
         struct al__dworkload *w = d->state.workloads[i];
         for (int32_t k = 0; k < w->spec.workers; k++) {
             struct al__dtask *t = &w->tasks[k];
-            char log[4096], exitp[4096];
+            char what[128];
             int code = -1;
-            enum al__proc_state st;
             if (!is_active(t))
                 continue;
-            al__task_paths(d, w, t, log, exitp, sizeof(log));
-            if (t->pid <= 0 && !readopt_unrecorded(d, w, t, exitp))
+            if (!t->ref[0] && !readopt_unrecorded(d, w, t))
                 continue;
-            struct al__proc proc = {t->pid, t->start_ticks};
-            st = al__proc_poll(&proc, exitp, &code);
-            if (st == AL__PROC_RUNNING) {
+            enum al__task_status st =
+                d->backend.type->poll(&d->backend, al__task_key(w, t), t->ref, &code);
+            if (st == AL__TASK_RUNNING) {
                 if (t->state == AL__T_STOPPING)
                     t->stop_sent_s = al__daemon_now(); /* a fresh grace period */
-                al__persist_event(d, w, "readopted",
-                                  "task %d still running as process group %d after a restart",
-                                  (int)t->index, (int)t->pid);
+                d->backend.type->describe(&d->backend, t->ref, what, sizeof(what));
+                al__persist_event(d, w, "readopted", "task %d still running as %s after a restart",
+                                  (int)t->index, what);
             } else {
                 task_ended(d, w, t, st, code);
             }

@@ -137,7 +137,7 @@ class CrashSafetyTest(DaemonTest):
             wait_until(lambda: not pid_alive(pid), what="process %d to exit" % pid)
 
     def test_a_crash_right_after_a_fork_runs_the_task_once(self):
-        w, pids = self.crash_while_starting("after-fork")
+        w, pids = self.crash_while_starting("after-start")
         self.assertEqual(len(pids), 1, pids)
         self.assertTrue(pid_alive(pids[0]))
         self.assertEqual(os.getpgid(pids[0]), w["tasks"][0]["pid"])  # the copy allotd tracks
@@ -148,7 +148,7 @@ class CrashSafetyTest(DaemonTest):
         self.assert_deleting_stops(pids)
 
     def test_a_crash_before_the_fork_starts_the_task_once(self):
-        w, pids = self.crash_while_starting("before-fork")
+        w, pids = self.crash_while_starting("before-start")
         self.assertEqual(len(pids), 1, pids)
         self.assertEqual(os.getpgid(pids[0]), w["tasks"][0]["pid"])
         kinds = [e["kind"] for e in

@@ -14,9 +14,9 @@
 
 static void host_values_are_positive(void **state) {
     (void)state;
-    struct al__inventory inv;
+    struct al__local_machine inv;
     memset(&inv, 0x5a, sizeof inv);
-    al__inventory_host(&inv);
+    al__local_host(&inv);
     assert_true(inv.node_name[0] != '\0');
     assert_non_null(memchr(inv.node_name, '\0', sizeof inv.node_name));
     assert_true(inv.cpu_millis >= 1000);
@@ -26,9 +26,9 @@ static void host_values_are_positive(void **state) {
     assert_false(inv.from_nvml);
 }
 
-static void parse_ok(const char *spec, struct al__inventory *inv) {
+static void parse_ok(const char *spec, struct al__local_machine *inv) {
     char err[256] = "";
-    int rc = al__inventory_parse_gpus(spec, inv, err, sizeof err);
+    int rc = al__local_parse_gpus(spec, inv, err, sizeof err);
     if (rc != 0)
         fail_msg("\"%s\": rc %d, %s", spec, rc, err);
     assert_false(inv->from_nvml);
@@ -41,7 +41,7 @@ static void gpu_equal(const struct al__local_gpu *gpu, int32_t mib, const char *
 
 static void good_specs_parse(void **state) {
     (void)state;
-    struct al__inventory inv;
+    struct al__local_machine inv;
     memset(&inv, 0, sizeof inv);
     inv.from_nvml = true;
     parse_ok("4x80GiB", &inv);
@@ -114,12 +114,12 @@ static const struct bad_spec bad_specs[] = {
 static void bad_specs_are_rejected_with_a_message(void **state) {
     (void)state;
     for (size_t i = 0; i < sizeof bad_specs / sizeof bad_specs[0]; i++) {
-        struct al__inventory inv;
+        struct al__local_machine inv;
         memset(&inv, 0, sizeof inv);
         inv.gpu_count = 1;
         inv.gpus[0].memory_mib = 123;
         char err[256] = "";
-        int rc = al__inventory_parse_gpus(bad_specs[i].spec, &inv, err, sizeof err);
+        int rc = al__local_parse_gpus(bad_specs[i].spec, &inv, err, sizeof err);
         if (rc != -AL_EINVAL || !strstr(err, bad_specs[i].message))
             fail_msg("\"%s\": rc %d, message \"%s\", expected one containing \"%s\"",
                      bad_specs[i].spec, rc, err, bad_specs[i].message);
@@ -132,24 +132,24 @@ static void bad_specs_are_rejected_with_a_message(void **state) {
 
 static void exact_message_for_a_missing_unit(void **state) {
     (void)state;
-    struct al__inventory inv;
+    struct al__local_machine inv;
     char err[256];
     memset(&inv, 0, sizeof inv);
-    assert_int_equal(al__inventory_parse_gpus("4x80", &inv, err, sizeof err), -AL_EINVAL);
+    assert_int_equal(al__local_parse_gpus("4x80", &inv, err, sizeof err), -AL_EINVAL);
     assert_string_equal(err, "--gpus: \"4x80\": memory needs a unit (MiB, GiB, TiB)");
     /* a short buffer truncates the message, and NULL is allowed */
     char small[8];
-    assert_int_equal(al__inventory_parse_gpus("4x80", &inv, small, sizeof small), -AL_EINVAL);
+    assert_int_equal(al__local_parse_gpus("4x80", &inv, small, sizeof small), -AL_EINVAL);
     assert_string_equal(small, "--gpus:");
-    assert_int_equal(al__inventory_parse_gpus("", &inv, NULL, 0), -AL_EINVAL);
-    assert_int_equal(al__inventory_parse_gpus(NULL, &inv, NULL, 0), -AL_EINVAL);
+    assert_int_equal(al__local_parse_gpus("", &inv, NULL, 0), -AL_EINVAL);
+    assert_int_equal(al__local_parse_gpus(NULL, &inv, NULL, 0), -AL_EINVAL);
 }
 
 /* Without libnvidia-ml.so.1 (as on a machine without NVIDIA drivers) discovery says why; with
  * it, either it finds devices or says why not. */
 static void nvml_discovery_finds_devices_or_says_why(void **state) {
     (void)state;
-    struct al__inventory inv;
+    struct al__local_machine inv;
     memset(&inv, 0, sizeof inv);
     inv.gpu_count = 1;
     inv.gpus[0].memory_mib = 123;
@@ -157,7 +157,7 @@ static void nvml_discovery_finds_devices_or_says_why(void **state) {
     void *lib = dlopen("libnvidia-ml.so.1", RTLD_NOW | RTLD_LOCAL);
     if (lib)
         dlclose(lib);
-    int rc = al__inventory_discover_nvml(&inv, err, sizeof err);
+    int rc = al__local_discover_nvml(&inv, err, sizeof err);
     print_message("NVML: rc %d, %zu GPU(s), %s\n", rc, inv.gpu_count, rc ? err : "found");
     if (!lib) {
         assert_int_equal(rc, -AL_ENOENT);

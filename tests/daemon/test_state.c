@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include <cmocka.h>
@@ -22,7 +23,8 @@ static struct al__dworkload *workload(int32_t workers, int32_t min_members) {
 
 static void run(struct al__dtask *t, int64_t started) {
     t->state = AL__T_RUNNING;
-    t->pid = 42;
+    snprintf(t->ref, sizeof(t->ref), "42:1");
+    t->node = 0;
     t->started_s = started;
     t->gpus[0] = 1;
     t->gpu_count = 1;
@@ -41,7 +43,8 @@ static void a_requeued_task_is_pending_and_not_a_failure(void **state) {
     al__task_requeue(&w->tasks[1]);
     assert_int_equal(w->tasks[1].state, AL__T_PENDING);
     assert_int_equal(w->tasks[1].gpu_count, 0);
-    assert_int_equal(w->tasks[1].pid, 0);
+    assert_string_equal(w->tasks[1].ref, "");
+    assert_int_equal(w->tasks[1].node, -1);
     assert_int_equal(w->tasks[1].started_s, -1);
     assert_int_equal(w->tasks[1].exit_code, 0);
     assert_false(w->tasks[1].evicting);

@@ -51,7 +51,7 @@ static void migrations_apply_once_and_data_survives_reopening(void **state) {
     char err[256] = "";
     (void)state;
     assert_int_equal(al__store_open(path, &s, err, sizeof(err)), 0);
-    assert_int_equal(al__store_schema_version(s), 2);
+    assert_int_equal(al__store_schema_version(s), 3);
     assert_int_equal(al__store_begin(s), 0);
     struct al__stmt *st = al__stmt_prepare(s, insert_sql);
     al__stmt_bind_text(st, 1, "team-a");
@@ -60,14 +60,14 @@ static void migrations_apply_once_and_data_survives_reopening(void **state) {
     al__store_close(s);
 
     assert_int_equal(al__store_open(path, &s, err, sizeof(err)), 0);
-    assert_int_equal(al__store_schema_version(s), 2);
+    assert_int_equal(al__store_schema_version(s), 3);
     assert_int_equal(count_rows(s, count_sql), 1);
     al__store_close(s);
 }
 
 /* A file of version 1 (before evictions) gains the columns of version 2 and keeps its rows: a
  * workload's start is its first task's. */
-static void a_version_1_file_is_migrated_to_version_2(void **state) {
+static void a_version_1_file_is_migrated(void **state) {
     static const char v1_rows[] =
         "INSERT INTO workloads (id, name, project, spec, state, created_s) VALUES "
         "(7, 'w', 'team-a', '{}', 'running', 100);"
@@ -88,9 +88,37 @@ static void a_version_1_file_is_migrated_to_version_2(void **state) {
     sqlite3_close(db);
 
     assert_int_equal(al__store_open(v1, &s, err, sizeof(err)), 0);
-    assert_int_equal(al__store_schema_version(s), 2);
+    assert_int_equal(al__store_schema_version(s), 3);
     assert_int_equal(count_rows(s, started_sql), 110);
     assert_int_equal(count_rows(s, evicting_sql), 20); /* two rows, none evicting */
+    al__store_close(s);
+}
+
+/* Version 3: a task started by a version-2 allotd (the local backend's pid and process start
+ * time) keeps it as its backend reference "PID:TICKS"; a task without a process has none. */
+static void a_version_2_file_keeps_its_processes_as_references(void **state) {
+    static const char v2_rows[] =
+        "INSERT INTO workloads (id, name, project, spec, state, created_s) VALUES "
+        "(7, 'w', 'team-a', '{}', 'running', 100);"
+        "INSERT INTO tasks (workload_id, idx, state, node, pid, start_ticks, started_s) VALUES "
+        "(7, 0, 'running', 'host', 4242, 98765, 120), (7, 1, 'pending', NULL, NULL, NULL, NULL)";
+    static const char refs_sql[] =
+        "SELECT count(*) FROM tasks WHERE (idx = 0 AND ref = '4242:98765' AND node = 'host') "
+        "OR (idx = 1 AND ref IS NULL)";
+    char v2[300], err[256] = "";
+    struct al__store *s = NULL;
+    sqlite3 *db;
+    (void)state;
+    snprintf(v2, sizeof(v2), "%s/v2.db", dir);
+    assert_int_equal(al__store_open_upto(v2, 2, &s, err, sizeof(err)), 0);
+    al__store_close(s);
+    assert_int_equal(sqlite3_open(v2, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, v2_rows, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+
+    assert_int_equal(al__store_open(v2, &s, err, sizeof(err)), 0);
+    assert_int_equal(al__store_schema_version(s), 3);
+    assert_int_equal(count_rows(s, refs_sql), 2);
     al__store_close(s);
 }
 
@@ -140,7 +168,8 @@ static void an_unwritable_place_is_a_clear_error(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(migrations_apply_once_and_data_survives_reopening),
-        cmocka_unit_test(a_version_1_file_is_migrated_to_version_2),
+        cmocka_unit_test(a_version_1_file_is_migrated),
+        cmocka_unit_test(a_version_2_file_keeps_its_processes_as_references),
         cmocka_unit_test(rollback_leaves_nothing_behind),
         cmocka_unit_test(a_newer_schema_is_refused),
         cmocka_unit_test(an_unwritable_place_is_a_clear_error),

@@ -11,7 +11,7 @@
 #define STR_(x)        #x
 #define STR(x)         STR_(x)
 
-void al__inventory_host(struct al__inventory *inv) {
+void al__local_host(struct al__local_machine *inv) {
     char name[256];
     if (gethostname(name, sizeof name) == 0 && name[0] != '\0') {
         name[sizeof name - 1] = '\0';
@@ -120,7 +120,7 @@ static int parse_group(const struct group *g, struct al__local_gpu *gpus, size_t
     return 0;
 }
 
-int al__inventory_parse_gpus(const char *spec, struct al__inventory *inv, char *err, size_t size) {
+int al__local_parse_gpus(const char *spec, struct al__local_machine *inv, char *err, size_t size) {
     struct al__local_gpu gpus[AL__LOCAL_MAX_GPUS];
     size_t count = 0;
     if (!spec || spec[0] == '\0') {

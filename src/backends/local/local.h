@@ -8,15 +8,20 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "backends/backend.h"
+
 #define AL__LOCAL_MAX_GPUS 64
+
+/* The local backend's ops table (backend.c), registered in backends/registry.c. */
+extern const struct al__backend_type al__local_backend;
 
 struct al__local_gpu {
     int32_t memory_mib; /* > 0 */
     char model[64];     /* product name, "" when unknown */
 };
 
-/* What this machine offers the scheduler: one node. */
-struct al__inventory {
+/* What this machine offers the scheduler: one node (copied into virtual nodes with --nodes). */
+struct al__local_machine {
     char node_name[64];   /* the host name (gethostname), "local" if that fails */
     int64_t cpu_millis;   /* online CPUs x 1000 */
     int64_t memory_bytes; /* physical memory */
@@ -26,28 +31,28 @@ struct al__inventory {
 };
 
 /*
- * al__inventory_host - fills node_name, cpu_millis and memory_bytes from this machine and
+ * al__local_host - fills node_name, cpu_millis and memory_bytes from this machine and
  * clears the GPU list.
  */
-void al__inventory_host(struct al__inventory *inv);
+void al__local_host(struct al__local_machine *inv);
 
 /*
- * al__inventory_parse_gpus - reads a virtual GPU inventory into inv->gpus (replacing them):
+ * al__local_parse_gpus - reads a virtual GPU inventory into inv->gpus (replacing them):
  * comma-separated groups "COUNTx[MODEL-]MEMORY", e.g. "4x80GiB", "2xA100-80GiB,1xT4-16GiB".
  * MEMORY is an integer with a unit MiB, GiB or TiB (case-sensitive); MODEL is any text without
  * ',' (the last '-' separates it from MEMORY). COUNT >= 1; the total stays within
  * AL__LOCAL_MAX_GPUS. Returns 0, or -AL_EINVAL with a message naming the problem in err
  * (e.g. "--gpus: \"4x80\": memory needs a unit (MiB, GiB, TiB)"); inv is unchanged on failure.
  */
-int al__inventory_parse_gpus(const char *spec, struct al__inventory *inv, char *err, size_t size);
+int al__local_parse_gpus(const char *spec, struct al__local_machine *inv, char *err, size_t size);
 
 /*
- * al__inventory_discover_nvml - loads libnvidia-ml.so.1 with dlopen and lists its devices
+ * al__local_discover_nvml - loads libnvidia-ml.so.1 with dlopen and lists its devices
  * (name and total memory) into inv->gpus, setting from_nvml. Returns 0 when at least one device
  * was found; -AL_ENOENT with a reason in err when the library is absent, fails to initialise or
  * reports no device (the caller then needs --gpus). Unloads the library before returning.
  */
-int al__inventory_discover_nvml(struct al__inventory *inv, char *err, size_t size);
+int al__local_discover_nvml(struct al__local_machine *inv, char *err, size_t size);
 
 /* A started task: its process group leader (a small supervisor, see al__proc_start). */
 struct al__proc {

@@ -101,7 +101,7 @@ static int list_devices(const struct nvml_api *api, struct al__local_gpu *gpus, 
     return 0;
 }
 
-int al__inventory_discover_nvml(struct al__inventory *inv, char *err, size_t size) {
+int al__local_discover_nvml(struct al__local_machine *inv, char *err, size_t size) {
     struct al__local_gpu gpus[AL__LOCAL_MAX_GPUS];
     struct nvml_api api;
     size_t n = 0;

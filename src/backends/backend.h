@@ -1,0 +1,156 @@
+/* backend.h - what allotd asks of the machines it schedules, whatever they are: an inventory of
+ * nodes, and tasks started on a node with their devices, stopped, watched and re-adopted after
+ * a restart. One ops table per kind of backend (redis's ConnectionType is the model): the local
+ * backend today, Kubernetes and the simulator next. allotd's core speaks only this; the words of
+ * a backend (processes, pods, environment variables) stay inside it. */
+#ifndef ALLOT_BACKENDS_BACKEND_H
+#define ALLOT_BACKENDS_BACKEND_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* A started task as its backend knows it, as text ("" = none): opaque to allotd, which stores
+ * it and hands it back. */
+#define AL__TASK_REF_MAX  64
+#define AL__NODE_NAME_MAX 128
+
+struct al__node_gpu {
+    int32_t memory_mib; /* > 0 */
+    char model[64];     /* product name, "" when unknown */
+};
+
+struct al__node_label {
+    char *key, *value;
+};
+
+/* A node tasks can run on. */
+struct al__node {
+    char name[AL__NODE_NAME_MAX];
+    char pool[64];        /* "" = the default pool */
+    int64_t cpu_millis;   /* allocatable CPU */
+    int64_t memory_bytes; /* allocatable memory */
+    struct al__node_gpu *gpus;
+    size_t gpu_count;
+    struct al__node_label *labels;
+    size_t label_count;
+};
+
+/* What a backend offers: its nodes, in a fixed order for the life of the backend (a task names
+ * its node, and allotd keeps a task's node by name across restarts). */
+struct al__inventory {
+    struct al__node *nodes;
+    size_t node_count;
+    bool virtual_gpus; /* declared rather than discovered */
+};
+
+/* A task's place in allotd, stable across restarts: what a backend names its own things by. */
+struct al__task_key {
+    int64_t workload_id;
+    int32_t index;
+};
+
+/* A task to start. Everything is the caller's and valid for the call only. */
+struct al__task_start {
+    struct al__task_key key;
+    const char *workload, *project;
+    int32_t workers;     /* tasks of the workload */
+    size_t node;         /* index in the inventory */
+    const int32_t *gpus; /* device indices on that node */
+    size_t gpu_count;
+    int32_t gpu_milli;       /* the share of each device it may use, 0 = whole devices */
+    int32_t gpu_memory_mib;  /* or the memory of each device, 0 = none */
+    const char *const *argv; /* the command, NULL-terminated */
+    const char *const *env;  /* the submitter's "KEY=VALUE" strings, NULL-terminated */
+    const char *workdir;     /* absolute, or NULL */
+};
+
+enum al__task_status {
+    AL__TASK_RUNNING,
+    AL__TASK_EXITED, /* finished; the exit code is set */
+    AL__TASK_LOST,   /* gone without an exit code */
+};
+
+enum al__stop_mode {
+    AL__STOP_GRACEFUL, /* ask it to end (the grace period starts) */
+    AL__STOP_NOW,      /* end it (the grace period is over) */
+};
+
+/* An option given to a backend on allotd's command line ("--gpus 4x80GiB"). */
+struct al__backend_option {
+    const char *name; /* "gpus" */
+    const char *value;
+};
+
+struct al__backend;
+
+/*
+ * The operations of a kind of backend. Every operation but `open` and `close` may be called
+ * from any of allotd's threads, several at once; `start` is called without allotd's locks (it
+ * may take long: a fork, a request to a server). Errors fill err with a message for a person.
+ */
+struct al__backend_type {
+    const char *name;  /* what --backend chooses */
+    const char *usage; /* its options, for --help */
+    /* open - reads its options (unknown ones are an error naming them), discovers the
+     * inventory into b->inventory; `dir` is a private directory it may keep files in. */
+    int (*open)(struct al__backend *b, const char *dir, const struct al__backend_option *opts,
+                size_t opt_count, char *err, size_t size);
+    void (*close)(struct al__backend *b);
+    /* prepare - a task is about to be placed: forget what an earlier run of it left, so that
+     * a crash before its start is recorded is not mistaken for a start (see find). */
+    void (*prepare)(struct al__backend *b, struct al__task_key key);
+    /* start - starts a task; fills ref. */
+    int (*start)(struct al__backend *b, const struct al__task_start *s, char ref[AL__TASK_REF_MAX],
+                 char *err, size_t size);
+    /* stop - asks (or forces) a running task to end. -AL_ENOENT when it is gone already. */
+    int (*stop)(struct al__backend *b, const char *ref, enum al__stop_mode mode);
+    /* poll - whether the task still runs; *exit_code when it exited. */
+    enum al__task_status (*poll)(struct al__backend *b, struct al__task_key key, const char *ref,
+                                 int *exit_code);
+    /* find - re-adoption of a task placed before a crash whose start was never recorded: 0 and
+     * its ref when it was started and still runs; -AL_ENOENT when it never started or is gone
+     * (then poll with ref "" tells whether it ran and exited). */
+    int (*find)(struct al__backend *b, struct al__task_key key, char ref[AL__TASK_REF_MAX]);
+    /* forget - the task is gone for good (its workload deleted): remove what the backend kept
+     * of it (its output too: a later task with the same key never shows another's). */
+    void (*forget)(struct al__backend *b, struct al__task_key key);
+    /* log_read - up to max bytes of the task's output from offset; 0 at the end (or none). */
+    ssize_t (*log_read)(struct al__backend *b, struct al__task_key key, int64_t offset, char *buf,
+                        size_t max);
+    /* describe - the ref in words for events ("process group 1234"). */
+    void (*describe)(struct al__backend *b, const char *ref, char *out, size_t size);
+    /* task_json - adds the backend's own fields about a started task to its API object (the
+     * local backend: "pid"). */
+    void (*task_json)(struct al__backend *b, const char *ref, json_t *task);
+};
+
+/* An open backend. */
+struct al__backend {
+    const struct al__backend_type *type;
+    struct al__inventory inventory;
+    void *data; /* the backend's own */
+};
+
+/* The kinds of backend allotd knows, NULL-terminated (registry.c): a new one is added there. */
+extern const struct al__backend_type *const al__backend_types[];
+
+/* al__backend_find - the kind named `name`, or NULL. */
+const struct al__backend_type *al__backend_find(const char *name);
+
+/* al__backend_open - opens a backend of kind `type`. */
+int al__backend_open(struct al__backend *b, const struct al__backend_type *type, const char *dir,
+                     const struct al__backend_option *opts, size_t opt_count, char *err,
+                     size_t size);
+void al__backend_close(struct al__backend *b);
+
+/* al__inventory_devices - numbers every device of every node in one range: *first (allocated,
+ * the caller frees it) gets where each node's devices start; returns how many there are. */
+size_t al__inventory_devices(const struct al__inventory *inv, size_t **first);
+
+/* al__inventory_release - frees the nodes (for backends filling b->inventory). */
+void al__inventory_release(struct al__inventory *inv);
+
+#endif

@@ -1,0 +1,333 @@
+/* backend.c - the local backend behind allotd's backend interface: this machine (or virtual
+ * copies of it, for benchmarks) as the inventory, tasks as supervised process groups whose
+ * reference is "PID:START_TICKS", their devices given as CUDA_VISIBLE_DEVICES, their output and
+ * exit status in files under the state directory. */
+#define _DEFAULT_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "allot/errors.h"
+#include "allot/model.h"
+#include "backends/backend.h"
+#include "backends/local/local.h"
+#include "util/xalloc.h"
+
+#define MAX_VIRTUAL_NODES 10000
+
+struct local {
+    char *dir; /* logs/ and run/ are below it */
+    struct al__local_machine machine;
+};
+
+static void path_of(const struct local *l, struct al__task_key key, const char *sub,
+                    const char *ext, char *out, size_t size) {
+    snprintf(out, size, "%s/%s/%" PRId64 "-%d.%s", l->dir, sub, key.workload_id, (int)key.index,
+             ext);
+}
+
+/* "PID:TICKS" to a process; false for "" or anything else. */
+static bool ref_proc(const char *ref, struct al__proc *out) {
+    long long pid, ticks;
+    char end;
+    if (sscanf(ref, "%lld:%lld%c", &pid, &ticks, &end) != 2 || pid <= 0 || pid > INT32_MAX)
+        return false;
+    *out = (struct al__proc){(pid_t)pid, ticks};
+    return true;
+}
+
+static void proc_ref(const struct al__proc *p, char ref[AL__TASK_REF_MAX]) {
+    snprintf(ref, AL__TASK_REF_MAX, "%d:%lld", (int)p->pid, (long long)p->start_ticks);
+}
+
+static int make_dir(const char *path, char *err, size_t size) {
+    if (mkdir(path, 0700) == 0 || errno == EEXIST)
+        return 0;
+    snprintf(err, size, "cannot create %s: %s", path, strerror(errno));
+    return -AL_EIO;
+}
+
+static int parse_node_count(const char *text, size_t *out, char *err, size_t size) {
+    char *end;
+    long v = strtol(text, &end, 10);
+    if (*end || end == text || v < 1 || v > MAX_VIRTUAL_NODES) {
+        snprintf(err, size, "--nodes: must be 1..%d", MAX_VIRTUAL_NODES);
+        return -AL_EINVAL;
+    }
+    *out = (size_t)v;
+    return 0;
+}
+
+/* n nodes like this machine: named after the host, "HOST-0".. when there are several. */
+static void fill_inventory(struct al__backend *b, const struct al__local_machine *m, size_t n) {
+    struct al__inventory *inv = &b->inventory;
+    inv->nodes = al__xcalloc(n, sizeof(*inv->nodes));
+    inv->node_count = n;
+    inv->virtual_gpus = !m->from_nvml;
+    for (size_t i = 0; i < n; i++) {
+        struct al__node *node = &inv->nodes[i];
+        if (n == 1)
+            snprintf(node->name, sizeof(node->name), "%s", m->node_name);
+        else
+            snprintf(node->name, sizeof(node->name), "%s-%zu", m->node_name, i);
+        node->cpu_millis = m->cpu_millis;
+        node->memory_bytes = m->memory_bytes;
+        node->gpu_count = m->gpu_count;
+        node->gpus = al__xcalloc(m->gpu_count + 1, sizeof(*node->gpus));
+        for (size_t g = 0; g < m->gpu_count; g++) {
+            node->gpus[g].memory_mib = m->gpus[g].memory_mib;
+            snprintf(node->gpus[g].model, sizeof(node->gpus[g].model), "%s", m->gpus[g].model);
+        }
+    }
+}
+
+static int local_open(struct al__backend *b, const char *dir, const struct al__backend_option *opts,
+                      size_t opt_count, char *err, size_t size) {
+    const char *gpus = NULL;
+    size_t nodes = 1;
+    char path[4096];
+
+    for (size_t i = 0; i < opt_count; i++) {
+        if (strcmp(opts[i].name, "gpus") == 0) {
+            gpus = opts[i].value;
+        } else if (strcmp(opts[i].name, "nodes") == 0) {
+            if (parse_node_count(opts[i].value, &nodes, err, size) < 0)
+                return -AL_EINVAL;
+        } else {
+            snprintf(err, size, "--%s: not an option of the local backend", opts[i].name);
+            return -AL_EINVAL;
+        }
+    }
+    struct local *l = al__xcalloc(1, sizeof(*l));
+    al__local_host(&l->machine);
+    if (gpus) {
+        if (al__local_parse_gpus(gpus, &l->machine, err, size) < 0) {
+            free(l);
+            return -AL_EINVAL;
+        }
+    } else if (al__local_discover_nvml(&l->machine, path, sizeof(path)) < 0) {
+        fprintf(stderr,
+                "allotd: no GPUs: %s\n"
+                "allotd: declare virtual ones with --gpus, e.g. --gpus 4x80GiB\n",
+                path);
+    }
+    l->dir = al__xstrdup(dir);
+    snprintf(path, sizeof(path), "%s/logs", dir);
+    int rc = make_dir(path, err, size);
+    snprintf(path, sizeof(path), "%s/run", dir);
+    if (rc < 0 || make_dir(path, err, size) < 0) {
+        free(l->dir);
+        free(l);
+        return -AL_EIO;
+    }
+    fill_inventory(b, &l->machine, nodes);
+    b->data = l;
+    return 0;
+}
+
+static void local_close(struct al__backend *b) {
+    struct local *l = b->data;
+    if (l)
+        free(l->dir);
+    free(l);
+    b->data = NULL;
+}
+
+static void local_prepare(struct al__backend *b, struct al__task_key key) {
+    char path[4096];
+    path_of(b->data, key, "run", "exit", path, sizeof(path));
+    unlink(path);
+    path_of(b->data, key, "run", "pid", path, sizeof(path));
+    unlink(path);
+}
+
+static void local_forget(struct al__backend *b, struct al__task_key key) {
+    char path[4096];
+    local_prepare(b, key);
+    path_of(b->data, key, "logs", "log", path, sizeof(path));
+    unlink(path);
+}
+
+/* Names the task's environment may not set: the backend sets them. */
+static bool reserved_env(const char *entry) {
+    static const char *const names[] = {
+        "CUDA_VISIBLE_DEVICES=", "NVIDIA_VISIBLE_DEVICES=", "CUDA_DEVICE_ORDER="};
+    if (strncmp(entry, "ALLOT_", 6) == 0)
+        return true;
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        if (strncmp(entry, names[i], strlen(names[i])) == 0)
+            return true;
+    return false;
+}
+
+struct env {
+    char **v;
+    size_t n;
+};
+
+static void env_add(struct env *e, const char *key, const char *value) {
+    size_t len = strlen(key) + strlen(value) + 2;
+    e->v = al__xrealloc(e->v, (e->n + 2) * sizeof(*e->v));
+    e->v[e->n] = al__xmalloc(len);
+    snprintf(e->v[e->n], len, "%s=%s", key, value);
+    e->v[++e->n] = NULL;
+}
+
+/* The share of each device the task may use ("0.500") and its memory in MiB, or "" for none. */
+static void shared_limits(const struct al__backend *b, const struct al__task_start *s,
+                          char *fraction, char *mib, size_t size) {
+    const struct al__node *node = &b->inventory.nodes[s->node];
+    int32_t device_mib = s->gpu_count > 0 && (size_t)s->gpus[0] < node->gpu_count
+                             ? node->gpus[s->gpus[0]].memory_mib
+                             : 0;
+    fraction[0] = mib[0] = '\0';
+    if (s->gpu_milli > 0) {
+        snprintf(fraction, size, "%d.%03d", s->gpu_milli / 1000, s->gpu_milli % 1000);
+        snprintf(mib, size, "%lld", (long long)device_mib * s->gpu_milli / 1000);
+    } else if (s->gpu_memory_mib > 0 && device_mib > 0) {
+        int64_t milli = al_gpu_memory_milli(s->gpu_memory_mib, device_mib);
+        snprintf(fraction, size, "%d.%03d", (int)(milli / 1000), (int)(milli % 1000));
+        snprintf(mib, size, "%d", s->gpu_memory_mib);
+    }
+}
+
+/* The submitter's environment (less what is reserved) and the task's devices and identity. */
+static char **task_env(const struct al__backend *b, const struct al__task_start *s) {
+    char devices[64 * 12] = "", number[32], fraction[32], mib[32];
+    struct env e = {NULL, 0};
+    size_t used = 0;
+
+    for (size_t i = 0; s->env && s->env[i]; i++) {
+        if (reserved_env(s->env[i]))
+            continue;
+        e.v = al__xrealloc(e.v, (e.n + 2) * sizeof(*e.v));
+        e.v[e.n++] = al__xstrdup(s->env[i]);
+        e.v[e.n] = NULL;
+    }
+    for (size_t i = 0; i < s->gpu_count && used < sizeof(devices); i++)
+        used += (size_t)snprintf(devices + used, sizeof(devices) - used, "%s%d", i ? "," : "",
+                                 (int)s->gpus[i]);
+    env_add(&e, "CUDA_VISIBLE_DEVICES", devices);
+    env_add(&e, "NVIDIA_VISIBLE_DEVICES", s->gpu_count ? devices : "none");
+    env_add(&e, "CUDA_DEVICE_ORDER", "PCI_BUS_ID");
+    env_add(&e, "ALLOT_WORKLOAD", s->workload);
+    env_add(&e, "ALLOT_PROJECT", s->project);
+    env_add(&e, "ALLOT_NODE", b->inventory.nodes[s->node].name);
+    snprintf(number, sizeof(number), "%d", (int)s->key.index);
+    env_add(&e, "ALLOT_TASK_INDEX", number);
+    snprintf(number, sizeof(number), "%d", (int)s->workers);
+    env_add(&e, "ALLOT_WORKERS", number);
+    shared_limits(b, s, fraction, mib, sizeof(fraction));
+    if (fraction[0]) {
+        env_add(&e, "ALLOT_GPU_FRACTION", fraction);
+        env_add(&e, "ALLOT_GPU_MEMORY_LIMIT_MIB", mib);
+    }
+    return e.v;
+}
+
+static int local_start(struct al__backend *b, const struct al__task_start *s,
+                       char ref[AL__TASK_REF_MAX], char *err, size_t size) {
+    char log[4096], exitp[4096], pidp[4096];
+    char **env = task_env(b, s);
+    struct al__proc proc;
+
+    path_of(b->data, s->key, "logs", "log", log, sizeof(log));
+    path_of(b->data, s->key, "run", "exit", exitp, sizeof(exitp));
+    path_of(b->data, s->key, "run", "pid", pidp, sizeof(pidp));
+    struct al__launch launch = {(char *const *)s->argv, env, s->workdir, log, exitp, pidp};
+    int rc = al__proc_start(&launch, &proc, err, size);
+    for (size_t i = 0; env[i]; i++)
+        free(env[i]);
+    free(env);
+    if (rc == 0)
+        proc_ref(&proc, ref);
+    return rc;
+}
+
+static int local_stop(struct al__backend *b, const char *ref, enum al__stop_mode mode) {
+    struct al__proc proc;
+    (void)b;
+    if (!ref_proc(ref, &proc))
+        return -AL_ENOENT;
+    return al__proc_signal(&proc, mode == AL__STOP_NOW ? SIGKILL : SIGTERM);
+}
+
+static enum al__task_status local_poll(struct al__backend *b, struct al__task_key key,
+                                       const char *ref, int *exit_code) {
+    struct al__proc proc = {0, 0};
+    char exitp[4096];
+    path_of(b->data, key, "run", "exit", exitp, sizeof(exitp));
+    ref_proc(ref, &proc); /* "" = never recorded: only its exit file can tell */
+    switch (al__proc_poll(&proc, exitp, exit_code)) {
+    case AL__PROC_RUNNING:
+        return AL__TASK_RUNNING;
+    case AL__PROC_EXITED:
+        return AL__TASK_EXITED;
+    case AL__PROC_LOST:
+        break;
+    }
+    return AL__TASK_LOST;
+}
+
+static int local_find(struct al__backend *b, struct al__task_key key, char ref[AL__TASK_REF_MAX]) {
+    char pidp[4096];
+    struct al__proc proc;
+    path_of(b->data, key, "run", "pid", pidp, sizeof(pidp));
+    if (al__proc_find(pidp, &proc) < 0)
+        return -AL_ENOENT;
+    proc_ref(&proc, ref);
+    return 0;
+}
+
+static ssize_t local_log_read(struct al__backend *b, struct al__task_key key, int64_t offset,
+                              char *buf, size_t max) {
+    char log[4096];
+    path_of(b->data, key, "logs", "log", log, sizeof(log));
+    int fd = open(log, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    ssize_t n = pread(fd, buf, max, (off_t)offset);
+    close(fd);
+    return n < 0 ? 0 : n;
+}
+
+static void local_describe(struct al__backend *b, const char *ref, char *out, size_t size) {
+    struct al__proc proc;
+    (void)b;
+    if (ref_proc(ref, &proc))
+        snprintf(out, size, "process group %d", (int)proc.pid);
+    else
+        snprintf(out, size, "no process");
+}
+
+static void local_task_json(struct al__backend *b, const char *ref, json_t *task) {
+    struct al__proc proc;
+    (void)b;
+    json_object_set_new(task, "pid", ref_proc(ref, &proc) ? json_integer(proc.pid) : json_null());
+}
+
+const struct al__backend_type al__local_backend = {
+    .name = "local",
+    .usage = "local backend (the default): this machine; tasks run as process groups\n"
+             "  --gpus SPEC           declare virtual GPUs instead of asking NVML, e.g. 4x80GiB\n"
+             "                        or 2xA100-80GiB,1xT4-16GiB\n"
+             "  --nodes N             N virtual nodes like this machine, each with those GPUs\n"
+             "                        (for benchmarks; tasks still run here; default 1)\n",
+    .open = local_open,
+    .close = local_close,
+    .prepare = local_prepare,
+    .start = local_start,
+    .stop = local_stop,
+    .poll = local_poll,
+    .find = local_find,
+    .forget = local_forget,
+    .log_read = local_log_read,
+    .describe = local_describe,
+    .task_json = local_task_json,
+};

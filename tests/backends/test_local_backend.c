@@ -1,0 +1,191 @@
+/* test_local_backend.c - the local backend through allotd's backend interface (backend.h):
+ * options, virtual nodes, a task's devices and identity in its environment, its output, exit
+ * code, stop, re-adoption by key and forgetting. */
+#define _GNU_SOURCE /* mkdtemp */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <time.h>
+
+#include "allot/errors.h"
+#include "backends/backend.h"
+
+#define WAIT_STEPS 1000 /* x 10 ms */
+
+static char dir[64];
+
+static int setup(void **state) {
+    (void)state;
+    snprintf(dir, sizeof dir, "/tmp/allot-backend-XXXXXX");
+    return mkdtemp(dir) ? 0 : -1;
+}
+
+static int teardown(void **state) {
+    char cmd[128];
+    (void)state;
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    return system(cmd);
+}
+
+static void sleep_ms(long ms) {
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+static void open_local(struct al__backend *b, const struct al__backend_option *opts, size_t n) {
+    char err[256] = "";
+    int rc = al__backend_open(b, al__backend_find("local"), dir, opts, n, err, sizeof err);
+    if (rc != 0)
+        fail_msg("open: %d %s", rc, err);
+}
+
+static enum al__task_status wait_end(struct al__backend *b, struct al__task_key key,
+                                     const char *ref, int *code) {
+    for (int i = 0; i < WAIT_STEPS; i++) {
+        enum al__task_status s = b->type->poll(b, key, ref, code);
+        if (s != AL__TASK_RUNNING)
+            return s;
+        sleep_ms(10);
+    }
+    fail_msg("task did not end");
+    return AL__TASK_LOST;
+}
+
+static void bad_options_are_named(void **state) {
+    static const struct {
+        struct al__backend_option opt;
+        const char *message;
+    } bad[] = {
+        {{"bogus", "1"}, "--bogus: not an option of the local backend"},
+        {{"nodes", "0"}, "--nodes: must be 1..10000"},
+        {{"nodes", "10001"}, "--nodes: must be 1..10000"},
+        {{"nodes", "3x"}, "--nodes: must be 1..10000"},
+        {{"gpus", "4x80"}, "--gpus: \"4x80\": memory needs a unit"},
+    };
+    (void)state;
+    assert_null(al__backend_find("nope"));
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        struct al__backend b;
+        char err[256] = "";
+        int rc =
+            al__backend_open(&b, al__backend_find("local"), dir, &bad[i].opt, 1, err, sizeof err);
+        assert_int_equal(rc, -AL_EINVAL);
+        if (!strstr(err, bad[i].message))
+            fail_msg("%s=%s: \"%s\" lacks \"%s\"", bad[i].opt.name, bad[i].opt.value, err,
+                     bad[i].message);
+    }
+}
+
+static void virtual_nodes_copy_the_machine(void **state) {
+    const struct al__backend_option opts[] = {{"gpus", "2xA100-80GiB"}, {"nodes", "3"}};
+    struct al__backend b;
+    (void)state;
+    open_local(&b, opts, 2);
+    assert_int_equal(b.inventory.node_count, 3);
+    assert_true(b.inventory.virtual_gpus);
+    for (size_t i = 0; i < 3; i++) {
+        const struct al__node *n = &b.inventory.nodes[i];
+        char suffix[16];
+        snprintf(suffix, sizeof suffix, "-%zu", i);
+        assert_non_null(strstr(n->name, suffix));
+        assert_int_equal(n->gpu_count, 2);
+        assert_int_equal(n->gpus[1].memory_mib, 81920);
+        assert_string_equal(n->gpus[1].model, "A100");
+        assert_true(n->cpu_millis >= 1000);
+    }
+    assert_string_not_equal(b.inventory.nodes[0].name, b.inventory.nodes[1].name);
+    al__backend_close(&b);
+}
+
+static void a_task_sees_its_devices_and_node_and_its_output_is_kept(void **state) {
+    const struct al__backend_option opts[] = {{"gpus", "2x80GiB"}, {"nodes", "2"}};
+    const char *argv[] = {"sh", "-c",
+                          "echo $CUDA_VISIBLE_DEVICES $ALLOT_GPU_FRACTION $ALLOT_NODE $FOO; "
+                          "exit 3",
+                          NULL};
+    const char *env[] = {"FOO=bar", "CUDA_VISIBLE_DEVICES=9", "ALLOT_NODE=forged", NULL};
+    const int32_t gpus[] = {1};
+    struct al__backend b;
+    char ref[AL__TASK_REF_MAX] = "", err[256] = "", out[256] = "", expected[256];
+    int code = -1;
+    (void)state;
+    open_local(&b, opts, 2);
+    struct al__task_key key = {41, 2};
+    struct al__task_start s = {.key = key,
+                               .workload = "w",
+                               .project = "p",
+                               .workers = 3,
+                               .node = 1,
+                               .gpus = gpus,
+                               .gpu_count = 1,
+                               .gpu_milli = 500,
+                               .argv = argv,
+                               .env = env};
+    b.type->prepare(&b, key);
+    assert_int_equal(b.type->start(&b, &s, ref, err, sizeof err), 0);
+    assert_true(ref[0] != '\0');
+    char found[AL__TASK_REF_MAX] = "";
+    if (b.type->find(&b, key, found) == 0) /* it may have ended already */
+        assert_string_equal(found, ref);
+    assert_int_equal(wait_end(&b, key, ref, &code), AL__TASK_EXITED);
+    assert_int_equal(code, 3);
+    ssize_t n = b.type->log_read(&b, key, 0, out, sizeof out - 1);
+    assert_true(n > 0);
+    out[n] = '\0';
+    snprintf(expected, sizeof expected, "1 0.500 %s bar\n", b.inventory.nodes[1].name);
+    assert_string_equal(out, expected);
+    assert_int_equal(b.type->log_read(&b, key, 2, out, 5), 5); /* from an offset */
+    assert_memory_equal(out, "0.500", 5);
+    b.type->describe(&b, ref, out, sizeof out);
+    assert_non_null(strstr(out, "process group"));
+    json_t *task = json_object();
+    b.type->task_json(&b, ref, task);
+    assert_true(json_integer_value(json_object_get(task, "pid")) > 0);
+    json_decref(task);
+    b.type->forget(&b, key); /* nothing of it is shown again */
+    assert_int_equal(b.type->log_read(&b, key, 0, out, sizeof out), 0);
+    assert_int_equal(b.type->find(&b, key, found), -AL_ENOENT);
+    assert_int_equal(b.type->stop(&b, "", AL__STOP_NOW), -AL_ENOENT);
+    assert_int_equal(b.type->stop(&b, "not a ref", AL__STOP_NOW), -AL_ENOENT);
+    al__backend_close(&b);
+}
+
+static void a_stopped_task_ends_and_is_found_while_it_runs(void **state) {
+    const struct al__backend_option opts[] = {{"gpus", "1x80GiB"}};
+    const char *argv[] = {"sleep", "30", NULL};
+    struct al__backend b;
+    char ref[AL__TASK_REF_MAX] = "", found[AL__TASK_REF_MAX] = "", err[256] = "";
+    int code = -1;
+    (void)state;
+    open_local(&b, opts, 1);
+    struct al__task_key key = {7, 0};
+    struct al__task_start s = {
+        .key = key, .workload = "w", .project = "p", .workers = 1, .argv = argv};
+    assert_int_equal(b.type->start(&b, &s, ref, err, sizeof err), 0);
+    assert_int_equal(b.type->poll(&b, key, ref, &code), AL__TASK_RUNNING);
+    assert_int_equal(b.type->find(&b, key, found), 0); /* as after a restart */
+    assert_string_equal(found, ref);
+    assert_int_equal(b.type->stop(&b, ref, AL__STOP_GRACEFUL), 0);
+    assert_int_equal(wait_end(&b, key, ref, &code), AL__TASK_EXITED);
+    assert_int_equal(code, 128 + 15); /* SIGTERM */
+    b.type->prepare(&b, key);         /* placed again: the old exit is not taken for the new run */
+    assert_int_equal(b.type->poll(&b, key, "", &code), AL__TASK_LOST);
+    b.type->forget(&b, key);
+    al__backend_close(&b);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(bad_options_are_named),
+        cmocka_unit_test(virtual_nodes_copy_the_machine),
+        cmocka_unit_test(a_task_sees_its_devices_and_node_and_its_output_is_kept),
+        cmocka_unit_test(a_stopped_task_ends_and_is_found_while_it_runs),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
