@@ -115,11 +115,14 @@ bench: $(BUILD)/bench/fleet $(BUILD)/bench/victim_search $(BUILD)/allotd
 	$(BUILD)/bench/victim_search 1024 5
 	$(BUILD)/bench/victim_search 4096 5
 	bench/allotd_api.py $(BUILD)/allotd
+	bench/allotd_fleet.py $(BUILD)/allotd
 
 # A small, fast run of every shape: a smoke test for CI, its figures are not the targets.
 bench-smoke: $(BUILD)/bench/fleet $(BUILD)/allotd
 	$(BUILD)/bench/fleet --quick --runs 1
 	bench/allotd_api.py $(BUILD)/allotd --workloads 1600 --latency-runs 5 --prefix smoke_
+	bench/allotd_fleet.py $(BUILD)/allotd --workloads 3000 --running 480 --finished 1000 \
+		--nodes 6 --quiet-cycles 3 --prefix smoke_
 
 $(BUILD)/bench/fleet: $(BENCH_FLEET_SRC) bench/synth.h bench/measure.h $(BUILD)/liballot.a
 	@mkdir -p $(dir $@)

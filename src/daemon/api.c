@@ -128,10 +128,9 @@ int al__paging(const struct al__request *req, struct al__reply *rep, int64_t *li
     return 0;
 }
 
-/* Whether a request touches the store: every change, and reading events. */
+/* Whether a request writes to the store: every change (reads use the reader connection). */
 static bool uses_store(const struct al__request *req) {
-    return strcmp(req->method, "GET") != 0 ||
-           (req->segment_count == 3 && strcmp(req->segments[2], "events") == 0);
+    return strcmp(req->method, "GET") != 0;
 }
 
 void al__route(struct allotd *d, const struct al__request *req, struct al__reply *rep) {

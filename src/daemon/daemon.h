@@ -10,6 +10,7 @@
 #include "allot/cycle.h"
 #include "backends/backend.h"
 #include "daemon/auth.h"
+#include "daemon/cycle_stats.h"
 #include "daemon/state.h"
 #include "daemon/store.h"
 
@@ -37,12 +38,18 @@ struct allotd {
     char *state_dir;
     int64_t grace_s;        /* a stopping task is stopped at once after it */
     int64_t idle_timeout_s; /* an idle connection is closed after it (a follower never is) */
+    int64_t retention_s;    /* finished workloads leave memory this long after they finish */
     int64_t started_s;      /* when this allotd started */
     struct al__store *store;
+    /* A read-only connection for what is read from the store only (finished workloads past
+     * their retention, events): its lock is taken after `lock`, and nothing after it. */
+    struct al__store *reader;
+    pthread_mutex_t reader_lock;
     struct al__state state;
     struct al__backend backend; /* where tasks run; its inventory is fixed while allotd runs */
     uint64_t cycles;
-    char cycle_error[512];         /* why the last cycle could not run, "" when it ran */
+    struct al__cycle_stats cycle_stats; /* cycles that ran the engine */
+    char cycle_error[512];              /* why the last cycle could not run, "" when it ran */
     bool resync;                   /* a cycle's records failed: rewrite the state (persist.c) */
     struct al_workspace engine_ws; /* the engine's memory, kept from cycle to cycle */
 
@@ -76,6 +83,9 @@ void al__daemon_poke(struct allotd *d);
  * transaction (al__store_begin/commit). Returns 0 or -AL_EIO.
  */
 int al__persist_load(struct allotd *d, char *err, size_t size);
+/* al__persist_read_workload - workload `id` with its tasks as the store `db` has it (a retired
+ * one), or NULL; the caller frees it (al__workload_free). State lock held (node names). */
+struct al__dworkload *al__persist_read_workload(struct allotd *d, struct al__store *db, int64_t id);
 int al__persist_queue_put(struct allotd *d, const struct al__dqueue *q); /* insert or update */
 int al__persist_queue_delete(struct allotd *d, const char *name);
 int al__persist_workload_insert(struct allotd *d, struct al__dworkload *w); /* sets w->id */

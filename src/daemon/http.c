@@ -177,14 +177,20 @@ static bool split_path(char *copy, struct al__request *req) {
     return true;
 }
 
-/* GET /healthz: up, and whether the last cycle ran ("degraded" with the reason when not). */
+/* GET /healthz: up, whether the last cycle ran ("degraded" with the reason when not), how
+ * long the last cycles took, and how many workloads are in memory and in the store only. */
 static void health_reply(struct allotd *d, struct al__reply *rep) {
     pthread_mutex_lock(&d->lock);
     json_t *why = d->cycle_error[0] ? json_string(d->cycle_error) : json_null();
+    json_t *timing = al__cycle_stats_json(&d->cycle_stats);
+    json_int_t cycles = (json_int_t)d->cycles;
+    json_t *workloads = json_pack("{s:I, s:I}", "in_memory", (json_int_t)d->state.workload_count,
+                                  "retired", (json_int_t)d->state.retired.count);
     pthread_mutex_unlock(&d->lock);
     al__reply_json(rep, 200,
-                   json_pack("{s:s, s:o}", "status", json_is_null(why) ? "ok" : "degraded",
-                             "cycle_error", why));
+                   json_pack("{s:s, s:o, s:I, s:o, s:o}", "status",
+                             json_is_null(why) ? "ok" : "degraded", "cycle_error", why, "cycles",
+                             cycles, "timing", timing, "workloads", workloads));
 }
 
 static void handle(struct allotd *d, struct MHD_Connection *conn, const char *url,

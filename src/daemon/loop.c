@@ -18,6 +18,16 @@ int64_t al__daemon_now(void) {
     return (int64_t)time(NULL);
 }
 
+static double seconds(const struct timespec *t) {
+    return (double)t->tv_sec + (double)t->tv_nsec / 1e9;
+}
+
+static double now_ms(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return seconds(&t) * 1000.0;
+}
+
 void al__daemon_poke(struct allotd *d) {
     d->changed = true;
     pthread_cond_signal(&d->wake);
@@ -144,6 +154,7 @@ static bool step_begin(struct allotd *d) {
  *    not in this cycle.
  */
 void al__loop_cycle(struct allotd *d) {
+    double ms[AL__CYCLE_PARTS], began = now_ms(), built;
     if (!step_begin(d))
         return;
     if (d->resync && al__persist_resync(d) < 0) {
@@ -157,6 +168,7 @@ void al__loop_cycle(struct allotd *d) {
     }
     bool resynced = d->resync;
     al__tasks_poll(d);
+    al__state_retire(&d->state, al__daemon_now() - d->retention_s); /* the store keeps them */
     al__tasks_start_pipelined(d);
     for (size_t i = 0; i < d->state.workload_count; i++)
         al__workload_track_stale(d->state.workloads[i], al__daemon_now());
@@ -172,8 +184,11 @@ void al__loop_cycle(struct allotd *d) {
     struct al_result result = {0};
     pthread_mutex_lock(&d->lock);
     uint64_t removals = d->state.removals;
+    built = now_ms();
     al__model_build(d, &m);
+    ms[AL__CYCLE_MODEL] = now_ms() - built;
     int rc = al_cycle_run_in(&d->engine_ws, &m.cluster, &result);
+    ms[AL__CYCLE_ENGINE] = now_ms() - built - ms[AL__CYCLE_MODEL];
     pthread_mutex_unlock(&d->lock);
     al__failpoint_pause("between-steps"); /* tests: a delete lands here */
 
@@ -188,15 +203,13 @@ void al__loop_cycle(struct allotd *d) {
             al__decisions_apply(d, &m, &result);
             record_outcome(d, &m, &result);
             d->cycles++;
+            ms[AL__CYCLE_TOTAL] = now_ms() - began; /* all but the last commit and the starts */
+            al__cycle_stats_add(&d->cycle_stats, ms);
         }
         step_finish(d);
     }
     al_result_release(&result);
     al__model_release(&m);
-}
-
-static double seconds(const struct timespec *t) {
-    return (double)t->tv_sec + (double)t->tv_nsec / 1e9;
 }
 
 static struct timespec at(double s) {

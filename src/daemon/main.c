@@ -26,6 +26,7 @@ struct options {
     const char *backend;
     int64_t grace_s;
     int64_t idle_timeout_s;
+    int64_t retention_s;
     /* Options allotd does not know itself go to the backend, which rejects what it does not
      * know either. */
     struct al__backend_option backend_opts[MAX_BACKEND_OPTIONS];
@@ -33,17 +34,21 @@ struct options {
 };
 
 static void usage(FILE *out) {
-    fprintf(out,
-            "usage: allotd [--state-dir DIR] [--listen HOST:PORT] [--backend NAME]\n"
-            "              [--grace-period SECONDS] [--idle-timeout SECONDS] [BACKEND OPTIONS]\n\n"
-            "  --state-dir DIR       where the store, logs and admin.token live (default .allot)\n"
-            "  --listen HOST:PORT    address of the REST API (default 127.0.0.1:7373; port 0 =\n"
-            "                        any free port, written to DIR/allotd.addr)\n"
-            "  --backend NAME        where tasks run (default local)\n"
-            "  --grace-period S      seconds a stopping task has before it is stopped at once\n"
-            "                        (default 10)\n"
-            "  --idle-timeout S      close a connection idle this long (default 120); a\n"
-            "                        follower (logs -f) is never closed for being quiet\n");
+    fprintf(
+        out,
+        "usage: allotd [--state-dir DIR] [--listen HOST:PORT] [--backend NAME]\n"
+        "              [--grace-period SECONDS] [--idle-timeout SECONDS] [--retention SECONDS]\n"
+        "              [BACKEND OPTIONS]\n\n"
+        "  --state-dir DIR       where the store, logs and admin.token live (default .allot)\n"
+        "  --listen HOST:PORT    address of the REST API (default 127.0.0.1:7373; port 0 =\n"
+        "                        any free port, written to DIR/allotd.addr)\n"
+        "  --backend NAME        where tasks run (default local)\n"
+        "  --grace-period S      seconds a stopping task has before it is stopped at once\n"
+        "                        (default 10)\n"
+        "  --idle-timeout S      close a connection idle this long (default 120); a\n"
+        "                        follower (logs -f) is never closed for being quiet\n"
+        "  --retention S         keep finished workloads in memory this long (default 3600);\n"
+        "                        after it they are served from the store\n");
     for (size_t i = 0; al__backend_types[i]; i++)
         fprintf(out, "\n%s", al__backend_types[i]->usage);
 }
@@ -65,7 +70,8 @@ static int parse_options(int argc, char **argv, struct options *o) {
                           .listen = "127.0.0.1:7373",
                           .backend = "local",
                           .grace_s = 10,
-                          .idle_timeout_s = 120};
+                          .idle_timeout_s = 120,
+                          .retention_s = 3600};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
@@ -91,6 +97,9 @@ static int parse_options(int argc, char **argv, struct options *o) {
                 return -1;
         } else if (strcmp(a, "--idle-timeout") == 0) {
             if (seconds_option(a, argv[++i], 1, 86400, &o->idle_timeout_s) < 0)
+                return -1;
+        } else if (strcmp(a, "--retention") == 0) {
+            if (seconds_option(a, argv[++i], 0, 366L * 86400, &o->retention_s) < 0)
                 return -1;
         } else if (strncmp(a, "--", 2) == 0 && a[2] && o->backend_opt_count < MAX_BACKEND_OPTIONS) {
             o->backend_opts[o->backend_opt_count++] = (struct al__backend_option){a + 2, argv[++i]};
@@ -156,6 +165,7 @@ static int open_state(struct allotd *d) {
 
     snprintf(path, sizeof(path), "%s/allot.db", d->state_dir);
     if (al__store_open(path, &d->store, err, sizeof(err)) < 0 ||
+        al__store_open_reader(path, &d->reader, err, sizeof(err)) < 0 ||
         al__persist_load(d, err, sizeof(err)) < 0) {
         fprintf(stderr, "allotd: %s\n", err);
         return -1;
@@ -222,7 +232,9 @@ static void write_address(const struct allotd *d, const char *listen, int port) 
 
 int main(int argc, char **argv) {
     struct options opt;
-    struct allotd d = {.store_lock = PTHREAD_MUTEX_INITIALIZER, .lock = PTHREAD_MUTEX_INITIALIZER};
+    struct allotd d = {.store_lock = PTHREAD_MUTEX_INITIALIZER,
+                       .lock = PTHREAD_MUTEX_INITIALIZER,
+                       .reader_lock = PTHREAD_MUTEX_INITIALIZER};
     pthread_condattr_t attr;
     pthread_t signals;
     sigset_t set;
@@ -236,6 +248,7 @@ int main(int argc, char **argv) {
     d.state_dir = al__xstrdup(opt.state_dir);
     d.grace_s = opt.grace_s;
     d.idle_timeout_s = opt.idle_timeout_s;
+    d.retention_s = opt.retention_s;
     d.started_s = al__daemon_now();
     pthread_condattr_init(&attr);
     pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
@@ -269,6 +282,7 @@ done:
     free(d.placed);
     al__auth_release(&d.auth);
     al__state_release(&d.state);
+    al__store_close(d.reader);
     al__store_close(d.store);
     al__backend_close(&d.backend);
     free(d.state_dir);

@@ -44,10 +44,9 @@ static void build_queues(const struct al__state *st, struct al_cluster *c) {
         const struct al__dqueue *dq = &st->queues[i];
         struct al_queue *q = &c->queues[i];
         q->name = al__xstrdup(dq->name);
-        q->parent = -1;
-        for (size_t p = 0; dq->parent[0] && p < st->queue_count; p++)
-            if (strcmp(st->queues[p].name, dq->parent) == 0)
-                q->parent = (int32_t)p;
+        const struct al__dqueue *parent =
+            dq->parent[0] ? al__state_queue((struct al__state *)st, dq->parent) : NULL;
+        q->parent = parent ? (int32_t)(parent - st->queues) : -1;
         q->priority = dq->priority;
         memcpy(q->deserved, dq->deserved, sizeof(q->deserved));
         memcpy(q->limit, dq->limit, sizeof(q->limit));

@@ -16,6 +16,12 @@ static const char *const queue_load_sql[] = {
 static const char workload_load_sql[] =
     "SELECT id, name, project, spec, state, created_s, finished_s, exit_code, reason_code, "
     "reason, started_s FROM workloads ORDER BY id";
+static const char workload_read_sql[] =
+    "SELECT id, name, project, spec, state, created_s, finished_s, exit_code, reason_code, "
+    "reason, started_s FROM workloads WHERE id = ?1";
+static const char tasks_read_sql[] =
+    "SELECT workload_id, idx, state, gpu_devices, ref, node, started_s, finished_s, "
+    "exit_code, evicting FROM tasks WHERE workload_id = ?1 ORDER BY idx";
 static const char task_load_sql[] =
     "SELECT workload_id, idx, state, gpu_devices, ref, node, started_s, finished_s, "
     "exit_code, evicting FROM tasks ORDER BY workload_id, idx";
@@ -71,6 +77,7 @@ static int load_queues(struct allotd *d, char *err, size_t size) {
     }
     if (d->state.queue_count > 1)
         qsort(d->state.queues, d->state.queue_count, sizeof(*d->state.queues), by_store_id);
+    al__state_index_queues(&d->state);
     return 0;
 }
 
@@ -123,6 +130,27 @@ static void task_devices(struct al__dtask *t, const char *text) {
     json_decref(a);
 }
 
+/* One task row into its workload w (rows of tasks w does not have are skipped). */
+static int task_from_row(struct allotd *d, struct al__stmt *st, struct al__dworkload *w, char *err,
+                         size_t size) {
+    int64_t idx = al__stmt_int(st, 1);
+    if (!w || idx < 0 || idx >= w->spec.workers)
+        return 0; /* a row of a workload already dropped */
+    struct al__dtask *t = &w->tasks[idx];
+    if (al__tstate_parse(al__stmt_text(st, 2), &t->state) < 0) {
+        snprintf(err, size, "store: workload %s task %d: bad state", w->name, (int)idx);
+        return -AL_EIO;
+    }
+    task_devices(t, al__stmt_text(st, 3));
+    snprintf(t->ref, sizeof(t->ref), "%s", al__stmt_is_null(st, 4) ? "" : al__stmt_text(st, 4));
+    t->node = al__stmt_is_null(st, 5) ? -1 : al__state_node(&d->state, al__stmt_text(st, 5));
+    t->started_s = al__stmt_is_null(st, 6) ? -1 : al__stmt_int(st, 6);
+    t->finished_s = al__stmt_is_null(st, 7) ? -1 : al__stmt_int(st, 7);
+    t->exit_code = (int)al__stmt_int(st, 8);
+    t->evicting = al__stmt_int(st, 9) != 0;
+    return 0;
+}
+
 static int load_tasks(struct allotd *d, char *err, size_t size) {
     struct al__stmt *st = al__stmt_prepare(d->store, task_load_sql);
     int rc;
@@ -131,25 +159,41 @@ static int load_tasks(struct allotd *d, char *err, size_t size) {
         return -AL_EIO;
     while ((rc = al__stmt_step(st)) == 1) {
         struct al__dworkload *w = workload_by_id(&d->state, al__stmt_int(st, 0));
-        int64_t idx = al__stmt_int(st, 1);
-        struct al__dtask *t;
-        if (!w || idx < 0 || idx >= w->spec.workers)
-            continue; /* a row of a workload already dropped */
-        t = &w->tasks[idx];
-        if (al__tstate_parse(al__stmt_text(st, 2), &t->state) < 0) {
-            snprintf(err, size, "store: workload %s task %d: bad state", w->name, (int)idx);
+        if (task_from_row(d, st, w, err, size) < 0) {
             al__stmt_reset(st);
             return -AL_EIO;
         }
-        task_devices(t, al__stmt_text(st, 3));
-        snprintf(t->ref, sizeof(t->ref), "%s", al__stmt_is_null(st, 4) ? "" : al__stmt_text(st, 4));
-        t->node = al__stmt_is_null(st, 5) ? -1 : al__state_node(&d->state, al__stmt_text(st, 5));
-        t->started_s = al__stmt_is_null(st, 6) ? -1 : al__stmt_int(st, 6);
-        t->finished_s = al__stmt_is_null(st, 7) ? -1 : al__stmt_int(st, 7);
-        t->exit_code = (int)al__stmt_int(st, 8);
-        t->evicting = al__stmt_int(st, 9) != 0;
     }
     return rc;
+}
+
+/* Whether the row is of a workload that finished before `before_s` (its state and finished_s
+ * columns), which stays in the store only. */
+static bool row_retired(struct al__stmt *st, int64_t before_s) {
+    const char *state = al__stmt_text(st, 4);
+    return state && (strcmp(state, "succeeded") == 0 || strcmp(state, "failed") == 0) &&
+           !al__stmt_is_null(st, 6) && al__stmt_int(st, 6) < before_s;
+}
+
+struct al__dworkload *al__persist_read_workload(struct allotd *d, struct al__store *db,
+                                                int64_t id) {
+    struct al__stmt *st = al__stmt_prepare(db, workload_read_sql);
+    struct al__dworkload *w = NULL;
+    char err[256];
+    if (!st)
+        return NULL;
+    al__stmt_bind_int(st, 1, id);
+    if (al__stmt_step(st) == 1)
+        w = workload_from_row(st, err, sizeof(err));
+    al__stmt_reset(st);
+    if (!w || !(st = al__stmt_prepare(db, tasks_read_sql)))
+        return w;
+    al__stmt_bind_int(st, 1, id);
+    while (al__stmt_step(st) == 1)
+        if (task_from_row(d, st, w, err, sizeof(err)) < 0)
+            break;
+    al__stmt_reset(st);
+    return w;
 }
 
 int al__persist_load(struct allotd *d, char *err, size_t size) {
@@ -162,7 +206,13 @@ int al__persist_load(struct allotd *d, char *err, size_t size) {
     st = al__stmt_prepare(d->store, workload_load_sql);
     if (!st)
         goto fail;
+    int64_t before_s = al__daemon_now() - d->retention_s;
     while ((rc = al__stmt_step(st)) == 1) {
+        if (row_retired(st, before_s)) {
+            al__state_add_retired(&d->state, al__stmt_int(st, 0), al__stmt_text(st, 1),
+                                  al__stmt_text(st, 2));
+            continue;
+        }
         struct al__dworkload *w = workload_from_row(st, err, size);
         if (!w) {
             al__stmt_reset(st);

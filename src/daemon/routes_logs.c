@@ -89,14 +89,15 @@ void al__route_workload_events(struct allotd *d, const struct al__request *req,
 
     if (al__paging(req, rep, &limit, &offset) < 0)
         return;
-    st = al__stmt_prepare(d->store, events_count_sql);
+    pthread_mutex_lock(&d->reader_lock); /* events are read from the last commit */
+    st = al__stmt_prepare(d->reader, events_count_sql);
     if (!st)
         goto store_failed;
     al__stmt_bind_int(st, 1, w->id);
     if (al__stmt_step(st) == 1)
         total = al__stmt_int(st, 0);
     al__stmt_reset(st);
-    st = al__stmt_prepare(d->store, events_sql);
+    st = al__stmt_prepare(d->reader, events_sql);
     if (!st)
         goto store_failed;
     al__stmt_bind_int(st, 1, w->id);
@@ -107,8 +108,10 @@ void al__route_workload_events(struct allotd *d, const struct al__request *req,
         json_array_append_new(
             items, json_pack("{s:I, s:s, s:s}", "time_s", (json_int_t)al__stmt_int(st, 0), "kind",
                              al__stmt_text(st, 1), "message", al__stmt_text(st, 2)));
+    pthread_mutex_unlock(&d->reader_lock);
     al__list_reply(rep, items, (size_t)total, limit, offset);
     return;
 store_failed:
-    al__reply_error(rep, "internal", NULL, "store: %s", al__store_error(d->store));
+    al__reply_error(rep, "internal", NULL, "store: %s", al__store_error(d->reader));
+    pthread_mutex_unlock(&d->reader_lock);
 }

@@ -1,8 +1,10 @@
 /* routes_queues.c - /api/v1/departments and /api/v1/projects: the queue tree with its quotas. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "daemon/api.h"
+#include "util/xalloc.h"
 
 /* Whether project p is q or lies under department q. */
 static bool within(struct al__state *st, const struct al__dqueue *p, const struct al__dqueue *q) {
@@ -132,14 +134,38 @@ static void delete_queue(struct allotd *d, struct al__reply *rep, struct al__dqu
             return;
         }
     }
+    /* Its finished workloads in the store only (retired) go too. */
+    struct al__dworkload **retired = NULL;
+    size_t retired_count = 0;
+    for (i = 0; i < d->state.retired.capacity; i++) {
+        const struct al__retired *r = d->state.retired.values[i];
+        if (!d->state.retired.keys[i] || strcmp(r->project, q->name) != 0)
+            continue;
+        pthread_mutex_lock(&d->reader_lock);
+        struct al__dworkload *w = al__persist_read_workload(d, d->reader, r->id);
+        pthread_mutex_unlock(&d->reader_lock);
+        if (w) {
+            retired = al__xroom(retired, retired_count, sizeof(*retired));
+            retired[retired_count++] = w;
+        }
+    }
     if (al__store_begin(d->store) < 0)
         goto store_failed;
     for (i = 0; i < d->state.workload_count; i++)
         if (strcmp(d->state.workloads[i]->project, q->name) == 0 &&
             al__persist_workload_delete(d, d->state.workloads[i]) < 0)
             goto store_failed;
+    for (i = 0; i < retired_count; i++)
+        if (al__persist_workload_delete(d, retired[i]) < 0)
+            goto store_failed;
     if (al__persist_queue_delete(d, q->name) < 0 || al__store_commit(d->store) < 0)
         goto store_failed;
+    for (i = 0; i < retired_count; i++) {
+        al__task_forget(d, retired[i]);
+        al__state_forget_retired(&d->state, retired[i]->name);
+        al__workload_free(retired[i]);
+    }
+    free(retired);
     snprintf(name, sizeof(name), "%s", q->name);
     for (i = d->state.workload_count; i-- > 0;)
         if (strcmp(d->state.workloads[i]->project, name) == 0) {
@@ -153,6 +179,9 @@ static void delete_queue(struct allotd *d, struct al__reply *rep, struct al__dqu
 store_failed:
     al__store_rollback(d->store);
     al__reply_error(rep, "internal", NULL, "store: %s", al__store_error(d->store));
+    for (i = 0; i < retired_count; i++)
+        al__workload_free(retired[i]);
+    free(retired);
 }
 
 static void list_queues(struct allotd *d, const struct al__request *req, struct al__reply *rep,

@@ -174,6 +174,84 @@ static json_t *workload_json(const struct allotd *d, const struct al__dworkload 
     return o;
 }
 
+static const char list_sql[] =
+    "SELECT id, name FROM workloads WHERE (?1 IS NULL OR project = ?1) AND "
+    "(?2 IS NULL OR state = ?2) ORDER BY id LIMIT ?3 OFFSET ?4";
+static const char count_sql[] =
+    "SELECT count(*) FROM workloads WHERE (?1 IS NULL OR project = ?1) AND "
+    "(?2 IS NULL OR state = ?2)";
+
+/*
+ * A list page that may hold finished workloads, which may be in the store only: the page is the
+ * store's (its last commit, in creation order), each item rendered from memory when there.
+ */
+static void list_from_store(struct allotd *d, const char *project, const char *state, int64_t limit,
+                            int64_t offset, struct al__reply *rep) {
+    json_t *items = json_array();
+    int64_t *ids = al__xcalloc((size_t)limit, sizeof(*ids));
+    struct al__dworkload **live = al__xcalloc((size_t)limit, sizeof(*live));
+    size_t n = 0;
+    int64_t total = 0;
+    int64_t *positions = NULL;
+
+    pthread_mutex_lock(&d->reader_lock);
+    struct al__stmt *st = al__stmt_prepare(d->reader, count_sql);
+    if (st) {
+        al__stmt_bind_text(st, 1, project);
+        al__stmt_bind_text(st, 2, state);
+        if (al__stmt_step(st) == 1)
+            total = al__stmt_int(st, 0);
+        al__stmt_reset(st);
+    }
+    st = al__stmt_prepare(d->reader, list_sql);
+    if (st) {
+        al__stmt_bind_text(st, 1, project);
+        al__stmt_bind_text(st, 2, state);
+        al__stmt_bind_int(st, 3, limit);
+        al__stmt_bind_int(st, 4, offset);
+        while (n < (size_t)limit && al__stmt_step(st) == 1) {
+            struct al__dworkload *w = al__state_workload(&d->state, al__stmt_text(st, 1));
+            int64_t id = al__stmt_int(st, 0);
+            ids[n] = id;
+            live[n++] = w && w->id == id ? w : NULL;
+        }
+        al__stmt_reset(st);
+    }
+    int64_t *page_positions = al__xcalloc((size_t)limit, sizeof(*page_positions));
+    for (size_t i = 0; i < n && !positions; i++)
+        if (live[i] && live[i]->state == AL__W_PENDING)
+            positions = queue_positions(d);
+    if (positions) { /* one pass: the state index of each pending item of the page */
+        struct al__strmap slot;
+        al__strmap_init(&slot);
+        for (size_t i = 0; i < n; i++)
+            if (live[i] && live[i]->state == AL__W_PENDING)
+                al__strmap_put(&slot, live[i]->name, (void *)(uintptr_t)(i + 1));
+        for (size_t k = 0; k < d->state.workload_count; k++) {
+            uintptr_t at = (uintptr_t)al__strmap_get(&slot, d->state.workloads[k]->name);
+            if (at && live[at - 1] == d->state.workloads[k])
+                page_positions[at - 1] = positions[k];
+        }
+        al__strmap_release(&slot);
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (live[i]) {
+            json_array_append_new(items, workload_json(d, live[i], page_positions[i]));
+            continue;
+        }
+        struct al__dworkload *w = al__persist_read_workload(d, d->reader, ids[i]);
+        if (w)
+            json_array_append_new(items, workload_json(d, w, 0));
+        al__workload_free(w);
+    }
+    pthread_mutex_unlock(&d->reader_lock);
+    free(positions);
+    free(page_positions);
+    free(ids);
+    free(live);
+    al__list_reply(rep, items, (size_t)total, limit, offset);
+}
+
 static void list_workloads(struct allotd *d, const struct al__request *req, struct al__reply *rep) {
     const char *project = al__query(req, "project"), *state = al__query(req, "state");
     enum al__wstate want = AL__W_PENDING;
@@ -188,7 +266,11 @@ static void list_workloads(struct allotd *d, const struct al__request *req, stru
                         "must be pending, running, succeeded, failed or deleting");
         return;
     }
-    items = json_array();
+    if (!state || want == AL__W_SUCCEEDED || want == AL__W_FAILED) {
+        list_from_store(d, project, state, limit, offset, rep);
+        return;
+    }
+    items = json_array();      /* every live workload is in memory */
     int64_t *positions = NULL; /* made when the page holds a pending workload */
     for (size_t i = 0; i < d->state.workload_count; i++) {
         const struct al__dworkload *w = d->state.workloads[i];
@@ -205,9 +287,30 @@ static void list_workloads(struct allotd *d, const struct al__request *req, stru
     al__list_reply(rep, items, total, limit, offset);
 }
 
+/* A retired workload (in the store only) as the reader has it; NULL when it is not there. */
+static struct al__dworkload *read_retired(struct allotd *d, const struct al__retired *r) {
+    pthread_mutex_lock(&d->reader_lock);
+    struct al__dworkload *w = al__persist_read_workload(d, d->reader, r->id);
+    pthread_mutex_unlock(&d->reader_lock);
+    return w;
+}
+
+/* DELETE of a retired workload: its rows go, and what its backend kept. Store lock held. */
+static void delete_retired(struct allotd *d, struct al__dworkload *w, struct al__reply *rep) {
+    if (al__store_begin(d->store) < 0 || al__persist_workload_delete(d, w) < 0 ||
+        al__store_commit(d->store) < 0) {
+        al__store_rollback(d->store);
+        al__reply_error(rep, "internal", NULL, "store: %s", al__store_error(d->store));
+        return;
+    }
+    al__task_forget(d, w);
+    al__reply_json(rep, 200, json_pack("{s:s, s:b}", "name", w->name, "deleted", 1));
+    al__state_forget_retired(&d->state, w->name);
+}
+
 void al__route_workloads(struct allotd *d, const struct al__request *req, struct al__reply *rep) {
     const char *m = req->method;
-    struct al__dworkload *w;
+    struct al__dworkload *w, *retired = NULL;
 
     if (req->segment_count == 1) {
         if (strcmp(m, "GET") == 0)
@@ -217,8 +320,13 @@ void al__route_workloads(struct allotd *d, const struct al__request *req, struct
         return;
     }
     w = al__state_workload(&d->state, req->segments[1]);
+    if (!w) {
+        const struct al__retired *r = al__state_retired(&d->state, req->segments[1]);
+        w = retired = r ? read_retired(d, r) : NULL;
+    }
     if (!w || req->segment_count > 3) {
         al__reply_error(rep, "not_found", NULL, "no workload named \"%s\"", req->segments[1]);
+        al__workload_free(retired);
         return;
     }
     if (req->segment_count == 3 && strcmp(req->segments[2], "logs") == 0 && !strcmp(m, "GET"))
@@ -230,8 +338,11 @@ void al__route_workloads(struct allotd *d, const struct al__request *req, struct
         al__reply_error(rep, "not_found", NULL, "no such path");
     else if (strcmp(m, "GET") == 0)
         al__reply_json(rep, 200, al__workload_json(d, w));
+    else if (strcmp(m, "DELETE") == 0 && retired)
+        delete_retired(d, retired, rep);
     else if (strcmp(m, "DELETE") == 0)
         al__workload_delete(d, w, rep);
     else
         al__reply_error(rep, "method_not_allowed", NULL, "use GET or DELETE");
+    al__workload_free(retired);
 }

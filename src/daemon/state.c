@@ -1,4 +1,5 @@
 /* state.c - allotd's in-memory queues and workloads: lookups, lifecycle, derived states. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -59,10 +60,14 @@ bool al__name_valid(const char *name) {
 }
 
 struct al__dqueue *al__state_queue(struct al__state *st, const char *name) {
+    uintptr_t at = (uintptr_t)al__strmap_get(&st->queue_by_name, name);
+    return at ? &st->queues[at - 1] : NULL;
+}
+
+void al__state_index_queues(struct al__state *st) {
+    al__strmap_clear(&st->queue_by_name); /* its keys live in the array, which may have moved */
     for (size_t i = 0; i < st->queue_count; i++)
-        if (strcmp(st->queues[i].name, name) == 0)
-            return &st->queues[i];
-    return NULL;
+        al__strmap_put(&st->queue_by_name, st->queues[i].name, (void *)(uintptr_t)(i + 1));
 }
 
 struct al__dworkload *al__state_workload(struct al__state *st, const char *name) {
@@ -86,8 +91,9 @@ const char *al__state_node_name(const struct al__state *st, int32_t node) {
 
 struct al__dqueue *al__state_add_queue(struct al__state *st, const struct al__dqueue *q) {
     al__xgrow(&st->queues, &st->queue_cap, st->queue_count + 1, sizeof(*st->queues));
-    st->queues[st->queue_count] = *q;
-    return &st->queues[st->queue_count++];
+    st->queues[st->queue_count++] = *q;
+    al__state_index_queues(st);
+    return &st->queues[st->queue_count - 1];
 }
 
 void al__state_remove_queue(struct al__state *st, const char *name) {
@@ -97,6 +103,7 @@ void al__state_remove_queue(struct al__state *st, const char *name) {
     size_t i = (size_t)(q - st->queues);
     memmove(&st->queues[i], &st->queues[i + 1], (st->queue_count - i - 1) * sizeof(*q));
     st->queue_count--;
+    al__state_index_queues(st);
     st->removals++;
 }
 
@@ -119,6 +126,48 @@ void al__state_remove_workload(struct al__state *st, struct al__dworkload *w) {
         }
     }
     al__workload_free(w);
+}
+
+void al__state_add_retired(struct al__state *st, int64_t id, const char *name,
+                           const char *project) {
+    struct al__retired *r = al__xcalloc(1, sizeof(*r));
+    r->id = id;
+    snprintf(r->name, sizeof(r->name), "%s", name);
+    snprintf(r->project, sizeof(r->project), "%s", project);
+    al__state_forget_retired(st, name);
+    al__strmap_put(&st->retired, r->name, r);
+}
+
+const struct al__retired *al__state_retired(const struct al__state *st, const char *name) {
+    return al__strmap_get(&st->retired, name);
+}
+
+void al__state_forget_retired(struct al__state *st, const char *name) {
+    struct al__retired *r = al__strmap_get(&st->retired, name);
+    if (!r)
+        return;
+    al__strmap_remove(&st->retired, name);
+    free(r);
+}
+
+size_t al__state_retire(struct al__state *st, int64_t before_s) {
+    size_t kept = 0, retired = 0;
+    for (size_t i = 0; i < st->workload_count; i++) {
+        struct al__dworkload *w = st->workloads[i];
+        bool done = w->state == AL__W_SUCCEEDED || w->state == AL__W_FAILED;
+        if (!done || w->finished_s < 0 || w->finished_s >= before_s) {
+            st->workloads[kept++] = w;
+            continue;
+        }
+        if (al__strmap_get(&st->workload_by_name, w->name) == w)
+            al__strmap_remove(&st->workload_by_name, w->name);
+        al__state_add_retired(st, w->id, w->name, w->project);
+        al__workload_free(w);
+        retired++;
+    }
+    st->workload_count = kept;
+    st->removals += retired;
+    return retired;
 }
 
 void al__workload_alloc_tasks(struct al__dworkload *w) {
@@ -228,6 +277,11 @@ void al__state_release(struct al__state *st) {
     free(st->workloads);
     free(st->queues);
     al__strmap_release(&st->workload_by_name);
+    al__strmap_release(&st->queue_by_name);
+    for (size_t i = 0; i < st->retired.capacity; i++)
+        if (st->retired.keys[i])
+            free(st->retired.values[i]);
+    al__strmap_release(&st->retired);
     for (size_t i = 0; i < st->node_count; i++)
         free(st->node_names[i]);
     free(st->node_names);

@@ -98,9 +98,13 @@ struct al__dworkload {
 struct al__state {
     struct al__dqueue *queues; /* in creation order */
     size_t queue_count, queue_cap;
+    struct al__strmap queue_by_name;  /* name -> index + 1 (al__state_index_queues) */
     struct al__dworkload **workloads; /* in creation order */
     size_t workload_count, workload_cap;
     struct al__strmap workload_by_name; /* keys are the workloads' own names */
+    /* Finished workloads past the retention period: in the store only (name -> struct
+     * al__retired). Their names stay taken. */
+    struct al__strmap retired;
     /* Names of the nodes tasks are placed on, interned: a task keeps a number. The first ones
      * are the inventory's nodes, in its order (so a number below its node count is an index
      * in it); after them come nodes the store names that the inventory lacks. */
@@ -119,7 +123,7 @@ int al__tstate_parse(const char *name, enum al__tstate *out);
 /* al__name_valid - 1..63 of [a-z0-9-], starting with a letter or digit. */
 bool al__name_valid(const char *name);
 
-/* Lookups by name: NULL when absent. Queues: linear (hundreds at most); workloads: hashed. */
+/* Lookups by name, hashed: NULL when absent. */
 struct al__dqueue *al__state_queue(struct al__state *st, const char *name);
 struct al__dworkload *al__state_workload(struct al__state *st, const char *name);
 
@@ -128,9 +132,30 @@ int32_t al__state_node(struct al__state *st, const char *name);
 /* al__state_node_name - the name of node number `node` (>= 0). */
 const char *al__state_node_name(const struct al__state *st, int32_t node);
 
+/* al__state_index_queues - rebuilds the queue index after the array was reordered (adding
+ * and removing queues keep it themselves). */
+void al__state_index_queues(struct al__state *st);
+
 /* al__state_add_queue - appends a copy; aborts on out-of-memory (allotd's policy). */
 struct al__dqueue *al__state_add_queue(struct al__state *st, const struct al__dqueue *q);
 void al__state_remove_queue(struct al__state *st, const char *name);
+
+/* A finished workload kept in the store only. */
+struct al__retired {
+    int64_t id;
+    char name[AL__NAME_MAX];
+    char project[AL__NAME_MAX];
+};
+
+/* al__state_retire - moves finished workloads that finished before `before_s` out of memory
+ * (into `retired`); how many. O(workloads). */
+size_t al__state_retire(struct al__state *st, int64_t before_s);
+/* al__state_add_retired - notes one (loading the store). */
+void al__state_add_retired(struct al__state *st, int64_t id, const char *name, const char *project);
+/* al__state_retired - the retired workload named `name`, or NULL. */
+const struct al__retired *al__state_retired(const struct al__state *st, const char *name);
+/* al__state_forget_retired - it was deleted from the store. */
+void al__state_forget_retired(struct al__state *st, const char *name);
 
 /* al__state_add_workload - takes ownership of w (heap-allocated, tasks included). */
 void al__state_add_workload(struct al__state *st, struct al__dworkload *w);

@@ -51,6 +51,9 @@ static const char *const migrations[] = {
     "UPDATE tasks SET ref = pid || ':' || coalesce(start_ticks, 0) WHERE pid IS NOT NULL;"
     "ALTER TABLE tasks DROP COLUMN pid;"
     "ALTER TABLE tasks DROP COLUMN start_ticks;",
+    /* 4: finished workloads are listed from the store (they leave memory after the retention
+     * period): by state, in creation order. */
+    "CREATE INDEX workloads_by_state ON workloads (state, id);",
 };
 
 #define STMT_CACHE 64
@@ -147,6 +150,24 @@ int al__store_open_upto(const char *path, int version, struct al__store **out, c
 fail:
     al__store_close(s);
     return -AL_EIO;
+}
+
+int al__store_open_reader(const char *path, struct al__store **out, char *err, size_t size) {
+    struct al__store *s = calloc(1, sizeof(*s));
+    if (!s) {
+        snprintf(err, size, "store: out of memory");
+        return -AL_ENOMEM;
+    }
+    if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+        snprintf(err, size, "store: cannot open %s to read: %s", path,
+                 s->db ? sqlite3_errmsg(s->db) : "out of memory");
+        al__store_close(s);
+        return -AL_EIO;
+    }
+    sqlite3_busy_timeout(s->db, 5000);
+    s->version = read_version(s);
+    *out = s;
+    return 0;
 }
 
 void al__store_close(struct al__store *store) {

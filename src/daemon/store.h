@@ -24,6 +24,13 @@ int al__store_open(const char *path, struct al__store **out, char *err, size_t s
 int al__store_open_upto(const char *path, int version, struct al__store **out, char *err,
                         size_t size);
 
+/*
+ * al__store_open_reader - a second, read-only connection to a store that al__store_open made:
+ * in WAL mode its reads see the last commit and neither wait for the writer nor make it wait
+ * (allotd serves lists of finished workloads from it).
+ */
+int al__store_open_reader(const char *path, struct al__store **out, char *err, size_t size);
+
 /* al__store_close - closes the database; accepts NULL. */
 void al__store_close(struct al__store *store);
 

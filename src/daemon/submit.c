@@ -7,9 +7,10 @@
 #include "daemon/api.h"
 #include "util/xalloc.h"
 
-/* In the state, queued, or being written by the leader (not yet in the state). Lock held. */
+/* In the state (live, or finished and retired to the store), queued, or being written by the
+ * leader (not yet in the state). Lock held. */
 static bool name_taken(struct allotd *d, const char *name) {
-    if (al__state_workload(&d->state, name))
+    if (al__state_workload(&d->state, name) || al__state_retired(&d->state, name))
         return true;
     for (size_t i = 0; i < d->batch_count; i++)
         if (strcmp(d->batch[i]->w->name, name) == 0)

@@ -4,13 +4,25 @@ import stat
 import time
 import unittest
 
-from harness import DaemonTest
+from harness import DaemonTest, wait_until
 
 
 class AuthTest(DaemonTest):
     def test_healthz_needs_no_token(self):
         status, body, _ = self.d.request("GET", "/healthz", token=False)
-        self.assertEqual((status, body), (200, {"status": "ok", "cycle_error": None}))
+        self.assertEqual((status, body["status"], body["cycle_error"]), (200, "ok", None))
+
+    def test_healthz_times_the_last_cycles(self):
+        self.project("team-a")
+        self.submit("w", "team-a", ["true"])
+        body = wait_until(lambda: (b := self.d.request("GET", "/healthz", token=False)[1])
+                          ["timing"]["window"] >= 2 and b, what="two cycles")
+        self.assertGreaterEqual(body["cycles"], body["timing"]["window"])
+        for part in ("model_ms", "engine_ms", "cycle_ms"):
+            t = body["timing"][part]
+            self.assertTrue(0 <= t["p50"] <= t["p90"] <= t["max"], body)
+        self.assertGreaterEqual(body["timing"]["cycle_ms"]["max"],
+                                body["timing"]["engine_ms"]["max"])
 
     def test_missing_or_wrong_token_is_401_without_detail(self):
         for token in (False, "allot_wrong", "x" * 500):

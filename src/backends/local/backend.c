@@ -16,6 +16,7 @@
 #include "allot/errors.h"
 #include "allot/model.h"
 #include "backends/backend.h"
+#include "backends/local/children.h"
 #include "backends/local/local.h"
 #include "util/xalloc.h"
 
@@ -24,6 +25,7 @@
 struct local {
     char *dir; /* logs/ and run/ are below it */
     struct al__local_machine machine;
+    struct al__children children; /* supervisors started in this run */
 };
 
 static void path_of(const struct local *l, struct al__task_key key, const char *sub,
@@ -127,14 +129,17 @@ static int local_open(struct al__backend *b, const char *dir, const struct al__b
         return -AL_EIO;
     }
     fill_inventory(b, &l->machine, nodes);
+    al__children_init(&l->children);
     b->data = l;
     return 0;
 }
 
 static void local_close(struct al__backend *b) {
     struct local *l = b->data;
-    if (l)
+    if (l) {
+        al__children_release(&l->children);
         free(l->dir);
+    }
     free(l);
     b->data = NULL;
 }
@@ -245,8 +250,10 @@ static int local_start(struct al__backend *b, const struct al__task_start *s,
     for (size_t i = 0; env[i]; i++)
         free(env[i]);
     free(env);
-    if (rc == 0)
+    if (rc == 0) {
+        al__children_add(&((struct local *)b->data)->children, &proc);
         proc_ref(&proc, ref);
+    }
     return rc;
 }
 
@@ -260,11 +267,25 @@ static int local_stop(struct al__backend *b, const char *ref, enum al__stop_mode
 
 static enum al__task_status local_poll(struct al__backend *b, struct al__task_key key,
                                        const char *ref, int *exit_code) {
+    struct local *l = b->data;
     struct al__proc proc = {0, 0};
     char exitp[4096];
-    path_of(b->data, key, "run", "exit", exitp, sizeof(exitp));
+    int status = 0;
+    enum al__proc_state st;
+    path_of(l, key, "run", "exit", exitp, sizeof(exitp));
     ref_proc(ref, &proc); /* "" = never recorded: only its exit file can tell */
-    switch (al__proc_poll(&proc, exitp, exit_code)) {
+    switch (proc.pid > 0 ? al__children_check(&l->children, &proc, &status) : AL__CHILD_UNKNOWN) {
+    case AL__CHILD_RUNNING:
+        return AL__TASK_RUNNING; /* no system call */
+    case AL__CHILD_ENDED:
+        st = al__proc_ended(&proc, exitp, true, status, exit_code);
+        break;
+    case AL__CHILD_UNKNOWN:
+    default:
+        st = al__proc_poll(&proc, exitp, exit_code); /* re-adopted: through /proc */
+        break;
+    }
+    switch (st) {
     case AL__PROC_RUNNING:
         return AL__TASK_RUNNING;
     case AL__PROC_EXITED:

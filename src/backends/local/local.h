@@ -106,6 +106,13 @@ enum al__proc_state al__proc_poll(const struct al__proc *proc, const char *exit_
                                   int *exit_code);
 
 /*
+ * al__proc_ended - how a task whose supervisor is gone ended (what al__proc_poll says then):
+ * `waited` when its status came from waitpid (`status`). For a caller that reaps itself.
+ */
+enum al__proc_state al__proc_ended(const struct al__proc *proc, const char *exit_path, bool waited,
+                                   int status, int *exit_code);
+
+/*
  * al__proc_signal - sends sig to the task's whole process group (kill(-pid, sig)), only if the
  * pid still belongs to the task (same start_ticks). Returns 0, or -AL_ENOENT when it is gone.
  */

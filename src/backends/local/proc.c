@@ -201,8 +201,8 @@ static bool exit_file_read(const char *path, int *code) {
 
 /* The supervisor is gone: its exit file says how the command ended. Without one it was killed
  * before it could clean up: what is left of its group is killed here. */
-static enum al__proc_state finished(const struct al__proc *proc, const char *exit_path, bool waited,
-                                    int status, int *code) {
+enum al__proc_state al__proc_ended(const struct al__proc *proc, const char *exit_path, bool waited,
+                                   int status, int *code) {
     if (exit_file_read(exit_path, code))
         return AL__PROC_EXITED;
     al__proc_kill_group(proc);
@@ -220,18 +220,18 @@ enum al__proc_state al__proc_poll(const struct al__proc *proc, const char *exit_
     int64_t ticks;
     /* Check the start time first: waitpid on a reused pid could reap another task of ours. */
     if (proc->pid <= 1 || stat_read(proc->pid, &state, &ticks) != 0 || ticks != proc->start_ticks)
-        return finished(proc, exit_path, false, 0, exit_code);
+        return al__proc_ended(proc, exit_path, false, 0, exit_code);
     int status = 0;
     pid_t r;
     while ((r = waitpid(proc->pid, &status, WNOHANG)) < 0 && errno == EINTR)
         continue;
     if (r == proc->pid)
-        return finished(proc, exit_path, true, status, exit_code);
+        return al__proc_ended(proc, exit_path, true, status, exit_code);
     if (r == 0)
         return AL__PROC_RUNNING;
     /* not our child (allotd restarted): alive unless a zombie waiting for its own parent */
     if (state == 'Z' || state == 'X')
-        return finished(proc, exit_path, false, 0, exit_code);
+        return al__proc_ended(proc, exit_path, false, 0, exit_code);
     return AL__PROC_RUNNING;
 }
 
