@@ -127,35 +127,3 @@ int al__paging(const struct al__request *req, struct al__reply *rep, int64_t *li
         return -1;
     return 0;
 }
-
-/* Whether a request writes to the store: every change (reads use the reader connection). */
-static bool uses_store(const struct al__request *req) {
-    return strcmp(req->method, "GET") != 0;
-}
-
-void al__route(struct allotd *d, const struct al__request *req, struct al__reply *rep) {
-    const char *top = req->segment_count > 0 ? req->segments[0] : "";
-    bool store = uses_store(req);
-
-    if (req->segment_count == 1 && strcmp(top, "workloads") == 0 &&
-        strcmp(req->method, "POST") == 0) {
-        al__submit(d, req, rep);
-        return;
-    }
-    if (store)
-        pthread_mutex_lock(&d->store_lock);
-    pthread_mutex_lock(&d->lock);
-    if (strcmp(top, "departments") == 0 || strcmp(top, "projects") == 0)
-        al__route_queues(d, req, rep, strcmp(top, "projects") == 0);
-    else if (strcmp(top, "workloads") == 0)
-        al__route_workloads(d, req, rep);
-    else if (strcmp(top, "nodes") == 0)
-        al__route_nodes(d, req, rep);
-    else if (strcmp(top, "snapshot") == 0 && req->segment_count == 1)
-        al__route_snapshot(d, req, rep);
-    else
-        al__reply_error(rep, "not_found", NULL, "no such resource");
-    pthread_mutex_unlock(&d->lock);
-    if (store)
-        pthread_mutex_unlock(&d->store_lock);
-}

@@ -81,8 +81,8 @@ void al__list_reply(struct al__reply *rep, json_t *items, size_t total, int64_t 
 int al__paging(const struct al__request *req, struct al__reply *rep, int64_t *limit,
                int64_t *offset);
 
-/* al__route - answers a request under /api/v1/ (after authentication). Takes the locks itself:
- * the store lock too for requests that write or read the store. */
+/* al__route - answers a request under /api/v1/ (after authentication) from the route table
+ * (routes.c), under the locks the route declares. */
 void al__route(struct allotd *d, const struct al__request *req, struct al__reply *rep);
 
 /*
@@ -92,16 +92,29 @@ void al__route(struct allotd *d, const struct al__request *req, struct al__reply
  */
 void al__submit(struct allotd *d, const struct al__request *req, struct al__reply *rep);
 
-/* The resources, one file each. Each is called with the daemon's lock held. */
-void al__route_queues(struct allotd *d, const struct al__request *req, struct al__reply *rep,
-                      bool projects);
-void al__route_workloads(struct allotd *d, const struct al__request *req, struct al__reply *rep);
-void al__route_workload_logs(struct allotd *d, const struct al__request *req, struct al__reply *rep,
-                             struct al__dworkload *w);
-void al__route_workload_events(struct allotd *d, const struct al__request *req,
-                               struct al__reply *rep, struct al__dworkload *w);
-void al__route_nodes(struct allotd *d, const struct al__request *req, struct al__reply *rep);
-void al__route_snapshot(struct allotd *d, const struct al__request *req, struct al__reply *rep);
+/*
+ * The handlers of the route table, one file per resource. A read runs with the state lock
+ * held; a change with the store lock and the state lock (see routes.c). A handler resolves
+ * the resource its path names (404 when there is none).
+ */
+void al__workloads_list(struct allotd *d, const struct al__request *req, struct al__reply *rep);
+void al__workload_get(struct allotd *d, const struct al__request *req, struct al__reply *rep);
+void al__workload_remove(struct allotd *d, const struct al__request *req, struct al__reply *rep);
+void al__workload_logs(struct allotd *d, const struct al__request *req, struct al__reply *rep);
+void al__workload_events(struct allotd *d, const struct al__request *req, struct al__reply *rep);
+void al__queues_list(struct allotd *d, const struct al__request *req, struct al__reply *rep);
+void al__queue_create(struct allotd *d, const struct al__request *req, struct al__reply *rep);
+void al__queue_get(struct allotd *d, const struct al__request *req, struct al__reply *rep);
+void al__queue_update(struct allotd *d, const struct al__request *req, struct al__reply *rep);
+void al__queue_delete(struct allotd *d, const struct al__request *req, struct al__reply *rep);
+void al__nodes_list(struct allotd *d, const struct al__request *req, struct al__reply *rep);
+void al__node_get(struct allotd *d, const struct al__request *req, struct al__reply *rep);
+void al__snapshot_get(struct allotd *d, const struct al__request *req, struct al__reply *rep);
+
+/* al__workload_find - the workload a path names (segment 1): live, or a retired one read from
+ * the store (*retired is set then: the caller frees it). NULL after answering 404. */
+struct al__dworkload *al__workload_find(struct allotd *d, const struct al__request *req,
+                                        struct al__reply *rep, struct al__dworkload **retired);
 
 /* al__workload_json - the API's workload object (docs/api.md). */
 json_t *al__workload_json(const struct allotd *d, const struct al__dworkload *w);

@@ -7,6 +7,9 @@
 #include <string.h>
 
 #include "daemon/api.h"
+#include "daemon/cycle_model.h"
+#include "daemon/persist.h"
+#include "daemon/tasks.h"
 #include "snapshot/report.h"
 #include "util/wide.h"
 #include "util/xalloc.h"

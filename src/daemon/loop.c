@@ -11,7 +11,11 @@
 #include "allot/errors.h"
 #include "allot/snapshot.h"
 #include "daemon/api.h"
+#include "daemon/cycle_model.h"
 #include "daemon/failpoint.h"
+#include "daemon/loop.h"
+#include "daemon/persist.h"
+#include "daemon/tasks.h"
 #include "snapshot/report.h"
 
 int64_t al__daemon_now(void) {
@@ -44,6 +48,36 @@ static void set_reason(struct allotd *d, struct al__dworkload *w, const char *co
     al__persist_workload_update(d, w);
 }
 
+/* An explanation in terms that last from cycle to cycle: its task as the index among its
+ * workload's tasks, its queue as the queue's id (model indices change between cycles). */
+static struct al_explanation stable_why(struct allotd *d, const struct al__cycle_model *m,
+                                        const struct al_explanation *x) {
+    struct al_explanation why;
+    memset(&why, 0, sizeof(why));
+    why.reason = x->reason;
+    const struct al__dqueue *q =
+        x->queue >= 0 ? al__state_queue(&d->state, m->cluster.queues[x->queue].name) : NULL;
+    why.queue = q ? (int32_t)q->id : -1;
+    why.resource = x->resource;
+    why.allocated = x->allocated;
+    why.requested = x->requested;
+    why.limit = x->limit;
+    why.placeable = x->placeable;
+    why.needed = x->needed;
+    why.task = x->task >= 0 ? m->task_index[x->task] : -1;
+    memcpy(why.requested_task, x->requested_task, sizeof(why.requested_task));
+    memcpy(why.best_free, x->best_free, sizeof(why.best_free));
+    why.nodes_matching = x->nodes_matching;
+    why.victim_search = x->victim_search;
+    why.victims_protected = x->victims_protected;
+    why.victim_search_cut = x->victim_search_cut;
+    return why;
+}
+
+static bool same_why(const struct al_explanation *a, const struct al_explanation *b) {
+    return memcmp(a, b, sizeof(*a)) == 0; /* both made by stable_why: padding is zero */
+}
+
 static void record_outcome(struct allotd *d, const struct al__cycle_model *m,
                            const struct al_result *r) {
     const struct al_cluster *c = &m->cluster;
@@ -68,8 +102,13 @@ static void record_outcome(struct allotd *d, const struct al__cycle_model *m,
         struct al__dworkload *w = owners[x->job];
         if (strcmp(w->name, c->jobs[x->job].name) != 0 || w->state != AL__W_PENDING)
             continue;
+        struct al_explanation why = stable_why(d, m, x);
+        if (w->why_known && same_why(&why, &w->why))
+            continue; /* the same text as last cycle: not formatted again */
         al_explanation_text(c, x, text, sizeof(text));
         set_reason(d, w, al_reason_name(x->reason), text);
+        memcpy(&w->why, &why, sizeof(why));
+        w->why_known = true;
     }
     for (size_t i = 0; i < m->left_out_count; i++) /* not scheduled: why, on the workload */
         set_reason(d, m->left_out[i], "invalid", m->left_out_why[i]);
@@ -186,10 +225,12 @@ void al__loop_cycle(struct allotd *d) {
     uint64_t removals = d->state.removals;
     built = now_ms();
     al__model_build(d, &m);
+    /* The engine reads the model only: requests go on meanwhile. What they change is seen by
+     * the decisions (a workload deleting is not started; removals drop the decisions). */
+    pthread_mutex_unlock(&d->lock);
     ms[AL__CYCLE_MODEL] = now_ms() - built;
     int rc = al_cycle_run_in(&d->engine_ws, &m.cluster, &result);
     ms[AL__CYCLE_ENGINE] = now_ms() - built - ms[AL__CYCLE_MODEL];
-    pthread_mutex_unlock(&d->lock);
     al__failpoint_pause("between-steps"); /* tests: a delete lands here */
 
     if (step_begin(d)) {

@@ -14,6 +14,9 @@
 #include "allot/errors.h"
 #include "daemon/daemon.h"
 #include "daemon/http.h"
+#include "daemon/loop.h"
+#include "daemon/persist.h"
+#include "daemon/tasks.h"
 #include "util/xalloc.h"
 
 #define VERSION "0.1.0"

@@ -6,6 +6,8 @@
 #include <string.h>
 
 #include "daemon/api.h"
+#include "daemon/cycle_model.h"
+#include "daemon/tasks.h"
 #include "util/xalloc.h"
 
 static char *dup_or_null(const char *text) {
@@ -185,16 +187,32 @@ static bool holdings_admit(const struct allotd *d, const struct al__dworkload *w
     return true;
 }
 
+/* "NAME-INDEX", without printf (one per task per cycle). */
+static char *task_name(const char *workload, int32_t index) {
+    char digits[12];
+    size_t n = 0, len = strlen(workload);
+    uint32_t v = (uint32_t)index;
+    do {
+        digits[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    char *out = al__xmalloc(len + 1 + n + 1);
+    memcpy(out, workload, len);
+    out[len] = '-';
+    for (size_t i = 0; i < n; i++)
+        out[len + 1 + i] = digits[n - 1 - i];
+    out[len + 1 + n] = '\0';
+    return out;
+}
+
 static void add_task(struct al__cycle_model *m, size_t node_count, const struct al__dworkload *w,
                      const struct al__dtask *t, enum al_task_state state) {
     struct al_cluster *c = &m->cluster;
     const struct al__wspec *s = &w->spec;
-    char name[AL__NAME_MAX + 16];
     c->tasks = al__xroom(c->tasks, c->task_count, sizeof(*c->tasks));
     m->task_index = al__xroom(m->task_index, c->task_count, sizeof(*m->task_index));
     struct al_task *ct = &c->tasks[c->task_count];
-    snprintf(name, sizeof(name), "%s-%d", w->name, (int)t->index);
-    ct->name = al__xstrdup(name);
+    ct->name = task_name(w->name, t->index);
     ct->job = (int32_t)c->job_count;
     ct->state = state;
     ct->node = t->node >= 0 && (size_t)t->node < node_count ? t->node : -1;
@@ -216,7 +234,7 @@ static void add_task(struct al__cycle_model *m, size_t node_count, const struct 
 
 /* Adds workload w as a job, if it has tasks the cycle sees. */
 static void add_job(struct al__cycle_model *m, const struct al__state *st, struct al__dworkload *w,
-                    size_t node_count, int64_t now) {
+                    const struct al__dqueue *q, size_t node_count, int64_t now) {
     struct al_cluster *c = &m->cluster;
     size_t first = c->task_count;
     for (int32_t i = 0; i < w->spec.workers; i++) {
@@ -230,7 +248,7 @@ static void add_job(struct al__cycle_model *m, const struct al__state *st, struc
     m->job_owner = al__xroom(m->job_owner, c->job_count, sizeof(*m->job_owner));
     struct al_job *j = &c->jobs[c->job_count];
     j->name = al__xstrdup(w->name);
-    j->queue = (int32_t)(al__state_queue((struct al__state *)st, w->project) - st->queues);
+    j->queue = (int32_t)(q - st->queues);
     j->priority = w->spec.priority;
     j->preemptible = w->spec.preemptible;
     j->min_members = w->spec.min_members;
@@ -274,7 +292,7 @@ void al__model_build(struct allotd *d, struct al__cycle_model *m) {
         } else if (!holdings_admit(d, w, &held, why, sizeof(why))) {
             /* why says it */
         } else {
-            add_job(m, st, w, d->backend.inventory.node_count, now);
+            add_job(m, st, w, q, d->backend.inventory.node_count, now);
             continue;
         }
         m->left_out[m->left_out_count] = w;

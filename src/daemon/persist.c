@@ -6,6 +6,8 @@
 
 #include "allot/errors.h"
 #include "daemon/daemon.h"
+#include "daemon/persist.h"
+#include "daemon/specs.h"
 #include "util/xalloc.h"
 
 static const char queue_put_sql[] =
@@ -34,7 +36,7 @@ static char *dump(json_t *j) {
     return text;
 }
 
-int al__persist_queue_put(struct allotd *d, const struct al__dqueue *q) {
+int al__persist_queue_put(struct allotd *d, struct al__dqueue *q) {
     struct al__stmt *st = al__stmt_prepare(d->store, queue_put_sql);
     char *spec;
     int rc;
@@ -47,6 +49,8 @@ int al__persist_queue_put(struct allotd *d, const struct al__dqueue *q) {
     al__stmt_bind_int(st, 4, q->created_s);
     rc = al__stmt_run(st);
     free(spec);
+    if (rc == 0 && q->id == 0)
+        q->id = al__store_last_id(d->store); /* a new queue: its id */
     return rc;
 }
 

@@ -6,6 +6,8 @@
 
 #include "allot/errors.h"
 #include "daemon/daemon.h"
+#include "daemon/persist.h"
+#include "daemon/specs.h"
 #include "util/xalloc.h"
 
 /* Departments, then projects (a project may have moved into a department created after it). */
@@ -81,7 +83,8 @@ static int load_queues(struct allotd *d, char *err, size_t size) {
     return 0;
 }
 
-static struct al__dworkload *workload_from_row(struct al__stmt *st, char *err, size_t size) {
+static struct al__dworkload *workload_from_row(struct al__state *st_state, struct al__stmt *st,
+                                               char *err, size_t size) {
     struct al__dworkload *w = al__xcalloc(1, sizeof(*w));
     json_t *spec = load_spec(al__stmt_text(st, 3));
     char field[128] = "state", msg[256] = "unknown";
@@ -89,6 +92,8 @@ static struct al__dworkload *workload_from_row(struct al__stmt *st, char *err, s
     w->id = al__stmt_int(st, 0);
     snprintf(w->name, sizeof(w->name), "%s", al__stmt_text(st, 1));
     snprintf(w->project, sizeof(w->project), "%s", al__stmt_text(st, 2));
+    const struct al__dqueue *q = al__state_queue(st_state, w->project);
+    w->project_id = q ? q->id : -1;
     if (!spec || al__wspec_read(spec, &w->spec, field, sizeof(field), msg, sizeof(msg)) < 0 ||
         al__wstate_parse(al__stmt_text(st, 4), &w->state) < 0) {
         snprintf(err, size, "store: workload %s: bad spec or state (%s: %s)", w->name,
@@ -175,6 +180,89 @@ static bool row_retired(struct al__stmt *st, int64_t before_s) {
            !al__stmt_is_null(st, 6) && al__stmt_int(st, 6) < before_s;
 }
 
+static const char page_sql[] =
+    "SELECT id, name, project, spec, state, created_s, finished_s, exit_code, reason_code, "
+    "reason, started_s FROM workloads WHERE (?1 IS NULL OR project = ?1) AND "
+    "(?2 IS NULL OR state = ?2) ORDER BY id LIMIT ?3 OFFSET ?4";
+static const char page_count_sql[] =
+    "SELECT count(*) FROM workloads WHERE (?1 IS NULL OR project = ?1) AND "
+    "(?2 IS NULL OR state = ?2)";
+static const char page_tasks_sql[] =
+    "SELECT workload_id, idx, state, gpu_devices, ref, node, started_s, finished_s, "
+    "exit_code, evicting FROM tasks WHERE workload_id BETWEEN ?1 AND ?2 "
+    "ORDER BY workload_id, idx";
+
+/* The page's workload with id `id` that was read from the store (not live), or NULL. */
+static struct al__dworkload *page_owned(struct al__page *p, int64_t id) {
+    size_t lo = 0, hi = p->count;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (p->items[mid]->id < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < p->count && p->items[lo]->id == id && p->owned[lo] ? p->items[lo] : NULL;
+}
+
+int al__persist_read_page(struct allotd *d, struct al__store *db, const char *project,
+                          const char *state, int64_t limit, int64_t offset, struct al__page *p) {
+    char err[256];
+    memset(p, 0, sizeof(*p));
+    p->items = al__xcalloc((size_t)limit, sizeof(*p->items));
+    p->owned = al__xcalloc((size_t)limit, sizeof(*p->owned));
+    struct al__stmt *st = al__stmt_prepare(db, page_count_sql);
+    if (!st)
+        return -AL_EIO;
+    al__stmt_bind_text(st, 1, project);
+    al__stmt_bind_text(st, 2, state);
+    if (al__stmt_step(st) == 1)
+        p->total = al__stmt_int(st, 0);
+    al__stmt_reset(st);
+    if (!(st = al__stmt_prepare(db, page_sql)))
+        return -AL_EIO;
+    al__stmt_bind_text(st, 1, project);
+    al__stmt_bind_text(st, 2, state);
+    al__stmt_bind_int(st, 3, limit);
+    al__stmt_bind_int(st, 4, offset);
+    bool any_owned = false;
+    while (p->count < (size_t)limit && al__stmt_step(st) == 1) {
+        struct al__dworkload *w = al__state_workload(&d->state, al__stmt_text(st, 1));
+        if (w && w->id == al__stmt_int(st, 0)) { /* live: memory has it, fresher */
+            p->items[p->count++] = w;
+            continue;
+        }
+        if (!(w = workload_from_row(&d->state, st, err, sizeof(err))))
+            continue;
+        p->owned[p->count] = any_owned = true;
+        p->items[p->count++] = w;
+    }
+    al__stmt_reset(st);
+    if (!any_owned)
+        return 0;
+    /* The tasks of the ones read, in one query over the page's id range. */
+    if (!(st = al__stmt_prepare(db, page_tasks_sql)))
+        return -AL_EIO;
+    al__stmt_bind_int(st, 1, p->items[0]->id);
+    al__stmt_bind_int(st, 2, p->items[p->count - 1]->id);
+    while (al__stmt_step(st) == 1) {
+        struct al__dworkload *w = page_owned(p, al__stmt_int(st, 0));
+        if (w && task_from_row(d, st, w, err, sizeof(err)) < 0)
+            break;
+    }
+    al__stmt_reset(st);
+    return 0;
+}
+
+void al__page_release(struct al__page *p) {
+    for (size_t i = 0; i < p->count; i++)
+        if (p->owned[i])
+            al__workload_free(p->items[i]);
+    free(p->items);
+    free(p->owned);
+    memset(p, 0, sizeof(*p));
+}
+
 struct al__dworkload *al__persist_read_workload(struct allotd *d, struct al__store *db,
                                                 int64_t id) {
     struct al__stmt *st = al__stmt_prepare(db, workload_read_sql);
@@ -184,7 +272,7 @@ struct al__dworkload *al__persist_read_workload(struct allotd *d, struct al__sto
         return NULL;
     al__stmt_bind_int(st, 1, id);
     if (al__stmt_step(st) == 1)
-        w = workload_from_row(st, err, sizeof(err));
+        w = workload_from_row(&d->state, st, err, sizeof(err));
     al__stmt_reset(st);
     if (!w || !(st = al__stmt_prepare(db, tasks_read_sql)))
         return w;
@@ -213,7 +301,7 @@ int al__persist_load(struct allotd *d, char *err, size_t size) {
                                   al__stmt_text(st, 2));
             continue;
         }
-        struct al__dworkload *w = workload_from_row(st, err, size);
+        struct al__dworkload *w = workload_from_row(&d->state, st, err, size);
         if (!w) {
             al__stmt_reset(st);
             return -AL_EIO;

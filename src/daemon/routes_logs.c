@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "daemon/api.h"
+#include "daemon/tasks.h"
 #include "util/xalloc.h"
 
 #define READ_MAX (1024 * 1024) /* bytes one non-following request returns at most */
@@ -59,8 +60,8 @@ static ssize_t follow_read(void *ctx, uint64_t pos, char *buf, size_t max) {
     return live ? 0 : -1;
 }
 
-void al__route_workload_logs(struct allotd *d, const struct al__request *req, struct al__reply *rep,
-                             struct al__dworkload *w) {
+static void logs_of(struct allotd *d, const struct al__request *req, struct al__reply *rep,
+                    const struct al__dworkload *w) {
     int64_t task, offset;
     bool follow;
 
@@ -81,8 +82,8 @@ void al__route_workload_logs(struct allotd *d, const struct al__request *req, st
     rep->log_offset = offset + (int64_t)rep->text_len;
 }
 
-void al__route_workload_events(struct allotd *d, const struct al__request *req,
-                               struct al__reply *rep, struct al__dworkload *w) {
+static void events_of(struct allotd *d, const struct al__request *req, struct al__reply *rep,
+                      const struct al__dworkload *w) {
     struct al__stmt *st;
     int64_t limit, offset, total = 0;
     json_t *items;
@@ -114,4 +115,18 @@ void al__route_workload_events(struct allotd *d, const struct al__request *req,
 store_failed:
     al__reply_error(rep, "internal", NULL, "store: %s", al__store_error(d->reader));
     pthread_mutex_unlock(&d->reader_lock);
+}
+
+void al__workload_logs(struct allotd *d, const struct al__request *req, struct al__reply *rep) {
+    struct al__dworkload *retired, *w = al__workload_find(d, req, rep, &retired);
+    if (w)
+        logs_of(d, req, rep, w);
+    al__workload_free(retired);
+}
+
+void al__workload_events(struct allotd *d, const struct al__request *req, struct al__reply *rep) {
+    struct al__dworkload *retired, *w = al__workload_find(d, req, rep, &retired);
+    if (w)
+        events_of(d, req, rep, w);
+    al__workload_free(retired);
 }

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "daemon/api.h"
+#include "daemon/tasks.h"
 #include "util/xalloc.h"
 
 /* What the running and stopping tasks hold, per node and per device (one pass over the state). */
@@ -96,36 +97,31 @@ static json_t *node_json(const struct allotd *d, struct usage *u, size_t i) {
                      d->backend.inventory.virtual_gpus);
 }
 
-void al__route_nodes(struct allotd *d, const struct al__request *req, struct al__reply *rep) {
+void al__nodes_list(struct allotd *d, const struct al__request *req, struct al__reply *rep) {
     const struct al__inventory *inv = &d->backend.inventory;
     int64_t limit, offset;
     struct usage u;
 
-    if (strcmp(req->method, "GET") != 0) {
-        al__reply_error(rep, "method_not_allowed", NULL, "nodes are read-only: use GET");
-        return;
-    }
-    if (req->segment_count > 2) {
-        al__reply_error(rep, "not_found", NULL, "no such path");
-        return;
-    }
-    if (req->segment_count == 1 && al__paging(req, rep, &limit, &offset) < 0)
+    if (al__paging(req, rep, &limit, &offset) < 0)
         return;
     size_t devices = usage_init(&u, d);
-    if (req->segment_count == 2) {
-        ssize_t found = -1;
-        for (size_t i = 0; i < inv->node_count && found < 0; i++)
-            if (strcmp(inv->nodes[i].name, req->segments[1]) == 0)
-                found = (ssize_t)i;
-        if (found >= 0)
-            al__reply_json(rep, 200, node_json(d, &u, (size_t)found));
-        else
-            al__reply_error(rep, "not_found", NULL, "no node named \"%s\"", req->segments[1]);
-    } else {
-        json_t *items = json_array();
-        for (size_t i = (size_t)offset; i < inv->node_count && i < (size_t)(offset + limit); i++)
-            json_array_append_new(items, node_json(d, &u, i));
-        al__list_reply(rep, items, inv->node_count, limit, offset);
-    }
+    json_t *items = json_array();
+    for (size_t i = (size_t)offset; i < inv->node_count && i < (size_t)(offset + limit); i++)
+        json_array_append_new(items, node_json(d, &u, i));
+    al__list_reply(rep, items, inv->node_count, limit, offset);
     usage_release(&u, devices);
+}
+
+void al__node_get(struct allotd *d, const struct al__request *req, struct al__reply *rep) {
+    const struct al__inventory *inv = &d->backend.inventory;
+    struct usage u;
+    for (size_t i = 0; i < inv->node_count; i++) {
+        if (strcmp(inv->nodes[i].name, req->segments[1]) != 0)
+            continue;
+        size_t devices = usage_init(&u, d);
+        al__reply_json(rep, 200, node_json(d, &u, i));
+        usage_release(&u, devices);
+        return;
+    }
+    al__reply_error(rep, "not_found", NULL, "no node named \"%s\"", req->segments[1]);
 }

@@ -4,6 +4,9 @@
 #include <string.h>
 
 #include "daemon/api.h"
+#include "daemon/persist.h"
+#include "daemon/specs.h"
+#include "daemon/tasks.h"
 #include "util/xalloc.h"
 
 /* Whether project p is q or lies under department q. */
@@ -56,7 +59,7 @@ static bool has_children(struct al__state *st, const struct al__dqueue *q) {
 }
 
 /* Writes one queue change durably, then applies it in memory. */
-static int store_queue(struct allotd *d, struct al__reply *rep, const struct al__dqueue *q) {
+static int store_queue(struct allotd *d, struct al__reply *rep, struct al__dqueue *q) {
     if (al__store_begin(d->store) < 0 || al__persist_queue_put(d, q) < 0 ||
         al__store_commit(d->store) < 0) {
         al__store_rollback(d->store);
@@ -204,36 +207,45 @@ static void list_queues(struct allotd *d, const struct al__request *req, struct 
     al__list_reply(rep, items, total, limit, offset);
 }
 
-void al__route_queues(struct allotd *d, const struct al__request *req, struct al__reply *rep,
-                      bool projects) {
-    const char *kind = projects ? "project" : "department";
-    const char *m = req->method;
-    struct al__dqueue *q;
+/* Whether the path is under /projects (else /departments). */
+static bool for_projects(const struct al__request *req) {
+    return strcmp(req->segments[0], "projects") == 0;
+}
 
-    if (req->segment_count == 1) {
-        if (strcmp(m, "GET") == 0)
-            list_queues(d, req, rep, projects);
-        else if (strcmp(m, "POST") == 0)
-            create_queue(d, req, rep, projects);
-        else
-            al__reply_error(rep, "method_not_allowed", NULL, "use GET or POST");
-        return;
+/* The queue the path names, of the path's kind; NULL after answering 404. */
+static struct al__dqueue *queue_find(struct allotd *d, const struct al__request *req,
+                                     struct al__reply *rep) {
+    struct al__dqueue *q = al__state_queue(&d->state, req->segments[1]);
+    if (!q || q->project != for_projects(req)) {
+        al__reply_error(rep, "not_found", NULL, "no %s named \"%s\"",
+                        for_projects(req) ? "project" : "department", req->segments[1]);
+        return NULL;
     }
-    if (req->segment_count != 2) {
-        al__reply_error(rep, "not_found", NULL, "no such path");
-        return;
-    }
-    q = al__state_queue(&d->state, req->segments[1]);
-    if (!q || q->project != projects) {
-        al__reply_error(rep, "not_found", NULL, "no %s named \"%s\"", kind, req->segments[1]);
-        return;
-    }
-    if (strcmp(m, "GET") == 0)
+    return q;
+}
+
+void al__queues_list(struct allotd *d, const struct al__request *req, struct al__reply *rep) {
+    list_queues(d, req, rep, for_projects(req));
+}
+
+void al__queue_create(struct allotd *d, const struct al__request *req, struct al__reply *rep) {
+    create_queue(d, req, rep, for_projects(req));
+}
+
+void al__queue_get(struct allotd *d, const struct al__request *req, struct al__reply *rep) {
+    struct al__dqueue *q = queue_find(d, req, rep);
+    if (q)
         al__reply_json(rep, 200, queue_json(d, q));
-    else if (strcmp(m, "PATCH") == 0)
+}
+
+void al__queue_update(struct allotd *d, const struct al__request *req, struct al__reply *rep) {
+    struct al__dqueue *q = queue_find(d, req, rep);
+    if (q)
         update_queue(d, req, rep, q);
-    else if (strcmp(m, "DELETE") == 0)
+}
+
+void al__queue_delete(struct allotd *d, const struct al__request *req, struct al__reply *rep) {
+    struct al__dqueue *q = queue_find(d, req, rep);
+    if (q)
         delete_queue(d, rep, q);
-    else
-        al__reply_error(rep, "method_not_allowed", NULL, "use GET, PATCH or DELETE");
 }

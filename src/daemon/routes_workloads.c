@@ -4,6 +4,9 @@
 #include <string.h>
 
 #include "daemon/api.h"
+#include "daemon/persist.h"
+#include "daemon/specs.h"
+#include "daemon/tasks.h"
 #include "util/xalloc.h"
 
 static json_t *opt_int(int64_t v, bool present) {
@@ -139,7 +142,7 @@ void al__workloads_json(const struct allotd *d, const struct al__dworkload *cons
         bool have_key = false; /* made only for a workload of a batch item's project */
         struct al_job_order_key ko;
         for (size_t i = 0; i < n; i++) {
-            if (!positions[i] || o == ws[i] || strcmp(o->project, ws[i]->project) != 0)
+            if (!positions[i] || o == ws[i] || o->project_id != ws[i]->project_id)
                 continue;
             if (!have_key)
                 ko = order_key(o), have_key = true;
@@ -174,82 +177,47 @@ static json_t *workload_json(const struct allotd *d, const struct al__dworkload 
     return o;
 }
 
-static const char list_sql[] =
-    "SELECT id, name FROM workloads WHERE (?1 IS NULL OR project = ?1) AND "
-    "(?2 IS NULL OR state = ?2) ORDER BY id LIMIT ?3 OFFSET ?4";
-static const char count_sql[] =
-    "SELECT count(*) FROM workloads WHERE (?1 IS NULL OR project = ?1) AND "
-    "(?2 IS NULL OR state = ?2)";
-
 /*
  * A list page that may hold finished workloads, which may be in the store only: the page is the
  * store's (its last commit, in creation order), each item rendered from memory when there.
  */
 static void list_from_store(struct allotd *d, const char *project, const char *state, int64_t limit,
                             int64_t offset, struct al__reply *rep) {
-    json_t *items = json_array();
-    int64_t *ids = al__xcalloc((size_t)limit, sizeof(*ids));
-    struct al__dworkload **live = al__xcalloc((size_t)limit, sizeof(*live));
-    size_t n = 0;
-    int64_t total = 0;
+    struct al__page page;
     int64_t *positions = NULL;
 
     pthread_mutex_lock(&d->reader_lock);
-    struct al__stmt *st = al__stmt_prepare(d->reader, count_sql);
-    if (st) {
-        al__stmt_bind_text(st, 1, project);
-        al__stmt_bind_text(st, 2, state);
-        if (al__stmt_step(st) == 1)
-            total = al__stmt_int(st, 0);
-        al__stmt_reset(st);
-    }
-    st = al__stmt_prepare(d->reader, list_sql);
-    if (st) {
-        al__stmt_bind_text(st, 1, project);
-        al__stmt_bind_text(st, 2, state);
-        al__stmt_bind_int(st, 3, limit);
-        al__stmt_bind_int(st, 4, offset);
-        while (n < (size_t)limit && al__stmt_step(st) == 1) {
-            struct al__dworkload *w = al__state_workload(&d->state, al__stmt_text(st, 1));
-            int64_t id = al__stmt_int(st, 0);
-            ids[n] = id;
-            live[n++] = w && w->id == id ? w : NULL;
-        }
-        al__stmt_reset(st);
+    int rc = al__persist_read_page(d, d->reader, project, state, limit, offset, &page);
+    pthread_mutex_unlock(&d->reader_lock);
+    if (rc < 0) {
+        al__page_release(&page);
+        al__reply_error(rep, "internal", NULL, "store: cannot read the list");
+        return;
     }
     int64_t *page_positions = al__xcalloc((size_t)limit, sizeof(*page_positions));
-    for (size_t i = 0; i < n && !positions; i++)
-        if (live[i] && live[i]->state == AL__W_PENDING)
+    for (size_t i = 0; i < page.count && !positions; i++)
+        if (!page.owned[i] && page.items[i]->state == AL__W_PENDING)
             positions = queue_positions(d);
     if (positions) { /* one pass: the state index of each pending item of the page */
         struct al__strmap slot;
         al__strmap_init(&slot);
-        for (size_t i = 0; i < n; i++)
-            if (live[i] && live[i]->state == AL__W_PENDING)
-                al__strmap_put(&slot, live[i]->name, (void *)(uintptr_t)(i + 1));
+        for (size_t i = 0; i < page.count; i++)
+            if (!page.owned[i] && page.items[i]->state == AL__W_PENDING)
+                al__strmap_put(&slot, page.items[i]->name, (void *)(uintptr_t)(i + 1));
         for (size_t k = 0; k < d->state.workload_count; k++) {
             uintptr_t at = (uintptr_t)al__strmap_get(&slot, d->state.workloads[k]->name);
-            if (at && live[at - 1] == d->state.workloads[k])
+            if (at && page.items[at - 1] == d->state.workloads[k])
                 page_positions[at - 1] = positions[k];
         }
         al__strmap_release(&slot);
     }
-    for (size_t i = 0; i < n; i++) {
-        if (live[i]) {
-            json_array_append_new(items, workload_json(d, live[i], page_positions[i]));
-            continue;
-        }
-        struct al__dworkload *w = al__persist_read_workload(d, d->reader, ids[i]);
-        if (w)
-            json_array_append_new(items, workload_json(d, w, 0));
-        al__workload_free(w);
-    }
-    pthread_mutex_unlock(&d->reader_lock);
+    json_t *items = json_array();
+    for (size_t i = 0; i < page.count; i++)
+        json_array_append_new(items, workload_json(d, page.items[i], page_positions[i]));
+    al__list_reply(rep, items, (size_t)page.total, limit, offset);
+    al__page_release(&page);
     free(positions);
     free(page_positions);
-    free(ids);
-    free(live);
-    al__list_reply(rep, items, (size_t)total, limit, offset);
 }
 
 static void list_workloads(struct allotd *d, const struct al__request *req, struct al__reply *rep) {
@@ -308,41 +276,35 @@ static void delete_retired(struct allotd *d, struct al__dworkload *w, struct al_
     al__state_forget_retired(&d->state, w->name);
 }
 
-void al__route_workloads(struct allotd *d, const struct al__request *req, struct al__reply *rep) {
-    const char *m = req->method;
-    struct al__dworkload *w, *retired = NULL;
-
-    if (req->segment_count == 1) {
-        if (strcmp(m, "GET") == 0)
-            list_workloads(d, req, rep);
-        else
-            al__reply_error(rep, "method_not_allowed", NULL, "use GET or POST");
-        return;
-    }
-    w = al__state_workload(&d->state, req->segments[1]);
+struct al__dworkload *al__workload_find(struct allotd *d, const struct al__request *req,
+                                        struct al__reply *rep, struct al__dworkload **retired) {
+    struct al__dworkload *w = al__state_workload(&d->state, req->segments[1]);
+    *retired = NULL;
     if (!w) {
         const struct al__retired *r = al__state_retired(&d->state, req->segments[1]);
-        w = retired = r ? read_retired(d, r) : NULL;
+        w = *retired = r ? read_retired(d, r) : NULL;
     }
-    if (!w || req->segment_count > 3) {
+    if (!w)
         al__reply_error(rep, "not_found", NULL, "no workload named \"%s\"", req->segments[1]);
-        al__workload_free(retired);
-        return;
-    }
-    if (req->segment_count == 3 && strcmp(req->segments[2], "logs") == 0 && !strcmp(m, "GET"))
-        al__route_workload_logs(d, req, rep, w);
-    else if (req->segment_count == 3 && strcmp(req->segments[2], "events") == 0 &&
-             !strcmp(m, "GET"))
-        al__route_workload_events(d, req, rep, w);
-    else if (req->segment_count == 3)
-        al__reply_error(rep, "not_found", NULL, "no such path");
-    else if (strcmp(m, "GET") == 0)
+    return w;
+}
+
+void al__workloads_list(struct allotd *d, const struct al__request *req, struct al__reply *rep) {
+    list_workloads(d, req, rep);
+}
+
+void al__workload_get(struct allotd *d, const struct al__request *req, struct al__reply *rep) {
+    struct al__dworkload *retired, *w = al__workload_find(d, req, rep, &retired);
+    if (w)
         al__reply_json(rep, 200, al__workload_json(d, w));
-    else if (strcmp(m, "DELETE") == 0 && retired)
+    al__workload_free(retired);
+}
+
+void al__workload_remove(struct allotd *d, const struct al__request *req, struct al__reply *rep) {
+    struct al__dworkload *retired, *w = al__workload_find(d, req, rep, &retired);
+    if (retired)
         delete_retired(d, retired, rep);
-    else if (strcmp(m, "DELETE") == 0)
+    else if (w)
         al__workload_delete(d, w, rep);
-    else
-        al__reply_error(rep, "method_not_allowed", NULL, "use GET or DELETE");
     al__workload_free(retired);
 }

@@ -6,6 +6,7 @@
 
 #include "allot/errors.h"
 #include "daemon/api.h"
+#include "daemon/specs.h"
 #include "snapshot/json_convert.h"
 #include "snapshot/json_util.h"
 #include "snapshot/parse.h"

@@ -192,6 +192,7 @@ void al__workload_free(struct al__dworkload *w) {
 }
 
 void al__workload_set_reason(struct al__dworkload *w, const char *code, const char *text) {
+    w->why_known = false;
     free(w->reason);
     w->reason = text ? al__xstrdup(text) : NULL;
     if (code) {

@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "allot/cycle.h"
 #include "allot/model.h"
 #include "backends/backend.h"
 #include "util/strmap.h"
@@ -84,14 +85,19 @@ struct al__dworkload {
     int64_t id;
     char name[AL__NAME_MAX];
     char project[AL__NAME_MAX];
+    int64_t project_id; /* its project's id (al__dqueue.id): compared where names would be */
     struct al__wspec spec;
     enum al__wstate state;
     int64_t created_s, finished_s; /* finished_s -1 = not yet */
     int64_t started_s;             /* when it last started running, -1 = never */
     int64_t stale_since_s; /* running below its gang minimum since (in memory only), -1 = not */
     int exit_code;
-    char reason_code[40];    /* "" when none */
-    char *reason;            /* NULL when none */
+    char reason_code[40]; /* "" when none */
+    char *reason;         /* NULL when none */
+    /* The engine's explanation behind `reason` (its job, task and queue as workload task index
+     * and queue id), so that an unchanged one is not formatted again; valid when why_known. */
+    struct al_explanation why;
+    bool why_known;
     struct al__dtask *tasks; /* spec.workers of them */
 };
 

@@ -5,6 +5,9 @@
 #include <string.h>
 
 #include "daemon/api.h"
+#include "daemon/persist.h"
+#include "daemon/specs.h"
+#include "daemon/tasks.h"
 #include "util/xalloc.h"
 
 /* In the state (live, or finished and retired to the store), queued, or being written by the
@@ -21,11 +24,12 @@ static bool name_taken(struct allotd *d, const char *name) {
     return false;
 }
 
-static struct al__dworkload *new_workload(const char *name, const char *project,
+static struct al__dworkload *new_workload(const char *name, const struct al__dqueue *project,
                                           const struct al__wspec *spec) {
     struct al__dworkload *w = al__xcalloc(1, sizeof(*w));
     snprintf(w->name, sizeof(w->name), "%s", name);
-    snprintf(w->project, sizeof(w->project), "%s", project);
+    snprintf(w->project, sizeof(w->project), "%s", project->name);
+    w->project_id = project->id;
     w->spec = *spec;
     w->state = AL__W_PENDING;
     w->created_s = al__daemon_now();
@@ -54,7 +58,7 @@ static struct al__dworkload *accept(struct allotd *d, const json_t *body, struct
     } else if (al__wspec_read(body, &spec, field, sizeof(field), msg, sizeof(msg)) < 0) {
         al__reply_error(rep, "invalid_argument", field, "%s", msg);
     } else {
-        return new_workload(name, project, &spec);
+        return new_workload(name, q, &spec);
     }
     return NULL;
 }

@@ -6,6 +6,8 @@
 
 #include "daemon/api.h"
 #include "daemon/failpoint.h"
+#include "daemon/persist.h"
+#include "daemon/tasks.h"
 #include "util/xalloc.h"
 
 struct al__task_key al__task_key(const struct al__dworkload *w, const struct al__dtask *t) {

@@ -5,6 +5,8 @@
 #include <string.h>
 
 #include "daemon/api.h"
+#include "daemon/persist.h"
+#include "daemon/tasks.h"
 
 static bool is_active(const struct al__dtask *t) {
     return t->state == AL__T_RUNNING || t->state == AL__T_STOPPING;

@@ -1,0 +1,22 @@
+/* specs.h - the JSON forms of queues and workloads, read and written (specs.c). */
+#ifndef ALLOT_DAEMON_SPECS_H
+#define ALLOT_DAEMON_SPECS_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "daemon/state.h"
+
+/* JSON forms of queues and workloads (specs.c), shared by the API and the store. */
+json_t *al__queue_spec_json(const struct al__dqueue *q);
+json_t *al__workload_spec_json(const struct al__wspec *s);
+/* al__queue_read - the settings of a queue object (create or update body, or a stored spec)
+ * applied to *q. `create`: "name" is allowed and required. Fills field/message on failure. */
+int al__queue_read(struct al__state *st, const json_t *body, bool create, bool project,
+                   struct al__dqueue *q, char *field, size_t fsize, char *msg, size_t msize);
+/* al__wspec_read - a workload's request (submit body without name/project) into *s. */
+int al__wspec_read(const json_t *body, struct al__wspec *s, char *field, size_t fsize, char *msg,
+                   size_t msize);
+
+#endif

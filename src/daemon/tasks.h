@@ -1,0 +1,41 @@
+/* tasks.h - allotd's tasks carried out by its backend (tasks.c, tasks_life.c). */
+#ifndef ALLOT_DAEMON_TASKS_H
+#define ALLOT_DAEMON_TASKS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "backends/backend.h"
+#include "daemon/daemon.h"
+
+/*
+ * Tasks and the backend (tasks.c). Lock held. A start has two steps, so that no task runs whose
+ * placement could be lost: al__task_place records it (running on its node and devices, not
+ * started yet) in the cycle's transaction and queues it; once that is committed,
+ * al__tasks_start_placed starts the queued ones and records the backend's references. After a
+ * crash in between, al__tasks_readopt asks the backend to find each one that was started, or
+ * puts it back to pending.
+ */
+void al__task_place(struct allotd *d, struct al__dworkload *w, struct al__dtask *t);
+/* Both locks held; the state lock is let go while the backend starts them (reads go on). */
+void al__tasks_start_placed(struct allotd *d);
+/* al__tasks_unplace - the queued placements back to pending (their commit failed). */
+void al__tasks_unplace(struct allotd *d);
+/* al__task_stop - asks a started task to stop (the grace period starts). */
+void al__task_stop(struct allotd *d, struct al__dworkload *w, struct al__dtask *t);
+/* al__task_devices_text - "[0, 1]": the devices a task holds. Always NUL-terminated. */
+void al__task_devices_text(const struct al__dtask *t, char *out, size_t size);
+/* al__task_key - the backend's name for a task's place. */
+struct al__task_key al__task_key(const struct al__dworkload *w, const struct al__dtask *t);
+/* al__task_node - the inventory node a task is placed on; NULL when none or not in it. */
+const struct al__node *al__task_node(const struct allotd *d, const struct al__dtask *t);
+/* al__task_forget - the backend forgets every task of w: a workload that is deleted, or a new
+ * one whose id an old one had (no output of another is ever shown). */
+void al__task_forget(struct allotd *d, const struct al__dworkload *w);
+/* al__tasks_poll - records exits and stops at once what outlived its grace period; true if any
+ * changed. */
+bool al__tasks_poll(struct allotd *d);
+/* al__tasks_readopt - at startup: keep live tasks, record the ones that ended or were lost. */
+void al__tasks_readopt(struct allotd *d);
+
+#endif
