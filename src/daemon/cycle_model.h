@@ -1,5 +1,5 @@
-/* cycle_model.h - the engine's model of a cycle built from allotd's state, and its decisions carried out
- * (model_build.c, decisions.c). */
+/* cycle_model.h - the engine's model of a cycle built from allotd's state, and its decisions
+ * carried out (model_build.c, decisions.c). */
 #ifndef ALLOT_DAEMON_CYCLE_MODEL_H
 #define ALLOT_DAEMON_CYCLE_MODEL_H
 
