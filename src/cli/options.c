@@ -125,6 +125,17 @@ int al__cli_args_finish(const struct al__cli_args *a, const char *what, const ch
 }
 
 /* The current argument as one of `options`: AL__CLI_RUN, AL__CLI_BAD, or 1 when none. */
+/* 1-63 characters of [a-z0-9-], not starting with '-' (allotd's names). */
+static bool name_ok(const char *v) {
+    size_t n = strlen(v);
+    if (n == 0 || n > 63 || v[0] == '-')
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!((v[i] >= 'a' && v[i] <= 'z') || (v[i] >= '0' && v[i] <= '9') || v[i] == '-'))
+            return false;
+    return true;
+}
+
 static int simple_option(struct al__cli_args *a, const struct al__cli_option *options,
                          size_t count) {
     for (size_t i = 0; i < count; i++) {
@@ -132,6 +143,16 @@ static int simple_option(struct al__cli_args *a, const struct al__cli_option *op
             continue;
         if (options[i].flag)
             return al__cli_args_flag(a, options[i].flag) ? AL__CLI_RUN : AL__CLI_BAD;
+        if (options[i].name) {
+            const char *v = al__cli_args_value(a);
+            if (!v)
+                return AL__CLI_BAD;
+            if (!name_ok(v))
+                return al__cli_usage_error(a->cli, "%s: '%s' is not a name (1-63 of a-z, 0-9, '-')",
+                                           options[i].long_name, v);
+            *options[i].name = v;
+            return AL__CLI_RUN;
+        }
         return al__cli_args_integer(a, options[i].min, options[i].integer);
     }
     return 1;
@@ -156,7 +177,7 @@ int al__cli_parse_simple(const struct al__cli *cli, int argc, char **argv, const
 
 int al__cli_parse_name(const struct al__cli *cli, int argc, char **argv, const char *what,
                        const char **name, bool *json) {
-    const struct al__cli_option json_option = {NULL, "--json", json, NULL, 0};
+    const struct al__cli_option json_option = {NULL, "--json", json, NULL, 0, NULL};
 
     return al__cli_parse_simple(cli, argc, argv, what, name, &json_option, json ? 1 : 0);
 }

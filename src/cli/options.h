@@ -82,13 +82,15 @@ int al__cli_args_name(const struct al__cli_args *a, const char **name);
  */
 int al__cli_args_finish(const struct al__cli_args *a, const char *what, const char *name);
 
-/* An option of a simple command: a flag, or one that takes an integer. */
+/* An option of a simple command: a flag, one that takes an integer, or one that takes a
+ * name (of a project, say: 1-63 of [a-z0-9-]). */
 struct al__cli_option {
     const char *short_name; /* may be NULL */
     const char *long_name;
     bool *flag;       /* a flag: set to true when given; or */
     int64_t *integer; /* an integer option: set to its value, which must be >= min */
     int64_t min;
+    const char **name; /* or a name option: set to its value */
 };
 
 /*

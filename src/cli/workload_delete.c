@@ -10,16 +10,18 @@
 #define POLL_INTERVAL_MS 250
 
 struct options {
-    const char *name;
+    const char *name, *project;
     bool wait;
     int64_t timeout_s;
 };
 
 static void usage(FILE *out, const struct al__cli *cli) {
     fprintf(out,
-            "usage: %s NAME [--wait [--timeout SECONDS]]\n\n"
+            "usage: %s NAME [-p PROJECT] [--wait [--timeout SECONDS]]\n\n"
             "Stops a workload's tasks (SIGTERM, then SIGKILL after a grace period) and removes\n"
             "it once they have exited.\n\n"
+            "  -p, --project P   the workload's project (needed when several projects have a\n"
+            "                    workload of that name)\n"
             "  --wait            return only once it is gone\n"
             "  --timeout S       how long --wait waits (default 60 seconds)\n\n%s",
             cli->name, al__cli_conn_usage);
@@ -56,18 +58,21 @@ static int wait_gone(const struct al__cli *cli, const char *path, const struct o
 }
 
 int al__cmd_workload_delete(const struct al__cli *cli, int argc, char **argv) {
-    struct options o = {NULL, false, 60};
+    struct options o = {NULL, NULL, false, 60};
     const struct al__cli_option options[] = {
-        {NULL, "--wait", &o.wait, NULL, 0},
-        {NULL, "--timeout", NULL, &o.timeout_s, 1},
+        {NULL, "--wait", &o.wait, NULL, 0, NULL},
+        {NULL, "--timeout", NULL, &o.timeout_s, 1, NULL},
+        {"-p", "--project", NULL, NULL, 0, &o.project},
     };
     struct al__cli_reply reply;
-    char path[1024];
-    int rc = al__cli_parse_simple(cli, argc, argv, "workload", &o.name, options, 2);
+    char path[1024], suffix[96] = "";
+    int rc = al__cli_parse_simple(cli, argc, argv, "workload", &o.name, options, 3);
 
     if (rc != AL__CLI_RUN)
         return al__cli_parse_exit(rc, usage, cli);
-    if (al__cli_path(cli, path, sizeof(path), "workloads", o.name, "") < 0)
+    if (o.project)
+        snprintf(suffix, sizeof(suffix), "?project=%s", o.project);
+    if (al__cli_path(cli, path, sizeof(path), "workloads", o.name, suffix) < 0)
         return AL__EXIT_USAGE;
     if (al__cli_request(cli, "DELETE", path, NULL, &reply) < 0 || reply.message[0]) {
         al__cli_report(&reply);

@@ -12,10 +12,13 @@
 
 static void usage(FILE *out, const struct al__cli *cli) {
     fprintf(out,
-            "usage: %s NAME [--json]\n\n"
+            "usage: %s NAME [-p PROJECT] [--json]\n\n"
             "Shows a workload: its request, command, times, where its tasks run, why it is\n"
             "pending and its place in its project's queue, and its events.\n\n"
-            "  --json   print the workload object with its events in an \"events\" member\n\n%s",
+            "  -p, --project P   the workload's project (needed when several projects have a\n"
+            "                    workload of that name)\n"
+            "  --json            print the workload object with its events in an \"events\"\n"
+            "                    member\n\n%s",
             cli->name, al__cli_conn_usage);
 }
 
@@ -167,23 +170,32 @@ static void print_text(const json_t *w, const json_t *events) {
 }
 
 int al__cmd_workload_describe(const struct al__cli *cli, int argc, char **argv) {
-    const char *name = NULL;
+    const char *name = NULL, *project = NULL;
     bool json = false;
     json_t *workload = NULL, *events = NULL;
-    char path[1024];
-    int rc = al__cli_parse_name(cli, argc, argv, "workload", &name, &json);
+    char path[1024], query[96] = "", suffix[100];
+    const struct al__cli_option options[] = {
+        {NULL, "--json", &json, NULL, 0, NULL},
+        {"-p", "--project", NULL, NULL, 0, &project},
+    };
+    int rc = al__cli_parse_simple(cli, argc, argv, "workload", &name, options, 2);
 
     if (rc != AL__CLI_RUN)
         return al__cli_parse_exit(rc, usage, cli);
-    if ((rc = al__cli_call_name(cli, "GET", "workloads", name, &workload)))
-        return rc;
+    if (project)
+        snprintf(query, sizeof(query), "project=%s", project);
+    snprintf(suffix, sizeof(suffix), "%s%s", query[0] ? "?" : "", query);
+    if (al__cli_path(cli, path, sizeof(path), "workloads", name, suffix) < 0)
+        return AL__EXIT_USAGE;
+    if (al__cli_call(cli, "GET", path, NULL, &workload) < 0)
+        return AL__EXIT_FAIL;
     if (!json_is_object(workload)) {
         fprintf(stderr, "allot: allotd's answer for workload %s is not an object\n", name);
         json_decref(workload);
         return AL__EXIT_FAIL;
     }
     al__cli_path(cli, path, sizeof(path), "workloads", name, "/events");
-    if (al__cli_list_all(cli, path, "", &events) < 0) {
+    if (al__cli_list_all(cli, path, query, &events) < 0) {
         json_decref(workload);
         return AL__EXIT_FAIL;
     }

@@ -10,15 +10,17 @@
 #define RESUME_TRIES 30 /* x 1 s: how long -f keeps trying to reconnect without progress */
 
 struct options {
-    const char *name;
+    const char *name, *project;
     int64_t task;
     bool follow;
 };
 
 static void usage(FILE *out, const struct al__cli *cli) {
     fprintf(out,
-            "usage: %s NAME [--task K] [-f]\n\n"
+            "usage: %s NAME [-p PROJECT] [--task K] [-f]\n\n"
             "Prints a task's combined standard output and error.\n\n"
+            "  -p, --project P   the workload's project (needed when several projects have a\n"
+            "                 workload of that name)\n"
             "  --task K       the task (worker) index (default 0)\n"
             "  -f, --follow   keep printing as the task writes, until it ends; a dropped\n"
             "                 connection is resumed where it stopped (for up to 30 s)\n\n%s",
@@ -26,21 +28,23 @@ static void usage(FILE *out, const struct al__cli *cli) {
 }
 
 int al__cmd_workload_logs(const struct al__cli *cli, int argc, char **argv) {
-    struct options o = {NULL, 0, false};
+    struct options o = {NULL, NULL, 0, false};
     const struct al__cli_option options[] = {
-        {"-f", "--follow", &o.follow, NULL, 0},
-        {NULL, "--task", NULL, &o.task, 0},
+        {"-f", "--follow", &o.follow, NULL, 0, NULL},
+        {NULL, "--task", NULL, &o.task, 0, NULL},
+        {"-p", "--project", NULL, NULL, 0, &o.project},
     };
-    char suffix[96], path[1024];
-    int rc = al__cli_parse_simple(cli, argc, argv, "workload", &o.name, options, 2);
+    char suffix[192], path[1024];
+    int rc = al__cli_parse_simple(cli, argc, argv, "workload", &o.name, options, 3);
 
     if (rc != AL__CLI_RUN)
         return al__cli_parse_exit(rc, usage, cli);
     int64_t offset = 0;
     for (int tries = 0;;) {
         int64_t got = 0;
-        snprintf(suffix, sizeof(suffix), "/logs?task=%" PRId64 "&follow=%s&offset=%" PRId64, o.task,
-                 o.follow ? "true" : "false", offset);
+        snprintf(suffix, sizeof(suffix), "/logs?task=%" PRId64 "&follow=%s&offset=%" PRId64 "%s%s",
+                 o.task, o.follow ? "true" : "false", offset, o.project ? "&project=" : "",
+                 o.project ? o.project : "");
         if (al__cli_path(cli, path, sizeof(path), "workloads", o.name, suffix) < 0)
             return AL__EXIT_USAGE;
         bool last = !o.follow || tries + 1 >= RESUME_TRIES;

@@ -123,7 +123,4 @@ json_t *al__workload_json(const struct allotd *d, const struct al__dworkload *w)
 void al__workloads_json(const struct allotd *d, const struct al__dworkload *const *ws, size_t n,
                         json_t **out);
 
-/* al__workload_delete - stops a workload's tasks and removes it once they are gone (tasks.c). */
-void al__workload_delete(struct allotd *d, struct al__dworkload *w, struct al__reply *rep);
-
 #endif

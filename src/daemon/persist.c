@@ -24,7 +24,7 @@ static const char task_put_sql[] =
     "INSERT OR REPLACE INTO tasks (workload_id, idx, state, node, gpu_devices, ref, "
     "started_s, finished_s, exit_code, evicting) "
     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
-static const char workload_ids_sql[] = "SELECT id, name FROM workloads";
+static const char workload_ids_sql[] = "SELECT id, name, project FROM workloads";
 static const char event_insert_sql[] =
     "INSERT INTO events (workload_id, time_s, kind, message) VALUES (?1, ?2, ?3, ?4)";
 
@@ -169,11 +169,16 @@ int al__persist_resync(struct allotd *d) {
     size_t gone_count = 0, gone_cap = 0;
     int rc = st ? 0 : -AL_EIO;
 
-    /* rows of workloads that memory no longer has (their delete was rolled back) */
+    /* rows of workloads that memory no longer has (their delete was rolled back); retired
+     * ones are in the store only */
     while (st && (rc = al__stmt_step(st)) == 1) {
-        const char *name = al__stmt_text(st, 1);
-        const struct al__dworkload *w = name ? al__state_workload(&d->state, name) : NULL;
-        if (!w || w->id != al__stmt_int(st, 0)) {
+        const char *name = al__stmt_text(st, 1), *project = al__stmt_text(st, 2);
+        int64_t id = al__stmt_int(st, 0);
+        const struct al__dworkload *w =
+            name && project ? al__state_workload(&d->state, project, name) : NULL;
+        const struct al__retired *r =
+            name && project ? al__state_retired(&d->state, project, name) : NULL;
+        if ((!w || w->id != id) && (!r || r->id != id)) {
             al__xgrow(&gone, &gone_cap, gone_count + 1, sizeof(*gone));
             gone[gone_count++] = al__stmt_int(st, 0);
         }

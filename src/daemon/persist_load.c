@@ -90,8 +90,7 @@ static struct al__dworkload *workload_from_row(struct al__state *st_state, struc
     char field[128] = "state", msg[256] = "unknown";
 
     w->id = al__stmt_int(st, 0);
-    snprintf(w->name, sizeof(w->name), "%s", al__stmt_text(st, 1));
-    snprintf(w->project, sizeof(w->project), "%s", al__stmt_text(st, 2));
+    al__workload_name_set(w, al__stmt_text(st, 2), al__stmt_text(st, 1));
     const struct al__dqueue *q = al__state_queue(st_state, w->project);
     w->project_id = q ? q->id : -1;
     if (!spec || al__wspec_read(spec, &w->spec, field, sizeof(field), msg, sizeof(msg)) < 0 ||
@@ -227,7 +226,8 @@ int al__persist_read_page(struct allotd *d, struct al__store *db, const char *pr
     al__stmt_bind_int(st, 4, offset);
     bool any_owned = false;
     while (p->count < (size_t)limit && al__stmt_step(st) == 1) {
-        struct al__dworkload *w = al__state_workload(&d->state, al__stmt_text(st, 1));
+        struct al__dworkload *w =
+            al__state_workload(&d->state, al__stmt_text(st, 2), al__stmt_text(st, 1));
         if (w && w->id == al__stmt_int(st, 0)) { /* live: memory has it, fresher */
             p->items[p->count++] = w;
             continue;

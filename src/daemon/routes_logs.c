@@ -18,6 +18,7 @@ static const char events_count_sql[] = "SELECT count(*) FROM events WHERE worklo
 struct follow {
     struct allotd *d;
     char workload[AL__NAME_MAX];
+    char project[AL__NAME_MAX];
     int64_t workload_id;
     int32_t task;
     int64_t offset;
@@ -36,7 +37,7 @@ static ssize_t read_at(struct allotd *d, int64_t workload_id, int32_t task, int6
 static bool still_writing(struct follow *f) {
     bool live = false;
     pthread_mutex_lock(&f->d->lock);
-    const struct al__dworkload *w = al__state_workload(&f->d->state, f->workload);
+    const struct al__dworkload *w = al__state_workload(&f->d->state, f->project, f->workload);
     if (!f->d->stopping && w && w->id == f->workload_id) {
         enum al__tstate s = w->tasks[f->task].state;
         live =
@@ -72,8 +73,9 @@ static void logs_of(struct allotd *d, const struct al__request *req, struct al__
     rep->status = 200;
     if (follow) {
         struct follow *f = al__xcalloc(1, sizeof(*f));
-        *f = (struct follow){d, "", w->id, (int32_t)task, offset};
+        *f = (struct follow){d, "", "", w->id, (int32_t)task, offset};
         snprintf(f->workload, sizeof(f->workload), "%s", w->name);
+        snprintf(f->project, sizeof(f->project), "%s", w->project);
         rep->stream = (struct al__stream){follow_read, free, f};
         return;
     }

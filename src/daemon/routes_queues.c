@@ -4,10 +4,8 @@
 #include <string.h>
 
 #include "daemon/api.h"
-#include "daemon/persist.h"
+#include "daemon/service.h"
 #include "daemon/specs.h"
-#include "daemon/tasks.h"
-#include "util/xalloc.h"
 
 /* Whether project p is q or lies under department q. */
 static bool within(struct al__state *st, const struct al__dqueue *p, const struct al__dqueue *q) {
@@ -45,28 +43,14 @@ static json_t *status_json(struct allotd *d, const struct al__dqueue *q) {
         "pending", al__amounts_json(pending), "workloads", "pending", waiting, "running", running);
 }
 
+static void reply_failure(struct al__reply *rep, const struct al__failure *f) {
+    al__reply_error(rep, f->code, f->field[0] ? f->field : NULL, "%s", f->message);
+}
+
 static json_t *queue_json(struct allotd *d, const struct al__dqueue *q) {
     json_t *o = al__queue_spec_json(q);
     json_object_set_new(o, "status", status_json(d, q));
     return o;
-}
-
-static bool has_children(struct al__state *st, const struct al__dqueue *q) {
-    for (size_t i = 0; i < st->queue_count; i++)
-        if (strcmp(st->queues[i].parent, q->name) == 0)
-            return true;
-    return false;
-}
-
-/* Writes one queue change durably, then applies it in memory. */
-static int store_queue(struct allotd *d, struct al__reply *rep, struct al__dqueue *q) {
-    if (al__store_begin(d->store) < 0 || al__persist_queue_put(d, q) < 0 ||
-        al__store_commit(d->store) < 0) {
-        al__store_rollback(d->store);
-        al__reply_error(rep, "internal", NULL, "store: %s", al__store_error(d->store));
-        return -1;
-    }
-    return 0;
 }
 
 static void create_queue(struct allotd *d, const struct al__request *req, struct al__reply *rep,
@@ -82,19 +66,15 @@ static void create_queue(struct allotd *d, const struct al__request *req, struct
         q.limit[r] = AL_UNLIMITED;
         q.weight[r] = 1;
     }
+    struct al__failure f;
+    struct al__dqueue *added;
     if (al__queue_read(&d->state, body, true, project, &q, field, sizeof(field), msg, sizeof(msg)) <
-        0) {
+        0)
         al__reply_error(rep, "invalid_argument", field, "%s", msg);
-    } else if (al__state_queue(&d->state, q.name)) {
-        al__reply_error(rep, "already_exists", "name",
-                        "a department or project named \"%s\" exists", q.name);
-    } else {
-        q.created_s = al__daemon_now();
-        if (store_queue(d, rep, &q) == 0) {
-            al__reply_json(rep, 201, queue_json(d, al__state_add_queue(&d->state, &q)));
-            al__daemon_poke(d);
-        }
-    }
+    else if ((added = al__queue_add(d, &q, &f)) != NULL)
+        al__reply_json(rep, 201, queue_json(d, added));
+    else
+        reply_failure(rep, &f);
     json_decref(body);
 }
 
@@ -109,82 +89,14 @@ static void update_queue(struct allotd *d, const struct al__request *req, struct
     if (al__queue_read(&d->state, body, false, q->project, &changed, field, sizeof(field), msg,
                        sizeof(msg)) < 0) {
         al__reply_error(rep, "invalid_argument", field, "%s", msg);
-    } else if (store_queue(d, rep, &changed) == 0) {
-        *q = changed;
-        al__reply_json(rep, 200, queue_json(d, q));
-        al__daemon_poke(d);
+    } else {
+        struct al__failure f;
+        if (al__queue_change(d, q, &changed, &f) == 0)
+            al__reply_json(rep, 200, queue_json(d, q));
+        else
+            reply_failure(rep, &f);
     }
     json_decref(body);
-}
-
-static void delete_queue(struct allotd *d, struct al__reply *rep, struct al__dqueue *q) {
-    char name[AL__NAME_MAX];
-    size_t i;
-
-    if (has_children(&d->state, q)) {
-        al__reply_error(rep, "failed_precondition", NULL,
-                        "department %s still has projects; move or delete them first", q->name);
-        return;
-    }
-    for (i = 0; i < d->state.workload_count; i++) {
-        const struct al__dworkload *w = d->state.workloads[i];
-        if (strcmp(w->project, q->name) == 0 &&
-            (w->state == AL__W_PENDING || w->state == AL__W_RUNNING ||
-             w->state == AL__W_DELETING)) {
-            al__reply_error(rep, "failed_precondition", NULL,
-                            "project %s still has active workloads (e.g. %s); delete them first",
-                            q->name, w->name);
-            return;
-        }
-    }
-    /* Its finished workloads in the store only (retired) go too. */
-    struct al__dworkload **retired = NULL;
-    size_t retired_count = 0;
-    for (i = 0; i < d->state.retired.capacity; i++) {
-        const struct al__retired *r = d->state.retired.values[i];
-        if (!d->state.retired.keys[i] || strcmp(r->project, q->name) != 0)
-            continue;
-        pthread_mutex_lock(&d->reader_lock);
-        struct al__dworkload *w = al__persist_read_workload(d, d->reader, r->id);
-        pthread_mutex_unlock(&d->reader_lock);
-        if (w) {
-            retired = al__xroom(retired, retired_count, sizeof(*retired));
-            retired[retired_count++] = w;
-        }
-    }
-    if (al__store_begin(d->store) < 0)
-        goto store_failed;
-    for (i = 0; i < d->state.workload_count; i++)
-        if (strcmp(d->state.workloads[i]->project, q->name) == 0 &&
-            al__persist_workload_delete(d, d->state.workloads[i]) < 0)
-            goto store_failed;
-    for (i = 0; i < retired_count; i++)
-        if (al__persist_workload_delete(d, retired[i]) < 0)
-            goto store_failed;
-    if (al__persist_queue_delete(d, q->name) < 0 || al__store_commit(d->store) < 0)
-        goto store_failed;
-    for (i = 0; i < retired_count; i++) {
-        al__task_forget(d, retired[i]);
-        al__state_forget_retired(&d->state, retired[i]->name);
-        al__workload_free(retired[i]);
-    }
-    free(retired);
-    snprintf(name, sizeof(name), "%s", q->name);
-    for (i = d->state.workload_count; i-- > 0;)
-        if (strcmp(d->state.workloads[i]->project, name) == 0) {
-            al__task_forget(d, d->state.workloads[i]); /* their logs go with them */
-            al__state_remove_workload(&d->state, d->state.workloads[i]);
-        }
-    al__state_remove_queue(&d->state, name);
-    al__reply_json(rep, 200, json_pack("{s:s, s:b}", "name", name, "deleted", 1));
-    al__daemon_poke(d);
-    return;
-store_failed:
-    al__store_rollback(d->store);
-    al__reply_error(rep, "internal", NULL, "store: %s", al__store_error(d->store));
-    for (i = 0; i < retired_count; i++)
-        al__workload_free(retired[i]);
-    free(retired);
 }
 
 static void list_queues(struct allotd *d, const struct al__request *req, struct al__reply *rep,
@@ -246,6 +158,13 @@ void al__queue_update(struct allotd *d, const struct al__request *req, struct al
 
 void al__queue_delete(struct allotd *d, const struct al__request *req, struct al__reply *rep) {
     struct al__dqueue *q = queue_find(d, req, rep);
-    if (q)
-        delete_queue(d, rep, q);
+    struct al__failure f;
+    char name[AL__NAME_MAX];
+    if (!q)
+        return;
+    snprintf(name, sizeof(name), "%s", q->name);
+    if (al__queue_remove(d, q, &f) == 0)
+        al__reply_json(rep, 200, json_pack("{s:s, s:b}", "name", name, "deleted", 1));
+    else
+        reply_failure(rep, &f);
 }

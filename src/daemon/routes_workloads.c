@@ -5,6 +5,7 @@
 
 #include "daemon/api.h"
 #include "daemon/persist.h"
+#include "daemon/service.h"
 #include "daemon/specs.h"
 #include "daemon/tasks.h"
 #include "util/xalloc.h"
@@ -263,29 +264,50 @@ static struct al__dworkload *read_retired(struct allotd *d, const struct al__ret
     return w;
 }
 
-/* DELETE of a retired workload: its rows go, and what its backend kept. Store lock held. */
-static void delete_retired(struct allotd *d, struct al__dworkload *w, struct al__reply *rep) {
-    if (al__store_begin(d->store) < 0 || al__persist_workload_delete(d, w) < 0 ||
-        al__store_commit(d->store) < 0) {
-        al__store_rollback(d->store);
-        al__reply_error(rep, "internal", NULL, "store: %s", al__store_error(d->store));
-        return;
-    }
-    al__task_forget(d, w);
-    al__reply_json(rep, 200, json_pack("{s:s, s:b}", "name", w->name, "deleted", 1));
-    al__state_forget_retired(&d->state, w->name);
+/* The live or retired workload `name` of project q into *w / *r; false when it has none. */
+static bool named_in(struct allotd *d, const struct al__dqueue *q, const char *name,
+                     struct al__dworkload **w, const struct al__retired **r) {
+    *w = al__state_workload(&d->state, q->name, name);
+    *r = *w ? NULL : al__state_retired(&d->state, q->name, name);
+    return *w || *r;
 }
 
 struct al__dworkload *al__workload_find(struct allotd *d, const struct al__request *req,
                                         struct al__reply *rep, struct al__dworkload **retired) {
-    struct al__dworkload *w = al__state_workload(&d->state, req->segments[1]);
+    const char *name = req->segments[1], *project = al__query(req, "project");
+    struct al__dworkload *w = NULL, *cw;
+    const struct al__retired *r = NULL, *cr;
+    size_t found = 0;
+    char projects[256] = "";
+    size_t used = 0;
+
     *retired = NULL;
-    if (!w) {
-        const struct al__retired *r = al__state_retired(&d->state, req->segments[1]);
-        w = *retired = r ? read_retired(d, r) : NULL;
+    if (project) {
+        const struct al__dqueue *q = al__state_queue(&d->state, project);
+        found = q && q->project && named_in(d, q, name, &w, &r);
+    } else { /* a name unique across projects needs none */
+        for (size_t i = 0; i < d->state.queue_count; i++) {
+            const struct al__dqueue *q = &d->state.queues[i];
+            if (!q->project || !named_in(d, q, name, &cw, &cr))
+                continue;
+            if (found++ == 0)
+                w = cw, r = cr;
+            if (used < sizeof(projects))
+                used += (size_t)snprintf(projects + used, sizeof(projects) - used, "%s%s",
+                                         used ? ", " : "", q->name);
+        }
     }
+    if (found > 1) {
+        al__reply_error(
+            rep, "ambiguous", "project",
+            "workloads named \"%s\" exist in projects %s: say which with project=", name, projects);
+        return NULL;
+    }
+    if (!w && r)
+        w = *retired = read_retired(d, r);
     if (!w)
-        al__reply_error(rep, "not_found", NULL, "no workload named \"%s\"", req->segments[1]);
+        al__reply_error(rep, "not_found", NULL, "no workload named \"%s\"%s%s", name,
+                        project ? " in project " : "", project ? project : "");
     return w;
 }
 
@@ -302,9 +324,18 @@ void al__workload_get(struct allotd *d, const struct al__request *req, struct al
 
 void al__workload_remove(struct allotd *d, const struct al__request *req, struct al__reply *rep) {
     struct al__dworkload *retired, *w = al__workload_find(d, req, rep, &retired);
-    if (retired)
-        delete_retired(d, retired, rep);
+    struct al__failure f;
+    char name[AL__NAME_MAX];
+    int rc = 0;
+    if (w) {
+        snprintf(name, sizeof(name), "%s", w->name);
+        rc = retired ? al__workload_delete_retired(d, retired, &f) : al__workload_delete(d, w, &f);
+    }
+    if (w && rc < 0)
+        al__reply_error(rep, f.code, f.field[0] ? f.field : NULL, "%s", f.message);
+    else if (w && rc == 0)
+        al__reply_json(rep, 200, json_pack("{s:s, s:b}", "name", name, "deleted", 1));
     else if (w)
-        al__workload_delete(d, w, rep);
+        al__reply_json(rep, 202, al__workload_json(d, w)); /* stopping its tasks */
     al__workload_free(retired);
 }

@@ -70,8 +70,21 @@ void al__state_index_queues(struct al__state *st) {
         al__strmap_put(&st->queue_by_name, st->queues[i].name, (void *)(uintptr_t)(i + 1));
 }
 
-struct al__dworkload *al__state_workload(struct al__state *st, const char *name) {
-    return al__strmap_get(&st->workload_by_name, name);
+void al__workload_key(const char *project, const char *name, char *out) {
+    snprintf(out, 2 * AL__NAME_MAX, "%.63s/%.63s", project, name);
+}
+
+void al__workload_name_set(struct al__dworkload *w, const char *project, const char *name) {
+    snprintf(w->name, sizeof(w->name), "%s", name);
+    snprintf(w->project, sizeof(w->project), "%s", project);
+    al__workload_key(project, name, w->key);
+}
+
+struct al__dworkload *al__state_workload(struct al__state *st, const char *project,
+                                         const char *name) {
+    char key[2 * AL__NAME_MAX];
+    al__workload_key(project, name, key);
+    return al__strmap_get(&st->workload_by_name, key);
 }
 
 int32_t al__state_node(struct al__state *st, const char *name) {
@@ -110,13 +123,13 @@ void al__state_remove_queue(struct al__state *st, const char *name) {
 void al__state_add_workload(struct al__state *st, struct al__dworkload *w) {
     al__xgrow(&st->workloads, &st->workload_cap, st->workload_count + 1, sizeof(*st->workloads));
     st->workloads[st->workload_count++] = w;
-    al__strmap_put(&st->workload_by_name, w->name, w);
+    al__strmap_put(&st->workload_by_name, w->key, w);
 }
 
 void al__state_remove_workload(struct al__state *st, struct al__dworkload *w) {
     st->removals++;
-    if (al__strmap_get(&st->workload_by_name, w->name) == w)
-        al__strmap_remove(&st->workload_by_name, w->name);
+    if (al__strmap_get(&st->workload_by_name, w->key) == w)
+        al__strmap_remove(&st->workload_by_name, w->key);
     for (size_t i = 0; i < st->workload_count; i++) {
         if (st->workloads[i] == w) {
             memmove(&st->workloads[i], &st->workloads[i + 1],
@@ -134,19 +147,25 @@ void al__state_add_retired(struct al__state *st, int64_t id, const char *name,
     r->id = id;
     snprintf(r->name, sizeof(r->name), "%s", name);
     snprintf(r->project, sizeof(r->project), "%s", project);
-    al__state_forget_retired(st, name);
-    al__strmap_put(&st->retired, r->name, r);
+    al__workload_key(project, name, r->key);
+    al__state_forget_retired(st, project, name);
+    al__strmap_put(&st->retired, r->key, r);
 }
 
-const struct al__retired *al__state_retired(const struct al__state *st, const char *name) {
-    return al__strmap_get(&st->retired, name);
+const struct al__retired *al__state_retired(const struct al__state *st, const char *project,
+                                            const char *name) {
+    char key[2 * AL__NAME_MAX];
+    al__workload_key(project, name, key);
+    return al__strmap_get(&st->retired, key);
 }
 
-void al__state_forget_retired(struct al__state *st, const char *name) {
-    struct al__retired *r = al__strmap_get(&st->retired, name);
+void al__state_forget_retired(struct al__state *st, const char *project, const char *name) {
+    char key[2 * AL__NAME_MAX];
+    al__workload_key(project, name, key);
+    struct al__retired *r = al__strmap_get(&st->retired, key);
     if (!r)
         return;
-    al__strmap_remove(&st->retired, name);
+    al__strmap_remove(&st->retired, key);
     free(r);
 }
 
@@ -159,8 +178,8 @@ size_t al__state_retire(struct al__state *st, int64_t before_s) {
             st->workloads[kept++] = w;
             continue;
         }
-        if (al__strmap_get(&st->workload_by_name, w->name) == w)
-            al__strmap_remove(&st->workload_by_name, w->name);
+        if (al__strmap_get(&st->workload_by_name, w->key) == w)
+            al__strmap_remove(&st->workload_by_name, w->key);
         al__state_add_retired(st, w->id, w->name, w->project);
         al__workload_free(w);
         retired++;

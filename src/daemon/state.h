@@ -85,6 +85,7 @@ struct al__dworkload {
     int64_t id;
     char name[AL__NAME_MAX];
     char project[AL__NAME_MAX];
+    char key[2 * AL__NAME_MAX]; /* "PROJECT/NAME": names are unique per project */
     int64_t project_id; /* its project's id (al__dqueue.id): compared where names would be */
     struct al__wspec spec;
     enum al__wstate state;
@@ -131,7 +132,14 @@ bool al__name_valid(const char *name);
 
 /* Lookups by name, hashed: NULL when absent. */
 struct al__dqueue *al__state_queue(struct al__state *st, const char *name);
-struct al__dworkload *al__state_workload(struct al__state *st, const char *name);
+/* al__state_workload - workload `name` of `project` (names are unique per project). */
+struct al__dworkload *al__state_workload(struct al__state *st, const char *project,
+                                         const char *name);
+
+/* al__workload_key - "PROJECT/NAME" into out (2 * AL__NAME_MAX bytes). */
+void al__workload_key(const char *project, const char *name, char *out);
+/* al__workload_name_set - sets a workload's name, project and key. */
+void al__workload_name_set(struct al__dworkload *w, const char *project, const char *name);
 
 /* al__state_node - the number of node `name`, added when new. */
 int32_t al__state_node(struct al__state *st, const char *name);
@@ -151,6 +159,7 @@ struct al__retired {
     int64_t id;
     char name[AL__NAME_MAX];
     char project[AL__NAME_MAX];
+    char key[2 * AL__NAME_MAX]; /* "PROJECT/NAME" */
 };
 
 /* al__state_retire - moves finished workloads that finished before `before_s` out of memory
@@ -158,10 +167,11 @@ struct al__retired {
 size_t al__state_retire(struct al__state *st, int64_t before_s);
 /* al__state_add_retired - notes one (loading the store). */
 void al__state_add_retired(struct al__state *st, int64_t id, const char *name, const char *project);
-/* al__state_retired - the retired workload named `name`, or NULL. */
-const struct al__retired *al__state_retired(const struct al__state *st, const char *name);
+/* al__state_retired - the retired workload `name` of `project`, or NULL. */
+const struct al__retired *al__state_retired(const struct al__state *st, const char *project,
+                                            const char *name);
 /* al__state_forget_retired - it was deleted from the store. */
-void al__state_forget_retired(struct al__state *st, const char *name);
+void al__state_forget_retired(struct al__state *st, const char *project, const char *name);
 
 /* al__state_add_workload - takes ownership of w (heap-allocated, tasks included). */
 void al__state_add_workload(struct al__state *st, struct al__dworkload *w);

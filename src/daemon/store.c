@@ -54,6 +54,21 @@ static const char *const migrations[] = {
     /* 4: finished workloads are listed from the store (they leave memory after the retention
      * period): by state, in creation order. */
     "CREATE INDEX workloads_by_state ON workloads (state, id);",
+    /* 5: workload names are unique per project (a table rebuild: SQLite cannot drop the
+     * UNIQUE of a column; foreign keys are off while migrating, so tasks and events stay). */
+    "CREATE TABLE workloads_new ("
+    "  id INTEGER PRIMARY KEY, name TEXT NOT NULL, project TEXT NOT NULL,"
+    "  spec TEXT NOT NULL, state TEXT NOT NULL, created_s INTEGER NOT NULL,"
+    "  finished_s INTEGER, exit_code INTEGER, reason_code TEXT, reason TEXT, started_s INTEGER,"
+    "  UNIQUE (project, name));"
+    "INSERT INTO workloads_new (id, name, project, spec, state, created_s, finished_s,"
+    "  exit_code, reason_code, reason, started_s)"
+    "  SELECT id, name, project, spec, state, created_s, finished_s, exit_code, reason_code,"
+    "  reason, started_s FROM workloads;"
+    "DROP TABLE workloads;"
+    "ALTER TABLE workloads_new RENAME TO workloads;"
+    "CREATE INDEX workloads_by_project ON workloads (project, id);"
+    "CREATE INDEX workloads_by_state ON workloads (state, id);",
 };
 
 #define STMT_CACHE 64
@@ -137,14 +152,18 @@ int al__store_open_upto(const char *path, int version, struct al__store **out, c
         goto fail;
     }
     sqlite3_busy_timeout(s->db, 5000);
+    /* Migrations run with foreign keys off (a table rebuild must not cascade its deletes). */
     if (exec_sql(s, "PRAGMA journal_mode = WAL") < 0 ||
-        exec_sql(s, "PRAGMA synchronous = FULL") < 0 ||
-        exec_sql(s, "PRAGMA foreign_keys = ON") < 0) {
+        exec_sql(s, "PRAGMA synchronous = FULL") < 0) {
         snprintf(err, size, "store: cannot configure %s: %s", path, sqlite3_errmsg(s->db));
         goto fail;
     }
     if (migrate(s, version, err, size) < 0)
         goto fail;
+    if (exec_sql(s, "PRAGMA foreign_keys = ON") < 0) {
+        snprintf(err, size, "store: cannot configure %s: %s", path, sqlite3_errmsg(s->db));
+        goto fail;
+    }
     *out = s;
     return 0;
 fail:

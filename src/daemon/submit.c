@@ -12,14 +12,16 @@
 
 /* In the state (live, or finished and retired to the store), queued, or being written by the
  * leader (not yet in the state). Lock held. */
-static bool name_taken(struct allotd *d, const char *name) {
-    if (al__state_workload(&d->state, name) || al__state_retired(&d->state, name))
+static bool name_taken(struct allotd *d, const char *project, const char *name) {
+    char key[2 * AL__NAME_MAX];
+    if (al__state_workload(&d->state, project, name) || al__state_retired(&d->state, project, name))
         return true;
+    al__workload_key(project, name, key);
     for (size_t i = 0; i < d->batch_count; i++)
-        if (strcmp(d->batch[i]->w->name, name) == 0)
+        if (strcmp(d->batch[i]->w->key, key) == 0)
             return true;
     for (size_t i = 0; i < d->writing_count; i++)
-        if (strcmp(d->writing[i]->w->name, name) == 0)
+        if (strcmp(d->writing[i]->w->key, key) == 0)
             return true;
     return false;
 }
@@ -27,8 +29,7 @@ static bool name_taken(struct allotd *d, const char *name) {
 static struct al__dworkload *new_workload(const char *name, const struct al__dqueue *project,
                                           const struct al__wspec *spec) {
     struct al__dworkload *w = al__xcalloc(1, sizeof(*w));
-    snprintf(w->name, sizeof(w->name), "%s", name);
-    snprintf(w->project, sizeof(w->project), "%s", project->name);
+    al__workload_name_set(w, project->name, name);
     w->project_id = project->id;
     w->spec = *spec;
     w->state = AL__W_PENDING;
@@ -53,8 +54,9 @@ static struct al__dworkload *accept(struct allotd *d, const json_t *body, struct
         al__reply_error(rep, "invalid_argument", "project", "must be the name of a project");
     } else if (!(q = al__state_queue(&d->state, project)) || !q->project) {
         al__reply_error(rep, "invalid_argument", "project", "no project named \"%s\"", project);
-    } else if (name_taken(d, name)) {
-        al__reply_error(rep, "already_exists", "name", "a workload named %s already exists", name);
+    } else if (name_taken(d, project, name)) {
+        al__reply_error(rep, "already_exists", "name", "project %s already has a workload named %s",
+                        project, name);
     } else if (al__wspec_read(body, &spec, field, sizeof(field), msg, sizeof(msg)) < 0) {
         al__reply_error(rep, "invalid_argument", field, "%s", msg);
     } else {

@@ -99,48 +99,6 @@ bool al__tasks_poll(struct allotd *d) {
     return changed;
 }
 
-void al__workload_delete(struct allotd *d, struct al__dworkload *w, struct al__reply *rep) {
-    bool active = false;
-
-    for (int32_t k = 0; k < w->spec.workers; k++)
-        active |= is_active(&w->tasks[k]);
-    if (al__store_begin(d->store) < 0)
-        goto store_failed;
-    if (!active) {
-        char name[AL__NAME_MAX];
-        snprintf(name, sizeof(name), "%s", w->name);
-        if (al__persist_workload_delete(d, w) < 0 || al__store_commit(d->store) < 0)
-            goto store_failed;
-        al__task_forget(d, w);
-        al__state_remove_workload(&d->state, w);
-        al__reply_json(rep, 200, json_pack("{s:s, s:b}", "name", name, "deleted", 1));
-        al__daemon_poke(d);
-        return;
-    }
-    w->state = AL__W_DELETING;
-    al__workload_set_reason(w, NULL, NULL);
-    for (int32_t k = 0; k < w->spec.workers; k++) {
-        struct al__dtask *t = &w->tasks[k];
-        if (t->state == AL__T_PIPELINED) { /* its place is given up */
-            al__task_requeue(t);
-            al__persist_task_update(d, w, t);
-        }
-        al__task_stop(d, w, t);
-    }
-    if (al__persist_workload_update(d, w) < 0 ||
-        al__persist_event(d, w, "deleting",
-                          "stopping its tasks (at once after a grace period of %llds)",
-                          (long long)d->grace_s) < 0 ||
-        al__store_commit(d->store) < 0)
-        goto store_failed;
-    al__reply_json(rep, 202, al__workload_json(d, w));
-    al__daemon_poke(d);
-    return;
-store_failed:
-    al__store_rollback(d->store);
-    al__reply_error(rep, "internal", NULL, "store: %s", al__store_error(d->store));
-}
-
 /* A task placed before a crash whose start was not recorded: found by the backend if it was
  * started, else pending again (it never ran; the next cycle places it anew). True if running. */
 static bool readopt_unrecorded(struct allotd *d, struct al__dworkload *w, struct al__dtask *t) {

@@ -175,7 +175,7 @@ class CliTest(DaemonTest):
         taken = self.d.cli("workload", "submit", "demo", "-p", "team-a", "--gpu-portion", "0.5",
                            "--", "sleep", "30", check=False)
         self.assertNotEqual(taken.returncode, 0)
-        self.assertIn("a workload named demo already exists", taken.stderr)
+        self.assertIn("already has a workload named demo", taken.stderr)
         out = self.d.cli("workload", "submit", "demo-2", "-p", "team-a", "--gpu-portion", "0.5",
                          "--", "sleep", "30").stdout
         self.assertIn("demo-2", out)

@@ -1,0 +1,39 @@
+/* service.h - allotd's domain operations on queues and workloads, for the routes: each owns its
+ * transaction (the change is durable before it takes effect in memory) and says what went
+ * wrong in terms a route renders. The other writers are submits (submit.c, group-committed)
+ * and the scheduling cycle (loop.c, decisions.c). Called with the store lock and the state
+ * lock held. */
+#ifndef ALLOT_DAEMON_SERVICE_H
+#define ALLOT_DAEMON_SERVICE_H
+
+#include "daemon/daemon.h"
+
+/* Why an operation was refused: an API error code ("already_exists", "failed_precondition",
+ * "internal"), the field it is about ("" for none) and a message. */
+struct al__failure {
+    const char *code;
+    char field[64];
+    char message[512];
+};
+
+/* al__refuse - fills f; returns -1. */
+int al__refuse(struct al__failure *f, const char *code, const char *field, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* al__queue_add - a new department or project (validated); the state's copy, or NULL. */
+struct al__dqueue *al__queue_add(struct allotd *d, struct al__dqueue *q, struct al__failure *f);
+/* al__queue_change - q's settings become `changed` (validated). 0 or -1. */
+int al__queue_change(struct allotd *d, struct al__dqueue *q, struct al__dqueue *changed,
+                     struct al__failure *f);
+/* al__queue_remove - a department without projects, or a project without active workloads
+ * (its finished ones, retired too, go with it). 0 or -1. */
+int al__queue_remove(struct allotd *d, struct al__dqueue *q, struct al__failure *f);
+
+/* al__workload_delete - removes w at once when none of its tasks is active (0), else stops
+ * them and marks it deleting (1): the loop removes it once they are gone. -1 on failure. */
+int al__workload_delete(struct allotd *d, struct al__dworkload *w, struct al__failure *f);
+/* al__workload_delete_retired - removes a finished workload kept in the store only (w was read
+ * from it; the caller frees it). 0 or -1. */
+int al__workload_delete_retired(struct allotd *d, struct al__dworkload *w, struct al__failure *f);
+
+#endif
