@@ -1,6 +1,8 @@
 """test_retention.py - finished workloads leave allotd's memory after --retention and stay
 queryable from the store: listed (paged, in creation order, by state), shown, their logs and
 events read, their names taken until deleted, across restarts and project deletes."""
+import os
+import sqlite3
 import unittest
 
 from harness import DaemonTest, wait_until
@@ -77,6 +79,26 @@ class RetentionTest(DaemonTest):
         self.project("team-a")
         self.submit("a1", "team-a", ["true"])  # the name is free again
         self.d.wait_state("a1", "succeeded")
+
+    def test_a_store_repair_keeps_the_retired_rows(self):
+        """After a failed cycle allotd rewrites the store from memory and deletes the rows of
+        workloads memory no longer has: not those of retired ones, which are in the store
+        only."""
+        self.project("team-a")
+        self.submit("old", "team-a", ["true"])
+        self.retired(1)
+        with sqlite3.connect(os.path.join(self.d.state_dir, "allot.db"), timeout=30) as db:
+            db.execute("CREATE TRIGGER inject BEFORE UPDATE ON workloads "
+                       "BEGIN SELECT RAISE(ABORT, 'injected failure'); END")
+        self.submit("new", "team-a", ["true"])  # its cycle's records fail: a repair follows
+        wait_until(lambda: self.health()["status"] == "degraded", what="a degraded health")
+        with sqlite3.connect(os.path.join(self.d.state_dir, "allot.db"), timeout=30) as db:
+            db.execute("DROP TRIGGER inject")
+        wait_until(lambda: self.health()["status"] == "ok", what="health back to ok")
+        self.assertEqual(self.d.workload("old")["state"], "succeeded")
+        self.d.stop()
+        self.d.start()
+        self.assertEqual(self.d.workload("old")["state"], "succeeded")
 
 
 if __name__ == "__main__":
