@@ -144,7 +144,9 @@ static bool placements_commit(struct allotd *d) {
  * (resync), and /healthz says so meanwhile. False when the step's record did not land.
  */
 static bool step_finish(struct allotd *d) {
-    if (d->placed_count > 0 && !placements_commit(d)) {
+    bool placed = d->placed_count == 0 || placements_commit(d);
+    d->steps++; /* states may have changed: queue positions are computed again */
+    if (!placed) {
         pthread_mutex_unlock(&d->lock);
         pthread_mutex_unlock(&d->store_lock);
         return false;

@@ -252,6 +252,7 @@ int main(int argc, char **argv) {
     d.grace_s = opt.grace_s;
     d.idle_timeout_s = opt.idle_timeout_s;
     d.retention_s = opt.retention_s;
+    d.positions = al__positions_new();
     d.started_s = al__daemon_now();
     pthread_condattr_init(&attr);
     pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
@@ -285,6 +286,7 @@ done:
     free(d.placed);
     al__auth_release(&d.auth);
     al__state_release(&d.state);
+    al__positions_free(d.positions);
     al__store_close(d.reader);
     al__store_close(d.store);
     al__backend_close(&d.backend);

@@ -77,46 +77,6 @@ static void placement_json(const struct allotd *d, const struct al__dworkload *w
 }
 
 /* The workload's key in the engine's job order: its gang state from the tasks it holds. */
-static struct al_job_order_key order_key(const struct al__dworkload *w) {
-    int32_t active = 0;
-    for (int32_t i = 0; i < w->spec.workers; i++)
-        active += w->tasks[i].state == AL__T_RUNNING || w->tasks[i].state == AL__T_PIPELINED;
-    int gang = active < w->spec.min_members ? -1 : active > w->spec.min_members;
-    return (struct al_job_order_key){w->spec.priority, gang, w->created_s, w->name};
-}
-
-struct ranked {
-    const char *project;
-    struct al_job_order_key key;
-    size_t index; /* in the state's workloads */
-};
-
-static int by_project_then_order(const void *a, const void *b) {
-    const struct ranked *x = a, *y = b;
-    int c = strcmp(x->project, y->project);
-    return c ? c : al_job_order_cmp(&x->key, &y->key);
-}
-
-/* Every workload's queue position (0 when not pending), indexed like the state's workloads:
- * one sort of the pending ones, O(W + P log P), for a whole list page. Caller frees. */
-static int64_t *queue_positions(const struct allotd *d) {
-    size_t n = d->state.workload_count, pending = 0;
-    int64_t *positions = al__xcalloc(n ? n : 1, sizeof(*positions));
-    struct ranked *r = al__xcalloc(n ? n : 1, sizeof(*r));
-    for (size_t i = 0; i < n; i++) {
-        const struct al__dworkload *w = d->state.workloads[i];
-        if (w->state == AL__W_PENDING)
-            r[pending++] = (struct ranked){w->project, order_key(w), i};
-    }
-    qsort(r, pending, sizeof(*r), by_project_then_order);
-    int64_t position = 0;
-    for (size_t k = 0; k < pending; k++) {
-        position = k > 0 && strcmp(r[k].project, r[k - 1].project) == 0 ? position + 1 : 1;
-        positions[r[k].index] = position;
-    }
-    free(r);
-    return positions;
-}
 
 /* The API object with a known queue position (0 = not pending). */
 static json_t *workload_json(const struct allotd *d, const struct al__dworkload *w,
@@ -130,31 +90,8 @@ json_t *al__workload_json(const struct allotd *d, const struct al__dworkload *w)
 
 void al__workloads_json(const struct allotd *d, const struct al__dworkload *const *ws, size_t n,
                         json_t **out) {
-    int64_t *positions = al__xcalloc(n ? n : 1, sizeof(*positions));
-    struct al_job_order_key *keys = al__xcalloc(n ? n : 1, sizeof(*keys));
-    for (size_t i = 0; i < n; i++) {
-        positions[i] = ws[i]->state == AL__W_PENDING;
-        keys[i] = order_key(ws[i]);
-    }
-    for (size_t k = 0; k < d->state.workload_count; k++) {
-        const struct al__dworkload *o = d->state.workloads[k];
-        if (o->state != AL__W_PENDING)
-            continue;
-        bool have_key = false; /* made only for a workload of a batch item's project */
-        struct al_job_order_key ko;
-        for (size_t i = 0; i < n; i++) {
-            if (!positions[i] || o == ws[i] || o->project_id != ws[i]->project_id)
-                continue;
-            if (!have_key)
-                ko = order_key(o), have_key = true;
-            if (al_job_order_cmp(&ko, &keys[i]) < 0)
-                positions[i]++;
-        }
-    }
     for (size_t i = 0; i < n; i++)
-        out[i] = workload_json(d, ws[i], positions[i]);
-    free(keys);
-    free(positions);
+        out[i] = workload_json(d, ws[i], al__position(d->positions, &d->state, d->steps, ws[i]));
 }
 
 static json_t *workload_json(const struct allotd *d, const struct al__dworkload *w,
@@ -185,7 +122,6 @@ static json_t *workload_json(const struct allotd *d, const struct al__dworkload 
 static void list_from_store(struct allotd *d, const char *project, const char *state, int64_t limit,
                             int64_t offset, struct al__reply *rep) {
     struct al__page page;
-    int64_t *positions = NULL;
 
     pthread_mutex_lock(&d->reader_lock);
     int rc = al__persist_read_page(d, d->reader, project, state, limit, offset, &page);
@@ -195,30 +131,15 @@ static void list_from_store(struct allotd *d, const char *project, const char *s
         al__reply_error(rep, "internal", NULL, "store: cannot read the list");
         return;
     }
-    int64_t *page_positions = al__xcalloc((size_t)limit, sizeof(*page_positions));
-    for (size_t i = 0; i < page.count && !positions; i++)
-        if (!page.owned[i] && page.items[i]->state == AL__W_PENDING)
-            positions = queue_positions(d);
-    if (positions) { /* one pass: the state index of each pending item of the page */
-        struct al__strmap slot;
-        al__strmap_init(&slot);
-        for (size_t i = 0; i < page.count; i++)
-            if (!page.owned[i] && page.items[i]->state == AL__W_PENDING)
-                al__strmap_put(&slot, page.items[i]->name, (void *)(uintptr_t)(i + 1));
-        for (size_t k = 0; k < d->state.workload_count; k++) {
-            uintptr_t at = (uintptr_t)al__strmap_get(&slot, d->state.workloads[k]->name);
-            if (at && page.items[at - 1] == d->state.workloads[k])
-                page_positions[at - 1] = positions[k];
-        }
-        al__strmap_release(&slot);
-    }
     json_t *items = json_array();
     for (size_t i = 0; i < page.count; i++)
-        json_array_append_new(items, workload_json(d, page.items[i], page_positions[i]));
+        json_array_append_new(items,
+                              workload_json(d, page.items[i],
+                                            page.owned[i] ? 0
+                                                          : al__position(d->positions, &d->state,
+                                                                         d->steps, page.items[i])));
     al__list_reply(rep, items, (size_t)page.total, limit, offset);
     al__page_release(&page);
-    free(positions);
-    free(page_positions);
 }
 
 static void list_workloads(struct allotd *d, const struct al__request *req, struct al__reply *rep) {
@@ -239,20 +160,16 @@ static void list_workloads(struct allotd *d, const struct al__request *req, stru
         list_from_store(d, project, state, limit, offset, rep);
         return;
     }
-    items = json_array();      /* every live workload is in memory */
-    int64_t *positions = NULL; /* made when the page holds a pending workload */
+    items = json_array(); /* every live workload is in memory */
     for (size_t i = 0; i < d->state.workload_count; i++) {
         const struct al__dworkload *w = d->state.workloads[i];
         if ((project && strcmp(w->project, project) != 0) || (state && w->state != want))
             continue;
-        if ((int64_t)total >= offset && (int64_t)total < offset + limit) {
-            if (!positions && w->state == AL__W_PENDING)
-                positions = queue_positions(d);
-            json_array_append_new(items, workload_json(d, w, positions ? positions[i] : 0));
-        }
+        if ((int64_t)total >= offset && (int64_t)total < offset + limit)
+            json_array_append_new(
+                items, workload_json(d, w, al__position(d->positions, &d->state, d->steps, w)));
         total++;
     }
-    free(positions);
     al__list_reply(rep, items, total, limit, offset);
 }
 

@@ -1,0 +1,105 @@
+/* positions.c - the index of pending workloads by project and job order (positions.h). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "allot/cycle.h"
+#include "daemon/positions.h"
+#include "util/xalloc.h"
+
+struct entry {
+    int64_t project_id;
+    struct al_job_order_key key;
+};
+
+struct al__positions {
+    bool built;
+    uint64_t generation, removals; /* of the build */
+    struct entry *sorted;          /* pending workloads at the build, by project then order */
+    size_t count, cap;
+    const struct al__dworkload **added; /* submitted since the build */
+    size_t added_count, added_cap;
+};
+
+struct al_job_order_key al__order_key(const struct al__dworkload *w) {
+    int32_t active = 0;
+    for (int32_t i = 0; i < w->spec.workers; i++)
+        active += w->tasks[i].state == AL__T_RUNNING || w->tasks[i].state == AL__T_PIPELINED;
+    int gang = active < w->spec.min_members ? -1 : active > w->spec.min_members;
+    return (struct al_job_order_key){w->spec.priority, gang, w->created_s, w->name};
+}
+
+struct al__positions *al__positions_new(void) {
+    return al__xcalloc(1, sizeof(struct al__positions));
+}
+
+void al__positions_free(struct al__positions *p) {
+    if (!p)
+        return;
+    free(p->sorted);
+    free(p->added);
+    free(p);
+}
+
+static int entry_cmp(const struct entry *a, const struct entry *b) {
+    if (a->project_id != b->project_id)
+        return a->project_id < b->project_id ? -1 : 1;
+    return al_job_order_cmp(&a->key, &b->key);
+}
+
+static int by_entry(const void *a, const void *b) {
+    return entry_cmp(a, b);
+}
+
+static void build(struct al__positions *p, const struct al__state *st, uint64_t generation) {
+    p->count = p->added_count = 0;
+    for (size_t i = 0; i < st->workload_count; i++) {
+        const struct al__dworkload *w = st->workloads[i];
+        if (w->state != AL__W_PENDING)
+            continue;
+        al__xgrow(&p->sorted, &p->cap, p->count + 1, sizeof(*p->sorted));
+        p->sorted[p->count++] = (struct entry){w->project_id, al__order_key(w)};
+    }
+    qsort(p->sorted, p->count, sizeof(*p->sorted), by_entry);
+    p->built = true;
+    p->generation = generation;
+    p->removals = st->removals;
+}
+
+/* How many entries of the index sort before e. */
+static size_t before(const struct al__positions *p, const struct entry *e) {
+    size_t lo = 0, hi = p->count;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (entry_cmp(&p->sorted[mid], e) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+int64_t al__position(struct al__positions *p, const struct al__state *st, uint64_t generation,
+                     const struct al__dworkload *w) {
+    if (w->state != AL__W_PENDING)
+        return 0;
+    if (!p->built || p->generation != generation || p->removals != st->removals)
+        build(p, st, generation);
+    struct entry e = {w->project_id, al__order_key(w)};
+    struct entry first = {w->project_id, {INT32_MAX, -2, INT64_MIN, ""}}; /* before any */
+    int64_t ahead = (int64_t)(before(p, &e) - before(p, &first));
+    for (size_t i = 0; i < p->added_count; i++) {
+        const struct al__dworkload *o = p->added[i];
+        if (o == w || o->project_id != w->project_id || o->state != AL__W_PENDING)
+            continue;
+        struct entry x = {o->project_id, al__order_key(o)};
+        ahead += entry_cmp(&x, &e) < 0;
+    }
+    return ahead + 1;
+}
+
+void al__positions_added(struct al__positions *p, const struct al__dworkload *w) {
+    if (!p->built)
+        return; /* the build will see it */
+    al__xgrow(&p->added, &p->added_cap, p->added_count + 1, sizeof(*p->added));
+    p->added[p->added_count++] = w;
+}
