@@ -57,18 +57,22 @@ void al__children_add(struct al__children *c, const struct al__proc *p) {
     pthread_mutex_unlock(&c->lock);
 }
 
-/* Every child that ended since the last call, noted; at most once a millisecond (a cycle
- * polling every task asks once, not once per task). Lock held. */
+/* Every child that ended since the last call, noted. A poll pass over N running tasks reaps
+ * once, not N times: after as many checks as there are children, or a millisecond, whichever
+ * comes first (so a pass that starts after a pause always sees what ended). Lock held. */
 static void reap(struct al__children *c) {
     int status;
     pid_t pid;
     char key[24];
     struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC_COARSE, &now);
-    int64_t ms = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
-    if (ms == c->reaped_ms)
+    clock_gettime(CLOCK_MONOTONIC, &now); /* vDSO: no system call */
+    int64_t ns = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
+    if (c->checks_since_reap < c->by_pid.count && ns - c->reaped_ns < 1000000) {
+        c->checks_since_reap++;
         return;
-    c->reaped_ms = ms;
+    }
+    c->checks_since_reap = 0;
+    c->reaped_ns = ns;
     while ((pid = waitpid(-1, &status, WNOHANG)) > 0 || (pid < 0 && errno == EINTR)) {
         if (pid < 0)
             continue;

@@ -6,6 +6,7 @@
 
 #include <pthread.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "backends/local/local.h"
@@ -14,7 +15,8 @@
 struct al__children {
     pthread_mutex_t lock;
     struct al__strmap by_pid; /* "PID" -> struct child */
-    int64_t reaped_ms;        /* when it last reaped (coarse monotonic clock) */
+    int64_t reaped_ns;        /* when it last reaped (monotonic clock) */
+    size_t checks_since_reap;
 };
 
 void al__children_init(struct al__children *c);
