@@ -41,7 +41,8 @@ def wait_total(a, conn, query, total, timeout):
 
 def quiet_cycles(a, conn, count):
     """The timings of the next `count` cycles (allotd runs one a second when idle)."""
-    seen, parts = None, {"cycle_ms": [], "model_ms": [], "engine_ms": []}
+    seen, parts = None, {p: [] for p in ("cycle_ms", "poll_ms", "model_ms", "engine_ms",
+                                         "record_ms")}
     deadline = time.monotonic() + count * 10 + 30
     while len(parts["cycle_ms"]) < count and time.monotonic() < deadline:
         h = a.call(conn, "GET", "/healthz")[1]
@@ -121,9 +122,14 @@ def main():
                             CLIENTS)
         print("%sfleet_submits_per_s: %.0f submits/s (%d pending ones, %d in the state)"
               % (args.prefix, pending / took, pending, args.workloads))
+        busy = a.call(a.connect(), "GET", "/healthz")[1]["timing"]  # cycles during the submits
+        for part in ("poll_ms", "model_ms", "engine_ms", "record_ms", "cycle_ms"):
+            print("%sfleet_submitting_%s: %.1f ms (median of the last %d cycles, while "
+                  "submitting)" % (args.prefix, part.replace("_ms", "_p50_ms"),
+                                   busy[part]["p50"], busy["window"]))
         conn = a.connect()  # the first one idled through the submits
         parts = quiet_cycles(a, conn, args.quiet_cycles)
-        for part in ("cycle_ms", "model_ms", "engine_ms"):
+        for part in ("cycle_ms", "poll_ms", "model_ms", "engine_ms", "record_ms"):
             print("%sfleet_%s: %.1f ms (median of %d quiet cycles; %d workloads, %d running, "
                   "%d GPUs on %d nodes)" % (args.prefix, part.replace("_ms", "_p50_ms"),
                                             statistics.median(parts[part]), len(parts[part]),

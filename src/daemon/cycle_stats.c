@@ -34,8 +34,9 @@ static json_t *part_json(const struct al__cycle_stats *s, int part, size_t n) {
 
 json_t *al__cycle_stats_json(const struct al__cycle_stats *s) {
     size_t n = s->count < AL__CYCLE_WINDOW ? s->count : AL__CYCLE_WINDOW;
-    return json_pack("{s:I, s:o, s:o, s:o}", "window", (json_int_t)n, "model_ms",
-                     part_json(s, AL__CYCLE_MODEL, n), "engine_ms",
-                     part_json(s, AL__CYCLE_ENGINE, n), "cycle_ms",
+    return json_pack("{s:I, s:o, s:o, s:o, s:o, s:o}", "window", (json_int_t)n, "poll_ms",
+                     part_json(s, AL__CYCLE_POLL, n), "model_ms", part_json(s, AL__CYCLE_MODEL, n),
+                     "engine_ms", part_json(s, AL__CYCLE_ENGINE, n), "record_ms",
+                     part_json(s, AL__CYCLE_RECORD, n), "cycle_ms",
                      part_json(s, AL__CYCLE_TOTAL, n));
 }

@@ -8,7 +8,14 @@
 
 #define AL__CYCLE_WINDOW 128 /* cycles remembered */
 
-enum al__cycle_part { AL__CYCLE_MODEL, AL__CYCLE_ENGINE, AL__CYCLE_TOTAL, AL__CYCLE_PARTS };
+enum al__cycle_part {
+    AL__CYCLE_POLL,   /* step 1: tasks polled, retired, pipelined started, committed */
+    AL__CYCLE_MODEL,  /* the model build (state lock) */
+    AL__CYCLE_ENGINE, /* the engine (no lock) */
+    AL__CYCLE_RECORD, /* step 3: decisions and reasons recorded, committed */
+    AL__CYCLE_TOTAL,  /* the whole cycle up to its last commit */
+    AL__CYCLE_PARTS
+};
 
 /* The last AL__CYCLE_WINDOW cycles, in milliseconds (the daemon's lock guards it). */
 struct al__cycle_stats {
@@ -19,8 +26,8 @@ struct al__cycle_stats {
 /* al__cycle_stats_add - records one cycle's parts. */
 void al__cycle_stats_add(struct al__cycle_stats *s, const double ms[AL__CYCLE_PARTS]);
 
-/* al__cycle_stats_json - {"window": N, "model_ms": {"p50", "p90", "max", "last"}, "engine_ms":
- * ..., "cycle_ms": ...} over the window; null figures before the first cycle. */
+/* al__cycle_stats_json - {"window": N, "poll_ms": {"p50", "p90", "max", "last"}, "model_ms",
+ * "engine_ms", "record_ms", "cycle_ms"} over the window; null figures before the first cycle. */
 json_t *al__cycle_stats_json(const struct al__cycle_stats *s);
 
 #endif

@@ -215,6 +215,7 @@ void al__loop_cycle(struct allotd *d) {
         al__workload_track_stale(d->state.workloads[i], al__daemon_now());
     if (!step_finish(d))
         return;
+    ms[AL__CYCLE_POLL] = now_ms() - began;
     if (resynced) {
         pthread_mutex_lock(&d->lock);
         d->resync = false;
@@ -235,6 +236,8 @@ void al__loop_cycle(struct allotd *d) {
     ms[AL__CYCLE_ENGINE] = now_ms() - built - ms[AL__CYCLE_MODEL];
     al__failpoint_pause("between-steps"); /* tests: a delete lands here */
 
+    double recording = now_ms();
+    bool ran = false;
     if (step_begin(d)) {
         if (rc < 0) {
             snprintf(d->cycle_error, sizeof(d->cycle_error), "engine: %s", al_strerror(rc));
@@ -246,10 +249,17 @@ void al__loop_cycle(struct allotd *d) {
             al__decisions_apply(d, &m, &result);
             record_outcome(d, &m, &result);
             d->cycles++;
-            ms[AL__CYCLE_TOTAL] = now_ms() - began; /* all but the last commit and the starts */
-            al__cycle_stats_add(&d->cycle_stats, ms);
+            ran = true;
         }
         step_finish(d);
+        if (ran) {
+            double end = now_ms(); /* tasks it placed are started now too */
+            ms[AL__CYCLE_RECORD] = end - recording;
+            ms[AL__CYCLE_TOTAL] = end - began;
+            pthread_mutex_lock(&d->lock);
+            al__cycle_stats_add(&d->cycle_stats, ms);
+            pthread_mutex_unlock(&d->lock);
+        }
     }
     al_result_release(&result);
     al__model_release(&m);

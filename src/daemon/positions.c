@@ -6,6 +6,9 @@
 #include "daemon/positions.h"
 #include "util/xalloc.h"
 
+/* Submits counted beside the index before it is built again (each position scans them). */
+#define ADDED_MAX 256
+
 struct entry {
     int64_t project_id;
     struct al_job_order_key key;
@@ -99,7 +102,11 @@ int64_t al__position(struct al__positions *p, const struct al__state *st, uint64
 
 void al__positions_added(struct al__positions *p, const struct al__dworkload *w) {
     if (!p->built)
-        return; /* the build will see it */
+        return;                        /* the build will see it */
+    if (p->added_count >= ADDED_MAX) { /* a build again, rather than long scans */
+        p->built = false;
+        return;
+    }
     al__xgrow(&p->added, &p->added_cap, p->added_count + 1, sizeof(*p->added));
     p->added[p->added_count++] = w;
 }

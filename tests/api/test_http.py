@@ -18,7 +18,7 @@ class AuthTest(DaemonTest):
         body = wait_until(lambda: (b := self.d.request("GET", "/healthz", token=False)[1])
                           ["timing"]["window"] >= 2 and b, what="two cycles")
         self.assertGreaterEqual(body["cycles"], body["timing"]["window"])
-        for part in ("model_ms", "engine_ms", "cycle_ms"):
+        for part in ("poll_ms", "model_ms", "engine_ms", "record_ms", "cycle_ms"):
             t = body["timing"][part]
             self.assertTrue(0 <= t["p50"] <= t["p90"] <= t["max"], body)
         self.assertGreaterEqual(body["timing"]["cycle_ms"]["max"],
