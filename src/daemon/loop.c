@@ -131,7 +131,9 @@ static bool placements_commit(struct allotd *d) {
         d->resync = true; /* the rest of what the cycle did is in memory only */
         return false;
     }
-    al__tasks_start_placed(d); /* lets both locks go while it starts them; begins the next */
+    if (al__store_begin(d->store) < 0) /* each record is then its own transaction */
+        fprintf(stderr, "allotd: store: %s\n", al__store_error(d->store));
+    al__tasks_start_placed(d);
     return true;
 }
 
@@ -302,8 +304,6 @@ void al__loop_run(struct allotd *d) {
         clock_gettime(CLOCK_MONOTONIC, &deadline);
         last_end = seconds(&deadline);
         last_took = last_end - seconds(&now);
-        if (last_took > 1.0) /* a cycle that started many tasks: it held no lock meanwhile */
-            last_took = 1.0;
         pthread_mutex_lock(&d->lock);
     }
     pthread_mutex_unlock(&d->lock);
