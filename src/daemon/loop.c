@@ -18,10 +18,6 @@
 #include "daemon/tasks.h"
 #include "snapshot/report.h"
 
-int64_t al__daemon_now(void) {
-    return (int64_t)time(NULL);
-}
-
 static double seconds(const struct timespec *t) {
     return (double)t->tv_sec + (double)t->tv_nsec / 1e9;
 }
@@ -30,11 +26,6 @@ static double now_ms(void) {
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
     return seconds(&t) * 1000.0;
-}
-
-void al__daemon_poke(struct allotd *d) {
-    d->changed = true;
-    pthread_cond_signal(&d->wake);
 }
 
 static void set_reason(struct allotd *d, struct al__dworkload *w, const char *code,

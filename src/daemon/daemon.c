@@ -1,0 +1,14 @@
+/* daemon.c - allotd's clock and the poke that asks its scheduling loop for a cycle: what
+ * every part of allotd uses, kept out of the loop so that the parts do not depend on it. */
+#include <time.h>
+
+#include "daemon/daemon.h"
+
+int64_t al__daemon_now(void) {
+    return (int64_t)time(NULL);
+}
+
+void al__daemon_poke(struct allotd *d) {
+    d->changed = true;
+    pthread_cond_signal(&d->wake);
+}
