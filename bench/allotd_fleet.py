@@ -10,7 +10,8 @@ build and the engine, from GET /healthz), a 1,000-item list page, and allotd's p
 
 The finished ones are history: one runs, and the store is seeded with copies of its rows (as
 if they had run long ago, past allotd's retention), since running 50,000 commands would be a
-benchmark of fork.
+benchmark of fork. The seeding writes allotd's SQLite tables directly, so it follows the
+store's schema (src/daemon/store.c).
 
 usage: allotd_fleet.py ALLOTD [--workloads N] [--running N] [--finished N] [--nodes N]
                        [--quiet-cycles N] [--prefix NAME]
