@@ -122,9 +122,7 @@ static bool placements_commit(struct allotd *d) {
         d->resync = true; /* the rest of what the cycle did is in memory only */
         return false;
     }
-    if (al__store_begin(d->store) < 0) /* each record is then its own transaction */
-        fprintf(stderr, "allotd: store: %s\n", al__store_error(d->store));
-    al__tasks_start_placed(d);
+    al__tasks_start_placed(d); /* lets both locks go while it starts them; begins the next */
     return true;
 }
 
@@ -294,6 +292,8 @@ void al__loop_run(struct allotd *d) {
         clock_gettime(CLOCK_MONOTONIC, &deadline);
         last_end = seconds(&deadline);
         last_took = last_end - seconds(&now);
+        if (last_took > 1.0) /* a cycle that started many tasks: it held no lock meanwhile */
+            last_took = 1.0;
         pthread_mutex_lock(&d->lock);
     }
     pthread_mutex_unlock(&d->lock);

@@ -17,7 +17,8 @@
  * puts it back to pending.
  */
 void al__task_place(struct allotd *d, struct al__dworkload *w, struct al__dtask *t);
-/* Both locks held; the state lock is let go while the backend starts them (reads go on). */
+/* Both locks held (the placements committed); both are let go while the backend starts them,
+ * and a transaction for their records is begun. */
 void al__tasks_start_placed(struct allotd *d);
 /* al__tasks_unplace - the queued placements back to pending (their commit failed). */
 void al__tasks_unplace(struct allotd *d);

@@ -3,6 +3,7 @@ process group, and restarts of allotd that lose nothing."""
 import os
 import signal
 import sqlite3
+import subprocess
 import time
 import unittest
 
@@ -264,6 +265,29 @@ class GangStartTest(DaemonTest):
             stop.set()
             thread.join()
         self.assertLess(max(latencies), max(0.25, took / 2), (max(latencies), took))
+
+    def test_changes_are_answered_while_a_big_gang_starts_and_a_delete_stops_it(self):
+        """Writes go on too while the supervisors fork (the store is not held meanwhile): a
+        submit is answered mid-start, and the gang deleted while it starts is stopped whole,
+        each task as soon as its start is recorded, leaving no process behind."""
+        def sleepers():  # the gang's commands running now: (pid, process group)
+            ps = subprocess.run(["ps", "-eo", "pid=,pgid=,args="], capture_output=True,
+                                text=True).stdout
+            return [(int(f[0]), int(f[1])) for f in (line.split(None, 2) for line in
+                                                      ps.splitlines())
+                    if len(f) == 3 and f[2] == "sleep 301"]
+
+        self.project("team-a")
+        self.project("team-b")
+        self.submit("gang", "team-a", ["sleep", "301"], workers=600, cpu_millis=1)
+        wait_until(lambda: len(sleepers()) > 0, timeout=30, what="the gang to start starting")
+        self.submit("other", "team-b", ["sleep", "300"])  # a durable write, mid-start
+        self.assertLess(len(sleepers()), 600)  # answered before the gang had all started
+        status, _, _ = self.d.request("DELETE", "/api/v1/workloads/gang")
+        self.assertIn(status, (200, 202))
+        wait_until(lambda: self.d.workload("gang") is None, timeout=60, what="the gang gone")
+        wait_until(lambda: not sleepers(), timeout=30, what="no process of the gang left")
+        self.d.wait_state("other", "running")
 
 
 class CycleStepsTest(DaemonTest):
