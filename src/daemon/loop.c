@@ -261,8 +261,9 @@ static struct timespec at(double s) {
 
 /*
  * Cycles run every second and after changes, but a change-triggered cycle waits after the
- * previous one for as long as that one took: under a stream of requests the cycle takes at most
- * half of the time, and requests the other half. An idle allotd reacts at once.
+ * previous one for as long as that one took (at most a second: starting tasks holds no lock):
+ * under a stream of requests the cycle takes at most half of the time, and requests the other
+ * half. An idle allotd reacts at once.
  */
 void al__loop_run(struct allotd *d) {
     double last_end = 0, last_took = 0;

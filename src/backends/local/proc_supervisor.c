@@ -9,6 +9,7 @@
 #include <stdio.h> /* rename */
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -229,6 +230,20 @@ static void pid_record(const struct al__proc_plan *plan) {
     rename(plan->pid_tmp, plan->pid_path);
 }
 
+/*
+ * fork() for a child of a multi-threaded allotd: glibc's fork() takes malloc's locks first, and
+ * one that another allotd thread held at the moment allotd forked this supervisor stays held
+ * here forever (the supervisor then hangs, and allotd waiting for its sync pipe with it).
+ * _Fork() (glibc 2.34) takes no lock; without it, the raw system call.
+ */
+static pid_t safe_fork(void) {
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 34))
+    return _Fork();
+#else
+    return (pid_t)syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
+#endif
+}
+
 _Noreturn void al__proc_supervise(const struct al__proc_plan *plan) {
     signals_default();
     fds_arrange(plan);
@@ -239,7 +254,7 @@ _Noreturn void al__proc_supervise(const struct al__proc_plan *plan) {
     pid_record(plan);
     /* Fork while every signal is still blocked: a signal sent to the group from now on stays
      * pending in the command until it has default dispositions and unblocks. */
-    pid_t self = getpid(), child = fork();
+    pid_t self = getpid(), child = safe_fork();
     if (child == 0)
         command_run(plan, self);
     int fork_errno = errno;
