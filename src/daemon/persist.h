@@ -13,9 +13,10 @@
  * transaction (al__store_begin/commit). Returns 0 or -AL_EIO.
  */
 int al__persist_load(struct allotd *d, char *err, size_t size);
-/* al__persist_read_workload - workload `id` with its tasks as the store `db` has it (a retired
- * one), or NULL; the caller frees it (al__workload_free). State lock held (node names). */
-struct al__dworkload *al__persist_read_workload(struct allotd *d, struct al__store *db, int64_t id);
+/* al__persist_read_workload - workload `id` with its tasks as the store last committed it (a
+ * retired one), read through the reader connection (its lock taken here), or NULL; the caller
+ * frees it (al__workload_free). State lock held (node names). */
+struct al__dworkload *al__persist_read_workload(struct allotd *d, int64_t id);
 /* al__persist_queue_put - inserts or updates; a new queue (id 0) gets its id. */
 int al__persist_queue_put(struct allotd *d, struct al__dqueue *q);
 int al__persist_queue_delete(struct allotd *d, const char *name);
@@ -40,9 +41,10 @@ struct al__page {
 };
 
 /* al__persist_read_page - a page of the workloads of `project` in `state` (NULL: any), as the
- * store `db` last committed them. 0 or -AL_EIO; release the page either way. State lock held. */
-int al__persist_read_page(struct allotd *d, struct al__store *db, const char *project,
-                          const char *state, int64_t limit, int64_t offset, struct al__page *p);
+ * store last committed them (the reader connection). 0 or -AL_EIO; release the page either
+ * way. State lock held. */
+int al__persist_read_page(struct allotd *d, const char *project, const char *state, int64_t limit,
+                          int64_t offset, struct al__page *p);
 void al__page_release(struct al__page *p);
 
 #endif

@@ -15,18 +15,20 @@ static const char *const queue_load_sql[] = {
     "SELECT name, kind, spec, created_s, id FROM queues WHERE kind <> 'project' ORDER BY id",
     "SELECT name, kind, spec, created_s, id FROM queues WHERE kind = 'project' ORDER BY id",
 };
-static const char workload_load_sql[] =
-    "SELECT id, name, project, spec, state, created_s, finished_s, exit_code, reason_code, "
-    "reason, started_s FROM workloads ORDER BY id";
-static const char workload_read_sql[] =
-    "SELECT id, name, project, spec, state, created_s, finished_s, exit_code, reason_code, "
-    "reason, started_s FROM workloads WHERE id = ?1";
-static const char tasks_read_sql[] =
-    "SELECT workload_id, idx, state, gpu_devices, ref, node, started_s, finished_s, "
-    "exit_code, evicting FROM tasks WHERE workload_id = ?1 ORDER BY idx";
-static const char task_load_sql[] =
-    "SELECT workload_id, idx, state, gpu_devices, ref, node, started_s, finished_s, "
-    "exit_code, evicting FROM tasks ORDER BY workload_id, idx";
+/* The columns workload_from_row and task_from_row read, in their order. */
+#define WORKLOAD_COLUMNS                                                                           \
+    "SELECT id, name, project, spec, state, created_s, finished_s, exit_code, reason_code, "       \
+    "reason, started_s FROM workloads "
+#define TASK_COLUMNS                                                                               \
+    "SELECT workload_id, idx, state, gpu_devices, ref, node, started_s, finished_s, "              \
+    "exit_code, evicting FROM tasks "
+
+static const char workload_load_sql[] = WORKLOAD_COLUMNS "ORDER BY id";
+static const char workload_read_sql[] = WORKLOAD_COLUMNS "WHERE id = ?1";
+static const char task_load_sql[] = TASK_COLUMNS "ORDER BY workload_id, idx";
+/* The tasks of the workloads with ids in [?1, ?2] (one workload, or a list page's). */
+static const char tasks_range_sql[] =
+    TASK_COLUMNS "WHERE workload_id BETWEEN ?1 AND ?2 ORDER BY workload_id, idx";
 
 static json_t *load_spec(const char *text) {
     return text ? json_loads(text, 0, NULL) : NULL;
@@ -111,17 +113,24 @@ static struct al__dworkload *workload_from_row(struct al__state *st_state, struc
     return w;
 }
 
-/* Workloads were loaded in id order: a binary search (a scan per task row was O(W x tasks)). */
-static struct al__dworkload *workload_by_id(struct al__state *s, int64_t id) {
-    size_t lo = 0, hi = s->workload_count;
+/* The index of the workload with id `id` among n in id order, or n: a binary search (a scan
+ * per task row was O(W x tasks)). */
+static size_t index_of_id(struct al__dworkload *const *ws, size_t n, int64_t id) {
+    size_t lo = 0, hi = n;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        if (s->workloads[mid]->id < id)
+        if (ws[mid]->id < id)
             lo = mid + 1;
         else
             hi = mid;
     }
-    return lo < s->workload_count && s->workloads[lo]->id == id ? s->workloads[lo] : NULL;
+    return lo < n && ws[lo]->id == id ? lo : n;
+}
+
+/* Workloads were loaded in id order. */
+static struct al__dworkload *workload_by_id(struct al__state *s, int64_t id) {
+    size_t at = index_of_id(s->workloads, s->workload_count, id);
+    return at < s->workload_count ? s->workloads[at] : NULL;
 }
 
 static void task_devices(struct al__dtask *t, const char *text) {
@@ -180,34 +189,21 @@ static bool row_retired(struct al__stmt *st, int64_t before_s) {
 }
 
 static const char page_sql[] =
-    "SELECT id, name, project, spec, state, created_s, finished_s, exit_code, reason_code, "
-    "reason, started_s FROM workloads WHERE (?1 IS NULL OR project = ?1) AND "
-    "(?2 IS NULL OR state = ?2) ORDER BY id LIMIT ?3 OFFSET ?4";
+    WORKLOAD_COLUMNS "WHERE (?1 IS NULL OR project = ?1) AND (?2 IS NULL OR state = ?2) "
+                     "ORDER BY id LIMIT ?3 OFFSET ?4";
 static const char page_count_sql[] =
     "SELECT count(*) FROM workloads WHERE (?1 IS NULL OR project = ?1) AND "
     "(?2 IS NULL OR state = ?2)";
-static const char page_tasks_sql[] =
-    "SELECT workload_id, idx, state, gpu_devices, ref, node, started_s, finished_s, "
-    "exit_code, evicting FROM tasks WHERE workload_id BETWEEN ?1 AND ?2 "
-    "ORDER BY workload_id, idx";
 
 /* The page's workload with id `id` that was read from the store (not live), or NULL. */
 static struct al__dworkload *page_owned(struct al__page *p, int64_t id) {
-    size_t lo = 0, hi = p->count;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (p->items[mid]->id < id)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo < p->count && p->items[lo]->id == id && p->owned[lo] ? p->items[lo] : NULL;
+    size_t at = index_of_id(p->items, p->count, id);
+    return at < p->count && p->owned[at] ? p->items[at] : NULL;
 }
 
-int al__persist_read_page(struct allotd *d, struct al__store *db, const char *project,
-                          const char *state, int64_t limit, int64_t offset, struct al__page *p) {
+static int read_page(struct allotd *d, struct al__store *db, const char *project, const char *state,
+                     int64_t limit, int64_t offset, struct al__page *p) {
     char err[256];
-    memset(p, 0, sizeof(*p));
     p->items = al__xcalloc((size_t)limit, sizeof(*p->items));
     p->owned = al__xcalloc((size_t)limit, sizeof(*p->owned));
     struct al__stmt *st = al__stmt_prepare(db, page_count_sql);
@@ -241,7 +237,7 @@ int al__persist_read_page(struct allotd *d, struct al__store *db, const char *pr
     if (!any_owned)
         return 0;
     /* The tasks of the ones read, in one query over the page's id range. */
-    if (!(st = al__stmt_prepare(db, page_tasks_sql)))
+    if (!(st = al__stmt_prepare(db, tasks_range_sql)))
         return -AL_EIO;
     al__stmt_bind_int(st, 1, p->items[0]->id);
     al__stmt_bind_int(st, 2, p->items[p->count - 1]->id);
@@ -263,8 +259,7 @@ void al__page_release(struct al__page *p) {
     memset(p, 0, sizeof(*p));
 }
 
-struct al__dworkload *al__persist_read_workload(struct allotd *d, struct al__store *db,
-                                                int64_t id) {
+static struct al__dworkload *read_workload(struct allotd *d, struct al__store *db, int64_t id) {
     struct al__stmt *st = al__stmt_prepare(db, workload_read_sql);
     struct al__dworkload *w = NULL;
     char err[256];
@@ -274,9 +269,10 @@ struct al__dworkload *al__persist_read_workload(struct allotd *d, struct al__sto
     if (al__stmt_step(st) == 1)
         w = workload_from_row(&d->state, st, err, sizeof(err));
     al__stmt_reset(st);
-    if (!w || !(st = al__stmt_prepare(db, tasks_read_sql)))
+    if (!w || !(st = al__stmt_prepare(db, tasks_range_sql)))
         return w;
     al__stmt_bind_int(st, 1, id);
+    al__stmt_bind_int(st, 2, id);
     while (al__stmt_step(st) == 1)
         if (task_from_row(d, st, w, err, sizeof(err)) < 0)
             break;
@@ -315,4 +311,20 @@ fail:
     if (!err[0])
         snprintf(err, size, "store: cannot load the state: %s", al__store_error(d->store));
     return -AL_EIO;
+}
+
+int al__persist_read_page(struct allotd *d, const char *project, const char *state, int64_t limit,
+                          int64_t offset, struct al__page *p) {
+    memset(p, 0, sizeof(*p));
+    pthread_mutex_lock(&d->reader_lock);
+    int rc = read_page(d, d->reader, project, state, limit, offset, p);
+    pthread_mutex_unlock(&d->reader_lock);
+    return rc;
+}
+
+struct al__dworkload *al__persist_read_workload(struct allotd *d, int64_t id) {
+    pthread_mutex_lock(&d->reader_lock);
+    struct al__dworkload *w = read_workload(d, d->reader, id);
+    pthread_mutex_unlock(&d->reader_lock);
+    return w;
 }

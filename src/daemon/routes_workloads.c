@@ -123,9 +123,7 @@ static void list_from_store(struct allotd *d, const char *project, const char *s
                             int64_t offset, struct al__reply *rep) {
     struct al__page page;
 
-    pthread_mutex_lock(&d->reader_lock);
-    int rc = al__persist_read_page(d, d->reader, project, state, limit, offset, &page);
-    pthread_mutex_unlock(&d->reader_lock);
+    int rc = al__persist_read_page(d, project, state, limit, offset, &page);
     if (rc < 0) {
         al__page_release(&page);
         al__reply_error(rep, "internal", NULL, "store: cannot read the list");
@@ -173,14 +171,6 @@ static void list_workloads(struct allotd *d, const struct al__request *req, stru
     al__list_reply(rep, items, total, limit, offset);
 }
 
-/* A retired workload (in the store only) as the reader has it; NULL when it is not there. */
-static struct al__dworkload *read_retired(struct allotd *d, const struct al__retired *r) {
-    pthread_mutex_lock(&d->reader_lock);
-    struct al__dworkload *w = al__persist_read_workload(d, d->reader, r->id);
-    pthread_mutex_unlock(&d->reader_lock);
-    return w;
-}
-
 /* The live or retired workload `name` of project q into *w / *r; false when it has none. */
 static bool named_in(struct allotd *d, const struct al__dqueue *q, const char *name,
                      struct al__dworkload **w, const struct al__retired **r) {
@@ -221,7 +211,7 @@ struct al__dworkload *al__workload_find(struct allotd *d, const struct al__reque
         return NULL;
     }
     if (!w && r)
-        w = *retired = read_retired(d, r);
+        w = *retired = al__persist_read_workload(d, r->id);
     if (!w)
         al__reply_error(rep, "not_found", NULL, "no workload named \"%s\"%s%s", name,
                         project ? " in project " : "", project ? project : "");

@@ -88,9 +88,7 @@ int al__queue_remove(struct allotd *d, struct al__dqueue *q, struct al__failure 
         const struct al__retired *r = d->state.retired.values[i];
         if (!d->state.retired.keys[i] || strcmp(r->project, q->name) != 0)
             continue;
-        pthread_mutex_lock(&d->reader_lock);
-        struct al__dworkload *w = al__persist_read_workload(d, d->reader, r->id);
-        pthread_mutex_unlock(&d->reader_lock);
+        struct al__dworkload *w = al__persist_read_workload(d, r->id);
         if (w) {
             retired = al__xroom(retired, retired_count, sizeof(*retired));
             retired[retired_count++] = w;
