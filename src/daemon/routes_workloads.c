@@ -154,11 +154,12 @@ static void list_workloads(struct allotd *d, const struct al__request *req, stru
                         "must be pending, running, succeeded, failed or deleting");
         return;
     }
-    if (!state || want == AL__W_SUCCEEDED || want == AL__W_FAILED) {
+    bool finished_too = !state || want == AL__W_SUCCEEDED || want == AL__W_FAILED;
+    if (finished_too && d->state.retired.count > 0) { /* some are in the store only */
         list_from_store(d, project, state, limit, offset, rep);
         return;
     }
-    items = json_array(); /* every live workload is in memory */
+    items = json_array(); /* memory has every workload the page can hold */
     for (size_t i = 0; i < d->state.workload_count; i++) {
         const struct al__dworkload *w = d->state.workloads[i];
         if ((project && strcmp(w->project, project) != 0) || (state && w->state != want))
