@@ -147,7 +147,8 @@ class PipelineTest(Reclaim):
         # after the grace period SIGKILL ends them; b1 starts on the devices it held
         b = self.d.wait_state("b1", "running", timeout=30)
         self.assertEqual(sorted(b["gpu_devices"]), [0, 1])
-        kinds = self.kinds("b1")
+        kinds = wait_until(lambda: "started" in (k := self.kinds("b1")) and k,
+                           what="b1's start recorded")  # events: the last commit
         self.assertLess(kinds.index("pipelined"), kinds.index("started"))
         for name in ("a1", "a2"):
             wait_until(lambda: "requeued" in self.kinds(name), what=name + " requeued")
@@ -165,6 +166,8 @@ class PipelineTest(Reclaim):
         # the victim is requeued all the same, and runs again on the place b1 left
         wait_until(lambda: "requeued" in self.kinds("a1"), timeout=30, what="a1 requeued")
         self.d.wait_state("a1", "running", timeout=30)
+        # events are read from the last commit, a moment behind what GET shows
+        wait_until(lambda: self.kinds("a1").count("started") == 2, what="a1 started twice")
         self.assertEqual(self.kinds("a1").count("started"), 2)
 
 
