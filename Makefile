@@ -1,5 +1,6 @@
 # Makefile - builds allot (programs into build/), runs the tests, checks style.
-#   make          programs into build/ (release flags): allot, allotd, liballot.a
+#   make          programs into build/ (release flags): allot, allotd (with allot-supervisor, the
+#                 local backend's task supervisor, next to it), liballot.a
 #   make run      the above, then allotd in the foreground (state in .allot/, virtual GPUs if none)
 #   make test     unit tests, conformance suite and API tests under AddressSanitizer and UBSan
 #   make check    clang-format, warnings with gcc and clang, house-style checks
@@ -24,6 +25,10 @@ LIB_SRC := $(ENGINE_SRC) $(SNAPSHOT_SRC)
 DAEMON_PART_SRC := $(sort $(filter-out src/daemon/main.c,$(wildcard src/daemon/*.c)) \
 	$(wildcard src/backends/*.c src/backends/local/*.c))
 DAEMON_MAIN_SRC := src/daemon/main.c
+# allot-supervisor: a small program of its own (a task must not hold a copy of allotd's memory).
+SUPERVISOR_PART_SRC := $(sort $(filter-out %/main.c,$(wildcard src/backends/local/supervisor/*.c))) \
+	src/backends/local/read_small.c
+SUPERVISOR_SRC := $(SUPERVISOR_PART_SRC) src/backends/local/supervisor/main.c
 CLI_PART_SRC := $(filter-out src/cli/main.c,$(CLI_SRC))
 TEST_SRC := $(sort $(wildcard tests/*/test_*.c))
 TEST_SUPPORT_SRC := $(sort $(wildcard tests/support/*.c))
@@ -37,8 +42,13 @@ REL_DAEMON_OBJ := $(DAEMON_PART_SRC:%.c=$(BUILD)/obj/%.o) $(DAEMON_MAIN_SRC:%.c=
 SAN_DAEMON_PART_OBJ := $(DAEMON_PART_SRC:%.c=$(BUILD)/san/%.o)
 SAN_DAEMON_OBJ := $(SAN_DAEMON_PART_OBJ) $(DAEMON_MAIN_SRC:%.c=$(BUILD)/san/%.o)
 SAN_CLI_PART_OBJ := $(CLI_PART_SRC:%.c=$(BUILD)/san/%.o)
+REL_SUPERVISOR_OBJ := $(SUPERVISOR_SRC:%.c=$(BUILD)/obj/%.o)
+SAN_SUPERVISOR_OBJ := $(SUPERVISOR_SRC:%.c=$(BUILD)/san/%.o)
+SAN_SUPERVISOR_PART_OBJ := $(filter-out src/backends/local/read_small.c,$(SUPERVISOR_PART_SRC))
+SAN_SUPERVISOR_PART_OBJ := $(SAN_SUPERVISOR_PART_OBJ:%.c=$(BUILD)/san/%.o)
 # What a unit test program may use: every part of every program but their main().
-SAN_TESTABLE_OBJ = $(SAN_LIB_OBJ) $(SAN_DAEMON_PART_OBJ) $(SAN_CLI_PART_OBJ) $(SAN_SUPPORT_OBJ)
+SAN_TESTABLE_OBJ = $(SAN_LIB_OBJ) $(SAN_DAEMON_PART_OBJ) $(SAN_CLI_PART_OBJ) \
+	$(SAN_SUPERVISOR_PART_OBJ) $(SAN_SUPPORT_OBJ)
 SAN_SUPPORT_OBJ := $(TEST_SUPPORT_SRC:%.c=$(BUILD)/san/%.o)
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 CONFORMANCE ?= ../shared/conformance/cases
@@ -75,19 +85,28 @@ $(BUILD)/liballot.a: $(REL_LIB_OBJ)
 $(BUILD)/allot: $(REL_CLI_OBJ) $(BUILD)/liballot.a
 	$(CC) $(OPT) -o $@ $(REL_CLI_OBJ) $(BUILD)/liballot.a $(CLI_LIBS)
 
-$(BUILD)/allotd: $(REL_DAEMON_OBJ) $(BUILD)/liballot.a
+$(BUILD)/allotd: $(REL_DAEMON_OBJ) $(BUILD)/liballot.a | $(BUILD)/allot-supervisor
 	$(CC) $(OPT) -o $@ $(REL_DAEMON_OBJ) $(BUILD)/liballot.a $(DAEMON_LIBS)
+
+# Static: thousands of supervisors run at once, each with as little private memory as can be.
+$(BUILD)/allot-supervisor: $(REL_SUPERVISOR_OBJ)
+	$(CC) $(OPT) -static -o $@ $^
 
 $(BUILD)/san/allot: $(SAN_CLI_OBJ) $(SAN_LIB_OBJ)
 	$(CC) $(SAN) -o $@ $^ $(CLI_LIBS)
 
-$(BUILD)/san/allotd: $(SAN_DAEMON_OBJ) $(SAN_LIB_OBJ)
-	$(CC) $(SAN) -o $@ $^ $(DAEMON_LIBS)
+$(BUILD)/san/allotd: $(SAN_DAEMON_OBJ) $(SAN_LIB_OBJ) | $(BUILD)/san/allot-supervisor
+	$(CC) $(SAN) -o $@ $(SAN_DAEMON_OBJ) $(SAN_LIB_OBJ) $(DAEMON_LIBS)
 
-$(BUILD)/tests/%: tests/%.c $(SAN_TESTABLE_OBJ)
+$(BUILD)/san/allot-supervisor: $(SAN_SUPERVISOR_OBJ)
+	$(CC) $(SAN) -o $@ $^
+
+# Tests that start tasks find the supervisor program by this path.
+$(BUILD)/tests/%: tests/%.c $(SAN_TESTABLE_OBJ) | $(BUILD)/san/allot-supervisor
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_BASE) $(SAN) -Itests -o $@ $< $(SAN_TESTABLE_OBJ) $(DAEMON_LIBS) -lcurl -lcmocka \
-		$(TEST_LDFLAGS)
+	$(CC) $(CFLAGS_BASE) $(SAN) -Itests \
+		-DAL_TEST_SUPERVISOR='"$(abspath $(BUILD)/san/allot-supervisor)"' -o $@ $< \
+		$(SAN_TESTABLE_OBJ) $(DAEMON_LIBS) -lcurl -lcmocka $(TEST_LDFLAGS)
 
 # The torture test fails allocations in turn: malloc, calloc and realloc go through it.
 $(BUILD)/tests/engine/test_torture: TEST_LDFLAGS = -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc

@@ -81,13 +81,16 @@ static void finish_delete(struct allotd *d, struct al__dworkload *w) {
 bool al__tasks_poll(struct allotd *d) {
     int64_t now = al__daemon_now();
     bool changed = false;
+    /* Running tasks need a poll only when the backend says some may have ended; stopping ones
+     * always (their grace period runs out). */
+    bool all = !d->backend.type->refresh || d->backend.type->refresh(&d->backend);
 
     for (size_t i = d->state.workload_count; i-- > 0;) {
         struct al__dworkload *w = d->state.workloads[i];
         bool active = false;
         for (int32_t k = 0; k < w->spec.workers; k++) {
             struct al__dtask *t = &w->tasks[k];
-            if (is_active(t) && poll_task(d, w, t, now))
+            if (is_active(t) && (all || t->state == AL__T_STOPPING) && poll_task(d, w, t, now))
                 changed = true;
             active |= is_active(t);
         }

@@ -315,6 +315,10 @@ class RestartTest(DaemonTest):
         self.submit("ends", "team-a", ["sh", "-c", "sleep 4; exit 4"])
         self.submit("dies", "team-a", ["sleep", "300"])
         self.submit("waits", "team-a", ["true"], gpu=8)
+        go = os.path.join(self.d.state_dir, "go")
+        self.submit("later", "team-a", ["sh", "-c", "while [ ! -e %s ]; do sleep 0.1; done; exit 5"
+                                        % go])
+        self.d.wait_state("later", "running")
         keeps = self.d.wait_state("keeps", "running")
         dies = self.d.wait_state("dies", "running")
         self.assertEqual(self.d.workload("ends")["state"], "running")
@@ -330,6 +334,10 @@ class RestartTest(DaemonTest):
         self.assertEqual(again["gpu_devices"], keeps["gpu_devices"])
         kinds = [e["kind"] for e in self.d.request("GET", "/api/v1/workloads/keeps/events")[1]["items"]]
         self.assertIn("readopted", kinds)
+        # a re-adopted task (not allotd's child now) that ends later is noticed
+        self.assertEqual(self.d.workload("later")["state"], "running")
+        open(go, "w").close()
+        self.assertEqual(self.d.wait_state("later", "failed")["exit_code"], 5)
         ends = self.d.wait_state("ends", "failed")
         self.assertEqual(ends["exit_code"], 4)
         dies = self.d.workload("dies")

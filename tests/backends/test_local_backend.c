@@ -38,9 +38,19 @@ static void sleep_ms(long ms) {
     nanosleep(&ts, NULL);
 }
 
+/* Opens the local backend with opts and the test build's supervisor program. */
+static int open_with_supervisor(struct al__backend *b, const struct al__backend_option *opts,
+                                size_t n, char *err, size_t size) {
+    struct al__backend_option all[8];
+    assert_true(n < 8);
+    memcpy(all, opts, n * sizeof(*opts));
+    all[n] = (struct al__backend_option){"supervisor", AL_TEST_SUPERVISOR};
+    return al__backend_open(b, al__backend_find("local"), dir, all, n + 1, err, size);
+}
+
 static void open_local(struct al__backend *b, const struct al__backend_option *opts, size_t n) {
     char err[256] = "";
-    int rc = al__backend_open(b, al__backend_find("local"), dir, opts, n, err, sizeof err);
+    int rc = open_with_supervisor(b, opts, n, err, sizeof err);
     if (rc != 0)
         fail_msg("open: %d %s", rc, err);
 }
@@ -48,6 +58,7 @@ static void open_local(struct al__backend *b, const struct al__backend_option *o
 static enum al__task_status wait_end(struct al__backend *b, struct al__task_key key,
                                      const char *ref, int *code) {
     for (int i = 0; i < WAIT_STEPS; i++) {
+        b->type->refresh(b); /* as allotd before each pass */
         enum al__task_status s = b->type->poll(b, key, ref, code);
         if (s != AL__TASK_RUNNING)
             return s;
@@ -73,13 +84,24 @@ static void bad_options_are_named(void **state) {
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         struct al__backend b;
         char err[256] = "";
-        int rc =
-            al__backend_open(&b, al__backend_find("local"), dir, &bad[i].opt, 1, err, sizeof err);
+        int rc = open_with_supervisor(&b, &bad[i].opt, 1, err, sizeof err);
         assert_int_equal(rc, -AL_EINVAL);
         if (!strstr(err, bad[i].message))
             fail_msg("%s=%s: \"%s\" lacks \"%s\"", bad[i].opt.name, bad[i].opt.value, err,
                      bad[i].message);
     }
+}
+
+/* Tasks need allot-supervisor: a backend that cannot find it refuses to open, naming the path. */
+static void missing_supervisor_is_named(void **state) {
+    const struct al__backend_option opt = {"supervisor", "/nonexistent/allot-supervisor"};
+    struct al__backend b;
+    char err[256] = "";
+    (void)state;
+    assert_int_equal(al__backend_open(&b, al__backend_find("local"), dir, &opt, 1, err, sizeof err),
+                     -AL_ENOENT);
+    if (!strstr(err, "--supervisor: /nonexistent/allot-supervisor: No such file"))
+        fail_msg("\"%s\" does not name the missing supervisor", err);
 }
 
 static void virtual_nodes_copy_the_machine(void **state) {
@@ -180,12 +202,55 @@ static void a_stopped_task_ends_and_is_found_while_it_runs(void **state) {
     al__backend_close(&b);
 }
 
+/* A pass over the running tasks polls them only when refresh says one may have ended: a quiet
+ * fleet costs no poll per task. refresh is false while nothing ended, true once a task did (and
+ * poll then tells which), false again after. */
+static void refresh_says_when_a_task_may_have_ended(void **state) {
+    const struct al__backend_option opts[] = {{"gpus", "1x80GiB"}};
+    const char *sleeper[] = {"sleep", "30", NULL}, *quick[] = {"true", NULL};
+    struct al__backend b;
+    char ref[2][AL__TASK_REF_MAX] = {"", ""}, err[256] = "";
+    int code = -1;
+    (void)state;
+    open_local(&b, opts, 1);
+    struct al__task_key keys[2] = {{8, 0}, {9, 0}};
+    struct al__task_start s = {
+        .key = keys[0], .workload = "w", .project = "p", .workers = 1, .argv = sleeper};
+    assert_int_equal(b.type->start(&b, &s, ref[0], err, sizeof err), 0);
+    b.type->refresh(&b); /* whatever ended before: noted */
+    for (int i = 0; i < 20; i++) {
+        assert_false(b.type->refresh(&b));
+        sleep_ms(5);
+    }
+    s.key = keys[1];
+    s.argv = quick;
+    assert_int_equal(b.type->start(&b, &s, ref[1], err, sizeof err), 0);
+    bool changed = false;
+    for (int i = 0; i < WAIT_STEPS && !changed; i++) {
+        changed = b.type->refresh(&b);
+        if (!changed)
+            sleep_ms(10);
+    }
+    assert_true(changed);
+    assert_int_equal(b.type->poll(&b, keys[1], ref[1], &code), AL__TASK_EXITED);
+    assert_int_equal(code, 0);
+    assert_int_equal(b.type->poll(&b, keys[0], ref[0], &code), AL__TASK_RUNNING);
+    assert_false(b.type->refresh(&b));
+    assert_int_equal(b.type->stop(&b, ref[0], AL__STOP_NOW), 0);
+    assert_int_equal(wait_end(&b, keys[0], ref[0], &code), AL__TASK_EXITED);
+    for (int i = 0; i < 2; i++)
+        b.type->forget(&b, keys[i]);
+    al__backend_close(&b);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(bad_options_are_named),
+        cmocka_unit_test(missing_supervisor_is_named),
         cmocka_unit_test(virtual_nodes_copy_the_machine),
         cmocka_unit_test(a_task_sees_its_devices_and_node_and_its_output_is_kept),
         cmocka_unit_test(a_stopped_task_ends_and_is_found_while_it_runs),
+        cmocka_unit_test(refresh_says_when_a_task_may_have_ended),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

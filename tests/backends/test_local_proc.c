@@ -67,7 +67,13 @@ static void sleep_ms(long ms) {
 
 static struct al__proc start(const struct fixture *f, char *const *argv, char *const *env,
                              const char *workdir) {
-    struct al__launch launch = {argv, env, workdir, f->log, f->exit, f->pid};
+    struct al__launch launch = {.argv = argv,
+                                .env = env,
+                                .workdir = workdir,
+                                .log_path = f->log,
+                                .exit_path = f->exit,
+                                .pid_path = f->pid,
+                                .supervisor = AL_TEST_SUPERVISOR};
     struct al__proc proc = {0, 0};
     char err[256] = "";
     int rc = al__proc_start(&launch, &proc, err, sizeof err);
@@ -228,15 +234,24 @@ static void invalid_launches_are_refused(void **state) {
     char err[256] = "";
     char *argv[] = {"true", NULL};
     char *empty[] = {"", NULL};
-    struct al__launch no_argv = {NULL, NULL, NULL, f->log, f->exit, NULL};
+    struct al__launch no_argv = {
+        .argv = NULL, .log_path = f->log, .exit_path = f->exit, .supervisor = AL_TEST_SUPERVISOR};
     assert_int_equal(al__proc_start(&no_argv, &proc, err, sizeof err), -AL_EINVAL);
-    struct al__launch empty_cmd = {empty, NULL, NULL, f->log, f->exit, NULL};
+    struct al__launch empty_cmd = {
+        .argv = empty, .log_path = f->log, .exit_path = f->exit, .supervisor = AL_TEST_SUPERVISOR};
     assert_int_equal(al__proc_start(&empty_cmd, &proc, err, sizeof err), -AL_EINVAL);
     char *env[] = {"NOEQUALS", NULL};
-    struct al__launch bad_env = {argv, env, NULL, f->log, f->exit, NULL};
+    struct al__launch bad_env = {.argv = argv,
+                                 .env = env,
+                                 .log_path = f->log,
+                                 .exit_path = f->exit,
+                                 .supervisor = AL_TEST_SUPERVISOR};
     assert_int_equal(al__proc_start(&bad_env, &proc, err, sizeof err), -AL_EINVAL);
     assert_non_null(strstr(err, "NOEQUALS"));
-    struct al__launch bad_log = {argv, NULL, NULL, "/nonexistent-allot-dir/log", f->exit, NULL};
+    struct al__launch bad_log = {.argv = argv,
+                                 .log_path = "/nonexistent-allot-dir/log",
+                                 .exit_path = f->exit,
+                                 .supervisor = AL_TEST_SUPERVISOR};
     assert_int_equal(al__proc_start(&bad_log, &proc, err, sizeof err), -AL_EIO);
     assert_non_null(strstr(err, "cannot open log /nonexistent-allot-dir/log"));
     assert_int_equal(proc.pid, 123); /* untouched on failure */
@@ -384,7 +399,10 @@ static struct al__proc start_orphan(const struct fixture *f, char *const *argv) 
     pid_t helper = fork();
     assert_true(helper >= 0);
     if (helper == 0) {
-        struct al__launch launch = {argv, NULL, NULL, f->log, f->exit, NULL};
+        struct al__launch launch = {.argv = argv,
+                                    .log_path = f->log,
+                                    .exit_path = f->exit,
+                                    .supervisor = AL_TEST_SUPERVISOR};
         struct al__proc proc = {0, 0};
         char err[256];
         int rc = al__proc_start(&launch, &proc, err, sizeof err);
@@ -435,6 +453,38 @@ static void inherited_descriptors_are_closed(void **state) {
     assert_string_equal(file_text(f->log), "");
 }
 
+/* The supervisor is allot-supervisor, not a copy of the process that started it: a task holds
+ * none of allotd's memory. */
+static void supervisor_is_its_own_program(void **state) {
+    struct fixture *f = *state;
+    char *argv[] = {"sleep", "30", NULL};
+    struct al__proc proc = start(f, argv, NULL, NULL);
+    char link[64], exe[PATH_MAX], expected[PATH_MAX];
+    snprintf(link, sizeof link, "/proc/%d/exe", (int)proc.pid);
+    ssize_t n = readlink(link, exe, sizeof exe - 1);
+    assert_true(n > 0);
+    exe[n] = '\0';
+    assert_non_null(realpath(AL_TEST_SUPERVISOR, expected));
+    assert_string_equal(exe, expected);
+    assert_int_equal(al__proc_signal(&proc, SIGTERM), 0);
+    expect_exit(&proc, f->exit, 128 + SIGTERM);
+}
+
+static void missing_supervisor_is_named(void **state) {
+    struct fixture *f = *state;
+    char *argv[] = {"true", NULL};
+    struct al__proc proc = {123, 456};
+    char err[256] = "";
+    struct al__launch launch = {.argv = argv,
+                                .log_path = f->log,
+                                .exit_path = f->exit,
+                                .supervisor = "/nonexistent-allot-dir/allot-supervisor"};
+    assert_int_equal(al__proc_start(&launch, &proc, err, sizeof err), -AL_EIO);
+    assert_string_equal(err, "cannot start the task supervisor "
+                             "/nonexistent-allot-dir/allot-supervisor: No such file or directory");
+    assert_int_equal(proc.pid, 123);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(output_lands_in_the_log_and_exit_code_is_recorded, setup,
@@ -447,6 +497,8 @@ int main(void) {
         cmocka_unit_test_setup_teardown(missing_command_exits_127_with_a_message, setup, teardown),
         cmocka_unit_test_setup_teardown(bad_workdir_exits_127_with_a_message, setup, teardown),
         cmocka_unit_test_setup_teardown(invalid_launches_are_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(supervisor_is_its_own_program, setup, teardown),
+        cmocka_unit_test_setup_teardown(missing_supervisor_is_named, setup, teardown),
         cmocka_unit_test_setup_teardown(sigterm_reaches_grandchildren_and_supervisor_records_it,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(background_processes_end_with_the_task, setup, teardown),

@@ -23,7 +23,8 @@
 #define MAX_VIRTUAL_NODES 10000
 
 struct local {
-    char *dir; /* logs/ and run/ are below it */
+    char *dir;        /* logs/ and run/ are below it */
+    char *supervisor; /* the allot-supervisor program */
     struct al__local_machine machine;
     struct al__children children; /* supervisors started in this run */
 };
@@ -91,9 +92,9 @@ static void fill_inventory(struct al__backend *b, const struct al__local_machine
 
 static int local_open(struct al__backend *b, const char *dir, const struct al__backend_option *opts,
                       size_t opt_count, char *err, size_t size) {
-    const char *gpus = NULL;
+    const char *gpus = NULL, *supervisor = NULL;
     size_t nodes = 1;
-    char path[4096];
+    char path[4096], supervisor_path[4096];
 
     for (size_t i = 0; i < opt_count; i++) {
         if (strcmp(opts[i].name, "gpus") == 0) {
@@ -101,15 +102,22 @@ static int local_open(struct al__backend *b, const char *dir, const struct al__b
         } else if (strcmp(opts[i].name, "nodes") == 0) {
             if (parse_node_count(opts[i].value, &nodes, err, size) < 0)
                 return -AL_EINVAL;
+        } else if (strcmp(opts[i].name, "supervisor") == 0) {
+            supervisor = opts[i].value;
         } else {
             snprintf(err, size, "--%s: not an option of the local backend", opts[i].name);
             return -AL_EINVAL;
         }
     }
+    if (al__local_supervisor_path(supervisor, supervisor_path, sizeof(supervisor_path), err, size) <
+        0)
+        return -AL_ENOENT;
     struct local *l = al__xcalloc(1, sizeof(*l));
+    l->supervisor = al__xstrdup(supervisor_path);
     al__local_host(&l->machine);
     if (gpus) {
         if (al__local_parse_gpus(gpus, &l->machine, err, size) < 0) {
+            free(l->supervisor);
             free(l);
             return -AL_EINVAL;
         }
@@ -125,6 +133,7 @@ static int local_open(struct al__backend *b, const char *dir, const struct al__b
     snprintf(path, sizeof(path), "%s/run", dir);
     if (rc < 0 || make_dir(path, err, size) < 0) {
         free(l->dir);
+        free(l->supervisor);
         free(l);
         return -AL_EIO;
     }
@@ -139,6 +148,7 @@ static void local_close(struct al__backend *b) {
     if (l) {
         al__children_release(&l->children);
         free(l->dir);
+        free(l->supervisor);
     }
     free(l);
     b->data = NULL;
@@ -245,7 +255,13 @@ static int local_start(struct al__backend *b, const struct al__task_start *s,
     path_of(b->data, s->key, "logs", "log", log, sizeof(log));
     path_of(b->data, s->key, "run", "exit", exitp, sizeof(exitp));
     path_of(b->data, s->key, "run", "pid", pidp, sizeof(pidp));
-    struct al__launch launch = {(char *const *)s->argv, env, s->workdir, log, exitp, pidp};
+    struct al__launch launch = {.argv = (char *const *)s->argv,
+                                .env = env,
+                                .workdir = s->workdir,
+                                .log_path = log,
+                                .exit_path = exitp,
+                                .pid_path = pidp,
+                                .supervisor = ((struct local *)b->data)->supervisor};
     int rc = al__proc_start(&launch, &proc, err, size);
     for (size_t i = 0; env[i]; i++)
         free(env[i]);
@@ -263,6 +279,10 @@ static int local_stop(struct al__backend *b, const char *ref, enum al__stop_mode
     if (!ref_proc(ref, &proc))
         return -AL_ENOENT;
     return al__proc_signal(&proc, mode == AL__STOP_NOW ? SIGKILL : SIGTERM);
+}
+
+static bool local_refresh(struct al__backend *b) {
+    return al__children_refresh(&((struct local *)b->data)->children);
 }
 
 static enum al__task_status local_poll(struct al__backend *b, struct al__task_key key,
@@ -283,6 +303,8 @@ static enum al__task_status local_poll(struct al__backend *b, struct al__task_ke
     case AL__CHILD_UNKNOWN:
     default:
         st = al__proc_poll(&proc, exitp, exit_code); /* re-adopted: through /proc */
+        if (st == AL__PROC_RUNNING)
+            al__children_adopted(&l->children); /* the next pass polls it again */
         break;
     }
     switch (st) {
@@ -339,12 +361,14 @@ const struct al__backend_type al__local_backend = {
              "  --gpus SPEC           declare virtual GPUs instead of asking NVML, e.g. 4x80GiB\n"
              "                        or 2xA100-80GiB,1xT4-16GiB\n"
              "  --nodes N             N virtual nodes like this machine, each with those GPUs\n"
-             "                        (for benchmarks; tasks still run here; default 1)\n",
+             "                        (for benchmarks; tasks still run here; default 1)\n"
+             "  --supervisor PATH     the allot-supervisor program (default: next to allotd)\n",
     .open = local_open,
     .close = local_close,
     .prepare = local_prepare,
     .start = local_start,
     .stop = local_stop,
+    .refresh = local_refresh,
     .poll = local_poll,
     .find = local_find,
     .forget = local_forget,

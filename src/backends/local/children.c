@@ -57,22 +57,11 @@ void al__children_add(struct al__children *c, const struct al__proc *p) {
     pthread_mutex_unlock(&c->lock);
 }
 
-/* Every child that ended since the last call, noted. A poll pass over N running tasks reaps
- * once, not N times: after as many checks as there are children, or a millisecond, whichever
- * comes first (so a pass that starts after a pause always sees what ended). Lock held. */
-static void reap(struct al__children *c) {
+/* Every child that ended since the last call, noted. Lock held. */
+static void reap_all(struct al__children *c) {
     int status;
     pid_t pid;
     char key[24];
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now); /* vDSO: no system call */
-    int64_t ns = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
-    if (c->checks_since_reap < c->by_pid.count && ns - c->reaped_ns < 1000000) {
-        c->checks_since_reap++;
-        return;
-    }
-    c->checks_since_reap = 0;
-    c->reaped_ns = ns;
     while ((pid = waitpid(-1, &status, WNOHANG)) > 0 || (pid < 0 && errno == EINTR)) {
         if (pid < 0)
             continue;
@@ -82,7 +71,42 @@ static void reap(struct al__children *c) {
             ch = child_put(c, pid, -1);
         ch->ended = true;
         ch->status = status;
+        c->ended = true;
     }
+}
+
+/* Without refreshes, a poll pass over N running tasks reaps once, not N times: after as many
+ * checks as there are children, or a millisecond, whichever comes first (so a pass that starts
+ * after a pause always sees what ended). Lock held. */
+static void reap(struct al__children *c) {
+    struct timespec now;
+    if (c->bulk)
+        return;
+    clock_gettime(CLOCK_MONOTONIC, &now); /* vDSO: no system call */
+    int64_t ns = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
+    if (c->checks_since_reap < c->by_pid.count && ns - c->reaped_ns < 1000000) {
+        c->checks_since_reap++;
+        return;
+    }
+    c->checks_since_reap = 0;
+    c->reaped_ns = ns;
+    reap_all(c);
+}
+
+bool al__children_refresh(struct al__children *c) {
+    pthread_mutex_lock(&c->lock);
+    c->bulk = true;
+    reap_all(c);
+    bool changed = c->ended || c->adopted;
+    c->ended = c->adopted = false;
+    pthread_mutex_unlock(&c->lock);
+    return changed;
+}
+
+void al__children_adopted(struct al__children *c) {
+    pthread_mutex_lock(&c->lock);
+    c->adopted = true;
+    pthread_mutex_unlock(&c->lock);
 }
 
 enum al__child_state al__children_check(struct al__children *c, const struct al__proc *p,

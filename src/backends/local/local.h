@@ -70,10 +70,12 @@ struct al__launch {
      * al__proc_start returns and whether or not allotd is still alive), so that a restarted
      * allotd finds a task whose start it never recorded (al__proc_find). */
     const char *pid_path;
+    const char *supervisor; /* the allot-supervisor program (al__local_supervisor_path) */
 };
 
 /*
- * al__proc_start - starts a task. allotd forks a supervisor that calls setsid() (so the task is
+ * al__proc_start - starts a task. allotd spawns the supervisor program (launch->supervisor, a
+ * small program of its own: see supervisor/supervise.h) that calls setsid() (so the task is
  * its own process group and survives an allotd restart), ignores SIGTERM/SIGINT/SIGHUP, forks
  * the command (which gets default signal dispositions, the log as stdout and stderr, /dev/null as
  * stdin, `workdir` as its directory and `env` added to the environment) and waits for it; then
@@ -81,9 +83,8 @@ struct al__launch {
  * included (the command is killed too if the supervisor dies first: PR_SET_PDEATHSIG), so that
  * nothing the command left in the background outlives the task. A command that cannot be run (exec
  * or chdir failure) writes a line saying why to the log and exits 127. Safe to call from a
- * multi-threaded process: everything the children need is prepared before fork, and the children
- * call only async-signal-safe functions before exec. Returns 0 and fills *out, or -AL_EINVAL /
- * -AL_EIO with a message in err.
+ * multi-threaded process (posix_spawn). Returns 0 and fills *out, or -AL_EINVAL / -AL_EIO with a
+ * message in err.
  */
 int al__proc_start(const struct al__launch *launch, struct al__proc *out, char *err, size_t size);
 
@@ -133,6 +134,14 @@ int al__proc_find(const char *pid_path, struct al__proc *out);
  * PR_SET_PDEATHSIG); this reaches what it left in the background. Returns how many it signalled.
  */
 int al__proc_kill_group(const struct al__proc *proc);
+
+/*
+ * al__local_supervisor_path - where allot-supervisor is: `given` when not NULL, else next to the
+ * running program (/proc/self/exe). Writes the path to out and returns 0, or -AL_ENOENT with
+ * the problem in err when that file is not an executable.
+ */
+int al__local_supervisor_path(const char *given, char *out, size_t out_size, char *err,
+                              size_t size);
 
 /* al__proc_start_ticks - the start time of pid (field 22 of /proc/PID/stat); -1 if gone. */
 int64_t al__proc_start_ticks(pid_t pid);

@@ -3,23 +3,23 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "allot/errors.h"
 #include "backends/local/proc_plan.h"
+#include "backends/local/read_small.h"
+#include "backends/local/supervisor/supervise.h"
 
-#define CLOSE_LOOP_LIMIT 65536 /* highest fd closed one by one without close_range */
-#define TICKS_TRIES      200   /* reading /proc/PID/stat right after fork: 200 x 1 ms at most */
+#define TICKS_TRIES 200 /* reading /proc/PID/stat right after fork: 200 x 1 ms at most */
 
 static int fail_errno(char *err, size_t size, const char *what, const char *path, int e) {
     if (err && size)
@@ -27,12 +27,13 @@ static int fail_errno(char *err, size_t size, const char *what, const char *path
     return -AL_EIO;
 }
 
-/* Moves fd above stdin, stdout and stderr (so that the supervisor's dup2 onto 0..2 cannot
- * clobber it), keeping it close-on-exec. Returns the fd, or -1 with errno set. */
+/* Moves fd above the descriptors the supervisor gets (0..2 and the sync pipe), so that putting
+ * them in place cannot clobber it, keeping it close-on-exec. Returns the fd, or -1 with errno
+ * set. */
 static int fd_above_stdio(int fd) {
-    if (fd < 0 || fd > STDERR_FILENO)
+    if (fd < 0 || fd > AL__SUPERVISOR_SYNC_FD)
         return fd;
-    int moved = fcntl(fd, F_DUPFD_CLOEXEC, STDERR_FILENO + 1);
+    int moved = fcntl(fd, F_DUPFD_CLOEXEC, AL__SUPERVISOR_SYNC_FD + 1);
     int e = errno;
     close(fd);
     errno = e;
@@ -62,11 +63,6 @@ static int fds_open(struct al__proc_plan *plan, const struct al__launch *launch,
         return fail_errno(err, size, "cannot remove old exit file", launch->exit_path, errno);
     if (launch->pid_path && unlink(launch->pid_path) != 0 && errno != ENOENT)
         return fail_errno(err, size, "cannot remove old pid file", launch->pid_path, errno);
-    struct rlimit lim;
-    plan->max_fd = CLOSE_LOOP_LIMIT;
-    if (getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur != RLIM_INFINITY &&
-        lim.rlim_cur < CLOSE_LOOP_LIMIT)
-        plan->max_fd = (int)lim.rlim_cur - 1;
     return 0;
 }
 
@@ -76,34 +72,122 @@ static void sleep_ms(long ms) {
         continue;
 }
 
-/* Forks the supervisor with every signal blocked, so that none of allotd's handlers runs in it,
- * and waits until it has made its process group (the sync pipe closes). */
-static int supervisor_fork(struct al__proc_plan *plan, pid_t *pid, char *err, size_t size) {
+/* The supervisor's command line (supervise.h); NULL when out of memory. */
+static char **supervisor_argv(const struct al__launch *launch, const struct al__proc_plan *plan) {
+    size_t argc = 0, n = 0;
+    while (launch->argv[argc])
+        argc++;
+    char **argv = calloc(1 + 6 + 2 * plan->path_count + 1 + argc + 1, sizeof(*argv));
+    if (!argv)
+        return NULL;
+    argv[n++] = (char *)"allot-supervisor";
+    argv[n++] = (char *)"--exit";
+    argv[n++] = (char *)launch->exit_path;
+    if (launch->pid_path) {
+        argv[n++] = (char *)"--pid";
+        argv[n++] = (char *)launch->pid_path;
+    }
+    if (launch->workdir) {
+        argv[n++] = (char *)"--workdir";
+        argv[n++] = (char *)launch->workdir;
+    }
+    for (size_t i = 0; i < plan->path_count; i++) {
+        argv[n++] = (char *)"--path";
+        argv[n++] = plan->paths[i];
+    }
+    argv[n++] = (char *)"--";
+    for (size_t i = 0; i < argc; i++)
+        argv[n++] = launch->argv[i];
+    return argv;
+}
+
+/* The supervisor's descriptors and signals: /dev/null, the log twice, the sync pipe; every
+ * signal at its default and blocked until it is ready. Returns 0 or an errno. */
+static int spawn_setup(const struct al__proc_plan *plan, posix_spawn_file_actions_t *fa,
+                       posix_spawnattr_t *attr) {
+    sigset_t all;
+    sigfillset(&all);
+    int e = posix_spawn_file_actions_init(fa);
+    if (e)
+        return e;
+    if ((e = posix_spawnattr_init(attr)) != 0) {
+        posix_spawn_file_actions_destroy(fa);
+        return e;
+    }
+    if (!(e = posix_spawn_file_actions_adddup2(fa, plan->null_fd, STDIN_FILENO)) &&
+        !(e = posix_spawn_file_actions_adddup2(fa, plan->log_fd, STDOUT_FILENO)) &&
+        !(e = posix_spawn_file_actions_adddup2(fa, plan->log_fd, STDERR_FILENO)) &&
+        !(e = posix_spawn_file_actions_adddup2(fa, plan->sync_fd, AL__SUPERVISOR_SYNC_FD)) &&
+        !(e = posix_spawnattr_setsigmask(attr, &all)) &&
+        !(e = posix_spawnattr_setsigdefault(attr, &all)))
+        e = posix_spawnattr_setflags(attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+    if (e) {
+        posix_spawn_file_actions_destroy(fa);
+        posix_spawnattr_destroy(attr);
+    }
+    return e;
+}
+
+/* Spawns allot-supervisor (a small program: the task holds no copy of allotd's memory, and
+ * spawning does not copy allotd's page tables) and waits until it has made its process group
+ * (the sync pipe closes). */
+static int supervisor_spawn(const struct al__launch *launch, struct al__proc_plan *plan, pid_t *pid,
+                            char *err, size_t size) {
     int pipe_fds[2];
     if (pipe2(pipe_fds, O_CLOEXEC) != 0)
         return fail_errno(err, size, "pipe", NULL, errno);
     int rfd = pipe_fds[0];
     plan->sync_fd = fd_above_stdio(pipe_fds[1]);
-    sigset_t all, old;
-    sigfillset(&all);
-    pthread_sigmask(SIG_SETMASK, &all, &old);
-    pid_t child = plan->sync_fd < 0 ? -1 : fork();
-    if (child == 0)
-        al__proc_supervise(plan);
-    int fork_errno = errno;
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    char **argv = plan->sync_fd < 0 ? NULL : supervisor_argv(launch, plan);
+    posix_spawn_file_actions_t fa;
+    posix_spawnattr_t attr;
+    int e = argv ? spawn_setup(plan, &fa, &attr) : plan->sync_fd < 0 ? errno : ENOMEM;
+    pid_t child = -1;
+    if (e == 0) {
+        e = posix_spawn(&child, launch->supervisor, &fa, &attr, argv, plan->envp);
+        posix_spawn_file_actions_destroy(&fa);
+        posix_spawnattr_destroy(&attr);
+    }
+    free(argv);
     if (plan->sync_fd >= 0)
         close(plan->sync_fd);
     plan->sync_fd = -1;
-    if (child > 0) {
+    if (e == 0) {
         char byte;
         while (read(rfd, &byte, 1) < 0 && errno == EINTR)
             continue;
     }
     close(rfd);
-    if (child < 0)
-        return fail_errno(err, size, "cannot start the supervisor (fork)", NULL, fork_errno);
+    if (e != 0)
+        return fail_errno(err, size, "cannot start the task supervisor", launch->supervisor, e);
     *pid = child;
+    return 0;
+}
+
+int al__local_supervisor_path(const char *given, char *out, size_t out_size, char *err,
+                              size_t size) {
+    if (given) {
+        snprintf(out, out_size, "%s", given);
+    } else {
+        char self[4096];
+        ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+        if (n <= 0) {
+            snprintf(err, size, "cannot find the running program (/proc/self/exe): %s",
+                     strerror(errno));
+            return -AL_ENOENT;
+        }
+        self[n] = '\0';
+        char *slash = strrchr(self, '/');
+        *(slash ? slash : self) = '\0';
+        snprintf(out, out_size, "%s/allot-supervisor", self);
+    }
+    if (access(out, X_OK) != 0) {
+        snprintf(err, size,
+                 "--supervisor: %s: %s (allot-supervisor is installed next to allotd, or give its "
+                 "path with --supervisor)",
+                 out, strerror(errno));
+        return -AL_ENOENT;
+    }
     return 0;
 }
 
@@ -115,7 +199,7 @@ int al__proc_start(const struct al__launch *launch, struct al__proc *out, char *
     pid_t pid = -1;
     rc = fds_open(&plan, launch, err, size);
     if (rc == 0)
-        rc = supervisor_fork(&plan, &pid, err, size);
+        rc = supervisor_spawn(launch, &plan, &pid, err, size);
     fds_close(&plan);
     al__proc_plan_release(&plan);
     if (rc < 0)

@@ -1,4 +1,4 @@
-/* proc_plan.c - prepares a task's environment and command paths before fork (see proc_plan.h). */
+/* proc_plan.c - prepares a task's environment and command paths (see proc_plan.h). */
 #define _GNU_SOURCE /* environ */
 #include <stdbool.h>
 #include <stdio.h>
@@ -8,6 +8,7 @@
 
 #include "allot/errors.h"
 #include "backends/local/proc_plan.h"
+#include "backends/local/supervisor/supervise.h"
 
 /* Used when the environment has no PATH, as glibc's execvp does. */
 #define DEFAULT_PATH "/bin:/usr/bin"
@@ -112,22 +113,14 @@ static int paths_build(const char *command, const char *path, char ***out) {
 int al__proc_plan_init(struct al__proc_plan *plan, const struct al__launch *launch, char *err,
                        size_t size) {
     if (!launch || !launch->argv || !launch->argv[0] || !launch->argv[0][0] || !launch->log_path ||
-        !launch->exit_path) {
+        !launch->exit_path || !launch->supervisor) {
         if (err && size)
-            snprintf(err, size, "launch: a command, a log path and an exit path are required");
+            snprintf(err, size,
+                     "launch: a command, a log path, an exit path and a supervisor are required");
         return -AL_EINVAL;
     }
     memset(plan, 0, sizeof *plan);
     plan->argv = launch->argv;
-    plan->workdir = launch->workdir;
-    plan->exit_path = launch->exit_path;
-    plan->pid_path = launch->pid_path;
-    if (launch->pid_path && (size_t)snprintf(plan->pid_tmp, sizeof plan->pid_tmp, "%s.tmp",
-                                             launch->pid_path) >= sizeof plan->pid_tmp) {
-        if (err && size)
-            snprintf(err, size, "launch: the pid path is too long");
-        return -AL_EINVAL;
-    }
     plan->null_fd = plan->log_fd = plan->sync_fd = -1;
     int rc = env_merge(launch->env, &plan->envp, err, size);
     if (rc < 0)
@@ -137,6 +130,14 @@ int al__proc_plan_init(struct al__proc_plan *plan, const struct al__launch *laun
     if (rc < 0) {
         al__proc_plan_release(plan);
         return oom(err, size);
+    }
+    while (plan->paths[plan->path_count])
+        plan->path_count++;
+    if (plan->path_count > AL__SUPERVISOR_MAX_PATHS) {
+        al__proc_plan_release(plan);
+        if (err && size)
+            snprintf(err, size, "env: PATH has more than %d entries", AL__SUPERVISOR_MAX_PATHS);
+        return -AL_EINVAL;
     }
     return 0;
 }

@@ -1,5 +1,7 @@
-/* proc_supervisor.c - a task's supervisor and command child; runs after fork, so only
- * async-signal-safe calls and hand-made formatting from here on. */
+/* supervise.c - the body of the task supervisor program and of its command child (see
+ * supervise.h). The supervisor is a small program of its own, so that a task never holds a copy
+ * of allotd's memory; it keeps the hand-made formatting it had as a fork of allotd (its command
+ * child still runs between fork and exec). */
 #define _GNU_SOURCE /* close_range, NSIG */
 #include <errno.h>
 #include <fcntl.h>
@@ -9,14 +11,14 @@
 #include <stdio.h> /* rename */
 #include <string.h>
 #include <sys/prctl.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "backends/local/proc_plan.h"
+#include "backends/local/read_small.h"
+#include "backends/local/supervisor/supervise.h"
 
 #define EXIT_CANNOT_RUN 127
-#define SYNC_FD         3 /* where the supervisor keeps the sync pipe; the log is on 1 and 2 */
+#define SYNC_FD         AL__SUPERVISOR_SYNC_FD
 
 /* A line under construction in caller memory; overlong text is cut. */
 struct line {
@@ -85,7 +87,8 @@ static void line_add_errno(struct line *l, int e) {
 }
 
 /* Writes "allot: cannot run COMMAND: [WHAT DETAIL: ]REASON\n" to the log (stderr). */
-static void report(const struct al__proc_plan *plan, const char *what, const char *detail, int e) {
+static void report(const struct al__supervision *plan, const char *what, const char *detail,
+                   int e) {
     struct line l = {.len = 0};
     line_add(&l, "allot: cannot run ");
     line_add(&l, plan->argv[0]);
@@ -118,7 +121,7 @@ static void signals_unblock(void) {
 
 /* The command child: signals, stdio and directory are set; exec each candidate path in turn.
  * It dies with its supervisor (a killed supervisor must not leave it running untracked). */
-static _Noreturn void command_run(const struct al__proc_plan *plan, pid_t supervisor) {
+static _Noreturn void command_run(const struct al__supervision *plan, pid_t supervisor) {
     close(SYNC_FD);
     if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != supervisor)
         _exit(EXIT_CANNOT_RUN); /* the supervisor is already gone */
@@ -143,19 +146,15 @@ static _Noreturn void command_run(const struct al__proc_plan *plan, pid_t superv
     _exit(EXIT_CANNOT_RUN);
 }
 
-/* Puts /dev/null on 0, the log on 1 and 2, the sync pipe on SYNC_FD, and closes the rest of
- * allotd's descriptors (its sockets and database must not outlive it in the supervisor). */
-static void fds_arrange(const struct al__proc_plan *plan) {
-    dup2(plan->null_fd, STDIN_FILENO);
-    dup2(plan->log_fd, STDOUT_FILENO);
-    dup2(plan->log_fd, STDERR_FILENO);
-    if (plan->sync_fd != SYNC_FD)
-        dup2(plan->sync_fd, SYNC_FD);
+/* Closes every descriptor above the sync pipe: whatever allotd had open without close-on-exec
+ * (its sockets and database must not outlive it in a task). */
+static void fds_close_others(void) {
 #if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 34))
     if (close_range(SYNC_FD + 1, ~0U, 0) == 0)
         return;
 #endif
-    for (int fd = SYNC_FD + 1; fd <= plan->max_fd; fd++)
+    long max = sysconf(_SC_OPEN_MAX);
+    for (int fd = SYNC_FD + 1; fd < (max > 0 && max < 65536 ? max : 65536); fd++)
         close(fd);
 }
 
@@ -178,23 +177,6 @@ static void exit_record(const char *path, const int *status) {
     close(fd);
 }
 
-ssize_t al__proc_read_small(const char *path, char *buf, size_t size) {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0 || size == 0) {
-        if (fd >= 0)
-            close(fd);
-        return -1;
-    }
-    ssize_t n;
-    while ((n = read(fd, buf, size - 1)) < 0 && errno == EINTR)
-        continue;
-    close(fd);
-    if (n <= 0)
-        return -1;
-    buf[n] = '\0';
-    return n;
-}
-
 /* This process's start time, field 22 of /proc/self/stat, parsed by hand; -1 if unreadable. */
 static int64_t own_start_ticks(void) {
     char buf[1024];
@@ -214,7 +196,7 @@ static int64_t own_start_ticks(void) {
 }
 
 /* Writes "PID START_TICKS\n" to the pid file (a temporary, then rename: never half-written). */
-static void pid_record(const struct al__proc_plan *plan) {
+static void pid_record(const struct al__supervision *plan) {
     struct line l = {.len = 0};
     if (!plan->pid_path)
         return;
@@ -230,23 +212,9 @@ static void pid_record(const struct al__proc_plan *plan) {
     rename(plan->pid_tmp, plan->pid_path);
 }
 
-/*
- * fork() for a child of a multi-threaded allotd: glibc's fork() takes malloc's locks first, and
- * one that another allotd thread held at the moment allotd forked this supervisor stays held
- * here forever (the supervisor then hangs, and allotd waiting for its sync pipe with it).
- * _Fork() (glibc 2.34) takes no lock; without it, the raw system call.
- */
-static pid_t safe_fork(void) {
-#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 34))
-    return _Fork();
-#else
-    return (pid_t)syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
-#endif
-}
-
-_Noreturn void al__proc_supervise(const struct al__proc_plan *plan) {
+_Noreturn void al__supervise(const struct al__supervision *plan) {
     signals_default();
-    fds_arrange(plan);
+    fds_close_others();
     if (setsid() < 0) {
         report(plan, "setsid", "", errno);
         _exit(EXIT_CANNOT_RUN);
@@ -254,7 +222,7 @@ _Noreturn void al__proc_supervise(const struct al__proc_plan *plan) {
     pid_record(plan);
     /* Fork while every signal is still blocked: a signal sent to the group from now on stays
      * pending in the command until it has default dispositions and unblocks. */
-    pid_t self = getpid(), child = safe_fork();
+    pid_t self = getpid(), child = fork();
     if (child == 0)
         command_run(plan, self);
     int fork_errno = errno;
@@ -279,4 +247,15 @@ _Noreturn void al__proc_supervise(const struct al__proc_plan *plan) {
      * its GPUs) goes with it. The supervisor is in the group too; its status is on record. */
     kill(0, SIGKILL);
     _exit(0);
+}
+
+_Noreturn void al__supervise_refuse(const char *exit_path, const char *why) {
+    struct line l = {.len = 0};
+    line_add(&l, "allot: cannot run: ");
+    line_add(&l, why);
+    line_add(&l, "\n");
+    write_all(STDERR_FILENO, l.buf, l.len);
+    if (exit_path)
+        exit_record(exit_path, NULL);
+    _exit(EXIT_CANNOT_RUN);
 }

@@ -1,0 +1,47 @@
+/* args.c - the supervisor's command line (see supervise.h). */
+#include <stdio.h>
+#include <string.h>
+
+#include "backends/local/supervisor/supervise.h"
+
+static int refuse(char *err, size_t size, const char *what) {
+    snprintf(err, size, "%s", what);
+    return -1;
+}
+
+int al__supervision_parse(int argc, char **argv, char **envp, struct al__supervision *out,
+                          char *err, size_t size) {
+    size_t paths = 0;
+    int i = 1;
+    memset(out, 0, sizeof(*out));
+    out->envp = envp;
+    for (; i < argc && strcmp(argv[i], "--") != 0; i += 2) {
+        const char *flag = argv[i], *value = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!value || !value[0])
+            return snprintf(err, size, "%s: needs a value", flag), -1;
+        if (strcmp(flag, "--exit") == 0) {
+            out->exit_path = value;
+        } else if (strcmp(flag, "--pid") == 0) {
+            out->pid_path = value;
+        } else if (strcmp(flag, "--workdir") == 0) {
+            out->workdir = value;
+        } else if (strcmp(flag, "--path") == 0) {
+            if (paths == AL__SUPERVISOR_MAX_PATHS)
+                return refuse(err, size, "--path: too many candidate paths");
+            out->paths[paths++] = value;
+        } else {
+            return snprintf(err, size, "%s: not an option", flag), -1;
+        }
+    }
+    if (!out->exit_path)
+        return refuse(err, size, "--exit: missing");
+    if (paths == 0)
+        return refuse(err, size, "--path: missing");
+    if (i + 1 >= argc || !argv[i + 1][0])
+        return refuse(err, size, "the command after \"--\" is missing");
+    if (out->pid_path && (size_t)snprintf(out->pid_tmp, sizeof(out->pid_tmp), "%s.tmp",
+                                          out->pid_path) >= sizeof(out->pid_tmp))
+        return refuse(err, size, "--pid: too long");
+    out->argv = argv + i + 1;
+    return 0;
+}

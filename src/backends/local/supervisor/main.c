@@ -1,0 +1,20 @@
+/* main.c - allot-supervisor: supervises one task of allotd's local backend (see supervise.h). */
+#include <stdio.h>
+#include <string.h>
+
+#include "backends/local/supervisor/supervise.h"
+
+extern char **environ;
+
+int main(int argc, char **argv) {
+    struct al__supervision sup;
+    char err[256];
+    if (al__supervision_parse(argc, argv, environ, &sup, err, sizeof(err)) < 0) {
+        const char *exit_path = NULL; /* recorded when given, so that the task reads as 127 */
+        for (int i = 1; i + 1 < argc && strcmp(argv[i], "--") != 0; i += 2)
+            if (strcmp(argv[i], "--exit") == 0 && argv[i + 1][0])
+                exit_path = argv[i + 1];
+        al__supervise_refuse(exit_path, err);
+    }
+    al__supervise(&sup);
+}

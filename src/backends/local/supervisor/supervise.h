@@ -1,0 +1,46 @@
+/* supervise.h - the task supervisor program (allot-supervisor): what allotd's local backend
+ * asks of it on its command line, and its body. */
+#ifndef ALLOT_BACKENDS_LOCAL_SUPERVISOR_SUPERVISE_H
+#define ALLOT_BACKENDS_LOCAL_SUPERVISOR_SUPERVISE_H
+
+#include <stddef.h>
+
+#define AL__SUPERVISOR_MAX_PATHS 256 /* candidate paths of the command (PATH entries) */
+#define AL__SUPERVISOR_SYNC_FD   3   /* the pipe allotd waits on; the log is on 1 and 2 */
+
+/*
+ * What the supervisor runs, from its command line:
+ *   allot-supervisor --exit FILE [--pid FILE] [--workdir DIR] --path CANDIDATE...
+ *                    -- COMMAND [ARG...]
+ * Its environment is the command's. allotd starts it with /dev/null on 0, the task's log on 1
+ * and 2, the sync pipe on 3 and every signal blocked.
+ */
+struct al__supervision {
+    char **argv;                                     /* the command, NULL-terminated */
+    char **envp;                                     /* its environment */
+    const char *paths[AL__SUPERVISOR_MAX_PATHS + 1]; /* where to exec argv[0], in order */
+    const char *workdir;                             /* NULL = stay */
+    const char *exit_path; /* "exit N\n" or "signal N\n" is written here */
+    const char *pid_path;  /* NULL = none; "PID START_TICKS\n" is written here */
+    char pid_tmp[4096];    /* pid_path + ".tmp": written, then renamed into place */
+};
+
+/* al__supervision_parse - reads argv (argc entries, argv[0] the program) into *out. Returns 0,
+ * or -1 with the problem in err (e.g. "--exit: missing"). */
+int al__supervision_parse(int argc, char **argv, char **envp, struct al__supervision *out,
+                          char *err, size_t size);
+
+/*
+ * al__supervise - the supervisor's body: closes every descriptor above the sync pipe, makes its
+ * own session and process group, writes the pid file, forks the command (default signal
+ * dispositions, the directory, PR_SET_PDEATHSIG so that it dies with the supervisor), closes the
+ * sync pipe (allotd then knows the group exists), ignores SIGTERM/SIGINT/SIGHUP and waits; then
+ * writes the exit file and kills its whole process group, itself included. Never returns.
+ */
+_Noreturn void al__supervise(const struct al__supervision *sup);
+
+/* al__supervise_refuse - writes "allot: cannot run: WHY" to the log and the exit file (when
+ * known) as exit 127; for a command line that al__supervision_parse refused. */
+_Noreturn void al__supervise_refuse(const char *exit_path, const char *why);
+
+#endif

@@ -1,0 +1,131 @@
+/* test_supervisor_args.c - allot-supervisor's command line: what it accepts, and each malformed
+ * one refused with the problem named; the program itself records a refusal as exit 127. */
+#define _GNU_SOURCE /* mkdtemp */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "backends/local/read_small.h"
+#include "backends/local/supervisor/supervise.h"
+
+static char *envp[] = {"A=1", NULL};
+
+static int parse(char **argv, struct al__supervision *sup, char *err, size_t size) {
+    int argc = 0;
+    while (argv[argc])
+        argc++;
+    return al__supervision_parse(argc, argv, envp, sup, err, size);
+}
+
+static void a_full_command_line_is_read(void **state) {
+    char *argv[] = {
+        "allot-supervisor", "--exit",  "/r/1.exit", "--pid",       "/r/1.pid", "--workdir", "/w",
+        "--path",           "/bin/sh", "--path",    "/usr/bin/sh", "--",       "sh",        "-c",
+        "--exit",           NULL};
+    struct al__supervision sup;
+    char err[128] = "";
+    (void)state;
+    assert_int_equal(parse(argv, &sup, err, sizeof err), 0);
+    assert_string_equal(sup.exit_path, "/r/1.exit");
+    assert_string_equal(sup.pid_path, "/r/1.pid");
+    assert_string_equal(sup.pid_tmp, "/r/1.pid.tmp");
+    assert_string_equal(sup.workdir, "/w");
+    assert_string_equal(sup.paths[0], "/bin/sh");
+    assert_string_equal(sup.paths[1], "/usr/bin/sh");
+    assert_null(sup.paths[2]);
+    assert_string_equal(sup.argv[0], "sh");
+    assert_string_equal(sup.argv[2], "--exit"); /* the command's own arguments are its own */
+    assert_null(sup.argv[3]);
+    assert_string_equal(sup.envp[0], "A=1");
+}
+
+static void malformed_command_lines_are_named(void **state) {
+    static const struct {
+        char *argv[8];
+        const char *message;
+    } bad[] = {
+        {{"s", "--path", "/bin/true", "--", "true"}, "--exit: missing"},
+        {{"s", "--exit", "/e", "--", "true"}, "--path: missing"},
+        {{"s", "--exit", "/e", "--path", "/bin/true"}, "the command after \"--\" is missing"},
+        {{"s", "--exit", "/e", "--path", "/bin/true", "--"}, "the command after \"--\" is missing"},
+        {{"s", "--exit", "/e", "--path", "/bin/true", "--", ""},
+         "the command after \"--\" is missing"},
+        {{"s", "--exit"}, "--exit: needs a value"},
+        {{"s", "--exit", "", "--", "true"}, "--exit: needs a value"},
+        {{"s", "--bogus", "1", "--", "true"}, "--bogus: not an option"},
+    };
+    (void)state;
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        struct al__supervision sup;
+        char err[128] = "";
+        assert_int_equal(parse((char **)bad[i].argv, &sup, err, sizeof err), -1);
+        assert_string_equal(err, bad[i].message);
+    }
+}
+
+static void too_many_paths_are_refused(void **state) {
+    static char *argv[2 * AL__SUPERVISOR_MAX_PATHS + 10];
+    int n = 0;
+    (void)state;
+    argv[n++] = "s";
+    argv[n++] = "--exit";
+    argv[n++] = "/e";
+    for (int i = 0; i <= AL__SUPERVISOR_MAX_PATHS; i++) {
+        argv[n++] = "--path";
+        argv[n++] = "/bin/true";
+    }
+    argv[n++] = "--";
+    argv[n++] = "true";
+    argv[n] = NULL;
+    struct al__supervision sup;
+    char err[128] = "";
+    assert_int_equal(parse(argv, &sup, err, sizeof err), -1);
+    assert_string_equal(err, "--path: too many candidate paths");
+}
+
+/* Run as a program, a refused command line is on record as exit 127 and the reason is on
+ * stderr (the task's log). */
+static void the_program_records_a_refusal_as_127(void **state) {
+    char dir[] = "/tmp/allot-sup-XXXXXX", exit_path[64], log_path[64], buf[256];
+    (void)state;
+    assert_non_null(mkdtemp(dir));
+    snprintf(exit_path, sizeof exit_path, "%s/exit", dir);
+    snprintf(log_path, sizeof log_path, "%s/log", dir);
+    pid_t pid = fork();
+    if (pid == 0) {
+        if (!freopen(log_path, "w", stderr))
+            _exit(99);
+        execl(AL_TEST_SUPERVISOR, "allot-supervisor", "--exit", exit_path, "--bogus", "x", "--",
+              "true", (char *)NULL);
+        _exit(98);
+    }
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 127);
+    assert_true(al__proc_read_small(exit_path, buf, sizeof buf) > 0);
+    assert_string_equal(buf, "exit 127\n");
+    assert_true(al__proc_read_small(log_path, buf, sizeof buf) > 0);
+    assert_string_equal(buf, "allot: cannot run: --bogus: not an option\n");
+    unlink(exit_path);
+    unlink(log_path);
+    rmdir(dir);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(a_full_command_line_is_read),
+        cmocka_unit_test(malformed_command_lines_are_named),
+        cmocka_unit_test(too_many_paths_are_refused),
+        cmocka_unit_test(the_program_records_a_refusal_as_127),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
