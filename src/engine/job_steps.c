@@ -2,7 +2,10 @@
  * job_steps.h). */
 #include "engine/job_steps.h"
 
+#include <string.h>
+
 #include "allot/errors.h"
+#include "engine/job_classes.h"
 #include "engine/order.h"
 #include "engine/placement.h"
 #include "engine/statement.h"
@@ -181,8 +184,20 @@ int al__job_queue_init(struct al__session *s, struct al__job_queue *jq) {
     jq->tasks = al__arena_array(&s->arena, s->max_job_tasks, sizeof(int32_t));
     jq->sub_need = al__arena_array(&s->arena, s->max_subgroups, sizeof(int32_t));
     if (!items || !jq->heaps || !jq->first || !jq->keys || !jq->head_req || !jq->by_depth ||
-        !jq->marked || !jq->marked_queues || !jq->in_heap || !jq->tasks || !jq->sub_need)
+        !jq->marked || !jq->marked_queues || !jq->in_heap || !jq->tasks || !jq->sub_need ||
+        al__job_classes(s) < 0)
         return -AL_ENOMEM;
+    size_t classes = (size_t)s->class_count + 1;
+    jq->in_class = al__arena_array_raw(&s->arena, c->job_count + 1, sizeof(int32_t));
+    jq->class_left = al__arena_array(&s->arena, classes, sizeof(int32_t));
+    jq->class_failed = al__arena_array_raw(&s->arena, classes, sizeof(int32_t));
+    jq->class_how = al__arena_array(&s->arena, classes, sizeof(int32_t));
+    jq->alive = al__arena_array(&s->arena, queues, sizeof(int32_t));
+    if (!jq->in_class || !jq->class_left || !jq->class_failed || !jq->class_how || !jq->alive)
+        return -AL_ENOMEM;
+    memset(jq->class_failed, 0xff, classes * sizeof(int32_t));
+    jq->settle = NULL;
+    jq->settle_ctx = NULL;
     for (size_t q = 0; q < c->queue_count; q++) {
         al__heap_init(&jq->heaps[q], items, (size_t)s->queue_jobs[q], al__job_cmp, s);
         items += s->queue_jobs[q];
@@ -190,11 +205,11 @@ int al__job_queue_init(struct al__session *s, struct al__job_queue *jq) {
     }
     if (al__sort_ids(jq->by_depth, c->queue_count, depth_desc, s) < 0)
         return -AL_ENOMEM;
-    for (size_t j = 0; j < c->job_count; j++)
-        if (s->jobs[j].pending > 0) {
-            al__heap_push(&jq->heaps[c->jobs[j].queue], (int32_t)j);
-            jq->in_heap[j] = 1;
-        }
+    for (size_t j = 0; j < c->job_count; j++) {
+        jq->in_class[j] = -1;
+        if (s->jobs[j].pending > 0)
+            al__job_queue_push(s, jq, (int32_t)j);
+    }
     for (int32_t i = 0; i < s->dirty_count; i++) /* everything is computed below */
         s->job_dirty[s->dirty_jobs[i]] = 0;
     s->dirty_count = 0;
@@ -262,6 +277,29 @@ static void catch_up(struct al__session *s, struct al__job_queue *jq) {
     jq->marked_count = 0;
 }
 
+/* Leaf q has jobs known to fail only: each is settled, and the heap emptied. */
+static void settle_leaf(struct al__session *s, struct al__job_queue *jq, int32_t q) {
+    struct al__heap *h = &jq->heaps[q];
+    for (size_t i = 0; i < h->count; i++) {
+        int32_t j = h->items[i], c = jq->in_class[j];
+        jq->in_heap[j] = 0;
+        jq->class_left[c]--;
+        jq->settle(s, jq->settle_ctx, jq->class_failed[c], jq->class_how[c], j);
+    }
+    h->count = 0;
+    if (jq->marked[q] == 0) { /* its first leaf and key change */
+        jq->marked_queues[jq->marked_count++] = q;
+        jq->marked[q] = 1;
+    }
+}
+
+/* Leaf q's jobs not known to fail went down by n: when none is left, it is settled now. */
+static void alive_drop(struct al__session *s, struct al__job_queue *jq, int32_t q, int32_t n) {
+    jq->alive[q] -= n;
+    if (jq->alive[q] == 0 && jq->heaps[q].count > 0 && jq->settle)
+        settle_leaf(s, jq, q);
+}
+
 int32_t al__job_queue_pop(struct al__session *s, struct al__job_queue *jq) {
     catch_up(s, jq);
     int32_t best = -1;
@@ -272,8 +310,12 @@ int32_t al__job_queue_pop(struct al__session *s, struct al__job_queue *jq) {
     }
     if (best < 0)
         return -1;
-    int32_t leaf = jq->first[best], j = al__heap_pop(&jq->heaps[leaf]);
+    int32_t leaf = jq->first[best], j = al__heap_pop(&jq->heaps[leaf]), c = jq->in_class[j];
     jq->in_heap[j] = 0;
+    if (c >= 0)
+        jq->class_left[c]--;
+    if (c < 0 || jq->class_failed[c] < 0)
+        alive_drop(s, jq, leaf, 1);
     if (!s->job_dirty[j]) { /* its leaf's head changed */
         s->job_dirty[j] = 1;
         s->dirty_jobs[s->dirty_count++] = j;
@@ -281,9 +323,24 @@ int32_t al__job_queue_pop(struct al__session *s, struct al__job_queue *jq) {
     return j;
 }
 
+void al__job_queue_fail(struct al__session *s, struct al__job_queue *jq, int32_t j, int32_t how) {
+    int32_t c = jq->in_class[j];
+    if (c < 0 || jq->class_failed[c] >= 0)
+        return;
+    jq->class_failed[c] = j;
+    jq->class_how[c] = how;
+    alive_drop(s, jq, s->cluster->jobs[j].queue, jq->class_left[c]);
+}
+
 void al__job_queue_push(struct al__session *s, struct al__job_queue *jq, int32_t j) {
-    al__heap_push(&jq->heaps[s->cluster->jobs[j].queue], j);
+    int32_t q = s->cluster->jobs[j].queue, c = al__job_class_now(s, j);
+    al__heap_push(&jq->heaps[q], j);
     jq->in_heap[j] = 1;
+    jq->in_class[j] = c;
+    if (c >= 0)
+        jq->class_left[c]++;
+    if (c < 0 || jq->class_failed[c] < 0)
+        jq->alive[q]++;
     if (!s->job_dirty[j]) {
         s->job_dirty[j] = 1;
         s->dirty_jobs[s->dirty_count++] = j;

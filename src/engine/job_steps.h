@@ -58,6 +58,16 @@ struct al__job_queue {
     unsigned char *in_heap; /* per job */
     int32_t *tasks;         /* scratch of the largest job's task count */
     int32_t *sub_need;      /* scratch of the most subgroups */
+    /* Interchangeable jobs (job_classes.h) settled together once one of them failed: */
+    int32_t *in_class;     /* per job: its class when it was queued (untouched), -1 */
+    int32_t *class_left;   /* per class: its jobs in the heaps */
+    int32_t *class_failed; /* per class: the job whose failure settles the others, -1 */
+    int32_t *class_how;    /* per class: how it failed (the action's own code) */
+    int32_t *alive;        /* per leaf: jobs in its heap not known to fail */
+    /* settle - job j fails the way `failed` (of its class) did, `how`; NULL: nothing is settled
+     * in bulk (every job is popped). */
+    void (*settle)(struct al__session *s, void *ctx, int32_t failed, int32_t how, int32_t j);
+    void *settle_ctx;
 };
 
 /* al__job_queue_init - heaps for every queue holding the jobs with pending tasks. Arena
@@ -66,6 +76,17 @@ int al__job_queue_init(struct al__session *s, struct al__job_queue *jq);
 
 /* al__job_queue_pop - removes and returns the next job, -1 when none is left. */
 int32_t al__job_queue_pop(struct al__session *s, struct al__job_queue *jq);
+
+/*
+ * al__job_queue_fail - job j, just popped, failed in a way every job of its class (job_classes.h)
+ * still in line would fail too, for the rest of this action: the action's state only gets harder
+ * for them (allocate takes capacity and quota and gives none back; a victim search that found
+ * nothing for one finds nothing for another, as al__victim_action_run's failure memo assumes).
+ * Once every job left in a leaf is known to fail, the leaf is settled in bulk: jq->settle is
+ * called for each of them instead of popping it, in no particular order (their outcomes do not
+ * depend on it). A job without a class, or touched since it was queued, is not affected.
+ */
+void al__job_queue_fail(struct al__session *s, struct al__job_queue *jq, int32_t j, int32_t how);
 
 /* al__job_queue_push - puts job j back in line. */
 void al__job_queue_push(struct al__session *s, struct al__job_queue *jq, int32_t j);

@@ -105,6 +105,8 @@ struct al__session {
     int64_t longest_search_ns; /* the slowest search for one job */
     void *victim_solver;       /* the victim searches' scratch, shared by the cycle's actions */
     uint32_t *job_version;     /* per job: changes whenever one of its tasks changes state */
+    int32_t *job_class;        /* per job: its class of interchangeable jobs (job_classes.h) */
+    int32_t class_count;
     /* Jobs whose tasks changed state since the job queue last looked (job_steps.h). */
     unsigned char *job_dirty;
     int32_t *dirty_jobs;

@@ -2,7 +2,9 @@
  * random configuration) run twice: once with the straightforward placement scan of
  * tests/support/reference.c in place of the node index, once as built; every decision and
  * explanation must agree. Every pop of the job queue is also checked against a pick computed
- * from scratch. Built with -Wl,--wrap=al__placement_find,--wrap=al__job_queue_pop. */
+ * from scratch. The reference run also settles no job in bulk (every job has no class,
+ * job_classes.h): jobs settled together must end as if each had been tried in turn. Built with
+ * -Wl,--wrap=al__placement_find,--wrap=al__job_queue_pop,--wrap=al__job_classes. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,6 +16,8 @@
 #include <cmocka.h>
 
 #include "allot/cycle.h"
+#include "allot/errors.h"
+#include "engine/job_classes.h"
 #include "engine/job_steps.h"
 #include "engine/placement.h"
 #include "engine/session.h"
@@ -26,6 +30,8 @@ bool __wrap_al__placement_find(struct al__session *s, int32_t t,
                                const struct al__place_options *opt, struct al__choice *out);
 int32_t __real_al__job_queue_pop(struct al__session *s, struct al__job_queue *jq);
 int32_t __wrap_al__job_queue_pop(struct al__session *s, struct al__job_queue *jq);
+int __real_al__job_classes(struct al__session *s);
+int __wrap_al__job_classes(struct al__session *s);
 
 static bool reference_placement; /* the run being made: with the scan, or as built */
 static long placements, pops, pop_mismatches;
@@ -55,6 +61,18 @@ int32_t __wrap_al__job_queue_pop(struct al__session *s, struct al__job_queue *jq
     return got;
 }
 
+int __wrap_al__job_classes(struct al__session *s) {
+    if (!reference_placement || s->job_class)
+        return __real_al__job_classes(s);
+    s->job_class = al__arena_array_raw(&s->arena, s->cluster->job_count + 1, sizeof(int32_t));
+    if (!s->job_class)
+        return -AL_ENOMEM;
+    for (size_t j = 0; j < s->cluster->job_count; j++)
+        s->job_class[j] = -1; /* every job on its own */
+    s->class_count = 0;
+    return 0;
+}
+
 static uint64_t rng;
 
 static uint32_t next(uint32_t n) {
@@ -62,6 +80,31 @@ static uint32_t next(uint32_t n) {
     rng ^= rng >> 7;
     rng ^= rng << 17;
     return n ? (uint32_t)(rng % n) : 0;
+}
+
+/* Some pending jobs get 1..4 copies (same queue, priority, minimum and tasks): jobs of one class
+ * (job_classes.h) that the engine may settle together. */
+static void copy_pending_jobs(struct al_cluster *c) {
+    size_t originals = c->job_count;
+    for (size_t j = 0; j < originals; j++) {
+        const struct al_job *job = &c->jobs[j];
+        if (job->has_started || next(3) != 0)
+            continue;
+        for (int k = 1 + (int)next(4); k > 0; k--) {
+            char name[40];
+            snprintf(name, sizeof(name), "%s-copy%d", c->jobs[j].name, k);
+            tb_job(c, name, c->queues[c->jobs[j].queue].name, c->jobs[j].priority,
+                   c->jobs[j].min_members);
+            c->jobs[c->job_count - 1].created_s = c->jobs[j].created_s + (int64_t)next(3);
+            for (size_t i = 0; i < c->jobs[j].task_count; i++) {
+                const struct al_task *t = &c->tasks[c->jobs[j].first_task + i];
+                snprintf(name, sizeof(name), "%s-copy%d-%zu", c->jobs[j].name, k, i);
+                tb_task(c, name, AL_TASK_PENDING, NULL, t->gpus, t->gpu_milli, NULL);
+                c->tasks[c->task_count - 1].gpu_memory_mib =
+                    c->tasks[c->jobs[j].first_task + i].gpu_memory_mib;
+            }
+        }
+    }
 }
 
 /* A random cluster: 2..5 nodes (some with labels, mixed device memory), a department and
@@ -128,6 +171,7 @@ static void random_cluster(struct al_cluster *c) {
             }
         }
     }
+    copy_pending_jobs(c);
     const enum al_action all[] = {AL_ACTION_ALLOCATE, AL_ACTION_CONSOLIDATION, AL_ACTION_RECLAIM,
                                   AL_ACTION_PREEMPT, AL_ACTION_STALE_GANG_EVICTION};
     memcpy(c->config.actions, all, sizeof(all));

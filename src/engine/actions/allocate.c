@@ -5,7 +5,24 @@
 #include "engine/job_steps.h"
 #include "engine/quota.h"
 
-/* One step of job j; *again when it should go back in line. */
+/* Job j fails as `failed`, a job of its class, did: the same explanation, naming its own task. */
+static void settle(struct al__session *s, void *ctx, int32_t failed, int32_t how, int32_t j) {
+    struct al_explanation why = s->why[failed];
+    (void)ctx;
+    (void)how;
+    if (why.task >= 0) {
+        const struct al_job *job = &s->cluster->jobs[failed];
+        for (size_t i = 0; i < job->task_count; i++)
+            if (s->jobs[failed].order[i] == why.task) {
+                why.task = s->jobs[j].order[i];
+                break;
+            }
+    }
+    al__job_record_why(s, j, &why);
+}
+
+/* One step of job j; *again when it should go back in line. A step that fails fails for every
+ * job of its class (allocate only takes capacity and quota). */
 static int job_step(struct al__session *s, struct al__job_queue *jq, int32_t j, bool *again) {
     bool complete, placed_all;
     *again = false;
@@ -19,6 +36,7 @@ static int job_step(struct al__session *s, struct al__job_queue *jq, int32_t j, 
         why.needed = s->jobs[j].active + n + 1;
         why.task = -1;
         al__job_record_why(s, j, &why);
+        al__job_queue_fail(s, jq, j, 0);
         return 0;
     }
     int64_t req[AL_RESOURCE_COUNT];
@@ -26,6 +44,7 @@ static int job_step(struct al__session *s, struct al__job_queue *jq, int32_t j, 
     if (!al__quota_admits(s, j, req, &why)) {
         why.task = -1;
         al__job_record_why(s, j, &why);
+        al__job_queue_fail(s, jq, j, 0);
         return 0;
     }
     int rc = al__place_tasks(s, j, jq->tasks, n, NULL, &placed_all, &why);
@@ -33,6 +52,7 @@ static int job_step(struct al__session *s, struct al__job_queue *jq, int32_t j, 
         return rc;
     if (!placed_all) {
         al__job_record_why(s, j, &why);
+        al__job_queue_fail(s, jq, j, 0);
         return 0;
     }
     s->jobs[j].has_why = false;
@@ -45,6 +65,7 @@ int al__action_allocate(struct al__session *s) {
     int rc = al__job_queue_init(s, &jq);
     if (rc < 0)
         return rc;
+    jq.settle = settle;
     for (int32_t j; (j = al__job_queue_pop(s, &jq)) >= 0;) {
         bool again;
         rc = job_step(s, &jq, j, &again);

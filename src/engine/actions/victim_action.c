@@ -46,6 +46,18 @@ static void note_failure(struct al__session *s, const struct al__search *search,
         s->why[j].victim_search_cut |= 1u << search->action;
 }
 
+/* How a job of a class failed: skipped (no search), or searched in vain. */
+enum { SKIPPED, SEARCHED };
+
+/* Job j fails as a job of its class did: what the loop below does for a job that no_easier
+ * rules out, or for a skipped one, nothing. */
+static void settle(struct al__session *s, void *ctx, int32_t failed, int32_t how, int32_t j) {
+    const struct al__search *search = ctx;
+    (void)failed;
+    if (how == SEARCHED)
+        s->why[j].victim_search |= 1u << search->action;
+}
+
 int al__victim_action_run(struct al__session *s, struct al__search *search,
                           bool (*eligible)(const struct al__session *s, int32_t j,
                                            const int64_t req[], const struct al__search *search)) {
@@ -55,6 +67,8 @@ int al__victim_action_run(struct al__session *s, struct al__search *search,
     struct failure *failed = al__arena_array(&s->arena, c->job_count + 1, sizeof(*failed));
     if (rc < 0 || !failed)
         return -AL_ENOMEM;
+    jq.settle = settle;
+    jq.settle_ctx = search;
     size_t failed_count = 0;
     search->started_ns = al__search_now_ns(c);
     for (int32_t j; (j = al__job_queue_pop(s, &jq)) >= 0;) {
@@ -65,12 +79,16 @@ int al__victim_action_run(struct al__session *s, struct al__search *search,
         int32_t n = al__job_next_tasks(s, j, NULL, jq.tasks, jq.sub_need, &complete);
         int64_t req[AL_RESOURCE_COUNT];
         al__tasks_request(s, jq.tasks, n, req);
-        if (n == 0 || !complete || !eligible(s, j, req, search))
+        if (n == 0 || !complete || !eligible(s, j, req, search)) {
+            al__job_queue_fail(s, &jq, j, SKIPPED);
             continue;
+        }
         for (int32_t i = 0; i < n && fits; i++)
             fits = al__node_index_fits_empty(s, &c->tasks[jq.tasks[i]]);
-        if (!fits)
+        if (!fits) {
+            al__job_queue_fail(s, &jq, j, SKIPPED);
             continue;
+        }
         if (al__search_spent(s, search)) { /* the budget is spent: no search, and it says so */
             s->why[j].victim_search_cut |= 1u << search->action;
             continue;
@@ -79,6 +97,7 @@ int al__victim_action_run(struct al__session *s, struct al__search *search,
         search->cut = false;
         if (no_easier(s, failed, failed_count, j, n, req, step_has_affinity(s, jq.tasks, n))) {
             note_failure(s, search, j);
+            al__job_queue_fail(s, &jq, j, SEARCHED);
             continue;
         }
         bool solved;
@@ -87,6 +106,8 @@ int al__victim_action_run(struct al__session *s, struct al__search *search,
         if (solved)
             continue; /* the solution stays in the session's log */
         note_failure(s, search, j);
+        if (!search->cut) /* a search cut short proves nothing for the others */
+            al__job_queue_fail(s, &jq, j, SEARCHED);
         failed[failed_count++] =
             (struct failure){.queue = job->queue, .priority = job->priority, .tasks = n};
         memcpy(failed[failed_count - 1].req, req, sizeof(req));
