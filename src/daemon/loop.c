@@ -83,8 +83,9 @@ static void record_outcome(struct allotd *d, const struct al__cycle_model *m,
         memcpy(dq->allocated, r->queues[q].allocated, sizeof(dq->allocated));
         memcpy(dq->requested, r->queues[q].requested, sizeof(dq->requested));
     }
-    for (size_t i = 0; i < d->state.workload_count; i++) {
-        struct al__dworkload *w = d->state.workloads[i];
+    /* A workload leaves `pending` by having a task placed: it is live then (state.h). */
+    for (size_t i = 0; i < d->state.live_count; i++) {
+        struct al__dworkload *w = d->state.live[i];
         if (w->state != AL__W_PENDING && w->reason)
             set_reason(d, w, NULL, NULL);
     }
@@ -200,8 +201,8 @@ void al__loop_cycle(struct allotd *d) {
     al__tasks_poll(d);
     al__state_retire(&d->state, al__daemon_now() - d->retention_s); /* the store keeps them */
     al__tasks_start_pipelined(d);
-    for (size_t i = 0; i < d->state.workload_count; i++)
-        al__workload_track_stale(d->state.workloads[i], al__daemon_now());
+    for (size_t i = 0; i < d->state.live_count; i++) /* the others hold nothing: not stale */
+        al__workload_track_stale(d->state.live[i], al__daemon_now());
     if (!step_finish(d))
         return;
     ms[AL__CYCLE_POLL] = now_ms() - began;

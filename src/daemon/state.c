@@ -126,8 +126,45 @@ void al__state_add_workload(struct al__state *st, struct al__dworkload *w) {
     al__strmap_put(&st->workload_by_name, w->key, w);
 }
 
+static bool task_active(const struct al__dtask *t);
+
+void al__state_mark_live(struct al__state *st, struct al__dworkload *w) {
+    if (w->live_at >= 0)
+        return;
+    al__xgrow(&st->live, &st->live_cap, st->live_count + 1, sizeof(*st->live));
+    w->live_at = (int64_t)st->live_count;
+    st->live[st->live_count++] = w;
+}
+
+static void live_remove(struct al__state *st, struct al__dworkload *w) {
+    if (w->live_at < 0)
+        return;
+    struct al__dworkload *last = st->live[--st->live_count];
+    st->live[w->live_at] = last;
+    last->live_at = w->live_at;
+    w->live_at = -1;
+}
+
+static bool holds_something(const struct al__dworkload *w) {
+    for (int32_t i = 0; i < w->spec.workers; i++)
+        if (task_active(&w->tasks[i]) || w->tasks[i].state == AL__T_PIPELINED)
+            return true;
+    return false;
+}
+
+void al__state_prune_live(struct al__state *st) {
+    for (size_t i = st->live_count; i-- > 0;) {
+        struct al__dworkload *w = st->live[i];
+        if (w->state != AL__W_DELETING && !holds_something(w)) {
+            w->stale_since_s = -1;
+            live_remove(st, w);
+        }
+    }
+}
+
 void al__state_remove_workload(struct al__state *st, struct al__dworkload *w) {
     st->removals++;
+    live_remove(st, w);
     if (al__strmap_get(&st->workload_by_name, w->key) == w)
         al__strmap_remove(&st->workload_by_name, w->key);
     for (size_t i = 0; i < st->workload_count; i++) {
@@ -180,6 +217,7 @@ size_t al__state_retire(struct al__state *st, int64_t before_s) {
         }
         if (al__strmap_get(&st->workload_by_name, w->key) == w)
             al__strmap_remove(&st->workload_by_name, w->key);
+        live_remove(st, w);
         al__state_add_retired(st, w->id, w->name, w->project);
         al__workload_free(w);
         retired++;
@@ -295,6 +333,7 @@ void al__state_release(struct al__state *st) {
     for (size_t i = 0; i < st->workload_count; i++)
         al__workload_free(st->workloads[i]);
     free(st->workloads);
+    free(st->live);
     free(st->queues);
     al__strmap_release(&st->workload_by_name);
     al__strmap_release(&st->queue_by_name);

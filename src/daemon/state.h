@@ -100,6 +100,7 @@ struct al__dworkload {
     struct al_explanation why;
     bool why_known;
     struct al__dtask *tasks; /* spec.workers of them */
+    int64_t live_at;         /* its place in al__state.live, -1 = not there */
 };
 
 struct al__state {
@@ -119,6 +120,11 @@ struct al__state {
     size_t node_count, node_cap;
     struct al__strmap node_by_name;
     uint64_t removals; /* workloads and queues removed so far (the cycle checks it) */
+    /* Workloads that may hold resources (a task running, stopping or pipelined) or are being
+     * deleted, in no order: a superset, pruned by al__state_prune_live. The passes over what
+     * runs (polls, pipelined starts, stale gangs) go through it, not through every workload. */
+    struct al__dworkload **live;
+    size_t live_count, live_cap;
 };
 
 /* Names of states as the API writes them. */
@@ -194,6 +200,14 @@ void al__workload_set_reason(struct al__dworkload *w, const char *code, const ch
  * pending.
  */
 void al__workload_refresh_state(struct al__dworkload *w);
+
+/* al__state_mark_live - w may hold resources now (a task was placed or pipelined, or it was
+ * loaded so): it is in st->live. */
+void al__state_mark_live(struct al__state *st, struct al__dworkload *w);
+
+/* al__state_prune_live - drops from st->live the workloads that hold nothing and are not being
+ * deleted (their stale-gang clock is stopped). */
+void al__state_prune_live(struct al__state *st);
 
 /* al__workload_is_active - some task of w runs or is stopping. */
 bool al__workload_is_active(const struct al__dworkload *w);

@@ -43,6 +43,7 @@ void al__task_place(struct allotd *d, struct al__dworkload *w, struct al__dtask 
     if (!al__workload_is_active(w))
         w->started_s = al__daemon_now(); /* it starts running (again) */
     t->state = AL__T_RUNNING;
+    al__state_mark_live(&d->state, w);
     t->ref[0] = '\0'; /* not started yet */
     t->started_s = al__daemon_now();
     al__persist_task_update(d, w, t);

@@ -85,8 +85,9 @@ bool al__tasks_poll(struct allotd *d) {
      * always (their grace period runs out). */
     bool all = !d->backend.type->refresh || d->backend.type->refresh(&d->backend);
 
-    for (size_t i = d->state.workload_count; i-- > 0;) {
-        struct al__dworkload *w = d->state.workloads[i];
+    /* Backwards: finishing a delete moves the last live workload (seen already) into i. */
+    for (size_t i = d->state.live_count; i-- > 0;) {
+        struct al__dworkload *w = d->state.live[i];
         bool active = false;
         for (int32_t k = 0; k < w->spec.workers; k++) {
             struct al__dtask *t = &w->tasks[k];
@@ -99,6 +100,7 @@ bool al__tasks_poll(struct allotd *d) {
             changed = true;
         }
     }
+    al__state_prune_live(&d->state);
     return changed;
 }
 
