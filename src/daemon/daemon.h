@@ -41,7 +41,11 @@ struct allotd {
     int64_t grace_s;        /* a stopping task is stopped at once after it */
     int64_t idle_timeout_s; /* an idle connection is closed after it (a follower never is) */
     int64_t retention_s;    /* finished workloads leave memory this long after they finish */
-    int64_t started_s;      /* when this allotd started */
+    int64_t retire_next_s;  /* when a cycle next looks for them (a pass over every workload) */
+    /* state.task_changes when the cycle's passes over holding workloads last ran: with no task
+     * changed since, they would change nothing (pipelined starts, stale gangs, reasons). */
+    uint64_t started_at_changes, cleared_at_changes;
+    int64_t started_s; /* when this allotd started */
     struct al__store *store;
     /* A read-only connection for what is read from the store only (finished workloads past
      * their retention, events): its lock is taken after `lock`, and nothing after it. */

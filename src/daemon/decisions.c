@@ -58,7 +58,7 @@ static void pipeline_task(struct allotd *d, const struct al_decision *dec,
         return;
     take_devices(t, dec);
     t->state = AL__T_PIPELINED;
-    al__state_mark_live(&d->state, w);
+    al__state_add_to(&d->state, AL__HOLDING, w);
     al__task_devices_text(t, devices, sizeof(devices));
     snprintf(text, sizeof(text), "waiting on node %s%s%s for evicted tasks to exit",
              c->nodes[dec->node].name, t->gpu_count ? " GPUs " : "", t->gpu_count ? devices : "");
@@ -135,8 +135,8 @@ static void held_now(const struct allotd *d, struct held *h) {
     h->stopping = al__xcalloc(devices + 1, sizeof(*h->stopping));
     h->cpu_millis = al__xcalloc(inv->node_count + 1, sizeof(*h->cpu_millis));
     h->memory_bytes = al__xcalloc(inv->node_count + 1, sizeof(*h->memory_bytes));
-    for (size_t i = 0; i < d->state.live_count; i++) {
-        const struct al__dworkload *w = d->state.live[i];
+    for (size_t i = 0; i < d->state.sets[AL__HOLDING].count; i++) {
+        const struct al__dworkload *w = d->state.sets[AL__HOLDING].items[i];
         for (int32_t j = 0; j < w->spec.workers; j++) {
             const struct al__dtask *t = &w->tasks[j];
             size_t at;
@@ -203,8 +203,8 @@ bool al__tasks_start_pipelined(struct allotd *d) {
     bool started = false;
 
     held_now(d, &h);
-    for (size_t i = 0; i < d->state.live_count; i++) {
-        struct al__dworkload *w = d->state.live[i];
+    for (size_t i = 0; i < d->state.sets[AL__HOLDING].count; i++) {
+        struct al__dworkload *w = d->state.sets[AL__HOLDING].items[i];
         bool pipelined = false;
         for (int32_t k = 0; k < w->spec.workers; k++)
             pipelined |= w->tasks[k].state == AL__T_PIPELINED;

@@ -83,12 +83,14 @@ static void record_outcome(struct allotd *d, const struct al__cycle_model *m,
         memcpy(dq->allocated, r->queues[q].allocated, sizeof(dq->allocated));
         memcpy(dq->requested, r->queues[q].requested, sizeof(dq->requested));
     }
-    /* A workload leaves `pending` by having a task placed: it is live then (state.h). */
-    for (size_t i = 0; i < d->state.live_count; i++) {
-        struct al__dworkload *w = d->state.live[i];
+    /* A workload leaves `pending` by having a task placed (a task change): it holds it then. */
+    struct al__wset_items *holding = &d->state.sets[AL__HOLDING];
+    for (size_t i = 0; d->cleared_at_changes != d->state.task_changes && i < holding->count; i++) {
+        struct al__dworkload *w = holding->items[i];
         if (w->state != AL__W_PENDING && w->reason)
             set_reason(d, w, NULL, NULL);
     }
+    d->cleared_at_changes = d->state.task_changes;
     for (size_t e = 0; e < r->explanation_count; e++) {
         const struct al_explanation *x = &r->explanations[e];
         struct al__dworkload *w = owners[x->job];
@@ -199,10 +201,18 @@ void al__loop_cycle(struct allotd *d) {
     }
     bool resynced = d->resync;
     al__tasks_poll(d);
-    al__state_retire(&d->state, al__daemon_now() - d->retention_s); /* the store keeps them */
-    al__tasks_start_pipelined(d);
-    for (size_t i = 0; i < d->state.live_count; i++) /* the others hold nothing: not stale */
-        al__workload_track_stale(d->state.live[i], al__daemon_now());
+    if (al__daemon_now() >= d->retire_next_s) { /* the store keeps them */
+        int64_t every = d->retention_s / 10 < 30 ? d->retention_s / 10 : 30;
+        al__state_retire(&d->state, al__daemon_now() - d->retention_s);
+        d->retire_next_s = al__daemon_now() + every;
+    }
+    if (d->started_at_changes != d->state.task_changes || d->state.task_changes == 0) {
+        al__tasks_start_pipelined(d);
+        struct al__wset_items *holding = &d->state.sets[AL__HOLDING];
+        for (size_t i = 0; i < holding->count; i++) /* the others hold nothing: not stale */
+            al__workload_track_stale(holding->items[i], al__daemon_now());
+        d->started_at_changes = d->state.task_changes;
+    }
     if (!step_finish(d))
         return;
     ms[AL__CYCLE_POLL] = now_ms() - began;

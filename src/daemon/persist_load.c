@@ -89,7 +89,7 @@ static struct al__dworkload *workload_from_row(struct al__state *st_state, struc
                                                char *err, size_t size) {
     struct al__dworkload *w = al__xcalloc(1, sizeof(*w));
     json_t *spec = load_spec(al__stmt_text(st, 3));
-    w->live_at = -1;
+    al__workload_sets_init(w);
     char field[128] = "state", msg[256] = "unknown";
 
     w->id = al__stmt_int(st, 0);
@@ -308,7 +308,8 @@ int al__persist_load(struct allotd *d, char *err, size_t size) {
     if (rc < 0 || load_tasks(d, err, size) < 0)
         goto fail;
     for (size_t i = 0; i < d->state.workload_count; i++) /* the first cycle prunes the rest */
-        al__state_mark_live(&d->state, d->state.workloads[i]);
+        for (int k = 0; k < AL__WSETS; k++)
+            al__state_add_to(&d->state, (enum al__wset)k, d->state.workloads[i]);
     return 0;
 fail:
     if (!err[0])

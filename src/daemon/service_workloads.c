@@ -22,6 +22,7 @@ int al__workload_delete(struct allotd *d, struct al__dworkload *w, struct al__fa
         return 0;
     }
     w->state = AL__W_DELETING;
+    al__state_add_to(&d->state, AL__WATCHED, w);
     al__workload_set_reason(w, NULL, NULL);
     for (int32_t k = 0; k < w->spec.workers; k++) {
         struct al__dtask *t = &w->tasks[k];

@@ -128,43 +128,66 @@ void al__state_add_workload(struct al__state *st, struct al__dworkload *w) {
 
 static bool task_active(const struct al__dtask *t);
 
-void al__state_mark_live(struct al__state *st, struct al__dworkload *w) {
-    if (w->live_at >= 0)
-        return;
-    al__xgrow(&st->live, &st->live_cap, st->live_count + 1, sizeof(*st->live));
-    w->live_at = (int64_t)st->live_count;
-    st->live[st->live_count++] = w;
+void al__workload_sets_init(struct al__dworkload *w) {
+    for (int k = 0; k < AL__WSETS; k++)
+        w->at[k] = -1;
 }
 
-static void live_remove(struct al__state *st, struct al__dworkload *w) {
-    if (w->live_at < 0)
+void al__state_add_to(struct al__state *st, enum al__wset set, struct al__dworkload *w) {
+    struct al__wset_items *l = &st->sets[set];
+    st->task_changes++;
+    if (w->at[set] >= 0)
         return;
-    struct al__dworkload *last = st->live[--st->live_count];
-    st->live[w->live_at] = last;
-    last->live_at = w->live_at;
-    w->live_at = -1;
+    al__xgrow(&l->items, &l->cap, l->count + 1, sizeof(*l->items));
+    w->at[set] = (int64_t)l->count;
+    l->items[l->count++] = w;
 }
 
-static bool holds_something(const struct al__dworkload *w) {
-    for (int32_t i = 0; i < w->spec.workers; i++)
-        if (task_active(&w->tasks[i]) || w->tasks[i].state == AL__T_PIPELINED)
+static void remove_from(struct al__state *st, enum al__wset set, struct al__dworkload *w) {
+    struct al__wset_items *l = &st->sets[set];
+    if (w->at[set] < 0)
+        return;
+    struct al__dworkload *last = l->items[--l->count];
+    l->items[w->at[set]] = last;
+    last->at[set] = w->at[set];
+    w->at[set] = -1;
+}
+
+static void remove_from_sets(struct al__state *st, struct al__dworkload *w) {
+    for (int k = 0; k < AL__WSETS; k++)
+        remove_from(st, (enum al__wset)k, w);
+}
+
+static bool belongs(const struct al__dworkload *w, enum al__wset set) {
+    if (w->state == AL__W_DELETING)
+        return true;
+    for (int32_t i = 0; i < w->spec.workers; i++) {
+        enum al__tstate ts = w->tasks[i].state;
+        if (ts == AL__T_STOPPING ||
+            (set == AL__HOLDING && (ts == AL__T_RUNNING || ts == AL__T_PIPELINED)))
             return true;
+    }
     return false;
 }
 
-void al__state_prune_live(struct al__state *st) {
-    for (size_t i = st->live_count; i-- > 0;) {
-        struct al__dworkload *w = st->live[i];
-        if (w->state != AL__W_DELETING && !holds_something(w)) {
+void al__state_prune(struct al__state *st, enum al__wset set) {
+    struct al__wset_items *l = &st->sets[set];
+    if (st->pruned_at[set] == st->task_changes && st->task_changes > 0)
+        return;
+    st->pruned_at[set] = st->task_changes;
+    for (size_t i = l->count; i-- > 0;) {
+        struct al__dworkload *w = l->items[i];
+        if (belongs(w, set))
+            continue;
+        if (set == AL__HOLDING)
             w->stale_since_s = -1;
-            live_remove(st, w);
-        }
+        remove_from(st, set, w);
     }
 }
 
 void al__state_remove_workload(struct al__state *st, struct al__dworkload *w) {
     st->removals++;
-    live_remove(st, w);
+    remove_from_sets(st, w);
     if (al__strmap_get(&st->workload_by_name, w->key) == w)
         al__strmap_remove(&st->workload_by_name, w->key);
     for (size_t i = 0; i < st->workload_count; i++) {
@@ -217,7 +240,7 @@ size_t al__state_retire(struct al__state *st, int64_t before_s) {
         }
         if (al__strmap_get(&st->workload_by_name, w->key) == w)
             al__strmap_remove(&st->workload_by_name, w->key);
-        live_remove(st, w);
+        remove_from_sets(st, w);
         al__state_add_retired(st, w->id, w->name, w->project);
         al__workload_free(w);
         retired++;
@@ -333,7 +356,8 @@ void al__state_release(struct al__state *st) {
     for (size_t i = 0; i < st->workload_count; i++)
         al__workload_free(st->workloads[i]);
     free(st->workloads);
-    free(st->live);
+    for (int k = 0; k < AL__WSETS; k++)
+        free(st->sets[k].items);
     free(st->queues);
     al__strmap_release(&st->workload_by_name);
     al__strmap_release(&st->queue_by_name);

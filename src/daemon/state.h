@@ -81,6 +81,20 @@ struct al__wspec {
     char *workdir;   /* absolute, or NULL */
 };
 
+/* Sets of workloads that the cycle's passes go through instead of every workload in memory
+ * (two cache and TLB misses each: at 90,000 in memory a pass took tens of milliseconds). Each
+ * is a superset, pruned by its pass. */
+enum al__wset {
+    AL__HOLDING, /* may hold resources: a task running, stopping or pipelined; or deleting */
+    AL__WATCHED, /* a task stopping (its grace period runs), or deleting */
+    AL__WSETS
+};
+
+struct al__wset_items {
+    struct al__dworkload **items; /* in no order */
+    size_t count, cap;
+};
+
 struct al__dworkload {
     int64_t id;
     char name[AL__NAME_MAX];
@@ -100,7 +114,7 @@ struct al__dworkload {
     struct al_explanation why;
     bool why_known;
     struct al__dtask *tasks; /* spec.workers of them */
-    int64_t live_at;         /* its place in al__state.live, -1 = not there */
+    int64_t at[AL__WSETS];   /* its place in each of al__state.sets, -1 = not there */
 };
 
 struct al__state {
@@ -120,11 +134,9 @@ struct al__state {
     size_t node_count, node_cap;
     struct al__strmap node_by_name;
     uint64_t removals; /* workloads and queues removed so far (the cycle checks it) */
-    /* Workloads that may hold resources (a task running, stopping or pipelined) or are being
-     * deleted, in no order: a superset, pruned by al__state_prune_live. The passes over what
-     * runs (polls, pipelined starts, stale gangs) go through it, not through every workload. */
-    struct al__dworkload **live;
-    size_t live_count, live_cap;
+    struct al__wset_items sets[AL__WSETS];
+    uint64_t task_changes; /* counts changes of task states (al__state_add_to, ends, failures) */
+    uint64_t pruned_at[AL__WSETS]; /* task_changes when each set was last pruned */
 };
 
 /* Names of states as the API writes them. */
@@ -201,13 +213,17 @@ void al__workload_set_reason(struct al__dworkload *w, const char *code, const ch
  */
 void al__workload_refresh_state(struct al__dworkload *w);
 
-/* al__state_mark_live - w may hold resources now (a task was placed or pipelined, or it was
- * loaded so): it is in st->live. */
-void al__state_mark_live(struct al__state *st, struct al__dworkload *w);
+/* al__workload_sets_init - w is in no set yet (al__dworkload.at). */
+void al__workload_sets_init(struct al__dworkload *w);
 
-/* al__state_prune_live - drops from st->live the workloads that hold nothing and are not being
- * deleted (their stale-gang clock is stopped). */
-void al__state_prune_live(struct al__state *st);
+/* al__state_add_to - puts w in set `set` (a task of it changed so: placed or pipelined for
+ * AL__HOLDING, stopping or deleting for AL__WATCHED), and counts a task change. */
+void al__state_add_to(struct al__state *st, enum al__wset set, struct al__dworkload *w);
+
+/* al__state_prune - drops from a set the workloads that no longer belong there (for
+ * AL__HOLDING: holding nothing and not deleting; their stale-gang clock is stopped). Nothing
+ * to do, and no pass, when no task changed since the last prune. */
+void al__state_prune(struct al__state *st, enum al__wset set);
 
 /* al__workload_is_active - some task of w runs or is stopping. */
 bool al__workload_is_active(const struct al__dworkload *w);

@@ -29,7 +29,7 @@ static bool name_taken(struct allotd *d, const char *project, const char *name) 
 static struct al__dworkload *new_workload(const char *name, const struct al__dqueue *project,
                                           const struct al__wspec *spec) {
     struct al__dworkload *w = al__xcalloc(1, sizeof(*w));
-    w->live_at = -1;
+    al__workload_sets_init(w);
     al__workload_name_set(w, project->name, name);
     w->project_id = project->id;
     w->spec = *spec;

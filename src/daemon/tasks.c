@@ -43,7 +43,7 @@ void al__task_place(struct allotd *d, struct al__dworkload *w, struct al__dtask 
     if (!al__workload_is_active(w))
         w->started_s = al__daemon_now(); /* it starts running (again) */
     t->state = AL__T_RUNNING;
-    al__state_mark_live(&d->state, w);
+    al__state_add_to(&d->state, AL__HOLDING, w);
     t->ref[0] = '\0'; /* not started yet */
     t->started_s = al__daemon_now();
     al__persist_task_update(d, w, t);
@@ -134,6 +134,7 @@ static void job_record(struct allotd *d, struct launch_job *j) {
     if (j->rc < 0) {
         fprintf(stderr, "allotd: workload %s task %d: %s\n", w->name, (int)t->index, j->err);
         t->state = AL__T_FAILED;
+        d->state.task_changes++;
         t->finished_s = al__daemon_now();
         t->exit_code = 127;
         al__persist_event(d, w, "failed", "task %d could not start: %s", (int)t->index, j->err);
@@ -186,6 +187,7 @@ void al__task_stop(struct allotd *d, struct al__dworkload *w, struct al__dtask *
         return;
     d->backend.type->stop(&d->backend, t->ref, AL__STOP_GRACEFUL);
     t->state = AL__T_STOPPING;
+    al__state_add_to(&d->state, AL__WATCHED, w);
     t->stop_sent_s = al__daemon_now();
     al__persist_task_update(d, w, t);
 }

@@ -31,6 +31,7 @@ static void task_ended(struct allotd *d, struct al__dworkload *w, struct al__dta
                        enum al__task_status how, int code) {
     enum al__wstate before = w->state;
 
+    d->state.task_changes++;
     if (t->evicting && w->state != AL__W_DELETING) {
         if (how == AL__TASK_LOST)
             al__persist_event(d, w, "requeued",
@@ -85,9 +86,10 @@ bool al__tasks_poll(struct allotd *d) {
      * always (their grace period runs out). */
     bool all = !d->backend.type->refresh || d->backend.type->refresh(&d->backend);
 
-    /* Backwards: finishing a delete moves the last live workload (seen already) into i. */
-    for (size_t i = d->state.live_count; i-- > 0;) {
-        struct al__dworkload *w = d->state.live[i];
+    /* Backwards: finishing a delete moves the set's last workload (seen already) into i. */
+    struct al__wset_items *set = &d->state.sets[all ? AL__HOLDING : AL__WATCHED];
+    for (size_t i = set->count; i-- > 0;) {
+        struct al__dworkload *w = set->items[i];
         bool active = false;
         for (int32_t k = 0; k < w->spec.workers; k++) {
             struct al__dtask *t = &w->tasks[k];
@@ -100,7 +102,8 @@ bool al__tasks_poll(struct allotd *d) {
             changed = true;
         }
     }
-    al__state_prune_live(&d->state);
+    al__state_prune(&d->state, AL__HOLDING);
+    al__state_prune(&d->state, AL__WATCHED);
     return changed;
 }
 

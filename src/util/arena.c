@@ -33,7 +33,32 @@ void al__arena_release(struct al__arena *arena) {
     arena->head = arena->spare = NULL;
 }
 
+/*
+ * Blocks made for one use are kept as one: when the arena ends a use with several blocks, they
+ * are replaced by a single block that holds what this use took (and an eighth more). Kept block
+ * by block, an arena whose uses grow a little each time (a cycle with a few more jobs) would
+ * keep every size it ever needed: memory grew by gigabytes over a stream of submits.
+ */
 void al__arena_reset(struct al__arena *arena) {
+    size_t used = 0, blocks = 0;
+    for (struct al__arena_block *b = arena->head; b; b = b->next, blocks++)
+        used += b->size; /* a block's slack may be what the next use needs */
+    for (struct al__arena_block *b = arena->spare; b; b = b->next)
+        blocks++;
+    if (blocks > 1 && used <= SIZE_MAX / 2) {
+        size_t want = used + used / 8;
+        free_blocks(arena->head);
+        free_blocks(arena->spare);
+        arena->head = arena->spare = NULL;
+        struct al__arena_block *one = malloc(sizeof(*one) + want);
+        if (one) { /* without it, the next use makes its blocks again */
+            one->size = want;
+            one->used = 0;
+            one->next = NULL;
+            arena->spare = one;
+        }
+        return;
+    }
     while (arena->head) {
         struct al__arena_block *b = arena->head;
         arena->head = b->next;
@@ -99,4 +124,12 @@ void *al__arena_array_raw(struct al__arena *arena, size_t count, size_t size) {
     if (size && count > SIZE_MAX / 4 / size)
         return NULL;
     return take(arena, count * size);
+}
+
+size_t al__arena_kept(const struct al__arena *arena, size_t *blocks) {
+    size_t total = 0;
+    *blocks = 0;
+    for (const struct al__arena_block *b = arena->spare; b; b = b->next, (*blocks)++)
+        total += b->size;
+    return total;
 }

@@ -18,9 +18,13 @@ void al__arena_init(struct al__arena *arena, size_t block_size);
 /* al__arena_release - frees every block. The arena may be used again afterwards. */
 void al__arena_release(struct al__arena *arena);
 
-/* al__arena_reset - frees every allocation at once but keeps the blocks, so that the next
- * allocations of the same sizes reuse the memory instead of asking the system again. */
+/* al__arena_reset - frees every allocation at once but keeps the memory, so that the next use
+ * of the same size asks the system for nothing: as one block of what this use took (and an
+ * eighth more) when it took several, so that uses that grow do not pile up blocks. */
 void al__arena_reset(struct al__arena *arena);
+
+/* al__arena_kept - bytes the arena keeps for reuse (after a reset), and in how many blocks. */
+size_t al__arena_kept(const struct al__arena *arena, size_t *blocks);
 
 /*
  * al__arena_alloc - `size` bytes aligned for any type, zero-filled, valid until
