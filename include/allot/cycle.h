@@ -98,7 +98,8 @@ struct al_queue_outcome {
 struct al_result {
     struct al_decision *decisions; /* in the order they were made */
     size_t decision_count;
-    struct al_explanation *explanations; /* one per job left with pending tasks, by job order */
+    struct al_explanation *explanations; /* one per job left with pending tasks, in job order
+                                          * (the cluster's, not by name) */
     size_t explanation_count;
     struct al_task_outcome *tasks;   /* one per cluster task, same index */
     struct al_queue_outcome *queues; /* one per cluster queue, same index */

@@ -118,13 +118,19 @@ static void print_decisions(const struct al_cluster *c, const struct al_result *
 static void print_pending(const struct al_cluster *c, const struct al_result *r) {
     char line[512];
 
+    int32_t *order = al__explanations_by_name(c, r);
+    if (!order) {
+        fprintf(stderr, "allot: out of memory\n");
+        return;
+    }
     printf("pending jobs (%zu):\n", r->explanation_count);
     for (size_t i = 0; i < r->explanation_count; i++) {
-        const struct al_explanation *e = &r->explanations[i];
+        const struct al_explanation *e = &r->explanations[order[i]];
         const struct al_job *job = &c->jobs[e->job];
         al_explanation_text(c, e, line, sizeof(line));
         printf("  %s (queue %s): %s\n", job->name, c->queues[job->queue].name, line);
     }
+    free(order);
 }
 
 /* One queue and, indented below it, its children in file order. */

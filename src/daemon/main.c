@@ -233,6 +233,29 @@ static void write_address(const struct allotd *d, const char *listen, int port) 
             d->backend.inventory.virtual_gpus ? ", virtual" : "");
 }
 
+/*
+ * allotd's memory as transparent huge pages: the cycle walks every workload in memory, and with
+ * 4 KiB pages each one is a TLB miss as well as a cache miss (at 100,000 workloads, quiet cycles
+ * took twice as long on a VM). glibc reads its tunables only when a program starts, so allotd
+ * started without GLIBC_TUNABLES starts itself again with glibc.malloc.hugetlb=1 (same pid);
+ * once running, it removes what it set, so that tasks do not inherit it. An operator's own
+ * GLIBC_TUNABLES is left as it is.
+ */
+static void use_huge_pages(char **argv) {
+    static const char mark[] = "ALLOTD_SET_TUNABLES";
+    if (getenv(mark)) {
+        unsetenv("GLIBC_TUNABLES");
+        unsetenv(mark);
+        return;
+    }
+    if (getenv("GLIBC_TUNABLES"))
+        return;
+    if (setenv("GLIBC_TUNABLES", "glibc.malloc.hugetlb=1", 1) == 0 && setenv(mark, "1", 1) == 0)
+        execv("/proc/self/exe", argv);
+    unsetenv("GLIBC_TUNABLES"); /* could not: it runs as it is */
+    unsetenv(mark);
+}
+
 int main(int argc, char **argv) {
     struct options opt;
     struct allotd d = {.store_lock = PTHREAD_MUTEX_INITIALIZER,
@@ -244,6 +267,7 @@ int main(int argc, char **argv) {
     char err[256];
     int port = 0, status = 1;
 
+    use_huge_pages(argv);
     if (parse_options(argc, argv, &opt) < 0)
         return 2;
     if (prepare_state_dir(opt.state_dir) < 0)

@@ -37,6 +37,13 @@ size_t al_decision_text(const struct al_cluster *cluster, const struct al_decisi
                         size_t size);
 
 /*
+ * al__explanations_by_name - the result's explanations in job-name order (then job order), as
+ * indices into result->explanations: malloc'd, the caller frees it; NULL when out of memory.
+ * For what people read; the engine lists them in job order.
+ */
+int32_t *al__explanations_by_name(const struct al_cluster *cluster, const struct al_result *result);
+
+/*
  * al_result_json - the result as a JSON object: decisions (kind, task, job, node, gpus,
  * reason), pending (one per explanation: job, reason code, its numbers, message) and
  * queues (fair share, allocated, requested; GPUs as devices). The caller owns the

@@ -1,9 +1,11 @@
 /* result_json.c - a cycle's result as JSON: decisions, pending explanations, queue shares. */
 #include <stdlib.h>
+#include <string.h>
 
 #include "snapshot/json_util.h"
 #include "snapshot/json_write.h"
 #include "snapshot/report.h"
+#include "util/sort.h"
 
 /* An amount in JSON units: GPUs as devices (0.5), CPU and memory as integers. */
 static json_t *amount_json(enum al_resource r, int64_t v) {
@@ -118,6 +120,34 @@ static json_t *queue_json(const struct al_cluster *c, size_t q, const struct al_
     return al__finish(v, rc);
 }
 
+struct by_name {
+    const struct al_cluster *cluster;
+    const struct al_result *result;
+};
+
+static int by_job_name(int32_t a, int32_t b, const void *ctx) {
+    const struct by_name *k = ctx;
+    int32_t ja = k->result->explanations[a].job, jb = k->result->explanations[b].job;
+    int r = strcmp(k->cluster->jobs[ja].name, k->cluster->jobs[jb].name);
+    return r ? r : (ja > jb) - (ja < jb);
+}
+
+int32_t *al__explanations_by_name(const struct al_cluster *cluster,
+                                  const struct al_result *result) {
+    size_t n = result->explanation_count;
+    int32_t *order = malloc((n + 1) * sizeof(*order));
+    struct by_name k = {cluster, result};
+    if (!order)
+        return NULL;
+    for (size_t i = 0; i < n; i++)
+        order[i] = (int32_t)i;
+    if (al__sort_ids(order, n, by_job_name, &k) < 0) {
+        free(order);
+        return NULL;
+    }
+    return order;
+}
+
 json_t *al_result_json(const struct al_cluster *cluster, const struct al_result *result) {
     json_t *o = json_object(), *decisions = json_array(), *pending = json_array(),
            *queues = json_array();
@@ -127,8 +157,11 @@ json_t *al_result_json(const struct al_cluster *cluster, const struct al_result 
         rc |= al__put(o, "name", json_string(cluster->name));
     for (size_t i = 0; rc == 0 && i < result->decision_count; i++)
         rc |= al__push(decisions, decision_json(cluster, &result->decisions[i]));
+    int32_t *order = al__explanations_by_name(cluster, result);
+    rc |= order ? 0 : -1;
     for (size_t i = 0; rc == 0 && i < result->explanation_count; i++)
-        rc |= al__push(pending, explanation_json(cluster, &result->explanations[i]));
+        rc |= al__push(pending, explanation_json(cluster, &result->explanations[order[i]]));
+    free(order);
     for (size_t i = 0; rc == 0 && i < cluster->queue_count; i++)
         rc |= al__push(queues, queue_json(cluster, i, &result->queues[i]));
     rc |= al__put(o, "decisions", decisions);

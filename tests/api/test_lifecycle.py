@@ -101,6 +101,20 @@ class LifecycleTest(DaemonTest):
         self.assertEqual(body["error"]["code"], "failed_precondition")
 
 
+class HugePagesTest(DaemonTest):
+    def test_allotd_runs_with_huge_pages_and_tasks_do_not_inherit_the_setting(self):
+        if "GLIBC_TUNABLES" in os.environ:
+            self.skipTest("GLIBC_TUNABLES is set here: allotd leaves it as it is")
+        with open("/proc/%d/environ" % self.d.proc.pid, "rb") as f:
+            started_with = f.read().split(b"\0")  # the environment allotd started itself with
+        self.assertIn(b"GLIBC_TUNABLES=glibc.malloc.hugetlb=1", started_with)
+        self.project("team-a")
+        self.submit("env", "team-a", ["sh", "-c", "env | grep -c -e GLIBC_TUNABLES -e ALLOTD_ || true"])
+        self.d.wait_state("env", "succeeded")
+        out = self.d.request("GET", "/api/v1/workloads/env/logs")[1]
+        self.assertEqual(out.strip(), "0")
+
+
 class CrashSafetyTest(DaemonTest):
     """Issue 10: every process allot started is re-adopted or stopped after any crash - never a
     second copy, never an orphan holding a GPU."""

@@ -11,10 +11,12 @@
 
 #include "allot/cycle.h"
 #include "allot/snapshot.h"
+#include "snapshot/report.h"
 #include "support/shuffle.h"
 #include "support/snapfiles.h"
 
-/* The decisions and explanations of one cycle as text that names objects, not indices. */
+/* The decisions and explanations of one cycle as text that names objects, not indices
+ * (explanations by job name: the engine lists them in the cluster's job order). */
 static char *describe(const struct al_cluster *c) {
     struct al_result r;
     assert_int_equal(al_cycle_run(c, &r), 0);
@@ -22,6 +24,8 @@ static char *describe(const struct al_cluster *c) {
     char *out = malloc(cap);
     assert_non_null(out);
     out[0] = '\0';
+    int32_t *by_name = al__explanations_by_name(c, &r);
+    assert_non_null(by_name);
     for (size_t i = 0; i < r.decision_count + r.explanation_count; i++) {
         char line[512];
         int n;
@@ -32,7 +36,7 @@ static char *describe(const struct al_cluster *c) {
             for (size_t g = 0; g < d->gpu_count; g++)
                 n += snprintf(line + n, sizeof(line) - (size_t)n, " %d", d->gpus[g]);
         } else {
-            const struct al_explanation *e = &r.explanations[i - r.decision_count];
+            const struct al_explanation *e = &r.explanations[by_name[i - r.decision_count]];
             n = snprintf(line, sizeof(line), "why %s %s %lld %lld %d/%d", c->jobs[e->job].name,
                          al_reason_name(e->reason), (long long)e->allocated,
                          (long long)e->requested, e->placeable, e->needed);
@@ -47,6 +51,7 @@ static char *describe(const struct al_cluster *c) {
         out[len++] = '\n';
         out[len] = '\0';
     }
+    free(by_name);
     al_result_release(&r);
     return out;
 }
