@@ -8,6 +8,7 @@
 
 #include "allot/cycle.h"
 #include "daemon/daemon.h"
+#include "util/arena.h"
 
 /*
  * The engine's model of one cycle, built directly from the state (model_build.c), and the way
@@ -22,6 +23,7 @@ struct al__cycle_model {
     struct al__dworkload **left_out;  /* workloads not in the model, and why */
     char **left_out_why;
     size_t left_out_count;
+    struct al__arena names; /* the jobs' and tasks' names (not one malloc each) */
 };
 
 /* al__model_build - the model of the current state. Lock held. Aborts when out of memory. */

@@ -187,8 +187,18 @@ static bool holdings_admit(const struct allotd *d, const struct al__dworkload *w
     return true;
 }
 
+/* A copy of text in the model's names. */
+static char *name_copy(struct al__cycle_model *m, const char *text) {
+    size_t len = strlen(text);
+    char *out = al__arena_array_raw(&m->names, len + 1, 1);
+    if (!out)
+        al__xalloc_failed();
+    memcpy(out, text, len + 1);
+    return out;
+}
+
 /* "NAME-INDEX", without printf (one per task per cycle). */
-static char *task_name(const char *workload, int32_t index) {
+static char *task_name(struct al__cycle_model *m, const char *workload, int32_t index) {
     char digits[12];
     size_t n = 0, len = strlen(workload);
     uint32_t v = (uint32_t)index;
@@ -196,7 +206,9 @@ static char *task_name(const char *workload, int32_t index) {
         digits[n++] = (char)('0' + v % 10);
         v /= 10;
     } while (v);
-    char *out = al__xmalloc(len + 1 + n + 1);
+    char *out = al__arena_array_raw(&m->names, len + 1 + n + 1, 1);
+    if (!out)
+        al__xalloc_failed();
     memcpy(out, workload, len);
     out[len] = '-';
     for (size_t i = 0; i < n; i++)
@@ -212,7 +224,7 @@ static void add_task(struct al__cycle_model *m, size_t node_count, const struct 
     c->tasks = al__xroom(c->tasks, c->task_count, sizeof(*c->tasks));
     m->task_index = al__xroom(m->task_index, c->task_count, sizeof(*m->task_index));
     struct al_task *ct = &c->tasks[c->task_count];
-    ct->name = task_name(w->name, t->index);
+    ct->name = task_name(m, w->name, t->index);
     ct->job = (int32_t)c->job_count;
     ct->state = state;
     ct->node = t->node >= 0 && (size_t)t->node < node_count ? t->node : -1;
@@ -232,6 +244,37 @@ static void add_task(struct al__cycle_model *m, size_t node_count, const struct 
     m->task_index[c->task_count++] = t->index;
 }
 
+/* The projects' queue indices by id, for a workload's project without a lookup by name. */
+struct project_ids {
+    struct id_index {
+        int64_t id;
+        int32_t index;
+    } * ids;
+    size_t count;
+};
+
+static int by_id(const void *a, const void *b) {
+    const struct id_index *x = a, *y = b;
+    return (x->id > y->id) - (x->id < y->id);
+}
+
+static void projects_by_id(const struct al__state *st, struct project_ids *p) {
+    p->ids = al__xcalloc(st->queue_count + 1, sizeof(*p->ids));
+    p->count = 0;
+    for (size_t i = 0; i < st->queue_count; i++)
+        if (st->queues[i].project)
+            p->ids[p->count++] = (struct id_index){st->queues[i].id, (int32_t)i};
+    qsort(p->ids, p->count, sizeof(*p->ids), by_id);
+}
+
+/* Workload w's project, NULL when it is gone. */
+static const struct al__dqueue *project_of(const struct al__state *st, const struct project_ids *p,
+                                           const struct al__dworkload *w) {
+    struct id_index key = {w->project_id, 0};
+    const struct id_index *found = bsearch(&key, p->ids, p->count, sizeof(key), by_id);
+    return found ? &st->queues[found->index] : NULL;
+}
+
 /* Adds workload w as a job, if it has tasks the cycle sees. */
 static void add_job(struct al__cycle_model *m, const struct al__state *st, struct al__dworkload *w,
                     const struct al__dqueue *q, size_t node_count, int64_t now) {
@@ -247,7 +290,7 @@ static void add_job(struct al__cycle_model *m, const struct al__state *st, struc
     c->jobs = al__xroom(c->jobs, c->job_count, sizeof(*c->jobs));
     m->job_owner = al__xroom(m->job_owner, c->job_count, sizeof(*m->job_owner));
     struct al_job *j = &c->jobs[c->job_count];
-    j->name = al__xstrdup(w->name);
+    j->name = name_copy(m, w->name);
     j->queue = (int32_t)(q - st->queues);
     j->priority = w->spec.priority;
     j->preemptible = w->spec.preemptible;
@@ -269,6 +312,7 @@ void al__model_build(struct allotd *d, struct al__cycle_model *m) {
     char why[256];
 
     memset(m, 0, sizeof(*m));
+    al__arena_init(&m->names, 1 << 20);
     holdings_init(&held, &d->backend.inventory);
     al_config_init(&m->cluster.config);
     const enum al_action actions[] = {AL_ACTION_ALLOCATE, AL_ACTION_CONSOLIDATION,
@@ -282,11 +326,13 @@ void al__model_build(struct allotd *d, struct al__cycle_model *m) {
     build_queues(st, &m->cluster);
     m->left_out = al__xcalloc(st->workload_count + 1, sizeof(*m->left_out));
     m->left_out_why = al__xcalloc(st->workload_count + 1, sizeof(*m->left_out_why));
+    struct project_ids projects;
+    projects_by_id(st, &projects);
     for (size_t i = 0; i < st->workload_count; i++) {
         struct al__dworkload *w = st->workloads[i];
         if (w->state == AL__W_SUCCEEDED || w->state == AL__W_FAILED)
             continue;
-        const struct al__dqueue *q = al__state_queue((struct al__state *)st, w->project);
+        const struct al__dqueue *q = project_of(st, &projects, w);
         if (!q || !q->project) {
             snprintf(why, sizeof(why), "invalid: project %s is gone", w->project);
         } else if (!holdings_admit(d, w, &held, why, sizeof(why))) {
@@ -299,9 +345,15 @@ void al__model_build(struct allotd *d, struct al__cycle_model *m) {
         m->left_out_why[m->left_out_count++] = al__xstrdup(why);
     }
     holdings_release(&held);
+    free(projects.ids);
 }
 
 void al__model_release(struct al__cycle_model *m) {
+    for (size_t j = 0; j < m->cluster.job_count; j++) /* in m->names */
+        m->cluster.jobs[j].name = NULL;
+    for (size_t t = 0; t < m->cluster.task_count; t++)
+        m->cluster.tasks[t].name = NULL;
+    al__arena_release(&m->names);
     al_cluster_release(&m->cluster);
     free(m->job_owner);
     free(m->task_index);

@@ -6,10 +6,14 @@
 
 #include "util/xalloc.h"
 
-static void out_of_memory(void) {
+_Noreturn void al__xalloc_failed(void) {
     static const char msg[] = "allot: out of memory\n";
     (void)!write(2, msg, sizeof(msg) - 1);
     abort();
+}
+
+static void out_of_memory(void) {
+    al__xalloc_failed();
 }
 
 void *al__xmalloc(size_t size) {

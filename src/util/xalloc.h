@@ -11,6 +11,9 @@ void *al__xcalloc(size_t count, size_t size);
 void *al__xrealloc(void *p, size_t size);
 char *al__xstrdup(const char *s);
 
+/* al__xalloc_failed - what they do when memory runs out, for other allocators' callers. */
+_Noreturn void al__xalloc_failed(void);
+
 /* al__xgrow - makes room for at least `need` items of `item` bytes in *p (doubling *cap). */
 void al__xgrow(void *p, size_t *cap, size_t need, size_t item);
 
