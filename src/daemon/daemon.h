@@ -54,8 +54,7 @@ struct allotd {
     struct al__state state;
     struct al__backend backend; /* where tasks run; its inventory is fixed while allotd runs */
     uint64_t cycles;
-    uint64_t steps;                  /* cycle steps committed: workloads may have changed state */
-    struct al__positions *positions; /* queue positions for answers (positions.h) */
+    struct al__positions *positions;    /* queue positions for answers (positions.h) */
     struct al__cycle_stats cycle_stats; /* cycles that ran the engine */
     char cycle_error[512];              /* why the last cycle could not run, "" when it ran */
     bool resync;                   /* a cycle's records failed: rewrite the state (persist.c) */

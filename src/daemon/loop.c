@@ -137,7 +137,6 @@ static bool placements_commit(struct allotd *d) {
  */
 static bool step_finish(struct allotd *d) {
     bool placed = d->placed_count == 0 || placements_commit(d);
-    d->steps++; /* states may have changed: queue positions are computed again */
     if (!placed) {
         pthread_mutex_unlock(&d->lock);
         pthread_mutex_unlock(&d->store_lock);

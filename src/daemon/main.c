@@ -250,8 +250,13 @@ static void use_huge_pages(char **argv) {
     }
     if (getenv("GLIBC_TUNABLES"))
         return;
-    if (setenv("GLIBC_TUNABLES", "glibc.malloc.hugetlb=1", 1) == 0 && setenv(mark, "1", 1) == 0)
-        execv("/proc/self/exe", argv);
+    char self[4096]; /* its own path, not /proc/self/exe: ps and pgrep show the name */
+    ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+    if (n > 0 && setenv("GLIBC_TUNABLES", "glibc.malloc.hugetlb=1", 1) == 0 &&
+        setenv(mark, "1", 1) == 0) {
+        self[n] = '\0';
+        execv(self, argv);
+    }
     unsetenv("GLIBC_TUNABLES"); /* could not: it runs as it is */
     unsetenv(mark);
 }

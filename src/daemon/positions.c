@@ -6,8 +6,9 @@
 #include "daemon/positions.h"
 #include "util/xalloc.h"
 
-/* Submits counted beside the index before it is built again (each position scans them). */
-#define ADDED_MAX 256
+/* Submits counted beside the index before it is built again (a position scans them: a compare
+ * of ids each, and of keys for its own project's; a build sorts every pending workload). */
+#define ADDED_MAX 4096
 
 struct entry {
     int64_t project_id;
@@ -19,7 +20,10 @@ struct al__positions {
     uint64_t generation, removals; /* of the build */
     struct entry *sorted;          /* pending workloads at the build, by project then order */
     size_t count, cap;
-    const struct al__dworkload **added; /* submitted since the build */
+    struct added {
+        const struct al__dworkload *w;
+        struct entry e; /* its entry when it was submitted: it cannot change before a build */
+    } * added;          /* submitted since the build */
     size_t added_count, added_cap;
 };
 
@@ -91,11 +95,9 @@ int64_t al__position(struct al__positions *p, const struct al__state *st, uint64
     struct entry first = {w->project_id, {INT32_MAX, -2, INT64_MIN, ""}}; /* before any */
     int64_t ahead = (int64_t)(before(p, &e) - before(p, &first));
     for (size_t i = 0; i < p->added_count; i++) {
-        const struct al__dworkload *o = p->added[i];
-        if (o == w || o->project_id != w->project_id || o->state != AL__W_PENDING)
-            continue;
-        struct entry x = {o->project_id, al__order_key(o)};
-        ahead += entry_cmp(&x, &e) < 0;
+        const struct added *a = &p->added[i];
+        if (a->e.project_id == w->project_id && a->w != w)
+            ahead += entry_cmp(&a->e, &e) < 0;
     }
     return ahead + 1;
 }
@@ -108,5 +110,5 @@ void al__positions_added(struct al__positions *p, const struct al__dworkload *w)
         return;
     }
     al__xgrow(&p->added, &p->added_cap, p->added_count + 1, sizeof(*p->added));
-    p->added[p->added_count++] = w;
+    p->added[p->added_count++] = (struct added){w, {w->project_id, al__order_key(w)}};
 }

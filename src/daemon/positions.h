@@ -1,6 +1,6 @@
 /* positions.h - queue positions of pending workloads for API answers: the rank of a workload
  * among its project's pending workloads in the engine's job order. An index sorted once per
- * state generation (a cycle step, a removal) and the workloads submitted since, so that a
+ * state generation (a task change, a removal) and the workloads submitted since, so that a
  * group-committed batch of submits costs a binary search each, not a scan of the state. */
 #ifndef ALLOT_DAEMON_POSITIONS_H
 #define ALLOT_DAEMON_POSITIONS_H
@@ -16,8 +16,9 @@ struct al__positions *al__positions_new(void);
 void al__positions_free(struct al__positions *p);
 
 /* al__position - w's 1-based position among its project's pending workloads, 0 when it is not
- * pending. `generation` changes whenever the cycle changes workloads' states; removals are
- * seen in the state (the index is built again after either). State lock held. */
+ * pending. `generation` changes whenever a task changes state (state.task_changes: what
+ * takes a workload out of pending, puts it back or changes its gang state); removals are seen in
+ * the state (the index is built again after either). State lock held. */
 int64_t al__position(struct al__positions *p, const struct al__state *st, uint64_t generation,
                      const struct al__dworkload *w);
 

@@ -91,7 +91,8 @@ json_t *al__workload_json(const struct allotd *d, const struct al__dworkload *w)
 void al__workloads_json(const struct allotd *d, const struct al__dworkload *const *ws, size_t n,
                         json_t **out) {
     for (size_t i = 0; i < n; i++)
-        out[i] = workload_json(d, ws[i], al__position(d->positions, &d->state, d->steps, ws[i]));
+        out[i] = workload_json(d, ws[i],
+                               al__position(d->positions, &d->state, d->state.task_changes, ws[i]));
 }
 
 static json_t *workload_json(const struct allotd *d, const struct al__dworkload *w,
@@ -131,11 +132,12 @@ static void list_from_store(struct allotd *d, const char *project, const char *s
     }
     json_t *items = json_array();
     for (size_t i = 0; i < page.count; i++)
-        json_array_append_new(items,
-                              workload_json(d, page.items[i],
-                                            page.owned[i] ? 0
-                                                          : al__position(d->positions, &d->state,
-                                                                         d->steps, page.items[i])));
+        json_array_append_new(
+            items,
+            workload_json(d, page.items[i],
+                          page.owned[i] ? 0
+                                        : al__position(d->positions, &d->state,
+                                                       d->state.task_changes, page.items[i])));
     al__list_reply(rep, items, (size_t)page.total, limit, offset);
     al__page_release(&page);
 }
@@ -166,7 +168,8 @@ static void list_workloads(struct allotd *d, const struct al__request *req, stru
             continue;
         if ((int64_t)total >= offset && (int64_t)total < offset + limit)
             json_array_append_new(
-                items, workload_json(d, w, al__position(d->positions, &d->state, d->steps, w)));
+                items, workload_json(
+                           d, w, al__position(d->positions, &d->state, d->state.task_changes, w)));
         total++;
     }
     al__list_reply(rep, items, total, limit, offset);

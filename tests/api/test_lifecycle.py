@@ -108,6 +108,8 @@ class HugePagesTest(DaemonTest):
         with open("/proc/%d/environ" % self.d.proc.pid, "rb") as f:
             started_with = f.read().split(b"\0")  # the environment allotd started itself with
         self.assertIn(b"GLIBC_TUNABLES=glibc.malloc.hugetlb=1", started_with)
+        with open("/proc/%d/comm" % self.d.proc.pid) as f:
+            self.assertEqual(f.read().strip(), "allotd")  # ps and pgrep still know it
         self.project("team-a")
         self.submit("env", "team-a", ["sh", "-c", "env | grep -c -e GLIBC_TUNABLES -e ALLOTD_ || true"])
         self.d.wait_state("env", "succeeded")
