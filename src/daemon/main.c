@@ -3,6 +3,7 @@
 #define _DEFAULT_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -261,6 +262,18 @@ static void use_huge_pages(char **argv) {
     unsetenv(mark);
 }
 
+/*
+ * Memory a cycle frees stays allotd's for the next one: every cycle allocates its model and
+ * scratch again (tens of megabytes at 100,000 workloads), and memory given back to the system
+ * comes back as fresh pages the kernel must clear (a sixth of a quiet cycle's time was spent
+ * zeroing pages). Blocks up to 256 MiB come from the heap, and the heap is not trimmed below
+ * 1 GiB; allotd's footprint is then its peak, as it mostly is anyway.
+ */
+static void keep_freed_memory(void) {
+    mallopt(M_MMAP_THRESHOLD, 256 << 20);
+    mallopt(M_TRIM_THRESHOLD, 1 << 30);
+}
+
 int main(int argc, char **argv) {
     struct options opt;
     struct allotd d = {.store_lock = PTHREAD_MUTEX_INITIALIZER,
@@ -273,6 +286,7 @@ int main(int argc, char **argv) {
     int port = 0, status = 1;
 
     use_huge_pages(argv);
+    keep_freed_memory();
     if (parse_options(argc, argv, &opt) < 0)
         return 2;
     if (prepare_state_dir(opt.state_dir) < 0)
