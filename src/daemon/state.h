@@ -59,8 +59,8 @@ struct al__dtask {
     int32_t index;
     enum al__tstate state;
     int32_t node;                    /* its node (al__state_node_name) while placed, -1 = none */
+    size_t gpu_count;                /* read before gpus: kept beside the state */
     int32_t gpus[AL__MAX_TASK_GPUS]; /* device indices it holds on that node */
-    size_t gpu_count;
     char ref[AL__TASK_REF_MAX];    /* the backend's reference once started, "" = not started */
     int64_t started_s, finished_s; /* -1 = not yet */
     int exit_code;                 /* valid once finished */
@@ -96,25 +96,28 @@ struct al__wset_items {
 };
 
 struct al__dworkload {
-    int64_t id;
-    char name[AL__NAME_MAX];
-    char project[AL__NAME_MAX];
-    char key[2 * AL__NAME_MAX]; /* "PROJECT/NAME": names are unique per project */
-    int64_t project_id; /* its project's id (al__dqueue.id): compared where names would be */
-    struct al__wspec spec;
+    /* What every cycle reads, first and together: a cycle's passes over every workload wait on
+     * memory, and these fit in two cache lines (the name in a third). */
     enum al__wstate state;
+    bool why_known; /* `why` below holds the engine's last explanation */
+    struct al__wspec spec;
+    struct al__dtask *tasks; /* spec.workers of them */
+    int64_t project_id; /* its project's id (al__dqueue.id): compared where names would be */
     int64_t created_s, finished_s; /* finished_s -1 = not yet */
     int64_t started_s;             /* when it last started running, -1 = never */
     int64_t stale_since_s; /* running below its gang minimum since (in memory only), -1 = not */
+    char name[AL__NAME_MAX];
+    /* The rest. */
+    int64_t id;
+    char project[AL__NAME_MAX];
+    char key[2 * AL__NAME_MAX]; /* "PROJECT/NAME": names are unique per project */
     int exit_code;
     char reason_code[40]; /* "" when none */
     char *reason;         /* NULL when none */
     /* The engine's explanation behind `reason` (its job, task and queue as workload task index
      * and queue id), so that an unchanged one is not formatted again; valid when why_known. */
     struct al_explanation why;
-    bool why_known;
-    struct al__dtask *tasks; /* spec.workers of them */
-    int64_t at[AL__WSETS];   /* its place in each of al__state.sets, -1 = not there */
+    int64_t at[AL__WSETS]; /* its place in each of al__state.sets, -1 = not there */
 };
 
 struct al__state {
