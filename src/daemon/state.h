@@ -61,11 +61,11 @@ struct al__dtask {
     int32_t node;                    /* its node (al__state_node_name) while placed, -1 = none */
     size_t gpu_count;                /* read before gpus: kept beside the state */
     int32_t gpus[AL__MAX_TASK_GPUS]; /* device indices it holds on that node */
-    char ref[AL__TASK_REF_MAX];    /* the backend's reference once started, "" = not started */
-    int64_t started_s, finished_s; /* -1 = not yet */
-    int exit_code;                 /* valid once finished */
-    int64_t stop_sent_s;           /* when it was asked to stop (stopping) */
-    bool killed;                   /* stopped at once too (the grace period was over) */
+    char ref[AL__TASK_REF_MAX];      /* the backend's reference once started, "" = not started */
+    int64_t started_s, finished_s;   /* -1 = not yet */
+    int exit_code;                   /* valid once finished */
+    int64_t stop_sent_s;             /* when it was asked to stop (stopping) */
+    bool killed;                     /* stopped at once too (the grace period was over) */
     bool evicting; /* stopping because the engine evicted it: pending again once it exits */
 };
 
@@ -102,7 +102,7 @@ struct al__dworkload {
     bool why_known; /* `why` below holds the engine's last explanation */
     struct al__wspec spec;
     struct al__dtask *tasks; /* spec.workers of them */
-    int64_t project_id; /* its project's id (al__dqueue.id): compared where names would be */
+    int64_t project_id;      /* its project's id (al__dqueue.id): compared where names would be */
     int64_t created_s, finished_s; /* finished_s -1 = not yet */
     int64_t started_s;             /* when it last started running, -1 = never */
     int64_t stale_since_s; /* running below its gang minimum since (in memory only), -1 = not */
