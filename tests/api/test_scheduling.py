@@ -36,6 +36,31 @@ class QuotaTest(DaemonTest):
         self.d.request("DELETE", "/api/v1/workloads/" + running)
         self.d.wait_state("a2" if running == "a1" else "a1", "running", timeout=30)
 
+    def test_status_counts_each_projects_workloads_and_sums_them_in_the_department(self):
+        status, _, _ = self.d.request("POST", "/api/v1/departments", {"name": "research"})
+        self.assertEqual(status, 201)
+        self.project("vision", department="research", deserved={"gpu": 1})
+        self.project("speech", department="research", deserved={"gpu": 1})
+        self.submit("v-run", "vision", SLEEP, gpu=1)
+        self.submit("s-run", "speech", SLEEP, gpu=1)
+        self.d.wait_state("v-run", "running")
+        self.d.wait_state("s-run", "running")
+        self.submit("v-wait", "vision", SLEEP, gpu=2)  # the two GPUs are taken
+        wait_until(lambda: self.d.workload("v-wait")["reason"], what="a reason")
+        listed = {p["name"]: p["status"] for p in
+                  self.d.request("GET", "/api/v1/projects")[1]["items"]}
+        for name, (waiting, running, gpus) in {"vision": (1, 1, 2), "speech": (0, 1, 0)}.items():
+            one = self.d.request("GET", "/api/v1/projects/" + name)[1]["status"]
+            for status in (listed[name], one):  # the list and the project agree
+                self.assertEqual(status["workloads"], {"pending": waiting, "running": running})
+                self.assertEqual(status["pending"]["gpu"], gpus)
+        dept = self.d.request("GET", "/api/v1/departments/research")[1]["status"]
+        self.assertEqual(dept["workloads"], {"pending": 1, "running": 2})
+        self.assertEqual(dept["pending"]["gpu"], 2)
+        listed = self.d.request("GET", "/api/v1/departments")[1]["items"]
+        self.assertEqual([d["status"]["workloads"] for d in listed if d["name"] == "research"],
+                         [{"pending": 1, "running": 2}])
+
     def test_limit_blocks_with_a_reason(self):
         self.project("capped", deserved={"gpu": 0}, limit={"gpu": 1})
         self.submit("c1", "capped", SLEEP, gpu=1)
