@@ -89,7 +89,7 @@ static void evict_task(struct allotd *d, const struct al_decision *dec,
         al__task_stop(d, w, t);
         return;
     }
-    al__task_requeue(t);
+    al__task_requeue(&d->state, t);
     al__persist_task_update(d, w, t);
     al__persist_event(d, w, "requeued", "task %d gave up its pipelined place; pending again",
                       (int)t->index);

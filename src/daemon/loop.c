@@ -205,7 +205,7 @@ void al__loop_cycle(struct allotd *d) {
         al__state_retire(&d->state, al__daemon_now() - d->retention_s);
         d->retire_next_s = al__daemon_now() + every;
     }
-    if (d->started_at_changes != d->state.task_changes || d->state.task_changes == 0) {
+    if (d->started_at_changes != d->state.task_changes) {
         al__tasks_start_pipelined(d);
         struct al__wset_items *holding = &d->state.sets[AL__HOLDING];
         for (size_t i = 0; i < holding->count; i++) /* the others hold nothing: not stale */

@@ -27,7 +27,7 @@ int al__workload_delete(struct allotd *d, struct al__dworkload *w, struct al__fa
     for (int32_t k = 0; k < w->spec.workers; k++) {
         struct al__dtask *t = &w->tasks[k];
         if (t->state == AL__T_PIPELINED) { /* its place is given up */
-            al__task_requeue(t);
+            al__task_requeue(&d->state, t);
             al__persist_task_update(d, w, t);
         }
         al__task_stop(d, w, t);

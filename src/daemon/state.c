@@ -172,7 +172,7 @@ static bool belongs(const struct al__dworkload *w, enum al__wset set) {
 
 void al__state_prune(struct al__state *st, enum al__wset set) {
     struct al__wset_items *l = &st->sets[set];
-    if (st->pruned_at[set] == st->task_changes && st->task_changes > 0)
+    if (st->pruned_at[set] == st->task_changes) /* nothing changed since: nothing to drop */
         return;
     st->pruned_at[set] = st->task_changes;
     for (size_t i = l->count; i-- > 0;) {
@@ -324,7 +324,8 @@ void al__workload_refresh_state(struct al__dworkload *w) {
     }
 }
 
-void al__task_requeue(struct al__dtask *t) {
+void al__task_requeue(struct al__state *st, struct al__dtask *t) {
+    st->task_changes++;
     t->state = AL__T_PENDING;
     t->node = -1;
     t->gpu_count = 0;

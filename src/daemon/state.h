@@ -232,10 +232,10 @@ void al__state_prune(struct al__state *st, enum al__wset set);
 bool al__workload_is_active(const struct al__dworkload *w);
 
 /*
- * al__task_requeue - a task back to pending: no process, node, devices, times or exit code.
- * The caller persists it.
+ * al__task_requeue - a task back to pending: no process, node, devices, times or exit code;
+ * counted in st->task_changes. The caller persists it.
  */
-void al__task_requeue(struct al__dtask *t);
+void al__task_requeue(struct al__state *st, struct al__dtask *t);
 
 /*
  * al__workload_track_stale - keeps w->stale_since_s: set to now when w is first seen running

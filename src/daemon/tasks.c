@@ -54,7 +54,7 @@ void al__task_place(struct allotd *d, struct al__dworkload *w, struct al__dtask 
 void al__tasks_unplace(struct allotd *d) {
     for (size_t i = 0; i < d->placed_count; i++) {
         struct al__dworkload *w = d->placed[i].w;
-        al__task_requeue(d->placed[i].t);
+        al__task_requeue(&d->state, d->placed[i].t);
         al__workload_refresh_state(w);
     }
     d->placed_count = 0;

@@ -40,7 +40,7 @@ static void task_ended(struct allotd *d, struct al__dworkload *w, struct al__dta
             al__persist_event(d, w, "requeued",
                               "task %d evicted, exited with code %d; pending again", (int)t->index,
                               code);
-        al__task_requeue(t);
+        al__task_requeue(&d->state, t);
     } else {
         t->state = code == 0 ? AL__T_SUCCEEDED : AL__T_FAILED;
         t->exit_code = code;
@@ -123,7 +123,7 @@ static bool readopt_unrecorded(struct allotd *d, struct al__dworkload *w, struct
         task_ended(d, w, t, st, code);
         return false;
     }
-    al__task_requeue(t);
+    al__task_requeue(&d->state, t);
     al__persist_task_update(d, w, t);
     al__persist_event(d, w, "requeued",
                       "task %d was placed but allotd stopped before starting it; pending again",

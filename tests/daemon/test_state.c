@@ -32,6 +32,7 @@ static void run(struct al__dtask *t, int64_t started) {
 
 static void a_requeued_task_is_pending_and_not_a_failure(void **state) {
     struct al__dworkload *w = workload(2, 1);
+    struct al__state st = {0};
     (void)state;
     run(&w->tasks[0], 10);
     run(&w->tasks[1], 10);
@@ -40,7 +41,7 @@ static void a_requeued_task_is_pending_and_not_a_failure(void **state) {
     w->tasks[1].exit_code = 143;
     al__workload_refresh_state(w);
     assert_int_equal(w->state, AL__W_RUNNING);
-    al__task_requeue(&w->tasks[1]);
+    al__task_requeue(&st, &w->tasks[1]);
     assert_int_equal(w->tasks[1].state, AL__T_PENDING);
     assert_int_equal(w->tasks[1].gpu_count, 0);
     assert_string_equal(w->tasks[1].ref, "");
@@ -50,7 +51,8 @@ static void a_requeued_task_is_pending_and_not_a_failure(void **state) {
     assert_false(w->tasks[1].evicting);
     al__workload_refresh_state(w);
     assert_int_equal(w->state, AL__W_RUNNING); /* task 0 still runs */
-    al__task_requeue(&w->tasks[0]);
+    al__task_requeue(&st, &w->tasks[0]);
+    assert_int_equal(st.task_changes, 2); /* queue positions and the cycle's passes see it */
     al__workload_refresh_state(w);
     assert_int_equal(w->state, AL__W_PENDING);
     assert_true(al__workload_is_active(w) == false);
