@@ -109,8 +109,9 @@ struct al__backend_type {
     int (*stop)(struct al__backend *b, const char *ref, enum al__stop_mode mode);
     /* refresh - before a pass that polls every running task: a backend that learns in bulk what
      * ended (reaping its children, reading a watch) does it here. False when no task can have
-     * ended since the last refresh: allotd then polls only the tasks it is stopping. NULL: every
-     * pass polls every task. */
+     * ended since the last refresh: allotd then polls only the tasks it is stopping. A backend
+     * that has it learns of ends only through it (poll reports what the last refresh saw). NULL:
+     * every pass polls every task. */
     bool (*refresh)(struct al__backend *b);
     /* poll - whether the task still runs; *exit_code when it exited. */
     enum al__task_status (*poll)(struct al__backend *b, struct al__task_key key, const char *ref,

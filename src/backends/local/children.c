@@ -3,7 +3,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/wait.h>
-#include <time.h>
 
 #include "backends/local/children.h"
 #include "util/xalloc.h"
@@ -58,7 +57,7 @@ void al__children_add(struct al__children *c, const struct al__proc *p) {
 }
 
 /* Every child that ended since the last call, noted. Lock held. */
-static void reap_all(struct al__children *c) {
+static void reap(struct al__children *c) {
     int status;
     pid_t pid;
     char key[24];
@@ -75,28 +74,9 @@ static void reap_all(struct al__children *c) {
     }
 }
 
-/* Without refreshes, a poll pass over N running tasks reaps once, not N times: after as many
- * checks as there are children, or a millisecond, whichever comes first (so a pass that starts
- * after a pause always sees what ended). Lock held. */
-static void reap(struct al__children *c) {
-    struct timespec now;
-    if (c->bulk)
-        return;
-    clock_gettime(CLOCK_MONOTONIC, &now); /* vDSO: no system call */
-    int64_t ns = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
-    if (c->checks_since_reap < c->by_pid.count && ns - c->reaped_ns < 1000000) {
-        c->checks_since_reap++;
-        return;
-    }
-    c->checks_since_reap = 0;
-    c->reaped_ns = ns;
-    reap_all(c);
-}
-
 bool al__children_refresh(struct al__children *c) {
     pthread_mutex_lock(&c->lock);
-    c->bulk = true;
-    reap_all(c);
+    reap(c);
     bool changed = c->ended || c->adopted;
     c->ended = c->adopted = false;
     pthread_mutex_unlock(&c->lock);
@@ -115,7 +95,6 @@ enum al__child_state al__children_check(struct al__children *c, const struct al_
     enum al__child_state out = AL__CHILD_UNKNOWN;
     snprintf(key, sizeof(key), "%d", (int)p->pid);
     pthread_mutex_lock(&c->lock);
-    reap(c);
     struct child *ch = al__strmap_get(&c->by_pid, key);
     if (ch && (ch->start_ticks == p->start_ticks || ch->start_ticks < 0)) {
         out = ch->ended ? AL__CHILD_ENDED : AL__CHILD_RUNNING;

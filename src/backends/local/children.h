@@ -15,10 +15,7 @@
 struct al__children {
     pthread_mutex_t lock;
     struct al__strmap by_pid; /* "PID" -> struct child */
-    int64_t reaped_ns;        /* when it last reaped (monotonic clock) */
-    size_t checks_since_reap;
-    bool bulk;    /* reaped by al__children_refresh only (its caller refreshes before polls) */
-    bool ended;   /* a child ended since the last refresh */
+    bool ended;               /* a child ended since the last refresh */
     bool adopted; /* a task that is not a child was seen running since the last refresh */
 };
 
@@ -31,10 +28,10 @@ void al__children_add(struct al__children *c, const struct al__proc *p);
 enum al__child_state { AL__CHILD_RUNNING, AL__CHILD_ENDED, AL__CHILD_UNKNOWN };
 
 /*
- * al__children_refresh - reaps every child that ended, all at once; from then on only this
- * reaps (al__children_check no longer does). True when any task may have ended since the last
- * refresh: a child ended, or a task that is not a child was seen running (al__children_adopted:
- * only /proc can tell when it ends).
+ * al__children_refresh - reaps every child that ended, all at once (the only place that reaps:
+ * call it before a pass of al__children_check). True when any task may have ended since the
+ * last refresh: a child ended, or a task that is not a child was seen running
+ * (al__children_adopted: only /proc can tell when it ends).
  */
 bool al__children_refresh(struct al__children *c);
 
@@ -43,9 +40,8 @@ void al__children_adopted(struct al__children *c);
 
 /*
  * al__children_check - says whether p is a child that runs, one that ended (*status as from
- * waitpid; it is forgotten then), or not a child of this run (poll it through /proc). Until
- * the first al__children_refresh it reaps first (at most once a millisecond or once per as many
- * checks as there are children).
+ * waitpid, seen by the last refresh; it is forgotten then), or not a child of this run (poll it
+ * through /proc).
  */
 enum al__child_state al__children_check(struct al__children *c, const struct al__proc *p,
                                         int *status);
