@@ -169,6 +169,19 @@ static int32_t depth_desc(int32_t a, int32_t b, const void *session) {
     return (a > b) - (a < b);
 }
 
+/* Job j into its leaf's heap, counted in its class (if untouched) and among the leaf's jobs not
+ * known to fail. */
+static void enqueue(struct al__session *s, struct al__job_queue *jq, int32_t j) {
+    int32_t q = s->cluster->jobs[j].queue, c = al__job_class_now(s, j);
+    al__heap_push(&jq->heaps[q], j);
+    jq->in_heap[j] = 1;
+    jq->in_class[j] = c;
+    if (c >= 0)
+        jq->class_left[c]++;
+    if (c < 0 || jq->class_failed[c] < 0)
+        jq->alive[q]++;
+}
+
 int al__job_queue_init(struct al__session *s, struct al__job_queue *jq) {
     const struct al_cluster *c = s->cluster;
     size_t queues = c->queue_count + 1;
@@ -208,7 +221,7 @@ int al__job_queue_init(struct al__session *s, struct al__job_queue *jq) {
     for (size_t j = 0; j < c->job_count; j++) {
         jq->in_class[j] = -1;
         if (s->jobs[j].pending > 0)
-            al__job_queue_push(s, jq, (int32_t)j);
+            enqueue(s, jq, (int32_t)j);
     }
     for (int32_t i = 0; i < s->dirty_count; i++) /* everything is computed below */
         s->job_dirty[s->dirty_jobs[i]] = 0;
@@ -333,14 +346,7 @@ void al__job_queue_fail(struct al__session *s, struct al__job_queue *jq, int32_t
 }
 
 void al__job_queue_push(struct al__session *s, struct al__job_queue *jq, int32_t j) {
-    int32_t q = s->cluster->jobs[j].queue, c = al__job_class_now(s, j);
-    al__heap_push(&jq->heaps[q], j);
-    jq->in_heap[j] = 1;
-    jq->in_class[j] = c;
-    if (c >= 0)
-        jq->class_left[c]++;
-    if (c < 0 || jq->class_failed[c] < 0)
-        jq->alive[q]++;
+    enqueue(s, jq, j);
     if (!s->job_dirty[j]) {
         s->job_dirty[j] = 1;
         s->dirty_jobs[s->dirty_count++] = j;
