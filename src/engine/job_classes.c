@@ -78,7 +78,10 @@ int al__job_classes(struct al__session *s) {
     for (size_t j = 0; j < c->job_count; j++) {
         struct class_key k;
         job_class[j] = -1;
-        if (!job_key(c, j, &k))
+        /* Only a job untouched now can be one later in the cycle (evicted tasks release; they
+         * do not turn pending): the running ones are not hashed. */
+        if ((size_t)s->jobs[j].pending != c->jobs[j].task_count || s->jobs[j].active != 0 ||
+            !job_key(c, j, &k))
             continue;
         size_t at = (size_t)key_hash(&k) & (slots - 1);
         while (table[at] >= 0 && memcmp(&keys[table[at]], &k, sizeof(k)) != 0)

@@ -13,8 +13,8 @@
 
 /*
  * al__job_classes - each job's class (-1 when it has none: subgroups, a preemption delay, task
- * priorities, affinity, or tasks that differ), computed once per session into s->job_class and
- * s->class_count. Errors: -AL_ENOMEM.
+ * priorities, affinity, tasks that differ, or a task not pending when it is first called),
+ * computed once per session into s->job_class and s->class_count. Errors: -AL_ENOMEM.
  */
 int al__job_classes(struct al__session *s);
 

@@ -34,18 +34,21 @@ void al__arena_release(struct al__arena *arena) {
 }
 
 /*
- * Blocks made for one use are kept as one: when the arena ends a use with several blocks, they
- * are replaced by a single block that holds what this use took (and an eighth more). Kept block
- * by block, an arena whose uses grow a little each time (a cycle with a few more jobs) would
- * keep every size it ever needed: memory grew by gigabytes over a stream of submits.
+ * Blocks are kept for the next use, but not without bound: when they hold more than twice what
+ * this use took (a block per size ever needed piles up when uses grow a little each time, as a
+ * cycle with a few more jobs: memory grew by gigabytes over a stream of submits), they are
+ * replaced by one block of what it took and an eighth more. Uses of a steady size keep their
+ * blocks as they are (a new block would be faulted in again).
  */
 void al__arena_reset(struct al__arena *arena) {
-    size_t used = 0, blocks = 0;
-    for (struct al__arena_block *b = arena->head; b; b = b->next, blocks++)
-        used += b->size; /* a block's slack may be what the next use needs */
+    size_t used = 0, kept = 0;
+    for (struct al__arena_block *b = arena->head; b; b = b->next) {
+        used += b->used; /* in one block, the same allocations take no more than this */
+        kept += b->size;
+    }
     for (struct al__arena_block *b = arena->spare; b; b = b->next)
-        blocks++;
-    if (blocks > 1 && used <= SIZE_MAX / 2) {
+        kept += b->size;
+    if (used <= SIZE_MAX / 4 && kept > 2 * used + arena->block_size) {
         size_t want = used + used / 8;
         free_blocks(arena->head);
         free_blocks(arena->spare);

@@ -19,8 +19,8 @@ void al__arena_init(struct al__arena *arena, size_t block_size);
 void al__arena_release(struct al__arena *arena);
 
 /* al__arena_reset - frees every allocation at once but keeps the memory, so that the next use
- * of the same size asks the system for nothing: as one block of what this use took (and an
- * eighth more) when it took several, so that uses that grow do not pile up blocks. */
+ * of the same size asks the system for nothing; blocks that hold more than twice what this use
+ * took (uses that grow pile them up) become one block of what it took and an eighth more. */
 void al__arena_reset(struct al__arena *arena);
 
 /* al__arena_kept - bytes the arena keeps for reuse (after a reset), and in how many blocks. */
