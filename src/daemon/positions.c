@@ -6,8 +6,8 @@
 #include "daemon/positions.h"
 #include "util/xalloc.h"
 
-/* Submits counted beside the index before it is built again (a position scans them: a compare
- * of ids each, and of keys for its own project's; a build sorts every pending workload). */
+/* Submits kept beside the index, in its order, before it is built again (a build sorts every
+ * pending workload; an insertion moves at most this many entries). */
 #define ADDED_MAX 4096
 
 struct entry {
@@ -20,10 +20,7 @@ struct al__positions {
     uint64_t generation, removals; /* of the build */
     struct entry *sorted;          /* pending workloads at the build, by project then order */
     size_t count, cap;
-    struct added {
-        const struct al__dworkload *w;
-        struct entry e; /* its entry when it was submitted: it cannot change before a build */
-    } * added;          /* submitted since the build */
+    struct entry *added; /* submitted since the build, in the index's order */
     size_t added_count, added_cap;
 };
 
@@ -72,12 +69,12 @@ static void build(struct al__positions *p, const struct al__state *st, uint64_t 
     p->removals = st->removals;
 }
 
-/* How many entries of the index sort before e. */
-static size_t before(const struct al__positions *p, const struct entry *e) {
-    size_t lo = 0, hi = p->count;
+/* How many of entries[0..count) (sorted) sort before e. */
+static size_t before(const struct entry *entries, size_t count, const struct entry *e) {
+    size_t lo = 0, hi = count;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        if (entry_cmp(&p->sorted[mid], e) < 0)
+        if (entry_cmp(&entries[mid], e) < 0)
             lo = mid + 1;
         else
             hi = mid;
@@ -93,22 +90,25 @@ int64_t al__position(struct al__positions *p, const struct al__state *st, uint64
         build(p, st, generation);
     struct entry e = {w->project_id, al__order_key(w)};
     struct entry first = {w->project_id, {INT32_MAX, -2, INT64_MIN, ""}}; /* before any */
-    int64_t ahead = (int64_t)(before(p, &e) - before(p, &first));
-    for (size_t i = 0; i < p->added_count; i++) {
-        const struct added *a = &p->added[i];
-        if (a->e.project_id == w->project_id && a->w != w)
-            ahead += entry_cmp(&a->e, &e) < 0;
-    }
+    /* Strictly before: w itself (in the index or among the added) is not counted. */
+    int64_t ahead =
+        (int64_t)(before(p->sorted, p->count, &e) - before(p->sorted, p->count, &first));
+    ahead +=
+        (int64_t)(before(p->added, p->added_count, &e) - before(p->added, p->added_count, &first));
     return ahead + 1;
 }
 
 void al__positions_added(struct al__positions *p, const struct al__dworkload *w) {
     if (!p->built)
         return;                        /* the build will see it */
-    if (p->added_count >= ADDED_MAX) { /* a build again, rather than long scans */
+    if (p->added_count >= ADDED_MAX) { /* a build again, rather than long moves */
         p->built = false;
         return;
     }
+    struct entry e = {w->project_id, al__order_key(w)}; /* cannot change before a build */
+    size_t at = before(p->added, p->added_count, &e);
     al__xgrow(&p->added, &p->added_cap, p->added_count + 1, sizeof(*p->added));
-    p->added[p->added_count++] = (struct added){w, {w->project_id, al__order_key(w)}};
+    memmove(&p->added[at + 1], &p->added[at], (p->added_count - at) * sizeof(*p->added));
+    p->added[at] = e;
+    p->added_count++;
 }
