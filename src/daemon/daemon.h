@@ -57,8 +57,10 @@ struct allotd {
     struct al__positions *positions;    /* queue positions for answers (positions.h) */
     struct al__cycle_stats cycle_stats; /* cycles that ran the engine */
     char cycle_error[512];              /* why the last cycle could not run, "" when it ran */
-    bool resync;                   /* a cycle's records failed: rewrite the state (persist.c) */
-    struct al_workspace engine_ws; /* the engine's memory, kept from cycle to cycle */
+    bool resync;                       /* a cycle's records failed: rewrite the state (persist.c) */
+    struct al_workspace engine_ws;     /* the engine's memory, kept from cycle to cycle */
+    struct al__kept_model *kept_model; /* the engine's model, kept and patched (cycle_model.h) */
+    bool check_model; /* ALLOTD_CHECK_MODEL=1 (tests): each cycle checks it against a whole one */
 
     /* Submits accepted but not yet durable, committed together by the next leader. */
     struct al__submit_ticket **batch;

@@ -27,7 +27,7 @@ static void take_devices(struct al__dtask *t, const struct al_decision *dec) {
 static void start_placed(struct allotd *d, struct al__dworkload *w, struct al__dtask *t) {
     al__task_place(d, w, t);
     al__workload_set_reason(w, NULL, NULL);
-    al__workload_refresh_state(w);
+    al__workload_refresh_state(&d->state, w);
     al__persist_workload_update(d, w);
 }
 
@@ -93,7 +93,7 @@ static void evict_task(struct allotd *d, const struct al_decision *dec,
     al__persist_task_update(d, w, t);
     al__persist_event(d, w, "requeued", "task %d gave up its pipelined place; pending again",
                       (int)t->index);
-    al__workload_refresh_state(w);
+    al__workload_refresh_state(&d->state, w);
     al__persist_workload_update(d, w);
 }
 

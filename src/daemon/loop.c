@@ -17,6 +17,7 @@
 #include "daemon/persist.h"
 #include "daemon/tasks.h"
 #include "snapshot/report.h"
+#include "util/xalloc.h"
 
 static double seconds(const struct timespec *t) {
     return (double)t->tv_sec + (double)t->tv_nsec / 1e9;
@@ -41,14 +42,12 @@ static void set_reason(struct allotd *d, struct al__dworkload *w, const char *co
 
 /* An explanation in terms that last from cycle to cycle: its task as the index among its
  * workload's tasks, its queue as the queue's id (model indices change between cycles). */
-static struct al_explanation stable_why(struct allotd *d, const struct al__cycle_model *m,
+static struct al_explanation stable_why(const int64_t *queue_ids, const struct al__cycle_model *m,
                                         const struct al_explanation *x) {
     struct al_explanation why;
     memset(&why, 0, sizeof(why));
     why.reason = x->reason;
-    const struct al__dqueue *q =
-        x->queue >= 0 ? al__state_queue(&d->state, m->cluster.queues[x->queue].name) : NULL;
-    why.queue = q ? (int32_t)q->id : -1;
+    why.queue = x->queue >= 0 ? (int32_t)queue_ids[x->queue] : -1;
     why.resource = x->resource;
     why.allocated = x->allocated;
     why.requested = x->requested;
@@ -69,14 +68,21 @@ static bool same_why(const struct al_explanation *a, const struct al_explanation
     return memcmp(a, b, sizeof(*a)) == 0; /* both made by stable_why: padding is zero */
 }
 
+/*
+ * The cycle's outcome on the workloads: queues' shares, and each pending workload's reason -
+ * not read again where its explanation is the one recorded last cycle on it (the kept model
+ * knows, m->last_why): at 80,000 pending, reading each one cost more than the engine's pass.
+ */
 static void record_outcome(struct allotd *d, const struct al__cycle_model *m,
                            const struct al_result *r) {
     const struct al_cluster *c = &m->cluster;
     struct al__dworkload *const *owners = m->job_owner;
+    int64_t *queue_ids = al__xcalloc(c->queue_count + 1, sizeof(*queue_ids));
     char text[512];
 
     for (size_t q = 0; q < c->queue_count; q++) {
         struct al__dqueue *dq = al__state_queue(&d->state, c->queues[q].name);
+        queue_ids[q] = dq ? dq->id : -1;
         if (!dq)
             continue;
         memcpy(dq->fair_share, r->queues[q].fair_share, sizeof(dq->fair_share));
@@ -93,17 +99,25 @@ static void record_outcome(struct allotd *d, const struct al__cycle_model *m,
     d->cleared_at_changes = d->state.task_changes;
     for (size_t e = 0; e < r->explanation_count; e++) {
         const struct al_explanation *x = &r->explanations[e];
+        struct al_explanation why = stable_why(queue_ids, m, x);
+        bool *known = m->last_why ? &m->last_why_known[x->job] : NULL;
+        if (known && *known && same_why(&why, &m->last_why[x->job]))
+            continue; /* recorded on its workload, which has not changed since */
         struct al__dworkload *w = owners[x->job];
-        if (strcmp(w->name, c->jobs[x->job].name) != 0 || w->state != AL__W_PENDING)
+        if (w->state != AL__W_PENDING)
             continue;
-        struct al_explanation why = stable_why(d, m, x);
-        if (w->why_known && same_why(&why, &w->why))
-            continue; /* the same text as last cycle: not formatted again */
-        al_explanation_text(c, x, text, sizeof(text));
-        set_reason(d, w, al_reason_name(x->reason), text);
-        memcpy(&w->why, &why, sizeof(why));
-        w->why_known = true;
+        if (!w->why_known || !same_why(&why, &w->why)) { /* not the same text as last time */
+            al_explanation_text(c, x, text, sizeof(text));
+            set_reason(d, w, al_reason_name(x->reason), text);
+            memcpy(&w->why, &why, sizeof(why));
+            w->why_known = true;
+        }
+        if (known) {
+            m->last_why[x->job] = why;
+            *known = true;
+        }
     }
+    free(queue_ids);
     for (size_t i = 0; i < m->left_out_count; i++) /* not scheduled: why, on the workload */
         set_reason(d, m->left_out[i], "invalid", m->left_out_why[i]);
 }
@@ -174,6 +188,18 @@ static bool step_begin(struct allotd *d) {
     return false;
 }
 
+/* ALLOTD_CHECK_MODEL (tests): the kept model must say what a model built whole says. */
+static void check_model(struct allotd *d, const struct al__cycle_model *kept) {
+    struct al__cycle_model whole;
+    char why[512];
+    al__model_build(d, &whole);
+    if (!al__model_same(kept, &whole, why, sizeof(why))) {
+        fprintf(stderr, "allotd: the kept model differs from the state: %s\n", why);
+        abort();
+    }
+    al__model_release(&whole);
+}
+
 /*
  * A cycle in three steps, so that the engine runs without the store lock (submits keep being
  * made durable meanwhile):
@@ -209,7 +235,7 @@ void al__loop_cycle(struct allotd *d) {
         al__tasks_start_pipelined(d);
         struct al__wset_items *holding = &d->state.sets[AL__HOLDING];
         for (size_t i = 0; i < holding->count; i++) /* the others hold nothing: not stale */
-            al__workload_track_stale(holding->items[i], al__daemon_now());
+            al__workload_track_stale(&d->state, holding->items[i], al__daemon_now());
         d->started_at_changes = d->state.task_changes;
     }
     if (!step_finish(d))
@@ -226,7 +252,9 @@ void al__loop_cycle(struct allotd *d) {
     pthread_mutex_lock(&d->lock);
     uint64_t removals = d->state.removals;
     built = now_ms();
-    al__model_build(d, &m);
+    al__kept_build(d, d->kept_model, &m);
+    if (d->check_model)
+        check_model(d, &m);
     /* The engine reads the model only: requests go on meanwhile. What they change is seen by
      * the decisions (a workload deleting is not started; removals drop the decisions). */
     pthread_mutex_unlock(&d->lock);

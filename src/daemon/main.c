@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "allot/errors.h"
+#include "daemon/cycle_model.h"
 #include "daemon/daemon.h"
 #include "daemon/http.h"
 #include "daemon/loop.h"
@@ -296,6 +297,9 @@ int main(int argc, char **argv) {
     d.idle_timeout_s = opt.idle_timeout_s;
     d.retention_s = opt.retention_s;
     d.positions = al__positions_new();
+    d.kept_model = al__kept_create();
+    d.check_model = getenv("ALLOTD_CHECK_MODEL") && strcmp(getenv("ALLOTD_CHECK_MODEL"), "1") == 0;
+    unsetenv("ALLOTD_CHECK_MODEL"); /* allotd's, not its tasks' */
     d.started_s = al__daemon_now();
     pthread_condattr_init(&attr);
     pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
@@ -326,6 +330,7 @@ int main(int argc, char **argv) {
     status = 0;
 done:
     al_workspace_release(&d.engine_ws);
+    al__kept_free(d.kept_model);
     free(d.placed);
     al__auth_release(&d.auth);
     al__state_release(&d.state);

@@ -1,12 +1,14 @@
-/* model_build.c - the engine's model of a cycle built directly from allotd's state (no JSON on
- * the cycle path), with the way back from its jobs and tasks to workloads and their tasks. A
- * workload whose tasks break an invariant of the model is left out, with the reason. */
+/* model_build.c - the engine's model of a cycle built whole from allotd's state (no JSON on the
+ * cycle path): what GET /api/v1/snapshot shows, and the reference the kept model (model_kept.c)
+ * is checked against; with the pieces both share and the way back from a model task to its
+ * workload. A workload whose tasks break an invariant of the model is left out, with the
+ * reason. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "daemon/api.h"
-#include "daemon/cycle_model.h"
+#include "daemon/model_parts.h"
 #include "daemon/tasks.h"
 #include "util/xalloc.h"
 
@@ -62,6 +64,20 @@ static void build_queues(const struct al__state *st, struct al_cluster *c) {
     c->queue_count = st->queue_count;
 }
 
+void al__model_frame(const struct allotd *d, struct al_cluster *c) {
+    static const enum al_action actions[] = {AL_ACTION_ALLOCATE, AL_ACTION_CONSOLIDATION,
+                                             AL_ACTION_RECLAIM, AL_ACTION_PREEMPT,
+                                             AL_ACTION_STALE_GANG_EVICTION};
+    memset(c, 0, sizeof(*c));
+    al_config_init(&c->config);
+    memcpy(c->config.actions, actions, sizeof(actions));
+    c->config.action_count = sizeof(actions) / sizeof(actions[0]);
+    c->name = al__xstrdup("allotd");
+    c->now_s = al__daemon_now();
+    build_nodes(&d->backend.inventory, c);
+    build_queues(&d->state, c);
+}
+
 /* The engine's state of a task of a live workload; false when the cycle leaves it out. */
 static bool task_state(const struct al__dworkload *w, const struct al__dtask *t,
                        enum al_task_state *out) {
@@ -88,275 +104,215 @@ static bool task_state(const struct al__dworkload *w, const struct al__dtask *t,
     return false;
 }
 
-/* Device capacity in the engine's units (1/1000 MiB) held now (pipelined tasks aside) and once
- * releasing tasks are gone, per device of every node: what the jobs admitted so far hold. */
-struct holdings {
-    size_t *first; /* per node: where its devices start in now/later */
-    int64_t *now, *later;
-    struct undo {
-        size_t at;
-        int64_t now, later;
-    } * undo; /* what the workload being admitted added */
-    size_t undo_count;
-};
-
-static void holdings_init(struct holdings *h, const struct al__inventory *inv) {
-    size_t devices = al__inventory_devices(inv, &h->first);
-    h->now = al__xcalloc(devices + 1, sizeof(*h->now));
-    h->later = al__xcalloc(devices + 1, sizeof(*h->later));
-    h->undo = NULL;
-    h->undo_count = 0;
+size_t al__model_task_count(const struct al__dworkload *w) {
+    size_t n = 0;
+    enum al_task_state state;
+    if (w->state == AL__W_SUCCEEDED || w->state == AL__W_FAILED)
+        return 0;
+    for (int32_t i = 0; i < w->spec.workers; i++)
+        n += task_state(w, &w->tasks[i], &state);
+    return n;
 }
 
-static void holdings_release(struct holdings *h) {
-    free(h->first);
-    free(h->now);
-    free(h->later);
-    free(h->undo);
-}
-
-static int64_t task_units(const struct al__wspec *s, int32_t memory_mib) {
-    if (s->gpu_milli > 0)
-        return (int64_t)s->gpu_milli * memory_mib;
-    if (s->gpu_memory_mib > 0)
-        return (int64_t)s->gpu_memory_mib * 1000;
-    return (int64_t)memory_mib * 1000;
-}
-
-/* Adds what task t holds on its devices; false with the reason when that breaks an invariant. */
-static bool holdings_add(const struct allotd *d, const struct al__dworkload *w,
-                         const struct al__dtask *t, struct holdings *h, char *why, size_t size) {
-    const struct al__node *node = al__task_node(d, t);
-    bool pipelined = t->state == AL__T_PIPELINED, releasing = t->state == AL__T_STOPPING;
-    bool wants = w->spec.gpus > 0 || w->spec.gpu_milli > 0 || w->spec.gpu_memory_mib > 0;
-
-    if (!node) {
-        snprintf(why, size, "invalid: task %d is on node %s, which the inventory does not have",
-                 (int)t->index, t->node >= 0 ? al__state_node_name(&d->state, t->node) : "(none)");
-        return false;
-    }
-    if (wants && t->gpu_count == 0) {
-        snprintf(why, size, "invalid: task %d holds no GPU device", (int)t->index);
-        return false;
-    }
-    for (size_t g = 0; g < t->gpu_count; g++) {
-        int32_t dev = t->gpus[g];
-        if (dev < 0 || (size_t)dev >= node->gpu_count) {
-            snprintf(why, size, "invalid: task %d holds GPU %d, which node %s does not have",
-                     (int)t->index, (int)dev, node->name);
-            return false;
-        }
-        size_t at = h->first[t->node] + (size_t)dev;
-        int64_t units = task_units(&w->spec, node->gpus[dev].memory_mib);
-        int64_t capacity = (int64_t)node->gpus[dev].memory_mib * 1000;
-        int64_t add_now = pipelined ? 0 : units, add_later = releasing ? 0 : units;
-        h->undo = al__xroom(h->undo, h->undo_count, sizeof(*h->undo));
-        h->undo[h->undo_count++] = (struct undo){at, add_now, add_later};
-        h->now[at] += add_now;
-        h->later[at] += add_later;
-        if (h->now[at] > capacity || h->later[at] > capacity) {
-            snprintf(why, size, "invalid: task %d shares GPU %d of node %s beyond its capacity",
-                     (int)t->index, (int)dev, node->name);
-            return false;
-        }
-    }
-    return true;
-}
-
-/*
- * Whether workload w's placed tasks fit their nodes beside what the admitted jobs hold (then
- * they are added to h), else why not in `why`. What the snapshot parser would reject whole — a
- * node or device the inventory lacks, a device held beyond its capacity — leaves this workload
- * out instead.
- */
-static bool holdings_admit(const struct allotd *d, const struct al__dworkload *w,
-                           struct holdings *h, char *why, size_t size) {
-    h->undo_count = 0;
-    for (int32_t i = 0; i < w->spec.workers; i++) {
-        const struct al__dtask *t = &w->tasks[i];
-        if (t->state != AL__T_RUNNING && t->state != AL__T_PIPELINED && t->state != AL__T_STOPPING)
-            continue;
-        if (!holdings_add(d, w, t, h, why, size)) {
-            for (size_t u = 0; u < h->undo_count; u++) {
-                h->now[h->undo[u].at] -= h->undo[u].now;
-                h->later[h->undo[u].at] -= h->undo[u].later;
-            }
-            return false;
-        }
-    }
-    return true;
-}
-
-/* A copy of text in the model's names. */
-static char *name_copy(struct al__cycle_model *m, const char *text) {
-    size_t len = strlen(text);
-    char *out = al__arena_array_raw(&m->names, len + 1, 1);
+/* A copy of text in names, or from malloc when names is NULL. */
+static char *name_copy(struct al__arena *names, const char *text, size_t len) {
+    char *out = names ? al__arena_array_raw(names, len + 1, 1) : malloc(len + 1);
     if (!out)
         al__xalloc_failed();
-    memcpy(out, text, len + 1);
+    memcpy(out, text, len);
+    out[len] = '\0';
     return out;
 }
 
-/* "NAME-INDEX", without printf (one per task per cycle). */
-static char *task_name(struct al__cycle_model *m, const char *workload, int32_t index) {
-    char digits[12];
+/* "NAME-INDEX", without printf (one per task). */
+static char *task_name(struct al__arena *names, const char *workload, int32_t index) {
+    char text[AL__NAME_MAX + 16], digits[12];
     size_t n = 0, len = strlen(workload);
     uint32_t v = (uint32_t)index;
     do {
         digits[n++] = (char)('0' + v % 10);
         v /= 10;
     } while (v);
-    char *out = al__arena_array_raw(&m->names, len + 1 + n + 1, 1);
-    if (!out)
-        al__xalloc_failed();
-    memcpy(out, workload, len);
-    out[len] = '-';
+    memcpy(text, workload, len);
+    text[len] = '-';
     for (size_t i = 0; i < n; i++)
-        out[len + 1 + i] = digits[n - 1 - i];
-    out[len + 1 + n] = '\0';
-    return out;
+        text[len + 1 + i] = digits[n - 1 - i];
+    return name_copy(names, text, len + 1 + n);
 }
 
-static void add_task(struct al__cycle_model *m, size_t node_count, const struct al__dworkload *w,
-                     const struct al__dtask *t, enum al_task_state state) {
-    struct al_cluster *c = &m->cluster;
+void al__model_fill_tasks(const struct allotd *d, const struct al__dworkload *w, int32_t job,
+                          struct al_task *out, int32_t *index, struct al__arena *names) {
     const struct al__wspec *s = &w->spec;
-    c->tasks = al__xroom(c->tasks, c->task_count, sizeof(*c->tasks));
-    m->task_index = al__xroom(m->task_index, c->task_count, sizeof(*m->task_index));
-    struct al_task *ct = &c->tasks[c->task_count];
-    ct->name = task_name(m, w->name, t->index);
-    ct->job = (int32_t)c->job_count;
-    ct->state = state;
-    ct->node = t->node >= 0 && (size_t)t->node < node_count ? t->node : -1;
-    ct->gpus = s->gpus;
-    ct->gpu_milli = s->gpu_milli;
-    ct->gpu_memory_mib = s->gpu_memory_mib;
-    ct->gpu_devices = s->gpu_milli > 0 || s->gpu_memory_mib > 0 ? s->gpu_device_count : 1;
-    ct->cpu_millis = s->cpu_millis;
-    ct->memory_bytes = s->memory_bytes;
-    ct->subgroup = -1;
-    if (al_task_is_active(state) && t->gpu_count > 0) {
-        ct->gpu_indices = al__xcalloc(t->gpu_count, sizeof(int32_t));
-        for (size_t g = 0; g < t->gpu_count; g++)
-            ct->gpu_indices[g] = t->gpus[g];
-        ct->gpu_index_count = t->gpu_count;
+    size_t node_count = d->backend.inventory.node_count, n = 0;
+    for (int32_t i = 0; i < s->workers; i++) {
+        const struct al__dtask *t = &w->tasks[i];
+        enum al_task_state state;
+        if (!task_state(w, t, &state))
+            continue;
+        struct al_task *ct = &out[n];
+        memset(ct, 0, sizeof(*ct));
+        ct->name = task_name(names, w->name, t->index);
+        ct->job = job;
+        ct->state = state;
+        ct->node = t->node >= 0 && (size_t)t->node < node_count ? t->node : -1;
+        ct->gpus = s->gpus;
+        ct->gpu_milli = s->gpu_milli;
+        ct->gpu_memory_mib = s->gpu_memory_mib;
+        ct->gpu_devices = s->gpu_milli > 0 || s->gpu_memory_mib > 0 ? s->gpu_device_count : 1;
+        ct->cpu_millis = s->cpu_millis;
+        ct->memory_bytes = s->memory_bytes;
+        ct->subgroup = -1;
+        if (al_task_is_active(state) && t->gpu_count > 0) {
+            ct->gpu_indices = al__xcalloc(t->gpu_count, sizeof(int32_t));
+            for (size_t g = 0; g < t->gpu_count; g++)
+                ct->gpu_indices[g] = t->gpus[g];
+            ct->gpu_index_count = t->gpu_count;
+        }
+        index[n++] = t->index;
     }
-    m->task_index[c->task_count++] = t->index;
 }
 
-/* The projects' queue indices by id, for a workload's project without a lookup by name. */
-struct project_ids {
-    struct id_index {
-        int64_t id;
-        int32_t index;
-    } * ids;
-    size_t count;
-};
+void al__model_fill_job(const struct al__dworkload *w, int32_t queue, int64_t now, size_t first,
+                        size_t count, struct al_job *out, struct al__arena *names) {
+    memset(out, 0, sizeof(*out));
+    out->name = name_copy(names, w->name, strlen(w->name));
+    out->queue = queue;
+    out->priority = w->spec.priority;
+    out->preemptible = w->spec.preemptible;
+    out->min_members = w->spec.min_members;
+    out->created_s = w->created_s;
+    out->has_started = w->started_s >= 0 && al__workload_is_active(w); /* min runtime */
+    out->started_s = w->started_s;
+    out->has_stale_for = w->stale_since_s >= 0;
+    out->stale_for_s = now - w->stale_since_s;
+    out->first_task = first;
+    out->task_count = count;
+}
 
 static int by_id(const void *a, const void *b) {
-    const struct id_index *x = a, *y = b;
+    const struct al__project_id *x = a, *y = b;
     return (x->id > y->id) - (x->id < y->id);
 }
 
-static void projects_by_id(const struct al__state *st, struct project_ids *p) {
+void al__project_ids_build(const struct al__state *st, struct al__project_ids *p) {
     p->ids = al__xcalloc(st->queue_count + 1, sizeof(*p->ids));
     p->count = 0;
     for (size_t i = 0; i < st->queue_count; i++)
         if (st->queues[i].project)
-            p->ids[p->count++] = (struct id_index){st->queues[i].id, (int32_t)i};
+            p->ids[p->count++] = (struct al__project_id){st->queues[i].id, (int32_t)i};
     qsort(p->ids, p->count, sizeof(*p->ids), by_id);
 }
 
-/* Workload w's project, NULL when it is gone. */
-static const struct al__dqueue *project_of(const struct al__state *st, const struct project_ids *p,
-                                           const struct al__dworkload *w) {
-    struct id_index key = {w->project_id, 0};
-    const struct id_index *found = bsearch(&key, p->ids, p->count, sizeof(key), by_id);
-    return found ? &st->queues[found->index] : NULL;
+void al__project_ids_release(struct al__project_ids *p) {
+    free(p->ids);
+    p->ids = NULL;
+    p->count = 0;
 }
 
-/* Adds workload w as a job, if it has tasks the cycle sees. */
-static void add_job(struct al__cycle_model *m, const struct al__state *st, struct al__dworkload *w,
-                    const struct al__dqueue *q, size_t node_count, int64_t now) {
+int32_t al__project_ids_find(const struct al__project_ids *p, const struct al__dworkload *w) {
+    struct al__project_id key = {w->project_id, 0};
+    const struct al__project_id *found = bsearch(&key, p->ids, p->count, sizeof(key), by_id);
+    return found ? found->index : -1;
+}
+
+/*
+ * The pass over every workload waits on memory (a workload, then its tasks, each a miss): the
+ * workloads some places ahead are fetched meanwhile, so that the misses overlap. A macro, not a
+ * function: GCC finds a function that only prefetches pure and drops its calls.
+ */
+enum { AHEAD = 16 };
+
+#define PREFETCH_AHEAD(st, i)                                                                      \
+    do {                                                                                           \
+        if ((i) + 2 * AHEAD < (st)->workload_count) {                                              \
+            const char *ahead_ = (const char *)(st)->workloads[(i) + 2 * AHEAD];                   \
+            __builtin_prefetch(ahead_);                                                            \
+            __builtin_prefetch(ahead_ + 64);                                                       \
+            __builtin_prefetch(ahead_ + 128);                                                      \
+        }                                                                                          \
+        if ((i) + AHEAD < (st)->workload_count) /* fetched AHEAD workloads ago */                  \
+            __builtin_prefetch((st)->workloads[(i) + AHEAD]->tasks);                               \
+    } while (0)
+
+/* Adds workload w as a job (it has tasks the cycle sees). */
+static void add_job(const struct allotd *d, struct al__cycle_model *m, struct al__dworkload *w,
+                    int32_t queue, size_t tasks) {
     struct al_cluster *c = &m->cluster;
-    size_t first = c->task_count;
-    for (int32_t i = 0; i < w->spec.workers; i++) {
-        enum al_task_state state;
-        if (task_state(w, &w->tasks[i], &state))
-            add_task(m, node_count, w, &w->tasks[i], state);
+    if (c->task_count + tasks > m->task_cap) {
+        while (c->task_count + tasks > m->task_cap)
+            m->task_cap *= 2;
+        c->tasks = al__xrealloc(c->tasks, m->task_cap * sizeof(*c->tasks));
+        m->task_index = al__xrealloc(m->task_index, m->task_cap * sizeof(*m->task_index));
     }
-    if (c->task_count == first)
-        return;
-    c->jobs = al__xroom(c->jobs, c->job_count, sizeof(*c->jobs));
-    m->job_owner = al__xroom(m->job_owner, c->job_count, sizeof(*m->job_owner));
-    struct al_job *j = &c->jobs[c->job_count];
-    j->name = name_copy(m, w->name);
-    j->queue = (int32_t)(q - st->queues);
-    j->priority = w->spec.priority;
-    j->preemptible = w->spec.preemptible;
-    j->min_members = w->spec.min_members;
-    j->created_s = w->created_s;
-    j->has_started = w->started_s >= 0 && al__workload_is_active(w); /* min runtime */
-    j->started_s = w->started_s;
-    j->has_stale_for = w->stale_since_s >= 0;
-    j->stale_for_s = now - w->stale_since_s;
-    j->first_task = first;
-    j->task_count = c->task_count - first;
+    int32_t job = (int32_t)c->job_count;
+    al__model_fill_tasks(d, w, job, &c->tasks[c->task_count], &m->task_index[c->task_count],
+                         &m->names);
+    al__model_fill_job(w, queue, c->now_s, c->task_count, tasks, &c->jobs[job], &m->names);
+    c->task_count += tasks;
     m->job_owner[c->job_count++] = w;
+}
+
+void al__model_left_out(struct al__cycle_model *m, struct al__dworkload *w, const char *why) {
+    m->left_out = al__xroom(m->left_out, m->left_out_count, sizeof(*m->left_out));
+    m->left_out_why = al__xroom(m->left_out_why, m->left_out_count, sizeof(*m->left_out_why));
+    m->left_out[m->left_out_count] = w;
+    m->left_out_why[m->left_out_count++] = al__xstrdup(why);
 }
 
 void al__model_build(struct allotd *d, struct al__cycle_model *m) {
     const struct al__state *st = &d->state;
-    struct holdings held;
-    int64_t now = al__daemon_now();
+    struct al__holdings held;
+    struct al__project_ids projects;
     char why[256];
 
     memset(m, 0, sizeof(*m));
     al__arena_init(&m->names, 1 << 20);
-    holdings_init(&held, &d->backend.inventory);
-    al_config_init(&m->cluster.config);
-    const enum al_action actions[] = {AL_ACTION_ALLOCATE, AL_ACTION_CONSOLIDATION,
-                                      AL_ACTION_RECLAIM, AL_ACTION_PREEMPT,
-                                      AL_ACTION_STALE_GANG_EVICTION};
-    memcpy(m->cluster.config.actions, actions, sizeof(actions));
-    m->cluster.config.action_count = sizeof(actions) / sizeof(actions[0]);
-    m->cluster.name = al__xstrdup("allotd");
-    m->cluster.now_s = now;
-    build_nodes(&d->backend.inventory, &m->cluster);
-    build_queues(st, &m->cluster);
-    m->left_out = al__xcalloc(st->workload_count + 1, sizeof(*m->left_out));
-    m->left_out_why = al__xcalloc(st->workload_count + 1, sizeof(*m->left_out_why));
-    struct project_ids projects;
-    projects_by_id(st, &projects);
+    al__model_frame(d, &m->cluster);
+    al__holdings_init(&held, &d->backend.inventory);
+    al__project_ids_build(st, &projects);
+    /* Room for a job per workload and a task each (tasks grow when there are more). */
+    m->cluster.jobs = al__xcalloc(st->workload_count + 1, sizeof(*m->cluster.jobs));
+    m->job_owner = al__xcalloc(st->workload_count + 1, sizeof(*m->job_owner));
+    m->task_cap = st->workload_count + 1;
+    m->cluster.tasks = al__xcalloc(m->task_cap, sizeof(*m->cluster.tasks));
+    m->task_index = al__xcalloc(m->task_cap, sizeof(*m->task_index));
     for (size_t i = 0; i < st->workload_count; i++) {
+        PREFETCH_AHEAD(st, i);
         struct al__dworkload *w = st->workloads[i];
-        if (w->state == AL__W_SUCCEEDED || w->state == AL__W_FAILED)
+        size_t tasks = al__model_task_count(w);
+        if (tasks == 0)
             continue;
-        const struct al__dqueue *q = project_of(st, &projects, w);
-        if (!q || !q->project) {
+        int32_t queue = al__project_ids_find(&projects, w);
+        if (queue < 0) {
             snprintf(why, sizeof(why), "invalid: project %s is gone", w->project);
-        } else if (!holdings_admit(d, w, &held, why, sizeof(why))) {
+        } else if (!al__holdings_admit(d, w, &held, why, sizeof(why))) {
             /* why says it */
         } else {
-            add_job(m, st, w, q, d->backend.inventory.node_count, now);
+            add_job(d, m, w, queue, tasks);
             continue;
         }
-        m->left_out[m->left_out_count] = w;
-        m->left_out_why[m->left_out_count++] = al__xstrdup(why);
+        al__model_left_out(m, w, why);
     }
-    holdings_release(&held);
-    free(projects.ids);
+    al__holdings_release(&held);
+    al__project_ids_release(&projects);
 }
 
 void al__model_release(struct al__cycle_model *m) {
-    for (size_t j = 0; j < m->cluster.job_count; j++) /* in m->names */
-        m->cluster.jobs[j].name = NULL;
-    for (size_t t = 0; t < m->cluster.task_count; t++)
-        m->cluster.tasks[t].name = NULL;
+    if (m->kept) { /* the kept model's jobs and tasks: not this cycle's to free */
+        m->cluster.jobs = NULL;
+        m->cluster.job_count = 0;
+        m->cluster.tasks = NULL;
+        m->cluster.task_count = 0;
+    } else {
+        for (size_t j = 0; j < m->cluster.job_count; j++) /* in m->names */
+            m->cluster.jobs[j].name = NULL;
+        for (size_t t = 0; t < m->cluster.task_count; t++)
+            m->cluster.tasks[t].name = NULL;
+        free(m->job_owner);
+        free(m->task_index);
+    }
     al__arena_release(&m->names);
     al_cluster_release(&m->cluster);
-    free(m->job_owner);
-    free(m->task_index);
     for (size_t i = 0; i < m->left_out_count; i++)
         free(m->left_out_why[i]);
     free(m->left_out);

@@ -118,12 +118,16 @@ void al__state_remove_queue(struct al__state *st, const char *name) {
     st->queue_count--;
     al__state_index_queues(st);
     st->removals++;
+    st->queue_removals++;
 }
+
+static void insert(struct al__state *st, enum al__wset set, struct al__dworkload *w);
 
 void al__state_add_workload(struct al__state *st, struct al__dworkload *w) {
     al__xgrow(&st->workloads, &st->workload_cap, st->workload_count + 1, sizeof(*st->workloads));
     st->workloads[st->workload_count++] = w;
     al__strmap_put(&st->workload_by_name, w->key, w);
+    insert(st, AL__CHANGED, w);
 }
 
 static bool task_active(const struct al__dtask *t);
@@ -131,16 +135,26 @@ static bool task_active(const struct al__dtask *t);
 void al__workload_sets_init(struct al__dworkload *w) {
     for (int k = 0; k < AL__WSETS; k++)
         w->at[k] = -1;
+    w->model_ticket = -1;
 }
 
-void al__state_add_to(struct al__state *st, enum al__wset set, struct al__dworkload *w) {
+static void insert(struct al__state *st, enum al__wset set, struct al__dworkload *w) {
     struct al__wset_items *l = &st->sets[set];
-    st->task_changes++;
     if (w->at[set] >= 0)
         return;
     al__xgrow(&l->items, &l->cap, l->count + 1, sizeof(*l->items));
     w->at[set] = (int64_t)l->count;
     l->items[l->count++] = w;
+}
+
+void al__state_add_to(struct al__state *st, enum al__wset set, struct al__dworkload *w) {
+    st->task_changes++;
+    insert(st, set, w);
+    insert(st, AL__CHANGED, w);
+}
+
+void al__state_changed(struct al__state *st, struct al__dworkload *w) {
+    insert(st, AL__CHANGED, w);
 }
 
 static void remove_from(struct al__state *st, enum al__wset set, struct al__dworkload *w) {
@@ -153,9 +167,15 @@ static void remove_from(struct al__state *st, enum al__wset set, struct al__dwor
     w->at[set] = -1;
 }
 
-static void remove_from_sets(struct al__state *st, struct al__dworkload *w) {
+/* w leaves memory: out of every set, and its place in the kept model is given up. */
+static void forget(struct al__state *st, struct al__dworkload *w) {
     for (int k = 0; k < AL__WSETS; k++)
         remove_from(st, (enum al__wset)k, w);
+    if (w->model_ticket >= 0) {
+        al__xgrow(&st->gone_tickets, &st->gone_cap, st->gone_count + 1, sizeof(*st->gone_tickets));
+        st->gone_tickets[st->gone_count++] = w->model_ticket;
+        w->model_ticket = -1;
+    }
 }
 
 static bool belongs(const struct al__dworkload *w, enum al__wset set) {
@@ -179,15 +199,17 @@ void al__state_prune(struct al__state *st, enum al__wset set) {
         struct al__dworkload *w = l->items[i];
         if (belongs(w, set))
             continue;
-        if (set == AL__HOLDING)
+        if (set == AL__HOLDING && w->stale_since_s >= 0) {
             w->stale_since_s = -1;
+            insert(st, AL__CHANGED, w);
+        }
         remove_from(st, set, w);
     }
 }
 
 void al__state_remove_workload(struct al__state *st, struct al__dworkload *w) {
     st->removals++;
-    remove_from_sets(st, w);
+    forget(st, w);
     if (al__strmap_get(&st->workload_by_name, w->key) == w)
         al__strmap_remove(&st->workload_by_name, w->key);
     for (size_t i = 0; i < st->workload_count; i++) {
@@ -240,7 +262,7 @@ size_t al__state_retire(struct al__state *st, int64_t before_s) {
         }
         if (al__strmap_get(&st->workload_by_name, w->key) == w)
             al__strmap_remove(&st->workload_by_name, w->key);
-        remove_from_sets(st, w);
+        forget(st, w);
         al__state_add_retired(st, w->id, w->name, w->project);
         al__workload_free(w);
         retired++;
@@ -297,10 +319,11 @@ bool al__workload_is_active(const struct al__dworkload *w) {
     return false;
 }
 
-void al__workload_refresh_state(struct al__dworkload *w) {
+void al__workload_refresh_state(struct al__state *st, struct al__dworkload *w) {
     size_t active = 0, finished = 0, failed = 0;
     int first_failure = 0;
 
+    insert(st, AL__CHANGED, w);
     if (w->state == AL__W_DELETING)
         return;
     for (int32_t i = 0; i < w->spec.workers; i++) {
@@ -336,7 +359,8 @@ void al__task_requeue(struct al__state *st, struct al__dtask *t) {
     t->killed = t->evicting = false;
 }
 
-void al__workload_track_stale(struct al__dworkload *w, int64_t now) {
+void al__workload_track_stale(struct al__state *st, struct al__dworkload *w, int64_t now) {
+    int64_t before = w->stale_since_s;
     int32_t held = 0;
     bool succeeded = false;
 
@@ -351,6 +375,8 @@ void al__workload_track_stale(struct al__dworkload *w, int64_t now) {
     } else {
         w->stale_since_s = -1;
     }
+    if (w->stale_since_s != before)
+        insert(st, AL__CHANGED, w);
 }
 
 void al__state_release(struct al__state *st) {
@@ -359,6 +385,7 @@ void al__state_release(struct al__state *st) {
     free(st->workloads);
     for (int k = 0; k < AL__WSETS; k++)
         free(st->sets[k].items);
+    free(st->gone_tickets);
     free(st->queues);
     al__strmap_release(&st->workload_by_name);
     al__strmap_release(&st->queue_by_name);

@@ -87,6 +87,7 @@ struct al__wspec {
 enum al__wset {
     AL__HOLDING, /* may hold resources: a task running, stopping or pipelined; or deleting */
     AL__WATCHED, /* a task stopping (its grace period runs), or deleting */
+    AL__CHANGED, /* changed since the cycle's kept model last read it (model_kept.c empties it) */
     AL__WSETS
 };
 
@@ -118,6 +119,7 @@ struct al__dworkload {
      * and queue id), so that an unchanged one is not formatted again; valid when why_known. */
     struct al_explanation why;
     int64_t at[AL__WSETS]; /* its place in each of al__state.sets, -1 = not there */
+    int32_t model_ticket;  /* its handle in the cycle's kept model (model_kept.c), -1 = none */
 };
 
 struct al__state {
@@ -136,7 +138,11 @@ struct al__state {
     char **node_names;
     size_t node_count, node_cap;
     struct al__strmap node_by_name;
-    uint64_t removals; /* workloads and queues removed so far (the cycle checks it) */
+    uint64_t removals;       /* workloads and queues removed so far (the cycle checks it) */
+    uint64_t queue_removals; /* queues removed so far (queue indices moved) */
+    /* Kept-model tickets of workloads removed from memory since the model last read them. */
+    int32_t *gone_tickets;
+    size_t gone_count, gone_cap;
     struct al__wset_items sets[AL__WSETS];
     uint64_t task_changes; /* counts changes of task states (al__state_add_to, ends, failures) */
     uint64_t pruned_at[AL__WSETS]; /* task_changes when each set was last pruned */
@@ -212,16 +218,21 @@ void al__workload_set_reason(struct al__dworkload *w, const char *code, const ch
  * al__workload_refresh_state - running/pending/succeeded/failed from its tasks (not for
  * deleting): running while a task runs or stops; done once every task has finished (failed if
  * one failed); failed too when failed tasks leave fewer than its gang minimum to run; else
- * pending.
+ * pending. A task of w changed: so did w (al__state_changed).
  */
-void al__workload_refresh_state(struct al__dworkload *w);
+void al__workload_refresh_state(struct al__state *st, struct al__dworkload *w);
 
-/* al__workload_sets_init - w is in no set yet (al__dworkload.at). */
+/* al__workload_sets_init - w is in no set yet (al__dworkload.at) and not in the kept model. */
 void al__workload_sets_init(struct al__dworkload *w);
 
 /* al__state_add_to - puts w in set `set` (a task of it changed so: placed or pipelined for
- * AL__HOLDING, stopping or deleting for AL__WATCHED), and counts a task change. */
+ * AL__HOLDING, stopping or deleting for AL__WATCHED), and counts a task change; w changed. */
 void al__state_add_to(struct al__state *st, enum al__wset set, struct al__dworkload *w);
+
+/* al__state_changed - w changed in what the cycle's model reads of it (its state, its tasks'
+ * states and places, its stale-gang clock): the next cycle reads it again. Every change of
+ * those goes through here, al__state_add_to or al__workload_refresh_state. */
+void al__state_changed(struct al__state *st, struct al__dworkload *w);
 
 /* al__state_prune - drops from a set the workloads that no longer belong there (for
  * AL__HOLDING: holding nothing and not deleting; their stale-gang clock is stopped). Nothing
@@ -242,7 +253,7 @@ void al__task_requeue(struct al__state *st, struct al__dtask *t);
  * below its gang minimum with no task succeeded (as stale-gang eviction counts it: running,
  * stopping and pipelined tasks), cleared when it is not.
  */
-void al__workload_track_stale(struct al__dworkload *w, int64_t now);
+void al__workload_track_stale(struct al__state *st, struct al__dworkload *w, int64_t now);
 
 /* al__state_release - frees everything. */
 void al__state_release(struct al__state *st);

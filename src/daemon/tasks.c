@@ -55,7 +55,7 @@ void al__tasks_unplace(struct allotd *d) {
     for (size_t i = 0; i < d->placed_count; i++) {
         struct al__dworkload *w = d->placed[i].w;
         al__task_requeue(&d->state, d->placed[i].t);
-        al__workload_refresh_state(w);
+        al__workload_refresh_state(&d->state, w);
     }
     d->placed_count = 0;
 }
@@ -146,7 +146,7 @@ static void job_record(struct allotd *d, struct launch_job *j) {
     al__persist_task_update(d, w, t);
     if (j->rc == 0 && w->state == AL__W_DELETING)
         al__task_stop(d, w, t); /* deleted while it started */
-    al__workload_refresh_state(w);
+    al__workload_refresh_state(&d->state, w);
     al__persist_workload_update(d, w);
     free_strings(j->argv);
     free_strings(j->env);

@@ -14,7 +14,7 @@ static bool is_active(const struct al__dtask *t) {
 
 /* The workload's state after one of its tasks changed, with an event when it ended. */
 static void workload_settle(struct allotd *d, struct al__dworkload *w, enum al__wstate before) {
-    al__workload_refresh_state(w);
+    al__workload_refresh_state(&d->state, w);
     if (w->state != before && (w->state == AL__W_SUCCEEDED || w->state == AL__W_FAILED)) {
         w->finished_s = al__daemon_now();
         al__persist_event(d, w, w->state == AL__W_SUCCEEDED ? "finished" : "failed",
@@ -128,7 +128,7 @@ static bool readopt_unrecorded(struct allotd *d, struct al__dworkload *w, struct
     al__persist_event(d, w, "requeued",
                       "task %d was placed but allotd stopped before starting it; pending again",
                       (int)t->index);
-    al__workload_refresh_state(w);
+    al__workload_refresh_state(&d->state, w);
     al__persist_workload_update(d, w);
     return false;
 }

@@ -58,7 +58,7 @@ class Daemon:
             [ALLOTD, "--state-dir", self.state_dir, "--listen", "127.0.0.1:0",
              "--gpus", self.gpus, "--grace-period", str(self.grace), *self.args],
             stdout=self.stderr, stderr=self.stderr, start_new_session=True,
-            env=dict(os.environ, **(env or {})))
+            env=dict(os.environ, ALLOTD_CHECK_MODEL="1", **(env or {})))
         wait_until(lambda: os.path.exists(addr_file) or self.proc.poll() is not None,
                    what="allotd to listen")
         if self.proc.poll() is not None:

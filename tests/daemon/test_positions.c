@@ -13,14 +13,12 @@
 #include "allot/cycle.h"
 #include "daemon/positions.h"
 #include "daemon/state.h"
+#include "support/rng.h"
 
 static uint64_t rng = 88172645463325252ULL;
 
 static uint32_t next(uint32_t n) {
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return (uint32_t)(rng % n);
+    return tb_rng_below(&rng, n);
 }
 
 static struct al__dworkload *workload(int id) {
@@ -87,7 +85,7 @@ static void positions_agree_with_a_count_from_scratch(void **state) {
         /* one runs (a task change), one is removed */
         struct al__dworkload *runs = st.workloads[next((uint32_t)st.workload_count)];
         runs->tasks[0].state = AL__T_RUNNING;
-        al__workload_refresh_state(runs);
+        al__workload_refresh_state(&st, runs);
         st.task_changes++;
         al__state_remove_workload(&st, st.workloads[next((uint32_t)st.workload_count)]);
         check_all(p, &st);

@@ -17,6 +17,7 @@ static struct al__dworkload *workload(int32_t workers, int32_t min_members) {
     w->spec.workers = workers;
     w->spec.min_members = min_members;
     w->state = AL__W_PENDING;
+    al__workload_sets_init(w);
     al__workload_alloc_tasks(w);
     return w;
 }
@@ -39,7 +40,7 @@ static void a_requeued_task_is_pending_and_not_a_failure(void **state) {
     w->tasks[1].state = AL__T_STOPPING;
     w->tasks[1].evicting = true;
     w->tasks[1].exit_code = 143;
-    al__workload_refresh_state(w);
+    al__workload_refresh_state(&st, w);
     assert_int_equal(w->state, AL__W_RUNNING);
     al__task_requeue(&st, &w->tasks[1]);
     assert_int_equal(w->tasks[1].state, AL__T_PENDING);
@@ -49,49 +50,56 @@ static void a_requeued_task_is_pending_and_not_a_failure(void **state) {
     assert_int_equal(w->tasks[1].started_s, -1);
     assert_int_equal(w->tasks[1].exit_code, 0);
     assert_false(w->tasks[1].evicting);
-    al__workload_refresh_state(w);
+    al__workload_refresh_state(&st, w);
     assert_int_equal(w->state, AL__W_RUNNING); /* task 0 still runs */
     al__task_requeue(&st, &w->tasks[0]);
     assert_int_equal(st.task_changes, 2); /* queue positions and the cycle's passes see it */
-    al__workload_refresh_state(w);
+    al__workload_refresh_state(&st, w);
     assert_int_equal(w->state, AL__W_PENDING);
     assert_true(al__workload_is_active(w) == false);
     al__workload_free(w);
+    al__state_release(&st);
 }
 
 static void failures_that_break_a_gang_fail_it(void **state) {
     struct al__dworkload *w = workload(3, 2);
+    struct al__state st = {0};
     (void)state;
     w->tasks[0].state = AL__T_FAILED;
     w->tasks[0].exit_code = 3;
-    al__workload_refresh_state(w); /* two of three can still make the gang */
+    al__workload_refresh_state(&st, w); /* two of three can still make the gang */
     assert_int_equal(w->state, AL__W_PENDING);
     w->tasks[1].state = AL__T_FAILED;
     w->tasks[1].exit_code = 4;
-    al__workload_refresh_state(w);
+    al__workload_refresh_state(&st, w);
     assert_int_equal(w->state, AL__W_FAILED);
     assert_int_equal(w->exit_code, 3);
     al__workload_free(w);
+    al__state_release(&st);
 }
 
 static void stale_gangs_are_timed_from_when_they_fell_below(void **state) {
     struct al__dworkload *w = workload(2, 2);
+    struct al__state st = {0};
     (void)state;
-    al__workload_track_stale(w, 100); /* nothing runs: not stale */
+    al__workload_track_stale(&st, w, 100); /* nothing runs: not stale */
     assert_int_equal(w->stale_since_s, -1);
+    assert_int_equal(st.sets[AL__CHANGED].count, 0); /* the kept model has nothing to read */
     run(&w->tasks[0], 100);
     w->tasks[1].state = AL__T_PIPELINED;
-    al__workload_track_stale(w, 101);
+    al__workload_track_stale(&st, w, 101);
     assert_int_equal(w->stale_since_s, -1);
     w->tasks[1].state = AL__T_FAILED;
-    al__workload_track_stale(w, 102);
+    al__workload_track_stale(&st, w, 102);
     assert_int_equal(w->stale_since_s, 102);
-    al__workload_track_stale(w, 150); /* still the time it fell below */
+    assert_int_equal(st.sets[AL__CHANGED].count, 1); /* the cycle's model reads it again */
+    al__workload_track_stale(&st, w, 150);           /* still the time it fell below */
     assert_int_equal(w->stale_since_s, 102);
     w->tasks[1].state = AL__T_SUCCEEDED; /* a gang with a finished member is not stale */
-    al__workload_track_stale(w, 160);
+    al__workload_track_stale(&st, w, 160);
     assert_int_equal(w->stale_since_s, -1);
     al__workload_free(w);
+    al__state_release(&st);
 }
 
 static void task_states_have_api_names(void **state) {
