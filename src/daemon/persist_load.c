@@ -189,12 +189,18 @@ static bool row_retired(struct al__stmt *st, int64_t before_s) {
            !al__stmt_is_null(st, 6) && al__stmt_int(st, 6) < before_s;
 }
 
-static const char page_sql[] =
-    WORKLOAD_COLUMNS "WHERE (?1 IS NULL OR project = ?1) AND (?2 IS NULL OR state = ?2) "
-                     "ORDER BY id LIMIT ?3 OFFSET ?4";
-static const char page_count_sql[] =
-    "SELECT count(*) FROM workloads WHERE (?1 IS NULL OR project = ?1) AND "
-    "(?2 IS NULL OR state = ?2)";
+/* A page and its total, one statement per filter (by project, by state, both, neither) so that
+ * SQLite uses the index of the filter: "?1 IS NULL OR project = ?1" made it read every row of
+ * the table for the total (13 ms of a 1,000-item page at 100,000 workloads). */
+#define PAGE_SQL(where)  WORKLOAD_COLUMNS where " ORDER BY id LIMIT ?3 OFFSET ?4"
+#define COUNT_SQL(where) "SELECT count(*) FROM workloads " where
+#define BY_PROJECT       "WHERE project = ?1"
+#define BY_STATE         "WHERE state = ?2"
+#define BY_BOTH          "WHERE project = ?1 AND state = ?2"
+static const char *const page_sql[] = {PAGE_SQL(""), PAGE_SQL(BY_PROJECT), PAGE_SQL(BY_STATE),
+                                       PAGE_SQL(BY_BOTH)};
+static const char *const page_count_sql[] = {COUNT_SQL(""), COUNT_SQL(BY_PROJECT),
+                                             COUNT_SQL(BY_STATE), COUNT_SQL(BY_BOTH)};
 
 /* The page's workload with id `id` that was read from the store (not live), or NULL. */
 static struct al__dworkload *page_owned(struct al__page *p, int64_t id) {
@@ -207,7 +213,8 @@ static int read_page(struct allotd *d, struct al__store *db, const char *project
     char err[256];
     p->items = al__xcalloc((size_t)limit, sizeof(*p->items));
     p->owned = al__xcalloc((size_t)limit, sizeof(*p->owned));
-    struct al__stmt *st = al__stmt_prepare(db, page_count_sql);
+    size_t filter = (project ? 1 : 0) + (state ? 2 : 0);
+    struct al__stmt *st = al__stmt_prepare(db, page_count_sql[filter]);
     if (!st)
         return -AL_EIO;
     al__stmt_bind_text(st, 1, project);
@@ -215,7 +222,7 @@ static int read_page(struct allotd *d, struct al__store *db, const char *project
     if (al__stmt_step(st) == 1)
         p->total = al__stmt_int(st, 0);
     al__stmt_reset(st);
-    if (!(st = al__stmt_prepare(db, page_sql)))
+    if (!(st = al__stmt_prepare(db, page_sql[filter])))
         return -AL_EIO;
     al__stmt_bind_text(st, 1, project);
     al__stmt_bind_text(st, 2, state);

@@ -184,6 +184,9 @@ int al__store_open_reader(const char *path, struct al__store **out, char *err, s
         return -AL_EIO;
     }
     sqlite3_busy_timeout(s->db, 5000);
+    /* Pages read through a mapping, not copied in by a read() each (a list page walks the
+     * table: copying its pages in took a seventh of the time); the WAL's are read as before. */
+    exec_sql(s, "PRAGMA mmap_size = 268435456");
     s->version = read_version(s);
     *out = s;
     return 0;

@@ -47,8 +47,14 @@ class RetentionTest(DaemonTest):
         self.assertEqual(([w["name"] for w in page["items"]], page["total"]), (["bad"], 3))
         done = self.d.request("GET", "/api/v1/workloads?state=succeeded")[1]
         self.assertEqual([w["name"] for w in done["items"]], ["ok"])
+        self.assertEqual(done["total"], 1)
         failed = self.d.request("GET", "/api/v1/workloads?state=failed&project=team-a")[1]
-        self.assertEqual([w["name"] for w in failed["items"]], ["bad"])
+        self.assertEqual(([w["name"] for w in failed["items"]], failed["total"]), (["bad"], 1))
+        mine = self.d.request("GET", "/api/v1/workloads?project=team-a&limit=2&offset=1")[1]
+        self.assertEqual(([w["name"] for w in mine["items"]], mine["total"]),
+                         (["bad", "live"], 3))  # each filter has a statement of its own
+        none = self.d.request("GET", "/api/v1/workloads?project=team-b&state=failed")[1]
+        self.assertEqual((none["items"], none["total"]), ([], 0))
         listed = self.d.cli("workload", "list", "--json").stdout
         self.assertIn('"ok"', listed)  # the CLI pages through the same list
 
