@@ -5,7 +5,7 @@ workloads that run (a tenth of a GPU each, real processes), --finished CPU-only 
 run and ended, and the rest pending (tenths of a GPU the full fleet cannot give) up to
 --workloads.
 Prints, as `name: value unit`: durable submits per second while the pending ones arrive (16
-keep-alive clients), the scheduling cycle's median over quiet cycles (the whole cycle, the model
+keep-alive clients, once the running ones' processes are up), the scheduling cycle's median over quiet cycles (the whole cycle, the model
 build and the engine, from GET /healthz), a 1,000-item list page, and allotd's peak memory.
 
 The finished ones are history: one runs, and the store is seeded with copies of its rows (as
@@ -38,6 +38,27 @@ def wait_total(a, conn, query, total, timeout):
         if time.monotonic() > deadline:
             raise SystemExit("timed out: %s is %d of %d" % (query, n, total))
         time.sleep(0.5)
+
+
+def wait_processes(cmdline, count, timeout):
+    """Until `count` processes run with this command line: a task is running once placed, and
+    its process is started after (10,000 of them take seconds, and their start would be timed
+    with the submits that follow)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        n = 0
+        for pid in os.listdir("/proc"):
+            if pid.isdigit():
+                try:
+                    with open("/proc/%s/cmdline" % pid, "rb") as f:
+                        n += f.read() == cmdline
+                except OSError:
+                    pass
+        if n >= count:
+            return
+        if time.monotonic() > deadline:
+            raise SystemExit("timed out: %d of %d processes started" % (n, count))
+        time.sleep(1)
 
 
 def quiet_cycles(a, conn, count):
@@ -118,6 +139,7 @@ def main():
         a.submit_all(items("run", args.running,
                            {"command": ["sleep", "1000000"], "gpu_fraction": 0.1}), CLIENTS)
         wait_total(a, conn, "state=running", args.running, 600)
+        wait_processes(b"sleep\x001000000\x00", args.running, 600)
         # Tenths too: a whole GPU would have consolidation move the running tenths around.
         took = a.submit_all(items("wait", pending, {"command": ["true"], "gpu_fraction": 0.1}),
                             CLIENTS)

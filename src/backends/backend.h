@@ -138,6 +138,11 @@ struct al__backend {
     const struct al__backend_type *type;
     struct al__inventory inventory;
     void *data; /* the backend's own */
+    /* Set by allotd after open (NULL: none): the backend calls it, from any thread and holding
+     * none of its own locks, when it learned that a task may have ended (a child reaped, a
+     * watch event), so that allotd runs a pass soon instead of at its next tick. */
+    void (*wake)(void *arg);
+    void *wake_arg;
 };
 
 /* The kinds of backend allotd knows, NULL-terminated (registry.c): a new one is added there. */

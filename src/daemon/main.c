@@ -150,6 +150,14 @@ static int prepare_state_dir(const char *dir) {
     return 0; /* the descriptor stays open (and locked) for the life of the process */
 }
 
+/* The backend learned that a task may have ended: a pass now. */
+static void wake_loop(void *arg) {
+    struct allotd *d = arg;
+    pthread_mutex_lock(&d->lock);
+    al__daemon_poke(d);
+    pthread_mutex_unlock(&d->lock);
+}
+
 /* The backend, its nodes numbered first in the state (a task's node number below the node
  * count is then an inventory index, see state.h). Exits with 2 on bad options. */
 static int open_backend(struct allotd *d, const struct options *o) {
@@ -162,6 +170,8 @@ static int open_backend(struct allotd *d, const struct options *o) {
     }
     for (size_t i = 0; i < d->backend.inventory.node_count; i++)
         al__state_node(&d->state, d->backend.inventory.nodes[i].name);
+    d->backend.wake = wake_loop;
+    d->backend.wake_arg = d;
     return 0;
 }
 
@@ -187,27 +197,22 @@ static int open_state(struct allotd *d) {
     return 0;
 }
 
-/* Signals arrive here only: SIGCHLD wakes the loop, SIGTERM/SIGINT stop allotd. */
+/* Signals arrive here only: SIGTERM/SIGINT stop allotd. */
 static void *signal_thread(void *arg) {
     struct allotd *d = arg;
     sigset_t set;
     int sig;
 
     sigemptyset(&set);
-    sigaddset(&set, SIGCHLD);
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGINT);
-    for (;;) {
-        if (sigwait(&set, &sig) != 0)
-            continue;
-        pthread_mutex_lock(&d->lock);
-        if (sig != SIGCHLD)
-            d->stopping = true;
-        al__daemon_poke(d);
-        pthread_mutex_unlock(&d->lock);
-        if (sig != SIGCHLD)
-            return NULL;
-    }
+    while (sigwait(&set, &sig) != 0)
+        continue;
+    pthread_mutex_lock(&d->lock);
+    d->stopping = true;
+    al__daemon_poke(d);
+    pthread_mutex_unlock(&d->lock);
+    return NULL;
 }
 
 /* DIR/allotd.addr, written whole (a reader never sees it half-written). */
@@ -306,7 +311,6 @@ int main(int argc, char **argv) {
     pthread_cond_init(&d.wake, &attr);
     signal(SIGPIPE, SIG_IGN);
     sigemptyset(&set);
-    sigaddset(&set, SIGCHLD);
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGINT);
     pthread_sigmask(SIG_BLOCK, &set, NULL); /* every thread inherits it */

@@ -1,6 +1,6 @@
 /* test_local_backend.c - the local backend through allotd's backend interface (backend.h):
  * options, virtual nodes, a task's devices and identity in its environment, its output, exit
- * code, stop, re-adoption by key and forgetting. */
+ * code, stop, re-adoption by key and forgetting; ends learned as they happen. */
 #define _GNU_SOURCE /* mkdtemp */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -243,6 +243,36 @@ static void refresh_says_when_a_task_may_have_ended(void **state) {
     al__backend_close(&b);
 }
 
+static void count_wake(void *arg) {
+    __atomic_add_fetch((int *)arg, 1, __ATOMIC_SEQ_CST);
+}
+
+/* A task's end is learned as it happens, not by a pass: allotd is woken (the reaper's wake)
+ * with no refresh or poll called, and the next refresh says so. */
+static void an_end_wakes_allotd_without_a_pass(void **state) {
+    const struct al__backend_option opts[] = {{"gpus", "1x80GiB"}};
+    const char *quick[] = {"true", NULL};
+    struct al__backend b;
+    char ref[AL__TASK_REF_MAX] = "", err[256] = "";
+    int wakes = 0, code = -1;
+    (void)state;
+    open_local(&b, opts, 1);
+    b.wake = count_wake;
+    b.wake_arg = &wakes;
+    struct al__task_key key = {10, 0};
+    struct al__task_start s = {
+        .key = key, .workload = "w", .project = "p", .workers = 1, .argv = quick};
+    assert_int_equal(b.type->start(&b, &s, ref, err, sizeof err), 0);
+    for (int i = 0; i < WAIT_STEPS && __atomic_load_n(&wakes, __ATOMIC_SEQ_CST) == 0; i++)
+        sleep_ms(10);
+    assert_true(__atomic_load_n(&wakes, __ATOMIC_SEQ_CST) > 0);
+    assert_true(b.type->refresh(&b));
+    assert_int_equal(b.type->poll(&b, key, ref, &code), AL__TASK_EXITED);
+    assert_int_equal(code, 0);
+    b.type->forget(&b, key);
+    al__backend_close(&b);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(bad_options_are_named),
@@ -251,6 +281,7 @@ int main(void) {
         cmocka_unit_test(a_task_sees_its_devices_and_node_and_its_output_is_kept),
         cmocka_unit_test(a_stopped_task_ends_and_is_found_while_it_runs),
         cmocka_unit_test(refresh_says_when_a_task_may_have_ended),
+        cmocka_unit_test(an_end_wakes_allotd_without_a_pass),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

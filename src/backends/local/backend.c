@@ -90,6 +90,13 @@ static void fill_inventory(struct al__backend *b, const struct al__local_machine
     }
 }
 
+/* A child was reaped: allotd is told (if it asked to be). */
+static void wake_allotd(void *arg) {
+    struct al__backend *b = arg;
+    if (b->wake)
+        b->wake(b->wake_arg);
+}
+
 static int local_open(struct al__backend *b, const char *dir, const struct al__backend_option *opts,
                       size_t opt_count, char *err, size_t size) {
     const char *gpus = NULL, *supervisor = NULL;
@@ -138,7 +145,7 @@ static int local_open(struct al__backend *b, const char *dir, const struct al__b
         return -AL_EIO;
     }
     fill_inventory(b, &l->machine, nodes);
-    al__children_init(&l->children);
+    al__children_init(&l->children, wake_allotd, b);
     b->data = l;
     return 0;
 }

@@ -2,7 +2,9 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "backends/local/children.h"
 #include "util/xalloc.h"
@@ -14,9 +16,13 @@ struct child {
     int status;
 };
 
-void al__children_init(struct al__children *c) {
+void al__children_init(struct al__children *c, void (*wake)(void *arg), void *wake_arg) {
+    memset(c, 0, sizeof(*c));
     pthread_mutex_init(&c->lock, NULL);
+    pthread_cond_init(&c->more, NULL);
     al__strmap_init(&c->by_pid);
+    c->wake = wake;
+    c->wake_arg = wake_arg;
 }
 
 static void free_all(struct al__children *c) {
@@ -26,6 +32,24 @@ static void free_all(struct al__children *c) {
 }
 
 void al__children_release(struct al__children *c) {
+    pthread_mutex_lock(&c->lock);
+    c->stopping = true;
+    pthread_cond_signal(&c->more);
+    pthread_mutex_unlock(&c->lock);
+    if (c->reaping) {
+        /* It may wait in waitpid for children that keep running: a child that ends at once
+         * makes waitpid return (cancelling the thread instead unwinds a stack that
+         * AddressSanitizer then finds poisoned). Reaped here unless the reaper did. */
+        pthread_mutex_lock(&c->lock);
+        pid_t nudge = c->waiting ? fork() : -1;
+        pthread_mutex_unlock(&c->lock);
+        if (nudge == 0)
+            _exit(0);
+        pthread_join(c->reaper, NULL);
+        while (nudge > 0 && waitpid(nudge, NULL, 0) < 0 && errno == EINTR)
+            continue;
+    }
+    pthread_cond_destroy(&c->more);
     free_all(c);
     al__strmap_release(&c->by_pid);
     pthread_mutex_destroy(&c->lock);
@@ -44,6 +68,51 @@ static struct child *child_put(struct al__children *c, pid_t pid, int64_t ticks)
     return ch;
 }
 
+/* Child pid ended with status. Lock held. */
+static void note_end(struct al__children *c, pid_t pid, int status) {
+    char key[24];
+    snprintf(key, sizeof(key), "%d", (int)pid);
+    struct child *ch = al__strmap_get(&c->by_pid, key);
+    if (!ch)
+        ch = child_put(c, pid, -1); /* reaped before it was added */
+    ch->ended = true;
+    ch->status = status;
+    c->ended = true;
+}
+
+/*
+ * The reaper: waitpid blocks until a child ends (the kernel walks the children once per end,
+ * not once per pass). With no child, it waits for one to be added; `added` read before waitpid
+ * says whether one was added since it found none. It stops at the first return after
+ * `stopping` is set (al__children_release makes one).
+ */
+static void *reaper(void *arg) {
+    struct al__children *c = arg;
+    int status;
+    pthread_mutex_lock(&c->lock);
+    while (!c->stopping) {
+        uint64_t seen = c->added;
+        c->waiting = true;
+        pthread_mutex_unlock(&c->lock);
+        pid_t pid = waitpid(-1, &status, 0);
+        int failure = errno;
+        pthread_mutex_lock(&c->lock);
+        c->waiting = false;
+        if (pid > 0) {
+            note_end(c, pid, status);
+            pthread_mutex_unlock(&c->lock);
+            if (c->wake)
+                c->wake(c->wake_arg);
+            pthread_mutex_lock(&c->lock);
+        } else if (failure == ECHILD) {
+            while (!c->stopping && c->added == seen)
+                pthread_cond_wait(&c->more, &c->lock);
+        }
+    }
+    pthread_mutex_unlock(&c->lock);
+    return NULL;
+}
+
 void al__children_add(struct al__children *c, const struct al__proc *p) {
     char key[24];
     snprintf(key, sizeof(key), "%d", (int)p->pid);
@@ -53,30 +122,15 @@ void al__children_add(struct al__children *c, const struct al__proc *p) {
         ch->start_ticks = p->start_ticks; /* it ended before it was added */
     else
         child_put(c, p->pid, p->start_ticks);
+    c->added++;
+    if (!c->reaping && !c->stopping)
+        c->reaping = pthread_create(&c->reaper, NULL, reaper, c) == 0;
+    pthread_cond_signal(&c->more);
     pthread_mutex_unlock(&c->lock);
-}
-
-/* Every child that ended since the last call, noted. Lock held. */
-static void reap(struct al__children *c) {
-    int status;
-    pid_t pid;
-    char key[24];
-    while ((pid = waitpid(-1, &status, WNOHANG)) > 0 || (pid < 0 && errno == EINTR)) {
-        if (pid < 0)
-            continue;
-        snprintf(key, sizeof(key), "%d", (int)pid);
-        struct child *ch = al__strmap_get(&c->by_pid, key);
-        if (!ch)
-            ch = child_put(c, pid, -1);
-        ch->ended = true;
-        ch->status = status;
-        c->ended = true;
-    }
 }
 
 bool al__children_refresh(struct al__children *c) {
     pthread_mutex_lock(&c->lock);
-    reap(c);
     bool changed = c->ended || c->adopted;
     c->ended = c->adopted = false;
     pthread_mutex_unlock(&c->lock);
