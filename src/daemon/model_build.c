@@ -215,25 +215,6 @@ int32_t al__project_ids_find(const struct al__project_ids *p, const struct al__d
     return found ? found->index : -1;
 }
 
-/*
- * The pass over every workload waits on memory (a workload, then its tasks, each a miss): the
- * workloads some places ahead are fetched meanwhile, so that the misses overlap. A macro, not a
- * function: GCC finds a function that only prefetches pure and drops its calls.
- */
-enum { AHEAD = 16 };
-
-#define PREFETCH_AHEAD(st, i)                                                                      \
-    do {                                                                                           \
-        if ((i) + 2 * AHEAD < (st)->workload_count) {                                              \
-            const char *ahead_ = (const char *)(st)->workloads[(i) + 2 * AHEAD];                   \
-            __builtin_prefetch(ahead_);                                                            \
-            __builtin_prefetch(ahead_ + 64);                                                       \
-            __builtin_prefetch(ahead_ + 128);                                                      \
-        }                                                                                          \
-        if ((i) + AHEAD < (st)->workload_count) /* fetched AHEAD workloads ago */                  \
-            __builtin_prefetch((st)->workloads[(i) + AHEAD]->tasks);                               \
-    } while (0)
-
 /* Adds workload w as a job (it has tasks the cycle sees). */
 static void add_job(const struct allotd *d, struct al__cycle_model *m, struct al__dworkload *w,
                     int32_t queue, size_t tasks) {
@@ -277,7 +258,6 @@ void al__model_build(struct allotd *d, struct al__cycle_model *m) {
     m->cluster.tasks = al__xcalloc(m->task_cap, sizeof(*m->cluster.tasks));
     m->task_index = al__xcalloc(m->task_cap, sizeof(*m->task_index));
     for (size_t i = 0; i < st->workload_count; i++) {
-        PREFETCH_AHEAD(st, i);
         struct al__dworkload *w = st->workloads[i];
         size_t tasks = al__model_task_count(w);
         if (tasks == 0)
