@@ -15,7 +15,7 @@ SAN := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize
 	-DAL_DEBUG_INVARIANTS
 LIBS := -ljansson -lm
 CLI_LIBS := $(LIBS) -lcurl
-DAEMON_LIBS := $(LIBS) -lmicrohttpd -lsqlite3 -lsodium -lpthread -ldl
+DAEMON_LIBS := $(LIBS) -lmicrohttpd -lsqlite3 -lsodium -lyaml -lcurl -lpthread -ldl
 
 ENGINE_SRC := $(sort $(wildcard src/engine/*.c src/engine/actions/*.c src/util/*.c))
 SNAPSHOT_SRC := $(sort $(wildcard src/snapshot/*.c))
@@ -23,7 +23,7 @@ CLI_SRC := $(sort $(wildcard src/cli/*.c))
 LIB_SRC := $(ENGINE_SRC) $(SNAPSHOT_SRC)
 # allotd's parts: everything but main.c is also linked into the unit tests.
 DAEMON_PART_SRC := $(sort $(filter-out src/daemon/main.c,$(wildcard src/daemon/*.c)) \
-	$(wildcard src/backends/*.c src/backends/local/*.c))
+	$(wildcard src/backends/*.c src/backends/local/*.c src/backends/kubernetes/*.c))
 DAEMON_MAIN_SRC := src/daemon/main.c
 # allot-supervisor: a small program of its own (a task must not hold a copy of allotd's memory).
 SUPERVISOR_PART_SRC := $(sort $(filter-out %/main.c,$(wildcard src/backends/local/supervisor/*.c))) \
@@ -126,7 +126,7 @@ api: $(BUILD)/san/allot $(BUILD)/san/allotd
 
 # Against a real kube-apiserver, etcd and kube-controller-manager on loopback, built from their
 # Go modules into build/kube once (skipped, loudly, where Go is missing).
-kube:
+kube: $(BUILD)/tests/kube/probe
 	@scripts/run-kube-tests
 
 conformance: $(BUILD)/san/allot

@@ -1,7 +1,7 @@
 /* test_local_backend.c - the local backend through allotd's backend interface (backend.h):
  * options, virtual nodes, a task's devices and identity in its environment, its output, exit
  * code, stop, re-adoption by key and forgetting; ends learned as they happen. */
-#define _GNU_SOURCE /* mkdtemp */
+#define _GNU_SOURCE /* nanosleep */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,6 +15,7 @@
 
 #include "allot/errors.h"
 #include "backends/backend.h"
+#include "support/tempdir.h"
 
 #define WAIT_STEPS 1000 /* x 10 ms */
 
@@ -22,15 +23,12 @@ static char dir[64];
 
 static int setup(void **state) {
     (void)state;
-    snprintf(dir, sizeof dir, "/tmp/allot-backend-XXXXXX");
-    return mkdtemp(dir) ? 0 : -1;
+    return tb_tempdir_make(dir, sizeof dir, "allot-backend");
 }
 
 static int teardown(void **state) {
-    char cmd[128];
     (void)state;
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    return system(cmd);
+    return tb_tempdir_remove(dir);
 }
 
 static void sleep_ms(long ms) {
