@@ -72,9 +72,9 @@ int main(int argc, char **argv) {
         else if (strcmp(argv[i], "--path") == 0)
             path = argv[i + 1];
         else if (strcmp(argv[i], "--timeout-seconds") == 0)
-            config.timeout_s = atol(argv[i + 1]);
+            config.timeout_s = strtol(argv[i + 1], NULL, 10);
         else if (strcmp(argv[i], "--page") == 0)
-            config.page = atol(argv[i + 1]);
+            config.page = strtol(argv[i + 1], NULL, 10);
     }
     if (!kubeconfig || !path) {
         fprintf(stderr, "usage: probe --kubeconfig FILE --path PATH [--timeout-seconds N]\n");

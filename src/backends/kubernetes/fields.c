@@ -1,0 +1,56 @@
+/* fields.c - fields of Kubernetes objects (see fields.h). */
+#include <stdio.h>
+#include <string.h>
+
+#include "allot/errors.h"
+#include "backends/kubernetes/fields.h"
+#include "backends/kubernetes/quantity.h"
+
+int al__kube_text(json_t *parent, const char *key, char *out, size_t out_size, const char *what,
+                  const char *field, char *err, size_t size) {
+    json_t *v = json_object_get(parent, key);
+    out[0] = '\0';
+    if (!v || json_is_null(v))
+        return 0;
+    if (!json_is_string(v)) {
+        snprintf(err, size, "%s: %s: must be text", what, field);
+        return -AL_EINVAL;
+    }
+    if (json_string_length(v) >= out_size ||
+        strlen(json_string_value(v)) != json_string_length(v)) {
+        snprintf(err, size, "%s: %s: longer than %zu characters, or holds a NUL", what, field,
+                 out_size - 1);
+        return -AL_EINVAL;
+    }
+    memcpy(out, json_string_value(v), json_string_length(v) + 1);
+    return 0;
+}
+
+int al__kube_amount(json_t *map, const char *key, int scale, int64_t *out, const char *what,
+                    const char *field, char *err, size_t size) {
+    json_t *v = json_object_get(map, key);
+    char text[64], why[160];
+    *out = 0;
+    if (!v || json_is_null(v))
+        return 0;
+    if (json_is_integer(v))
+        snprintf(text, sizeof(text), "%lld", (long long)json_integer_value(v));
+    else if (json_is_real(v))
+        snprintf(text, sizeof(text), "%.17g", json_real_value(v));
+    else if (json_is_string(v) && json_string_length(v) < sizeof(text))
+        snprintf(text, sizeof(text), "%s", json_string_value(v));
+    else {
+        snprintf(err, size, "%s: %s[%s]: not a quantity", what, field, key);
+        return -AL_EINVAL;
+    }
+    int rc = al__kube_quantity(text, scale, out, why, sizeof(why));
+    if (rc == -AL_ERANGE)
+        snprintf(err, size, "%s: %s[%s]: %s is too large", what, field, key, text);
+    else if (rc < 0)
+        snprintf(err, size, "%s: %s[%s]: %s", what, field, key, why);
+    else if (*out < 0) {
+        snprintf(err, size, "%s: %s[%s]: %s is negative", what, field, key, text);
+        rc = -AL_EINVAL;
+    }
+    return rc < 0 ? -AL_EINVAL : 0;
+}

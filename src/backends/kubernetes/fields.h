@@ -1,0 +1,19 @@
+/* fields.h - reading fields of Kubernetes objects: optional text with a length bound, and
+ * quantities (text or a number), each error naming the object and the field. */
+#ifndef ALLOT_BACKENDS_KUBERNETES_FIELDS_H
+#define ALLOT_BACKENDS_KUBERNETES_FIELDS_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* al__kube_text - parent[key] into out ("" when absent or null). -AL_EINVAL with err ("WHAT:
+ * FIELD: ...") when it is not text or does not fit. */
+int al__kube_text(json_t *parent, const char *key, char *out, size_t out_size, const char *what,
+                  const char *field, char *err, size_t size);
+
+/* al__kube_amount - the quantity map[key] (text or number) times 10^scale; 0 when absent. */
+int al__kube_amount(json_t *map, const char *key, int scale, int64_t *out, const char *what,
+                    const char *field, char *err, size_t size);
+
+#endif

@@ -1,0 +1,75 @@
+/* objects.h - the Kubernetes objects allot schedules with, read from their JSON into allot's
+ * terms: a Node into an inventory node, a Pod into a task's request and identity (with KAI
+ * Scheduler's labels and annotations for queues, pod groups and GPU fractions). Malformed
+ * objects are refused naming the object, the field and the problem. */
+#ifndef ALLOT_BACKENDS_KUBERNETES_OBJECTS_H
+#define ALLOT_BACKENDS_KUBERNETES_OBJECTS_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "backends/backend.h"
+
+/* The labels and annotations of KAI Scheduler that allot reads. */
+#define AL__KUBE_QUEUE_LABEL       "kai.scheduler/queue"
+#define AL__KUBE_POD_GROUP_ANNOT   "pod-group-name"
+#define AL__KUBE_GPU_FRACTION      "gpu-fraction"
+#define AL__KUBE_GPU_MEMORY        "gpu-memory"
+#define AL__KUBE_GPU_FRACTION_DEVS "gpu-fraction-num-devices"
+#define AL__KUBE_GPU_RESOURCE      "nvidia.com/gpu"
+#define AL__KUBE_GPU_PRODUCT_LABEL "nvidia.com/gpu.product"
+#define AL__KUBE_GPU_MEMORY_LABEL  "nvidia.com/gpu.memory"
+
+/*
+ * al__kube_node_read - node o as an inventory node: allocatable CPU, memory and nvidia.com/gpu
+ * devices (each with the product and memory that GPU feature discovery labels; a node without
+ * the memory label gets devices of 1 MiB, which no GPU-memory request fits), its labels, its
+ * pool from pool_label (NULL: none). *schedulable is false when it is cordoned or not Ready.
+ * 0, or -AL_EINVAL with err (out then holds nothing); out's parts are the caller's
+ * (al__kube_node_release, or al__inventory_release once it is in an inventory).
+ */
+int al__kube_node_read(json_t *o, const char *pool_label, struct al__node *out, bool *schedulable,
+                       char *err, size_t size);
+void al__kube_node_release(struct al__node *n);
+
+enum al__kube_pod_phase {
+    AL__POD_PENDING,
+    AL__POD_RUNNING,
+    AL__POD_SUCCEEDED,
+    AL__POD_FAILED,
+    AL__POD_UNKNOWN
+};
+
+/* A pod as allot sees it. Text fields are "" when absent. */
+struct al__kube_pod {
+    char namespace_[64];
+    char name[254];
+    char uid[64];
+    char scheduler[254]; /* spec.schedulerName */
+    char node[254];      /* spec.nodeName: bound there */
+    enum al__kube_pod_phase phase;
+    bool terminating;         /* metadata.deletionTimestamp is set */
+    char queue[254];          /* the kai.scheduler/queue label */
+    char pod_group[254];      /* the pod-group-name annotation */
+    char priority_class[254]; /* spec.priorityClassName */
+    bool has_priority;
+    int32_t priority;    /* spec.priority, set by the API server from the class */
+    char owner_kind[64]; /* its controller owner, if any */
+    char owner_name[254];
+    char owner_uid[64];
+    /* What it requests (its containers, as Kubernetes counts them: the regular ones and the
+     * sidecars together, or the largest init container if more, plus the pod's overhead). */
+    int64_t cpu_millis;
+    int64_t memory_bytes;
+    int32_t gpus;           /* whole devices (nvidia.com/gpu) */
+    int32_t gpu_milli;      /* or a portion of each shared device (gpu-fraction) */
+    int32_t gpu_memory_mib; /* or memory on each (gpu-memory) */
+    int32_t gpu_devices;    /* shared devices (gpu-fraction-num-devices), 1 by default */
+};
+
+/* al__kube_pod_read - pod o. 0, or -AL_EINVAL with err naming the pod and the field. */
+int al__kube_pod_read(json_t *o, struct al__kube_pod *out, char *err, size_t size);
+
+#endif
