@@ -13,14 +13,7 @@
 
 #include "allot/errors.h"
 #include "backends/kubernetes/objects.h"
-
-static json_t *parse(const char *text) {
-    json_error_t e;
-    json_t *o = json_loads(text, 0, &e);
-    if (!o)
-        fail_msg("test JSON: %s: %s", e.text, text);
-    return o;
-}
+#include "support/json_text.h"
 
 static const char gpu_node[] =
     "{\"metadata\": {\"name\": \"gpu-7\", \"labels\": {\"nvidia.com/gpu.product\": "
@@ -33,7 +26,7 @@ static void a_gpu_node_is_read(void **state) {
     struct al__node n;
     bool schedulable = false;
     char err[256] = "";
-    json_t *o = parse(gpu_node);
+    json_t *o = tb_json(gpu_node);
     (void)state;
     assert_int_equal(al__kube_node_read(o, "pool", &n, &schedulable, err, sizeof err), 0);
     assert_string_equal(n.name, "gpu-7");
@@ -54,9 +47,9 @@ static void cordoned_or_unready_nodes_take_no_new_work(void **state) {
     bool schedulable = true;
     char err[256] = "";
     (void)state;
-    json_t *o = parse("{\"metadata\": {\"name\": \"cpu-1\"}, \"spec\": {\"unschedulable\": true},"
-                      " \"status\": {\"allocatable\": {\"cpu\": 8}, \"conditions\": [{\"type\":"
-                      " \"Ready\", \"status\": \"True\"}]}}");
+    json_t *o = tb_json("{\"metadata\": {\"name\": \"cpu-1\"}, \"spec\": {\"unschedulable\": true},"
+                        " \"status\": {\"allocatable\": {\"cpu\": 8}, \"conditions\": [{\"type\":"
+                        " \"Ready\", \"status\": \"True\"}]}}");
     assert_int_equal(al__kube_node_read(o, NULL, &n, &schedulable, err, sizeof err), 0);
     assert_false(schedulable);
     assert_int_equal(n.cpu_millis, 8000); /* a number, not text */
@@ -64,9 +57,9 @@ static void cordoned_or_unready_nodes_take_no_new_work(void **state) {
     assert_string_equal(n.pool, "");
     al__kube_node_release(&n);
     json_decref(o);
-    o = parse("{\"metadata\": {\"name\": \"gpu-1\"}, \"status\": {\"allocatable\":"
-              " {\"nvidia.com/gpu\": 2}, \"conditions\": [{\"type\": \"Ready\", \"status\":"
-              " \"Unknown\"}]}}");
+    o = tb_json("{\"metadata\": {\"name\": \"gpu-1\"}, \"status\": {\"allocatable\":"
+                " {\"nvidia.com/gpu\": 2}, \"conditions\": [{\"type\": \"Ready\", \"status\":"
+                " \"Unknown\"}]}}");
     assert_int_equal(al__kube_node_read(o, NULL, &n, &schedulable, err, sizeof err), 0);
     assert_false(schedulable);
     assert_int_equal(n.gpus[1].memory_mib, 1); /* no memory label: no GPU-memory request fits */
@@ -103,7 +96,7 @@ static void malformed_nodes_are_refused_naming_the_field(void **state) {
         struct al__node n;
         bool schedulable;
         char err[256] = "";
-        json_t *o = parse(cases[i].json);
+        json_t *o = tb_json(cases[i].json);
         int rc = al__kube_node_read(o, NULL, &n, &schedulable, err, sizeof err);
         if (rc != -AL_EINVAL || !strstr(err, cases[i].expect))
             fail_msg("case %zu: %d \"%s\" (expected \"%s\")", i, rc, err, cases[i].expect);
@@ -131,7 +124,7 @@ static const char job_pod[] =
 static void a_pod_is_read_as_kubernetes_counts_it(void **state) {
     struct al__kube_pod p;
     char err[256] = "";
-    json_t *o = parse(job_pod);
+    json_t *o = tb_json(job_pod);
     (void)state;
     assert_int_equal(al__kube_pod_read(o, &p, err, sizeof err), 0);
     assert_string_equal(p.namespace_, "team-a");
@@ -161,17 +154,17 @@ static void kai_gpu_sharing_annotations_are_read(void **state) {
     struct al__kube_pod p;
     char err[256] = "";
     (void)state;
-    json_t *o = parse("{\"metadata\": {\"name\": \"s\", \"namespace\": \"n\", \"annotations\":"
-                      " {\"gpu-fraction\": \"0.5\", \"gpu-fraction-num-devices\": \"2\"}},"
-                      " \"spec\": {\"containers\": [{\"name\": \"c\"}]}}");
+    json_t *o = tb_json("{\"metadata\": {\"name\": \"s\", \"namespace\": \"n\", \"annotations\":"
+                        " {\"gpu-fraction\": \"0.5\", \"gpu-fraction-num-devices\": \"2\"}},"
+                        " \"spec\": {\"containers\": [{\"name\": \"c\"}]}}");
     assert_int_equal(al__kube_pod_read(o, &p, err, sizeof err), 0);
     assert_int_equal(p.gpu_milli, 500);
     assert_int_equal(p.gpu_devices, 2);
     assert_int_equal(p.phase, AL__POD_PENDING);
     assert_false(p.has_priority);
     json_decref(o);
-    o = parse("{\"metadata\": {\"name\": \"s\", \"namespace\": \"n\", \"annotations\":"
-              " {\"gpu-memory\": \"20000\"}}, \"spec\": {\"containers\": []}}");
+    o = tb_json("{\"metadata\": {\"name\": \"s\", \"namespace\": \"n\", \"annotations\":"
+                " {\"gpu-memory\": \"20000\"}}, \"spec\": {\"containers\": []}}");
     assert_int_equal(al__kube_pod_read(o, &p, err, sizeof err), 0);
     assert_int_equal(p.gpu_memory_mib, 20000);
     assert_int_equal(p.gpu_devices, 1);
@@ -224,7 +217,7 @@ static void malformed_pods_are_refused_naming_the_field(void **state) {
         struct al__kube_pod p;
         snprintf(text, sizeof text, "{\"metadata\": %s, \"spec\": %s}", cases[i].meta,
                  cases[i].spec);
-        json_t *o = parse(text);
+        json_t *o = tb_json(text);
         int rc = al__kube_pod_read(o, &p, err, sizeof err);
         if (rc != -AL_EINVAL || !strstr(err, cases[i].expect))
             fail_msg("case %zu: %d \"%s\" (expected \"%s\")", i, rc, err, cases[i].expect);

@@ -1,5 +1,6 @@
 /* fields.c - fields of Kubernetes objects (see fields.h). */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "allot/errors.h"
@@ -53,4 +54,46 @@ int al__kube_amount(json_t *map, const char *key, int scale, int64_t *out, const
         rc = -AL_EINVAL;
     }
     return rc < 0 ? -AL_EINVAL : 0;
+}
+
+int al__kube_duration(const char *text, int64_t *seconds, const char *what, const char *field,
+                      char *err, size_t size) {
+    static const struct {
+        const char *unit;
+        int64_t nanos;
+    } units[] = {{"ns", 1},         {"us", 1000},         {"\xc2\xb5s", 1000},   {"ms", 1000000},
+                 {"s", 1000000000}, {"m", 60000000000LL}, {"h", 3600000000000LL}};
+    const char *p = text;
+    double total = 0; /* nanoseconds; a double keeps fractions ("1.5h") exact enough */
+    if (strcmp(text, "0") == 0) {
+        *seconds = 0;
+        return 0;
+    }
+    while (*p) {
+        char *end;
+        if (!((*p >= '0' && *p <= '9') || *p == '.'))
+            goto bad;
+        double v = strtod(p, &end);
+        if (end == p)
+            goto bad;
+        p = end;
+        size_t u, n = sizeof(units) / sizeof(units[0]);
+        for (u = 0; u < n; u++) { /* the longest unit that matches: "ms" before "m" */
+            size_t len = strlen(units[u].unit);
+            if (strncmp(p, units[u].unit, len) == 0 && !(len == 1 && p[0] == 'm' && p[1] == 's'))
+                break;
+        }
+        if (u == n)
+            goto bad;
+        total += v * (double)units[u].nanos;
+        p += strlen(units[u].unit);
+    }
+    if (p == text || total > 9.2e18)
+        goto bad;
+    *seconds = (int64_t)((total + 999999999.0) / 1e9);
+    return 0;
+bad:
+    snprintf(err, size, "%s: %s: \"%s\" is not a duration (like 90s, 10m, 1h30m)", what, field,
+             text);
+    return -AL_EINVAL;
 }

@@ -16,4 +16,9 @@ int al__kube_text(json_t *parent, const char *key, char *out, size_t out_size, c
 int al__kube_amount(json_t *map, const char *key, int scale, int64_t *out, const char *what,
                     const char *field, char *err, size_t size);
 
+/* al__kube_duration - a Go duration ("90s", "10m", "1h30m", "1.5h") in whole seconds, rounded
+ * up. 0, or -AL_EINVAL (err: "WHAT: FIELD: ...") when text is not a non-negative duration. */
+int al__kube_duration(const char *text, int64_t *seconds, const char *what, const char *field,
+                      char *err, size_t size);
+
 #endif

@@ -72,4 +72,49 @@ struct al__kube_pod {
 /* al__kube_pod_read - pod o. 0, or -AL_EINVAL with err naming the pod and the field. */
 int al__kube_pod_read(json_t *o, struct al__kube_pod *out, char *err, size_t size);
 
+/* A Queue (scheduling.run.ai/v2) in allot's units: GPU in milli-GPUs, CPU in millicores,
+ * memory in bytes (KAI writes devices, millicores and megabytes); AL_UNLIMITED (-1) where KAI
+ * writes -1; over-quota weights in thousandths (KAI's may have fractions; only their ratios
+ * count). A resource it does not give: deserved 0, no limit, weight 1 (1000). */
+struct al__kube_queue {
+    char name[254];
+    char parent[254]; /* spec.parentQueue, "" for a top-level queue */
+    char display_name[254];
+    int32_t priority;                         /* spec.priority, 100 when not given (as KAI) */
+    int64_t deserved[3], limit[3], weight[3]; /* by enum al_resource: gpu, cpu, memory */
+    bool has_preempt_min_runtime, has_reclaim_min_runtime;
+    int64_t preempt_min_runtime_s, reclaim_min_runtime_s;
+};
+
+/* al__kube_queue_read - queue o. 0, or -AL_EINVAL with err naming the queue and the field. */
+int al__kube_queue_read(json_t *o, struct al__kube_queue *out, char *err, size_t size);
+
+/* A PodGroup (scheduling.run.ai/v2alpha2): one job of pods. */
+struct al__kube_subgroup {
+    char name[254];
+    char parent[254];
+    int32_t min_members;
+};
+
+struct al__kube_pod_group {
+    char namespace_[64];
+    char name[254];
+    char uid[64];
+    char queue[254];
+    char priority_class[254];
+    int32_t min_members; /* 1 when not given */
+    enum { AL__PREEMPTIBILITY_BY_PRIORITY, AL__PREEMPTIBLE, AL__NON_PREEMPTIBLE } preemptibility;
+    struct al__kube_subgroup *subgroups; /* malloc'd, subgroup_count of them */
+    size_t subgroup_count;
+};
+
+/* al__kube_pod_group_read - pod group o. 0, or -AL_EINVAL with err; out's subgroups are the
+ * caller's (al__kube_pod_group_release). */
+int al__kube_pod_group_read(json_t *o, struct al__kube_pod_group *out, char *err, size_t size);
+void al__kube_pod_group_release(struct al__kube_pod_group *g);
+
+/* al__kube_priority_class_read - a PriorityClass's name and value. */
+int al__kube_priority_class_read(json_t *o, char *name, size_t name_size, int32_t *value, char *err,
+                                 size_t size);
+
 #endif
