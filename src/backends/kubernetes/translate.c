@@ -1,0 +1,375 @@
+/* translate.c - Kubernetes objects as an allot snapshot document (see translate.h). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "allot/errors.h"
+#include "allot/model.h"
+#include "backends/kubernetes/grouping.h"
+#include "backends/kubernetes/objects.h"
+#include "backends/kubernetes/translate.h"
+
+static const char *const default_schedulers[] = {"allot", "kai-scheduler"};
+
+struct build {
+    const struct al__kube_translate_options *opt;
+    json_t *skipped;
+    json_t *nodes;   /* name -> node document */
+    json_t *queues;  /* name -> queue document */
+    json_t *leaves;  /* name -> true for queues no queue names as parent */
+    json_t *classes; /* priority class name -> value */
+    json_t *groups;  /* "ns/name" -> job document (its tasks added as pods come) */
+};
+
+static void skip(struct build *b, const char *why) {
+    json_array_append_new(b->skipped, json_string(why));
+}
+
+/* Days since 1970-01-01 of a civil date (Howard Hinnant's algorithm). */
+static int64_t days_from_civil(int64_t y, int64_t m, int64_t d) {
+    y -= m <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    int64_t yoe = y - era * 400;
+    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+/* An RFC 3339 time ("2026-11-30T10:00:00Z") of o's field as seconds before the document's
+ * clock (negative: the past), or `fallback`. */
+static int64_t relative_time(struct build *b, json_t *parent, const char *key, int64_t fallback) {
+    const char *t = json_string_value(json_object_get(parent, key));
+    int y, mo, d, h, mi, s;
+    if (!t || sscanf(t, "%4d-%2d-%2dT%2d:%2d:%2d", &y, &mo, &d, &h, &mi, &s) != 6)
+        return fallback;
+    int64_t at = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s;
+    return at - b->opt->now_s;
+}
+
+static bool ours(struct build *b, const char *scheduler) {
+    const char *const *names = b->opt->schedulers ? b->opt->schedulers : default_schedulers;
+    size_t n = b->opt->schedulers ? b->opt->scheduler_count : 2;
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(names[i], scheduler) == 0)
+            return true;
+    return false;
+}
+
+static void add_nodes(struct build *b, json_t *list) {
+    size_t i;
+    json_t *o;
+    char err[512];
+    json_array_foreach(list, i, o) {
+        struct al__node n;
+        bool schedulable;
+        if (al__kube_node_read(o, b->opt->pool_label, &n, &schedulable, err, sizeof(err)) < 0) {
+            skip(b, err);
+            continue;
+        }
+        json_t *labels = json_object();
+        for (size_t l = 0; l < n.label_count; l++)
+            json_object_set_new(labels, n.labels[l].key, json_string(n.labels[l].value));
+        json_t *doc = json_pack("{s:s, s:I, s:I, s:I, s:o}", "name", n.name, "gpus",
+                                (json_int_t)n.gpu_count, "cpu_millis", (json_int_t)n.cpu_millis,
+                                "memory_bytes", (json_int_t)n.memory_bytes, "labels", labels);
+        if (n.gpu_count > 0) {
+            json_object_set_new(doc, "gpu_memory_mib", json_integer(n.gpus[0].memory_mib));
+            if (n.gpus[0].model[0])
+                json_object_set_new(doc, "gpu_model", json_string(n.gpus[0].model));
+        }
+        if (n.pool[0])
+            json_object_set_new(doc, "pool", json_string(n.pool));
+        json_object_set_new(b->nodes, n.name, doc);
+        al__kube_node_release(&n);
+    }
+}
+
+static int64_t gcd(int64_t a, int64_t x) {
+    while (x) {
+        int64_t t = a % x;
+        a = x;
+        x = t;
+    }
+    return a;
+}
+
+/* Queue weights are thousandths here and integers up to 1000 in a snapshot: divided by their
+ * common divisor, and scaled down if still larger (only ratios count). */
+static void weight_scale(const struct al__kube_queue *qs, size_t n, int64_t *divisor,
+                         int64_t *largest) {
+    *divisor = 0;
+    *largest = 0;
+    for (size_t i = 0; i < n; i++)
+        for (int r = 0; r < AL_RESOURCE_COUNT; r++)
+            *divisor = gcd(*divisor, qs[i].weight[r]);
+    for (size_t i = 0; i < n; i++)
+        for (int r = 0; r < AL_RESOURCE_COUNT; r++)
+            if (*divisor && qs[i].weight[r] / *divisor > *largest)
+                *largest = qs[i].weight[r] / *divisor;
+}
+
+static json_t *amounts(const int64_t v[AL_RESOURCE_COUNT]) {
+    json_t *gpu =
+        v[AL_GPU] == AL_UNLIMITED ? json_integer(-1) : json_real((double)v[AL_GPU] / 1000);
+    return json_pack("{s:o, s:I, s:I}", "gpu", gpu, "cpu_millis", (json_int_t)v[AL_CPU],
+                     "memory_bytes", (json_int_t)v[AL_MEMORY]);
+}
+
+static void add_queues(struct build *b, json_t *list, json_t *out) {
+    size_t i, n = 0;
+    json_t *o;
+    char err[512];
+    struct al__kube_queue *qs = calloc(json_array_size(list) + 1, sizeof(*qs));
+    int64_t *created = calloc(json_array_size(list) + 1, sizeof(*created));
+    json_array_foreach(list, i, o) {
+        if (al__kube_queue_read(o, &qs[n], err, sizeof(err)) < 0) {
+            skip(b, err);
+            continue;
+        }
+        created[n++] = relative_time(b, json_object_get(o, "metadata"), "creationTimestamp", 0);
+    }
+    for (size_t q = 0; q < n; q++) /* a queue whose parent is not there is left out */
+        for (size_t p = 0; qs[q].parent[0] && p <= n; p++)
+            if (p == n) {
+                snprintf(err, sizeof(err), "queue %s: spec.parentQueue: no queue named \"%s\"",
+                         qs[q].name, qs[q].parent);
+                skip(b, err);
+                qs[q].name[0] = '\0';
+            } else if (strcmp(qs[p].name, qs[q].parent) == 0 && qs[p].name[0]) {
+                break;
+            }
+    int64_t divisor, largest;
+    weight_scale(qs, n, &divisor, &largest);
+    for (size_t q = 0; q < n; q++) /* oldest first: a queue's place is its age */
+        for (size_t k = q + 1; k < n; k++)
+            if (created[k] < created[q] ||
+                (created[k] == created[q] && strcmp(qs[k].name, qs[q].name) < 0)) {
+                struct al__kube_queue t = qs[q];
+                int64_t c = created[q];
+                qs[q] = qs[k], created[q] = created[k];
+                qs[k] = t, created[k] = c;
+            }
+    for (size_t q = 0; q < n; q++) {
+        if (!qs[q].name[0])
+            continue;
+        int64_t w[AL_RESOURCE_COUNT];
+        for (int r = 0; r < AL_RESOURCE_COUNT; r++) {
+            w[r] = divisor ? qs[q].weight[r] / divisor : 0;
+            if (largest > 1000 && w[r])
+                w[r] = w[r] * 1000 / largest > 0 ? w[r] * 1000 / largest : 1;
+        }
+        json_t *doc =
+            json_pack("{s:s, s:o, s:i, s:o, s:o, s:{s:I, s:I, s:I}}", "name", qs[q].name, "parent",
+                      qs[q].parent[0] ? json_string(qs[q].parent) : json_null(), "priority",
+                      (int)qs[q].priority, "deserved", amounts(qs[q].deserved), "limit",
+                      amounts(qs[q].limit), "over_quota_weight", "gpu", (json_int_t)w[AL_GPU],
+                      "cpu", (json_int_t)w[AL_CPU], "memory", (json_int_t)w[AL_MEMORY]);
+        if (qs[q].has_preempt_min_runtime)
+            json_object_set_new(doc, "preempt_min_runtime_s",
+                                json_integer(qs[q].preempt_min_runtime_s));
+        if (qs[q].has_reclaim_min_runtime)
+            json_object_set_new(doc, "reclaim_min_runtime_s",
+                                json_integer(qs[q].reclaim_min_runtime_s));
+        json_array_append_new(out, doc);
+        json_object_set(b->queues, qs[q].name, doc);
+        json_object_set_new(b->leaves, qs[q].name, json_true());
+    }
+    for (size_t q = 0; q < n; q++)
+        if (qs[q].name[0] && qs[q].parent[0])
+            json_object_del(b->leaves, qs[q].parent);
+    free(qs);
+    free(created);
+}
+
+/* The job document of a group in queue `queue`, priority from its class; NULL (skipped) when
+ * the queue is not a leaf. */
+static json_t *new_job(struct build *b, const char *key, const char *queue, const char *cls,
+                       bool has_priority, int32_t priority, int preemptibility, int32_t min_members,
+                       int64_t created) {
+    char why[700];
+    if (!json_object_get(b->leaves, queue)) {
+        snprintf(why, sizeof(why), "pod group %s: its queue \"%s\" is %s", key, queue,
+                 json_object_get(b->queues, queue) ? "a department, not a project" : "not there");
+        skip(b, why);
+        return NULL;
+    }
+    json_t *value = json_object_get(b->classes, cls);
+    int32_t p = value ? (int32_t)json_integer_value(value) : has_priority ? priority : 50;
+    bool preemptible = preemptibility == AL__PREEMPTIBILITY_BY_PRIORITY
+                           ? p < 100
+                           : preemptibility == AL__PREEMPTIBLE;
+    return json_pack("{s:s, s:s, s:i, s:b, s:i, s:I, s:[]}", "name", key, "queue", queue,
+                     "priority", (int)p, "preemptible", preemptible, "min_members",
+                     (int)min_members, "created_s", (json_int_t)created, "tasks");
+}
+
+static void add_groups(struct build *b, json_t *list) {
+    size_t i;
+    json_t *o;
+    char err[512], key[400];
+    json_array_foreach(list, i, o) {
+        struct al__kube_pod_group g;
+        if (al__kube_pod_group_read(o, &g, err, sizeof(err)) < 0) {
+            skip(b, err);
+            continue;
+        }
+        snprintf(key, sizeof(key), "%s/%s", g.namespace_, g.name);
+        json_t *job = new_job(
+            b, key, g.queue, g.priority_class, false, 0, (int)g.preemptibility, g.min_members,
+            relative_time(b, json_object_get(o, "metadata"), "creationTimestamp", 0));
+        if (job)
+            json_object_set_new(b->groups, key, job);
+        al__kube_pod_group_release(&g);
+    }
+}
+
+/* The owners of a snapshot's pods are not in it: a pod's own controller is its top. */
+static bool no_lookup(void *arg, const char *ns, const struct al__kube_owner *of,
+                      struct al__kube_owner *controller) {
+    (void)arg, (void)ns, (void)of, (void)controller;
+    return false;
+}
+
+static const char *task_state(const struct al__kube_pod *p) {
+    if (p->phase == AL__POD_SUCCEEDED)
+        return "succeeded";
+    if (p->phase == AL__POD_FAILED)
+        return "failed";
+    if (!p->node[0])
+        return p->terminating ? NULL : "pending";
+    return p->terminating ? "releasing" : "running";
+}
+
+/* What a pod of another scheduler holds on its node comes off the node. */
+static void hold_elsewhere(struct build *b, const struct al__kube_pod *p) {
+    json_t *node = json_object_get(b->nodes, p->node);
+    if (!node || p->phase == AL__POD_SUCCEEDED || p->phase == AL__POD_FAILED)
+        return;
+    static const char *const keys[] = {"cpu_millis", "memory_bytes", "gpus"};
+    int64_t used[] = {p->cpu_millis, p->memory_bytes, p->gpus};
+    for (int k = 0; k < 3; k++) {
+        int64_t left = json_integer_value(json_object_get(node, keys[k])) - used[k];
+        json_object_set_new(node, keys[k], json_integer(left > 0 ? left : 0));
+    }
+}
+
+static void add_pod(struct build *b, json_t *o) {
+    struct al__kube_pod p;
+    char err[1024], key[400];
+    if (al__kube_pod_read(o, &p, err, sizeof(err)) < 0) {
+        skip(b, err);
+        return;
+    }
+    if (!ours(b, p.scheduler)) {
+        if (p.node[0])
+            hold_elsewhere(b, &p);
+        return;
+    }
+    const char *state = task_state(&p);
+    if (!state)
+        return; /* deleted before it was placed: nothing to schedule */
+    if (p.node[0] && !json_object_get(b->nodes, p.node)) {
+        snprintf(err, sizeof(err), "pod %s/%s: on node %s, which is not there", p.namespace_,
+                 p.name, p.node);
+        skip(b, err);
+        return;
+    }
+    struct al__kube_group_choice g;
+    if (al__kube_group_of(&p, no_lookup, NULL, &g, err, sizeof(err)) < 0) {
+        skip(b, err);
+        return;
+    }
+    snprintf(key, sizeof(key), "%s/%s", p.namespace_, g.pod_group);
+    json_t *job = json_object_get(b->groups, key);
+    if (!job && g.create) { /* a group allot would create for it */
+        job = new_job(b, key, p.queue, p.priority_class, p.has_priority, p.priority,
+                      AL__PREEMPTIBILITY_BY_PRIORITY, 1,
+                      relative_time(b, json_object_get(o, "metadata"), "creationTimestamp", 0));
+        if (!job)
+            return;
+        json_object_set_new(b->groups, key, job);
+    }
+    if (!job) {
+        snprintf(err, sizeof(err),
+                 "pod %s/%s: names pod group %s, which is not there (or was "
+                 "left out)",
+                 p.namespace_, p.name, g.pod_group);
+        skip(b, err);
+        return;
+    }
+    snprintf(key, sizeof(key), "%s/%s", p.namespace_, p.name);
+    json_t *task = json_pack("{s:s, s:s, s:I, s:I}", "name", key, "state", state, "cpu_millis",
+                             (json_int_t)p.cpu_millis, "memory_bytes", (json_int_t)p.memory_bytes);
+    if (p.node[0])
+        json_object_set_new(task, "node", json_string(p.node));
+    if (p.gpus)
+        json_object_set_new(task, "gpus", json_integer(p.gpus));
+    if (p.gpu_milli)
+        json_object_set_new(task, "gpu_fraction", json_real(p.gpu_milli / 1000.0));
+    if (p.gpu_memory_mib)
+        json_object_set_new(task, "gpu_memory_mib", json_integer(p.gpu_memory_mib));
+    if ((p.gpu_milli || p.gpu_memory_mib) && p.gpu_devices > 1)
+        json_object_set_new(task, "gpu_devices", json_integer(p.gpu_devices));
+    json_array_append_new(json_object_get(job, "tasks"), task);
+}
+
+static void build_release(struct build *b) {
+    json_decref(b->nodes);
+    json_decref(b->queues);
+    json_decref(b->leaves);
+    json_decref(b->classes);
+    json_decref(b->groups);
+}
+
+int al__kube_translate(json_t *raw, const struct al__kube_translate_options *opt, json_t **out,
+                       json_t **skipped, char *err, size_t size) {
+    static const char *const kinds[] = {"nodes", "pods", "queues", "podGroups", "priorityClasses"};
+    struct build b = {.opt = opt,
+                      .skipped = json_array(),
+                      .nodes = json_object(),
+                      .queues = json_object(),
+                      .leaves = json_object(),
+                      .classes = json_object(),
+                      .groups = json_object()};
+    if (!json_is_object(raw)) {
+        snprintf(err, size, "kubernetes objects: not an object");
+        goto bad;
+    }
+    for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
+        json_t *list = json_object_get(raw, kinds[k]);
+        if (list && !json_is_null(list) && !json_is_array(list)) {
+            snprintf(err, size, "kubernetes objects: %s: must be a list", kinds[k]);
+            goto bad;
+        }
+    }
+    size_t i;
+    json_t *o, *queues = json_array(), *jobs = json_array();
+    json_array_foreach(json_object_get(raw, "priorityClasses"), i, o) {
+        char name[254];
+        int32_t value;
+        if (al__kube_priority_class_read(o, name, sizeof(name), &value, err, size) < 0)
+            skip(&b, err);
+        else
+            json_object_set_new(b.classes, name, json_integer(value));
+    }
+    add_nodes(&b, json_object_get(raw, "nodes"));
+    add_queues(&b, json_object_get(raw, "queues"), queues);
+    add_groups(&b, json_object_get(raw, "podGroups"));
+    json_array_foreach(json_object_get(raw, "pods"), i, o) add_pod(&b, o);
+    const char *key;
+    json_t *job, *nodes = json_array();
+    json_object_foreach(b.groups, key, job) /* groups without pods are no jobs */
+        if (json_array_size(json_object_get(job, "tasks")) > 0) json_array_append(jobs, job);
+    json_object_foreach(b.nodes, key, o) json_array_append(nodes, o);
+    *out =
+        json_pack("{s:s, s:I, s:{s:[sssss]}, s:o, s:o, s:o}", "name", "kubernetes", "now_s",
+                  (json_int_t)0, "config", "actions", "allocate", "consolidation", "reclaim",
+                  "preempt", "stalegangeviction", "nodes", nodes, "queues", queues, "jobs", jobs);
+    *skipped = b.skipped;
+    build_release(&b);
+    return 0;
+bad:
+    json_decref(b.skipped);
+    build_release(&b);
+    return -AL_EINVAL;
+}

@@ -1,0 +1,126 @@
+/* test_kube_translate.c - a KAI cluster's objects (the rawObjects of a KAI snapshot) as an allot
+ * snapshot, read by allot's own snapshot parser and scheduled by the engine: queues, jobs from
+ * PodGroups and from pods allot groups itself, capacity that other schedulers' pods hold, and
+ * every object that cannot be used named with its reason. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "allot/cycle.h"
+#include "allot/errors.h"
+#include "allot/snapshot.h"
+#include "backends/kubernetes/translate.h"
+
+#define NOW 1796083200 /* 2026-12-01T00:00:00Z */
+
+static json_t *translate(json_t **skipped) {
+    json_error_t e;
+    json_t *raw = json_load_file("tests/data/kai_raw_objects.json", 0, &e), *out = NULL;
+    char err[256] = "";
+    struct al__kube_translate_options opt = {.pool_label = "pool", .now_s = NOW};
+    if (!raw)
+        fail_msg("kai_raw_objects.json: %s", e.text);
+    assert_int_equal(al__kube_translate(raw, &opt, &out, skipped, err, sizeof err), 0);
+    json_decref(raw);
+    return out;
+}
+
+static int32_t index_of(const struct al_cluster *c, const char *name, bool task) {
+    size_t n = task ? c->task_count : c->job_count;
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(task ? c->tasks[i].name : c->jobs[i].name, name) == 0)
+            return (int32_t)i;
+    fail_msg("no %s named %s", task ? "task" : "job", name);
+    return -1;
+}
+
+static void a_kai_cluster_is_a_snapshot_allot_schedules(void **state) {
+    json_t *skipped, *doc = translate(&skipped);
+    struct al_cluster c;
+    struct al_snapshot_error perr;
+    struct al_result r;
+    (void)state;
+    char *text = json_dumps(doc, JSON_COMPACT);
+    if (al_snapshot_parse(text, strlen(text), &c, &perr) != 0)
+        fail_msg("not a valid snapshot: %s: %s\n%s", perr.path, perr.message, text);
+    free(text);
+    assert_int_equal(c.node_count, 3);
+    assert_int_equal(c.nodes[0].gpu_count, 7); /* a device plugin's pod holds one */
+    assert_int_equal(c.nodes[0].cpu_millis, 63000);
+    assert_string_equal(c.nodes[0].pool, "h100");
+    assert_int_equal(c.queue_count, 3);
+    assert_int_equal(c.queues[1].deserved[AL_GPU], 8000);
+    assert_int_equal(c.queues[1].weight[AL_GPU], 2); /* 2 : 1, as KAI's weights */
+    assert_int_equal(c.job_count, 3);
+    const struct al_job *train = &c.jobs[index_of(&c, "team-a/train", false)];
+    assert_int_equal(train->priority, 50);
+    assert_true(train->preemptible);
+    assert_int_equal(train->min_members, 2);
+    assert_int_equal(train->created_s, -15 * 3600); /* nine o'clock, before midnight */
+    const struct al_job *serve = &c.jobs[index_of(&c, "team-b/serve", false)];
+    assert_false(serve->preemptible); /* inference: 125 */
+    assert_int_equal(c.tasks[serve->first_task].state, AL_TASK_RUNNING);
+    /* a pod with no PodGroup is grouped by allot, as KAI's grouper would */
+    const struct al_job *nb = &c.jobs[index_of(&c, "team-b/pg-notebook-nb-1", false)];
+    assert_int_equal(nb->priority, 75);
+    assert_int_equal(c.tasks[nb->first_task].gpu_milli, 500);
+
+    assert_int_equal(al_cycle_run(&c, &r), 0);
+    int bound = 0;
+    for (size_t d = 0; d < r.decision_count; d++)
+        if (r.decisions[d].kind == AL_DECISION_BIND) {
+            int32_t t = r.decisions[d].task;
+            assert_true(t == index_of(&c, "team-a/train-0", true) ||
+                        t == index_of(&c, "team-a/train-1", true) ||
+                        t == index_of(&c, "team-b/notebook", true));
+            bound++;
+        }
+    assert_int_equal(bound, 3); /* the gang and the notebook */
+    al_result_release(&r);
+    al_cluster_release(&c);
+
+    /* What could not be used, each with its reason. */
+    char all[4096] = "";
+    size_t i;
+    json_t *why;
+    json_array_foreach(skipped, i, why)
+        snprintf(all + strlen(all), sizeof(all) - strlen(all), "%s\n", json_string_value(why));
+    assert_int_equal(json_array_size(skipped), 5);
+    assert_non_null(strstr(all, "node broken: status.allocatable[cpu]"));
+    assert_non_null(strstr(all, "queue lost: spec.parentQueue: no queue named \"nowhere\""));
+    assert_non_null(strstr(all, "pod group team-b/misplaced: its queue \"research\" is a "
+                                "department, not a project"));
+    assert_non_null(strstr(all, "pod team-a/stray: names pod group gone"));
+    assert_non_null(strstr(all, "pod team-a/bad: spec.priority"));
+    json_decref(skipped);
+    json_decref(doc);
+}
+
+static void malformed_object_lists_are_refused(void **state) {
+    json_t *out = NULL, *skipped = NULL;
+    char err[256] = "";
+    struct al__kube_translate_options opt = {0};
+    (void)state;
+    json_t *raw = json_pack("{s:{}}", "pods");
+    assert_int_equal(al__kube_translate(raw, &opt, &out, &skipped, err, sizeof err), -AL_EINVAL);
+    assert_string_equal(err, "kubernetes objects: pods: must be a list");
+    json_decref(raw);
+    raw = json_array();
+    assert_int_equal(al__kube_translate(raw, &opt, &out, &skipped, err, sizeof err), -AL_EINVAL);
+    json_decref(raw);
+    assert_null(out);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(a_kai_cluster_is_a_snapshot_allot_schedules),
+        cmocka_unit_test(malformed_object_lists_are_refused),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
