@@ -14,12 +14,16 @@ OPT ?= -O2 -g
 SAN := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all \
 	-DAL_DEBUG_INVARIANTS
 LIBS := -ljansson -lm
-CLI_LIBS := $(LIBS) -lcurl
-DAEMON_LIBS := $(LIBS) -lmicrohttpd -lsqlite3 -lsodium -lyaml -lcurl -lpthread -ldl
+CLI_LIBS := $(LIBS) -lcurl -lz
+DAEMON_LIBS := $(LIBS) -lmicrohttpd -lsqlite3 -lsodium -lyaml -lcurl -lz -lpthread -ldl
 
 ENGINE_SRC := $(sort $(wildcard src/engine/*.c src/engine/actions/*.c src/util/*.c))
 SNAPSHOT_SRC := $(sort $(wildcard src/snapshot/*.c))
-CLI_SRC := $(sort $(wildcard src/cli/*.c))
+# The Kubernetes readers and their translation into snapshots: allotd's, and the CLI's too
+# (`allot replay --kai`).
+KUBE_READERS_SRC := $(addprefix src/backends/kubernetes/,fields.c grouping.c node.c pod.c \
+	podgroup.c quantity.c queue.c translate.c)
+CLI_SRC := $(sort $(wildcard src/cli/*.c)) $(KUBE_READERS_SRC)
 LIB_SRC := $(ENGINE_SRC) $(SNAPSHOT_SRC)
 # allotd's parts: everything but main.c is also linked into the unit tests.
 DAEMON_PART_SRC := $(sort $(filter-out src/daemon/main.c,$(wildcard src/daemon/*.c)) \
@@ -29,7 +33,7 @@ DAEMON_MAIN_SRC := src/daemon/main.c
 SUPERVISOR_PART_SRC := $(sort $(filter-out %/main.c,$(wildcard src/backends/local/supervisor/*.c))) \
 	src/backends/local/read_small.c
 SUPERVISOR_SRC := $(SUPERVISOR_PART_SRC) src/backends/local/supervisor/main.c
-CLI_PART_SRC := $(filter-out src/cli/main.c,$(CLI_SRC))
+CLI_PART_SRC := $(filter-out src/cli/main.c $(KUBE_READERS_SRC),$(CLI_SRC))
 TEST_SRC := $(sort $(wildcard tests/*/test_*.c))
 TEST_SUPPORT_SRC := $(sort $(wildcard tests/support/*.c))
 
@@ -126,7 +130,7 @@ api: $(BUILD)/san/allot $(BUILD)/san/allotd
 
 # Against a real kube-apiserver, etcd and kube-controller-manager on loopback, built from their
 # Go modules into build/kube once (skipped, loudly, where Go is missing).
-kube: $(BUILD)/tests/kube/probe
+kube: $(BUILD)/tests/kube/probe $(BUILD)/san/allot
 	@scripts/run-kube-tests
 
 conformance: $(BUILD)/san/allot

@@ -3,6 +3,7 @@
 #define ALLOT_CLI_COMMANDS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #define AL__VERSION "0.1.0"
 
@@ -37,6 +38,13 @@ struct al__cli {
  * status. It prints its own usage on --help.
  */
 int al__cmd_replay(int argc, char **argv);
+
+/* al__kai_snapshot_read - a KAI Scheduler snapshot (its zip, or its snapshot.json) as the text
+ * of an allot snapshot (*snapshot, malloc'd), with the objects it left out and why (*skipped, a
+ * JSON array of strings; the caller decrefs it). 0, or -AL_EIO / -AL_EINVAL with err. */
+struct json_t;
+int al__kai_snapshot_read(const char *path, char **snapshot, struct json_t **skipped, char *err,
+                          size_t size);
 
 /*
  * Commands over the REST API get the connection settings and the noun they run under

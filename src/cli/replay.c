@@ -13,6 +13,7 @@
 struct options {
     bool check;
     bool json;
+    bool kai; /* the files are KAI Scheduler snapshots */
     char **files;
     int file_count;
 };
@@ -25,12 +26,15 @@ struct run {
 };
 
 static void usage(FILE *out) {
-    fprintf(out, "usage: allot replay [--check] [--json] FILE...\n\n"
+    fprintf(out, "usage: allot replay [--check] [--json] [--kai] FILE...\n\n"
                  "Runs one scheduling cycle on each snapshot FILE and prints the decisions, why\n"
                  "jobs stay pending and the queues' fair shares.\n\n"
                  "  --check   compare with the file's `expect` section: PASS/FAIL per file,\n"
                  "            then a summary; exit status 0 only when every file passed\n"
-                 "  --json    print JSON instead (an array when there are several files)\n");
+                 "  --json    print JSON instead (an array when there are several files)\n"
+                 "  --kai     the files are KAI Scheduler snapshots (the zip its snapshot plugin\n"
+                 "            serves at /get-snapshot, or its snapshot.json): allot's decisions\n"
+                 "            on that cluster's Queues, PodGroups, pods and nodes\n");
 }
 
 /* Returns -1 after printing usage for a bad command line, 1 for --help, 0 to run. */
@@ -43,6 +47,8 @@ static int options_parse(int argc, char **argv, struct options *o) {
             o->check = true;
         else if (strcmp(argv[i], "--json") == 0)
             o->json = true;
+        else if (strcmp(argv[i], "--kai") == 0)
+            o->kai = true;
         else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
             return 1;
         else if (strcmp(argv[i], "--") == 0) {
@@ -55,6 +61,11 @@ static int options_parse(int argc, char **argv, struct options *o) {
     }
     o->files = argv + i;
     o->file_count = argc - i;
+    if (o->kai && o->check) {
+        fprintf(stderr, "allot replay: --check and --kai together (a KAI snapshot has no "
+                        "expectations)\n");
+        return -1;
+    }
     if (o->file_count == 0) {
         fprintf(stderr, "allot replay: no snapshot file given\n");
         return -1;
@@ -189,12 +200,31 @@ static void report_check(struct run *run, const struct options *o, const char *p
                             "difference", passed ? NULL : diff));
 }
 
+/* A KAI snapshot as an allot scenario; what it left out is said on stderr. */
+static int load_kai(const char *path, struct al_scenario *sc, struct al_snapshot_error *err) {
+    char *text = NULL;
+    json_t *skipped = NULL;
+    size_t i;
+    json_t *why;
+    memset(err, 0, sizeof(*err));
+    memset(sc, 0, sizeof(*sc));
+    int rc = al__kai_snapshot_read(path, &text, &skipped, err->message, sizeof(err->message));
+    if (rc < 0)
+        return rc;
+    json_array_foreach(skipped, i, why)
+        fprintf(stderr, "%s: left out: %s\n", path, json_string_value(why));
+    json_decref(skipped);
+    rc = al_scenario_parse(text, strlen(text), sc, err);
+    free(text);
+    return rc;
+}
+
 static void replay_file(struct run *run, const struct options *o, const char *path) {
     struct al_scenario sc;
     struct al_snapshot_error err;
     struct al_result result;
     char name[256], diff[1024];
-    int rc = al_scenario_load(path, &sc, &err);
+    int rc = o->kai ? load_kai(path, &sc, &err) : al_scenario_load(path, &sc, &err);
 
     display_name(path, rc == 0 ? &sc : NULL, name, sizeof(name));
     if (rc < 0) {
