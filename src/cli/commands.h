@@ -38,6 +38,7 @@ struct al__cli {
  * status. It prints its own usage on --help.
  */
 int al__cmd_replay(int argc, char **argv);
+int al__cmd_snapshot(int argc, char **argv);
 
 /* al__kai_snapshot_read - a KAI Scheduler snapshot (its zip, or its snapshot.json) as the text
  * of an allot snapshot (*snapshot, malloc'd), with the objects it left out and why (*skipped, a

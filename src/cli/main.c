@@ -60,6 +60,8 @@ static void usage(FILE *out) {
     for (size_t i = 0; i < COUNT(nouns); i++)
         fprintf(out, "  %-11s %s\n", nouns[i].name, nouns[i].summary);
     fprintf(out, "  %-11s %s\n", "replay", "run one scheduling cycle on snapshot files offline");
+    fprintf(out, "  %-11s %s\n", "snapshot",
+            "convert: a KAI Scheduler snapshot as allot's (offline)");
     fprintf(out, "\n%s\nRun 'allot <command> --help' for a command's verbs and options.\n",
             al__cli_conn_usage);
 }
@@ -115,6 +117,8 @@ int main(int argc, char **argv) {
     snprintf(cli.name, sizeof(cli.name), "allot");
     if (argc >= 2 && strcmp(argv[1], "replay") == 0)
         return al__cmd_replay(argc - 1, argv + 1);
+    if (argc >= 2 && strcmp(argv[1], "snapshot") == 0) /* offline too */
+        return al__cmd_snapshot(argc - 1, argv + 1);
     if (al__cli_conn_extract(&cli, &argc, argv) < 0)
         return AL__EXIT_USAGE;
     if (argc < 2) {

@@ -103,6 +103,18 @@ class KaiReplayTest(unittest.TestCase):
         pending = {e["job"] for e in result["pending"]}
         self.assertEqual(pending, {"team-b/big"})  # 24 GPUs of gang on 15 free
         self.assertNotIn("left out", out.stderr)
+        # The same cluster as an allot snapshot, replayed as one: the same decisions.
+        converted = subprocess.run([ALLOT, "snapshot", "convert", "--kai",
+                                    os.path.join(self.dir, "kai.zip")], capture_output=True,
+                                   text=True, timeout=60)
+        self.assertEqual(converted.returncode, 0, converted.stderr)
+        path = os.path.join(self.dir, "allot.json")
+        with open(path, "w") as f:
+            f.write(converted.stdout)
+        again = subprocess.run([ALLOT, "replay", "--json", path], capture_output=True, text=True,
+                               timeout=60)
+        self.assertEqual(again.returncode, 0, again.stderr)
+        self.assertEqual(json.loads(again.stdout)["decisions"], result["decisions"])
 
     def test_broken_snapshots_are_refused_with_the_reason(self):
         cases = {"empty.zip": b"PK\x03\x04" + b"\0" * 40,
@@ -124,6 +136,10 @@ class KaiReplayTest(unittest.TestCase):
         missing = self.replay(os.path.join(self.dir, "nonexistent.zip"))
         self.assertEqual(missing.returncode, 1)
         self.assertIn("No such file", missing.stderr)
+        usage = subprocess.run([ALLOT, "snapshot", "convert", "x.zip"], capture_output=True,
+                               text=True)
+        self.assertEqual(usage.returncode, 2)  # --kai is the only kind it converts
+        self.assertIn("usage: allot snapshot convert --kai FILE", usage.stderr)
 
 
 if __name__ == "__main__":
