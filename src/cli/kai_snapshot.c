@@ -9,6 +9,7 @@
 #include <zlib.h>
 
 #include "allot/errors.h"
+#include "backends/kubernetes/objects.h"
 #include "backends/kubernetes/translate.h"
 #include "cli/commands.h"
 
@@ -154,7 +155,8 @@ int al__kai_snapshot_read(const char *path, char **snapshot, json_t **skipped, c
         return -AL_EINVAL;
     }
     json_t *raw = json_object_get(doc, "rawObjects"), *out = NULL;
-    struct al__kube_translate_options opt = {.now_s = (int64_t)time(NULL)};
+    struct al__kube_translate_options opt = {.now_s = (int64_t)time(NULL),
+                                             .pool_label = AL__KUBE_POOL_LABEL};
     int rc = al__kube_translate(raw ? raw : doc, &opt, &out, skipped, err, size);
     json_decref(doc);
     if (rc < 0)

@@ -163,6 +163,16 @@ static void kai_gpu_sharing_annotations_are_read(void **state) {
     assert_int_equal(p.phase, AL__POD_PENDING);
     assert_false(p.has_priority);
     json_decref(o);
+    o = tb_json("{\"metadata\": {\"name\": \"m\", \"namespace\": \"n\", \"labels\":"
+                " {\"runai-gpu-group/0\": \"g-a\", \"runai-gpu-group/1\": \"g-b\", \"other\":"
+                " \"x\", \"kai.scheduler/subgroup-name\": \"workers\"}, \"annotations\":"
+                " {\"gpu-fraction\": \"0.25\", \"gpu-fraction-num-devices\": \"2\"}},"
+                " \"spec\": {\"containers\": []}}");
+    assert_int_equal(al__kube_pod_read(o, &p, err, sizeof err), 0);
+    assert_int_equal(p.gpu_group_count, 2); /* the devices KAI gave it, one label each */
+    assert_string_equal(p.gpu_groups[1], "g-b");
+    assert_string_equal(p.subgroup, "workers");
+    json_decref(o);
     o = tb_json("{\"metadata\": {\"name\": \"s\", \"namespace\": \"n\", \"annotations\":"
                 " {\"gpu-memory\": \"20000\"}}, \"spec\": {\"containers\": []}}");
     assert_int_equal(al__kube_pod_read(o, &p, err, sizeof err), 0);

@@ -57,7 +57,17 @@ static void a_kai_cluster_is_a_snapshot_allot_schedules(void **state) {
     assert_int_equal(c.queue_count, 3);
     assert_int_equal(c.queues[1].deserved[AL_GPU], 8000);
     assert_int_equal(c.queues[1].weight[AL_GPU], 2); /* 2 : 1, as KAI's weights */
-    assert_int_equal(c.job_count, 3);
+    assert_int_equal(c.job_count, 6); /* train, serve, the notebook's, ddp, and share-a/-b's */
+    /* two running pods KAI put on one shared device (one GPU group) hold one device */
+    const struct al_task *a = &c.tasks[index_of(&c, "team-b/share-a", true)];
+    const struct al_task *bt = &c.tasks[index_of(&c, "team-b/share-b", true)];
+    assert_int_equal(a->gpu_index_count, 1);
+    assert_int_equal(a->gpu_indices[0], bt->gpu_indices[0]);
+    /* a pod group's sub-groups, each pod in the one its label names */
+    const struct al_job *ddp = &c.jobs[index_of(&c, "team-a/ddp", false)];
+    assert_int_equal(ddp->subgroup_count, 2);
+    assert_int_equal(ddp->subgroups[1].min_members, 2);
+    assert_int_equal(ddp->task_count, 3);
     const struct al_job *train = &c.jobs[index_of(&c, "team-a/train", false)];
     assert_int_equal(train->priority, 50);
     assert_true(train->preemptible);
@@ -78,10 +88,11 @@ static void a_kai_cluster_is_a_snapshot_allot_schedules(void **state) {
             int32_t t = r.decisions[d].task;
             assert_true(t == index_of(&c, "team-a/train-0", true) ||
                         t == index_of(&c, "team-a/train-1", true) ||
-                        t == index_of(&c, "team-b/notebook", true));
+                        t == index_of(&c, "team-b/notebook", true) ||
+                        c.tasks[t].job == index_of(&c, "team-a/ddp", false));
             bound++;
         }
-    assert_int_equal(bound, 3); /* the gang and the notebook */
+    assert_int_equal(bound, 6); /* the gang, the notebook and the three parts of ddp */
     al_result_release(&r);
     al_cluster_release(&c);
 
@@ -91,7 +102,9 @@ static void a_kai_cluster_is_a_snapshot_allot_schedules(void **state) {
     json_t *why;
     json_array_foreach(skipped, i, why)
         snprintf(all + strlen(all), sizeof(all) - strlen(all), "%s\n", json_string_value(why));
-    assert_int_equal(json_array_size(skipped), 5);
+    assert_int_equal(json_array_size(skipped), 6);
+    assert_non_null(strstr(all, "pod team-a/ddp-x: its kai.scheduler/subgroup-name \"spare\" is "
+                                "no sub-group of its pod group"));
     assert_non_null(strstr(all, "node broken: status.allocatable[cpu]"));
     assert_non_null(strstr(all, "queue lost: spec.parentQueue: no queue named \"nowhere\""));
     assert_non_null(strstr(all, "pod group team-b/misplaced: its queue \"research\" is a "

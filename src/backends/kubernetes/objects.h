@@ -21,6 +21,10 @@
 #define AL__KUBE_GPU_RESOURCE      "nvidia.com/gpu"
 #define AL__KUBE_GPU_PRODUCT_LABEL "nvidia.com/gpu.product"
 #define AL__KUBE_GPU_MEMORY_LABEL  "nvidia.com/gpu.memory"
+#define AL__KUBE_GPU_GROUP_LABEL   "runai-gpu-group" /* the shared device a pod was given */
+#define AL__KUBE_SUBGROUP_LABEL    "kai.scheduler/subgroup-name"
+#define AL__KUBE_POOL_LABEL        "kai.scheduler/node-pool"
+#define AL__KUBE_GPU_GROUPS_MAX    16
 
 /*
  * al__kube_node_read - node o as an inventory node: allocatable CPU, memory and nvidia.com/gpu
@@ -67,6 +71,11 @@ struct al__kube_pod {
     int32_t gpu_milli;      /* or a portion of each shared device (gpu-fraction) */
     int32_t gpu_memory_mib; /* or memory on each (gpu-memory) */
     int32_t gpu_devices;    /* shared devices (gpu-fraction-num-devices), 1 by default */
+    /* The shared devices KAI gave it, as GPU groups (the runai-gpu-group label, or one
+     * runai-gpu-group/... label per device): pods with the same group share a device. */
+    char gpu_groups[AL__KUBE_GPU_GROUPS_MAX][64];
+    size_t gpu_group_count;
+    char subgroup[254]; /* the kai.scheduler/subgroup-name label: its part of its pod group */
 };
 
 /* al__kube_pod_read - pod o. 0, or -AL_EINVAL with err naming the pod and the field. */

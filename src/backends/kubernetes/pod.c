@@ -132,6 +132,33 @@ static int gpu_sharing(json_t *meta, struct al__kube_pod *p, const char *what, c
     return 0;
 }
 
+/* The GPU groups of a shared pod: the runai-gpu-group label, or one runai-gpu-group/... label
+ * per device (their values, in label order). */
+static int gpu_groups(json_t *labels, struct al__kube_pod *p, const char *what, char *err,
+                      size_t size) {
+    const char *key;
+    json_t *value;
+    size_t prefix = strlen(AL__KUBE_GPU_GROUP_LABEL);
+    json_object_foreach(labels, key, value) {
+        if (strncmp(key, AL__KUBE_GPU_GROUP_LABEL, prefix) != 0 ||
+            (key[prefix] != '\0' && key[prefix] != '/'))
+            continue;
+        if (p->gpu_group_count == AL__KUBE_GPU_GROUPS_MAX) {
+            snprintf(err, size, "%s: metadata.labels: more than %d GPU groups", what,
+                     AL__KUBE_GPU_GROUPS_MAX);
+            return -AL_EINVAL;
+        }
+        int rc =
+            al__kube_text(labels, key, p->gpu_groups[p->gpu_group_count], sizeof(p->gpu_groups[0]),
+                          what, "metadata.labels (GPU group)", err, size);
+        if (rc < 0)
+            return rc;
+        if (p->gpu_groups[p->gpu_group_count][0])
+            p->gpu_group_count++;
+    }
+    return 0;
+}
+
 static enum al__kube_pod_phase phase_of(const char *phase) {
     static const char *const names[] = {"Pending", "Running", "Succeeded", "Failed"};
     for (int i = 0; i < 4; i++)
@@ -198,6 +225,9 @@ int al__kube_pod_read(json_t *o, struct al__kube_pod *out, char *err, size_t siz
                             size)) < 0 ||
         (rc = al__kube_text(labels, AL__KUBE_QUEUE_LABEL, out->queue, sizeof(out->queue), what,
                             "metadata.labels[" AL__KUBE_QUEUE_LABEL "]", err, size)) < 0 ||
+        (rc = al__kube_text(labels, AL__KUBE_SUBGROUP_LABEL, out->subgroup, sizeof(out->subgroup),
+                            what, "metadata.labels[" AL__KUBE_SUBGROUP_LABEL "]", err, size)) < 0 ||
+        (rc = gpu_groups(labels, out, what, err, size)) < 0 ||
         (rc = al__kube_text(json_object_get(meta, "annotations"), AL__KUBE_POD_GROUP_ANNOT,
                             out->pod_group, sizeof(out->pod_group), what,
                             "metadata.annotations[" AL__KUBE_POD_GROUP_ANNOT "]", err, size)) < 0 ||

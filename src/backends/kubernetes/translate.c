@@ -203,6 +203,22 @@ static json_t *new_job(struct build *b, const char *key, const char *queue, cons
                      (int)min_members, "created_s", (json_int_t)created, "tasks");
 }
 
+/* A pod group's sub-groups as the job's: those no other names as its parent (a snapshot's
+ * sub-groups are one level), each with its gang minimum; the job's own minimum goes. */
+static void add_subgroups(json_t *job, const struct al__kube_pod_group *g) {
+    json_t *list = json_array();
+    for (size_t i = 0; i < g->subgroup_count; i++) {
+        bool parent = false;
+        for (size_t k = 0; k < g->subgroup_count && !parent; k++)
+            parent = strcmp(g->subgroups[k].parent, g->subgroups[i].name) == 0;
+        if (!parent)
+            json_array_append_new(list, json_pack("{s:s, s:i}", "name", g->subgroups[i].name,
+                                                  "min_members", (int)g->subgroups[i].min_members));
+    }
+    json_object_set_new(job, "subgroups", list);
+    json_object_del(job, "min_members");
+}
+
 static void add_groups(struct build *b, json_t *list) {
     size_t i;
     json_t *o;
@@ -217,6 +233,8 @@ static void add_groups(struct build *b, json_t *list) {
         json_t *job = new_job(
             b, key, g.queue, g.priority_class, false, 0, (int)g.preemptibility, g.min_members,
             relative_time(b, json_object_get(o, "metadata"), "creationTimestamp", 0));
+        if (job && g.subgroup_count > 0)
+            add_subgroups(job, &g);
         if (job)
             json_object_set_new(b->groups, key, job);
         al__kube_pod_group_release(&g);
@@ -297,6 +315,19 @@ static void add_pod(struct build *b, json_t *o) {
         skip(b, err);
         return;
     }
+    json_t *subgroups = json_object_get(job, "subgroups");
+    bool in_part = false;
+    size_t s;
+    json_t *part;
+    json_array_foreach(subgroups, s, part) {
+        in_part |= strcmp(json_string_value(json_object_get(part, "name")), p.subgroup) == 0;
+    }
+    if (subgroups && !in_part) {
+        snprintf(err, sizeof(err), "pod %s/%s: its %s \"%s\" is no sub-group of its pod group",
+                 p.namespace_, p.name, AL__KUBE_SUBGROUP_LABEL, p.subgroup);
+        skip(b, err);
+        return;
+    }
     snprintf(key, sizeof(key), "%s/%s", p.namespace_, p.name);
     json_t *task = json_pack("{s:s, s:s, s:I, s:I}", "name", key, "state", state, "cpu_millis",
                              (json_int_t)p.cpu_millis, "memory_bytes", (json_int_t)p.memory_bytes);
@@ -310,6 +341,16 @@ static void add_pod(struct build *b, json_t *o) {
         json_object_set_new(task, "gpu_memory_mib", json_integer(p.gpu_memory_mib));
     if ((p.gpu_milli || p.gpu_memory_mib) && p.gpu_devices > 1)
         json_object_set_new(task, "gpu_devices", json_integer(p.gpu_devices));
+    if (subgroups)
+        json_object_set_new(task, "subgroup", json_string(p.subgroup));
+    bool active = strcmp(state, "running") == 0 || strcmp(state, "releasing") == 0;
+    if (active && (p.gpu_milli || p.gpu_memory_mib) &&
+        p.gpu_group_count == (size_t)p.gpu_devices) { /* the devices it shares, as KAI says */
+        json_t *groups = json_array();
+        for (size_t i = 0; i < p.gpu_group_count; i++)
+            json_array_append_new(groups, json_string(p.gpu_groups[i]));
+        json_object_set_new(task, "gpu_groups", groups);
+    }
     json_array_append_new(json_object_get(job, "tasks"), task);
 }
 
