@@ -97,3 +97,32 @@ bad:
              text);
     return -AL_EINVAL;
 }
+
+int al__kube_identity(json_t *o, const char *kind, bool spec_needed, char *ns, size_t ns_size,
+                      char *name, size_t name_size, char *what, size_t what_size, char *err,
+                      size_t size) {
+    json_t *meta = json_object_get(o, "metadata"), *spec = json_object_get(o, "spec");
+    int rc;
+    if (!json_is_object(meta) || (spec_needed && !json_is_object(spec))) {
+        snprintf(err, size, "%s: not an object with metadata%s", kind,
+                 spec_needed ? " and spec" : "");
+        return -AL_EINVAL;
+    }
+    if ((ns && (rc = al__kube_text(meta, "namespace", ns, ns_size, kind, "metadata.namespace", err,
+                                   size)) < 0) ||
+        (rc = al__kube_text(meta, "name", name, name_size, kind, "metadata.name", err, size)) < 0)
+        return rc;
+    if (ns && (!name[0] || !ns[0])) {
+        snprintf(err, size, "%s: metadata.name and metadata.namespace: both needed", kind);
+        return -AL_EINVAL;
+    }
+    if (!name[0]) {
+        snprintf(err, size, "%s: metadata.name: missing", kind);
+        return -AL_EINVAL;
+    }
+    if (ns)
+        snprintf(what, what_size, "%s %s/%s", kind, ns, name);
+    else
+        snprintf(what, what_size, "%s %s", kind, name);
+    return 0;
+}

@@ -4,6 +4,7 @@
 #define ALLOT_BACKENDS_KUBERNETES_FIELDS_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -15,6 +16,14 @@ int al__kube_text(json_t *parent, const char *key, char *out, size_t out_size, c
 /* al__kube_amount - the quantity map[key] (text or number) times 10^scale; 0 when absent. */
 int al__kube_amount(json_t *map, const char *key, int scale, int64_t *out, const char *what,
                     const char *field, char *err, size_t size);
+
+/* al__kube_identity - object o's metadata name, and namespace when ns is not NULL (both then
+ * needed), into name and ns; "KIND NAME" or "KIND NS/NAME" into what, for the messages that
+ * follow. -AL_EINVAL with err when o is not an object with metadata (and a spec object when
+ * spec_needed), or lacks them. */
+int al__kube_identity(json_t *o, const char *kind, bool spec_needed, char *ns, size_t ns_size,
+                      char *name, size_t name_size, char *what, size_t what_size, char *err,
+                      size_t size);
 
 /* al__kube_duration - a Go duration ("90s", "10m", "1h30m", "1.5h") in whole seconds, rounded
  * up. 0, or -AL_EINVAL (err: "WHAT: FIELD: ...") when text is not a non-negative duration. */

@@ -54,18 +54,9 @@ static int read_node(json_t *o, const char *pool_label, struct al__node *out, bo
     int rc;
 
     memset(out, 0, sizeof(*out));
-    if (!json_is_object(o) || !json_is_object(meta)) {
-        snprintf(err, size, "node: not an object with metadata");
-        return -AL_EINVAL;
-    }
-    if ((rc = al__kube_text(meta, "name", out->name, sizeof(out->name), "node", "metadata.name",
-                            err, size)) < 0)
+    if ((rc = al__kube_identity(o, "node", false, NULL, 0, out->name, sizeof(out->name), what,
+                                sizeof(what), err, size)) < 0)
         return rc;
-    if (!out->name[0]) {
-        snprintf(err, size, "node: metadata.name: missing");
-        return -AL_EINVAL;
-    }
-    snprintf(what, sizeof(what), "node %s", out->name);
     if (allocatable && !json_is_object(allocatable)) {
         snprintf(err, size, "%s: status.allocatable: must be an object", what);
         return -AL_EINVAL;

@@ -199,20 +199,9 @@ int al__kube_pod_read(json_t *o, struct al__kube_pod *out, char *err, size_t siz
     int rc;
 
     memset(out, 0, sizeof(*out));
-    if (!json_is_object(meta) || !json_is_object(spec)) {
-        snprintf(err, size, "pod: not an object with metadata and spec");
-        return -AL_EINVAL;
-    }
-    if ((rc = al__kube_text(meta, "namespace", out->namespace_, sizeof(out->namespace_), "pod",
-                            "metadata.namespace", err, size)) < 0 ||
-        (rc = al__kube_text(meta, "name", out->name, sizeof(out->name), "pod", "metadata.name", err,
-                            size)) < 0)
+    if ((rc = al__kube_identity(o, "pod", true, out->namespace_, sizeof(out->namespace_), out->name,
+                                sizeof(out->name), what, sizeof(what), err, size)) < 0)
         return rc;
-    if (!out->name[0] || !out->namespace_[0]) {
-        snprintf(err, size, "pod: metadata.name and metadata.namespace: both needed");
-        return -AL_EINVAL;
-    }
-    snprintf(what, sizeof(what), "pod %s/%s", out->namespace_, out->name);
     json_t *labels = json_object_get(meta, "labels");
     if ((rc = al__kube_text(meta, "uid", out->uid, sizeof(out->uid), what, "metadata.uid", err,
                             size)) < 0 ||

@@ -85,20 +85,9 @@ static int read_group(json_t *o, struct al__kube_pod_group *g, char *err, size_t
     json_t *meta = json_object_get(o, "metadata"), *spec = json_object_get(o, "spec");
     char what[400], preemptibility[32];
     int rc;
-    if (!json_is_object(meta) || !json_is_object(spec)) {
-        snprintf(err, size, "pod group: not an object with metadata and spec");
-        return -AL_EINVAL;
-    }
-    if ((rc = al__kube_text(meta, "namespace", g->namespace_, sizeof(g->namespace_), "pod group",
-                            "metadata.namespace", err, size)) < 0 ||
-        (rc = al__kube_text(meta, "name", g->name, sizeof(g->name), "pod group", "metadata.name",
-                            err, size)) < 0)
+    if ((rc = al__kube_identity(o, "pod group", true, g->namespace_, sizeof(g->namespace_), g->name,
+                                sizeof(g->name), what, sizeof(what), err, size)) < 0)
         return rc;
-    if (!g->name[0] || !g->namespace_[0]) {
-        snprintf(err, size, "pod group: metadata.name and metadata.namespace: both needed");
-        return -AL_EINVAL;
-    }
-    snprintf(what, sizeof(what), "pod group %s/%s", g->namespace_, g->name);
     if ((rc = al__kube_text(meta, "uid", g->uid, sizeof(g->uid), what, "metadata.uid", err, size)) <
             0 ||
         (rc = al__kube_text(spec, "queue", g->queue, sizeof(g->queue), what, "spec.queue", err,

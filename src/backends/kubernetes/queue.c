@@ -54,22 +54,17 @@ static int runtime(json_t *spec, const char *key, bool *has, int64_t *seconds, c
 }
 
 int al__kube_queue_read(json_t *o, struct al__kube_queue *out, char *err, size_t size) {
-    json_t *meta = json_object_get(o, "metadata"), *spec = json_object_get(o, "spec");
+    json_t *spec = json_object_get(o, "spec");
     char what[300];
     int rc;
     memset(out, 0, sizeof(*out));
-    if (!json_is_object(meta) || (spec && !json_is_object(spec))) {
-        snprintf(err, size, "queue: not an object with metadata and spec");
-        return -AL_EINVAL;
-    }
-    if ((rc = al__kube_text(meta, "name", out->name, sizeof(out->name), "queue", "metadata.name",
-                            err, size)) < 0)
+    if ((rc = al__kube_identity(o, "queue", false, NULL, 0, out->name, sizeof(out->name), what,
+                                sizeof(what), err, size)) < 0)
         return rc;
-    if (!out->name[0]) {
-        snprintf(err, size, "queue: metadata.name: missing");
+    if (spec && !json_is_object(spec)) {
+        snprintf(err, size, "%s: spec: must be an object", what);
         return -AL_EINVAL;
     }
-    snprintf(what, sizeof(what), "queue %s", out->name);
     if ((rc = al__kube_text(spec, "parentQueue", out->parent, sizeof(out->parent), what,
                             "spec.parentQueue", err, size)) < 0 ||
         (rc = al__kube_text(spec, "displayName", out->display_name, sizeof(out->display_name), what,

@@ -8,6 +8,7 @@
 #include "backends/kubernetes/grouping.h"
 #include "backends/kubernetes/objects.h"
 #include "backends/kubernetes/translate.h"
+#include "util/xalloc.h"
 
 static const char *const default_schedulers[] = {"allot", "kai-scheduler"};
 
@@ -119,8 +120,8 @@ static void add_queues(struct build *b, json_t *list, json_t *out) {
     size_t i, n = 0;
     json_t *o;
     char err[512];
-    struct al__kube_queue *qs = calloc(json_array_size(list) + 1, sizeof(*qs));
-    int64_t *created = calloc(json_array_size(list) + 1, sizeof(*created));
+    struct al__kube_queue *qs = al__xcalloc(json_array_size(list) + 1, sizeof(*qs));
+    int64_t *created = al__xcalloc(json_array_size(list) + 1, sizeof(*created));
     json_array_foreach(list, i, o) {
         if (al__kube_queue_read(o, &qs[n], err, sizeof(err)) < 0) {
             skip(b, err);
