@@ -1,8 +1,8 @@
 """cluster.py - a real Kubernetes control plane on loopback for the Kubernetes tests: etcd,
 kube-apiserver (TLS with a CA of its own, a bearer token, RBAC) and kube-controller-manager (Jobs,
 ReplicaSets, garbage collection... but no node lifecycle: the tests play the kubelet, so nothing
-marks their nodes unreachable). The programs are built by scripts/kube-tools into build/kube;
-kubectl is the machine's.
+marks their nodes unreachable). The programs, kubectl among them, are built by
+scripts/kube-tools into build/kube.
 
     with Cluster() as c:
         c.kubectl("apply", "-f", "deploy/")
@@ -22,7 +22,8 @@ import urllib.request
 
 ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 TOOLS = os.environ.get("ALLOT_KUBE_TOOLS", os.path.join(ROOT, "build", "kube"))
-KUBECTL = os.environ.get("KUBECTL", "kubectl")
+# kubectl of the same release as the API server (built with it), unless KUBECTL names another.
+KUBECTL = os.environ.get("KUBECTL", os.path.join(TOOLS, "kubectl"))
 
 # Controllers a cluster without kubelets can run: workloads create pods, owners collect them.
 CONTROLLERS = ",".join([
@@ -110,7 +111,7 @@ class Cluster:
             json.dump(config, f)
 
     def start(self):
-        for tool in ("etcd", "kube-apiserver", "kube-controller-manager"):
+        for tool in ("etcd", "kube-apiserver", "kube-controller-manager", "kubectl"):
             if not os.access(os.path.join(TOOLS, tool), os.X_OK):
                 raise RuntimeError("%s/%s is missing: run scripts/kube-tools" % (TOOLS, tool))
         self._certificates()
