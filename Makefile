@@ -130,7 +130,7 @@ api: $(BUILD)/san/allot $(BUILD)/san/allotd
 
 # Against a real kube-apiserver, etcd and kube-controller-manager on loopback, built from their
 # Go modules into build/kube once (skipped, loudly, where Go is missing).
-kube: $(BUILD)/tests/kube/probe $(BUILD)/san/allot
+kube: $(BUILD)/tests/kube/probe $(BUILD)/san/allot $(BUILD)/san/allotd
 	@scripts/run-kube-tests
 
 conformance: $(BUILD)/san/allot

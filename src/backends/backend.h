@@ -38,8 +38,8 @@ struct al__node {
     size_t label_count;
 };
 
-/* What a backend offers: its nodes, in a fixed order for the life of the backend (a task names
- * its node, and allotd keeps a task's node by name across restarts). */
+/* What a backend offers: its nodes, in an order that holds until the backend says it changed (a
+ * mirror's inventory_changed; a task names its node, and allotd keeps a task's node by name). */
 struct al__inventory {
     struct al__node *nodes;
     size_t node_count;
@@ -52,7 +52,8 @@ struct al__task_key {
     int32_t index;
 };
 
-/* A task to start. Everything is the caller's and valid for the call only. */
+/* A task to start. Everything is the caller's and valid for the call only. A mirroring backend
+ * finds its task by project, workload and index: the order it gave the tasks in. */
 struct al__task_start {
     struct al__task_key key;
     const char *workload, *project;
@@ -76,6 +77,64 @@ enum al__task_status {
 enum al__stop_mode {
     AL__STOP_GRACEFUL, /* ask it to end (the grace period starts) */
     AL__STOP_NOW,      /* end it (the grace period is over) */
+};
+
+/*
+ * The mirror (a backend that owns the objects: Kubernetes). Where the cluster's API server is the
+ * truth, the backend tells allotd at the start of each pass what changed there - queues put or
+ * removed, workloads (a job with its tasks) put or removed, the inventory replaced - and allotd
+ * applies it to its state as it applies its own changes. Everything is the backend's and valid
+ * for the call only.
+ */
+struct al__mirror_queue {
+    const char *name, *parent; /* parent "" for a top-level queue */
+    bool project;              /* a leaf: holds workloads */
+    int32_t priority;
+    int64_t deserved[3], limit[3], weight[3]; /* engine units, by enum al_resource */
+    int64_t created_s;
+    bool has_preempt_min_runtime, has_reclaim_min_runtime;
+    int64_t preempt_min_runtime_s, reclaim_min_runtime_s;
+};
+
+enum al__mirror_task_state {
+    AL__MIRROR_PENDING,   /* not placed */
+    AL__MIRROR_RUNNING,   /* placed on its node (started or about to) */
+    AL__MIRROR_STOPPING,  /* going away; still holds its place */
+    AL__MIRROR_SUCCEEDED, /* ended */
+    AL__MIRROR_FAILED,
+};
+
+struct al__mirror_task {
+    enum al__mirror_task_state state;
+    const char *ref;  /* the backend's reference once placed (AL__TASK_REF_MAX) */
+    const char *node; /* while placed */
+    const int32_t *gpus;
+    size_t gpu_count;
+    int64_t started_s, finished_s; /* -1 = unknown */
+    int exit_code;
+};
+
+struct al__mirror_workload {
+    const char *project, *name;
+    int32_t priority;
+    bool preemptible;
+    int32_t min_members;
+    /* Each task's request (the largest of its tasks' where they differ). */
+    int32_t gpus, gpu_milli, gpu_memory_mib, gpu_device_count;
+    int64_t cpu_millis, memory_bytes;
+    int64_t created_s;
+    const struct al__mirror_task *tasks;
+    size_t task_count; /* >= 1 */
+};
+
+struct al__mirror {
+    void *arg;
+    void (*queue_put)(void *arg, const struct al__mirror_queue *q);
+    void (*queue_remove)(void *arg, const char *name);
+    void (*workload_put)(void *arg, const struct al__mirror_workload *w);
+    void (*workload_remove)(void *arg, const char *project, const char *name);
+    /* inventory_changed - the backend replaced b->inventory (nodes came, went or changed). */
+    void (*inventory_changed)(void *arg);
 };
 
 /* An option given to a backend on allotd's command line ("--gpus 4x80GiB"). */
@@ -131,6 +190,18 @@ struct al__backend_type {
     /* task_json - adds the backend's own fields about a started task to its API object (the
      * local backend: "pid"). */
     void (*task_json)(struct al__backend *b, const char *ref, json_t *task);
+    /* sync - a backend that owns the objects tells what changed since the last call through m;
+     * with `all`, everything there is (what it does not name is gone). Called under allotd's
+     * locks at the start of a pass. NULL: allotd owns them (the local backend). */
+    void (*sync)(struct al__backend *b, bool all, const struct al__mirror *m);
+    /* reason - why a mirrored workload waits (code and text NULL: it no longer does), for the
+     * cluster to show (Kubernetes: its pending pods' PodScheduled condition). Called under
+     * allotd's locks: it must not block. NULL: none. */
+    void (*reason)(struct al__backend *b, const char *project, const char *workload,
+                   const char *code, const char *text);
+    /* acting - false while another replica carries decisions out (leader election): this one
+     * mirrors and answers, but places and stops nothing. NULL: always acting. */
+    bool (*acting)(struct al__backend *b);
 };
 
 /* An open backend. */

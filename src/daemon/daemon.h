@@ -52,7 +52,8 @@ struct allotd {
     struct al__store *reader;
     pthread_mutex_t reader_lock;
     struct al__state state;
-    struct al__backend backend; /* where tasks run; its inventory is fixed while allotd runs */
+    struct al__backend backend; /* where tasks run; a mirror's inventory changes (mirror.c) */
+    bool mirrored;              /* a mirroring backend's first sync is done */
     uint64_t cycles;
     struct al__positions *positions;    /* queue positions for answers (positions.h) */
     struct al__cycle_stats cycle_stats; /* cycles that ran the engine */

@@ -26,7 +26,7 @@ static void take_devices(struct al__dtask *t, const struct al_decision *dec) {
  */
 static void start_placed(struct allotd *d, struct al__dworkload *w, struct al__dtask *t) {
     al__task_place(d, w, t);
-    al__workload_set_reason(w, NULL, NULL);
+    al__workload_reason(d, w, NULL, NULL);
     al__workload_refresh_state(&d->state, w);
     al__persist_workload_update(d, w);
 }
@@ -64,7 +64,7 @@ static void pipeline_task(struct allotd *d, const struct al_decision *dec,
              c->nodes[dec->node].name, t->gpu_count ? " GPUs " : "", t->gpu_count ? devices : "");
     al__persist_task_update(d, w, t);
     al__persist_event(d, w, "pipelined", "task %d %s", (int)t->index, text);
-    al__workload_set_reason(w, "pipelined", text);
+    al__workload_reason(d, w, "pipelined", text);
     al__persist_workload_update(d, w);
 }
 

@@ -14,6 +14,7 @@
 #include "daemon/cycle_model.h"
 #include "daemon/failpoint.h"
 #include "daemon/loop.h"
+#include "daemon/mirror.h"
 #include "daemon/persist.h"
 #include "daemon/tasks.h"
 #include "snapshot/report.h"
@@ -34,7 +35,7 @@ static void set_reason(struct allotd *d, struct al__dworkload *w, const char *co
     if (strcmp(w->reason_code, code ? code : "") == 0 &&
         ((!text && !w->reason) || (text && w->reason && strcmp(text, w->reason) == 0)))
         return;
-    al__workload_set_reason(w, code, text);
+    al__workload_reason(d, w, code, text);
     if (text)
         al__persist_event(d, w, "pending", "%s", text);
     al__persist_workload_update(d, w);
@@ -225,6 +226,8 @@ void al__loop_cycle(struct allotd *d) {
         return;
     }
     bool resynced = d->resync;
+    if (d->backend.type->sync) /* the cluster's changes first: what the rest reads */
+        al__mirror_sync(d);
     al__tasks_poll(d);
     if (al__daemon_now() >= d->retire_next_s) { /* the store keeps them */
         int64_t every = d->retention_s / 10 < 30 ? d->retention_s / 10 : 30;
@@ -273,7 +276,8 @@ void al__loop_cycle(struct allotd *d) {
             al__daemon_poke(d); /* the state lost what the decisions may name: again */
         } else {
             d->cycle_error[0] = '\0';
-            al__decisions_apply(d, &m, &result);
+            if (!d->backend.type->acting || d->backend.type->acting(&d->backend))
+                al__decisions_apply(d, &m, &result); /* else another replica acts */
             record_outcome(d, &m, &result);
             d->cycles++;
             ran = true;

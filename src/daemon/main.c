@@ -180,8 +180,15 @@ static int open_state(struct allotd *d) {
 
     snprintf(path, sizeof(path), "%s/allot.db", d->state_dir);
     if (al__store_open(path, &d->store, err, sizeof(err)) < 0 ||
-        al__store_open_reader(path, &d->reader, err, sizeof(err)) < 0 ||
-        al__persist_load(d, err, sizeof(err)) < 0) {
+        al__store_open_reader(path, &d->reader, err, sizeof(err)) < 0) {
+        fprintf(stderr, "allotd: %s\n", err);
+        return -1;
+    }
+    if (d->backend.type->sync && al__persist_clear_mirrored(d) < 0) {
+        fprintf(stderr, "allotd: store: %s\n", al__store_error(d->store));
+        return -1;
+    }
+    if (al__persist_load(d, err, sizeof(err)) < 0) {
         fprintf(stderr, "allotd: %s\n", err);
         return -1;
     }

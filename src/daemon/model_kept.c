@@ -35,6 +35,7 @@ struct al__kept_model {
     struct al__holdings held; /* what the jobs in slots hold */
     bool ready;
     uint64_t queue_removals; /* the state's, when the slots were filled: queue indices */
+    uint64_t renumbered;     /* the state's, when the holdings were sized: node numbers */
 };
 
 struct al__kept_model *al__kept_create(void) {
@@ -183,13 +184,15 @@ static void start_over(struct allotd *d, struct al__kept_model *k) {
     k->queue_removals = d->state.queue_removals;
 }
 
-/* Workloads removed from memory since the last build: their slots die. */
-static void drop_gone(struct allotd *d, struct al__kept_model *k) {
+/* Workloads removed from memory since the last build: their slots die (and what they held
+ * goes, unless the holdings are about to be thrown away). */
+static void drop_gone(struct allotd *d, struct al__kept_model *k, bool holdings) {
     const struct al__inventory *inv = &d->backend.inventory;
     for (size_t i = 0; i < d->state.gone_count; i++) {
         int32_t s = k->slot_of[d->state.gone_tickets[i]];
         struct al_job *j = &k->jobs[s];
-        al__holdings_remove(&k->held, inv, &k->tasks[j->first_task], j->task_count);
+        if (holdings)
+            al__holdings_remove(&k->held, inv, &k->tasks[j->first_task], j->task_count);
         kill_slot(k, (size_t)s);
     }
     d->state.gone_count = 0;
@@ -245,12 +248,19 @@ void al__kept_build(struct allotd *d, struct al__kept_model *k, struct al__cycle
     memset(m, 0, sizeof(*m));
     al__model_frame(d, &m->cluster);
     int64_t now = m->cluster.now_s;
+    if (k->ready && k->renumbered != st->renumbered) { /* the inventory changed: its sizes */
+        drop_gone(d, k, false);
+        start_over(d, k);
+        al__holdings_release(&k->held);
+        k->ready = false;
+    }
     if (!k->ready) {
         al__holdings_init(&k->held, &d->backend.inventory);
         k->ready = true;
         k->queue_removals = st->queue_removals;
+        k->renumbered = st->renumbered;
     }
-    drop_gone(d, k);
+    drop_gone(d, k, true);
     if (k->queue_removals != st->queue_removals)
         start_over(d, k);
     al__project_ids_build(st, &projects);

@@ -196,3 +196,18 @@ int al__persist_resync(struct allotd *d) {
     }
     return rc;
 }
+
+int al__persist_clear_mirrored(struct allotd *d) {
+    static const char *const sql[] = {"DELETE FROM events", "DELETE FROM tasks",
+                                      "DELETE FROM workloads", "DELETE FROM queues"};
+    if (al__store_begin(d->store) < 0)
+        return -AL_EIO;
+    for (size_t i = 0; i < sizeof(sql) / sizeof(sql[0]); i++) {
+        struct al__stmt *st = al__stmt_prepare(d->store, sql[i]);
+        if (!st || al__stmt_run(st) < 0) {
+            al__store_rollback(d->store);
+            return -AL_EIO;
+        }
+    }
+    return al__store_commit(d->store) < 0 ? -AL_EIO : 0;
+}

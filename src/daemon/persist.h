@@ -13,6 +13,10 @@
  * transaction (al__store_begin/commit). Returns 0 or -AL_EIO.
  */
 int al__persist_load(struct allotd *d, char *err, size_t size);
+/* al__persist_clear_mirrored - removes the queues and workloads (with their tasks and events)
+ * the store holds: a mirroring backend's cluster is their truth, and its first sync brings
+ * them back (the store is no more than a copy of it). Its own transaction. */
+int al__persist_clear_mirrored(struct allotd *d);
 /* al__persist_read_workload - workload `id` with its tasks as the store last committed it (a
  * retired one), read through the reader connection (its lock taken here), or NULL; the caller
  * frees it (al__workload_free). State lock held (node names). */

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "daemon/mirror.h"
 #include "daemon/persist.h"
 #include "daemon/service.h"
 #include "daemon/tasks.h"
@@ -42,6 +43,8 @@ static int store_queue(struct allotd *d, struct al__dqueue *q, struct al__failur
 }
 
 struct al__dqueue *al__queue_add(struct allotd *d, struct al__dqueue *q, struct al__failure *f) {
+    if (al__mirror_refuse(d, f))
+        return NULL;
     if (al__state_queue(&d->state, q->name)) {
         al__refuse(f, "already_exists", "name", "a department or project named \"%s\" exists",
                    q->name);
@@ -56,7 +59,7 @@ struct al__dqueue *al__queue_add(struct allotd *d, struct al__dqueue *q, struct 
 
 int al__queue_change(struct allotd *d, struct al__dqueue *q, struct al__dqueue *changed,
                      struct al__failure *f) {
-    if (store_queue(d, changed, f) < 0)
+    if (al__mirror_refuse(d, f) || store_queue(d, changed, f) < 0)
         return -1;
     *q = *changed;
     al__daemon_poke(d);
@@ -67,6 +70,8 @@ int al__queue_remove(struct allotd *d, struct al__dqueue *q, struct al__failure 
     char name[AL__NAME_MAX];
     size_t i;
 
+    if (al__mirror_refuse(d, f))
+        return -1;
     if (has_children(&d->state, q)) {
         return al__refuse(f, "failed_precondition", NULL,
                           "department %s still has projects; move or delete them first", q->name);

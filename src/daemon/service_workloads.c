@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "daemon/mirror.h"
 #include "daemon/persist.h"
 #include "daemon/service.h"
 #include "daemon/tasks.h"
@@ -11,6 +12,8 @@
 int al__workload_delete(struct allotd *d, struct al__dworkload *w, struct al__failure *f) {
     bool active = al__workload_is_active(w);
 
+    if (al__mirror_refuse(d, f))
+        return -1;
     if (al__store_begin(d->store) < 0)
         goto store_failed;
     if (!active) {
@@ -46,6 +49,8 @@ store_failed:
 }
 
 int al__workload_delete_retired(struct allotd *d, struct al__dworkload *w, struct al__failure *f) {
+    if (al__mirror_refuse(d, f))
+        return -1;
     if (al__store_begin(d->store) < 0 || al__persist_workload_delete(d, w) < 0 ||
         al__store_commit(d->store) < 0) {
         al__store_rollback(d->store);

@@ -47,18 +47,6 @@ int al__tstate_parse(const char *name, enum al__tstate *out) {
     return 0;
 }
 
-bool al__name_valid(const char *name) {
-    size_t n = strlen(name);
-    if (n == 0 || n >= AL__NAME_MAX || name[0] == '-')
-        return false;
-    for (size_t i = 0; i < n; i++) {
-        char c = name[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'))
-            return false;
-    }
-    return true;
-}
-
 struct al__dqueue *al__state_queue(struct al__state *st, const char *name) {
     uintptr_t at = (uintptr_t)al__strmap_get(&st->queue_by_name, name);
     return at ? &st->queues[at - 1] : NULL;
@@ -100,6 +88,30 @@ int32_t al__state_node(struct al__state *st, const char *name) {
 
 const char *al__state_node_name(const struct al__state *st, int32_t node) {
     return node >= 0 && (size_t)node < st->node_count ? st->node_names[node] : "";
+}
+
+void al__state_renumber_nodes(struct al__state *st, const struct al__inventory *inv) {
+    char **old = st->node_names;
+    size_t old_count = st->node_count;
+    st->node_names = NULL;
+    st->node_count = st->node_cap = 0;
+    al__strmap_clear(&st->node_by_name);
+    for (size_t i = 0; i < inv->node_count; i++)
+        al__state_node(st, inv->nodes[i].name);
+    int32_t *to = al__xcalloc(old_count + 1, sizeof(*to));
+    for (size_t i = 0; i < old_count; i++)
+        to[i] = al__state_node(st, old[i]);
+    for (size_t i = 0; i < st->workload_count; i++) {
+        struct al__dworkload *w = st->workloads[i];
+        for (int32_t k = 0; k < w->spec.workers; k++)
+            if (w->tasks[k].node >= 0 && (size_t)w->tasks[k].node < old_count)
+                w->tasks[k].node = to[w->tasks[k].node];
+    }
+    for (size_t i = 0; i < old_count; i++)
+        free(old[i]);
+    free(old);
+    free(to);
+    st->renumbered++;
 }
 
 struct al__dqueue *al__state_add_queue(struct al__state *st, const struct al__dqueue *q) {

@@ -13,9 +13,8 @@
 #include "allot/cycle.h"
 #include "allot/model.h"
 #include "backends/backend.h"
+#include "util/names.h"
 #include "util/strmap.h"
-
-#define AL__NAME_MAX 64 /* names are 1..63 characters */
 
 struct al__dqueue {
     int64_t id;
@@ -139,6 +138,7 @@ struct al__state {
     size_t node_count, node_cap;
     struct al__strmap node_by_name;
     uint64_t removals;       /* workloads and queues removed so far (the cycle checks it) */
+    uint64_t renumbered;     /* times the nodes were renumbered (the inventory changed) */
     uint64_t queue_removals; /* queues removed so far (queue indices moved) */
     /* Kept-model tickets of workloads removed from memory since the model last read them. */
     int32_t *gone_tickets;
@@ -153,9 +153,6 @@ const char *al__wstate_name(enum al__wstate s);
 int al__wstate_parse(const char *name, enum al__wstate *out); /* -AL_EINVAL if unknown */
 const char *al__tstate_name(enum al__tstate s);
 int al__tstate_parse(const char *name, enum al__tstate *out);
-
-/* al__name_valid - 1..63 of [a-z0-9-], starting with a letter or digit. */
-bool al__name_valid(const char *name);
 
 /* Lookups by name, hashed: NULL when absent. */
 struct al__dqueue *al__state_queue(struct al__state *st, const char *name);
@@ -172,6 +169,11 @@ void al__workload_name_set(struct al__dworkload *w, const char *project, const c
 int32_t al__state_node(struct al__state *st, const char *name);
 /* al__state_node_name - the name of node number `node` (>= 0). */
 const char *al__state_node_name(const struct al__state *st, int32_t node);
+
+/* al__state_renumber_nodes - the inventory changed: its nodes become the first numbers again,
+ * in its order, the other names known follow, and every task in memory keeps its node by name.
+ * Counted in `renumbered`. */
+void al__state_renumber_nodes(struct al__state *st, const struct al__inventory *inv);
 
 /* al__state_index_queues - rebuilds the queue index after the array was reordered (adding
  * and removing queues keep it themselves). */

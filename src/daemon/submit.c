@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "daemon/api.h"
+#include "daemon/mirror.h"
 #include "daemon/persist.h"
 #include "daemon/specs.h"
 #include "daemon/tasks.h"
@@ -46,9 +47,12 @@ static struct al__dworkload *accept(struct allotd *d, const json_t *body, struct
     const char *project = json_string_value(json_object_get(body, "project"));
     const struct al__dqueue *q;
     struct al__wspec spec;
+    struct al__failure refused;
     char field[128], msg[256];
 
-    if (!name || !al__name_valid(name)) {
+    if (al__mirror_refuse(d, &refused)) {
+        al__reply_error(rep, refused.code, NULL, "%s", refused.message);
+    } else if (!name || !al__name_valid(name)) {
         al__reply_error(rep, "invalid_argument", "name",
                         "must be 1-63 characters of a-z, 0-9 and '-', not starting with '-'");
     } else if (!project) {

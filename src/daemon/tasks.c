@@ -24,6 +24,13 @@ void al__task_forget(struct allotd *d, const struct al__dworkload *w) {
         d->backend.type->forget(&d->backend, al__task_key(w, &w->tasks[i]));
 }
 
+void al__workload_reason(struct allotd *d, struct al__dworkload *w, const char *code,
+                         const char *text) {
+    al__workload_set_reason(w, code, text);
+    if (d->backend.type->reason)
+        d->backend.type->reason(&d->backend, w->project, w->name, code, text);
+}
+
 void al__task_devices_text(const struct al__dtask *t, char *out, size_t size) {
     size_t used = (size_t)snprintf(out, size, "[");
     for (size_t i = 0; i < t->gpu_count && used < size; i++)

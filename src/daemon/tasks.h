@@ -24,6 +24,10 @@ void al__tasks_start_placed(struct allotd *d);
 void al__tasks_unplace(struct allotd *d);
 /* al__task_stop - asks a started task to stop (the grace period starts). */
 void al__task_stop(struct allotd *d, struct al__dworkload *w, struct al__dtask *t);
+/* al__workload_reason - replaces w's pending reason (NULL code and text: none), and hands it to
+ * a backend that shows reasons in its cluster. */
+void al__workload_reason(struct allotd *d, struct al__dworkload *w, const char *code,
+                         const char *text);
 /* al__task_devices_text - "[0, 1]": the devices a task holds. Always NUL-terminated. */
 void al__task_devices_text(const struct al__dtask *t, char *out, size_t size);
 /* al__task_key - the backend's name for a task's place. */

@@ -76,7 +76,8 @@ static void a_kai_cluster_is_a_snapshot_allot_schedules(void **state) {
     const struct al_job *serve = &c.jobs[index_of(&c, "team-b/serve", false)];
     assert_false(serve->preemptible); /* inference: 125 */
     assert_int_equal(c.tasks[serve->first_task].state, AL_TASK_RUNNING);
-    /* a pod with no PodGroup is grouped by allot, as KAI's grouper would */
+    /* a pod with no PodGroup is grouped by allot, as KAI's grouper would; its class is not in
+     * the snapshot: the priority the API server gave it counts */
     const struct al_job *nb = &c.jobs[index_of(&c, "team-b/pg-notebook-nb-1", false)];
     assert_int_equal(nb->priority, 75);
     assert_int_equal(c.tasks[nb->first_task].gpu_milli, 500);

@@ -183,3 +183,13 @@ bool al__kube_cache_synced(struct al__kube_cache *c) {
     pthread_mutex_unlock(&c->lock);
     return synced;
 }
+
+json_t *al__kube_cache_all(struct al__kube_cache *c) {
+    json_t *all = json_array();
+    pthread_mutex_lock(&c->lock);
+    for (size_t i = 0; i < c->objects.capacity; i++)
+        if (c->objects.keys[i])
+            json_array_append(all, ((struct entry *)c->objects.values[i])->object);
+    pthread_mutex_unlock(&c->lock);
+    return all;
+}

@@ -28,6 +28,9 @@ bool al__kube_cache_key(json_t *o, char *out, size_t size);
 /* al__kube_cache_get - the object under key (a new reference), NULL when none. */
 json_t *al__kube_cache_get(struct al__kube_cache *c, const char *key);
 
+/* al__kube_cache_all - every object in it, in no order (a new array of references). */
+json_t *al__kube_cache_all(struct al__kube_cache *c);
+
 /* al__kube_cache_changes - the keys put or removed since the last call (each once, sorted), in
  * *keys (the caller frees each and the array); how many. */
 size_t al__kube_cache_changes(struct al__kube_cache *c, char ***keys);

@@ -30,4 +30,10 @@ int al__kube_identity(json_t *o, const char *kind, bool spec_needed, char *ns, s
 int al__kube_duration(const char *text, int64_t *seconds, const char *what, const char *field,
                       char *err, size_t size);
 
+/* al__kube_time - the RFC 3339 time of parent[key] ("2026-11-30T10:00:00Z") in Unix seconds,
+ * or `fallback` when absent or not such a time. */
+int64_t al__kube_time(json_t *parent, const char *key, int64_t fallback);
+/* al__kube_time_format - unix_s as Kubernetes writes times (RFC 3339, UTC). */
+void al__kube_time_format(int64_t unix_s, char *out, size_t size);
+
 #endif

@@ -98,6 +98,14 @@ struct al__kube_queue {
 /* al__kube_queue_read - queue o. 0, or -AL_EINVAL with err naming the queue and the field. */
 int al__kube_queue_read(json_t *o, struct al__kube_queue *out, char *err, size_t size);
 
+/* al__kube_queue_weights - over-quota weights are thousandths here and whole numbers up to
+ * 1000 in allot (only ratios count): the common divisor of every weight of qs[0..n), and the
+ * largest weight divided by it. al__kube_queue_weight - one weight so scaled (a weight that is
+ * not 0 stays at least 1). */
+void al__kube_queue_weights(const struct al__kube_queue *qs, size_t n, int64_t *divisor,
+                            int64_t *largest);
+int64_t al__kube_queue_weight(int64_t weight, int64_t divisor, int64_t largest);
+
 /* A PodGroup (scheduling.run.ai/v2alpha2): one job of pods. */
 struct al__kube_subgroup {
     char name[254];
@@ -121,6 +129,18 @@ struct al__kube_pod_group {
  * caller's (al__kube_pod_group_release). */
 int al__kube_pod_group_read(json_t *o, struct al__kube_pod_group *out, char *err, size_t size);
 void al__kube_pod_group_release(struct al__kube_pod_group *g);
+
+/* KAI's priority of a job without a priority class (its train class). */
+#define AL__KUBE_DEFAULT_PRIORITY 50
+
+/* al__kube_priority - a job's priority: its class's value from classes (name -> value), the
+ * pod's own (spec.priority, set by the API server) when the class is unknown here, and KAI's
+ * default when it names no class. */
+int32_t al__kube_priority(json_t *classes, const char *cls, bool has_priority, int32_t priority);
+
+/* al__kube_preemptible - as KAI decides: a PodGroup's preemptibility, or else a priority below
+ * 100 (build) makes a job preemptible. */
+bool al__kube_preemptible(int preemptibility, int32_t priority);
 
 /* al__kube_priority_class_read - a PriorityClass's name and value. */
 int al__kube_priority_class_read(json_t *o, char *name, size_t name_size, int32_t *value, char *err,

@@ -145,3 +145,17 @@ int al__kube_priority_class_read(json_t *o, char *name, size_t name_size, int32_
     *value = (int32_t)n;
     return 0;
 }
+
+int32_t al__kube_priority(json_t *classes, const char *cls, bool has_priority, int32_t priority) {
+    if (!cls[0])
+        return AL__KUBE_DEFAULT_PRIORITY;
+    json_t *value = json_object_get(classes, cls);
+    return value          ? (int32_t)json_integer_value(value)
+           : has_priority ? priority
+                          : AL__KUBE_DEFAULT_PRIORITY;
+}
+
+bool al__kube_preemptible(int preemptibility, int32_t priority) {
+    return preemptibility == AL__PREEMPTIBILITY_BY_PRIORITY ? priority < 100
+                                                            : preemptibility == AL__PREEMPTIBLE;
+}

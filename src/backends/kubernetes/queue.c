@@ -115,3 +115,32 @@ int al__kube_queue_read(json_t *o, struct al__kube_queue *out, char *err, size_t
         return rc;
     return 0;
 }
+
+static int64_t gcd(int64_t a, int64_t x) {
+    while (x) {
+        int64_t t = a % x;
+        a = x;
+        x = t;
+    }
+    return a;
+}
+
+void al__kube_queue_weights(const struct al__kube_queue *qs, size_t n, int64_t *divisor,
+                            int64_t *largest) {
+    *divisor = 0;
+    *largest = 0;
+    for (size_t i = 0; i < n; i++)
+        for (int r = 0; r < 3; r++)
+            *divisor = gcd(*divisor, qs[i].weight[r]);
+    for (size_t i = 0; i < n; i++)
+        for (int r = 0; r < 3; r++)
+            if (*divisor && qs[i].weight[r] / *divisor > *largest)
+                *largest = qs[i].weight[r] / *divisor;
+}
+
+int64_t al__kube_queue_weight(int64_t weight, int64_t divisor, int64_t largest) {
+    int64_t w = divisor ? weight / divisor : 0;
+    if (largest > 1000 && w)
+        w = w * 1000 / largest > 0 ? w * 1000 / largest : 1;
+    return w;
+}

@@ -5,6 +5,7 @@
 
 #include "allot/errors.h"
 #include "allot/model.h"
+#include "backends/kubernetes/fields.h"
 #include "backends/kubernetes/grouping.h"
 #include "backends/kubernetes/objects.h"
 #include "backends/kubernetes/translate.h"
@@ -26,25 +27,11 @@ static void skip(struct build *b, const char *why) {
     json_array_append_new(b->skipped, json_string(why));
 }
 
-/* Days since 1970-01-01 of a civil date (Howard Hinnant's algorithm). */
-static int64_t days_from_civil(int64_t y, int64_t m, int64_t d) {
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
-/* An RFC 3339 time ("2026-11-30T10:00:00Z") of o's field as seconds before the document's
- * clock (negative: the past), or `fallback`. */
+/* The RFC 3339 time of parent[key] as seconds before the document's clock (negative: the
+ * past), or `fallback`. */
 static int64_t relative_time(struct build *b, json_t *parent, const char *key, int64_t fallback) {
-    const char *t = json_string_value(json_object_get(parent, key));
-    int y, mo, d, h, mi, s;
-    if (!t || sscanf(t, "%4d-%2d-%2dT%2d:%2d:%2d", &y, &mo, &d, &h, &mi, &s) != 6)
-        return fallback;
-    int64_t at = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s;
-    return at - b->opt->now_s;
+    int64_t at = al__kube_time(parent, key, INT64_MIN);
+    return at == INT64_MIN ? fallback : at - b->opt->now_s;
 }
 
 static bool ours(struct build *b, const char *scheduler) {
@@ -85,30 +72,6 @@ static void add_nodes(struct build *b, json_t *list) {
     }
 }
 
-static int64_t gcd(int64_t a, int64_t x) {
-    while (x) {
-        int64_t t = a % x;
-        a = x;
-        x = t;
-    }
-    return a;
-}
-
-/* Queue weights are thousandths here and integers up to 1000 in a snapshot: divided by their
- * common divisor, and scaled down if still larger (only ratios count). */
-static void weight_scale(const struct al__kube_queue *qs, size_t n, int64_t *divisor,
-                         int64_t *largest) {
-    *divisor = 0;
-    *largest = 0;
-    for (size_t i = 0; i < n; i++)
-        for (int r = 0; r < AL_RESOURCE_COUNT; r++)
-            *divisor = gcd(*divisor, qs[i].weight[r]);
-    for (size_t i = 0; i < n; i++)
-        for (int r = 0; r < AL_RESOURCE_COUNT; r++)
-            if (*divisor && qs[i].weight[r] / *divisor > *largest)
-                *largest = qs[i].weight[r] / *divisor;
-}
-
 static json_t *amounts(const int64_t v[AL_RESOURCE_COUNT]) {
     json_t *gpu =
         v[AL_GPU] == AL_UNLIMITED ? json_integer(-1) : json_real((double)v[AL_GPU] / 1000);
@@ -140,7 +103,7 @@ static void add_queues(struct build *b, json_t *list, json_t *out) {
                 break;
             }
     int64_t divisor, largest;
-    weight_scale(qs, n, &divisor, &largest);
+    al__kube_queue_weights(qs, n, &divisor, &largest);
     for (size_t q = 0; q < n; q++) /* oldest first: a queue's place is its age */
         for (size_t k = q + 1; k < n; k++)
             if (created[k] < created[q] ||
@@ -155,9 +118,7 @@ static void add_queues(struct build *b, json_t *list, json_t *out) {
             continue;
         int64_t w[AL_RESOURCE_COUNT];
         for (int r = 0; r < AL_RESOURCE_COUNT; r++) {
-            w[r] = divisor ? qs[q].weight[r] / divisor : 0;
-            if (largest > 1000 && w[r])
-                w[r] = w[r] * 1000 / largest > 0 ? w[r] * 1000 / largest : 1;
+            w[r] = al__kube_queue_weight(qs[q].weight[r], divisor, largest);
         }
         json_t *doc =
             json_pack("{s:s, s:o, s:i, s:o, s:o, s:{s:I, s:I, s:I}}", "name", qs[q].name, "parent",
@@ -194,11 +155,8 @@ static json_t *new_job(struct build *b, const char *key, const char *queue, cons
         skip(b, why);
         return NULL;
     }
-    json_t *value = json_object_get(b->classes, cls);
-    int32_t p = value ? (int32_t)json_integer_value(value) : has_priority ? priority : 50;
-    bool preemptible = preemptibility == AL__PREEMPTIBILITY_BY_PRIORITY
-                           ? p < 100
-                           : preemptibility == AL__PREEMPTIBLE;
+    int32_t p = al__kube_priority(b->classes, cls, has_priority, priority);
+    bool preemptible = al__kube_preemptible(preemptibility, p);
     return json_pack("{s:s, s:s, s:i, s:b, s:i, s:I, s:[]}", "name", key, "queue", queue,
                      "priority", (int)p, "preemptible", preemptible, "min_members",
                      (int)min_members, "created_s", (json_int_t)created, "tasks");

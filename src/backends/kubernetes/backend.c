@@ -1,0 +1,490 @@
+/* backend.c - the Kubernetes backend behind allotd's backend interface: a cluster's Nodes,
+ * Pods, PriorityClasses and KAI Scheduler's Queues and PodGroups watched into caches and
+ * mirrored into allotd's state (mirror.c); a task is a pod, started by binding it to its node
+ * (pods/binding, its devices in an annotation) and stopped through the Eviction API; one
+ * active allotd among replicas by a Lease. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "allot/errors.h"
+#include "backends/kubernetes/fields.h"
+#include "backends/kubernetes/kube.h"
+#include "backends/kubernetes/kubernetes.h"
+#include "backends/kubernetes/watch.h"
+#include "util/xalloc.h"
+
+#define SYNC_WAIT_S 60 /* open waits this long for every kind's first list */
+
+static const struct {
+    const char *path, *kind;
+} kinds[AL__KUBE_KINDS] = {
+    [AL__KUBE_NODES] = {"/api/v1/nodes", "nodes"},
+    [AL__KUBE_PODS] = {"/api/v1/pods", "pods"},
+    [AL__KUBE_QUEUES] = {"/apis/scheduling.run.ai/v2/queues", "queues (scheduling.run.ai/v2)"},
+    [AL__KUBE_GROUPS] = {"/apis/scheduling.run.ai/v2alpha2/podgroups",
+                         "podgroups (scheduling.run.ai/v2alpha2)"},
+    [AL__KUBE_CLASSES] = {"/apis/scheduling.k8s.io/v1/priorityclasses", "priorityclasses"},
+};
+
+/* ---- watches ---- */
+
+static struct al__kube_watch_ops cache_ops;
+
+static void watch_reset(void *arg, json_t *items) {
+    struct al__kube_watch *w = arg;
+    cache_ops.reset(w->cache, items);
+}
+
+static void watch_event(void *arg, const char *type, json_t *object) {
+    struct al__kube_watch *w = arg;
+    cache_ops.event(w->cache, type, object);
+}
+
+static void watch_problem(void *arg, const char *what) {
+    struct al__kube_watch *w = arg;
+    fprintf(stderr, "allotd: kubernetes: watching %s: %s\n", w->kind, what);
+}
+
+static bool watch_stopping(void *arg) {
+    struct al__kube_watch *w = arg;
+    return atomic_load(&w->k->stopping);
+}
+
+static void *watch_thread(void *arg) {
+    struct al__kube_watch *w = arg;
+    struct al__kube_client *c;
+    char err[512];
+    if (al__kube_client_open(&w->k->creds, &c, err, sizeof(err)) < 0) {
+        fprintf(stderr, "allotd: kubernetes: %s\n", err);
+        return NULL;
+    }
+    struct al__kube_watch_ops ops = {watch_reset, watch_event, watch_problem, watch_stopping};
+    struct al__kube_watch_config config = {0};
+    struct al__kube_watch_stats stats = {0};
+    al__kube_watch_run(c, w->path, &config, &ops, w, &stats);
+    al__kube_client_close(c);
+    return NULL;
+}
+
+/* A cache changed: allotd runs a pass soon. */
+static void cache_changed(void *arg) {
+    struct al__kube *k = arg;
+    if (k->b->wake)
+        k->b->wake(k->b->wake_arg);
+}
+
+/* ---- leader election ---- */
+
+static void *lease_thread(void *arg) {
+    struct al__kube *k = arg;
+    struct al__kube_client *c;
+    char err[512];
+    if (al__kube_client_open(&k->creds, &c, err, sizeof(err)) < 0) {
+        fprintf(stderr, "allotd: kubernetes: lease: %s\n", err);
+        return NULL;
+    }
+    int64_t every_ms = (int64_t)k->lease.duration_s * 1000 / 4;
+    pthread_mutex_lock(&k->stop_lock);
+    while (!atomic_load(&k->stopping)) {
+        pthread_mutex_unlock(&k->stop_lock);
+        bool leader = false, was = atomic_load(&k->leader);
+        if (al__kube_lease_try(c, &k->lease, &leader, err, sizeof(err)) < 0)
+            fprintf(stderr, "allotd: kubernetes: lease %s/%s: %s\n", k->lease.namespace_,
+                    k->lease.name, err);
+        atomic_store(&k->leader, leader);
+        if (leader != was) {
+            fprintf(stderr, "allotd: kubernetes: %s the active replica (lease %s/%s)\n",
+                    leader ? "now" : "no longer", k->lease.namespace_, k->lease.name);
+            cache_changed(k);
+        }
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_sec += every_ms / 1000;
+        until.tv_nsec += (every_ms % 1000) * 1000000L;
+        if (until.tv_nsec >= 1000000000L)
+            until.tv_sec++, until.tv_nsec -= 1000000000L;
+        pthread_mutex_lock(&k->stop_lock);
+        if (!atomic_load(&k->stopping))
+            pthread_cond_timedwait(&k->stop_cond, &k->stop_lock, &until);
+    }
+    pthread_mutex_unlock(&k->stop_lock);
+    atomic_store(&k->leader, false);
+    if (al__kube_lease_release(c, &k->lease, err, sizeof(err)) < 0)
+        fprintf(stderr, "allotd: kubernetes: lease: not released: %s\n", err);
+    al__kube_client_close(c);
+    return NULL;
+}
+
+/* Whether this replica may act: it holds the lease (or elects no leader). */
+static bool kube_acting(struct al__backend *b) {
+    struct al__kube *k = b->data;
+    return !k->lease.name[0] || (atomic_load(&k->leader) && al__kube_lease_held(&k->lease));
+}
+
+/* ---- open and close ---- */
+
+static int options_read(struct al__kube *k, const struct al__backend_option *opts, size_t n,
+                        const char **kubeconfig, char *err, size_t size) {
+    const char *lease_ns = NULL, *lease_name = "allot";
+    long duration = 15;
+    bool elect = true;
+    *kubeconfig = NULL;
+    snprintf(k->scheduler, sizeof(k->scheduler), "allot");
+    snprintf(k->pool_label, sizeof(k->pool_label), "%s", AL__KUBE_POOL_LABEL);
+    for (size_t i = 0; i < n; i++) {
+        const char *name = opts[i].name, *v = opts[i].value ? opts[i].value : "";
+        char *end;
+        if (strcmp(name, "kubeconfig") == 0) {
+            *kubeconfig = v;
+        } else if (strcmp(name, "scheduler-name") == 0 && v[0] && strlen(v) < 254) {
+            snprintf(k->scheduler, sizeof(k->scheduler), "%s", v);
+        } else if (strcmp(name, "node-pool-label") == 0 && strlen(v) < 254) {
+            snprintf(k->pool_label, sizeof(k->pool_label), "%s", v);
+        } else if (strcmp(name, "leader-elect") == 0 &&
+                   (strcmp(v, "true") == 0 || strcmp(v, "false") == 0)) {
+            elect = strcmp(v, "true") == 0;
+        } else if (strcmp(name, "lease-namespace") == 0 && v[0] && strlen(v) < 64) {
+            lease_ns = v;
+        } else if (strcmp(name, "lease-name") == 0 && v[0] && strlen(v) < 254) {
+            lease_name = v;
+        } else if (strcmp(name, "lease-duration") == 0 && (duration = strtol(v, &end, 10)) >= 2 &&
+                   duration <= 3600 && !*end && end != v) {
+            continue;
+        } else {
+            snprintf(err, size,
+                     "--%s: %s (the kubernetes backend's options: --kubeconfig FILE, "
+                     "--scheduler-name NAME, --node-pool-label LABEL, --leader-elect true|false, "
+                     "--lease-namespace NS, --lease-name NAME, --lease-duration SECONDS 2-3600)",
+                     name,
+                     strcmp(name, "kubeconfig") == 0 || strcmp(name, "scheduler-name") == 0 ||
+                             strcmp(name, "node-pool-label") == 0 ||
+                             strcmp(name, "leader-elect") == 0 || strncmp(name, "lease-", 6) == 0
+                         ? "not a valid value"
+                         : "unknown option");
+            return -AL_EINVAL;
+        }
+    }
+    if (elect) {
+        char host[128], identity[254];
+        if (gethostname(host, sizeof(host)) != 0)
+            snprintf(host, sizeof(host), "allotd");
+        host[sizeof(host) - 1] = '\0';
+        snprintf(identity, sizeof(identity), "%s-%d", host, (int)getpid());
+        al__kube_lease_init(&k->lease, lease_ns ? lease_ns : "allot-system", lease_name, identity,
+                            (int32_t)duration);
+    }
+    return 0;
+}
+
+static void kube_close(struct al__backend *b) {
+    struct al__kube *k = b->data;
+    if (!k)
+        return;
+    pthread_mutex_lock(&k->stop_lock);
+    atomic_store(&k->stopping, true);
+    pthread_cond_broadcast(&k->stop_cond);
+    pthread_mutex_unlock(&k->stop_lock);
+    if (k->lease_started)
+        pthread_join(k->lease_thread, NULL);
+    for (int i = 0; i < AL__KUBE_KINDS; i++)
+        if (k->watches[i].started)
+            pthread_join(k->watches[i].thread, NULL);
+    al__kube_writer_stop(k->writer);
+    al__kube_client_close(k->binder);
+    for (int i = 0; i < AL__KUBE_KINDS; i++)
+        al__kube_cache_free(k->watches[i].cache);
+    al__kube_mirror_release(k);
+    al__kube_credentials_release(&k->creds);
+    pthread_mutex_destroy(&k->stop_lock);
+    pthread_cond_destroy(&k->stop_cond);
+    free(k);
+    b->data = NULL;
+}
+
+/* Waits for every kind's first list; false (err: which kind) after SYNC_WAIT_S. */
+static bool wait_synced(struct al__kube *k, char *err, size_t size) {
+    for (int tenths = 0; tenths < SYNC_WAIT_S * 10; tenths++) {
+        int missing = -1;
+        for (int i = 0; i < AL__KUBE_KINDS && missing < 0; i++)
+            if (!al__kube_cache_synced(k->watches[i].cache))
+                missing = i;
+        if (missing < 0)
+            return true;
+        if (tenths == SYNC_WAIT_S * 10 - 1) {
+            snprintf(err, size,
+                     "kubernetes: %s: could not list %s in %d s (see the messages above; are "
+                     "deploy/crds applied and may allotd's account list them?)",
+                     k->creds.server, kinds[missing].kind, SYNC_WAIT_S);
+            return false;
+        }
+        struct timespec tenth = {0, 100 * 1000000L};
+        nanosleep(&tenth, NULL);
+    }
+    return false;
+}
+
+static int kube_open(struct al__backend *b, const char *dir, const struct al__backend_option *opts,
+                     size_t opt_count, char *err, size_t size) {
+    (void)dir;
+    struct al__kube *k = al__xcalloc(1, sizeof(*k));
+    const char *kubeconfig;
+    k->b = b;
+    b->data = k;
+    pthread_mutex_init(&k->stop_lock, NULL);
+    pthread_cond_init(&k->stop_cond, NULL);
+    al__kube_mirror_init(k);
+    int rc = options_read(k, opts, opt_count, &kubeconfig, err, size);
+    if (rc == 0)
+        rc = kubeconfig ? al__kube_config_load(kubeconfig, &k->creds, err, size)
+                        : al__kube_config_in_cluster(NULL, &k->creds, err, size);
+    if (rc == 0)
+        rc = al__kube_client_open(&k->creds, &k->binder, err, size);
+    if (rc == 0 && !(k->writer = al__kube_writer_start(&k->creds, &k->stopping, err, size)))
+        rc = -AL_EIO;
+    if (rc < 0) {
+        kube_close(b);
+        return rc;
+    }
+    al__kube_cache_watch_ops(&cache_ops);
+    for (int i = 0; i < AL__KUBE_KINDS; i++) {
+        struct al__kube_watch *w = &k->watches[i];
+        *w = (struct al__kube_watch){.k = k, .path = kinds[i].path, .kind = kinds[i].kind};
+        w->cache = al__kube_cache_new(cache_changed, k);
+        w->started = pthread_create(&w->thread, NULL, watch_thread, w) == 0;
+    }
+    if (!wait_synced(k, err, size)) {
+        kube_close(b);
+        return -AL_EIO;
+    }
+    pthread_mutex_lock(&k->lock);
+    al__kube_inventory(k, &b->inventory);
+    pthread_mutex_unlock(&k->lock);
+    if (k->lease.name[0])
+        k->lease_started = pthread_create(&k->lease_thread, NULL, lease_thread, k) == 0;
+    return 0;
+}
+
+/* ---- tasks: pods ---- */
+
+static void kube_prepare(struct al__backend *b, struct al__task_key key) {
+    (void)b, (void)key; /* a bind is made once: nothing an earlier run could leave */
+}
+
+static void event_write(struct al__kube *k, const char *ns, const char *name, const char *uid,
+                        const char *reason, const char *type, const char *message) {
+    char now[40], path[400], what[600];
+    al__kube_time_format((int64_t)time(NULL), now, sizeof(now));
+    json_t *event = json_pack(
+        "{s:s, s:s, s:{s:s, s:s}, s:{s:s, s:s, s:s, s:s, s:s}, s:s, s:s, s:s, s:{s:s}, s:s, s:s, "
+        "s:i, s:s, s:s}",
+        "apiVersion", "v1", "kind", "Event", "metadata", "generateName", name, "namespace", ns,
+        "involvedObject", "apiVersion", "v1", "kind", "Pod", "namespace", ns, "name", name, "uid",
+        uid, "reason", reason, "type", type, "message", message, "source", "component", "allot",
+        "firstTimestamp", now, "lastTimestamp", now, "count", 1, "reportingComponent", "allot",
+        "reportingInstance", k->lease.identity[0] ? k->lease.identity : "allot");
+    snprintf(path, sizeof(path), "/api/v1/namespaces/%s/events", ns);
+    snprintf(what, sizeof(what), "event %s for pod %s/%s", reason, ns, name);
+    al__kube_write(k->writer, "POST", path, "application/json", event, what);
+}
+
+static int kube_start(struct al__backend *b, const struct al__task_start *s,
+                      char ref[AL__TASK_REF_MAX], char *err, size_t size) {
+    struct al__kube *k = b->data;
+    char ns[64], name[254], uid[64], path[600], devices[256] = "";
+    if (!kube_acting(b)) {
+        snprintf(err, size, "not bound: this allotd is not the active replica");
+        return -AL_EIO;
+    }
+    if (!al__kube_task_pod(k, s->project, s->workload, s->key.index, ns, name, uid)) {
+        snprintf(err, size, "its pod is gone");
+        return -AL_ENOENT;
+    }
+    const char *node = b->inventory.nodes[s->node].name;
+    size_t used = 0;
+    for (size_t i = 0; i < s->gpu_count && used < sizeof(devices); i++)
+        used += (size_t)snprintf(devices + used, sizeof(devices) - used, "%s%d", i ? "," : "",
+                                 (int)s->gpus[i]);
+    json_t *binding =
+        json_pack("{s:s, s:s, s:{s:s, s:s, s:{}}, s:{s:s, s:s, s:s}}", "apiVersion", "v1", "kind",
+                  "Binding", "metadata", "name", name, "uid", uid, "annotations", "target",
+                  "apiVersion", "v1", "kind", "Node", "name", node);
+    if (s->gpu_count > 0)
+        json_object_set_new(json_object_get(json_object_get(binding, "metadata"), "annotations"),
+                            AL__KUBE_DEVICES_ANNOT, json_string(devices));
+    char *body = json_dumps(binding, JSON_COMPACT);
+    json_decref(binding);
+    snprintf(path, sizeof(path), "/api/v1/namespaces/%s/pods/%s/binding", ns, name);
+    long status = 0;
+    json_t *answer = NULL;
+    int rc = al__kube_request(k->binder, "POST", path, "application/json", body, &status, &answer,
+                              err, size);
+    free(body);
+    if (rc == 0 && status >= 300 && status != 409) {
+        snprintf(err, size, "binding pod %s/%s to %s: %ld %s", ns, name, node, status,
+                 al__kube_status_message(answer));
+        rc = status == 404 ? -AL_ENOENT : -AL_EIO;
+    }
+    json_decref(answer);
+    if (rc < 0)
+        return rc;
+    /* Bound (or, on a 409, bound by someone else meanwhile: the watch says where). */
+    snprintf(ref, AL__TASK_REF_MAX, "%s", uid);
+    if (status < 300) {
+        struct al__kube_assumed *a = al__xcalloc(1, sizeof(*a));
+        snprintf(a->uid, sizeof(a->uid), "%s", uid);
+        snprintf(a->node, sizeof(a->node), "%s", node);
+        a->device_count = s->gpu_count < AL__KUBE_DEVICES_MAX ? s->gpu_count : AL__KUBE_DEVICES_MAX;
+        memcpy(a->devices, s->gpus, a->device_count * sizeof(*a->devices));
+        pthread_mutex_lock(&k->lock);
+        struct al__kube_assumed *old = al__strmap_get(&k->assumed, uid);
+        al__strmap_put(&k->assumed, a->uid, a);
+        free(old);
+        pthread_mutex_unlock(&k->lock);
+        char message[1100];
+        snprintf(message, sizeof(message), "Successfully assigned %s/%s to %s%s%s", ns, name, node,
+                 s->gpu_count ? ", GPUs " : "", s->gpu_count ? devices : "");
+        event_write(k, ns, name, uid, "Scheduled", "Normal", message);
+    }
+    return 0;
+}
+
+/* The pod of ref (a uid): its namespace and name; false when it is gone. */
+static bool pod_of(struct al__kube *k, const char *ref, char ns[64], char name[254]) {
+    pthread_mutex_lock(&k->lock);
+    const struct al__kube_pod_entry *e = al__strmap_get(&k->by_uid, ref);
+    if (e) {
+        snprintf(ns, 64, "%s", e->pod.namespace_);
+        snprintf(name, 254, "%s", e->pod.name);
+    }
+    pthread_mutex_unlock(&k->lock);
+    return e != NULL;
+}
+
+static int kube_stop(struct al__backend *b, const char *ref, enum al__stop_mode mode) {
+    struct al__kube *k = b->data;
+    char ns[64], name[254], path[600], what[400];
+    if (!pod_of(k, ref, ns, name))
+        return -AL_ENOENT;
+    if (mode == AL__STOP_NOW) /* the pod's own grace period rules on its node */
+        return 0;
+    pthread_mutex_lock(&k->lock);
+    if (!al__strmap_get(&k->evicting, ref)) {
+        char *copy = al__xstrdup(ref);
+        al__strmap_put(&k->evicting, copy, copy);
+    }
+    pthread_mutex_unlock(&k->lock);
+    json_t *eviction = json_pack("{s:s, s:s, s:{s:s, s:s}}", "apiVersion", "policy/v1", "kind",
+                                 "Eviction", "metadata", "name", name, "namespace", ns);
+    snprintf(path, sizeof(path), "/api/v1/namespaces/%s/pods/%s/eviction", ns, name);
+    snprintf(what, sizeof(what), "evicting pod %s/%s", ns, name);
+    al__kube_write(k->writer, "POST", path, "application/json", eviction, what);
+    event_write(
+        k, ns, name, ref, "Evicted", "Normal",
+        "Evicted by allot: its resources go to a workload the scheduling policy puts first");
+    return 0;
+}
+
+static bool kube_refresh(struct al__backend *b) {
+    (void)b;
+    return false; /* ends come through sync */
+}
+
+static enum al__task_status kube_poll(struct al__backend *b, struct al__task_key key,
+                                      const char *ref, int *exit_code) {
+    struct al__kube *k = b->data;
+    (void)key;
+    char ns[64], name[254];
+    *exit_code = -1;
+    return ref[0] && pod_of(k, ref, ns, name) ? AL__TASK_RUNNING : AL__TASK_LOST;
+}
+
+static int kube_find(struct al__backend *b, struct al__task_key key, char ref[AL__TASK_REF_MAX]) {
+    (void)b, (void)key, (void)ref;
+    return -AL_ENOENT; /* the next sync says where its pod is */
+}
+
+static void kube_forget(struct al__backend *b, struct al__task_key key) {
+    (void)b, (void)key; /* the cluster keeps nothing of allotd's */
+}
+
+static ssize_t kube_log_read(struct al__backend *b, struct al__task_key key, int64_t offset,
+                             char *buf, size_t max) {
+    (void)b, (void)key, (void)offset, (void)buf, (void)max;
+    return 0;
+}
+
+static void kube_describe(struct al__backend *b, const char *ref, char *out, size_t size) {
+    char ns[64], name[254];
+    if (pod_of(b->data, ref, ns, name))
+        snprintf(out, size, "pod %s/%s", ns, name);
+    else
+        snprintf(out, size, "pod %s (gone)", ref);
+}
+
+static void kube_task_json(struct al__backend *b, const char *ref, json_t *task) {
+    char ns[64], name[254];
+    if (pod_of(b->data, ref, ns, name))
+        json_object_set_new(
+            task, "pod", json_pack("{s:s, s:s, s:s}", "namespace", ns, "name", name, "uid", ref));
+}
+
+/* Why a workload waits, as its pending pods' PodScheduled=False condition. */
+static void kube_reason(struct al__backend *b, const char *project, const char *workload,
+                        const char *code, const char *text) {
+    struct al__kube *k = b->data;
+    (void)code; /* the message says it in words */
+    if (!text || !kube_acting(b))
+        return;
+    json_t *pods = al__kube_pending_pods(k, project, workload), *ref;
+    size_t i;
+    char now[40], path[800], what[600];
+    al__kube_time_format((int64_t)time(NULL), now, sizeof(now));
+    json_array_foreach(pods, i, ref) {
+        char ns[64], name[254];
+        if (sscanf(json_string_value(ref), "%63[^/]/%253[^/]", ns, name) != 2)
+            continue;
+        json_t *patch = json_pack("{s:{s:[{s:s, s:s, s:s, s:s, s:s}]}}", "status", "conditions",
+                                  "type", "PodScheduled", "status", "False", "reason",
+                                  "Unschedulable", "message", text, "lastTransitionTime", now);
+        snprintf(path, sizeof(path), "/api/v1/namespaces/%s/pods/%s/status", ns, name);
+        snprintf(what, sizeof(what), "condition PodScheduled of pod %s/%s", ns, name);
+        al__kube_write(k->writer, "PATCH", path, "application/strategic-merge-patch+json", patch,
+                       what);
+    }
+    json_decref(pods);
+}
+
+const struct al__backend_type al__kubernetes_backend = {
+    .name = "kubernetes",
+    .usage =
+        "kubernetes backend: a cluster's nodes and pods, KAI Scheduler's Queues and PodGroups\n"
+        "  --kubeconfig FILE       the cluster and credentials (default: the pod's service\n"
+        "                          account, in-cluster)\n"
+        "  --scheduler-name NAME   pods with this schedulerName are allot's (default allot;\n"
+        "                          kai-scheduler's are taken too)\n"
+        "  --node-pool-label LABEL the node label naming its pool (default\n"
+        "                          kai.scheduler/node-pool)\n"
+        "  --leader-elect BOOL     one active replica by a Lease (default true)\n"
+        "  --lease-namespace NS    where the Lease is (default allot-system)\n"
+        "  --lease-name NAME       (default allot)\n"
+        "  --lease-duration S      a leader that has not renewed for this long is replaced\n"
+        "                          (default 15)\n",
+    .open = kube_open,
+    .close = kube_close,
+    .prepare = kube_prepare,
+    .start = kube_start,
+    .stop = kube_stop,
+    .refresh = kube_refresh,
+    .poll = kube_poll,
+    .find = kube_find,
+    .forget = kube_forget,
+    .log_read = kube_log_read,
+    .describe = kube_describe,
+    .task_json = kube_task_json,
+    .sync = al__kube_sync,
+    .reason = kube_reason,
+    .acting = kube_acting,
+};

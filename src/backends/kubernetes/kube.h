@@ -1,0 +1,136 @@
+/* kube.h - the Kubernetes backend's own state, shared by its parts: backend.c (the ops, the
+ * watch and lease threads), mirror.c (the cluster in allotd's terms, for its sync op), writer.c
+ * (requests made off allotd's loop: evictions, pod conditions, events). */
+#ifndef ALLOT_BACKENDS_KUBERNETES_KUBE_H
+#define ALLOT_BACKENDS_KUBERNETES_KUBE_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "backends/backend.h"
+#include "backends/kubernetes/cache.h"
+#include "backends/kubernetes/client.h"
+#include "backends/kubernetes/lease.h"
+#include "backends/kubernetes/objects.h"
+#include "util/strmap.h"
+
+/* The annotation allot binds a pod with: the devices it was given on its node ("0,1"). */
+#define AL__KUBE_DEVICES_ANNOT "allot.run/gpus"
+#define AL__KUBE_DEVICES_MAX   16
+
+/* A pod as the mirror keeps it. */
+struct al__kube_pod_entry {
+    char key[320]; /* "ns/name" */
+    struct al__kube_pod pod;
+    bool ours;                             /* one of allot's schedulers' */
+    char group[320];                       /* its group's key ("ns/podgroup"), "" for none */
+    bool group_named;                      /* the pod names its PodGroup (which must exist) */
+    int32_t devices[AL__KUBE_DEVICES_MAX]; /* what it holds on its node, once bound */
+    size_t device_count;
+    bool devices_known;
+    int64_t created_s, started_s, finished_s; /* -1 = unknown */
+    int exit_code;
+};
+
+/* A job: the pods of one PodGroup (named by them, or allot's grouping of an owner's pods). */
+struct al__kube_group {
+    char key[320];
+    struct al__kube_pod_entry **pods;
+    size_t count, cap;
+    bool dirty;
+    /* As last put (project "" = not put): its tasks' pods in order, by uid. */
+    char project[64], name[64];
+    char wkey[200]; /* "project/name": its key in al__kube.workloads */
+    char (*uids)[64];
+    size_t uid_count;
+};
+
+/* A bind allotd made that the watch has not shown yet. */
+struct al__kube_assumed {
+    char uid[64]; /* its key */
+    char node[254];
+    int32_t devices[AL__KUBE_DEVICES_MAX];
+    size_t device_count;
+};
+
+struct al__kube_writer;
+
+struct al__kube_watch {
+    struct al__kube *k;
+    struct al__kube_cache *cache;
+    const char *path, *kind;
+    pthread_t thread;
+    bool started;
+};
+
+enum {
+    AL__KUBE_NODES,
+    AL__KUBE_PODS,
+    AL__KUBE_QUEUES,
+    AL__KUBE_GROUPS,
+    AL__KUBE_CLASSES,
+    AL__KUBE_KINDS
+};
+
+struct al__kube {
+    struct al__backend *b;
+    struct al__kube_credentials creds;
+    char scheduler[254]; /* allot's schedulerName; "kai-scheduler" is taken too */
+    char pool_label[254];
+    atomic_bool stopping;
+
+    struct al__kube_watch watches[AL__KUBE_KINDS];
+
+    /* Leader election (none when lease.name is ""). */
+    struct al__kube_lease lease;
+    pthread_t lease_thread;
+    bool lease_started;
+    atomic_bool leader;
+    pthread_mutex_t stop_lock; /* with stop_cond: wakes the lease thread to stop */
+    pthread_cond_t stop_cond;
+
+    struct al__kube_client *binder; /* the loop's: binds */
+    struct al__kube_writer *writer;
+
+    /* The mirror (mirror.c), under `lock`. */
+    pthread_mutex_t lock;
+    struct al__strmap pods;      /* key -> struct al__kube_pod_entry */
+    struct al__strmap by_uid;    /* uid -> struct al__kube_pod_entry */
+    struct al__strmap groups;    /* key -> struct al__kube_group */
+    struct al__strmap workloads; /* "project/name" -> struct al__kube_group */
+    struct al__strmap assumed;   /* uid -> struct al__kube_assumed (owned, key inside) */
+    struct al__strmap evicting;  /* uid -> its own key copy */
+    json_t *classes;             /* PriorityClass name -> value */
+    json_t *projects;            /* leaf Queue names -> true */
+    char **queues_put;           /* the Queues last put */
+    size_t queues_put_count;
+};
+
+/* mirror.c */
+void al__kube_mirror_init(struct al__kube *k);
+void al__kube_mirror_release(struct al__kube *k);
+/* al__kube_sync - the backend's sync op. */
+void al__kube_sync(struct al__backend *b, bool all, const struct al__mirror *m);
+/* al__kube_inventory - the schedulable picture of the nodes: their allocatable capacity less
+ * what pods of other schedulers hold, in name order. k->lock held. */
+void al__kube_inventory(struct al__kube *k, struct al__inventory *out);
+/* al__kube_task_pod - the pod of task `index` of workload project/name as last put: its
+ * namespace, name and uid; false when there is none. */
+bool al__kube_task_pod(struct al__kube *k, const char *project, const char *workload, int32_t index,
+                       char *ns, char *name, char *uid);
+/* al__kube_pending_pods - the pods of workload project/name not bound, each as "ns/name/uid"
+ * (a new array of strings); NULL when none. */
+json_t *al__kube_pending_pods(struct al__kube *k, const char *project, const char *workload);
+
+/* writer.c: requests made by a thread of their own, in order. */
+struct al__kube_writer *al__kube_writer_start(const struct al__kube_credentials *creds,
+                                              atomic_bool *stopping, char *err, size_t size);
+void al__kube_writer_stop(struct al__kube_writer *w);
+/* al__kube_write - queues METHOD path with body (a JSON object, taken) and content type;
+ * `what` says what it is for the log. A 429 is tried again a little later. */
+void al__kube_write(struct al__kube_writer *w, const char *method, const char *path,
+                    const char *content_type, json_t *body, const char *what);
+
+#endif

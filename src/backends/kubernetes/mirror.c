@@ -1,0 +1,705 @@
+/* mirror.c - the cluster in allotd's terms, for the backend's sync op: Queues as queues, the
+ * pods of allot's schedulers grouped into workloads (a PodGroup each, with one task per pod),
+ * Nodes less what other schedulers' pods hold as the inventory. Pods are read once per change
+ * (the caches say which changed); a group is put again only when one of its pods, its
+ * PodGroup, the queues or the priority classes changed. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "allot/model.h"
+#include "backends/kubernetes/fields.h"
+#include "backends/kubernetes/grouping.h"
+#include "backends/kubernetes/kube.h"
+#include "util/names.h"
+#include "util/xalloc.h"
+
+void al__kube_mirror_init(struct al__kube *k) {
+    pthread_mutex_init(&k->lock, NULL);
+    al__strmap_init(&k->pods);
+    al__strmap_init(&k->by_uid);
+    al__strmap_init(&k->groups);
+    al__strmap_init(&k->workloads);
+    al__strmap_init(&k->assumed);
+    al__strmap_init(&k->evicting);
+    k->classes = json_object();
+    k->projects = json_object();
+}
+
+static void group_free(struct al__kube_group *g) {
+    free(g->pods);
+    free(g->uids);
+    free(g);
+}
+
+void al__kube_mirror_release(struct al__kube *k) {
+    for (size_t i = 0; i < k->pods.capacity; i++)
+        if (k->pods.keys[i])
+            free(k->pods.values[i]);
+    for (size_t i = 0; i < k->groups.capacity; i++)
+        if (k->groups.keys[i])
+            group_free(k->groups.values[i]);
+    for (size_t i = 0; i < k->assumed.capacity; i++)
+        if (k->assumed.keys[i])
+            free(k->assumed.values[i]);
+    for (size_t i = 0; i < k->evicting.capacity; i++)
+        if (k->evicting.keys[i])
+            free(k->evicting.values[i]);
+    al__strmap_release(&k->pods);
+    al__strmap_release(&k->by_uid);
+    al__strmap_release(&k->groups);
+    al__strmap_release(&k->workloads);
+    al__strmap_release(&k->assumed);
+    al__strmap_release(&k->evicting);
+    json_decref(k->classes);
+    json_decref(k->projects);
+    for (size_t i = 0; i < k->queues_put_count; i++)
+        free(k->queues_put[i]);
+    free(k->queues_put);
+    pthread_mutex_destroy(&k->lock);
+}
+
+static bool ours(const struct al__kube *k, const char *scheduler) {
+    return strcmp(scheduler, k->scheduler) == 0 || strcmp(scheduler, "kai-scheduler") == 0;
+}
+
+/* ---- pods and their groups ---- */
+
+static struct al__kube_group *group_get(struct al__kube *k, const char *key, bool create) {
+    struct al__kube_group *g = al__strmap_get(&k->groups, key);
+    if (g || !create)
+        return g;
+    g = al__xcalloc(1, sizeof(*g));
+    snprintf(g->key, sizeof(g->key), "%s", key);
+    al__strmap_put(&k->groups, g->key, g);
+    return g;
+}
+
+static void group_leave(struct al__kube *k, struct al__kube_pod_entry *e) {
+    struct al__kube_group *g = e->group[0] ? group_get(k, e->group, false) : NULL;
+    if (!g)
+        return;
+    for (size_t i = 0; i < g->count; i++)
+        if (g->pods[i] == e) {
+            g->pods[i] = g->pods[--g->count];
+            break;
+        }
+    g->dirty = true;
+}
+
+static void group_join(struct al__kube *k, struct al__kube_pod_entry *e) {
+    struct al__kube_group *g = group_get(k, e->group, true);
+    al__xgrow(&g->pods, &g->cap, g->count + 1, sizeof(*g->pods));
+    g->pods[g->count++] = e;
+    g->dirty = true;
+}
+
+/* "0,1" into devices; false when it is not a list of device numbers. */
+static bool devices_read(const char *text, int32_t *out, size_t *count) {
+    *count = 0;
+    while (text && *text) {
+        char *end;
+        long v = strtol(text, &end, 10);
+        if (end == text || v < 0 || v > 4096 || *count == AL__KUBE_DEVICES_MAX)
+            return false;
+        out[(*count)++] = (int32_t)v;
+        text = *end == ',' ? end + 1 : end;
+        if (*end && *end != ',')
+            return false;
+    }
+    return *count > 0;
+}
+
+/* The exit code of a failed pod: its first container that ended with one that is not 0. */
+static int exit_code_of(json_t *o) {
+    json_t *statuses = json_object_get(json_object_get(o, "status"), "containerStatuses"), *s;
+    size_t i;
+    json_array_foreach(statuses, i, s) {
+        json_t *ended = json_object_get(json_object_get(s, "state"), "terminated");
+        int code = (int)json_integer_value(json_object_get(ended, "exitCode"));
+        if (code != 0)
+            return code;
+    }
+    return 1;
+}
+
+static bool no_lookup(void *arg, const char *ns, const struct al__kube_owner *of,
+                      struct al__kube_owner *controller) {
+    (void)arg, (void)ns, (void)of, (void)controller;
+    return false; /* owners are not watched: a pod's own controller is its top */
+}
+
+/* Reads pod o into e; false (logged) when it cannot be read. */
+static bool entry_read(struct al__kube *k, json_t *o, struct al__kube_pod_entry *e) {
+    char err[1024];
+    if (al__kube_pod_read(o, &e->pod, err, sizeof(err)) < 0) {
+        fprintf(stderr, "allotd: kubernetes: %s; not scheduled\n", err);
+        return false;
+    }
+    e->ours = ours(k, e->pod.scheduler);
+    e->group[0] = '\0';
+    json_t *meta = json_object_get(o, "metadata"), *status = json_object_get(o, "status");
+    e->created_s = al__kube_time(meta, "creationTimestamp", -1);
+    e->started_s = al__kube_time(status, "startTime", -1);
+    e->finished_s = -1;
+    e->exit_code = e->pod.phase == AL__POD_FAILED ? exit_code_of(o) : 0;
+    e->devices_known =
+        e->pod.node[0] &&
+        devices_read(json_string_value(json_object_get(json_object_get(meta, "annotations"),
+                                                       AL__KUBE_DEVICES_ANNOT)),
+                     e->devices, &e->device_count);
+    if (!e->devices_known)
+        e->device_count = 0;
+    if (!e->ours)
+        return true;
+    struct al__kube_group_choice choice;
+    if (al__kube_group_of(&e->pod, no_lookup, NULL, &choice, err, sizeof(err)) < 0) {
+        fprintf(stderr, "allotd: kubernetes: %s; not scheduled\n", err);
+        return false;
+    }
+    snprintf(e->group, sizeof(e->group), "%s/%s", e->pod.namespace_, choice.pod_group);
+    e->group_named = !choice.create;
+    return true;
+}
+
+static void assumption_drop(struct al__kube *k, const char *uid) {
+    struct al__kube_assumed *a = al__strmap_get(&k->assumed, uid);
+    if (a) {
+        al__strmap_remove(&k->assumed, uid);
+        free(a);
+    }
+}
+
+/* Pod `key` changed: read again from the cache. *inventory is set when a pod of another
+ * scheduler came, went or moved on a node (what it holds comes off the node). */
+static void pod_changed(struct al__kube *k, const char *key, bool *inventory) {
+    struct al__kube_pod_entry *e = al__strmap_get(&k->pods, key);
+    json_t *o = al__kube_cache_get(k->watches[AL__KUBE_PODS].cache, key);
+    if (e) {
+        if (!e->ours && e->pod.node[0])
+            *inventory = true;
+        group_leave(k, e);
+        al__strmap_remove(&k->by_uid, e->pod.uid);
+    }
+    struct al__kube_pod_entry fresh;
+    if (!o || !entry_read(k, o, &fresh)) {
+        if (e) {
+            assumption_drop(k, e->pod.uid);
+            al__strmap_remove(&k->pods, key);
+            free(e);
+        }
+        json_decref(o);
+        return;
+    }
+    json_decref(o);
+    if (!e) {
+        e = al__xmalloc(sizeof(*e));
+        snprintf(fresh.key, sizeof(fresh.key), "%s", key);
+    } else {
+        snprintf(fresh.key, sizeof(fresh.key), "%s", e->key);
+        if (!fresh.devices_known && e->devices_known && strcmp(e->pod.node, fresh.pod.node) == 0) {
+            memcpy(fresh.devices, e->devices, sizeof(fresh.devices)); /* assigned before */
+            fresh.device_count = e->device_count;
+            fresh.devices_known = true;
+        }
+    }
+    *e = fresh;
+    al__strmap_put(&k->pods, e->key, e);
+    al__strmap_put(&k->by_uid, e->pod.uid, e);
+    if (!e->ours) {
+        if (e->pod.node[0])
+            *inventory = true;
+        return;
+    }
+    if (e->pod.node[0])
+        assumption_drop(k, e->pod.uid); /* the watch shows the bind now */
+    group_join(k, e);
+}
+
+/* ---- the inventory ---- */
+
+static int by_node_name(const void *a, const void *b) {
+    return strcmp(((const struct al__node *)a)->name, ((const struct al__node *)b)->name);
+}
+
+static struct al__node *node_named(struct al__inventory *inv, const char *name) {
+    struct al__node key;
+    snprintf(key.name, sizeof(key.name), "%s", name);
+    return bsearch(&key, inv->nodes, inv->node_count, sizeof(key), by_node_name);
+}
+
+static bool finished(const struct al__kube_pod *p) {
+    return p->phase == AL__POD_SUCCEEDED || p->phase == AL__POD_FAILED;
+}
+
+void al__kube_inventory(struct al__kube *k, struct al__inventory *out) {
+    json_t *all = al__kube_cache_all(k->watches[AL__KUBE_NODES].cache), *o;
+    size_t i;
+    char err[512];
+    memset(out, 0, sizeof(*out));
+    out->nodes = al__xcalloc(json_array_size(all) + 1, sizeof(*out->nodes));
+    json_array_foreach(all, i, o) {
+        bool schedulable;
+        if (al__kube_node_read(o, k->pool_label[0] ? k->pool_label : NULL,
+                               &out->nodes[out->node_count], &schedulable, err, sizeof(err)) < 0)
+            fprintf(stderr, "allotd: kubernetes: %s; not used\n", err);
+        else
+            out->node_count++;
+    }
+    json_decref(all);
+    qsort(out->nodes, out->node_count, sizeof(*out->nodes), by_node_name);
+    for (size_t p = 0; p < k->pods.capacity; p++) { /* other schedulers' pods hold capacity */
+        const struct al__kube_pod_entry *e = k->pods.values[p];
+        if (!k->pods.keys[p] || e->ours || !e->pod.node[0] || finished(&e->pod))
+            continue;
+        struct al__node *n = node_named(out, e->pod.node);
+        if (!n)
+            continue;
+        n->cpu_millis = n->cpu_millis > e->pod.cpu_millis ? n->cpu_millis - e->pod.cpu_millis : 0;
+        n->memory_bytes =
+            n->memory_bytes > e->pod.memory_bytes ? n->memory_bytes - e->pod.memory_bytes : 0;
+        n->gpu_count = n->gpu_count > (size_t)e->pod.gpus ? n->gpu_count - (size_t)e->pod.gpus : 0;
+    }
+}
+
+static bool same_node(const struct al__node *a, const struct al__node *b) {
+    if (strcmp(a->name, b->name) != 0 || strcmp(a->pool, b->pool) != 0 ||
+        a->cpu_millis != b->cpu_millis || a->memory_bytes != b->memory_bytes ||
+        a->gpu_count != b->gpu_count || a->label_count != b->label_count)
+        return false;
+    for (size_t g = 0; g < a->gpu_count; g++)
+        if (a->gpus[g].memory_mib != b->gpus[g].memory_mib ||
+            strcmp(a->gpus[g].model, b->gpus[g].model) != 0)
+            return false;
+    for (size_t l = 0; l < a->label_count; l++)
+        if (strcmp(a->labels[l].key, b->labels[l].key) != 0 ||
+            strcmp(a->labels[l].value, b->labels[l].value) != 0)
+            return false;
+    return true;
+}
+
+static void inventory_sync(struct al__kube *k, const struct al__mirror *m) {
+    struct al__inventory fresh, *have = &k->b->inventory;
+    al__kube_inventory(k, &fresh);
+    bool same = fresh.node_count == have->node_count;
+    for (size_t i = 0; same && i < fresh.node_count; i++)
+        same = same_node(&fresh.nodes[i], &have->nodes[i]);
+    if (same) {
+        al__inventory_release(&fresh);
+        return;
+    }
+    al__inventory_release(have);
+    *have = fresh;
+    m->inventory_changed(m->arg);
+}
+
+/* ---- queues ---- */
+
+static int by_depth(const void *a, const void *b) {
+    const struct al__kube_queue *x = a, *y = b;
+    return (x->parent[0] != 0) - (y->parent[0] != 0);
+}
+
+static void queues_sync(struct al__kube *k, const struct al__mirror *m) {
+    json_t *all = al__kube_cache_all(k->watches[AL__KUBE_QUEUES].cache), *o;
+    size_t i, n = 0;
+    char err[512];
+    struct al__kube_queue *qs = al__xcalloc(json_array_size(all) + 1, sizeof(*qs));
+    int64_t *created = al__xcalloc(json_array_size(all) + 1, sizeof(*created));
+    json_array_foreach(all, i, o) {
+        if (al__kube_queue_read(o, &qs[n], err, sizeof(err)) < 0) {
+            fprintf(stderr, "allotd: kubernetes: %s; not used\n", err);
+            continue;
+        }
+        created[n++] = al__kube_time(json_object_get(o, "metadata"), "creationTimestamp", 0);
+    }
+    json_decref(all);
+    int64_t divisor, largest;
+    al__kube_queue_weights(qs, n, &divisor, &largest);
+    /* Parents first (one level of departments); a queue whose parent is not there is out. */
+    struct {
+        struct al__kube_queue q;
+        int64_t created;
+    } *sorted = al__xcalloc(n + 1, sizeof(*sorted));
+    for (size_t q = 0; q < n; q++) {
+        sorted[q].q = qs[q];
+        sorted[q].created = created[q];
+    }
+    qsort(sorted, n, sizeof(*sorted), by_depth);
+    json_object_clear(k->projects);
+    char **put = al__xcalloc(n + 1, sizeof(*put));
+    size_t put_count = 0;
+    for (size_t q = 0; q < n; q++) {
+        const struct al__kube_queue *kq = &sorted[q].q;
+        bool parent_there = !kq->parent[0], has_children = false;
+        for (size_t p = 0; p < n; p++) {
+            parent_there |= strcmp(sorted[p].q.name, kq->parent) == 0 && !sorted[p].q.parent[0];
+            has_children |= strcmp(sorted[p].q.parent, kq->name) == 0;
+        }
+        if (!parent_there) {
+            fprintf(stderr,
+                    "allotd: kubernetes: queue %s: spec.parentQueue \"%s\" is not a "
+                    "top-level queue; not used\n",
+                    kq->name, kq->parent);
+            continue;
+        }
+        struct al__mirror_queue mq = {.name = kq->name,
+                                      .parent = kq->parent,
+                                      .project = !has_children,
+                                      .priority = kq->priority,
+                                      .created_s = sorted[q].created,
+                                      .has_preempt_min_runtime = kq->has_preempt_min_runtime,
+                                      .has_reclaim_min_runtime = kq->has_reclaim_min_runtime,
+                                      .preempt_min_runtime_s = kq->preempt_min_runtime_s,
+                                      .reclaim_min_runtime_s = kq->reclaim_min_runtime_s};
+        memcpy(mq.deserved, kq->deserved, sizeof(mq.deserved));
+        memcpy(mq.limit, kq->limit, sizeof(mq.limit));
+        for (int r = 0; r < 3; r++)
+            mq.weight[r] = al__kube_queue_weight(kq->weight[r], divisor, largest);
+        m->queue_put(m->arg, &mq);
+        put[put_count++] = al__xstrdup(kq->name);
+        if (!has_children)
+            json_object_set_new(k->projects, kq->name, json_true());
+    }
+    for (size_t i2 = k->queues_put_count; i2-- > 0;) { /* children were put after parents */
+        bool still = false;
+        for (size_t p = 0; p < put_count && !still; p++)
+            still = strcmp(put[p], k->queues_put[i2]) == 0;
+        if (!still)
+            m->queue_remove(m->arg, k->queues_put[i2]);
+        free(k->queues_put[i2]);
+    }
+    free(k->queues_put);
+    k->queues_put = put;
+    k->queues_put_count = put_count;
+    free(sorted);
+    free(qs);
+    free(created);
+}
+
+static void classes_sync(struct al__kube *k) {
+    json_t *all = al__kube_cache_all(k->watches[AL__KUBE_CLASSES].cache), *o;
+    size_t i;
+    char name[254], err[512];
+    json_object_clear(k->classes);
+    json_array_foreach(all, i, o) {
+        int32_t value;
+        if (al__kube_priority_class_read(o, name, sizeof(name), &value, err, sizeof(err)) == 0)
+            json_object_set_new(k->classes, name, json_integer(value));
+    }
+    json_decref(all);
+}
+
+/* ---- groups into workloads ---- */
+
+static uint32_t fnv1a(const char *s) {
+    uint32_t h = 2166136261u;
+    for (; *s; s++)
+        h = (h ^ (uint8_t)*s) * 16777619u;
+    return h;
+}
+
+/* The workload name of group g in `project`: its PodGroup's name when that is a valid allot name
+ * no other group of the project has, else a shortened one with a hash of the group's key. */
+static void workload_name(struct al__kube *k, const struct al__kube_group *g, const char *project,
+                          char out[64]) {
+    const char *pg = strchr(g->key, '/') + 1;
+    char key[200];
+    snprintf(out, 64, "%.63s", pg);
+    snprintf(key, sizeof(key), "%.63s/%.63s", project, out);
+    struct al__kube_group *holder = al__strmap_get(&k->workloads, key);
+    if (strlen(pg) < 64 && al__name_valid(pg) && (!holder || holder == g))
+        return;
+    size_t n = 0;
+    for (const char *c = pg; *c && n < 54; c++)
+        out[n++] = (*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') ? *c : '-';
+    while (n > 0 && out[n - 1] == '-')
+        n--;
+    snprintf(out + n, 64 - n, "%s%08x", n ? "-" : "", fnv1a(g->key));
+}
+
+static int by_pod_name(const void *a, const void *b) {
+    return strcmp((*(struct al__kube_pod_entry *const *)a)->pod.name,
+                  (*(struct al__kube_pod_entry *const *)b)->pod.name);
+}
+
+/* Removes what was last put of g. */
+static void group_unput(struct al__kube *k, struct al__kube_group *g, const struct al__mirror *m) {
+    if (!g->project[0])
+        return;
+    if (al__strmap_get(&k->workloads, g->wkey) == g)
+        al__strmap_remove(&k->workloads, g->wkey);
+    m->workload_remove(m->arg, g->project, g->name);
+    g->project[0] = g->name[0] = '\0';
+    g->uid_count = 0;
+}
+
+/* A bound pod's devices when it was not bound by allot (no annotation): the lowest ones no
+ * other pod on its node holds. */
+static void devices_assign(struct al__kube *k, struct al__kube_pod_entry *e, size_t node_devices) {
+    int32_t wanted = e->pod.gpus > 0 ? e->pod.gpus : e->pod.gpu_devices;
+    bool *taken = al__xcalloc(node_devices + 1, sizeof(*taken));
+    for (size_t p = 0; p < k->pods.capacity; p++) {
+        const struct al__kube_pod_entry *o = k->pods.values[p];
+        if (!k->pods.keys[p] || o == e || !o->devices_known || strcmp(o->pod.node, e->pod.node))
+            continue;
+        for (size_t i = 0; i < o->device_count; i++)
+            if ((size_t)o->devices[i] < node_devices && o->pod.gpus > 0)
+                taken[o->devices[i]] = true;
+    }
+    e->device_count = 0;
+    for (size_t d = 0; d < node_devices && (int32_t)e->device_count < wanted; d++)
+        if (!taken[d])
+            e->devices[e->device_count++] = (int32_t)d;
+    e->devices_known = true;
+    free(taken);
+}
+
+struct group_form {
+    char queue[254], cls[254];
+    bool has_priority;
+    int32_t priority, min_members;
+    int preemptibility;
+};
+
+/* What g's PodGroup (or its first pod, for a group allot makes) says; false when g cannot be
+ * a workload yet (its PodGroup is not there). */
+static bool group_form(struct al__kube *k, struct al__kube_group *g, struct group_form *f) {
+    const struct al__kube_pod_entry *first = g->pods[0];
+    memset(f, 0, sizeof(*f));
+    if (!first->group_named) {
+        snprintf(f->queue, sizeof(f->queue), "%s", first->pod.queue);
+        snprintf(f->cls, sizeof(f->cls), "%s", first->pod.priority_class);
+        f->has_priority = first->pod.has_priority;
+        f->priority = first->pod.priority;
+        f->min_members = 1;
+        f->preemptibility = AL__PREEMPTIBILITY_BY_PRIORITY;
+        return true;
+    }
+    json_t *o = al__kube_cache_get(k->watches[AL__KUBE_GROUPS].cache, g->key);
+    struct al__kube_pod_group pg;
+    char err[512];
+    if (!o)
+        return false;
+    int rc = al__kube_pod_group_read(o, &pg, err, sizeof(err));
+    json_decref(o);
+    if (rc < 0) {
+        fprintf(stderr, "allotd: kubernetes: %s; not scheduled\n", err);
+        return false;
+    }
+    snprintf(f->queue, sizeof(f->queue), "%s", pg.queue);
+    snprintf(f->cls, sizeof(f->cls), "%s", pg.priority_class);
+    f->has_priority = first->pod.has_priority;
+    f->priority = first->pod.priority;
+    f->min_members = pg.min_members;
+    f->preemptibility = (int)pg.preemptibility;
+    al__kube_pod_group_release(&pg);
+    return true;
+}
+
+static enum al__mirror_task_state task_state(struct al__kube *k, const struct al__kube_pod_entry *e,
+                                             const char **node) {
+    *node = e->pod.node;
+    if (e->pod.phase == AL__POD_SUCCEEDED)
+        return AL__MIRROR_SUCCEEDED;
+    if (e->pod.phase == AL__POD_FAILED)
+        return AL__MIRROR_FAILED;
+    if (!e->pod.node[0]) {
+        const struct al__kube_assumed *a = al__strmap_get(&k->assumed, e->pod.uid);
+        if (!a)
+            return AL__MIRROR_PENDING;
+        *node = a->node;
+        return al__strmap_get(&k->evicting, e->pod.uid) ? AL__MIRROR_STOPPING : AL__MIRROR_RUNNING;
+    }
+    return e->pod.terminating || al__strmap_get(&k->evicting, e->pod.uid) ? AL__MIRROR_STOPPING
+                                                                          : AL__MIRROR_RUNNING;
+}
+
+static void group_put(struct al__kube *k, struct al__kube_group *g, const struct al__mirror *m) {
+    struct group_form f;
+    size_t n = 0;
+    struct al__kube_pod_entry **pods = al__xcalloc(g->count + 1, sizeof(*pods));
+    for (size_t i = 0; i < g->count; i++) /* one deleted before it was bound is no task */
+        if (g->pods[i]->pod.node[0] || !g->pods[i]->pod.terminating ||
+            al__strmap_get(&k->assumed, g->pods[i]->pod.uid))
+            pods[n++] = g->pods[i];
+    qsort(pods, n, sizeof(*pods), by_pod_name);
+    if (n == 0 || !group_form(k, g, &f) || !json_object_get(k->projects, f.queue)) {
+        if (n > 0 && !json_object_get(k->projects, f.queue) && g->project[0] == '\0')
+            fprintf(stderr,
+                    "allotd: kubernetes: pod group %s: queue \"%s\" is not a project "
+                    "queue (a Queue no other names as parent); not scheduled\n",
+                    g->key, f.queue);
+        group_unput(k, g, m);
+        free(pods);
+        return;
+    }
+    int32_t priority = al__kube_priority(k->classes, f.cls, f.has_priority, f.priority);
+    struct al__mirror_workload w = {
+        .project = f.queue,
+        .priority = priority,
+        .preemptible = al__kube_preemptible(f.preemptibility, priority),
+        .min_members = f.min_members,
+        .gpu_device_count = 1,
+        .created_s = pods[0]->created_s,
+        .task_count = n,
+    };
+    struct al__mirror_task *tasks = al__xcalloc(n, sizeof(*tasks));
+    for (size_t i = 0; i < n; i++) {
+        struct al__kube_pod_entry *e = pods[i];
+        const struct al__kube_pod *p = &e->pod;
+        struct al__mirror_task *t = &tasks[i];
+        t->state = task_state(k, e, &t->node);
+        t->ref = p->uid;
+        t->started_s = e->started_s;
+        t->finished_s = e->finished_s;
+        t->exit_code = e->exit_code;
+        if (t->state == AL__MIRROR_RUNNING || t->state == AL__MIRROR_STOPPING) {
+            const struct al__kube_assumed *a = al__strmap_get(&k->assumed, p->uid);
+            bool wants = p->gpus > 0 || p->gpu_milli > 0 || p->gpu_memory_mib > 0;
+            const struct al__node *node = node_named(&k->b->inventory, t->node);
+            if (a && !p->node[0]) {
+                t->gpus = a->devices;
+                t->gpu_count = a->device_count;
+            } else {
+                if (wants && !e->devices_known && node)
+                    devices_assign(k, e, node->gpu_count);
+                t->gpus = e->devices;
+                t->gpu_count = e->device_count;
+            }
+        }
+        if (e->created_s >= 0 && e->created_s < w.created_s)
+            w.created_s = e->created_s;
+        if (p->gpus > w.gpus)
+            w.gpus = p->gpus;
+        if (p->gpu_milli > w.gpu_milli)
+            w.gpu_milli = p->gpu_milli;
+        if (p->gpu_memory_mib > w.gpu_memory_mib)
+            w.gpu_memory_mib = p->gpu_memory_mib;
+        if ((p->gpu_milli || p->gpu_memory_mib) && p->gpu_devices > w.gpu_device_count)
+            w.gpu_device_count = p->gpu_devices;
+        if (p->cpu_millis > w.cpu_millis)
+            w.cpu_millis = p->cpu_millis;
+        if (p->memory_bytes > w.memory_bytes)
+            w.memory_bytes = p->memory_bytes;
+    }
+    if (w.gpus > 0) /* whole devices win over a share where pods differ */
+        w.gpu_milli = w.gpu_memory_mib = 0, w.gpu_device_count = 1;
+    if (w.gpu_milli > 0)
+        w.gpu_memory_mib = 0;
+    char name[64];
+    workload_name(k, g, f.queue, name);
+    if (strcmp(g->project, f.queue) != 0 || strcmp(g->name, name) != 0)
+        group_unput(k, g, m);
+    w.name = name;
+    w.tasks = tasks;
+    m->workload_put(m->arg, &w);
+    snprintf(g->project, sizeof(g->project), "%.63s", f.queue);
+    snprintf(g->name, sizeof(g->name), "%s", name);
+    snprintf(g->wkey, sizeof(g->wkey), "%s/%s", g->project, g->name);
+    al__strmap_put(&k->workloads, g->wkey, g);
+    g->uids = al__xrealloc(g->uids, (n + 1) * sizeof(*g->uids));
+    for (size_t i = 0; i < n; i++)
+        snprintf(g->uids[i], sizeof(g->uids[i]), "%s", pods[i]->pod.uid);
+    g->uid_count = n;
+    free(tasks);
+    free(pods);
+}
+
+/* ---- the sync op ---- */
+
+/* The keys changed in cache `kind` since the last sync, handed to fn; how many. */
+static size_t each_change(struct al__kube *k, int kind,
+                          void (*fn)(struct al__kube *, const char *, bool *), bool *flag) {
+    char **keys;
+    size_t n = al__kube_cache_changes(k->watches[kind].cache, &keys);
+    for (size_t i = 0; i < n; i++) {
+        if (fn)
+            fn(k, keys[i], flag);
+        free(keys[i]);
+    }
+    free(keys);
+    return n;
+}
+
+static void podgroup_changed(struct al__kube *k, const char *key, bool *unused) {
+    (void)unused;
+    struct al__kube_group *g = group_get(k, key, false);
+    if (g)
+        g->dirty = true;
+}
+
+void al__kube_sync(struct al__backend *b, bool all, const struct al__mirror *m) {
+    struct al__kube *k = b->data;
+    bool inventory = all;
+    pthread_mutex_lock(&k->lock);
+    bool classes = each_change(k, AL__KUBE_CLASSES, NULL, NULL) > 0 || all;
+    bool queues = each_change(k, AL__KUBE_QUEUES, NULL, NULL) > 0 || all;
+    inventory |= each_change(k, AL__KUBE_NODES, NULL, NULL) > 0;
+    each_change(k, AL__KUBE_PODS, pod_changed, &inventory);
+    each_change(k, AL__KUBE_GROUPS, podgroup_changed, NULL);
+    if (classes)
+        classes_sync(k);
+    if (inventory)
+        inventory_sync(k, m);
+    if (queues)
+        queues_sync(k, m);
+    bool every = classes || queues || inventory; /* a group's project, priority or devices */
+    struct al__kube_group **todo = al__xcalloc(k->groups.count + 1, sizeof(*todo));
+    size_t n = 0;
+    for (size_t i = 0; i < k->groups.capacity; i++) {
+        struct al__kube_group *g = k->groups.values[i];
+        if (k->groups.keys[i] && (every || g->dirty))
+            todo[n++] = g;
+    }
+    for (size_t i = 0; i < n; i++) {
+        struct al__kube_group *g = todo[i];
+        g->dirty = false;
+        group_put(k, g, m);
+        if (g->count == 0) { /* its last pod went */
+            al__strmap_remove(&k->groups, g->key);
+            group_free(g);
+        }
+    }
+    free(todo);
+    pthread_mutex_unlock(&k->lock);
+}
+
+bool al__kube_task_pod(struct al__kube *k, const char *project, const char *workload, int32_t index,
+                       char *ns, char *name, char *uid) {
+    char key[200];
+    bool found = false;
+    snprintf(key, sizeof(key), "%s/%s", project, workload);
+    pthread_mutex_lock(&k->lock);
+    struct al__kube_group *g = al__strmap_get(&k->workloads, key);
+    if (g && index >= 0 && (size_t)index < g->uid_count) {
+        const struct al__kube_pod_entry *e = al__strmap_get(&k->by_uid, g->uids[index]);
+        if (e) {
+            snprintf(ns, 64, "%s", e->pod.namespace_);
+            snprintf(name, 254, "%s", e->pod.name);
+            snprintf(uid, 64, "%s", e->pod.uid);
+            found = true;
+        }
+    }
+    pthread_mutex_unlock(&k->lock);
+    return found;
+}
+
+json_t *al__kube_pending_pods(struct al__kube *k, const char *project, const char *workload) {
+    char key[200], ref[400];
+    json_t *out = NULL;
+    snprintf(key, sizeof(key), "%s/%s", project, workload);
+    pthread_mutex_lock(&k->lock);
+    struct al__kube_group *g = al__strmap_get(&k->workloads, key);
+    for (size_t i = 0; g && i < g->count; i++) {
+        const struct al__kube_pod_entry *e = g->pods[i];
+        if (e->pod.node[0] || e->pod.terminating || al__strmap_get(&k->assumed, e->pod.uid))
+            continue;
+        if (!out)
+            out = json_array();
+        snprintf(ref, sizeof(ref), "%s/%s/%s", e->pod.namespace_, e->pod.name, e->pod.uid);
+        json_array_append_new(out, json_string(ref));
+    }
+    pthread_mutex_unlock(&k->lock);
+    return out;
+}

@@ -1,0 +1,153 @@
+/* writer.c - requests the Kubernetes backend makes off allotd's loop (evictions, pod
+ * conditions, events): queued under allotd's locks without waiting, sent in order by a thread
+ * with a client of its own. A 429 (a disruption budget refused an eviction, or the server is
+ * busy) is sent again a second later; other failures are logged. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "backends/kubernetes/kube.h"
+#include "util/xalloc.h"
+
+#define RETRY_MS 1000
+#define RETRIES  300 /* five minutes of a refusing disruption budget */
+
+struct item {
+    char method[8];
+    char *path, *content_type, *body, *what;
+    int64_t not_before_ms;
+    int tries;
+    struct item *next;
+};
+
+struct al__kube_writer {
+    struct al__kube_client *client;
+    atomic_bool *stopping;
+    pthread_mutex_t lock;
+    pthread_cond_t more;
+    struct item *head, *tail;
+    pthread_t thread;
+};
+
+static int64_t now_ms(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+static void item_free(struct item *it) {
+    free(it->path);
+    free(it->content_type);
+    free(it->body);
+    free(it->what);
+    free(it);
+}
+
+static void push(struct al__kube_writer *w, struct item *it) {
+    pthread_mutex_lock(&w->lock);
+    it->next = NULL;
+    if (w->tail)
+        w->tail->next = it;
+    else
+        w->head = it;
+    w->tail = it;
+    pthread_cond_signal(&w->more);
+    pthread_mutex_unlock(&w->lock);
+}
+
+/* Sends it; true when it is done with (sent, or failed for good). */
+static bool send_one(struct al__kube_writer *w, struct item *it) {
+    long status = 0;
+    json_t *answer = NULL;
+    char err[512];
+    int rc = al__kube_request(w->client, it->method, it->path, it->content_type, it->body, &status,
+                              &answer, err, sizeof(err));
+    bool busy = rc == 0 && status == 429;
+    if (rc < 0 || busy) {
+        if (++it->tries < RETRIES)
+            return false;
+        fprintf(stderr, "allotd: kubernetes: %s: gave up: %s\n", it->what,
+                rc < 0 ? err : al__kube_status_message(answer));
+    } else if (status >= 300 && status != 404 && status != 409) {
+        fprintf(stderr, "allotd: kubernetes: %s: %ld %s\n", it->what, status,
+                al__kube_status_message(answer));
+    }
+    json_decref(answer);
+    return true;
+}
+
+static void *run(void *arg) {
+    struct al__kube_writer *w = arg;
+    pthread_mutex_lock(&w->lock);
+    while (!atomic_load(w->stopping)) {
+        struct item *it = w->head;
+        if (!it || it->not_before_ms > now_ms()) {
+            struct timespec until;
+            clock_gettime(CLOCK_REALTIME, &until);
+            until.tv_nsec += 100 * 1000000L; /* look at stopping and retries ten times a second */
+            if (until.tv_nsec >= 1000000000L)
+                until.tv_sec++, until.tv_nsec -= 1000000000L;
+            pthread_cond_timedwait(&w->more, &w->lock, &until);
+            continue;
+        }
+        w->head = it->next;
+        if (!w->head)
+            w->tail = NULL;
+        pthread_mutex_unlock(&w->lock);
+        if (send_one(w, it)) {
+            item_free(it);
+        } else {
+            it->not_before_ms = now_ms() + RETRY_MS;
+            push(w, it);
+        }
+        pthread_mutex_lock(&w->lock);
+    }
+    pthread_mutex_unlock(&w->lock);
+    return NULL;
+}
+
+struct al__kube_writer *al__kube_writer_start(const struct al__kube_credentials *creds,
+                                              atomic_bool *stopping, char *err, size_t size) {
+    struct al__kube_writer *w = al__xcalloc(1, sizeof(*w));
+    if (al__kube_client_open(creds, &w->client, err, size) < 0) {
+        free(w);
+        return NULL;
+    }
+    w->stopping = stopping;
+    pthread_mutex_init(&w->lock, NULL);
+    pthread_cond_init(&w->more, NULL);
+    pthread_create(&w->thread, NULL, run, w);
+    return w;
+}
+
+void al__kube_writer_stop(struct al__kube_writer *w) {
+    if (!w)
+        return;
+    pthread_mutex_lock(&w->lock);
+    pthread_cond_signal(&w->more);
+    pthread_mutex_unlock(&w->lock);
+    pthread_join(w->thread, NULL); /* *stopping is set: it ends after its request */
+    for (struct item *it = w->head, *next; it; it = next) {
+        next = it->next;
+        item_free(it);
+    }
+    al__kube_client_close(w->client);
+    pthread_mutex_destroy(&w->lock);
+    pthread_cond_destroy(&w->more);
+    free(w);
+}
+
+void al__kube_write(struct al__kube_writer *w, const char *method, const char *path,
+                    const char *content_type, json_t *body, const char *what) {
+    struct item *it = al__xcalloc(1, sizeof(*it));
+    snprintf(it->method, sizeof(it->method), "%s", method);
+    it->path = al__xstrdup(path);
+    it->content_type = al__xstrdup(content_type);
+    it->body = json_dumps(body, JSON_COMPACT);
+    it->what = al__xstrdup(what);
+    json_decref(body);
+    if (!it->body)
+        abort(); /* out of memory: allotd's policy */
+    push(w, it);
+}

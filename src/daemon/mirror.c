@@ -1,0 +1,339 @@
+/* mirror.c - allotd's state kept as a mirroring backend's cluster says (backend.h, the mirror):
+ * at the start of a cycle the backend's queues and workloads are put and removed through the
+ * same state functions as allotd's own changes (so the kept model sees them), written to the
+ * store in the cycle's transaction, and the nodes renumbered when the inventory changed. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "daemon/mirror.h"
+#include "daemon/persist.h"
+#include "daemon/tasks.h"
+#include "util/xalloc.h"
+
+struct sync_run {
+    struct allotd *d;
+    bool all;
+    /* With `all`: what the backend named (keys owned by `names`). */
+    struct al__strmap seen_queues, seen_workloads;
+    char **names;
+    size_t name_count, name_cap;
+};
+
+static void seen(struct sync_run *r, struct al__strmap *m, const char *key) {
+    if (!r->all)
+        return;
+    char *copy = al__xstrdup(key);
+    al__xgrow(&r->names, &r->name_cap, r->name_count + 1, sizeof(*r->names));
+    r->names[r->name_count++] = copy;
+    al__strmap_put(m, copy, copy);
+}
+
+static void queue_from(const struct al__mirror_queue *in, struct al__dqueue *q) {
+    snprintf(q->name, sizeof(q->name), "%s", in->name);
+    snprintf(q->parent, sizeof(q->parent), "%s", in->parent);
+    q->project = in->project;
+    q->priority = in->priority;
+    memcpy(q->deserved, in->deserved, sizeof(q->deserved));
+    memcpy(q->limit, in->limit, sizeof(q->limit));
+    memcpy(q->weight, in->weight, sizeof(q->weight));
+    q->has_preempt_min_runtime = in->has_preempt_min_runtime;
+    q->has_reclaim_min_runtime = in->has_reclaim_min_runtime;
+    q->preempt_min_runtime_s = in->preempt_min_runtime_s;
+    q->reclaim_min_runtime_s = in->reclaim_min_runtime_s;
+}
+
+static bool same_settings(const struct al__dqueue *a, const struct al__dqueue *b) {
+    return strcmp(a->parent, b->parent) == 0 && a->project == b->project &&
+           a->priority == b->priority &&
+           memcmp(a->deserved, b->deserved, sizeof(a->deserved)) == 0 &&
+           memcmp(a->limit, b->limit, sizeof(a->limit)) == 0 &&
+           memcmp(a->weight, b->weight, sizeof(a->weight)) == 0 &&
+           a->has_preempt_min_runtime == b->has_preempt_min_runtime &&
+           a->has_reclaim_min_runtime == b->has_reclaim_min_runtime &&
+           a->preempt_min_runtime_s == b->preempt_min_runtime_s &&
+           a->reclaim_min_runtime_s == b->reclaim_min_runtime_s;
+}
+
+static void queue_put(void *arg, const struct al__mirror_queue *in) {
+    struct sync_run *r = arg;
+    struct allotd *d = r->d;
+    if (!al__name_valid(in->name) || (in->parent[0] && !al__name_valid(in->parent))) {
+        fprintf(stderr, "allotd: queue %s: not mirrored: names must be 1-63 of a-z, 0-9, '-'\n",
+                in->name);
+        return;
+    }
+    seen(r, &r->seen_queues, in->name);
+    struct al__dqueue q, *have = al__state_queue(&d->state, in->name);
+    if (have) {
+        q = *have;
+        queue_from(in, &q);
+        if (same_settings(&q, have))
+            return;
+        if (al__persist_queue_put(d, &q) == 0)
+            *have = q;
+        return;
+    }
+    memset(&q, 0, sizeof(q));
+    queue_from(in, &q);
+    q.created_s = in->created_s;
+    if (al__persist_queue_put(d, &q) == 0)
+        al__state_add_queue(&d->state, &q);
+}
+
+static void workload_drop(struct allotd *d, struct al__dworkload *w) {
+    if (al__persist_workload_delete(d, w) < 0)
+        return;
+    if (al__workload_is_active(w))
+        d->state.task_changes++; /* what it held is free: pipelined tasks may start */
+    al__task_forget(d, w);
+    al__state_remove_workload(&d->state, w);
+}
+
+static void queue_remove(void *arg, const char *name) {
+    struct sync_run *r = arg;
+    struct allotd *d = r->d;
+    if (!al__state_queue(&d->state, name))
+        return;
+    for (size_t i = d->state.workload_count; i-- > 0;)
+        if (strcmp(d->state.workloads[i]->project, name) == 0)
+            workload_drop(d, d->state.workloads[i]);
+    if (al__persist_queue_delete(d, name) == 0)
+        al__state_remove_queue(&d->state, name);
+}
+
+static enum al__tstate task_state_of(enum al__mirror_task_state s) {
+    switch (s) {
+    case AL__MIRROR_RUNNING:
+        return AL__T_RUNNING;
+    case AL__MIRROR_STOPPING:
+        return AL__T_STOPPING;
+    case AL__MIRROR_SUCCEEDED:
+        return AL__T_SUCCEEDED;
+    case AL__MIRROR_FAILED:
+        return AL__T_FAILED;
+    default:
+        return AL__T_PENDING;
+    }
+}
+
+/*
+ * Task t as the cluster shows it (in): true when that changed it. What allotd decided and the
+ * cluster cannot show yet is kept: a task placed or pipelined whose pod is not bound yet, a task
+ * asked to stop whose pod still runs.
+ */
+static bool task_mirror(struct allotd *d, struct al__dtask *t, const struct al__mirror_task *in) {
+    struct al__dtask was = *t;
+    enum al__tstate to = task_state_of(in->state);
+    if (to == AL__T_PENDING &&
+        (t->state == AL__T_PIPELINED || (t->state == AL__T_RUNNING && !t->ref[0])))
+        return false;
+    if (to == AL__T_RUNNING && t->state == AL__T_STOPPING)
+        to = AL__T_STOPPING;
+    if (to == AL__T_PENDING) {
+        if (t->state == AL__T_PENDING)
+            return false;
+        al__task_requeue(&d->state, t);
+        return true;
+    }
+    t->state = to;
+    t->node = in->node && in->node[0] ? al__state_node(&d->state, in->node) : -1;
+    t->gpu_count = in->gpu_count < AL__MAX_TASK_GPUS ? in->gpu_count : AL__MAX_TASK_GPUS;
+    memcpy(t->gpus, in->gpus, t->gpu_count * sizeof(*t->gpus));
+    snprintf(t->ref, sizeof(t->ref), "%s", in->ref ? in->ref : "");
+    if (in->started_s >= 0 || t->started_s < 0)
+        t->started_s = in->started_s >= 0 ? in->started_s : al__daemon_now();
+    t->finished_s = in->finished_s;
+    t->exit_code = in->exit_code;
+    if (to == AL__T_STOPPING && was.state != AL__T_STOPPING)
+        t->stop_sent_s = al__daemon_now();
+    if (to == AL__T_SUCCEEDED || to == AL__T_FAILED) {
+        t->node = -1;
+        t->gpu_count = 0;
+        if (t->finished_s < 0)
+            t->finished_s = al__daemon_now();
+    }
+    bool changed = was.state != t->state || was.node != t->node || was.gpu_count != t->gpu_count ||
+                   memcmp(was.gpus, t->gpus, t->gpu_count * sizeof(*t->gpus)) != 0 ||
+                   strcmp(was.ref, t->ref) != 0 || was.exit_code != t->exit_code;
+    if (changed)
+        d->state.task_changes++;
+    return changed;
+}
+
+static void spec_from(const struct al__mirror_workload *in, struct al__wspec *s) {
+    s->priority = in->priority;
+    s->preemptible = in->preemptible;
+    s->workers = (int32_t)in->task_count;
+    s->min_members = in->min_members;
+    s->gpus = in->gpus;
+    s->gpu_milli = in->gpu_milli;
+    s->gpu_memory_mib = in->gpu_memory_mib;
+    s->gpu_device_count = in->gpu_device_count;
+    s->cpu_millis = in->cpu_millis;
+    s->memory_bytes = in->memory_bytes;
+}
+
+static bool same_request(const struct al__wspec *a, const struct al__wspec *b) {
+    return a->priority == b->priority && a->preemptible == b->preemptible &&
+           a->workers == b->workers && a->min_members == b->min_members && a->gpus == b->gpus &&
+           a->gpu_milli == b->gpu_milli && a->gpu_memory_mib == b->gpu_memory_mib &&
+           a->gpu_device_count == b->gpu_device_count && a->cpu_millis == b->cpu_millis &&
+           a->memory_bytes == b->memory_bytes;
+}
+
+/* The sets a task's state puts its workload in (the state prunes what no longer belongs). */
+static void sets_of_task(struct allotd *d, struct al__dworkload *w, const struct al__dtask *t) {
+    if (t->state == AL__T_RUNNING || t->state == AL__T_STOPPING)
+        al__state_add_to(&d->state, AL__HOLDING, w);
+    if (t->state == AL__T_STOPPING)
+        al__state_add_to(&d->state, AL__WATCHED, w);
+}
+
+/* w's state from its tasks, with its end noted. */
+static void settle(struct allotd *d, struct al__dworkload *w) {
+    enum al__wstate before = w->state;
+    al__workload_refresh_state(&d->state, w);
+    if (w->state == AL__W_RUNNING && before != AL__W_RUNNING)
+        w->started_s = al__daemon_now();
+    if (w->state != before && (w->state == AL__W_SUCCEEDED || w->state == AL__W_FAILED)) {
+        w->finished_s = al__daemon_now();
+        al__persist_event(d, w, w->state == AL__W_SUCCEEDED ? "finished" : "failed",
+                          "workload %s (exit code %d)", al__wstate_name(w->state), w->exit_code);
+    }
+    if (w->state != AL__W_SUCCEEDED && w->state != AL__W_FAILED)
+        w->finished_s = -1;
+}
+
+/* A name the state knows as retired (finished, in the store only) is taken by a new workload:
+ * the old one's rows go. */
+static void forget_retired(struct allotd *d, const char *project, const char *name) {
+    const struct al__retired *old = al__state_retired(&d->state, project, name);
+    if (!old)
+        return;
+    struct al__dworkload *w = al__persist_read_workload(d, old->id);
+    if (w && al__persist_workload_delete(d, w) == 0)
+        al__state_forget_retired(&d->state, project, name);
+    al__workload_free(w);
+}
+
+static void workload_add(struct allotd *d, const struct al__dqueue *project,
+                         const struct al__mirror_workload *in) {
+    forget_retired(d, in->project, in->name);
+    struct al__dworkload *w = al__xcalloc(1, sizeof(*w));
+    al__workload_sets_init(w);
+    al__workload_name_set(w, in->project, in->name);
+    w->project_id = project->id;
+    spec_from(in, &w->spec);
+    w->spec.command = json_array();
+    w->spec.env = json_object();
+    w->state = AL__W_PENDING;
+    w->created_s = in->created_s;
+    w->finished_s = -1;
+    al__workload_alloc_tasks(w);
+    for (size_t i = 0; i < in->task_count; i++)
+        task_mirror(d, &w->tasks[i], &in->tasks[i]);
+    settle(d, w);
+    if (al__persist_workload_insert(d, w) < 0) {
+        al__workload_free(w);
+        return;
+    }
+    al__persist_event(d, w, "submitted", "seen in the cluster, in project %s", w->project);
+    al__state_add_workload(&d->state, w);
+    for (size_t i = 0; i < in->task_count; i++)
+        sets_of_task(d, w, &w->tasks[i]);
+}
+
+static void workload_put(void *arg, const struct al__mirror_workload *in) {
+    struct sync_run *r = arg;
+    struct allotd *d = r->d;
+    const struct al__dqueue *project = al__state_queue(&d->state, in->project);
+    if (!project || !project->project || !al__name_valid(in->name) || in->task_count == 0) {
+        fprintf(stderr, "allotd: workload %s/%s: not mirrored: %s\n", in->project, in->name,
+                !project || !project->project ? "no such project" : "not a valid workload");
+        return;
+    }
+    char key[2 * AL__NAME_MAX];
+    al__workload_key(in->project, in->name, key);
+    seen(r, &r->seen_workloads, key);
+    struct al__dworkload *w = al__state_workload(&d->state, in->project, in->name);
+    if (w && w->spec.workers != (int32_t)in->task_count) {
+        workload_drop(d, w); /* its tasks are others now: a new one */
+        w = NULL;
+    }
+    if (!w) {
+        workload_add(d, project, in);
+        return;
+    }
+    struct al__wspec spec = w->spec;
+    spec_from(in, &spec);
+    bool changed = !same_request(&spec, &w->spec);
+    w->spec = spec;
+    for (size_t i = 0; i < in->task_count; i++) {
+        struct al__dtask *t = &w->tasks[i];
+        if (task_mirror(d, t, &in->tasks[i])) {
+            al__persist_task_update(d, w, t);
+            sets_of_task(d, w, t);
+            changed = true;
+        }
+    }
+    if (!changed)
+        return;
+    settle(d, w);
+    al__state_changed(&d->state, w);
+    al__persist_workload_update(d, w);
+}
+
+static void workload_remove(void *arg, const char *project, const char *name) {
+    struct sync_run *r = arg;
+    struct al__dworkload *w = al__state_workload(&r->d->state, project, name);
+    if (w)
+        workload_drop(r->d, w);
+}
+
+static void inventory_changed(void *arg) {
+    struct sync_run *r = arg;
+    al__state_renumber_nodes(&r->d->state, &r->d->backend.inventory);
+}
+
+/* With `all`: what the backend did not name is gone (workloads first, then their queues). */
+static void remove_unseen(struct sync_run *r) {
+    struct al__state *st = &r->d->state;
+    for (size_t i = st->workload_count; i-- > 0;)
+        if (!al__strmap_get(&r->seen_workloads, st->workloads[i]->key))
+            workload_drop(r->d, st->workloads[i]);
+    for (size_t i = st->queue_count; i-- > 0;) /* children come after their parents */
+        if (!al__strmap_get(&r->seen_queues, st->queues[i].name))
+            queue_remove(r, st->queues[i].name);
+}
+
+void al__mirror_sync(struct allotd *d) {
+    struct sync_run r = {.d = d, .all = !d->mirrored};
+    struct al__mirror m = {.arg = &r,
+                           .queue_put = queue_put,
+                           .queue_remove = queue_remove,
+                           .workload_put = workload_put,
+                           .workload_remove = workload_remove,
+                           .inventory_changed = inventory_changed};
+    al__strmap_init(&r.seen_queues);
+    al__strmap_init(&r.seen_workloads);
+    d->backend.type->sync(&d->backend, r.all, &m);
+    if (r.all)
+        remove_unseen(&r);
+    d->mirrored = true;
+    al__strmap_release(&r.seen_queues);
+    al__strmap_release(&r.seen_workloads);
+    for (size_t i = 0; i < r.name_count; i++)
+        free(r.names[i]);
+    free(r.names);
+}
+
+bool al__mirror_refuse(const struct allotd *d, struct al__failure *f) {
+    if (!d->backend.type->sync)
+        return false;
+    al__refuse(f, "failed_precondition", NULL,
+               "the %s backend owns queues and workloads: change them in the cluster (Queue and "
+               "PodGroup objects, pods)",
+               d->backend.type->name);
+    return true;
+}

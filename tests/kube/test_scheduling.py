@@ -1,0 +1,213 @@
+"""test_scheduling.py - allotd --backend kubernetes schedules the suite's real API server as KAI
+Scheduler would: KAI-style Queues and pods (queue label, pod-group annotation, GPU-sharing
+annotations, priority classes) are bound through pods/binding with their devices, a pending pod
+shows allot's explanation in its PodScheduled condition, queues reclaim their quota from one
+another, priorities preempt, gangs wait for their minimum, fractions share a device, and pods of
+other schedulers hold their capacity. The test plays the kubelet (tests/kube/allotd.py)."""
+import json
+import os
+import unittest
+
+from allotd import Allotd, Kubelet, bound, pod, pod_group, queue
+from cluster import ROOT, Cluster, wait_until
+
+
+def started_cluster():
+    c = Cluster().__enter__()
+    c.kubectl("apply", "-R", "-f", os.path.join(ROOT, "deploy"))
+    wait_until(lambda: c.kubectl("get", "queues", check=False).returncode == 0, 30,
+               "the Queue resource to be served")
+    return c
+
+
+class ClusterTest(unittest.TestCase):
+    """One cluster and one allotd for the class; each test has namespaces, queues and nodes of
+    its own and removes them."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.c = started_cluster()
+        cls.kubelet = Kubelet(cls.c)
+        cls.allotd = Allotd(cls.c)
+
+    @classmethod
+    def tearDownClass(cls):
+        try:
+            cls.allotd.stop()
+        finally:
+            cls.c.stop()
+
+    def setUp(self):
+        self.namespaces, self.queues, self.nodes = [], [], []
+
+    def tearDown(self):
+        for ns in self.namespaces:
+            self.c.kubectl("delete", "pods", "--all", "-n", ns, "--grace-period=0", "--force",
+                           "--wait=false", check=False)
+            self.c.kubectl("delete", "podgroups", "--all", "-n", ns, "--wait=false", check=False)
+        for q in reversed(self.queues):
+            self.c.kubectl("delete", "queue", q, "--wait=false", check=False)
+        for n in self.nodes:
+            self.c.kubectl("delete", "node", n, "--wait=false", check=False)
+
+    def namespace(self, name):
+        self.c.kubectl("create", "namespace", name)
+        self.namespaces.append(name)
+        return name
+
+    def add_queues(self, *queues):
+        self.c.apply(list(queues))
+        self.queues += [q["metadata"]["name"] for q in queues]
+
+    def add_node(self, name, **kw):
+        self.c.add_gpu_node(name, **kw)
+        self.nodes.append(name)
+
+    def pods(self, ns):
+        return {p["metadata"]["name"]: p for p in self.kubelet.pods(ns)}
+
+    def devices(self, p):
+        return [int(d) for d in p["metadata"]["annotations"]["allot.run/gpus"].split(",")]
+
+    def wait_bound(self, ns, count, timeout=30, evictions=True):
+        """Until `count` pods of ns are bound (the kubelet ending evicted pods meanwhile)."""
+        def check():
+            if evictions:
+                self.kubelet.remove_terminating()
+            return len(bound(self.kubelet.pods(ns))) >= count
+        wait_until(check, timeout, "%d pods of %s bound" % (count, ns))
+        return bound(self.kubelet.pods(ns))
+
+    def condition(self, ns, name):
+        for cond in self.pods(ns)[name]["status"].get("conditions") or []:
+            if cond["type"] == "PodScheduled":
+                return cond
+        return None
+
+    def wait_condition(self, ns, name, timeout=20):
+        wait_until(lambda: (self.condition(ns, name) or {}).get("status") == "False", timeout,
+                   "pod %s/%s to say why it waits" % (ns, name))
+        return self.condition(ns, name)
+
+
+class BindTest(ClusterTest):
+    def test_pods_are_bound_with_devices_events_and_reasons(self):
+        ns = self.namespace("bind")
+        self.add_queues(queue("bind-dept"), queue("bind", parent="bind-dept", gpu_quota=8))
+        self.add_node("bind-1", gpus=4)
+        self.add_node("bind-2", gpus=4)
+        self.c.apply([pod("one", ns, "bind", gpus=1), pod("two", ns, "bind", gpus=2),
+                      pod("four", ns, "bind", gpus=4),
+                      pod("too-big", ns, "bind", gpus=5),
+                      pod("not-ours", ns, "bind", gpus=1, scheduler="default-scheduler")])
+        placed = self.wait_bound(ns, 3)
+        self.assertEqual(set(placed), {"one", "two", "four"})
+        pods = self.pods(ns)
+        for node in ("bind-1", "bind-2"):  # no device given twice on a node
+            held = [d for name, n in placed.items() if n == node for d in self.devices(pods[name])]
+            self.assertEqual(len(held), len(set(held)), held)
+            self.assertTrue(all(0 <= d < 4 for d in held))
+        for name, want in (("one", 1), ("two", 2), ("four", 4)):
+            self.assertEqual(len(self.devices(pods[name])), want)
+        why = self.wait_condition(ns, "too-big")
+        self.assertEqual(why["reason"], "Unschedulable")
+        self.assertIn("GPU", why["message"])
+        self.assertNotIn("nodeName", pods["not-ours"]["spec"])  # another scheduler's
+        self.assertIsNone(self.condition(ns, "not-ours"))
+        events = json.loads(self.c.kubectl("get", "events", "-n", ns, "-o", "json").stdout)
+        scheduled = {e["involvedObject"]["name"]: e["message"] for e in events["items"]
+                     if e["reason"] == "Scheduled"}
+        self.assertIn("to " + placed["two"], scheduled["two"])
+        # allotd's API shows the cluster: the queue as a project, pods as workload tasks, and
+        # the reason a workload waits is the one its pod shows (once the last write landed).
+        status, page = self.allotd.api("GET", "/api/v1/workloads?project=bind")
+        self.assertEqual(status, 200)
+        tasks = {t["pod"]["name"]: t for w in page["items"] for t in w["tasks"] if "pod" in t}
+        self.assertEqual(tasks["two"]["node"], placed["two"])
+        self.assertEqual(tasks["two"]["gpu_devices"], self.devices(pods["two"]))
+
+        def same_reason():
+            page = self.allotd.api("GET", "/api/v1/workloads?project=bind&state=pending")[1]
+            return [w["reason"] for w in page["items"]] == [
+                self.condition(ns, "too-big")["message"]]
+        wait_until(same_reason, 10, "the pod's condition to say what allotd says")
+
+    def test_api_writes_are_refused_while_the_cluster_owns_the_objects(self):
+        status, answer = self.allotd.api("POST", "/api/v1/workloads", {
+            "name": "w", "project": "x", "command": ["true"]})
+        self.assertEqual(status, 409, answer)
+        self.assertIn("Queue and PodGroup", answer["error"]["message"])
+
+    def test_other_schedulers_pods_hold_their_capacity(self):
+        ns = self.namespace("others")
+        self.add_queues(queue("others-dept"), queue("others", parent="others-dept", gpu_quota=4))
+        self.add_node("others-1", gpus=4)
+        theirs = pod("theirs", ns, "others", gpus=3, scheduler="default-scheduler")
+        theirs["spec"]["nodeName"] = "others-1"  # bound by someone else
+        self.c.apply(theirs)
+        self.c.apply([pod("fits", ns, "others", gpus=1), pod("waits", ns, "others", gpus=2)])
+        placed = self.wait_bound(ns, 2)
+        self.assertEqual(set(placed), {"theirs", "fits"})
+        self.wait_condition(ns, "waits")
+        self.c.kubectl("delete", "pod", "theirs", "-n", ns, "--grace-period=0", "--force")
+        self.assertEqual(self.wait_bound(ns, 2)["waits"], "others-1")
+
+    def test_fractions_share_a_device(self):
+        ns = self.namespace("frac")
+        self.add_queues(queue("frac-dept"), queue("frac", parent="frac-dept", gpu_quota=1))
+        self.add_node("frac-1", gpus=1)
+        half = {"gpu-fraction": "0.5"}
+        self.c.apply([pod("half-%d" % i, ns, "frac", annotations=half) for i in range(3)])
+        placed = self.wait_bound(ns, 2)
+        self.assertEqual(len(placed), 2)
+        pods = self.pods(ns)
+        self.assertEqual([self.devices(pods[n]) for n in placed], [[0], [0]])
+        waiting = [n for n in pods if n not in placed]
+        self.assertIn("GPU", self.wait_condition(ns, waiting[0])["message"])
+
+
+class PolicyTest(ClusterTest):
+    def test_a_queue_reclaims_its_quota(self):
+        a, b = self.namespace("team-a"), self.namespace("team-b")
+        self.add_queues(queue("research"), queue("team-a", parent="research", gpu_quota=4),
+                        queue("team-b", parent="research", gpu_quota=4))
+        self.add_node("rc-1", gpus=4)
+        self.add_node("rc-2", gpus=4)
+        self.c.apply([pod("a%d" % i, a, "team-a", gpus=1) for i in range(8)])
+        self.wait_bound(a, 8)  # idle quota is lent
+        for name in self.pods(a):
+            self.kubelet.run(a, name)
+        self.c.apply([pod("b%d" % i, b, "team-b", gpus=1) for i in range(4)])
+        self.assertEqual(len(self.wait_bound(b, 4)), 4)  # and taken back
+        self.assertEqual(len(bound(self.kubelet.pods(a))), 4)
+
+    def test_gang_waits_for_its_minimum(self):
+        ns = self.namespace("gang")
+        self.add_queues(queue("gang-dept"), queue("gang", parent="gang-dept", gpu_quota=8))
+        self.add_node("gang-1", gpus=8)
+        self.c.apply(pod_group("train", ns, "gang", min_member=3, priority_class="train"))
+        self.c.apply([pod("w%d" % i, ns, "gang", gpus=2, group="train") for i in range(2)])
+        self.assertIn("3", self.wait_condition(ns, "w0")["message"])
+        self.assertEqual(bound(self.kubelet.pods(ns)), {})
+        self.c.apply(pod("w2", ns, "gang", gpus=2, group="train"))
+        self.assertEqual(len(self.wait_bound(ns, 3)), 3)
+
+    def test_priority_preempts_within_a_queue(self):
+        ns = self.namespace("prio")
+        self.add_queues(queue("prio-dept", gpu_quota=4),  # inference runs within quota only
+                        queue("prio", parent="prio-dept", gpu_quota=4))
+        self.add_node("prio-1", gpus=4)
+        self.c.apply([pod("train-%d" % i, ns, "prio", gpus=1, priority_class="train")
+                      for i in range(4)])
+        self.wait_bound(ns, 4)
+        for name in self.pods(ns):
+            self.kubelet.run(ns, name)
+        self.c.apply(pod("serve", ns, "prio", gpus=2, priority_class="inference"))
+        wait_until(lambda: self.kubelet.remove_terminating() >= 0 and
+                   "serve" in bound(self.kubelet.pods(ns)), 30, "the inference pod bound")
+        left = [n for n in bound(self.kubelet.pods(ns)) if n.startswith("train-")]
+        self.assertEqual(len(left), 2)
+
+
+if __name__ == "__main__":
+    unittest.main()
