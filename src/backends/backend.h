@@ -153,6 +153,8 @@ struct al__backend;
 struct al__backend_type {
     const char *name;  /* what --backend chooses */
     const char *usage; /* its options, for --help */
+    /* How many starts allotd may run at once (threads): 1 where a start is quick and local. */
+    unsigned start_threads;
     /* open - reads its options (unknown ones are an error naming them), discovers the
      * inventory into b->inventory; `dir` is a private directory it may keep files in. */
     int (*open)(struct al__backend *b, const char *dir, const struct al__backend_option *opts,

@@ -1,5 +1,6 @@
 /* tasks.c - allotd's tasks carried out by its backend: placed on a node and devices, started
  * once the placement is durable, stopped (graceful, then at once after the grace period). */
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -159,6 +160,39 @@ static void job_record(struct allotd *d, struct launch_job *j) {
     free_strings(j->env);
 }
 
+/* Starts jobs[*next ...] until none is left: one of the threads of start_all. */
+struct start_run {
+    struct allotd *d;
+    struct launch_job *jobs;
+    size_t count;
+    atomic_size_t next;
+};
+
+static void *start_some(void *arg) {
+    struct start_run *r = arg;
+    for (size_t i; (i = atomic_fetch_add(&r->next, 1)) < r->count;)
+        job_start(r->d, &r->jobs[i]);
+    return NULL;
+}
+
+/* Starts every job, by as many threads at once as the backend allows (binds to a remote
+ * cluster wait on its answers; forks do not). */
+static void start_all(struct allotd *d, struct launch_job *jobs, size_t n) {
+    struct start_run r = {.d = d, .jobs = jobs, .count = n};
+    size_t threads = d->backend.type->start_threads;
+    if (threads > n)
+        threads = n;
+    pthread_t *ids = al__xcalloc(threads + 1, sizeof(*ids));
+    size_t started = 0;
+    for (; started + 1 < threads; started++)
+        if (pthread_create(&ids[started], NULL, start_some, &r) != 0)
+            break;
+    start_some(&r); /* this thread too */
+    for (size_t i = 0; i < started; i++)
+        pthread_join(ids[i], NULL);
+    free(ids);
+}
+
 void al__tasks_start_placed(struct allotd *d) {
     size_t n = 0;
     struct launch_job *jobs = al__xcalloc(d->placed_count ? d->placed_count : 1, sizeof(*jobs));
@@ -177,8 +211,7 @@ void al__tasks_start_placed(struct allotd *d) {
          * deleted meanwhile is stopped as soon as it is recorded (job_record). */
         pthread_mutex_unlock(&d->lock);
         pthread_mutex_unlock(&d->store_lock);
-        for (size_t i = 0; i < n; i++)
-            job_start(d, &jobs[i]);
+        start_all(d, jobs, n);
         pthread_mutex_lock(&d->store_lock);
         pthread_mutex_lock(&d->lock);
     }

@@ -37,6 +37,16 @@ class DeployTest(unittest.TestCase):
         self.assertEqual((classes["train"], classes["build-preemptible"], classes["build"],
                           classes["inference"]), (50, 75, 100, 125))
 
+    def test_allotd_runs_as_the_scheduler_account_with_a_standby(self):
+        d = self.get("deployment", "allotd", "-n", "allot-system")
+        self.assertEqual(d["spec"]["replicas"], 2)  # one active (the Lease), one standing by
+        pod_spec = d["spec"]["template"]["spec"]
+        self.assertEqual(pod_spec["serviceAccountName"], "allot")
+        args = pod_spec["containers"][0]["args"]
+        self.assertEqual(args[:2], ["--backend", "kubernetes"])
+        self.assertEqual(self.get("service", "allotd", "-n", "allot-system")["spec"]["ports"][0][
+            "port"], 7373)
+
     def test_kai_queues_and_podgroups_are_accepted_as_written(self):
         department = {"apiVersion": "scheduling.run.ai/v2", "kind": "Queue",
                       "metadata": {"name": "research"},

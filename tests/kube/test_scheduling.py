@@ -162,6 +162,9 @@ class BindTest(ClusterTest):
         self.assertEqual(len(placed), 2)
         pods = self.pods(ns)
         self.assertEqual([self.devices(pods[n]) for n in placed], [[0], [0]])
+        # what the pod may use of the device: half of its 81,559 MiB
+        self.assertEqual({pods[n]["metadata"]["annotations"]["allot.run/gpu-memory-limit-mib"]
+                          for n in placed}, {"40779"})
         waiting = [n for n in pods if n not in placed]
         self.assertIn("GPU", self.wait_condition(ns, waiting[0])["message"])
 
@@ -187,10 +190,23 @@ class PolicyTest(ClusterTest):
         self.add_node("gang-1", gpus=8)
         self.c.apply(pod_group("train", ns, "gang", min_member=3, priority_class="train"))
         self.c.apply([pod("w%d" % i, ns, "gang", gpus=2, group="train") for i in range(2)])
-        self.assertIn("3", self.wait_condition(ns, "w0")["message"])
+        wait_until(lambda: "of 2 tasks; gang needs 3" in (self.condition(ns, "w0") or {}).get(
+            "message", ""), 20, "the pods to say that their gang needs 3")
         self.assertEqual(bound(self.kubelet.pods(ns)), {})
+
+        def group_status():
+            return self.c.get("/apis/scheduling.run.ai/v2alpha2/namespaces/%s/podgroups/train"
+                              % ns).get("status", {})
+        wait_until(lambda: "gang needs 3" in json.dumps(group_status()), 20,
+                   "the PodGroup to say why it waits")
+        self.assertEqual(group_status()["schedulingConditions"][0]["type"],
+                         "UnschedulableOnNodePool")
+        self.assertEqual((group_status()["phase"], group_status()["pending"]), ("Pending", 2))
         self.c.apply(pod("w2", ns, "gang", gpus=2, group="train"))
         self.assertEqual(len(self.wait_bound(ns, 3)), 3)
+        wait_until(lambda: group_status().get("phase") == "Running" and
+                   group_status().get("running") == 3 and
+                   not group_status().get("schedulingConditions"), 20, "the PodGroup running")
 
     def test_priority_preempts_within_a_queue(self):
         ns = self.namespace("prio")

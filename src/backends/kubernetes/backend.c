@@ -118,10 +118,13 @@ static void *lease_thread(void *arg) {
     return NULL;
 }
 
+bool al__kube_acting(struct al__kube *k) {
+    return !k->lease.name[0] || (atomic_load(&k->leader) && al__kube_lease_held(&k->lease));
+}
+
 /* Whether this replica may act: it holds the lease (or elects no leader). */
 static bool kube_acting(struct al__backend *b) {
-    struct al__kube *k = b->data;
-    return !k->lease.name[0] || (atomic_load(&k->leader) && al__kube_lease_held(&k->lease));
+    return al__kube_acting(b->data);
 }
 
 /* ---- open and close ---- */
@@ -193,7 +196,11 @@ static void kube_close(struct al__backend *b) {
         if (k->watches[i].started)
             pthread_join(k->watches[i].thread, NULL);
     al__kube_writer_stop(k->writer);
-    al__kube_client_close(k->binder);
+    al__kube_writer_stop(k->notes);
+    for (size_t i = 0; i < k->binder_count; i++)
+        al__kube_client_close(k->binders[i]);
+    free(k->binders);
+    pthread_mutex_destroy(&k->binders_lock);
     for (int i = 0; i < AL__KUBE_KINDS; i++)
         al__kube_cache_free(k->watches[i].cache);
     al__kube_mirror_release(k);
@@ -235,14 +242,14 @@ static int kube_open(struct al__backend *b, const char *dir, const struct al__ba
     b->data = k;
     pthread_mutex_init(&k->stop_lock, NULL);
     pthread_cond_init(&k->stop_cond, NULL);
+    pthread_mutex_init(&k->binders_lock, NULL);
     al__kube_mirror_init(k);
     int rc = options_read(k, opts, opt_count, &kubeconfig, err, size);
     if (rc == 0)
         rc = kubeconfig ? al__kube_config_load(kubeconfig, &k->creds, err, size)
                         : al__kube_config_in_cluster(NULL, &k->creds, err, size);
-    if (rc == 0)
-        rc = al__kube_client_open(&k->creds, &k->binder, err, size);
-    if (rc == 0 && !(k->writer = al__kube_writer_start(&k->creds, &k->stopping, err, size)))
+    if (rc == 0 && (!(k->writer = al__kube_writer_start(&k->creds, &k->stopping, 4, err, size)) ||
+                    !(k->notes = al__kube_writer_start(&k->creds, &k->stopping, 1, err, size))))
         rc = -AL_EIO;
     if (rc < 0) {
         kube_close(b);
@@ -287,7 +294,26 @@ static void event_write(struct al__kube *k, const char *ns, const char *name, co
         "reportingInstance", k->lease.identity[0] ? k->lease.identity : "allot");
     snprintf(path, sizeof(path), "/api/v1/namespaces/%s/events", ns);
     snprintf(what, sizeof(what), "event %s for pod %s/%s", reason, ns, name);
-    al__kube_write(k->writer, "POST", path, "application/json", event, what);
+    al__kube_write(k->notes, "POST", path, "application/json", event, what);
+}
+
+/* A client for one bind: a free one, or a new one. NULL (err) when it cannot be made. */
+static struct al__kube_client *binder_take(struct al__kube *k, char *err, size_t size) {
+    struct al__kube_client *c = NULL;
+    pthread_mutex_lock(&k->binders_lock);
+    if (k->binder_count > 0)
+        c = k->binders[--k->binder_count];
+    pthread_mutex_unlock(&k->binders_lock);
+    if (!c && al__kube_client_open(&k->creds, &c, err, size) < 0)
+        return NULL;
+    return c;
+}
+
+static void binder_give(struct al__kube *k, struct al__kube_client *c) {
+    pthread_mutex_lock(&k->binders_lock);
+    al__xgrow(&k->binders, &k->binder_cap, k->binder_count + 1, sizeof(*k->binders));
+    k->binders[k->binder_count++] = c;
+    pthread_mutex_unlock(&k->binders_lock);
 }
 
 static int kube_start(struct al__backend *b, const struct al__task_start *s,
@@ -311,16 +337,30 @@ static int kube_start(struct al__backend *b, const struct al__task_start *s,
         json_pack("{s:s, s:s, s:{s:s, s:s, s:{}}, s:{s:s, s:s, s:s}}", "apiVersion", "v1", "kind",
                   "Binding", "metadata", "name", name, "uid", uid, "annotations", "target",
                   "apiVersion", "v1", "kind", "Node", "name", node);
+    json_t *notes = json_object_get(json_object_get(binding, "metadata"), "annotations");
     if (s->gpu_count > 0)
-        json_object_set_new(json_object_get(json_object_get(binding, "metadata"), "annotations"),
-                            AL__KUBE_DEVICES_ANNOT, json_string(devices));
+        json_object_set_new(notes, AL__KUBE_DEVICES_ANNOT, json_string(devices));
+    if (s->gpu_count > 0 && (s->gpu_milli > 0 || s->gpu_memory_mib > 0)) {
+        /* a share: the memory it may use on each device, for what enforces it in the pod */
+        const struct al__node *n = &b->inventory.nodes[s->node];
+        int64_t mib = s->gpu_memory_mib > 0
+                          ? s->gpu_memory_mib
+                          : (int64_t)s->gpu_milli * n->gpus[s->gpus[0]].memory_mib / 1000;
+        char text[32];
+        snprintf(text, sizeof(text), "%lld", (long long)mib);
+        json_object_set_new(notes, AL__KUBE_MEMORY_ANNOT, json_string(text));
+    }
     char *body = json_dumps(binding, JSON_COMPACT);
     json_decref(binding);
     snprintf(path, sizeof(path), "/api/v1/namespaces/%s/pods/%s/binding", ns, name);
     long status = 0;
     json_t *answer = NULL;
-    int rc = al__kube_request(k->binder, "POST", path, "application/json", body, &status, &answer,
-                              err, size);
+    struct al__kube_client *client = binder_take(k, err, size);
+    int rc = client ? al__kube_request(client, "POST", path, "application/json", body, &status,
+                                       &answer, err, size)
+                    : -AL_EIO;
+    if (client)
+        binder_give(k, client);
     free(body);
     if (rc == 0 && status >= 300 && status != 409) {
         snprintf(err, size, "binding pod %s/%s to %s: %ld %s", ns, name, node, status,
@@ -431,17 +471,39 @@ static void kube_task_json(struct al__backend *b, const char *ref, json_t *task)
             task, "pod", json_pack("{s:s, s:s, s:s}", "namespace", ns, "name", name, "uid", ref));
 }
 
-/* Why a workload waits, as its pending pods' PodScheduled=False condition. */
+/* Why a workload waits, on its PodGroup's status (KAI's schedulingConditions; none once it no
+ * longer waits). */
+static void group_reason(struct al__kube *k, const char *project, const char *workload,
+                         const char *code, const char *text, const char *now) {
+    char ns[64], name[254], path[800], what[600];
+    if (!al__kube_group_object(k, project, workload, ns, name))
+        return;
+    json_t *conditions = json_array();
+    if (text)
+        json_array_append_new(conditions,
+                              json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "type",
+                                        "UnschedulableOnNodePool", "nodePool", "default", "status",
+                                        "True", "reason", code ? code : "Unschedulable", "message",
+                                        text, "lastTransitionTime", now));
+    json_t *patch = json_pack("{s:{s:o}}", "status", "schedulingConditions", conditions);
+    snprintf(path, sizeof(path),
+             "/apis/scheduling.run.ai/v2alpha2/namespaces/%s/podgroups/%s/status", ns, name);
+    snprintf(what, sizeof(what), "status of pod group %s/%s", ns, name);
+    al__kube_write(k->notes, "PATCH", path, "application/merge-patch+json", patch, what);
+}
+
+/* Why a workload waits, as its pending pods' PodScheduled=False condition and its PodGroup's
+ * status. */
 static void kube_reason(struct al__backend *b, const char *project, const char *workload,
                         const char *code, const char *text) {
     struct al__kube *k = b->data;
-    (void)code; /* the message says it in words */
-    if (!text || !kube_acting(b))
+    if (!kube_acting(b))
         return;
-    json_t *pods = al__kube_pending_pods(k, project, workload), *ref;
-    size_t i;
     char now[40], path[800], what[600];
     al__kube_time_format((int64_t)time(NULL), now, sizeof(now));
+    group_reason(k, project, workload, code, text, now);
+    json_t *pods = text ? al__kube_pending_pods(k, project, workload) : NULL, *ref;
+    size_t i;
     json_array_foreach(pods, i, ref) {
         char ns[64], name[254];
         if (sscanf(json_string_value(ref), "%63[^/]/%253[^/]", ns, name) != 2)
@@ -451,7 +513,7 @@ static void kube_reason(struct al__backend *b, const char *project, const char *
                                   "Unschedulable", "message", text, "lastTransitionTime", now);
         snprintf(path, sizeof(path), "/api/v1/namespaces/%s/pods/%s/status", ns, name);
         snprintf(what, sizeof(what), "condition PodScheduled of pod %s/%s", ns, name);
-        al__kube_write(k->writer, "PATCH", path, "application/strategic-merge-patch+json", patch,
+        al__kube_write(k->notes, "PATCH", path, "application/strategic-merge-patch+json", patch,
                        what);
     }
     json_decref(pods);
@@ -459,6 +521,7 @@ static void kube_reason(struct al__backend *b, const char *project, const char *
 
 const struct al__backend_type al__kubernetes_backend = {
     .name = "kubernetes",
+    .start_threads = 8, /* binds wait on the API server: eight at once */
     .usage =
         "kubernetes backend: a cluster's nodes and pods, KAI Scheduler's Queues and PodGroups\n"
         "  --kubeconfig FILE       the cluster and credentials (default: the pod's service\n"

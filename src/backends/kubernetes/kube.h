@@ -19,6 +19,8 @@
 /* The annotation allot binds a pod with: the devices it was given on its node ("0,1"). */
 #define AL__KUBE_DEVICES_ANNOT "allot.run/gpus"
 #define AL__KUBE_DEVICES_MAX   16
+/* And, for a share of devices, the GPU memory it may use on each, in MiB. */
+#define AL__KUBE_MEMORY_ANNOT "allot.run/gpu-memory-limit-mib"
 
 /* A pod as the mirror keeps it. */
 struct al__kube_pod_entry {
@@ -42,7 +44,8 @@ struct al__kube_group {
     bool dirty;
     /* As last put (project "" = not put): its tasks' pods in order, by uid. */
     char project[64], name[64];
-    char wkey[200]; /* "project/name": its key in al__kube.workloads */
+    char wkey[200];  /* "project/name": its key in al__kube.workloads */
+    char status[96]; /* the PodGroup status last written ("" = none) */
     char (*uids)[64];
     size_t uid_count;
 };
@@ -91,8 +94,12 @@ struct al__kube {
     pthread_mutex_t stop_lock; /* with stop_cond: wakes the lease thread to stop */
     pthread_cond_t stop_cond;
 
-    struct al__kube_client *binder; /* the loop's: binds */
-    struct al__kube_writer *writer;
+    /* Clients for binds, each used by one start at a time (allotd runs several at once). */
+    pthread_mutex_t binders_lock;
+    struct al__kube_client **binders;
+    size_t binder_count, binder_cap;
+    struct al__kube_writer *writer; /* evictions: what scheduling waits on */
+    struct al__kube_writer *notes;  /* events, conditions, PodGroup status: what people read */
 
     /* The mirror (mirror.c), under `lock`. */
     pthread_mutex_t lock;
@@ -120,13 +127,20 @@ void al__kube_inventory(struct al__kube *k, struct al__inventory *out);
  * namespace, name and uid; false when there is none. */
 bool al__kube_task_pod(struct al__kube *k, const char *project, const char *workload, int32_t index,
                        char *ns, char *name, char *uid);
+/* al__kube_group_object - the PodGroup object of workload project/name (its namespace and
+ * name): false when it has none (a group allot made of an owner's pods). */
+bool al__kube_group_object(struct al__kube *k, const char *project, const char *workload, char *ns,
+                           char *name);
+/* al__kube_acting - this replica may act (backend.c). */
+bool al__kube_acting(struct al__kube *k);
 /* al__kube_pending_pods - the pods of workload project/name not bound, each as "ns/name/uid"
  * (a new array of strings); NULL when none. */
 json_t *al__kube_pending_pods(struct al__kube *k, const char *project, const char *workload);
 
-/* writer.c: requests made by a thread of their own, in order. */
+/* writer.c: requests made by threads of their own (one: in the order queued). */
 struct al__kube_writer *al__kube_writer_start(const struct al__kube_credentials *creds,
-                                              atomic_bool *stopping, char *err, size_t size);
+                                              atomic_bool *stopping, size_t threads, char *err,
+                                              size_t size);
 void al__kube_writer_stop(struct al__kube_writer *w);
 /* al__kube_write - queues METHOD path with body (a JSON object, taken) and content type;
  * `what` says what it is for the log. A 429 is tried again a little later. */

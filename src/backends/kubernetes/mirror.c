@@ -515,6 +515,34 @@ static enum al__mirror_task_state task_state(struct al__kube *k, const struct al
                                                                           : AL__MIRROR_RUNNING;
 }
 
+/* The PodGroup's status from its pods (phase and counts), written when it changed. */
+static void status_write(struct al__kube *k, struct al__kube_group *g,
+                         const struct al__mirror_task *tasks, size_t n) {
+    int count[5] = {0}; /* by enum al__mirror_task_state */
+    for (size_t i = 0; i < n; i++)
+        count[tasks[i].state]++;
+    int running = count[AL__MIRROR_RUNNING] + count[AL__MIRROR_STOPPING];
+    int done = count[AL__MIRROR_SUCCEEDED] + count[AL__MIRROR_FAILED];
+    const char *phase = running > 0      ? "Running"
+                        : done == (int)n ? (count[AL__MIRROR_FAILED] ? "Failed" : "Succeeded")
+                                         : "Pending";
+    char text[96], path[800], what[400];
+    snprintf(text, sizeof(text), "%s/%d/%d/%d/%d", phase, count[AL__MIRROR_PENDING], running,
+             count[AL__MIRROR_SUCCEEDED], count[AL__MIRROR_FAILED]);
+    if (strcmp(text, g->status) == 0 || !al__kube_acting(k))
+        return;
+    snprintf(g->status, sizeof(g->status), "%s", text);
+    const char *slash = strchr(g->key, '/');
+    json_t *patch = json_pack("{s:{s:s, s:i, s:i, s:i, s:i}}", "status", "phase", phase, "pending",
+                              count[AL__MIRROR_PENDING], "running", running, "succeeded",
+                              count[AL__MIRROR_SUCCEEDED], "failed", count[AL__MIRROR_FAILED]);
+    snprintf(path, sizeof(path),
+             "/apis/scheduling.run.ai/v2alpha2/namespaces/%.*s/podgroups/%s/status",
+             (int)(slash - g->key), g->key, slash + 1);
+    snprintf(what, sizeof(what), "status of pod group %s", g->key);
+    al__kube_write(k->notes, "PATCH", path, "application/merge-patch+json", patch, what);
+}
+
 static void group_put(struct al__kube *k, struct al__kube_group *g, const struct al__mirror *m) {
     struct group_form f;
     size_t n = 0;
@@ -587,6 +615,8 @@ static void group_put(struct al__kube *k, struct al__kube_group *g, const struct
         w.gpu_milli = w.gpu_memory_mib = 0, w.gpu_device_count = 1;
     if (w.gpu_milli > 0)
         w.gpu_memory_mib = 0;
+    if (pods[0]->group_named)
+        status_write(k, g, tasks, n);
     char name[64];
     workload_name(k, g, f.queue, name);
     if (strcmp(g->project, f.queue) != 0 || strcmp(g->name, name) != 0)
@@ -702,4 +732,21 @@ json_t *al__kube_pending_pods(struct al__kube *k, const char *project, const cha
     }
     pthread_mutex_unlock(&k->lock);
     return out;
+}
+
+bool al__kube_group_object(struct al__kube *k, const char *project, const char *workload, char *ns,
+                           char *name) {
+    char key[200];
+    bool found = false;
+    snprintf(key, sizeof(key), "%s/%s", project, workload);
+    pthread_mutex_lock(&k->lock);
+    struct al__kube_group *g = al__strmap_get(&k->workloads, key);
+    if (g && g->count > 0 && g->pods[0]->group_named) {
+        const char *slash = strchr(g->key, '/');
+        snprintf(ns, 64, "%.*s", (int)(slash - g->key), g->key);
+        snprintf(name, 254, "%s", slash + 1);
+        found = true;
+    }
+    pthread_mutex_unlock(&k->lock);
+    return found;
 }

@@ -1,7 +1,7 @@
 /* writer.c - requests the Kubernetes backend makes off allotd's loop (evictions, pod
- * conditions, events): queued under allotd's locks without waiting, sent in order by a thread
- * with a client of its own. A 429 (a disruption budget refused an eviction, or the server is
- * busy) is sent again a second later; other failures are logged. */
+ * conditions, events): queued under allotd's locks without waiting, sent by threads with a
+ * client each (one thread: in order). A 429 (a disruption budget refused an eviction, or the server
+ * is busy) is sent again a second later; other failures are logged. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,13 +21,20 @@ struct item {
     struct item *next;
 };
 
-struct al__kube_writer {
+struct sender {
+    struct al__kube_writer *w;
     struct al__kube_client *client;
+    pthread_t thread;
+    bool started;
+};
+
+struct al__kube_writer {
     atomic_bool *stopping;
     pthread_mutex_t lock;
     pthread_cond_t more;
     struct item *head, *tail;
-    pthread_t thread;
+    struct sender *senders;
+    size_t sender_count;
 };
 
 static int64_t now_ms(void) {
@@ -57,11 +64,11 @@ static void push(struct al__kube_writer *w, struct item *it) {
 }
 
 /* Sends it; true when it is done with (sent, or failed for good). */
-static bool send_one(struct al__kube_writer *w, struct item *it) {
+static bool send_one(struct sender *s, struct item *it) {
     long status = 0;
     json_t *answer = NULL;
     char err[512];
-    int rc = al__kube_request(w->client, it->method, it->path, it->content_type, it->body, &status,
+    int rc = al__kube_request(s->client, it->method, it->path, it->content_type, it->body, &status,
                               &answer, err, sizeof(err));
     bool busy = rc == 0 && status == 429;
     if (rc < 0 || busy) {
@@ -78,7 +85,8 @@ static bool send_one(struct al__kube_writer *w, struct item *it) {
 }
 
 static void *run(void *arg) {
-    struct al__kube_writer *w = arg;
+    struct sender *s = arg;
+    struct al__kube_writer *w = s->w;
     pthread_mutex_lock(&w->lock);
     while (!atomic_load(w->stopping)) {
         struct item *it = w->head;
@@ -95,7 +103,7 @@ static void *run(void *arg) {
         if (!w->head)
             w->tail = NULL;
         pthread_mutex_unlock(&w->lock);
-        if (send_one(w, it)) {
+        if (send_one(s, it)) {
             item_free(it);
         } else {
             it->not_before_ms = now_ms() + RETRY_MS;
@@ -108,16 +116,22 @@ static void *run(void *arg) {
 }
 
 struct al__kube_writer *al__kube_writer_start(const struct al__kube_credentials *creds,
-                                              atomic_bool *stopping, char *err, size_t size) {
+                                              atomic_bool *stopping, size_t threads, char *err,
+                                              size_t size) {
     struct al__kube_writer *w = al__xcalloc(1, sizeof(*w));
-    if (al__kube_client_open(creds, &w->client, err, size) < 0) {
-        free(w);
-        return NULL;
-    }
     w->stopping = stopping;
     pthread_mutex_init(&w->lock, NULL);
     pthread_cond_init(&w->more, NULL);
-    pthread_create(&w->thread, NULL, run, w);
+    w->senders = al__xcalloc(threads, sizeof(*w->senders));
+    for (; w->sender_count < threads; w->sender_count++) {
+        struct sender *s = &w->senders[w->sender_count];
+        s->w = w;
+        if (al__kube_client_open(creds, &s->client, err, size) < 0) {
+            al__kube_writer_stop(w);
+            return NULL;
+        }
+        s->started = pthread_create(&s->thread, NULL, run, s) == 0;
+    }
     return w;
 }
 
@@ -125,14 +139,19 @@ void al__kube_writer_stop(struct al__kube_writer *w) {
     if (!w)
         return;
     pthread_mutex_lock(&w->lock);
-    pthread_cond_signal(&w->more);
+    pthread_cond_broadcast(&w->more);
     pthread_mutex_unlock(&w->lock);
-    pthread_join(w->thread, NULL); /* *stopping is set: it ends after its request */
+    for (size_t i = 0; i < w->sender_count;
+         i++) { /* *stopping is set: each ends after its request */
+        if (w->senders[i].started)
+            pthread_join(w->senders[i].thread, NULL);
+        al__kube_client_close(w->senders[i].client);
+    }
     for (struct item *it = w->head, *next; it; it = next) {
         next = it->next;
         item_free(it);
     }
-    al__kube_client_close(w->client);
+    free(w->senders);
     pthread_mutex_destroy(&w->lock);
     pthread_cond_destroy(&w->more);
     free(w);

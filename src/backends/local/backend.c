@@ -364,6 +364,7 @@ static void local_task_json(struct al__backend *b, const char *ref, json_t *task
 
 const struct al__backend_type al__local_backend = {
     .name = "local",
+    .start_threads = 1, /* a fork and exec: quick, and the supervisor sets up its own */
     .usage = "local backend (the default): this machine; tasks run as process groups\n"
              "  --gpus SPEC           declare virtual GPUs instead of asking NVML, e.g. 4x80GiB\n"
              "                        or 2xA100-80GiB,1xT4-16GiB\n"
