@@ -132,6 +132,40 @@ class BindTest(ClusterTest):
                 self.condition(ns, "too-big")["message"]]
         wait_until(same_reason, 10, "the pod's condition to say what allotd says")
 
+    def test_an_owners_pods_are_one_job_whose_podgroup_allot_makes(self):
+        ns = self.namespace("owners")
+        self.add_queues(queue("owners-dept"), queue("owners", parent="owners-dept", gpu_quota=8))
+        self.add_node("owners-1", gpus=8)
+        p = pod("x", ns, "owners", gpus=1)
+        template = {"metadata": {"labels": p["metadata"]["labels"]}, "spec": p["spec"]}
+        deployment = {"apiVersion": "apps/v1", "kind": "Deployment",
+                      "metadata": {"name": "serve", "namespace": ns},
+                      "spec": {"replicas": 2, "selector": {"matchLabels": {"app": "serve"}},
+                               "template": {"metadata": {"labels": dict(
+                                   template["metadata"]["labels"], app="serve")},
+                                   "spec": dict(template["spec"], restartPolicy="Always")}}}
+        job = {"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "train",
+                                                                      "namespace": ns},
+               "spec": {"parallelism": 3, "completions": 3, "template": template}}
+        self.c.apply([deployment, job])
+        self.wait_bound(ns, 5)
+        uid = {kind: json.loads(self.c.kubectl("get", kind, name, "-n", ns, "-o", "json").stdout)[
+            "metadata"]["uid"] for kind, name in (("deployment", "serve"), ("job", "train"))}
+
+        def podgroups():
+            return {g["metadata"]["name"]: g for g in json.loads(self.c.kubectl(
+                "get", "podgroups", "-n", ns, "-o", "json").stdout)["items"]}
+        # KAI's names: pg-NAME-UID of the top owner (the Deployment, above its ReplicaSet)
+        serve, train = "pg-serve-" + uid["deployment"], "pg-train-" + uid["job"]
+        wait_until(lambda: {serve, train} <= set(podgroups()), 20, "allot to make the PodGroups")
+        groups = podgroups()
+        self.assertEqual(groups[serve]["spec"]["queue"], "owners")
+        self.assertEqual(groups[serve]["metadata"]["ownerReferences"][0]["kind"], "Deployment")
+        self.assertEqual(groups[train]["metadata"]["ownerReferences"][0]["uid"], uid["job"])
+        page = self.allotd.api("GET", "/api/v1/workloads?project=owners")[1]
+        self.assertEqual(sorted((w["name"], w["workers"]) for w in page["items"]),
+                         sorted([(serve, 2), (train, 3)]))
+
     def test_api_writes_are_refused_while_the_cluster_owns_the_objects(self):
         status, answer = self.allotd.api("POST", "/api/v1/workloads", {
             "name": "w", "project": "x", "command": ["true"]})

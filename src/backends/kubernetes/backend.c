@@ -13,6 +13,7 @@
 #include "backends/kubernetes/fields.h"
 #include "backends/kubernetes/kube.h"
 #include "backends/kubernetes/kubernetes.h"
+#include "backends/kubernetes/owners.h"
 #include "backends/kubernetes/watch.h"
 #include "util/xalloc.h"
 
@@ -74,6 +75,13 @@ static void cache_changed(void *arg) {
     struct al__kube *k = arg;
     if (k->b->wake)
         k->b->wake(k->b->wake_arg);
+}
+
+/* An owner was read: pods waiting on it are read again at the next sync. */
+static void owner_read(void *arg) {
+    struct al__kube *k = arg;
+    atomic_store(&k->owners_read, true);
+    cache_changed(k);
 }
 
 /* ---- leader election ---- */
@@ -197,6 +205,7 @@ static void kube_close(struct al__backend *b) {
             pthread_join(k->watches[i].thread, NULL);
     al__kube_writer_stop(k->writer);
     al__kube_writer_stop(k->notes);
+    al__kube_owners_stop(k->owners);
     for (size_t i = 0; i < k->binder_count; i++)
         al__kube_client_close(k->binders[i]);
     free(k->binders);
@@ -248,8 +257,10 @@ static int kube_open(struct al__backend *b, const char *dir, const struct al__ba
     if (rc == 0)
         rc = kubeconfig ? al__kube_config_load(kubeconfig, &k->creds, err, size)
                         : al__kube_config_in_cluster(NULL, &k->creds, err, size);
-    if (rc == 0 && (!(k->writer = al__kube_writer_start(&k->creds, &k->stopping, 4, err, size)) ||
-                    !(k->notes = al__kube_writer_start(&k->creds, &k->stopping, 1, err, size))))
+    if (rc == 0 &&
+        (!(k->writer = al__kube_writer_start(&k->creds, &k->stopping, 4, err, size)) ||
+         !(k->notes = al__kube_writer_start(&k->creds, &k->stopping, 1, err, size)) ||
+         !(k->owners = al__kube_owners_start(&k->creds, &k->stopping, owner_read, k, err, size))))
         rc = -AL_EIO;
     if (rc < 0) {
         kube_close(b);

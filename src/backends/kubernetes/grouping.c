@@ -16,6 +16,7 @@ int al__kube_group_of(const struct al__kube_pod *p, al__kube_owner_lookup lookup
     }
     struct al__kube_owner cur = {0};
     if (p->owner_kind[0]) {
+        snprintf(cur.api_version, sizeof(cur.api_version), "%s", p->owner_api_version);
         snprintf(cur.kind, sizeof(cur.kind), "%s", p->owner_kind);
         snprintf(cur.name, sizeof(cur.name), "%s", p->owner_name);
         snprintf(cur.uid, sizeof(cur.uid), "%s", p->owner_uid);
@@ -31,6 +32,7 @@ int al__kube_group_of(const struct al__kube_pod *p, al__kube_owner_lookup lookup
             cur = up;
         }
     } else { /* a bare pod is a group of its own */
+        snprintf(cur.api_version, sizeof(cur.api_version), "v1");
         snprintf(cur.kind, sizeof(cur.kind), "Pod");
         snprintf(cur.name, sizeof(cur.name), "%s", p->name);
         snprintf(cur.uid, sizeof(cur.uid), "%s", p->uid);

@@ -12,6 +12,7 @@
 #include "backends/kubernetes/objects.h"
 
 struct al__kube_owner {
+    char api_version[128]; /* "apps/v1" ("" where not known) */
     char kind[64];
     char name[254];
     char uid[64];

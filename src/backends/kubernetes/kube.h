@@ -12,6 +12,7 @@
 #include "backends/backend.h"
 #include "backends/kubernetes/cache.h"
 #include "backends/kubernetes/client.h"
+#include "backends/kubernetes/grouping.h"
 #include "backends/kubernetes/lease.h"
 #include "backends/kubernetes/objects.h"
 #include "util/strmap.h"
@@ -29,6 +30,9 @@ struct al__kube_pod_entry {
     bool ours;                             /* one of allot's schedulers' */
     char group[320];                       /* its group's key ("ns/podgroup"), "" for none */
     bool group_named;                      /* the pod names its PodGroup (which must exist) */
+    bool owner_pending;                    /* its owners are not read yet: in no group */
+    struct al__kube_owner top;             /* its top owner (a group allot makes) */
+    int32_t gang;                          /* that group's minimum, from the top owner */
     int32_t devices[AL__KUBE_DEVICES_MAX]; /* what it holds on its node, once bound */
     size_t device_count;
     bool devices_known;
@@ -44,8 +48,9 @@ struct al__kube_group {
     bool dirty;
     /* As last put (project "" = not put): its tasks' pods in order, by uid. */
     char project[64], name[64];
-    char wkey[200];  /* "project/name": its key in al__kube.workloads */
-    char status[96]; /* the PodGroup status last written ("" = none) */
+    char wkey[200];    /* "project/name": its key in al__kube.workloads */
+    char status[96];   /* the PodGroup status last written ("" = none) */
+    bool create_asked; /* allot asked for its PodGroup to be created */
     char (*uids)[64];
     size_t uid_count;
 };
@@ -98,7 +103,9 @@ struct al__kube {
     pthread_mutex_t binders_lock;
     struct al__kube_client **binders;
     size_t binder_count, binder_cap;
-    struct al__kube_writer *writer; /* evictions: what scheduling waits on */
+    struct al__kube_writer *writer; /* evictions, PodGroups made: what scheduling waits on */
+    struct al__kube_owners *owners; /* owners read for grouping (owners.c) */
+    atomic_bool owners_read;        /* an owner was read: waiting pods are read again */
     struct al__kube_writer *notes;  /* events, conditions, PodGroup status: what people read */
 
     /* The mirror (mirror.c), under `lock`. */
@@ -109,6 +116,7 @@ struct al__kube {
     struct al__strmap workloads; /* "project/name" -> struct al__kube_group */
     struct al__strmap assumed;   /* uid -> struct al__kube_assumed (owned, key inside) */
     struct al__strmap evicting;  /* uid -> its own key copy */
+    struct al__strmap waiting;   /* pod keys waiting on their owners -> own key copy */
     json_t *classes;             /* PriorityClass name -> value */
     json_t *projects;            /* leaf Queue names -> true */
     char **queues_put;           /* the Queues last put */

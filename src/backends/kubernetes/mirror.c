@@ -11,6 +11,7 @@
 #include "backends/kubernetes/fields.h"
 #include "backends/kubernetes/grouping.h"
 #include "backends/kubernetes/kube.h"
+#include "backends/kubernetes/owners.h"
 #include "util/names.h"
 #include "util/xalloc.h"
 
@@ -22,6 +23,7 @@ void al__kube_mirror_init(struct al__kube *k) {
     al__strmap_init(&k->workloads);
     al__strmap_init(&k->assumed);
     al__strmap_init(&k->evicting);
+    al__strmap_init(&k->waiting);
     k->classes = json_object();
     k->projects = json_object();
 }
@@ -45,6 +47,10 @@ void al__kube_mirror_release(struct al__kube *k) {
     for (size_t i = 0; i < k->evicting.capacity; i++)
         if (k->evicting.keys[i])
             free(k->evicting.values[i]);
+    for (size_t i = 0; i < k->waiting.capacity; i++)
+        if (k->waiting.keys[i])
+            free(k->waiting.values[i]);
+    al__strmap_release(&k->waiting);
     al__strmap_release(&k->pods);
     al__strmap_release(&k->by_uid);
     al__strmap_release(&k->groups);
@@ -123,10 +129,30 @@ static int exit_code_of(json_t *o) {
     return 1;
 }
 
-static bool no_lookup(void *arg, const char *ns, const struct al__kube_owner *of,
-                      struct al__kube_owner *controller) {
-    (void)arg, (void)ns, (void)of, (void)controller;
-    return false; /* owners are not watched: a pod's own controller is its top */
+/* Owners as the owner reader knows them (owners.c): an owner not read yet leaves the pod
+ * waiting (pending). */
+struct lookup {
+    struct al__kube *k;
+    bool pending;
+    int32_t gang;
+};
+
+static bool owner_lookup(void *arg, const char *ns, const struct al__kube_owner *of,
+                         struct al__kube_owner *controller) {
+    struct lookup *l = arg;
+    int32_t gang = 1;
+    if (!l->k->owners) /* no reader: a pod's own controller is its top */
+        return false;
+    switch (al__kube_owners_get(l->k->owners, ns, of, controller, &gang)) {
+    case AL__OWNER_PENDING:
+        l->pending = true;
+        return false;
+    case AL__OWNER_TOP:
+        l->gang = gang;
+        return false;
+    default:
+        return true;
+    }
 }
 
 /* Reads pod o into e; false (logged) when it cannot be read. */
@@ -153,12 +179,17 @@ static bool entry_read(struct al__kube *k, json_t *o, struct al__kube_pod_entry 
     if (!e->ours)
         return true;
     struct al__kube_group_choice choice;
-    if (al__kube_group_of(&e->pod, no_lookup, NULL, &choice, err, sizeof(err)) < 0) {
+    struct lookup l = {.k = k, .gang = 1};
+    if (al__kube_group_of(&e->pod, owner_lookup, &l, &choice, err, sizeof(err)) < 0) {
         fprintf(stderr, "allotd: kubernetes: %s; not scheduled\n", err);
         return false;
     }
-    snprintf(e->group, sizeof(e->group), "%s/%s", e->pod.namespace_, choice.pod_group);
+    e->owner_pending = l.pending && choice.create;
+    if (!e->owner_pending)
+        snprintf(e->group, sizeof(e->group), "%s/%s", e->pod.namespace_, choice.pod_group);
     e->group_named = !choice.create;
+    e->top = choice.top;
+    e->gang = l.gang;
     return true;
 }
 
@@ -213,6 +244,13 @@ static void pod_changed(struct al__kube *k, const char *key, bool *inventory) {
     }
     if (e->pod.node[0])
         assumption_drop(k, e->pod.uid); /* the watch shows the bind now */
+    if (e->owner_pending) {             /* read again once its owners are */
+        if (!al__strmap_get(&k->waiting, e->key)) {
+            char *copy = al__xstrdup(e->key);
+            al__strmap_put(&k->waiting, copy, copy);
+        }
+        return;
+    }
     group_join(k, e);
 }
 
@@ -462,21 +500,22 @@ struct group_form {
     int preemptibility;
 };
 
-/* What g's PodGroup (or its first pod, for a group allot makes) says; false when g cannot be
- * a workload yet (its PodGroup is not there). */
+/* What g's PodGroup says - or, for a group allot makes whose PodGroup is not there yet, its
+ * first pod and its top owner; false when g cannot be a workload yet (the PodGroup its pods
+ * name is not there). */
 static bool group_form(struct al__kube *k, struct al__kube_group *g, struct group_form *f) {
     const struct al__kube_pod_entry *first = g->pods[0];
     memset(f, 0, sizeof(*f));
-    if (!first->group_named) {
+    f->has_priority = first->pod.has_priority;
+    f->priority = first->pod.priority;
+    json_t *o = al__kube_cache_get(k->watches[AL__KUBE_GROUPS].cache, g->key);
+    if (!o && !first->group_named) {
         snprintf(f->queue, sizeof(f->queue), "%s", first->pod.queue);
         snprintf(f->cls, sizeof(f->cls), "%s", first->pod.priority_class);
-        f->has_priority = first->pod.has_priority;
-        f->priority = first->pod.priority;
-        f->min_members = 1;
+        f->min_members = first->gang;
         f->preemptibility = AL__PREEMPTIBILITY_BY_PRIORITY;
         return true;
     }
-    json_t *o = al__kube_cache_get(k->watches[AL__KUBE_GROUPS].cache, g->key);
     struct al__kube_pod_group pg;
     char err[512];
     if (!o)
@@ -489,12 +528,39 @@ static bool group_form(struct al__kube *k, struct al__kube_group *g, struct grou
     }
     snprintf(f->queue, sizeof(f->queue), "%s", pg.queue);
     snprintf(f->cls, sizeof(f->cls), "%s", pg.priority_class);
-    f->has_priority = first->pod.has_priority;
-    f->priority = first->pod.priority;
     f->min_members = pg.min_members;
     f->preemptibility = (int)pg.preemptibility;
     al__kube_pod_group_release(&pg);
     return true;
+}
+
+/* The PodGroup of a group allot made of an owner's pods, created in the cluster (as KAI's pod
+ * grouper does) so that it can be seen, its status kept and its minimum changed; owned by the
+ * top owner, so that it goes with it. Asked once per group. */
+static void group_create(struct al__kube *k, struct al__kube_group *g, const struct group_form *f) {
+    const struct al__kube_pod_entry *first = g->pods[0];
+    if (first->group_named || g->create_asked || !al__kube_acting(k) || !first->top.uid[0])
+        return;
+    json_t *o = al__kube_cache_get(k->watches[AL__KUBE_GROUPS].cache, g->key);
+    json_decref(o);
+    if (o)
+        return;
+    g->create_asked = true;
+    const char *slash = strchr(g->key, '/');
+    char ns[64], path[400], what[600];
+    snprintf(ns, sizeof(ns), "%.*s", (int)(slash - g->key), g->key);
+    json_t *spec = json_pack("{s:s, s:i}", "queue", f->queue, "minMember", (int)f->min_members);
+    if (f->cls[0])
+        json_object_set_new(spec, "priorityClassName", json_string(f->cls));
+    json_t *group = json_pack(
+        "{s:s, s:s, s:{s:s, s:s, s:{s:s}, s:[{s:s, s:s, s:s, s:s, s:b}]}, s:o}", "apiVersion",
+        "scheduling.run.ai/v2alpha2", "kind", "PodGroup", "metadata", "name", slash + 1,
+        "namespace", ns, "labels", "app.kubernetes.io/managed-by", "allot", "ownerReferences",
+        "apiVersion", first->top.api_version, "kind", first->top.kind, "name", first->top.name,
+        "uid", first->top.uid, "blockOwnerDeletion", false, "spec", spec);
+    snprintf(path, sizeof(path), "/apis/scheduling.run.ai/v2alpha2/namespaces/%s/podgroups", ns);
+    snprintf(what, sizeof(what), "creating pod group %s", g->key);
+    al__kube_write(k->writer, "POST", path, "application/json", group, what);
 }
 
 static enum al__mirror_task_state task_state(struct al__kube *k, const struct al__kube_pod_entry *e,
@@ -615,8 +681,8 @@ static void group_put(struct al__kube *k, struct al__kube_group *g, const struct
         w.gpu_milli = w.gpu_memory_mib = 0, w.gpu_device_count = 1;
     if (w.gpu_milli > 0)
         w.gpu_memory_mib = 0;
-    if (pods[0]->group_named)
-        status_write(k, g, tasks, n);
+    group_create(k, g, &f);
+    status_write(k, g, tasks, n);
     char name[64];
     workload_name(k, g, f.queue, name);
     if (strcmp(g->project, f.queue) != 0 || strcmp(g->name, name) != 0)
@@ -652,6 +718,21 @@ static size_t each_change(struct al__kube *k, int kind,
     return n;
 }
 
+/* Pods that waited on their owners are read again (those still waiting stay in the set). */
+static void waiting_read(struct al__kube *k, bool *inventory) {
+    size_t n = 0;
+    char **keys = al__xcalloc(k->waiting.count + 1, sizeof(*keys));
+    for (size_t i = 0; i < k->waiting.capacity; i++)
+        if (k->waiting.keys[i])
+            keys[n++] = k->waiting.values[i];
+    al__strmap_clear(&k->waiting);
+    for (size_t i = 0; i < n; i++) {
+        pod_changed(k, keys[i], inventory);
+        free(keys[i]);
+    }
+    free(keys);
+}
+
 static void podgroup_changed(struct al__kube *k, const char *key, bool *unused) {
     (void)unused;
     struct al__kube_group *g = group_get(k, key, false);
@@ -667,6 +748,8 @@ void al__kube_sync(struct al__backend *b, bool all, const struct al__mirror *m) 
     bool queues = each_change(k, AL__KUBE_QUEUES, NULL, NULL) > 0 || all;
     inventory |= each_change(k, AL__KUBE_NODES, NULL, NULL) > 0;
     each_change(k, AL__KUBE_PODS, pod_changed, &inventory);
+    if (atomic_exchange(&k->owners_read, false))
+        waiting_read(k, &inventory);
     each_change(k, AL__KUBE_GROUPS, podgroup_changed, NULL);
     if (classes)
         classes_sync(k);

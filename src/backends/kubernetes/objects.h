@@ -59,8 +59,9 @@ struct al__kube_pod {
     char pod_group[254];      /* the pod-group-name annotation */
     char priority_class[254]; /* spec.priorityClassName */
     bool has_priority;
-    int32_t priority;    /* spec.priority, set by the API server from the class */
-    char owner_kind[64]; /* its controller owner, if any */
+    int32_t priority;            /* spec.priority, set by the API server from the class */
+    char owner_api_version[128]; /* its controller owner, if any */
+    char owner_kind[64];
     char owner_name[254];
     char owner_uid[64];
     /* What it requests (its containers, as Kubernetes counts them: the regular ones and the

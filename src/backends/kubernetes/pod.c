@@ -180,7 +180,10 @@ static int controller_of(json_t *meta, struct al__kube_pod *p, const char *what,
         if (!json_is_true(json_object_get(ref, "controller")))
             continue;
         int rc;
-        if ((rc = al__kube_text(ref, "kind", p->owner_kind, sizeof(p->owner_kind), what,
+        if ((rc = al__kube_text(ref, "apiVersion", p->owner_api_version,
+                                sizeof(p->owner_api_version), what,
+                                "metadata.ownerReferences[].apiVersion", err, size)) < 0 ||
+            (rc = al__kube_text(ref, "kind", p->owner_kind, sizeof(p->owner_kind), what,
                                 "metadata.ownerReferences[].kind", err, size)) < 0 ||
             (rc = al__kube_text(ref, "name", p->owner_name, sizeof(p->owner_name), what,
                                 "metadata.ownerReferences[].name", err, size)) < 0 ||
