@@ -127,6 +127,15 @@ struct al__mirror_workload {
     size_t task_count; /* >= 1 */
 };
 
+/* A workload allotd's API asks a mirroring backend to create in its cluster (submit). */
+struct al__mirror_submit {
+    const struct al__mirror_workload *w; /* its request (task_count tasks; no states) */
+    const char *const *argv;             /* the command, NULL-terminated */
+    const char *const *env;              /* "KEY=VALUE", NULL-terminated */
+    const char *workdir;                 /* or NULL */
+    const char *image;                   /* the container image, or NULL */
+};
+
 struct al__mirror {
     void *arg;
     void (*queue_put)(void *arg, const struct al__mirror_queue *q);
@@ -184,9 +193,11 @@ struct al__backend_type {
     /* forget - the task is gone for good (its workload deleted): remove what the backend kept
      * of it (its output too: a later task with the same key never shows another's). */
     void (*forget)(struct al__backend *b, struct al__task_key key);
-    /* log_read - up to max bytes of the task's output from offset; 0 at the end (or none). */
-    ssize_t (*log_read)(struct al__backend *b, struct al__task_key key, int64_t offset, char *buf,
-                        size_t max);
+    /* log_read - up to max bytes of the task's output from offset; 0 at the end (or none).
+     * ref is the task's reference ("" when it never started). -1 with err when the output
+     * cannot be read now (a cluster's node unreachable). */
+    ssize_t (*log_read)(struct al__backend *b, struct al__task_key key, const char *ref,
+                        int64_t offset, char *buf, size_t max, char *err, size_t size);
     /* describe - the ref in words for events ("process group 1234"). */
     void (*describe)(struct al__backend *b, const char *ref, char *out, size_t size);
     /* task_json - adds the backend's own fields about a started task to its API object (the
@@ -204,6 +215,19 @@ struct al__backend_type {
     /* acting - false while another replica carries decisions out (leader election): this one
      * mirrors and answers, but places and stops nothing. NULL: always acting. */
     bool (*acting)(struct al__backend *b);
+    /*
+     * Writes through allotd's API to a backend that owns the objects: the change is made in
+     * the cluster (and comes back through sync). Each returns 0, or fills err for a person:
+     * -AL_EINVAL (refused as asked: a 400), -AL_EEXIST (a 409), -AL_ENOENT (a 404) or -AL_EIO
+     * (the cluster could not be reached or failed: a 502). Called without allotd's locks.
+     * NULL: not offered (allotd refuses such writes).
+     */
+    int (*queue_write)(struct al__backend *b, const struct al__mirror_queue *q, bool create,
+                       char *err, size_t size);
+    int (*queue_delete)(struct al__backend *b, const char *name, char *err, size_t size);
+    int (*submit)(struct al__backend *b, const struct al__mirror_submit *s, char *err, size_t size);
+    int (*workload_delete)(struct al__backend *b, const char *project, const char *name, char *err,
+                           size_t size);
 };
 
 /* An open backend. */

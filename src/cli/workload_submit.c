@@ -32,6 +32,8 @@ static void usage(FILE *out, const struct al__cli *cli) {
             "  --workers N           tasks to run (default 1)\n"
             "  --min-members M       tasks that must run together (default: all workers)\n"
             "  -e, --env K=V         an environment variable (repeatable)\n"
+            "  --image IMAGE         the container image (allotd on Kubernetes: the tasks are\n"
+            "                        the pods of a batch Job in the project's namespace)\n"
             "  --json                print the workload as JSON\n\n%s",
             cli->name, al__cli_conn_usage);
 }
@@ -93,14 +95,18 @@ static int request_option(struct al__cli_args *a, json_t *body) {
                          json_boolean(strcmp(a->option, "--preemptible") == 0));
         return 0;
     }
-    if (al__cli_args_is(a, "-p", "--project")) {
-        const char *project = al__cli_args_value(a);
-        json_t *value = project ? al__cli_args_string(a->cli, a->option, project) : NULL;
-        if (!value)
-            return AL__CLI_BAD;
-        al__cli_json_set(body, "project", value);
-        return 0;
-    }
+    static const struct {
+        const char *short_name, *long_name, *key;
+    } texts[] = {{"-p", "--project", "project"}, {NULL, "--image", "image"}};
+    for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++)
+        if (al__cli_args_is(a, texts[i].short_name, texts[i].long_name)) {
+            const char *text = al__cli_args_value(a);
+            json_t *value = text ? al__cli_args_string(a->cli, a->option, text) : NULL;
+            if (!value)
+                return AL__CLI_BAD;
+            al__cli_json_set(body, texts[i].key, value);
+            return 0;
+        }
     return 1;
 }
 

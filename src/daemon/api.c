@@ -27,6 +27,8 @@ static int status_of(const char *code) {
         {"invalid_argument", 400},   {"unauthenticated", 401},   {"not_found", 404},
         {"method_not_allowed", 405}, {"already_exists", 409},    {"failed_precondition", 409},
         {"ambiguous", 409},          {"payload_too_large", 413}, {"internal", 500},
+        {"bad_gateway", 502}, /* a cluster that owns the objects failed or could not be reached */
+        {"unavailable", 503},
     };
     for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++)
         if (strcmp(codes[i].code, code) == 0)

@@ -5,9 +5,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "allot/errors.h"
+#include "daemon/api.h"
 #include "daemon/mirror.h"
 #include "daemon/persist.h"
+#include "daemon/specs.h"
 #include "daemon/tasks.h"
 #include "util/xalloc.h"
 
@@ -328,12 +332,161 @@ void al__mirror_sync(struct allotd *d) {
     free(r.names);
 }
 
-bool al__mirror_refuse(const struct allotd *d, struct al__failure *f) {
-    if (!d->backend.type->sync)
-        return false;
-    al__refuse(f, "failed_precondition", NULL,
-               "the %s backend owns queues and workloads: change them in the cluster (Queue and "
-               "PodGroup objects, pods)",
-               d->backend.type->name);
-    return true;
+bool al__mirror_owned(const struct allotd *d) {
+    return d->backend.type->sync != NULL;
+}
+
+/* A backend's refusal or failure as the API's. */
+static int write_failed(struct al__failure *f, int rc, const char *err) {
+    const char *code = rc == -AL_EINVAL   ? "invalid_argument"
+                       : rc == -AL_EEXIST ? "already_exists"
+                       : rc == -AL_ENOENT ? "not_found"
+                                          : "bad_gateway";
+    return al__refuse(f, code, NULL, "%s", err);
+}
+
+static int not_offered(const struct allotd *d, struct al__failure *f) {
+    return al__refuse(f, "failed_precondition", NULL,
+                      "the %s backend owns queues and workloads and takes no such change through "
+                      "allotd: change them in the cluster",
+                      d->backend.type->name);
+}
+
+int al__mirror_queue_write(struct allotd *d, const struct al__dqueue *q, bool create,
+                           struct al__failure *f) {
+    char err[512];
+    if (!al__mirror_owned(d))
+        return 0;
+    if (!d->backend.type->queue_write)
+        return not_offered(d, f);
+    struct al__mirror_queue mq = {.name = q->name,
+                                  .parent = q->parent,
+                                  .project = q->project,
+                                  .priority = q->priority,
+                                  .created_s = q->created_s,
+                                  .has_preempt_min_runtime = q->has_preempt_min_runtime,
+                                  .has_reclaim_min_runtime = q->has_reclaim_min_runtime,
+                                  .preempt_min_runtime_s = q->preempt_min_runtime_s,
+                                  .reclaim_min_runtime_s = q->reclaim_min_runtime_s};
+    memcpy(mq.deserved, q->deserved, sizeof(mq.deserved));
+    memcpy(mq.limit, q->limit, sizeof(mq.limit));
+    memcpy(mq.weight, q->weight, sizeof(mq.weight));
+    int rc = d->backend.type->queue_write(&d->backend, &mq, create, err, sizeof(err));
+    return rc < 0 ? write_failed(f, rc, err) : 0;
+}
+
+int al__mirror_queue_delete(struct allotd *d, const char *name, struct al__failure *f) {
+    char err[512];
+    if (!al__mirror_owned(d))
+        return 0;
+    if (!d->backend.type->queue_delete)
+        return not_offered(d, f);
+    int rc = d->backend.type->queue_delete(&d->backend, name, err, sizeof(err));
+    return rc < 0 && rc != -AL_ENOENT ? write_failed(f, rc, err) : 0;
+}
+
+int al__mirror_workload_delete(struct allotd *d, const struct al__dworkload *w,
+                               struct al__failure *f) {
+    char err[512];
+    if (!al__mirror_owned(d))
+        return 0;
+    if (!d->backend.type->workload_delete)
+        return not_offered(d, f);
+    int rc = d->backend.type->workload_delete(&d->backend, w->project, w->name, err, sizeof(err));
+    return rc < 0 ? write_failed(f, rc, err) : 1;
+}
+
+/* Waits (no lock held) until the mirror shows workload project/name, for up to `seconds`;
+ * its API object, or NULL. */
+static json_t *wait_mirrored(struct allotd *d, const char *project, const char *name, int seconds) {
+    for (int i = 0; i < seconds * 20; i++) {
+        pthread_mutex_lock(&d->lock);
+        const struct al__dworkload *w = al__state_workload(&d->state, project, name);
+        json_t *o = w ? al__workload_json(d, w) : NULL;
+        pthread_mutex_unlock(&d->lock);
+        if (o)
+            return o;
+        struct timespec pause = {0, 50 * 1000000L};
+        nanosleep(&pause, NULL);
+    }
+    return NULL;
+}
+
+void al__mirror_submit(struct allotd *d, json_t *body, struct al__reply *rep) {
+    const char *name = json_string_value(json_object_get(body, "name"));
+    const char *project = json_string_value(json_object_get(body, "project"));
+    const json_t *image = json_object_get(body, "image");
+    struct al__wspec spec;
+    char field[128], msg[256], err[512];
+    if (!d->backend.type->submit) {
+        struct al__failure f;
+        not_offered(d, &f);
+        al__reply_error(rep, f.code, NULL, "%s", f.message);
+        return;
+    }
+    if (image && (!json_is_string(image) || !json_string_value(image)[0])) {
+        al__reply_error(rep, "invalid_argument", "image", "must be a container image's name");
+        return;
+    }
+    json_t *request = json_deep_copy(body); /* what the submit's spec reader knows */
+    json_object_del(request, "image");
+    pthread_mutex_lock(&d->lock);
+    const struct al__dqueue *q = project ? al__state_queue(&d->state, project) : NULL;
+    int rc = -1;
+    if (!name || !al__name_valid(name))
+        al__reply_error(rep, "invalid_argument", "name",
+                        "must be 1-63 characters of a-z, 0-9 and '-', not starting with '-'");
+    else if (!q || !q->project)
+        al__reply_error(rep, "invalid_argument", "project", "no project named \"%s\"",
+                        project ? project : "");
+    else if (al__state_workload(&d->state, project, name))
+        al__reply_error(rep, "already_exists", "name", "project %s already has a workload named %s",
+                        project, name);
+    else if (al__wspec_read(request, &spec, field, sizeof(field), msg, sizeof(msg)) < 0)
+        al__reply_error(rep, "invalid_argument", field, "%s", msg);
+    else
+        rc = 0;
+    pthread_mutex_unlock(&d->lock);
+    json_decref(request);
+    if (rc < 0)
+        return;
+    struct al__mirror_workload w = {.project = project,
+                                    .name = name,
+                                    .priority = spec.priority,
+                                    .preemptible = spec.preemptible,
+                                    .min_members = spec.min_members,
+                                    .gpus = spec.gpus,
+                                    .gpu_milli = spec.gpu_milli,
+                                    .gpu_memory_mib = spec.gpu_memory_mib,
+                                    .gpu_device_count = spec.gpu_device_count,
+                                    .cpu_millis = spec.cpu_millis,
+                                    .memory_bytes = spec.memory_bytes,
+                                    .created_s = al__daemon_now(),
+                                    .task_count = (size_t)spec.workers};
+    char **argv = al__strings_of(spec.command), **env = al__strings_of(spec.env);
+    struct al__mirror_submit s = {.w = &w,
+                                  .argv = (const char *const *)argv,
+                                  .env = (const char *const *)env,
+                                  .workdir = spec.workdir,
+                                  .image = image ? json_string_value(image) : NULL};
+    rc = d->backend.type->submit(&d->backend, &s, err, sizeof(err));
+    al__strings_free(argv);
+    al__strings_free(env);
+    json_decref(spec.command);
+    json_decref(spec.env);
+    free(spec.workdir);
+    if (rc < 0) {
+        struct al__failure f;
+        write_failed(&f, rc, err);
+        al__reply_error(rep, f.code, rc == -AL_EINVAL ? "image" : NULL, "%s", f.message);
+        return;
+    }
+    /* The cluster has it; allotd's answer is the workload once the mirror shows it. */
+    json_t *o = wait_mirrored(d, project, name, 10);
+    if (o)
+        al__reply_json(rep, 201, o);
+    else
+        al__reply_json(
+            rep, 202,
+            json_pack("{s:s, s:s, s:s}", "name", name, "project", project, "state", "submitted"));
 }

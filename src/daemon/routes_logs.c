@@ -22,14 +22,16 @@ struct follow {
     int64_t workload_id;
     int32_t task;
     int64_t offset;
+    char ref[AL__TASK_REF_MAX]; /* the task's, when the request came */
 };
 
-/* The task's output from offset, from its backend (which may be read without the lock). */
-static ssize_t read_at(struct allotd *d, int64_t workload_id, int32_t task, int64_t offset,
-                       char *buf, size_t max) {
+/* The task's output from offset, from its backend (which may be read without the lock); -1
+ * with err when it cannot be read now. */
+static ssize_t read_at(struct allotd *d, int64_t workload_id, int32_t task, const char *ref,
+                       int64_t offset, char *buf, size_t max, char *err, size_t size) {
     struct al__task_key key = {workload_id, task};
-    ssize_t n = d->backend.type->log_read(&d->backend, key, offset, buf, max);
-    return n < 0 ? 0 : n;
+    err[0] = '\0';
+    return d->backend.type->log_read(&d->backend, key, ref, offset, buf, max, err, size);
 }
 
 /* Whether the followed task may still write: it is pending or running in a live workload (the
@@ -53,7 +55,9 @@ static ssize_t follow_read(void *ctx, uint64_t pos, char *buf, size_t max) {
     struct follow *f = ctx;
     (void)pos;
     bool live = still_writing(f); /* asked before reading: no output is lost at the end */
-    ssize_t n = read_at(f->d, f->workload_id, f->task, f->offset, buf, max);
+    char err[256];
+    ssize_t n =
+        read_at(f->d, f->workload_id, f->task, f->ref, f->offset, buf, max, err, sizeof(err));
     if (n > 0) {
         f->offset += n;
         return n;
@@ -70,17 +74,28 @@ static void logs_of(struct allotd *d, const struct al__request *req, struct al__
         al__query_int(req, rep, "offset", 0, 0, INT64_MAX, &offset) < 0 ||
         al__query_bool(req, rep, "follow", false, &follow) < 0)
         return;
-    rep->status = 200;
+    const char *ref = w->tasks[task].ref;
     if (follow) {
+        rep->status = 200;
         struct follow *f = al__xcalloc(1, sizeof(*f));
-        *f = (struct follow){d, "", "", w->id, (int32_t)task, offset};
+        *f = (struct follow){d, "", "", w->id, (int32_t)task, offset, ""};
         snprintf(f->workload, sizeof(f->workload), "%s", w->name);
         snprintf(f->project, sizeof(f->project), "%s", w->project);
+        snprintf(f->ref, sizeof(f->ref), "%s", ref);
         rep->stream = (struct al__stream){follow_read, free, f};
         return;
     }
-    rep->text = al__xmalloc(READ_MAX);
-    rep->text_len = (size_t)read_at(d, w->id, (int32_t)task, offset, rep->text, READ_MAX);
+    char err[512];
+    char *text = al__xmalloc(READ_MAX);
+    ssize_t n = read_at(d, w->id, (int32_t)task, ref, offset, text, READ_MAX, err, sizeof(err));
+    if (n < 0) {
+        free(text);
+        al__reply_error(rep, "unavailable", NULL, "the output of task %d: %s", (int)task, err);
+        return;
+    }
+    rep->status = 200;
+    rep->text = text;
+    rep->text_len = (size_t)n;
     rep->log_offset = offset + (int64_t)rep->text_len;
 }
 

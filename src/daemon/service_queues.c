@@ -43,15 +43,13 @@ static int store_queue(struct allotd *d, struct al__dqueue *q, struct al__failur
 }
 
 struct al__dqueue *al__queue_add(struct allotd *d, struct al__dqueue *q, struct al__failure *f) {
-    if (al__mirror_refuse(d, f))
-        return NULL;
     if (al__state_queue(&d->state, q->name)) {
         al__refuse(f, "already_exists", "name", "a department or project named \"%s\" exists",
                    q->name);
         return NULL;
     }
     q->created_s = al__daemon_now();
-    if (store_queue(d, q, f) < 0)
+    if (al__mirror_queue_write(d, q, true, f) < 0 || store_queue(d, q, f) < 0)
         return NULL;
     al__daemon_poke(d);
     return al__state_add_queue(&d->state, q);
@@ -59,7 +57,7 @@ struct al__dqueue *al__queue_add(struct allotd *d, struct al__dqueue *q, struct 
 
 int al__queue_change(struct allotd *d, struct al__dqueue *q, struct al__dqueue *changed,
                      struct al__failure *f) {
-    if (al__mirror_refuse(d, f) || store_queue(d, changed, f) < 0)
+    if (al__mirror_queue_write(d, changed, false, f) < 0 || store_queue(d, changed, f) < 0)
         return -1;
     *q = *changed;
     al__daemon_poke(d);
@@ -70,8 +68,6 @@ int al__queue_remove(struct allotd *d, struct al__dqueue *q, struct al__failure 
     char name[AL__NAME_MAX];
     size_t i;
 
-    if (al__mirror_refuse(d, f))
-        return -1;
     if (has_children(&d->state, q)) {
         return al__refuse(f, "failed_precondition", NULL,
                           "department %s still has projects; move or delete them first", q->name);
@@ -86,6 +82,8 @@ int al__queue_remove(struct allotd *d, struct al__dqueue *q, struct al__failure 
                               q->name, w->name);
         }
     }
+    if (al__mirror_queue_delete(d, q->name, f) < 0)
+        return -1;
     /* Its finished workloads in the store only (retired) go too. */
     struct al__dworkload **retired = NULL;
     size_t retired_count = 0;

@@ -12,8 +12,9 @@
 int al__workload_delete(struct allotd *d, struct al__dworkload *w, struct al__failure *f) {
     bool active = al__workload_is_active(w);
 
-    if (al__mirror_refuse(d, f))
-        return -1;
+    int mirrored = al__mirror_workload_delete(d, w, f);
+    if (mirrored != 0)
+        return mirrored < 0 ? -1 : 0; /* the cluster removes it; the mirror follows */
     if (al__store_begin(d->store) < 0)
         goto store_failed;
     if (!active) {
@@ -49,8 +50,9 @@ store_failed:
 }
 
 int al__workload_delete_retired(struct allotd *d, struct al__dworkload *w, struct al__failure *f) {
-    if (al__mirror_refuse(d, f))
-        return -1;
+    int mirrored = al__mirror_workload_delete(d, w, f);
+    if (mirrored != 0)
+        return mirrored < 0 ? -1 : 0; /* the cluster removes it; the mirror follows */
     if (al__store_begin(d->store) < 0 || al__persist_workload_delete(d, w) < 0 ||
         al__store_commit(d->store) < 0) {
         al__store_rollback(d->store);

@@ -47,12 +47,9 @@ static struct al__dworkload *accept(struct allotd *d, const json_t *body, struct
     const char *project = json_string_value(json_object_get(body, "project"));
     const struct al__dqueue *q;
     struct al__wspec spec;
-    struct al__failure refused;
     char field[128], msg[256];
 
-    if (al__mirror_refuse(d, &refused)) {
-        al__reply_error(rep, refused.code, NULL, "%s", refused.message);
-    } else if (!name || !al__name_valid(name)) {
+    if (!name || !al__name_valid(name)) {
         al__reply_error(rep, "invalid_argument", "name",
                         "must be 1-63 characters of a-z, 0-9 and '-', not starting with '-'");
     } else if (!project) {
@@ -166,6 +163,11 @@ void al__submit(struct allotd *d, const struct al__request *req, struct al__repl
 
     if (!body)
         return;
+    if (al__mirror_owned(d)) { /* the cluster's object: made there */
+        al__mirror_submit(d, body, rep);
+        json_decref(body);
+        return;
+    }
     pthread_mutex_lock(&d->lock);
     ticket.w = accept(d, body, rep);
     if (ticket.w) {

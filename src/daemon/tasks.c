@@ -80,7 +80,7 @@ struct launch_job {
     char err[256];
 };
 
-static char **strings_of(const json_t *array_or_object) {
+char **al__strings_of(const json_t *array_or_object) {
     size_t n = json_is_array(array_or_object) ? json_array_size(array_or_object)
                                               : json_object_size(array_or_object);
     char **v = al__xcalloc(n + 1, sizeof(*v));
@@ -100,7 +100,7 @@ static char **strings_of(const json_t *array_or_object) {
     return v;
 }
 
-static void free_strings(char **v) {
+void al__strings_free(char **v) {
     for (size_t i = 0; v && v[i]; i++)
         free(v[i]);
     free(v);
@@ -108,8 +108,8 @@ static void free_strings(char **v) {
 
 static void job_prepare(struct launch_job *j) {
     const struct al__wspec *s = &j->w->spec;
-    j->argv = strings_of(s->command);
-    j->env = strings_of(s->env);
+    j->argv = al__strings_of(s->command);
+    j->env = al__strings_of(s->env);
     j->start = (struct al__task_start){
         .key = al__task_key(j->w, j->t),
         .workload = j->w->name,
@@ -156,8 +156,8 @@ static void job_record(struct allotd *d, struct launch_job *j) {
         al__task_stop(d, w, t); /* deleted while it started */
     al__workload_refresh_state(&d->state, w);
     al__persist_workload_update(d, w);
-    free_strings(j->argv);
-    free_strings(j->env);
+    al__strings_free(j->argv);
+    al__strings_free(j->env);
 }
 
 /* Starts jobs[*next ...] until none is left: one of the threads of start_all. */

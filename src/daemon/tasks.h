@@ -24,6 +24,10 @@ void al__tasks_start_placed(struct allotd *d);
 void al__tasks_unplace(struct allotd *d);
 /* al__task_stop - asks a started task to stop (the grace period starts). */
 void al__task_stop(struct allotd *d, struct al__dworkload *w, struct al__dtask *t);
+/* al__strings_of - a workload's command (an array) or environment (an object, as
+ * "KEY=VALUE"), NULL-terminated; al__strings_free frees it. */
+char **al__strings_of(const json_t *array_or_object);
+void al__strings_free(char **v);
 /* al__workload_reason - replaces w's pending reason (NULL code and text: none), and hands it to
  * a backend that shows reasons in its cluster. */
 void al__workload_reason(struct allotd *d, struct al__dworkload *w, const char *code,

@@ -155,12 +155,13 @@ static void a_task_sees_its_devices_and_node_and_its_output_is_kept(void **state
         assert_string_equal(found, ref);
     assert_int_equal(wait_end(&b, key, ref, &code), AL__TASK_EXITED);
     assert_int_equal(code, 3);
-    ssize_t n = b.type->log_read(&b, key, 0, out, sizeof out - 1);
+    ssize_t n = b.type->log_read(&b, key, ref, 0, out, sizeof out - 1, err, sizeof err);
     assert_true(n > 0);
     out[n] = '\0';
     snprintf(expected, sizeof expected, "1 0.500 %s bar\n", b.inventory.nodes[1].name);
     assert_string_equal(out, expected);
-    assert_int_equal(b.type->log_read(&b, key, 2, out, 5), 5); /* from an offset */
+    assert_int_equal(b.type->log_read(&b, key, ref, 2, out, 5, err, sizeof err),
+                     5); /* at an offset */
     assert_memory_equal(out, "0.500", 5);
     b.type->describe(&b, ref, out, sizeof out);
     assert_non_null(strstr(out, "process group"));
@@ -169,7 +170,7 @@ static void a_task_sees_its_devices_and_node_and_its_output_is_kept(void **state
     assert_true(json_integer_value(json_object_get(task, "pid")) > 0);
     json_decref(task);
     b.type->forget(&b, key); /* nothing of it is shown again */
-    assert_int_equal(b.type->log_read(&b, key, 0, out, sizeof out), 0);
+    assert_int_equal(b.type->log_read(&b, key, "", 0, out, sizeof out, err, sizeof err), 0);
     assert_int_equal(b.type->find(&b, key, found), -AL_ENOENT);
     assert_int_equal(b.type->stop(&b, "", AL__STOP_NOW), -AL_ENOENT);
     assert_int_equal(b.type->stop(&b, "not a ref", AL__STOP_NOW), -AL_ENOENT);

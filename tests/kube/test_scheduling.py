@@ -6,10 +6,13 @@ another, priorities preempt, gangs wait for their minimum, fractions share a dev
 other schedulers hold their capacity. The test plays the kubelet (tests/kube/allotd.py)."""
 import json
 import os
+import subprocess
 import unittest
 
 from allotd import Allotd, Kubelet, bound, pod, pod_group, queue
 from cluster import ROOT, Cluster, wait_until
+
+ALLOT = os.environ.get("ALLOT", os.path.join(ROOT, "build", "san", "allot"))
 
 
 def started_cluster():
@@ -166,11 +169,80 @@ class BindTest(ClusterTest):
         self.assertEqual(sorted((w["name"], w["workers"]) for w in page["items"]),
                          sorted([(serve, 2), (train, 3)]))
 
-    def test_api_writes_are_refused_while_the_cluster_owns_the_objects(self):
-        status, answer = self.allotd.api("POST", "/api/v1/workloads", {
-            "name": "w", "project": "x", "command": ["true"]})
-        self.assertEqual(status, 409, answer)
-        self.assertIn("Queue and PodGroup", answer["error"]["message"])
+    def allot(self, *args, check=True):
+        """The allot CLI against this allotd."""
+        r = subprocess.run([ALLOT, "--server", self.allotd.url, "--token", self.allotd.token,
+                            *args], capture_output=True, text=True, timeout=60)
+        if check and r.returncode != 0:
+            raise AssertionError("allot %s: %s%s" % (" ".join(args), r.stdout, r.stderr))
+        return r
+
+    def test_the_cli_works_on_the_cluster(self):
+        ns = self.namespace("cli")  # a project's namespace is its name
+        self.nodes.append("cli-1")
+        self.c.add_gpu_node("cli-1", gpus=4)
+        self.allot("department", "create", "cli-dept", "--gpu-deserved", "4")
+        self.queues.append("cli-dept")
+        self.allot("project", "create", "cli", "--department", "cli-dept", "--gpu-deserved",
+                   "2.5", "--memory-deserved", "64GiB", "--gpu-weight", "3")
+        self.queues.append("cli")
+        q = json.loads(self.c.kubectl("get", "queue", "cli", "-o", "json").stdout)["spec"]
+        self.assertEqual(q["parentQueue"], "cli-dept")
+        self.assertEqual(q["resources"]["gpu"]["quota"], 2.5)  # KAI's units
+        self.assertEqual(q["resources"]["memory"]["quota"], 68720)  # 64 GiB in MB, rounded up
+        self.assertEqual(q["resources"]["gpu"]["overQuotaWeight"], 3)
+        self.allot("project", "update", "cli", "--gpu-limit", "3")
+        wait_until(lambda: json.loads(self.c.kubectl("get", "queue", "cli", "-o", "json").stdout)[
+            "spec"]["resources"]["gpu"]["limit"] == 3, 10, "the Queue's new limit")
+
+        # a workload submitted through allot is a Job with its PodGroup, scheduled as any other
+        out = self.allot("workload", "submit", "train", "-p", "cli", "--gpu", "1", "--workers",
+                         "2", "--image", "busybox", "-e", "STEPS=10", "--json", "--", "sh", "-c",
+                         "echo hi")
+        self.assertEqual(json.loads(out.stdout)["workers"], 2)
+        job = json.loads(self.c.kubectl("get", "job", "train", "-n", ns, "-o", "json").stdout)
+        container = job["spec"]["template"]["spec"]["containers"][0]
+        self.assertEqual(container["command"], ["sh", "-c", "echo hi"])
+        self.assertEqual(container["env"], [{"name": "STEPS", "value": "10"}])
+        self.assertEqual(container["resources"]["limits"]["nvidia.com/gpu"], "1")
+        group = json.loads(self.c.kubectl("get", "podgroup", "train", "-n", ns, "-o",
+                                          "json").stdout)
+        self.assertEqual((group["spec"]["queue"], group["spec"]["minMember"]), ("cli", 2))
+        self.assertEqual(group["metadata"]["ownerReferences"][0]["name"], "train")
+        self.assertEqual(len(self.wait_bound(ns, 2)), 2)
+        described = self.allot("workload", "describe", "train", "-p", "cli").stdout
+        self.assertIn("running", described)
+        # its output comes through the API server, which asks the node's kubelet: there is
+        # none here, and allot says so
+        logs = self.allot("workload", "logs", "train", "-p", "cli", check=False)
+        self.assertNotEqual(logs.returncode, 0)
+        self.assertIn("reading the log of pod", logs.stderr)
+        # a submit the cluster refuses says why; a name taken is refused before
+        bad = self.allot("workload", "submit", "nameless", "-p", "cli", "--", "true",
+                         check=False)
+        self.assertIn("image", bad.stderr)
+        again = self.allot("workload", "submit", "train", "-p", "cli", "--image", "busybox",
+                           "--", "true", check=False)
+        self.assertIn("already", again.stderr)
+
+        self.allot("workload", "delete", "train", "-p", "cli")
+        wait_until(lambda: self.c.kubectl("get", "job", "train", "-n", ns,
+                                          check=False).returncode != 0, 20, "the Job deleted")
+        wait_until(lambda: self.allotd.api("GET", "/api/v1/workloads/train?project=cli")[0] ==
+                   404, 30, "the workload gone from allotd")
+        # a workload its pods' owner made is deleted through that owner, not allot
+        self.c.apply(pod("mine", ns, "cli"))
+        wait_until(lambda: self.allotd.api("GET", "/api/v1/workloads?project=cli")[1]["total"]
+                   == 1, 20, "the pod mirrored")
+        name = self.allotd.api("GET", "/api/v1/workloads?project=cli")[1]["items"][0]["name"]
+        refused = self.allot("workload", "delete", name, "-p", "cli", check=False)
+        self.assertIn("not submitted through allot", refused.stderr)
+        self.c.kubectl("delete", "pod", "mine", "-n", ns, "--grace-period=0", "--force")
+        wait_until(lambda: self.allotd.api("GET", "/api/v1/workloads?project=cli")[1]["total"]
+                   == 0, 20, "the pod gone")
+        self.allot("project", "delete", "cli")
+        wait_until(lambda: self.c.kubectl("get", "queue", "cli", check=False).returncode != 0,
+                   10, "the Queue deleted")
 
     def test_other_schedulers_pods_hold_their_capacity(self):
         ns = self.namespace("others")

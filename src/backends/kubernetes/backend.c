@@ -157,6 +157,10 @@ static int options_read(struct al__kube *k, const struct al__backend_option *opt
         } else if (strcmp(name, "leader-elect") == 0 &&
                    (strcmp(v, "true") == 0 || strcmp(v, "false") == 0)) {
             elect = strcmp(v, "true") == 0;
+        } else if (strcmp(name, "namespace-prefix") == 0 && strlen(v) < 32) {
+            snprintf(k->namespace_prefix, sizeof(k->namespace_prefix), "%s", v);
+        } else if (strcmp(name, "default-image") == 0 && strlen(v) < 254) {
+            snprintf(k->default_image, sizeof(k->default_image), "%s", v);
         } else if (strcmp(name, "lease-namespace") == 0 && v[0] && strlen(v) < 64) {
             lease_ns = v;
         } else if (strcmp(name, "lease-name") == 0 && v[0] && strlen(v) < 254) {
@@ -308,8 +312,8 @@ static void event_write(struct al__kube *k, const char *ns, const char *name, co
     al__kube_write(k->notes, "POST", path, "application/json", event, what);
 }
 
-/* A client for one bind: a free one, or a new one. NULL (err) when it cannot be made. */
-static struct al__kube_client *binder_take(struct al__kube *k, char *err, size_t size) {
+/* A client for one request: a free one, or a new one. NULL (err) when it cannot be made. */
+struct al__kube_client *al__kube_binder_take(struct al__kube *k, char *err, size_t size) {
     struct al__kube_client *c = NULL;
     pthread_mutex_lock(&k->binders_lock);
     if (k->binder_count > 0)
@@ -320,7 +324,7 @@ static struct al__kube_client *binder_take(struct al__kube *k, char *err, size_t
     return c;
 }
 
-static void binder_give(struct al__kube *k, struct al__kube_client *c) {
+void al__kube_binder_give(struct al__kube *k, struct al__kube_client *c) {
     pthread_mutex_lock(&k->binders_lock);
     al__xgrow(&k->binders, &k->binder_cap, k->binder_count + 1, sizeof(*k->binders));
     k->binders[k->binder_count++] = c;
@@ -366,12 +370,12 @@ static int kube_start(struct al__backend *b, const struct al__task_start *s,
     snprintf(path, sizeof(path), "/api/v1/namespaces/%s/pods/%s/binding", ns, name);
     long status = 0;
     json_t *answer = NULL;
-    struct al__kube_client *client = binder_take(k, err, size);
+    struct al__kube_client *client = al__kube_binder_take(k, err, size);
     int rc = client ? al__kube_request(client, "POST", path, "application/json", body, &status,
                                        &answer, err, size)
                     : -AL_EIO;
     if (client)
-        binder_give(k, client);
+        al__kube_binder_give(k, client);
     free(body);
     if (rc == 0 && status >= 300 && status != 409) {
         snprintf(err, size, "binding pod %s/%s to %s: %ld %s", ns, name, node, status,
@@ -402,8 +406,7 @@ static int kube_start(struct al__backend *b, const struct al__task_start *s,
     return 0;
 }
 
-/* The pod of ref (a uid): its namespace and name; false when it is gone. */
-static bool pod_of(struct al__kube *k, const char *ref, char ns[64], char name[254]) {
+bool al__kube_pod_of(struct al__kube *k, const char *ref, char ns[64], char name[254]) {
     pthread_mutex_lock(&k->lock);
     const struct al__kube_pod_entry *e = al__strmap_get(&k->by_uid, ref);
     if (e) {
@@ -417,7 +420,7 @@ static bool pod_of(struct al__kube *k, const char *ref, char ns[64], char name[2
 static int kube_stop(struct al__backend *b, const char *ref, enum al__stop_mode mode) {
     struct al__kube *k = b->data;
     char ns[64], name[254], path[600], what[400];
-    if (!pod_of(k, ref, ns, name))
+    if (!al__kube_pod_of(k, ref, ns, name))
         return -AL_ENOENT;
     if (mode == AL__STOP_NOW) /* the pod's own grace period rules on its node */
         return 0;
@@ -449,7 +452,7 @@ static enum al__task_status kube_poll(struct al__backend *b, struct al__task_key
     (void)key;
     char ns[64], name[254];
     *exit_code = -1;
-    return ref[0] && pod_of(k, ref, ns, name) ? AL__TASK_RUNNING : AL__TASK_LOST;
+    return ref[0] && al__kube_pod_of(k, ref, ns, name) ? AL__TASK_RUNNING : AL__TASK_LOST;
 }
 
 static int kube_find(struct al__backend *b, struct al__task_key key, char ref[AL__TASK_REF_MAX]) {
@@ -461,15 +464,9 @@ static void kube_forget(struct al__backend *b, struct al__task_key key) {
     (void)b, (void)key; /* the cluster keeps nothing of allotd's */
 }
 
-static ssize_t kube_log_read(struct al__backend *b, struct al__task_key key, int64_t offset,
-                             char *buf, size_t max) {
-    (void)b, (void)key, (void)offset, (void)buf, (void)max;
-    return 0;
-}
-
 static void kube_describe(struct al__backend *b, const char *ref, char *out, size_t size) {
     char ns[64], name[254];
-    if (pod_of(b->data, ref, ns, name))
+    if (al__kube_pod_of(b->data, ref, ns, name))
         snprintf(out, size, "pod %s/%s", ns, name);
     else
         snprintf(out, size, "pod %s (gone)", ref);
@@ -477,7 +474,7 @@ static void kube_describe(struct al__backend *b, const char *ref, char *out, siz
 
 static void kube_task_json(struct al__backend *b, const char *ref, json_t *task) {
     char ns[64], name[254];
-    if (pod_of(b->data, ref, ns, name))
+    if (al__kube_pod_of(b->data, ref, ns, name))
         json_object_set_new(
             task, "pod", json_pack("{s:s, s:s, s:s}", "namespace", ns, "name", name, "uid", ref));
 }
@@ -541,6 +538,8 @@ const struct al__backend_type al__kubernetes_backend = {
         "                          kai-scheduler's are taken too)\n"
         "  --node-pool-label LABEL the node label naming its pool (default\n"
         "                          kai.scheduler/node-pool)\n"
+        "  --namespace-prefix P    a project's namespace is P + its name (default none)\n"
+        "  --default-image IMAGE   the image of submitted workloads that name none\n"
         "  --leader-elect BOOL     one active replica by a Lease (default true)\n"
         "  --lease-namespace NS    where the Lease is (default allot-system)\n"
         "  --lease-name NAME       (default allot)\n"
@@ -555,10 +554,14 @@ const struct al__backend_type al__kubernetes_backend = {
     .poll = kube_poll,
     .find = kube_find,
     .forget = kube_forget,
-    .log_read = kube_log_read,
+    .log_read = al__kube_log_read,
     .describe = kube_describe,
     .task_json = kube_task_json,
     .sync = al__kube_sync,
     .reason = kube_reason,
     .acting = kube_acting,
+    .queue_write = al__kube_queue_write,
+    .queue_delete = al__kube_queue_delete,
+    .submit = al__kube_submit,
+    .workload_delete = al__kube_workload_delete,
 };

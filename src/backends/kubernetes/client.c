@@ -142,9 +142,9 @@ static int transport_error(struct al__kube_client *c, const char *method, const 
     return -AL_EIO;
 }
 
-int al__kube_request(struct al__kube_client *c, const char *method, const char *path,
-                     const char *content_type, const char *body, long *status, json_t **answer,
-                     char *err, size_t size) {
+int al__kube_request_text(struct al__kube_client *c, const char *method, const char *path,
+                          const char *content_type, const char *body, long *status, char **text,
+                          size_t *len, char *err, size_t size) {
     struct buffer b = {0};
     struct curl_slist *headers = prepare(c, method, path, body ? content_type : NULL);
     CURL *curl = c->curl;
@@ -166,8 +166,22 @@ int al__kube_request(struct al__kube_client *c, const char *method, const char *
                                size);
     }
     curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, status);
-    *answer = b.len ? json_loadb(b.data, b.len, 0, NULL) : NULL;
-    free(b.data);
+    *text = b.data; /* NULL when empty */
+    *len = b.len;
+    return 0;
+}
+
+int al__kube_request(struct al__kube_client *c, const char *method, const char *path,
+                     const char *content_type, const char *body, long *status, json_t **answer,
+                     char *err, size_t size) {
+    char *text;
+    size_t len;
+    int rc =
+        al__kube_request_text(c, method, path, content_type, body, status, &text, &len, err, size);
+    if (rc < 0)
+        return rc;
+    *answer = len ? json_loadb(text, len, 0, NULL) : NULL;
+    free(text);
     return 0;
 }
 

@@ -27,6 +27,12 @@ int al__kube_request(struct al__kube_client *c, const char *method, const char *
                      const char *content_type, const char *body, long *status, json_t **answer,
                      char *err, size_t size);
 
+/* al__kube_request_text - the same, the answer as it came (*text malloc'd, NUL-terminated;
+ * NULL when empty): a pod's log. */
+int al__kube_request_text(struct al__kube_client *c, const char *method, const char *path,
+                          const char *content_type, const char *body, long *status, char **text,
+                          size_t *len, char *err, size_t size);
+
 /*
  * al__kube_stream - GET path as a stream of JSON objects, one per line (a watch): on_object is
  * called with each (borrowed) until it returns false, stopping (may be NULL; asked about once a

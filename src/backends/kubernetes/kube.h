@@ -87,6 +87,8 @@ struct al__kube {
     struct al__kube_credentials creds;
     char scheduler[254]; /* allot's schedulerName; "kai-scheduler" is taken too */
     char pool_label[254];
+    char namespace_prefix[32]; /* a project's namespace is PREFIX + its name */
+    char default_image[254];   /* for submits that name none, "" = none */
     atomic_bool stopping;
 
     struct al__kube_watch watches[AL__KUBE_KINDS];
@@ -144,6 +146,22 @@ bool al__kube_acting(struct al__kube *k);
 /* al__kube_pending_pods - the pods of workload project/name not bound, each as "ns/name/uid"
  * (a new array of strings); NULL when none. */
 json_t *al__kube_pending_pods(struct al__kube *k, const char *project, const char *workload);
+
+/* backend.c: clients for one request at a time (binds, the API's writes), and a pod by uid. */
+struct al__kube_client *al__kube_binder_take(struct al__kube *k, char *err, size_t size);
+void al__kube_binder_give(struct al__kube *k, struct al__kube_client *c);
+bool al__kube_pod_of(struct al__kube *k, const char *uid, char ns[64], char name[254]);
+
+/* writes.c: the backend's write ops and log_read (backend.h). */
+int al__kube_queue_write(struct al__backend *b, const struct al__mirror_queue *q, bool create,
+                         char *err, size_t size);
+int al__kube_queue_delete(struct al__backend *b, const char *name, char *err, size_t size);
+int al__kube_submit(struct al__backend *b, const struct al__mirror_submit *s, char *err,
+                    size_t size);
+int al__kube_workload_delete(struct al__backend *b, const char *project, const char *name,
+                             char *err, size_t size);
+ssize_t al__kube_log_read(struct al__backend *b, struct al__task_key key, const char *ref,
+                          int64_t offset, char *buf, size_t max, char *err, size_t size);
 
 /* writer.c: requests made by threads of their own (one: in the order queued). */
 struct al__kube_writer *al__kube_writer_start(const struct al__kube_credentials *creds,

@@ -381,9 +381,11 @@ static void queues_sync(struct al__kube *k, const struct al__mirror *m) {
                     kq->name, kq->parent);
             continue;
         }
+        bool project =
+            kq->kind == AL__QUEUE_KIND_BY_PLACE ? !has_children : kq->kind == AL__QUEUE_PROJECT;
         struct al__mirror_queue mq = {.name = kq->name,
                                       .parent = kq->parent,
-                                      .project = !has_children,
+                                      .project = project,
                                       .priority = kq->priority,
                                       .created_s = sorted[q].created,
                                       .has_preempt_min_runtime = kq->has_preempt_min_runtime,
@@ -396,7 +398,7 @@ static void queues_sync(struct al__kube *k, const struct al__mirror *m) {
             mq.weight[r] = al__kube_queue_weight(kq->weight[r], divisor, largest);
         m->queue_put(m->arg, &mq);
         put[put_count++] = al__xstrdup(kq->name);
-        if (!has_children)
+        if (project)
             json_object_set_new(k->projects, kq->name, json_true());
     }
     for (size_t i2 = k->queues_put_count; i2-- > 0;) { /* children were put after parents */

@@ -25,6 +25,9 @@
 #define AL__KUBE_SUBGROUP_LABEL    "kai.scheduler/subgroup-name"
 #define AL__KUBE_POOL_LABEL        "kai.scheduler/node-pool"
 #define AL__KUBE_GPU_GROUPS_MAX    16
+/* allot's: a Queue made through allot says whether it is a department or a project (a
+ * department with no project yet is a leaf too). */
+#define AL__KUBE_QUEUE_KIND_LABEL "allot.run/queue-kind"
 
 /*
  * al__kube_node_read - node o as an inventory node: allocatable CPU, memory and nvidia.com/gpu
@@ -90,6 +93,9 @@ struct al__kube_queue {
     char name[254];
     char parent[254]; /* spec.parentQueue, "" for a top-level queue */
     char display_name[254];
+    /* What it is: as its allot.run/queue-kind label says, or by its place (a leaf is a
+     * project, as in KAI). */
+    enum { AL__QUEUE_KIND_BY_PLACE, AL__QUEUE_DEPARTMENT, AL__QUEUE_PROJECT } kind;
     int32_t priority;                         /* spec.priority, 100 when not given (as KAI) */
     int64_t deserved[3], limit[3], weight[3]; /* by enum al_resource: gpu, cpu, memory */
     bool has_preempt_min_runtime, has_reclaim_min_runtime;

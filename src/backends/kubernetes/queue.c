@@ -74,6 +74,12 @@ int al__kube_queue_read(json_t *o, struct al__kube_queue *out, char *err, size_t
         snprintf(err, size, "%s: spec.parentQueue: the queue itself", what);
         return -AL_EINVAL;
     }
+    const char *kind = json_string_value(json_object_get(
+        json_object_get(json_object_get(o, "metadata"), "labels"), AL__KUBE_QUEUE_KIND_LABEL));
+    out->kind = !kind                             ? AL__QUEUE_KIND_BY_PLACE
+                : strcmp(kind, "department") == 0 ? AL__QUEUE_DEPARTMENT
+                : strcmp(kind, "project") == 0    ? AL__QUEUE_PROJECT
+                                                  : AL__QUEUE_KIND_BY_PLACE;
     json_t *priority = json_object_get(spec, "priority");
     out->priority = 100;
     if (priority && !json_is_null(priority)) {
