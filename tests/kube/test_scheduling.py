@@ -273,6 +273,22 @@ class BindTest(ClusterTest):
                           for n in placed}, {"40779"})
         waiting = [n for n in pods if n not in placed]
         self.assertIn("GPU", self.wait_condition(ns, waiting[0])["message"])
+        # the shared device is held for them by a reservation pod on its node (one whole GPU
+        # the device plugin gives no one else), named on each pod that shares it
+        def reservations():
+            return [p for p in self.kubelet.pods("allot-reservations")
+                    if not p["metadata"].get("deletionTimestamp")]
+        wait_until(lambda: len(reservations()) == 1, 20, "a reservation pod")
+        r = reservations()[0]
+        self.assertEqual(r["spec"]["nodeName"], "frac-1")
+        self.assertEqual(r["metadata"]["annotations"]["allot.run/gpus"], "0")
+        self.assertEqual(r["spec"]["containers"][0]["resources"]["limits"]["nvidia.com/gpu"], "1")
+        self.assertEqual({pods[n]["metadata"]["annotations"]["allot.run/gpu-reservation"]
+                          for n in placed}, {"allot-reservations/" + r["metadata"]["name"]})
+        # once no pod shares the device any more, its reservation goes
+        self.c.kubectl("delete", "pods", "--all", "-n", ns, "--grace-period=0", "--force")
+        wait_until(lambda: self.kubelet.remove_terminating() >= 0 and not reservations(), 20,
+                   "the reservation released")
 
 
 class PolicyTest(ClusterTest):

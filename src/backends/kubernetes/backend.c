@@ -145,6 +145,8 @@ static int options_read(struct al__kube *k, const struct al__backend_option *opt
     *kubeconfig = NULL;
     snprintf(k->scheduler, sizeof(k->scheduler), "allot");
     snprintf(k->pool_label, sizeof(k->pool_label), "%s", AL__KUBE_POOL_LABEL);
+    snprintf(k->reservation_namespace, sizeof(k->reservation_namespace), "allot-reservations");
+    snprintf(k->reservation_image, sizeof(k->reservation_image), "busybox:1.36");
     for (size_t i = 0; i < n; i++) {
         const char *name = opts[i].name, *v = opts[i].value ? opts[i].value : "";
         char *end;
@@ -159,6 +161,10 @@ static int options_read(struct al__kube *k, const struct al__backend_option *opt
             elect = strcmp(v, "true") == 0;
         } else if (strcmp(name, "namespace-prefix") == 0 && strlen(v) < 32) {
             snprintf(k->namespace_prefix, sizeof(k->namespace_prefix), "%s", v);
+        } else if (strcmp(name, "reservation-namespace") == 0 && v[0] && strlen(v) < 64) {
+            snprintf(k->reservation_namespace, sizeof(k->reservation_namespace), "%s", v);
+        } else if (strcmp(name, "reservation-image") == 0 && v[0] && strlen(v) < 254) {
+            snprintf(k->reservation_image, sizeof(k->reservation_image), "%s", v);
         } else if (strcmp(name, "default-image") == 0 && strlen(v) < 254) {
             snprintf(k->default_image, sizeof(k->default_image), "%s", v);
         } else if (strcmp(name, "lease-namespace") == 0 && v[0] && strlen(v) < 64) {
@@ -361,9 +367,13 @@ static int kube_start(struct al__backend *b, const struct al__task_start *s,
         int64_t mib = s->gpu_memory_mib > 0
                           ? s->gpu_memory_mib
                           : (int64_t)s->gpu_milli * n->gpus[s->gpus[0]].memory_mib / 1000;
-        char text[32];
+        char text[32], reservation[300];
         snprintf(text, sizeof(text), "%lld", (long long)mib);
         json_object_set_new(notes, AL__KUBE_MEMORY_ANNOT, json_string(text));
+        size_t at =
+            (size_t)snprintf(reservation, sizeof(reservation), "%s/", k->reservation_namespace);
+        al__kube_reservation_name(node, s->gpus[0], reservation + at, sizeof(reservation) - at);
+        json_object_set_new(notes, AL__KUBE_RESERVATION_LABEL, json_string(reservation));
     }
     char *body = json_dumps(binding, JSON_COMPACT);
     json_decref(binding);
@@ -540,6 +550,9 @@ const struct al__backend_type al__kubernetes_backend = {
         "                          kai.scheduler/node-pool)\n"
         "  --namespace-prefix P    a project's namespace is P + its name (default none)\n"
         "  --default-image IMAGE   the image of submitted workloads that name none\n"
+        "  --reservation-namespace NS  where GPU reservation pods of shared devices are\n"
+        "                          (default allot-reservations)\n"
+        "  --reservation-image IMAGE   their image, with a shell (default busybox:1.36)\n"
         "  --leader-elect BOOL     one active replica by a Lease (default true)\n"
         "  --lease-namespace NS    where the Lease is (default allot-system)\n"
         "  --lease-name NAME       (default allot)\n"

@@ -20,6 +20,9 @@
 /* The annotation allot binds a pod with: the devices it was given on its node ("0,1"). */
 #define AL__KUBE_DEVICES_ANNOT "allot.run/gpus"
 #define AL__KUBE_DEVICES_MAX   16
+/* A GPU reservation pod (reservations.c): its label, and the node it holds a device of. */
+#define AL__KUBE_RESERVATION_LABEL "allot.run/gpu-reservation"
+#define AL__KUBE_RESERVATION_NODE  "allot.run/node"
 /* And, for a share of devices, the GPU memory it may use on each, in MiB. */
 #define AL__KUBE_MEMORY_ANNOT "allot.run/gpu-memory-limit-mib"
 
@@ -27,10 +30,13 @@
 struct al__kube_pod_entry {
     char key[320]; /* "ns/name" */
     struct al__kube_pod pod;
-    bool ours;                             /* one of allot's schedulers' */
-    char group[320];                       /* its group's key ("ns/podgroup"), "" for none */
-    bool group_named;                      /* the pod names its PodGroup (which must exist) */
-    bool owner_pending;                    /* its owners are not read yet: in no group */
+    bool ours;          /* one of allot's schedulers' */
+    char group[320];    /* its group's key ("ns/podgroup"), "" for none */
+    bool group_named;   /* the pod names its PodGroup (which must exist) */
+    bool owner_pending; /* its owners are not read yet: in no group */
+    bool reservation;   /* a GPU reservation pod: neither a task nor another's */
+    char reservation_node[254];
+    int32_t reservation_device;
     struct al__kube_owner top;             /* its top owner (a group allot makes) */
     int32_t gang;                          /* that group's minimum, from the top owner */
     int32_t devices[AL__KUBE_DEVICES_MAX]; /* what it holds on its node, once bound */
@@ -89,6 +95,8 @@ struct al__kube {
     char pool_label[254];
     char namespace_prefix[32]; /* a project's namespace is PREFIX + its name */
     char default_image[254];   /* for submits that name none, "" = none */
+    char reservation_namespace[64];
+    char reservation_image[254];
     atomic_bool stopping;
 
     struct al__kube_watch watches[AL__KUBE_KINDS];
@@ -120,6 +128,7 @@ struct al__kube {
     struct al__strmap evicting;  /* uid -> its own key copy */
     struct al__strmap waiting;   /* pod keys waiting on their owners -> own key copy */
     json_t *classes;             /* PriorityClass name -> value */
+    json_t *reserving;           /* "node/device" -> true: reservations asked for, not seen yet */
     json_t *projects;            /* leaf Queue names -> true */
     char **queues_put;           /* the Queues last put */
     size_t queues_put_count;
@@ -146,6 +155,13 @@ bool al__kube_acting(struct al__kube *k);
 /* al__kube_pending_pods - the pods of workload project/name not bound, each as "ns/name/uid"
  * (a new array of strings); NULL when none. */
 json_t *al__kube_pending_pods(struct al__kube *k, const char *project, const char *workload);
+
+/* reservations.c: a GPU reservation pod per shared device. */
+void al__kube_reservation_name(const char *node, int32_t device, char *out, size_t size);
+/* al__kube_reservation_read - whether pod o is a reservation, and of which device. */
+bool al__kube_reservation_read(json_t *o, char node[254], int32_t *device);
+/* al__kube_reservations_sync - creates and deletes them (k->lock held; acting only). */
+void al__kube_reservations_sync(struct al__kube *k);
 
 /* backend.c: clients for one request at a time (binds, the API's writes), and a pod by uid. */
 struct al__kube_client *al__kube_binder_take(struct al__kube *k, char *err, size_t size);

@@ -26,6 +26,7 @@ void al__kube_mirror_init(struct al__kube *k) {
     al__strmap_init(&k->waiting);
     k->classes = json_object();
     k->projects = json_object();
+    k->reserving = json_object();
 }
 
 static void group_free(struct al__kube_group *g) {
@@ -59,6 +60,7 @@ void al__kube_mirror_release(struct al__kube *k) {
     al__strmap_release(&k->evicting);
     json_decref(k->classes);
     json_decref(k->projects);
+    json_decref(k->reserving);
     for (size_t i = 0; i < k->queues_put_count; i++)
         free(k->queues_put[i]);
     free(k->queues_put);
@@ -164,6 +166,9 @@ static bool entry_read(struct al__kube *k, json_t *o, struct al__kube_pod_entry 
     }
     e->ours = ours(k, e->pod.scheduler);
     e->group[0] = '\0';
+    e->reservation = al__kube_reservation_read(o, e->reservation_node, &e->reservation_device);
+    if (e->reservation)
+        e->ours = false; /* its device is the shares' already */
     json_t *meta = json_object_get(o, "metadata"), *status = json_object_get(o, "status");
     e->created_s = al__kube_time(meta, "creationTimestamp", -1);
     e->started_s = al__kube_time(status, "startTime", -1);
@@ -207,7 +212,7 @@ static void pod_changed(struct al__kube *k, const char *key, bool *inventory) {
     struct al__kube_pod_entry *e = al__strmap_get(&k->pods, key);
     json_t *o = al__kube_cache_get(k->watches[AL__KUBE_PODS].cache, key);
     if (e) {
-        if (!e->ours && e->pod.node[0])
+        if (!e->ours && !e->reservation && e->pod.node[0])
             *inventory = true;
         group_leave(k, e);
         al__strmap_remove(&k->by_uid, e->pod.uid);
@@ -238,7 +243,7 @@ static void pod_changed(struct al__kube *k, const char *key, bool *inventory) {
     al__strmap_put(&k->pods, e->key, e);
     al__strmap_put(&k->by_uid, e->pod.uid, e);
     if (!e->ours) {
-        if (e->pod.node[0])
+        if (e->pod.node[0] && !e->reservation)
             *inventory = true;
         return;
     }
@@ -288,7 +293,7 @@ void al__kube_inventory(struct al__kube *k, struct al__inventory *out) {
     qsort(out->nodes, out->node_count, sizeof(*out->nodes), by_node_name);
     for (size_t p = 0; p < k->pods.capacity; p++) { /* other schedulers' pods hold capacity */
         const struct al__kube_pod_entry *e = k->pods.values[p];
-        if (!k->pods.keys[p] || e->ours || !e->pod.node[0] || finished(&e->pod))
+        if (!k->pods.keys[p] || e->ours || e->reservation || !e->pod.node[0] || finished(&e->pod))
             continue;
         struct al__node *n = node_named(out, e->pod.node);
         if (!n)
@@ -777,6 +782,7 @@ void al__kube_sync(struct al__backend *b, bool all, const struct al__mirror *m) 
         }
     }
     free(todo);
+    al__kube_reservations_sync(k);
     pthread_mutex_unlock(&k->lock);
 }
 

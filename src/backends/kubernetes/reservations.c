@@ -1,0 +1,124 @@
+/* reservations.c - a GPU reservation pod per device that pods share (KAI's design): allot binds
+ * fractions of a device it numbers itself, but the NVIDIA device plugin, not allot, decides
+ * which physical GPU a whole-GPU pod gets. A reservation pod on the shared device's node,
+ * asking for one whole GPU, keeps the device plugin from giving that GPU to anyone else while
+ * pods share it, and its container reports the GPU it got (NVIDIA_VISIBLE_DEVICES in its log)
+ * for the pods that share it. Kept in step at each sync: one per (node, device) some bound
+ * share uses, none for a device no share uses any more. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backends/kubernetes/kube.h"
+#include "util/xalloc.h"
+
+static uint32_t fnv1a(const char *s) {
+    uint32_t h = 2166136261u;
+    for (; *s; s++)
+        h = (h ^ (uint8_t)*s) * 16777619u;
+    return h;
+}
+
+void al__kube_reservation_name(const char *node, int32_t device, char *out, size_t size) {
+    /* Node names may be 253 characters with dots: the pod's name is a hash, its node and
+     * device are in its annotations. */
+    snprintf(out, size, "gpu-reservation-%08x-%d", fnv1a(node), (int)device);
+}
+
+bool al__kube_reservation_read(json_t *o, char node[254], int32_t *device) {
+    json_t *meta = json_object_get(o, "metadata");
+    if (!json_object_get(json_object_get(meta, "labels"), AL__KUBE_RESERVATION_LABEL))
+        return false;
+    json_t *notes = json_object_get(meta, "annotations");
+    const char *n = json_string_value(json_object_get(notes, AL__KUBE_RESERVATION_NODE));
+    const char *d = json_string_value(json_object_get(notes, AL__KUBE_DEVICES_ANNOT));
+    snprintf(node, 254, "%s", n ? n : "");
+    *device = d ? (int32_t)strtol(d, NULL, 10) : -1;
+    return true;
+}
+
+static bool is_share(const struct al__kube_pod *p) {
+    return p->gpu_milli > 0 || p->gpu_memory_mib > 0;
+}
+
+static void want(json_t *wanted, const char *node, int32_t device) {
+    char key[300];
+    snprintf(key, sizeof(key), "%s/%d", node, (int)device);
+    json_object_set_new(wanted, key, json_pack("{s:s, s:i}", "node", node, "device", device));
+}
+
+/* The (node, device) pairs bound shares use: "node/device" -> {node, device}. */
+static json_t *shared_devices(struct al__kube *k) {
+    json_t *wanted = json_object();
+    for (size_t i = 0; i < k->pods.capacity; i++) {
+        const struct al__kube_pod_entry *e = k->pods.values[i];
+        if (!k->pods.keys[i] || !e->ours || !is_share(&e->pod) ||
+            e->pod.phase == AL__POD_SUCCEEDED || e->pod.phase == AL__POD_FAILED)
+            continue;
+        const struct al__kube_assumed *a = al__strmap_get(&k->assumed, e->pod.uid);
+        if (e->pod.node[0] && e->devices_known)
+            for (size_t d = 0; d < e->device_count; d++)
+                want(wanted, e->pod.node, e->devices[d]);
+        else if (a)
+            for (size_t d = 0; d < a->device_count; d++)
+                want(wanted, a->node, a->devices[d]);
+    }
+    return wanted;
+}
+
+static void reservation_create(struct al__kube *k, const char *node, int32_t device) {
+    char name[128], dev[16], path[300], what[400];
+    al__kube_reservation_name(node, device, name, sizeof(name));
+    snprintf(dev, sizeof(dev), "%d", (int)device);
+    json_t *pod = json_pack(
+        "{s:s, s:s, s:{s:s, s:s, s:{s:s, s:s}, s:{s:s, s:s}}, s:{s:s, s:s, s:s, s:s, s:[{s:s, "
+        "s:s, s:[sss], s:{s:{s:s}, s:{s:s}}}], s:[{s:s, s:s}]}}",
+        "apiVersion", "v1", "kind", "Pod", "metadata", "name", name, "namespace",
+        k->reservation_namespace, "labels", AL__KUBE_RESERVATION_LABEL, "true",
+        "app.kubernetes.io/managed-by", "allot", "annotations", AL__KUBE_RESERVATION_NODE, node,
+        AL__KUBE_DEVICES_ANNOT, dev, "spec", "nodeName", node, "schedulerName", k->scheduler,
+        "restartPolicy", "Always", "priorityClassName", "system-node-critical", "containers",
+        "name", "reservation", "image", k->reservation_image, "command", "sh", "-c",
+        "echo \"$NVIDIA_VISIBLE_DEVICES\"; exec sleep 2147483647", "resources", "requests",
+        AL__KUBE_GPU_RESOURCE, "1", "limits", AL__KUBE_GPU_RESOURCE, "1", "tolerations", "operator",
+        "Exists", "effect", "NoSchedule");
+    snprintf(path, sizeof(path), "/api/v1/namespaces/%s/pods", k->reservation_namespace);
+    snprintf(what, sizeof(what), "reserving GPU %d of node %s (pod %s)", (int)device, node, name);
+    al__kube_write(k->writer, "POST", path, "application/json", pod, what);
+}
+
+static void reservation_delete(struct al__kube *k, const char *name) {
+    char path[400], what[400];
+    snprintf(path, sizeof(path), "/api/v1/namespaces/%s/pods/%s", k->reservation_namespace, name);
+    snprintf(what, sizeof(what), "releasing reservation pod %s", name);
+    al__kube_write(k->writer, "DELETE", path, "application/json",
+                   json_pack("{s:s, s:s}", "apiVersion", "v1", "kind", "DeleteOptions"), what);
+}
+
+void al__kube_reservations_sync(struct al__kube *k) {
+    if (!al__kube_acting(k))
+        return;
+    json_t *wanted = shared_devices(k), *have = json_object();
+    char key[300];
+    for (size_t i = 0; i < k->pods.capacity; i++) { /* the reservations there are */
+        const struct al__kube_pod_entry *e = k->pods.values[i];
+        if (!k->pods.keys[i] || !e->reservation || e->pod.terminating)
+            continue;
+        snprintf(key, sizeof(key), "%s/%d", e->reservation_node, (int)e->reservation_device);
+        json_object_set_new(have, key, json_string(e->pod.name));
+        if (!json_object_get(wanted, key))
+            reservation_delete(k, e->pod.name);
+    }
+    const char *wkey;
+    json_t *w;
+    json_object_foreach(wanted, wkey, w) {
+        if (json_object_get(have, wkey) || json_object_get(k->reserving, wkey))
+            continue; /* there, or asked for and not seen yet */
+        json_object_set_new(k->reserving, wkey, json_true());
+        reservation_create(k, json_string_value(json_object_get(w, "node")),
+                           (int32_t)json_integer_value(json_object_get(w, "device")));
+    }
+    json_object_foreach(have, wkey, w) json_object_del(k->reserving, wkey); /* seen now */
+    json_decref(wanted);
+    json_decref(have);
+}
