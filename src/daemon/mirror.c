@@ -142,8 +142,11 @@ static bool task_mirror(struct allotd *d, struct al__dtask *t, const struct al__
     }
     t->state = to;
     t->node = in->node && in->node[0] ? al__state_node(&d->state, in->node) : -1;
-    t->gpu_count = in->gpu_count < AL__MAX_TASK_GPUS ? in->gpu_count : AL__MAX_TASK_GPUS;
-    memcpy(t->gpus, in->gpus, t->gpu_count * sizeof(*t->gpus));
+    t->gpu_count = in->gpus && in->gpu_count < AL__MAX_TASK_GPUS ? in->gpu_count
+                   : in->gpus                                    ? AL__MAX_TASK_GPUS
+                                                                 : 0;
+    if (t->gpu_count > 0)
+        memcpy(t->gpus, in->gpus, t->gpu_count * sizeof(*t->gpus));
     snprintf(t->ref, sizeof(t->ref), "%s", in->ref ? in->ref : "");
     if (in->started_s >= 0 || t->started_s < 0)
         t->started_s = in->started_s >= 0 ? in->started_s : al__daemon_now();

@@ -108,12 +108,7 @@ static void *lease_thread(void *arg) {
                     leader ? "now" : "no longer", k->lease.namespace_, k->lease.name);
             cache_changed(k);
         }
-        struct timespec until;
-        clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_sec += every_ms / 1000;
-        until.tv_nsec += (every_ms % 1000) * 1000000L;
-        if (until.tv_nsec >= 1000000000L)
-            until.tv_sec++, until.tv_nsec -= 1000000000L;
+        struct timespec until = al__kube_deadline(every_ms);
         pthread_mutex_lock(&k->stop_lock);
         if (!atomic_load(&k->stopping))
             pthread_cond_timedwait(&k->stop_cond, &k->stop_lock, &until);

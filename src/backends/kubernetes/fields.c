@@ -152,3 +152,22 @@ void al__kube_time_format(int64_t unix_s, char *out, size_t size) {
     gmtime_r(&t, &tm);
     strftime(out, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
+
+uint32_t al__kube_hash(const char *s) {
+    uint32_t h = 2166136261u; /* FNV-1a */
+    for (; *s; s++)
+        h = (h ^ (uint8_t)*s) * 16777619u;
+    return h;
+}
+
+struct timespec al__kube_deadline(int64_t ms) {
+    struct timespec t;
+    clock_gettime(CLOCK_REALTIME, &t);
+    t.tv_sec += (time_t)(ms / 1000);
+    t.tv_nsec += (long)(ms % 1000) * 1000000L;
+    if (t.tv_nsec >= 1000000000L) {
+        t.tv_sec++;
+        t.tv_nsec -= 1000000000L;
+    }
+    return t;
+}

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 /* al__kube_text - parent[key] into out ("" when absent or null). -AL_EINVAL with err ("WHAT:
  * FIELD: ...") when it is not text or does not fit. */
@@ -35,5 +36,10 @@ int al__kube_duration(const char *text, int64_t *seconds, const char *what, cons
 int64_t al__kube_time(json_t *parent, const char *key, int64_t fallback);
 /* al__kube_time_format - unix_s as Kubernetes writes times (RFC 3339, UTC). */
 void al__kube_time_format(int64_t unix_s, char *out, size_t size);
+
+/* al__kube_hash - a short, stable hash of s (FNV-1a): names that must fit. */
+uint32_t al__kube_hash(const char *s);
+/* al__kube_deadline - ms from now on the realtime clock (a pthread_cond_timedwait's). */
+struct timespec al__kube_deadline(int64_t ms);
 
 #endif

@@ -437,13 +437,6 @@ static void classes_sync(struct al__kube *k) {
 
 /* ---- groups into workloads ---- */
 
-static uint32_t fnv1a(const char *s) {
-    uint32_t h = 2166136261u;
-    for (; *s; s++)
-        h = (h ^ (uint8_t)*s) * 16777619u;
-    return h;
-}
-
 /* The workload name of group g in `project`: its PodGroup's name when that is a valid allot name
  * no other group of the project has, else a shortened one with a hash of the group's key. */
 static void workload_name(struct al__kube *k, const struct al__kube_group *g, const char *project,
@@ -460,7 +453,7 @@ static void workload_name(struct al__kube *k, const struct al__kube_group *g, co
         out[n++] = (*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') ? *c : '-';
     while (n > 0 && out[n - 1] == '-')
         n--;
-    snprintf(out + n, 64 - n, "%s%08x", n ? "-" : "", fnv1a(g->key));
+    snprintf(out + n, 64 - n, "%s%08x", n ? "-" : "", al__kube_hash(g->key));
 }
 
 static int by_pod_name(const void *a, const void *b) {

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "backends/kubernetes/fields.h"
 #include "backends/kubernetes/owners.h"
 #include "util/strmap.h"
 #include "util/xalloc.h"
@@ -119,11 +120,7 @@ static void *run(void *arg) {
     while (!atomic_load(ow->stopping)) {
         struct wanted *wt = ow->head;
         if (!wt) {
-            struct timespec until;
-            clock_gettime(CLOCK_REALTIME, &until);
-            until.tv_nsec += 100 * 1000000L;
-            if (until.tv_nsec >= 1000000000L)
-                until.tv_sec++, until.tv_nsec -= 1000000000L;
+            struct timespec until = al__kube_deadline(100);
             pthread_cond_timedwait(&ow->more, &ow->lock, &until);
             continue;
         }

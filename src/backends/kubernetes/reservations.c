@@ -9,20 +9,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backends/kubernetes/fields.h"
 #include "backends/kubernetes/kube.h"
 #include "util/xalloc.h"
-
-static uint32_t fnv1a(const char *s) {
-    uint32_t h = 2166136261u;
-    for (; *s; s++)
-        h = (h ^ (uint8_t)*s) * 16777619u;
-    return h;
-}
 
 void al__kube_reservation_name(const char *node, int32_t device, char *out, size_t size) {
     /* Node names may be 253 characters with dots: the pod's name is a hash, its node and
      * device are in its annotations. */
-    snprintf(out, size, "gpu-reservation-%08x-%d", fnv1a(node), (int)device);
+    snprintf(out, size, "gpu-reservation-%08x-%d", al__kube_hash(node), (int)device);
 }
 
 bool al__kube_reservation_read(json_t *o, char node[254], int32_t *device) {

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "backends/kubernetes/fields.h"
 #include "backends/kubernetes/kube.h"
 #include "util/xalloc.h"
 
@@ -91,11 +92,8 @@ static void *run(void *arg) {
     while (!atomic_load(w->stopping)) {
         struct item *it = w->head;
         if (!it || it->not_before_ms > now_ms()) {
-            struct timespec until;
-            clock_gettime(CLOCK_REALTIME, &until);
-            until.tv_nsec += 100 * 1000000L; /* look at stopping and retries ten times a second */
-            if (until.tv_nsec >= 1000000000L)
-                until.tv_sec++, until.tv_nsec -= 1000000000L;
+            /* look at stopping and retries ten times a second */
+            struct timespec until = al__kube_deadline(100);
             pthread_cond_timedwait(&w->more, &w->lock, &until);
             continue;
         }
