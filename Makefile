@@ -14,7 +14,7 @@ OPT ?= -O2 -g
 SAN := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all \
 	-DAL_DEBUG_INVARIANTS
 LIBS := -ljansson -lm
-CLI_LIBS := $(LIBS) -lcurl -lz
+CLI_LIBS := $(LIBS) -lcurl -lz -lyaml -lsodium
 DAEMON_LIBS := $(LIBS) -lmicrohttpd -lsqlite3 -lsodium -lyaml -lcurl -lz -lpthread -ldl
 
 ENGINE_SRC := $(sort $(wildcard src/engine/*.c src/engine/actions/*.c src/util/*.c))
@@ -22,7 +22,7 @@ SNAPSHOT_SRC := $(sort $(wildcard src/snapshot/*.c))
 # The Kubernetes readers and their translation into snapshots: allotd's, and the CLI's too
 # (`allot replay --kai`).
 KUBE_READERS_SRC := $(addprefix src/backends/kubernetes/,fields.c grouping.c node.c pod.c \
-	podgroup.c quantity.c queue.c translate.c)
+	podgroup.c quantity.c queue.c translate.c client.c kubeconfig.c)
 CLI_SRC := $(sort $(wildcard src/cli/*.c)) $(KUBE_READERS_SRC)
 LIB_SRC := $(ENGINE_SRC) $(SNAPSHOT_SRC)
 # allotd's parts: everything but main.c is also linked into the unit tests.

@@ -39,6 +39,8 @@ struct al__cli {
  */
 int al__cmd_replay(int argc, char **argv);
 int al__cmd_snapshot(int argc, char **argv);
+/* `allot gpu-reservation report`: run by a GPU reservation pod on Kubernetes (no allotd). */
+int al__cmd_gpu_reservation(int argc, char **argv);
 
 /* al__kai_snapshot_read - a KAI Scheduler snapshot (its zip, or its snapshot.json) as the text
  * of an allot snapshot (*snapshot, malloc'd), with the objects it left out and why (*skipped, a

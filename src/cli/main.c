@@ -62,6 +62,8 @@ static void usage(FILE *out) {
     fprintf(out, "  %-11s %s\n", "replay", "run one scheduling cycle on snapshot files offline");
     fprintf(out, "  %-11s %s\n", "snapshot",
             "convert: a KAI Scheduler snapshot as allot's (offline)");
+    fprintf(out, "  %-11s %s\n", "gpu-reservation",
+            "report: what a GPU reservation pod runs on Kubernetes");
     fprintf(out, "\n%s\nRun 'allot <command> --help' for a command's verbs and options.\n",
             al__cli_conn_usage);
 }
@@ -119,6 +121,8 @@ int main(int argc, char **argv) {
         return al__cmd_replay(argc - 1, argv + 1);
     if (argc >= 2 && strcmp(argv[1], "snapshot") == 0) /* offline too */
         return al__cmd_snapshot(argc - 1, argv + 1);
+    if (argc >= 2 && strcmp(argv[1], "gpu-reservation") == 0) /* to a cluster, not allotd */
+        return al__cmd_gpu_reservation(argc - 1, argv + 1);
     if (al__cli_conn_extract(&cli, &argc, argv) < 0)
         return AL__EXIT_USAGE;
     if (argc < 2) {

@@ -285,6 +285,23 @@ class BindTest(ClusterTest):
         self.assertEqual(r["spec"]["containers"][0]["resources"]["limits"]["nvidia.com/gpu"], "1")
         self.assertEqual({pods[n]["metadata"]["annotations"]["allot.run/gpu-reservation"]
                           for n in placed}, {"allot-reservations/" + r["metadata"]["name"]})
+        # its container reports the GPU the device plugin gave it (played here with the real
+        # program: the test cluster has no kubelet), and the sharing pods get its name
+        env = dict(os.environ, POD_NAME=r["metadata"]["name"], POD_NAMESPACE="allot-reservations",
+                   NVIDIA_VISIBLE_DEVICES="GPU-4f2c9a1e-0000-1111-2222-333344445555")
+        report = subprocess.run([ALLOT, "gpu-reservation", "report", "--kubeconfig",
+                                 self.c.kubeconfig, "--once"], env=env, capture_output=True,
+                                text=True, timeout=60)
+        self.assertEqual(report.returncode, 0, report.stderr)
+        wait_until(lambda: {self.pods(ns)[n]["metadata"]["annotations"].get(
+            "allot.run/gpu-uuids") for n in placed} == {env["NVIDIA_VISIBLE_DEVICES"]}, 20,
+            "the sharing pods to name their GPU")
+        env["NVIDIA_VISIBLE_DEVICES"] = "all"  # not one GPU: refused, saying why
+        report = subprocess.run([ALLOT, "gpu-reservation", "report", "--kubeconfig",
+                                 self.c.kubeconfig, "--once"], env=env, capture_output=True,
+                                text=True, timeout=60)
+        self.assertNotEqual(report.returncode, 0)
+        self.assertIn("NVIDIA_VISIBLE_DEVICES", report.stderr)
         # once no pod shares the device any more, its reservation goes
         self.c.kubectl("delete", "pods", "--all", "-n", ns, "--grace-period=0", "--force")
         wait_until(lambda: self.kubelet.remove_terminating() >= 0 and not reservations(), 20,

@@ -141,7 +141,7 @@ static int options_read(struct al__kube *k, const struct al__backend_option *opt
     snprintf(k->scheduler, sizeof(k->scheduler), "allot");
     snprintf(k->pool_label, sizeof(k->pool_label), "%s", AL__KUBE_POOL_LABEL);
     snprintf(k->reservation_namespace, sizeof(k->reservation_namespace), "allot-reservations");
-    snprintf(k->reservation_image, sizeof(k->reservation_image), "busybox:1.36");
+    snprintf(k->reservation_image, sizeof(k->reservation_image), "allot/allotd:latest");
     for (size_t i = 0; i < n; i++) {
         const char *name = opts[i].name, *v = opts[i].value ? opts[i].value : "";
         char *end;
@@ -547,7 +547,8 @@ const struct al__backend_type al__kubernetes_backend = {
         "  --default-image IMAGE   the image of submitted workloads that name none\n"
         "  --reservation-namespace NS  where GPU reservation pods of shared devices are\n"
         "                          (default allot-reservations)\n"
-        "  --reservation-image IMAGE   their image, with a shell (default busybox:1.36)\n"
+        "  --reservation-image IMAGE   their image, with allot in it (default\n"
+        "                          allot/allotd:latest)\n"
         "  --leader-elect BOOL     one active replica by a Lease (default true)\n"
         "  --lease-namespace NS    where the Lease is (default allot-system)\n"
         "  --lease-name NAME       (default allot)\n"

@@ -23,6 +23,10 @@
 /* A GPU reservation pod (reservations.c): its label, and the node it holds a device of. */
 #define AL__KUBE_RESERVATION_LABEL "allot.run/gpu-reservation"
 #define AL__KUBE_RESERVATION_NODE  "allot.run/node"
+/* The GPU the device plugin gave a reservation (its pod writes it), and on each pod sharing
+ * devices, those of its devices (comma-separated, for NVIDIA_VISIBLE_DEVICES). */
+#define AL__KUBE_UUID_ANNOT  "allot.run/gpu-uuid"
+#define AL__KUBE_UUIDS_ANNOT "allot.run/gpu-uuids"
 /* And, for a share of devices, the GPU memory it may use on each, in MiB. */
 #define AL__KUBE_MEMORY_ANNOT "allot.run/gpu-memory-limit-mib"
 
@@ -37,6 +41,8 @@ struct al__kube_pod_entry {
     bool reservation;   /* a GPU reservation pod: neither a task nor another's */
     char reservation_node[254];
     int32_t reservation_device;
+    char gpu_uuid[128];                    /* a reservation's GPU, once its pod reported it */
+    char gpu_uuids[512];                   /* a share's devices' GPUs as last written on it */
     struct al__kube_owner top;             /* its top owner (a group allot makes) */
     int32_t gang;                          /* that group's minimum, from the top owner */
     int32_t devices[AL__KUBE_DEVICES_MAX]; /* what it holds on its node, once bound */

@@ -166,19 +166,23 @@ static bool entry_read(struct al__kube *k, json_t *o, struct al__kube_pod_entry 
     }
     e->ours = ours(k, e->pod.scheduler);
     e->group[0] = '\0';
+    json_t *meta = json_object_get(o, "metadata"), *status = json_object_get(o, "status");
     e->reservation = al__kube_reservation_read(o, e->reservation_node, &e->reservation_device);
+    json_t *notes = json_object_get(meta, "annotations");
+    const char *uuid = json_string_value(json_object_get(notes, AL__KUBE_UUID_ANNOT));
+    const char *uuids = json_string_value(json_object_get(notes, AL__KUBE_UUIDS_ANNOT));
+    snprintf(e->gpu_uuid, sizeof(e->gpu_uuid), "%s", uuid ? uuid : "");
+    snprintf(e->gpu_uuids, sizeof(e->gpu_uuids), "%s", uuids ? uuids : "");
     if (e->reservation)
         e->ours = false; /* its device is the shares' already */
-    json_t *meta = json_object_get(o, "metadata"), *status = json_object_get(o, "status");
     e->created_s = al__kube_time(meta, "creationTimestamp", -1);
     e->started_s = al__kube_time(status, "startTime", -1);
     e->finished_s = -1;
     e->exit_code = e->pod.phase == AL__POD_FAILED ? exit_code_of(o) : 0;
     e->devices_known =
         e->pod.node[0] &&
-        devices_read(json_string_value(json_object_get(json_object_get(meta, "annotations"),
-                                                       AL__KUBE_DEVICES_ANNOT)),
-                     e->devices, &e->device_count);
+        devices_read(json_string_value(json_object_get(notes, AL__KUBE_DEVICES_ANNOT)), e->devices,
+                     &e->device_count);
     if (!e->devices_known)
         e->device_count = 0;
     if (!e->ours)

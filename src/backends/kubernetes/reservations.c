@@ -2,9 +2,9 @@
  * fractions of a device it numbers itself, but the NVIDIA device plugin, not allot, decides
  * which physical GPU a whole-GPU pod gets. A reservation pod on the shared device's node,
  * asking for one whole GPU, keeps the device plugin from giving that GPU to anyone else while
- * pods share it, and its container reports the GPU it got (NVIDIA_VISIBLE_DEVICES in its log)
- * for the pods that share it. Kept in step at each sync: one per (node, device) some bound
- * share uses, none for a device no share uses any more. */
+ * pods share it, and its container (`allot gpu-reservation report`) writes the GPU it got on
+ * its pod, which allot writes on the pods that share it. Kept in step at each sync: one per (node,
+ * device) some bound share uses, none for a device no share uses any more. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -89,6 +89,48 @@ static void reservation_delete(struct al__kube *k, const char *name) {
                    json_pack("{s:s, s:s}", "apiVersion", "v1", "kind", "DeleteOptions"), what);
 }
 
+/* The GPU of the reservation of (node, device) as its pod reported it; NULL when not yet. */
+static const char *reserved_gpu(struct al__kube *k, const char *node, int32_t device) {
+    char name[128], key[300];
+    al__kube_reservation_name(node, device, name, sizeof(name));
+    snprintf(key, sizeof(key), "%s/%s", k->reservation_namespace, name);
+    const struct al__kube_pod_entry *r = al__strmap_get(&k->pods, key);
+    return r && r->reservation && r->gpu_uuid[0] ? r->gpu_uuid : NULL;
+}
+
+/* Each bound share gets the GPUs of its devices' reservations (AL__KUBE_UUIDS_ANNOT), once they
+ * all reported: its containers read them through the downward API (a volume follows changes
+ * of annotations; an environment variable does not). */
+static void uuids_sync(struct al__kube *k) {
+    for (size_t i = 0; i < k->pods.capacity; i++) {
+        struct al__kube_pod_entry *e = k->pods.values[i];
+        if (!k->pods.keys[i] || !e->ours || !is_share(&e->pod) || !e->pod.node[0] ||
+            !e->devices_known || e->pod.phase == AL__POD_SUCCEEDED ||
+            e->pod.phase == AL__POD_FAILED)
+            continue;
+        char uuids[512] = "", path[600], what[400];
+        size_t used = 0;
+        bool all = true;
+        for (size_t d = 0; d < e->device_count && all; d++) {
+            const char *gpu = reserved_gpu(k, e->pod.node, e->devices[d]);
+            all = gpu != NULL;
+            if (gpu)
+                used +=
+                    (size_t)snprintf(uuids + used, sizeof(uuids) - used, "%s%s", d ? "," : "", gpu);
+        }
+        if (!all || used >= sizeof(uuids) || strcmp(uuids, e->gpu_uuids) == 0)
+            continue;
+        snprintf(e->gpu_uuids, sizeof(e->gpu_uuids), "%s", uuids); /* written once */
+        snprintf(path, sizeof(path), "/api/v1/namespaces/%s/pods/%s", e->pod.namespace_,
+                 e->pod.name);
+        snprintf(what, sizeof(what), "the GPUs of pod %s", e->key);
+        al__kube_write(
+            k->writer, "PATCH", path, "application/merge-patch+json",
+            json_pack("{s:{s:{s:s}}}", "metadata", "annotations", AL__KUBE_UUIDS_ANNOT, uuids),
+            what);
+    }
+}
+
 void al__kube_reservations_sync(struct al__kube *k) {
     if (!al__kube_acting(k))
         return;
@@ -113,6 +155,7 @@ void al__kube_reservations_sync(struct al__kube *k) {
                            (int32_t)json_integer_value(json_object_get(w, "device")));
     }
     json_object_foreach(have, wkey, w) json_object_del(k->reserving, wkey); /* seen now */
+    uuids_sync(k);
     json_decref(wanted);
     json_decref(have);
 }

@@ -157,14 +157,17 @@ void al__kube_writer_stop(struct al__kube_writer *w) {
 
 void al__kube_write(struct al__kube_writer *w, const char *method, const char *path,
                     const char *content_type, json_t *body, const char *what) {
+    char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+    json_decref(body);
+    if (!text) { /* a body that could not be made (text that is not UTF-8): nothing to send */
+        fprintf(stderr, "allotd: kubernetes: %s: not sent: its request could not be made\n", what);
+        return;
+    }
     struct item *it = al__xcalloc(1, sizeof(*it));
     snprintf(it->method, sizeof(it->method), "%s", method);
     it->path = al__xstrdup(path);
     it->content_type = al__xstrdup(content_type);
-    it->body = json_dumps(body, JSON_COMPACT);
+    it->body = text;
     it->what = al__xstrdup(what);
-    json_decref(body);
-    if (!it->body)
-        abort(); /* out of memory: allotd's policy */
     push(w, it);
 }
