@@ -104,8 +104,16 @@ enum al__mirror_task_state {
     AL__MIRROR_FAILED,
 };
 
+/* What one task asks for. */
+struct al__mirror_request {
+    int32_t gpus, gpu_milli, gpu_memory_mib, gpu_device_count;
+    int64_t cpu_millis, memory_bytes;
+};
+
 struct al__mirror_task {
     enum al__mirror_task_state state;
+    bool own_request; /* it asks for `request`, not the workload's */
+    struct al__mirror_request request;
     const char *ref;  /* the backend's reference once placed (AL__TASK_REF_MAX) */
     const char *node; /* while placed */
     const int32_t *gpus;

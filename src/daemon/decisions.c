@@ -142,8 +142,9 @@ static void held_now(const struct allotd *d, struct held *h) {
             size_t at;
             if ((t->state != AL__T_RUNNING && t->state != AL__T_STOPPING) || !al__task_node(d, t))
                 continue;
-            h->cpu_millis[t->node] = al__sat_add(h->cpu_millis[t->node], w->spec.cpu_millis);
-            h->memory_bytes[t->node] = al__sat_add(h->memory_bytes[t->node], w->spec.memory_bytes);
+            struct al__task_request r = al__task_request_of(w, j);
+            h->cpu_millis[t->node] = al__sat_add(h->cpu_millis[t->node], r.cpu_millis);
+            h->memory_bytes[t->node] = al__sat_add(h->memory_bytes[t->node], r.memory_bytes);
             for (size_t g = 0; t->state == AL__T_STOPPING && g < t->gpu_count; g++)
                 if (device_of(h, d, t, g, &at))
                     h->stopping[at] = true;
@@ -164,36 +165,39 @@ static void held_release(struct held *h) {
  * there.
  */
 static bool room_is_free(const struct allotd *d, struct held *h, const struct al__dworkload *pw) {
-    const struct al__wspec *s = &pw->spec;
+    int32_t workers = pw->spec.workers;
     bool fits = true;
 
     /* Added per node as if started, checked, then taken back (pw's tasks may share a node). */
-    for (int32_t k = 0; k < s->workers; k++) {
+    for (int32_t k = 0; k < workers; k++) {
         const struct al__dtask *p = &pw->tasks[k];
+        struct al__task_request r = al__task_request_of(pw, k);
         size_t at;
         if (p->state != AL__T_PIPELINED || !al__task_node(d, p))
             continue;
-        h->cpu_millis[p->node] = al__sat_add(h->cpu_millis[p->node], s->cpu_millis);
-        h->memory_bytes[p->node] = al__sat_add(h->memory_bytes[p->node], s->memory_bytes);
+        h->cpu_millis[p->node] = al__sat_add(h->cpu_millis[p->node], r.cpu_millis);
+        h->memory_bytes[p->node] = al__sat_add(h->memory_bytes[p->node], r.memory_bytes);
         for (size_t g = 0; g < p->gpu_count; g++)
             if (device_of(h, d, p, g, &at) && h->stopping[at])
                 fits = false;
     }
-    for (int32_t k = 0; k < s->workers; k++) {
+    for (int32_t k = 0; k < workers; k++) {
         const struct al__dtask *p = &pw->tasks[k];
         const struct al__node *node = al__task_node(d, p);
+        struct al__task_request r = al__task_request_of(pw, k);
         if (p->state != AL__T_PIPELINED || !node)
             continue;
-        if ((s->cpu_millis > 0 && h->cpu_millis[p->node] > node->cpu_millis) ||
-            (s->memory_bytes > 0 && h->memory_bytes[p->node] > node->memory_bytes))
+        if ((r.cpu_millis > 0 && h->cpu_millis[p->node] > node->cpu_millis) ||
+            (r.memory_bytes > 0 && h->memory_bytes[p->node] > node->memory_bytes))
             fits = false;
     }
-    for (int32_t k = 0; k < s->workers; k++) {
+    for (int32_t k = 0; k < workers; k++) {
         const struct al__dtask *p = &pw->tasks[k];
+        struct al__task_request r = al__task_request_of(pw, k);
         if (p->state != AL__T_PIPELINED || !al__task_node(d, p))
             continue;
-        h->cpu_millis[p->node] -= s->cpu_millis;
-        h->memory_bytes[p->node] -= s->memory_bytes;
+        h->cpu_millis[p->node] -= r.cpu_millis;
+        h->memory_bytes[p->node] -= r.memory_bytes;
     }
     return fits;
 }
@@ -217,9 +221,9 @@ bool al__tasks_start_pipelined(struct allotd *d) {
                 continue;
             start_placed(d, w, t);
             if (al__task_node(d, t)) { /* it runs now */
-                h.cpu_millis[t->node] = al__sat_add(h.cpu_millis[t->node], w->spec.cpu_millis);
-                h.memory_bytes[t->node] =
-                    al__sat_add(h.memory_bytes[t->node], w->spec.memory_bytes);
+                struct al__task_request r = al__task_request_of(w, k);
+                h.cpu_millis[t->node] = al__sat_add(h.cpu_millis[t->node], r.cpu_millis);
+                h.memory_bytes[t->node] = al__sat_add(h.memory_bytes[t->node], r.memory_bytes);
             }
         }
         started = true;

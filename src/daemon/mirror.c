@@ -181,6 +181,41 @@ static void spec_from(const struct al__mirror_workload *in, struct al__wspec *s)
     s->memory_bytes = in->memory_bytes;
 }
 
+/* The tasks' own requests where some differ from the workload's; NULL where none does. */
+static struct al__task_request *requests_from(const struct al__mirror_workload *in,
+                                              const struct al__wspec *spec) {
+    bool differ = false;
+    for (size_t i = 0; i < in->task_count && !differ; i++) {
+        const struct al__mirror_request *r = &in->tasks[i].request;
+        differ = in->tasks[i].own_request &&
+                 (r->gpus != spec->gpus || r->gpu_milli != spec->gpu_milli ||
+                  r->gpu_memory_mib != spec->gpu_memory_mib ||
+                  r->gpu_device_count != spec->gpu_device_count ||
+                  r->cpu_millis != spec->cpu_millis || r->memory_bytes != spec->memory_bytes);
+    }
+    if (!differ)
+        return NULL;
+    struct al__task_request *out = al__xcalloc(in->task_count, sizeof(*out));
+    for (size_t i = 0; i < in->task_count; i++) {
+        const struct al__mirror_request *r = &in->tasks[i].request;
+        out[i] = in->tasks[i].own_request
+                     ? (struct al__task_request){r->gpus,           r->gpu_milli,
+                                                 r->gpu_memory_mib, r->gpu_device_count,
+                                                 r->cpu_millis,     r->memory_bytes}
+                     : (struct al__task_request){spec->gpus,           spec->gpu_milli,
+                                                 spec->gpu_memory_mib, spec->gpu_device_count,
+                                                 spec->cpu_millis,     spec->memory_bytes};
+    }
+    return out;
+}
+
+static bool same_requests(const struct al__task_request *a, const struct al__task_request *b,
+                          size_t n) {
+    if (!a || !b)
+        return a == b;
+    return memcmp(a, b, n * sizeof(*a)) == 0;
+}
+
 static bool same_request(const struct al__wspec *a, const struct al__wspec *b) {
     return a->priority == b->priority && a->preemptible == b->preemptible &&
            a->workers == b->workers && a->min_members == b->min_members && a->gpus == b->gpus &&
@@ -234,6 +269,7 @@ static void workload_add(struct allotd *d, const struct al__dqueue *project,
     spec_from(in, &w->spec);
     w->spec.command = json_array();
     w->spec.env = json_object();
+    w->requests = requests_from(in, &w->spec);
     w->state = AL__W_PENDING;
     w->created_s = in->created_s;
     w->finished_s = -1;
@@ -274,8 +310,12 @@ static void workload_put(void *arg, const struct al__mirror_workload *in) {
     }
     struct al__wspec spec = w->spec;
     spec_from(in, &spec);
-    bool changed = !same_request(&spec, &w->spec);
+    struct al__task_request *requests = requests_from(in, &spec);
+    bool changed =
+        !same_request(&spec, &w->spec) || !same_requests(requests, w->requests, in->task_count);
     w->spec = spec;
+    free(w->requests);
+    w->requests = requests;
     for (size_t i = 0; i < in->task_count; i++) {
         struct al__dtask *t = &w->tasks[i];
         if (task_mirror(d, t, &in->tasks[i])) {

@@ -155,12 +155,13 @@ void al__model_fill_tasks(const struct allotd *d, const struct al__dworkload *w,
         ct->job = job;
         ct->state = state;
         ct->node = t->node >= 0 && (size_t)t->node < node_count ? t->node : -1;
-        ct->gpus = s->gpus;
-        ct->gpu_milli = s->gpu_milli;
-        ct->gpu_memory_mib = s->gpu_memory_mib;
-        ct->gpu_devices = s->gpu_milli > 0 || s->gpu_memory_mib > 0 ? s->gpu_device_count : 1;
-        ct->cpu_millis = s->cpu_millis;
-        ct->memory_bytes = s->memory_bytes;
+        struct al__task_request r = al__task_request_of(w, i);
+        ct->gpus = r.gpus;
+        ct->gpu_milli = r.gpu_milli;
+        ct->gpu_memory_mib = r.gpu_memory_mib;
+        ct->gpu_devices = r.gpu_milli > 0 || r.gpu_memory_mib > 0 ? r.gpu_device_count : 1;
+        ct->cpu_millis = r.cpu_millis;
+        ct->memory_bytes = r.memory_bytes;
         ct->subgroup = -1;
         if (al_task_is_active(state) && t->gpu_count > 0) {
             ct->gpu_indices = al__xcalloc(t->gpu_count, sizeof(int32_t));

@@ -38,7 +38,7 @@ static bool add_task(const struct allotd *d, const struct al__dworkload *w,
                      const struct al__dtask *t, struct al__holdings *h, char *why, size_t size) {
     const struct al__node *node = al__task_node(d, t);
     bool pipelined = t->state == AL__T_PIPELINED, releasing = t->state == AL__T_STOPPING;
-    const struct al__wspec *s = &w->spec;
+    const struct al__task_request r = al__task_request_of(w, t->index), *s = &r;
     bool wants = s->gpus > 0 || s->gpu_milli > 0 || s->gpu_memory_mib > 0;
 
     if (!node) {

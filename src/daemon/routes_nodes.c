@@ -16,7 +16,7 @@ struct usage {
 };
 
 /* Milli-GPU a task holds on one of its devices. */
-static int64_t per_device(const struct al__wspec *s, int32_t device_mib) {
+static int64_t per_device(const struct al__task_request *s, int32_t device_mib) {
     if (s->gpus > 0)
         return 1000;
     if (s->gpu_milli > 0)
@@ -29,14 +29,15 @@ static void usage_add(struct usage *u, const struct allotd *d, const struct al__
     const struct al__node *node = al__task_node(d, t);
     if (!node || (t->state != AL__T_RUNNING && t->state != AL__T_STOPPING))
         return;
-    u->cpu_millis[t->node] += w->spec.cpu_millis;
-    u->memory_bytes[t->node] += w->spec.memory_bytes;
+    struct al__task_request r = al__task_request_of(w, t->index);
+    u->cpu_millis[t->node] += r.cpu_millis;
+    u->memory_bytes[t->node] += r.memory_bytes;
     for (size_t g = 0; g < t->gpu_count; g++) {
         int32_t dev = t->gpus[g];
         if (dev < 0 || (size_t)dev >= node->gpu_count)
             continue;
         size_t at = u->first[t->node] + (size_t)dev;
-        u->device_milli[at] += per_device(&w->spec, node->gpus[dev].memory_mib);
+        u->device_milli[at] += per_device(&r, node->gpus[dev].memory_mib);
         json_t *names = u->device_names[at];
         size_t n = json_array_size(names);
         if (n == 0 || strcmp(json_string_value(json_array_get(names, n - 1)), w->name) != 0)

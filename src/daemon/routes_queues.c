@@ -35,10 +35,11 @@ static struct queue_status *statuses(struct allotd *d) {
         for (int32_t t = 0; t < s->workers && w->state != AL__W_DELETING; t++) {
             if (w->tasks[t].state != AL__T_PENDING)
                 continue;
+            struct al__task_request r = al__task_request_of(w, t);
             qs->pending[AL_GPU] +=
-                (int64_t)s->gpus * 1000 + (int64_t)s->gpu_milli * s->gpu_device_count;
-            qs->pending[AL_CPU] += s->cpu_millis;
-            qs->pending[AL_MEMORY] += s->memory_bytes;
+                (int64_t)r.gpus * 1000 + (int64_t)r.gpu_milli * r.gpu_device_count;
+            qs->pending[AL_CPU] += r.cpu_millis;
+            qs->pending[AL_MEMORY] += r.memory_bytes;
         }
     }
     for (size_t i = 0; i < st->queue_count; i++) {

@@ -294,9 +294,19 @@ void al__workload_alloc_tasks(struct al__dworkload *w) {
     w->started_s = w->stale_since_s = -1;
 }
 
+struct al__task_request al__task_request_of(const struct al__dworkload *w, int32_t i) {
+    if (w->requests)
+        return w->requests[i];
+    const struct al__wspec *s = &w->spec;
+    return (struct al__task_request){s->gpus,           s->gpu_milli,
+                                     s->gpu_memory_mib, s->gpu_device_count,
+                                     s->cpu_millis,     s->memory_bytes};
+}
+
 void al__workload_free(struct al__dworkload *w) {
     if (!w)
         return;
+    free(w->requests);
     json_decref(w->spec.command);
     json_decref(w->spec.env);
     free(w->spec.workdir);

@@ -68,6 +68,13 @@ struct al__dtask {
     bool evicting; /* stopping because the engine evicted it: pending again once it exits */
 };
 
+/* What one task asks for (each of a workload's tasks alike: its spec's; a mirrored job's pods
+ * may differ). */
+struct al__task_request {
+    int32_t gpus, gpu_milli, gpu_memory_mib, gpu_device_count;
+    int64_t cpu_millis, memory_bytes;
+};
+
 /* A workload's request, as submitted (validated) - see docs/api.md. */
 struct al__wspec {
     int32_t priority;
@@ -119,6 +126,9 @@ struct al__dworkload {
     struct al_explanation why;
     int64_t at[AL__WSETS]; /* its place in each of al__state.sets, -1 = not there */
     int32_t model_ticket;  /* its handle in the cycle's kept model (model_kept.c), -1 = none */
+    /* Per task where its tasks ask for different things (spec.workers of them; malloc'd), NULL
+     * where each asks for what the spec says (al__task_request_of). */
+    struct al__task_request *requests;
 };
 
 struct al__state {
@@ -206,6 +216,9 @@ void al__state_forget_retired(struct al__state *st, const char *project, const c
 void al__state_add_workload(struct al__state *st, struct al__dworkload *w);
 /* al__state_remove_workload - unlinks and frees it. */
 void al__state_remove_workload(struct al__state *st, struct al__dworkload *w);
+
+/* al__task_request_of - what task i of w asks for. */
+struct al__task_request al__task_request_of(const struct al__dworkload *w, int32_t i);
 
 /* al__workload_alloc_tasks - spec.workers pending tasks for w (aborts on out-of-memory). */
 void al__workload_alloc_tasks(struct al__dworkload *w);

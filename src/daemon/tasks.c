@@ -108,6 +108,7 @@ void al__strings_free(char **v) {
 
 static void job_prepare(struct launch_job *j) {
     const struct al__wspec *s = &j->w->spec;
+    struct al__task_request r = al__task_request_of(j->w, j->t->index);
     j->argv = al__strings_of(s->command);
     j->env = al__strings_of(s->env);
     j->start = (struct al__task_start){
@@ -118,8 +119,8 @@ static void job_prepare(struct launch_job *j) {
         .node = (size_t)j->t->node,
         .gpus = j->t->gpus,
         .gpu_count = j->t->gpu_count,
-        .gpu_milli = s->gpu_milli,
-        .gpu_memory_mib = s->gpu_memory_mib,
+        .gpu_milli = r.gpu_milli,
+        .gpu_memory_mib = r.gpu_memory_mib,
         .argv = (const char *const *)j->argv,
         .env = (const char *const *)j->env,
         .workdir = s->workdir,

@@ -282,6 +282,49 @@ static void invalid_names_are_not_mirrored(void **state) {
     assert_int_equal(d->state.workload_count, 0);
 }
 
+static void tasks_may_ask_for_different_things(void **state) {
+    struct fixture *f = *state;
+    struct allotd *d = &f->d;
+    /* A head that needs no GPU and a worker of two, on nodes of two: each counts as it asks. */
+    struct al__mirror_task head = {.state = AL__MIRROR_RUNNING,
+                                   .ref = "uid-h",
+                                   .node = "node-b",
+                                   .started_s = 1,
+                                   .finished_s = -1,
+                                   .own_request = true,
+                                   .request = {0, 0, 0, 1, 500, 1 << 20}};
+    struct al__mirror_task worker = {.state = AL__MIRROR_PENDING,
+                                     .started_s = -1,
+                                     .finished_s = -1,
+                                     .own_request = true,
+                                     .request = {2, 0, 0, 1, 1000, 1 << 20}};
+    struct al__mirror_task tasks[] = {head, worker};
+    script.queues[0] = queue("team", "", true);
+    script.queue_count = 1;
+    script.workloads[0] = workload("ray", tasks, 2);
+    script.workloads[0].gpus = 2; /* the largest, as the backend says */
+    script.workload_count = 1;
+    sync_and_check(d);
+    struct al__dworkload *w = al__state_workload(&d->state, "team", "ray");
+    assert_non_null(w);
+    assert_non_null(w->requests);
+    assert_int_equal(al__task_request_of(w, 0).gpus, 0);
+    assert_int_equal(al__task_request_of(w, 1).gpus, 2);
+    struct al__cycle_model m;
+    al__model_build(d, &m);
+    assert_int_equal(m.cluster.task_count, 2);
+    assert_int_equal(m.cluster.tasks[0].gpus + m.cluster.tasks[1].gpus, 2);
+    al__model_release(&m);
+    /* Alike again: no per-task requests. */
+    tasks[0].request = tasks[1].request;
+    tasks[0].state = AL__MIRROR_PENDING;
+    script.workloads[0] = workload("ray", tasks, 2);
+    script.workloads[0].gpus = 2;
+    script.workload_count = 1;
+    sync_and_check(d);
+    assert_null(w->requests);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(mirror_keeps_the_state_as_the_cluster_says, setup,
@@ -289,6 +332,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(the_first_sync_removes_what_the_cluster_lost, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(invalid_names_are_not_mirrored, setup, teardown),
+        cmocka_unit_test_setup_teardown(tasks_may_ask_for_different_things, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -347,6 +347,21 @@ class PolicyTest(ClusterTest):
                    group_status().get("running") == 3 and
                    not group_status().get("schedulingConditions"), 20, "the PodGroup running")
 
+    def test_pods_of_a_job_may_ask_for_different_things(self):
+        ns = self.namespace("ray")
+        self.add_queues(queue("ray-dept"), queue("ray", parent="ray-dept", gpu_quota=8))
+        self.add_node("ray-1", gpus=8)
+        # a head that needs no GPU and two workers of four: 8 GPUs in all, not 3 x 4
+        self.c.apply(pod_group("cluster", ns, "ray", min_member=3))
+        self.c.apply([pod("head", ns, "ray", group="cluster"),
+                      pod("worker-0", ns, "ray", gpus=4, group="cluster"),
+                      pod("worker-1", ns, "ray", gpus=4, group="cluster")])
+        self.assertEqual(len(self.wait_bound(ns, 3)), 3)
+        pods = self.pods(ns)
+        self.assertNotIn("allot.run/gpus", pods["head"]["metadata"].get("annotations", {}))
+        held = self.devices(pods["worker-0"]) + self.devices(pods["worker-1"])
+        self.assertEqual(sorted(held), list(range(8)))
+
     def test_priority_preempts_within_a_queue(self):
         ns = self.namespace("prio")
         self.add_queues(queue("prio-dept", gpu_quota=4),  # inference runs within quota only

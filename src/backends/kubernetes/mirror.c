@@ -649,6 +649,11 @@ static void group_put(struct al__kube *k, struct al__kube_group *g, const struct
         struct al__mirror_task *t = &tasks[i];
         t->state = task_state(k, e, &t->node);
         t->ref = p->uid;
+        t->own_request = true;
+        t->request = (struct al__mirror_request){
+            p->gpus,           p->gpu_milli,
+            p->gpu_memory_mib, p->gpu_milli > 0 || p->gpu_memory_mib > 0 ? p->gpu_devices : 1,
+            p->cpu_millis,     p->memory_bytes};
         t->started_s = e->started_s;
         t->finished_s = e->finished_s;
         t->exit_code = e->exit_code;
