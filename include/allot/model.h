@@ -93,6 +93,7 @@ struct al_node {
     size_t gpu_count;
     struct al_label *labels;
     size_t label_count;
+    bool unschedulable; /* takes no new task (cordoned, not ready); its tasks stay */
 };
 
 struct al_queue {

@@ -36,6 +36,7 @@ struct al__node {
     size_t gpu_count;
     struct al__node_label *labels;
     size_t label_count;
+    bool unschedulable; /* takes no new task (cordoned, not ready); its tasks stay */
 };
 
 /* What a backend offers: its nodes, in an order that holds until the backend says it changed (a

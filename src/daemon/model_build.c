@@ -38,6 +38,7 @@ static void build_nodes(const struct al__inventory *inv, struct al_cluster *c) {
             n->labels[l].value = al__xstrdup(in->labels[l].value);
         }
         n->label_count = in->label_count;
+        n->unschedulable = in->unschedulable;
     }
     c->node_count = inv->node_count;
 }

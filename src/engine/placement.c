@@ -72,6 +72,8 @@ static int32_t pick_shared(const struct al__session *s, int32_t n, const struct 
 /* Fits task on node n (now, or with releasing capacity when future); fills devices. */
 static bool node_fits(const struct al__session *s, int32_t n, const struct al_task *task,
                       bool future, int32_t *gpus, int32_t *gpu_count) {
+    if (s->cluster->nodes[n].unschedulable)
+        return false;
     if (free_of(s, n, AL_CPU, future) < task->cpu_millis ||
         free_of(s, n, AL_MEMORY, future) < task->memory_bytes)
         return false;

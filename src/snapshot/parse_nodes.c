@@ -7,8 +7,8 @@
 #include "snapshot/parse.h"
 
 static const char *const node_keys[] = {
-    "name",   "gpus", "gpu_memory_mib", "cpu_millis", "memory_bytes",
-    "labels", "pool", "gpu_model",      "devices",    NULL,
+    "name", "gpus",      "gpu_memory_mib", "cpu_millis",    "memory_bytes", "labels",
+    "pool", "gpu_model", "devices",        "unschedulable", NULL,
 };
 
 static int parse_labels(struct al__parse *p, const struct al__json *obj, const char *path,
@@ -124,6 +124,8 @@ static int parse_node(struct al__parse *p, const struct al__json *obj, const cha
         return -AL_EINVAL;
     if (pool && al__dup(&node->pool, pool, path, p->err) < 0)
         return -AL_ENOMEM;
+    if (al__member_bool(obj, path, "unschedulable", false, &node->unschedulable, p->err) < 0)
+        return -AL_EINVAL;
     if (al__member_int(obj, path, "cpu_millis", false, 0, AL__MAX_CPU_MILLIS, &node->cpu_millis,
                        p->err) < 0 ||
         al__member_int(obj, path, "memory_bytes", false, 0, AL__MAX_MEMORY_BYTES,

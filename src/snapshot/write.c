@@ -72,6 +72,8 @@ static json_t *node_json(const struct al_node *n) {
     rc |= al__put(o, "name", json_string(n->name));
     if (n->pool)
         rc |= al__put(o, "pool", json_string(n->pool));
+    if (n->unschedulable)
+        rc |= al__put(o, "unschedulable", json_true());
     if (devices_alike(n)) {
         rc |= al__put(o, "gpus", json_integer((json_int_t)n->gpu_count));
         if (n->gpu_count > 0) {

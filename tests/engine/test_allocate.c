@@ -311,8 +311,34 @@ static void affinity_and_cpu_only_preferences(void **state) {
     al_cluster_release(&c);
 }
 
+/* A cordoned (or not Ready) node keeps its tasks and takes no new one. */
+static void unschedulable_nodes_take_no_new_tasks(void **state) {
+    (void)state;
+    struct al_cluster c;
+    tb_init(&c);
+    one_queue(&c, -1, -1);
+    int32_t cordoned = tb_node(&c, "cordoned", 4, 64000, (int64_t)1 << 36);
+    tb_node(&c, "open", 2, 64000, (int64_t)1 << 36);
+    c.nodes[cordoned].unschedulable = true;
+    const int32_t dev[] = {0};
+    tb_job(&c, "old", "team", 50, 1);
+    tb_task(&c, "old-0", AL_TASK_RUNNING, "cordoned", 1, 0, dev);
+    tb_job(&c, "fits", "team", 50, 1);
+    tb_task(&c, "fits-0", AL_TASK_PENDING, NULL, 2, 0, NULL);
+    tb_job(&c, "waits", "team", 50, 1);
+    tb_task(&c, "waits-0", AL_TASK_PENDING, NULL, 2, 0, NULL);
+    struct al_result r;
+    run(&c, &r);
+    expect_task(&c, &r, "old-0", AL_TASK_RUNNING, "cordoned");
+    expect_task(&c, &r, "fits-0", AL_TASK_ALLOCATED, "open");
+    expect_task(&c, &r, "waits-0", AL_TASK_PENDING, NULL); /* 3 GPUs free, on the cordoned one */
+    al_result_release(&r);
+    al_cluster_release(&c);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(unschedulable_nodes_take_no_new_tasks),
         cmocka_unit_test(gang_is_all_or_nothing_and_explained),
         cmocka_unit_test(over_limit_is_explained_with_numbers),
         cmocka_unit_test(non_preemptible_only_within_deserved),

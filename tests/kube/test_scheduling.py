@@ -258,6 +258,22 @@ class BindTest(ClusterTest):
         self.c.kubectl("delete", "pod", "theirs", "-n", ns, "--grace-period=0", "--force")
         self.assertEqual(self.wait_bound(ns, 2)["waits"], "others-1")
 
+    def test_a_cordoned_node_takes_no_new_pods(self):
+        ns = self.namespace("cordon")
+        self.add_queues(queue("cordon-dept"), queue("cordon", parent="cordon-dept",
+                                                     gpu_quota=8))
+        self.add_node("cordon-a", gpus=4)
+        self.add_node("cordon-b", gpus=4)
+        self.c.kubectl("cordon", "cordon-a")
+        self.c.apply([pod("p%d" % i, ns, "cordon", gpus=4) for i in range(2)])
+        self.assertEqual(set(self.wait_bound(ns, 1).values()), {"cordon-b"})
+        waiting = [n for n in self.pods(ns) if n not in bound(self.kubelet.pods(ns))]
+        self.wait_condition(ns, waiting[0])
+        nodes = {n["name"]: n for n in self.allotd.api("GET", "/api/v1/nodes")[1]["items"]}
+        self.assertTrue(nodes["cordon-a"]["unschedulable"])
+        self.c.kubectl("uncordon", "cordon-a")
+        self.assertEqual(self.wait_bound(ns, 2)[waiting[0]], "cordon-a")
+
     def test_fractions_share_a_device(self):
         ns = self.namespace("frac")
         self.add_queues(queue("frac-dept"), queue("frac", parent="frac-dept", gpu_quota=1))

@@ -287,11 +287,14 @@ void al__kube_inventory(struct al__kube *k, struct al__inventory *out) {
     out->nodes = al__xcalloc(json_array_size(all) + 1, sizeof(*out->nodes));
     json_array_foreach(all, i, o) {
         bool schedulable;
-        if (al__kube_node_read(o, k->pool_label[0] ? k->pool_label : NULL,
-                               &out->nodes[out->node_count], &schedulable, err, sizeof(err)) < 0)
+        struct al__node *n = &out->nodes[out->node_count];
+        if (al__kube_node_read(o, k->pool_label[0] ? k->pool_label : NULL, n, &schedulable, err,
+                               sizeof(err)) < 0) {
             fprintf(stderr, "allotd: kubernetes: %s; not used\n", err);
-        else
+        } else {
+            n->unschedulable = !schedulable; /* cordoned or not Ready: its pods stay */
             out->node_count++;
+        }
     }
     json_decref(all);
     qsort(out->nodes, out->node_count, sizeof(*out->nodes), by_node_name);
@@ -311,8 +314,9 @@ void al__kube_inventory(struct al__kube *k, struct al__inventory *out) {
 
 static bool same_node(const struct al__node *a, const struct al__node *b) {
     if (strcmp(a->name, b->name) != 0 || strcmp(a->pool, b->pool) != 0 ||
-        a->cpu_millis != b->cpu_millis || a->memory_bytes != b->memory_bytes ||
-        a->gpu_count != b->gpu_count || a->label_count != b->label_count)
+        a->unschedulable != b->unschedulable || a->cpu_millis != b->cpu_millis ||
+        a->memory_bytes != b->memory_bytes || a->gpu_count != b->gpu_count ||
+        a->label_count != b->label_count)
         return false;
     for (size_t g = 0; g < a->gpu_count; g++)
         if (a->gpus[g].memory_mib != b->gpus[g].memory_mib ||

@@ -67,6 +67,8 @@ static void add_nodes(struct build *b, json_t *list) {
         }
         if (n.pool[0])
             json_object_set_new(doc, "pool", json_string(n.pool));
+        if (!schedulable)
+            json_object_set_new(doc, "unschedulable", json_true());
         json_object_set_new(b->nodes, n.name, doc);
         al__kube_node_release(&n);
     }
