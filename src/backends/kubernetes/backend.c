@@ -132,8 +132,13 @@ static bool kube_acting(struct al__backend *b) {
 
 /* ---- open and close ---- */
 
+struct webhook_options {
+    const char *listen, *cert, *key;
+};
+
 static int options_read(struct al__kube *k, const struct al__backend_option *opts, size_t n,
-                        const char **kubeconfig, char *err, size_t size) {
+                        const char **kubeconfig, struct webhook_options *wo, char *err,
+                        size_t size) {
     const char *lease_ns = NULL, *lease_name = "allot";
     long duration = 15;
     bool elect = true;
@@ -156,6 +161,12 @@ static int options_read(struct al__kube *k, const struct al__backend_option *opt
             elect = strcmp(v, "true") == 0;
         } else if (strcmp(name, "namespace-prefix") == 0 && strlen(v) < 32) {
             snprintf(k->namespace_prefix, sizeof(k->namespace_prefix), "%s", v);
+        } else if (strcmp(name, "webhook-listen") == 0 && v[0]) {
+            wo->listen = v;
+        } else if (strcmp(name, "webhook-cert") == 0 && v[0]) {
+            wo->cert = v;
+        } else if (strcmp(name, "webhook-key") == 0 && v[0]) {
+            wo->key = v;
         } else if (strcmp(name, "reservation-namespace") == 0 && v[0] && strlen(v) < 64) {
             snprintf(k->reservation_namespace, sizeof(k->reservation_namespace), "%s", v);
         } else if (strcmp(name, "reservation-image") == 0 && v[0] && strlen(v) < 254) {
@@ -182,6 +193,10 @@ static int options_read(struct al__kube *k, const struct al__backend_option *opt
                          : "unknown option");
             return -AL_EINVAL;
         }
+    }
+    if ((wo->listen || wo->cert || wo->key) && !(wo->listen && wo->cert && wo->key)) {
+        snprintf(err, size, "--webhook-listen, --webhook-cert and --webhook-key go together");
+        return -AL_EINVAL;
     }
     if (elect) {
         char host[128], identity[254];
@@ -211,6 +226,7 @@ static void kube_close(struct al__backend *b) {
     al__kube_writer_stop(k->writer);
     al__kube_writer_stop(k->notes);
     al__kube_owners_stop(k->owners);
+    al__kube_webhook_stop(k->webhook);
     for (size_t i = 0; i < k->binder_count; i++)
         al__kube_client_close(k->binders[i]);
     free(k->binders);
@@ -252,13 +268,14 @@ static int kube_open(struct al__backend *b, const char *dir, const struct al__ba
     (void)dir;
     struct al__kube *k = al__xcalloc(1, sizeof(*k));
     const char *kubeconfig;
+    struct webhook_options wo = {0};
     k->b = b;
     b->data = k;
     pthread_mutex_init(&k->stop_lock, NULL);
     pthread_cond_init(&k->stop_cond, NULL);
     pthread_mutex_init(&k->binders_lock, NULL);
     al__kube_mirror_init(k);
-    int rc = options_read(k, opts, opt_count, &kubeconfig, err, size);
+    int rc = options_read(k, opts, opt_count, &kubeconfig, &wo, err, size);
     if (rc == 0)
         rc = kubeconfig ? al__kube_config_load(kubeconfig, &k->creds, err, size)
                         : al__kube_config_in_cluster(NULL, &k->creds, err, size);
@@ -267,6 +284,9 @@ static int kube_open(struct al__backend *b, const char *dir, const struct al__ba
          !(k->notes = al__kube_writer_start(&k->creds, &k->stopping, 1, err, size)) ||
          !(k->owners = al__kube_owners_start(&k->creds, &k->stopping, owner_read, k, err, size))))
         rc = -AL_EIO;
+    if (rc == 0 && wo.listen &&
+        !(k->webhook = al__kube_webhook_start(k, wo.listen, wo.cert, wo.key, err, size)))
+        rc = -AL_EINVAL;
     if (rc < 0) {
         kube_close(b);
         return rc;
@@ -549,6 +569,9 @@ const struct al__backend_type al__kubernetes_backend = {
         "                          (default allot-reservations)\n"
         "  --reservation-image IMAGE   their image, with allot in it (default\n"
         "                          allot/allotd:latest)\n"
+        "  --webhook-listen HOST:PORT, --webhook-cert FILE, --webhook-key FILE\n"
+        "                          serve the admission webhook that gives pods sharing a GPU\n"
+        "                          what allot gave them (HTTPS; docs/kubernetes.md)\n"
         "  --leader-elect BOOL     one active replica by a Lease (default true)\n"
         "  --lease-namespace NS    where the Lease is (default allot-system)\n"
         "  --lease-name NAME       (default allot)\n"

@@ -119,10 +119,11 @@ struct al__kube {
     pthread_mutex_t binders_lock;
     struct al__kube_client **binders;
     size_t binder_count, binder_cap;
-    struct al__kube_writer *writer; /* evictions, PodGroups made: what scheduling waits on */
-    struct al__kube_owners *owners; /* owners read for grouping (owners.c) */
-    atomic_bool owners_read;        /* an owner was read: waiting pods are read again */
-    struct al__kube_writer *notes;  /* events, conditions, PodGroup status: what people read */
+    struct al__kube_writer *writer;   /* evictions, PodGroups made: what scheduling waits on */
+    struct al__kube_owners *owners;   /* owners read for grouping (owners.c) */
+    struct al__kube_webhook *webhook; /* NULL: none served */
+    atomic_bool owners_read;          /* an owner was read: waiting pods are read again */
+    struct al__kube_writer *notes;    /* events, conditions, PodGroup status: what people read */
 
     /* The mirror (mirror.c), under `lock`. */
     pthread_mutex_t lock;
@@ -161,6 +162,14 @@ bool al__kube_acting(struct al__kube *k);
 /* al__kube_pending_pods - the pods of workload project/name not bound, each as "ns/name/uid"
  * (a new array of strings); NULL when none. */
 json_t *al__kube_pending_pods(struct al__kube *k, const char *project, const char *workload);
+
+/* webhook.c: the mutating admission webhook for pods that share a GPU (HTTPS on listen, with a
+ * PEM certificate and key). NULL with err when it cannot serve. */
+struct al__kube_webhook;
+struct al__kube_webhook *al__kube_webhook_start(const struct al__kube *k, const char *listen,
+                                                const char *cert, const char *key, char *err,
+                                                size_t size);
+void al__kube_webhook_stop(struct al__kube_webhook *wh);
 
 /* reservations.c: a GPU reservation pod per shared device. */
 void al__kube_reservation_name(const char *node, int32_t device, char *out, size_t size);
