@@ -519,10 +519,15 @@ static void group_reason(struct al__kube *k, const char *project, const char *wo
                                         "True", "reason", code ? code : "Unschedulable", "message",
                                         text, "lastTransitionTime", now));
     json_t *patch = json_pack("{s:{s:o}}", "status", "schedulingConditions", conditions);
+    if (text) /* it waits: pending, whatever its pods' counts were last written as */
+        json_object_set_new(json_object_get(patch, "status"), "phase", json_string("Pending"));
     snprintf(path, sizeof(path),
              "/apis/scheduling.run.ai/v2alpha2/namespaces/%s/podgroups/%s/status", ns, name);
     snprintf(what, sizeof(what), "status of pod group %s/%s", ns, name);
-    al__kube_write(k->notes, "PATCH", path, "application/merge-patch+json", patch, what);
+    char latest[900];
+    snprintf(latest, sizeof(latest), "conditions %s", path);
+    al__kube_write_latest(k->notes, latest, "PATCH", path, "application/merge-patch+json", patch,
+                          what);
 }
 
 /* Why a workload waits, as its pending pods' PodScheduled=False condition and its PodGroup's
@@ -546,8 +551,8 @@ static void kube_reason(struct al__backend *b, const char *project, const char *
                                   "Unschedulable", "message", text, "lastTransitionTime", now);
         snprintf(path, sizeof(path), "/api/v1/namespaces/%s/pods/%s/status", ns, name);
         snprintf(what, sizeof(what), "condition PodScheduled of pod %s/%s", ns, name);
-        al__kube_write(k->notes, "PATCH", path, "application/strategic-merge-patch+json", patch,
-                       what);
+        al__kube_write_latest(k->notes, path, "PATCH", path,
+                              "application/strategic-merge-patch+json", patch, what);
     }
     json_decref(pods);
 }

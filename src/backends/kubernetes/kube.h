@@ -203,5 +203,11 @@ void al__kube_writer_stop(struct al__kube_writer *w);
  * `what` says what it is for the log. A 429 is tried again a little later. */
 void al__kube_write(struct al__kube_writer *w, const char *method, const char *path,
                     const char *content_type, json_t *body, const char *what);
+/* al__kube_write_latest - the same for a write of which only the latest counts (a status): one
+ * of the same key still queued takes this body instead (under load, a pod's condition or a
+ * group's status is written once, as it is when sent, not once per change). */
+void al__kube_write_latest(struct al__kube_writer *w, const char *latest, const char *method,
+                           const char *path, const char *content_type, json_t *body,
+                           const char *what);
 
 #endif

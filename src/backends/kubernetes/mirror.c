@@ -603,7 +603,14 @@ static void status_write(struct al__kube *k, struct al__kube_group *g,
     char text[96], path[800], what[400];
     snprintf(text, sizeof(text), "%s/%d/%d/%d/%d", phase, count[AL__MIRROR_PENDING], running,
              count[AL__MIRROR_SUCCEEDED], count[AL__MIRROR_FAILED]);
-    if (strcmp(text, g->status) == 0 || !al__kube_acting(k))
+    /* A new group is pending without being told (its reason, if it waits, says so: see
+     * kube_reason); a PodGroup not seen yet (allot's own, being made) has nothing to write to. */
+    if (strcmp(text, g->status) == 0 || (!g->status[0] && strcmp(phase, "Pending") == 0) ||
+        !al__kube_acting(k))
+        return;
+    json_t *seen = al__kube_cache_get(k->watches[AL__KUBE_GROUPS].cache, g->key);
+    json_decref(seen);
+    if (!seen)
         return;
     snprintf(g->status, sizeof(g->status), "%s", text);
     const char *slash = strchr(g->key, '/');
@@ -614,7 +621,10 @@ static void status_write(struct al__kube *k, struct al__kube_group *g,
              "/apis/scheduling.run.ai/v2alpha2/namespaces/%.*s/podgroups/%s/status",
              (int)(slash - g->key), g->key, slash + 1);
     snprintf(what, sizeof(what), "status of pod group %s", g->key);
-    al__kube_write(k->notes, "PATCH", path, "application/merge-patch+json", patch, what);
+    char latest[900];
+    snprintf(latest, sizeof(latest), "phase %s", path);
+    al__kube_write_latest(k->notes, latest, "PATCH", path, "application/merge-patch+json", patch,
+                          what);
 }
 
 static void group_put(struct al__kube *k, struct al__kube_group *g, const struct al__mirror *m) {

@@ -9,6 +9,7 @@
 
 #include "backends/kubernetes/fields.h"
 #include "backends/kubernetes/kube.h"
+#include "util/strmap.h"
 #include "util/xalloc.h"
 
 #define RETRY_MS 1000
@@ -17,6 +18,7 @@
 struct item {
     char method[8];
     char *path, *content_type, *body, *what;
+    char *latest; /* its key among writes of which only the latest counts, or NULL */
     int64_t not_before_ms;
     int tries;
     struct item *next;
@@ -34,6 +36,7 @@ struct al__kube_writer {
     pthread_mutex_t lock;
     pthread_cond_t more;
     struct item *head, *tail;
+    struct al__strmap latest; /* queued items with a `latest` key, by it */
     struct sender *senders;
     size_t sender_count;
 };
@@ -49,6 +52,7 @@ static void item_free(struct item *it) {
     free(it->content_type);
     free(it->body);
     free(it->what);
+    free(it->latest);
     free(it);
 }
 
@@ -100,8 +104,17 @@ static void *run(void *arg) {
         w->head = it->next;
         if (!w->head)
             w->tail = NULL;
+        if (it->latest && al__strmap_get(&w->latest, it->latest) == it)
+            al__strmap_remove(&w->latest, it->latest); /* a later one is queued anew */
         pthread_mutex_unlock(&w->lock);
-        if (send_one(s, it)) {
+        bool done = send_one(s, it);
+        pthread_mutex_lock(&w->lock);
+        if (!done && it->latest && al__strmap_get(&w->latest, it->latest))
+            done = true; /* a later write of the same key is queued: it says it all */
+        else if (!done && it->latest)
+            al__strmap_put(&w->latest, it->latest, it);
+        pthread_mutex_unlock(&w->lock);
+        if (done) {
             item_free(it);
         } else {
             it->not_before_ms = now_ms() + RETRY_MS;
@@ -120,6 +133,7 @@ struct al__kube_writer *al__kube_writer_start(const struct al__kube_credentials 
     w->stopping = stopping;
     pthread_mutex_init(&w->lock, NULL);
     pthread_cond_init(&w->more, NULL);
+    al__strmap_init(&w->latest);
     w->senders = al__xcalloc(threads, sizeof(*w->senders));
     for (; w->sender_count < threads; w->sender_count++) {
         struct sender *s = &w->senders[w->sender_count];
@@ -150,18 +164,32 @@ void al__kube_writer_stop(struct al__kube_writer *w) {
         item_free(it);
     }
     free(w->senders);
+    al__strmap_release(&w->latest);
     pthread_mutex_destroy(&w->lock);
     pthread_cond_destroy(&w->more);
     free(w);
 }
 
-void al__kube_write(struct al__kube_writer *w, const char *method, const char *path,
-                    const char *content_type, json_t *body, const char *what) {
+/* Queues it; with `latest`, instead replaces the body of a queued write of the same key. */
+static void write_queue(struct al__kube_writer *w, const char *latest, const char *method,
+                        const char *path, const char *content_type, json_t *body,
+                        const char *what) {
     char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
     json_decref(body);
     if (!text) { /* a body that could not be made (text that is not UTF-8): nothing to send */
         fprintf(stderr, "allotd: kubernetes: %s: not sent: its request could not be made\n", what);
         return;
+    }
+    if (latest) {
+        pthread_mutex_lock(&w->lock);
+        struct item *queued = al__strmap_get(&w->latest, latest);
+        if (queued) { /* not sent yet: this one says it all */
+            free(queued->body);
+            queued->body = text;
+            pthread_mutex_unlock(&w->lock);
+            return;
+        }
+        pthread_mutex_unlock(&w->lock);
     }
     struct item *it = al__xcalloc(1, sizeof(*it));
     snprintf(it->method, sizeof(it->method), "%s", method);
@@ -169,5 +197,22 @@ void al__kube_write(struct al__kube_writer *w, const char *method, const char *p
     it->content_type = al__xstrdup(content_type);
     it->body = text;
     it->what = al__xstrdup(what);
+    if (latest) {
+        it->latest = al__xstrdup(latest);
+        pthread_mutex_lock(&w->lock);
+        al__strmap_put(&w->latest, it->latest, it);
+        pthread_mutex_unlock(&w->lock);
+    }
     push(w, it);
+}
+
+void al__kube_write(struct al__kube_writer *w, const char *method, const char *path,
+                    const char *content_type, json_t *body, const char *what) {
+    write_queue(w, NULL, method, path, content_type, body, what);
+}
+
+void al__kube_write_latest(struct al__kube_writer *w, const char *latest, const char *method,
+                           const char *path, const char *content_type, json_t *body,
+                           const char *what) {
+    write_queue(w, latest, method, path, content_type, body, what);
 }
