@@ -230,11 +230,11 @@ int al__cli_parse_priority(const char *opt, const char *text, int64_t *out, char
             return 0;
         }
     }
-    if (al__cli_parse_integer(opt, text, INT32_MIN, out, err, size) == 0 && *out <= INT32_MAX)
+    if (al__cli_parse_integer(opt, text, 0, out, err, size) == 0 && *out <= INT32_MAX)
         return 0;
     snprintf(err, size,
              "%s: '%s' is not a priority (train, build-preemptible, build, inference or an "
-             "integer)",
+             "integer from 0)",
              opt, text);
     return -AL_EINVAL;
 }

@@ -91,6 +91,9 @@ static int request_option(struct al__cli_args *a, json_t *body) {
         al__cli_args_is(a, NULL, "--non-preemptible")) {
         if (!al__cli_args_flag(a, NULL))
             return AL__CLI_BAD;
+        if (json_object_get(body, "preemptible"))
+            return al__cli_usage_error(a->cli, "give only one of --preemptible and "
+                                               "--non-preemptible");
         al__cli_json_set(body, "preemptible",
                          json_boolean(strcmp(a->option, "--preemptible") == 0));
         return 0;

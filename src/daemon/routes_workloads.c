@@ -156,6 +156,11 @@ static void list_workloads(struct allotd *d, const struct al__request *req, stru
                         "must be pending, running, succeeded, failed or deleting");
         return;
     }
+    const struct al__dqueue *q = project ? al__state_queue(&d->state, project) : NULL;
+    if (project && (!q || !q->project)) { /* a filter naming nothing is a mistake, not "none" */
+        al__reply_error(rep, "not_found", "project", "no project named \"%s\"", project);
+        return;
+    }
     bool finished_too = !state || want == AL__W_SUCCEEDED || want == AL__W_FAILED;
     if (finished_too && d->state.retired.count > 0) { /* some are in the store only */
         list_from_store(d, project, state, limit, offset, rep);

@@ -259,12 +259,18 @@ class CliTest(DaemonTest):
             (["workload", "submit", "x", "-p", "team-a", "--gpu-portion", "2", "--", "true"], 2),
             (["workload", "submit", "x", "-p", "team-a", "--memory", "12XB", "--", "true"], 2),
             (["workload", "list", "--state", "bogus"], 2),
+            (["workload", "list", "-p", "nosuch"], 1),  # a filter naming nothing says so
+            (["workload", "submit", "x", "-p", "team-a", "--priority", "-5", "--", "true"], 2),
+            (["workload", "submit", "x", "-p", "team-a", "--preemptible", "--non-preemptible",
+              "--", "true"], 2),
             (["project", "create", "team-a"], 1),
             (["frobnicate"], 2),
         ]
         for args, code in cases:
             r = self.d.cli(*args, check=False)
             self.assertEqual(r.returncode, code, (args, r.stdout, r.stderr))
+            if args[:3] == ["workload", "list", "-p"]:
+                self.assertIn('no project named "nosuch"', r.stderr)
             self.assertEqual(len(r.stderr.strip().splitlines()) >= 1, True, args)
             self.assertTrue(r.stderr.startswith("allot"), (args, r.stderr))
 

@@ -53,8 +53,11 @@ class RetentionTest(DaemonTest):
         mine = self.d.request("GET", "/api/v1/workloads?project=team-a&limit=2&offset=1")[1]
         self.assertEqual(([w["name"] for w in mine["items"]], mine["total"]),
                          (["bad", "live"], 3))  # each filter has a statement of its own
+        self.project("team-b")
         none = self.d.request("GET", "/api/v1/workloads?project=team-b&state=failed")[1]
         self.assertEqual((none["items"], none["total"]), ([], 0))
+        status, missing, _ = self.d.request("GET", "/api/v1/workloads?project=nosuch&state=failed")
+        self.assertEqual((status, missing["error"]["field"]), (404, "project"))
         listed = self.d.cli("workload", "list", "--json").stdout
         self.assertIn('"ok"', listed)  # the CLI pages through the same list
 
