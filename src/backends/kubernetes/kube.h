@@ -136,6 +136,7 @@ struct al__kube {
     struct al__strmap waiting;   /* pod keys waiting on their owners -> own key copy */
     json_t *classes;             /* PriorityClass name -> value */
     json_t *reserving;           /* "node/device" -> true: reservations asked for, not seen yet */
+    bool reservations_acting;    /* whether this replica acted when reservations were last kept */
     json_t *projects;            /* leaf Queue names -> true */
     char **queues_put;           /* the Queues last put */
     size_t queues_put_count;

@@ -770,7 +770,7 @@ void al__kube_sync(struct al__backend *b, bool all, const struct al__mirror *m) 
     bool classes = each_change(k, AL__KUBE_CLASSES, NULL, NULL) > 0 || all;
     bool queues = each_change(k, AL__KUBE_QUEUES, NULL, NULL) > 0 || all;
     inventory |= each_change(k, AL__KUBE_NODES, NULL, NULL) > 0;
-    each_change(k, AL__KUBE_PODS, pod_changed, &inventory);
+    bool pods = each_change(k, AL__KUBE_PODS, pod_changed, &inventory) > 0;
     if (atomic_exchange(&k->owners_read, false))
         waiting_read(k, &inventory);
     each_change(k, AL__KUBE_GROUPS, podgroup_changed, NULL);
@@ -798,7 +798,12 @@ void al__kube_sync(struct al__backend *b, bool all, const struct al__mirror *m) 
         }
     }
     free(todo);
-    al__kube_reservations_sync(k);
+    /* Reservations follow pods (binds show as pod changes) and who acts: three passes over
+     * every pod, not made on a cycle where neither changed. */
+    bool acting = al__kube_acting(k);
+    if (pods || all || acting != k->reservations_acting)
+        al__kube_reservations_sync(k);
+    k->reservations_acting = acting;
     pthread_mutex_unlock(&k->lock);
 }
 
