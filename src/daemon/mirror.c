@@ -439,13 +439,16 @@ int al__mirror_workload_delete(struct allotd *d, const struct al__dworkload *w,
     return rc < 0 ? write_failed(f, rc, err) : 1;
 }
 
-/* Waits (no lock held) until the mirror shows workload project/name, for up to `seconds`;
- * its API object, or NULL. */
-static json_t *wait_mirrored(struct allotd *d, const char *project, const char *name, int seconds) {
+/* Waits (no lock held) until the mirror shows workload project/name with `workers` tasks (a
+ * cluster makes a Job's pods one by one), for up to `seconds`; its API object, or NULL. */
+static json_t *wait_mirrored(struct allotd *d, const char *project, const char *name,
+                             int64_t workers, int seconds) {
     for (int i = 0; i < seconds * 20; i++) {
         pthread_mutex_lock(&d->lock);
         const struct al__dworkload *w = al__state_workload(&d->state, project, name);
-        json_t *o = w ? al__workload_json(d, w) : NULL;
+        json_t *o = w && (w->spec.workers >= workers || i == seconds * 20 - 1)
+                        ? al__workload_json(d, w)
+                        : NULL;
         pthread_mutex_unlock(&d->lock);
         if (o)
             return o;
@@ -525,7 +528,7 @@ void al__mirror_submit(struct allotd *d, json_t *body, struct al__reply *rep) {
         return;
     }
     /* The cluster has it; allotd's answer is the workload once the mirror shows it. */
-    json_t *o = wait_mirrored(d, project, name, 10);
+    json_t *o = wait_mirrored(d, project, name, spec.workers, 10);
     if (o)
         al__reply_json(rep, 201, o);
     else
