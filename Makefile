@@ -57,10 +57,11 @@ SAN_SUPPORT_OBJ := $(TEST_SUPPORT_SRC:%.c=$(BUILD)/san/%.o)
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 CONFORMANCE ?= ../shared/conformance/cases
 
-.PHONY: all setup run test unit conformance api kube check format clean bench bench-smoke
+.PHONY: all setup run test unit conformance api kube check format clean bench bench-smoke \
+	docs install uninstall
 .SECONDARY:
 
-all: setup $(BUILD)/allot $(BUILD)/allotd $(BUILD)/liballot.a
+all: setup $(BUILD)/allot $(BUILD)/allotd $(BUILD)/liballot.a docs
 
 setup:
 	@scripts/setup
@@ -95,6 +96,35 @@ $(BUILD)/allotd: $(REL_DAEMON_OBJ) $(BUILD)/liballot.a | $(BUILD)/allot-supervis
 # Static: thousands of supervisors run at once, each with as little private memory as can be.
 $(BUILD)/allot-supervisor: $(REL_SUPERVISOR_OBJ)
 	$(CC) $(OPT) -static -o $@ $^
+
+# The man pages and the shell completion, printed by allot from its command table.
+docs: $(BUILD)/man/allot.1 $(BUILD)/completion/allot
+
+$(BUILD)/man/allot.1: $(BUILD)/allot
+	@rm -rf $(BUILD)/man && mkdir -p $(BUILD)/man
+	$(BUILD)/allot man-pages $(BUILD)/man
+
+$(BUILD)/completion/allot: $(BUILD)/allot
+	@mkdir -p $(dir $@)
+	$(BUILD)/allot completion bash > $@
+
+# `make install [PREFIX=/usr/local] [DESTDIR=]`: allot, allotd and the task supervisor beside
+# it, the man pages, bash completion (zsh: source <(allot completion zsh)).
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+MANDIR ?= $(PREFIX)/share/man
+BASH_COMPLETION_DIR ?= $(PREFIX)/share/bash-completion/completions
+
+install: $(BUILD)/allot $(BUILD)/allotd $(BUILD)/allot-supervisor docs
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(BASH_COMPLETION_DIR)
+	install -m 755 $(BUILD)/allot $(BUILD)/allotd $(BUILD)/allot-supervisor $(DESTDIR)$(BINDIR)
+	install -m 644 $(BUILD)/man/*.1 $(DESTDIR)$(MANDIR)/man1
+	install -m 644 $(BUILD)/completion/allot $(DESTDIR)$(BASH_COMPLETION_DIR)/allot
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/allot $(DESTDIR)$(BINDIR)/allotd \
+		$(DESTDIR)$(BINDIR)/allot-supervisor $(DESTDIR)$(BASH_COMPLETION_DIR)/allot \
+		$(DESTDIR)$(MANDIR)/man1/allot.1 $(DESTDIR)$(MANDIR)/man1/allot-*.1
 
 $(BUILD)/san/allot: $(SAN_CLI_OBJ) $(SAN_LIB_OBJ)
 	$(CC) $(SAN) -o $@ $^ $(CLI_LIBS)

@@ -8,6 +8,7 @@
 #include "allot/errors.h"
 #include "cli/client.h"
 #include "cli/options.h"
+#include "cli/output.h"
 #include "cli/util.h"
 #include "util/xalloc.h"
 
@@ -142,12 +143,16 @@ static void error_message(const struct al__cli *cli, struct al__cli_reply *reply
                         " (the token from %s was refused; pass another with --token or "
                         "ALLOT_TOKEN)",
                         cli->conn.token_from);
+    else if (reply->status == 401 && cli->conn.state_dir)
+        al__cli_appendf(m, size,
+                        " (no token: %s/admin.token was not found; pass --token, set "
+                        "ALLOT_TOKEN, or run `allot login`)",
+                        cli->conn.state_dir);
     else if (reply->status == 401)
         al__cli_appendf(m, size,
-                        " (no token: pass --token or set ALLOT_TOKEN, or point --state-dir or "
-                        "ALLOT_STATE_DIR at allotd's state directory; %s/admin.token was not "
-                        "found)",
-                        cli->conn.state_dir);
+                        " (no token: run `allot login`, pass --token or set "
+                        "ALLOT_TOKEN, or point --state-dir at a local allotd's state "
+                        "directory)");
 }
 
 /* Runs the transfer and fills the reply; see al__cli_request. */
@@ -216,12 +221,43 @@ int al__cli_call_name(const struct al__cli *cli, const char *method, const char 
     if (al__cli_path(cli, path, sizeof(path), collection, name, "") < 0)
         return AL__EXIT_USAGE;
     if (al__cli_call(cli, method, path, NULL, out) < 0)
-        return AL__EXIT_FAIL;
+        return al__cli_failed();
     return AL__EXIT_OK;
 }
 
-void al__cli_report(const struct al__cli_reply *reply) {
-    fprintf(stderr, "allot: %s\n", reply->message);
+static int failed_status = AL__EXIT_FAIL;
+
+int al__cli_failed(void) {
+    return failed_status;
+}
+
+/* The exit status for an answer's HTTP status (0: no answer came). */
+static int status_exit(long status) {
+    if (status == 0 || status >= 500)
+        return AL__EXIT_UNAVAILABLE;
+    if (status == 400 || status == 413 || status == 422)
+        return AL__EXIT_USAGE;
+    if (status == 404)
+        return AL__EXIT_NOT_FOUND;
+    if (status == 409 || status == 412)
+        return AL__EXIT_CONFLICT;
+    if (status == 401 || status == 403)
+        return AL__EXIT_DENIED;
+    return AL__EXIT_FAIL;
+}
+
+void al__cli_report(const struct al__cli *cli, const struct al__cli_reply *reply) {
+    const json_t *err = json_object_get(reply->body, "error");
+
+    failed_status = status_exit(reply->status);
+    if (reply->status >= 200 && reply->status < 300)
+        failed_status = AL__EXIT_FAIL; /* an answer that is not what was asked for */
+    if (AL__CLI_STRUCTURED(cli))
+        al__cli_error_document(
+            cli, al__cli_json_str(err, "code", reply->status ? "bad_answer" : "unavailable"),
+            al__cli_json_str(err, "field", NULL), reply->message);
+    else
+        fprintf(stderr, "allot: %s\n", reply->message);
 }
 
 int al__cli_call(const struct al__cli *cli, const char *method, const char *path,
@@ -229,7 +265,7 @@ int al__cli_call(const struct al__cli *cli, const char *method, const char *path
     struct al__cli_reply reply;
 
     if (al__cli_request(cli, method, path, body, &reply) < 0 || reply.message[0]) {
-        al__cli_report(&reply);
+        al__cli_report(cli, &reply);
         al__cli_reply_release(&reply);
         return -AL_EIO;
     }
@@ -292,7 +328,7 @@ int al__cli_stream(const struct al__cli *cli, const char *path, FILE *out, int64
     bool broke_off = rc < 0 && !t.stream_failed && t.status_seen >= 200 && t.status_seen < 300;
     if (rc < 0 || reply.message[0]) {
         if (!(quiet_break && broke_off))
-            al__cli_report(&reply);
+            al__cli_report(cli, &reply);
         al__cli_reply_release(&reply);
         return broke_off ? AL__CLI_BROKE_OFF : -AL_EIO;
     }

@@ -67,12 +67,17 @@ int al__cli_path(const struct al__cli *cli, char *buf, size_t size, const char *
 /*
  * al__cli_call_name - al__cli_call on "/api/v1/COLLECTION/NAME". Returns AL__EXIT_OK with
  * the body in *out (the caller owns it), or the exit status to end with after printing
- * why: AL__EXIT_USAGE for a NAME too long for a path, AL__EXIT_FAIL when the request failed.
+ * why: AL__EXIT_USAGE for a NAME too long for a path, al__cli_failed() when the request failed.
  */
 int al__cli_call_name(const struct al__cli *cli, const char *method, const char *collection,
                       const char *name, json_t **out);
 
-/* Prints "allot: MESSAGE" for a failed request. */
-void al__cli_report(const struct al__cli_reply *reply);
+/* Prints "allot: MESSAGE" for a failed request (the error document under -o json|yaml) and
+ * records the exit status it calls for (al__cli_failed). */
+void al__cli_report(const struct al__cli *cli, const struct al__cli_reply *reply);
+
+/* The exit status for the last failed request: 2 for a 400, 3 for a 404, 4 for a 409, 5 for
+ * 401/403, 6 when allotd could not be reached or answered 5xx, else 1. */
+int al__cli_failed(void);
 
 #endif

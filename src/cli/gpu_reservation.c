@@ -13,17 +13,9 @@
 #include "backends/kubernetes/client.h"
 #include "backends/kubernetes/kubeconfig.h"
 #include "cli/commands.h"
+#include "cli/help.h"
 
 #define UUID_ANNOT "allot.run/gpu-uuid"
-
-static void usage(FILE *out) {
-    fprintf(out,
-            "usage: allot gpu-reservation report [--kubeconfig FILE] [--once]\n\n"
-            "Run by a GPU reservation pod: writes the GPU the device plugin gave it\n"
-            "(NVIDIA_VISIBLE_DEVICES) on the pod (POD_NAMESPACE/POD_NAME, from the downward API)\n"
-            "as the annotation " UUID_ANNOT ", then waits to be stopped (--once: exits).\n"
-            "Credentials: the pod's service account, or --kubeconfig FILE.\n");
-}
 
 static int fail(const char *why) {
     fprintf(stderr, "allot gpu-reservation report: %s\n", why);
@@ -54,24 +46,16 @@ static int report(const struct al__kube_credentials *creds, const char *ns, cons
     return rc == 0 && status < 300 ? 0 : fail(err);
 }
 
-int al__cmd_gpu_reservation(int argc, char **argv) {
+int al__cmd_gpu_reservation(const struct al__cli *cli, int argc, char **argv) {
     const char *kubeconfig = NULL;
     bool once = false;
-    if (argc < 2 || strcmp(argv[1], "report") != 0) {
-        if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
-            usage(stdout);
-            return AL__EXIT_OK;
-        }
-        usage(stderr);
-        return AL__EXIT_USAGE;
-    }
-    for (int i = 2; i < argc; i++) {
+    for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--kubeconfig") == 0 && i + 1 < argc) {
             kubeconfig = argv[++i];
         } else if (strcmp(argv[i], "--once") == 0) {
             once = true;
         } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            usage(stdout);
+            al__cli_usage(stdout, cli->command);
             return AL__EXIT_OK;
         } else {
             fprintf(stderr, "allot gpu-reservation report: %s: unknown option\n", argv[i]);

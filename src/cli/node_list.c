@@ -4,19 +4,11 @@
 #include <string.h>
 
 #include "cli/client.h"
+#include "cli/list_view.h"
 #include "cli/options.h"
 #include "cli/output.h"
 #include "cli/units.h"
 #include "cli/util.h"
-
-static void usage(FILE *out, const struct al__cli *cli) {
-    fprintf(out,
-            "usage: %s [--json]\n\n"
-            "Lists nodes: GPUS (count x model and memory), GPU ALLOCATED (devices held by\n"
-            "tasks / devices), and CPU cores and MEMORY (allocated / capacity).\n\n"
-            "  --json   print the API's items array\n\n%s",
-            cli->name, al__cli_conn_usage);
-}
 
 static bool same_kind(const json_t *g, const json_t *h) {
     return strcmp(al__cli_json_str(g, "model", ""), al__cli_json_str(h, "model", "")) == 0 &&
@@ -92,19 +84,18 @@ static void print_table(const struct al__cli *cli, const json_t *items) {
     json_array_foreach(items, i, node) {
         node_row(&t, node);
     }
-    al__cli_table_print(&t, stdout, 0);
+    al__cli_table_print_list(cli, &t);
     al__cli_table_release(&t);
 }
 
 int al__cmd_node_list(const struct al__cli *cli, int argc, char **argv) {
-    bool json = false;
-    json_t *items;
+    bool watch = false;
+    const struct al__cli_option options[] = {{"-w", "--watch", &watch, NULL, 0, NULL}};
+    const struct al__cli_list_view view = {"/api/v1/nodes", "", "nodes", "node", print_table};
     const char *none = NULL;
-    int rc = al__cli_parse_name(cli, argc, argv, NULL, &none, &json);
+    int rc = al__cli_parse_simple(cli, argc, argv, NULL, &none, options, 1);
 
     if (rc != AL__CLI_RUN)
-        return al__cli_parse_exit(rc, usage, cli);
-    if (al__cli_list_all(cli, "/api/v1/nodes", "", &items) < 0)
-        return AL__EXIT_FAIL;
-    return al__cli_show_list(cli, items, json, "nodes", print_table);
+        return al__cli_parse_exit(rc, cli);
+    return al__cli_list_view_run(cli, &view, watch);
 }

@@ -5,15 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/command_table.h"
+#include "cli/help.h"
 #include "cli/options.h"
+#include "cli/output.h"
 #include "cli/util.h"
-
-const char al__cli_conn_usage[] =
-    "connection (anywhere before '--'):\n"
-    "  --server URL      allotd's address (env ALLOT_SERVER; default " AL__CLI_DEFAULT_SERVER ")\n"
-    "  --token TOKEN     API token (env ALLOT_TOKEN; default: the state dir's admin.token)\n"
-    "  --state-dir DIR   allotd's state directory (env ALLOT_STATE_DIR; "
-    "default " AL__CLI_DEFAULT_STATE_DIR ")\n";
 
 void al__cli_args_init(struct al__cli_args *a, const struct al__cli *cli, int argc, char **argv) {
     memset(a, 0, sizeof(*a));
@@ -42,15 +38,29 @@ bool al__cli_args_positional(const struct al__cli_args *a) {
     return a->arg[0] != '-' || a->arg[1] == '\0';
 }
 
+/* A parser that accepts an option the command table does not list is a bug: --help, the man
+ * page and completion would not tell it. Found at the first use, in any test that uses it. */
+static void check_documented(const struct al__cli_args *a, const char *long_name) {
+    const struct al__cli_command *c = a->cli->command;
+
+    if (c && !al__cli_command_option(c, long_name)) {
+        fprintf(stderr, "%s: internal error: option %s is not in the command table\n", a->cli->name,
+                long_name);
+        abort();
+    }
+}
+
 bool al__cli_args_is(struct al__cli_args *a, const char *short_name, const char *long_name) {
     size_t len = strlen(long_name);
 
     if ((short_name && strcmp(a->arg, short_name) == 0) || strcmp(a->arg, long_name) == 0) {
+        check_documented(a, long_name);
         a->option = a->arg;
         a->inline_value = NULL;
         return true;
     }
     if (strncmp(a->arg, long_name, len) == 0 && a->arg[len] == '=' && len < sizeof(a->option_buf)) {
+        check_documented(a, long_name);
         memcpy(a->option_buf, long_name, len + 1);
         a->option = a->option_buf;
         a->inline_value = a->arg + len + 1;
@@ -124,9 +134,7 @@ int al__cli_args_finish(const struct al__cli_args *a, const char *what, const ch
     return AL__CLI_RUN;
 }
 
-/* The current argument as one of `options`: AL__CLI_RUN, AL__CLI_BAD, or 1 when none. */
-/* 1-63 characters of [a-z0-9-], not starting with '-' (allotd's names). */
-static bool name_ok(const char *v) {
+bool al__cli_name_ok(const char *v) {
     size_t n = strlen(v);
     if (n == 0 || n > 63 || v[0] == '-')
         return false;
@@ -147,7 +155,7 @@ static int simple_option(struct al__cli_args *a, const struct al__cli_option *op
             const char *v = al__cli_args_value(a);
             if (!v)
                 return AL__CLI_BAD;
-            if (!name_ok(v))
+            if (!al__cli_name_ok(v))
                 return al__cli_usage_error(a->cli, "%s: '%s' is not a name (1-63 of a-z, 0-9, '-')",
                                            options[i].long_name, v);
             *options[i].name = v;
@@ -176,10 +184,8 @@ int al__cli_parse_simple(const struct al__cli *cli, int argc, char **argv, const
 }
 
 int al__cli_parse_name(const struct al__cli *cli, int argc, char **argv, const char *what,
-                       const char **name, bool *json) {
-    const struct al__cli_option json_option = {NULL, "--json", json, NULL, 0, NULL};
-
-    return al__cli_parse_simple(cli, argc, argv, what, name, &json_option, json ? 1 : 0);
+                       const char **name) {
+    return al__cli_parse_simple(cli, argc, argv, what, name, NULL, 0);
 }
 
 json_t *al__cli_args_string(const struct al__cli *cli, const char *what, const char *text) {
@@ -198,104 +204,37 @@ int al__cli_args_unknown(const struct al__cli_args *a) {
 
 int al__cli_usage_error(const struct al__cli *cli, const char *fmt, ...) {
     va_list ap;
+    char message[1024];
 
-    fprintf(stderr, "%s: ", cli->name);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    vsnprintf(message, sizeof(message), fmt, ap);
     va_end(ap);
-    fprintf(stderr, "\nRun '%s --help' for usage.\n", cli->name);
+    if (AL__CLI_STRUCTURED(cli)) {
+        al__cli_error_document(cli, "usage", NULL, message);
+        return AL__CLI_BAD;
+    }
+    fprintf(stderr, "%s: %s\nRun '%s --help' for usage.\n", cli->name, message, cli->name);
     return AL__CLI_BAD;
 }
 
-int al__cli_parse_exit(int parsed, void (*usage)(FILE *out, const struct al__cli *cli),
-                       const struct al__cli *cli) {
+int al__cli_parse_exit(int parsed, const struct al__cli *cli) {
     if (parsed == AL__CLI_HELP) {
-        usage(stdout, cli);
+        al__cli_usage(stdout, cli->command);
         return AL__EXIT_OK;
     }
     return AL__EXIT_USAGE;
 }
 
-/* If argv[i] is `name` with its value (next or after '='), the value and how many to drop. */
-static const char *conn_option(int argc, char **argv, int i, const char *name, int *used) {
-    size_t len = strlen(name);
+int al__cli_args_state(struct al__cli_args *a, const char **state) {
+    static const char *const states[] = {"pending", "running", "succeeded", "failed", "deleting"};
 
-    if (strcmp(argv[i], name) == 0) {
-        *used = 2;
-        return i + 1 < argc ? argv[i + 1] : "";
-    }
-    if (strncmp(argv[i], name, len) == 0 && argv[i][len] == '=') {
-        *used = 1;
-        return argv[i] + len + 1;
-    }
-    return NULL;
-}
-
-int al__cli_conn_extract(struct al__cli *cli, int *argc, char **argv) {
-    static const char *const names[] = {"--server", "--token", "--state-dir"};
-    const char **slots[] = {&cli->conn.server, &cli->conn.token, &cli->conn.state_dir};
-    int i = 1;
-
-    while (i < *argc && strcmp(argv[i], "--") != 0) {
-        const char *value = NULL;
-        int used = 0;
-        size_t k = 0;
-        while (k < 3 && !(value = conn_option(*argc, argv, i, names[k], &used)))
-            k++;
-        if (!value) {
-            i++;
-            continue;
-        }
-        if (value[0] == '\0')
-            return al__cli_usage_error(cli, "option '%s' needs a value", names[k]);
-        *slots[k] = value;
-        if (slots[k] == &cli->conn.token)
-            cli->conn.token_from = "--token";
-        /* drop the option and its value, argv's closing NULL included */
-        memmove(argv + i, argv + i + used, (size_t)(*argc - i - used + 1) * sizeof(*argv));
-        *argc -= used;
-    }
-    return 0;
-}
-
-static const char *env_or(const char *name, const char *fallback) {
-    const char *v = getenv(name);
-
-    return v && v[0] ? v : fallback;
-}
-
-/* Reads <state_dir>/admin.token into conn->token_buf, whitespace trimmed. */
-static void token_from_file(struct al__cli_conn *conn) {
-    FILE *f;
-    size_t n, start = 0;
-
-    snprintf(conn->token_path, sizeof(conn->token_path), "%s/admin.token", conn->state_dir);
-    f = fopen(conn->token_path, "r");
-    if (!f)
-        return;
-    n = fread(conn->token_buf, 1, sizeof(conn->token_buf) - 1, f);
-    fclose(f);
-    conn->token_buf[n] = '\0';
-    while (n > 0 && isspace((unsigned char)conn->token_buf[n - 1]))
-        conn->token_buf[--n] = '\0';
-    while (start < n && isspace((unsigned char)conn->token_buf[start]))
-        start++;
-    memmove(conn->token_buf, conn->token_buf + start, n - start + 1);
-    if (conn->token_buf[0]) {
-        conn->token = conn->token_buf;
-        conn->token_from = conn->token_path;
-    }
-}
-
-void al__cli_conn_resolve(struct al__cli_conn *conn) {
-    if (!conn->server)
-        conn->server = env_or("ALLOT_SERVER", AL__CLI_DEFAULT_SERVER);
-    if (!conn->state_dir)
-        conn->state_dir = env_or("ALLOT_STATE_DIR", AL__CLI_DEFAULT_STATE_DIR);
-    if (!conn->token && getenv("ALLOT_TOKEN") && getenv("ALLOT_TOKEN")[0]) {
-        conn->token = getenv("ALLOT_TOKEN");
-        conn->token_from = "ALLOT_TOKEN";
-    }
-    if (!conn->token)
-        token_from_file(conn);
+    if (!(*state = al__cli_args_value(a)))
+        return AL__CLI_BAD;
+    for (size_t i = 0; i < sizeof(states) / sizeof(states[0]); i++)
+        if (strcmp(*state, states[i]) == 0)
+            return AL__CLI_RUN;
+    return al__cli_usage_error(a->cli,
+                               "%s: '%s' is not a state (pending, running, succeeded, failed "
+                               "or deleting)",
+                               a->option, *state);
 }

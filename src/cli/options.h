@@ -82,6 +82,12 @@ int al__cli_args_name(const struct al__cli_args *a, const char **name);
  */
 int al__cli_args_finish(const struct al__cli_args *a, const char *what, const char *name);
 
+/* The matched option's value as a workload state (--state): AL__CLI_RUN or AL__CLI_BAD. */
+int al__cli_args_state(struct al__cli_args *a, const char **state);
+
+/* Whether v is one of allotd's names: 1-63 characters of [a-z0-9-], not starting with '-'. */
+bool al__cli_name_ok(const char *v);
+
 /* An option of a simple command: a flag, one that takes an integer, or one that takes a
  * name (of a project, say: 1-63 of [a-z0-9-]). */
 struct al__cli_option {
@@ -101,9 +107,9 @@ struct al__cli_option {
 int al__cli_parse_simple(const struct al__cli *cli, int argc, char **argv, const char *what,
                          const char **name, const struct al__cli_option *options, size_t count);
 
-/* al__cli_parse_simple with only --json, or no option when json is NULL. */
+/* al__cli_parse_simple without options. */
 int al__cli_parse_name(const struct al__cli *cli, int argc, char **argv, const char *what,
-                       const char **name, bool *json);
+                       const char **name);
 
 /*
  * A command-line text as a new JSON string (the caller owns it), or NULL after printing a
@@ -115,30 +121,14 @@ json_t *al__cli_args_string(const struct al__cli *cli, const char *what, const c
 int al__cli_args_unknown(const struct al__cli_args *a);
 
 /*
- * Prints "<command>: MESSAGE" and the hint to run "<command> --help" to stderr; returns
- * AL__CLI_BAD.
+ * Prints "<command>: MESSAGE" and the hint to run "<command> --help" to stderr (under -o
+ * json|yaml: the error document, code "usage"); returns AL__CLI_BAD.
  */
 int al__cli_usage_error(const struct al__cli *cli, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
-/* The exit status for what a parser returned: 0 after help (printed by `usage`), 2 if bad. */
-int al__cli_parse_exit(int parsed, void (*usage)(FILE *out, const struct al__cli *cli),
-                       const struct al__cli *cli);
-
-/* The options every command over the API accepts, for usage texts. */
-extern const char al__cli_conn_usage[];
-
-/*
- * Takes --server, --token and --state-dir (with a value, anywhere before "--") out of
- * argv, shifting the rest down, and records them in conn. Returns 0, or AL__CLI_BAD after
- * printing a usage error (an option without its value).
- */
-int al__cli_conn_extract(struct al__cli *cli, int *argc, char **argv);
-
-/*
- * Fills what the command line left unset from ALLOT_SERVER, ALLOT_TOKEN, ALLOT_STATE_DIR
- * and <state-dir>/admin.token (whitespace trimmed), then the defaults. No token is fine.
- */
-void al__cli_conn_resolve(struct al__cli_conn *conn);
+/* The exit status for what a parser returned: 0 after help (the command's usage, printed),
+ * 2 if bad. */
+int al__cli_parse_exit(int parsed, const struct al__cli *cli);
 
 #endif

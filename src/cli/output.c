@@ -9,6 +9,7 @@
 #include "cli/output.h"
 #include "cli/units.h"
 #include "cli/util.h"
+#include "cli/yaml_out.h"
 #include "util/xalloc.h"
 
 #define COLUMN_GAP  3
@@ -80,6 +81,16 @@ void al__cli_table_release(struct al__cli_table *t) {
     t->count = t->capacity = 0;
 }
 
+void al__cli_table_print_list(const struct al__cli *cli, struct al__cli_table *t) {
+    if (cli->no_headers) { /* the header row goes; the widths follow the rows alone */
+        struct al__cli_table rows = {t->columns, t->count - t->columns, 0, t->cells + t->columns};
+        if (rows.count > 0)
+            al__cli_table_print(&rows, cli->out, 0);
+        return;
+    }
+    al__cli_table_print(t, cli->out, 0);
+}
+
 int al__cli_json_print(const json_t *doc) {
     if (json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(15)) < 0 ||
         putchar('\n') == EOF || fflush(stdout) != 0) {
@@ -89,12 +100,57 @@ int al__cli_json_print(const json_t *doc) {
     return 0;
 }
 
-int al__cli_show_line(json_t *doc, bool json, const char *fmt, ...) {
+int al__cli_print_doc(const struct al__cli *cli, const json_t *doc) {
+    FILE *out = cli->out ? cli->out : stdout;
+
+    if (cli->format != AL__CLI_FORMAT_YAML) {
+        if (json_dumpf(doc, out, JSON_INDENT(2) | JSON_REAL_PRECISION(15)) < 0 ||
+            fputc('\n', out) == EOF || fflush(out) != 0) {
+            fprintf(stderr, "allot: cannot write JSON to standard output\n");
+            return -1;
+        }
+        return 0;
+    }
+    if (al__cli_yaml_write(doc, out) < 0 || fflush(out) != 0) {
+        fprintf(stderr, "allot: cannot write YAML to standard output\n");
+        return -1;
+    }
+    return 0;
+}
+
+void al__cli_error_document(const struct al__cli *cli, const char *code, const char *field,
+                            const char *message) {
+    json_t *doc = json_pack("{s:{s:s, s:s, s:s?}}", "error", "code", code, "message", message,
+                            "field", field);
+
+    if (!doc)
+        return;
+    if (cli->format == AL__CLI_FORMAT_YAML)
+        al__cli_yaml_write(doc, stderr);
+    else
+        json_dumpf(doc, stderr, JSON_INDENT(2));
+    if (cli->format != AL__CLI_FORMAT_YAML)
+        fputc('\n', stderr);
+    json_decref(doc);
+}
+
+/* "KIND/NAME" of an API object, for -o name; nothing when it has no name. */
+static void print_name(FILE *out, const char *kind, const json_t *obj) {
+    const char *name = al__cli_json_str(obj, "name", NULL);
+
+    if (name)
+        fprintf(out, "%s/%s\n", kind, name);
+}
+
+int al__cli_show_line(const struct al__cli *cli, json_t *doc, const char *kind, const char *fmt,
+                      ...) {
     va_list ap;
     int rc = 0;
 
-    if (json) {
-        rc = al__cli_json_print(doc);
+    if (AL__CLI_STRUCTURED(cli)) {
+        rc = al__cli_print_doc(cli, doc);
+    } else if (cli->format == AL__CLI_FORMAT_NAME) {
+        print_name(stdout, kind, doc);
     } else {
         va_start(ap, fmt);
         vprintf(fmt, ap);
@@ -105,12 +161,18 @@ int al__cli_show_line(json_t *doc, bool json, const char *fmt, ...) {
     return rc < 0 ? AL__EXIT_FAIL : AL__EXIT_OK;
 }
 
-int al__cli_show_list(const struct al__cli *cli, json_t *items, bool json, const char *what,
+int al__cli_show_list(const struct al__cli *cli, json_t *items, const char *what, const char *kind,
                       void (*print_table)(const struct al__cli *cli, const json_t *items)) {
     int rc = 0;
+    size_t i;
+    const json_t *item;
 
-    if (json)
-        rc = al__cli_json_print(items);
+    if (AL__CLI_STRUCTURED(cli))
+        rc = al__cli_print_doc(cli, items);
+    else if (cli->format == AL__CLI_FORMAT_NAME)
+        json_array_foreach(items, i, item) print_name(cli->out, kind, item);
+    else if (json_array_size(items) == 0 && cli->out != stdout)
+        fprintf(cli->out, "no %s found\n", what); /* a watched list that became empty */
     else if (json_array_size(items) == 0)
         fprintf(stderr, "no %s found\n", what);
     else

@@ -8,16 +8,6 @@
 #include "cli/units.h"
 #include "cli/util.h"
 
-static void usage(FILE *out, const struct al__cli *cli) {
-    fprintf(out,
-            "usage: %s NAME [--json]\n\n"
-            "Shows a %s: priority, min runtimes, deserved quota, limits and weights per\n"
-            "resource, and the status of the last scheduling cycle (fair share, allocated,\n"
-            "requested, pending).\n\n"
-            "  --json   print the %s object\n\n%s",
-            cli->name, cli->noun, cli->noun, al__cli_conn_usage);
-}
-
 static void amounts_row(struct al__cli_table *t, const char *label, const json_t *amounts) {
     char gpu[48], cpu[48], memory[48];
 
@@ -122,16 +112,17 @@ static void print_text(const struct al__cli *cli, const json_t *q) {
 
 int al__cmd_queue_describe(const struct al__cli *cli, int argc, char **argv) {
     const char *name = NULL;
-    bool json = false;
     json_t *queue = NULL;
-    int rc = al__cli_parse_name(cli, argc, argv, cli->noun, &name, &json);
+    int rc = al__cli_parse_name(cli, argc, argv, cli->noun, &name);
 
     if (rc != AL__CLI_RUN)
-        return al__cli_parse_exit(rc, usage, cli);
+        return al__cli_parse_exit(rc, cli);
     if ((rc = al__cli_call_name(cli, "GET", al__cli_queue_collection(cli), name, &queue)))
         return rc;
-    if (json)
-        rc = al__cli_json_print(queue);
+    if (cli->format == AL__CLI_FORMAT_NAME)
+        printf("%s/%s\n", cli->noun, al__cli_json_str(queue, "name", name));
+    else if (AL__CLI_STRUCTURED(cli))
+        rc = al__cli_print_doc(cli, queue);
     else
         print_text(cli, queue);
     json_decref(queue);

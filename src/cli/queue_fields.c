@@ -97,16 +97,13 @@ int al__cli_queue_option(struct al__cli_args *a, json_t *body) {
 }
 
 int al__cli_queue_parse(const struct al__cli *cli, int argc, char **argv, json_t *body,
-                        const char **name, bool *json) {
+                        const char **name) {
     struct al__cli_args a;
     int rc;
 
     al__cli_args_init(&a, cli, argc, argv);
     while (al__cli_args_next(&a)) {
-        if (al__cli_args_is(&a, NULL, "--json")) {
-            if (!al__cli_args_flag(&a, json))
-                return AL__CLI_BAD;
-        } else if (al__cli_args_positional(&a)) {
+        if (al__cli_args_positional(&a)) {
             if (al__cli_args_name(&a, name) < 0)
                 return AL__CLI_BAD;
         } else if ((rc = al__cli_queue_option(&a, body)) != AL__CLI_RUN) {
@@ -114,27 +111,6 @@ int al__cli_queue_parse(const struct al__cli *cli, int argc, char **argv, json_t
         }
     }
     return al__cli_args_finish(&a, cli->noun, *name);
-}
-
-void al__cli_queue_options_usage(FILE *out, const struct al__cli *cli) {
-    if (al__cli_queue_is_project(cli))
-        fprintf(out, "  --department D         the department it belongs to ('' for none)\n"
-                     "  --no-department        belong to no department (top level)\n");
-    fprintf(out, "  --priority P           queue priority, an integer (default 100)\n"
-                 "  --gpu-deserved N       guaranteed GPUs, e.g. 2 or 0.5 (default 0)\n"
-                 "  --cpu-deserved C       guaranteed CPU cores: 4, 500m\n"
-                 "  --memory-deserved M    guaranteed memory: 64GiB\n"
-                 "  --gpu-limit N          at most N GPUs\n"
-                 "  --cpu-limit C          at most C CPU cores\n"
-                 "  --memory-limit M       at most M memory\n"
-                 "  --gpu-weight W         share of unused GPUs beyond the deserved (default 1)\n"
-                 "  --cpu-weight W, --memory-weight W   the same for CPU and memory\n"
-                 "  --preempt-min-runtime D   a job that started less than D ago is not\n"
-                 "                         preempted: 90, 30s, 10m, 2h; 'inherit' (the default)\n"
-                 "                         takes the department's\n"
-                 "  --reclaim-min-runtime D   the same for reclaim\n"
-                 "Amounts and limits take 'unlimited' or -1 for no bound (the default, but GPUs\n"
-                 "deserved).\n");
 }
 
 void al__cli_queue_amounts(const json_t *amounts, char *gpu, char *cpu, char *memory, size_t size) {

@@ -26,13 +26,10 @@ int al__cli_queue_option(struct al__cli_args *a, json_t *body);
 
 /*
  * al__cli_queue_parse - the command line of `create` and `update`: NAME, field options into
- * body, --json. Returns AL__CLI_RUN, AL__CLI_HELP or AL__CLI_BAD (after a usage error).
+ * body. Returns AL__CLI_RUN, AL__CLI_HELP or AL__CLI_BAD (after a usage error).
  */
 int al__cli_queue_parse(const struct al__cli *cli, int argc, char **argv, json_t *body,
-                        const char **name, bool *json);
-
-/* The field options in a usage text. */
-void al__cli_queue_options_usage(FILE *out, const struct al__cli *cli);
+                        const char **name);
 
 /*
  * One resource row of a queue as text: GPU devices, CPU cores and memory from a member such

@@ -2,19 +2,11 @@
 #include <stdio.h>
 
 #include "cli/client.h"
+#include "cli/list_view.h"
 #include "cli/output.h"
 #include "cli/queue_fields.h"
 #include "cli/units.h"
 #include "cli/util.h"
-
-static void usage(FILE *out, const struct al__cli *cli) {
-    fprintf(out,
-            "usage: %s [--json]\n\n"
-            "Lists %ss with their GPU figures: deserved quota, limit, over-quota weight,\n"
-            "allocated now and fair share in the last scheduling cycle.\n\n"
-            "  --json   print the API's items array\n\n%s",
-            cli->name, cli->noun, al__cli_conn_usage);
-}
 
 /* A GPU figure of a queue at a dotted path, "-" when absent. */
 static void gpu_cell(struct al__cli_table *t, const json_t *q, const char *path) {
@@ -55,21 +47,21 @@ static void print_table(const struct al__cli *cli, const json_t *items) {
         gpu_cell(&t, q, "status.allocated.gpu");
         gpu_cell(&t, q, "status.fair_share.gpu");
     }
-    al__cli_table_print(&t, stdout, 0);
+    al__cli_table_print_list(cli, &t);
     al__cli_table_release(&t);
 }
 
 int al__cmd_queue_list(const struct al__cli *cli, int argc, char **argv) {
-    bool json = false;
-    json_t *items;
+    bool watch = false;
+    const struct al__cli_option options[] = {{"-w", "--watch", &watch, NULL, 0, NULL}};
     const char *none = NULL;
     char path[64];
-    int rc = al__cli_parse_name(cli, argc, argv, NULL, &none, &json);
+    int rc = al__cli_parse_simple(cli, argc, argv, NULL, &none, options, 1);
 
     if (rc != AL__CLI_RUN)
-        return al__cli_parse_exit(rc, usage, cli);
+        return al__cli_parse_exit(rc, cli);
     snprintf(path, sizeof(path), "/api/v1/%s", al__cli_queue_collection(cli));
-    if (al__cli_list_all(cli, path, "", &items) < 0)
-        return AL__EXIT_FAIL;
-    return al__cli_show_list(cli, items, json, al__cli_queue_collection(cli), print_table);
+    const struct al__cli_list_view view = {path, "", al__cli_queue_collection(cli), cli->noun,
+                                           print_table};
+    return al__cli_list_view_run(cli, &view, watch);
 }

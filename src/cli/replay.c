@@ -7,6 +7,7 @@
 #include "allot/cycle.h"
 #include "allot/errors.h"
 #include "cli/commands.h"
+#include "cli/help.h"
 #include "snapshot/report.h"
 #include "snapshot/scenario.h"
 
@@ -24,18 +25,6 @@ struct run {
     int failed;
     json_t *docs;
 };
-
-static void usage(FILE *out) {
-    fprintf(out, "usage: allot replay [--check] [--json] [--kai] FILE...  (- = standard input)\n\n"
-                 "Runs one scheduling cycle on each snapshot FILE and prints the decisions, why\n"
-                 "jobs stay pending and the queues' fair shares.\n\n"
-                 "  --check   compare with the file's `expect` section: PASS/FAIL per file,\n"
-                 "            then a summary; exit status 0 only when every file passed\n"
-                 "  --json    print JSON instead (an array when there are several files)\n"
-                 "  --kai     the files are KAI Scheduler snapshots (the zip its snapshot plugin\n"
-                 "            serves at /get-snapshot, or its snapshot.json): allot's decisions\n"
-                 "            on that cluster's Queues, PodGroups, pods and nodes\n");
-}
 
 /* Returns -1 after printing usage for a bad command line, 1 for --help, 0 to run. */
 static int options_parse(int argc, char **argv, struct options *o) {
@@ -324,13 +313,13 @@ static void print_json(const struct run *run, const struct options *o) {
     json_decref(out);
 }
 
-int al__cmd_replay(int argc, char **argv) {
+int al__cmd_replay(const struct al__cli *cli, int argc, char **argv) {
     struct options o;
     struct run run = {0, 0, json_array()};
     int rc = options_parse(argc, argv, &o);
 
     if (rc != 0) {
-        usage(rc > 0 ? stdout : stderr);
+        al__cli_usage(rc > 0 ? stdout : stderr, cli->command);
         json_decref(run.docs);
         return rc > 0 ? AL__EXIT_OK : AL__EXIT_USAGE;
     }

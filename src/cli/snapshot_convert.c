@@ -6,36 +6,37 @@
 #include <string.h>
 
 #include "cli/commands.h"
+#include "cli/options.h"
 
-static void usage(FILE *out) {
-    fprintf(out, "usage: allot snapshot convert --kai FILE\n\n"
-                 "Prints the KAI Scheduler snapshot FILE (the zip its snapshot plugin serves at\n"
-                 "/get-snapshot, or its snapshot.json) as an allot snapshot document: the input\n"
-                 "of `allot replay`. Objects it cannot use are named on stderr.\n");
-}
+int al__cmd_snapshot_convert(const struct al__cli *cli, int argc, char **argv) {
+    const char *file = NULL;
+    struct al__cli_args a;
 
-int al__cmd_snapshot(int argc, char **argv) {
-    if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
-        usage(stdout);
-        return AL__EXIT_OK;
+    al__cli_args_init(&a, cli, argc, argv);
+    while (al__cli_args_next(&a)) {
+        if (!al__cli_args_is(&a, NULL, "--kai"))
+            return al__cli_parse_exit(al__cli_args_unknown(&a), cli);
+        if (!(file = al__cli_args_value(&a)))
+            return AL__EXIT_USAGE;
     }
-    if (argc != 4 || strcmp(argv[1], "convert") != 0 || strcmp(argv[2], "--kai") != 0) {
-        usage(stderr);
-        return AL__EXIT_USAGE;
-    }
+    int rc = al__cli_args_finish(&a, NULL, NULL);
+    if (rc == AL__CLI_RUN && !file)
+        rc = al__cli_usage_error(cli, "no KAI snapshot given (--kai FILE)");
+    if (rc != AL__CLI_RUN)
+        return al__cli_parse_exit(rc, cli);
     char *text = NULL, err[1024] = "";
     json_t *skipped = NULL, *why;
     size_t i;
-    if (al__kai_snapshot_read(argv[3], &text, &skipped, err, sizeof(err)) < 0) {
+    if (al__kai_snapshot_read(file, &text, &skipped, err, sizeof(err)) < 0) {
         fprintf(stderr, "allot snapshot convert: %s\n", err);
         return AL__EXIT_FAIL;
     }
     json_array_foreach(skipped, i, why)
-        fprintf(stderr, "%s: left out: %s\n", argv[3], json_string_value(why));
+        fprintf(stderr, "%s: left out: %s\n", file, json_string_value(why));
     json_decref(skipped);
     json_t *doc = json_loads(text, 0, NULL);
     free(text);
-    int rc = doc ? json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(15)) : -1;
+    rc = doc ? json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(15)) : -1;
     json_decref(doc);
     if (rc < 0) {
         fprintf(stderr, "allot snapshot convert: cannot write the snapshot\n");

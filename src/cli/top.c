@@ -8,6 +8,7 @@
 #include "cli/output.h"
 #include "cli/units.h"
 #include "cli/util.h"
+#include "cli/watch.h"
 #include "util/xalloc.h"
 
 /* Column sums; a deserved quota of -1 (unlimited) makes the deserved sum unlimited. */
@@ -15,16 +16,6 @@ struct totals {
     double deserved, fair_share, allocated, pending;
     bool unlimited;
 };
-
-static void usage(FILE *out, const struct al__cli *cli) {
-    fprintf(out,
-            "usage: %s [--json]\n\n"
-            "Shows per project, grouped by department: GPUs deserved, fair share in the last\n"
-            "scheduling cycle, allocated and requested by pending workloads; then the totals\n"
-            "and the cluster's GPUs.\n\n"
-            "  --json   print the API's projects array\n\n%s",
-            cli->name, al__cli_conn_usage);
-}
 
 /* Department (top level first), then name: a total order, names being unique. */
 static int compare_projects(const void *a, const void *b) {
@@ -62,7 +53,7 @@ static void project_row(struct al__cli_table *t, const json_t *p, struct totals 
     sum->pending += pending;
 }
 
-static void print_table(const json_t *items) {
+static void print_table(const struct al__cli *cli, const json_t *items) {
     static const char *const headers[] = {"DEPARTMENT", "PROJECT",   "GPU DESERVED",
                                           "FAIR SHARE", "ALLOCATED", "PENDING"};
     size_t count = json_array_size(items);
@@ -82,7 +73,7 @@ static void print_table(const json_t *items) {
     gpu_cell(&t, sum.fair_share);
     gpu_cell(&t, sum.allocated);
     gpu_cell(&t, sum.pending);
-    al__cli_table_print(&t, stdout, 0);
+    al__cli_table_print_list(cli, &t);
     al__cli_table_release(&t);
     free(sorted);
 }
@@ -102,31 +93,45 @@ static int print_cluster(const struct al__cli *cli) {
         gpus += json_array_size(json_object_get(n, "gpus"));
     }
     al__cli_format_gpus(allocated, text, sizeof(text));
-    printf("\ncluster: %s of %zu GPU%s allocated on %zu node%s\n", text, gpus, gpus == 1 ? "" : "s",
-           json_array_size(nodes), json_array_size(nodes) == 1 ? "" : "s");
+    fprintf(cli->out, "\ncluster: %s of %zu GPU%s allocated on %zu node%s\n", text, gpus,
+            gpus == 1 ? "" : "s", json_array_size(nodes), json_array_size(nodes) == 1 ? "" : "s");
     json_decref(nodes);
     return 0;
 }
 
-int al__cmd_top(const struct al__cli *cli, int argc, char **argv) {
-    bool json = false;
-    const char *none = NULL;
+static int render(const struct al__cli *cli, void *ctx) {
     json_t *items;
-    int rc = al__cli_parse_name(cli, argc, argv, NULL, &none, &json);
+    int rc;
 
-    if (rc != AL__CLI_RUN)
-        return al__cli_parse_exit(rc, usage, cli);
+    (void)ctx;
     if (al__cli_list_all(cli, "/api/v1/projects", "", &items) < 0)
-        return AL__EXIT_FAIL;
-    if (json) {
-        rc = al__cli_json_print(items);
+        return al__cli_failed();
+    if (cli->format == AL__CLI_FORMAT_NAME) {
+        rc = al__cli_show_list(cli, items, "projects", "project", NULL);
+        return rc;
+    }
+    if (AL__CLI_STRUCTURED(cli)) {
+        rc = al__cli_print_doc(cli, items);
     } else {
         if (json_array_size(items) == 0)
-            printf("no projects\n");
+            fprintf(cli->out, "no projects\n");
         else
-            print_table(items);
+            print_table(cli, items);
         rc = print_cluster(cli);
+        if (rc < 0)
+            rc = al__cli_failed();
     }
     json_decref(items);
-    return rc < 0 ? AL__EXIT_FAIL : AL__EXIT_OK;
+    return rc < 0 ? AL__EXIT_FAIL : rc;
+}
+
+int al__cmd_top(const struct al__cli *cli, int argc, char **argv) {
+    bool watch = false;
+    const struct al__cli_option options[] = {{"-w", "--watch", &watch, NULL, 0, NULL}};
+    const char *none = NULL;
+    int rc = al__cli_parse_simple(cli, argc, argv, NULL, &none, options, 1);
+
+    if (rc != AL__CLI_RUN)
+        return al__cli_parse_exit(rc, cli);
+    return watch ? al__cli_watch(cli, render, NULL) : render(cli, NULL);
 }

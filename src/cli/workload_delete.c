@@ -1,31 +1,25 @@
-/* workload_delete.c - `allot workload delete`: stop a workload's tasks and remove it. */
+/* workload_delete.c - `allot workload delete`: stop workloads' tasks and remove them, named
+ * one by one or chosen together (--all, --state). */
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
 
 #include "cli/client.h"
 #include "cli/options.h"
+#include "cli/output.h"
 #include "cli/units.h"
 #include "cli/util.h"
 
 #define POLL_INTERVAL_MS 250
+#define MAX_NAMES        256
 
 struct options {
-    const char *name, *project;
-    bool wait;
+    const char *names[MAX_NAMES];
+    size_t name_count;
+    const char *project, *state;
+    bool all, all_projects, wait;
     int64_t timeout_s;
 };
-
-static void usage(FILE *out, const struct al__cli *cli) {
-    fprintf(out,
-            "usage: %s NAME [-p PROJECT] [--wait [--timeout SECONDS]]\n\n"
-            "Stops a workload's tasks (SIGTERM, then SIGKILL after a grace period) and removes\n"
-            "it once they have exited.\n\n"
-            "  -p, --project P   the workload's project (needed when several projects have a\n"
-            "                    workload of that name)\n"
-            "  --wait            return only once it is gone\n"
-            "  --timeout S       how long --wait waits (default 60 seconds)\n\n%s",
-            cli->name, al__cli_conn_usage);
-}
 
 static void sleep_ms(long ms) {
     struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
@@ -34,14 +28,14 @@ static void sleep_ms(long ms) {
 }
 
 /* Polls GET path until allotd answers 404; 0, or -1 after printing why not. */
-static int wait_gone(const struct al__cli *cli, const char *path, const struct options *o) {
-    int64_t deadline = al__cli_now() + o->timeout_s;
+static int wait_gone(const struct al__cli *cli, const char *path, const char *name,
+                     int64_t deadline) {
     struct al__cli_reply reply;
 
     for (;;) {
         if (al__cli_request(cli, "GET", path, NULL, &reply) < 0 ||
             (reply.message[0] && reply.status != 404)) {
-            al__cli_report(&reply);
+            al__cli_report(cli, &reply);
             al__cli_reply_release(&reply);
             return -1;
         }
@@ -49,44 +43,150 @@ static int wait_gone(const struct al__cli *cli, const char *path, const struct o
         if (reply.status == 404)
             return 0;
         if (al__cli_now() >= deadline) {
-            fprintf(stderr, "allot: workload %s is still stopping after %lld s\n", o->name,
-                    (long long)o->timeout_s);
+            fprintf(stderr, "allot: workload %s is still stopping\n", name);
             return -1;
         }
         sleep_ms(POLL_INTERVAL_MS);
     }
 }
 
-int al__cmd_workload_delete(const struct al__cli *cli, int argc, char **argv) {
-    struct options o = {NULL, NULL, false, 60};
-    const struct al__cli_option options[] = {
-        {NULL, "--wait", &o.wait, NULL, 0, NULL},
-        {NULL, "--timeout", NULL, &o.timeout_s, 1, NULL},
-        {"-p", "--project", NULL, NULL, 0, &o.project},
-    };
+static int options_parse(const struct al__cli *cli, int argc, char **argv, struct options *o) {
+    struct al__cli_args a;
+
+    al__cli_args_init(&a, cli, argc, argv);
+    while (al__cli_args_next(&a)) {
+        if (al__cli_args_positional(&a)) {
+            if (o->name_count == MAX_NAMES)
+                return al__cli_usage_error(cli, "at most %d names at once", MAX_NAMES);
+            o->names[o->name_count++] = a.arg;
+        } else if (al__cli_args_is(&a, "-p", "--project")) {
+            if (!(o->project = al__cli_args_value(&a)))
+                return AL__CLI_BAD;
+        } else if (al__cli_args_is(&a, NULL, "--state")) {
+            if (al__cli_args_state(&a, &o->state) != AL__CLI_RUN)
+                return AL__CLI_BAD;
+        } else if (al__cli_args_is(&a, NULL, "--all")) {
+            if (!al__cli_args_flag(&a, &o->all))
+                return AL__CLI_BAD;
+        } else if (al__cli_args_is(&a, "-A", "--all-projects")) {
+            if (!al__cli_args_flag(&a, &o->all_projects))
+                return AL__CLI_BAD;
+        } else if (al__cli_args_is(&a, NULL, "--wait")) {
+            if (!al__cli_args_flag(&a, &o->wait))
+                return AL__CLI_BAD;
+        } else if (al__cli_args_is(&a, NULL, "--timeout")) {
+            if (al__cli_args_integer(&a, 1, &o->timeout_s) != AL__CLI_RUN)
+                return AL__CLI_BAD;
+        } else {
+            return al__cli_args_unknown(&a);
+        }
+    }
+    int rc = al__cli_args_finish(&a, NULL, NULL);
+    if (rc != AL__CLI_RUN)
+        return rc;
+    bool chosen = o->all || o->state;
+    if (chosen && o->name_count > 0)
+        return al__cli_usage_error(cli, "give workload NAMEs or --all/--state, not both");
+    if (!chosen && o->name_count == 0)
+        return al__cli_usage_error(cli, "no workload NAME given (or --all / --state STATE "
+                                        "with -p PROJECT or -A)");
+    if (chosen && !o->project && !o->all_projects)
+        return al__cli_usage_error(cli, "--all and --state need -p PROJECT, or -A for every "
+                                        "project");
+    if (o->all_projects && o->project)
+        return al__cli_usage_error(cli, "give -p PROJECT or -A, not both");
+    return AL__CLI_RUN;
+}
+
+/* The workloads --all/--state choose, as (name, project) pairs in *items. */
+static int chosen(const struct al__cli *cli, const struct options *o, json_t **items) {
+    char query[256] = "", escaped[200];
+
+    if (o->project) {
+        if (!al__cli_url_escape(o->project, escaped, sizeof(escaped))) {
+            al__cli_usage_error(cli, "--project: name too long");
+            return AL__EXIT_USAGE;
+        }
+        al__cli_appendf(query, sizeof(query), "project=%s", escaped);
+    }
+    if (o->state)
+        al__cli_appendf(query, sizeof(query), "%sstate=%s", query[0] ? "&" : "", o->state);
+    if (al__cli_list_all(cli, "/api/v1/workloads", query, items) < 0)
+        return al__cli_failed();
+    return AL__EXIT_OK;
+}
+
+/* Deletes one; its result object into `results`. The exit status. */
+static int delete_one(const struct al__cli *cli, const char *name, const char *project,
+                      const struct options *o, int64_t deadline, json_t *results) {
     struct al__cli_reply reply;
     char path[1024], suffix[96] = "";
-    int rc = al__cli_parse_simple(cli, argc, argv, "workload", &o.name, options, 3);
+    const char *outcome;
 
-    if (rc != AL__CLI_RUN)
-        return al__cli_parse_exit(rc, usage, cli);
-    if (o.project)
-        snprintf(suffix, sizeof(suffix), "?project=%s", o.project);
-    if (al__cli_path(cli, path, sizeof(path), "workloads", o.name, suffix) < 0)
+    if (project)
+        snprintf(suffix, sizeof(suffix), "?project=%s", project);
+    if (al__cli_path(cli, path, sizeof(path), "workloads", name, suffix) < 0)
         return AL__EXIT_USAGE;
     if (al__cli_request(cli, "DELETE", path, NULL, &reply) < 0 || reply.message[0]) {
-        al__cli_report(&reply);
+        al__cli_report(cli, &reply);
         al__cli_reply_release(&reply);
-        return AL__EXIT_FAIL;
+        return al__cli_failed();
     }
     al__cli_reply_release(&reply);
-    if (reply.status == 202 && o.wait) {
-        if (wait_gone(cli, path, &o) < 0)
+    outcome = reply.status == 202 ? "stopping" : "deleted";
+    if (reply.status == 202 && o->wait) {
+        if (wait_gone(cli, path, name, deadline) < 0)
             return AL__EXIT_FAIL;
-    } else if (reply.status == 202) {
-        printf("workload %s is stopping\n", o.name);
-        return AL__EXIT_OK;
+        outcome = "deleted";
     }
-    printf("workload %s deleted\n", o.name);
+    if (AL__CLI_STRUCTURED(cli))
+        json_array_append_new(results, json_pack("{s:s, s:s?, s:s}", "name", name, "project",
+                                                 project, "outcome", outcome));
+    else if (cli->format == AL__CLI_FORMAT_NAME)
+        printf("workload/%s\n", name);
+    else
+        printf("workload %s %s\n", name,
+               strcmp(outcome, "stopping") == 0 ? "is stopping" : "deleted");
     return AL__EXIT_OK;
+}
+
+int al__cmd_workload_delete(const struct al__cli *cli, int argc, char **argv) {
+    struct options o;
+    memset(&o, 0, sizeof(o));
+    o.timeout_s = 60;
+    int rc = options_parse(cli, argc, argv, &o), status = AL__EXIT_OK;
+
+    if (rc != AL__CLI_RUN)
+        return al__cli_parse_exit(rc, cli);
+    if (!o.project && !o.all_projects)
+        o.project = cli->conn.project;
+    int64_t deadline = al__cli_now() + o.timeout_s;
+    json_t *results = al__cli_json_take(json_array()), *items = NULL;
+    if (o.name_count == 0) {
+        if ((status = chosen(cli, &o, &items)) != AL__EXIT_OK) {
+            json_decref(results);
+            return status;
+        }
+        size_t i;
+        const json_t *w;
+        json_array_foreach(items, i, w) {
+            int one = delete_one(cli, al__cli_json_str(w, "name", "?"),
+                                 al__cli_json_str(w, "project", NULL), &o, deadline, results);
+            if (one != AL__EXIT_OK && one != AL__EXIT_NOT_FOUND) /* gone meanwhile: done */
+                status = one;
+        }
+        if (json_array_size(items) == 0 && !AL__CLI_STRUCTURED(cli))
+            fprintf(stderr, "no workloads to delete\n");
+        json_decref(items);
+    } else {
+        for (size_t i = 0; i < o.name_count; i++) {
+            int one = delete_one(cli, o.names[i], o.project, &o, deadline, results);
+            if (one != AL__EXIT_OK)
+                status = one;
+        }
+    }
+    if (AL__CLI_STRUCTURED(cli) && al__cli_print_doc(cli, results) < 0 && status == AL__EXIT_OK)
+        status = AL__EXIT_FAIL;
+    json_decref(results);
+    return status;
 }

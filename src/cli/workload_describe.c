@@ -10,18 +10,6 @@
 #include "cli/util.h"
 #include "cli/workload_format.h"
 
-static void usage(FILE *out, const struct al__cli *cli) {
-    fprintf(out,
-            "usage: %s NAME [-p PROJECT] [--json]\n\n"
-            "Shows a workload: its request, command, times, where its tasks run, why it is\n"
-            "pending and its place in its project's queue, and its events.\n\n"
-            "  -p, --project P   the workload's project (needed when several projects have a\n"
-            "                    workload of that name)\n"
-            "  --json            print the workload object with its events in an \"events\"\n"
-            "                    member\n\n%s",
-            cli->name, al__cli_conn_usage);
-}
-
 /* A command word as a shell would need it: bare when safe, else in single quotes. */
 static void append_word(char *buf, size_t size, const char *word) {
     static const char safe[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
@@ -171,24 +159,24 @@ static void print_text(const json_t *w, const json_t *events) {
 
 int al__cmd_workload_describe(const struct al__cli *cli, int argc, char **argv) {
     const char *name = NULL, *project = NULL;
-    bool json = false;
     json_t *workload = NULL, *events = NULL;
     char path[1024], query[96] = "", suffix[100];
     const struct al__cli_option options[] = {
-        {NULL, "--json", &json, NULL, 0, NULL},
         {"-p", "--project", NULL, NULL, 0, &project},
     };
-    int rc = al__cli_parse_simple(cli, argc, argv, "workload", &name, options, 2);
+    int rc = al__cli_parse_simple(cli, argc, argv, "workload", &name, options, 1);
 
     if (rc != AL__CLI_RUN)
-        return al__cli_parse_exit(rc, usage, cli);
+        return al__cli_parse_exit(rc, cli);
+    if (!project)
+        project = cli->conn.project;
     if (project)
         snprintf(query, sizeof(query), "project=%s", project);
     snprintf(suffix, sizeof(suffix), "%s%s", query[0] ? "?" : "", query);
     if (al__cli_path(cli, path, sizeof(path), "workloads", name, suffix) < 0)
         return AL__EXIT_USAGE;
     if (al__cli_call(cli, "GET", path, NULL, &workload) < 0)
-        return AL__EXIT_FAIL;
+        return al__cli_failed();
     if (!json_is_object(workload)) {
         fprintf(stderr, "allot: allotd's answer for workload %s is not an object\n", name);
         json_decref(workload);
@@ -197,11 +185,13 @@ int al__cmd_workload_describe(const struct al__cli *cli, int argc, char **argv) 
     al__cli_path(cli, path, sizeof(path), "workloads", name, "/events");
     if (al__cli_list_all(cli, path, query, &events) < 0) {
         json_decref(workload);
-        return AL__EXIT_FAIL;
+        return al__cli_failed();
     }
-    if (json) {
+    if (cli->format == AL__CLI_FORMAT_NAME) {
+        printf("workload/%s\n", name);
+    } else if (AL__CLI_STRUCTURED(cli)) {
         al__cli_json_set(workload, "events", json_incref(events));
-        rc = al__cli_json_print(workload);
+        rc = al__cli_print_doc(cli, workload);
     } else {
         print_text(workload, events);
     }

@@ -175,3 +175,22 @@ void al__cli_workload_request(const json_t *workload, char *buf, size_t size) {
     if (min != r.workers)
         al__cli_appendf(buf, size, " (at least %" PRId64 " together)", min);
 }
+
+void al__cli_workload_state(const json_t *workload, char *buf, size_t size) {
+    const char *state = al__cli_json_str(workload, "state", "?");
+    const json_t *tasks = json_object_get(workload, "tasks");
+    size_t i, running = 0, total = json_array_size(tasks);
+    const json_t *t;
+
+    json_array_foreach(tasks, i, t) {
+        running += strcmp(al__cli_json_str(t, "state", ""), "running") == 0;
+    }
+    if (strcmp(state, "running") == 0 && total > 1 && running < total)
+        snprintf(buf, size, "%zu/%zu running", running, total);
+    else
+        snprintf(buf, size, "%s", state);
+}
+
+const char *al__cli_workload_reason_short(const json_t *workload) {
+    return al__cli_json_str(workload, "reason_short", "");
+}

@@ -29,6 +29,13 @@ void al__cli_workload_placement(const json_t *workload, char *buf, size_t size);
  * cores, 16GiB memory per task; 4 workers (at least 2 together)". */
 void al__cli_workload_request(const json_t *workload, char *buf, size_t size);
 
+/* al__cli_workload_state - its state, "2/4 running" while only some of its tasks run. */
+void al__cli_workload_state(const json_t *workload, char *buf, size_t size);
+
+/* al__cli_workload_reason_short - why it (or some of its tasks) waits as a short code:
+ * allotd's reason_short (QuotaLimit, FairShare, Gang, NoFit, ...), else "" (borrowed). */
+const char *al__cli_workload_reason_short(const json_t *workload);
+
 /* "0,1" from a JSON array of device indices; "-" when empty or not an array. */
 void al__cli_devices_text(const json_t *devices, char *buf, size_t size);
 

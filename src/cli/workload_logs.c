@@ -15,18 +15,6 @@ struct options {
     bool follow;
 };
 
-static void usage(FILE *out, const struct al__cli *cli) {
-    fprintf(out,
-            "usage: %s NAME [-p PROJECT] [--task K] [-f]\n\n"
-            "Prints a task's combined standard output and error.\n\n"
-            "  -p, --project P   the workload's project (needed when several projects have a\n"
-            "                 workload of that name)\n"
-            "  --task K       the task (worker) index (default 0)\n"
-            "  -f, --follow   keep printing as the task writes, until it ends; a dropped\n"
-            "                 connection is resumed where it stopped (for up to 30 s)\n\n%s",
-            cli->name, al__cli_conn_usage);
-}
-
 int al__cmd_workload_logs(const struct al__cli *cli, int argc, char **argv) {
     struct options o = {NULL, NULL, 0, false};
     const struct al__cli_option options[] = {
@@ -38,7 +26,9 @@ int al__cmd_workload_logs(const struct al__cli *cli, int argc, char **argv) {
     int rc = al__cli_parse_simple(cli, argc, argv, "workload", &o.name, options, 3);
 
     if (rc != AL__CLI_RUN)
-        return al__cli_parse_exit(rc, usage, cli);
+        return al__cli_parse_exit(rc, cli);
+    if (!o.project)
+        o.project = cli->conn.project;
     int64_t offset = 0;
     for (int tries = 0;;) {
         int64_t got = 0;
@@ -51,7 +41,7 @@ int al__cmd_workload_logs(const struct al__cli *cli, int argc, char **argv) {
         rc = al__cli_stream(cli, path, stdout, &got, !last);
         offset += got;
         if (rc != AL__CLI_BROKE_OFF || last)
-            return rc == 0 ? AL__EXIT_OK : AL__EXIT_FAIL;
+            return rc == 0 ? AL__EXIT_OK : al__cli_failed();
         tries = got > 0 ? 0 : tries + 1; /* progress resets the count */
         nanosleep(&(struct timespec){1, 0}, NULL);
     }

@@ -11,32 +11,7 @@
 
 struct options {
     json_t *body; /* the request, filled while parsing */
-    bool json;
 };
-
-static void usage(FILE *out, const struct al__cli *cli) {
-    fprintf(out,
-            "usage: %s NAME -p PROJECT [options] -- COMMAND [ARGS...]\n\n"
-            "Submits COMMAND to run in PROJECT from the current directory. NAME must not be\n"
-            "taken by another workload (allotd refuses it: 409 already_exists).\n\n"
-            "  -p, --project P       the project (required)\n"
-            "  --gpu N               whole GPUs per task\n"
-            "  --gpu-portion F       a fraction of one GPU per task, 0 < F < 1\n"
-            "  --gpu-memory M        GPU memory per task: 20GiB, 512MiB (a bare number is MiB)\n"
-            "  --gpu-devices N       devices a portion or GPU memory request spans (default 1)\n"
-            "  --cpu C               CPU cores per task: 1.5, or 500m\n"
-            "  --memory M            memory per task: 16GiB, 512M (a bare number is bytes)\n"
-            "  --priority P          train (default), build-preemptible, build, inference, or N\n"
-            "  --preemptible         may be preempted (default when the priority is below 100)\n"
-            "  --non-preemptible     may not be preempted\n"
-            "  --workers N           tasks to run (default 1)\n"
-            "  --min-members M       tasks that must run together (default: all workers)\n"
-            "  -e, --env K=V         an environment variable (repeatable)\n"
-            "  --image IMAGE         the container image (allotd on Kubernetes: the tasks are\n"
-            "                        the pods of a batch Job in the project's namespace)\n"
-            "  --json                print the workload as JSON\n\n%s",
-            cli->name, al__cli_conn_usage);
-}
 
 /* -e K=V into body.env. */
 static int env_option(struct al__cli_args *a, json_t *body) {
@@ -127,7 +102,8 @@ static int check_request(const struct al__cli *cli, json_t *body) {
     if (!json_object_get(body, "name"))
         return al__cli_usage_error(cli, "no workload NAME given");
     if (!json_object_get(body, "project"))
-        return al__cli_usage_error(cli, "no project given (-p PROJECT)");
+        return al__cli_usage_error(cli, "no project given (-p PROJECT, or `allot config "
+                                        "set-project P` for a default)");
     return 0;
 }
 
@@ -138,10 +114,7 @@ static int options_parse(const struct al__cli *cli, int argc, char **argv, struc
 
     al__cli_args_init(&a, cli, argc, argv);
     while (al__cli_args_next(&a)) {
-        if (al__cli_args_is(&a, NULL, "--json")) {
-            if (!al__cli_args_flag(&a, &o->json))
-                return AL__CLI_BAD;
-        } else if (al__cli_args_positional(&a) && !json_object_get(o->body, "name")) {
+        if (al__cli_args_positional(&a) && !json_object_get(o->body, "name")) {
             json_t *name = al__cli_args_string(cli, "NAME", a.arg);
             if (!name)
                 return AL__CLI_BAD;
@@ -155,6 +128,8 @@ static int options_parse(const struct al__cli *cli, int argc, char **argv, struc
     }
     if (a.help)
         return AL__CLI_HELP;
+    if (!json_object_get(o->body, "project") && cli->conn.project)
+        al__cli_json_set(o->body, "project", al__cli_json_take(json_string(cli->conn.project)));
     if ((rc = check_request(cli, o->body)) < 0)
         return rc;
     if (a.index >= argc)
@@ -172,14 +147,14 @@ static int options_parse(const struct al__cli *cli, int argc, char **argv, struc
 }
 
 int al__cmd_workload_submit(const struct al__cli *cli, int argc, char **argv) {
-    struct options o = {al__cli_json_take(json_object()), false};
+    struct options o = {al__cli_json_take(json_object())};
     json_t *workload = NULL, *workdir;
     char cwd[PATH_MAX];
     int rc = options_parse(cli, argc, argv, &o);
 
     if (rc != AL__CLI_RUN) {
         json_decref(o.body);
-        return al__cli_parse_exit(rc, usage, cli);
+        return al__cli_parse_exit(rc, cli);
     }
     /* allotd runs the command where the submitter is; a directory it cannot name goes unsaid */
     if (getcwd(cwd, sizeof(cwd)) && (workdir = json_string(cwd)) != NULL)
@@ -187,8 +162,8 @@ int al__cmd_workload_submit(const struct al__cli *cli, int argc, char **argv) {
     rc = al__cli_call(cli, "POST", "/api/v1/workloads", o.body, &workload);
     json_decref(o.body);
     if (rc < 0)
-        return AL__EXIT_FAIL;
-    return al__cli_show_line(workload, o.json, "workload %s submitted to project %s",
+        return al__cli_failed();
+    return al__cli_show_line(cli, workload, "workload", "workload %s submitted to project %s",
                              al__cli_json_str(workload, "name", "?"),
                              al__cli_json_str(workload, "project", "?"));
 }

@@ -12,6 +12,9 @@ import urllib.error
 import urllib.request
 
 ALLOTD = os.environ.get("ALLOTD", "build/san/allotd")
+# The CLI under test reads no config file of the person running the tests (a test that wants
+# one sets its own ALLOT_CONFIG).
+os.environ["ALLOT_CONFIG"] = os.path.join(tempfile.gettempdir(), "allot-tests-no-such-config")
 ALLOT = os.environ.get("ALLOT", "build/san/allot")
 
 

@@ -254,16 +254,16 @@ class CliTest(DaemonTest):
         self.d.cli("workload", "delete", "long", "--wait")
         self.assertIsNone(self.d.workload("long"))
         cases = [
-            (["workload", "describe", "nope"], 1),
-            (["workload", "submit", "x", "-p", "missing", "--", "true"], 1),
+            (["workload", "describe", "nope"], 3),  # not found
+            (["workload", "submit", "x", "-p", "missing", "--", "true"], 2),  # allotd: invalid
             (["workload", "submit", "x", "-p", "team-a", "--gpu-portion", "2", "--", "true"], 2),
             (["workload", "submit", "x", "-p", "team-a", "--memory", "12XB", "--", "true"], 2),
             (["workload", "list", "--state", "bogus"], 2),
-            (["workload", "list", "-p", "nosuch"], 1),  # a filter naming nothing says so
+            (["workload", "list", "-p", "nosuch"], 3),  # a filter naming nothing says so
             (["workload", "submit", "x", "-p", "team-a", "--priority", "-5", "--", "true"], 2),
             (["workload", "submit", "x", "-p", "team-a", "--preemptible", "--non-preemptible",
               "--", "true"], 2),
-            (["project", "create", "team-a"], 1),
+            (["project", "create", "team-a"], 4),  # conflict: the name is taken
             (["frobnicate"], 2),
         ]
         for args, code in cases:
@@ -277,11 +277,11 @@ class CliTest(DaemonTest):
     def test_wrong_token_and_no_server(self):
         env = dict(os.environ, ALLOT_SERVER=self.d.url, ALLOT_TOKEN="wrong")
         r = subprocess.run([ALLOT, "project", "list"], capture_output=True, text=True, env=env)
-        self.assertEqual(r.returncode, 1)
+        self.assertEqual(r.returncode, 5)  # not authorized
         self.assertIn("token", r.stderr)
         env = dict(os.environ, ALLOT_SERVER="http://127.0.0.1:1", ALLOT_TOKEN="x")
         r = subprocess.run([ALLOT, "project", "list"], capture_output=True, text=True, env=env)
-        self.assertEqual(r.returncode, 1)
+        self.assertEqual(r.returncode, 6)  # unreachable
         self.assertIn("127.0.0.1:1", r.stderr)
 
     def test_token_from_the_state_dir(self):

@@ -37,9 +37,9 @@ class PerProjectNamesTest(DaemonTest):
         self.assertEqual([(w["name"], w["project"]) for w in listed["items"]],
                          [("train", "team-b")])
 
-        # The CLI: ambiguous without -p (exit 1, the projects named), then by project.
+        # The CLI: ambiguous without -p (exit 4, 409: the projects named), then by project.
         p = self.d.cli("workload", "describe", "train", check=False)
-        self.assertEqual(p.returncode, 1, p.stderr)
+        self.assertEqual(p.returncode, 4, p.stderr)
         self.assertIn("team-a, team-b", p.stderr)
         self.assertIn("team-b", self.d.cli("workload", "describe", "train", "-p", "team-b").stdout)
         self.assertIn("from a", self.d.cli("workload", "logs", "train", "--project", "team-a").stdout)

@@ -12,6 +12,8 @@ import urllib.request
 from cluster import ROOT, wait_until
 
 ALLOTD = os.environ.get("ALLOTD", os.path.join(ROOT, "build", "san", "allotd"))
+# The allot CLI the tests run reads no config file of the person running them.
+os.environ["ALLOT_CONFIG"] = os.path.join(tempfile.gettempdir(), "allot-tests-no-such-config")
 
 
 class Allotd:

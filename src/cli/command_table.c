@@ -1,0 +1,399 @@
+/* command_table.c - every allot command, its options and what they do, written once: --help,
+ * the man pages and shell completion are printed from here. */
+#include <string.h>
+
+#include "cli/command_table.h"
+
+#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
+#define OPTS(a)  a, COUNT(a)
+
+const struct al__cli_opt al__cli_conn_options[] = {
+    {NULL, "--server", "URL",
+     "allotd's address (env ALLOT_SERVER; default: the\ncontext's, "
+     "else the local allotd's, else\n" AL__CLI_DEFAULT_SERVER ")",
+     NULL},
+    {NULL, "--token", "TOKEN",
+     "API token (env ALLOT_TOKEN; default: the context's\ntoken file, "
+     "else the state dir's admin.token)",
+     NULL},
+    {NULL, "--state-dir", "DIR",
+     "a local allotd's state directory: its address\nand admin token "
+     "(env ALLOT_STATE_DIR)",
+     "@dir"},
+    {NULL, "--context", "NAME",
+     "use this context of the config file instead of\nthe current one "
+     "(env ALLOT_CONTEXT)",
+     "@context"},
+};
+const size_t al__cli_conn_option_count = COUNT(al__cli_conn_options);
+
+const struct al__cli_opt al__cli_output_options[] = {
+    {"-o", "--output", "FORMAT",
+     "text (default), wide (more columns), json, yaml,\nor name "
+     "(KIND/NAME per object)",
+     "text wide json yaml name"},
+    {NULL, "--json", NULL, "the same as -o json", NULL},
+    {NULL, "--no-headers", NULL, "tables without their header line", NULL},
+};
+const size_t al__cli_output_option_count = COUNT(al__cli_output_options);
+
+const struct al__cli_exit_doc al__cli_exit_docs[] = {
+    {AL__EXIT_OK, "success"},
+    {AL__EXIT_FAIL, "the command ran and failed (replay --check found a difference, a\n"
+                    "wait timed out, output could not be written)"},
+    {AL__EXIT_USAGE, "usage error: a bad command line, or allotd refused the request as\n"
+                     "invalid (HTTP 400), whichever side checked it"},
+    {AL__EXIT_NOT_FOUND, "not found: no such workload, project, department, node or context"},
+    {AL__EXIT_CONFLICT, "conflict: the name is taken, or the object's state does not allow it\n"
+                        "(HTTP 409)"},
+    {AL__EXIT_DENIED, "not authorized: no token, or a token without the right (HTTP 401/403)"},
+    {AL__EXIT_UNAVAILABLE, "allotd cannot be reached, or failed (HTTP 5xx)"},
+};
+const size_t al__cli_exit_doc_count = COUNT(al__cli_exit_docs);
+
+const struct al__cli_noun al__cli_noun_table[] = {
+    {"workload", "submit, list, describe, logs, delete"},
+    {"project", "create, list, describe, update, delete"},
+    {"department", "create, list, describe, update, delete"},
+    {"node", "list"},
+    {"top", "per project: deserved GPUs, fair share, allocated, pending"},
+    {"snapshot", "the live state as a snapshot file; convert a KAI Scheduler snapshot"},
+    {"replay", "run one scheduling cycle on snapshot files (offline)"},
+    {"login", "save a server and its token as a context of the config file"},
+    {"config", "contexts: which allotd, token and default project to use"},
+    {"completion", "the shell completion script (bash or zsh)"},
+    {"gpu-reservation", "report: what a GPU reservation pod runs on Kubernetes"},
+};
+const size_t al__cli_noun_count = COUNT(al__cli_noun_table);
+
+#define PROJECT_OPT(what)                                                                          \
+    { "-p", "--project", "P", what " (default: the context's project)", "@project" }
+#define WORKLOAD_PROJECT_OPT                                                                       \
+    {                                                                                              \
+        "-p", "--project", "P",                                                                    \
+            "the workload's project (needed when several\nprojects have a workload of that name; " \
+            "default:\nthe context's project)",                                                    \
+            "@project"                                                                             \
+    }
+
+static const struct al__cli_opt submit_options[] = {
+    PROJECT_OPT("the project"),
+    {NULL, "--gpu", "N", "whole GPUs per task", NULL},
+    {NULL, "--gpu-portion", "F", "a fraction of one GPU per task, 0 < F < 1", NULL},
+    {NULL, "--gpu-memory", "M", "GPU memory per task: 20GiB, 512MiB (a bare\nnumber is MiB)", NULL},
+    {NULL, "--gpu-devices", "N", "devices a portion or GPU memory request spans\n(default 1)",
+     NULL},
+    {NULL, "--cpu", "C", "CPU cores per task: 1.5, or 500m", NULL},
+    {NULL, "--memory", "M", "memory per task: 16GiB, 512M (a bare number is\nbytes)", NULL},
+    {NULL, "--priority", "P",
+     "train (default), build-preemptible, build,\ninference, or an "
+     "integer >= 0",
+     "train build-preemptible build inference"},
+    {NULL, "--preemptible", NULL, "may be preempted (default when the priority is\nbelow 100)",
+     NULL},
+    {NULL, "--non-preemptible", NULL, "may not be preempted", NULL},
+    {NULL, "--workers", "N", "tasks to run (default 1)", NULL},
+    {NULL, "--min-members", "M", "tasks that must run together (default: all\nworkers)", NULL},
+    {"-e", "--env", "K=V", "an environment variable (repeatable)", NULL},
+    {NULL, "--image", "IMAGE",
+     "the container image (allotd on Kubernetes: the\ntasks are the "
+     "pods of a batch Job in the\nproject's namespace)",
+     NULL},
+};
+
+static const struct al__cli_opt list_workload_options[] = {
+    PROJECT_OPT("only project P's workloads"),
+    {"-A", "--all-projects", NULL,
+     "every project's workloads (the default without\na context "
+     "project)",
+     NULL},
+    {NULL, "--state", "STATE",
+     "only workloads in STATE: pending, running,\nsucceeded, failed "
+     "or deleting",
+     "pending running succeeded failed deleting"},
+    {"-w", "--watch", NULL, "print the table again whenever it changes, until\ninterrupted", NULL},
+};
+
+static const struct al__cli_opt describe_workload_options[] = {WORKLOAD_PROJECT_OPT};
+
+static const struct al__cli_opt logs_options[] = {
+    WORKLOAD_PROJECT_OPT,
+    {NULL, "--task", "K", "the task (worker) index (default 0)", NULL},
+    {"-f", "--follow", NULL,
+     "keep printing as the task writes, until it ends;\na dropped "
+     "connection is resumed where it\nstopped (for up to 30 s)",
+     NULL},
+};
+
+static const struct al__cli_opt delete_workload_options[] = {
+    WORKLOAD_PROJECT_OPT,
+    {"-A", "--all-projects", NULL, "with --all or --state: in every project", NULL},
+    {NULL, "--all", NULL, "every workload of the project (-p) or of all\n(-A)", NULL},
+    {NULL, "--state", "STATE", "those in STATE: pending, running, succeeded or\nfailed",
+     "pending running succeeded failed"},
+    {NULL, "--wait", NULL, "return only once they are gone", NULL},
+    {NULL, "--timeout", "S", "how long --wait waits in all (default 60\nseconds)", NULL},
+};
+
+/* project and department create/update; --department and --no-department for projects only */
+#define QUEUE_OPTIONS                                                                              \
+    {NULL, "--priority", "P", "queue priority, an integer (default 100)", NULL},                   \
+        {NULL, "--gpu-deserved", "N", "guaranteed GPUs, e.g. 2 or 0.5 (default 0)", NULL},         \
+        {NULL, "--cpu-deserved", "C", "guaranteed CPU cores: 4, 500m", NULL},                      \
+        {NULL, "--memory-deserved", "M", "guaranteed memory: 64GiB", NULL},                        \
+        {NULL, "--gpu-limit", "N", "at most N GPUs ('unlimited' or -1: no bound, the\ndefault)",   \
+         NULL},                                                                                    \
+        {NULL, "--cpu-limit", "C", "at most C CPU cores", NULL},                                   \
+        {NULL, "--memory-limit", "M", "at most M memory", NULL},                                   \
+        {NULL, "--gpu-weight", "W", "share of unused GPUs beyond the deserved\n(default 1)",       \
+         NULL},                                                                                    \
+        {NULL, "--cpu-weight", "W", "the same for CPU", NULL},                                     \
+        {NULL, "--memory-weight", "W", "the same for memory", NULL},                               \
+        {NULL, "--preempt-min-runtime", "D",                                                       \
+         "a job that started less than D ago is not\npreempted: 90, 30s, 10m, 2h; 'inherit' "      \
+         "(the\ndefault) takes the department's",                                                  \
+         NULL},                                                                                    \
+    {                                                                                              \
+        NULL, "--reclaim-min-runtime", "D", "the same for reclaim", NULL                           \
+    }
+
+static const struct al__cli_opt project_write_options[] = {
+    {NULL, "--department", "D", "the department it belongs to ('' for none)", "@department"},
+    {NULL, "--no-department", NULL, "belong to no department (top level)", NULL},
+    QUEUE_OPTIONS,
+};
+
+static const struct al__cli_opt department_write_options[] = {QUEUE_OPTIONS};
+
+static const struct al__cli_opt watch_options[] = {
+    {"-w", "--watch", NULL, "print it again whenever it changes, until\ninterrupted", NULL},
+};
+
+static const struct al__cli_opt snapshot_options[] = {
+    {"-o", "--output", "FILE", "write it to FILE (default: standard output)", "@file"},
+};
+
+static const struct al__cli_opt convert_options[] = {
+    {NULL, "--kai", "FILE", "the KAI Scheduler snapshot (required)", "@file"},
+};
+
+static const struct al__cli_opt replay_options[] = {
+    {NULL, "--check", NULL,
+     "compare with the file's `expect` section:\nPASS/FAIL per file, then "
+     "a summary; exit status 0\nonly when every file passed",
+     NULL},
+    {NULL, "--json", NULL, "print JSON instead (an array when there are\nseveral files)", NULL},
+    {NULL, "--kai", NULL,
+     "the files are KAI Scheduler snapshots (the zip\nits snapshot plugin "
+     "serves at /get-snapshot, or\nits snapshot.json)",
+     NULL},
+};
+
+static const struct al__cli_opt login_options[] = {
+    {NULL, "--server", "URL",
+     "allotd's address (required unless --state-dir\nnames a local "
+     "allotd)",
+     NULL},
+    {NULL, "--token-file", "FILE", "read the token from FILE ('-': standard input)", "@file"},
+    {NULL, "--token", "TOKEN",
+     "the token itself (it ends up in shell history:\nprefer "
+     "--token-file)",
+     NULL},
+    {NULL, "--state-dir", "DIR",
+     "a local allotd's state directory: its address\nand admin "
+     "token",
+     "@dir"},
+    {NULL, "--context", "NAME", "the context's name (default: the server's host)", NULL},
+    PROJECT_OPT("the context's default project"),
+};
+
+static const struct al__cli_opt config_view_options[] = {
+    {NULL, "--json", NULL, "print the contexts as JSON", NULL},
+};
+
+static const struct al__cli_opt reservation_options[] = {
+    {NULL, "--kubeconfig", "FILE", "credentials (default: the pod's service account)", "@file"},
+    {NULL, "--once", NULL, "write the annotation and exit", NULL},
+};
+
+#define API_OUT (AL__CLI_API | AL__CLI_OUTPUT)
+
+const struct al__cli_command al__cli_command_table[] = {
+    {"workload", "submit", "NAME -p PROJECT [options] -- COMMAND [ARGS...]",
+     "submit a command to run with GPUs in a project",
+     "Submits COMMAND to run in PROJECT from the current directory. NAME must not be\n"
+     "taken by another workload of the project (exit status 4).",
+     OPTS(submit_options), NULL, al__cmd_workload_submit, API_OUT},
+    {"workload", "list", "[-p PROJECT | -A] [--state STATE] [-w]",
+     "workloads: state, GPUs, placement, age, pending reason",
+     "Lists workloads, oldest first: NAME, PROJECT, STATE (\"2/4 running\" while only\n"
+     "some tasks run), GPUS (per task; \"2x0.5\" is half of each of 2 GPUs, \"4x1\" is\n"
+     "4 workers of 1 GPU), NODE/DEVICES (node:GPU indices), AGE and REASON, a short\n"
+     "code for why it waits (QuotaLimit, FairShare, Gang, NoFit, Priority, MinRuntime,\n"
+     "...; `describe` gives the full sentence). -o wide adds PRIORITY, TASKS and the\n"
+     "request per task.",
+     OPTS(list_workload_options), NULL, al__cmd_workload_list, API_OUT},
+    {"workload", "describe", "NAME [-p PROJECT]",
+     "one workload: request, placement, reason, events",
+     "Shows a workload: its request, command, times, where its tasks run, why it is\n"
+     "pending and its place in its project's queue, and its events. -o json gives the\n"
+     "workload object with its events in an \"events\" member.",
+     OPTS(describe_workload_options), "@workload", al__cmd_workload_describe, API_OUT},
+    {"workload", "logs", "NAME [-p PROJECT] [--task K] [-f]", "a task's output (-f to follow it)",
+     "Prints a task's combined standard output and error.", OPTS(logs_options), "@workload",
+     al__cmd_workload_logs, AL__CLI_API},
+    {"workload", "delete",
+     "NAME... [-p PROJECT] | (--all | --state STATE) (-p PROJECT | -A) [--wait]",
+     "stop workloads and remove them",
+     "Stops workloads' tasks (SIGTERM, then SIGKILL after a grace period) and removes\n"
+     "them once they have exited: those named, or all of a project's (--all), or\n"
+     "those in a state (--state). A workload that is gone already is no error with\n"
+     "--all or --state; a NAME that does not exist is (exit status 3).",
+     OPTS(delete_workload_options), "@workload", al__cmd_workload_delete, API_OUT},
+
+    {"project", "create", "NAME [options]", "create one, with quotas, limits, weights, priority",
+     "Creates a project: a queue that holds workloads, with its deserved quota, limits\n"
+     "and over-quota weights per resource.",
+     OPTS(project_write_options), NULL, al__cmd_queue_create, API_OUT},
+    {"project", "list", "[-w]", "quotas, limits, weights, allocation and fair share",
+     "Lists projects with their GPU figures: deserved quota, limit, over-quota weight,\n"
+     "allocated now and fair share in the last scheduling cycle.",
+     OPTS(watch_options), NULL, al__cmd_queue_list, API_OUT},
+    {"project", "describe", "NAME", "every field and the status of the last cycle",
+     "Shows a project: priority, min runtimes, deserved quota, limits and weights per\n"
+     "resource, and the status of the last scheduling cycle (fair share, allocated,\n"
+     "requested, pending).",
+     NULL, 0, "@project", al__cmd_queue_describe, API_OUT},
+    {"project", "update", "NAME [options]", "change some fields",
+     "Changes the given fields of a project and leaves the others.", OPTS(project_write_options),
+     "@project", al__cmd_queue_update, API_OUT},
+    {"project", "delete", "NAME", "delete one",
+     "Deletes a project. allotd refuses while it has pending or running workloads\n"
+     "(exit status 4); its finished workloads go with it.",
+     NULL, 0, "@project", al__cmd_queue_delete, API_OUT},
+
+    {"department", "create", "NAME [options]", "create one, with quotas, limits, weights",
+     "Creates a department: a group of projects, with its deserved quota, limits and\n"
+     "over-quota weights per resource, shared by its projects.",
+     OPTS(department_write_options), NULL, al__cmd_queue_create, API_OUT},
+    {"department", "list", "[-w]", "quotas, limits, weights, allocation and fair share",
+     "Lists departments with their GPU figures: deserved quota, limit, over-quota\n"
+     "weight, allocated now and fair share in the last scheduling cycle.",
+     OPTS(watch_options), NULL, al__cmd_queue_list, API_OUT},
+    {"department", "describe", "NAME", "every field and the status of the last cycle",
+     "Shows a department: priority, min runtimes, deserved quota, limits and weights\n"
+     "per resource, and the status of the last scheduling cycle.",
+     NULL, 0, "@department", al__cmd_queue_describe, API_OUT},
+    {"department", "update", "NAME [options]", "change some fields",
+     "Changes the given fields of a department and leaves the others.",
+     OPTS(department_write_options), "@department", al__cmd_queue_update, API_OUT},
+    {"department", "delete", "NAME", "delete one",
+     "Deletes a department. allotd refuses while projects belong to it (exit status 4).", NULL, 0,
+     "@department", al__cmd_queue_delete, API_OUT},
+
+    {"node", "list", "[-w]", "nodes: GPUs, their allocation, CPU and memory",
+     "Lists nodes: GPUS (count x model and memory), GPU ALLOCATED (GPUs given to tasks,\n"
+     "fractions counted as given: 2.5 is two whole GPUs and half of a third / GPUs),\n"
+     "DEVICES IN USE (devices holding at least one task / devices), and CPU cores and\n"
+     "MEMORY (allocated / capacity). These are the figures of the API's nodes.",
+     OPTS(watch_options), NULL, al__cmd_node_list, API_OUT},
+    {"top", NULL, "[-w]", "per project: deserved GPUs, fair share, allocated, pending",
+     "Shows per project, grouped by department: GPUs DESERVED, FAIR SHARE in the last\n"
+     "scheduling cycle, ALLOCATED (GPUs given to running tasks) and PENDING (GPUs that\n"
+     "pending workloads ask for); then the totals and the cluster's GPUs. The figures\n"
+     "are the API's projects' status.",
+     OPTS(watch_options), NULL, al__cmd_top, API_OUT},
+
+    {"snapshot", NULL, "[-o FILE]", "save the live state as a snapshot file",
+     "Saves the live state of allotd (queues, workloads, nodes) as an allot snapshot:\n"
+     "the input of `allot replay`, to reproduce a scheduling decision offline.",
+     OPTS(snapshot_options), NULL, al__cmd_snapshot_save, AL__CLI_API},
+    {"snapshot", "convert", "--kai FILE", "a KAI Scheduler snapshot as allot's (offline)",
+     "Prints the KAI Scheduler snapshot FILE (the zip its snapshot plugin serves at\n"
+     "/get-snapshot, or its snapshot.json) as an allot snapshot document: the input\n"
+     "of `allot replay`. Objects it cannot use are named on stderr.",
+     OPTS(convert_options), NULL, al__cmd_snapshot_convert, 0},
+    {"replay", NULL, "[--check] [--json] [--kai] FILE...  (- = standard input)",
+     "run one scheduling cycle on snapshot files offline",
+     "Runs one scheduling cycle on each snapshot FILE and prints the decisions, why\n"
+     "jobs stay pending and the queues' fair shares.",
+     OPTS(replay_options), "@file", al__cmd_replay, 0},
+
+    {"login", NULL, "--server URL --token-file FILE [--context NAME] [-p PROJECT]",
+     "save a server and its token as the current context",
+     "Checks that allotd at URL accepts the token, then saves both as a context of the\n"
+     "config file ($XDG_CONFIG_HOME/allot/config, else ~/.config/allot/config; the\n"
+     "token in a file beside it, readable by you only) and makes it the current one.\n"
+     "With --state-dir DIR alone, the context names a local allotd by its state\n"
+     "directory (its address file and admin token).",
+     OPTS(login_options), NULL, al__cmd_login, 0},
+    {"config", "view", "", "the contexts and which one is current",
+     "Prints the config file's contexts: name, server, token file, default project;\n"
+     "the current one is marked with '*'.",
+     OPTS(config_view_options), NULL, al__cmd_config_view, 0},
+    {"config", "use-context", "NAME", "make NAME the current context",
+     "Makes NAME the current context: the server, token and default project that\n"
+     "commands use when the command line and the environment do not say.",
+     NULL, 0, "@context", al__cmd_config_use_context, 0},
+    {"config", "set-project", "PROJECT", "the current context's default project",
+     "Sets the default project of the current context: the project of commands that\n"
+     "take -p when it is not given ('' clears it). Like runai's `config project`.",
+     NULL, 0, "@project", al__cmd_config_set_project, 0},
+    {"config", "delete-context", "NAME", "remove a context",
+     "Removes context NAME and its token file from the config.", NULL, 0, "@context",
+     al__cmd_config_delete_context, 0},
+    {"completion", NULL, "bash|zsh", "print the shell completion script",
+     "Prints the completion script for bash or zsh, generated from the same table as\n"
+     "--help. For bash: source <(allot completion bash), or install it with\n"
+     "`make install`.",
+     NULL, 0, "bash zsh", al__cmd_completion, 0},
+    {"man-pages", NULL, "DIR", "write the man pages into DIR",
+     "Writes allot.1 and allot-NOUN.1 for each command group into DIR, from the same\n"
+     "table as --help (`make` runs it for `make install`).",
+     NULL, 0, "@dir", al__cmd_man_pages, AL__CLI_HIDDEN},
+    {"gpu-reservation", "report", "[--kubeconfig FILE] [--once]",
+     "what a GPU reservation pod runs on Kubernetes",
+     "Run by a GPU reservation pod: writes the GPU the device plugin gave it\n"
+     "(NVIDIA_VISIBLE_DEVICES) on the pod (POD_NAMESPACE/POD_NAME, from the downward\n"
+     "API) as an annotation, then waits to be stopped (--once: exits). Credentials:\n"
+     "the pod's service account, or --kubeconfig FILE.",
+     OPTS(reservation_options), NULL, al__cmd_gpu_reservation, AL__CLI_HIDDEN},
+};
+const size_t al__cli_command_count = COUNT(al__cli_command_table);
+
+const struct al__cli_command *al__cli_command_find(const char *noun, const char *verb) {
+    for (size_t i = 0; i < al__cli_command_count; i++) {
+        const struct al__cli_command *c = &al__cli_command_table[i];
+        if (strcmp(c->noun, noun) == 0 &&
+            (verb ? c->verb && strcmp(c->verb, verb) == 0 : c->verb == NULL))
+            return c;
+    }
+    return NULL;
+}
+
+bool al__cli_noun_has_verbs(const char *noun) {
+    for (size_t i = 0; i < al__cli_command_count; i++)
+        if (strcmp(al__cli_command_table[i].noun, noun) == 0 && al__cli_command_table[i].verb)
+            return true;
+    return false;
+}
+
+static const struct al__cli_opt *find_in(const struct al__cli_opt *options, size_t count,
+                                         const char *name) {
+    for (size_t i = 0; i < count; i++)
+        if ((options[i].short_name && strcmp(options[i].short_name, name) == 0) ||
+            strcmp(options[i].long_name, name) == 0)
+            return &options[i];
+    return NULL;
+}
+
+const struct al__cli_opt *al__cli_command_option(const struct al__cli_command *c,
+                                                 const char *name) {
+    const struct al__cli_opt *o = find_in(c->options, c->option_count, name);
+
+    if (!o && (c->flags & AL__CLI_OUTPUT))
+        o = find_in(al__cli_output_options, al__cli_output_option_count, name);
+    if (!o && (c->flags & AL__CLI_API))
+        o = find_in(al__cli_conn_options, al__cli_conn_option_count, name);
+    return o;
+}

@@ -1,0 +1,23 @@
+/* list_view.h - what list commands share: every page of a collection, shown in the output
+ * format asked for, once or watched (-w). */
+#ifndef ALLOT_CLI_LIST_VIEW_H
+#define ALLOT_CLI_LIST_VIEW_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "cli/commands.h"
+
+struct al__cli_list_view {
+    const char *path;  /* "/api/v1/workloads" */
+    const char *query; /* escaped filters, or "" */
+    const char *what;  /* "workloads", for "no workloads found" */
+    const char *kind;  /* "workload", for -o name */
+    void (*print_table)(const struct al__cli *cli, const json_t *items);
+};
+
+/* al__cli_list_view_run - GETs every item of v->path and shows them; with `watch`, again
+ * whenever they change, until interrupted. Returns the exit status. */
+int al__cli_list_view_run(const struct al__cli *cli, const struct al__cli_list_view *v, bool watch);
+
+#endif

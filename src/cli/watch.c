@@ -1,0 +1,71 @@
+/* watch.c - -w/--watch: a list or table printed again whenever it changes. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli/watch.h"
+
+/* One render into a new buffer (*text, malloc'd); its exit status. */
+static int capture(const struct al__cli *cli, int (*render)(const struct al__cli *, void *),
+                   void *ctx, char **text) {
+    struct al__cli watched = *cli;
+    size_t len = 0;
+    int status;
+
+    *text = NULL;
+    watched.out = open_memstream(text, &len);
+    if (!watched.out) {
+        fprintf(stderr, "allot: out of memory\n");
+        exit(AL__EXIT_FAIL);
+    }
+    status = render(&watched, ctx);
+    fclose(watched.out);
+    return status;
+}
+
+static void show(const struct al__cli *cli, const char *text, bool terminal, bool first) {
+    if (terminal) {
+        char when[32];
+        time_t now = time(NULL);
+        struct tm tm;
+        strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", localtime_r(&now, &tm));
+        printf("\033[H\033[2J%s -w (every %ds; Ctrl-C to stop)   %s\n\n", cli->name,
+               AL__CLI_WATCH_INTERVAL_MS / 1000, when);
+    } else if (!first) {
+        putchar('\n');
+    }
+    fputs(text, stdout);
+    fflush(stdout);
+}
+
+int al__cli_watch(const struct al__cli *cli, int (*render)(const struct al__cli *cli, void *ctx),
+                  void *ctx) {
+    bool terminal = isatty(STDOUT_FILENO) == 1, first = true, failing = false;
+    char *last = NULL;
+    struct timespec pause = {AL__CLI_WATCH_INTERVAL_MS / 1000,
+                             (AL__CLI_WATCH_INTERVAL_MS % 1000) * 1000000L};
+
+    for (;;) {
+        char *text;
+        int status = capture(cli, render, ctx, &text);
+        if (status != AL__EXIT_OK) {
+            free(text);
+            if (first) {
+                free(last);
+                return status;
+            }
+            failing = true; /* said once on stderr by the render; tried again */
+        } else if (terminal || failing || !last || strcmp(text, last) != 0) {
+            show(cli, text, terminal, first);
+            free(last);
+            last = text;
+            failing = false;
+        } else {
+            free(text);
+        }
+        first = false;
+        nanosleep(&pause, NULL);
+    }
+}

@@ -1,0 +1,20 @@
+/* watch.h - -w/--watch: a list or table printed again whenever it changes. */
+#ifndef ALLOT_CLI_WATCH_H
+#define ALLOT_CLI_WATCH_H
+
+#include "cli/commands.h"
+
+#define AL__CLI_WATCH_INTERVAL_MS 1000
+
+/*
+ * al__cli_watch - runs render(cli, ctx) once a second with its output (cli->out) captured.
+ * On a terminal the screen is redrawn with each render under a line naming the command and
+ * the time; elsewhere (a pipe, a file) a render is printed only when it differs from the one
+ * before, after a blank line. A render that fails (allotd gone) prints why once and is tried
+ * again. Runs until interrupted; returns the exit status of a render that failed on the
+ * first try.
+ */
+int al__cli_watch(const struct al__cli *cli, int (*render)(const struct al__cli *cli, void *ctx),
+                  void *ctx);
+
+#endif
