@@ -61,7 +61,14 @@ void al__cli_usage(FILE *out, const struct al__cli_command *c) {
 }
 
 void al__cli_noun_usage(FILE *out, const char *noun) {
-    fprintf(out, "usage: allot %s <verb> [options] [args]\n\nverbs:\n", noun);
+    const struct al__cli_command *alone = al__cli_command_find(noun, NULL);
+
+    if (alone) { /* `allot snapshot` runs by itself too: its usage, then its verbs */
+        al__cli_usage(out, alone);
+        fprintf(out, "\nor: allot %s <verb> [options] [args]\n\nverbs:\n", noun);
+    } else {
+        fprintf(out, "usage: allot %s <verb> [options] [args]\n\nverbs:\n", noun);
+    }
     for (size_t i = 0; i < al__cli_command_count; i++) {
         const struct al__cli_command *c = &al__cli_command_table[i];
         if (strcmp(c->noun, noun) == 0)

@@ -29,7 +29,7 @@ static int next_word(int argc, char **argv, int from) {
     int i = from;
 
     while (i < argc && argv[i][0] == '-' && argv[i][1] && !is_help(argv[i]) &&
-           strcmp(argv[i], "--") != 0)
+           strcmp(argv[i], "--version") != 0 && strcmp(argv[i], "--") != 0)
         i += takes_value(argv[i]) ? 2 : 1;
     return i < argc ? i : argc;
 }
@@ -96,15 +96,15 @@ int main(int argc, char **argv) {
     }
     int v = next_word(argc, argv, n + 1);
     const char *verb = v < argc ? argv[v] : NULL;
+    if (verb && is_help(verb) && al__cli_noun_has_verbs(noun)) {
+        al__cli_noun_usage(stdout, noun);
+        return AL__EXIT_OK;
+    }
     cli.command = verb ? al__cli_command_find(noun, verb) : NULL;
     if (!cli.command)
         cli.command = al__cli_command_find(noun, NULL);
     if (cli.command)
         return run(&cli, argc, argv);
-    if (verb && is_help(verb)) {
-        al__cli_noun_usage(stdout, noun);
-        return AL__EXIT_OK;
-    }
     if (!verb) {
         al__cli_noun_usage(stderr, noun);
         return AL__EXIT_USAGE;

@@ -74,7 +74,8 @@ static void print_summary(const json_t *w) {
 
     al__cli_field("Name", "%s", al__cli_json_str(w, "name", "?"));
     al__cli_field("Project", "%s", al__cli_json_str(w, "project", "?"));
-    al__cli_field("State", "%s", al__cli_json_str(w, "state", "?"));
+    al__cli_workload_state(w, text, sizeof(text));
+    al__cli_field("State", "%s", text);
     al__cli_field("Priority", "%" PRId64 "%s%s%s", priority, class_name ? " (" : "",
                   class_name ? class_name : "", class_name ? ")" : "");
     al__cli_field("Preemptible", "%s", al__cli_json_bool(w, "preemptible", false) ? "yes" : "no");
@@ -83,7 +84,9 @@ static void print_summary(const json_t *w) {
     al__cli_workload_placement(w, text, sizeof(text));
     al__cli_field("Placement", "%s", text);
     if (reason)
-        al__cli_field("Pending reason", "%s (%s)", reason, al__cli_json_str(w, "reason_code", "?"));
+        al__cli_field("Pending reason", "%s: %s",
+                      al__cli_json_str(w, "reason_short", al__cli_json_str(w, "reason_code", "?")),
+                      reason);
     if (position > 0)
         al__cli_field("Queue position", "%" PRId64 " among project %s's pending workloads",
                       position, al__cli_json_str(w, "project", "?"));

@@ -64,7 +64,7 @@ static void pipeline_task(struct allotd *d, const struct al_decision *dec,
              c->nodes[dec->node].name, t->gpu_count ? " GPUs " : "", t->gpu_count ? devices : "");
     al__persist_task_update(d, w, t);
     al__persist_event(d, w, "pipelined", "task %d %s", (int)t->index, text);
-    al__workload_reason(d, w, "pipelined", text);
+    al__workload_reason(d, w, "pipelined/Pipelined", text);
     al__persist_workload_update(d, w);
 }
 

@@ -16,6 +16,7 @@
 #include "daemon/loop.h"
 #include "daemon/mirror.h"
 #include "daemon/persist.h"
+#include "daemon/reason_short.h"
 #include "daemon/tasks.h"
 #include "snapshot/report.h"
 #include "util/xalloc.h"
@@ -32,8 +33,7 @@ static double now_ms(void) {
 
 static void set_reason(struct allotd *d, struct al__dworkload *w, const char *code,
                        const char *text) {
-    if (strcmp(w->reason_code, code ? code : "") == 0 &&
-        ((!text && !w->reason) || (text && w->reason && strcmp(text, w->reason) == 0)))
+    if (al__workload_reason_is(w, code, text))
         return;
     al__workload_reason(d, w, code, text);
     if (text)
@@ -65,6 +65,14 @@ static struct al_explanation stable_why(const int64_t *queue_ids, const struct a
     return why;
 }
 
+/* Whether some of w's tasks wait to be placed (an elastic job partly running). */
+static bool has_pending_task(const struct al__dworkload *w) {
+    for (int32_t i = 0; i < w->spec.workers; i++)
+        if (w->tasks[i].state == AL__T_PENDING)
+            return true;
+    return false;
+}
+
 static bool same_why(const struct al_explanation *a, const struct al_explanation *b) {
     return memcmp(a, b, sizeof(*a)) == 0; /* both made by stable_why: padding is zero */
 }
@@ -79,7 +87,7 @@ static void record_outcome(struct allotd *d, const struct al__cycle_model *m,
     const struct al_cluster *c = &m->cluster;
     struct al__dworkload *const *owners = m->job_owner;
     int64_t *queue_ids = al__xcalloc(c->queue_count + 1, sizeof(*queue_ids));
-    char text[512];
+    char text[700];
 
     for (size_t q = 0; q < c->queue_count; q++) {
         struct al__dqueue *dq = al__state_queue(&d->state, c->queues[q].name);
@@ -94,7 +102,7 @@ static void record_outcome(struct allotd *d, const struct al__cycle_model *m,
     struct al__wset_items *holding = &d->state.sets[AL__HOLDING];
     for (size_t i = 0; d->cleared_at_changes != d->state.task_changes && i < holding->count; i++) {
         struct al__dworkload *w = holding->items[i];
-        if (w->state != AL__W_PENDING && w->reason)
+        if (w->state != AL__W_PENDING && w->reason && !has_pending_task(w))
             set_reason(d, w, NULL, NULL);
     }
     d->cleared_at_changes = d->state.task_changes;
@@ -105,11 +113,16 @@ static void record_outcome(struct allotd *d, const struct al__cycle_model *m,
         if (known && *known && same_why(&why, &m->last_why[x->job]))
             continue; /* recorded on its workload, which has not changed since */
         struct al__dworkload *w = owners[x->job];
-        if (w->state != AL__W_PENDING)
+        if (w->state != AL__W_PENDING && !(w->state == AL__W_RUNNING && has_pending_task(w)))
             continue;
         if (!w->why_known || !same_why(&why, &w->why)) { /* not the same text as last time */
-            al_explanation_text(c, x, text, sizeof(text));
-            set_reason(d, w, al_reason_name(x->reason), text);
+            char cause[256], engine[384], code[64];
+            const char *brief = al__reason_short(d, w, x, cause, sizeof(cause));
+            al_explanation_text(c, x, engine, sizeof(engine));
+            snprintf(text, sizeof(text), "%s%s%s%s", cause, cause[0] ? " (" : "", engine,
+                     cause[0] ? ")" : "");
+            snprintf(code, sizeof(code), "%s/%s", al_reason_name(x->reason), brief);
+            set_reason(d, w, code, text);
             memcpy(&w->why, &why, sizeof(why));
             w->why_known = true;
         }
@@ -120,7 +133,7 @@ static void record_outcome(struct allotd *d, const struct al__cycle_model *m,
     }
     free(queue_ids);
     for (size_t i = 0; i < m->left_out_count; i++) /* not scheduled: why, on the workload */
-        set_reason(d, m->left_out[i], "invalid", m->left_out_why[i]);
+        set_reason(d, m->left_out[i], "invalid/Invalid", m->left_out_why[i]);
 }
 
 /*

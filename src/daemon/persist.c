@@ -78,7 +78,8 @@ int al__persist_workload_update(struct allotd *d, const struct al__dworkload *w)
     al__stmt_bind_text(st, 2, al__wstate_name(w->state));
     bind_opt(st, 3, finished, w->finished_s);
     bind_opt(st, 4, finished, w->exit_code);
-    al__stmt_bind_text(st, 5, w->reason_code[0] ? w->reason_code : NULL);
+    char codes[64];
+    al__stmt_bind_text(st, 5, al__workload_reason_stored(w, codes, sizeof(codes)));
     al__stmt_bind_text(st, 6, w->reason);
     bind_opt(st, 7, w->started_s >= 0, w->started_s);
     return al__stmt_run(st);

@@ -105,13 +105,14 @@ static json_t *workload_json(const struct allotd *d, const struct al__dworkload 
     placement_json(d, w, o);
     json_object_update_new(
         o,
-        json_pack("{s:s, s:s, s:s, s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "name", w->name,
+        json_pack("{s:s, s:s, s:s, s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "name", w->name,
                   "project", w->project, "state", al__wstate_name(w->state), "created_s",
                   (json_int_t)w->created_s, "started_s", opt_int(w->started_s, w->started_s >= 0),
                   "finished_s", opt_int(w->finished_s, w->finished_s >= 0), "exit_code",
                   opt_int(w->exit_code, finished), "reason",
                   w->reason ? json_string(w->reason) : json_null(), "reason_code",
-                  w->reason_code[0] ? json_string(w->reason_code) : json_null(), "queue_position",
+                  w->reason_code[0] ? json_string(w->reason_code) : json_null(), "reason_short",
+                  w->reason_short[0] ? json_string(w->reason_short) : json_null(), "queue_position",
                   position > 0 ? json_integer(position) : json_null(), "tasks", tasks));
     return o;
 }

@@ -315,19 +315,42 @@ void al__workload_free(struct al__dworkload *w) {
     free(w);
 }
 
+/* dst (of `size`) = src[0..n), cut to fit, NUL-terminated. */
+static void copy_cut(char *dst, size_t size, const char *src, size_t n) {
+    if (n >= size)
+        n = size - 1;
+    memcpy(dst, src, n);
+    dst[n] = '\0';
+}
+
 void al__workload_set_reason(struct al__dworkload *w, const char *code, const char *text) {
     w->why_known = false;
     free(w->reason);
     w->reason = text ? al__xstrdup(text) : NULL;
+    w->reason_code[0] = w->reason_short[0] = '\0';
     if (code) {
-        size_t n = strlen(code);
-        if (n >= sizeof(w->reason_code))
-            n = sizeof(w->reason_code) - 1;
-        memcpy(w->reason_code, code, n);
-        w->reason_code[n] = '\0';
-    } else {
-        w->reason_code[0] = '\0';
+        const char *slash = strchr(code, '/');
+        copy_cut(w->reason_code, sizeof(w->reason_code), code,
+                 slash ? (size_t)(slash - code) : strlen(code));
+        if (slash)
+            copy_cut(w->reason_short, sizeof(w->reason_short), slash + 1, strlen(slash + 1));
     }
+}
+
+const char *al__workload_reason_stored(const struct al__dworkload *w, char *buf, size_t size) {
+    if (!w->reason_code[0])
+        return NULL;
+    snprintf(buf, size, "%s%s%s", w->reason_code, w->reason_short[0] ? "/" : "", w->reason_short);
+    return buf;
+}
+
+bool al__workload_reason_is(const struct al__dworkload *w, const char *code, const char *text) {
+    char stored[64];
+    const char *mine = al__workload_reason_stored(w, stored, sizeof(stored));
+
+    if ((mine == NULL) != (code == NULL) || (mine && strcmp(mine, code) != 0))
+        return false;
+    return (!text && !w->reason) || (text && w->reason && strcmp(text, w->reason) == 0);
 }
 
 static bool task_active(const struct al__dtask *t) {

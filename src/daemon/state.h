@@ -119,8 +119,9 @@ struct al__dworkload {
     char project[AL__NAME_MAX];
     char key[2 * AL__NAME_MAX]; /* "PROJECT/NAME": names are unique per project */
     int exit_code;
-    char reason_code[40]; /* "" when none */
-    char *reason;         /* NULL when none */
+    char reason_code[40];  /* the engine's or allotd's code ("no_node_fits"), "" when none */
+    char reason_short[16]; /* the same in Slurm's style ("FairShare"), "" when none */
+    char *reason;          /* NULL when none */
     /* The engine's explanation behind `reason` (its job, task and queue as workload task index
      * and queue id), so that an unchanged one is not formatted again; valid when why_known. */
     struct al_explanation why;
@@ -226,8 +227,16 @@ void al__workload_alloc_tasks(struct al__dworkload *w);
 /* al__workload_free - frees a workload and everything it owns; accepts NULL. */
 void al__workload_free(struct al__dworkload *w);
 
-/* al__workload_set_reason - replaces the pending reason (NULL code/text clear it). */
+/* al__workload_set_reason - replaces the pending reason (NULL code/text clear it). The code
+ * may carry the short code after a '/' ("no_node_fits/FairShare"), as the store keeps it. */
 void al__workload_set_reason(struct al__dworkload *w, const char *code, const char *text);
+
+/* al__workload_reason_is - whether w's reason is code ("CODE[/SHORT]" or NULL) and text. */
+bool al__workload_reason_is(const struct al__dworkload *w, const char *code, const char *text);
+
+/* al__workload_reason_stored - w's codes as the store keeps them, "CODE[/SHORT]", in buf;
+ * NULL when it has none. */
+const char *al__workload_reason_stored(const struct al__dworkload *w, char *buf, size_t size);
 
 /*
  * al__workload_refresh_state - running/pending/succeeded/failed from its tasks (not for

@@ -28,8 +28,9 @@ void al__task_forget(struct allotd *d, const struct al__dworkload *w) {
 void al__workload_reason(struct allotd *d, struct al__dworkload *w, const char *code,
                          const char *text) {
     al__workload_set_reason(w, code, text);
-    if (d->backend.type->reason)
-        d->backend.type->reason(&d->backend, w->project, w->name, code, text);
+    if (d->backend.type->reason) /* the backend gets the code without its short form */
+        d->backend.type->reason(&d->backend, w->project, w->name,
+                                w->reason_code[0] ? w->reason_code : NULL, text);
 }
 
 void al__task_devices_text(const struct al__dtask *t, char *out, size_t size) {

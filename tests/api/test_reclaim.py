@@ -83,6 +83,17 @@ class ReclaimTest(Reclaim):
             self.assertIn("requeued", out)
         states = self.states(lenders)
         self.assertEqual(sorted(states.values()), ["pending", "pending", "running", "running"])
+        # the real cause after a reclaim: team-a is at its fair share, in the table and describe
+        w = wait_until(lambda: (w := self.d.workload(victims[0]))["reason_short"] and w,
+                       what="the victim's reason")
+        self.assertEqual(w["reason_short"], "FairShare", w)
+        self.assertIn("project team-a is at its fair share of GPUs", w["reason"])
+        table = self.d.cli("workload", "list", "-p", "team-a").stdout
+        row = [line for line in table.splitlines() if line.startswith(victims[0] + " ")][0]
+        self.assertTrue(row.rstrip().endswith("FairShare"), table)
+        self.assertLess(len(row), 100, row)  # a short code, not the engine's sentence
+        self.assertIn("Pending reason:  FairShare: project team-a is at its fair share",
+                      self.d.cli("workload", "describe", victims[0]).stdout)
         # the requeued workloads wait like any pending one, and run once the owner is done
         self.d.request("DELETE", "/api/v1/workloads/b1")
         self.d.request("DELETE", "/api/v1/workloads/b2")
@@ -99,6 +110,10 @@ class ReclaimTest(Reclaim):
         w = wait_until(lambda: (w := self.d.workload("b1"))["reason"] and w, what="reason")
         self.assertEqual(w["state"], "pending")
         self.assertIn("protected by min runtime", w["reason"])
+        # the short code, and when the first protection ends (an hour after they started)
+        self.assertEqual(w["reason_short"], "MinRuntime", w)
+        self.assertRegex(w["reason"], r"within a minimum runtime; the first ends at "
+                                      r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
         self.assertTrue(all(self.d.workload("a%d" % i)["state"] == "running" for i in range(4)))
         status, body, _ = self.d.request("PATCH", "/api/v1/projects/team-a",
                                          {"reclaim_min_runtime_s": 0})
