@@ -155,7 +155,7 @@ unit: $(TEST_BIN) $(BUILD)/san/allot
 	@scripts/run-tests $(TEST_BIN)
 
 # Black-box tests: a real allotd on a free loopback port, driven by the real allot and raw HTTP.
-api: $(BUILD)/san/allot $(BUILD)/san/allotd
+api: $(BUILD)/san/allot $(BUILD)/san/allotd all
 	@scripts/run-api-tests $(BUILD)/san/allotd $(BUILD)/san/allot
 
 # Against a real kube-apiserver, etcd and kube-controller-manager on loopback, built from their

@@ -300,8 +300,10 @@ const struct al__cli_command al__cli_command_table[] = {
     {"top", NULL, "[-w]", "per project: deserved GPUs, fair share, allocated, pending",
      "Shows per project, grouped by department: GPUs DESERVED, FAIR SHARE in the last\n"
      "scheduling cycle, ALLOCATED (GPUs given to running tasks) and PENDING (GPUs that\n"
-     "pending workloads ask for); then the totals and the cluster's GPUs. The figures\n"
-     "are the API's projects' status.",
+     "pending tasks ask for, a GPU-memory request counted as a share of the largest\n"
+     "device, as quotas count it); then the totals and the cluster's GPUs. The figures\n"
+     "are the API's projects' status: its `requested` is ALLOCATED + PENDING, capped by\n"
+     "the project's limit.",
      OPTS(watch_options), NULL, al__cmd_top, API_OUT},
 
     {"snapshot", NULL, "[-o FILE]", "save the live state as a snapshot file",

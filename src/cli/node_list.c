@@ -63,6 +63,12 @@ static void node_row(struct al__cli_table *t, const json_t *node) {
     al__cli_table_cell(t, "%s", text);
     al__cli_format_gpus(gpus_allocated(node), used, sizeof(used));
     al__cli_table_cell(t, "%s/%zu", used, json_array_size(gpus));
+    size_t i, in_use = 0;
+    const json_t *g;
+    json_array_foreach(gpus, i, g) {
+        in_use += al__cli_json_num(g, "allocated", 0) > 0;
+    }
+    al__cli_table_cell(t, "%zu/%zu", in_use, json_array_size(gpus));
     al__cli_format_cpu((int64_t)al__cli_json_path_num(node, "allocated.cpu_millis", 0), used,
                        sizeof(used));
     al__cli_format_cpu(al__cli_json_int(node, "cpu_millis", 0), total, sizeof(total));
@@ -74,13 +80,14 @@ static void node_row(struct al__cli_table *t, const json_t *node) {
 }
 
 static void print_table(const struct al__cli *cli, const json_t *items) {
-    static const char *const headers[] = {"NAME", "GPUS", "GPU ALLOCATED", "CPU", "MEMORY"};
+    static const char *const headers[] = {"NAME",           "GPUS", "GPU ALLOCATED",
+                                          "DEVICES IN USE", "CPU",  "MEMORY"};
     struct al__cli_table t;
     size_t i;
     const json_t *node;
 
     (void)cli;
-    al__cli_table_init(&t, 5, headers);
+    al__cli_table_init(&t, 6, headers);
     json_array_foreach(items, i, node) {
         node_row(&t, node);
     }

@@ -23,6 +23,14 @@ struct queue_status {
 static struct queue_status *statuses(struct allotd *d) {
     struct al__state *st = &d->state;
     struct queue_status *all = al__xcalloc(st->queue_count + 1, sizeof(*all));
+    /* a GPU-memory request counts as the engine counts it against quotas: in milli-GPU of
+     * the largest device memory of the inventory */
+    int64_t largest_mib = 0;
+    const struct al__inventory *inv = &d->backend.inventory;
+    for (size_t n = 0; n < inv->node_count; n++)
+        for (size_t g = 0; g < inv->nodes[n].gpu_count; g++)
+            if (inv->nodes[n].gpus[g].memory_mib > largest_mib)
+                largest_mib = inv->nodes[n].gpus[g].memory_mib;
     for (size_t i = 0; i < st->workload_count; i++) {
         const struct al__dworkload *w = st->workloads[i];
         const struct al__wspec *s = &w->spec;
@@ -36,8 +44,10 @@ static struct queue_status *statuses(struct allotd *d) {
             if (w->tasks[t].state != AL__T_PENDING)
                 continue;
             struct al__task_request r = al__task_request_of(w, t);
-            qs->pending[AL_GPU] +=
-                (int64_t)r.gpus * 1000 + (int64_t)r.gpu_milli * r.gpu_device_count;
+            int64_t milli = r.gpu_memory_mib > 0 && largest_mib > 0
+                                ? al_gpu_memory_milli(r.gpu_memory_mib, (int32_t)largest_mib)
+                                : r.gpu_milli;
+            qs->pending[AL_GPU] += (int64_t)r.gpus * 1000 + milli * r.gpu_device_count;
             qs->pending[AL_CPU] += r.cpu_millis;
             qs->pending[AL_MEMORY] += r.memory_bytes;
         }

@@ -4,8 +4,10 @@ import json
 import os
 import resource
 import selectors
+import shutil
 import socket
 import subprocess
+import tempfile
 import threading
 import time
 import unittest
@@ -162,6 +164,54 @@ class CuttingProxy:
     def close(self):
         self.cut()
         self.server.close()
+
+
+class ReadmeTest(DaemonTest):
+    """README.md's first steps run as written, by a new user with an empty HOME: make install
+    into ~/.local, allot login, a project, submits without -p; then allot from elsewhere."""
+    gpus = "2xA100-80GiB"
+
+    def test_readme_steps_as_written(self):
+        root = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+        with open(os.path.join(root, "README.md")) as f:
+            readme = f.read()
+        block = [b for b in readme.split("```sh\n") if "make install" in b.split("```")[0]]
+        self.assertEqual(len(block), 1, "one block with the install steps")
+        lines = [line.split("#")[0].strip() for line in block[0].split("```")[0].splitlines()]
+        lines = [line for line in lines if line]
+        self.assertEqual(lines[0], "make install PREFIX=$HOME/.local")
+        self.assertIn("allot login --state-dir .allot", lines)
+        # the one difference: this allotd's state directory is not this tree's .allot
+        script = "\n".join(line.replace("--state-dir .allot", "--state-dir " + self.d.state_dir)
+                           for line in lines)
+        home = tempfile.mkdtemp(prefix="allot-readme-")
+        env = {k: v for k, v in os.environ.items() if not k.startswith("ALLOT_")}
+        env.update(HOME=home, PATH=os.path.join(home, ".local", "bin") + ":" + env["PATH"])
+        try:
+            r = subprocess.run(["bash", "-e", "-c", script], cwd=root, env=env,
+                               capture_output=True, text=True, timeout=900)
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+            self.assertIn("demo-2", r.stdout)
+            self.assertTrue(os.path.exists(os.path.join(home, ".local", "bin", "allot")))
+            # then, from any directory: the names the README gives next
+            def both_running():
+                out = subprocess.run(["allot", "workload", "list", "-o", "json"], cwd=home,
+                                     env=env, capture_output=True, text=True).stdout
+                items = json.loads(out) if out else []
+                return len(items) == 2 and all(w["state"] == "running" for w in items) and items
+            items = wait_until(both_running, what="both demos running")
+            self.assertEqual(items[0]["gpu_devices"], items[1]["gpu_devices"])
+            for args in (["workload", "describe", "demo"], ["top"], ["node", "list"]):
+                r = subprocess.run(["allot", *args], cwd=home, env=env, capture_output=True,
+                                   text=True, timeout=60)
+                self.assertEqual(r.returncode, 0, (args, r.stderr))
+            self.assertIn("team-a", subprocess.run(["allot", "workload", "describe", "demo"],
+                                                   cwd=home, env=env, capture_output=True,
+                                                   text=True).stdout)
+            man = os.path.join(home, ".local", "share", "man", "man1", "allot.1")
+            self.assertTrue(os.path.exists(man))
+        finally:
+            shutil.rmtree(home)
 
 
 class CliTest(DaemonTest):

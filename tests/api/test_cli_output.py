@@ -85,6 +85,26 @@ class OutputTest(DaemonTest):
         self.assertIn("2/4 running", described)
         self.assertIn("Pending reason:  %s: " % w["reason_short"], described)
 
+    def test_node_list_top_and_the_api_agree(self):
+        self.d.cli("workload", "submit", "half", "-p", "team-a", "--gpu-portion", "0.5", "--",
+                   "sleep", "60")
+        self.d.wait_state("half", "running")
+        self.d.cli("workload", "submit", "big", "-p", "team-a", "--gpu", "2", "--", "sleep", "60")
+        self.d.cli("workload", "submit", "mem", "-p", "team-a", "--gpu-memory", "40GiB",
+                   "--workers", "4", "--", "sleep", "60")  # 4 x half a device: cannot fit yet
+        q = wait_until(lambda: (q := self.d.request("GET", "/api/v1/projects/team-a")[1])
+                       ["status"]["requested"]["gpu"] == 4.5 and q, what="the cycle's figures")
+        status = q["status"]
+        self.assertEqual((status["allocated"]["gpu"], status["pending"]["gpu"]), (0.5, 4))
+        top = [l.split() for l in self.d.cli("top").stdout.splitlines() if " team-a " in l][0]
+        self.assertEqual(top[-2:], ["0.5", "4"])  # ALLOCATED, PENDING
+        nodes = self.d.request("GET", "/api/v1/nodes")[1]["items"]
+        row = self.d.cli("node", "list", "--no-headers").stdout.split()
+        self.assertEqual(row[0], nodes[0]["name"])
+        self.assertIn("0.5/2", row)  # GPU ALLOCATED: the API's allocated.gpu
+        self.assertEqual(nodes[0]["allocated"]["gpu"], 0.5)
+        self.assertIn("1/2", row)  # DEVICES IN USE
+
     def test_delete_many(self):
         self.d.cli("project", "create", "team-b")
         for name, project in [("a1", "team-a"), ("a2", "team-a"), ("b1", "team-b")]:
