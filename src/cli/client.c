@@ -7,6 +7,7 @@
 
 #include "allot/errors.h"
 #include "cli/client.h"
+#include "cli/command_table.h"
 #include "cli/options.h"
 #include "cli/output.h"
 #include "cli/util.h"
@@ -136,7 +137,10 @@ static void error_message(const struct al__cli *cli, struct al__cli_reply *reply
         snprintf(m, size, "%s", code);
     else
         snprintf(m, size, "allotd at %s answered HTTP %ld", cli->conn.server, reply->status);
-    if (field)
+    const char *option = field ? al__cli_field_option(cli->command, field) : NULL;
+    if (option)
+        al__cli_appendf(m, size, " (%s)", option);
+    else if (field)
         al__cli_appendf(m, size, " (field %s)", field);
     if (reply->status == 401 && cli->conn.token)
         al__cli_appendf(m, size,

@@ -399,3 +399,55 @@ const struct al__cli_opt *al__cli_command_option(const struct al__cli_command *c
         o = find_in(al__cli_conn_options, al__cli_conn_option_count, name);
     return o;
 }
+
+/* allotd's request fields and the options (or arguments) that set them: an error allotd
+ * reports on a field is reported on what the user typed. */
+static const struct {
+    const char *field, *option;
+} workload_fields[] =
+    {
+        {"name", "NAME"},
+        {"project", "--project"},
+        {"command", "COMMAND"},
+        {"gpu", "--gpu"},
+        {"gpu_fraction", "--gpu-portion"},
+        {"gpu_memory_mib", "--gpu-memory"},
+        {"gpu_device_count", "--gpu-devices"},
+        {"cpu_millis", "--cpu"},
+        {"memory_bytes", "--memory"},
+        {"priority", "--priority"},
+        {"preemptible", "--preemptible"},
+        {"workers", "--workers"},
+        {"min_members", "--min-members"},
+        {"env", "--env"},
+        {"image", "--image"},
+},
+  queue_fields[] = {
+      {"name", "NAME"},
+      {"department", "--department"},
+      {"priority", "--priority"},
+      {"deserved.gpu", "--gpu-deserved"},
+      {"deserved.cpu_millis", "--cpu-deserved"},
+      {"deserved.memory_bytes", "--memory-deserved"},
+      {"limit.gpu", "--gpu-limit"},
+      {"limit.cpu_millis", "--cpu-limit"},
+      {"limit.memory_bytes", "--memory-limit"},
+      {"over_quota_weight.gpu", "--gpu-weight"},
+      {"over_quota_weight.cpu", "--cpu-weight"},
+      {"over_quota_weight.memory", "--memory-weight"},
+      {"preempt_min_runtime_s", "--preempt-min-runtime"},
+      {"reclaim_min_runtime_s", "--reclaim-min-runtime"},
+};
+
+const char *al__cli_field_option(const struct al__cli_command *c, const char *field) {
+    bool workload = c && strcmp(c->noun, "workload") == 0;
+    bool queue = c && (strcmp(c->noun, "project") == 0 || strcmp(c->noun, "department") == 0);
+    size_t n = workload ? COUNT(workload_fields) : queue ? COUNT(queue_fields) : 0;
+
+    for (size_t i = 0; i < n; i++) {
+        const char *f = workload ? workload_fields[i].field : queue_fields[i].field;
+        if (strcmp(f, field) == 0)
+            return workload ? workload_fields[i].option : queue_fields[i].option;
+    }
+    return NULL;
+}

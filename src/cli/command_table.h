@@ -73,6 +73,10 @@ const struct al__cli_command *al__cli_command_find(const char *noun, const char 
 /* Whether `noun` has verbs (is a group of commands) in the table. */
 bool al__cli_noun_has_verbs(const char *noun);
 
+/* The option (or argument: "NAME") of command c that sets allotd's request field `field`
+ * ("gpu_fraction": "--gpu-portion"), or NULL. */
+const char *al__cli_field_option(const struct al__cli_command *c, const char *field);
+
 /* The option of `c` (its own, the connection or the output options it takes) whose short or
  * long name is `name`, or NULL. */
 const struct al__cli_opt *al__cli_command_option(const struct al__cli_command *c, const char *name);

@@ -67,6 +67,10 @@ class OutputTest(DaemonTest):
         r = self.d.cli("workload", "submit", "Bad_Name", "-p", "team-a", "--", "true",
                        check=False)
         self.assertEqual(r.returncode, 2, r.stderr)  # a name allotd refuses (400)
+        self.assertIn("(NAME)", r.stderr)  # named as the user typed it, not as a JSON field
+        r = self.d.cli("workload", "submit", "x", "-p", "missing", "--", "true", check=False)
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertIn("(--project)", r.stderr)
         r = self.d.cli("department", "delete", "nope", check=False)
         self.assertEqual(r.returncode, 3)
 
