@@ -207,10 +207,6 @@ static const struct al__cli_opt login_options[] = {
     PROJECT_OPT("the context's default project"),
 };
 
-static const struct al__cli_opt config_view_options[] = {
-    {NULL, "--json", NULL, "print the contexts as JSON", NULL},
-};
-
 static const struct al__cli_opt reservation_options[] = {
     {NULL, "--kubeconfig", "FILE", "credentials (default: the pod's service account)", "@file"},
     {NULL, "--once", NULL, "write the annotation and exit", NULL},
@@ -332,7 +328,7 @@ const struct al__cli_command al__cli_command_table[] = {
     {"config", "view", "", "the contexts and which one is current",
      "Prints the config file's contexts: name, server, token file, default project;\n"
      "the current one is marked with '*'.",
-     OPTS(config_view_options), NULL, al__cmd_config_view, 0},
+     NULL, 0, NULL, al__cmd_config_view, AL__CLI_OUTPUT},
     {"config", "use-context", "NAME", "make NAME the current context",
      "Makes NAME the current context: the server, token and default project that\n"
      "commands use when the command line and the environment do not say.",

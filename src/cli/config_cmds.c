@@ -128,18 +128,19 @@ int al__cmd_config_set_project(const struct al__cli *cli, int argc, char **argv)
 }
 
 int al__cmd_config_view(const struct al__cli *cli, int argc, char **argv) {
-    bool json = false;
     const char *none = NULL;
-    const struct al__cli_option options[] = {{NULL, "--json", &json, NULL, 0, NULL}};
     struct al__cli_config cfg;
     char path[4096];
-    int rc = al__cli_parse_simple(cli, argc, argv, NULL, &none, options, 1);
+    int rc = al__cli_parse_name(cli, argc, argv, NULL, &none);
 
     if (rc != AL__CLI_RUN)
         return al__cli_parse_exit(rc, cli);
     if ((rc = config_open(cli, &cfg, path, sizeof(path))) != AL__EXIT_OK)
         return rc;
-    if (json) {
+    if (cli->format == AL__CLI_FORMAT_NAME) {
+        for (size_t i = 0; i < cfg.count; i++)
+            printf("context/%s\n", cfg.contexts[i].name);
+    } else if (AL__CLI_STRUCTURED(cli)) {
         json_t *list = al__cli_json_take(json_array());
         for (size_t i = 0; i < cfg.count; i++) {
             const struct al__cli_context *c = &cfg.contexts[i];
@@ -150,7 +151,7 @@ int al__cmd_config_view(const struct al__cli *cli, int argc, char **argv) {
                                 cfg.current && strcmp(cfg.current, c->name) == 0));
         }
         json_t *doc = json_pack("{s:s, s:o}", "path", path, "contexts", list);
-        rc = al__cli_json_print(doc) < 0 ? AL__EXIT_FAIL : AL__EXIT_OK;
+        rc = al__cli_print_doc(cli, doc) < 0 ? AL__EXIT_FAIL : AL__EXIT_OK;
         json_decref(doc);
     } else if (cfg.count == 0) {
         fprintf(stderr, "no contexts in %s (run `allot login`)\n", path);
@@ -169,7 +170,7 @@ int al__cmd_config_view(const struct al__cli *cli, int argc, char **argv) {
                 al__cli_table_cell(&t, "%s", c->server ? c->server : "-");
             al__cli_table_cell(&t, "%s", c->project ? c->project : "-");
         }
-        al__cli_table_print(&t, stdout, 0);
+        al__cli_table_print_list(cli, &t);
         al__cli_table_release(&t);
     }
     al__cli_config_release(&cfg);

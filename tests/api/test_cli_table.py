@@ -68,8 +68,10 @@ class CommandTableTest(unittest.TestCase):
         shutil.rmtree(cls.tmp)
 
     def bash(self, script):
+        env = dict(OFFLINE, ALLOT_CONFIG=os.environ["ALLOT_CONFIG"],  # allot under test first
+                   PATH=os.path.dirname(ALLOT) + ":" + os.environ["PATH"])
         r = subprocess.run(["bash", "-c", "source %s\n%s" % (self.completion, script)],
-                           capture_output=True, text=True, timeout=30, env=OFFLINE)
+                           capture_output=True, text=True, timeout=30, env=env)
         self.assertEqual(r.returncode, 0, r.stderr)
         return r.stdout
 
@@ -143,6 +145,15 @@ class CommandTableTest(unittest.TestCase):
         self.assertIn("--gpu-portion", complete("allot", "workload", "submit", "--gpu-"))
         self.assertEqual(complete("allot", "config", "use"), ["use-context"])
         self.assertEqual(complete("allot", "completion", "z"), ["zsh"])
+        # contexts come from the config file
+        config = os.path.join(self.tmp, "config")
+        with open(config, "w") as f:
+            f.write('[context "lab-one"]\nserver = http://x\n')
+        os.environ["ALLOT_CONFIG"], saved = config, os.environ["ALLOT_CONFIG"]
+        try:
+            self.assertEqual(complete("allot", "config", "use-context", "lab"), ["lab-one"])
+        finally:
+            os.environ["ALLOT_CONFIG"] = saved
         # names come from the running allotd; none here, so none, and no error
         self.assertEqual(complete("allot", "workload", "describe", "x"), [])
 
