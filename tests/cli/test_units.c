@@ -10,6 +10,8 @@
 #include <cmocka.h>
 
 #include "allot/errors.h"
+#include "cli/command_table.h"
+#include "cli/connect.h"
 #include "cli/options.h"
 #include "cli/output.h"
 #include "cli/units.h"
@@ -365,34 +367,45 @@ static void table_aligns_columns_without_trailing_space(void **state) {
                              "  x           pending   over limit\n");
 }
 
-static void connection_options_come_out_of_argv_anywhere(void **state) {
+static void shared_options_come_out_of_argv_anywhere(void **state) {
     (void)state;
-    char *argv[] = {"allot",     "--server", "http://h:1", "workload",    "list",
-                    "--token=t", "--json",   "--",         "--state-dir", NULL};
-    int argc = 9;
+    char *argv[] = {"allot",     "--server",    "http://h:1", "workload", "list",
+                    "--token=t", "--json",      "-o",         "yaml",     "--no-headers",
+                    "--",        "--state-dir", NULL};
+    int argc = 12;
     struct al__cli cli;
     memset(&cli, 0, sizeof(cli));
     snprintf(cli.name, sizeof(cli.name), "allot");
-    assert_int_equal(al__cli_conn_extract(&cli, &argc, argv), 0);
-    assert_int_equal(argc, 6);
+    cli.command = al__cli_command_find("workload", "list");
+    assert_int_equal(al__cli_global_extract(&cli, &argc, argv), 0);
+    assert_int_equal(argc, 5);
     assert_string_equal(argv[1], "workload");
-    assert_string_equal(argv[3], "--json");
-    assert_string_equal(argv[5], "--state-dir"); /* after "--": left alone */
-    assert_null(argv[6]);
+    assert_string_equal(argv[3], "--");
+    assert_string_equal(argv[4], "--state-dir"); /* after "--": left alone */
+    assert_null(argv[5]);
     assert_string_equal(cli.conn.server, "http://h:1");
     assert_string_equal(cli.conn.token, "t");
+    assert_int_equal(cli.format, AL__CLI_FORMAT_YAML); /* the last one said */
+    assert_true(cli.no_headers);
 
     char *missing[] = {"allot", "workload", "list", "--server", NULL};
     argc = 4;
-    memset(&cli, 0, sizeof(cli));
-    snprintf(cli.name, sizeof(cli.name), "allot"); /* the usage error below names it */
-    assert_int_equal(al__cli_conn_extract(&cli, &argc, missing), AL__CLI_BAD);
+    assert_int_equal(al__cli_global_extract(&cli, &argc, missing), AL__CLI_BAD);
+    char *bad_format[] = {"allot", "workload", "list", "-o", "xml", NULL};
+    argc = 5;
+    assert_int_equal(al__cli_global_extract(&cli, &argc, bad_format), AL__CLI_BAD);
+    /* an offline command keeps what would be shared options as its own */
+    char *offline[] = {"allot", "replay", "--json", "x.json", NULL};
+    argc = 4;
+    cli.command = al__cli_command_find("replay", NULL);
+    assert_int_equal(al__cli_global_extract(&cli, &argc, offline), 0);
+    assert_int_equal(argc, 4);
 }
 
 static void token_comes_from_the_state_dir_trimmed(void **state) {
     (void)state;
     char dir[] = "/tmp/allot-test-XXXXXX", path[256];
-    struct al__cli_conn conn;
+    struct al__cli cli;
     FILE *f;
     assert_non_null(mkdtemp(dir));
     snprintf(path, sizeof(path), "%s/admin.token", dir);
@@ -402,17 +415,27 @@ static void token_comes_from_the_state_dir_trimmed(void **state) {
     fclose(f);
     unsetenv("ALLOT_TOKEN");
     unsetenv("ALLOT_SERVER");
+    unsetenv("ALLOT_CONTEXT");
+    setenv("ALLOT_CONFIG", "/nonexistent/allot-config", 1);
     setenv("ALLOT_STATE_DIR", dir, 1);
-    memset(&conn, 0, sizeof(conn));
-    al__cli_conn_resolve(&conn);
-    assert_string_equal(conn.token, "secret-token");
-    assert_string_equal(conn.server, "http://127.0.0.1:7373");
+    memset(&cli, 0, sizeof(cli));
+    assert_int_equal(al__cli_conn_resolve(&cli), 0);
+    assert_string_equal(cli.conn.token, "secret-token");
+    assert_string_equal(cli.conn.server, "http://127.0.0.1:7373");
+    snprintf(path, sizeof(path), "%s/allotd.addr", dir); /* a local allotd's address */
+    f = fopen(path, "w");
+    assert_non_null(f);
+    fputs("http://127.0.0.1:4242\n", f);
+    fclose(f);
     setenv("ALLOT_TOKEN", "from-env", 1);
-    memset(&conn, 0, sizeof(conn));
-    al__cli_conn_resolve(&conn);
-    assert_string_equal(conn.token, "from-env");
+    memset(&cli, 0, sizeof(cli));
+    assert_int_equal(al__cli_conn_resolve(&cli), 0);
+    assert_string_equal(cli.conn.token, "from-env");
+    assert_string_equal(cli.conn.server, "http://127.0.0.1:4242");
     unsetenv("ALLOT_TOKEN");
     unsetenv("ALLOT_STATE_DIR");
+    remove(path);
+    snprintf(path, sizeof(path), "%s/admin.token", dir);
     remove(path);
     remove(dir);
 }
@@ -435,7 +458,7 @@ int main(void) {
         cmocka_unit_test(request_reads_in_words),
         cmocka_unit_test(url_escape_keeps_names_one_segment),
         cmocka_unit_test(table_aligns_columns_without_trailing_space),
-        cmocka_unit_test(connection_options_come_out_of_argv_anywhere),
+        cmocka_unit_test(shared_options_come_out_of_argv_anywhere),
         cmocka_unit_test(token_comes_from_the_state_dir_trimmed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
