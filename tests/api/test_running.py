@@ -6,12 +6,13 @@ field."""
 import datetime
 import os
 import stat
+import subprocess
 import tempfile
 import time
 import unittest
 import urllib.parse
 
-from harness import Daemon, DaemonTest, wait_until
+from harness import ALLOT, Daemon, DaemonTest, wait_until
 
 SLEEP = ["sleep", "600"]
 BASE_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -340,6 +341,122 @@ class ProcessTitleTest(Running):
             self.assertEqual(cmdline, want)
             with open("/proc/%d/comm" % t["pid"]) as f:
                 self.assertEqual(f.read().strip(), "allot-task")
+
+
+class CliTest(Running):
+    """The same through `allot`: --export, --workdir, --time-limit, suspend and resume, logs
+    --tail and --since, and what list and describe show; usage errors exit 2 naming the option,
+    allotd's refusals exit with their own status."""
+
+    def allot(self, *args, env=None, cwd=None, check=True):
+        e = dict(os.environ, ALLOT_SERVER=self.d.url, ALLOT_TOKEN=self.d.token, **(env or {}))
+        p = subprocess.run([os.path.abspath(ALLOT), *args], capture_output=True, text=True, env=e,
+                           cwd=cwd, timeout=60)
+        if check and p.returncode != 0:
+            raise AssertionError("allot %s: %d: %s%s" % (args, p.returncode, p.stdout, p.stderr))
+        return p
+
+    def test_submit_carries_the_environment_and_directory_it_runs_in(self):
+        venv = tempfile.mkdtemp(prefix="allot-venv-")
+        try:
+            os.mkdir(os.path.join(venv, "bin"))
+            with open(os.path.join(venv, "bin", "trainer"), "w") as f:
+                f.write("#!/bin/sh\necho \"trainer in $VIRTUAL_ENV at $(pwd -P)\"\n")
+            os.chmod(os.path.join(venv, "bin", "trainer"), stat.S_IRWXU)
+            activated = {"VIRTUAL_ENV": venv, "PATH": venv + "/bin:" + os.environ["PATH"],
+                         "WANDB_MODE": "offline"}
+            self.allot("workload", "submit", "all", "-p", "team-a", "--", "sh", "-c",
+                       "trainer; echo $WANDB_MODE [$ALLOT_TOKEN]", env=activated, cwd=venv)
+            self.allot("workload", "submit", "none", "-p", "team-a", "--export=NONE", "-e",
+                       "ONE=1", "--", "sh", "-c", "echo \"$ONE [$WANDB_MODE] $PATH\"",
+                       env=activated)
+            self.allot("workload", "submit", "some", "-p", "team-a", "--export",
+                       "WANDB_MODE,HF_HOME=/data/hf", "--workdir", "bin", "--", "sh", "-c",
+                       "echo \"$WANDB_MODE $HF_HOME [$VIRTUAL_ENV] $(pwd -P)\"", env=activated,
+                       cwd=venv)
+            real = os.path.realpath(venv)
+            for name in ("all", "none", "some"):
+                self.d.wait_state(name, "succeeded")
+            self.assertEqual(self.logs("all")[0],
+                             "trainer in %s at %s\noffline []\n" % (venv, real))
+            self.assertEqual(self.logs("none")[0], "1 [] %s\n" % BASE_PATH)
+            self.assertEqual(self.logs("some")[0], "offline /data/hf [] %s/bin\n" % real)
+            w = self.d.workload("all")
+            self.assertEqual(w["export"], "all")
+            self.assertNotIn("ALLOT_TOKEN", w["exported_env"])  # allot's own stay home
+            self.assertEqual(self.d.workload("some")["export"], ["WANDB_MODE"])
+            described = self.allot("workload", "describe", "all").stdout
+            self.assertIn("ALL: the submitter's environment (", described)
+            self.assertNotIn(venv + "/bin:", described)  # names, not values
+        finally:
+            os.unlink(os.path.join(venv, "bin", "trainer"))
+            os.rmdir(os.path.join(venv, "bin"))
+            os.rmdir(venv)
+
+    def test_bad_export_workdir_and_time_limit_are_usage_errors_naming_the_option(self):
+        for args, named in ((["--export", "A,,B"], "--export"),
+                            (["--export", "NONE,A"], "--export"),
+                            (["--export", "A,ALL"], "--export"),
+                            (["--export", "9LIVES"], "--export"),
+                            (["--export", "A", "--export", "B"], "--export"),
+                            (["--time-limit", "soon"], "--time-limit"),
+                            (["--time-limit", "0"], "--time-limit"),
+                            (["--time-limit", "10:60"], "--time-limit"),
+                            (["--workdir", "/nonexistent-allot-dir"], "--workdir")):
+            p = self.allot("workload", "submit", "bad", "-p", "team-a", *args, "--", "true",
+                           check=False)
+            self.assertEqual(p.returncode, 2, (args, p.stderr))
+            self.assertIn(named, p.stderr)
+        self.assertIsNone(self.d.workload("bad"))
+        p = self.allot("workload", "logs", "bad", "--since", "90", check=False)
+        self.assertEqual((p.returncode, "--since" in p.stderr), (2, True), p.stderr)
+        p = self.allot("workload", "logs", "bad", "--tail", "-3", check=False)
+        self.assertEqual((p.returncode, "--tail" in p.stderr), (2, True), p.stderr)
+
+    def test_time_limit_suspend_resume_and_what_the_commands_show(self):
+        self.allot("workload", "submit", "brief", "-p", "team-a", "--time-limit", "0:02", "--",
+                   "sleep", "600")
+        self.allot("workload", "submit", "held", "-p", "team-a", "--gpu", "1", "--", "sh", "-c",
+                   "echo one; echo two; echo three; sleep 600")
+        self.d.wait_state("held", "running")
+        out = self.allot("workload", "suspend", "held").stdout
+        self.assertEqual(out, "workload held suspended (now suspended)\n")
+        wait_until(lambda: self.d.workload("held")["tasks"][0]["state"] == "pending",
+                   what="held's task stopped")
+        listed = self.allot("workload", "list", "--state", "suspended").stdout
+        self.assertIn("held", listed)
+        self.assertIn("Suspended", listed)
+        wide = self.allot("workload", "list", "-o", "wide").stdout.splitlines()
+        restarts = wide[0].split().index("RESTARTS")
+        row = [r for r in wide if r.startswith("held ")][0].split()
+        self.assertEqual(row[restarts], "1")
+        p = self.allot("workload", "resume", "brief", check=False)
+        self.assertEqual(p.returncode, 4, p.stderr)  # not suspended: a conflict
+        self.assertEqual(self.allot("workload", "suspend", "gone", check=False).returncode, 3)
+        self.assertIn("resumed", self.allot("workload", "resume", "held").stdout)
+        self.d.wait_state("held", "running")
+        w = self.d.wait_state("brief", "failed", timeout=20)
+        self.assertEqual(w["reason_short"], "TimeLimit")
+        described = self.allot("workload", "describe", "brief").stdout
+        self.assertIn("Time limit:", described)
+        self.assertIn("Reason:", described)
+        self.assertIn("ran over its time limit of 2s", described)
+        held = self.allot("workload", "describe", "held").stdout
+        self.assertRegex(held, r"Restarts: +1")
+        wait_until(lambda: self.logs("held")[0].count("three") == 2, what="held's second run")
+        tail = self.allot("workload", "logs", "held", "--tail", "2").stdout
+        self.assertEqual(tail, "two\nthree\n")
+        since = self.allot("workload", "logs", "held", "--since", "1h").stdout
+        self.assertIn("----- allot: run 2 of task 0 started ", since)
+        self.assertIn("(after: suspended) -----\none\n", since)
+
+    def test_follow_with_tail_prints_the_last_lines_then_what_comes(self):
+        self.allot("workload", "submit", "chatty", "-p", "team-a", "--", "sh", "-c",
+                   "for i in 1 2 3 4 5; do echo old $i; done; sleep 3; echo new; sleep 1")
+        self.d.wait_state("chatty", "running")
+        wait_until(lambda: "old 5" in self.logs("chatty")[0], what="the old lines")
+        out = self.allot("workload", "logs", "chatty", "-f", "--tail", "2").stdout
+        self.assertEqual(out, "old 4\nold 5\nnew\n")
 
 
 if __name__ == "__main__":
