@@ -65,8 +65,17 @@ struct al__task_start {
     int32_t gpu_milli;       /* the share of each device it may use, 0 = whole devices */
     int32_t gpu_memory_mib;  /* or the memory of each device, 0 = none */
     const char *const *argv; /* the command, NULL-terminated */
-    const char *const *env;  /* the submitter's "KEY=VALUE" strings, NULL-terminated */
-    const char *workdir;     /* absolute, or NULL */
+    /* Its environment, "KEY=VALUE" strings, NULL-terminated: the submitter's variables its
+     * client carried (exported_env), then those set for it (env, which win). The backend adds a
+     * minimal base under them and its own variables over them; nothing of allotd's own. */
+    const char *const *exported_env;
+    const char *const *env;
+    const char *workdir; /* absolute, or NULL */
+    /* Which run of the task this is (1 = its first start), and for a later one why the one
+     * before was stopped ("evicted by reclaim for team-b/x"; NULL when unknown): a backend
+     * that keeps the output of every run together marks where each begins. */
+    int32_t run;
+    const char *after;
 };
 
 enum al__task_status {
@@ -141,8 +150,13 @@ struct al__mirror_submit {
     const struct al__mirror_workload *w; /* its request (task_count tasks; no states) */
     const char *const *argv;             /* the command, NULL-terminated */
     const char *const *env;              /* "KEY=VALUE", NULL-terminated */
-    const char *workdir;                 /* or NULL */
-    const char *image;                   /* the container image, or NULL */
+    /* The submitter's variables its client carried, "KEY=VALUE", NULL-terminated (under env);
+     * export_all: it carried the whole environment of the submitter's machine. */
+    const char *const *exported_env;
+    bool export_all;
+    const char *workdir;  /* or NULL */
+    const char *image;    /* the container image, or NULL */
+    int64_t time_limit_s; /* 0 = none */
 };
 
 struct al__mirror {
@@ -207,6 +221,15 @@ struct al__backend_type {
      * cannot be read now (a cluster's node unreachable). */
     ssize_t (*log_read)(struct al__backend *b, struct al__task_key key, const char *ref,
                         int64_t offset, char *buf, size_t max, char *err, size_t size);
+    /* log_from - where in the task's output (the offsets of log_read) to start for its last
+     * `tail` lines (-1: all of them) of what it wrote at or after `since_s` (-1: any time):
+     * the later of the two starts, into *offset. 0, or -1 with err when it cannot tell now.
+     * NULL: not offered (allotd refuses tail and since). */
+    int (*log_from)(struct al__backend *b, struct al__task_key key, const char *ref,
+                    int64_t since_s, int64_t tail, int64_t *offset, char *err, size_t size);
+    /* workdir_check - whether a task could start in directory `dir` (a submit names it): 0, or
+     * -1 with why in err ("no directory /x on this machine"). NULL: not checked. */
+    int (*workdir_check)(struct al__backend *b, const char *dir, char *err, size_t size);
     /* describe - the ref in words for events ("process group 1234"). */
     void (*describe)(struct al__backend *b, const char *ref, char *out, size_t size);
     /* task_json - adds the backend's own fields about a started task to its API object (the
@@ -227,7 +250,8 @@ struct al__backend_type {
     /*
      * Writes through allotd's API to a backend that owns the objects: the change is made in
      * the cluster (and comes back through sync). Each returns 0, or fills err for a person:
-     * -AL_EINVAL (refused as asked: a 400), -AL_EEXIST (a 409), -AL_ENOENT (a 404) or -AL_EIO
+     * -AL_EINVAL (refused as asked: a 400; a submit's err starts with the field at fault and
+     * ": ", e.g. "image: required ..."), -AL_EEXIST (a 409), -AL_ENOENT (a 404) or -AL_EIO
      * (the cluster could not be reached or failed: a 502). Called without allotd's locks.
      * NULL: not offered (allotd refuses such writes).
      */

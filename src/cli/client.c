@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "allot/errors.h"
 #include "cli/client.h"
@@ -28,8 +29,9 @@ struct transfer {
     size_t cap;
     FILE *stream; /* when streaming: where a 2xx body goes as it arrives */
     bool stream_failed;
-    int64_t streamed; /* bytes of a 2xx body written to stream */
-    long status_seen; /* the answer's status, kept when the transfer then broke off */
+    int64_t streamed;  /* bytes of a 2xx body written to stream */
+    int64_t log_start; /* X-Allot-Log-Start of the answer, -1 = none */
+    long status_seen;  /* the answer's status, kept when the transfer then broke off */
     char auth[1100];
     char errbuf[CURL_ERROR_SIZE];
 };
@@ -58,6 +60,21 @@ static size_t on_data(char *ptr, size_t size, size_t nmemb, void *userdata) {
         }
     }
     buffer_append(t, ptr, n);
+    return n;
+}
+
+/* Notes the header X-Allot-Log-Start: where in a task's output the answer starts. */
+static size_t on_header(char *ptr, size_t size, size_t nmemb, void *userdata) {
+    static const char name[] = "x-allot-log-start:";
+    struct transfer *t = userdata;
+    size_t n = size * nmemb;
+    if (n > sizeof(name) - 1 && n < 64 && strncasecmp(ptr, name, sizeof(name) - 1) == 0) {
+        char value[64];
+        memcpy(value, ptr + sizeof(name) - 1, n - (sizeof(name) - 1));
+        value[n - (sizeof(name) - 1)] = '\0';
+        long long v = strtoll(value, NULL, 10);
+        t->log_start = v >= 0 ? v : -1;
+    }
     return n;
 }
 
@@ -314,7 +331,7 @@ int al__cli_list_all(const struct al__cli *cli, const char *path, const char *qu
 }
 
 int al__cli_stream(const struct al__cli *cli, const char *path, FILE *out, int64_t *streamed,
-                   bool quiet_break) {
+                   int64_t *log_start, bool quiet_break) {
     struct transfer t;
     struct al__cli_reply reply;
     int rc;
@@ -324,11 +341,16 @@ int al__cli_stream(const struct al__cli *cli, const char *path, FILE *out, int64
     t.stream = out;
     t.streamed = 0;
     t.status_seen = 0;
+    t.log_start = -1;
+    curl_easy_setopt(t.curl, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(t.curl, CURLOPT_HEADERDATA, &t);
     /* a 2xx body goes to `out` and is never buffered, so only an error leaves a message */
     rc = transfer_run(&t, cli, &reply);
     transfer_release(&t);
     if (streamed)
         *streamed = t.streamed;
+    if (log_start)
+        *log_start = t.log_start;
     bool broke_off = rc < 0 && !t.stream_failed && t.status_seen >= 200 && t.status_seen < 300;
     if (rc < 0 || reply.message[0]) {
         if (!(quiet_break && broke_off))

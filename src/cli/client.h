@@ -47,14 +47,15 @@ int al__cli_list_all(const struct al__cli *cli, const char *path, const char *qu
 
 /*
  * al__cli_stream - GETs path and writes a 2xx answer's body to `out` as it arrives (flushed
- * after each piece); *streamed (may be NULL) gets the bytes written. Returns 0 when the answer
- * ended; AL__CLI_BROKE_OFF when a 2xx answer broke off (the connection dropped: the caller may
- * resume after *streamed bytes), reported unless quiet_break; -AL_EIO after printing
- * "allot: MESSAGE" when no answer came or the answer was an error.
+ * after each piece); *streamed (may be NULL) gets the bytes written, *log_start (may be NULL)
+ * the answer's X-Allot-Log-Start (where in a task's output it starts; -1 without one). Returns
+ * 0 when the answer ended; AL__CLI_BROKE_OFF when a 2xx answer broke off (the connection
+ * dropped: the caller may resume after *streamed bytes), reported unless quiet_break; -AL_EIO
+ * after printing "allot: MESSAGE" when no answer came or the answer was an error.
  */
 #define AL__CLI_BROKE_OFF 1
 int al__cli_stream(const struct al__cli *cli, const char *path, FILE *out, int64_t *streamed,
-                   bool quiet_break);
+                   int64_t *log_start, bool quiet_break);
 
 /*
  * al__cli_path - "/api/v1/COLLECTION/NAME" plus `suffix` (may be ""), NAME percent-encoded.

@@ -52,7 +52,7 @@ const struct al__cli_exit_doc al__cli_exit_docs[] = {
 const size_t al__cli_exit_doc_count = COUNT(al__cli_exit_docs);
 
 const struct al__cli_noun al__cli_noun_table[] = {
-    {"workload", "submit, list, describe, logs, delete"},
+    {"workload", "submit, list, describe, logs, suspend, resume, delete"},
     {"project", "create, list, describe, update, delete"},
     {"department", "create, list, describe, update, delete"},
     {"node", "list"},
@@ -94,10 +94,23 @@ static const struct al__cli_opt submit_options[] = {
     {NULL, "--non-preemptible", NULL, "may not be preempted", NULL},
     {NULL, "--workers", "N", "tasks to run (default 1)", NULL},
     {NULL, "--min-members", "M", "tasks that must run together (default: all\nworkers)", NULL},
-    {"-e", "--env", "K=V", "an environment variable (repeatable)", NULL},
+    {"-e", "--env", "K=V", "an environment variable (repeatable); wins over\nan exported one",
+     NULL},
+    {NULL, "--export", "WHAT",
+     "what of your environment the tasks get, as\nSlurm's: ALL (the default), NONE (only -e and\n"
+     "a base: PATH, HOME...), or NAME[,NAME...];\nNAME=VALUE items set a variable, as -e",
+     "ALL NONE"},
+    {NULL, "--workdir", "DIR",
+     "where the tasks start (default: the current\ndirectory); it must exist where they run",
+     "@dir"},
+    {NULL, "--time-limit", "T",
+     "stop it, failed, once a run lasts T: minutes,\nMM:SS, HH:MM:SS, D-HH, D-HH:MM, "
+     "D-HH:MM:SS,\nor 30s, 2h, 1h30m",
+     NULL},
     {NULL, "--image", "IMAGE",
      "the container image (allotd on Kubernetes: the\ntasks are the "
-     "pods of a batch Job in the\nproject's namespace)",
+     "pods of a batch Job in the\nproject's namespace; its environment and\n"
+     "directory: --export and --workdir default to\nnone)",
      NULL},
 };
 
@@ -108,9 +121,9 @@ static const struct al__cli_opt list_workload_options[] = {
      "project)",
      NULL},
     {NULL, "--state", "STATE",
-     "only workloads in STATE: pending, running,\nsucceeded, failed "
+     "only workloads in STATE: pending, running,\nsuspended, succeeded, failed "
      "or deleting",
-     "pending running succeeded failed deleting"},
+     "pending running suspended succeeded failed deleting"},
     {"-w", "--watch", NULL, "print the table again whenever it changes, until\ninterrupted", NULL},
 };
 
@@ -123,14 +136,21 @@ static const struct al__cli_opt logs_options[] = {
      "keep printing as the task writes, until it ends;\na dropped "
      "connection is resumed where it\nstopped (for up to 30 s)",
      NULL},
+    {NULL, "--tail", "N", "only its last N lines (with -f: then what\ncomes)", NULL},
+    {NULL, "--since", "WHEN",
+     "only what it wrote since WHEN: a duration ago\n(10m, 1h30m) or a time "
+     "(2026-11-30T18:02:11Z)",
+     NULL},
 };
+
+static const struct al__cli_opt suspend_options[] = {WORKLOAD_PROJECT_OPT};
 
 static const struct al__cli_opt delete_workload_options[] = {
     WORKLOAD_PROJECT_OPT,
     {"-A", "--all-projects", NULL, "with --all or --state: in every project", NULL},
     {NULL, "--all", NULL, "every workload of the project (-p) or of all\n(-A)", NULL},
-    {NULL, "--state", "STATE", "those in STATE: pending, running, succeeded or\nfailed",
-     "pending running succeeded failed"},
+    {NULL, "--state", "STATE", "those in STATE: pending, running, suspended,\nsucceeded or failed",
+     "pending running suspended succeeded failed"},
     {NULL, "--wait", NULL, "return only once they are gone", NULL},
     {NULL, "--timeout", "S", "how long --wait waits in all (default 60\nseconds)", NULL},
 };
@@ -235,9 +255,23 @@ const struct al__cli_command al__cli_command_table[] = {
      "pending and its place in its project's queue, and its events. -o json gives the\n"
      "workload object with its events in an \"events\" member.",
      OPTS(describe_workload_options), "@workload", al__cmd_workload_describe, API_OUT},
-    {"workload", "logs", "NAME [-p PROJECT] [--task K] [-f]", "a task's output (-f to follow it)",
-     "Prints a task's combined standard output and error.", OPTS(logs_options), "@workload",
-     al__cmd_workload_logs, AL__CLI_API},
+    {"workload", "logs", "NAME [-p PROJECT] [--task K] [-f] [--tail N] [--since WHEN]",
+     "a task's output (-f to follow it)",
+     "Prints a task's combined standard output and error: every run of it, a line\n"
+     "marking where each run after the first began and why the one before stopped\n"
+     "(\"----- allot: run 2 of task 0 started ... (after: suspended) -----\").",
+     OPTS(logs_options), "@workload", al__cmd_workload_logs, AL__CLI_API},
+    {"workload", "suspend", "NAME [-p PROJECT]", "stop its tasks and keep it from running",
+     "Suspends a pending or running workload: its running tasks are stopped (SIGTERM,\n"
+     "then SIGKILL after a grace period) and their GPUs freed, and it is not scheduled\n"
+     "until resumed; it stays suspended across a restart of allotd. Its tasks start\n"
+     "from the beginning when it runs again (a restart). A finished workload cannot\n"
+     "be suspended (exit status 4).",
+     OPTS(suspend_options), "@workload", al__cmd_workload_suspend, API_OUT},
+    {"workload", "resume", "NAME [-p PROJECT]", "let a suspended workload be scheduled again",
+     "Makes a suspended workload pending again, to be scheduled like any other; one\n"
+     "that is not suspended is refused (exit status 4).",
+     OPTS(suspend_options), "@workload", al__cmd_workload_resume, API_OUT},
     {"workload", "delete",
      "NAME... [-p PROJECT] | (--all | --state STATE) (-p PROJECT | -A) [--wait]",
      "stop workloads and remove them",
@@ -416,6 +450,9 @@ static const struct {
         {"workers", "--workers"},
         {"min_members", "--min-members"},
         {"env", "--env"},
+        {"export", "--export"},
+        {"workdir", "--workdir"},
+        {"time_limit_s", "--time-limit"},
         {"image", "--image"},
 },
   queue_fields[] = {

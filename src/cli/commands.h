@@ -95,6 +95,8 @@ int al__cmd_workload_submit(const struct al__cli *cli, int argc, char **argv);
 int al__cmd_workload_list(const struct al__cli *cli, int argc, char **argv);
 int al__cmd_workload_describe(const struct al__cli *cli, int argc, char **argv);
 int al__cmd_workload_logs(const struct al__cli *cli, int argc, char **argv);
+int al__cmd_workload_suspend(const struct al__cli *cli, int argc, char **argv);
+int al__cmd_workload_resume(const struct al__cli *cli, int argc, char **argv);
 int al__cmd_workload_delete(const struct al__cli *cli, int argc, char **argv);
 
 /* `project` and `department` share these; cli->noun says which. */

@@ -226,7 +226,8 @@ int al__cli_parse_exit(int parsed, const struct al__cli *cli) {
 }
 
 int al__cli_args_state(struct al__cli_args *a, const char **state) {
-    static const char *const states[] = {"pending", "running", "succeeded", "failed", "deleting"};
+    static const char *const states[] = {"pending",   "running", "suspended",
+                                         "succeeded", "failed",  "deleting"};
 
     if (!(*state = al__cli_args_value(a)))
         return AL__CLI_BAD;
@@ -234,7 +235,7 @@ int al__cli_args_state(struct al__cli_args *a, const char **state) {
         if (strcmp(*state, states[i]) == 0)
             return AL__CLI_RUN;
     return al__cli_usage_error(a->cli,
-                               "%s: '%s' is not a state (pending, running, succeeded, failed "
-                               "or deleting)",
+                               "%s: '%s' is not a state (pending, running, suspended, "
+                               "succeeded, failed or deleting)",
                                a->option, *state);
 }

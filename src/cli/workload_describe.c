@@ -29,6 +29,25 @@ static void append_word(char *buf, size_t size, const char *word) {
     al__cli_appendf(buf, size, "'");
 }
 
+/* What of the submitter's environment it carries: the names only (values may be secrets). */
+static void print_export(const json_t *w) {
+    const json_t *mode = json_object_get(w, "export"), *name;
+    size_t carried = json_object_size(json_object_get(w, "exported_env")), i;
+    char line[1024] = "";
+
+    if (json_is_array(mode)) {
+        json_array_foreach(mode, i, name) {
+            al__cli_appendf(line, sizeof(line), "%s%s", i ? "," : "",
+                            json_is_string(name) ? json_string_value(name) : "?");
+        }
+        al__cli_field("Exported", "%s (%zu set when submitted)", line, carried);
+    } else if (json_is_string(mode) && strcmp(json_string_value(mode), "all") == 0) {
+        al__cli_field("Exported", "ALL: the submitter's environment (%zu variables)", carried);
+    } else {
+        al__cli_field("Exported", "NONE");
+    }
+}
+
 static void print_command(const json_t *w) {
     char line[4096] = "";
     size_t i;
@@ -49,6 +68,7 @@ static void print_command(const json_t *w) {
     }
     if (line[0])
         al__cli_field("Environment", "%s", line);
+    print_export(w);
 }
 
 static void print_times(const json_t *w, int64_t now) {
@@ -63,6 +83,12 @@ static void print_times(const json_t *w, int64_t now) {
     al__cli_field("Finished", "%s", text);
     if (json_is_integer(exit_code))
         al__cli_field("Exit code", "%" JSON_INTEGER_FORMAT, json_integer_value(exit_code));
+}
+
+/* Whether w's reason is not why it waits for room: it is suspended, or ran over its time. */
+static bool own_reason(const json_t *w) {
+    const char *code = al__cli_json_str(w, "reason_code", "");
+    return strcmp(code, "suspended") == 0 || strcmp(code, "time_limit") == 0;
 }
 
 static void print_summary(const json_t *w) {
@@ -83,8 +109,13 @@ static void print_summary(const json_t *w) {
     al__cli_field("Request", "%s", text);
     al__cli_workload_placement(w, text, sizeof(text));
     al__cli_field("Placement", "%s", text);
-    if (reason)
-        al__cli_field("Pending reason", "%s: %s",
+    al__cli_field("Restarts", "%" PRId64, al__cli_json_int(w, "restarts", 0));
+    if (al__cli_json_int(w, "time_limit_s", 0) > 0) {
+        al__cli_format_duration(al__cli_json_int(w, "time_limit_s", 0), text, sizeof(text));
+        al__cli_field("Time limit", "%s (of each run)", text);
+    }
+    if (reason) /* why it waits; or, suspended or over its time limit, why it does not run */
+        al__cli_field(own_reason(w) ? "Reason" : "Pending reason", "%s: %s",
                       al__cli_json_str(w, "reason_short", al__cli_json_str(w, "reason_code", "?")),
                       reason);
     if (position > 0)
@@ -94,7 +125,7 @@ static void print_summary(const json_t *w) {
 
 static void print_tasks(const json_t *tasks, int64_t now) {
     static const char *const headers[] = {"TASK", "STATE",   "NODE", "GPUS",
-                                          "PID",  "STARTED", "EXIT"};
+                                          "PID",  "STARTED", "RUNS", "EXIT"};
     struct al__cli_table t;
     size_t i;
     const json_t *task;
@@ -103,7 +134,7 @@ static void print_tasks(const json_t *tasks, int64_t now) {
     if (json_array_size(tasks) == 0)
         return;
     printf("\nTasks:\n");
-    al__cli_table_init(&t, 7, headers);
+    al__cli_table_init(&t, 8, headers);
     json_array_foreach(tasks, i, task) {
         int64_t pid = al__cli_json_int(task, "pid", -1);
         const json_t *exit_code = json_object_get(task, "exit_code");
@@ -118,6 +149,7 @@ static void print_tasks(const json_t *tasks, int64_t now) {
         else
             al__cli_table_cell(&t, "-");
         al__cli_table_cell(&t, "%s", started);
+        al__cli_table_cell(&t, "%" PRId64, al__cli_json_int(task, "runs", 0));
         if (json_is_integer(exit_code))
             al__cli_table_cell(&t, "%" JSON_INTEGER_FORMAT, json_integer_value(exit_code));
         else

@@ -1,44 +1,104 @@
-/* workload_logs.c - `allot workload logs`: a task's output, as it stands or followed. */
+/* workload_logs.c - `allot workload logs`: a task's output, as it stands or followed, all of it
+ * or its last lines or what it wrote since a time. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <time.h>
 
 #include "cli/client.h"
 #include "cli/options.h"
+#include "cli/time_args.h"
 #include "cli/units.h"
+#include "cli/util.h"
 
 #define RESUME_TRIES 30 /* x 1 s: how long -f keeps trying to reconnect without progress */
 
 struct options {
-    const char *name, *project;
-    int64_t task;
+    const char *name, *project, *since;
+    int64_t task, tail; /* tail -1: all */
     bool follow;
 };
 
-int al__cmd_workload_logs(const struct al__cli *cli, int argc, char **argv) {
-    struct options o = {NULL, NULL, 0, false};
-    const struct al__cli_option options[] = {
-        {"-f", "--follow", &o.follow, NULL, 0, NULL},
-        {NULL, "--task", NULL, &o.task, 0, NULL},
-        {"-p", "--project", NULL, NULL, 0, &o.project},
-    };
-    char suffix[192], path[1024];
-    int rc = al__cli_parse_simple(cli, argc, argv, "workload", &o.name, options, 3);
+static int options_parse(const struct al__cli *cli, int argc, char **argv, struct options *o) {
+    struct al__cli_args a;
+    char err[256];
+    int rc;
 
+    al__cli_args_init(&a, cli, argc, argv);
+    while (al__cli_args_next(&a)) {
+        if (al__cli_args_positional(&a)) {
+            if ((rc = al__cli_args_name(&a, &o->name)) != AL__CLI_RUN)
+                return rc;
+        } else if (al__cli_args_is(&a, "-f", "--follow")) {
+            if (!al__cli_args_flag(&a, &o->follow))
+                return AL__CLI_BAD;
+        } else if (al__cli_args_is(&a, NULL, "--task")) {
+            if (al__cli_args_integer(&a, 0, &o->task) != AL__CLI_RUN)
+                return AL__CLI_BAD;
+        } else if (al__cli_args_is(&a, NULL, "--tail")) {
+            if (al__cli_args_integer(&a, 0, &o->tail) != AL__CLI_RUN)
+                return AL__CLI_BAD;
+        } else if (al__cli_args_is(&a, "-p", "--project")) {
+            if (!(o->project = al__cli_args_value(&a)))
+                return AL__CLI_BAD;
+            if (!al__cli_name_ok(o->project))
+                return al__cli_usage_error(cli,
+                                           "--project: '%s' is not a name (1-63 of a-z, 0-9, "
+                                           "'-')",
+                                           o->project);
+        } else if (al__cli_args_is(&a, NULL, "--since")) {
+            if (!(o->since = al__cli_args_value(&a)))
+                return AL__CLI_BAD;
+            if (al__cli_check_since(a.option, o->since, err, sizeof(err)) < 0)
+                return al__cli_usage_error(cli, "%s", err);
+        } else {
+            return al__cli_args_unknown(&a);
+        }
+    }
+    return al__cli_args_finish(&a, "workload", o->name);
+}
+
+/* The query's window (tail and since), for the first request only. */
+static int window_query(const struct al__cli *cli, const struct options *o, char *out,
+                        size_t size) {
+    char since[256];
+    out[0] = '\0';
+    if (o->tail >= 0)
+        al__cli_appendf(out, size, "&tail=%" PRId64, o->tail);
+    if (o->since && !al__cli_url_escape(o->since, since, sizeof(since)))
+        return al__cli_usage_error(cli, "--since: '%s' is too long", o->since);
+    if (o->since)
+        al__cli_appendf(out, size, "&since=%s", since);
+    return AL__CLI_RUN;
+}
+
+int al__cmd_workload_logs(const struct al__cli *cli, int argc, char **argv) {
+    struct options o = {NULL, NULL, NULL, 0, -1, false};
+    char suffix[512], path[1024], window[320];
+    int rc = options_parse(cli, argc, argv, &o);
+
+    if (rc == AL__CLI_RUN)
+        rc = window_query(cli, &o, window, sizeof(window));
     if (rc != AL__CLI_RUN)
         return al__cli_parse_exit(rc, cli);
     if (!o.project)
         o.project = cli->conn.project;
+    /* A stream that drops is resumed where it stopped: from where the window had it start
+     * (X-Allot-Log-Start) plus what came, the window asked no more. */
     int64_t offset = 0;
     for (int tries = 0;;) {
-        int64_t got = 0;
-        snprintf(suffix, sizeof(suffix), "/logs?task=%" PRId64 "&follow=%s&offset=%" PRId64 "%s%s",
-                 o.task, o.follow ? "true" : "false", offset, o.project ? "&project=" : "",
+        int64_t got = 0, start = -1;
+        snprintf(suffix, sizeof(suffix),
+                 "/logs?task=%" PRId64 "&follow=%s&offset=%" PRId64 "%s%s%s", o.task,
+                 o.follow ? "true" : "false", offset, window, o.project ? "&project=" : "",
                  o.project ? o.project : "");
         if (al__cli_path(cli, path, sizeof(path), "workloads", o.name, suffix) < 0)
             return AL__EXIT_USAGE;
         bool last = !o.follow || tries + 1 >= RESUME_TRIES;
-        rc = al__cli_stream(cli, path, stdout, &got, !last);
+        rc = al__cli_stream(cli, path, stdout, &got, &start, !last);
+        if (window[0] && start >= 0) { /* where the window began: from here on, offsets */
+            offset = start;
+            window[0] = '\0';
+        }
         offset += got;
         if (rc != AL__CLI_BROKE_OFF || last)
             return rc == 0 ? AL__EXIT_OK : al__cli_failed();

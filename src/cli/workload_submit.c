@@ -1,4 +1,5 @@
-/* workload_submit.c - `allot workload submit`: a command to run with GPUs in a project. */
+/* workload_submit.c - `allot workload submit`: a command to run with GPUs in a project, with
+ * the submitter's environment and directory. */
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
@@ -7,6 +8,8 @@
 #include "cli/client.h"
 #include "cli/options.h"
 #include "cli/output.h"
+#include "cli/submit_env.h"
+#include "cli/time_args.h"
 #include "cli/util.h"
 
 struct options {
@@ -37,6 +40,48 @@ static int env_option(struct al__cli_args *a, json_t *body) {
     if (json_object_set_new(env, key, value) < 0) {
         return al__cli_usage_error(a->cli, "%s: '%s' is not UTF-8 text", a->option, kv);
     }
+    return 0;
+}
+
+/* --workdir DIR: an absolute path (a relative one is taken from here). */
+static int workdir_option(struct al__cli_args *a, json_t *body) {
+    const char *dir = al__cli_args_value(a);
+    char cwd[PATH_MAX], path[2 * PATH_MAX];
+    if (!dir)
+        return AL__CLI_BAD;
+    if (!dir[0])
+        return al__cli_usage_error(a->cli, "%s: needs a directory", a->option);
+    if (dir[0] != '/' && !getcwd(cwd, sizeof(cwd)))
+        return al__cli_usage_error(a->cli,
+                                   "%s: '%s' is relative, and the current directory "
+                                   "cannot be named: give an absolute one",
+                                   a->option, dir);
+    snprintf(path, sizeof(path), "%s%s%s", dir[0] == '/' ? "" : cwd, dir[0] == '/' ? "" : "/", dir);
+    json_t *value = al__cli_args_string(a->cli, a->option, path);
+    if (!value)
+        return AL__CLI_BAD;
+    al__cli_json_set(body, "workdir", value);
+    return 0;
+}
+
+/* Options of how the tasks run: --export, --workdir, --time-limit; 1 if none matched. */
+static int running_option(struct al__cli_args *a, json_t *body) {
+    char err[256];
+    int64_t seconds;
+    if (al__cli_args_is(a, NULL, "--workdir"))
+        return workdir_option(a, body);
+    if (al__cli_args_is(a, NULL, "--export")) {
+        const char *text = al__cli_args_value(a);
+        return !text || al__cli_export_option(a->cli, a->option, text, body) < 0 ? AL__CLI_BAD : 0;
+    }
+    if (!al__cli_args_is(a, NULL, "--time-limit"))
+        return 1;
+    const char *text = al__cli_args_value(a);
+    if (!text)
+        return AL__CLI_BAD;
+    if (al__cli_parse_time_limit(a->option, text, &seconds, err, sizeof(err)) < 0)
+        return al__cli_usage_error(a->cli, "%s", err);
+    al__cli_json_set(body, "time_limit_s", al__cli_json_take(json_integer(seconds)));
     return 0;
 }
 
@@ -85,7 +130,7 @@ static int request_option(struct al__cli_args *a, json_t *body) {
             al__cli_json_set(body, texts[i].key, value);
             return 0;
         }
-    return 1;
+    return running_option(a, body);
 }
 
 /* What the options say together: one GPU kind, a project, a name and a command. */
@@ -156,9 +201,14 @@ int al__cmd_workload_submit(const struct al__cli *cli, int argc, char **argv) {
         json_decref(o.body);
         return al__cli_parse_exit(rc, cli);
     }
-    /* allotd runs the command where the submitter is; a directory it cannot name goes unsaid */
-    if (getcwd(cwd, sizeof(cwd)) && (workdir = json_string(cwd)) != NULL)
+    /* The tasks run where the submitter is, with the submitter's environment (Slurm's
+     * --export=ALL) - unless they run in a container image, which has its own. A directory
+     * that cannot be named goes unsaid. */
+    bool image = json_object_get(o.body, "image") != NULL;
+    if (!image && !json_object_get(o.body, "workdir") && getcwd(cwd, sizeof(cwd)) &&
+        (workdir = json_string(cwd)) != NULL)
         al__cli_json_set(o.body, "workdir", workdir);
+    al__cli_export_carry(o.body, image);
     rc = al__cli_call(cli, "POST", "/api/v1/workloads", o.body, &workload);
     json_decref(o.body);
     if (rc < 0)

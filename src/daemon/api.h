@@ -41,6 +41,7 @@ struct al__reply {
     char *text;   /* owned; sent as text/plain when json is NULL */
     size_t text_len;
     int64_t log_offset;       /* >= 0: sent as X-Allot-Log-Offset */
+    int64_t log_start;        /* >= 0: sent as X-Allot-Log-Start */
     struct al__stream stream; /* used when read is set */
 };
 
@@ -100,6 +101,10 @@ void al__submit(struct allotd *d, const struct al__request *req, struct al__repl
 void al__workloads_list(struct allotd *d, const struct al__request *req, struct al__reply *rep);
 void al__workload_get(struct allotd *d, const struct al__request *req, struct al__reply *rep);
 void al__workload_remove(struct allotd *d, const struct al__request *req, struct al__reply *rep);
+void al__workload_suspend_route(struct allotd *d, const struct al__request *req,
+                                struct al__reply *rep);
+void al__workload_resume_route(struct allotd *d, const struct al__request *req,
+                               struct al__reply *rep);
 void al__workload_logs(struct allotd *d, const struct al__request *req, struct al__reply *rep);
 void al__workload_events(struct allotd *d, const struct al__request *req, struct al__reply *rep);
 void al__queues_list(struct allotd *d, const struct al__request *req, struct al__reply *rep);

@@ -22,6 +22,37 @@ static void take_devices(struct al__dtask *t, const struct al_decision *dec) {
         t->gpus[g] = dec->gpus[g];
 }
 
+/* Whether w may still be placed: not deleted or suspended while the engine ran. */
+static bool schedulable(const struct al__dworkload *w) {
+    return w->state != AL__W_DELETING && w->state != AL__W_SUSPENDED;
+}
+
+/* Why an eviction stopped a task, short, for the mark its next run leaves in its output:
+ * "evicted by reclaim for team-b/train". */
+static char *eviction_note(const struct al_cluster *c, const struct al_decision *dec) {
+    static const struct {
+        enum al_reason reason;
+        const char *text;
+    } kinds[] = {{AL_REASON_RECLAIMED, "evicted by reclaim"},
+                 {AL_REASON_PREEMPTED, "evicted by preempt"},
+                 {AL_REASON_CONSOLIDATED, "moved by consolidation"},
+                 {AL_REASON_STALE_GANG, "evicted as a stale gang"}};
+    const char *kind = "evicted";
+    char text[256];
+    for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+        if (kinds[i].reason == dec->reason)
+            kind = kinds[i].text;
+    if (dec->by_job >= 0 && (size_t)dec->by_job < c->job_count) {
+        const struct al_job *by = &c->jobs[dec->by_job];
+        const char *queue =
+            by->queue >= 0 && (size_t)by->queue < c->queue_count ? c->queues[by->queue].name : "?";
+        snprintf(text, sizeof(text), "%s for %s/%s", kind, queue, by->name);
+    } else {
+        snprintf(text, sizeof(text), "%s", kind);
+    }
+    return al__xstrdup(text);
+}
+
 /* Places a task on the node and devices it was given, as a bind does; it starts after the commit.
  */
 static void start_placed(struct allotd *d, struct al__dworkload *w, struct al__dtask *t) {
@@ -36,7 +67,7 @@ static void bind_task(struct allotd *d, const struct al_decision *dec,
     struct al__dworkload *w;
     struct al__dtask *t = al__model_task(m, dec->task, &w);
 
-    if (!t || t->state != AL__T_PENDING || w->state == AL__W_DELETING)
+    if (!t || t->state != AL__T_PENDING || !schedulable(w))
         return;
     take_devices(t, dec);
     start_placed(d, w, t);
@@ -54,7 +85,7 @@ static void pipeline_task(struct allotd *d, const struct al_decision *dec,
     struct al__dtask *t = al__model_task(m, dec->task, &w);
     char devices[512], text[640];
 
-    if (!t || t->state != AL__T_PENDING || w->state == AL__W_DELETING)
+    if (!t || t->state != AL__T_PENDING || !schedulable(w))
         return;
     take_devices(t, dec);
     t->state = AL__T_PIPELINED;
@@ -79,13 +110,14 @@ static void evict_task(struct allotd *d, const struct al_decision *dec,
     struct al__dtask *t = al__model_task(m, dec->task, &w);
     char why[512];
 
-    if (!t || w->state == AL__W_DELETING ||
-        (t->state != AL__T_RUNNING && t->state != AL__T_PIPELINED))
+    if (!t || !schedulable(w) || (t->state != AL__T_RUNNING && t->state != AL__T_PIPELINED))
         return;
     al_decision_text(c, dec, why, sizeof(why));
     al__persist_event(d, w, "evicted", "task %d: %s", (int)t->index, why);
     if (t->state == AL__T_RUNNING) {
         t->evicting = true;
+        free(t->stopped_why);
+        t->stopped_why = eviction_note(c, dec);
         al__task_stop(d, w, t);
         return;
     }
@@ -212,7 +244,7 @@ bool al__tasks_start_pipelined(struct allotd *d) {
         bool pipelined = false;
         for (int32_t k = 0; k < w->spec.workers; k++)
             pipelined |= w->tasks[k].state == AL__T_PIPELINED;
-        if (!pipelined || w->state == AL__W_DELETING || !room_is_free(d, &h, w))
+        if (!pipelined || !schedulable(w) || !room_is_free(d, &h, w))
             continue;
         /* A gang's pipelined tasks start together. */
         for (int32_t k = 0; k < w->spec.workers; k++) {

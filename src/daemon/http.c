@@ -130,6 +130,11 @@ static enum MHD_Result send_reply(struct al__http *http, struct MHD_Connection *
         snprintf(offset, sizeof(offset), "%lld", (long long)rep->log_offset);
         MHD_add_response_header(resp, "X-Allot-Log-Offset", offset);
     }
+    if (rep->log_start >= 0 && rep->status < 300) { /* where tail= or since= had it start */
+        char start[32];
+        snprintf(start, sizeof(start), "%lld", (long long)rep->log_start);
+        MHD_add_response_header(resp, "X-Allot-Log-Start", start);
+    }
     ok = MHD_queue_response(conn, (unsigned)rep->status, resp);
     MHD_destroy_response(resp);
     return ok;
@@ -231,7 +236,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                                   const char *method, const char *version, const char *upload_data,
                                   size_t *upload_size, void **con_cls) {
     struct pending *pend = *con_cls;
-    struct al__reply rep = {.status = 500, .log_offset = -1};
+    struct al__reply rep = {.status = 500, .log_offset = -1, .log_start = -1};
     enum MHD_Result ok;
 
     (void)version;

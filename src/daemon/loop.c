@@ -18,6 +18,7 @@
 #include "daemon/persist.h"
 #include "daemon/reason_short.h"
 #include "daemon/tasks.h"
+#include "daemon/time_limits.h"
 #include "snapshot/report.h"
 #include "util/xalloc.h"
 
@@ -102,7 +103,9 @@ static void record_outcome(struct allotd *d, const struct al__cycle_model *m,
     struct al__wset_items *holding = &d->state.sets[AL__HOLDING];
     for (size_t i = 0; d->cleared_at_changes != d->state.task_changes && i < holding->count; i++) {
         struct al__dworkload *w = holding->items[i];
-        if (w->state != AL__W_PENDING && w->reason && !has_pending_task(w))
+        /* Reasons of its own stay: suspended, over its time limit. */
+        if ((w->state == AL__W_RUNNING || w->state == AL__W_DELETING) && !w->over_time &&
+            w->reason && !has_pending_task(w))
             set_reason(d, w, NULL, NULL);
     }
     d->cleared_at_changes = d->state.task_changes;
@@ -242,6 +245,7 @@ void al__loop_cycle(struct allotd *d) {
     if (d->backend.type->sync) /* the cluster's changes first: what the rest reads */
         al__mirror_sync(d);
     al__tasks_poll(d);
+    al__time_limits_enforce(d);
     if (al__daemon_now() >= d->retire_next_s) { /* the store keeps them */
         int64_t every = d->retention_s / 10 < 30 ? d->retention_s / 10 : 30;
         al__state_retire(&d->state, al__daemon_now() - d->retention_s);

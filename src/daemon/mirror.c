@@ -395,6 +395,16 @@ static int not_offered(const struct allotd *d, struct al__failure *f) {
                       d->backend.type->name);
 }
 
+int al__mirror_refuse(const struct allotd *d, const char *what, struct al__failure *f) {
+    if (!al__mirror_owned(d))
+        return 0;
+    return al__refuse(
+        f, "failed_precondition", NULL,
+        "%s is not offered with the %s backend, which owns the workloads: change them "
+        "in the cluster",
+        what, d->backend.type->name);
+}
+
 int al__mirror_queue_write(struct allotd *d, const struct al__dqueue *q, bool create,
                            struct al__failure *f) {
     char err[512];
@@ -437,6 +447,19 @@ int al__mirror_workload_delete(struct allotd *d, const struct al__dworkload *w,
         return not_offered(d, f);
     int rc = d->backend.type->workload_delete(&d->backend, w->project, w->name, err, sizeof(err));
     return rc < 0 ? write_failed(f, rc, err) : 1;
+}
+
+/* The submit field a backend's refusal names ("image: required ..." - see backend.h), "image"
+ * when it names none of them. */
+static const char *refused_field(const char *err) {
+    static const char *const fields[] = {"image", "export", "exported_env", "workdir",
+                                         "time_limit_s"};
+    for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+        size_t n = strlen(fields[i]);
+        if (strncmp(err, fields[i], n) == 0 && err[n] == ':')
+            return fields[i];
+    }
+    return "image";
 }
 
 /* Waits (no lock held) until the mirror shows workload project/name with `workers` tasks (a
@@ -510,21 +533,26 @@ void al__mirror_submit(struct allotd *d, json_t *body, struct al__reply *rep) {
                                     .created_s = al__daemon_now(),
                                     .task_count = (size_t)spec.workers};
     char **argv = al__strings_of(spec.command), **env = al__strings_of(spec.env);
+    char **exported = al__strings_of(spec.exported_env);
     struct al__mirror_submit s = {.w = &w,
                                   .argv = (const char *const *)argv,
                                   .env = (const char *const *)env,
+                                  .exported_env = (const char *const *)exported,
+                                  .export_all =
+                                      json_is_string(spec.export_mode) &&
+                                      strcmp(json_string_value(spec.export_mode), "all") == 0,
                                   .workdir = spec.workdir,
-                                  .image = image ? json_string_value(image) : NULL};
+                                  .image = image ? json_string_value(image) : NULL,
+                                  .time_limit_s = spec.time_limit_s};
     rc = d->backend.type->submit(&d->backend, &s, err, sizeof(err));
     al__strings_free(argv);
     al__strings_free(env);
-    json_decref(spec.command);
-    json_decref(spec.env);
-    free(spec.workdir);
+    al__strings_free(exported);
+    al__wspec_release(&spec);
     if (rc < 0) {
         struct al__failure f;
         write_failed(&f, rc, err);
-        al__reply_error(rep, f.code, rc == -AL_EINVAL ? "image" : NULL, "%s", f.message);
+        al__reply_error(rep, f.code, rc == -AL_EINVAL ? refused_field(err) : NULL, "%s", f.message);
         return;
     }
     /* The cluster has it; allotd's answer is the workload once the mirror shows it. */

@@ -33,6 +33,10 @@ int al__mirror_queue_delete(struct allotd *d, const char *name, struct al__failu
 int al__mirror_workload_delete(struct allotd *d, const struct al__dworkload *w,
                                struct al__failure *f);
 
+/* al__mirror_refuse - -1 with f filled (409 failed_precondition: not offered) where the
+ * backend owns the workloads, for a change it takes no write op for (suspend, resume); else 0. */
+int al__mirror_refuse(const struct allotd *d, const char *what, struct al__failure *f);
+
 /* al__mirror_submit - POST /api/v1/workloads where the backend owns them: validated as any
  * submit (plus "image", the container's), created in the cluster, answered with the workload
  * once the mirror shows it (201), or 202 when it has not within 10 s. No lock held. */

@@ -85,7 +85,7 @@ static bool task_state(const struct al__dworkload *w, const struct al__dtask *t,
     switch (t->state) {
     case AL__T_PENDING:
         *out = AL_TASK_PENDING;
-        return w->state != AL__W_DELETING;
+        return w->state != AL__W_DELETING && w->state != AL__W_SUSPENDED;
     case AL__T_RUNNING:
         *out = AL_TASK_RUNNING;
         return true;

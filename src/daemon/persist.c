@@ -18,12 +18,12 @@ static const char workload_insert_sql[] =
     "INSERT INTO workloads (name, project, spec, state, created_s) VALUES (?1, ?2, ?3, ?4, ?5)";
 static const char workload_update_sql[] =
     "UPDATE workloads SET state = ?2, finished_s = ?3, exit_code = ?4, reason_code = ?5, "
-    "reason = ?6, started_s = ?7 WHERE id = ?1";
+    "reason = ?6, started_s = ?7, restarts = ?8, over_time = ?9 WHERE id = ?1";
 static const char workload_delete_sql[] = "DELETE FROM workloads WHERE id = ?1";
 static const char task_put_sql[] =
     "INSERT OR REPLACE INTO tasks (workload_id, idx, state, node, gpu_devices, ref, "
-    "started_s, finished_s, exit_code, evicting) "
-    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
+    "started_s, finished_s, exit_code, evicting, runs, stopped_why) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)";
 static const char workload_ids_sql[] = "SELECT id, name, project FROM workloads";
 static const char event_insert_sql[] =
     "INSERT INTO events (workload_id, time_s, kind, message) VALUES (?1, ?2, ?3, ?4)";
@@ -82,6 +82,8 @@ int al__persist_workload_update(struct allotd *d, const struct al__dworkload *w)
     al__stmt_bind_text(st, 5, al__workload_reason_stored(w, codes, sizeof(codes)));
     al__stmt_bind_text(st, 6, w->reason);
     bind_opt(st, 7, w->started_s >= 0, w->started_s);
+    al__stmt_bind_int(st, 8, w->restarts);
+    al__stmt_bind_int(st, 9, w->over_time);
     return al__stmt_run(st);
 }
 
@@ -111,6 +113,8 @@ int al__persist_task_update(struct allotd *d, const struct al__dworkload *w,
     bind_opt(st, 8, t->finished_s >= 0, t->finished_s);
     bind_opt(st, 9, finished, t->exit_code);
     al__stmt_bind_int(st, 10, t->evicting);
+    al__stmt_bind_int(st, 11, t->runs);
+    al__stmt_bind_text(st, 12, t->stopped_why);
     rc = al__stmt_run(st);
     free(devices);
     return rc;

@@ -18,10 +18,10 @@ static const char *const queue_load_sql[] = {
 /* The columns workload_from_row and task_from_row read, in their order. */
 #define WORKLOAD_COLUMNS                                                                           \
     "SELECT id, name, project, spec, state, created_s, finished_s, exit_code, reason_code, "       \
-    "reason, started_s FROM workloads "
+    "reason, started_s, restarts, over_time FROM workloads "
 #define TASK_COLUMNS                                                                               \
     "SELECT workload_id, idx, state, gpu_devices, ref, node, started_s, finished_s, "              \
-    "exit_code, evicting FROM tasks "
+    "exit_code, evicting, runs, stopped_why FROM tasks "
 
 static const char workload_load_sql[] = WORKLOAD_COLUMNS "ORDER BY id";
 static const char workload_read_sql[] = WORKLOAD_COLUMNS "WHERE id = ?1";
@@ -111,6 +111,8 @@ static struct al__dworkload *workload_from_row(struct al__state *st_state, struc
     al__workload_set_reason(w, al__stmt_text(st, 8), al__stmt_text(st, 9));
     al__workload_alloc_tasks(w);
     w->started_s = al__stmt_is_null(st, 10) ? -1 : al__stmt_int(st, 10);
+    w->restarts = (int32_t)al__stmt_int(st, 11);
+    w->over_time = al__stmt_int(st, 12) != 0;
     return w;
 }
 
@@ -162,6 +164,9 @@ static int task_from_row(struct allotd *d, struct al__stmt *st, struct al__dwork
     t->finished_s = al__stmt_is_null(st, 7) ? -1 : al__stmt_int(st, 7);
     t->exit_code = (int)al__stmt_int(st, 8);
     t->evicting = al__stmt_int(st, 9) != 0;
+    t->runs = (int32_t)al__stmt_int(st, 10);
+    free(t->stopped_why);
+    t->stopped_why = al__stmt_is_null(st, 11) ? NULL : al__xstrdup(al__stmt_text(st, 11));
     return 0;
 }
 

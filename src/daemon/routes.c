@@ -28,6 +28,8 @@ static const struct route routes[] = {
     {"DELETE", "workloads/*", WRITES, al__workload_remove},
     {"GET", "workloads/*/logs", READS, al__workload_logs},
     {"GET", "workloads/*/events", READS, al__workload_events},
+    {"POST", "workloads/*/suspend", WRITES, al__workload_suspend_route},
+    {"POST", "workloads/*/resume", WRITES, al__workload_resume_route},
     {"GET", "departments", READS, al__queues_list},
     {"POST", "departments", WRITES, al__queue_create},
     {"GET", "departments/*", READS, al__queue_get},

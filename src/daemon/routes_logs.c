@@ -6,6 +6,7 @@
 
 #include "daemon/api.h"
 #include "daemon/tasks.h"
+#include "daemon/time_text.h"
 #include "util/xalloc.h"
 
 #define READ_MAX (1024 * 1024) /* bytes one non-following request returns at most */
@@ -65,6 +66,38 @@ static ssize_t follow_read(void *ctx, uint64_t pos, char *buf, size_t max) {
     return live ? 0 : -1;
 }
 
+/* Where tail= and since= (when given) have the output start: *offset moves later (never
+ * earlier). -1 after answering 400 (a bad value, or a backend that does not offer them) or 503. */
+static int log_window(struct allotd *d, const struct al__request *req, struct al__reply *rep,
+                      const struct al__dworkload *w, int32_t task, int64_t *offset) {
+    const char *since_text = al__query(req, "since");
+    int64_t tail, since = -1, from;
+    char err[512];
+    if (al__query_int(req, rep, "tail", -1, 0, INT64_MAX, &tail) < 0)
+        return -1;
+    if (since_text && al__since_parse(since_text, al__daemon_now(), &since, err, sizeof(err)) < 0) {
+        al__reply_error(rep, "invalid_argument", "since", "%s", err);
+        return -1;
+    }
+    if (tail < 0 && since < 0)
+        return 0;
+    if (!d->backend.type->log_from) {
+        al__reply_error(rep, "invalid_argument", tail >= 0 ? "tail" : "since",
+                        "not offered by the %s backend: read the whole output",
+                        d->backend.type->name);
+        return -1;
+    }
+    struct al__task_key key = {w->id, task};
+    if (d->backend.type->log_from(&d->backend, key, w->tasks[task].ref, since, tail, &from, err,
+                                  sizeof(err)) < 0) {
+        al__reply_error(rep, "unavailable", NULL, "the output of task %d: %s", (int)task, err);
+        return -1;
+    }
+    if (from > *offset)
+        *offset = from;
+    return 0;
+}
+
 static void logs_of(struct allotd *d, const struct al__request *req, struct al__reply *rep,
                     const struct al__dworkload *w) {
     int64_t task, offset;
@@ -72,9 +105,11 @@ static void logs_of(struct allotd *d, const struct al__request *req, struct al__
 
     if (al__query_int(req, rep, "task", 0, 0, w->spec.workers - 1, &task) < 0 ||
         al__query_int(req, rep, "offset", 0, 0, INT64_MAX, &offset) < 0 ||
-        al__query_bool(req, rep, "follow", false, &follow) < 0)
+        al__query_bool(req, rep, "follow", false, &follow) < 0 ||
+        log_window(d, req, rep, w, (int32_t)task, &offset) < 0)
         return;
     const char *ref = w->tasks[task].ref;
+    rep->log_start = offset;
     if (follow) {
         rep->status = 200;
         struct follow *f = al__xcalloc(1, sizeof(*f));

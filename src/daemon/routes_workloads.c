@@ -1,4 +1,5 @@
-/* routes_workloads.c - /api/v1/workloads: submit, list, get and delete workloads. */
+/* routes_workloads.c - /api/v1/workloads: submit, list, get, delete, suspend and resume
+ * workloads. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,12 +23,12 @@ static json_t *task_json(const struct allotd *d, const struct al__dtask *t) {
 
     for (size_t i = 0; placed && i < t->gpu_count; i++)
         json_array_append_new(gpus, json_integer(t->gpus[i]));
-    o = json_pack("{s:i, s:s, s:o, s:o, s:o, s:o, s:o, s:b}", "index", t->index, "state",
+    o = json_pack("{s:i, s:s, s:o, s:o, s:o, s:o, s:o, s:b, s:i}", "index", t->index, "state",
                   al__tstate_name(t->state), "node",
                   placed ? json_string(al__state_node_name(&d->state, t->node)) : json_null(),
                   "gpu_devices", gpus, "started_s", opt_int(t->started_s, t->started_s >= 0),
                   "finished_s", opt_int(t->finished_s, t->finished_s >= 0), "exit_code",
-                  opt_int(t->exit_code, finished), "evicting", t->evicting);
+                  opt_int(t->exit_code, finished), "evicting", t->evicting, "runs", t->runs);
     /* The backend's own words about a started task (the local backend: its "pid"). */
     d->backend.type->task_json((struct al__backend *)&d->backend, finished ? "" : t->ref, o);
     return o;
@@ -105,15 +106,16 @@ static json_t *workload_json(const struct allotd *d, const struct al__dworkload 
     placement_json(d, w, o);
     json_object_update_new(
         o,
-        json_pack("{s:s, s:s, s:s, s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "name", w->name,
-                  "project", w->project, "state", al__wstate_name(w->state), "created_s",
+        json_pack("{s:s, s:s, s:s, s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:i, s:o}", "name",
+                  w->name, "project", w->project, "state", al__wstate_name(w->state), "created_s",
                   (json_int_t)w->created_s, "started_s", opt_int(w->started_s, w->started_s >= 0),
                   "finished_s", opt_int(w->finished_s, w->finished_s >= 0), "exit_code",
                   opt_int(w->exit_code, finished), "reason",
                   w->reason ? json_string(w->reason) : json_null(), "reason_code",
                   w->reason_code[0] ? json_string(w->reason_code) : json_null(), "reason_short",
                   w->reason_short[0] ? json_string(w->reason_short) : json_null(), "queue_position",
-                  position > 0 ? json_integer(position) : json_null(), "tasks", tasks));
+                  position > 0 ? json_integer(position) : json_null(), "restarts", w->restarts,
+                  "tasks", tasks));
     return o;
 }
 
@@ -154,7 +156,7 @@ static void list_workloads(struct allotd *d, const struct al__request *req, stru
         return;
     if (state && al__wstate_parse(state, &want) < 0) {
         al__reply_error(rep, "invalid_argument", "state",
-                        "must be pending, running, succeeded, failed or deleting");
+                        "must be pending, running, suspended, succeeded, failed or deleting");
         return;
     }
     const struct al__dqueue *q = project ? al__state_queue(&d->state, project) : NULL;
@@ -255,4 +257,32 @@ void al__workload_remove(struct allotd *d, const struct al__request *req, struct
     else if (w)
         al__reply_json(rep, 202, al__workload_json(d, w)); /* stopping its tasks */
     al__workload_free(retired);
+}
+
+/* POST .../suspend and .../resume: f changes w; the answer is w as it is then. */
+static void workload_change(struct allotd *d, const struct al__request *req, struct al__reply *rep,
+                            int (*f)(struct allotd *, struct al__dworkload *,
+                                     struct al__failure *)) {
+    struct al__dworkload *retired, *w = al__workload_find(d, req, rep, &retired);
+    struct al__failure fail;
+    if (!w)
+        return;
+    if (retired) /* finished long ago: neither applies */
+        al__refuse(&fail, "failed_precondition", NULL, "workload %s is %s: it has finished",
+                   w->name, al__wstate_name(w->state));
+    if (retired || f(d, w, &fail) < 0)
+        al__reply_error(rep, fail.code, fail.field[0] ? fail.field : NULL, "%s", fail.message);
+    else
+        al__reply_json(rep, 200, al__workload_json(d, w));
+    al__workload_free(retired);
+}
+
+void al__workload_suspend_route(struct allotd *d, const struct al__request *req,
+                                struct al__reply *rep) {
+    workload_change(d, req, rep, al__workload_suspend);
+}
+
+void al__workload_resume_route(struct allotd *d, const struct al__request *req,
+                               struct al__reply *rep) {
+    workload_change(d, req, rep, al__workload_resume);
 }

@@ -32,6 +32,18 @@ int al__queue_remove(struct allotd *d, struct al__dqueue *q, struct al__failure 
 /* al__workload_delete - removes w at once when none of its tasks is active (0), else stops
  * them and marks it deleting (1): the loop removes it once they are gone. -1 on failure. */
 int al__workload_delete(struct allotd *d, struct al__dworkload *w, struct al__failure *f);
+/*
+ * al__workload_suspend - a pending or running workload is suspended: not scheduled until
+ * resumed, its pipelined places given up, its running tasks stopped (at once after the grace
+ * period) and requeued once they exit (a restart); one already suspended is left as it is.
+ * 0, or -1: one that finished or is being deleted (failed_precondition), a store failure.
+ */
+int al__workload_suspend(struct allotd *d, struct al__dworkload *w, struct al__failure *f);
+/* al__workload_resume - a suspended workload is pending again (running while tasks it stopped
+ * are still stopping; they are requeued as they exit). 0, or -1: it is not suspended
+ * (failed_precondition), a store failure. */
+int al__workload_resume(struct allotd *d, struct al__dworkload *w, struct al__failure *f);
+
 /* al__workload_delete_retired - removes a finished workload kept in the store only (w was read
  * from it; the caller frees it). 0 or -1. */
 int al__workload_delete_retired(struct allotd *d, struct al__dworkload *w, struct al__failure *f);

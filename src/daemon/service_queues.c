@@ -75,8 +75,8 @@ int al__queue_remove(struct allotd *d, struct al__dqueue *q, struct al__failure 
     for (i = 0; i < d->state.workload_count; i++) {
         const struct al__dworkload *w = d->state.workloads[i];
         if (strcmp(w->project, q->name) == 0 &&
-            (w->state == AL__W_PENDING || w->state == AL__W_RUNNING ||
-             w->state == AL__W_DELETING)) {
+            (w->state == AL__W_PENDING || w->state == AL__W_RUNNING || w->state == AL__W_DELETING ||
+             w->state == AL__W_SUSPENDED)) {
             return al__refuse(f, "failed_precondition", NULL,
                               "project %s still has active workloads (e.g. %s); delete them first",
                               q->name, w->name);

@@ -136,6 +136,8 @@ int al__queue_read(struct al__state *st, const json_t *body, bool create, bool p
 }
 
 json_t *al__workload_spec_json(const struct al__wspec *s) {
+    json_t *mode = s->export_mode ? json_incref(s->export_mode) : json_string("none");
+    json_t *exported = s->exported_env ? json_incref(s->exported_env) : json_object();
     json_t *o =
         json_pack("{s:i, s:b, s:i, s:i, s:i, s:o, s:i, s:i, s:I, s:I, s:O, s:O}", "priority",
                   s->priority, "preemptible", s->preemptible, "workers", s->workers, "min_members",
@@ -144,8 +146,16 @@ json_t *al__workload_spec_json(const struct al__wspec *s) {
                   "gpu_memory_mib", s->gpu_memory_mib, "gpu_device_count", s->gpu_device_count,
                   "cpu_millis", (json_int_t)s->cpu_millis, "memory_bytes",
                   (json_int_t)s->memory_bytes, "command", s->command, "env", s->env);
-    if (o)
+    if (o) {
         json_object_set_new(o, "workdir", s->workdir ? json_string(s->workdir) : json_null());
+        json_object_set_new(o, "export", mode);
+        json_object_set_new(o, "exported_env", exported);
+        json_object_set_new(o, "time_limit_s",
+                            s->time_limit_s > 0 ? json_integer(s->time_limit_s) : json_null());
+    } else {
+        json_decref(mode);
+        json_decref(exported);
+    }
     return o;
 }
 
@@ -181,10 +191,113 @@ static int read_priority(const struct al__json *body, struct al__wspec *s, char 
     return 0;
 }
 
+/* Whether name can name an environment variable: not empty, without '=' or NUL. */
+static bool var_name_valid(const char *name, size_t len) {
+    return len > 0 && strlen(name) == len && !strchr(name, '=');
+}
+
+/* Member `key` of body, an object of variables (env, exported_env), copied into *out ({} when
+ * absent). */
+static int read_vars(const json_t *body, const char *key, json_t **out, char *field, size_t fsize,
+                     char *msg, size_t msize) {
+    const json_t *vars = json_object_get(body, key), *v;
+    const char *name;
+
+    if (vars && !json_is_object(vars))
+        return fail(field, fsize, msg, msize, key, "must be an object of strings");
+    json_object_foreach((json_t *)vars, name, v) {
+        if (!json_is_string(v) || strlen(json_string_value(v)) != json_string_length(v) ||
+            !var_name_valid(name, strlen(name))) {
+            snprintf(field, fsize, "%s.%s", key, name);
+            snprintf(msg, msize, "names must be non-empty without '=', values strings");
+            return -AL_EINVAL;
+        }
+    }
+    *out = vars ? json_deep_copy(vars) : json_object();
+    return 0;
+}
+
+/* Whether export mode `mode` carries variable `name` ("all" carries every one). */
+static bool export_lists(const json_t *mode, const char *name) {
+    const json_t *listed;
+    size_t i;
+    if (!json_is_array(mode))
+        return true;
+    json_array_foreach(mode, i, listed) {
+        if (strcmp(json_string_value(listed), name) == 0)
+            return true;
+    }
+    return false;
+}
+
+/*
+ * export (what of the submitter's environment the client carried: "all", "none" or the names
+ * of variables) and exported_env (those variables): with "none" there are none, with names
+ * only variables they name.
+ */
+static int read_export(const json_t *body, struct al__wspec *s, char *field, size_t fsize,
+                       char *msg, size_t msize) {
+    const json_t *mode = json_object_get(body, "export"), *v;
+    json_t *vars;
+    const char *name;
+    size_t i;
+
+    if (mode && json_is_array(mode)) {
+        if (json_array_size(mode) == 0 || json_array_size(mode) > 4096)
+            return fail(field, fsize, msg, msize, "export",
+                        "an array of names must hold 1 to 4096 variable names");
+        json_array_foreach(mode, i, v) {
+            if (!json_is_string(v) ||
+                !var_name_valid(json_string_value(v), json_string_length(v))) {
+                snprintf(field, fsize, "export[%zu]", i);
+                snprintf(msg, msize, "must be a variable name: non-empty, without '='");
+                return -AL_EINVAL;
+            }
+        }
+    } else if (mode && !json_is_null(mode) &&
+               (!json_is_string(mode) || (strcmp(json_string_value(mode), "all") != 0 &&
+                                          strcmp(json_string_value(mode), "none") != 0))) {
+        return fail(field, fsize, msg, msize, "export",
+                    "must be \"all\", \"none\" or an array of variable names");
+    }
+    if (read_vars(body, "exported_env", &vars, field, fsize, msg, msize) < 0)
+        return -AL_EINVAL;
+    bool none = !mode || json_is_null(mode) ||
+                (json_is_string(mode) && strcmp(json_string_value(mode), "none") == 0);
+    json_object_foreach(vars, name, v) {
+        if (none || !export_lists(mode, name)) {
+            snprintf(field, fsize, "exported_env.%s", name);
+            snprintf(msg, msize,
+                     none ? "no variable is carried with export \"none\""
+                          : "is not among the names export lists");
+            json_decref(vars); /* name was its */
+            return -AL_EINVAL;
+        }
+    }
+    s->export_mode = none ? json_string("none") : json_deep_copy(mode);
+    s->exported_env = vars;
+    return 0;
+}
+
+/* time_limit_s: seconds, or null or absent for none. */
+static int read_time_limit(const struct al__json *body, const json_t *raw, struct al__wspec *s,
+                           char *field, size_t fsize, char *msg, size_t msize) {
+    struct al_snapshot_error e = {{0}, {0}, 0};
+    int64_t limit = 0;
+
+    if (json_is_null(json_object_get(raw, "time_limit_s")))
+        return 0;
+    if (al__member_int(body, "", "time_limit_s", false, 1, AL__MAX_TIME_LIMIT_S, &limit, &e) < 0)
+        return fail(field, fsize, msg, msize, "time_limit_s",
+                    "must be an integer number of seconds from 1 to " AL__MAX_TIME_LIMIT_TEXT
+                    " (10 years), or null for none");
+    s->time_limit_s = limit;
+    return 0;
+}
+
 static int read_command(const json_t *body, struct al__wspec *s, char *field, size_t fsize,
                         char *msg, size_t msize) {
-    const json_t *cmd = json_object_get(body, "command"), *env = json_object_get(body, "env"), *v;
-    const char *key;
+    const json_t *cmd = json_object_get(body, "command"), *v;
     size_t i;
 
     if (!cmd)
@@ -201,18 +314,9 @@ static int read_command(const json_t *body, struct al__wspec *s, char *field, si
             return -AL_EINVAL;
         }
     }
-    if (env && !json_is_object(env))
-        return fail(field, fsize, msg, msize, "env", "must be an object of strings");
-    json_object_foreach((json_t *)env, key, v) {
-        if (!json_is_string(v) || strlen(json_string_value(v)) != json_string_length(v) ||
-            key[0] == '\0' || strchr(key, '=')) {
-            snprintf(field, fsize, "env.%s", key);
-            snprintf(msg, msize, "names must be non-empty without '=', values strings");
-            return -AL_EINVAL;
-        }
-    }
+    if (read_vars(body, "env", &s->env, field, fsize, msg, msize) < 0)
+        return -AL_EINVAL;
     s->command = json_deep_copy(cmd);
-    s->env = env ? json_deep_copy(env) : json_object();
     return 0;
 }
 
@@ -261,7 +365,10 @@ static int wspec_read(const json_t *body, const struct al__json *jb, struct al__
                                        "project",
                                        "command",
                                        "env",
+                                       "export",
+                                       "exported_env",
                                        "workdir",
+                                       "time_limit_s",
                                        "gpu",
                                        "gpu_fraction",
                                        "gpu_memory_mib",
@@ -297,8 +404,14 @@ static int wspec_read(const json_t *body, const struct al__json *jb, struct al__
         return fail(field, fsize, msg, msize, "min_members", "must be <= workers");
     if (workdir && workdir[0] != '/')
         return fail(field, fsize, msg, msize, "workdir", "must be an absolute path");
-    if (read_command(body, &w, field, fsize, msg, msize) < 0)
+    if (read_time_limit(jb, body, &w, field, fsize, msg, msize) < 0 ||
+        read_export(body, &w, field, fsize, msg, msize) < 0)
         return -AL_EINVAL;
+    if (read_command(body, &w, field, fsize, msg, msize) < 0) {
+        json_decref(w.export_mode);
+        json_decref(w.exported_env);
+        return -AL_EINVAL;
+    }
     w.workers = (int32_t)workers;
     w.min_members = min_members < 0 ? w.workers : (int32_t)min_members;
     w.workdir = workdir ? al__xstrdup(workdir) : NULL;
@@ -316,4 +429,14 @@ int al__wspec_read(const json_t *body, struct al__wspec *s, char *field, size_t 
         snprintf(msg, msize, "out of memory");
     al__json_doc_release(&doc);
     return rc;
+}
+
+void al__wspec_release(struct al__wspec *s) {
+    json_decref(s->command);
+    json_decref(s->env);
+    json_decref(s->export_mode);
+    json_decref(s->exported_env);
+    free(s->workdir);
+    s->command = s->env = s->export_mode = s->exported_env = NULL;
+    s->workdir = NULL;
 }

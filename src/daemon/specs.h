@@ -8,6 +8,10 @@
 
 #include "daemon/state.h"
 
+/* The longest time limit a workload may have: 10 years, in seconds. */
+#define AL__MAX_TIME_LIMIT_S    315360000LL
+#define AL__MAX_TIME_LIMIT_TEXT "315360000"
+
 /* JSON forms of queues and workloads (specs.c), shared by the API and the store. */
 json_t *al__queue_spec_json(const struct al__dqueue *q);
 json_t *al__workload_spec_json(const struct al__wspec *s);
@@ -18,5 +22,7 @@ int al__queue_read(struct al__state *st, const json_t *body, bool create, bool p
 /* al__wspec_read - a workload's request (submit body without name/project) into *s. */
 int al__wspec_read(const json_t *body, struct al__wspec *s, char *field, size_t fsize, char *msg,
                    size_t msize);
+/* al__wspec_release - frees what al__wspec_read allocated in *s. */
+void al__wspec_release(struct al__wspec *s);
 
 #endif

@@ -4,10 +4,12 @@
 #include <string.h>
 
 #include "allot/errors.h"
+#include "daemon/specs.h"
 #include "daemon/state.h"
 #include "util/xalloc.h"
 
-static const char *const wstate_names[] = {"pending", "running", "succeeded", "failed", "deleting"};
+static const char *const wstate_names[] = {"pending", "running",  "succeeded",
+                                           "failed",  "deleting", "suspended"};
 static const char *const tstate_names[] = {"pending",   "running", "stopping",
                                            "succeeded", "failed",  "pipelined"};
 
@@ -196,7 +198,8 @@ static bool belongs(const struct al__dworkload *w, enum al__wset set) {
     for (int32_t i = 0; i < w->spec.workers; i++) {
         enum al__tstate ts = w->tasks[i].state;
         if (ts == AL__T_STOPPING ||
-            (set == AL__HOLDING && (ts == AL__T_RUNNING || ts == AL__T_PIPELINED)))
+            ((set == AL__HOLDING || set == AL__TIMED) && ts == AL__T_RUNNING) ||
+            (set == AL__HOLDING && ts == AL__T_PIPELINED))
             return true;
     }
     return false;
@@ -307,9 +310,9 @@ void al__workload_free(struct al__dworkload *w) {
     if (!w)
         return;
     free(w->requests);
-    json_decref(w->spec.command);
-    json_decref(w->spec.env);
-    free(w->spec.workdir);
+    for (int32_t i = 0; w->tasks && i < w->spec.workers; i++)
+        free(w->tasks[i].stopped_why);
+    al__wspec_release(&w->spec);
     free(w->reason);
     free(w->tasks);
     free(w);
@@ -369,7 +372,7 @@ void al__workload_refresh_state(struct al__state *st, struct al__dworkload *w) {
     int first_failure = 0;
 
     insert(st, AL__CHANGED, w);
-    if (w->state == AL__W_DELETING)
+    if (w->state == AL__W_DELETING || w->state == AL__W_SUSPENDED)
         return;
     for (int32_t i = 0; i < w->spec.workers; i++) {
         const struct al__dtask *t = &w->tasks[i];
@@ -414,7 +417,8 @@ void al__workload_track_stale(struct al__state *st, struct al__dworkload *w, int
         held += task_active(t) || t->state == AL__T_PIPELINED;
         succeeded |= t->state == AL__T_SUCCEEDED;
     }
-    if (held > 0 && held < w->spec.min_members && !succeeded && w->state != AL__W_DELETING) {
+    if (held > 0 && held < w->spec.min_members && !succeeded && w->state != AL__W_DELETING &&
+        w->state != AL__W_SUSPENDED) {
         if (w->stale_since_s < 0)
             w->stale_since_s = now;
     } else {

@@ -41,6 +41,7 @@ enum al__wstate {
     AL__W_SUCCEEDED,
     AL__W_FAILED,
     AL__W_DELETING,
+    AL__W_SUSPENDED, /* not scheduled until resumed; its tasks stopped (docs/api.md) */
 };
 
 enum al__tstate {
@@ -65,7 +66,11 @@ struct al__dtask {
     int exit_code;                   /* valid once finished */
     int64_t stop_sent_s;             /* when it was asked to stop (stopping) */
     bool killed;                     /* stopped at once too (the grace period was over) */
-    bool evicting; /* stopping because the engine evicted it: pending again once it exits */
+    /* Stopping to be requeued (the engine evicted it, or its workload was suspended): pending
+     * again once it exits. */
+    bool evicting;
+    int32_t runs;      /* how many times it was started (its log marks each run after the first) */
+    char *stopped_why; /* why its last run was stopped to be requeued ("suspended"), or NULL */
 };
 
 /* What one task asks for (each of a workload's tasks alike: its spec's; a mirrored job's pods
@@ -82,9 +87,15 @@ struct al__wspec {
     int32_t workers, min_members;
     int32_t gpus, gpu_milli, gpu_memory_mib, gpu_device_count;
     int64_t cpu_millis, memory_bytes;
+    int64_t time_limit_s; /* its tasks are stopped this long after it started running, 0 = never */
+    /* How to run it: read when its tasks start, not by the cycle (so last). */
     json_t *command; /* array of strings */
-    json_t *env;     /* object of strings */
-    char *workdir;   /* absolute, or NULL */
+    json_t *env;     /* object of strings: set over the exported ones */
+    /* What the submitter's environment carried: "all", "none" or an array of names (as asked),
+     * and the variables that brought (an object of strings). NULL: "none" and {}. */
+    json_t *export_mode;
+    json_t *exported_env;
+    char *workdir; /* absolute, or NULL */
 };
 
 /* Sets of workloads that the cycle's passes go through instead of every workload in memory
@@ -94,6 +105,7 @@ enum al__wset {
     AL__HOLDING, /* may hold resources: a task running, stopping or pipelined; or deleting */
     AL__WATCHED, /* a task stopping (its grace period runs), or deleting */
     AL__CHANGED, /* changed since the cycle's kept model last read it (model_kept.c empties it) */
+    AL__TIMED,   /* has a time limit and may be running (a task running or stopping) */
     AL__WSETS
 };
 
@@ -106,19 +118,21 @@ struct al__dworkload {
     /* What every cycle reads, first and together: a cycle's passes over every workload wait on
      * memory, and these fit in two cache lines (the name in a third). */
     enum al__wstate state;
-    bool why_known; /* `why` below holds the engine's last explanation */
-    struct al__wspec spec;
+    bool why_known;          /* `why` below holds the engine's last explanation */
     struct al__dtask *tasks; /* spec.workers of them */
     int64_t project_id;      /* its project's id (al__dqueue.id): compared where names would be */
     int64_t created_s, finished_s; /* finished_s -1 = not yet */
     int64_t started_s;             /* when it last started running, -1 = never */
     int64_t stale_since_s; /* running below its gang minimum since (in memory only), -1 = not */
+    struct al__wspec spec; /* its numbers first: what a cycle reads ends with time_limit_s */
     char name[AL__NAME_MAX];
     /* The rest. */
     int64_t id;
     char project[AL__NAME_MAX];
     char key[2 * AL__NAME_MAX]; /* "PROJECT/NAME": names are unique per project */
     int exit_code;
+    int32_t restarts; /* times its running tasks were stopped and requeued (evicted, suspended) */
+    bool over_time;   /* its tasks are stopped because it ran over its time limit: it fails */
     char reason_code[40];  /* the engine's or allotd's code ("no_node_fits"), "" when none */
     char reason_short[16]; /* the same in Slurm's style ("FairShare"), "" when none */
     char *reason;          /* NULL when none */
@@ -240,9 +254,9 @@ const char *al__workload_reason_stored(const struct al__dworkload *w, char *buf,
 
 /*
  * al__workload_refresh_state - running/pending/succeeded/failed from its tasks (not for
- * deleting): running while a task runs or stops; done once every task has finished (failed if
- * one failed); failed too when failed tasks leave fewer than its gang minimum to run; else
- * pending. A task of w changed: so did w (al__state_changed).
+ * deleting or suspended, which stay so): running while a task runs or stops; done once every
+ * task has finished (failed if one failed); failed too when failed tasks leave fewer than its
+ * gang minimum to run; else pending. A task of w changed: so did w (al__state_changed).
  */
 void al__workload_refresh_state(struct al__state *st, struct al__dworkload *w);
 
@@ -267,15 +281,15 @@ void al__state_prune(struct al__state *st, enum al__wset set);
 bool al__workload_is_active(const struct al__dworkload *w);
 
 /*
- * al__task_requeue - a task back to pending: no process, node, devices, times or exit code;
- * counted in st->task_changes. The caller persists it.
+ * al__task_requeue - a task back to pending: no process, node, devices, times or exit code (its
+ * runs and why its last one stopped stay); counted in st->task_changes. The caller persists it.
  */
 void al__task_requeue(struct al__state *st, struct al__dtask *t);
 
 /*
  * al__workload_track_stale - keeps w->stale_since_s: set to now when w is first seen running
  * below its gang minimum with no task succeeded (as stale-gang eviction counts it: running,
- * stopping and pipelined tasks), cleared when it is not.
+ * stopping and pipelined tasks), cleared when it is not (or deleting, or suspended).
  */
 void al__workload_track_stale(struct al__state *st, struct al__dworkload *w, int64_t now);
 

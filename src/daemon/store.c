@@ -69,6 +69,15 @@ static const char *const migrations[] = {
     "ALTER TABLE workloads_new RENAME TO workloads;"
     "CREATE INDEX workloads_by_project ON workloads (project, id);"
     "CREATE INDEX workloads_by_state ON workloads (state, id);",
+    /* 6: how many times a workload was requeued, whether it is being stopped for running over its
+     * time limit, and per task how many times it started and why its last run was stopped (its
+     * log marks each run). A task of version 5 that started or finished ran once. */
+    "ALTER TABLE workloads ADD COLUMN restarts INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE workloads ADD COLUMN over_time INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE tasks ADD COLUMN runs INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE tasks ADD COLUMN stopped_why TEXT;"
+    "UPDATE tasks SET runs = 1 WHERE ref IS NOT NULL OR started_s IS NOT NULL"
+    "  OR finished_s IS NOT NULL;",
 };
 
 #define STMT_CACHE 64

@@ -61,6 +61,10 @@ static struct al__dworkload *accept(struct allotd *d, const json_t *body, struct
                         project, name);
     } else if (al__wspec_read(body, &spec, field, sizeof(field), msg, sizeof(msg)) < 0) {
         al__reply_error(rep, "invalid_argument", field, "%s", msg);
+    } else if (spec.workdir && d->backend.type->workdir_check &&
+               d->backend.type->workdir_check(&d->backend, spec.workdir, msg, sizeof(msg)) < 0) {
+        al__reply_error(rep, "invalid_argument", "workdir", "%s", msg);
+        al__wspec_release(&spec);
     } else {
         return new_workload(name, q, &spec);
     }

@@ -53,6 +53,8 @@ void al__task_place(struct allotd *d, struct al__dworkload *w, struct al__dtask 
         w->started_s = al__daemon_now(); /* it starts running (again) */
     t->state = AL__T_RUNNING;
     al__state_add_to(&d->state, AL__HOLDING, w);
+    if (w->spec.time_limit_s > 0)
+        al__state_add_to(&d->state, AL__TIMED, w);
     t->ref[0] = '\0'; /* not started yet */
     t->started_s = al__daemon_now();
     al__persist_task_update(d, w, t);
@@ -75,7 +77,7 @@ struct launch_job {
     struct al__dworkload *w;
     struct al__dtask *t;
     struct al__task_start start;
-    char **argv, **env;
+    char **argv, **env, **exported_env;
     int rc;
     char ref[AL__TASK_REF_MAX];
     char err[256];
@@ -112,6 +114,7 @@ static void job_prepare(struct launch_job *j) {
     struct al__task_request r = al__task_request_of(j->w, j->t->index);
     j->argv = al__strings_of(s->command);
     j->env = al__strings_of(s->env);
+    j->exported_env = al__strings_of(s->exported_env); /* none: empty */
     j->start = (struct al__task_start){
         .key = al__task_key(j->w, j->t),
         .workload = j->w->name,
@@ -123,8 +126,11 @@ static void job_prepare(struct launch_job *j) {
         .gpu_milli = r.gpu_milli,
         .gpu_memory_mib = r.gpu_memory_mib,
         .argv = (const char *const *)j->argv,
+        .exported_env = (const char *const *)j->exported_env,
         .env = (const char *const *)j->env,
         .workdir = s->workdir,
+        .run = j->t->runs + 1,
+        .after = j->t->stopped_why,
     };
 }
 
@@ -150,16 +156,22 @@ static void job_record(struct allotd *d, struct launch_job *j) {
         al__persist_event(d, w, "failed", "task %d could not start: %s", (int)t->index, j->err);
     } else {
         snprintf(t->ref, sizeof(t->ref), "%s", j->ref);
+        al__task_started(t);
         d->backend.type->describe(&d->backend, t->ref, what, sizeof(what));
-        al__persist_event(d, w, "started", "task %d started as %s", (int)t->index, what);
+        if (t->runs > 1)
+            al__persist_event(d, w, "started", "task %d started as %s (run %d)", (int)t->index,
+                              what, (int)t->runs);
+        else
+            al__persist_event(d, w, "started", "task %d started as %s", (int)t->index, what);
     }
     al__persist_task_update(d, w, t);
-    if (j->rc == 0 && w->state == AL__W_DELETING)
-        al__task_stop(d, w, t); /* deleted while it started */
+    if (j->rc == 0 && (w->state == AL__W_DELETING || w->state == AL__W_SUSPENDED || w->over_time))
+        al__task_stop(d, w, t); /* deleted, suspended or over its time while it started */
     al__workload_refresh_state(&d->state, w);
     al__persist_workload_update(d, w);
     al__strings_free(j->argv);
     al__strings_free(j->env);
+    al__strings_free(j->exported_env);
 }
 
 /* Starts jobs[*next ...] until none is left: one of the threads of start_all. */
@@ -222,6 +234,12 @@ void al__tasks_start_placed(struct allotd *d) {
     for (size_t i = 0; i < n; i++)
         job_record(d, &jobs[i]);
     free(jobs);
+}
+
+void al__task_started(struct al__dtask *t) {
+    t->runs++;
+    free(t->stopped_why); /* its marker has said it */
+    t->stopped_why = NULL;
 }
 
 void al__task_stop(struct allotd *d, struct al__dworkload *w, struct al__dtask *t) {

@@ -22,10 +22,13 @@ void al__task_place(struct allotd *d, struct al__dworkload *w, struct al__dtask 
 void al__tasks_start_placed(struct allotd *d);
 /* al__tasks_unplace - the queued placements back to pending (their commit failed). */
 void al__tasks_unplace(struct allotd *d);
+/* al__task_started - the backend started t: one more run, whose start has said why the one
+ * before stopped. */
+void al__task_started(struct al__dtask *t);
 /* al__task_stop - asks a started task to stop (the grace period starts). */
 void al__task_stop(struct allotd *d, struct al__dworkload *w, struct al__dtask *t);
 /* al__strings_of - a workload's command (an array) or environment (an object, as
- * "KEY=VALUE"), NULL-terminated; al__strings_free frees it. */
+ * "KEY=VALUE"; NULL: none), NULL-terminated; al__strings_free frees it. */
 char **al__strings_of(const json_t *array_or_object);
 void al__strings_free(char **v);
 /* al__workload_reason - replaces w's pending reason (NULL code and text: none), and hands it to
@@ -41,6 +44,9 @@ const struct al__node *al__task_node(const struct allotd *d, const struct al__dt
 /* al__task_forget - the backend forgets every task of w: a workload that is deleted, or a new
  * one whose id an old one had (no output of another is ever shown). */
 void al__task_forget(struct allotd *d, const struct al__dworkload *w);
+/* al__workload_settle - w's state after one of its tasks changed (it was `before`), with an
+ * event (and for one over its time limit, the reason) when it ended; persisted. */
+void al__workload_settle(struct allotd *d, struct al__dworkload *w, enum al__wstate before);
 /* al__tasks_poll - records exits and stops at once what outlived its grace period; true if any
  * changed. */
 bool al__tasks_poll(struct allotd *d);

@@ -7,20 +7,37 @@
 #include "daemon/api.h"
 #include "daemon/persist.h"
 #include "daemon/tasks.h"
+#include "daemon/time_limits.h"
 
 static bool is_active(const struct al__dtask *t) {
     return t->state == AL__T_RUNNING || t->state == AL__T_STOPPING;
 }
 
-/* The workload's state after one of its tasks changed, with an event when it ended. */
-static void workload_settle(struct allotd *d, struct al__dworkload *w, enum al__wstate before) {
+void al__workload_settle(struct allotd *d, struct al__dworkload *w, enum al__wstate before) {
     al__workload_refresh_state(&d->state, w);
     if (w->state != before && (w->state == AL__W_SUCCEEDED || w->state == AL__W_FAILED)) {
         w->finished_s = al__daemon_now();
-        al__persist_event(d, w, w->state == AL__W_SUCCEEDED ? "finished" : "failed",
-                          "workload %s (exit code %d)", al__wstate_name(w->state), w->exit_code);
+        if (w->over_time) { /* failed, whatever its tasks' exit codes: it ran too long */
+            char why[128];
+            al__time_limit_reason(w, why, sizeof(why));
+            al__workload_reason(d, w, "time_limit/TimeLimit", why);
+            al__persist_event(d, w, "failed", "workload failed (exit code %d): %s", w->exit_code,
+                              why);
+        } else {
+            al__persist_event(d, w, w->state == AL__W_SUCCEEDED ? "finished" : "failed",
+                              "workload %s (exit code %d)", al__wstate_name(w->state),
+                              w->exit_code);
+        }
     }
     al__persist_workload_update(d, w);
+}
+
+/* Whether a task of w other than t is still stopping to be requeued. */
+static bool others_requeueing(const struct al__dworkload *w, const struct al__dtask *t) {
+    for (int32_t i = 0; i < w->spec.workers; i++)
+        if (&w->tasks[i] != t && w->tasks[i].state == AL__T_STOPPING && w->tasks[i].evicting)
+            return true;
+    return false;
 }
 
 /*
@@ -32,15 +49,25 @@ static void task_ended(struct allotd *d, struct al__dworkload *w, struct al__dta
     enum al__wstate before = w->state;
 
     d->state.task_changes++;
-    if (t->evicting && w->state != AL__W_DELETING) {
+    if (w->over_time) { /* stopped for its workload's time limit: failed, whatever its code */
+        t->state = AL__T_FAILED;
+        t->exit_code = how == AL__TASK_LOST ? -1 : code;
+        t->finished_s = al__daemon_now();
+        t->evicting = false;
+        al__persist_event(d, w, how == AL__TASK_LOST ? "lost" : "failed",
+                          "task %d stopped: its workload ran over its time limit (exit code %d)",
+                          (int)t->index, t->exit_code);
+    } else if (t->evicting && w->state != AL__W_DELETING) {
+        const char *why = t->stopped_why ? t->stopped_why : "evicted";
         if (how == AL__TASK_LOST)
-            al__persist_event(d, w, "requeued",
-                              "task %d evicted, left no exit status; pending again", (int)t->index);
+            al__persist_event(d, w, "requeued", "task %d %s, left no exit status; pending again",
+                              (int)t->index, why);
         else
-            al__persist_event(d, w, "requeued",
-                              "task %d evicted, exited with code %d; pending again", (int)t->index,
-                              code);
+            al__persist_event(d, w, "requeued", "task %d %s, exited with code %d; pending again",
+                              (int)t->index, why, code);
         al__task_requeue(&d->state, t);
+        if (!others_requeueing(w, t)) /* the tasks stopped together count once */
+            w->restarts++;
     } else {
         t->state = code == 0 ? AL__T_SUCCEEDED : AL__T_FAILED;
         t->exit_code = code;
@@ -53,7 +80,7 @@ static void task_ended(struct allotd *d, struct al__dworkload *w, struct al__dta
                               "task %d exited with code %d", (int)t->index, code);
     }
     al__persist_task_update(d, w, t);
-    workload_settle(d, w, before);
+    al__workload_settle(d, w, before);
 }
 
 /* Polls one active task; true when it ended. */
@@ -114,6 +141,7 @@ static bool readopt_unrecorded(struct allotd *d, struct al__dworkload *w, struct
     int code = -1;
 
     if (d->backend.type->find(&d->backend, key, t->ref) == 0) {
+        al__task_started(t);
         al__persist_task_update(d, w, t);
         return true;
     }

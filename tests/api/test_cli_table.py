@@ -139,7 +139,7 @@ class CommandTableTest(unittest.TestCase):
                              % (" ".join("'%s'" % w for w in words), len(words) - 1)).split()
 
         self.assertEqual(complete("allot", "wor"), ["workload"])
-        self.assertEqual(complete("allot", "workload", "su"), ["submit"])
+        self.assertEqual(complete("allot", "workload", "su"), ["submit", "suspend"])
         self.assertEqual(complete("allot", "workload", "list", "--state", "pe"), ["pending"])
         self.assertEqual(complete("allot", "workload", "list", "-o", "y"), ["yaml"])
         self.assertIn("--gpu-portion", complete("allot", "workload", "submit", "--gpu-"))

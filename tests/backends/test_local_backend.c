@@ -1,7 +1,8 @@
 /* test_local_backend.c - the local backend through allotd's backend interface (backend.h):
- * options, virtual nodes, a task's devices and identity in its environment, its output, exit
- * code, stop, re-adoption by key and forgetting; ends learned as they happen. */
-#define _GNU_SOURCE /* nanosleep */
+ * options, virtual nodes, a task's environment (the submitter's, its devices and identity), its
+ * output with a marker between runs and read from its end, exit code, stop, re-adoption by key
+ * and forgetting; ends learned as they happen. */
+#define _GNU_SOURCE /* nanosleep, setenv */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -177,6 +178,91 @@ static void a_task_sees_its_devices_and_node_and_its_output_is_kept(void **state
     al__backend_close(&b);
 }
 
+/* A task runs with the base, the submitter's carried variables, those set (which win), PWD and
+ * the backend's own - never allotd's own environment, nor a reserved name the submitter sent. */
+static void a_task_gets_the_submitters_environment_not_allotds(void **state) {
+    const struct al__backend_option opts[] = {{"gpus", "1x80GiB"}};
+    const char *argv[] = {"sh", "-c",
+                          "echo \"$FROM $BOTH $SET [$ALLOTD_ONLY] $CUDA_VISIBLE_DEVICES $PWD\"; "
+                          "echo \"$PATH\"; test -n \"$HOME\" && echo home",
+                          NULL};
+    const char *exported[] = {"FROM=exported", "BOTH=exported", "PATH=/opt/venv/bin:/usr/bin:/bin",
+                              "CUDA_VISIBLE_DEVICES=7", NULL};
+    const char *env[] = {"BOTH=set", "SET=set", NULL};
+    const int32_t gpus[] = {0};
+    struct al__backend b;
+    char ref[AL__TASK_REF_MAX] = "", err[256] = "", out[512] = "";
+    int code = -1;
+    (void)state;
+    assert_int_equal(setenv("ALLOTD_ONLY", "allotd's", 1), 0);
+    open_local(&b, opts, 1);
+    struct al__task_key key = {9, 0};
+    struct al__task_start s = {.key = key,
+                               .workload = "w",
+                               .project = "p",
+                               .workers = 1,
+                               .gpus = gpus,
+                               .gpu_count = 1,
+                               .argv = argv,
+                               .exported_env = exported,
+                               .env = env,
+                               .workdir = "/tmp"};
+    assert_int_equal(b.type->start(&b, &s, ref, err, sizeof err), 0);
+    assert_int_equal(wait_end(&b, key, ref, &code), AL__TASK_EXITED);
+    assert_int_equal(code, 0);
+    ssize_t n = b.type->log_read(&b, key, ref, 0, out, sizeof out - 1, err, sizeof err);
+    assert_true(n > 0);
+    out[n] = '\0';
+    assert_string_equal(out, "exported set set [] 0 /tmp\n/opt/venv/bin:/usr/bin:/bin\nhome\n");
+    unsetenv("ALLOTD_ONLY");
+    b.type->forget(&b, key);
+    al__backend_close(&b);
+}
+
+/* A second run appends its marker; tail and since find where to start; a missing directory is
+ * named. */
+static void runs_are_marked_and_the_log_read_from_its_end(void **state) {
+    const struct al__backend_option opts[] = {{"gpus", "1x80GiB"}};
+    const char *argv[] = {"sh", "-c", "echo a; echo b", NULL};
+    struct al__backend b;
+    char ref[AL__TASK_REF_MAX] = "", err[256] = "", out[512] = "";
+    int code = -1;
+    int64_t from = -1;
+    (void)state;
+    open_local(&b, opts, 1);
+    struct al__task_key key = {10, 0};
+    struct al__task_start s = {
+        .key = key, .workload = "w", .project = "p", .workers = 1, .argv = argv, .run = 1};
+    assert_int_equal(b.type->start(&b, &s, ref, err, sizeof err), 0);
+    assert_int_equal(wait_end(&b, key, ref, &code), AL__TASK_EXITED);
+    s.run = 2;
+    s.after = "evicted by reclaim for team-b/x";
+    b.type->prepare(&b, key);
+    assert_int_equal(b.type->start(&b, &s, ref, err, sizeof err), 0);
+    assert_int_equal(wait_end(&b, key, ref, &code), AL__TASK_EXITED);
+    ssize_t n = b.type->log_read(&b, key, ref, 0, out, sizeof out - 1, err, sizeof err);
+    out[n > 0 ? n : 0] = '\0';
+    assert_memory_equal(out, "a\nb\n----- allot: run 2 of task 0 started 20", 40);
+    assert_non_null(strstr(out, "Z (after: evicted by reclaim for team-b/x) -----\na\nb\n"));
+    assert_int_equal(b.type->log_from(&b, key, ref, -1, 2, &from, err, sizeof err), 0);
+    assert_int_equal(from, n - 4); /* "a\nb\n" of the second run */
+    assert_int_equal(b.type->log_from(&b, key, ref, 1, -1, &from, err, sizeof err), 0);
+    assert_int_equal(from, 0); /* since long ago: all */
+    assert_int_equal(b.type->log_from(&b, key, ref, 4102444800, 5, &from, err, sizeof err), 0);
+    assert_int_equal(from, n); /* since a time to come: nothing yet */
+    struct al__task_key never = {11, 0};
+    assert_int_equal(b.type->log_from(&b, never, "", 1, 3, &from, err, sizeof err), 0);
+    assert_int_equal(from, 0);
+    assert_int_equal(b.type->workdir_check(&b, "/tmp", err, sizeof err), 0);
+    assert_int_equal(b.type->workdir_check(&b, "/nonexistent-allot-dir", err, sizeof err), -1);
+    assert_string_equal(err, "/nonexistent-allot-dir: No such file or directory on this "
+                             "machine, where its tasks would start");
+    assert_int_equal(b.type->workdir_check(&b, "/etc/passwd", err, sizeof err), -1);
+    assert_non_null(strstr(err, "not a directory"));
+    b.type->forget(&b, key);
+    al__backend_close(&b);
+}
+
 static void a_stopped_task_ends_and_is_found_while_it_runs(void **state) {
     const struct al__backend_option opts[] = {{"gpus", "1x80GiB"}};
     const char *argv[] = {"sleep", "30", NULL};
@@ -278,6 +364,8 @@ int main(void) {
         cmocka_unit_test(missing_supervisor_is_named),
         cmocka_unit_test(virtual_nodes_copy_the_machine),
         cmocka_unit_test(a_task_sees_its_devices_and_node_and_its_output_is_kept),
+        cmocka_unit_test(a_task_gets_the_submitters_environment_not_allotds),
+        cmocka_unit_test(runs_are_marked_and_the_log_read_from_its_end),
         cmocka_unit_test(a_stopped_task_ends_and_is_found_while_it_runs),
         cmocka_unit_test(refresh_says_when_a_task_may_have_ended),
         cmocka_unit_test(an_end_wakes_allotd_without_a_pass),

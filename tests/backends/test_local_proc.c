@@ -158,18 +158,20 @@ static void death_by_signal_is_128_plus_n(void **state) {
     assert_string_equal(file_text(f->exit), expected);
 }
 
-static void launch_env_is_added_and_overrides(void **state) {
+/* The launch's env is the task's whole environment: nothing of the starting process's own, and
+ * of a name given twice the last. */
+static void launch_env_is_the_whole_environment(void **state) {
     struct fixture *f = *state;
     assert_int_equal(setenv("ALLOT_TEST_OLD", "allotd", 1), 0);
-    assert_int_equal(setenv("ALLOT_TEST_KEPT", "kept", 1), 0);
+    assert_int_equal(setenv("ALLOT_TEST_KEPT", "allotd's own", 1), 0);
     char *argv[] = {"sh", "-c",
-                    "echo \"$ALLOT_WORKLOAD $ALLOT_TEST_OLD $ALLOT_TEST_KEPT\";"
+                    "echo \"$ALLOT_WORKLOAD $ALLOT_TEST_OLD [$ALLOT_TEST_KEPT]\";"
                     "env | grep -c '^ALLOT_TEST_OLD='",
                     NULL};
     char *env[] = {"ALLOT_WORKLOAD=train-1", "ALLOT_TEST_OLD=first", "ALLOT_TEST_OLD=task", NULL};
     struct al__proc proc = start(f, argv, env, NULL);
     expect_exit(&proc, f->exit, 0);
-    assert_string_equal(file_text(f->log), "train-1 task kept\n1\n");
+    assert_string_equal(file_text(f->log), "train-1 task []\n1\n");
     unsetenv("ALLOT_TEST_OLD");
     unsetenv("ALLOT_TEST_KEPT");
 }
@@ -453,6 +455,60 @@ static void inherited_descriptors_are_closed(void **state) {
     assert_string_equal(file_text(f->log), "");
 }
 
+/* /proc/PID/cmdline of pid, its NULs as spaces and trailing ones dropped ("" when gone). */
+static const char *cmdline_of(pid_t pid) {
+    static char text[8192];
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/cmdline", (int)pid);
+    int fd = open(path, O_RDONLY);
+    ssize_t n = fd >= 0 ? read(fd, text, sizeof text - 1) : 0;
+    if (fd >= 0)
+        close(fd);
+    while (n > 0 && text[n - 1] == '\0')
+        n--;
+    for (ssize_t i = 0; i < n; i++)
+        text[i] = text[i] ? text[i] : ' ';
+    text[n > 0 ? n : 0] = '\0';
+    return text;
+}
+
+/* A run after the first: its marker goes into the log before its output; its supervisor shows
+ * ps its task, not its command line; it notes in the index when the log grew. */
+static void a_marked_titled_run_notes_its_output(void **state) {
+    struct fixture *f = *state;
+    char index[160], comm[64] = "";
+    snprintf(index, sizeof index, "%s/task.idx", f->dir);
+    char *argv[] = {"sh", "-c", "echo out; exec sleep 30", NULL};
+    struct al__launch launch = {.argv = argv,
+                                .log_path = f->log,
+                                .exit_path = f->exit,
+                                .marker = "----- allot: run 2 -----\n",
+                                .index_path = index,
+                                .title = "allot-task team-a/train/3",
+                                .supervisor = AL_TEST_SUPERVISOR};
+    struct al__proc proc = {0, 0};
+    char err[256] = "";
+    assert_int_equal(al__proc_start(&launch, &proc, err, sizeof err), 0);
+    for (int i = 0; i < WAIT_STEPS && strcmp(cmdline_of(proc.pid), launch.title) != 0; i++)
+        sleep_ms(10);
+    assert_string_equal(cmdline_of(proc.pid), "allot-task team-a/train/3");
+    snprintf(index, sizeof index, "/proc/%d/comm", (int)proc.pid);
+    int fd = open(index, O_RDONLY);
+    assert_true(read(fd, comm, sizeof comm - 1) > 0);
+    close(fd);
+    assert_string_equal(comm, "allot-task\n");
+    for (int i = 0; i < WAIT_STEPS && strcmp(file_text(f->log), "----- allot: run 2 -----\nout\n");
+         i++)
+        sleep_ms(10);
+    assert_int_equal(al__proc_signal(&proc, SIGTERM), 0);
+    expect_exit(&proc, f->exit, 128 + SIGTERM);
+    assert_string_equal(file_text(f->log), "----- allot: run 2 -----\nout\n");
+    struct stat st;
+    snprintf(index, sizeof index, "%s/task.idx", f->dir);
+    assert_int_equal(stat(index, &st), 0);
+    assert_true(st.st_size >= 16 && st.st_size % 16 == 0); /* a mark at least, whole ones */
+}
+
 /* The supervisor is allot-supervisor, not a copy of the process that started it: a task holds
  * none of allotd's memory. */
 static void supervisor_is_its_own_program(void **state) {
@@ -491,13 +547,14 @@ int main(void) {
                                         teardown),
         cmocka_unit_test_setup_teardown(new_log_is_private, setup, teardown),
         cmocka_unit_test_setup_teardown(death_by_signal_is_128_plus_n, setup, teardown),
-        cmocka_unit_test_setup_teardown(launch_env_is_added_and_overrides, setup, teardown),
+        cmocka_unit_test_setup_teardown(launch_env_is_the_whole_environment, setup, teardown),
         cmocka_unit_test_setup_teardown(command_is_looked_up_in_path, setup, teardown),
         cmocka_unit_test_setup_teardown(workdir_is_respected, setup, teardown),
         cmocka_unit_test_setup_teardown(missing_command_exits_127_with_a_message, setup, teardown),
         cmocka_unit_test_setup_teardown(bad_workdir_exits_127_with_a_message, setup, teardown),
         cmocka_unit_test_setup_teardown(invalid_launches_are_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(supervisor_is_its_own_program, setup, teardown),
+        cmocka_unit_test_setup_teardown(a_marked_titled_run_notes_its_output, setup, teardown),
         cmocka_unit_test_setup_teardown(missing_supervisor_is_named, setup, teardown),
         cmocka_unit_test_setup_teardown(sigterm_reaches_grandchildren_and_supervisor_records_it,
                                         setup, teardown),

@@ -47,9 +47,31 @@ static void a_full_command_line_is_read(void **state) {
     assert_string_equal(sup.envp[0], "A=1");
 }
 
+/* --title and --index; the exit path and title are copied (the title overwrites argv). */
+static void a_title_and_an_index_are_read(void **state) {
+    char *argv[] = {"allot-supervisor", "--exit",  "/r/1.exit", "--title",
+                    "allot-task p/w/0", "--index", "/l/1.idx",  "--path",
+                    "/bin/true",        "--",      "true",      NULL};
+    struct al__supervision sup;
+    char err[128] = "";
+    (void)state;
+    assert_int_equal(parse(argv, &sup, err, sizeof err), 0);
+    assert_string_equal(sup.title, "allot-task p/w/0");
+    assert_string_equal(sup.title_copy, "allot-task p/w/0");
+    assert_true(sup.title_copy != sup.title);
+    assert_string_equal(sup.index_path, "/l/1.idx");
+    assert_string_equal(sup.exit_copy, "/r/1.exit");
+    assert_true(sup.all_argv == argv);
+    assert_int_equal(sup.argc, 11);
+    char *untitled[] = {"s", "--exit", "/e", "--path", "/bin/true", "--", "true", NULL};
+    assert_int_equal(parse(untitled, &sup, err, sizeof err), 0);
+    assert_null(sup.title);
+    assert_null(sup.index_path);
+}
+
 static void malformed_command_lines_are_named(void **state) {
     static const struct {
-        char *argv[8];
+        char *argv[10];
         const char *message;
     } bad[] = {
         {{"s", "--path", "/bin/true", "--", "true"}, "--exit: missing"},
@@ -61,6 +83,8 @@ static void malformed_command_lines_are_named(void **state) {
         {{"s", "--exit"}, "--exit: needs a value"},
         {{"s", "--exit", "", "--", "true"}, "--exit: needs a value"},
         {{"s", "--bogus", "1", "--", "true"}, "--bogus: not an option"},
+        {{"s", "--exit", "/e", "--title", "", "--path", "/bin/true", "--", "true"},
+         "--title: needs a value"},
     };
     (void)state;
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
@@ -123,6 +147,7 @@ static void the_program_records_a_refusal_as_127(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(a_full_command_line_is_read),
+        cmocka_unit_test(a_title_and_an_index_are_read),
         cmocka_unit_test(malformed_command_lines_are_named),
         cmocka_unit_test(too_many_paths_are_refused),
         cmocka_unit_test(the_program_records_a_refusal_as_127),

@@ -110,7 +110,7 @@ static void change(struct allotd *d, int *ids) {
     }
     struct al__dworkload *w = st->workloads[next((uint32_t)st->workload_count)];
     struct al__dtask *t = &w->tasks[next((uint32_t)w->spec.workers)];
-    switch (next(9)) {
+    switch (next(10)) {
     case 0:
     case 1:
         if (t->state == AL__T_PENDING && w->state != AL__W_DELETING)
@@ -156,6 +156,15 @@ static void change(struct allotd *d, int *ids) {
             al__workload_track_stale(st, st->sets[AL__HOLDING].items[i], 3000 + next(10));
         al__state_prune(st, AL__HOLDING);
         al__state_prune(st, AL__WATCHED);
+        break;
+    case 8: /* suspend (its running tasks would be stopped next), or resume */
+        if (w->state == AL__W_PENDING || w->state == AL__W_RUNNING) {
+            w->state = AL__W_SUSPENDED;
+            al__state_changed(st, w);
+        } else if (w->state == AL__W_SUSPENDED) {
+            w->state = AL__W_PENDING;
+            al__workload_refresh_state(st, w);
+        }
         break;
     default:
         submit(d, ++*ids);

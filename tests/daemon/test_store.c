@@ -1,4 +1,4 @@
-/* test_store.c - allotd's store: migrations on a new, a reopened and a version-1 file, a file
+/* test_store.c - allotd's store: migrations on a new, a reopened and an older file, a file
  * from a newer allotd refused, transactions that roll back. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -51,7 +51,7 @@ static void migrations_apply_once_and_data_survives_reopening(void **state) {
     char err[256] = "";
     (void)state;
     assert_int_equal(al__store_open(path, &s, err, sizeof(err)), 0);
-    assert_int_equal(al__store_schema_version(s), 5);
+    assert_int_equal(al__store_schema_version(s), 6);
     assert_int_equal(al__store_begin(s), 0);
     struct al__stmt *st = al__stmt_prepare(s, insert_sql);
     al__stmt_bind_text(st, 1, "team-a");
@@ -60,7 +60,7 @@ static void migrations_apply_once_and_data_survives_reopening(void **state) {
     al__store_close(s);
 
     assert_int_equal(al__store_open(path, &s, err, sizeof(err)), 0);
-    assert_int_equal(al__store_schema_version(s), 5);
+    assert_int_equal(al__store_schema_version(s), 6);
     assert_int_equal(count_rows(s, count_sql), 1);
     al__store_close(s);
 }
@@ -88,7 +88,7 @@ static void a_version_1_file_is_migrated(void **state) {
     sqlite3_close(db);
 
     assert_int_equal(al__store_open(v1, &s, err, sizeof(err)), 0);
-    assert_int_equal(al__store_schema_version(s), 5);
+    assert_int_equal(al__store_schema_version(s), 6);
     assert_int_equal(count_rows(s, started_sql), 110);
     assert_int_equal(count_rows(s, evicting_sql), 20); /* two rows, none evicting */
     al__store_close(s);
@@ -117,8 +117,37 @@ static void a_version_2_file_keeps_its_processes_as_references(void **state) {
     sqlite3_close(db);
 
     assert_int_equal(al__store_open(v2, &s, err, sizeof(err)), 0);
-    assert_int_equal(al__store_schema_version(s), 5);
+    assert_int_equal(al__store_schema_version(s), 6);
     assert_int_equal(count_rows(s, refs_sql), 2);
+    al__store_close(s);
+}
+
+/* Version 6: a task of version 5 that started or finished ran once, one that never started has
+ * not run; no workload was requeued yet as far as the file can tell. */
+static void a_version_5_file_counts_the_runs_it_can_tell(void **state) {
+    static const char v5_rows[] =
+        "INSERT INTO workloads (id, name, project, spec, state, created_s) VALUES "
+        "(7, 'w', 'team-a', '{}', 'running', 100);"
+        "INSERT INTO tasks (workload_id, idx, state, ref, started_s, finished_s) VALUES "
+        "(7, 0, 'running', '1:2', 120, NULL), (7, 1, 'succeeded', NULL, 110, 130), "
+        "(7, 2, 'pending', NULL, NULL, NULL)";
+    static const char runs_sql[] =
+        "SELECT 100 * sum(runs) + 10 * count(stopped_why) + (SELECT sum(restarts) + "
+        "sum(over_time) FROM workloads) FROM tasks";
+    char v5[300], err[256] = "";
+    struct al__store *s = NULL;
+    sqlite3 *db;
+    (void)state;
+    snprintf(v5, sizeof(v5), "%s/v5.db", dir);
+    assert_int_equal(al__store_open_upto(v5, 5, &s, err, sizeof(err)), 0);
+    al__store_close(s);
+    assert_int_equal(sqlite3_open(v5, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, v5_rows, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+
+    assert_int_equal(al__store_open(v5, &s, err, sizeof(err)), 0);
+    assert_int_equal(al__store_schema_version(s), 6);
+    assert_int_equal(count_rows(s, runs_sql), 200); /* two ran once; no reason, no restart */
     al__store_close(s);
 }
 
@@ -170,6 +199,7 @@ int main(void) {
         cmocka_unit_test(migrations_apply_once_and_data_survives_reopening),
         cmocka_unit_test(a_version_1_file_is_migrated),
         cmocka_unit_test(a_version_2_file_keeps_its_processes_as_references),
+        cmocka_unit_test(a_version_5_file_counts_the_runs_it_can_tell),
         cmocka_unit_test(rollback_leaves_nothing_behind),
         cmocka_unit_test(a_newer_schema_is_refused),
         cmocka_unit_test(an_unwritable_place_is_a_clear_error),

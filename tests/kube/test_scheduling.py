@@ -196,14 +196,20 @@ class BindTest(ClusterTest):
             "spec"]["resources"]["gpu"]["limit"] == 3, 10, "the Queue's new limit")
 
         # a workload submitted through allot is a Job with its PodGroup, scheduled as any other
-        out = self.allot("workload", "submit", "train", "-p", "cli", "--gpu", "1", "--workers",
-                         "2", "--image", "busybox", "-e", "STEPS=10", "--json", "--", "sh", "-c",
-                         "echo hi")
+        out = subprocess.run([ALLOT, "--server", self.allotd.url, "--token", self.allotd.token,
+                              "workload", "submit", "train", "-p", "cli", "--gpu", "1",
+                              "--workers", "2", "--image", "busybox", "-e", "STEPS=10",
+                              "--export", "HF_HOME", "--json", "--", "sh", "-c", "echo hi"],
+                             capture_output=True, text=True, timeout=60,
+                             env=dict(os.environ, HF_HOME="/data/hf"))
+        self.assertEqual(out.returncode, 0, out.stderr)
         self.assertEqual(json.loads(out.stdout)["workers"], 2)
         job = json.loads(self.c.kubectl("get", "job", "train", "-n", ns, "-o", "json").stdout)
         container = job["spec"]["template"]["spec"]["containers"][0]
         self.assertEqual(container["command"], ["sh", "-c", "echo hi"])
-        self.assertEqual(container["env"], [{"name": "STEPS", "value": "10"}])
+        self.assertEqual(container["env"], [{"name": "HF_HOME", "value": "/data/hf"},
+                                            {"name": "STEPS", "value": "10"}])
+        self.assertNotIn("workingDir", container)  # the image's own
         self.assertEqual(container["resources"]["limits"]["nvidia.com/gpu"], "1")
         group = json.loads(self.c.kubectl("get", "podgroup", "train", "-n", ns, "-o",
                                           "json").stdout)
@@ -224,6 +230,21 @@ class BindTest(ClusterTest):
         again = self.allot("workload", "submit", "train", "-p", "cli", "--image", "busybox",
                            "--", "true", check=False)
         self.assertIn("already", again.stderr)
+        # what cannot apply in a cluster is refused saying so, naming the option (issue 12,
+        # item 2): the submitter's whole environment, time limits, suspend, tail and since;
+        # variables carried by name go into the pods
+        for extra, option in ((["--export=ALL"], "--export"), (["--time-limit", "1h"],
+                                                                "--time-limit")):
+            refused = self.allot("workload", "submit", "envy", "-p", "cli", "--image", "busybox",
+                                 *extra, "--", "true", check=False)
+            self.assertEqual(refused.returncode, 2, refused.stderr)
+            self.assertIn(option, refused.stderr)
+        suspend = self.allot("workload", "suspend", "train", "-p", "cli", check=False)
+        self.assertEqual(suspend.returncode, 4, suspend.stderr)
+        self.assertIn("not offered", suspend.stderr)
+        tail = self.allot("workload", "logs", "train", "-p", "cli", "--tail", "5", check=False)
+        self.assertEqual(tail.returncode, 2, tail.stderr)
+        self.assertIn("not offered", tail.stderr)
 
         self.allot("workload", "delete", "train", "-p", "cli")
         wait_until(lambda: self.c.kubectl("get", "job", "train", "-n", ns,

@@ -7,6 +7,7 @@
 #include "allot/errors.h"
 #include "backends/kubernetes/fields.h"
 #include "backends/kubernetes/quantity.h"
+#include "util/civil.h"
 
 int al__kube_text(json_t *parent, const char *key, char *out, size_t out_size, const char *what,
                   const char *field, char *err, size_t size) {
@@ -128,22 +129,12 @@ int al__kube_identity(json_t *o, const char *kind, bool spec_needed, char *ns, s
     return 0;
 }
 
-/* Days since 1970-01-01 of a civil date (Howard Hinnant's algorithm). */
-static int64_t days_from_civil(int64_t y, int64_t m, int64_t d) {
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
 int64_t al__kube_time(json_t *parent, const char *key, int64_t fallback) {
     const char *t = json_string_value(json_object_get(parent, key));
     int y, mo, d, h, mi, s;
     if (!t || sscanf(t, "%4d-%2d-%2dT%2d:%2d:%2d", &y, &mo, &d, &h, &mi, &s) != 6)
         return fallback;
-    return days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s;
+    return al__days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s;
 }
 
 void al__kube_time_format(int64_t unix_s, char *out, size_t size) {

@@ -148,11 +148,15 @@ static json_t *container_of(const struct al__mirror_submit *s) {
     json_t *command = json_array(), *env = json_array(), *requests = json_object();
     for (size_t i = 0; s->argv[i]; i++)
         json_array_append_new(command, json_string(s->argv[i]));
-    for (size_t i = 0; s->env[i]; i++) {
-        const char *eq = strchr(s->env[i], '=');
-        json_array_append_new(env, json_pack("{s:s%, s:s}", "name", s->env[i],
-                                             (size_t)(eq - s->env[i]), "value", eq + 1));
-    }
+    /* the variables carried from the submitter's environment, then those set (which win: a
+     * container's later entry of a name does) */
+    const char *const *lists[] = {s->exported_env, s->env};
+    for (size_t l = 0; l < 2; l++)
+        for (size_t i = 0; lists[l] && lists[l][i]; i++) {
+            const char *kv = lists[l][i], *eq = strchr(kv, '=');
+            json_array_append_new(
+                env, json_pack("{s:s%, s:s}", "name", kv, (size_t)(eq - kv), "value", eq + 1));
+        }
     char text[64];
     snprintf(text, sizeof(text), "%lldm", (long long)w->cpu_millis);
     if (w->cpu_millis > 0)
@@ -216,6 +220,19 @@ int al__kube_submit(struct al__backend *b, const struct al__mirror_submit *s, ch
         snprintf(err, size,
                  "image: required with the kubernetes backend (the container the tasks run in; "
                  "or start allotd with --default-image)");
+        return -AL_EINVAL;
+    }
+    if (s->export_all) {
+        snprintf(err, size,
+                 "export: \"all\" is not offered with the kubernetes backend: its tasks run in "
+                 "their image's environment, not the submitter's (carry variables by name, or "
+                 "none)");
+        return -AL_EINVAL;
+    }
+    if (s->time_limit_s > 0) {
+        snprintf(err, size,
+                 "time_limit_s: not offered with the kubernetes backend (a Job's "
+                 "activeDeadlineSeconds, set in the cluster, bounds its whole life)");
         return -AL_EINVAL;
     }
     struct al__mirror_submit with = *s;

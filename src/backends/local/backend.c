@@ -1,7 +1,8 @@
 /* backend.c - the local backend behind allotd's backend interface: this machine (or virtual
  * copies of it, for benchmarks) as the inventory, tasks as supervised process groups whose
- * reference is "PID:START_TICKS", their devices given as CUDA_VISIBLE_DEVICES, their output and
- * exit status in files under the state directory. */
+ * reference is "PID:START_TICKS", their devices given as CUDA_VISIBLE_DEVICES (task_env.c), their
+ * output (with a mark between runs and a time index beside it) and exit status in files under
+ * the state directory. */
 #define _DEFAULT_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -11,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "allot/errors.h"
@@ -18,6 +20,8 @@
 #include "backends/backend.h"
 #include "backends/local/children.h"
 #include "backends/local/local.h"
+#include "backends/local/log_window.h"
+#include "backends/local/task_env.h"
 #include "util/xalloc.h"
 
 #define MAX_VIRTUAL_NODES 10000
@@ -27,6 +31,7 @@ struct local {
     char *supervisor; /* the allot-supervisor program */
     struct al__local_machine machine;
     struct al__children children; /* supervisors started in this run */
+    struct al__task_user user;    /* who tasks run as: their environment's base */
 };
 
 static void path_of(const struct local *l, struct al__task_key key, const char *sub,
@@ -145,6 +150,7 @@ static int local_open(struct al__backend *b, const char *dir, const struct al__b
         return -AL_EIO;
     }
     fill_inventory(b, &l->machine, nodes);
+    al__task_user_init(&l->user);
     al__children_init(&l->children, wake_allotd, b);
     b->data = l;
     return 0;
@@ -174,105 +180,51 @@ static void local_forget(struct al__backend *b, struct al__task_key key) {
     local_prepare(b, key);
     path_of(b->data, key, "logs", "log", path, sizeof(path));
     unlink(path);
+    path_of(b->data, key, "logs", "idx", path, sizeof(path));
+    unlink(path);
 }
 
-/* Names the task's environment may not set: the backend sets them. */
-static bool reserved_env(const char *entry) {
-    static const char *const names[] = {
-        "CUDA_VISIBLE_DEVICES=", "NVIDIA_VISIBLE_DEVICES=", "CUDA_DEVICE_ORDER="};
-    if (strncmp(entry, "ALLOT_", 6) == 0)
-        return true;
-    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-        if (strncmp(entry, names[i], strlen(names[i])) == 0)
-            return true;
-    return false;
-}
-
-struct env {
-    char **v;
-    size_t n;
-};
-
-static void env_add(struct env *e, const char *key, const char *value) {
-    size_t len = strlen(key) + strlen(value) + 2;
-    e->v = al__xrealloc(e->v, (e->n + 2) * sizeof(*e->v));
-    e->v[e->n] = al__xmalloc(len);
-    snprintf(e->v[e->n], len, "%s=%s", key, value);
-    e->v[++e->n] = NULL;
-}
-
-/* The share of each device the task may use ("0.500") and its memory in MiB, or "" for none. */
-static void shared_limits(const struct al__backend *b, const struct al__task_start *s,
-                          char *fraction, char *mib, size_t size) {
-    const struct al__node *node = &b->inventory.nodes[s->node];
-    int32_t device_mib = s->gpu_count > 0 && (size_t)s->gpus[0] < node->gpu_count
-                             ? node->gpus[s->gpus[0]].memory_mib
-                             : 0;
-    fraction[0] = mib[0] = '\0';
-    if (s->gpu_milli > 0) {
-        snprintf(fraction, size, "%d.%03d", s->gpu_milli / 1000, s->gpu_milli % 1000);
-        snprintf(mib, size, "%lld", (long long)device_mib * s->gpu_milli / 1000);
-    } else if (s->gpu_memory_mib > 0 && device_mib > 0) {
-        int64_t milli = al_gpu_memory_milli(s->gpu_memory_mib, device_mib);
-        snprintf(fraction, size, "%d.%03d", (int)(milli / 1000), (int)(milli % 1000));
-        snprintf(mib, size, "%d", s->gpu_memory_mib);
-    }
-}
-
-/* The submitter's environment (less what is reserved) and the task's devices and identity. */
-static char **task_env(const struct al__backend *b, const struct al__task_start *s) {
-    char devices[64 * 12] = "", number[32], fraction[32], mib[32];
-    struct env e = {NULL, 0};
-    size_t used = 0;
-
-    for (size_t i = 0; s->env && s->env[i]; i++) {
-        if (reserved_env(s->env[i]))
-            continue;
-        e.v = al__xrealloc(e.v, (e.n + 2) * sizeof(*e.v));
-        e.v[e.n++] = al__xstrdup(s->env[i]);
-        e.v[e.n] = NULL;
-    }
-    for (size_t i = 0; i < s->gpu_count && used < sizeof(devices); i++)
-        used += (size_t)snprintf(devices + used, sizeof(devices) - used, "%s%d", i ? "," : "",
-                                 (int)s->gpus[i]);
-    env_add(&e, "CUDA_VISIBLE_DEVICES", devices);
-    env_add(&e, "NVIDIA_VISIBLE_DEVICES", s->gpu_count ? devices : "none");
-    env_add(&e, "CUDA_DEVICE_ORDER", "PCI_BUS_ID");
-    env_add(&e, "ALLOT_WORKLOAD", s->workload);
-    env_add(&e, "ALLOT_PROJECT", s->project);
-    env_add(&e, "ALLOT_NODE", b->inventory.nodes[s->node].name);
-    snprintf(number, sizeof(number), "%d", (int)s->key.index);
-    env_add(&e, "ALLOT_TASK_INDEX", number);
-    snprintf(number, sizeof(number), "%d", (int)s->workers);
-    env_add(&e, "ALLOT_WORKERS", number);
-    shared_limits(b, s, fraction, mib, sizeof(fraction));
-    if (fraction[0]) {
-        env_add(&e, "ALLOT_GPU_FRACTION", fraction);
-        env_add(&e, "ALLOT_GPU_MEMORY_LIMIT_MIB", mib);
-    }
-    return e.v;
+/* The line between a task's runs in its log: "----- allot: run 2 of task 0 started
+ * 2026-11-30T18:02:11Z (after: evicted by reclaim for team-b/x) -----". */
+static void run_marker(const struct al__task_start *s, char *out, size_t size) {
+    char when[32] = "?", after[300] = "";
+    time_t now = time(NULL);
+    struct tm tm;
+    if (gmtime_r(&now, &tm))
+        strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+    if (s->after && s->after[0])
+        snprintf(after, sizeof(after), " (after: %.280s)", s->after);
+    snprintf(out, size, "----- allot: run %d of task %d started %s%s -----\n", (int)s->run,
+             (int)s->key.index, when, after);
 }
 
 static int local_start(struct al__backend *b, const struct al__task_start *s,
                        char ref[AL__TASK_REF_MAX], char *err, size_t size) {
-    char log[4096], exitp[4096], pidp[4096];
-    char **env = task_env(b, s);
+    struct local *l = b->data;
+    char log[4096], exitp[4096], pidp[4096], index[4096], marker[512], title[256];
+    char **env = al__task_env(&l->user, &b->inventory, s);
     struct al__proc proc;
 
-    path_of(b->data, s->key, "logs", "log", log, sizeof(log));
-    path_of(b->data, s->key, "run", "exit", exitp, sizeof(exitp));
-    path_of(b->data, s->key, "run", "pid", pidp, sizeof(pidp));
+    path_of(l, s->key, "logs", "log", log, sizeof(log));
+    path_of(l, s->key, "logs", "idx", index, sizeof(index));
+    path_of(l, s->key, "run", "exit", exitp, sizeof(exitp));
+    path_of(l, s->key, "run", "pid", pidp, sizeof(pidp));
+    if (s->run > 1)
+        run_marker(s, marker, sizeof(marker));
+    snprintf(title, sizeof(title), "allot-task %s/%s/%d", s->project, s->workload,
+             (int)s->key.index);
     struct al__launch launch = {.argv = (char *const *)s->argv,
                                 .env = env,
                                 .workdir = s->workdir,
                                 .log_path = log,
                                 .exit_path = exitp,
                                 .pid_path = pidp,
-                                .supervisor = ((struct local *)b->data)->supervisor};
+                                .marker = s->run > 1 ? marker : NULL,
+                                .index_path = index,
+                                .title = title,
+                                .supervisor = l->supervisor};
     int rc = al__proc_start(&launch, &proc, err, size);
-    for (size_t i = 0; env[i]; i++)
-        free(env[i]);
-    free(env);
+    al__task_env_free(env);
     if (rc == 0) {
         al__children_add(&((struct local *)b->data)->children, &proc);
         proc_ref(&proc, ref);
@@ -348,6 +300,46 @@ static ssize_t local_log_read(struct al__backend *b, struct al__task_key key, co
     return n < 0 ? 0 : n;
 }
 
+static int local_log_from(struct al__backend *b, struct al__task_key key, const char *ref,
+                          int64_t since_s, int64_t tail, int64_t *offset, char *err, size_t size) {
+    char log[4096], index[4096];
+    struct stat st;
+    (void)ref, (void)err, (void)size;
+    path_of(b->data, key, "logs", "log", log, sizeof(log));
+    path_of(b->data, key, "logs", "idx", index, sizeof(index));
+    int fd = open(log, O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || fstat(fd, &st) != 0) { /* no output yet: from its start */
+        if (fd >= 0)
+            close(fd);
+        *offset = 0;
+        return 0;
+    }
+    int64_t from = since_s >= 0 ? al__log_since(index, since_s) : 0;
+    if (tail >= 0) {
+        int64_t last = al__log_tail(fd, (int64_t)st.st_size, tail);
+        from = last > from ? last : from;
+    }
+    close(fd);
+    *offset = from < (int64_t)st.st_size ? from : (int64_t)st.st_size;
+    return 0;
+}
+
+static int local_workdir_check(struct al__backend *b, const char *dir, char *err, size_t size) {
+    struct stat st;
+    (void)b;
+    if (stat(dir, &st) != 0) {
+        snprintf(err, size, "%s: %s on this machine, where its tasks would start", dir,
+                 strerror(errno));
+        return -1;
+    }
+    if (!S_ISDIR(st.st_mode)) {
+        snprintf(err, size, "%s: not a directory on this machine, where its tasks would start",
+                 dir);
+        return -1;
+    }
+    return 0;
+}
+
 static void local_describe(struct al__backend *b, const char *ref, char *out, size_t size) {
     struct al__proc proc;
     (void)b;
@@ -382,6 +374,8 @@ const struct al__backend_type al__local_backend = {
     .find = local_find,
     .forget = local_forget,
     .log_read = local_log_read,
+    .log_from = local_log_from,
+    .workdir_check = local_workdir_check,
     .describe = local_describe,
     .task_json = local_task_json,
 };

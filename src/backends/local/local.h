@@ -62,10 +62,18 @@ struct al__proc {
 
 struct al__launch {
     char *const *argv; /* the command, NULL-terminated, argv[0] looked up in PATH */
-    char *const *env;  /* "KEY=VALUE" strings set on top of allotd's environment, NULL-terminated */
+    /* Its whole environment (nothing of allotd's own), "KEY=VALUE" strings, NULL-terminated; of
+     * a name given twice the last wins. */
+    char *const *env;
     const char *workdir;   /* directory to run in; NULL = allotd's */
     const char *log_path;  /* stdout and stderr are appended here (created 0600) */
     const char *exit_path; /* the supervisor writes the exit status here (see al__proc_poll) */
+    /* Optional (NULL = none): a line appended to the log before the command starts (the mark
+     * between runs); where the supervisor notes when the log grew (log_index.h); what it shows
+     * as its command line once the command runs ("allot-task PROJECT/WORKLOAD/INDEX"). */
+    const char *marker;
+    const char *index_path;
+    const char *title;
     /* Optional (NULL = none): the supervisor writes "PID START_TICKS\n" here (atomically, before
      * al__proc_start returns and whether or not allotd is still alive), so that a restarted
      * allotd finds a task whose start it never recorded (al__proc_find). */
@@ -78,7 +86,7 @@ struct al__launch {
  * small program of its own: see supervisor/supervise.h) that calls setsid() (so the task is
  * its own process group and survives an allotd restart), ignores SIGTERM/SIGINT/SIGHUP, forks
  * the command (which gets default signal dispositions, the log as stdout and stderr, /dev/null as
- * stdin, `workdir` as its directory and `env` added to the environment) and waits for it; then
+ * stdin, `workdir` as its directory and `env` as its environment) and waits for it; then
  * it writes "exit N\n" or "signal N\n" to exit_path and kills its whole process group, itself
  * included (the command is killed too if the supervisor dies first: PR_SET_PDEATHSIG), so that
  * nothing the command left in the background outlives the task. A command that cannot be run (exec

@@ -56,6 +56,9 @@ static int fds_open(struct al__proc_plan *plan, const struct al__launch *launch,
     plan->log_fd = fd_above_stdio(open(launch->log_path, flags, 0600));
     if (plan->log_fd < 0)
         return fail_errno(err, size, "cannot open log", launch->log_path, errno);
+    size_t marker_len = launch->marker ? strlen(launch->marker) : 0;
+    if (marker_len > 0 && write(plan->log_fd, launch->marker, marker_len) != (ssize_t)marker_len)
+        return fail_errno(err, size, "cannot write to log", launch->log_path, errno);
     plan->null_fd = fd_above_stdio(open("/dev/null", O_RDONLY | O_CLOEXEC | O_NOCTTY));
     if (plan->null_fd < 0)
         return fail_errno(err, size, "cannot open", "/dev/null", errno);
@@ -77,7 +80,7 @@ static char **supervisor_argv(const struct al__launch *launch, const struct al__
     size_t argc = 0, n = 0;
     while (launch->argv[argc])
         argc++;
-    char **argv = calloc(1 + 6 + 2 * plan->path_count + 1 + argc + 1, sizeof(*argv));
+    char **argv = calloc(1 + 10 + 2 * plan->path_count + 1 + argc + 1, sizeof(*argv));
     if (!argv)
         return NULL;
     argv[n++] = (char *)"allot-supervisor";
@@ -90,6 +93,14 @@ static char **supervisor_argv(const struct al__launch *launch, const struct al__
     if (launch->workdir) {
         argv[n++] = (char *)"--workdir";
         argv[n++] = (char *)launch->workdir;
+    }
+    if (launch->title && launch->title[0]) {
+        argv[n++] = (char *)"--title";
+        argv[n++] = (char *)launch->title;
+    }
+    if (launch->index_path) {
+        argv[n++] = (char *)"--index";
+        argv[n++] = (char *)launch->index_path;
     }
     for (size_t i = 0; i < plan->path_count; i++) {
         argv[n++] = (char *)"--path";

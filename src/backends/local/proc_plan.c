@@ -1,5 +1,4 @@
 /* proc_plan.c - prepares a task's environment and command paths (see proc_plan.h). */
-#define _GNU_SOURCE /* environ */
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,9 +35,9 @@ static int oom(char *err, size_t size) {
     return -AL_ENOMEM;
 }
 
-/* allotd's environ, minus the keys env sets, then env (the last of a repeated key wins). */
+/* env with each name once: the last of a repeated one wins. */
 static int env_merge(char *const *env, char ***out, char *err, size_t size) {
-    size_t n = 0, added = 0;
+    size_t added = 0;
     for (size_t i = 0; env && env[i]; i++, added++) {
         if (!strchr(env[i], '=') || env[i][0] == '=') {
             if (err && size)
@@ -46,15 +45,10 @@ static int env_merge(char *const *env, char ***out, char *err, size_t size) {
             return -AL_EINVAL;
         }
     }
-    for (char **e = environ; e && *e; e++)
-        n++;
-    char **envp = malloc((n + added + 1) * sizeof *envp);
+    char **envp = malloc((added + 1) * sizeof *envp);
     if (!envp)
         return oom(err, size);
     size_t k = 0;
-    for (char **e = environ; e && *e; e++)
-        if (!overridden(*e, env))
-            envp[k++] = *e;
     for (size_t i = 0; i < added; i++)
         if (!overridden(env[i], env + i + 1))
             envp[k++] = env[i];

@@ -11,7 +11,7 @@
 /* What allot-supervisor is given (see supervisor/supervise.h). */
 struct al__proc_plan {
     char *const *argv; /* borrowed from the launch */
-    char **envp;       /* allotd's environ with the launch's env on top; strings borrowed */
+    char **envp;       /* the launch's env, each name once (the last wins); strings borrowed */
     char **paths;      /* where to exec argv[0], in order (PATH lookup done); owned */
     size_t path_count;
     int null_fd; /* /dev/null, read-only; all fds >= 4 and close-on-exec */

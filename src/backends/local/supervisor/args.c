@@ -25,6 +25,10 @@ int al__supervision_parse(int argc, char **argv, char **envp, struct al__supervi
             out->pid_path = value;
         } else if (strcmp(flag, "--workdir") == 0) {
             out->workdir = value;
+        } else if (strcmp(flag, "--title") == 0) {
+            out->title = value;
+        } else if (strcmp(flag, "--index") == 0) {
+            out->index_path = value;
         } else if (strcmp(flag, "--path") == 0) {
             if (paths == AL__SUPERVISOR_MAX_PATHS)
                 return refuse(err, size, "--path: too many candidate paths");
@@ -42,6 +46,13 @@ int al__supervision_parse(int argc, char **argv, char **envp, struct al__supervi
     if (out->pid_path && (size_t)snprintf(out->pid_tmp, sizeof(out->pid_tmp), "%s.tmp",
                                           out->pid_path) >= sizeof(out->pid_tmp))
         return refuse(err, size, "--pid: too long");
+    if ((size_t)snprintf(out->exit_copy, sizeof(out->exit_copy), "%s", out->exit_path) >=
+        sizeof(out->exit_copy))
+        return refuse(err, size, "--exit: too long");
+    if (out->title)
+        snprintf(out->title_copy, sizeof(out->title_copy), "%s", out->title); /* cut to fit */
     out->argv = argv + i + 1;
+    out->all_argv = argv;
+    out->argc = argc;
     return 0;
 }

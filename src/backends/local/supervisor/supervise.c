@@ -12,10 +12,13 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "backends/local/read_small.h"
+#include "backends/local/supervisor/log_index.h"
 #include "backends/local/supervisor/supervise.h"
+#include "backends/local/supervisor/title.h"
 
 #define EXIT_CANNOT_RUN 127
 #define SYNC_FD         AL__SUPERVISOR_SYNC_FD
@@ -212,6 +215,27 @@ static void pid_record(const struct al__supervision *plan) {
     rename(plan->pid_tmp, plan->pid_path);
 }
 
+/* Waits for the command child, noting meanwhile when the log grows (SIGCHLD is blocked: it
+ * ends a wait early). The child's pid with its wait status, or -1 when it could not be waited
+ * for. */
+static pid_t wait_noting(pid_t child, struct al__log_index *index, int *status) {
+    sigset_t chld;
+    sigemptyset(&chld);
+    sigaddset(&chld, SIGCHLD);
+    int interval = 1;
+    pid_t waited;
+    while ((waited = waitpid(child, status, WNOHANG)) == 0 || (waited < 0 && errno == EINTR)) {
+        struct timespec wait = {interval, 0};
+        sigtimedwait(&chld, NULL, &wait); /* SIGCHLD, a timeout or EINTR: look again */
+        if (al__log_index_note(index))
+            interval = 1;
+        else if (interval < AL__LOG_INDEX_MAX_INTERVAL_S) /* quiet: look less often */
+            interval *= 2;
+    }
+    al__log_index_note(index); /* its last words */
+    return waited;
+}
+
 _Noreturn void al__supervise(const struct al__supervision *plan) {
     signals_default();
     fds_close_others();
@@ -234,15 +258,21 @@ _Noreturn void al__supervise(const struct al__supervision *plan) {
     sigaction(SIGTERM, &ignore, NULL); /* discards any pending one too */
     sigaction(SIGINT, &ignore, NULL);
     sigaction(SIGHUP, &ignore, NULL);
-    signals_unblock();
+    sigset_t chld;
+    sigemptyset(&chld);
+    sigaddset(&chld, SIGCHLD);
+    sigprocmask(SIG_SETMASK, &chld, NULL); /* every signal but SIGCHLD, which ends waits */
     int status = 0;
     pid_t waited = -1;
     if (child < 0)
         report(plan, "fork", "", fork_errno);
-    else
-        while ((waited = waitpid(child, &status, 0)) < 0 && errno == EINTR)
-            continue;
-    exit_record(plan->exit_path, child > 0 && waited == child ? &status : NULL);
+    struct al__log_index index;
+    al__log_index_open(&index, plan->index_path, STDOUT_FILENO);
+    if (plan->title) /* the arguments are the child's now; this process shows its task */
+        al__title_set(al__title_area_of(plan->argc, plan->all_argv), plan->title_copy);
+    if (child > 0)
+        waited = wait_noting(child, &index, &status);
+    exit_record(plan->exit_copy, child > 0 && waited == child ? &status : NULL);
     /* A task ends with its command: what it left running in the background (and still holding
      * its GPUs) goes with it. The supervisor is in the group too; its status is on record. */
     kill(0, SIGKILL);

@@ -10,19 +10,27 @@
 
 /*
  * What the supervisor runs, from its command line:
- *   allot-supervisor --exit FILE [--pid FILE] [--workdir DIR] --path CANDIDATE...
- *                    -- COMMAND [ARG...]
+ *   allot-supervisor --exit FILE [--pid FILE] [--workdir DIR] [--title TEXT] [--index FILE]
+ *                    --path CANDIDATE... -- COMMAND [ARG...]
  * Its environment is the command's. allotd starts it with /dev/null on 0, the task's log on 1
- * and 2, the sync pipe on 3 and every signal blocked.
+ * and 2, the sync pipe on 3 and every signal blocked. Once its command runs, the supervisor
+ * shows TEXT as its command line ("allot-task PROJECT/WORKLOAD/INDEX", title.h) and notes in
+ * the index FILE when the log grew (log_index.h).
  */
 struct al__supervision {
     char **argv;                                     /* the command, NULL-terminated */
     char **envp;                                     /* its environment */
     const char *paths[AL__SUPERVISOR_MAX_PATHS + 1]; /* where to exec argv[0], in order */
     const char *workdir;                             /* NULL = stay */
-    const char *exit_path; /* "exit N\n" or "signal N\n" is written here */
-    const char *pid_path;  /* NULL = none; "PID START_TICKS\n" is written here */
-    char pid_tmp[4096];    /* pid_path + ".tmp": written, then renamed into place */
+    const char *exit_path;  /* "exit N\n" or "signal N\n" is written here */
+    const char *pid_path;   /* NULL = none; "PID START_TICKS\n" is written here */
+    const char *title;      /* NULL = keep the command line */
+    const char *index_path; /* NULL = none */
+    char pid_tmp[4096];     /* pid_path + ".tmp": written, then renamed into place */
+    /* Copies kept past the title, which overwrites the arguments they pointed into. */
+    char exit_copy[4096], title_copy[512];
+    char **all_argv; /* the supervisor's own arguments (argc of them): the title's area */
+    int argc;
 };
 
 /* al__supervision_parse - reads argv (argc entries, argv[0] the program) into *out. Returns 0,

@@ -1,0 +1,139 @@
+/* task_env.c - a local task's environment: base, the submitter's variables, the backend's own
+ * (see task_env.h). */
+#define _DEFAULT_SOURCE /* getpwuid_r */
+#include <pwd.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "allot/model.h"
+#include "backends/local/task_env.h"
+#include "util/xalloc.h"
+
+/* Variables passed from allotd's own environment to every task: only the test runners' mark. */
+#define TEST_RUN_MARK "ALLOT_TEST_RUN"
+
+void al__task_user_init(struct al__task_user *u) {
+    struct passwd pw, *found = NULL;
+    char buf[4096];
+    const char *home = getenv("HOME"), *shell = getenv("SHELL");
+    memset(u, 0, sizeof(*u));
+    if (getpwuid_r(getuid(), &pw, buf, sizeof(buf), &found) == 0 && found) {
+        snprintf(u->name, sizeof(u->name), "%s", found->pw_name);
+        if (found->pw_dir && found->pw_dir[0])
+            home = found->pw_dir;
+        if (found->pw_shell && found->pw_shell[0])
+            shell = found->pw_shell;
+    }
+    snprintf(u->home, sizeof(u->home), "%s", home && home[0] ? home : "/");
+    snprintf(u->shell, sizeof(u->shell), "%s", shell && shell[0] ? shell : "/bin/sh");
+}
+
+/* Names the task's submitter may not set: the backend sets them. */
+static bool reserved_env(const char *entry) {
+    static const char *const names[] = {
+        "CUDA_VISIBLE_DEVICES=", "NVIDIA_VISIBLE_DEVICES=", "CUDA_DEVICE_ORDER="};
+    if (strncmp(entry, "ALLOT_", 6) == 0)
+        return true;
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        if (strncmp(entry, names[i], strlen(names[i])) == 0)
+            return true;
+    return false;
+}
+
+struct env {
+    char **v;
+    size_t n;
+};
+
+static void env_push(struct env *e, char *entry) {
+    e->v = al__xrealloc(e->v, (e->n + 2) * sizeof(*e->v));
+    e->v[e->n++] = entry;
+    e->v[e->n] = NULL;
+}
+
+static void env_add(struct env *e, const char *key, const char *value) {
+    size_t len = strlen(key) + strlen(value) + 2;
+    char *entry = al__xmalloc(len);
+    snprintf(entry, len, "%s=%s", key, value);
+    env_push(e, entry);
+}
+
+/* The submitter's variables, less the reserved ones. */
+static void env_add_submitted(struct env *e, const char *const *vars) {
+    for (size_t i = 0; vars && vars[i]; i++)
+        if (!reserved_env(vars[i]))
+            env_push(e, al__xstrdup(vars[i]));
+}
+
+/* The share of each device the task may use ("0.500") and its memory in MiB, or "" for none. */
+static void shared_limits(const struct al__inventory *inv, const struct al__task_start *s,
+                          char *fraction, char *mib, size_t size) {
+    const struct al__node *node = &inv->nodes[s->node];
+    int32_t device_mib = s->gpu_count > 0 && (size_t)s->gpus[0] < node->gpu_count
+                             ? node->gpus[s->gpus[0]].memory_mib
+                             : 0;
+    fraction[0] = mib[0] = '\0';
+    if (s->gpu_milli > 0) {
+        snprintf(fraction, size, "%d.%03d", s->gpu_milli / 1000, s->gpu_milli % 1000);
+        snprintf(mib, size, "%lld", (long long)device_mib * s->gpu_milli / 1000);
+    } else if (s->gpu_memory_mib > 0 && device_mib > 0) {
+        int64_t milli = al_gpu_memory_milli(s->gpu_memory_mib, device_mib);
+        snprintf(fraction, size, "%d.%03d", (int)(milli / 1000), (int)(milli % 1000));
+        snprintf(mib, size, "%d", s->gpu_memory_mib);
+    }
+}
+
+/* The task's devices, node and identity. */
+static void env_add_own(struct env *e, const struct al__inventory *inv,
+                        const struct al__task_start *s) {
+    char devices[64 * 12] = "", number[32], fraction[32], mib[32];
+    size_t used = 0;
+    for (size_t i = 0; i < s->gpu_count && used < sizeof(devices); i++)
+        used += (size_t)snprintf(devices + used, sizeof(devices) - used, "%s%d", i ? "," : "",
+                                 (int)s->gpus[i]);
+    env_add(e, "CUDA_VISIBLE_DEVICES", devices);
+    env_add(e, "NVIDIA_VISIBLE_DEVICES", s->gpu_count ? devices : "none");
+    env_add(e, "CUDA_DEVICE_ORDER", "PCI_BUS_ID");
+    env_add(e, "ALLOT_WORKLOAD", s->workload);
+    env_add(e, "ALLOT_PROJECT", s->project);
+    env_add(e, "ALLOT_NODE", inv->nodes[s->node].name);
+    snprintf(number, sizeof(number), "%d", (int)s->key.index);
+    env_add(e, "ALLOT_TASK_INDEX", number);
+    snprintf(number, sizeof(number), "%d", (int)s->workers);
+    env_add(e, "ALLOT_WORKERS", number);
+    shared_limits(inv, s, fraction, mib, sizeof(fraction));
+    if (fraction[0]) {
+        env_add(e, "ALLOT_GPU_FRACTION", fraction);
+        env_add(e, "ALLOT_GPU_MEMORY_LIMIT_MIB", mib);
+    }
+}
+
+char **al__task_env(const struct al__task_user *u, const struct al__inventory *inv,
+                    const struct al__task_start *s) {
+    struct env e = {NULL, 0};
+    const char *mark = getenv(TEST_RUN_MARK);
+    env_add(&e, "PATH", AL__BASE_PATH);
+    env_add(&e, "HOME", u->home);
+    if (u->name[0]) {
+        env_add(&e, "USER", u->name);
+        env_add(&e, "LOGNAME", u->name);
+    }
+    env_add(&e, "SHELL", u->shell);
+    env_add_submitted(&e, s->exported_env);
+    env_add_submitted(&e, s->env);
+    if (s->workdir)
+        env_add(&e, "PWD", s->workdir);
+    env_add_own(&e, inv, s);
+    if (mark)
+        env_add(&e, TEST_RUN_MARK, mark);
+    return e.v;
+}
+
+void al__task_env_free(char **env) {
+    for (size_t i = 0; env && env[i]; i++)
+        free(env[i]);
+    free(env);
+}
