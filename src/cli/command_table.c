@@ -243,11 +243,11 @@ const struct al__cli_command al__cli_command_table[] = {
     {"workload", "list", "[-p PROJECT | -A] [--state STATE] [-w]",
      "workloads: state, GPUs, placement, age, pending reason",
      "Lists workloads, oldest first: NAME, PROJECT, STATE (\"2/4 running\" while only\n"
-     "some tasks run), GPUS (per task; \"2x0.5\" is half of each of 2 GPUs, \"4x1\" is\n"
-     "4 workers of 1 GPU), NODE/DEVICES (node:GPU indices), AGE and REASON, a short\n"
-     "code for why it waits (QuotaLimit, FairShare, Gang, NoFit, Priority, MinRuntime,\n"
-     "...; `describe` gives the full sentence). -o wide adds PRIORITY, TASKS and the\n"
-     "request per task.",
+     "some tasks run), RESTARTS (times its tasks were stopped and requeued), GPUS (per\n"
+     "task; \"2x0.5\" is half of each of 2 GPUs, \"4x1\" is 4 workers of 1 GPU),\n"
+     "NODE/DEVICES (node:GPU indices), AGE and REASON, a short code for why it waits\n"
+     "(QuotaLimit, FairShare, Gang, NoFit, Priority, MinRuntime, ...; `describe` gives\n"
+     "the full sentence). -o wide adds KIND, PRIORITY and the request per task.",
      OPTS(list_workload_options), NULL, al__cmd_workload_list, API_OUT},
     {"workload", "describe", "NAME [-p PROJECT]",
      "one workload: request, placement, reason, events",

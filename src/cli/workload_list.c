@@ -42,9 +42,9 @@ static int options_parse(const struct al__cli *cli, int argc, char **argv, struc
 }
 
 static void print_table(const struct al__cli *cli, const json_t *items) {
-    static const char *const headers[] = {"NAME",         "PROJECT",  "STATE",  "GPUS",
-                                          "NODE/DEVICES", "AGE",      "REASON", "KIND",
-                                          "PRIORITY",     "RESTARTS", "REQUEST"};
+    static const char *const headers[] = {"NAME", "PROJECT",      "STATE",  "RESTARTS",
+                                          "GPUS", "NODE/DEVICES", "AGE",    "REASON",
+                                          "KIND", "PRIORITY",     "REQUEST"};
     bool wide = cli->format == AL__CLI_FORMAT_WIDE;
     struct al__cli_table t;
     int64_t now = al__cli_now();
@@ -52,7 +52,7 @@ static void print_table(const struct al__cli *cli, const json_t *items) {
     const json_t *w;
     char gpus[64], placement[512], age[32], state[48], request[256];
 
-    al__cli_table_init(&t, wide ? 11 : 7, headers);
+    al__cli_table_init(&t, wide ? 11 : 8, headers);
     json_array_foreach(items, i, w) {
         al__cli_workload_state(w, state, sizeof(state));
         al__cli_workload_gpus(w, gpus, sizeof(gpus));
@@ -61,6 +61,7 @@ static void print_table(const struct al__cli *cli, const json_t *items) {
         al__cli_table_cell(&t, "%s", al__cli_json_str(w, "name", "?"));
         al__cli_table_cell(&t, "%s", al__cli_json_str(w, "project", "?"));
         al__cli_table_cell(&t, "%s", state);
+        al__cli_table_cell(&t, "%lld", (long long)al__cli_json_int(w, "restarts", 0));
         al__cli_table_cell(&t, "%s", gpus);
         al__cli_table_cell(&t, "%s", placement);
         al__cli_table_cell(&t, "%s", age);
@@ -70,7 +71,6 @@ static void print_table(const struct al__cli *cli, const json_t *items) {
         al__cli_workload_request(w, request, sizeof(request));
         al__cli_table_cell(&t, "%s", al__cli_json_str(w, "kind", "training"));
         al__cli_table_cell(&t, "%lld", (long long)al__cli_json_int(w, "priority", 0));
-        al__cli_table_cell(&t, "%lld", (long long)al__cli_json_int(w, "restarts", 0));
         al__cli_table_cell(&t, "%s", request);
     }
     al__cli_table_print_list(cli, &t);
