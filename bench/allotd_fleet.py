@@ -119,7 +119,8 @@ def main():
         gpus = args.nodes * 8
         deserved = gpus // (DEPARTMENTS * PROJECTS_PER_DEPARTMENT)
         for d in range(DEPARTMENTS):
-            a.call(conn, "POST", "/api/v1/departments", {"name": "dept-%d" % d})
+            a.call(conn, "POST", "/api/v1/departments",  # its projects' guarantees, together
+                   {"name": "dept-%d" % d, "deserved": {"gpu": deserved * PROJECTS_PER_DEPARTMENT}})
             for p in range(PROJECTS_PER_DEPARTMENT):
                 name = "proj-%d-%d" % (d, p)
                 a.call(conn, "POST", "/api/v1/projects",

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "allot/errors.h"
+#include "daemon/admission.h"
 #include "daemon/api.h"
 #include "daemon/mirror.h"
 #include "daemon/persist.h"
@@ -486,7 +487,7 @@ void al__mirror_submit(struct allotd *d, json_t *body, struct al__reply *rep) {
     const char *project = json_string_value(json_object_get(body, "project"));
     const json_t *image = json_object_get(body, "image");
     struct al__wspec spec;
-    char field[128], msg[256], err[512];
+    char field[128], msg[512], err[512];
     if (!d->backend.type->submit) {
         struct al__failure f;
         not_offered(d, &f);
@@ -502,19 +503,24 @@ void al__mirror_submit(struct allotd *d, json_t *body, struct al__reply *rep) {
     pthread_mutex_lock(&d->lock);
     const struct al__dqueue *q = project ? al__state_queue(&d->state, project) : NULL;
     int rc = -1;
-    if (!name || !al__name_valid(name))
+    if (!name || !al__name_valid(name)) {
         al__reply_error(rep, "invalid_argument", "name",
                         "must be 1-63 characters of a-z, 0-9 and '-', not starting with '-'");
-    else if (!q || !q->project)
+    } else if (!q || !q->project) {
         al__reply_error(rep, "invalid_argument", "project", "no project named \"%s\"",
                         project ? project : "");
-    else if (al__state_workload(&d->state, project, name))
+    } else if (al__state_workload(&d->state, project, name)) {
         al__reply_error(rep, "already_exists", "name", "project %s already has a workload named %s",
                         project, name);
-    else if (al__wspec_read(request, &spec, field, sizeof(field), msg, sizeof(msg)) < 0)
+    } else if (al__wspec_read(request, &spec, field, sizeof(field), msg, sizeof(msg)) < 0) {
         al__reply_error(rep, "invalid_argument", field, "%s", msg);
-    else
+    } else if (al__admission_check(&d->backend.inventory, request, &spec, field, sizeof(field), msg,
+                                   sizeof(msg)) < 0) {
+        al__reply_error(rep, "invalid_argument", field[0] ? field : NULL, "%s", msg);
+        al__wspec_release(&spec);
+    } else {
         rc = 0;
+    }
     pthread_mutex_unlock(&d->lock);
     json_decref(request);
     if (rc < 0)

@@ -14,6 +14,7 @@ static const char queue_put_sql[] =
     "INSERT INTO queues (name, kind, spec, created_s) VALUES (?1, ?2, ?3, ?4) "
     "ON CONFLICT (name) DO UPDATE SET spec = excluded.spec";
 static const char queue_delete_sql[] = "DELETE FROM queues WHERE name = ?1";
+static const char queue_deleting_sql[] = "UPDATE queues SET deleting = 1 WHERE name = ?1";
 static const char workload_insert_sql[] =
     "INSERT INTO workloads (name, project, spec, state, created_s) VALUES (?1, ?2, ?3, ?4, ?5)";
 static const char workload_update_sql[] =
@@ -54,12 +55,21 @@ int al__persist_queue_put(struct allotd *d, struct al__dqueue *q) {
     return rc;
 }
 
-int al__persist_queue_delete(struct allotd *d, const char *name) {
-    struct al__stmt *st = al__stmt_prepare(d->store, queue_delete_sql);
+/* One statement on the row of queue `name`. */
+static int queue_named(struct allotd *d, const char *sql, const char *name) {
+    struct al__stmt *st = al__stmt_prepare(d->store, sql);
     if (!st)
         return -AL_EIO;
     al__stmt_bind_text(st, 1, name);
     return al__stmt_run(st);
+}
+
+int al__persist_queue_delete(struct allotd *d, const char *name) {
+    return queue_named(d, queue_delete_sql, name);
+}
+
+int al__persist_queue_deleting(struct allotd *d, const char *name) {
+    return queue_named(d, queue_deleting_sql, name);
 }
 
 static void bind_opt(struct al__stmt *st, int index, bool present, int64_t value) {

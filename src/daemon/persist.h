@@ -24,6 +24,8 @@ struct al__dworkload *al__persist_read_workload(struct allotd *d, int64_t id);
 /* al__persist_queue_put - inserts or updates; a new queue (id 0) gets its id. */
 int al__persist_queue_put(struct allotd *d, struct al__dqueue *q);
 int al__persist_queue_delete(struct allotd *d, const char *name);
+/* al__persist_queue_deleting - marks project `name` deleting (al__dqueue.deleting). */
+int al__persist_queue_deleting(struct allotd *d, const char *name);
 int al__persist_workload_insert(struct allotd *d, struct al__dworkload *w); /* sets w->id */
 int al__persist_workload_update(struct allotd *d, const struct al__dworkload *w);
 int al__persist_task_update(struct allotd *d, const struct al__dworkload *w,

@@ -12,8 +12,10 @@
 
 /* Departments, then projects (a project may have moved into a department created after it). */
 static const char *const queue_load_sql[] = {
-    "SELECT name, kind, spec, created_s, id FROM queues WHERE kind <> 'project' ORDER BY id",
-    "SELECT name, kind, spec, created_s, id FROM queues WHERE kind = 'project' ORDER BY id",
+    "SELECT name, kind, spec, created_s, id, deleting FROM queues WHERE kind <> 'project' "
+    "ORDER BY id",
+    "SELECT name, kind, spec, created_s, id, deleting FROM queues WHERE kind = 'project' "
+    "ORDER BY id",
 };
 /* The columns workload_from_row and task_from_row read, in their order. */
 #define WORKLOAD_COLUMNS                                                                           \
@@ -66,6 +68,7 @@ static int load_queue_rows(struct allotd *d, const char *sql, char *err, size_t 
         json_decref(spec);
         q.id = al__stmt_int(st, 4);
         q.created_s = al__stmt_int(st, 3);
+        q.deleting = al__stmt_int(st, 5) != 0;
         al__state_add_queue(&d->state, &q);
     }
     return rc;

@@ -86,6 +86,7 @@ static json_t *queue_json(struct allotd *d, const struct al__dqueue *q,
                           const struct queue_status *all) {
     struct queue_status *made = all ? NULL : statuses(d);
     json_t *o = al__queue_spec_json(q);
+    json_object_set_new(o, "deleting", json_boolean(q->deleting));
     json_object_set_new(o, "status", status_json(q, &(all ? all : made)[q - d->state.queues]));
     free(made);
     return o;
@@ -200,11 +201,15 @@ void al__queue_delete(struct allotd *d, const struct al__request *req, struct al
     struct al__dqueue *q = queue_find(d, req, rep);
     struct al__failure f;
     char name[AL__NAME_MAX];
-    if (!q)
+    bool force;
+    if (!q || al__query_bool(req, rep, "force", false, &force) < 0)
         return;
     snprintf(name, sizeof(name), "%s", q->name);
-    if (al__queue_remove(d, q, &f) == 0)
+    int rc = al__queue_remove(d, q, force, &f);
+    if (rc == 0)
         al__reply_json(rep, 200, json_pack("{s:s, s:b}", "name", name, "deleted", 1));
+    else if (rc > 0)
+        al__reply_json(rep, 202, queue_json(d, q, NULL)); /* its workloads are stopping */
     else
         reply_failure(rep, &f);
 }

@@ -6,11 +6,34 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "allot/errors.h"
 #include "daemon/mirror.h"
 #include "daemon/persist.h"
 #include "daemon/service.h"
 #include "daemon/tasks.h"
 #include "util/xalloc.h"
+
+int al__workload_mark_deleting(struct allotd *d, struct al__dworkload *w) {
+    int rc = 0;
+    w->state = AL__W_DELETING;
+    al__state_add_to(&d->state, AL__WATCHED, w);
+    al__workload_set_reason(w, NULL, NULL);
+    for (int32_t k = 0; k < w->spec.workers; k++) {
+        struct al__dtask *t = &w->tasks[k];
+        if (t->state == AL__T_PIPELINED) { /* its place is given up */
+            al__task_requeue(&d->state, t);
+            if (al__persist_task_update(d, w, t) < 0)
+                rc = -AL_EIO;
+        }
+        al__task_stop(d, w, t);
+    }
+    if (al__persist_workload_update(d, w) < 0 ||
+        al__persist_event(d, w, "deleting",
+                          "stopping its tasks (at once after a grace period of %llds)",
+                          (long long)d->grace_s) < 0)
+        rc = -AL_EIO;
+    return rc;
+}
 
 int al__workload_delete(struct allotd *d, struct al__dworkload *w, struct al__failure *f) {
     bool active = al__workload_is_active(w);
@@ -28,22 +51,7 @@ int al__workload_delete(struct allotd *d, struct al__dworkload *w, struct al__fa
         al__daemon_poke(d);
         return 0;
     }
-    w->state = AL__W_DELETING;
-    al__state_add_to(&d->state, AL__WATCHED, w);
-    al__workload_set_reason(w, NULL, NULL);
-    for (int32_t k = 0; k < w->spec.workers; k++) {
-        struct al__dtask *t = &w->tasks[k];
-        if (t->state == AL__T_PIPELINED) { /* its place is given up */
-            al__task_requeue(&d->state, t);
-            al__persist_task_update(d, w, t);
-        }
-        al__task_stop(d, w, t);
-    }
-    if (al__persist_workload_update(d, w) < 0 ||
-        al__persist_event(d, w, "deleting",
-                          "stopping its tasks (at once after a grace period of %llds)",
-                          (long long)d->grace_s) < 0 ||
-        al__store_commit(d->store) < 0)
+    if (al__workload_mark_deleting(d, w) < 0 || al__store_commit(d->store) < 0)
         goto store_failed;
     al__daemon_poke(d);
     return 1;

@@ -361,25 +361,13 @@ static int read_gpu(const struct al__json *body, struct al__wspec *s, struct al_
 /* al__wspec_read with the body also as a document for the snapshot parser's readers. */
 static int wspec_read(const json_t *body, const struct al__json *jb, struct al__wspec *s,
                       char *field, size_t fsize, char *msg, size_t msize) {
-    static const char *const keys[] = {"name",
-                                       "project",
-                                       "command",
-                                       "env",
-                                       "export",
-                                       "exported_env",
-                                       "workdir",
-                                       "time_limit_s",
-                                       "gpu",
-                                       "gpu_fraction",
-                                       "gpu_memory_mib",
-                                       "gpu_device_count",
-                                       "cpu_millis",
-                                       "memory_bytes",
-                                       "priority",
-                                       "preemptible",
-                                       "workers",
-                                       "min_members",
-                                       NULL};
+    static const char *const keys[] = {
+        "name",       "project",      "command",        "env",
+        "export",     "exported_env", "workdir",        "time_limit_s",
+        "gpu",        "gpu_fraction", "gpu_memory_mib", "gpu_device_count",
+        "cpu_millis", "memory_bytes", "priority",       "preemptible",
+        "workers",    "min_members",  "queue_anyway", /* read by admission.c */
+        NULL};
     struct al_snapshot_error e = {{0}, {0}, 0};
     struct al__wspec w = {0};
     const char *workdir = NULL;

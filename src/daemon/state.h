@@ -29,6 +29,9 @@ struct al__dqueue {
     /* Min-runtime protection (docs/snapshot.md); unset = inherited from the department. */
     bool has_preempt_min_runtime, has_reclaim_min_runtime;
     int64_t preempt_min_runtime_s, reclaim_min_runtime_s;
+    /* A project deleted with force while some of its workloads still ran: they are stopping,
+     * it takes no change and no submit, and goes once they are gone (tasks_life.c). */
+    bool deleting;
     /* From the last cycle (zero before the first). */
     int64_t fair_share[AL_RESOURCE_COUNT];
     int64_t allocated[AL_RESOURCE_COUNT];

@@ -78,6 +78,9 @@ static const char *const migrations[] = {
     "ALTER TABLE tasks ADD COLUMN stopped_why TEXT;"
     "UPDATE tasks SET runs = 1 WHERE ref IS NOT NULL OR started_s IS NOT NULL"
     "  OR finished_s IS NOT NULL;",
+    /* 7: a project deleted with its live workloads (force) is kept, marked, until they have
+     * stopped, even across a restart. */
+    "ALTER TABLE queues ADD COLUMN deleting INTEGER NOT NULL DEFAULT 0;",
 };
 
 #define STMT_CACHE 64

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "daemon/admission.h"
 #include "daemon/api.h"
 #include "daemon/mirror.h"
 #include "daemon/persist.h"
@@ -47,7 +48,7 @@ static struct al__dworkload *accept(struct allotd *d, const json_t *body, struct
     const char *project = json_string_value(json_object_get(body, "project"));
     const struct al__dqueue *q;
     struct al__wspec spec;
-    char field[128], msg[256];
+    char field[128], msg[512];
 
     if (!name || !al__name_valid(name)) {
         al__reply_error(rep, "invalid_argument", "name",
@@ -56,6 +57,9 @@ static struct al__dworkload *accept(struct allotd *d, const json_t *body, struct
         al__reply_error(rep, "invalid_argument", "project", "must be the name of a project");
     } else if (!(q = al__state_queue(&d->state, project)) || !q->project) {
         al__reply_error(rep, "invalid_argument", "project", "no project named \"%s\"", project);
+    } else if (q->deleting) {
+        al__reply_error(rep, "failed_precondition", "project", "project %s is being deleted",
+                        project);
     } else if (name_taken(d, project, name)) {
         al__reply_error(rep, "already_exists", "name", "project %s already has a workload named %s",
                         project, name);
@@ -64,6 +68,10 @@ static struct al__dworkload *accept(struct allotd *d, const json_t *body, struct
     } else if (spec.workdir && d->backend.type->workdir_check &&
                d->backend.type->workdir_check(&d->backend, spec.workdir, msg, sizeof(msg)) < 0) {
         al__reply_error(rep, "invalid_argument", "workdir", "%s", msg);
+        al__wspec_release(&spec);
+    } else if (al__admission_check(&d->backend.inventory, body, &spec, field, sizeof(field), msg,
+                                   sizeof(msg)) < 0) {
+        al__reply_error(rep, "invalid_argument", field[0] ? field : NULL, "%s", msg);
         al__wspec_release(&spec);
     } else {
         return new_workload(name, q, &spec);
@@ -95,13 +103,15 @@ static int write_batch(struct allotd *d, struct al__submit_ticket **batch, size_
     return 0;
 }
 
-/* Takes the queued submits whose project still exists; the others are answered at once. */
+/* Takes the queued submits whose project still exists (and is not being deleted); the others
+ * are answered at once. */
 static struct al__submit_ticket **take_queue(struct allotd *d, size_t *count) {
     struct al__submit_ticket **batch = d->batch;
     size_t kept = 0;
 
     for (size_t i = 0; i < d->batch_count; i++) {
-        if (al__state_queue(&d->state, batch[i]->w->project)) {
+        const struct al__dqueue *q = al__state_queue(&d->state, batch[i]->w->project);
+        if (q && !q->deleting) {
             batch[kept++] = batch[i];
         } else {
             snprintf(batch[i]->error, sizeof(batch[i]->error), "project %s was deleted meanwhile",

@@ -47,7 +47,8 @@ void al__task_forget(struct allotd *d, const struct al__dworkload *w);
 /* al__workload_settle - w's state after one of its tasks changed (it was `before`), with an
  * event (and for one over its time limit, the reason) when it ended; persisted. */
 void al__workload_settle(struct allotd *d, struct al__dworkload *w, enum al__wstate before);
-/* al__tasks_poll - records exits and stops at once what outlived its grace period; true if any
+/* al__tasks_poll - records exits, stops at once what outlived its grace period, removes deleted
+ * workloads once stopped and projects being deleted once they have no workload; true if any
  * changed. */
 bool al__tasks_poll(struct allotd *d);
 /* al__tasks_readopt - at startup: keep live tasks, record the ones that ended or were lost. */

@@ -1,6 +1,6 @@
 /* tasks_life.c - what happens to running tasks between cycles: exits noticed and recorded,
- * stops made immediate after the grace period, deleted workloads removed once stopped,
- * re-adoption at startup. */
+ * stops made immediate after the grace period, deleted workloads removed once stopped (and a
+ * project deleted with them once they all are), re-adoption at startup. */
 #include <stdio.h>
 #include <string.h>
 
@@ -106,6 +106,27 @@ static void finish_delete(struct allotd *d, struct al__dworkload *w) {
     al__state_remove_workload(&d->state, w);
 }
 
+/* Projects being deleted with force whose workloads are all gone go too (their retired ones
+ * went when the delete began). True if one went. */
+static bool finish_project_deletes(struct allotd *d) {
+    struct al__state *st = &d->state;
+    bool removed = false;
+    for (size_t i = st->queue_count; i-- > 0;) {
+        bool left = false;
+        for (size_t k = 0; st->queues[i].deleting && k < st->workload_count && !left; k++)
+            left = strcmp(st->workloads[k]->project, st->queues[i].name) == 0;
+        if (!st->queues[i].deleting || left)
+            continue;
+        char name[AL__NAME_MAX];
+        snprintf(name, sizeof(name), "%s", st->queues[i].name);
+        if (al__persist_queue_delete(d, name) == 0) {
+            al__state_remove_queue(st, name);
+            removed = true;
+        }
+    }
+    return removed;
+}
+
 bool al__tasks_poll(struct allotd *d) {
     int64_t now = al__daemon_now();
     bool changed = false;
@@ -131,7 +152,7 @@ bool al__tasks_poll(struct allotd *d) {
     }
     al__state_prune(&d->state, AL__HOLDING);
     al__state_prune(&d->state, AL__WATCHED);
-    return changed;
+    return finish_project_deletes(d) || changed;
 }
 
 /* A task placed before a crash whose start was not recorded: found by the backend if it was

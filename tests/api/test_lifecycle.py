@@ -88,7 +88,8 @@ class LifecycleTest(DaemonTest):
         wait_until(lambda: not pid_alive(pid), what="process to die")
 
     def test_delete_pending_and_finished_is_immediate(self):
-        self.submit("later", "team-a", ["true"], gpu=8)
+        # more GPUs than the node has: pending for good, queued all the same
+        self.submit("later", "team-a", ["true"], gpu=8, queue_anyway=True)
         status, body, _ = self.d.request("DELETE", "/api/v1/workloads/later")
         self.assertEqual((status, body), (200, {"name": "later", "deleted": True}))
         self.assertEqual(self.d.request("DELETE", "/api/v1/workloads/later")[0], 404)
@@ -330,7 +331,7 @@ class RestartTest(DaemonTest):
         self.submit("keeps", "team-a", ["sh", "-c", "echo before; sleep 300"], gpu=1)
         self.submit("ends", "team-a", ["sh", "-c", "sleep 4; exit 4"])
         self.submit("dies", "team-a", ["sleep", "300"])
-        self.submit("waits", "team-a", ["true"], gpu=8)
+        self.submit("waits", "team-a", ["true"], gpu=8, queue_anyway=True)  # never fits
         go = os.path.join(self.d.state_dir, "go")
         self.submit("later", "team-a", ["sh", "-c", "while [ ! -e %s ]; do sleep 0.1; done; exit 5"
                                         % go])

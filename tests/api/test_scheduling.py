@@ -37,7 +37,8 @@ class QuotaTest(DaemonTest):
         self.d.wait_state("a2" if running == "a1" else "a1", "running", timeout=30)
 
     def test_status_counts_each_projects_workloads_and_sums_them_in_the_department(self):
-        status, _, _ = self.d.request("POST", "/api/v1/departments", {"name": "research"})
+        status, _, _ = self.d.request("POST", "/api/v1/departments",
+                                      {"name": "research", "deserved": {"gpu": 2}})
         self.assertEqual(status, 201)
         self.project("vision", department="research", deserved={"gpu": 1})
         self.project("speech", department="research", deserved={"gpu": 1})
