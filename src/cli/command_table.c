@@ -112,6 +112,8 @@ static const struct al__cli_opt submit_options[] = {
      "pods of a batch Job in the\nproject's namespace; its environment and\n"
      "directory: --export and --workdir default to\nnone)",
      NULL},
+    {NULL, "--queue-anyway", NULL,
+     "queue it even when no node could ever hold one\ntask (e.g. for nodes yet to join)", NULL},
 };
 
 static const struct al__cli_opt list_workload_options[] = {
@@ -158,9 +160,12 @@ static const struct al__cli_opt delete_workload_options[] = {
 /* project and department create/update; --department and --no-department for projects only */
 #define QUEUE_OPTIONS                                                                              \
     {NULL, "--priority", "P", "queue priority, an integer (default 100)", NULL},                   \
-        {NULL, "--gpu-deserved", "N", "guaranteed GPUs, e.g. 2 or 0.5 (default 0)", NULL},         \
-        {NULL, "--cpu-deserved", "C", "guaranteed CPU cores: 4, 500m", NULL},                      \
-        {NULL, "--memory-deserved", "M", "guaranteed memory: 64GiB", NULL},                        \
+        {NULL, "--gpu-deserved", "N",                                                              \
+         "guaranteed GPUs, e.g. 2 or 0.5 (default 0; a\nguarantee is never unlimited)", NULL},     \
+        {NULL, "--cpu-deserved", "C",                                                              \
+         "guaranteed CPU cores: 4, 500m ('unlimited', the\ndefault: CPU not under quota)", NULL},  \
+        {NULL, "--memory-deserved", "M",                                                           \
+         "guaranteed memory: 64GiB ('unlimited', the\ndefault: memory not under quota)", NULL},    \
         {NULL, "--gpu-limit", "N", "at most N GPUs ('unlimited' or -1: no bound, the\ndefault)",   \
          NULL},                                                                                    \
         {NULL, "--cpu-limit", "C", "at most C CPU cores", NULL},                                   \
@@ -184,6 +189,10 @@ static const struct al__cli_opt project_write_options[] = {
 };
 
 static const struct al__cli_opt department_write_options[] = {QUEUE_OPTIONS};
+
+static const struct al__cli_opt project_delete_options[] = {
+    {NULL, "--force", NULL, "stop and delete its live workloads too", NULL},
+};
 
 static const struct al__cli_opt watch_options[] = {
     {"-w", "--watch", NULL, "print it again whenever it changes, until\ninterrupted", NULL},
@@ -238,7 +247,10 @@ const struct al__cli_command al__cli_command_table[] = {
     {"workload", "submit", "NAME -p PROJECT [options] -- COMMAND [ARGS...]",
      "submit a command to run with GPUs in a project",
      "Submits COMMAND to run in PROJECT from the current directory. NAME must not be\n"
-     "taken by another workload of the project (exit status 4).",
+     "taken by another workload of the project (exit status 4). A request that no node\n"
+     "could ever hold (more GPUs, GPU memory, CPU or memory per task than any one node\n"
+     "has) is refused, saying what the largest node has (exit status 2), unless\n"
+     "--queue-anyway is given.",
      OPTS(submit_options), NULL, al__cmd_workload_submit, API_OUT},
     {"workload", "list", "[-p PROJECT | -A] [--state STATE] [-w]",
      "workloads: state, GPUs, placement, age, pending reason",
@@ -283,7 +295,9 @@ const struct al__cli_command al__cli_command_table[] = {
 
     {"project", "create", "NAME [options]", "create one, with quotas, limits, weights, priority",
      "Creates a project: a queue that holds workloads, with its deserved quota, limits\n"
-     "and over-quota weights per resource.",
+     "and over-quota weights per resource. Quotas that contradict each other (deserved\n"
+     "above the limit) or the department's (its projects deserving more than it) are\n"
+     "refused with the numbers (exit status 2).",
      OPTS(project_write_options), NULL, al__cmd_queue_create, API_OUT},
     {"project", "list", "[-w]", "quotas, limits, weights, allocation and fair share",
      "Lists projects with their GPU figures: deserved quota, limit, over-quota weight,\n"
@@ -297,14 +311,17 @@ const struct al__cli_command al__cli_command_table[] = {
     {"project", "update", "NAME [options]", "change some fields",
      "Changes the given fields of a project and leaves the others.", OPTS(project_write_options),
      "@project", al__cmd_queue_update, API_OUT},
-    {"project", "delete", "NAME", "delete one",
-     "Deletes a project. allotd refuses while it has pending or running workloads\n"
-     "(exit status 4); its finished workloads go with it.",
-     NULL, 0, "@project", al__cmd_queue_delete, API_OUT},
+    {"project", "delete", "NAME [--force]", "delete one",
+     "Deletes a project; its finished workloads go with it. allotd refuses while it\n"
+     "has live (pending or running) workloads (exit status 4), unless --force: then\n"
+     "they are stopped (SIGTERM, then SIGKILL after a grace period) and deleted, and\n"
+     "the project goes once they have exited.",
+     OPTS(project_delete_options), "@project", al__cmd_queue_delete, API_OUT},
 
     {"department", "create", "NAME [options]", "create one, with quotas, limits, weights",
      "Creates a department: a group of projects, with its deserved quota, limits and\n"
-     "over-quota weights per resource, shared by its projects.",
+     "over-quota weights per resource, shared by its projects: together they may not\n"
+     "deserve more than it (exit status 2 for quotas that contradict).",
      OPTS(department_write_options), NULL, al__cmd_queue_create, API_OUT},
     {"department", "list", "[-w]", "quotas, limits, weights, allocation and fair share",
      "Lists departments with their GPU figures: deserved quota, limit, over-quota\n"
@@ -318,8 +335,9 @@ const struct al__cli_command al__cli_command_table[] = {
      "Changes the given fields of a department and leaves the others.",
      OPTS(department_write_options), "@department", al__cmd_queue_update, API_OUT},
     {"department", "delete", "NAME", "delete one",
-     "Deletes a department. allotd refuses while projects belong to it (exit status 4).", NULL, 0,
-     "@department", al__cmd_queue_delete, API_OUT},
+     "Deletes a department. allotd refuses while projects belong to it (exit status 4):\n"
+     "move or delete them first.",
+     NULL, 0, "@department", al__cmd_queue_delete, API_OUT},
 
     {"node", "list", "[-w]", "nodes: GPUs, their allocation, CPU and memory",
      "Lists nodes: GPUS (count x model and memory), GPU ALLOCATED (GPUs given to tasks,\n"
@@ -454,6 +472,7 @@ static const struct {
         {"workdir", "--workdir"},
         {"time_limit_s", "--time-limit"},
         {"image", "--image"},
+        {"queue_anyway", "--queue-anyway"},
 },
   queue_fields[] = {
       {"name", "NAME"},
@@ -470,6 +489,7 @@ static const struct {
       {"over_quota_weight.memory", "--memory-weight"},
       {"preempt_min_runtime_s", "--preempt-min-runtime"},
       {"reclaim_min_runtime_s", "--reclaim-min-runtime"},
+      {"force", "--force"},
 };
 
 const char *al__cli_field_option(const struct al__cli_command *c, const char *field) {

@@ -107,6 +107,12 @@ static int request_option(struct al__cli_args *a, json_t *body) {
             return al__cli_args_amount(a, amounts[i].unit, false, body, amounts[i].key);
     if (al__cli_args_is(a, "-e", "--env"))
         return env_option(a, body);
+    if (al__cli_args_is(a, NULL, "--queue-anyway")) { /* even if no node could hold a task */
+        if (!al__cli_args_flag(a, NULL))
+            return AL__CLI_BAD;
+        al__cli_json_set(body, "queue_anyway", json_true());
+        return 0;
+    }
     if (al__cli_args_is(a, NULL, "--preemptible") ||
         al__cli_args_is(a, NULL, "--non-preemptible")) {
         if (!al__cli_args_flag(a, NULL))

@@ -25,10 +25,11 @@ class AdmissionTest(DaemonTest):
     def invalid(self, method, path, body, field, *texts):
         return self.refused(method, path, body, 400, "invalid_argument", field, *texts)
 
-    def cli_fails(self, args, *texts):
-        """allot fails (non-zero) and says each text on standard error."""
+    def cli_fails(self, args, code, *texts):
+        """allot exits with `code` (2: allotd's 400 invalid_argument, 4: a 409) and says each
+        text on standard error."""
         r = self.d.cli(*args, check=False)
-        self.assertNotEqual(r.returncode, 0, r.stdout)
+        self.assertEqual(r.returncode, code, (r.stdout, r.stderr))
         for text in texts:
             self.assertIn(text, r.stderr)
         return r
@@ -58,7 +59,8 @@ class QuotaRulesTest(AdmissionTest):
                      "deserved.memory_bytes", "2 GiB", "1 GiB")
         self.assertIsNone(self.get("projects", "a"))
         # equal is fine, and so is an unlimited CPU deserved (not under quota) under a limit
-        self.project("a", deserved={"gpu": 4, "cpu_millis": -1}, limit={"gpu": 4, "cpu_millis": 4000})
+        self.project("a", deserved={"gpu": 4, "cpu_millis": -1},
+                     limit={"gpu": 4, "cpu_millis": 4000})
 
     def test_an_update_may_not_take_deserved_above_limit(self):
         self.project("a", deserved={"gpu": 2}, limit={"gpu": 4})
@@ -152,15 +154,15 @@ class QuotaRulesTest(AdmissionTest):
         self.assertEqual(status, 200, body)
 
     def test_the_cli_gets_the_same_answers(self):
-        self.cli_fails(("project", "create", "a", "--gpu-deserved", "6", "--gpu-limit", "4"),
+        self.cli_fails(("project", "create", "a", "--gpu-deserved", "6", "--gpu-limit", "4"), 2,
                        "deserved 6 GPUs is above the limit of 4 GPUs", "deserved.gpu")
-        self.cli_fails(("project", "create", "a", "--gpu-deserved", "unlimited"),
+        self.cli_fails(("project", "create", "a", "--gpu-deserved", "unlimited"), 2,
                        "a guarantee cannot be unlimited")
         self.d.cli("department", "create", "d", "--gpu-deserved", "2")
         self.d.cli("project", "create", "a", "--department", "d", "--gpu-deserved", "2")
-        self.cli_fails(("project", "create", "b", "--department", "d", "--gpu-deserved", "0.5"),
+        self.cli_fails(("project", "create", "b", "--department", "d", "--gpu-deserved", "0.5"), 2,
                        "projects of department d would deserve 2.5 GPUs in all, above its 2 GPUs")
-        self.cli_fails(("department", "update", "d", "--gpu-deserved", "1"),
+        self.cli_fails(("department", "update", "d", "--gpu-deserved", "1"), 2,
                        "deserve 2 GPUs in all, above its 1 GPU")
         self.assertEqual(self.get("departments", "d")["deserved"]["gpu"], 2)
 
@@ -226,13 +228,20 @@ class NeverFitsTest(AdmissionTest):
         self.assertEqual(w["reason_code"], "no_node_fits")
         self.assertNotIn("queue_anyway", w)
 
-    def test_the_cli_refuses_and_says_why(self):
+    def test_the_cli_refuses_and_says_why_unless_queued_anyway(self):
         self.project("p")
-        self.cli_fails(("workload", "submit", "big", "-p", "p", "--gpu", "3", "--", "true"),
-                       "no node can ever hold 3 GPUs per task: the largest has 2", "field gpu")
+        self.cli_fails(("workload", "submit", "big", "-p", "p", "--gpu", "3", "--", "true"), 2,
+                       "no node can ever hold 3 GPUs per task: the largest has 2", "field gpu",
+                       "--queue-anyway")
         self.cli_fails(("workload", "submit", "big", "-p", "p", "--gpu-memory", "100GiB", "--",
-                        "true"), "no GPU can ever hold 102400 MiB per device")
+                        "true"), 2, "no GPU can ever hold 102400 MiB per device")
         self.assertIsNone(self.d.workload("big"))
+        self.cli_fails(("workload", "submit", "big", "-p", "p", "--queue-anyway=yes", "--",
+                        "true"), 2)
+        out = self.d.cli("workload", "submit", "big", "-p", "p", "--gpu", "3", "--queue-anyway",
+                         "--", "true").stdout
+        self.assertIn("workload big submitted to project p", out)
+        self.assertEqual(self.d.workload("big")["state"], "pending")
 
 
 class ForceDeleteTest(AdmissionTest):
@@ -256,7 +265,7 @@ class ForceDeleteTest(AdmissionTest):
                      "force", "true or false")
         self.assertIsNotNone(self.get("projects", "p"))
         self.assertEqual(self.d.workload("runs")["state"], "running")
-        self.cli_fails(("project", "delete", "p"), "2 live workloads", "--force")
+        self.cli_fails(("project", "delete", "p"), 4, "2 live workloads", "--force")
 
     def test_force_stops_the_workloads_then_removes_the_project(self):
         pid = self.busy_project()
@@ -283,6 +292,19 @@ class ForceDeleteTest(AdmissionTest):
         self.project("p")
         self.submit("runs", "p", ["true"])
 
+    def test_the_cli_deletes_with_force(self):
+        pid = self.busy_project()
+        out = self.d.cli("project", "delete", "p", "--force").stdout
+        self.assertIn("project p is being deleted: its workloads are stopping", out)
+        wait_until(lambda: self.get("projects", "p") is None, timeout=20, what="p gone")
+        wait_until(lambda: not pid_alive(pid), what="the task to be killed")
+        self.project("q")
+        self.submit("done", "q", ["true"])
+        self.d.wait_state("done", "succeeded")
+        self.assertEqual(self.d.cli("project", "delete", "q", "--force").stdout.strip(),
+                         "project q deleted")
+        self.cli_fails(("project", "delete", "q", "--force"), 3, "no project named")
+
     def test_force_with_nothing_running_deletes_at_once(self):
         self.project("p")
         self.submit("waits", "p", ["true"], gpu=2, queue_anyway=True)
@@ -299,7 +321,8 @@ class ForceDeleteTest(AdmissionTest):
         for path in ("/api/v1/departments/d", "/api/v1/departments/d?force=true"):
             self.refused("DELETE", path, None, 409, "failed_precondition", None,
                          "department d still has 2 projects (a, b)", "never projects")
-        self.cli_fails(("department", "delete", "d"), "still has 2 projects")
+        self.cli_fails(("department", "delete", "d"), 4, "still has 2 projects")
+        self.cli_fails(("department", "delete", "d", "--force"), 2, "unknown option '--force'")
         self.d.request("DELETE", "/api/v1/projects/a")
         self.d.request("DELETE", "/api/v1/projects/b")
         status, body, _ = self.d.request("DELETE", "/api/v1/departments/d?force=true")

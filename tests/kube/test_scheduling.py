@@ -194,6 +194,19 @@ class BindTest(ClusterTest):
         self.allot("project", "update", "cli", "--gpu-limit", "3")
         wait_until(lambda: json.loads(self.c.kubectl("get", "queue", "cli", "-o", "json").stdout)[
             "spec"]["resources"]["gpu"]["limit"] == 3, 10, "the Queue's new limit")
+        # quotas that contradict the department's are refused before a Queue is written
+        bad = self.allot("project", "create", "cli-more", "--department", "cli-dept",
+                         "--gpu-deserved", "2", check=False)
+        self.assertEqual(bad.returncode, 2, bad.stderr)
+        self.assertIn("would deserve 4.5 GPUs in all, above its 4 GPUs", bad.stderr)
+        self.assertNotEqual(self.c.kubectl("get", "queue", "cli-more", check=False).returncode, 0)
+        # and a workload no node of the cluster could hold before a Job is made
+        big = self.allot("workload", "submit", "huge", "-p", "cli", "--gpu", "64", "--image",
+                         "busybox", "--", "true", check=False)
+        self.assertEqual(big.returncode, 2, big.stderr)
+        self.assertIn("no node can ever hold 64 GPUs per task", big.stderr)
+        self.assertNotEqual(self.c.kubectl("get", "job", "huge", "-n", ns, check=False).returncode,
+                            0)
 
         # a workload submitted through allot is a Job with its PodGroup, scheduled as any other
         out = subprocess.run([ALLOT, "--server", self.allotd.url, "--token", self.allotd.token,
@@ -261,7 +274,15 @@ class BindTest(ClusterTest):
         self.c.kubectl("delete", "pod", "mine", "-n", ns, "--grace-period=0", "--force")
         wait_until(lambda: self.allotd.api("GET", "/api/v1/workloads?project=cli")[1]["total"]
                    == 0, 20, "the pod gone")
-        self.allot("project", "delete", "cli")
+        # a project with a live workload goes only with --force, its Job first
+        self.allot("workload", "submit", "last", "-p", "cli", "--gpu", "1", "--image", "busybox",
+                   "--", "sleep", "300")
+        refused = self.allot("project", "delete", "cli", check=False)
+        self.assertEqual(refused.returncode, 4, refused.stderr)
+        self.assertIn("1 live workload", refused.stderr)
+        self.allot("project", "delete", "cli", "--force")
+        wait_until(lambda: self.c.kubectl("get", "job", "last", "-n", ns,
+                                          check=False).returncode != 0, 20, "the Job deleted")
         wait_until(lambda: self.c.kubectl("get", "queue", "cli", check=False).returncode != 0,
                    10, "the Queue deleted")
 
