@@ -116,7 +116,27 @@ class Daemon:
         if self.proc is not None:
             self.proc.kill()
             self.proc.wait()
+        for pid in self.supervisors():  # tasks placed too late to show a pid before allotd went
+            for kill in (os.killpg, os.kill):
+                try:
+                    kill(pid, signal.SIGKILL)
+                except OSError:
+                    pass
         shutil.rmtree(self.state_dir, ignore_errors=True)
+
+    def supervisors(self):
+        """The processes of this state dir's tasks still alive: those with a file open in it
+        (their supervisors and the tasks' output, its logs)."""
+        found = []
+        for entry in filter(str.isdigit, os.listdir("/proc")):
+            try:
+                fds = os.listdir("/proc/%s/fd" % entry)
+                if any(os.readlink("/proc/%s/fd/%s" % (entry, fd)).startswith(self.state_dir + "/")
+                       for fd in fds):
+                    found.append(int(entry))
+            except OSError:
+                pass
+        return found
 
     def request(self, method, path, body=None, token=True, raw=None, headers=None):
         """(status, parsed JSON or text, response headers)[:2 used mostly]."""

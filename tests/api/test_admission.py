@@ -155,7 +155,7 @@ class QuotaRulesTest(AdmissionTest):
 
     def test_the_cli_gets_the_same_answers(self):
         self.cli_fails(("project", "create", "a", "--gpu-deserved", "6", "--gpu-limit", "4"), 2,
-                       "deserved 6 GPUs is above the limit of 4 GPUs", "deserved.gpu")
+                       "deserved 6 GPUs is above the limit of 4 GPUs", "(--gpu-deserved)")
         self.cli_fails(("project", "create", "a", "--gpu-deserved", "unlimited"), 2,
                        "a guarantee cannot be unlimited")
         self.d.cli("department", "create", "d", "--gpu-deserved", "2")
@@ -213,6 +213,7 @@ class NeverFitsTest(AdmissionTest):
         node = self.node()
         self.submit("whole", "p", SLEEP, gpu=2, cpu_millis=node["cpu_millis"],
                     memory_bytes=node["memory_bytes"])
+        self.d.wait_state("whole", "running")  # its process recorded: the test stops it
         self.submit("spread", "p", SLEEP, gpu_memory_mib=16000, gpu_device_count=2)
         self.submit("share", "p", SLEEP, gpu_fraction=0.25, gpu_device_count=2,
                     queue_anyway=False)
@@ -231,7 +232,7 @@ class NeverFitsTest(AdmissionTest):
     def test_the_cli_refuses_and_says_why_unless_queued_anyway(self):
         self.project("p")
         self.cli_fails(("workload", "submit", "big", "-p", "p", "--gpu", "3", "--", "true"), 2,
-                       "no node can ever hold 3 GPUs per task: the largest has 2", "field gpu",
+                       "no node can ever hold 3 GPUs per task: the largest has 2", "(--gpu)",
                        "--queue-anyway")
         self.cli_fails(("workload", "submit", "big", "-p", "p", "--gpu-memory", "100GiB", "--",
                         "true"), 2, "no GPU can ever hold 102400 MiB per device")
