@@ -246,7 +246,7 @@ class SuspendTest(Running):
         self.assertEqual(self.resume("busy", 409)["error"]["code"], "failed_precondition")
         self.suspend("nonexistent", 404)
         self.assertEqual(self.d.request("GET", "/api/v1/workloads/busy/suspend")[0], 405)
-        pending = self.submit("waiting", "team-a", SLEEP, gpu=3)  # more than the node has
+        pending = self.submit("waiting", "team-a", SLEEP, gpu=3, queue_anyway=True)  # more than the node has
         self.assertEqual(self.suspend("waiting")["state"], "suspended")
         self.assertEqual(self.resume("waiting")["state"], "pending")
         status, listed, _ = self.d.request("GET", "/api/v1/workloads?state=suspended")
