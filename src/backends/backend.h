@@ -157,6 +157,7 @@ struct al__mirror_submit {
     const char *workdir;  /* or NULL */
     const char *image;    /* the container image, or NULL */
     int64_t time_limit_s; /* 0 = none */
+    bool labelled;        /* it carries labels (allotd's, to select workloads by) */
 };
 
 struct al__mirror {

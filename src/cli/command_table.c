@@ -96,6 +96,10 @@ static const struct al__cli_opt submit_options[] = {
     {NULL, "--min-members", "M", "tasks that must run together (default: all\nworkers)", NULL},
     {"-e", "--env", "K=V", "an environment variable (repeatable); wins over\nan exported one",
      NULL},
+    {"-l", "--label", "K=V",
+     "a label to select it by (repeatable; list and\ndelete take -l "
+     "SELECTOR)",
+     NULL},
     {NULL, "--export", "WHAT",
      "what of your environment the tasks get, as\nSlurm's: ALL (the default), NONE (only -e and\n"
      "a base: PATH, HOME...), or NAME[,NAME...];\nNAME=VALUE items set a variable, as -e",
@@ -121,6 +125,10 @@ static const struct al__cli_opt list_workload_options[] = {
     {"-A", "--all-projects", NULL,
      "every project's workloads (the default without\na context "
      "project)",
+     NULL},
+    {"-l", "--selector", "SEL",
+     "only those whose labels match: K=V, K!=V, K\nor !K, "
+     "comma-separated",
      NULL},
     {NULL, "--state", "STATE",
      "only workloads in STATE: pending, running,\nsuspended, succeeded, failed "
@@ -151,6 +159,10 @@ static const struct al__cli_opt delete_workload_options[] = {
     WORKLOAD_PROJECT_OPT,
     {"-A", "--all-projects", NULL, "with --all or --state: in every project", NULL},
     {NULL, "--all", NULL, "every workload of the project (-p) or of all\n(-A)", NULL},
+    {"-l", "--selector", "SEL",
+     "those whose labels match: K=V, K!=V, K or !K,\n"
+     "comma-separated",
+     NULL},
     {NULL, "--state", "STATE", "those in STATE: pending, running, suspended,\nsucceeded or failed",
      "pending running suspended succeeded failed"},
     {NULL, "--wait", NULL, "return only once they are gone", NULL},
@@ -252,7 +264,7 @@ const struct al__cli_command al__cli_command_table[] = {
      "has) is refused, saying what the largest node has (exit status 2), unless\n"
      "--queue-anyway is given.",
      OPTS(submit_options), NULL, al__cmd_workload_submit, API_OUT},
-    {"workload", "list", "[-p PROJECT | -A] [--state STATE] [-w]",
+    {"workload", "list", "[-p PROJECT | -A] [--state STATE] [-l SEL] [-w]",
      "workloads: state, GPUs, placement, age, pending reason",
      "Lists workloads, oldest first: NAME, PROJECT, STATE (\"2/4 running\" while only\n"
      "some tasks run), RESTARTS (times its tasks were stopped and requeued), GPUS (per\n"
@@ -285,12 +297,13 @@ const struct al__cli_command al__cli_command_table[] = {
      "that is not suspended is refused (exit status 4).",
      OPTS(suspend_options), "@workload", al__cmd_workload_resume, API_OUT},
     {"workload", "delete",
-     "NAME... [-p PROJECT] | (--all | --state STATE) (-p PROJECT | -A) [--wait]",
+     "NAME... [-p PROJECT] | (--all | --state STATE | -l SEL) (-p PROJECT | -A) [--wait]",
      "stop workloads and remove them",
      "Stops workloads' tasks (SIGTERM, then SIGKILL after a grace period) and removes\n"
      "them once they have exited: those named, or all of a project's (--all), or\n"
-     "those in a state (--state). A workload that is gone already is no error with\n"
-     "--all or --state; a NAME that does not exist is (exit status 3).",
+     "those in a state (--state) or with labels (-l; with --state: both). A workload\n"
+     "that is gone already is no error then; a NAME that does not exist is (exit\n"
+     "status 3).",
      OPTS(delete_workload_options), "@workload", al__cmd_workload_delete, API_OUT},
 
     {"project", "create", "NAME [options]", "create one, with quotas, limits, weights, priority",
@@ -457,6 +470,7 @@ static const struct {
         {"name", "NAME"},
         {"project", "--project"},
         {"command", "COMMAND"},
+        {"labels", "--label"},
         {"gpu", "--gpu"},
         {"gpu_fraction", "--gpu-portion"},
         {"gpu_memory_mib", "--gpu-memory"},
@@ -496,11 +510,13 @@ const char *al__cli_field_option(const struct al__cli_command *c, const char *fi
     bool workload = c && strcmp(c->noun, "workload") == 0;
     bool queue = c && (strcmp(c->noun, "project") == 0 || strcmp(c->noun, "department") == 0);
     size_t n = workload ? COUNT(workload_fields) : queue ? COUNT(queue_fields) : 0;
+    size_t head = strcspn(field, ".["); /* "labels.k", "command[2]": the member they are in */
 
-    for (size_t i = 0; i < n; i++) {
-        const char *f = workload ? workload_fields[i].field : queue_fields[i].field;
-        if (strcmp(f, field) == 0)
-            return workload ? workload_fields[i].option : queue_fields[i].option;
-    }
+    for (int whole = 1; whole >= 0; whole--)
+        for (size_t i = 0; i < n; i++) {
+            const char *f = workload ? workload_fields[i].field : queue_fields[i].field;
+            if (whole ? strcmp(f, field) == 0 : strlen(f) == head && strncmp(f, field, head) == 0)
+                return workload ? workload_fields[i].option : queue_fields[i].option;
+        }
     return NULL;
 }

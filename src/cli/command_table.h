@@ -74,7 +74,7 @@ const struct al__cli_command *al__cli_command_find(const char *noun, const char 
 bool al__cli_noun_has_verbs(const char *noun);
 
 /* The option (or argument: "NAME") of command c that sets allotd's request field `field`
- * ("gpu_fraction": "--gpu-portion"), or NULL. */
+ * ("gpu_fraction": "--gpu-portion"; "labels.k": "--label"), or NULL. */
 const char *al__cli_field_option(const struct al__cli_command *c, const char *field);
 
 /* The option of `c` (its own, the connection or the output options it takes) whose short or

@@ -10,6 +10,8 @@ static int render(const struct al__cli *cli, void *ctx) {
 
     if (al__cli_list_all(cli, v->path, v->query, &items) < 0)
         return al__cli_failed();
+    if (v->selector)
+        al__cli_selector_filter(v->selector, items);
     return al__cli_show_list(cli, items, v->what, v->kind, v->print_table);
 }
 

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 
 #include "cli/commands.h"
+#include "cli/selector.h"
 
 struct al__cli_list_view {
     const char *path;  /* "/api/v1/workloads" */
@@ -14,6 +15,7 @@ struct al__cli_list_view {
     const char *what;  /* "workloads", for "no workloads found" */
     const char *kind;  /* "workload", for -o name */
     void (*print_table)(const struct al__cli *cli, const json_t *items);
+    const struct al__cli_selector *selector; /* keeps the items it matches; NULL: all */
 };
 
 /* al__cli_list_view_run - GETs every item of v->path and shows them; with `watch`, again

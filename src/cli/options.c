@@ -9,6 +9,7 @@
 #include "cli/help.h"
 #include "cli/options.h"
 #include "cli/output.h"
+#include "cli/selector.h"
 #include "cli/util.h"
 
 void al__cli_args_init(struct al__cli_args *a, const struct al__cli *cli, int argc, char **argv) {
@@ -238,4 +239,15 @@ int al__cli_args_state(struct al__cli_args *a, const char **state) {
                                "%s: '%s' is not a state (pending, running, suspended, "
                                "succeeded, failed or deleting)",
                                a->option, *state);
+}
+
+int al__cli_args_selector(struct al__cli_args *a, struct al__cli_selector *selector) {
+    const char *text = al__cli_args_value(a);
+    char err[256];
+
+    if (!text)
+        return AL__CLI_BAD;
+    if (al__cli_selector_parse(text, selector, err, sizeof(err)) < 0)
+        return al__cli_usage_error(a->cli, "%s: %s", a->option, err);
+    return AL__CLI_RUN;
 }

@@ -85,6 +85,10 @@ int al__cli_args_finish(const struct al__cli_args *a, const char *what, const ch
 /* The matched option's value as a workload state (--state): AL__CLI_RUN or AL__CLI_BAD. */
 int al__cli_args_state(struct al__cli_args *a, const char **state);
 
+/* The matched option's value as a label selector (-l): AL__CLI_RUN or AL__CLI_BAD. */
+struct al__cli_selector;
+int al__cli_args_selector(struct al__cli_args *a, struct al__cli_selector *selector);
+
 /* Whether v is one of allotd's names: 1-63 characters of [a-z0-9-], not starting with '-'. */
 bool al__cli_name_ok(const char *v);
 

@@ -1,5 +1,5 @@
 /* workload_delete.c - `allot workload delete`: stop workloads' tasks and remove them, named
- * one by one or chosen together (--all, --state). */
+ * one by one or chosen together (--all, --state, -l). */
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -7,6 +7,7 @@
 #include "cli/client.h"
 #include "cli/options.h"
 #include "cli/output.h"
+#include "cli/selector.h"
 #include "cli/units.h"
 #include "cli/util.h"
 
@@ -19,6 +20,7 @@ struct options {
     const char *project, *state;
     bool all, all_projects, wait;
     int64_t timeout_s;
+    struct al__cli_selector selector;
 };
 
 static void sleep_ms(long ms) {
@@ -65,6 +67,9 @@ static int options_parse(const struct al__cli *cli, int argc, char **argv, struc
         } else if (al__cli_args_is(&a, NULL, "--state")) {
             if (al__cli_args_state(&a, &o->state) != AL__CLI_RUN)
                 return AL__CLI_BAD;
+        } else if (al__cli_args_is(&a, "-l", "--selector")) {
+            if (al__cli_args_selector(&a, &o->selector) != AL__CLI_RUN)
+                return AL__CLI_BAD;
         } else if (al__cli_args_is(&a, NULL, "--all")) {
             if (!al__cli_args_flag(&a, &o->all))
                 return AL__CLI_BAD;
@@ -84,21 +89,21 @@ static int options_parse(const struct al__cli *cli, int argc, char **argv, struc
     int rc = al__cli_args_finish(&a, NULL, NULL);
     if (rc != AL__CLI_RUN)
         return rc;
-    bool chosen = o->all || o->state;
+    bool chosen = o->all || o->state || o->selector.count > 0;
     if (chosen && o->name_count > 0)
-        return al__cli_usage_error(cli, "give workload NAMEs or --all/--state, not both");
+        return al__cli_usage_error(cli, "give workload NAMEs or --all/--state/-l, not both");
     if (!chosen && o->name_count == 0)
-        return al__cli_usage_error(cli, "no workload NAME given (or --all / --state STATE "
-                                        "with -p PROJECT or -A)");
-    if (chosen && !o->project && !o->all_projects)
-        return al__cli_usage_error(cli, "--all and --state need -p PROJECT, or -A for every "
+        return al__cli_usage_error(cli, "no workload NAME given (or --all, --state STATE or -l "
+                                        "SELECTOR with -p PROJECT or -A)");
+    if (chosen && !o->project && !o->all_projects && !cli->conn.project)
+        return al__cli_usage_error(cli, "--all, --state and -l need -p PROJECT, or -A for every "
                                         "project");
     if (o->all_projects && o->project)
         return al__cli_usage_error(cli, "give -p PROJECT or -A, not both");
     return AL__CLI_RUN;
 }
 
-/* The workloads --all/--state choose, as (name, project) pairs in *items. */
+/* The workloads --all/--state/-l choose, as (name, project) pairs in *items. */
 static int chosen(const struct al__cli *cli, const struct options *o, json_t **items) {
     char query[256] = "", escaped[200];
 
@@ -113,6 +118,7 @@ static int chosen(const struct al__cli *cli, const struct options *o, json_t **i
         al__cli_appendf(query, sizeof(query), "%sstate=%s", query[0] ? "&" : "", o->state);
     if (al__cli_list_all(cli, "/api/v1/workloads", query, items) < 0)
         return al__cli_failed();
+    al__cli_selector_filter(&o->selector, *items);
     return AL__EXIT_OK;
 }
 

@@ -14,6 +14,7 @@ struct options {
     const char *project; /* NULL: all projects */
     const char *state;   /* NULL: every state */
     bool all_projects, watch;
+    struct al__cli_selector selector;
 };
 
 static int options_parse(const struct al__cli *cli, int argc, char **argv, struct options *o) {
@@ -33,6 +34,9 @@ static int options_parse(const struct al__cli *cli, int argc, char **argv, struc
                 return AL__CLI_BAD;
         } else if (al__cli_args_is(&a, NULL, "--state")) {
             if (al__cli_args_state(&a, &o->state) != AL__CLI_RUN)
+                return AL__CLI_BAD;
+        } else if (al__cli_args_is(&a, "-l", "--selector")) {
+            if (al__cli_args_selector(&a, &o->selector) != AL__CLI_RUN)
                 return AL__CLI_BAD;
         } else {
             return al__cli_args_unknown(&a);
@@ -78,7 +82,8 @@ static void print_table(const struct al__cli *cli, const json_t *items) {
 }
 
 int al__cmd_workload_list(const struct al__cli *cli, int argc, char **argv) {
-    struct options o = {NULL, NULL, false, false};
+    struct options o;
+    memset(&o, 0, sizeof(o));
     char query[512] = "", escaped[256];
     int rc = options_parse(cli, argc, argv, &o);
 
@@ -93,7 +98,7 @@ int al__cmd_workload_list(const struct al__cli *cli, int argc, char **argv) {
     }
     if (o.state)
         al__cli_appendf(query, sizeof(query), "%sstate=%s", query[0] ? "&" : "", o.state);
-    const struct al__cli_list_view view = {"/api/v1/workloads", query, "workloads", "workload",
-                                           print_table};
+    const struct al__cli_list_view view = {"/api/v1/workloads", query,       "workloads",
+                                           "workload",          print_table, &o.selector};
     return al__cli_list_view_run(cli, &view, o.watch);
 }

@@ -17,11 +17,12 @@ struct options {
 };
 
 /* -e K=V into body.env. */
-static int env_option(struct al__cli_args *a, json_t *body) {
+/* -e K=V or -l K=V: K=V into the object body[member] (env, labels). */
+static int pair_option(struct al__cli_args *a, json_t *body, const char *member) {
     const char *kv = al__cli_args_value(a);
     const char *eq;
-    json_t *env, *value;
-    char key[256];
+    json_t *pairs, *value;
+    char key[320];
 
     if (!kv)
         return AL__CLI_BAD;
@@ -32,12 +33,12 @@ static int env_option(struct al__cli_args *a, json_t *body) {
     key[eq - kv] = '\0';
     if (!(value = al__cli_args_string(a->cli, a->option, eq + 1)))
         return AL__CLI_BAD;
-    env = json_object_get(body, "env");
-    if (!env) {
-        env = al__cli_json_take(json_object());
-        al__cli_json_set(body, "env", env);
+    pairs = json_object_get(body, member);
+    if (!pairs) {
+        pairs = al__cli_json_take(json_object());
+        al__cli_json_set(body, member, pairs);
     }
-    if (json_object_set_new(env, key, value) < 0) {
+    if (json_object_set_new(pairs, key, value) < 0) {
         return al__cli_usage_error(a->cli, "%s: '%s' is not UTF-8 text", a->option, kv);
     }
     return 0;
@@ -106,7 +107,9 @@ static int request_option(struct al__cli_args *a, json_t *body) {
         if (al__cli_args_is(a, amounts[i].short_name, amounts[i].long_name))
             return al__cli_args_amount(a, amounts[i].unit, false, body, amounts[i].key);
     if (al__cli_args_is(a, "-e", "--env"))
-        return env_option(a, body);
+        return pair_option(a, body, "env");
+    if (al__cli_args_is(a, "-l", "--label"))
+        return pair_option(a, body, "labels");
     if (al__cli_args_is(a, NULL, "--queue-anyway")) { /* even if no node could hold a task */
         if (!al__cli_args_flag(a, NULL))
             return AL__CLI_BAD;

@@ -453,8 +453,8 @@ int al__mirror_workload_delete(struct allotd *d, const struct al__dworkload *w,
 /* The submit field a backend's refusal names ("image: required ..." - see backend.h), "image"
  * when it names none of them. */
 static const char *refused_field(const char *err) {
-    static const char *const fields[] = {"image", "export", "exported_env", "workdir",
-                                         "time_limit_s"};
+    static const char *const fields[] = {"image",   "export",       "exported_env",
+                                         "workdir", "time_limit_s", "labels"};
     for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
         size_t n = strlen(fields[i]);
         if (strncmp(err, fields[i], n) == 0 && err[n] == ':')
@@ -549,7 +549,8 @@ void al__mirror_submit(struct allotd *d, json_t *body, struct al__reply *rep) {
                                       strcmp(json_string_value(spec.export_mode), "all") == 0,
                                   .workdir = spec.workdir,
                                   .image = image ? json_string_value(image) : NULL,
-                                  .time_limit_s = spec.time_limit_s};
+                                  .time_limit_s = spec.time_limit_s,
+                                  .labelled = json_object_size(spec.labels) > 0};
     rc = d->backend.type->submit(&d->backend, &s, err, sizeof(err));
     al__strings_free(argv);
     al__strings_free(env);

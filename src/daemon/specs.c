@@ -1,5 +1,6 @@
 /* specs.c - departments, projects and workload requests as JSON: validation of API bodies (and
  * of the specs the store keeps, read back with the same rules) and their canonical form. */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -152,6 +153,7 @@ json_t *al__workload_spec_json(const struct al__wspec *s) {
         json_object_set_new(o, "exported_env", exported);
         json_object_set_new(o, "time_limit_s",
                             s->time_limit_s > 0 ? json_integer(s->time_limit_s) : json_null());
+        json_object_set_new(o, "labels", s->labels ? json_incref(s->labels) : json_object());
     } else {
         json_decref(mode);
         json_decref(exported);
@@ -320,6 +322,54 @@ static int read_command(const json_t *body, struct al__wspec *s, char *field, si
     return 0;
 }
 
+/* A label's key or value: 1-63 (a value: 0-63) of [A-Za-z0-9-_.], starting and ending with a
+ * letter or digit; a key may have a DNS-like prefix and '/', as Kubernetes labels do. */
+static bool label_text_ok(const char *s, size_t len, bool empty_ok) {
+    if (len == 0)
+        return empty_ok;
+    if (len > 63 || !isalnum((unsigned char)s[0]) || !isalnum((unsigned char)s[len - 1]))
+        return false;
+    for (size_t i = 0; i < len; i++)
+        if (!isalnum((unsigned char)s[i]) && !strchr("-_.", s[i]))
+            return false;
+    return true;
+}
+
+static bool label_key_ok(const char *key) {
+    const char *slash = strchr(key, '/');
+    if (!slash)
+        return label_text_ok(key, strlen(key), false);
+    size_t prefix = (size_t)(slash - key);
+    return prefix > 0 && prefix <= 253 && label_text_ok(key, prefix, false) &&
+           label_text_ok(slash + 1, strlen(slash + 1), false);
+}
+
+/* labels: at most 64 of key: value, both strings as label_key_ok / label_text_ok say. */
+static int read_labels(const json_t *body, struct al__wspec *s, char *field, size_t fsize,
+                       char *msg, size_t msize) {
+    const json_t *labels = json_object_get(body, "labels"), *v;
+    const char *key;
+
+    if (!labels || json_is_null(labels))
+        return 0;
+    if (!json_is_object(labels) || json_object_size(labels) > 64)
+        return fail(field, fsize, msg, msize, "labels",
+                    "must be an object of at most 64 key: value strings");
+    json_object_foreach((json_t *)labels, key, v) {
+        if (!label_key_ok(key) || !json_is_string(v) ||
+            !label_text_ok(json_string_value(v), json_string_length(v), true)) {
+            snprintf(field, fsize, "labels.%.100s", key);
+            snprintf(msg, msize,
+                     "keys and values are up to 63 of A-Z, a-z, 0-9, '-', '_', '.' "
+                     "(a key may have a prefix and '/'), starting and ending with a "
+                     "letter or digit");
+            return -AL_EINVAL;
+        }
+    }
+    s->labels = json_deep_copy(labels);
+    return 0;
+}
+
 /* The GPU request: at most one of gpu, gpu_fraction, gpu_memory_mib. */
 static int read_gpu(const struct al__json *body, struct al__wspec *s, struct al_snapshot_error *e,
                     char *field, size_t fsize, char *msg, size_t msize) {
@@ -366,7 +416,7 @@ static int wspec_read(const json_t *body, const struct al__json *jb, struct al__
         "export",     "exported_env", "workdir",        "time_limit_s",
         "gpu",        "gpu_fraction", "gpu_memory_mib", "gpu_device_count",
         "cpu_millis", "memory_bytes", "priority",       "preemptible",
-        "workers",    "min_members",  "queue_anyway", /* read by admission.c */
+        "workers",    "min_members",  "labels",         "queue_anyway", /* admission.c */
         NULL};
     struct al_snapshot_error e = {{0}, {0}, 0};
     struct al__wspec w = {0};
@@ -395,9 +445,11 @@ static int wspec_read(const json_t *body, const struct al__json *jb, struct al__
     if (read_time_limit(jb, body, &w, field, fsize, msg, msize) < 0 ||
         read_export(body, &w, field, fsize, msg, msize) < 0)
         return -AL_EINVAL;
-    if (read_command(body, &w, field, fsize, msg, msize) < 0) {
+    if (read_labels(body, &w, field, fsize, msg, msize) < 0 ||
+        read_command(body, &w, field, fsize, msg, msize) < 0) {
         json_decref(w.export_mode);
         json_decref(w.exported_env);
+        json_decref(w.labels);
         return -AL_EINVAL;
     }
     w.workers = (int32_t)workers;
@@ -424,7 +476,8 @@ void al__wspec_release(struct al__wspec *s) {
     json_decref(s->env);
     json_decref(s->export_mode);
     json_decref(s->exported_env);
+    json_decref(s->labels);
     free(s->workdir);
-    s->command = s->env = s->export_mode = s->exported_env = NULL;
+    s->command = s->env = s->export_mode = s->exported_env = s->labels = NULL;
     s->workdir = NULL;
 }

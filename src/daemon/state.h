@@ -98,7 +98,8 @@ struct al__wspec {
      * and the variables that brought (an object of strings). NULL: "none" and {}. */
     json_t *export_mode;
     json_t *exported_env;
-    char *workdir; /* absolute, or NULL */
+    char *workdir;  /* absolute, or NULL */
+    json_t *labels; /* object of strings the user tags it with ({}), or NULL: none */
 };
 
 /* Sets of workloads that the cycle's passes go through instead of every workload in memory

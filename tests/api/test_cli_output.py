@@ -137,6 +137,51 @@ class OutputTest(DaemonTest):
         self.assertEqual(r.returncode, 3)
         self.assertIsNone(self.d.workload("b1"))
 
+    def test_labels_select_what_to_list_and_delete(self):
+        for name, labels in [("v1", ["team=vision", "tier=dev"]), ("v2", ["team=vision"]),
+                             ("n1", ["team=nlp", "tier=dev"]), ("plain", [])]:
+            args = [a for label in labels for a in ("-l", label)]
+            self.d.cli("workload", "submit", name, "-p", "team-a", *args, "--", "sleep", "60")
+        self.assertEqual(self.d.workload("v1")["labels"], {"team": "vision", "tier": "dev"})
+        self.assertEqual(self.d.workload("plain")["labels"], {})
+
+        def names(*selector):
+            out = self.d.cli("workload", "list", "-o", "name", *selector).stdout.split()
+            return sorted(n.split("/")[1] for n in out)
+        self.assertEqual(names("-l", "team=vision"), ["v1", "v2"])
+        self.assertEqual(names("-l", "team=vision,tier=dev"), ["v1"])
+        self.assertEqual(names("-l", "tier!=dev"), ["plain", "v2"])
+        self.assertEqual(names("-l", "tier"), ["n1", "v1"])
+        self.assertEqual(names("-l", "!team"), ["plain"])
+        self.assertEqual(names("--selector=team==nlp"), ["n1"])
+        for bad in ("a=b=c", "=x", "a!b", "a,,b"):
+            r = self.d.cli("workload", "list", "-l", bad, check=False)
+            self.assertEqual(r.returncode, 2, (bad, r.stderr))
+        r = self.d.cli("workload", "delete", "-l", "team=vision", "-p", "team-a", "--wait")
+        self.assertEqual(sorted(r.stdout.splitlines()), ["workload v1 deleted",
+                                                         "workload v2 deleted"])
+        self.assertEqual(names(), ["n1", "plain"])
+        # allotd refuses labels that are not labels, naming the label
+        for labels, field in [({"bad key": "x"}, "labels.bad key"), ({"k": "-x"}, "labels.k"),
+                              ({"k": 5}, "labels.k"), ("tier=dev", "labels"),
+                              ({"a" * 64: "x"}, "labels." + "a" * 64)]:
+            status, body, _ = self.d.request("POST", "/api/v1/workloads",
+                                             {"name": "x", "project": "team-a", "command": ["true"],
+                                              "labels": labels})
+            self.assertEqual((status, body["error"]["field"]), (400, field), body)
+        status, body, _ = self.d.request(
+            "POST", "/api/v1/workloads", {"name": "pfx", "project": "team-a", "command": ["true"],
+                                          "labels": {"example.com/owner": "me", "empty": ""}})
+        self.assertEqual(status, 201, body)
+        r = self.d.cli("workload", "submit", "y", "-p", "team-a", "-l", "bad key=x", "--", "true",
+                       check=False)
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("(--label)", r.stderr)
+        # they survive a restart
+        self.d.stop()
+        self.d.start()
+        self.assertEqual(self.d.workload("n1")["labels"], {"team": "nlp", "tier": "dev"})
+
     def test_snapshot_saves_the_live_state_for_replay(self):
         self.d.cli("workload", "submit", "w1", "-p", "team-a", "--gpu", "1", "--", "sleep", "60")
         self.d.wait_state("w1", "running")

@@ -235,6 +235,12 @@ int al__kube_submit(struct al__backend *b, const struct al__mirror_submit *s, ch
                  "activeDeadlineSeconds, set in the cluster, bounds its whole life)");
         return -AL_EINVAL;
     }
+    if (s->labelled) {
+        snprintf(err, size,
+                 "labels: not offered with the kubernetes backend yet (label the "
+                 "Job in the cluster)");
+        return -AL_EINVAL;
+    }
     struct al__mirror_submit with = *s;
     with.image = image;
     namespace_of(k, w->project, ns);
