@@ -283,8 +283,9 @@ const struct al__cli_command al__cli_command_table[] = {
      "a task's output (-f to follow it)",
      "Prints a task's combined standard output and error: every run of it, a line\n"
      "marking where each run after the first began and why the one before stopped\n"
-     "(\"----- allot: run 2 of task 0 started ... (after: suspended) -----\").",
-     OPTS(logs_options), "@workload", al__cmd_workload_logs, AL__CLI_API},
+     "(\"----- allot: run 2 of task 0 started ... (after: suspended) -----\"). -o json\n"
+     "or yaml gives it as one document: name, project, task and log.",
+     OPTS(logs_options), "@workload", al__cmd_workload_logs, API_OUT},
     {"workload", "suspend", "NAME [-p PROJECT]", "stop its tasks and keep it from running",
      "Suspends a pending or running workload: its running tasks are stopped (SIGTERM,\n"
      "then SIGKILL after a grace period) and their GPUs freed, and it is not scheduled\n"

@@ -2,10 +2,12 @@
  * or its last lines or what it wrote since a time. */
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <time.h>
 
 #include "cli/client.h"
 #include "cli/options.h"
+#include "cli/output.h"
 #include "cli/time_args.h"
 #include "cli/units.h"
 #include "cli/util.h"
@@ -71,6 +73,39 @@ static int window_query(const struct al__cli *cli, const struct options *o, char
     return AL__CLI_RUN;
 }
 
+/* -o json|yaml: the output as one document, {"name", "project", "task", "log"}. */
+static int print_document(const struct al__cli *cli, const struct options *o, const char *path) {
+    char *text = NULL;
+    size_t len = 0;
+    FILE *buf = open_memstream(&text, &len);
+    if (!buf)
+        al__cli_check(NULL);
+    int rc = al__cli_stream(cli, path, buf, NULL, NULL, false);
+    fclose(buf);
+    if (rc != 0) {
+        free(text);
+        return al__cli_failed();
+    }
+    /* the project it is in, when the command line did not say */
+    json_t *workload = NULL;
+    char get[1024];
+    const char *project = o->project;
+    if (!project && al__cli_path(cli, get, sizeof(get), "workloads", o->name, "") == 0 &&
+        al__cli_call(cli, "GET", get, NULL, &workload) == 0)
+        project = al__cli_json_str(workload, "project", NULL);
+    json_t *doc = json_pack("{s:s, s:s?, s:I, s:s%}", "name", o->name, "project", project, "task",
+                            (json_int_t)o->task, "log", text, len);
+    json_decref(workload);
+    free(text);
+    if (!doc) { /* output that is not UTF-8 */
+        fprintf(stderr, "allot: the task's output is not UTF-8 text: print it without -o\n");
+        return AL__EXIT_FAIL;
+    }
+    rc = al__cli_print_doc(cli, doc) < 0 ? AL__EXIT_FAIL : AL__EXIT_OK;
+    json_decref(doc);
+    return rc;
+}
+
 int al__cmd_workload_logs(const struct al__cli *cli, int argc, char **argv) {
     struct options o = {NULL, NULL, NULL, 0, -1, false};
     char suffix[512], path[1024], window[320];
@@ -78,6 +113,10 @@ int al__cmd_workload_logs(const struct al__cli *cli, int argc, char **argv) {
 
     if (rc == AL__CLI_RUN)
         rc = window_query(cli, &o, window, sizeof(window));
+    if (rc == AL__CLI_RUN &&
+        (cli->format == AL__CLI_FORMAT_NAME || (AL__CLI_STRUCTURED(cli) && o.follow)))
+        rc = al__cli_usage_error(cli, "-o: logs print text, or a json or yaml document without "
+                                      "-f");
     if (rc != AL__CLI_RUN)
         return al__cli_parse_exit(rc, cli);
     if (!o.project)
@@ -93,6 +132,8 @@ int al__cmd_workload_logs(const struct al__cli *cli, int argc, char **argv) {
                  o.project ? o.project : "");
         if (al__cli_path(cli, path, sizeof(path), "workloads", o.name, suffix) < 0)
             return AL__EXIT_USAGE;
+        if (AL__CLI_STRUCTURED(cli))
+            return print_document(cli, &o, path);
         bool last = !o.follow || tries + 1 >= RESUME_TRIES;
         rc = al__cli_stream(cli, path, stdout, &got, &start, !last);
         if (window[0] && start >= 0) { /* where the window began: from here on, offsets */

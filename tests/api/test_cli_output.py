@@ -182,6 +182,21 @@ class OutputTest(DaemonTest):
         self.d.start()
         self.assertEqual(self.d.workload("n1")["labels"], {"team": "nlp", "tier": "dev"})
 
+    def test_logs_as_a_document(self):
+        self.d.cli("workload", "submit", "talk", "-p", "team-a", "--", "sh", "-c",
+                   "echo one; echo two")
+        self.d.wait_state("talk", "succeeded")
+        doc = json.loads(self.d.cli("workload", "logs", "talk", "-o", "json").stdout)
+        self.assertEqual(doc, {"name": "talk", "project": "team-a", "task": 0,
+                               "log": "one\ntwo\n"})
+        self.assertEqual(yaml.safe_load(self.d.cli("workload", "logs", "talk", "--tail", "1",
+                                                   "-o", "yaml").stdout)["log"], "two\n")
+        for args in (["-f", "--json"], ["-o", "name"]):
+            r = self.d.cli("workload", "logs", "talk", *args, check=False)
+            self.assertEqual(r.returncode, 2, args)
+        r = self.d.cli("workload", "logs", "nope", "--json", check=False)
+        self.assertEqual((r.returncode, json.loads(r.stderr)["error"]["code"]), (3, "not_found"))
+
     def test_snapshot_saves_the_live_state_for_replay(self):
         self.d.cli("workload", "submit", "w1", "-p", "team-a", "--gpu", "1", "--", "sleep", "60")
         self.d.wait_state("w1", "running")
