@@ -520,6 +520,8 @@ static const struct {
         {"time_limit_s", "--time-limit"},
         {"image", "--image"},
         {"queue_anyway", "--queue-anyway"},
+        {"kind", "--kind"},
+        {"task", "--task"},
 },
   queue_fields[] = {
       {"name", "NAME"},
@@ -546,8 +548,10 @@ const char *al__cli_field_option(const struct al__cli_command *c, const char *fi
 
     for (size_t i = 0; i < n; i++) {
         const char *f = workload ? workload_fields[i].field : queue_fields[i].field;
+        const char *option = workload ? workload_fields[i].option : queue_fields[i].option;
+        /* an option this command does not take would send the user to the wrong place */
         if (strcmp(f, field) == 0)
-            return workload ? workload_fields[i].option : queue_fields[i].option;
+            return option[0] != '-' || al__cli_command_option(c, option) ? option : NULL;
     }
     return NULL;
 }

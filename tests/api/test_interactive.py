@@ -164,7 +164,7 @@ class KindTest(DaemonTest):
         p = self.d.cli("workload", "submit", "x", "-p", "p", "--kind", "inference",
                        "--preemptible", "--", "true", check=False)
         self.assertEqual(p.returncode, 2, p.stderr)
-        self.assertIn("field preemptible", p.stderr)
+        self.assertIn("(--preemptible)", p.stderr)  # the field, as the option that sets it
 
     def test_the_kind_is_stored_and_shown(self):
         self.project("p")

@@ -509,12 +509,21 @@ void al__serve_signals(bool terminal, sigset_t *set) {
         sigaddset(set, SIGTERM);
 }
 
+/* Says in the log why the task takes no streams (the task itself runs on). */
+static void no_streams(const char *path, int e) {
+    char line[4352];
+    int n = snprintf(line, sizeof line, "allot: no attach or exec for this task: %s: %s\n", path,
+                     strerror(e));
+    if (n > 0 && write(STDERR_FILENO, line, (size_t)n) < 0) { /* the log is gone: nothing to do */
+    }
+}
+
 int al__serve_listen(const char *path) {
     struct sockaddr_un sa;
     socklen_t len;
     int dir_fd, fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (fd < 0 || al__unix_address(path, &sa, &len, &dir_fd) < 0) {
-        al__supervise_report("attach or exec", "cannot listen on ", path, errno);
+        no_streams(path, errno);
         if (fd >= 0)
             close(fd);
         return -1;
@@ -524,7 +533,7 @@ int al__serve_listen(const char *path) {
     int rc = bind(fd, (struct sockaddr *)&sa, len);
     umask(mask);
     if (rc != 0 || listen(fd, MAX_CONNS) != 0) {
-        al__supervise_report("attach or exec", "cannot listen on ", path, errno);
+        no_streams(path, errno);
         close(fd);
         fd = -1;
     }
