@@ -226,6 +226,21 @@ class AttachTest(DaemonTest):
         # what the terminal showed is the task's log
         self.assertIn("got hello", self.d.cli("workload", "logs", "ws").stdout)
 
+    def test_a_restart_of_allotd_ends_the_stream_not_the_workspace(self):
+        self.workspace()
+        term = PtyCli(self.d, "workload", "attach", "ws")
+        term.read_until(b"ws> ")
+        self.d.stop()  # with a stream open: it exits 0 (no leak, no stuck relay)
+        term.read_until(b"connection to allotd ended")
+        self.assertEqual(term.wait(), 6)
+        self.d.start()
+        self.assertEqual(self.d.workload("ws")["state"], "running")  # re-adopted
+        again = PtyCli(self.d, "workload", "attach", "ws")
+        again.type(b"after\r")
+        again.read_until(b"got after")
+        again.type(b"\x10\x11")
+        self.assertEqual(again.wait(), 0)
+
     def test_a_shells_background_job_ends_with_the_workspace(self):
         self.workspace("shell", ["sh", "-i"])
         term = PtyCli(self.d, "workload", "attach", "shell")

@@ -42,7 +42,8 @@ struct conn {
     int fd; /* -1 once closed */
     enum conn_kind kind;
     struct bytes in, out;
-    bool closing; /* close once `out` is sent */
+    bool closing; /* close once `out` is sent and the client has closed its side */
+    bool sent;    /* closing, all is sent and our side is shut: what comes now is discarded */
     /* An exec: its process (pid 0 = none yet) and what waits for its input. */
     struct al__exec_io io;
     struct bytes to_command;
@@ -220,6 +221,8 @@ static void conn_read(struct serve *srv, struct conn *c) {
     ssize_t n = read(c->fd, buf, sizeof buf);
     if (n < 0 && (errno == EAGAIN || errno == EINTR))
         return;
+    if (n > 0 && c->closing)
+        return; /* the stream is over: what the client still sends is dropped */
     if (n <= 0 || !bytes_add(&c->in, buf, (size_t)n)) {
         conn_close(c);
         return;
@@ -254,8 +257,12 @@ static void conn_write(struct conn *c) {
         if (n > 0)
             bytes_drop(&c->out, (size_t)n);
     }
-    if (c->closing && c->out.len == 0)
-        conn_close(c);
+    /* Shut our side and wait for the client's end: closing a socket with input it has not read
+     * resets the connection, and the client could lose the exit frame that is on its way. */
+    if (c->closing && c->out.len == 0 && !c->sent) {
+        shutdown(c->fd, SHUT_WR);
+        c->sent = true;
+    }
 }
 
 /* Writes what waits for a terminal or pipe; false when it is gone. */
@@ -436,8 +443,9 @@ static void watch(struct watches *w, int fd, short events, enum watch_kind kind,
 static void watch_conn(struct serve *srv, struct watches *w, struct conn *c) {
     bool input_full =
         c->kind == CONN_ATTACH ? srv->to_master.len >= INPUT_MAX : c->to_command.len >= INPUT_MAX;
-    watch(w, c->fd, (short)((!c->closing && !input_full ? POLLIN : 0) | (c->out.len ? POLLOUT : 0)),
-          W_CONN, c);
+    bool reading = c->closing ? c->sent : !input_full; /* once closing: the client's end */
+    short writing = c->out.len || (c->closing && !c->sent) ? POLLOUT : 0;
+    watch(w, c->fd, (short)((reading ? POLLIN : 0) | writing), W_CONN, c);
     if (c->kind != CONN_EXEC || c->exited)
         return;
     short output = c->out.len < EXEC_WINDOW ? POLLIN : 0;

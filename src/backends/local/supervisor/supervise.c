@@ -311,10 +311,13 @@ _Noreturn void al__supervise(const struct al__supervision *plan) {
     if (served.listen_fd >= 0)
         unlink(plan->socket_path);
     /* A task ends with its command: what it left running in the background (and still holding
-     * its GPUs) goes with it - its process group, its session (a shell's jobs have groups of
-     * their own) and the sessions of its exec commands. The supervisor is in the group too; its
-     * status is on record. */
-    al__proc_members(self, own_start_ticks(), sessions.ids, sessions.count, kill_member, NULL);
+     * its GPUs) goes with it - its process group, and where there can be more (a terminal's
+     * shell puts its jobs in groups of their own; exec commands have sessions of their own)
+     * its session and theirs, found in /proc (a pass over every process: not made for a batch
+     * task, of which thousands may end at once). The supervisor is in the group too; its status
+     * is on record. */
+    if (plan->terminal || sessions.count > 0)
+        al__proc_members(self, own_start_ticks(), sessions.ids, sessions.count, kill_member, NULL);
     kill(0, SIGKILL);
     _exit(0);
 }
