@@ -18,22 +18,28 @@ CLI_LIBS := $(LIBS) -lcurl -lz -lyaml -lsodium
 DAEMON_LIBS := $(LIBS) -lmicrohttpd -lsqlite3 -lsodium -lyaml -lcurl -lz -lpthread -ldl
 
 ENGINE_SRC := $(sort $(wildcard src/engine/*.c src/engine/actions/*.c src/util/*.c))
+# The frames and the pump of attach, exec and port-forward streams: allotd's, the CLI's, and
+# (frames) the supervisor's.
+STREAM_SRC := $(sort $(wildcard src/stream/*.c))
 SNAPSHOT_SRC := $(sort $(wildcard src/snapshot/*.c))
 # The Kubernetes readers and their translation into snapshots: allotd's, and the CLI's too
 # (`allot replay --kai`).
 KUBE_READERS_SRC := $(addprefix src/backends/kubernetes/,fields.c grouping.c node.c pod.c \
 	podgroup.c quantity.c queue.c translate.c client.c kubeconfig.c)
-CLI_SRC := $(sort $(wildcard src/cli/*.c)) $(KUBE_READERS_SRC)
+CLI_SRC := $(sort $(wildcard src/cli/*.c)) $(KUBE_READERS_SRC) $(STREAM_SRC)
 LIB_SRC := $(ENGINE_SRC) $(SNAPSHOT_SRC)
 # allotd's parts: everything but main.c is also linked into the unit tests.
 DAEMON_PART_SRC := $(sort $(filter-out src/daemon/main.c,$(wildcard src/daemon/*.c)) \
-	$(wildcard src/backends/*.c src/backends/local/*.c src/backends/kubernetes/*.c))
+	$(wildcard src/backends/*.c src/backends/local/*.c src/backends/kubernetes/*.c)) $(STREAM_SRC)
 DAEMON_MAIN_SRC := src/daemon/main.c
 # allot-supervisor: a small program of its own (a task must not hold a copy of allotd's memory).
+# What it shares with allotd's local backend (linked into both).
+SUPERVISOR_SHARED_SRC := $(addprefix src/backends/local/,read_small.c proc_stat.c unix_path.c) \
+	src/stream/frames.c
 SUPERVISOR_PART_SRC := $(sort $(filter-out %/main.c,$(wildcard src/backends/local/supervisor/*.c))) \
-	src/backends/local/read_small.c
+	$(SUPERVISOR_SHARED_SRC)
 SUPERVISOR_SRC := $(SUPERVISOR_PART_SRC) src/backends/local/supervisor/main.c
-CLI_PART_SRC := $(filter-out src/cli/main.c $(KUBE_READERS_SRC),$(CLI_SRC))
+CLI_PART_SRC := $(filter-out src/cli/main.c $(KUBE_READERS_SRC) $(STREAM_SRC),$(CLI_SRC))
 TEST_SRC := $(sort $(wildcard tests/*/test_*.c))
 TEST_SUPPORT_SRC := $(sort $(wildcard tests/support/*.c))
 
@@ -48,7 +54,7 @@ SAN_DAEMON_OBJ := $(SAN_DAEMON_PART_OBJ) $(DAEMON_MAIN_SRC:%.c=$(BUILD)/san/%.o)
 SAN_CLI_PART_OBJ := $(CLI_PART_SRC:%.c=$(BUILD)/san/%.o)
 REL_SUPERVISOR_OBJ := $(SUPERVISOR_SRC:%.c=$(BUILD)/obj/%.o)
 SAN_SUPERVISOR_OBJ := $(SUPERVISOR_SRC:%.c=$(BUILD)/san/%.o)
-SAN_SUPERVISOR_PART_OBJ := $(filter-out src/backends/local/read_small.c,$(SUPERVISOR_PART_SRC))
+SAN_SUPERVISOR_PART_OBJ := $(filter-out $(SUPERVISOR_SHARED_SRC),$(SUPERVISOR_PART_SRC))
 SAN_SUPERVISOR_PART_OBJ := $(SAN_SUPERVISOR_PART_OBJ:%.c=$(BUILD)/san/%.o)
 # What a unit test program may use: every part of every program but their main().
 SAN_TESTABLE_OBJ = $(SAN_LIB_OBJ) $(SAN_DAEMON_PART_OBJ) $(SAN_CLI_PART_OBJ) \

@@ -76,6 +76,26 @@ struct al__task_start {
      * that keeps the output of every run together marks where each begins. */
     int32_t run;
     const char *after;
+    bool terminal; /* runs under a terminal that attach connects to (a workspace); a backend
+                      that offers no streams ignores it */
+};
+
+/* The streams allotd's API opens to a running task (docs/api.md, "Streams"). */
+enum al__stream_kind {
+    AL__STREAM_ATTACH, /* the terminal the task runs under (stream/frames.h) */
+    AL__STREAM_EXEC,   /* a command run in the task's environment (stream/frames.h) */
+    AL__STREAM_PORT,   /* a TCP connection to a port the task listens on (raw bytes) */
+};
+
+/* A stream to open. Everything is the caller's and valid for the call only. */
+struct al__stream_request {
+    enum al__stream_kind kind;
+    struct al__task_key key;
+    const char *ref;         /* the task's reference */
+    const char *const *argv; /* EXEC: the command, NULL-terminated */
+    const char *const *env;  /* EXEC: "KEY=VALUE" added to the task's (TERM), NULL-terminated */
+    bool tty;                /* EXEC: under a terminal of its own */
+    int port;                /* PORT: 1..65535 */
 };
 
 enum al__task_status {
@@ -134,6 +154,8 @@ struct al__mirror_task {
 
 struct al__mirror_workload {
     const char *project, *name;
+    /* "training", "workspace" or "inference" (docs/api.md); NULL = training. */
+    const char *kind;
     int32_t priority;
     bool preemptible;
     int32_t min_members;
@@ -236,6 +258,14 @@ struct al__backend_type {
     /* task_json - adds the backend's own fields about a started task to its API object (the
      * local backend: "pid"). */
     void (*task_json)(struct al__backend *b, const char *ref, json_t *task);
+    /* stream - opens a stream to a running task: a connected socket in *fd that the caller
+     * closes, which speaks frames (stream/frames.h: the backend has sent the attach or exec
+     * request) or, for a port, the connection's bytes. -AL_ENOENT with err when there is
+     * nothing to connect to (the task ended, no terminal, no process of it listens on the
+     * port); -AL_EIO when it could not connect. Called without allotd's locks. NULL: streams
+     * are not offered. */
+    int (*stream)(struct al__backend *b, const struct al__stream_request *r, int *fd, char *err,
+                  size_t size);
     /* sync - a backend that owns the objects tells what changed since the last call through m;
      * with `all`, everything there is (what it does not name is gone). Called under allotd's
      * locks at the start of a pass. NULL: allotd owns them (the local backend). */

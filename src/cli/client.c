@@ -176,6 +176,10 @@ static void error_message(const struct al__cli *cli, struct al__cli_reply *reply
                         "directory)");
 }
 
+void al__cli_reply_explain(const struct al__cli *cli, struct al__cli_reply *reply) {
+    error_message(cli, reply);
+}
+
 /* Runs the transfer and fills the reply; see al__cli_request. */
 static int transfer_run(struct transfer *t, const struct al__cli *cli,
                         struct al__cli_reply *reply) {

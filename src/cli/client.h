@@ -29,6 +29,10 @@ int al__cli_request(const struct al__cli *cli, const char *method, const char *p
 
 void al__cli_reply_release(struct al__cli_reply *reply);
 
+/* al__cli_reply_explain - reply->message for an answer outside 2xx that came some other way
+ * than al__cli_request (a stream's upgrade): the API error, its field, a hint for 401. */
+void al__cli_reply_explain(const struct al__cli *cli, struct al__cli_reply *reply);
+
 /*
  * al__cli_call - al__cli_request for a command that wants a 2xx answer: returns 0 with the
  * body in *out (the caller owns it; may be NULL when there was none) or -AL_EIO after

@@ -52,7 +52,7 @@ const struct al__cli_exit_doc al__cli_exit_docs[] = {
 const size_t al__cli_exit_doc_count = COUNT(al__cli_exit_docs);
 
 const struct al__cli_noun al__cli_noun_table[] = {
-    {"workload", "submit, list, describe, logs, suspend, resume, delete"},
+    {"workload", "submit, list, describe, logs, exec, attach, suspend, delete..."},
     {"project", "create, list, describe, update, delete"},
     {"department", "create, list, describe, update, delete"},
     {"node", "list"},
@@ -85,11 +85,17 @@ static const struct al__cli_opt submit_options[] = {
      NULL},
     {NULL, "--cpu", "C", "CPU cores per task: 1.5, or 500m", NULL},
     {NULL, "--memory", "M", "memory per task: 16GiB, 512M (a bare number is\nbytes)", NULL},
+    {NULL, "--kind", "K",
+     "training (default: batch, preemptible),\nworkspace (interactive, under a terminal "
+     "to\nattach to; not preemptible) or inference (never\npreemptible)",
+     "training workspace inference"},
     {NULL, "--priority", "P",
-     "train (default), build-preemptible, build,\ninference, or an "
-     "integer >= 0",
+     "train, build-preemptible, build, inference, or\nan integer >= 0 (default: the "
+     "kind's: train,\nbuild, inference)",
      "train build-preemptible build inference"},
-    {NULL, "--preemptible", NULL, "may be preempted (default when the priority is\nbelow 100)",
+    {NULL, "--preemptible", NULL,
+     "may be preempted (default for training, and when\nthe priority is below 100; "
+     "a workspace asking\nit gets build-preemptible)",
      NULL},
     {NULL, "--non-preemptible", NULL, "may not be preempted", NULL},
     {NULL, "--workers", "N", "tasks to run (default 1)", NULL},
@@ -154,6 +160,24 @@ static const struct al__cli_opt logs_options[] = {
 };
 
 static const struct al__cli_opt suspend_options[] = {WORKLOAD_PROJECT_OPT};
+
+static const struct al__cli_opt attach_options[] = {
+    WORKLOAD_PROJECT_OPT,
+    {NULL, "--task", "K", "the task (worker) index (default 0)", NULL},
+};
+
+static const struct al__cli_opt exec_options[] = {
+    WORKLOAD_PROJECT_OPT,
+    {NULL, "--task", "K", "the task (worker) index (default 0)", NULL},
+    {"-t", "--tty", NULL, "run it under a terminal (default when stdin and\nstdout are one)", NULL},
+    {"-T", "--no-tty", NULL, "no terminal: stdin, stdout and stderr apart", NULL},
+};
+
+static const struct al__cli_opt port_forward_options[] = {
+    WORKLOAD_PROJECT_OPT,
+    {NULL, "--task", "K", "the task (worker) index (default 0)", NULL},
+    {NULL, "--address", "ADDR", "the local address to listen on (default\n127.0.0.1)", NULL},
+};
 
 static const struct al__cli_opt delete_workload_options[] = {
     WORKLOAD_PROJECT_OPT,
@@ -262,7 +286,8 @@ const struct al__cli_command al__cli_command_table[] = {
      "taken by another workload of the project (exit status 4). A request that no node\n"
      "could ever hold (more GPUs, GPU memory, CPU or memory per task than any one node\n"
      "has) is refused, saying what the largest node has (exit status 2), unless\n"
-     "--queue-anyway is given.",
+     "--queue-anyway is given. --kind workspace runs it under a terminal that `allot\n"
+     "workload attach` connects to.",
      OPTS(submit_options), NULL, al__cmd_workload_submit, API_OUT},
     {"workload", "list", "[-p PROJECT | -A] [--state STATE] [-l SEL] [-w]",
      "workloads: state, GPUs, placement, age, pending reason",
@@ -297,6 +322,28 @@ const struct al__cli_command al__cli_command_table[] = {
      "Makes a suspended workload pending again, to be scheduled like any other; one\n"
      "that is not suspended is refused (exit status 4).",
      OPTS(suspend_options), "@workload", al__cmd_workload_resume, API_OUT},
+    {"workload", "attach", "NAME [-p PROJECT] [--task K]",
+     "this terminal on a workspace's terminal (^P ^Q detaches)",
+     "Connects this terminal to the terminal a workspace's task runs under, through\n"
+     "allotd: it shows what the task last showed, then what it writes, and what you\n"
+     "type reaches it. ^P ^Q detaches (the task keeps running); when the task ends,\n"
+     "attach exits with its exit code. Only a workspace has a terminal (exit status\n"
+     "4 for other kinds, and for a task that is not running).",
+     OPTS(attach_options), "@workload", al__cmd_workload_attach, AL__CLI_API},
+    {"workload", "exec", "NAME [-p PROJECT] [--task K] [-t|-T] -- COMMAND [ARGS...]",
+     "run a command in a running task's environment",
+     "Runs COMMAND in a running task's environment, through allotd: its environment\n"
+     "variables (CUDA_VISIBLE_DEVICES too), its working directory and PATH. It runs\n"
+     "under a terminal of its own when stdin and stdout are one (or with -t), else\n"
+     "with stdin, stdout and stderr apart. Exits with COMMAND's exit status.",
+     OPTS(exec_options), "@workload", al__cmd_workload_exec, AL__CLI_API},
+    {"workload", "port-forward", "NAME [LOCAL:]REMOTE [-p PROJECT] [--task K] [--address A]",
+     "a local port to a port a running task listens on",
+     "Listens on local port LOCAL (default REMOTE; 0 or empty: any free one) and\n"
+     "forwards each connection to port REMOTE of a running task, through allotd,\n"
+     "until interrupted. allotd reaches only a port one of the task's own processes\n"
+     "listens on.",
+     OPTS(port_forward_options), "@workload", al__cmd_workload_port_forward, AL__CLI_API},
     {"workload", "delete",
      "NAME... [-p PROJECT] | (--all | --state STATE | -l SEL) (-p PROJECT | -A) [--wait]",
      "stop workloads and remove them",
@@ -488,6 +535,8 @@ static const struct {
         {"time_limit_s", "--time-limit"},
         {"image", "--image"},
         {"queue_anyway", "--queue-anyway"},
+        {"kind", "--kind"},
+        {"task", "--task"},
 },
   queue_fields[] = {
       {"name", "NAME"},
@@ -516,8 +565,11 @@ const char *al__cli_field_option(const struct al__cli_command *c, const char *fi
     for (int whole = 1; whole >= 0; whole--)
         for (size_t i = 0; i < n; i++) {
             const char *f = workload ? workload_fields[i].field : queue_fields[i].field;
-            if (whole ? strcmp(f, field) == 0 : strlen(f) == head && strncmp(f, field, head) == 0)
-                return workload ? workload_fields[i].option : queue_fields[i].option;
+            const char *option = workload ? workload_fields[i].option : queue_fields[i].option;
+            if (whole ? strcmp(f, field) != 0 : strlen(f) != head || strncmp(f, field, head) != 0)
+                continue;
+            /* an option this command does not take would send the user to the wrong place */
+            return option[0] != '-' || al__cli_command_option(c, option) ? option : NULL;
         }
     return NULL;
 }

@@ -98,6 +98,10 @@ int al__cmd_workload_logs(const struct al__cli *cli, int argc, char **argv);
 int al__cmd_workload_suspend(const struct al__cli *cli, int argc, char **argv);
 int al__cmd_workload_resume(const struct al__cli *cli, int argc, char **argv);
 int al__cmd_workload_delete(const struct al__cli *cli, int argc, char **argv);
+/* Streams to a running task through allotd (stream_client.h). */
+int al__cmd_workload_attach(const struct al__cli *cli, int argc, char **argv);
+int al__cmd_workload_exec(const struct al__cli *cli, int argc, char **argv);
+int al__cmd_workload_port_forward(const struct al__cli *cli, int argc, char **argv);
 
 /* `project` and `department` share these; cli->noun says which. */
 int al__cmd_queue_create(const struct al__cli *cli, int argc, char **argv);

@@ -102,6 +102,7 @@ static void print_summary(const json_t *w) {
     al__cli_field("Project", "%s", al__cli_json_str(w, "project", "?"));
     al__cli_workload_state(w, text, sizeof(text));
     al__cli_field("State", "%s", text);
+    al__cli_field("Kind", "%s", al__cli_json_str(w, "kind", "training"));
     al__cli_field("Priority", "%" PRId64 "%s%s%s", priority, class_name ? " (" : "",
                   class_name ? class_name : "", class_name ? ")" : "");
     al__cli_field("Preemptible", "%s", al__cli_json_bool(w, "preemptible", false) ? "yes" : "no");

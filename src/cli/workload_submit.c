@@ -86,6 +86,21 @@ static int running_option(struct al__cli_args *a, json_t *body) {
     return 0;
 }
 
+/* --kind K: what the workload is (docs/api.md, "Kinds"). */
+static int kind_option(struct al__cli_args *a, json_t *body) {
+    static const char *const kinds[] = {"training", "workspace", "inference"};
+    const char *kind = al__cli_args_value(a);
+    if (!kind)
+        return AL__CLI_BAD;
+    for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+        if (strcmp(kind, kinds[i]) == 0) {
+            al__cli_json_set(body, "kind", al__cli_json_take(json_string(kind)));
+            return 0;
+        }
+    return al__cli_usage_error(a->cli, "%s: '%s' is not training, workspace or inference",
+                               a->option, kind);
+}
+
 /* The options that set a member of the request; AL__CLI_BAD after an error, 1 if none matched. */
 static int request_option(struct al__cli_args *a, json_t *body) {
     static const struct {
@@ -116,6 +131,8 @@ static int request_option(struct al__cli_args *a, json_t *body) {
         al__cli_json_set(body, "queue_anyway", json_true());
         return 0;
     }
+    if (al__cli_args_is(a, NULL, "--kind"))
+        return kind_option(a, body);
     if (al__cli_args_is(a, NULL, "--preemptible") ||
         al__cli_args_is(a, NULL, "--non-preemptible")) {
         if (!al__cli_args_flag(a, NULL))

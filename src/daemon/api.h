@@ -16,9 +16,13 @@
 
 #define AL__MAX_SEGMENTS 8
 
+/* The protocol of a stream (docs/api.md, "Streams"): what a client names in its Upgrade header. */
+#define AL__STREAM_PROTOCOL "allot-stream/1"
+
 struct al__request {
     const char *method;
-    const char *body; /* NUL-terminated, body_len bytes; "" when none */
+    const char *upgrade; /* the Upgrade header, or NULL */
+    const char *body;    /* NUL-terminated, body_len bytes; "" when none */
     size_t body_len;
     const char *segments[AL__MAX_SEGMENTS]; /* the path after /api/v1/, split at '/' */
     size_t segment_count;
@@ -35,14 +39,26 @@ struct al__stream {
     void *ctx;
 };
 
+/* An answer that turns the connection into a stream: once the route has answered (its locks
+ * let go), `open` reaches the task's side - 0 with *fd, or -1 with the error the client gets
+ * instead (code, field, message) - and allotd answers 101 and relays bytes both ways until
+ * either side ends. done() frees ctx, whatever happened. */
+struct al__upgrade {
+    int (*open)(void *ctx, int *fd, const char **code, char *field, size_t fsize, char *msg,
+                size_t msize);
+    void (*done)(void *ctx);
+    void *ctx;
+};
+
 struct al__reply {
     int status;
     json_t *json; /* owned; sent as application/json */
     char *text;   /* owned; sent as text/plain when json is NULL */
     size_t text_len;
-    int64_t log_offset;       /* >= 0: sent as X-Allot-Log-Offset */
-    int64_t log_start;        /* >= 0: sent as X-Allot-Log-Start */
-    struct al__stream stream; /* used when read is set */
+    int64_t log_offset;         /* >= 0: sent as X-Allot-Log-Offset */
+    int64_t log_start;          /* >= 0: sent as X-Allot-Log-Start */
+    struct al__stream stream;   /* used when read is set */
+    struct al__upgrade upgrade; /* used when open is set */
 };
 
 /* al__query - a query parameter of the request, or NULL. */
@@ -115,6 +131,11 @@ void al__queue_delete(struct allotd *d, const struct al__request *req, struct al
 void al__nodes_list(struct allotd *d, const struct al__request *req, struct al__reply *rep);
 void al__node_get(struct allotd *d, const struct al__request *req, struct al__reply *rep);
 void al__snapshot_get(struct allotd *d, const struct al__request *req, struct al__reply *rep);
+/* Streams to a running task (routes_streams.c): answers with an upgrade. */
+void al__workload_attach(struct allotd *d, const struct al__request *req, struct al__reply *rep);
+void al__workload_exec(struct allotd *d, const struct al__request *req, struct al__reply *rep);
+void al__workload_port_forward(struct allotd *d, const struct al__request *req,
+                               struct al__reply *rep);
 
 /* al__workload_find - the workload a path names (segment 1): live, or a retired one read from
  * the store (*retired is set then: the caller frees it). NULL after answering 404. */

@@ -12,10 +12,12 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "allot/errors.h"
 #include "daemon/api.h"
 #include "daemon/http.h"
+#include "daemon/relay.h"
 #include "util/xalloc.h"
 
 #define POOL_THREADS     32  /* request handlers may wait for the state lock or a commit */
@@ -25,7 +27,8 @@
 
 struct al__http {
     struct MHD_Daemon *mhd;
-    pthread_mutex_t lock; /* guards the parked list and stopping */
+    struct al__relays relays; /* streams (attach, exec, port-forward) */
+    pthread_mutex_t lock;     /* guards the parked list and stopping */
     struct MHD_Connection **parked;
     size_t parked_count, parked_cap;
     bool stopping;
@@ -40,11 +43,20 @@ struct stream {
     struct MHD_Connection *conn;
 };
 
+/* The task's side of a stream, from its open() until the upgrade handler hands it to a relay
+ * (fd -1 then); freed with the request (a connection that broke before the 101 was sent never
+ * reaches the handler: its fd is closed then). */
+struct upgrading {
+    struct al__http *http;
+    int fd;
+};
+
 /* What one request collects while its body arrives. */
 struct pending {
     char *body;
     size_t len;
     bool too_large;
+    struct upgrading *upgrading;
 };
 
 static const char *lookup_query(void *ctx, const char *key) {
@@ -99,12 +111,67 @@ static void *waker_run(void *arg) {
     return NULL;
 }
 
+/* A stream's client connection, handed back to MHD when its relay ends. */
+static void upgraded_close(void *arg) {
+    MHD_upgrade_action(arg, MHD_UPGRADE_ACTION_CLOSE);
+}
+
+static void upgraded(void *cls, struct MHD_Connection *conn, void *con_cls, const char *extra,
+                     size_t extra_len, MHD_socket sock, struct MHD_UpgradeResponseHandle *urh) {
+    struct upgrading *u = cls;
+    (void)conn, (void)con_cls;
+    int fd = u->fd;
+    u->fd = -1;
+    al__relay_start(&u->http->relays, sock, fd, extra, extra_len, upgraded_close, urh);
+}
+
+/* Opens the task's side of a stream and answers 101, or turns the reply into the error open
+ * gave. NULL when the reply is an error now. */
+static struct MHD_Response *upgrade_response(struct al__http *http, struct pending *pend,
+                                             struct al__reply *rep) {
+    char field[64] = "", msg[512] = "";
+    const char *code = "internal";
+    int fd = -1;
+    struct al__upgrade up = rep->upgrade;
+    rep->upgrade = (struct al__upgrade){NULL, NULL, NULL};
+    int rc = al__relays_full(&http->relays)
+                 ? (snprintf(msg, sizeof msg, "%d streams are open already: try again later",
+                             AL__RELAYS_MAX),
+                    code = "unavailable", -1)
+                 : up.open(up.ctx, &fd, &code, field, sizeof field, msg, sizeof msg);
+    up.done(up.ctx);
+    if (rc < 0) {
+        al__reply_error(rep, code, field[0] ? field : NULL, "%s", msg);
+        return NULL;
+    }
+    struct upgrading *u = al__xmalloc(sizeof(*u));
+    *u = (struct upgrading){http, fd};
+    pend->upgrading = u;
+    struct MHD_Response *resp = MHD_create_response_for_upgrade(upgraded, u);
+    if (!resp) {
+        al__reply_error(rep, "internal", NULL, "cannot upgrade the connection");
+        return NULL;
+    }
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_UPGRADE, AL__STREAM_PROTOCOL);
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "Upgrade");
+    rep->status = MHD_HTTP_SWITCHING_PROTOCOLS;
+    return resp;
+}
+
 static enum MHD_Result send_reply(struct al__http *http, struct MHD_Connection *conn,
-                                  struct al__reply *rep) {
+                                  struct pending *pend, struct al__reply *rep) {
     struct MHD_Response *resp;
     const char *type = "text/plain; charset=utf-8";
     enum MHD_Result ok;
 
+    if (rep->upgrade.open) {
+        resp = upgrade_response(http, pend, rep);
+        if (resp) {
+            ok = MHD_queue_response(conn, (unsigned)rep->status, resp);
+            MHD_destroy_response(resp);
+            return ok;
+        }
+    }
     if (rep->stream.read) {
         /* a follower waits as long as the task runs: never closed for being quiet */
         MHD_set_connection_option(conn, MHD_CONNECTION_OPTION_TIMEOUT, 0U);
@@ -200,11 +267,13 @@ static void health_reply(struct allotd *d, struct al__reply *rep) {
 
 static void handle(struct allotd *d, struct MHD_Connection *conn, const char *url,
                    const char *method, struct pending *pend, struct al__reply *rep) {
-    struct al__request req = {.method = method,
-                              .body = pend->body ? pend->body : "",
-                              .body_len = pend->len,
-                              .lookup = lookup_query,
-                              .lookup_ctx = conn};
+    struct al__request req = {
+        .method = method,
+        .upgrade = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_UPGRADE),
+        .body = pend->body ? pend->body : "",
+        .body_len = pend->len,
+        .lookup = lookup_query,
+        .lookup_ctx = conn};
     char *copy;
 
     if (strcmp(url, "/healthz") == 0) {
@@ -257,9 +326,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return MHD_YES;
     }
     handle(cls, conn, url, method, pend, &rep);
-    ok = send_reply(((struct allotd *)cls)->http, conn, &rep);
+    ok = send_reply(((struct allotd *)cls)->http, conn, pend, &rep);
     json_decref(rep.json);
     free(rep.text);
+    if (rep.upgrade.done) /* an upgrade send_reply did not take */
+        rep.upgrade.done(rep.upgrade.ctx);
     return ok;
 }
 
@@ -268,6 +339,9 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     struct pending *pend = *con_cls;
     (void)cls, (void)conn, (void)toe;
     if (pend) {
+        if (pend->upgrading && pend->upgrading->fd >= 0)
+            close(pend->upgrading->fd); /* never reached the upgrade handler */
+        free(pend->upgrading);
         free(pend->body);
         free(pend);
         *con_cls = NULL;
@@ -325,11 +399,17 @@ int al__http_start(struct allotd *d, const char *listen, int *port_out, char *er
     if (rc < 0)
         return rc;
     d->http = al__xcalloc(1, sizeof(*d->http));
+    if (al__relays_init(&d->http->relays) < 0) {
+        snprintf(err, size, "cannot make a pipe for the stream relays");
+        free(d->http);
+        d->http = NULL;
+        return -AL_EIO;
+    }
     pthread_mutex_init(&d->http->lock, NULL);
     pthread_cond_init(&d->http->wake, NULL);
     d->http->mhd = MHD_start_daemon(
         MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
-            MHD_USE_ERROR_LOG,
+            MHD_ALLOW_UPGRADE | MHD_USE_ERROR_LOG,
         0, NULL, NULL, on_request, d, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_THREAD_POOL_SIZE,
         (unsigned)POOL_THREADS, MHD_OPTION_CONNECTION_LIMIT, connection_limit(),
@@ -340,6 +420,7 @@ int al__http_start(struct allotd *d, const char *listen, int *port_out, char *er
                  listen);
         if (d->http->mhd)
             MHD_stop_daemon(d->http->mhd);
+        al__relays_stop(&d->http->relays);
         free(d->http);
         d->http = NULL;
         return -AL_EIO;
@@ -358,6 +439,7 @@ void al__http_stop(struct allotd *d) {
     pthread_cond_signal(&h->wake);
     pthread_mutex_unlock(&h->lock);
     pthread_join(h->waker, NULL);
+    al__relays_stop(&h->relays); /* their connections go back to MHD before it stops */
     /* Parked streams end once resumed (allotd is stopping: followers see no live task); MHD
      * must not be stopped with connections suspended. */
     for (int round = 0; round < 100; round++) {

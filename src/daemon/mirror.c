@@ -170,6 +170,10 @@ static bool task_mirror(struct allotd *d, struct al__dtask *t, const struct al__
 }
 
 static void spec_from(const struct al__mirror_workload *in, struct al__wspec *s) {
+    enum al__wkind kind = AL__K_TRAINING;
+    if (in->kind)
+        al__wkind_parse(in->kind, &kind); /* training when unknown */
+    s->kind = (uint8_t)kind;
     s->priority = in->priority;
     s->preemptible = in->preemptible;
     s->workers = (int32_t)in->task_count;
@@ -218,7 +222,7 @@ static bool same_requests(const struct al__task_request *a, const struct al__tas
 }
 
 static bool same_request(const struct al__wspec *a, const struct al__wspec *b) {
-    return a->priority == b->priority && a->preemptible == b->preemptible &&
+    return a->kind == b->kind && a->priority == b->priority && a->preemptible == b->preemptible &&
            a->workers == b->workers && a->min_members == b->min_members && a->gpus == b->gpus &&
            a->gpu_milli == b->gpu_milli && a->gpu_memory_mib == b->gpu_memory_mib &&
            a->gpu_device_count == b->gpu_device_count && a->cpu_millis == b->cpu_millis &&
@@ -527,6 +531,7 @@ void al__mirror_submit(struct allotd *d, json_t *body, struct al__reply *rep) {
         return;
     struct al__mirror_workload w = {.project = project,
                                     .name = name,
+                                    .kind = al__wkind_name((enum al__wkind)spec.kind),
                                     .priority = spec.priority,
                                     .preemptible = spec.preemptible,
                                     .min_members = spec.min_members,

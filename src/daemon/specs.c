@@ -151,6 +151,7 @@ json_t *al__workload_spec_json(const struct al__wspec *s) {
         json_object_set_new(o, "workdir", s->workdir ? json_string(s->workdir) : json_null());
         json_object_set_new(o, "export", mode);
         json_object_set_new(o, "exported_env", exported);
+        json_object_set_new(o, "kind", json_string(al__wkind_name((enum al__wkind)s->kind)));
         json_object_set_new(o, "time_limit_s",
                             s->time_limit_s > 0 ? json_integer(s->time_limit_s) : json_null());
         json_object_set_new(o, "labels", s->labels ? json_incref(s->labels) : json_object());
@@ -161,6 +162,21 @@ json_t *al__workload_spec_json(const struct al__wspec *s) {
     return o;
 }
 
+/* The kind (default training). */
+static int read_kind(const struct al__json *body, struct al__wspec *s, char *field, size_t fsize,
+                     char *msg, size_t msize) {
+    const struct al__json *v = al__json_get(body, "kind");
+    enum al__wkind kind = AL__K_TRAINING;
+    if (v && (!al__json_is(v, AL__JSON_STRING) || al__wkind_parse(al__json_string(v), &kind) < 0))
+        return fail(field, fsize, msg, msize, "kind",
+                    "must be one of training, workspace, inference");
+    s->kind = (uint8_t)kind;
+    return 0;
+}
+
+/* The priority: as given, else the kind's (Run:ai's defaults: train for training, build for a
+ * workspace - build-preemptible, Run:ai's interactive-preemptible, when it asks to be
+ * preemptible - and inference for inference). */
 static int read_priority(const struct al__json *body, struct al__wspec *s, char *field,
                          size_t fsize, char *msg, size_t msize) {
     static const struct {
@@ -168,13 +184,20 @@ static int read_priority(const struct al__json *body, struct al__wspec *s, char 
         int32_t value;
     } classes[] = {{"train", AL_PRIORITY_TRAIN},
                    {"build-preemptible", AL_PRIORITY_BUILD_PREEMPTIBLE},
+                   {"interactive-preemptible", AL_PRIORITY_BUILD_PREEMPTIBLE},
                    {"build", AL_PRIORITY_BUILD},
                    {"inference", AL_PRIORITY_INFERENCE}};
     const struct al__json *v = al__json_get(body, "priority");
+    const struct al__json *preemptible = al__json_get(body, "preemptible");
     struct al_snapshot_error e = {{0}, {0}, 0};
     int64_t n;
 
-    s->priority = AL_PRIORITY_TRAIN;
+    if (s->kind == AL__K_WORKSPACE)
+        s->priority = preemptible && al__json_is(preemptible, AL__JSON_TRUE)
+                          ? AL_PRIORITY_BUILD_PREEMPTIBLE
+                          : AL_PRIORITY_BUILD;
+    else
+        s->priority = s->kind == AL__K_INFERENCE ? AL_PRIORITY_INFERENCE : AL_PRIORITY_TRAIN;
     if (!v)
         return 0;
     if (al__json_is(v, AL__JSON_STRING)) {
@@ -185,7 +208,8 @@ static int read_priority(const struct al__json *body, struct al__wspec *s, char 
             }
         }
         return fail(field, fsize, msg, msize, "priority",
-                    "must be an integer or one of train, build-preemptible, build, inference");
+                    "must be an integer or one of train, build-preemptible (or "
+                    "interactive-preemptible), build, inference");
     }
     if (al__read_int(v, "priority", -AL__MAX_PRIORITY, AL__MAX_PRIORITY, &n, &e) < 0)
         return fail_err(field, fsize, msg, msize, &e);
@@ -411,13 +435,28 @@ static int read_gpu(const struct al__json *body, struct al__wspec *s, struct al_
 /* al__wspec_read with the body also as a document for the snapshot parser's readers. */
 static int wspec_read(const json_t *body, const struct al__json *jb, struct al__wspec *s,
                       char *field, size_t fsize, char *msg, size_t msize) {
-    static const char *const keys[] = {
-        "name",       "project",      "command",        "env",
-        "export",     "exported_env", "workdir",        "time_limit_s",
-        "gpu",        "gpu_fraction", "gpu_memory_mib", "gpu_device_count",
-        "cpu_millis", "memory_bytes", "priority",       "preemptible",
-        "workers",    "min_members",  "labels",         "queue_anyway", /* admission.c */
-        NULL};
+    static const char *const keys[] = {"name",
+                                       "project",
+                                       "command",
+                                       "env",
+                                       "export",
+                                       "exported_env",
+                                       "workdir",
+                                       "time_limit_s",
+                                       "gpu",
+                                       "gpu_fraction",
+                                       "gpu_memory_mib",
+                                       "gpu_device_count",
+                                       "cpu_millis",
+                                       "memory_bytes",
+                                       "priority",
+                                       "preemptible",
+                                       "workers",
+                                       "min_members",
+                                       "kind",
+                                       "labels",
+                                       "queue_anyway", /* read by admission.c */
+                                       NULL};
     struct al_snapshot_error e = {{0}, {0}, 0};
     struct al__wspec w = {0};
     const char *workdir = NULL;
@@ -426,9 +465,12 @@ static int wspec_read(const json_t *body, const struct al__json *jb, struct al__
     if (al__check_keys(jb, "", keys, &e) < 0)
         return fail_err(field, fsize, msg, msize, &e);
     if (read_gpu(jb, &w, &e, field, fsize, msg, msize) < 0 ||
+        read_kind(jb, &w, field, fsize, msg, msize) < 0 ||
         read_priority(jb, &w, field, fsize, msg, msize) < 0)
         return -AL_EINVAL;
-    w.preemptible = w.priority < AL_PRIORITY_BUILD;
+    /* Inference is never preemptible (Run:ai offers no such override); otherwise it follows
+     * the priority unless given. */
+    w.preemptible = w.kind != AL__K_INFERENCE && w.priority < AL_PRIORITY_BUILD;
     if (al__member_int(jb, "", "cpu_millis", false, 0, AL__MAX_CPU_MILLIS, &w.cpu_millis, &e) < 0 ||
         al__member_int(jb, "", "memory_bytes", false, 0, AL__MAX_MEMORY_BYTES, &w.memory_bytes,
                        &e) < 0 ||
@@ -440,6 +482,10 @@ static int wspec_read(const json_t *body, const struct al__json *jb, struct al__
         return fail_err(field, fsize, msg, msize, &e);
     if (min_members > workers)
         return fail(field, fsize, msg, msize, "min_members", "must be <= workers");
+    if (w.kind == AL__K_INFERENCE && w.preemptible)
+        return fail(field, fsize, msg, msize, "preemptible",
+                    "an inference workload is never preemptible: it serves requests and must not "
+                    "be interrupted (submit it as training or workspace to make it preemptible)");
     if (workdir && workdir[0] != '/')
         return fail(field, fsize, msg, msize, "workdir", "must be an absolute path");
     if (read_time_limit(jb, body, &w, field, fsize, msg, msize) < 0 ||

@@ -12,6 +12,11 @@ static const char *const wstate_names[] = {"pending", "running",  "succeeded",
                                            "failed",  "deleting", "suspended"};
 static const char *const tstate_names[] = {"pending",   "running", "stopping",
                                            "succeeded", "failed",  "pipelined"};
+static const char *const wkind_names[] = {
+#define AL__WKIND_NAME(id, name) name,
+    AL__WKINDS(AL__WKIND_NAME)
+#undef AL__WKIND_NAME
+};
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -21,6 +26,10 @@ const char *al__wstate_name(enum al__wstate s) {
 
 const char *al__tstate_name(enum al__tstate s) {
     return (size_t)s < COUNT(tstate_names) ? tstate_names[s] : "unknown";
+}
+
+const char *al__wkind_name(enum al__wkind k) {
+    return (size_t)k < COUNT(wkind_names) ? wkind_names[k] : "unknown";
 }
 
 static int parse_name(const char *const *names, size_t count, const char *name, int *out) {
@@ -38,6 +47,14 @@ int al__wstate_parse(const char *name, enum al__wstate *out) {
     if (parse_name(wstate_names, COUNT(wstate_names), name, &v) < 0)
         return -AL_EINVAL;
     *out = (enum al__wstate)v;
+    return 0;
+}
+
+int al__wkind_parse(const char *name, enum al__wkind *out) {
+    int v;
+    if (parse_name(wkind_names, COUNT(wkind_names), name, &v) < 0)
+        return -AL_EINVAL;
+    *out = (enum al__wkind)v;
     return 0;
 }
 

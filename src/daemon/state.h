@@ -83,10 +83,25 @@ struct al__task_request {
     int64_t cpu_millis, memory_bytes;
 };
 
+/* Kinds of workload, as Run:ai has them (docs/api.md): what a workload defaults to and what it
+ * offers. One list gives the enum and the names the API writes. */
+#define AL__WKINDS(X)                                                                              \
+    X(TRAINING, "training")   /* batch: train priority, preemptible */                             \
+    X(WORKSPACE, "workspace") /* interactive, under a terminal: build priority, not preemptible */ \
+    X(INFERENCE, "inference") /* a service: inference priority, never preemptible */
+
+enum al__wkind {
+#define AL__WKIND_ENUM(id, name) AL__K_##id,
+    AL__WKINDS(AL__WKIND_ENUM)
+#undef AL__WKIND_ENUM
+        AL__WKIND_COUNT
+};
+
 /* A workload's request, as submitted (validated) - see docs/api.md. */
 struct al__wspec {
     int32_t priority;
     bool preemptible;
+    uint8_t kind; /* enum al__wkind (a byte: it sits in the padding after preemptible) */
     int32_t workers, min_members;
     int32_t gpus, gpu_milli, gpu_memory_mib, gpu_device_count;
     int64_t cpu_millis, memory_bytes;
@@ -182,6 +197,8 @@ const char *al__wstate_name(enum al__wstate s);
 int al__wstate_parse(const char *name, enum al__wstate *out); /* -AL_EINVAL if unknown */
 const char *al__tstate_name(enum al__tstate s);
 int al__tstate_parse(const char *name, enum al__tstate *out);
+const char *al__wkind_name(enum al__wkind k);
+int al__wkind_parse(const char *name, enum al__wkind *out); /* -AL_EINVAL if unknown */
 
 /* Lookups by name, hashed: NULL when absent. */
 struct al__dqueue *al__state_queue(struct al__state *st, const char *name);

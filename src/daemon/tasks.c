@@ -131,6 +131,7 @@ static void job_prepare(struct launch_job *j) {
         .workdir = s->workdir,
         .run = j->t->runs + 1,
         .after = j->t->stopped_why,
+        .terminal = s->kind == AL__K_WORKSPACE,
     };
 }
 

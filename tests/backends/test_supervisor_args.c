@@ -85,6 +85,7 @@ static void malformed_command_lines_are_named(void **state) {
         {{"s", "--bogus", "1", "--", "true"}, "--bogus: not an option"},
         {{"s", "--exit", "/e", "--title", "", "--path", "/bin/true", "--", "true"},
          "--title: needs a value"},
+        {{"s", "--exit", "/e", "--socket", "", "--", "true"}, "--socket: needs a value"},
     };
     (void)state;
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
@@ -93,6 +94,40 @@ static void malformed_command_lines_are_named(void **state) {
         assert_int_equal(parse((char **)bad[i].argv, &sup, err, sizeof err), -1);
         assert_string_equal(err, bad[i].message);
     }
+}
+
+/* --terminal is the one flag without a value; --socket names where streams come in (copied, as
+ * the workdir is: both are used after the title overwrote argv). */
+static void a_workspace_command_line_is_read(void **state) {
+    char *argv[] = {"allot-supervisor",
+                    "--exit",
+                    "/r/1.exit",
+                    "--terminal",
+                    "--socket",
+                    "/r/1.sock",
+                    "--workdir",
+                    "/w",
+                    "--path",
+                    "/bin/sh",
+                    "--",
+                    "sh",
+                    "-i",
+                    NULL};
+    struct al__supervision sup;
+    char err[128] = "";
+    (void)state;
+    assert_int_equal(parse(argv, &sup, err, sizeof err), 0);
+    assert_true(sup.terminal);
+    assert_string_equal(sup.socket_path, "/r/1.sock");
+    assert_true(sup.socket_path == sup.socket_copy);
+    assert_string_equal(sup.workdir, "/w");
+    assert_true(sup.workdir == sup.workdir_copy);
+    assert_string_equal(sup.paths[0], "/bin/sh");
+    assert_string_equal(sup.argv[1], "-i");
+    char *batch[] = {"s", "--exit", "/e", "--path", "/bin/true", "--", "true", NULL};
+    assert_int_equal(parse(batch, &sup, err, sizeof err), 0);
+    assert_false(sup.terminal);
+    assert_null(sup.socket_path);
 }
 
 static void too_many_paths_are_refused(void **state) {
@@ -148,6 +183,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(a_full_command_line_is_read),
         cmocka_unit_test(a_title_and_an_index_are_read),
+        cmocka_unit_test(a_workspace_command_line_is_read),
         cmocka_unit_test(malformed_command_lines_are_named),
         cmocka_unit_test(too_many_paths_are_refused),
         cmocka_unit_test(the_program_records_a_refusal_as_127),

@@ -627,6 +627,17 @@ static void status_write(struct al__kube *k, struct al__kube_group *g,
                           what);
 }
 
+/* A workload's kind from its priority class, as Run:ai gives each kind its class: inference for
+ * inference, build (or its preemptible variants) for a workspace, anything else training. */
+static const char *kind_of_class(const char *cls) {
+    if (strcmp(cls, "inference") == 0)
+        return "inference";
+    if (strcmp(cls, "build") == 0 || strcmp(cls, "build-preemptible") == 0 ||
+        strcmp(cls, "interactive-preemptible") == 0)
+        return "workspace";
+    return "training";
+}
+
 static void group_put(struct al__kube *k, struct al__kube_group *g, const struct al__mirror *m) {
     struct group_form f;
     size_t n = 0;
@@ -649,6 +660,7 @@ static void group_put(struct al__kube *k, struct al__kube_group *g, const struct
     int32_t priority = al__kube_priority(k->classes, f.cls, f.has_priority, f.priority);
     struct al__mirror_workload w = {
         .project = f.queue,
+        .kind = kind_of_class(f.cls),
         .priority = priority,
         .preemptible = al__kube_preemptible(f.preemptibility, priority),
         .min_members = f.min_members,

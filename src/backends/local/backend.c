@@ -21,6 +21,7 @@
 #include "backends/local/children.h"
 #include "backends/local/local.h"
 #include "backends/local/log_window.h"
+#include "backends/local/streams.h"
 #include "backends/local/task_env.h"
 #include "util/xalloc.h"
 
@@ -173,6 +174,8 @@ static void local_prepare(struct al__backend *b, struct al__task_key key) {
     unlink(path);
     path_of(b->data, key, "run", "pid", path, sizeof(path));
     unlink(path);
+    path_of(b->data, key, "run", "sock", path, sizeof(path));
+    unlink(path);
 }
 
 static void local_forget(struct al__backend *b, struct al__task_key key) {
@@ -201,7 +204,7 @@ static void run_marker(const struct al__task_start *s, char *out, size_t size) {
 static int local_start(struct al__backend *b, const struct al__task_start *s,
                        char ref[AL__TASK_REF_MAX], char *err, size_t size) {
     struct local *l = b->data;
-    char log[4096], exitp[4096], pidp[4096], index[4096], marker[512], title[256];
+    char log[4096], exitp[4096], pidp[4096], index[4096], marker[512], title[256], sock[4096];
     char **env = al__task_env(&l->user, &b->inventory, s);
     struct al__proc proc;
 
@@ -209,6 +212,7 @@ static int local_start(struct al__backend *b, const struct al__task_start *s,
     path_of(l, s->key, "logs", "idx", index, sizeof(index));
     path_of(l, s->key, "run", "exit", exitp, sizeof(exitp));
     path_of(l, s->key, "run", "pid", pidp, sizeof(pidp));
+    path_of(l, s->key, "run", "sock", sock, sizeof(sock));
     if (s->run > 1)
         run_marker(s, marker, sizeof(marker));
     snprintf(title, sizeof(title), "allot-task %s/%s/%d", s->project, s->workload,
@@ -222,7 +226,9 @@ static int local_start(struct al__backend *b, const struct al__task_start *s,
                                 .marker = s->run > 1 ? marker : NULL,
                                 .index_path = index,
                                 .title = title,
-                                .supervisor = l->supervisor};
+                                .supervisor = l->supervisor,
+                                .socket_path = sock,
+                                .terminal = s->terminal};
     int rc = al__proc_start(&launch, &proc, err, size);
     al__task_env_free(env);
     if (rc == 0) {
@@ -355,6 +361,20 @@ static void local_task_json(struct al__backend *b, const char *ref, json_t *task
     json_object_set_new(task, "pid", ref_proc(ref, &proc) ? json_integer(proc.pid) : json_null());
 }
 
+static int local_stream(struct al__backend *b, const struct al__stream_request *r, int *fd,
+                        char *err, size_t size) {
+    struct al__proc proc;
+    char sock[4096];
+    if (!ref_proc(r->ref, &proc) || al__proc_start_ticks(proc.pid) != proc.start_ticks) {
+        snprintf(err, size, "task %d is not running", (int)r->key.index);
+        return -AL_ENOENT;
+    }
+    if (r->kind == AL__STREAM_PORT)
+        return al__local_port_connect(&proc, r->port, fd, err, size);
+    path_of(b->data, r->key, "run", "sock", sock, sizeof(sock));
+    return al__local_supervisor_connect(sock, r, fd, err, size);
+}
+
 const struct al__backend_type al__local_backend = {
     .name = "local",
     .start_threads = 1, /* a fork and exec: quick, and the supervisor sets up its own */
@@ -378,4 +398,5 @@ const struct al__backend_type al__local_backend = {
     .workdir_check = local_workdir_check,
     .describe = local_describe,
     .task_json = local_task_json,
+    .stream = local_stream,
 };

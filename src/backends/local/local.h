@@ -78,7 +78,9 @@ struct al__launch {
      * al__proc_start returns and whether or not allotd is still alive), so that a restarted
      * allotd finds a task whose start it never recorded (al__proc_find). */
     const char *pid_path;
-    const char *supervisor; /* the allot-supervisor program (al__local_supervisor_path) */
+    const char *supervisor;  /* the allot-supervisor program (al__local_supervisor_path) */
+    const char *socket_path; /* NULL = none: where the supervisor listens for streams */
+    bool terminal;           /* the command runs under a terminal the supervisor holds */
 };
 
 /*
@@ -136,10 +138,10 @@ int al__proc_find(const char *pid_path, struct al__proc *out);
 
 /*
  * al__proc_kill_group - SIGKILL to whatever is left of a task whose supervisor is gone (killed
- * with SIGKILL, say): every process of its process group started no earlier than the supervisor
- * (a group id is never reused while the group has a member, and the start time rules out a new
- * group that took the number later). The command itself dies with its supervisor (it asked for
- * PR_SET_PDEATHSIG); this reaches what it left in the background. Returns how many it signalled.
+ * with SIGKILL, say): every process of its process group or its session started no earlier than
+ * the supervisor (al__proc_members: a shell under a terminal puts its jobs in groups of their
+ * own). The command itself dies with its supervisor (it asked for PR_SET_PDEATHSIG); this
+ * reaches what it left in the background. Returns how many it signalled.
  */
 int al__proc_kill_group(const struct al__proc *proc);
 

@@ -1,6 +1,5 @@
 /* proc.c - starts tasks as supervised process groups, polls and signals them (see local.h). */
 #define _GNU_SOURCE /* pipe2 */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -16,6 +15,7 @@
 
 #include "allot/errors.h"
 #include "backends/local/proc_plan.h"
+#include "backends/local/proc_stat.h"
 #include "backends/local/read_small.h"
 #include "backends/local/supervisor/supervise.h"
 
@@ -80,7 +80,7 @@ static char **supervisor_argv(const struct al__launch *launch, const struct al__
     size_t argc = 0, n = 0;
     while (launch->argv[argc])
         argc++;
-    char **argv = calloc(1 + 10 + 2 * plan->path_count + 1 + argc + 1, sizeof(*argv));
+    char **argv = calloc(1 + 13 + 2 * plan->path_count + 1 + argc + 1, sizeof(*argv));
     if (!argv)
         return NULL;
     argv[n++] = (char *)"allot-supervisor";
@@ -102,6 +102,12 @@ static char **supervisor_argv(const struct al__launch *launch, const struct al__
         argv[n++] = (char *)"--index";
         argv[n++] = (char *)launch->index_path;
     }
+    if (launch->socket_path) {
+        argv[n++] = (char *)"--socket";
+        argv[n++] = (char *)launch->socket_path;
+    }
+    if (launch->terminal)
+        argv[n++] = (char *)"--terminal";
     for (size_t i = 0; i < plan->path_count; i++) {
         argv[n++] = (char *)"--path";
         argv[n++] = plan->paths[i];
@@ -234,41 +240,13 @@ int al__proc_start(const struct al__launch *launch, struct al__proc *out, char *
     return 0;
 }
 
-/* Reads state (field 3), process group (field 5) and start time (field 22) of /proc/PID/stat.
- * Returns 0 or -1. */
-static int stat_read_group(pid_t pid, char *state, pid_t *group, int64_t *ticks) {
-    char path[64], buf[2048];
-    if (pid <= 0)
-        return -1;
-    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-    if (al__proc_read_small(path, buf, sizeof buf) < 0)
-        return -1;
-    /* "PID (COMM) S ...": COMM may hold spaces and parentheses, so start after the last ')' */
-    char *p = strrchr(buf, ')');
-    if (!p || p[1] != ' ' || !p[2])
-        return -1;
-    p += 2;
-    *state = *p;
-    for (int field = 3; field < 22; field++) {
-        p = strchr(p, ' ');
-        if (!p)
-            return -1;
-        p++;
-        if (field == 4)
-            *group = (pid_t)strtol(p, NULL, 10);
-    }
-    char *end;
-    errno = 0;
-    long long v = strtoll(p, &end, 10);
-    if (end == p || errno != 0 || v < 0)
-        return -1;
-    *ticks = v;
-    return 0;
-}
-
 static int stat_read(pid_t pid, char *state, int64_t *ticks) {
-    pid_t group;
-    return stat_read_group(pid, state, &group, ticks);
+    struct al__proc_stat st;
+    if (al__proc_stat_read(pid, &st) != 0)
+        return -1;
+    *state = st.state;
+    *ticks = st.start_ticks;
+    return 0;
 }
 
 int64_t al__proc_start_ticks(pid_t pid) {
@@ -359,25 +337,14 @@ int al__proc_find(const char *pid_path, struct al__proc *out) {
     return 0;
 }
 
+static void kill_member(pid_t pid, void *arg) {
+    int *killed = arg;
+    if (kill(pid, SIGKILL) == 0)
+        (*killed)++;
+}
+
 int al__proc_kill_group(const struct al__proc *proc) {
-    DIR *dir = opendir("/proc");
     int killed = 0;
-    if (!dir || proc->pid <= 1) {
-        if (dir)
-            closedir(dir);
-        return 0;
-    }
-    for (struct dirent *e; (e = readdir(dir)) != NULL;) {
-        char *end;
-        long pid = strtol(e->d_name, &end, 10);
-        char state;
-        pid_t group;
-        int64_t ticks;
-        if (*end != '\0' || pid <= 1 || stat_read_group((pid_t)pid, &state, &group, &ticks) != 0)
-            continue;
-        if (group == proc->pid && ticks >= proc->start_ticks && kill((pid_t)pid, SIGKILL) == 0)
-            killed++;
-    }
-    closedir(dir);
+    al__proc_members(proc->pid, proc->start_ticks, NULL, 0, kill_member, &killed);
     return killed;
 }

@@ -122,6 +122,8 @@ char **al__task_env(const struct al__task_user *u, const struct al__inventory *i
         env_add(&e, "LOGNAME", u->name);
     }
     env_add(&e, "SHELL", u->shell);
+    if (s->terminal)
+        env_add(&e, "TERM", "xterm-256color"); /* as under docker run -t */
     env_add_submitted(&e, s->exported_env);
     env_add_submitted(&e, s->env);
     if (s->workdir)

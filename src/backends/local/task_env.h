@@ -21,7 +21,8 @@ void al__task_user_init(struct al__task_user *u);
  * al__task_env - the environment of task s on node `node` of inventory inv, "KEY=VALUE" strings,
  * NULL-terminated (each allocated; the caller frees them and the array), in order, later ones
  * winning over earlier ones of the same name:
- *   1. the base: PATH (AL__BASE_PATH), HOME, USER, LOGNAME, SHELL of user u;
+ *   1. the base: PATH (AL__BASE_PATH), HOME, USER, LOGNAME, SHELL of user u; TERM
+ *      (xterm-256color) for a task under a terminal (s->terminal);
  *   2. s->exported_env, then s->env (the submitter's: a name the backend sets itself is left
  *      out - ALLOT_*, CUDA_VISIBLE_DEVICES, NVIDIA_VISIBLE_DEVICES, CUDA_DEVICE_ORDER);
  *   3. PWD = s->workdir when it has one; the devices, node and identity of the task

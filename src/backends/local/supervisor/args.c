@@ -17,6 +17,11 @@ int al__supervision_parse(int argc, char **argv, char **envp, struct al__supervi
     out->envp = envp;
     for (; i < argc && strcmp(argv[i], "--") != 0; i += 2) {
         const char *flag = argv[i], *value = i + 1 < argc ? argv[i + 1] : NULL;
+        if (strcmp(flag, "--terminal") == 0) { /* the one flag without a value */
+            out->terminal = true;
+            i--;
+            continue;
+        }
         if (!value || !value[0])
             return snprintf(err, size, "%s: needs a value", flag), -1;
         if (strcmp(flag, "--exit") == 0) {
@@ -29,6 +34,8 @@ int al__supervision_parse(int argc, char **argv, char **envp, struct al__supervi
             out->title = value;
         } else if (strcmp(flag, "--index") == 0) {
             out->index_path = value;
+        } else if (strcmp(flag, "--socket") == 0) {
+            out->socket_path = value;
         } else if (strcmp(flag, "--path") == 0) {
             if (paths == AL__SUPERVISOR_MAX_PATHS)
                 return refuse(err, size, "--path: too many candidate paths");
@@ -51,6 +58,15 @@ int al__supervision_parse(int argc, char **argv, char **envp, struct al__supervi
         return refuse(err, size, "--exit: too long");
     if (out->title)
         snprintf(out->title_copy, sizeof(out->title_copy), "%s", out->title); /* cut to fit */
+    /* used after the title (exec commands, the socket's removal): copies */
+    if (out->socket_path && (size_t)snprintf(out->socket_copy, sizeof(out->socket_copy), "%s",
+                                             out->socket_path) >= sizeof(out->socket_copy))
+        return refuse(err, size, "--socket: too long");
+    if (out->workdir && (size_t)snprintf(out->workdir_copy, sizeof(out->workdir_copy), "%s",
+                                         out->workdir) >= sizeof(out->workdir_copy))
+        return refuse(err, size, "--workdir: too long");
+    out->socket_path = out->socket_path ? out->socket_copy : NULL;
+    out->workdir = out->workdir ? out->workdir_copy : NULL;
     out->argv = argv + i + 1;
     out->all_argv = argv;
     out->argc = argc;

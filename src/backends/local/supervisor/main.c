@@ -11,7 +11,8 @@ int main(int argc, char **argv) {
     char err[256];
     if (al__supervision_parse(argc, argv, environ, &sup, err, sizeof(err)) < 0) {
         const char *exit_path = NULL; /* recorded when given, so that the task reads as 127 */
-        for (int i = 1; i + 1 < argc && strcmp(argv[i], "--") != 0; i += 2)
+        for (int i = 1; i + 1 < argc && strcmp(argv[i], "--") != 0;
+             i += strcmp(argv[i], "--terminal") == 0 ? 1 : 2)
             if (strcmp(argv[i], "--exit") == 0 && argv[i + 1][0])
                 exit_path = argv[i + 1];
         al__supervise_refuse(exit_path, err);

@@ -15,8 +15,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "backends/local/proc_stat.h"
 #include "backends/local/read_small.h"
 #include "backends/local/supervisor/log_index.h"
+#include "backends/local/supervisor/serve.h"
 #include "backends/local/supervisor/supervise.h"
 #include "backends/local/supervisor/title.h"
 
@@ -89,12 +91,10 @@ static void line_add_errno(struct line *l, int e) {
     line_add_int(l, e);
 }
 
-/* Writes "allot: cannot run COMMAND: [WHAT DETAIL: ]REASON\n" to the log (stderr). */
-static void report(const struct al__supervision *plan, const char *what, const char *detail,
-                   int e) {
+void al__supervise_report(const char *command, const char *what, const char *detail, int e) {
     struct line l = {.len = 0};
     line_add(&l, "allot: cannot run ");
-    line_add(&l, plan->argv[0]);
+    line_add(&l, command);
     line_add(&l, ": ");
     if (what) {
         line_add(&l, what);
@@ -106,7 +106,13 @@ static void report(const struct al__supervision *plan, const char *what, const c
     write_all(STDERR_FILENO, l.buf, l.len);
 }
 
-static void signals_default(void) {
+/* Writes "allot: cannot run COMMAND: [WHAT DETAIL: ]REASON\n" to the log (stderr). */
+static void report(const struct al__supervision *plan, const char *what, const char *detail,
+                   int e) {
+    al__supervise_report(plan->argv[0], what, detail, e);
+}
+
+void al__signals_default(void) {
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = SIG_DFL;
@@ -123,11 +129,19 @@ static void signals_unblock(void) {
 }
 
 /* The command child: signals, stdio and directory are set; exec each candidate path in turn.
- * It dies with its supervisor (a killed supervisor must not leave it running untracked). */
-static _Noreturn void command_run(const struct al__supervision *plan, pid_t supervisor) {
+ * It dies with its supervisor (a killed supervisor must not leave it running untracked). Its
+ * stdio is the terminal's side (`terminal`, -1 for none) when it runs under one. */
+static _Noreturn void command_run(const struct al__supervision *plan, pid_t supervisor,
+                                  int terminal) {
     close(SYNC_FD);
     if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != supervisor)
         _exit(EXIT_CANNOT_RUN); /* the supervisor is already gone */
+    if (terminal >= 0) {
+        for (int fd = 0; fd <= 2; fd++)
+            dup2(terminal, fd);
+        if (terminal > 2)
+            close(terminal);
+    }
     signals_unblock();
     if (plan->workdir && chdir(plan->workdir) != 0) {
         report(plan, "cannot enter directory ", plan->workdir, errno);
@@ -215,66 +229,95 @@ static void pid_record(const struct al__supervision *plan) {
     rename(plan->pid_tmp, plan->pid_path);
 }
 
-/* Waits for the command child, noting meanwhile when the log grows (SIGCHLD is blocked: it
- * ends a wait early). The child's pid with its wait status, or -1 when it could not be waited
- * for. */
-static pid_t wait_noting(pid_t child, struct al__log_index *index, int *status) {
-    sigset_t chld;
-    sigemptyset(&chld);
-    sigaddset(&chld, SIGCHLD);
-    int interval = 1;
-    pid_t waited;
-    while ((waited = waitpid(child, status, WNOHANG)) == 0 || (waited < 0 && errno == EINTR)) {
-        struct timespec wait = {interval, 0};
-        sigtimedwait(&chld, NULL, &wait); /* SIGCHLD, a timeout or EINTR: look again */
-        if (al__log_index_note(index))
-            interval = 1;
-        else if (interval < AL__LOG_INDEX_MAX_INTERVAL_S) /* quiet: look less often */
-            interval *= 2;
+/* After the fork: what the supervisor ignores (a terminal's job-control and interrupt keys reach
+ * its process group, itself included), and what it reads through its signalfd (serve.c): the
+ * end of children, and under a terminal SIGTERM, which hangs the terminal up. A pending SIGTERM
+ * is discarded where it is ignored. */
+static void signals_serve(bool terminal) {
+    static const int ignored[] = {SIGINT, SIGHUP, SIGQUIT, SIGTSTP, SIGTTIN, SIGTTOU, SIGPIPE};
+    struct sigaction ignore;
+    memset(&ignore, 0, sizeof ignore);
+    ignore.sa_handler = SIG_IGN;
+    sigemptyset(&ignore.sa_mask);
+    for (size_t i = 0; i < sizeof ignored / sizeof ignored[0]; i++)
+        sigaction(ignored[i], &ignore, NULL);
+    if (!terminal)
+        sigaction(SIGTERM, &ignore, NULL);
+    sigset_t served;
+    al__serve_signals(terminal, &served);
+    sigprocmask(SIG_SETMASK, &served, NULL);
+}
+
+static void kill_member(pid_t pid, void *arg) {
+    (void)arg;
+    kill(pid, SIGKILL);
+}
+
+/* The sync pipe's number stays taken (by /dev/null when allotd gave none): closing it below must
+ * not close the terminal or the socket. */
+static void sync_fd_hold(void) {
+    if (fcntl(SYNC_FD, F_GETFD) >= 0)
+        return;
+    int fd = open("/dev/null", O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    if (fd >= 0 && fd != SYNC_FD) {
+        dup2(fd, SYNC_FD);
+        close(fd);
     }
-    al__log_index_note(index); /* its last words */
-    return waited;
 }
 
 _Noreturn void al__supervise(const struct al__supervision *plan) {
-    signals_default();
+    al__signals_default();
     fds_close_others();
+    sync_fd_hold();
     if (setsid() < 0) {
         report(plan, "setsid", "", errno);
         _exit(EXIT_CANNOT_RUN);
     }
     pid_record(plan);
+    struct al__served served = {.plan = plan, .command = -1, .listen_fd = -1, .master = -1};
+    int terminal = -1;
+    if (plan->terminal && al__terminal_take(&served.master, &terminal) < 0) {
+        report(plan, "a terminal", "", errno);
+        exit_record(plan->exit_copy, NULL);
+        _exit(EXIT_CANNOT_RUN);
+    }
+    if (plan->socket_path)
+        served.listen_fd = al__serve_listen(plan->socket_path); /* none: no attach, no exec */
     /* Fork while every signal is still blocked: a signal sent to the group from now on stays
      * pending in the command until it has default dispositions and unblocks. */
     pid_t self = getpid(), child = fork();
     if (child == 0)
-        command_run(plan, self);
+        command_run(plan, self, terminal);
     int fork_errno = errno;
+    if (terminal >= 0)
+        close(terminal);
     close(SYNC_FD); /* tells allotd that the group exists */
-    struct sigaction ignore;
-    memset(&ignore, 0, sizeof ignore);
-    ignore.sa_handler = SIG_IGN;
-    sigemptyset(&ignore.sa_mask);
-    sigaction(SIGTERM, &ignore, NULL); /* discards any pending one too */
-    sigaction(SIGINT, &ignore, NULL);
-    sigaction(SIGHUP, &ignore, NULL);
-    sigset_t chld;
-    sigemptyset(&chld);
-    sigaddset(&chld, SIGCHLD);
-    sigprocmask(SIG_SETMASK, &chld, NULL); /* every signal but SIGCHLD, which ends waits */
+    signals_serve(plan->terminal);
     int status = 0;
-    pid_t waited = -1;
-    if (child < 0)
-        report(plan, "fork", "", fork_errno);
+    struct al__sessions sessions = {NULL, 0};
     struct al__log_index index;
     al__log_index_open(&index, plan->index_path, STDOUT_FILENO);
+    served.index = &index;
     if (plan->title) /* the arguments are the child's now; this process shows its task */
         al__title_set(al__title_area_of(plan->argc, plan->all_argv), plan->title_copy);
-    if (child > 0)
-        waited = wait_noting(child, &index, &status);
-    exit_record(plan->exit_copy, child > 0 && waited == child ? &status : NULL);
+    if (child < 0) {
+        report(plan, "fork", "", fork_errno);
+    } else {
+        served.command = child;
+        status = al__serve(&served, &sessions);
+    }
+    al__log_index_note(&index); /* its last words */
+    exit_record(plan->exit_copy, child > 0 ? &status : NULL);
+    if (served.listen_fd >= 0)
+        unlink(plan->socket_path);
     /* A task ends with its command: what it left running in the background (and still holding
-     * its GPUs) goes with it. The supervisor is in the group too; its status is on record. */
+     * its GPUs) goes with it - its process group, and where there can be more (a terminal's
+     * shell puts its jobs in groups of their own; exec commands have sessions of their own)
+     * its session and theirs, found in /proc (a pass over every process: not made for a batch
+     * task, of which thousands may end at once). The supervisor is in the group too; its status
+     * is on record. */
+    if (plan->terminal || sessions.count > 0)
+        al__proc_members(self, own_start_ticks(), sessions.ids, sessions.count, kill_member, NULL);
     kill(0, SIGKILL);
     _exit(0);
 }

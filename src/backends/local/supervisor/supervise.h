@@ -3,6 +3,7 @@
 #ifndef ALLOT_BACKENDS_LOCAL_SUPERVISOR_SUPERVISE_H
 #define ALLOT_BACKENDS_LOCAL_SUPERVISOR_SUPERVISE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #define AL__SUPERVISOR_MAX_PATHS 256 /* candidate paths of the command (PATH entries) */
@@ -11,11 +12,13 @@
 /*
  * What the supervisor runs, from its command line:
  *   allot-supervisor --exit FILE [--pid FILE] [--workdir DIR] [--title TEXT] [--index FILE]
- *                    --path CANDIDATE... -- COMMAND [ARG...]
+ *                    [--socket FILE] [--terminal] --path CANDIDATE... -- COMMAND [ARG...]
  * Its environment is the command's. allotd starts it with /dev/null on 0, the task's log on 1
  * and 2, the sync pipe on 3 and every signal blocked. Once its command runs, the supervisor
  * shows TEXT as its command line ("allot-task PROJECT/WORKLOAD/INDEX", title.h) and notes in
- * the index FILE when the log grew (log_index.h).
+ * the index FILE when the log grew (log_index.h). With --socket it listens there for attach
+ * and exec streams (stream/frames.h); with --terminal the command runs under a
+ * pseudo-terminal the supervisor holds (its output goes to the log and to attached clients).
  */
 struct al__supervision {
     char **argv;                                     /* the command, NULL-terminated */
@@ -29,8 +32,11 @@ struct al__supervision {
     char pid_tmp[4096];     /* pid_path + ".tmp": written, then renamed into place */
     /* Copies kept past the title, which overwrites the arguments they pointed into. */
     char exit_copy[4096], title_copy[512];
+    char socket_copy[4096], workdir_copy[4096]; /* what socket_path and workdir point to */
     char **all_argv; /* the supervisor's own arguments (argc of them): the title's area */
     int argc;
+    const char *socket_path; /* NULL = none: no attach, no exec */
+    bool terminal;           /* the command runs under a pseudo-terminal (a workspace) */
 };
 
 /* al__supervision_parse - reads argv (argc entries, argv[0] the program) into *out. Returns 0,
@@ -46,6 +52,13 @@ int al__supervision_parse(int argc, char **argv, char **envp, struct al__supervi
  * writes the exit file and kills its whole process group, itself included. Never returns.
  */
 _Noreturn void al__supervise(const struct al__supervision *sup);
+
+/* al__signals_default - every signal at its default disposition (for a child about to exec). */
+void al__signals_default(void);
+
+/* al__supervise_report - writes "allot: cannot run COMMAND: [WHAT DETAIL: ]REASON" (strerror of
+ * e, spelled by hand: it runs between fork and exec) to stderr. */
+void al__supervise_report(const char *command, const char *what, const char *detail, int e);
 
 /* al__supervise_refuse - writes "allot: cannot run: WHY" to the log and the exit file (when
  * known) as exit 127; for a command line that al__supervision_parse refused. */
