@@ -72,16 +72,19 @@ class Allotd:
         return 0.0
 
     def task_groups(self):
-        """The process groups of the tasks it started: their supervisors are forks of allotd
-        and keep its command line, which names this benchmark's state dir."""
+        """The process groups of the tasks it started: their supervisors hold files in this
+        benchmark's state dir open (the task's log); their command line is a title
+        ("allot-task P/W/I") that does not name it."""
         groups = set()
         for entry in os.listdir("/proc"):
             if not entry.isdigit() or int(entry) == self.proc.pid:
                 continue
             try:
-                with open("/proc/%s/cmdline" % entry, "rb") as f:
-                    if self.state.encode() in f.read():
+                fds = "/proc/%s/fd" % entry
+                for fd in os.listdir(fds):
+                    if os.readlink(os.path.join(fds, fd)).startswith(self.state + "/"):
                         groups.add(os.getpgid(int(entry)))
+                        break
             except OSError:
                 pass
         return groups
