@@ -228,6 +228,22 @@ static void serve(const struct al__cli *cli, int listener, const char *path) {
     }
 }
 
+/* Whether allotd's backend offers port-forward at all: asked before listening, with a plain GET
+ * of the stream's path, which allotd answers 400 (send the upgrade) where it does. 0, or the
+ * exit status after saying why not. */
+static int offered(const struct al__cli *cli, const char *stream_path) {
+    struct al__cli_reply reply;
+    int rc = AL__EXIT_OK;
+
+    if (al__cli_request(cli, "GET", stream_path, NULL, &reply) < 0 ||
+        (reply.status != 400 && reply.message[0])) {
+        al__cli_report(cli, &reply);
+        rc = al__cli_failed();
+    }
+    al__cli_reply_release(&reply);
+    return rc;
+}
+
 /* The workload and its task exist and the task runs: 0, or the exit status after saying why. */
 static int task_check(const struct al__cli *cli, const struct options *o) {
     char suffix[128], path[1024];
@@ -268,7 +284,7 @@ int al__cmd_workload_port_forward(const struct al__cli *cli, int argc, char **ar
              o.project ? "&project=" : "", o.project ? o.project : "");
     if (al__cli_path(cli, path, sizeof(path), "workloads", o.name, suffix) < 0)
         return AL__EXIT_USAGE;
-    if ((rc = task_check(cli, &o)) != AL__EXIT_OK)
+    if ((rc = task_check(cli, &o)) != AL__EXIT_OK || (rc = offered(cli, path)) != AL__EXIT_OK)
         return rc;
     int listener = listen_on(o.address, o.local, &bound);
     if (listener < 0)

@@ -52,18 +52,20 @@ static void stream_done(void *ctx) {
 /* The request's form and what the backend offers: false after answering. */
 static bool stream_possible(struct allotd *d, const struct al__request *req, struct al__reply *rep,
                             enum al__stream_kind kind) {
-    if (!req->upgrade || strcasecmp(req->upgrade, AL__STREAM_PROTOCOL) != 0) {
-        al__reply_error(rep, "invalid_argument", NULL,
-                        "this path opens a stream: send \"Connection: Upgrade\" and \"Upgrade: "
-                        "%s\" (allot workload %s does)",
-                        AL__STREAM_PROTOCOL, verbs[kind]);
-        return false;
-    }
+    /* what the backend offers first: a request without the upgrade learns it too (allot
+     * port-forward asks so before it listens) */
     if (!d->backend.type->stream) {
         al__reply_error(rep, "failed_precondition", NULL,
                         "the %s backend does not offer %s: reach the task through its platform "
                         "(Kubernetes: kubectl %s on its pod)",
                         d->backend.type->name, verbs[kind], verbs[kind]);
+        return false;
+    }
+    if (!req->upgrade || strcasecmp(req->upgrade, AL__STREAM_PROTOCOL) != 0) {
+        al__reply_error(rep, "invalid_argument", NULL,
+                        "this path opens a stream: send \"Connection: Upgrade\" and \"Upgrade: "
+                        "%s\" (allot workload %s does)",
+                        AL__STREAM_PROTOCOL, verbs[kind]);
         return false;
     }
     return true;

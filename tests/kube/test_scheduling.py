@@ -236,6 +236,12 @@ class BindTest(ClusterTest):
         logs = self.allot("workload", "logs", "train", "-p", "cli", check=False)
         self.assertNotEqual(logs.returncode, 0)
         self.assertIn("reading the log of pod", logs.stderr)
+        # streams into a pod are the cluster's (kubectl exec): allot says it does not offer them
+        for args in (["exec", "train", "-p", "cli", "--", "true"],
+                     ["port-forward", "train", "-p", "cli", "8080"]):
+            r = self.allot("workload", *args, check=False)
+            self.assertEqual(r.returncode, 4, (args, r.stderr))
+            self.assertIn("does not offer", r.stderr)
         # a submit the cluster refuses says why; a name taken is refused before
         bad = self.allot("workload", "submit", "nameless", "-p", "cli", "--", "true",
                          check=False)
