@@ -10,6 +10,7 @@
 #include "cli/selector.h"
 #include "cli/units.h"
 #include "cli/util.h"
+#include "cli/workload_filter.h"
 
 #define POLL_INTERVAL_MS 250
 #define MAX_NAMES        256
@@ -17,10 +18,9 @@
 struct options {
     const char *names[MAX_NAMES];
     size_t name_count;
-    const char *project, *state;
-    bool all, all_projects, wait;
+    struct al__cli_workload_filter filter;
+    bool all, wait;
     int64_t timeout_s;
-    struct al__cli_selector selector;
 };
 
 static void sleep_ms(long ms) {
@@ -54,6 +54,7 @@ static int wait_gone(const struct al__cli *cli, const char *path, const char *na
 
 static int options_parse(const struct al__cli *cli, int argc, char **argv, struct options *o) {
     struct al__cli_args a;
+    int rc;
 
     al__cli_args_init(&a, cli, argc, argv);
     while (al__cli_args_next(&a)) {
@@ -61,20 +62,11 @@ static int options_parse(const struct al__cli *cli, int argc, char **argv, struc
             if (o->name_count == MAX_NAMES)
                 return al__cli_usage_error(cli, "at most %d names at once", MAX_NAMES);
             o->names[o->name_count++] = a.arg;
-        } else if (al__cli_args_is(&a, "-p", "--project")) {
-            if (!(o->project = al__cli_args_value(&a)))
-                return AL__CLI_BAD;
-        } else if (al__cli_args_is(&a, NULL, "--state")) {
-            if (al__cli_args_state(&a, &o->state) != AL__CLI_RUN)
-                return AL__CLI_BAD;
-        } else if (al__cli_args_is(&a, "-l", "--selector")) {
-            if (al__cli_args_selector(&a, &o->selector) != AL__CLI_RUN)
-                return AL__CLI_BAD;
+        } else if ((rc = al__cli_workload_filter_option(&a, &o->filter)) != 1) {
+            if (rc == AL__CLI_BAD)
+                return rc;
         } else if (al__cli_args_is(&a, NULL, "--all")) {
             if (!al__cli_args_flag(&a, &o->all))
-                return AL__CLI_BAD;
-        } else if (al__cli_args_is(&a, "-A", "--all-projects")) {
-            if (!al__cli_args_flag(&a, &o->all_projects))
                 return AL__CLI_BAD;
         } else if (al__cli_args_is(&a, NULL, "--wait")) {
             if (!al__cli_args_flag(&a, &o->wait))
@@ -86,39 +78,28 @@ static int options_parse(const struct al__cli *cli, int argc, char **argv, struc
             return al__cli_args_unknown(&a);
         }
     }
-    int rc = al__cli_args_finish(&a, NULL, NULL);
+    rc = al__cli_args_finish(&a, NULL, NULL);
     if (rc != AL__CLI_RUN)
         return rc;
-    bool chosen = o->all || o->state || o->selector.count > 0;
+    const struct al__cli_workload_filter *f = &o->filter;
+    bool chosen = o->all || al__cli_workload_filter_narrows(f);
     if (chosen && o->name_count > 0)
         return al__cli_usage_error(cli, "give workload NAMEs or --all/--state/-l, not both");
     if (!chosen && o->name_count == 0)
         return al__cli_usage_error(cli, "no workload NAME given (or --all, --state STATE or -l "
                                         "SELECTOR with -p PROJECT or -A)");
-    if (chosen && !o->project && !o->all_projects && !cli->conn.project)
+    if (chosen && !f->project && !f->all_projects && !cli->conn.project)
         return al__cli_usage_error(cli, "--all, --state and -l need -p PROJECT, or -A for every "
                                         "project");
-    if (o->all_projects && o->project)
-        return al__cli_usage_error(cli, "give -p PROJECT or -A, not both");
     return AL__CLI_RUN;
 }
 
 /* The workloads --all/--state/-l choose, as (name, project) pairs in *items. */
-static int chosen(const struct al__cli *cli, const struct options *o, json_t **items) {
-    char query[256] = "", escaped[200];
-
-    if (o->project) {
-        if (!al__cli_url_escape(o->project, escaped, sizeof(escaped))) {
-            al__cli_usage_error(cli, "--project: name too long");
-            return AL__EXIT_USAGE;
-        }
-        al__cli_appendf(query, sizeof(query), "project=%s", escaped);
-    }
-    if (o->state)
-        al__cli_appendf(query, sizeof(query), "%sstate=%s", query[0] ? "&" : "", o->state);
+static int chosen(const struct al__cli *cli, const struct options *o, const char *query,
+                  json_t **items) {
     if (al__cli_list_all(cli, "/api/v1/workloads", query, items) < 0)
         return al__cli_failed();
-    al__cli_selector_filter(&o->selector, *items);
+    al__cli_selector_filter(&o->filter.selector, *items);
     return AL__EXIT_OK;
 }
 
@@ -162,14 +143,15 @@ int al__cmd_workload_delete(const struct al__cli *cli, int argc, char **argv) {
     o.timeout_s = 60;
     int rc = options_parse(cli, argc, argv, &o), status = AL__EXIT_OK;
 
+    char query[512];
+    if (rc == AL__CLI_RUN)
+        rc = al__cli_workload_filter_query(cli, &o.filter, query, sizeof(query));
     if (rc != AL__CLI_RUN)
         return al__cli_parse_exit(rc, cli);
-    if (!o.project && !o.all_projects)
-        o.project = cli->conn.project;
     int64_t deadline = al__cli_now() + o.timeout_s;
     json_t *results = al__cli_json_take(json_array()), *items = NULL;
     if (o.name_count == 0) {
-        if ((status = chosen(cli, &o, &items)) != AL__EXIT_OK) {
+        if ((status = chosen(cli, &o, query, &items)) != AL__EXIT_OK) {
             json_decref(results);
             return status;
         }
@@ -186,7 +168,7 @@ int al__cmd_workload_delete(const struct al__cli *cli, int argc, char **argv) {
         json_decref(items);
     } else {
         for (size_t i = 0; i < o.name_count; i++) {
-            int one = delete_one(cli, o.names[i], o.project, &o, deadline, results);
+            int one = delete_one(cli, o.names[i], o.filter.project, &o, deadline, results);
             if (one != AL__EXIT_OK)
                 status = one;
         }

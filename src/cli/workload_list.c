@@ -8,13 +8,12 @@
 #include "cli/output.h"
 #include "cli/units.h"
 #include "cli/util.h"
+#include "cli/workload_filter.h"
 #include "cli/workload_format.h"
 
 struct options {
-    const char *project; /* NULL: all projects */
-    const char *state;   /* NULL: every state */
-    bool all_projects, watch;
-    struct al__cli_selector selector;
+    struct al__cli_workload_filter filter;
+    bool watch;
 };
 
 static int options_parse(const struct al__cli *cli, int argc, char **argv, struct options *o) {
@@ -22,25 +21,15 @@ static int options_parse(const struct al__cli *cli, int argc, char **argv, struc
 
     al__cli_args_init(&a, cli, argc, argv);
     while (al__cli_args_next(&a)) {
-        if (al__cli_args_is(&a, "-A", "--all-projects")) {
-            if (!al__cli_args_flag(&a, &o->all_projects))
-                return AL__CLI_BAD;
-            o->project = NULL;
-        } else if (al__cli_args_is(&a, "-w", "--watch")) {
-            if (!al__cli_args_flag(&a, &o->watch))
-                return AL__CLI_BAD;
-        } else if (al__cli_args_is(&a, "-p", "--project")) {
-            if (!(o->project = al__cli_args_value(&a)))
-                return AL__CLI_BAD;
-        } else if (al__cli_args_is(&a, NULL, "--state")) {
-            if (al__cli_args_state(&a, &o->state) != AL__CLI_RUN)
-                return AL__CLI_BAD;
-        } else if (al__cli_args_is(&a, "-l", "--selector")) {
-            if (al__cli_args_selector(&a, &o->selector) != AL__CLI_RUN)
-                return AL__CLI_BAD;
-        } else {
+        int rc = al__cli_workload_filter_option(&a, &o->filter);
+        if (rc == AL__CLI_BAD)
+            return rc;
+        if (rc == AL__CLI_RUN)
+            continue;
+        if (!al__cli_args_is(&a, "-w", "--watch"))
             return al__cli_args_unknown(&a);
-        }
+        if (!al__cli_args_flag(&a, &o->watch))
+            return AL__CLI_BAD;
     }
     return al__cli_args_finish(&a, NULL, NULL);
 }
@@ -84,21 +73,14 @@ static void print_table(const struct al__cli *cli, const json_t *items) {
 int al__cmd_workload_list(const struct al__cli *cli, int argc, char **argv) {
     struct options o;
     memset(&o, 0, sizeof(o));
-    char query[512] = "", escaped[256];
+    char query[512];
     int rc = options_parse(cli, argc, argv, &o);
 
     if (rc != AL__CLI_RUN)
         return al__cli_parse_exit(rc, cli);
-    if (!o.project && !o.all_projects)
-        o.project = cli->conn.project;
-    if (o.project) {
-        if (!al__cli_url_escape(o.project, escaped, sizeof(escaped)))
-            return al__cli_parse_exit(al__cli_usage_error(cli, "--project: name too long"), cli);
-        al__cli_appendf(query, sizeof(query), "project=%s", escaped);
-    }
-    if (o.state)
-        al__cli_appendf(query, sizeof(query), "%sstate=%s", query[0] ? "&" : "", o.state);
+    if ((rc = al__cli_workload_filter_query(cli, &o.filter, query, sizeof(query))) != AL__CLI_RUN)
+        return al__cli_parse_exit(rc, cli);
     const struct al__cli_list_view view = {"/api/v1/workloads", query,       "workloads",
-                                           "workload",          print_table, &o.selector};
+                                           "workload",          print_table, &o.filter.selector};
     return al__cli_list_view_run(cli, &view, o.watch);
 }
