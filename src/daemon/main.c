@@ -1,6 +1,7 @@
 /* main.c - allotd: the daemon that owns the state, serves the REST API and runs the scheduling
  * loop with a backend (the local one by default). */
 #define _DEFAULT_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <malloc.h>
@@ -19,6 +20,7 @@
 #include "daemon/loop.h"
 #include "daemon/persist.h"
 #include "daemon/tasks.h"
+#include "util/file_mode.h"
 #include "util/xalloc.h"
 
 #define VERSION "0.1.0"
@@ -134,12 +136,58 @@ static int make_dir(const char *path) {
     return -1;
 }
 
-/* The state dir, locked against a second allotd. */
+/*
+ * What allotd keeps in a state dir is its user's alone (the store holds workload environments
+ * and token hashes): one made before with looser modes is tightened before anything is read -
+ * the directory, logs/ and run/ 0700, allotd's files in them 0600. Only allotd's own entries:
+ * a state dir that is also something else (a home directory) keeps the rest as it is.
+ */
+static bool allotd_file(const char *name) {
+    return strncmp(name, "allot", 5) == 0 || strcmp(name, "admin.token") == 0;
+}
+
+static int make_private(const char *path, bool dir) {
+    struct stat st;
+
+    if (lstat(path, &st) < 0 || S_ISLNK(st.st_mode) || !(st.st_mode & 077))
+        return 0; /* gone, a link (not followed), or private already */
+    if (chmod(path, dir ? 0700 : (st.st_mode & 0700)) == 0)
+        return 0;
+    fprintf(stderr, "allotd: cannot make %s private: %s\n", path, strerror(errno));
+    return -1;
+}
+
+static int tighten(const char *dir) {
+    static const char *const subdirs[] = {"logs", "run"};
+    char path[4096];
+    int rc = make_private(dir, true);
+
+    for (int pass = 0; rc == 0 && pass <= 2; pass++) { /* the dir itself, then logs/, run/ */
+        const char *in = pass == 0 ? dir : path;
+        char sub[4096];
+        if (pass > 0) {
+            snprintf(path, sizeof(path), "%s/%s", dir, subdirs[pass - 1]);
+            if (make_private(path, true) < 0)
+                return -1;
+        }
+        DIR *d = opendir(in);
+        struct dirent *e;
+        while (d && rc == 0 && (e = readdir(d)) != NULL)
+            if ((pass > 0 ? e->d_name[0] != '.' : allotd_file(e->d_name)) &&
+                (size_t)snprintf(sub, sizeof(sub), "%s/%s", in, e->d_name) < sizeof(sub))
+                rc = make_private(sub, false);
+        if (d)
+            closedir(d);
+    }
+    return rc;
+}
+
+/* The state dir, private and locked against a second allotd. */
 static int prepare_state_dir(const char *dir) {
     char path[4096];
     int fd;
 
-    if (make_dir(dir) < 0)
+    if (make_dir(dir) < 0 || tighten(dir) < 0)
         return -1;
     snprintf(path, sizeof(path), "%s/allotd.lock", dir);
     fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
@@ -302,6 +350,7 @@ int main(int argc, char **argv) {
     keep_freed_memory();
     if (parse_options(argc, argv, &opt) < 0)
         return 2;
+    al__file_mode_private(); /* every file allotd makes is its user's alone, whatever the umask */
     if (prepare_state_dir(opt.state_dir) < 0)
         return 1;
     d.state_dir = al__xstrdup(opt.state_dir);

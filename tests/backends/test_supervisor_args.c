@@ -45,6 +45,26 @@ static void a_full_command_line_is_read(void **state) {
     assert_string_equal(sup.argv[2], "--exit"); /* the command's own arguments are its own */
     assert_null(sup.argv[3]);
     assert_string_equal(sup.envp[0], "A=1");
+    assert_int_equal(sup.umask, -1); /* none given: inherited */
+}
+
+/* --umask: the task's, octal (allotd itself runs with 077). */
+static void a_umask_is_read_in_octal(void **state) {
+    char *argv[] = {"s",      "--exit",    "/e", "--umask", "027",
+                    "--path", "/bin/true", "--", "true",    NULL};
+    struct al__supervision sup;
+    char err[128] = "";
+    (void)state;
+    assert_int_equal(parse(argv, &sup, err, sizeof err), 0);
+    assert_int_equal(sup.umask, 027);
+    char *bad[][10] = {
+        {"s", "--exit", "/e", "--umask", "8", "--path", "/bin/true", "--", "true"},
+        {"s", "--exit", "/e", "--umask", "1000", "--path", "/bin/true", "--", "true"},
+        {"s", "--exit", "/e", "--umask", "-1", "--path", "/bin/true", "--", "true"}};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        assert_int_equal(parse(bad[i], &sup, err, sizeof err), -1);
+        assert_string_equal(err, "--umask: not an octal mode 0..777");
+    }
 }
 
 /* --title and --index; the exit path and title are copied (the title overwrites argv). */
@@ -182,6 +202,7 @@ static void the_program_records_a_refusal_as_127(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(a_full_command_line_is_read),
+        cmocka_unit_test(a_umask_is_read_in_octal),
         cmocka_unit_test(a_title_and_an_index_are_read),
         cmocka_unit_test(a_workspace_command_line_is_read),
         cmocka_unit_test(malformed_command_lines_are_named),

@@ -8,6 +8,7 @@
 #include "allot/errors.h"
 #include "backends/local/proc_plan.h"
 #include "backends/local/supervisor/supervise.h"
+#include "util/file_mode.h"
 
 /* Used when the environment has no PATH, as glibc's execvp does. */
 #define DEFAULT_PATH "/bin:/usr/bin"
@@ -116,6 +117,8 @@ int al__proc_plan_init(struct al__proc_plan *plan, const struct al__launch *laun
     memset(plan, 0, sizeof *plan);
     plan->argv = launch->argv;
     plan->null_fd = plan->log_fd = plan->sync_fd = -1;
+    snprintf(plan->umask_text, sizeof(plan->umask_text), "%03o",
+             (unsigned)al__file_mode_task_umask());
     int rc = env_merge(launch->env, &plan->envp, err, size);
     if (rc < 0)
         return rc;

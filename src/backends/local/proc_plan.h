@@ -14,9 +14,10 @@ struct al__proc_plan {
     char **envp;       /* the launch's env, each name once (the last wins); strings borrowed */
     char **paths;      /* where to exec argv[0], in order (PATH lookup done); owned */
     size_t path_count;
-    int null_fd; /* /dev/null, read-only; all fds >= 4 and close-on-exec */
-    int log_fd;  /* the log, O_APPEND */
-    int sync_fd; /* write end of a pipe: the supervisor closes it once the group exists */
+    int null_fd;        /* /dev/null, read-only; all fds >= 4 and close-on-exec */
+    int log_fd;         /* the log, O_APPEND */
+    int sync_fd;        /* write end of a pipe: the supervisor closes it once the group exists */
+    char umask_text[8]; /* the task's umask, octal: the one allotd was started with */
 };
 
 /*

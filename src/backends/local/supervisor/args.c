@@ -1,5 +1,6 @@
 /* args.c - the supervisor's command line (see supervise.h). */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "backends/local/supervisor/supervise.h"
@@ -14,6 +15,7 @@ int al__supervision_parse(int argc, char **argv, char **envp, struct al__supervi
     size_t paths = 0;
     int i = 1;
     memset(out, 0, sizeof(*out));
+    out->umask = -1;
     out->envp = envp;
     for (; i < argc && strcmp(argv[i], "--") != 0; i += 2) {
         const char *flag = argv[i], *value = i + 1 < argc ? argv[i + 1] : NULL;
@@ -36,6 +38,12 @@ int al__supervision_parse(int argc, char **argv, char **envp, struct al__supervi
             out->index_path = value;
         } else if (strcmp(flag, "--socket") == 0) {
             out->socket_path = value;
+        } else if (strcmp(flag, "--umask") == 0) {
+            char *end;
+            long mask = strtol(value, &end, 8);
+            if (*end || mask < 0 || mask > 0777)
+                return refuse(err, size, "--umask: not an octal mode 0..777");
+            out->umask = (int)mask;
         } else if (strcmp(flag, "--path") == 0) {
             if (paths == AL__SUPERVISOR_MAX_PATHS)
                 return refuse(err, size, "--path: too many candidate paths");

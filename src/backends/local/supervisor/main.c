@@ -1,6 +1,7 @@
 /* main.c - allot-supervisor: supervises one task of allotd's local backend (see supervise.h). */
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "backends/local/supervisor/supervise.h"
 
@@ -17,5 +18,7 @@ int main(int argc, char **argv) {
                 exit_path = argv[i + 1];
         al__supervise_refuse(exit_path, err);
     }
+    if (sup.umask >= 0) /* the task's and its exec'd commands'; its own files say their modes */
+        umask((mode_t)sup.umask);
     al__supervise(&sup);
 }

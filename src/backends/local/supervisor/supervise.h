@@ -37,6 +37,7 @@ struct al__supervision {
     int argc;
     const char *socket_path; /* NULL = none: no attach, no exec */
     bool terminal;           /* the command runs under a pseudo-terminal (a workspace) */
+    int umask; /* the task's umask (--umask, octal; allotd runs with 077), -1 = inherited */
 };
 
 /* al__supervision_parse - reads argv (argc entries, argv[0] the program) into *out. Returns 0,
