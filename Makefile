@@ -64,7 +64,7 @@ TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 CONFORMANCE ?= ../shared/conformance/cases
 
 .PHONY: all setup run test unit conformance api kube check format clean bench bench-smoke \
-	docs install uninstall
+	docs install uninstall fuzz fuzz-long
 .SECONDARY:
 
 all: setup $(BUILD)/allot $(BUILD)/allotd $(BUILD)/liballot.a docs
@@ -171,6 +171,30 @@ kube: $(BUILD)/tests/kube/probe $(BUILD)/san/allot $(BUILD)/san/allotd
 
 conformance: $(BUILD)/san/allot
 	$(BUILD)/san/allot replay --check $(CONFORMANCE)/*.json
+
+# Coverage-guided fuzzing (libFuzzer, clang): every part of every program, instrumented, under
+# a fuzz target of tests/fuzz/; `make fuzz` runs each for FUZZ_SECONDS from its corpus
+# (tests/fuzz/corpus/NAME; what it finds goes to build/fuzz/, not the repository), `make
+# fuzz-long` longer and merges what is new into the corpus.
+FUZZ_CC ?= clang
+FUZZ_FLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_OBJ := $(patsubst %.c,$(BUILD)/fuzz/%.o,$(LIB_SRC) $(DAEMON_PART_SRC) $(CLI_PART_SRC))
+FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_SECONDS ?= 60
+
+$(BUILD)/fuzz/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(CFLAGS_BASE) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c $< -o $@
+
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_OBJ)
+	$(FUZZ_CC) $(CFLAGS_BASE) $(FUZZ_FLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_OBJ) \
+		$(DAEMON_LIBS) -lcurl
+
+fuzz: setup $(FUZZ_TARGETS)
+	@scripts/run-fuzz $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+fuzz-long: setup $(FUZZ_TARGETS)
+	@FUZZ_MERGE=1 scripts/run-fuzz $(or $(FUZZ_LONG_SECONDS),1800) $(FUZZ_TARGETS)
 
 # Benchmarks (release build): each prints its figures as `name: value unit`.
 BENCH_FLEET_SRC := bench/fleet.c bench/synth.c bench/measure.c

@@ -408,7 +408,8 @@ static int read_object(struct reader *r, struct al__json *v, int depth) {
         }
     }
     size_t n = r->member_count - base;
-    const char *dup = duplicate_key(r, r->members + base, n);
+    /* an empty object before any member was read: no array yet (NULL + 0 is undefined) */
+    const char *dup = n > 0 ? duplicate_key(r, r->members + base, n) : NULL;
     if (r->rc < 0)
         return r->rc;
     if (dup)

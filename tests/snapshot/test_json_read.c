@@ -76,6 +76,8 @@ static void rejects_with_a_message_and_line(void **state) {
         {"\"a\"", "'[' or '{' expected", 1},
         {"[1] [2]", "end of file expected", 1},
         {"{\"a\":1,\"a\":2}", "duplicate object key \"a\"", 1},
+        /* an empty object as the first thing read (found by tests/fuzz: UB before) */
+        {"{}, \"\a\"A", "end of file expected", 1},
         {"[01]", "',' or ']' expected", 1},
         {"[1.]", "invalid number", 1},
         {"[-]", "invalid number", 1},
