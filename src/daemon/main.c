@@ -34,6 +34,7 @@ struct options {
     int64_t grace_s;
     int64_t idle_timeout_s;
     int64_t retention_s;
+    bool insecure_http; /* plain HTTP on an address other than loopback, asked for */
     /* Options allotd does not know itself go to the backend, which rejects what it does not
      * know either. */
     struct al__backend_option backend_opts[MAX_BACKEND_OPTIONS];
@@ -55,7 +56,10 @@ static void usage(FILE *out) {
         "  --idle-timeout S      close a connection idle this long (default 120); a\n"
         "                        follower (logs -f) is never closed for being quiet\n"
         "  --retention S         keep finished workloads in memory this long (default 3600);\n"
-        "                        after it they are served from the store\n");
+        "                        after it they are served from the store\n"
+        "  --insecure-http       allow --listen on an address other than loopback: its\n"
+        "                        plain HTTP carries bearer tokens in the clear (in a cluster,\n"
+        "                        behind its network policy)\n");
     for (size_t i = 0; al__backend_types[i]; i++)
         fprintf(out, "\n%s", al__backend_types[i]->usage);
 }
@@ -70,6 +74,16 @@ static int seconds_option(const char *name, const char *text, long min, long max
     }
     *out = v;
     return 0;
+}
+
+/* Whether HOST:PORT names this machine's loopback (127.0.0.0/8, ::1, localhost). */
+static bool loopback(const char *listen) {
+    const char *colon = strrchr(listen, ':');
+    size_t n = colon ? (size_t)(colon - listen) : strlen(listen);
+    return (n >= 4 && strncmp(listen, "127.", 4) == 0) ||
+           (n == 9 && strncmp(listen, "localhost", 9) == 0) ||
+           (n == 5 && strncmp(listen, "[::1]", 5) == 0) ||
+           (n == 3 && strncmp(listen, "::1", 3) == 0);
 }
 
 static int parse_options(int argc, char **argv, struct options *o) {
@@ -88,6 +102,10 @@ static int parse_options(int argc, char **argv, struct options *o) {
         if (strcmp(a, "--version") == 0) {
             printf("allotd %s\n", VERSION);
             exit(0);
+        }
+        if (strcmp(a, "--insecure-http") == 0) { /* the one flag without a value */
+            o->insecure_http = true;
+            continue;
         }
         if (i + 1 >= argc) {
             fprintf(stderr, "allotd: %s: unknown option or missing value\n", a);
@@ -124,6 +142,14 @@ static int parse_options(int argc, char **argv, struct options *o) {
     }
     if (!o->state_dir[0]) {
         fprintf(stderr, "allotd: --state-dir: must not be empty\n");
+        return -1;
+    }
+    if (!o->insecure_http && !loopback(o->listen)) {
+        fprintf(stderr,
+                "allotd: --listen %s: plain HTTP beyond loopback carries API tokens in the "
+                "clear; listen on 127.0.0.1 (a proxy with TLS in front), or pass "
+                "--insecure-http to accept it\n",
+                o->listen);
         return -1;
     }
     return 0;
