@@ -190,10 +190,10 @@ $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_OBJ)
 	$(FUZZ_CC) $(CFLAGS_BASE) $(FUZZ_FLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_OBJ) \
 		$(DAEMON_LIBS) -lcurl
 
-fuzz: setup $(FUZZ_TARGETS)
+fuzz: setup $(FUZZ_TARGETS) $(BUILD)/allot-supervisor
 	@scripts/run-fuzz $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
-fuzz-long: setup $(FUZZ_TARGETS)
+fuzz-long: setup $(FUZZ_TARGETS) $(BUILD)/allot-supervisor
 	@FUZZ_MERGE=1 scripts/run-fuzz $(or $(FUZZ_LONG_SECONDS),1800) $(FUZZ_TARGETS)
 
 # Benchmarks (release build): each prints its figures as `name: value unit`.

@@ -98,7 +98,10 @@ int64_t al__position(struct al__positions *p, const struct al__state *st, uint64
     return ahead + 1;
 }
 
-void al__positions_added(struct al__positions *p, const struct al__dworkload *w) {
+void al__positions_added(struct al__positions *p, const struct al__state *st,
+                         const struct al__dworkload *w) {
+    if (p->built && p->removals != st->removals)
+        p->built = false; /* its entries name workloads since freed: never compared again */
     if (!p->built)
         return;                        /* the build will see it */
     if (p->added_count >= ADDED_MAX) { /* a build again, rather than long moves */

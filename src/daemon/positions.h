@@ -22,8 +22,10 @@ void al__positions_free(struct al__positions *p);
 int64_t al__position(struct al__positions *p, const struct al__state *st, uint64_t generation,
                      const struct al__dworkload *w);
 
-/* al__positions_added - w was just submitted (pending): counted without a rebuild. */
-void al__positions_added(struct al__positions *p, const struct al__dworkload *w);
+/* al__positions_added - w was just submitted (pending): counted without a rebuild, unless a
+ * workload was removed since the build (the index then names freed ones: built again). */
+void al__positions_added(struct al__positions *p, const struct al__state *st,
+                         const struct al__dworkload *w);
 
 /* al__order_key - w's key in the engine's job order (its gang state from the tasks it holds). */
 struct al_job_order_key al__order_key(const struct al__dworkload *w);

@@ -148,7 +148,7 @@ static void commit_queued(struct allotd *d) {
         if (rc == 0) {
             al__task_forget(d, t->w); /* what an earlier workload with its id left */
             al__state_add_workload(&d->state, t->w);
-            al__positions_added(d->positions, t->w);
+            al__positions_added(d->positions, &d->state, t->w);
             added[i] = t->w;
         } else {
             snprintf(t->error, sizeof(t->error), "store: %.200s", why);

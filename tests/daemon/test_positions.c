@@ -77,7 +77,7 @@ static void positions_agree_with_a_count_from_scratch(void **state) {
         for (int k = 0; k < (round == 2 ? 4200 : 300); k++) {
             struct al__dworkload *w = workload(++id);
             al__state_add_workload(&st, w);
-            al__positions_added(p, w);
+            al__positions_added(p, &st, w);
             if (k % 97 == 0)
                 assert_int_equal(al__position(p, &st, st.task_changes, w), counted(&st, w));
         }
@@ -94,9 +94,36 @@ static void positions_agree_with_a_count_from_scratch(void **state) {
     al__state_release(&st);
 }
 
+/* A submit right after a pending workload was deleted, before any answer built the index
+ * again: the index must not compare the new one with the freed one (found by
+ * tests/fuzz/fuzz_route: a use after free under ASan). */
+static void a_submit_after_a_removal_reads_no_freed_workload(void **state) {
+    struct al__state st = {0};
+    struct al__positions *p = al__positions_new();
+    (void)state;
+    struct al__dworkload *first = workload(1), *second = workload(2);
+    al__state_add_workload(&st, first);
+    al__state_add_workload(&st, second);
+    assert_int_equal(al__position(p, &st, st.task_changes, second), counted(&st, second));
+    struct al__dworkload *third = workload(3), *fourth = workload(4);
+    /* alike but for their names: comparing them reads the names */
+    third->project_id = fourth->project_id = 1;
+    third->spec.priority = fourth->spec.priority = 50;
+    third->created_s = fourth->created_s = 7;
+    al__state_add_workload(&st, third);
+    al__positions_added(p, &st, third);    /* among the added, by name */
+    al__state_remove_workload(&st, third); /* freed */
+    al__state_add_workload(&st, fourth);
+    al__positions_added(p, &st, fourth);
+    assert_int_equal(al__position(p, &st, st.task_changes, fourth), counted(&st, fourth));
+    al__positions_free(p);
+    al__state_release(&st);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(positions_agree_with_a_count_from_scratch),
+        cmocka_unit_test(a_submit_after_a_removal_reads_no_freed_workload),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
