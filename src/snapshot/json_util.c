@@ -83,6 +83,8 @@ int al__check_keys2(const struct al__json *obj, const char *path, const char *co
     const struct al__json *value;
     char p[AL__PATH_SIZE];
 
+    if (!al__json_is(obj, AL__JSON_OBJECT)) /* an array's items have no keys (found by fuzzing) */
+        return al__fail(err, path[0] ? path : "(document)", "must be an object");
     /* json_object_foreach takes a non-const object; iteration does not modify it. */
     al__json_object_foreach(obj, key, value) {
         (void)value;
