@@ -92,13 +92,30 @@ static const char *lookup(void *ctx, const char *key) {
     return NULL;
 }
 
+/* text split in place at `sep` into at most `max` non-empty parts; how many. */
+static size_t split(char *text, char sep, char **parts, size_t max) {
+    size_t n = 0;
+    for (char *p = text; *p && n < max;) {
+        char *end = strchr(p, sep);
+        if (end)
+            *end = '\0';
+        if (*p)
+            parts[n++] = p;
+        if (!end)
+            break;
+        p = end + 1;
+    }
+    return n;
+}
+
 /* "a=1&b=2" in place; keys and values are not unescaped (libmicrohttpd did that). */
 static void split_query(char *text, struct query *q) {
-    for (char *part = strtok(text, "&"); part && q->count < MAX_QUERY; part = strtok(NULL, "&")) {
-        char *eq = strchr(part, '=');
-        q->keys[q->count] = part;
-        q->values[q->count] = eq ? (*eq = '\0', eq + 1) : part + strlen(part);
-        q->count++;
+    char *parts[MAX_QUERY];
+    q->count = split(text, '&', parts, MAX_QUERY);
+    for (size_t i = 0; i < q->count; i++) {
+        char *eq = strchr(parts[i], '=');
+        q->keys[i] = parts[i];
+        q->values[i] = eq ? (*eq = '\0', eq + 1) : parts[i] + strlen(parts[i]);
     }
 }
 
@@ -144,9 +161,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                               .body_len = (size_t)(text + size - body),
                               .lookup = lookup,
                               .lookup_ctx = &q};
-    for (char *seg = strtok(path, "/"); seg && req.segment_count < AL__MAX_SEGMENTS;
-         seg = strtok(NULL, "/"))
-        req.segments[req.segment_count++] = seg;
+    char *segments[AL__MAX_SEGMENTS];
+    req.segment_count = split(path, '/', segments, AL__MAX_SEGMENTS);
+    for (size_t i = 0; i < req.segment_count; i++)
+        req.segments[i] = segments[i];
     struct al__reply rep;
     memset(&rep, 0, sizeof(rep));
     rep.log_offset = rep.log_start = -1;
