@@ -257,6 +257,27 @@ class SlowClientTest(DaemonTest):
         s.close()
 
 
+class DescriptorsRunOutTest(DaemonTest):
+    args = ("--header-timeout", "1")
+
+    def test_idle_connections_that_use_up_the_descriptors_are_closed(self):
+        """With 400 descriptors, 300 idle connections leave allotd none to accept with: the
+        header deadline closes them, and valid requests are served again."""
+        import resource
+        resource.prlimit(self.d.proc.pid, resource.RLIMIT_NOFILE, (400, 400))
+        raw = RawClient(self.d)
+        idle = [raw.connect() for _ in range(300)]
+        try:
+            for _ in range(5):
+                began = time.monotonic()
+                status, body, _ = self.d.request("GET", "/api/v1/projects")
+                self.assertEqual(status, 200, body)
+                self.assertLess(time.monotonic() - began, 1 + VALID_WITHIN_S)
+        finally:
+            for s in idle:
+                s.close()
+
+
 class PerAddressLimitTest(DaemonTest):
     args = ("--max-connections-per-ip", "8")
 
