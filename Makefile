@@ -205,6 +205,7 @@ bench: $(BUILD)/bench/fleet $(BUILD)/bench/victim_search $(BUILD)/allotd
 	$(BUILD)/bench/victim_search 4096 5
 	bench/allotd_api.py $(BUILD)/allotd
 	bench/allotd_fleet.py $(BUILD)/allotd
+	bench/allotd_abuse.py $(BUILD)/allotd
 
 # A small, fast run of every shape: a smoke test for CI, its figures are not the targets.
 bench-smoke: $(BUILD)/bench/fleet $(BUILD)/allotd

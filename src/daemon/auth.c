@@ -1,4 +1,5 @@
-/* auth.c - bearer tokens: creation of the admin token, Argon2id hashes, per-request checks. */
+/* auth.c - the token store's side of bearer tokens: the admin token made on first start, the
+ * digests loaded on start, and the upgrade of Argon2id hashes made before issue 13. */
 #include <errno.h>
 #include <fcntl.h>
 #include <sodium.h>
@@ -13,25 +14,115 @@
 #include "daemon/auth.h"
 #include "util/xalloc.h"
 
-#define TOKEN_PREFIX "allot_"
-#define TOKEN_MAX    128
+#define TOKEN_PREFIX  "allot_"
+#define TOKEN_MAX     128
+#define DIGEST_PREFIX "blake2b:" /* then the digest in hex; Argon2id strings start "$argon2" */
+#define DIGEST_TEXT   (sizeof(DIGEST_PREFIX) - 1 + 2 * AL__DIGEST_SIZE + 1)
 
-static const char load_sql[] = "SELECT hash FROM tokens ORDER BY id";
+static const char load_sql[] = "SELECT id, hash FROM tokens ORDER BY id";
 static const char insert_sql[] =
     "INSERT INTO tokens (name, hash, role, created_s) VALUES (?1, ?2, 'admin', ?3)";
+static const char upgrade_sql[] = "UPDATE tokens SET hash = ?1 WHERE id = ?2";
 
-static void add_hash(struct al__auth *auth, const char *hash) {
-    auth->hashes = al__xrealloc(auth->hashes, (auth->hash_count + 1) * sizeof(*auth->hashes));
-    auth->hashes[auth->hash_count++] = al__xstrdup(hash);
+static void digest_of(const char *token, size_t len, unsigned char digest[AL__DIGEST_SIZE]) {
+    crypto_generichash(digest, AL__DIGEST_SIZE, (const unsigned char *)token, len, NULL, 0);
 }
 
-static int load_hashes(struct al__auth *auth, struct al__store *store) {
+/* "blake2b:<hex>" of a token, as stored. */
+static void digest_text(const char *token, char text[DIGEST_TEXT]) {
+    unsigned char digest[AL__DIGEST_SIZE];
+    size_t prefix = sizeof(DIGEST_PREFIX) - 1;
+    digest_of(token, strlen(token), digest);
+    memcpy(text, DIGEST_PREFIX, prefix);
+    sodium_bin2hex(text + prefix, DIGEST_TEXT - prefix, digest, sizeof(digest));
+}
+
+static void add_digest(struct al__auth *auth, const unsigned char digest[AL__DIGEST_SIZE]) {
+    auth->digests = al__xrealloc(auth->digests, (auth->digest_count + 1) * sizeof(*auth->digests));
+    memcpy(auth->digests[auth->digest_count++], digest, AL__DIGEST_SIZE);
+}
+
+/* A stored "blake2b:<hex>" into the digests; false when it is not one. */
+static bool add_digest_text(struct al__auth *auth, const char *text) {
+    unsigned char digest[AL__DIGEST_SIZE];
+    size_t prefix = sizeof(DIGEST_PREFIX) - 1, got = 0;
+    const char *end = NULL;
+    if (strncmp(text, DIGEST_PREFIX, prefix) != 0 ||
+        sodium_hex2bin(digest, sizeof(digest), text + prefix, strlen(text + prefix), NULL, &got,
+                       &end) != 0 ||
+        got != sizeof(digest) || *end)
+        return false;
+    add_digest(auth, digest);
+    return true;
+}
+
+/* The token in `path` (its first line), or "" when there is none to read. */
+static void read_token_file(const char *path, char token[TOKEN_MAX]) {
+    FILE *f = fopen(path, "re");
+    token[0] = '\0';
+    if (!f)
+        return;
+    if (!fgets(token, TOKEN_MAX, f))
+        token[0] = '\0';
+    fclose(f);
+    token[strcspn(token, "\r\n")] = '\0';
+}
+
+/* An Argon2id hash: replaced by the digest of `token` in the store when it is that token's,
+ * kept as a legacy hash otherwise. */
+static int upgrade_or_keep(struct al__auth *auth, struct al__store *store, int64_t id,
+                           const char *hash, const char *token) {
+    char text[DIGEST_TEXT];
+    if (!token[0] || crypto_pwhash_str_verify(hash, token, strlen(token)) != 0) {
+        auth->legacy = al__xrealloc(auth->legacy, (auth->legacy_count + 1) * sizeof(*auth->legacy));
+        auth->legacy[auth->legacy_count++] = al__xstrdup(hash);
+        return 0;
+    }
+    digest_text(token, text);
+    struct al__stmt *st = al__stmt_prepare(store, upgrade_sql);
+    if (!st || al__store_begin(store) < 0)
+        return -AL_EIO;
+    al__stmt_bind_text(st, 1, text);
+    al__stmt_bind_int(st, 2, id);
+    if (al__stmt_run(st) < 0 || al__store_commit(store) < 0) {
+        al__store_rollback(store);
+        return -AL_EIO;
+    }
+    return add_digest_text(auth, text) ? 0 : -AL_EIO;
+}
+
+static int load_tokens(struct al__auth *auth, struct al__store *store, const char *token_path) {
     struct al__stmt *st = al__stmt_prepare(store, load_sql);
+    char token[TOKEN_MAX];
     int rc;
+    struct old {
+        int64_t id;
+        char *hash;
+    } *old = NULL;
+    size_t old_count = 0;
+
     if (!st)
         return -AL_EIO;
-    while ((rc = al__stmt_step(st)) == 1)
-        add_hash(auth, al__stmt_text(st, 0));
+    while ((rc = al__stmt_step(st)) == 1) {
+        const char *hash = al__stmt_text(st, 1);
+        if (hash && !add_digest_text(auth, hash)) {
+            old = al__xrealloc(old, (old_count + 1) * sizeof(*old));
+            old[old_count++] = (struct old){al__stmt_int(st, 0), al__xstrdup(hash)};
+        }
+    }
+    read_token_file(token_path, token); /* upgraded after the query, which holds a read lock */
+    for (size_t i = 0; i < old_count; i++) {
+        if (rc == 0)
+            rc = upgrade_or_keep(auth, store, old[i].id, old[i].hash, token);
+        free(old[i].hash);
+    }
+    free(old);
+    sodium_memzero(token, sizeof(token));
+    if (rc == 0 && auth->legacy_count > 0)
+        fprintf(stderr,
+                "allotd: %zu token%s stored with Argon2id before allotd hashed tokens with "
+                "BLAKE2b: still accepted, checked one at a time (slow); issue new ones\n",
+                auth->legacy_count, auth->legacy_count == 1 ? " is" : "s are");
     return rc;
 }
 
@@ -53,39 +144,38 @@ static int write_token_file(const char *path, const char *token, char *err, size
 static int make_admin_token(struct al__auth *auth, struct al__store *store, const char *path,
                             char *err, size_t size) {
     unsigned char secret[32];
-    char token[TOKEN_MAX], hash[crypto_pwhash_STRBYTES];
+    char token[TOKEN_MAX], text[DIGEST_TEXT];
     struct al__stmt *st;
     size_t prefix = strlen(TOKEN_PREFIX);
+    int rc = -AL_EIO;
 
     randombytes_buf(secret, sizeof(secret));
     memcpy(token, TOKEN_PREFIX, prefix);
     sodium_bin2base64(token + prefix, sizeof(token) - prefix, secret, sizeof(secret),
                       sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-    if (crypto_pwhash_str(hash, token, strlen(token), crypto_pwhash_OPSLIMIT_INTERACTIVE,
-                          crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0) {
-        snprintf(err, size, "cannot hash the admin token: out of memory");
-        return -AL_EIO;
-    }
+    sodium_memzero(secret, sizeof(secret));
+    digest_text(token, text);
     st = al__stmt_prepare(store, insert_sql);
-    if (!st || al__store_begin(store) < 0)
-        goto store_failed;
+    if (!st || al__store_begin(store) < 0) {
+        snprintf(err, size, "cannot store the admin token: %s", al__store_error(store));
+        goto done;
+    }
     al__stmt_bind_text(st, 1, "admin");
-    al__stmt_bind_text(st, 2, hash);
+    al__stmt_bind_text(st, 2, text);
     al__stmt_bind_int(st, 3, (int64_t)time(NULL));
     /* The file first: a token in the store that nobody has would lock everyone out. */
     if (al__stmt_run(st) < 0 || write_token_file(path, token, err, size) < 0 ||
         al__store_commit(store) < 0) {
         al__store_rollback(store);
         if (!err[0])
-            goto store_failed;
-        return -AL_EIO;
+            snprintf(err, size, "cannot store the admin token: %s", al__store_error(store));
+        goto done;
     }
-    add_hash(auth, hash);
+    add_digest_text(auth, text);
+    rc = 0;
+done:
     sodium_memzero(token, sizeof(token));
-    return 0;
-store_failed:
-    snprintf(err, size, "cannot store the admin token: %s", al__store_error(store));
-    return -AL_EIO;
+    return rc;
 }
 
 int al__auth_init(struct al__auth *auth, struct al__store *store, const char *token_path, char *err,
@@ -96,14 +186,14 @@ int al__auth_init(struct al__auth *auth, struct al__store *store, const char *to
         snprintf(err, size, "libsodium failed to initialise");
         return -AL_EIO;
     }
-    pthread_mutex_init(&auth->lock, NULL);
+    pthread_mutex_init(&auth->argon_lock, NULL);
+    pthread_mutex_init(&auth->learned_lock, NULL);
     auth->initialised = true;
-    randombytes_buf(auth->key, sizeof(auth->key));
-    if (load_hashes(auth, store) < 0) {
+    if (load_tokens(auth, store, token_path) < 0) {
         snprintf(err, size, "cannot read tokens: %s", al__store_error(store));
         return -AL_EIO;
     }
-    if (auth->hash_count == 0)
+    if (auth->digest_count == 0 && auth->legacy_count == 0)
         return make_admin_token(auth, store, token_path, err, size);
     return 0;
 }
@@ -111,48 +201,16 @@ int al__auth_init(struct al__auth *auth, struct al__store *store, const char *to
 void al__auth_release(struct al__auth *auth) {
     if (!auth->initialised)
         return;
-    for (size_t i = 0; i < auth->hash_count; i++)
-        free(auth->hashes[i]);
-    free(auth->hashes);
-    if (auth->verified)
-        sodium_memzero(auth->verified, auth->verified_count * AL__DIGEST_SIZE);
-    free(auth->verified);
-    sodium_memzero(auth->key, sizeof(auth->key));
-    pthread_mutex_destroy(&auth->lock);
+    for (size_t i = 0; i < auth->legacy_count; i++)
+        free(auth->legacy[i]);
+    free(auth->legacy);
+    if (auth->digests)
+        sodium_memzero(auth->digests, auth->digest_count * AL__DIGEST_SIZE);
+    free(auth->digests);
+    if (auth->learned)
+        sodium_memzero(auth->learned, auth->learned_count * AL__DIGEST_SIZE);
+    free(auth->learned);
+    pthread_mutex_destroy(&auth->argon_lock);
+    pthread_mutex_destroy(&auth->learned_lock);
     memset(auth, 0, sizeof(*auth));
-}
-
-static bool seen_before(struct al__auth *auth, const unsigned char *digest) {
-    for (size_t i = 0; i < auth->verified_count; i++)
-        if (sodium_memcmp(auth->verified[i], digest, AL__DIGEST_SIZE) == 0)
-            return true;
-    return false;
-}
-
-bool al__auth_check(struct al__auth *auth, const char *header) {
-    static const char scheme[] = "Bearer ";
-    unsigned char digest[AL__DIGEST_SIZE];
-    const char *token;
-    size_t n;
-    bool ok = false;
-
-    if (!header || strncmp(header, scheme, sizeof(scheme) - 1) != 0)
-        return false;
-    token = header + sizeof(scheme) - 1;
-    n = strlen(token);
-    if (n == 0 || n >= TOKEN_MAX)
-        return false;
-    crypto_generichash(digest, sizeof(digest), (const unsigned char *)token, n, auth->key,
-                       sizeof(auth->key));
-    pthread_mutex_lock(&auth->lock);
-    ok = seen_before(auth, digest);
-    for (size_t i = 0; !ok && i < auth->hash_count; i++)
-        ok = crypto_pwhash_str_verify(auth->hashes[i], token, n) == 0;
-    if (ok && !seen_before(auth, digest)) {
-        auth->verified =
-            al__xrealloc(auth->verified, (auth->verified_count + 1) * sizeof(*auth->verified));
-        memcpy(auth->verified[auth->verified_count++], digest, AL__DIGEST_SIZE);
-    }
-    pthread_mutex_unlock(&auth->lock);
-    return ok;
 }

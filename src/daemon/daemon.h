@@ -38,10 +38,12 @@ struct allotd {
     bool stopping;
 
     char *state_dir;
-    int64_t grace_s;        /* a stopping task is stopped at once after it */
-    int64_t idle_timeout_s; /* an idle connection is closed after it (a follower never is) */
-    int64_t retention_s;    /* finished workloads leave memory this long after they finish */
-    int64_t retire_next_s;  /* when a cycle next looks for them (a pass over every workload) */
+    int64_t grace_s;            /* a stopping task is stopped at once after it */
+    int64_t idle_timeout_s;     /* an idle connection is closed after it (a follower never is) */
+    int64_t header_timeout_s;   /* a new connection's request must have arrived by then */
+    int64_t per_ip_connections; /* connections one client address may hold, 0 = no limit */
+    int64_t retention_s;        /* finished workloads leave memory this long after they finish */
+    int64_t retire_next_s;      /* when a cycle next looks for them (a pass over every workload) */
     /* state.task_changes when the cycle's passes over holding workloads last ran: with no task
      * changed since, they would change nothing (pipelined starts, stale gangs, reasons). */
     uint64_t started_at_changes, cleared_at_changes;

@@ -17,18 +17,23 @@
 #include "allot/errors.h"
 #include "daemon/api.h"
 #include "daemon/http.h"
+#include "daemon/http_auth.h"
+#include "daemon/http_deadlines.h"
 #include "daemon/relay.h"
 #include "util/xalloc.h"
 
 #define POOL_THREADS     32  /* request handlers may wait for the state lock or a commit */
 #define WAKE_INTERVAL_MS 200 /* how often parked streams look for new output */
-#define FDS_SPARE        64  /* descriptors kept for the store, logs and forks */
-#define CONNECTIONS_MAX  16384
+/* Descriptors kept for the store, logs and forks, and each pool thread's epoll and wake-up
+ * descriptors: an accept() that fails for want of one leaves every new connection waiting. */
+#define FDS_SPARE       (64 + 3 * POOL_THREADS)
+#define CONNECTIONS_MAX 16384
 
 struct al__http {
     struct MHD_Daemon *mhd;
-    struct al__relays relays; /* streams (attach, exec, port-forward) */
-    pthread_mutex_t lock;     /* guards the parked list and stopping */
+    struct al__relays relays;       /* streams (attach, exec, port-forward) */
+    struct al__deadlines deadlines; /* connections owing a request */
+    pthread_mutex_t lock;           /* guards the parked list and stopping */
     struct MHD_Connection **parked;
     size_t parked_count, parked_cap;
     bool stopping;
@@ -56,8 +61,16 @@ struct pending {
     char *body;
     size_t len;
     bool too_large;
+    bool refused; /* answered when its head arrived (a bad token): its body is not read */
     struct upgrading *upgrading;
 };
+
+/* The deadline of the connection (see on_connection). */
+static struct al__watch *watch_of(struct MHD_Connection *conn) {
+    const union MHD_ConnectionInfo *info =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    return info ? info->socket_context : NULL;
+}
 
 static const char *lookup_query(void *ctx, const char *key) {
     return MHD_lookup_connection_value(ctx, MHD_GET_ARGUMENT_KIND, key);
@@ -106,6 +119,7 @@ static void *waker_run(void *arg) {
         until.tv_nsec %= 1000000000L;
         pthread_cond_timedwait(&h->wake, &h->lock, &until);
         resume_parked(h);
+        al__deadlines_expire(&h->deadlines);
     }
     pthread_mutex_unlock(&h->lock);
     return NULL;
@@ -127,8 +141,8 @@ static void upgraded(void *cls, struct MHD_Connection *conn, void *con_cls, cons
 
 /* Opens the task's side of a stream and answers 101, or turns the reply into the error open
  * gave. NULL when the reply is an error now. */
-static struct MHD_Response *upgrade_response(struct al__http *http, struct pending *pend,
-                                             struct al__reply *rep) {
+static struct MHD_Response *upgrade_response(struct al__http *http, struct MHD_Connection *conn,
+                                             struct pending *pend, struct al__reply *rep) {
     char field[64] = "", msg[512] = "";
     const char *code = "internal";
     int fd = -1;
@@ -146,6 +160,9 @@ static struct MHD_Response *upgrade_response(struct al__http *http, struct pendi
     }
     struct upgrading *u = al__xmalloc(sizeof(*u));
     *u = (struct upgrading){http, fd};
+    struct al__watch *w = watch_of(conn);
+    if (w)
+        al__deadlines_upgraded(&http->deadlines, w);
     pend->upgrading = u;
     struct MHD_Response *resp = MHD_create_response_for_upgrade(upgraded, u);
     if (!resp) {
@@ -165,7 +182,7 @@ static enum MHD_Result send_reply(struct al__http *http, struct MHD_Connection *
     enum MHD_Result ok;
 
     if (rep->upgrade.open) {
-        resp = upgrade_response(http, pend, rep);
+        resp = upgrade_response(http, conn, pend, rep);
         if (resp) {
             ok = MHD_queue_response(conn, (unsigned)rep->status, resp);
             MHD_destroy_response(resp);
@@ -283,11 +300,6 @@ static void handle(struct allotd *d, struct MHD_Connection *conn, const char *ur
             health_reply(d, rep);
         return;
     }
-    if (!al__auth_check(&d->auth, MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-                                                              MHD_HTTP_HEADER_AUTHORIZATION))) {
-        al__reply_error(rep, "unauthenticated", NULL, "missing or invalid bearer token");
-        return;
-    }
     if (pend->too_large) {
         al__reply_error(rep, "payload_too_large", NULL, "request bodies are limited to %d bytes",
                         AL__MAX_BODY);
@@ -301,16 +313,44 @@ static void handle(struct allotd *d, struct MHD_Connection *conn, const char *ur
     free(copy);
 }
 
+/* Answers `rep` now and frees what it holds. */
+static enum MHD_Result answer(struct allotd *d, struct MHD_Connection *conn, struct pending *pend,
+                              struct al__reply *rep) {
+    enum MHD_Result ok = send_reply(d->http, conn, pend, rep);
+    json_decref(rep->json);
+    free(rep->text);
+    if (rep->upgrade.done) /* an upgrade send_reply did not take */
+        rep->upgrade.done(rep->upgrade.ctx);
+    return ok;
+}
+
+/* The first call, with the head only: the token is checked now, so that a request with a bad
+ * one gets its 401 before a 100 Continue and without its body being read. */
+static enum MHD_Result on_head(struct allotd *d, struct MHD_Connection *conn, const char *url,
+                               const char *method, void **con_cls) {
+    struct pending *pend = al__xcalloc(1, sizeof(*pend));
+    struct al__reply rep = {.status = 500, .log_offset = -1, .log_start = -1};
+    *con_cls = pend;
+    if (strcmp(url, "/healthz") == 0 || al__http_authorise(d, conn, method, &rep))
+        return MHD_YES;
+    pend->refused = true;
+    struct al__watch *w = watch_of(conn);
+    if (w)
+        al__deadlines_served(&d->http->deadlines, w);
+    return answer(d, conn, pend, &rep);
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version, const char *upload_data,
                                   size_t *upload_size, void **con_cls) {
     struct pending *pend = *con_cls;
     struct al__reply rep = {.status = 500, .log_offset = -1, .log_start = -1};
-    enum MHD_Result ok;
 
     (void)version;
-    if (!pend) {
-        *con_cls = al__xcalloc(1, sizeof(*pend));
+    if (!pend)
+        return on_head(cls, conn, url, method, con_cls);
+    if (pend->refused) { /* answered already: whatever else arrives is dropped */
+        *upload_size = 0;
         return MHD_YES;
     }
     if (*upload_size > 0) {
@@ -325,19 +365,20 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         *upload_size = 0;
         return MHD_YES;
     }
+    struct al__watch *w = watch_of(conn);
+    if (w)
+        al__deadlines_served(&((struct allotd *)cls)->http->deadlines, w);
     handle(cls, conn, url, method, pend, &rep);
-    ok = send_reply(((struct allotd *)cls)->http, conn, pend, &rep);
-    json_decref(rep.json);
-    free(rep.text);
-    if (rep.upgrade.done) /* an upgrade send_reply did not take */
-        rep.upgrade.done(rep.upgrade.ctx);
-    return ok;
+    return answer(cls, conn, pend, &rep);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                          enum MHD_RequestTerminationCode toe) {
     struct pending *pend = *con_cls;
-    (void)cls, (void)conn, (void)toe;
+    struct al__watch *w = watch_of(conn);
+    (void)toe;
+    if (w)
+        al__deadlines_idle(&((struct allotd *)cls)->http->deadlines, w);
     if (pend) {
         if (pend->upgrading && pend->upgrading->fd >= 0)
             close(pend->upgrading->fd); /* never reached the upgrade handler */
@@ -345,6 +386,20 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
         free(pend->body);
         free(pend);
         *con_cls = NULL;
+    }
+}
+
+/* A connection opens or closes: its deadline is made or forgotten (before its fd is closed). */
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                          enum MHD_ConnectionNotificationCode code) {
+    struct al__http *h = cls;
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+        const union MHD_ConnectionInfo *info =
+            MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+        *socket_context = info ? al__deadlines_open(&h->deadlines, info->connect_fd) : NULL;
+    } else if (*socket_context) {
+        al__deadlines_close(&h->deadlines, *socket_context);
+        *socket_context = NULL;
     }
 }
 
@@ -407,20 +462,23 @@ int al__http_start(struct allotd *d, const char *listen, int *port_out, char *er
     }
     pthread_mutex_init(&d->http->lock, NULL);
     pthread_cond_init(&d->http->wake, NULL);
+    al__deadlines_init(&d->http->deadlines, d->header_timeout_s, d->idle_timeout_s);
     d->http->mhd = MHD_start_daemon(
         MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
             MHD_ALLOW_UPGRADE | MHD_USE_ERROR_LOG,
         0, NULL, NULL, on_request, d, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_THREAD_POOL_SIZE,
-        (unsigned)POOL_THREADS, MHD_OPTION_CONNECTION_LIMIT, connection_limit(),
-        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)d->idle_timeout_s, MHD_OPTION_UNESCAPE_CALLBACK,
-        unescape, NULL, MHD_OPTION_END);
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, d, MHD_OPTION_NOTIFY_CONNECTION, on_connection,
+        d->http, MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)d->per_ip_connections,
+        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)POOL_THREADS, MHD_OPTION_CONNECTION_LIMIT,
+        connection_limit(), MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)d->idle_timeout_s,
+        MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL, MHD_OPTION_END);
     if (!d->http->mhd || pthread_create(&d->http->waker, NULL, waker_run, d->http) != 0) {
         snprintf(err, size, "cannot listen on %s (in use, or not an address of this machine)",
                  listen);
         if (d->http->mhd)
             MHD_stop_daemon(d->http->mhd);
         al__relays_stop(&d->http->relays);
+        al__deadlines_release(&d->http->deadlines);
         free(d->http);
         d->http = NULL;
         return -AL_EIO;
@@ -452,6 +510,7 @@ void al__http_stop(struct allotd *d) {
         nanosleep(&(struct timespec){0, 10 * 1000000L}, NULL);
     }
     MHD_stop_daemon(h->mhd);
+    al__deadlines_release(&h->deadlines);
     free(h->parked);
     pthread_cond_destroy(&h->wake);
     pthread_mutex_destroy(&h->lock);

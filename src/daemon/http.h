@@ -1,4 +1,4 @@
-/* http.h - allotd's HTTP server (libmicrohttpd, a thread per connection): size-limited bodies,
+/* http.h - allotd's HTTP server (libmicrohttpd, a pool of threads over epoll): size-limited bodies,
  * bearer-token checks, /healthz, and everything under /api/v1/ handed to the router. */
 #ifndef ALLOT_DAEMON_HTTP_H
 #define ALLOT_DAEMON_HTTP_H

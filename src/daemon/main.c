@@ -33,6 +33,8 @@ struct options {
     const char *backend;
     int64_t grace_s;
     int64_t idle_timeout_s;
+    int64_t header_timeout_s;
+    int64_t per_ip_connections;
     int64_t retention_s;
     bool insecure_http; /* plain HTTP on an address other than loopback, asked for */
     /* Options allotd does not know itself go to the backend, which rejects what it does not
@@ -46,6 +48,7 @@ static void usage(FILE *out) {
         out,
         "usage: allotd [--state-dir DIR] [--listen HOST:PORT] [--backend NAME]\n"
         "              [--grace-period SECONDS] [--idle-timeout SECONDS] [--retention SECONDS]\n"
+        "              [--header-timeout SECONDS] [--max-connections-per-ip N]\n"
         "              [BACKEND OPTIONS]\n\n"
         "  --state-dir DIR       where the store, logs and admin.token live (default .allot)\n"
         "  --listen HOST:PORT    address of the REST API (default 127.0.0.1:7373; port 0 =\n"
@@ -54,7 +57,14 @@ static void usage(FILE *out) {
         "  --grace-period S      seconds a stopping task has before it is stopped at once\n"
         "                        (default 10)\n"
         "  --idle-timeout S      close a connection idle this long (default 120); a\n"
-        "                        follower (logs -f) is never closed for being quiet\n"
+        "                        follower (logs -f) is never closed for being quiet; a\n"
+        "                        kept-alive connection must send its next request whole\n"
+        "                        within it\n"
+        "  --header-timeout S    a new connection must send its whole request within S\n"
+        "                        seconds, however slowly its bytes come (default 10)\n"
+        "  --max-connections-per-ip N\n"
+        "                        connections one client address may hold open; more are\n"
+        "                        closed at once (default 4096, 0 = no limit)\n"
         "  --retention S         keep finished workloads in memory this long (default 3600);\n"
         "                        after it they are served from the store\n"
         "  --insecure-http       allow --listen on an address other than loopback: its\n"
@@ -92,6 +102,8 @@ static int parse_options(int argc, char **argv, struct options *o) {
                           .backend = "local",
                           .grace_s = 10,
                           .idle_timeout_s = 120,
+                          .header_timeout_s = 10,
+                          .per_ip_connections = 4096,
                           .retention_s = 3600};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -123,6 +135,18 @@ static int parse_options(int argc, char **argv, struct options *o) {
         } else if (strcmp(a, "--idle-timeout") == 0) {
             if (seconds_option(a, argv[++i], 1, 86400, &o->idle_timeout_s) < 0)
                 return -1;
+        } else if (strcmp(a, "--header-timeout") == 0) {
+            if (seconds_option(a, argv[++i], 1, 3600, &o->header_timeout_s) < 0)
+                return -1;
+        } else if (strcmp(a, "--max-connections-per-ip") == 0) {
+            char *end;
+            const char *text = argv[++i];
+            long v = strtol(text, &end, 10);
+            if (*end || end == text || v < 0 || v > 1000000) {
+                fprintf(stderr, "allotd: %s: must be a number of connections, 0..1000000\n", a);
+                return -1;
+            }
+            o->per_ip_connections = v;
         } else if (strcmp(a, "--retention") == 0) {
             if (seconds_option(a, argv[++i], 0, 366L * 86400, &o->retention_s) < 0)
                 return -1;
@@ -382,6 +406,8 @@ int main(int argc, char **argv) {
     d.state_dir = al__xstrdup(opt.state_dir);
     d.grace_s = opt.grace_s;
     d.idle_timeout_s = opt.idle_timeout_s;
+    d.header_timeout_s = opt.header_timeout_s;
+    d.per_ip_connections = opt.per_ip_connections;
     d.retention_s = opt.retention_s;
     d.positions = al__positions_new();
     d.kept_model = al__kept_create();

@@ -46,7 +46,7 @@ class AuthTest(DaemonTest):
         hashes = [row[0] for row in db.execute("SELECT hash FROM tokens")]
         db.close()
         self.assertEqual(len(hashes), 1)
-        self.assertTrue(hashes[0].startswith("$argon2id$"), hashes[0])
+        self.assertTrue(hashes[0].startswith("blake2b:"), hashes[0])  # issue 13
         self.assertNotIn(self.d.token, hashes[0])
 
 
