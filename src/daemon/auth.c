@@ -172,6 +172,11 @@ static int make_admin_token(struct al__auth *auth, struct al__store *store, cons
         goto done;
     }
     add_digest_text(auth, text);
+    /* the first start: say where the admin's credentials are, never the token itself */
+    fprintf(stderr,
+            "allotd: first start: the admin token is in %s (readable by this user only); "
+            "`allot login --state-dir DIR` from any directory uses it\n",
+            path);
     rc = 0;
 done:
     sodium_memzero(token, sizeof(token));

@@ -42,6 +42,15 @@ class StatePrivacyTest(unittest.TestCase):
             for name in os.listdir(os.path.join(d.state_dir, sub)):
                 self.assertEqual(mode(os.path.join(d.state_dir, sub, name)) & 0o077, 0, name)
 
+    def test_the_first_start_says_where_the_admin_token_is_and_not_what_it_is(self):
+        d = self.start()
+        self.assertEqual(d.log().count("first start: the admin token is in %s/admin.token"
+                                       % d.state_dir), 1)
+        d.stop()
+        d.start()
+        self.assertEqual(d.log().count("first start"), 1)  # said once, not at each start
+        self.assertNotIn(d.token, d.log())
+
     def test_a_state_dir_made_loose_before_is_tightened(self):
         state = tempfile.mkdtemp(prefix="allot-loose-")
         d = self.start(state_dir=state)
