@@ -58,6 +58,7 @@ const struct al__cli_noun al__cli_noun_table[] = {
     {"node", "list"},
     {"top", "per project: deserved GPUs, fair share, allocated, pending"},
     {"snapshot", "the live state as a snapshot file; convert a KAI Scheduler snapshot"},
+    {"audit", "list, verify: every change made through the API"},
     {"replay", "run one scheduling cycle on snapshot files (offline)"},
     {"login", "save a server and its token as a context of the config file"},
     {"config", "contexts: which allotd, token and default project to use"},
@@ -232,6 +233,14 @@ static const struct al__cli_opt project_delete_options[] = {
 
 static const struct al__cli_opt watch_options[] = {
     {"-w", "--watch", NULL, "print it again whenever it changes, until\ninterrupted", NULL},
+};
+
+static const struct al__cli_opt audit_list_options[] = {
+    {NULL, "--since", "WHEN",
+     "only rows since WHEN: a duration ago (10m, 1h30m)\nor a time (2026-11-30T18:02:11Z)", NULL},
+    {NULL, "--subject", "S", "only changes made by S (token:admin; unknown for\nrefused logins)",
+     NULL},
+    {"-p", "--project", "P", "only changes to project P and its workloads", "@project"},
 };
 
 static const struct al__cli_opt snapshot_options[] = {
@@ -414,6 +423,21 @@ const struct al__cli_command al__cli_command_table[] = {
      "are the API's projects' status: its `requested` is ALLOCATED + PENDING, capped by\n"
      "the project's limit.",
      OPTS(watch_options), NULL, al__cmd_top, API_OUT},
+
+    {"audit", "list", "[--since WHEN] [--subject S] [-p PROJECT]",
+     "the audit log: who changed what, when, from where",
+     "Lists the audit log, oldest first: every change made through the API (SEQ, TIME,\n"
+     "SUBJECT: who, SOURCE: the client's address, VERB, RESOURCE and OUTCOME) and the\n"
+     "logins refused for their token (subject unknown, repeats from one address\n"
+     "counted in one row a minute). -o json|yaml shows each row whole: the object\n"
+     "before and after the change (environment variable values redacted) and the\n"
+     "row's hash.",
+     OPTS(audit_list_options), NULL, al__cmd_audit_list, API_OUT},
+    {"audit", "verify", "", "check the audit log's hash chain",
+     "Has allotd walk the audit log's hash chain: each row's hash covers its content\n"
+     "and the hash of the row before it. Exit status 0 when it holds; 1, naming the\n"
+     "first row that does not match (changed, or a row before it removed), when not.",
+     NULL, 0, NULL, al__cmd_audit_verify, API_OUT},
 
     {"snapshot", NULL, "[-o FILE]", "save the live state as a snapshot file",
      "Saves the live state of allotd (queues, workloads, nodes) as an allot snapshot:\n"

@@ -21,8 +21,9 @@
 
 struct al__request {
     const char *method;
-    const char *upgrade; /* the Upgrade header, or NULL */
-    const char *body;    /* NUL-terminated, body_len bytes; "" when none */
+    const char *upgrade;           /* the Upgrade header, or NULL */
+    const struct al__actor *actor; /* who sent it and from where (audit.h) */
+    const char *body;              /* NUL-terminated, body_len bytes; "" when none */
     size_t body_len;
     const char *segments[AL__MAX_SEGMENTS]; /* the path after /api/v1/, split at '/' */
     size_t segment_count;
@@ -130,6 +131,9 @@ void al__queue_update(struct allotd *d, const struct al__request *req, struct al
 void al__queue_delete(struct allotd *d, const struct al__request *req, struct al__reply *rep);
 void al__nodes_list(struct allotd *d, const struct al__request *req, struct al__reply *rep);
 void al__node_get(struct allotd *d, const struct al__request *req, struct al__reply *rep);
+/* The audit log (routes_audit.c): called with no lock held (they take the reader's). */
+void al__audit_list_route(struct allotd *d, const struct al__request *req, struct al__reply *rep);
+void al__audit_verify_route(struct allotd *d, const struct al__request *req, struct al__reply *rep);
 void al__snapshot_get(struct allotd *d, const struct al__request *req, struct al__reply *rep);
 /* Streams to a running task (routes_streams.c): answers with an upgrade. */
 void al__workload_attach(struct allotd *d, const struct al__request *req, struct al__reply *rep);

@@ -10,6 +10,7 @@
 
 #include "allot/cycle.h"
 #include "backends/backend.h"
+#include "daemon/audit.h"
 #include "daemon/auth.h"
 #include "daemon/cycle_stats.h"
 #include "daemon/positions.h"
@@ -21,6 +22,8 @@ struct al__http;
 /* A submit waiting for the group commit that makes it durable (submit.c). */
 struct al__submit_ticket {
     struct al__dworkload *w; /* handed to the state once committed */
+    struct al__actor by;     /* who submitted it, for its audit row */
+    char *audit_after;       /* the workload as its audit row keeps it (made before the batch) */
     bool done;
     json_t *reply; /* the workload object as committed, or NULL on failure */
     char error[256];
@@ -79,6 +82,17 @@ struct allotd {
         struct al__dtask *t;
     } * placed;
     size_t placed_count, placed_cap;
+
+    /* Who made the change a WRITES route is making (routes.c sets it for the handler, under
+     * store_lock): the services' audit rows name it (audit.h). NULL otherwise. */
+    const struct al__actor *audit_by;
+    /* Addresses whose requests were refused for their token, for coalescing (audit_denied.c);
+     * under `lock`. */
+    struct al__denied_source {
+        char ip[48];
+        int64_t window_s;  /* when its window began (a row was written); -1 for none */
+        int64_t unwritten; /* refusals counted in it and not yet written */
+    } denied[AL__AUDIT_DENIED_SOURCES];
 
     struct al__auth auth; /* has its own lock */
     struct al__http *http;

@@ -5,8 +5,9 @@
 /*
  * al__failpoint - kills allotd with SIGKILL, as a power cut would, when `name` is in the
  * comma-separated list of the ALLOTD_FAILPOINTS environment variable; else nothing. Points:
- * "before-fork" (a cycle's placements are durable, no task started yet) and "after-fork" (a
- * supervisor was forked, its process not yet recorded).
+ * "before-fork" (a cycle's placements are durable, no task started yet), "after-fork" (a
+ * supervisor was forked, its process not yet recorded) and "audit-appended" (a change's audit
+ * row is written, its transaction not yet committed).
  */
 void al__failpoint(const char *name);
 

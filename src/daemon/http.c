@@ -282,9 +282,32 @@ static void health_reply(struct allotd *d, struct al__reply *rep) {
                              cycles, "timing", timing, "workloads", workloads));
 }
 
+/* Who sends the request and from where (the client's "IP:PORT"), for the audit log. Only one
+ * token exists today: the admin's. */
+static void actor_of(struct MHD_Connection *conn, struct al__actor *by) {
+    const union MHD_ConnectionInfo *info =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    const struct sockaddr *sa = info ? info->client_addr : NULL;
+    char ip[INET6_ADDRSTRLEN] = "?";
+    unsigned port = 0;
+    if (sa && sa->sa_family == AF_INET) {
+        const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
+        inet_ntop(AF_INET, &in->sin_addr, ip, sizeof(ip));
+        port = ntohs(in->sin_port);
+    } else if (sa && sa->sa_family == AF_INET6) {
+        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
+        inet_ntop(AF_INET6, &in6->sin6_addr, ip, sizeof(ip));
+        port = ntohs(in6->sin6_port);
+    }
+    snprintf(by->source, sizeof(by->source), "%s:%u", ip, port);
+    snprintf(by->subject, sizeof(by->subject), "token:admin");
+}
+
 static void handle(struct allotd *d, struct MHD_Connection *conn, const char *url,
                    const char *method, struct pending *pend, struct al__reply *rep) {
+    struct al__actor by;
     struct al__request req = {
+        .actor = &by,
         .method = method,
         .upgrade = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_UPGRADE),
         .body = pend->body ? pend->body : "",
@@ -300,6 +323,7 @@ static void handle(struct allotd *d, struct MHD_Connection *conn, const char *ur
             health_reply(d, rep);
         return;
     }
+    actor_of(conn, &by);
     if (pend->too_large) {
         al__reply_error(rep, "payload_too_large", NULL, "request bodies are limited to %d bytes",
                         AL__MAX_BODY);
@@ -333,6 +357,11 @@ static enum MHD_Result on_head(struct allotd *d, struct MHD_Connection *conn, co
     *con_cls = pend;
     if (strcmp(url, "/healthz") == 0 || al__http_authorise(d, conn, method, &rep))
         return MHD_YES;
+    if (rep.status == 401) { /* a refused login: audited, coalesced per address */
+        struct al__actor by;
+        actor_of(conn, &by);
+        al__audit_denied(d, by.source);
+    }
     pend->refused = true;
     struct al__watch *w = watch_of(conn);
     if (w)

@@ -46,6 +46,8 @@ static const struct route routes[] = {
     {"GET", "nodes", READS, al__nodes_list},
     {"GET", "nodes/*", READS, al__node_get},
     {"GET", "snapshot", READS, al__snapshot_get},
+    {"GET", "audit", OWN, al__audit_list_route}, /* the reader's lock only: no state read */
+    {"GET", "audit/verify", OWN, al__audit_verify_route},
 };
 
 /* Whether the request's segments match the route's path. */
@@ -90,11 +92,15 @@ void al__route(struct allotd *d, const struct al__request *req, struct al__reply
         found->handler(d, req, rep);
         return;
     }
-    if (found->locks == WRITES)
+    if (found->locks == WRITES) {
         pthread_mutex_lock(&d->store_lock);
+        d->audit_by = req->actor; /* the changes' audit rows name it */
+    }
     pthread_mutex_lock(&d->lock);
     found->handler(d, req, rep);
     pthread_mutex_unlock(&d->lock);
-    if (found->locks == WRITES)
+    if (found->locks == WRITES) {
+        d->audit_by = NULL;
         pthread_mutex_unlock(&d->store_lock);
+    }
 }

@@ -9,6 +9,7 @@
 #include "daemon/persist.h"
 #include "daemon/quota_rules.h"
 #include "daemon/service.h"
+#include "daemon/specs.h"
 #include "daemon/tasks.h"
 #include "util/xalloc.h"
 
@@ -61,9 +62,18 @@ static size_t live_of(const struct al__state *st, const struct al__dqueue *q,
     return count;
 }
 
-/* Writes one queue durably (a new one gets its id). */
-static int store_queue(struct allotd *d, struct al__dqueue *q, struct al__failure *f) {
+static const char *kind_of(const struct al__dqueue *q) {
+    return q->project ? "project" : "department";
+}
+
+/* Writes one queue durably (a new one gets its id) with its audit row: `before` is what it was
+ * (NULL for a new one). */
+static int store_queue(struct allotd *d, struct al__dqueue *q, const struct al__dqueue *before,
+                       struct al__failure *f) {
     if (al__store_begin(d->store) < 0 || al__persist_queue_put(d, q) < 0 ||
+        al__audit_change(d, before ? "update" : "create", kind_of(q), q->project ? q->name : NULL,
+                         q->name, "ok", before ? al__queue_spec_json(before) : NULL,
+                         al__queue_spec_json(q)) < 0 ||
         al__store_commit(d->store) < 0)
         return store_failed(d, f);
     return 0;
@@ -77,7 +87,7 @@ struct al__dqueue *al__queue_add(struct allotd *d, struct al__dqueue *q, struct 
     }
     q->created_s = al__daemon_now();
     if (al__quota_check(&d->state, NULL, q, f) < 0 || al__mirror_queue_write(d, q, true, f) < 0 ||
-        store_queue(d, q, f) < 0)
+        store_queue(d, q, NULL, f) < 0)
         return NULL;
     al__daemon_poke(d);
     return al__state_add_queue(&d->state, q);
@@ -89,7 +99,7 @@ int al__queue_change(struct allotd *d, struct al__dqueue *q, struct al__dqueue *
         return al__refuse(f, "failed_precondition", NULL,
                           "project %s is being deleted (its workloads are stopping)", q->name);
     if (al__quota_check(&d->state, q, changed, f) < 0 ||
-        al__mirror_queue_write(d, changed, false, f) < 0 || store_queue(d, changed, f) < 0)
+        al__mirror_queue_write(d, changed, false, f) < 0 || store_queue(d, changed, q, f) < 0)
         return -1;
     *q = *changed;
     al__daemon_poke(d);
@@ -218,6 +228,10 @@ int al__queue_remove(struct allotd *d, struct al__dqueue *q, bool force, struct 
         (stopping = delete_workloads(d, name, cluster, retired, retired_count)) < 0 ||
         (stopping == 0 ? al__persist_queue_delete(d, name) : al__persist_queue_deleting(d, name)) <
             0 ||
+        al__audit_change(d, "delete", kind_of(q), q->project ? name : NULL, name,
+                         stopping ? "deleting" : "ok", al__queue_spec_json(q),
+                         stopping ? json_pack("{s:b, s:i}", "deleting", 1, "stopping", stopping)
+                                  : NULL) < 0 ||
         al__store_commit(d->store) < 0) {
         d->resync = true; /* workloads marked deleting in memory: the next cycle writes them */
         free_all(retired, retired_count);

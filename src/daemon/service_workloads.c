@@ -35,6 +35,14 @@ int al__workload_mark_deleting(struct allotd *d, struct al__dworkload *w) {
     return rc;
 }
 
+/* In the transaction: the audit row of a change to w, `before` as it was (taken, whatever
+ * happens), w as it is now (or none when `gone`). */
+static int audit_workload(struct allotd *d, const char *verb, const char *outcome,
+                          const struct al__dworkload *w, json_t *before, bool gone) {
+    return al__audit_change(d, verb, "workload", w->project, w->name, outcome, before,
+                            gone ? NULL : al__workload_audit_json(w));
+}
+
 int al__workload_delete(struct allotd *d, struct al__dworkload *w, struct al__failure *f) {
     bool active = al__workload_is_active(w);
 
@@ -44,14 +52,19 @@ int al__workload_delete(struct allotd *d, struct al__dworkload *w, struct al__fa
     if (al__store_begin(d->store) < 0)
         goto store_failed;
     if (!active) {
-        if (al__persist_workload_delete(d, w) < 0 || al__store_commit(d->store) < 0)
+        if (al__persist_workload_delete(d, w) < 0 ||
+            audit_workload(d, "delete", "ok", w, al__workload_audit_json(w), true) < 0 ||
+            al__store_commit(d->store) < 0)
             goto store_failed;
         al__task_forget(d, w);
         al__state_remove_workload(&d->state, w);
         al__daemon_poke(d);
         return 0;
     }
-    if (al__workload_mark_deleting(d, w) < 0 || al__store_commit(d->store) < 0)
+    json_t *before = al__workload_audit_json(w);
+    int marked = al__workload_mark_deleting(d, w);
+    if (audit_workload(d, "delete", "deleting", w, before, false) < 0 || marked < 0 ||
+        al__store_commit(d->store) < 0)
         goto store_failed;
     al__daemon_poke(d);
     return 1;
@@ -96,6 +109,7 @@ int al__workload_suspend(struct allotd *d, struct al__dworkload *w, struct al__f
                           "workload %s ran over its time limit and is being stopped", w->name);
     if (al__store_begin(d->store) < 0)
         goto store_failed;
+    json_t *before = al__workload_audit_json(w);
     w->state = AL__W_SUSPENDED;
     al__state_changed(&d->state, w);
     al__workload_reason(d, w, "suspended/Suspended", "suspended: not scheduled until resumed");
@@ -104,7 +118,8 @@ int al__workload_suspend(struct allotd *d, struct al__dworkload *w, struct al__f
     if (stopped > 0)
         snprintf(what, sizeof(what), "suspended: stopping %d running task%s to requeue %s", stopped,
                  stopped == 1 ? "" : "s", stopped == 1 ? "it" : "them");
-    if (al__persist_workload_update(d, w) < 0 ||
+    if (audit_workload(d, "suspend", "ok", w, before, false) < 0 ||
+        al__persist_workload_update(d, w) < 0 ||
         al__persist_event(d, w, "suspended", "%s", what) < 0 || al__store_commit(d->store) < 0)
         goto store_failed;
     al__daemon_poke(d);
@@ -124,10 +139,12 @@ int al__workload_resume(struct allotd *d, struct al__dworkload *w, struct al__fa
                           al__wstate_name(w->state));
     if (al__store_begin(d->store) < 0)
         goto store_failed;
+    json_t *before = al__workload_audit_json(w);
     w->state = AL__W_PENDING; /* then from its tasks: running while some still stop */
     al__workload_reason(d, w, NULL, NULL);
     al__workload_refresh_state(&d->state, w);
-    if (al__persist_workload_update(d, w) < 0 ||
+    if (audit_workload(d, "resume", "ok", w, before, false) < 0 ||
+        al__persist_workload_update(d, w) < 0 ||
         al__persist_event(d, w, "resumed", "resumed: %s again", al__wstate_name(w->state)) < 0 ||
         al__store_commit(d->store) < 0)
         goto store_failed;
@@ -144,6 +161,7 @@ int al__workload_delete_retired(struct allotd *d, struct al__dworkload *w, struc
     if (mirrored != 0)
         return mirrored < 0 ? -1 : 0; /* the cluster removes it; the mirror follows */
     if (al__store_begin(d->store) < 0 || al__persist_workload_delete(d, w) < 0 ||
+        audit_workload(d, "delete", "ok", w, al__workload_audit_json(w), true) < 0 ||
         al__store_commit(d->store) < 0) {
         al__store_rollback(d->store);
         return al__refuse(f, "internal", NULL, "store: %s", al__store_error(d->store));

@@ -81,6 +81,13 @@ static const char *const migrations[] = {
     /* 7: a project deleted with its live workloads (force) is kept, marked, until they have
      * stopped, even across a restart. */
     "ALTER TABLE queues ADD COLUMN deleting INTEGER NOT NULL DEFAULT 0;",
+    /* 8: the audit log (audit.c): every change made through the API, hash-chained. */
+    "CREATE TABLE audit ("
+    "  seq INTEGER PRIMARY KEY, time_s INTEGER NOT NULL, subject TEXT NOT NULL,"
+    "  source TEXT NOT NULL, verb TEXT NOT NULL, kind TEXT NOT NULL, project TEXT, name TEXT,"
+    "  outcome TEXT NOT NULL, before TEXT, after TEXT, hash TEXT NOT NULL);"
+    "CREATE INDEX audit_by_time ON audit (time_s, seq);"
+    "CREATE INDEX audit_by_project ON audit (project, seq);",
 };
 
 #define STMT_CACHE 64

@@ -83,14 +83,18 @@ static struct al__dworkload *accept(struct allotd *d, const json_t *body, struct
  * not the state lock. */
 static int write_batch(struct allotd *d, struct al__submit_ticket **batch, size_t count, char *why,
                        size_t why_size) {
-    if (al__store_begin(d->store) < 0) {
+    struct al__audit_tail tail;
+    if (al__store_begin(d->store) < 0 || al__audit_tail_read(d->store, &tail) < 0) {
         snprintf(why, why_size, "%s", al__store_error(d->store));
+        al__store_rollback(d->store);
         return -1;
     }
     for (size_t i = 0; i < count; i++) {
         struct al__dworkload *w = batch[i]->w;
         if (al__persist_workload_insert(d, w) < 0 ||
-            al__persist_event(d, w, "submitted", "submitted to project %s", w->project) < 0) {
+            al__persist_event(d, w, "submitted", "submitted to project %s", w->project) < 0 ||
+            al__audit_append_text(d->store, &tail, &batch[i]->by, "submit", "workload", w->project,
+                                  w->name, "ok", NULL, batch[i]->audit_after) < 0) {
             snprintf(why, why_size, "%s", al__store_error(d->store)); /* before the rollback */
             al__store_rollback(d->store);
             return -1;
@@ -182,9 +186,13 @@ void al__submit(struct allotd *d, const struct al__request *req, struct al__repl
         json_decref(body);
         return;
     }
+    if (req->actor)
+        ticket.by = *req->actor;
     pthread_mutex_lock(&d->lock);
     ticket.w = accept(d, body, rep);
     if (ticket.w) {
+        /* what its audit row keeps, made here rather than in the leader's transaction */
+        ticket.audit_after = al__audit_text(al__workload_audit_json(ticket.w));
         al__xgrow(&d->batch, &d->batch_cap, d->batch_count + 1, sizeof(*d->batch));
         d->batch[d->batch_count++] = &ticket;
     }
@@ -200,6 +208,7 @@ void al__submit(struct allotd *d, const struct al__request *req, struct al__repl
     if (!done)
         commit_queued(d);
     pthread_mutex_unlock(&d->store_lock);
+    free(ticket.audit_after);
     if (ticket.reply) {
         al__reply_json(rep, 201, ticket.reply); /* the state owns the workload now */
     } else {
