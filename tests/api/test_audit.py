@@ -77,6 +77,20 @@ class AuditTest(DaemonTest):
         self.assertIsNone(rows[7]["after"])  # the project is gone
         self.assertEqual(self.verify(), {"ok": True, "rows": len(rows)})
 
+    def test_a_forced_project_delete_is_one_row(self):
+        self.project("team-a")
+        self.submit("job", "team-a", ["sleep", "300"])
+        self.d.wait_state("job", "running")
+        status, body, _ = self.d.request("DELETE", "/api/v1/projects/team-a?force=true")
+        self.assertEqual(status, 202, body)
+        last = self.changes()[-1]
+        self.assertEqual((last["verb"], last["resource"]["name"], last["outcome"]),
+                         ("delete", "team-a", "deleting"))
+        self.assertEqual(last["after"], {"deleting": True, "stopping": 1})
+        self.assertEqual(last["before"]["priority"], 100)
+        out = self.d.cli("audit", "list", "-o", "yaml").stdout
+        self.assertIn("outcome: deleting", out)
+
     def test_a_refused_write_leaves_no_row(self):
         self.project("team-a")
         before = self.changes()
