@@ -63,8 +63,10 @@ char *al__audit_text(json_t *j);
  * coalesced: the first refusal from an IP address in a window of AL__AUDIT_DENIED_WINDOW_S
  * seconds writes a row (its own transaction) counting the refusals from that address the
  * previous window left unwritten; the others in the window are only counted in memory. At most
- * AL__AUDIT_DENIED_SOURCES addresses are tracked (the oldest forgotten). Takes the store lock
- * only when it writes. Errors are not the client's: ignored.
+ * AL__AUDIT_DENIED_SOURCES addresses are tracked (the oldest forgotten), and at most as many
+ * rows are written a minute whatever the number of addresses (the rest only counted). Takes
+ * the state lock briefly, the store lock only when it writes. Errors are not the client's:
+ * ignored.
  */
 #define AL__AUDIT_DENIED_WINDOW_S 60
 #define AL__AUDIT_DENIED_SOURCES  256

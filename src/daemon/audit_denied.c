@@ -38,9 +38,16 @@ void al__audit_denied(struct allotd *d, const char *source) {
 
     pthread_mutex_lock(&d->lock);
     struct al__denied_source *e = entry_of(d, ip);
-    if (e->window_s >= 0 && now < e->window_s + AL__AUDIT_DENIED_WINDOW_S) {
-        e->unwritten++; /* within the window: counted, written with the next row */
+    if (now >= d->denied_minute_s + AL__AUDIT_DENIED_WINDOW_S) {
+        d->denied_minute_s = now;
+        d->denied_rows = 0;
+    }
+    if ((e->window_s >= 0 && now < e->window_s + AL__AUDIT_DENIED_WINDOW_S) ||
+        d->denied_rows >= AL__AUDIT_DENIED_SOURCES) {
+        e->unwritten++; /* within the window (or too many rows this minute): counted, written
+                         * with the address's next row */
     } else {
+        d->denied_rows++;
         count = 1 + e->unwritten;
         window_from = e->window_s >= 0 ? e->window_s : now;
         e->window_s = now;

@@ -93,6 +93,9 @@ struct allotd {
         int64_t window_s;  /* when its window began (a row was written); -1 for none */
         int64_t unwritten; /* refusals counted in it and not yet written */
     } denied[AL__AUDIT_DENIED_SOURCES];
+    /* Rows of refused logins written in the minute that began at denied_minute_s: at most
+     * AL__AUDIT_DENIED_SOURCES a minute, whatever the number of addresses. */
+    int64_t denied_minute_s, denied_rows;
 
     struct al__auth auth; /* has its own lock */
     struct al__http *http;
