@@ -104,7 +104,7 @@ int al__cmd_config_set_project(const struct al__cli *cli, int argc, char **argv)
 
     if (rc != AL__CLI_RUN)
         return al__cli_parse_exit(rc, cli);
-    if (project[0] && !al__cli_name_ok(project))
+    if (project[0] && !al__name_valid(project))
         return al__cli_parse_exit(
             al__cli_usage_error(cli, "'%s' is not a project name (1-63 of a-z, 0-9, '-')", project),
             cli);
@@ -214,7 +214,7 @@ static int login_parse(const struct al__cli *cli, int argc, char **argv, struct 
     if (l->server && strncmp(l->server, "http://", 7) != 0 && strncmp(l->server, "https://", 8))
         return al__cli_usage_error(cli, "--server: '%s' is not an http:// or https:// URL",
                                    l->server);
-    if (l->project && !al__cli_name_ok(l->project))
+    if (l->project && !al__name_valid(l->project))
         return al__cli_usage_error(cli, "--project: '%s' is not a name (1-63 of a-z, 0-9, '-')",
                                    l->project);
     if (l->context && !al__cli_context_name_ok(l->context))

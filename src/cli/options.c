@@ -135,16 +135,6 @@ int al__cli_args_finish(const struct al__cli_args *a, const char *what, const ch
     return AL__CLI_RUN;
 }
 
-bool al__cli_name_ok(const char *v) {
-    size_t n = strlen(v);
-    if (n == 0 || n > 63 || v[0] == '-')
-        return false;
-    for (size_t i = 0; i < n; i++)
-        if (!((v[i] >= 'a' && v[i] <= 'z') || (v[i] >= '0' && v[i] <= '9') || v[i] == '-'))
-            return false;
-    return true;
-}
-
 static int simple_option(struct al__cli_args *a, const struct al__cli_option *options,
                          size_t count) {
     for (size_t i = 0; i < count; i++) {
@@ -156,7 +146,7 @@ static int simple_option(struct al__cli_args *a, const struct al__cli_option *op
             const char *v = al__cli_args_value(a);
             if (!v)
                 return AL__CLI_BAD;
-            if (!al__cli_name_ok(v))
+            if (!al__name_valid(v))
                 return al__cli_usage_error(a->cli, "%s: '%s' is not a name (1-63 of a-z, 0-9, '-')",
                                            options[i].long_name, v);
             *options[i].name = v;

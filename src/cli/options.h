@@ -8,6 +8,7 @@
 
 #include "cli/commands.h"
 #include "cli/units.h"
+#include "util/names.h"
 
 /* What a command's option parser returns. */
 #define AL__CLI_RUN  0  /* go on */
@@ -88,9 +89,6 @@ int al__cli_args_state(struct al__cli_args *a, const char **state);
 /* The matched option's value as a label selector (-l): AL__CLI_RUN or AL__CLI_BAD. */
 struct al__cli_selector;
 int al__cli_args_selector(struct al__cli_args *a, struct al__cli_selector *selector);
-
-/* Whether v is one of allotd's names: 1-63 characters of [a-z0-9-], not starting with '-'. */
-bool al__cli_name_ok(const char *v);
 
 /* An option of a simple command: a flag, one that takes an integer, or one that takes a
  * name (of a project, say: 1-63 of [a-z0-9-]). */

@@ -91,26 +91,25 @@ void al__cli_table_print_list(const struct al__cli *cli, struct al__cli_table *t
     al__cli_table_print(t, cli->out, 0);
 }
 
-int al__cli_json_print(const json_t *doc) {
-    if (json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(15)) < 0 ||
-        putchar('\n') == EOF || fflush(stdout) != 0) {
+/* doc as indented JSON and a newline on `out`; 0, or -1 after saying so. */
+static int json_to(FILE *out, const json_t *doc) {
+    if (json_dumpf(doc, out, JSON_INDENT(2) | JSON_REAL_PRECISION(15)) < 0 ||
+        fputc('\n', out) == EOF || fflush(out) != 0) {
         fprintf(stderr, "allot: cannot write JSON to standard output\n");
         return -1;
     }
     return 0;
 }
 
+int al__cli_json_print(const json_t *doc) {
+    return json_to(stdout, doc);
+}
+
 int al__cli_print_doc(const struct al__cli *cli, const json_t *doc) {
     FILE *out = cli->out ? cli->out : stdout;
 
-    if (cli->format != AL__CLI_FORMAT_YAML) {
-        if (json_dumpf(doc, out, JSON_INDENT(2) | JSON_REAL_PRECISION(15)) < 0 ||
-            fputc('\n', out) == EOF || fflush(out) != 0) {
-            fprintf(stderr, "allot: cannot write JSON to standard output\n");
-            return -1;
-        }
-        return 0;
-    }
+    if (cli->format != AL__CLI_FORMAT_YAML)
+        return json_to(out, doc);
     if (al__cli_yaml_write(doc, out) < 0 || fflush(out) != 0) {
         fprintf(stderr, "allot: cannot write YAML to standard output\n");
         return -1;

@@ -56,7 +56,7 @@ int al__cli_watch(const struct al__cli *cli, int (*render)(const struct al__cli 
                 free(last);
                 return status;
             }
-            failing = true; /* said once on stderr by the render; tried again */
+            failing = true; /* said on stderr by the render; tried again next time */
         } else if (terminal || failing || !last || strcmp(text, last) != 0) {
             show(cli, text, terminal, first);
             free(last);

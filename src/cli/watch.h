@@ -10,7 +10,7 @@
  * al__cli_watch - runs render(cli, ctx) once a second with its output (cli->out) captured.
  * On a terminal the screen is redrawn with each render under a line naming the command and
  * the time; elsewhere (a pipe, a file) a render is printed only when it differs from the one
- * before, after a blank line. A render that fails (allotd gone) prints why once and is tried
+ * before, after a blank line. A render that fails (allotd gone) prints why each time and is tried
  * again. Runs until interrupted; returns the exit status of a render that failed on the
  * first try.
  */

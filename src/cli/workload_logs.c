@@ -42,7 +42,7 @@ static int options_parse(const struct al__cli *cli, int argc, char **argv, struc
         } else if (al__cli_args_is(&a, "-p", "--project")) {
             if (!(o->project = al__cli_args_value(&a)))
                 return AL__CLI_BAD;
-            if (!al__cli_name_ok(o->project))
+            if (!al__name_valid(o->project))
                 return al__cli_usage_error(cli,
                                            "--project: '%s' is not a name (1-63 of a-z, 0-9, "
                                            "'-')",
