@@ -300,6 +300,12 @@ static int read_export(const json_t *body, struct al__wspec *s, char *field, siz
             return -AL_EINVAL;
         }
     }
+    /* nothing carried (old clients, -e only, the common case at scale): NULL for both, not two
+     * small JSON values per workload (NULL reads as "none" and {}) */
+    if (none && json_object_size(vars) == 0) {
+        json_decref(vars);
+        return 0;
+    }
     s->export_mode = none ? json_string("none") : json_deep_copy(mode);
     s->exported_env = vars;
     return 0;
