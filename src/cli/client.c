@@ -11,6 +11,7 @@
 #include "cli/command_table.h"
 #include "cli/options.h"
 #include "cli/output.h"
+#include "cli/sign_in.h"
 #include "cli/util.h"
 #include "util/xalloc.h"
 
@@ -99,7 +100,7 @@ static void set_headers(struct transfer *t, const struct al__cli *cli, bool has_
     if (h && has_body)
         h = curl_slist_append(h, "Content-Type: application/json");
     if (h && cli->conn.token) {
-        snprintf(t->auth, sizeof(t->auth), "Authorization: Bearer %s", cli->conn.token);
+        snprintf(t->auth, sizeof(t->auth), "Authorization: Bearer %s", al__cli_token_now(cli));
         h = curl_slist_append(h, t->auth);
     }
     t->headers = al__cli_check(h);
@@ -221,6 +222,15 @@ int al__cli_request(const struct al__cli *cli, const char *method, const char *p
     curl_easy_setopt(t.curl, CURLOPT_TIMEOUT, (long)REQUEST_TIMEOUT_S);
     rc = transfer_run(&t, cli, reply);
     transfer_release(&t);
+    /* an expired access token with a refresh token beside it: renewed, and asked again once */
+    if (rc == 0 && reply->status == 401 && cli->conn.token && al__cli_refresh(cli)) {
+        al__cli_reply_release(reply);
+        memset(reply, 0, sizeof(*reply));
+        transfer_init(&t, cli, method, path, body);
+        curl_easy_setopt(t.curl, CURLOPT_TIMEOUT, (long)REQUEST_TIMEOUT_S);
+        rc = transfer_run(&t, cli, reply);
+        transfer_release(&t);
+    }
     return rc;
 }
 

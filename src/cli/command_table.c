@@ -60,7 +60,13 @@ const struct al__cli_noun al__cli_noun_table[] = {
     {"snapshot", "the live state as a snapshot file; convert a KAI Scheduler snapshot"},
     {"audit", "list, verify: every change made through the API"},
     {"replay", "run one scheduling cycle on snapshot files (offline)"},
-    {"login", "save a server and its token as a context of the config file"},
+    {"login", "sign in (password, app secret, or token) and save it as a context"},
+    {"logout", "revoke this session's tokens and forget them"},
+    {"whoami", "who the token is and the roles it holds"},
+    {"user", "create, list, update, delete: local users and their passwords"},
+    {"group", "create, list, delete: groups that access rules name"},
+    {"app", "create, list, delete: applications (client id and secret, for CI)"},
+    {"access-rule", "create, list, delete: who holds which role in which scope"},
     {"config", "contexts: which allotd, token and default project to use"},
     {"completion", "the shell completion script (bash or zsh)"},
     {"gpu-reservation", "report: what a GPU reservation pod runs on Kubernetes"},
@@ -279,6 +285,47 @@ static const struct al__cli_opt login_options[] = {
      "@dir"},
     {NULL, "--context", "NAME", "the context's name (default: the server's host)", NULL},
     PROJECT_OPT("the context's default project"),
+    {NULL, "--user", "NAME", "sign in as user NAME with a password (asked for\non the terminal)",
+     NULL},
+    {NULL, "--password-stdin", NULL, "read the password from standard input", NULL},
+    {NULL, "--password-file", "FILE", "read the password from FILE", "@file"},
+    {NULL, "--client-id", "ID", "sign in as application ID (client credentials)", NULL},
+    {NULL, "--client-secret-file", "FILE", "the application's client secret ('-': standard\ninput)",
+     "@file"},
+};
+
+#define PASSWORD_OPTIONS                                                                           \
+    {NULL, "--password-stdin", NULL, "read the password from standard input", NULL},               \
+        {NULL, "--password-file", "FILE", "read the password from FILE", "@file"},                 \
+        {NULL, "--email", "ADDRESS", "the user's e-mail address", NULL},                           \
+        {NULL, "--unix-user", "ACCOUNT",                                                           \
+         "the Unix account their tasks run as where\nallotd runs as root", NULL},                  \
+    {                                                                                              \
+        NULL, "--group", "GROUP", "a group they are in (repeat for several; replaces\nthe list)",  \
+            NULL                                                                                   \
+    }
+
+static const struct al__cli_opt user_create_options[] = {
+    PASSWORD_OPTIONS,
+    {NULL, "--generate-password", NULL, "make a random password and print it once", NULL},
+};
+
+static const struct al__cli_opt user_update_options[] = {
+    PASSWORD_OPTIONS,
+    {NULL, "--no-unix-user", NULL, "their tasks run as the dedicated task account", NULL},
+    {NULL, "--unlock", NULL, "unlock an account locked after failed sign-ins", NULL},
+};
+
+static const struct al__cli_opt rule_create_options[] = {
+    {NULL, "--subject", "SUBJECT", "user:NAME, group:NAME or app:NAME", NULL},
+    {NULL, "--role", "ROLE",
+     "system-admin, department-admin, research-manager,\nl1-researcher, l2-researcher or viewer",
+     "system-admin department-admin research-manager l1-researcher l2-researcher viewer"},
+    {NULL, "--scope", "SCOPE", "system, department:NAME or project:NAME", NULL},
+};
+
+static const struct al__cli_opt rule_list_options[] = {
+    {NULL, "--subject", "SUBJECT", "only the rules of SUBJECT (user:NAME...)", NULL},
 };
 
 static const struct al__cli_opt reservation_options[] = {
@@ -454,14 +501,77 @@ const struct al__cli_command al__cli_command_table[] = {
      "jobs stay pending and the queues' fair shares.",
      OPTS(replay_options), "@file", al__cmd_replay, 0},
 
-    {"login", NULL, "--server URL --token-file FILE [--context NAME] [-p PROJECT]",
-     "save a server and its token as the current context",
-     "Checks that allotd at URL accepts the token, then saves both as a context of the\n"
-     "config file ($XDG_CONFIG_HOME/allot/config, else ~/.config/allot/config; the\n"
-     "token in a file beside it, readable by you only) and makes it the current one.\n"
-     "With --state-dir DIR alone, the context names a local allotd by its state\n"
-     "directory (its address file and admin token).",
+    {"login", NULL,
+     "--server URL (--user NAME | --client-id ID --client-secret-file F | --token-file F)\n"
+     "       [--context NAME] [-p PROJECT]",
+     "sign in and save the server and token as the current context",
+     "Signs in to allotd at URL as a user (password asked for on the terminal, or\n"
+     "--password-stdin/--password-file), as an application (client credentials), or\n"
+     "checks a token given, then saves the server and the token as a context of the\n"
+     "config file ($XDG_CONFIG_HOME/allot/config, else ~/.config/allot/config; tokens\n"
+     "in files beside it, readable by you only) and makes it the current one. A\n"
+     "user's access token expires (an hour by default) and is renewed with the refresh\n"
+     "token saved beside it; an application's is not: sign in again. With --state-dir\n"
+     "DIR alone, the context names a local allotd by its state directory (its address\n"
+     "file and break-glass admin token).",
      OPTS(login_options), NULL, al__cmd_login, 0},
+    {"logout", NULL, "", "revoke this session's tokens and forget them",
+     "Revokes the session of the current token at allotd (its access and refresh\n"
+     "tokens stop working at once) and removes the token files of the context.",
+     NULL, 0, NULL, al__cmd_logout, AL__CLI_API},
+    {"whoami", NULL, "", "who the token is and the roles it holds",
+     "Prints the subject the token signs in as (user:NAME, app:NAME, token:admin) and\n"
+     "each role it holds with its scope (docs/rbac.md says what each allows).",
+     NULL, 0, NULL, al__cmd_whoami, API_OUT},
+    {"user", "create", "NAME (--password-stdin | --password-file F | --generate-password)",
+     "a local user with a password",
+     "Creates a local user (system administrators only). The password (12 to 1024\n"
+     "characters) is kept as an Argon2id hash. A user holds no role until an access\n"
+     "rule gives one: `allot access-rule create --subject user:NAME ...`.",
+     OPTS(user_create_options), NULL, al__cmd_user_create, API_OUT},
+    {"user", "list", "", "users: local and SSO, groups, Unix account, locked",
+     "Lists users: NAME, SOURCE (local, or sso: made by a first SSO sign-in), GROUPS,\n"
+     "UNIX-USER (the account their tasks run as where allotd is root) and LOCKED\n"
+     "(after repeated failed sign-ins).",
+     NULL, 0, NULL, al__cmd_subject_list, API_OUT},
+    {"user", "update", "NAME [options]", "change a password, groups, Unix account; unlock",
+     "Changes the given settings of a user and leaves the others. A new password or\n"
+     "--unlock clears a lockout.",
+     OPTS(user_update_options), NULL, al__cmd_user_update, API_OUT},
+    {"user", "delete", "NAME", "delete a user: their rules go, their sessions are revoked",
+     "Deletes a user with their access rules; their tokens stop working at once.", NULL, 0, NULL,
+     al__cmd_subject_delete, API_OUT},
+    {"group", "create", "NAME", "a group access rules may name",
+     "Creates a group. Users are in groups by `allot user update --group`, SSO users\n"
+     "by their identity provider's groups claim; a rule for group:NAME gives its role to\n"
+     "every member.",
+     NULL, 0, NULL, al__cmd_subject_create, API_OUT},
+    {"group", "list", "", "groups", "Lists groups.", NULL, 0, NULL, al__cmd_subject_list, API_OUT},
+    {"group", "delete", "NAME", "delete a group and its access rules",
+     "Deletes a group and the access rules that name it.", NULL, 0, NULL, al__cmd_subject_delete,
+     API_OUT},
+    {"app", "create", "NAME", "an application: its client secret printed once",
+     "Creates an application for a CI pipeline or a service: its client id (NAME) and\n"
+     "secret are exchanged for a short-lived token (`allot login --client-id NAME\n"
+     "--client-secret-file F`, or POST /api/v1/token). The secret is shown once.",
+     NULL, 0, NULL, al__cmd_subject_create, API_OUT},
+    {"app", "list", "", "applications", "Lists applications.", NULL, 0, NULL, al__cmd_subject_list,
+     API_OUT},
+    {"app", "delete", "NAME", "delete an application: its tokens stop working",
+     "Deletes an application and its access rules; its tokens stop working at once.", NULL, 0, NULL,
+     al__cmd_subject_delete, API_OUT},
+    {"access-rule", "create", "--subject S --role ROLE --scope SCOPE",
+     "give a subject a role in a scope",
+     "Gives SUBJECT (user:NAME, group:NAME, app:NAME) the role ROLE in SCOPE (system,\n"
+     "department:NAME, project:NAME). You may give roles up to your own, in scopes\n"
+     "you manage; docs/rbac.md lists what each role allows.",
+     OPTS(rule_create_options), NULL, al__cmd_rule_create, API_OUT},
+    {"access-rule", "list", "[--subject S]", "access rules in the scopes you manage",
+     "Lists access rules (ID, SUBJECT, ROLE, SCOPE) in the scopes you manage.",
+     OPTS(rule_list_options), NULL, al__cmd_rule_list, API_OUT},
+    {"access-rule", "delete", "ID", "remove an access rule",
+     "Removes access rule ID (see `allot access-rule list`).", NULL, 0, NULL, al__cmd_rule_delete,
+     API_OUT},
     {"config", "view", "", "the contexts and which one is current",
      "Prints the config file's contexts: name, server, token file, default project;\n"
      "the current one is marked with '*'.",

@@ -116,4 +116,17 @@ int al__cmd_snapshot_save(const struct al__cli *cli, int argc, char **argv);
 int al__cmd_audit_list(const struct al__cli *cli, int argc, char **argv);
 int al__cmd_audit_verify(const struct al__cli *cli, int argc, char **argv);
 
+/* Subjects, access rules and sessions (identity_cmds.c, sign_in.c); `user`, `group` and `app`
+ * share list, delete and (group, app) create: cli->noun says which. */
+int al__cmd_user_create(const struct al__cli *cli, int argc, char **argv);
+int al__cmd_user_update(const struct al__cli *cli, int argc, char **argv);
+int al__cmd_subject_create(const struct al__cli *cli, int argc, char **argv);
+int al__cmd_subject_list(const struct al__cli *cli, int argc, char **argv);
+int al__cmd_subject_delete(const struct al__cli *cli, int argc, char **argv);
+int al__cmd_rule_create(const struct al__cli *cli, int argc, char **argv);
+int al__cmd_rule_list(const struct al__cli *cli, int argc, char **argv);
+int al__cmd_rule_delete(const struct al__cli *cli, int argc, char **argv);
+int al__cmd_logout(const struct al__cli *cli, int argc, char **argv);
+int al__cmd_whoami(const struct al__cli *cli, int argc, char **argv);
+
 #endif

@@ -3,6 +3,7 @@
 #define _DEFAULT_SOURCE /* realpath */
 #include <curl/curl.h>
 #include <errno.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,7 @@
 #include "cli/connect.h"
 #include "cli/options.h"
 #include "cli/output.h"
+#include "cli/sign_in.h"
 #include "cli/util.h"
 
 /* Reads the config into *cfg and its path into path; an exit status after printing why. */
@@ -181,24 +183,40 @@ int al__cmd_config_view(const struct al__cli *cli, int argc, char **argv) {
 
 struct login {
     const char *server, *token, *token_file, *state_dir, *context, *project;
+    const char *user, *password_file, *client_id, *secret_file; /* signing in for tokens */
+    bool password_stdin;
 };
 
 static int login_parse(const struct al__cli *cli, int argc, char **argv, struct login *l) {
     const struct al__cli_option options[] = {
-        {NULL, "--server", NULL, NULL, 0, NULL},     {NULL, "--token", NULL, NULL, 0, NULL},
-        {NULL, "--token-file", NULL, NULL, 0, NULL}, {NULL, "--state-dir", NULL, NULL, 0, NULL},
-        {NULL, "--context", NULL, NULL, 0, NULL},    {"-p", "--project", NULL, NULL, 0, NULL},
+        {NULL, "--server", NULL, NULL, 0, NULL},
+        {NULL, "--token", NULL, NULL, 0, NULL},
+        {NULL, "--token-file", NULL, NULL, 0, NULL},
+        {NULL, "--state-dir", NULL, NULL, 0, NULL},
+        {NULL, "--context", NULL, NULL, 0, NULL},
+        {"-p", "--project", NULL, NULL, 0, NULL},
+        {NULL, "--user", NULL, NULL, 0, NULL},
+        {NULL, "--password-file", NULL, NULL, 0, NULL},
+        {NULL, "--client-id", NULL, NULL, 0, NULL},
+        {NULL, "--client-secret-file", NULL, NULL, 0, NULL},
     };
-    const char **slots[] = {&l->server,    &l->token,   &l->token_file,
-                            &l->state_dir, &l->context, &l->project};
+    const char **slots[] = {&l->server,    &l->token,      &l->token_file, &l->state_dir,
+                            &l->context,   &l->project,    &l->user,       &l->password_file,
+                            &l->client_id, &l->secret_file};
+    const size_t count = sizeof(slots) / sizeof(slots[0]);
     struct al__cli_args a;
 
     al__cli_args_init(&a, cli, argc, argv);
     while (al__cli_args_next(&a)) {
         size_t k = 0;
-        while (k < 6 && !al__cli_args_is(&a, options[k].short_name, options[k].long_name))
+        if (al__cli_args_is(&a, NULL, "--password-stdin")) {
+            if (!al__cli_args_flag(&a, &l->password_stdin))
+                return AL__CLI_BAD;
+            continue;
+        }
+        while (k < count && !al__cli_args_is(&a, options[k].short_name, options[k].long_name))
             k++;
-        if (k == 6)
+        if (k == count)
             return al__cli_args_unknown(&a);
         if (!(*slots[k] = al__cli_args_value(&a)))
             return AL__CLI_BAD;
@@ -209,8 +227,15 @@ static int login_parse(const struct al__cli *cli, int argc, char **argv, struct 
     if (!l->server && !l->state_dir)
         return al__cli_usage_error(cli, "give --server URL (and a token), or --state-dir DIR "
                                         "of a local allotd");
-    if (l->token && l->token_file)
-        return al__cli_usage_error(cli, "give --token or --token-file, not both");
+    if ((l->token != NULL) + (l->token_file != NULL) + (l->user != NULL) + (l->client_id != NULL) >
+        1)
+        return al__cli_usage_error(cli, "give one of --token, --token-file, --user and "
+                                        "--client-id");
+    if ((l->password_file || l->password_stdin) && !l->user)
+        return al__cli_usage_error(cli, "--password-file and --password-stdin go with --user");
+    if (l->client_id && !l->secret_file)
+        return al__cli_usage_error(cli, "--client-id needs --client-secret-file FILE ('-': "
+                                        "standard input)");
     if (l->server && strncmp(l->server, "http://", 7) != 0 && strncmp(l->server, "https://", 8))
         return al__cli_usage_error(cli, "--server: '%s' is not an http:// or https:// URL",
                                    l->server);
@@ -281,10 +306,54 @@ static int save_token(const struct al__cli *cli, const char *config, const char 
     return 0;
 }
 
+/*
+ * Signs in with a user's password (--password-file, --password-stdin, else a prompt) or an
+ * app's client secret: the access token into token, the refresh token (a user's) into
+ * refresh. 0, -AL_EIO after a refused sign-in (al__cli_failed), or an exit status.
+ */
+static int sign_in(const struct al__cli *cli, struct al__cli *probe, const struct login *l,
+                   char *token, size_t size, char *refresh, size_t refresh_size) {
+    char secret[1100];
+    json_t *body, *answer = NULL;
+    int rc;
+    probe->conn.token = NULL;
+    if (l->user) {
+        if (l->password_file || l->password_stdin)
+            rc = al__cli_read_secret(cli, l->password_file ? l->password_file : "-",
+                                     l->password_file ? "--password-file" : "--password-stdin",
+                                     secret, sizeof(secret));
+        else if ((rc = al__cli_prompt_secret("password: ", secret, sizeof(secret))) < 0)
+            fprintf(stderr,
+                    "%s: --user: no terminal to ask for the password on: give "
+                    "--password-stdin or --password-file\n",
+                    cli->name);
+        if (rc < 0)
+            return AL__EXIT_USAGE;
+        body = json_pack("{s:s, s:s, s:s}", "grant_type", "password", "username", l->user,
+                         "password", secret);
+    } else {
+        if (al__cli_read_secret(cli, l->secret_file, "--client-secret-file", secret,
+                                sizeof(secret)) < 0)
+            return AL__EXIT_USAGE;
+        body = json_pack("{s:s, s:s, s:s}", "grant_type", "client_credentials", "client_id",
+                         l->client_id, "client_secret", secret);
+    }
+    sodium_memzero(secret, sizeof(secret));
+    rc = al__cli_token_grant(probe, body, &answer);
+    json_decref(body);
+    if (rc < 0)
+        return rc;
+    snprintf(token, size, "%s", al__cli_json_str(answer, "access_token", ""));
+    snprintf(refresh, refresh_size, "%s", al__cli_json_str(answer, "refresh_token", ""));
+    json_decref(answer);
+    return 0;
+}
+
 int al__cmd_login(const struct al__cli *cli, int argc, char **argv) {
     struct login l = {0};
     struct al__cli_config cfg;
     char path[4096], name[128], token[1024] = "", token_path[4400], state[4096];
+    char refresh[1024] = "";
     int rc = login_parse(cli, argc, argv, &l);
 
     if (rc != AL__CLI_RUN)
@@ -302,15 +371,22 @@ int al__cmd_login(const struct al__cli *cli, int argc, char **argv) {
     probe.conn.state_dir = l.state_dir ? state : NULL;
     probe.conn.token = token[0] ? token : NULL;
     probe.conn.token_from = "the token given";
+    if (l.user || l.client_id)
+        probe.conn.token = "-"; /* none from the state dir: a sign-in gives one */
     if ((rc = al__cli_conn_resolve_local(&probe)) != 0)
         return rc;
     json_t *me = NULL;
     curl_global_init(CURL_GLOBAL_DEFAULT);
-    rc = al__cli_call(&probe, "GET", "/api/v1/projects?limit=1", NULL, &me);
+    if (l.user || l.client_id)
+        rc = sign_in(cli, &probe, &l, token, sizeof(token), refresh, sizeof(refresh));
+    else
+        rc = al__cli_call(&probe, "GET", "/api/v1/whoami", NULL, &me);
     curl_global_cleanup();
     json_decref(me);
     if (rc < 0)
         return al__cli_failed();
+    if (rc > 0)
+        return rc;
     if ((rc = config_open(cli, &cfg, path, sizeof(path))) != AL__EXIT_OK)
         return rc;
     if (l.context)
@@ -328,6 +404,12 @@ int al__cmd_login(const struct al__cli *cli, int argc, char **argv) {
             return AL__EXIT_FAIL;
         }
         al__cli_config_set(&c->token_file, token_path);
+        if (al__cli_save_refresh(token_path, refresh[0] ? refresh : NULL) < 0) {
+            fprintf(stderr, "%s: cannot write %s.refresh\n", cli->name, token_path);
+            al__cli_config_release(&cfg);
+            return AL__EXIT_FAIL;
+        }
+        sodium_memzero(refresh, sizeof(refresh));
     } else {
         al__cli_config_set(&c->token_file, NULL);
     }

@@ -24,9 +24,17 @@ static int status_of(const char *code) {
         const char *code;
         int status;
     } codes[] = {
-        {"invalid_argument", 400},   {"unauthenticated", 401},   {"not_found", 404},
-        {"method_not_allowed", 405}, {"already_exists", 409},    {"failed_precondition", 409},
-        {"ambiguous", 409},          {"payload_too_large", 413}, {"internal", 500},
+        {"invalid_argument", 400},
+        {"unauthenticated", 401},
+        {"permission_denied", 403},
+        {"not_found", 404},
+        {"resource_exhausted", 429},
+        {"method_not_allowed", 405},
+        {"already_exists", 409},
+        {"failed_precondition", 409},
+        {"ambiguous", 409},
+        {"payload_too_large", 413},
+        {"internal", 500},
         {"bad_gateway", 502}, /* a cluster that owns the objects failed or could not be reached */
         {"unavailable", 503},
     };

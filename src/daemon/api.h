@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "daemon/access.h"
 #include "daemon/daemon.h"
 #include "snapshot/json_util.h"
 #include "snapshot/json_write.h" /* al__gpus_json, al__amounts_json */
@@ -23,7 +24,12 @@ struct al__request {
     const char *method;
     const char *upgrade;           /* the Upgrade header, or NULL */
     const struct al__actor *actor; /* who sent it and from where (audit.h) */
-    const char *body;              /* NUL-terminated, body_len bytes; "" when none */
+    /* Who it is made by and what they hold (access.h); NULL for none, which may do nothing.
+     * The route table sets res and verb: what the route does, checked against it. */
+    const struct al__principal *who;
+    enum al__resource res;
+    enum al__verb verb;
+    const char *body; /* NUL-terminated, body_len bytes; "" when none */
     size_t body_len;
     const char *segments[AL__MAX_SEGMENTS]; /* the path after /api/v1/, split at '/' */
     size_t segment_count;
@@ -72,6 +78,7 @@ void al__reply_json(struct al__reply *rep, int status, json_t *body);
  * al__reply_error - {"error": {"code", "field", "message"}}; field may be NULL. The status
  * follows from the code (invalid_argument 400, unauthenticated 401, not_found 404,
  * method_not_allowed 405, already_exists/failed_precondition 409, payload_too_large 413,
+ * permission_denied 403, resource_exhausted 429,
  * internal 500).
  */
 void al__reply_error(struct al__reply *rep, const char *code, const char *field, const char *fmt,
@@ -134,6 +141,26 @@ void al__node_get(struct allotd *d, const struct al__request *req, struct al__re
 /* The audit log (routes_audit.c): called with no lock held (they take the reader's). */
 void al__audit_list_route(struct allotd *d, const struct al__request *req, struct al__reply *rep);
 void al__audit_verify_route(struct allotd *d, const struct al__request *req, struct al__reply *rep);
+/* Subjects and access rules (routes_identity.c, routes_rules.c): called with no lock held but
+ * the rules' (WRITES, READS). */
+void al__users_list(struct allotd *d, const struct al__request *req, struct al__reply *rep);
+void al__user_get(struct allotd *d, const struct al__request *req, struct al__reply *rep);
+void al__user_create_route(struct allotd *d, const struct al__request *req, struct al__reply *rep);
+void al__user_update_route(struct allotd *d, const struct al__request *req, struct al__reply *rep);
+void al__user_delete_route(struct allotd *d, const struct al__request *req, struct al__reply *rep);
+void al__groups_list(struct allotd *d, const struct al__request *req, struct al__reply *rep);
+void al__group_create_route(struct allotd *d, const struct al__request *req, struct al__reply *rep);
+void al__group_delete_route(struct allotd *d, const struct al__request *req, struct al__reply *rep);
+void al__apps_list(struct allotd *d, const struct al__request *req, struct al__reply *rep);
+void al__app_create_route(struct allotd *d, const struct al__request *req, struct al__reply *rep);
+void al__app_delete_route(struct allotd *d, const struct al__request *req, struct al__reply *rep);
+void al__rules_list(struct allotd *d, const struct al__request *req, struct al__reply *rep);
+void al__rule_create_route(struct allotd *d, const struct al__request *req, struct al__reply *rep);
+void al__rule_delete_route(struct allotd *d, const struct al__request *req, struct al__reply *rep);
+/* Signing in (routes_token.c): POST token needs no token; revoke and whoami any valid one. */
+void al__token_route(struct allotd *d, const struct al__request *req, struct al__reply *rep);
+void al__token_revoke_route(struct allotd *d, const struct al__request *req, struct al__reply *rep);
+void al__whoami_route(struct allotd *d, const struct al__request *req, struct al__reply *rep);
 void al__snapshot_get(struct allotd *d, const struct al__request *req, struct al__reply *rep);
 /* Streams to a running task (routes_streams.c): answers with an upgrade. */
 void al__workload_attach(struct allotd *d, const struct al__request *req, struct al__reply *rep);

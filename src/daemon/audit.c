@@ -95,6 +95,18 @@ int al__audit_change(struct allotd *d, const char *verb, const char *kind, const
                             name, outcome, before, after);
 }
 
+int al__audit_append_own(struct allotd *d, const struct al__actor *by, const char *verb,
+                         const char *kind, const char *name, const char *outcome) {
+    if (al__store_begin(d->store) < 0)
+        return -AL_EIO;
+    if (al__audit_append(d->store, by, verb, kind, NULL, name, outcome, NULL, NULL) < 0 ||
+        al__store_commit(d->store) < 0) {
+        al__store_rollback(d->store);
+        return -AL_EIO;
+    }
+    return 0;
+}
+
 /* The row the statement is on, in the columns of walk_sql. */
 static struct al__audit_row row_of(struct al__stmt *st) {
     struct al__audit_row r = {al__stmt_int(st, 0),  al__stmt_int(st, 1),  al__stmt_text(st, 2),

@@ -72,6 +72,11 @@ char *al__audit_text(json_t *j);
 #define AL__AUDIT_DENIED_SOURCES  256
 void al__audit_denied(struct allotd *d, const char *source);
 
+/* al__audit_append_own - one row in a transaction of its own (a refused sign-in): store lock
+ * held. 0 or -AL_EIO. */
+int al__audit_append_own(struct allotd *d, const struct al__actor *by, const char *verb,
+                         const char *kind, const char *name, const char *outcome);
+
 /* al__audit_change - al__audit_append() for the request a WRITES route is serving (d->audit_by;
  * "system" when there is none). */
 int al__audit_change(struct allotd *d, const char *verb, const char *kind, const char *project,

@@ -19,12 +19,12 @@
 #define DIGEST_PREFIX "blake2b:" /* then the digest in hex; Argon2id strings start "$argon2" */
 #define DIGEST_TEXT   (sizeof(DIGEST_PREFIX) - 1 + 2 * AL__DIGEST_SIZE + 1)
 
-static const char load_sql[] = "SELECT id, hash FROM tokens ORDER BY id";
+static const char load_sql[] = "SELECT id, hash, name FROM tokens ORDER BY id";
 static const char insert_sql[] =
     "INSERT INTO tokens (name, hash, role, created_s) VALUES (?1, ?2, 'admin', ?3)";
 static const char upgrade_sql[] = "UPDATE tokens SET hash = ?1 WHERE id = ?2";
 
-static void digest_of(const char *token, size_t len, unsigned char digest[AL__DIGEST_SIZE]) {
+void al__auth_digest(const char *token, size_t len, unsigned char digest[AL__DIGEST_SIZE]) {
     crypto_generichash(digest, AL__DIGEST_SIZE, (const unsigned char *)token, len, NULL, 0);
 }
 
@@ -32,18 +32,24 @@ static void digest_of(const char *token, size_t len, unsigned char digest[AL__DI
 static void digest_text(const char *token, char text[DIGEST_TEXT]) {
     unsigned char digest[AL__DIGEST_SIZE];
     size_t prefix = sizeof(DIGEST_PREFIX) - 1;
-    digest_of(token, strlen(token), digest);
+    al__auth_digest(token, strlen(token), digest);
     memcpy(text, DIGEST_PREFIX, prefix);
     sodium_bin2hex(text + prefix, DIGEST_TEXT - prefix, digest, sizeof(digest));
 }
 
-static void add_digest(struct al__auth *auth, const unsigned char digest[AL__DIGEST_SIZE]) {
-    auth->digests = al__xrealloc(auth->digests, (auth->digest_count + 1) * sizeof(*auth->digests));
-    memcpy(auth->digests[auth->digest_count++], digest, AL__DIGEST_SIZE);
+/* A static token of the `tokens` table (its subject "token:NAME") into the table. */
+static void add_digest(struct al__auth *auth, const unsigned char digest[AL__DIGEST_SIZE],
+                       const char *name) {
+    struct al__token_entry e = {.kind = AL__TOKEN_STATIC, .session_id = 0, .expires_s = 0};
+    memcpy(e.digest, digest, AL__DIGEST_SIZE);
+    snprintf(e.subject, sizeof(e.subject), "token:%s", name);
+    al__token_table_put(&auth->tokens, &e);
+    auth->static_count++;
+    sodium_memzero(&e, sizeof(e));
 }
 
-/* A stored "blake2b:<hex>" into the digests; false when it is not one. */
-static bool add_digest_text(struct al__auth *auth, const char *text) {
+/* A stored "blake2b:<hex>" into the table; false when it is not one. */
+static bool add_digest_text(struct al__auth *auth, const char *text, const char *name) {
     unsigned char digest[AL__DIGEST_SIZE];
     size_t prefix = sizeof(DIGEST_PREFIX) - 1, got = 0;
     const char *end = NULL;
@@ -52,7 +58,7 @@ static bool add_digest_text(struct al__auth *auth, const char *text) {
                        &end) != 0 ||
         got != sizeof(digest) || *end)
         return false;
-    add_digest(auth, digest);
+    add_digest(auth, digest, name);
     return true;
 }
 
@@ -71,7 +77,7 @@ static void read_token_file(const char *path, char token[TOKEN_MAX]) {
 /* An Argon2id hash: replaced by the digest of `token` in the store when it is that token's,
  * kept as a legacy hash otherwise. */
 static int upgrade_or_keep(struct al__auth *auth, struct al__store *store, int64_t id,
-                           const char *hash, const char *token) {
+                           const char *hash, const char *name, const char *token) {
     char text[DIGEST_TEXT];
     if (!token[0] || crypto_pwhash_str_verify(hash, token, strlen(token)) != 0) {
         auth->legacy = al__xrealloc(auth->legacy, (auth->legacy_count + 1) * sizeof(*auth->legacy));
@@ -88,7 +94,7 @@ static int upgrade_or_keep(struct al__auth *auth, struct al__store *store, int64
         al__store_rollback(store);
         return -AL_EIO;
     }
-    return add_digest_text(auth, text) ? 0 : -AL_EIO;
+    return add_digest_text(auth, text, name) ? 0 : -AL_EIO;
 }
 
 static int load_tokens(struct al__auth *auth, struct al__store *store, const char *token_path) {
@@ -97,24 +103,26 @@ static int load_tokens(struct al__auth *auth, struct al__store *store, const cha
     int rc;
     struct old {
         int64_t id;
-        char *hash;
+        char *hash, *name;
     } *old = NULL;
     size_t old_count = 0;
 
     if (!st)
         return -AL_EIO;
     while ((rc = al__stmt_step(st)) == 1) {
-        const char *hash = al__stmt_text(st, 1);
-        if (hash && !add_digest_text(auth, hash)) {
+        const char *hash = al__stmt_text(st, 1), *name = al__stmt_text(st, 2);
+        if (hash && name && !add_digest_text(auth, hash, name)) {
             old = al__xrealloc(old, (old_count + 1) * sizeof(*old));
-            old[old_count++] = (struct old){al__stmt_int(st, 0), al__xstrdup(hash)};
+            old[old_count++] =
+                (struct old){al__stmt_int(st, 0), al__xstrdup(hash), al__xstrdup(name)};
         }
     }
     read_token_file(token_path, token); /* upgraded after the query, which holds a read lock */
     for (size_t i = 0; i < old_count; i++) {
         if (rc == 0)
-            rc = upgrade_or_keep(auth, store, old[i].id, old[i].hash, token);
+            rc = upgrade_or_keep(auth, store, old[i].id, old[i].hash, old[i].name, token);
         free(old[i].hash);
+        free(old[i].name);
     }
     free(old);
     sodium_memzero(token, sizeof(token));
@@ -171,11 +179,12 @@ static int make_admin_token(struct al__auth *auth, struct al__store *store, cons
             snprintf(err, size, "cannot store the admin token: %s", al__store_error(store));
         goto done;
     }
-    add_digest_text(auth, text);
+    add_digest_text(auth, text, "admin");
+    auth->made_admin_token = true;
     /* the first start: say where the admin's credentials are, never the token itself */
     fprintf(stderr,
-            "allotd: first start: the admin token is in %s (readable by this user only); "
-            "`allot login --state-dir DIR` from any directory uses it\n",
+            "allotd: first start: the break-glass admin token is in %s (readable by this user "
+            "only); `allot login --state-dir DIR` from any directory uses it\n",
             path);
     rc = 0;
 done:
@@ -193,12 +202,13 @@ int al__auth_init(struct al__auth *auth, struct al__store *store, const char *to
     }
     pthread_mutex_init(&auth->argon_lock, NULL);
     pthread_mutex_init(&auth->learned_lock, NULL);
+    al__token_table_init(&auth->tokens);
     auth->initialised = true;
     if (load_tokens(auth, store, token_path) < 0) {
         snprintf(err, size, "cannot read tokens: %s", al__store_error(store));
         return -AL_EIO;
     }
-    if (auth->digest_count == 0 && auth->legacy_count == 0)
+    if (auth->static_count == 0 && auth->legacy_count == 0)
         return make_admin_token(auth, store, token_path, err, size);
     return 0;
 }
@@ -209,9 +219,7 @@ void al__auth_release(struct al__auth *auth) {
     for (size_t i = 0; i < auth->legacy_count; i++)
         free(auth->legacy[i]);
     free(auth->legacy);
-    if (auth->digests)
-        sodium_memzero(auth->digests, auth->digest_count * AL__DIGEST_SIZE);
-    free(auth->digests);
+    al__token_table_release(&auth->tokens);
     if (auth->learned)
         sodium_memzero(auth->learned, auth->learned_count * AL__DIGEST_SIZE);
     free(auth->learned);

@@ -8,8 +8,7 @@
 #include <stddef.h>
 
 #include "daemon/store.h"
-
-#define AL__DIGEST_SIZE 32
+#include "daemon/token_table.h"
 
 /*
  * API tokens are 256-bit random secrets: a fast cryptographic hash is as safe for them as a slow
@@ -19,10 +18,11 @@
  */
 struct al__auth {
     bool initialised; /* al__auth_release() does nothing before al__auth_init() */
-    /* BLAKE2b digests of every token stored as one: fixed after al__auth_init(), read by every
-     * request thread without a lock. */
-    unsigned char (*digests)[AL__DIGEST_SIZE];
-    size_t digest_count;
+    /* Every token allotd knows by its BLAKE2b digest: the static ones stored in `tokens`, and
+     * sessions' (sessions.c). */
+    struct al__token_table tokens;
+    size_t static_count;
+    bool made_admin_token; /* this start made the admin token: the store is new */
     /* Argon2id strings that could not be upgraded (their token is not in admin.token), fixed
      * after al__auth_init(). Checked one at a time (argon_lock, tried, never waited on); a
      * token they accept is remembered in `learned` (learned_lock), so it is checked once. */
@@ -54,10 +54,16 @@ int al__auth_init(struct al__auth *auth, struct al__store *store, const char *to
 void al__auth_release(struct al__auth *auth);
 
 /*
- * al__auth_check - whether the token (`len` bytes, not NUL-terminated) is one allotd knows.
- * Compares digests in constant time and takes no lock unless legacy hashes remain. Thread-safe.
+ * al__auth_check - whether the token (`len` bytes, not NUL-terminated) is a bearer token allotd
+ * knows and that has not expired at `now_s` (a refresh token is not one); *who gets its entry.
+ * Compares digests in constant time; takes the token table's read lock, and no other unless
+ * legacy hashes remain. Thread-safe.
  */
-enum al__auth_verdict al__auth_check(struct al__auth *auth, const char *token, size_t len);
+enum al__auth_verdict al__auth_check(struct al__auth *auth, const char *token, size_t len,
+                                     int64_t now_s, struct al__token_entry *who);
+
+/* al__auth_digest - the BLAKE2b digest of a token, as the table keys it. */
+void al__auth_digest(const char *token, size_t len, unsigned char digest[AL__DIGEST_SIZE]);
 
 /*
  * al__auth_token_of - the token of an Authorization header value of `len` bytes: the scheme

@@ -13,11 +13,14 @@
 #include "daemon/audit.h"
 #include "daemon/auth.h"
 #include "daemon/cycle_stats.h"
+#include "daemon/directory.h"
+#include "daemon/login_guard.h"
 #include "daemon/positions.h"
 #include "daemon/state.h"
 #include "daemon/store.h"
 
 struct al__http;
+struct al__subject_rates;
 
 /* A submit waiting for the group commit that makes it durable (submit.c). */
 struct al__submit_ticket {
@@ -98,6 +101,14 @@ struct allotd {
     int64_t denied_minute_s, denied_rows;
 
     struct al__auth auth; /* has its own lock */
+    /* Subjects and access rules (its own lock, a leaf); sign-ins (sessions.c). */
+    struct al__directory dir;
+    int64_t token_ttl_s, refresh_ttl_s; /* how long access and refresh tokens live */
+    int64_t login_per_minute;           /* sign-in attempts per client address */
+    int64_t rate_per_second;            /* requests per subject, 0 = no limit */
+    struct al__login_guard login_guard;
+    char dummy_hash[128];            /* an Argon2id string checked for unknown users (equal work) */
+    struct al__subject_rates *rates; /* per-subject request budgets (subject_rate.h) */
     struct al__http *http;
 };
 

@@ -7,6 +7,7 @@
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,7 @@
 #include "daemon/http_auth.h"
 #include "daemon/http_deadlines.h"
 #include "daemon/relay.h"
+#include "daemon/subject_rate.h"
 #include "util/xalloc.h"
 
 #define POOL_THREADS     32  /* request handlers may wait for the state lock or a commit */
@@ -61,7 +63,9 @@ struct pending {
     char *body;
     size_t len;
     bool too_large;
-    bool refused; /* answered when its head arrived (a bad token): its body is not read */
+    bool refused;   /* answered when its head arrived (a bad token): its body is not read */
+    bool anonymous; /* a route that needs no token (signing in) */
+    struct al__token_entry who; /* its token's subject, session and expiry */
     struct upgrading *upgrading;
 };
 
@@ -282,9 +286,9 @@ static void health_reply(struct allotd *d, struct al__reply *rep) {
                              cycles, "timing", timing, "workloads", workloads));
 }
 
-/* Who sends the request and from where (the client's "IP:PORT"), for the audit log. Only one
- * token exists today: the admin's. */
-static void actor_of(struct MHD_Connection *conn, struct al__actor *by) {
+/* Who sends the request (`subject`, "unknown" for NULL) and from where (the client's
+ * "IP:PORT"), for the audit log. */
+static void actor_of(struct MHD_Connection *conn, const char *subject, struct al__actor *by) {
     const union MHD_ConnectionInfo *info =
         MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
     const struct sockaddr *sa = info ? info->client_addr : NULL;
@@ -300,14 +304,45 @@ static void actor_of(struct MHD_Connection *conn, struct al__actor *by) {
         port = ntohs(in6->sin6_port);
     }
     snprintf(by->source, sizeof(by->source), "%s:%u", ip, port);
-    snprintf(by->subject, sizeof(by->subject), "token:admin");
+    snprintf(by->subject, sizeof(by->subject), "%s", subject ? subject : "unknown");
+}
+
+/* Routes that need no token: signing in. */
+static bool public_path(const char *url) {
+    return strcmp(url, "/api/v1/token") == 0;
+}
+
+/* The principal of an authorised request (its roles from the directory), or of an anonymous
+ * one (no subject, no role); false after answering 429 when the subject is over its budget. */
+static bool principal_of(struct allotd *d, const struct pending *pend, struct al__principal *p,
+                         struct al__reply *rep) {
+    struct timespec now;
+    int64_t retry_ms = 0;
+    memset(p, 0, offsetof(struct al__principal, bindings));
+    if (pend->anonymous)
+        return true;
+    snprintf(p->subject, sizeof(p->subject), "%s", pend->who.subject);
+    p->session_id = pend->who.session_id;
+    p->expires_s = pend->who.expires_s;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    if (!al__subject_rate_allow(d->rates, p->subject,
+                                (int64_t)now.tv_sec * 1000000000 + now.tv_nsec, &retry_ms)) {
+        al__reply_error(rep, "resource_exhausted", NULL,
+                        "%s is over its request rate: try again in %lld ms", p->subject,
+                        (long long)retry_ms);
+        return false;
+    }
+    al__directory_principal(&d->dir, p);
+    return true;
 }
 
 static void handle(struct allotd *d, struct MHD_Connection *conn, const char *url,
                    const char *method, struct pending *pend, struct al__reply *rep) {
     struct al__actor by;
+    struct al__principal who;
     struct al__request req = {
         .actor = &by,
+        .who = &who,
         .method = method,
         .upgrade = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_UPGRADE),
         .body = pend->body ? pend->body : "",
@@ -323,7 +358,9 @@ static void handle(struct allotd *d, struct MHD_Connection *conn, const char *ur
             health_reply(d, rep);
         return;
     }
-    actor_of(conn, &by);
+    actor_of(conn, pend->anonymous ? NULL : pend->who.subject, &by);
+    if (!principal_of(d, pend, &who, rep))
+        return;
     if (pend->too_large) {
         al__reply_error(rep, "payload_too_large", NULL, "request bodies are limited to %d bytes",
                         AL__MAX_BODY);
@@ -355,11 +392,12 @@ static enum MHD_Result on_head(struct allotd *d, struct MHD_Connection *conn, co
     struct pending *pend = al__xcalloc(1, sizeof(*pend));
     struct al__reply rep = {.status = 500, .log_offset = -1, .log_start = -1};
     *con_cls = pend;
-    if (strcmp(url, "/healthz") == 0 || al__http_authorise(d, conn, method, &rep))
+    pend->anonymous = strcmp(url, "/healthz") == 0 || public_path(url);
+    if (pend->anonymous || al__http_authorise(d, conn, method, &rep, &pend->who))
         return MHD_YES;
     if (rep.status == 401) { /* a refused login: audited, coalesced per address */
         struct al__actor by;
-        actor_of(conn, &by);
+        actor_of(conn, NULL, &by);
         al__audit_denied(d, by.source);
     }
     pend->refused = true;

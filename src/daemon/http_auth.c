@@ -61,7 +61,7 @@ static bool line_ends_with_value(struct MHD_Connection *conn, const char *method
 }
 
 bool al__http_authorise(struct allotd *d, struct MHD_Connection *conn, const char *method,
-                        struct al__reply *rep) {
+                        struct al__reply *rep, struct al__token_entry *who) {
     struct found f = {0, NULL, NULL, 0, 0};
     const char *token;
     size_t len;
@@ -76,7 +76,7 @@ bool al__http_authorise(struct allotd *d, struct MHD_Connection *conn, const cha
         al__reply_error(rep, "unauthenticated", NULL, "missing or invalid bearer token");
         return false;
     }
-    switch (al__auth_check(&d->auth, token, len)) {
+    switch (al__auth_check(&d->auth, token, len, al__daemon_now(), who)) {
     case AL__AUTH_OK:
         return true;
     case AL__AUTH_BUSY:

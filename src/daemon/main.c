@@ -17,6 +17,7 @@
 #include "daemon/cycle_model.h"
 #include "daemon/daemon.h"
 #include "daemon/http.h"
+#include "daemon/identity_start.h"
 #include "daemon/loop.h"
 #include "daemon/persist.h"
 #include "daemon/tasks.h"
@@ -36,6 +37,7 @@ struct options {
     int64_t header_timeout_s;
     int64_t per_ip_connections;
     int64_t retention_s;
+    int64_t token_ttl_s, refresh_ttl_s, login_per_minute, rate_per_second;
     bool insecure_http; /* plain HTTP on an address other than loopback, asked for */
     /* Options allotd does not know itself go to the backend, which rejects what it does not
      * know either. */
@@ -49,6 +51,8 @@ static void usage(FILE *out) {
         "usage: allotd [--state-dir DIR] [--listen HOST:PORT] [--backend NAME]\n"
         "              [--grace-period SECONDS] [--idle-timeout SECONDS] [--retention SECONDS]\n"
         "              [--header-timeout SECONDS] [--max-connections-per-ip N]\n"
+        "              [--token-ttl SECONDS] [--refresh-ttl SECONDS] [--login-rate N]\n"
+        "              [--rate-limit N] [--rbac-doc]\n"
         "              [BACKEND OPTIONS]\n\n"
         "  --state-dir DIR       where the store, logs and admin.token live (default .allot)\n"
         "  --listen HOST:PORT    address of the REST API (default 127.0.0.1:7373; port 0 =\n"
@@ -67,6 +71,13 @@ static void usage(FILE *out) {
         "                        closed at once (default 4096, 0 = no limit)\n"
         "  --retention S         keep finished workloads in memory this long (default 3600);\n"
         "                        after it they are served from the store\n"
+        "  --token-ttl S         how long a sign-in's access token lives (default 3600)\n"
+        "  --refresh-ttl S       how long its refresh token lives (default 2592000, 30 days)\n"
+        "  --login-rate N        sign-in attempts one client address may make, at once and\n"
+        "                        then a minute (default 10)\n"
+        "  --rate-limit N        requests a second one user or app may make, bursts of 2N\n"
+        "                        (default 100; 0 = no limit; the admin token has none)\n"
+        "  --rbac-doc            print the roles and what they allow (docs/rbac.md), exit\n"
         "  --insecure-http       allow --listen on an address other than loopback: its\n"
         "                        plain HTTP carries bearer tokens in the clear (in a cluster,\n"
         "                        behind its network policy)\n");
@@ -80,6 +91,18 @@ static int seconds_option(const char *name, const char *text, long min, long max
     long v = strtol(text, &end, 10);
     if (*end || end == text || v < min || v > max) {
         fprintf(stderr, "allotd: %s: must be %ld..%ld seconds\n", name, min, max);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+/* A whole number in [min, max] for option `name`; -1 after saying why. */
+static int count_option(const char *name, const char *text, long min, long max, int64_t *out) {
+    char *end;
+    long v = strtol(text, &end, 10);
+    if (*end || end == text || v < min || v > max) {
+        fprintf(stderr, "allotd: %s: must be a whole number, %ld..%ld\n", name, min, max);
         return -1;
     }
     *out = v;
@@ -104,7 +127,11 @@ static int parse_options(int argc, char **argv, struct options *o) {
                           .idle_timeout_s = 120,
                           .header_timeout_s = 10,
                           .per_ip_connections = 4096,
-                          .retention_s = 3600};
+                          .retention_s = 3600,
+                          .token_ttl_s = 3600,
+                          .refresh_ttl_s = 30 * 86400,
+                          .login_per_minute = 10,
+                          .rate_per_second = 100};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
@@ -113,6 +140,10 @@ static int parse_options(int argc, char **argv, struct options *o) {
         }
         if (strcmp(a, "--version") == 0) {
             printf("allotd %s\n", VERSION);
+            exit(0);
+        }
+        if (strcmp(a, "--rbac-doc") == 0) {
+            al__access_doc(stdout);
             exit(0);
         }
         if (strcmp(a, "--insecure-http") == 0) { /* the one flag without a value */
@@ -147,6 +178,18 @@ static int parse_options(int argc, char **argv, struct options *o) {
                 return -1;
             }
             o->per_ip_connections = v;
+        } else if (strcmp(a, "--token-ttl") == 0) {
+            if (seconds_option(a, argv[++i], 1, 366L * 86400, &o->token_ttl_s) < 0)
+                return -1;
+        } else if (strcmp(a, "--refresh-ttl") == 0) {
+            if (seconds_option(a, argv[++i], 1, 3660L * 86400, &o->refresh_ttl_s) < 0)
+                return -1;
+        } else if (strcmp(a, "--login-rate") == 0) {
+            if (count_option(a, argv[++i], 1, 100000, &o->login_per_minute) < 0)
+                return -1;
+        } else if (strcmp(a, "--rate-limit") == 0) {
+            if (count_option(a, argv[++i], 0, 1000000, &o->rate_per_second) < 0)
+                return -1;
         } else if (strcmp(a, "--retention") == 0) {
             if (seconds_option(a, argv[++i], 0, 366L * 86400, &o->retention_s) < 0)
                 return -1;
@@ -291,7 +334,8 @@ static int open_state(struct allotd *d) {
         return -1;
     }
     snprintf(path, sizeof(path), "%s/admin.token", d->state_dir);
-    if (al__auth_init(&d->auth, d->store, path, err, sizeof(err)) < 0) {
+    if (al__auth_init(&d->auth, d->store, path, err, sizeof(err)) < 0 ||
+        al__identity_start(d, err, sizeof(err)) < 0) {
         fprintf(stderr, "allotd: %s\n", err);
         return -1;
     }
@@ -409,6 +453,10 @@ int main(int argc, char **argv) {
     d.header_timeout_s = opt.header_timeout_s;
     d.per_ip_connections = opt.per_ip_connections;
     d.retention_s = opt.retention_s;
+    d.token_ttl_s = opt.token_ttl_s;
+    d.refresh_ttl_s = opt.refresh_ttl_s;
+    d.login_per_minute = opt.login_per_minute;
+    d.rate_per_second = opt.rate_per_second;
     d.positions = al__positions_new();
     d.kept_model = al__kept_create();
     d.check_model = getenv("ALLOTD_CHECK_MODEL") && strcmp(getenv("ALLOTD_CHECK_MODEL"), "1") == 0;
@@ -444,6 +492,7 @@ done:
     al_workspace_release(&d.engine_ws);
     al__kept_free(d.kept_model);
     free(d.placed);
+    al__identity_stop(&d);
     al__auth_release(&d.auth);
     al__state_release(&d.state);
     al__positions_free(d.positions);

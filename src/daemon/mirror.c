@@ -268,6 +268,7 @@ static void workload_add(struct allotd *d, const struct al__dqueue *project,
                          const struct al__mirror_workload *in) {
     forget_retired(d, in->project, in->name);
     struct al__dworkload *w = al__xcalloc(1, sizeof(*w));
+    w->owner = ""; /* the cluster's objects: no subject of allotd's */
     al__workload_sets_init(w);
     al__workload_name_set(w, in->project, in->name);
     w->project_id = project->id;

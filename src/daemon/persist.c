@@ -16,7 +16,8 @@ static const char queue_put_sql[] =
 static const char queue_delete_sql[] = "DELETE FROM queues WHERE name = ?1";
 static const char queue_deleting_sql[] = "UPDATE queues SET deleting = 1 WHERE name = ?1";
 static const char workload_insert_sql[] =
-    "INSERT INTO workloads (name, project, spec, state, created_s) VALUES (?1, ?2, ?3, ?4, ?5)";
+    "INSERT INTO workloads (name, project, spec, state, created_s, owner) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
 static const char workload_update_sql[] =
     "UPDATE workloads SET state = ?2, finished_s = ?3, exit_code = ?4, reason_code = ?5, "
     "reason = ?6, started_s = ?7, restarts = ?8, over_time = ?9 WHERE id = ?1";
@@ -142,6 +143,7 @@ int al__persist_workload_insert(struct allotd *d, struct al__dworkload *w) {
     al__stmt_bind_text(st, 3, spec);
     al__stmt_bind_text(st, 4, al__wstate_name(w->state));
     al__stmt_bind_int(st, 5, w->created_s);
+    al__stmt_bind_text(st, 6, w->owner && w->owner[0] ? w->owner : NULL);
     rc = al__stmt_run(st);
     free(spec);
     if (rc < 0)

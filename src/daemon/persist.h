@@ -47,10 +47,11 @@ struct al__page {
 };
 
 /* al__persist_read_page - a page of the workloads of `project` in `state` (NULL: any), as the
- * store last committed them (the reader connection). 0 or -AL_EIO; release the page either
- * way. State lock held. */
-int al__persist_read_page(struct allotd *d, const char *project, const char *state, int64_t limit,
-                          int64_t offset, struct al__page *p);
+ * store last committed them (the reader connection); `projects`, when not NULL, a JSON array
+ * of the project names the page may hold instead (a caller who may see only some). 0 or
+ * -AL_EIO; release the page either way. State lock held. */
+int al__persist_read_page(struct allotd *d, const char *project, const char *projects,
+                          const char *state, int64_t limit, int64_t offset, struct al__page *p);
 void al__page_release(struct al__page *p);
 
 #endif

@@ -20,7 +20,7 @@ static const char *const queue_load_sql[] = {
 /* The columns workload_from_row and task_from_row read, in their order. */
 #define WORKLOAD_COLUMNS                                                                           \
     "SELECT id, name, project, spec, state, created_s, finished_s, exit_code, reason_code, "       \
-    "reason, started_s, restarts, over_time FROM workloads "
+    "reason, started_s, restarts, over_time, owner FROM workloads "
 #define TASK_COLUMNS                                                                               \
     "SELECT workload_id, idx, state, gpu_devices, ref, node, started_s, finished_s, "              \
     "exit_code, evicting, runs, stopped_why FROM tasks "
@@ -97,6 +97,7 @@ static struct al__dworkload *workload_from_row(struct al__state *st_state, struc
 
     w->id = al__stmt_int(st, 0);
     al__workload_name_set(w, al__stmt_text(st, 2), al__stmt_text(st, 1));
+    w->owner = al__state_owner(st_state, al__stmt_text(st, 13));
     const struct al__dqueue *q = al__state_queue(st_state, w->project);
     w->project_id = q ? q->id : -1;
     if (!spec || al__wspec_read(spec, &w->spec, field, sizeof(field), msg, sizeof(msg)) < 0 ||
@@ -205,10 +206,15 @@ static bool row_retired(struct al__stmt *st, int64_t before_s) {
 #define BY_PROJECT       "WHERE project = ?1"
 #define BY_STATE         "WHERE state = ?2"
 #define BY_BOTH          "WHERE project = ?1 AND state = ?2"
-static const char *const page_sql[] = {PAGE_SQL(""), PAGE_SQL(BY_PROJECT), PAGE_SQL(BY_STATE),
-                                       PAGE_SQL(BY_BOTH)};
-static const char *const page_count_sql[] = {COUNT_SQL(""), COUNT_SQL(BY_PROJECT),
-                                             COUNT_SQL(BY_STATE), COUNT_SQL(BY_BOTH)};
+/* ?1 a JSON array of project names: the projects a caller may see (access.c) */
+#define BY_PROJECTS       "WHERE project IN (SELECT value FROM json_each(?1))"
+#define BY_PROJECTS_STATE BY_PROJECTS " AND state = ?2"
+static const char *const page_sql[] = {PAGE_SQL(""),          PAGE_SQL(BY_PROJECT),
+                                       PAGE_SQL(BY_STATE),    PAGE_SQL(BY_BOTH),
+                                       PAGE_SQL(BY_PROJECTS), PAGE_SQL(BY_PROJECTS_STATE)};
+static const char *const page_count_sql[] = {COUNT_SQL(""),          COUNT_SQL(BY_PROJECT),
+                                             COUNT_SQL(BY_STATE),    COUNT_SQL(BY_BOTH),
+                                             COUNT_SQL(BY_PROJECTS), COUNT_SQL(BY_PROJECTS_STATE)};
 
 /* The page's workload with id `id` that was read from the store (not live), or NULL. */
 static struct al__dworkload *page_owned(struct al__page *p, int64_t id) {
@@ -216,12 +222,15 @@ static struct al__dworkload *page_owned(struct al__page *p, int64_t id) {
     return at < p->count && p->owned[at] ? p->items[at] : NULL;
 }
 
-static int read_page(struct allotd *d, struct al__store *db, const char *project, const char *state,
-                     int64_t limit, int64_t offset, struct al__page *p) {
+static int read_page(struct allotd *d, struct al__store *db, const char *project,
+                     const char *projects, const char *state, int64_t limit, int64_t offset,
+                     struct al__page *p) {
     char err[256];
     p->items = al__xcalloc((size_t)limit, sizeof(*p->items));
     p->owned = al__xcalloc((size_t)limit, sizeof(*p->owned));
-    size_t filter = (project ? 1 : 0) + (state ? 2 : 0);
+    size_t filter = projects ? (state ? 5 : 4) : (project ? 1 : 0) + (state ? 2 : 0);
+    if (projects)
+        project = projects;
     struct al__stmt *st = al__stmt_prepare(db, page_count_sql[filter]);
     if (!st)
         return -AL_EIO;
@@ -332,11 +341,11 @@ fail:
     return -AL_EIO;
 }
 
-int al__persist_read_page(struct allotd *d, const char *project, const char *state, int64_t limit,
-                          int64_t offset, struct al__page *p) {
+int al__persist_read_page(struct allotd *d, const char *project, const char *projects,
+                          const char *state, int64_t limit, int64_t offset, struct al__page *p) {
     memset(p, 0, sizeof(*p));
     pthread_mutex_lock(&d->reader_lock);
-    int rc = read_page(d, d->reader, project, state, limit, offset, p);
+    int rc = read_page(d, d->reader, project, projects, state, limit, offset, p);
     pthread_mutex_unlock(&d->reader_lock);
     return rc;
 }

@@ -4,6 +4,8 @@
 #include <string.h>
 
 #include "daemon/api.h"
+#include "daemon/directory_service.h"
+#include "daemon/route_access.h"
 #include "daemon/service.h"
 #include "daemon/specs.h"
 #include "util/xalloc.h"
@@ -107,9 +109,12 @@ static void create_queue(struct allotd *d, const struct al__request *req, struct
     }
     struct al__failure f;
     struct al__dqueue *added;
+    struct al__place place = {project ? q.parent : "", "", ""};
     if (al__queue_read(&d->state, body, true, project, &q, field, sizeof(field), msg, sizeof(msg)) <
         0)
         al__reply_error(rep, "invalid_argument", field, "%s", msg);
+    else if (!al__request_may(req, &place))
+        al__reply_forbidden(req, rep, project ? "projects in that department" : "departments");
     else if ((added = al__queue_add(d, &q, &f)) != NULL)
         al__reply_json(rep, 201, queue_json(d, added, NULL));
     else
@@ -125,9 +130,12 @@ static void update_queue(struct allotd *d, const struct al__request *req, struct
 
     if (!body)
         return;
+    struct al__place moved_to = {changed.parent, changed.name, ""};
     if (al__queue_read(&d->state, body, false, q->project, &changed, field, sizeof(field), msg,
                        sizeof(msg)) < 0) {
         al__reply_error(rep, "invalid_argument", field, "%s", msg);
+    } else if (strcmp(changed.parent, q->parent) != 0 && !al__request_may(req, &moved_to)) {
+        al__reply_forbidden(req, rep, "projects in that department");
     } else {
         struct al__failure f;
         if (al__queue_change(d, q, &changed, &f) == 0)
@@ -150,7 +158,8 @@ static void list_queues(struct allotd *d, const struct al__request *req, struct 
     struct queue_status *all = statuses(d);
     for (size_t i = 0; i < d->state.queue_count; i++) {
         const struct al__dqueue *q = &d->state.queues[i];
-        if (q->project != projects)
+        struct al__place place = al__queue_place(q);
+        if (q->project != projects || !al__request_may(req, &place))
             continue;
         if ((int64_t)total >= offset && (int64_t)total < offset + limit)
             json_array_append_new(items, queue_json(d, q, all));
@@ -169,9 +178,17 @@ static bool for_projects(const struct al__request *req) {
 static struct al__dqueue *queue_find(struct allotd *d, const struct al__request *req,
                                      struct al__reply *rep) {
     struct al__dqueue *q = al__state_queue(&d->state, req->segments[1]);
-    if (!q || q->project != for_projects(req)) {
-        al__reply_error(rep, "not_found", NULL, "no %s named \"%s\"",
-                        for_projects(req) ? "project" : "department", req->segments[1]);
+    struct al__place place = q ? al__queue_place(q) : (struct al__place){"", "", ""};
+    const char *kind = for_projects(req) ? "project" : "department";
+    if (!q || q->project != for_projects(req) ||
+        !al__request_may_verb(req, req->res, AL__VERB_READ, &place)) {
+        al__reply_error(rep, "not_found", NULL, "no %s named \"%s\"", kind, req->segments[1]);
+        return NULL;
+    }
+    if (!al__request_may(req, &place)) {
+        char what[AL__NAME_MAX + 16];
+        snprintf(what, sizeof(what), "%s %s", kind, q->name);
+        al__reply_forbidden(req, rep, what);
         return NULL;
     }
     return q;
@@ -205,7 +222,15 @@ void al__queue_delete(struct allotd *d, const struct al__request *req, struct al
     if (!q || al__query_bool(req, rep, "force", false, &force) < 0)
         return;
     snprintf(name, sizeof(name), "%s", q->name);
+    struct al__binding scope = {AL__ROLE_VIEWER,
+                                q->project ? AL__SCOPE_PROJECT : AL__SCOPE_DEPARTMENT, ""};
+    snprintf(scope.scope, sizeof(scope.scope), "%s", q->name);
     int rc = al__queue_remove(d, q, force, &f);
+    /* its access rules go with it: a new one of the same name must not inherit them */
+    if (rc >= 0 && al__store_begin(d->store) == 0) {
+        if (al__rules_forget_scope(d, &scope) < 0 || al__store_commit(d->store) < 0)
+            al__store_rollback(d->store);
+    }
     if (rc == 0)
         al__reply_json(rep, 200, json_pack("{s:s, s:b}", "name", name, "deleted", 1));
     else if (rc > 0)

@@ -106,9 +106,13 @@ static struct stream_open *stream_answer(struct allotd *d, struct al__reply *rep
 void al__workload_attach(struct allotd *d, const struct al__request *req, struct al__reply *rep) {
     struct al__dworkload *retired, *w;
     const struct al__dtask *t;
-    if (!stream_possible(d, req, rep, AL__STREAM_ATTACH) ||
-        !(w = al__workload_find(d, req, rep, &retired)))
+    /* who may touch it first: a refusal says nothing about the request's other faults */
+    if (!(w = al__workload_find(d, req, rep, &retired)))
         return;
+    if (!stream_possible(d, req, rep, AL__STREAM_ATTACH)) {
+        al__workload_free(retired);
+        return;
+    }
     if (w->spec.kind != AL__K_WORKSPACE)
         al__reply_error(rep, "failed_precondition", "kind",
                         "workload %s is a %s workload: only a workspace runs under a terminal to "
@@ -174,9 +178,9 @@ void al__workload_exec(struct allotd *d, const struct al__request *req, struct a
     json_t *command, *body = NULL;
     const char *term;
     bool tty;
-    if (stream_possible(d, req, rep, AL__STREAM_EXEC) &&
+    if ((w = al__workload_find(d, req, rep, &retired)) != NULL &&
+        stream_possible(d, req, rep, AL__STREAM_EXEC) &&
         exec_body(req, rep, &command, &tty, &term, &body) &&
-        (w = al__workload_find(d, req, rep, &retired)) != NULL &&
         (t = stream_task(req, rep, w, "exec")) != NULL) {
         struct stream_open *o = stream_answer(d, rep, w, t, AL__STREAM_EXEC);
         o->argv = al__strings_of(command);
@@ -198,16 +202,14 @@ void al__workload_port_forward(struct allotd *d, const struct al__request *req,
     struct al__dworkload *retired, *w;
     const struct al__dtask *t;
     int64_t port;
-    if (!stream_possible(d, req, rep, AL__STREAM_PORT))
+    if (!(w = al__workload_find(d, req, rep, &retired)))
         return;
-    if (!al__query(req, "port")) {
+    if (!stream_possible(d, req, rep, AL__STREAM_PORT)) {
+    } else if (!al__query(req, "port")) {
         al__reply_error(rep, "invalid_argument", "port", "required: the task's port, 1-65535");
-        return;
-    }
-    if (al__query_int(req, rep, "port", 0, 1, 65535, &port) < 0 ||
-        !(w = al__workload_find(d, req, rep, &retired)))
-        return;
-    if ((t = stream_task(req, rep, w, "port-forward")) != NULL)
+    } else if (al__query_int(req, rep, "port", 0, 1, 65535, &port) == 0 &&
+               (t = stream_task(req, rep, w, "port-forward")) != NULL) {
         stream_answer(d, rep, w, t, AL__STREAM_PORT)->r.port = (int)port;
+    }
     al__workload_free(retired);
 }

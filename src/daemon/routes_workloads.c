@@ -6,6 +6,7 @@
 
 #include "daemon/api.h"
 #include "daemon/persist.h"
+#include "daemon/route_access.h"
 #include "daemon/service.h"
 #include "daemon/specs.h"
 #include "daemon/tasks.h"
@@ -123,11 +124,12 @@ static json_t *workload_json(const struct allotd *d, const struct al__dworkload 
  * A list page that may hold finished workloads, which may be in the store only: the page is the
  * store's (its last commit, in creation order), each item rendered from memory when there.
  */
-static void list_from_store(struct allotd *d, const char *project, const char *state, int64_t limit,
-                            int64_t offset, struct al__reply *rep) {
+static void list_from_store(struct allotd *d, const char *project, const char *projects,
+                            const char *state, int64_t limit, int64_t offset,
+                            struct al__reply *rep) {
     struct al__page page;
 
-    int rc = al__persist_read_page(d, project, state, limit, offset, &page);
+    int rc = al__persist_read_page(d, project, projects, state, limit, offset, &page);
     if (rc < 0) {
         al__page_release(&page);
         al__reply_error(rep, "internal", NULL, "store: cannot read the list");
@@ -145,6 +147,37 @@ static void list_from_store(struct allotd *d, const char *project, const char *s
     al__page_release(&page);
 }
 
+/* The projects whose workloads a caller may read, for a list: none to filter by (json_text
+ * NULL) when they may read every one or name one project (checked already). */
+struct visible {
+    struct al__strmap names;
+    char *json_text; /* a JSON array of the names, for the store's query */
+};
+
+static void visible_init(struct allotd *d, const struct al__request *req, bool one_project,
+                         struct visible *v) {
+    al__strmap_init(&v->names);
+    v->json_text = NULL;
+    if (one_project || al__request_sees_all(req, AL__RES_WORKLOAD))
+        return;
+    json_t *names = json_array();
+    for (size_t i = 0; i < d->state.queue_count; i++) {
+        const struct al__dqueue *q = &d->state.queues[i];
+        struct al__place place = al__queue_place(q);
+        if (q->project && al__request_may(req, &place)) {
+            al__strmap_put(&v->names, q->name, (void *)q->name);
+            json_array_append_new(names, json_string(q->name));
+        }
+    }
+    v->json_text = json_dumps(names, JSON_COMPACT);
+    json_decref(names);
+}
+
+static void visible_release(struct visible *v) {
+    al__strmap_release(&v->names);
+    free(v->json_text);
+}
+
 static void list_workloads(struct allotd *d, const struct al__request *req, struct al__reply *rep) {
     const char *project = al__query(req, "project"), *state = al__query(req, "state");
     enum al__wstate want = AL__W_PENDING;
@@ -160,19 +193,25 @@ static void list_workloads(struct allotd *d, const struct al__request *req, stru
         return;
     }
     const struct al__dqueue *q = project ? al__state_queue(&d->state, project) : NULL;
-    if (project && (!q || !q->project)) { /* a filter naming nothing is a mistake, not "none" */
+    struct al__place place = q ? al__queue_place(q) : (struct al__place){"", "", ""};
+    /* a filter naming nothing (or nothing the caller may see) is a mistake, not "none" */
+    if (project && (!q || !q->project || !al__request_may(req, &place))) {
         al__reply_error(rep, "not_found", "project", "no project named \"%s\"", project);
         return;
     }
+    struct visible seen;
+    visible_init(d, req, project != NULL, &seen);
     bool finished_too = !state || want == AL__W_SUCCEEDED || want == AL__W_FAILED;
     if (finished_too && d->state.retired.count > 0) { /* some are in the store only */
-        list_from_store(d, project, state, limit, offset, rep);
+        list_from_store(d, project, seen.json_text, state, limit, offset, rep);
+        visible_release(&seen);
         return;
     }
     items = json_array(); /* memory has every workload the page can hold */
     for (size_t i = 0; i < d->state.workload_count; i++) {
         const struct al__dworkload *w = d->state.workloads[i];
-        if ((project && strcmp(w->project, project) != 0) || (state && w->state != want))
+        if ((project && strcmp(w->project, project) != 0) || (state && w->state != want) ||
+            (seen.json_text && !al__strmap_get(&seen.names, w->project)))
             continue;
         if ((int64_t)total >= offset && (int64_t)total < offset + limit)
             json_array_append_new(
@@ -181,6 +220,7 @@ static void list_workloads(struct allotd *d, const struct al__request *req, stru
         total++;
     }
     al__list_reply(rep, items, total, limit, offset);
+    visible_release(&seen);
 }
 
 /* The live or retired workload `name` of project q into *w / *r; false when it has none. */
@@ -189,6 +229,12 @@ static bool named_in(struct allotd *d, const struct al__dqueue *q, const char *n
     *w = al__state_workload(&d->state, q->name, name);
     *r = *w ? NULL : al__state_retired(&d->state, q->name, name);
     return *w || *r;
+}
+
+/* Whether the caller may read the workloads of project q. */
+static bool readable(const struct al__request *req, const struct al__dqueue *q) {
+    struct al__place place = al__queue_place(q);
+    return al__request_may_verb(req, AL__RES_WORKLOAD, AL__VERB_READ, &place);
 }
 
 struct al__dworkload *al__workload_find(struct allotd *d, const struct al__request *req,
@@ -203,11 +249,11 @@ struct al__dworkload *al__workload_find(struct allotd *d, const struct al__reque
     *retired = NULL;
     if (project) {
         const struct al__dqueue *q = al__state_queue(&d->state, project);
-        found = q && q->project && named_in(d, q, name, &w, &r);
-    } else { /* a name unique across projects needs none */
+        found = q && q->project && readable(req, q) && named_in(d, q, name, &w, &r);
+    } else { /* a name unique across the projects the caller may see needs none */
         for (size_t i = 0; i < d->state.queue_count; i++) {
             const struct al__dqueue *q = &d->state.queues[i];
-            if (!q->project || !named_in(d, q, name, &cw, &cr))
+            if (!q->project || !readable(req, q) || !named_in(d, q, name, &cw, &cr))
                 continue;
             if (found++ == 0)
                 w = cw, r = cr;
@@ -224,9 +270,20 @@ struct al__dworkload *al__workload_find(struct allotd *d, const struct al__reque
     }
     if (!w && r)
         w = *retired = al__persist_read_workload(d, r->id);
-    if (!w)
+    if (!w) {
         al__reply_error(rep, "not_found", NULL, "no workload named \"%s\"%s%s", name,
                         project ? " in project " : "", project ? project : "");
+        return NULL;
+    }
+    struct al__place place = al__workload_place(d, w);
+    if (!al__request_may(req, &place)) { /* seen, but not to be touched that way by them */
+        char what[2 * AL__NAME_MAX + 16];
+        snprintf(what, sizeof(what), "workload %s/%s", w->project, w->name);
+        al__reply_forbidden(req, rep, what);
+        al__workload_free(*retired);
+        *retired = NULL;
+        return NULL;
+    }
     return w;
 }
 

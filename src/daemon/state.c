@@ -445,6 +445,18 @@ void al__workload_track_stale(struct al__state *st, struct al__dworkload *w, int
         insert(st, AL__CHANGED, w);
 }
 
+const char *al__state_owner(struct al__state *st, const char *subject) {
+    char *copy;
+    if (!subject || !subject[0])
+        return "";
+    copy = al__strmap_get(&st->owners, subject);
+    if (!copy) {
+        copy = al__xstrdup(subject);
+        al__strmap_put(&st->owners, copy, copy);
+    }
+    return copy;
+}
+
 void al__state_release(struct al__state *st) {
     for (size_t i = 0; i < st->workload_count; i++)
         al__workload_free(st->workloads[i]);
@@ -463,5 +475,9 @@ void al__state_release(struct al__state *st) {
         free(st->node_names[i]);
     free(st->node_names);
     al__strmap_release(&st->node_by_name);
+    for (size_t i = 0; i < st->owners.capacity; i++)
+        if (st->owners.keys[i])
+            free(st->owners.values[i]);
+    al__strmap_release(&st->owners);
     memset(st, 0, sizeof(*st));
 }

@@ -149,6 +149,7 @@ struct al__dworkload {
     int64_t id;
     char project[AL__NAME_MAX];
     char key[2 * AL__NAME_MAX]; /* "PROJECT/NAME": names are unique per project */
+    const char *owner;          /* who submitted it (interned: al__state_owner), "" when unknown */
     int exit_code;
     int32_t restarts; /* times its running tasks were stopped and requeued (evicted, suspended) */
     bool over_time;   /* its tasks are stopped because it ran over its time limit: it fails */
@@ -181,6 +182,8 @@ struct al__state {
     char **node_names;
     size_t node_count, node_cap;
     struct al__strmap node_by_name;
+    /* Who submitted workloads ("user:NAME"), interned: a workload points at its owner's. */
+    struct al__strmap owners;
     uint64_t removals;       /* workloads and queues removed so far (the cycle checks it) */
     uint64_t renumbered;     /* times the nodes were renumbered (the inventory changed) */
     uint64_t queue_removals; /* queues removed so far (queue indices moved) */
@@ -199,6 +202,10 @@ const char *al__tstate_name(enum al__tstate s);
 int al__tstate_parse(const char *name, enum al__tstate *out);
 const char *al__wkind_name(enum al__wkind k);
 int al__wkind_parse(const char *name, enum al__wkind *out); /* -AL_EINVAL if unknown */
+
+/* al__state_owner - the interned copy of a subject ("" for NULL): valid until the state is
+ * released. */
+const char *al__state_owner(struct al__state *st, const char *subject);
 
 /* Lookups by name, hashed: NULL when absent. */
 struct al__dqueue *al__state_queue(struct al__state *st, const char *name);

@@ -88,9 +88,34 @@ static const char *const migrations[] = {
     "  outcome TEXT NOT NULL, before TEXT, after TEXT, hash TEXT NOT NULL);"
     "CREATE INDEX audit_by_time ON audit (time_s, seq);"
     "CREATE INDEX audit_by_project ON audit (project, seq);",
+    /* 9: subjects and what they may do (directory.c): local and SSO users (an Argon2id password
+     * for a local one; groups from the identity provider for an SSO one), groups, applications
+     * (a client secret's BLAKE2b digest), access rules ("user:NAME" holds a role in "system",
+     * "department:NAME" or "project:NAME"), sessions (sessions.c: the digests of an access and
+     * a refresh token), and who submitted each workload. */
+    "CREATE TABLE users ("
+    "  id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE,"
+    "  source TEXT NOT NULL CHECK (source IN ('local', 'sso')), password TEXT, email TEXT,"
+    "  groups TEXT NOT NULL DEFAULT '[]', unix_user TEXT, created_s INTEGER NOT NULL,"
+    "  last_login_s INTEGER, failed_logins INTEGER NOT NULL DEFAULT 0,"
+    "  locked_until_s INTEGER NOT NULL DEFAULT 0);"
+    "CREATE TABLE groups ("
+    "  id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, created_s INTEGER NOT NULL);"
+    "CREATE TABLE apps ("
+    "  id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, secret TEXT NOT NULL,"
+    "  created_s INTEGER NOT NULL);"
+    "CREATE TABLE access_rules ("
+    "  id INTEGER PRIMARY KEY, subject TEXT NOT NULL, role TEXT NOT NULL, scope TEXT NOT NULL,"
+    "  created_s INTEGER NOT NULL, UNIQUE (subject, role, scope));"
+    "CREATE TABLE sessions ("
+    "  id INTEGER PRIMARY KEY, subject TEXT NOT NULL, access TEXT NOT NULL, refresh TEXT,"
+    "  access_expires_s INTEGER NOT NULL, refresh_expires_s INTEGER,"
+    "  created_s INTEGER NOT NULL, revoked_s INTEGER);"
+    "CREATE INDEX sessions_by_subject ON sessions (subject);"
+    "ALTER TABLE workloads ADD COLUMN owner TEXT;",
 };
 
-#define STMT_CACHE 64
+#define STMT_CACHE 128
 
 struct al__stmt {
     struct al__store *store;

@@ -8,6 +8,7 @@
 #include "daemon/api.h"
 #include "daemon/mirror.h"
 #include "daemon/persist.h"
+#include "daemon/route_access.h"
 #include "daemon/specs.h"
 #include "daemon/tasks.h"
 #include "util/xalloc.h"
@@ -29,8 +30,9 @@ static bool name_taken(struct allotd *d, const char *project, const char *name) 
 }
 
 static struct al__dworkload *new_workload(const char *name, const struct al__dqueue *project,
-                                          const struct al__wspec *spec) {
+                                          const struct al__wspec *spec, const char *owner) {
     struct al__dworkload *w = al__xcalloc(1, sizeof(*w));
+    w->owner = owner;
     al__workload_sets_init(w);
     al__workload_name_set(w, project->name, name);
     w->project_id = project->id;
@@ -42,8 +44,16 @@ static struct al__dworkload *new_workload(const char *name, const struct al__dqu
     return w;
 }
 
+/* Whether the caller may `verb` workloads in project q. */
+static bool may_submit(const struct al__request *req, const struct al__dqueue *q,
+                       enum al__verb verb) {
+    struct al__place place = al__queue_place(q);
+    return al__request_may_verb(req, AL__RES_WORKLOAD, verb, &place);
+}
+
 /* Validates the body; on success the new workload (named, not yet stored). Lock held. */
-static struct al__dworkload *accept(struct allotd *d, const json_t *body, struct al__reply *rep) {
+static struct al__dworkload *accept(struct allotd *d, const struct al__request *req,
+                                    const json_t *body, struct al__reply *rep) {
     const char *name = json_string_value(json_object_get(body, "name"));
     const char *project = json_string_value(json_object_get(body, "project"));
     const struct al__dqueue *q;
@@ -55,8 +65,11 @@ static struct al__dworkload *accept(struct allotd *d, const json_t *body, struct
                         "must be 1-63 characters of a-z, 0-9 and '-', not starting with '-'");
     } else if (!project) {
         al__reply_error(rep, "invalid_argument", "project", "must be the name of a project");
-    } else if (!(q = al__state_queue(&d->state, project)) || !q->project) {
+    } else if (!(q = al__state_queue(&d->state, project)) || !q->project ||
+               !may_submit(req, q, AL__VERB_READ)) {
         al__reply_error(rep, "invalid_argument", "project", "no project named \"%s\"", project);
+    } else if (!may_submit(req, q, AL__VERB_CREATE)) {
+        al__reply_forbidden(req, rep, "workloads in that project");
     } else if (q->deleting) {
         al__reply_error(rep, "failed_precondition", "project", "project %s is being deleted",
                         project);
@@ -74,7 +87,8 @@ static struct al__dworkload *accept(struct allotd *d, const json_t *body, struct
         al__reply_error(rep, "invalid_argument", field[0] ? field : NULL, "%s", msg);
         al__wspec_release(&spec);
     } else {
-        return new_workload(name, q, &spec);
+        return new_workload(name, q, &spec,
+                            al__state_owner(&d->state, req->who ? req->who->subject : NULL));
     }
     return NULL;
 }
@@ -182,14 +196,22 @@ void al__submit(struct allotd *d, const struct al__request *req, struct al__repl
     if (!body)
         return;
     if (al__mirror_owned(d)) { /* the cluster's object: made there */
-        al__mirror_submit(d, body, rep);
+        const char *project = json_string_value(json_object_get(body, "project"));
+        pthread_mutex_lock(&d->lock);
+        const struct al__dqueue *q = project ? al__state_queue(&d->state, project) : NULL;
+        bool allowed = !q || may_submit(req, q, AL__VERB_CREATE);
+        pthread_mutex_unlock(&d->lock);
+        if (allowed)
+            al__mirror_submit(d, body, rep);
+        else
+            al__reply_forbidden(req, rep, "workloads in that project");
         json_decref(body);
         return;
     }
     static const struct al__actor in_process = {"system", "local"}; /* no HTTP layer (tests) */
     ticket.by = req->actor ? *req->actor : in_process;
     pthread_mutex_lock(&d->lock);
-    ticket.w = accept(d, body, rep);
+    ticket.w = accept(d, req, body, rep);
     if (ticket.w) {
         /* what its audit row keeps, made here rather than in the leader's transaction */
         ticket.audit_after = al__audit_text(al__workload_audit_json(ticket.w));

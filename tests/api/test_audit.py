@@ -13,12 +13,20 @@ from harness import Daemon, DaemonTest, wait_until
 
 class AuditTest(DaemonTest):
     def rows(self, query=""):
+        """The rows after the first start's own (user admin and its rule, made by "system")."""
         status, body, _ = self.d.request("GET", "/api/v1/audit" + query)
         self.assertEqual(status, 200, body)
-        return body["items"]
+        return [r for r in body["items"] if r["subject"] != "system"]
 
     def changes(self, query=""):
         return [r for r in self.rows(query) if r["verb"] != "login"]
+
+    def test_the_first_start_records_the_first_administrator(self):
+        status, body, _ = self.d.request("GET", "/api/v1/audit")
+        first = [(r["subject"], r["verb"], r["resource"]["kind"], r["resource"]["name"])
+                 for r in body["items"][:2]]
+        self.assertEqual(first, [("system", "create", "user", "admin"),
+                                 ("system", "create", "access-rule", "user:admin")])
 
     def verify(self):
         status, body, _ = self.d.request("GET", "/api/v1/audit/verify")
@@ -58,7 +66,7 @@ class AuditTest(DaemonTest):
             ("delete", "project", "team-a", "team-a"),
             ("delete", "department", None, "research"),
         ])
-        self.assertEqual([r["seq"] for r in rows], list(range(1, len(rows) + 1)))
+        self.assertEqual([r["seq"] for r in rows], list(range(3, len(rows) + 3)))  # after 2
         for r in rows:
             self.assertEqual(r["subject"], "token:admin")
             self.assertRegex(r["source"], r"^127\.0\.0\.1:\d+$")
@@ -75,7 +83,7 @@ class AuditTest(DaemonTest):
         self.assertEqual((suspend["before"]["state"], suspend["after"]["state"]),
                          ("running", "suspended"))
         self.assertIsNone(rows[7]["after"])  # the project is gone
-        self.assertEqual(self.verify(), {"ok": True, "rows": len(rows)})
+        self.assertEqual(self.verify(), {"ok": True, "rows": len(rows) + 2})
 
     def test_a_forced_project_delete_is_one_row(self):
         self.project("team-a")
@@ -114,8 +122,8 @@ class AuditTest(DaemonTest):
         self.assertEqual(self.rows("?subject=user:nobody"), [])
         self.assertEqual(len(self.rows("?since=1h")), 4)
         self.assertEqual(self.rows("?since=%d" % (time.time() + 3600)), [])
-        status, body, _ = self.d.request("GET", "/api/v1/audit?limit=2&offset=1")
-        self.assertEqual((body["total"], names(body["items"])), (4, ["team-b", "a1"]))
+        status, body, _ = self.d.request("GET", "/api/v1/audit?limit=2&offset=3")
+        self.assertEqual((body["total"], names(body["items"])), (6, ["team-b", "a1"]))
         status, body, _ = self.d.request("GET", "/api/v1/audit?since=yesterday")
         self.assertEqual((status, body["error"]["field"]), (400, "since"))
 
@@ -124,8 +132,8 @@ class AuditTest(DaemonTest):
         self.assertIn("workload team-a/a1", out)
         self.assertNotIn("team-b", out)
         self.assertEqual(self.d.cli("audit", "list", "--subject", "token:admin", "-o",
-                                    "name").stdout.split(), ["audit/1", "audit/2", "audit/3",
-                                                             "audit/4"])
+                                    "name").stdout.split(), ["audit/3", "audit/4", "audit/5",
+                                                             "audit/6"])
         self.assertIn('"verb": "submit"', self.d.cli("audit", "list", "--since", "10m",
                                                      "-o", "json").stdout)
         self.assertEqual(self.d.cli("audit", "list", "--since", "12", check=False).returncode, 2)

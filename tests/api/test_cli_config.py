@@ -115,7 +115,7 @@ class ConfigTest(DaemonTest):
         for args, what in [(["--server", "ftp://x"], "not an http"),
                            ([], "give --server"),
                            (["--server", self.d.url, "--token", "a", "--token-file", "b"],
-                            "not both"),
+                            "give one of --token, --token-file"),
                            (["--server", self.d.url, "--context", "bad name"],
                             "not a context name")]:
             r = self.allot("login", *args)

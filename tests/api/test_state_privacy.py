@@ -44,11 +44,12 @@ class StatePrivacyTest(unittest.TestCase):
 
     def test_the_first_start_says_where_the_admin_token_is_and_not_what_it_is(self):
         d = self.start()
-        self.assertEqual(d.log().count("first start: the admin token is in %s/admin.token"
+        self.assertEqual(d.log().count("first start: the break-glass admin token is in %s/admin.token"
                                        % d.state_dir), 1)
         d.stop()
         d.start()
-        self.assertEqual(d.log().count("first start"), 1)  # said once, not at each start
+        # said once (the token, and the first administrator's password), not at each start
+        self.assertEqual(d.log().count("first start"), 2)
         self.assertNotIn(d.token, d.log())
 
     def test_a_state_dir_made_loose_before_is_tightened(self):

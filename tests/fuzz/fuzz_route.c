@@ -20,6 +20,7 @@
 #include "daemon/api.h"
 #include "daemon/cycle_model.h"
 #include "daemon/daemon.h"
+#include "daemon/identity_start.h"
 #include "daemon/persist.h"
 #include "daemon/positions.h"
 #include "daemon/store.h"
@@ -77,7 +78,22 @@ static void open_daemon(void) {
         fprintf(stderr, "fuzz_route: %s\n", err);
         abort();
     }
+    d.token_ttl_s = 3600;
+    d.refresh_ttl_s = 86400;
+    d.login_per_minute = 1000000;
+    if (al__identity_start(&d, err, sizeof(err)) < 0) {
+        fprintf(stderr, "fuzz_route: %s\n", err);
+        abort();
+    }
 }
+
+/* Who the requests are made by, picked by the input's length: the break-glass admin, an L2
+ * researcher of project "a" and a viewer of department "d" (their checks fuzzed too). */
+static const struct al__principal principals[] = {
+    {"token:fuzz", 1, {{AL__ROLE_SYSTEM_ADMIN, AL__SCOPE_SYSTEM, ""}}, 0, 0},
+    {"user:l2", 1, {{AL__ROLE_L2_RESEARCHER, AL__SCOPE_PROJECT, "a"}}, 0, 0},
+    {"user:viewer", 1, {{AL__ROLE_VIEWER, AL__SCOPE_DEPARTMENT, "d"}}, 0, 0},
+};
 
 struct query {
     char *keys[MAX_QUERY], *values[MAX_QUERY];
@@ -157,6 +173,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         split_query(qmark + 1, &q);
     }
     struct al__request req = {.method = methods[m],
+                              .who = &principals[size % 3],
                               .body = body,
                               .body_len = (size_t)(text + size - body),
                               .lookup = lookup,
