@@ -2,7 +2,8 @@
 #   make          programs into build/ (release flags): allot, allotd (with allot-supervisor, the
 #                 local backend's task supervisor, next to it), liballot.a
 #   make run      the above, then allotd in the foreground (state in .allot/, virtual GPUs if none)
-#   make test     unit tests, conformance suite and API tests under AddressSanitizer and UBSan
+#   make test     unit tests, conformance suite, API tests and the OIDC module against a real
+#                 OpenID provider, under AddressSanitizer and UBSan
 #   make check    clang-format, warnings with gcc and clang, house-style checks
 #   make clean
 
@@ -156,7 +157,7 @@ $(BUILD)/tests/engine/test_torture: TEST_LDFLAGS = -Wl,--wrap=malloc,--wrap=call
 $(BUILD)/tests/engine/test_cycle_differential: TEST_LDFLAGS = \
 	-Wl,--wrap=al__placement_find,--wrap=al__job_queue_pop,--wrap=al__job_classes
 
-test: setup unit conformance api kube
+test: setup unit conformance api kube oidc
 
 unit: $(TEST_BIN) $(BUILD)/san/allot
 	@scripts/run-tests $(TEST_BIN)

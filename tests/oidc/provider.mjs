@@ -2,7 +2,8 @@
 // implementation) on 127.0.0.1, configured from a JSON file that provider.py writes:
 //   {"port": PORT (0: any free one), "issuer": (default http://127.0.0.1:PORT), "jwks_file": ...,
 //    "clients": [{client_id, client_secret, redirect_uris, ...}],
-//    "users": {"alice": {"email": ..., "groups": [...]}}, "id_token_ttl": 3600}
+//    "users": {"alice": {"email": ..., "groups": [...]}}, "id_token_ttl": 3600,
+//    "id_token_ttls": {"client_id": seconds}}
 // Login is the provider's development interaction (a login form taking any password for a user
 // the file names, then a consent form), walked with plain HTTP requests by provider.py.
 // SIGHUP re-reads the file and the JWKS file (key rotation, new users or groups) without a
@@ -46,7 +47,8 @@ function build(issuer) {
         pkce: { required: () => true },
         cookies: { keys: ['allot-tests-only-cookie-key'] },
         ttl: {
-            IdToken: cfg.id_token_ttl || 3600,
+            IdToken: (ctx, token, client) =>
+                (cfg.id_token_ttls || {})[client.clientId] || cfg.id_token_ttl || 3600,
             AccessToken: 3600,
             AuthorizationCode: 600,
             Interaction: 600,

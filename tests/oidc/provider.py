@@ -2,14 +2,15 @@
 on 127.0.0.1): start and stop it, make and rotate its signing keys, set its users and groups, and
 walk the browser's part of a login with plain HTTP requests (no browser).
 
-    with Provider(clients=[client("allotd", "secret", ["https://127.0.0.1:9/api/v1/sso/callback"])],
+    cb = "https://127.0.0.1:9/api/v1/sso/callback"
+    with Provider(clients=[client("allotd", "secret", [cb])],
                   users={"alice": {"groups": ["ml-team"]}}) as idp:
         idp.issuer                      # http://127.0.0.1:PORT
         callback = idp.login(authorization_url, "alice")   # the redirect URI with code and state
         query = parse_callback(callback)                    # {"code": .., "state": .., "iss": ..}
-        idp.rotate_key()                # a new signing key (new kid); the old one is gone
+        idp.rotate_key()                # new signing keys (new kids); the old ones are gone
         idp.set_users({...})            # new users or groups, no restart
-        tokens = idp.exchange_code("allotd", "secret", query["code"], redirect_uri, verifier)
+        tokens = idp.exchange_code("allotd", "secret", query["code"], cb, verifier)
 
 Keys are made with Python's `cryptography` where it is installed, else with Node's crypto (Node
 runs the provider anyway). Node and tests/oidc/node_modules (`npm ci`, scripts/setup) are needed.
@@ -139,15 +140,17 @@ class _Form(html.parser.HTMLParser):
 class Provider:
     """One oidc-provider process on 127.0.0.1 (a free port unless `port` is given)."""
 
-    def __init__(self, clients=(), users=None, kty="RSA", id_token_ttl=3600, port=0,
-                 workdir=None):
+    def __init__(self, clients=(), users=None, kty=("RSA",), id_token_ttl=3600,
+                 id_token_ttls=None, port=0, workdir=None):
         self._own_dir = workdir is None
         self.dir = workdir or tempfile.mkdtemp(prefix="allot-oidc-")
         self.clients = list(clients)
         self.users = dict(users or {})
         self.id_token_ttl = id_token_ttl
+        self.id_token_ttls = dict(id_token_ttls or {})
         self.port = port
-        self.keys = [make_jwk(kty)]
+        self.kty = tuple(kty)
+        self.keys = [make_jwk(t) for t in self.kty]
         self.proc = None
         self.issuer = None
         self._lines = []
@@ -160,7 +163,8 @@ class Provider:
             json.dump({"keys": self.keys}, f)
         os.chmod(os.path.join(self.dir, "keys.json"), 0o600)
         cfg = {"port": self.port, "jwks_file": os.path.join(self.dir, "keys.json"),
-               "clients": self.clients, "users": self.users, "id_token_ttl": self.id_token_ttl}
+               "clients": self.clients, "users": self.users, "id_token_ttl": self.id_token_ttl,
+               "id_token_ttls": self.id_token_ttls}
         with open(os.path.join(self.dir, "config.json"), "w") as f:
             json.dump(cfg, f)
 
@@ -218,6 +222,7 @@ class Provider:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+            self.proc.stdout.close()
             self.proc = None
             self._stderr.close()
         if self._own_dir:
@@ -239,13 +244,13 @@ class Provider:
 
     # -- what a test changes
 
-    def rotate_key(self, kty="RSA", keep_old=False):
-        """Signs with a new key from now on (a new kid); the old key stays published only with
-        keep_old. Returns the new kid."""
-        new = make_jwk(kty)
-        self.keys = [new] + (self.keys if keep_old else [])
+    def rotate_key(self, keep_old=False):
+        """Signs with new keys from now on (one per key type it was started with, new kids);
+        the old keys stay published only with keep_old. Returns the new kids."""
+        new = [make_jwk(t) for t in self.kty]
+        self.keys = new + (self.keys if keep_old else [])
         self.reload()
-        return new["kid"]
+        return [k["kid"] for k in new]
 
     def set_users(self, users):
         """Replaces the users: {"name": {claims, e.g. "groups": [...], "email": ...}}."""
@@ -316,6 +321,22 @@ class Provider:
                                      headers={"Authorization": "Basic " + auth.decode()})
         with urllib.request.urlopen(req, timeout=10) as r:
             return json.load(r)
+
+    def id_token_for(self, client_id, secret, redirect_uri, username,
+                     scope="openid profile email groups"):
+        """An ID token issued to `client_id` for `username` (the whole code flow, acting as
+        that client): what a CI job would present to a token-exchange grant."""
+        verifier, challenge = pkce_pair()
+        query = urllib.parse.urlencode({
+            "response_type": "code", "client_id": client_id, "redirect_uri": redirect_uri,
+            "scope": scope, "state": secrets.token_urlsafe(16), "nonce": secrets.token_urlsafe(16),
+            "code_challenge": challenge, "code_challenge_method": "S256"})
+        back = parse_callback(self.login(self.discovery()["authorization_endpoint"] + "?" + query,
+                                         username))
+        if "code" not in back:
+            raise RuntimeError("the provider gave no code: %r" % back)
+        return self.exchange_code(client_id, secret, back["code"], redirect_uri,
+                                  verifier)["id_token"]
 
 
 def pkce_pair():
