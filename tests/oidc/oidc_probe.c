@@ -48,8 +48,9 @@ static json_t *claims_json(const struct al__oidc_claims *c) {
     json_t *groups = json_array();
     for (size_t i = 0; i < c->group_count; i++)
         json_array_append_new(groups, json_string(c->groups[i]));
-    return json_pack("{s:s,s:s,s:s?,s:o,s:I}", "subject", c->subject, "username", c->username,
-                     "email", c->email, "groups", groups, "expires", (json_int_t)c->expires);
+    return json_pack("{s:s,s:s,s:s?,s:b,s:o,s:I}", "subject", c->subject, "username", c->username,
+                     "email", c->email, "email_verified", c->email_verified, "groups", groups,
+                     "expires", (json_int_t)c->expires);
 }
 
 static json_t *serve(struct al__oidc *rp, json_t *req) {

@@ -20,7 +20,7 @@ CALLBACK = "https://127.0.0.1:9/api/v1/sso/callback"
 USERS = {
     "alice": {"preferred_username": "alice", "email": "alice@example.com",
               "groups": ["ml-team", "gpu-admins"]},
-    "bob": {"email": "bob@example.com", "groups": []},
+    "bob": {"email": "bob@example.com", "email_verified": True, "groups": []},
 }
 
 
@@ -119,15 +119,22 @@ class OidcModuleTest(unittest.TestCase):
         self.assertEqual(got["claims"]["email"], "alice@example.com")
         self.assertEqual(got["claims"]["groups"], ["ml-team", "gpu-admins"])
 
-    def test_username_falls_back_to_email_and_groups_set_by_the_test(self):
-        self.idp.set_users(dict(USERS, bob={"email": "bob@example.com", "groups": ["viewers"]}))
+    def test_username_falls_back_to_a_verified_email_and_groups_set_by_the_test(self):
+        self.idp.set_users(dict(USERS, bob={"email": "bob@example.com", "email_verified": True,
+                                            "groups": ["viewers"]},
+                                carol={"email": "carol@example.com", "email_verified": False}))
         try:
             got = self.finish(self.probe(), "bob")
+            carol = self.finish(self.probe(), "carol")
         finally:
             self.idp.set_users(USERS)
         self.assertTrue(got["ok"], got)
         self.assertEqual(got["claims"]["username"], "bob@example.com")
         self.assertEqual(got["claims"]["groups"], ["viewers"])
+        # An email the provider has not verified is not a user name: the subject is.
+        self.assertTrue(carol["ok"], carol)
+        self.assertEqual(carol["claims"]["username"], "carol")
+        self.assertEqual(carol["claims"]["groups"], [])
 
     def test_es256_id_tokens_verify(self):
         got = self.finish(self.probe("allotd-es", "es-secret"))

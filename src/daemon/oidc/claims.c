@@ -194,10 +194,12 @@ static int read_identity(json_t *p, const struct al__idtoken_expect *want,
     }
     const char *email = short_string(json_object_get(p, "email"));
     const char *name = short_string(json_object_get(p, want->username_claim));
+    /* An address the issuer has not verified may be anyone's: never a user name. */
+    c->email_verified = email && json_is_true(json_object_get(p, "email_verified"));
     if (!name)
         name = short_string(json_object_get(p, "preferred_username"));
     if (!name)
-        name = email ? email : sub;
+        name = c->email_verified ? email : sub;
     if (!(c->subject = strdup(sub)) || !(c->username = strdup(name)) ||
         (email && !(c->email = strdup(email))))
         return -AL_ENOMEM;

@@ -29,8 +29,10 @@ static int member_bytes(json_t *key, const char *name, size_t max, unsigned char
     if (rc == -AL_ENOMEM)
         return rc;
     if (rc != 0 || *len == 0 || *len > max) {
-        if (rc == 0)
+        if (rc == 0) {
             free(*out);
+            *out = NULL; /* the caller frees what it holds on failure */
+        }
         snprintf(err, errlen, "\"%s\" is not base64url of 1 to %zu bytes", name, max);
         return -AL_EINVAL;
     }

@@ -4,6 +4,7 @@
 #ifndef ALLOT_DAEMON_OIDC_H
 #define ALLOT_DAEMON_OIDC_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /*
@@ -42,7 +43,8 @@ struct al__oidc_config {
     const char *client_secret_file;
     const char *redirect_uri; /* allotd's callback, e.g. https://host:port/api/v1/sso/callback */
     const char *scopes;       /* space separated; must contain openid */
-    /* The claim naming the user; when absent from a token: preferred_username, email, sub. */
+    /* The claim naming the user; when absent from a token: preferred_username, then email when
+     * email_verified is true, then sub. */
     const char *username_claim;
     const char *groups_claim; /* an array of strings; absent means no groups */
     const char *ca_file;      /* PEM bundle to trust for the issuer; NULL: the system's */
@@ -65,12 +67,16 @@ struct al__oidc_pending {
     char verifier[48]; /* PKCE code_verifier (43 characters, 256 random bits) */
 };
 
-/* What a verified ID token says. Every string is NUL-terminated and owned by the struct. */
+/* What a verified ID token says. Every string is NUL-terminated and owned by the struct. The
+ * subject is what identifies the user at the issuer for good (key SSO users by issuer and
+ * subject); the user name is for people to read and may change or be reused. */
 struct al__oidc_claims {
     char *subject;  /* sub */
-    char *username; /* the configured claim, else preferred_username, email, sub */
+    char *username; /* the configured claim, else preferred_username, else a verified email,
+                       else sub */
     char *email;    /* NULL when absent */
-    char **groups;  /* the groups claim's strings, in its order */
+    bool email_verified;
+    char **groups; /* the groups claim's strings, in its order */
     size_t group_count;
     long long expires; /* exp, seconds since the epoch */
 };
