@@ -4,8 +4,11 @@
  *   {"op":"begin"}                      -> {"ok":true,"url":..,"pending":{state,nonce,verifier}}
  *   {"op":"finish","pending":{..},"code":..,"state":..,"iss":..}  -> {"ok":true,"claims":{..}}
  *   {"op":"verify","id_token":..}       -> {"ok":true,"claims":{..}}
+ *   {"op":"verify_many","id_token":..,"threads":T,"rounds":R}  -> {"ok":true,"verified":N}
+ *       (T threads verifying the token R times each, at once: the module's locking)
  *   {"op":"fetches"}                    -> {"ok":true,"jwks_fetches":N}
  * A refusal is {"ok":false,"code":-N,"error":"message"}. */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,6 +56,48 @@ static json_t *claims_json(const struct al__oidc_claims *c) {
                      "expires", (json_int_t)c->expires);
 }
 
+struct many {
+    struct al__oidc *rp;
+    const char *token;
+    int rounds;
+    int verified;
+    char err[512];
+};
+
+static void *verify_rounds(void *arg) {
+    struct many *m = arg;
+    for (int i = 0; i < m->rounds; i++) {
+        struct al__oidc_claims claims = {0};
+        if (al__oidc_verify(m->rp, m->token, &claims, m->err, sizeof(m->err)) == 0)
+            m->verified++;
+        al__oidc_claims_release(&claims);
+    }
+    return NULL;
+}
+
+/* T threads verifying one token at once; the first refusal's message when any. */
+static json_t *verify_many(struct al__oidc *rp, json_t *req) {
+    struct many m[32];
+    pthread_t threads[32];
+    int n = (int)json_integer_value(json_object_get(req, "threads"));
+    int total = 0;
+    n = n < 1 ? 1 : n > 32 ? 32 : n;
+    for (int i = 0; i < n; i++) {
+        m[i] = (struct many){.rp = rp,
+                             .token = str(req, "id_token") ? str(req, "id_token") : "",
+                             .rounds = (int)json_integer_value(json_object_get(req, "rounds"))};
+        pthread_create(&threads[i], NULL, verify_rounds, &m[i]);
+    }
+    const char *err = NULL;
+    for (int i = 0; i < n; i++) {
+        pthread_join(threads[i], NULL);
+        total += m[i].verified;
+        if (!err && m[i].err[0])
+            err = m[i].err;
+    }
+    return json_pack("{s:b,s:i,s:s}", "ok", 1, "verified", total, "error", err ? err : "");
+}
+
 static json_t *serve(struct al__oidc *rp, json_t *req) {
     const char *op = str(req, "op");
     char err[512] = "";
@@ -79,6 +124,9 @@ static json_t *serve(struct al__oidc *rp, json_t *req) {
     } else if (op && strcmp(op, "verify") == 0) {
         const char *token = str(req, "id_token");
         rc = al__oidc_verify(rp, token ? token : "", &claims, err, sizeof(err));
+    } else if (op && strcmp(op, "verify_many") == 0) {
+        rc = 0;
+        ok = verify_many(rp, req);
     } else if (op && strcmp(op, "fetches") == 0) {
         rc = 0;
         ok = json_pack("{s:b,s:I}", "ok", 1, "jwks_fetches", (json_int_t)al__oidc_jwks_fetches(rp));

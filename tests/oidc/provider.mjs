@@ -3,7 +3,8 @@
 //   {"port": PORT (0: any free one), "issuer": (default http://127.0.0.1:PORT), "jwks_file": ...,
 //    "clients": [{client_id, client_secret, redirect_uris, ...}],
 //    "users": {"alice": {"email": ..., "groups": [...]}}, "id_token_ttl": 3600,
-//    "id_token_ttls": {"client_id": seconds}}
+//    "id_token_ttls": {"client_id": seconds},
+//    "client_auth_methods": [...] (what the token endpoint takes; default: oidc-provider's)}
 // Login is the provider's development interaction (a login form taking any password for a user
 // the file names, then a consent form), walked with plain HTTP requests by provider.py.
 // SIGHUP re-reads the file and the JWKS file (key rotation, new users or groups) without a
@@ -27,7 +28,9 @@ function readJson(path) {
 function build(issuer) {
     const cfg = readJson(configPath);
     const users = cfg.users || {};
+    const extra = cfg.client_auth_methods ? { clientAuthMethods: cfg.client_auth_methods } : {};
     const provider = new Provider(issuer, {
+        ...extra,
         clients: cfg.clients,
         jwks: readJson(cfg.jwks_file),
         async findAccount(ctx, id) {

@@ -141,13 +141,14 @@ class Provider:
     """One oidc-provider process on 127.0.0.1 (a free port unless `port` is given)."""
 
     def __init__(self, clients=(), users=None, kty=("RSA",), id_token_ttl=3600,
-                 id_token_ttls=None, port=0, workdir=None):
+                 id_token_ttls=None, client_auth_methods=None, port=0, workdir=None):
         self._own_dir = workdir is None
         self.dir = workdir or tempfile.mkdtemp(prefix="allot-oidc-")
         self.clients = list(clients)
         self.users = dict(users or {})
         self.id_token_ttl = id_token_ttl
         self.id_token_ttls = dict(id_token_ttls or {})
+        self.client_auth_methods = client_auth_methods
         self.port = port
         self.kty = tuple(kty)
         self.keys = [make_jwk(t) for t in self.kty]
@@ -165,6 +166,8 @@ class Provider:
         cfg = {"port": self.port, "jwks_file": os.path.join(self.dir, "keys.json"),
                "clients": self.clients, "users": self.users, "id_token_ttl": self.id_token_ttl,
                "id_token_ttls": self.id_token_ttls}
+        if self.client_auth_methods:
+            cfg["client_auth_methods"] = list(self.client_auth_methods)
         with open(os.path.join(self.dir, "config.json"), "w") as f:
             json.dump(cfg, f)
 

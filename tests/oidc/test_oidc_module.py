@@ -169,6 +169,32 @@ class OidcModuleTest(unittest.TestCase):
         self.assertTrue(got["ok"], got)
         self.assertEqual(got["claims"]["groups"], ["ml-team", "gpu-admins"])
 
+    def test_client_secret_post_where_the_provider_takes_only_that(self):
+        post_only = idp_mod.Provider(
+            clients=[idp_mod.client("allotd", "allotd-secret", [CALLBACK],
+                                    auth_method="client_secret_post")],
+            users=USERS, client_auth_methods=["client_secret_post"]).start()
+        try:
+            self.assertEqual(post_only.discovery()["token_endpoint_auth_methods_supported"],
+                             ["client_secret_post"])
+            probe = Probe(self.tmp, issuer=post_only.issuer, client_id="allotd",
+                          client_secret="allotd-secret", redirect_uri=CALLBACK)
+            self.probes.append(probe)
+            begun = probe.ask(op="begin")
+            back = idp_mod.parse_callback(post_only.login(begun["url"], "alice"))
+            got = probe.ask(op="finish", pending=begun["pending"], **back)
+        finally:
+            post_only.stop()
+        self.assertTrue(got["ok"], got)
+        self.assertEqual(got["claims"]["groups"], ["ml-team", "gpu-admins"])
+
+    def test_threads_verifying_at_once_share_one_key_fetch(self):
+        token = self.idp.id_token_for("allotd", "allotd-secret", CALLBACK, "alice")
+        probe = self.probe()  # nothing cached yet: the threads race to the first fetch
+        got = probe.ask(op="verify_many", id_token=token, threads=8, rounds=25)
+        self.assertEqual(got["verified"], 200, got)
+        self.assertEqual(probe.ask(op="fetches")["jwks_fetches"], 1)
+
     # -- refusals
 
     def test_id_token_for_another_client_is_refused(self):

@@ -95,6 +95,7 @@ int al__oidc_new(const struct al__oidc_config *cfg, struct al__oidc **out, char 
     if (!rp)
         return -AL_ENOMEM;
     pthread_mutex_init(&rp->lock, NULL);
+    pthread_cond_init(&rp->jwks_fetched, NULL);
     rp->timeout_s = cfg->timeout_s;
     rp->leeway_s = cfg->leeway_s;
     rp->jwks_refetch_s = cfg->jwks_refetch_s;
@@ -138,6 +139,7 @@ void al__oidc_free(struct al__oidc *rp) {
     free(rp->ca_file);
     al__oidc_discovery_release(&rp->discovery);
     al__jwks_release(&rp->jwks);
+    pthread_cond_destroy(&rp->jwks_fetched);
     pthread_mutex_destroy(&rp->lock);
     free(rp);
 }
@@ -243,13 +245,21 @@ static int unknown_kid(const char *kid, enum al__jwa alg, char *err, size_t errl
 int al__oidc_key_get(struct al__oidc *rp, const char *jwks_uri, const char *kid, enum al__jwa alg,
                      EVP_PKEY **key, bool *rsa, char *err, size_t errlen) {
     pthread_mutex_lock(&rp->lock);
-    EVP_PKEY *k = cached_key(rp, kid, alg, rsa);
+    EVP_PKEY *k;
+    bool waited = false;
+    /* One fetch at a time: the others wait for its keys (a bounded wait: it has a timeout). */
+    while (!(k = cached_key(rp, kid, alg, rsa)) && rp->jwks_fetching) {
+        pthread_cond_wait(&rp->jwks_fetched, &rp->lock);
+        waited = true;
+    }
     long long now = al__oidc_monotonic();
     /* An unknown kid refetches (keys rotated at the issuer), at most once per jwks_refetch_s
-     * however many tokens name unknown kids; the slot is taken before fetching. */
-    bool fetch = !k && (rp->jwks.count == 0 || now - rp->jwks_at >= rp->jwks_refetch_s);
-    if (fetch)
+     * however many tokens name unknown kids. */
+    bool fetch = !k && !waited && (rp->jwks.count == 0 || now - rp->jwks_at >= rp->jwks_refetch_s);
+    if (fetch) {
+        rp->jwks_fetching = true;
         rp->jwks_at = now;
+    }
     pthread_mutex_unlock(&rp->lock);
     if (k) {
         *key = k;
@@ -266,14 +276,18 @@ int al__oidc_key_get(struct al__oidc *rp, const char *jwks_uri, const char *kid,
         rc = al__jwks_parse(body, len, &fresh, err, errlen);
         free(body);
     }
+    pthread_mutex_lock(&rp->lock);
+    if (rc == 0) {
+        al__jwks_release(&rp->jwks);
+        rp->jwks = fresh;
+        rp->jwks_fetches++;
+        k = cached_key(rp, kid, alg, rsa);
+    }
+    rp->jwks_fetching = false;
+    pthread_cond_broadcast(&rp->jwks_fetched);
+    pthread_mutex_unlock(&rp->lock);
     if (rc != 0)
         return rc;
-    pthread_mutex_lock(&rp->lock);
-    al__jwks_release(&rp->jwks);
-    rp->jwks = fresh;
-    rp->jwks_fetches++;
-    k = cached_key(rp, kid, alg, rsa);
-    pthread_mutex_unlock(&rp->lock);
     if (!k)
         return unknown_kid(kid, alg, err, errlen);
     *key = k;

@@ -9,11 +9,12 @@
 
 /*
  * Blocking and threads: every function below is thread-safe (the caches are locked inside, never
- * during network I/O). al__oidc_begin(), al__oidc_finish() and al__oidc_verify() may block on
- * the network: each HTTP request to the issuer (discovery, JWKS, token endpoint) is bounded by
- * `timeout_s` (connect included), and one call makes at most three of them. Hold none of
- * allotd's own locks while calling them. Nothing secret (client secret, code, tokens, verifier)
- * is ever logged or put in an error message.
+ * during network I/O; while one thread fetches the issuer's keys, the others that need them wait
+ * for that fetch rather than start their own). al__oidc_begin(), al__oidc_finish() and
+ * al__oidc_verify() may block on the network: each HTTP request to the issuer (discovery, JWKS,
+ * token endpoint) is bounded by `timeout_s` (connect included), and one call makes at most three of
+ * them. Hold none of allotd's own locks while calling them. Nothing secret (client secret, code,
+ * tokens, verifier) is ever logged or put in an error message.
  *
  * Error messages: every fallible function writes a one-line English message naming what was
  * wrong into `err` (NUL-terminated, truncated to errlen) and returns 0 or a negative AL_E code:

@@ -19,7 +19,9 @@ struct al__oidc {
     struct al__oidc_discovery discovery; /* issuer NULL until fetched */
     long long discovery_at;              /* monotonic seconds */
     struct al__jwks jwks;
-    long long jwks_at; /* when the last JWKS fetch started */
+    long long jwks_at;  /* when the last JWKS fetch started */
+    bool jwks_fetching; /* a thread is fetching it: the others wait on jwks_fetched */
+    pthread_cond_t jwks_fetched;
     unsigned long jwks_fetches;
 };
 
