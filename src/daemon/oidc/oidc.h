@@ -60,8 +60,10 @@ void al__oidc_config_init(struct al__oidc_config *cfg);
 
 struct al__oidc;
 
-/* What a login's start gives back, for the caller to keep (server side, or in a cookie it
- * protects) until the browser returns to the callback: all three are base64url text. */
+/* What a login's start gives back, for the caller to keep (server side, keyed by the state, or
+ * in a cookie it encrypts and authenticates) until the browser returns to the callback, and to
+ * forget then or after a few minutes (the issuer's codes live about 10): all three are secret
+ * base64url text, never to be logged. */
 struct al__oidc_pending {
     char state[48];
     char nonce[48];
