@@ -2,7 +2,8 @@
 #   make          programs into build/ (release flags): allot, allotd (with allot-supervisor, the
 #                 local backend's task supervisor, next to it), liballot.a
 #   make run      the above, then allotd in the foreground (state in .allot/, virtual GPUs if none)
-#   make test     unit tests, conformance suite and API tests under AddressSanitizer and UBSan
+#   make test     unit tests, conformance suite, API tests and the OIDC module against a real
+#                 OpenID provider, under AddressSanitizer and UBSan
 #   make check    clang-format, warnings with gcc and clang, house-style checks
 #   make clean
 
@@ -15,7 +16,7 @@ SAN := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize
 	-DAL_DEBUG_INVARIANTS
 LIBS := -ljansson -lm
 CLI_LIBS := $(LIBS) -lcurl -lz -lyaml -lsodium
-DAEMON_LIBS := $(LIBS) -lmicrohttpd -lsqlite3 -lsodium -lyaml -lcurl -lz -lpthread -ldl
+DAEMON_LIBS := $(LIBS) -lmicrohttpd -lsqlite3 -lsodium -lyaml -lcurl -lcrypto -lz -lpthread -ldl
 
 ENGINE_SRC := $(sort $(wildcard src/engine/*.c src/engine/actions/*.c src/util/*.c))
 # The frames and the pump of attach, exec and port-forward streams: allotd's, the CLI's, and
@@ -30,6 +31,7 @@ CLI_SRC := $(sort $(wildcard src/cli/*.c)) $(KUBE_READERS_SRC) $(STREAM_SRC)
 LIB_SRC := $(ENGINE_SRC) $(SNAPSHOT_SRC)
 # allotd's parts: everything but main.c is also linked into the unit tests.
 DAEMON_PART_SRC := $(sort $(filter-out src/daemon/main.c,$(wildcard src/daemon/*.c)) \
+	$(wildcard src/daemon/oidc/*.c) \
 	$(wildcard src/backends/*.c src/backends/local/*.c src/backends/kubernetes/*.c)) $(STREAM_SRC)
 DAEMON_MAIN_SRC := src/daemon/main.c
 # allot-supervisor: a small program of its own (a task must not hold a copy of allotd's memory).
@@ -64,7 +66,7 @@ TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 CONFORMANCE ?= ../shared/conformance/cases
 
 .PHONY: all setup run test unit conformance api kube check format clean bench bench-smoke \
-	docs install uninstall fuzz fuzz-long
+	docs install uninstall fuzz fuzz-long oidc
 .SECONDARY:
 
 all: setup $(BUILD)/allot $(BUILD)/allotd $(BUILD)/liballot.a docs
@@ -155,7 +157,7 @@ $(BUILD)/tests/engine/test_torture: TEST_LDFLAGS = -Wl,--wrap=malloc,--wrap=call
 $(BUILD)/tests/engine/test_cycle_differential: TEST_LDFLAGS = \
 	-Wl,--wrap=al__placement_find,--wrap=al__job_queue_pop,--wrap=al__job_classes
 
-test: setup unit conformance api kube
+test: setup unit conformance api kube oidc
 
 unit: $(TEST_BIN) $(BUILD)/san/allot
 	@scripts/run-tests $(TEST_BIN)
@@ -168,6 +170,17 @@ api: $(BUILD)/san/allot $(BUILD)/san/allotd all
 # Go modules into build/kube once (skipped, loudly, where Go is missing).
 kube: $(BUILD)/tests/kube/probe $(BUILD)/san/allot $(BUILD)/san/allotd
 	@scripts/run-kube-tests
+
+# allotd's OpenID Connect module against a real OpenID provider (npm's oidc-provider, installed
+# into tests/oidc/node_modules by scripts/setup), driven through a small probe program.
+OIDC_SRC := $(sort $(wildcard src/daemon/oidc/*.c))
+
+$(BUILD)/tests/oidc/oidc_probe: tests/oidc/oidc_probe.c $(OIDC_SRC:%.c=$(BUILD)/san/%.o)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) $(SAN) -o $@ $^ -ljansson -lcurl -lcrypto -lsodium -lpthread
+
+oidc: setup $(BUILD)/tests/oidc/oidc_probe
+	@python3 tests/oidc/test_oidc_module.py $(BUILD)/tests/oidc/oidc_probe
 
 conformance: $(BUILD)/san/allot
 	$(BUILD)/san/allot replay --check $(CONFORMANCE)/*.json

@@ -1,7 +1,9 @@
 /* fuzz_parsers.c - a coverage-guided fuzz target (libFuzzer) for the parsers of what users and
  * clients send: a submit body, a project or department body, a snapshot document, a label
- * selector and the CLI's amounts. The first byte of an input picks the parser, the rest is its
- * text. Any crash, leak or sanitizer report is a finding; refusals are the expected outcome. */
+ * selector and the CLI's amounts; and what an OpenID provider sends allotd's OIDC module: an ID
+ * token, a JWK set, a discovery document, ID token claims. The first byte of an input picks the
+ * parser (0xf0 and above: the OIDC ones), the rest is its text. Any crash, leak or sanitizer report
+ * is a finding; refusals are the expected outcome. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -13,6 +15,7 @@
 #include "allot/snapshot.h"
 #include "cli/selector.h"
 #include "cli/units.h"
+#include "daemon/oidc/jose.h"
 #include "daemon/specs.h"
 #include "daemon/state.h"
 
@@ -58,6 +61,50 @@ static void body(const char *text, size_t len, int kind) {
     json_decref(doc);
 }
 
+/* What an ID token is checked against (the time is fixed: 2026-11-30). */
+static const struct al__idtoken_expect oidc_want = {.issuer = "https://idp.example.com",
+                                                    .client_id = "allotd",
+                                                    .nonce = "n0",
+                                                    .username_claim = "preferred_username",
+                                                    .groups_claim = "groups",
+                                                    .now = 1796059331,
+                                                    .leeway_s = 60};
+
+static void oidc_claims(json_t *payload) {
+    struct al__oidc_claims claims;
+    char err[256];
+    if (al__idtoken_check(payload, &oidc_want, &claims, err, sizeof(err)) == 0)
+        al__oidc_claims_release(&claims);
+}
+
+static void oidc(const char *text, size_t len, int kind) {
+    char err[256];
+    if (kind == 0) { /* an ID token: split, decoded, its claims checked */
+        struct al__jws jws;
+        if (al__jws_parse(text, len, &jws, err, sizeof(err)) == 0) {
+            oidc_claims(jws.payload);
+            al__jws_release(&jws);
+        }
+    } else if (kind == 1) { /* the issuer's JWK set, a key looked up in it */
+        struct al__jwks set;
+        if (al__jwks_parse(text, len, &set, err, sizeof(err)) == 0) {
+            al__jwks_find(&set, "k1", AL__JWA_RS256);
+            al__jwks_find(&set, NULL, AL__JWA_ES256);
+            al__jwks_release(&set);
+        }
+    } else if (kind == 2) { /* the issuer's discovery document, a URL */
+        struct al__oidc_discovery d;
+        if (al__oidc_discovery_parse(text, len, oidc_want.issuer, &d, err, sizeof(err)) == 0)
+            al__oidc_discovery_release(&d);
+        al__oidc_url_allowed(text);
+    } else { /* ID token claims as JSON */
+        json_t *doc = json_loadb(text, len, 0, NULL);
+        if (json_is_object(doc))
+            oidc_claims(doc);
+        json_decref(doc);
+    }
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (size < 1)
         return 0;
@@ -67,6 +114,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     memcpy(text, data + 1, size - 1);
     text[size - 1] = '\0'; /* the parsers below that take C strings stop at the first NUL */
     size_t len = size - 1;
+    if (data[0] >= 0xf0) {
+        oidc(text, len, data[0] & 3);
+        free(text);
+        return 0;
+    }
     switch (data[0] % 6) {
     case 0: /* POST /api/v1/workloads */
     case 1: /* POST /api/v1/projects */
