@@ -290,6 +290,8 @@ static const struct al__cli_opt login_options[] = {
     {NULL, "--password-stdin", NULL, "read the password from standard input", NULL},
     {NULL, "--password-file", "FILE", "read the password from FILE", "@file"},
     {NULL, "--client-id", "ID", "sign in as application ID (client credentials)", NULL},
+    {NULL, "--sso", NULL, "sign in through allotd's identity provider (in a\nbrowser, anywhere)",
+     NULL},
     {NULL, "--client-secret-file", "FILE", "the application's client secret ('-': standard\ninput)",
      "@file"},
 };
@@ -502,11 +504,12 @@ const struct al__cli_command al__cli_command_table[] = {
      OPTS(replay_options), "@file", al__cmd_replay, 0},
 
     {"login", NULL,
-     "--server URL (--user NAME | --client-id ID --client-secret-file F | --token-file F)\n"
-     "       [--context NAME] [-p PROJECT]",
+     "--server URL (--user NAME | --sso | --client-id ID --client-secret-file F |\n"
+     "       --token-file F) [--context NAME] [-p PROJECT]",
      "sign in and save the server and token as the current context",
      "Signs in to allotd at URL as a user (password asked for on the terminal, or\n"
-     "--password-stdin/--password-file), as an application (client credentials), or\n"
+     "--password-stdin/--password-file), through the identity provider (--sso: open\n"
+     "the address printed in any browser), as an application (client credentials), or\n"
      "checks a token given, then saves the server and the token as a context of the\n"
      "config file ($XDG_CONFIG_HOME/allot/config, else ~/.config/allot/config; tokens\n"
      "in files beside it, readable by you only) and makes it the current one. A\n"

@@ -184,7 +184,7 @@ int al__cmd_config_view(const struct al__cli *cli, int argc, char **argv) {
 struct login {
     const char *server, *token, *token_file, *state_dir, *context, *project;
     const char *user, *password_file, *client_id, *secret_file; /* signing in for tokens */
-    bool password_stdin;
+    bool password_stdin, sso;
 };
 
 static int login_parse(const struct al__cli *cli, int argc, char **argv, struct login *l) {
@@ -209,8 +209,9 @@ static int login_parse(const struct al__cli *cli, int argc, char **argv, struct 
     al__cli_args_init(&a, cli, argc, argv);
     while (al__cli_args_next(&a)) {
         size_t k = 0;
-        if (al__cli_args_is(&a, NULL, "--password-stdin")) {
-            if (!al__cli_args_flag(&a, &l->password_stdin))
+        if (al__cli_args_is(&a, NULL, "--password-stdin") || al__cli_args_is(&a, NULL, "--sso")) {
+            if (!al__cli_args_flag(&a,
+                                   strcmp(a.option, "--sso") == 0 ? &l->sso : &l->password_stdin))
                 return AL__CLI_BAD;
             continue;
         }
@@ -227,10 +228,11 @@ static int login_parse(const struct al__cli *cli, int argc, char **argv, struct 
     if (!l->server && !l->state_dir)
         return al__cli_usage_error(cli, "give --server URL (and a token), or --state-dir DIR "
                                         "of a local allotd");
-    if ((l->token != NULL) + (l->token_file != NULL) + (l->user != NULL) + (l->client_id != NULL) >
+    if ((l->token != NULL) + (l->token_file != NULL) + (l->user != NULL) + (l->client_id != NULL) +
+            l->sso >
         1)
-        return al__cli_usage_error(cli, "give one of --token, --token-file, --user and "
-                                        "--client-id");
+        return al__cli_usage_error(cli, "give one of --token, --token-file, --user, --client-id "
+                                        "and --sso");
     if ((l->password_file || l->password_stdin) && !l->user)
         return al__cli_usage_error(cli, "--password-file and --password-stdin go with --user");
     if (l->client_id && !l->secret_file)
@@ -371,13 +373,15 @@ int al__cmd_login(const struct al__cli *cli, int argc, char **argv) {
     probe.conn.state_dir = l.state_dir ? state : NULL;
     probe.conn.token = token[0] ? token : NULL;
     probe.conn.token_from = "the token given";
-    if (l.user || l.client_id)
+    if (l.user || l.client_id || l.sso)
         probe.conn.token = "-"; /* none from the state dir: a sign-in gives one */
     if ((rc = al__cli_conn_resolve_local(&probe)) != 0)
         return rc;
     json_t *me = NULL;
     curl_global_init(CURL_GLOBAL_DEFAULT);
-    if (l.user || l.client_id)
+    if (l.sso)
+        rc = al__cli_sso_sign_in(&probe, token, sizeof(token), refresh, sizeof(refresh));
+    else if (l.user || l.client_id)
         rc = sign_in(cli, &probe, &l, token, sizeof(token), refresh, sizeof(refresh));
     else
         rc = al__cli_call(&probe, "GET", "/api/v1/whoami", NULL, &me);

@@ -124,6 +124,54 @@ bool al__cli_refresh(const struct al__cli *cli) {
     return ok;
 }
 
+int al__cli_sso_sign_in(struct al__cli *cli, char *token, size_t size, char *refresh,
+                        size_t refresh_size) {
+    json_t *start = NULL;
+    cli->conn.token = NULL;
+    if (al__cli_call(cli, "POST", "/api/v1/sso/start", NULL, &start) < 0)
+        return -AL_EIO;
+    const char *url = al__cli_json_str(start, "url", NULL);
+    const char *device = al__cli_json_str(start, "device_code", NULL);
+    int64_t interval = al__cli_json_int(start, "interval", 1);
+    int64_t left = al__cli_json_int(start, "expires_in", 600);
+    if (!url || !device) {
+        fprintf(stderr, "%s: allotd's answer to sso/start lacks a url or device_code\n", cli->name);
+        json_decref(start);
+        return -AL_EIO;
+    }
+    fprintf(stderr, "Open this address in a browser to sign in (within %lld minutes):\n\n  %s\n\n",
+            (long long)(left / 60), url);
+    json_t *body = json_pack("{s:s, s:s}", "grant_type",
+                             "urn:ietf:params:oauth:grant-type:device_code", "device_code", device);
+    json_decref(start);
+    int rc = -AL_EIO;
+    for (int64_t waited = 0; waited <= left; waited += interval) {
+        struct al__cli_reply reply;
+        if (al__cli_request(cli, "POST", "/api/v1/token", body, &reply) < 0) {
+            al__cli_report(cli, &reply);
+            break;
+        }
+        const json_t *err = json_object_get(reply.body, "error");
+        if (reply.status == 200) {
+            snprintf(token, size, "%s", al__cli_json_str(reply.body, "access_token", ""));
+            snprintf(refresh, refresh_size, "%s",
+                     al__cli_json_str(reply.body, "refresh_token", ""));
+            al__cli_reply_release(&reply);
+            rc = 0;
+            break;
+        }
+        if (strcmp(al__cli_json_str(err, "code", ""), "authorization_pending") != 0) {
+            al__cli_report(cli, &reply);
+            al__cli_reply_release(&reply);
+            break;
+        }
+        al__cli_reply_release(&reply);
+        sleep((unsigned)(interval > 0 ? interval : 1));
+    }
+    json_decref(body);
+    return rc;
+}
+
 int al__cmd_logout(const struct al__cli *cli, int argc, char **argv) {
     const char *none = NULL;
     json_t *answer = NULL;

@@ -39,6 +39,15 @@ bool al__cli_refresh(const struct al__cli *cli);
 /* al__cli_token_now - the token requests carry: a refreshed one, else cli's. */
 const char *al__cli_token_now(const struct al__cli *cli);
 
+/*
+ * al__cli_sso_sign_in - signs in through allotd's identity provider: asks allotd to start a
+ * login, prints the URL to open in a browser (on stderr; `xdg-open` is not run for you), then
+ * polls until the sign-in there is done: the tokens into token and refresh. 0, or -AL_EIO after
+ * printing why (refused, expired).
+ */
+int al__cli_sso_sign_in(struct al__cli *cli, char *token, size_t size, char *refresh,
+                        size_t refresh_size);
+
 /* al__cli_save_refresh - writes the refresh token beside the token file (TOKEN_FILE.refresh,
  * the user's only), or removes that file when token is NULL. 0 or -1. */
 int al__cli_save_refresh(const char *token_file, const char *token);

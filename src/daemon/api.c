@@ -25,6 +25,7 @@ static int status_of(const char *code) {
         int status;
     } codes[] = {
         {"invalid_argument", 400},
+        {"authorization_pending", 400}, /* a sign-in in a browser not finished yet */
         {"unauthenticated", 401},
         {"permission_denied", 403},
         {"not_found", 404},

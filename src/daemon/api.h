@@ -161,6 +161,13 @@ void al__rule_delete_route(struct allotd *d, const struct al__request *req, stru
 void al__token_route(struct allotd *d, const struct al__request *req, struct al__reply *rep);
 void al__token_revoke_route(struct allotd *d, const struct al__request *req, struct al__reply *rep);
 void al__whoami_route(struct allotd *d, const struct al__request *req, struct al__reply *rep);
+/* Single sign-on (routes_sso.c): no token needed; the grants are POST token's. */
+void al__sso_start_route(struct allotd *d, const struct al__request *req, struct al__reply *rep);
+void al__sso_callback_route(struct allotd *d, const struct al__request *req, struct al__reply *rep);
+void al__sso_device_grant(struct allotd *d, const struct al__request *req, const json_t *body,
+                          struct al__reply *rep);
+void al__sso_exchange_grant(struct allotd *d, const struct al__request *req, const json_t *body,
+                            struct al__reply *rep);
 void al__snapshot_get(struct allotd *d, const struct al__request *req, struct al__reply *rep);
 /* Streams to a running task (routes_streams.c): answers with an upgrade. */
 void al__workload_attach(struct allotd *d, const struct al__request *req, struct al__reply *rep);

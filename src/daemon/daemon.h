@@ -16,6 +16,7 @@
 #include "daemon/directory.h"
 #include "daemon/login_guard.h"
 #include "daemon/positions.h"
+#include "daemon/sso.h"
 #include "daemon/state.h"
 #include "daemon/store.h"
 
@@ -109,6 +110,7 @@ struct allotd {
     struct al__login_guard login_guard;
     char dummy_hash[128];            /* an Argon2id string checked for unknown users (equal work) */
     struct al__subject_rates *rates; /* per-subject request budgets (subject_rate.h) */
+    struct al__sso sso;              /* single sign-on: the issuer, logins under way (sso.h) */
     struct al__http *http;
 };
 

@@ -11,7 +11,8 @@
 
 static const char users_sql[] =
     "SELECT name, source, password, email, groups, unix_user, created_s,"
-    " coalesce(last_login_s, 0), failed_logins, locked_until_s FROM users ORDER BY id";
+    " coalesce(last_login_s, 0), failed_logins, locked_until_s, sso_subject FROM users"
+    " ORDER BY id";
 static const char groups_sql[] = "SELECT name, created_s FROM groups ORDER BY id";
 static const char apps_sql[] = "SELECT name, secret, created_s FROM apps ORDER BY id";
 static const char rules_sql[] =
@@ -96,6 +97,7 @@ static int load_users(struct al__directory *dir, struct al__store *store) {
         u.last_login_s = al__stmt_int(st, 7);
         u.failed_logins = al__stmt_int(st, 8);
         u.locked_until_s = al__stmt_int(st, 9);
+        u.sso_subject = dup_or_null(al__stmt_text(st, 10));
         dir->users = al__xrealloc(dir->users, (dir->user_count + 1) * sizeof(*dir->users));
         dir->users[dir->user_count++] = u;
     }
@@ -166,6 +168,7 @@ void al__user_release(struct al__user *u) {
     free(u->password);
     free(u->email);
     free(u->unix_user);
+    free(u->sso_subject);
     for (size_t i = 0; i < u->group_count; i++)
         free(u->groups[i]);
     free(u->groups);
@@ -177,6 +180,7 @@ void al__user_copy(struct al__user *to, const struct al__user *from) {
     to->password = dup_or_null(from->password);
     to->email = dup_or_null(from->email);
     to->unix_user = dup_or_null(from->unix_user);
+    to->sso_subject = dup_or_null(from->sso_subject);
     to->groups = from->group_count ? al__xcalloc(from->group_count, sizeof(*to->groups)) : NULL;
     for (size_t i = 0; i < from->group_count; i++)
         to->groups[i] = al__xstrdup(from->groups[i]);

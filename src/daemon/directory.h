@@ -19,10 +19,11 @@
 
 struct al__user {
     char name[AL__SUBJECT_MAX];
-    bool sso;        /* made by an SSO login: no password */
-    char *password;  /* Argon2id string, NULL for none */
-    char *email;     /* NULL for none */
-    char *unix_user; /* the Unix account its tasks run as where allotd is root, NULL for none */
+    bool sso;          /* made by an SSO login: no password */
+    char *password;    /* Argon2id string, NULL for none */
+    char *email;       /* NULL for none */
+    char *unix_user;   /* the Unix account its tasks run as where allotd is root, NULL for none */
+    char *sso_subject; /* an SSO user's `sub` at the identity provider (its key), else NULL */
     char **groups;
     size_t group_count;
     int64_t created_s, last_login_s; /* last_login_s 0 = never */

@@ -8,11 +8,13 @@
 #include "allot/errors.h"
 #include "daemon/directory_service.h"
 #include "daemon/login_guard.h"
+#include "daemon/oidc/oidc.h"
 #include "daemon/sessions.h"
+#include "util/xalloc.h"
 
 static const char user_insert_sql[] =
-    "INSERT INTO users (name, source, password, email, groups, unix_user, created_s)"
-    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
+    "INSERT INTO users (name, source, password, email, groups, unix_user, created_s,"
+    " sso_subject, last_login_s) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
 static const char user_update_sql[] =
     "UPDATE users SET password = ?2, email = ?3, groups = ?4, unix_user = ?5,"
     " failed_logins = ?6, locked_until_s = ?7, last_login_s = ?8 WHERE name = ?1";
@@ -106,6 +108,11 @@ int al__user_put(struct allotd *d, const struct al__actor *by, const struct al__
             al__stmt_bind_text(st, 5, groups);
             al__stmt_bind_text(st, 6, u->unix_user);
             al__stmt_bind_int(st, 7, u->created_s);
+            al__stmt_bind_text(st, 8, u->sso_subject);
+            if (u->last_login_s)
+                al__stmt_bind_int(st, 9, u->last_login_s);
+            else
+                al__stmt_bind_null(st, 9);
         } else {
             bind_user_update(st, u, groups);
         }
@@ -332,4 +339,54 @@ int al__rules_forget_scope(struct allotd *d, const struct al__binding *scope) {
         return -AL_EIO;
     al__directory_drop_rules_of(&d->dir, NULL, scope);
     return 0;
+}
+
+int al__sso_user_sync(struct allotd *d, const struct al__oidc_claims *c, char *name, size_t size,
+                      struct al__failure *f) {
+    static const struct al__actor idp = {"system:sso", "identity provider"};
+    struct al__user u = {0}, *found = NULL;
+    bool named = false;
+    pthread_rwlock_rdlock(&d->dir.lock);
+    for (size_t i = 0; i < d->dir.user_count && !found; i++) {
+        const struct al__user *o = &d->dir.users[i];
+        if (o->sso_subject && strcmp(o->sso_subject, c->subject) == 0) {
+            al__user_copy(&u, o);
+            found = &u;
+        }
+        named |= strcmp(o->name, c->username) == 0;
+    }
+    pthread_rwlock_unlock(&d->dir.lock);
+    if (!found && !al__subject_name_valid(c->username))
+        return al__refuse(f, "invalid_argument", NULL,
+                          "the identity provider's user name \"%.80s\" is not one allot takes "
+                          "(1-87 of A-Z, a-z, 0-9 and . _ @ + -)",
+                          c->username);
+    if (!found && named)
+        return al__refuse(f, "already_exists", NULL,
+                          "a user named %s exists already (a local user, or another identity "
+                          "of the provider): an administrator must rename or delete it",
+                          c->username);
+    if (!found) {
+        snprintf(u.name, sizeof(u.name), "%s", c->username);
+        u.sso = true;
+        u.sso_subject = al__xstrdup(c->subject);
+        u.created_s = al__daemon_now();
+    }
+    /* the provider says which groups they are in, at each sign-in */
+    for (size_t i = 0; i < u.group_count; i++)
+        free(u.groups[i]);
+    free(u.groups);
+    u.group_count = 0;
+    u.groups = c->group_count ? al__xcalloc(c->group_count, sizeof(*u.groups)) : NULL;
+    for (size_t i = 0; i < c->group_count && u.group_count < AL__GROUPS_MAX; i++)
+        if (al__subject_name_valid(c->groups[i]))
+            u.groups[u.group_count++] = al__xstrdup(c->groups[i]);
+    free(u.email);
+    u.email = c->email && c->email_verified ? al__xstrdup(c->email) : NULL;
+    u.last_login_s = al__daemon_now();
+    int rc = al__user_put(d, &idp, &u, !found, f);
+    if (rc == 0)
+        snprintf(name, size, "%s", u.name);
+    al__user_release(&u);
+    return rc;
 }

@@ -41,6 +41,16 @@ int al__rule_add(struct allotd *d, const struct al__actor *by, struct al__rule *
 int al__rule_remove(struct allotd *d, const struct al__actor *by, const struct al__rule *r,
                     struct al__failure *f);
 
+/*
+ * al__sso_user_sync - after a verified SSO sign-in: the user the identity provider's subject
+ * is (made on the first sign-in, named by the user-name claim), their groups and e-mail set from
+ * the claims; the name into `name`. Refused when the name is taken by another user. Store lock
+ * held. 0 or -1.
+ */
+struct al__oidc_claims;
+int al__sso_user_sync(struct allotd *d, const struct al__oidc_claims *c, char *name, size_t size,
+                      struct al__failure *f);
+
 /* al__rules_forget_scope - in the caller's transaction: the rules of a department or project
  * being deleted (a new one of the same name must not inherit them). 0 or -AL_EIO. */
 int al__rules_forget_scope(struct allotd *d, const struct al__binding *scope);

@@ -307,9 +307,11 @@ static void actor_of(struct MHD_Connection *conn, const char *subject, struct al
     snprintf(by->subject, sizeof(by->subject), "%s", subject ? subject : "unknown");
 }
 
-/* Routes that need no token: signing in. */
+/* Routes that need no token: signing in (with a password, a secret, or through the identity
+ * provider, whose browser redirect carries none). */
 static bool public_path(const char *url) {
-    return strcmp(url, "/api/v1/token") == 0;
+    return strcmp(url, "/api/v1/token") == 0 || strcmp(url, "/api/v1/sso/start") == 0 ||
+           strcmp(url, "/api/v1/sso/callback") == 0;
 }
 
 /* The principal of an authorised request (its roles from the directory), or of an anonymous

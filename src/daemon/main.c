@@ -38,7 +38,8 @@ struct options {
     int64_t per_ip_connections;
     int64_t retention_s;
     int64_t token_ttl_s, refresh_ttl_s, login_per_minute, rate_per_second;
-    bool insecure_http; /* plain HTTP on an address other than loopback, asked for */
+    struct al__sso_options sso; /* --oidc-* */
+    bool insecure_http;         /* plain HTTP on an address other than loopback, asked for */
     /* Options allotd does not know itself go to the backend, which rejects what it does not
      * know either. */
     struct al__backend_option backend_opts[MAX_BACKEND_OPTIONS];
@@ -78,6 +79,13 @@ static void usage(FILE *out) {
         "  --rate-limit N        requests a second one user or app may make, bursts of 2N\n"
         "                        (default 100; 0 = no limit; the admin token has none)\n"
         "  --rbac-doc            print the roles and what they allow (docs/rbac.md), exit\n"
+        "  --oidc-issuer URL     sign-in through this OpenID provider (with\n"
+        "                        --oidc-client-id ID and --oidc-client-secret-file FILE;\n"
+        "                        --oidc-redirect-uri URL, default this allotd's\n"
+        "                        /api/v1/sso/callback; --oidc-username-claim C,\n"
+        "                        --oidc-groups-claim C, --oidc-scopes S, --oidc-ca-file F,\n"
+        "                        --oidc-jwks-refetch S: an unknown key id fetches the\n"
+        "                        provider's keys again at most every S seconds, 10)\n"
         "  --insecure-http       allow --listen on an address other than loopback: its\n"
         "                        plain HTTP carries bearer tokens in the clear (in a cluster,\n"
         "                        behind its network policy)\n");
@@ -193,6 +201,8 @@ static int parse_options(int argc, char **argv, struct options *o) {
         } else if (strcmp(a, "--retention") == 0) {
             if (seconds_option(a, argv[++i], 0, 366L * 86400, &o->retention_s) < 0)
                 return -1;
+        } else if (al__sso_option(&o->sso, a, argv[i + 1])) {
+            i++;
         } else if (strncmp(a, "--", 2) == 0 && a[2] && o->backend_opt_count < MAX_BACKEND_OPTIONS) {
             o->backend_opts[o->backend_opt_count++] = (struct al__backend_option){a + 2, argv[++i]};
         } else {
@@ -346,6 +356,19 @@ static int open_state(struct allotd *d) {
     return 0;
 }
 
+/* Single sign-on, once allotd's address is known (the callback's default is under it). */
+static int start_sso(struct allotd *d, const struct options *o, int port) {
+    char base[300], host[64], err[600];
+    const char *colon = strrchr(o->listen, ':');
+    snprintf(host, sizeof(host), "%.*s", (int)(colon - o->listen), o->listen);
+    snprintf(base, sizeof(base), "http://%s:%d", host, port);
+    if (al__sso_start(&d->sso, &o->sso, base, err, sizeof(err)) < 0) {
+        fprintf(stderr, "allotd: %s\n", err);
+        return -1;
+    }
+    return 0;
+}
+
 /* Signals arrive here only: SIGTERM/SIGINT stop allotd. */
 static void *signal_thread(void *arg) {
     struct allotd *d = arg;
@@ -482,16 +505,22 @@ int main(int argc, char **argv) {
         goto done;
     }
     write_address(&d, opt.listen, port);
+    if (start_sso(&d, &opt, port) < 0)
+        goto stop_http;
     pthread_create(&signals, NULL, signal_thread, &d);
     al__loop_run(&d);
     pthread_join(signals, NULL);
-    al__http_stop(&d);
-    fprintf(stderr, "allotd: stopped; running tasks keep running and are re-adopted on start\n");
     status = 0;
+stop_http:
+    al__http_stop(&d);
+    if (status == 0)
+        fprintf(stderr,
+                "allotd: stopped; running tasks keep running and are re-adopted on start\n");
 done:
     al_workspace_release(&d.engine_ws);
     al__kept_free(d.kept_model);
     free(d.placed);
+    al__sso_stop(&d.sso);
     al__identity_stop(&d);
     al__auth_release(&d.auth);
     al__state_release(&d.state);

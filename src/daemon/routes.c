@@ -86,6 +86,8 @@ static const struct route routes[] = {
     {"POST", "token", OWN, al__token_route, PUBLIC, 0, 0},
     {"POST", "token/revoke", OWN, al__token_revoke_route, SELF, 0, 0},
     {"GET", "whoami", OWN, al__whoami_route, SELF, 0, 0},
+    {"POST", "sso/start", OWN, al__sso_start_route, PUBLIC, 0, 0}, /* (routes_sso.c) */
+    {"GET", "sso/callback", OWN, al__sso_callback_route, PUBLIC, 0, 0},
 };
 
 /* Whether the request's segments match the route's path. */

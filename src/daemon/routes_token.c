@@ -166,9 +166,16 @@ void al__token_route(struct allotd *d, const struct al__request *req, struct al_
         refresh_grant(d, req, body, rep);
     else if (strcmp(grant, "client_credentials") == 0)
         client_credentials_grant(d, req, body, rep);
+    else if (strcmp(grant, "urn:ietf:params:oauth:grant-type:device_code") == 0)
+        al__sso_device_grant(d, req, body, rep);
+    else if (strcmp(grant, "urn:ietf:params:oauth:grant-type:token-exchange") == 0)
+        al__sso_exchange_grant(d, req, body, rep);
     else
         al__reply_error(rep, "invalid_argument", "grant_type",
-                        "\"%s\" is not one of password, refresh_token, client_credentials", grant);
+                        "\"%s\" is not one of password, refresh_token, client_credentials, "
+                        "urn:ietf:params:oauth:grant-type:device_code, "
+                        "urn:ietf:params:oauth:grant-type:token-exchange",
+                        grant);
     json_decref(body);
 }
 

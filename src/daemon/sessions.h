@@ -10,16 +10,6 @@
 #include "daemon/audit.h"
 #include "daemon/daemon.h"
 
-#define AL__TOKEN_TEXT_MAX 128
-
-/* What a sign-in gives the client. */
-struct al__issued {
-    char access[AL__TOKEN_TEXT_MAX];
-    char refresh[AL__TOKEN_TEXT_MAX]; /* "" when the session has none (an app's) */
-    int64_t expires_in_s;
-    int64_t session_id;
-};
-
 /* al__sessions_load - the sessions not revoked and not yet expired into the token table. */
 int al__sessions_load(struct allotd *d);
 

@@ -89,14 +89,15 @@ static const char *const migrations[] = {
     "CREATE INDEX audit_by_time ON audit (time_s, seq);"
     "CREATE INDEX audit_by_project ON audit (project, seq);",
     /* 9: subjects and what they may do (directory.c): local and SSO users (an Argon2id password
-     * for a local one; groups from the identity provider for an SSO one), groups, applications
-     * (a client secret's BLAKE2b digest), access rules ("user:NAME" holds a role in "system",
-     * "department:NAME" or "project:NAME"), sessions (sessions.c: the digests of an access and
-     * a refresh token), and who submitted each workload. */
+     * for a local one; the identity provider's subject and groups for an SSO one), groups,
+     * applications (a client secret's BLAKE2b digest), access rules ("user:NAME" holds a role in
+     * "system", "department:NAME" or "project:NAME"), sessions (sessions.c: the digests of an
+     * access and a refresh token), and who submitted each workload. */
     "CREATE TABLE users ("
     "  id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE,"
     "  source TEXT NOT NULL CHECK (source IN ('local', 'sso')), password TEXT, email TEXT,"
-    "  groups TEXT NOT NULL DEFAULT '[]', unix_user TEXT, created_s INTEGER NOT NULL,"
+    "  groups TEXT NOT NULL DEFAULT '[]', unix_user TEXT, sso_subject TEXT UNIQUE,"
+    "  created_s INTEGER NOT NULL,"
     "  last_login_s INTEGER, failed_logins INTEGER NOT NULL DEFAULT 0,"
     "  locked_until_s INTEGER NOT NULL DEFAULT 0);"
     "CREATE TABLE groups ("

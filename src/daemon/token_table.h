@@ -34,6 +34,16 @@ struct al__token_table {
     size_t count, capacity;        /* capacity: a power of two */
 };
 
+#define AL__TOKEN_TEXT_MAX 128
+
+/* What a sign-in gives the client (sessions.h): the tokens as text. */
+struct al__issued {
+    char access[AL__TOKEN_TEXT_MAX];
+    char refresh[AL__TOKEN_TEXT_MAX]; /* "" when the session has none (an app's) */
+    int64_t expires_in_s;
+    int64_t session_id;
+};
+
 void al__token_table_init(struct al__token_table *t);
 void al__token_table_release(struct al__token_table *t); /* wipes the digests */
 
