@@ -190,7 +190,8 @@ conformance: $(BUILD)/san/allot
 # (tests/fuzz/corpus/NAME; what it finds goes to build/fuzz/, not the repository), `make
 # fuzz-long` longer and merges what is new into the corpus.
 FUZZ_CC ?= clang
-FUZZ_FLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_FLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer \
+	-DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
 FUZZ_OBJ := $(patsubst %.c,$(BUILD)/fuzz/%.o,$(LIB_SRC) $(DAEMON_PART_SRC) $(CLI_PART_SRC))
 FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_SECONDS ?= 60

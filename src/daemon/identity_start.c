@@ -8,6 +8,7 @@
 
 #include "daemon/directory_service.h"
 #include "daemon/identity_start.h"
+#include "daemon/password.h"
 #include "daemon/sessions.h"
 #include "daemon/subject_rate.h"
 #include "util/xalloc.h"
@@ -40,11 +41,9 @@ static int make_first_admin(struct allotd *d, char *err, size_t size) {
                       sodium_base64_VARIANT_URLSAFE_NO_PADDING);
     sodium_memzero(secret, sizeof(secret));
     snprintf(u.name, sizeof(u.name), "admin");
-    u.password = al__xcalloc(1, crypto_pwhash_STRBYTES);
+    u.password = al__xcalloc(1, AL__PASSWORD_HASH_MAX);
     snprintf(path, sizeof(path), "%s/admin.password", d->state_dir);
-    if (crypto_pwhash_str(u.password, password, strlen(password),
-                          crypto_pwhash_OPSLIMIT_INTERACTIVE,
-                          crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0) {
+    if (al__password_hash(password, strlen(password), u.password) < 0) {
         snprintf(err, size, "cannot hash the first administrator's password (memory)");
     } else if (write_password(path, password) < 0) {
         snprintf(err, size, "cannot write %s", path);
@@ -72,8 +71,7 @@ int al__identity_start(struct allotd *d, char *err, size_t size) {
     }
     /* the hash an unknown user's password is checked against: as slow as a real one */
     randombytes_buf(unused, sizeof(unused));
-    if (crypto_pwhash_str(d->dummy_hash, unused, sizeof(unused), crypto_pwhash_OPSLIMIT_INTERACTIVE,
-                          crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0) {
+    if (al__password_hash(unused, sizeof(unused), d->dummy_hash) < 0) {
         snprintf(err, size, "cannot hash (not enough memory)");
         return -1;
     }

@@ -8,6 +8,7 @@
 
 #include "daemon/api.h"
 #include "daemon/directory_service.h"
+#include "daemon/password.h"
 #include "daemon/sessions.h"
 #include "util/xalloc.h"
 
@@ -45,9 +46,8 @@ static char *hash_password(const json_t *password, struct al__reply *rep) {
                         PASSWORD_MAX);
         return NULL;
     }
-    hash = malloc(crypto_pwhash_STRBYTES);
-    if (!hash || crypto_pwhash_str(hash, text, n, crypto_pwhash_OPSLIMIT_INTERACTIVE,
-                                   crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0) {
+    hash = malloc(AL__PASSWORD_HASH_MAX);
+    if (!hash || al__password_hash(text, n, hash) < 0) {
         free(hash);
         al__reply_error(rep, "unavailable", NULL, "not enough memory to hash the password");
         return NULL;

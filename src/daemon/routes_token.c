@@ -10,6 +10,7 @@
 #include "daemon/api.h"
 #include "daemon/directory_service.h"
 #include "daemon/login_guard.h"
+#include "daemon/password.h"
 #include "daemon/sessions.h"
 
 #define SECRET_MAX 1024
@@ -88,8 +89,7 @@ static void password_grant(struct allotd *d, const struct al__request *req, cons
         return;
     }
     /* the same work for an unknown user as for a known one */
-    ok = crypto_pwhash_str_verify(hash ? hash : d->dummy_hash, password, strlen(password)) == 0 &&
-         hash;
+    ok = al__password_verify(hash ? hash : d->dummy_hash, password, strlen(password)) && hash;
     al__login_check_end(&d->login_guard);
     free(hash);
     pthread_mutex_lock(&d->store_lock);
