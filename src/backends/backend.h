@@ -78,6 +78,11 @@ struct al__task_start {
     const char *after;
     bool terminal; /* runs under a terminal that attach connects to (a workspace); a backend
                       that offers no streams ignores it */
+    /* The Unix account its processes run as (allotd's al__task_account, resolved at every
+     * start), NULL = the backend's own user. A backend whose tasks run elsewhere (a cluster's
+     * pods) ignores it; the local backend refuses to start a task whose account does not
+     * exist here, is root, or is not its own while it cannot switch users. */
+    const char *account;
 };
 
 /* The streams allotd's API opens to a running task (docs/api.md, "Streams"). */

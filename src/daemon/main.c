@@ -19,6 +19,7 @@
 #include "daemon/http.h"
 #include "daemon/loop.h"
 #include "daemon/persist.h"
+#include "daemon/task_account.h"
 #include "daemon/tasks.h"
 #include "util/file_mode.h"
 #include "util/xalloc.h"
@@ -31,6 +32,7 @@ struct options {
     const char *state_dir;
     const char *listen;
     const char *backend;
+    const char *task_user; /* NULL = not given */
     int64_t grace_s;
     int64_t idle_timeout_s;
     int64_t header_timeout_s;
@@ -49,6 +51,7 @@ static void usage(FILE *out) {
         "usage: allotd [--state-dir DIR] [--listen HOST:PORT] [--backend NAME]\n"
         "              [--grace-period SECONDS] [--idle-timeout SECONDS] [--retention SECONDS]\n"
         "              [--header-timeout SECONDS] [--max-connections-per-ip N]\n"
+        "              [--task-user ACCOUNT]\n"
         "              [BACKEND OPTIONS]\n\n"
         "  --state-dir DIR       where the store, logs and admin.token live (default .allot)\n"
         "  --listen HOST:PORT    address of the REST API (default 127.0.0.1:7373; port 0 =\n"
@@ -67,6 +70,9 @@ static void usage(FILE *out) {
         "                        closed at once (default 4096, 0 = no limit)\n"
         "  --retention S         keep finished workloads in memory this long (default 3600);\n"
         "                        after it they are served from the store\n"
+        "  --task-user ACCOUNT   where allotd runs as root: the unprivileged Unix account\n"
+        "                        tasks run as (default nobody; never root). Otherwise\n"
+        "                        tasks run as allotd's own user\n"
         "  --insecure-http       allow --listen on an address other than loopback: its\n"
         "                        plain HTTP carries bearer tokens in the clear (in a cluster,\n"
         "                        behind its network policy)\n");
@@ -129,6 +135,8 @@ static int parse_options(int argc, char **argv, struct options *o) {
             o->listen = argv[++i];
         else if (strcmp(a, "--backend") == 0)
             o->backend = argv[++i];
+        else if (strcmp(a, "--task-user") == 0)
+            o->task_user = argv[++i];
         else if (strcmp(a, "--grace-period") == 0) {
             if (seconds_option(a, argv[++i], 0, 3600, &o->grace_s) < 0)
                 return -1;
@@ -401,9 +409,15 @@ int main(int argc, char **argv) {
     if (parse_options(argc, argv, &opt) < 0)
         return 2;
     al__file_mode_private(); /* every file allotd makes is its user's alone, whatever the umask */
+    const char *task_user;
+    if (al__task_account_choose(opt.task_user, &task_user, err, sizeof(err)) < 0) {
+        fprintf(stderr, "allotd: %s\n", err);
+        return 2;
+    }
     if (prepare_state_dir(opt.state_dir) < 0)
         return 1;
     d.state_dir = al__xstrdup(opt.state_dir);
+    d.task_user = task_user ? al__xstrdup(task_user) : NULL;
     d.grace_s = opt.grace_s;
     d.idle_timeout_s = opt.idle_timeout_s;
     d.header_timeout_s = opt.header_timeout_s;
@@ -451,5 +465,6 @@ done:
     al__store_close(d.store);
     al__backend_close(&d.backend);
     free(d.state_dir);
+    free(d.task_user);
     return status;
 }

@@ -30,6 +30,14 @@ def wait_until(predicate, timeout=15.0, what="condition"):
         time.sleep(0.05)
 
 
+def open_to_tasks(path, writable=False):
+    """Lets tasks enter the directory path (and write in it): where allotd runs as root they
+    run as an unprivileged account (nobody by default), which a directory made by mkdtemp (0700)
+    keeps out. Returns path."""
+    os.chmod(path, 0o777 if writable else 0o755)
+    return path
+
+
 def pid_alive(pid):
     try:
         with open("/proc/%d/stat" % pid) as f:

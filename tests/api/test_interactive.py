@@ -14,7 +14,7 @@ import tempfile
 import time
 import urllib.request
 
-from harness import ALLOT as ALLOT_PATH, DaemonTest, pid_alive, wait_until
+from harness import ALLOT as ALLOT_PATH, DaemonTest, open_to_tasks, pid_alive, wait_until
 
 ALLOT = os.path.abspath(ALLOT_PATH)  # run from other directories too
 
@@ -284,7 +284,7 @@ class ExecTest(DaemonTest):
 
     def test_exec_sees_the_tasks_environment_and_directory(self):
         self.project("p")
-        workdir = tempfile.mkdtemp(prefix="allot-exec-")
+        workdir = open_to_tasks(tempfile.mkdtemp(prefix="allot-exec-"))
         try:
             env = dict(os.environ, ALLOT_SERVER=self.d.url, ALLOT_TOKEN=self.d.token)
             subprocess.run([ALLOT, "workload", "submit", "train", "-p", "p", "--gpu", "1",

@@ -18,6 +18,7 @@
 #include "allot/errors.h"
 #include "allot/model.h"
 #include "backends/backend.h"
+#include "backends/local/account.h"
 #include "backends/local/children.h"
 #include "backends/local/local.h"
 #include "backends/local/log_window.h"
@@ -201,12 +202,25 @@ static void run_marker(const struct al__task_start *s, char *out, size_t size) {
              (int)s->key.index, when, after);
 }
 
+/* The directory a task of another account starts in when its workload names none (allotd's
+ * own is nothing of that account's): the account's home if it has one, else "/". */
+static const char *account_workdir(const struct al__account *a) {
+    struct stat st;
+    return stat(a->user.home, &st) == 0 && S_ISDIR(st.st_mode) ? a->user.home : "/";
+}
+
 static int local_start(struct al__backend *b, const struct al__task_start *s,
                        char ref[AL__TASK_REF_MAX], char *err, size_t size) {
     struct local *l = b->data;
     char log[4096], exitp[4096], pidp[4096], index[4096], marker[512], title[256], sock[4096];
-    char **env = al__task_env(&l->user, &b->inventory, s);
+    struct al__account account;
     struct al__proc proc;
+    if (s->account) {
+        int rc = al__account_resolve(s->account, geteuid(), &account, err, size);
+        if (rc < 0)
+            return rc;
+    }
+    char **env = al__task_env(s->account ? &account.user : &l->user, &b->inventory, s);
 
     path_of(l, s->key, "logs", "log", log, sizeof(log));
     path_of(l, s->key, "logs", "idx", index, sizeof(index));
@@ -219,7 +233,9 @@ static int local_start(struct al__backend *b, const struct al__task_start *s,
              (int)s->key.index);
     struct al__launch launch = {.argv = (char *const *)s->argv,
                                 .env = env,
-                                .workdir = s->workdir,
+                                .workdir = s->workdir   ? s->workdir
+                                           : s->account ? account_workdir(&account)
+                                                        : NULL,
                                 .log_path = log,
                                 .exit_path = exitp,
                                 .pid_path = pidp,
@@ -228,7 +244,8 @@ static int local_start(struct al__backend *b, const struct al__task_start *s,
                                 .title = title,
                                 .supervisor = l->supervisor,
                                 .socket_path = sock,
-                                .terminal = s->terminal};
+                                .terminal = s->terminal,
+                                .account = s->account ? &account : NULL};
     int rc = al__proc_start(&launch, &proc, err, size);
     al__task_env_free(env);
     if (rc == 0) {

@@ -10,6 +10,8 @@
 
 #include "backends/backend.h"
 
+struct al__account;
+
 #define AL__LOCAL_MAX_GPUS 64
 
 /* The local backend's ops table (backend.c), registered in backends/registry.c. */
@@ -81,6 +83,9 @@ struct al__launch {
     const char *supervisor;  /* the allot-supervisor program (al__local_supervisor_path) */
     const char *socket_path; /* NULL = none: where the supervisor listens for streams */
     bool terminal;           /* the command runs under a terminal the supervisor holds */
+    /* Optional (NULL = allotd's own user): the account the command and its exec commands run
+     * as (account.h). The supervisor stays root (see supervisor/become.c). */
+    const struct al__account *account;
 };
 
 /*

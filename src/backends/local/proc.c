@@ -80,7 +80,7 @@ static char **supervisor_argv(const struct al__launch *launch, const struct al__
     size_t argc = 0, n = 0;
     while (launch->argv[argc])
         argc++;
-    char **argv = calloc(1 + 15 + 2 * plan->path_count + 1 + argc + 1, sizeof(*argv));
+    char **argv = calloc(1 + 21 + 2 * plan->path_count + 1 + argc + 1, sizeof(*argv));
     if (!argv)
         return NULL;
     argv[n++] = (char *)"allot-supervisor";
@@ -108,6 +108,14 @@ static char **supervisor_argv(const struct al__launch *launch, const struct al__
     }
     if (launch->terminal)
         argv[n++] = (char *)"--terminal";
+    if (plan->uid_text[0]) {
+        argv[n++] = (char *)"--uid";
+        argv[n++] = (char *)plan->uid_text;
+        argv[n++] = (char *)"--gid";
+        argv[n++] = (char *)plan->gid_text;
+        argv[n++] = (char *)"--groups";
+        argv[n++] = (char *)plan->groups_text;
+    }
     argv[n++] = (char *)"--umask"; /* allotd's own is 077: the task gets the operator's */
     argv[n++] = (char *)plan->umask_text;
     for (size_t i = 0; i < plan->path_count; i++) {

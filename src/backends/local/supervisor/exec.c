@@ -24,11 +24,9 @@ static void close_fd(int *fd) {
 static _Noreturn void exec_child(const struct al__supervision *plan,
                                  const struct al__exec_request *r, pid_t supervisor,
                                  const char *path) {
-    if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != supervisor)
-        _exit(EXIT_CANNOT_RUN);
     if (path) {
         int t = setsid() < 0 ? -1 : open(path, O_RDWR); /* its controlling terminal */
-        if (t < 0)
+        if (t < 0 || (plan->switch_user && fchown(t, plan->uid, plan->gid) != 0))
             _exit(EXIT_CANNOT_RUN);
         for (int fd = 0; fd <= 2; fd++)
             dup2(t, fd);
@@ -37,6 +35,13 @@ static _Noreturn void exec_child(const struct al__supervision *plan,
     } else {
         setpgid(0, 0);
     }
+    if (al__become(plan) != 0) {
+        al__supervise_report(r->argv[0], "as user ", plan->uid_text, errno);
+        _exit(EXIT_CANNOT_RUN);
+    }
+    /* After the change of user, which clears it. */
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != supervisor)
+        _exit(EXIT_CANNOT_RUN);
     al__signals_default();
     sigset_t none;
     sigemptyset(&none);

@@ -134,14 +134,23 @@ static void signals_unblock(void) {
 static _Noreturn void command_run(const struct al__supervision *plan, pid_t supervisor,
                                   int terminal) {
     close(SYNC_FD);
-    if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != supervisor)
-        _exit(EXIT_CANNOT_RUN); /* the supervisor is already gone */
     if (terminal >= 0) {
+        if (plan->switch_user && fchown(terminal, plan->uid, plan->gid) != 0) {
+            report(plan, "a terminal", "", errno);
+            _exit(EXIT_CANNOT_RUN);
+        }
         for (int fd = 0; fd <= 2; fd++)
             dup2(terminal, fd);
         if (terminal > 2)
             close(terminal);
     }
+    if (al__become(plan) != 0) {
+        report(plan, "as user ", plan->uid_text, errno);
+        _exit(EXIT_CANNOT_RUN);
+    }
+    /* After the change of user, which clears it. */
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != supervisor)
+        _exit(EXIT_CANNOT_RUN); /* the supervisor is already gone */
     signals_unblock();
     if (plan->workdir && chdir(plan->workdir) != 0) {
         report(plan, "cannot enter directory ", plan->workdir, errno);
