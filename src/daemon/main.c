@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -346,11 +347,18 @@ static void write_address(const struct allotd *d, const char *listen, int port) 
     size_t gpus = 0;
     for (size_t i = 0; i < d->backend.inventory.node_count; i++)
         gpus += d->backend.inventory.nodes[i].gpu_count;
+    char tasks[512] = "";
+    if (d->task_user)
+        snprintf(tasks, sizeof(tasks), "; tasks run as %s%s%s", d->task_user,
+                 d->backend.isolation ? " " : "",
+                 d->backend.isolation ? d->backend.isolation : "");
+    else if (d->backend.isolation)
+        snprintf(tasks, sizeof(tasks), "; %s", d->backend.isolation);
     fprintf(stderr,
-            "allotd: listening on http://%s:%d (state %s, %s backend, %zu node%s, %zu GPUs%s)\n",
+            "allotd: listening on http://%s:%d (state %s, %s backend, %zu node%s, %zu GPUs%s%s)\n",
             host, port, d->state_dir, d->backend.type->name, d->backend.inventory.node_count,
             d->backend.inventory.node_count == 1 ? "" : "s", gpus,
-            d->backend.inventory.virtual_gpus ? ", virtual" : "");
+            d->backend.inventory.virtual_gpus ? ", virtual" : "", tasks);
 }
 
 /*
@@ -409,6 +417,10 @@ int main(int argc, char **argv) {
     if (parse_options(argc, argv, &opt) < 0)
         return 2;
     al__file_mode_private(); /* every file allotd makes is its user's alone, whatever the umask */
+    /* Its tasks may run as its own user (it is not root): its /proc files (environment,
+     * descriptors, root, memory) are then root's, out of their reach (docs/allotd.md). */
+    if (geteuid() != 0)
+        prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
     const char *task_user;
     if (al__task_account_choose(opt.task_user, &task_user, err, sizeof(err)) < 0) {
         fprintf(stderr, "allotd: %s\n", err);

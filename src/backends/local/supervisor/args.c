@@ -89,6 +89,10 @@ int al__supervision_parse(int argc, char **argv, char **envp, struct al__supervi
         } else if (strcmp(flag, "--groups") == 0) {
             if (groups_parse(value, out) < 0)
                 return refuse(err, size, "--groups: not a list of group ids");
+        } else if (strcmp(flag, "--hide") == 0) {
+            if (value[0] != '/')
+                return refuse(err, size, "--hide: not an absolute path");
+            out->hide = value;
         } else if (strcmp(flag, "--path") == 0) {
             if (paths == AL__SUPERVISOR_MAX_PATHS)
                 return refuse(err, size, "--path: too many candidate paths");

@@ -15,7 +15,9 @@
  * What the supervisor runs, from its command line:
  *   allot-supervisor --exit FILE [--pid FILE] [--workdir DIR] [--title TEXT] [--index FILE]
  *                    [--socket FILE] [--terminal] [--umask OCTAL]
- *                    [--uid UID --gid GID --groups GID,...] --path CANDIDATE... -- COMMAND [ARG...]
+ *                    [--uid UID --gid GID --groups GID,...] [--hide DIR]
+ *                    --path CANDIDATE... -- COMMAND [ARG...]
+ *   allot-supervisor --probe-hide DIR   (exits 0 where --hide DIR can work: isolate.h)
  * Its environment is the command's. allotd starts it with /dev/null on 0, the task's log on 1
  * and 2, the sync pipe on 3 and every signal blocked. Once its command runs, the supervisor
  * shows TEXT as its command line ("allot-task PROJECT/WORKLOAD/INDEX", title.h) and notes in
@@ -23,7 +25,8 @@
  * and exec streams (stream/frames.h); with --terminal the command runs under a
  * pseudo-terminal the supervisor holds (its output goes to the log and to attached clients).
  * With --uid the command and every exec command run as that account (become.c) while the
- * supervisor keeps its own (root): the files it writes stay out of the task's reach.
+ * supervisor keeps its own (root): the files it writes stay out of the task's reach. With
+ * --hide (an allotd that is not root) they run in namespaces where DIR is hidden (isolate.h).
  */
 struct al__supervision {
     char **argv;                                     /* the command, NULL-terminated */
@@ -51,6 +54,9 @@ struct al__supervision {
     gid_t groups[AL__SUPERVISOR_MAX_GROUPS];
     size_t group_count;
     char uid_text[24]; /* --uid as given, for messages */
+    /* --hide DIR: the command runs in namespaces of its own with DIR covered (isolate.h);
+     * NULL = as the supervisor does. */
+    const char *hide;
 };
 
 /* al__supervision_parse - reads argv (argc entries, argv[0] the program) into *out. Returns 0,
@@ -74,6 +80,9 @@ _Noreturn void al__supervise(const struct al__supervision *sup);
  * reports it and exits: it never runs as the supervisor's user by mistake).
  */
 int al__become(const struct al__supervision *plan);
+
+/* al__fds_close_from - closes every descriptor numbered `from` or above. */
+void al__fds_close_from(int from);
 
 /* al__signals_default - every signal at its default disposition (for a child about to exec). */
 void al__signals_default(void);
