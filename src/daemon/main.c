@@ -350,8 +350,7 @@ static void write_address(const struct allotd *d, const char *listen, int port) 
     char tasks[512] = "";
     if (d->task_user)
         snprintf(tasks, sizeof(tasks), "; tasks run as %s%s%s", d->task_user,
-                 d->backend.isolation ? " " : "",
-                 d->backend.isolation ? d->backend.isolation : "");
+                 d->backend.isolation ? " " : "", d->backend.isolation ? d->backend.isolation : "");
     else if (d->backend.isolation)
         snprintf(tasks, sizeof(tasks), "; %s", d->backend.isolation);
     fprintf(stderr,

@@ -100,6 +100,24 @@ class RootTaskUserTest(Isolation):
             self.assertEqual(p.returncode, 2, p.stderr)
             self.assertIn("--task-user %s: %s" % (user, why), p.stderr)
 
+    def test_a_task_whose_account_is_gone_fails_saying_so(self):
+        name = "allot-gone-%d" % os.getpid()
+        subprocess.run(["useradd", "--system", "--no-create-home", name], check=True)
+        removed = []
+
+        def remove():
+            if not removed:
+                subprocess.run(["userdel", name], check=False)
+                removed.append(True)
+        self.addCleanup(remove)
+        d = self.start(args=["--task-user", name])
+        remove()  # the account goes while allotd runs
+        self.submit_to(d, "orphan", ["true"])
+        w = d.wait_state("orphan", "failed")
+        self.assertEqual(w["exit_code"], 127)
+        self.assertIn('account "%s" does not exist on this machine' % name,
+                      " ".join(e["message"] for e in d.events("orphan")))
+
     def test_a_task_reads_none_of_allotds_secrets_nor_another_workloads_log(self):
         d = self.start(env={"ALLOTD_MARKER": MARKER})
         self.submit_to(d, "other", ["sh", "-c", "echo the-other-workloads-output"])
@@ -198,9 +216,20 @@ class OwnUserTest(Isolation):
         self.assertIn("namespaces of their own (user, mount, PID)", d.log())
         return d
 
+    def test_another_task_user_is_refused_saying_allotd_is_not_root(self):
+        state = tempfile.mkdtemp(prefix="allot-task-user-")
+        self.addCleanup(shutil.rmtree, state, True)
+        os.chown(state, NOBODY.pw_uid, NOBODY.pw_gid)
+        p = subprocess.run(["setpriv", "--reuid=%d" % NOBODY.pw_uid,
+                            "--regid=%d" % NOBODY.pw_gid, "--clear-groups", "--", ALLOTD,
+                            "--state-dir", state, "--listen", "127.0.0.1:0", "--gpus", "1x80GiB",
+                            "--task-user", "daemon"], capture_output=True, text=True, timeout=30)
+        self.assertEqual(p.returncode, 2, p.stderr)
+        self.assertIn("--task-user daemon: allotd is not root", p.stderr)
+
     def test_a_task_of_allotds_own_user_cannot_read_its_state_dir(self):
         d = self.start_as_nobody()
-        self.submit_to(d, "nosy", nosy_script(d) + [], export="none")
+        self.submit_to(d, "nosy", nosy_script(d), export="none")
         d.wait_state("nosy", "succeeded")
         out = task_output(d, "nosy")
         self.assertTrue(out.startswith("%d\n" % NOBODY.pw_uid), out)  # allotd's own user

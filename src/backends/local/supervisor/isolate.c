@@ -9,6 +9,7 @@
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
@@ -57,9 +58,9 @@ static void map_line(char *out, unsigned long id) {
 }
 
 /* In the namespaces' first process: in a user namespace (allotd is not root) the user is itself
- * there (so that a command it runs has no capability); the directory is covered by an empty tmpfs and /proc shows only the task's
- * processes. The mounts are made in a namespace its commands hold no capability in: they
- * cannot unmount them. 0, or -1 with errno and *what set. */
+ * there (so that a command it runs has no capability); the directory is covered by an empty tmpfs
+ * and /proc shows only the task's processes. The mounts are made in a namespace its commands hold
+ * no capability in: they cannot unmount them. 0, or -1 with errno and *what set. */
 static int ns_setup(bool user, uid_t uid, gid_t gid, const char *hide, const char **what) {
     char line[64];
     if (!user)
@@ -121,21 +122,10 @@ pid_t al__isolated_fork(const struct al__supervision *plan, int keep, pid_t *par
      * relies on the thread data libc keeps (it forks with libc before anything else). */
     pid_t pid = (pid_t)syscall(SYS_clone, (user ? CLONE_NEWUSER : 0) | NS_FLAGS | SIGCHLD, NULL,
                                NULL, NULL, NULL);
-    if (pid > 0) {
-        char path[64] = "/proc/";
-        size_t len = 6;
-        char digits[16];
-        size_t n = 0;
-        for (unsigned long v = (unsigned long)pid; v; v /= 10)
-            digits[n++] = (char)('0' + v % 10);
-        while (n)
-            path[len++] = digits[--n];
-        memcpy(path + len, "/ns/", 5);
-        len += 4;
-        for (int i = user ? 0 : 1; i < 3; i++) { /* none open: exec commands are refused */
-            strcpy(path + len, ns_names[i]);
-            ns_fds[i] = open(path, O_RDONLY | O_CLOEXEC);
-        }
+    for (int i = user ? 0 : 1; pid > 0 && i < 3; i++) { /* none open: exec is refused */
+        char path[64];
+        snprintf(path, sizeof(path), "/proc/%d/ns/%s", (int)pid, ns_names[i]);
+        ns_fds[i] = open(path, O_RDONLY | O_CLOEXEC);
     }
     if (pid != 0)
         return pid;

@@ -132,8 +132,7 @@ static void signals_unblock(void) {
 /* The command child: signals, stdio and directory are set; exec each candidate path in turn.
  * It dies with its supervisor (a killed supervisor must not leave it running untracked). Its
  * stdio is the terminal's side (`terminal`, -1 for none) when it runs under one. */
-static _Noreturn void command_run(const struct al__supervision *plan, pid_t parent,
-                                  int terminal) {
+static _Noreturn void command_run(const struct al__supervision *plan, pid_t parent, int terminal) {
     close(SYNC_FD);
     if (terminal >= 0) {
         if (plan->switch_user && fchown(terminal, plan->uid, plan->gid) != 0) {
