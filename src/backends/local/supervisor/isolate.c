@@ -57,6 +57,20 @@ static void map_line(char *out, unsigned long id) {
     memcpy(out + len, "1\n", 3);
 }
 
+/* chdir, or to "/" where path cannot be entered. */
+static void enter_dir(const char *path) {
+    if (chdir(path) != 0 && chdir("/") != 0) { /* "/" can always be entered */
+    }
+}
+
+/* The directory this process is in, looked up again by its path: one below the hidden dir (an
+ * allotd started in its state dir, a task without a workdir) is then the empty tmpfs, not what
+ * the tmpfs covers; "/" where the path leads nowhere. */
+static void cwd_again(void) {
+    char cwd[4096];
+    enter_dir(getcwd(cwd, sizeof(cwd)) ? cwd : "/");
+}
+
 /* In the namespaces' first process: in a user namespace (allotd is not root) the user is itself
  * there (so that a command it runs has no capability); the directory is covered by an empty tmpfs
  * and /proc shows only the task's processes. The mounts are made in a namespace its commands hold
@@ -81,6 +95,7 @@ mounts:
         return *what = "mount over the state dir", -1;
     if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) != 0)
         return *what = "mount /proc", -1;
+    cwd_again();
     return 0;
 }
 
@@ -155,6 +170,9 @@ pid_t al__isolated_fork(const struct al__supervision *plan, int keep, pid_t *par
 }
 
 int al__isolated_enter(void) {
+    char cwd[4096];
+    if (!getcwd(cwd, sizeof(cwd))) /* entering the mount namespace moves it to its root */
+        memcpy(cwd, "/", 2);
     for (int i = 0; i < 3; i++) {
         if (i == 0 && ns_fds[i] < 0 && geteuid() == 0)
             continue; /* root's task has no user namespace */
@@ -165,6 +183,7 @@ int al__isolated_enter(void) {
         if (setns(ns_fds[i], ns_types[i]) != 0)
             return -1;
     }
+    enter_dir(cwd);
     return 0;
 }
 
