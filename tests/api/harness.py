@@ -49,7 +49,8 @@ def pid_alive(pid):
 class Daemon:
     """One allotd process over a state dir that outlives restarts."""
 
-    def __init__(self, gpus="2xA100-80GiB", grace=1, state_dir=None, args=(), user=None):
+    def __init__(self, gpus="2xA100-80GiB", grace=1, state_dir=None, args=(), user=None,
+                 cwd=None):
         self.gpus = gpus
         self.grace = grace
         self.args = list(args)  # more allotd options
@@ -60,6 +61,7 @@ class Daemon:
         self.stderr_path = os.path.join(self.state_dir, "allotd.stderr")
         # user: a pwd entry to run allotd as (the tests run as root), owning the state dir
         self.user = user
+        self.cwd = cwd  # allotd's directory (None: the test's)
         self.scratch_path = None
         if user is not None:
             os.chown(self.state_dir, user.pw_uid, user.pw_gid)
@@ -76,9 +78,10 @@ class Daemon:
             "setpriv", "--reuid=%d" % self.user.pw_uid, "--regid=%d" % self.user.pw_gid,
             "--clear-groups", "--"]
         self.proc = subprocess.Popen(
-            [*as_user, ALLOTD, "--state-dir", self.state_dir, "--listen", "127.0.0.1:0",
+            [*as_user, os.path.abspath(ALLOTD) if self.cwd else ALLOTD,
+             "--state-dir", self.state_dir, "--listen", "127.0.0.1:0",
              "--gpus", self.gpus, "--grace-period", str(self.grace), *self.args],
-            stdout=self.stderr, stderr=self.stderr, start_new_session=True,
+            stdout=self.stderr, stderr=self.stderr, start_new_session=True, cwd=self.cwd,
             env=dict(os.environ, ALLOTD_CHECK_MODEL="1", **(env or {})))
         wait_until(lambda: os.path.exists(addr_file) or self.proc.poll() is not None,
                    what="allotd to listen")

@@ -35,10 +35,12 @@ def task_output(d, name):
 
 
 class Isolation(DaemonTest):
-    def start(self, args=(), user=None, env=None, umask=None):
+    def start(self, args=(), user=None, env=None, umask=None, in_state_dir=False):
         old = os.umask(umask) if umask is not None else None
         try:
-            d = Daemon(gpus=self.gpus, grace=self.grace, args=args, user=user).start(env=env)
+            d = Daemon(gpus=self.gpus, grace=self.grace, args=args, user=user)
+            d.cwd = d.state_dir if in_state_dir else None
+            d.start(env=env)
         finally:
             if old is not None:
                 os.umask(old)
@@ -244,6 +246,14 @@ class OwnUserTest(Isolation):
         out = task_output(d, "digger")
         self.assertNotIn(d.token, out)
         self.assertIn("CapEff:\t0000000000000000", out)
+
+    def test_a_task_started_in_the_state_dir_finds_it_empty(self):
+        d = self.start(user=NOBODY, in_state_dir=True)  # no workdir: allotd's directory
+        if "refuses unprivileged user namespaces" in d.log():
+            self.skipTest("this kernel refuses unprivileged user namespaces: %s" % d.log())
+        self.submit_to(d, "here", ["sh", "-c", "pwd; cat admin.token 2>/dev/null || echo refused"])
+        d.wait_state("here", "succeeded")
+        self.assertEqual(task_output(d, "here"), "%s\nrefused\n" % d.state_dir)
 
     def test_exec_in_a_task_of_allotds_own_user_sees_no_state_dir(self):
         d = self.start_as_nobody()
