@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -20,6 +21,7 @@
 #include "daemon/identity_start.h"
 #include "daemon/loop.h"
 #include "daemon/persist.h"
+#include "daemon/task_account.h"
 #include "daemon/tasks.h"
 #include "util/file_mode.h"
 #include "util/xalloc.h"
@@ -32,6 +34,7 @@ struct options {
     const char *state_dir;
     const char *listen;
     const char *backend;
+    const char *task_user; /* NULL = not given */
     int64_t grace_s;
     int64_t idle_timeout_s;
     int64_t header_timeout_s;
@@ -54,6 +57,7 @@ static void usage(FILE *out) {
         "              [--header-timeout SECONDS] [--max-connections-per-ip N]\n"
         "              [--token-ttl SECONDS] [--refresh-ttl SECONDS] [--login-rate N]\n"
         "              [--rate-limit N] [--rbac-doc]\n"
+        "              [--task-user ACCOUNT]\n"
         "              [BACKEND OPTIONS]\n\n"
         "  --state-dir DIR       where the store, logs and admin.token live (default .allot)\n"
         "  --listen HOST:PORT    address of the REST API (default 127.0.0.1:7373; port 0 =\n"
@@ -86,6 +90,9 @@ static void usage(FILE *out) {
         "                        --oidc-groups-claim C, --oidc-scopes S, --oidc-ca-file F,\n"
         "                        --oidc-jwks-refetch S: an unknown key id fetches the\n"
         "                        provider's keys again at most every S seconds, 10)\n"
+        "  --task-user ACCOUNT   where allotd runs as root: the unprivileged Unix account\n"
+        "                        tasks run as (default nobody; never root). Otherwise\n"
+        "                        tasks run as allotd's own user\n"
         "  --insecure-http       allow --listen on an address other than loopback: its\n"
         "                        plain HTTP carries bearer tokens in the clear (in a cluster,\n"
         "                        behind its network policy)\n");
@@ -168,6 +175,8 @@ static int parse_options(int argc, char **argv, struct options *o) {
             o->listen = argv[++i];
         else if (strcmp(a, "--backend") == 0)
             o->backend = argv[++i];
+        else if (strcmp(a, "--task-user") == 0)
+            o->task_user = argv[++i];
         else if (strcmp(a, "--grace-period") == 0) {
             if (seconds_option(a, argv[++i], 0, 3600, &o->grace_s) < 0)
                 return -1;
@@ -405,11 +414,17 @@ static void write_address(const struct allotd *d, const char *listen, int port) 
     size_t gpus = 0;
     for (size_t i = 0; i < d->backend.inventory.node_count; i++)
         gpus += d->backend.inventory.nodes[i].gpu_count;
+    char tasks[512] = "";
+    if (d->task_user)
+        snprintf(tasks, sizeof(tasks), "; tasks run as %s%s%s", d->task_user,
+                 d->backend.isolation ? " " : "", d->backend.isolation ? d->backend.isolation : "");
+    else if (d->backend.isolation)
+        snprintf(tasks, sizeof(tasks), "; %s", d->backend.isolation);
     fprintf(stderr,
-            "allotd: listening on http://%s:%d (state %s, %s backend, %zu node%s, %zu GPUs%s)\n",
+            "allotd: listening on http://%s:%d (state %s, %s backend, %zu node%s, %zu GPUs%s%s)\n",
             host, port, d->state_dir, d->backend.type->name, d->backend.inventory.node_count,
             d->backend.inventory.node_count == 1 ? "" : "s", gpus,
-            d->backend.inventory.virtual_gpus ? ", virtual" : "");
+            d->backend.inventory.virtual_gpus ? ", virtual" : "", tasks);
 }
 
 /*
@@ -468,9 +483,19 @@ int main(int argc, char **argv) {
     if (parse_options(argc, argv, &opt) < 0)
         return 2;
     al__file_mode_private(); /* every file allotd makes is its user's alone, whatever the umask */
+    /* Its tasks may run as its own user (it is not root): its /proc files (environment,
+     * descriptors, root, memory) are then root's, out of their reach (docs/allotd.md). */
+    if (geteuid() != 0)
+        prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+    const char *task_user;
+    if (al__task_account_choose(opt.task_user, &task_user, err, sizeof(err)) < 0) {
+        fprintf(stderr, "allotd: %s\n", err);
+        return 2;
+    }
     if (prepare_state_dir(opt.state_dir) < 0)
         return 1;
     d.state_dir = al__xstrdup(opt.state_dir);
+    d.task_user = task_user ? al__xstrdup(task_user) : NULL;
     d.grace_s = opt.grace_s;
     d.idle_timeout_s = opt.idle_timeout_s;
     d.header_timeout_s = opt.header_timeout_s;
@@ -529,5 +554,6 @@ done:
     al__store_close(d.store);
     al__backend_close(&d.backend);
     free(d.state_dir);
+    free(d.task_user);
     return status;
 }
