@@ -118,8 +118,9 @@ class RootTaskUserTest(Isolation):
         self.assertEqual(task_output(d, "daves"), "%d\nnobody\n" % NOBODY.pw_uid)
         # an account mapped to root is never used: the task fails, saying why
         d.wait_state("eves", "failed")
-        self.assertIn('account "root" is root',
-                      " ".join(e["message"] for e in d.events("eves")))
+        wait_until(lambda: 'account "root" is root' in
+                   " ".join(e["message"] for e in d.events("eves")), timeout=10,
+                   what="the event saying root is refused")
 
     def test_root_and_unknown_task_users_are_refused_saying_why(self):
         state = tempfile.mkdtemp(prefix="allot-task-user-")
@@ -147,8 +148,10 @@ class RootTaskUserTest(Isolation):
         self.submit_to(d, "orphan", ["true"])
         w = d.wait_state("orphan", "failed")
         self.assertEqual(w["exit_code"], 127)
-        self.assertIn('account "%s" does not exist on this machine' % name,
-                      " ".join(e["message"] for e in d.events("orphan")))
+        # the failure's event may be written just after the state it explains
+        wait_until(lambda: 'account "%s" does not exist on this machine' % name in
+                   " ".join(e["message"] for e in d.events("orphan")), timeout=10,
+                   what="the event saying the account is gone")
 
     def test_a_task_reads_none_of_allotds_secrets_nor_another_workloads_log(self):
         d = self.start(env={"ALLOTD_MARKER": MARKER})

@@ -160,8 +160,11 @@ class RbacMatrix(unittest.TestCase):
                         for verb, method, suffix in (
                                 ("read", "GET", ""), ("read", "GET", "/events"),
                                 ("logs", "GET", "/logs"), ("control", "POST", "/suspend"),
-                                ("control", "POST", "/resume"), ("stream", "POST", "/exec")):
-                            p = path.replace("?", suffix + "?")
+                                ("control", "POST", "/resume"), ("stream", "POST", "/exec"),
+                                ("stream", "GET", "/attach"),
+                                ("stream", "GET", "/portforward&port=80")):
+                            p = path.replace("?", suffix.split("&")[0] + "?") + (
+                                "&" + suffix.split("&")[1] if "&" in suffix else "")
                             status = d.request(method, p, token=token)[0]
                             self.check(role, scope,
                                        expected(role, scope, "workload", verb, place, own),
