@@ -24,6 +24,16 @@ const struct al__cli_opt al__cli_conn_options[] = {
      "use this context of the config file instead of\nthe current one "
      "(env ALLOT_CONTEXT)",
      "@context"},
+    {NULL, "--ca-file", "FILE",
+     "trust an https:// allotd whose certificate chains\nto these CAs (PEM; allotd's own "
+     "certificate\nwill do) and names its host (env ALLOT_CA_FILE;\ndefault: the context's, "
+     "else the system's CAs)",
+     "@file"},
+    {NULL, "--tls-fingerprint", "SHA256",
+     "trust only the certificate with this SHA-256\nfingerprint (AA:BB:..., as allotd "
+     "prints it;\nenv ALLOT_TLS_FINGERPRINT; default: the context's,\nor a local allotd's "
+     "from its state dir)",
+     NULL},
 };
 const size_t al__cli_conn_option_count = COUNT(al__cli_conn_options);
 
@@ -279,6 +289,14 @@ static const struct al__cli_opt login_options[] = {
      "@dir"},
     {NULL, "--context", "NAME", "the context's name (default: the server's host)", NULL},
     PROJECT_OPT("the context's default project"),
+    {NULL, "--ca-file", "FILE",
+     "an https:// server's certificate must chain to\nthese CAs (PEM; kept by path in the "
+     "context)",
+     "@file"},
+    {NULL, "--tls-fingerprint", "SHA256",
+     "or be the one with this SHA-256 fingerprint\n(AA:BB:..., as allotd prints it; kept in "
+     "the\ncontext)",
+     NULL},
 };
 
 static const struct al__cli_opt reservation_options[] = {
@@ -460,7 +478,10 @@ const struct al__cli_command al__cli_command_table[] = {
      "config file ($XDG_CONFIG_HOME/allot/config, else ~/.config/allot/config; the\n"
      "token in a file beside it, readable by you only) and makes it the current one.\n"
      "With --state-dir DIR alone, the context names a local allotd by its state\n"
-     "directory (its address file and admin token).",
+     "directory (its address file, admin token and, over HTTPS, its certificate's\n"
+     "fingerprint). An https:// server whose certificate the system's CAs do not\n"
+     "vouch for needs --ca-file or --tls-fingerprint; the context keeps them, so that\n"
+     "later commands need not repeat them.",
      OPTS(login_options), NULL, al__cmd_login, 0},
     {"config", "view", "", "the contexts and which one is current",
      "Prints the config file's contexts: name, server, token file, default project;\n"

@@ -14,6 +14,7 @@
 #include "cli/connect.h"
 #include "cli/options.h"
 #include "cli/output.h"
+#include "cli/tls_client.h"
 #include "cli/util.h"
 
 /* Reads the config into *cfg and its path into path; an exit status after printing why. */
@@ -145,9 +146,10 @@ int al__cmd_config_view(const struct al__cli *cli, int argc, char **argv) {
         for (size_t i = 0; i < cfg.count; i++) {
             const struct al__cli_context *c = &cfg.contexts[i];
             json_array_append_new(
-                list, json_pack("{s:s, s:s?, s:s?, s:s?, s:s?, s:b}", "name", c->name, "server",
-                                c->server, "token_file", c->token_file, "state_dir", c->state_dir,
-                                "project", c->project, "current",
+                list, json_pack("{s:s, s:s?, s:s?, s:s?, s:s?, s:s?, s:s?, s:b}", "name", c->name,
+                                "server", c->server, "token_file", c->token_file, "state_dir",
+                                c->state_dir, "project", c->project, "ca_file", c->ca_file,
+                                "tls_fingerprint", c->tls_fingerprint, "current",
                                 cfg.current && strcmp(cfg.current, c->name) == 0));
         }
         json_t *doc = json_pack("{s:s, s:o}", "path", path, "contexts", list);
@@ -180,25 +182,30 @@ int al__cmd_config_view(const struct al__cli *cli, int argc, char **argv) {
 /* ---- login ---- */
 
 struct login {
-    const char *server, *token, *token_file, *state_dir, *context, *project;
+    const char *server, *token, *token_file, *state_dir, *context, *project, *ca_file, *fingerprint;
 };
 
 static int login_parse(const struct al__cli *cli, int argc, char **argv, struct login *l) {
     const struct al__cli_option options[] = {
-        {NULL, "--server", NULL, NULL, 0, NULL},     {NULL, "--token", NULL, NULL, 0, NULL},
-        {NULL, "--token-file", NULL, NULL, 0, NULL}, {NULL, "--state-dir", NULL, NULL, 0, NULL},
-        {NULL, "--context", NULL, NULL, 0, NULL},    {"-p", "--project", NULL, NULL, 0, NULL},
+        {NULL, "--server", NULL, NULL, 0, NULL},
+        {NULL, "--token", NULL, NULL, 0, NULL},
+        {NULL, "--token-file", NULL, NULL, 0, NULL},
+        {NULL, "--state-dir", NULL, NULL, 0, NULL},
+        {NULL, "--context", NULL, NULL, 0, NULL},
+        {"-p", "--project", NULL, NULL, 0, NULL},
+        {NULL, "--ca-file", NULL, NULL, 0, NULL},
+        {NULL, "--tls-fingerprint", NULL, NULL, 0, NULL},
     };
-    const char **slots[] = {&l->server,    &l->token,   &l->token_file,
-                            &l->state_dir, &l->context, &l->project};
+    const char **slots[] = {&l->server,  &l->token,   &l->token_file, &l->state_dir,
+                            &l->context, &l->project, &l->ca_file,    &l->fingerprint};
     struct al__cli_args a;
 
     al__cli_args_init(&a, cli, argc, argv);
     while (al__cli_args_next(&a)) {
         size_t k = 0;
-        while (k < 6 && !al__cli_args_is(&a, options[k].short_name, options[k].long_name))
+        while (k < 8 && !al__cli_args_is(&a, options[k].short_name, options[k].long_name))
             k++;
-        if (k == 6)
+        if (k == 8)
             return al__cli_args_unknown(&a);
         if (!(*slots[k] = al__cli_args_value(&a)))
             return AL__CLI_BAD;
@@ -211,6 +218,14 @@ static int login_parse(const struct al__cli *cli, int argc, char **argv, struct 
                                         "of a local allotd");
     if (l->token && l->token_file)
         return al__cli_usage_error(cli, "give --token or --token-file, not both");
+    if (l->ca_file && l->fingerprint)
+        return al__cli_usage_error(cli, "give --ca-file or --tls-fingerprint, not both");
+    unsigned char pin[32];
+    if (l->fingerprint && al__cli_fingerprint_parse(l->fingerprint, pin) < 0)
+        return al__cli_usage_error(cli,
+                                   "--tls-fingerprint: '%.120s' is not a SHA-256 fingerprint "
+                                   "(AA:BB:... as allotd --print-fingerprint shows it)",
+                                   l->fingerprint);
     if (l->server && strncmp(l->server, "http://", 7) != 0 && strncmp(l->server, "https://", 8))
         return al__cli_usage_error(cli, "--server: '%s' is not an http:// or https:// URL",
                                    l->server);
@@ -295,6 +310,11 @@ int al__cmd_login(const struct al__cli *cli, int argc, char **argv) {
         fprintf(stderr, "%s: --state-dir: %s: %s\n", cli->name, l.state_dir, strerror(errno));
         return AL__EXIT_NOT_FOUND;
     }
+    char ca[4096];
+    if (l.ca_file && !realpath(l.ca_file, ca)) { /* kept by path: a relative one would break */
+        fprintf(stderr, "%s: --ca-file: %s: %s\n", cli->name, l.ca_file, strerror(errno));
+        return AL__EXIT_NOT_FOUND;
+    }
     /* check that allotd answers and takes the token before saving anything */
     struct al__cli probe = *cli;
     memset(&probe.conn, 0, sizeof(probe.conn));
@@ -302,6 +322,9 @@ int al__cmd_login(const struct al__cli *cli, int argc, char **argv) {
     probe.conn.state_dir = l.state_dir ? state : NULL;
     probe.conn.token = token[0] ? token : NULL;
     probe.conn.token_from = "the token given";
+    probe.conn.ca_file = l.ca_file ? ca : NULL;
+    probe.conn.fingerprint = l.fingerprint;
+    probe.conn.tls_from = l.ca_file ? "--ca-file" : "--tls-fingerprint";
     if ((rc = al__cli_conn_resolve_local(&probe)) != 0)
         return rc;
     json_t *me = NULL;
@@ -320,6 +343,8 @@ int al__cmd_login(const struct al__cli *cli, int argc, char **argv) {
     struct al__cli_context *c = al__cli_config_add(&cfg, name);
     al__cli_config_set(&c->server, l.server);
     al__cli_config_set(&c->state_dir, l.state_dir ? state : NULL);
+    al__cli_config_set(&c->ca_file, l.ca_file ? ca : NULL);
+    al__cli_config_set(&c->tls_fingerprint, l.fingerprint);
     if (l.project)
         al__cli_config_set(&c->project, l.project);
     if (token[0]) {

@@ -475,7 +475,11 @@ static unsigned connection_limit(void) {
     return lim.rlim_cur > 2 * FDS_SPARE ? (unsigned)(lim.rlim_cur - FDS_SPARE) : FDS_SPARE;
 }
 
-int al__http_start(struct allotd *d, const char *listen, int *port_out, char *err, size_t size) {
+/* TLS 1.2 and 1.3 only, GnuTLS's usual ciphers. */
+#define TLS_PRIORITIES "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
+
+int al__http_start(struct allotd *d, const char *listen, const struct al__tls *tls, int *port_out,
+                   char *err, size_t size) {
     struct sockaddr_in addr;
     const union MHD_DaemonInfo *info;
     int rc = parse_listen(listen, &addr, err, size);
@@ -492,15 +496,22 @@ int al__http_start(struct allotd *d, const char *listen, int *port_out, char *er
     pthread_mutex_init(&d->http->lock, NULL);
     pthread_cond_init(&d->http->wake, NULL);
     al__deadlines_init(&d->http->deadlines, d->header_timeout_s, d->idle_timeout_s);
+    /* With TLS the handshake happens before the request, within the same head deadline
+     * (http_deadlines.h); a stream's bytes pass through MHD, which decrypts them for the relay
+     * on one end of a socket pair. */
     d->http->mhd = MHD_start_daemon(
         MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
-            MHD_ALLOW_UPGRADE | MHD_USE_ERROR_LOG,
+            MHD_ALLOW_UPGRADE | MHD_USE_ERROR_LOG | (tls ? MHD_USE_TLS : 0),
         0, NULL, NULL, on_request, d, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, d, MHD_OPTION_NOTIFY_CONNECTION, on_connection,
         d->http, MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)d->per_ip_connections,
         MHD_OPTION_THREAD_POOL_SIZE, (unsigned)POOL_THREADS, MHD_OPTION_CONNECTION_LIMIT,
         connection_limit(), MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)d->idle_timeout_s,
-        MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL, MHD_OPTION_END);
+        MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL,
+        /* without TLS these end the list */
+        tls ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, tls ? tls->cert_pem : NULL,
+        MHD_OPTION_HTTPS_MEM_KEY, tls ? tls->key_pem : NULL, MHD_OPTION_HTTPS_PRIORITIES,
+        TLS_PRIORITIES, MHD_OPTION_END);
     if (!d->http->mhd || pthread_create(&d->http->waker, NULL, waker_run, d->http) != 0) {
         snprintf(err, size, "cannot listen on %s (in use, or not an address of this machine)",
                  listen);
