@@ -126,7 +126,7 @@ static void transfer_init(struct transfer *t, const struct al__cli *cli, const c
 #if LIBCURL_VERSION_NUM >= 0x075500
     curl_easy_setopt(t->curl, CURLOPT_PROTOCOLS_STR, "http,https");
 #endif
-    al__cli_tls_setup(t->curl, cli, &t->pin); /* the fingerprint was checked when resolved */
+    al__cli_tls_setup(t->curl, cli, &t->pin);
     if (body) {
         t->payload = al__cli_check(json_dumps(body, JSON_COMPACT));
         curl_easy_setopt(t->curl, CURLOPT_POSTFIELDS, t->payload);

@@ -22,8 +22,8 @@ static bool takes_value(const char *arg) {
             return true;
     for (size_t i = 0; i < al__cli_output_option_count; i++) {
         const struct al__cli_opt *o = &al__cli_output_options[i];
-        if (o->arg && (strcmp(arg, o->long_name) == 0 ||
-                       (o->short_name && strcmp(arg, o->short_name) == 0)))
+        if (o->arg &&
+            (strcmp(arg, o->long_name) == 0 || (o->short_name && strcmp(arg, o->short_name) == 0)))
             return true;
     }
     return false;

@@ -10,7 +10,6 @@
 #include <string.h>
 #include <strings.h>
 
-#include "cli/options.h"
 #include "cli/tls_client.h"
 
 static int hex_value(int c) {
@@ -71,17 +70,21 @@ static CURLcode pin_context(CURL *curl, void *ssl_ctx, void *arg) {
     return CURLE_OK;
 }
 
-int al__cli_tls_setup(CURL *curl, const struct al__cli *cli, struct al__cli_pin *pin) {
+/* " (from SOURCE)" for a trust that came from elsewhere than the option itself, or "". */
+static void from_note(const struct al__cli_conn *conn, char *out, size_t size) {
+    if (conn->tls_from && strncmp(conn->tls_from, "--", 2) != 0)
+        snprintf(out, size, " (from %.1100s)", conn->tls_from);
+    else
+        out[0] = '\0';
+}
+
+void al__cli_tls_setup(CURL *curl, const struct al__cli *cli, struct al__cli_pin *pin) {
     const struct al__cli_conn *conn = &cli->conn;
     memset(pin, 0, sizeof(*pin));
     if (conn->fingerprint) {
-        if (al__cli_fingerprint_parse(conn->fingerprint, pin->want) < 0) {
-            fprintf(stderr,
-                    "%s: --tls-fingerprint: '%.120s' (from %s) is not a SHA-256 fingerprint "
-                    "(AA:BB:... as allotd --print-fingerprint shows it)\n",
-                    cli->name, conn->fingerprint, conn->tls_from ? conn->tls_from : "?");
-            return AL__EXIT_USAGE;
-        }
+        /* checked when it was read; one that is not a fingerprint pins nothing real */
+        if (al__cli_fingerprint_parse(conn->fingerprint, pin->want) < 0)
+            memset(pin->want, 0, sizeof(pin->want));
         pin->active = true;
         /* the pin is the whole check: curl's own (chain, host name) are off */
         curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 0L);
@@ -92,24 +95,24 @@ int al__cli_tls_setup(CURL *curl, const struct al__cli *cli, struct al__cli_pin 
         curl_easy_setopt(curl, CURLOPT_CAINFO, conn->ca_file);
         curl_easy_setopt(curl, CURLOPT_CAPATH, NULL);
     }
-    return 0;
 }
 
 bool al__cli_tls_explain(const struct al__cli *cli, CURLcode rc, const char *detail,
                          const struct al__cli_pin *pin, char *msg, size_t size) {
     const struct al__cli_conn *conn = &cli->conn;
-    const char *from = conn->tls_from ? conn->tls_from : "?";
+    char from[1200];
+    from_note(conn, from, sizeof(from));
     if (pin->active && pin->mismatch) {
         snprintf(msg, size,
                  "allotd at %.200s showed a certificate with SHA-256 fingerprint %s, not the "
-                 "one pinned (%.200s from %s): if allotd's certificate was replaced, check the "
-                 "new fingerprint with its operator (allotd --print-fingerprint) and pass it "
-                 "with --tls-fingerprint",
+                 "one pinned with --tls-fingerprint %.120s%s: if allotd's certificate was "
+                 "replaced, check the new fingerprint with its operator (allotd "
+                 "--print-fingerprint) and pin that one",
                  conn->server, pin->seen[0] ? pin->seen : "(unknown)", conn->fingerprint, from);
         return true;
     }
     if (rc == CURLE_SSL_CACERT_BADFILE) {
-        snprintf(msg, size, "--ca-file %.300s (from %s): cannot be used as CA certificates: %s",
+        snprintf(msg, size, "--ca-file %.300s%s: cannot be used as CA certificates: %s",
                  conn->ca_file ? conn->ca_file : "?", from, detail);
         return true;
     }
@@ -117,9 +120,9 @@ bool al__cli_tls_explain(const struct al__cli *cli, CURLcode rc, const char *det
         return false;
     if (conn->ca_file)
         snprintf(msg, size,
-                 "allotd at %.200s: its certificate does not verify against --ca-file %.300s "
-                 "(from %s): %s; pass the CA (or allotd's own certificate) that signed it, or "
-                 "pin it with --tls-fingerprint SHA256 (allotd --print-fingerprint)",
+                 "allotd at %.200s: its certificate does not verify against --ca-file %.300s%s: "
+                 "%s; pass the CA (or allotd's own certificate) that signed it, or pin it with "
+                 "--tls-fingerprint SHA256 (allotd --print-fingerprint)",
                  conn->server, conn->ca_file, from, detail);
     else
         snprintf(msg, size,

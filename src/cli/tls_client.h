@@ -29,13 +29,12 @@ struct al__cli_pin {
 int al__cli_fingerprint_parse(const char *text, unsigned char out[32]);
 
 /*
- * al__cli_tls_setup - sets curl's TLS verification for conn: with a pinned fingerprint, the
- * certificate must be that one (names and issuers then do not matter); else with a CA file,
- * the certificate must chain to it and name the host; else the system's CAs. `pin` must live
- * as long as the handle's transfers. Returns 0, or AL__EXIT_USAGE after printing why (a
- * fingerprint that is not one).
+ * al__cli_tls_setup - sets curl's TLS verification for cli->conn: with a pinned fingerprint
+ * (checked already by whoever read it), the certificate must be that one (names and issuers
+ * then do not matter); else with a CA file, the certificate must chain to it and name the
+ * host; else the system's CAs. `pin` must live as long as the handle's transfers.
  */
-int al__cli_tls_setup(CURL *curl, const struct al__cli *cli, struct al__cli_pin *pin);
+void al__cli_tls_setup(CURL *curl, const struct al__cli *cli, struct al__cli_pin *pin);
 
 /*
  * al__cli_tls_explain - when curl's `rc` is a certificate that did not verify (or a CA file

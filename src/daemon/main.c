@@ -125,7 +125,7 @@ static bool loopback(const char *listen) {
 /* The TLS options agree with each other. -1 after saying why. */
 static int tls_options(const struct options *o) {
     const char *why = NULL;
-    if (!o->tls_cert != !o->tls_key)
+    if (!o->tls_cert != !o->tls_key && !o->print_fingerprint)
         why = o->tls_cert ? "--tls-cert: give its key with --tls-key FILE"
                           : "--tls-key: give its certificate with --tls-cert FILE";
     else if (o->tls && o->tls_cert)
