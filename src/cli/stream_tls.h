@@ -1,7 +1,7 @@
-/* stream_tls.h - a stream's connection to allotd over HTTPS: libcurl makes the connection and
- * its TLS handshake (CURLOPT_CONNECT_ONLY, trusting allotd's certificate as every request
- * does), and a thread carries the bytes between it and one end of a socket pair, so that the
- * stream code reads and writes a plain descriptor whatever the transport. */
+/* stream_tls.h - a stream's connection to allotd over HTTPS: a thread of its own makes the
+ * connection and its TLS handshake with libcurl (CURLOPT_CONNECT_ONLY, trusting allotd's
+ * certificate as every request does) and carries the bytes between it and one end of a socket
+ * pair, so that the stream code reads and writes a plain descriptor whatever the transport. */
 #ifndef ALLOT_CLI_STREAM_TLS_H
 #define ALLOT_CLI_STREAM_TLS_H
 
@@ -22,7 +22,9 @@ int al__cli_tls_stream_open(const struct al__cli *cli, struct al__cli_tls_stream
 
 /*
  * al__cli_tls_stream_close - ends the connection (the caller has closed its end, or closes it
- * after), waits for the thread and frees everything. Accepts NULL.
+ * after), waits for the thread and frees everything; what the end of either direction was is
+ * passed on before (a shutdown of the TCP connection toward allotd: allotd's libmicrohttpd does
+ * not pass that on to the task, see docs/allotd.md). Accepts NULL.
  */
 void al__cli_tls_stream_close(struct al__cli_tls_stream *s);
 

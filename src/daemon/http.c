@@ -37,6 +37,7 @@ struct al__http {
     struct MHD_Connection **parked;
     size_t parked_count, parked_cap;
     bool stopping;
+    bool tls; /* HTTPS: upgraded connections pass no half-close on (relay.h) */
     pthread_cond_t wake;
     pthread_t waker;
 };
@@ -136,7 +137,8 @@ static void upgraded(void *cls, struct MHD_Connection *conn, void *con_cls, cons
     (void)conn, (void)con_cls;
     int fd = u->fd;
     u->fd = -1;
-    al__relay_start(&u->http->relays, sock, fd, extra, extra_len, upgraded_close, urh);
+    al__relay_start(&u->http->relays, sock, fd, extra, extra_len, u->http->tls, upgraded_close,
+                    urh);
 }
 
 /* Opens the task's side of a stream and answers 101, or turns the reply into the error open
@@ -493,6 +495,7 @@ int al__http_start(struct allotd *d, const char *listen, const struct al__tls *t
         d->http = NULL;
         return -AL_EIO;
     }
+    d->http->tls = tls != NULL;
     pthread_mutex_init(&d->http->lock, NULL);
     pthread_cond_init(&d->http->wake, NULL);
     al__deadlines_init(&d->http->deadlines, d->header_timeout_s, d->idle_timeout_s);

@@ -372,6 +372,47 @@ class StreamTest(DaemonTest):
         self.assertEqual(status, 0, errors)
 
 
+    def test_a_task_that_closes_its_connection_closes_the_forwarded_one(self):
+        """libmicrohttpd passes no half-close through TLS: allotd's relay ends the stream when
+        the task's side ends, so that the client still sees the end."""
+        self.project("p")
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            remote = s.getsockname()[1]
+        server = ("import socket\n"
+                  "s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n"
+                  "s.bind(('127.0.0.1', %d)); s.listen(5)\n"
+                  "while True:\n"
+                  "    c, _ = s.accept(); c.recv(100); c.sendall(b'bye\\n'); c.close()\n" % remote)
+        self.submit("banner", "p", ["python3", "-c", server], kind="workspace")
+        self.d.wait_state("banner", "running")
+        env = dict(os.environ, ALLOT_SERVER=self.d.url, ALLOT_TOKEN=self.d.token,
+                   **self.d.tls_env())
+        forward = subprocess.Popen([ALLOT, "workload", "port-forward", "banner", "0:%d" % remote],
+                                   env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                   text=True)
+        try:
+            local = int(re.search(r"127\.0\.0\.1:(\d+) ->", forward.stdout.readline()).group(1))
+
+            def answered():
+                with socket.create_connection(("127.0.0.1", local), timeout=10) as c:
+                    c.sendall(b"hi")
+                    got = b""
+                    while True:
+                        chunk = c.recv(100)
+                        if not chunk:
+                            return got
+                        got += chunk
+            self.assertEqual(wait_until(answered, what="the task's answer and its end"), b"bye\n")
+        finally:
+            forward.send_signal(signal.SIGINT)
+            status = forward.wait(timeout=15)
+            errors = forward.stderr.read()
+            forward.stdout.close()
+            forward.stderr.close()
+        self.assertEqual(status, 0, errors)
+
+
 class SlowHandshakeTest(DaemonTest):
     """A TLS handshake is part of the request a new connection owes within --header-timeout."""
     args = ("--tls", "--header-timeout", "2")
