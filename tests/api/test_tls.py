@@ -101,6 +101,18 @@ class SelfSignedTest(unittest.TestCase):
         with open(self.d.tls_file("allotd.fingerprint")) as f:
             self.assertEqual(f.read(), printed[0] + "\n")
 
+    def test_a_pair_made_for_other_names_is_kept_with_a_warning(self):
+        self.d.start()
+        fp = fingerprint_of_pem(self.d.tls_file("allotd-tls.crt"))
+        self.d.stop()
+        self.d.args += ["--tls-san", "gpu9.example.com"]
+        before = len(self.d.log())
+        self.d.start()
+        said = self.d.log()[before:]
+        self.assertIn("does not name gpu9.example.com", said)
+        self.assertIn("remove allotd-tls.crt and allotd-tls.key", said)
+        self.assertEqual(fingerprint_of_pem(self.d.tls_file("allotd-tls.crt")), fp)
+
     def test_pythons_ssl_with_the_certificate_as_ca_talks_to_the_api(self):
         self.d.start()
         for host in ("127.0.0.1", "localhost"):  # both are names of the certificate
@@ -170,6 +182,11 @@ class SelfSignedTest(unittest.TestCase):
                 self.assertIn(value, f.read())
             p = allot(self.d, "project", "list", env=env)  # nothing repeated
             self.assertEqual(p.returncode, 0, p.stderr)
+        local = {"ALLOT_CONFIG": os.path.join(self.tmp, "local.config")}
+        p = allot(self.d, "login", "--state-dir", self.d.state_dir, env=local)
+        self.assertEqual(p.returncode, 0, p.stderr)  # trusted by the state dir's fingerprint
+        p = allot(self.d, "project", "list", env=local)
+        self.assertEqual(p.returncode, 0, p.stderr)
         p = allot(self.d, "login", "--server", self.d.url, "--token-file", token_file,
                   env={"ALLOT_CONFIG": os.path.join(self.tmp, "none.config")})
         self.assertEqual(p.returncode, 6, p.stderr)  # nothing trusted, nothing saved
