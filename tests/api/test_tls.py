@@ -17,6 +17,7 @@ import unittest
 import urllib.request
 
 from harness import ALLOT as ALLOT_PATH, ALLOTD, Daemon, DaemonTest, wait_until
+from test_interactive import PROMPT_LOOP, PtyCli
 
 ALLOT = os.path.abspath(ALLOT_PATH)
 FINGERPRINT = re.compile(r"(?:[0-9A-F]{2}:){31}[0-9A-F]{2}")
@@ -355,6 +356,23 @@ class StreamTest(DaemonTest):
                   "tr a-z A-Z; echo oops >&2; exit 7", input="some input\n" * 2000,
                   env={"ALLOT_STATE_DIR": self.d.state_dir})
         self.assertEqual((p.returncode, p.stdout, p.stderr), (7, "SOME INPUT\n" * 2000, "oops\n"))
+
+    def test_attach_over_tls_takes_input_detaches_and_sees_the_end(self):
+        self.project("p")
+        self.submit("ws", "p", ["python3", "-c", PROMPT_LOOP], kind="workspace")
+        self.d.wait_state("ws", "running")
+        term = PtyCli(self.d, "workload", "attach", "ws")
+        term.read_until(b"ws> ")
+        term.type(b"hello\r")
+        term.read_until(b"got hello")
+        term.type(b"\x10\x11")  # ^P ^Q
+        term.read_until(b"detached")
+        self.assertEqual(term.wait(), 0)
+        again = PtyCli(self.d, "workload", "attach", "ws")
+        again.read_until(b"ws> ")
+        again.type(b"quit\r")
+        again.read_until(b"ended (exit code")
+        self.assertEqual(again.wait(), 5)
 
     def test_port_forward_carries_a_request_and_its_answer_over_tls(self):
         self.project("p")
