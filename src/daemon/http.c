@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -131,14 +132,42 @@ static void upgraded_close(void *arg) {
     MHD_upgrade_action(arg, MHD_UPGRADE_ACTION_CLOSE);
 }
 
+/* A stream's client connection over TLS, and its TCP socket (libmicrohttpd's). */
+struct upgraded_tls {
+    struct MHD_UpgradeResponseHandle *urh;
+    int tcp;
+};
+
+/*
+ * libmicrohttpd (0.9.75) ends an upgraded TLS connection only once the client's side has
+ * ended too, however long the client waits for the end of what it was sent: the relay has
+ * ended, so allotd reads no more from the client - libmicrohttpd then sees its side end, sends
+ * what the relay wrote and closes. The socket is still open here: libmicrohttpd closes it
+ * only after the close action.
+ */
+static void upgraded_close_tls(void *arg) {
+    struct upgraded_tls *u = arg;
+    shutdown(u->tcp, SHUT_RD);
+    MHD_upgrade_action(u->urh, MHD_UPGRADE_ACTION_CLOSE);
+    free(u);
+}
+
 static void upgraded(void *cls, struct MHD_Connection *conn, void *con_cls, const char *extra,
                      size_t extra_len, MHD_socket sock, struct MHD_UpgradeResponseHandle *urh) {
     struct upgrading *u = cls;
-    (void)conn, (void)con_cls;
+    (void)con_cls;
     int fd = u->fd;
     u->fd = -1;
-    al__relay_start(&u->http->relays, sock, fd, extra, extra_len, u->http->tls, upgraded_close,
-                    urh);
+    const union MHD_ConnectionInfo *info =
+        u->http->tls ? MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD) : NULL;
+    if (!info) {
+        al__relay_start(&u->http->relays, sock, fd, extra, extra_len, u->http->tls, upgraded_close,
+                        urh);
+        return;
+    }
+    struct upgraded_tls *t = al__xmalloc(sizeof(*t));
+    *t = (struct upgraded_tls){urh, info->connect_fd};
+    al__relay_start(&u->http->relays, sock, fd, extra, extra_len, true, upgraded_close_tls, t);
 }
 
 /* Opens the task's side of a stream and answers 101, or turns the reply into the error open
