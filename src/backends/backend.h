@@ -78,6 +78,11 @@ struct al__task_start {
     const char *after;
     bool terminal; /* runs under a terminal that attach connects to (a workspace); a backend
                       that offers no streams ignores it */
+    /* The Unix account its processes run as (allotd's al__task_account, resolved at every
+     * start), NULL = the backend's own user. A backend whose tasks run elsewhere (a cluster's
+     * pods) ignores it; the local backend refuses to start a task whose account does not
+     * exist here, is root, or is not its own while it cannot switch users. */
+    const char *account;
 };
 
 /* The streams allotd's API opens to a running task (docs/api.md, "Streams"). */
@@ -299,6 +304,12 @@ struct al__backend {
     const struct al__backend_type *type;
     struct al__inventory inventory;
     void *data; /* the backend's own */
+    /* Set by open, NULL for nothing to say: how tasks are kept from allotd's state and
+     * processes, a phrase for allotd's start line - after "tasks run as ACCOUNT" where allotd
+     * runs them as another account ("in namespaces of their own (mount, PID)"), alone where it
+     * does not ("tasks in namespaces of their own (user, mount, PID): the state dir hidden from
+     * them"). */
+    const char *isolation;
     /* Set by allotd after open (NULL: none): the backend calls it, from any thread and holding
      * none of its own locks, when it learned that a task may have ended (a child reaped, a
      * watch event), so that allotd runs a pass soon instead of at its next tick. */

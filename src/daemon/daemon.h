@@ -45,6 +45,9 @@ struct allotd {
     bool stopping;
 
     char *state_dir;
+    /* The dedicated Unix account tasks run as (--task-user; "nobody" by default where allotd is
+     * root), NULL = allotd's own user: see task_account.h. */
+    char *task_user;
     int64_t grace_s;            /* a stopping task is stopped at once after it */
     int64_t idle_timeout_s;     /* an idle connection is closed after it (a follower never is) */
     int64_t header_timeout_s;   /* a new connection's request must have arrived by then */

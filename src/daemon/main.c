@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -20,6 +21,7 @@
 #include "daemon/identity_start.h"
 #include "daemon/loop.h"
 #include "daemon/persist.h"
+#include "daemon/task_account.h"
 #include "daemon/tasks.h"
 #include "daemon/tls.h"
 #include "util/file_mode.h"
@@ -34,6 +36,7 @@ struct options {
     const char *state_dir;
     const char *listen;
     const char *backend;
+    const char *task_user; /* NULL = not given */
     int64_t grace_s;
     int64_t idle_timeout_s;
     int64_t header_timeout_s;
@@ -61,6 +64,7 @@ static void usage(FILE *out) {
         "              [--header-timeout SECONDS] [--max-connections-per-ip N]\n"
         "              [--token-ttl SECONDS] [--refresh-ttl SECONDS] [--login-rate N]\n"
         "              [--rate-limit N] [--rbac-doc]\n"
+        "              [--task-user ACCOUNT]\n"
         "              [--tls [--tls-san NAME]... | --tls-cert FILE --tls-key FILE]\n"
         "              [BACKEND OPTIONS]\n"
         "       allotd [--state-dir DIR] [--tls-cert FILE] --print-fingerprint\n\n"
@@ -94,27 +98,32 @@ static void usage(FILE *out) {
         "                        /api/v1/sso/callback; --oidc-username-claim C,\n"
         "                        --oidc-groups-claim C, --oidc-scopes S, --oidc-ca-file F,\n"
         "                        --oidc-jwks-refetch S: an unknown key id fetches the\n"
-        "                        provider's keys again at most every S seconds, 10)\n"
-        "  --tls                 serve HTTPS with a self-signed certificate made on the\n"
-        "                        first start (ECDSA P-256, ten years) into\n"
-        "                        DIR/" AL__TLS_CERT_FILE " and DIR/" AL__TLS_KEY_FILE
-        " (0600) and reused\n"
-        "                        after; it names localhost, 127.0.0.1, ::1, this host's\n"
-        "                        name and the --listen host; its SHA-256 fingerprint is\n"
-        "                        printed when it is made (clients pin it: allot\n"
-        "                        --tls-fingerprint, or trust DIR/" AL__TLS_CERT_FILE
-        " with --ca-file)\n"
-        "  --tls-san NAME        a further host name or IP address for the certificate\n"
-        "                        --tls makes (repeatable; a pair made before keeps its\n"
-        "                        names: remove its files to make a new one)\n"
-        "  --tls-cert FILE       serve HTTPS with this certificate (PEM, the server's first,\n"
-        "  --tls-key FILE        then its chain) and its unencrypted key (PEM)\n"
-        "  --print-fingerprint   print the SHA-256 fingerprint of the certificate allotd\n"
-        "                        serves (--tls-cert FILE, else DIR's) and exit\n"
-        "  --insecure-http       allow --listen on an address other than loopback without\n"
-        "                        TLS: its plain HTTP carries bearer tokens in the clear (in a\n"
-        "                        cluster, behind its network policy); with TLS no flag is\n"
-        "                        needed\n");
+        "                        provider's keys again at most every S seconds, 10)\n");
+    /* (two strings: one would pass the 4095 characters C11 compilers must take) */
+    fputs("  --task-user ACCOUNT   where allotd runs as root: the unprivileged Unix account\n"
+          "                        tasks run as (default nobody; never root). Otherwise\n"
+          "                        tasks run as allotd's own user\n"
+          "  --tls                 serve HTTPS with a self-signed certificate made on the\n"
+          "                        first start (ECDSA P-256, ten years) into\n"
+          "                        DIR/" AL__TLS_CERT_FILE " and DIR/" AL__TLS_KEY_FILE
+          " (0600) and reused\n"
+          "                        after; it names localhost, 127.0.0.1, ::1, this host's\n"
+          "                        name and the --listen host; its SHA-256 fingerprint is\n"
+          "                        printed when it is made (clients pin it: allot\n"
+          "                        --tls-fingerprint, or trust DIR/" AL__TLS_CERT_FILE
+          " with --ca-file)\n"
+          "  --tls-san NAME        a further host name or IP address for the certificate\n"
+          "                        --tls makes (repeatable; a pair made before keeps its\n"
+          "                        names: remove its files to make a new one)\n"
+          "  --tls-cert FILE       serve HTTPS with this certificate (PEM, the server's first,\n"
+          "  --tls-key FILE        then its chain) and its unencrypted key (PEM)\n"
+          "  --print-fingerprint   print the SHA-256 fingerprint of the certificate allotd\n"
+          "                        serves (--tls-cert FILE, else DIR's) and exit\n"
+          "  --insecure-http       allow --listen on an address other than loopback without\n"
+          "                        TLS: its plain HTTP carries bearer tokens in the clear (in a\n"
+          "                        cluster, behind its network policy); with TLS no flag is\n"
+          "                        needed\n",
+          out);
     for (size_t i = 0; al__backend_types[i]; i++)
         fprintf(out, "\n%s", al__backend_types[i]->usage);
 }
@@ -215,6 +224,8 @@ static int parse_options(int argc, char **argv, struct options *o) {
             o->listen = argv[++i];
         else if (strcmp(a, "--backend") == 0)
             o->backend = argv[++i];
+        else if (strcmp(a, "--task-user") == 0)
+            o->task_user = argv[++i];
         else if (strcmp(a, "--tls-cert") == 0)
             o->tls_cert = argv[++i];
         else if (strcmp(a, "--tls-key") == 0)
@@ -482,10 +493,16 @@ static void write_address(const struct allotd *d, const char *listen, int port,
     size_t gpus = 0;
     for (size_t i = 0; i < d->backend.inventory.node_count; i++)
         gpus += d->backend.inventory.nodes[i].gpu_count;
-    fprintf(stderr, "allotd: listening on %s (state %s, %s backend, %zu node%s, %zu GPUs%s)\n", url,
-            d->state_dir, d->backend.type->name, d->backend.inventory.node_count,
+    char tasks[512] = "";
+    if (d->task_user)
+        snprintf(tasks, sizeof(tasks), "; tasks run as %s%s%s", d->task_user,
+                 d->backend.isolation ? " " : "", d->backend.isolation ? d->backend.isolation : "");
+    else if (d->backend.isolation)
+        snprintf(tasks, sizeof(tasks), "; %s", d->backend.isolation);
+    fprintf(stderr, "allotd: listening on %s (state %s, %s backend, %zu node%s, %zu GPUs%s%s)\n",
+            url, d->state_dir, d->backend.type->name, d->backend.inventory.node_count,
             d->backend.inventory.node_count == 1 ? "" : "s", gpus,
-            d->backend.inventory.virtual_gpus ? ", virtual" : "");
+            d->backend.inventory.virtual_gpus ? ", virtual" : "", tasks);
 }
 
 /*
@@ -615,12 +632,22 @@ int main(int argc, char **argv) {
     if (opt.print_fingerprint)
         return print_fingerprint(&opt);
     al__file_mode_private(); /* every file allotd makes is its user's alone, whatever the umask */
+    /* Its tasks may run as its own user (it is not root): its /proc files (environment,
+     * descriptors, root, memory) are then root's, out of their reach (docs/allotd.md). */
+    if (geteuid() != 0)
+        prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+    const char *task_user;
+    if (al__task_account_choose(opt.task_user, &task_user, err, sizeof(err)) < 0) {
+        fprintf(stderr, "allotd: %s\n", err);
+        return 2;
+    }
     if (prepare_state_dir(opt.state_dir) < 0)
         return 1;
     https = opt.tls || opt.tls_cert;
     if (https && open_tls(&opt, &tls) < 0)
         return 1;
     d.state_dir = al__xstrdup(opt.state_dir);
+    d.task_user = task_user ? al__xstrdup(task_user) : NULL;
     d.grace_s = opt.grace_s;
     d.idle_timeout_s = opt.idle_timeout_s;
     d.header_timeout_s = opt.header_timeout_s;
@@ -679,6 +706,7 @@ done:
     al__store_close(d.store);
     al__backend_close(&d.backend);
     free(d.state_dir);
+    free(d.task_user);
     al__tls_release(&tls);
     return status;
 }

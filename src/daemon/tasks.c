@@ -8,6 +8,7 @@
 #include "daemon/api.h"
 #include "daemon/failpoint.h"
 #include "daemon/persist.h"
+#include "daemon/task_account.h"
 #include "daemon/tasks.h"
 #include "util/xalloc.h"
 
@@ -78,6 +79,7 @@ struct launch_job {
     struct al__dtask *t;
     struct al__task_start start;
     char **argv, **env, **exported_env;
+    char account[256]; /* a copy: the start runs without the lock */
     int rc;
     char ref[AL__TASK_REF_MAX];
     char err[256];
@@ -109,7 +111,7 @@ void al__strings_free(char **v) {
     free(v);
 }
 
-static void job_prepare(struct launch_job *j) {
+static void job_prepare(struct allotd *d, struct launch_job *j) {
     const struct al__wspec *s = &j->w->spec;
     struct al__task_request r = al__task_request_of(j->w, j->t->index);
     j->argv = al__strings_of(s->command);
@@ -133,6 +135,9 @@ static void job_prepare(struct launch_job *j) {
         .after = j->t->stopped_why,
         .terminal = s->kind == AL__K_WORKSPACE,
     };
+    /* resolved at every start: the owner's own account, or the dedicated one */
+    if (al__task_account(d, j->w, j->account, sizeof(j->account)))
+        j->start.account = j->account;
 }
 
 /* Starts the task. No lock needed: the backend reads only what job_prepare pointed at, which
@@ -216,7 +221,7 @@ void al__tasks_start_placed(struct allotd *d) {
         if (p.t->state != AL__T_RUNNING || p.t->ref[0])
             continue;
         jobs[n] = (struct launch_job){.w = p.w, .t = p.t};
-        job_prepare(&jobs[n++]);
+        job_prepare(d, &jobs[n++]);
     }
     d->placed_count = 0;
     if (n > 0) {

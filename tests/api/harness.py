@@ -31,6 +31,14 @@ def wait_until(predicate, timeout=15.0, what="condition"):
         time.sleep(0.05)
 
 
+def open_to_tasks(path, writable=False):
+    """Lets tasks enter the directory path (and write in it): where allotd runs as root they
+    run as an unprivileged account (nobody by default), which a directory made by mkdtemp (0700)
+    keeps out. Returns path."""
+    os.chmod(path, 0o777 if writable else 0o755)
+    return path
+
+
 def pid_alive(pid):
     try:
         with open("/proc/%d/stat" % pid) as f:
@@ -42,7 +50,8 @@ def pid_alive(pid):
 class Daemon:
     """One allotd process over a state dir that outlives restarts."""
 
-    def __init__(self, gpus="2xA100-80GiB", grace=1, state_dir=None, args=()):
+    def __init__(self, gpus="2xA100-80GiB", grace=1, state_dir=None, args=(), user=None,
+                 cwd=None):
         self.gpus = gpus
         self.grace = grace
         self.args = list(args)  # more allotd options
@@ -52,6 +61,14 @@ class Daemon:
         self.token = None
         self.ssl_context = None  # over HTTPS (--tls): trusts the state dir's certificate
         self.stderr_path = os.path.join(self.state_dir, "allotd.stderr")
+        # user: a pwd entry to run allotd as (the tests run as root), owning the state dir
+        self.user = user
+        self.cwd = cwd  # allotd's directory (None: the test's)
+        self.scratch_path = None
+        if user is not None:
+            os.chown(self.state_dir, user.pw_uid, user.pw_gid)
+            open(self.stderr_path, "a").close()
+            os.chown(self.stderr_path, user.pw_uid, user.pw_gid)
 
     def start(self, env=None):
         """Starts allotd (env: variables added to its environment, e.g. failpoints)."""
@@ -59,10 +76,14 @@ class Daemon:
         if os.path.exists(addr_file):
             os.unlink(addr_file)
         self.stderr = open(self.stderr_path, "a")
+        as_user = [] if self.user is None else [
+            "setpriv", "--reuid=%d" % self.user.pw_uid, "--regid=%d" % self.user.pw_gid,
+            "--clear-groups", "--"]
         self.proc = subprocess.Popen(
-            [ALLOTD, "--state-dir", self.state_dir, "--listen", "127.0.0.1:0",
+            [*as_user, os.path.abspath(ALLOTD) if self.cwd else ALLOTD,
+             "--state-dir", self.state_dir, "--listen", "127.0.0.1:0",
              "--gpus", self.gpus, "--grace-period", str(self.grace), *self.args],
-            stdout=self.stderr, stderr=self.stderr, start_new_session=True,
+            stdout=self.stderr, stderr=self.stderr, start_new_session=True, cwd=self.cwd,
             env=dict(os.environ, ALLOTD_CHECK_MODEL="1", **(env or {})))
         wait_until(lambda: os.path.exists(addr_file) or self.proc.poll() is not None,
                    what="allotd to listen")
@@ -138,6 +159,32 @@ class Daemon:
                 except OSError:
                     pass
         shutil.rmtree(self.state_dir, ignore_errors=True)
+        if self.scratch_path is not None:
+            shutil.rmtree(self.scratch_path, ignore_errors=True)
+
+    def scratch(self):
+        """A directory every task may write in (the state dir is hidden from tasks), removed
+        with the state dir."""
+        if self.scratch_path is None:
+            self.scratch_path = open_to_tasks(tempfile.mkdtemp(prefix="allot-scratch-"), True)
+        return self.scratch_path
+
+    @staticmethod
+    def host_pid(supervisor, task_pid):
+        """The pid on this machine of the process of the task whose supervisor is `supervisor`
+        that sees itself as task_pid ($$, $! in the task: a task runs in a PID namespace of its
+        own where the machine allows it). None when there is none."""
+        for entry in filter(str.isdigit, os.listdir("/proc")):
+            try:
+                with open("/proc/%s/stat" % entry) as f:
+                    session = int(f.read().rsplit(")", 1)[1].split()[3])
+                with open("/proc/%s/status" % entry) as f:
+                    nspid = [line.split()[1:] for line in f if line.startswith("NSpid:")][0]
+            except (OSError, IndexError, ValueError):
+                continue
+            if session == supervisor and nspid[-1] == str(task_pid):
+                return int(entry)
+        return None
 
     def supervisors(self):
         """The processes of this state dir's tasks still alive: those with a file open in it

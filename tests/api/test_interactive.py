@@ -14,7 +14,7 @@ import tempfile
 import time
 import urllib.request
 
-from harness import ALLOT as ALLOT_PATH, DaemonTest, pid_alive, wait_until
+from harness import ALLOT as ALLOT_PATH, DaemonTest, open_to_tasks, pid_alive, wait_until
 
 ALLOT = os.path.abspath(ALLOT_PATH)  # run from other directories too
 
@@ -246,8 +246,9 @@ class AttachTest(DaemonTest):
         self.workspace("shell", ["sh", "-i"])
         term = PtyCli(self.d, "workload", "attach", "shell")
         term.type(b"sleep 600 & echo job=$!\r")
-        pid = int(term.read_match(rb"job=(\d+)\r").group(1))
-        self.assertTrue(pid_alive(pid))
+        job = int(term.read_match(rb"job=(\d+)\r").group(1))
+        pid = self.d.host_pid(self.d.workload("shell")["tasks"][0]["pid"], job)
+        self.assertTrue(pid and pid_alive(pid), job)
         term.type(b"\x10\x11")
         self.assertEqual(term.wait(), 0)
         status, _, _ = self.d.request("DELETE", "/api/v1/workloads/shell")
@@ -285,7 +286,7 @@ class ExecTest(DaemonTest):
 
     def test_exec_sees_the_tasks_environment_and_directory(self):
         self.project("p")
-        workdir = tempfile.mkdtemp(prefix="allot-exec-")
+        workdir = open_to_tasks(tempfile.mkdtemp(prefix="allot-exec-"))
         try:
             env = dict(os.environ, ALLOT_SERVER=self.d.url, ALLOT_TOKEN=self.d.token)
             subprocess.run([ALLOT, "workload", "submit", "train", "-p", "p", "--gpu", "1",

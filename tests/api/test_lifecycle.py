@@ -132,7 +132,7 @@ class CrashSafetyTest(DaemonTest):
         """Submits `once` to an allotd that dies at `point` while starting it, restarts it and
         returns (the workload once running, the pids of every copy that ever started)."""
         self.project("team-a")
-        marks = os.path.join(self.d.state_dir, "copies")
+        marks = os.path.join(self.d.scratch(), "copies")
         self.d.stop()
         self.d.start(env={"ALLOTD_FAILPOINTS": point})
         try:
@@ -146,7 +146,8 @@ class CrashSafetyTest(DaemonTest):
         w = self.d.wait_state("once", "running")
         wait_until(lambda: self.copies(marks), what="the command to start")
         time.sleep(2.5)  # cycles run every second: a second copy would have started by now
-        return w, self.copies(marks)
+        # each copy wrote its pid in its own namespace: on this machine, the one allotd tracks
+        return w, [self.d.host_pid(w["tasks"][0]["pid"], p) for p in self.copies(marks)]
 
     def assert_deleting_stops(self, pids):
         self.d.request("DELETE", "/api/v1/workloads/once")
@@ -176,14 +177,16 @@ class CrashSafetyTest(DaemonTest):
 
     def test_a_killed_supervisor_leaves_nothing_running(self):
         self.project("team-a")
-        bg = os.path.join(self.d.state_dir, "bg")
-        marks = os.path.join(self.d.state_dir, "copies")
+        bg = os.path.join(self.d.scratch(), "bg")
+        marks = os.path.join(self.d.scratch(), "copies")
         self.submit("once", "team-a",
                     ["sh", "-c", "sleep 300 & echo $! >> %s; echo $$ >> %s; wait" % (bg, marks)],
                     gpu=2)
         w = self.d.wait_state("once", "running")
         wait_until(lambda: self.copies(marks) and self.copies(bg), what="the command to start")
-        pids = self.copies(marks) + self.copies(bg)
+        pids = [self.d.host_pid(w["tasks"][0]["pid"], p)
+                for p in self.copies(marks) + self.copies(bg)]
+        self.assertNotIn(None, pids)
         os.kill(w["tasks"][0]["pid"], signal.SIGKILL)  # the supervisor only
         w = self.d.wait_state("once", "failed")
         for pid in pids:
@@ -314,7 +317,7 @@ class CycleStepsTest(DaemonTest):
         self.project("team-a")
         self.d.stop()
         self.d.start(env={"ALLOTD_FAILPOINTS": "between-steps"})
-        marks = os.path.join(self.d.state_dir, "ran")
+        marks = os.path.join(self.d.scratch(), "ran")
         self.submit("gone", "team-a", ["sh", "-c", "echo $$ >> %s; sleep 300" % marks], gpu=1)
         time.sleep(0.7)  # the cycle the submit woke is now between its steps
         status, body, _ = self.d.request("DELETE", "/api/v1/workloads/gone")
@@ -332,7 +335,7 @@ class RestartTest(DaemonTest):
         self.submit("ends", "team-a", ["sh", "-c", "sleep 4; exit 4"])
         self.submit("dies", "team-a", ["sleep", "300"])
         self.submit("waits", "team-a", ["true"], gpu=8, queue_anyway=True)  # never fits
-        go = os.path.join(self.d.state_dir, "go")
+        go = os.path.join(self.d.scratch(), "go")
         self.submit("later", "team-a", ["sh", "-c", "while [ ! -e %s ]; do sleep 0.1; done; exit 5"
                                         % go])
         self.d.wait_state("later", "running")

@@ -5,14 +5,13 @@ a time, followed too; the supervisor's title in ps. Each malformed request is re
 field."""
 import datetime
 import os
-import stat
 import subprocess
 import tempfile
 import time
 import unittest
 import urllib.parse
 
-from harness import ALLOT, Daemon, DaemonTest, wait_until
+from harness import ALLOT, Daemon, DaemonTest, open_to_tasks, wait_until
 
 SLEEP = ["sleep", "600"]
 BASE_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -48,12 +47,12 @@ class EnvironmentTest(Running):
         # allotd's own environment holds a variable no task may see
         self.d = Daemon(gpus=self.gpus, grace=self.grace).start(env={"ALLOTD_OWN_SECRET": "x"})
         self.project("team-a")
-        self.venv = tempfile.mkdtemp(prefix="allot-venv-")
-        os.mkdir(os.path.join(self.venv, "bin"))
+        self.venv = open_to_tasks(tempfile.mkdtemp(prefix="allot-venv-"))
+        os.mkdir(os.path.join(self.venv, "bin"), 0o755)
         tool = os.path.join(self.venv, "bin", "venv-tool")
         with open(tool, "w") as f:
             f.write("#!/bin/sh\necho \"tool of $VIRTUAL_ENV\"\n")
-        os.chmod(tool, stat.S_IRWXU)
+        os.chmod(tool, 0o755)  # a task of a root allotd runs as nobody
 
     def tearDown(self):
         super().tearDown()
@@ -96,7 +95,7 @@ class EnvironmentTest(Running):
         self.assertEqual(self.logs("named")[0], "/data/hf " + BASE_PATH + "\n")
 
     def test_the_task_starts_in_its_workdir(self):
-        here = tempfile.mkdtemp(prefix="allot-wd-")
+        here = open_to_tasks(tempfile.mkdtemp(prefix="allot-wd-"))
         try:
             self.submit("wd", "team-a", ["sh", "-c", "pwd -P; echo $PWD"], workdir=here)
             self.d.wait_state("wd", "succeeded")
@@ -357,12 +356,12 @@ class CliTest(Running):
         return p
 
     def test_submit_carries_the_environment_and_directory_it_runs_in(self):
-        venv = tempfile.mkdtemp(prefix="allot-venv-")
+        venv = open_to_tasks(tempfile.mkdtemp(prefix="allot-venv-"))
         try:
-            os.mkdir(os.path.join(venv, "bin"))
+            os.mkdir(os.path.join(venv, "bin"), 0o755)
             with open(os.path.join(venv, "bin", "trainer"), "w") as f:
                 f.write("#!/bin/sh\necho \"trainer in $VIRTUAL_ENV at $(pwd -P)\"\n")
-            os.chmod(os.path.join(venv, "bin", "trainer"), stat.S_IRWXU)
+            os.chmod(os.path.join(venv, "bin", "trainer"), 0o755)  # the task may run as nobody
             activated = {"VIRTUAL_ENV": venv, "PATH": venv + "/bin:" + os.environ["PATH"],
                          "WANDB_MODE": "offline"}
             self.allot("workload", "submit", "all", "-p", "team-a", "--", "sh", "-c",

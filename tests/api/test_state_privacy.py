@@ -8,7 +8,7 @@ import stat
 import tempfile
 import unittest
 
-from harness import Daemon, wait_until
+from harness import Daemon, open_to_tasks, wait_until
 
 
 def mode(path):
@@ -74,7 +74,7 @@ class StatePrivacyTest(unittest.TestCase):
     def test_a_task_gets_the_umask_allotd_was_started_with(self):
         for umask, expect in ((0o022, "644"), (0o027, "640")):
             d = self.start(umask=umask)
-            work = tempfile.mkdtemp(prefix="allot-umask-")
+            work = open_to_tasks(tempfile.mkdtemp(prefix="allot-umask-"), writable=True)
             self.addCleanup(shutil.rmtree, work, True)
             d.request("POST", "/api/v1/projects", {"name": "team-a"})
             status, body, _ = d.request(

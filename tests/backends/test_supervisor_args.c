@@ -89,6 +89,47 @@ static void a_title_and_an_index_are_read(void **state) {
     assert_null(sup.index_path);
 }
 
+/* --uid, --gid, --groups: the account the command runs as; --hide: the namespaces' hidden dir. */
+static void an_account_and_a_hidden_dir_are_read(void **state) {
+    char *argv[] = {"s",       "--exit",   "/e",         "--uid",  "65534",          "--gid",
+                    "65534",   "--groups", "65534,27,4", "--hide", "/var/lib/allot", "--path",
+                    "/bin/id", "--",       "id",         NULL};
+    struct al__supervision sup;
+    char err[128] = "";
+    (void)state;
+    assert_int_equal(parse(argv, &sup, err, sizeof err), 0);
+    assert_true(sup.switch_user);
+    assert_int_equal(sup.uid, 65534);
+    assert_int_equal(sup.gid, 65534);
+    assert_int_equal(sup.group_count, 3);
+    assert_int_equal(sup.groups[1], 27);
+    assert_string_equal(sup.uid_text, "65534");
+    assert_string_equal(sup.hide, "/var/lib/allot");
+    char *plain[] = {"s", "--exit", "/e", "--path", "/bin/true", "--", "true", NULL};
+    assert_int_equal(parse(plain, &sup, err, sizeof err), 0);
+    assert_false(sup.switch_user);
+    assert_null(sup.hide);
+    static const struct {
+        char *argv[12];
+        const char *message;
+    } bad[] = {
+        {{"s", "--exit", "/e", "--uid", "0", "--gid", "1", "--path", "/x", "--", "x"},
+         "--uid: not an unprivileged id"},
+        {{"s", "--exit", "/e", "--uid", "-1", "--gid", "1", "--path", "/x", "--", "x"},
+         "--uid: not an unprivileged id"},
+        {{"s", "--exit", "/e", "--uid", "5", "--path", "/x", "--", "x"},
+         "--uid needs --gid, an unprivileged group"},
+        {{"s", "--exit", "/e", "--groups", "1,,2", "--path", "/x", "--", "x"},
+         "--groups: not a list of group ids"},
+        {{"s", "--exit", "/e", "--hide", "rel", "--path", "/x", "--", "x"},
+         "--hide: not an absolute path"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        assert_int_equal(parse((char **)bad[i].argv, &sup, err, sizeof err), -1);
+        assert_string_equal(err, bad[i].message);
+    }
+}
+
 static void malformed_command_lines_are_named(void **state) {
     static const struct {
         char *argv[10];
@@ -205,6 +246,7 @@ int main(void) {
         cmocka_unit_test(a_umask_is_read_in_octal),
         cmocka_unit_test(a_title_and_an_index_are_read),
         cmocka_unit_test(a_workspace_command_line_is_read),
+        cmocka_unit_test(an_account_and_a_hidden_dir_are_read),
         cmocka_unit_test(malformed_command_lines_are_named),
         cmocka_unit_test(too_many_paths_are_refused),
         cmocka_unit_test(the_program_records_a_refusal_as_127),

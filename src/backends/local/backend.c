@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +19,7 @@
 #include "allot/errors.h"
 #include "allot/model.h"
 #include "backends/backend.h"
+#include "backends/local/account.h"
 #include "backends/local/children.h"
 #include "backends/local/local.h"
 #include "backends/local/log_window.h"
@@ -33,6 +35,9 @@ struct local {
     struct al__local_machine machine;
     struct al__children children; /* supervisors started in this run */
     struct al__task_user user;    /* who tasks run as: their environment's base */
+    /* The state dir (absolute) tasks run without seeing, in namespaces of their own; NULL where
+     * this machine offers no such namespaces (said at start). */
+    char *hide;
 };
 
 static void path_of(const struct local *l, struct al__task_key key, const char *sub,
@@ -103,6 +108,29 @@ static void wake_allotd(void *arg) {
         b->wake(b->wake_arg);
 }
 
+/* Namespaces that hide the state dir, allotd and other tasks from a task, where this machine
+ * has them (supervisor/isolate.h): where allotd is not root, its tasks run as its user, and they
+ * are all that keeps its state from them. */
+static void isolation_choose(struct al__backend *b, struct local *l) {
+    char real[PATH_MAX];
+    if (realpath(l->dir, real) && al__local_can_hide(l->supervisor, real) == 0) {
+        l->hide = al__xstrdup(real);
+        if (geteuid() == 0) {
+            b->isolation = "in namespaces of their own (mount, PID)";
+            return;
+        }
+        b->isolation = "tasks in namespaces of their own (user, mount, PID): the state dir "
+                       "hidden from them";
+    } else if (geteuid() == 0) {
+        b->isolation = "without namespaces: they see every process of this machine (this "
+                       "machine refuses them)";
+    } else {
+        b->isolation = "tasks run as allotd's user and can read its state dir: this machine "
+                       "refuses unprivileged user namespaces (run allotd as root to run tasks "
+                       "as another account)";
+    }
+}
+
 static int local_open(struct al__backend *b, const char *dir, const struct al__backend_option *opts,
                       size_t opt_count, char *err, size_t size) {
     const char *gpus = NULL, *supervisor = NULL;
@@ -151,6 +179,7 @@ static int local_open(struct al__backend *b, const char *dir, const struct al__b
         return -AL_EIO;
     }
     fill_inventory(b, &l->machine, nodes);
+    isolation_choose(b, l);
     al__task_user_init(&l->user);
     al__children_init(&l->children, wake_allotd, b);
     b->data = l;
@@ -163,6 +192,7 @@ static void local_close(struct al__backend *b) {
         al__children_release(&l->children);
         free(l->dir);
         free(l->supervisor);
+        free(l->hide);
     }
     free(l);
     b->data = NULL;
@@ -201,12 +231,25 @@ static void run_marker(const struct al__task_start *s, char *out, size_t size) {
              (int)s->key.index, when, after);
 }
 
+/* The directory a task of another account starts in when its workload names none (allotd's
+ * own is nothing of that account's): the account's home if it has one, else "/". */
+static const char *account_workdir(const struct al__account *a) {
+    struct stat st;
+    return stat(a->user.home, &st) == 0 && S_ISDIR(st.st_mode) ? a->user.home : "/";
+}
+
 static int local_start(struct al__backend *b, const struct al__task_start *s,
                        char ref[AL__TASK_REF_MAX], char *err, size_t size) {
     struct local *l = b->data;
     char log[4096], exitp[4096], pidp[4096], index[4096], marker[512], title[256], sock[4096];
-    char **env = al__task_env(&l->user, &b->inventory, s);
+    struct al__account account;
     struct al__proc proc;
+    if (s->account) {
+        int rc = al__account_resolve(s->account, geteuid(), &account, err, size);
+        if (rc < 0)
+            return rc;
+    }
+    char **env = al__task_env(s->account ? &account.user : &l->user, &b->inventory, s);
 
     path_of(l, s->key, "logs", "log", log, sizeof(log));
     path_of(l, s->key, "logs", "idx", index, sizeof(index));
@@ -219,7 +262,9 @@ static int local_start(struct al__backend *b, const struct al__task_start *s,
              (int)s->key.index);
     struct al__launch launch = {.argv = (char *const *)s->argv,
                                 .env = env,
-                                .workdir = s->workdir,
+                                .workdir = s->workdir   ? s->workdir
+                                           : s->account ? account_workdir(&account)
+                                                        : NULL,
                                 .log_path = log,
                                 .exit_path = exitp,
                                 .pid_path = pidp,
@@ -228,7 +273,9 @@ static int local_start(struct al__backend *b, const struct al__task_start *s,
                                 .title = title,
                                 .supervisor = l->supervisor,
                                 .socket_path = sock,
-                                .terminal = s->terminal};
+                                .terminal = s->terminal,
+                                .account = s->account ? &account : NULL,
+                                .hide = l->hide};
     int rc = al__proc_start(&launch, &proc, err, size);
     al__task_env_free(env);
     if (rc == 0) {

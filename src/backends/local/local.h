@@ -10,6 +10,8 @@
 
 #include "backends/backend.h"
 
+struct al__account;
+
 #define AL__LOCAL_MAX_GPUS 64
 
 /* The local backend's ops table (backend.c), registered in backends/registry.c. */
@@ -81,6 +83,13 @@ struct al__launch {
     const char *supervisor;  /* the allot-supervisor program (al__local_supervisor_path) */
     const char *socket_path; /* NULL = none: where the supervisor listens for streams */
     bool terminal;           /* the command runs under a terminal the supervisor holds */
+    /* Optional (NULL = allotd's own user): the account the command and its exec commands run
+     * as (account.h). The supervisor stays root (see supervisor/become.c). */
+    const struct al__account *account;
+    /* Optional (NULL = none): a directory the command must not see (the state dir, absolute),
+     * for a task of allotd's own user: it then runs in namespaces of its own
+     * (supervisor/isolate.h; where al__local_can_hide said they work). */
+    const char *hide;
 };
 
 /*
@@ -152,6 +161,14 @@ int al__proc_kill_group(const struct al__proc *proc);
  */
 int al__local_supervisor_path(const char *given, char *out, size_t out_size, char *err,
                               size_t size);
+
+/*
+ * al__local_can_hide - whether tasks of this (non-root) user can run in namespaces that hide
+ * dir (supervisor/isolate.h): asks the supervisor program (`allot-supervisor --probe-hide DIR`)
+ * and waits for its answer. 0, or -1 (the kernel or a container refuses unprivileged user
+ * namespaces, or a /proc of their own).
+ */
+int al__local_can_hide(const char *supervisor, const char *dir);
 
 /* al__proc_start_ticks - the start time of pid (field 22 of /proc/PID/stat); -1 if gone. */
 int64_t al__proc_start_ticks(pid_t pid);

@@ -80,7 +80,7 @@ static char **supervisor_argv(const struct al__launch *launch, const struct al__
     size_t argc = 0, n = 0;
     while (launch->argv[argc])
         argc++;
-    char **argv = calloc(1 + 15 + 2 * plan->path_count + 1 + argc + 1, sizeof(*argv));
+    char **argv = calloc(1 + 23 + 2 * plan->path_count + 1 + argc + 1, sizeof(*argv));
     if (!argv)
         return NULL;
     argv[n++] = (char *)"allot-supervisor";
@@ -108,6 +108,18 @@ static char **supervisor_argv(const struct al__launch *launch, const struct al__
     }
     if (launch->terminal)
         argv[n++] = (char *)"--terminal";
+    if (plan->uid_text[0]) {
+        argv[n++] = (char *)"--uid";
+        argv[n++] = (char *)plan->uid_text;
+        argv[n++] = (char *)"--gid";
+        argv[n++] = (char *)plan->gid_text;
+        argv[n++] = (char *)"--groups";
+        argv[n++] = (char *)plan->groups_text;
+    }
+    if (launch->hide) {
+        argv[n++] = (char *)"--hide";
+        argv[n++] = (char *)launch->hide;
+    }
     argv[n++] = (char *)"--umask"; /* allotd's own is 077: the task gets the operator's */
     argv[n++] = (char *)plan->umask_text;
     for (size_t i = 0; i < plan->path_count; i++) {
@@ -208,6 +220,18 @@ int al__local_supervisor_path(const char *given, char *out, size_t out_size, cha
         return -AL_ENOENT;
     }
     return 0;
+}
+
+int al__local_can_hide(const char *supervisor, const char *dir) {
+    char *const argv[] = {(char *)"allot-supervisor", (char *)"--probe-hide", (char *)dir, NULL};
+    char *const envp[] = {NULL};
+    pid_t pid;
+    int status = 0;
+    if (posix_spawn(&pid, supervisor, NULL, NULL, argv, envp) != 0)
+        return -1;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        continue;
+    return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
 }
 
 int al__proc_start(const struct al__launch *launch, struct al__proc *out, char *err, size_t size) {

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "allot/errors.h"
+#include "backends/local/account.h"
 #include "backends/local/proc_plan.h"
 #include "backends/local/supervisor/supervise.h"
 #include "util/file_mode.h"
@@ -105,6 +106,16 @@ static int paths_build(const char *command, const char *path, char ***out) {
     return 0;
 }
 
+/* The account as the supervisor's --uid, --gid and --groups. */
+static void account_text(struct al__proc_plan *plan, const struct al__account *a) {
+    size_t used = 0;
+    snprintf(plan->uid_text, sizeof(plan->uid_text), "%lu", (unsigned long)a->uid);
+    snprintf(plan->gid_text, sizeof(plan->gid_text), "%lu", (unsigned long)a->gid);
+    for (size_t i = 0; i < a->group_count && used < sizeof(plan->groups_text); i++)
+        used += (size_t)snprintf(plan->groups_text + used, sizeof(plan->groups_text) - used,
+                                 "%s%lu", i ? "," : "", (unsigned long)a->groups[i]);
+}
+
 int al__proc_plan_init(struct al__proc_plan *plan, const struct al__launch *launch, char *err,
                        size_t size) {
     if (!launch || !launch->argv || !launch->argv[0] || !launch->argv[0][0] || !launch->log_path ||
@@ -119,6 +130,8 @@ int al__proc_plan_init(struct al__proc_plan *plan, const struct al__launch *laun
     plan->null_fd = plan->log_fd = plan->sync_fd = -1;
     snprintf(plan->umask_text, sizeof(plan->umask_text), "%03o",
              (unsigned)al__file_mode_task_umask());
+    if (launch->account)
+        account_text(plan, launch->account);
     int rc = env_merge(launch->env, &plan->envp, err, size);
     if (rc < 0)
         return rc;

@@ -8,6 +8,8 @@
 
 #include "backends/local/local.h"
 
+#define AL__PLAN_GROUPS_TEXT 1024 /* "G1,G2,...": AL__ACCOUNT_MAX_GROUPS numbers */
+
 /* What allot-supervisor is given (see supervisor/supervise.h). */
 struct al__proc_plan {
     char *const *argv; /* borrowed from the launch */
@@ -18,6 +20,8 @@ struct al__proc_plan {
     int log_fd;         /* the log, O_APPEND */
     int sync_fd;        /* write end of a pipe: the supervisor closes it once the group exists */
     char umask_text[8]; /* the task's umask, octal: the one allotd was started with */
+    /* The account's --uid, --gid and --groups (launch->account; "" = none). */
+    char uid_text[24], gid_text[24], groups_text[AL__PLAN_GROUPS_TEXT];
 };
 
 /*

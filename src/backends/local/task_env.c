@@ -125,6 +125,11 @@ char **al__task_env(const struct al__task_user *u, const struct al__inventory *i
     if (s->terminal)
         env_add(&e, "TERM", "xterm-256color"); /* as under docker run -t */
     env_add_submitted(&e, s->exported_env);
+    if (s->account) { /* the submitter's machine's HOME and USER are not this account's */
+        env_add(&e, "HOME", u->home);
+        env_add(&e, "USER", u->name);
+        env_add(&e, "LOGNAME", u->name);
+    }
     env_add_submitted(&e, s->env);
     if (s->workdir)
         env_add(&e, "PWD", s->workdir);

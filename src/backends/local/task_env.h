@@ -23,8 +23,10 @@ void al__task_user_init(struct al__task_user *u);
  * winning over earlier ones of the same name:
  *   1. the base: PATH (AL__BASE_PATH), HOME, USER, LOGNAME, SHELL of user u; TERM
  *      (xterm-256color) for a task under a terminal (s->terminal);
- *   2. s->exported_env, then s->env (the submitter's: a name the backend sets itself is left
- *      out - ALLOT_*, CUDA_VISIBLE_DEVICES, NVIDIA_VISIBLE_DEVICES, CUDA_DEVICE_ORDER);
+ *   2. s->exported_env, then (for a task run as another account, s->account: u is that
+ *      account) HOME, USER and LOGNAME of u again, then s->env (the submitter's: a name the
+ *      backend sets itself is left out - ALLOT_*, CUDA_VISIBLE_DEVICES, NVIDIA_VISIBLE_DEVICES,
+ *      CUDA_DEVICE_ORDER);
  *   3. PWD = s->workdir when it has one; the devices, node and identity of the task
  *      (CUDA_VISIBLE_DEVICES, NVIDIA_VISIBLE_DEVICES, CUDA_DEVICE_ORDER, ALLOT_WORKLOAD,
  *      ALLOT_PROJECT, ALLOT_NODE, ALLOT_TASK_INDEX, ALLOT_WORKERS, and for a share of a device

@@ -10,6 +10,37 @@ static int refuse(char *err, size_t size, const char *what) {
     return -1;
 }
 
+/* A decimal id below 2^31 (the kernel's -1 is no id). */
+static int id_parse(const char *text, unsigned long *out) {
+    char *end;
+    if (text[0] < '0' || text[0] > '9')
+        return -1;
+    unsigned long v = strtoul(text, &end, 10);
+    if (*end || v > 0x7fffffffUL)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+/* "G1,G2,...": at most AL__SUPERVISOR_MAX_GROUPS ids. */
+static int groups_parse(const char *text, struct al__supervision *out) {
+    char id_text[16];
+    out->group_count = 0;
+    while (*text) {
+        size_t len = strcspn(text, ",");
+        unsigned long id;
+        if (len == 0 || len >= sizeof(id_text) || out->group_count == AL__SUPERVISOR_MAX_GROUPS)
+            return -1;
+        memcpy(id_text, text, len);
+        id_text[len] = '\0';
+        if (id_parse(id_text, &id) < 0)
+            return -1;
+        out->groups[out->group_count++] = (gid_t)id;
+        text += len + (text[len] == ',');
+    }
+    return 0;
+}
+
 int al__supervision_parse(int argc, char **argv, char **envp, struct al__supervision *out,
                           char *err, size_t size) {
     size_t paths = 0;
@@ -44,6 +75,24 @@ int al__supervision_parse(int argc, char **argv, char **envp, struct al__supervi
             if (*end || mask < 0 || mask > 0777)
                 return refuse(err, size, "--umask: not an octal mode 0..777");
             out->umask = (int)mask;
+        } else if (strcmp(flag, "--uid") == 0 || strcmp(flag, "--gid") == 0) {
+            unsigned long id;
+            if (id_parse(value, &id) < 0 || (flag[2] == 'u' && id == 0))
+                return snprintf(err, size, "%s: not an unprivileged id", flag), -1;
+            if (flag[2] == 'u') {
+                out->uid = (uid_t)id;
+                out->switch_user = true;
+                snprintf(out->uid_text, sizeof(out->uid_text), "%lu", id);
+            } else {
+                out->gid = (gid_t)id;
+            }
+        } else if (strcmp(flag, "--groups") == 0) {
+            if (groups_parse(value, out) < 0)
+                return refuse(err, size, "--groups: not a list of group ids");
+        } else if (strcmp(flag, "--hide") == 0) {
+            if (value[0] != '/')
+                return refuse(err, size, "--hide: not an absolute path");
+            out->hide = value;
         } else if (strcmp(flag, "--path") == 0) {
             if (paths == AL__SUPERVISOR_MAX_PATHS)
                 return refuse(err, size, "--path: too many candidate paths");
@@ -54,6 +103,8 @@ int al__supervision_parse(int argc, char **argv, char **envp, struct al__supervi
     }
     if (!out->exit_path)
         return refuse(err, size, "--exit: missing");
+    if (out->switch_user && out->gid == 0)
+        return refuse(err, size, "--uid needs --gid, an unprivileged group");
     if (paths == 0)
         return refuse(err, size, "--path: missing");
     if (i + 1 >= argc || !argv[i + 1][0])

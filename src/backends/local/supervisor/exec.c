@@ -7,8 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include "backends/local/supervisor/isolate.h"
 #include "backends/local/supervisor/serve.h"
 
 #define EXIT_CANNOT_RUN 127
@@ -19,16 +21,38 @@ static void close_fd(int *fd) {
     *fd = -1;
 }
 
+/* An exec command's process outside the task's PID namespace: waits for the command inside and
+ * ends as it ended (the supervisor reads its status). Dies with the supervisor, and the command
+ * with it. */
+static _Noreturn void relay(const struct al__exec_request *r, pid_t inner) {
+    int status = 0;
+    if (inner < 0) {
+        al__supervise_report(r->argv[0], "fork", "", errno);
+        _exit(EXIT_CANNOT_RUN);
+    }
+    /* Holds nothing open: the command's input ends when the client's does, its output when it
+     * ends (this process never execs, so close-on-exec does not close them). */
+    al__fds_close_from(0);
+    while (waitpid(inner, &status, 0) < 0 && errno == EINTR)
+        continue;
+    if (WIFSIGNALED(status)) {
+        al__signals_default();
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+        kill(getpid(), WTERMSIG(status));
+    }
+    _exit(WIFEXITED(status) ? WEXITSTATUS(status) : EXIT_CANNOT_RUN);
+}
+
 /* The child: its own session with the terminal (path non-NULL), or its own process group with
  * the pipes' ends already on 0..2; then the task's directory and the command. */
 static _Noreturn void exec_child(const struct al__supervision *plan,
                                  const struct al__exec_request *r, pid_t supervisor,
                                  const char *path) {
-    if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != supervisor)
-        _exit(EXIT_CANNOT_RUN);
     if (path) {
         int t = setsid() < 0 ? -1 : open(path, O_RDWR); /* its controlling terminal */
-        if (t < 0)
+        if (t < 0 || (plan->switch_user && fchown(t, plan->uid, plan->gid) != 0))
             _exit(EXIT_CANNOT_RUN);
         for (int fd = 0; fd <= 2; fd++)
             dup2(t, fd);
@@ -37,6 +61,26 @@ static _Noreturn void exec_child(const struct al__supervision *plan,
     } else {
         setpgid(0, 0);
     }
+    pid_t parent = supervisor;
+    if (al__isolated()) { /* where the task runs: its process there is this one's child */
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != supervisor)
+            _exit(EXIT_CANNOT_RUN);
+        if (al__isolated_enter() != 0) {
+            al__supervise_report(r->argv[0], "in the task's namespaces", "", errno);
+            _exit(EXIT_CANNOT_RUN);
+        }
+        pid_t inner = fork();
+        if (inner != 0)
+            relay(r, inner);
+        parent = 0; /* outside the namespace */
+    }
+    if (al__become(plan) != 0) {
+        al__supervise_report(r->argv[0], "as user ", plan->uid_text, errno);
+        _exit(EXIT_CANNOT_RUN);
+    }
+    /* After the change of user, which clears it. */
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent)
+        _exit(EXIT_CANNOT_RUN);
     al__signals_default();
     sigset_t none;
     sigemptyset(&none);

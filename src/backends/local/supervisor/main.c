@@ -3,6 +3,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "backends/local/supervisor/isolate.h"
 #include "backends/local/supervisor/supervise.h"
 
 extern char **environ;
@@ -10,6 +11,8 @@ extern char **environ;
 int main(int argc, char **argv) {
     struct al__supervision sup;
     char err[256];
+    if (argc == 3 && strcmp(argv[1], "--probe-hide") == 0)
+        return al__isolation_probe(argv[2]) == 0 ? 0 : 1;
     if (al__supervision_parse(argc, argv, environ, &sup, err, sizeof(err)) < 0) {
         const char *exit_path = NULL; /* recorded when given, so that the task reads as 127 */
         for (int i = 1; i + 1 < argc && strcmp(argv[i], "--") != 0;

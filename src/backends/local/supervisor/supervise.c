@@ -17,6 +17,7 @@
 
 #include "backends/local/proc_stat.h"
 #include "backends/local/read_small.h"
+#include "backends/local/supervisor/isolate.h"
 #include "backends/local/supervisor/log_index.h"
 #include "backends/local/supervisor/serve.h"
 #include "backends/local/supervisor/supervise.h"
@@ -131,17 +132,25 @@ static void signals_unblock(void) {
 /* The command child: signals, stdio and directory are set; exec each candidate path in turn.
  * It dies with its supervisor (a killed supervisor must not leave it running untracked). Its
  * stdio is the terminal's side (`terminal`, -1 for none) when it runs under one. */
-static _Noreturn void command_run(const struct al__supervision *plan, pid_t supervisor,
-                                  int terminal) {
+static _Noreturn void command_run(const struct al__supervision *plan, pid_t parent, int terminal) {
     close(SYNC_FD);
-    if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != supervisor)
-        _exit(EXIT_CANNOT_RUN); /* the supervisor is already gone */
     if (terminal >= 0) {
+        if (plan->switch_user && fchown(terminal, plan->uid, plan->gid) != 0) {
+            report(plan, "a terminal", "", errno);
+            _exit(EXIT_CANNOT_RUN);
+        }
         for (int fd = 0; fd <= 2; fd++)
             dup2(terminal, fd);
         if (terminal > 2)
             close(terminal);
     }
+    if (al__become(plan) != 0) {
+        report(plan, "as user ", plan->uid_text, errno);
+        _exit(EXIT_CANNOT_RUN);
+    }
+    /* After the change of user, which clears it. */
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent)
+        _exit(EXIT_CANNOT_RUN); /* the supervisor (or the namespace's init) is already gone */
     signals_unblock();
     if (plan->workdir && chdir(plan->workdir) != 0) {
         report(plan, "cannot enter directory ", plan->workdir, errno);
@@ -163,16 +172,20 @@ static _Noreturn void command_run(const struct al__supervision *plan, pid_t supe
     _exit(EXIT_CANNOT_RUN);
 }
 
-/* Closes every descriptor above the sync pipe: whatever allotd had open without close-on-exec
- * (its sockets and database must not outlive it in a task). */
-static void fds_close_others(void) {
+void al__fds_close_from(int from) {
 #if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 34))
-    if (close_range(SYNC_FD + 1, ~0U, 0) == 0)
+    if (close_range((unsigned)from, ~0U, 0) == 0)
         return;
 #endif
     long max = sysconf(_SC_OPEN_MAX);
-    for (int fd = SYNC_FD + 1; fd < (max > 0 && max < 65536 ? max : 65536); fd++)
+    for (int fd = from; fd < (max > 0 && max < 65536 ? max : 65536); fd++)
         close(fd);
+}
+
+/* Closes every descriptor above the sync pipe: whatever allotd had open without close-on-exec
+ * (its sockets and database must not outlive it in a task). */
+static void fds_close_others(void) {
+    al__fds_close_from(SYNC_FD + 1);
 }
 
 /* Writes "exit N\n" or "signal N\n" for the command's wait status; NULL: it never ran. */
@@ -285,10 +298,14 @@ _Noreturn void al__supervise(const struct al__supervision *plan) {
         served.listen_fd = al__serve_listen(plan->socket_path); /* none: no attach, no exec */
     /* Fork while every signal is still blocked: a signal sent to the group from now on stays
      * pending in the command until it has default dispositions and unblocks. */
-    pid_t self = getpid(), child = fork();
+    pid_t self = getpid(), parent = self;
+    pid_t child = plan->hide ? al__isolated_fork(plan, terminal, &parent) : fork();
     if (child == 0)
-        command_run(plan, self, terminal);
+        command_run(plan, parent, terminal);
     int fork_errno = errno;
+    /* Its own /proc files (memory, descriptors, root) are root's from now on: a task of the
+     * same user cannot reach the state dir through them. */
+    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
     if (terminal >= 0)
         close(terminal);
     close(SYNC_FD); /* tells allotd that the group exists */

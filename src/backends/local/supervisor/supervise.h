@@ -5,20 +5,28 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
-#define AL__SUPERVISOR_MAX_PATHS 256 /* candidate paths of the command (PATH entries) */
-#define AL__SUPERVISOR_SYNC_FD   3   /* the pipe allotd waits on; the log is on 1 and 2 */
+#define AL__SUPERVISOR_MAX_PATHS  256 /* candidate paths of the command (PATH entries) */
+#define AL__SUPERVISOR_SYNC_FD    3   /* the pipe allotd waits on; the log is on 1 and 2 */
+#define AL__SUPERVISOR_MAX_GROUPS 64  /* --groups */
 
 /*
  * What the supervisor runs, from its command line:
  *   allot-supervisor --exit FILE [--pid FILE] [--workdir DIR] [--title TEXT] [--index FILE]
- *                    [--socket FILE] [--terminal] --path CANDIDATE... -- COMMAND [ARG...]
+ *                    [--socket FILE] [--terminal] [--umask OCTAL]
+ *                    [--uid UID --gid GID --groups GID,...] [--hide DIR]
+ *                    --path CANDIDATE... -- COMMAND [ARG...]
+ *   allot-supervisor --probe-hide DIR   (exits 0 where --hide DIR can work: isolate.h)
  * Its environment is the command's. allotd starts it with /dev/null on 0, the task's log on 1
  * and 2, the sync pipe on 3 and every signal blocked. Once its command runs, the supervisor
  * shows TEXT as its command line ("allot-task PROJECT/WORKLOAD/INDEX", title.h) and notes in
  * the index FILE when the log grew (log_index.h). With --socket it listens there for attach
  * and exec streams (stream/frames.h); with --terminal the command runs under a
  * pseudo-terminal the supervisor holds (its output goes to the log and to attached clients).
+ * With --uid the command and every exec command run as that account (become.c) while the
+ * supervisor keeps its own (root): the files it writes stay out of the task's reach. With
+ * --hide (an allotd that is not root) they run in namespaces where DIR is hidden (isolate.h).
  */
 struct al__supervision {
     char **argv;                                     /* the command, NULL-terminated */
@@ -38,6 +46,17 @@ struct al__supervision {
     const char *socket_path; /* NULL = none: no attach, no exec */
     bool terminal;           /* the command runs under a pseudo-terminal (a workspace) */
     int umask; /* the task's umask (--umask, octal; allotd runs with 077), -1 = inherited */
+    /* --uid, --gid, --groups: the account the command and exec commands run as (become.c);
+     * switch_user false = the supervisor's own. */
+    bool switch_user;
+    uid_t uid;
+    gid_t gid;
+    gid_t groups[AL__SUPERVISOR_MAX_GROUPS];
+    size_t group_count;
+    char uid_text[24]; /* --uid as given, for messages */
+    /* --hide DIR: the command runs in namespaces of its own with DIR covered (isolate.h);
+     * NULL = as the supervisor does. */
+    const char *hide;
 };
 
 /* al__supervision_parse - reads argv (argc entries, argv[0] the program) into *out. Returns 0,
@@ -53,6 +72,17 @@ int al__supervision_parse(int argc, char **argv, char **envp, struct al__supervi
  * writes the exit file and kills its whole process group, itself included. Never returns.
  */
 _Noreturn void al__supervise(const struct al__supervision *sup);
+
+/*
+ * al__become - in a child about to exec: takes on the account of plan (--uid: groups, group,
+ * user, in that order, and no way back: PR_SET_NO_NEW_PRIVS, so that no setuid program gives
+ * root back), or does nothing without one. Returns 0, or -1 with errno set (the child then
+ * reports it and exits: it never runs as the supervisor's user by mistake).
+ */
+int al__become(const struct al__supervision *plan);
+
+/* al__fds_close_from - closes every descriptor numbered `from` or above. */
+void al__fds_close_from(int from);
 
 /* al__signals_default - every signal at its default disposition (for a child about to exec). */
 void al__signals_default(void);
