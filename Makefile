@@ -15,8 +15,12 @@ OPT ?= -O2 -g
 SAN := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all \
 	-DAL_DEBUG_INVARIANTS
 LIBS := -ljansson -lm
-CLI_LIBS := $(LIBS) -lcurl -lz -lyaml -lsodium
-DAEMON_LIBS := $(LIBS) -lmicrohttpd -lsqlite3 -lsodium -lyaml -lcurl -lcrypto -lz -lpthread -ldl
+# allot pins allotd's certificate through libcurl's OpenSSL (CURLOPT_SSL_CTX_FUNCTION); allotd
+# makes its self-signed certificate with GnuTLS, the TLS library libmicrohttpd serves with.
+CLI_TLS_LIBS := -lssl -lcrypto
+CLI_LIBS := $(LIBS) -lcurl $(CLI_TLS_LIBS) -lz -lyaml -lsodium
+DAEMON_LIBS := $(LIBS) -lmicrohttpd -lgnutls -lsqlite3 -lsodium -lyaml -lcurl -lcrypto -lz -lpthread \
+	-ldl
 
 ENGINE_SRC := $(sort $(wildcard src/engine/*.c src/engine/actions/*.c src/util/*.c))
 # The frames and the pump of attach, exec and port-forward streams: allotd's, the CLI's, and
@@ -148,7 +152,7 @@ $(BUILD)/tests/%: tests/%.c $(SAN_TESTABLE_OBJ) | $(BUILD)/san/allot-supervisor
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_BASE) $(SAN) -Itests \
 		-DAL_TEST_SUPERVISOR='"$(abspath $(BUILD)/san/allot-supervisor)"' -o $@ $< \
-		$(SAN_TESTABLE_OBJ) $(DAEMON_LIBS) -lcurl -lcmocka $(TEST_LDFLAGS)
+		$(SAN_TESTABLE_OBJ) $(DAEMON_LIBS) $(CLI_TLS_LIBS) -lcmocka $(TEST_LDFLAGS)
 
 # The torture test fails allocations in turn: malloc, calloc and realloc go through it.
 $(BUILD)/tests/engine/test_torture: TEST_LDFLAGS = -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc
@@ -202,7 +206,7 @@ $(BUILD)/fuzz/%.o: %.c
 
 $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_OBJ)
 	$(FUZZ_CC) $(CFLAGS_BASE) $(FUZZ_FLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_OBJ) \
-		$(DAEMON_LIBS) -lcurl
+		$(DAEMON_LIBS) $(CLI_TLS_LIBS)
 
 fuzz: setup $(FUZZ_TARGETS) $(BUILD)/allot-supervisor
 	@scripts/run-fuzz $(FUZZ_SECONDS) $(FUZZ_TARGETS)

@@ -12,6 +12,7 @@
 #include "cli/options.h"
 #include "cli/output.h"
 #include "cli/sign_in.h"
+#include "cli/tls_client.h"
 #include "cli/util.h"
 #include "util/xalloc.h"
 
@@ -35,6 +36,7 @@ struct transfer {
     long status_seen;  /* the answer's status, kept when the transfer then broke off */
     char auth[1100];
     char errbuf[CURL_ERROR_SIZE];
+    struct al__cli_pin pin; /* allotd's certificate, when one is pinned */
 };
 
 static void buffer_append(struct transfer *t, const char *p, size_t n) {
@@ -125,6 +127,7 @@ static void transfer_init(struct transfer *t, const struct al__cli *cli, const c
 #if LIBCURL_VERSION_NUM >= 0x075500
     curl_easy_setopt(t->curl, CURLOPT_PROTOCOLS_STR, "http,https");
 #endif
+    al__cli_tls_setup(t->curl, cli, &t->pin);
     if (body) {
         t->payload = al__cli_check(json_dumps(body, JSON_COMPACT));
         curl_easy_setopt(t->curl, CURLOPT_POSTFIELDS, t->payload);
@@ -190,6 +193,12 @@ static int transfer_run(struct transfer *t, const struct al__cli *cli,
     t->status_seen = reply->status;
     if (t->data)
         reply->body = json_loadb(t->data, t->len, 0, NULL);
+    if (rc != CURLE_OK && !t->stream_failed &&
+        al__cli_tls_explain(cli, rc, t->errbuf[0] ? t->errbuf : curl_easy_strerror(rc), &t->pin,
+                            reply->message, sizeof(reply->message))) {
+        reply->status = 0; /* never sent: unreachable, as far as this command goes */
+        return -AL_EIO;
+    }
     if (rc != CURLE_OK && !t->stream_failed) {
         snprintf(reply->message, sizeof(reply->message),
                  "%s allotd at %s: %s (is allotd running? set its address with --server or "

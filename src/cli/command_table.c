@@ -24,6 +24,16 @@ const struct al__cli_opt al__cli_conn_options[] = {
      "use this context of the config file instead of\nthe current one "
      "(env ALLOT_CONTEXT)",
      "@context"},
+    {NULL, "--ca-file", "FILE",
+     "trust an https:// allotd whose certificate chains\nto these CAs (PEM; allotd's own "
+     "certificate\nwill do) and names its host (env ALLOT_CA_FILE;\ndefault: the context's, "
+     "else the system's CAs)",
+     "@file"},
+    {NULL, "--tls-fingerprint", "SHA256",
+     "trust only the certificate with this SHA-256\nfingerprint (AA:BB:..., as allotd "
+     "prints it;\nenv ALLOT_TLS_FINGERPRINT; default: the context's,\nor a local allotd's "
+     "from its state dir)",
+     NULL},
 };
 const size_t al__cli_conn_option_count = COUNT(al__cli_conn_options);
 
@@ -294,6 +304,14 @@ static const struct al__cli_opt login_options[] = {
      NULL},
     {NULL, "--client-secret-file", "FILE", "the application's client secret ('-': standard\ninput)",
      "@file"},
+    {NULL, "--ca-file", "FILE",
+     "an https:// server's certificate must chain to\nthese CAs (PEM; kept by path in the "
+     "context)",
+     "@file"},
+    {NULL, "--tls-fingerprint", "SHA256",
+     "or be the one with this SHA-256 fingerprint\n(AA:BB:..., as allotd prints it; kept in "
+     "the\ncontext)",
+     NULL},
 };
 
 #define PASSWORD_OPTIONS                                                                           \
@@ -516,7 +534,10 @@ const struct al__cli_command al__cli_command_table[] = {
      "user's access token expires (an hour by default) and is renewed with the refresh\n"
      "token saved beside it; an application's is not: sign in again. With --state-dir\n"
      "DIR alone, the context names a local allotd by its state directory (its address\n"
-     "file and break-glass admin token).",
+     "file, break-glass admin token and, over HTTPS, its certificate's fingerprint).\n"
+     "An https:// server whose certificate the system's CAs do not vouch for needs\n"
+     "--ca-file or --tls-fingerprint; the context keeps them, so that later commands\n"
+     "need not repeat them.",
      OPTS(login_options), NULL, al__cmd_login, 0},
     {"logout", NULL, "", "revoke this session's tokens and forget them",
      "Revokes the session of the current token at allotd (its access and refresh\n"

@@ -25,17 +25,23 @@
 /* How to reach allotd: from the command line, the environment, the config file's context, a
  * local allotd's state directory, or the defaults (al__cli_conn_resolve). */
 struct al__cli_conn {
-    const char *server;     /* base URL, e.g. "http://127.0.0.1:7373" */
-    const char *token;      /* NULL when none was found; the request then goes without one */
-    const char *token_from; /* where the token came from, for messages: "--token", ... */
-    const char *state_dir;  /* NULL when none was given or found */
-    const char *context;    /* --context, or NULL: the config file's current context */
-    const char *project;    /* the context's default project, or NULL */
-    char token_buf[1024];   /* a token read from a file */
+    const char *server;      /* base URL, e.g. "http://127.0.0.1:7373" */
+    const char *token;       /* NULL when none was found; the request then goes without one */
+    const char *token_from;  /* where the token came from, for messages: "--token", ... */
+    const char *state_dir;   /* NULL when none was given or found */
+    const char *context;     /* --context, or NULL: the config file's current context */
+    const char *project;     /* the context's default project, or NULL */
+    const char *ca_file;     /* trust allotd's certificate when it chains to these CAs */
+    const char *fingerprint; /* trust only the certificate with this SHA-256 fingerprint */
+    const char *tls_from;    /* where ca_file or fingerprint came from, for messages */
+    char token_buf[1024];    /* a token read from a file */
     char token_path[1200];
     char server_buf[512]; /* a server read from a file */
     char state_buf[1024];
     char project_buf[64];
+    char ca_buf[1024];
+    char fingerprint_buf[128];
+    char tls_from_buf[1200];
 };
 
 /* How a command prints what it got (-o/--output, --json). */

@@ -16,6 +16,7 @@
 #include "cli/options.h"
 #include "cli/output.h"
 #include "cli/sign_in.h"
+#include "cli/tls_client.h"
 #include "cli/util.h"
 
 /* Reads the config into *cfg and its path into path; an exit status after printing why. */
@@ -147,9 +148,10 @@ int al__cmd_config_view(const struct al__cli *cli, int argc, char **argv) {
         for (size_t i = 0; i < cfg.count; i++) {
             const struct al__cli_context *c = &cfg.contexts[i];
             json_array_append_new(
-                list, json_pack("{s:s, s:s?, s:s?, s:s?, s:s?, s:b}", "name", c->name, "server",
-                                c->server, "token_file", c->token_file, "state_dir", c->state_dir,
-                                "project", c->project, "current",
+                list, json_pack("{s:s, s:s?, s:s?, s:s?, s:s?, s:s?, s:s?, s:b}", "name", c->name,
+                                "server", c->server, "token_file", c->token_file, "state_dir",
+                                c->state_dir, "project", c->project, "ca_file", c->ca_file,
+                                "tls_fingerprint", c->tls_fingerprint, "current",
                                 cfg.current && strcmp(cfg.current, c->name) == 0));
         }
         json_t *doc = json_pack("{s:s, s:o}", "path", path, "contexts", list);
@@ -184,6 +186,7 @@ int al__cmd_config_view(const struct al__cli *cli, int argc, char **argv) {
 struct login {
     const char *server, *token, *token_file, *state_dir, *context, *project;
     const char *user, *password_file, *client_id, *secret_file; /* signing in for tokens */
+    const char *ca_file, *fingerprint;                          /* trusting an https:// server */
     bool password_stdin, sso;
 };
 
@@ -199,10 +202,12 @@ static int login_parse(const struct al__cli *cli, int argc, char **argv, struct 
         {NULL, "--password-file", NULL, NULL, 0, NULL},
         {NULL, "--client-id", NULL, NULL, 0, NULL},
         {NULL, "--client-secret-file", NULL, NULL, 0, NULL},
+        {NULL, "--ca-file", NULL, NULL, 0, NULL},
+        {NULL, "--tls-fingerprint", NULL, NULL, 0, NULL},
     };
-    const char **slots[] = {&l->server,    &l->token,      &l->token_file, &l->state_dir,
-                            &l->context,   &l->project,    &l->user,       &l->password_file,
-                            &l->client_id, &l->secret_file};
+    const char **slots[] = {&l->server,    &l->token,       &l->token_file, &l->state_dir,
+                            &l->context,   &l->project,     &l->user,       &l->password_file,
+                            &l->client_id, &l->secret_file, &l->ca_file,    &l->fingerprint};
     const size_t count = sizeof(slots) / sizeof(slots[0]);
     struct al__cli_args a;
 
@@ -238,6 +243,14 @@ static int login_parse(const struct al__cli *cli, int argc, char **argv, struct 
     if (l->client_id && !l->secret_file)
         return al__cli_usage_error(cli, "--client-id needs --client-secret-file FILE ('-': "
                                         "standard input)");
+    if (l->ca_file && l->fingerprint)
+        return al__cli_usage_error(cli, "give --ca-file or --tls-fingerprint, not both");
+    unsigned char pin[32];
+    if (l->fingerprint && al__cli_fingerprint_parse(l->fingerprint, pin) < 0)
+        return al__cli_usage_error(cli,
+                                   "--tls-fingerprint: '%.120s' is not a SHA-256 fingerprint "
+                                   "(AA:BB:... as allotd --print-fingerprint shows it)",
+                                   l->fingerprint);
     if (l->server && strncmp(l->server, "http://", 7) != 0 && strncmp(l->server, "https://", 8))
         return al__cli_usage_error(cli, "--server: '%s' is not an http:// or https:// URL",
                                    l->server);
@@ -366,6 +379,11 @@ int al__cmd_login(const struct al__cli *cli, int argc, char **argv) {
         fprintf(stderr, "%s: --state-dir: %s: %s\n", cli->name, l.state_dir, strerror(errno));
         return AL__EXIT_NOT_FOUND;
     }
+    char ca[4096];
+    if (l.ca_file && !realpath(l.ca_file, ca)) { /* kept by path: a relative one would break */
+        fprintf(stderr, "%s: --ca-file: %s: %s\n", cli->name, l.ca_file, strerror(errno));
+        return AL__EXIT_NOT_FOUND;
+    }
     /* check that allotd answers and takes the token before saving anything */
     struct al__cli probe = *cli;
     memset(&probe.conn, 0, sizeof(probe.conn));
@@ -375,6 +393,9 @@ int al__cmd_login(const struct al__cli *cli, int argc, char **argv) {
     probe.conn.token_from = "the token given";
     if (l.user || l.client_id || l.sso)
         probe.conn.token = "-"; /* none from the state dir: a sign-in gives one */
+    probe.conn.ca_file = l.ca_file ? ca : NULL;
+    probe.conn.fingerprint = l.fingerprint;
+    probe.conn.tls_from = l.ca_file ? "--ca-file" : "--tls-fingerprint";
     if ((rc = al__cli_conn_resolve_local(&probe)) != 0)
         return rc;
     json_t *me = NULL;
@@ -400,6 +421,8 @@ int al__cmd_login(const struct al__cli *cli, int argc, char **argv) {
     struct al__cli_context *c = al__cli_config_add(&cfg, name);
     al__cli_config_set(&c->server, l.server);
     al__cli_config_set(&c->state_dir, l.state_dir ? state : NULL);
+    al__cli_config_set(&c->ca_file, l.ca_file ? ca : NULL);
+    al__cli_config_set(&c->tls_fingerprint, l.fingerprint);
     if (l.project)
         al__cli_config_set(&c->project, l.project);
     if (token[0]) {

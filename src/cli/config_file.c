@@ -6,6 +6,7 @@
  *     server = http://127.0.0.1:7373
  *     token-file = /home/me/.config/allot/tokens/local
  *     project = team-a
+ *     ca-file = /home/me/.config/allot/lab-ca.pem      (or tls-fingerprint = AA:BB:...)
  */
 #include <ctype.h>
 #include <errno.h>
@@ -68,6 +69,8 @@ static void context_release(struct al__cli_context *c) {
     free(c->token_file);
     free(c->state_dir);
     free(c->project);
+    free(c->ca_file);
+    free(c->tls_fingerprint);
 }
 
 void al__cli_config_remove(struct al__cli_config *cfg, const char *name) {
@@ -157,13 +160,16 @@ static int setting(struct al__cli_config *cfg, struct al__cli_context *at, char 
         al__cli_config_set(&cfg->current, value);
         return 0;
     }
-    char **slot = strcmp(key, "server") == 0       ? &at->server
-                  : strcmp(key, "token-file") == 0 ? &at->token_file
-                  : strcmp(key, "state-dir") == 0  ? &at->state_dir
-                  : strcmp(key, "project") == 0    ? &at->project
-                                                   : NULL;
+    char **slot = strcmp(key, "server") == 0            ? &at->server
+                  : strcmp(key, "token-file") == 0      ? &at->token_file
+                  : strcmp(key, "state-dir") == 0       ? &at->state_dir
+                  : strcmp(key, "project") == 0         ? &at->project
+                  : strcmp(key, "ca-file") == 0         ? &at->ca_file
+                  : strcmp(key, "tls-fingerprint") == 0 ? &at->tls_fingerprint
+                                                        : NULL;
     if (!slot) {
-        *why = "unknown key (a context has server, token-file, state-dir and project)";
+        *why = "unknown key (a context has server, token-file, state-dir, project, ca-file and "
+               "tls-fingerprint)";
         return -1;
     }
     al__cli_config_set(slot, value);
@@ -242,8 +248,9 @@ int al__cli_config_write(const char *path, const struct al__cli_config *cfg, cha
 
     for (size_t i = 0; i < cfg->count; i++) {
         const struct al__cli_context *c = &cfg->contexts[i];
-        const char *values[] = {c->server, c->token_file, c->state_dir, c->project};
-        for (size_t k = 0; k < 4; k++)
+        const char *values[] = {c->server,  c->token_file, c->state_dir,
+                                c->project, c->ca_file,    c->tls_fingerprint};
+        for (size_t k = 0; k < 6; k++)
             for (const char *v = values[k]; v && *v; v++)
                 if (iscntrl((unsigned char)*v)) {
                     snprintf(err, size, "context %s: a value with a control character", c->name);
@@ -265,6 +272,8 @@ int al__cli_config_write(const char *path, const struct al__cli_config *cfg, cha
         write_value(f, "token-file", c->token_file);
         write_value(f, "state-dir", c->state_dir);
         write_value(f, "project", c->project);
+        write_value(f, "ca-file", c->ca_file);
+        write_value(f, "tls-fingerprint", c->tls_fingerprint);
     }
     bool ok = fflush(f) == 0 && fsync(fileno(f)) == 0;
     ok = fclose(f) == 0 && ok;

@@ -13,6 +13,8 @@ struct al__cli_context {
     char *token_file;
     char *state_dir;
     char *project;
+    char *ca_file;         /* CAs its server's certificate must chain to */
+    char *tls_fingerprint; /* or the SHA-256 fingerprint of that certificate */
 };
 
 struct al__cli_config {

@@ -9,6 +9,7 @@
 #include "cli/config_file.h"
 #include "cli/connect.h"
 #include "cli/options.h"
+#include "cli/tls_client.h"
 
 /* If argv[i] is `name` with its value (next or after '='), the value and how many to drop. */
 static const char *option_value(int argc, char **argv, int i, const char *name, int *used) {
@@ -55,9 +56,10 @@ static void drop(int *argc, char **argv, int i, int used) {
 }
 
 int al__cli_global_extract(struct al__cli *cli, int *argc, char **argv) {
-    static const char *const conn_names[] = {"--server", "--token", "--state-dir", "--context"};
-    const char **slots[] = {&cli->conn.server, &cli->conn.token, &cli->conn.state_dir,
-                            &cli->conn.context};
+    static const char *const conn_names[] = {"--server",  "--token",   "--state-dir",
+                                             "--context", "--ca-file", "--tls-fingerprint"};
+    const char **slots[] = {&cli->conn.server,  &cli->conn.token,   &cli->conn.state_dir,
+                            &cli->conn.context, &cli->conn.ca_file, &cli->conn.fingerprint};
     unsigned flags = cli->command ? cli->command->flags : 0;
     int i = 1;
 
@@ -84,7 +86,7 @@ int al__cli_global_extract(struct al__cli *cli, int *argc, char **argv) {
             continue;
         }
         size_t k = 0;
-        while ((flags & AL__CLI_API) && k < 4 &&
+        while ((flags & AL__CLI_API) && k < 6 &&
                !(value = option_value(*argc, argv, i, conn_names[k], &used)))
             k++;
         if (!value || !(flags & AL__CLI_API)) {
@@ -96,6 +98,8 @@ int al__cli_global_extract(struct al__cli *cli, int *argc, char **argv) {
         *slots[k] = value;
         if (slots[k] == &cli->conn.token)
             cli->conn.token_from = "--token";
+        if (k >= 4)
+            cli->conn.tls_from = conn_names[k];
         drop(argc, argv, i, used);
     }
     return 0;
@@ -132,6 +136,21 @@ static void token_from(struct al__cli_conn *conn, const char *path) {
         conn->token = conn->token_buf;
         conn->token_from = conn->token_path;
     }
+}
+
+/* The context's trust in its server's certificate, when the command line and the environment
+ * gave none. */
+static void tls_from_context(struct al__cli_conn *conn, const struct al__cli_context *c) {
+    if (c->ca_file) {
+        snprintf(conn->ca_buf, sizeof(conn->ca_buf), "%s", c->ca_file);
+        conn->ca_file = conn->ca_buf;
+    }
+    if (c->tls_fingerprint) {
+        snprintf(conn->fingerprint_buf, sizeof(conn->fingerprint_buf), "%s", c->tls_fingerprint);
+        conn->fingerprint = conn->fingerprint_buf;
+    }
+    snprintf(conn->tls_from_buf, sizeof(conn->tls_from_buf), "context %s", c->name);
+    conn->tls_from = conn->tls_from_buf;
 }
 
 static bool is_dir(const char *path) {
@@ -171,6 +190,11 @@ int al__cli_conn_resolve(struct al__cli *cli) {
         conn->state_dir = env_value("ALLOT_STATE_DIR");
     if (!conn->context)
         conn->context = env_value("ALLOT_CONTEXT");
+    if (!conn->ca_file && !conn->fingerprint) {
+        conn->ca_file = env_value("ALLOT_CA_FILE");
+        conn->fingerprint = env_value("ALLOT_TLS_FINGERPRINT");
+        conn->tls_from = conn->fingerprint ? "ALLOT_TLS_FINGERPRINT" : "ALLOT_CA_FILE";
+    }
     if (al__cli_config_path(path, sizeof(path)) < 0) {
         memset(&cfg, 0, sizeof(cfg));
     } else if (al__cli_config_read(path, &cfg, err, sizeof(err)) < 0) {
@@ -197,6 +221,8 @@ int al__cli_conn_resolve(struct al__cli *cli) {
         }
         if (!conn->token && c->token_file)
             token_from(conn, c->token_file);
+        if (!conn->ca_file && !conn->fingerprint)
+            tls_from_context(conn, c);
     }
     al__cli_config_release(&cfg);
     if (!conn->state_dir && !c && is_dir(AL__CLI_DEFAULT_STATE_DIR))
@@ -211,13 +237,31 @@ int al__cli_conn_resolve_local(struct al__cli *cli) {
         char addr[1200];
         snprintf(addr, sizeof(addr), "%s/allotd.addr", conn->state_dir);
         if (!conn->server &&
-            al__cli_read_line_file(addr, conn->server_buf, sizeof(conn->server_buf)) == 0)
+            al__cli_read_line_file(addr, conn->server_buf, sizeof(conn->server_buf)) == 0) {
             conn->server = conn->server_buf;
+            /* a local allotd serving HTTPS is trusted by the certificate it wrote down */
+            snprintf(addr, sizeof(addr), "%s/allotd.fingerprint", conn->state_dir);
+            if (strncmp(conn->server, "https://", 8) == 0 && !conn->ca_file && !conn->fingerprint &&
+                al__cli_read_line_file(addr, conn->fingerprint_buf,
+                                       sizeof(conn->fingerprint_buf)) == 0) {
+                conn->fingerprint = conn->fingerprint_buf;
+                snprintf(conn->tls_from_buf, sizeof(conn->tls_from_buf), "%s", addr);
+                conn->tls_from = conn->tls_from_buf;
+            }
+        }
         snprintf(addr, sizeof(addr), "%s/admin.token", conn->state_dir);
         if (!conn->token)
             token_from(conn, addr);
     }
     if (!conn->server)
         conn->server = AL__CLI_DEFAULT_SERVER;
+    unsigned char pin[32];
+    if (conn->fingerprint && al__cli_fingerprint_parse(conn->fingerprint, pin) < 0) {
+        fprintf(stderr,
+                "%s: --tls-fingerprint: '%.120s' (from %s) is not a SHA-256 fingerprint "
+                "(AA:BB:... as allotd --print-fingerprint shows it)\n",
+                cli->name, conn->fingerprint, conn->tls_from ? conn->tls_from : "?");
+        return AL__EXIT_USAGE;
+    }
     return 0;
 }

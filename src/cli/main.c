@@ -14,13 +14,18 @@ static bool is_help(const char *arg) {
     return strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0 || strcmp(arg, "help") == 0;
 }
 
-/* Options shared by all commands that take a value as the next argument. */
+/* Options shared by all commands that take a value as the next argument (as the command
+ * table has them). */
 static bool takes_value(const char *arg) {
-    static const char *const names[] = {"--server",  "--token", "--state-dir",
-                                        "--context", "-o",      "--output"};
-    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-        if (strcmp(arg, names[i]) == 0)
+    for (size_t i = 0; i < al__cli_conn_option_count; i++)
+        if (al__cli_conn_options[i].arg && strcmp(arg, al__cli_conn_options[i].long_name) == 0)
             return true;
+    for (size_t i = 0; i < al__cli_output_option_count; i++) {
+        const struct al__cli_opt *o = &al__cli_output_options[i];
+        if (o->arg &&
+            (strcmp(arg, o->long_name) == 0 || (o->short_name && strcmp(arg, o->short_name) == 0)))
+            return true;
+    }
     return false;
 }
 

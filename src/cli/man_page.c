@@ -82,6 +82,8 @@ static void common_sections(FILE *out) {
     fputs(".SH ENVIRONMENT\n"
           ".TP\n.B ALLOT_SERVER, ALLOT_TOKEN, ALLOT_STATE_DIR, ALLOT_CONTEXT\n"
           "as \\-\\-server, \\-\\-token, \\-\\-state\\-dir, \\-\\-context\n"
+          ".TP\n.B ALLOT_CA_FILE, ALLOT_TLS_FINGERPRINT\n"
+          "as \\-\\-ca\\-file, \\-\\-tls\\-fingerprint\n"
           ".TP\n.B ALLOT_CONFIG\n"
           "the config file (default $XDG_CONFIG_HOME/allot/config, else "
           "~/.config/allot/config)\n"

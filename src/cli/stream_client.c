@@ -22,17 +22,20 @@
 #define ANSWER_WAIT 30000 /* ms */
 #define PROTOCOL    "allot-stream/1"
 
-/* host and port of an http:// server URL. false (with why) for anything else. */
+/* host and port of an http:// or https:// server URL (*tls set for the latter). false (with
+ * why) for anything else. */
 static bool server_address(const char *server, char *host, size_t hsize, char *port, size_t psize,
-                           char *why, size_t wsize) {
+                           bool *tls, char *why, size_t wsize) {
     const char *p = server;
-    if (strncmp(p, "http://", 7) != 0) {
+    *tls = strncmp(p, "https://", 8) == 0;
+    if (strncmp(p, "http://", 7) != 0 && !*tls) {
         snprintf(why, wsize,
-                 "streams (attach, exec, port-forward) need allotd at an http:// address, not %s",
+                 "streams (attach, exec, port-forward) need allotd at an http:// or https:// "
+                 "address, not %s",
                  server);
         return false;
     }
-    p += 7;
+    p += *tls ? 8 : 7;
     const char *end = p + strcspn(p, "/"), *colon;
     if (*p == '[') { /* [IPv6]:port */
         const char *close = memchr(p, ']', (size_t)(end - p));
@@ -44,7 +47,13 @@ static bool server_address(const char *server, char *host, size_t hsize, char *p
         colon = memchr(p, ':', (size_t)(end - p));
         snprintf(host, hsize, "%.*s", (int)((colon ? colon : end) - p), p);
     }
-    snprintf(port, psize, "%.*s", colon ? (int)(end - colon - 1) : 2, colon ? colon + 1 : "80");
+    snprintf(port, psize, "%.*s",
+             colon  ? (int)(end - colon - 1)
+             : *tls ? 3
+                    : 2,
+             colon  ? colon + 1
+             : *tls ? "443"
+                    : "80");
     return host[0] != '\0';
 }
 
@@ -131,17 +140,30 @@ static void error_answer(const struct al__cli *cli, int fd, const char *head, si
     al__cli_reply_explain(cli, reply);
 }
 
+void al__cli_stream_close(struct al__cli_opened *stream) {
+    close(stream->fd);
+    stream->fd = -1;
+    al__cli_tls_stream_close(stream->tls);
+    stream->tls = NULL;
+    free(stream->extra);
+    stream->extra = NULL;
+}
+
 int al__cli_stream_open(const struct al__cli *cli, const char *method, const char *path,
                         const json_t *body, struct al__cli_opened *out, bool quiet, char *why) {
     struct al__cli_reply reply;
+    struct al__cli_tls_stream *tls = NULL;
     char host[256], port[16], head[HEAD_MAX];
     size_t len, got = 0;
+    bool https = false, unverified = false;
     memset(&reply, 0, sizeof(reply));
-    if (!server_address(cli->conn.server, host, sizeof host, port, sizeof port, reply.message,
-                        sizeof reply.message)) {
+    if (!server_address(cli->conn.server, host, sizeof host, port, sizeof port, &https,
+                        reply.message, sizeof reply.message)) {
         reply.status = 400; /* a usage problem, not allotd's */
     } else {
-        int fd = connect_to(host, port, reply.message, sizeof reply.message);
+        int fd = https ? al__cli_tls_stream_open(cli, &tls, reply.message, sizeof reply.message)
+                       : connect_to(host, port, reply.message, sizeof reply.message);
+        unverified = fd == -2;
         char *payload = body ? al__cli_check(json_dumps(body, JSON_COMPACT)) : NULL;
         char *text = fd >= 0 ? request_text(cli, method, path, host, payload, &len) : NULL;
         long head_len =
@@ -151,6 +173,7 @@ int al__cli_stream_open(const struct al__cli *cli, const char *method, const cha
         int status = 0;
         if (head_len > 0 && sscanf(head, "HTTP/1.%*c %d", &status) == 1 && status == 101) {
             out->fd = fd;
+            out->tls = tls;
             out->extra_len = got - (size_t)head_len;
             out->extra = out->extra_len ? al__xmalloc(out->extra_len) : NULL;
             if (out->extra_len)
@@ -161,6 +184,7 @@ int al__cli_stream_open(const struct al__cli *cli, const char *method, const cha
             reply.status = status;
             error_answer(cli, fd, head, (size_t)head_len, head + head_len, got - (size_t)head_len,
                          &reply);
+        } else if (unverified) { /* the message says it all */
         } else if (fd >= 0 || !reply.message[0]) {
             snprintf(reply.message, sizeof reply.message, "no answer from allotd at %s",
                      cli->conn.server);
@@ -174,6 +198,7 @@ int al__cli_stream_open(const struct al__cli *cli, const char *method, const cha
         }
         if (fd >= 0)
             close(fd);
+        al__cli_tls_stream_close(tls);
     }
     if (why)
         memcpy(why, reply.message, sizeof reply.message);

@@ -1,6 +1,7 @@
 /* stream_client.h - a stream to a running task through allotd (docs/api.md, "Streams"): the
- * HTTP upgrade made by hand over a TCP connection (libcurl has no upgrade), then the frames of
- * attach and exec between this terminal and the task. */
+ * HTTP upgrade made by hand over a TCP connection (libcurl has no upgrade; over HTTPS, a TLS
+ * connection libcurl made, see stream_tls.h), then the frames of attach and exec between this
+ * terminal and the task. */
 #ifndef ALLOT_CLI_STREAM_CLIENT_H
 #define ALLOT_CLI_STREAM_CLIENT_H
 
@@ -10,13 +11,18 @@
 #include <stdint.h>
 
 #include "cli/commands.h"
+#include "cli/stream_tls.h"
 
 /* An open stream: the connection, and what allotd sent after its answer's head. */
 struct al__cli_opened {
     int fd;
     unsigned char *extra; /* malloc'd, may be NULL */
     size_t extra_len;
+    struct al__cli_tls_stream *tls; /* what carries fd's bytes over HTTPS; NULL over HTTP */
 };
+
+/* al__cli_stream_close - closes the stream's connection and frees what it holds. */
+void al__cli_stream_close(struct al__cli_opened *stream);
 
 /*
  * al__cli_stream_open - sends METHOD path (with `body` as JSON when not NULL) to allotd asking

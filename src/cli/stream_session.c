@@ -211,9 +211,7 @@ int al__cli_session_run(const struct al__cli_session *s, struct al__cli_opened *
     if (restore)
         tcsetattr(STDIN_FILENO, TCSANOW, &saved);
     signals_watch(false);
-    close(stream->fd);
-    free(stream->extra);
-    stream->extra = NULL;
+    al__cli_stream_close(stream);
     free(ss.in);
     *signal = ss.signal;
     return ss.result;

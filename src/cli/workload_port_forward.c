@@ -161,8 +161,7 @@ static void *forward_run(void *arg) {
         live_set(f->local, stream.fd, true, false);
         if (!stream.extra_len || al__write_all(f->local, stream.extra, stream.extra_len) == 0)
             al__pump(f->local, stream.fd, -1);
-        close(stream.fd);
-        free(stream.extra);
+        al__cli_stream_close(&stream);
     }
     live_set(f->local, -1, false, true);
     close(f->local);

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -39,6 +40,7 @@ struct al__http {
     struct MHD_Connection **parked;
     size_t parked_count, parked_cap;
     bool stopping;
+    bool tls; /* HTTPS: upgraded connections pass no half-close on (relay.h) */
     pthread_cond_t wake;
     pthread_t waker;
 };
@@ -134,13 +136,42 @@ static void upgraded_close(void *arg) {
     MHD_upgrade_action(arg, MHD_UPGRADE_ACTION_CLOSE);
 }
 
+/* A stream's client connection over TLS, and its TCP socket (libmicrohttpd's). */
+struct upgraded_tls {
+    struct MHD_UpgradeResponseHandle *urh;
+    int tcp;
+};
+
+/*
+ * libmicrohttpd (0.9.75) ends an upgraded TLS connection only once the client's side has
+ * ended too, however long the client waits for the end of what it was sent: the relay has
+ * ended, so allotd reads no more from the client - libmicrohttpd then sees its side end, sends
+ * what the relay wrote and closes. The socket is still open here: libmicrohttpd closes it
+ * only after the close action.
+ */
+static void upgraded_close_tls(void *arg) {
+    struct upgraded_tls *u = arg;
+    shutdown(u->tcp, SHUT_RD);
+    MHD_upgrade_action(u->urh, MHD_UPGRADE_ACTION_CLOSE);
+    free(u);
+}
+
 static void upgraded(void *cls, struct MHD_Connection *conn, void *con_cls, const char *extra,
                      size_t extra_len, MHD_socket sock, struct MHD_UpgradeResponseHandle *urh) {
     struct upgrading *u = cls;
-    (void)conn, (void)con_cls;
+    (void)con_cls;
     int fd = u->fd;
     u->fd = -1;
-    al__relay_start(&u->http->relays, sock, fd, extra, extra_len, upgraded_close, urh);
+    const union MHD_ConnectionInfo *info =
+        u->http->tls ? MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD) : NULL;
+    if (!info) {
+        al__relay_start(&u->http->relays, sock, fd, extra, extra_len, u->http->tls, upgraded_close,
+                        urh);
+        return;
+    }
+    struct upgraded_tls *t = al__xmalloc(sizeof(*t));
+    *t = (struct upgraded_tls){urh, info->connect_fd};
+    al__relay_start(&u->http->relays, sock, fd, extra, extra_len, true, upgraded_close_tls, t);
 }
 
 /* Opens the task's side of a stream and answers 101, or turns the reply into the error open
@@ -515,7 +546,11 @@ static unsigned connection_limit(void) {
     return lim.rlim_cur > 2 * FDS_SPARE ? (unsigned)(lim.rlim_cur - FDS_SPARE) : FDS_SPARE;
 }
 
-int al__http_start(struct allotd *d, const char *listen, int *port_out, char *err, size_t size) {
+/* TLS 1.2 and 1.3 only, GnuTLS's usual ciphers. */
+#define TLS_PRIORITIES "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
+
+int al__http_start(struct allotd *d, const char *listen, const struct al__tls *tls, int *port_out,
+                   char *err, size_t size) {
     struct sockaddr_in addr;
     const union MHD_DaemonInfo *info;
     int rc = parse_listen(listen, &addr, err, size);
@@ -529,18 +564,26 @@ int al__http_start(struct allotd *d, const char *listen, int *port_out, char *er
         d->http = NULL;
         return -AL_EIO;
     }
+    d->http->tls = tls != NULL;
     pthread_mutex_init(&d->http->lock, NULL);
     pthread_cond_init(&d->http->wake, NULL);
     al__deadlines_init(&d->http->deadlines, d->header_timeout_s, d->idle_timeout_s);
+    /* With TLS the handshake happens before the request, within the same head deadline
+     * (http_deadlines.h); a stream's bytes pass through MHD, which decrypts them for the relay
+     * on one end of a socket pair. */
     d->http->mhd = MHD_start_daemon(
         MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
-            MHD_ALLOW_UPGRADE | MHD_USE_ERROR_LOG,
+            MHD_ALLOW_UPGRADE | MHD_USE_ERROR_LOG | (tls ? MHD_USE_TLS : 0),
         0, NULL, NULL, on_request, d, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, d, MHD_OPTION_NOTIFY_CONNECTION, on_connection,
         d->http, MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)d->per_ip_connections,
         MHD_OPTION_THREAD_POOL_SIZE, (unsigned)POOL_THREADS, MHD_OPTION_CONNECTION_LIMIT,
         connection_limit(), MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)d->idle_timeout_s,
-        MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL, MHD_OPTION_END);
+        MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL,
+        /* without TLS these end the list */
+        tls ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, tls ? tls->cert_pem : NULL,
+        MHD_OPTION_HTTPS_MEM_KEY, tls ? tls->key_pem : NULL, MHD_OPTION_HTTPS_PRIORITIES,
+        TLS_PRIORITIES, MHD_OPTION_END);
     if (!d->http->mhd || pthread_create(&d->http->waker, NULL, waker_run, d->http) != 0) {
         snprintf(err, size, "cannot listen on %s (in use, or not an address of this machine)",
                  listen);

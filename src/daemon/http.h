@@ -6,15 +6,18 @@
 #include <stddef.h>
 
 #include "daemon/daemon.h"
+#include "daemon/tls.h"
 
 #define AL__MAX_BODY (64 * 1024)
 
 /*
  * al__http_start - listens on `listen` ("HOST:PORT", an IPv4 address; port 0 picks a free
- * one) and serves until al__http_stop(). *port_out gets the port bound. Returns 0, or -AL_EIO
- * / -AL_EINVAL with a message in err.
+ * one) and serves until al__http_stop(): HTTPS with `tls` (borrowed until then), plain HTTP
+ * when it is NULL. *port_out gets the port bound. Returns 0, or -AL_EIO / -AL_EINVAL with a
+ * message in err.
  */
-int al__http_start(struct allotd *d, const char *listen, int *port_out, char *err, size_t size);
+int al__http_start(struct allotd *d, const char *listen, const struct al__tls *tls, int *port_out,
+                   char *err, size_t size);
 
 /* al__http_stop - stops serving and frees the server; accepts a daemon that never started. */
 void al__http_stop(struct allotd *d);

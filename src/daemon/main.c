@@ -23,12 +23,14 @@
 #include "daemon/persist.h"
 #include "daemon/task_account.h"
 #include "daemon/tasks.h"
+#include "daemon/tls.h"
 #include "util/file_mode.h"
 #include "util/xalloc.h"
 
 #define VERSION "0.1.0"
 
 #define MAX_BACKEND_OPTIONS 16
+#define MAX_TLS_SANS        16
 
 struct options {
     const char *state_dir;
@@ -43,6 +45,11 @@ struct options {
     int64_t token_ttl_s, refresh_ttl_s, login_per_minute, rate_per_second;
     struct al__sso_options sso; /* --oidc-* */
     bool insecure_http;         /* plain HTTP on an address other than loopback, asked for */
+    bool tls;                   /* HTTPS with the state dir's self-signed pair (--tls) */
+    bool print_fingerprint;
+    const char *tls_cert, *tls_key; /* HTTPS with these files */
+    const char *tls_sans[MAX_TLS_SANS];
+    size_t tls_san_count;
     /* Options allotd does not know itself go to the backend, which rejects what it does not
      * know either. */
     struct al__backend_option backend_opts[MAX_BACKEND_OPTIONS];
@@ -58,7 +65,9 @@ static void usage(FILE *out) {
         "              [--token-ttl SECONDS] [--refresh-ttl SECONDS] [--login-rate N]\n"
         "              [--rate-limit N] [--rbac-doc]\n"
         "              [--task-user ACCOUNT]\n"
-        "              [BACKEND OPTIONS]\n\n"
+        "              [--tls [--tls-san NAME]... | --tls-cert FILE --tls-key FILE]\n"
+        "              [BACKEND OPTIONS]\n"
+        "       allotd [--state-dir DIR] [--tls-cert FILE] --print-fingerprint\n\n"
         "  --state-dir DIR       where the store, logs and admin.token live (default .allot)\n"
         "  --listen HOST:PORT    address of the REST API (default 127.0.0.1:7373; port 0 =\n"
         "                        any free port, written to DIR/allotd.addr)\n"
@@ -89,13 +98,32 @@ static void usage(FILE *out) {
         "                        /api/v1/sso/callback; --oidc-username-claim C,\n"
         "                        --oidc-groups-claim C, --oidc-scopes S, --oidc-ca-file F,\n"
         "                        --oidc-jwks-refetch S: an unknown key id fetches the\n"
-        "                        provider's keys again at most every S seconds, 10)\n"
-        "  --task-user ACCOUNT   where allotd runs as root: the unprivileged Unix account\n"
-        "                        tasks run as (default nobody; never root). Otherwise\n"
-        "                        tasks run as allotd's own user\n"
-        "  --insecure-http       allow --listen on an address other than loopback: its\n"
-        "                        plain HTTP carries bearer tokens in the clear (in a cluster,\n"
-        "                        behind its network policy)\n");
+        "                        provider's keys again at most every S seconds, 10)\n");
+    /* (two strings: one would pass the 4095 characters C11 compilers must take) */
+    fputs("  --task-user ACCOUNT   where allotd runs as root: the unprivileged Unix account\n"
+          "                        tasks run as (default nobody; never root). Otherwise\n"
+          "                        tasks run as allotd's own user\n"
+          "  --tls                 serve HTTPS with a self-signed certificate made on the\n"
+          "                        first start (ECDSA P-256, ten years) into\n"
+          "                        DIR/" AL__TLS_CERT_FILE " and DIR/" AL__TLS_KEY_FILE
+          " (0600) and reused\n"
+          "                        after; it names localhost, 127.0.0.1, ::1, this host's\n"
+          "                        name and the --listen host; its SHA-256 fingerprint is\n"
+          "                        printed when it is made (clients pin it: allot\n"
+          "                        --tls-fingerprint, or trust DIR/" AL__TLS_CERT_FILE
+          " with --ca-file)\n"
+          "  --tls-san NAME        a further host name or IP address for the certificate\n"
+          "                        --tls makes (repeatable; a pair made before keeps its\n"
+          "                        names: remove its files to make a new one)\n"
+          "  --tls-cert FILE       serve HTTPS with this certificate (PEM, the server's first,\n"
+          "  --tls-key FILE        then its chain) and its unencrypted key (PEM)\n"
+          "  --print-fingerprint   print the SHA-256 fingerprint of the certificate allotd\n"
+          "                        serves (--tls-cert FILE, else DIR's) and exit\n"
+          "  --insecure-http       allow --listen on an address other than loopback without\n"
+          "                        TLS: its plain HTTP carries bearer tokens in the clear (in a\n"
+          "                        cluster, behind its network policy); with TLS no flag is\n"
+          "                        needed\n",
+          out);
     for (size_t i = 0; al__backend_types[i]; i++)
         fprintf(out, "\n%s", al__backend_types[i]->usage);
 }
@@ -134,6 +162,24 @@ static bool loopback(const char *listen) {
            (n == 3 && strncmp(listen, "::1", 3) == 0);
 }
 
+/* The TLS options agree with each other. -1 after saying why. */
+static int tls_options(const struct options *o) {
+    const char *why = NULL;
+    if (!o->tls_cert != !o->tls_key && !o->print_fingerprint)
+        why = o->tls_cert ? "--tls-cert: give its key with --tls-key FILE"
+                          : "--tls-key: give its certificate with --tls-cert FILE";
+    else if (o->tls && o->tls_cert)
+        why = "--tls: makes a certificate of its own; with --tls-cert and --tls-key, leave it out";
+    else if (o->tls_san_count && !o->tls)
+        why = "--tls-san: names go into the certificate --tls makes (give --tls)";
+    for (size_t i = 0; !why && i < o->tls_san_count; i++)
+        if (!o->tls_sans[i][0] || strlen(o->tls_sans[i]) > 253 || strpbrk(o->tls_sans[i], " \t/,@"))
+            why = "--tls-san: a host name or an IP address, e.g. allot.example.com";
+    if (why)
+        fprintf(stderr, "allotd: %s\n", why);
+    return why ? -1 : 0;
+}
+
 static int parse_options(int argc, char **argv, struct options *o) {
     *o = (struct options){.state_dir = ".allot",
                           .listen = "127.0.0.1:7373",
@@ -161,8 +207,11 @@ static int parse_options(int argc, char **argv, struct options *o) {
             al__access_doc(stdout);
             exit(0);
         }
-        if (strcmp(a, "--insecure-http") == 0) { /* the one flag without a value */
-            o->insecure_http = true;
+        if (strcmp(a, "--insecure-http") == 0 || strcmp(a, "--tls") == 0 ||
+            strcmp(a, "--print-fingerprint") == 0) { /* the flags without a value */
+            *(a[2] == 'i'   ? &o->insecure_http
+              : a[2] == 't' ? &o->tls
+                            : &o->print_fingerprint) = true;
             continue;
         }
         if (i + 1 >= argc) {
@@ -177,7 +226,17 @@ static int parse_options(int argc, char **argv, struct options *o) {
             o->backend = argv[++i];
         else if (strcmp(a, "--task-user") == 0)
             o->task_user = argv[++i];
-        else if (strcmp(a, "--grace-period") == 0) {
+        else if (strcmp(a, "--tls-cert") == 0)
+            o->tls_cert = argv[++i];
+        else if (strcmp(a, "--tls-key") == 0)
+            o->tls_key = argv[++i];
+        else if (strcmp(a, "--tls-san") == 0) {
+            if (o->tls_san_count == MAX_TLS_SANS) {
+                fprintf(stderr, "allotd: --tls-san: at most %d names\n", MAX_TLS_SANS);
+                return -1;
+            }
+            o->tls_sans[o->tls_san_count++] = argv[++i];
+        } else if (strcmp(a, "--grace-period") == 0) {
             if (seconds_option(a, argv[++i], 0, 3600, &o->grace_s) < 0)
                 return -1;
         } else if (strcmp(a, "--idle-timeout") == 0) {
@@ -230,11 +289,14 @@ static int parse_options(int argc, char **argv, struct options *o) {
         fprintf(stderr, "allotd: --state-dir: must not be empty\n");
         return -1;
     }
-    if (!o->insecure_http && !loopback(o->listen)) {
+    if (tls_options(o) < 0)
+        return -1;
+    if (!o->insecure_http && !o->tls && !o->tls_cert && !loopback(o->listen)) {
         fprintf(stderr,
                 "allotd: --listen %s: plain HTTP beyond loopback carries API tokens in the "
-                "clear; listen on 127.0.0.1 (a proxy with TLS in front), or pass "
-                "--insecure-http to accept it\n",
+                "clear; serve HTTPS (--tls, or --tls-cert FILE --tls-key FILE), listen on "
+                "127.0.0.1 (a proxy with TLS in front), or pass --insecure-http to accept "
+                "it\n",
                 o->listen);
         return -1;
     }
@@ -366,11 +428,11 @@ static int open_state(struct allotd *d) {
 }
 
 /* Single sign-on, once allotd's address is known (the callback's default is under it). */
-static int start_sso(struct allotd *d, const struct options *o, int port) {
+static int start_sso(struct allotd *d, const struct options *o, int port, bool https) {
     char base[300], host[64], err[600];
     const char *colon = strrchr(o->listen, ':');
     snprintf(host, sizeof(host), "%.*s", (int)(colon - o->listen), o->listen);
-    snprintf(base, sizeof(base), "http://%s:%d", host, port);
+    snprintf(base, sizeof(base), "%s://%s:%d", https ? "https" : "http", host, port);
     if (al__sso_start(&d->sso, &o->sso, base, err, sizeof(err)) < 0) {
         fprintf(stderr, "allotd: %s\n", err);
         return -1;
@@ -396,21 +458,38 @@ static void *signal_thread(void *arg) {
     return NULL;
 }
 
-/* DIR/allotd.addr, written whole (a reader never sees it half-written). */
-static void write_address(const struct allotd *d, const char *listen, int port) {
-    char path[4096], tmp[4200], host[64];
-    const char *colon = strrchr(listen, ':');
+/* DIR/NAME holding `line`, written whole (a reader never sees it half-written); removed when
+ * line is NULL. */
+static void write_line_file(const char *dir, const char *name, const char *line) {
+    char path[4096], tmp[4200];
     FILE *f;
 
-    snprintf(host, sizeof(host), "%.*s", (int)(colon - listen), listen);
-    snprintf(path, sizeof(path), "%s/allotd.addr", d->state_dir);
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    if (!line) {
+        unlink(path);
+        return;
+    }
     snprintf(tmp, sizeof(tmp), "%s.tmp", path);
     f = fopen(tmp, "w");
     if (f) {
-        fprintf(f, "http://%s:%d\n", host, port);
+        fprintf(f, "%s\n", line);
         if (fclose(f) == 0)
             rename(tmp, path);
     }
+}
+
+/* DIR/allotd.addr, and with TLS DIR/allotd.fingerprint: the certificate a local allot trusts
+ * (written first: a reader that finds an https:// address finds its fingerprint). */
+static void write_address(const struct allotd *d, const char *listen, int port,
+                          const struct al__tls *tls) {
+    char host[64], url[128];
+    const char *colon = strrchr(listen, ':');
+    const char *scheme = tls ? "https" : "http";
+
+    snprintf(host, sizeof(host), "%.*s", (int)(colon - listen), listen);
+    snprintf(url, sizeof(url), "%s://%s:%d", scheme, host, port);
+    write_line_file(d->state_dir, "allotd.fingerprint", tls ? tls->fingerprint : NULL);
+    write_line_file(d->state_dir, "allotd.addr", url);
     size_t gpus = 0;
     for (size_t i = 0; i < d->backend.inventory.node_count; i++)
         gpus += d->backend.inventory.nodes[i].gpu_count;
@@ -420,9 +499,8 @@ static void write_address(const struct allotd *d, const char *listen, int port) 
                  d->backend.isolation ? " " : "", d->backend.isolation ? d->backend.isolation : "");
     else if (d->backend.isolation)
         snprintf(tasks, sizeof(tasks), "; %s", d->backend.isolation);
-    fprintf(stderr,
-            "allotd: listening on http://%s:%d (state %s, %s backend, %zu node%s, %zu GPUs%s%s)\n",
-            host, port, d->state_dir, d->backend.type->name, d->backend.inventory.node_count,
+    fprintf(stderr, "allotd: listening on %s (state %s, %s backend, %zu node%s, %zu GPUs%s%s)\n",
+            url, d->state_dir, d->backend.type->name, d->backend.inventory.node_count,
             d->backend.inventory.node_count == 1 ? "" : "s", gpus,
             d->backend.inventory.virtual_gpus ? ", virtual" : "", tasks);
 }
@@ -467,6 +545,73 @@ static void keep_freed_memory(void) {
     mallopt(M_TRIM_THRESHOLD, 1 << 30);
 }
 
+/* --print-fingerprint: the certificate's fingerprint on stdout. The exit status. */
+static int print_fingerprint(const struct options *o) {
+    char path[4096], fp[AL__TLS_FINGERPRINT_SIZE], err[1024];
+    snprintf(path, sizeof(path), "%s/%s", o->state_dir, AL__TLS_CERT_FILE);
+    if (!o->tls_cert && access(path, F_OK) != 0) {
+        fprintf(stderr,
+                "allotd: --print-fingerprint: no certificate in %s (allotd makes one on its "
+                "first start with --tls; give --tls-cert FILE for one of yours)\n",
+                o->state_dir);
+        return 1;
+    }
+    if (al__tls_file_fingerprint(o->tls_cert ? o->tls_cert : path, fp, err, sizeof(err)) < 0) {
+        fprintf(stderr, "allotd: %s\n", err);
+        return 1;
+    }
+    printf("%s\n", fp);
+    return 0;
+}
+
+/* The names a certificate --tls makes is valid for: loopback's, this host's, the --listen
+ * host's (unless it is every address), the --tls-san ones. */
+static size_t certificate_names(const struct options *o, const char **names, char *host,
+                                size_t host_size, char *listen_host, size_t listen_size) {
+    size_t n = 0;
+    const char *colon = strrchr(o->listen, ':');
+    names[n++] = "localhost";
+    names[n++] = "127.0.0.1";
+    names[n++] = "::1";
+    if (gethostname(host, host_size) == 0 && host[0] && strcmp(host, "localhost") != 0)
+        names[n++] = host;
+    snprintf(listen_host, listen_size, "%.*s", colon ? (int)(colon - o->listen) : 0, o->listen);
+    if (listen_host[0] && strcmp(listen_host, "0.0.0.0") != 0 &&
+        strcmp(listen_host, "127.0.0.1") != 0 && strcmp(listen_host, "localhost") != 0)
+        names[n++] = listen_host;
+    for (size_t i = 0; i < o->tls_san_count; i++)
+        names[n++] = o->tls_sans[i];
+    return n;
+}
+
+/* The certificate and key HTTPS is served with, when asked for. -1 after saying why. */
+static int open_tls(const struct options *o, struct al__tls *tls) {
+    char err[1200], host[256] = "", listen_host[64];
+    const char *names[MAX_TLS_SANS + 5];
+    bool made = false;
+    int rc;
+
+    if (o->tls_cert)
+        rc =
+            al__tls_load(tls, "--tls-cert", o->tls_cert, "--tls-key", o->tls_key, err, sizeof(err));
+    else
+        rc = al__tls_self_signed(
+            tls, o->state_dir, names,
+            certificate_names(o, names, host, sizeof(host), listen_host, sizeof(listen_host)),
+            &made, err, sizeof(err));
+    if (rc < 0) {
+        fprintf(stderr, "allotd: %s\n", err);
+        return -1;
+    }
+    if (made)
+        fprintf(stderr,
+                "allotd: made a self-signed TLS certificate, %s/%s; its SHA-256 fingerprint "
+                "(pin it: allot --tls-fingerprint; later: allotd --print-fingerprint):\n"
+                "allotd:   %s\n",
+                o->state_dir, AL__TLS_CERT_FILE, tls->fingerprint);
+    return 0;
+}
+
 int main(int argc, char **argv) {
     struct options opt;
     struct allotd d = {.store_lock = PTHREAD_MUTEX_INITIALIZER,
@@ -475,13 +620,17 @@ int main(int argc, char **argv) {
     pthread_condattr_t attr;
     pthread_t signals;
     sigset_t set;
-    char err[256];
+    char err[512];
     int port = 0, status = 1;
 
     use_huge_pages(argv);
     keep_freed_memory();
+    struct al__tls tls = {NULL, NULL, ""};
+    bool https = false;
     if (parse_options(argc, argv, &opt) < 0)
         return 2;
+    if (opt.print_fingerprint)
+        return print_fingerprint(&opt);
     al__file_mode_private(); /* every file allotd makes is its user's alone, whatever the umask */
     /* Its tasks may run as its own user (it is not root): its /proc files (environment,
      * descriptors, root, memory) are then root's, out of their reach (docs/allotd.md). */
@@ -493,6 +642,9 @@ int main(int argc, char **argv) {
         return 2;
     }
     if (prepare_state_dir(opt.state_dir) < 0)
+        return 1;
+    https = opt.tls || opt.tls_cert;
+    if (https && open_tls(&opt, &tls) < 0)
         return 1;
     d.state_dir = al__xstrdup(opt.state_dir);
     d.task_user = task_user ? al__xstrdup(task_user) : NULL;
@@ -525,12 +677,12 @@ int main(int argc, char **argv) {
     }
     if (open_state(&d) < 0)
         goto done;
-    if (al__http_start(&d, opt.listen, &port, err, sizeof(err)) < 0) {
+    if (al__http_start(&d, opt.listen, https ? &tls : NULL, &port, err, sizeof(err)) < 0) {
         fprintf(stderr, "allotd: %s\n", err);
         goto done;
     }
-    write_address(&d, opt.listen, port);
-    if (start_sso(&d, &opt, port) < 0)
+    write_address(&d, opt.listen, port, https ? &tls : NULL);
+    if (start_sso(&d, &opt, port, https) < 0)
         goto stop_http;
     pthread_create(&signals, NULL, signal_thread, &d);
     al__loop_run(&d);
@@ -555,5 +707,6 @@ done:
     al__backend_close(&d.backend);
     free(d.state_dir);
     free(d.task_user);
+    al__tls_release(&tls);
     return status;
 }

@@ -20,6 +20,7 @@ struct al__relay {
     void (*close_client)(void *arg);
     void *arg;
     bool done;
+    bool tls; /* the client's ends are not passed on: end with the task's */
     struct al__relay *next;
 };
 
@@ -43,7 +44,7 @@ static void *relay_run(void *arg) {
     struct al__relay *rl = arg;
     /* what the client sent along with its request goes first */
     if (rl->extra_len == 0 || al__write_all(rl->task, rl->extra, rl->extra_len) == 0)
-        al__pump(rl->client, rl->task, rl->owner->stop[0]);
+        (rl->tls ? al__pump_to_end : al__pump)(rl->client, rl->task, rl->owner->stop[0]);
     close(rl->task);
     rl->close_client(rl->arg);
     pthread_mutex_lock(&rl->owner->lock);
@@ -74,7 +75,7 @@ static void reap(struct al__relays *r, bool all) {
 }
 
 int al__relay_start(struct al__relays *r, int client, int task, const char *extra, size_t extra_len,
-                    void (*close_client)(void *arg), void *arg) {
+                    bool tls, void (*close_client)(void *arg), void *arg) {
     reap(r, false);
     struct al__relay *rl = al__xcalloc(1, sizeof(*rl));
     *rl = (struct al__relay){.owner = r,
@@ -82,6 +83,7 @@ int al__relay_start(struct al__relays *r, int client, int task, const char *extr
                              .task = task,
                              .extra = extra_len ? al__xmalloc(extra_len) : NULL,
                              .extra_len = extra_len,
+                             .tls = tls,
                              .close_client = close_client,
                              .arg = arg};
     if (extra_len)

@@ -28,11 +28,14 @@ bool al__relays_full(struct al__relays *r);
 /*
  * al__relay_start - relays between `client` (an upgraded connection: extra_len bytes of extra
  * came with its request and go to the task first) and `task` (closed at the end) in a thread of
- * its own. When it ends, close_client(arg) hands the client connection back. Takes both; on
- * failure (-1: too many, or no thread) both are closed already.
+ * its own. When it ends, close_client(arg) hands the client connection back. `tls`: the client
+ * is carried over TLS by libmicrohttpd, which passes no end of a direction on; the relay then
+ * ends when the task's side ends (al__pump_to_end), so that the client sees the end as the
+ * connection closing. Takes both; on failure (-1: too many, or no thread) both are closed
+ * already.
  */
 int al__relay_start(struct al__relays *r, int client, int task, const char *extra, size_t extra_len,
-                    void (*close_client)(void *arg), void *arg);
+                    bool tls, void (*close_client)(void *arg), void *arg);
 
 /* al__relays_stop - ends every relay and waits for it (allotd is stopping). */
 void al__relays_stop(struct al__relays *r);

@@ -85,7 +85,7 @@ static bool pump_step(struct way *ab, struct way *ba, const struct pollfd p[2]) 
     return way_write(ab) && way_write(ba);
 }
 
-int al__pump(int a, int b, int stop_fd) {
+static int pump(int a, int b, int stop_fd, bool b_end_ends) {
     struct way *ways = malloc(2 * sizeof(*ways)); /* 128 KiB: not on a thread's stack */
     if (!ways)
         return -1;
@@ -93,7 +93,7 @@ int al__pump(int a, int b, int stop_fd) {
     *ab = (struct way){.in = a, .out = b};
     *ba = (struct way){.in = b, .out = a};
     int rc = 0;
-    while (rc == 0 && !(ab->done && ba->done)) {
+    while (rc == 0 && !(ab->done && ba->done) && !(b_end_ends && ba->done)) {
         struct pollfd p[3] = {side_poll(a, ab, ba), side_poll(b, ba, ab), {stop_fd, POLLIN, 0}};
         if (poll(p, stop_fd >= 0 ? 3 : 2, -1) < 0) {
             rc = errno == EINTR ? 0 : -1;
@@ -104,6 +104,14 @@ int al__pump(int a, int b, int stop_fd) {
     }
     free(ways);
     return rc;
+}
+
+int al__pump(int a, int b, int stop_fd) {
+    return pump(a, b, stop_fd, false);
+}
+
+int al__pump_to_end(int a, int b, int stop_fd) {
+    return pump(a, b, stop_fd, true);
 }
 
 int al__write_all(int fd, const void *p, unsigned long n) {

@@ -13,6 +13,13 @@
  */
 int al__pump(int a, int b, int stop_fd);
 
+/*
+ * al__pump_to_end - al__pump for an `a` that cannot pass an end on to its peer (a connection
+ * libmicrohttpd carries over TLS forwards no shutdown either way): it ends once b has ended
+ * and all b sent is written to a, whatever a still sends, so that a's owner can close it.
+ */
+int al__pump_to_end(int a, int b, int stop_fd);
+
 /* al__write_all - writes all n bytes to fd (polling while it would block). 0, or -1. */
 int al__write_all(int fd, const void *p, unsigned long n);
 

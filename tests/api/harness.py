@@ -4,6 +4,7 @@ import json
 import os
 import shutil
 import signal
+import ssl
 import subprocess
 import tempfile
 import time
@@ -58,6 +59,7 @@ class Daemon:
         self.proc = None
         self.url = None
         self.token = None
+        self.ssl_context = None  # over HTTPS (--tls): trusts the state dir's certificate
         self.stderr_path = os.path.join(self.state_dir, "allotd.stderr")
         # user: a pwd entry to run allotd as (the tests run as root), owning the state dir
         self.user = user
@@ -91,7 +93,20 @@ class Daemon:
             self.url = f.read().strip()
         with open(os.path.join(self.state_dir, "admin.token")) as f:
             self.token = f.read().strip()
+        self.ssl_context = None
+        if self.url.startswith("https://") and os.path.exists(self.tls_file("allotd-tls.crt")):
+            self.ssl_context = ssl.create_default_context(cafile=self.tls_file("allotd-tls.crt"))
         return self
+
+    def tls_file(self, name):
+        return os.path.join(self.state_dir, name)
+
+    def tls_env(self):
+        """What allot needs to trust this allotd's certificate (nothing over plain HTTP)."""
+        if not self.url.startswith("https://"):
+            return {}
+        with open(self.tls_file("allotd.fingerprint")) as f:
+            return {"ALLOT_TLS_FINGERPRINT": f.read().strip()}
 
     def stop(self):
         """SIGTERM; allotd must exit 0 (with sanitizers: no leak, no error)."""
@@ -194,7 +209,7 @@ class Daemon:
         for k, v in (headers or {}).items():
             req.add_header(k, v)
         try:
-            with urllib.request.urlopen(req, timeout=30) as resp:
+            with urllib.request.urlopen(req, timeout=30, context=self.ssl_context) as resp:
                 return self._result(resp.status, resp.read(), resp.headers)
         except urllib.error.HTTPError as e:
             return self._result(e.code, e.read(), e.headers)
@@ -207,7 +222,7 @@ class Daemon:
 
     def cli(self, *args, check=True, timeout=60):
         """Runs the real allot against this allotd; returns the CompletedProcess."""
-        env = dict(os.environ, ALLOT_SERVER=self.url, ALLOT_TOKEN=self.token)
+        env = dict(os.environ, ALLOT_SERVER=self.url, ALLOT_TOKEN=self.token, **self.tls_env())
         p = subprocess.run([ALLOT, *args], capture_output=True, text=True, env=env,
                            timeout=timeout)
         if check and p.returncode != 0:

@@ -37,7 +37,8 @@ class PtyCli:
     """The real allot run under a pseudo-terminal, as a person at a terminal runs it."""
 
     def __init__(self, daemon, *args):
-        env = dict(os.environ, ALLOT_SERVER=daemon.url, ALLOT_TOKEN=daemon.token, TERM="xterm")
+        env = dict(os.environ, ALLOT_SERVER=daemon.url, ALLOT_TOKEN=daemon.token, TERM="xterm",
+                   **daemon.tls_env())
         self.pid, self.fd = pty.fork()
         if self.pid == 0:
             try:
