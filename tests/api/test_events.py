@@ -6,12 +6,13 @@ parameters refused naming the field."""
 import json
 import os
 import select
+import subprocess
 import socket
 import threading
 import time
 import unittest
 
-from harness import Daemon, DaemonTest, wait_until
+from harness import ALLOT, Daemon, DaemonTest, wait_until
 
 PASSWORD = "a-long-test-password"
 
@@ -221,6 +222,38 @@ class EventsTest(DaemonTest):
         self.submit("late", "a", ["sleep", "30"])
         f.wait_for(lambda ev: of(ev, "late"), 5, "an event after the idle timeout")
         self.assertFalse(f.closed)
+
+    def test_allot_events_prints_a_line_per_event_and_follows(self):
+        self.submit("w1", "a", ["true"])
+        self.d.wait_state("w1", "succeeded")
+        out = self.d.cli("events", "-p", "a").stdout.splitlines()
+        self.assertEqual([line.split()[1:3] for line in out],
+                         [["queue.created", "project"], ["workload.submitted", "a/w1"],
+                          ["workload.state", "a/w1"], ["workload.state", "a/w1"]], out)
+        self.assertIn("succeeded (was running)", out[-1])
+        lines = self.d.cli("events", "--kind", "workload", "-o", "json").stdout.splitlines()
+        self.assertEqual([json.loads(line)["type"] for line in lines],
+                         ["workload.submitted", "workload.state", "workload.state"])
+        bad = self.d.cli("events", "--kind", "x", check=False)
+        self.assertEqual(bad.returncode, 2, bad.stderr)
+        self.assertIn("kind", bad.stderr)
+        p = subprocess.Popen([ALLOT, "events", "-f", "-o", "json", "--limit", "1"],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                             env=dict(os.environ, ALLOT_SERVER=self.d.url,
+                                      ALLOT_TOKEN=self.d.token))
+        try:
+            time.sleep(1.5)  # -f is following by now
+            self.submit("w2", "a", ["true"])
+            self.d.wait_state("w2", "succeeded")
+            time.sleep(1)
+        finally:
+            p.terminate()
+            out, err = p.communicate(timeout=10)
+        events = [json.loads(line) for line in out.splitlines()]
+        self.assertEqual([(e["type"], e.get("state")) for e in events],
+                         [("workload.state", "succeeded"), ("workload.submitted", "pending"),
+                          ("workload.state", "running"), ("workload.state", "succeeded")], err)
+        self.assertEqual(events[1]["name"], "w2")
 
     def test_malformed_parameters_are_refused_naming_the_field(self):
         for query, field in (("since_id=abc", "since_id"), ("since_id=-1", "since_id"),
