@@ -67,6 +67,7 @@ const struct al__cli_noun al__cli_noun_table[] = {
     {"department", "create, list, describe, update, delete"},
     {"node", "list"},
     {"top", "per project: deserved GPUs, fair share, allocated, pending"},
+    {"events", "changes of workloads and projects, as they happen with -f"},
     {"snapshot", "the live state as a snapshot file; convert a KAI Scheduler snapshot"},
     {"audit", "list, verify: every change made through the API"},
     {"replay", "run one scheduling cycle on snapshot files (offline)"},
@@ -249,6 +250,14 @@ static const struct al__cli_opt project_delete_options[] = {
 
 static const struct al__cli_opt watch_options[] = {
     {"-w", "--watch", NULL, "print it again whenever it changes, until\ninterrupted", NULL},
+};
+
+static const struct al__cli_opt events_options[] = {
+    {"-f", "--follow", NULL, "then print each change as it happens, until\ninterrupted", NULL},
+    {"-p", "--project", "PROJECT", "only this project's workloads and the project", "@project"},
+    {NULL, "--kind", "KIND", "only workload or queue (project, department) events",
+     "workload queue"},
+    {NULL, "--limit", "N", "recent events to print first (default 100; 10\nwith -f)", NULL},
 };
 
 static const struct al__cli_opt audit_list_options[] = {
@@ -490,6 +499,15 @@ const struct al__cli_command al__cli_command_table[] = {
      "are the API's projects' status: its `requested` is ALLOCATED + PENDING, capped by\n"
      "the project's limit.",
      OPTS(watch_options), NULL, al__cmd_top, API_OUT},
+    {"events", NULL, "[-f] [-p PROJECT] [--kind workload|queue] [--limit N]",
+     "changes of workloads and queues, as they happen with -f",
+     "Prints allotd's recent changes, oldest first, one line each: a workload submitted,\n"
+     "its state changed (with the state it left) or its pending reason, deleted; a\n"
+     "project or department created, updated or deleted. Only what the token may read.\n"
+     "With -f, then each change as it happens, until interrupted (a broken connection is\n"
+     "opened again after the last event printed, nothing lost while allotd keeps it).\n"
+     "-o json prints each event as one JSON object a line (docs/api.md, \"Events\").",
+     OPTS(events_options), NULL, al__cmd_events, API_OUT},
 
     {"audit", "list", "[--since WHEN] [--subject S] [-p PROJECT]",
      "the audit log: who changed what, when, from where",

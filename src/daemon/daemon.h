@@ -14,6 +14,7 @@
 #include "daemon/auth.h"
 #include "daemon/cycle_stats.h"
 #include "daemon/directory.h"
+#include "daemon/events.h"
 #include "daemon/login_guard.h"
 #include "daemon/positions.h"
 #include "daemon/sso.h"
@@ -115,6 +116,8 @@ struct allotd {
     struct al__subject_rates *rates; /* per-subject request budgets (subject_rate.h) */
     struct al__sso sso;              /* single sign-on: the issuer, logins under way (sso.h) */
     struct al__http *http;
+    /* Recent changes for the event stream (events.h; its own lock, a leaf after `lock`). */
+    struct al__events events;
 };
 
 /* al__daemon_now - the wall clock in seconds (every stored time uses it). */

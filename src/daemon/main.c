@@ -42,6 +42,7 @@ struct options {
     int64_t header_timeout_s;
     int64_t per_ip_connections;
     int64_t retention_s;
+    int64_t events_kept; /* --events-kept: the event stream's ring */
     int64_t token_ttl_s, refresh_ttl_s, login_per_minute, rate_per_second;
     struct al__sso_options sso; /* --oidc-* */
     bool insecure_http;         /* plain HTTP on an address other than loopback, asked for */
@@ -63,7 +64,7 @@ static void usage(FILE *out) {
         "              [--grace-period SECONDS] [--idle-timeout SECONDS] [--retention SECONDS]\n"
         "              [--header-timeout SECONDS] [--max-connections-per-ip N]\n"
         "              [--token-ttl SECONDS] [--refresh-ttl SECONDS] [--login-rate N]\n"
-        "              [--rate-limit N] [--rbac-doc]\n"
+        "              [--rate-limit N] [--events-kept N] [--rbac-doc]\n"
         "              [--task-user ACCOUNT]\n"
         "              [--tls [--tls-san NAME]... | --tls-cert FILE --tls-key FILE]\n"
         "              [BACKEND OPTIONS]\n"
@@ -91,6 +92,8 @@ static void usage(FILE *out) {
         "                        then a minute (default 10)\n"
         "  --rate-limit N        requests a second one user or app may make, bursts of 2N\n"
         "                        (default 100; 0 = no limit; the admin token has none)\n"
+        "  --events-kept N       recent changes kept for the event stream (default 10000):\n"
+        "                        a client resumes after a disconnect while they hold it\n"
         "  --rbac-doc            print the roles and what they allow (docs/rbac.md), exit\n"
         "  --oidc-issuer URL     sign-in through this OpenID provider (with\n"
         "                        --oidc-client-id ID and --oidc-client-secret-file FILE;\n"
@@ -189,6 +192,7 @@ static int parse_options(int argc, char **argv, struct options *o) {
                           .header_timeout_s = 10,
                           .per_ip_connections = 4096,
                           .retention_s = 3600,
+                          .events_kept = AL__EVENTS_DEFAULT,
                           .token_ttl_s = 3600,
                           .refresh_ttl_s = 30 * 86400,
                           .login_per_minute = 10,
@@ -265,6 +269,9 @@ static int parse_options(int argc, char **argv, struct options *o) {
                 return -1;
         } else if (strcmp(a, "--rate-limit") == 0) {
             if (count_option(a, argv[++i], 0, 1000000, &o->rate_per_second) < 0)
+                return -1;
+        } else if (strcmp(a, "--events-kept") == 0) {
+            if (count_option(a, argv[++i], 16, 1000000, &o->events_kept) < 0)
                 return -1;
         } else if (strcmp(a, "--retention") == 0) {
             if (seconds_option(a, argv[++i], 0, 366L * 86400, &o->retention_s) < 0)
@@ -425,6 +432,12 @@ static int open_state(struct allotd *d) {
         al__store_commit(d->store);
     }
     return 0;
+}
+
+/* An event was published: followers parked for want of one look again. */
+static void wake_followers(void *arg) {
+    struct allotd *d = arg;
+    al__http_wake(d->http);
 }
 
 /* Single sign-on, once allotd's address is known (the callback's default is under it). */
@@ -658,6 +671,8 @@ int main(int argc, char **argv) {
     d.login_per_minute = opt.login_per_minute;
     d.rate_per_second = opt.rate_per_second;
     d.positions = al__positions_new();
+    /* ids go on from an earlier run's: the first is the start time in microseconds */
+    al__events_init(&d.events, (size_t)opt.events_kept, (uint64_t)al__daemon_now() * 1000000);
     d.kept_model = al__kept_create();
     d.check_model = getenv("ALLOTD_CHECK_MODEL") && strcmp(getenv("ALLOTD_CHECK_MODEL"), "1") == 0;
     unsetenv("ALLOTD_CHECK_MODEL"); /* allotd's, not its tasks' */
@@ -677,6 +692,9 @@ int main(int argc, char **argv) {
     }
     if (open_state(&d) < 0)
         goto done;
+    d.state.events = &d.events; /* changes from now on are published */
+    d.events.notify = wake_followers;
+    d.events.notify_arg = &d;
     if (al__http_start(&d, opt.listen, https ? &tls : NULL, &port, err, sizeof(err)) < 0) {
         fprintf(stderr, "allotd: %s\n", err);
         goto done;
@@ -689,6 +707,9 @@ int main(int argc, char **argv) {
     pthread_join(signals, NULL);
     status = 0;
 stop_http:
+    pthread_mutex_lock(&d.lock); /* no publisher is between its event and its notify */
+    al__events_close(&d.events); /* followers end */
+    pthread_mutex_unlock(&d.lock);
     al__http_stop(&d);
     if (status == 0)
         fprintf(stderr,
@@ -700,7 +721,9 @@ done:
     al__sso_stop(&d.sso);
     al__identity_stop(&d);
     al__auth_release(&d.auth);
+    d.state.events = NULL;
     al__state_release(&d.state);
+    al__events_release(&d.events);
     al__positions_free(d.positions);
     al__store_close(d.reader);
     al__store_close(d.store);
