@@ -56,6 +56,8 @@ static const struct permission table[] = {
      "roles up to their own, in their scope"},
     {AL__RES_ACCESS_RULE, AL__VERB_DELETE, SA | DA | RM, 0, false,
      "roles up to their own, in their scope"},
+    {AL__RES_REPORT, AL__VERB_READ, ANYONE, 0, false,
+     "consumption: the rows of the projects in their scope"},
 };
 
 static const char *const role_names[AL__ROLE_COUNT] = {
@@ -68,8 +70,8 @@ static const char *const role_titles[AL__ROLE_COUNT] = {
     "L2 researcher",        "Viewer",
 };
 static const char *const resource_names[AL__RES_COUNT] = {
-    "workload", "project", "department", "node", "snapshot",
-    "audit",    "user",    "group",      "app",  "access-rule",
+    "workload", "project", "department", "node",        "snapshot", "audit",
+    "user",     "group",   "app",        "access-rule", "report",
 };
 static const char *const verb_names[AL__VERB_COUNT] = {
     "read", "create", "update", "delete", "control", "logs", "stream",
@@ -190,26 +192,28 @@ bool al__may_grant(const struct al__principal *p, enum al__role role,
 }
 
 void al__access_doc(FILE *out) {
-    fprintf(out,
-            "<!-- docs/rbac.md - written by `allotd --rbac-doc` from src/daemon/access.c; "
-            "tests/api/test_rbac.py checks it is current. -->\n"
-            "# Roles, scopes and what they allow\n\n"
-            "A subject (a user, a group of users, an application) holds a role in a scope "
-            "through an access rule: `allot access-rule create --subject user:alice --role "
-            "l1-researcher --scope project:vision`. Scopes are `system`, `department:NAME` and "
-            "`project:NAME`; a department's scope holds its projects. A request is allowed when "
-            "one of its subject's rules (its own, or its groups', or an SSO user's groups from "
-            "the identity provider) names a role the table allows, in a scope holding the "
-            "object. Lists show only what the subject may read. The break-glass admin token "
-            "(`admin.token` in the state dir) is a system administrator.\n\n"
-            "A system administrator holds the system scope only; a department administrator the "
-            "system scope or a department. A rule may be made or removed by a subject who may "
-            "manage access rules in its scope, for a role no higher than the one they hold "
-            "there (higher first: system administrator, department administrator, research "
-            "manager, L1 researcher, L2 researcher, viewer).\n\n"
-            "`own` means on workloads the subject submitted only. Nodes are read with a role in "
-            "any scope; the snapshot, the audit log, users, groups and applications belong to "
-            "the system scope.\n\n");
+    fprintf(
+        out,
+        "<!-- docs/rbac.md - written by `allotd --rbac-doc` from src/daemon/access.c; "
+        "tests/api/test_rbac.py checks it is current. -->\n"
+        "# Roles, scopes and what they allow\n\n"
+        "A subject (a user, a group of users, an application) holds a role in a scope "
+        "through an access rule: `allot access-rule create --subject user:alice --role "
+        "l1-researcher --scope project:vision`. Scopes are `system`, `department:NAME` and "
+        "`project:NAME`; a department's scope holds its projects. A request is allowed when "
+        "one of its subject's rules (its own, or its groups', or an SSO user's groups from "
+        "the identity provider) names a role the table allows, in a scope holding the "
+        "object. Lists show only what the subject may read. The break-glass admin token "
+        "(`admin.token` in the state dir) is a system administrator.\n\n"
+        "A system administrator holds the system scope only; a department administrator the "
+        "system scope or a department. A rule may be made or removed by a subject who may "
+        "manage access rules in its scope, for a role no higher than the one they hold "
+        "there (higher first: system administrator, department administrator, research "
+        "manager, L1 researcher, L2 researcher, viewer).\n\n"
+        "`own` means on workloads the subject submitted only. Nodes are read with a role in "
+        "any scope; the snapshot, the audit log, users, groups and applications belong to "
+        "the system scope. A consumption report holds the rows of the projects whose reports the "
+        "subject may read (in their scope) and no others.\n\n");
     fprintf(out, "| resource | verb |");
     for (int r = 0; r < AL__ROLE_COUNT; r++)
         fprintf(out, " %s |", role_titles[r]);

@@ -1,0 +1,41 @@
+/* consumption.h - what each task run held and for how long, kept in the store for reports
+ * (consumption.c): one row per run, opened and closed in the transactions that change the
+ * task, dropped after the retention. */
+#ifndef ALLOT_DAEMON_CONSUMPTION_H
+#define ALLOT_DAEMON_CONSUMPTION_H
+
+#include <stdint.h>
+
+#include "daemon/consumption_sum.h"
+#include "daemon/daemon.h"
+
+/* The default of --consumption-retention: a year. */
+#define AL__CONSUMPTION_RETENTION_S (365LL * 86400)
+
+/*
+ * al__consumption_track - keeps t's run row in step with t, inside the caller's transaction
+ * (al__persist_task_update calls it): a task that holds its place (running or stopping) has
+ * an open row (made now, from t->started_s, with what it holds, its project's department and
+ * its devices' model, unless one is open already: a restart that re-adopts it continues it);
+ * any other task has none (its open row, if any, ends at t->finished_s, or now). State lock
+ * held. 0 or -AL_EIO.
+ */
+int al__consumption_track(struct allotd *d, const struct al__dworkload *w,
+                          const struct al__dtask *t);
+
+/* al__consumption_close_all - ends every open row at `now` (the tasks they stood for are gone
+ * from the store: a mirror's copy cleared). In the caller's transaction. */
+int al__consumption_close_all(struct allotd *d, int64_t now);
+
+/* al__consumption_prune - drops up to 10,000 rows that ended before `before_s` (the
+ * retention), in the caller's transaction; more go at the next call. 0 or -AL_EIO. */
+int al__consumption_prune(struct allotd *d, int64_t before_s);
+
+/*
+ * al__consumption_sum - adds every run that overlaps [s->from, s->to) to s, read through the
+ * reader connection (the caller holds reader_lock). 0 or -AL_EIO. O(runs in the window).
+ */
+int al__consumption_sum(struct allotd *d, struct al__usage_sum *s,
+                        bool (*visible)(void *ctx, const struct al__usage_run *r), void *ctx);
+
+#endif
