@@ -194,14 +194,16 @@ int al__cmd_report_consumption(const struct al__cli *cli, int argc, char **argv)
         return al__cli_parse_exit(al__cli_usage_error(cli, "--from/--to: too long"), cli);
     snprintf(path, sizeof(path), "/api/v1/reports/consumption?group_by=%s&from=%s%s%s", o.group_by,
              from, o.to[0] ? "&to=" : "", to);
-    if (al__cli_call(cli, "GET", path, NULL, &doc) < 0)
+    /* -o is this command's own (it has csv): under json or yaml an error is a document too */
+    struct al__cli view = *cli;
+    if (strcmp(o.output, "json") == 0 || strcmp(o.output, "yaml") == 0)
+        view.format = o.output[0] == 'j' ? AL__CLI_FORMAT_JSON : AL__CLI_FORMAT_YAML;
+    if (al__cli_call(&view, "GET", path, NULL, &doc) < 0)
         return al__cli_failed();
     const json_t *items = json_object_get(doc, "items");
     rc = AL__EXIT_OK;
-    if (strcmp(o.output, "json") == 0 || strcmp(o.output, "yaml") == 0) {
-        struct al__cli structured = *cli;
-        structured.format = o.output[0] == 'j' ? AL__CLI_FORMAT_JSON : AL__CLI_FORMAT_YAML;
-        rc = al__cli_print_doc(&structured, doc) < 0 ? AL__EXIT_FAIL : AL__EXIT_OK;
+    if (AL__CLI_STRUCTURED(&view)) {
+        rc = al__cli_print_doc(&view, doc) < 0 ? AL__EXIT_FAIL : AL__EXIT_OK;
     } else if (strcmp(o.output, "csv") == 0) {
         print_csv(items, o.group_by);
     } else if (json_array_size(items) == 0) {
