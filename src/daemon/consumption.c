@@ -29,9 +29,7 @@ static bool holds_place(const struct al__dtask *t) {
     return t->state == AL__T_RUNNING || t->state == AL__T_STOPPING;
 }
 
-/* The milli-GPUs t holds on one device of `memory_mib` (0 when unknown): a whole device, its
- * share, or its memory's part of the device's. */
-static int64_t device_milli(const struct al__task_request *r, int32_t memory_mib) {
+int64_t al__consumption_device_milli(const struct al__task_request *r, int32_t memory_mib) {
     if (r->gpus > 0)
         return 1000;
     if (r->gpu_milli > 0)
@@ -59,7 +57,7 @@ static int open_run(struct allotd *d, const struct al__dworkload *w, const struc
             if (!model[0])
                 model = node->gpus[t->gpus[i]].model;
         }
-        milli += device_milli(&r, mib);
+        milli += al__consumption_device_milli(&r, mib);
     }
     al__stmt_bind_int(st, 1, w->id);
     al__stmt_bind_int(st, 2, t->index);

@@ -23,6 +23,24 @@
 int al__consumption_track(struct allotd *d, const struct al__dworkload *w,
                           const struct al__dtask *t);
 
+/* al__consumption_device_milli - the milli-GPUs a task asking for r holds on one device of
+ * `memory_mib` (0 when unknown): a whole device, its share, or its memory's part of the
+ * device's. */
+int64_t al__consumption_device_milli(const struct al__task_request *r, int32_t memory_mib);
+
+/* How often the GPUs that running tasks hold are asked how busy they are (seconds), for the
+ * idle time of consumption rows; every second under ALLOTD_TEST_GPU_BUSY (tests). */
+#define AL__IDLE_SAMPLE_S 10
+
+/*
+ * al__consumption_sample_idle - at most every AL__IDLE_SAMPLE_S: for each running task holding
+ * GPUs whose every device the backend can say how busy it is (gpu_busy; d->test_gpu_busy >= 0
+ * stands in for it in tests), adds to its open row the idle GPU time since the last sample (or
+ * its start): per device, what it holds of it x the share of the device not busy x the time.
+ * A row never sampled keeps idle unknown (NULL). In the caller's transaction; state lock held.
+ */
+void al__consumption_sample_idle(struct allotd *d, int64_t now);
+
 /* al__consumption_close_all - ends every open row at `now` (the tasks they stood for are gone
  * from the store: a mirror's copy cleared). In the caller's transaction. */
 int al__consumption_close_all(struct allotd *d, int64_t now);

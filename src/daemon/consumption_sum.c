@@ -130,7 +130,9 @@ void al__usage_sum_add(struct al__usage_sum *s, const struct al__usage_run *r) {
     g->gpu_milli_s += r->gpu_milli * secs;
     g->cpu_milli_s += r->cpu_millis * secs;
     g->memory_byte_s += (double)r->memory_bytes * (double)secs;
-    if (r->idle_gpu_milli_s < 0 || g->idle_gpu_milli_s < 0) {
+    if (r->gpu_milli == 0) {
+        /* no GPU held: no idle GPU time, known */
+    } else if (r->idle_gpu_milli_s < 0 || g->idle_gpu_milli_s < 0) {
         g->idle_gpu_milli_s = -1;
     } else {
         int64_t whole = al__usage_overlap_s(r->start_s, r->end_s, s->now, r->start_s, INT64_MAX);

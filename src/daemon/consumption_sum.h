@@ -14,7 +14,7 @@ struct al__usage_run {
     int64_t start_s, end_s;                      /* end_s -1: still running */
     int64_t gpu_milli;                           /* milli-GPU held, all its devices together */
     int64_t cpu_millis, memory_bytes;
-    int64_t idle_gpu_milli_s; /* of the whole run, -1 = not known */
+    int64_t idle_gpu_milli_s; /* of the whole run, -1 = not known (0 for a run with no GPU) */
 };
 
 enum al__usage_group_by { AL__BY_PROJECT, AL__BY_DEPARTMENT, AL__BY_WORKLOAD };
@@ -46,7 +46,7 @@ struct al__usage_group {
     int64_t runs;                          /* runs that overlap the window */
     int64_t gpu_milli_s, cpu_milli_s;
     double memory_byte_s;
-    double idle_gpu_milli_s; /* < 0: not known for some run */
+    double idle_gpu_milli_s; /* < 0: not known for some run that held GPUs */
     double cost;             /* < 0: some GPU time has no price */
 };
 

@@ -58,6 +58,10 @@ struct allotd {
     /* Consumption rows (consumption.h) are dropped this long after their run ended; a cycle
      * looks for them every tenth of it, at most hourly. */
     int64_t consumption_retention_s, consumption_prune_next_s;
+    /* When the GPUs running tasks hold were last sampled for idle time (consumption_idle.c);
+     * ALLOTD_TEST_GPU_BUSY (tests): the percent every device is busy, -1 = ask the backend. */
+    int64_t idle_sampled_s;
+    int test_gpu_busy;
     /* Prices per GPU-hour by GPU model (--gpu-price), for reports' cost. */
     struct al__gpu_price *gpu_prices;
     size_t gpu_price_count;

@@ -257,6 +257,7 @@ void al__loop_cycle(struct allotd *d) {
         al__consumption_prune(d, al__daemon_now() - r);
         d->consumption_prune_next_s = al__daemon_now() + every;
     }
+    al__consumption_sample_idle(d, al__daemon_now());
     if (d->started_at_changes != d->state.task_changes) {
         al__tasks_start_pipelined(d);
         struct al__wset_items *holding = &d->state.sets[AL__HOLDING];

@@ -709,7 +709,14 @@ int main(int argc, char **argv) {
     d.kept_model = al__kept_create();
     d.check_model = getenv("ALLOTD_CHECK_MODEL") && strcmp(getenv("ALLOTD_CHECK_MODEL"), "1") == 0;
     unsetenv("ALLOTD_CHECK_MODEL"); /* allotd's, not its tasks' */
+    /* tests: every GPU is this busy (percent), for consumption's idle time without NVML */
+    const char *busy = getenv("ALLOTD_TEST_GPU_BUSY");
+    d.test_gpu_busy = busy && busy[0] ? (int)strtol(busy, NULL, 10) : -1;
+    if (d.test_gpu_busy > 100)
+        d.test_gpu_busy = 100;
+    unsetenv("ALLOTD_TEST_GPU_BUSY");
     d.started_s = al__daemon_now();
+    d.idle_sampled_s = d.started_s; /* a re-adopted run's time before it was sampled already */
     pthread_condattr_init(&attr);
     pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
     pthread_cond_init(&d.wake, &attr);

@@ -209,6 +209,28 @@ class ConsumptionTest(DaemonTest):
         self.assertIn("--from", p.stderr)
 
 
+class IdleTest(DaemonTest):
+    def test_idle_gpu_time_is_the_unbusy_share_of_the_sampled_time(self):
+        # every device 25 % busy (allotd's test stand-in for NVML), sampled every second
+        self.d.stop()
+        self.d.start(env={"ALLOTD_TEST_GPU_BUSY": "25"})
+        self.project("solo")
+        self.submit("w", "solo", ["sleep", "4"], gpu=2)
+        self.submit("cpu", "solo", ["sleep", "1"], gpu=0, cpu_millis=100)
+        self.d.wait_state("w", "succeeded", timeout=60)
+        self.d.wait_state("cpu", "succeeded", timeout=60)
+        rows = {r["workload"]: r for r in self.d.request(
+            "GET", REPORT + "?from=1h&group_by=workload")[1]["items"]}
+        gpu_s, idle = rows["w"]["gpu_seconds"], rows["w"]["idle_gpu_seconds"]
+        self.assertGreaterEqual(gpu_s, 8)
+        # the sampled part of the run (all but its last second or two), three quarters idle
+        self.assertLessEqual(idle, 0.75 * gpu_s)
+        self.assertGreaterEqual(idle, 0.75 * (gpu_s - 2 * 2), rows["w"])
+        self.assertEqual(rows["cpu"]["idle_gpu_seconds"], 0)  # no GPU: none idle
+        project = self.d.request("GET", REPORT + "?from=1h")[1]["items"][0]
+        self.assertEqual(project["idle_gpu_seconds"], idle)
+
+
 class UnpricedTest(DaemonTest):
     def test_cost_is_null_where_no_price_is_set(self):
         self.project("solo")

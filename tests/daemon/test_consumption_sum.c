@@ -122,6 +122,14 @@ static void idle_time_and_cost_follow_the_part_inside(void **state) {
         fail_msg("cost %f, expected %f", s.groups[0].cost, want);
     al__usage_sum_release(&s);
 
+    /* a run without GPUs has no idle GPU time, whatever it knows */
+    al__usage_sum_init(&s, AL__BY_PROJECT, 0, 1800, 10000, prices, 2);
+    struct al__usage_run cpu_only = run("p", "d", "c", 0, 1800, 0);
+    al__usage_sum_add(&s, &b);
+    al__usage_sum_add(&s, &cpu_only);
+    assert_true(s.groups[0].idle_gpu_milli_s == 0);
+    al__usage_sum_release(&s);
+
     /* no default: a model without a price leaves the cost unknown */
     al__usage_sum_init(&s, AL__BY_PROJECT, 0, 1800, 10000, prices, 1);
     al__usage_sum_add(&s, &b);
