@@ -192,28 +192,27 @@ bool al__may_grant(const struct al__principal *p, enum al__role role,
 }
 
 void al__access_doc(FILE *out) {
-    fprintf(
-        out,
-        "<!-- docs/rbac.md - written by `allotd --rbac-doc` from src/daemon/access.c; "
-        "tests/api/test_rbac.py checks it is current. -->\n"
-        "# Roles, scopes and what they allow\n\n"
-        "A subject (a user, a group of users, an application) holds a role in a scope "
-        "through an access rule: `allot access-rule create --subject user:alice --role "
-        "l1-researcher --scope project:vision`. Scopes are `system`, `department:NAME` and "
-        "`project:NAME`; a department's scope holds its projects. A request is allowed when "
-        "one of its subject's rules (its own, or its groups', or an SSO user's groups from "
-        "the identity provider) names a role the table allows, in a scope holding the "
-        "object. Lists show only what the subject may read. The break-glass admin token "
-        "(`admin.token` in the state dir) is a system administrator.\n\n"
-        "A system administrator holds the system scope only; a department administrator the "
-        "system scope or a department. A rule may be made or removed by a subject who may "
-        "manage access rules in its scope, for a role no higher than the one they hold "
-        "there (higher first: system administrator, department administrator, research "
-        "manager, L1 researcher, L2 researcher, viewer).\n\n"
-        "`own` means on workloads the subject submitted only. Nodes are read with a role in "
-        "any scope; the snapshot, the audit log, users, groups and applications belong to "
-        "the system scope. A consumption report holds the rows of the projects whose reports the "
-        "subject may read (in their scope) and no others.\n\n");
+    fprintf(out,
+            "<!-- docs/rbac.md - written by `allotd --rbac-doc` from src/daemon/access.c; "
+            "tests/api/test_rbac.py checks it is current. -->\n"
+            "# Roles, scopes and what they allow\n\n"
+            "A subject (a user, a group of users, an application) holds a role in a scope "
+            "through an access rule: `allot access-rule create --subject user:alice --role "
+            "l1-researcher --scope project:vision`. Scopes are `system`, `department:NAME` and "
+            "`project:NAME`; a department's scope holds its projects. A request is allowed when "
+            "one of its subject's rules (its own, or its groups', or an SSO user's groups from "
+            "the identity provider) names a role the table allows, in a scope holding the "
+            "object. Lists show only what the subject may read. The break-glass admin token "
+            "(`admin.token` in the state dir) is a system administrator.\n\n"
+            "A system administrator holds the system scope only; a department administrator the "
+            "system scope or a department. A rule may be made or removed by a subject who may "
+            "manage access rules in its scope, for a role no higher than the one they hold "
+            "there (higher first: system administrator, department administrator, research "
+            "manager, L1 researcher, L2 researcher, viewer).\n\n"
+            "`own` means on workloads the subject submitted only. Nodes are read with a role in "
+            "any scope; the snapshot, the audit log, users, groups and applications belong to "
+            "the system scope. A consumption report holds the rows of the projects whose "
+            "reports the subject may read (in their scope), and no others.\n\n");
     fprintf(out, "| resource | verb |");
     for (int r = 0; r < AL__ROLE_COUNT; r++)
         fprintf(out, " %s |", role_titles[r]);
