@@ -2,12 +2,14 @@
 sizes run for a few seconds, and reports for windows before, across, after and cutting them give
 the GPU-seconds per project, department and workload that the tasks' own start and end times
 (the same clock, in whole seconds) say, exactly; a run that outlives allotd (killed) goes on
-counting once re-adopted; prices; the CLI's CSV; a researcher of one project sees only its rows;
+counting once re-adopted (and a store from before consumption rows gets one for it); idle GPU
+time from utilisation samples; prices; the CLI's CSV; a researcher of one project sees only its rows;
 malformed parameters are refused naming the field; old rows leave after the retention."""
 import csv
 import io
 import os
 import signal
+import sqlite3
 import subprocess
 import time
 import unittest
@@ -127,6 +129,21 @@ class ConsumptionTest(DaemonTest):
         ended = self.report(**{"from": start - 10})["items"][0]["gpu_seconds"]
         time.sleep(1.2)
         self.assertEqual(self.report(**{"from": start - 10})["items"][0]["gpu_seconds"], ended)
+
+    def test_a_store_from_before_consumption_gets_rows_for_the_runs_it_re_adopts(self):
+        self.submit("old", "p1", ["sleep", "300"], gpu=1)
+        start = self.d.wait_state("old", "running")["tasks"][0]["started_s"]
+        self.d.proc.send_signal(signal.SIGKILL)
+        self.d.wait_killed()
+        db = sqlite3.connect(os.path.join(self.d.state_dir, "allot.db"))
+        db.executescript("DROP TABLE consumption; PRAGMA user_version = 9;")  # as version 9 was
+        db.close()
+        self.d.start()
+        self.d.wait_state("old", "running")
+        time.sleep(1.1)
+        body = self.report(**{"from": start - 10})
+        self.assertEqual([(r["project"], r["runs"], r["gpu_seconds"]) for r in body["items"]],
+                         [("p1", 1, body["now_s"] - start)])
 
     def test_cost_is_the_gpu_hours_times_the_price_of_their_model(self):
         s, e = self.span(self.run_to_end("priced", "p1", 1, gpu=2))
