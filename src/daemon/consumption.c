@@ -15,8 +15,7 @@ static const char open_sql[] =
     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)";
 static const char close_sql[] = "UPDATE consumption SET end_s = max(start_s, ?3)"
                                 " WHERE workload_id = ?1 AND idx = ?2 AND end_s IS NULL";
-static const char close_all_sql[] =
-    "UPDATE consumption SET end_s = max(start_s, ?1) WHERE end_s IS NULL";
+static const char drop_open_sql[] = "DELETE FROM consumption WHERE end_s IS NULL";
 static const char prune_sql[] =
     "DELETE FROM consumption WHERE id IN"
     " (SELECT id FROM consumption WHERE end_s < ?1 ORDER BY end_s LIMIT 10000)";
@@ -88,12 +87,9 @@ int al__consumption_track(struct allotd *d, const struct al__dworkload *w,
     return al__stmt_run(st);
 }
 
-int al__consumption_close_all(struct allotd *d, int64_t now) {
-    struct al__stmt *st = al__stmt_prepare(d->store, close_all_sql);
-    if (!st)
-        return -AL_EIO;
-    al__stmt_bind_int(st, 1, now);
-    return al__stmt_run(st);
+int al__consumption_drop_open(struct allotd *d) {
+    struct al__stmt *st = al__stmt_prepare(d->store, drop_open_sql);
+    return st ? al__stmt_run(st) : -AL_EIO;
 }
 
 int al__consumption_prune(struct allotd *d, int64_t before_s) {

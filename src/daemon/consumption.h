@@ -41,9 +41,10 @@ int64_t al__consumption_device_milli(const struct al__task_request *r, int32_t m
  */
 void al__consumption_sample_idle(struct allotd *d, int64_t now);
 
-/* al__consumption_close_all - ends every open row at `now` (the tasks they stood for are gone
- * from the store: a mirror's copy cleared). In the caller's transaction. */
-int al__consumption_close_all(struct allotd *d, int64_t now);
+/* al__consumption_drop_open - removes every open row: a mirror's copy is cleared, and its first
+ * sync opens each running task's row again from the start the cluster gives (closing them here
+ * would count the time before twice). In the caller's transaction. 0 or -AL_EIO. */
+int al__consumption_drop_open(struct allotd *d);
 
 /* al__consumption_prune - drops up to 10,000 rows that ended before `before_s` (the
  * retention), in the caller's transaction; more go at the next call. 0 or -AL_EIO. */

@@ -228,7 +228,7 @@ int al__persist_clear_mirrored(struct allotd *d) {
                                       "DELETE FROM workloads", "DELETE FROM queues"};
     if (al__store_begin(d->store) < 0)
         return -AL_EIO;
-    if (al__consumption_close_all(d, al__daemon_now()) < 0) { /* their runs end here */
+    if (al__consumption_drop_open(d) < 0) { /* the sync opens them again */
         al__store_rollback(d->store);
         return -AL_EIO;
     }
