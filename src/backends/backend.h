@@ -297,6 +297,11 @@ struct al__backend_type {
     int (*submit)(struct al__backend *b, const struct al__mirror_submit *s, char *err, size_t size);
     int (*workload_delete)(struct al__backend *b, const char *project, const char *name, char *err,
                            size_t size);
+    /* gpu_busy - how busy device `device` of inventory node `node` is, in percent (the local
+     * backend: NVML's utilisation, the share of its last sample period a kernel ran), into
+     * *percent: 0, or -1 when it cannot tell (virtual devices, no NVML). Called under allotd's
+     * locks: it must not block. NULL: never known (consumption reports' idle time is null). */
+    int (*gpu_busy)(struct al__backend *b, size_t node, int32_t device, int *percent);
 };
 
 /* An open backend. */

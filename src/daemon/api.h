@@ -146,6 +146,8 @@ void al__node_get(struct allotd *d, const struct al__request *req, struct al__re
 /* The audit log (routes_audit.c): called with no lock held (they take the reader's). */
 void al__audit_list_route(struct allotd *d, const struct al__request *req, struct al__reply *rep);
 void al__audit_verify_route(struct allotd *d, const struct al__request *req, struct al__reply *rep);
+/* Consumption reports (routes_reports.c): called with no lock held (it takes the reader's). */
+void al__consumption_route(struct allotd *d, const struct al__request *req, struct al__reply *rep);
 /* Subjects and access rules (routes_identity.c, routes_rules.c): called with no lock held but
  * the rules' (WRITES, READS). */
 void al__users_list(struct allotd *d, const struct al__request *req, struct al__reply *rep);

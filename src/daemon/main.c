@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "allot/errors.h"
+#include "daemon/consumption.h"
 #include "daemon/cycle_model.h"
 #include "daemon/daemon.h"
 #include "daemon/http.h"
@@ -31,6 +32,7 @@
 
 #define MAX_BACKEND_OPTIONS 16
 #define MAX_TLS_SANS        16
+#define MAX_GPU_PRICES      64
 
 struct options {
     const char *state_dir;
@@ -43,6 +45,9 @@ struct options {
     int64_t per_ip_connections;
     int64_t retention_s;
     int64_t events_kept; /* --events-kept: the event stream's ring */
+    int64_t consumption_retention_s;
+    struct al__gpu_price gpu_prices[MAX_GPU_PRICES]; /* --gpu-price */
+    size_t gpu_price_count;
     int64_t token_ttl_s, refresh_ttl_s, login_per_minute, rate_per_second;
     struct al__sso_options sso; /* --oidc-* */
     bool insecure_http;         /* plain HTTP on an address other than loopback, asked for */
@@ -65,6 +70,7 @@ static void usage(FILE *out) {
         "              [--header-timeout SECONDS] [--max-connections-per-ip N]\n"
         "              [--token-ttl SECONDS] [--refresh-ttl SECONDS] [--login-rate N]\n"
         "              [--rate-limit N] [--events-kept N] [--rbac-doc]\n"
+        "              [--consumption-retention SECONDS] [--gpu-price MODEL=PRICE]...\n"
         "              [--task-user ACCOUNT]\n"
         "              [--tls [--tls-san NAME]... | --tls-cert FILE --tls-key FILE]\n"
         "              [BACKEND OPTIONS]\n"
@@ -103,6 +109,15 @@ static void usage(FILE *out) {
         "                        --oidc-jwks-refetch S: an unknown key id fetches the\n"
         "                        provider's keys again at most every S seconds, 10)\n");
     /* (two strings: one would pass the 4095 characters C11 compilers must take) */
+    fputs("  --consumption-retention S\n"
+          "                        keep each task run's consumption row this long after the\n"
+          "                        run ended (default 31536000, a year), then drop it\n"
+          "  --gpu-price MODEL=PRICE\n"
+          "                        the price of one GPU-hour of GPU model MODEL (as `allot\n"
+          "                        node list` names it; \"default\" for any model without one),\n"
+          "                        in the operator's currency: consumption reports' cost\n"
+          "                        (repeatable)\n",
+          out);
     fputs("  --task-user ACCOUNT   where allotd runs as root: the unprivileged Unix account\n"
           "                        tasks run as (default nobody; never root). Otherwise\n"
           "                        tasks run as allotd's own user\n"
@@ -155,6 +170,28 @@ static int count_option(const char *name, const char *text, long min, long max, 
     return 0;
 }
 
+/* One more --gpu-price MODEL=PRICE (a model given twice: the last price). -1 after saying why. */
+static int gpu_price_option(struct options *o, const char *text) {
+    struct al__gpu_price p;
+    char err[256];
+    if (al__gpu_price_parse(text, &p, err, sizeof(err)) < 0) {
+        fprintf(stderr, "allotd: %s\n", err);
+        return -1;
+    }
+    for (size_t i = 0; i < o->gpu_price_count; i++) {
+        if (strcmp(o->gpu_prices[i].model, p.model) == 0) {
+            o->gpu_prices[i] = p;
+            return 0;
+        }
+    }
+    if (o->gpu_price_count == MAX_GPU_PRICES) {
+        fprintf(stderr, "allotd: --gpu-price: at most %d models\n", MAX_GPU_PRICES);
+        return -1;
+    }
+    o->gpu_prices[o->gpu_price_count++] = p;
+    return 0;
+}
+
 /* Whether HOST:PORT names this machine's loopback (127.0.0.0/8, ::1, localhost). */
 static bool loopback(const char *listen) {
     const char *colon = strrchr(listen, ':');
@@ -193,6 +230,7 @@ static int parse_options(int argc, char **argv, struct options *o) {
                           .per_ip_connections = 4096,
                           .retention_s = 3600,
                           .events_kept = AL__EVENTS_DEFAULT,
+                          .consumption_retention_s = AL__CONSUMPTION_RETENTION_S,
                           .token_ttl_s = 3600,
                           .refresh_ttl_s = 30 * 86400,
                           .login_per_minute = 10,
@@ -272,6 +310,13 @@ static int parse_options(int argc, char **argv, struct options *o) {
                 return -1;
         } else if (strcmp(a, "--events-kept") == 0) {
             if (count_option(a, argv[++i], 16, 1000000, &o->events_kept) < 0)
+                return -1;
+        } else if (strcmp(a, "--consumption-retention") == 0) {
+            if (seconds_option(a, argv[++i], 1, 100L * 366 * 86400, &o->consumption_retention_s) <
+                0)
+                return -1;
+        } else if (strcmp(a, "--gpu-price") == 0) {
+            if (gpu_price_option(o, argv[++i]) < 0)
                 return -1;
         } else if (strcmp(a, "--retention") == 0) {
             if (seconds_option(a, argv[++i], 0, 366L * 86400, &o->retention_s) < 0)
@@ -666,6 +711,9 @@ int main(int argc, char **argv) {
     d.header_timeout_s = opt.header_timeout_s;
     d.per_ip_connections = opt.per_ip_connections;
     d.retention_s = opt.retention_s;
+    d.consumption_retention_s = opt.consumption_retention_s;
+    d.gpu_prices = opt.gpu_prices; /* opt lives as long as d */
+    d.gpu_price_count = opt.gpu_price_count;
     d.token_ttl_s = opt.token_ttl_s;
     d.refresh_ttl_s = opt.refresh_ttl_s;
     d.login_per_minute = opt.login_per_minute;
@@ -676,7 +724,14 @@ int main(int argc, char **argv) {
     d.kept_model = al__kept_create();
     d.check_model = getenv("ALLOTD_CHECK_MODEL") && strcmp(getenv("ALLOTD_CHECK_MODEL"), "1") == 0;
     unsetenv("ALLOTD_CHECK_MODEL"); /* allotd's, not its tasks' */
+    /* tests: every GPU is this busy (percent), for consumption's idle time without NVML */
+    const char *busy = getenv("ALLOTD_TEST_GPU_BUSY");
+    d.test_gpu_busy = busy && busy[0] ? (int)strtol(busy, NULL, 10) : -1;
+    if (d.test_gpu_busy > 100)
+        d.test_gpu_busy = 100;
+    unsetenv("ALLOTD_TEST_GPU_BUSY");
     d.started_s = al__daemon_now();
+    d.idle_sampled_s = d.started_s; /* a re-adopted run's time before it was sampled already */
     pthread_condattr_init(&attr);
     pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
     pthread_cond_init(&d.wake, &attr);

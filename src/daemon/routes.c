@@ -84,6 +84,8 @@ static const struct route routes[] = {
     {"GET", "access-rules", READS, al__rules_list, CHECKED, AL__RES_ACCESS_RULE, RD},
     {"POST", "access-rules", WRITES, al__rule_create_route, CHECKED, AL__RES_ACCESS_RULE, CR},
     {"DELETE", "access-rules/*", WRITES, al__rule_delete_route, CHECKED, AL__RES_ACCESS_RULE, DE},
+    /* reports (routes_reports.c): the reader's lock only */
+    {"GET", "reports/consumption", OWN, al__consumption_route, CHECKED, AL__RES_REPORT, RD},
     /* signing in and out (routes_token.c) */
     {"POST", "token", OWN, al__token_route, PUBLIC, 0, 0},
     {"POST", "token/revoke", OWN, al__token_revoke_route, SELF, 0, 0},

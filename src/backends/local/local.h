@@ -56,6 +56,19 @@ int al__local_parse_gpus(const char *spec, struct al__local_machine *inv, char *
  */
 int al__local_discover_nvml(struct al__local_machine *inv, char *err, size_t size);
 
+/*
+ * NVML kept open to read how busy devices are (nvml.c), for the local backend's gpu_busy.
+ * al__local_nvml_open loads and initialises it; NULL where it cannot (no library, no device).
+ * al__local_nvml_busy - device `index`'s utilisation in percent (nvmlDeviceGetUtilizationRates:
+ * the share of NVML's last sample period, 1/6 s to 1 s, in which a kernel ran) into *percent;
+ * 0, or -1 when NVML cannot tell. Safe from any thread (NVML is). al__local_nvml_close shuts it
+ * down and unloads it; NULL is fine.
+ */
+struct al__local_nvml;
+struct al__local_nvml *al__local_nvml_open(void);
+int al__local_nvml_busy(struct al__local_nvml *n, unsigned int index, int *percent);
+void al__local_nvml_close(struct al__local_nvml *n);
+
 /* A started task: its process group leader (a small supervisor, see al__proc_start). */
 struct al__proc {
     pid_t pid;           /* process group id = pid of the supervisor */

@@ -2,6 +2,7 @@
 #include <dlfcn.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "allot/errors.h"
@@ -15,6 +16,10 @@ struct nvml_memory {          /* nvmlMemory_t (v1) */
     unsigned long long free;
     unsigned long long used;
 };
+struct nvml_utilization { /* nvmlUtilization_t */
+    unsigned int gpu;     /* percent of the last sample period a kernel ran */
+    unsigned int memory;  /* percent of it device memory was read or written */
+};
 #define NVML_SUCCESS          0
 #define NVML_NAME_BUFFER_SIZE 96 /* NVML_DEVICE_NAME_V2_BUFFER_SIZE */
 
@@ -25,6 +30,7 @@ struct nvml_api {
     int (*handle)(unsigned int index, struct nvml_device **device);
     int (*name)(struct nvml_device *device, char *name, unsigned int length);
     int (*memory)(struct nvml_device *device, struct nvml_memory *memory);
+    int (*utilization)(struct nvml_device *device, struct nvml_utilization *u); /* may be NULL */
 };
 
 static int fail(char *err, size_t size, const char *what, const char *detail) {
@@ -131,4 +137,58 @@ int al__local_discover_nvml(struct al__local_machine *inv, char *err, size_t siz
 out:
     dlclose(lib);
     return rc;
+}
+
+/* NVML kept open: the library, its API and each device's handle. */
+struct al__local_nvml {
+    void *lib;
+    struct nvml_api api;
+    struct nvml_device *devices[AL__LOCAL_MAX_GPUS];
+    unsigned int count;
+};
+
+struct al__local_nvml *al__local_nvml_open(void) {
+    struct al__local_nvml *n = calloc(1, sizeof(*n));
+    if (!n || !(n->lib = dlopen("libnvidia-ml.so.1", RTLD_NOW | RTLD_LOCAL)))
+        goto fail;
+    struct nvml_api *api = &n->api;
+    char err[128];
+    size_t size = sizeof(err);
+    if (load_api(n->lib, api, err, size) < 0 ||
+        LOAD(n->lib, utilization, "nvmlDeviceGetUtilizationRates") < 0)
+        goto fail;
+    if (api->init() != NVML_SUCCESS)
+        goto fail;
+    if (api->count(&n->count) != NVML_SUCCESS)
+        n->count = 0;
+    if (n->count > AL__LOCAL_MAX_GPUS)
+        n->count = AL__LOCAL_MAX_GPUS;
+    for (unsigned int i = 0; i < n->count; i++)
+        if (api->handle(i, &n->devices[i]) != NVML_SUCCESS)
+            n->devices[i] = NULL;
+    if (n->count > 0)
+        return n;
+    api->shutdown();
+fail:
+    if (n && n->lib)
+        dlclose(n->lib);
+    free(n);
+    return NULL;
+}
+
+int al__local_nvml_busy(struct al__local_nvml *n, unsigned int index, int *percent) {
+    struct nvml_utilization u = {0, 0};
+    if (!n || index >= n->count || !n->devices[index] ||
+        n->api.utilization(n->devices[index], &u) != NVML_SUCCESS || u.gpu > 100)
+        return -1;
+    *percent = (int)u.gpu;
+    return 0;
+}
+
+void al__local_nvml_close(struct al__local_nvml *n) {
+    if (!n)
+        return;
+    n->api.shutdown();
+    dlclose(n->lib);
+    free(n);
 }
