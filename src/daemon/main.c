@@ -24,6 +24,7 @@
 #include "daemon/task_account.h"
 #include "daemon/tasks.h"
 #include "daemon/tls.h"
+#include "daemon/ui.h"
 #include "util/file_mode.h"
 #include "util/xalloc.h"
 
@@ -37,6 +38,7 @@ struct options {
     const char *listen;
     const char *backend;
     const char *task_user; /* NULL = not given */
+    const char *ui_dir;    /* --ui-dir, NULL = found next to allotd */
     int64_t grace_s;
     int64_t idle_timeout_s;
     int64_t header_timeout_s;
@@ -64,7 +66,7 @@ static void usage(FILE *out) {
         "              [--header-timeout SECONDS] [--max-connections-per-ip N]\n"
         "              [--token-ttl SECONDS] [--refresh-ttl SECONDS] [--login-rate N]\n"
         "              [--rate-limit N] [--rbac-doc]\n"
-        "              [--task-user ACCOUNT]\n"
+        "              [--task-user ACCOUNT] [--ui-dir DIR]\n"
         "              [--tls [--tls-san NAME]... | --tls-cert FILE --tls-key FILE]\n"
         "              [BACKEND OPTIONS]\n"
         "       allotd [--state-dir DIR] [--tls-cert FILE] --print-fingerprint\n\n"
@@ -103,6 +105,8 @@ static void usage(FILE *out) {
     fputs("  --task-user ACCOUNT   where allotd runs as root: the unprivileged Unix account\n"
           "                        tasks run as (default nobody; never root). Otherwise\n"
           "                        tasks run as allotd's own user\n"
+          "  --ui-dir DIR          the web dashboard's files, served at / (default: web/ or\n"
+          "                        ../web/ next to allotd, as make builds them)\n"
           "  --tls                 serve HTTPS with a self-signed certificate made on the\n"
           "                        first start (ECDSA P-256, ten years) into\n"
           "                        DIR/" AL__TLS_CERT_FILE " and DIR/" AL__TLS_KEY_FILE
@@ -226,6 +230,8 @@ static int parse_options(int argc, char **argv, struct options *o) {
             o->backend = argv[++i];
         else if (strcmp(a, "--task-user") == 0)
             o->task_user = argv[++i];
+        else if (strcmp(a, "--ui-dir") == 0)
+            o->ui_dir = argv[++i];
         else if (strcmp(a, "--tls-cert") == 0)
             o->tls_cert = argv[++i];
         else if (strcmp(a, "--tls-key") == 0)
@@ -503,6 +509,10 @@ static void write_address(const struct allotd *d, const char *listen, int port,
             url, d->state_dir, d->backend.type->name, d->backend.inventory.node_count,
             d->backend.inventory.node_count == 1 ? "" : "s", gpus,
             d->backend.inventory.virtual_gpus ? ", virtual" : "", tasks);
+    if (d->ui_dir)
+        fprintf(stderr, "allotd: dashboard at %s/ (from %s)\n", url, d->ui_dir);
+    else
+        fprintf(stderr, "allotd: no dashboard (not built: make builds it; or --ui-dir DIR)\n");
 }
 
 /*
@@ -646,6 +656,13 @@ int main(int argc, char **argv) {
     https = opt.tls || opt.tls_cert;
     if (https && open_tls(&opt, &tls) < 0)
         return 1;
+    bool no_ui_ok;
+    d.ui_dir = al__ui_find(opt.ui_dir, &no_ui_ok, err, sizeof(err));
+    if (!d.ui_dir && !no_ui_ok) {
+        fprintf(stderr, "allotd: %s\n", err);
+        al__tls_release(&tls);
+        return 2;
+    }
     d.state_dir = al__xstrdup(opt.state_dir);
     d.task_user = task_user ? al__xstrdup(task_user) : NULL;
     d.grace_s = opt.grace_s;
@@ -707,6 +724,7 @@ done:
     al__backend_close(&d.backend);
     free(d.state_dir);
     free(d.task_user);
+    free(d.ui_dir);
     al__tls_release(&tls);
     return status;
 }
