@@ -6,6 +6,7 @@
 // workloads (printed as web_workloads_load_10k; only a generous bound is asserted).
 import assert from "node:assert/strict";
 import { existsSync, mkdirSync } from "node:fs";
+import { request as httpRequest } from "node:http";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -18,7 +19,20 @@ const ALLOTD = process.env.ALLOTD || "build/san/allotd";
 const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
 const SHOTS = process.env.WEB_SCREENSHOTS || "build/web-screenshots";
 const PASSWORD = "dashboard-test-pw-1";
+const TOKEN_TTL_S = 6; // short: the dashboard's refresh is exercised
 const LOAD_BOUND_MS = Number(process.env.WEB_LOAD_BOUND_MS || 10000);
+
+// The status of GET `path` sent exactly as written.
+function rawStatus(base, path) {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(base + "/", { path, method: "GET" }, (resp) => {
+      resp.resume();
+      resolve(resp.statusCode);
+    });
+    req.on("error", reject);
+    req.end();
+  });
+}
 
 // CI (ALLOT_REQUIRE_CHROMIUM=1, .ci/run) may not skip: scripts/setup installs chromium.
 const missing = existsSync(CHROMIUM) ? "" : `${CHROMIUM} is not installed (scripts/setup installs it)`;
@@ -30,7 +44,7 @@ describe("dashboard", { skip: missing || false }, () => {
 
   before(async () => {
     mkdirSync(SHOTS, { recursive: true });
-    d = await new Allotd(ALLOTD).start();
+    d = await new Allotd(ALLOTD, ["--token-ttl", String(TOKEN_TTL_S)]).start();
     for (const dep of ["dep-a", "dep-b"]) await d.must("POST", "/api/v1/departments", { name: dep, deserved: { gpu: 1 } });
     await d.must("POST", "/api/v1/projects", { name: "pa", department: "dep-a", deserved: { gpu: 1 } });
     await d.must("POST", "/api/v1/projects", { name: "pb", department: "dep-b", deserved: { gpu: 1 } });
@@ -87,9 +101,10 @@ describe("dashboard", { skip: missing || false }, () => {
     assert.equal(s2, 200);
     assert.match(h2.get("content-type"), /^text\/javascript/);
     assert.match(h2.get("cache-control"), /immutable/);
-    for (const bad of ["/ui/../admin.token", "/ui/%2e%2e/admin.token", "/ui/.x", "/ui/none.js", "/ui//etc/passwd"]) {
-      const [s] = await d.request("GET", bad, undefined, null);
-      assert.equal(s, 404, bad);
+    // sent as written (fetch would resolve the dots itself)
+    for (const bad of ["/ui/../admin.token", "/ui/%2e%2e/admin.token", "/ui/..%2fadmin.token", "/ui/.x",
+      "/ui/none.js", "/ui//etc/passwd", "/ui/a/../../admin.token"]) {
+      assert.equal(await rawStatus(d.url, bad), 404, bad);
     }
     assert.equal((await d.request("POST", "/", {}, null))[0], 405);
     assert.equal((await d.request("GET", "/api/v1/workloads", undefined, null))[0], 401);
@@ -105,6 +120,9 @@ describe("dashboard", { skip: missing || false }, () => {
     assert.match(await page.textContent("[role=alert]"), /wrong user name or password/);
     await shot(page, "login-error");
     assert.equal(await page.evaluate(() => sessionStorage.getItem("allot.session")), null);
+    await page.click("text=Sign in with SSO"); // this allotd has no identity provider
+    await waitUntil("the SSO refusal", async () => /not configured/.test(await page.textContent("[role=alert]")));
+    assert.equal(await page.$("text=Sign in with SSO"), null);
     await page.context().close();
   });
 
@@ -174,6 +192,21 @@ describe("dashboard", { skip: missing || false }, () => {
     assert.ok(keys.length >= 2, String(keys));
     assert.deepEqual(keys.filter((k) => !k.startsWith("pa/")), []);
     await shot(page, "workloads-viewer");
+    await page.context().close();
+  });
+
+  test("the access token is refreshed before it expires", async () => {
+    const page = await newPage();
+    await signIn(page, "ops");
+    await page.goto(d.url + "/#/workloads");
+    await page.waitForSelector('[data-key="pa/pa-half"]');
+    const token = () => page.evaluate(() => JSON.parse(sessionStorage.getItem("allot.session")).access_token);
+    const first = await token();
+    await waitUntil("a refreshed token", async () => (await token()) !== first, TOKEN_TTL_S * 2000);
+    await page.waitForTimeout(TOKEN_TTL_S * 1000); // past the first token's life
+    await d.must("POST", "/api/v1/workloads", { name: "after-refresh", project: "pa", command: ["true"], gpu: 2 });
+    await page.waitForSelector('[data-key="pa/after-refresh"]', { timeout: 10000 });
+    assert.equal(await page.$("input[name=password]"), null);
     await page.context().close();
   });
 

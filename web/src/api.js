@@ -23,7 +23,7 @@ export async function call(method, path, body, retried = false) {
     headers,
     body: body === undefined ? undefined : JSON.stringify(body),
   });
-  if (resp.status === 401 && s && !retried && (await recover())) {
+  if (resp.status === 401 && s && !retried && (await recover(s.access_token))) {
     return call(method, path, body, true);
   }
   const type = resp.headers.get("Content-Type") || "";

@@ -62,10 +62,19 @@ function schedule() {
   timer = setTimeout(() => refresh().catch(() => drop()), wait);
 }
 
-export async function refresh() {
-  const s = current();
-  if (!s || !s.refresh_token) throw new Error("no refresh token");
-  keep(await tokenRequest({ grant_type: "refresh_token", refresh_token: s.refresh_token }));
+// One refresh at a time: a refresh token is good once, so requests that meet a 401 together
+// share the refresh under way.
+let refreshing = null;
+
+export function refresh() {
+  if (!refreshing) {
+    refreshing = (async () => {
+      const s = current();
+      if (!s || !s.refresh_token) throw new Error("no refresh token");
+      keep(await tokenRequest({ grant_type: "refresh_token", refresh_token: s.refresh_token }));
+    })().finally(() => (refreshing = null));
+  }
+  return refreshing;
 }
 
 export async function signIn(username, password) {
@@ -116,8 +125,12 @@ export async function signOut() {
   drop();
 }
 
-// A 401 from the API: one refresh, else sign-out. True when the caller may try again.
-export async function recover() {
+// A 401 from the API to a request sent with `used` (an access token): one refresh (none
+// when the session has a newer token already), else sign-out. True when the caller may try
+// again.
+export async function recover(used) {
+  const s = current();
+  if (s && s.access_token !== used) return true;
   try {
     await refresh();
     return true;

@@ -27,11 +27,12 @@ async function load() {
   return { nodes, holders };
 }
 
-// A stable colour per workload name.
+// A stable colour per workload name (FNV-1a, spread round the colour wheel by the golden
+// angle, so that names alike get colours apart).
 function colour(name) {
-  let h = 0;
-  for (const c of name) h = (h * 31 + c.charCodeAt(0)) >>> 0;
-  return `hsl(${h % 360} 60% 55%)`;
+  let h = 2166136261;
+  for (const c of name) h = Math.imul(h ^ c.charCodeAt(0), 16777619) >>> 0;
+  return `hsl(${Math.round((h % 1000) * 137.508) % 360} 65% 52%)`;
 }
 
 function Device({ node, g, holders }) {
@@ -56,8 +57,7 @@ export function Nodes() {
   return html`<section class="nodes">
     ${data.nodes.map((n) => html`<div class="node card" data-node=${n.name}>
       <h2>${n.name}${n.pool ? ` (pool ${n.pool})` : ""}</h2>
-      <p class="muted">${gpus(n.allocated.gpu)} of ${n.gpus.length} GPUs held · CPU ${n.allocated.cpu_millis}/${n.cpu_millis} m ·
-        ${n.virtual_gpus ? "declared GPUs" : "discovered GPUs"}</p>
+      <p class="muted">${`${gpus(n.allocated.gpu)} of ${n.gpus.length} GPUs held · CPU ${n.allocated.cpu_millis}/${n.cpu_millis} m · ${n.virtual_gpus ? "declared GPUs" : "discovered GPUs"}`}</p>
       <div class="gpus">${n.gpus.map((g) => html`<${Device} node=${n} g=${g} holders=${data.holders} />`)}</div>
     </div>`)}
     ${data.nodes.length === 0 && html`<p class="muted">No node.</p>`}

@@ -13,12 +13,12 @@ const keyOf = (w) => w.project + "/" + w.name;
 
 const COLUMNS = [
   { key: "name", title: "name", width: "2fr", cell: (w) => w.name },
-  { key: "project", title: "project", width: "1.2fr", cell: (w) => w.project },
-  { key: "state", title: "state", width: "0.9fr", cell: (w) => html`<span class=${"state " + w.state}>${w.state}</span>` },
-  { key: "gpu", title: "asks", width: "0.8fr", cell: (w) => `${w.workers}× ${request(w)}` },
-  { key: "pos", title: "queue #", width: "0.6fr", cell: (w) => w.queue_position || "" },
-  { key: "wait", title: "waited / ran", width: "0.9fr", cell: (w) => duration(waited(w)) },
-  { key: "where", title: "where", width: "1fr", cell: (w) => (w.node ? `${w.node} [${w.gpu_devices.join(",")}]` : (w.nodes || []).join(", ")) },
+  { key: "project", title: "project", width: "1fr", cell: (w) => w.project },
+  { key: "state", title: "state", width: "90px", cell: (w) => html`<span class=${"state " + w.state}>${w.state}</span>` },
+  { key: "gpu", title: "asks", width: "120px", cell: (w) => `${w.workers}× ${request(w)}` },
+  { key: "pos", title: "queue #", width: "70px", cell: (w) => w.queue_position || "" },
+  { key: "wait", title: "waited / ran", width: "100px", cell: (w) => duration(waited(w)) },
+  { key: "where", title: "where", width: "120px", cell: (w) => (w.node ? `${w.node} [${w.gpu_devices.join(",")}]` : (w.nodes || []).join(", ")) },
   { key: "reason", title: "reason", width: "3fr", cls: "reason", cell: (w) => w.reason || "" },
 ];
 
