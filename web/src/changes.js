@@ -27,7 +27,7 @@ function poll() {
 }
 
 // The stream is read with fetch (EventSource cannot send the Authorization header); every
-// complete event ("\n\n") counts as a change.
+// complete event ("\n\n", with a data or event field) counts as a change, whatever it says.
 async function stream() {
   const s = current();
   if (!s) return;
@@ -54,7 +54,9 @@ async function stream() {
       buf += text.decode(value, { stream: true });
       let end;
       while ((end = buf.indexOf("\n\n")) >= 0) {
+        const event = buf.slice(0, end);
         buf = buf.slice(end + 2);
+        if (!/^(data|event):/m.test(event)) continue; // a comment: the stream's keep-alive
         if (!pending) pending = setTimeout(() => ((pending = null), fire()), COALESCE_MS);
       }
     }

@@ -1,5 +1,5 @@
 // overview.js - the fleet at a glance: GPUs allocated and idle now and over the time this page
-// has been open (samples kept here), pending and running workloads, the scheduling cycle's
+// has been open (samples kept here, one per refresh), pending and running workloads, the scheduling cycle's
 // latency (GET /healthz).
 import { useEffect, useRef, useState } from "preact/hooks";
 import { count, get, getAll } from "../api.js";
@@ -8,6 +8,7 @@ import { html } from "../html.js";
 import { Chart } from "../parts/chart.js";
 import { useLive } from "../parts/live.js";
 
+const SAMPLE_MS = 2000; // a sample at least this often, whatever the source of changes
 const KEEP = 1800; // samples (an hour at one per 2 s)
 
 async function load() {
@@ -29,7 +30,7 @@ async function load() {
 }
 
 export function Overview() {
-  const { data, error } = useLive(load);
+  const { data, error } = useLive(load, [], SAMPLE_MS);
   const samples = useRef([[], [], []]);
   const [series, setSeries] = useState([[], [], []]);
   useEffect(() => {
