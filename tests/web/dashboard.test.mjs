@@ -144,6 +144,16 @@ describe("dashboard", { skip: missing || false }, () => {
     await page.waitForSelector('[data-key="pb/pb-waits"]');
     assert.match(await page.textContent('[data-key="pb/pb-waits"]'), /pending/);
     await shot(page, "workloads");
+    const keys = () => page.$$eval("[data-key]", (rows) => rows.map((r) => r.dataset.key).sort());
+    await page.selectOption("select[aria-label=state]", "pending");
+    await waitUntil("the state filter", async () => (await keys()).join() === "pb/pb-waits");
+    await page.selectOption("select[aria-label=state]", "");
+    await page.fill("input[aria-label=search]", "quarter");
+    await waitUntil("the text filter", async () => (await keys()).join() === "pa/pa-quarter");
+    await page.fill("input[aria-label=search]", "");
+    await page.selectOption("select[aria-label=project]", "pa");
+    await waitUntil("the project filter", async () => (await keys()).join() === "pa/pa-half,pa/pa-quarter");
+    await page.selectOption("select[aria-label=project]", "");
     await page.click('[data-key="pa/pa-half"]');
     await page.waitForSelector("[data-testid=log]");
     await waitUntil("the log", async () => /hello from pa-half/.test(await page.textContent("[data-testid=log]")));
@@ -160,6 +170,12 @@ describe("dashboard", { skip: missing || false }, () => {
     await page.click("text=Consumption");
     await page.waitForSelector("[data-testid=consumption-absent], .consumption table");
     await shot(page, "consumption");
+    if (await page.$(".consumption table")) { // an allotd with consumption reports
+      const [download] = await Promise.all([page.waitForEvent("download"), page.click("text=Export CSV")]);
+      assert.match(download.suggestedFilename(), /^consumption-.*\.csv$/);
+    } else {
+      assert.match(await page.textContent("[data-testid=consumption-absent]"), /not available on this allotd/);
+    }
     assert.deepEqual(page.errors.filter((e) => !/404|reports\/consumption|events/.test(e)), []);
     await page.context().close();
   });
