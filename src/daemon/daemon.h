@@ -115,7 +115,7 @@ struct allotd {
     struct al__subject_rates *rates; /* per-subject request budgets (subject_rate.h) */
     struct al__sso sso;              /* single sign-on: the issuer, logins under way (sso.h) */
     struct al__http *http;
-    char *ui_dir; /* the dashboard's files (ui.h), NULL when there are none */
+    char ui_dir[4096]; /* the dashboard's files (ui.h), "" when there are none */
 };
 
 /* al__daemon_now - the wall clock in seconds (every stored time uses it). */

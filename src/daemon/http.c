@@ -432,7 +432,7 @@ static enum MHD_Result on_head(struct allotd *d, struct MHD_Connection *conn, co
         struct al__watch *w = watch_of(conn);
         if (w)
             al__deadlines_served(&d->http->deadlines, w);
-        return al__ui_answer(d->ui_dir, conn, url, method);
+        return al__ui_answer(d->ui_dir[0] ? d->ui_dir : NULL, conn, url, method);
     }
     pend->anonymous = strcmp(url, "/healthz") == 0 || public_path(url);
     if (pend->anonymous || al__http_authorise(d, conn, method, &rep, &pend->who))

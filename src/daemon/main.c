@@ -509,7 +509,7 @@ static void write_address(const struct allotd *d, const char *listen, int port,
             url, d->state_dir, d->backend.type->name, d->backend.inventory.node_count,
             d->backend.inventory.node_count == 1 ? "" : "s", gpus,
             d->backend.inventory.virtual_gpus ? ", virtual" : "", tasks);
-    if (d->ui_dir)
+    if (d->ui_dir[0])
         fprintf(stderr, "allotd: dashboard at %s/ (from %s)\n", url, d->ui_dir);
     else
         fprintf(stderr, "allotd: no dashboard (not built: make builds it; or --ui-dir DIR)\n");
@@ -641,6 +641,11 @@ int main(int argc, char **argv) {
         return 2;
     if (opt.print_fingerprint)
         return print_fingerprint(&opt);
+    /* an unusable --ui-dir is an option error, found before anything is made */
+    if (al__ui_find(opt.ui_dir, d.ui_dir, sizeof(d.ui_dir), err, sizeof(err)) < 0) {
+        fprintf(stderr, "allotd: %s\n", err);
+        return 2;
+    }
     al__file_mode_private(); /* every file allotd makes is its user's alone, whatever the umask */
     /* Its tasks may run as its own user (it is not root): its /proc files (environment,
      * descriptors, root, memory) are then root's, out of their reach (docs/allotd.md). */
@@ -656,13 +661,6 @@ int main(int argc, char **argv) {
     https = opt.tls || opt.tls_cert;
     if (https && open_tls(&opt, &tls) < 0)
         return 1;
-    bool no_ui_ok;
-    d.ui_dir = al__ui_find(opt.ui_dir, &no_ui_ok, err, sizeof(err));
-    if (!d.ui_dir && !no_ui_ok) {
-        fprintf(stderr, "allotd: %s\n", err);
-        al__tls_release(&tls);
-        return 2;
-    }
     d.state_dir = al__xstrdup(opt.state_dir);
     d.task_user = task_user ? al__xstrdup(task_user) : NULL;
     d.grace_s = opt.grace_s;
@@ -724,7 +722,6 @@ done:
     al__backend_close(&d.backend);
     free(d.state_dir);
     free(d.task_user);
-    free(d.ui_dir);
     al__tls_release(&tls);
     return status;
 }

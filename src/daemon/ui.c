@@ -11,7 +11,6 @@
 #include <unistd.h>
 
 #include "daemon/ui.h"
-#include "util/xalloc.h"
 
 #define UI_PREFIX "/ui/"
 /* Names the bundle uses: [A-Za-z0-9._-] in segments of at most NAME_MAX, few of them. */
@@ -47,32 +46,35 @@ static bool has_index(const char *dir) {
            stat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
-char *al__ui_find(const char *given, bool *missing_ok, char *err, size_t size) {
+int al__ui_find(const char *given, char *out, size_t out_size, char *err, size_t size) {
     static const char *const beside[] = {"web", "../web", "../share/allot/web"};
     char self[PATH_MAX], path[PATH_MAX], real[PATH_MAX];
 
-    *missing_ok = given == NULL;
+    out[0] = '\0';
     if (given) {
-        if (!realpath(given, real) || !has_index(real)) {
+        if (!realpath(given, real) || !has_index(real) || strlen(real) >= out_size) {
             snprintf(err, size, "--ui-dir %s: no %s there (build the dashboard with make)", given,
                      AL__UI_INDEX);
-            return NULL;
+            return -1;
         }
-        return al__xstrdup(real);
+        snprintf(out, out_size, "%s", real);
+        return 0;
     }
     ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
     if (n <= 0)
-        return NULL;
+        return 0;
     self[n] = '\0';
     char *slash = strrchr(self, '/');
     if (slash)
         *slash = '\0';
     for (size_t i = 0; i < sizeof(beside) / sizeof(beside[0]); i++) {
         if (snprintf(path, sizeof(path), "%s/%s", self, beside[i]) < (int)sizeof(path) &&
-            realpath(path, real) && has_index(real))
-            return al__xstrdup(real);
+            realpath(path, real) && has_index(real) && strlen(real) < out_size) {
+            snprintf(out, out_size, "%s", real);
+            return 0;
+        }
     }
-    return NULL;
+    return 0;
 }
 
 bool al__ui_path(const char *url) {

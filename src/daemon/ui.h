@@ -14,11 +14,11 @@
 /*
  * al__ui_find - the dashboard's directory: `given` (--ui-dir) when not NULL, which must hold
  * index.html; else the first of web/, ../web/ and ../share/allot/web/ next to allotd's own
- * program that holds one. Returns a heap copy of its real path (the caller frees it); NULL
- * with *missing_ok true when none was given and none was found (allotd serves no dashboard);
- * NULL with *missing_ok false and the reason in err when `given` is unusable.
+ * program that holds one. Writes its real path into out (out_size bytes), "" when none was
+ * given and none was found (allotd serves no dashboard). Returns 0, or -1 with the reason in
+ * err when `given` is unusable.
  */
-char *al__ui_find(const char *given, bool *missing_ok, char *err, size_t size);
+int al__ui_find(const char *given, char *out, size_t out_size, char *err, size_t size);
 
 /* al__ui_path - whether `url` (decoded) is the dashboard's: "/", "/ui" or under "/ui/". */
 bool al__ui_path(const char *url);

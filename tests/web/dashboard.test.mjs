@@ -5,6 +5,7 @@
 // department not seeing another's workloads, and the Workloads view's load time with 10,000
 // workloads (printed as web_workloads_load_10k; only a generous bound is asserted).
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync } from "node:fs";
 import { request as httpRequest } from "node:http";
 import { createRequire } from "node:module";
@@ -108,6 +109,13 @@ describe("dashboard", { skip: missing || false }, () => {
     }
     assert.equal((await d.request("POST", "/", {}, null))[0], 405);
     assert.equal((await d.request("GET", "/api/v1/workloads", undefined, null))[0], 401);
+  });
+
+  test("allotd refuses a --ui-dir without the dashboard", async () => {
+    const p = spawnSync(ALLOTD, ["--state-dir", d.dir + "/other", "--listen", "127.0.0.1:0", "--ui-dir", d.dir],
+      { encoding: "utf8", timeout: 30000 });
+    assert.equal(p.status, 2, p.stderr);
+    assert.match(p.stderr, /--ui-dir .*: no index\.html there/);
   });
 
   test("a wrong password shows the error", async () => {
