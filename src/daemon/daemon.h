@@ -129,6 +129,7 @@ struct allotd {
     struct al__http *http;
     /* Recent changes for the event stream (events.h; its own lock, a leaf after `lock`). */
     struct al__events events;
+    char ui_dir[4096]; /* the dashboard's files (ui.h), "" when there are none */
 };
 
 /* al__daemon_now - the wall clock in seconds (every stored time uses it). */

@@ -1,7 +1,8 @@
 /* http.c - the libmicrohttpd glue: a pool of threads over epoll serves every connection; bodies
  * are collected up to AL__MAX_BODY, tokens checked, and the route's reply turned into a
- * response. A stream with nothing to send (a quiet log follower) is parked - its connection
- * suspended, costing no thread - and woken to look again a few times a second. */
+ * response; the dashboard's files (/, /ui/...) are answered by ui.c. A stream with nothing to send
+ * (a quiet log follower) is parked - its connection suspended, costing no thread - and woken to
+ * look again a few times a second. */
 #define _DEFAULT_SOURCE
 #include <arpa/inet.h>
 #include <microhttpd.h>
@@ -23,6 +24,7 @@
 #include "daemon/http_deadlines.h"
 #include "daemon/relay.h"
 #include "daemon/subject_rate.h"
+#include "daemon/ui.h"
 #include "util/xalloc.h"
 
 #define POOL_THREADS     32  /* request handlers may wait for the state lock or a commit */
@@ -462,6 +464,13 @@ static enum MHD_Result on_head(struct allotd *d, struct MHD_Connection *conn, co
     struct pending *pend = al__xcalloc(1, sizeof(*pend));
     struct al__reply rep = {.status = 500, .log_offset = -1, .log_start = -1};
     *con_cls = pend;
+    if (al__ui_path(url)) {   /* the dashboard's files: public, answered from the head */
+        pend->refused = true; /* a body sent with it is dropped */
+        struct al__watch *w = watch_of(conn);
+        if (w)
+            al__deadlines_served(&d->http->deadlines, w);
+        return al__ui_answer(d->ui_dir[0] ? d->ui_dir : NULL, conn, url, method);
+    }
     pend->anonymous = strcmp(url, "/healthz") == 0 || public_path(url);
     if (pend->anonymous || al__http_authorise(d, conn, method, &rep, &pend->who))
         return MHD_YES;

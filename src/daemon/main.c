@@ -25,6 +25,7 @@
 #include "daemon/task_account.h"
 #include "daemon/tasks.h"
 #include "daemon/tls.h"
+#include "daemon/ui.h"
 #include "util/file_mode.h"
 #include "util/xalloc.h"
 
@@ -39,6 +40,7 @@ struct options {
     const char *listen;
     const char *backend;
     const char *task_user; /* NULL = not given */
+    const char *ui_dir;    /* --ui-dir, NULL = found next to allotd */
     int64_t grace_s;
     int64_t idle_timeout_s;
     int64_t header_timeout_s;
@@ -71,7 +73,7 @@ static void usage(FILE *out) {
         "              [--token-ttl SECONDS] [--refresh-ttl SECONDS] [--login-rate N]\n"
         "              [--rate-limit N] [--events-kept N] [--rbac-doc]\n"
         "              [--consumption-retention SECONDS] [--gpu-price MODEL=PRICE]...\n"
-        "              [--task-user ACCOUNT]\n"
+        "              [--task-user ACCOUNT] [--ui-dir DIR]\n"
         "              [--tls [--tls-san NAME]... | --tls-cert FILE --tls-key FILE]\n"
         "              [BACKEND OPTIONS]\n"
         "       allotd [--state-dir DIR] [--tls-cert FILE] --print-fingerprint\n\n"
@@ -121,6 +123,8 @@ static void usage(FILE *out) {
     fputs("  --task-user ACCOUNT   where allotd runs as root: the unprivileged Unix account\n"
           "                        tasks run as (default nobody; never root). Otherwise\n"
           "                        tasks run as allotd's own user\n"
+          "  --ui-dir DIR          the web dashboard's files, served at / (default: web/ or\n"
+          "                        ../web/ next to allotd, as make builds them)\n"
           "  --tls                 serve HTTPS with a self-signed certificate made on the\n"
           "                        first start (ECDSA P-256, ten years) into\n"
           "                        DIR/" AL__TLS_CERT_FILE " and DIR/" AL__TLS_KEY_FILE
@@ -268,6 +272,8 @@ static int parse_options(int argc, char **argv, struct options *o) {
             o->backend = argv[++i];
         else if (strcmp(a, "--task-user") == 0)
             o->task_user = argv[++i];
+        else if (strcmp(a, "--ui-dir") == 0)
+            o->ui_dir = argv[++i];
         else if (strcmp(a, "--tls-cert") == 0)
             o->tls_cert = argv[++i];
         else if (strcmp(a, "--tls-key") == 0)
@@ -561,6 +567,10 @@ static void write_address(const struct allotd *d, const char *listen, int port,
             url, d->state_dir, d->backend.type->name, d->backend.inventory.node_count,
             d->backend.inventory.node_count == 1 ? "" : "s", gpus,
             d->backend.inventory.virtual_gpus ? ", virtual" : "", tasks);
+    if (d->ui_dir[0])
+        fprintf(stderr, "allotd: dashboard at %s/ (from %s)\n", url, d->ui_dir);
+    else
+        fprintf(stderr, "allotd: no dashboard (not built: make builds it; or --ui-dir DIR)\n");
 }
 
 /*
@@ -689,6 +699,11 @@ int main(int argc, char **argv) {
         return 2;
     if (opt.print_fingerprint)
         return print_fingerprint(&opt);
+    /* an unusable --ui-dir is an option error, found before anything is made */
+    if (al__ui_find(opt.ui_dir, d.ui_dir, sizeof(d.ui_dir), err, sizeof(err)) < 0) {
+        fprintf(stderr, "allotd: %s\n", err);
+        return 2;
+    }
     al__file_mode_private(); /* every file allotd makes is its user's alone, whatever the umask */
     /* Its tasks may run as its own user (it is not root): its /proc files (environment,
      * descriptors, root, memory) are then root's, out of their reach (docs/allotd.md). */
