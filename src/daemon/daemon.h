@@ -15,6 +15,7 @@
 #include "daemon/cycle_stats.h"
 #include "daemon/directory.h"
 #include "daemon/login_guard.h"
+#include "daemon/metrics.h"
 #include "daemon/positions.h"
 #include "daemon/sso.h"
 #include "daemon/state.h"
@@ -115,6 +116,7 @@ struct allotd {
     struct al__subject_rates *rates; /* per-subject request budgets (subject_rate.h) */
     struct al__sso sso;              /* single sign-on: the issuer, logins under way (sso.h) */
     struct al__http *http;
+    struct al__metrics metrics; /* counters and histograms, lock-free (metrics.h) */
 };
 
 /* al__daemon_now - the wall clock in seconds (every stored time uses it). */

@@ -37,9 +37,9 @@ POLICY = {
         ("project", "read"): ANY, ("department", "read"): ANY, ("node", "read"): ANY},
     "viewer": {("workload", "read"): ANY, ("project", "read"): ANY,
                ("department", "read"): ANY, ("node", "read"): ANY, ("snapshot", "read"): ANY,
-               ("audit", "read"): ANY},
+               ("audit", "read"): ANY, ("metrics", "read"): ANY},
 }
-SYSTEM_ONLY = {"snapshot", "audit", "user", "group", "app"}
+SYSTEM_ONLY = {"snapshot", "audit", "user", "group", "app", "metrics"}
 
 
 def expected(role, scope, resource, verb, place, own=False):
@@ -257,7 +257,8 @@ class RbacMatrix(unittest.TestCase):
                         ("audit", "GET", "/api/v1/audit/verify", None),
                         ("user", "GET", "/api/v1/users", None),
                         ("group", "GET", "/api/v1/groups", None),
-                        ("app", "GET", "/api/v1/apps", None)):
+                        ("app", "GET", "/api/v1/apps", None),
+                        ("metrics", "GET", "/metrics", None)):
                     status = d.request(method, path, token=token)[0]
                     self.check(role, scope, expected(role, scope, resource, "read", ("", "")),
                                status, path)
