@@ -246,6 +246,20 @@ def free_port():
 PASSWORD = "a-long-test-password"
 
 
+def stop_and_remove(d, tmp):
+    """Stops allotd `d` (None: never made) and its tasks, and removes `tmp` (None: none)."""
+    try:
+        if d is not None:
+            pids = d.task_pids() if d.proc is not None else None
+            try:
+                d.stop()
+            finally:
+                d.cleanup(pids)
+    finally:
+        if tmp:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
 class MetricsTest(unittest.TestCase):
     """One busy allotd: team-a runs a 2-GPU workload, team-b a fraction, a third waits."""
 
@@ -298,16 +312,7 @@ class MetricsTest(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
-        try:
-            if cls.d is not None:
-                pids = cls.d.task_pids() if cls.d.proc is not None else None
-                try:
-                    cls.d.stop()
-                finally:
-                    cls.d.cleanup(pids)
-        finally:
-            if cls.tmp:
-                shutil.rmtree(cls.tmp, ignore_errors=True)
+        stop_and_remove(cls.d, cls.tmp)
 
     def scrape(self, token=None):
         status, text, headers = get(self.d.url + "/metrics", token or self.scrape_token)
@@ -487,15 +492,8 @@ class RealPrometheus(unittest.TestCase):
                     self.prom.wait()
             if self.prom_log is not None:
                 self.prom_log.close()
-            if self.d is not None:
-                pids = self.d.task_pids() if self.d.proc is not None else None
-                try:
-                    self.d.stop()
-                finally:
-                    self.d.cleanup(pids)
         finally:
-            if self.tmp:
-                shutil.rmtree(self.tmp, ignore_errors=True)
+            stop_and_remove(self.d, self.tmp)
 
     def query(self, promql):
         url = "http://127.0.0.1:%d/api/v1/query?query=%s" % (self.port,
