@@ -283,6 +283,11 @@ struct al__backend_type {
     /* acting - false while another replica carries decisions out (leader election): this one
      * mirrors and answers, but places and stops nothing. NULL: always acting. */
     bool (*acting)(struct al__backend *b);
+    /* gpu_usage - device `gpu` of inventory node `node` as measured now (NVML): utilisation
+     * 0..1 and memory used in bytes; -AL_ENOENT when not measured. Called without allotd's
+     * locks, from any thread (GET /metrics). NULL: nothing is measured. */
+    int (*gpu_usage)(struct al__backend *b, size_t node, size_t gpu, double *utilization,
+                     int64_t *memory_used);
     /*
      * Writes through allotd's API to a backend that owns the objects: the change is made in
      * the cluster (and comes back through sync). Each returns 0, or fills err for a person:

@@ -23,6 +23,9 @@ struct device_row {
     int32_t index, memory_mib;
     char model[64];
     int64_t milli, memory_bytes; /* allocated */
+    bool measured;               /* the backend measured the two below (NVML) */
+    double utilization;
+    int64_t memory_used;
 };
 
 struct node_row {
@@ -231,6 +234,40 @@ static void device_family(struct al__expo *e, const struct gathered *g, const ch
     }
 }
 
+/* What the backend measures of the devices (NVML), read after the state lock is let go: a
+ * device it does not measure gets no sample rather than a made-up 0. */
+static void measure_devices(struct allotd *d, struct gathered *g) {
+    if (!d->backend.type->gpu_usage)
+        return;
+    for (size_t i = 0; i < g->device_count; i++) {
+        struct device_row *dev = &g->devices[i];
+        dev->measured = d->backend.type->gpu_usage(&d->backend, dev->node, (size_t)dev->index,
+                                                   &dev->utilization, &dev->memory_used) == 0;
+    }
+}
+
+static void measured_family(struct al__expo *e, const struct gathered *g, const char *name,
+                            const char *help, bool utilization) {
+    size_t measured = 0;
+    for (size_t i = 0; i < g->device_count; i++)
+        measured += g->devices[i].measured;
+    if (!measured)
+        return;
+    al__expo_family(e, name, "gauge", help);
+    for (size_t i = 0; i < g->device_count; i++) {
+        const struct device_row *dev = &g->devices[i];
+        char index[16];
+        if (!dev->measured)
+            continue;
+        snprintf(index, sizeof(index), "%d", (int)dev->index);
+        struct al__labels l = {.len = 0};
+        al__labels_add(&l, "node", g->nodes[dev->node].name);
+        al__labels_add(&l, "gpu", index);
+        al__labels_add(&l, "model", dev->model);
+        al__expo_sample(e, name, &l, utilization ? dev->utilization : (double)dev->memory_used);
+    }
+}
+
 static void render_nodes(const struct gathered *g, struct al__expo *e) {
     node_family(e, g, "allot_node_gpus", "GPU devices of the node.", 0);
     node_family(e, g, "allot_node_cpu_cores", "Allocatable CPU cores of the node.", 1);
@@ -248,6 +285,14 @@ static void render_nodes(const struct gathered *g, struct al__expo *e) {
                   "Memory of the GPU device allocated to tasks, bytes (a whole device's all, a "
                   "fraction's share, a memory request's amount).",
                   2);
+    measured_family(e, g, "allot_gpu_utilization_ratio",
+                    "Utilisation of the GPU device as NVML measures it (the share of its last "
+                    "sample period a kernel ran); only devices NVML measures.",
+                    true);
+    measured_family(e, g, "allot_gpu_memory_used_bytes",
+                    "Memory of the GPU device in use as NVML measures it, bytes; only devices "
+                    "NVML measures.",
+                    false);
 }
 
 static void render_state(const struct gathered *g, struct al__expo *e) {
@@ -281,6 +326,7 @@ char *al__metrics_text(struct allotd *d, size_t *len, uint64_t *locked_ns) {
     gather(d, &g);
     *locked_ns = al__monotonic_ns() - began;
     pthread_mutex_unlock(&d->lock);
+    measure_devices(d, &g);
     render_state(&g, &e);
     al__expo_family(&e, "allot_scrape_lock_seconds", "gauge",
                     "How long this scrape held the state lock, copying what its gauges show.");

@@ -82,7 +82,8 @@ class Daemon:
         self.proc = subprocess.Popen(
             [*as_user, os.path.abspath(ALLOTD) if self.cwd else ALLOTD,
              "--state-dir", self.state_dir, "--listen", "127.0.0.1:0",
-             "--gpus", self.gpus, "--grace-period", str(self.grace), *self.args],
+             *(["--gpus", self.gpus] if self.gpus else []),  # None: ask NVML
+             "--grace-period", str(self.grace), *self.args],
             stdout=self.stderr, stderr=self.stderr, start_new_session=True, cwd=self.cwd,
             env=dict(os.environ, ALLOTD_CHECK_MODEL="1", **(env or {})))
         wait_until(lambda: os.path.exists(addr_file) or self.proc.poll() is not None,

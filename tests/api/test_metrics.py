@@ -422,6 +422,44 @@ class MetricsTest(unittest.TestCase):
             d.cleanup()
 
 
+class MeasuredByNvml(unittest.TestCase):
+    """allotd without --gpus asks NVML: a stand-in libnvidia-ml.so.1 (fake_nvml.c) measures its
+    first device and not the utilisation of its second, which then has no sample."""
+
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="allot-nvml-")
+        self.d = None
+        lib = os.path.join(self.tmp, "libnvidia-ml.so.1")
+        subprocess.run(["cc", "-shared", "-fPIC", "-O1", "-o", lib,
+                        os.path.join(os.path.dirname(os.path.abspath(__file__)), "fake_nvml.c")],
+                       check=True)
+        self.d = Daemon(gpus=None)
+        self.d.start(env={"LD_LIBRARY_PATH": self.tmp})
+
+    def tearDown(self):
+        stop_and_remove(self.d, self.tmp)
+
+    def test_measured_devices_have_samples_and_the_others_none(self):
+        status, text, _ = get(self.d.url + "/metrics", self.d.token)
+        self.assertEqual(status, 200, text)
+        f = parse_exposition(text)
+        self.assertEqual(value(f, "allot_gpu_memory_bytes", gpu="0", model="NVIDIA H200"),
+                         141 * 2 ** 30)
+        self.assertEqual(value(f, "allot_gpu_utilization_ratio", gpu="0"), 0.37)
+        self.assertEqual(value(f, "allot_gpu_memory_used_bytes", gpu="0"), 2 ** 30)
+        measured = {l["gpu"] for _, l, _ in f["allot_gpu_utilization_ratio"]["samples"]}
+        self.assertEqual(measured, {"0"})  # no made-up 0 for the second
+
+    def test_virtual_gpus_have_no_measures(self):
+        stop_and_remove(self.d, None)
+        self.d = Daemon(gpus="2xA100-80GiB").start()
+        status, text, _ = get(self.d.url + "/metrics", self.d.token)
+        f = parse_exposition(text)
+        self.assertNotIn("allot_gpu_utilization_ratio", f)
+        self.assertNotIn("allot_gpu_memory_used_bytes", f)
+        self.assertEqual(len(f["allot_gpu_allocated_ratio"]["samples"]), 2)
+
+
 def prometheus_binary():
     return shutil.which("prometheus") or (
         "/usr/bin/prometheus" if os.access("/usr/bin/prometheus", os.X_OK) else None)

@@ -38,6 +38,7 @@ struct local {
     /* The state dir (absolute) tasks run without seeing, in namespaces of their own; NULL where
      * this machine offers no such namespaces (said at start). */
     char *hide;
+    struct al__local_nvml *nvml; /* measures the devices NVML discovered, else NULL */
 };
 
 static void path_of(const struct local *l, struct al__task_key key, const char *sub,
@@ -178,6 +179,8 @@ static int local_open(struct al__backend *b, const char *dir, const struct al__b
         free(l);
         return -AL_EIO;
     }
+    if (l->machine.from_nvml)
+        l->nvml = al__local_nvml_open(l->machine.gpu_count);
     fill_inventory(b, &l->machine, nodes);
     isolation_choose(b, l);
     al__task_user_init(&l->user);
@@ -193,9 +196,19 @@ static void local_close(struct al__backend *b) {
         free(l->dir);
         free(l->supervisor);
         free(l->hide);
+        al__local_nvml_close(l->nvml);
     }
     free(l);
     b->data = NULL;
+}
+
+/* Only this machine's devices are measured: virtual nodes (--nodes) are copies of node 0. */
+static int local_gpu_usage(struct al__backend *b, size_t node, size_t gpu, double *utilization,
+                           int64_t *memory_used) {
+    struct local *l = b->data;
+    if (!l || !l->nvml || node != 0)
+        return -AL_ENOENT;
+    return al__local_nvml_usage(l->nvml, gpu, utilization, memory_used);
 }
 
 static void local_prepare(struct al__backend *b, struct al__task_key key) {
@@ -446,4 +459,5 @@ const struct al__backend_type al__local_backend = {
     .describe = local_describe,
     .task_json = local_task_json,
     .stream = local_stream,
+    .gpu_usage = local_gpu_usage,
 };

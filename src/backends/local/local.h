@@ -56,6 +56,19 @@ int al__local_parse_gpus(const char *spec, struct al__local_machine *inv, char *
  */
 int al__local_discover_nvml(struct al__local_machine *inv, char *err, size_t size);
 
+/*
+ * An NVML session for measuring the devices discovered (al__local_nvml_open, after a
+ * successful discovery): NULL when NVML cannot be loaded or initialised again.
+ * al__local_nvml_usage gives device `index`'s utilisation (0..1, the share of the last sample
+ * period a kernel ran) and memory used in bytes: 0, or -AL_ENOENT when NVML does not say.
+ * Thread-safe (NVML is). al__local_nvml_close accepts NULL.
+ */
+struct al__local_nvml;
+struct al__local_nvml *al__local_nvml_open(size_t count);
+int al__local_nvml_usage(struct al__local_nvml *n, size_t index, double *utilization,
+                         int64_t *memory_used);
+void al__local_nvml_close(struct al__local_nvml *n);
+
 /* A started task: its process group leader (a small supervisor, see al__proc_start). */
 struct al__proc {
     pid_t pid;           /* process group id = pid of the supervisor */

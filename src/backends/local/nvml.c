@@ -1,11 +1,14 @@
-/* nvml.c - discovers this machine's NVIDIA GPUs through NVML, loaded at run time with dlopen. */
+/* nvml.c - discovers this machine's NVIDIA GPUs through NVML, loaded at run time with dlopen, and
+ * measures their utilisation and memory used for allotd's metrics. */
 #include <dlfcn.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "allot/errors.h"
 #include "backends/local/local.h"
+#include "util/xalloc.h"
 
 /* The few NVML declarations used here, from the public API reference (nvml.h is not needed to
  * build allotd, and the library may be absent at run time). */
@@ -14,6 +17,10 @@ struct nvml_memory {          /* nvmlMemory_t (v1) */
     unsigned long long total; /* bytes */
     unsigned long long free;
     unsigned long long used;
+};
+struct nvml_utilization { /* nvmlUtilization_t */
+    unsigned int gpu;     /* percent of the last sample period a kernel ran */
+    unsigned int memory;  /* percent of it device memory was read or written */
 };
 #define NVML_SUCCESS          0
 #define NVML_NAME_BUFFER_SIZE 96 /* NVML_DEVICE_NAME_V2_BUFFER_SIZE */
@@ -131,4 +138,54 @@ int al__local_discover_nvml(struct al__local_machine *inv, char *err, size_t siz
 out:
     dlclose(lib);
     return rc;
+}
+
+/* An NVML session kept open while allotd runs, and the handles of the devices it discovered. */
+struct al__local_nvml {
+    void *lib;
+    struct nvml_api api;
+    int (*utilization)(struct nvml_device *device, struct nvml_utilization *u);
+    struct nvml_device *devices[AL__LOCAL_MAX_GPUS];
+    size_t count;
+};
+
+struct al__local_nvml *al__local_nvml_open(size_t count) {
+    struct al__local_nvml n = {.lib = dlopen("libnvidia-ml.so.1", RTLD_NOW | RTLD_LOCAL)};
+    if (!n.lib)
+        return NULL;
+    if (load_api(n.lib, &n.api, NULL, 0) < 0 ||
+        load(n.lib, "nvmlDeviceGetUtilizationRates", &n.utilization, sizeof n.utilization, NULL,
+             0) < 0 ||
+        n.api.init() != NVML_SUCCESS) {
+        dlclose(n.lib);
+        return NULL;
+    }
+    n.count = count < AL__LOCAL_MAX_GPUS ? count : AL__LOCAL_MAX_GPUS;
+    for (size_t i = 0; i < n.count; i++)
+        if (n.api.handle((unsigned int)i, &n.devices[i]) != NVML_SUCCESS)
+            n.devices[i] = NULL;
+    struct al__local_nvml *out = al__xmalloc(sizeof(*out));
+    *out = n;
+    return out;
+}
+
+int al__local_nvml_usage(struct al__local_nvml *n, size_t index, double *utilization,
+                         int64_t *memory_used) {
+    struct nvml_utilization u = {0, 0};
+    struct nvml_memory mem = {0, 0, 0};
+    if (!n || index >= n->count || !n->devices[index] ||
+        n->utilization(n->devices[index], &u) != NVML_SUCCESS ||
+        n->api.memory(n->devices[index], &mem) != NVML_SUCCESS)
+        return -AL_ENOENT;
+    *utilization = u.gpu / 100.0;
+    *memory_used = mem.used > INT64_MAX ? INT64_MAX : (int64_t)mem.used;
+    return 0;
+}
+
+void al__local_nvml_close(struct al__local_nvml *n) {
+    if (!n)
+        return;
+    n->api.shutdown();
+    dlclose(n->lib);
+    free(n);
 }
