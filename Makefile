@@ -1,9 +1,11 @@
 # Makefile - builds allot (programs into build/), runs the tests, checks style.
 #   make          programs into build/ (release flags): allot, allotd (with allot-supervisor, the
-#                 local backend's task supervisor, next to it), liballot.a
+#                 local backend's task supervisor, next to it), liballot.a, and the web
+#                 dashboard's bundle in build/web/ (which allotd serves)
 #   make run      the above, then allotd in the foreground (state in .allot/, virtual GPUs if none)
 #   make test     unit tests, conformance suite, API tests and the OIDC module against a real
-#                 OpenID provider, under AddressSanitizer and UBSan
+#                 OpenID provider, under AddressSanitizer and UBSan, and the dashboard in
+#                 headless Chromium (make web-test)
 #   make check    clang-format, warnings with gcc and clang, house-style checks
 #   make clean
 
@@ -70,10 +72,10 @@ TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 CONFORMANCE ?= ../shared/conformance/cases
 
 .PHONY: all setup run test unit conformance api kube check format clean bench bench-smoke \
-	docs install uninstall fuzz fuzz-long oidc
+	docs install uninstall fuzz fuzz-long oidc web web-test
 .SECONDARY:
 
-all: setup $(BUILD)/allot $(BUILD)/allotd $(BUILD)/liballot.a docs
+all: setup $(BUILD)/allot $(BUILD)/allotd $(BUILD)/liballot.a docs web
 
 setup:
 	@scripts/setup
@@ -109,6 +111,26 @@ $(BUILD)/allotd: $(REL_DAEMON_OBJ) $(BUILD)/liballot.a | $(BUILD)/allot-supervis
 $(BUILD)/allot-supervisor: $(REL_SUPERVISOR_OBJ)
 	$(CC) $(OPT) -static -o $@ $^
 
+# The web dashboard (web/): its npm packages, pinned by web/package-lock.json, installed by
+# npm ci when missing or older than the lock file; bundled by esbuild (web/build.mjs) into
+# build/web/, which allotd finds next to itself (src/daemon/ui.c). Never committed.
+WEB_SRC := $(sort $(shell find web/src -type f 2>/dev/null)) web/index.html web/build.mjs
+
+web: $(BUILD)/web/index.html
+
+web/node_modules/.package-lock.json: web/package-lock.json web/package.json
+	cd web && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+$(BUILD)/web/index.html: $(WEB_SRC) web/node_modules/.package-lock.json
+	node web/build.mjs $(abspath $(BUILD)/web)
+
+# The dashboard in real headless Chromium (Debian's, driven by npm's playwright-core) against
+# a real allotd: pages, live updates, scoping, sign-in, 10,000 workloads; screenshots into
+# build/web-screenshots/.
+web-test: setup $(BUILD)/san/allotd $(BUILD)/web/index.html
+	@scripts/run-web-tests $(BUILD)/san/allotd
+
 # The man pages and the shell completion, printed by allot from its command table.
 docs: $(BUILD)/man/allot.1 $(BUILD)/completion/allot
 
@@ -127,8 +149,10 @@ BINDIR ?= $(PREFIX)/bin
 MANDIR ?= $(PREFIX)/share/man
 BASH_COMPLETION_DIR ?= $(PREFIX)/share/bash-completion/completions
 
-install: $(BUILD)/allot $(BUILD)/allotd $(BUILD)/allot-supervisor docs
+install: $(BUILD)/allot $(BUILD)/allotd $(BUILD)/allot-supervisor docs web
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(BASH_COMPLETION_DIR)
+	rm -rf $(DESTDIR)$(PREFIX)/share/allot/web && install -d $(DESTDIR)$(PREFIX)/share/allot/web
+	install -m 644 $(BUILD)/web/* $(DESTDIR)$(PREFIX)/share/allot/web
 	install -m 755 $(BUILD)/allot $(BUILD)/allotd $(BUILD)/allot-supervisor $(DESTDIR)$(BINDIR)
 	install -m 644 $(BUILD)/man/*.1 $(DESTDIR)$(MANDIR)/man1
 	install -m 644 $(BUILD)/completion/allot $(DESTDIR)$(BASH_COMPLETION_DIR)/allot
@@ -137,6 +161,7 @@ uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/allot $(DESTDIR)$(BINDIR)/allotd \
 		$(DESTDIR)$(BINDIR)/allot-supervisor $(DESTDIR)$(BASH_COMPLETION_DIR)/allot \
 		$(DESTDIR)$(MANDIR)/man1/allot.1 $(DESTDIR)$(MANDIR)/man1/allot-*.1
+	rm -rf $(DESTDIR)$(PREFIX)/share/allot/web
 
 $(BUILD)/san/allot: $(SAN_CLI_OBJ) $(SAN_LIB_OBJ)
 	$(CC) $(SAN) -o $@ $^ $(CLI_LIBS)
@@ -161,7 +186,7 @@ $(BUILD)/tests/engine/test_torture: TEST_LDFLAGS = -Wl,--wrap=malloc,--wrap=call
 $(BUILD)/tests/engine/test_cycle_differential: TEST_LDFLAGS = \
 	-Wl,--wrap=al__placement_find,--wrap=al__job_queue_pop,--wrap=al__job_classes
 
-test: setup unit conformance api kube oidc
+test: setup unit conformance api kube oidc web-test
 
 unit: $(TEST_BIN) $(BUILD)/san/allot
 	@scripts/run-tests $(TEST_BIN)

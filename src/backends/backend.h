@@ -283,11 +283,6 @@ struct al__backend_type {
     /* acting - false while another replica carries decisions out (leader election): this one
      * mirrors and answers, but places and stops nothing. NULL: always acting. */
     bool (*acting)(struct al__backend *b);
-    /* gpu_usage - device `gpu` of inventory node `node` as measured now (NVML): utilisation
-     * 0..1 and memory used in bytes; -AL_ENOENT when not measured. Called without allotd's
-     * locks, from any thread (GET /metrics). NULL: nothing is measured. */
-    int (*gpu_usage)(struct al__backend *b, size_t node, size_t gpu, double *utilization,
-                     int64_t *memory_used);
     /*
      * Writes through allotd's API to a backend that owns the objects: the change is made in
      * the cluster (and comes back through sync). Each returns 0, or fills err for a person:
@@ -302,6 +297,15 @@ struct al__backend_type {
     int (*submit)(struct al__backend *b, const struct al__mirror_submit *s, char *err, size_t size);
     int (*workload_delete)(struct al__backend *b, const char *project, const char *name, char *err,
                            size_t size);
+    /* gpu_busy - how busy device `device` of inventory node `node` is, in percent (the local
+     * backend: NVML's utilisation, the share of its last sample period a kernel ran), into
+     * *percent: 0, or -1 when it cannot tell (virtual devices, no NVML). Called under allotd's
+     * locks: it must not block. NULL: never known (consumption reports' idle time is null). */
+    int (*gpu_busy)(struct al__backend *b, size_t node, int32_t device, int *percent);
+    /* gpu_memory_used - the memory in use on that device in bytes (the local backend: NVML's)
+     * into *bytes: 0, or -1 when it cannot tell. Must not block; any thread (GET /metrics reads
+     * it, and gpu_busy, without allotd's locks). NULL: never known. */
+    int (*gpu_memory_used)(struct al__backend *b, size_t node, int32_t device, int64_t *bytes);
 };
 
 /* An open backend. */

@@ -243,6 +243,31 @@ int al__cli_request(const struct al__cli *cli, const char *method, const char *p
     return rc;
 }
 
+struct al__cli_follow {
+    struct transfer t;
+};
+
+struct al__cli_follow *
+al__cli_follow_new(const struct al__cli *cli, const char *path,
+                   size_t (*write)(char *data, size_t size, size_t n, void *ctx), void *ctx) {
+    struct al__cli_follow *f = al__xmalloc(sizeof(*f));
+    transfer_init(&f->t, cli, "GET", path, NULL);
+    curl_easy_setopt(f->t.curl, CURLOPT_WRITEFUNCTION, write);
+    curl_easy_setopt(f->t.curl, CURLOPT_WRITEDATA, ctx);
+    return f;
+}
+
+void *al__cli_follow_curl(struct al__cli_follow *f) {
+    return f->t.curl;
+}
+
+void al__cli_follow_free(struct al__cli_follow *f) {
+    if (!f)
+        return;
+    transfer_release(&f->t);
+    free(f);
+}
+
 void al__cli_reply_release(struct al__cli_reply *reply) {
     json_decref(reply->body);
     reply->body = NULL;

@@ -62,6 +62,18 @@ int al__cli_stream(const struct al__cli *cli, const char *path, FILE *out, int64
                    int64_t *log_start, bool quiet_break);
 
 /*
+ * al__cli_follow_new - a libcurl easy handle for GET server+path set up as every request is
+ * (token, TLS, connect timeout; no overall timeout), whose body goes to write(data, 1, n, ctx)
+ * as it arrives: for the caller to run (a multi handle). Ends with al__cli_follow_free.
+ */
+struct al__cli_follow;
+struct al__cli_follow *
+al__cli_follow_new(const struct al__cli *cli, const char *path,
+                   size_t (*write)(char *data, size_t size, size_t n, void *ctx), void *ctx);
+void *al__cli_follow_curl(struct al__cli_follow *f); /* its CURL * */
+void al__cli_follow_free(struct al__cli_follow *f);
+
+/*
  * al__cli_path - "/api/v1/COLLECTION/NAME" plus `suffix` (may be ""), NAME percent-encoded.
  * Returns 0, or -1 after printing a usage error when it does not fit (a name that long is
  * not a name allotd knows).

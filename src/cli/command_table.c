@@ -67,8 +67,10 @@ const struct al__cli_noun al__cli_noun_table[] = {
     {"department", "create, list, describe, update, delete"},
     {"node", "list"},
     {"top", "per project: deserved GPUs, fair share, allocated, pending"},
+    {"events", "changes of workloads and projects, as they happen with -f"},
     {"snapshot", "the live state as a snapshot file; convert a KAI Scheduler snapshot"},
     {"audit", "list, verify: every change made through the API"},
+    {"report", "consumption: GPU-hours and cost per project, department, workload"},
     {"replay", "run one scheduling cycle on snapshot files (offline)"},
     {"login", "sign in (password, app secret, or token) and save it as a context"},
     {"logout", "revoke this session's tokens and forget them"},
@@ -251,12 +253,33 @@ static const struct al__cli_opt watch_options[] = {
     {"-w", "--watch", NULL, "print it again whenever it changes, until\ninterrupted", NULL},
 };
 
+static const struct al__cli_opt events_options[] = {
+    {"-f", "--follow", NULL, "then print each change as it happens, until\ninterrupted", NULL},
+    {"-p", "--project", "PROJECT", "only this project's workloads and the project", "@project"},
+    {NULL, "--kind", "KIND", "only workload or queue (project, department) events",
+     "workload queue"},
+    {NULL, "--limit", "N", "recent events to print first (default 100; 10\nwith -f)", NULL},
+};
+
 static const struct al__cli_opt audit_list_options[] = {
     {NULL, "--since", "WHEN",
      "only rows since WHEN: a duration ago (10m, 1h30m)\nor a time (2026-11-30T18:02:11Z)", NULL},
     {NULL, "--subject", "S", "only changes made by S (token:admin; unknown for\nrefused logins)",
      NULL},
     {"-p", "--project", "P", "only changes to project P and its workloads", "@project"},
+};
+
+static const struct al__cli_opt report_options[] = {
+    {NULL, "--from", "WHEN",
+     "the window's start: a date (2026-11-01, UTC\nmidnight), a time (2026-11-01T08:00:00Z) "
+     "or a\nduration ago (30d); required",
+     NULL},
+    {NULL, "--to", "WHEN", "the window's end, written the same way\n(default: now)", NULL},
+    {"-g", "--group-by", "G", "project (default), department or workload",
+     "project department workload"},
+    {"-o", "--output", "FORMAT",
+     "text (default), csv (a header line, then RFC\n4180 rows), json or yaml",
+     "text csv json yaml"},
 };
 
 static const struct al__cli_opt snapshot_options[] = {
@@ -490,6 +513,15 @@ const struct al__cli_command al__cli_command_table[] = {
      "are the API's projects' status: its `requested` is ALLOCATED + PENDING, capped by\n"
      "the project's limit.",
      OPTS(watch_options), NULL, al__cmd_top, API_OUT},
+    {"events", NULL, "[-f] [-p PROJECT] [--kind workload|queue] [--limit N]",
+     "changes of workloads and queues, as they happen with -f",
+     "Prints allotd's recent changes, oldest first, one line each: a workload submitted,\n"
+     "its state changed (with the state it left) or its pending reason, deleted; a\n"
+     "project or department created, updated or deleted. Only what the token may read.\n"
+     "With -f, then each change as it happens, until interrupted (a broken connection is\n"
+     "opened again after the last event printed, nothing lost while allotd keeps it).\n"
+     "-o json prints each event as one JSON object a line (docs/api.md, \"Events\").",
+     OPTS(events_options), NULL, al__cmd_events, API_OUT},
 
     {"audit", "list", "[--since WHEN] [--subject S] [-p PROJECT]",
      "the audit log: who changed what, when, from where",
@@ -505,6 +537,18 @@ const struct al__cli_command al__cli_command_table[] = {
      "and the hash of the row before it. Exit status 0 when it holds; 1, naming the\n"
      "first row that does not match (changed, or a row before it removed), when not.",
      NULL, 0, NULL, al__cmd_audit_verify, API_OUT},
+
+    {"report", "consumption", "--from WHEN [--to WHEN] [-g project|department|workload] [-o csv]",
+     "GPU-hours, CPU, memory and cost per project, department or workload",
+     "Sums what task runs held in the window [FROM, TO), each run cut at the window's\n"
+     "edges (a run still going counts up to now): GPU-hours (a GPU portion counted as\n"
+     "its part of a GPU, a GPU-memory request as its share of the device's memory),\n"
+     "CPU core-hours and memory GiB-hours, idle GPU-hours where utilisation is known\n"
+     "(- where not), and the cost where allotd was given a price per GPU-hour for the\n"
+     "GPU model (allotd --gpu-price MODEL=PRICE; the currency is the operator's).\n"
+     "Rows are those of the projects you may read. -o csv writes the API's fields,\n"
+     "in seconds, for a spreadsheet.",
+     OPTS(report_options), NULL, al__cmd_report_consumption, AL__CLI_API},
 
     {"snapshot", NULL, "[-o FILE]", "save the live state as a snapshot file",
      "Saves the live state of allotd (queues, workloads, nodes) as an allot snapshot:\n"

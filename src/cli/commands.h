@@ -118,9 +118,11 @@ int al__cmd_queue_delete(const struct al__cli *cli, int argc, char **argv);
 
 int al__cmd_node_list(const struct al__cli *cli, int argc, char **argv);
 int al__cmd_top(const struct al__cli *cli, int argc, char **argv);
+int al__cmd_events(const struct al__cli *cli, int argc, char **argv);
 int al__cmd_snapshot_save(const struct al__cli *cli, int argc, char **argv);
 int al__cmd_audit_list(const struct al__cli *cli, int argc, char **argv);
 int al__cmd_audit_verify(const struct al__cli *cli, int argc, char **argv);
+int al__cmd_report_consumption(const struct al__cli *cli, int argc, char **argv);
 
 /* Subjects, access rules and sessions (identity_cmds.c, sign_in.c); `user`, `group` and `app`
  * share list, delete and (group, app) create: cli->noun says which. */

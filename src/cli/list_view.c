@@ -17,5 +17,5 @@ static int render(const struct al__cli *cli, void *ctx) {
 
 int al__cli_list_view_run(const struct al__cli *cli, const struct al__cli_list_view *v,
                           bool watch) {
-    return watch ? al__cli_watch(cli, render, (void *)v) : render(cli, (void *)v);
+    return watch ? al__cli_watch_live(cli, render, (void *)v, v->events) : render(cli, (void *)v);
 }

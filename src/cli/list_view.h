@@ -16,6 +16,9 @@ struct al__cli_list_view {
     const char *kind;  /* "workload", for -o name */
     void (*print_table)(const struct al__cli *cli, const json_t *items);
     const struct al__cli_selector *selector; /* keeps the items it matches; NULL: all */
+    /* The event stream whose events may change the list ("/api/v1/events?follow=1&..."),
+     * watched by -w instead of polling; NULL: -w polls. */
+    const char *events;
 };
 
 /* al__cli_list_view_run - GETs every item of v->path and shows them; with `watch`, again

@@ -98,7 +98,9 @@ static void print_table(const struct al__cli *cli, const json_t *items) {
 int al__cmd_node_list(const struct al__cli *cli, int argc, char **argv) {
     bool watch = false;
     const struct al__cli_option options[] = {{"-w", "--watch", &watch, NULL, 0, NULL}};
-    const struct al__cli_list_view view = {"/api/v1/nodes", "", "nodes", "node", print_table, NULL};
+    const struct al__cli_list_view view = {
+        "/api/v1/nodes", "",   "nodes", "node",
+        print_table,     NULL, NULL}; /* nodes' changes are not events: polled */
     const char *none = NULL;
     int rc = al__cli_parse_simple(cli, argc, argv, NULL, &none, options, 1);
 

@@ -61,7 +61,8 @@ int al__cmd_queue_list(const struct al__cli *cli, int argc, char **argv) {
     if (rc != AL__CLI_RUN)
         return al__cli_parse_exit(rc, cli);
     snprintf(path, sizeof(path), "/api/v1/%s", al__cli_queue_collection(cli));
-    const struct al__cli_list_view view = {path,      "",          al__cli_queue_collection(cli),
-                                           cli->noun, print_table, NULL};
+    const struct al__cli_list_view view = {
+        path,        "",   al__cli_queue_collection(cli), cli->noun,
+        print_table, NULL, "/api/v1/events?follow=1"}; /* its workloads count in its status */
     return al__cli_list_view_run(cli, &view, watch);
 }

@@ -5,6 +5,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cli/event_stream.h"
 #include "cli/watch.h"
 
 /* One render into a new buffer (*text, malloc'd); its exit status. */
@@ -25,14 +26,18 @@ static int capture(const struct al__cli *cli, int (*render)(const struct al__cli
     return status;
 }
 
-static void show(const struct al__cli *cli, const char *text, bool terminal, bool first) {
+static void show(const struct al__cli *cli, const char *text, bool terminal, bool first,
+                 bool live) {
     if (terminal) {
         char when[32];
         time_t now = time(NULL);
         struct tm tm;
         strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", localtime_r(&now, &tm));
-        printf("\033[H\033[2J%s -w (every %ds; Ctrl-C to stop)   %s\n\n", cli->name,
-               AL__CLI_WATCH_INTERVAL_MS / 1000, when);
+        if (live)
+            printf("\033[H\033[2J%s -w (live; Ctrl-C to stop)   %s\n\n", cli->name, when);
+        else
+            printf("\033[H\033[2J%s -w (every %ds; Ctrl-C to stop)   %s\n\n", cli->name,
+                   AL__CLI_WATCH_INTERVAL_MS / 1000, when);
     } else if (!first) {
         putchar('\n');
     }
@@ -40,25 +45,52 @@ static void show(const struct al__cli *cli, const char *text, bool terminal, boo
     fflush(stdout);
 }
 
-int al__cli_watch(const struct al__cli *cli, int (*render)(const struct al__cli *cli, void *ctx),
-                  void *ctx) {
-    bool terminal = isatty(STDOUT_FILENO) == 1, first = true, failing = false;
-    char *last = NULL;
+/* Until the next render: an event or the refresh interval on a live stream (closed and NULL
+ * once it ended), else the polling interval. */
+static void wait_for_change(struct al__cli_events **events) {
     struct timespec pause = {AL__CLI_WATCH_INTERVAL_MS / 1000,
                              (AL__CLI_WATCH_INTERVAL_MS % 1000) * 1000000L};
+    if (!*events) {
+        nanosleep(&pause, NULL);
+        return;
+    }
+    if (al__cli_events_wait(*events, AL__CLI_WATCH_REFRESH_MS) < 0) {
+        al__cli_events_free(*events); /* opened again before the next render */
+        *events = NULL;
+    }
+}
+
+int al__cli_watch(const struct al__cli *cli, int (*render)(const struct al__cli *cli, void *ctx),
+                  void *ctx) {
+    return al__cli_watch_live(cli, render, ctx, NULL);
+}
+
+int al__cli_watch_live(const struct al__cli *cli,
+                       int (*render)(const struct al__cli *cli, void *ctx), void *ctx,
+                       const char *events_path) {
+    bool terminal = isatty(STDOUT_FILENO) == 1, first = true, failing = false;
+    char *last = NULL;
+    struct al__cli_events *events = NULL;
 
     for (;;) {
         char *text;
+        long answered = 0;
+        if (events_path && !events) { /* opened before the render: no change falls between */
+            events = al__cli_events_open(cli, events_path, 2000, NULL, NULL, &answered);
+            if (!events && answered != 0)
+                events_path = NULL; /* refused (an allotd without the stream: 404): polled */
+        }
         int status = capture(cli, render, ctx, &text);
         if (status != AL__EXIT_OK) {
             free(text);
             if (first) {
                 free(last);
+                al__cli_events_free(events);
                 return status;
             }
             failing = true; /* said on stderr by the render; tried again next time */
         } else if (terminal || failing || !last || strcmp(text, last) != 0) {
-            show(cli, text, terminal, first);
+            show(cli, text, terminal, first, events != NULL);
             free(last);
             last = text;
             failing = false;
@@ -66,6 +98,6 @@ int al__cli_watch(const struct al__cli *cli, int (*render)(const struct al__cli 
             free(text);
         }
         first = false;
-        nanosleep(&pause, NULL);
+        wait_for_change(&events);
     }
 }

@@ -5,6 +5,7 @@
 #include "cli/commands.h"
 
 #define AL__CLI_WATCH_INTERVAL_MS 1000
+#define AL__CLI_WATCH_REFRESH_MS  10000 /* a live view is rendered again this often anyway */
 
 /*
  * al__cli_watch - runs render(cli, ctx) once a second with its output (cli->out) captured.
@@ -16,5 +17,16 @@
  */
 int al__cli_watch(const struct al__cli *cli, int (*render)(const struct al__cli *cli, void *ctx),
                   void *ctx);
+
+/*
+ * al__cli_watch_live - the same, rendered again as soon as allotd's event stream at
+ * `events_path` ("/api/v1/events?follow=1&kind=workload", docs/api.md) says something changed
+ * (and every AL__CLI_WATCH_REFRESH_MS anyway) instead of every second. Against an allotd
+ * without the stream (404), or while the stream cannot be opened, it polls as al__cli_watch.
+ * events_path NULL: al__cli_watch.
+ */
+int al__cli_watch_live(const struct al__cli *cli,
+                       int (*render)(const struct al__cli *cli, void *ctx), void *ctx,
+                       const char *events_path);
 
 #endif

@@ -80,7 +80,13 @@ int al__cmd_workload_list(const struct al__cli *cli, int argc, char **argv) {
         return al__cli_parse_exit(rc, cli);
     if ((rc = al__cli_workload_filter_query(cli, &o.filter, query, sizeof(query))) != AL__CLI_RUN)
         return al__cli_parse_exit(rc, cli);
-    const struct al__cli_list_view view = {"/api/v1/workloads", query,       "workloads",
-                                           "workload",          print_table, &o.filter.selector};
+    /* -w redraws on the events of the workloads it shows (their project's, where one) */
+    char events[256] = "/api/v1/events?follow=1&kind=workload";
+    if (o.filter.project && strlen(o.filter.project) < 64)
+        snprintf(events + strlen(events), sizeof(events) - strlen(events), "&project=%s",
+                 o.filter.project);
+    const struct al__cli_list_view view = {
+        "/api/v1/workloads", query, "workloads", "workload", print_table,
+        &o.filter.selector,  events};
     return al__cli_list_view_run(cli, &view, o.watch);
 }

@@ -23,6 +23,7 @@
 struct al__request {
     const char *method;
     const char *upgrade;           /* the Upgrade header, or NULL */
+    const char *last_event_id;     /* the Last-Event-ID header (an event stream's), or NULL */
     const struct al__actor *actor; /* who sent it and from where (audit.h) */
     /* Who it is made by and what they hold (access.h); NULL for none, which may do nothing.
      * The route table sets res and verb: what the route does, checked against it. */
@@ -38,12 +39,16 @@ struct al__request {
     void *lookup_ctx;
 };
 
-/* A body produced piece by piece (log following). read() returns bytes written into buf, 0
- * for "nothing yet" (it is called again), -1 at the end. done() frees ctx. */
+/* A body produced piece by piece (log following, events). read() returns bytes written into
+ * buf, 0 for "nothing yet" (it is called again), -1 at the end. done() frees ctx. */
 struct al__stream {
     ssize_t (*read)(void *ctx, uint64_t pos, char *buf, size_t max);
     void (*done)(void *ctx);
     void *ctx;
+    const char *type; /* its Content-Type (static), NULL for text/plain */
+    /* Whether a client that takes none of what waits for it within the idle timeout is
+     * dropped (events: the stream's bytes are its own); else a follower is never closed. */
+    bool drop_unread;
 };
 
 /* An answer that turns the connection into a stream: once the route has answered (its locks
@@ -143,6 +148,8 @@ void al__node_get(struct allotd *d, const struct al__request *req, struct al__re
 /* The audit log (routes_audit.c): called with no lock held (they take the reader's). */
 void al__audit_list_route(struct allotd *d, const struct al__request *req, struct al__reply *rep);
 void al__audit_verify_route(struct allotd *d, const struct al__request *req, struct al__reply *rep);
+/* Consumption reports (routes_reports.c): called with no lock held (it takes the reader's). */
+void al__consumption_route(struct allotd *d, const struct al__request *req, struct al__reply *rep);
 /* Subjects and access rules (routes_identity.c, routes_rules.c): called with no lock held but
  * the rules' (WRITES, READS). */
 void al__users_list(struct allotd *d, const struct al__request *req, struct al__reply *rep);
@@ -171,6 +178,8 @@ void al__sso_device_grant(struct allotd *d, const struct al__request *req, const
 void al__sso_exchange_grant(struct allotd *d, const struct al__request *req, const json_t *body,
                             struct al__reply *rep);
 void al__snapshot_get(struct allotd *d, const struct al__request *req, struct al__reply *rep);
+/* The event stream (routes_events.c): called with no lock held (it takes the ring's). */
+void al__events_route(struct allotd *d, const struct al__request *req, struct al__reply *rep);
 /* Streams to a running task (routes_streams.c): answers with an upgrade. */
 void al__workload_attach(struct allotd *d, const struct al__request *req, struct al__reply *rep);
 void al__workload_exec(struct allotd *d, const struct al__request *req, struct al__reply *rep);

@@ -12,8 +12,10 @@
 #include "backends/backend.h"
 #include "daemon/audit.h"
 #include "daemon/auth.h"
+#include "daemon/consumption_sum.h"
 #include "daemon/cycle_stats.h"
 #include "daemon/directory.h"
+#include "daemon/events.h"
 #include "daemon/login_guard.h"
 #include "daemon/metrics.h"
 #include "daemon/positions.h"
@@ -55,6 +57,16 @@ struct allotd {
     int64_t per_ip_connections; /* connections one client address may hold, 0 = no limit */
     int64_t retention_s;        /* finished workloads leave memory this long after they finish */
     int64_t retire_next_s;      /* when a cycle next looks for them (a pass over every workload) */
+    /* Consumption rows (consumption.h) are dropped this long after their run ended; a cycle
+     * looks for them every tenth of it, at most hourly. */
+    int64_t consumption_retention_s, consumption_prune_next_s;
+    /* When the GPUs running tasks hold were last sampled for idle time (consumption_idle.c);
+     * ALLOTD_TEST_GPU_BUSY (tests): the percent every device is busy, -1 = ask the backend. */
+    int64_t idle_sampled_s;
+    int test_gpu_busy;
+    /* Prices per GPU-hour by GPU model (--gpu-price), for reports' cost. */
+    struct al__gpu_price *gpu_prices;
+    size_t gpu_price_count;
     /* state.task_changes when the cycle's passes over holding workloads last ran: with no task
      * changed since, they would change nothing (pipelined starts, stale gangs, reasons). */
     uint64_t started_at_changes, cleared_at_changes;
@@ -117,6 +129,9 @@ struct allotd {
     struct al__sso sso;              /* single sign-on: the issuer, logins under way (sso.h) */
     struct al__http *http;
     struct al__metrics metrics; /* counters and histograms, lock-free (metrics.h) */
+    /* Recent changes for the event stream (events.h; its own lock, a leaf after `lock`). */
+    struct al__events events;
+    char ui_dir[4096]; /* the dashboard's files (ui.h), "" when there are none */
 };
 
 /* al__daemon_now - the wall clock in seconds (every stored time uses it). */

@@ -1,7 +1,8 @@
 /* http.c - the libmicrohttpd glue: a pool of threads over epoll serves every connection; bodies
  * are collected up to AL__MAX_BODY, tokens checked, and the route's reply turned into a
- * response. A stream with nothing to send (a quiet log follower) is parked - its connection
- * suspended, costing no thread - and woken to look again a few times a second. */
+ * response; the dashboard's files (/, /ui/...) are answered by ui.c. A stream with nothing to send
+ * (a quiet log follower) is parked - its connection suspended, costing no thread - and woken to
+ * look again a few times a second. */
 #define _DEFAULT_SOURCE
 #include <arpa/inet.h>
 #include <microhttpd.h>
@@ -23,14 +24,18 @@
 #include "daemon/http_deadlines.h"
 #include "daemon/relay.h"
 #include "daemon/subject_rate.h"
+#include "daemon/ui.h"
 #include "util/xalloc.h"
 
 #define POOL_THREADS     32  /* request handlers may wait for the state lock or a commit */
 #define WAKE_INTERVAL_MS 200 /* how often parked streams look for new output */
 /* Descriptors kept for the store, logs and forks, and each pool thread's epoll and wake-up
  * descriptors: an accept() that fails for want of one leaves every new connection waiting. */
-#define FDS_SPARE       (64 + 3 * POOL_THREADS)
-#define CONNECTIONS_MAX 16384
+#define FDS_SPARE (64 + 3 * POOL_THREADS)
+/* What the kernel holds for an event stream's client that reads slowly: a fixed buffer (no
+ * autotuning to megabytes), so that such a client soon takes nothing and is dropped. */
+#define EVENT_STREAM_SNDBUF (16 * 1024)
+#define CONNECTIONS_MAX     16384
 
 struct al__http {
     struct MHD_Daemon *mhd;
@@ -40,7 +45,9 @@ struct al__http {
     struct MHD_Connection **parked;
     size_t parked_count, parked_cap;
     bool stopping;
-    bool tls; /* HTTPS: upgraded connections pass no half-close on (relay.h) */
+    bool woken;             /* al__http_wake: resume the parked now */
+    bool tls;               /* HTTPS: upgraded connections pass no half-close on (relay.h) */
+    int64_t idle_timeout_s; /* allotd's (daemon.h) */
     pthread_cond_t wake;
     pthread_t waker;
 };
@@ -125,12 +132,25 @@ static void *waker_run(void *arg) {
         until.tv_nsec += WAKE_INTERVAL_MS * 1000000L;
         until.tv_sec += until.tv_nsec / 1000000000L;
         until.tv_nsec %= 1000000000L;
-        pthread_cond_timedwait(&h->wake, &h->lock, &until);
+        if (!h->woken)
+            pthread_cond_timedwait(&h->wake, &h->lock, &until);
+        h->woken = false;
         resume_parked(h);
         al__deadlines_expire(&h->deadlines);
     }
     pthread_mutex_unlock(&h->lock);
     return NULL;
+}
+
+void al__http_wake(struct al__http *h) {
+    if (!h)
+        return;
+    pthread_mutex_lock(&h->lock);
+    if (!h->woken) { /* a burst of events wakes the waker once */
+        h->woken = true;
+        pthread_cond_signal(&h->wake);
+    }
+    pthread_mutex_unlock(&h->lock);
 }
 
 /* A stream's client connection, handed back to MHD when its relay ends. */
@@ -227,8 +247,18 @@ static enum MHD_Result send_reply(struct al__http *http, struct MHD_Connection *
         }
     }
     if (rep->stream.read) {
-        /* a follower waits as long as the task runs: never closed for being quiet */
-        MHD_set_connection_option(conn, MHD_CONNECTION_OPTION_TIMEOUT, 0U);
+        /* A follower waits as long as the task runs: never closed for being quiet (a parked
+         * one is resumed a few times a second, which counts as activity). An event stream's
+         * client that takes nothing of what waits for it is closed after the idle timeout. */
+        MHD_set_connection_option(conn, MHD_CONNECTION_OPTION_TIMEOUT,
+                                  rep->stream.drop_unread ? (unsigned)http->idle_timeout_s : 0U);
+        if (rep->stream.type)
+            type = rep->stream.type;
+        const union MHD_ConnectionInfo *fd =
+            MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+        if (rep->stream.drop_unread && fd)
+            setsockopt(fd->connect_fd, SOL_SOCKET, SO_SNDBUF, &(int){EVENT_STREAM_SNDBUF},
+                       sizeof(int));
         struct stream *st = al__xmalloc(sizeof(*st));
         *st = (struct stream){rep->stream, http, conn};
         resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16 * 1024, stream_read, st,
@@ -248,6 +278,8 @@ static enum MHD_Result send_reply(struct al__http *http, struct MHD_Connection *
     if (rep->content_type && !rep->json && !rep->stream.read)
         type = rep->content_type;
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+    if (rep->stream.type) /* no proxy may keep it back or cache it */
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
     if (rep->log_offset >= 0) {
         char offset[32];
         snprintf(offset, sizeof(offset), "%lld", (long long)rep->log_offset);
@@ -306,7 +338,8 @@ static bool split_path(char *copy, struct al__request *req) {
 }
 
 /* GET /healthz: up, whether the last cycle ran ("degraded" with the reason when not), how
- * long the last cycles took, and how many workloads are in memory and in the store only. */
+ * long the last cycles took, how many workloads are in memory and in the store only, and the
+ * event stream's ring and followers. */
 static void health_reply(struct allotd *d, struct al__reply *rep) {
     pthread_mutex_lock(&d->lock);
     json_t *why = d->cycle_error[0] ? json_string(d->cycle_error) : json_null();
@@ -314,11 +347,16 @@ static void health_reply(struct allotd *d, struct al__reply *rep) {
     json_int_t cycles = (json_int_t)d->cycles;
     json_t *workloads = json_pack("{s:I, s:I}", "in_memory", (json_int_t)d->state.workload_count,
                                   "retired", (json_int_t)d->state.retired.count);
+    pthread_mutex_lock(&d->events.lock);
+    json_t *events = json_pack("{s:I, s:I, s:I}", "kept", (json_int_t)d->events.count, "last_id",
+                               (json_int_t)(d->events.next_id - 1), "followers",
+                               (json_int_t)d->events.followers);
+    pthread_mutex_unlock(&d->events.lock);
     pthread_mutex_unlock(&d->lock);
     al__reply_json(rep, 200,
-                   json_pack("{s:s, s:o, s:I, s:o, s:o}", "status",
+                   json_pack("{s:s, s:o, s:I, s:o, s:o, s:o}", "status",
                              json_is_null(why) ? "ok" : "degraded", "cycle_error", why, "cycles",
-                             cycles, "timing", timing, "workloads", workloads));
+                             cycles, "timing", timing, "workloads", workloads, "events", events));
 }
 
 /* Who sends the request (`subject`, "unknown" for NULL) and from where (the client's
@@ -382,6 +420,7 @@ static void handle(struct allotd *d, struct MHD_Connection *conn, const char *ur
         .who = &who,
         .method = method,
         .upgrade = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_UPGRADE),
+        .last_event_id = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Last-Event-ID"),
         .body = pend->body ? pend->body : "",
         .body_len = pend->len,
         .lookup = lookup_query,
@@ -443,6 +482,13 @@ static enum MHD_Result on_head(struct allotd *d, struct MHD_Connection *conn, co
     *con_cls = pend;
     pend->began_ns = al__monotonic_ns();
     pend->route = AL__METRICS_ROUTE_NONE;
+    if (al__ui_path(url)) {   /* the dashboard's files: public, answered from the head */
+        pend->refused = true; /* a body sent with it is dropped */
+        struct al__watch *w = watch_of(conn);
+        if (w)
+            al__deadlines_served(&d->http->deadlines, w);
+        return al__ui_answer(d->ui_dir[0] ? d->ui_dir : NULL, conn, url, method);
+    }
     pend->anonymous = strcmp(url, "/healthz") == 0 || public_path(url);
     if (pend->anonymous || al__http_authorise(d, conn, method, &rep, &pend->who))
         return MHD_YES;
@@ -583,6 +629,7 @@ int al__http_start(struct allotd *d, const char *listen, const struct al__tls *t
         return -AL_EIO;
     }
     d->http->tls = tls != NULL;
+    d->http->idle_timeout_s = d->idle_timeout_s;
     pthread_mutex_init(&d->http->lock, NULL);
     pthread_cond_init(&d->http->wake, NULL);
     al__deadlines_init(&d->http->deadlines, d->header_timeout_s, d->idle_timeout_s);

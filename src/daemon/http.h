@@ -20,6 +20,10 @@
 int al__http_start(struct allotd *d, const char *listen, const struct al__tls *tls, int *port_out,
                    char *err, size_t size);
 
+/* al__http_wake - parked streams look for something to send now rather than at their next
+ * turn (an event was published). Takes the server's own lock only; accepts NULL. */
+void al__http_wake(struct al__http *h);
+
 /* al__http_stop - stops serving and frees the server; accepts a daemon that never started. */
 void al__http_stop(struct allotd *d);
 

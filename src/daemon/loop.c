@@ -11,6 +11,7 @@
 #include "allot/errors.h"
 #include "allot/snapshot.h"
 #include "daemon/api.h"
+#include "daemon/consumption.h"
 #include "daemon/cycle_model.h"
 #include "daemon/failpoint.h"
 #include "daemon/loop.h"
@@ -251,6 +252,12 @@ void al__loop_cycle(struct allotd *d) {
         al__state_retire(&d->state, al__daemon_now() - d->retention_s);
         d->retire_next_s = al__daemon_now() + every;
     }
+    if (al__daemon_now() >= d->consumption_prune_next_s) { /* rows past their retention */
+        int64_t r = d->consumption_retention_s, every = r / 10 < 3600 ? r / 10 : 3600;
+        al__consumption_prune(d, al__daemon_now() - r);
+        d->consumption_prune_next_s = al__daemon_now() + every;
+    }
+    al__consumption_sample_idle(d, al__daemon_now());
     if (d->started_at_changes != d->state.task_changes) {
         al__tasks_start_pipelined(d);
         struct al__wset_items *holding = &d->state.sets[AL__HOLDING];

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "allot/errors.h"
+#include "daemon/consumption.h"
 #include "daemon/cycle_model.h"
 #include "daemon/daemon.h"
 #include "daemon/http.h"
@@ -24,6 +25,7 @@
 #include "daemon/task_account.h"
 #include "daemon/tasks.h"
 #include "daemon/tls.h"
+#include "daemon/ui.h"
 #include "util/file_mode.h"
 #include "util/xalloc.h"
 
@@ -31,18 +33,24 @@
 
 #define MAX_BACKEND_OPTIONS 16
 #define MAX_TLS_SANS        16
+#define MAX_GPU_PRICES      64
 
 struct options {
     const char *state_dir;
     const char *listen;
     const char *backend;
     const char *task_user;          /* NULL = not given */
+    const char *ui_dir;             /* --ui-dir, NULL = found next to allotd */
     const char *metrics_token_file; /* the scrape token's file, NULL = none */
     int64_t grace_s;
     int64_t idle_timeout_s;
     int64_t header_timeout_s;
     int64_t per_ip_connections;
     int64_t retention_s;
+    int64_t events_kept; /* --events-kept: the event stream's ring */
+    int64_t consumption_retention_s;
+    struct al__gpu_price gpu_prices[MAX_GPU_PRICES]; /* --gpu-price */
+    size_t gpu_price_count;
     int64_t token_ttl_s, refresh_ttl_s, login_per_minute, rate_per_second;
     struct al__sso_options sso; /* --oidc-* */
     bool insecure_http;         /* plain HTTP on an address other than loopback, asked for */
@@ -64,8 +72,9 @@ static void usage(FILE *out) {
         "              [--grace-period SECONDS] [--idle-timeout SECONDS] [--retention SECONDS]\n"
         "              [--header-timeout SECONDS] [--max-connections-per-ip N]\n"
         "              [--token-ttl SECONDS] [--refresh-ttl SECONDS] [--login-rate N]\n"
-        "              [--rate-limit N] [--rbac-doc] [--metrics-token-file FILE]\n"
-        "              [--task-user ACCOUNT]\n"
+        "              [--rate-limit N] [--events-kept N] [--rbac-doc]\n"
+        "              [--consumption-retention SECONDS] [--gpu-price MODEL=PRICE]...\n"
+        "              [--task-user ACCOUNT] [--ui-dir DIR] [--metrics-token-file FILE]\n"
         "              [--tls [--tls-san NAME]... | --tls-cert FILE --tls-key FILE]\n"
         "              [BACKEND OPTIONS]\n"
         "       allotd [--state-dir DIR] [--tls-cert FILE] --print-fingerprint\n\n"
@@ -92,6 +101,8 @@ static void usage(FILE *out) {
         "                        then a minute (default 10)\n"
         "  --rate-limit N        requests a second one user or app may make, bursts of 2N\n"
         "                        (default 100; 0 = no limit; the admin token has none)\n"
+        "  --events-kept N       recent changes kept for the event stream (default 10000):\n"
+        "                        a client resumes after a disconnect while they hold it\n"
         "  --rbac-doc            print the roles and what they allow (docs/rbac.md), exit\n"
         "  --oidc-issuer URL     sign-in through this OpenID provider (with\n"
         "                        --oidc-client-id ID and --oidc-client-secret-file FILE;\n"
@@ -101,9 +112,20 @@ static void usage(FILE *out) {
         "                        --oidc-jwks-refetch S: an unknown key id fetches the\n"
         "                        provider's keys again at most every S seconds, 10)\n");
     /* (two strings: one would pass the 4095 characters C11 compilers must take) */
+    fputs("  --consumption-retention S\n"
+          "                        keep each task run's consumption row this long after the\n"
+          "                        run ended (default 31536000, a year), then drop it\n"
+          "  --gpu-price MODEL=PRICE\n"
+          "                        the price of one GPU-hour of GPU model MODEL (as `allot\n"
+          "                        node list` names it; \"default\" for any model without one),\n"
+          "                        in the operator's currency: consumption reports' cost\n"
+          "                        (repeatable)\n",
+          out);
     fputs("  --task-user ACCOUNT   where allotd runs as root: the unprivileged Unix account\n"
           "                        tasks run as (default nobody; never root). Otherwise\n"
           "                        tasks run as allotd's own user\n"
+          "  --ui-dir DIR          the web dashboard's files, served at / (default: web/ or\n"
+          "                        ../web/ next to allotd, as make builds them)\n"
           "  --tls                 serve HTTPS with a self-signed certificate made on the\n"
           "                        first start (ECDSA P-256, ten years) into\n"
           "                        DIR/" AL__TLS_CERT_FILE " and DIR/" AL__TLS_KEY_FILE
@@ -158,6 +180,28 @@ static int count_option(const char *name, const char *text, long min, long max, 
     return 0;
 }
 
+/* One more --gpu-price MODEL=PRICE (a model given twice: the last price). -1 after saying why. */
+static int gpu_price_option(struct options *o, const char *text) {
+    struct al__gpu_price p;
+    char err[256];
+    if (al__gpu_price_parse(text, &p, err, sizeof(err)) < 0) {
+        fprintf(stderr, "allotd: %s\n", err);
+        return -1;
+    }
+    for (size_t i = 0; i < o->gpu_price_count; i++) {
+        if (strcmp(o->gpu_prices[i].model, p.model) == 0) {
+            o->gpu_prices[i] = p;
+            return 0;
+        }
+    }
+    if (o->gpu_price_count == MAX_GPU_PRICES) {
+        fprintf(stderr, "allotd: --gpu-price: at most %d models\n", MAX_GPU_PRICES);
+        return -1;
+    }
+    o->gpu_prices[o->gpu_price_count++] = p;
+    return 0;
+}
+
 /* Whether HOST:PORT names this machine's loopback (127.0.0.0/8, ::1, localhost). */
 static bool loopback(const char *listen) {
     const char *colon = strrchr(listen, ':');
@@ -195,6 +239,8 @@ static int parse_options(int argc, char **argv, struct options *o) {
                           .header_timeout_s = 10,
                           .per_ip_connections = 4096,
                           .retention_s = 3600,
+                          .events_kept = AL__EVENTS_DEFAULT,
+                          .consumption_retention_s = AL__CONSUMPTION_RETENTION_S,
                           .token_ttl_s = 3600,
                           .refresh_ttl_s = 30 * 86400,
                           .login_per_minute = 10,
@@ -234,6 +280,8 @@ static int parse_options(int argc, char **argv, struct options *o) {
             o->metrics_token_file = argv[++i];
         else if (strcmp(a, "--task-user") == 0)
             o->task_user = argv[++i];
+        else if (strcmp(a, "--ui-dir") == 0)
+            o->ui_dir = argv[++i];
         else if (strcmp(a, "--tls-cert") == 0)
             o->tls_cert = argv[++i];
         else if (strcmp(a, "--tls-key") == 0)
@@ -273,6 +321,16 @@ static int parse_options(int argc, char **argv, struct options *o) {
                 return -1;
         } else if (strcmp(a, "--rate-limit") == 0) {
             if (count_option(a, argv[++i], 0, 1000000, &o->rate_per_second) < 0)
+                return -1;
+        } else if (strcmp(a, "--events-kept") == 0) {
+            if (count_option(a, argv[++i], 16, 1000000, &o->events_kept) < 0)
+                return -1;
+        } else if (strcmp(a, "--consumption-retention") == 0) {
+            if (seconds_option(a, argv[++i], 1, 100L * 366 * 86400, &o->consumption_retention_s) <
+                0)
+                return -1;
+        } else if (strcmp(a, "--gpu-price") == 0) {
+            if (gpu_price_option(o, argv[++i]) < 0)
                 return -1;
         } else if (strcmp(a, "--retention") == 0) {
             if (seconds_option(a, argv[++i], 0, 366L * 86400, &o->retention_s) < 0)
@@ -438,6 +496,12 @@ static int open_state(struct allotd *d, const struct options *o) {
     return 0;
 }
 
+/* An event was published: followers parked for want of one look again. */
+static void wake_followers(void *arg) {
+    struct allotd *d = arg;
+    al__http_wake(d->http);
+}
+
 /* Single sign-on, once allotd's address is known (the callback's default is under it). */
 static int start_sso(struct allotd *d, const struct options *o, int port, bool https) {
     char base[300], host[64], err[600];
@@ -514,6 +578,10 @@ static void write_address(const struct allotd *d, const char *listen, int port,
             url, d->state_dir, d->backend.type->name, d->backend.inventory.node_count,
             d->backend.inventory.node_count == 1 ? "" : "s", gpus,
             d->backend.inventory.virtual_gpus ? ", virtual" : "", tasks);
+    if (d->ui_dir[0])
+        fprintf(stderr, "allotd: dashboard at %s/ (from %s)\n", url, d->ui_dir);
+    else
+        fprintf(stderr, "allotd: no dashboard (not built: make builds it; or --ui-dir DIR)\n");
 }
 
 /*
@@ -642,6 +710,11 @@ int main(int argc, char **argv) {
         return 2;
     if (opt.print_fingerprint)
         return print_fingerprint(&opt);
+    /* an unusable --ui-dir is an option error, found before anything is made */
+    if (al__ui_find(opt.ui_dir, d.ui_dir, sizeof(d.ui_dir), err, sizeof(err)) < 0) {
+        fprintf(stderr, "allotd: %s\n", err);
+        return 2;
+    }
     al__file_mode_private(); /* every file allotd makes is its user's alone, whatever the umask */
     /* Its tasks may run as its own user (it is not root): its /proc files (environment,
      * descriptors, root, memory) are then root's, out of their reach (docs/allotd.md). */
@@ -664,15 +737,27 @@ int main(int argc, char **argv) {
     d.header_timeout_s = opt.header_timeout_s;
     d.per_ip_connections = opt.per_ip_connections;
     d.retention_s = opt.retention_s;
+    d.consumption_retention_s = opt.consumption_retention_s;
+    d.gpu_prices = opt.gpu_prices; /* opt lives as long as d */
+    d.gpu_price_count = opt.gpu_price_count;
     d.token_ttl_s = opt.token_ttl_s;
     d.refresh_ttl_s = opt.refresh_ttl_s;
     d.login_per_minute = opt.login_per_minute;
     d.rate_per_second = opt.rate_per_second;
     d.positions = al__positions_new();
+    /* ids go on from an earlier run's: the first is the start time in microseconds */
+    al__events_init(&d.events, (size_t)opt.events_kept, (uint64_t)al__daemon_now() * 1000000);
     d.kept_model = al__kept_create();
     d.check_model = getenv("ALLOTD_CHECK_MODEL") && strcmp(getenv("ALLOTD_CHECK_MODEL"), "1") == 0;
     unsetenv("ALLOTD_CHECK_MODEL"); /* allotd's, not its tasks' */
+    /* tests: every GPU is this busy (percent), for consumption's idle time without NVML */
+    const char *busy = getenv("ALLOTD_TEST_GPU_BUSY");
+    d.test_gpu_busy = busy && busy[0] ? (int)strtol(busy, NULL, 10) : -1;
+    if (d.test_gpu_busy > 100)
+        d.test_gpu_busy = 100;
+    unsetenv("ALLOTD_TEST_GPU_BUSY");
     d.started_s = al__daemon_now();
+    d.idle_sampled_s = d.started_s; /* a re-adopted run's time before it was sampled already */
     al__metrics_init(&d.metrics);
     pthread_condattr_init(&attr);
     pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
@@ -689,6 +774,9 @@ int main(int argc, char **argv) {
     }
     if (open_state(&d, &opt) < 0)
         goto done;
+    d.state.events = &d.events; /* changes from now on are published */
+    d.events.notify = wake_followers;
+    d.events.notify_arg = &d;
     if (al__http_start(&d, opt.listen, https ? &tls : NULL, &port, err, sizeof(err)) < 0) {
         fprintf(stderr, "allotd: %s\n", err);
         goto done;
@@ -701,6 +789,9 @@ int main(int argc, char **argv) {
     pthread_join(signals, NULL);
     status = 0;
 stop_http:
+    pthread_mutex_lock(&d.lock); /* no publisher is between its event and its notify */
+    al__events_close(&d.events); /* followers end */
+    pthread_mutex_unlock(&d.lock);
     al__http_stop(&d);
     if (status == 0)
         fprintf(stderr,
@@ -712,7 +803,9 @@ done:
     al__sso_stop(&d.sso);
     al__identity_stop(&d);
     al__auth_release(&d.auth);
+    d.state.events = NULL;
     al__state_release(&d.state);
+    al__events_release(&d.events);
     al__positions_free(d.positions);
     al__store_close(d.reader);
     al__store_close(d.store);

@@ -23,7 +23,7 @@ struct device_row {
     int32_t index, memory_mib;
     char model[64];
     int64_t milli, memory_bytes; /* allocated */
-    bool measured;               /* the backend measured the two below (NVML) */
+    bool busy_known, used_known; /* the backend measured the two below (NVML) */
     double utilization;
     int64_t memory_used;
 };
@@ -237,12 +237,16 @@ static void device_family(struct al__expo *e, const struct gathered *g, const ch
 /* What the backend measures of the devices (NVML), read after the state lock is let go: a
  * device it does not measure gets no sample rather than a made-up 0. */
 static void measure_devices(struct allotd *d, struct gathered *g) {
-    if (!d->backend.type->gpu_usage)
-        return;
+    const struct al__backend_type *t = d->backend.type;
     for (size_t i = 0; i < g->device_count; i++) {
         struct device_row *dev = &g->devices[i];
-        dev->measured = d->backend.type->gpu_usage(&d->backend, dev->node, (size_t)dev->index,
-                                                   &dev->utilization, &dev->memory_used) == 0;
+        int percent = 0;
+        dev->busy_known =
+            t->gpu_busy && t->gpu_busy(&d->backend, dev->node, dev->index, &percent) == 0;
+        dev->utilization = percent / 100.0;
+        dev->used_known =
+            t->gpu_memory_used &&
+            t->gpu_memory_used(&d->backend, dev->node, dev->index, &dev->memory_used) == 0;
     }
 }
 
@@ -250,14 +254,14 @@ static void measured_family(struct al__expo *e, const struct gathered *g, const 
                             const char *help, bool utilization) {
     size_t measured = 0;
     for (size_t i = 0; i < g->device_count; i++)
-        measured += g->devices[i].measured;
+        measured += utilization ? g->devices[i].busy_known : g->devices[i].used_known;
     if (!measured)
         return;
     al__expo_family(e, name, "gauge", help);
     for (size_t i = 0; i < g->device_count; i++) {
         const struct device_row *dev = &g->devices[i];
         char index[16];
-        if (!dev->measured)
+        if (!(utilization ? dev->busy_known : dev->used_known))
             continue;
         snprintf(index, sizeof(index), "%d", (int)dev->index);
         struct al__labels l = {.len = 0};

@@ -10,6 +10,7 @@
 #include "allot/errors.h"
 #include "daemon/admission.h"
 #include "daemon/api.h"
+#include "daemon/events_publish.h"
 #include "daemon/mirror.h"
 #include "daemon/persist.h"
 #include "daemon/specs.h"
@@ -75,8 +76,10 @@ static void queue_put(void *arg, const struct al__mirror_queue *in) {
         queue_from(in, &q);
         if (same_settings(&q, have))
             return;
-        if (al__persist_queue_put(d, &q) == 0)
+        if (al__persist_queue_put(d, &q) == 0) {
             *have = q;
+            al__publish_queue(&d->state, have, "queue.updated");
+        }
         return;
     }
     memset(&q, 0, sizeof(q));

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "allot/errors.h"
+#include "daemon/consumption.h"
 #include "daemon/daemon.h"
 #include "daemon/persist.h"
 #include "daemon/specs.h"
@@ -105,8 +106,8 @@ static char *devices_text(const struct al__dtask *t) {
     return dump(a);
 }
 
-int al__persist_task_update(struct allotd *d, const struct al__dworkload *w,
-                            const struct al__dtask *t) {
+/* The task's row alone (a new workload's tasks: none has run). */
+static int task_put(struct allotd *d, const struct al__dworkload *w, const struct al__dtask *t) {
     struct al__stmt *st = al__stmt_prepare(d->store, task_put_sql);
     bool finished = t->state == AL__T_SUCCEEDED || t->state == AL__T_FAILED;
     char *devices;
@@ -131,6 +132,12 @@ int al__persist_task_update(struct allotd *d, const struct al__dworkload *w,
     return rc;
 }
 
+int al__persist_task_update(struct allotd *d, const struct al__dworkload *w,
+                            const struct al__dtask *t) {
+    int rc = task_put(d, w, t);
+    return rc < 0 ? rc : al__consumption_track(d, w, t); /* its run's row, in step */
+}
+
 int al__persist_workload_insert(struct allotd *d, struct al__dworkload *w) {
     struct al__stmt *st = al__stmt_prepare(d->store, workload_insert_sql);
     char *spec;
@@ -150,7 +157,9 @@ int al__persist_workload_insert(struct allotd *d, struct al__dworkload *w) {
         return rc;
     w->id = al__store_last_id(d->store);
     for (int32_t i = 0; i < w->spec.workers; i++)
-        if (al__persist_task_update(d, w, &w->tasks[i]) < 0)
+        if (task_put(d, w, &w->tasks[i]) < 0 ||
+            (w->tasks[i].state != AL__T_PENDING && /* a mirror's, running already */
+             al__consumption_track(d, w, &w->tasks[i]) < 0))
             return -AL_EIO;
     return 0;
 }
@@ -219,6 +228,10 @@ int al__persist_clear_mirrored(struct allotd *d) {
                                       "DELETE FROM workloads", "DELETE FROM queues"};
     if (al__store_begin(d->store) < 0)
         return -AL_EIO;
+    if (al__consumption_drop_open(d) < 0) { /* the sync opens them again */
+        al__store_rollback(d->store);
+        return -AL_EIO;
+    }
     for (size_t i = 0; i < sizeof(sql) / sizeof(sql[0]); i++) {
         struct al__stmt *st = al__stmt_prepare(d->store, sql[i]);
         if (!st || al__stmt_run(st) < 0) {

@@ -63,6 +63,8 @@ static const struct route routes[] = {
     {"DELETE", "projects/*", WRITES, al__queue_delete, CHECKED, P, DE},
     {"GET", "nodes", READS, al__nodes_list, CHECKED, AL__RES_NODE, RD},
     {"GET", "nodes/*", READS, al__node_get, CHECKED, AL__RES_NODE, RD},
+    /* changes as they happen (routes_events.c): the ring's lock only */
+    {"GET", "events", OWN, al__events_route, CHECKED, W, RD},
     {"GET", "snapshot", READS, al__snapshot_get, CHECKED, AL__RES_SNAPSHOT, RD},
     /* the reader's lock only: no state read */
     {"GET", "audit", OWN, al__audit_list_route, CHECKED, AL__RES_AUDIT, RD},
@@ -82,6 +84,8 @@ static const struct route routes[] = {
     {"GET", "access-rules", READS, al__rules_list, CHECKED, AL__RES_ACCESS_RULE, RD},
     {"POST", "access-rules", WRITES, al__rule_create_route, CHECKED, AL__RES_ACCESS_RULE, CR},
     {"DELETE", "access-rules/*", WRITES, al__rule_delete_route, CHECKED, AL__RES_ACCESS_RULE, DE},
+    /* reports (routes_reports.c): the reader's lock only */
+    {"GET", "reports/consumption", OWN, al__consumption_route, CHECKED, AL__RES_REPORT, RD},
     /* signing in and out (routes_token.c) */
     {"POST", "token", OWN, al__token_route, PUBLIC, 0, 0},
     {"POST", "token/revoke", OWN, al__token_revoke_route, SELF, 0, 0},

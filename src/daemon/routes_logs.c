@@ -117,7 +117,7 @@ static void logs_of(struct allotd *d, const struct al__request *req, struct al__
         snprintf(f->workload, sizeof(f->workload), "%s", w->name);
         snprintf(f->project, sizeof(f->project), "%s", w->project);
         snprintf(f->ref, sizeof(f->ref), "%s", ref);
-        rep->stream = (struct al__stream){follow_read, free, f};
+        rep->stream = (struct al__stream){follow_read, free, f, NULL, false};
         return;
     }
     char err[512];

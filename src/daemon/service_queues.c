@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "daemon/events_publish.h"
 #include "daemon/mirror.h"
 #include "daemon/persist.h"
 #include "daemon/quota_rules.h"
@@ -102,6 +103,7 @@ int al__queue_change(struct allotd *d, struct al__dqueue *q, struct al__dqueue *
         al__mirror_queue_write(d, changed, false, f) < 0 || store_queue(d, changed, q, f) < 0)
         return -1;
     *q = *changed;
+    al__publish_queue(&d->state, q, "queue.updated");
     al__daemon_poke(d);
     return 0;
 }
@@ -239,9 +241,10 @@ int al__queue_remove(struct allotd *d, struct al__dqueue *q, bool force, struct 
     }
     forget_workloads(d, name, cluster, retired, retired_count);
     free_all(retired, retired_count);
-    if (stopping > 0)
+    if (stopping > 0) {
         q->deleting = true;
-    else
+        al__publish_queue(&d->state, q, "queue.updated");
+    } else
         al__state_remove_queue(&d->state, name);
     al__daemon_poke(d);
     return stopping > 0;

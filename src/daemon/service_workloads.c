@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "allot/errors.h"
+#include "daemon/events_publish.h"
 #include "daemon/mirror.h"
 #include "daemon/persist.h"
 #include "daemon/service.h"
@@ -15,9 +16,11 @@
 
 int al__workload_mark_deleting(struct allotd *d, struct al__dworkload *w) {
     int rc = 0;
+    enum al__wstate before = w->state;
     w->state = AL__W_DELETING;
     al__state_add_to(&d->state, AL__WATCHED, w);
     al__workload_set_reason(w, NULL, NULL);
+    al__publish_workload(&d->state, w, "workload.state", al__wstate_name(before));
     for (int32_t k = 0; k < w->spec.workers; k++) {
         struct al__dtask *t = &w->tasks[k];
         if (t->state == AL__T_PIPELINED) { /* its place is given up */
@@ -110,9 +113,12 @@ int al__workload_suspend(struct allotd *d, struct al__dworkload *w, struct al__f
     if (al__store_begin(d->store) < 0)
         goto store_failed;
     json_t *before = al__workload_audit_json(w);
+    const char *was = al__wstate_name(w->state);
     w->state = AL__W_SUSPENDED;
     al__state_changed(&d->state, w);
+    al__workload_set_reason(w, "suspended/Suspended", "suspended: not scheduled until resumed");
     al__workload_reason(d, w, "suspended/Suspended", "suspended: not scheduled until resumed");
+    al__publish_workload(&d->state, w, "workload.state", was);
     int stopped = stop_to_requeue(d, w);
     char what[128] = "suspended";
     if (stopped > 0)
@@ -141,8 +147,11 @@ int al__workload_resume(struct allotd *d, struct al__dworkload *w, struct al__fa
         goto store_failed;
     json_t *before = al__workload_audit_json(w);
     w->state = AL__W_PENDING; /* then from its tasks: running while some still stop */
+    al__workload_set_reason(w, NULL, NULL);
     al__workload_reason(d, w, NULL, NULL);
     al__workload_refresh_state(&d->state, w);
+    if (w->state == AL__W_PENDING) /* else published as it left pending */
+        al__publish_workload(&d->state, w, "workload.state", "suspended");
     if (audit_workload(d, "resume", "ok", w, before, false) < 0 ||
         al__persist_workload_update(d, w) < 0 ||
         al__persist_event(d, w, "resumed", "resumed: %s again", al__wstate_name(w->state)) < 0 ||

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "allot/errors.h"
+#include "daemon/events_publish.h"
 #include "daemon/specs.h"
 #include "daemon/state.h"
 #include "util/xalloc.h"
@@ -137,6 +138,7 @@ struct al__dqueue *al__state_add_queue(struct al__state *st, const struct al__dq
     al__xgrow(&st->queues, &st->queue_cap, st->queue_count + 1, sizeof(*st->queues));
     st->queues[st->queue_count++] = *q;
     al__state_index_queues(st);
+    al__publish_queue(st, &st->queues[st->queue_count - 1], "queue.created");
     return &st->queues[st->queue_count - 1];
 }
 
@@ -144,6 +146,7 @@ void al__state_remove_queue(struct al__state *st, const char *name) {
     struct al__dqueue *q = al__state_queue(st, name);
     if (!q)
         return;
+    al__publish_queue(st, q, "queue.deleted");
     size_t i = (size_t)(q - st->queues);
     memmove(&st->queues[i], &st->queues[i + 1], (st->queue_count - i - 1) * sizeof(*q));
     st->queue_count--;
@@ -159,6 +162,7 @@ void al__state_add_workload(struct al__state *st, struct al__dworkload *w) {
     st->workloads[st->workload_count++] = w;
     al__strmap_put(&st->workload_by_name, w->key, w);
     insert(st, AL__CHANGED, w);
+    al__publish_workload(st, w, "workload.submitted", NULL);
 }
 
 static bool task_active(const struct al__dtask *t);
@@ -240,6 +244,7 @@ void al__state_prune(struct al__state *st, enum al__wset set) {
 }
 
 void al__state_remove_workload(struct al__state *st, struct al__dworkload *w) {
+    al__publish_workload(st, w, "workload.deleted", NULL);
     st->removals++;
     forget(st, w);
     if (al__strmap_get(&st->workload_by_name, w->key) == w)
@@ -387,6 +392,7 @@ bool al__workload_is_active(const struct al__dworkload *w) {
 void al__workload_refresh_state(struct al__state *st, struct al__dworkload *w) {
     size_t active = 0, finished = 0, failed = 0;
     int first_failure = 0;
+    enum al__wstate before = w->state;
 
     insert(st, AL__CHANGED, w);
     if (w->state == AL__W_DELETING || w->state == AL__W_SUSPENDED)
@@ -410,6 +416,8 @@ void al__workload_refresh_state(struct al__state *st, struct al__dworkload *w) {
     } else {
         w->state = AL__W_PENDING;
     }
+    if (w->state != before && al__strmap_get(&st->workload_by_name, w->key) == w)
+        al__publish_workload(st, w, "workload.state", al__wstate_name(before));
 }
 
 void al__task_requeue(struct al__state *st, struct al__dtask *t) {

@@ -193,6 +193,9 @@ struct al__state {
     struct al__wset_items sets[AL__WSETS];
     uint64_t task_changes; /* counts changes of task states (al__state_add_to, ends, failures) */
     uint64_t pruned_at[AL__WSETS]; /* task_changes when each set was last pruned */
+    /* Where changes are published (events.h; events_publish.h says which), NULL for nowhere:
+     * set once the store is loaded. Not owned. */
+    struct al__events *events;
 };
 
 /* Names of states as the API writes them. */

@@ -114,6 +114,20 @@ static const char *const migrations[] = {
     "  created_s INTEGER NOT NULL, revoked_s INTEGER);"
     "CREATE INDEX sessions_by_subject ON sessions (subject);"
     "ALTER TABLE workloads ADD COLUMN owner TEXT;",
+    /* 10: consumption (consumption.c): one row per task run, what it held and from when to when
+     * (end_s NULL while it runs; at most one open per task), kept after its workload is gone,
+     * for reports; idle_gpu_milli_s NULL where utilisation is not known. Tasks running when a
+     * store of version 9 is opened get their row when allotd re-adopts them. */
+    "CREATE TABLE consumption ("
+    "  id INTEGER PRIMARY KEY, workload_id INTEGER NOT NULL, idx INTEGER NOT NULL,"
+    "  workload TEXT NOT NULL, project TEXT NOT NULL, department TEXT NOT NULL, node TEXT,"
+    "  gpu_model TEXT NOT NULL, gpu_devices INTEGER NOT NULL, gpu_milli INTEGER NOT NULL,"
+    "  gpu_memory_mib INTEGER NOT NULL, cpu_millis INTEGER NOT NULL,"
+    "  memory_bytes INTEGER NOT NULL, start_s INTEGER NOT NULL, end_s INTEGER,"
+    "  idle_gpu_milli_s INTEGER);"
+    "CREATE UNIQUE INDEX consumption_open ON consumption (workload_id, idx) WHERE end_s IS NULL;"
+    "CREATE INDEX consumption_by_start ON consumption (start_s);"
+    "CREATE INDEX consumption_by_end ON consumption (end_s);",
 };
 
 #define STMT_CACHE 128

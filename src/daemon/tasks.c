@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "daemon/api.h"
+#include "daemon/events_publish.h"
 #include "daemon/failpoint.h"
 #include "daemon/persist.h"
 #include "daemon/task_account.h"
@@ -28,7 +29,10 @@ void al__task_forget(struct allotd *d, const struct al__dworkload *w) {
 
 void al__workload_reason(struct allotd *d, struct al__dworkload *w, const char *code,
                          const char *text) {
+    bool same = al__workload_reason_is(w, code, text);
     al__workload_set_reason(w, code, text);
+    if (!same && al__state_workload(&d->state, w->project, w->name) == w)
+        al__publish_workload(&d->state, w, "workload.reason", NULL);
     if (d->backend.type->reason) /* the backend gets the code without its short form */
         d->backend.type->reason(&d->backend, w->project, w->name,
                                 w->reason_code[0] ? w->reason_code : NULL, text);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "daemon/api.h"
+#include "daemon/consumption.h"
 #include "daemon/persist.h"
 #include "daemon/tasks.h"
 #include "daemon/time_limits.h"
@@ -201,6 +202,8 @@ void al__tasks_readopt(struct allotd *d) {
                 d->backend.type->describe(&d->backend, t->ref, what, sizeof(what));
                 al__persist_event(d, w, "readopted", "task %d still running as %s after a restart",
                                   (int)t->index, what);
+                al__consumption_track(d, w, t); /* its run goes on (opened if a store before
+                                                   consumption rows had none) */
             } else {
                 task_ended(d, w, t, st, code);
             }

@@ -80,6 +80,8 @@ void al__token_table_put(struct al__token_table *t, const struct al__token_entry
 
 bool al__token_table_find(struct al__token_table *t, const unsigned char *digest,
                           struct al__token_entry *out) {
+    if (!t->slots)
+        return false; /* never made (al__auth_init not run: in-process callers) */
     pthread_rwlock_rdlock(&t->lock);
     size_t i = slot_of(t, digest);
     bool found = t->slots[i].session_id != EMPTY;
@@ -109,6 +111,8 @@ static void drop_where(struct al__token_table *t,
                        bool (*gone)(const struct al__token_entry *e, const void *arg),
                        const void *arg) {
     bool removed = true;
+    if (!t->slots)
+        return;
     pthread_rwlock_wrlock(&t->lock);
     /* A removal moves entries after it back, possibly before i: passes until one removes none. */
     while (removed) {

@@ -1,11 +1,14 @@
 """test_cli_terminal.py - `-w` and `logs -f` as a person sees them: allot runs in a real
 terminal (a tmux pane) and the test reads the screen as it changes."""
+import json
 import os
 import shlex
 import shutil
 import subprocess
+import threading
 import time
 import unittest
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import harness
 from harness import DaemonTest, wait_until
@@ -61,6 +64,20 @@ class TerminalTest(DaemonTest):
         self.tmux("send-keys", "-t", "t", "C-c")
         wait_until(self.dead, 10, "allot to stop at Ctrl-C")
 
+    def test_watch_shows_a_new_workload_within_a_second_of_its_submit(self):
+        self.open("workload", "list", "-p", "team-a", "-w")
+        wait_until(lambda: "no workloads found" in self.screen(), 20, "the empty list")
+        self.assertIn("(live; Ctrl-C to stop)", self.screen())  # on the event stream
+        time.sleep(1.5)  # no poll is due now, were it polling
+        start = time.time()
+        status, body, _ = self.d.request("POST", "/api/v1/workloads", dict(
+            name="w1", project="team-a", command=["sleep", "60"]))
+        self.assertEqual(status, 201, body)
+        wait_until(lambda: "w1" in self.screen(), 5, "w1 on screen")
+        self.assertLess(time.time() - start, 1.0)
+        self.tmux("send-keys", "-t", "t", "C-c")
+        wait_until(self.dead, 10, "allot to stop at Ctrl-C")
+
     def test_top_watch(self):
         self.open("top", "-w")
         wait_until(lambda: "team-a" in self.screen(), 20, "top on screen")
@@ -97,3 +114,51 @@ class TerminalTest(DaemonTest):
         self.assertGreaterEqual(len(frames), 2, out)
         self.assertLessEqual(len(frames), 4, out)  # pending, then running: no repeats
         self.assertIn("running", frames[-1])
+
+
+class WatchWithoutEventStreamTest(unittest.TestCase):
+    """Against an allotd without /api/v1/events (an older one, played by a stub), -w polls."""
+
+    def test_watch_polls_an_allotd_without_the_event_stream(self):
+        items, asked = [], []
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):
+                asked.append(self.path)
+                if self.path.startswith("/api/v1/workloads?"):
+                    status, body = 200, {"items": list(items), "total": len(items),
+                                         "limit": 1000, "offset": 0}
+                else:
+                    status, body = 404, {"error": {"code": "not_found",
+                                                   "message": "no such path"}}
+                data = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args):
+                pass
+
+        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        thread = threading.Thread(target=server.serve_forever)
+        thread.start()
+        p = subprocess.Popen([ALLOT, "workload", "list", "-A", "-w"], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True, env=dict(
+                                 os.environ, ALLOT_SERVER="http://127.0.0.1:%d" % server.server_port,
+                                 ALLOT_TOKEN="stub"))
+        try:
+            time.sleep(1.5)
+            items.append({"name": "w1", "project": "p", "state": "pending", "created_s": 0,
+                          "tasks": []})
+            wait_until(lambda: sum(1 for a in asked if a.startswith("/api/v1/workloads")) >= 4,
+                       10, "a few polls")
+        finally:
+            p.terminate()
+            out, err = p.communicate(timeout=10)
+            server.shutdown()
+            thread.join()
+            server.server_close()
+        self.assertIn("w1", out, err)
+        self.assertEqual(len([a for a in asked if a.startswith("/api/v1/events")]), 1, asked)

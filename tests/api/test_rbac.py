@@ -18,26 +18,28 @@ ANY, OWN = "yes", "own"
 # The policy, role by role: (resource, verb) -> yes | own (missing: refused).
 WORKLOAD_USE = {("workload", v): ANY for v in ("read", "create", "delete", "control", "logs",
                                                 "stream")}
+# Everyone may read consumption reports, of the projects in their scope.
+REPORT = {("report", "read"): ANY}
 POLICY = {
     "system-admin": "everything",
     "department-admin": {**WORKLOAD_USE, **{
         ("project", "read"): ANY, ("project", "create"): ANY, ("project", "update"): ANY,
         ("project", "delete"): ANY, ("department", "read"): ANY, ("node", "read"): ANY,
         ("access-rule", "read"): ANY, ("access-rule", "create"): ANY,
-        ("access-rule", "delete"): ANY}},
+        ("access-rule", "delete"): ANY, **REPORT}},
     "research-manager": {**WORKLOAD_USE, **{
         ("project", "read"): ANY, ("department", "read"): ANY, ("node", "read"): ANY,
         ("access-rule", "read"): ANY, ("access-rule", "create"): ANY,
-        ("access-rule", "delete"): ANY}},
+        ("access-rule", "delete"): ANY, **REPORT}},
     "l1-researcher": {**WORKLOAD_USE, **{
-        ("project", "read"): ANY, ("department", "read"): ANY, ("node", "read"): ANY}},
+        ("project", "read"): ANY, ("department", "read"): ANY, ("node", "read"): ANY, **REPORT}},
     "l2-researcher": {
         ("workload", "read"): ANY, ("workload", "create"): ANY, ("workload", "delete"): OWN,
         ("workload", "control"): OWN, ("workload", "logs"): OWN, ("workload", "stream"): OWN,
-        ("project", "read"): ANY, ("department", "read"): ANY, ("node", "read"): ANY},
+        ("project", "read"): ANY, ("department", "read"): ANY, ("node", "read"): ANY, **REPORT},
     "viewer": {("workload", "read"): ANY, ("project", "read"): ANY,
                ("department", "read"): ANY, ("node", "read"): ANY, ("snapshot", "read"): ANY,
-               ("audit", "read"): ANY, ("metrics", "read"): ANY},
+               ("audit", "read"): ANY, ("metrics", "read"): ANY, **REPORT},
 }
 SYSTEM_ONLY = {"snapshot", "audit", "user", "group", "app", "metrics"}
 
@@ -177,6 +179,9 @@ class RbacMatrix(unittest.TestCase):
     def test_lists_show_only_what_the_subject_may_read(self):
         d = self.d
         names = {p: self.submit(p)[1] for p in ("p1", "p2", "p3")}
+        wait_until(lambda: {r["project"] for r in d.request(
+            "GET", "/api/v1/reports/consumption?from=1d")[1]["items"]} >= {"p1", "p2", "p3"},
+            what="a run in each project")
         for (role, scope), (user, token) in self.tokens.items():
             with self.subTest(role=role, scope=scope):
                 status, body, _ = d.request("GET", "/api/v1/workloads?limit=1000", token=token)
@@ -203,6 +208,15 @@ class RbacMatrix(unittest.TestCase):
                 want = {dep for dep in ("d1", "d2")
                         if expected(role, scope, "department", "read", (dep, ""))}
                 self.assertEqual(got, want)
+                # consumption reports: the rows of the projects whose reports they may read
+                status, body, _ = d.request("GET", "/api/v1/reports/consumption?from=1d",
+                                            token=token)
+                self.assertEqual(status, 200, body)
+                got = {r["project"] for r in body["items"]} & {"p1", "p2", "p3"}
+                want = {p for p, place in (("p1", ("d1", "p1")), ("p2", ("d1", "p2")),
+                                           ("p3", ("d2", "p3")))
+                        if expected(role, scope, "report", "read", place)}
+                self.assertEqual(got, want, "%s in %s: report rows" % (role, scope))
 
     def test_queue_routes(self):
         d = self.d

@@ -78,6 +78,11 @@ static void open_daemon(void) {
         fprintf(stderr, "fuzz_route: %s\n", err);
         abort();
     }
+    snprintf(path, sizeof(path), "%s/admin.token", dir);
+    if (al__auth_init(&d.auth, d.store, path, err, sizeof(err)) < 0) {
+        fprintf(stderr, "fuzz_route: %s\n", err);
+        abort();
+    }
     d.token_ttl_s = 3600;
     d.refresh_ttl_s = 86400;
     d.login_per_minute = 1000000;

@@ -38,7 +38,7 @@ struct local {
     /* The state dir (absolute) tasks run without seeing, in namespaces of their own; NULL where
      * this machine offers no such namespaces (said at start). */
     char *hide;
-    struct al__local_nvml *nvml; /* measures the devices NVML discovered, else NULL */
+    struct al__local_nvml *nvml; /* where the GPUs were discovered: how busy they are */
 };
 
 static void path_of(const struct local *l, struct al__task_key key, const char *sub,
@@ -179,9 +179,9 @@ static int local_open(struct al__backend *b, const char *dir, const struct al__b
         free(l);
         return -AL_EIO;
     }
-    if (l->machine.from_nvml)
-        l->nvml = al__local_nvml_open(l->machine.gpu_count);
     fill_inventory(b, &l->machine, nodes);
+    if (l->machine.from_nvml)
+        l->nvml = al__local_nvml_open(); /* NULL: utilisation unknown, nothing more */
     isolation_choose(b, l);
     al__task_user_init(&l->user);
     al__children_init(&l->children, wake_allotd, b);
@@ -193,22 +193,13 @@ static void local_close(struct al__backend *b) {
     struct local *l = b->data;
     if (l) {
         al__children_release(&l->children);
+        al__local_nvml_close(l->nvml);
         free(l->dir);
         free(l->supervisor);
         free(l->hide);
-        al__local_nvml_close(l->nvml);
     }
     free(l);
     b->data = NULL;
-}
-
-/* Only this machine's devices are measured: virtual nodes (--nodes) are copies of node 0. */
-static int local_gpu_usage(struct al__backend *b, size_t node, size_t gpu, double *utilization,
-                           int64_t *memory_used) {
-    struct local *l = b->data;
-    if (!l || !l->nvml || node != 0)
-        return -AL_ENOENT;
-    return al__local_nvml_usage(l->nvml, gpu, utilization, memory_used);
 }
 
 static void local_prepare(struct al__backend *b, struct al__task_key key) {
@@ -435,6 +426,20 @@ static int local_stream(struct al__backend *b, const struct al__stream_request *
     return al__local_supervisor_connect(sock, r, fd, err, size);
 }
 
+/* Every virtual node (--nodes) is this machine: its devices are the same ones. */
+static int local_gpu_busy(struct al__backend *b, size_t node, int32_t device, int *percent) {
+    struct local *l = b->data;
+    (void)node;
+    return device >= 0 ? al__local_nvml_busy(l->nvml, (unsigned int)device, percent) : -1;
+}
+
+static int local_gpu_memory_used(struct al__backend *b, size_t node, int32_t device,
+                                 int64_t *bytes) {
+    struct local *l = b->data;
+    (void)node;
+    return device >= 0 ? al__local_nvml_memory_used(l->nvml, (unsigned int)device, bytes) : -1;
+}
+
 const struct al__backend_type al__local_backend = {
     .name = "local",
     .start_threads = 1, /* a fork and exec: quick, and the supervisor sets up its own */
@@ -459,5 +464,6 @@ const struct al__backend_type al__local_backend = {
     .describe = local_describe,
     .task_json = local_task_json,
     .stream = local_stream,
-    .gpu_usage = local_gpu_usage,
+    .gpu_busy = local_gpu_busy,
+    .gpu_memory_used = local_gpu_memory_used,
 };

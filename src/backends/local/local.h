@@ -57,16 +57,19 @@ int al__local_parse_gpus(const char *spec, struct al__local_machine *inv, char *
 int al__local_discover_nvml(struct al__local_machine *inv, char *err, size_t size);
 
 /*
- * An NVML session for measuring the devices discovered (al__local_nvml_open, after a
- * successful discovery): NULL when NVML cannot be loaded or initialised again.
- * al__local_nvml_usage gives device `index`'s utilisation (0..1, the share of the last sample
- * period a kernel ran) and memory used in bytes: 0, or -AL_ENOENT when NVML does not say.
- * Thread-safe (NVML is). al__local_nvml_close accepts NULL.
+ * NVML kept open to read how busy devices are (nvml.c), for the local backend's gpu_busy.
+ * al__local_nvml_open loads and initialises it; NULL where it cannot (no library, no device).
+ * al__local_nvml_busy - device `index`'s utilisation in percent (nvmlDeviceGetUtilizationRates:
+ * the share of NVML's last sample period, 1/6 s to 1 s, in which a kernel ran) into *percent;
+ * 0, or -1 when NVML cannot tell. Safe from any thread (NVML is). al__local_nvml_close shuts it
+ * down and unloads it; NULL is fine.
  */
 struct al__local_nvml;
-struct al__local_nvml *al__local_nvml_open(size_t count);
-int al__local_nvml_usage(struct al__local_nvml *n, size_t index, double *utilization,
-                         int64_t *memory_used);
+struct al__local_nvml *al__local_nvml_open(void);
+int al__local_nvml_busy(struct al__local_nvml *n, unsigned int index, int *percent);
+/* al__local_nvml_memory_used - device `index`'s memory in use in bytes (nvmlDeviceGetMemoryInfo)
+ * into *bytes: 0, or -1 when NVML cannot tell. Safe from any thread. */
+int al__local_nvml_memory_used(struct al__local_nvml *n, unsigned int index, int64_t *bytes);
 void al__local_nvml_close(struct al__local_nvml *n);
 
 /* A started task: its process group leader (a small supervisor, see al__proc_start). */

@@ -1,5 +1,5 @@
 /* nvml.c - discovers this machine's NVIDIA GPUs through NVML, loaded at run time with dlopen, and
- * measures their utilisation and memory used for allotd's metrics. */
+ * keeps it open to measure how busy they are and their memory used. */
 #include <dlfcn.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -8,7 +8,6 @@
 
 #include "allot/errors.h"
 #include "backends/local/local.h"
-#include "util/xalloc.h"
 
 /* The few NVML declarations used here, from the public API reference (nvml.h is not needed to
  * build allotd, and the library may be absent at run time). */
@@ -32,6 +31,7 @@ struct nvml_api {
     int (*handle)(unsigned int index, struct nvml_device **device);
     int (*name)(struct nvml_device *device, char *name, unsigned int length);
     int (*memory)(struct nvml_device *device, struct nvml_memory *memory);
+    int (*utilization)(struct nvml_device *device, struct nvml_utilization *u); /* may be NULL */
 };
 
 static int fail(char *err, size_t size, const char *what, const char *detail) {
@@ -140,45 +140,58 @@ out:
     return rc;
 }
 
-/* An NVML session kept open while allotd runs, and the handles of the devices it discovered. */
+/* NVML kept open: the library, its API and each device's handle. */
 struct al__local_nvml {
     void *lib;
     struct nvml_api api;
-    int (*utilization)(struct nvml_device *device, struct nvml_utilization *u);
     struct nvml_device *devices[AL__LOCAL_MAX_GPUS];
-    size_t count;
+    unsigned int count;
 };
 
-struct al__local_nvml *al__local_nvml_open(size_t count) {
-    struct al__local_nvml n = {.lib = dlopen("libnvidia-ml.so.1", RTLD_NOW | RTLD_LOCAL)};
-    if (!n.lib)
-        return NULL;
-    if (load_api(n.lib, &n.api, NULL, 0) < 0 ||
-        load(n.lib, "nvmlDeviceGetUtilizationRates", &n.utilization, sizeof n.utilization, NULL,
-             0) < 0 ||
-        n.api.init() != NVML_SUCCESS) {
-        dlclose(n.lib);
-        return NULL;
-    }
-    n.count = count < AL__LOCAL_MAX_GPUS ? count : AL__LOCAL_MAX_GPUS;
-    for (size_t i = 0; i < n.count; i++)
-        if (n.api.handle((unsigned int)i, &n.devices[i]) != NVML_SUCCESS)
-            n.devices[i] = NULL;
-    struct al__local_nvml *out = al__xmalloc(sizeof(*out));
-    *out = n;
-    return out;
+struct al__local_nvml *al__local_nvml_open(void) {
+    struct al__local_nvml *n = calloc(1, sizeof(*n));
+    if (!n || !(n->lib = dlopen("libnvidia-ml.so.1", RTLD_NOW | RTLD_LOCAL)))
+        goto fail;
+    struct nvml_api *api = &n->api;
+    char err[128];
+    size_t size = sizeof(err);
+    if (load_api(n->lib, api, err, size) < 0 ||
+        LOAD(n->lib, utilization, "nvmlDeviceGetUtilizationRates") < 0)
+        goto fail;
+    if (api->init() != NVML_SUCCESS)
+        goto fail;
+    if (api->count(&n->count) != NVML_SUCCESS)
+        n->count = 0;
+    if (n->count > AL__LOCAL_MAX_GPUS)
+        n->count = AL__LOCAL_MAX_GPUS;
+    for (unsigned int i = 0; i < n->count; i++)
+        if (api->handle(i, &n->devices[i]) != NVML_SUCCESS)
+            n->devices[i] = NULL;
+    if (n->count > 0)
+        return n;
+    api->shutdown();
+fail:
+    if (n && n->lib)
+        dlclose(n->lib);
+    free(n);
+    return NULL;
 }
 
-int al__local_nvml_usage(struct al__local_nvml *n, size_t index, double *utilization,
-                         int64_t *memory_used) {
+int al__local_nvml_busy(struct al__local_nvml *n, unsigned int index, int *percent) {
     struct nvml_utilization u = {0, 0};
+    if (!n || index >= n->count || !n->devices[index] ||
+        n->api.utilization(n->devices[index], &u) != NVML_SUCCESS || u.gpu > 100)
+        return -1;
+    *percent = (int)u.gpu;
+    return 0;
+}
+
+int al__local_nvml_memory_used(struct al__local_nvml *n, unsigned int index, int64_t *bytes) {
     struct nvml_memory mem = {0, 0, 0};
     if (!n || index >= n->count || !n->devices[index] ||
-        n->utilization(n->devices[index], &u) != NVML_SUCCESS ||
         n->api.memory(n->devices[index], &mem) != NVML_SUCCESS)
-        return -AL_ENOENT;
-    *utilization = u.gpu / 100.0;
-    *memory_used = mem.used > INT64_MAX ? INT64_MAX : (int64_t)mem.used;
+        return -1;
+    *bytes = mem.used > INT64_MAX ? INT64_MAX : (int64_t)mem.used;
     return 0;
 }
 

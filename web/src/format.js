@@ -1,0 +1,37 @@
+// format.js - how numbers, times and durations read in the views.
+export function gpus(v) {
+  if (v === null || v === undefined) return "-";
+  if (v < 0) return "unlimited";
+  return Number.isInteger(v) ? String(v) : v.toFixed(2).replace(/0+$/, "").replace(/\.$/, "");
+}
+
+export function duration(seconds) {
+  if (seconds === null || seconds === undefined || seconds < 0) return "-";
+  const s = Math.floor(seconds);
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, "0")}s`;
+  if (s < 86400) return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, "0")}m`;
+  return `${Math.floor(s / 86400)}d${Math.floor((s % 86400) / 3600)}h`;
+}
+
+export function time(epochS) {
+  if (!epochS) return "-";
+  return new Date(epochS * 1000).toISOString().replace("T", " ").replace(/\.\d+Z$/, "Z");
+}
+
+export const nowS = () => Date.now() / 1000;
+
+// What a workload asks of each device it uses: whole GPUs, a fraction, or memory.
+export function request(w) {
+  if (w.gpu) return `${w.gpu} GPU`;
+  if (w.gpu_fraction) return `${w.gpu_fraction} GPU`;
+  if (w.gpu_memory_mib) return `${w.gpu_memory_mib} MiB`;
+  return "no GPU";
+}
+
+// How long it has waited (pending) or run (running), else its run's length.
+export function waited(w) {
+  if (w.state === "pending" || w.state === "suspended") return nowS() - w.created_s;
+  if (w.started_s) return (w.finished_s || nowS()) - w.started_s;
+  return null;
+}

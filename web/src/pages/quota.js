@@ -1,0 +1,62 @@
+// quota.js - departments and their projects as the hierarchy they form: deserved quota, fair
+// share from the last cycle, allocated, requested and what is over quota (allocated beyond
+// deserved), in GPUs.
+import { getAll } from "../api.js";
+import { gpus } from "../format.js";
+import { html } from "../html.js";
+import { useLive } from "../parts/live.js";
+
+async function load() {
+  const [departments, projects] = await Promise.all([
+    getAll("/api/v1/departments"),
+    getAll("/api/v1/projects"),
+  ]);
+  return { departments, projects };
+}
+
+const g = (q, part) => (q.status && q.status[part] ? q.status[part].gpu : null);
+
+function Row({ q, depth }) {
+  const deserved = q.deserved ? q.deserved.gpu : 0;
+  const allocated = g(q, "allocated") || 0;
+  const fair = g(q, "fair_share") || 0;
+  const over = Math.max(0, allocated - deserved);
+  const scale = Math.max(deserved, fair, allocated, 1);
+  const wl = (q.status && q.status.workloads) || {};
+  return html`<tr class=${q.kind} data-queue=${q.name}>
+    <td style=${{ paddingLeft: 8 + depth * 20 + "px" }}>${q.kind === "department" ? "▾ " : ""}${q.name}</td>
+    <td>${gpus(deserved)}</td><td>${gpus(fair)}</td><td>${gpus(allocated)}</td>
+    <td>${gpus(g(q, "requested"))}</td>
+    <td class=${over > 0 ? "over" : ""}>${gpus(over)}</td>
+    <td>${gpus(q.limit ? q.limit.gpu : -1)}</td>
+    <td>${wl.running || 0} / ${wl.pending || 0}</td>
+    <td class="barcell"><div class="bar">
+      <span class="alloc" style=${{ width: (100 * Math.min(allocated, deserved)) / scale + "%" }}></span>
+      <span class="overq" style=${{ width: (100 * over) / scale + "%" }}></span>
+      <i class="mark" title="deserved" style=${{ left: (100 * deserved) / scale + "%" }}></i>
+      <i class="mark fair" title="fair share" style=${{ left: (100 * fair) / scale + "%" }}></i>
+    </div></td>
+  </tr>`;
+}
+
+export function Quota() {
+  const { data, error } = useLive(load);
+  if (!data) return html`<p class=${error ? "error" : "muted"}>${error ? error.message : "loading..."}</p>`;
+  const rows = [];
+  for (const d of data.departments) {
+    rows.push(html`<${Row} q=${d} depth=${0} />`);
+    for (const p of data.projects.filter((p) => p.department === d.name)) rows.push(html`<${Row} q=${p} depth=${1} />`);
+  }
+  const known = new Set(data.departments.map((d) => d.name));
+  for (const p of data.projects.filter((p) => !p.department || !known.has(p.department))) {
+    rows.push(html`<${Row} q=${p} depth=${0} />`);
+  }
+  return html`<section>
+    <table class="grid quota">
+      <thead><tr><th>queue</th><th>deserved</th><th>fair share</th><th>allocated</th><th>requested</th>
+        <th>over quota</th><th>limit</th><th>running / pending</th><th>allocated vs deserved (|) and fair share (¦)</th></tr></thead>
+      <tbody>${rows}</tbody>
+    </table>
+    ${rows.length === 0 && html`<p class="muted">No department or project you may see.</p>`}
+  </section>`;
+}

@@ -1,0 +1,103 @@
+// workloads.js - every workload the user may see, live: state, reason, queue position, wait
+// time; filters by project and state (the API's) and by text (here); a virtualised table, its
+// first 1000 rows shown before the rest arrive. A row opens its description, events and log.
+import { useMemo, useState } from "preact/hooks";
+import { get, getAll } from "../api.js";
+import { duration, request, time, waited } from "../format.js";
+import { html } from "../html.js";
+import { useLive } from "../parts/live.js";
+import { VTable } from "../parts/vtable.js";
+
+const STATES = ["", "pending", "running", "suspended", "succeeded", "failed", "deleting"];
+const keyOf = (w) => w.project + "/" + w.name;
+
+const COLUMNS = [
+  { key: "name", title: "name", width: "2fr", cell: (w) => w.name },
+  { key: "project", title: "project", width: "1fr", cell: (w) => w.project },
+  { key: "state", title: "state", width: "90px", cell: (w) => html`<span class=${"state " + w.state}>${w.state}</span>` },
+  { key: "gpu", title: "asks", width: "120px", cell: (w) => `${w.workers}× ${request(w)}` },
+  { key: "pos", title: "queue #", width: "70px", cell: (w) => w.queue_position || "" },
+  { key: "wait", title: "waited / ran", width: "100px", cell: (w) => duration(waited(w)) },
+  { key: "where", title: "where", width: "120px", cell: (w) => (w.node ? `${w.node} [${w.gpu_devices.join(",")}]` : (w.nodes || []).join(", ")) },
+  { key: "reason", title: "reason", width: "3fr", cls: "reason", cell: (w) => w.reason || "" },
+];
+
+function listPath(project, state) {
+  const q = [];
+  if (project) q.push("project=" + encodeURIComponent(project));
+  if (state) q.push("state=" + state);
+  return "/api/v1/workloads" + (q.length ? "?" + q.join("&") : "");
+}
+
+export function Workloads() {
+  const [project, setProject] = useState("");
+  const [state, setState] = useState("");
+  const [text, setText] = useState("");
+  const [picked, setPicked] = useState(null);
+  const projects = useLive(() => getAll("/api/v1/projects"));
+  const { data, error } = useLive((partial) => getAll(listPath(project, state), partial), [project, state]);
+  const rows = useMemo(() => {
+    const all = data || [];
+    const t = text.trim().toLowerCase();
+    return t ? all.filter((w) => (w.name + " " + w.project + " " + (w.reason || "")).toLowerCase().includes(t)) : all;
+  }, [data, text]);
+  return html`<section class="workloads">
+    <div class="filters">
+      <select aria-label="project" value=${project} onChange=${(e) => setProject(e.currentTarget.value)}>
+        <option value="">all projects</option>
+        ${(projects.data || []).map((p) => html`<option value=${p.name}>${p.name}</option>`)}
+      </select>
+      <select aria-label="state" value=${state} onChange=${(e) => setState(e.currentTarget.value)}>
+        ${STATES.map((s) => html`<option value=${s}>${s || "all states"}</option>`)}
+      </select>
+      <input aria-label="search" placeholder="search name, project, reason" value=${text}
+        onInput=${(e) => setText(e.currentTarget.value)} />
+      <span class="muted" data-testid="count">${data ? `${rows.length} workloads` : "loading..."}</span>
+      ${error && html`<span class="error">${error.message}</span>`}
+    </div>
+    <div class="split">
+      <${VTable} rows=${rows} columns=${COLUMNS} rowKey=${keyOf} picked=${picked && keyOf(picked)} onPick=${setPicked} />
+      ${picked && html`<${Describe} key=${keyOf(picked)} w=${picked} close=${() => setPicked(null)} />`}
+    </div>
+  </section>`;
+}
+
+async function describe(w) {
+  const base = `/api/v1/workloads/${encodeURIComponent(w.name)}`;
+  const q = "project=" + encodeURIComponent(w.project);
+  const [obj, events] = await Promise.all([
+    get(`${base}?${q}`),
+    get(`${base}/events?${q}&limit=1000`).then((p) => p.items),
+  ]);
+  let logs;
+  try {
+    logs = await get(`${base}/logs?${q}&task=0&tail=200`);
+  } catch (e) {
+    logs = `(${e.message})`;
+  }
+  return { obj, events, logs };
+}
+
+function Describe({ w, close }) {
+  const { data, error } = useLive(() => describe(w), [w.project, w.name]);
+  return html`<aside class="describe card" data-testid="describe">
+    <header><h2>${w.project}/${w.name}</h2><button class="link" onClick=${close}>close</button></header>
+    ${error && html`<p class="error">${error.message}</p>`}
+    ${data && html`
+      <dl>
+        <dt>state</dt><dd>${data.obj.state}${data.obj.reason_code ? ` (${data.obj.reason_code})` : ""}</dd>
+        <dt>kind</dt><dd>${data.obj.kind}, priority ${data.obj.priority}${data.obj.preemptible ? ", preemptible" : ""}</dd>
+        <dt>asks</dt><dd>${data.obj.workers}× ${request(data.obj)}</dd>
+        <dt>command</dt><dd><code>${data.obj.command.join(" ")}</code></dd>
+        <dt>created</dt><dd>${time(data.obj.created_s)}</dd>
+        <dt>started</dt><dd>${time(data.obj.started_s)}</dd>
+        <dt>restarts</dt><dd>${data.obj.restarts}</dd>
+      </dl>
+      <h3>Tasks</h3>
+      <ul>${data.obj.tasks.map((t) => html`<li>task ${t.index}: ${t.state}${t.node ? ` on ${t.node} [${t.gpu_devices.join(",")}]` : ""}</li>`)}</ul>
+      <h3>Events</h3>
+      <ul class="events">${data.events.map((e) => html`<li><span class="muted">${time(e.time_s)}</span> <b>${e.kind}</b> ${e.message}</li>`)}</ul>
+      <h3>Log (task 0, last 200 lines)</h3>
+      <pre class="log" data-testid="log">${data.logs || "(empty)"}</pre>`}
+  </aside>`;
+}
