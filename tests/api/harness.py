@@ -203,6 +203,18 @@ class Daemon:
                 pass
         return found
 
+    def signed_in(self, user, password, role, scope):
+        """An access token of a new local user holding `role` in `scope` ("system",
+        "department:D", "project:P"), made with the admin token."""
+        assert self.request("POST", "/api/v1/users", {"name": user, "password": password})[0] \
+            == 201
+        assert self.request("POST", "/api/v1/access-rules", {
+            "subject": "user:" + user, "role": role, "scope": scope})[0] == 201
+        status, body, _ = self.request("POST", "/api/v1/token", token=False, body={
+            "grant_type": "password", "username": user, "password": password})
+        assert status == 200, body
+        return body["access_token"]
+
     def request(self, method, path, body=None, token=True, raw=None, headers=None):
         """(status, parsed JSON or text, response headers)[:2 used mostly]."""
         data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)

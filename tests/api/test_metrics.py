@@ -297,18 +297,9 @@ class MetricsTest(unittest.TestCase):
             assert status == 201, body
         d.wait_state("big", "running")
         d.wait_state("half", "running")
-        cls.tokens = {}
-        for user, role, scope in (("res", "l1-researcher", "project:team-a"),
-                                  ("viewer", "viewer", "system"),
-                                  ("pviewer", "viewer", "project:team-a")):
-            assert d.request("POST", "/api/v1/users", {"name": user, "password": PASSWORD})[0] \
-                == 201
-            assert d.request("POST", "/api/v1/access-rules", {
-                "subject": "user:" + user, "role": role, "scope": scope})[0] == 201
-            status, body, _ = d.request("POST", "/api/v1/token", token=False, body={
-                "grant_type": "password", "username": user, "password": PASSWORD})
-            assert status == 200, body
-            cls.tokens[user] = body["access_token"]
+        cls.tokens = {user: d.signed_in(user, PASSWORD, role, scope) for user, role, scope in (
+            ("res", "l1-researcher", "project:team-a"), ("viewer", "viewer", "system"),
+            ("pviewer", "viewer", "project:team-a"))}
 
     @classmethod
     def tearDownClass(cls):
