@@ -6,7 +6,8 @@ run and ended, and the rest pending (tenths of a GPU the full fleet cannot give)
 --workloads.
 Prints, as `name: value unit`: durable submits per second while the pending ones arrive (16
 keep-alive clients, once the running ones' processes are up), the scheduling cycle's median over quiet cycles (the whole cycle, the model
-build and the engine, from GET /healthz), a 1,000-item list page, and allotd's peak memory.
+build and the engine, from GET /healthz), a 1,000-item list page, a GET /metrics (whole, and
+how long it held the state lock), and allotd's peak memory.
 
 The finished ones are history: one runs, and the store is seeded with copies of its rows (as
 if they had run long ago, past allotd's retention), since running 50,000 commands would be a
@@ -166,6 +167,21 @@ def main():
             times.append((time.monotonic() - began) * 1000)
         print("%sfleet_list_page_1000_ms: %.1f ms (median of 9 pages across the list)"
               % (args.prefix, statistics.median(times)))
+        times, locked = [], []
+        for i in range(9):  # GET /metrics as Prometheus scrapes it
+            began = time.monotonic()
+            conn.request("GET", "/metrics", headers=a.headers)
+            r = conn.getresponse()
+            text = r.read().decode()
+            times.append((time.monotonic() - began) * 1000)
+            if r.status != 200:
+                raise SystemExit("GET /metrics: %d %s" % (r.status, text[:200]))
+            locked.append(1000 * float(next(line.split()[1] for line in text.splitlines()
+                                             if line.startswith("allot_scrape_lock_seconds "))))
+        print("%sfleet_metrics_scrape_ms: %.1f ms (median of 9 GET /metrics, %d bytes)"
+              % (args.prefix, statistics.median(times), len(text)))
+        print("%sfleet_metrics_lock_ms: %.2f ms (median of 9 scrapes: the state lock held)"
+              % (args.prefix, statistics.median(locked)))
         print("%sfleet_allotd_peak_mib: %.0f MiB" % (args.prefix, a.rss_peak_mib()), flush=True)
         print("allotd pid %d" % a.proc.pid, flush=True)
         time.sleep(args.hold)

@@ -302,6 +302,10 @@ struct al__backend_type {
      * *percent: 0, or -1 when it cannot tell (virtual devices, no NVML). Called under allotd's
      * locks: it must not block. NULL: never known (consumption reports' idle time is null). */
     int (*gpu_busy)(struct al__backend *b, size_t node, int32_t device, int *percent);
+    /* gpu_memory_used - the memory in use on that device in bytes (the local backend: NVML's)
+     * into *bytes: 0, or -1 when it cannot tell. Must not block; any thread (GET /metrics reads
+     * it, and gpu_busy, without allotd's locks). NULL: never known. */
+    int (*gpu_memory_used)(struct al__backend *b, size_t node, int32_t device, int64_t *bytes);
 };
 
 /* An open backend. */

@@ -58,6 +58,8 @@ static const struct permission table[] = {
      "roles up to their own, in their scope"},
     {AL__RES_REPORT, AL__VERB_READ, ANYONE, 0, false,
      "consumption: the rows of the projects in their scope"},
+    {AL__RES_METRICS, AL__VERB_READ, SA | VW, 0, false,
+     "GET /metrics; also the scrape token (--metrics-token-file)"},
 };
 
 static const char *const role_names[AL__ROLE_COUNT] = {
@@ -71,7 +73,7 @@ static const char *const role_titles[AL__ROLE_COUNT] = {
 };
 static const char *const resource_names[AL__RES_COUNT] = {
     "workload", "project", "department", "node",        "snapshot", "audit",
-    "user",     "group",   "app",        "access-rule", "report",
+    "user",     "group",   "app",        "access-rule", "report",   "metrics",
 };
 static const char *const verb_names[AL__VERB_COUNT] = {
     "read", "create", "update", "delete", "control", "logs", "stream",
@@ -114,7 +116,7 @@ static const struct permission *permission_of(enum al__resource res, enum al__ve
 /* What no department or project holds. */
 static bool system_only(enum al__resource res) {
     return res == AL__RES_SNAPSHOT || res == AL__RES_AUDIT || res == AL__RES_USER ||
-           res == AL__RES_GROUP || res == AL__RES_APP;
+           res == AL__RES_GROUP || res == AL__RES_APP || res == AL__RES_METRICS;
 }
 
 static bool is(const char *s) {
@@ -211,7 +213,8 @@ void al__access_doc(FILE *out) {
             "manager, L1 researcher, L2 researcher, viewer).\n\n"
             "`own` means on workloads the subject submitted only. Nodes are read with a role in "
             "any scope; the snapshot, the audit log, users, groups and applications belong to "
-            "the system scope. A consumption report holds the rows of the projects whose "
+            "the system scope, and so do metrics. A consumption report holds the rows of the "
+            "projects whose "
             "reports the subject may read (in their scope), and no others.\n\n");
     fprintf(out, "| resource | verb |");
     for (int r = 0; r < AL__ROLE_COUNT; r++)

@@ -36,7 +36,8 @@ enum al__resource {
     AL__RES_GROUP,
     AL__RES_APP,
     AL__RES_ACCESS_RULE,
-    AL__RES_REPORT, /* consumption reports: rows per project, each in its place */
+    AL__RES_REPORT,  /* consumption reports: rows per project, each in its place */
+    AL__RES_METRICS, /* GET /metrics */
     AL__RES_COUNT
 };
 

@@ -71,6 +71,7 @@ struct al__reply {
     int64_t log_start;          /* >= 0: sent as X-Allot-Log-Start */
     struct al__stream stream;   /* used when read is set */
     struct al__upgrade upgrade; /* used when open is set */
+    const char *content_type;   /* of text, static; NULL: text/plain; charset=utf-8 */
 };
 
 /* al__query - a query parameter of the request, or NULL. */
@@ -112,8 +113,9 @@ int al__paging(const struct al__request *req, struct al__reply *rep, int64_t *li
                int64_t *offset);
 
 /* al__route - answers a request under /api/v1/ (after authentication) from the route table
- * (routes.c), under the locks the route declares. */
-void al__route(struct allotd *d, const struct al__request *req, struct al__reply *rep);
+ * (routes.c), under the locks the route declares. Returns the route's index in the table
+ * (metrics.h), -1 when no route has the path. */
+int al__route(struct allotd *d, const struct al__request *req, struct al__reply *rep);
 
 /*
  * al__submit - POST /api/v1/workloads with group commit: validates under the lock, queues the
@@ -183,6 +185,18 @@ void al__workload_attach(struct allotd *d, const struct al__request *req, struct
 void al__workload_exec(struct allotd *d, const struct al__request *req, struct al__reply *rep);
 void al__workload_port_forward(struct allotd *d, const struct al__request *req,
                                struct al__reply *rep);
+
+/* The subject of the scrape token (--metrics-token-file): it may read /metrics, nothing else. */
+#define AL__METRICS_SUBJECT "token:metrics"
+
+/* al__metrics_reply - GET /metrics (metrics_state.c), called with no lock held: the
+ * exposition text for the scrape token or a subject who may read metrics (403 otherwise). */
+void al__metrics_reply(struct allotd *d, const struct al__principal *who, const char *method,
+                       struct al__reply *rep);
+
+/* al__metrics_text - the exposition text (heap, *len bytes): the gauges copied under the
+ * state lock (*locked_ns: how long it was held), then the counters. */
+char *al__metrics_text(struct allotd *d, size_t *len, uint64_t *locked_ns);
 
 /* al__workload_find - the workload a path names (segment 1): live, or a retired one read from
  * the store (*retired is set then: the caller frees it). NULL after answering 404. */

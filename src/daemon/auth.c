@@ -213,6 +213,43 @@ int al__auth_init(struct al__auth *auth, struct al__store *store, const char *to
     return 0;
 }
 
+int al__auth_add_token_file(struct al__auth *auth, const char *path, const char *name, char *err,
+                            size_t size) {
+    char token[TOKEN_MAX];
+    const char *t;
+    size_t t_len, len;
+    unsigned char digest[AL__DIGEST_SIZE];
+    FILE *f = fopen(path, "re");
+    if (!f) {
+        snprintf(err, size, "cannot read %s: %s", path, strerror(errno));
+        return -AL_EIO;
+    }
+    if (!fgets(token, TOKEN_MAX, f))
+        token[0] = '\0';
+    fclose(f);
+    token[strcspn(token, "\r\n")] = '\0';
+    len = strlen(token);
+    char header[TOKEN_MAX + 8];
+    snprintf(header, sizeof(header), "Bearer %s", token);
+    /* what a client can send: token68 characters, long enough not to be guessed */
+    if (len < 16 || len >= TOKEN_MAX - 1 ||
+        !al__auth_token_of(header, strlen(header), &t, &t_len) || t_len != len) {
+        snprintf(err, size,
+                 "%s: its first line must be a token of 16 to %d characters (letters, digits, "
+                 "-._~+/=), e.g. from `openssl rand -hex 32`",
+                 path, TOKEN_MAX - 2);
+        sodium_memzero(token, sizeof(token));
+        sodium_memzero(header, sizeof(header));
+        return -AL_EINVAL;
+    }
+    al__auth_digest(token, len, digest);
+    add_digest(auth, digest, name);
+    sodium_memzero(token, sizeof(token));
+    sodium_memzero(header, sizeof(header));
+    sodium_memzero(digest, sizeof(digest));
+    return 0;
+}
+
 void al__auth_release(struct al__auth *auth) {
     if (!auth->initialised)
         return;

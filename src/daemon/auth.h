@@ -50,6 +50,14 @@ enum al__auth_verdict {
 int al__auth_init(struct al__auth *auth, struct al__store *store, const char *token_path, char *err,
                   size_t size);
 
+/*
+ * al__auth_add_token_file - a static token read from the first line of `path` (16 or more
+ * token68 characters), kept as its digest only, whose subject is "token:NAME". Returns 0,
+ * -AL_EIO (unreadable) or -AL_EINVAL (not a token), with a message in err.
+ */
+int al__auth_add_token_file(struct al__auth *auth, const char *path, const char *name, char *err,
+                            size_t size);
+
 /* al__auth_release - forgets everything (wiping the digests); accepts a zeroed auth. */
 void al__auth_release(struct al__auth *auth);
 

@@ -17,6 +17,7 @@
 #include "daemon/directory.h"
 #include "daemon/events.h"
 #include "daemon/login_guard.h"
+#include "daemon/metrics.h"
 #include "daemon/positions.h"
 #include "daemon/sso.h"
 #include "daemon/state.h"
@@ -127,6 +128,7 @@ struct allotd {
     struct al__subject_rates *rates; /* per-subject request budgets (subject_rate.h) */
     struct al__sso sso;              /* single sign-on: the issuer, logins under way (sso.h) */
     struct al__http *http;
+    struct al__metrics metrics; /* counters and histograms, lock-free (metrics.h) */
     /* Recent changes for the event stream (events.h; its own lock, a leaf after `lock`). */
     struct al__events events;
     char ui_dir[4096]; /* the dashboard's files (ui.h), "" when there are none */

@@ -71,6 +71,7 @@ static void bind_task(struct allotd *d, const struct al_decision *dec,
         return;
     take_devices(t, dec);
     start_placed(d, w, t);
+    al__metrics_decision(&d->metrics, dec->kind, AL_REASON_NONE);
 }
 
 /*
@@ -88,6 +89,7 @@ static void pipeline_task(struct allotd *d, const struct al_decision *dec,
     if (!t || t->state != AL__T_PENDING || !schedulable(w))
         return;
     take_devices(t, dec);
+    al__metrics_decision(&d->metrics, dec->kind, AL_REASON_NONE);
     t->state = AL__T_PIPELINED;
     al__state_add_to(&d->state, AL__HOLDING, w);
     al__task_devices_text(t, devices, sizeof(devices));
@@ -112,6 +114,7 @@ static void evict_task(struct allotd *d, const struct al_decision *dec,
 
     if (!t || !schedulable(w) || (t->state != AL__T_RUNNING && t->state != AL__T_PIPELINED))
         return;
+    al__metrics_decision(&d->metrics, dec->kind, dec->reason);
     al_decision_text(c, dec, why, sizeof(why));
     al__persist_event(d, w, "evicted", "task %d: %s", (int)t->index, why);
     if (t->state == AL__T_RUNNING) {

@@ -76,6 +76,8 @@ struct pending {
     bool anonymous; /* a route that needs no token (signing in) */
     struct al__token_entry who; /* its token's subject, session and expiry */
     struct upgrading *upgrading;
+    uint64_t began_ns; /* when its head arrived (metrics.h) */
+    int route;         /* the route that answered it, or an AL__METRICS_ROUTE_* value */
 };
 
 /* The deadline of the connection (see on_connection). */
@@ -273,6 +275,8 @@ static enum MHD_Result send_reply(struct al__http *http, struct MHD_Connection *
     }
     if (!resp)
         return MHD_NO;
+    if (rep->content_type && !rep->json && !rep->stream.read)
+        type = rep->content_type;
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type);
     if (rep->stream.type) /* no proxy may keep it back or cache it */
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
@@ -424,6 +428,7 @@ static void handle(struct allotd *d, struct MHD_Connection *conn, const char *ur
     char *copy;
 
     if (strcmp(url, "/healthz") == 0) {
+        pend->route = AL__METRICS_ROUTE_HEALTHZ;
         if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
             al__reply_error(rep, "method_not_allowed", NULL, "/healthz answers GET");
         else
@@ -438,9 +443,19 @@ static void handle(struct allotd *d, struct MHD_Connection *conn, const char *ur
                         AL__MAX_BODY);
         return;
     }
+    if (strcmp(url, "/metrics") == 0) { /* where Prometheus looks: outside /api/v1 */
+        pend->route = AL__METRICS_ROUTE_METRICS;
+        al__metrics_reply(d, &who, method, rep);
+        return;
+    }
+    if (strcmp(who.subject, AL__METRICS_SUBJECT) == 0) {
+        al__reply_error(rep, "permission_denied", NULL, "%s may read /metrics only",
+                        AL__METRICS_SUBJECT);
+        return;
+    }
     copy = al__xstrdup(url);
     if (split_path(copy, &req))
-        al__route(d, &req, rep);
+        pend->route = al__route(d, &req, rep);
     else
         al__reply_error(rep, "not_found", NULL, "no such path");
     free(copy);
@@ -450,6 +465,7 @@ static void handle(struct allotd *d, struct MHD_Connection *conn, const char *ur
 static enum MHD_Result answer(struct allotd *d, struct MHD_Connection *conn, struct pending *pend,
                               struct al__reply *rep) {
     enum MHD_Result ok = send_reply(d->http, conn, pend, rep);
+    al__metrics_request(&d->metrics, pend->route, rep->status, al__monotonic_ns() - pend->began_ns);
     json_decref(rep->json);
     free(rep->text);
     if (rep->upgrade.done) /* an upgrade send_reply did not take */
@@ -464,6 +480,8 @@ static enum MHD_Result on_head(struct allotd *d, struct MHD_Connection *conn, co
     struct pending *pend = al__xcalloc(1, sizeof(*pend));
     struct al__reply rep = {.status = 500, .log_offset = -1, .log_start = -1};
     *con_cls = pend;
+    pend->began_ns = al__monotonic_ns();
+    pend->route = AL__METRICS_ROUTE_NONE;
     if (al__ui_path(url)) {   /* the dashboard's files: public, answered from the head */
         pend->refused = true; /* a body sent with it is dropped */
         struct al__watch *w = watch_of(conn);

@@ -1,5 +1,6 @@
 /* http.h - allotd's HTTP server (libmicrohttpd, a pool of threads over epoll): size-limited bodies,
- * bearer-token checks, /healthz, and everything under /api/v1/ handed to the router. */
+ * bearer-token checks, /healthz, /metrics, and everything under /api/v1/ handed to the router;
+ * every answer counted in the metrics (metrics.h). */
 #ifndef ALLOT_DAEMON_HTTP_H
 #define ALLOT_DAEMON_HTTP_H
 

@@ -314,6 +314,7 @@ void al__loop_cycle(struct allotd *d) {
             pthread_mutex_lock(&d->lock);
             al__cycle_stats_add(&d->cycle_stats, ms);
             pthread_mutex_unlock(&d->lock);
+            al__metrics_cycle(&d->metrics, ms);
         }
     }
     al_result_release(&result);

@@ -39,8 +39,9 @@ struct options {
     const char *state_dir;
     const char *listen;
     const char *backend;
-    const char *task_user; /* NULL = not given */
-    const char *ui_dir;    /* --ui-dir, NULL = found next to allotd */
+    const char *task_user;          /* NULL = not given */
+    const char *ui_dir;             /* --ui-dir, NULL = found next to allotd */
+    const char *metrics_token_file; /* the scrape token's file, NULL = none */
     int64_t grace_s;
     int64_t idle_timeout_s;
     int64_t header_timeout_s;
@@ -73,7 +74,7 @@ static void usage(FILE *out) {
         "              [--token-ttl SECONDS] [--refresh-ttl SECONDS] [--login-rate N]\n"
         "              [--rate-limit N] [--events-kept N] [--rbac-doc]\n"
         "              [--consumption-retention SECONDS] [--gpu-price MODEL=PRICE]...\n"
-        "              [--task-user ACCOUNT] [--ui-dir DIR]\n"
+        "              [--task-user ACCOUNT] [--ui-dir DIR] [--metrics-token-file FILE]\n"
         "              [--tls [--tls-san NAME]... | --tls-cert FILE --tls-key FILE]\n"
         "              [BACKEND OPTIONS]\n"
         "       allotd [--state-dir DIR] [--tls-cert FILE] --print-fingerprint\n\n"
@@ -141,6 +142,11 @@ static void usage(FILE *out) {
           "  --tls-key FILE        then its chain) and its unencrypted key (PEM)\n"
           "  --print-fingerprint   print the SHA-256 fingerprint of the certificate allotd\n"
           "                        serves (--tls-cert FILE, else DIR's) and exit\n"
+          "  --metrics-token-file FILE\n"
+          "                        a token (its first line, 16 or more characters) that may\n"
+          "                        read GET /metrics (Prometheus text) and nothing else, as\n"
+          "                        token:metrics; read on start, kept as a digest. A system\n"
+          "                        administrator or viewer may read /metrics too\n"
           "  --insecure-http       allow --listen on an address other than loopback without\n"
           "                        TLS: its plain HTTP carries bearer tokens in the clear (in a\n"
           "                        cluster, behind its network policy); with TLS no flag is\n"
@@ -270,6 +276,8 @@ static int parse_options(int argc, char **argv, struct options *o) {
             o->listen = argv[++i];
         else if (strcmp(a, "--backend") == 0)
             o->backend = argv[++i];
+        else if (strcmp(a, "--metrics-token-file") == 0)
+            o->metrics_token_file = argv[++i];
         else if (strcmp(a, "--task-user") == 0)
             o->task_user = argv[++i];
         else if (strcmp(a, "--ui-dir") == 0)
@@ -455,7 +463,7 @@ static int open_backend(struct allotd *d, const struct options *o) {
     return 0;
 }
 
-static int open_state(struct allotd *d) {
+static int open_state(struct allotd *d, const struct options *o) {
     char path[4096], err[512];
 
     snprintf(path, sizeof(path), "%s/allot.db", d->state_dir);
@@ -464,6 +472,7 @@ static int open_state(struct allotd *d) {
         fprintf(stderr, "allotd: %s\n", err);
         return -1;
     }
+    al__store_time_commits(d->store, &d->metrics.commit);
     if (d->backend.type->sync && al__persist_clear_mirrored(d) < 0) {
         fprintf(stderr, "allotd: store: %s\n", al__store_error(d->store));
         return -1;
@@ -474,7 +483,9 @@ static int open_state(struct allotd *d) {
     }
     snprintf(path, sizeof(path), "%s/admin.token", d->state_dir);
     if (al__auth_init(&d->auth, d->store, path, err, sizeof(err)) < 0 ||
-        al__identity_start(d, err, sizeof(err)) < 0) {
+        al__identity_start(d, err, sizeof(err)) < 0 ||
+        (o->metrics_token_file && al__auth_add_token_file(&d->auth, o->metrics_token_file,
+                                                          "metrics", err, sizeof(err)) < 0)) {
         fprintf(stderr, "allotd: %s\n", err);
         return -1;
     }
@@ -747,6 +758,7 @@ int main(int argc, char **argv) {
     unsetenv("ALLOTD_TEST_GPU_BUSY");
     d.started_s = al__daemon_now();
     d.idle_sampled_s = d.started_s; /* a re-adopted run's time before it was sampled already */
+    al__metrics_init(&d.metrics);
     pthread_condattr_init(&attr);
     pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
     pthread_cond_init(&d.wake, &attr);
@@ -760,7 +772,7 @@ int main(int argc, char **argv) {
         status = -opened == 2 ? 2 : 1;
         goto done;
     }
-    if (open_state(&d) < 0)
+    if (open_state(&d, &opt) < 0)
         goto done;
     d.state.events = &d.events; /* changes from now on are published */
     d.events.notify = wake_followers;
@@ -801,5 +813,6 @@ done:
     free(d.state_dir);
     free(d.task_user);
     al__tls_release(&tls);
+    al__metrics_release(&d.metrics);
     return status;
 }

@@ -111,7 +111,16 @@ static bool path_matches(const char *path, const struct al__request *req) {
     return i == req->segment_count;
 }
 
-void al__route(struct allotd *d, const struct al__request *req, struct al__reply *rep) {
+size_t al__route_count(void) {
+    return sizeof(routes) / sizeof(routes[0]);
+}
+
+const char *al__route_path(size_t i, const char **method) {
+    *method = i < al__route_count() ? routes[i].method : "";
+    return i < al__route_count() ? routes[i].path : "";
+}
+
+int al__route(struct allotd *d, const struct al__request *req, struct al__reply *rep) {
     const struct route *found = NULL;
     char allowed[64] = "";
     size_t used = 0;
@@ -130,24 +139,25 @@ void al__route(struct allotd *d, const struct al__request *req, struct al__reply
             al__reply_error(rep, "method_not_allowed", NULL, "use %s", allowed);
         else
             al__reply_error(rep, "not_found", NULL, "no such path");
-        return;
+        return -1;
     }
+    int index = (int)(found - routes);
     if (found->gate != PUBLIC && (!req->who || !req->who->subject[0])) {
         al__reply_error(rep, "unauthenticated", NULL, "missing or invalid bearer token");
-        return;
+        return index;
     }
     if (found->gate == CHECKED && !al__may_somewhere(req->who, found->res, found->verb)) {
         al__reply_error(rep, "permission_denied", NULL, "%s holds no role that may %s %ss",
                         req->who->subject, al__verb_name(found->verb),
                         al__resource_name(found->res));
-        return;
+        return index;
     }
     struct al__request checked = *req;
     checked.res = found->res;
     checked.verb = found->verb;
     if (found->locks == OWN) {
         found->handler(d, &checked, rep);
-        return;
+        return index;
     }
     if (found->locks == WRITES) {
         pthread_mutex_lock(&d->store_lock);
@@ -160,4 +170,5 @@ void al__route(struct allotd *d, const struct al__request *req, struct al__reply
         d->audit_by = NULL;
         pthread_mutex_unlock(&d->store_lock);
     }
+    return index;
 }

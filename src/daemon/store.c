@@ -146,6 +146,7 @@ struct al__store {
     /* The first statement (or the COMMIT) that failed since BEGIN, kept past the rollback that
      * would turn SQLite's message into "not an error"; "" if none. */
     char failed_write[256];
+    struct al__histogram *commits; /* times its COMMITs when set (metrics.h), else NULL */
 };
 
 /* Notes the first failed statement of the transaction (al__store_write_failed). */
@@ -273,8 +274,16 @@ const char *al__store_write_failed(const struct al__store *store) {
     return store->failed_write[0] ? store->failed_write : NULL;
 }
 
+void al__store_time_commits(struct al__store *store, struct al__histogram *h) {
+    store->commits = h;
+}
+
 int al__store_commit(struct al__store *store) {
-    if (exec_sql(store, "COMMIT") == 0)
+    uint64_t began = store->commits ? al__monotonic_ns() : 0;
+    int rc = exec_sql(store, "COMMIT");
+    if (store->commits)
+        al__histogram_observe_ns(store->commits, al__monotonic_ns() - began);
+    if (rc == 0)
         return 0;
     note_failure(store);
     al__store_rollback(store);

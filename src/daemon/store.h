@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "daemon/histogram.h"
+
 struct al__store;
 struct al__stmt;
 
@@ -43,6 +45,10 @@ int al__store_schema_version(struct al__store *store);
  */
 int al__store_begin(struct al__store *store);
 int al__store_commit(struct al__store *store);
+
+/* al__store_time_commits - each later COMMIT's time goes into `h` (borrowed while the store
+ * is open; NULL stops it). */
+void al__store_time_commits(struct al__store *store, struct al__histogram *h);
 void al__store_rollback(struct al__store *store);
 
 /*

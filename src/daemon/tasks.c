@@ -54,8 +54,11 @@ void al__task_place(struct allotd *d, struct al__dworkload *w, struct al__dtask 
     al__persist_event(d, w, "scheduled", "task %d scheduled on %s%s%s", (int)t->index,
                       al__state_node_name(&d->state, t->node),
                       t->gpu_count ? " GPUs " : " (no GPU)", t->gpu_count ? devices : "");
-    if (!al__workload_is_active(w))
+    if (!al__workload_is_active(w)) {
+        if (w->started_s < 0) /* its first start */
+            al__metrics_first_start(&d->metrics, al__daemon_now() - w->created_s);
         w->started_s = al__daemon_now(); /* it starts running (again) */
+    }
     t->state = AL__T_RUNNING;
     al__state_add_to(&d->state, AL__HOLDING, w);
     if (w->spec.time_limit_s > 0)

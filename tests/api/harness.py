@@ -82,7 +82,8 @@ class Daemon:
         self.proc = subprocess.Popen(
             [*as_user, os.path.abspath(ALLOTD) if self.cwd else ALLOTD,
              "--state-dir", self.state_dir, "--listen", "127.0.0.1:0",
-             "--gpus", self.gpus, "--grace-period", str(self.grace), *self.args],
+             *(["--gpus", self.gpus] if self.gpus else []),  # None: ask NVML
+             "--grace-period", str(self.grace), *self.args],
             stdout=self.stderr, stderr=self.stderr, start_new_session=True, cwd=self.cwd,
             env=dict(os.environ, ALLOTD_CHECK_MODEL="1", **(env or {})))
         wait_until(lambda: os.path.exists(addr_file) or self.proc.poll() is not None,
@@ -201,6 +202,18 @@ class Daemon:
             except OSError:
                 pass
         return found
+
+    def signed_in(self, user, password, role, scope):
+        """An access token of a new local user holding `role` in `scope` ("system",
+        "department:D", "project:P"), made with the admin token."""
+        assert self.request("POST", "/api/v1/users", {"name": user, "password": password})[0] \
+            == 201
+        assert self.request("POST", "/api/v1/access-rules", {
+            "subject": "user:" + user, "role": role, "scope": scope})[0] == 201
+        status, body, _ = self.request("POST", "/api/v1/token", token=False, body={
+            "grant_type": "password", "username": user, "password": password})
+        assert status == 200, body
+        return body["access_token"]
 
     def request(self, method, path, body=None, token=True, raw=None, headers=None):
         """(status, parsed JSON or text, response headers)[:2 used mostly]."""

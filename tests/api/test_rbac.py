@@ -39,9 +39,9 @@ POLICY = {
         ("project", "read"): ANY, ("department", "read"): ANY, ("node", "read"): ANY, **REPORT},
     "viewer": {("workload", "read"): ANY, ("project", "read"): ANY,
                ("department", "read"): ANY, ("node", "read"): ANY, ("snapshot", "read"): ANY,
-               ("audit", "read"): ANY, **REPORT},
+               ("audit", "read"): ANY, ("metrics", "read"): ANY, **REPORT},
 }
-SYSTEM_ONLY = {"snapshot", "audit", "user", "group", "app"}
+SYSTEM_ONLY = {"snapshot", "audit", "user", "group", "app", "metrics"}
 
 
 def expected(role, scope, resource, verb, place, own=False):
@@ -271,7 +271,8 @@ class RbacMatrix(unittest.TestCase):
                         ("audit", "GET", "/api/v1/audit/verify", None),
                         ("user", "GET", "/api/v1/users", None),
                         ("group", "GET", "/api/v1/groups", None),
-                        ("app", "GET", "/api/v1/apps", None)):
+                        ("app", "GET", "/api/v1/apps", None),
+                        ("metrics", "GET", "/metrics", None)):
                     status = d.request(method, path, token=token)[0]
                     self.check(role, scope, expected(role, scope, resource, "read", ("", "")),
                                status, path)

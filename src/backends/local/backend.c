@@ -433,6 +433,13 @@ static int local_gpu_busy(struct al__backend *b, size_t node, int32_t device, in
     return device >= 0 ? al__local_nvml_busy(l->nvml, (unsigned int)device, percent) : -1;
 }
 
+static int local_gpu_memory_used(struct al__backend *b, size_t node, int32_t device,
+                                 int64_t *bytes) {
+    struct local *l = b->data;
+    (void)node;
+    return device >= 0 ? al__local_nvml_memory_used(l->nvml, (unsigned int)device, bytes) : -1;
+}
+
 const struct al__backend_type al__local_backend = {
     .name = "local",
     .start_threads = 1, /* a fork and exec: quick, and the supervisor sets up its own */
@@ -458,4 +465,5 @@ const struct al__backend_type al__local_backend = {
     .task_json = local_task_json,
     .stream = local_stream,
     .gpu_busy = local_gpu_busy,
+    .gpu_memory_used = local_gpu_memory_used,
 };

@@ -67,6 +67,9 @@ int al__local_discover_nvml(struct al__local_machine *inv, char *err, size_t siz
 struct al__local_nvml;
 struct al__local_nvml *al__local_nvml_open(void);
 int al__local_nvml_busy(struct al__local_nvml *n, unsigned int index, int *percent);
+/* al__local_nvml_memory_used - device `index`'s memory in use in bytes (nvmlDeviceGetMemoryInfo)
+ * into *bytes: 0, or -1 when NVML cannot tell. Safe from any thread. */
+int al__local_nvml_memory_used(struct al__local_nvml *n, unsigned int index, int64_t *bytes);
 void al__local_nvml_close(struct al__local_nvml *n);
 
 /* A started task: its process group leader (a small supervisor, see al__proc_start). */

@@ -1,4 +1,5 @@
-/* nvml.c - discovers this machine's NVIDIA GPUs through NVML, loaded at run time with dlopen. */
+/* nvml.c - discovers this machine's NVIDIA GPUs through NVML, loaded at run time with dlopen, and
+ * keeps it open to measure how busy they are and their memory used. */
 #include <dlfcn.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -182,6 +183,15 @@ int al__local_nvml_busy(struct al__local_nvml *n, unsigned int index, int *perce
         n->api.utilization(n->devices[index], &u) != NVML_SUCCESS || u.gpu > 100)
         return -1;
     *percent = (int)u.gpu;
+    return 0;
+}
+
+int al__local_nvml_memory_used(struct al__local_nvml *n, unsigned int index, int64_t *bytes) {
+    struct nvml_memory mem = {0, 0, 0};
+    if (!n || index >= n->count || !n->devices[index] ||
+        n->api.memory(n->devices[index], &mem) != NVML_SUCCESS)
+        return -1;
+    *bytes = mem.used > INT64_MAX ? INT64_MAX : (int64_t)mem.used;
     return 0;
 }
 
