@@ -48,7 +48,9 @@ export function Consumption() {
   const [result, setResult] = useState(null);
   const run = async (e) => {
     if (e) e.preventDefault();
-    const q = `from=${form.from}&to=${form.to}&group_by=${form.group_by}`;
+    // the form's days as the API's times: UTC midnight, RFC 3339
+    const at = (d) => encodeURIComponent(`${d}T00:00:00Z`);
+    const q = `from=${at(form.from)}&to=${at(form.to)}&group_by=${form.group_by}`;
     try {
       const data = await get(`/api/v1/reports/consumption?${q}`);
       setResult({ items: data.items || data.groups || [], raw: data });
