@@ -108,6 +108,9 @@ struct al_result {
      * Not part of the decisions. */
     int64_t victim_scenarios;
     int64_t longest_victim_search_ns;
+    /* How long each action of config.actions took, by action (0 for one not run, and for all
+     * unless config.clock_ns is set). Not part of the decisions. */
+    int64_t action_ns[AL_ACTION_COUNT];
     void *storage_; /* private */
 };
 

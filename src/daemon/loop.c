@@ -315,6 +315,7 @@ void al__loop_cycle(struct allotd *d) {
             al__cycle_stats_add(&d->cycle_stats, ms);
             pthread_mutex_unlock(&d->lock);
             al__metrics_cycle(&d->metrics, ms);
+            al__metrics_actions(&d->metrics, result.action_ns);
         }
     }
     al_result_release(&result);

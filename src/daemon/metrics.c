@@ -29,6 +29,8 @@ void al__metrics_init(struct al__metrics *m) {
     al__histogram_init(&m->cycle, cycle_bounds, COUNT(cycle_bounds));
     for (int p = 0; p < AL__CYCLE_TOTAL; p++)
         al__histogram_init(&m->parts[p], cycle_bounds, COUNT(cycle_bounds));
+    for (int a = 0; a < AL_ACTION_COUNT; a++)
+        al__histogram_init(&m->actions[a], cycle_bounds, COUNT(cycle_bounds));
     al__histogram_init(&m->queueing, queueing_bounds, COUNT(queueing_bounds));
     al__histogram_init(&m->commit, commit_bounds, COUNT(commit_bounds));
     for (int k = 0; k < 3; k++)
@@ -79,6 +81,12 @@ void al__metrics_cycle(struct al__metrics *m, const double ms[AL__CYCLE_PARTS]) 
     for (int p = 0; p < AL__CYCLE_TOTAL; p++)
         al__histogram_observe_ns(&m->parts[p], ms_ns(ms[p]));
     al__histogram_observe_ns(&m->cycle, ms_ns(ms[AL__CYCLE_TOTAL]));
+}
+
+void al__metrics_actions(struct al__metrics *m, const int64_t ns[AL_ACTION_COUNT]) {
+    for (int a = 0; a < AL_ACTION_COUNT; a++)
+        if (ns[a] > 0)
+            al__histogram_observe_ns(&m->actions[a], (uint64_t)ns[a]);
 }
 
 void al__metrics_decision(struct al__metrics *m, enum al_decision_kind kind, enum al_reason why) {
@@ -153,6 +161,15 @@ void al__metrics_render_counters(const struct al__metrics *m, struct al__expo *e
         struct al__labels l = {.len = 0};
         al__expo_histogram(e, "allot_cycle_part_duration_seconds",
                            al__labels_add(&l, "part", part_names[p]), &m->parts[p]);
+    }
+    al__expo_family(e, "allot_cycle_action_duration_seconds", "histogram",
+                    "The engine's actions within those cycles (allocate, consolidation, reclaim, "
+                    "preempt, stalegangeviction: KAI's names), each as long as it ran.");
+    for (int a = 0; a < AL_ACTION_COUNT; a++) {
+        struct al__labels l = {.len = 0};
+        al__expo_histogram(e, "allot_cycle_action_duration_seconds",
+                           al__labels_add(&l, "action", al_action_name((enum al_action)a)),
+                           &m->actions[a]);
     }
     al__expo_family(e, "allot_decisions_total", "counter",
                     "Decisions of the engine carried out, by kind (bind, pipeline, evict) and "

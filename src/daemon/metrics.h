@@ -31,6 +31,7 @@ struct al__route_metrics {
 struct al__metrics {
     struct al__histogram cycle;                     /* whole cycles */
     struct al__histogram parts[AL__CYCLE_TOTAL];    /* poll, model, engine, record */
+    struct al__histogram actions[AL_ACTION_COUNT];  /* the engine's actions, within it */
     struct al__histogram queueing;                  /* submit to first start */
     struct al__histogram commit;                    /* the store's COMMITs */
     _Atomic uint64_t decisions[3][AL_REASON_COUNT]; /* carried out: kind x reason */
@@ -48,6 +49,9 @@ void al__metrics_release(struct al__metrics *m);
 void al__metrics_request(struct al__metrics *m, int route, int status, uint64_t ns);
 /* al__metrics_cycle - a cycle's parts and total, in milliseconds (cycle_stats.h). */
 void al__metrics_cycle(struct al__metrics *m, const double ms[AL__CYCLE_PARTS]);
+/* al__metrics_actions - the time each action of a cycle's engine run took (al_result's
+ * action_ns; an action not run, 0, is not observed). */
+void al__metrics_actions(struct al__metrics *m, const int64_t ns[AL_ACTION_COUNT]);
 /* al__metrics_decision - a decision carried out. */
 void al__metrics_decision(struct al__metrics *m, enum al_decision_kind kind, enum al_reason why);
 /* al__metrics_first_start - a workload started for the first time, `s` seconds after its

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "daemon/api.h"
 #include "daemon/model_parts.h"
@@ -65,6 +66,12 @@ static void build_queues(const struct al__state *st, struct al_cluster *c) {
     c->queue_count = st->queue_count;
 }
 
+static int64_t monotonic_ns(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+}
+
 void al__model_frame(const struct allotd *d, struct al_cluster *c) {
     static const enum al_action actions[] = {AL_ACTION_ALLOCATE, AL_ACTION_CONSOLIDATION,
                                              AL_ACTION_RECLAIM, AL_ACTION_PREEMPT,
@@ -73,6 +80,7 @@ void al__model_frame(const struct allotd *d, struct al_cluster *c) {
     al_config_init(&c->config);
     memcpy(c->config.actions, actions, sizeof(actions));
     c->config.action_count = sizeof(actions) / sizeof(actions[0]);
+    c->config.clock_ns = monotonic_ns; /* the actions' times (metrics); no budget is set */
     c->name = al__xstrdup("allotd");
     c->now_s = al__daemon_now();
     build_nodes(&d->backend.inventory, c);

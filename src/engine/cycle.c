@@ -34,6 +34,7 @@ static int run_actions(struct al__session *s) {
     const struct al_config *config = &s->cluster->config;
     for (size_t i = 0; i < config->action_count; i++) {
         int rc = 0;
+        int64_t began = config->clock_ns ? config->clock_ns() : 0;
         switch (config->actions[i]) {
         case AL_ACTION_ALLOCATE:
             rc = al__action_allocate(s);
@@ -55,6 +56,8 @@ static int run_actions(struct al__session *s) {
         }
         if (rc < 0)
             return rc;
+        if (config->clock_ns && (unsigned)config->actions[i] < AL_ACTION_COUNT)
+            s->action_ns[config->actions[i]] += config->clock_ns() - began;
         AL__CHECK_INVARIANTS(s);
     }
     return 0;
@@ -194,6 +197,7 @@ static int build_result(const struct al__session *s, struct al__workspace *home,
     struct al_result r = {.storage_ = storage,
                           .victim_scenarios = s->victim_scenarios,
                           .longest_victim_search_ns = s->longest_search_ns};
+    memcpy(r.action_ns, s->action_ns, sizeof(r.action_ns));
     int rc = result_tasks(s, arena, &r);
     if (rc == 0)
         rc = result_queues(s, arena, &r);

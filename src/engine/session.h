@@ -101,11 +101,12 @@ struct al__session {
     struct al__node_index index;      /* nodes by free capacity, kept with the accounting */
     int32_t *scratch_gpus;            /* placement buffers of max_node_gpus entries */
     int32_t *best_gpus;
-    int64_t victim_scenarios;  /* scenarios the victim searches simulated */
-    int64_t longest_search_ns; /* the slowest search for one job */
-    void *victim_solver;       /* the victim searches' scratch, shared by the cycle's actions */
-    uint32_t *job_version;     /* per job: changes whenever one of its tasks changes state */
-    int32_t *job_class;        /* per job: its class of interchangeable jobs (job_classes.h) */
+    int64_t victim_scenarios;           /* scenarios the victim searches simulated */
+    int64_t longest_search_ns;          /* the slowest search for one job */
+    int64_t action_ns[AL_ACTION_COUNT]; /* each action's time (config.clock_ns), 0 without */
+    void *victim_solver;   /* the victim searches' scratch, shared by the cycle's actions */
+    uint32_t *job_version; /* per job: changes whenever one of its tasks changes state */
+    int32_t *job_class;    /* per job: its class of interchangeable jobs (job_classes.h) */
     int32_t class_count;
     /* Jobs whose tasks changed state since the job queue last looked (job_steps.h). */
     unsigned char *job_dirty;

@@ -315,6 +315,7 @@ class MetricsTest(unittest.TestCase):
         f = self.scrape()
         for name, kind in (("allot_cycle_duration_seconds", "histogram"),
                            ("allot_cycle_part_duration_seconds", "histogram"),
+                           ("allot_cycle_action_duration_seconds", "histogram"),
                            ("allot_decisions_total", "counter"),
                            ("allot_queue_deserved_gpus", "gauge"),
                            ("allot_queue_fair_share_gpus", "gauge"),
@@ -338,6 +339,12 @@ class MetricsTest(unittest.TestCase):
                 self.assertTrue(name.startswith("allot_"))
         self.assertEqual({l["part"] for n, l, _ in f["allot_cycle_part_duration_seconds"]
                           ["samples"]}, {"poll", "model", "engine", "record"})
+        actions = f["allot_cycle_action_duration_seconds"]["samples"]
+        self.assertEqual({l["action"] for n, l, _ in actions},
+                         {"allocate", "consolidation", "reclaim", "preempt",
+                          "stalegangeviction"})  # the engine's (and KAI's) names
+        runs = {l["action"]: v for n, l, v in actions if n.endswith("_count")}
+        self.assertGreater(runs["allocate"], 0)  # every cycle that ran the engine allocates
 
     def test_the_numbers_are_what_was_done(self):
         f = self.scrape()
