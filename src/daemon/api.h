@@ -170,6 +170,9 @@ void al__rule_delete_route(struct allotd *d, const struct al__request *req, stru
 void al__token_route(struct allotd *d, const struct al__request *req, struct al__reply *rep);
 void al__token_revoke_route(struct allotd *d, const struct al__request *req, struct al__reply *rep);
 void al__whoami_route(struct allotd *d, const struct al__request *req, struct al__reply *rep);
+/* al__sign_in_allowed - takes one sign-in attempt from the request's address budget
+ * (login_guard.h): true, or false after answering 429 with the seconds to wait. */
+bool al__sign_in_allowed(struct allotd *d, const struct al__request *req, struct al__reply *rep);
 /* Single sign-on (routes_sso.c): no token needed; the grants are POST token's. */
 void al__sso_start_route(struct allotd *d, const struct al__request *req, struct al__reply *rep);
 void al__sso_callback_route(struct allotd *d, const struct al__request *req, struct al__reply *rep);

@@ -43,16 +43,10 @@ void al__sso_start_route(struct allotd *d, const struct al__request *req, struct
     struct al__oidc_pending pending;
     char *url = NULL, err[400], device[AL__TOKEN_TEXT_MAX];
     unsigned char digest[AL__DIGEST_SIZE];
-    int64_t retry = 0;
     if (!configured(d, rep))
         return;
-    if (!al__login_attempt(&d->login_guard, req->actor ? req->actor->source : "local",
-                           al__daemon_now(), &retry)) {
-        al__reply_error(rep, "resource_exhausted", NULL,
-                        "too many sign-in attempts from this address: try again in %lld s",
-                        (long long)retry);
+    if (!al__sign_in_allowed(d, req, rep))
         return;
-    }
     if (al__oidc_begin(d->sso.rp, &pending, &url, err, sizeof(err)) < 0) {
         al__reply_error(rep, "bad_gateway", NULL, "the identity provider: %s", err);
         return;
@@ -216,7 +210,6 @@ void al__sso_exchange_grant(struct allotd *d, const struct al__request *req, con
     struct al__oidc_claims claims = {0};
     struct al__issued t;
     char err[400], subject[AL__SUBJECT_MAX];
-    int64_t retry = 0;
     if (!configured(d, rep))
         return;
     if (!token || !token[0] || strlen(token) > 16384) {
@@ -224,13 +217,8 @@ void al__sso_exchange_grant(struct allotd *d, const struct al__request *req, con
                         "must be an ID token of the identity provider");
         return;
     }
-    if (!al__login_attempt(&d->login_guard, req->actor ? req->actor->source : "local",
-                           al__daemon_now(), &retry)) {
-        al__reply_error(rep, "resource_exhausted", NULL,
-                        "too many sign-in attempts from this address: try again in %lld s",
-                        (long long)retry);
+    if (!al__sign_in_allowed(d, req, rep))
         return;
-    }
     int rc = al__oidc_verify(d->sso.rp, token, &claims, err, sizeof(err));
     if (rc == 0)
         rc = open_session(d, req, &claims, false, "token-exchange", subject, sizeof(subject), &t,

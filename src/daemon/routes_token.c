@@ -44,9 +44,7 @@ static struct al__actor actor_for(const struct al__request *req, const char *sub
     return by;
 }
 
-/* Takes one attempt from the address's budget; false after answering 429. */
-static bool attempt_allowed(struct allotd *d, const struct al__request *req,
-                            struct al__reply *rep) {
+bool al__sign_in_allowed(struct allotd *d, const struct al__request *req, struct al__reply *rep) {
     int64_t retry = 0;
     if (al__login_attempt(&d->login_guard, req->actor ? req->actor->source : "local",
                           al__daemon_now(), &retry))
@@ -65,7 +63,7 @@ static void password_grant(struct allotd *d, const struct al__request *req, cons
     bool exists, ok;
     struct al__issued t;
 
-    if (!name || !(password = field(body, "password", rep)) || !attempt_allowed(d, req, rep))
+    if (!name || !(password = field(body, "password", rep)) || !al__sign_in_allowed(d, req, rep))
         return;
     char *hash = al__subject_name_valid(name)
                      ? al__directory_password(&d->dir, name, &exists, &locked_until, &failures)
@@ -114,7 +112,7 @@ static void client_credentials_grant(struct allotd *d, const struct al__request 
     unsigned char digest[AL__DIGEST_SIZE];
     char subject[AL__SUBJECT_MAX + 8];
     struct al__issued t;
-    if (!id || !(secret = field(body, "client_secret", rep)) || !attempt_allowed(d, req, rep))
+    if (!id || !(secret = field(body, "client_secret", rep)) || !al__sign_in_allowed(d, req, rep))
         return;
     al__auth_digest(secret, strlen(secret), digest);
     snprintf(subject, sizeof(subject), "app:%s", id);
