@@ -36,7 +36,9 @@ enum al_action {
     AL_ACTION_COUNT
 };
 
-enum al_placement { AL_BINPACK = 0, AL_SPREAD = 1 };
+/* Node order (and device order for gpu_device_placement: pack, spread). AL_ALLOT: allot's own
+ * policy, the least fragmentation of the workload's typical tasks (docs/simulation.md). */
+enum al_placement { AL_BINPACK = 0, AL_SPREAD = 1, AL_ALLOT = 2 };
 
 #define AL_MAX_ACTIONS 16
 

@@ -462,8 +462,7 @@ static bool same_affinity(const struct al_task *a, const struct al_task *b) {
     return true;
 }
 
-/* Tasks a and b ask the same of a node: request and affinity. */
-static bool alike(const struct al_task *a, const struct al_task *b) {
+bool al__task_alike(const struct al_task *a, const struct al_task *b) {
     return a->gpus == b->gpus && a->gpu_milli == b->gpu_milli &&
            a->gpu_memory_mib == b->gpu_memory_mib && a->gpu_devices == b->gpu_devices &&
            a->cpu_millis == b->cpu_millis && a->memory_bytes == b->memory_bytes &&
@@ -476,7 +475,7 @@ static uint64_t hash_str(uint64_t h, const char *str) {
     return (h ^ 0xff) * 1099511628211ULL;
 }
 
-static uint64_t affinity_hash(const struct al_task *task) {
+uint64_t al__affinity_hash(const struct al_task *task) {
     uint64_t h = 14695981039346656037ULL;
     for (size_t i = 0; i < task->affinity_count; i++) {
         h = hash_str(h, task->affinity[i].key);
@@ -503,7 +502,7 @@ const unsigned char *al__node_index_matching(const struct al__session *s, int32_
     const struct al_task *task = &s->cluster->tasks[t];
     struct al__node_partition *p = partition_of(s, task);
     size_t bytes = (size_t)p->class_count / 8 + 1;
-    uint64_t h = affinity_hash(task);
+    uint64_t h = al__affinity_hash(task);
     struct al__affinity_memo *slot = &p->memo[h % AL__AFFINITY_MEMO];
     if (slot->match && slot->hash == h && same_affinity(task, &s->cluster->tasks[slot->task]))
         return slot->match;
@@ -524,7 +523,7 @@ const unsigned char *al__node_index_classes_for(struct al__session *s, int32_t t
     if (p->task_classes[t])
         return p->task_classes[t];
     const struct al_job *job = &s->cluster->jobs[task->job];
-    if ((size_t)t > job->first_task && p->task_classes[t - 1] && alike(task, task - 1))
+    if ((size_t)t > job->first_task && p->task_classes[t - 1] && al__task_alike(task, task - 1))
         return p->task_classes[t] = p->task_classes[t - 1]; /* a gang's tasks are alike */
     size_t bytes = (size_t)p->class_count / 8 + 1;
     const unsigned char *match = al__node_index_matching(s, t);

@@ -16,6 +16,12 @@ struct al_task;
 /* al__node_matches - the node's labels satisfy the task's node affinity. */
 bool al__node_matches(const struct al_node *node, const struct al_task *task);
 
+/* al__task_alike - tasks a and b ask the same of a node: request and affinity. */
+bool al__task_alike(const struct al_task *a, const struct al_task *b);
+
+/* al__affinity_hash - a hash of the task's node affinity (equal affinities, equal hashes). */
+uint64_t al__affinity_hash(const struct al_task *task);
+
 /*
  * A class holds nodes that tasks cannot tell apart: the same device count and device
  * memories, CPU and host memory and, in the label partition, the same values of every label

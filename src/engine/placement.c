@@ -2,6 +2,7 @@
 #include "engine/placement.h"
 
 #include "engine/node_index.h"
+#include "engine/placement_scored.h"
 #include "util/wide.h"
 
 #include <string.h>
@@ -69,9 +70,8 @@ static int32_t pick_shared(const struct al__session *s, int32_t n, const struct 
     return future ? collect_shared(s, n, task, true, out, k) : k;
 }
 
-/* Fits task on node n (now, or with releasing capacity when future); fills devices. */
-static bool node_fits(const struct al__session *s, int32_t n, const struct al_task *task,
-                      bool future, int32_t *gpus, int32_t *gpu_count) {
+bool al__placement_fits(const struct al__session *s, int32_t n, const struct al_task *task,
+                        bool future, int32_t *gpus, int32_t *gpu_count) {
     if (s->cluster->nodes[n].unschedulable)
         return false;
     if (free_of(s, n, AL_CPU, future) < task->cpu_millis ||
@@ -114,7 +114,7 @@ static bool better(const struct al__session *s, const struct al__placement_pick 
         return c->no_gpus;
     enum al_placement policy =
         gpu_task ? s->cluster->config.gpu_placement : s->cluster->config.cpu_placement;
-    if (policy == AL_BINPACK) {
+    if (policy != AL_SPREAD) { /* binpack (and allot, on capacity being released) */
         if (c->free != p->free)
             return c->free < p->free;
     } else { /* spread: the larger unallocated fraction */
@@ -137,8 +137,8 @@ unsigned al__placement_consider(struct al__session *s, struct al__placement_pick
     const struct al_task *task = &s->cluster->tasks[p->task];
     const struct al__node_state *ns = &s->nodes[n];
     int32_t count;
-    bool now = node_fits(s, n, task, false, s->scratch_gpus, &count);
-    if (!now && (now_only || !node_fits(s, n, task, true, s->scratch_gpus, &count)))
+    bool now = al__placement_fits(s, n, task, false, s->scratch_gpus, &count);
+    if (!now && (now_only || !al__placement_fits(s, n, task, true, s->scratch_gpus, &count)))
         return 0;
     struct al__placement_pick c = {.task = p->task,
                                    .node = n,
@@ -271,9 +271,36 @@ static void walk_shared(struct walk *w, const struct al__node_class *cl, const s
     al__treap_walk_min(w->tree, cl->shared_root, 0, shared_need(cl, task), descending, visit, w);
 }
 
+void al__placement_each_candidate(struct al__session *s, int32_t t, al__treap_visit each,
+                                  void *ctx) {
+    const struct al_task *task = &s->cluster->tasks[t];
+    const struct al__node_partition *p = al__node_partition_for(s, task);
+    const unsigned char *eligible = al__node_index_classes_for(s, t);
+    bool shared = al__task_is_shared(task), cpu_only = task->gpus == 0 && !shared;
+    al__node_index_ready(s, p, cpu_only);
+    for (int32_t c = 0; c < p->class_count; c++) {
+        const struct al__node_class *cl = &p->classes[c];
+        if (!al__class_in(eligible, c))
+            continue;
+        if (cpu_only) {
+            al__treap_walk(&p->cpu, cl->cpu_root, task->cpu_millis, false, each, ctx);
+            continue;
+        }
+        if (shared)
+            al__treap_walk_min(&p->shared, cl->shared_root, 0, shared_need(cl, task), false, each,
+                               ctx);
+        for (int32_t w = shared ? 1 : task->gpus; w <= cl->gpu_count; w++)
+            al__treap_walk(&p->whole, cl->whole_roots[w], 0, false, each, ctx);
+    }
+}
+
 bool al__placement_find(struct al__session *s, int32_t t, const struct al__place_options *opt,
                         struct al__choice *out) {
     const struct al_task *task = &s->cluster->tasks[t];
+    if (s->frag &&
+        (task->gpus > 0 || al__task_is_shared(task) ? s->cluster->config.gpu_placement == AL_ALLOT
+                                                    : s->cluster->config.cpu_placement == AL_ALLOT))
+        return al__placement_find_scored(s, t, opt, out);
     const struct al__node_index *ix = &s->index;
     const struct al__node_partition *p = al__node_partition_for(s, task);
     const struct al_config *config = &s->cluster->config;

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 
 #include "engine/session.h"
+#include "util/treap.h"
 
 /*
  * How placements are made. Allocation uses the defaults (NULL options); a victim search's
@@ -56,6 +57,19 @@ void al__placement_pick_init(struct al__placement_pick *p, int32_t t);
  * capacity being released). O(devices). */
 unsigned al__placement_consider(struct al__session *s, struct al__placement_pick *p, int32_t n,
                                 bool now_only);
+
+/* al__placement_fits - task fits on node n now (or, when future, also with the capacity being
+ * released there); its devices in gpus[0 .. *gpu_count) (max_node_gpus entries). */
+bool al__placement_fits(const struct al__session *s, int32_t n, const struct al_task *task,
+                        bool future, int32_t *gpus, int32_t *gpu_count);
+
+/* al__placement_each_candidate - calls each(n, ctx) for the nodes of the classes task t may
+ * use that the node index says may fit it now: for whole-GPU tasks those with enough idle
+ * devices, for shared-GPU tasks those with a device that may have room or an idle device (a
+ * node may come twice), for CPU-only tasks those with enough free CPU; stops when each
+ * returns true. O(classes * log nodes + nodes visited). */
+void al__placement_each_candidate(struct al__session *s, int32_t t, al__treap_visit each,
+                                  void *ctx);
 
 /* al__placement_pick_done - the pick as a choice; false when no node fitted. */
 bool al__placement_pick_done(const struct al__session *s, const struct al__placement_pick *p,

@@ -7,6 +7,7 @@
 
 #include "allot/errors.h"
 #include "engine/order.h"
+#include "engine/placement_scored.h"
 #include "util/sort.h"
 #include "util/wide.h"
 
@@ -121,6 +122,8 @@ static void task_account(struct al__session *s, int32_t t, int64_t sign) {
 static void node_changed(struct al__session *s, int32_t n) {
     if (n >= 0 && s->index.by_labels)
         al__node_index_update(s, n);
+    if (n >= 0 && s->frag)
+        al__frag_node_changed(s, n);
 }
 
 static int log_push(struct al__session *s, const struct al__op *op) {
@@ -498,7 +501,12 @@ int al__session_init(struct al__session *s, const struct al_cluster *c, struct a
     build_tasks(s);
     if ((rc = al__cluster_check_holdings(s)) < 0)
         return rc;
-    return al__node_index_build(s);
+    if ((rc = al__node_index_build(s)) < 0)
+        return rc;
+    const struct al_config *config = &c->config;
+    if (config->gpu_placement == AL_ALLOT || config->cpu_placement == AL_ALLOT)
+        return al__frag_build(s);
+    return 0;
 }
 
 void al__session_release(struct al__session *s, struct al__workspace *ws) {

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/placement_scored.h"
 #include "engine/session.h"
 
 /* What the session's sums should be, recomputed. */
@@ -93,7 +94,7 @@ static bool compare(const struct al__session *s, const struct expected *x) {
             if (s->jobs[j].sub_active[g] != x->sub_active[job->first_task + g])
                 return false;
     }
-    return al__node_index_check(s);
+    return al__node_index_check(s) && (!s->frag || al__frag_check(s));
 }
 
 bool al__session_check(const struct al__session *s) {

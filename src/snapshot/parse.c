@@ -65,9 +65,10 @@ static int parse_actions(struct al__parse *p, const struct al__json *config) {
     return 0;
 }
 
-/* A placement member: `a` means AL_BINPACK, `b` means AL_SPREAD. */
+/* A placement member: `a` means AL_BINPACK, `b` means AL_SPREAD, "allot" AL_ALLOT where
+ * allot_too (node orders). */
 static int parse_placement(struct al__parse *p, const struct al__json *config, const char *key,
-                           const char *a, const char *b, enum al_placement *out) {
+                           const char *a, const char *b, bool allot_too, enum al_placement *out) {
     const char *s = NULL;
     char path[AL__PATH_SIZE];
 
@@ -79,8 +80,12 @@ static int parse_placement(struct al__parse *p, const struct al__json *config, c
         *out = AL_BINPACK;
     else if (strcmp(s, b) == 0)
         *out = AL_SPREAD;
+    else if (allot_too && strcmp(s, "allot") == 0)
+        *out = AL_ALLOT;
     else {
         al__path_key(path, "config", key);
+        if (allot_too)
+            return al__fail(p->err, path, "must be \"%s\", \"%s\" or \"allot\"", a, b);
         return al__fail(p->err, path, "must be \"%s\" or \"%s\"", a, b);
     }
     return 0;
@@ -114,9 +119,11 @@ int al__parse_config(struct al__parse *p, const struct al__json *config) {
     al_config_init(c);
     if (al__check_keys(config, "config", config_keys, p->err) < 0 || parse_actions(p, config) < 0)
         return -AL_EINVAL;
-    if (parse_placement(p, config, "gpu_placement", "binpack", "spread", &c->gpu_placement) < 0 ||
-        parse_placement(p, config, "cpu_placement", "binpack", "spread", &c->cpu_placement) < 0 ||
-        parse_placement(p, config, "gpu_device_placement", "pack", "spread",
+    if (parse_placement(p, config, "gpu_placement", "binpack", "spread", true, &c->gpu_placement) <
+            0 ||
+        parse_placement(p, config, "cpu_placement", "binpack", "spread", true, &c->cpu_placement) <
+            0 ||
+        parse_placement(p, config, "gpu_device_placement", "pack", "spread", false,
                         &c->gpu_device_placement) < 0)
         return -AL_EINVAL;
     if (al__member_bool(config, "config", "shared_gpu_node_preference", false,

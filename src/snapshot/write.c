@@ -9,7 +9,7 @@
 #include "snapshot/json_write.h"
 
 static const char *placement_name(enum al_placement p, const char *binpack) {
-    return p == AL_SPREAD ? "spread" : binpack;
+    return p == AL_SPREAD ? "spread" : p == AL_ALLOT ? "allot" : binpack;
 }
 
 static json_t *config_json(const struct al_config *c) {

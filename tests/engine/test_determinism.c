@@ -56,8 +56,9 @@ static char *describe(const struct al_cluster *c) {
     return out;
 }
 
-static void same_decisions_twice_and_shuffled(void **state) {
-    (void)state;
+/* Every scenario, as written or under the allot placement policy (whose fragmentation measure
+ * and memo must not depend on the order of nodes and tasks either). */
+static void every_case_twice_and_shuffled(bool allot_placement) {
     size_t count;
     char **paths = tb_case_files(&count);
     assert_true(count > 100);
@@ -71,6 +72,8 @@ static void same_decisions_twice_and_shuffled(void **state) {
             print_error("%s: %s: %s\n", paths[i], err.path, err.message);
             fail();
         }
+        if (allot_placement)
+            c.config.gpu_placement = c.config.cpu_placement = AL_ALLOT;
         char *first = describe(&c), *second = describe(&c);
         assert_string_equal(first, second);
         for (unsigned seed = 1; seed <= 3; seed++) {
@@ -90,9 +93,20 @@ static void same_decisions_twice_and_shuffled(void **state) {
     tb_case_files_free(paths, count);
 }
 
+static void same_decisions_twice_and_shuffled(void **state) {
+    (void)state;
+    every_case_twice_and_shuffled(false);
+}
+
+static void same_decisions_under_allot_placement(void **state) {
+    (void)state;
+    every_case_twice_and_shuffled(true);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(same_decisions_twice_and_shuffled),
+        cmocka_unit_test(same_decisions_under_allot_placement),
     };
     return cmocka_run_group_tests_name("determinism", tests, NULL, NULL);
 }

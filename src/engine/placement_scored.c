@@ -1,0 +1,326 @@
+/* placement_scored.c - the allot placement policy (see placement_scored.h). */
+#include "engine/placement_scored.h"
+
+#include <stdint.h>
+#include <string.h>
+
+#include "allot/errors.h"
+#include "engine/node_index.h"
+#include "engine/placement.h"
+#include "engine/session.h"
+
+int al__frag_build(struct al__session *s) {
+    const struct al_cluster *c = s->cluster;
+    struct al__frag *f = al__arena_array(&s->arena, 1, sizeof(*f));
+    if (!f)
+        return -AL_ENOMEM;
+    int rc = al__shapes_build(s, &f->shapes);
+    if (rc < 0)
+        return rc;
+    size_t classes = (size_t)s->index.by_labels->class_count;
+    f->node_frag = al__arena_array_raw(&s->arena, c->node_count + 1, sizeof(int64_t));
+    f->node_key = al__arena_array(&s->arena, c->node_count + 1, sizeof(uint64_t));
+    f->fits = al__arena_array(&s->arena, (size_t)f->shapes.typical_count * classes + 1, 1);
+    f->dev_used = al__arena_array_raw(&s->arena, (size_t)s->max_node_gpus + 1, sizeof(int64_t));
+    f->memo = al__arena_array(&s->arena, AL__FRAG_MEMO_SLOTS, sizeof(*f->memo));
+    if (!f->node_frag || !f->node_key || !f->fits || !f->dev_used || !f->memo)
+        return -AL_ENOMEM;
+    memset(f->node_frag, 0xff, (c->node_count + 1) * sizeof(int64_t));
+    s->frag = f;
+    return 0;
+}
+
+void al__frag_node_changed(struct al__session *s, int32_t n) {
+    s->frag->node_frag[n] = -1;
+    s->frag->node_key[n] = 0;
+}
+
+/* The labels of node n accept typical shape k. */
+static bool shape_may_use(const struct al__session *s, int32_t k, int32_t n) {
+    struct al__frag *f = s->frag;
+    const struct al_task *rep = &s->cluster->tasks[f->shapes.typical[k].task];
+    if (rep->affinity_count == 0)
+        return true;
+    const struct al__node_partition *p = s->index.by_labels;
+    unsigned char *known = &f->fits[(size_t)k * (size_t)p->class_count + (size_t)p->class_of[n]];
+    if (*known == 0)
+        *known = al__node_matches(&s->cluster->nodes[n], rep) ? 1 : 2;
+    return *known == 1;
+}
+
+/* How strongly a typical task that no longer fits at once counts against its share of the node
+ * (the FGD paper's measure) beside the idle GPU that repeated tasks of that shape could not
+ * fill (allot's): measured on the openb trace, docs/simulation.md. */
+#define NOW_WEIGHT 3
+
+/* A node's free capacity as frag_of sees it. */
+struct room {
+    const int64_t *dev_used;
+    int64_t cpu, mem, idle_milli, idle_devices;
+};
+
+/* The idle GPU milli that typical task rep can use on node n at once (one task: the FGD
+ * paper's fragmentation counts the rest) and again and again (tasks of its shape only, until
+ * GPUs, CPU or memory run out). */
+static void usable_milli(const struct al__session *s, int32_t n, const struct al_task *rep,
+                         const struct room *r, int64_t *once, int64_t *repeated) {
+    const struct al_node *node = &s->cluster->nodes[n];
+    const struct al__node_state *ns = &s->nodes[n];
+    int64_t copies = INT64_MAX;
+    *once = *repeated = 0;
+    if (rep->cpu_millis > r->cpu || rep->memory_bytes > r->mem)
+        return;
+    if (rep->cpu_millis > 0)
+        copies = r->cpu / rep->cpu_millis;
+    if (rep->memory_bytes > 0 && r->mem / rep->memory_bytes < copies)
+        copies = r->mem / rep->memory_bytes;
+    if (rep->gpus > 0) {
+        if (r->idle_devices < rep->gpus)
+            return;
+        *once = r->idle_devices * 1000; /* partly used devices are lost to it */
+        int64_t fit = r->idle_devices / rep->gpus;
+        *repeated = (fit < copies ? fit : copies) * rep->gpus * 1000;
+        return;
+    }
+    if (!al__task_is_shared(rep)) { /* CPU only: while it fits, it strands no GPU */
+        *once = r->idle_milli;
+        return;
+    }
+    int64_t slots = 0, slot_milli = 0; /* tasks' worth of room on the devices, and its milli */
+    int32_t roomy = 0;
+    for (int32_t g = 0; g < ns->gpu_count; g++) {
+        int64_t units = al__task_units(rep, node->gpus[g].memory_mib),
+                room = ns->gpus[g].capacity - r->dev_used[g];
+        if (room < units)
+            continue;
+        roomy++;
+        *once += room * 1000 / ns->gpus[g].capacity;
+        slots += room / units;
+        slot_milli += room / units * units * 1000 / ns->gpus[g].capacity;
+    }
+    if (roomy < rep->gpu_devices) {
+        *once = 0;
+        return;
+    }
+    int64_t fit = slots / rep->gpu_devices;
+    *repeated = fit <= copies ? slot_milli : slot_milli * copies / fit;
+}
+
+/*
+ * The fragmentation of node n were its devices using dev_used units and its CPU and memory
+ * cpu_used and mem_used: for each typical shape, weighted by its tasks, the idle GPU milli a
+ * task of that shape could not use there at once (NOW_WEIGHT times) plus the idle GPU milli
+ * that tasks of that shape could not fill however many arrived.
+ */
+static int64_t frag_of(const struct al__session *s, int32_t n, const int64_t *dev_used,
+                       int64_t cpu_used, int64_t mem_used) {
+    const struct al_node *node = &s->cluster->nodes[n];
+    const struct al__node_state *ns = &s->nodes[n];
+    const struct al__shapes *sh = &s->frag->shapes;
+    struct room r = {.dev_used = dev_used,
+                     .cpu = node->cpu_millis - cpu_used,
+                     .mem = node->memory_bytes - mem_used};
+    for (int32_t g = 0; g < ns->gpu_count; g++) {
+        r.idle_milli += (ns->gpus[g].capacity - dev_used[g]) * 1000 / ns->gpus[g].capacity;
+        r.idle_devices += dev_used[g] == 0;
+    }
+    if (r.idle_milli == 0)
+        return 0;
+    int64_t sum = 0;
+    for (int32_t k = 0; k < sh->typical_count; k++) {
+        const struct al_task *rep = &s->cluster->tasks[sh->typical[k].task];
+        int64_t once = 0, repeated = 0;
+        if (shape_may_use(s, k, n))
+            usable_milli(s, n, rep, &r, &once, &repeated);
+        sum += sh->typical[k].weight *
+               (NOW_WEIGHT * (r.idle_milli - once) + (r.idle_milli - repeated));
+    }
+    return sum;
+}
+
+static int64_t node_frag_now(struct al__session *s, int32_t n) {
+    struct al__frag *f = s->frag;
+    if (f->node_frag[n] < 0) {
+        const struct al__node_state *ns = &s->nodes[n];
+        for (int32_t g = 0; g < ns->gpu_count; g++)
+            f->dev_used[g] = ns->gpus[g].used;
+        f->node_frag[n] = frag_of(s, n, f->dev_used, ns->used[AL_CPU], ns->used[AL_MEMORY]);
+    }
+    return f->node_frag[n];
+}
+
+/* A hash of node n's state as the policy sees it (never 0). */
+static uint64_t node_key(struct al__session *s, int32_t n) {
+    struct al__frag *f = s->frag;
+    if (f->node_key[n] == 0) {
+        const struct al__node_state *ns = &s->nodes[n];
+        uint64_t h = 14695981039346656037ULL ^ (uint64_t)s->index.by_labels->class_of[n];
+        h = (h ^ (uint64_t)ns->used[AL_CPU]) * 1099511628211ULL;
+        h = (h ^ (uint64_t)ns->used[AL_MEMORY]) * 1099511628211ULL;
+        for (int32_t g = 0; g < ns->gpu_count; g++)
+            h = (h ^ (uint64_t)ns->gpus[g].used) * 1099511628211ULL;
+        f->node_key[n] = h ? h : 1;
+    }
+    return f->node_key[n];
+}
+
+/* The change of node n's fragmentation were task t placed on `gpus` there. */
+static int64_t delta_on(struct al__session *s, int32_t n, const struct al_task *task,
+                        const int32_t *gpus, int32_t gpu_count) {
+    struct al__frag *f = s->frag;
+    const struct al__node_state *ns = &s->nodes[n];
+    for (int32_t g = 0; g < ns->gpu_count; g++)
+        f->dev_used[g] = ns->gpus[g].used;
+    for (int32_t i = 0; i < gpu_count; i++)
+        f->dev_used[gpus[i]] += al__task_units(task, s->cluster->nodes[n].gpus[gpus[i]].memory_mib);
+    return frag_of(s, n, f->dev_used, ns->used[AL_CPU] + task->cpu_millis,
+                   ns->used[AL_MEMORY] + task->memory_bytes) -
+           node_frag_now(s, n);
+}
+
+/*
+ * The fragmentation change of task t on node n, where it fits now with devices `gpus`; a
+ * single-device shared task may take another device with room instead (written to gpus[0]):
+ * the one that fragments least, the most used first among equals, then the lowest index.
+ */
+static int64_t score_node(struct al__session *s, int32_t t, int32_t n, int32_t *gpus,
+                          int32_t gpu_count) {
+    struct al__frag *f = s->frag;
+    const struct al_task *task = &s->cluster->tasks[t];
+    int32_t shape = f->shapes.shape_of[t];
+    uint64_t key = 0;
+    struct al__frag_memo *slot = NULL;
+    if (shape >= 0) {
+        key = (node_key(s, n) ^ (uint64_t)shape * 0x9e3779b97f4a7c15ULL) | 1;
+        slot = &f->memo[key % AL__FRAG_MEMO_SLOTS];
+        if (slot->key == key) {
+            if (slot->device >= 0)
+                gpus[0] = slot->device;
+            return slot->delta;
+        }
+    }
+    int64_t best = delta_on(s, n, task, gpus, gpu_count);
+    int32_t device = -1;
+    if (al__task_is_shared(task) && task->gpu_devices == 1) {
+        const struct al__node_state *ns = &s->nodes[n];
+        device = gpus[0];
+        for (int32_t g = 0; g < ns->gpu_count; g++) {
+            int64_t units = al__task_units(task, s->cluster->nodes[n].gpus[g].memory_mib);
+            if (g == gpus[0] || ns->gpus[g].capacity - ns->gpus[g].used < units)
+                continue;
+            int64_t d = delta_on(s, n, task, &g, 1);
+            int64_t ug = ns->gpus[g].used, ub = ns->gpus[device].used;
+            if (d < best || (d == best && (ug > ub || (ug == ub && g < device)))) {
+                best = d;
+                device = g;
+            }
+        }
+        gpus[0] = device;
+    }
+    if (slot)
+        *slot = (struct al__frag_memo){.key = key, .delta = best, .device = device};
+    return best;
+}
+
+/* Unallocated GPU milli of node n (GPU tasks) or its free CPU (CPU-only tasks). */
+static int64_t leftover(const struct al__session *s, int32_t n, bool gpu_task) {
+    const struct al__node_state *ns = &s->nodes[n];
+    if (!gpu_task)
+        return s->cluster->nodes[n].cpu_millis - ns->used[AL_CPU];
+    int64_t free = 0;
+    for (int32_t g = 0; g < ns->gpu_count; g++)
+        free += (ns->gpus[g].capacity - ns->gpus[g].used) * 1000 / ns->gpus[g].capacity;
+    return free;
+}
+
+struct candidate {
+    int32_t node;
+    bool no_gpus;
+    int64_t delta, leftover;
+    int32_t rank;
+};
+
+static bool candidate_better(const struct candidate *c, const struct candidate *best) {
+    if (best->node < 0)
+        return true;
+    if (c->no_gpus != best->no_gpus)
+        return c->no_gpus;
+    if (c->delta != best->delta)
+        return c->delta < best->delta;
+    if (c->leftover != best->leftover)
+        return c->leftover < best->leftover;
+    return c->rank < best->rank;
+}
+
+struct scan {
+    struct al__session *s;
+    int32_t t;
+    const struct al_task *task;
+    const struct al__place_options *opt;
+    bool gpu_task;
+    struct candidate best;
+};
+
+static bool scan_node(int32_t n, void *ctx) {
+    struct scan *sc = ctx;
+    struct al__session *s = sc->s;
+    int32_t count;
+    if (!al__place_allowed(s, sc->opt, n) ||
+        !al__placement_fits(s, n, sc->task, false, s->scratch_gpus, &count))
+        return false;
+    struct candidate c = {.node = n,
+                          .no_gpus = !sc->gpu_task && s->nodes[n].gpu_count == 0,
+                          .rank = s->index.rank[n]};
+    if (sc->best.node >= 0 && sc->best.no_gpus && !c.no_gpus)
+        return false;
+    c.delta = c.no_gpus ? 0 : score_node(s, sc->t, n, s->scratch_gpus, count);
+    c.leftover = leftover(s, n, sc->gpu_task);
+    if (candidate_better(&c, &sc->best)) {
+        sc->best = c;
+        memcpy(s->best_gpus, s->scratch_gpus, (size_t)count * sizeof(int32_t));
+    }
+    return false;
+}
+
+bool al__placement_find_scored(struct al__session *s, int32_t t,
+                               const struct al__place_options *opt, struct al__choice *out) {
+    const struct al_task *task = &s->cluster->tasks[t];
+    struct scan sc = {.s = s,
+                      .t = t,
+                      .task = task,
+                      .opt = opt,
+                      .gpu_task = task->gpus > 0 || al__task_is_shared(task),
+                      .best = {.node = -1}};
+    al__placement_each_candidate(s, t, scan_node, &sc);
+    struct al__placement_pick pick;
+    al__placement_pick_init(&pick, t);
+    if (sc.best.node >= 0) {
+        pick.node = sc.best.node;
+        pick.now = true;
+        pick.gpu_count = task->gpus > 0 ? task->gpus : sc.gpu_task ? task->gpu_devices : 0;
+        return al__placement_pick_done(s, &pick, out);
+    }
+    const struct al__node_partition *p = al__node_partition_for(s, task);
+    const unsigned char *eligible = al__node_index_classes_for(s, t);
+    const struct al__node_index *ix = &s->index; /* only capacity being released is left */
+    for (int32_t i = 0; i < ix->releasing_count; i++) {
+        int32_t n = ix->releasing[i];
+        if (al__place_allowed(s, opt, n) && al__class_in(eligible, p->class_of[n]))
+            al__placement_consider(s, &pick, n, false);
+    }
+    return al__placement_pick_done(s, &pick, out);
+}
+
+bool al__frag_check(const struct al__session *s) {
+    struct al__frag *f = s->frag;
+    for (int32_t n = 0; n < (int32_t)s->cluster->node_count; n++) {
+        const struct al__node_state *ns = &s->nodes[n];
+        if (f->node_frag[n] < 0)
+            continue;
+        for (int32_t g = 0; g < ns->gpu_count; g++)
+            f->dev_used[g] = ns->gpus[g].used;
+        if (frag_of(s, n, f->dev_used, ns->used[AL_CPU], ns->used[AL_MEMORY]) != f->node_frag[n])
+            return false;
+    }
+    return true;
+}

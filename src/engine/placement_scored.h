@@ -1,0 +1,60 @@
+/* placement_scored.h - the allot placement policy: of the nodes a task fits on now, the one
+ * where placing it fragments the cluster's GPUs least for the workload's typical tasks
+ * (the fragmentation gradient of the FGD paper, USENIX ATC '23), with allot's tie-breaks. */
+#ifndef ALLOT_ENGINE_PLACEMENT_SCORED_H
+#define ALLOT_ENGINE_PLACEMENT_SCORED_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "engine/shapes.h"
+
+struct al__session;
+struct al__place_options;
+struct al__choice;
+
+/* One remembered answer: the fragmentation change of placing a task of one shape on a node in
+ * one state, and the device a single-device shared task goes to there. */
+struct al__frag_memo {
+    uint64_t key; /* 0 = empty */
+    int64_t delta;
+    int32_t device;
+};
+
+#define AL__FRAG_MEMO_SLOTS 65536
+
+/* What the policy keeps for a session (its arena). */
+struct al__frag {
+    struct al__shapes shapes;
+    int64_t *node_frag;         /* per node: its fragmentation now, -1 = to compute */
+    uint64_t *node_key;         /* per node: a hash of its state, 0 = to compute */
+    unsigned char *fits;        /* typical shape x class of the label partition: 0 = unknown,
+                                   1 = labels match, 2 = they do not */
+    int64_t *dev_used;          /* scratch: a node's device use, max_node_gpus entries */
+    struct al__frag_memo *memo; /* AL__FRAG_MEMO_SLOTS */
+};
+
+/* al__frag_build - the policy's state for session s (after its node index). Errors:
+ * -AL_ENOMEM. */
+int al__frag_build(struct al__session *s);
+
+/* al__frag_check - every remembered fragmentation is that of the node's state now (for
+ * al__session_check). */
+bool al__frag_check(const struct al__session *s);
+
+/* al__frag_node_changed - node n's holdings changed: its fragmentation is computed again. */
+void al__frag_node_changed(struct al__session *s, int32_t n);
+
+/*
+ * al__placement_find_scored - the allot policy's node for pending task t: among the nodes it
+ * fits on now (allowed by opt), CPU-only tasks on nodes without GPUs first, then the least
+ * increase of fragmentation, then the fewest unallocated GPU milli (CPU millicores for CPU-only
+ * tasks), then name; a single-device shared task goes to the device that fragments least,
+ * the most used first among equals. When it fits on no node now, the capacity being released
+ * is tried as al__placement_find does. O(nodes) per task, each node's answer remembered per
+ * (state, task shape).
+ */
+bool al__placement_find_scored(struct al__session *s, int32_t t,
+                               const struct al__place_options *opt, struct al__choice *out);
+
+#endif
