@@ -123,6 +123,7 @@ struct allotd {
     int64_t token_ttl_s, refresh_ttl_s; /* how long access and refresh tokens live */
     int64_t login_per_minute;           /* sign-in attempts per client address */
     int64_t rate_per_second;            /* requests per subject, 0 = no limit */
+    enum al_placement placement;        /* node order of every task (--placement) */
     struct al__login_guard login_guard;
     char dummy_hash[128];            /* an Argon2id string checked for unknown users (equal work) */
     struct al__subject_rates *rates; /* per-subject request budgets (subject_rate.h) */

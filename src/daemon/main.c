@@ -52,6 +52,7 @@ struct options {
     struct al__gpu_price gpu_prices[MAX_GPU_PRICES]; /* --gpu-price */
     size_t gpu_price_count;
     int64_t token_ttl_s, refresh_ttl_s, login_per_minute, rate_per_second;
+    enum al_placement placement; /* --placement */
     struct al__sso_options sso; /* --oidc-* */
     bool insecure_http;         /* plain HTTP on an address other than loopback, asked for */
     bool tls;                   /* HTTPS with the state dir's self-signed pair (--tls) */
@@ -73,6 +74,7 @@ static void usage(FILE *out) {
         "              [--header-timeout SECONDS] [--max-connections-per-ip N]\n"
         "              [--token-ttl SECONDS] [--refresh-ttl SECONDS] [--login-rate N]\n"
         "              [--rate-limit N] [--events-kept N] [--rbac-doc]\n"
+        "              [--placement allot|binpack|spread]\n"
         "              [--consumption-retention SECONDS] [--gpu-price MODEL=PRICE]...\n"
         "              [--task-user ACCOUNT] [--ui-dir DIR] [--metrics-token-file FILE]\n"
         "              [--tls [--tls-san NAME]... | --tls-cert FILE --tls-key FILE]\n"
@@ -101,6 +103,10 @@ static void usage(FILE *out) {
         "                        then a minute (default 10)\n"
         "  --rate-limit N        requests a second one user or app may make, bursts of 2N\n"
         "                        (default 100; 0 = no limit; the admin token has none)\n"
+        "  --placement P         which node (and shared device) a task goes to: allot (the\n"
+        "                        default: where it fragments the GPUs least for the\n"
+        "                        workload's typical tasks, docs/simulation.md), binpack\n"
+        "                        (KAI's default: the fewest free GPUs) or spread\n"
         "  --events-kept N       recent changes kept for the event stream (default 10000):\n"
         "                        a client resumes after a disconnect while they hold it\n"
         "  --rbac-doc            print the roles and what they allow (docs/rbac.md), exit\n"
@@ -244,7 +250,8 @@ static int parse_options(int argc, char **argv, struct options *o) {
                           .token_ttl_s = 3600,
                           .refresh_ttl_s = 30 * 86400,
                           .login_per_minute = 10,
-                          .rate_per_second = 100};
+                          .rate_per_second = 100,
+                          .placement = AL_ALLOT};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
@@ -322,6 +329,19 @@ static int parse_options(int argc, char **argv, struct options *o) {
         } else if (strcmp(a, "--rate-limit") == 0) {
             if (count_option(a, argv[++i], 0, 1000000, &o->rate_per_second) < 0)
                 return -1;
+        } else if (strcmp(a, "--placement") == 0) {
+            const char *v = argv[++i];
+            if (strcmp(v, "allot") == 0)
+                o->placement = AL_ALLOT;
+            else if (strcmp(v, "binpack") == 0)
+                o->placement = AL_BINPACK;
+            else if (strcmp(v, "spread") == 0)
+                o->placement = AL_SPREAD;
+            else {
+                fprintf(stderr, "allotd: --placement: \"%s\": must be allot, binpack or spread\n",
+                        v);
+                return -1;
+            }
         } else if (strcmp(a, "--events-kept") == 0) {
             if (count_option(a, argv[++i], 16, 1000000, &o->events_kept) < 0)
                 return -1;
@@ -744,6 +764,7 @@ int main(int argc, char **argv) {
     d.refresh_ttl_s = opt.refresh_ttl_s;
     d.login_per_minute = opt.login_per_minute;
     d.rate_per_second = opt.rate_per_second;
+    d.placement = opt.placement;
     d.positions = al__positions_new();
     /* ids go on from an earlier run's: the first is the start time in microseconds */
     al__events_init(&d.events, (size_t)opt.events_kept, (uint64_t)al__daemon_now() * 1000000);

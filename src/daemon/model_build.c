@@ -81,6 +81,7 @@ void al__model_frame(const struct allotd *d, struct al_cluster *c) {
     memcpy(c->config.actions, actions, sizeof(actions));
     c->config.action_count = sizeof(actions) / sizeof(actions[0]);
     c->config.clock_ns = monotonic_ns; /* the actions' times (metrics); no budget is set */
+    c->config.gpu_placement = c->config.cpu_placement = d->placement;
     c->name = al__xstrdup("allotd");
     c->now_s = al__daemon_now();
     build_nodes(&d->backend.inventory, c);
