@@ -33,7 +33,9 @@ SNAPSHOT_SRC := $(sort $(wildcard src/snapshot/*.c))
 # (`allot replay --kai`).
 KUBE_READERS_SRC := $(addprefix src/backends/kubernetes/,fields.c grouping.c node.c pod.c \
 	podgroup.c quantity.c queue.c translate.c client.c kubeconfig.c)
-CLI_SRC := $(sort $(wildcard src/cli/*.c)) $(KUBE_READERS_SRC) $(STREAM_SRC)
+# The openb replay (`allot sim openb`): the CLI's, and the unit tests'.
+SIM_SRC := $(sort $(wildcard src/sim/*.c))
+CLI_SRC := $(sort $(wildcard src/cli/*.c)) $(SIM_SRC) $(KUBE_READERS_SRC) $(STREAM_SRC)
 LIB_SRC := $(ENGINE_SRC) $(SNAPSHOT_SRC)
 # allotd's parts: everything but main.c is also linked into the unit tests.
 DAEMON_PART_SRC := $(sort $(filter-out src/daemon/main.c,$(wildcard src/daemon/*.c)) \
