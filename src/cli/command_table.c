@@ -304,8 +304,7 @@ static const struct al__cli_opt replay_options[] = {
 };
 
 static const struct al__cli_opt sim_openb_options[] = {
-    {NULL, "--nodes", "FILE", "the node list (openb_node_list_gpu_node.csv;\nrequired)",
-     "@file"},
+    {NULL, "--nodes", "FILE", "the node list (openb_node_list_gpu_node.csv;\nrequired)", "@file"},
     {NULL, "--pods", "FILE", "the pod list (openb_pod_list_*.csv; required)", "@file"},
     {NULL, "--inflate", "RATIO",
      "re-sample pods until their GPU request is RATIO\nof the cluster's GPUs (default 1.3; 0: "
@@ -585,7 +584,8 @@ const struct al__cli_command al__cli_command_table[] = {
      "Runs one scheduling cycle on each snapshot FILE and prints the decisions, why\n"
      "jobs stay pending and the queues' fair shares.",
      OPTS(replay_options), "@file", al__cmd_replay, 0},
-    {"sim", "openb", "--nodes FILE --pods FILE [--policy P] [--seed N | --seeds A-B] [--json|--csv]",
+    {"sim", "openb",
+     "--nodes FILE --pods FILE [--policy P] [--seed N | --seeds A-B] [--json|--csv]",
      "replay the openb trace as the FGD paper does (offline)",
      "Places the pods of an Alibaba openb pod list one at a time, in an order shuffled\n"
      "with the seed, on the nodes of a node list, and never deletes them; the workload\n"

@@ -102,8 +102,9 @@ static int parse_option(const struct al__cli *cli, struct al__cli_args *a, struc
     else if (strcmp(a->option, "--inflate") == 0) {
         if (parse_permille(v, &o->config.inflate_permille) < 0 ||
             o->config.inflate_permille > 100000)
-            return al__cli_usage_error(cli, "--inflate: '%s' is not a ratio such as 1.3 (0 to "
-                                            "100, at most 3 decimals; 0 = no inflation)",
+            return al__cli_usage_error(cli,
+                                       "--inflate: '%s' is not a ratio such as 1.3 (0 to "
+                                       "100, at most 3 decimals; 0 = no inflation)",
                                        v);
     } else if (strcmp(a->option, "--seed") == 0) {
         if (parse_u64(v, &o->config.seed) < 0)
@@ -111,12 +112,14 @@ static int parse_option(const struct al__cli *cli, struct al__cli_args *a, struc
         o->seed_first = o->seed_last = o->config.seed;
     } else if (strcmp(a->option, "--seeds") == 0) {
         if (parse_seeds(v, o) < 0)
-            return al__cli_usage_error(cli, "--seeds: '%s' is not a range FIRST-LAST such as "
-                                            "42-51 (at most 1000 seeds)",
+            return al__cli_usage_error(cli,
+                                       "--seeds: '%s' is not a range FIRST-LAST such as "
+                                       "42-51 (at most 1000 seeds)",
                                        v);
     } else if (al__fit_policy_parse(v, &o->config.policy) < 0) {
-        return al__cli_usage_error(cli, "--policy: unknown policy '%s' (allot, random, dotprod, "
-                                        "packing, bestfit, fgd)",
+        return al__cli_usage_error(cli,
+                                   "--policy: unknown policy '%s' (allot, random, dotprod, "
+                                   "packing, bestfit, fgd)",
                                    v);
     }
     return AL__CLI_RUN;
@@ -175,8 +178,7 @@ static json_t *run_json(const struct options *o, uint64_t seed, const struct al_
     json_object_set_new(doc, "cluster_gpus", json_real((double)r->capacity_milli / 1000));
     json_object_set_new(doc, "final_allocation_rate", number(r->final_allocation_pct));
     json_object_set_new(doc, "final_fragmentation_rate", number(r->final_fragmentation_pct));
-    json_object_set_new(doc, "final_fragmentation_of_idle_rate",
-                        number(r->final_frag_of_idle_pct));
+    json_object_set_new(doc, "final_fragmentation_of_idle_rate", number(r->final_frag_of_idle_pct));
     for (k = 0; k < r->level_count; k++) {
         json_array_append_new(arrived, json_integer((json_int_t)k));
         json_array_append_new(alloc, number(r->allocation_pct[k]));
@@ -284,8 +286,7 @@ static int run_seeds(const struct options *o, const struct al__openb_trace *t) {
     if (status == AL__EXIT_OK) {
         double ma = median(alloc, n), mf = median(frag, n);
         if (o->json) {
-            json_object_set_new(doc, "policy",
-                                json_string(al__fit_policy_name(o->config.policy)));
+            json_object_set_new(doc, "policy", json_string(al__fit_policy_name(o->config.policy)));
             json_object_set_new(doc, "inflate",
                                 json_real((double)o->config.inflate_permille / 1000));
             json_object_set_new(doc, "runs", runs);

@@ -205,51 +205,70 @@ static void fgd_score(struct al__frag_shapes *fs, const struct al__fit_node *n, 
     }
 }
 
-/*
- * allot: the exact fragmentation increase (not squeezed into 0..100, so that no two nodes tie
- * unless they are really equal), then the least GPU and CPU left: score = -increase x 2^24 +
- * best-fit term (< 2^24).
- */
-static int64_t allot_tiebreak(const struct al__fit_node *n, const struct al__fit_request *r,
-                              uint32_t mask) {
-    struct al__fit_node after = *n;
-    int64_t gpu_left, cpu_left;
+/* Whether every device of n is free (a node that no task uses yet). */
+static bool all_free(const struct al__fit_node *n) {
+    int32_t i;
 
-    al__fit_apply(&after, r, mask);
-    gpu_left = al__fit_gpu_free_total(&after);
-    cpu_left = after.cpu_free / 128;
-    if (gpu_left > 16383)
-        gpu_left = 16383;
-    if (cpu_left > 1023)
-        cpu_left = 1023;
-    return (16383 - gpu_left) << 10 | (1023 - cpu_left);
+    for (i = 0; i < n->gpu_count; i++)
+        if (n->gpu_free[i] != AL__FIT_MILLI)
+            return false;
+    return n->gpu_count > 0;
 }
 
+/*
+ * allot's score of placing r on n's devices of mask (docs/simulation.md, "the allot policy"):
+ *   bits 32..38  FGD's fragmentation decrease in its 0..99 steps (the sigmoid buckets): nodes
+ *                whose decreases are close tie, and ties go to the caller's node ranks, so
+ *                that placements keep to the same nodes (first fit in a fixed order);
+ *   bit  31      set unless a GPU request would open a node with every device free (whole
+ *                nodes stay whole for multi-GPU requests);
+ *   bits 0..30   CPU-only requests: CPU left per idle milli-GPU after placing (all set when no
+ *                GPU stays idle): their CPU goes where it strands no GPU.
+ */
+static int64_t allot_value(struct al__frag_shapes *fs, const struct al__fit_node *n, int64_t old,
+                           const struct al__fit_request *r, uint32_t mask) {
+    const int64_t aux_max = ((int64_t)1 << 31) - 1;
+    struct al__fit_node after = *n;
+    int64_t step, keep, aux = 0, idle;
+
+    al__fit_apply(&after, r, mask);
+    step = fgd_normalised(old - al__frag_node_memo(fs, &after), fs->total_weight);
+    keep = mask != 0 && all_free(n) ? 0 : 1;
+    if (r->gpu_milli == 0) {
+        idle = al__fit_gpu_free_total(&after);
+        aux = idle == 0 ? aux_max : after.cpu_free * 100 / idle;
+        aux = aux > aux_max ? aux_max : aux;
+    }
+    return step << 32 | keep << 31 | aux;
+}
+
+/*
+ * allot: the device of a fractional request is the one whose use decreases fragmentation the
+ * most (exactly, not in steps), then the tightest, then the first; the node's score is
+ * allot_value of that choice.
+ */
 static void allot_score(struct al__frag_shapes *fs, const struct al__fit_node *n, int64_t old,
                         const struct al__fit_request *r, struct al__fit_eval *out) {
-    int32_t i;
-    bool found = false;
+    int64_t best = 0;
+    int32_t i, pick = -1;
 
     if (!is_shared(r)) {
         out->gpu_mask = exclusive_mask(n, r);
-        out->score = (old - frag_after(fs, n, r, out->gpu_mask)) * ((int64_t)1 << 24) +
-                     allot_tiebreak(n, r, out->gpu_mask);
+        out->score = allot_value(fs, n, old, r, out->gpu_mask);
         return;
     }
-    out->score = 0;
-    out->gpu_mask = 0;
     for (i = 0; i < n->gpu_count; i++) {
-        uint32_t m = UINT32_C(1) << i;
-        int64_t s;
+        int64_t d;
         if (n->gpu_free[i] < r->gpu_milli)
             continue;
-        s = (old - frag_after(fs, n, r, m)) * ((int64_t)1 << 24) + allot_tiebreak(n, r, m);
-        if (!found || s > out->score) {
-            out->score = s;
-            out->gpu_mask = m;
-            found = true;
+        d = old - frag_after(fs, n, r, UINT32_C(1) << i);
+        if (pick < 0 || d > best || (d == best && n->gpu_free[i] < n->gpu_free[pick])) {
+            best = d;
+            pick = i;
         }
     }
+    out->gpu_mask = pick < 0 ? 0 : UINT32_C(1) << pick;
+    out->score = allot_value(fs, n, old, r, out->gpu_mask);
 }
 
 void al__fit_score(enum al__fit_policy p, struct al__frag_shapes *fs, const struct al__fit_node *n,

@@ -11,7 +11,8 @@
 #include "engine/frag.h"
 
 enum al__fit_policy {
-    AL__FIT_ALLOT,   /* allot's own: least exact fragmentation increase, then best fit */
+    AL__FIT_ALLOT,   /* allot's own: FGD's steps, whole nodes kept whole, CPU where it strands
+                      * no GPU, devices by exact fragmentation (docs/simulation.md) */
     AL__FIT_RANDOM,  /* a random feasible node, a random device */
     AL__FIT_DOTPROD, /* Tetris' dot product, as the FGD paper's simulator scores it */
     AL__FIT_PACKING, /* shared devices first, then used nodes, then free nodes */

@@ -188,7 +188,8 @@ int64_t al__frag_node_memo(struct al__frag_shapes *fs, const struct al__fit_node
         /* Full: start over (the values are exact either way). */
         memset(fs->memo, 0, fs->memo_cap * sizeof(*fs->memo));
         fs->memo_used = 0;
-        for (slot = h & (fs->memo_cap - 1); fs->memo[slot].k2; slot = (slot + 1) & (fs->memo_cap - 1))
+        for (slot = h & (fs->memo_cap - 1); fs->memo[slot].k2;
+             slot = (slot + 1) & (fs->memo_cap - 1))
             ;
     }
     fs->memo[slot].k0 = k0;

@@ -25,8 +25,8 @@ struct al__fit_node {
     int64_t cpu_free; /* millicores */
     int64_t mem_free; /* MiB */
     int32_t model;
-    int32_t gpu_count;                    /* devices, 0..AL__FIT_MAX_GPUS */
-    int32_t gpu_free[AL__FIT_MAX_GPUS];   /* free milli-GPU per device, 0..1000 */
+    int32_t gpu_count;                  /* devices, 0..AL__FIT_MAX_GPUS */
+    int32_t gpu_free[AL__FIT_MAX_GPUS]; /* free milli-GPU per device, 0..1000 */
 };
 
 /*
@@ -80,8 +80,8 @@ struct al__frag_shape {
 struct al__frag_shapes {
     struct al__frag_shape *shapes;
     size_t count;
-    int64_t total_weight;  /* sum of the weights, > 0 */
-    int64_t *cpu_levels;   /* the shapes' distinct CPU requests, ascending */
+    int64_t total_weight; /* sum of the weights, > 0 */
+    int64_t *cpu_levels;  /* the shapes' distinct CPU requests, ascending */
     size_t cpu_level_count;
     struct al__frag_memo_slot *memo; /* open addressing; NULL when it could not be allocated */
     size_t memo_cap;                 /* a power of two */

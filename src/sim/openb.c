@@ -286,8 +286,7 @@ static void setup_order(struct run *r, size_t *inflated) {
             size_t j = (size_t)al__rng_below(&r->rng, r->order_count);
             const struct al__openb_pod *p = &t->pods[r->order[j]];
             total -= (int64_t)p->gpu_count * p->gpu_milli;
-            memmove(r->order + j, r->order + j + 1,
-                    (r->order_count - j - 1) * sizeof(*r->order));
+            memmove(r->order + j, r->order + j + 1, (r->order_count - j - 1) * sizeof(*r->order));
             r->order_count--;
         }
     }
@@ -358,8 +357,7 @@ static bool place(struct run *r, int32_t p, int64_t *scores, struct al__fit_eval
             struct cache_entry *ce = &r->cache[i * (size_t)r->shape_count + r->req_shape[p]];
             if (ce->stamp != r->node_stamp[i]) {
                 struct al__fit_eval fresh;
-                al__fit_score(r->c->policy, &r->fs, &r->nodes[i], r->node_frag[i], req, 0,
-                              &fresh);
+                al__fit_score(r->c->policy, &r->fs, &r->nodes[i], r->node_frag[i], req, 0, &fresh);
                 ce->score = fresh.score;
                 ce->gpu_mask = fresh.gpu_mask;
                 ce->stamp = r->node_stamp[i];
@@ -483,15 +481,8 @@ int al__openb_run(const struct al__openb_trace *t, const struct al__openb_config
         r.arrived += (int64_t)r.reqs[p].gpu_count * r.reqs[p].gpu_milli;
         if (place(&r, p, scores, evals, cands, ranks))
             res.placements++;
-        else {
+        else
             res.failed++;
-#ifdef OPENB_DEBUG
-            fprintf(stderr, "fail %zu arrived %.2f cpu %lld mem %lld gpu %d x %d models %llx\n", i,
-                    100.0 * (double)r.arrived / (double)r.capacity, (long long)r.reqs[p].cpu,
-                    (long long)r.reqs[p].mem, r.reqs[p].gpu_count, r.reqs[p].gpu_milli,
-                    (unsigned long long)r.reqs[p].models);
-#endif
-        }
         record(&r);
     }
     res.pods = r.order_count;

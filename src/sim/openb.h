@@ -58,11 +58,11 @@ struct al__openb_config {
 
 /* What a run measured. Percentages are of the cluster's GPU capacity unless said otherwise. */
 struct al__openb_result {
-    size_t pods;         /* arrived (original + inflated, or fewer when deflated) */
-    size_t inflated;     /* re-sampled pods added (0 when deflated) */
-    size_t placements;   /* placed */
-    size_t failed;       /* fitted nowhere (not retried) */
-    size_t shape_count;  /* typical shapes (covering 95 % of the original pods) */
+    size_t pods;        /* arrived (original + inflated, or fewer when deflated) */
+    size_t inflated;    /* re-sampled pods added (0 when deflated) */
+    size_t placements;  /* placed */
+    size_t failed;      /* fitted nowhere (not retried) */
+    size_t shape_count; /* typical shapes (covering 95 % of the original pods) */
     int64_t capacity_milli;
     int64_t arrived_milli; /* requested by all arrived pods */
     int64_t used_milli;

@@ -96,8 +96,7 @@ static void csv_close(struct csv *c) {
 }
 
 /* Finds each of names[] in the header into col[] (-1 for an optional one that is missing). */
-static int csv_header(struct csv *c, const char *const *names, int *col, int count,
-                      int required) {
+static int csv_header(struct csv *c, const char *const *names, int *col, int count, int required) {
     int i, j, rc = csv_next(c);
 
     if (rc < 0)
@@ -215,8 +214,8 @@ static int pod_check(struct csv *c, const struct al__openb_pod *p) {
 }
 
 int al__openb_pods_read(struct al__openb_trace *t, const char *path, char *err, size_t err_size) {
-    static const char *const names[] = {"name", "cpu_milli", "memory_mib", "num_gpu", "gpu_milli",
-                                        "gpu_spec"};
+    static const char *const names[] = {"name",    "cpu_milli", "memory_mib",
+                                        "num_gpu", "gpu_milli", "gpu_spec"};
     struct csv c;
     int col[6], width, rc;
     size_t cap = 0;
