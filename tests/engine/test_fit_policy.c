@@ -74,8 +74,8 @@ static void frag_shapes_reject_bad_distributions(void **state) {
 
 /* The memo gives the exact figure for any state, devices in any order. */
 static void frag_memo_equals_exact(void **state) {
-    struct al__frag_shape shapes[] = {{2000, 0, 0, ANY, 3},    {4000, 1, 1000, ANY, 5},
-                                      {8000, 1, 470, ANY, 4},  {6000, 1, 230, UINT64_C(1), 2},
+    struct al__frag_shape shapes[] = {{2000, 0, 0, ANY, 3},     {4000, 1, 1000, ANY, 5},
+                                      {8000, 1, 470, ANY, 4},   {6000, 1, 230, UINT64_C(1), 2},
                                       {16000, 2, 1000, ANY, 1}, {3000, 1, 810, ANY, 2}};
     static const int32_t amounts[] = {0, 30, 190, 230, 470, 530, 770, 1000};
     struct al__frag_shapes fs;
@@ -178,7 +178,7 @@ static void bestfit_and_fgd_choose_differently(void **state) {
     p = pick_with(AL__FIT_DOTPROD, 0, 0);
     assert_int_equal(p.node, 1); /* the smaller dot product of free and requested */
     p = pick_with(AL__FIT_RANDOM, 2, 1);
-    assert_int_equal(p.node, 1);     /* candidate 1 % 2 */
+    assert_int_equal(p.node, 1);  /* candidate 1 % 2 */
     assert_int_equal(p.mask, 1u); /* device 2 % 2 of the two that fit */
     p = pick_with(AL__FIT_RANDOM, 3, 2);
     assert_int_equal(p.node, 0);
@@ -200,7 +200,7 @@ static void fgd_scores_are_the_sigmoid_steps(void **state) {
     al__fit_score(AL__FIT_FGD, &fs, &b, -1, &r, 0, &e);
     assert_int_equal(e.score, 18); /* sigmoid(-1.5) = 0.182: 1500 become fragment */
     al__fit_score(AL__FIT_FGD, &fs, &a, -1, &whole, 0, &e);
-    assert_int_equal(e.score, 50); /* 500 stays fragment either way */
+    assert_int_equal(e.score, 50);    /* 500 stays fragment either way */
     assert_int_equal(e.gpu_mask, 1u); /* whole devices: the first free ones */
     al__frag_shapes_release(&fs);
 }
