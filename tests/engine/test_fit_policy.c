@@ -126,6 +126,25 @@ static void feasibility_honours_models_cpu_memory_and_devices(void **state) {
     assert_false(al__fit_model_ok(UINT64_C(1), -1));
 }
 
+/* Scores `count` (<= 4) nodes under p and selects one (ranks: the nodes' order); its index. */
+static size_t choose(enum al__fit_policy p, struct al__frag_shapes *fs,
+                     const struct al__fit_node *nodes, size_t count,
+                     const struct al__fit_request *r, uint64_t rand_gpu, uint64_t rand_pick,
+                     uint32_t *mask) {
+    struct al__fit_eval e[4];
+    int64_t scores[4];
+    uint32_t ranks[4] = {0, 1, 2, 3};
+    size_t i, pick;
+
+    for (i = 0; i < count; i++) {
+        al__fit_score(p, fs, &nodes[i], -1, r, rand_gpu, &e[i]);
+        scores[i] = e[i].score;
+    }
+    pick = al__fit_select(p, scores, ranks, count, rand_pick);
+    *mask = e[pick].gpu_mask;
+    return pick;
+}
+
 /*
  * Node A has 3 whole devices and one half-used; node B is a free 2-GPU node. A fractional
  * request of 500: best fit takes B (less left over), FGD takes A's half device (B would lose
@@ -141,21 +160,12 @@ static struct pick pick_with(enum al__fit_policy p, uint64_t rand_gpu, uint64_t 
     struct al__frag_shapes fs;
     struct al__fit_node nodes[2];
     struct al__fit_request r = {1000, 100, 1, 500, ANY};
-    struct al__fit_eval e[2];
-    int64_t scores[2];
-    uint32_t ranks[2] = {0, 1};
     struct pick out;
-    size_t i;
 
     nodes[0] = node4(0, 32000, 1000, 1000, 1000, 500);
     nodes[1] = node2(32000, 1000, 1000);
     assert_int_equal(al__frag_shapes_init(&fs, shapes, 1), 0);
-    for (i = 0; i < 2; i++) {
-        al__fit_score(p, &fs, &nodes[i], -1, &r, rand_gpu, &e[i]);
-        scores[i] = e[i].score;
-    }
-    out.node = al__fit_select(p, scores, ranks, 2, rand_pick);
-    out.mask = e[out.node].gpu_mask;
+    out.node = choose(p, &fs, nodes, 2, &r, rand_gpu, rand_pick, &out.mask);
     al__frag_shapes_release(&fs);
     return out;
 }
@@ -224,19 +234,13 @@ static void allot_sends_cpu_only_work_where_gpus_are_used(void **state) {
     struct al__frag_shapes fs;
     struct al__fit_node nodes[2];
     struct al__fit_request r = {2000, 100, 0, 0, ANY};
-    struct al__fit_eval e[2];
-    int64_t scores[2];
-    uint32_t ranks[2] = {0, 1};
-    size_t i;
+    uint32_t mask;
     (void)state;
     nodes[0] = node2(32000, 1000, 1000);
     nodes[1] = node2(32000, 0, 0);
     assert_int_equal(al__frag_shapes_init(&fs, shapes, 2), 0);
-    for (i = 0; i < 2; i++) {
-        al__fit_score(AL__FIT_ALLOT, &fs, &nodes[i], -1, &r, 0, &e[i]);
-        scores[i] = e[i].score;
-    }
-    assert_int_equal(al__fit_select(AL__FIT_ALLOT, scores, ranks, 2, 0), 1);
+    assert_int_equal(choose(AL__FIT_ALLOT, &fs, nodes, 2, &r, 0, 0, &mask), 1);
+    assert_int_equal(mask, 0u);
     al__frag_shapes_release(&fs);
 }
 

@@ -42,45 +42,45 @@ static void write_file(const char *name, const char *text, char *path, size_t si
     fclose(f);
 }
 
-static int read_pods(const char *text, char *err, size_t size) {
+typedef int (*list_reader)(struct al__openb_trace *t, const char *path, char *err, size_t err_size);
+
+/* Writes text to dir/name and reads it with `read`. */
+static int read_list(list_reader read, const char *name, const char *text, char *err, size_t size) {
     struct al__openb_trace t;
     char path[512];
     int rc;
 
     memset(&t, 0, sizeof(t));
-    write_file("pods.csv", text, path, sizeof(path));
-    rc = al__openb_pods_read(&t, path, err, size);
+    write_file(name, text, path, sizeof(path));
+    rc = read(&t, path, err, size);
     al__openb_trace_release(&t);
     return rc;
+}
+
+static int read_pods(const char *text, char *err, size_t size) {
+    return read_list(al__openb_pods_read, "pods.csv", text, err, size);
 }
 
 static int read_nodes(const char *text, char *err, size_t size) {
-    struct al__openb_trace t;
-    char path[512];
-    int rc;
-
-    memset(&t, 0, sizeof(t));
-    write_file("nodes.csv", text, path, sizeof(path));
-    rc = al__openb_nodes_read(&t, path, err, size);
-    al__openb_trace_release(&t);
-    return rc;
+    return read_list(al__openb_nodes_read, "nodes.csv", text, err, size);
 }
 
-/* The message ends with "pods.csv:LINE: REASON". */
-static void expect_pod_error(const char *text, const char *where) {
+/* The list is rejected with a message that holds `where` ("pods.csv:LINE: FIELD: reason"). */
+static void expect_error(int (*read)(const char *, char *, size_t), const char *text,
+                         const char *where) {
     char err[512] = "";
 
-    assert_int_equal(read_pods(text, err, sizeof(err)), -AL_EINVAL);
+    assert_int_equal(read(text, err, sizeof(err)), -AL_EINVAL);
     if (!strstr(err, where))
         fail_msg("expected \"%s\" in \"%s\"", where, err);
+}
+
+static void expect_pod_error(const char *text, const char *where) {
+    expect_error(read_pods, text, where);
 }
 
 static void expect_node_error(const char *text, const char *where) {
-    char err[512] = "";
-
-    assert_int_equal(read_nodes(text, err, sizeof(err)), -AL_EINVAL);
-    if (!strstr(err, where))
-        fail_msg("expected \"%s\" in \"%s\"", where, err);
+    expect_error(read_nodes, text, where);
 }
 
 static void lists_are_read_by_column_name(void **state) {
