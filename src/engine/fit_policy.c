@@ -222,23 +222,20 @@ static bool all_free(const struct al__fit_node *n) {
  *                that placements keep to the same nodes (first fit in a fixed order);
  *   bit  31      set unless a GPU request would open a node with every device free (whole
  *                nodes stay whole for multi-GPU requests);
- *   bits 0..30   CPU-only requests: CPU left per idle milli-GPU after placing (all set when no
- *                GPU stays idle): their CPU goes where it strands no GPU.
+ *   bits 0..30   CPU-only requests: the fewer idle milli-GPU the node keeps the better (its
+ *                CPU strands the fewest GPUs).
  */
 static int64_t allot_value(struct al__frag_shapes *fs, const struct al__fit_node *n, int64_t old,
                            const struct al__fit_request *r, uint32_t mask) {
     const int64_t aux_max = ((int64_t)1 << 31) - 1;
     struct al__fit_node after = *n;
-    int64_t step, keep, aux = 0, idle;
+    int64_t step, keep, aux = 0;
 
     al__fit_apply(&after, r, mask);
     step = fgd_normalised(old - al__frag_node_memo(fs, &after), fs->total_weight);
     keep = mask != 0 && all_free(n) ? 0 : 1;
-    if (r->gpu_milli == 0) {
-        idle = al__fit_gpu_free_total(&after);
-        aux = idle == 0 ? aux_max : after.cpu_free * 100 / idle;
-        aux = aux > aux_max ? aux_max : aux;
-    }
+    if (r->gpu_milli == 0)
+        aux = aux_max - al__fit_gpu_free_total(&after);
     return step << 32 | keep << 31 | aux;
 }
 
