@@ -33,7 +33,9 @@ SNAPSHOT_SRC := $(sort $(wildcard src/snapshot/*.c))
 # (`allot replay --kai`).
 KUBE_READERS_SRC := $(addprefix src/backends/kubernetes/,fields.c grouping.c node.c pod.c \
 	podgroup.c quantity.c queue.c translate.c client.c kubeconfig.c)
-CLI_SRC := $(sort $(wildcard src/cli/*.c)) $(KUBE_READERS_SRC) $(STREAM_SRC)
+# The openb replay (`allot sim openb`): the CLI's, and the unit tests'.
+SIM_SRC := $(sort $(wildcard src/sim/*.c))
+CLI_SRC := $(sort $(wildcard src/cli/*.c)) $(SIM_SRC) $(KUBE_READERS_SRC) $(STREAM_SRC)
 LIB_SRC := $(ENGINE_SRC) $(SNAPSHOT_SRC)
 # allotd's parts: everything but main.c is also linked into the unit tests.
 DAEMON_PART_SRC := $(sort $(filter-out src/daemon/main.c,$(wildcard src/daemon/*.c)) \
@@ -242,8 +244,9 @@ fuzz-long: setup $(FUZZ_TARGETS) $(BUILD)/allot-supervisor
 # Benchmarks (release build): each prints its figures as `name: value unit`.
 BENCH_FLEET_SRC := bench/fleet.c bench/synth.c bench/measure.c
 
-bench: $(BUILD)/bench/fleet $(BUILD)/bench/victim_search $(BUILD)/allotd
+bench: $(BUILD)/bench/fleet $(BUILD)/bench/victim_search $(BUILD)/bench/sim_openb $(BUILD)/allotd
 	$(BUILD)/bench/fleet
+	$(BUILD)/bench/sim_openb --dir $(OPENB)
 	$(BUILD)/bench/victim_search 1024 5
 	$(BUILD)/bench/victim_search 4096 5
 	bench/allotd_api.py $(BUILD)/allotd
@@ -251,8 +254,9 @@ bench: $(BUILD)/bench/fleet $(BUILD)/bench/victim_search $(BUILD)/allotd
 	bench/allotd_abuse.py $(BUILD)/allotd
 
 # A small, fast run of every shape: a smoke test for CI, its figures are not the targets.
-bench-smoke: $(BUILD)/bench/fleet $(BUILD)/allotd
+bench-smoke: $(BUILD)/bench/fleet $(BUILD)/bench/sim_openb $(BUILD)/allotd
 	$(BUILD)/bench/fleet --quick --runs 1
+	$(BUILD)/bench/sim_openb --dir $(OPENB) --runs 1
 	bench/allotd_api.py $(BUILD)/allotd --workloads 1600 --latency-runs 5 --prefix smoke_
 	bench/allotd_fleet.py $(BUILD)/allotd --workloads 3000 --running 480 --finished 1000 \
 		--nodes 6 --quiet-cycles 3 --prefix smoke_
@@ -260,6 +264,16 @@ bench-smoke: $(BUILD)/bench/fleet $(BUILD)/allotd
 $(BUILD)/bench/fleet: $(BENCH_FLEET_SRC) bench/synth.h bench/measure.h $(BUILD)/liballot.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_BASE) $(OPT) -Ibench -o $@ $(BENCH_FLEET_SRC) $(BUILD)/liballot.a -ljansson -lm
+
+# The openb replay (`allot sim openb`) on the trace in shared/traces (skipped where it is absent).
+OPENB ?= ../shared/traces/alibaba-gpu-v2023-openb
+SIM_OBJ := $(SIM_SRC:%.c=$(BUILD)/obj/%.o)
+
+$(BUILD)/bench/sim_openb: bench/sim_openb.c bench/measure.c bench/measure.h $(SIM_OBJ) \
+	$(BUILD)/liballot.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) $(OPT) -Ibench -o $@ bench/sim_openb.c bench/measure.c $(SIM_OBJ) \
+		$(BUILD)/liballot.a -lm
 
 $(BUILD)/bench/victim_search: bench/victim_search.c bench/measure.c tests/support/builder.c \
 	$(BUILD)/liballot.a

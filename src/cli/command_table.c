@@ -72,6 +72,7 @@ const struct al__cli_noun al__cli_noun_table[] = {
     {"audit", "list, verify: every change made through the API"},
     {"report", "consumption: GPU-hours and cost per project, department, workload"},
     {"replay", "run one scheduling cycle on snapshot files (offline)"},
+    {"sim", "openb: the FGD paper's replay of the Alibaba openb trace (offline)"},
     {"login", "sign in (password, app secret, or token) and save it as a context"},
     {"logout", "revoke this session's tokens and forget them"},
     {"whoami", "who the token is and the roles it holds"},
@@ -300,6 +301,25 @@ static const struct al__cli_opt replay_options[] = {
      "the files are KAI Scheduler snapshots (the zip\nits snapshot plugin "
      "serves at /get-snapshot, or\nits snapshot.json)",
      NULL},
+};
+
+static const struct al__cli_opt sim_openb_options[] = {
+    {NULL, "--nodes", "FILE", "the node list (openb_node_list_gpu_node.csv;\nrequired)", "@file"},
+    {NULL, "--pods", "FILE", "the pod list (openb_pod_list_*.csv; required)", "@file"},
+    {NULL, "--inflate", "RATIO",
+     "re-sample pods until their GPU request is RATIO\nof the cluster's GPUs (default 1.3; 0: "
+     "the list\nas it is)",
+     NULL},
+    {NULL, "--seed", "N", "the shuffle, re-samples and ties (default 42)", NULL},
+    {NULL, "--seeds", "A-B", "run seeds A to B: each one's final figures and\nthe medians", NULL},
+    {NULL, "--policy", "P",
+     "allot (default), random, dotprod, packing,\nbestfit or fgd (docs/simulation.md)",
+     "allot random dotprod packing bestfit fgd"},
+    {NULL, "--json", NULL, "print JSON: final_allocation_rate, the series...", NULL},
+    {NULL, "--csv", NULL,
+     "print the series as CSV, one row per arrived\npercent (arrived_pct,allocation_pct,...)",
+     NULL},
+    {NULL, "--plot", "FILE", "reserved: an SVG plot of the series", "@file"},
 };
 
 static const struct al__cli_opt login_options[] = {
@@ -564,6 +584,17 @@ const struct al__cli_command al__cli_command_table[] = {
      "Runs one scheduling cycle on each snapshot FILE and prints the decisions, why\n"
      "jobs stay pending and the queues' fair shares.",
      OPTS(replay_options), "@file", al__cmd_replay, 0},
+    {"sim", "openb",
+     "--nodes FILE --pods FILE [--policy P] [--seed N | --seeds A-B] [--json|--csv]",
+     "replay the openb trace as the FGD paper does (offline)",
+     "Places the pods of an Alibaba openb pod list one at a time, in an order shuffled\n"
+     "with the seed, on the nodes of a node list, and never deletes them; the workload\n"
+     "is first inflated with random re-samples until its GPU request is --inflate\n"
+     "times the cluster's GPUs. Prints the GPU allocation rate and the fragmentation\n"
+     "(the FGD paper's measure) at each arrived-workload level, as percentages of the\n"
+     "cluster's GPUs. --seeds A-B prints each seed's final figures and their medians.\n"
+     "docs/simulation.md defines the measures and the policies.",
+     OPTS(sim_openb_options), NULL, al__cmd_sim_openb, 0},
 
     {"login", NULL,
      "--server URL (--user NAME | --sso | --client-id ID --client-secret-file F |\n"
