@@ -53,9 +53,9 @@ struct options {
     size_t gpu_price_count;
     int64_t token_ttl_s, refresh_ttl_s, login_per_minute, rate_per_second;
     enum al_placement placement; /* --placement */
-    struct al__sso_options sso; /* --oidc-* */
-    bool insecure_http;         /* plain HTTP on an address other than loopback, asked for */
-    bool tls;                   /* HTTPS with the state dir's self-signed pair (--tls) */
+    struct al__sso_options sso;  /* --oidc-* */
+    bool insecure_http;          /* plain HTTP on an address other than loopback, asked for */
+    bool tls;                    /* HTTPS with the state dir's self-signed pair (--tls) */
     bool print_fingerprint;
     const char *tls_cert, *tls_key; /* HTTPS with these files */
     const char *tls_sans[MAX_TLS_SANS];
