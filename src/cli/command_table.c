@@ -312,14 +312,16 @@ static const struct al__cli_opt sim_openb_options[] = {
      NULL},
     {NULL, "--seed", "N", "the shuffle, re-samples and ties (default 42)", NULL},
     {NULL, "--seeds", "A-B", "run seeds A to B: each one's final figures and\nthe medians", NULL},
-    {NULL, "--policy", "P",
-     "allot (default), random, dotprod, packing,\nbestfit or fgd (docs/simulation.md)",
-     "allot random dotprod packing bestfit fgd"},
+    {NULL, "--policy", "P[,P...]",
+     "allot (default: allot's engine, as allotd\nplaces), binpack (the engine as KAI), "
+     "random,\ndotprod, packing, bestfit or fgd; several:\ncompared (tables, --plot)",
+     "allot binpack random dotprod packing bestfit fgd"},
     {NULL, "--json", NULL, "print JSON: final_allocation_rate, the series...", NULL},
     {NULL, "--csv", NULL,
      "print the series as CSV, one row per arrived\npercent (arrived_pct,allocation_pct,...)",
      NULL},
-    {NULL, "--plot", "FILE", "reserved: an SVG plot of the series", "@file"},
+    {NULL, "--plot", "FILE",
+     "draw one seed's allocation and fragmentation\nseries of each policy as an SVG file", "@file"},
 };
 
 static const struct al__cli_opt login_options[] = {
@@ -585,7 +587,8 @@ const struct al__cli_command al__cli_command_table[] = {
      "jobs stay pending and the queues' fair shares.",
      OPTS(replay_options), "@file", al__cmd_replay, 0},
     {"sim", "openb",
-     "--nodes FILE --pods FILE [--policy P] [--seed N | --seeds A-B] [--json|--csv]",
+     "--nodes FILE --pods FILE [--policy P[,P...]] [--seed N | --seeds A-B]\n"
+     "[--json|--csv] [--plot FILE.svg]",
      "replay the openb trace as the FGD paper does (offline)",
      "Places the pods of an Alibaba openb pod list one at a time, in an order shuffled\n"
      "with the seed, on the nodes of a node list, and never deletes them; the workload\n"

@@ -1,5 +1,6 @@
 /* sim_openb.c - `allot sim openb`: the FGD paper's replay of the Alibaba openb trace (offline):
- * one seed as a table, JSON or CSV series, or a range of seeds and their median. */
+ * one seed as a table, JSON or CSV series, or a range of seeds and their median; an SVG plot
+ * of one seed's series under one or several policies. */
 #include <errno.h>
 #include <jansson.h>
 #include <math.h>
@@ -11,12 +12,17 @@
 #include "cli/commands.h"
 #include "cli/options.h"
 #include "sim/openb.h"
+#include "util/svg_plot.h"
+
+#define MAX_POLICIES 8
 
 struct options {
     const char *nodes, *pods, *plot;
     struct al__openb_config config;
     uint64_t seed_first, seed_last; /* --seeds A-B; equal to --seed otherwise */
     bool seed_range, json, csv;
+    enum al__fit_policy policies[MAX_POLICIES]; /* --policy P[,P...]; config.policy: the first */
+    size_t policy_count;
 };
 
 /* A non-negative decimal with at most three decimals as thousandths ("1.3" -> 1300). */
@@ -79,6 +85,27 @@ static int parse_seeds(const char *s, struct options *o) {
 }
 
 /* One option at a->arg into o: AL__CLI_RUN or AL__CLI_BAD. */
+/* --policy P[,P...]: 0, or -1 for an unknown name, an empty one or too many. */
+static int parse_policies(const char *s, struct options *o) {
+    size_t count = 0;
+    for (const char *p = s;; p++) {
+        size_t len = strcspn(p, ",");
+        char name[32];
+        if (len == 0 || len >= sizeof(name) || count == MAX_POLICIES)
+            return -1;
+        memcpy(name, p, len);
+        name[len] = '\0';
+        if (al__fit_policy_parse(name, &o->policies[count++]) < 0)
+            return -1;
+        p += len;
+        if (!*p)
+            break;
+    }
+    o->policy_count = count;
+    o->config.policy = o->policies[0];
+    return 0;
+}
+
 static int parse_option(const struct al__cli *cli, struct al__cli_args *a, struct options *o) {
     const char *v;
 
@@ -116,11 +143,12 @@ static int parse_option(const struct al__cli *cli, struct al__cli_args *a, struc
                                        "--seeds: '%s' is not a range FIRST-LAST such as "
                                        "42-51 (at most 1000 seeds)",
                                        v);
-    } else if (al__fit_policy_parse(v, &o->config.policy) < 0) {
+    } else if (parse_policies(v, o) < 0) {
         return al__cli_usage_error(cli,
-                                   "--policy: unknown policy '%s' (allot, random, dotprod, "
-                                   "packing, bestfit, fgd)",
-                                   v);
+                                   "--policy: '%s' is not a policy or a comma-separated list of "
+                                   "at most %d (allot, binpack, random, dotprod, packing, "
+                                   "bestfit, fgd)",
+                                   v, MAX_POLICIES);
     }
     return AL__CLI_RUN;
 }
@@ -130,7 +158,8 @@ static int options_parse(const struct al__cli *cli, int argc, char **argv, struc
     int rc = AL__CLI_RUN;
 
     memset(o, 0, sizeof(*o));
-    o->config.policy = AL__FIT_ALLOT;
+    o->config.policy = o->policies[0] = AL__FIT_ALLOT;
+    o->policy_count = 1;
     o->config.seed = o->seed_first = o->seed_last = 42;
     o->config.inflate_permille = 1300;
     al__cli_args_init(&a, cli, argc, argv);
@@ -151,9 +180,11 @@ static int options_parse(const struct al__cli *cli, int argc, char **argv, struc
         return al__cli_usage_error(cli, "--json and --csv together (choose one)");
     if (o->seed_range && o->csv)
         return al__cli_usage_error(cli, "--csv writes one run's series: give --seed, not --seeds");
-    /* --plot FILE is reserved for the SVG plot of the series (src/util/svg_plot.h). */
-    if (o->plot)
-        return al__cli_usage_error(cli, "--plot: SVG plots are not available in this build");
+    if (o->seed_range && o->plot)
+        return al__cli_usage_error(cli, "--plot draws one run's series: give --seed, not --seeds");
+    if (o->policy_count > 1 && (o->json || o->csv || o->seed_range))
+        return al__cli_usage_error(cli, "several policies are compared in a table and --plot; "
+                                        "--json, --csv and --seeds take one policy");
     return AL__CLI_RUN;
 }
 
@@ -306,10 +337,94 @@ static int run_seeds(const struct options *o, const struct al__openb_trace *t) {
     return status;
 }
 
+/* The levels of series y that have a value, as points (x, y) from 2 * count doubles at
+ * *buf: levels without an event leave no gap in the line. */
+static struct al__plot_series levels_series(const char *name, const double *y, size_t count,
+                                            int colour, bool dashed, double *buf) {
+    size_t n = 0;
+    for (size_t k = 0; k < count; k++)
+        if (!isnan(y[k])) {
+            buf[n] = (double)k;
+            buf[count + n++] = y[k];
+        }
+    return (struct al__plot_series){name, buf, buf + count, n, colour, dashed};
+}
+
+/* --plot: the allocation and fragmentation series of each policy's run. */
+static int plot_runs(const struct options *o, const struct al__openb_result *r, size_t count) {
+    struct al__plot_series series[2 * MAX_POLICIES];
+    char names[2 * MAX_POLICIES][64], title[128], err[512];
+    double *points[2 * MAX_POLICIES];
+    for (size_t i = 0; i < count; i++) {
+        const char *name = al__fit_policy_name(o->policies[i]);
+        size_t n = r[i].level_count;
+        snprintf(names[i], sizeof(names[i]), "%s: allocated", name);
+        snprintf(names[count + i], sizeof(names[count + i]), "%s: fragmented", name);
+        points[i] = calloc(2 * n + 1, sizeof(double));
+        points[count + i] = calloc(2 * n + 1, sizeof(double));
+        if (!points[i] || !points[count + i])
+            abort();
+        series[i] = levels_series(names[i], r[i].allocation_pct, n, (int)i + 1, false, points[i]);
+        series[count + i] = levels_series(names[count + i], r[i].fragmentation_pct, n, (int)i + 1,
+                                          true, points[count + i]);
+    }
+    snprintf(title, sizeof(title), "openb replay, seed %llu, inflate %.3g",
+             (unsigned long long)o->config.seed, (double)o->config.inflate_permille / 1000);
+    struct al__plot p = {.title = title,
+                         .x_label = "arrived GPU request (% of the cluster's GPUs)",
+                         .y_label = "% of the cluster's GPUs",
+                         .series = series,
+                         .series_count = 2 * count,
+                         .y_fixed = true,
+                         .y_min = 0,
+                         .y_max = 100};
+    int rc = al__plot_svg_write(&p, o->plot, err, sizeof(err));
+    for (size_t i = 0; i < 2 * count; i++)
+        free(points[i]);
+    if (rc < 0) {
+        fprintf(stderr, "allot sim openb: --plot: %s\n", err);
+        return AL__EXIT_FAIL;
+    }
+    return AL__EXIT_OK;
+}
+
+/* One seed under each policy: a table each (or JSON, or CSV, for one), then the plot. */
+static int run_policies(const struct options *o, const struct al__openb_trace *t) {
+    struct al__openb_result r[MAX_POLICIES];
+    struct options one = *o;
+    char err[512];
+    size_t done = 0;
+    int status = AL__EXIT_OK;
+    for (; done < o->policy_count; done++) {
+        one.config.policy = o->policies[done];
+        if (al__openb_run(t, &one.config, &r[done], err, sizeof(err)) < 0) {
+            fprintf(stderr, "allot sim openb: %s\n", err);
+            status = AL__EXIT_FAIL;
+            break;
+        }
+        if (o->json) {
+            json_t *doc = run_json(&one, one.config.seed, &r[done]);
+            json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(10));
+            putchar('\n');
+            json_decref(doc);
+        } else if (o->csv) {
+            print_csv(&r[done]);
+        } else {
+            if (done > 0)
+                putchar('\n');
+            print_table(&one, one.config.seed, &r[done]);
+        }
+    }
+    if (status == AL__EXIT_OK && o->plot)
+        status = plot_runs(o, r, done);
+    for (size_t i = 0; i < done; i++)
+        al__openb_result_release(&r[i]);
+    return status;
+}
+
 int al__cmd_sim_openb(const struct al__cli *cli, int argc, char **argv) {
     struct options o;
     struct al__openb_trace t;
-    struct al__openb_result r;
     char err[512];
     int rc = options_parse(cli, argc, argv, &o), status = AL__EXIT_OK;
 
@@ -322,24 +437,10 @@ int al__cmd_sim_openb(const struct al__cli *cli, int argc, char **argv) {
         al__openb_trace_release(&t);
         return AL__EXIT_FAIL;
     }
-    if (o.seed_range) {
+    if (o.seed_range)
         status = run_seeds(&o, &t);
-    } else if (al__openb_run(&t, &o.config, &r, err, sizeof(err)) < 0) {
-        fprintf(stderr, "allot sim openb: %s\n", err);
-        status = AL__EXIT_FAIL;
-    } else {
-        if (o.json) {
-            json_t *doc = run_json(&o, o.config.seed, &r);
-            json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(10));
-            putchar('\n');
-            json_decref(doc);
-        } else if (o.csv) {
-            print_csv(&r);
-        } else {
-            print_table(&o, o.config.seed, &r);
-        }
-        al__openb_result_release(&r);
-    }
+    else
+        status = run_policies(&o, &t);
     al__openb_trace_release(&t);
     if (fflush(stdout) != 0) {
         fprintf(stderr, "allot sim openb: cannot write the output\n");

@@ -10,7 +10,7 @@
 #define MAX_SCORE    100
 
 static const char *const policy_names[AL__FIT_POLICY_COUNT] = {
-    "allot", "random", "dotprod", "packing", "bestfit", "fgd",
+    "allot", "binpack", "random", "dotprod", "packing", "bestfit", "fgd",
 };
 
 /*
@@ -51,7 +51,15 @@ int al__fit_policy_parse(const char *name, enum al__fit_policy *out) {
 }
 
 bool al__fit_cacheable(enum al__fit_policy p) {
-    return p == AL__FIT_ALLOT || p == AL__FIT_FGD;
+    return p == AL__FIT_FGD;
+}
+
+bool al__fit_in_engine(enum al__fit_policy p) {
+    return p == AL__FIT_ALLOT || p == AL__FIT_BINPACK;
+}
+
+enum al_placement al__fit_engine_placement(enum al__fit_policy p) {
+    return p == AL__FIT_BINPACK ? AL_BINPACK : AL_ALLOT;
 }
 
 static bool is_shared(const struct al__fit_request *r) {
@@ -205,69 +213,6 @@ static void fgd_score(struct al__frag_shapes *fs, const struct al__fit_node *n, 
     }
 }
 
-/* Whether every device of n is free (a node that no task uses yet). */
-static bool all_free(const struct al__fit_node *n) {
-    int32_t i;
-
-    for (i = 0; i < n->gpu_count; i++)
-        if (n->gpu_free[i] != AL__FIT_MILLI)
-            return false;
-    return n->gpu_count > 0;
-}
-
-/*
- * allot's score of placing r on n's devices of mask (docs/simulation.md, "the allot policy"):
- *   bits 32..38  FGD's fragmentation decrease in its 0..99 steps (the sigmoid buckets): nodes
- *                whose decreases are close tie, and ties go to the caller's node ranks, so
- *                that placements keep to the same nodes (first fit in a fixed order);
- *   bit  31      set unless a GPU request would open a node with every device free (whole
- *                nodes stay whole for multi-GPU requests);
- *   bits 0..30   CPU-only requests: the fewer idle milli-GPU the node keeps the better (its
- *                CPU strands the fewest GPUs).
- */
-static int64_t allot_value(struct al__frag_shapes *fs, const struct al__fit_node *n, int64_t old,
-                           const struct al__fit_request *r, uint32_t mask) {
-    const int64_t aux_max = ((int64_t)1 << 31) - 1;
-    struct al__fit_node after = *n;
-    int64_t step, keep, aux = 0;
-
-    al__fit_apply(&after, r, mask);
-    step = fgd_normalised(old - al__frag_node_memo(fs, &after), fs->total_weight);
-    keep = mask != 0 && all_free(n) ? 0 : 1;
-    if (r->gpu_milli == 0)
-        aux = aux_max - al__fit_gpu_free_total(&after);
-    return step << 32 | keep << 31 | aux;
-}
-
-/*
- * allot: the device of a fractional request is the one whose use decreases fragmentation the
- * most (exactly, not in steps), then the tightest, then the first; the node's score is
- * allot_value of that choice.
- */
-static void allot_score(struct al__frag_shapes *fs, const struct al__fit_node *n, int64_t old,
-                        const struct al__fit_request *r, struct al__fit_eval *out) {
-    int64_t best = 0;
-    int32_t i, pick = -1;
-
-    if (!is_shared(r)) {
-        out->gpu_mask = exclusive_mask(n, r);
-        out->score = allot_value(fs, n, old, r, out->gpu_mask);
-        return;
-    }
-    for (i = 0; i < n->gpu_count; i++) {
-        int64_t d;
-        if (n->gpu_free[i] < r->gpu_milli)
-            continue;
-        d = old - frag_after(fs, n, r, UINT32_C(1) << i);
-        if (pick < 0 || d > best || (d == best && n->gpu_free[i] < n->gpu_free[pick])) {
-            best = d;
-            pick = i;
-        }
-    }
-    out->gpu_mask = pick < 0 ? 0 : UINT32_C(1) << pick;
-    out->score = allot_value(fs, n, old, r, out->gpu_mask);
-}
-
 void al__fit_score(enum al__fit_policy p, struct al__frag_shapes *fs, const struct al__fit_node *n,
                    int64_t node_frag, const struct al__fit_request *r, uint64_t rand_gpu,
                    struct al__fit_eval *out) {
@@ -289,11 +234,8 @@ void al__fit_score(enum al__fit_policy p, struct al__frag_shapes *fs, const stru
         out->gpu_mask = default_mask(n, r);
         return;
     case AL__FIT_FGD:
+    default: /* the engine's policies are not scored here (al__fit_in_engine) */
         fgd_score(fs, n, node_frag >= 0 ? node_frag : al__frag_node_memo(fs, n), r, out);
-        return;
-    case AL__FIT_ALLOT:
-    default:
-        allot_score(fs, n, node_frag >= 0 ? node_frag : al__frag_node_memo(fs, n), r, out);
         return;
     }
 }

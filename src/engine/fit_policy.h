@@ -8,11 +8,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "allot/model.h"
 #include "engine/frag.h"
 
 enum al__fit_policy {
-    AL__FIT_ALLOT,   /* allot's own: FGD's steps, whole nodes kept whole, CPU where it strands
-                      * no GPU, devices by exact fragmentation (docs/simulation.md) */
+    AL__FIT_ALLOT,   /* allot's own: the engine's placement under gpu_placement "allot"
+                      * (placement_scored.h), what allotd uses */
+    AL__FIT_BINPACK, /* KAI Scheduler's default: the engine under gpu_placement "binpack" */
     AL__FIT_RANDOM,  /* a random feasible node, a random device */
     AL__FIT_DOTPROD, /* Tetris' dot product, as the FGD paper's simulator scores it */
     AL__FIT_PACKING, /* shared devices first, then used nodes, then free nodes */
@@ -21,7 +23,12 @@ enum al__fit_policy {
     AL__FIT_POLICY_COUNT
 };
 
-/* al__fit_policy_name - "allot", "random", ...; NULL for a value out of range. */
+/* al__fit_in_engine - p is placed by allot's engine (a whole cycle: al_cycle_run), not by
+ * al__fit_score and al__fit_select; al__fit_engine_placement - the engine's config for it. */
+bool al__fit_in_engine(enum al__fit_policy p);
+enum al_placement al__fit_engine_placement(enum al__fit_policy p);
+
+/* al__fit_policy_name - "allot", "binpack", "random", ...; NULL for a value out of range. */
 const char *al__fit_policy_name(enum al__fit_policy p);
 
 /* al__fit_policy_parse - the policy of that name into *out: 0, or -AL_EINVAL. */

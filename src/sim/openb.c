@@ -7,6 +7,7 @@
 
 #include "allot/errors.h"
 #include "sim/openb.h"
+#include "sim/openb_engine.h"
 #include "util/rng.h"
 #include "util/sort.h"
 #include "util/xalloc.h"
@@ -339,6 +340,18 @@ static void record(struct run *r) {
     l->frag_idle += idle > 0 ? 100.0 * frag / (double)idle : 0.0;
 }
 
+/* Pod p goes on node `best`, its devices in mask (the policy's choice). */
+static void place_on(struct run *r, int32_t p, int32_t best, uint32_t mask) {
+    const struct al__fit_request *req = &r->reqs[p];
+    struct al__fit_node *n = &r->nodes[best];
+    al__fit_apply(n, req, mask);
+    r->used += (int64_t)req->gpu_count * req->gpu_milli;
+    r->frag_sum -= r->node_frag[best];
+    r->node_frag[best] = al__frag_node_memo(&r->fs, n);
+    r->frag_sum += r->node_frag[best];
+    r->node_stamp[best]++;
+}
+
 /* Places pod p (an original pod's index): true when it fitted somewhere. */
 static bool place(struct run *r, int32_t p, int64_t *scores, struct al__fit_eval *evals,
                   int32_t *cands, uint32_t *ranks) {
@@ -346,8 +359,6 @@ static bool place(struct run *r, int32_t p, int64_t *scores, struct al__fit_eval
     size_t i, count = 0, pick;
     uint64_t rand_pick = al__rng_next(&r->rng), rand_gpu = al__rng_next(&r->rng);
     bool cache = r->cache && al__fit_cacheable(r->c->policy);
-    struct al__fit_node *n;
-    int32_t best;
 
     for (i = 0; i < r->t->node_count; i++) {
         struct al__fit_eval *e = &evals[count];
@@ -374,14 +385,7 @@ static bool place(struct run *r, int32_t p, int64_t *scores, struct al__fit_eval
     if (count == 0)
         return false;
     pick = al__fit_select(r->c->policy, scores, ranks, count, rand_pick);
-    best = cands[pick];
-    n = &r->nodes[best];
-    al__fit_apply(n, req, evals[pick].gpu_mask);
-    r->used += (int64_t)req->gpu_count * req->gpu_milli;
-    r->frag_sum -= r->node_frag[best];
-    r->node_frag[best] = al__frag_node_memo(&r->fs, n);
-    r->frag_sum += r->node_frag[best];
-    r->node_stamp[best]++;
+    place_on(r, p, cands[pick], evals[pick].gpu_mask);
     return true;
 }
 
@@ -445,7 +449,8 @@ int al__openb_run(const struct al__openb_trace *t, const struct al__openb_config
     int64_t *scores = NULL;
     struct al__fit_eval *evals = NULL;
     int32_t *cands = NULL;
-    uint32_t *ranks = NULL;
+    uint32_t *ranks = NULL, *engine_mask = NULL;
+    int32_t *engine_node = NULL;
     size_t i;
     int rc;
 
@@ -475,11 +480,27 @@ int al__openb_run(const struct al__openb_trace *t, const struct al__openb_config
     evals = al__xcalloc(t->node_count, sizeof(*evals));
     cands = al__xcalloc(t->node_count, sizeof(*cands));
     ranks = al__xcalloc(t->node_count, sizeof(*ranks));
+    if (al__fit_in_engine(c->policy)) { /* allot's own engine decides, in one cycle */
+        engine_node = al__xcalloc(r.order_count + 1, sizeof(*engine_node));
+        engine_mask = al__xcalloc(r.order_count + 1, sizeof(*engine_mask));
+        rc = al__openb_engine_place(t, r.order, r.order_count, al__fit_engine_placement(c->policy),
+                                    engine_node, engine_mask, err, err_size);
+        if (rc < 0)
+            goto out;
+    }
     record(&r); /* the empty cluster, as the simulator reports it before the first pod */
     for (i = 0; i < r.order_count; i++) {
         int32_t p = r.order[i];
+        bool placed;
         r.arrived += (int64_t)r.reqs[p].gpu_count * r.reqs[p].gpu_milli;
-        if (place(&r, p, scores, evals, cands, ranks))
+        if (engine_node) {
+            placed = engine_node[i] >= 0;
+            if (placed)
+                place_on(&r, p, engine_node[i], engine_mask[i]);
+        } else {
+            placed = place(&r, p, scores, evals, cands, ranks);
+        }
+        if (placed)
             res.placements++;
         else
             res.failed++;
@@ -489,6 +510,8 @@ int al__openb_run(const struct al__openb_trace *t, const struct al__openb_config
     finish(&r, &res);
     *out = res;
 out:
+    free(engine_node);
+    free(engine_mask);
     free(scores);
     free(evals);
     free(cands);

@@ -153,6 +153,12 @@ static void put_axes(struct text *t, const struct al__plot *p, const struct fram
     }
 }
 
+/* The colour of series i. */
+static const char *colour_of(const struct al__plot *p, size_t i) {
+    int c = p->series[i].colour;
+    return colours[(c > 0 ? (size_t)(c - 1) : i) % COLOURS];
+}
+
 static void put_series(struct text *t, const struct al__plot_series *s, const char *colour,
                        const struct frame *f) {
     bool open = false;
@@ -164,7 +170,8 @@ static void put_series(struct text *t, const struct al__plot_series *s, const ch
             continue;
         }
         if (!open)
-            put(t, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"1.8\" points=\"", colour);
+            put(t, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"1.8\"%s points=\"", colour,
+                s->dashed ? " stroke-dasharray=\"6 3\"" : "");
         put(t, "%s%.1f,%.1f", open ? " " : "", px(f, s->x[i]), py(f, s->y[i]));
         open = true;
     }
@@ -197,8 +204,8 @@ static void put_legend(struct text *t, const struct al__plot *p, const struct fr
         put(t,
             "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" "
             "stroke-width=\"2\"%s/>\n",
-            f->left + 10, y - 4, f->left + 34, y - 4, mark ? "#555" : colours[i % COLOURS],
-            mark ? " stroke-dasharray=\"5 4\"" : "");
+            f->left + 10, y - 4, f->left + 34, y - 4, mark ? "#555" : colour_of(p, i),
+            mark || p->series[i].dashed ? " stroke-dasharray=\"5 4\"" : "");
         put(t, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"12\">", f->left + 40, y);
         put_escaped(t, name);
         put(t, "</text>\n");
@@ -246,7 +253,7 @@ char *al__plot_svg(const struct al__plot *p, size_t *len) {
             "stroke-dasharray=\"5 4\"/>\n",
             f.left, py(&f, p->marks[i].y), f.left + f.w, py(&f, p->marks[i].y));
     for (size_t i = 0; i < p->series_count; i++)
-        put_series(&t, &p->series[i], colours[i % COLOURS], &f);
+        put_series(&t, &p->series[i], colour_of(p, i), &f);
     put(&t, "</g>\n");
     put_legend(&t, p, &f);
     put(&t, "</svg>\n");

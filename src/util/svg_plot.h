@@ -12,6 +12,8 @@ struct al__plot_series {
     const char *name; /* in the legend; NULL or "" = none */
     const double *x, *y;
     size_t count;
+    int colour;  /* 1.. picks a colour of the palette; 0 = the series' position */
+    bool dashed; /* a dashed line (a second measure of the same run, say) */
 };
 
 /* A horizontal reference line (a published figure, a target). */

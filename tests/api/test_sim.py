@@ -1,10 +1,12 @@
 """test_sim.py - `allot sim openb` on its own (no allotd): the small lists in tests/data/openb,
-the --json keys, the --csv header, --seeds medians, identical output for one seed, and usage
-errors that name the flag."""
+the --json keys, the --csv header, --seeds medians, identical output for one seed, several
+policies compared with an SVG plot, and usage errors that name the flag."""
 import json
 import os
 import subprocess
+import tempfile
 import unittest
+import xml.etree.ElementTree as ET
 
 from harness import ALLOT
 
@@ -63,6 +65,25 @@ class SimOpenbTest(unittest.TestCase):
         finals = sorted(run["final_allocation_rate"] for run in doc["runs"])
         self.assertAlmostEqual(doc["median_final_allocation_rate"], finals[1], places=2)
 
+    def test_policies_compared_in_tables_and_a_plot(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, "openb.svg")
+            r = sim("--nodes", NODES, "--pods", PODS, "--policy", "allot,binpack,fgd",
+                    "--plot", path)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            for policy in ("allot", "binpack", "fgd"):
+                self.assertIn("policy %s," % policy, r.stdout)
+            svg = ET.parse(path).getroot()  # well-formed XML
+            ns = "{http://www.w3.org/2000/svg}"
+            lines = svg.iter(ns + "polyline")
+            self.assertEqual(len(list(lines)), 6)  # allocated and fragmented per policy
+            texts = [t.text for t in svg.iter(ns + "text")]
+            self.assertIn("allot: allocated", texts)
+            self.assertIn("fgd: fragmented", texts)
+            bad = sim("--nodes", NODES, "--pods", PODS, "--plot", "/nonexistent/x.svg")
+            self.assertEqual(bad.returncode, 1)
+            self.assertIn("/nonexistent/x.svg", bad.stderr)
+
     def test_bad_flags_and_files_are_named(self):
         cases = [
             (("--pods", PODS), "--nodes"),
@@ -73,6 +94,9 @@ class SimOpenbTest(unittest.TestCase):
             (("--nodes", NODES, "--pods", PODS, "--seeds", "9-3"), "--seeds"),
             (("--nodes", NODES, "--pods", PODS, "--json", "--csv"), "--csv"),
             (("--nodes", NODES, "--pods", PODS, "--frobnicate"), "--frobnicate"),
+            (("--nodes", NODES, "--pods", PODS, "--policy", "allot,,fgd"), "--policy"),
+            (("--nodes", NODES, "--pods", PODS, "--policy", "allot,fgd", "--json"), "--json"),
+            (("--nodes", NODES, "--pods", PODS, "--seeds", "1-2", "--plot", "x.svg"), "--plot"),
         ]
         for args, named in cases:
             r = sim(*args)

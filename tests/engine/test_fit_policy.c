@@ -179,9 +179,6 @@ static void bestfit_and_fgd_choose_differently(void **state) {
     p = pick_with(AL__FIT_FGD, 0, 0);
     assert_int_equal(p.node, 0);
     assert_int_equal(p.mask, 1u << 3); /* the half-used device */
-    p = pick_with(AL__FIT_ALLOT, 0, 0);
-    assert_int_equal(p.node, 0);
-    assert_int_equal(p.mask, 1u << 3);
     p = pick_with(AL__FIT_PACKING, 0, 0);
     assert_int_equal(p.node, 0); /* a shared device beats a free node */
     assert_int_equal(p.mask, 1u << 3);
@@ -221,27 +218,11 @@ static void select_breaks_ties_by_rank_and_normalises_bestfit(void **state) {
     int64_t bf[3] = {10, 20, 30};
     (void)state;
     assert_int_equal(al__fit_select(AL__FIT_FGD, scores, ranks, 4, 0), 2);
-    assert_int_equal(al__fit_select(AL__FIT_ALLOT, scores, NULL, 4, 0), 1);
+    assert_int_equal(al__fit_select(AL__FIT_FGD, scores, NULL, 4, 0), 1);
     assert_int_equal(al__fit_select(AL__FIT_BESTFIT, bf, NULL, 3, 0), 2);
     assert_int_equal(bf[0], 0);
     assert_int_equal(bf[1], 50);
     assert_int_equal(bf[2], 100);
-}
-
-/* CPU-only requests under allot go where no GPU stays idle. */
-static void allot_sends_cpu_only_work_where_gpus_are_used(void **state) {
-    struct al__frag_shape shapes[] = {{1000, 1, 1000, ANY, 1}, {1000, 0, 0, ANY, 1}};
-    struct al__frag_shapes fs;
-    struct al__fit_node nodes[2];
-    struct al__fit_request r = {2000, 100, 0, 0, ANY};
-    uint32_t mask;
-    (void)state;
-    nodes[0] = node2(32000, 1000, 1000);
-    nodes[1] = node2(32000, 0, 0);
-    assert_int_equal(al__frag_shapes_init(&fs, shapes, 2), 0);
-    assert_int_equal(choose(AL__FIT_ALLOT, &fs, nodes, 2, &r, 0, 0, &mask), 1);
-    assert_int_equal(mask, 0u);
-    al__frag_shapes_release(&fs);
 }
 
 static void policy_names_round_trip(void **state) {
@@ -254,6 +235,10 @@ static void policy_names_round_trip(void **state) {
     }
     assert_int_equal(al__fit_policy_parse("best-fit", &p), -AL_EINVAL);
     assert_null(al__fit_policy_name(AL__FIT_POLICY_COUNT));
+    assert_true(al__fit_in_engine(AL__FIT_ALLOT) && al__fit_in_engine(AL__FIT_BINPACK));
+    assert_false(al__fit_in_engine(AL__FIT_FGD));
+    assert_int_equal(al__fit_engine_placement(AL__FIT_ALLOT), AL_ALLOT);
+    assert_int_equal(al__fit_engine_placement(AL__FIT_BINPACK), AL_BINPACK);
 }
 
 int main(void) {
@@ -265,7 +250,6 @@ int main(void) {
         cmocka_unit_test(bestfit_and_fgd_choose_differently),
         cmocka_unit_test(fgd_scores_are_the_sigmoid_steps),
         cmocka_unit_test(select_breaks_ties_by_rank_and_normalises_bestfit),
-        cmocka_unit_test(allot_sends_cpu_only_work_where_gpus_are_used),
         cmocka_unit_test(policy_names_round_trip),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

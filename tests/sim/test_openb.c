@@ -13,6 +13,7 @@
 
 #include "allot/errors.h"
 #include "sim/openb.h"
+#include "sim/openb_engine.h"
 #include "support/tempdir.h"
 #include "util/rng.h"
 
@@ -237,6 +238,39 @@ static void pods_for_missing_models_fail(void **state) {
     al__openb_trace_release(&t);
 }
 
+/*
+ * allot and binpack are placed by allot's engine, in arrival order: a CPU-only pod first, then
+ * four 1-GPU pods of 10 cores, on a CPU-poor and a CPU-rich node of 2 GPUs each. Binpack takes
+ * the CPU where the least is free and strands a GPU beside 12 cores; allot does not.
+ */
+static void the_engine_places_allot_and_binpack_pods(void **state) {
+    struct al__openb_trace t;
+    const int32_t order[] = {0, 1, 2, 3, 4};
+    int32_t node[5];
+    uint32_t mask[5];
+    char err[256];
+    (void)state;
+    trace_from(&t, NODE_HEADER "a-cpu-poor,22000,65536,2,T4\nb-cpu-rich,100000,65536,2,T4\n",
+               POD_HEADER "c0,10000,10,0,0,\ng0,10000,10,1,1000,\ng1,10000,10,1,1000,\n"
+                          "g2,10000,10,1,1000,T4\ng3,10000,10,1,1000,\n");
+    assert_int_equal(al__openb_engine_place(&t, order, 5, AL_ALLOT, node, mask, err, sizeof(err)),
+                     0);
+    assert_int_equal(node[0], 1);
+    assert_int_equal(mask[0], 0u);
+    for (int i = 1; i < 5; i++) {
+        assert_true(node[i] >= 0);
+        assert_int_equal(__builtin_popcount(mask[i]), 1);
+    }
+    assert_int_equal(al__openb_engine_place(&t, order, 5, AL_BINPACK, node, mask, err, sizeof(err)),
+                     0);
+    assert_int_equal(node[0], 0);
+    int failed = 0;
+    for (int i = 1; i < 5; i++)
+        failed += node[i] < 0;
+    assert_int_equal(failed, 1);
+    al__openb_trace_release(&t);
+}
+
 /* A random cluster and workload of a few hundred pods, for the determinism checks. */
 static void random_trace(struct al__openb_trace *t) {
     static const char *models[] = {"G2", "T4", "P100"};
@@ -323,6 +357,7 @@ int main(void) {
         cmocka_unit_test(inflation_hits_the_target_share),
         cmocka_unit_test(tiny_trace_fills_the_node),
         cmocka_unit_test(pods_for_missing_models_fail),
+        cmocka_unit_test(the_engine_places_allot_and_binpack_pods),
         cmocka_unit_test(same_seed_same_run_other_seed_other_run),
         cmocka_unit_test(series_follow_arrivals),
     };

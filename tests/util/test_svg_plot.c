@@ -41,7 +41,7 @@ static size_t points_of(const char *svg, double *xy, size_t max) {
 
 static void a_line_rises_left_to_right_inside_the_frame(void **state) {
     double x[] = {0, 50, 100, 130}, y[] = {0, 40, 80, 95.5};
-    struct al__plot_series s = {"allot", x, y, 4};
+    struct al__plot_series s = {"allot", x, y, 4, 0, false};
     struct al__plot_mark m = {"FGD 95.39 %", 95.39};
     struct al__plot p = {.title = "openb",
                          .x_label = "arrived (%)",
@@ -71,7 +71,7 @@ static void a_line_rises_left_to_right_inside_the_frame(void **state) {
 
 static void text_is_escaped(void **state) {
     double x[] = {1}, y[] = {1};
-    struct al__plot_series s = {"a<b & \"c\"", x, y, 1};
+    struct al__plot_series s = {"a<b & \"c\"", x, y, 1, 0, false};
     struct al__plot p = {.title = "<script>", .series = &s, .series_count = 1};
     char *svg = al__plot_svg(&p, NULL);
     (void)state;
@@ -83,7 +83,7 @@ static void text_is_escaped(void **state) {
 
 static void a_missing_point_breaks_the_line(void **state) {
     double x[] = {0, 1, 2, 3, 4}, y[] = {1, 2, NAN, 3, 4};
-    struct al__plot_series s = {NULL, x, y, 5};
+    struct al__plot_series s = {NULL, x, y, 5, 0, false};
     struct al__plot p = {.series = &s, .series_count = 1};
     char *svg = al__plot_svg(&p, NULL);
     (void)state;
@@ -105,7 +105,7 @@ static void an_empty_chart_still_has_axes(void **state) {
 
 static void a_flat_series_gets_room(void **state) {
     double x[] = {0, 10}, y[] = {7, 7};
-    struct al__plot_series s = {"flat", x, y, 2};
+    struct al__plot_series s = {"flat", x, y, 2, 0, false};
     struct al__plot p = {.series = &s, .series_count = 1};
     char *svg = al__plot_svg(&p, NULL);
     double xy[4];
@@ -115,10 +115,23 @@ static void a_flat_series_gets_room(void **state) {
     free(svg);
 }
 
+static void a_series_may_choose_its_colour_and_dashes(void **state) {
+    double x[] = {0, 1}, y[] = {0, 1};
+    struct al__plot_series s[] = {{"a", x, y, 2, 3, false}, {"b", x, y, 2, 3, true}};
+    struct al__plot p = {.series = s, .series_count = 2};
+    char *svg = al__plot_svg(&p, NULL);
+    (void)state;
+    assert_int_equal(count_of(svg, "stroke=\"#2ca02c\""), 4); /* both lines, both keys */
+    assert_int_equal(count_of(svg, "<polyline fill=\"none\" stroke=\"#2ca02c\" "
+                                   "stroke-width=\"1.8\" stroke-dasharray"),
+                     1);
+    free(svg);
+}
+
 static void the_file_is_written_or_the_error_names_it(void **state) {
     char path[] = "/tmp/allot-plot-XXXXXX", err[256];
     double x[] = {0, 1}, y[] = {0, 1};
-    struct al__plot_series s = {"s", x, y, 2};
+    struct al__plot_series s = {"s", x, y, 2, 0, false};
     struct al__plot p = {.series = &s, .series_count = 1};
     int fd = mkstemp(path);
     (void)state;
@@ -143,6 +156,7 @@ int main(void) {
         cmocka_unit_test(a_missing_point_breaks_the_line),
         cmocka_unit_test(an_empty_chart_still_has_axes),
         cmocka_unit_test(a_flat_series_gets_room),
+        cmocka_unit_test(a_series_may_choose_its_colour_and_dashes),
         cmocka_unit_test(the_file_is_written_or_the_error_names_it),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
