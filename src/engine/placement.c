@@ -271,26 +271,61 @@ static void walk_shared(struct walk *w, const struct al__node_class *cl, const s
     al__treap_walk_min(w->tree, cl->shared_root, 0, shared_need(cl, task), descending, visit, w);
 }
 
-void al__placement_each_candidate(struct al__session *s, int32_t t, al__treap_visit each,
+/* One set's walk for al__placement_each_candidate: the visitor's answer, and where it was. */
+struct candidate_walk {
+    al__candidate_visit each;
+    void *ctx;
+    enum al__candidate_next next;
+    int32_t at;
+};
+
+static bool candidate_step(int32_t n, void *ctx) {
+    struct candidate_walk *cw = ctx;
+    cw->next = cw->each(n, cw->ctx);
+    cw->at = n;
+    return cw->next != AL__CANDIDATE_NEXT;
+}
+
+/* Walks set `root` of tree from key lo (values of at least min_aug when tree has them); false
+ * when the visitor said stop. */
+static bool candidate_walk(const struct al__treap *tree, int32_t root, int64_t lo, int64_t min_aug,
+                           struct candidate_walk *cw) {
+    for (;;) {
+        cw->next = AL__CANDIDATE_NEXT;
+        if (tree->aug)
+            al__treap_walk_min(tree, root, lo, min_aug, false, candidate_step, cw);
+        else
+            al__treap_walk(tree, root, lo, false, candidate_step, cw);
+        if (cw->next != AL__CANDIDATE_SKIP)
+            return cw->next != AL__CANDIDATE_STOP;
+        if (tree->key[cw->at] == INT64_MAX)
+            return true;
+        lo = tree->key[cw->at] + 1;
+    }
+}
+
+void al__placement_each_candidate(struct al__session *s, int32_t t, al__candidate_visit each,
                                   void *ctx) {
     const struct al_task *task = &s->cluster->tasks[t];
     const struct al__node_partition *p = al__node_partition_for(s, task);
     const unsigned char *eligible = al__node_index_classes_for(s, t);
     bool shared = al__task_is_shared(task), cpu_only = task->gpus == 0 && !shared;
+    struct candidate_walk cw = {.each = each, .ctx = ctx};
     al__node_index_ready(s, p, cpu_only);
     for (int32_t c = 0; c < p->class_count; c++) {
         const struct al__node_class *cl = &p->classes[c];
         if (!al__class_in(eligible, c))
             continue;
         if (cpu_only) {
-            al__treap_walk(&p->cpu, cl->cpu_root, task->cpu_millis, false, each, ctx);
+            if (!candidate_walk(&p->cpu, cl->cpu_root, task->cpu_millis, 0, &cw))
+                return;
             continue;
         }
-        if (shared)
-            al__treap_walk_min(&p->shared, cl->shared_root, 0, shared_need(cl, task), false, each,
-                               ctx);
+        if (shared && !candidate_walk(&p->shared, cl->shared_root, 0, shared_need(cl, task), &cw))
+            return;
         for (int32_t w = shared ? 1 : task->gpus; w <= cl->gpu_count; w++)
-            al__treap_walk(&p->whole, cl->whole_roots[w], 0, false, each, ctx);
+            if (!candidate_walk(&p->whole, cl->whole_roots[w], 0, 0, &cw))
+                return;
     }
 }
 

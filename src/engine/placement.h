@@ -63,12 +63,22 @@ unsigned al__placement_consider(struct al__session *s, struct al__placement_pick
 bool al__placement_fits(const struct al__session *s, int32_t n, const struct al_task *task,
                         bool future, int32_t *gpus, int32_t *gpu_count);
 
-/* al__placement_each_candidate - calls each(n, ctx) for the nodes of the classes task t may
+/* What a visitor of al__placement_each_candidate answers. */
+enum al__candidate_next {
+    AL__CANDIDATE_NEXT, /* go on */
+    AL__CANDIDATE_SKIP, /* skip the other nodes filed under this node's key in this set */
+    AL__CANDIDATE_STOP, /* no more */
+};
+typedef enum al__candidate_next (*al__candidate_visit)(int32_t n, void *ctx);
+
+/*
+ * al__placement_each_candidate - calls each(n, ctx) for the nodes of the classes task t may
  * use that the node index says may fit it now: for whole-GPU tasks those with enough idle
  * devices, for shared-GPU tasks those with a device that may have room or an idle device (a
- * node may come twice), for CPU-only tasks those with enough free CPU; stops when each
- * returns true. O(classes * log nodes + nodes visited). */
-void al__placement_each_candidate(struct al__session *s, int32_t t, al__treap_visit each,
+ * node may come twice), for CPU-only tasks those with enough free CPU; in each set by key (free
+ * GPU or CPU), then name. O(classes * log nodes + nodes visited).
+ */
+void al__placement_each_candidate(struct al__session *s, int32_t t, al__candidate_visit each,
                                   void *ctx);
 
 /* al__placement_pick_done - the pick as a choice; false when no node fitted. */

@@ -23,7 +23,10 @@ int al__frag_build(struct al__session *s) {
     f->fits = al__arena_array(&s->arena, (size_t)f->shapes.typical_count * classes + 1, 1);
     f->dev_used = al__arena_array_raw(&s->arena, (size_t)s->max_node_gpus + 1, sizeof(int64_t));
     f->memo = al__arena_array(&s->arena, AL__FRAG_MEMO_SLOTS, sizeof(*f->memo));
-    if (!f->node_frag || !f->node_key || !f->fits || !f->dev_used || !f->memo)
+    f->seen_key = al__arena_array_raw(&s->arena, AL__FRAG_SEEN_SLOTS, sizeof(uint64_t));
+    f->seen_gen = al__arena_array(&s->arena, AL__FRAG_SEEN_SLOTS, sizeof(uint32_t));
+    if (!f->node_frag || !f->node_key || !f->fits || !f->dev_used || !f->memo || !f->seen_key ||
+        !f->seen_gen)
         return -AL_ENOMEM;
     memset(f->node_frag, 0xff, (c->node_count + 1) * sizeof(int64_t));
     s->frag = f;
@@ -259,27 +262,56 @@ struct scan {
     const struct al__place_options *opt;
     bool gpu_task;
     struct candidate best;
+    uint64_t last_key; /* the state of the node visited last, and how many before it had it */
+    int32_t run;
+    int32_t scored;  /* distinct states scored */
+    int32_t visited; /* nodes looked at */
 };
 
-static bool scan_node(int32_t n, void *ctx) {
+/* Whether a node in state `key` was already scored for this task (and marks it so). */
+static bool seen(struct al__frag *f, uint64_t key) {
+    size_t i = key % AL__FRAG_SEEN_SLOTS;
+    for (size_t probe = 0; probe < AL__FRAG_SEEN_SLOTS;
+         probe++, i = (i + 1) % AL__FRAG_SEEN_SLOTS) {
+        if (f->seen_gen[i] != f->gen) {
+            f->seen_gen[i] = f->gen;
+            f->seen_key[i] = key;
+            return false;
+        }
+        if (f->seen_key[i] == key)
+            return true;
+    }
+    return false; /* full: score it again (never: the cap is below the slots) */
+}
+
+static enum al__candidate_next scan_node(int32_t n, void *ctx) {
     struct scan *sc = ctx;
     struct al__session *s = sc->s;
     int32_t count;
+    if (++sc->visited > AL__FRAG_MAX_VISITED)
+        return AL__CANDIDATE_STOP;
     if (!al__place_allowed(s, sc->opt, n) ||
         !al__placement_fits(s, n, sc->task, false, s->scratch_gpus, &count))
-        return false;
+        return AL__CANDIDATE_NEXT;
+    /* A node in a state already scored cannot win: it comes later in name order. A long run
+     * of them (idle nodes, say) means the rest of its set's key is alike too. */
+    uint64_t key = node_key(s, n);
+    sc->run = key == sc->last_key ? sc->run + 1 : 0;
+    sc->last_key = key;
+    if (seen(s->frag, key))
+        return sc->run >= AL__FRAG_ALIKE_RUN ? AL__CANDIDATE_SKIP : AL__CANDIDATE_NEXT;
     struct candidate c = {.node = n,
                           .no_gpus = !sc->gpu_task && s->nodes[n].gpu_count == 0,
                           .rank = s->index.rank[n]};
     if (sc->best.node >= 0 && sc->best.no_gpus && !c.no_gpus)
-        return false;
+        return AL__CANDIDATE_NEXT;
     c.delta = c.no_gpus ? 0 : score_node(s, sc->t, n, s->scratch_gpus, count);
     c.leftover = leftover(s, n, sc->gpu_task);
     if (candidate_better(&c, &sc->best)) {
         sc->best = c;
         memcpy(s->best_gpus, s->scratch_gpus, (size_t)count * sizeof(int32_t));
     }
-    return false;
+    return ++sc->scored >= AL__FRAG_MAX_SCORED ? AL__CANDIDATE_STOP : AL__CANDIDATE_NEXT;
 }
 
 bool al__placement_find_scored(struct al__session *s, int32_t t,
@@ -291,6 +323,7 @@ bool al__placement_find_scored(struct al__session *s, int32_t t,
                       .opt = opt,
                       .gpu_task = task->gpus > 0 || al__task_is_shared(task),
                       .best = {.node = -1}};
+    s->frag->gen++;
     al__placement_each_candidate(s, t, scan_node, &sc);
     struct al__placement_pick pick;
     al__placement_pick_init(&pick, t);

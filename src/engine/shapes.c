@@ -71,7 +71,7 @@ int al__shapes_build(struct al__session *s, struct al__shapes *out) {
     int64_t covered = 0;
     /* Shapes as heavy as the last one taken are taken too: which tasks come first in the
      * model never changes the typical set. */
-    while (out->typical_count < out->shape_count &&
+    while (out->typical_count < out->shape_count && out->typical_count < AL__SHAPES_MAX &&
            (covered * 100 < total * AL__SHAPES_COVER_PERCENT ||
             out->typical[out->typical_count].weight == out->typical[out->typical_count - 1].weight))
         covered += out->typical[out->typical_count++].weight;

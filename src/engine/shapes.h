@@ -21,8 +21,10 @@ struct al__shapes {
     int32_t shape_count;
 };
 
-/* The share of tasks the typical shapes cover, in percent. */
+/* The share of tasks the typical shapes cover, in percent, and how many they are at most (a
+ * workload of many rare shapes: each measure of a node costs one pass over them). */
 #define AL__SHAPES_COVER_PERCENT 95
+#define AL__SHAPES_MAX           64
 
 /* al__shapes_build - the shapes of the session's cluster (session arena storage; tasks that
  * ended are not counted). O(tasks log tasks). Errors: -AL_ENOMEM. */
