@@ -40,7 +40,8 @@ LIB_SRC := $(ENGINE_SRC) $(SNAPSHOT_SRC)
 # allotd's parts: everything but main.c is also linked into the unit tests.
 DAEMON_PART_SRC := $(sort $(filter-out src/daemon/main.c,$(wildcard src/daemon/*.c)) \
 	$(wildcard src/daemon/oidc/*.c) \
-	$(wildcard src/backends/*.c src/backends/local/*.c src/backends/kubernetes/*.c)) $(STREAM_SRC)
+	$(wildcard src/backends/*.c src/backends/local/*.c src/backends/kubernetes/*.c) \
+	$(wildcard src/backends/sim/*.c)) $(STREAM_SRC)
 DAEMON_MAIN_SRC := src/daemon/main.c
 # allot-supervisor: a small program of its own (a task must not hold a copy of allotd's memory).
 # What it shares with allotd's local backend (linked into both).

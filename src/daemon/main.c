@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "allot/errors.h"
+#include "backends/sim/sim.h"
 #include "daemon/consumption.h"
 #include "daemon/cycle_model.h"
 #include "daemon/daemon.h"
@@ -493,6 +494,11 @@ static int open_state(struct allotd *d, const struct options *o) {
         return -1;
     }
     al__store_time_commits(d->store, &d->metrics.commit);
+    /* A simulation's store is thrown away after the run: its commits need not be durable. */
+    if (d->backend.type == &al__sim_backend && al__store_volatile(d->store) < 0) {
+        fprintf(stderr, "allotd: store: %s\n", al__store_error(d->store));
+        return -1;
+    }
     if (d->backend.type->sync && al__persist_clear_mirrored(d) < 0) {
         fprintf(stderr, "allotd: store: %s\n", al__store_error(d->store));
         return -1;
@@ -793,8 +799,16 @@ int main(int argc, char **argv) {
         status = -opened == 2 ? 2 : 1;
         goto done;
     }
+    bool sim = d.backend.type == &al__sim_backend; /* its virtual clock, no server */
+    if (sim)
+        al__daemon_clock_set(&((struct al__sim *)d.backend.data)->now);
     if (open_state(&d, &opt) < 0)
         goto done;
+    if (sim) {
+        status = al__sim_run(&d) < 0 ? 1 : 0;
+        al__daemon_clock_set(NULL); /* the backend's clock goes with it */
+        goto done;
+    }
     d.state.events = &d.events; /* changes from now on are published */
     d.events.notify = wake_followers;
     d.events.notify_arg = &d;
