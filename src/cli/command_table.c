@@ -72,7 +72,7 @@ const struct al__cli_noun al__cli_noun_table[] = {
     {"audit", "list, verify: every change made through the API"},
     {"report", "consumption: GPU-hours and cost per project, department, workload"},
     {"replay", "run one scheduling cycle on snapshot files (offline)"},
-    {"sim", "openb: the FGD paper's replay of the Alibaba openb trace (offline)"},
+    {"sim", "openb, philly, dlrm: replay a trace (offline)"},
     {"login", "sign in (password, app secret, or token) and save it as a context"},
     {"logout", "revoke this session's tokens and forget them"},
     {"whoami", "who the token is and the roles it holds"},
@@ -289,6 +289,31 @@ static const struct al__cli_opt snapshot_options[] = {
 
 static const struct al__cli_opt convert_options[] = {
     {NULL, "--kai", "FILE", "the KAI Scheduler snapshot (required)", "@file"},
+};
+
+/* `allot sim philly` (sim_timed.c). */
+static const struct al__cli_opt sim_philly_options[] = {
+    {NULL, "--jobs", "FILE", "the trace's jobs (philly_jobs.csv; required)", "@file"},
+    {NULL, "--vcs", "FILE",
+     "its virtual clusters (philly_vc_nodes.csv):\nprojects, and the "
+     "nodes unless --nodes",
+     "@file"},
+    {NULL, "--nodes", "FILE",
+     "a node list as the inventory instead (the spot\ntrace's "
+     "node_info_df.csv, or openb's)",
+     "@file"},
+    {NULL, "--from", "DATE", "only jobs arriving from DATE (YYYY-MM-DD, UTC)", NULL},
+    {NULL, "--days", "N", "... and within N days of it", NULL},
+    {NULL, "--gpus-per-node", "N", "GPUs of each VC node (default 8)", NULL},
+    {NULL, "--json", NULL, "the result as JSON, with the utilisation series", NULL},
+    {NULL, "--csv", NULL, "the utilisation time series as CSV", NULL},
+    {NULL, "--plot", "FILE", "draw utilisation over time (not available yet)", "@file"},
+    {NULL, "--no-skip", NULL,
+     "run a cycle every simulated second (slow; the\nresult is the "
+     "same)",
+     NULL},
+    {NULL, "--allotd", "PATH", "the allotd program (default: next to allot,\nelse on PATH)",
+     "@file"},
 };
 
 static const struct al__cli_opt replay_options[] = {
@@ -598,6 +623,17 @@ const struct al__cli_command al__cli_command_table[] = {
      "cluster's GPUs. --seeds A-B prints each seed's final figures and their medians.\n"
      "docs/simulation.md defines the measures and the policies.",
      OPTS(sim_openb_options), NULL, al__cmd_sim_openb, 0},
+    {"sim", "philly", "--jobs FILE --vcs FILE [--from DATE --days N] [--json|--csv]",
+     "simulate the Philly trace through allotd's own scheduling loop",
+     "Runs allotd in its sim mode (a virtual cluster and a virtual clock, a throwaway\n"
+     "state directory, no server): the trace's virtual clusters become projects under\n"
+     "one department (deserved GPUs: the VC's nodes x GPUs per node; over quota\n"
+     "allowed), each job a gang of whole GPUs arriving at its time stamp and running\n"
+     "for its duration once placed. allotd's own loop schedules them, a full cycle for\n"
+     "every simulated second in which something can change. Prints GPU utilisation,\n"
+     "queueing delay and job completion time (mean, p50, p95, p99) per project, the\n"
+     "fair-share tracking error and evictions (docs/simulation-timed.md).",
+     OPTS(sim_philly_options), NULL, al__cmd_sim_philly, 0},
 
     {"login", NULL,
      "--server URL (--user NAME | --sso | --client-id ID --client-secret-file F |\n"
