@@ -189,7 +189,7 @@ static int philly_row(const struct csv *c, struct al__sim_trace_job *j, char *er
         return rc;
     memset(j, 0, sizeof(*j));
     j->line = c->number;
-    if (al__sim_parse_time(c->fields[0], &j->arrival_s) < 0)
+    if (strlen(c->fields[0]) != 19 || al__sim_parse_time(c->fields[0], &j->arrival_s) < 0)
         return csv_fail(c, "timestamp", "not a time stamp YYYY-MM-DD HH:MM:SS", err, size);
     if (!amount(c->fields[1], &duration) || duration > 1e9)
         return csv_fail(c, "duration", "must be a number of seconds, >= 0", err, size);
