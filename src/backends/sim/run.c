@@ -111,13 +111,14 @@ static void cycles_run(struct run *r, struct allotd *d) {
         int64_t next = al__sim_next_event(s);
         if (changed || (!s->skip && next != INT64_MAX))
             next = t + 1;
+        if (changed || r->end_s < s->start_s)
+            r->end_s = t; /* the run ends at its last change (nothing runs after it) */
         if (next == INT64_MAX)
             break;
         integrate(r, t, next);
         r->skipped += next - t - 1;
         t = next;
     }
-    r->end_s = t;
 }
 
 static int by_value(const void *a, const void *b) {
@@ -225,7 +226,7 @@ static json_t *result_json(const struct run *r, const struct allotd *d, double w
 
 int al__sim_run(struct allotd *d) {
     struct al__sim *s = d->backend.data;
-    struct run r = {.s = s};
+    struct run r = {.s = s, .end_s = INT64_MIN};
     double began = monotonic_s();
     r.fair_share = al__xcalloc(s->project_count + 1, sizeof(*r.fair_share));
     r.share_error = al__xcalloc(s->project_count + 1, sizeof(*r.share_error));

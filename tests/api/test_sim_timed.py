@@ -1,0 +1,158 @@
+"""test_sim_timed.py - `allot sim philly`: a hand-made trace whose outcome is worked out by hand
+(queueing delays, completion times, one reclaim that evicts), run through allotd's own loop in
+its sim mode; the same result with the second skipping off; two runs alike; the table, --json
+and --csv forms; bad flags and malformed traces refused; nothing left behind."""
+import json
+import os
+import subprocess
+import tempfile
+import unittest
+
+from harness import ALLOT, ALLOTD
+
+HEADER = "timestamp,duration,num_gpus,gpu_time,cluster\n"
+
+# Two VCs of one 8-GPU node each (2 nodes, 16 GPUs), deserved 8 GPUs each.
+#   j0 (vca, 16 GPUs, 100 s) arrives at 0 and takes both nodes: 8 of them over vca's quota.
+#   j1 (vcb, 8 GPUs, 100 s) arrives at 10: reclaim evicts j0 (a gang: both tasks, one
+#      eviction), j1 is pipelined onto the freed node and starts at 11, when allotd's next
+#      cycle has seen the evicted tasks exit: delay 1, ends at 111, JCT 101.
+#   j2 (zzz, not in the VC table: project "unlisted", deserved 0; 1 GPU, 30 s) arrives at 20
+#      and starts at once on the other node: delay 0, ends at 50, JCT 30.
+#   j0, requeued, needs both nodes whole: starts again at 111 when j1 ends and runs its whole
+#      100 s again: ends at 211, JCT 211, delay 0 (its first start was at 0).
+TRACE = (HEADER +
+         "2017-10-01 00:00:20,30,1,30,zzz\n"
+         "2017-10-01 00:00:00,100,16,1600,vca\n"
+         "2017-10-01 00:00:10,99.2,8,800,vcb\n")
+VCS = "vc,node num\nvca,1\nvcb,1\n"
+
+
+def dist(mean, p50, p95, p99):
+    return {"mean": mean, "p50": p50, "p95": p95, "p99": p99}
+
+
+class SimTimedTest(unittest.TestCase):
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="test-sim-timed-")
+        self.tmp = os.path.join(self.dir, "tmp")
+        os.mkdir(self.tmp)
+        self.jobs = self.write("jobs.csv", TRACE)
+        self.vcs = self.write("vcs.csv", VCS)
+
+    def tearDown(self):
+        self.assertEqual(os.listdir(self.tmp), [], "allot sim left its directory behind")
+        subprocess.run(["rm", "-rf", self.dir], check=True)
+
+    def write(self, name, text):
+        path = os.path.join(self.dir, name)
+        with open(path, "w") as f:
+            f.write(text)
+        return path
+
+    def sim(self, *args, jobs=None):
+        env = dict(os.environ, TMPDIR=self.tmp)
+        return subprocess.run([ALLOT, "sim", "philly", "--jobs", jobs or self.jobs, "--vcs",
+                               self.vcs, "--allotd", ALLOTD, *args], capture_output=True,
+                              text=True, timeout=120, env=env)
+
+    def result(self, *args):
+        r = self.sim("--json", *args)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        return json.loads(r.stdout)
+
+    def test_hand_made_trace_has_the_outcome_worked_out_by_hand(self):
+        out = self.result()
+        self.assertEqual((out["trace"], out["nodes"], out["gpus"]), ("philly", 2, 16))
+        self.assertEqual(out["simulated_seconds"], 211)
+        self.assertEqual(out["evictions"], 1)
+        by_name = {p["name"]: p for p in out["projects"]}
+        self.assertEqual(list(by_name), ["vca", "vcb", "unlisted"])
+        vca, vcb, unlisted = by_name["vca"], by_name["vcb"], by_name["unlisted"]
+        self.assertEqual((vca["deserved_gpus"], vcb["deserved_gpus"], unlisted["deserved_gpus"]),
+                         (8, 8, 0))
+        self.assertEqual(vca["queueing_delay_s"], dist(0, 0, 0, 0))
+        self.assertEqual(vca["jct_s"], dist(211, 211, 211, 211))
+        self.assertEqual(vca["evictions"], 1)
+        self.assertEqual(vcb["queueing_delay_s"], dist(1, 1, 1, 1))
+        self.assertEqual(vcb["jct_s"], dist(101, 101, 101, 101))
+        self.assertEqual(unlisted["jct_s"], dist(30, 30, 30, 30))
+        total = out["total"]
+        self.assertEqual((total["jobs"], total["started"], total["finished"]), (3, 3, 3))
+        self.assertEqual(total["jct_s"], dist(114, 101, 211, 211))
+        series = [(x["time_s"], x["allocated_gpus"], x["pending_jobs"], x["running_jobs"])
+                  for x in out["utilisation"]]
+        self.assertEqual(series, [(0, 16, 0, 1), (10, 0, 2, 0), (11, 8, 1, 1), (20, 9, 1, 2),
+                                  (50, 8, 1, 1), (111, 16, 0, 1), (211, 0, 0, 0)])
+        # GPU-seconds: 16*10 + 8*9 + 9*30 + 8*61 + 16*100 = 2590 of 16*211.
+        self.assertAlmostEqual(out["utilisation_mean_pct"], 2590 / (16 * 211) * 100, places=2)
+        # vca's fair share is 8 throughout (vcb asks for its 8 from 10 on): over it by 8 for
+        # 0..10, under it by 8 for 10..111, at 16 = its share once vcb is done.
+        self.assertGreater(vca["fair_share_error_pct"], 20)
+
+    def test_skipping_seconds_changes_no_result(self):
+        skipped, every = self.result(), self.result("--no-skip")
+        self.assertGreater(skipped["seconds_skipped"], 150)
+        self.assertEqual(every["seconds_skipped"], 0)
+        # every second of 0..211, and 212 to see that nothing changes any more
+        self.assertEqual(every["cycles"], 213)
+        self.assertLess(skipped["cycles"], 20)
+        for r in (skipped, every):
+            for k in ("wall_seconds", "cycles", "seconds_skipped", "skip"):
+                del r[k]
+        self.assertEqual(skipped, every)
+
+    def test_two_runs_give_the_same_output(self):
+        a, b = self.sim("--csv"), self.sim("--csv")
+        self.assertEqual(a.returncode, 0, a.stderr)
+        self.assertEqual(a.stdout, b.stdout)
+        first, second = self.result(), self.result()
+        del first["wall_seconds"], second["wall_seconds"]
+        self.assertEqual(first, second)
+
+    def test_table_json_and_csv(self):
+        r = self.sim()
+        self.assertEqual(r.returncode, 0, r.stderr)
+        lines = r.stdout.splitlines()
+        self.assertTrue(lines[0].startswith("trace philly: 2 nodes, 16 GPUs; 211 simulated"))
+        header = next(l for l in lines if l.startswith("PROJECT"))
+        for column in ("DESERVED", "JOBS", "WAIT-P95", "JCT-P99", "FS-ERR%", "EVICTIONS"):
+            self.assertIn(column, header)
+        self.assertTrue(any(l.split()[:4] == ["TOTAL", "3", "3", "0"] for l in lines), r.stdout)
+        out = self.result()
+        for key in ("trace", "nodes", "gpus", "simulated_seconds", "wall_seconds", "cycles",
+                    "evictions", "projects", "utilisation", "total"):
+            self.assertIn(key, out)
+        for key in ("name", "deserved_gpus", "jobs", "queueing_delay_s", "jct_s",
+                    "fair_share_error_pct", "evictions"):
+            self.assertIn(key, out["projects"][0])
+        csv = self.sim("--csv")
+        self.assertEqual(csv.stdout.splitlines()[0],
+                         "time_s,allocated_gpus,utilisation_pct,pending_jobs,running_jobs")
+        self.assertEqual(csv.stdout.splitlines()[1], "0,16,100.00,0,1")
+
+    def test_bad_flags_and_traces_are_refused(self):
+        r = self.sim("--bogus")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("unknown option '--bogus'", r.stderr)
+        r = self.sim("--json", "--csv")
+        self.assertEqual(r.returncode, 2)
+        r = self.sim("--days", "2")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("--from", r.stderr)
+        bad = self.write("bad.csv", HEADER + "2017-10-01 00:00:00,100,1,100,vca\n"
+                                             "2017-10-01 00:00:00,-1,1,100,vca\n")
+        r = self.sim(jobs=bad)
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertIn(bad + ":3: duration: must be a number of seconds, >= 0", r.stderr)
+        zero = self.write("zero.csv", HEADER + "2017-10-01 00:00:00,100,0,0,vca\n")
+        r = self.sim(jobs=zero)
+        self.assertIn(zero + ":2: num_gpus:", r.stderr)
+        r = self.sim(jobs=self.write("empty.csv", ""))
+        self.assertIn("empty.csv:1: header: empty file", r.stderr)
+        r = self.sim(jobs=self.write("other.csv", "a,b\n1,2\n"))
+        self.assertIn("header: unknown column layout", r.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main()
