@@ -104,14 +104,16 @@ static void cycles_run(struct run *r, struct allotd *d) {
         r->cycles++;
         sample_add(r, t);
         fair_shares_read(r, d);
-        /* The previous cycle decided something (or a task changed): the next second may see
-         * more; else nothing changes before the next arrival or end. */
-        bool changed = d->state.task_changes != changes || s->starts != starts ||
-                       s->stops != stops || timed_rules_pending(d);
+        /* The cycle decided something (or a task changed) while jobs wait: the next second's
+         * cycle may decide more (start what evictions freed, place the next gang). Else - no
+         * decision, or no job left waiting, which every action needs - nothing changes before
+         * the next arrival or end, unless a timed rule is under way. */
+        bool changed = d->state.task_changes != changes || s->starts != starts || s->stops != stops;
+        bool waiting = s->arrived - s->running_jobs - s->finished_jobs > 0;
         int64_t next = al__sim_next_event(s);
-        if (changed || (!s->skip && next != INT64_MAX))
+        if ((changed && waiting) || timed_rules_pending(d) || (!s->skip && next != INT64_MAX))
             next = t + 1;
-        if (changed || r->end_s < s->start_s)
+        if (changed || r->end_s < s->start_s || next != INT64_MAX)
             r->end_s = t; /* the run ends at its last change (nothing runs after it) */
         if (next == INT64_MAX)
             break;
