@@ -245,7 +245,7 @@ fuzz-long: setup $(FUZZ_TARGETS) $(BUILD)/allot-supervisor
 # Benchmarks (release build): each prints its figures as `name: value unit`.
 BENCH_FLEET_SRC := bench/fleet.c bench/synth.c bench/measure.c
 
-bench: $(BUILD)/bench/fleet $(BUILD)/bench/victim_search $(BUILD)/bench/sim_openb $(BUILD)/allotd
+bench: $(BUILD)/bench/fleet $(BUILD)/bench/victim_search $(BUILD)/bench/sim_openb $(BUILD)/allotd $(BUILD)/allot
 	$(BUILD)/bench/fleet
 	$(BUILD)/bench/sim_openb --dir $(OPENB)
 	$(BUILD)/bench/victim_search 1024 5
@@ -253,14 +253,16 @@ bench: $(BUILD)/bench/fleet $(BUILD)/bench/victim_search $(BUILD)/bench/sim_open
 	bench/allotd_api.py $(BUILD)/allotd
 	bench/allotd_fleet.py $(BUILD)/allotd
 	bench/allotd_abuse.py $(BUILD)/allotd
+	bench/sim_philly.py $(BUILD)/allot
 
 # A small, fast run of every shape: a smoke test for CI, its figures are not the targets.
-bench-smoke: $(BUILD)/bench/fleet $(BUILD)/bench/sim_openb $(BUILD)/allotd
+bench-smoke: $(BUILD)/bench/fleet $(BUILD)/bench/sim_openb $(BUILD)/allotd $(BUILD)/allot
 	$(BUILD)/bench/fleet --quick --runs 1
 	$(BUILD)/bench/sim_openb --dir $(OPENB) --runs 1
 	bench/allotd_api.py $(BUILD)/allotd --workloads 1600 --latency-runs 5 --prefix smoke_
 	bench/allotd_fleet.py $(BUILD)/allotd --workloads 3000 --running 480 --finished 1000 \
 		--nodes 6 --quiet-cycles 3 --prefix smoke_
+	bench/sim_philly.py $(BUILD)/allot --days 1 --prefix smoke_
 
 $(BUILD)/bench/fleet: $(BENCH_FLEET_SRC) bench/synth.h bench/measure.h $(BUILD)/liballot.a
 	@mkdir -p $(dir $@)
