@@ -15,7 +15,6 @@
 #include <unistd.h>
 
 #include "allot/errors.h"
-#include "backends/sim/sim.h"
 #include "daemon/consumption.h"
 #include "daemon/cycle_model.h"
 #include "daemon/daemon.h"
@@ -495,7 +494,7 @@ static int open_state(struct allotd *d, const struct options *o) {
     }
     al__store_time_commits(d->store, &d->metrics.commit);
     /* A simulation's store is thrown away after the run: its commits need not be durable. */
-    if (d->backend.type == &al__sim_backend && al__store_volatile(d->store) < 0) {
+    if (d->backend.type->drive && al__store_volatile(d->store) < 0) {
         fprintf(stderr, "allotd: store: %s\n", al__store_error(d->store));
         return -1;
     }
@@ -799,13 +798,11 @@ int main(int argc, char **argv) {
         status = -opened == 2 ? 2 : 1;
         goto done;
     }
-    bool sim = d.backend.type == &al__sim_backend; /* its virtual clock, no server */
-    if (sim)
-        al__daemon_clock_set(&((struct al__sim *)d.backend.data)->now);
+    al__daemon_clock_set(d.backend.clock); /* a simulator's virtual clock, else the wall's */
     if (open_state(&d, &opt) < 0)
         goto done;
-    if (sim) {
-        status = al__sim_run(&d) < 0 ? 1 : 0;
+    if (d.backend.type->drive) { /* the simulator: it runs the loop, nothing is served */
+        status = d.backend.type->drive(&d.backend, &d) < 0 ? 1 : 0;
         al__daemon_clock_set(NULL); /* the backend's clock goes with it */
         goto done;
     }

@@ -47,7 +47,7 @@ int al__store_begin(struct al__store *store);
 int al__store_commit(struct al__store *store);
 
 /* al__store_volatile - commits no longer wait for the disk (synchronous = OFF): for a store
- * nothing must survive, the simulator's throwaway one. 0, or -AL_EIO. */
+ * that nothing must survive, a simulation's throwaway one. 0, or -AL_EIO. */
 int al__store_volatile(struct al__store *store);
 
 /* al__store_time_commits - each later COMMIT's time goes into `h` (borrowed while the store

@@ -263,6 +263,7 @@ static int sim_open(struct al__backend *b, const char *dir, const struct al__bac
     free(vcs);
     free(all);
     b->data = s;
+    b->clock = &s->now;
     b->isolation = "virtual tasks on a virtual clock (simulation)";
     return 0;
 }
@@ -570,4 +571,5 @@ const struct al__backend_type al__sim_backend = {
     .describe = sim_describe,
     .task_json = sim_task_json,
     .sync = sim_sync,
+    .drive = al__sim_run,
 };

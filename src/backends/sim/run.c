@@ -226,8 +226,8 @@ static json_t *result_json(const struct run *r, const struct allotd *d, double w
     return o;
 }
 
-int al__sim_run(struct allotd *d) {
-    struct al__sim *s = d->backend.data;
+int al__sim_run(struct al__backend *b, struct allotd *d) {
+    struct al__sim *s = b->data;
     struct run r = {.s = s, .end_s = INT64_MIN};
     double began = monotonic_s();
     r.fair_share = al__xcalloc(s->project_count + 1, sizeof(*r.fair_share));

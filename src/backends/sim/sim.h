@@ -79,10 +79,10 @@ struct al__sim {
  * none). */
 int64_t al__sim_next_event(struct al__sim *s);
 
-/* al__sim_run - allotd's sim mode: runs allotd's loop (al__loop_cycle) on the virtual clock
- * from the trace's start until nothing can change any more, then writes the result file
- * (docs/simulation-timed.md). allotd's state is open, no HTTP server runs. 0, or -1 after
- * saying why on stderr. */
-int al__sim_run(struct allotd *d);
+/* al__sim_run - allotd's sim mode (the backend's drive op): runs allotd's loop
+ * (al__loop_cycle) on the virtual clock from the trace's start until nothing can change any
+ * more, then writes the result file (docs/simulation-timed.md). allotd's state is open, no
+ * HTTP server runs. 0, or -1 after saying why on stderr. */
+int al__sim_run(struct al__backend *b, struct allotd *d);
 
 #endif
