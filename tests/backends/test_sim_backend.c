@@ -50,6 +50,12 @@ static void workload_put(void *arg, const struct al__mirror_workload *w) {
     }
 }
 
+/* A mirror that notes what it is told in *seen (emptied). */
+static struct al__mirror mirror_of(struct seen *seen) {
+    memset(seen, 0, sizeof(*seen));
+    return (struct al__mirror){.arg = seen, .queue_put = queue_put, .workload_put = workload_put};
+}
+
 static char jobs_path[64], vcs_path[64], result_path[64];
 
 static void write_file(char *path, const char *text) {
@@ -83,8 +89,7 @@ static void inventory_and_projects_come_from_the_vc_table(void **state) {
     (void)state;
     struct al__backend b;
     struct seen seen;
-    memset(&seen, 0, sizeof(seen));
-    struct al__mirror m = {.arg = &seen, .queue_put = queue_put, .workload_put = workload_put};
+    struct al__mirror m = mirror_of(&seen);
     assert_int_equal(open_tiny(&b, NULL, NULL), 0);
     assert_int_equal(b.inventory.node_count, 2);
     assert_int_equal(b.inventory.nodes[1].gpu_count, 8);
@@ -124,8 +129,7 @@ static void tasks_end_on_the_virtual_clock_and_stop_at_once(void **state) {
     (void)state;
     struct al__backend b;
     struct seen seen;
-    memset(&seen, 0, sizeof(seen));
-    struct al__mirror m = {.arg = &seen, .queue_put = queue_put, .workload_put = workload_put};
+    struct al__mirror m = mirror_of(&seen);
     assert_int_equal(open_tiny(&b, NULL, NULL), 0);
     struct al__sim *s = b.data;
     s->now = 1506816010;

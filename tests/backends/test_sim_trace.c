@@ -192,6 +192,7 @@ static void times_parse_as_utc(void **state) {
     assert_int_equal(al__sim_parse_time("2016-02-29", &t), 0);
     assert_int_equal(t, 1456704000);
     assert_int_equal(al__sim_parse_time("2017-02-30", &t), -1);
+    assert_int_equal(al__sim_parse_time("2017-02-29", &t), -1);
     assert_int_equal(al__sim_parse_time("2017-10-01 24:00:00", &t), -1);
     assert_int_equal(al__sim_parse_time("2017/10/01", &t), -1);
     assert_int_equal(al__sim_parse_time("", &t), -1);

@@ -11,6 +11,7 @@
 
 #include "allot/errors.h"
 #include "backends/sim/trace.h"
+#include "util/civil.h"
 #include "util/xalloc.h"
 
 #define MAX_FIELDS 24
@@ -127,16 +128,6 @@ static bool amount(const char *text, double *out) {
     return true;
 }
 
-/* Days from 1970-01-01 to y-m-d (proleptic Gregorian; Howard Hinnant's days_from_civil). */
-static int64_t days_from_civil(int64_t y, int64_t m, int64_t d) {
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
 int al__sim_parse_time(const char *text, int64_t *out) {
     int y, mo, d, h = 0, mi = 0, s = 0, n = 0;
     size_t len = strlen(text);
@@ -153,7 +144,10 @@ int al__sim_parse_time(const char *text, int64_t *out) {
     if (text[4] != '-' || text[7] != '-' || y < 1970 || mo < 1 || mo > 12 || d < 1 ||
         d > days_in[mo - 1] || h > 23 || mi > 59 || s > 59 || h < 0 || mi < 0 || s < 0)
         return -1;
-    *out = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s;
+    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    if (mo == 2 && d == 29 && !leap)
+        return -1;
+    *out = al__days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s;
     return 0;
 }
 
