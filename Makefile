@@ -22,7 +22,7 @@ LIBS := -ljansson -lm
 CLI_TLS_LIBS := -lssl -lcrypto
 CLI_LIBS := $(LIBS) -lcurl $(CLI_TLS_LIBS) -lz -lyaml -lsodium
 DAEMON_LIBS := $(LIBS) -lmicrohttpd -lgnutls -lsqlite3 -lsodium -lyaml -lcurl -lcrypto -lz -lpthread \
-	-ldl
+	-ldl -llzma
 
 ENGINE_SRC := $(sort $(wildcard src/engine/*.c src/engine/actions/*.c src/util/*.c))
 # The frames and the pump of attach, exec and port-forward streams: allotd's, the CLI's, and

@@ -316,6 +316,27 @@ static const struct al__cli_opt sim_philly_options[] = {
      "@file"},
 };
 
+/* `allot sim dlrm` (sim_timed.c). */
+static const struct al__cli_opt sim_dlrm_options[] = {
+    {NULL, "--instances", "FILE",
+     "the trace's instances (disaggregated_DLRM_trace\n.csv, or the .xz it is stored as; "
+     "required)",
+     "@file"},
+    {NULL, "--nodes", "FILE",
+     "the node list (the spot trace's node_info_df.csv\nor openb's; "
+     "required)",
+     "@file"},
+    {NULL, "--json", NULL, "the result as JSON, with the utilisation series", NULL},
+    {NULL, "--csv", NULL, "the utilisation time series as CSV", NULL},
+    {NULL, "--plot", "FILE", "draw utilisation over time (not available yet)", "@file"},
+    {NULL, "--no-skip", NULL,
+     "run a cycle every simulated second (slow; the\nresult is the "
+     "same)",
+     NULL},
+    {NULL, "--allotd", "PATH", "the allotd program (default: next to allot,\nelse on PATH)",
+     "@file"},
+};
+
 static const struct al__cli_opt replay_options[] = {
     {NULL, "--check", NULL,
      "compare with the file's `expect` section:\nPASS/FAIL per file, then "
@@ -634,6 +655,15 @@ const struct al__cli_command al__cli_command_table[] = {
      "queueing delay and job completion time (mean, p50, p95, p99) per project, the\n"
      "fair-share tracking error and evictions (docs/simulation-timed.md).",
      OPTS(sim_philly_options), NULL, al__cmd_sim_philly, 0},
+    {"sim", "dlrm", "--instances FILE --nodes FILE [--json|--csv]",
+     "simulate the Alibaba DLRM inference trace through allotd's loop",
+     "As `allot sim philly`, for the Alibaba GPU-disaggregated DLRM serving trace: each\n"
+     "instance an inference workload (never preempted) arriving at its creation time\n"
+     "and running until its deletion (or the trace's end), an HN instance with one\n"
+     "whole GPU, a CN one with none (CPU only); its application a project whose\n"
+     "deserved GPUs and CPU are the most its instances ever held at once in the\n"
+     "trace. The nodes come from a node list (docs/simulation-timed.md).",
+     OPTS(sim_dlrm_options), NULL, al__cmd_sim_dlrm, 0},
 
     {"login", NULL,
      "--server URL (--user NAME | --sso | --client-id ID --client-secret-file F |\n"

@@ -1,6 +1,6 @@
-/* sim_timed.c - `allot sim philly`: a timed simulation of a trace through allotd's own
- * scheduling loop. It runs the allotd program in its sim mode (`allotd --backend sim`, on a
- * virtual clock, in a throwaway state directory) and prints the result file it writes as a
+/* sim_timed.c - `allot sim philly` and `allot sim dlrm`: a timed simulation of a trace through
+ * allotd's own scheduling loop. It runs the allotd program in its sim mode (`allotd --backend sim`,
+ * on a virtual clock, in a throwaway state directory) and prints the result file it writes as a
  * table, JSON or a CSV time series. */
 #define _DEFAULT_SOURCE
 #define _XOPEN_SOURCE 700 /* nftw */
@@ -21,6 +21,7 @@
 #define MAX_ARGS 32
 
 struct sim_options {
+    const char *trace; /* "philly" or "dlrm" */
     const char *jobs, *vcs, *nodes, *from, *plot, *allotd;
     int64_t days, gpus_per_node;
     bool json, csv, no_skip;
@@ -66,7 +67,7 @@ static int allotd_run(const struct sim_options *o, const char *dir) {
     argv[n++] = "--backend";
     argv[n++] = "sim";
     argv[n++] = "--trace";
-    argv[n++] = "philly";
+    argv[n++] = o->trace;
     argv[n++] = "--jobs";
     argv[n++] = o->jobs;
     argv[n++] = "--result";
@@ -108,13 +109,13 @@ static int allotd_run(const struct sim_options *o, const char *dir) {
 }
 
 /* What allotd said, its start-up notes about tokens left out, on stderr. */
-static void allotd_complain(const char *dir) {
+static void allotd_complain(const char *dir, const char *trace) {
     char path[1100], line[2048];
     snprintf(path, sizeof(path), "%s/allotd.log", dir);
     FILE *f = fopen(path, "r");
     while (f && fgets(line, sizeof(line), f))
         if (!strstr(line, "first start:"))
-            fprintf(stderr, "allot sim philly: %s",
+            fprintf(stderr, "allot sim %s: %s", trace,
                     strncmp(line, "allotd: ", 8) == 0 ? line + 8 : line);
     if (f)
         fclose(f);
@@ -191,25 +192,34 @@ static int plot_write(const json_t *r, const char *path) {
     return -1;
 }
 
+/* An option of one form only (the other's table lacks it). */
+static bool form_option(struct al__cli_args *a, bool form, const char *name) {
+    return form && al__cli_args_is(a, NULL, name);
+}
+
 static int options_parse(const struct al__cli *cli, int argc, char **argv, struct sim_options *o) {
     struct al__cli_args a;
+    const char *trace = o->trace;
+    bool philly = strcmp(trace, "philly") == 0;
     memset(o, 0, sizeof(*o));
+    o->trace = trace;
     al__cli_args_init(&a, cli, argc, argv);
     while (al__cli_args_next(&a)) {
-        const char **value = al__cli_args_is(&a, NULL, "--jobs")     ? &o->jobs
-                             : al__cli_args_is(&a, NULL, "--vcs")    ? &o->vcs
-                             : al__cli_args_is(&a, NULL, "--nodes")  ? &o->nodes
-                             : al__cli_args_is(&a, NULL, "--from")   ? &o->from
-                             : al__cli_args_is(&a, NULL, "--plot")   ? &o->plot
-                             : al__cli_args_is(&a, NULL, "--allotd") ? &o->allotd
-                                                                     : NULL;
+        const char **value = form_option(&a, philly, "--jobs")         ? &o->jobs
+                             : form_option(&a, !philly, "--instances") ? &o->jobs
+                             : form_option(&a, philly, "--vcs")        ? &o->vcs
+                             : al__cli_args_is(&a, NULL, "--nodes")    ? &o->nodes
+                             : form_option(&a, philly, "--from")       ? &o->from
+                             : al__cli_args_is(&a, NULL, "--plot")     ? &o->plot
+                             : al__cli_args_is(&a, NULL, "--allotd")   ? &o->allotd
+                                                                       : NULL;
         if (value) {
             if (!(*value = al__cli_args_value(&a)))
                 return AL__CLI_BAD;
-        } else if (al__cli_args_is(&a, NULL, "--days")) {
+        } else if (form_option(&a, philly, "--days")) {
             if (al__cli_args_integer(&a, 1, &o->days) != AL__CLI_RUN)
                 return AL__CLI_BAD;
-        } else if (al__cli_args_is(&a, NULL, "--gpus-per-node")) {
+        } else if (form_option(&a, philly, "--gpus-per-node")) {
             if (al__cli_args_integer(&a, 1, &o->gpus_per_node) != AL__CLI_RUN)
                 return AL__CLI_BAD;
         } else if (al__cli_args_is(&a, NULL, "--json")) {
@@ -229,7 +239,11 @@ static int options_parse(const struct al__cli *cli, int argc, char **argv, struc
     if (rc != AL__CLI_RUN)
         return rc;
     if (!o->jobs)
-        return al__cli_usage_error(cli, "no jobs given (--jobs philly_jobs.csv)");
+        return al__cli_usage_error(cli, philly ? "no jobs given (--jobs philly_jobs.csv)"
+                                               : "no instances given (--instances "
+                                                 "disaggregated_DLRM_trace.csv.xz)");
+    if (!philly && !o->nodes)
+        return al__cli_usage_error(cli, "no nodes given (--nodes node_info_df.csv)");
     if (!o->vcs && !o->nodes)
         return al__cli_usage_error(cli, "no virtual clusters given (--vcs philly_vc_nodes.csv)");
     if (o->json && o->csv)
@@ -244,8 +258,8 @@ static int options_parse(const struct al__cli *cli, int argc, char **argv, struc
     return AL__CLI_RUN;
 }
 
-int al__cmd_sim_philly(const struct al__cli *cli, int argc, char **argv) {
-    struct sim_options o;
+static int sim_run(const struct al__cli *cli, int argc, char **argv, const char *trace) {
+    struct sim_options o = {.trace = trace};
     int rc = options_parse(cli, argc, argv, &o);
     if (rc != AL__CLI_RUN)
         return al__cli_parse_exit(rc, cli);
@@ -253,7 +267,7 @@ int al__cmd_sim_philly(const struct al__cli *cli, int argc, char **argv) {
     char dir[1024], result[1100];
     snprintf(dir, sizeof(dir), "%s/allot-sim-XXXXXX", tmp && tmp[0] ? tmp : "/tmp");
     if (!mkdtemp(dir)) {
-        fprintf(stderr, "allot sim philly: cannot make a directory in %s: %s\n",
+        fprintf(stderr, "allot sim %s: cannot make a directory in %s: %s\n", trace,
                 tmp && tmp[0] ? tmp : "/tmp", strerror(errno));
         return AL__EXIT_FAIL;
     }
@@ -261,9 +275,10 @@ int al__cmd_sim_philly(const struct al__cli *cli, int argc, char **argv) {
     snprintf(result, sizeof(result), "%s/result.json", dir);
     json_t *r = status == 0 ? json_load_file(result, 0, NULL) : NULL;
     if (!r) {
-        allotd_complain(dir);
+        allotd_complain(dir, trace);
         if (status == 127 || status < 0)
-            fprintf(stderr, "allot sim philly: the allotd program did not run (--allotd PATH)\n");
+            fprintf(stderr, "allot sim %s: the allotd program did not run (--allotd PATH)\n",
+                    trace);
         exit_code = status == 2 ? AL__EXIT_USAGE : AL__EXIT_FAIL; /* 2: a bad trace or option */
     } else if (o.json) {
         json_dumpf(r, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(10));
@@ -280,4 +295,12 @@ int al__cmd_sim_philly(const struct al__cli *cli, int argc, char **argv) {
     if (fflush(stdout) != 0 && exit_code == AL__EXIT_OK)
         exit_code = AL__EXIT_FAIL;
     return exit_code;
+}
+
+int al__cmd_sim_philly(const struct al__cli *cli, int argc, char **argv) {
+    return sim_run(cli, argc, argv, "philly");
+}
+
+int al__cmd_sim_dlrm(const struct al__cli *cli, int argc, char **argv) {
+    return sim_run(cli, argc, argv, "dlrm");
 }

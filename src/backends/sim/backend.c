@@ -14,7 +14,8 @@
 #define NODE_CPU_MILLIS        64000
 #define NODE_MEMORY_BYTES      (512LL << 30)
 #define CATCH_ALL_PROJECT      "unlisted"
-#define EXIT_STOPPED           143 /* what a task ended by SIGTERM reports */
+#define EXIT_STOPPED           143        /* what a task ended by SIGTERM reports */
+#define DLRM_START_S           1735689600 /* the DLRM trace's times count from 2025-01-01 UTC */
 
 struct sim_options {
     const char *trace, *jobs, *vcs, *nodes, *from, *result, *skip;
@@ -68,9 +69,16 @@ static int read_options(const struct al__backend_option *opts, size_t n, struct 
         if (rc < 0)
             return rc;
     }
-    if (strcmp(o->trace, "philly") != 0) {
-        snprintf(err, size, "--trace: \"%s\" is not a trace the sim backend reads (philly)",
+    bool dlrm = strcmp(o->trace, "dlrm") == 0;
+    if (strcmp(o->trace, "philly") != 0 && !dlrm) {
+        snprintf(err, size, "--trace: \"%s\" is not a trace the sim backend reads (philly, dlrm)",
                  o->trace);
+        return -AL_EINVAL;
+    }
+    if (dlrm && (o->vcs || o->from || o->days > 0 || !o->nodes || !o->jobs || !o->result)) {
+        snprintf(err, size,
+                 "--trace dlrm: needs --jobs FILE (its instances), --nodes FILE and "
+                 "--result FILE; no --vcs, --from or --days");
         return -AL_EINVAL;
     }
     if (!o->jobs || !o->result || (!o->vcs && !o->nodes)) {
@@ -168,6 +176,66 @@ static void projects_make(struct al__sim *s, const struct sim_options *o,
     }
 }
 
+static int by_name(const void *a, const void *b) {
+    return strcmp(((const struct al__sim_project *)a)->name,
+                  ((const struct al__sim_project *)b)->name);
+}
+
+struct demand {
+    int64_t at_s;
+    int32_t project;
+    int64_t gpus, cpu_millis; /* negative at an end */
+};
+
+static int by_time(const void *a, const void *b) {
+    const struct demand *x = a, *y = b;
+    if (x->at_s != y->at_s)
+        return x->at_s < y->at_s ? -1 : 1;
+    return (x->gpus + x->cpu_millis > 0) - (y->gpus + y->cpu_millis > 0); /* ends first */
+}
+
+/* The projects of a trace without a quota table (DLRM): one per group, by name; each deserves
+ * the most GPUs and CPU its jobs ever hold at once when all run as the trace has them. */
+static void projects_by_demand(struct al__sim *s) {
+    s->projects = al__xcalloc(s->job_count + 1, sizeof(*s->projects));
+    for (size_t j = 0; j < s->job_count; j++) {
+        bool known = false;
+        for (size_t p = 0; p < s->project_count && !known; p++)
+            known = strcmp(s->projects[p].name, s->jobs[j].t.group) == 0;
+        if (!known)
+            snprintf(s->projects[s->project_count++].name, AL__SIM_NAME_MAX, "%s",
+                     s->jobs[j].t.group);
+    }
+    qsort(s->projects, s->project_count, sizeof(*s->projects), by_name);
+    struct demand *d = al__xcalloc(2 * s->job_count + 1, sizeof(*d));
+    for (size_t j = 0; j < s->job_count; j++) {
+        struct al__sim_job *job = &s->jobs[j];
+        struct al__sim_project key;
+        snprintf(key.name, sizeof(key.name), "%s", job->t.group);
+        const struct al__sim_project *p =
+            bsearch(&key, s->projects, s->project_count, sizeof(key), by_name);
+        job->project = (int32_t)(p - s->projects);
+        int64_t at = job->t.arrival_s, gpus = job->t.gpus, cpu = job->t.cpu_millis;
+        d[2 * j] = (struct demand){at, job->project, gpus, cpu};
+        d[2 * j + 1] = (struct demand){at + job->t.duration_s, job->project, -gpus, -cpu};
+    }
+    qsort(d, 2 * s->job_count, sizeof(*d), by_time);
+    for (size_t i = 0; i < 2 * s->job_count; i++) {
+        struct al__sim_project *p = &s->projects[d[i].project];
+        p->allocated_gpus += d[i].gpus; /* the demand now, for the sweep only */
+        p->cpu_now += d[i].cpu_millis;
+        p->deserved_gpus =
+            p->allocated_gpus > p->deserved_gpus ? p->allocated_gpus : p->deserved_gpus;
+        p->deserved_cpu_millis =
+            p->cpu_now > p->deserved_cpu_millis ? p->cpu_now : p->deserved_cpu_millis;
+    }
+    for (size_t p = 0; p < s->project_count; p++) {
+        s->projects[p].allocated_gpus = s->projects[p].cpu_now = 0;
+        s->projects[p].listed = true;
+    }
+    free(d);
+}
+
 /* The jobs in the window [from, from + days), their tasks: a job of G GPUs is a gang of
  * ceil(G / the largest node's GPUs) tasks sharing its GPUs as evenly as they divide. */
 static void jobs_make(struct al__sim *s, struct al__sim_trace_job *all, size_t n, int64_t from,
@@ -231,8 +299,10 @@ static int sim_open(struct al__backend *b, const char *dir, const struct al__bac
     }
     if (rc == 0 && o.vcs)
         rc = al__sim_philly_vcs(o.vcs, &vcs, &vc_count, err, size);
+    bool dlrm = rc == 0 && strcmp(o.trace, "dlrm") == 0;
     if (rc == 0)
-        rc = al__sim_philly_jobs(o.jobs, &all, &job_count, err, size);
+        rc = dlrm ? al__sim_dlrm_instances(o.jobs, DLRM_START_S, &all, &job_count, err, size)
+                  : al__sim_philly_jobs(o.jobs, &all, &job_count, err, size);
     if (rc == 0)
         rc = inventory_make(b, &o, vcs, vc_count, err, size);
     if (rc < 0) {
@@ -241,18 +311,22 @@ static int sim_open(struct al__backend *b, const char *dir, const struct al__bac
         return rc;
     }
     struct al__sim *s = al__xcalloc(1, sizeof(*s));
-    s->trace = "philly";
+    s->trace = dlrm ? "dlrm" : "philly";
     s->result_path = al__xstrdup(o.result);
     s->skip = strcmp(o.skip, "yes") == 0;
-    snprintf(s->department, sizeof(s->department), "philly");
+    snprintf(s->department, sizeof(s->department), "%s", s->trace);
     int32_t max_node_gpus = 0;
     for (size_t i = 0; i < b->inventory.node_count; i++) {
         s->gpus_total += (int64_t)b->inventory.nodes[i].gpu_count;
+        s->cpu_millis_total += b->inventory.nodes[i].cpu_millis;
         if ((int32_t)b->inventory.nodes[i].gpu_count > max_node_gpus)
             max_node_gpus = (int32_t)b->inventory.nodes[i].gpu_count;
     }
     jobs_make(s, all, job_count, from, until, max_node_gpus);
-    projects_make(s, &o, vcs, vc_count);
+    if (dlrm)
+        projects_by_demand(s);
+    else
+        projects_make(s, &o, vcs, vc_count);
     for (size_t t = 0; t < s->task_count; t++)
         s->tasks[t].project = -1;
     for (size_t j = 0; j < s->job_count; j++)
@@ -374,7 +448,11 @@ static int sim_start(struct al__backend *b, const struct al__task_start *st,
     t->run++;
     t->running = true;
     t->stopped = false;
-    t->end_s = s->now + j->t.duration_s; /* a restarted job runs its whole duration again */
+    /* A restarted job runs its whole duration again; a gang's tasks end together, when the
+     * last one started has run it (one moved or restarted alone holds the others). */
+    t->end_s = s->now + j->t.duration_s;
+    if (j->tasks_running == 0 || t->end_s > j->run_end_s)
+        j->run_end_s = t->end_s;
     end_push(s, (struct al__sim_end){t->end_s, (size_t)(t - s->tasks), t->run});
     snprintf(ref, AL__TASK_REF_MAX, "j%zu.%d.%u", (size_t)(j - s->jobs), (int)st->key.index,
              t->run);
@@ -444,7 +522,7 @@ static enum al__task_status sim_poll(struct al__backend *b, struct al__task_key 
         *exit_code = EXIT_STOPPED;
         return AL__TASK_EXITED;
     }
-    if (t->running && s->now >= t->end_s) {
+    if (t->running && s->now >= job_of_task(s, t)->run_end_s) {
         task_end(s, t, true);
         t->done = true;
     }
@@ -482,7 +560,7 @@ static void sim_task_json(struct al__backend *b, const char *ref, json_t *task) 
 }
 
 static void project_put(const struct al__sim *s, const struct al__mirror *m, const char *name,
-                        const char *parent, int64_t deserved_gpus) {
+                        const char *parent, int64_t deserved_gpus, int64_t deserved_cpu_millis) {
     struct al__mirror_queue q = {
         .name = name, .parent = parent, .project = parent[0] != '\0', .created_s = s->start_s};
     for (int r = 0; r < AL_RESOURCE_COUNT; r++) {
@@ -491,13 +569,16 @@ static void project_put(const struct al__sim *s, const struct al__mirror *m, con
         q.weight[r] = 1;
     }
     q.deserved[AL_GPU] = deserved_gpus * 1000; /* engine units: milli-GPU */
+    q.deserved[AL_CPU] = deserved_cpu_millis;
     m->queue_put(m->arg, &q);
 }
 
-/* The job's workload: a gang of all its tasks (min_members = all), preemptible training at
- * priority train (50): it may run over its project's quota, and reclaim takes that back. */
+/* The job's workload: a gang of all its tasks (min_members = all). Philly's: preemptible
+ * training at priority train (50): it may run over its project's quota, and reclaim takes that
+ * back. DLRM's: an inference service (priority 125, never preempted), within its quota. */
 static void job_put(struct al__sim *s, const struct al__mirror *m, size_t index) {
     struct al__sim_job *j = &s->jobs[index];
+    bool inference = strcmp(s->trace, "dlrm") == 0;
     struct al__mirror_task tasks[64], *many = NULL, *ts = tasks;
     char name[32];
     if (j->task_count > 64)
@@ -507,7 +588,9 @@ static void job_put(struct al__sim *s, const struct al__mirror *m, size_t index)
         const struct al__sim_task *t = &s->tasks[j->first_task + (size_t)k];
         ts[k] = (struct al__mirror_task){.state = AL__MIRROR_PENDING,
                                          .own_request = true,
-                                         .request = {.gpus = t->gpus, .gpu_device_count = 1},
+                                         .request = {.gpus = t->gpus,
+                                                     .gpu_device_count = 1,
+                                                     .cpu_millis = j->t.cpu_millis / j->task_count},
                                          .started_s = -1,
                                          .finished_s = -1};
         if (t->gpus > most)
@@ -516,9 +599,9 @@ static void job_put(struct al__sim *s, const struct al__mirror *m, size_t index)
     snprintf(name, sizeof(name), "j%zu", index);
     struct al__mirror_workload w = {.project = s->projects[j->project].name,
                                     .name = name,
-                                    .kind = "training",
-                                    .priority = 50,
-                                    .preemptible = true,
+                                    .kind = inference ? "inference" : "training",
+                                    .priority = inference ? 125 : 50,
+                                    .preemptible = !inference,
                                     .min_members = j->task_count,
                                     .gpus = most,
                                     .gpu_device_count = 1,
@@ -533,9 +616,10 @@ static void job_put(struct al__sim *s, const struct al__mirror *m, size_t index)
 static void sim_sync(struct al__backend *b, bool all, const struct al__mirror *m) {
     struct al__sim *s = b->data;
     if (all || !s->queues_put) {
-        project_put(s, m, s->department, "", s->gpus_total);
+        project_put(s, m, s->department, "", s->gpus_total, s->cpu_millis_total);
         for (size_t p = 0; p < s->project_count; p++)
-            project_put(s, m, s->projects[p].name, s->department, s->projects[p].deserved_gpus);
+            project_put(s, m, s->projects[p].name, s->department, s->projects[p].deserved_gpus,
+                        s->projects[p].deserved_cpu_millis);
         s->queues_put = true;
     }
     for (; s->next_arrival < s->job_count && s->jobs[s->next_arrival].t.arrival_s <= s->now;

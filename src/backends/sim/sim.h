@@ -20,9 +20,11 @@ extern const struct al__backend_type al__sim_backend;
 /* A project of the simulation: a trace group (or the catch-all for unlisted ones). */
 struct al__sim_project {
     char name[AL__SIM_NAME_MAX];
-    int64_t deserved_gpus;  /* whole GPUs */
+    int64_t deserved_gpus; /* whole GPUs */
+    int64_t deserved_cpu_millis;
     bool listed;            /* in the group table */
     int64_t allocated_gpus; /* what its running tasks hold now */
+    int64_t cpu_now;        /* (while the projects are made) */
 };
 
 /* A task of a job, on the virtual clock. */
@@ -42,6 +44,7 @@ struct al__sim_job {
     size_t first_task; /* in al__sim.tasks */
     int32_t tasks_running, tasks_done;
     int64_t first_start_s, end_s; /* -1 = not yet */
+    int64_t run_end_s;            /* when its running tasks end (all together) */
     uint32_t evicted_run;         /* the run evicted last (counted once per run) */
     int32_t evictions;
 };
@@ -58,7 +61,7 @@ struct al__sim {
     char *result_path;
     bool skip;       /* jump over seconds in which nothing can change */
     int64_t start_s; /* where the clock starts */
-    int64_t gpus_total;
+    int64_t gpus_total, cpu_millis_total;
     struct al__sim_job *jobs;
     size_t job_count, next_arrival;
     struct al__sim_task *tasks;

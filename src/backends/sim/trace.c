@@ -11,6 +11,7 @@
 
 #include "allot/errors.h"
 #include "backends/sim/trace.h"
+#include "backends/sim/xz.h"
 #include "util/civil.h"
 #include "util/xalloc.h"
 
@@ -20,6 +21,7 @@
 struct csv {
     const char *path;
     FILE *f;
+    char *data; /* an xz file's content, which f reads */
     char *line;
     size_t cap;
     int64_t number; /* of the current line, from 1 */
@@ -30,7 +32,17 @@ struct csv {
 static int csv_open(struct csv *c, const char *path, char *err, size_t size) {
     memset(c, 0, sizeof(*c));
     c->path = path;
-    c->f = fopen(path, "r");
+    if (al__sim_is_xz(path)) {
+        size_t len;
+        int rc = al__sim_xz_read(path, &c->data, &len, err, size);
+        if (rc < 0)
+            return rc;
+        if (len == 0) /* an empty file: no line */
+            return 0;
+        c->f = fmemopen(c->data, len, "r");
+    } else {
+        c->f = fopen(path, "r");
+    }
     if (!c->f) {
         snprintf(err, size, "%s: cannot open: %s", path, strerror(errno));
         return -AL_EIO;
@@ -41,13 +53,14 @@ static int csv_open(struct csv *c, const char *path, char *err, size_t size) {
 static void csv_close(struct csv *c) {
     if (c->f)
         fclose(c->f);
+    free(c->data);
     free(c->line);
 }
 
 /* The next line split at commas: true, or false at the end of the file. Blank lines are
  * skipped. */
 static bool csv_next(struct csv *c) {
-    for (;;) {
+    while (c->f) {
         ssize_t n = getline(&c->line, &c->cap, c->f);
         if (n < 0)
             return false;
@@ -70,6 +83,7 @@ static bool csv_next(struct csv *c) {
         }
         return true;
     }
+    return false;
 }
 
 static int csv_fail(const struct csv *c, const char *field, const char *why, char *err,
@@ -335,6 +349,107 @@ int al__sim_node_list(const char *path, struct al__sim_trace_node **nodes, size_
         return rc;
     }
     *nodes = out;
+    *count = n;
+    return 0;
+}
+
+/* A time of the DLRM trace: seconds from its start, "" (outside the trace: *out = fallback). */
+static bool trace_seconds(const char *text, int64_t fallback, int64_t *out) {
+    double v;
+    if (!text[0]) {
+        *out = fallback;
+        return true;
+    }
+    if (!amount(text, &v) || v > 1e10)
+        return false;
+    *out = (int64_t)ceil(v);
+    return true;
+}
+
+/* One row of the DLRM trace into j (its duration still to be set: end - start, in *end and
+ * *start; *end -1 while the deletion lies after the trace). */
+static int dlrm_row(const struct csv *c, struct al__sim_trace_job *j, int64_t *start, int64_t *end,
+                    char *err, size_t size) {
+    double cpu, gpu;
+    int64_t created, scheduled;
+    int rc = csv_columns(c, 17, err, size);
+    if (rc < 0)
+        return rc;
+    memset(j, 0, sizeof(*j));
+    j->line = c->number;
+    bool hn = strcmp(c->fields[1], "HN") == 0;
+    if (!hn && strcmp(c->fields[1], "CN") != 0)
+        return csv_fail(c, "role", "must be CN or HN", err, size);
+    if (!group_name(c->fields[2], j->group))
+        return csv_fail(c, "app_name", "must be 1-63 of a-z, 0-9, -, _", err, size);
+    if (!amount(c->fields[3], &cpu) || cpu > 100000)
+        return csv_fail(c, "cpu_request", "must be a number of vCPUs, >= 0", err, size);
+    if (!amount(c->fields[5], &gpu) || gpu != (hn ? 1 : 0))
+        return csv_fail(c, "gpu_request",
+                        hn ? "an HN instance asks for 1 GPU" : "a CN instance asks for no GPU", err,
+                        size);
+    if (!trace_seconds(c->fields[14], 0, &created))
+        return csv_fail(c, "creation_time", "must be seconds from the trace's start, >= 0", err,
+                        size);
+    if (!trace_seconds(c->fields[15], created, &scheduled) || scheduled < created)
+        return csv_fail(c, "scheduled_time",
+                        "must be seconds from the trace's start, at or "
+                        "after creation_time",
+                        err, size);
+    if (!trace_seconds(c->fields[16], -1, end) || (*end >= 0 && *end < scheduled))
+        return csv_fail(c, "deletion_time",
+                        "must be seconds from the trace's start, at or "
+                        "after scheduled_time",
+                        err, size);
+    j->gpus = hn ? 1 : 0;
+    j->cpu_millis = (int64_t)ceil(cpu * 1000);
+    j->arrival_s = created;
+    *start = scheduled;
+    return 0;
+}
+
+int al__sim_dlrm_instances(const char *path, int64_t base_s, struct al__sim_trace_job **jobs,
+                           size_t *count, char *err, size_t size) {
+    static const char header[] =
+        "instance_sn,role,app_name,cpu_request,cpu_limit,gpu_request,gpu_limit,rdma_request,"
+        "rdma_limit,memory_request,memory_limit,disk_request,disk_limit,max_instance_per_node,"
+        "creation_time,scheduled_time,deletion_time";
+    struct csv c;
+    struct al__sim_trace_job *out = NULL;
+    int64_t *ends = NULL, last = 0;
+    size_t n = 0, cap = 0, ends_cap = 0;
+    int rc = csv_open(&c, path, err, size);
+    if (rc < 0)
+        return rc;
+    rc = csv_header(&c, header, err, size);
+    while (rc == 0 && csv_next(&c)) {
+        int64_t start;
+        al__xgrow(&out, &cap, n + 1, sizeof(*out));
+        al__xgrow(&ends, &ends_cap, n + 1, sizeof(*ends));
+        rc = dlrm_row(&c, &out[n], &start, &ends[n], err, size);
+        if (rc < 0)
+            break;
+        out[n].duration_s = start; /* for now: where its run starts */
+        last = ends[n] > last ? ends[n] : last;
+        last = start > last ? start : last;
+        n++;
+    }
+    if (rc == 0 && n == 0)
+        rc = csv_fail(&c, "row", "no instances after the header", err, size);
+    csv_close(&c);
+    if (rc < 0) {
+        free(out);
+        free(ends);
+        return rc;
+    }
+    for (size_t i = 0; i < n; i++) { /* still running when the trace ends: until its end */
+        int64_t end = ends[i] >= 0 ? ends[i] : last;
+        out[i].duration_s = end - out[i].duration_s < 1 ? 1 : end - out[i].duration_s;
+        out[i].arrival_s += base_s;
+    }
+    free(ends);
+    qsort(out, n, sizeof(*out), by_arrival);
+    *jobs = out;
     *count = n;
     return 0;
 }

@@ -44,6 +44,16 @@ struct al__sim_trace_node {
 int al__sim_philly_jobs(const char *path, struct al__sim_trace_job **jobs, size_t *count, char *err,
                         size_t size);
 
+/*
+ * al__sim_dlrm_instances - reads the Alibaba DLRM trace (disaggregated_DLRM_trace.csv, or the
+ * .xz it is stored as): each instance a job arriving at base_s + creation_time (0 where it
+ * was created before the trace began), running for deletion_time - scheduled_time (until the
+ * trace's last time where it outlives it), an HN instance with 1 GPU, a CN one with none, its
+ * cpu_request as CPU; group: its app_name. Sorted as al__sim_philly_jobs. As above.
+ */
+int al__sim_dlrm_instances(const char *path, int64_t base_s, struct al__sim_trace_job **jobs,
+                           size_t *count, char *err, size_t size);
+
 /* al__sim_philly_vcs - reads philly_vc_nodes.csv (header `vc,node num`). As above. */
 int al__sim_philly_vcs(const char *path, struct al__sim_trace_group **groups, size_t *count,
                        char *err, size_t size);
