@@ -174,5 +174,52 @@ class SimTimedTest(unittest.TestCase):
         self.assertIn("header: unknown column layout", r.stderr)
 
 
+DLRM_HEADER = ("instance_sn,role,app_name,cpu_request,cpu_limit,gpu_request,gpu_limit,"
+               "rdma_request,rdma_limit,memory_request,memory_limit,disk_request,disk_limit,"
+               "max_instance_per_node,creation_time,scheduled_time,deletion_time\n")
+
+
+class SimDlrmTest(unittest.TestCase):
+    """`allot sim dlrm` on one node of 1 GPU and 8 vCPUs:
+    a0 (app_a, HN, 2 vCPU) from 0 to 100 holds the GPU; app_a deserves 1 GPU, its peak.
+    b0 (app_b, HN) created at 10, ran 40 s in the trace: inference is never preempted, so it
+    waits for a0's end: starts at 100, ends at 140 (delay 90, JCT 130).
+    c0 (app_b, CN, 4 vCPU, no GPU) from 20 for 10 s: the CPU is free, it runs at once."""
+
+    def test_instances_wait_for_the_gpu_an_inference_service_holds(self):
+        d = tempfile.mkdtemp(prefix="test-sim-dlrm-")
+        try:
+            instances = os.path.join(d, "dlrm.csv")
+            with open(instances, "w") as f:
+                f.write(DLRM_HEADER +
+                        "a0,HN,app_a,2,2,1,1,25,25,1,1,1,1,8,0,0,100\n"
+                        "b0,HN,app_b,2,2,1,1,25,25,1,1,1,1,8,10,10,50\n"
+                        "c0,CN,app_b,4,4,0,0,25,25,1,1,1,1,-1,20,20,30\n")
+            nodes = os.path.join(d, "nodes.csv")
+            with open(nodes, "w") as f:
+                f.write("gpu_model,gpu_capacity_num,cpu_num,node_name\nA10,1,8,0\n")
+            r = subprocess.run([ALLOT, "sim", "dlrm", "--instances", instances, "--nodes", nodes,
+                                "--allotd", ALLOTD, "--json"], capture_output=True, text=True,
+                               timeout=120, env=dict(os.environ, TMPDIR=d))
+            self.assertEqual(r.returncode, 0, r.stderr)
+            out = json.loads(r.stdout)
+            self.assertEqual((out["trace"], out["nodes"], out["gpus"]), ("dlrm", 1, 1))
+            self.assertEqual(out["simulated_seconds"], 140)
+            a, b = out["projects"]
+            self.assertEqual((a["name"], a["deserved_gpus"], b["name"], b["deserved_gpus"]),
+                             ("app-a", 1, "app-b", 1))
+            self.assertEqual(a["jct_s"], dist(100, 100, 100, 100))
+            self.assertEqual(b["queueing_delay_s"], dist(45, 0, 90, 90))
+            self.assertEqual(b["jct_s"], dist(70, 10, 130, 130))
+            self.assertEqual(out["evictions"], 0)
+            r = subprocess.run([ALLOT, "sim", "dlrm", "--instances", instances, "--allotd",
+                                ALLOTD], capture_output=True, text=True, timeout=60)
+            self.assertEqual(r.returncode, 2)
+            self.assertIn("--nodes", r.stderr)
+            self.assertEqual(sorted(os.listdir(d)), ["dlrm.csv", "nodes.csv"])
+        finally:
+            subprocess.run(["rm", "-rf", d], check=True)
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -1,5 +1,7 @@
 /* test_sim_trace.c - the sim backend's trace parsers: Philly's jobs and VC table, node lists;
  * every malformed row refused with "file:line: field: reason". */
+#define _DEFAULT_SOURCE /* mkstemps */
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,9 +12,11 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <lzma.h>
 
 #include "allot/errors.h"
 #include "backends/sim/trace.h"
+#include "backends/sim/xz.h"
 
 static char path[64];
 
@@ -182,6 +186,100 @@ static void node_lists_are_read(void **state) {
     assert_non_null(strstr(err, ":1: header: unknown column layout"));
 }
 
+#define DLRM_HEADER                                                                                \
+    "instance_sn,role,app_name,cpu_request,cpu_limit,gpu_request,gpu_limit,rdma_request,"          \
+    "rdma_limit,memory_request,memory_limit,disk_request,disk_limit,max_instance_per_node,"        \
+    "creation_time,scheduled_time,deletion_time\n"
+#define DLRM_ROWS                                                                                  \
+    "i0,HN,app_0,12,12,1,1,25,25,120.0,120.0,640.0,800.0,8,,,\n"                                   \
+    "i1,CN,app_1,48,48,0,0,25,25,240.0,240.0,680.0,800.0,-1,100,130,400\n"                         \
+    "i2,HN,app_0,8,8,1,1,25,25,120.0,120.0,640.0,800.0,8,50,50,\n"
+
+static void dlrm_check(const char *p) {
+    struct al__sim_trace_job *jobs;
+    size_t n;
+    char err[512] = "";
+    int rc = al__sim_dlrm_instances(p, 1000, &jobs, &n, err, sizeof(err));
+    if (rc != 0)
+        fail_msg("%s", err);
+    assert_int_equal(n, 3);
+    /* i0: there before the trace began, and after it ended (its last time: 400) */
+    assert_int_equal(jobs[0].arrival_s, 1000);
+    assert_int_equal(jobs[0].duration_s, 400);
+    assert_int_equal(jobs[0].gpus, 1);
+    assert_int_equal(jobs[0].cpu_millis, 12000);
+    assert_string_equal(jobs[0].group, "app-0");
+    /* i2 at 50 until the end; i1 at 100, its run from 130 to 400 */
+    assert_int_equal(jobs[1].arrival_s, 1050);
+    assert_int_equal(jobs[1].duration_s, 350);
+    assert_int_equal(jobs[2].arrival_s, 1100);
+    assert_int_equal(jobs[2].duration_s, 270);
+    assert_int_equal(jobs[2].gpus, 0);
+    assert_int_equal(jobs[2].cpu_millis, 48000);
+    free(jobs);
+}
+
+static void dlrm_fail(const char *text, const char *want) {
+    struct al__sim_trace_job *jobs;
+    size_t n;
+    char err[512] = "";
+    const char *p = file_with(text);
+    int rc = al__sim_dlrm_instances(p, 0, &jobs, &n, err, sizeof(err));
+    unlink(p);
+    if (rc != -AL_EINVAL || !strstr(err, want))
+        fail_msg("rc %d, err \"%s\", expected \"%s\"", rc, err, want);
+}
+
+static void dlrm_instances_are_read(void **state) {
+    (void)state;
+    const char *p = file_with(DLRM_HEADER DLRM_ROWS);
+    dlrm_check(p);
+    unlink(p);
+    dlrm_fail(DLRM_HEADER "i0,XN,app_0,12,12,1,1,25,25,1,1,1,1,8,,,\n",
+              ":2: role: must be CN or HN");
+    dlrm_fail(DLRM_HEADER "i0,CN,app_0,12,12,1,1,25,25,1,1,1,1,8,,,\n",
+              ":2: gpu_request: a CN instance asks for no GPU");
+    dlrm_fail(DLRM_HEADER "i0,HN,app_0,-3,12,1,1,25,25,1,1,1,1,8,,,\n",
+              ":2: cpu_request: must be a number of vCPUs, >= 0");
+    dlrm_fail(DLRM_HEADER "i0,HN,app_0,3,3,1,1,25,25,1,1,1,1,8,10,20,15\n",
+              ":2: deletion_time: must be seconds from the trace's start, at or after");
+    dlrm_fail(DLRM_HEADER "i0,HN,app_0,3,3,1,1,25,25,1,1,1,1,8,10,5,15\n",
+              ":2: scheduled_time: must be seconds");
+    dlrm_fail(DLRM_HEADER "i0,HN,app_0,3,3,1,1,25,25,1,1,1,1,8,x,,\n", ":2: creation_time:");
+    dlrm_fail(DLRM_HEADER "i0,HN,app_0\n", ":2: row: 3 columns, expected 17");
+    dlrm_fail(DLRM_HEADER, ":1: row: no instances after the header");
+}
+
+/* The same rows xz-compressed (the trace is stored so) read alike; a file that is not xz is
+ * an error. */
+static void xz_files_are_read(void **state) {
+    (void)state;
+    static const char text[] = DLRM_HEADER DLRM_ROWS;
+    uint8_t packed[4096];
+    size_t used = 0;
+    assert_int_equal(lzma_easy_buffer_encode(6, LZMA_CHECK_CRC64, NULL, (const uint8_t *)text,
+                                             strlen(text), packed, &used, sizeof(packed)),
+                     LZMA_OK);
+    char xz[64];
+    snprintf(xz, sizeof(xz), "/tmp/test_sim_trace_XXXXXX.xz");
+    int fd = mkstemps(xz, 3);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, packed, used), (ssize_t)used);
+    close(fd);
+    assert_true(al__sim_is_xz(xz));
+    dlrm_check(xz);
+    fd = open(xz, O_WRONLY | O_TRUNC);
+    assert_int_equal(write(fd, "plain text, not xz at all\n", 26), 26);
+    close(fd);
+    struct al__sim_trace_job *jobs;
+    size_t n;
+    char err[512] = "";
+    assert_int_equal(al__sim_dlrm_instances(xz, 0, &jobs, &n, err, sizeof(err)), -AL_EIO);
+    if (!strstr(err, ": not an xz file"))
+        fail_msg("%s", err);
+    unlink(xz);
+}
+
 static void times_parse_as_utc(void **state) {
     (void)state;
     int64_t t = 0;
@@ -206,6 +304,8 @@ int main(void) {
         cmocka_unit_test(vc_table_is_read),
         cmocka_unit_test(node_lists_are_read),
         cmocka_unit_test(times_parse_as_utc),
+        cmocka_unit_test(dlrm_instances_are_read),
+        cmocka_unit_test(xz_files_are_read),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
