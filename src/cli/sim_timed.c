@@ -9,6 +9,7 @@
 #include <ftw.h>
 #include <jansson.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +27,15 @@ struct sim_options {
     int64_t days, gpus_per_node;
     bool json, csv, no_skip;
 };
+
+/* allotd's pid while it runs, for a signal that stops allot to stop it too. */
+static volatile sig_atomic_t child_pid, interrupted;
+
+static void on_signal(int sig) {
+    interrupted = sig;
+    if (child_pid > 0)
+        kill((pid_t)child_pid, SIGTERM);
+}
 
 /* The allotd program: --allotd, else the one next to this allot, else allotd on PATH. */
 static void allotd_path(const char *given, char *out, size_t size) {
@@ -52,7 +62,8 @@ static int remove_one(const char *path, const struct stat *st, int flag, struct 
 }
 
 /* Runs allotd's sim mode into dir/result.json, its messages into dir/allotd.log. Its exit
- * status, or -1 when it could not run. */
+ * status, or -1 when it could not run or was stopped: SIGINT, SIGTERM or SIGHUP stop it (and
+ * allot, after its directory is removed). */
 static int allotd_run(const struct sim_options *o, const char *dir) {
     char program[PATH_MAX], state[1100], result[1100], log[1100], gpn[32], days[32];
     const char *argv[MAX_ARGS];
@@ -90,6 +101,11 @@ static int allotd_run(const struct sim_options *o, const char *dir) {
         argv[n++] = "--skip", argv[n++] = "no";
     argv[n] = NULL;
     fflush(NULL);
+    struct sigaction stop = {.sa_handler = on_signal}, old[3];
+    const int sigs[3] = {SIGINT, SIGTERM, SIGHUP};
+    sigemptyset(&stop.sa_mask);
+    for (int i = 0; i < 3; i++)
+        sigaction(sigs[i], &stop, &old[i]);
     pid_t pid = fork();
     if (pid < 0)
         return -1;
@@ -101,11 +117,16 @@ static int allotd_run(const struct sim_options *o, const char *dir) {
         fprintf(stderr, "allot sim: cannot run %s: %s\n", program, strerror(errno));
         _exit(127);
     }
-    int status;
-    while (waitpid(pid, &status, 0) < 0)
-        if (errno != EINTR)
-            return -1;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    child_pid = pid;
+    if (interrupted) /* came before child_pid was set */
+        kill(pid, SIGTERM);
+    int status = -1;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        continue;
+    child_pid = 0;
+    for (int i = 0; i < 3; i++)
+        sigaction(sigs[i], &old[i], NULL);
+    return WIFEXITED(status) && !interrupted ? WEXITSTATUS(status) : -1;
 }
 
 /* What allotd said, its start-up notes about tokens left out, on stderr. */
@@ -274,10 +295,13 @@ static int sim_run(const struct al__cli *cli, int argc, char **argv, const char 
     int status = allotd_run(&o, dir), exit_code = AL__EXIT_OK;
     snprintf(result, sizeof(result), "%s/result.json", dir);
     json_t *r = status == 0 ? json_load_file(result, 0, NULL) : NULL;
-    if (!r) {
+    if (!r && interrupted) {
+        exit_code = AL__EXIT_FAIL;
+    } else if (!r) {
         allotd_complain(dir, trace);
         if (status == 127 || status < 0)
-            fprintf(stderr, "allot sim %s: the allotd program did not run (--allotd PATH)\n",
+            fprintf(stderr,
+                    "allot sim %s: allotd did not run to its end (--allotd PATH: the program)\n",
                     trace);
         exit_code = status == 2 ? AL__EXIT_USAGE : AL__EXIT_FAIL; /* 2: a bad trace or option */
     } else if (o.json) {
@@ -292,6 +316,10 @@ static int sim_run(const struct al__cli *cli, int argc, char **argv, const char 
         exit_code = AL__EXIT_FAIL;
     json_decref(r);
     nftw(dir, remove_one, 16, FTW_DEPTH | FTW_PHYS);
+    if (interrupted) {
+        fprintf(stderr, "allot sim %s: stopped by signal %d\n", trace, (int)interrupted);
+        return 128 + interrupted;
+    }
     if (fflush(stdout) != 0 && exit_code == AL__EXIT_OK)
         exit_code = AL__EXIT_FAIL;
     return exit_code;

@@ -802,6 +802,7 @@ int main(int argc, char **argv) {
     if (open_state(&d, &opt) < 0)
         goto done;
     if (d.backend.type->drive) { /* the simulator: it runs the loop, nothing is served */
+        pthread_sigmask(SIG_UNBLOCK, &set, NULL); /* nothing to keep: a signal ends it */
         status = d.backend.type->drive(&d.backend, &d) < 0 ? 1 : 0;
         al__daemon_clock_set(NULL); /* the backend's clock goes with it */
         goto done;

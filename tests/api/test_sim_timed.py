@@ -9,7 +9,7 @@ import subprocess
 import tempfile
 import unittest
 
-from harness import ALLOT, ALLOTD
+from harness import ALLOT, ALLOTD, wait_until
 
 HEADER = "timestamp,duration,num_gpus,gpu_time,cluster\n"
 
@@ -150,6 +150,31 @@ class SimTimedTest(unittest.TestCase):
         self.assertEqual(csv.stdout.splitlines()[0],
                          "time_s,allocated_gpus,utilisation_pct,pending_jobs,running_jobs")
         self.assertEqual(csv.stdout.splitlines()[1], "0,16,100.00,0,1")
+
+    def test_a_stopped_sim_leaves_no_process_or_file(self):
+        long = self.write("long.csv", HEADER + "2017-10-01 00:00:00,100000000,1,0,vca\n")
+        p = subprocess.Popen([ALLOT, "sim", "philly", "--jobs", long, "--vcs", self.vcs,
+                              "--allotd", ALLOTD, "--no-skip"], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True, env=dict(os.environ,
+                                                                          TMPDIR=self.tmp))
+
+        def children():
+            found = []
+            for pid in os.listdir("/proc"):
+                try:
+                    with open("/proc/%s/cmdline" % pid, "rb") as f:
+                        if self.tmp.encode() in f.read() and int(pid) != p.pid:
+                            found.append(int(pid))
+                except (OSError, ValueError):
+                    pass
+            return found
+
+        wait_until(lambda: children(), what="allotd running")
+        p.terminate()
+        out, err = p.communicate(timeout=60)
+        self.assertEqual(p.returncode, 128 + 15, err)
+        self.assertIn("stopped by signal 15", err)
+        wait_until(lambda: not children(), what="allotd gone")
 
     def test_bad_flags_and_traces_are_refused(self):
         r = self.sim("--bogus")
