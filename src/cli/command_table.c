@@ -291,6 +291,20 @@ static const struct al__cli_opt convert_options[] = {
     {NULL, "--kai", "FILE", "the KAI Scheduler snapshot (required)", "@file"},
 };
 
+/* The options of both `allot sim` forms (sim_timed.c): output, and how allotd is run. */
+#define SIM_OUTPUT_OPTIONS                                                                         \
+    {NULL, "--json", NULL, "the result as JSON, with the utilisation series", NULL},               \
+        {NULL, "--csv", NULL, "the utilisation time series as CSV", NULL},                         \
+        {NULL, "--plot", "FILE", "draw utilisation over time (not available yet)", "@file"},       \
+        {NULL, "--no-skip", NULL,                                                                  \
+         "run a cycle every simulated second (slow; the\nresult is the "                           \
+         "same)",                                                                                  \
+         NULL},                                                                                    \
+    {                                                                                              \
+        NULL, "--allotd", "PATH", "the allotd program (default: next to allot,\nelse on PATH)",    \
+            "@file"                                                                                \
+    }
+
 /* `allot sim philly` (sim_timed.c). */
 static const struct al__cli_opt sim_philly_options[] = {
     {NULL, "--jobs", "FILE", "the trace's jobs (philly_jobs.csv; required)", "@file"},
@@ -305,15 +319,7 @@ static const struct al__cli_opt sim_philly_options[] = {
     {NULL, "--from", "DATE", "only jobs arriving from DATE (YYYY-MM-DD, UTC)", NULL},
     {NULL, "--days", "N", "... and within N days of it", NULL},
     {NULL, "--gpus-per-node", "N", "GPUs of each VC node (default 8)", NULL},
-    {NULL, "--json", NULL, "the result as JSON, with the utilisation series", NULL},
-    {NULL, "--csv", NULL, "the utilisation time series as CSV", NULL},
-    {NULL, "--plot", "FILE", "draw utilisation over time (not available yet)", "@file"},
-    {NULL, "--no-skip", NULL,
-     "run a cycle every simulated second (slow; the\nresult is the "
-     "same)",
-     NULL},
-    {NULL, "--allotd", "PATH", "the allotd program (default: next to allot,\nelse on PATH)",
-     "@file"},
+    SIM_OUTPUT_OPTIONS,
 };
 
 /* `allot sim dlrm` (sim_timed.c). */
@@ -326,15 +332,7 @@ static const struct al__cli_opt sim_dlrm_options[] = {
      "the node list (the spot trace's node_info_df.csv\nor openb's; "
      "required)",
      "@file"},
-    {NULL, "--json", NULL, "the result as JSON, with the utilisation series", NULL},
-    {NULL, "--csv", NULL, "the utilisation time series as CSV", NULL},
-    {NULL, "--plot", "FILE", "draw utilisation over time (not available yet)", "@file"},
-    {NULL, "--no-skip", NULL,
-     "run a cycle every simulated second (slow; the\nresult is the "
-     "same)",
-     NULL},
-    {NULL, "--allotd", "PATH", "the allotd program (default: next to allot,\nelse on PATH)",
-     "@file"},
+    SIM_OUTPUT_OPTIONS,
 };
 
 static const struct al__cli_opt replay_options[] = {

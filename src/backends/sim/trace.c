@@ -120,6 +120,36 @@ static int csv_columns(const struct csv *c, size_t want, char *err, size_t size)
     return csv_fail(c, "row", why, err, size);
 }
 
+/* A row's reader: item (the i-th) from c's current row; 0, or an error (err filled). */
+typedef int (*row_fn)(const struct csv *c, void *item, size_t i, void *arg, char *err, size_t size);
+
+/* The rows after c's header (rc: how reading the header went) into *out, an array (allocated,
+ * the caller frees it) of *count items of `item` bytes; `none` names what a file without rows
+ * lacks ("jobs"). Closes c. 0, or an error (err filled, *out untouched). */
+static int rows_read(struct csv *c, int rc, size_t item, row_fn row, void *arg, const char *none,
+                     void *out, size_t *count, char *err, size_t size) {
+    char *items = NULL;
+    size_t n = 0, cap = 0;
+    while (rc == 0 && csv_next(c)) {
+        al__xgrow(&items, &cap, n + 1, item);
+        rc = row(c, items + n * item, n, arg, err, size);
+        n += rc == 0;
+    }
+    if (rc == 0 && n == 0) {
+        char why[96];
+        snprintf(why, sizeof(why), "no %s after the header", none);
+        rc = csv_fail(c, "row", why, err, size);
+    }
+    csv_close(c);
+    if (rc < 0) {
+        free(items);
+        return rc;
+    }
+    memcpy(out, &items, sizeof(items));
+    *count = n;
+    return 0;
+}
+
 /* A whole number in [min, max]. */
 static bool whole(const char *text, int64_t min, int64_t max, int64_t *out) {
     char *end;
@@ -189,8 +219,11 @@ static int by_arrival(const void *a, const void *b) {
     return x->line < y->line ? -1 : x->line > y->line;
 }
 
-static int philly_row(const struct csv *c, struct al__sim_trace_job *j, char *err, size_t size) {
+static int philly_row(const struct csv *c, void *item, size_t i, void *arg, char *err,
+                      size_t size) {
+    struct al__sim_trace_job *j = item;
     double duration, gpu_time;
+    (void)i, (void)arg;
     int64_t gpus;
     int rc = csv_columns(c, 5, err, size);
     if (rc < 0)
@@ -218,75 +251,53 @@ static int philly_row(const struct csv *c, struct al__sim_trace_job *j, char *er
 int al__sim_philly_jobs(const char *path, struct al__sim_trace_job **jobs, size_t *count, char *err,
                         size_t size) {
     struct csv c;
-    struct al__sim_trace_job *out = NULL;
-    size_t n = 0, cap = 0;
+    struct al__sim_trace_job *out;
     int rc = csv_open(&c, path, err, size);
     if (rc < 0)
         return rc;
     rc = csv_header(&c, "timestamp,duration,num_gpus,gpu_time,cluster", err, size);
-    while (rc == 0 && csv_next(&c)) {
-        al__xgrow(&out, &cap, n + 1, sizeof(*out));
-        rc = philly_row(&c, &out[n], err, size);
-        n += rc == 0;
-    }
-    if (rc == 0 && n == 0)
-        rc = csv_fail(&c, "row", "no jobs after the header", err, size);
-    csv_close(&c);
-    if (rc < 0) {
-        free(out);
+    rc = rows_read(&c, rc, sizeof(*out), philly_row, NULL, "jobs", &out, count, err, size);
+    if (rc < 0)
         return rc;
-    }
-    qsort(out, n, sizeof(*out), by_arrival);
+    qsort(out, *count, sizeof(*out), by_arrival);
     *jobs = out;
-    *count = n;
+    return 0;
+}
+
+static int vc_row(const struct csv *c, void *item, size_t i, void *arg, char *err, size_t size) {
+    struct al__sim_trace_group *g = item, *before = g - i;
+    int rc = csv_columns(c, 2, err, size);
+    (void)arg;
+    if (rc < 0)
+        return rc;
+    if (!group_name(c->fields[0], g->name))
+        return csv_fail(c, "vc", "must be a virtual cluster's name (1-63 of a-z, 0-9, -, _)", err,
+                        size);
+    if (!whole(c->fields[1], 0, 1000000, &g->nodes))
+        return csv_fail(c, "node num", "must be a whole number of nodes, 0..1000000", err, size);
+    for (size_t k = 0; k < i; k++)
+        if (strcmp(before[k].name, g->name) == 0)
+            return csv_fail(c, "vc", "named twice", err, size);
     return 0;
 }
 
 int al__sim_philly_vcs(const char *path, struct al__sim_trace_group **groups, size_t *count,
                        char *err, size_t size) {
     struct csv c;
-    struct al__sim_trace_group *out = NULL;
-    size_t n = 0, cap = 0;
     int rc = csv_open(&c, path, err, size);
     if (rc < 0)
         return rc;
     rc = csv_header(&c, "vc,node num", err, size);
-    while (rc == 0 && csv_next(&c)) {
-        rc = csv_columns(&c, 2, err, size);
-        if (rc < 0)
-            break;
-        al__xgrow(&out, &cap, n + 1, sizeof(*out));
-        struct al__sim_trace_group *g = &out[n];
-        if (!group_name(c.fields[0], g->name)) {
-            rc = csv_fail(&c, "vc", "must be a virtual cluster's name (1-63 of a-z, 0-9, -, _)",
-                          err, size);
-            break;
-        }
-        if (!whole(c.fields[1], 0, 1000000, &g->nodes)) {
-            rc = csv_fail(&c, "node num", "must be a whole number of nodes, 0..1000000", err, size);
-            break;
-        }
-        for (size_t i = 0; i < n; i++)
-            if (strcmp(out[i].name, g->name) == 0)
-                rc = csv_fail(&c, "vc", "named twice", err, size);
-        n += rc == 0;
-    }
-    if (rc == 0 && n == 0)
-        rc = csv_fail(&c, "row", "no virtual clusters after the header", err, size);
-    csv_close(&c);
-    if (rc < 0) {
-        free(out);
-        return rc;
-    }
-    *groups = out;
-    *count = n;
-    return 0;
+    return rows_read(&c, rc, sizeof(**groups), vc_row, NULL, "virtual clusters", groups, count, err,
+                     size);
 }
 
 /* One row of a node list; `spot`: the spot trace's layout, else openb's. */
-static int node_row(const struct csv *c, bool spot, struct al__sim_trace_node *node, char *err,
-                    size_t size) {
+static int node_row(const struct csv *c, void *item, size_t i, void *arg, char *err, size_t size) {
+    struct al__sim_trace_node *node = item;
+    bool spot = *(const bool *)arg;
     int64_t gpus, cpu;
+    (void)i;
     int rc = csv_columns(c, 5 - spot, err, size);
     if (rc < 0)
         return rc;
@@ -315,8 +326,6 @@ int al__sim_node_list(const char *path, struct al__sim_trace_node **nodes, size_
     static const char spot_header[] = "gpu_model,gpu_capacity_num,cpu_num,node_name";
     static const char openb_header[] = "sn,cpu_milli,memory_mib,gpu,model";
     struct csv c;
-    struct al__sim_trace_node *out = NULL;
-    size_t n = 0, cap = 0;
     int rc = csv_open(&c, path, err, size);
     if (rc < 0)
         return rc;
@@ -336,21 +345,7 @@ int al__sim_node_list(const char *path, struct al__sim_trace_node **nodes, size_
                  openb_header);
         rc = csv_fail(&c, "header", why, err, size);
     }
-    while (rc == 0 && csv_next(&c)) {
-        al__xgrow(&out, &cap, n + 1, sizeof(*out));
-        rc = node_row(&c, spot, &out[n], err, size);
-        n += rc == 0;
-    }
-    if (rc == 0 && n == 0)
-        rc = csv_fail(&c, "row", "no nodes after the header", err, size);
-    csv_close(&c);
-    if (rc < 0) {
-        free(out);
-        return rc;
-    }
-    *nodes = out;
-    *count = n;
-    return 0;
+    return rows_read(&c, rc, sizeof(**nodes), node_row, &spot, "nodes", nodes, count, err, size);
 }
 
 /* A time of the DLRM trace: seconds from its start, "" (outside the trace: *out = fallback). */
@@ -368,10 +363,19 @@ static bool trace_seconds(const char *text, int64_t fallback, int64_t *out) {
 
 /* One row of the DLRM trace into j (its duration still to be set: end - start, in *end and
  * *start; *end -1 while the deletion lies after the trace). */
-static int dlrm_row(const struct csv *c, struct al__sim_trace_job *j, int64_t *start, int64_t *end,
-                    char *err, size_t size) {
+/* Where each DLRM row's run ends (-1: after the trace), and the trace's last time. */
+struct dlrm_ends {
+    int64_t *end, last;
+    size_t cap;
+};
+
+static int dlrm_row(const struct csv *c, void *item, size_t i, void *arg, char *err, size_t size) {
+    struct al__sim_trace_job *j = item;
+    struct dlrm_ends *ends = arg;
     double cpu, gpu;
     int64_t created, scheduled;
+    al__xgrow(&ends->end, &ends->cap, i + 1, sizeof(*ends->end));
+    int64_t *end = &ends->end[i];
     int rc = csv_columns(c, 17, err, size);
     if (rc < 0)
         return rc;
@@ -404,7 +408,9 @@ static int dlrm_row(const struct csv *c, struct al__sim_trace_job *j, int64_t *s
     j->gpus = hn ? 1 : 0;
     j->cpu_millis = (int64_t)ceil(cpu * 1000);
     j->arrival_s = created;
-    *start = scheduled;
+    j->duration_s = scheduled; /* for now: where its run starts */
+    ends->last = *end > ends->last ? *end : ends->last;
+    ends->last = scheduled > ends->last ? scheduled : ends->last;
     return 0;
 }
 
@@ -415,41 +421,24 @@ int al__sim_dlrm_instances(const char *path, int64_t base_s, struct al__sim_trac
         "rdma_limit,memory_request,memory_limit,disk_request,disk_limit,max_instance_per_node,"
         "creation_time,scheduled_time,deletion_time";
     struct csv c;
-    struct al__sim_trace_job *out = NULL;
-    int64_t *ends = NULL, last = 0;
-    size_t n = 0, cap = 0, ends_cap = 0;
+    struct al__sim_trace_job *out;
+    struct dlrm_ends ends = {NULL, 0, 0};
     int rc = csv_open(&c, path, err, size);
     if (rc < 0)
         return rc;
     rc = csv_header(&c, header, err, size);
-    while (rc == 0 && csv_next(&c)) {
-        int64_t start;
-        al__xgrow(&out, &cap, n + 1, sizeof(*out));
-        al__xgrow(&ends, &ends_cap, n + 1, sizeof(*ends));
-        rc = dlrm_row(&c, &out[n], &start, &ends[n], err, size);
-        if (rc < 0)
-            break;
-        out[n].duration_s = start; /* for now: where its run starts */
-        last = ends[n] > last ? ends[n] : last;
-        last = start > last ? start : last;
-        n++;
-    }
-    if (rc == 0 && n == 0)
-        rc = csv_fail(&c, "row", "no instances after the header", err, size);
-    csv_close(&c);
+    rc = rows_read(&c, rc, sizeof(*out), dlrm_row, &ends, "instances", &out, count, err, size);
     if (rc < 0) {
-        free(out);
-        free(ends);
+        free(ends.end);
         return rc;
     }
-    for (size_t i = 0; i < n; i++) { /* still running when the trace ends: until its end */
-        int64_t end = ends[i] >= 0 ? ends[i] : last;
+    for (size_t i = 0; i < *count; i++) { /* still running when the trace ends: until its end */
+        int64_t end = ends.end[i] >= 0 ? ends.end[i] : ends.last;
         out[i].duration_s = end - out[i].duration_s < 1 ? 1 : end - out[i].duration_s;
         out[i].arrival_s += base_s;
     }
-    free(ends);
-    qsort(out, n, sizeof(*out), by_arrival);
+    free(ends.end);
+    qsort(out, *count, sizeof(*out), by_arrival);
     *jobs = out;
-    *count = n;
     return 0;
 }
