@@ -23,9 +23,13 @@ def main():
                                                       "philly-pollux"))
     ap.add_argument("--prefix", default="")
     args = ap.parse_args()
+    jobs = os.path.join(args.traces, "philly_jobs.csv")
+    if not os.path.exists(jobs):
+        print("%ssim_philly: skipped (no trace at %s)" % (args.prefix, jobs))
+        return
     began = time.monotonic()
     r = subprocess.run([args.allot, "sim", "philly",
-                        "--jobs", os.path.join(args.traces, "philly_jobs.csv"),
+                        "--jobs", jobs,
                         "--vcs", os.path.join(args.traces, "philly_vc_nodes.csv"),
                         "--from", "2017-10-01", "--days", str(args.days), "--json"],
                        capture_output=True, text=True, check=True)

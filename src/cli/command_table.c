@@ -295,7 +295,7 @@ static const struct al__cli_opt convert_options[] = {
 #define SIM_OUTPUT_OPTIONS                                                                         \
     {NULL, "--json", NULL, "the result as JSON, with the utilisation series", NULL},               \
         {NULL, "--csv", NULL, "the utilisation time series as CSV", NULL},                         \
-        {NULL, "--plot", "FILE", "draw utilisation over time (not available yet)", "@file"},       \
+        {NULL, "--plot", "FILE", "GPU utilisation over time as an SVG chart", "@file"},            \
         {NULL, "--no-skip", NULL,                                                                  \
          "run a cycle every simulated second (slow; the\nresult is the "                           \
          "same)",                                                                                  \

@@ -18,6 +18,8 @@
 
 #include "cli/commands.h"
 #include "cli/options.h"
+#include "util/svg_plot.h"
+#include "util/xalloc.h"
 
 #define MAX_ARGS 32
 
@@ -205,12 +207,79 @@ static void csv_print(const json_t *r) {
                (long long)integer(x, "pending_jobs"), (long long)integer(x, "running_jobs"));
 }
 
-/* PLOT: --plot FILE draws utilisation over time with the SVG plot module (src/util/svg_plot.h)
- * once it is merged; until then the option is refused before anything runs. */
-static int plot_write(const json_t *r, const char *path) {
-    (void)r;
-    (void)path;
-    return -1;
+/* A long series is drawn as the time-weighted mean utilisation of this many equal intervals. */
+#define PLOT_INTERVALS 1000
+
+/* The utilisation series as the points of a line over x = time / unit: each change as a step
+ * where the series is short, else the mean of each of PLOT_INTERVALS intervals. Its length. */
+static size_t plot_points(const json_t *series, double end, double unit, double *x, double *y) {
+    size_t n = json_array_size(series), k = 0;
+    for (size_t i = 0; n <= 2 * PLOT_INTERVALS && i < n; i++) {
+        const json_t *p = json_array_get(series, i);
+        double t = (double)integer(p, "time_s") / unit;
+        if (k > 0) { /* the level before, up to this change */
+            x[k] = t, y[k] = y[k - 1];
+            k++;
+        }
+        x[k] = t, y[k] = json_number_value(json_object_get(p, "utilisation_pct"));
+        k++;
+    }
+    if (n <= 2 * PLOT_INTERVALS) {
+        if (k > 0)
+            x[k] = end / unit, y[k] = y[k - 1], k++;
+        return k;
+    }
+    double width = end / PLOT_INTERVALS, level = 0;
+    size_t i = 0;
+    for (int b = 0; b < PLOT_INTERVALS; b++) {
+        double lo = b * width, hi = lo + width, at = lo, sum = 0;
+        for (; i < n; i++) {
+            const json_t *p = json_array_get(series, i);
+            double t = (double)integer(p, "time_s");
+            if (t > hi)
+                break;
+            sum += level * (t - at);
+            at = t;
+            level = json_number_value(json_object_get(p, "utilisation_pct"));
+        }
+        sum += level * (hi - at);
+        x[k] = (lo + hi) / 2 / unit, y[k] = width > 0 ? sum / width : level;
+        k++;
+    }
+    return k;
+}
+
+/* --plot FILE: GPU utilisation over time as an SVG chart (util/svg_plot.h). 0, or -1 after
+ * saying why. */
+static int plot_write(const json_t *r, const char *trace, const char *path) {
+    const json_t *series = json_object_get(r, "utilisation");
+    size_t n = json_array_size(series);
+    double end = (double)integer(r, "simulated_seconds");
+    bool days = end > 3 * 86400;
+    double *x = al__xcalloc(2 * n + PLOT_INTERVALS + 2, sizeof(*x));
+    double *y = al__xcalloc(2 * n + PLOT_INTERVALS + 2, sizeof(*y));
+    char title[160], err[512];
+    snprintf(title, sizeof(title), "GPU utilisation: allot sim %s, %lld GPUs%s", trace,
+             (long long)integer(r, "gpus"),
+             n > 2 * PLOT_INTERVALS ? " (mean of each interval)" : "");
+    struct al__plot_series line = {.name = "allocated GPUs",
+                                   .x = x,
+                                   .y = y,
+                                   .count = plot_points(series, end, days ? 86400 : 3600, x, y)};
+    struct al__plot plot = {.title = title,
+                            .x_label = days ? "simulated days" : "simulated hours",
+                            .y_label = "GPUs allocated (%)",
+                            .series = &line,
+                            .series_count = 1,
+                            .y_fixed = true,
+                            .y_min = 0,
+                            .y_max = 100};
+    int rc = al__plot_svg_write(&plot, path, err, sizeof(err));
+    if (rc < 0)
+        fprintf(stderr, "allot sim %s: --plot: %s\n", trace, err);
+    free(x);
+    free(y);
+    return rc;
 }
 
 /* An option of one form only (the other's table lacks it). */
@@ -273,9 +342,6 @@ static int options_parse(const struct al__cli *cli, int argc, char **argv, struc
         return al__cli_usage_error(cli, "--days: give --from too");
     if (o->gpus_per_node > 64)
         return al__cli_usage_error(cli, "--gpus-per-node: at most 64");
-    if (o->plot)
-        return al__cli_usage_error(cli, "--plot: not available yet (the SVG plot module is "
-                                        "not built into this allot)");
     return AL__CLI_RUN;
 }
 
@@ -312,7 +378,7 @@ static int sim_run(const struct al__cli *cli, int argc, char **argv, const char 
     } else {
         table_print(r);
     }
-    if (r && o.plot && plot_write(r, o.plot) < 0)
+    if (r && o.plot && plot_write(r, trace, o.plot) < 0)
         exit_code = AL__EXIT_FAIL;
     json_decref(r);
     nftw(dir, remove_one, 16, FTW_DEPTH | FTW_PHYS);

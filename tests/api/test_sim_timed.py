@@ -150,6 +150,17 @@ class SimTimedTest(unittest.TestCase):
         self.assertEqual(csv.stdout.splitlines()[0],
                          "time_s,allocated_gpus,utilisation_pct,pending_jobs,running_jobs")
         self.assertEqual(csv.stdout.splitlines()[1], "0,16,100.00,0,1")
+        svg = os.path.join(self.dir, "util.svg")
+        r = self.sim("--plot", svg)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertTrue(r.stdout.startswith("trace philly:"))
+        with open(svg) as f:
+            chart = f.read()
+        self.assertIn("<svg", chart)
+        self.assertIn("GPU utilisation", chart)
+        r = self.sim("--plot", os.path.join(self.dir, "no-such-dir", "u.svg"))
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("--plot:", r.stderr)
 
     def test_a_stopped_sim_leaves_no_process_or_file(self):
         long = self.write("long.csv", HEADER + "2017-10-01 00:00:00,100000000,1,0,vca\n")
