@@ -22,7 +22,7 @@ LIBS := -ljansson -lm
 CLI_TLS_LIBS := -lssl -lcrypto
 CLI_LIBS := $(LIBS) -lcurl $(CLI_TLS_LIBS) -lz -lyaml -lsodium
 DAEMON_LIBS := $(LIBS) -lmicrohttpd -lgnutls -lsqlite3 -lsodium -lyaml -lcurl -lcrypto -lz -lpthread \
-	-ldl
+	-ldl -llzma
 
 ENGINE_SRC := $(sort $(wildcard src/engine/*.c src/engine/actions/*.c src/util/*.c))
 # The frames and the pump of attach, exec and port-forward streams: allotd's, the CLI's, and
@@ -40,7 +40,8 @@ LIB_SRC := $(ENGINE_SRC) $(SNAPSHOT_SRC)
 # allotd's parts: everything but main.c is also linked into the unit tests.
 DAEMON_PART_SRC := $(sort $(filter-out src/daemon/main.c,$(wildcard src/daemon/*.c)) \
 	$(wildcard src/daemon/oidc/*.c) \
-	$(wildcard src/backends/*.c src/backends/local/*.c src/backends/kubernetes/*.c)) $(STREAM_SRC)
+	$(wildcard src/backends/*.c src/backends/local/*.c src/backends/kubernetes/*.c) \
+	$(wildcard src/backends/sim/*.c)) $(STREAM_SRC)
 DAEMON_MAIN_SRC := src/daemon/main.c
 # allot-supervisor: a small program of its own (a task must not hold a copy of allotd's memory).
 # What it shares with allotd's local backend (linked into both).
@@ -244,7 +245,7 @@ fuzz-long: setup $(FUZZ_TARGETS) $(BUILD)/allot-supervisor
 # Benchmarks (release build): each prints its figures as `name: value unit`.
 BENCH_FLEET_SRC := bench/fleet.c bench/synth.c bench/measure.c
 
-bench: $(BUILD)/bench/fleet $(BUILD)/bench/victim_search $(BUILD)/bench/sim_openb $(BUILD)/allotd
+bench: $(BUILD)/bench/fleet $(BUILD)/bench/victim_search $(BUILD)/bench/sim_openb $(BUILD)/allotd $(BUILD)/allot
 	$(BUILD)/bench/fleet
 	$(BUILD)/bench/sim_openb --dir $(OPENB)
 	$(BUILD)/bench/victim_search 1024 5
@@ -252,14 +253,16 @@ bench: $(BUILD)/bench/fleet $(BUILD)/bench/victim_search $(BUILD)/bench/sim_open
 	bench/allotd_api.py $(BUILD)/allotd
 	bench/allotd_fleet.py $(BUILD)/allotd
 	bench/allotd_abuse.py $(BUILD)/allotd
+	bench/sim_philly.py $(BUILD)/allot
 
 # A small, fast run of every shape: a smoke test for CI, its figures are not the targets.
-bench-smoke: $(BUILD)/bench/fleet $(BUILD)/bench/sim_openb $(BUILD)/allotd
+bench-smoke: $(BUILD)/bench/fleet $(BUILD)/bench/sim_openb $(BUILD)/allotd $(BUILD)/allot
 	$(BUILD)/bench/fleet --quick --runs 1
 	$(BUILD)/bench/sim_openb --dir $(OPENB) --runs 1
 	bench/allotd_api.py $(BUILD)/allotd --workloads 1600 --latency-runs 5 --prefix smoke_
 	bench/allotd_fleet.py $(BUILD)/allotd --workloads 3000 --running 480 --finished 1000 \
 		--nodes 6 --quiet-cycles 3 --prefix smoke_
+	bench/sim_philly.py $(BUILD)/allot --days 1 --prefix smoke_
 
 $(BUILD)/bench/fleet: $(BENCH_FLEET_SRC) bench/synth.h bench/measure.h $(BUILD)/liballot.a
 	@mkdir -p $(dir $@)

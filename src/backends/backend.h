@@ -204,6 +204,7 @@ struct al__backend_option {
 };
 
 struct al__backend;
+struct allotd;
 
 /*
  * The operations of a kind of backend. Every operation but `open` and `close` may be called
@@ -306,6 +307,11 @@ struct al__backend_type {
      * into *bytes: 0, or -1 when it cannot tell. Must not block; any thread (GET /metrics reads
      * it, and gpu_busy, without allotd's locks). NULL: never known. */
     int (*gpu_memory_used)(struct al__backend *b, size_t node, int32_t device, int64_t *bytes);
+    /* drive - a backend that drives allotd's loop itself (the simulator, on its virtual clock:
+     * b->clock): allotd opens its state (not durable: nothing outlives the run), serves
+     * nothing and calls drive instead, then stops; drive returns 0, or -1 after saying why on
+     * stderr. NULL: allotd serves and runs its loop on the wall clock. */
+    int (*drive)(struct al__backend *b, struct allotd *d);
 };
 
 /* An open backend. */
@@ -324,6 +330,9 @@ struct al__backend {
      * watch event), so that allotd runs a pass soon instead of at its next tick. */
     void (*wake)(void *arg);
     void *wake_arg;
+    /* Set by open where the backend has a clock of its own (the simulator's virtual one, in
+     * seconds since the epoch), NULL otherwise: allotd's clock reads it from then on. */
+    const int64_t *clock;
 };
 
 /* The kinds of backend allotd knows, NULL-terminated (registry.c): a new one is added there. */

@@ -6,9 +6,10 @@
 #include "backends/backend.h"
 #include "backends/kubernetes/kubernetes.h"
 #include "backends/local/local.h"
+#include "backends/sim/sim.h"
 
-const struct al__backend_type *const al__backend_types[] = {&al__local_backend,
-                                                            &al__kubernetes_backend, NULL};
+const struct al__backend_type *const al__backend_types[] = {
+    &al__local_backend, &al__kubernetes_backend, &al__sim_backend, NULL};
 
 const struct al__backend_type *al__backend_find(const char *name) {
     for (size_t i = 0; al__backend_types[i]; i++)

@@ -72,7 +72,7 @@ const struct al__cli_noun al__cli_noun_table[] = {
     {"audit", "list, verify: every change made through the API"},
     {"report", "consumption: GPU-hours and cost per project, department, workload"},
     {"replay", "run one scheduling cycle on snapshot files (offline)"},
-    {"sim", "openb: the FGD paper's replay of the Alibaba openb trace (offline)"},
+    {"sim", "openb, philly, dlrm: replay a trace (offline)"},
     {"login", "sign in (password, app secret, or token) and save it as a context"},
     {"logout", "revoke this session's tokens and forget them"},
     {"whoami", "who the token is and the roles it holds"},
@@ -289,6 +289,50 @@ static const struct al__cli_opt snapshot_options[] = {
 
 static const struct al__cli_opt convert_options[] = {
     {NULL, "--kai", "FILE", "the KAI Scheduler snapshot (required)", "@file"},
+};
+
+/* The options of both `allot sim` forms (sim_timed.c): output, and how allotd is run. */
+#define SIM_OUTPUT_OPTIONS                                                                         \
+    {NULL, "--json", NULL, "the result as JSON, with the utilisation series", NULL},               \
+        {NULL, "--csv", NULL, "the utilisation time series as CSV", NULL},                         \
+        {NULL, "--plot", "FILE", "GPU utilisation over time as an SVG chart", "@file"},            \
+        {NULL, "--no-skip", NULL,                                                                  \
+         "run a cycle every simulated second (slow; the\nresult is the "                           \
+         "same)",                                                                                  \
+         NULL},                                                                                    \
+    {                                                                                              \
+        NULL, "--allotd", "PATH", "the allotd program (default: next to allot,\nelse on PATH)",    \
+            "@file"                                                                                \
+    }
+
+/* `allot sim philly` (sim_timed.c). */
+static const struct al__cli_opt sim_philly_options[] = {
+    {NULL, "--jobs", "FILE", "the trace's jobs (philly_jobs.csv; required)", "@file"},
+    {NULL, "--vcs", "FILE",
+     "its virtual clusters (philly_vc_nodes.csv):\nprojects, and the "
+     "nodes unless --nodes",
+     "@file"},
+    {NULL, "--nodes", "FILE",
+     "a node list as the inventory instead (the spot\ntrace's "
+     "node_info_df.csv, or openb's)",
+     "@file"},
+    {NULL, "--from", "DATE", "only jobs arriving from DATE (YYYY-MM-DD, UTC)", NULL},
+    {NULL, "--days", "N", "... and within N days of it", NULL},
+    {NULL, "--gpus-per-node", "N", "GPUs of each VC node (default 8)", NULL},
+    SIM_OUTPUT_OPTIONS,
+};
+
+/* `allot sim dlrm` (sim_timed.c). */
+static const struct al__cli_opt sim_dlrm_options[] = {
+    {NULL, "--instances", "FILE",
+     "the trace's instances (disaggregated_DLRM_trace\n.csv, or the .xz it is stored as; "
+     "required)",
+     "@file"},
+    {NULL, "--nodes", "FILE",
+     "the node list (the spot trace's node_info_df.csv\nor openb's; "
+     "required)",
+     "@file"},
+    SIM_OUTPUT_OPTIONS,
 };
 
 static const struct al__cli_opt replay_options[] = {
@@ -598,6 +642,26 @@ const struct al__cli_command al__cli_command_table[] = {
      "cluster's GPUs. --seeds A-B prints each seed's final figures and their medians.\n"
      "docs/simulation.md defines the measures and the policies.",
      OPTS(sim_openb_options), NULL, al__cmd_sim_openb, 0},
+    {"sim", "philly", "--jobs FILE --vcs FILE [--from DATE --days N] [--json|--csv]",
+     "simulate the Philly trace through allotd's own scheduling loop",
+     "Runs allotd in its sim mode (a virtual cluster and a virtual clock, a throwaway\n"
+     "state directory, no server): the trace's virtual clusters become projects under\n"
+     "one department (deserved GPUs: the VC's nodes x GPUs per node; over quota\n"
+     "allowed), each job a gang of whole GPUs arriving at its time stamp and running\n"
+     "for its duration once placed. allotd's own loop schedules them, a full cycle for\n"
+     "every simulated second in which something can change. Prints GPU utilisation,\n"
+     "queueing delay and job completion time (mean, p50, p95, p99) per project, the\n"
+     "fair-share tracking error and evictions (docs/simulation-timed.md).",
+     OPTS(sim_philly_options), NULL, al__cmd_sim_philly, 0},
+    {"sim", "dlrm", "--instances FILE --nodes FILE [--json|--csv]",
+     "simulate the Alibaba DLRM inference trace through allotd's loop",
+     "As `allot sim philly`, for the Alibaba GPU-disaggregated DLRM serving trace: each\n"
+     "instance an inference workload (never preempted) arriving at its creation time\n"
+     "and running until its deletion (or the trace's end), an HN instance with one\n"
+     "whole GPU, a CN one with none (CPU only); its application a project whose\n"
+     "deserved GPUs and CPU are the most its instances ever held at once in the\n"
+     "trace. The nodes come from a node list (docs/simulation-timed.md).",
+     OPTS(sim_dlrm_options), NULL, al__cmd_sim_dlrm, 0},
 
     {"login", NULL,
      "--server URL (--user NAME | --sso | --client-id ID --client-secret-file F |\n"

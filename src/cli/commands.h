@@ -73,6 +73,8 @@ struct al__cli {
 /* Offline commands: no allotd. */
 int al__cmd_replay(const struct al__cli *cli, int argc, char **argv);
 int al__cmd_sim_openb(const struct al__cli *cli, int argc, char **argv);
+int al__cmd_sim_philly(const struct al__cli *cli, int argc, char **argv);
+int al__cmd_sim_dlrm(const struct al__cli *cli, int argc, char **argv);
 int al__cmd_snapshot_convert(const struct al__cli *cli, int argc, char **argv);
 /* `allot gpu-reservation report`: run by a GPU reservation pod on Kubernetes (no allotd). */
 int al__cmd_gpu_reservation(const struct al__cli *cli, int argc, char **argv);

@@ -4,8 +4,15 @@
 
 #include "daemon/daemon.h"
 
+/* The simulator's clock where allotd runs on one (al__daemon_clock_set), else NULL. */
+static const int64_t *virtual_now;
+
 int64_t al__daemon_now(void) {
-    return (int64_t)time(NULL);
+    return virtual_now ? *virtual_now : (int64_t)time(NULL);
+}
+
+void al__daemon_clock_set(const int64_t *now) {
+    virtual_now = now;
 }
 
 void al__daemon_poke(struct allotd *d) {

@@ -135,8 +135,14 @@ struct allotd {
     char ui_dir[4096]; /* the dashboard's files (ui.h), "" when there are none */
 };
 
-/* al__daemon_now - the wall clock in seconds (every stored time uses it). */
+/* al__daemon_now - the wall clock in seconds (every stored time uses it), or the simulator's
+ * virtual clock once al__daemon_clock_set gave one. */
 int64_t al__daemon_now(void);
+
+/* al__daemon_clock_set - allotd's clock reads *now from here on (the sim backend's virtual
+ * clock, which its driver advances; the pointer is kept); NULL: the wall clock again. Set
+ * before any other thread runs. */
+void al__daemon_clock_set(const int64_t *now);
 
 /* al__daemon_poke - asks the scheduling loop for a cycle now. Call with the lock held. */
 void al__daemon_poke(struct allotd *d);

@@ -493,6 +493,11 @@ static int open_state(struct allotd *d, const struct options *o) {
         return -1;
     }
     al__store_time_commits(d->store, &d->metrics.commit);
+    /* A simulation's store is thrown away after the run: its commits need not be durable. */
+    if (d->backend.type->drive && al__store_volatile(d->store) < 0) {
+        fprintf(stderr, "allotd: store: %s\n", al__store_error(d->store));
+        return -1;
+    }
     if (d->backend.type->sync && al__persist_clear_mirrored(d) < 0) {
         fprintf(stderr, "allotd: store: %s\n", al__store_error(d->store));
         return -1;
@@ -793,8 +798,15 @@ int main(int argc, char **argv) {
         status = -opened == 2 ? 2 : 1;
         goto done;
     }
+    al__daemon_clock_set(d.backend.clock); /* a simulator's virtual clock, else the wall's */
     if (open_state(&d, &opt) < 0)
         goto done;
+    if (d.backend.type->drive) { /* the simulator: it runs the loop, nothing is served */
+        pthread_sigmask(SIG_UNBLOCK, &set, NULL); /* nothing to keep: a signal ends it */
+        status = d.backend.type->drive(&d.backend, &d) < 0 ? 1 : 0;
+        al__daemon_clock_set(NULL); /* the backend's clock goes with it */
+        goto done;
+    }
     d.state.events = &d.events; /* changes from now on are published */
     d.events.notify = wake_followers;
     d.events.notify_arg = &d;

@@ -274,6 +274,10 @@ const char *al__store_write_failed(const struct al__store *store) {
     return store->failed_write[0] ? store->failed_write : NULL;
 }
 
+int al__store_volatile(struct al__store *store) {
+    return exec_sql(store, "PRAGMA synchronous = OFF");
+}
+
 void al__store_time_commits(struct al__store *store, struct al__histogram *h) {
     store->commits = h;
 }

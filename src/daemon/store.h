@@ -46,6 +46,10 @@ int al__store_schema_version(struct al__store *store);
 int al__store_begin(struct al__store *store);
 int al__store_commit(struct al__store *store);
 
+/* al__store_volatile - commits no longer wait for the disk (synchronous = OFF): for a store
+ * that nothing must survive, a simulation's throwaway one. 0, or -AL_EIO. */
+int al__store_volatile(struct al__store *store);
+
 /* al__store_time_commits - each later COMMIT's time goes into `h` (borrowed while the store
  * is open; NULL stops it). */
 void al__store_time_commits(struct al__store *store, struct al__histogram *h);
