@@ -651,7 +651,7 @@ const struct al__cli_command al__cli_command_table[] = {
      "for its duration once placed. allotd's own loop schedules them, a full cycle for\n"
      "every simulated second in which something can change. Prints GPU utilisation,\n"
      "queueing delay and job completion time (mean, p50, p95, p99) per project, the\n"
-     "fair-share tracking error and evictions (docs/simulation-timed.md).",
+     "fair-share tracking error and evictions (docs/simulation.md, timed mode).",
      OPTS(sim_philly_options), NULL, al__cmd_sim_philly, 0},
     {"sim", "dlrm", "--instances FILE --nodes FILE [--json|--csv]",
      "simulate the Alibaba DLRM inference trace through allotd's loop",
@@ -660,7 +660,7 @@ const struct al__cli_command al__cli_command_table[] = {
      "and running until its deletion (or the trace's end), an HN instance with one\n"
      "whole GPU, a CN one with none (CPU only); its application a project whose\n"
      "deserved GPUs and CPU are the most its instances ever held at once in the\n"
-     "trace. The nodes come from a node list (docs/simulation-timed.md).",
+     "trace. The nodes come from a node list (docs/simulation.md, timed mode).",
      OPTS(sim_dlrm_options), NULL, al__cmd_sim_dlrm, 0},
 
     {"login", NULL,

@@ -632,7 +632,7 @@ static void sim_sync(struct al__backend *b, bool all, const struct al__mirror *m
 const struct al__backend_type al__sim_backend = {
     .name = "sim",
     .usage = "sim backend (a virtual cluster on a virtual clock, driven by a trace; run by\n"
-             "`allot sim philly`, see docs/simulation-timed.md):\n"
+             "`allot sim philly`, see docs/simulation.md, timed mode):\n"
              "  --trace philly        the trace's kind\n"
              "  --jobs FILE           its jobs (philly_jobs.csv)\n"
              "  --vcs FILE            its virtual clusters (philly_vc_nodes.csv): projects\n"
