@@ -1,123 +1,40 @@
 /* openb_csv.c - reading the openb node and pod lists (CSV with a header line), every rejected
  * row named by file, line, field and reason. */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "allot/errors.h"
 #include "sim/openb.h"
+#include "util/csv.h"
 #include "util/xalloc.h"
 
-#define MAX_FIELDS 32
-
-/* One open list: its lines, the current one split into fields. */
-struct csv {
-    const char *path;
-    FILE *f;
-    char *line;
-    size_t cap;
-    int32_t line_no;
-    char *fields[MAX_FIELDS];
-    int field_count;
-    char *err;
-    size_t err_size;
-};
-
-/* "PATH:LINE: FIELD: reason" (or without the field) into c->err; returns -AL_EINVAL. */
-__attribute__((format(printf, 3, 4))) static int fail(struct csv *c, const char *field,
-                                                      const char *fmt, ...) {
-    char reason[256];
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(reason, sizeof(reason), fmt, ap);
-    va_end(ap);
-    if (field)
-        snprintf(c->err, c->err_size, "%s:%d: %s: %s", c->path, (int)c->line_no, field, reason);
-    else
-        snprintf(c->err, c->err_size, "%s:%d: %s", c->path, (int)c->line_no, reason);
-    return -AL_EINVAL;
-}
-
-/* Reads the next non-empty line and splits it at commas: 1, 0 at the end, or -AL_EIO. */
-static int csv_next(struct csv *c) {
-    ssize_t len;
-
-    for (;;) {
-        char *p;
-        errno = 0;
-        len = getline(&c->line, &c->cap, c->f);
-        if (len < 0) {
-            if (errno) {
-                snprintf(c->err, c->err_size, "%s: %s", c->path, strerror(errno));
-                return -AL_EIO;
-            }
-            return 0;
-        }
-        c->line_no++;
-        while (len > 0 && (c->line[len - 1] == '\n' || c->line[len - 1] == '\r'))
-            c->line[--len] = '\0';
-        if (len == 0)
-            continue;
-        c->field_count = 0;
-        for (p = c->line;;) {
-            char *comma = strchr(p, ',');
-            if (c->field_count == MAX_FIELDS)
-                return fail(c, NULL, "more than %d fields", MAX_FIELDS);
-            c->fields[c->field_count++] = p;
-            if (!comma)
-                break;
-            *comma = '\0';
-            p = comma + 1;
-        }
-        return 1;
-    }
-}
-
-static int csv_open(struct csv *c, const char *path, char *err, size_t err_size) {
-    memset(c, 0, sizeof(*c));
-    c->path = path;
-    c->err = err;
-    c->err_size = err_size;
-    c->f = fopen(path, "r");
-    if (!c->f) {
-        snprintf(err, err_size, "%s: %s", path, strerror(errno));
-        return -AL_EIO;
-    }
-    return 0;
-}
-
-static void csv_close(struct csv *c) {
-    if (c->f)
-        fclose(c->f);
-    free(c->line);
-}
-
 /* Finds each of names[] in the header into col[] (-1 for an optional one that is missing). */
-static int csv_header(struct csv *c, const char *const *names, int *col, int count, int required) {
-    int i, j, rc = csv_next(c);
+static int csv_header(struct al__csv *c, const char *const *names, int *col, int count,
+                      int required) {
+    int i, rc = al__csv_next(c);
 
     if (rc < 0)
         return rc;
     if (rc == 0) {
         c->line_no = 1;
-        return fail(c, NULL, "empty file (expected a header line naming the columns)");
+        return al__csv_fail(c, NULL, "empty file (expected a header line naming the columns)");
     }
     for (i = 0; i < count; i++) {
         col[i] = -1;
-        for (j = 0; j < c->field_count; j++)
+        for (size_t j = 0; j < c->count && j < AL__CSV_MAX_FIELDS; j++)
             if (strcmp(c->fields[j], names[i]) == 0)
-                col[i] = j;
+                col[i] = (int)j;
         if (col[i] < 0 && i < required)
-            return fail(c, "header", "missing column '%s'", names[i]);
+            return al__csv_fail(c, "header", "missing column '%s'", names[i]);
     }
     return 0;
 }
 
 /* The field of column col as an integer in [0, max] into *out. */
-static int field_int(struct csv *c, int col, const char *name, int64_t max, int64_t *out) {
+static int field_int(const struct al__csv *c, int col, const char *name, int64_t max,
+                     int64_t *out) {
     const char *s = c->fields[col];
     char *end;
     long long v;
@@ -125,33 +42,34 @@ static int field_int(struct csv *c, int col, const char *name, int64_t max, int6
     errno = 0;
     v = strtoll(s, &end, 10);
     if (*s == '\0' || *end != '\0' || errno == ERANGE)
-        return fail(c, name, "'%s' is not an integer", s);
+        return al__csv_fail(c, name, "'%s' is not an integer", s);
     if (v < 0)
-        return fail(c, name, "%s is negative", s);
+        return al__csv_fail(c, name, "%s is negative", s);
     if (v > max)
-        return fail(c, name, "%s is above %lld", s, (long long)max);
+        return al__csv_fail(c, name, "%s is above %lld", s, (long long)max);
     *out = v;
     return 0;
 }
 
-static int row_width(struct csv *c, int header_fields) {
-    if (c->field_count == header_fields)
+static int row_width(const struct al__csv *c, size_t header_fields) {
+    if (c->count == header_fields)
         return 0;
-    return fail(c, NULL, "%d fields where the header has %d", c->field_count, header_fields);
+    return al__csv_fail(c, NULL, "%zu fields where the header has %zu", c->count, header_fields);
 }
 
 int al__openb_nodes_read(struct al__openb_trace *t, const char *path, char *err, size_t err_size) {
     static const char *const names[] = {"sn", "cpu_milli", "memory_mib", "gpu", "model"};
-    struct csv c;
-    int col[5], width, rc;
+    struct al__csv c;
+    int col[5], rc;
+    size_t width;
     size_t cap = 0;
 
-    if ((rc = csv_open(&c, path, err, err_size)) < 0)
+    if ((rc = al__csv_open(&c, path, err, err_size)) < 0)
         return rc;
     if ((rc = csv_header(&c, names, col, 5, 5)) < 0)
         goto out;
-    width = c.field_count;
-    while ((rc = csv_next(&c)) > 0) {
+    width = c.count;
+    while ((rc = al__csv_next(&c)) > 0) {
         struct al__openb_node n;
         int64_t gpus;
         if ((rc = row_width(&c, width)) < 0 ||
@@ -160,11 +78,11 @@ int al__openb_nodes_read(struct al__openb_trace *t, const char *path, char *err,
             (rc = field_int(&c, col[3], "gpu", AL__FIT_MAX_GPUS, &gpus)) < 0)
             goto out;
         if (c.fields[col[0]][0] == '\0') {
-            rc = fail(&c, "sn", "empty node name");
+            rc = al__csv_fail(&c, "sn", "empty node name");
             goto out;
         }
         if (gpus > 0 && c.fields[col[4]][0] == '\0') {
-            rc = fail(&c, "model", "empty, but the node has %s GPUs", c.fields[col[3]]);
+            rc = al__csv_fail(&c, "model", "empty, but the node has %s GPUs", c.fields[col[3]]);
             goto out;
         }
         n.gpus = (int32_t)gpus;
@@ -174,10 +92,10 @@ int al__openb_nodes_read(struct al__openb_trace *t, const char *path, char *err,
         t->nodes[t->node_count++] = n;
     }
     if (rc == 0 && t->node_count == 0) {
-        rc = fail(&c, NULL, "no nodes after the header");
+        rc = al__csv_fail(&c, NULL, "no nodes after the header");
     }
 out:
-    csv_close(&c);
+    al__csv_close(&c);
     return rc;
 }
 
@@ -201,31 +119,33 @@ static char *spec_clean(const char *s) {
     return out;
 }
 
-static int pod_check(struct csv *c, const struct al__openb_pod *p) {
+static int pod_check(const struct al__csv *c, const struct al__openb_pod *p) {
     if (p->gpu_count > 0 && p->gpu_milli == 0)
-        return fail(c, "gpu_milli", "0 with num_gpu %d (a GPU pod needs some GPU)",
-                    (int)p->gpu_count);
+        return al__csv_fail(c, "gpu_milli", "0 with num_gpu %d (a GPU pod needs some GPU)",
+                            (int)p->gpu_count);
     if (p->gpu_count == 0 && p->gpu_milli > 0)
-        return fail(c, "gpu_milli", "%d with num_gpu 0", (int)p->gpu_milli);
+        return al__csv_fail(c, "gpu_milli", "%d with num_gpu 0", (int)p->gpu_milli);
     if (p->gpu_count > 1 && p->gpu_milli < AL__FIT_MILLI)
-        return fail(c, "gpu_milli", "%d with num_gpu %d (a multi-GPU pod takes whole GPUs: 1000)",
-                    (int)p->gpu_milli, (int)p->gpu_count);
+        return al__csv_fail(c, "gpu_milli",
+                            "%d with num_gpu %d (a multi-GPU pod takes whole GPUs: 1000)",
+                            (int)p->gpu_milli, (int)p->gpu_count);
     return 0;
 }
 
 int al__openb_pods_read(struct al__openb_trace *t, const char *path, char *err, size_t err_size) {
     static const char *const names[] = {"name",    "cpu_milli", "memory_mib",
                                         "num_gpu", "gpu_milli", "gpu_spec"};
-    struct csv c;
-    int col[6], width, rc;
+    struct al__csv c;
+    int col[6], rc;
+    size_t width;
     size_t cap = 0;
 
-    if ((rc = csv_open(&c, path, err, err_size)) < 0)
+    if ((rc = al__csv_open(&c, path, err, err_size)) < 0)
         return rc;
     if ((rc = csv_header(&c, names, col, 6, 5)) < 0)
         goto out;
-    width = c.field_count;
-    while ((rc = csv_next(&c)) > 0) {
+    width = c.count;
+    while ((rc = al__csv_next(&c)) > 0) {
         struct al__openb_pod p;
         int64_t count, milli;
         if ((rc = row_width(&c, width)) < 0 ||
@@ -235,23 +155,23 @@ int al__openb_pods_read(struct al__openb_trace *t, const char *path, char *err, 
             (rc = field_int(&c, col[4], "gpu_milli", AL__FIT_MILLI, &milli)) < 0)
             goto out;
         if (c.fields[col[0]][0] == '\0') {
-            rc = fail(&c, "name", "empty pod name");
+            rc = al__csv_fail(&c, "name", "empty pod name");
             goto out;
         }
         p.gpu_count = (int32_t)count;
         p.gpu_milli = (int32_t)milli;
         if ((rc = pod_check(&c, &p)) < 0)
             goto out;
-        p.line = c.line_no;
+        p.line = (int32_t)c.line_no;
         p.name = al__xstrdup(c.fields[col[0]]);
         p.spec = spec_clean(col[5] >= 0 && p.gpu_count > 0 ? c.fields[col[5]] : "");
         al__xgrow(&t->pods, &cap, t->pod_count + 1, sizeof(*t->pods));
         t->pods[t->pod_count++] = p;
     }
     if (rc == 0 && t->pod_count == 0)
-        rc = fail(&c, NULL, "no pods after the header");
+        rc = al__csv_fail(&c, NULL, "no pods after the header");
 out:
-    csv_close(&c);
+    al__csv_close(&c);
     return rc;
 }
 

@@ -13,94 +13,45 @@
 #include "backends/sim/trace.h"
 #include "backends/sim/xz.h"
 #include "util/civil.h"
+#include "util/csv.h"
 #include "util/xalloc.h"
 
-#define MAX_FIELDS 24
-
-/* A file read line by line, split into fields. */
-struct csv {
-    const char *path;
-    FILE *f;
-    char *data; /* an xz file's content, which f reads */
-    char *line;
-    size_t cap;
-    int64_t number; /* of the current line, from 1 */
-    char *fields[MAX_FIELDS];
-    size_t count;
-};
-
-static int csv_open(struct csv *c, const char *path, char *err, size_t size) {
-    memset(c, 0, sizeof(*c));
-    c->path = path;
-    if (al__sim_is_xz(path)) {
-        size_t len;
-        int rc = al__sim_xz_read(path, &c->data, &len, err, size);
-        if (rc < 0)
-            return rc;
-        if (len == 0) /* an empty file: no line */
-            return 0;
-        c->f = fmemopen(c->data, len, "r");
-    } else {
-        c->f = fopen(path, "r");
-    }
-    if (!c->f) {
-        snprintf(err, size, "%s: cannot open: %s", path, strerror(errno));
+/* A trace file: plain, or xz-compressed (read whole, then as memory). */
+static int csv_open(struct al__csv *c, const char *path, char *err, size_t size) {
+    if (!al__sim_is_xz(path))
+        return al__csv_open(c, path, err, size);
+    char *data;
+    size_t len;
+    int rc = al__sim_xz_read(path, &data, &len, err, size);
+    if (rc < 0)
+        return rc;
+    FILE *f = len > 0 ? fmemopen(data, len, "r") : NULL; /* an empty file: no line */
+    if (len > 0 && !f) {
+        snprintf(err, size, "%s: cannot read: %s", path, strerror(errno));
+        free(data);
         return -AL_EIO;
     }
+    al__csv_adopt(c, path, f, data, err, size);
     return 0;
 }
 
-static void csv_close(struct csv *c) {
-    if (c->f)
-        fclose(c->f);
-    free(c->data);
-    free(c->line);
-}
-
-/* The next line split at commas: true, or false at the end of the file. Blank lines are
- * skipped. */
-static bool csv_next(struct csv *c) {
-    while (c->f) {
-        ssize_t n = getline(&c->line, &c->cap, c->f);
-        if (n < 0)
-            return false;
-        c->number++;
-        while (n > 0 && (c->line[n - 1] == '\n' || c->line[n - 1] == '\r'))
-            c->line[--n] = '\0';
-        if (n == 0)
-            continue;
-        c->count = 0;
-        char *p = c->line;
-        for (;;) {
-            if (c->count < MAX_FIELDS)
-                c->fields[c->count] = p;
-            c->count++;
-            char *comma = strchr(p, ',');
-            if (!comma)
-                break;
-            *comma = '\0';
-            p = comma + 1;
-        }
-        return true;
-    }
-    return false;
-}
-
-static int csv_fail(const struct csv *c, const char *field, const char *why, char *err,
+/* "PATH:LINE: FIELD: why" (err and size are those c was opened with: the reader's). */
+static int csv_fail(const struct al__csv *c, const char *field, const char *why, char *err,
                     size_t size) {
-    snprintf(err, size, "%s:%lld: %s: %s", c->path, (long long)c->number, field, why);
-    return -AL_EINVAL;
+    (void)err;
+    (void)size;
+    return al__csv_fail(c, field, "%s", why);
 }
 
 /* The header line must be `expect` exactly. */
-static int csv_header(struct csv *c, const char *expect, char *err, size_t size) {
-    if (!csv_next(c)) {
-        c->number = c->number ? c->number : 1;
+static int csv_header(struct al__csv *c, const char *expect, char *err, size_t size) {
+    if (al__csv_next(c) <= 0) {
+        c->line_no = c->line_no ? c->line_no : 1;
         return csv_fail(c, "header", "empty file (expected a header line)", err, size);
     }
     char joined[512] = "";
     size_t used = 0;
-    for (size_t i = 0; i < c->count && i < MAX_FIELDS && used < sizeof(joined); i++)
+    for (size_t i = 0; i < c->count && i < AL__CSV_MAX_FIELDS && used < sizeof(joined); i++)
         used += (size_t)snprintf(joined + used, sizeof(joined) - used, "%s%s", i ? "," : "",
                                  c->fields[i]);
     if (strcmp(joined, expect) != 0) {
@@ -112,7 +63,7 @@ static int csv_header(struct csv *c, const char *expect, char *err, size_t size)
     return 0;
 }
 
-static int csv_columns(const struct csv *c, size_t want, char *err, size_t size) {
+static int csv_columns(const struct al__csv *c, size_t want, char *err, size_t size) {
     if (c->count == want)
         return 0;
     char why[128];
@@ -121,16 +72,22 @@ static int csv_columns(const struct csv *c, size_t want, char *err, size_t size)
 }
 
 /* A row's reader: item (the i-th) from c's current row; 0, or an error (err filled). */
-typedef int (*row_fn)(const struct csv *c, void *item, size_t i, void *arg, char *err, size_t size);
+typedef int (*row_fn)(const struct al__csv *c, void *item, size_t i, void *arg, char *err,
+                      size_t size);
 
 /* The rows after c's header (rc: how reading the header went) into *out, an array (allocated,
  * the caller frees it) of *count items of `item` bytes; `none` names what a file without rows
  * lacks ("jobs"). Closes c. 0, or an error (err filled, *out untouched). */
-static int rows_read(struct csv *c, int rc, size_t item, row_fn row, void *arg, const char *none,
-                     void *out, size_t *count, char *err, size_t size) {
+static int rows_read(struct al__csv *c, int rc, size_t item, row_fn row, void *arg,
+                     const char *none, void *out, size_t *count, char *err, size_t size) {
     char *items = NULL;
     size_t n = 0, cap = 0;
-    while (rc == 0 && csv_next(c)) {
+    int more;
+    while (rc == 0 && (more = al__csv_next(c)) != 0) {
+        if (more < 0) { /* a read error: the message is in err */
+            rc = more;
+            break;
+        }
         al__xgrow(&items, &cap, n + 1, item);
         rc = row(c, items + n * item, n, arg, err, size);
         n += rc == 0;
@@ -140,7 +97,7 @@ static int rows_read(struct csv *c, int rc, size_t item, row_fn row, void *arg, 
         snprintf(why, sizeof(why), "no %s after the header", none);
         rc = csv_fail(c, "row", why, err, size);
     }
-    csv_close(c);
+    al__csv_close(c);
     if (rc < 0) {
         free(items);
         return rc;
@@ -219,7 +176,7 @@ static int by_arrival(const void *a, const void *b) {
     return x->line < y->line ? -1 : x->line > y->line;
 }
 
-static int philly_row(const struct csv *c, void *item, size_t i, void *arg, char *err,
+static int philly_row(const struct al__csv *c, void *item, size_t i, void *arg, char *err,
                       size_t size) {
     struct al__sim_trace_job *j = item;
     double duration, gpu_time;
@@ -229,7 +186,7 @@ static int philly_row(const struct csv *c, void *item, size_t i, void *arg, char
     if (rc < 0)
         return rc;
     memset(j, 0, sizeof(*j));
-    j->line = c->number;
+    j->line = c->line_no;
     if (strlen(c->fields[0]) != 19 || al__sim_parse_time(c->fields[0], &j->arrival_s) < 0)
         return csv_fail(c, "timestamp", "not a time stamp YYYY-MM-DD HH:MM:SS", err, size);
     if (!amount(c->fields[1], &duration) || duration > 1e9)
@@ -250,7 +207,7 @@ static int philly_row(const struct csv *c, void *item, size_t i, void *arg, char
 
 int al__sim_philly_jobs(const char *path, struct al__sim_trace_job **jobs, size_t *count, char *err,
                         size_t size) {
-    struct csv c;
+    struct al__csv c;
     struct al__sim_trace_job *out;
     int rc = csv_open(&c, path, err, size);
     if (rc < 0)
@@ -264,7 +221,8 @@ int al__sim_philly_jobs(const char *path, struct al__sim_trace_job **jobs, size_
     return 0;
 }
 
-static int vc_row(const struct csv *c, void *item, size_t i, void *arg, char *err, size_t size) {
+static int vc_row(const struct al__csv *c, void *item, size_t i, void *arg, char *err,
+                  size_t size) {
     struct al__sim_trace_group *g = item, *before = g - i;
     int rc = csv_columns(c, 2, err, size);
     (void)arg;
@@ -283,7 +241,7 @@ static int vc_row(const struct csv *c, void *item, size_t i, void *arg, char *er
 
 int al__sim_philly_vcs(const char *path, struct al__sim_trace_group **groups, size_t *count,
                        char *err, size_t size) {
-    struct csv c;
+    struct al__csv c;
     int rc = csv_open(&c, path, err, size);
     if (rc < 0)
         return rc;
@@ -293,7 +251,8 @@ int al__sim_philly_vcs(const char *path, struct al__sim_trace_group **groups, si
 }
 
 /* One row of a node list; `spot`: the spot trace's layout, else openb's. */
-static int node_row(const struct csv *c, void *item, size_t i, void *arg, char *err, size_t size) {
+static int node_row(const struct al__csv *c, void *item, size_t i, void *arg, char *err,
+                    size_t size) {
     struct al__sim_trace_node *node = item;
     bool spot = *(const bool *)arg;
     int64_t gpus, cpu;
@@ -325,13 +284,13 @@ int al__sim_node_list(const char *path, struct al__sim_trace_node **nodes, size_
                       size_t size) {
     static const char spot_header[] = "gpu_model,gpu_capacity_num,cpu_num,node_name";
     static const char openb_header[] = "sn,cpu_milli,memory_mib,gpu,model";
-    struct csv c;
+    struct al__csv c;
     int rc = csv_open(&c, path, err, size);
     if (rc < 0)
         return rc;
     bool spot = true;
-    if (!csv_next(&c)) {
-        c.number = 1;
+    if (al__csv_next(&c) <= 0) {
+        c.line_no = 1;
         rc = csv_fail(&c, "header", "empty file (expected a header line)", err, size);
     } else if (c.count == 4 && strcmp(c.fields[0], "gpu_model") == 0 &&
                strcmp(c.fields[3], "node_name") == 0) {
@@ -369,7 +328,8 @@ struct dlrm_ends {
     size_t cap;
 };
 
-static int dlrm_row(const struct csv *c, void *item, size_t i, void *arg, char *err, size_t size) {
+static int dlrm_row(const struct al__csv *c, void *item, size_t i, void *arg, char *err,
+                    size_t size) {
     struct al__sim_trace_job *j = item;
     struct dlrm_ends *ends = arg;
     double cpu, gpu;
@@ -380,7 +340,7 @@ static int dlrm_row(const struct csv *c, void *item, size_t i, void *arg, char *
     if (rc < 0)
         return rc;
     memset(j, 0, sizeof(*j));
-    j->line = c->number;
+    j->line = c->line_no;
     bool hn = strcmp(c->fields[1], "HN") == 0;
     if (!hn && strcmp(c->fields[1], "CN") != 0)
         return csv_fail(c, "role", "must be CN or HN", err, size);
@@ -420,7 +380,7 @@ int al__sim_dlrm_instances(const char *path, int64_t base_s, struct al__sim_trac
         "instance_sn,role,app_name,cpu_request,cpu_limit,gpu_request,gpu_limit,rdma_request,"
         "rdma_limit,memory_request,memory_limit,disk_request,disk_limit,max_instance_per_node,"
         "creation_time,scheduled_time,deletion_time";
-    struct csv c;
+    struct al__csv c;
     struct al__sim_trace_job *out;
     struct dlrm_ends ends = {NULL, 0, 0};
     int rc = csv_open(&c, path, err, size);
