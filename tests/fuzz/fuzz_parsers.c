@@ -1,23 +1,28 @@
 /* fuzz_parsers.c - a coverage-guided fuzz target (libFuzzer) for the parsers of what users and
  * clients send: a submit body, a project or department body, a snapshot document, a label
  * selector and the CLI's amounts; and what an OpenID provider sends allotd's OIDC module: an ID
- * token, a JWK set, a discovery document, ID token claims. The first byte of an input picks the
- * parser (0xf0 and above: the OIDC ones), the rest is its text. Any crash, leak or sanitizer report
- * is a finding; refusals are the expected outcome. */
+ * token, a JWK set, a discovery document, ID token claims; and the trace files `allot sim` reads
+ * (openb node and pod lists, Philly jobs and VCs, node lists, the DLRM trace). The first byte of an
+ * input picks the parser (0xf0 and above: the OIDC ones; 0xe0..0xef: the traces), the rest is its
+ * text. Any crash, leak or sanitizer report is a finding; refusals are the expected outcome. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>
+#include <stdio.h>
+#include <unistd.h>
 
 #include "allot/model.h"
 #include "allot/snapshot.h"
+#include "backends/sim/trace.h"
 #include "cli/selector.h"
 #include "cli/units.h"
 #include "daemon/oidc/jose.h"
 #include "daemon/specs.h"
 #include "daemon/state.h"
+#include "sim/openb.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -105,6 +110,59 @@ static void oidc(const char *text, size_t len, int kind) {
     }
 }
 
+/* The trace file the readers read (they take paths): one, written again for each input and
+ * removed when the fuzzer exits. */
+static char trace_path[] = "/tmp/allot-fuzz-trace-XXXXXX";
+
+static void trace_remove(void) {
+    unlink(trace_path);
+}
+
+static void trace(const char *text, size_t len, int kind) {
+    static int made;
+    const char *path = trace_path;
+    char err[512];
+    if (!made) {
+        int fd = mkstemp(trace_path);
+        if (fd < 0)
+            return;
+        close(fd);
+        atexit(trace_remove);
+        made = 1;
+    }
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return;
+    fwrite(text, 1, len, f);
+    fclose(f);
+    if (kind < 2) { /* the openb lists */
+        struct al__openb_trace t;
+        memset(&t, 0, sizeof(t));
+        if (kind == 0)
+            al__openb_nodes_read(&t, path, err, sizeof(err));
+        else
+            al__openb_pods_read(&t, path, err, sizeof(err));
+        al__openb_trace_release(&t);
+        return;
+    }
+    size_t count;
+    if (kind == 2 || kind == 5) { /* Philly's jobs, the DLRM instances */
+        struct al__sim_trace_job *jobs;
+        int rc = kind == 2 ? al__sim_philly_jobs(path, &jobs, &count, err, sizeof(err))
+                           : al__sim_dlrm_instances(path, 0, &jobs, &count, err, sizeof(err));
+        if (rc == 0)
+            free(jobs);
+    } else if (kind == 3) {
+        struct al__sim_trace_group *groups;
+        if (al__sim_philly_vcs(path, &groups, &count, err, sizeof(err)) == 0)
+            free(groups);
+    } else {
+        struct al__sim_trace_node *nodes;
+        if (al__sim_node_list(path, &nodes, &count, err, sizeof(err)) == 0)
+            free(nodes);
+    }
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (size < 1)
         return 0;
@@ -116,6 +174,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     size_t len = size - 1;
     if (data[0] >= 0xf0) {
         oidc(text, len, data[0] & 3);
+        free(text);
+        return 0;
+    }
+    if (data[0] >= 0xe0) {
+        trace(text, len, (data[0] & 0xf) % 6);
         free(text);
         return 0;
     }
