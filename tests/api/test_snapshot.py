@@ -6,7 +6,7 @@ import subprocess
 import tempfile
 import unittest
 
-from harness import ALLOT, DaemonTest, wait_until
+from harness import ALLOT, ALLOTD, DaemonTest, wait_until
 
 
 def replay(snapshot):
@@ -46,6 +46,23 @@ class SnapshotTest(DaemonTest):
         self.assertEqual(predicted[0]["task"], "b-0")
         self.assertEqual(predicted[0]["kind"], "bind")
         self.assertEqual(predicted[0]["gpus"], b["gpu_devices"])
+
+    def test_the_placement_policy_is_allots_unless_asked(self):
+        config = self.d.request("GET", "/api/v1/snapshot")[1]["config"]
+        self.assertEqual((config["gpu_placement"], config["cpu_placement"]), ("allot", "allot"))
+        self.d.stop()
+        self.d.args = ["--placement", "binpack"]
+        self.d.start()
+        config = self.d.request("GET", "/api/v1/snapshot")[1]["config"]
+        self.assertEqual((config["gpu_placement"], config["cpu_placement"]),
+                         ("binpack", "binpack"))
+        with tempfile.TemporaryDirectory() as state:
+            bad = subprocess.run([ALLOTD, "--state-dir", state, "--listen", "127.0.0.1:0",
+                                  "--placement", "fgd"], capture_output=True, text=True,
+                                 timeout=30)
+        self.assertNotEqual(bad.returncode, 0)
+        self.assertIn("--placement", bad.stderr)
+        self.assertIn("allot, binpack or spread", bad.stderr)
 
     def test_snapshot_with_mixed_devices_round_trips(self):
         self.d.stop()
