@@ -39,33 +39,33 @@ struct wrapped {
 #define ROW(name, base, ptsz, since)                                                               \
     {#name, base, ptsz, since, (void (*)(void))name, (void *)&al__cuda.real.name},
 static const struct wrapped table[] = {
-    ROW(cuMemAlloc_v2, "cuMemAlloc", 0, 3020)                           /* */
-    ROW(cuMemFree_v2, "cuMemFree", 0, 3020)                             /* */
-    ROW(cuMemAllocPitch_v2, "cuMemAllocPitch", 0, 3020)                 /* */
-    ROW(cuMemAllocManaged, "cuMemAllocManaged", 0, 0)                   /* */
-    ROW(cuMemAllocAsync, "cuMemAllocAsync", 0, 0)                       /* */
-    ROW(cuMemAllocAsync_ptsz, "cuMemAllocAsync", 1, 0)                  /* */
-    ROW(cuMemAllocFromPoolAsync, "cuMemAllocFromPoolAsync", 0, 0)       /* */
-    ROW(cuMemAllocFromPoolAsync_ptsz, "cuMemAllocFromPoolAsync", 1, 0)  /* */
-    ROW(cuMemFreeAsync, "cuMemFreeAsync", 0, 0)                         /* */
-    ROW(cuMemFreeAsync_ptsz, "cuMemFreeAsync", 1, 0)                    /* */
-    ROW(cuMemCreate, "cuMemCreate", 0, 0)                               /* */
-    ROW(cuMemRelease, "cuMemRelease", 0, 0)                             /* */
-    ROW(cuArrayCreate_v2, "cuArrayCreate", 0, 3020)                     /* */
-    ROW(cuArray3DCreate_v2, "cuArray3DCreate", 0, 3020)                 /* */
-    ROW(cuArrayDestroy, "cuArrayDestroy", 0, 0)                         /* */
-    ROW(cuMemGetInfo_v2, "cuMemGetInfo", 0, 3020)                       /* */
-    ROW(cuDeviceTotalMem_v2, "cuDeviceTotalMem", 0, 3020)               /* */
-    ROW(cuLaunchKernel, "cuLaunchKernel", 0, 0)                         /* */
-    ROW(cuLaunchKernel_ptsz, "cuLaunchKernel", 1, 0)                    /* */
-    ROW(cuLaunchKernelEx, "cuLaunchKernelEx", 0, 0)                     /* */
-    ROW(cuLaunchKernelEx_ptsz, "cuLaunchKernelEx", 1, 0)                /* */
-    ROW(cuLaunchCooperativeKernel, "cuLaunchCooperativeKernel", 0, 0)   /* */
+    ROW(cuMemAlloc_v2, "cuMemAlloc", 0, 3020)                              /* */
+    ROW(cuMemFree_v2, "cuMemFree", 0, 3020)                                /* */
+    ROW(cuMemAllocPitch_v2, "cuMemAllocPitch", 0, 3020)                    /* */
+    ROW(cuMemAllocManaged, "cuMemAllocManaged", 0, 0)                      /* */
+    ROW(cuMemAllocAsync, "cuMemAllocAsync", 0, 0)                          /* */
+    ROW(cuMemAllocAsync_ptsz, "cuMemAllocAsync", 1, 0)                     /* */
+    ROW(cuMemAllocFromPoolAsync, "cuMemAllocFromPoolAsync", 0, 0)          /* */
+    ROW(cuMemAllocFromPoolAsync_ptsz, "cuMemAllocFromPoolAsync", 1, 0)     /* */
+    ROW(cuMemFreeAsync, "cuMemFreeAsync", 0, 0)                            /* */
+    ROW(cuMemFreeAsync_ptsz, "cuMemFreeAsync", 1, 0)                       /* */
+    ROW(cuMemCreate, "cuMemCreate", 0, 0)                                  /* */
+    ROW(cuMemRelease, "cuMemRelease", 0, 0)                                /* */
+    ROW(cuArrayCreate_v2, "cuArrayCreate", 0, 3020)                        /* */
+    ROW(cuArray3DCreate_v2, "cuArray3DCreate", 0, 3020)                    /* */
+    ROW(cuArrayDestroy, "cuArrayDestroy", 0, 0)                            /* */
+    ROW(cuMemGetInfo_v2, "cuMemGetInfo", 0, 3020)                          /* */
+    ROW(cuDeviceTotalMem_v2, "cuDeviceTotalMem", 0, 3020)                  /* */
+    ROW(cuLaunchKernel, "cuLaunchKernel", 0, 0)                            /* */
+    ROW(cuLaunchKernel_ptsz, "cuLaunchKernel", 1, 0)                       /* */
+    ROW(cuLaunchKernelEx, "cuLaunchKernelEx", 0, 0)                        /* */
+    ROW(cuLaunchKernelEx_ptsz, "cuLaunchKernelEx", 1, 0)                   /* */
+    ROW(cuLaunchCooperativeKernel, "cuLaunchCooperativeKernel", 0, 0)      /* */
     ROW(cuLaunchCooperativeKernel_ptsz, "cuLaunchCooperativeKernel", 1, 0) /* */
-    ROW(cuGraphLaunch, "cuGraphLaunch", 0, 0)                           /* */
-    ROW(cuGraphLaunch_ptsz, "cuGraphLaunch", 1, 0)                      /* */
-    ROW(cuGetProcAddress, "cuGetProcAddress", 0, 0)                     /* */
-    ROW(cuGetProcAddress_v2, "cuGetProcAddress", 0, 12000)              /* */
+    ROW(cuGraphLaunch, "cuGraphLaunch", 0, 0)                              /* */
+    ROW(cuGraphLaunch_ptsz, "cuGraphLaunch", 1, 0)                         /* */
+    ROW(cuGetProcAddress, "cuGetProcAddress", 0, 0)                        /* */
+    ROW(cuGetProcAddress_v2, "cuGetProcAddress", 0, 12000)                 /* */
 };
 #undef ROW
 #define TABLE_LEN (sizeof table / sizeof table[0])
@@ -158,9 +158,8 @@ static void init(void) {
     for (size_t i = 0; i < TABLE_LEN; i++)
         slot_set(&table[i], driver_symbol(table[i].name));
     *(void **)&g->real.cuCtxGetDevice = driver_symbol("cuCtxGetDevice");
-    if (g->enforce &&
-        al__ledger_attach(&g->ledger, g->cfg.ledger[0] ? g->cfg.ledger : NULL, g->cfg.limit, err,
-                          sizeof err) != 0) {
+    if (g->enforce && al__ledger_attach(&g->ledger, g->cfg.ledger[0] ? g->cfg.ledger : NULL,
+                                        g->cfg.limit, err, sizeof err) != 0) {
         fprintf(stderr, "allot-cuda: %s; every GPU memory allocation will fail\n", err);
         g->config_error = 1;
         uint64_t zero[AL_CUDA_MAX_DEVICES] = {0};

@@ -20,7 +20,7 @@
     X(cuMemAlloc_v2, (CUdeviceptr * dptr, size_t bytes), (dptr, bytes))                            \
     X(cuMemFree_v2, (CUdeviceptr dptr), (dptr))                                                    \
     X(cuMemAllocPitch_v2,                                                                          \
-      (CUdeviceptr * dptr, size_t *pitch, size_t width, size_t height, unsigned int elem),         \
+      (CUdeviceptr * dptr, size_t * pitch, size_t width, size_t height, unsigned int elem),        \
       (dptr, pitch, width, height, elem))                                                          \
     X(cuMemAllocManaged, (CUdeviceptr * dptr, size_t bytes, unsigned int flags),                   \
       (dptr, bytes, flags))                                                                        \
@@ -40,27 +40,27 @@
     X(cuArrayCreate_v2, (CUarray * a, const CUDA_ARRAY_DESCRIPTOR *d), (a, d))                     \
     X(cuArray3DCreate_v2, (CUarray * a, const CUDA_ARRAY3D_DESCRIPTOR *d), (a, d))                 \
     X(cuArrayDestroy, (CUarray a), (a))                                                            \
-    X(cuMemGetInfo_v2, (size_t * free_bytes, size_t *total_bytes), (free_bytes, total_bytes))     \
+    X(cuMemGetInfo_v2, (size_t * free_bytes, size_t * total_bytes), (free_bytes, total_bytes))     \
     X(cuDeviceTotalMem_v2, (size_t * bytes, CUdevice dev), (bytes, dev))                           \
     X(cuLaunchKernel,                                                                              \
-      (CUfunction f, unsigned gx, unsigned gy, unsigned gz, unsigned bx, unsigned by,              \
-       unsigned bz, unsigned shared, CUstream s, void **params, void **extra),                     \
+      (CUfunction f, unsigned gx, unsigned gy, unsigned gz, unsigned bx, unsigned by, unsigned bz, \
+       unsigned shared, CUstream s, void **params, void **extra),                                  \
       (f, gx, gy, gz, bx, by, bz, shared, s, params, extra))                                       \
     X(cuLaunchKernel_ptsz,                                                                         \
-      (CUfunction f, unsigned gx, unsigned gy, unsigned gz, unsigned bx, unsigned by,              \
-       unsigned bz, unsigned shared, CUstream s, void **params, void **extra),                     \
+      (CUfunction f, unsigned gx, unsigned gy, unsigned gz, unsigned bx, unsigned by, unsigned bz, \
+       unsigned shared, CUstream s, void **params, void **extra),                                  \
       (f, gx, gy, gz, bx, by, bz, shared, s, params, extra))                                       \
     X(cuLaunchKernelEx, (const CUlaunchConfig *c, CUfunction f, void **params, void **extra),      \
       (c, f, params, extra))                                                                       \
     X(cuLaunchKernelEx_ptsz, (const CUlaunchConfig *c, CUfunction f, void **params, void **extra), \
       (c, f, params, extra))                                                                       \
     X(cuLaunchCooperativeKernel,                                                                   \
-      (CUfunction f, unsigned gx, unsigned gy, unsigned gz, unsigned bx, unsigned by,              \
-       unsigned bz, unsigned shared, CUstream s, void **params),                                   \
+      (CUfunction f, unsigned gx, unsigned gy, unsigned gz, unsigned bx, unsigned by, unsigned bz, \
+       unsigned shared, CUstream s, void **params),                                                \
       (f, gx, gy, gz, bx, by, bz, shared, s, params))                                              \
     X(cuLaunchCooperativeKernel_ptsz,                                                              \
-      (CUfunction f, unsigned gx, unsigned gy, unsigned gz, unsigned bx, unsigned by,              \
-       unsigned bz, unsigned shared, CUstream s, void **params),                                   \
+      (CUfunction f, unsigned gx, unsigned gy, unsigned gz, unsigned bx, unsigned by, unsigned bz, \
+       unsigned shared, CUstream s, void **params),                                                \
       (f, gx, gy, gz, bx, by, bz, shared, s, params))                                              \
     X(cuGraphLaunch, (CUgraphExec g, CUstream s), (g, s))                                          \
     X(cuGraphLaunch_ptsz, (CUgraphExec g, CUstream s), (g, s))                                     \

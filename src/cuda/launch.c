@@ -75,14 +75,13 @@ CUresult cuLaunchKernelEx(const CUlaunchConfig *c, CUfunction f, void **params, 
     LAUNCH(cuLaunchKernelEx, (c, f, params, extra));
 }
 
-CUresult cuLaunchKernelEx_ptsz(const CUlaunchConfig *c, CUfunction f, void **params,
-                               void **extra) {
+CUresult cuLaunchKernelEx_ptsz(const CUlaunchConfig *c, CUfunction f, void **params, void **extra) {
     LAUNCH(cuLaunchKernelEx_ptsz, (c, f, params, extra));
 }
 
-CUresult cuLaunchCooperativeKernel(CUfunction f, unsigned gx, unsigned gy, unsigned gz,
-                                   unsigned bx, unsigned by, unsigned bz, unsigned shared,
-                                   CUstream s, void **params) {
+CUresult cuLaunchCooperativeKernel(CUfunction f, unsigned gx, unsigned gy, unsigned gz, unsigned bx,
+                                   unsigned by, unsigned bz, unsigned shared, CUstream s,
+                                   void **params) {
     LAUNCH(cuLaunchCooperativeKernel, (f, gx, gy, gz, bx, by, bz, shared, s, params));
 }
 

@@ -3,7 +3,7 @@
  * and device, and given back when it is freed; cuMemGetInfo and cuDeviceTotalMem see the cap. */
 #include "internal.h"
 
-#define REAL(name) al__cuda.real.name
+#define REAL(name)  al__cuda.real.name
 #define PITCH_ALIGN 512u
 
 /* The calls a wrapper makes before its real work: the driver there, the entry point there. */
@@ -99,8 +99,7 @@ CUresult cuMemAllocFromPoolAsync(CUdeviceptr *dptr, size_t bytes, CUmemoryPool p
               REAL(cuMemAllocFromPoolAsync)(dptr, bytes, p, s));
 }
 
-CUresult cuMemAllocFromPoolAsync_ptsz(CUdeviceptr *dptr, size_t bytes, CUmemoryPool p,
-                                      CUstream s) {
+CUresult cuMemAllocFromPoolAsync_ptsz(CUdeviceptr *dptr, size_t bytes, CUmemoryPool p, CUstream s) {
     ENTER(cuMemAllocFromPoolAsync_ptsz);
     ALLOC_PTR("cuMemAllocFromPoolAsync", dptr, bytes,
               REAL(cuMemAllocFromPoolAsync_ptsz)(dptr, bytes, p, s));
@@ -162,14 +161,13 @@ CUresult cuMemFreeAsync_ptsz(CUdeviceptr dptr, CUstream s) {
 
 /* Virtual memory management: the physical allocation counts, on the device its properties name
  * (host-located allocations do not count); mapping it, once or many times, costs nothing more. */
-CUresult cuMemCreate(CUmemGenericAllocationHandle *h, size_t bytes,
-                     const CUmemAllocationProp *prop, unsigned long long flags) {
+CUresult cuMemCreate(CUmemGenericAllocationHandle *h, size_t bytes, const CUmemAllocationProp *prop,
+                     unsigned long long flags) {
     ENTER(cuMemCreate);
     if (!al__cuda.enforce || !prop || prop->location.type != CU_MEM_LOCATION_TYPE_DEVICE)
         return REAL(cuMemCreate)(h, bytes, prop, flags);
-    int dev = prop->location.id >= 0 && prop->location.id < AL_CUDA_MAX_DEVICES
-                  ? prop->location.id
-                  : 0;
+    int dev =
+        prop->location.id >= 0 && prop->location.id < AL_CUDA_MAX_DEVICES ? prop->location.id : 0;
     if (al__ledger_charge(&al__cuda.ledger, dev, bytes) != 0)
         return over_limit("cuMemCreate", bytes, dev);
     CUresult r = REAL(cuMemCreate)(h, bytes, prop, flags);
@@ -241,8 +239,8 @@ CUresult cuArray3DCreate_v2(CUarray *a, const CUDA_ARRAY3D_DESCRIPTOR *d) {
     ENTER(cuArray3DCreate_v2);
     if (!al__cuda.enforce || !d || !REAL(cuArrayDestroy))
         return REAL(cuArray3DCreate_v2)(a, d);
-    return array_create(a, array_bytes(d->Width, d->Height, d->Depth, d->Format, d->NumChannels),
-                        1, d);
+    return array_create(a, array_bytes(d->Width, d->Height, d->Depth, d->Format, d->NumChannels), 1,
+                        d);
 }
 
 CUresult cuArrayDestroy(CUarray a) {
@@ -269,8 +267,8 @@ CUresult cuMemGetInfo_v2(size_t *free_bytes, size_t *total_bytes) {
 CUresult cuDeviceTotalMem_v2(size_t *bytes, CUdevice dev) {
     ENTER(cuDeviceTotalMem_v2);
     CUresult r = REAL(cuDeviceTotalMem_v2)(bytes, dev);
-    if (r == CUDA_SUCCESS && al__cuda.enforce && bytes && dev >= 0 && dev < AL_CUDA_MAX_DEVICES &&
-        *bytes > al__cuda.ledger.limit[dev])
+    if (r == CUDA_SUCCESS && al__cuda.enforce && bytes && dev >= 0 &&
+        dev<AL_CUDA_MAX_DEVICES && * bytes> al__cuda.ledger.limit[dev])
         *bytes = (size_t)al__cuda.ledger.limit[dev];
     return r;
 }

@@ -7,11 +7,11 @@
 #include <stdint.h>
 
 struct al__rate {
-    int target;        /* percent of the device, 1..100 */
-    double rate;       /* launches per second the bucket refills with */
-    double tokens;     /* launches that may go now */
-    double burst;      /* most tokens the bucket holds */
-    uint64_t last_ns;  /* time of the last refill */
+    int target;       /* percent of the device, 1..100 */
+    double rate;      /* launches per second the bucket refills with */
+    double tokens;    /* launches that may go now */
+    double burst;     /* most tokens the bucket holds */
+    uint64_t last_ns; /* time of the last refill */
 };
 
 /* A limiter for target percent, starting at rate launches per second. */

@@ -70,8 +70,7 @@ int al__sizemap_put(struct al__sizemap *m, uint64_t key, int kind, uint64_t size
     return 0;
 }
 
-int al__sizemap_take(struct al__sizemap *m, uint64_t key, int kind,
-                     struct al__sizemap_entry *out) {
+int al__sizemap_take(struct al__sizemap *m, uint64_t key, int kind, struct al__sizemap_entry *out) {
     if (!m->cap)
         return 0;
     size_t mask = m->cap - 1, i = slot_of(key, kind, m->cap);

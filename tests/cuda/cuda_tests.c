@@ -26,7 +26,7 @@ static char ledger_name[64];
 #define CHECK(cond)                                                                                \
     do {                                                                                           \
         if (!(cond)) {                                                                             \
-            fprintf(stderr, "  %s:%d: failed: %s\n", __FILE__, __LINE__, #cond);                 \
+            fprintf(stderr, "  %s:%d: failed: %s\n", __FILE__, __LINE__, #cond);                   \
             failures++;                                                                            \
         }                                                                                          \
     } while (0)
@@ -35,7 +35,7 @@ static char ledger_name[64];
     do {                                                                                           \
         unsigned long long a_ = (unsigned long long)(a), b_ = (unsigned long long)(b);             \
         if (a_ != b_) {                                                                            \
-            fprintf(stderr, "  %s:%d: %s == %s failed: %llu != %llu\n", __FILE__, __LINE__, #a,  \
+            fprintf(stderr, "  %s:%d: %s == %s failed: %llu != %llu\n", __FILE__, __LINE__, #a,    \
                     #b, a_, b_);                                                                   \
             failures++;                                                                            \
         }                                                                                          \
@@ -443,7 +443,9 @@ static const struct test tests[] = {
     {"proc_address", proc_address, {"ALLOT_GPU_MEMORY_LIMIT_MIB=100"}, NULL},
     {"dlsym_lookups", dlsym_lookups, {"ALLOT_GPU_MEMORY_LIMIT_MIB=100"}, NULL},
     {"racing_processes", racing_processes, {"ALLOT_GPU_MEMORY_LIMIT_MIB=64"}, NULL},
-    {"killed_process_gives_back", killed_process_gives_back, {"ALLOT_GPU_MEMORY_LIMIT_MIB=64"},
+    {"killed_process_gives_back",
+     killed_process_gives_back,
+     {"ALLOT_GPU_MEMORY_LIMIT_MIB=64"},
      NULL},
     {"fork_after_init", fork_after_init, {"ALLOT_GPU_MEMORY_LIMIT_MIB=64"}, NULL},
     {"several_devices",
@@ -511,8 +513,21 @@ static int run(const struct test *t) {
     return ok ? 0 : -1;
 }
 
+/* Runs this program again with liballot-cuda.so preloaded over the fake driver. */
+static void reexec_preloaded(char **argv) {
+    if (getenv("AL_CUDA_TESTS_PRELOADED"))
+        return;
+    setenv("AL_CUDA_TESTS_PRELOADED", "1", 1);
+    setenv("LD_PRELOAD", AL_CUDA_LIBRARY, 1);
+    setenv("LD_LIBRARY_PATH", AL_FAKE_DRIVER_DIR, 1);
+    execv("/proc/self/exe", argv);
+    fprintf(stderr, "cuda_tests: cannot run itself again: %s\n", strerror(errno));
+    exit(2);
+}
+
 int main(int argc, char **argv) {
     int failed = 0, passed = 0;
+    reexec_preloaded(argv);
     for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++) {
         if (argc > 1 && strcmp(argv[1], tests[i].name) != 0)
             continue;

@@ -2,7 +2,8 @@
  * liballot-cuda.so without a GPU: the same entry points over host memory, FAKE_CUDA_DEVICES
  * devices (default 1) of FAKE_CUDA_MEMORY_MIB each (default 1024), a count of every call
  * (fakeCudaCalls), and a simulated utilisation (allotFakeUtilization: launches times
- * FAKE_CUDA_KERNEL_US, default 100 us, over the time since the last sample). */
+ * FAKE_CUDA_KERNEL_US, default 100 us, over the time since the last sample). FAKE_CUDA_CALL_NS
+ * makes each allocation and free take that long (a busy wait), as a real driver's do. */
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -24,6 +25,7 @@ EXPORT int allotFakeUtilization(int dev);
 
 static int devices = -1;
 static uint64_t capacity;
+static long call_ns;
 static _Atomic uint64_t used[MAX_DEV];
 static _Thread_local int current = -1; /* the device of this thread's context */
 
@@ -71,13 +73,29 @@ static void setup(void) {
         return;
     long n = env_long("FAKE_CUDA_DEVICES", 1);
     capacity = (uint64_t)env_long("FAKE_CUDA_MEMORY_MIB", 1024) << 20;
+    call_ns = env_long("FAKE_CUDA_CALL_NS", 0);
     devices = n < 0 ? 0 : n > MAX_DEV ? MAX_DEV : (int)n;
+}
+
+static uint64_t now_ns(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec;
+}
+
+static void driver_time(void) {
+    if (call_ns > 0) {
+        uint64_t until = now_ns() + (uint64_t)call_ns;
+        while (now_ns() < until)
+            ;
+    }
 }
 
 /* Host memory with a header; the bytes beyond the header are never touched (a large
  * allocation costs address space, not memory). */
 static CUresult fake_alloc(CUdeviceptr *dptr, size_t bytes, int dev) {
     setup();
+    driver_time();
     if (dev < 0)
         return CUDA_ERROR_INVALID_CONTEXT;
     if (!dptr || bytes == 0)
@@ -101,6 +119,7 @@ static CUresult fake_alloc(CUdeviceptr *dptr, size_t bytes, int dev) {
 static CUresult fake_free(CUdeviceptr dptr) {
     if (!dptr)
         return CUDA_ERROR_INVALID_VALUE;
+    driver_time();
     char *p = (char *)(uintptr_t)dptr - HEADER;
     size_t bytes;
     int dev;
@@ -247,8 +266,8 @@ EXPORT CUresult cuMemAddressReserve(CUdeviceptr *p, size_t size, size_t align, C
     return CUDA_SUCCESS;
 }
 
-EXPORT CUresult cuMemMap(CUdeviceptr p, size_t size, size_t offset,
-                         CUmemGenericAllocationHandle h, unsigned long long flags) {
+EXPORT CUresult cuMemMap(CUdeviceptr p, size_t size, size_t offset, CUmemGenericAllocationHandle h,
+                         unsigned long long flags) {
     (void)p, (void)size, (void)offset, (void)h, (void)flags;
     count("cuMemMap");
     return CUDA_SUCCESS;
@@ -313,8 +332,8 @@ static CUresult launch(const char *name) {
 }
 
 EXPORT CUresult cuLaunchKernel(CUfunction f, unsigned gx, unsigned gy, unsigned gz, unsigned bx,
-                               unsigned by, unsigned bz, unsigned shared, CUstream s,
-                               void **params, void **extra) {
+                               unsigned by, unsigned bz, unsigned shared, CUstream s, void **params,
+                               void **extra) {
     (void)f, (void)gx, (void)gy, (void)gz, (void)bx, (void)by, (void)bz, (void)shared, (void)s,
         (void)params, (void)extra;
     return launch("cuLaunchKernel");
@@ -349,10 +368,8 @@ EXPORT CUresult cuGraphLaunch(CUgraphExec g, CUstream s) {
 
 int allotFakeUtilization(int dev) {
     static uint64_t last_ns, last_launches;
-    struct timespec t;
     (void)dev;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    uint64_t now = (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec;
+    uint64_t now = now_ns();
     uint64_t n = atomic_load(&launches);
     int util = 0;
     if (last_ns && now > last_ns) {
@@ -411,20 +428,43 @@ EXPORT CUresult cuGetProcAddress(const char *sym, void **pfn, int version, cuuin
 EXPORT CUresult cuGetProcAddress_v2(const char *sym, void **pfn, int version, cuuint64_t flags,
                                     CUdriverProcAddressQueryResult *status);
 
-#define FN(f) {#f, (void (*)(void))f}
+#define FN(f)                                                                                      \
+    { #f, (void (*)(void))f }
 static const struct {
     const char *name;
     void (*fn)(void);
 } exports[] = {
-    FN(cuInit), FN(cuDeviceGet), FN(cuDevicePrimaryCtxRetain), FN(cuCtxSetCurrent),
-    FN(cuCtxGetDevice), FN(cuMemAlloc_v2), FN(cuMemFree_v2), FN(cuMemAllocPitch_v2),
-    FN(cuMemAllocManaged), FN(cuMemAllocAsync), FN(cuMemAllocAsync_ptsz),
-    FN(cuMemAllocFromPoolAsync), FN(cuMemAllocFromPoolAsync_ptsz), FN(cuMemFreeAsync),
-    FN(cuMemFreeAsync_ptsz), FN(cuMemCreate), FN(cuMemRelease), FN(cuMemAddressReserve),
-    FN(cuMemMap), FN(cuArrayCreate_v2), FN(cuArray3DCreate_v2), FN(cuArrayDestroy),
-    FN(cuMemGetInfo_v2), FN(cuDeviceTotalMem_v2), FN(cuLaunchKernel), FN(cuLaunchKernel_ptsz),
-    FN(cuLaunchKernelEx), FN(cuLaunchCooperativeKernel), FN(cuGraphLaunch),
-    FN(cuGetProcAddress), FN(cuGetProcAddress_v2),
+    FN(cuInit),
+    FN(cuDeviceGet),
+    FN(cuDevicePrimaryCtxRetain),
+    FN(cuCtxSetCurrent),
+    FN(cuCtxGetDevice),
+    FN(cuMemAlloc_v2),
+    FN(cuMemFree_v2),
+    FN(cuMemAllocPitch_v2),
+    FN(cuMemAllocManaged),
+    FN(cuMemAllocAsync),
+    FN(cuMemAllocAsync_ptsz),
+    FN(cuMemAllocFromPoolAsync),
+    FN(cuMemAllocFromPoolAsync_ptsz),
+    FN(cuMemFreeAsync),
+    FN(cuMemFreeAsync_ptsz),
+    FN(cuMemCreate),
+    FN(cuMemRelease),
+    FN(cuMemAddressReserve),
+    FN(cuMemMap),
+    FN(cuArrayCreate_v2),
+    FN(cuArray3DCreate_v2),
+    FN(cuArrayDestroy),
+    FN(cuMemGetInfo_v2),
+    FN(cuDeviceTotalMem_v2),
+    FN(cuLaunchKernel),
+    FN(cuLaunchKernel_ptsz),
+    FN(cuLaunchKernelEx),
+    FN(cuLaunchCooperativeKernel),
+    FN(cuGraphLaunch),
+    FN(cuGetProcAddress),
+    FN(cuGetProcAddress_v2),
 };
 #undef FN
 
