@@ -136,6 +136,23 @@ static void fork_child(void) {
     pthread_mutex_unlock(&al__cuda.rate_lock);
 }
 
+/* Where an MPS daemon serves this machine, the compute share is MPS's active thread percentage,
+ * a hard limit on the SMs the process's kernels may use; it must be in the environment before
+ * the process initialises CUDA, hence here, before main. A value already set is kept. */
+__attribute__((constructor)) static void mps_share(void) {
+    const char *pct = getenv("ALLOT_GPU_COMPUTE_PERCENT");
+    const char *dir = getenv("CUDA_MPS_PIPE_DIRECTORY");
+    char control[512];
+    if (!pct || !*pct || strcmp(pct, "100") == 0 || strlen(pct) > 3 ||
+        strspn(pct, "0123456789") != strlen(pct) || strcmp(pct, "0") == 0)
+        return;
+    int n = snprintf(control, sizeof control, "%s/control", dir && *dir ? dir : "/tmp/nvidia-mps");
+    if (n <= 0 || (size_t)n >= sizeof control || access(control, F_OK) != 0)
+        return;
+    setenv("CUDA_MPS_ACTIVE_THREAD_PERCENTAGE", pct, 0);
+    al__cuda.mps = 1;
+}
+
 static const char *env_get(const char *name) {
     return getenv(name);
 }
@@ -259,7 +276,9 @@ AL_EXPORT void *dlsym(void *handle, const char *name) {
     if (!real_dlsym)
         return NULL;
     void *p = real_dlsym(handle, name);
-    if (!p || name[0] != 'c' || name[1] != 'u' || in_init || !al__cuda_ready())
+    /* Driver entry points are cu + a capital (cuMemAlloc_v2); the runtime's cudaMalloc is not. */
+    if (!p || name[0] != 'c' || name[1] != 'u' || name[2] < 'A' || name[2] > 'Z' || in_init ||
+        !al__cuda_ready())
         return p;
     void *w = wrapper_for(name, p, 0, 0, 0);
     return w ? w : p;

@@ -86,7 +86,8 @@ struct al__cuda {
     struct al__cuda_config cfg;
     int config_error; /* the environment was malformed: fail closed */
     int enforce;      /* a memory limit is set: account every allocation */
-    int throttle;     /* a compute share below 100 % is set */
+    int throttle;     /* a compute share below 100 % is set, enforced by the launch limiter */
+    int mps;          /* ... or by MPS's active thread percentage, set before main */
     void *lib;        /* the real driver */
     struct al__cuda_real real;
     struct al__ledger ledger;

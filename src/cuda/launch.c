@@ -16,11 +16,11 @@ static uint64_t now_ns(void) {
 
 void al__cuda_throttle_init(void) {
     struct al__cuda *g = &al__cuda;
-    if (g->cfg.compute_percent >= 100)
+    if (g->cfg.compute_percent >= 100 || g->mps)
         return;
     /* The source of utilisation: a driver that measures it for us (the tests' fake driver
      * does). Where there is none, launches are not throttled (docs/cuda.md, "Compute"). */
-    void *f = dlsym(g->lib, "allotFakeUtilization");
+    void *f = dlsym(g->lib, "allotFakeUtilization"); /* not cu...: never wrapped */
     *(void **)&g->util_sample = f;
     if (!g->util_sample) {
         al__cuda_log("no utilisation source: compute share not enforced");

@@ -430,6 +430,34 @@ static void compute_share_limits_launch_rate(void) {
     CHECK(util > 30 && util < 70);
 }
 
+/* With an MPS daemon's control pipe there, the share becomes MPS's active thread percentage, in
+ * the environment before main (a program started afresh with the library preloaded). */
+static void mps_share_is_set_before_main(void) {
+    char dir[] = "/tmp/allot-mps-XXXXXX", control[64], out[64] = {0};
+    CHECK(mkdtemp(dir) != NULL);
+    snprintf(control, sizeof control, "%s/control", dir);
+    FILE *f = fopen(control, "w");
+    CHECK(f != NULL);
+    if (f)
+        fclose(f);
+    setenv("CUDA_MPS_PIPE_DIRECTORY", dir, 1);
+    int p[2];
+    CHECK(pipe(p) == 0);
+    pid_t pid = fork();
+    if (pid == 0) {
+        dup2(p[1], 1);
+        execl("/proc/self/exe", "cuda_tests", "--print-env", "CUDA_MPS_ACTIVE_THREAD_PERCENTAGE",
+              (char *)NULL);
+        _exit(127);
+    }
+    close(p[1]);
+    CHECK(read(p[0], out, sizeof out - 1) > 0);
+    waitpid(pid, NULL, 0);
+    CHECK(strcmp(out, "30\n") == 0);
+    unlink(control);
+    rmdir(dir);
+}
+
 struct test {
     const char *name;
     void (*fn)(void);
@@ -468,6 +496,10 @@ static const struct test tests[] = {
     {"compute_share_limits_launch_rate",
      compute_share_limits_launch_rate,
      {"ALLOT_GPU_COMPUTE_PERCENT=50", "FAKE_CUDA_KERNEL_US=100"},
+     NULL},
+    {"mps_share_is_set_before_main",
+     mps_share_is_set_before_main,
+     {"ALLOT_GPU_COMPUTE_PERCENT=30"},
      NULL},
 };
 
@@ -527,6 +559,11 @@ static void reexec_preloaded(char **argv) {
 
 int main(int argc, char **argv) {
     int failed = 0, passed = 0;
+    if (argc == 3 && strcmp(argv[1], "--print-env") == 0) {
+        const char *v = getenv(argv[2]);
+        printf("%s\n", v ? v : "(unset)");
+        return 0;
+    }
     reexec_preloaded(argv);
     for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++) {
         if (argc > 1 && strcmp(argv[1], tests[i].name) != 0)

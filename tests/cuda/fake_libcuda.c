@@ -239,6 +239,16 @@ EXPORT CUresult cuMemFreeAsync_ptsz(CUdeviceptr dptr, CUstream s) {
     return fake_free(dptr);
 }
 
+EXPORT CUresult cuMemsetD8_v2(CUdeviceptr p, unsigned char v, size_t n) {
+    (void)p, (void)v, (void)n;
+    count("cuMemsetD8_v2");
+    return CUDA_SUCCESS;
+}
+
+EXPORT CUresult cuCtxSynchronize(void) {
+    return CUDA_SUCCESS;
+}
+
 /* Virtual memory management: a handle is a host allocation like any other; reserving and
  * mapping address ranges cost nothing. */
 EXPORT CUresult cuMemCreate(CUmemGenericAllocationHandle *h, size_t bytes,
