@@ -261,11 +261,15 @@ $(BUILD)/liballot-cuda.so: $(CUDA_OBJ)
 $(BUILD)/tests/cuda/test_cuda_parts: $(CUDA_PART_SAN_OBJ)
 $(BUILD)/tests/cuda/test_cuda_parts: TEST_LDFLAGS = $(CUDA_PART_SAN_OBJ)
 
-# The fake driver the tests and the benchmark preload the library over, and the test program
-# (neither under the sanitizers: ASan will not run with another library preloaded before it).
+# The fake driver (and NVML) the tests and the benchmark preload the library over, and the test
+# program (not under the sanitizers: ASan will not run with a library preloaded before it).
 $(BUILD)/tests/cuda/libcuda.so.1: tests/cuda/fake_libcuda.c src/cuda/cuda_api.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_BASE) $(OPT) -fPIC -shared -Wl,-Bsymbolic -Wl,-soname,libcuda.so.1 -o $@ $<
+
+$(BUILD)/tests/cuda/libnvidia-ml.so.1: tests/cuda/fake_nvml.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) $(OPT) -fPIC -shared -Wl,-soname,libnvidia-ml.so.1 -o $@ $< -ldl
 
 $(BUILD)/tests/cuda/cuda_tests: tests/cuda/cuda_tests.c tests/cuda/cuda_driver.h src/cuda/ledger.c \
 	src/cuda/ledger.h src/cuda/cuda_api.h
@@ -278,7 +282,8 @@ $(BUILD)/tests/cuda/cuda_tests: tests/cuda/cuda_tests.c tests/cuda/cuda_driver.h
 # entry point, cuGetProcAddress and dlsym, processes racing, a killed process, fork, devices,
 # malformed variables, the compute share. The program runs itself again with the library
 # preloaded and the fake on the library path; under the test runner's leftover check.
-cuda-test: $(BUILD)/liballot-cuda.so $(BUILD)/tests/cuda/libcuda.so.1 $(BUILD)/tests/cuda/cuda_tests
+cuda-test: $(BUILD)/liballot-cuda.so $(BUILD)/tests/cuda/libcuda.so.1 \
+	$(BUILD)/tests/cuda/libnvidia-ml.so.1 $(BUILD)/tests/cuda/cuda_tests
 	@scripts/run-tests $(BUILD)/tests/cuda/cuda_tests
 
 $(BUILD)/bench/cuda_overhead: bench/cuda_overhead.c tests/cuda/cuda_driver.h

@@ -78,6 +78,10 @@ typedef struct CUmemAllocationProp_st {
     } allocFlags;
 } CUmemAllocationProp;
 
+typedef struct CUuuid_st {
+    char bytes[16];
+} CUuuid;
+
 /* cuGetProcAddress flags and (CUDA 12) query results. */
 enum { CU_GET_PROC_ADDRESS_DEFAULT = 0 };
 typedef int CUdriverProcAddressQueryResult;

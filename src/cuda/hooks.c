@@ -175,6 +175,7 @@ static void init(void) {
     for (size_t i = 0; i < TABLE_LEN; i++)
         slot_set(&table[i], driver_symbol(table[i].name));
     *(void **)&g->real.cuCtxGetDevice = driver_symbol("cuCtxGetDevice");
+    *(void **)&g->real.cuDeviceGetUuid = driver_symbol("cuDeviceGetUuid");
     if (g->enforce && al__ledger_attach(&g->ledger, g->cfg.ledger[0] ? g->cfg.ledger : NULL,
                                         g->cfg.limit, err, sizeof err) != 0) {
         fprintf(stderr, "allot-cuda: %s; every GPU memory allocation will fail\n", err);

@@ -79,6 +79,7 @@ AL_CUDA_WRAPPED(AL_DECLARE_EXPORT)
 struct al__cuda_real {
     AL_CUDA_WRAPPED(AL_DECLARE_REAL)
     CUresult (*cuCtxGetDevice)(CUdevice *dev);
+    CUresult (*cuDeviceGetUuid)(CUuuid *uuid, CUdevice dev);
 };
 #undef AL_DECLARE_REAL
 
@@ -96,7 +97,6 @@ struct al__cuda {
     pthread_mutex_t rate_lock;
     struct al__rate rate;
     uint64_t rate_next_sample_ns;
-    int (*util_sample)(int dev); /* percent busy, or -1: none */
 };
 
 extern struct al__cuda al__cuda;

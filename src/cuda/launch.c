@@ -1,8 +1,8 @@
 /* launch.c - the compute share: kernel launches and graph launches pass a token bucket whose
  * rate follows the device's measured utilisation towards ALLOT_GPU_COMPUTE_PERCENT. */
 #include "internal.h"
+#include "nvml.h"
 
-#include <dlfcn.h>
 #include <time.h>
 
 #define REAL(name) al__cuda.real.name
@@ -14,16 +14,25 @@ static uint64_t now_ns(void) {
     return (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec;
 }
 
+/* The task's utilisation of the calling thread's device: all its processes where a ledger
+ * names them, else this process's. */
+static int task_util(void) {
+    CUuuid uuid;
+    int dev = al__cuda_current_device();
+    if (al__cuda.real.cuDeviceGetUuid(&uuid, dev) != CUDA_SUCCESS)
+        return -1;
+    return al__nvml_task_util(dev, (const unsigned char *)uuid.bytes,
+                              al__cuda.enforce && al__cuda.cfg.ledger[0] ? &al__cuda.ledger : NULL);
+}
+
 void al__cuda_throttle_init(void) {
     struct al__cuda *g = &al__cuda;
     if (g->cfg.compute_percent >= 100 || g->mps)
         return;
-    /* The source of utilisation: a driver that measures it for us (the tests' fake driver
-     * does). Where there is none, launches are not throttled (docs/cuda.md, "Compute"). */
-    void *f = dlsym(g->lib, "allotFakeUtilization"); /* not cu...: never wrapped */
-    *(void **)&g->util_sample = f;
-    if (!g->util_sample) {
-        al__cuda_log("no utilisation source: compute share not enforced");
+    /* The source of utilisation is NVML; where there is none, launches are not throttled
+     * (docs/cuda.md, "Compute share"). */
+    if (!g->real.cuDeviceGetUuid || al__nvml_open() != 0) {
+        al__cuda_log("no NVML: compute share not enforced");
         return;
     }
     al__rate_init(&g->rate, g->cfg.compute_percent, 1000, now_ns());
@@ -38,7 +47,7 @@ void al__cuda_throttle(void) {
     uint64_t now = now_ns();
     pthread_mutex_lock(&g->rate_lock);
     if (now >= g->rate_next_sample_ns) {
-        int util = g->util_sample(al__cuda_current_device());
+        int util = task_util();
         if (util >= 0)
             al__rate_sample(&g->rate, util);
         g->rate_next_sample_ns = now + SAMPLE_NS;

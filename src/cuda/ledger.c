@@ -283,6 +283,13 @@ uint64_t al__ledger_own(const struct al__ledger *l, int dev) {
     return atomic_load(&l->shm->row[l->row].bytes[dev]);
 }
 
+int al__ledger_has_pid(const struct al__ledger *l, int pid) {
+    for (int i = 0; i < AL_CUDA_LEDGER_ROWS; i++)
+        if (pid != 0 && atomic_load(&l->shm->row[i].pid) == pid)
+            return 1;
+    return 0;
+}
+
 void al__ledger_after_fork(struct al__ledger *l) {
     l->row = -1;
 }

@@ -56,6 +56,9 @@ uint64_t al__ledger_own(const struct al__ledger *l, int dev);
 /* Reclaims the rows of processes that no longer exist; returns how many. Takes the lock. */
 int al__ledger_reap(struct al__ledger *l);
 
+/* Whether pid holds a row of the task (is one of its processes that used CUDA). */
+int al__ledger_has_pid(const struct al__ledger *l, int pid);
+
 /* In a forked child: the parent's row is the parent's; the child claims its own on its first
  * charge. Takes no lock (async-signal-safe). */
 void al__ledger_after_fork(struct al__ledger *l);

@@ -410,9 +410,12 @@ static uint64_t now_ns(void) {
     return (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec;
 }
 
-/* ALLOT_GPU_COMPUTE_PERCENT=50 with kernels of 100 us: launches settle near 5,000 a second. */
+/* ALLOT_GPU_COMPUTE_PERCENT=50 with kernels of 100 us: launches settle near 5,000 a second
+ * (utilisation from the fake NVML's samples of the task's processes, named by the ledger). */
 static void compute_share_limits_launch_rate(void) {
     start(0);
+    CUdeviceptr p;
+    CHECK_EQ(d.cuMemAlloc_v2(&p, MIB), CUDA_SUCCESS); /* this process now has a ledger row */
     uint64_t t0 = now_ns(), t_mid = 0;
     int n_mid = 0, n = 0;
     while (now_ns() - t0 < 2500000000ull) {
@@ -495,7 +498,7 @@ static const struct test tests[] = {
     {"no_limit_passes_through", no_limit_passes_through, {NULL}, NULL},
     {"compute_share_limits_launch_rate",
      compute_share_limits_launch_rate,
-     {"ALLOT_GPU_COMPUTE_PERCENT=50", "FAKE_CUDA_KERNEL_US=100"},
+     {"ALLOT_GPU_COMPUTE_PERCENT=50", "FAKE_CUDA_KERNEL_US=100", "ALLOT_GPU_MEMORY_LIMIT_MIB=100"},
      NULL},
     {"mps_share_is_set_before_main",
      mps_share_is_set_before_main,

@@ -1,7 +1,8 @@
 /* fake_libcuda.c - a fake CUDA driver (built as build/tests/cuda/libcuda.so.1) for testing
  * liballot-cuda.so without a GPU: the same entry points over host memory, FAKE_CUDA_DEVICES
  * devices (default 1) of FAKE_CUDA_MEMORY_MIB each (default 1024), a count of every call
- * (fakeCudaCalls), and a simulated utilisation (allotFakeUtilization: launches times
+ * (fakeCudaCalls), and a simulated utilisation (fakeCudaUtilization, which the fake NVML
+ * reports: launches times
  * FAKE_CUDA_KERNEL_US, default 100 us, over the time since the last sample). FAKE_CUDA_CALL_NS
  * makes each allocation and free take that long (a busy wait), as a real driver's do. */
 #include <stdatomic.h>
@@ -21,7 +22,7 @@
 #define CALL_NAMES 64
 
 EXPORT int fakeCudaCalls(const char *name);
-EXPORT int allotFakeUtilization(int dev);
+EXPORT int fakeCudaUtilization(int dev);
 
 static int devices = -1;
 static uint64_t capacity;
@@ -166,6 +167,12 @@ EXPORT CUresult cuDevicePrimaryCtxRetain(CUcontext *ctx, CUdevice d) {
 
 EXPORT CUresult cuCtxSetCurrent(CUcontext ctx) {
     current = ctx ? (int)(uintptr_t)ctx - 1 : -1;
+    return CUDA_SUCCESS;
+}
+
+EXPORT CUresult cuDeviceGetUuid(CUuuid *u, CUdevice d) {
+    for (int i = 0; i < 16; i++)
+        u->bytes[i] = (char)(d * 16 + i);
     return CUDA_SUCCESS;
 }
 
@@ -376,7 +383,7 @@ EXPORT CUresult cuGraphLaunch(CUgraphExec g, CUstream s) {
     return launch("cuGraphLaunch");
 }
 
-int allotFakeUtilization(int dev) {
+int fakeCudaUtilization(int dev) {
     static uint64_t last_ns, last_launches;
     (void)dev;
     uint64_t now = now_ns();
