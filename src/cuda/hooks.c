@@ -276,6 +276,10 @@ AL_EXPORT void *dlsym(void *handle, const char *name) {
     pthread_once(&dlsym_once, find_real_dlsym);
     if (!real_dlsym)
         return NULL;
+    /* RTLD_NEXT is relative to the caller, which glibc finds from its return address: a tail
+     * call (a jump) leaves it the caller's. Such lookups are never given a wrapper. */
+    if (handle == RTLD_NEXT)
+        return real_dlsym(handle, name);
     void *p = real_dlsym(handle, name);
     /* Driver entry points are cu + a capital (cuMemAlloc_v2); the runtime's cudaMalloc is not. */
     if (!p || name[0] != 'c' || name[1] != 'u' || name[2] < 'A' || name[2] > 'Z' || in_init ||

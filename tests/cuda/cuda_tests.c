@@ -200,6 +200,10 @@ static void dlsym_lookups(void) {
     CHECK_EQ(alloc(&a, 101 * MIB), CUDA_ERROR_OUT_OF_MEMORY);
     CHECK(dlsym(d.lib, "cuInit") != NULL);
     CHECK(dlsym(d.lib, "noSuchSymbol") == NULL);
+    /* RTLD_NEXT stays relative to its caller (this program), not to the library: the next
+     * dlsym after this program is the preloaded library's own. */
+    void *next = dlsym(RTLD_NEXT, "dlsym"), *first = dlsym(RTLD_DEFAULT, "dlsym");
+    CHECK(next != NULL && next == first);
 }
 
 struct racer_result {
