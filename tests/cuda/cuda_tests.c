@@ -189,6 +189,52 @@ static void proc_address(void) {
     CHECK(SAME(init, d.cuInit));
 }
 
+/* Every wrapped entry point, by the driver's handle and by cuGetProcAddress (base name, the
+ * version, the per-thread flag), is the library's wrapper: the function of that name that the
+ * library exports (found first, since it is preloaded). */
+static void every_lookup_is_wrapped(void) {
+    static const struct {
+        const char *name, *base;
+        int version;
+        unsigned long long flags;
+    } rows[] = {
+        {"cuMemAlloc_v2", "cuMemAlloc", 12000, 0},
+        {"cuMemFree_v2", "cuMemFree", 12000, 2},
+        {"cuMemAllocPitch_v2", "cuMemAllocPitch", 11000, 0},
+        {"cuMemAllocManaged", "cuMemAllocManaged", 12000, 0},
+        {"cuMemAllocAsync", "cuMemAllocAsync", 12000, 0},
+        {"cuMemAllocAsync_ptsz", "cuMemAllocAsync", 12000, 2},
+        {"cuMemAllocFromPoolAsync", "cuMemAllocFromPoolAsync", 12000, 1},
+        {"cuMemAllocFromPoolAsync_ptsz", "cuMemAllocFromPoolAsync", 12000, 2},
+        {"cuMemFreeAsync", "cuMemFreeAsync", 12000, 0},
+        {"cuMemFreeAsync_ptsz", "cuMemFreeAsync", 12000, 2},
+        {"cuMemCreate", "cuMemCreate", 12000, 0},
+        {"cuMemRelease", "cuMemRelease", 12000, 0},
+        {"cuArrayCreate_v2", "cuArrayCreate", 12000, 0},
+        {"cuArray3DCreate_v2", "cuArray3DCreate", 12000, 0},
+        {"cuArrayDestroy", "cuArrayDestroy", 12000, 0},
+        {"cuMemGetInfo_v2", "cuMemGetInfo", 12000, 0},
+        {"cuDeviceTotalMem_v2", "cuDeviceTotalMem", 12000, 0},
+        {"cuLaunchKernel", "cuLaunchKernel", 12000, 0},
+        {"cuLaunchKernel_ptsz", "cuLaunchKernel", 12000, 2},
+        {"cuLaunchKernelEx", "cuLaunchKernelEx", 12000, 0},
+        {"cuLaunchCooperativeKernel", "cuLaunchCooperativeKernel", 12000, 0},
+        {"cuGraphLaunch", "cuGraphLaunch", 12000, 0},
+        {"cuGetProcAddress", "cuGetProcAddress", 11080, 0},
+        {"cuGetProcAddress_v2", "cuGetProcAddress", 12000, 0},
+    };
+    start(0);
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        void *mine = dlsym(RTLD_DEFAULT, rows[i].name), *by_handle = dlsym(d.lib, rows[i].name);
+        void *by_proc = NULL;
+        CHECK_EQ(d.cuGetProcAddress(rows[i].base, &by_proc, rows[i].version, rows[i].flags),
+                 CUDA_SUCCESS);
+        if (!mine || by_handle != mine || by_proc != mine)
+            fprintf(stderr, "  %s: not the wrapper\n", rows[i].name);
+        CHECK(mine && by_handle == mine && by_proc == mine);
+    }
+}
+
 /* dlsym on the driver's handle, and on RTLD_DEFAULT, gives the wrappers. */
 static void dlsym_lookups(void) {
     start(0);
@@ -477,6 +523,7 @@ static const struct test tests[] = {
     {"every_entry_point", every_entry_point, {"ALLOT_GPU_MEMORY_LIMIT_MIB=100"}, NULL},
     {"proc_address", proc_address, {"ALLOT_GPU_MEMORY_LIMIT_MIB=100"}, NULL},
     {"dlsym_lookups", dlsym_lookups, {"ALLOT_GPU_MEMORY_LIMIT_MIB=100"}, NULL},
+    {"every_lookup_is_wrapped", every_lookup_is_wrapped, {"ALLOT_GPU_MEMORY_LIMIT_MIB=100"}, NULL},
     {"racing_processes", racing_processes, {"ALLOT_GPU_MEMORY_LIMIT_MIB=64"}, NULL},
     {"killed_process_gives_back",
      killed_process_gives_back,
