@@ -176,11 +176,13 @@ static int reap_locked(struct al__ledger_shm *s, int self) {
     return n;
 }
 
-static int lock(struct al__ledger_shm *s) {
+/* Takes the lock; *reaped counts the rows reclaimed when its holder had died holding it. */
+static int lock(struct al__ledger_shm *s, int *reaped) {
     int rc = pthread_mutex_lock(&s->lock);
+    *reaped = 0;
     if (rc == EOWNERDEAD) {
         /* Its holder died: the rows stay consistent (see row_clear); reap, then go on. */
-        reap_locked(s, getpid());
+        *reaped = reap_locked(s, getpid());
         pthread_mutex_consistent(&s->lock);
         rc = 0;
     }
@@ -188,9 +190,10 @@ static int lock(struct al__ledger_shm *s) {
 }
 
 int al__ledger_reap(struct al__ledger *l) {
-    if (lock(l->shm) != 0)
+    int n;
+    if (lock(l->shm, &n) != 0)
         return 0;
-    int n = reap_locked(l->shm, getpid());
+    n += reap_locked(l->shm, getpid());
     pthread_mutex_unlock(&l->shm->lock);
     return n;
 }
@@ -199,8 +202,8 @@ int al__ledger_reap(struct al__ledger *l) {
  * is cleared first; else the first free row, else the first row of a dead process. */
 static int row_claim(struct al__ledger *l) {
     struct al__ledger_shm *s = l->shm;
-    int self = getpid(), got = -1;
-    if (lock(s) != 0)
+    int self = getpid(), got = -1, reaped;
+    if (lock(s, &reaped) != 0)
         return -1;
     for (int i = 0; i < AL_CUDA_LEDGER_ROWS; i++)
         if (atomic_load(&s->row[i].pid) == self) {

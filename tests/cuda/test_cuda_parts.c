@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -191,6 +192,38 @@ static void ledger_reclaims_a_dead_process(void **state) {
     assert_non_null(strstr(err, "ALLOT_TASK_LEDGER"));
 }
 
+/* Processes killed while they may hold the ledger's lock (they reap in a loop, which holds it
+ * most of the time): the next one to lock gets it back (robust mutex) and the ledger works. */
+static void ledger_survives_a_holder_killed_in_the_lock(void **state) {
+    char name[64], err[256];
+    struct al__ledger l;
+    uint64_t lim[AL_CUDA_MAX_DEVICES];
+    (void)state;
+    snprintf(name, sizeof name, "unit-lock-%d", (int)getpid());
+    limits(lim, 64 * MIB);
+    assert_int_equal(al__ledger_attach(&l, name, lim, err, sizeof err), 0);
+    for (int round = 0; round < 5; round++) {
+        pid_t pid = fork();
+        if (pid == 0) {
+            struct al__ledger c;
+            char e[256];
+            if (al__ledger_attach(&c, name, lim, e, sizeof e) != 0 ||
+                al__ledger_charge(&c, 0, MIB) != 0)
+                _exit(1);
+            for (;;)
+                al__ledger_reap(&c);
+        }
+        nanosleep(&(struct timespec){0, 20000000}, NULL);
+        kill(pid, SIGKILL);
+        assert_int_equal(waitpid(pid, NULL, 0), pid);
+        assert_int_equal(al__ledger_charge(&l, 0, 64 * MIB), 0); /* reclaims the child's MiB */
+        al__ledger_credit(&l, 0, 64 * MIB);
+        assert_true(al__ledger_used(&l, 0) == 0);
+    }
+    al__ledger_detach(&l);
+    assert_int_equal(al__ledger_unlink(name), 0);
+}
+
 static void rate_follows_utilisation(void **state) {
     struct al__rate r;
     (void)state;
@@ -216,6 +249,7 @@ int main(void) {
         cmocka_unit_test(sizemap_matches_a_reference),
         cmocka_unit_test(ledger_enforces_the_limit_per_device),
         cmocka_unit_test(ledger_reclaims_a_dead_process),
+        cmocka_unit_test(ledger_survives_a_holder_killed_in_the_lock),
         cmocka_unit_test(rate_follows_utilisation),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
