@@ -48,14 +48,25 @@ static CUresult over_limit(const char *what, uint64_t bytes, int dev) {
     return CUDA_ERROR_OUT_OF_MEMORY;
 }
 
-/* The common tail of the pointer allocations: the real call has been made with bytes reserved. */
-static CUresult settle(CUresult r, CUdeviceptr *dptr, uint64_t bytes, int dev, int kind) {
+/* Frees what the driver just allocated (when it cannot be recorded). */
+static void undo(uint64_t key, int kind) {
+    if (kind == AL_ALLOC_HANDLE)
+        (void)REAL(cuMemRelease)(key);
+    else if (kind == AL_ALLOC_ARRAY)
+        (void)REAL(cuArrayDestroy)((CUarray)(uintptr_t)key);
+    else
+        (void)REAL(cuMemFree_v2)(key);
+}
+
+/* The common tail of the allocations: the real call (result r; key, when it succeeded, what
+ * frees it) has been made with bytes reserved on dev. */
+static CUresult settle(CUresult r, uint64_t key, int kind, uint64_t bytes, int dev) {
     if (r != CUDA_SUCCESS) {
         al__ledger_credit(&al__cuda.ledger, dev, bytes);
         return r;
     }
-    if (record(*dptr, kind, bytes, dev) != 0) {
-        (void)REAL(cuMemFree_v2)(*dptr);
+    if (record(key, kind, bytes, dev) != 0) {
+        undo(key, kind);
         al__ledger_credit(&al__cuda.ledger, dev, bytes);
         return CUDA_ERROR_OUT_OF_MEMORY;
     }
@@ -70,7 +81,8 @@ static CUresult settle(CUresult r, CUdeviceptr *dptr, uint64_t bytes, int dev, i
         int dev_ = al__cuda_current_device();                                                      \
         if (al__ledger_charge(&al__cuda.ledger, dev_, bytes) != 0)                                 \
             return over_limit(what, bytes, dev_);                                                  \
-        return settle(call, dptr, bytes, dev_, AL_ALLOC_PTR);                                      \
+        CUresult r_ = call;                                                                        \
+        return settle(r_, r_ == CUDA_SUCCESS ? *(dptr) : 0, AL_ALLOC_PTR, bytes, dev_);            \
     } while (0)
 
 CUresult cuMemAlloc_v2(CUdeviceptr *dptr, size_t bytes) {
@@ -120,13 +132,13 @@ CUresult cuMemAllocPitch_v2(CUdeviceptr *dptr, size_t *pitch, size_t width, size
         return over_limit("cuMemAllocPitch", guess, dev);
     CUresult r = REAL(cuMemAllocPitch_v2)(dptr, pitch, width, height, elem);
     if (r != CUDA_SUCCESS)
-        return settle(r, dptr, guess, dev, AL_ALLOC_PTR);
+        return settle(r, 0, AL_ALLOC_PTR, guess, dev);
     uint64_t bytes = (uint64_t)*pitch * height;
     if (bytes > guess)
         al__ledger_force(&al__cuda.ledger, dev, bytes - guess);
     else if (bytes < guess)
         al__ledger_credit(&al__cuda.ledger, dev, guess - bytes);
-    return settle(r, dptr, bytes, dev, AL_ALLOC_PTR);
+    return settle(r, *dptr, AL_ALLOC_PTR, bytes, dev);
 }
 
 /* Frees: forget first (so that the address, once the driver reuses it, is not ours to forget),
@@ -171,16 +183,7 @@ CUresult cuMemCreate(CUmemGenericAllocationHandle *h, size_t bytes, const CUmemA
     if (al__ledger_charge(&al__cuda.ledger, dev, bytes) != 0)
         return over_limit("cuMemCreate", bytes, dev);
     CUresult r = REAL(cuMemCreate)(h, bytes, prop, flags);
-    if (r != CUDA_SUCCESS) {
-        al__ledger_credit(&al__cuda.ledger, dev, bytes);
-        return r;
-    }
-    if (record(*h, AL_ALLOC_HANDLE, bytes, dev) != 0) {
-        (void)REAL(cuMemRelease)(*h);
-        al__ledger_credit(&al__cuda.ledger, dev, bytes);
-        return CUDA_ERROR_OUT_OF_MEMORY;
-    }
-    return r;
+    return settle(r, r == CUDA_SUCCESS ? *h : 0, AL_ALLOC_HANDLE, bytes, dev);
 }
 
 CUresult cuMemRelease(CUmemGenericAllocationHandle h) {
@@ -216,16 +219,7 @@ static CUresult array_create(CUarray *a, uint64_t bytes, int three, const void *
     if (al__ledger_charge(&al__cuda.ledger, dev, bytes) != 0)
         return over_limit("cuArrayCreate", bytes, dev);
     CUresult r = three ? REAL(cuArray3DCreate_v2)(a, desc) : REAL(cuArrayCreate_v2)(a, desc);
-    if (r != CUDA_SUCCESS) {
-        al__ledger_credit(&al__cuda.ledger, dev, bytes);
-        return r;
-    }
-    if (record((uint64_t)(uintptr_t)*a, AL_ALLOC_ARRAY, bytes, dev) != 0) {
-        (void)REAL(cuArrayDestroy)(*a);
-        al__ledger_credit(&al__cuda.ledger, dev, bytes);
-        return CUDA_ERROR_OUT_OF_MEMORY;
-    }
-    return r;
+    return settle(r, r == CUDA_SUCCESS ? (uint64_t)(uintptr_t)*a : 0, AL_ALLOC_ARRAY, bytes, dev);
 }
 
 CUresult cuArrayCreate_v2(CUarray *a, const CUDA_ARRAY_DESCRIPTOR *d) {
