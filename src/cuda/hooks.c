@@ -23,6 +23,7 @@ static pthread_once_t dlsym_once = PTHREAD_ONCE_INIT;
 static int ready;
 static _Thread_local int in_init; /* the driver's own loading may call dlsym */
 static void *(*real_dlsym)(void *, const char *);
+static void *driver_hint; /* a driver function an application looked up with dlsym */
 
 /* One row per wrapped export: the name the driver exports, the driver's base name that
  * cuGetProcAddress is asked for, whether it is the per-thread-default-stream variant, the
@@ -167,6 +168,10 @@ static void init(void) {
     }
     g->enforce = g->cfg.memory_limited;
     g->lib = dlopen(g->cfg.library, RTLD_NOW | RTLD_LOCAL);
+    Dl_info info;
+    void *hint = __atomic_load_n(&driver_hint, __ATOMIC_ACQUIRE);
+    if (!g->lib && hint && dladdr(hint, &info) && info.dli_fname) /* loaded by another name */
+        g->lib = dlopen(info.dli_fname, RTLD_NOW | RTLD_LOCAL | RTLD_NOLOAD);
     in_init = 0;
     if (!g->lib) {
         al__cuda_log("cannot load %s: %s", g->cfg.library, dlerror());
@@ -226,7 +231,8 @@ static void *wrapper_for(const char *name, void *resolved, int by_base, int vers
     }
     if (!best)
         return NULL;
-    if (!slot_get(best)) /* the driver has it only through cuGetProcAddress: call what it gave */
+    /* The driver has it only through cuGetProcAddress: call what it gave (never ourselves). */
+    if (by_base && !slot_get(best) && resolved != fn_ptr(best->wrapper))
         slot_set(best, resolved);
     return fn_ptr(best->wrapper);
 }
@@ -281,10 +287,13 @@ AL_EXPORT void *dlsym(void *handle, const char *name) {
     if (handle == RTLD_NEXT)
         return real_dlsym(handle, name);
     void *p = real_dlsym(handle, name);
-    /* Driver entry points are cu + a capital (cuMemAlloc_v2); the runtime's cudaMalloc is not. */
-    if (!p || name[0] != 'c' || name[1] != 'u' || name[2] < 'A' || name[2] > 'Z' || in_init ||
-        !al__cuda_ready())
+    /* Driver entry points are cu + a capital (cuMemAlloc_v2); the runtime's cudaMalloc is not.
+     * No initialisation here (a lookup never waits for another thread's, nor loads the driver
+     * inside the loader's lock): the wrapper initialises at its first call. */
+    if (!p || name[0] != 'c' || name[1] != 'u' || name[2] < 'A' || name[2] > 'Z' || in_init)
         return p;
     void *w = wrapper_for(name, p, 0, 0, 0);
+    if (w && w != p) /* the driver's own: where to find it if it is not libcuda.so.1 by name */
+        __atomic_store_n(&driver_hint, p, __ATOMIC_RELEASE);
     return w ? w : p;
 }

@@ -252,6 +252,17 @@ static void dlsym_lookups(void) {
     CHECK(next != NULL && next == first);
 }
 
+/* The driver not found by the name the library loads (ALLOT_CUDA_LIBRARY names none here): the
+ * one the application looked its functions up in serves. */
+static void driver_found_through_the_application(void) {
+    start(0);
+    CUdeviceptr p;
+    CHECK_EQ(d.cuMemAlloc_v2(&p, 101 * MIB), CUDA_ERROR_OUT_OF_MEMORY);
+    CHECK_EQ(d.cuMemAlloc_v2(&p, 60 * MIB), CUDA_SUCCESS);
+    CHECK_EQ(ledger_used(0), 60 * MIB);
+    CHECK_EQ(d.cuMemFree_v2(p), CUDA_SUCCESS);
+}
+
 struct racer_result {
     uint64_t held;
     int over_limit_seen;
@@ -523,6 +534,10 @@ static const struct test tests[] = {
     {"every_entry_point", every_entry_point, {"ALLOT_GPU_MEMORY_LIMIT_MIB=100"}, NULL},
     {"proc_address", proc_address, {"ALLOT_GPU_MEMORY_LIMIT_MIB=100"}, NULL},
     {"dlsym_lookups", dlsym_lookups, {"ALLOT_GPU_MEMORY_LIMIT_MIB=100"}, NULL},
+    {"driver_found_through_the_application",
+     driver_found_through_the_application,
+     {"ALLOT_GPU_MEMORY_LIMIT_MIB=100", "ALLOT_CUDA_LIBRARY=libnosuchcuda.so.1"},
+     NULL},
     {"every_lookup_is_wrapped", every_lookup_is_wrapped, {"ALLOT_GPU_MEMORY_LIMIT_MIB=100"}, NULL},
     {"racing_processes", racing_processes, {"ALLOT_GPU_MEMORY_LIMIT_MIB=64"}, NULL},
     {"killed_process_gives_back",
