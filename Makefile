@@ -1,7 +1,7 @@
 # Makefile - builds allot (programs into build/), runs the tests, checks style.
 #   make          programs into build/ (release flags): allot, allotd (with allot-supervisor, the
-#                 local backend's task supervisor, next to it), liballot.a, and the web
-#                 dashboard's bundle in build/web/ (which allotd serves)
+#                 local backend's task supervisor, next to it), liballot.a, liballot-cuda.so (the
+#                 GPU enforcement library), and the web dashboard's bundle in build/web/
 #   make run      the above, then allotd in the foreground (state in .allot/, virtual GPUs if none)
 #   make test     unit tests, conformance suite, API tests and the OIDC module against a real
 #                 OpenID provider, under AddressSanitizer and UBSan, and the dashboard in
@@ -75,10 +75,10 @@ TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 CONFORMANCE ?= ../shared/conformance/cases
 
 .PHONY: all setup run test unit conformance api kube check format clean bench bench-smoke \
-	docs install uninstall fuzz fuzz-long oidc web web-test
+	docs install uninstall fuzz fuzz-long oidc web web-test cuda-test
 .SECONDARY:
 
-all: setup $(BUILD)/allot $(BUILD)/allotd $(BUILD)/liballot.a docs web
+all: setup $(BUILD)/allot $(BUILD)/allotd $(BUILD)/liballot.a $(BUILD)/liballot-cuda.so docs web
 
 setup:
 	@scripts/setup
@@ -189,7 +189,7 @@ $(BUILD)/tests/engine/test_torture: TEST_LDFLAGS = -Wl,--wrap=malloc,--wrap=call
 $(BUILD)/tests/engine/test_cycle_differential: TEST_LDFLAGS = \
 	-Wl,--wrap=al__placement_find,--wrap=al__job_queue_pop,--wrap=al__job_classes
 
-test: setup unit conformance api kube oidc web-test
+test: setup unit cuda-test conformance api kube oidc web-test
 
 unit: $(TEST_BIN) $(BUILD)/san/allot
 	@scripts/run-tests $(TEST_BIN)
@@ -242,10 +242,64 @@ fuzz: setup $(FUZZ_TARGETS) $(BUILD)/allot-supervisor
 fuzz-long: setup $(FUZZ_TARGETS) $(BUILD)/allot-supervisor
 	@FUZZ_MERGE=1 scripts/run-fuzz $(or $(FUZZ_LONG_SECONDS),1800) $(FUZZ_TARGETS)
 
+# liballot-cuda.so (src/cuda/): the LD_PRELOAD library that enforces a task's GPU memory cap and
+# compute share (docs/cuda.md). Depends on nothing of ours and on no CUDA header or library;
+# position-independent, only the wrapped driver entry points (and dlsym) exported.
+CUDA_SRC := $(sort $(wildcard src/cuda/*.c))
+CUDA_OBJ := $(CUDA_SRC:%.c=$(BUILD)/cuda/%.o)
+# Its pure parts, also unit-tested under the sanitizers (tests/cuda/test_cuda_parts.c).
+CUDA_PART_SRC := $(addprefix src/cuda/,config.c ledger.c rate.c sizemap.c)
+CUDA_PART_SAN_OBJ := $(CUDA_PART_SRC:%.c=$(BUILD)/san/%.o)
+
+$(BUILD)/cuda/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) $(OPT) -fPIC -fvisibility=hidden -MMD -MP -c $< -o $@
+
+$(BUILD)/liballot-cuda.so: $(CUDA_OBJ)
+	$(CC) $(OPT) -shared -fPIC -Wl,-soname,liballot-cuda.so -o $@ $^ -ldl -lpthread
+
+$(BUILD)/tests/cuda/test_cuda_parts: $(CUDA_PART_SAN_OBJ)
+$(BUILD)/tests/cuda/test_cuda_parts: TEST_LDFLAGS = $(CUDA_PART_SAN_OBJ)
+
+# The fake driver (and NVML) the tests and the benchmark preload the library over, and the test
+# program (not under the sanitizers: ASan will not run with a library preloaded before it).
+$(BUILD)/tests/cuda/libcuda.so.1: tests/cuda/fake_libcuda.c src/cuda/cuda_api.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) $(OPT) -fPIC -shared -Wl,-Bsymbolic -Wl,-soname,libcuda.so.1 -o $@ $<
+
+$(BUILD)/tests/cuda/libnvidia-ml.so.1: tests/cuda/fake_nvml.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) $(OPT) -fPIC -shared -Wl,-soname,libnvidia-ml.so.1 -o $@ $< -ldl
+
+$(BUILD)/tests/cuda/cuda_tests: tests/cuda/cuda_tests.c tests/cuda/cuda_driver.h src/cuda/ledger.c \
+	src/cuda/ledger.h src/cuda/cuda_api.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) $(OPT) -Itests -DAL_CUDA_LIBRARY='"$(abspath $(BUILD)/liballot-cuda.so)"' \
+		-DAL_FAKE_DRIVER_DIR='"$(abspath $(BUILD)/tests/cuda)"' -o $@ tests/cuda/cuda_tests.c \
+		src/cuda/ledger.c -ldl -lpthread
+
+# liballot-cuda.so over the fake driver (no GPU needed): accounting, the limit, every wrapped
+# entry point, cuGetProcAddress and dlsym, processes racing, a killed process, fork, devices,
+# malformed variables, the compute share. The program runs itself again with the library
+# preloaded and the fake on the library path; under the test runner's leftover check.
+cuda-test: $(BUILD)/liballot-cuda.so $(BUILD)/tests/cuda/libcuda.so.1 \
+	$(BUILD)/tests/cuda/libnvidia-ml.so.1 $(BUILD)/tests/cuda/cuda_tests
+	@scripts/run-tests $(BUILD)/tests/cuda/cuda_tests
+
+$(BUILD)/bench/cuda_overhead: bench/cuda_overhead.c tests/cuda/cuda_driver.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) $(OPT) -Itests -o $@ $< -ldl
+
+CUDA_BENCH = $(BUILD)/bench/cuda_overhead --library $(abspath $(BUILD)/liballot-cuda.so) \
+	--driver-dir $(abspath $(BUILD)/tests/cuda)
+CUDA_BENCH_DEPS = $(BUILD)/bench/cuda_overhead $(BUILD)/liballot-cuda.so \
+	$(BUILD)/tests/cuda/libcuda.so.1
+
 # Benchmarks (release build): each prints its figures as `name: value unit`.
 BENCH_FLEET_SRC := bench/fleet.c bench/synth.c bench/measure.c
 
-bench: $(BUILD)/bench/fleet $(BUILD)/bench/victim_search $(BUILD)/bench/sim_openb $(BUILD)/allotd $(BUILD)/allot
+bench: $(BUILD)/bench/fleet $(BUILD)/bench/victim_search $(BUILD)/bench/sim_openb $(BUILD)/allotd $(BUILD)/allot \
+	$(CUDA_BENCH_DEPS)
 	$(BUILD)/bench/fleet
 	$(BUILD)/bench/sim_openb --dir $(OPENB)
 	$(BUILD)/bench/victim_search 1024 5
@@ -254,15 +308,18 @@ bench: $(BUILD)/bench/fleet $(BUILD)/bench/victim_search $(BUILD)/bench/sim_open
 	bench/allotd_fleet.py $(BUILD)/allotd
 	bench/allotd_abuse.py $(BUILD)/allotd
 	bench/sim_philly.py $(BUILD)/allot
+	$(CUDA_BENCH)
 
 # A small, fast run of every shape: a smoke test for CI, its figures are not the targets.
-bench-smoke: $(BUILD)/bench/fleet $(BUILD)/bench/sim_openb $(BUILD)/allotd $(BUILD)/allot
+bench-smoke: $(BUILD)/bench/fleet $(BUILD)/bench/sim_openb $(BUILD)/allotd $(BUILD)/allot \
+	$(CUDA_BENCH_DEPS)
 	$(BUILD)/bench/fleet --quick --runs 1
 	$(BUILD)/bench/sim_openb --dir $(OPENB) --runs 1
 	bench/allotd_api.py $(BUILD)/allotd --workloads 1600 --latency-runs 5 --prefix smoke_
 	bench/allotd_fleet.py $(BUILD)/allotd --workloads 3000 --running 480 --finished 1000 \
 		--nodes 6 --quiet-cycles 3 --prefix smoke_
 	bench/sim_philly.py $(BUILD)/allot --days 1 --prefix smoke_
+	$(CUDA_BENCH) --quick --prefix smoke_
 
 $(BUILD)/bench/fleet: $(BENCH_FLEET_SRC) bench/synth.h bench/measure.h $(BUILD)/liballot.a
 	@mkdir -p $(dir $@)
