@@ -62,8 +62,11 @@ struct al__task_start {
     size_t node;         /* index in the inventory */
     const int32_t *gpus; /* device indices on that node */
     size_t gpu_count;
-    int32_t gpu_milli;       /* the share of each device it may use, 0 = whole devices */
-    int32_t gpu_memory_mib;  /* or the memory of each device, 0 = none */
+    int32_t gpu_milli;      /* the share of each device it may use, 0 = whole devices */
+    int32_t gpu_memory_mib; /* or the memory of each device, 0 = none */
+    /* A task holding a share (gpu_milli or gpu_memory_mib) has its limits enforced where the
+     * backend can (the local backend: liballot-cuda.so); false: its workload opted out. */
+    bool enforce;
     const char *const *argv; /* the command, NULL-terminated */
     /* Its environment, "KEY=VALUE" strings, NULL-terminated: the submitter's variables its
      * client carried (exported_env), then those set for it (env, which win). The backend adds a
@@ -325,6 +328,12 @@ struct al__backend {
      * does not ("tasks in namespaces of their own (user, mount, PID): the state dir hidden from
      * them"). */
     const char *isolation;
+    /* Set by open: the library tasks holding a share of a device run under (liballot-cuda.so,
+     * absolute path; docs/cuda.md), NULL where they run without it; then enforcement_off says
+     * why ("allotd --no-enforce", "no liballot-cuda.so at PATH: ..."), NULL where the backend
+     * enforces nothing of its own. */
+    const char *cuda_library;
+    const char *enforcement_off;
     /* Set by allotd after open (NULL: none): the backend calls it, from any thread and holding
      * none of its own locks, when it learned that a task may have ended (a child reaped, a
      * watch event), so that allotd runs a pass soon instead of at its next tick. */

@@ -118,6 +118,10 @@ static const struct al__cli_opt submit_options[] = {
      "a workspace asking\nit gets build-preemptible)",
      NULL},
     {NULL, "--non-preemptible", NULL, "may not be preempted", NULL},
+    {NULL, "--no-enforce", NULL,
+     "run a portion or GPU memory request without\nliballot-cuda.so: its limits are not "
+     "enforced\n(default: enforced on the local backend)",
+     NULL},
     {NULL, "--workers", "N", "tasks to run (default 1)", NULL},
     {NULL, "--min-members", "M", "tasks that must run together (default: all\nworkers)", NULL},
     {"-e", "--env", "K=V", "an environment variable (repeatable); wins over\nan exported one",
@@ -827,6 +831,7 @@ static const struct {
         {"memory_bytes", "--memory"},
         {"priority", "--priority"},
         {"preemptible", "--preemptible"},
+        {"enforce", "--no-enforce"},
         {"workers", "--workers"},
         {"min_members", "--min-members"},
         {"env", "--env"},

@@ -91,6 +91,26 @@ static bool own_reason(const json_t *w) {
     return strcmp(code, "suspended") == 0 || strcmp(code, "time_limit") == 0;
 }
 
+/* "GPU enforcement: active (memory cap 40960 MiB per device, liballot-cuda.so)" or "off: WHY";
+ * nothing for a workload without GPUs or from an allotd that does not say. */
+static void print_enforcement(const json_t *w) {
+    const json_t *e = json_object_get(w, "enforcement");
+    const char *reason = al__cli_json_str(e, "reason", NULL), *library;
+    int64_t cap = al__cli_json_int(e, "memory_limit_mib", -1);
+    char text[256] = "a share of each device";
+    if (!json_is_object(e) || (reason && strcmp(reason, "no GPUs") == 0))
+        return;
+    if (!al__cli_json_bool(e, "active", false)) {
+        al__cli_field("GPU enforcement", "off: %s", reason ? reason : "?");
+        return;
+    }
+    library = al__cli_json_str(e, "library", "liballot-cuda.so");
+    if (cap >= 0)
+        snprintf(text, sizeof(text), "%" PRId64 " MiB per device", cap);
+    al__cli_field("GPU enforcement", "active (memory cap %s, %s)", text,
+                  strrchr(library, '/') ? strrchr(library, '/') + 1 : library);
+}
+
 static void print_summary(const json_t *w) {
     int64_t priority = al__cli_json_int(w, "priority", 0);
     const char *class_name = al__cli_priority_name(priority);
@@ -110,6 +130,7 @@ static void print_summary(const json_t *w) {
     al__cli_field("Request", "%s", text);
     al__cli_workload_placement(w, text, sizeof(text));
     al__cli_field("Placement", "%s", text);
+    print_enforcement(w);
     al__cli_field("Restarts", "%" PRId64, al__cli_json_int(w, "restarts", 0));
     if (al__cli_json_int(w, "time_limit_s", 0) > 0) {
         al__cli_format_duration(al__cli_json_int(w, "time_limit_s", 0), text, sizeof(text));

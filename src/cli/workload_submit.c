@@ -131,6 +131,12 @@ static int request_option(struct al__cli_args *a, json_t *body) {
         al__cli_json_set(body, "queue_anyway", json_true());
         return 0;
     }
+    if (al__cli_args_is(a, NULL, "--no-enforce")) { /* the library is not injected */
+        if (!al__cli_args_flag(a, NULL))
+            return AL__CLI_BAD;
+        al__cli_json_set(body, "enforce", json_false());
+        return 0;
+    }
     if (al__cli_args_is(a, NULL, "--kind"))
         return kind_option(a, body);
     if (al__cli_args_is(a, NULL, "--preemptible") ||

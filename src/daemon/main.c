@@ -273,6 +273,11 @@ static int parse_options(int argc, char **argv, struct options *o) {
                             : &o->print_fingerprint) = true;
             continue;
         }
+        if (strcmp(a, "--no-enforce") == 0 && o->backend_opt_count < MAX_BACKEND_OPTIONS) {
+            /* a backend's option without a value: one that enforces nothing refuses it */
+            o->backend_opts[o->backend_opt_count++] = (struct al__backend_option){a + 2, ""};
+            continue;
+        }
         if (i + 1 >= argc) {
             fprintf(stderr, "allotd: %s: unknown option or missing value\n", a);
             return -1;

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "daemon/api.h"
+#include "daemon/enforcement.h"
 #include "daemon/persist.h"
 #include "daemon/route_access.h"
 #include "daemon/service.h"
@@ -117,6 +118,7 @@ static json_t *workload_json(const struct allotd *d, const struct al__dworkload 
                   w->reason_short[0] ? json_string(w->reason_short) : json_null(), "queue_position",
                   position > 0 ? json_integer(position) : json_null(), "restarts", w->restarts,
                   "tasks", tasks));
+    json_object_set_new(o, "enforcement", al__enforcement_json(d, w));
     return o;
 }
 

@@ -155,6 +155,7 @@ json_t *al__workload_spec_json(const struct al__wspec *s) {
         json_object_set_new(o, "time_limit_s",
                             s->time_limit_s > 0 ? json_integer(s->time_limit_s) : json_null());
         json_object_set_new(o, "labels", s->labels ? json_incref(s->labels) : json_object());
+        json_object_set_new(o, "enforce", json_boolean(s->enforce));
     } else {
         json_decref(mode);
         json_decref(exported);
@@ -441,28 +442,14 @@ static int read_gpu(const struct al__json *body, struct al__wspec *s, struct al_
 /* al__wspec_read with the body also as a document for the snapshot parser's readers. */
 static int wspec_read(const json_t *body, const struct al__json *jb, struct al__wspec *s,
                       char *field, size_t fsize, char *msg, size_t msize) {
-    static const char *const keys[] = {"name",
-                                       "project",
-                                       "command",
-                                       "env",
-                                       "export",
-                                       "exported_env",
-                                       "workdir",
-                                       "time_limit_s",
-                                       "gpu",
-                                       "gpu_fraction",
-                                       "gpu_memory_mib",
-                                       "gpu_device_count",
-                                       "cpu_millis",
-                                       "memory_bytes",
-                                       "priority",
-                                       "preemptible",
-                                       "workers",
-                                       "min_members",
-                                       "kind",
-                                       "labels",
-                                       "queue_anyway", /* read by admission.c */
-                                       NULL};
+    static const char *const keys[] = {
+        "name",       "project",      "command",        "env",
+        "export",     "exported_env", "workdir",        "time_limit_s",
+        "gpu",        "gpu_fraction", "gpu_memory_mib", "gpu_device_count",
+        "cpu_millis", "memory_bytes", "priority",       "preemptible",
+        "workers",    "min_members",  "kind",           "labels",
+        "enforce",    "queue_anyway", /* read by admission.c */
+        NULL};
     struct al_snapshot_error e = {{0}, {0}, 0};
     struct al__wspec w = {0};
     const char *workdir = NULL;
@@ -477,7 +464,9 @@ static int wspec_read(const json_t *body, const struct al__json *jb, struct al__
     /* Inference is never preemptible (Run:ai offers no such override); otherwise it follows
      * the priority unless given. */
     w.preemptible = w.kind != AL__K_INFERENCE && w.priority < AL_PRIORITY_BUILD;
-    if (al__member_int(jb, "", "cpu_millis", false, 0, AL__MAX_CPU_MILLIS, &w.cpu_millis, &e) < 0 ||
+    w.enforce = true; /* also for a workload stored before the field existed */
+    if (al__member_bool(jb, "", "enforce", false, &w.enforce, &e) < 0 ||
+        al__member_int(jb, "", "cpu_millis", false, 0, AL__MAX_CPU_MILLIS, &w.cpu_millis, &e) < 0 ||
         al__member_int(jb, "", "memory_bytes", false, 0, AL__MAX_MEMORY_BYTES, &w.memory_bytes,
                        &e) < 0 ||
         al__member_bool(jb, "", "preemptible", false, &w.preemptible, &e) < 0 ||

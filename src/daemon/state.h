@@ -102,6 +102,9 @@ struct al__wspec {
     int32_t priority;
     bool preemptible;
     uint8_t kind; /* enum al__wkind (a byte: it sits in the padding after preemptible) */
+    /* Its tasks holding a share of a device run with their limits enforced (liballot-cuda.so
+     * on the local backend) unless it opted out ("enforce": false; also in the padding). */
+    bool enforce;
     int32_t workers, min_members;
     int32_t gpus, gpu_milli, gpu_memory_mib, gpu_device_count;
     int64_t cpu_millis, memory_bytes;

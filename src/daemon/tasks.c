@@ -134,6 +134,7 @@ static void job_prepare(struct allotd *d, struct launch_job *j) {
         .gpu_count = j->t->gpu_count,
         .gpu_milli = r.gpu_milli,
         .gpu_memory_mib = r.gpu_memory_mib,
+        .enforce = s->enforce,
         .argv = (const char *const *)j->argv,
         .exported_env = (const char *const *)j->exported_env,
         .env = (const char *const *)j->env,

@@ -21,6 +21,7 @@
 #include "backends/backend.h"
 #include "backends/local/account.h"
 #include "backends/local/children.h"
+#include "backends/local/cuda_inject.h"
 #include "backends/local/local.h"
 #include "backends/local/log_window.h"
 #include "backends/local/streams.h"
@@ -39,6 +40,7 @@ struct local {
      * this machine offers no such namespaces (said at start). */
     char *hide;
     struct al__local_nvml *nvml; /* where the GPUs were discovered: how busy they are */
+    struct al__local_cuda cuda;  /* liballot-cuda.so for tasks holding a share of a device */
 };
 
 static void path_of(const struct local *l, struct al__task_key key, const char *sub,
@@ -134,7 +136,8 @@ static void isolation_choose(struct al__backend *b, struct local *l) {
 
 static int local_open(struct al__backend *b, const char *dir, const struct al__backend_option *opts,
                       size_t opt_count, char *err, size_t size) {
-    const char *gpus = NULL, *supervisor = NULL;
+    const char *gpus = NULL, *supervisor = NULL, *cuda_library = NULL;
+    bool no_enforce = false;
     size_t nodes = 1;
     char path[4096], supervisor_path[4096];
 
@@ -146,6 +149,10 @@ static int local_open(struct al__backend *b, const char *dir, const struct al__b
                 return -AL_EINVAL;
         } else if (strcmp(opts[i].name, "supervisor") == 0) {
             supervisor = opts[i].value;
+        } else if (strcmp(opts[i].name, "cuda-library") == 0) {
+            cuda_library = opts[i].value;
+        } else if (strcmp(opts[i].name, "no-enforce") == 0) {
+            no_enforce = true;
         } else {
             snprintf(err, size, "--%s: not an option of the local backend", opts[i].name);
             return -AL_EINVAL;
@@ -185,6 +192,14 @@ static int local_open(struct al__backend *b, const char *dir, const struct al__b
     isolation_choose(b, l);
     al__task_user_init(&l->user);
     al__children_init(&l->children, wake_allotd, b);
+    al__local_cuda_open(&l->cuda, cuda_library, no_enforce, dir);
+    b->cuda_library = l->cuda.library;
+    b->enforcement_off = l->cuda.off[0] ? l->cuda.off : NULL;
+    if (l->cuda.off[0] && !no_enforce)
+        fprintf(stderr,
+                "allotd: GPU enforcement off: %s: tasks holding a share of a GPU run without "
+                "their limits enforced (give --cuda-library PATH, or --no-enforce to say so)\n",
+                l->cuda.off);
     b->data = l;
     return 0;
 }
@@ -194,6 +209,7 @@ static void local_close(struct al__backend *b) {
     if (l) {
         al__children_release(&l->children);
         al__local_nvml_close(l->nvml);
+        al__local_cuda_release(&l->cuda);
         free(l->dir);
         free(l->supervisor);
         free(l->hide);
@@ -210,6 +226,7 @@ static void local_prepare(struct al__backend *b, struct al__task_key key) {
     unlink(path);
     path_of(b->data, key, "run", "sock", path, sizeof(path));
     unlink(path);
+    al__local_cuda_sweep(&((struct local *)b->data)->cuda, key);
 }
 
 static void local_forget(struct al__backend *b, struct al__task_key key) {
@@ -253,7 +270,8 @@ static int local_start(struct al__backend *b, const struct al__task_start *s,
         if (rc < 0)
             return rc;
     }
-    char **env = al__task_env(s->account ? &account.user : &l->user, &b->inventory, s);
+    char **env =
+        al__task_env(s->account ? &account.user : &l->user, &b->inventory, s, &l->cuda.task);
 
     path_of(l, s->key, "logs", "log", log, sizeof(log));
     path_of(l, s->key, "logs", "idx", index, sizeof(index));
@@ -448,7 +466,10 @@ const struct al__backend_type al__local_backend = {
              "                        or 2xA100-80GiB,1xT4-16GiB\n"
              "  --nodes N             N virtual nodes like this machine, each with those GPUs\n"
              "                        (for benchmarks; tasks still run here; default 1)\n"
-             "  --supervisor PATH     the allot-supervisor program (default: next to allotd)\n",
+             "  --supervisor PATH     the allot-supervisor program (default: next to allotd)\n"
+             "  --cuda-library PATH   liballot-cuda.so, which tasks holding a share of a GPU run\n"
+             "                        under (default: next to allotd)\n"
+             "  --no-enforce          run them without it (their limits are not enforced)\n",
     .open = local_open,
     .close = local_close,
     .prepare = local_prepare,

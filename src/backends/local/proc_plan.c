@@ -116,6 +116,25 @@ static void account_text(struct al__proc_plan *plan, const struct al__account *a
                                  "%s%lu", i ? "," : "", (unsigned long)a->groups[i]);
 }
 
+/* The command's LD_PRELOAD, under the name it travels by (see plan->preload). */
+static int preload_carry(struct al__proc_plan *plan) {
+    static const char carried[] = AL__SUPERVISOR_PRELOAD_ENV "=";
+    for (size_t i = 0; plan->envp[i]; i++) {
+        if (strncmp(plan->envp[i], "LD_PRELOAD=", 11) != 0)
+            continue;
+        size_t len = strlen(plan->envp[i] + 11);
+        plan->preload = malloc(sizeof(carried) + len);
+        if (!plan->preload) {
+            al__proc_plan_release(plan);
+            return -AL_ENOMEM;
+        }
+        memcpy(plan->preload, carried, sizeof(carried) - 1);
+        memcpy(plan->preload + sizeof(carried) - 1, plan->envp[i] + 11, len + 1);
+        plan->envp[i] = plan->preload; /* each name is once in envp */
+    }
+    return 0;
+}
+
 int al__proc_plan_init(struct al__proc_plan *plan, const struct al__launch *launch, char *err,
                        size_t size) {
     if (!launch || !launch->argv || !launch->argv[0] || !launch->argv[0][0] || !launch->log_path ||
@@ -135,6 +154,8 @@ int al__proc_plan_init(struct al__proc_plan *plan, const struct al__launch *laun
     int rc = env_merge(launch->env, &plan->envp, err, size);
     if (rc < 0)
         return rc;
+    if (preload_carry(plan) < 0)
+        return oom(err, size);
     const char *path = env_get(plan->envp, "PATH");
     rc = paths_build(launch->argv[0], path ? path : DEFAULT_PATH, &plan->paths);
     if (rc < 0) {
@@ -157,6 +178,8 @@ void al__proc_plan_release(struct al__proc_plan *plan) {
         free(plan->paths[i]);
     free(plan->paths);
     free(plan->envp);
+    free(plan->preload);
+    plan->preload = NULL;
     plan->paths = NULL;
     plan->envp = NULL;
 }

@@ -15,6 +15,9 @@ struct al__proc_plan {
     char *const *argv; /* borrowed from the launch */
     char **envp;       /* the launch's env, each name once (the last wins); strings borrowed */
     char **paths;      /* where to exec argv[0], in order (PATH lookup done); owned */
+    /* envp's LD_PRELOAD, renamed AL__SUPERVISOR_PRELOAD_ENV for the way through the supervisor
+     * (which must not load it); owned, NULL when none */
+    char *preload;
     size_t path_count;
     int null_fd;        /* /dev/null, read-only; all fds >= 4 and close-on-exec */
     int log_fd;         /* the log, O_APPEND */

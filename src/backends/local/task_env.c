@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "allot/model.h"
+#include "backends/enforce.h"
 #include "backends/local/task_env.h"
 #include "util/xalloc.h"
 
@@ -68,28 +69,51 @@ static void env_add_submitted(struct env *e, const char *const *vars) {
             env_push(e, al__xstrdup(vars[i]));
 }
 
-/* The share of each device the task may use ("0.500") and its memory in MiB, or "" for none. */
-static void shared_limits(const struct al__inventory *inv, const struct al__task_start *s,
-                          char *fraction, char *mib, size_t size) {
+/* The share of each device the task may use ("0.500"), or "" for none. */
+static void shared_fraction(const struct al__inventory *inv, const struct al__task_start *s,
+                            char *fraction, size_t size) {
     const struct al__node *node = &inv->nodes[s->node];
     int32_t device_mib = s->gpu_count > 0 && (size_t)s->gpus[0] < node->gpu_count
                              ? node->gpus[s->gpus[0]].memory_mib
                              : 0;
-    fraction[0] = mib[0] = '\0';
+    fraction[0] = '\0';
     if (s->gpu_milli > 0) {
         snprintf(fraction, size, "%d.%03d", s->gpu_milli / 1000, s->gpu_milli % 1000);
-        snprintf(mib, size, "%lld", (long long)device_mib * s->gpu_milli / 1000);
     } else if (s->gpu_memory_mib > 0 && device_mib > 0) {
         int64_t milli = al_gpu_memory_milli(s->gpu_memory_mib, device_mib);
         snprintf(fraction, size, "%d.%03d", (int)(milli / 1000), (int)(milli % 1000));
-        snprintf(mib, size, "%d", s->gpu_memory_mib);
     }
+}
+
+/* The value of `key` the task's own variables give it (s->env over s->exported_env), or NULL. */
+static const char *submitted_value(const struct al__task_start *s, const char *key) {
+    const char *const *lists[] = {s->env, s->exported_env};
+    size_t n = strlen(key);
+    for (size_t l = 0; l < 2; l++) {
+        const char *found = NULL;
+        for (size_t i = 0; lists[l] && lists[l][i]; i++)
+            if (strncmp(lists[l][i], key, n) == 0 && lists[l][i][n] == '=')
+                found = lists[l][i] + n + 1;
+        if (found)
+            return found;
+    }
+    return NULL;
+}
+
+/* The library and its variables, for a task holding a share (over the task's own LD_PRELOAD). */
+static void env_add_cuda(struct env *e, const struct al__task_start *s,
+                         const struct al__enforce_env *limits, const char *library) {
+    char *preload = al__enforce_preload(library, submitted_value(s, "LD_PRELOAD"));
+    env_add(e, "LD_PRELOAD", preload);
+    free(preload);
+    env_add(e, "ALLOT_TASK_LEDGER", limits->ledger);
 }
 
 /* The task's devices, node and identity. */
 static void env_add_own(struct env *e, const struct al__inventory *inv,
-                        const struct al__task_start *s) {
-    char devices[64 * 12] = "", number[32], fraction[32], mib[32];
+                        const struct al__task_start *s, const struct al__task_cuda *cuda) {
+    char devices[64 * 12] = "", number[32], fraction[32];
+    struct al__enforce_env limits;
     size_t used = 0;
     for (size_t i = 0; i < s->gpu_count && used < sizeof(devices); i++)
         used += (size_t)snprintf(devices + used, sizeof(devices) - used, "%s%d", i ? "," : "",
@@ -104,15 +128,22 @@ static void env_add_own(struct env *e, const struct al__inventory *inv,
     env_add(e, "ALLOT_TASK_INDEX", number);
     snprintf(number, sizeof(number), "%d", (int)s->workers);
     env_add(e, "ALLOT_WORKERS", number);
-    shared_limits(inv, s, fraction, mib, sizeof(fraction));
-    if (fraction[0]) {
+    shared_fraction(inv, s, fraction, sizeof(fraction));
+    al__enforce_env_of(&inv->nodes[s->node], s, cuda ? cuda->scope : NULL, &limits);
+    if (fraction[0])
         env_add(e, "ALLOT_GPU_FRACTION", fraction);
-        env_add(e, "ALLOT_GPU_MEMORY_LIMIT_MIB", mib);
-    }
+    if (limits.memory_limit_mib[0])
+        env_add(e, "ALLOT_GPU_MEMORY_LIMIT_MIB", limits.memory_limit_mib);
+    if (al__task_cuda_applies(cuda, s))
+        env_add_cuda(e, s, &limits, cuda->library);
+}
+
+bool al__task_cuda_applies(const struct al__task_cuda *cuda, const struct al__task_start *s) {
+    return cuda && cuda->library && s->enforce && al__enforce_shares(s);
 }
 
 char **al__task_env(const struct al__task_user *u, const struct al__inventory *inv,
-                    const struct al__task_start *s) {
+                    const struct al__task_start *s, const struct al__task_cuda *cuda) {
     struct env e = {NULL, 0};
     const char *mark = getenv(TEST_RUN_MARK);
     env_add(&e, "PATH", AL__BASE_PATH);
@@ -133,7 +164,7 @@ char **al__task_env(const struct al__task_user *u, const struct al__inventory *i
     env_add_submitted(&e, s->env);
     if (s->workdir)
         env_add(&e, "PWD", s->workdir);
-    env_add_own(&e, inv, s);
+    env_add_own(&e, inv, s, cuda);
     if (mark)
         env_add(&e, TEST_RUN_MARK, mark);
     return e.v;

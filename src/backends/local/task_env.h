@@ -17,6 +17,16 @@ struct al__task_user {
  * SHELL when it has none there: the environment's, else "/" and "/bin/sh"). */
 void al__task_user_init(struct al__task_user *u);
 
+/* How a task holding a share of a device runs under liballot-cuda.so (docs/cuda.md). */
+struct al__task_cuda {
+    const char *library; /* its absolute path; NULL: no task is wrapped */
+    const char *scope;   /* in front of every ledger name (enforce.h) */
+};
+
+/* al__task_cuda_applies - whether task s runs under the library: cuda has one, s holds a share
+ * of its devices and its workload did not opt out (s->enforce). */
+bool al__task_cuda_applies(const struct al__task_cuda *cuda, const struct al__task_start *s);
+
 /*
  * al__task_env - the environment of task s on node `node` of inventory inv, "KEY=VALUE" strings,
  * NULL-terminated (each allocated; the caller frees them and the array), in order, later ones
@@ -30,12 +40,14 @@ void al__task_user_init(struct al__task_user *u);
  *   3. PWD = s->workdir when it has one; the devices, node and identity of the task
  *      (CUDA_VISIBLE_DEVICES, NVIDIA_VISIBLE_DEVICES, CUDA_DEVICE_ORDER, ALLOT_WORKLOAD,
  *      ALLOT_PROJECT, ALLOT_NODE, ALLOT_TASK_INDEX, ALLOT_WORKERS, and for a share of a device
- *      ALLOT_GPU_FRACTION and ALLOT_GPU_MEMORY_LIMIT_MIB); ALLOT_TEST_RUN as allotd has it, if
- *      it does (test runners find what their allotd started by it).
+ *      ALLOT_GPU_FRACTION and ALLOT_GPU_MEMORY_LIMIT_MIB, per device as enforce.h computes it);
+ *      where al__task_cuda_applies, LD_PRELOAD (cuda->library in front of the task's own) and
+ *      ALLOT_TASK_LEDGER; ALLOT_TEST_RUN as allotd has it, if it does (test runners find what
+ *      their allotd started by it).
  * Aborts on out-of-memory (allotd's policy).
  */
 char **al__task_env(const struct al__task_user *u, const struct al__inventory *inv,
-                    const struct al__task_start *s);
+                    const struct al__task_start *s, const struct al__task_cuda *cuda);
 
 /* al__task_env_free - frees what al__task_env returned; accepts NULL. */
 void al__task_env_free(char **env);

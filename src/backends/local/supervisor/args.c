@@ -41,6 +41,25 @@ static int groups_parse(const char *text, struct al__supervision *out) {
     return 0;
 }
 
+/* The command's LD_PRELOAD back under its name (see AL__SUPERVISOR_PRELOAD_ENV); -1 when out of
+ * memory. */
+static int preload_restore(char **envp) {
+    static const char carried[] = AL__SUPERVISOR_PRELOAD_ENV "=", name[] = "LD_PRELOAD=";
+    for (size_t i = 0; envp && envp[i]; i++) {
+        if (strncmp(envp[i], carried, sizeof(carried) - 1) != 0)
+            continue;
+        const char *value = envp[i] + sizeof(carried) - 1;
+        size_t len = strlen(value);
+        char *entry = malloc(sizeof(name) + len);
+        if (!entry)
+            return -1;
+        memcpy(entry, name, sizeof(name) - 1);
+        memcpy(entry + sizeof(name) - 1, value, len + 1);
+        envp[i] = entry; /* kept for the supervisor's life */
+    }
+    return 0;
+}
+
 int al__supervision_parse(int argc, char **argv, char **envp, struct al__supervision *out,
                           char *err, size_t size) {
     size_t paths = 0;
@@ -48,6 +67,8 @@ int al__supervision_parse(int argc, char **argv, char **envp, struct al__supervi
     memset(out, 0, sizeof(*out));
     out->umask = -1;
     out->envp = envp;
+    if (preload_restore(envp) < 0)
+        return snprintf(err, size, "out of memory"), -1;
     for (; i < argc && strcmp(argv[i], "--") != 0; i += 2) {
         const char *flag = argv[i], *value = i + 1 < argc ? argv[i + 1] : NULL;
         if (strcmp(flag, "--terminal") == 0) { /* the one flag without a value */

@@ -278,7 +278,35 @@ static void sync_fd_hold(void) {
     }
 }
 
+/* The shared-memory segment of the task's liballot-cuda.so ledger (ALLOT_TASK_LEDGER in its
+ * environment, set by allotd for a task holding a share of a device: docs/cuda.md), into out;
+ * "" when it has none or the name is not one the library accepts. Read before the title
+ * overwrites the environment. */
+static void ledger_segment(char *const *envp, char *out, size_t size) {
+    static const char key[] = "ALLOT_TASK_LEDGER=";
+    const char *name = NULL;
+    out[0] = '\0';
+    for (size_t i = 0; envp && envp[i]; i++)
+        if (strncmp(envp[i], key, sizeof(key) - 1) == 0)
+            name = envp[i] + sizeof(key) - 1;
+    size_t len = name ? strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                                     "0123456789._-")
+                      : 0;
+    if (len == 0 || len > 200 || name[len] != '\0' || strcmp(name, ".") == 0 ||
+        strcmp(name, "..") == 0)
+        return;
+    struct line l = {.len = 0};
+    line_add(&l, "/dev/shm/allot-cuda-");
+    line_add(&l, name);
+    if (l.len < size) {
+        memcpy(out, l.buf, l.len);
+        out[l.len] = '\0';
+    }
+}
+
 _Noreturn void al__supervise(const struct al__supervision *plan) {
+    char segment[256];
+    ledger_segment(plan->envp, segment, sizeof(segment));
     al__signals_default();
     fds_close_others();
     sync_fd_hold();
@@ -335,6 +363,11 @@ _Noreturn void al__supervise(const struct al__supervision *plan) {
      * is on record. */
     if (plan->terminal || sessions.count > 0)
         al__proc_members(self, own_start_ticks(), sessions.ids, sessions.count, kill_member, NULL);
+    /* The library never removes the task's ledger (a process of the task may still come); the
+     * task is over now. One the supervisor could not remove (it was killed) goes when the task
+     * is next placed or forgotten (cuda_inject.c). */
+    if (segment[0])
+        unlink(segment);
     kill(0, SIGKILL);
     _exit(0);
 }

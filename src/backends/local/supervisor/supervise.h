@@ -7,9 +7,13 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-#define AL__SUPERVISOR_MAX_PATHS  256 /* candidate paths of the command (PATH entries) */
-#define AL__SUPERVISOR_SYNC_FD    3   /* the pipe allotd waits on; the log is on 1 and 2 */
-#define AL__SUPERVISOR_MAX_GROUPS 64  /* --groups */
+/* The command's LD_PRELOAD travels to the supervisor under this name (the supervisor, often
+ * root, must not load what a task preloads: the submitter's libraries, liballot-cuda.so) and is
+ * LD_PRELOAD again in the environment the command and exec commands get. */
+#define AL__SUPERVISOR_PRELOAD_ENV "ALLOT_SUPERVISOR_LD_PRELOAD"
+#define AL__SUPERVISOR_MAX_PATHS   256 /* candidate paths of the command (PATH entries) */
+#define AL__SUPERVISOR_SYNC_FD     3   /* the pipe allotd waits on; the log is on 1 and 2 */
+#define AL__SUPERVISOR_MAX_GROUPS  64  /* --groups */
 
 /*
  * What the supervisor runs, from its command line:

@@ -1,0 +1,46 @@
+/* enforcement.c - a workload's "enforcement" object (see enforcement.h). */
+#include <stdint.h>
+#include <stdio.h>
+
+#include "daemon/daemon.h"
+#include "daemon/enforcement.h"
+#include "daemon/state.h"
+
+/* The cap per device in MiB, or -1 while unknown (a portion of a task not placed). */
+static int64_t memory_limit(const struct allotd *d, const struct al__dworkload *w) {
+    const struct al__inventory *inv = &d->backend.inventory;
+    if (w->spec.gpu_memory_mib > 0)
+        return w->spec.gpu_memory_mib;
+    for (int32_t i = 0; i < w->spec.workers; i++) {
+        const struct al__dtask *t = &w->tasks[i];
+        if (t->node < 0 || (size_t)t->node >= inv->node_count || t->gpu_count == 0)
+            continue;
+        const struct al__node *node = &inv->nodes[t->node];
+        if (t->gpus[0] >= 0 && (size_t)t->gpus[0] < node->gpu_count)
+            return (int64_t)node->gpus[t->gpus[0]].memory_mib * w->spec.gpu_milli / 1000;
+    }
+    return -1;
+}
+
+json_t *al__enforcement_json(const struct allotd *d, const struct al__dworkload *w) {
+    const struct al__wspec *s = &w->spec;
+    const char *library = d->backend.cuda_library, *reason = NULL;
+    char other[128];
+    if (s->gpus == 0 && s->gpu_milli == 0 && s->gpu_memory_mib == 0)
+        reason = "no GPUs";
+    else if (s->gpu_milli == 0 && s->gpu_memory_mib == 0)
+        reason = "whole GPUs";
+    else if (!s->enforce)
+        reason = "--no-enforce";
+    else if (!library && d->backend.enforcement_off)
+        reason = d->backend.enforcement_off;
+    else if (!library) {
+        snprintf(other, sizeof(other), "not offered by the %s backend", d->backend.type->name);
+        reason = other;
+    }
+    int64_t limit = reason ? -1 : memory_limit(d, w);
+    return json_pack("{s:b, s:o, s:o, s:o}", "active", reason == NULL, "reason",
+                     reason ? json_string(reason) : json_null(), "library",
+                     reason ? json_null() : json_string(library), "memory_limit_mib",
+                     limit >= 0 ? json_integer(limit) : json_null());
+}
