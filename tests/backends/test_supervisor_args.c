@@ -48,6 +48,24 @@ static void a_full_command_line_is_read(void **state) {
     assert_int_equal(sup.umask, -1); /* none given: inherited */
 }
 
+/* The command's LD_PRELOAD reaches the supervisor under another name (the supervisor must not
+ * load it) and is LD_PRELOAD again in the environment the command gets. */
+static void the_commands_preload_is_restored_for_it(void **state) {
+    char *argv[] = {"allot-supervisor", "--exit", "/r/1.exit", "--path",
+                    "/bin/sh",          "--",     "sh",        NULL};
+    char carried[] = AL__SUPERVISOR_PRELOAD_ENV "=/l/liballot-cuda.so mine.so";
+    char *env[] = {"A=1", carried, NULL};
+    struct al__supervision sup;
+    char err[128] = "";
+    (void)state;
+    if (al__supervision_parse(7, argv, env, &sup, err, sizeof err) != 0)
+        fail_msg("refused: %s", err);
+    assert_string_equal(sup.envp[0], "A=1");
+    assert_string_equal(sup.envp[1], "LD_PRELOAD=/l/liballot-cuda.so mine.so");
+    assert_null(sup.envp[2]);
+    free(sup.envp[1]); /* the supervisor keeps it for its life */
+}
+
 /* --umask: the task's, octal (allotd itself runs with 077). */
 static void a_umask_is_read_in_octal(void **state) {
     char *argv[] = {"s",      "--exit",    "/e", "--umask", "027",
@@ -244,6 +262,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(a_full_command_line_is_read),
         cmocka_unit_test(a_umask_is_read_in_octal),
+        cmocka_unit_test(the_commands_preload_is_restored_for_it),
         cmocka_unit_test(a_title_and_an_index_are_read),
         cmocka_unit_test(a_workspace_command_line_is_read),
         cmocka_unit_test(an_account_and_a_hidden_dir_are_read),
