@@ -30,14 +30,13 @@ json_t *al__enforcement_json(const struct allotd *d, const struct al__dworkload 
         reason = "no GPUs";
     else if (s->gpu_milli == 0 && s->gpu_memory_mib == 0)
         reason = "whole GPUs";
-    else if (!s->enforce)
-        reason = "--no-enforce";
-    else if (!library && d->backend.enforcement_off)
-        reason = d->backend.enforcement_off;
-    else if (!library) {
+    else if (!library && !d->backend.enforcement_off) {
         snprintf(other, sizeof(other), "not offered by the %s backend", d->backend.type->name);
         reason = other;
-    }
+    } else if (!s->enforce)
+        reason = "--no-enforce";
+    else if (!library)
+        reason = d->backend.enforcement_off;
     int64_t limit = reason ? -1 : memory_limit(d, w);
     return json_pack("{s:b, s:o, s:o, s:o}", "active", reason == NULL, "reason",
                      reason ? json_string(reason) : json_null(), "library",

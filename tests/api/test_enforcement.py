@@ -3,6 +3,7 @@ local backend (LD_PRELOAD, its memory cap, its ledger), unless its workload or a
 a whole-GPU task is not wrapped; the workload's API object and `allot workload describe` say
 which; the ledger's shared-memory segment is gone once the task ends."""
 import os
+import signal
 import unittest
 
 from harness import ALLOTD, Daemon, DaemonTest, wait_until
@@ -66,6 +67,32 @@ class EnforcedTest(DaemonTest):
             out = self.d.cli("workload", "describe", name, "-p", "team-a").stdout
             self.assertIn("off: " + reason, out)
         self.assertEqual(self.d.workload("free")["enforce"], False)
+        self.d.stop()  # the opt-out is stored with the workload
+        self.d.start()
+        self.assertEqual(self.d.workload("free")["enforce"], False)
+        self.assertEqual(self.d.workload("free")["enforcement"]["reason"], "--no-enforce")
+
+    def test_the_segment_goes_when_the_task_ends_after_allotd_crashed(self):
+        self.project("team-a")
+        # where the task sees it (not the state dir: hidden from tasks)
+        marker = "/dev/shm/allot-test-go-%d" % os.getpid()
+        self.addCleanup(lambda: os.path.exists(marker) and os.unlink(marker))
+        self.submit("long", "team-a", ["sh", "-c", "echo $ALLOT_TASK_LEDGER; "
+                                                   ": > /dev/shm/allot-cuda-$ALLOT_TASK_LEDGER; "
+                                                   "while [ ! -e %s ]; do sleep 0.1; done" % marker],
+                    gpu_fraction=0.5)
+        self.d.wait_state("long", "running")
+        ledger = wait_until(lambda: self.d.request("GET", "/api/v1/workloads/long/logs")[1].strip(),
+                            what="the ledger's name")
+        segment = "/dev/shm/allot-cuda-" + ledger
+        wait_until(lambda: os.path.exists(segment), what="the task's segment")
+        self.d.proc.send_signal(signal.SIGKILL)
+        self.d.wait_killed()
+        open(marker, "w").close()  # the task ends while allotd is down
+        wait_until(lambda: not os.path.exists(segment), what="the supervisor to remove it")
+        os.unlink(marker)
+        self.d.start()
+        self.d.wait_state("long", "succeeded")
 
 
 class DisabledTest(DaemonTest):
