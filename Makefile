@@ -152,11 +152,14 @@ BINDIR ?= $(PREFIX)/bin
 MANDIR ?= $(PREFIX)/share/man
 BASH_COMPLETION_DIR ?= $(PREFIX)/share/bash-completion/completions
 
-install: $(BUILD)/allot $(BUILD)/allotd $(BUILD)/allot-supervisor docs web
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(BASH_COMPLETION_DIR)
+install: $(BUILD)/allot $(BUILD)/allotd $(BUILD)/allot-supervisor $(BUILD)/liballot-cuda.so docs web
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(BASH_COMPLETION_DIR) \
+		$(DESTDIR)$(PREFIX)/lib/allot
 	rm -rf $(DESTDIR)$(PREFIX)/share/allot/web && install -d $(DESTDIR)$(PREFIX)/share/allot/web
 	install -m 644 $(BUILD)/web/* $(DESTDIR)$(PREFIX)/share/allot/web
 	install -m 755 $(BUILD)/allot $(BUILD)/allotd $(BUILD)/allot-supervisor $(DESTDIR)$(BINDIR)
+	# allotd finds it in ../lib/allot/ from its own directory (docs/cuda.md)
+	install -m 644 $(BUILD)/liballot-cuda.so $(DESTDIR)$(PREFIX)/lib/allot/liballot-cuda.so
 	install -m 644 $(BUILD)/man/*.1 $(DESTDIR)$(MANDIR)/man1
 	install -m 644 $(BUILD)/completion/allot $(DESTDIR)$(BASH_COMPLETION_DIR)/allot
 
@@ -164,7 +167,7 @@ uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/allot $(DESTDIR)$(BINDIR)/allotd \
 		$(DESTDIR)$(BINDIR)/allot-supervisor $(DESTDIR)$(BASH_COMPLETION_DIR)/allot \
 		$(DESTDIR)$(MANDIR)/man1/allot.1 $(DESTDIR)$(MANDIR)/man1/allot-*.1
-	rm -rf $(DESTDIR)$(PREFIX)/share/allot/web
+	rm -rf $(DESTDIR)$(PREFIX)/share/allot/web $(DESTDIR)$(PREFIX)/lib/allot
 
 $(BUILD)/san/allot: $(SAN_CLI_OBJ) $(SAN_LIB_OBJ)
 	$(CC) $(SAN) -o $@ $^ $(CLI_LIBS)

@@ -17,7 +17,18 @@
 
 #define SHM_DIR "/dev/shm"
 
-/* liballot-cuda.so next to the running program, into out; false when unknown. */
+/* Where liballot-cuda.so is for a program in `dir`: beside it (a build directory), else in
+ * ../lib/allot/ (make install); into out. Neither: the first, for the message. */
+static void library_near(const char *dir, char *out, size_t size) {
+    snprintf(out, size, "%.4000s/liballot-cuda.so", dir);
+    if (access(out, R_OK) == 0)
+        return;
+    snprintf(out, size, "%.4000s/../lib/allot/liballot-cuda.so", dir);
+    if (access(out, R_OK) != 0)
+        snprintf(out, size, "%.4000s/liballot-cuda.so", dir);
+}
+
+/* liballot-cuda.so near the running program, into out; false when unknown. */
 static bool beside_self(char *out, size_t size) {
     char self[PATH_MAX];
     ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
@@ -26,7 +37,7 @@ static bool beside_self(char *out, size_t size) {
     self[n] = '\0';
     char *slash = strrchr(self, '/');
     *(slash ? slash : self) = '\0';
-    snprintf(out, size, "%.4000s/liballot-cuda.so", self);
+    library_near(self, out, size);
     return true;
 }
 
