@@ -94,6 +94,23 @@ class EnforcedTest(DaemonTest):
         self.d.start()
         self.d.wait_state("long", "succeeded")
 
+    def test_a_killed_supervisors_segment_goes_with_its_workload(self):
+        self.project("team-a")
+        self.submit("killed", "team-a", ["sh", "-c", "echo $ALLOT_TASK_LEDGER; "
+                                                     ": > /dev/shm/allot-cuda-$ALLOT_TASK_LEDGER; "
+                                                     "sleep 300"], gpu_fraction=0.5)
+        w = self.d.wait_state("killed", "running")
+        ledger = wait_until(lambda: self.d.request(
+            "GET", "/api/v1/workloads/killed/logs")[1].strip(), what="the ledger's name")
+        segment = "/dev/shm/allot-cuda-" + ledger
+        wait_until(lambda: os.path.exists(segment), what="the task's segment")
+        os.kill(w["tasks"][0]["pid"], signal.SIGKILL)  # the supervisor: it removes nothing
+        self.d.wait_state("killed", "failed")
+        self.assertTrue(os.path.exists(segment))
+        status = self.d.request("DELETE", "/api/v1/workloads/killed")[0]
+        self.assertIn(status, (200, 202, 204))
+        wait_until(lambda: not os.path.exists(segment), what="the segment to go with it")
+
 
 class DisabledTest(DaemonTest):
     gpus = "1xA100-80GiB"

@@ -1,8 +1,8 @@
 /* test_enforce_env.c - the variables of a task run under liballot-cuda.so (backends/enforce.h):
  * the memory cap for a portion and for a memory request over one and several devices, the
  * ledger name, LD_PRELOAD merged with the task's own; the local backend's choice of library
- * (given, missing, disabled), the task environment it makes from them, and the removal of
- * stale ledger segments. */
+ * (given, missing, disabled), the task environment it makes from them, and the removal of a
+ * ledger segment a killed supervisor left. */
 #define _GNU_SOURCE
 #include <setjmp.h>
 #include <stdarg.h>
@@ -18,6 +18,7 @@
 #include "backends/enforce.h"
 #include "backends/local/cuda_inject.h"
 #include "backends/local/task_env.h"
+#include "support/tempdir.h"
 
 static struct al__node_gpu node_gpus[] = {{81920, "A100"}, {16384, "T4"}, {81920, "A100"}};
 static struct al__node node = {.name = "n", .gpus = node_gpus, .gpu_count = 3};
@@ -152,26 +153,34 @@ static void the_library_is_found_or_enforcement_says_why_not(void **state) {
     al__local_cuda_release(&c);
 }
 
-static void stale_segments_of_a_task_are_swept(void **state) {
-    struct al__local_cuda c;
-    char path[3][256];
-    const char *tails[3] = {"41-2-1", "41-2-7", "41-21-1"};
+static void the_noted_segment_is_swept(void **state) {
+    char dir[64], note[128], segment[128], *env[] = {"A=1", NULL, NULL};
+    char ledger[64];
     (void)state;
     if (access("/dev/shm", W_OK) != 0)
         skip();
-    al__local_cuda_open(&c, NULL, true, "/tmp/allot-sweep-test");
-    for (size_t i = 0; i < 3; i++) {
-        snprintf(path[i], sizeof path[i], "/dev/shm/allot-cuda-%s-%s", c.scope, tails[i]);
-        FILE *f = fopen(path[i], "w");
-        assert_non_null(f);
-        fclose(f);
-    }
-    al__local_cuda_sweep(&c, (struct al__task_key){41, 2});
-    assert_int_not_equal(access(path[0], F_OK), 0);
-    assert_int_not_equal(access(path[1], F_OK), 0);
-    assert_int_equal(access(path[2], F_OK), 0); /* another task's */
-    unlink(path[2]);
-    al__local_cuda_release(&c);
+    assert_int_equal(tb_tempdir_make(dir, sizeof dir, "allot-sweep"), 0);
+    snprintf(note, sizeof note, "%s/41-2.ledger", dir);
+    snprintf(ledger, sizeof ledger, "ALLOT_TASK_LEDGER=test-%d-41-2-1", (int)getpid());
+    snprintf(segment, sizeof segment, "/dev/shm/allot-cuda-test-%d-41-2-1", (int)getpid());
+    env[1] = ledger;
+    al__local_cuda_note(note, env);
+    FILE *f = fopen(segment, "w");
+    assert_non_null(f);
+    fclose(f);
+    al__local_cuda_sweep(note);
+    assert_int_not_equal(access(segment, F_OK), 0);
+    assert_int_not_equal(access(note, F_OK), 0);
+    env[1] = "ALLOT_TASK_LEDGER=../../etc/passwd"; /* never a path out of /dev/shm */
+    al__local_cuda_note(note, env);
+    assert_int_not_equal(access(note, F_OK), 0);
+    f = fopen(note, "w"); /* a note tampered with */
+    assert_non_null(f);
+    fputs("../x\n", f);
+    fclose(f);
+    al__local_cuda_sweep(note);
+    al__local_cuda_sweep(note); /* none: nothing to do */
+    assert_int_equal(tb_tempdir_remove(dir), 0);
 }
 
 int main(void) {
@@ -182,7 +191,7 @@ int main(void) {
         cmocka_unit_test(the_library_goes_in_front_of_the_tasks_preload),
         cmocka_unit_test(the_task_env_carries_the_library_where_it_applies),
         cmocka_unit_test(the_library_is_found_or_enforcement_says_why_not),
-        cmocka_unit_test(stale_segments_of_a_task_are_swept),
+        cmocka_unit_test(the_noted_segment_is_swept),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

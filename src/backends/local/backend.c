@@ -226,7 +226,8 @@ static void local_prepare(struct al__backend *b, struct al__task_key key) {
     unlink(path);
     path_of(b->data, key, "run", "sock", path, sizeof(path));
     unlink(path);
-    al__local_cuda_sweep(&((struct local *)b->data)->cuda, key);
+    path_of(b->data, key, "run", "ledger", path, sizeof(path));
+    al__local_cuda_sweep(path);
 }
 
 static void local_forget(struct al__backend *b, struct al__task_key key) {
@@ -262,7 +263,8 @@ static const char *account_workdir(const struct al__account *a) {
 static int local_start(struct al__backend *b, const struct al__task_start *s,
                        char ref[AL__TASK_REF_MAX], char *err, size_t size) {
     struct local *l = b->data;
-    char log[4096], exitp[4096], pidp[4096], index[4096], marker[512], title[256], sock[4096];
+    char log[4096], exitp[4096], pidp[4096], index[4096], marker[512], title[256], sock[4096],
+        ledger[4096];
     struct al__account account;
     struct al__proc proc;
     if (s->account) {
@@ -298,6 +300,8 @@ static int local_start(struct al__backend *b, const struct al__task_start *s,
                                 .terminal = s->terminal,
                                 .account = s->account ? &account : NULL,
                                 .hide = l->hide};
+    path_of(l, s->key, "run", "ledger", ledger, sizeof(ledger));
+    al__local_cuda_note(ledger, env); /* before: the note outlives a crash during the start */
     int rc = al__proc_start(&launch, &proc, err, size);
     al__task_env_free(env);
     if (rc == 0) {

@@ -1,7 +1,6 @@
 /* cuda_inject.c - where liballot-cuda.so is, whether to inject it, and stale ledger segments
  * (see cuda_inject.h). */
 #define _DEFAULT_SOURCE /* realpath */
-#include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -13,6 +12,7 @@
 
 #include "backends/enforce.h"
 #include "backends/local/cuda_inject.h"
+#include "backends/local/read_small.h"
 #include "util/xalloc.h"
 
 #define SHM_DIR "/dev/shm"
@@ -81,18 +81,40 @@ void al__local_cuda_release(struct al__local_cuda *c) {
     c->task.library = NULL;
 }
 
-void al__local_cuda_sweep(const struct al__local_cuda *c, struct al__task_key key) {
-    char prefix[128], path[512];
-    int n = snprintf(prefix, sizeof(prefix), AL__ENFORCE_SHM_PREFIX "%s-%" PRId64 "-%d-", c->scope,
-                     key.workload_id, (int)key.index);
-    DIR *d = opendir(SHM_DIR);
-    if (!d || n <= 0)
+/* Whether name is one the library accepts for a ledger (1 to 200 of [A-Za-z0-9._-]): a path
+ * is only ever built from one. */
+static bool ledger_valid(const char *name) {
+    size_t len = strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-");
+    return len > 0 && len <= AL__ENFORCE_LEDGER_MAX && name[len] == '\0' &&
+           strcmp(name, ".") != 0 && strcmp(name, "..") != 0;
+}
+
+void al__local_cuda_note(const char *note_path, char *const *env) {
+    static const char key[] = "ALLOT_TASK_LEDGER=";
+    const char *ledger = NULL;
+    for (size_t i = 0; env && env[i]; i++)
+        if (strncmp(env[i], key, sizeof(key) - 1) == 0)
+            ledger = env[i] + sizeof(key) - 1;
+    if (!ledger || !ledger_valid(ledger)) {
+        unlink(note_path);
         return;
-    for (struct dirent *e; (e = readdir(d));) {
-        if (strncmp(e->d_name, prefix, (size_t)n) != 0)
-            continue;
-        snprintf(path, sizeof(path), SHM_DIR "/%.400s", e->d_name);
+    }
+    FILE *f = fopen(note_path, "w");
+    if (f) {
+        fprintf(f, "%s\n", ledger);
+        fclose(f);
+    }
+}
+
+void al__local_cuda_sweep(const char *note_path) {
+    char name[AL__ENFORCE_LEDGER_MAX + 2], path[sizeof(SHM_DIR) + sizeof(name) + 16];
+    ssize_t n = al__proc_read_small(note_path, name, sizeof(name));
+    if (n <= 0)
+        return;
+    name[strcspn(name, "\n")] = '\0';
+    if (ledger_valid(name)) {
+        snprintf(path, sizeof(path), SHM_DIR "/" AL__ENFORCE_SHM_PREFIX "%s", name);
         unlink(path);
     }
-    closedir(d);
+    unlink(note_path);
 }

@@ -7,7 +7,6 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "backends/backend.h"
 #include "backends/local/task_env.h"
 
 struct al__local_cuda {
@@ -31,11 +30,19 @@ void al__local_cuda_open(struct al__local_cuda *c, const char *given, bool disab
 void al__local_cuda_release(struct al__local_cuda *c);
 
 /*
- * al__local_cuda_sweep - removes the segments of every earlier run of task `key` of this
- * allotd (/dev/shm/allot-cuda-SCOPE-WORKLOAD-INDEX-*): the supervisor removes its run's at its
- * end, but not when it was killed. Called where no run of the task runs (before a run is placed,
- * when the task is forgotten). Never fails (what it cannot remove stays).
+ * al__local_cuda_note - before a task's start: writes the ledger its environment `env` names
+ * (ALLOT_TASK_LEDGER; "KEY=VALUE" strings, the last of a name winning) into the file at
+ * note_path, so that its segment can be removed later whatever becomes of the supervisor;
+ * removes the file when env names none. Never fails (an unwritten note only loses that).
  */
-void al__local_cuda_sweep(const struct al__local_cuda *c, struct al__task_key key);
+void al__local_cuda_note(const char *note_path, char *const *env);
+
+/*
+ * al__local_cuda_sweep - removes the segment of the ledger noted at note_path, and the note:
+ * the supervisor removes its run's segment at its end, but not when it was killed. Called where
+ * no run of the task runs (before a run is placed, when the task is forgotten): one file read,
+ * not a pass over /dev/shm. Never fails (what it cannot remove stays).
+ */
+void al__local_cuda_sweep(const char *note_path);
 
 #endif
