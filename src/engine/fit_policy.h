@@ -1,6 +1,7 @@
 /* fit_policy.h - placement policies for one task over node views (frag.h): the FGD paper's
- * baselines (random, dotprod, packing, bestfit), FGD itself, and allot's own; each scores a
- * node and picks the devices inside it; a selection step picks the node. No I/O, no random
+ * baselines (random, dotprod, packing, bestfit) and FGD itself, each scoring a node and
+ * picking the devices inside it, a selection step picking the node; and the names of the two
+ * the engine places itself (allot's own, KAI's binpack: al__fit_in_engine). No I/O, no random
  * numbers of its own: the caller passes random values in. */
 #ifndef ALLOT_ENGINE_FIT_POLICY_H
 #define ALLOT_ENGINE_FIT_POLICY_H
@@ -37,7 +38,7 @@ int al__fit_policy_parse(const char *name, enum al__fit_policy *out);
 /*
  * al__fit_cacheable - whether al__fit_score's result depends on the node view and the request
  * alone (not on rand_gpu nor on other nodes), so that a caller may keep it until the node
- * changes. True for allot and fgd.
+ * changes. True for fgd.
  */
 bool al__fit_cacheable(enum al__fit_policy p);
 
@@ -50,9 +51,10 @@ struct al__fit_eval {
 /*
  * al__fit_score - policy p's score of feasible node n for request r, and the devices r would
  * take there. `node_frag` is al__frag_node(fs, n) when the caller keeps it, or -1 to have it
- * computed; fs may be NULL for policies other than allot and fgd. rand_gpu chooses the device
+ * computed; fs may be NULL for policies other than fgd. rand_gpu chooses the device
  * of a fractional request under the random policy. Uses the memo of fs. O(devices) for the
- * baselines; O(devices) memo look-ups for allot and fgd.
+ * baselines; O(devices) memo look-ups for fgd. Not for the
+ * engine's policies (al__fit_in_engine).
  */
 void al__fit_score(enum al__fit_policy p, struct al__frag_shapes *fs, const struct al__fit_node *n,
                    int64_t node_frag, const struct al__fit_request *r, uint64_t rand_gpu,

@@ -150,10 +150,7 @@ unsigned al__placement_consider(struct al__session *s, struct al__placement_pick
     c.shared_home = al__task_is_shared(task) && s->cluster->config.shared_gpu_node_preference &&
                     has_shared_home(s, n, task);
     if (gpu_task) {
-        for (int32_t g = 0; g < ns->gpu_count; g++) {
-            int64_t room = device_room(&ns->gpus[g], false);
-            c.free += room > 0 ? room * 1000 / ns->gpus[g].capacity : 0;
-        }
+        c.free = al__node_gpu_free(s, n);
         c.total = (int64_t)ns->gpu_count * 1000;
     } else {
         c.free = free_of(s, n, AL_CPU, false);

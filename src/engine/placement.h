@@ -58,6 +58,18 @@ void al__placement_pick_init(struct al__placement_pick *p, int32_t t);
 unsigned al__placement_consider(struct al__session *s, struct al__placement_pick *p, int32_t n,
                                 bool now_only);
 
+/* al__node_gpu_free - node n's unallocated GPU milli, summed per device (the floor of each
+ * device's free share): binpack's key and the allot policy's tie-break. O(devices). */
+static inline int64_t al__node_gpu_free(const struct al__session *s, int32_t n) {
+    const struct al__node_state *ns = &s->nodes[n];
+    int64_t free = 0;
+    for (int32_t g = 0; g < ns->gpu_count; g++) {
+        int64_t room = ns->gpus[g].capacity - ns->gpus[g].used;
+        free += room > 0 ? room * 1000 / ns->gpus[g].capacity : 0;
+    }
+    return free;
+}
+
 /* al__placement_fits - task fits on node n now (or, when future, also with the capacity being
  * released there); its devices in gpus[0 .. *gpu_count) (max_node_gpus entries). */
 bool al__placement_fits(const struct al__session *s, int32_t n, const struct al_task *task,

@@ -227,13 +227,9 @@ static int64_t score_node(struct al__session *s, int32_t t, int32_t n, int32_t *
 
 /* Unallocated GPU milli of node n (GPU tasks) or its free CPU (CPU-only tasks). */
 static int64_t leftover(const struct al__session *s, int32_t n, bool gpu_task) {
-    const struct al__node_state *ns = &s->nodes[n];
     if (!gpu_task)
-        return s->cluster->nodes[n].cpu_millis - ns->used[AL_CPU];
-    int64_t free = 0;
-    for (int32_t g = 0; g < ns->gpu_count; g++)
-        free += (ns->gpus[g].capacity - ns->gpus[g].used) * 1000 / ns->gpus[g].capacity;
-    return free;
+        return s->cluster->nodes[n].cpu_millis - s->nodes[n].used[AL_CPU];
+    return al__node_gpu_free(s, n);
 }
 
 struct candidate {
