@@ -124,7 +124,8 @@ static int parse_subgroups(struct al__parse *p, const struct al__json *obj, cons
 /* Gang minimums: the job's own, or each subgroup's (then the job's must be absent). */
 static int check_minimums(struct al__parse *p, const struct al__json *obj, const char *path,
                           struct al_job *job) {
-    const struct al_task *tasks = &p->cluster->tasks[job->first_task];
+    /* (indexed, not a pointer: a document whose jobs have no task has no task array) */
+    const struct al_task *tasks = p->cluster->tasks;
     char mpath[AL__PATH_SIZE];
 
     al__path_key(mpath, path, "min_members");
@@ -139,7 +140,7 @@ static int check_minimums(struct al__parse *p, const struct al__json *obj, const
     for (size_t s = 0; s < job->subgroup_count; s++) {
         int32_t members = 0;
         for (size_t k = 0; k < job->task_count; k++)
-            members += tasks[k].subgroup == (int32_t)s;
+            members += tasks[job->first_task + k].subgroup == (int32_t)s;
         if (job->subgroups[s].min_members > members) {
             al__path_format(mpath, "%s.subgroups[%zu].min_members", path, s);
             return al__fail(p->err, mpath, "must be <= %d (the subgroup has %d tasks)",

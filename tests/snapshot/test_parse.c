@@ -53,6 +53,22 @@ static void parse_fails(const char *text, const char *path, const char *message)
 
 #define MINIMAL "{'config':{'actions':[]},'nodes':[],'queues':[],'jobs':[]}"
 
+/* A document whose only job has no task has no task array at all (found by fuzz_parsers:
+ * the gang check formed a pointer into it; clang's UBSan flags that, gcc's does not, so the
+ * input is also in tests/fuzz/corpus/parsers, which make fuzz replays). */
+static void test_a_job_without_tasks_in_a_document_without_tasks(void **state) {
+    struct al_cluster c;
+    (void)state;
+    parse_ok("{'config':{'actions':['allocate']},'nodes':[{'name':'n','gpus':1}],"
+             "'queues':[{'name':'q'}],"
+             "'jobs':[{'name':'j','queue':'q','priority':50,'tasks':[]}]}",
+             &c);
+    assert_int_equal(c.job_count, 1);
+    assert_int_equal(c.task_count, 0);
+    assert_int_equal(c.jobs[0].min_members, 0);
+    al_cluster_release(&c);
+}
+
 static void test_defaults(void **state) {
     struct al_cluster c;
     (void)state;
@@ -435,6 +451,7 @@ int main(void) {
         cmocka_unit_test(test_finished_tasks_keep_their_node),
         cmocka_unit_test(test_empty_cluster),
         cmocka_unit_test(test_every_case_file_parses),
+        cmocka_unit_test(test_a_job_without_tasks_in_a_document_without_tasks),
         cmocka_unit_test(test_example_parses),
         cmocka_unit_test(test_missing_file_is_an_io_error),
     };
