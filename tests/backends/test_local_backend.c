@@ -287,6 +287,30 @@ static void a_stopped_task_ends_and_is_found_while_it_runs(void **state) {
     al__backend_close(&b);
 }
 
+/* A stop sent as soon as start returns reaches the command: start returns only once the command
+ * is in the task's process group (under isolation too, where the namespace's init forks it
+ * after setting the namespaces up: a signal to the group before that would be lost). */
+static void a_stop_at_once_after_the_start_is_not_lost(void **state) {
+    const struct al__backend_option opts[] = {{"gpus", "1x80GiB"}};
+    const char *argv[] = {"sleep", "30", NULL};
+    struct al__backend b;
+    char ref[AL__TASK_REF_MAX] = "", err[256] = "";
+    int code = -1;
+    (void)state;
+    open_local(&b, opts, 1);
+    for (int i = 0; i < 20; i++) {
+        struct al__task_key key = {12, i};
+        struct al__task_start s = {
+            .key = key, .workload = "w", .project = "p", .workers = 1, .argv = argv};
+        assert_int_equal(b.type->start(&b, &s, ref, err, sizeof err), 0);
+        assert_int_equal(b.type->stop(&b, ref, AL__STOP_GRACEFUL), 0);
+        assert_int_equal(wait_end(&b, key, ref, &code), AL__TASK_EXITED);
+        assert_int_equal(code, 128 + 15);
+        b.type->forget(&b, key);
+    }
+    al__backend_close(&b);
+}
+
 /* A pass over the running tasks polls them only when refresh says one may have ended: a quiet
  * fleet costs no poll per task. refresh is false while nothing ended, true once a task did (and
  * poll then tells which), false again after. */
@@ -367,6 +391,7 @@ int main(void) {
         cmocka_unit_test(a_task_gets_the_submitters_environment_not_allotds),
         cmocka_unit_test(runs_are_marked_and_the_log_read_from_its_end),
         cmocka_unit_test(a_stopped_task_ends_and_is_found_while_it_runs),
+        cmocka_unit_test(a_stop_at_once_after_the_start_is_not_lost),
         cmocka_unit_test(refresh_says_when_a_task_may_have_ended),
         cmocka_unit_test(an_end_wakes_allotd_without_a_pass),
     };

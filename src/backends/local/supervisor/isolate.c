@@ -145,8 +145,11 @@ pid_t al__isolated_fork(const struct al__supervision *plan, int keep, pid_t *par
     if (pid != 0)
         return pid;
     const char *what = "";
-    fds_close_above(2, keep); /* the sync pipe (allotd waits for the supervisor, not for this),
-                                 the socket, the terminal's master: the supervisor's */
+    /* The socket and the terminal's master are the supervisor's. The sync pipe stays open until
+     * the command exists (init closes it after the fork, the command as it starts): allotd's
+     * start returns only then, and a stop sent to the group at once reaches the command. A
+     * signal that came before the fork would stay pending here, in init, where it is blocked. */
+    fds_close_above(AL__SUPERVISOR_SYNC_FD, keep);
     if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != 0) /* the parent is outside */
         _exit(EXIT_CANNOT_RUN);
     if (ns_setup(user, uid, gid, plan->hide, &what) != 0) {
@@ -162,6 +165,7 @@ pid_t al__isolated_fork(const struct al__supervision *plan, int keep, pid_t *par
         al__supervise_report(plan->argv[0], "fork", "", errno);
         _exit(EXIT_CANNOT_RUN);
     }
+    close(AL__SUPERVISOR_SYNC_FD);
     if (keep > 2)
         close(keep); /* the command's terminal: its end of it goes with it */
     if (plan->title) /* the command has its copy of the arguments: this one shows its task */
