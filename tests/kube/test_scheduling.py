@@ -322,6 +322,11 @@ class BindTest(ClusterTest):
         self.c.kubectl("uncordon", "cordon-a")
         self.assertEqual(self.wait_bound(ns, 2)[waiting[0]], "cordon-a")
 
+    def test_allotd_without_the_webhook_says_once_that_enforcement_is_off(self):
+        self.assertEqual(self.allotd.output().count(
+            "allotd: GPU enforcement off: no --webhook-listen: pods holding a share of a GPU run "
+            "without their limits enforced"), 1)
+
     def test_fractions_share_a_device(self):
         ns = self.namespace("frac")
         self.add_queues(queue("frac-dept"), queue("frac", parent="frac-dept", gpu_quota=1))

@@ -10,10 +10,12 @@
 #include <unistd.h>
 
 #include "allot/errors.h"
+#include "backends/enforce.h"
 #include "backends/kubernetes/fields.h"
 #include "backends/kubernetes/kube.h"
 #include "backends/kubernetes/kubernetes.h"
 #include "backends/kubernetes/owners.h"
+#include "backends/kubernetes/share_patch.h"
 #include "backends/kubernetes/watch.h"
 #include "util/xalloc.h"
 
@@ -134,6 +136,7 @@ static bool kube_acting(struct al__backend *b) {
 
 struct webhook_options {
     const char *listen, *cert, *key;
+    const char *library; /* liballot-cuda.so on the nodes, or NULL */
 };
 
 static int options_read(struct al__kube *k, const struct al__backend_option *opts, size_t n,
@@ -167,6 +170,10 @@ static int options_read(struct al__kube *k, const struct al__backend_option *opt
             wo->cert = v;
         } else if (strcmp(name, "webhook-key") == 0 && v[0]) {
             wo->key = v;
+        } else if (strcmp(name, "webhook-cuda-library") == 0) {
+            if (al__kube_library_path_check(v, err, size) < 0)
+                return -AL_EINVAL;
+            wo->library = v;
         } else if (strcmp(name, "reservation-namespace") == 0 && v[0] && strlen(v) < 64) {
             snprintf(k->reservation_namespace, sizeof(k->reservation_namespace), "%s", v);
         } else if (strcmp(name, "reservation-image") == 0 && v[0] && strlen(v) < 254) {
@@ -196,6 +203,12 @@ static int options_read(struct al__kube *k, const struct al__backend_option *opt
     }
     if ((wo->listen || wo->cert || wo->key) && !(wo->listen && wo->cert && wo->key)) {
         snprintf(err, size, "--webhook-listen, --webhook-cert and --webhook-key go together");
+        return -AL_EINVAL;
+    }
+    if (wo->library && !wo->listen) {
+        snprintf(err, size,
+                 "--webhook-cuda-library goes with --webhook-listen: the webhook hands the "
+                 "library to pods");
         return -AL_EINVAL;
     }
     if (elect) {
@@ -263,6 +276,23 @@ static bool wait_synced(struct al__kube *k, char *err, size_t size) {
     return false;
 }
 
+/* What the workloads' "enforcement" says (docs/cuda.md), and once on stderr when it is off. */
+static void enforcement_say(struct al__kube *k, const struct webhook_options *wo) {
+    if (wo->library) {
+        snprintf(k->cuda_library, sizeof(k->cuda_library), "%s", wo->library);
+        k->b->cuda_library = k->cuda_library;
+        return;
+    }
+    snprintf(k->enforcement_off, sizeof(k->enforcement_off), "no --webhook-%s",
+             wo->listen ? "cuda-library" : "listen");
+    k->b->enforcement_off = k->enforcement_off;
+    fprintf(stderr,
+            "allotd: GPU enforcement off: %s: pods holding a share of a GPU run without their "
+            "limits enforced (serve the webhook with --webhook-cuda-library PATH, the path of "
+            "liballot-cuda.so on every node; docs/cuda.md)\n",
+            k->enforcement_off);
+}
+
 static int kube_open(struct al__backend *b, const char *dir, const struct al__backend_option *opts,
                      size_t opt_count, char *err, size_t size) {
     (void)dir;
@@ -285,7 +315,8 @@ static int kube_open(struct al__backend *b, const char *dir, const struct al__ba
          !(k->owners = al__kube_owners_start(&k->creds, &k->stopping, owner_read, k, err, size))))
         rc = -AL_EIO;
     if (rc == 0 && wo.listen &&
-        !(k->webhook = al__kube_webhook_start(k, wo.listen, wo.cert, wo.key, err, size)))
+        !(k->webhook =
+              al__kube_webhook_start(k, wo.listen, wo.cert, wo.key, wo.library, err, size)))
         rc = -AL_EINVAL;
     if (rc < 0) {
         kube_close(b);
@@ -307,6 +338,7 @@ static int kube_open(struct al__backend *b, const char *dir, const struct al__ba
     pthread_mutex_unlock(&k->lock);
     if (k->lease.name[0])
         k->lease_started = pthread_create(&k->lease_thread, NULL, lease_thread, k) == 0;
+    enforcement_say(k, &wo);
     return 0;
 }
 
@@ -376,15 +408,15 @@ static int kube_start(struct al__backend *b, const struct al__task_start *s,
     json_t *notes = json_object_get(json_object_get(binding, "metadata"), "annotations");
     if (s->gpu_count > 0)
         json_object_set_new(notes, AL__KUBE_DEVICES_ANNOT, json_string(devices));
-    if (s->gpu_count > 0 && (s->gpu_milli > 0 || s->gpu_memory_mib > 0)) {
-        /* a share: the memory it may use on each device, for what enforces it in the pod */
-        const struct al__node *n = &b->inventory.nodes[s->node];
-        int64_t mib = s->gpu_memory_mib > 0
-                          ? s->gpu_memory_mib
-                          : (int64_t)s->gpu_milli * n->gpus[s->gpus[0]].memory_mib / 1000;
-        char text[32], reservation[300];
-        snprintf(text, sizeof(text), "%lld", (long long)mib);
-        json_object_set_new(notes, AL__KUBE_MEMORY_ANNOT, json_string(text));
+    if (al__enforce_shares(s)) {
+        /* A share: the memory it may use on each device, for liballot-cuda.so in the pod
+         * (ALLOT_GPU_MEMORY_LIMIT_MIB, from this annotation). Written by the binding itself, in
+         * the update that gives the pod its node: the kubelet, which resolves the variable when
+         * a container starts, never sees the pod bound without it. */
+        struct al__enforce_env limits;
+        char reservation[300];
+        al__enforce_env_of(&b->inventory.nodes[s->node], s, NULL, &limits);
+        json_object_set_new(notes, AL__KUBE_MEMORY_ANNOT, json_string(limits.memory_limit_mib));
         size_t at =
             (size_t)snprintf(reservation, sizeof(reservation), "%s/", k->reservation_namespace);
         al__kube_reservation_name(node, s->gpus[0], reservation + at, sizeof(reservation) - at);
@@ -577,6 +609,9 @@ const struct al__backend_type al__kubernetes_backend = {
         "  --webhook-listen HOST:PORT, --webhook-cert FILE, --webhook-key FILE\n"
         "                          serve the admission webhook that gives pods sharing a GPU\n"
         "                          what allot gave them (HTTPS; docs/kubernetes.md)\n"
+        "  --webhook-cuda-library PATH  liballot-cuda.so's absolute path on every node: the\n"
+        "                          webhook runs pods sharing a GPU under it, with their limits\n"
+        "                          (none: they run without; docs/cuda.md)\n"
         "  --leader-elect BOOL     one active replica by a Lease (default true)\n"
         "  --lease-namespace NS    where the Lease is (default allot-system)\n"
         "  --lease-name NAME       (default allot)\n"

@@ -103,6 +103,9 @@ struct al__kube {
     char default_image[254];   /* for submits that name none, "" = none */
     char reservation_namespace[64];
     char reservation_image[254];
+    /* liballot-cuda.so's path on the nodes (--webhook-cuda-library), or why pods run without
+     * it: b->cuda_library and b->enforcement_off point here */
+    char cuda_library[4096], enforcement_off[64];
     atomic_bool stopping;
 
     struct al__kube_watch watches[AL__KUBE_KINDS];
@@ -165,11 +168,13 @@ bool al__kube_acting(struct al__kube *k);
 json_t *al__kube_pending_pods(struct al__kube *k, const char *project, const char *workload);
 
 /* webhook.c: the mutating admission webhook for pods that share a GPU (HTTPS on listen, with a
- * PEM certificate and key). NULL with err when it cannot serve. */
+ * PEM certificate and key; `library`: liballot-cuda.so's path on the nodes, checked by
+ * al__kube_library_path_check, NULL: pods run without it). NULL with err when it cannot
+ * serve. */
 struct al__kube_webhook;
 struct al__kube_webhook *al__kube_webhook_start(const struct al__kube *k, const char *listen,
-                                                const char *cert, const char *key, char *err,
-                                                size_t size);
+                                                const char *cert, const char *key,
+                                                const char *library, char *err, size_t size);
 void al__kube_webhook_stop(struct al__kube_webhook *wh);
 
 /* reservations.c: a GPU reservation pod per shared device. */

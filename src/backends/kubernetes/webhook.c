@@ -1,10 +1,9 @@
 /* webhook.c - a mutating admission webhook (HTTPS, admission.k8s.io/v1) that lets a pod asking
  * for a share of a GPU (KAI's gpu-fraction or gpu-memory annotation, for one of allot's
- * schedulers) learn what allot gives it, with its manifest as its user wrote it: the API server
- * sends each new pod here, and such a pod gets a downward-API volume at /var/run/allot (its
- * devices, the GPUs' UUIDs from their reservation, its GPU memory limit - files the kubelet
- * keeps in step with the annotations allot writes) and ALLOT_GPU_INFO naming it. Other pods
- * are let through unchanged. */
+ * schedulers) learn what allot gives it and run under liballot-cuda.so with its limits, with its
+ * manifest as its user wrote it: the API server sends each new pod here, and such a pod gets
+ * what share_patch.c makes (its GPU information at /var/run/allot, the library from its node,
+ * the variables that enforce its share). Other pods are let through unchanged. */
 #include <arpa/inet.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
@@ -15,15 +14,15 @@
 
 #include "allot/errors.h"
 #include "backends/kubernetes/kube.h"
+#include "backends/kubernetes/share_patch.h"
 #include "util/xalloc.h"
 
-#define BODY_MAX   (4 * 1024 * 1024)
-#define MOUNT_PATH "/var/run/allot"
-#define VOLUME     "allot-gpu"
+#define BODY_MAX (4 * 1024 * 1024)
 
 struct al__kube_webhook {
     struct MHD_Daemon *mhd;
     char *cert, *key; /* PEM text: MHD keeps pointers to them */
+    char *library;    /* liballot-cuda.so's path on the nodes, NULL: pods run without it */
     const struct al__kube *k;
 };
 
@@ -43,47 +42,10 @@ static bool wants_share(const struct al__kube *k, json_t *pod) {
            json_object_get(notes, AL__KUBE_GPU_MEMORY);
 }
 
-static json_t *item(const char *path, const char *annotation) {
-    char field[200];
-    snprintf(field, sizeof(field), "metadata.annotations['%s']", annotation);
-    return json_pack("{s:s, s:{s:s}}", "path", path, "fieldRef", "fieldPath", field);
-}
-
-/* A JSON patch operation that appends value (taken) to the list at path, or makes the list
- * when there is none yet. */
-static void add_to_list(json_t *ops, const char *path, bool exists, json_t *value) {
-    char at[160];
-    snprintf(at, sizeof(at), "%s%s", path, exists ? "/-" : "");
-    json_array_append_new(
-        ops, exists ? json_pack("{s:s, s:s, s:o}", "op", "add", "path", at, "value", value)
-                    : json_pack("{s:s, s:s, s:[o]}", "op", "add", "path", at, "value", value));
-}
-
-/* The JSON patch for a share pod: the volume, and in every container its mount and the env. */
-static json_t *share_patch(json_t *pod) {
-    json_t *spec = json_object_get(pod, "spec"), *ops = json_array();
-    json_t *volume =
-        json_pack("{s:s, s:{s:[o, o, o]}}", "name", VOLUME, "downwardAPI", "items",
-                  item("gpus", AL__KUBE_DEVICES_ANNOT), item("gpu-uuids", AL__KUBE_UUIDS_ANNOT),
-                  item("gpu-memory-limit-mib", AL__KUBE_MEMORY_ANNOT));
-    add_to_list(ops, "/spec/volumes", json_is_array(json_object_get(spec, "volumes")), volume);
-    size_t i;
-    json_t *c;
-    json_array_foreach(json_object_get(spec, "containers"), i, c) {
-        char path[128];
-        json_t *mount =
-            json_pack("{s:s, s:s, s:b}", "name", VOLUME, "mountPath", MOUNT_PATH, "readOnly", true);
-        json_t *env = json_pack("{s:s, s:s}", "name", "ALLOT_GPU_INFO", "value", MOUNT_PATH);
-        snprintf(path, sizeof(path), "/spec/containers/%zu/volumeMounts", i);
-        add_to_list(ops, path, json_is_array(json_object_get(c, "volumeMounts")), mount);
-        snprintf(path, sizeof(path), "/spec/containers/%zu/env", i);
-        add_to_list(ops, path, json_is_array(json_object_get(c, "env")), env);
-    }
-    return ops;
-}
-
 /* The AdmissionReview answer to `review` (NULL with why in err when it is not one). */
-static json_t *review_answer(const struct al__kube *k, json_t *review, char *err, size_t size) {
+static json_t *review_answer(const struct al__kube_webhook *wh, json_t *review, char *err,
+                             size_t size) {
+    char why[300];
     json_t *request = json_object_get(review, "request");
     const char *uid = json_string_value(json_object_get(request, "uid"));
     json_t *pod = json_object_get(request, "object");
@@ -92,8 +54,16 @@ static json_t *review_answer(const struct al__kube *k, json_t *review, char *err
         return NULL;
     }
     json_t *response = json_pack("{s:s, s:b}", "uid", uid, "allowed", true);
-    if (wants_share(k, pod)) {
-        json_t *patch = share_patch(pod);
+    json_t *patch = wants_share(wh->k, pod)
+                        ? al__kube_share_patch(pod, wh->library, why, sizeof(why))
+                        : json_array();
+    if (!patch) { /* the pod is refused, saying why */
+        json_object_set_new(response, "allowed", json_false());
+        json_object_set_new(response, "status",
+                            json_pack("{s:i, s:s}", "code", 400, "message", why));
+    } else if (json_array_size(patch) == 0) {
+        json_decref(patch); /* nothing to change: another pod, or one patched already */
+    } else {
         char *text = json_dumps(patch, JSON_COMPACT);
         json_decref(patch);
         size_t len = strlen(text),
@@ -148,7 +118,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
     if (b->too_big)
         return reply(c, 413, json_pack("{s:s}", "error", "body over 4 MiB"));
     json_t *review = b->len ? json_loadb(b->data, b->len, 0, NULL) : NULL;
-    json_t *answer = review ? review_answer(wh->k, review, err, sizeof(err)) : NULL;
+    json_t *answer = review ? review_answer(wh, review, err, sizeof(err)) : NULL;
     json_decref(review);
     if (!answer)
         return reply(c, 400, json_pack("{s:s}", "error", review ? err : "body: not JSON"));
@@ -183,8 +153,8 @@ static char *read_file(const char *path) {
 }
 
 struct al__kube_webhook *al__kube_webhook_start(const struct al__kube *k, const char *listen,
-                                                const char *cert, const char *key, char *err,
-                                                size_t size) {
+                                                const char *cert, const char *key,
+                                                const char *library, char *err, size_t size) {
     const char *colon = strrchr(listen, ':');
     char *end;
     long port = colon ? strtol(colon + 1, &end, 10) : -1;
@@ -194,6 +164,7 @@ struct al__kube_webhook *al__kube_webhook_start(const struct al__kube *k, const 
     }
     struct al__kube_webhook *wh = al__xcalloc(1, sizeof(*wh));
     wh->k = k;
+    wh->library = library ? al__xstrdup(library) : NULL;
     wh->cert = read_file(cert);
     wh->key = read_file(key);
     if (!wh->cert || !wh->key) {
@@ -231,5 +202,6 @@ void al__kube_webhook_stop(struct al__kube_webhook *wh) {
         MHD_stop_daemon(wh->mhd);
     free(wh->cert);
     free(wh->key);
+    free(wh->library);
     free(wh);
 }
