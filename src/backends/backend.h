@@ -167,6 +167,7 @@ struct al__mirror_workload {
     int32_t priority;
     bool preemptible;
     int32_t min_members;
+    bool no_enforce; /* its tasks opted out of the enforcement library (the platform's way) */
     /* Each task's request (the largest of its tasks' where they differ). */
     int32_t gpus, gpu_milli, gpu_memory_mib, gpu_device_count;
     int64_t cpu_millis, memory_bytes;
@@ -334,6 +335,9 @@ struct al__backend {
      * enforces nothing of its own. */
     const char *cuda_library;
     const char *enforcement_off;
+    /* Set by open: how a workload that opted out (its spec's enforce false) did so, for its
+     * "enforcement"; NULL: "--no-enforce". */
+    const char *enforcement_opt_out;
     /* Set by allotd after open (NULL: none): the backend calls it, from any thread and holding
      * none of its own locks, when it learned that a task may have ended (a child reaped, a
      * watch event), so that allotd runs a pass soon instead of at its next tick. */

@@ -34,7 +34,7 @@ json_t *al__enforcement_json(const struct allotd *d, const struct al__dworkload 
         snprintf(other, sizeof(other), "not offered by the %s backend", d->backend.type->name);
         reason = other;
     } else if (!s->enforce)
-        reason = "--no-enforce";
+        reason = d->backend.enforcement_opt_out ? d->backend.enforcement_opt_out : "--no-enforce";
     else if (!library)
         reason = d->backend.enforcement_off;
     int64_t limit = reason ? -1 : memory_limit(d, w);

@@ -187,7 +187,7 @@ static void spec_from(const struct al__mirror_workload *in, struct al__wspec *s)
     s->gpu_device_count = in->gpu_device_count;
     s->cpu_millis = in->cpu_millis;
     s->memory_bytes = in->memory_bytes;
-    s->enforce = true; /* a cluster's workload carries no opt-out (its backend says what it does) */
+    s->enforce = !in->no_enforce;
 }
 
 /* The tasks' own requests where some differ from the workload's; NULL where none does. */

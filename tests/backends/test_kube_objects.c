@@ -178,7 +178,35 @@ static void kai_gpu_sharing_annotations_are_read(void **state) {
     assert_int_equal(al__kube_pod_read(o, &p, err, sizeof err), 0);
     assert_int_equal(p.gpu_memory_mib, 20000);
     assert_int_equal(p.gpu_devices, 1);
+    assert_false(p.no_enforce);
     json_decref(o);
+}
+
+static void a_share_pods_opt_out_of_enforcement_is_read(void **state) {
+    static const struct {
+        const char *annotations;
+        bool no_enforce;
+    } cases[] = {
+        {"{\"gpu-fraction\": \"0.5\", \"allot.run/enforce\": \"false\"}", true},
+        {"{\"gpu-memory\": \"1024\", \"allot.run/enforce\": \"false\"}", true},
+        {"{\"gpu-fraction\": \"0.5\", \"allot.run/enforce\": \"true\"}", false},
+        {"{\"allot.run/enforce\": \"false\"}", false}, /* no share: nothing to opt out of */
+    };
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+        char text[512], err[256] = "";
+        struct al__kube_pod p;
+        snprintf(text, sizeof(text),
+                 "{\"metadata\": {\"name\": \"s\", \"namespace\": \"n\", \"annotations\": "
+                 "%s}, \"spec\": {\"containers\": []}}",
+                 cases[i].annotations);
+        json_t *o = tb_json(text);
+        assert_int_equal(al__kube_pod_read(o, &p, err, sizeof err), 0);
+        if (p.no_enforce != cases[i].no_enforce)
+            fail_msg("%s: no_enforce %d, want %d", cases[i].annotations, p.no_enforce,
+                     cases[i].no_enforce);
+        json_decref(o);
+    }
 }
 
 static void malformed_pods_are_refused_naming_the_field(void **state) {
@@ -242,6 +270,7 @@ int main(void) {
         cmocka_unit_test(malformed_nodes_are_refused_naming_the_field),
         cmocka_unit_test(a_pod_is_read_as_kubernetes_counts_it),
         cmocka_unit_test(kai_gpu_sharing_annotations_are_read),
+        cmocka_unit_test(a_share_pods_opt_out_of_enforcement_is_read),
         cmocka_unit_test(malformed_pods_are_refused_naming_the_field),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -136,6 +136,13 @@ class WebhookTest(unittest.TestCase):
         got = self.created(p)["spec"]
         self.assertEqual(names(got["volumes"]), ["allot-gpu"])
         self.assertEqual(got["containers"][0]["env"], ALLOTS_ENV)
+        # and its workload says so
+        def enforcement():
+            _, answer = self.allotd.api("GET", "/api/v1/workloads?project=hook")
+            return [w["enforcement"] for w in answer["items"] if "opted-out" in w["name"]]
+        wait_until(lambda: enforcement(), 20, "the pod's workload")
+        self.assertEqual(enforcement(), [{"active": False, "reason": 'allot.run/enforce: "false"',
+                                          "library": None, "memory_limit_mib": None}])
 
     def test_a_malformed_opt_out_is_refused_naming_it(self):
         self.created(pod("before-refusal", "hook", "hook"))  # the webhook is called by now

@@ -278,6 +278,7 @@ static bool wait_synced(struct al__kube *k, char *err, size_t size) {
 
 /* What the workloads' "enforcement" says (docs/cuda.md), and once on stderr when it is off. */
 static void enforcement_say(struct al__kube *k, const struct webhook_options *wo) {
+    k->b->enforcement_opt_out = AL__KUBE_ENFORCE_ANNOT ": \"false\"";
     if (wo->library) {
         snprintf(k->cuda_library, sizeof(k->cuda_library), "%s", wo->library);
         k->b->cuda_library = k->cuda_library;

@@ -667,6 +667,7 @@ static void group_put(struct al__kube *k, struct al__kube_group *g, const struct
         .gpu_device_count = 1,
         .created_s = pods[0]->created_s,
         .task_count = n,
+        .no_enforce = true, /* until a pod does not opt out */
     };
     struct al__mirror_task *tasks = al__xcalloc(n, sizeof(*tasks));
     for (size_t i = 0; i < n; i++) {
@@ -697,6 +698,7 @@ static void group_put(struct al__kube *k, struct al__kube_group *g, const struct
                 t->gpu_count = e->device_count;
             }
         }
+        w.no_enforce = w.no_enforce && p->no_enforce;
         if (e->created_s >= 0 && e->created_s < w.created_s)
             w.created_s = e->created_s;
         if (p->gpus > w.gpus)

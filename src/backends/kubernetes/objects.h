@@ -18,6 +18,8 @@
 #define AL__KUBE_GPU_FRACTION      "gpu-fraction"
 #define AL__KUBE_GPU_MEMORY        "gpu-memory"
 #define AL__KUBE_GPU_FRACTION_DEVS "gpu-fraction-num-devices"
+/* allot's per-pod opt-out of liballot-cuda.so: "false" (docs/cuda.md, "On Kubernetes") */
+#define AL__KUBE_ENFORCE_ANNOT     "allot.run/enforce"
 #define AL__KUBE_GPU_RESOURCE      "nvidia.com/gpu"
 #define AL__KUBE_GPU_PRODUCT_LABEL "nvidia.com/gpu.product"
 #define AL__KUBE_GPU_MEMORY_LABEL  "nvidia.com/gpu.memory"
@@ -75,6 +77,7 @@ struct al__kube_pod {
     int32_t gpu_milli;      /* or a portion of each shared device (gpu-fraction) */
     int32_t gpu_memory_mib; /* or memory on each (gpu-memory) */
     int32_t gpu_devices;    /* shared devices (gpu-fraction-num-devices), 1 by default */
+    bool no_enforce;        /* its share runs without liballot-cuda.so (allot.run/enforce) */
     /* The shared devices KAI gave it, as GPU groups (the runai-gpu-group label, or one
      * runai-gpu-group/... label per device): pods with the same group share a device. */
     char gpu_groups[AL__KUBE_GPU_GROUPS_MAX][64];

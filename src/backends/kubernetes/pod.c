@@ -129,6 +129,9 @@ static int gpu_sharing(json_t *meta, struct al__kube_pod *p, const char *what, c
     p->gpu_milli = (int32_t)fraction;
     p->gpu_memory_mib = (int32_t)memory;
     p->gpu_devices = devices ? (int32_t)devices : 1;
+    /* any other value: the webhook refused the pod */
+    const char *enforce = json_string_value(json_object_get(annotations, AL__KUBE_ENFORCE_ANNOT));
+    p->no_enforce = (fraction || memory) && enforce && strcmp(enforce, "false") == 0;
     return 0;
 }
 

@@ -8,6 +8,7 @@
 #include "allot/errors.h"
 #include "backends/enforce.h"
 #include "backends/kubernetes/kube.h"
+#include "backends/kubernetes/objects.h"
 #include "backends/kubernetes/share_patch.h"
 
 #define INFO_VOLUME    "allot-gpu"

@@ -10,8 +10,6 @@
 /* Where things are inside a container: the downward-API files, and the library. */
 #define AL__KUBE_INFO_PATH    "/var/run/allot"
 #define AL__KUBE_LIBRARY_PATH "/var/run/allot-lib/liballot-cuda.so"
-/* The per-pod opt-out: "false" runs the pod without the library ("true" or none: with it). */
-#define AL__KUBE_ENFORCE_ANNOT "allot.run/enforce"
 
 /*
  * al__kube_library_path_check - whether `path` can be the library's path on the nodes (a
