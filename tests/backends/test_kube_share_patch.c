@@ -255,9 +255,11 @@ static void the_librarys_path_is_checked(void **state) {
                          "/usr/../etc/lib.so",
                          "/usr/./lib.so",
                          "/usr/lib.so/..",
-                         "/a\nb.so"};
-    const char *why[] = {"not absolute", "not absolute", "ends in /", "empty",
-                         "\"..\"",       "\".\"",        "\"..\"",    "control character"};
+                         "/a\nb.so",
+                         "/\xc3(.so"};
+    const char *why[] = {
+        "not absolute", "not absolute",         "ends in /",           "empty", "\"..\"", "\".\"",
+        "\"..\"",       "control or non-ASCII", "control or non-ASCII"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
         err[0] = '\0';
         assert_int_equal(al__kube_library_path_check(bad[i], err, sizeof(err)), -AL_EINVAL);

@@ -27,8 +27,8 @@ int al__kube_library_path_check(const char *path, char *err, size_t size) {
     else if (path[len - 1] == '/')
         why = "ends in /: want the library's file";
     for (const char *p = path; !why && *p; p++)
-        if ((unsigned char)*p < 0x20 || *p == 0x7f)
-            why = "a control character in it";
+        if ((unsigned char)*p < 0x20 || (unsigned char)*p >= 0x7f) /* the JSON must hold it */
+            why = "a control or non-ASCII character in it";
     for (const char *p = path; !why && *p; p += strcspn(p, "/")) {
         size_t n = strcspn(++p, "/");
         if (n == 0 || (n == 1 && p[0] == '.') || (n == 2 && p[0] == '.' && p[1] == '.'))

@@ -14,7 +14,7 @@
 /*
  * al__kube_library_path_check - whether `path` can be the library's path on the nodes (a
  * hostPath): absolute, without "." or ".." components, empty components or a trailing "/",
- * without control characters, shorter than 4,096 bytes. 0, or -AL_EINVAL with a message naming
+ * of printable ASCII, shorter than 4,096 bytes. 0, or -AL_EINVAL with a message naming
  * --webhook-cuda-library in err.
  */
 int al__kube_library_path_check(const char *path, char *err, size_t size);
