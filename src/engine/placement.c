@@ -3,6 +3,7 @@
 
 #include "engine/node_index.h"
 #include "engine/placement_scored.h"
+#include "engine/quota.h"
 #include "util/wide.h"
 
 #include <string.h>
@@ -86,6 +87,10 @@ bool al__placement_fits(const struct al__session *s, int32_t n, const struct al_
         if (pick_shared(s, n, task, future, gpus) < task->gpu_devices)
             return false;
         *gpu_count = task->gpu_devices;
+        if (task->gpu_memory_mib > 0 && /* its quota charge depends on the node's devices */
+            !al__quota_admits_on_node(s, (int32_t)(task - s->cluster->tasks), n, gpus,
+                                      task->gpu_devices))
+            return false;
     }
     return true;
 }
