@@ -104,6 +104,19 @@ bool al__placement_fits(const struct al__session *s, int32_t n, const struct al_
     return true;
 }
 
+/* Node n's GPU milli being released, summed per device (the part of each device's share that
+ * al__node_gpu_free does not count yet). */
+static int64_t gpu_releasing(const struct al__node_state *ns) {
+    int64_t more = 0;
+    for (int32_t g = 0; g < ns->gpu_count; g++) {
+        const struct al__gpu_state *d = &ns->gpus[g];
+        int64_t now = d->capacity - d->used, later = now + d->releasing;
+        more +=
+            (later > 0 ? later * 1000 / d->capacity : 0) - (now > 0 ? now * 1000 / d->capacity : 0);
+    }
+    return more;
+}
+
 /* A partly used shared device on node n that the task fits on now. */
 static bool has_shared_home(const struct al__session *s, int32_t n, const struct al_task *task) {
     const struct al__node_state *ns = &s->nodes[n];
@@ -168,7 +181,11 @@ unsigned al__placement_consider(struct al__session *s, struct al__placement_pick
     c.shared_home = al__task_is_shared(task) && s->cluster->config.shared_gpu_node_preference &&
                     has_shared_home(s, n, task);
     if (gpu_task) {
+        /* binpack counts what is being released as unallocated, as KAI's does (a victim placed
+         * again prefers a node that stays full to the one it is leaving) */
         c.free = al__node_gpu_free(s, n);
+        if (s->cluster->config.gpu_placement != AL_SPREAD && s->index.releasing_at[n] >= 0)
+            c.free += gpu_releasing(ns);
         c.total = (int64_t)ns->gpu_count * 1000;
     } else {
         c.free = free_of(s, n, AL_CPU, false);
@@ -244,6 +261,8 @@ static bool visit(int32_t n, void *ctx) {
     unsigned fit = al__placement_consider(w->s, w->pick, n, true);
     if (!(fit & AL__FITS_NOW) || !w->first_fit || (w->need_home && !(fit & AL__SHARED_HOME)))
         return false;
+    if (!w->descending && w->tree != &w->p->cpu && w->s->index.releasing_at[n] >= 0)
+        return false; /* its GPU binpack key counts more than the walk's: later nodes may win */
     w->found = true;
     w->found_key = w->tree->key[n];
     return !w->descending;
