@@ -3,7 +3,7 @@
 #                 local backend's task supervisor, next to it), liballot.a, liballot-cuda.so (the
 #                 GPU enforcement library), and the web dashboard's bundle in build/web/
 #   make run      the above, then allotd in the foreground (state in .allot/, virtual GPUs if none)
-#   make test     unit tests, conformance suite, API tests and the OIDC module against a real
+#   make test     unit tests, conformance suite and scenarios, API tests and the OIDC module against a real
 #                 OpenID provider, under AddressSanitizer and UBSan, and the dashboard in
 #                 headless Chromium (make web-test)
 #   make check    clang-format, warnings with gcc and clang, house-style checks
@@ -74,7 +74,7 @@ SAN_SUPPORT_OBJ := $(TEST_SUPPORT_SRC:%.c=$(BUILD)/san/%.o)
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 CONFORMANCE ?= ../shared/conformance/cases
 
-.PHONY: all setup run test unit conformance api kube check format clean bench bench-smoke \
+.PHONY: all setup run test unit conformance scenarios api kube check format clean bench bench-smoke \
 	docs install uninstall fuzz fuzz-long oidc web web-test cuda-test
 .SECONDARY:
 
@@ -192,7 +192,7 @@ $(BUILD)/tests/engine/test_torture: TEST_LDFLAGS = -Wl,--wrap=malloc,--wrap=call
 $(BUILD)/tests/engine/test_cycle_differential: TEST_LDFLAGS = \
 	-Wl,--wrap=al__placement_find,--wrap=al__job_queue_pop,--wrap=al__job_classes
 
-test: setup unit cuda-test conformance api kube oidc web-test
+test: setup unit cuda-test conformance scenarios api kube oidc web-test
 
 unit: $(TEST_BIN) $(BUILD)/san/allot
 	@scripts/run-tests $(TEST_BIN)
@@ -219,6 +219,11 @@ oidc: setup $(BUILD)/tests/oidc/oidc_probe
 
 conformance: $(BUILD)/san/allot
 	$(BUILD)/san/allot replay --check $(CONFORMANCE)/*.json
+
+# The project's own scenarios (tests/scenarios/, same format as the conformance suite): more
+# cases translated from KAI Scheduler's tests, and hand-checked ones (tests/scenarios/README.md).
+scenarios: $(BUILD)/san/allot
+	$(BUILD)/san/allot replay --check tests/scenarios/*.json
 
 # Coverage-guided fuzzing (libFuzzer, clang): every part of every program, instrumented, under
 # a fuzz target of tests/fuzz/; `make fuzz` runs each for FUZZ_SECONDS from its corpus

@@ -8,6 +8,7 @@
 #include "engine/job_classes.h"
 #include "engine/order.h"
 #include "engine/placement.h"
+#include "engine/quota.h"
 #include "engine/statement.h"
 #include "util/sort.h"
 #include "util/wide.h"
@@ -148,6 +149,8 @@ int al__place_tasks(struct al__session *s, int32_t j, const int32_t *tasks, int3
             why->reason = n > 1 ? AL_REASON_GANG_INCOMPLETE : AL_REASON_NO_NODE_FITS;
             why->placeable = active_before + placed;
             why->needed = active_before + n;
+            if (n == 1)
+                al__quota_explain_on_nodes(s, failed, why);
         }
         al__statement_discard(&st);
         return 0;

@@ -3,6 +3,7 @@
 
 #include "engine/node_index.h"
 #include "engine/placement_scored.h"
+#include "engine/quota.h"
 #include "util/wide.h"
 
 #include <string.h>
@@ -31,30 +32,37 @@ static int32_t pick_whole(const struct al__node_state *ns, int32_t need, bool fu
     return k;
 }
 
+/* How used device g counts for a shared task's device order: what it holds, or nothing when
+ * all of it is being released (KAI counts such a device among the whole idle ones). */
+static int64_t device_used(const struct al__gpu_state *g) {
+    return g->used == g->releasing ? 0 : g->used;
+}
+
 /* Device a is a better home than b for a shared task (pack: most used; spread: least). */
 static bool device_before(const struct al__node_state *ns, enum al_placement policy, int32_t a,
                           int32_t b) {
-    int64_t ua = ns->gpus[a].used, ub = ns->gpus[b].used;
+    int64_t ua = device_used(&ns->gpus[a]), ub = device_used(&ns->gpus[b]);
     if (ua != ub)
         return policy == AL_BINPACK ? ua > ub : ua < ub;
     return a < b;
 }
 
-/* Appends to out[k..] the devices with room for the task (now, or only once released),
- * in device-placement order; returns the new count. */
-static int32_t collect_shared(const struct al__session *s, int32_t n, const struct al_task *task,
-                              bool released_only, int32_t *out, int32_t k) {
+/*
+ * Shared devices with room for the task in device-placement order: with room now, or (future)
+ * also those with room once what is being released there is gone, all in one order, as KAI's
+ * device order does: under pack a half-used device whose other half is being released comes
+ * before an idle one, and the task is pipelined there rather than open a new device.
+ */
+static int32_t pick_shared(const struct al__session *s, int32_t n, const struct al_task *task,
+                           bool future, int32_t *out) {
     const struct al__node_state *ns = &s->nodes[n];
-    int32_t first = k;
+    int32_t k = 0;
     for (int32_t g = 0; g < ns->gpu_count; g++) {
         int64_t units = al__task_units(task, s->cluster->nodes[n].gpus[g].memory_mib);
-        bool now = device_room(&ns->gpus[g], false) >= units;
-        bool later = device_room(&ns->gpus[g], true) >= units;
-        if (released_only ? (now || !later) : !now)
+        if (device_room(&ns->gpus[g], future) < units)
             continue;
         int32_t i = k++; /* insertion into the ordered candidates */
-        while (i > first &&
-               device_before(ns, s->cluster->config.gpu_device_placement, g, out[i - 1])) {
+        while (i > 0 && device_before(ns, s->cluster->config.gpu_device_placement, g, out[i - 1])) {
             out[i] = out[i - 1];
             i--;
         }
@@ -63,11 +71,13 @@ static int32_t collect_shared(const struct al__session *s, int32_t n, const stru
     return k;
 }
 
-/* Shared devices: those with room now first, then (future) those with room once released. */
-static int32_t pick_shared(const struct al__session *s, int32_t n, const struct al_task *task,
-                           bool future, int32_t *out) {
-    int32_t k = collect_shared(s, n, task, false, out, 0);
-    return future ? collect_shared(s, n, task, true, out, k) : k;
+/* Node n has a shared device partly (not wholly) being released: a shared task's device order
+ * there may differ once capacity being released counts. */
+static bool releasing_share(const struct al__node_state *ns) {
+    for (int32_t g = 0; g < ns->gpu_count; g++)
+        if (ns->gpus[g].releasing > 0 && ns->gpus[g].releasing < ns->gpus[g].used)
+            return true;
+    return false;
 }
 
 bool al__placement_fits(const struct al__session *s, int32_t n, const struct al_task *task,
@@ -86,8 +96,25 @@ bool al__placement_fits(const struct al__session *s, int32_t n, const struct al_
         if (pick_shared(s, n, task, future, gpus) < task->gpu_devices)
             return false;
         *gpu_count = task->gpu_devices;
+        if (task->gpu_memory_mib > 0 && /* its quota charge depends on the node's devices */
+            !al__quota_admits_on_node(s, (int32_t)(task - s->cluster->tasks), n, gpus,
+                                      task->gpu_devices))
+            return false;
     }
     return true;
+}
+
+/* Node n's GPU milli being released, summed per device (the part of each device's share that
+ * al__node_gpu_free does not count yet). */
+static int64_t gpu_releasing(const struct al__node_state *ns) {
+    int64_t more = 0;
+    for (int32_t g = 0; g < ns->gpu_count; g++) {
+        const struct al__gpu_state *d = &ns->gpus[g];
+        int64_t now = d->capacity - d->used, later = now + d->releasing;
+        more +=
+            (later > 0 ? later * 1000 / d->capacity : 0) - (now > 0 ? now * 1000 / d->capacity : 0);
+    }
+    return more;
 }
 
 /* A partly used shared device on node n that the task fits on now. */
@@ -140,6 +167,10 @@ unsigned al__placement_consider(struct al__session *s, struct al__placement_pick
     bool now = al__placement_fits(s, n, task, false, s->scratch_gpus, &count);
     if (!now && (now_only || !al__placement_fits(s, n, task, true, s->scratch_gpus, &count)))
         return 0;
+    /* The node fits now, but its devices are chosen as KAI chooses them: among every device
+     * with room once released (al__placement_pick_done pipelines on one without room now). */
+    if (now && al__task_is_shared(task) && releasing_share(ns))
+        al__placement_fits(s, n, task, true, s->scratch_gpus, &count);
     struct al__placement_pick c = {.task = p->task,
                                    .node = n,
                                    .now = now,
@@ -150,7 +181,11 @@ unsigned al__placement_consider(struct al__session *s, struct al__placement_pick
     c.shared_home = al__task_is_shared(task) && s->cluster->config.shared_gpu_node_preference &&
                     has_shared_home(s, n, task);
     if (gpu_task) {
+        /* binpack counts what is being released as unallocated, as KAI's does (a victim placed
+         * again prefers a node that stays full to the one it is leaving) */
         c.free = al__node_gpu_free(s, n);
+        if (s->cluster->config.gpu_placement != AL_SPREAD && s->index.releasing_at[n] >= 0)
+            c.free += gpu_releasing(ns);
         c.total = (int64_t)ns->gpu_count * 1000;
     } else {
         c.free = free_of(s, n, AL_CPU, false);
@@ -172,9 +207,12 @@ bool al__placement_pick_done(const struct al__session *s, const struct al__place
     out->gpus = s->best_gpus;
     out->gpu_count = p->gpu_count;
     out->pipelined = !p->now;
-    for (int32_t i = 0; i < p->gpu_count && al__task_is_shared(task); i++)
-        if (s->nodes[p->node].gpus[s->best_gpus[i]].pipelined > 0)
+    for (int32_t i = 0; i < p->gpu_count && al__task_is_shared(task); i++) {
+        const struct al__gpu_state *g = &s->nodes[p->node].gpus[s->best_gpus[i]];
+        int32_t memory_mib = s->cluster->nodes[p->node].gpus[s->best_gpus[i]].memory_mib;
+        if (g->pipelined > 0 || device_room(g, false) < al__task_units(task, memory_mib))
             out->pipelined = true;
+    }
     return true;
 }
 
@@ -223,6 +261,8 @@ static bool visit(int32_t n, void *ctx) {
     unsigned fit = al__placement_consider(w->s, w->pick, n, true);
     if (!(fit & AL__FITS_NOW) || !w->first_fit || (w->need_home && !(fit & AL__SHARED_HOME)))
         return false;
+    if (!w->descending && w->tree != &w->p->cpu && w->s->index.releasing_at[n] >= 0)
+        return false; /* its GPU binpack key counts more than the walk's: later nodes may win */
     w->found = true;
     w->found_key = w->tree->key[n];
     return !w->descending;

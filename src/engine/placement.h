@@ -71,7 +71,9 @@ static inline int64_t al__node_gpu_free(const struct al__session *s, int32_t n) 
 }
 
 /* al__placement_fits - task fits on node n now (or, when future, also with the capacity being
- * released there); its devices in gpus[0 .. *gpu_count) (max_node_gpus entries). */
+ * released there); its devices in gpus[0 .. *gpu_count) (max_node_gpus entries). A GPU-memory
+ * task fits only where its queues' quota admits its charge on those devices
+ * (al__quota_admits_on_node). */
 bool al__placement_fits(const struct al__session *s, int32_t n, const struct al_task *task,
                         bool future, int32_t *gpus, int32_t *gpu_count);
 

@@ -48,6 +48,33 @@ bool al__quota_admits(const struct al__session *s, int32_t job, const int64_t re
     return true;
 }
 
+bool al__quota_admits_on_node(const struct al__session *s, int32_t t, int32_t n,
+                              const int32_t *gpus, int32_t gpu_count) {
+    const struct al_task *task = &s->cluster->tasks[t];
+    if (task->gpu_memory_mib <= 0)
+        return true;
+    int64_t req[AL_RESOURCE_COUNT] = {0};
+    for (int32_t i = 0; i < gpu_count; i++)
+        req[AL_GPU] += al_gpu_memory_milli(task->gpu_memory_mib,
+                                           s->cluster->nodes[n].gpus[gpus[i]].memory_mib);
+    struct al_explanation why;
+    return al__quota_admits(s, task->job, req, &why);
+}
+
+bool al__quota_explain_on_nodes(const struct al__session *s, int32_t t,
+                                struct al_explanation *why) {
+    const struct al_task *task = &s->cluster->tasks[t];
+    if (task->gpu_memory_mib <= 0)
+        return false;
+    int64_t req[AL_RESOURCE_COUNT] = {0};
+    req[AL_GPU] = al_gpu_memory_milli(task->gpu_memory_mib, s->gpu_memory_min) * task->gpu_devices;
+    struct al_explanation e = *why;
+    if (al__quota_admits(s, task->job, req, &e))
+        return false;
+    *why = e;
+    return true;
+}
+
 int64_t al__allocatable_share(const struct al__session *s, int32_t q, int r) {
     const struct al_queue *queue = &s->cluster->queues[q];
     if (queue->deserved[r] == AL_UNLIMITED)

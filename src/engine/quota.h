@@ -17,6 +17,23 @@
 bool al__quota_admits(const struct al__session *s, int32_t job, const int64_t req[],
                       struct al_explanation *why);
 
+/*
+ * al__quota_admits_on_node - whether GPU-memory task t may take devices gpus[0..gpu_count) of
+ * node n: its GPU charge there (its memory as a fraction of each device's memory, KAI's
+ * IsTaskAllocationOnNodeOverCapacity) keeps every queue on its path within its limit and, for
+ * non-preemptible work, within deserved quota. al__quota_admits judges a step with the
+ * largest device memory of the cluster (the smallest fraction); this is the node's own
+ * answer, so a job may fit quota on one node and not on another. True for other tasks. O(depth).
+ */
+bool al__quota_admits_on_node(const struct al__session *s, int32_t t, int32_t n,
+                              const int32_t *gpus, int32_t gpu_count);
+
+/* al__quota_explain_on_nodes - for GPU-memory task t that fitted on no node: when its charge
+ * on the smallest devices of the cluster (its largest fraction) is over its queues' quota,
+ * fills *why as al__quota_admits does and returns true (quota, not capacity, kept it out of
+ * some node); else false, *why untouched. O(depth). */
+bool al__quota_explain_on_nodes(const struct al__session *s, int32_t t, struct al_explanation *why);
+
 /* al__quota_np_within_deserved - a preemptible job, or a non-preemptible one whose `req`
  * keeps the non-preemptible allocation of every queue on its path within deserved quota. */
 bool al__quota_np_within_deserved(const struct al__session *s, int32_t job, const int64_t req[]);

@@ -475,9 +475,11 @@ static void undo_search(struct al__victim_queue *vq) {
     vq->touched_count = 0;
 }
 
-/* Removes task t from its job's entry for this search. */
+/* Removes task t (a victim chosen by an earlier step) from its job's entry for this search;
+ * it counts as handed out by its queue, as KAI's queue counts a recorded victim it pops. */
 static void leave_out(struct al__victim_queue *vq, int32_t t) {
-    int32_t j = vq->session->cluster->tasks[t].job;
+    const struct al__session *s = vq->session;
+    int32_t j = s->cluster->tasks[t].job, leaf = s->cluster->jobs[j].queue;
     struct al__victim_entry *e = &vq->entries[j];
     if (vq->slot[j] < 0)
         return;
@@ -485,7 +487,9 @@ static void leave_out(struct al__victim_queue *vq, int32_t t) {
         if (e->tasks[i] != t)
             continue;
         entry_save(vq, j);
-        queue_touch(vq, vq->session->cluster->jobs[j].queue);
+        queue_touch(vq, leaf);
+        for (int r = 0; r < AL_RESOURCE_COUNT; r++)
+            vq->taken[leaf][r] += s->tasks[t].charge[r];
         memmove(&e->tasks[i], &e->tasks[i + 1], (size_t)(e->count - i - 1) * sizeof(int32_t));
         e->count--;
         entry_refresh(vq, j);

@@ -91,9 +91,11 @@ void al__victims_begin(struct al__victim_queue *vq, enum al_action action,
 
 /*
  * al__victims_fill - the queue for a search by `preemptor`: the base in scope, leaving out
- * the preemptor's own tasks and skip[0..skip_count). Returns how many jobs of the scope
- * min-runtime protection shields. The first fill builds the base: O(jobs + tasks); later
- * ones cost what the previous search changed, what skip removes, and the shielded jobs.
+ * the preemptor's own tasks and skip[0..skip_count), the victims earlier steps chose; those
+ * count as already handed out by their queues (the queue order after the victims taken).
+ * Returns how many jobs of the scope min-runtime protection shields. The first fill builds the
+ * base: O(jobs + tasks); later ones cost what the previous search changed, what skip removes, and
+ * the shielded jobs.
  */
 int al__victims_fill(struct al__victim_queue *vq, int32_t preemptor, const int32_t *skip,
                      int32_t skip_count);
