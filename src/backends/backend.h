@@ -64,6 +64,9 @@ struct al__task_start {
     size_t gpu_count;
     int32_t gpu_milli;      /* the share of each device it may use, 0 = whole devices */
     int32_t gpu_memory_mib; /* or the memory of each device, 0 = none */
+    /* Dynamic fractions: the limit it may grow to above that request while the device has
+     * memory no other task's request needs (same kind as the request), 0 = the request. */
+    int32_t gpu_milli_limit, gpu_memory_limit_mib;
     /* A task holding a share (gpu_milli or gpu_memory_mib) has its limits enforced where the
      * backend can (the local backend: liballot-cuda.so); false: its workload opted out. */
     bool enforce;
@@ -146,6 +149,7 @@ enum al__mirror_task_state {
 struct al__mirror_request {
     int32_t gpus, gpu_milli, gpu_memory_mib, gpu_device_count;
     int64_t cpu_millis, memory_bytes;
+    int32_t gpu_milli_limit, gpu_memory_limit_mib; /* dynamic fractions, 0 = the request */
 };
 
 struct al__mirror_task {
@@ -170,6 +174,7 @@ struct al__mirror_workload {
     /* Each task's request (the largest of its tasks' where they differ). */
     int32_t gpus, gpu_milli, gpu_memory_mib, gpu_device_count;
     int64_t cpu_millis, memory_bytes;
+    int32_t gpu_milli_limit, gpu_memory_limit_mib; /* dynamic fractions, 0 = the request */
     int64_t created_s;
     const struct al__mirror_task *tasks;
     size_t task_count; /* >= 1 */

@@ -13,18 +13,20 @@
 #include "backends/backend.h"
 
 /* The labels and annotations of KAI Scheduler that allot reads. */
-#define AL__KUBE_QUEUE_LABEL       "kai.scheduler/queue"
-#define AL__KUBE_POD_GROUP_ANNOT   "pod-group-name"
-#define AL__KUBE_GPU_FRACTION      "gpu-fraction"
-#define AL__KUBE_GPU_MEMORY        "gpu-memory"
-#define AL__KUBE_GPU_FRACTION_DEVS "gpu-fraction-num-devices"
-#define AL__KUBE_GPU_RESOURCE      "nvidia.com/gpu"
-#define AL__KUBE_GPU_PRODUCT_LABEL "nvidia.com/gpu.product"
-#define AL__KUBE_GPU_MEMORY_LABEL  "nvidia.com/gpu.memory"
-#define AL__KUBE_GPU_GROUP_LABEL   "runai-gpu-group" /* the shared device a pod was given */
-#define AL__KUBE_SUBGROUP_LABEL    "kai.scheduler/subgroup-name"
-#define AL__KUBE_POOL_LABEL        "kai.scheduler/node-pool"
-#define AL__KUBE_GPU_GROUPS_MAX    16
+#define AL__KUBE_QUEUE_LABEL        "kai.scheduler/queue"
+#define AL__KUBE_POD_GROUP_ANNOT    "pod-group-name"
+#define AL__KUBE_GPU_FRACTION       "gpu-fraction"
+#define AL__KUBE_GPU_MEMORY         "gpu-memory"
+#define AL__KUBE_GPU_FRACTION_DEVS  "gpu-fraction-num-devices"
+#define AL__KUBE_GPU_FRACTION_LIMIT "gpu-fraction-limit" /* dynamic fractions (Run:ai) */
+#define AL__KUBE_GPU_MEMORY_LIMIT   "gpu-memory-limit"
+#define AL__KUBE_GPU_RESOURCE       "nvidia.com/gpu"
+#define AL__KUBE_GPU_PRODUCT_LABEL  "nvidia.com/gpu.product"
+#define AL__KUBE_GPU_MEMORY_LABEL   "nvidia.com/gpu.memory"
+#define AL__KUBE_GPU_GROUP_LABEL    "runai-gpu-group" /* the shared device a pod was given */
+#define AL__KUBE_SUBGROUP_LABEL     "kai.scheduler/subgroup-name"
+#define AL__KUBE_POOL_LABEL         "kai.scheduler/node-pool"
+#define AL__KUBE_GPU_GROUPS_MAX     16
 /* allot's: a Queue made through allot says whether it is a department or a project (a
  * department with no project yet is a leaf too). */
 #define AL__KUBE_QUEUE_KIND_LABEL "allot.run/queue-kind"
@@ -75,6 +77,9 @@ struct al__kube_pod {
     int32_t gpu_milli;      /* or a portion of each shared device (gpu-fraction) */
     int32_t gpu_memory_mib; /* or memory on each (gpu-memory) */
     int32_t gpu_devices;    /* shared devices (gpu-fraction-num-devices), 1 by default */
+    /* Dynamic fractions: the limit above a share (gpu-fraction-limit, gpu-memory-limit; same
+     * kind as the request), 0 = the request. */
+    int32_t gpu_milli_limit, gpu_memory_limit_mib;
     /* The shared devices KAI gave it, as GPU groups (the runai-gpu-group label, or one
      * runai-gpu-group/... label per device): pods with the same group share a device. */
     char gpu_groups[AL__KUBE_GPU_GROUPS_MAX][64];
