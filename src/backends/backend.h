@@ -205,6 +205,13 @@ struct al__mirror {
     void (*inventory_changed)(void *arg);
 };
 
+/* What one task claims of a device's memory (gpu_claims). */
+struct al__gpu_claim {
+    struct al__task_key key;
+    int64_t request_mib; /* what it registered as guaranteed */
+    int64_t claim_mib;   /* max(request, what it used when it last allocated or freed above it) */
+};
+
 /* An option given to a backend on allotd's command line ("--gpus 4x80GiB"). */
 struct al__backend_option {
     const char *name; /* "gpus" */
@@ -315,6 +322,13 @@ struct al__backend_type {
      * into *bytes: 0, or -1 when it cannot tell. Must not block; any thread (GET /metrics reads
      * it, and gpu_busy, without allotd's locks). NULL: never known. */
     int (*gpu_memory_used)(struct al__backend *b, size_t node, int32_t device, int64_t *bytes);
+    /* gpu_claims - dynamic fractions: what each task running on that device claims of its
+     * memory, in MiB: its request, or what it uses where that is more (the local backend: the
+     * device's segment, which liballot-cuda.so keeps), up to max tasks into out and *n: 0, or -1
+     * when it cannot tell. Called under allotd's locks: it must not block. NULL: never known
+     * (no task is evicted for using more than its request). */
+    int (*gpu_claims)(struct al__backend *b, size_t node, int32_t device, struct al__gpu_claim *out,
+                      size_t max, size_t *n);
     /* drive - a backend that drives allotd's loop itself (the simulator, on its virtual clock:
      * b->clock): allotd opens its state (not durable: nothing outlives the run), serves
      * nothing and calls drive instead, then stops; drive returns 0, or -1 after saying why on

@@ -241,6 +241,42 @@ int al__device_ledger_settle(struct al__device_ledger *l, uint64_t used, int mus
     return rc;
 }
 
+int al__device_ledger_read(const char *name, struct al__device_claim *out, size_t max, size_t *n,
+                           char *err, size_t errlen) {
+    char path[NAME_MAX_LEN + 32];
+    struct stat st;
+    *n = 0;
+    if (segment_path(name, path, sizeof path) != 0) {
+        snprintf(err, errlen, "'%s' is not 1 to %d of [A-Za-z0-9._-]", name, NAME_MAX_LEN);
+        return -1;
+    }
+    int fd = shm_open(path, O_RDONLY | O_CLOEXEC, 0);
+    if (fd < 0)
+        return errno == ENOENT ? 0 : (snprintf(err, errlen, "%s: %s", path, strerror(errno)), -1);
+    struct al__device_shm *s = MAP_FAILED; /* mapped read-only */
+    if (fstat(fd, &st) == 0 && (size_t)st.st_size == sizeof *s)
+        s = mmap(NULL, sizeof *s, PROT_READ, MAP_SHARED, fd, 0);
+    close(fd);
+    if (s == MAP_FAILED || atomic_load(&s->magic) != DEVICE_MAGIC || s->version != DEVICE_VERSION) {
+        if (s != MAP_FAILED)
+            munmap(s, sizeof *s);
+        snprintf(err, errlen, "%s: not a device ledger of this version", path);
+        return -1;
+    }
+    for (int i = 0; i < AL_CUDA_DEVICE_SLOTS && *n < max; i++) {
+        struct al__device_claim *c = &out[*n];
+        memcpy(c->task, s->slot[i].task, sizeof c->task); /* a writer may be mid-way: */
+        c->task[sizeof c->task - 1] = '\0';               /* names are checked by the caller */
+        if (!c->task[0] || !valid_name(c->task) || task_gone(c->task))
+            continue;
+        c->request = atomic_load(&s->slot[i].request);
+        c->claim = atomic_load(&s->slot[i].claim);
+        (*n)++;
+    }
+    munmap(s, sizeof *s);
+    return 0;
+}
+
 int al__device_ledger_unlink(const char *name) {
     char path[NAME_MAX_LEN + 32];
     if (segment_path(name, path, sizeof path) != 0) {

@@ -39,6 +39,20 @@ int al__device_ledger_settle(struct al__device_ledger *l, uint64_t used, int mus
  * more). Reads without the lock. */
 uint64_t al__device_ledger_others(const struct al__device_ledger *l);
 
+/* What one live task claims on a device, as its segment says (al__device_ledger_read). */
+struct al__device_claim {
+    char task[AL_CUDA_TASK_NAME]; /* its ALLOT_TASK_LEDGER name */
+    uint64_t request, claim;      /* bytes */
+};
+
+/* Reads the segment "/allot-cuda-dev-NAME" without changing it (a scheduler asking what the
+ * tasks on a device use): the tasks whose ledger still exists, up to max of them, into out and
+ * *n. Returns 0 (no segment: none), or -1 with a message in err (a bad name, another layout).
+ * The claims are what each task last settled (max of its request and its use); a task may
+ * write what it likes in its slot. */
+int al__device_ledger_read(const char *name, struct al__device_claim *out, size_t max, size_t *n,
+                           char *err, size_t errlen);
+
 /* Removes the segment named NAME; 0 or -1 (errno). */
 int al__device_ledger_unlink(const char *name);
 

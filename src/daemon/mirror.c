@@ -551,6 +551,8 @@ void al__mirror_submit(struct allotd *d, json_t *body, struct al__reply *rep) {
                                     .gpu_milli = spec.gpu_milli,
                                     .gpu_memory_mib = spec.gpu_memory_mib,
                                     .gpu_device_count = spec.gpu_device_count,
+                                    .gpu_milli_limit = spec.gpu_milli_limit,
+                                    .gpu_memory_limit_mib = spec.gpu_memory_limit_mib,
                                     .cpu_millis = spec.cpu_millis,
                                     .memory_bytes = spec.memory_bytes,
                                     .created_s = al__daemon_now(),

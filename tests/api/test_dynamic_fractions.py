@@ -6,10 +6,27 @@ or field."""
 import os
 import unittest
 
-from harness import ALLOTD, DaemonTest
+from harness import ALLOTD, DaemonTest, wait_until
 
 LIBRARY = os.path.abspath(os.path.join(os.path.dirname(ALLOTD), "..", "liballot-cuda.so"))
+FAKE_DRIVER = os.path.abspath(os.path.join(os.path.dirname(ALLOTD), "..", "tests", "cuda"))
 ENV_CMD = ["sh", "-c", "env"]
+# A task that allocates each of its arguments (MiB) through the CUDA driver (tests/cuda's fake,
+# under liballot-cuda.so as allotd injects it), prints each result, then sleeps.
+ALLOCATE = r"""
+import ctypes, os, sys, time
+print("device ledger:", os.environ.get("ALLOT_GPU_DEVICE_LEDGER"), flush=True)
+cu = ctypes.CDLL("libcuda.so.1")
+dev, ctx = ctypes.c_int(), ctypes.c_void_p()
+assert cu.cuInit(0) == 0 and cu.cuDeviceGet(ctypes.byref(dev), 0) == 0
+assert cu.cuDevicePrimaryCtxRetain(ctypes.byref(ctx), dev) == 0 and cu.cuCtxSetCurrent(ctx) == 0
+for mib in map(int, sys.argv[1:]):
+    p = ctypes.c_uint64()
+    r = cu.cuMemAlloc_v2(ctypes.byref(p), ctypes.c_size_t(mib << 20))
+    print("alloc %d: %d" % (mib, r), flush=True)
+time.sleep(600)
+"""
+FAKE_ENV = {"LD_LIBRARY_PATH": FAKE_DRIVER, "FAKE_CUDA_MEMORY_MIB": "81920"}
 
 
 def env_of(d, name):
@@ -117,6 +134,42 @@ class DynamicFractionTest(DaemonTest):
             self.assertEqual(status, 400, body)
             self.assertEqual(err["error"]["field"], field, body)
             self.assertIn(message, err["error"]["message"], body)
+
+
+class BurstEvictionTest(DaemonTest):
+    gpus = "1xA100-80GiB"
+    args = ("--cuda-library", LIBRARY)
+
+    def log(self, name):
+        return self.d.request("GET", "/api/v1/workloads/%s/logs" % name)[1]
+
+    def test_a_bursting_task_is_evicted_for_anothers_request(self):
+        self.project("team-a")
+        # a asks 0.25 of the 80 GiB device (20480 MiB) and may grow to all of it: it takes 60 GiB
+        self.submit("a", "team-a", ["python3", "-c", ALLOCATE, "20480", "40960"],
+                    gpu_fraction=0.25, gpu_fraction_limit=1.0, env=FAKE_ENV)
+        wait_until(lambda: "alloc 40960: 0" in self.log("a"), what="a to burst to 60 GiB")
+        # the device's segment outlives its tasks (the next ones on the device share it)
+        device = self.log("a").split("device ledger: ")[1].split()[0]
+        self.addCleanup(lambda: os.path.exists("/dev/shm/allot-cuda-dev-" + device) and
+                        os.unlink("/dev/shm/allot-cuda-dev-" + device))
+        # b's request (0.5: 40960 MiB) fits by requests, not beside what a uses
+        self.submit("b", "team-a", ["python3", "-c", ALLOCATE, "40960"], gpu_fraction=0.5,
+                    env=FAKE_ENV)
+        evicted = wait_until(lambda: [e for e in self.d.events("a") if e["kind"] == "evicted"],
+                             what="a evicted")[0]
+        self.assertRegex(evicted["message"],
+                         r"^task 0: evicted: used 61440 MiB of GPU 0 on \S+, above its request "
+                         r"of 20480 MiB, which team-a/b needs for its request$")
+        self.assertIn("pipelined", [e["kind"] for e in self.d.events("b")])
+        wait_until(lambda: "alloc 40960: 0" in self.log("b"), what="b to get its request")
+        # a runs again by its request; its growth now finds b's request in the way (2: out of
+        # memory), its request still holds
+        wait_until(lambda: "alloc 40960: 2" in self.log("a"), timeout=30,
+                   what="a's growth refused on its second run")
+        self.assertIn("alloc 20480: 0", self.log("a").split("alloc 40960: 0")[-1])
+        for name in ("a", "b"):
+            self.d.cli("workload", "delete", name, "-p", "team-a")
 
 
 if __name__ == "__main__":
