@@ -28,8 +28,10 @@ static int parse_uint(const char *s, const char *end, uint64_t lo, uint64_t hi, 
     return 0;
 }
 
-/* A cap per device, "N" or "N,M,...", into bytes[] (ALLOT_GPU_MEMORY_LIMIT_MIB's form). */
-static int parse_caps(const char *name, const char *v, uint64_t *bytes, char *err, size_t errlen) {
+/* A cap per device, "N" or "N,M,...", into bytes[] (ALLOT_GPU_MEMORY_LIMIT_MIB's form); *count
+ * is how many values it had. */
+static int parse_caps(const char *name, const char *v, uint64_t *bytes, int *count, char *err,
+                      size_t errlen) {
     uint64_t mib[AL_CUDA_MAX_DEVICES];
     int n = 0;
     const char *s = v;
@@ -52,6 +54,7 @@ static int parse_caps(const char *name, const char *v, uint64_t *bytes, char *er
      * it get nothing (a shorter list than devices is the backend's mistake: fail closed). */
     for (int d = 0; d < AL_CUDA_MAX_DEVICES; d++)
         bytes[d] = n == 1 ? mib[0] << 20 : d < n ? mib[d] << 20 : 0;
+    *count = n;
     return 0;
 }
 
@@ -89,11 +92,16 @@ static int parse_dynamic(struct al__cuda_config *c, const char *(*get)(const cha
                  "ALLOT_GPU_DEVICE_LEDGER with both and ALLOT_TASK_LEDGER");
         return -1;
     }
-    if (parse_caps("ALLOT_GPU_MEMORY_REQUEST_MIB", request, c->request, err, errlen) != 0 ||
+    int n;
+    if (parse_caps("ALLOT_GPU_MEMORY_REQUEST_MIB", request, c->request, &n, err, errlen) != 0 ||
         (devices && *devices && parse_device_ledgers(c, devices, err, errlen) != 0))
         return -1;
+    /* checked on the devices either list names; beyond them the limit (0) is the request too */
+    n = n > c->limit_count ? n : c->limit_count;
     for (int d = 0; d < AL_CUDA_MAX_DEVICES; d++)
-        if (c->request[d] > c->limit[d]) {
+        if (d >= n && c->request[d] > c->limit[d])
+            c->request[d] = c->limit[d];
+        else if (c->request[d] > c->limit[d]) {
             snprintf(err, errlen,
                      "ALLOT_GPU_MEMORY_REQUEST_MIB='%s': above ALLOT_GPU_MEMORY_LIMIT_MIB on "
                      "device %d",
@@ -129,7 +137,8 @@ int al__cuda_config_parse(struct al__cuda_config *c, const char *(*get)(const ch
     c->debug = v && strcmp(v, "1") == 0;
     v = get("ALLOT_GPU_MEMORY_LIMIT_MIB");
     if (v && *v) {
-        if (parse_caps("ALLOT_GPU_MEMORY_LIMIT_MIB", v, c->limit, err, errlen) != 0)
+        if (parse_caps("ALLOT_GPU_MEMORY_LIMIT_MIB", v, c->limit, &c->limit_count, err, errlen) !=
+            0)
             goto fail;
         c->memory_limited = 1;
     }

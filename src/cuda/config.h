@@ -13,6 +13,7 @@
 struct al__cuda_config {
     int memory_limited;                  /* ALLOT_GPU_MEMORY_LIMIT_MIB was set */
     uint64_t limit[AL_CUDA_MAX_DEVICES]; /* bytes per device; AL_CUDA_NO_LIMIT when not set */
+    int limit_count;                     /* values ALLOT_GPU_MEMORY_LIMIT_MIB gave (1: all) */
     int compute_percent;                 /* ALLOT_GPU_COMPUTE_PERCENT, 1..100; 100: none */
     char ledger[201];                    /* ALLOT_TASK_LEDGER; "" = this process alone */
     int debug;                           /* ALLOT_CUDA_DEBUG=1 */
