@@ -171,6 +171,26 @@ class BurstEvictionTest(DaemonTest):
         for name in ("a", "b"):
             self.d.cli("workload", "delete", name, "-p", "team-a")
 
+    def test_the_largest_burst_goes_first_and_only_as_many_as_needed(self):
+        self.project("team-a")
+        # a and b ask 10240 MiB each; a grows by 20480, b by 10240
+        for name, sizes in (("a", ["10240", "20480"]), ("b", ["10240", "10240"])):
+            self.submit(name, "team-a", ["python3", "-c", ALLOCATE, *sizes],
+                        gpu_fraction=0.125, gpu_fraction_limit=1.0, env=FAKE_ENV)
+            wait_until(lambda: "alloc %s: 0" % sizes[1] in self.log(name), what=name + " grown")
+        device = self.log("a").split("device ledger: ")[1].split()[0]
+        self.addCleanup(lambda: os.path.exists("/dev/shm/allot-cuda-dev-" + device) and
+                        os.unlink("/dev/shm/allot-cuda-dev-" + device))
+        # c's 40960 MiB: 30720 are left beside a's 30720 and b's 20480; evicting a is enough
+        self.submit("c", "team-a", ["python3", "-c", ALLOCATE, "40960"], gpu_fraction=0.5,
+                    env=FAKE_ENV)
+        wait_until(lambda: "alloc 40960: 0" in self.log("c"), what="c to get its request")
+        self.assertIn("evicted", [e["kind"] for e in self.d.events("a")])
+        self.assertNotIn("evicted", [e["kind"] for e in self.d.events("b")])
+        self.assertEqual(self.d.workload("b")["restarts"], 0)
+        for name in ("a", "b", "c"):
+            self.d.cli("workload", "delete", name, "-p", "team-a")
+
 
 if __name__ == "__main__":
     unittest.main()
