@@ -41,7 +41,7 @@ LIB_SRC := $(ENGINE_SRC) $(SNAPSHOT_SRC)
 DAEMON_PART_SRC := $(sort $(filter-out src/daemon/main.c,$(wildcard src/daemon/*.c)) \
 	$(wildcard src/daemon/oidc/*.c) \
 	$(wildcard src/backends/*.c src/backends/local/*.c src/backends/kubernetes/*.c) \
-	$(wildcard src/backends/sim/*.c)) $(STREAM_SRC)
+	$(wildcard src/backends/sim/*.c)) $(STREAM_SRC) src/cuda/device_ledger.c
 DAEMON_MAIN_SRC := src/daemon/main.c
 # allot-supervisor: a small program of its own (a task must not hold a copy of allotd's memory).
 # What it shares with allotd's local backend (linked into both).

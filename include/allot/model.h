@@ -177,6 +177,12 @@ struct al_task {
     int32_t gpu_milli;      /* portion of one shared device, 1..999 */
     int32_t gpu_memory_mib; /* memory on one shared device */
     int32_t gpu_devices;    /* devices a shared request needs (each gets the amount), >= 1 */
+    /* Dynamic fractions: how far a shared task may grow above its request while the device has
+     * memory no other task's request needs, in the request's kind (gpu_milli_limit with
+     * gpu_milli, up to 1000; gpu_memory_limit_mib with gpu_memory_mib); 0 = the request is its
+     * limit. The engine places and accounts the request only; the limit travels with the task. */
+    int32_t gpu_milli_limit;
+    int32_t gpu_memory_limit_mib;
     /* Devices an active GPU task holds on its node (gpus or gpu_devices entries). */
     int32_t *gpu_indices;
     size_t gpu_index_count;

@@ -64,6 +64,9 @@ struct al__task_start {
     size_t gpu_count;
     int32_t gpu_milli;      /* the share of each device it may use, 0 = whole devices */
     int32_t gpu_memory_mib; /* or the memory of each device, 0 = none */
+    /* Dynamic fractions: the limit it may grow to above that request while the device has
+     * memory no other task's request needs (same kind as the request), 0 = the request. */
+    int32_t gpu_milli_limit, gpu_memory_limit_mib;
     /* A task holding a share (gpu_milli or gpu_memory_mib) has its limits enforced where the
      * backend can (the local backend: liballot-cuda.so); false: its workload opted out. */
     bool enforce;
@@ -146,6 +149,7 @@ enum al__mirror_task_state {
 struct al__mirror_request {
     int32_t gpus, gpu_milli, gpu_memory_mib, gpu_device_count;
     int64_t cpu_millis, memory_bytes;
+    int32_t gpu_milli_limit, gpu_memory_limit_mib; /* dynamic fractions, 0 = the request */
 };
 
 struct al__mirror_task {
@@ -171,6 +175,7 @@ struct al__mirror_workload {
     /* Each task's request (the largest of its tasks' where they differ). */
     int32_t gpus, gpu_milli, gpu_memory_mib, gpu_device_count;
     int64_t cpu_millis, memory_bytes;
+    int32_t gpu_milli_limit, gpu_memory_limit_mib; /* dynamic fractions, 0 = the request */
     int64_t created_s;
     const struct al__mirror_task *tasks;
     size_t task_count; /* >= 1 */
@@ -199,6 +204,13 @@ struct al__mirror {
     void (*workload_remove)(void *arg, const char *project, const char *name);
     /* inventory_changed - the backend replaced b->inventory (nodes came, went or changed). */
     void (*inventory_changed)(void *arg);
+};
+
+/* What one task claims of a device's memory (gpu_claims). */
+struct al__gpu_claim {
+    struct al__task_key key;
+    int64_t request_mib; /* what it registered as guaranteed */
+    int64_t claim_mib;   /* max(request, what it used when it last allocated or freed above it) */
 };
 
 /* An option given to a backend on allotd's command line ("--gpus 4x80GiB"). */
@@ -311,6 +323,13 @@ struct al__backend_type {
      * into *bytes: 0, or -1 when it cannot tell. Must not block; any thread (GET /metrics reads
      * it, and gpu_busy, without allotd's locks). NULL: never known. */
     int (*gpu_memory_used)(struct al__backend *b, size_t node, int32_t device, int64_t *bytes);
+    /* gpu_claims - dynamic fractions: what each task running on that device claims of its
+     * memory, in MiB: its request, or what it uses where that is more (the local backend: the
+     * device's segment, which liballot-cuda.so keeps), up to max tasks into out and *n: 0, or -1
+     * when it cannot tell. Called under allotd's locks: it must not block. NULL: never known
+     * (no task is evicted for using more than its request). */
+    int (*gpu_claims)(struct al__backend *b, size_t node, int32_t device, struct al__gpu_claim *out,
+                      size_t max, size_t *n);
     /* drive - a backend that drives allotd's loop itself (the simulator, on its virtual clock:
      * b->clock): allotd opens its state (not durable: nothing outlives the run), serves
      * nothing and calls drive instead, then stops; drive returns 0, or -1 after saying why on

@@ -10,25 +10,46 @@ bool al__enforce_shares(const struct al__task_start *s) {
     return s->gpu_count > 0 && (s->gpu_milli > 0 || s->gpu_memory_mib > 0);
 }
 
-/* Device d's cap in MiB. */
-static int64_t device_cap(const struct al__node *node, const struct al__task_start *s, size_t d) {
+bool al__enforce_dynamic(const struct al__task_start *s) {
+    return (s->gpu_milli > 0 && s->gpu_milli_limit > s->gpu_milli) ||
+           (s->gpu_memory_mib > 0 && s->gpu_memory_limit_mib > s->gpu_memory_mib);
+}
+
+/* Device d's cap in MiB: its request, or (limit) its dynamic fraction's limit, never above the
+ * device's memory. */
+static int64_t device_cap(const struct al__node *node, const struct al__task_start *s, size_t d,
+                          bool limit) {
     int32_t device = s->gpus[d];
     int64_t memory =
         device >= 0 && (size_t)device < node->gpu_count ? node->gpus[device].memory_mib : 0;
     if (s->gpu_milli > 0)
-        return memory * s->gpu_milli / 1000;
+        return memory * (limit && s->gpu_milli_limit > 0 ? s->gpu_milli_limit : s->gpu_milli) /
+               1000;
+    if (limit && s->gpu_memory_limit_mib > 0)
+        return memory > 0 && s->gpu_memory_limit_mib > memory ? memory : s->gpu_memory_limit_mib;
     return s->gpu_memory_mib;
 }
 
-static void memory_limits(const struct al__node *node, const struct al__task_start *s, char *out,
-                          size_t size) {
+static void memory_caps(const struct al__node *node, const struct al__task_start *s, bool limit,
+                        char *out, size_t size) {
     bool same = true;
     size_t used = 0;
     for (size_t d = 1; d < s->gpu_count; d++)
-        same = same && device_cap(node, s, d) == device_cap(node, s, 0);
+        same = same && device_cap(node, s, d, limit) == device_cap(node, s, 0, limit);
     for (size_t d = 0; d < (same ? 1 : s->gpu_count) && used < size; d++)
         used += (size_t)snprintf(out + used, size - used, "%s%lld", d ? "," : "",
-                                 (long long)device_cap(node, s, d));
+                                 (long long)device_cap(node, s, d, limit));
+}
+
+/* One device segment per device of the machine, named by allotd's scope, the node and the
+ * device: every task sharing that device names the same. */
+static void device_ledgers(const struct al__task_start *s, const char *scope, char *out,
+                           size_t size) {
+    size_t used = 0;
+    for (size_t d = 0; d < s->gpu_count && used < size; d++)
+        used += (size_t)snprintf(out + used, size - used, "%s%.32s%sn%zu-g%d", d ? "," : "",
+                                 scope ? scope : "", scope && scope[0] ? "-" : "", s->node,
+                                 (int)s->gpus[d]);
 }
 
 void al__enforce_env_of(const struct al__node *node, const struct al__task_start *s,
@@ -36,7 +57,12 @@ void al__enforce_env_of(const struct al__node *node, const struct al__task_start
     memset(out, 0, sizeof(*out));
     if (!al__enforce_shares(s))
         return;
-    memory_limits(node, s, out->memory_limit_mib, sizeof(out->memory_limit_mib));
+    memory_caps(node, s, al__enforce_dynamic(s), out->memory_limit_mib,
+                sizeof(out->memory_limit_mib));
+    /* Every share registers its request on its devices (a plain one with request = limit), so
+     * that a task with a dynamic fraction never grows into it. */
+    memory_caps(node, s, false, out->memory_request_mib, sizeof(out->memory_request_mib));
+    device_ledgers(s, scope, out->device_ledger, sizeof(out->device_ledger));
     snprintf(out->ledger, sizeof(out->ledger), "%.32s%s%lld-%d-%d", scope ? scope : "",
              scope && scope[0] ? "-" : "", (long long)s->key.workload_id, (int)s->key.index,
              (int)s->run);

@@ -17,11 +17,19 @@
 struct al__enforce_env {
     char memory_limit_mib[16 * 12]; /* ALLOT_GPU_MEMORY_LIMIT_MIB: "40960" or "40960,8192" */
     char ledger[AL__ENFORCE_LEDGER_MAX + 1]; /* ALLOT_TASK_LEDGER */
+    /* Dynamic fractions (a limit above the request): memory_limit_mib is the limit; every share
+     * has its request and the devices' segments, where the requests of all shares meet */
+    char memory_request_mib[16 * 12]; /* ALLOT_GPU_MEMORY_REQUEST_MIB: the guaranteed part */
+    char device_ledger[16 * 56];      /* ALLOT_GPU_DEVICE_LEDGER: "SCOPE-nNODE-gDEV,..." */
 };
 
 /* al__enforce_shares - whether s holds a share of its devices (a portion or a memory amount)
  * rather than whole devices: the tasks the library is for. */
 bool al__enforce_shares(const struct al__task_start *s);
+
+/* al__enforce_dynamic - whether s holds a share with a limit above its request (dynamic
+ * fractions: it may grow into memory no other task's request needs). */
+bool al__enforce_dynamic(const struct al__task_start *s);
 
 /*
  * al__enforce_env_of - the cap and ledger of task s on node `node`: the cap per device in
@@ -29,7 +37,10 @@ bool al__enforce_shares(const struct al__task_start *s);
  * rounded down, for a memory request the MiB asked; one integer where every device has the same
  * cap. The ledger is "SCOPE-WORKLOAD_ID-INDEX-RUN" (scope: what tells this allotd's tasks from
  * another's on the same machine, [A-Za-z0-9] only, at most 32 characters; "" for none): unique
- * per run of a task. Fills *out with "" values where s holds no share.
+ * per run of a task. Fills *out with "" values where s holds no share. A task with a dynamic
+ * fraction's limit gets that limit as its cap; every share gets its request beside it (same
+ * form) and one device segment name per device ("SCOPE-nNODE-gDEVICE", shared by every task on
+ * that device).
  */
 void al__enforce_env_of(const struct al__node *node, const struct al__task_start *s,
                         const char *scope, struct al__enforce_env *out);

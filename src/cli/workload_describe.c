@@ -105,7 +105,12 @@ static void print_enforcement(const json_t *w) {
         return;
     }
     library = al__cli_json_str(e, "library", "liballot-cuda.so");
-    if (cap >= 0)
+    int64_t request = al__cli_json_int(e, "memory_request_mib", -1);
+    if (cap >= 0 && request >= 0) /* a dynamic fraction: its limit, and its guaranteed part */
+        snprintf(text, sizeof(text),
+                 "%" PRId64 " MiB per device while the device has room, %" PRId64 " MiB guaranteed",
+                 cap, request);
+    else if (cap >= 0)
         snprintf(text, sizeof(text), "%" PRId64 " MiB per device", cap);
     al__cli_field("GPU enforcement", "active (memory cap %s, %s)", text,
                   strrchr(library, '/') ? strrchr(library, '/') + 1 : library);

@@ -139,6 +139,21 @@ void al__cli_workload_placement(const json_t *workload, char *buf, size_t size) 
     free(list);
 }
 
+/* A dynamic fraction's limit: " (may grow to 0.5 while the device has room)". */
+static void append_limit(const json_t *workload, char *buf, size_t size) {
+    double portion = al__cli_json_num(workload, "gpu_fraction_limit", 0);
+    int64_t mib = al__cli_json_int(workload, "gpu_memory_limit_mib", 0);
+    char amount[48];
+
+    if (portion > 0)
+        al__cli_format_gpus(portion, amount, sizeof(amount));
+    else if (mib > 0)
+        al__cli_format_mib(mib, amount, sizeof(amount));
+    else
+        return;
+    al__cli_appendf(buf, size, " (may grow to %s while the device has room)", amount);
+}
+
 void al__cli_workload_request(const json_t *workload, char *buf, size_t size) {
     struct request r = request_read(workload);
     int64_t cpu = al__cli_json_int(workload, "cpu_millis", 0);
@@ -155,11 +170,13 @@ void al__cli_workload_request(const json_t *workload, char *buf, size_t size) {
             al__cli_appendf(buf, size, "%s of each of %" PRId64 " GPUs", amount, r.devices);
         else
             al__cli_appendf(buf, size, "%s of a GPU", amount);
+        append_limit(workload, buf, size);
     } else if (r.mib > 0) {
         al__cli_format_mib(r.mib, amount, sizeof(amount));
         al__cli_appendf(buf, size, "%s of GPU memory", amount);
         if (r.devices > 1)
             al__cli_appendf(buf, size, " on each of %" PRId64 " GPUs", r.devices);
+        append_limit(workload, buf, size);
     } else
         al__cli_appendf(buf, size, "no GPU");
     if (cpu > 0) {

@@ -110,6 +110,12 @@ static int request_option(struct al__cli_args *a, json_t *body) {
         {NULL, "--gpu", "gpu", AL__CLI_UNIT_COUNT},
         {NULL, "--gpu-portion", "gpu_fraction", AL__CLI_UNIT_FRACTION},
         {NULL, "--gpu-memory", "gpu_memory_mib", AL__CLI_UNIT_GPU_MEMORY},
+        /* dynamic fractions (Run:ai's names): the request is guaranteed, the limit is a
+         * ceiling the task may grow to while the device has room (docs/cuda.md) */
+        {NULL, "--gpu-portion-request", "gpu_fraction", AL__CLI_UNIT_FRACTION},
+        {NULL, "--gpu-memory-request", "gpu_memory_mib", AL__CLI_UNIT_GPU_MEMORY},
+        {NULL, "--gpu-portion-limit", "gpu_fraction_limit", AL__CLI_UNIT_GPUS},
+        {NULL, "--gpu-memory-limit", "gpu_memory_limit_mib", AL__CLI_UNIT_GPU_MEMORY},
         {NULL, "--gpu-devices", "gpu_device_count", AL__CLI_UNIT_POSITIVE},
         {NULL, "--cpu", "cpu_millis", AL__CLI_UNIT_CPU},
         {NULL, "--memory", "memory_bytes", AL__CLI_UNIT_MEMORY},
@@ -119,8 +125,13 @@ static int request_option(struct al__cli_args *a, json_t *body) {
     };
 
     for (size_t i = 0; i < sizeof(amounts) / sizeof(amounts[0]); i++)
-        if (al__cli_args_is(a, amounts[i].short_name, amounts[i].long_name))
+        if (al__cli_args_is(a, amounts[i].short_name, amounts[i].long_name)) {
+            if (strstr(amounts[i].key, "gpu_") == amounts[i].key &&
+                json_object_get(body, amounts[i].key))
+                return al__cli_usage_error(a->cli, "%s: the GPU %s is already given", a->option,
+                                           strstr(amounts[i].key, "limit") ? "limit" : "request");
             return al__cli_args_amount(a, amounts[i].unit, false, body, amounts[i].key);
+        }
     if (al__cli_args_is(a, "-e", "--env"))
         return pair_option(a, body, "env");
     if (al__cli_args_is(a, "-l", "--label"))
@@ -165,6 +176,30 @@ static int request_option(struct al__cli_args *a, json_t *body) {
     return running_option(a, body);
 }
 
+/* A limit goes with a request of its kind and is at least that request (allotd checks it too;
+ * here the message names the options typed). */
+static int check_limit(const struct al__cli *cli, const json_t *body) {
+    const json_t *portion = json_object_get(body, "gpu_fraction_limit");
+    const json_t *memory = json_object_get(body, "gpu_memory_limit_mib");
+
+    if (portion && !json_object_get(body, "gpu_fraction"))
+        return al__cli_usage_error(cli, "--gpu-portion-limit goes with --gpu-portion-request");
+    if (memory && !json_object_get(body, "gpu_memory_mib"))
+        return al__cli_usage_error(cli, "--gpu-memory-limit goes with --gpu-memory-request");
+    if (portion && (json_number_value(portion) > 1.0 || json_number_value(portion) <= 0))
+        return al__cli_usage_error(cli,
+                                   "--gpu-portion-limit: %g is not a portion of one GPU "
+                                   "(above 0, at most 1)",
+                                   json_number_value(portion));
+    if (portion &&
+        json_number_value(portion) < json_number_value(json_object_get(body, "gpu_fraction")))
+        return al__cli_usage_error(cli, "--gpu-portion-limit is below --gpu-portion-request");
+    if (memory &&
+        json_integer_value(memory) < json_integer_value(json_object_get(body, "gpu_memory_mib")))
+        return al__cli_usage_error(cli, "--gpu-memory-limit is below --gpu-memory-request");
+    return 0;
+}
+
 /* What the options say together: one GPU kind, a project, a name and a command. */
 static int check_request(const struct al__cli *cli, json_t *body) {
     int kinds = (json_object_get(body, "gpu") != NULL) +
@@ -173,6 +208,8 @@ static int check_request(const struct al__cli *cli, json_t *body) {
 
     if (kinds > 1)
         return al__cli_usage_error(cli, "give only one of --gpu, --gpu-portion and --gpu-memory");
+    if (check_limit(cli, body) < 0)
+        return AL__CLI_BAD;
     if (json_object_get(body, "gpu_device_count") && !json_object_get(body, "gpu_fraction") &&
         !json_object_get(body, "gpu_memory_mib"))
         return al__cli_usage_error(cli, "--gpu-devices goes with --gpu-portion or --gpu-memory");

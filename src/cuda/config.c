@@ -28,7 +28,10 @@ static int parse_uint(const char *s, const char *end, uint64_t lo, uint64_t hi, 
     return 0;
 }
 
-static int parse_limits(struct al__cuda_config *c, const char *v, char *err, size_t errlen) {
+/* A cap per device, "N" or "N,M,...", into bytes[] (ALLOT_GPU_MEMORY_LIMIT_MIB's form); *count
+ * is how many values it had. */
+static int parse_caps(const char *name, const char *v, uint64_t *bytes, int *count, char *err,
+                      size_t errlen) {
     uint64_t mib[AL_CUDA_MAX_DEVICES];
     int n = 0;
     const char *s = v;
@@ -37,9 +40,9 @@ static int parse_limits(struct al__cuda_config *c, const char *v, char *err, siz
         const char *end = comma ? comma : s + strlen(s);
         if (n == AL_CUDA_MAX_DEVICES || parse_uint(s, end, 0, MIB_MAX, &mib[n]) != 0) {
             snprintf(err, errlen,
-                     "ALLOT_GPU_MEMORY_LIMIT_MIB='%s': want MiB as one integer or a list of at "
+                     "%s='%s': want MiB as one integer or a list of at "
                      "most %d comma-separated integers (one per visible device)",
-                     v, AL_CUDA_MAX_DEVICES);
+                     name, v, AL_CUDA_MAX_DEVICES);
             return -1;
         }
         n++;
@@ -50,8 +53,62 @@ static int parse_limits(struct al__cuda_config *c, const char *v, char *err, siz
     /* One value caps every device; a list caps each device it names, and the devices beyond
      * it get nothing (a shorter list than devices is the backend's mistake: fail closed). */
     for (int d = 0; d < AL_CUDA_MAX_DEVICES; d++)
-        c->limit[d] = n == 1 ? mib[0] << 20 : d < n ? mib[d] << 20 : 0;
-    c->memory_limited = 1;
+        bytes[d] = n == 1 ? mib[0] << 20 : d < n ? mib[d] << 20 : 0;
+    *count = n;
+    return 0;
+}
+
+/* One segment name per visible device, comma-separated (checked when attached). */
+static int parse_device_ledgers(struct al__cuda_config *c, const char *v, char *err,
+                                size_t errlen) {
+    const char *s = v;
+    for (int d = 0;; d++) {
+        size_t n = strcspn(s, ",");
+        if (d == AL_CUDA_MAX_DEVICES || n == 0 || n >= sizeof c->device_ledger[0]) {
+            snprintf(err, errlen,
+                     "ALLOT_GPU_DEVICE_LEDGER='%s': want one name per visible device, "
+                     "comma-separated (at most %d)",
+                     v, AL_CUDA_MAX_DEVICES);
+            return -1;
+        }
+        memcpy(c->device_ledger[d], s, n);
+        c->device_ledger[d][n] = '\0';
+        if (s[n] == '\0')
+            return 0;
+        s += n + 1;
+    }
+}
+
+/* Dynamic fractions: a request at most the limit, a device ledger and a task ledger with it. */
+static int parse_dynamic(struct al__cuda_config *c, const char *(*get)(const char *name), char *err,
+                         size_t errlen) {
+    const char *request = get("ALLOT_GPU_MEMORY_REQUEST_MIB");
+    const char *devices = get("ALLOT_GPU_DEVICE_LEDGER");
+    if ((!request || !*request) && (!devices || !*devices))
+        return 0;
+    if (!request || !*request || !c->memory_limited || (devices && *devices && !c->ledger[0])) {
+        snprintf(err, errlen,
+                 "ALLOT_GPU_MEMORY_REQUEST_MIB goes with ALLOT_GPU_MEMORY_LIMIT_MIB, and "
+                 "ALLOT_GPU_DEVICE_LEDGER with both and ALLOT_TASK_LEDGER");
+        return -1;
+    }
+    int n;
+    if (parse_caps("ALLOT_GPU_MEMORY_REQUEST_MIB", request, c->request, &n, err, errlen) != 0 ||
+        (devices && *devices && parse_device_ledgers(c, devices, err, errlen) != 0))
+        return -1;
+    /* checked on the devices either list names; beyond them the limit (0) is the request too */
+    n = n > c->limit_count ? n : c->limit_count;
+    for (int d = 0; d < AL_CUDA_MAX_DEVICES; d++)
+        if (d >= n && c->request[d] > c->limit[d])
+            c->request[d] = c->limit[d];
+        else if (c->request[d] > c->limit[d]) {
+            snprintf(err, errlen,
+                     "ALLOT_GPU_MEMORY_REQUEST_MIB='%s': above ALLOT_GPU_MEMORY_LIMIT_MIB on "
+                     "device %d",
+                     request, d);
+            return -1;
+        }
+    c->dynamic = 1;
     return 0;
 }
 
@@ -79,8 +136,12 @@ int al__cuda_config_parse(struct al__cuda_config *c, const char *(*get)(const ch
     v = get("ALLOT_CUDA_DEBUG");
     c->debug = v && strcmp(v, "1") == 0;
     v = get("ALLOT_GPU_MEMORY_LIMIT_MIB");
-    if (v && *v && parse_limits(c, v, err, errlen) != 0)
-        goto fail;
+    if (v && *v) {
+        if (parse_caps("ALLOT_GPU_MEMORY_LIMIT_MIB", v, c->limit, &c->limit_count, err, errlen) !=
+            0)
+            goto fail;
+        c->memory_limited = 1;
+    }
     v = get("ALLOT_GPU_COMPUTE_PERCENT");
     if (v && *v) {
         uint64_t p;
@@ -98,9 +159,12 @@ int al__cuda_config_parse(struct al__cuda_config *c, const char *(*get)(const ch
     if (v && *v &&
         copy_string(c->library, sizeof c->library, "ALLOT_CUDA_LIBRARY", v, err, errlen) != 0)
         goto fail;
+    if (parse_dynamic(c, get, err, errlen) != 0)
+        goto fail;
     return 0;
 fail:
     c->memory_limited = 1;
+    c->dynamic = 0;
     for (int d = 0; d < AL_CUDA_MAX_DEVICES; d++)
         c->limit[d] = 0;
     return -1;

@@ -158,6 +158,16 @@ static const char *env_get(const char *name) {
     return getenv(name);
 }
 
+/* Dynamic fractions: registers the task's request on each of its devices' segments. Where one
+ * cannot be attached the task stays within its request on that device (and says so). */
+static void devices_attach(struct al__cuda *g) {
+    char err[512];
+    for (int d = 0; d < AL_CUDA_MAX_DEVICES && g->cfg.device_ledger[d][0]; d++)
+        if (al__device_ledger_attach(&g->devices[d], g->cfg.device_ledger[d], g->cfg.ledger,
+                                     g->cfg.request[d], err, sizeof err) != 0)
+            fprintf(stderr, "allot-cuda: %s; device %d stays within its request\n", err, d);
+}
+
 static void init(void) {
     struct al__cuda *g = &al__cuda;
     char err[512];
@@ -189,6 +199,8 @@ static void init(void) {
         if (al__ledger_attach(&g->ledger, NULL, zero, err, sizeof err) != 0)
             return; /* no ledger at all: ready stays 0, every call fails */
     }
+    if (g->enforce && g->cfg.dynamic)
+        devices_attach(g);
     al__cuda_throttle_init();
     pthread_atfork(fork_prepare, fork_parent, fork_child);
     ready = 1;

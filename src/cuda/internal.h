@@ -8,6 +8,7 @@
 
 #include "config.h"
 #include "cuda_api.h"
+#include "device_ledger.h"
 #include "ledger.h"
 #include "rate.h"
 #include "sizemap.h"
@@ -92,6 +93,9 @@ struct al__cuda {
     void *lib;        /* the real driver */
     struct al__cuda_real real;
     struct al__ledger ledger;
+    /* Dynamic fractions (cfg.dynamic): each visible device's segment; one that could not be
+     * attached (shm NULL) keeps the task within its request there. */
+    struct al__device_ledger devices[AL_CUDA_MAX_DEVICES];
     pthread_mutex_t map_lock;
     struct al__sizemap map;
     pthread_mutex_t rate_lock;

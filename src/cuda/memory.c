@@ -13,6 +13,56 @@
             return CUDA_ERROR_NOT_INITIALIZED;                                                     \
     } while (0)
 
+/* The device's memory, from the real driver, once per process and device (0 = unknown). */
+static uint64_t device_total(struct al__device_ledger *dl, int dev) {
+    uint64_t total = __atomic_load_n(&dl->total, __ATOMIC_RELAXED);
+    size_t bytes = 0;
+    if (total == 0 && REAL(cuDeviceTotalMem_v2) &&
+        REAL(cuDeviceTotalMem_v2)(&bytes, (CUdevice)dev) == CUDA_SUCCESS) {
+        total = bytes;
+        __atomic_store_n(&dl->total, total, __ATOMIC_RELAXED);
+    }
+    return total;
+}
+
+/* Dynamic fractions, after `bytes` were charged within the limit: beyond the request only while
+ * the device's memory covers what every other task claims (its request, or what it uses above
+ * it) and this task's new total. Else the charge is given back. The slow path: within the request
+ * it is one atomic load. */
+static int burst_check(int dev, uint64_t bytes) {
+    struct al__device_ledger *dl = &al__cuda.devices[dev];
+    uint64_t used = al__ledger_used(&al__cuda.ledger, dev);
+    if (used <= al__cuda.cfg.request[dev])
+        return 0;
+    device_total(dl, dev);
+    if (al__device_ledger_settle(dl, used, 1) == 0)
+        return 0;
+    al__ledger_credit(&al__cuda.ledger, dev, bytes);
+    (void)al__device_ledger_settle(dl, al__ledger_used(&al__cuda.ledger, dev), 0);
+    return -1;
+}
+
+/* Charges bytes on dev to the task: within its cap (its limit), and for a dynamic fraction beyond
+ * its request only where the device has room (burst_check). 0, or -1 with nothing charged. */
+static int charge(int dev, uint64_t bytes) {
+    if (al__ledger_charge(&al__cuda.ledger, dev, bytes) != 0)
+        return -1;
+    if (!al__cuda.cfg.dynamic || dev < 0 || dev >= AL_CUDA_MAX_DEVICES)
+        return 0;
+    return burst_check(dev, bytes);
+}
+
+/* Gives bytes on dev back; a dynamic fraction coming down from above its request lowers its claim
+ * on the device. */
+static void credit(int dev, uint64_t bytes) {
+    int dynamic = al__cuda.cfg.dynamic && dev >= 0 && dev < AL_CUDA_MAX_DEVICES;
+    uint64_t before = dynamic ? al__ledger_used(&al__cuda.ledger, dev) : 0;
+    al__ledger_credit(&al__cuda.ledger, dev, bytes);
+    if (dynamic && before > al__cuda.cfg.request[dev])
+        (void)al__device_ledger_settle(&al__cuda.devices[dev],
+                                       al__ledger_used(&al__cuda.ledger, dev), 0);
+}
+
 /* Records a live allocation. Returns 0, or -1 when the table could not grow (the caller undoes
  * the allocation: an allocation we could not give back later must not stay). */
 static int record(uint64_t key, int kind, uint64_t size, int dev) {
@@ -21,7 +71,7 @@ static int record(uint64_t key, int kind, uint64_t size, int dev) {
     int rc = al__sizemap_put(&al__cuda.map, key, kind, size, dev, &old);
     pthread_mutex_unlock(&al__cuda.map_lock);
     if (rc == 0 && old.kind) /* a free we never saw: that memory is gone */
-        al__ledger_credit(&al__cuda.ledger, old.dev, old.size);
+        credit(old.dev, old.size);
     return rc;
 }
 
@@ -62,12 +112,12 @@ static void undo(uint64_t key, int kind) {
  * frees it) has been made with bytes reserved on dev. */
 static CUresult settle(CUresult r, uint64_t key, int kind, uint64_t bytes, int dev) {
     if (r != CUDA_SUCCESS) {
-        al__ledger_credit(&al__cuda.ledger, dev, bytes);
+        credit(dev, bytes);
         return r;
     }
     if (record(key, kind, bytes, dev) != 0) {
         undo(key, kind);
-        al__ledger_credit(&al__cuda.ledger, dev, bytes);
+        credit(dev, bytes);
         return CUDA_ERROR_OUT_OF_MEMORY;
     }
     return r;
@@ -79,7 +129,7 @@ static CUresult settle(CUresult r, uint64_t key, int kind, uint64_t bytes, int d
         if (!al__cuda.enforce)                                                                     \
             return call;                                                                           \
         int dev_ = al__cuda_current_device();                                                      \
-        if (al__ledger_charge(&al__cuda.ledger, dev_, bytes) != 0)                                 \
+        if (charge(dev_, bytes) != 0)                                                              \
             return over_limit(what, bytes, dev_);                                                  \
         CUresult r_ = call;                                                                        \
         return settle(r_, r_ == CUDA_SUCCESS ? *(dptr) : 0, AL_ALLOC_PTR, bytes, dev_);            \
@@ -128,7 +178,7 @@ CUresult cuMemAllocPitch_v2(CUdeviceptr *dptr, size_t *pitch, size_t width, size
         return CUDA_ERROR_INVALID_VALUE;
     uint64_t guess = (uint64_t)((width + PITCH_ALIGN - 1) / PITCH_ALIGN * PITCH_ALIGN) * height;
     int dev = al__cuda_current_device();
-    if (al__ledger_charge(&al__cuda.ledger, dev, guess) != 0)
+    if (charge(dev, guess) != 0)
         return over_limit("cuMemAllocPitch", guess, dev);
     CUresult r = REAL(cuMemAllocPitch_v2)(dptr, pitch, width, height, elem);
     if (r != CUDA_SUCCESS)
@@ -137,7 +187,7 @@ CUresult cuMemAllocPitch_v2(CUdeviceptr *dptr, size_t *pitch, size_t width, size
     if (bytes > guess)
         al__ledger_force(&al__cuda.ledger, dev, bytes - guess);
     else if (bytes < guess)
-        al__ledger_credit(&al__cuda.ledger, dev, guess - bytes);
+        credit(dev, guess - bytes);
     return settle(r, *dptr, AL_ALLOC_PTR, bytes, dev);
 }
 
@@ -150,7 +200,7 @@ CUresult cuMemAllocPitch_v2(CUdeviceptr *dptr, size_t *pitch, size_t width, size
             return call;                                                                           \
         CUresult r_ = call;                                                                        \
         if (r_ == CUDA_SUCCESS)                                                                    \
-            al__ledger_credit(&al__cuda.ledger, e_.dev, e_.size);                                  \
+            credit(e_.dev, e_.size);                                                               \
         else                                                                                       \
             put_back(&e_);                                                                         \
         return r_;                                                                                 \
@@ -180,7 +230,7 @@ CUresult cuMemCreate(CUmemGenericAllocationHandle *h, size_t bytes, const CUmemA
         return REAL(cuMemCreate)(h, bytes, prop, flags);
     int dev =
         prop->location.id >= 0 && prop->location.id < AL_CUDA_MAX_DEVICES ? prop->location.id : 0;
-    if (al__ledger_charge(&al__cuda.ledger, dev, bytes) != 0)
+    if (charge(dev, bytes) != 0)
         return over_limit("cuMemCreate", bytes, dev);
     CUresult r = REAL(cuMemCreate)(h, bytes, prop, flags);
     return settle(r, r == CUDA_SUCCESS ? *h : 0, AL_ALLOC_HANDLE, bytes, dev);
@@ -216,7 +266,7 @@ static uint64_t array_bytes(size_t w, size_t h, size_t d, int format, unsigned c
 
 static CUresult array_create(CUarray *a, uint64_t bytes, int three, const void *desc) {
     int dev = al__cuda_current_device();
-    if (al__ledger_charge(&al__cuda.ledger, dev, bytes) != 0)
+    if (charge(dev, bytes) != 0)
         return over_limit("cuArrayCreate", bytes, dev);
     CUresult r = three ? REAL(cuArray3DCreate_v2)(a, desc) : REAL(cuArrayCreate_v2)(a, desc);
     return settle(r, r == CUDA_SUCCESS ? (uint64_t)(uintptr_t)*a : 0, AL_ALLOC_ARRAY, bytes, dev);
@@ -251,6 +301,15 @@ CUresult cuMemGetInfo_v2(size_t *free_bytes, size_t *total_bytes) {
     int dev = al__cuda_current_device();
     uint64_t limit = al__cuda.ledger.limit[dev], used = al__ledger_used(&al__cuda.ledger, dev);
     uint64_t left = limit > used ? limit - used : 0;
+    if (al__cuda.cfg.dynamic) { /* above the request: only what the others' claims leave */
+        struct al__device_ledger *dl = &al__cuda.devices[dev];
+        uint64_t total = dl->shm ? device_total(dl, dev) : 0, others = 0;
+        uint64_t room = al__cuda.cfg.request[dev];
+        if (dl->shm && total > (others = al__device_ledger_others(dl)) && total - others > room)
+            room = total - others;
+        if (room < limit)
+            left = room > used ? room - used : 0;
+    }
     if (*total_bytes > limit)
         *total_bytes = (size_t)limit;
     if (*free_bytes > left)

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "daemon/api.h"
+#include "daemon/burst.h"
 #include "daemon/cycle_model.h"
 #include "daemon/persist.h"
 #include "daemon/tasks.h"
@@ -62,6 +63,22 @@ static void start_placed(struct allotd *d, struct al__dworkload *w, struct al__d
     al__persist_workload_update(d, w);
 }
 
+/* t keeps the place it was given until the stopping tasks on its devices have exited
+ * (al__tasks_start_pipelined). */
+static void hold_place(struct allotd *d, struct al__dworkload *w, struct al__dtask *t,
+                       const char *node) {
+    char devices[512], text[640];
+    t->state = AL__T_PIPELINED;
+    al__state_add_to(&d->state, AL__HOLDING, w);
+    al__task_devices_text(t, devices, sizeof(devices));
+    snprintf(text, sizeof(text), "waiting on node %s%s%s for evicted tasks to exit", node,
+             t->gpu_count ? " GPUs " : "", t->gpu_count ? devices : "");
+    al__persist_task_update(d, w, t);
+    al__persist_event(d, w, "pipelined", "task %d %s", (int)t->index, text);
+    al__workload_reason(d, w, "pipelined/Pipelined", text);
+    al__persist_workload_update(d, w);
+}
+
 static void bind_task(struct allotd *d, const struct al_decision *dec,
                       const struct al__cycle_model *m) {
     struct al__dworkload *w;
@@ -70,8 +87,12 @@ static void bind_task(struct allotd *d, const struct al_decision *dec,
     if (!t || t->state != AL__T_PENDING || !schedulable(w))
         return;
     take_devices(t, dec);
-    start_placed(d, w, t);
     al__metrics_decision(&d->metrics, dec->kind, AL_REASON_NONE);
+    /* dynamic fractions: tasks using more than their request where t's request must fit */
+    if (al__burst_make_room(d, w, t))
+        hold_place(d, w, t, m->cluster.nodes[dec->node].name);
+    else
+        start_placed(d, w, t);
 }
 
 /*
@@ -81,24 +102,14 @@ static void bind_task(struct allotd *d, const struct al_decision *dec,
  */
 static void pipeline_task(struct allotd *d, const struct al_decision *dec,
                           const struct al__cycle_model *m) {
-    const struct al_cluster *c = &m->cluster;
     struct al__dworkload *w;
     struct al__dtask *t = al__model_task(m, dec->task, &w);
-    char devices[512], text[640];
 
     if (!t || t->state != AL__T_PENDING || !schedulable(w))
         return;
     take_devices(t, dec);
     al__metrics_decision(&d->metrics, dec->kind, AL_REASON_NONE);
-    t->state = AL__T_PIPELINED;
-    al__state_add_to(&d->state, AL__HOLDING, w);
-    al__task_devices_text(t, devices, sizeof(devices));
-    snprintf(text, sizeof(text), "waiting on node %s%s%s for evicted tasks to exit",
-             c->nodes[dec->node].name, t->gpu_count ? " GPUs " : "", t->gpu_count ? devices : "");
-    al__persist_task_update(d, w, t);
-    al__persist_event(d, w, "pipelined", "task %d %s", (int)t->index, text);
-    al__workload_reason(d, w, "pipelined/Pipelined", text);
-    al__persist_workload_update(d, w);
+    hold_place(d, w, t, m->cluster.nodes[dec->node].name);
 }
 
 /*

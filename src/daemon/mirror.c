@@ -185,6 +185,8 @@ static void spec_from(const struct al__mirror_workload *in, struct al__wspec *s)
     s->gpu_milli = in->gpu_milli;
     s->gpu_memory_mib = in->gpu_memory_mib;
     s->gpu_device_count = in->gpu_device_count;
+    s->gpu_milli_limit = in->gpu_milli_limit;
+    s->gpu_memory_limit_mib = in->gpu_memory_limit_mib;
     s->cpu_millis = in->cpu_millis;
     s->memory_bytes = in->memory_bytes;
     s->enforce = !in->no_enforce;
@@ -196,24 +198,28 @@ static struct al__task_request *requests_from(const struct al__mirror_workload *
     bool differ = false;
     for (size_t i = 0; i < in->task_count && !differ; i++) {
         const struct al__mirror_request *r = &in->tasks[i].request;
-        differ = in->tasks[i].own_request &&
-                 (r->gpus != spec->gpus || r->gpu_milli != spec->gpu_milli ||
-                  r->gpu_memory_mib != spec->gpu_memory_mib ||
-                  r->gpu_device_count != spec->gpu_device_count ||
-                  r->cpu_millis != spec->cpu_millis || r->memory_bytes != spec->memory_bytes);
+        differ =
+            in->tasks[i].own_request &&
+            (r->gpus != spec->gpus || r->gpu_milli != spec->gpu_milli ||
+             r->gpu_memory_mib != spec->gpu_memory_mib ||
+             r->gpu_device_count != spec->gpu_device_count || r->cpu_millis != spec->cpu_millis ||
+             r->memory_bytes != spec->memory_bytes || r->gpu_milli_limit != spec->gpu_milli_limit ||
+             r->gpu_memory_limit_mib != spec->gpu_memory_limit_mib);
     }
     if (!differ)
         return NULL;
     struct al__task_request *out = al__xcalloc(in->task_count, sizeof(*out));
     for (size_t i = 0; i < in->task_count; i++) {
         const struct al__mirror_request *r = &in->tasks[i].request;
-        out[i] = in->tasks[i].own_request
-                     ? (struct al__task_request){r->gpus,           r->gpu_milli,
-                                                 r->gpu_memory_mib, r->gpu_device_count,
-                                                 r->cpu_millis,     r->memory_bytes}
-                     : (struct al__task_request){spec->gpus,           spec->gpu_milli,
-                                                 spec->gpu_memory_mib, spec->gpu_device_count,
-                                                 spec->cpu_millis,     spec->memory_bytes};
+        out[i] = in->tasks[i].own_request ? (struct al__task_request){r->gpus,
+                                                                      r->gpu_milli,
+                                                                      r->gpu_memory_mib,
+                                                                      r->gpu_device_count,
+                                                                      r->cpu_millis,
+                                                                      r->memory_bytes,
+                                                                      r->gpu_milli_limit,
+                                                                      r->gpu_memory_limit_mib}
+                                          : al__task_request_of_spec(spec);
     }
     return out;
 }
@@ -230,7 +236,8 @@ static bool same_request(const struct al__wspec *a, const struct al__wspec *b) {
            a->workers == b->workers && a->min_members == b->min_members && a->gpus == b->gpus &&
            a->gpu_milli == b->gpu_milli && a->gpu_memory_mib == b->gpu_memory_mib &&
            a->gpu_device_count == b->gpu_device_count && a->cpu_millis == b->cpu_millis &&
-           a->memory_bytes == b->memory_bytes;
+           a->memory_bytes == b->memory_bytes && a->gpu_milli_limit == b->gpu_milli_limit &&
+           a->gpu_memory_limit_mib == b->gpu_memory_limit_mib;
 }
 
 /* The sets a task's state puts its workload in (the state prunes what no longer belongs). */
@@ -544,6 +551,8 @@ void al__mirror_submit(struct allotd *d, json_t *body, struct al__reply *rep) {
                                     .gpu_milli = spec.gpu_milli,
                                     .gpu_memory_mib = spec.gpu_memory_mib,
                                     .gpu_device_count = spec.gpu_device_count,
+                                    .gpu_milli_limit = spec.gpu_milli_limit,
+                                    .gpu_memory_limit_mib = spec.gpu_memory_limit_mib,
                                     .cpu_millis = spec.cpu_millis,
                                     .memory_bytes = spec.memory_bytes,
                                     .created_s = al__daemon_now(),

@@ -170,6 +170,8 @@ void al__model_fill_tasks(const struct allotd *d, const struct al__dworkload *w,
         ct->gpu_milli = r.gpu_milli;
         ct->gpu_memory_mib = r.gpu_memory_mib;
         ct->gpu_devices = r.gpu_milli > 0 || r.gpu_memory_mib > 0 ? r.gpu_device_count : 1;
+        ct->gpu_milli_limit = r.gpu_milli_limit;
+        ct->gpu_memory_limit_mib = r.gpu_memory_limit_mib;
         ct->cpu_millis = r.cpu_millis;
         ct->memory_bytes = r.memory_bytes;
         ct->subgroup = -1;

@@ -49,9 +49,11 @@ static bool same_task(const struct al_task *a, const struct al_task *b) {
     if (strcmp(a->name, b->name) != 0 || a->state != b->state || a->node != b->node ||
         a->gpus != b->gpus || a->gpu_milli != b->gpu_milli ||
         a->gpu_memory_mib != b->gpu_memory_mib || a->gpu_devices != b->gpu_devices ||
-        a->cpu_millis != b->cpu_millis || a->memory_bytes != b->memory_bytes ||
-        a->subgroup != b->subgroup || a->has_task_priority != b->has_task_priority ||
-        a->gpu_index_count != b->gpu_index_count || a->affinity_count != b->affinity_count)
+        a->gpu_milli_limit != b->gpu_milli_limit ||
+        a->gpu_memory_limit_mib != b->gpu_memory_limit_mib || a->cpu_millis != b->cpu_millis ||
+        a->memory_bytes != b->memory_bytes || a->subgroup != b->subgroup ||
+        a->has_task_priority != b->has_task_priority || a->gpu_index_count != b->gpu_index_count ||
+        a->affinity_count != b->affinity_count)
         return false;
     for (size_t g = 0; g < a->gpu_index_count; g++)
         if (a->gpu_indices[g] != b->gpu_indices[g])

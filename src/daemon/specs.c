@@ -156,6 +156,11 @@ json_t *al__workload_spec_json(const struct al__wspec *s) {
                             s->time_limit_s > 0 ? json_integer(s->time_limit_s) : json_null());
         json_object_set_new(o, "labels", s->labels ? json_incref(s->labels) : json_object());
         json_object_set_new(o, "enforce", json_boolean(s->enforce));
+        if (s->gpu_milli_limit > 0)
+            json_object_set_new(o, "gpu_fraction_limit",
+                                json_real((double)s->gpu_milli_limit / 1000.0));
+        if (s->gpu_memory_limit_mib > 0)
+            json_object_set_new(o, "gpu_memory_limit_mib", json_integer(s->gpu_memory_limit_mib));
     } else {
         json_decref(mode);
         json_decref(exported);
@@ -401,6 +406,54 @@ static int read_labels(const json_t *body, struct al__wspec *s, char *field, siz
     return 0;
 }
 
+/* Dynamic fractions (docs/cuda.md): a limit above the shared request, of its kind, read after
+ * the request. Equal to the request is the same as none (stored as 0). */
+static int read_gpu_limit(const struct al__json *body, struct al__wspec *s,
+                          struct al_snapshot_error *e, char *field, size_t fsize, char *msg,
+                          size_t msize) {
+    const struct al__json *fraction = al__json_get(body, "gpu_fraction_limit");
+    int64_t memory = 0, milli = 0;
+    char text[96];
+
+    if (fraction && al__json_is(fraction, AL__JSON_NULL))
+        fraction = NULL;
+    if (al__json_get(body, "gpu_memory_limit_mib") &&
+        !al__json_is(al__json_get(body, "gpu_memory_limit_mib"), AL__JSON_NULL) &&
+        al__member_int(body, "", "gpu_memory_limit_mib", false, 1, AL__MAX_GPU_MEMORY_MIB, &memory,
+                       e) < 0)
+        return fail_err(field, fsize, msg, msize, e);
+    if (fraction) {
+        double f;
+        if (al__read_number(fraction, "gpu_fraction_limit", &f, e) < 0)
+            return fail_err(field, fsize, msg, msize, e);
+        if (!(f > 0.0 && f <= 1.0))
+            return fail(field, fsize, msg, msize, "gpu_fraction_limit",
+                        "must be above 0 and at most 1 (one device)");
+        milli = (int64_t)(f * 1000.0 + 0.5);
+        if (s->gpu_milli == 0)
+            return fail(field, fsize, msg, msize, "gpu_fraction_limit",
+                        "applies to a gpu_fraction request only");
+        if (milli < s->gpu_milli) {
+            snprintf(text, sizeof(text), "must be at least gpu_fraction (%g)",
+                     s->gpu_milli / 1000.0);
+            return fail(field, fsize, msg, msize, "gpu_fraction_limit", text);
+        }
+    }
+    if (memory > 0) {
+        if (s->gpu_memory_mib == 0)
+            return fail(field, fsize, msg, msize, "gpu_memory_limit_mib",
+                        "applies to a gpu_memory_mib request only");
+        if (memory < s->gpu_memory_mib) {
+            snprintf(text, sizeof(text), "must be at least gpu_memory_mib (%d)",
+                     (int)s->gpu_memory_mib);
+            return fail(field, fsize, msg, msize, "gpu_memory_limit_mib", text);
+        }
+    }
+    s->gpu_milli_limit = milli > s->gpu_milli ? (int32_t)milli : 0;
+    s->gpu_memory_limit_mib = memory > s->gpu_memory_mib ? (int32_t)memory : 0;
+    return 0;
+}
+
 /* The GPU request: at most one of gpu, gpu_fraction, gpu_memory_mib. */
 static int read_gpu(const struct al__json *body, struct al__wspec *s, struct al_snapshot_error *e,
                     char *field, size_t fsize, char *msg, size_t msize) {
@@ -436,20 +489,37 @@ static int read_gpu(const struct al__json *body, struct al__wspec *s, struct al_
     s->gpu_milli = (int32_t)milli;
     s->gpu_memory_mib = (int32_t)memory;
     s->gpu_device_count = (int32_t)devices;
-    return 0;
+    return read_gpu_limit(body, s, e, field, fsize, msg, msize);
 }
 
 /* al__wspec_read with the body also as a document for the snapshot parser's readers. */
 static int wspec_read(const json_t *body, const struct al__json *jb, struct al__wspec *s,
                       char *field, size_t fsize, char *msg, size_t msize) {
-    static const char *const keys[] = {
-        "name",       "project",      "command",        "env",
-        "export",     "exported_env", "workdir",        "time_limit_s",
-        "gpu",        "gpu_fraction", "gpu_memory_mib", "gpu_device_count",
-        "cpu_millis", "memory_bytes", "priority",       "preemptible",
-        "workers",    "min_members",  "kind",           "labels",
-        "enforce",    "queue_anyway", /* read by admission.c */
-        NULL};
+    static const char *const keys[] = {"name",
+                                       "project",
+                                       "command",
+                                       "env",
+                                       "export",
+                                       "exported_env",
+                                       "workdir",
+                                       "time_limit_s",
+                                       "gpu",
+                                       "gpu_fraction",
+                                       "gpu_memory_mib",
+                                       "gpu_device_count",
+                                       "cpu_millis",
+                                       "memory_bytes",
+                                       "priority",
+                                       "preemptible",
+                                       "workers",
+                                       "min_members",
+                                       "kind",
+                                       "labels",
+                                       "enforce",
+                                       "queue_anyway", /* read by admission.c */
+                                       "gpu_fraction_limit",
+                                       "gpu_memory_limit_mib",
+                                       NULL};
     struct al_snapshot_error e = {{0}, {0}, 0};
     struct al__wspec w = {0};
     const char *workdir = NULL;

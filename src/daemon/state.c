@@ -319,13 +319,16 @@ void al__workload_alloc_tasks(struct al__dworkload *w) {
     w->started_s = w->stale_since_s = -1;
 }
 
+struct al__task_request al__task_request_of_spec(const struct al__wspec *s) {
+    return (struct al__task_request){
+        s->gpus,       s->gpu_milli,    s->gpu_memory_mib,  s->gpu_device_count,
+        s->cpu_millis, s->memory_bytes, s->gpu_milli_limit, s->gpu_memory_limit_mib};
+}
+
 struct al__task_request al__task_request_of(const struct al__dworkload *w, int32_t i) {
     if (w->requests)
         return w->requests[i];
-    const struct al__wspec *s = &w->spec;
-    return (struct al__task_request){s->gpus,           s->gpu_milli,
-                                     s->gpu_memory_mib, s->gpu_device_count,
-                                     s->cpu_millis,     s->memory_bytes};
+    return al__task_request_of_spec(&w->spec);
 }
 
 void al__workload_free(struct al__dworkload *w) {

@@ -81,6 +81,8 @@ struct al__dtask {
 struct al__task_request {
     int32_t gpus, gpu_milli, gpu_memory_mib, gpu_device_count;
     int64_t cpu_millis, memory_bytes;
+    /* Dynamic fractions: the limit above a shared request (same kind), 0 = the request. */
+    int32_t gpu_milli_limit, gpu_memory_limit_mib;
 };
 
 /* Kinds of workload, as Run:ai has them (docs/api.md): what a workload defaults to and what it
@@ -107,6 +109,9 @@ struct al__wspec {
     bool enforce;
     int32_t workers, min_members;
     int32_t gpus, gpu_milli, gpu_memory_mib, gpu_device_count;
+    /* Dynamic fractions (docs/cuda.md): how far each task may grow above its shared request,
+     * of the request's kind ("gpu_fraction_limit", "gpu_memory_limit_mib"); 0 = the request. */
+    int32_t gpu_milli_limit, gpu_memory_limit_mib;
     int64_t cpu_millis, memory_bytes;
     int64_t time_limit_s; /* its tasks are stopped this long after it started running, 0 = never */
     /* How to run it: read when its tasks start, not by the cycle (so last). */
@@ -268,6 +273,8 @@ void al__state_remove_workload(struct al__state *st, struct al__dworkload *w);
 
 /* al__task_request_of - what task i of w asks for. */
 struct al__task_request al__task_request_of(const struct al__dworkload *w, int32_t i);
+/* al__task_request_of_spec - what each task of a workload with spec s asks for by default. */
+struct al__task_request al__task_request_of_spec(const struct al__wspec *s);
 
 /* al__workload_alloc_tasks - spec.workers pending tasks for w (aborts on out-of-memory). */
 void al__workload_alloc_tasks(struct al__dworkload *w);

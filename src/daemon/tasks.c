@@ -134,6 +134,8 @@ static void job_prepare(struct allotd *d, struct launch_job *j) {
         .gpu_count = j->t->gpu_count,
         .gpu_milli = r.gpu_milli,
         .gpu_memory_mib = r.gpu_memory_mib,
+        .gpu_milli_limit = r.gpu_milli_limit,
+        .gpu_memory_limit_mib = r.gpu_memory_limit_mib,
         .enforce = s->enforce,
         .argv = (const char *const *)j->argv,
         .exported_env = (const char *const *)j->exported_env,

@@ -9,9 +9,23 @@
 #include "snapshot/parse.h"
 
 static const char *const task_keys[] = {
-    "name",           "state",       "node",          "gpus",          "gpu_fraction",
-    "gpu_memory_mib", "gpu_devices", "gpu_groups",    "gpu_indices",   "cpu_millis",
-    "memory_bytes",   "subgroup",    "task_priority", "node_affinity", NULL,
+    "name",
+    "state",
+    "node",
+    "gpus",
+    "gpu_fraction",
+    "gpu_memory_mib",
+    "gpu_devices",
+    "gpu_groups",
+    "gpu_indices",
+    "cpu_millis",
+    "memory_bytes",
+    "subgroup",
+    "task_priority",
+    "node_affinity",
+    "gpu_fraction_limit",
+    "gpu_memory_limit_mib",
+    NULL,
 };
 
 size_t al__task_devices(const struct al_task *t) {
@@ -83,6 +97,40 @@ static int parse_fraction(struct al__parse *p, const struct al__json *obj, const
     return 0;
 }
 
+/* Dynamic fractions: a limit of the request's own kind, at least the request (docs/cuda.md). */
+static int parse_gpu_limit(struct al__parse *p, const struct al__json *obj, const char *path,
+                           struct al_task *t) {
+    const struct al__json *fraction = al__json_get(obj, "gpu_fraction_limit");
+    char lpath[AL__PATH_SIZE];
+    double f = 0;
+
+    if (al__member_int32(obj, path, "gpu_memory_limit_mib", false, 1, AL__MAX_GPU_MEMORY_MIB,
+                         &t->gpu_memory_limit_mib, p->err) < 0)
+        return -AL_EINVAL;
+    if (fraction) {
+        al__path_key(lpath, path, "gpu_fraction_limit");
+        if (al__read_number(fraction, lpath, &f, p->err) < 0)
+            return -AL_EINVAL;
+        if (!(f > 0.0 && f <= 1.0))
+            return al__fail(p->err, lpath, "must be above 0 and at most 1 (one device)");
+        t->gpu_milli_limit = (int32_t)lround(f * 1000.0);
+        if (t->gpu_milli == 0)
+            return al__fail(p->err, lpath, "only for a task with gpu_fraction");
+        if (t->gpu_milli_limit < t->gpu_milli)
+            return al__fail(p->err, lpath, "must be at least gpu_fraction (%g)",
+                            t->gpu_milli / 1000.0);
+    }
+    if (t->gpu_memory_limit_mib > 0) {
+        al__path_key(lpath, path, "gpu_memory_limit_mib");
+        if (t->gpu_memory_mib == 0)
+            return al__fail(p->err, lpath, "only for a task with gpu_memory_mib");
+        if (t->gpu_memory_limit_mib < t->gpu_memory_mib)
+            return al__fail(p->err, lpath, "must be at least gpu_memory_mib (%d)",
+                            (int)t->gpu_memory_mib);
+    }
+    return 0;
+}
+
 static int parse_gpu_request(struct al__parse *p, const struct al__json *obj, const char *path,
                              struct al_task *t) {
     char gpath[AL__PATH_SIZE];
@@ -99,7 +147,7 @@ static int parse_gpu_request(struct al__parse *p, const struct al__json *obj, co
         al__path_key(gpath, path, t->gpu_memory_mib > 0 ? "gpu_memory_mib" : "gpu_fraction");
         return al__fail(p->err, gpath, "give only one of gpus, gpu_fraction and gpu_memory_mib");
     }
-    return 0;
+    return parse_gpu_limit(p, obj, path, t);
 }
 
 static int parse_gpu_groups(struct al__parse *p, const struct al__json *obj, const char *path,

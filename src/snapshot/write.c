@@ -178,6 +178,10 @@ static int task_gpus(json_t *o, const struct al_task *t) {
         rc |= al__put(o, "gpu_fraction", json_real(t->gpu_milli / 1000.0));
     if (t->gpu_memory_mib > 0)
         rc |= al__put(o, "gpu_memory_mib", json_integer(t->gpu_memory_mib));
+    if (t->gpu_milli_limit > 0)
+        rc |= al__put(o, "gpu_fraction_limit", json_real(t->gpu_milli_limit / 1000.0));
+    if (t->gpu_memory_limit_mib > 0)
+        rc |= al__put(o, "gpu_memory_limit_mib", json_integer(t->gpu_memory_limit_mib));
     if (t->gpu_devices != 1)
         rc |= al__put(o, "gpu_devices", json_integer(t->gpu_devices));
     if (t->gpu_index_count > 0)

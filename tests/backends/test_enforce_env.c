@@ -65,6 +65,32 @@ static void a_memory_request_caps_at_the_mib_asked(void **state) {
     assert_true(al__enforce_shares(&s));
 }
 
+static void a_dynamic_fraction_caps_at_its_limit_beside_its_request(void **state) {
+    const int32_t one[] = {0}, mixed[] = {1, 0};
+    struct al__enforce_env e;
+    (void)state;
+    struct al__task_start s = task(one, 1, 250, 0);
+    s.gpu_milli_limit = 500;
+    s.node = 2;
+    assert_true(al__enforce_dynamic(&s));
+    al__enforce_env_of(&node, &s, "abcd1234", &e);
+    assert_string_equal(e.memory_limit_mib, "40960");
+    assert_string_equal(e.memory_request_mib, "20480");
+    assert_string_equal(e.device_ledger, "abcd1234-n2-g0");
+    s = task(mixed, 2, 0, 10240);
+    s.gpu_memory_limit_mib = 40960; /* above the T4's 16384: capped there */
+    al__enforce_env_of(&node, &s, "", &e);
+    assert_string_equal(e.memory_limit_mib, "16384,40960");
+    assert_string_equal(e.memory_request_mib, "10240");
+    assert_string_equal(e.device_ledger, "n0-g1,n0-g0");
+    s = task(one, 1, 500, 0); /* a plain share registers its request too (request = limit) */
+    assert_false(al__enforce_dynamic(&s));
+    al__enforce_env_of(&node, &s, "x", &e);
+    assert_string_equal(e.memory_limit_mib, "40960");
+    assert_string_equal(e.memory_request_mib, "40960");
+    assert_string_equal(e.device_ledger, "x-n0-g0");
+}
+
 static void whole_gpus_have_no_variables(void **state) {
     const int32_t one[] = {0};
     struct al__enforce_env e;
@@ -187,6 +213,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(a_portion_caps_each_device_at_its_share),
         cmocka_unit_test(a_memory_request_caps_at_the_mib_asked),
+        cmocka_unit_test(a_dynamic_fraction_caps_at_its_limit_beside_its_request),
         cmocka_unit_test(whole_gpus_have_no_variables),
         cmocka_unit_test(the_library_goes_in_front_of_the_tasks_preload),
         cmocka_unit_test(the_task_env_carries_the_library_where_it_applies),

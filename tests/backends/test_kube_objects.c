@@ -179,6 +179,23 @@ static void kai_gpu_sharing_annotations_are_read(void **state) {
     assert_int_equal(p.gpu_memory_mib, 20000);
     assert_int_equal(p.gpu_devices, 1);
     assert_false(p.no_enforce);
+    assert_int_equal(p.gpu_memory_limit_mib, 0);
+    json_decref(o);
+    /* dynamic fractions: Run:ai's limits beside the requests */
+    o = tb_json("{\"metadata\": {\"name\": \"d\", \"namespace\": \"n\", \"annotations\":"
+                " {\"gpu-fraction\": \"0.25\", \"gpu-fraction-limit\": \"0.8\"}},"
+                " \"spec\": {\"containers\": []}}");
+    assert_int_equal(al__kube_pod_read(o, &p, err, sizeof err), 0);
+    assert_int_equal(p.gpu_milli, 250);
+    assert_int_equal(p.gpu_milli_limit, 800);
+    json_decref(o);
+    o = tb_json("{\"metadata\": {\"name\": \"d\", \"namespace\": \"n\", \"annotations\":"
+                " {\"gpu-memory\": \"10240\", \"gpu-memory-limit\": \"40960\"}},"
+                " \"spec\": {\"containers\": []}}");
+    assert_int_equal(al__kube_pod_read(o, &p, err, sizeof err), 0);
+    assert_int_equal(p.gpu_memory_mib, 10240);
+    assert_int_equal(p.gpu_memory_limit_mib, 40960);
+    assert_int_equal(p.gpu_milli_limit, 0);
     json_decref(o);
 }
 
@@ -231,6 +248,21 @@ static void malformed_pods_are_refused_naming_the_field(void **state) {
          "{}", "without gpu-fraction or gpu-memory"},
         {"{\"name\": \"p\", \"namespace\": \"n\", \"annotations\": {\"gpu-memory\": 100}}", "{}",
          "metadata.annotations: must be text"},
+        {"{\"name\": \"p\", \"namespace\": \"n\", \"annotations\": {\"gpu-fraction-limit\": "
+         "\"0.5\"}}",
+         "{}", "metadata.annotations[gpu-fraction-limit]: without gpu-fraction"},
+        {"{\"name\": \"p\", \"namespace\": \"n\", \"annotations\": {\"gpu-fraction\": \"0.5\","
+         " \"gpu-fraction-limit\": \"0.25\"}}",
+         "{}", "metadata.annotations[gpu-fraction-limit]: below gpu-fraction"},
+        {"{\"name\": \"p\", \"namespace\": \"n\", \"annotations\": {\"gpu-fraction\": \"0.5\","
+         " \"gpu-fraction-limit\": \"1.5\"}}",
+         "{}", "\"1.5\" is not a fraction of a GPU above 0, at most 1"},
+        {"{\"name\": \"p\", \"namespace\": \"n\", \"annotations\": {\"gpu-fraction\": \"0.5\","
+         " \"gpu-memory-limit\": \"100\"}}",
+         "{}", "metadata.annotations[gpu-memory-limit]: without gpu-memory"},
+        {"{\"name\": \"p\", \"namespace\": \"n\", \"annotations\": {\"gpu-memory\": \"200\","
+         " \"gpu-memory-limit\": \"100\"}}",
+         "{}", "metadata.annotations[gpu-memory-limit]: below gpu-memory"},
         {"{\"name\": \"p\", \"namespace\": \"n\"}",
          "{\"containers\": [{\"resources\": {\"requests\": {\"cpu\": \"lots\"}}}]}",
          "spec.containers[0].resources.requests[cpu]"},

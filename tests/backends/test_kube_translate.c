@@ -81,6 +81,7 @@ static void a_kai_cluster_is_a_snapshot_allot_schedules(void **state) {
     const struct al_job *nb = &c.jobs[index_of(&c, "team-b/pg-notebook-nb-1", false)];
     assert_int_equal(nb->priority, 75);
     assert_int_equal(c.tasks[nb->first_task].gpu_milli, 500);
+    assert_int_equal(c.tasks[nb->first_task].gpu_milli_limit, 900); /* gpu-fraction-limit */
 
     assert_int_equal(al_cycle_run(&c, &r), 0);
     int bound = 0;
@@ -93,7 +94,8 @@ static void a_kai_cluster_is_a_snapshot_allot_schedules(void **state) {
                         c.tasks[t].job == index_of(&c, "team-a/ddp", false));
             bound++;
         }
-    assert_int_equal(bound, 6); /* the gang, the notebook and the three parts of ddp */
+    assert_int_equal(bound, 6); /* the gang, the notebook (by its request, 0.5, not its limit)
+                                 * and the three parts of ddp */
     al_result_release(&r);
     al_cluster_release(&c);
 

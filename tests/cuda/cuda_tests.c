@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -522,6 +523,101 @@ static void mps_share_is_set_before_main(void) {
     rmdir(dir);
 }
 
+/* Dynamic fractions: one task of two sharing a device, driven over pipes. Each command is an
+ * operation ('a' allocate N MiB, 'f' free allocation N, 'i' initialise) and its answer the
+ * CUresult as one byte. The task's environment is set before its first CUDA call. */
+static void dynamic_task(const char *suffix, int in, int out) {
+    char task[96], device[96];
+    CUdeviceptr held[8] = {0};
+    int n = 0;
+    snprintf(task, sizeof task, "%s-%s", ledger_name, suffix);
+    snprintf(device, sizeof device, "%s-dev", ledger_name);
+    setenv("ALLOT_TASK_LEDGER", task, 1);
+    setenv("ALLOT_GPU_DEVICE_LEDGER", device, 1);
+    setenv("ALLOT_GPU_MEMORY_REQUEST_MIB", "1024", 1);
+    setenv("ALLOT_GPU_MEMORY_LIMIT_MIB", "3072", 1);
+    start(0);
+    struct {
+        char op;
+        int arg;
+    } c;
+    while (read(in, &c, sizeof c) == (ssize_t)sizeof c) {
+        CUresult r = CUDA_SUCCESS;
+        if (c.op == 'a' && n < 8)
+            r = d.cuMemAlloc_v2(&held[n], (size_t)c.arg * MIB);
+        if (c.op == 'a' && r == CUDA_SUCCESS)
+            n++;
+        if (c.op == 'f')
+            r = d.cuMemFree_v2(held[c.arg]);
+        if (c.op == 'i')
+            r = (CUresult)(info_free() / MIB / 64); /* what cuMemGetInfo leaves, in 64 MiB */
+        unsigned char b = (unsigned char)r;
+        if (write(out, &b, 1) != 1)
+            break;
+    }
+    _exit(failures ? 1 : 0);
+}
+
+static int dynamic_ask(int to, int from, char op, int arg) {
+    struct {
+        char op;
+        int arg;
+    } c = {op, arg};
+    unsigned char b = 0xff;
+    if (write(to, &c, sizeof c) != (ssize_t)sizeof c || read(from, &b, 1) != 1)
+        return -1;
+    return b;
+}
+
+/* Two tasks asking 1 GiB with a limit of 3 GiB on a 4 GiB device: the first grows to 3 GiB, the
+ * second still gets its request, a growth that would eat into another's claim is refused, and
+ * memory given back is there to grow into. */
+static void dynamic_fractions_share_a_device(void) {
+    int to[2][2], from[2][2];
+    pid_t pid[2];
+    for (int t = 0; t < 2; t++) {
+        CHECK(pipe(to[t]) == 0 && pipe(from[t]) == 0);
+        pid[t] = fork();
+        if (pid[t] == 0) { /* keeps only its own two ends: the others' EOF must reach them */
+            for (int u = 0; u <= t; u++) {
+                close(to[u][1]);
+                close(from[u][0]);
+            }
+            dynamic_task(t ? "b" : "a", to[t][0], from[t][1]);
+        }
+        close(to[t][0]);
+        close(from[t][1]);
+    }
+    int a_in = to[0][1], a_out = from[0][0], b_in = to[1][1], b_out = from[1][0];
+    CHECK_EQ(dynamic_ask(a_in, a_out, 'i', 0), 3072 / 64); /* nobody else yet: up to its limit */
+    CHECK_EQ(dynamic_ask(b_in, b_out, 'i', 0), 3072 / 64); /* a claims its request: 3 GiB left */
+    CHECK_EQ(dynamic_ask(a_in, a_out, 'i', 0), 3072 / 64);
+    CHECK_EQ(dynamic_ask(a_in, a_out, 'a', 2048), CUDA_SUCCESS);          /* a bursts ... */
+    CHECK_EQ(dynamic_ask(a_in, a_out, 'a', 1024), CUDA_SUCCESS);          /* ... to its limit */
+    CHECK_EQ(dynamic_ask(a_in, a_out, 'a', 1), CUDA_ERROR_OUT_OF_MEMORY); /* never beyond it */
+    CHECK_EQ(dynamic_ask(b_in, b_out, 'i', 0), 1024 / 64);       /* b sees only its request */
+    CHECK_EQ(dynamic_ask(b_in, b_out, 'a', 1024), CUDA_SUCCESS); /* b's request holds */
+    CHECK_EQ(dynamic_ask(b_in, b_out, 'a', 1), CUDA_ERROR_OUT_OF_MEMORY); /* no room left */
+    CHECK_EQ(dynamic_ask(a_in, a_out, 'f', 0), CUDA_SUCCESS);    /* a back to its request */
+    CHECK_EQ(dynamic_ask(b_in, b_out, 'a', 2048), CUDA_SUCCESS); /* b grows into it */
+    CHECK_EQ(dynamic_ask(a_in, a_out, 'a', 1), CUDA_ERROR_OUT_OF_MEMORY); /* b's claim now */
+    CHECK_EQ(dynamic_ask(b_in, b_out, 'f', 1), CUDA_SUCCESS);
+    CHECK_EQ(dynamic_ask(a_in, a_out, 'a', 512), CUDA_SUCCESS); /* room again */
+    for (int t = 0; t < 2; t++) {
+        int st = 0;
+        close(to[t][1]);
+        close(from[t][0]);
+        CHECK(waitpid(pid[t], &st, 0) == pid[t] && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    }
+    char name[96];
+    snprintf(name, sizeof name, "%s-a", ledger_name);
+    al__ledger_unlink(name);
+    snprintf(name, sizeof name, "%s-b", ledger_name);
+    al__ledger_unlink(name);
+    snprintf(name, sizeof name, "/allot-cuda-dev-%s-dev", ledger_name);
+    CHECK(shm_unlink(name) == 0);
+}
+
 struct test {
     const char *name;
     void (*fn)(void);
@@ -561,6 +657,19 @@ static const struct test tests[] = {
      malformed_environment_fails_closed,
      {"ALLOT_GPU_MEMORY_LIMIT_MIB=10", "ALLOT_TASK_LEDGER=a/b"},
      "ALLOT_TASK_LEDGER"},
+    {"dynamic_fractions_share_a_device",
+     dynamic_fractions_share_a_device,
+     {"FAKE_CUDA_MEMORY_MIB=4096"},
+     NULL},
+    {"malformed_dynamic_fraction",
+     malformed_environment_fails_closed,
+     {"ALLOT_GPU_MEMORY_LIMIT_MIB=10", "ALLOT_GPU_MEMORY_REQUEST_MIB=20",
+      "ALLOT_GPU_DEVICE_LEDGER=x"},
+     "above ALLOT_GPU_MEMORY_LIMIT_MIB"},
+    {"device_ledger_without_request",
+     malformed_environment_fails_closed,
+     {"ALLOT_GPU_MEMORY_LIMIT_MIB=10", "ALLOT_GPU_DEVICE_LEDGER=x"},
+     "ALLOT_GPU_MEMORY_REQUEST_MIB goes with"},
     {"no_limit_passes_through", no_limit_passes_through, {NULL}, NULL},
     {"compute_share_limits_launch_rate",
      compute_share_limits_launch_rate,

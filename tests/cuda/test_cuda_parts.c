@@ -1,7 +1,7 @@
 /* test_cuda_parts.c - liballot-cuda.so's pure parts under the sanitizers: the environment
- * parser, the table of live allocations, the shared ledger (limits, dead processes, pid reuse)
- * and the launch-rate limiter. The library as a whole is tested over a fake driver
- * (cuda_tests.c). */
+ * parser, the table of live allocations, the shared ledger (limits, dead processes, pid reuse),
+ * the per-device segment of dynamic fractions and the launch-rate limiter. The library as a whole
+ * is tested over a fake driver (cuda_tests.c). */
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "cuda/config.h"
+#include "cuda/device_ledger.h"
 #include "cuda/ledger.h"
 #include "cuda/rate.h"
 #include "cuda/sizemap.h"
@@ -90,6 +91,59 @@ static void config_refuses_malformed_values_and_fails_closed(void **state) {
     memset(longname, 'a', sizeof longname - 1);
     longname[sizeof longname - 1] = '\0';
     assert_int_equal(parse_with(&c, err, "ALLOT_TASK_LEDGER", longname, NULL, NULL), -1);
+}
+
+static int parse_dynamic(struct al__cuda_config *c, char *err, const char *limit,
+                         const char *request, const char *devices, const char *ledger) {
+    const char *names[] = {"ALLOT_GPU_MEMORY_LIMIT_MIB", "ALLOT_GPU_MEMORY_REQUEST_MIB",
+                           "ALLOT_GPU_DEVICE_LEDGER", "ALLOT_TASK_LEDGER"};
+    const char *values[] = {limit, request, devices, ledger};
+    int n = 0;
+    memset(env_names, 0, sizeof env_names);
+    for (int i = 0; i < 4; i++)
+        if (values[i])
+            env_names[n] = names[i], env_values[n++] = values[i];
+    return al__cuda_config_parse(c, fake_get, err, 256);
+}
+
+static void config_reads_dynamic_fractions(void **state) {
+    struct al__cuda_config c;
+    char err[256];
+    (void)state;
+    assert_int_equal(parse_dynamic(&c, err, "3072", "1024,512", "dev-g0,dev-g1", "t-1"), 0);
+    assert_int_equal(c.dynamic, 1);
+    assert_true(c.limit[1] == 3072 * MIB && c.request[0] == 1024 * MIB);
+    assert_true(c.request[1] == 512 * MIB && c.request[2] == 0);
+    assert_string_equal(c.device_ledger[1], "dev-g1");
+    assert_string_equal(c.device_ledger[2], "");
+    /* a list of limits (devices that differ) beside one request for every device */
+    assert_int_equal(parse_dynamic(&c, err, "16384,40960", "10240", "g1,g0", "t-1"), 0);
+    assert_true(c.request[1] == 10240 * MIB && c.request[2] == 0); /* beyond: capped at 0 */
+    /* a request without device segments: the task stays within it */
+    assert_int_equal(parse_dynamic(&c, err, "3072", "1024", NULL, NULL), 0);
+    assert_int_equal(c.dynamic, 1);
+    assert_string_equal(c.device_ledger[0], "");
+    static const struct {
+        const char *limit, *request, *devices, *ledger, *says;
+    } bad[] = {
+        {"1024", "2048", "d", "t", "above ALLOT_GPU_MEMORY_LIMIT_MIB on device 0"},
+        {"1024,4096", "2048", "d", "t", "on device 0"},
+        {NULL, "1024", "d", "t", "goes with ALLOT_GPU_MEMORY_LIMIT_MIB"},
+        {"1024", NULL, "d", "t", "ALLOT_GPU_MEMORY_REQUEST_MIB goes with"},
+        {"1024", "512", "d", NULL, "ALLOT_TASK_LEDGER"},
+        {"1024", "512x", "d", "t", "ALLOT_GPU_MEMORY_REQUEST_MIB='512x'"},
+        {"1024", "512", "a,,b", "t", "ALLOT_GPU_DEVICE_LEDGER='a,,b'"},
+        {"1024", "512", "a,b,c,d,e,f,g,h,i,j,k,l,m,n,o,p,q", "t", "at most 16"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        assert_int_equal(
+            parse_dynamic(&c, err, bad[i].limit, bad[i].request, bad[i].devices, bad[i].ledger),
+            -1);
+        if (!strstr(err, bad[i].says))
+            fail_msg("case %zu: \"%s\" lacks \"%s\"", i, err, bad[i].says);
+        assert_int_equal(c.dynamic, 0); /* fails closed: a zero cap */
+        assert_true(c.limit[0] == 0);
+    }
 }
 
 /* Against a plain array: random puts and takes of three kinds, with keys that collide. */
@@ -224,6 +278,53 @@ static void ledger_survives_a_holder_killed_in_the_lock(void **state) {
     assert_int_equal(al__ledger_unlink(name), 0);
 }
 
+/* Two tasks on one 4 GiB device, requests 1 GiB: one grows into what the other's claim leaves,
+ * never into it; a task whose ledger is gone is neither read nor in the way. */
+static void device_ledger_keeps_what_others_claim(void **state) {
+    struct al__device_ledger a, b;
+    struct al__ledger la, lb;
+    struct al__device_claim claims[4];
+    uint64_t lim[AL_CUDA_MAX_DEVICES];
+    char dev[64], ta[64], tb[64], err[256];
+    size_t n;
+    (void)state;
+    snprintf(dev, sizeof dev, "parts-%d", (int)getpid());
+    snprintf(ta, sizeof ta, "parts-%d-a", (int)getpid());
+    snprintf(tb, sizeof tb, "parts-%d-b", (int)getpid());
+    limits(lim, 3072 * MIB);
+    assert_int_equal(al__ledger_attach(&la, ta, lim, err, sizeof err), 0);
+    assert_int_equal(al__ledger_attach(&lb, tb, lim, err, sizeof err), 0);
+    assert_int_equal(al__device_ledger_attach(&a, dev, ta, 1024 * MIB, err, sizeof err), 0);
+    assert_int_equal(al__device_ledger_attach(&b, dev, tb, 1024 * MIB, err, sizeof err), 0);
+    a.total = b.total = 4096 * MIB;
+    assert_true(al__device_ledger_others(&a) == 1024 * MIB);
+    assert_int_equal(al__device_ledger_settle(&a, 3072 * MIB, 1), 0);
+    assert_int_equal(al__device_ledger_settle(&b, 1024 * MIB, 1), 0); /* its request holds */
+    assert_int_equal(al__device_ledger_settle(&b, 1025 * MIB, 1), -1);
+    assert_int_equal(al__device_ledger_read(dev, claims, 4, &n, err, sizeof err), 0);
+    assert_int_equal(n, 2);
+    assert_string_equal(claims[0].task, ta);
+    assert_true(claims[0].claim == 3072 * MIB && claims[0].request == 1024 * MIB);
+    al__device_ledger_settle(&a, 0, 0); /* a frees all: its claim is its request again */
+    assert_int_equal(al__device_ledger_settle(&b, 3072 * MIB, 1), 0);
+    assert_int_equal(al__device_ledger_settle(&a, 1025 * MIB, 1), -1);
+    /* a's task ends (its supervisor removes its ledger): b may grow into all of it */
+    al__ledger_detach(&la);
+    assert_int_equal(al__ledger_unlink(ta), 0);
+    assert_int_equal(al__device_ledger_read(dev, claims, 4, &n, err, sizeof err), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(al__device_ledger_settle(&b, 4096 * MIB, 1), 0);
+    /* a missing segment (none there), a bad name, a task without a name */
+    assert_int_equal(al__device_ledger_read("parts-none", claims, 4, &n, err, sizeof err), 0);
+    assert_int_equal(n, 0);
+    assert_int_equal(al__device_ledger_read("a/b", claims, 4, &n, err, sizeof err), -1);
+    assert_int_equal(al__device_ledger_attach(&a, dev, "", 0, err, sizeof err), -1);
+    assert_non_null(strstr(err, "ALLOT_TASK_LEDGER"));
+    al__ledger_detach(&lb);
+    assert_int_equal(al__ledger_unlink(tb), 0);
+    assert_int_equal(al__device_ledger_unlink(dev), 0);
+}
+
 static void rate_follows_utilisation(void **state) {
     struct al__rate r;
     (void)state;
@@ -250,6 +351,8 @@ int main(void) {
         cmocka_unit_test(ledger_enforces_the_limit_per_device),
         cmocka_unit_test(ledger_reclaims_a_dead_process),
         cmocka_unit_test(ledger_survives_a_holder_killed_in_the_lock),
+        cmocka_unit_test(config_reads_dynamic_fractions),
+        cmocka_unit_test(device_ledger_keeps_what_others_claim),
         cmocka_unit_test(rate_follows_utilisation),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

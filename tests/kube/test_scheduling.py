@@ -377,6 +377,34 @@ class BindTest(ClusterTest):
                    "the reservation released")
 
 
+    def test_dynamic_fractions_are_placed_by_their_request(self):
+        ns = self.namespace("dyn")
+        self.add_queues(queue("dyn-dept"), queue("dyn", parent="dyn-dept", gpu_quota=1))
+        self.add_node("dyn-1", gpus=1)
+        # Run:ai's request and limit: each may grow to the whole device, two fit by requests
+        burst = {"gpu-fraction": "0.5", "gpu-fraction-limit": "1"}
+        self.c.apply([pod("burst-%d" % i, ns, "dyn", annotations=burst) for i in range(2)])
+        placed = self.wait_bound(ns, 2)
+        pods = self.pods(ns)
+        self.assertEqual([self.devices(pods[n]) for n in placed], [[0], [0]])
+        # capped at the request in the pod: no device segment in common settles bursts there
+        self.assertEqual({pods[n]["metadata"]["annotations"]["allot.run/gpu-memory-limit-mib"]
+                          for n in placed}, {"40779"})
+        page = self.allotd.api("GET", "/api/v1/workloads?project=dyn")[1]
+        self.assertEqual({(w["gpu_fraction"], w.get("gpu_fraction_limit"))
+                          for w in page["items"]}, {(0.5, 1.0)})
+        self.c.kubectl("delete", "pods", "--all", "-n", ns, "--grace-period=0", "--force")
+        wait_until(lambda: self.kubelet.remove_terminating() >= 0 and not self.pods(ns), 20,
+                   "the pods gone")
+        # a workload submitted through allot with a request and a limit: its pods say both
+        self.allot("workload", "submit", "grow", "-p", "dyn", "--gpu-portion-request", "0.25",
+                   "--gpu-portion-limit", "0.5", "--image", "busybox", "--", "true")
+        job = json.loads(self.c.kubectl("get", "job", "grow", "-n", ns, "-o", "json").stdout)
+        notes = job["spec"]["template"]["metadata"]["annotations"]
+        self.assertEqual((notes["gpu-fraction"], notes["gpu-fraction-limit"]), ("0.25", "0.5"))
+        self.allot("workload", "delete", "grow", "-p", "dyn")
+
+
 class PolicyTest(ClusterTest):
     def test_a_queue_reclaims_its_quota(self):
         a, b = self.namespace("team-a"), self.namespace("team-b")

@@ -82,9 +82,9 @@ static void test_extensions_round_trip(void **state) {
         "'started_s':-20,'preemption_delay_s':0,'stale_for_s':3,'staleness_grace_period_s':0,"
         "'subgroups':[{'name':'s','min_members':1}],'tasks':["
         "{'name':'t0','state':'running','node':'n0','subgroup':'s','gpu_fraction':0.125,"
-        "'gpu_devices':2,'gpu_groups':['x','y'],'task_priority':7},"
+        "'gpu_fraction_limit':0.5,'gpu_devices':2,'gpu_groups':['x','y'],'task_priority':7},"
         "{'name':'t1','state':'pipelined','node':'n0','subgroup':'s','gpu_memory_mib':1024,"
-        "'gpu_indices':[1]},"
+        "'gpu_memory_limit_mib':4096,'gpu_indices':[1]},"
         "{'name':'t2','state':'bound','node':'n0','subgroup':'s','gpus':1,"
         "'node_affinity':{'b':['2','3'],'a':['1']}},"
         "{'name':'t3','state':'succeeded','subgroup':'s'}]}]}");
@@ -98,6 +98,10 @@ static void test_extensions_round_trip(void **state) {
     assert_true(round_trip("extensions", &c));
     text = al_snapshot_write(&c);
     assert_non_null(strstr(text, "\"gpu_fraction\": 0.125"));
+    assert_non_null(strstr(text, "\"gpu_fraction_limit\": 0.5"));
+    assert_non_null(strstr(text, "\"gpu_memory_limit_mib\": 4096"));
+    assert_int_equal(c.tasks[0].gpu_milli_limit, 500);
+    assert_int_equal(c.tasks[1].gpu_memory_limit_mib, 4096);
     assert_non_null(strstr(text, "\"gpu\": 0.25"));
     assert_non_null(strstr(text, "\"gpu\": 7.5"));
     assert_non_null(strstr(text, "\"gpu_device_placement\": \"spread\""));

@@ -413,11 +413,16 @@ static int kube_start(struct al__backend *b, const struct al__task_start *s,
         /* A share: the memory it may use on each device, for liballot-cuda.so in the pod
          * (ALLOT_GPU_MEMORY_LIMIT_MIB, from this annotation). Written by the binding itself, in
          * the update that gives the pod its node: the kubelet, which resolves the variable when
-         * a container starts, never sees the pod bound without it. */
+         * a container starts, never sees the pod bound without it. A dynamic fraction's pod
+         * is capped at its request: pods have no device segment in common where bursts could
+         * be settled (docs/cuda.md, "Dynamic fractions"), and a burst no one settles would eat
+         * another pod's guaranteed memory. */
         struct al__enforce_env limits;
         char reservation[300];
         al__enforce_env_of(&b->inventory.nodes[s->node], s, NULL, &limits);
-        json_object_set_new(notes, AL__KUBE_MEMORY_ANNOT, json_string(limits.memory_limit_mib));
+        json_object_set_new(notes, AL__KUBE_MEMORY_ANNOT,
+                            json_string(limits.memory_request_mib[0] ? limits.memory_request_mib
+                                                                     : limits.memory_limit_mib));
         size_t at =
             (size_t)snprintf(reservation, sizeof(reservation), "%s/", k->reservation_namespace);
         al__kube_reservation_name(node, s->gpus[0], reservation + at, sizeof(reservation) - at);

@@ -678,9 +678,14 @@ static void group_put(struct al__kube *k, struct al__kube_group *g, const struct
         t->ref = p->uid;
         t->own_request = true;
         t->request = (struct al__mirror_request){
-            p->gpus,           p->gpu_milli,
-            p->gpu_memory_mib, p->gpu_milli > 0 || p->gpu_memory_mib > 0 ? p->gpu_devices : 1,
-            p->cpu_millis,     p->memory_bytes};
+            p->gpus,
+            p->gpu_milli,
+            p->gpu_memory_mib,
+            p->gpu_milli > 0 || p->gpu_memory_mib > 0 ? p->gpu_devices : 1,
+            p->cpu_millis,
+            p->memory_bytes,
+            p->gpu_milli_limit,
+            p->gpu_memory_limit_mib};
         t->started_s = e->started_s;
         t->finished_s = e->finished_s;
         t->exit_code = e->exit_code;
@@ -709,6 +714,10 @@ static void group_put(struct al__kube *k, struct al__kube_group *g, const struct
             w.gpu_memory_mib = p->gpu_memory_mib;
         if ((p->gpu_milli || p->gpu_memory_mib) && p->gpu_devices > w.gpu_device_count)
             w.gpu_device_count = p->gpu_devices;
+        if (p->gpu_milli_limit > w.gpu_milli_limit)
+            w.gpu_milli_limit = p->gpu_milli_limit;
+        if (p->gpu_memory_limit_mib > w.gpu_memory_limit_mib)
+            w.gpu_memory_limit_mib = p->gpu_memory_limit_mib;
         if (p->cpu_millis > w.cpu_millis)
             w.cpu_millis = p->cpu_millis;
         if (p->memory_bytes > w.memory_bytes)
@@ -718,6 +727,11 @@ static void group_put(struct al__kube *k, struct al__kube_group *g, const struct
         w.gpu_milli = w.gpu_memory_mib = 0, w.gpu_device_count = 1;
     if (w.gpu_milli > 0)
         w.gpu_memory_mib = 0;
+    /* a limit of the kind the share kept, above it; else none */
+    if (w.gpu_milli_limit <= w.gpu_milli)
+        w.gpu_milli_limit = 0;
+    if (w.gpu_memory_limit_mib <= w.gpu_memory_mib || w.gpu_memory_mib == 0)
+        w.gpu_memory_limit_mib = 0;
     group_create(k, g, &f);
     status_write(k, g, tasks, n);
     char name[64];

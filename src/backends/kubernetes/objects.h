@@ -13,11 +13,13 @@
 #include "backends/backend.h"
 
 /* The labels and annotations of KAI Scheduler that allot reads. */
-#define AL__KUBE_QUEUE_LABEL       "kai.scheduler/queue"
-#define AL__KUBE_POD_GROUP_ANNOT   "pod-group-name"
-#define AL__KUBE_GPU_FRACTION      "gpu-fraction"
-#define AL__KUBE_GPU_MEMORY        "gpu-memory"
-#define AL__KUBE_GPU_FRACTION_DEVS "gpu-fraction-num-devices"
+#define AL__KUBE_QUEUE_LABEL        "kai.scheduler/queue"
+#define AL__KUBE_POD_GROUP_ANNOT    "pod-group-name"
+#define AL__KUBE_GPU_FRACTION       "gpu-fraction"
+#define AL__KUBE_GPU_MEMORY         "gpu-memory"
+#define AL__KUBE_GPU_FRACTION_DEVS  "gpu-fraction-num-devices"
+#define AL__KUBE_GPU_FRACTION_LIMIT "gpu-fraction-limit" /* dynamic fractions (Run:ai) */
+#define AL__KUBE_GPU_MEMORY_LIMIT   "gpu-memory-limit"
 /* allot's per-pod opt-out of liballot-cuda.so: "false" (docs/cuda.md, "On Kubernetes") */
 #define AL__KUBE_ENFORCE_ANNOT     "allot.run/enforce"
 #define AL__KUBE_GPU_RESOURCE      "nvidia.com/gpu"
@@ -78,6 +80,9 @@ struct al__kube_pod {
     int32_t gpu_memory_mib; /* or memory on each (gpu-memory) */
     int32_t gpu_devices;    /* shared devices (gpu-fraction-num-devices), 1 by default */
     bool no_enforce;        /* its share runs without liballot-cuda.so (allot.run/enforce) */
+    /* Dynamic fractions: the limit above a share (gpu-fraction-limit, gpu-memory-limit; same
+     * kind as the request), 0 = the request. */
+    int32_t gpu_milli_limit, gpu_memory_limit_mib;
     /* The shared devices KAI gave it, as GPU groups (the runai-gpu-group label, or one
      * runai-gpu-group/... label per device): pods with the same group share a device. */
     char gpu_groups[AL__KUBE_GPU_GROUPS_MAX][64];

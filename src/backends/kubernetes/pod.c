@@ -99,6 +99,40 @@ static int annotation(json_t *annotations, const char *key, int scale, int64_t b
     return 0;
 }
 
+/* Dynamic fractions (Run:ai's): gpu-fraction-limit beside gpu-fraction (at most 1), or
+ * gpu-memory-limit beside gpu-memory (MiB), at least the request. */
+static int gpu_sharing_limit(json_t *annotations, struct al__kube_pod *p, const char *what,
+                             char *err, size_t size) {
+    int64_t fraction, memory;
+    int rc;
+    if ((rc = annotation(annotations, AL__KUBE_GPU_FRACTION_LIMIT, 3, 1001, &fraction, what,
+                         "a fraction of a GPU above 0, at most 1", err, size)) < 0 ||
+        (rc = annotation(annotations, AL__KUBE_GPU_MEMORY_LIMIT, 0, (int64_t)1 << 31, &memory, what,
+                         "a GPU memory amount in MiB", err, size)) < 0)
+        return rc;
+    const char *key = fraction ? AL__KUBE_GPU_FRACTION_LIMIT : AL__KUBE_GPU_MEMORY_LIMIT;
+    const char *needs = fraction ? AL__KUBE_GPU_FRACTION : AL__KUBE_GPU_MEMORY;
+    int64_t request = fraction ? p->gpu_milli : p->gpu_memory_mib;
+    if (!fraction && !memory)
+        return 0;
+    if (fraction && memory) {
+        snprintf(err, size, "%s: metadata.annotations: %s and %s together (one or the other)", what,
+                 AL__KUBE_GPU_FRACTION_LIMIT, AL__KUBE_GPU_MEMORY_LIMIT);
+        return -AL_EINVAL;
+    }
+    if (request == 0) {
+        snprintf(err, size, "%s: metadata.annotations[%s]: without %s", what, key, needs);
+        return -AL_EINVAL;
+    }
+    if ((fraction ? fraction : memory) < request) {
+        snprintf(err, size, "%s: metadata.annotations[%s]: below %s", what, key, needs);
+        return -AL_EINVAL;
+    }
+    p->gpu_milli_limit = (int32_t)fraction;
+    p->gpu_memory_limit_mib = (int32_t)memory;
+    return 0;
+}
+
 static int gpu_sharing(json_t *meta, struct al__kube_pod *p, const char *what, char *err,
                        size_t size) {
     json_t *annotations = json_object_get(meta, "annotations");
@@ -132,7 +166,7 @@ static int gpu_sharing(json_t *meta, struct al__kube_pod *p, const char *what, c
     /* any other value: the webhook refused the pod */
     const char *enforce = json_string_value(json_object_get(annotations, AL__KUBE_ENFORCE_ANNOT));
     p->no_enforce = (fraction || memory) && enforce && strcmp(enforce, "false") == 0;
-    return 0;
+    return gpu_sharing_limit(annotations, p, what, err, size);
 }
 
 /* The GPU groups of a shared pod: the runai-gpu-group label, or one runai-gpu-group/... label

@@ -302,6 +302,10 @@ static void add_pod(struct build *b, json_t *o) {
         json_object_set_new(task, "gpu_memory_mib", json_integer(p.gpu_memory_mib));
     if ((p.gpu_milli || p.gpu_memory_mib) && p.gpu_devices > 1)
         json_object_set_new(task, "gpu_devices", json_integer(p.gpu_devices));
+    if (p.gpu_milli_limit > p.gpu_milli) /* dynamic fractions: travels, never placed by */
+        json_object_set_new(task, "gpu_fraction_limit", json_real(p.gpu_milli_limit / 1000.0));
+    if (p.gpu_memory_limit_mib > p.gpu_memory_mib)
+        json_object_set_new(task, "gpu_memory_limit_mib", json_integer(p.gpu_memory_limit_mib));
     if (subgroups)
         json_object_set_new(task, "subgroup", json_string(p.subgroup));
     bool active = strcmp(state, "running") == 0 || strcmp(state, "releasing") == 0;

@@ -190,6 +190,14 @@ static json_t *job_of(struct al__kube *k, const struct al__mirror_submit *s, con
         snprintf(text, sizeof(text), "%d", (int)w->gpu_memory_mib);
         json_object_set_new(notes, AL__KUBE_GPU_MEMORY, json_string(text));
     }
+    if (w->gpu_milli > 0 && w->gpu_milli_limit > w->gpu_milli) { /* dynamic fractions */
+        snprintf(text, sizeof(text), "%g", w->gpu_milli_limit / 1000.0);
+        json_object_set_new(notes, AL__KUBE_GPU_FRACTION_LIMIT, json_string(text));
+    }
+    if (w->gpu_memory_mib > 0 && w->gpu_memory_limit_mib > w->gpu_memory_mib) {
+        snprintf(text, sizeof(text), "%d", (int)w->gpu_memory_limit_mib);
+        json_object_set_new(notes, AL__KUBE_GPU_MEMORY_LIMIT, json_string(text));
+    }
     if ((w->gpu_milli > 0 || w->gpu_memory_mib > 0) && w->gpu_device_count > 1) {
         snprintf(text, sizeof(text), "%d", (int)w->gpu_device_count);
         json_object_set_new(notes, AL__KUBE_GPU_FRACTION_DEVS, json_string(text));

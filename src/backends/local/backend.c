@@ -22,6 +22,7 @@
 #include "backends/local/account.h"
 #include "backends/local/children.h"
 #include "backends/local/cuda_inject.h"
+#include "backends/local/gpu_claims.h"
 #include "backends/local/local.h"
 #include "backends/local/log_window.h"
 #include "backends/local/streams.h"
@@ -462,6 +463,15 @@ static int local_gpu_memory_used(struct al__backend *b, size_t node, int32_t dev
     return device >= 0 ? al__local_nvml_memory_used(l->nvml, (unsigned int)device, bytes) : -1;
 }
 
+static int local_gpu_claims(struct al__backend *b, size_t node, int32_t device,
+                            struct al__gpu_claim *out, size_t max, size_t *n) {
+    struct local *l = b->data;
+    *n = 0;
+    if (!l->cuda.library) /* no task runs under the library: nobody claims more than asked */
+        return -1;
+    return al__local_gpu_claims(l->cuda.scope, node, device, out, max, n);
+}
+
 const struct al__backend_type al__local_backend = {
     .name = "local",
     .start_threads = 1, /* a fork and exec: quick, and the supervisor sets up its own */
@@ -491,4 +501,5 @@ const struct al__backend_type al__local_backend = {
     .stream = local_stream,
     .gpu_busy = local_gpu_busy,
     .gpu_memory_used = local_gpu_memory_used,
+    .gpu_claims = local_gpu_claims,
 };

@@ -107,6 +107,8 @@ static void env_add_cuda(struct env *e, const struct al__task_start *s,
     env_add(e, "LD_PRELOAD", preload);
     free(preload);
     env_add(e, "ALLOT_TASK_LEDGER", limits->ledger);
+    if (limits->device_ledger[0])
+        env_add(e, "ALLOT_GPU_DEVICE_LEDGER", limits->device_ledger);
 }
 
 /* The task's devices, node and identity. */
@@ -134,6 +136,8 @@ static void env_add_own(struct env *e, const struct al__inventory *inv,
         env_add(e, "ALLOT_GPU_FRACTION", fraction);
     if (limits.memory_limit_mib[0])
         env_add(e, "ALLOT_GPU_MEMORY_LIMIT_MIB", limits.memory_limit_mib);
+    if (limits.memory_request_mib[0])
+        env_add(e, "ALLOT_GPU_MEMORY_REQUEST_MIB", limits.memory_request_mib);
     if (al__task_cuda_applies(cuda, s))
         env_add_cuda(e, s, &limits, cuda->library);
 }
