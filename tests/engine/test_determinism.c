@@ -56,12 +56,9 @@ static char *describe(const struct al_cluster *c) {
     return out;
 }
 
-/* Every scenario, as written or under the allot placement policy (whose fragmentation measure
- * and memo must not depend on the order of nodes and tasks either). */
-static void every_case_twice_and_shuffled(bool allot_placement) {
-    size_t count;
-    char **paths = tb_case_files(&count);
-    assert_true(count > 100);
+/* Every scenario of `paths`, as written or under the allot placement policy (whose
+ * fragmentation measure and memo must not depend on the order of nodes and tasks either). */
+static void cases_twice_and_shuffled(char **paths, size_t count, bool allot_placement) {
     for (size_t i = 0; i < count; i++) {
         size_t len;
         char *text = tb_read_file(paths[i], &len);
@@ -91,6 +88,17 @@ static void every_case_twice_and_shuffled(bool allot_placement) {
         al_cluster_release(&c);
     }
     tb_case_files_free(paths, count);
+}
+
+/* The conformance cases and the project's scenarios (time-based fair share among them). */
+static void every_case_twice_and_shuffled(bool allot_placement) {
+    size_t count;
+    char **paths = tb_case_files(&count);
+    assert_true(count > 100);
+    cases_twice_and_shuffled(paths, count, allot_placement);
+    paths = tb_scenario_files(&count);
+    assert_true(count > 30);
+    cases_twice_and_shuffled(paths, count, allot_placement);
 }
 
 static void same_decisions_twice_and_shuffled(void **state) {
