@@ -3,13 +3,13 @@
 #include "allot/errors.h"
 
 static const char *const upsert_sql =
-    "INSERT INTO queue_usage (queue_id, start_s, gpu_milli_s, cpu_milli_s, memory_mib_s) "
-    "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (queue_id, start_s) DO UPDATE SET "
+    "INSERT INTO queue_usage (queue, start_s, gpu_milli_s, cpu_milli_s, memory_mib_s) "
+    "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (queue, start_s) DO UPDATE SET "
     "gpu_milli_s = ?3, cpu_milli_s = ?4, memory_mib_s = ?5";
 static const char *const prune_sql = "DELETE FROM queue_usage WHERE start_s < ?1";
 static const char *const load_sql =
-    "SELECT queue_id, start_s, gpu_milli_s, cpu_milli_s, memory_mib_s FROM queue_usage "
-    "WHERE start_s >= ?1 ORDER BY queue_id, start_s";
+    "SELECT queue, start_s, gpu_milli_s, cpu_milli_s, memory_mib_s FROM queue_usage "
+    "WHERE start_s >= ?1 ORDER BY queue, start_s";
 
 bool al__usage_on(const struct allotd *d) {
     return d->usage.window_s > 0;
@@ -18,7 +18,7 @@ bool al__usage_on(const struct allotd *d) {
 static void shares_now(struct allotd *d, int64_t now) {
     for (size_t i = 0; i < d->state.queue_count; i++) {
         struct al__dqueue *dq = &d->state.queues[i];
-        al__usage_history_share(&d->usage, dq->id, now, dq->usage_ppm);
+        al__usage_history_share(&d->usage, dq->name, now, dq->usage_ppm);
     }
 }
 
@@ -39,7 +39,8 @@ int al__usage_load(struct allotd *d) {
     while ((rc = al__stmt_step(st)) == 1) {
         int64_t held[AL_RESOURCE_COUNT] = {al__stmt_int(st, 2), al__stmt_int(st, 3),
                                            al__stmt_int(st, 4)};
-        al__usage_history_load(&d->usage, al__stmt_int(st, 0), al__stmt_int(st, 1), held);
+        const char *name = al__stmt_text(st, 0);
+        al__usage_history_load(&d->usage, name ? name : "", al__stmt_int(st, 1), held);
     }
     al__stmt_reset(st);
     if (rc < 0)
@@ -54,11 +55,11 @@ struct flush_ctx {
     int rc;
 };
 
-static void store_bucket(void *arg, int64_t id, const struct al__usage_bucket *b) {
+static void store_bucket(void *arg, const char *name, const struct al__usage_bucket *b) {
     struct flush_ctx *f = arg;
     if (f->rc < 0)
         return;
-    al__stmt_bind_int(f->st, 1, id);
+    al__stmt_bind_text(f->st, 1, name);
     al__stmt_bind_int(f->st, 2, b->start_s);
     for (int r = 0; r < AL_RESOURCE_COUNT; r++)
         al__stmt_bind_int(f->st, 3 + r, b->held[r]);
@@ -90,7 +91,7 @@ void al__usage_sample(struct allotd *d, const struct al_cluster *c) {
         al__usage_history_add(&d->usage, AL__USAGE_CAPACITY, from, now, d->usage_capacity);
         for (size_t i = 0; i < d->state.queue_count; i++) {
             const struct al__dqueue *dq = &d->state.queues[i];
-            al__usage_history_add(&d->usage, dq->id, from, now, dq->allocated);
+            al__usage_history_add(&d->usage, dq->name, from, now, dq->allocated);
         }
     }
     if (now > from)

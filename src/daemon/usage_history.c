@@ -14,6 +14,8 @@ void al__usage_history_init(struct al__usage_history *h, int64_t half_life_s, in
 }
 
 void al__usage_history_release(struct al__usage_history *h) {
+    for (size_t i = 0; i < h->count; i++)
+        free(h->series[i].name);
     free(h->series);
     memset(h, 0, sizeof(*h));
 }
@@ -23,23 +25,24 @@ static int64_t floor_div(int64_t a, int64_t b) {
     return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
 }
 
-/* The series of id, NULL when there is none; *at where it is or would go. */
-static struct al__usage_series *find(const struct al__usage_history *h, int64_t id, size_t *at) {
+/* The series of name, NULL when there is none; *at where it is or would go. */
+static struct al__usage_series *find(const struct al__usage_history *h, const char *name,
+                                     size_t *at) {
     size_t lo = 0, hi = h->count;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        if (h->series[mid].id < id)
+        if (strcmp(h->series[mid].name, name) < 0)
             lo = mid + 1;
         else
             hi = mid;
     }
     *at = lo;
-    return lo < h->count && h->series[lo].id == id ? &h->series[lo] : NULL;
+    return lo < h->count && strcmp(h->series[lo].name, name) == 0 ? &h->series[lo] : NULL;
 }
 
-static struct al__usage_series *series_of(struct al__usage_history *h, int64_t id) {
+static struct al__usage_series *series_of(struct al__usage_history *h, const char *name) {
     size_t at;
-    struct al__usage_series *s = find(h, id, &at);
+    struct al__usage_series *s = find(h, name, &at);
     if (s)
         return s;
     if (h->count == h->cap) {
@@ -50,7 +53,7 @@ static struct al__usage_series *series_of(struct al__usage_history *h, int64_t i
     h->count++;
     s = &h->series[at];
     memset(s, 0, sizeof(*s));
-    s->id = id;
+    s->name = al__xstrdup(name);
     for (size_t b = 0; b <= AL__USAGE_BUCKETS; b++)
         s->ring[b].start_s = -1;
     return s;
@@ -78,13 +81,13 @@ static int64_t held_for(int r, int64_t amount, int64_t seconds) {
     return amount > INT64_MAX / seconds ? INT64_MAX : amount * seconds;
 }
 
-void al__usage_history_add(struct al__usage_history *h, int64_t id, int64_t from_s, int64_t to_s,
-                           const int64_t amount[AL_RESOURCE_COUNT]) {
+void al__usage_history_add(struct al__usage_history *h, const char *name, int64_t from_s,
+                           int64_t to_s, const int64_t amount[AL_RESOURCE_COUNT]) {
     if (to_s <= from_s || h->window_s == 0)
         return;
     if (from_s < to_s - h->window_s)
         from_s = to_s - h->window_s;
-    struct al__usage_series *s = series_of(h, id);
+    struct al__usage_series *s = series_of(h, name);
     for (int64_t t = from_s; t < to_s;) {
         int64_t start = floor_div(t, h->width_s) * h->width_s;
         int64_t end = start + h->width_s < to_s ? start + h->width_s : to_s;
@@ -98,9 +101,9 @@ void al__usage_history_add(struct al__usage_history *h, int64_t id, int64_t from
     }
 }
 
-void al__usage_history_load(struct al__usage_history *h, int64_t id, int64_t start_s,
+void al__usage_history_load(struct al__usage_history *h, const char *name, int64_t start_s,
                             const int64_t held[AL_RESOURCE_COUNT]) {
-    struct al__usage_series *s = series_of(h, id);
+    struct al__usage_series *s = series_of(h, name);
     struct al__usage_bucket *b = bucket_at(h, s, floor_div(start_s, h->width_s) * h->width_s);
     for (int r = 0; r < AL_RESOURCE_COUNT; r++)
         b->held[r] = b->held[r] > INT64_MAX - held[r] ? INT64_MAX : b->held[r] + held[r];
@@ -136,11 +139,11 @@ static void decayed_sums(const struct al__usage_history *h, const struct al__usa
     }
 }
 
-void al__usage_history_share(const struct al__usage_history *h, int64_t id, int64_t now_s,
+void al__usage_history_share(const struct al__usage_history *h, const char *name, int64_t now_s,
                              int64_t out_ppm[AL_RESOURCE_COUNT]) {
     size_t at;
     double used[AL_RESOURCE_COUNT], capacity[AL_RESOURCE_COUNT];
-    decayed_sums(h, find(h, id, &at), now_s, used);
+    decayed_sums(h, find(h, name, &at), now_s, used);
     decayed_sums(h, find(h, AL__USAGE_CAPACITY, &at), now_s, capacity);
     for (int r = 0; r < AL_RESOURCE_COUNT; r++) {
         double share = capacity[r] > 0 ? used[r] / capacity[r] : 0;
@@ -149,14 +152,14 @@ void al__usage_history_share(const struct al__usage_history *h, int64_t id, int6
 }
 
 void al__usage_history_each_dirty(struct al__usage_history *h, int64_t now_s,
-                                  void (*fn)(void *ctx, int64_t id,
+                                  void (*fn)(void *ctx, const char *name,
                                              const struct al__usage_bucket *b),
                                   void *ctx) {
     for (size_t i = 0; i < h->count; i++)
         for (size_t k = 0; k <= AL__USAGE_BUCKETS; k++) {
             struct al__usage_bucket *b = &h->series[i].ring[k];
             if (b->dirty && in_window(h, b, now_s + 1))
-                fn(ctx, h->series[i].id, b);
+                fn(ctx, h->series[i].name, b);
             b->dirty = false;
         }
 }

@@ -11,13 +11,13 @@
 
 #include "daemon/usage_history.h"
 
-static void expect_share(const struct al__usage_history *h, int64_t id, int64_t now,
+static void expect_share(const struct al__usage_history *h, const char *name, int64_t now,
                          int64_t want_gpu_ppm) {
     int64_t got[AL_RESOURCE_COUNT];
-    al__usage_history_share(h, id, now, got);
+    al__usage_history_share(h, name, now, got);
     if (got[AL_GPU] != want_gpu_ppm)
-        fail_msg("queue %lld at %lld: GPU usage %lld ppm, expected %lld", (long long)id,
-                 (long long)now, (long long)got[AL_GPU], (long long)want_gpu_ppm);
+        fail_msg("queue %s at %lld: GPU usage %lld ppm, expected %lld", name, (long long)now,
+                 (long long)got[AL_GPU], (long long)want_gpu_ppm);
 }
 
 static const int64_t cluster4[AL_RESOURCE_COUNT] = {4000, 8000, 0};
@@ -29,11 +29,11 @@ static void share_of_the_capacity(void **state) {
     (void)state;
     struct al__usage_history h;
     al__usage_history_init(&h, 0, 320);
-    expect_share(&h, 1, 100, 0);
+    expect_share(&h, "q1", 100, 0);
     al__usage_history_add(&h, AL__USAGE_CAPACITY, 0, 100, cluster4);
-    al__usage_history_add(&h, 1, 0, 100, one_gpu);
-    expect_share(&h, 1, 100, 250000);
-    expect_share(&h, 2, 100, 0);
+    al__usage_history_add(&h, "q1", 0, 100, one_gpu);
+    expect_share(&h, "q1", 100, 250000);
+    expect_share(&h, "q2", 100, 0);
     al__usage_history_release(&h);
 }
 
@@ -44,11 +44,11 @@ static void window_slides(void **state) {
     struct al__usage_history h;
     al__usage_history_init(&h, 0, 320);
     assert_int_equal(h.width_s, 10);
-    al__usage_history_add(&h, 1, 0, 100, four_gpus);
+    al__usage_history_add(&h, "q1", 0, 100, four_gpus);
     al__usage_history_add(&h, AL__USAGE_CAPACITY, 0, 200, cluster4);
-    expect_share(&h, 1, 200, 500000);
+    expect_share(&h, "q1", 200, 500000);
     al__usage_history_add(&h, AL__USAGE_CAPACITY, 200, 420, cluster4);
-    expect_share(&h, 1, 420, 0);
+    expect_share(&h, "q1", 420, 0);
     al__usage_history_release(&h);
 }
 
@@ -59,9 +59,9 @@ static void decay_by_half_life(void **state) {
     (void)state;
     struct al__usage_history h;
     al__usage_history_init(&h, 100, 3200);
-    al__usage_history_add(&h, 7, 0, 100, one_gpu);
+    al__usage_history_add(&h, "q7", 0, 100, one_gpu);
     al__usage_history_add(&h, AL__USAGE_CAPACITY, 0, 200, one_gpu);
-    expect_share(&h, 7, 200, 333333);
+    expect_share(&h, "q7", 200, 333333);
     al__usage_history_release(&h);
 }
 
@@ -72,8 +72,8 @@ static void gap_longer_than_the_window(void **state) {
     struct al__usage_history h;
     al__usage_history_init(&h, 0, 320);
     al__usage_history_add(&h, AL__USAGE_CAPACITY, 0, 10000, cluster4);
-    al__usage_history_add(&h, 1, 0, 10000, one_gpu);
-    expect_share(&h, 1, 10000, 250000);
+    al__usage_history_add(&h, "q1", 0, 10000, one_gpu);
+    expect_share(&h, "q1", 10000, 250000);
     int64_t held = 0;
     for (size_t b = 0; b <= AL__USAGE_BUCKETS; b++)
         held += h.series[1].ring[b].held[AL_GPU];
@@ -83,9 +83,9 @@ static void gap_longer_than_the_window(void **state) {
 
 static int stored;
 
-static void count_bucket(void *ctx, int64_t id, const struct al__usage_bucket *b) {
+static void count_bucket(void *ctx, const char *name, const struct al__usage_bucket *b) {
     struct al__usage_history *copy = ctx;
-    al__usage_history_load(copy, id, b->start_s, b->held);
+    al__usage_history_load(copy, name, b->start_s, b->held);
     stored++;
 }
 
@@ -98,12 +98,12 @@ static void buckets_stored_and_loaded(void **state) {
     al__usage_history_init(&h, 0, 320);
     al__usage_history_init(&copy, 0, 320);
     al__usage_history_add(&h, AL__USAGE_CAPACITY, 0, 25, cluster4);
-    al__usage_history_add(&h, 3, 0, 25, mem);
+    al__usage_history_add(&h, "q3", 0, 25, mem);
     assert_int_equal(h.series[1].ring[0].held[AL_MEMORY], 3 * 10);
     stored = 0;
     al__usage_history_each_dirty(&h, 25, count_bucket, &copy);
     assert_int_equal(stored, 6); /* buckets 0, 10, 20 of both series */
-    expect_share(&copy, 3, 25, 500000);
+    expect_share(&copy, "q3", 25, 500000);
     stored = 0;
     al__usage_history_each_dirty(&h, 25, count_bucket, &copy);
     assert_int_equal(stored, 0);
