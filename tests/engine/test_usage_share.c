@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include "allot/cycle.h"
+#include "allot/errors.h"
 #include "support/builder.h"
 
 #define GPU 1000
@@ -118,6 +119,20 @@ static void equal_usage_favours_the_larger_weight(void **state) {
     expect(&c, 1000, 10, 2, 9, 3);
 }
 
+/* Out-of-range inputs are refused, not computed with: k above 1000, usage above 1. */
+static void out_of_range_usage_is_invalid(void **state) {
+    (void)state;
+    struct al_cluster c;
+    struct al_result r;
+    two_queues(&c, 10, 0, 1, 100, 60, 100, 0);
+    c.config.usage_k_milli = AL_MAX_USAGE_K_MILLI + 1;
+    assert_int_equal(al_cycle_run(&c, &r), -AL_EINVAL);
+    c.config.usage_k_milli = 1000;
+    c.queues[0].usage_ppm[AL_CPU] = AL_USAGE_PPM + 1;
+    assert_int_equal(al_cycle_run(&c, &r), -AL_EINVAL);
+    al_cluster_release(&c);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(usage_shifts_over_quota_to_the_queue_that_used_less),
@@ -127,6 +142,7 @@ int main(void) {
         cmocka_unit_test(capped_queue_leaves_the_rest_to_others),
         cmocka_unit_test(weights_and_k_combine),
         cmocka_unit_test(equal_usage_favours_the_larger_weight),
+        cmocka_unit_test(out_of_range_usage_is_invalid),
     };
     return cmocka_run_group_tests_name("usage_share", tests, NULL, NULL);
 }
