@@ -76,6 +76,7 @@ int al__usage_flush(struct allotd *d) {
     if (!f.st || !prune)
         return -AL_EIO;
     al__usage_history_each_dirty(&d->usage, now, store_bucket, &f);
+    al__usage_history_forget(&d->usage, now); /* deleted queues, once their window passed */
     al__stmt_bind_int(prune, 1, oldest_kept(d, now));
     if (al__stmt_run(prune) < 0)
         f.rc = -AL_EIO;

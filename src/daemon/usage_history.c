@@ -163,3 +163,25 @@ void al__usage_history_each_dirty(struct al__usage_history *h, int64_t now_s,
             b->dirty = false;
         }
 }
+
+/* Whether any bucket of s still counts at now_s, or has yet to be stored. */
+static bool series_live(const struct al__usage_history *h, const struct al__usage_series *s,
+                        int64_t now_s) {
+    for (size_t k = 0; k <= AL__USAGE_BUCKETS; k++)
+        if (s->ring[k].dirty || in_window(h, &s->ring[k], now_s + 1))
+            return true;
+    return false;
+}
+
+void al__usage_history_forget(struct al__usage_history *h, int64_t now_s) {
+    size_t kept = 0;
+    for (size_t i = 0; i < h->count; i++) {
+        struct al__usage_series *s = &h->series[i];
+        if (s->name[0] && !series_live(h, s, now_s)) {
+            free(s->name);
+            continue;
+        }
+        h->series[kept++] = *s;
+    }
+    h->count = kept;
+}

@@ -74,4 +74,9 @@ void al__usage_history_each_dirty(struct al__usage_history *h, int64_t now_s,
                                              const struct al__usage_bucket *b),
                                   void *ctx);
 
+/* al__usage_history_forget - drops the series (the capacity's aside) with nothing inside the
+ * window that ends at now_s and nothing left to store: queues deleted, or idle a whole window.
+ * O(series x buckets). */
+void al__usage_history_forget(struct al__usage_history *h, int64_t now_s);
+
 #endif

@@ -111,11 +111,32 @@ static void buckets_stored_and_loaded(void **state) {
     al__usage_history_release(&copy);
 }
 
+/* A queue with nothing left in the window (deleted, or idle) is forgotten once stored; the
+ * capacity's series stays. */
+static void idle_series_are_forgotten(void **state) {
+    (void)state;
+    struct al__usage_history h, copy;
+    al__usage_history_init(&h, 0, 320);
+    al__usage_history_init(&copy, 0, 320);
+    al__usage_history_add(&h, AL__USAGE_CAPACITY, 0, 100, cluster4);
+    al__usage_history_add(&h, "gone", 0, 100, one_gpu);
+    al__usage_history_forget(&h, 1000);
+    assert_int_equal(h.count, 2); /* not stored yet */
+    stored = 0;
+    al__usage_history_each_dirty(&h, 1000, count_bucket, &copy);
+    assert_int_equal(stored, 0); /* out of the window: never stored */
+    al__usage_history_forget(&h, 1000);
+    assert_int_equal(h.count, 1);
+    assert_string_equal(h.series[0].name, "");
+    al__usage_history_release(&h);
+    al__usage_history_release(&copy);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(share_of_the_capacity),     cmocka_unit_test(window_slides),
         cmocka_unit_test(decay_by_half_life),        cmocka_unit_test(gap_longer_than_the_window),
-        cmocka_unit_test(buckets_stored_and_loaded),
+        cmocka_unit_test(buckets_stored_and_loaded), cmocka_unit_test(idle_series_are_forgotten),
     };
     return cmocka_run_group_tests_name("usage_history", tests, NULL, NULL);
 }
