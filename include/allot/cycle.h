@@ -91,8 +91,11 @@ struct al_task_outcome {
 
 struct al_queue_outcome {
     int64_t fair_share[AL_RESOURCE_COUNT]; /* computed at the start of the cycle */
-    int64_t allocated[AL_RESOURCE_COUNT];  /* at the end of the cycle */
-    int64_t requested[AL_RESOURCE_COUNT];  /* at the start of the cycle, capped by limit */
+    /* The fair share the queue would have had with no usage history (config.usage_k_milli
+     * 0); equal to fair_share when time-based fair share is off. */
+    int64_t fair_share_without_usage[AL_RESOURCE_COUNT];
+    int64_t allocated[AL_RESOURCE_COUNT]; /* at the end of the cycle */
+    int64_t requested[AL_RESOURCE_COUNT]; /* at the start of the cycle, capped by limit */
 };
 
 struct al_result {

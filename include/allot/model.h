@@ -74,7 +74,19 @@ struct al_config {
      * al_result's figures and for victim_budget.time_per_action_ns (the engine reads no
      * clock itself). NULL: no timing, no time budget. */
     int64_t (*clock_ns)(void);
+    /* Time-based fair share (docs/engine.md): how strongly each queue's recent usage
+     * (al_queue.usage_ppm) shifts the over-quota division, KAI's kValue in thousandths
+     * (1000 = 1.0); 0 = off, the division by over-quota weight alone. The half-life and
+     * window the usage was measured with are carried for explanations only. */
+    int64_t usage_k_milli;
+    int64_t usage_half_life_s; /* 0 = no decay */
+    int64_t usage_window_s;    /* 0 = not stated */
 };
+
+/* The largest usage_k_milli (kValue 1000). */
+#define AL_MAX_USAGE_K_MILLI 1000000
+/* Usage is a share of the cluster's capacity in parts per million. */
+#define AL_USAGE_PPM 1000000
 
 struct al_gpu {
     int32_t memory_mib; /* device memory, > 0 */
@@ -106,6 +118,10 @@ struct al_queue {
     int64_t limit[AL_RESOURCE_COUNT];    /* hard cap, AL_UNLIMITED = none */
     int64_t weight[AL_RESOURCE_COUNT];   /* over-quota weight, >= 0 */
     int64_t created; /* creation order: smaller is older (served first among equals) */
+    /* Recent usage of the subtree, per resource: what it held over the usage window, decayed
+     * by age, as a share of the cluster's capacity over the same decayed time, in parts per
+     * million (0..AL_USAGE_PPM). Read only when config.usage_k_milli > 0. */
+    int64_t usage_ppm[AL_RESOURCE_COUNT];
     /* Min-runtime protection: a job of this subtree that has run for less is not a victim
      * of preempt (or of reclaim). Unset values are inherited from the nearest ancestor
      * that sets them; none set means no protection. */

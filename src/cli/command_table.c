@@ -542,7 +542,8 @@ const struct al__cli_command al__cli_command_table[] = {
     {"project", "describe", "NAME", "every field and the status of the last cycle",
      "Shows a project: priority, min runtimes, deserved quota, limits and weights per\n"
      "resource, and the status of the last scheduling cycle (fair share, allocated,\n"
-     "requested, pending).",
+     "requested, pending). Usage: its recent usage as a share of the cluster (time-based\n"
+     "fair share, allotd's --usage-*) and what it did to the GPU fair share.",
      NULL, 0, "@project", al__cmd_queue_describe, API_OUT},
     {"project", "update", "NAME [options]", "change some fields",
      "Changes the given fields of a project and leaves the others.", OPTS(project_write_options),
@@ -565,7 +566,8 @@ const struct al__cli_command al__cli_command_table[] = {
      OPTS(watch_options), NULL, al__cmd_queue_list, API_OUT},
     {"department", "describe", "NAME", "every field and the status of the last cycle",
      "Shows a department: priority, min runtimes, deserved quota, limits and weights\n"
-     "per resource, and the status of the last scheduling cycle.",
+     "per resource, the status of the last scheduling cycle, and its subtree's recent\n"
+     "usage (time-based fair share).",
      NULL, 0, "@department", al__cmd_queue_describe, API_OUT},
     {"department", "update", "NAME [options]", "change some fields",
      "Changes the given fields of a department and leaves the others.",
@@ -587,7 +589,9 @@ const struct al__cli_command al__cli_command_table[] = {
      "pending tasks ask for, a GPU-memory request counted as a share of the largest\n"
      "device, as quotas count it); then the totals and the cluster's GPUs. The figures\n"
      "are the API's projects' status: its `requested` is ALLOCATED + PENDING, capped by\n"
-     "the project's limit.",
+     "the project's limit. Where allotd runs time-based fair share (--usage-k above 0),\n"
+     "each project's recent usage follows, with what it did to its GPU fair share\n"
+     "(\"over-quota GPUs lowered from 3 to 1 (fair share 5 -> 3)\").",
      OPTS(watch_options), NULL, al__cmd_top, API_OUT},
     {"events", NULL, "[-f] [-p PROJECT] [--kind workload|queue] [--limit N]",
      "changes of workloads and queues, as they happen with -f",

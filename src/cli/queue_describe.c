@@ -6,6 +6,7 @@
 #include "cli/output.h"
 #include "cli/queue_fields.h"
 #include "cli/units.h"
+#include "cli/usage_text.h"
 #include "cli/util.h"
 
 static void amounts_row(struct al__cli_table *t, const char *label, const json_t *amounts) {
@@ -107,6 +108,10 @@ static void print_text(const struct al__cli *cli, const json_t *q) {
                       (long long)al__cli_json_int(counts, "running", 0));
     if (!al__cli_queue_is_project(cli))
         print_projects(cli, al__cli_json_str(q, "name", ""));
+    char usage[512], settings[128];
+    if (al__cli_usage_effect(q, usage, sizeof(usage)) &&
+        al__cli_usage_settings(q, settings, sizeof(settings)))
+        al__cli_field("Usage", "%s (%s)", usage, settings);
     print_resources(q);
 }
 

@@ -133,24 +133,33 @@ static void print_pending(const struct al_cluster *c, const struct al_result *r)
     free(order);
 }
 
-/* One queue and, indented below it, its children in file order. */
+/* One queue and, indented below it, its children in file order; with time-based fair share on,
+ * its GPU usage and its fair share by weight alone too. */
 static void print_queue_tree(const struct al_cluster *c, const struct al_result *r, int32_t q,
                              int depth) {
     const struct al_queue_outcome *o = &r->queues[q];
-    char share[48], alloc[48], req[48];
+    char share[48], alloc[48], req[48], plain[48];
 
     al_amount_text(AL_GPU, o->fair_share[AL_GPU], false, share, sizeof(share));
     al_amount_text(AL_GPU, o->allocated[AL_GPU], false, alloc, sizeof(alloc));
     al_amount_text(AL_GPU, o->requested[AL_GPU], false, req, sizeof(req));
-    printf("  %*s%-*s %10s %10s %10s\n", 2 * depth, "", 24 - 2 * (depth < 10 ? depth : 10),
+    printf("  %*s%-*s %10s %10s %10s", 2 * depth, "", 24 - 2 * (depth < 10 ? depth : 10),
            c->queues[q].name, share, alloc, req);
+    if (c->config.usage_k_milli > 0) {
+        al_amount_text(AL_GPU, o->fair_share_without_usage[AL_GPU], false, plain, sizeof(plain));
+        printf(" %10.2f %13s", (double)c->queues[q].usage_ppm[AL_GPU] / AL_USAGE_PPM, plain);
+    }
+    printf("\n");
     for (size_t i = 0; i < c->queue_count; i++)
         if (c->queues[i].parent == q)
             print_queue_tree(c, r, (int32_t)i, depth + 1);
 }
 
 static void print_queues(const struct al_cluster *c, const struct al_result *r) {
-    printf("queues (GPUs):%*s %10s %10s %10s\n", 12, "", "fair share", "allocated", "requested");
+    printf("queues (GPUs):%*s %10s %10s %10s", 12, "", "fair share", "allocated", "requested");
+    if (c->config.usage_k_milli > 0)
+        printf(" %10s %13s", "usage", "without usage");
+    printf("\n");
     for (size_t i = 0; i < c->queue_count; i++)
         if (c->queues[i].parent < 0)
             print_queue_tree(c, r, (int32_t)i, 0);

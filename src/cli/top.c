@@ -7,6 +7,7 @@
 #include "cli/options.h"
 #include "cli/output.h"
 #include "cli/units.h"
+#include "cli/usage_text.h"
 #include "cli/util.h"
 #include "cli/watch.h"
 #include "util/xalloc.h"
@@ -78,6 +79,22 @@ static void print_table(const struct al__cli *cli, const json_t *items) {
     free(sorted);
 }
 
+/* Time-based fair share, where it is on (k > 0): each project's usage and its effect. */
+static void print_usage(const struct al__cli *cli, const json_t *items) {
+    char settings[128], text[512];
+    size_t i;
+    const json_t *p;
+
+    if (!al__cli_usage_settings(json_array_get(items, 0), settings, sizeof(settings)) ||
+        al__cli_json_path_num(json_array_get(items, 0), "status.usage.k", 0) <= 0)
+        return;
+    fprintf(cli->out, "\nrecent usage (time-based fair share: %s):\n", settings);
+    json_array_foreach(items, i, p) {
+        if (al__cli_usage_effect(p, text, sizeof(text)))
+            fprintf(cli->out, "  %s: %s\n", al__cli_json_str(p, "name", "?"), text);
+    }
+}
+
 /* "cluster: 1.5 of 4 GPUs allocated on 1 node". */
 static int print_cluster(const struct al__cli *cli) {
     json_t *nodes;
@@ -117,6 +134,7 @@ static int render(const struct al__cli *cli, void *ctx) {
             fprintf(cli->out, "no projects\n");
         else
             print_table(cli, items);
+        print_usage(cli, items);
         rc = print_cluster(cli);
         if (rc < 0)
             rc = al__cli_failed();

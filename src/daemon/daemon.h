@@ -22,6 +22,7 @@
 #include "daemon/sso.h"
 #include "daemon/state.h"
 #include "daemon/store.h"
+#include "daemon/usage_history.h"
 
 struct al__http;
 struct al__subject_rates;
@@ -124,6 +125,14 @@ struct allotd {
     int64_t login_per_minute;           /* sign-in attempts per client address */
     int64_t rate_per_second;            /* requests per subject, 0 = no limit */
     enum al_placement placement;        /* node order of every task (--placement) */
+    /* Time-based fair share (usage.h): what each queue held recently (--usage-window, 0 = not
+     * kept; --usage-half-life) and how much it shifts the over-quota division (--usage-k, in
+     * thousandths, 0 = not at all). Under `lock`. */
+    struct al__usage_history usage;
+    int64_t usage_k_milli;
+    int64_t usage_sampled_s;                   /* when the last sample ended, 0 = none yet */
+    int64_t usage_flushed_s;                   /* when dirty buckets were last stored */
+    int64_t usage_capacity[AL_RESOURCE_COUNT]; /* the cluster's, as of the last sample */
     struct al__login_guard login_guard;
     char dummy_hash[128];            /* an Argon2id string checked for unknown users (equal work) */
     struct al__subject_rates *rates; /* per-subject request budgets (subject_rate.h) */

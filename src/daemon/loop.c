@@ -20,6 +20,7 @@
 #include "daemon/reason_short.h"
 #include "daemon/tasks.h"
 #include "daemon/time_limits.h"
+#include "daemon/usage.h"
 #include "snapshot/report.h"
 #include "util/xalloc.h"
 
@@ -97,6 +98,8 @@ static void record_outcome(struct allotd *d, const struct al__cycle_model *m,
         if (!dq)
             continue;
         memcpy(dq->fair_share, r->queues[q].fair_share, sizeof(dq->fair_share));
+        memcpy(dq->fair_share_without_usage, r->queues[q].fair_share_without_usage,
+               sizeof(dq->fair_share_without_usage));
         memcpy(dq->allocated, r->queues[q].allocated, sizeof(dq->allocated));
         memcpy(dq->requested, r->queues[q].requested, sizeof(dq->requested));
     }
@@ -302,6 +305,7 @@ void al__loop_cycle(struct allotd *d) {
             d->cycle_error[0] = '\0';
             if (!d->backend.type->acting || d->backend.type->acting(&d->backend))
                 al__decisions_apply(d, &m, &result); /* else another replica acts */
+            al__usage_sample(d, &m.cluster);         /* what queues held since the last: before */
             record_outcome(d, &m, &result);
             d->cycles++;
             ran = true;

@@ -26,6 +26,7 @@
 #include "daemon/tasks.h"
 #include "daemon/tls.h"
 #include "daemon/ui.h"
+#include "daemon/usage.h"
 #include "util/file_mode.h"
 #include "util/xalloc.h"
 
@@ -52,10 +53,11 @@ struct options {
     struct al__gpu_price gpu_prices[MAX_GPU_PRICES]; /* --gpu-price */
     size_t gpu_price_count;
     int64_t token_ttl_s, refresh_ttl_s, login_per_minute, rate_per_second;
-    enum al_placement placement; /* --placement */
-    struct al__sso_options sso;  /* --oidc-* */
-    bool insecure_http;          /* plain HTTP on an address other than loopback, asked for */
-    bool tls;                    /* HTTPS with the state dir's self-signed pair (--tls) */
+    enum al_placement placement;                              /* --placement */
+    int64_t usage_window_s, usage_half_life_s, usage_k_milli; /* --usage-* */
+    struct al__sso_options sso;                               /* --oidc-* */
+    bool insecure_http; /* plain HTTP on an address other than loopback, asked for */
+    bool tls;           /* HTTPS with the state dir's self-signed pair (--tls) */
     bool print_fingerprint;
     const char *tls_cert, *tls_key; /* HTTPS with these files */
     const char *tls_sans[MAX_TLS_SANS];
@@ -76,6 +78,7 @@ static void usage(FILE *out) {
         "              [--rate-limit N] [--events-kept N] [--rbac-doc]\n"
         "              [--placement allot|binpack|spread]\n"
         "              [--consumption-retention SECONDS] [--gpu-price MODEL=PRICE]...\n"
+        "              [--usage-window SECONDS] [--usage-half-life SECONDS] [--usage-k K]\n"
         "              [--task-user ACCOUNT] [--ui-dir DIR] [--metrics-token-file FILE]\n"
         "              [--tls [--tls-san NAME]... | --tls-cert FILE --tls-key FILE]\n"
         "              [BACKEND OPTIONS]\n"
@@ -127,6 +130,13 @@ static void usage(FILE *out) {
           "                        in the operator's currency: consumption reports' cost\n"
           "                        (repeatable)\n",
           out);
+    fputs("  --usage-window S      time-based fair share: how far back each queue's usage\n"
+          "                        counts (default 604800, a week; 0 = keep none)\n"
+          "  --usage-half-life S   usage this old counts half (default 0: no decay)\n"
+          "  --usage-k K           how strongly recent usage shifts the over-quota share\n"
+          "                        (KAI's kValue, 0..1000; default 0: usage is kept and\n"
+          "                        shown but does not change the division; 1 is KAI's)\n",
+          out);
     fputs("  --task-user ACCOUNT   where allotd runs as root: the unprivileged Unix account\n"
           "                        tasks run as (default nobody; never root). Otherwise\n"
           "                        tasks run as allotd's own user\n"
@@ -171,6 +181,18 @@ static int seconds_option(const char *name, const char *text, long min, long max
         return -1;
     }
     *out = v;
+    return 0;
+}
+
+/* --usage-k: a decimal number 0..1000 in thousandths; -1 after saying why. */
+static int k_option(const char *name, const char *text, int64_t *out) {
+    char *end;
+    double v = strtod(text, &end);
+    if (*end || end == text || !(v >= 0 && v <= AL_MAX_USAGE_K_MILLI / 1000.0)) {
+        fprintf(stderr, "allotd: %s: must be a number, 0..%d\n", name, AL_MAX_USAGE_K_MILLI / 1000);
+        return -1;
+    }
+    *out = (int64_t)(v * 1000.0 + 0.5);
     return 0;
 }
 
@@ -251,7 +273,9 @@ static int parse_options(int argc, char **argv, struct options *o) {
                           .refresh_ttl_s = 30 * 86400,
                           .login_per_minute = 10,
                           .rate_per_second = 100,
-                          .placement = AL_ALLOT};
+                          .placement = AL_ALLOT,
+                          .usage_window_s = AL__USAGE_WINDOW_S,
+                          .usage_half_life_s = AL__USAGE_HALF_LIFE_S};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
@@ -353,6 +377,15 @@ static int parse_options(int argc, char **argv, struct options *o) {
         } else if (strcmp(a, "--consumption-retention") == 0) {
             if (seconds_option(a, argv[++i], 1, 100L * 366 * 86400, &o->consumption_retention_s) <
                 0)
+                return -1;
+        } else if (strcmp(a, "--usage-window") == 0) {
+            if (seconds_option(a, argv[++i], 0, 10L * 366 * 86400, &o->usage_window_s) < 0)
+                return -1;
+        } else if (strcmp(a, "--usage-half-life") == 0) {
+            if (seconds_option(a, argv[++i], 0, 10L * 366 * 86400, &o->usage_half_life_s) < 0)
+                return -1;
+        } else if (strcmp(a, "--usage-k") == 0) {
+            if (k_option(a, argv[++i], &o->usage_k_milli) < 0)
                 return -1;
         } else if (strcmp(a, "--gpu-price") == 0) {
             if (gpu_price_option(o, argv[++i]) < 0)
@@ -511,6 +544,10 @@ static int open_state(struct allotd *d, const struct options *o) {
         fprintf(stderr, "allotd: %s\n", err);
         return -1;
     }
+    if (al__usage_load(d) < 0) {
+        fprintf(stderr, "allotd: store: queue usage: %s\n", al__store_error(d->store));
+        return -1;
+    }
     snprintf(path, sizeof(path), "%s/admin.token", d->state_dir);
     if (al__auth_init(&d->auth, d->store, path, err, sizeof(err)) < 0 ||
         al__identity_start(d, err, sizeof(err)) < 0 ||
@@ -524,6 +561,22 @@ static int open_state(struct allotd *d, const struct options *o) {
         al__store_commit(d->store);
     }
     return 0;
+}
+
+/* The usage sampled since the last flush, stored before allotd stops. */
+static void flush_usage(struct allotd *d) {
+    pthread_mutex_lock(&d->store_lock);
+    pthread_mutex_lock(&d->lock);
+    bool stored = al__store_begin(d->store) == 0;
+    if (stored && (al__usage_flush(d) < 0 || al__store_commit(d->store) < 0)) {
+        al__store_rollback(d->store);
+        stored = false;
+    }
+    if (!stored)
+        fprintf(stderr, "allotd: queue usage since the last flush not stored: %s\n",
+                al__store_error(d->store));
+    pthread_mutex_unlock(&d->lock);
+    pthread_mutex_unlock(&d->store_lock);
 }
 
 /* An event was published: followers parked for want of one look again. */
@@ -775,6 +828,8 @@ int main(int argc, char **argv) {
     d.login_per_minute = opt.login_per_minute;
     d.rate_per_second = opt.rate_per_second;
     d.placement = opt.placement;
+    al__usage_history_init(&d.usage, opt.usage_half_life_s, opt.usage_window_s);
+    d.usage_k_milli = opt.usage_k_milli;
     d.positions = al__positions_new();
     /* ids go on from an earlier run's: the first is the start time in microseconds */
     al__events_init(&d.events, (size_t)opt.events_kept, (uint64_t)al__daemon_now() * 1000000);
@@ -825,6 +880,7 @@ int main(int argc, char **argv) {
     pthread_create(&signals, NULL, signal_thread, &d);
     al__loop_run(&d);
     pthread_join(signals, NULL);
+    flush_usage(&d);
     status = 0;
 stop_http:
     pthread_mutex_lock(&d.lock); /* no publisher is between its event and its notify */
@@ -843,6 +899,7 @@ done:
     al__auth_release(&d.auth);
     d.state.events = NULL;
     al__state_release(&d.state);
+    al__usage_history_release(&d.usage);
     al__events_release(&d.events);
     al__positions_free(d.positions);
     al__store_close(d.reader);

@@ -16,6 +16,7 @@ struct queue_row {
     bool project;
     int64_t deserved[AL_RESOURCE_COUNT], fair_share[AL_RESOURCE_COUNT];
     int64_t allocated[AL_RESOURCE_COUNT], requested[AL_RESOURCE_COUNT];
+    int64_t usage_ppm[AL_RESOURCE_COUNT];
 };
 
 struct device_row {
@@ -62,6 +63,7 @@ static void gather_queues(const struct allotd *d, struct gathered *g) {
         memcpy(r->fair_share, q->fair_share, sizeof(r->fair_share));
         memcpy(r->allocated, q->allocated, sizeof(r->allocated));
         memcpy(r->requested, q->requested, sizeof(r->requested));
+        memcpy(r->usage_ppm, q->usage_ppm, sizeof(r->usage_ppm));
     }
 }
 
@@ -161,6 +163,25 @@ static void gathered_release(struct gathered *g) {
 /* A queue measure in the units the metrics use: GPUs, cores, bytes. */
 static double in_units(int r, int64_t v) {
     return r == AL_MEMORY ? (double)v : (double)v / 1000.0;
+}
+
+/* Time-based fair share: each queue's recent usage, a share of the cluster's capacity. */
+static void render_usage(const struct gathered *g, struct al__expo *e) {
+    static const char *const name = "allot_queue_usage_share";
+    al__expo_family(e, name, "gauge",
+                    "Recent usage per project and department (queue) and resource: what it held "
+                    "over the usage window, decayed by age, as a share of the cluster's capacity "
+                    "(time-based fair share).");
+    for (size_t i = 0; i < g->queue_count; i++)
+        for (int r = 0; r < AL_RESOURCE_COUNT; r++) {
+            const struct queue_row *q = &g->queues[i];
+            struct al__labels l = {.len = 0};
+            al__labels_add(&l, "queue", q->name);
+            al__labels_add(&l, "kind", q->project ? "project" : "department");
+            al__labels_add(&l, "department", q->department);
+            al__labels_add(&l, "resource", al_resource_name((enum al_resource)r));
+            al__expo_sample(e, name, &l, (double)q->usage_ppm[r] / AL_USAGE_PPM);
+        }
 }
 
 static void render_queues(const struct gathered *g, struct al__expo *e) {
@@ -301,6 +322,7 @@ static void render_nodes(const struct gathered *g, struct al__expo *e) {
 
 static void render_state(const struct gathered *g, struct al__expo *e) {
     render_queues(g, e);
+    render_usage(g, e);
     render_nodes(g, e);
     al__expo_family(e, "allot_workloads", "gauge",
                     "Workloads in memory by state (finished ones leave memory after the "

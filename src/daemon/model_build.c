@@ -44,7 +44,7 @@ static void build_nodes(const struct al__inventory *inv, struct al_cluster *c) {
     c->node_count = inv->node_count;
 }
 
-static void build_queues(const struct al__state *st, struct al_cluster *c) {
+static void build_queues(const struct al__state *st, bool usage, struct al_cluster *c) {
     c->queues = al__xcalloc(st->queue_count + 1, sizeof(*c->queues));
     for (size_t i = 0; i < st->queue_count; i++) {
         const struct al__dqueue *dq = &st->queues[i];
@@ -62,6 +62,8 @@ static void build_queues(const struct al__state *st, struct al_cluster *c) {
         q->preempt_min_runtime_s = dq->preempt_min_runtime_s;
         q->has_reclaim_min_runtime = dq->has_reclaim_min_runtime;
         q->reclaim_min_runtime_s = dq->reclaim_min_runtime_s;
+        if (usage) /* only where it counts: the snapshot carries what the cycle used */
+            memcpy(q->usage_ppm, dq->usage_ppm, sizeof(q->usage_ppm));
     }
     c->queue_count = st->queue_count;
 }
@@ -82,10 +84,15 @@ void al__model_frame(const struct allotd *d, struct al_cluster *c) {
     c->config.action_count = sizeof(actions) / sizeof(actions[0]);
     c->config.clock_ns = monotonic_ns; /* the actions' times (metrics); no budget is set */
     c->config.gpu_placement = c->config.cpu_placement = d->placement;
+    if (d->usage_k_milli > 0 && d->usage.window_s > 0) {
+        c->config.usage_k_milli = d->usage_k_milli;
+        c->config.usage_half_life_s = d->usage.half_life_s;
+        c->config.usage_window_s = d->usage.window_s;
+    }
     c->name = al__xstrdup("allotd");
     c->now_s = al__daemon_now();
     build_nodes(&d->backend.inventory, c);
-    build_queues(&d->state, c);
+    build_queues(&d->state, c->config.usage_k_milli > 0, c);
 }
 
 /* The engine's state of a task of a live workload; false when the cycle leaves it out. */

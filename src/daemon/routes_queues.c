@@ -71,12 +71,28 @@ static struct queue_status *statuses(struct allotd *d) {
     return all;
 }
 
-static json_t *status_json(const struct al__dqueue *q, const struct queue_status *qs) {
-    return json_pack("{s:o, s:o, s:o, s:o, s:{s:I, s:I}}", "fair_share",
-                     al__amounts_json(q->fair_share), "allocated", al__amounts_json(q->allocated),
-                     "requested", al__amounts_json(q->requested), "pending",
-                     al__amounts_json(qs->pending), "workloads", "pending", qs->waiting, "running",
-                     qs->running);
+/* Time-based fair share: the queue's recent usage (shares of the cluster's capacity), the
+ * settings it was measured with, and the fair share the queue would have without it. */
+static json_t *usage_json(const struct allotd *d, const struct al__dqueue *q) {
+    return json_pack("{s:{s:f, s:f, s:f}, s:f, s:I, s:I, s:o}", "share", "gpu",
+                     (double)q->usage_ppm[AL_GPU] / AL_USAGE_PPM, "cpu",
+                     (double)q->usage_ppm[AL_CPU] / AL_USAGE_PPM, "memory",
+                     (double)q->usage_ppm[AL_MEMORY] / AL_USAGE_PPM, "k",
+                     (double)d->usage_k_milli / 1000.0, "half_life_s",
+                     (json_int_t)d->usage.half_life_s, "window_s", (json_int_t)d->usage.window_s,
+                     "fair_share_without_usage", al__amounts_json(q->fair_share_without_usage));
+}
+
+static json_t *status_json(const struct allotd *d, const struct al__dqueue *q,
+                           const struct queue_status *qs) {
+    json_t *o = json_pack("{s:o, s:o, s:o, s:o, s:{s:I, s:I}}", "fair_share",
+                          al__amounts_json(q->fair_share), "allocated",
+                          al__amounts_json(q->allocated), "requested",
+                          al__amounts_json(q->requested), "pending", al__amounts_json(qs->pending),
+                          "workloads", "pending", qs->waiting, "running", qs->running);
+    if (d->usage.window_s > 0)
+        json_object_set_new(o, "usage", usage_json(d, q));
+    return o;
 }
 
 static void reply_failure(struct al__reply *rep, const struct al__failure *f) {
@@ -89,7 +105,7 @@ static json_t *queue_json(struct allotd *d, const struct al__dqueue *q,
     struct queue_status *made = all ? NULL : statuses(d);
     json_t *o = al__queue_spec_json(q);
     json_object_set_new(o, "deleting", json_boolean(q->deleting));
-    json_object_set_new(o, "status", status_json(q, &(all ? all : made)[q - d->state.queues]));
+    json_object_set_new(o, "status", status_json(d, q, &(all ? all : made)[q - d->state.queues]));
     free(made);
     return o;
 }

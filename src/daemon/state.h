@@ -34,8 +34,11 @@ struct al__dqueue {
     bool deleting;
     /* From the last cycle (zero before the first). */
     int64_t fair_share[AL_RESOURCE_COUNT];
+    int64_t fair_share_without_usage[AL_RESOURCE_COUNT]; /* the same with no usage history */
     int64_t allocated[AL_RESOURCE_COUNT];
     int64_t requested[AL_RESOURCE_COUNT];
+    /* Recent usage of the subtree, parts per million of the cluster's capacity (usage.h). */
+    int64_t usage_ppm[AL_RESOURCE_COUNT];
 };
 
 enum al__wstate {

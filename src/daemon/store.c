@@ -128,6 +128,13 @@ static const char *const migrations[] = {
     "CREATE UNIQUE INDEX consumption_open ON consumption (workload_id, idx) WHERE end_s IS NULL;"
     "CREATE INDEX consumption_by_start ON consumption (start_s);"
     "CREATE INDEX consumption_by_end ON consumption (end_s);",
+    /* 11: queue usage for time-based fair share (usage.c): per queue name ("" = the cluster's
+     * capacity; names outlive a Kubernetes mirror's queue rows) and time bucket, what it held
+     * x seconds (milli-GPU, millicores, MiB). Rows older than the usage window are dropped. */
+    "CREATE TABLE queue_usage ("
+    "  queue TEXT NOT NULL, start_s INTEGER NOT NULL, gpu_milli_s INTEGER NOT NULL,"
+    "  cpu_milli_s INTEGER NOT NULL, memory_mib_s INTEGER NOT NULL,"
+    "  PRIMARY KEY (queue, start_s)) WITHOUT ROWID;",
 };
 
 #define STMT_CACHE 128

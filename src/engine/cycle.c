@@ -93,6 +93,8 @@ static int result_queues(const struct al__session *s, struct al__arena *arena,
         return -AL_ENOMEM;
     for (size_t q = 0; q < s->cluster->queue_count; q++) {
         memcpy(r->queues[q].fair_share, s->queues[q].fair_share, sizeof(r->queues[q].fair_share));
+        memcpy(r->queues[q].fair_share_without_usage, s->queues[q].fair_share_without_usage,
+               sizeof(r->queues[q].fair_share_without_usage));
         memcpy(r->queues[q].allocated, s->queues[q].allocated, sizeof(r->queues[q].allocated));
         memcpy(r->queues[q].requested, s->queues[q].requested, sizeof(r->queues[q].requested));
     }

@@ -3,6 +3,7 @@
 #include "util/wide.h"
 
 #include "engine/order.h"
+#include "engine/usage_weight.h"
 
 static const int64_t unit_of[AL_RESOURCE_COUNT] = {[AL_GPU] = 1000, [AL_CPU] = 1, [AL_MEMORY] = 1};
 
@@ -52,11 +53,21 @@ static int64_t want_of(const struct al__session *s, int32_t q, int r) {
     return want > 0 ? want : 0;
 }
 
-static al__i128 group_weights(const struct al__session *s, const int32_t *group, int32_t n, int r) {
+/* Sets round_weight of every child of the group (its over-quota weight if it still wants
+ * more, else 0), adjusted by usage when time-based fair share is on and some child of the
+ * round has usage; returns the round's total weight. */
+static al__i128 group_weights(struct al__session *s, const int32_t *group, int32_t n, int r) {
     al__i128 weights = 0;
-    for (int32_t i = 0; i < n; i++)
-        if (want_of(s, group[i], r) > 0)
-            weights += s->cluster->queues[group[i]].weight[r];
+    bool used = false;
+    for (int32_t i = 0; i < n; i++) {
+        struct al__queue_state *qs = &s->queues[group[i]];
+        const struct al_queue *q = &s->cluster->queues[group[i]];
+        qs->round_weight = want_of(s, group[i], r) > 0 ? q->weight[r] : 0;
+        weights += qs->round_weight;
+        used = used || (qs->round_weight > 0 && q->usage_ppm[r] > 0);
+    }
+    if (s->usage_k_milli > 0 && used)
+        return al__usage_round_weights(s, group, n, r, weights);
     return weights;
 }
 
@@ -72,7 +83,7 @@ static int64_t divide_round(struct al__session *s, const int32_t *group, int32_t
         int64_t want = want_of(s, q, r);
         if (want == 0)
             continue;
-        al__i128 exact = (al__i128)remaining * s->cluster->queues[q].weight[r];
+        al__i128 exact = (al__i128)remaining * s->queues[q].round_weight;
         int64_t share = (int64_t)(exact / (weights * unit_of[r])) * unit_of[r];
         if (share >= want) {
             share = want;
@@ -98,7 +109,7 @@ static int64_t hand_out_leftovers(struct al__session *s, const int32_t *group, i
         al__i128 best_rem = -1;
         for (int32_t i = 0; i < n; i++) {
             int32_t q = group[i];
-            int64_t w = s->cluster->queues[q].weight[r];
+            al__i128 w = s->queues[q].round_weight;
             if (w == 0 || want_of(s, q, r) == 0)
                 continue;
             al__i128 rem = ((al__i128)before * w) % (weights * unit_of[r]);
@@ -185,8 +196,19 @@ static void divide(struct al__session *s, int32_t *children, int32_t n, const in
 }
 
 void al__fair_share_compute(struct al__session *s) {
+    const struct al_cluster *c = s->cluster;
+
     leaf_requests(s);
     for (int32_t i = 0; i < s->top_count; i++)
         sum_requests(s, s->top_queues[i]);
+    /* first without usage (what `allot top` compares with), then with it when it is on */
+    s->usage_k_milli = 0;
+    divide(s, s->top_queues, s->top_count, s->total);
+    for (size_t q = 0; q < c->queue_count; q++)
+        for (int r = 0; r < AL_RESOURCE_COUNT; r++)
+            s->queues[q].fair_share_without_usage[r] = s->queues[q].fair_share[r];
+    if (c->config.usage_k_milli <= 0)
+        return;
+    s->usage_k_milli = c->config.usage_k_milli;
     divide(s, s->top_queues, s->top_count, s->total);
 }

@@ -14,6 +14,9 @@
  *      highest priority first; within a priority, in proportion to over-quota weight,
  *      in rounds of whole units (one GPU, one millicore, one byte) with the leftover
  *      units handed out one at a time, largest remainder first; never above limit.
+ *      With config.usage_k_milli > 0 each round's weights are adjusted by the queues'
+ *      recent usage (usage_weight.h); fair_share_without_usage[] keeps the division by
+ *      weight alone.
  * O(queues * rounds) with rounds bounded by the number of siblings.
  */
 void al__fair_share_compute(struct al__session *s);

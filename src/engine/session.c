@@ -375,7 +375,12 @@ static int build_nodes(struct al__session *s) {
 
 static int build_queues(struct al__session *s) {
     const struct al_cluster *c = s->cluster;
+    if (c->config.usage_k_milli < 0 || c->config.usage_k_milli > AL_MAX_USAGE_K_MILLI)
+        return -AL_EINVAL; /* bounds keep the usage-adjusted weights in 128 bits */
     for (size_t q = 0; q < c->queue_count; q++) {
+        for (int r = 0; r < AL_RESOURCE_COUNT; r++)
+            if (c->queues[q].usage_ppm[r] < 0 || c->queues[q].usage_ppm[r] > AL_USAGE_PPM)
+                return -AL_EINVAL;
         int32_t depth = 0;
         for (int32_t p = c->queues[q].parent; p >= 0; p = c->queues[p].parent)
             if (++depth > (int32_t)c->queue_count)

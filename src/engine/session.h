@@ -10,6 +10,7 @@
 #include "allot/model.h"
 #include "engine/node_index.h"
 #include "util/arena.h"
+#include "util/wide.h"
 
 /*
  * GPU devices are accounted in "units" of 1/1000 MiB so that both kinds of shared
@@ -37,7 +38,9 @@ struct al__queue_state {
     int64_t allocated_np[AL_RESOURCE_COUNT]; /* ... of non-preemptible jobs */
     int64_t requested[AL_RESOURCE_COUNT];    /* active + pending, capped by limit */
     int64_t fair_share[AL_RESOURCE_COUNT];
-    int32_t *children; /* child queues in sibling order (older first, then name) */
+    int64_t fair_share_without_usage[AL_RESOURCE_COUNT]; /* the same with usage_k_milli 0 */
+    al__i128 round_weight; /* this round's over-quota weight, adjusted by usage (fairshare.c) */
+    int32_t *children;     /* child queues in sibling order (older first, then name) */
     int32_t child_count;
     int32_t depth; /* 0 for a top-level queue */
 };
@@ -95,6 +98,7 @@ struct al__session {
     int32_t *top_queues;  /* top-level queues in sibling order */
     int32_t top_count;
     int64_t total[AL_RESOURCE_COUNT]; /* allocatable in the whole cluster */
+    int64_t usage_k_milli;            /* the kValue the fair share divides with now */
     int32_t gpu_memory_min;           /* smallest device memory (rule 5 of SCHEMA.md) */
     int32_t gpu_memory_max;           /* largest device memory */
     int32_t max_node_gpus;            /* most devices on one node */

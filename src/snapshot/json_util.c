@@ -150,6 +150,18 @@ int al__read_number(const struct al__json *v, const char *path, double *out,
     return 0;
 }
 
+int al__read_scaled(const struct al__json *v, const char *path, double max, int64_t scale,
+                    int64_t *out, struct al_snapshot_error *err) {
+    double d = 0;
+
+    if (al__read_number(v, path, &d, err) < 0)
+        return -AL_EINVAL;
+    if (!(d >= 0 && d <= max))
+        return al__fail(err, path, "must be between 0 and %g", max);
+    *out = (int64_t)llround(d * (double)scale);
+    return 0;
+}
+
 int al__read_string(const struct al__json *v, const char *path, bool nonempty, const char **out,
                     struct al_snapshot_error *err) {
     if (!al__json_is(v, AL__JSON_STRING))

@@ -62,6 +62,11 @@ int al__read_int(const struct al__json *v, const char *path, int64_t min, int64_
 int al__read_number(const struct al__json *v, const char *path, double *out,
                     struct al_snapshot_error *err);
 
+/* al__read_scaled - a number in [0, max] times `scale`, rounded to the nearest integer
+ * (usage 0.42 -> 420000 ppm, kValue 1.5 -> 1500 thousandths); "must be between 0 and max". */
+int al__read_scaled(const struct al__json *v, const char *path, double max, int64_t scale,
+                    int64_t *out, struct al_snapshot_error *err);
+
 /* al__read_string - a string (borrowed from the document); `nonempty` rejects "". */
 int al__read_string(const struct al__json *v, const char *path, bool nonempty, const char **out,
                     struct al_snapshot_error *err);

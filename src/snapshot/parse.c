@@ -20,6 +20,9 @@ static const char *const config_keys[] = {
     "shared_gpu_node_preference",
     "staleness_grace_period_s",
     "victim_search_budget",
+    "usage_k",
+    "usage_half_life_s",
+    "usage_window_s",
     NULL,
 };
 
@@ -113,6 +116,22 @@ static int parse_budget(struct al__parse *p, const struct al__json *config) {
     return 0;
 }
 
+/* Time-based fair share: usage_k (KAI's kValue, 0..1000), the half-life and the window. */
+static int parse_usage(struct al__parse *p, const struct al__json *config) {
+    struct al_config *c = &p->cluster->config;
+    const struct al__json *k = al__json_get(config, "usage_k");
+
+    if (k && al__read_scaled(k, "config.usage_k", AL_MAX_USAGE_K_MILLI / 1000.0, 1000,
+                             &c->usage_k_milli, p->err) < 0)
+        return -AL_EINVAL;
+    if (al__member_int(config, "config", "usage_half_life_s", false, 0, AL__MAX_SECONDS,
+                       &c->usage_half_life_s, p->err) < 0 ||
+        al__member_int(config, "config", "usage_window_s", false, 0, AL__MAX_SECONDS,
+                       &c->usage_window_s, p->err) < 0)
+        return -AL_EINVAL;
+    return 0;
+}
+
 int al__parse_config(struct al__parse *p, const struct al__json *config) {
     struct al_config *c = &p->cluster->config;
 
@@ -128,7 +147,7 @@ int al__parse_config(struct al__parse *p, const struct al__json *config) {
         return -AL_EINVAL;
     if (al__member_bool(config, "config", "shared_gpu_node_preference", false,
                         &c->shared_gpu_node_preference, p->err) < 0 ||
-        parse_budget(p, config) < 0)
+        parse_budget(p, config) < 0 || parse_usage(p, config) < 0)
         return -AL_EINVAL;
     return al__member_int(config, "config", "staleness_grace_period_s", false, -AL__MAX_SECONDS,
                           AL__MAX_SECONDS, &c->staleness_grace_period_s, p->err);

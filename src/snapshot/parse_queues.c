@@ -6,7 +6,7 @@
 #include "snapshot/json_util.h"
 #include "snapshot/parse.h"
 
-static const char *const queue_keys[] = {"name", "parent", NULL};
+static const char *const queue_keys[] = {"name", "parent", "usage", NULL};
 const char *const al__queue_setting_keys[] = {
     "priority",
     "deserved",
@@ -100,6 +100,29 @@ int al__parse_queue_settings(const struct al__json *obj, const char *path, struc
     return 0;
 }
 
+/* usage: {gpu, cpu, memory}, each the share of the cluster's capacity the queue's subtree
+ * used recently (0..1), read as parts per million. */
+static int parse_usage(const struct al__json *obj, const char *path, struct al_queue *q,
+                       struct al_snapshot_error *err) {
+    const struct al__json *u, *v;
+    char upath[AL__PATH_SIZE], vpath[AL__PATH_SIZE];
+
+    if (al__member_object(obj, path, "usage", false, &u, err) < 0)
+        return -AL_EINVAL;
+    if (!u)
+        return 0;
+    al__path_key(upath, path, "usage");
+    if (al__check_keys(u, upath, weight_keys, err) < 0)
+        return -AL_EINVAL;
+    for (int r = 0; r < AL_RESOURCE_COUNT; r++) {
+        v = al__json_get(u, weight_keys[r]);
+        al__path_key(vpath, upath, weight_keys[r]);
+        if (v && al__read_scaled(v, vpath, 1.0, AL_USAGE_PPM, &q->usage_ppm[r], err) < 0)
+            return -AL_EINVAL;
+    }
+    return 0;
+}
+
 static int parse_queue(struct al__parse *p, const struct al__json *obj, const char *path,
                        struct al_queue *q, size_t position) {
     const char *name;
@@ -125,6 +148,8 @@ static int parse_queue(struct al__parse *p, const struct al__json *obj, const ch
     al__path_key(ppath, path, "parent");
     if (parent && !al__json_is(parent, AL__JSON_NULL) && !al__json_is(parent, AL__JSON_STRING))
         return al__fail(p->err, ppath, "must be a string or null");
+    if (parse_usage(obj, path, q, p->err) < 0)
+        return -AL_EINVAL;
     return al__parse_queue_settings(obj, path, q, p->err);
 }
 

@@ -115,6 +115,8 @@ static json_t *queue_json(const struct al_cluster *c, size_t q, const struct al_
 
     rc |= al__put(v, "name", json_string(c->queues[q].name));
     rc |= al__put(v, "fair_share", al__amounts_json(o->fair_share));
+    if (memcmp(o->fair_share, o->fair_share_without_usage, sizeof(o->fair_share)) != 0)
+        rc |= al__put(v, "fair_share_without_usage", al__amounts_json(o->fair_share_without_usage));
     rc |= al__put(v, "allocated", al__amounts_json(o->allocated));
     rc |= al__put(v, "requested", al__amounts_json(o->requested));
     return al__finish(v, rc);

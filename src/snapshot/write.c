@@ -25,6 +25,11 @@ static json_t *config_json(const struct al_config *c) {
                   json_string(placement_name(c->gpu_device_placement, "pack")));
     rc |= al__put(o, "shared_gpu_node_preference", json_boolean(c->shared_gpu_node_preference));
     rc |= al__put(o, "staleness_grace_period_s", json_integer(c->staleness_grace_period_s));
+    if (c->usage_k_milli > 0) {
+        rc |= al__put(o, "usage_k", json_real((double)c->usage_k_milli / 1000.0));
+        rc |= al__put(o, "usage_half_life_s", json_integer(c->usage_half_life_s));
+        rc |= al__put(o, "usage_window_s", json_integer(c->usage_window_s));
+    }
     const struct al_victim_budget *b = &c->victim_budget;
     if (b->scenarios_per_job != AL_DEFAULT_SCENARIOS_PER_JOB ||
         b->scenarios_per_action != AL_DEFAULT_SCENARIOS_PER_ACTION ||
@@ -109,6 +114,14 @@ static json_t *queue_json(const struct al_cluster *c, const struct al_queue *q) 
     rc |= al__put(w, "cpu", json_integer(q->weight[AL_CPU]));
     rc |= al__put(w, "memory", json_integer(q->weight[AL_MEMORY]));
     rc |= al__put(o, "over_quota_weight", w);
+    if (q->usage_ppm[AL_GPU] || q->usage_ppm[AL_CPU] || q->usage_ppm[AL_MEMORY]) {
+        json_t *u = json_object();
+        int urc = u ? 0 : -1;
+        urc |= al__put(u, "gpu", json_real((double)q->usage_ppm[AL_GPU] / AL_USAGE_PPM));
+        urc |= al__put(u, "cpu", json_real((double)q->usage_ppm[AL_CPU] / AL_USAGE_PPM));
+        urc |= al__put(u, "memory", json_real((double)q->usage_ppm[AL_MEMORY] / AL_USAGE_PPM));
+        rc |= al__put(o, "usage", al__finish(u, urc));
+    }
     if (q->has_preempt_min_runtime)
         rc |= al__put(o, "preempt_min_runtime_s", json_integer(q->preempt_min_runtime_s));
     if (q->has_reclaim_min_runtime)

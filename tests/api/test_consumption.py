@@ -136,7 +136,8 @@ class ConsumptionTest(DaemonTest):
         self.d.proc.send_signal(signal.SIGKILL)
         self.d.wait_killed()
         db = sqlite3.connect(os.path.join(self.d.state_dir, "allot.db"))
-        db.executescript("DROP TABLE consumption; PRAGMA user_version = 9;")  # as version 9 was
+        db.executescript("DROP TABLE consumption; DROP TABLE queue_usage;"
+                         "PRAGMA user_version = 9;")  # as version 9 was
         db.close()
         self.d.start()
         self.d.wait_state("old", "running")

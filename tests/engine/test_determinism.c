@@ -15,8 +15,22 @@
 #include "support/shuffle.h"
 #include "support/snapfiles.h"
 
-/* The decisions and explanations of one cycle as text that names objects, not indices
- * (explanations by job name: the engine lists them in the cluster's job order). */
+/* The cluster's queue indices by name. */
+static size_t *queues_by_name(const struct al_cluster *c) {
+    size_t *order = malloc((c->queue_count + 1) * sizeof(*order));
+    assert_non_null(order);
+    for (size_t i = 0; i < c->queue_count; i++) {
+        size_t j = i;
+        for (; j > 0 && strcmp(c->queues[order[j - 1]].name, c->queues[i].name) > 0; j--)
+            order[j] = order[j - 1];
+        order[j] = i;
+    }
+    return order;
+}
+
+/* The decisions, explanations and queues' fair shares (with and without usage) of one cycle as
+ * text that names objects, not indices (explanations by job name: the engine lists them in the
+ * cluster's job order; queues by name). */
 static char *describe(const struct al_cluster *c) {
     struct al_result r;
     assert_int_equal(al_cycle_run(c, &r), 0);
@@ -26,7 +40,8 @@ static char *describe(const struct al_cluster *c) {
     out[0] = '\0';
     int32_t *by_name = al__explanations_by_name(c, &r);
     assert_non_null(by_name);
-    for (size_t i = 0; i < r.decision_count + r.explanation_count; i++) {
+    size_t *queue_order = queues_by_name(c), lines = r.decision_count + r.explanation_count;
+    for (size_t i = 0; i < lines + c->queue_count; i++) {
         char line[512];
         int n;
         if (i < r.decision_count) {
@@ -35,11 +50,20 @@ static char *describe(const struct al_cluster *c) {
                          c->nodes[d->node].name);
             for (size_t g = 0; g < d->gpu_count; g++)
                 n += snprintf(line + n, sizeof(line) - (size_t)n, " %d", d->gpus[g]);
-        } else {
+        } else if (i < lines) {
             const struct al_explanation *e = &r.explanations[by_name[i - r.decision_count]];
             n = snprintf(line, sizeof(line), "why %s %s %lld %lld %d/%d", c->jobs[e->job].name,
                          al_reason_name(e->reason), (long long)e->allocated,
                          (long long)e->requested, e->placeable, e->needed);
+        } else {
+            size_t q = queue_order[i - lines];
+            const struct al_queue_outcome *o = &r.queues[q];
+            n = snprintf(line, sizeof(line), "queue %s %lld %lld %lld (%lld %lld %lld)",
+                         c->queues[q].name, (long long)o->fair_share[0],
+                         (long long)o->fair_share[1], (long long)o->fair_share[2],
+                         (long long)o->fair_share_without_usage[0],
+                         (long long)o->fair_share_without_usage[1],
+                         (long long)o->fair_share_without_usage[2]);
         }
         if (len + (size_t)n + 2 > cap) {
             cap = 2 * (len + (size_t)n + 2);
@@ -52,16 +76,14 @@ static char *describe(const struct al_cluster *c) {
         out[len] = '\0';
     }
     free(by_name);
+    free(queue_order);
     al_result_release(&r);
     return out;
 }
 
-/* Every scenario, as written or under the allot placement policy (whose fragmentation measure
- * and memo must not depend on the order of nodes and tasks either). */
-static void every_case_twice_and_shuffled(bool allot_placement) {
-    size_t count;
-    char **paths = tb_case_files(&count);
-    assert_true(count > 100);
+/* Every scenario of `paths`, as written or under the allot placement policy (whose
+ * fragmentation measure and memo must not depend on the order of nodes and tasks either). */
+static void cases_twice_and_shuffled(char **paths, size_t count, bool allot_placement) {
     for (size_t i = 0; i < count; i++) {
         size_t len;
         char *text = tb_read_file(paths[i], &len);
@@ -91,6 +113,17 @@ static void every_case_twice_and_shuffled(bool allot_placement) {
         al_cluster_release(&c);
     }
     tb_case_files_free(paths, count);
+}
+
+/* The conformance cases and the project's scenarios (time-based fair share among them). */
+static void every_case_twice_and_shuffled(bool allot_placement) {
+    size_t count;
+    char **paths = tb_case_files(&count);
+    assert_true(count > 100);
+    cases_twice_and_shuffled(paths, count, allot_placement);
+    paths = tb_scenario_files(&count);
+    assert_true(count > 30);
+    cases_twice_and_shuffled(paths, count, allot_placement);
 }
 
 static void same_decisions_twice_and_shuffled(void **state) {

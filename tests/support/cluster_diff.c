@@ -39,7 +39,9 @@ static bool config_eq(struct diff *d, const struct al_config *x, const struct al
               INT("config", 0, x, y, staleness_grace_period_s) &&
               INT("config", 0, x, y, victim_budget.scenarios_per_job) &&
               INT("config", 0, x, y, victim_budget.scenarios_per_action) &&
-              INT("config", 0, x, y, victim_budget.victim_tasks);
+              INT("config", 0, x, y, victim_budget.victim_tasks) &&
+              INT("config", 0, x, y, usage_k_milli) && INT("config", 0, x, y, usage_half_life_s) &&
+              INT("config", 0, x, y, usage_window_s);
     for (size_t i = 0; ok && i < x->action_count; i++)
         ok = int_eq(d, "config.actions", i, "", x->actions[i], y->actions[i]);
     return ok;
@@ -67,7 +69,7 @@ static bool queue_eq(struct diff *d, size_t i, const struct al_queue *x, const s
               INT("queues", i, x, y, reclaim_min_runtime_s);
     for (int r = 0; ok && r < AL_RESOURCE_COUNT; r++)
         ok = INT("queues", i, x, y, deserved[r]) && INT("queues", i, x, y, limit[r]) &&
-             INT("queues", i, x, y, weight[r]);
+             INT("queues", i, x, y, weight[r]) && INT("queues", i, x, y, usage_ppm[r]);
     return ok;
 }
 

@@ -23,9 +23,14 @@ function Row({ q, depth }) {
   const over = Math.max(0, allocated - deserved);
   const scale = Math.max(deserved, fair, allocated, 1);
   const wl = (q.status && q.status.workloads) || {};
+  // time-based fair share: recent usage, and the fair share by weight alone, on hover
+  const u = q.status && q.status.usage;
+  const usageTitle = u
+    ? `recent GPU usage ${u.share.gpu.toFixed(2)} of the cluster (k ${u.k}); by weight alone ${gpus(u.fair_share_without_usage.gpu)}`
+    : null;
   return html`<tr class=${q.kind} data-queue=${q.name}>
     <td style=${{ paddingLeft: 8 + depth * 20 + "px" }}>${q.kind === "department" ? "▾ " : ""}${q.name}</td>
-    <td>${gpus(deserved)}</td><td>${gpus(fair)}</td><td>${gpus(allocated)}</td>
+    <td>${gpus(deserved)}</td><td title=${usageTitle}>${gpus(fair)}</td><td>${gpus(allocated)}</td>
     <td>${gpus(g(q, "requested"))}</td>
     <td class=${over > 0 ? "over" : ""}>${gpus(over)}</td>
     <td>${gpus(q.limit ? q.limit.gpu : -1)}</td>
