@@ -131,6 +131,11 @@ struct al_job {
     int32_t queue; /* index of a leaf queue */
     int32_t priority;
     bool preemptible;
+    /* Semi-preemptible (preemptible is then false): the job's core, its first min_members
+     * active tasks in task order (each subgroup's first min_members), is non-preemptible and
+     * admitted within deserved quota only; the tasks beyond are preemptible, may go over quota
+     * and are the only ones reclaim, preempt and consolidation may take. */
+    bool semi_preemptible;
     int32_t min_members;           /* gang minimum; 0 when the job has subgroups */
     struct al_subgroup *subgroups; /* each with its own minimum; may be NULL */
     size_t subgroup_count;

@@ -38,7 +38,7 @@ static bool job_key(const struct al_cluster *c, size_t j, struct class_key *k) {
     k->queue = job->queue;
     k->priority = job->priority;
     k->min_members = job->min_members;
-    k->preemptible = job->preemptible;
+    k->preemptible = job->preemptible ? 1 : job->semi_preemptible ? 2 : 0;
     k->task_count = (int64_t)job->task_count;
     k->gpus = first->gpus;
     k->gpu_milli = first->gpu_milli;

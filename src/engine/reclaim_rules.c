@@ -6,6 +6,7 @@
 #include "engine/job_steps.h"
 #include "engine/order.h"
 #include "engine/quota.h"
+#include "engine/semi_preemptible.h"
 #include "util/wide.h"
 
 bool al__reclaim_allowed(const struct al__session *s, int32_t j, const int64_t req[]) {
@@ -18,7 +19,8 @@ bool al__reclaim_allowed(const struct al__session *s, int32_t j, const int64_t r
     }
     if (!al__within(with, qs->fair_share))
         return false;
-    return job->preemptible || al__within(with_np, s->cluster->queues[job->queue].deserved);
+    return !al__job_step_is_core(s, j) ||
+           al__within(with_np, s->cluster->queues[job->queue].deserved);
 }
 
 static unsigned resource_bits(const int64_t amount[]) {
@@ -137,6 +139,7 @@ static bool not_more_saturated(const struct reclaim_check *k, const int64_t mine
 static bool reclaimer_within_bounds(struct reclaim_check *k) {
     const struct al__session *s = k->s;
     const struct al_job *job = &s->cluster->jobs[k->sc->preemptor];
+    bool core = al__job_step_is_core(s, k->sc->preemptor);
     for (int32_t q = job->queue; q >= 0; q = s->cluster->queues[q].parent) {
         int64_t mine[AL_RESOURCE_COUNT], np[AL_RESOURCE_COUNT];
         for (int r = 0; r < AL_RESOURCE_COUNT; r++) {
@@ -150,7 +153,7 @@ static bool reclaimer_within_bounds(struct reclaim_check *k) {
                 !not_more_saturated(k, mine, q, sib))
                 return false;
         }
-        if (!job->preemptible && !al__within(np, s->cluster->queues[q].deserved))
+        if (core && !al__within(np, s->cluster->queues[q].deserved))
             return false;
     }
     return true;

@@ -1,25 +1,20 @@
 /* parse_jobs.c - the snapshot's jobs[]: queue, priority, gang minimums, subgroups, times. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "allot/errors.h"
 #include "snapshot/json_util.h"
 #include "snapshot/parse.h"
 
 static const char *const job_keys[] = {
-    "name",
-    "queue",
-    "priority",
-    "preemptible",
-    "min_members",
-    "subgroups",
-    "created_s",
-    "started_s",
-    "preemption_delay_s",
-    "stale_for_s",
-    "staleness_grace_period_s",
-    "tasks",
-    NULL,
+    "name",           "queue",
+    "priority",       "preemptible",
+    "preemptibility", "min_members",
+    "subgroups",      "created_s",
+    "started_s",      "preemption_delay_s",
+    "stale_for_s",    "staleness_grace_period_s",
+    "tasks",          NULL,
 };
 static const char *const subgroup_keys[] = {"name", "min_members", NULL};
 
@@ -150,6 +145,37 @@ static int check_minimums(struct al__parse *p, const struct al__json *obj, const
     return 0;
 }
 
+/* "preemptibility": "preemptible", "non-preemptible" or "semi-preemptible" (KAI's spelling);
+ * it may stand beside "preemptible" only when the two agree. */
+static int parse_preemptibility(struct al__parse *p, const struct al__json *obj, const char *path,
+                                struct al_job *job) {
+    const char *mode = NULL;
+    char mpath[AL__PATH_SIZE];
+    if (al__member_string(obj, path, "preemptibility", false, &mode, p->err) < 0)
+        return -AL_EINVAL;
+    if (!mode)
+        return 0;
+    al__path_key(mpath, path, "preemptibility");
+    bool preemptible, semi = false;
+    if (strcmp(mode, "preemptible") == 0)
+        preemptible = true;
+    else if (strcmp(mode, "non-preemptible") == 0)
+        preemptible = false;
+    else if (strcmp(mode, "semi-preemptible") == 0)
+        preemptible = false, semi = true;
+    else
+        return al__fail(p->err, mpath,
+                        "unknown preemptibility \"%s\" (preemptible, non-preemptible, "
+                        "semi-preemptible)",
+                        mode);
+    if (al__json_get(obj, "preemptible") && job->preemptible != preemptible)
+        return al__fail(p->err, mpath, "\"%s\" contradicts preemptible: %s", mode,
+                        job->preemptible ? "true" : "false");
+    job->preemptible = preemptible;
+    job->semi_preemptible = semi;
+    return 0;
+}
+
 static int parse_job_fields(struct al__parse *p, const struct al__json *obj, const char *path,
                             struct al_job *job) {
     const char *name;
@@ -165,6 +191,7 @@ static int parse_job_fields(struct al__parse *p, const struct al__json *obj, con
         return -AL_EINVAL;
     job->preemptible = job->priority < AL_PRIORITY_BUILD;
     if (al__member_bool(obj, path, "preemptible", false, &job->preemptible, p->err) < 0 ||
+        parse_preemptibility(p, obj, path, job) < 0 ||
         al__member_int(obj, path, "created_s", false, -AL__MAX_SECONDS, AL__MAX_SECONDS,
                        &job->created_s, p->err) < 0 ||
         parse_time(p, obj, path, "started_s", -AL__MAX_SECONDS, &job->has_started,

@@ -246,6 +246,8 @@ static json_t *job_json(const struct al_cluster *c, const struct al_job *job) {
     rc |= al__put(o, "queue", json_string(c->queues[job->queue].name));
     rc |= al__put(o, "priority", json_integer(job->priority));
     rc |= al__put(o, "preemptible", json_boolean(job->preemptible));
+    if (job->semi_preemptible)
+        rc |= al__put(o, "preemptibility", json_string("semi-preemptible"));
     if (job->subgroup_count > 0)
         rc |= al__put(o, "subgroups", subgroups_json(job));
     else

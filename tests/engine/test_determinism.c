@@ -1,4 +1,5 @@
-/* test_determinism.c - every scenario twice, and with its arrays shuffled: identical decisions. */
+/* test_determinism.c - every scenario (the conformance cases and tests/scenarios) twice, and with
+ * its arrays shuffled: identical decisions. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -37,9 +38,9 @@ static char *describe(const struct al_cluster *c) {
                 n += snprintf(line + n, sizeof(line) - (size_t)n, " %d", d->gpus[g]);
         } else {
             const struct al_explanation *e = &r.explanations[by_name[i - r.decision_count]];
-            n = snprintf(line, sizeof(line), "why %s %s %lld %lld %d/%d", c->jobs[e->job].name,
-                         al_reason_name(e->reason), (long long)e->allocated,
-                         (long long)e->requested, e->placeable, e->needed);
+            n = snprintf(line, sizeof(line), "why %s %s %lld %lld %d/%d part %d",
+                         c->jobs[e->job].name, al_reason_name(e->reason), (long long)e->allocated,
+                         (long long)e->requested, e->placeable, e->needed, (int)e->part);
         }
         if (len + (size_t)n + 2 > cap) {
             cap = 2 * (len + (size_t)n + 2);
@@ -59,9 +60,15 @@ static char *describe(const struct al_cluster *c) {
 /* Every scenario, as written or under the allot placement policy (whose fragmentation measure
  * and memo must not depend on the order of nodes and tasks either). */
 static void every_case_twice_and_shuffled(bool allot_placement) {
-    size_t count;
-    char **paths = tb_case_files(&count);
+    size_t count, own;
+    char **paths = tb_case_files(&count), **scenarios = tb_scenario_files(&own);
     assert_true(count > 100);
+    assert_true(own > 30); /* among them the semi-preemptible ones */
+    paths = realloc(paths, (count + own) * sizeof(*paths));
+    assert_non_null(paths);
+    memcpy(paths + count, scenarios, own * sizeof(*paths));
+    free(scenarios);
+    count += own;
     for (size_t i = 0; i < count; i++) {
         size_t len;
         char *text = tb_read_file(paths[i], &len);

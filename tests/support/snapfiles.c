@@ -33,11 +33,11 @@ char *tb_read_file(const char *path, size_t *len) {
     return buf;
 }
 
-char **tb_case_files(size_t *count) {
+static char **json_files(const char *pattern, size_t *count) {
     glob_t g;
     char **paths;
     *count = 0;
-    if (glob(TB_CASES_DIR "/*.json", 0, NULL, &g) != 0)
+    if (glob(pattern, 0, NULL, &g) != 0)
         return NULL;
     paths = checked(calloc(g.gl_pathc, sizeof(*paths)));
     for (size_t i = 0; i < g.gl_pathc; i++)
@@ -45,6 +45,14 @@ char **tb_case_files(size_t *count) {
     *count = g.gl_pathc;
     globfree(&g);
     return paths;
+}
+
+char **tb_case_files(size_t *count) {
+    return json_files(TB_CASES_DIR "/*.json", count);
+}
+
+char **tb_scenario_files(size_t *count) {
+    return json_files(TB_SCENARIOS_DIR "/*.json", count);
 }
 
 void tb_case_files_free(char **paths, size_t count) {

@@ -6,6 +6,8 @@
 
 /* Where the conformance scenarios are, relative to the repository root (tests run there). */
 #define TB_CASES_DIR "../shared/conformance/cases"
+/* ... and the project's own scenarios. */
+#define TB_SCENARIOS_DIR "tests/scenarios"
 
 /* tb_read_file - the whole file, NUL-terminated, length in *len; NULL when unreadable. */
 char *tb_read_file(const char *path, size_t *len);
@@ -15,6 +17,8 @@ char *tb_read_file(const char *path, size_t *len);
  * memory; returns NULL with *count 0 when there are none. Free with tb_case_files_free().
  */
 char **tb_case_files(size_t *count);
+/* tb_scenario_files - the same for TB_SCENARIOS_DIR/\*.json. */
+char **tb_scenario_files(size_t *count);
 void tb_case_files_free(char **paths, size_t count);
 
 /* tb_doc - a heap copy of `text` with every ' turned into ", for JSON written in C strings. */
