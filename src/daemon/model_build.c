@@ -192,6 +192,7 @@ void al__model_fill_job(const struct al__dworkload *w, int32_t queue, int64_t no
     out->queue = queue;
     out->priority = w->spec.priority;
     out->preemptible = w->spec.preemptible;
+    out->semi_preemptible = w->spec.semi_preemptible;
     out->min_members = w->spec.min_members;
     out->created_s = w->created_s;
     out->has_started = w->started_s >= 0 && al__workload_is_active(w); /* min runtime */

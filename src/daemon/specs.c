@@ -156,6 +156,9 @@ json_t *al__workload_spec_json(const struct al__wspec *s) {
                             s->time_limit_s > 0 ? json_integer(s->time_limit_s) : json_null());
         json_object_set_new(o, "labels", s->labels ? json_incref(s->labels) : json_object());
         json_object_set_new(o, "enforce", json_boolean(s->enforce));
+        /* only when semi-preemptible: a spec stored before the field reads the same */
+        if (s->semi_preemptible)
+            json_object_set_new(o, "preemptibility", json_string("semi-preemptible"));
         if (s->gpu_milli_limit > 0)
             json_object_set_new(o, "gpu_fraction_limit",
                                 json_real((double)s->gpu_milli_limit / 1000.0));
@@ -166,6 +169,28 @@ json_t *al__workload_spec_json(const struct al__wspec *s) {
         json_decref(exported);
     }
     return o;
+}
+
+/* "preemptibility": preemptible, non-preemptible or semi-preemptible (KAI's spelling); beside
+ * "preemptible" only when the two agree. Inference may be semi-preemptible (its replicas beyond
+ * min_members are preemptible), never preemptible. */
+static int read_preemptibility(const json_t *body, struct al__wspec *s, char *field, size_t fsize,
+                               char *msg, size_t msize) {
+    const json_t *v = json_object_get(body, "preemptibility");
+    if (!v)
+        return 0;
+    const char *mode = json_string_value(v);
+    bool preemptible = mode && strcmp(mode, "preemptible") == 0;
+    bool semi = mode && strcmp(mode, "semi-preemptible") == 0;
+    if (!preemptible && !semi && (!mode || strcmp(mode, "non-preemptible") != 0))
+        return fail(field, fsize, msg, msize, "preemptibility",
+                    "must be one of preemptible, non-preemptible, semi-preemptible");
+    const json_t *flag = json_object_get(body, "preemptible");
+    if (flag && json_is_boolean(flag) && json_is_true(flag) != preemptible)
+        return fail(field, fsize, msg, msize, "preemptibility", "contradicts preemptible");
+    s->preemptible = preemptible;
+    s->semi_preemptible = semi;
+    return 0;
 }
 
 /* The kind (default training). */
@@ -511,6 +536,7 @@ static int wspec_read(const json_t *body, const struct al__json *jb, struct al__
                                        "memory_bytes",
                                        "priority",
                                        "preemptible",
+                                       "preemptibility",
                                        "workers",
                                        "min_members",
                                        "kind",
@@ -547,6 +573,8 @@ static int wspec_read(const json_t *body, const struct al__json *jb, struct al__
         return fail_err(field, fsize, msg, msize, &e);
     if (min_members > workers)
         return fail(field, fsize, msg, msize, "min_members", "must be <= workers");
+    if (read_preemptibility(body, &w, field, fsize, msg, msize) < 0)
+        return -AL_EINVAL;
     if (w.kind == AL__K_INFERENCE && w.preemptible)
         return fail(field, fsize, msg, msize, "preemptible",
                     "an inference workload is never preemptible: it serves requests and must not "
