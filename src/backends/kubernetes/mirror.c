@@ -521,7 +521,7 @@ static bool group_form(struct al__kube *k, struct al__kube_group *g, struct grou
         snprintf(f->queue, sizeof(f->queue), "%s", first->pod.queue);
         snprintf(f->cls, sizeof(f->cls), "%s", first->pod.priority_class);
         f->min_members = first->gang;
-        f->preemptibility = AL__PREEMPTIBILITY_BY_PRIORITY;
+        f->preemptibility = first->pod.preemptibility; /* its label, as KAI's pod grouper */
         return true;
     }
     struct al__kube_pod_group pg;
@@ -537,7 +537,7 @@ static bool group_form(struct al__kube *k, struct al__kube_group *g, struct grou
     snprintf(f->queue, sizeof(f->queue), "%s", pg.queue);
     snprintf(f->cls, sizeof(f->cls), "%s", pg.priority_class);
     f->min_members = pg.min_members;
-    f->preemptibility = (int)pg.preemptibility;
+    f->preemptibility = pg.preemptibility;
     al__kube_pod_group_release(&pg);
     return true;
 }
@@ -560,6 +560,9 @@ static void group_create(struct al__kube *k, struct al__kube_group *g, const str
     json_t *spec = json_pack("{s:s, s:i}", "queue", f->queue, "minMember", (int)f->min_members);
     if (f->cls[0])
         json_object_set_new(spec, "priorityClassName", json_string(f->cls));
+    static const char *const modes[] = {NULL, "preemptible", "non-preemptible", "semi-preemptible"};
+    if (f->preemptibility > 0 && f->preemptibility < 4)
+        json_object_set_new(spec, "preemptibility", json_string(modes[f->preemptibility]));
     json_t *group = json_pack(
         "{s:s, s:s, s:{s:s, s:s, s:{s:s}, s:[{s:s, s:s, s:s, s:s, s:b}]}, s:o}", "apiVersion",
         "scheduling.run.ai/v2alpha2", "kind", "PodGroup", "metadata", "name", slash + 1,
@@ -663,6 +666,7 @@ static void group_put(struct al__kube *k, struct al__kube_group *g, const struct
         .kind = kind_of_class(f.cls),
         .priority = priority,
         .preemptible = al__kube_preemptible(f.preemptibility, priority),
+        .semi_preemptible = f.preemptibility == AL__SEMI_PREEMPTIBLE,
         .min_members = f.min_members,
         .gpu_device_count = 1,
         .created_s = pods[0]->created_s,

@@ -159,9 +159,12 @@ static json_t *new_job(struct build *b, const char *key, const char *queue, cons
     }
     int32_t p = al__kube_priority(b->classes, cls, has_priority, priority);
     bool preemptible = al__kube_preemptible(preemptibility, p);
-    return json_pack("{s:s, s:s, s:i, s:b, s:i, s:I, s:[]}", "name", key, "queue", queue,
-                     "priority", (int)p, "preemptible", preemptible, "min_members",
-                     (int)min_members, "created_s", (json_int_t)created, "tasks");
+    json_t *job = json_pack("{s:s, s:s, s:i, s:b, s:i, s:I, s:[]}", "name", key, "queue", queue,
+                            "priority", (int)p, "preemptible", preemptible, "min_members",
+                            (int)min_members, "created_s", (json_int_t)created, "tasks");
+    if (job && preemptibility == AL__SEMI_PREEMPTIBLE)
+        json_object_set_new(job, "preemptibility", json_string("semi-preemptible"));
+    return job;
 }
 
 /* A pod group's sub-groups as the job's: those no other names as its parent (a snapshot's

@@ -271,7 +271,9 @@ int al__kube_submit(struct al__backend *b, const struct al__mirror_submit *s, ch
     if (cls)
         json_object_set_new(spec, "priorityClassName", json_string(cls));
     json_object_set_new(spec, "preemptibility",
-                        json_string(w->preemptible ? "preemptible" : "non-preemptible"));
+                        json_string(w->semi_preemptible ? "semi-preemptible"
+                                    : w->preemptible    ? "preemptible"
+                                                        : "non-preemptible"));
     json_t *group =
         json_pack("{s:s, s:s, s:{s:s, s:s, s:{s:s}, s:[{s:s, s:s, s:s, s:s, s:b}]}, "
                   "s:o}",
