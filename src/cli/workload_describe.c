@@ -136,6 +136,8 @@ static void print_summary(const json_t *w) {
     else
         al__cli_field("Preemptible", "%s",
                       al__cli_json_bool(w, "preemptible", false) ? "yes" : "no");
+    if (strcmp(al__cli_json_str(w, "preemption_policy", ""), "Never") == 0)
+        al__cli_field("Preemption policy", "Never (it evicts nothing, it waits)");
     al__cli_workload_request(w, text, sizeof(text));
     al__cli_field("Request", "%s", text);
     al__cli_workload_placement(w, text, sizeof(text));

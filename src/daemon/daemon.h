@@ -124,6 +124,7 @@ struct allotd {
     int64_t login_per_minute;           /* sign-in attempts per client address */
     int64_t rate_per_second;            /* requests per subject, 0 = no limit */
     enum al_placement placement;        /* node order of every task (--placement) */
+    bool in_quota_reclaim;              /* --queue-priority-in-quota-reclaim (al_config's) */
     struct al__login_guard login_guard;
     char dummy_hash[128];            /* an Argon2id string checked for unknown users (equal work) */
     struct al__subject_rates *rates; /* per-subject request budgets (subject_rate.h) */

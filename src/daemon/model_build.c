@@ -82,6 +82,7 @@ void al__model_frame(const struct allotd *d, struct al_cluster *c) {
     c->config.action_count = sizeof(actions) / sizeof(actions[0]);
     c->config.clock_ns = monotonic_ns; /* the actions' times (metrics); no budget is set */
     c->config.gpu_placement = c->config.cpu_placement = d->placement;
+    c->config.queue_priority_in_quota_reclaim = d->in_quota_reclaim;
     c->name = al__xstrdup("allotd");
     c->now_s = al__daemon_now();
     build_nodes(&d->backend.inventory, c);
@@ -193,6 +194,7 @@ void al__model_fill_job(const struct al__dworkload *w, int32_t queue, int64_t no
     out->priority = w->spec.priority;
     out->preemptible = w->spec.preemptible;
     out->semi_preemptible = w->spec.semi_preemptible;
+    out->preemption_never = w->spec.preemption_never;
     out->min_members = w->spec.min_members;
     out->created_s = w->created_s;
     out->has_started = w->started_s >= 0 && al__workload_is_active(w); /* min runtime */

@@ -159,6 +159,8 @@ json_t *al__workload_spec_json(const struct al__wspec *s) {
         /* only when semi-preemptible: a spec stored before the field reads the same */
         if (s->semi_preemptible)
             json_object_set_new(o, "preemptibility", json_string("semi-preemptible"));
+        if (s->preemption_never)
+            json_object_set_new(o, "preemption_policy", json_string("Never"));
         if (s->gpu_milli_limit > 0)
             json_object_set_new(o, "gpu_fraction_limit",
                                 json_real((double)s->gpu_milli_limit / 1000.0));
@@ -190,6 +192,20 @@ static int read_preemptibility(const json_t *body, struct al__wspec *s, char *fi
         return fail(field, fsize, msg, msize, "preemptibility", "contradicts preemptible");
     s->preemptible = preemptible;
     s->semi_preemptible = semi;
+    return 0;
+}
+
+/* "preemption_policy": PreemptLowerPriority (the default) or Never, Kubernetes' spelling. */
+static int read_preemption_policy(const json_t *body, struct al__wspec *s, char *field,
+                                  size_t fsize, char *msg, size_t msize) {
+    const json_t *v = json_object_get(body, "preemption_policy");
+    if (!v)
+        return 0;
+    const char *policy = json_string_value(v);
+    if (!policy || (strcmp(policy, "Never") != 0 && strcmp(policy, "PreemptLowerPriority") != 0))
+        return fail(field, fsize, msg, msize, "preemption_policy",
+                    "must be PreemptLowerPriority or Never");
+    s->preemption_never = strcmp(policy, "Never") == 0;
     return 0;
 }
 
@@ -537,6 +553,7 @@ static int wspec_read(const json_t *body, const struct al__json *jb, struct al__
                                        "priority",
                                        "preemptible",
                                        "preemptibility",
+                                       "preemption_policy",
                                        "workers",
                                        "min_members",
                                        "kind",
@@ -573,7 +590,8 @@ static int wspec_read(const json_t *body, const struct al__json *jb, struct al__
         return fail_err(field, fsize, msg, msize, &e);
     if (min_members > workers)
         return fail(field, fsize, msg, msize, "min_members", "must be <= workers");
-    if (read_preemptibility(body, &w, field, fsize, msg, msize) < 0)
+    if (read_preemptibility(body, &w, field, fsize, msg, msize) < 0 ||
+        read_preemption_policy(body, &w, field, fsize, msg, msize) < 0)
         return -AL_EINVAL;
     if (w.kind == AL__K_INFERENCE && w.preemptible)
         return fail(field, fsize, msg, msize, "preemptible",

@@ -64,6 +64,9 @@ static bool may_take(struct reclaim_check *k, int32_t mine, int32_t theirs) {
         with[r] = k->sc->base[mine][r] + k->req[r];
     if (!al__within(with, s->cluster->queues[mine].deserved))
         return false;
+    if (s->cluster->config.queue_priority_in_quota_reclaim &&
+        s->cluster->queues[mine].priority > s->cluster->queues[theirs].priority)
+        return true; /* in-quota resources of a lower-priority queue */
     return !al__within(rem, s->cluster->queues[theirs].deserved); /* above its deserved quota */
 }
 

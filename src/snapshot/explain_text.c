@@ -212,6 +212,9 @@ size_t al_explanation_text(const struct al_cluster *cluster, const struct al_exp
         break;
     }
     victim_search_text(e, &l);
+    if (e->job >= 0 && (size_t)e->job < cluster->job_count &&
+        cluster->jobs[e->job].preemption_never)
+        line_add(&l, "; its preemption policy is Never: it evicts nothing, it waits");
     return l.len;
 }
 

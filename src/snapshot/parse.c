@@ -20,6 +20,7 @@ static const char *const config_keys[] = {
     "shared_gpu_node_preference",
     "staleness_grace_period_s",
     "victim_search_budget",
+    "queue_priority_in_quota_reclaim",
     NULL,
 };
 
@@ -128,6 +129,8 @@ int al__parse_config(struct al__parse *p, const struct al__json *config) {
         return -AL_EINVAL;
     if (al__member_bool(config, "config", "shared_gpu_node_preference", false,
                         &c->shared_gpu_node_preference, p->err) < 0 ||
+        al__member_bool(config, "config", "queue_priority_in_quota_reclaim", false,
+                        &c->queue_priority_in_quota_reclaim, p->err) < 0 ||
         parse_budget(p, config) < 0)
         return -AL_EINVAL;
     return al__member_int(config, "config", "staleness_grace_period_s", false, -AL__MAX_SECONDS,

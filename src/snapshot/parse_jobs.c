@@ -8,13 +8,21 @@
 #include "snapshot/parse.h"
 
 static const char *const job_keys[] = {
-    "name",           "queue",
-    "priority",       "preemptible",
-    "preemptibility", "min_members",
-    "subgroups",      "created_s",
-    "started_s",      "preemption_delay_s",
-    "stale_for_s",    "staleness_grace_period_s",
-    "tasks",          NULL,
+    "name",
+    "queue",
+    "priority",
+    "preemptible",
+    "preemptibility",
+    "preemption_policy",
+    "min_members",
+    "subgroups",
+    "created_s",
+    "started_s",
+    "preemption_delay_s",
+    "stale_for_s",
+    "staleness_grace_period_s",
+    "tasks",
+    NULL,
 };
 static const char *const subgroup_keys[] = {"name", "min_members", NULL};
 
@@ -176,6 +184,25 @@ static int parse_preemptibility(struct al__parse *p, const struct al__json *obj,
     return 0;
 }
 
+/* "preemption_policy": Kubernetes' PriorityClass spelling, "PreemptLowerPriority" (the default)
+ * or "Never" (the job never causes evictions). */
+static int parse_preemption_policy(struct al__parse *p, const struct al__json *obj,
+                                   const char *path, struct al_job *job) {
+    const char *policy = NULL;
+    char ppath[AL__PATH_SIZE];
+    if (al__member_string(obj, path, "preemption_policy", false, &policy, p->err) < 0)
+        return -AL_EINVAL;
+    if (!policy || strcmp(policy, "PreemptLowerPriority") == 0)
+        return 0;
+    if (strcmp(policy, "Never") != 0) {
+        al__path_key(ppath, path, "preemption_policy");
+        return al__fail(p->err, ppath,
+                        "unknown preemption policy \"%s\" (PreemptLowerPriority, Never)", policy);
+    }
+    job->preemption_never = true;
+    return 0;
+}
+
 static int parse_job_fields(struct al__parse *p, const struct al__json *obj, const char *path,
                             struct al_job *job) {
     const char *name;
@@ -192,6 +219,7 @@ static int parse_job_fields(struct al__parse *p, const struct al__json *obj, con
     job->preemptible = job->priority < AL_PRIORITY_BUILD;
     if (al__member_bool(obj, path, "preemptible", false, &job->preemptible, p->err) < 0 ||
         parse_preemptibility(p, obj, path, job) < 0 ||
+        parse_preemption_policy(p, obj, path, job) < 0 ||
         al__member_int(obj, path, "created_s", false, -AL__MAX_SECONDS, AL__MAX_SECONDS,
                        &job->created_s, p->err) < 0 ||
         parse_time(p, obj, path, "started_s", -AL__MAX_SECONDS, &job->has_started,

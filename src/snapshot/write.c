@@ -25,6 +25,8 @@ static json_t *config_json(const struct al_config *c) {
                   json_string(placement_name(c->gpu_device_placement, "pack")));
     rc |= al__put(o, "shared_gpu_node_preference", json_boolean(c->shared_gpu_node_preference));
     rc |= al__put(o, "staleness_grace_period_s", json_integer(c->staleness_grace_period_s));
+    if (c->queue_priority_in_quota_reclaim)
+        rc |= al__put(o, "queue_priority_in_quota_reclaim", json_true());
     const struct al_victim_budget *b = &c->victim_budget;
     if (b->scenarios_per_job != AL_DEFAULT_SCENARIOS_PER_JOB ||
         b->scenarios_per_action != AL_DEFAULT_SCENARIOS_PER_ACTION ||
@@ -248,6 +250,8 @@ static json_t *job_json(const struct al_cluster *c, const struct al_job *job) {
     rc |= al__put(o, "preemptible", json_boolean(job->preemptible));
     if (job->semi_preemptible)
         rc |= al__put(o, "preemptibility", json_string("semi-preemptible"));
+    if (job->preemption_never)
+        rc |= al__put(o, "preemption_policy", json_string("Never"));
     if (job->subgroup_count > 0)
         rc |= al__put(o, "subgroups", subgroups_json(job));
     else

@@ -200,6 +200,11 @@ static void priority_classes_are_read(void **state) {
     assert_int_equal(al__kube_priority_class_read(o, name, sizeof name, &value, err, sizeof err),
                      -AL_EINVAL);
     assert_non_null(strstr(err, "32-bit value"));
+    assert_false(al__kube_priority_class_never(o));
+    json_decref(o);
+    o = tb_json("{\"metadata\": {\"name\": \"wait\"}, \"value\": 125,"
+                " \"preemptionPolicy\": \"Never\"}");
+    assert_true(al__kube_priority_class_never(o)); /* its pods evict nothing */
     json_decref(o);
 }
 

@@ -461,6 +461,26 @@ class PolicyTest(ClusterTest):
         self.assertEqual(len(self.wait_bound(b, 3)), 3)  # the 2 pods beyond the core go
         self.assertEqual(len(bound(self.kubelet.pods(a))), 1)  # the core stays
 
+    def test_a_never_priority_class_waits_instead_of_preempting(self):
+        ns = self.namespace("never")
+        self.c.apply({"apiVersion": "scheduling.k8s.io/v1", "kind": "PriorityClass",
+                      "metadata": {"name": "never-inference"}, "value": 125,
+                      "preemptionPolicy": "Never"})
+        self.addCleanup(self.c.kubectl, "delete", "priorityclass", "never-inference",
+                        "--wait=false", check=False)
+        self.add_queues(queue("never-dept", gpu_quota=4),
+                        queue("never", parent="never-dept", gpu_quota=4))
+        self.add_node("never-1", gpus=4)
+        self.c.apply([pod("train-%d" % i, ns, "never", gpus=1, priority_class="train")
+                      for i in range(4)])
+        self.wait_bound(ns, 4)
+        for name in self.pods(ns):
+            self.kubelet.run(ns, name)
+        self.c.apply(pod("serve", ns, "never", gpus=1, priority_class="never-inference"))
+        cond = self.wait_condition(ns, "serve")
+        self.assertIn("preemption policy is Never", cond["message"])
+        self.assertEqual(len(bound(self.kubelet.pods(ns))), 4)  # nothing evicted
+
     def test_pods_of_a_job_may_ask_for_different_things(self):
         ns = self.namespace("ray")
         self.add_queues(queue("ray-dept"), queue("ray", parent="ray-dept", gpu_quota=8))

@@ -173,6 +173,10 @@ int32_t al__kube_priority(json_t *classes, const char *cls, bool has_priority, i
  * 100 (build) makes a job preemptible. */
 bool al__kube_preemptible(int preemptibility, int32_t priority);
 
+/* al__kube_priority_class_never - the PriorityClass's preemptionPolicy is Never: its pods
+ * evict nothing, they wait (Kubernetes' meaning, and KAI's design for it). */
+bool al__kube_priority_class_never(json_t *o);
+
 /* al__kube_priority_class_read - a PriorityClass's name and value. */
 int al__kube_priority_class_read(json_t *o, char *name, size_t name_size, int32_t *value, char *err,
                                  size_t size);

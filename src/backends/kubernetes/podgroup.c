@@ -140,6 +140,11 @@ int al__kube_priority_class_read(json_t *o, char *name, size_t name_size, int32_
     return 0;
 }
 
+bool al__kube_priority_class_never(json_t *o) {
+    const char *policy = json_string_value(json_object_get(o, "preemptionPolicy"));
+    return policy && strcmp(policy, "Never") == 0;
+}
+
 int32_t al__kube_priority(json_t *classes, const char *cls, bool has_priority, int32_t priority) {
     if (!cls[0])
         return AL__KUBE_DEFAULT_PRIORITY;
