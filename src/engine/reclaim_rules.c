@@ -101,7 +101,8 @@ static bool take_job(struct reclaim_check *k, int32_t j, int32_t *core) {
     size_t groups = job->subgroup_count ? job->subgroup_count : 1;
     int32_t ncore = 0;
     for (size_t g = 0; g < groups; g++) {
-        int32_t min = al__group_min(job, g);
+        /* a semi-preemptible job gives only tasks beyond its core: each is a unit alone */
+        int32_t min = job->semi_preemptible ? 0 : al__group_min(job, g);
         int32_t seen = 0;
         for (int32_t i = 0; i < sc->victim_count; i++) {
             int32_t t = sc->victims[i], tg = s->cluster->tasks[t].subgroup;
