@@ -55,9 +55,17 @@ struct al_decision {
  * counted in milli-GPU converted with the largest device memory in the cluster (the
  * amount quotas are checked with), summed over its devices.
  */
+/* Which part of a semi-preemptible job did not fit (al_explanation.part). */
+enum al_job_part {
+    AL_PART_WHOLE = 0,   /* a job that is not semi-preemptible */
+    AL_PART_CORE = 1,    /* its first min_members tasks: non-preemptible, within deserved quota */
+    AL_PART_ELASTIC = 2, /* a task beyond its core: preemptible, may go over quota */
+};
+
 struct al_explanation {
     int32_t job;
     enum al_reason reason;
+    enum al_job_part part; /* semi-preemptible jobs: the part whose step did not fit */
     int32_t queue;
     enum al_resource resource;
     int64_t allocated;

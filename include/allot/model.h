@@ -68,8 +68,13 @@ struct al_config {
     enum al_placement cpu_placement;        /* node order for CPU-only tasks */
     enum al_placement gpu_device_placement; /* device order for shared-GPU tasks (pack/spread) */
     bool shared_gpu_node_preference;        /* prefer nodes with a partly used device that fits */
-    int64_t staleness_grace_period_s;       /* default grace period for stale gangs */
-    struct al_victim_budget victim_budget;  /* bounds of the victim searches */
+    /* Reclaim may also take in-quota resources from a queue of strictly lower priority than
+     * the reclaimer's (where their paths diverge), while the reclaimer's queue stays within its
+     * deserved quota with the step (KAI's queuePriorityInQuotaReclaim). Off by default: only
+     * what a queue holds above its deserved quota (or fair share) is reclaimed. */
+    bool queue_priority_in_quota_reclaim;
+    int64_t staleness_grace_period_s;      /* default grace period for stale gangs */
+    struct al_victim_budget victim_budget; /* bounds of the victim searches */
     /* Optional: a monotonic clock in nanoseconds, used to time victim searches for
      * al_result's figures and for victim_budget.time_per_action_ns (the engine reads no
      * clock itself). NULL: no timing, no time budget. */
@@ -147,6 +152,11 @@ struct al_job {
     int32_t queue; /* index of a leaf queue */
     int32_t priority;
     bool preemptible;
+    /* Semi-preemptible (preemptible is then false): the job's core, its first min_members
+     * active tasks in task order (each subgroup's first min_members), is non-preemptible and
+     * admitted within deserved quota only; the tasks beyond are preemptible, may go over quota
+     * and are the only ones reclaim, preempt and consolidation may take. */
+    bool semi_preemptible;
     int32_t min_members;           /* gang minimum; 0 when the job has subgroups */
     struct al_subgroup *subgroups; /* each with its own minimum; may be NULL */
     size_t subgroup_count;
@@ -155,6 +165,9 @@ struct al_job {
     int64_t started_s;
     bool has_preemption_delay;
     int64_t preemption_delay_s;
+    /* Its priority class's preemptionPolicy is Never: it never causes evictions (reclaim,
+     * preempt, consolidation); it waits for free capacity. It may still be a victim. */
+    bool preemption_never;
     bool has_stale_for;
     int64_t stale_for_s;
     bool has_staleness_grace_period;

@@ -170,6 +170,8 @@ struct al__mirror_workload {
     const char *kind;
     int32_t priority;
     bool preemptible;
+    bool semi_preemptible; /* its first min_members tasks are not (preemptible is false) */
+    bool preemption_never; /* its priority class's preemptionPolicy is Never: it evicts nothing */
     int32_t min_members;
     bool no_enforce; /* its tasks opted out of the enforcement library (the platform's way) */
     /* Each task's request (the largest of its tasks' where they differ). */

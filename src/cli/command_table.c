@@ -124,6 +124,14 @@ static const struct al__cli_opt submit_options[] = {
      "a workspace asking\nit gets build-preemptible)",
      NULL},
     {NULL, "--non-preemptible", NULL, "may not be preempted", NULL},
+    {NULL, "--preemption-policy", "P",
+     "Never: it evicts nothing to start, it waits for\nfree capacity (Kubernetes' PriorityClass "
+     "field);\nPreemptLowerPriority (the default)",
+     "Never PreemptLowerPriority"},
+    {NULL, "--semi-preemptible", NULL,
+     "its first --min-members workers may not be\npreempted and must fit in deserved quota; "
+     "the\nworkers beyond are preemptible and may use\nover-quota capacity",
+     NULL},
     {NULL, "--no-enforce", NULL,
      "run a portion or GPU memory request without\nliballot-cuda.so: its limits are not "
      "enforced\n(default: enforced on the local backend)",
@@ -843,6 +851,8 @@ static const struct {
         {"memory_bytes", "--memory"},
         {"priority", "--priority"},
         {"preemptible", "--preemptible"},
+        {"preemptibility", "--semi-preemptible"},
+        {"preemption_policy", "--preemption-policy"},
         {"enforce", "--no-enforce"},
         {"workers", "--workers"},
         {"min_members", "--min-members"},

@@ -130,7 +130,14 @@ static void print_summary(const json_t *w) {
     al__cli_field("Kind", "%s", al__cli_json_str(w, "kind", "training"));
     al__cli_field("Priority", "%" PRId64 "%s%s%s", priority, class_name ? " (" : "",
                   class_name ? class_name : "", class_name ? ")" : "");
-    al__cli_field("Preemptible", "%s", al__cli_json_bool(w, "preemptible", false) ? "yes" : "no");
+    if (strcmp(al__cli_json_str(w, "preemptibility", ""), "semi-preemptible") == 0)
+        al__cli_field("Preemptible", "semi (the first %" PRId64 " workers are not)",
+                      al__cli_json_int(w, "min_members", 0));
+    else
+        al__cli_field("Preemptible", "%s",
+                      al__cli_json_bool(w, "preemptible", false) ? "yes" : "no");
+    if (strcmp(al__cli_json_str(w, "preemption_policy", ""), "Never") == 0)
+        al__cli_field("Preemption policy", "Never (it evicts nothing, it waits)");
     al__cli_workload_request(w, text, sizeof(text));
     al__cli_field("Request", "%s", text);
     al__cli_workload_placement(w, text, sizeof(text));

@@ -151,19 +151,25 @@ static int request_option(struct al__cli_args *a, json_t *body) {
     if (al__cli_args_is(a, NULL, "--kind"))
         return kind_option(a, body);
     if (al__cli_args_is(a, NULL, "--preemptible") ||
-        al__cli_args_is(a, NULL, "--non-preemptible")) {
+        al__cli_args_is(a, NULL, "--non-preemptible") ||
+        al__cli_args_is(a, NULL, "--semi-preemptible")) {
         if (!al__cli_args_flag(a, NULL))
             return AL__CLI_BAD;
-        if (json_object_get(body, "preemptible"))
-            return al__cli_usage_error(a->cli, "give only one of --preemptible and "
-                                               "--non-preemptible");
-        al__cli_json_set(body, "preemptible",
-                         json_boolean(strcmp(a->option, "--preemptible") == 0));
+        if (json_object_get(body, "preemptible") || json_object_get(body, "preemptibility"))
+            return al__cli_usage_error(a->cli, "give only one of --preemptible, "
+                                               "--non-preemptible and --semi-preemptible");
+        if (strcmp(a->option, "--semi-preemptible") == 0)
+            al__cli_json_set(body, "preemptibility", json_string("semi-preemptible"));
+        else
+            al__cli_json_set(body, "preemptible",
+                             json_boolean(strcmp(a->option, "--preemptible") == 0));
         return 0;
     }
     static const struct {
         const char *short_name, *long_name, *key;
-    } texts[] = {{"-p", "--project", "project"}, {NULL, "--image", "image"}};
+    } texts[] = {{"-p", "--project", "project"},
+                 {NULL, "--image", "image"},
+                 {NULL, "--preemption-policy", "preemption_policy"}};
     for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++)
         if (al__cli_args_is(a, texts[i].short_name, texts[i].long_name)) {
             const char *text = al__cli_args_value(a);

@@ -133,6 +133,7 @@ struct allotd {
     int64_t usage_sampled_s;                   /* when the last sample ended, 0 = none yet */
     int64_t usage_flushed_s;                   /* when dirty buckets were last stored */
     int64_t usage_capacity[AL_RESOURCE_COUNT]; /* the cluster's, as of the last sample */
+    bool in_quota_reclaim;                     /* --queue-priority-in-quota-reclaim (al_config's) */
     struct al__login_guard login_guard;
     char dummy_hash[128];            /* an Argon2id string checked for unknown users (equal work) */
     struct al__subject_rates *rates; /* per-subject request budgets (subject_rate.h) */

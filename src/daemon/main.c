@@ -53,7 +53,8 @@ struct options {
     struct al__gpu_price gpu_prices[MAX_GPU_PRICES]; /* --gpu-price */
     size_t gpu_price_count;
     int64_t token_ttl_s, refresh_ttl_s, login_per_minute, rate_per_second;
-    enum al_placement placement;                              /* --placement */
+    enum al_placement placement; /* --placement */
+    bool in_quota_reclaim;       /* --queue-priority-in-quota-reclaim */
     int64_t usage_window_s, usage_half_life_s, usage_k_milli; /* --usage-* */
     struct al__sso_options sso;                               /* --oidc-* */
     bool insecure_http; /* plain HTTP on an address other than loopback, asked for */
@@ -76,7 +77,7 @@ static void usage(FILE *out) {
         "              [--header-timeout SECONDS] [--max-connections-per-ip N]\n"
         "              [--token-ttl SECONDS] [--refresh-ttl SECONDS] [--login-rate N]\n"
         "              [--rate-limit N] [--events-kept N] [--rbac-doc]\n"
-        "              [--placement allot|binpack|spread]\n"
+        "              [--placement allot|binpack|spread] [--queue-priority-in-quota-reclaim]\n"
         "              [--consumption-retention SECONDS] [--gpu-price MODEL=PRICE]...\n"
         "              [--usage-window SECONDS] [--usage-half-life SECONDS] [--usage-k K]\n"
         "              [--task-user ACCOUNT] [--ui-dir DIR] [--metrics-token-file FILE]\n"
@@ -110,6 +111,11 @@ static void usage(FILE *out) {
         "                        default: where it fragments the GPUs least for the\n"
         "                        workload's typical tasks, docs/simulation.md), binpack\n"
         "                        (KAI's default: the fewest free GPUs) or spread\n"
+        "  --queue-priority-in-quota-reclaim\n"
+        "                        a project may reclaim from projects of strictly lower\n"
+        "                        priority even what they hold within their deserved quota,\n"
+        "                        while it stays within its own (default: off, only\n"
+        "                        over-quota resources are reclaimed)\n"
         "  --events-kept N       recent changes kept for the event stream (default 10000):\n"
         "                        a client resumes after a disconnect while they hold it\n"
         "  --rbac-doc            print the roles and what they allow (docs/rbac.md), exit\n"
@@ -295,6 +301,10 @@ static int parse_options(int argc, char **argv, struct options *o) {
             *(a[2] == 'i'   ? &o->insecure_http
               : a[2] == 't' ? &o->tls
                             : &o->print_fingerprint) = true;
+            continue;
+        }
+        if (strcmp(a, "--queue-priority-in-quota-reclaim") == 0) {
+            o->in_quota_reclaim = true;
             continue;
         }
         if (strcmp(a, "--no-enforce") == 0 && o->backend_opt_count < MAX_BACKEND_OPTIONS) {
@@ -830,6 +840,7 @@ int main(int argc, char **argv) {
     d.placement = opt.placement;
     al__usage_history_init(&d.usage, opt.usage_half_life_s, opt.usage_window_s);
     d.usage_k_milli = opt.usage_k_milli;
+    d.in_quota_reclaim = opt.in_quota_reclaim;
     d.positions = al__positions_new();
     /* ids go on from an earlier run's: the first is the start time in microseconds */
     al__events_init(&d.events, (size_t)opt.events_kept, (uint64_t)al__daemon_now() * 1000000);

@@ -179,6 +179,8 @@ static void spec_from(const struct al__mirror_workload *in, struct al__wspec *s)
     s->kind = (uint8_t)kind;
     s->priority = in->priority;
     s->preemptible = in->preemptible;
+    s->semi_preemptible = in->semi_preemptible;
+    s->preemption_never = in->preemption_never;
     s->workers = (int32_t)in->task_count;
     s->min_members = in->min_members;
     s->gpus = in->gpus;
@@ -233,10 +235,12 @@ static bool same_requests(const struct al__task_request *a, const struct al__tas
 
 static bool same_request(const struct al__wspec *a, const struct al__wspec *b) {
     return a->kind == b->kind && a->priority == b->priority && a->preemptible == b->preemptible &&
-           a->workers == b->workers && a->min_members == b->min_members && a->gpus == b->gpus &&
-           a->gpu_milli == b->gpu_milli && a->gpu_memory_mib == b->gpu_memory_mib &&
-           a->gpu_device_count == b->gpu_device_count && a->cpu_millis == b->cpu_millis &&
-           a->memory_bytes == b->memory_bytes && a->gpu_milli_limit == b->gpu_milli_limit &&
+           a->semi_preemptible == b->semi_preemptible &&
+           a->preemption_never == b->preemption_never && a->workers == b->workers &&
+           a->min_members == b->min_members && a->gpus == b->gpus && a->gpu_milli == b->gpu_milli &&
+           a->gpu_memory_mib == b->gpu_memory_mib && a->gpu_device_count == b->gpu_device_count &&
+           a->cpu_millis == b->cpu_millis && a->memory_bytes == b->memory_bytes &&
+           a->gpu_milli_limit == b->gpu_milli_limit &&
            a->gpu_memory_limit_mib == b->gpu_memory_limit_mib;
 }
 
@@ -546,6 +550,8 @@ void al__mirror_submit(struct allotd *d, json_t *body, struct al__reply *rep) {
                                     .kind = al__wkind_name((enum al__wkind)spec.kind),
                                     .priority = spec.priority,
                                     .preemptible = spec.preemptible,
+                                    .semi_preemptible = spec.semi_preemptible,
+                                    .preemption_never = spec.preemption_never,
                                     .min_members = spec.min_members,
                                     .gpus = spec.gpus,
                                     .gpu_milli = spec.gpu_milli,

@@ -89,6 +89,7 @@ void al__model_frame(const struct allotd *d, struct al_cluster *c) {
         c->config.usage_half_life_s = d->usage.half_life_s;
         c->config.usage_window_s = d->usage.window_s;
     }
+    c->config.queue_priority_in_quota_reclaim = d->in_quota_reclaim;
     c->name = al__xstrdup("allotd");
     c->now_s = al__daemon_now();
     build_nodes(&d->backend.inventory, c);
@@ -199,6 +200,8 @@ void al__model_fill_job(const struct al__dworkload *w, int32_t queue, int64_t no
     out->queue = queue;
     out->priority = w->spec.priority;
     out->preemptible = w->spec.preemptible;
+    out->semi_preemptible = w->spec.semi_preemptible;
+    out->preemption_never = w->spec.preemption_never;
     out->min_members = w->spec.min_members;
     out->created_s = w->created_s;
     out->has_started = w->started_s >= 0 && al__workload_is_active(w); /* min runtime */

@@ -156,6 +156,11 @@ json_t *al__workload_spec_json(const struct al__wspec *s) {
                             s->time_limit_s > 0 ? json_integer(s->time_limit_s) : json_null());
         json_object_set_new(o, "labels", s->labels ? json_incref(s->labels) : json_object());
         json_object_set_new(o, "enforce", json_boolean(s->enforce));
+        /* only when semi-preemptible: a spec stored before the field reads the same */
+        if (s->semi_preemptible)
+            json_object_set_new(o, "preemptibility", json_string("semi-preemptible"));
+        if (s->preemption_never)
+            json_object_set_new(o, "preemption_policy", json_string("Never"));
         if (s->gpu_milli_limit > 0)
             json_object_set_new(o, "gpu_fraction_limit",
                                 json_real((double)s->gpu_milli_limit / 1000.0));
@@ -166,6 +171,42 @@ json_t *al__workload_spec_json(const struct al__wspec *s) {
         json_decref(exported);
     }
     return o;
+}
+
+/* "preemptibility": preemptible, non-preemptible or semi-preemptible (KAI's spelling); beside
+ * "preemptible" only when the two agree. Inference may be semi-preemptible (its replicas beyond
+ * min_members are preemptible), never preemptible. */
+static int read_preemptibility(const json_t *body, struct al__wspec *s, char *field, size_t fsize,
+                               char *msg, size_t msize) {
+    const json_t *v = json_object_get(body, "preemptibility");
+    if (!v)
+        return 0;
+    const char *mode = json_string_value(v);
+    bool preemptible = mode && strcmp(mode, "preemptible") == 0;
+    bool semi = mode && strcmp(mode, "semi-preemptible") == 0;
+    if (!preemptible && !semi && (!mode || strcmp(mode, "non-preemptible") != 0))
+        return fail(field, fsize, msg, msize, "preemptibility",
+                    "must be one of preemptible, non-preemptible, semi-preemptible");
+    const json_t *flag = json_object_get(body, "preemptible");
+    if (flag && json_is_boolean(flag) && json_is_true(flag) != preemptible)
+        return fail(field, fsize, msg, msize, "preemptibility", "contradicts preemptible");
+    s->preemptible = preemptible;
+    s->semi_preemptible = semi;
+    return 0;
+}
+
+/* "preemption_policy": PreemptLowerPriority (the default) or Never, Kubernetes' spelling. */
+static int read_preemption_policy(const json_t *body, struct al__wspec *s, char *field,
+                                  size_t fsize, char *msg, size_t msize) {
+    const json_t *v = json_object_get(body, "preemption_policy");
+    if (!v)
+        return 0;
+    const char *policy = json_string_value(v);
+    if (!policy || (strcmp(policy, "Never") != 0 && strcmp(policy, "PreemptLowerPriority") != 0))
+        return fail(field, fsize, msg, msize, "preemption_policy",
+                    "must be PreemptLowerPriority or Never");
+    s->preemption_never = strcmp(policy, "Never") == 0;
+    return 0;
 }
 
 /* The kind (default training). */
@@ -511,6 +552,8 @@ static int wspec_read(const json_t *body, const struct al__json *jb, struct al__
                                        "memory_bytes",
                                        "priority",
                                        "preemptible",
+                                       "preemptibility",
+                                       "preemption_policy",
                                        "workers",
                                        "min_members",
                                        "kind",
@@ -547,6 +590,9 @@ static int wspec_read(const json_t *body, const struct al__json *jb, struct al__
         return fail_err(field, fsize, msg, msize, &e);
     if (min_members > workers)
         return fail(field, fsize, msg, msize, "min_members", "must be <= workers");
+    if (read_preemptibility(body, &w, field, fsize, msg, msize) < 0 ||
+        read_preemption_policy(body, &w, field, fsize, msg, msize) < 0)
+        return -AL_EINVAL;
     if (w.kind == AL__K_INFERENCE && w.preemptible)
         return fail(field, fsize, msg, msize, "preemptible",
                     "an inference workload is never preemptible: it serves requests and must not "

@@ -110,6 +110,12 @@ struct al__wspec {
     /* Its tasks holding a share of a device run with their limits enforced (liballot-cuda.so
      * on the local backend) unless it opted out ("enforce": false; also in the padding). */
     bool enforce;
+    /* Semi-preemptible ("preemptibility": "semi-preemptible"; preemptible is then false): its
+     * first min_members tasks are non-preemptible, the workers beyond are preemptible. */
+    bool semi_preemptible;
+    /* "preemption_policy": "Never" (Kubernetes' PriorityClass field): it evicts nothing, it
+     * waits for free capacity. */
+    bool preemption_never;
     int32_t workers, min_members;
     int32_t gpus, gpu_milli, gpu_memory_mib, gpu_device_count;
     /* Dynamic fractions (docs/cuda.md): how far each task may grow above its shared request,

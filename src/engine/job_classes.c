@@ -25,7 +25,8 @@ static bool same_ask(const struct al_task *a, const struct al_task *b) {
 /* Job j's key; false when it can have no class. */
 static bool job_key(const struct al_cluster *c, size_t j, struct class_key *k) {
     const struct al_job *job = &c->jobs[j];
-    if (job->subgroup_count > 0 || job->has_preemption_delay || job->task_count == 0)
+    if (job->subgroup_count > 0 || job->has_preemption_delay || job->preemption_never ||
+        job->task_count == 0)
         return false;
     const struct al_task *first = &c->tasks[job->first_task];
     for (size_t i = 0; i < job->task_count; i++) {
@@ -38,7 +39,7 @@ static bool job_key(const struct al_cluster *c, size_t j, struct class_key *k) {
     k->queue = job->queue;
     k->priority = job->priority;
     k->min_members = job->min_members;
-    k->preemptible = job->preemptible;
+    k->preemptible = job->preemptible ? 1 : job->semi_preemptible ? 2 : 0;
     k->task_count = (int64_t)job->task_count;
     k->gpus = first->gpus;
     k->gpu_milli = first->gpu_milli;

@@ -73,6 +73,9 @@ void al__job_record_why(struct al__session *s, int32_t j, const struct al_explan
     int32_t protected_jobs = s->why[j].victims_protected;
     s->why[j] = *why;
     s->why[j].job = j;
+    s->why[j].part = !s->cluster->jobs[j].semi_preemptible ? AL_PART_WHOLE
+                     : al__job_min_state(s, j) < 0         ? AL_PART_CORE
+                                                           : AL_PART_ELASTIC;
     s->why[j].victim_search = searched;
     s->why[j].victims_protected = protected_jobs;
     s->why[j].victim_search_cut = cut;

@@ -1,6 +1,8 @@
 /* quota.c - capacity checks walking up the queue tree (see quota.h). */
 #include "engine/quota.h"
 
+#include "engine/semi_preemptible.h"
+
 static bool blocked(struct al_explanation *why, enum al_reason reason, int32_t q, int r,
                     int64_t allocated, int64_t req, int64_t bound) {
     why->reason = reason;
@@ -19,7 +21,7 @@ static bool np_over_deserved(const struct al__session *s, int32_t q, int r, int6
 }
 
 bool al__quota_np_within_deserved(const struct al__session *s, int32_t job, const int64_t req[]) {
-    if (s->cluster->jobs[job].preemptible)
+    if (!al__job_step_is_core(s, job))
         return true;
     for (int32_t q = s->cluster->jobs[job].queue; q >= 0; q = s->cluster->queues[q].parent)
         for (int r = 0; r < AL_RESOURCE_COUNT; r++)
@@ -31,6 +33,7 @@ bool al__quota_np_within_deserved(const struct al__session *s, int32_t job, cons
 bool al__quota_admits(const struct al__session *s, int32_t job, const int64_t req[],
                       struct al_explanation *why) {
     const struct al_job *j = &s->cluster->jobs[job];
+    bool core = al__job_step_is_core(s, job);
     for (int32_t q = j->queue; q >= 0; q = s->cluster->queues[q].parent) {
         const struct al_queue *queue = &s->cluster->queues[q];
         const struct al__queue_state *qs = &s->queues[q];
@@ -40,7 +43,7 @@ bool al__quota_admits(const struct al__session *s, int32_t job, const int64_t re
             if (queue->limit[r] != AL_UNLIMITED && qs->allocated[r] + req[r] > queue->limit[r])
                 return blocked(why, AL_REASON_OVER_LIMIT, q, r, qs->allocated[r], req[r],
                                queue->limit[r]);
-            if (!j->preemptible && np_over_deserved(s, q, r, req[r]))
+            if (core && np_over_deserved(s, q, r, req[r]))
                 return blocked(why, AL_REASON_NON_PREEMPTIBLE_OVER_QUOTA, q, r, qs->allocated_np[r],
                                req[r], queue->deserved[r]);
         }

@@ -9,8 +9,9 @@
 
 /*
  * al__quota_admits - whether every queue from the job's leaf queue up to the top can
- * take `req` more: allocated + req within limit for every resource; for a
- * non-preemptible job also non-preemptible allocated + req within deserved quota.
+ * take `req` more: allocated + req within limit for every resource; for a step of
+ * non-preemptible work (al__job_step_is_core) also non-preemptible allocated + req within
+ * deserved quota.
  * When not, fills the queue, resource and numbers of *why (reason OVER_LIMIT or
  * NON_PREEMPTIBLE_OVER_QUOTA) and returns false. O(depth).
  */
@@ -34,8 +35,10 @@ bool al__quota_admits_on_node(const struct al__session *s, int32_t t, int32_t n,
  * some node); else false, *why untouched. O(depth). */
 bool al__quota_explain_on_nodes(const struct al__session *s, int32_t t, struct al_explanation *why);
 
-/* al__quota_np_within_deserved - a preemptible job, or a non-preemptible one whose `req`
- * keeps the non-preemptible allocation of every queue on its path within deserved quota. */
+/* al__quota_np_within_deserved - a job whose next step is preemptible work, or one whose step
+ * is non-preemptible (al__job_step_is_core: a non-preemptible job, or the core of a
+ * semi-preemptible one) and whose `req` keeps the non-preemptible allocation of every queue on
+ * its path within deserved quota. */
 bool al__quota_np_within_deserved(const struct al__session *s, int32_t job, const int64_t req[]);
 
 /* al__allocatable_share - what queue q may hold of resource r before others may reclaim

@@ -6,6 +6,7 @@
 #include "engine/job_steps.h"
 #include "engine/order.h"
 #include "engine/quota.h"
+#include "engine/semi_preemptible.h"
 #include "util/wide.h"
 
 bool al__reclaim_allowed(const struct al__session *s, int32_t j, const int64_t req[]) {
@@ -18,7 +19,8 @@ bool al__reclaim_allowed(const struct al__session *s, int32_t j, const int64_t r
     }
     if (!al__within(with, qs->fair_share))
         return false;
-    return job->preemptible || al__within(with_np, s->cluster->queues[job->queue].deserved);
+    return !al__job_step_is_core(s, j) ||
+           al__within(with_np, s->cluster->queues[job->queue].deserved);
 }
 
 static unsigned resource_bits(const int64_t amount[]) {
@@ -62,6 +64,9 @@ static bool may_take(struct reclaim_check *k, int32_t mine, int32_t theirs) {
         with[r] = k->sc->base[mine][r] + k->req[r];
     if (!al__within(with, s->cluster->queues[mine].deserved))
         return false;
+    if (s->cluster->config.queue_priority_in_quota_reclaim &&
+        s->cluster->queues[mine].priority > s->cluster->queues[theirs].priority)
+        return true; /* in-quota resources of a lower-priority queue */
     return !al__within(rem, s->cluster->queues[theirs].deserved); /* above its deserved quota */
 }
 
@@ -96,7 +101,8 @@ static bool take_job(struct reclaim_check *k, int32_t j, int32_t *core) {
     size_t groups = job->subgroup_count ? job->subgroup_count : 1;
     int32_t ncore = 0;
     for (size_t g = 0; g < groups; g++) {
-        int32_t min = al__group_min(job, g);
+        /* a semi-preemptible job gives only tasks beyond its core: each is a unit alone */
+        int32_t min = job->semi_preemptible ? 0 : al__group_min(job, g);
         int32_t seen = 0;
         for (int32_t i = 0; i < sc->victim_count; i++) {
             int32_t t = sc->victims[i], tg = s->cluster->tasks[t].subgroup;
@@ -137,6 +143,7 @@ static bool not_more_saturated(const struct reclaim_check *k, const int64_t mine
 static bool reclaimer_within_bounds(struct reclaim_check *k) {
     const struct al__session *s = k->s;
     const struct al_job *job = &s->cluster->jobs[k->sc->preemptor];
+    bool core = al__job_step_is_core(s, k->sc->preemptor);
     for (int32_t q = job->queue; q >= 0; q = s->cluster->queues[q].parent) {
         int64_t mine[AL_RESOURCE_COUNT], np[AL_RESOURCE_COUNT];
         for (int r = 0; r < AL_RESOURCE_COUNT; r++) {
@@ -150,7 +157,7 @@ static bool reclaimer_within_bounds(struct reclaim_check *k) {
                 !not_more_saturated(k, mine, q, sib))
                 return false;
         }
-        if (!job->preemptible && !al__within(np, s->cluster->queues[q].deserved))
+        if (core && !al__within(np, s->cluster->queues[q].deserved))
             return false;
     }
     return true;

@@ -23,9 +23,11 @@ bool al__reclaim_allowed(const struct al__session *s, int32_t j, const int64_t r
  * job alone, a job's gang minimum together); a unit may be taken only while `theirs`
  * still holds more than it may keep: more than its fair share (or deserved quota when that
  * is larger) in some resource, or, when `mine` stays within its deserved quota with the
- * step, more than its own deserved quota. Afterwards, on every level of the reclaimer's
- * path, the reclaimer's queue must not be more saturated (allocated / fair share, above 1)
- * than any sibling it took from, in the resources involved; a non-preemptible reclaimer
+ * step, more than its own deserved quota - or anything at all when
+ * config.queue_priority_in_quota_reclaim is set and `theirs` has a strictly lower priority
+ * than `mine` (mine still within its deserved quota with the step). Afterwards, on every level of
+ * the reclaimer's path, the reclaimer's queue must not be more saturated (allocated / fair share,
+ * above 1) than any sibling it took from, in the resources involved; a non-preemptible reclaimer
  * must stay within deserved quota. Numbers are those before the search (sc->base), minus
  * the victims, plus the step. Scratch: `touched` and `involved` per queue, zero on entry and
  * left zero; touched_list of the queue count. O(victims * depth + depth * queues touched).

@@ -8,6 +8,7 @@
 #include "allot/errors.h"
 #include "engine/order.h"
 #include "engine/placement_scored.h"
+#include "engine/semi_preemptible.h"
 #include "util/sort.h"
 #include "util/wide.h"
 
@@ -62,10 +63,24 @@ static void queue_charge(struct al__session *s, int32_t t, const int64_t charge[
     for (int32_t q = job->queue; q >= 0; q = s->cluster->queues[q].parent) {
         for (int r = 0; r < AL_RESOURCE_COUNT; r++) {
             s->queues[q].allocated[r] += sign * charge[r];
-            if (!job->preemptible)
+            if (!job->preemptible && !job->semi_preemptible)
                 s->queues[q].allocated_np[r] += sign * charge[r];
         }
     }
+}
+
+/* A semi-preemptible job's tasks changed: its queues' non-preemptible allocation follows its
+ * core (al__job_core_charge), recomputed from the task states so that any order of changes,
+ * and their undo, leaves the same sums. */
+static void core_refresh(struct al__session *s, int32_t j) {
+    int64_t core[AL_RESOURCE_COUNT];
+    al__job_core_charge(s, j, core);
+    int64_t *held = s->jobs[j].core;
+    for (int32_t q = s->cluster->jobs[j].queue; q >= 0; q = s->cluster->queues[q].parent)
+        for (int r = 0; r < AL_RESOURCE_COUNT; r++)
+            s->queues[q].allocated_np[r] += core[r] - held[r];
+    for (int r = 0; r < AL_RESOURCE_COUNT; r++)
+        held[r] = core[r];
 }
 
 static void job_count(struct al__session *s, int32_t t, enum al_task_state state, int32_t sign) {
@@ -116,6 +131,8 @@ static void task_account(struct al__session *s, int32_t t, int64_t sign) {
     }
     if (al__state_charges_queue(ts->state))
         queue_charge(s, t, ts->charge, sign);
+    if (s->core_ready && s->cluster->jobs[task->job].semi_preemptible)
+        core_refresh(s, task->job);
 }
 
 /* The node's holdings changed: file it again in the placement index (once it is built). */
@@ -246,9 +263,12 @@ static void op_undo(struct al__session *s, const struct al__op *op) {
     ts->gpu_count = op->prev_gpu_count;
     ts->evicted = op->prev_evicted;
     memcpy(ts->charge, op->prev_charge, sizeof(ts->charge));
-    if (op->kind == AL__OP_PLACE)
+    if (op->kind == AL__OP_PLACE) {
         job_count(s, op->task, ts->state, 1); /* mirrors al__session_place */
-    else
+        int32_t j = s->cluster->tasks[op->task].job;
+        if (s->cluster->jobs[j].semi_preemptible)
+            core_refresh(s, j);
+    } else
         task_account(s, op->task, 1);
     node_changed(s, node);
     if (op->prev_node != node)
@@ -438,6 +458,7 @@ static int build_jobs(struct al__session *s) {
         struct al__job_state *js = &s->jobs[j];
         js->active = js->pending = 0;
         js->has_why = false;
+        memset(js->core, 0, sizeof(js->core));
         s->why[j].victim_search = 0;
         s->why[j].victims_protected = 0;
         s->why[j].victim_search_cut = 0;
@@ -467,6 +488,10 @@ static void build_tasks(struct al__session *s) {
         }
         task_account(s, (int32_t)t, 1);
     }
+    s->core_ready = true;
+    for (size_t j = 0; j < c->job_count; j++)
+        if (c->jobs[j].semi_preemptible)
+            core_refresh(s, (int32_t)j);
 }
 
 int al__session_init(struct al__session *s, const struct al_cluster *c, struct al__workspace *ws) {

@@ -51,6 +51,8 @@ struct al__job_state {
     int32_t pending;     /* tasks pending */
     int32_t *order;      /* the job's task indices in task order */
     bool has_why;        /* s->why[job] says why the job still has pending tasks */
+    /* semi-preemptible jobs: the core charge its queues' allocated_np holds for it now */
+    int64_t core[AL_RESOURCE_COUNT];
 };
 
 struct al__task_state {
@@ -120,6 +122,7 @@ struct al__session {
     struct al__op *ops; /* operation log (heap, grows) */
     size_t op_count;
     size_t op_capacity;
+    bool core_ready; /* every task state is built: semi-preemptible cores are kept */
 };
 
 /* Memory kept between sessions (al_workspace): arena blocks and the operation log. */

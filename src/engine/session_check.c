@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "engine/placement_scored.h"
+#include "engine/semi_preemptible.h"
 #include "engine/session.h"
 
 /* What the session's sums should be, recomputed. */
@@ -60,9 +61,19 @@ static void count_task(const struct al__session *s, struct expected *x, int32_t 
     for (int32_t q = job->queue; q >= 0; q = c->queues[q].parent)
         for (int r = 0; r < AL_RESOURCE_COUNT; r++) {
             x->queue[6 * (size_t)q + (size_t)r] += ts->charge[r];
-            if (!job->preemptible)
+            if (!job->preemptible && !job->semi_preemptible)
                 x->queue[6 * (size_t)q + 3 + (size_t)r] += ts->charge[r];
         }
+}
+
+/* A semi-preemptible job's core counts as non-preemptible on its whole path. */
+static void count_core(const struct al__session *s, struct expected *x, int32_t j) {
+    const struct al_cluster *c = s->cluster;
+    int64_t core[AL_RESOURCE_COUNT];
+    al__job_core_charge(s, j, core);
+    for (int32_t q = c->jobs[j].queue; q >= 0; q = c->queues[q].parent)
+        for (int r = 0; r < AL_RESOURCE_COUNT; r++)
+            x->queue[6 * (size_t)q + 3 + (size_t)r] += core[r];
 }
 
 static bool compare(const struct al__session *s, const struct expected *x) {
@@ -116,6 +127,9 @@ bool al__session_check(const struct al__session *s) {
             x.first[n] = x.first[n - 1] + c->nodes[n - 1].gpu_count;
         for (size_t t = 0; t < c->task_count; t++)
             count_task(s, &x, (int32_t)t);
+        for (size_t j = 0; j < c->job_count; j++)
+            if (c->jobs[j].semi_preemptible)
+                count_core(s, &x, (int32_t)j);
         /* A task moved by a victim search left its old holding behind, being released. */
         for (size_t i = 0; i < s->op_count; i++) {
             const struct al__op *op = &s->ops[i];

@@ -7,6 +7,7 @@
 #include "engine/min_runtime.h"
 #include "engine/order.h"
 #include "engine/quota.h"
+#include "engine/semi_preemptible.h"
 #include "util/sort.h"
 
 bool al__victim_task(const struct al__session *s, int32_t t) {
@@ -48,10 +49,20 @@ static int entry_min_state(const struct al__victim_queue *vq, int32_t j) {
     return state;
 }
 
-/* Caches the entry's gang state and charge after its tasks changed. */
+static int32_t surplus_group(const struct al_job *job, const int32_t *counts, size_t groups);
+
+/* Caches the entry's gang state and charge after its tasks changed. A semi-preemptible job
+ * gives only tasks above its (sub)groups' minimums: with none left its entry is empty. */
 static void entry_refresh(struct al__victim_queue *vq, int32_t j) {
     const struct al__session *s = vq->session;
     struct al__victim_entry *e = &vq->entries[j];
+    const struct al_job *job = &s->cluster->jobs[j];
+    if (job->semi_preemptible) {
+        size_t groups = job->subgroup_count ? job->subgroup_count : 1;
+        group_counts(s, e, vq->counts, groups);
+        if (surplus_group(job, vq->counts, groups) < 0)
+            e->count = 0;
+    }
     e->min_state = entry_min_state(vq, j);
     memset(e->charge, 0, sizeof(e->charge));
     for (int32_t i = 0; i < e->count; i++)
@@ -375,7 +386,7 @@ int al__victims_init(struct al__session *s, struct al__victim_queue *vq) {
     if (!vq->preemptible)
         return -AL_ENOMEM;
     for (size_t j = 0; j < c->job_count; j++)
-        vq->preemptible[j] = c->jobs[j].preemptible;
+        vq->preemptible[j] = al__job_may_be_victim(&c->jobs[j]);
     for (size_t q = 0; q < c->queue_count; q++)
         vq->any_min_runtime |=
             c->queues[q].has_preempt_min_runtime || c->queues[q].has_reclaim_min_runtime;

@@ -165,6 +165,16 @@ static void victim_search_text(const struct al_explanation *e, struct line *l) {
         line_add(l, " stopped at its victim-search budget before finding victims");
 }
 
+/* "semi-preemptible core (first 2 tasks): " / "semi-preemptible elastic tasks beyond the core of
+ * 2: " before what a semi-preemptible job's step met. */
+static void part_text(const struct al_cluster *c, const struct al_explanation *e, struct line *l) {
+    int32_t min = e->job >= 0 && (size_t)e->job < c->job_count ? c->jobs[e->job].min_members : 0;
+    if (e->part == AL_PART_CORE)
+        line_add(l, "semi-preemptible core (first %d tasks): ", (int)min);
+    else if (e->part == AL_PART_ELASTIC)
+        line_add(l, "semi-preemptible elastic tasks beyond the core of %d: ", (int)min);
+}
+
 static size_t job_tasks(const struct al_cluster *c, const struct al_explanation *e) {
     if (e->job >= 0 && (size_t)e->job < c->job_count)
         return c->jobs[e->job].task_count;
@@ -177,6 +187,7 @@ size_t al_explanation_text(const struct al_cluster *cluster, const struct al_exp
 
     if (size > 0)
         buf[0] = '\0';
+    part_text(cluster, e, &l);
     switch (e->reason) {
     case AL_REASON_OVER_LIMIT:
     case AL_REASON_NON_PREEMPTIBLE_OVER_QUOTA:
@@ -201,6 +212,9 @@ size_t al_explanation_text(const struct al_cluster *cluster, const struct al_exp
         break;
     }
     victim_search_text(e, &l);
+    if (e->job >= 0 && (size_t)e->job < cluster->job_count &&
+        cluster->jobs[e->job].preemption_never)
+        line_add(&l, "; its preemption policy is Never: it evicts nothing, it waits");
     return l.len;
 }
 

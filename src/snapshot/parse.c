@@ -23,6 +23,7 @@ static const char *const config_keys[] = {
     "usage_k",
     "usage_half_life_s",
     "usage_window_s",
+    "queue_priority_in_quota_reclaim",
     NULL,
 };
 
@@ -147,6 +148,8 @@ int al__parse_config(struct al__parse *p, const struct al__json *config) {
         return -AL_EINVAL;
     if (al__member_bool(config, "config", "shared_gpu_node_preference", false,
                         &c->shared_gpu_node_preference, p->err) < 0 ||
+        al__member_bool(config, "config", "queue_priority_in_quota_reclaim", false,
+                        &c->queue_priority_in_quota_reclaim, p->err) < 0 ||
         parse_budget(p, config) < 0 || parse_usage(p, config) < 0)
         return -AL_EINVAL;
     return al__member_int(config, "config", "staleness_grace_period_s", false, -AL__MAX_SECONDS,

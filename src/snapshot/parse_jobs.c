@@ -1,6 +1,7 @@
 /* parse_jobs.c - the snapshot's jobs[]: queue, priority, gang minimums, subgroups, times. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "allot/errors.h"
 #include "snapshot/json_util.h"
@@ -11,6 +12,8 @@ static const char *const job_keys[] = {
     "queue",
     "priority",
     "preemptible",
+    "preemptibility",
+    "preemption_policy",
     "min_members",
     "subgroups",
     "created_s",
@@ -150,6 +153,56 @@ static int check_minimums(struct al__parse *p, const struct al__json *obj, const
     return 0;
 }
 
+/* "preemptibility": "preemptible", "non-preemptible" or "semi-preemptible" (KAI's spelling);
+ * it may stand beside "preemptible" only when the two agree. */
+static int parse_preemptibility(struct al__parse *p, const struct al__json *obj, const char *path,
+                                struct al_job *job) {
+    const char *mode = NULL;
+    char mpath[AL__PATH_SIZE];
+    if (al__member_string(obj, path, "preemptibility", false, &mode, p->err) < 0)
+        return -AL_EINVAL;
+    if (!mode)
+        return 0;
+    al__path_key(mpath, path, "preemptibility");
+    bool preemptible, semi = false;
+    if (strcmp(mode, "preemptible") == 0)
+        preemptible = true;
+    else if (strcmp(mode, "non-preemptible") == 0)
+        preemptible = false;
+    else if (strcmp(mode, "semi-preemptible") == 0)
+        preemptible = false, semi = true;
+    else
+        return al__fail(p->err, mpath,
+                        "unknown preemptibility \"%s\" (preemptible, non-preemptible, "
+                        "semi-preemptible)",
+                        mode);
+    if (al__json_get(obj, "preemptible") && job->preemptible != preemptible)
+        return al__fail(p->err, mpath, "\"%s\" contradicts preemptible: %s", mode,
+                        job->preemptible ? "true" : "false");
+    job->preemptible = preemptible;
+    job->semi_preemptible = semi;
+    return 0;
+}
+
+/* "preemption_policy": Kubernetes' PriorityClass spelling, "PreemptLowerPriority" (the default)
+ * or "Never" (the job never causes evictions). */
+static int parse_preemption_policy(struct al__parse *p, const struct al__json *obj,
+                                   const char *path, struct al_job *job) {
+    const char *policy = NULL;
+    char ppath[AL__PATH_SIZE];
+    if (al__member_string(obj, path, "preemption_policy", false, &policy, p->err) < 0)
+        return -AL_EINVAL;
+    if (!policy || strcmp(policy, "PreemptLowerPriority") == 0)
+        return 0;
+    if (strcmp(policy, "Never") != 0) {
+        al__path_key(ppath, path, "preemption_policy");
+        return al__fail(p->err, ppath,
+                        "unknown preemption policy \"%s\" (PreemptLowerPriority, Never)", policy);
+    }
+    job->preemption_never = true;
+    return 0;
+}
+
 static int parse_job_fields(struct al__parse *p, const struct al__json *obj, const char *path,
                             struct al_job *job) {
     const char *name;
@@ -165,6 +218,8 @@ static int parse_job_fields(struct al__parse *p, const struct al__json *obj, con
         return -AL_EINVAL;
     job->preemptible = job->priority < AL_PRIORITY_BUILD;
     if (al__member_bool(obj, path, "preemptible", false, &job->preemptible, p->err) < 0 ||
+        parse_preemptibility(p, obj, path, job) < 0 ||
+        parse_preemption_policy(p, obj, path, job) < 0 ||
         al__member_int(obj, path, "created_s", false, -AL__MAX_SECONDS, AL__MAX_SECONDS,
                        &job->created_s, p->err) < 0 ||
         parse_time(p, obj, path, "started_s", -AL__MAX_SECONDS, &job->has_started,

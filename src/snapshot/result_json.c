@@ -97,6 +97,8 @@ static json_t *explanation_json(const struct al_cluster *c, const struct al_expl
     rc |= al__put(o, "job", json_string(c->jobs[e->job].name));
     rc |= al__put(o, "reason", json_string(al_reason_name(e->reason)));
     rc |= al__put(o, "message", json_string(message));
+    if (e->part != AL_PART_WHOLE)
+        rc |= al__put(o, "part", json_string(e->part == AL_PART_CORE ? "core" : "elastic"));
     if (e->reason == AL_REASON_OVER_LIMIT || e->reason == AL_REASON_NON_PREEMPTIBLE_OVER_QUOTA)
         rc |= quota_fields(o, c, e);
     if (e->reason == AL_REASON_GANG_INCOMPLETE) {

@@ -30,6 +30,8 @@ static json_t *config_json(const struct al_config *c) {
         rc |= al__put(o, "usage_half_life_s", json_integer(c->usage_half_life_s));
         rc |= al__put(o, "usage_window_s", json_integer(c->usage_window_s));
     }
+    if (c->queue_priority_in_quota_reclaim)
+        rc |= al__put(o, "queue_priority_in_quota_reclaim", json_true());
     const struct al_victim_budget *b = &c->victim_budget;
     if (b->scenarios_per_job != AL_DEFAULT_SCENARIOS_PER_JOB ||
         b->scenarios_per_action != AL_DEFAULT_SCENARIOS_PER_ACTION ||
@@ -259,6 +261,10 @@ static json_t *job_json(const struct al_cluster *c, const struct al_job *job) {
     rc |= al__put(o, "queue", json_string(c->queues[job->queue].name));
     rc |= al__put(o, "priority", json_integer(job->priority));
     rc |= al__put(o, "preemptible", json_boolean(job->preemptible));
+    if (job->semi_preemptible)
+        rc |= al__put(o, "preemptibility", json_string("semi-preemptible"));
+    if (job->preemption_never)
+        rc |= al__put(o, "preemption_policy", json_string("Never"));
     if (job->subgroup_count > 0)
         rc |= al__put(o, "subgroups", subgroups_json(job));
     else

@@ -199,6 +199,28 @@ static void kai_gpu_sharing_annotations_are_read(void **state) {
     json_decref(o);
 }
 
+static void kais_preemptibility_label_is_read(void **state) {
+    struct al__kube_pod p;
+    char err[256] = "";
+    (void)state;
+    json_t *o = tb_json("{\"metadata\": {\"name\": \"s\", \"namespace\": \"n\", \"labels\":"
+                        " {\"kai.scheduler/preemptibility\": \"semi-preemptible\"}},"
+                        " \"spec\": {\"containers\": []}}");
+    assert_int_equal(al__kube_pod_read(o, &p, err, sizeof err), 0);
+    assert_int_equal(p.preemptibility, AL__SEMI_PREEMPTIBLE);
+    json_decref(o);
+    o = tb_json("{\"metadata\": {\"name\": \"s\", \"namespace\": \"n\"},"
+                " \"spec\": {\"containers\": []}}");
+    assert_int_equal(al__kube_pod_read(o, &p, err, sizeof err), 0);
+    assert_int_equal(p.preemptibility, AL__PREEMPTIBILITY_BY_PRIORITY);
+    json_decref(o);
+    o = tb_json("{\"metadata\": {\"name\": \"s\", \"namespace\": \"n\", \"labels\":"
+                " {\"kai.scheduler/preemptibility\": \"half\"}}, \"spec\": {\"containers\": []}}");
+    assert_int_equal(al__kube_pod_read(o, &p, err, sizeof err), -AL_EINVAL);
+    assert_non_null(strstr(err, "metadata.labels[kai.scheduler/preemptibility]: \"half\""));
+    json_decref(o);
+}
+
 static void a_share_pods_opt_out_of_enforcement_is_read(void **state) {
     static const struct {
         const char *annotations;
@@ -302,6 +324,7 @@ int main(void) {
         cmocka_unit_test(malformed_nodes_are_refused_naming_the_field),
         cmocka_unit_test(a_pod_is_read_as_kubernetes_counts_it),
         cmocka_unit_test(kai_gpu_sharing_annotations_are_read),
+        cmocka_unit_test(kais_preemptibility_label_is_read),
         cmocka_unit_test(a_share_pods_opt_out_of_enforcement_is_read),
         cmocka_unit_test(malformed_pods_are_refused_naming_the_field),
     };

@@ -146,6 +146,12 @@ static void a_pod_group_is_read(void **state) {
     assert_int_equal(g.preemptibility, AL__PREEMPTIBILITY_BY_PRIORITY);
     assert_null(g.subgroups);
     json_decref(o);
+    o = tb_json("{\"metadata\": {\"name\": \"p\", \"namespace\": \"n\"}, \"spec\":"
+                " {\"preemptibility\": \"semi-preemptible\", \"minMember\": 2}}");
+    assert_int_equal(al__kube_pod_group_read(o, &g, err, sizeof err), 0);
+    assert_int_equal(g.preemptibility, AL__SEMI_PREEMPTIBLE);
+    assert_false(al__kube_preemptible(g.preemptibility, 50)); /* its core is not */
+    json_decref(o);
 }
 
 static void malformed_pod_groups_are_refused_naming_the_field(void **state) {
@@ -194,6 +200,11 @@ static void priority_classes_are_read(void **state) {
     assert_int_equal(al__kube_priority_class_read(o, name, sizeof name, &value, err, sizeof err),
                      -AL_EINVAL);
     assert_non_null(strstr(err, "32-bit value"));
+    assert_false(al__kube_priority_class_never(o));
+    json_decref(o);
+    o = tb_json("{\"metadata\": {\"name\": \"wait\"}, \"value\": 125,"
+                " \"preemptionPolicy\": \"Never\"}");
+    assert_true(al__kube_priority_class_never(o)); /* its pods evict nothing */
     json_decref(o);
 }
 

@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "allot/cycle.h"
+#include "snapshot/report.h"
 #include "support/builder.h"
 
 #define NODE_CPU 20000000
@@ -118,6 +119,55 @@ static void non_preemptible_only_within_deserved(void **state) {
     assert_int_equal(e->reason, AL_REASON_NON_PREEMPTIBLE_OVER_QUOTA);
     assert_int_equal(e->requested, 2000);
     assert_int_equal(e->limit, 1000);
+    al_result_release(&r);
+    al_cluster_release(&c);
+}
+
+/* A semi-preemptible job's core is held to deserved quota, its tasks beyond are not; each
+ * explanation names the part that did not fit. */
+static void semi_preemptible_explanations_name_the_part(void **state) {
+    (void)state;
+    struct al_cluster c;
+    char text[512];
+    tb_init(&c);
+    tb_node(&c, "n0", 3, NODE_CPU, NODE_MEM);
+    one_queue(&c, 2000, -1);
+    tb_job(&c, "big", "team", 50, 3); /* a core of 3 over the deserved 2 */
+    c.jobs[c.job_count - 1].preemptible = false;
+    c.jobs[c.job_count - 1].semi_preemptible = true;
+    for (int i = 0; i < 3; i++)
+        tb_task(&c,
+                i == 0   ? "big-0"
+                : i == 1 ? "big-1"
+                         : "big-2",
+                AL_TASK_PENDING, NULL, 1, 0, NULL);
+    tb_job(&c, "p", "team", 50, 1); /* a core of 1, then 3 beyond on 2 GPUs left */
+    c.jobs[c.job_count - 1].preemptible = false;
+    c.jobs[c.job_count - 1].semi_preemptible = true;
+    c.jobs[c.job_count - 1].created_s = 10;
+    for (int i = 0; i < 4; i++)
+        tb_task(&c,
+                i == 0   ? "p-0"
+                : i == 1 ? "p-1"
+                : i == 2 ? "p-2"
+                         : "p-3",
+                AL_TASK_PENDING, NULL, 1, 0, NULL);
+    struct al_result r;
+    run(&c, &r);
+    expect_task(&c, &r, "big-0", AL_TASK_PENDING, NULL);
+    expect_task(&c, &r, "p-2", AL_TASK_ALLOCATED, "n0"); /* over quota: 3 of a deserved 2 */
+    expect_task(&c, &r, "p-3", AL_TASK_PENDING, NULL);
+    const struct al_explanation *e = why(&c, &r, "big");
+    assert_int_equal(e->reason, AL_REASON_NON_PREEMPTIBLE_OVER_QUOTA);
+    assert_int_equal(e->part, AL_PART_CORE);
+    assert_int_equal(e->requested, 3000);
+    al_explanation_text(&c, e, text, sizeof(text));
+    assert_non_null(strstr(text, "semi-preemptible core (first 3 tasks)"));
+    e = why(&c, &r, "p");
+    assert_int_equal(e->reason, AL_REASON_NO_NODE_FITS);
+    assert_int_equal(e->part, AL_PART_ELASTIC);
+    al_explanation_text(&c, e, text, sizeof(text));
+    assert_non_null(strstr(text, "semi-preemptible elastic tasks beyond the core of 1"));
     al_result_release(&r);
     al_cluster_release(&c);
 }
@@ -342,6 +392,7 @@ int main(void) {
         cmocka_unit_test(gang_is_all_or_nothing_and_explained),
         cmocka_unit_test(over_limit_is_explained_with_numbers),
         cmocka_unit_test(non_preemptible_only_within_deserved),
+        cmocka_unit_test(semi_preemptible_explanations_name_the_part),
         cmocka_unit_test(no_node_fits_reports_shortfall),
         cmocka_unit_test(elastic_jobs_take_turns),
         cmocka_unit_test(gang_partly_on_releasing_is_pipelined_whole),

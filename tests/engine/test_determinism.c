@@ -1,4 +1,5 @@
-/* test_determinism.c - every scenario twice, and with its arrays shuffled: identical decisions. */
+/* test_determinism.c - every scenario (the conformance cases and tests/scenarios) twice, and with
+ * its arrays shuffled: identical decisions. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -52,9 +53,9 @@ static char *describe(const struct al_cluster *c) {
                 n += snprintf(line + n, sizeof(line) - (size_t)n, " %d", d->gpus[g]);
         } else if (i < lines) {
             const struct al_explanation *e = &r.explanations[by_name[i - r.decision_count]];
-            n = snprintf(line, sizeof(line), "why %s %s %lld %lld %d/%d", c->jobs[e->job].name,
-                         al_reason_name(e->reason), (long long)e->allocated,
-                         (long long)e->requested, e->placeable, e->needed);
+            n = snprintf(line, sizeof(line), "why %s %s %lld %lld %d/%d part %d",
+                         c->jobs[e->job].name, al_reason_name(e->reason), (long long)e->allocated,
+                         (long long)e->requested, e->placeable, e->needed, (int)e->part);
         } else {
             size_t q = queue_order[i - lines];
             const struct al_queue_outcome *o = &r.queues[q];

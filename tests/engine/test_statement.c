@@ -136,6 +136,14 @@ static void build(struct al_cluster *c) {
     c->tasks[c->task_count - 3].subgroup = 0;
     c->tasks[c->task_count - 2].subgroup = 1;
     c->tasks[c->task_count - 1].subgroup = 1;
+    /* a semi-preemptible job (core of 2, CPU only): two running, two pending */
+    tb_job(c, "semi", "a", 50, 2);
+    c->jobs[c->job_count - 1].preemptible = false;
+    c->jobs[c->job_count - 1].semi_preemptible = true;
+    tb_task(c, "semi-0", AL_TASK_RUNNING, "n2", 0, 0, NULL);
+    tb_task(c, "semi-1", AL_TASK_RUNNING, "n2", 0, 0, NULL);
+    tb_task(c, "semi-2", AL_TASK_PENDING, NULL, 0, 0, NULL);
+    tb_task(c, "semi-3", AL_TASK_PENDING, NULL, 0, 0, NULL);
     char name[32];
     for (int j = 0; j < 6; j++) {
         snprintf(name, sizeof(name), "p%d", j);

@@ -112,10 +112,13 @@ def pod(name, namespace, queue_name, gpus=0, cpu="1", memory="1Gi", group=None,
             "spec": spec}
 
 
-def pod_group(name, namespace, queue_name, min_member=1, priority_class=None):
+def pod_group(name, namespace, queue_name, min_member=1, priority_class=None,
+              preemptibility=None):
     spec = {"queue": queue_name, "minMember": min_member}
     if priority_class:
         spec["priorityClassName"] = priority_class
+    if preemptibility:
+        spec["preemptibility"] = preemptibility
     return {"apiVersion": "scheduling.run.ai/v2alpha2", "kind": "PodGroup",
             "metadata": {"name": name, "namespace": namespace}, "spec": spec}
 

@@ -444,6 +444,43 @@ class PolicyTest(ClusterTest):
                    group_status().get("running") == 3 and
                    not group_status().get("schedulingConditions"), 20, "the PodGroup running")
 
+    def test_a_semi_preemptible_group_keeps_its_core_when_reclaimed(self):
+        a, b = self.namespace("semi-a"), self.namespace("semi-b")
+        self.add_queues(queue("semi-dept", gpu_quota=4),  # the core is within quota at every level
+                        queue("semi-a", parent="semi-dept", gpu_quota=1),
+                        queue("semi-b", parent="semi-dept", gpu_quota=3))
+        self.add_node("semi-1", gpus=4)
+        # core of 1 within semi-a's deserved GPU, 2 pods beyond it over quota
+        self.c.apply(pod_group("serve", a, "semi-a", min_member=1, priority_class="inference",
+                               preemptibility="semi-preemptible"))
+        self.c.apply([pod("s%d" % i, a, "semi-a", gpus=1, group="serve") for i in range(3)])
+        self.wait_bound(a, 3)
+        for name in self.pods(a):
+            self.kubelet.run(a, name)
+        self.c.apply([pod("b%d" % i, b, "semi-b", gpus=1) for i in range(3)])
+        self.assertEqual(len(self.wait_bound(b, 3)), 3)  # the 2 pods beyond the core go
+        self.assertEqual(len(bound(self.kubelet.pods(a))), 1)  # the core stays
+
+    def test_a_never_priority_class_waits_instead_of_preempting(self):
+        ns = self.namespace("never")
+        self.c.apply({"apiVersion": "scheduling.k8s.io/v1", "kind": "PriorityClass",
+                      "metadata": {"name": "never-inference"}, "value": 125,
+                      "preemptionPolicy": "Never"})
+        self.addCleanup(self.c.kubectl, "delete", "priorityclass", "never-inference",
+                        "--wait=false", check=False)
+        self.add_queues(queue("never-dept", gpu_quota=4),
+                        queue("never", parent="never-dept", gpu_quota=4))
+        self.add_node("never-1", gpus=4)
+        self.c.apply([pod("train-%d" % i, ns, "never", gpus=1, priority_class="train")
+                      for i in range(4)])
+        self.wait_bound(ns, 4)
+        for name in self.pods(ns):
+            self.kubelet.run(ns, name)
+        self.c.apply(pod("serve", ns, "never", gpus=1, priority_class="never-inference"))
+        cond = self.wait_condition(ns, "serve")
+        self.assertIn("preemption policy is Never", cond["message"])
+        self.assertEqual(len(bound(self.kubelet.pods(ns))), 4)  # nothing evicted
+
     def test_pods_of_a_job_may_ask_for_different_things(self):
         ns = self.namespace("ray")
         self.add_queues(queue("ray-dept"), queue("ray", parent="ray-dept", gpu_quota=8))

@@ -138,6 +138,7 @@ struct al__kube {
     struct al__strmap evicting;  /* uid -> its own key copy */
     struct al__strmap waiting;   /* pod keys waiting on their owners -> own key copy */
     json_t *classes;             /* PriorityClass name -> value */
+    json_t *never_classes;       /* PriorityClass name -> true: its preemptionPolicy is Never */
     json_t *reserving;           /* "node/device" -> true: reservations asked for, not seen yet */
     bool reservations_acting;    /* whether this replica acted when reservations were last kept */
     json_t *projects;            /* leaf Queue names -> true */

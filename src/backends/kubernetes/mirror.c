@@ -25,6 +25,7 @@ void al__kube_mirror_init(struct al__kube *k) {
     al__strmap_init(&k->evicting);
     al__strmap_init(&k->waiting);
     k->classes = json_object();
+    k->never_classes = json_object();
     k->projects = json_object();
     k->reserving = json_object();
 }
@@ -59,6 +60,7 @@ void al__kube_mirror_release(struct al__kube *k) {
     al__strmap_release(&k->assumed);
     al__strmap_release(&k->evicting);
     json_decref(k->classes);
+    json_decref(k->never_classes);
     json_decref(k->projects);
     json_decref(k->reserving);
     for (size_t i = 0; i < k->queues_put_count; i++)
@@ -435,10 +437,14 @@ static void classes_sync(struct al__kube *k) {
     size_t i;
     char name[254], err[512];
     json_object_clear(k->classes);
+    json_object_clear(k->never_classes);
     json_array_foreach(all, i, o) {
         int32_t value;
-        if (al__kube_priority_class_read(o, name, sizeof(name), &value, err, sizeof(err)) == 0)
-            json_object_set_new(k->classes, name, json_integer(value));
+        if (al__kube_priority_class_read(o, name, sizeof(name), &value, err, sizeof(err)) < 0)
+            continue;
+        json_object_set_new(k->classes, name, json_integer(value));
+        if (al__kube_priority_class_never(o))
+            json_object_set_new(k->never_classes, name, json_true());
     }
     json_decref(all);
 }
@@ -521,7 +527,7 @@ static bool group_form(struct al__kube *k, struct al__kube_group *g, struct grou
         snprintf(f->queue, sizeof(f->queue), "%s", first->pod.queue);
         snprintf(f->cls, sizeof(f->cls), "%s", first->pod.priority_class);
         f->min_members = first->gang;
-        f->preemptibility = AL__PREEMPTIBILITY_BY_PRIORITY;
+        f->preemptibility = first->pod.preemptibility; /* its label, as KAI's pod grouper */
         return true;
     }
     struct al__kube_pod_group pg;
@@ -537,7 +543,7 @@ static bool group_form(struct al__kube *k, struct al__kube_group *g, struct grou
     snprintf(f->queue, sizeof(f->queue), "%s", pg.queue);
     snprintf(f->cls, sizeof(f->cls), "%s", pg.priority_class);
     f->min_members = pg.min_members;
-    f->preemptibility = (int)pg.preemptibility;
+    f->preemptibility = pg.preemptibility;
     al__kube_pod_group_release(&pg);
     return true;
 }
@@ -560,6 +566,9 @@ static void group_create(struct al__kube *k, struct al__kube_group *g, const str
     json_t *spec = json_pack("{s:s, s:i}", "queue", f->queue, "minMember", (int)f->min_members);
     if (f->cls[0])
         json_object_set_new(spec, "priorityClassName", json_string(f->cls));
+    static const char *const modes[] = {NULL, "preemptible", "non-preemptible", "semi-preemptible"};
+    if (f->preemptibility > 0 && f->preemptibility < 4)
+        json_object_set_new(spec, "preemptibility", json_string(modes[f->preemptibility]));
     json_t *group = json_pack(
         "{s:s, s:s, s:{s:s, s:s, s:{s:s}, s:[{s:s, s:s, s:s, s:s, s:b}]}, s:o}", "apiVersion",
         "scheduling.run.ai/v2alpha2", "kind", "PodGroup", "metadata", "name", slash + 1,
@@ -663,6 +672,8 @@ static void group_put(struct al__kube *k, struct al__kube_group *g, const struct
         .kind = kind_of_class(f.cls),
         .priority = priority,
         .preemptible = al__kube_preemptible(f.preemptibility, priority),
+        .semi_preemptible = f.preemptibility == AL__SEMI_PREEMPTIBLE,
+        .preemption_never = f.cls[0] && json_object_get(k->never_classes, f.cls),
         .min_members = f.min_members,
         .gpu_device_count = 1,
         .created_s = pods[0]->created_s,

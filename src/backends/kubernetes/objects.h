@@ -28,7 +28,10 @@
 #define AL__KUBE_GPU_GROUP_LABEL   "runai-gpu-group" /* the shared device a pod was given */
 #define AL__KUBE_SUBGROUP_LABEL    "kai.scheduler/subgroup-name"
 #define AL__KUBE_POOL_LABEL        "kai.scheduler/node-pool"
-#define AL__KUBE_GPU_GROUPS_MAX    16
+/* KAI's preemptibility label on a workload's pods (its pod grouper copies it to the PodGroup's
+ * spec.preemptibility): preemptible, non-preemptible or semi-preemptible. */
+#define AL__KUBE_PREEMPTIBILITY_LABEL "kai.scheduler/preemptibility"
+#define AL__KUBE_GPU_GROUPS_MAX       16
 /* allot's: a Queue made through allot says whether it is a department or a project (a
  * department with no project yet is a leaf too). */
 #define AL__KUBE_QUEUE_KIND_LABEL "allot.run/queue-kind"
@@ -88,6 +91,7 @@ struct al__kube_pod {
     char gpu_groups[AL__KUBE_GPU_GROUPS_MAX][64];
     size_t gpu_group_count;
     char subgroup[254]; /* the kai.scheduler/subgroup-name label: its part of its pod group */
+    int preemptibility; /* the kai.scheduler/preemptibility label (enum al__kube_preemptibility) */
 };
 
 /* al__kube_pod_read - pod o. 0, or -AL_EINVAL with err naming the pod and the field. */
@@ -121,6 +125,18 @@ void al__kube_queue_weights(const struct al__kube_queue *qs, size_t n, int64_t *
                             int64_t *largest);
 int64_t al__kube_queue_weight(int64_t weight, int64_t divisor, int64_t largest);
 
+/* A PodGroup's spec.preemptibility (or a pod's kai.scheduler/preemptibility label). */
+enum al__kube_preemptibility {
+    AL__PREEMPTIBILITY_BY_PRIORITY, /* not given: a priority below 100 is preemptible */
+    AL__PREEMPTIBLE,
+    AL__NON_PREEMPTIBLE,
+    AL__SEMI_PREEMPTIBLE /* its first minMember pods are not, the pods beyond are */
+};
+
+/* al__kube_preemptibility_parse - "" (by priority), "preemptible", "non-preemptible" or
+ * "semi-preemptible" into *out; -AL_EINVAL for anything else (out untouched). */
+int al__kube_preemptibility_parse(const char *text, int *out);
+
 /* A PodGroup (scheduling.run.ai/v2alpha2): one job of pods. */
 struct al__kube_subgroup {
     char name[254];
@@ -134,8 +150,8 @@ struct al__kube_pod_group {
     char uid[64];
     char queue[254];
     char priority_class[254];
-    int32_t min_members; /* 1 when not given */
-    enum { AL__PREEMPTIBILITY_BY_PRIORITY, AL__PREEMPTIBLE, AL__NON_PREEMPTIBLE } preemptibility;
+    int32_t min_members;                 /* 1 when not given */
+    int preemptibility;                  /* enum al__kube_preemptibility */
     struct al__kube_subgroup *subgroups; /* malloc'd, subgroup_count of them */
     size_t subgroup_count;
 };
@@ -156,6 +172,10 @@ int32_t al__kube_priority(json_t *classes, const char *cls, bool has_priority, i
 /* al__kube_preemptible - as KAI decides: a PodGroup's preemptibility, or else a priority below
  * 100 (build) makes a job preemptible. */
 bool al__kube_preemptible(int preemptibility, int32_t priority);
+
+/* al__kube_priority_class_never - the PriorityClass's preemptionPolicy is Never: its pods
+ * evict nothing, they wait (Kubernetes' meaning, and KAI's design for it). */
+bool al__kube_priority_class_never(json_t *o);
 
 /* al__kube_priority_class_read - a PriorityClass's name and value. */
 int al__kube_priority_class_read(json_t *o, char *name, size_t name_size, int32_t *value, char *err,

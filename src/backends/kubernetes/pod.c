@@ -171,6 +171,24 @@ static int gpu_sharing(json_t *meta, struct al__kube_pod *p, const char *what, c
 
 /* The GPU groups of a shared pod: the runai-gpu-group label, or one runai-gpu-group/... label
  * per device (their values, in label order). */
+/* The kai.scheduler/preemptibility label, when there. */
+static int preemptibility_label(json_t *labels, struct al__kube_pod *p, const char *what, char *err,
+                                size_t size) {
+    char text[32];
+    int rc = al__kube_text(labels, AL__KUBE_PREEMPTIBILITY_LABEL, text, sizeof(text), what,
+                           "metadata.labels[" AL__KUBE_PREEMPTIBILITY_LABEL "]", err, size);
+    if (rc < 0)
+        return rc;
+    if (al__kube_preemptibility_parse(text, &p->preemptibility) < 0) {
+        snprintf(err, size,
+                 "%s: metadata.labels[" AL__KUBE_PREEMPTIBILITY_LABEL
+                 "]: \"%s\" is not preemptible, non-preemptible or semi-preemptible",
+                 what, text);
+        return -AL_EINVAL;
+    }
+    return 0;
+}
+
 static int gpu_groups(json_t *labels, struct al__kube_pod *p, const char *what, char *err,
                       size_t size) {
     const char *key;
@@ -257,6 +275,7 @@ int al__kube_pod_read(json_t *o, struct al__kube_pod *out, char *err, size_t siz
         (rc = al__kube_text(labels, AL__KUBE_SUBGROUP_LABEL, out->subgroup, sizeof(out->subgroup),
                             what, "metadata.labels[" AL__KUBE_SUBGROUP_LABEL "]", err, size)) < 0 ||
         (rc = gpu_groups(labels, out, what, err, size)) < 0 ||
+        (rc = preemptibility_label(labels, out, what, err, size)) < 0 ||
         (rc = al__kube_text(json_object_get(meta, "annotations"), AL__KUBE_POD_GROUP_ANNOT,
                             out->pod_group, sizeof(out->pod_group), what,
                             "metadata.annotations[" AL__KUBE_POD_GROUP_ANNOT "]", err, size)) < 0 ||

@@ -99,16 +99,10 @@ static int read_group(json_t *o, struct al__kube_pod_group *g, char *err, size_t
         (rc = members(spec, "minMember", 1, 1, &g->min_members, what, "spec.minMember", err,
                       size)) < 0)
         return rc;
-    if (!preemptibility[0])
-        g->preemptibility = AL__PREEMPTIBILITY_BY_PRIORITY;
-    else if (strcmp(preemptibility, "preemptible") == 0)
-        g->preemptibility = AL__PREEMPTIBLE;
-    else if (strcmp(preemptibility, "non-preemptible") == 0)
-        g->preemptibility = AL__NON_PREEMPTIBLE;
-    else {
+    if (al__kube_preemptibility_parse(preemptibility, &g->preemptibility) < 0) {
         snprintf(err, size,
-                 "%s: spec.preemptibility: \"%s\" is not preemptible or "
-                 "non-preemptible",
+                 "%s: spec.preemptibility: \"%s\" is not preemptible, non-preemptible or "
+                 "semi-preemptible",
                  what, preemptibility);
         return -AL_EINVAL;
     }
@@ -146,6 +140,11 @@ int al__kube_priority_class_read(json_t *o, char *name, size_t name_size, int32_
     return 0;
 }
 
+bool al__kube_priority_class_never(json_t *o) {
+    const char *policy = json_string_value(json_object_get(o, "preemptionPolicy"));
+    return policy && strcmp(policy, "Never") == 0;
+}
+
 int32_t al__kube_priority(json_t *classes, const char *cls, bool has_priority, int32_t priority) {
     if (!cls[0])
         return AL__KUBE_DEFAULT_PRIORITY;
@@ -153,6 +152,16 @@ int32_t al__kube_priority(json_t *classes, const char *cls, bool has_priority, i
     return value          ? (int32_t)json_integer_value(value)
            : has_priority ? priority
                           : AL__KUBE_DEFAULT_PRIORITY;
+}
+
+int al__kube_preemptibility_parse(const char *text, int *out) {
+    static const char *const names[] = {"", "preemptible", "non-preemptible", "semi-preemptible"};
+    for (int i = 0; i < (int)(sizeof(names) / sizeof(names[0])); i++)
+        if (strcmp(text, names[i]) == 0) {
+            *out = i; /* the enum's order */
+            return 0;
+        }
+    return -AL_EINVAL;
 }
 
 bool al__kube_preemptible(int preemptibility, int32_t priority) {

@@ -20,6 +20,7 @@ struct build {
     json_t *queues;  /* name -> queue document */
     json_t *leaves;  /* name -> true for queues no queue names as parent */
     json_t *classes; /* priority class name -> value */
+    json_t *never;   /* priority class name -> true: preemptionPolicy Never */
     json_t *groups;  /* "ns/name" -> job document (its tasks added as pods come) */
 };
 
@@ -159,9 +160,14 @@ static json_t *new_job(struct build *b, const char *key, const char *queue, cons
     }
     int32_t p = al__kube_priority(b->classes, cls, has_priority, priority);
     bool preemptible = al__kube_preemptible(preemptibility, p);
-    return json_pack("{s:s, s:s, s:i, s:b, s:i, s:I, s:[]}", "name", key, "queue", queue,
-                     "priority", (int)p, "preemptible", preemptible, "min_members",
-                     (int)min_members, "created_s", (json_int_t)created, "tasks");
+    json_t *job = json_pack("{s:s, s:s, s:i, s:b, s:i, s:I, s:[]}", "name", key, "queue", queue,
+                            "priority", (int)p, "preemptible", preemptible, "min_members",
+                            (int)min_members, "created_s", (json_int_t)created, "tasks");
+    if (job && preemptibility == AL__SEMI_PREEMPTIBLE)
+        json_object_set_new(job, "preemptibility", json_string("semi-preemptible"));
+    if (job && cls[0] && json_object_get(b->never, cls))
+        json_object_set_new(job, "preemption_policy", json_string("Never"));
+    return job;
 }
 
 /* A pod group's sub-groups as the job's: those no other names as its parent (a snapshot's
@@ -324,6 +330,7 @@ static void build_release(struct build *b) {
     json_decref(b->queues);
     json_decref(b->leaves);
     json_decref(b->classes);
+    json_decref(b->never);
     json_decref(b->groups);
 }
 
@@ -336,6 +343,7 @@ int al__kube_translate(json_t *raw, const struct al__kube_translate_options *opt
                       .queues = json_object(),
                       .leaves = json_object(),
                       .classes = json_object(),
+                      .never = json_object(),
                       .groups = json_object()};
     if (!json_is_object(raw)) {
         snprintf(err, size, "kubernetes objects: not an object");
@@ -353,10 +361,13 @@ int al__kube_translate(json_t *raw, const struct al__kube_translate_options *opt
     json_array_foreach(json_object_get(raw, "priorityClasses"), i, o) {
         char name[254];
         int32_t value;
-        if (al__kube_priority_class_read(o, name, sizeof(name), &value, err, size) < 0)
+        if (al__kube_priority_class_read(o, name, sizeof(name), &value, err, size) < 0) {
             skip(&b, err);
-        else
-            json_object_set_new(b.classes, name, json_integer(value));
+            continue;
+        }
+        json_object_set_new(b.classes, name, json_integer(value));
+        if (al__kube_priority_class_never(o))
+            json_object_set_new(b.never, name, json_true());
     }
     add_nodes(&b, json_object_get(raw, "nodes"));
     add_queues(&b, json_object_get(raw, "queues"), queues);

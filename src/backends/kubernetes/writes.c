@@ -127,15 +127,22 @@ static void namespace_of(const struct al__kube *k, const char *project, char out
     snprintf(out, 64, "%s%s", k->namespace_prefix, project);
 }
 
-/* The PriorityClass whose value is `priority`, or NULL (the pods then get KAI's default). */
-static const char *class_of(struct al__kube *k, int32_t priority, char *out, size_t size) {
+/* The PriorityClass whose value is `priority` - one whose preemptionPolicy is Never exactly
+ * when `never`, if there is one - or NULL (the pods then get KAI's default). */
+static const char *class_of(struct al__kube *k, int32_t priority, bool never, char *out,
+                            size_t size) {
     const char *name, *found = NULL;
+    bool found_fits = false;
     json_t *value;
     pthread_mutex_lock(&k->lock);
     json_object_foreach(k->classes, name, value) {
-        if (json_integer_value(value) == priority &&
-            (!found || strcmp(name, found) < 0)) /* the same one every time */
+        bool fits = (json_object_get(k->never_classes, name) != NULL) == never;
+        if (json_integer_value(value) != priority || (found_fits && !fits))
+            continue;
+        if (!found || (fits && !found_fits) || strcmp(name, found) < 0) { /* the same every time */
             found = name;
+            found_fits = fits;
+        }
     }
     if (found)
         snprintf(out, size, "%s", found);
@@ -252,7 +259,7 @@ int al__kube_submit(struct al__backend *b, const struct al__mirror_submit *s, ch
     struct al__mirror_submit with = *s;
     with.image = image;
     namespace_of(k, w->project, ns);
-    const char *cls = class_of(k, w->priority, cls_name, sizeof(cls_name));
+    const char *cls = class_of(k, w->priority, w->preemption_never, cls_name, sizeof(cls_name));
     json_t *job = job_of(k, &with, ns, cls);
     snprintf(path, sizeof(path), "/apis/batch/v1/namespaces/%s/jobs", ns);
     snprintf(what, sizeof(what), "creating Job %s/%s", ns, w->name);
@@ -271,7 +278,9 @@ int al__kube_submit(struct al__backend *b, const struct al__mirror_submit *s, ch
     if (cls)
         json_object_set_new(spec, "priorityClassName", json_string(cls));
     json_object_set_new(spec, "preemptibility",
-                        json_string(w->preemptible ? "preemptible" : "non-preemptible"));
+                        json_string(w->semi_preemptible ? "semi-preemptible"
+                                    : w->preemptible    ? "preemptible"
+                                                        : "non-preemptible"));
     json_t *group =
         json_pack("{s:s, s:s, s:{s:s, s:s, s:{s:s}, s:[{s:s, s:s, s:s, s:s, s:b}]}, "
                   "s:o}",

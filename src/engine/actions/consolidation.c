@@ -1,8 +1,10 @@
 /* consolidation.c - the consolidation action: running preemptible tasks are moved so that a
- * pending preemptible job fits; nothing is evicted for good (see actions.h). */
+ * pending job's preemptible step (a semi-preemptible job's tasks beyond its core) fits; nothing is
+ * evicted for good (see actions.h). */
 #include "engine/actions/actions.h"
 
 #include "engine/actions/victim_action.h"
+#include "engine/semi_preemptible.h"
 
 /* Every victim was placed again. */
 static bool all_moved(const struct al__session *s, const struct al__search *search,
@@ -22,7 +24,7 @@ static bool enough_gpus(const struct al__session *s, const int64_t req[]) {
 static bool eligible(const struct al__session *s, int32_t j, const int64_t req[],
                      const struct al__search *search) {
     (void)search;
-    return s->cluster->jobs[j].preemptible && enough_gpus(s, req);
+    return !al__job_step_is_core(s, j) && enough_gpus(s, req);
 }
 
 int al__action_consolidation(struct al__session *s) {

@@ -73,7 +73,8 @@ int al__victim_action_run(struct al__session *s, struct al__search *search,
     search->started_ns = al__search_now_ns(c);
     for (int32_t j; (j = al__job_queue_pop(s, &jq)) >= 0;) {
         const struct al_job *job = &c->jobs[j];
-        if (job->has_preemption_delay && c->now_s < job->created_s + job->preemption_delay_s)
+        if (job->preemption_never ||
+            (job->has_preemption_delay && c->now_s < job->created_s + job->preemption_delay_s))
             continue;
         bool complete, fits = true;
         int32_t n = al__job_next_tasks(s, j, NULL, jq.tasks, jq.sub_need, &complete);
