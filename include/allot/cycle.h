@@ -22,6 +22,7 @@ enum al_reason {
     AL_REASON_RECLAIMED,    /* evicted: its queue is over its fair share and another needs it */
     AL_REASON_PREEMPTED,    /* evicted: a higher-priority job of its queue needs the room */
     AL_REASON_CONSOLIDATED, /* evicted to be moved elsewhere, making room for another job */
+    AL_REASON_TOPOLOGY,     /* no domain of the required topology level holds the tasks */
     AL_REASON_COUNT
 };
 
@@ -51,6 +52,14 @@ struct al_decision {
  *       plus task and the NO_NODE_FITS fields for the first task that did not fit
  *   NO_NODE_FITS: task, requested_task (its request), best_free (the most free on any
  *       node whose labels match, per resource), nodes_matching (nodes whose labels match)
+ *   TOPOLOGY: topology, topology_level (the level no domain of satisfied), topology_subgroup
+ *       (the subgroup whose constraint it is, -1 for the job's), requested_task (the tasks'
+ *       summed request), needed (how many tasks), best_free (the free resources of the
+ *       domain of that level with the most free GPU), placeable (tasks that domain could
+ *       hold), nodes_matching (domains of that level). GANG_INCOMPLETE and NO_NODE_FITS also
+ *       carry topology_level when the tasks fitted no domain though some had room in sum.
+ * topology_level is 0 when no topology constraint is involved (topology and topology_subgroup
+ * are then meaningless).
  * Amounts use the engine's units (milli-GPU, millicores, bytes); a GPU-memory request is
  * counted in milli-GPU converted with the largest device memory in the cluster (the
  * amount quotas are checked with), summed over its devices.
@@ -78,6 +87,9 @@ struct al_explanation {
      * it found victims, or that did not search for it because the action's budget was
      * already spent (bits as victim_search). */
     uint32_t victim_search_cut;
+    int32_t topology;
+    int32_t topology_level;
+    int32_t topology_subgroup;
 };
 
 /* Where every task is at the end of the cycle. */

@@ -115,9 +115,35 @@ struct al_queue {
     int64_t reclaim_min_runtime_s;
 };
 
+/*
+ * A topology (KAI's Topology resource): levels of node labels, outermost first (zone, block,
+ * rack, host). A node's domain at level number d (1 = levels[0]) is the values of its labels
+ * levels[0 .. d); a node that lacks one of them is in no domain at that level or below. Level
+ * number 0 is the whole cluster.
+ */
+struct al_topology {
+    char *name;
+    char **levels; /* node label keys, distinct, level_count >= 1 */
+    size_t level_count;
+};
+
+/*
+ * Where a job's (or a subgroup's) tasks must or should lie together (KAI's topologyConstraint).
+ * Levels are level numbers of the topology (1 = its outermost level); 0 = none, so a zeroed
+ * constraint constrains nothing. required_level: every active task of the job (or subgroup)
+ * lies in one domain of that level. preferred_level (deeper than or equal to required_level):
+ * tried first, widening level by level up to required_level (or the whole cluster).
+ */
+struct al_topology_constraint {
+    int32_t topology; /* index into the cluster's topologies; read only when a level is set */
+    int32_t required_level;
+    int32_t preferred_level;
+};
+
 struct al_subgroup {
     char *name;
     int32_t min_members;
+    struct al_topology_constraint topology; /* this subgroup's tasks, within the job's */
 };
 
 /* Default priorities of the KAI-compatible priority classes. */
@@ -134,6 +160,7 @@ struct al_job {
     int32_t min_members;           /* gang minimum; 0 when the job has subgroups */
     struct al_subgroup *subgroups; /* each with its own minimum; may be NULL */
     size_t subgroup_count;
+    struct al_topology_constraint topology; /* all the job's tasks */
     int64_t created_s;
     bool has_started; /* when the job last started running (min-runtime protection) */
     int64_t started_s;
@@ -202,6 +229,8 @@ struct al_cluster {
     size_t job_count;
     struct al_task *tasks;
     size_t task_count;
+    struct al_topology *topologies; /* may be NULL */
+    size_t topology_count;
 };
 
 /* al_config_init - the default configuration: no actions, binpack, pack, preference on, 60 s,

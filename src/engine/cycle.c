@@ -22,6 +22,7 @@ static const char *const reason_names[AL_REASON_COUNT] = {
     [AL_REASON_RECLAIMED] = "reclaimed",
     [AL_REASON_PREEMPTED] = "preempted",
     [AL_REASON_CONSOLIDATED] = "consolidated",
+    [AL_REASON_TOPOLOGY] = "topology",
 };
 
 const char *al_reason_name(enum al_reason reason) {

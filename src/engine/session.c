@@ -8,6 +8,7 @@
 #include "allot/errors.h"
 #include "engine/order.h"
 #include "engine/placement_scored.h"
+#include "engine/topology.h"
 #include "util/sort.h"
 #include "util/wide.h"
 
@@ -501,7 +502,7 @@ int al__session_init(struct al__session *s, const struct al_cluster *c, struct a
     build_tasks(s);
     if ((rc = al__cluster_check_holdings(s)) < 0)
         return rc;
-    if ((rc = al__node_index_build(s)) < 0)
+    if ((rc = al__node_index_build(s)) < 0 || (rc = al__topology_build(s)) < 0)
         return rc;
     const struct al_config *config = &c->config;
     if (config->gpu_placement == AL_ALLOT || config->cpu_placement == AL_ALLOT)

@@ -37,9 +37,10 @@ static char *describe(const struct al_cluster *c) {
                 n += snprintf(line + n, sizeof(line) - (size_t)n, " %d", d->gpus[g]);
         } else {
             const struct al_explanation *e = &r.explanations[by_name[i - r.decision_count]];
-            n = snprintf(line, sizeof(line), "why %s %s %lld %lld %d/%d", c->jobs[e->job].name,
-                         al_reason_name(e->reason), (long long)e->allocated,
-                         (long long)e->requested, e->placeable, e->needed);
+            n = snprintf(line, sizeof(line), "why %s %s %lld %lld %d/%d topology %d/%d/%d",
+                         c->jobs[e->job].name, al_reason_name(e->reason), (long long)e->allocated,
+                         (long long)e->requested, e->placeable, e->needed, e->topology,
+                         e->topology_level, e->topology_subgroup);
         }
         if (len + (size_t)n + 2 > cap) {
             cap = 2 * (len + (size_t)n + 2);
@@ -58,10 +59,10 @@ static char *describe(const struct al_cluster *c) {
 
 /* Every scenario, as written or under the allot placement policy (whose fragmentation measure
  * and memo must not depend on the order of nodes and tasks either). */
-static void every_case_twice_and_shuffled(bool allot_placement) {
+static void every_case_twice_and_shuffled(const char *pattern, bool allot_placement) {
     size_t count;
-    char **paths = tb_case_files(&count);
-    assert_true(count > 100);
+    char **paths = tb_glob_files(pattern, &count);
+    assert_true(count > 0);
     for (size_t i = 0; i < count; i++) {
         size_t len;
         char *text = tb_read_file(paths[i], &len);
@@ -95,18 +96,26 @@ static void every_case_twice_and_shuffled(bool allot_placement) {
 
 static void same_decisions_twice_and_shuffled(void **state) {
     (void)state;
-    every_case_twice_and_shuffled(false);
+    every_case_twice_and_shuffled(TB_CASES_DIR "/*.json", false);
+}
+
+/* The project's scenarios, topology-constrained jobs among them. */
+static void project_scenarios_twice_and_shuffled(void **state) {
+    (void)state;
+    every_case_twice_and_shuffled(TB_SCENARIOS_DIR "/*.json", false);
+    every_case_twice_and_shuffled(TB_SCENARIOS_DIR "/*.json", true);
 }
 
 static void same_decisions_under_allot_placement(void **state) {
     (void)state;
-    every_case_twice_and_shuffled(true);
+    every_case_twice_and_shuffled(TB_CASES_DIR "/*.json", true);
 }
 
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(same_decisions_twice_and_shuffled),
         cmocka_unit_test(same_decisions_under_allot_placement),
+        cmocka_unit_test(project_scenarios_twice_and_shuffled),
     };
     return cmocka_run_group_tests_name("determinism", tests, NULL, NULL);
 }

@@ -34,10 +34,14 @@ char *tb_read_file(const char *path, size_t *len) {
 }
 
 char **tb_case_files(size_t *count) {
+    return tb_glob_files(TB_CASES_DIR "/*.json", count);
+}
+
+char **tb_glob_files(const char *pattern, size_t *count) {
     glob_t g;
     char **paths;
     *count = 0;
-    if (glob(TB_CASES_DIR "/*.json", 0, NULL, &g) != 0)
+    if (glob(pattern, 0, NULL, &g) != 0)
         return NULL;
     paths = checked(calloc(g.gl_pathc, sizeof(*paths)));
     for (size_t i = 0; i < g.gl_pathc; i++)

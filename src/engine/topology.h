@@ -1,0 +1,108 @@
+/* topology.h - topology-aware placement: nodes grouped into domains by their topology labels
+ * (zone, block, rack, host), a domain chosen for a job's (or subgroup's) tasks by bin-packing,
+ * and nodes inside it by proximity to the tasks placed before (docs/topology.md). */
+#ifndef ALLOT_ENGINE_TOPOLOGY_H
+#define ALLOT_ENGINE_TOPOLOGY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "engine/placement.h"
+#include "engine/session.h"
+
+/*
+ * One topology's domains. Depth d (1 .. levels) is the topology's level number d; a domain's
+ * id at depth d is its place in the order of the label values down to that level, so ids
+ * order domains by their labels (the tie-break of every choice among domains).
+ */
+struct al__topo_tree {
+    int32_t levels;
+    int32_t **domain_of;   /* [d][node]: the node's domain at depth d, -1 (labels missing) */
+    int32_t *domain_count; /* [d] */
+    int32_t **parent;      /* [d][id]: the domain at depth d - 1 holding it (0 at depth 1) */
+    int32_t **first_node;  /* [d][id]: its first node in label order (to name it) */
+};
+
+/* Per-call scratch for the candidate domains of one group (the job's, a subgroup's). */
+struct al__topo_candidate {
+    int32_t depth, domain;
+    int64_t fullness; /* the request over the domain's free resources, parts per million */
+};
+
+struct al__topo_slot {
+    int64_t (*free)[AL_RESOURCE_COUNT]; /* per domain of one depth */
+    int64_t *holds;                     /* per domain: how many of the tasks it could hold */
+    unsigned char *bound;               /* per domain of the required depth: has active tasks */
+    struct al__topo_candidate *candidates;
+    int32_t *order;
+};
+
+/* Every topology's domains, and the scratch of al__topology_place. */
+struct al__topology_state {
+    struct al__topo_tree *trees;       /* per topology */
+    struct al__topo_slot slots[2];     /* the job's group, a subgroup's */
+    int32_t *group_tasks, *rest_tasks; /* of the largest job's task count */
+};
+
+/* A restriction of placement to one domain; depth 0 restricts nothing. */
+struct al__topo_limit {
+    const struct al__topo_tree *tree;
+    int32_t depth;
+    int32_t domain;
+};
+
+/*
+ * Where a topology-constrained placement may go (al__place_options.topology): inside the job's
+ * domain, the subgroup's domain and, while a task looks near the tasks placed before, inside
+ * the anchor's domain at some depth. anchor: a node of the group's tasks placed before (-1:
+ * none yet); near: the tree proximity is measured in, down to below depth near_from.
+ */
+struct al__topology_scope {
+    struct al__topo_limit job, subgroup, narrow;
+    const struct al__topo_tree *near;
+    int32_t near_from;
+    int32_t anchor;
+};
+
+/* al__topology_build - the domains of every topology of the session's cluster (arena
+ * storage; s->topo stays NULL when there is none), after checking every job's and subgroup's
+ * constraint. Errors: -AL_ENOMEM; -AL_EINVAL for a constraint naming a topology or level out
+ * of range, or a preferred level wider than the required one. O(topologies * levels * nodes
+ * log nodes). */
+int al__topology_build(struct al__session *s);
+
+/* al__topology_allows - node n lies in every domain the scope restricts placement to. */
+static inline bool al__topology_allows(const struct al__topology_scope *sc, int32_t n) {
+    const struct al__topo_limit *l[3] = {&sc->job, &sc->subgroup, &sc->narrow};
+    for (int i = 0; i < 3; i++)
+        if (l[i]->depth > 0 && l[i]->tree->domain_of[l[i]->depth][n] != l[i]->domain)
+            return false;
+    return true;
+}
+
+/* al__topology_constrained - job j or one of its subgroups has a topology constraint. */
+bool al__topology_constrained(const struct al_cluster *c, int32_t j);
+
+/*
+ * al__topology_place - al__place_tasks for a job with topology constraints: for the job's
+ * constraint, the candidate domains from the preferred level up to the required one (or the
+ * whole cluster), those that cannot hold the tasks in sum left out, deepest level first, then
+ * the fullest relative to the request (bin-packing), then by labels; the first in which every
+ * task is placed wins. Subgroups with constraints choose their domain the same way inside the
+ * job's. Tasks go near the group's tasks placed before (al__topology_find). Active tasks of the
+ * job (or subgroup) bind the domain of the required level. Contract as al__place_tasks; when no
+ * domain of the required level has room in sum, *why has reason AL_REASON_TOPOLOGY.
+ */
+int al__topology_place(struct al__session *s, int32_t j, const int32_t *tasks, int32_t n,
+                       const struct al__place_options *opt, bool *placed_all,
+                       struct al_explanation *why);
+
+/*
+ * al__topology_find - al__placement_find within opt->topology: near the anchor first (its
+ * domain at the deepest level, then wider), then anywhere the scope allows. Sets the anchor
+ * when there was none. O(levels) placement walks.
+ */
+bool al__topology_find(struct al__session *s, int32_t t, const struct al__place_options *opt,
+                       struct al__choice *out);
+
+#endif
