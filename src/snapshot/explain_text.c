@@ -181,7 +181,7 @@ static void topology_text(const struct al_cluster *c, const struct al_explanatio
     enum al_resource r = e->requested_task[AL_GPU] > 0   ? AL_GPU
                          : e->requested_task[AL_CPU] > 0 ? AL_CPU
                                                          : AL_MEMORY;
-    char want[48], have[48], who[160];
+    char want[48], have[48];
     const struct al_job *job =
         e->job >= 0 && (size_t)e->job < c->job_count ? &c->jobs[e->job] : NULL;
 
@@ -189,23 +189,26 @@ static void topology_text(const struct al_cluster *c, const struct al_explanatio
         line_add(l, "no topology domain has room for the tasks");
         return;
     }
-    if (job && e->topology_subgroup >= 0 && (size_t)e->topology_subgroup < job->subgroup_count)
-        snprintf(who, sizeof(who), "subgroup %s", job->subgroups[e->topology_subgroup].name);
-    else
-        snprintf(who, sizeof(who), "job");
+    const char *subgroup =
+        job && e->topology_subgroup >= 0 && (size_t)e->topology_subgroup < job->subgroup_count
+            ? job->subgroups[e->topology_subgroup].name
+            : NULL;
     if (e->nodes_matching == 0) {
         line_add(l,
-                 "no node carries the labels down to %s (required topology level of the %s, "
+                 "no node carries the labels down to %s (required topology level of %s%s, "
                  "topology %s)",
-                 level, who, c->topologies[e->topology].name);
+                 level, subgroup ? "subgroup " : "the job", subgroup ? subgroup : "",
+                 c->topologies[e->topology].name);
         return;
     }
     al_amount_text(r, e->requested_task[r], true, want, sizeof(want));
     al_amount_text(r, e->best_free[r], true, have, sizeof(have));
-    line_add(l,
-             "no %s has room for the %s's %s (required topology level %s of topology %s; the "
-             "largest %s domain has %s free",
-             level, who, want, level, c->topologies[e->topology].name, level, have);
+    if (subgroup)
+        line_add(l, "no %s has room for the %s of subgroup %s", level, want, subgroup);
+    else
+        line_add(l, "no %s has room for the job's %s", level, want);
+    line_add(l, " (required topology level %s of topology %s; the largest %s domain has %s free",
+             level, c->topologies[e->topology].name, level, have);
     if (e->best_free[r] >= e->requested_task[r] && e->placeable < e->needed)
         line_add(l, " but room on its nodes for %d of the %d tasks", (int)e->placeable,
                  (int)e->needed);
