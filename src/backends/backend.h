@@ -12,6 +12,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "allot/model.h"
+
 /* A started task as its backend knows it, as text ("" = none): opaque to allotd, which stores
  * it and hands it back. */
 #define AL__TASK_REF_MAX  64
@@ -45,6 +47,10 @@ struct al__inventory {
     struct al__node *nodes;
     size_t node_count;
     bool virtual_gpus; /* declared rather than discovered */
+    /* Topologies its nodes' labels describe (KAI's Topology resources, the local backend's
+     * --topology), by name; workloads name them in their topology constraints. */
+    struct al_topology *topologies;
+    size_t topology_count;
 };
 
 /* A task's place in allotd, stable across restarts: what a backend names its own things by. */
