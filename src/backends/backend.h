@@ -173,6 +173,8 @@ struct al__mirror_workload {
     int32_t priority;
     bool preemptible;
     int32_t min_members;
+    /* Its topology constraint (a PodGroup's topologyConstraint): names, NULL = not given. */
+    const char *topology, *required_topology_level, *preferred_topology_level;
     bool no_enforce; /* its tasks opted out of the enforcement library (the platform's way) */
     /* Each task's request (the largest of its tasks' where they differ). */
     int32_t gpus, gpu_milli, gpu_memory_mib, gpu_device_count;

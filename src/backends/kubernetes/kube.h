@@ -91,6 +91,7 @@ enum {
     AL__KUBE_QUEUES,
     AL__KUBE_GROUPS,
     AL__KUBE_CLASSES,
+    AL__KUBE_TOPOLOGIES, /* KAI's Topology (kai.scheduler/v1alpha1): not watched without its CRD */
     AL__KUBE_KINDS
 };
 

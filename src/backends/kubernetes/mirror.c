@@ -279,6 +279,32 @@ static bool finished(const struct al__kube_pod *p) {
     return p->phase == AL__POD_SUCCEEDED || p->phase == AL__POD_FAILED;
 }
 
+static int by_topology_name(const void *a, const void *b) {
+    return strcmp(((const struct al_topology *)a)->name, ((const struct al_topology *)b)->name);
+}
+
+/* KAI's Topology objects as the inventory's topologies, by name. */
+static void inventory_topologies(struct al__kube *k, struct al__inventory *out) {
+    json_t *all = al__kube_cache_all(k->watches[AL__KUBE_TOPOLOGIES].cache), *o;
+    size_t i;
+    char err[512];
+    out->topologies = al__xcalloc(json_array_size(all) + 1, sizeof(*out->topologies));
+    json_array_foreach(all, i, o) {
+        char **aliases;
+        struct al_topology *t = &out->topologies[out->topology_count];
+        if (al__kube_topology_read(o, t, &aliases, err, sizeof(err)) < 0) {
+            fprintf(stderr, "allotd: kubernetes: %s; not used\n", err);
+            continue;
+        }
+        for (size_t l = 0; l < t->level_count; l++)
+            free(aliases[l]);
+        free(aliases);
+        out->topology_count++;
+    }
+    json_decref(all);
+    qsort(out->topologies, out->topology_count, sizeof(*out->topologies), by_topology_name);
+}
+
 void al__kube_inventory(struct al__kube *k, struct al__inventory *out) {
     json_t *all = al__kube_cache_all(k->watches[AL__KUBE_NODES].cache), *o;
     size_t i;
@@ -298,6 +324,7 @@ void al__kube_inventory(struct al__kube *k, struct al__inventory *out) {
     }
     json_decref(all);
     qsort(out->nodes, out->node_count, sizeof(*out->nodes), by_node_name);
+    inventory_topologies(k, out);
     for (size_t p = 0; p < k->pods.capacity; p++) { /* other schedulers' pods hold capacity */
         const struct al__kube_pod_entry *e = k->pods.values[p];
         if (!k->pods.keys[p] || e->ours || e->reservation || !e->pod.node[0] || finished(&e->pod))
@@ -329,12 +356,24 @@ static bool same_node(const struct al__node *a, const struct al__node *b) {
     return true;
 }
 
+static bool same_topology(const struct al_topology *a, const struct al_topology *b) {
+    if (strcmp(a->name, b->name) != 0 || a->level_count != b->level_count)
+        return false;
+    for (size_t l = 0; l < a->level_count; l++)
+        if (strcmp(a->levels[l], b->levels[l]) != 0)
+            return false;
+    return true;
+}
+
 static void inventory_sync(struct al__kube *k, const struct al__mirror *m) {
     struct al__inventory fresh, *have = &k->b->inventory;
     al__kube_inventory(k, &fresh);
-    bool same = fresh.node_count == have->node_count;
+    bool same =
+        fresh.node_count == have->node_count && fresh.topology_count == have->topology_count;
     for (size_t i = 0; same && i < fresh.node_count; i++)
         same = same_node(&fresh.nodes[i], &have->nodes[i]);
+    for (size_t i = 0; same && i < fresh.topology_count; i++)
+        same = same_topology(&fresh.topologies[i], &have->topologies[i]);
     if (same) {
         al__inventory_release(&fresh);
         return;
@@ -506,7 +545,27 @@ struct group_form {
     bool has_priority;
     int32_t priority, min_members;
     int preemptibility;
+    struct al__kube_topology_constraint topology; /* levels as node labels ("" = none) */
 };
+
+/* A level of topology `name` given by its alias (KAI lets a constraint name either) as its node
+ * label, in place; unchanged when it is a node label already or names nothing known. */
+static void level_label(struct al__kube *k, const char *name, char *level, size_t size) {
+    json_t *o = name[0] && level[0]
+                    ? al__kube_cache_get(k->watches[AL__KUBE_TOPOLOGIES].cache, name)
+                    : NULL;
+    json_t *levels = json_object_get(json_object_get(o, "spec"), "levels"), *l;
+    size_t i;
+    json_array_foreach(levels, i, l) {
+        const char *alias = json_string_value(json_object_get(l, "alias"));
+        const char *label = json_string_value(json_object_get(l, "nodeLabel"));
+        if (alias && label && strcmp(alias, level) == 0) {
+            snprintf(level, size, "%s", label);
+            break;
+        }
+    }
+    json_decref(o);
+}
 
 /* What g's PodGroup says - or, for a group allot makes whose PodGroup is not there yet, its
  * first pod and its top owner; false when g cannot be a workload yet (the PodGroup its pods
@@ -538,6 +597,10 @@ static bool group_form(struct al__kube *k, struct al__kube_group *g, struct grou
     snprintf(f->cls, sizeof(f->cls), "%s", pg.priority_class);
     f->min_members = pg.min_members;
     f->preemptibility = (int)pg.preemptibility;
+    if (pg.topology.topology[0]) /* KAI ignores a constraint that names no topology */
+        f->topology = pg.topology;
+    level_label(k, f->topology.topology, f->topology.required, sizeof(f->topology.required));
+    level_label(k, f->topology.topology, f->topology.preferred, sizeof(f->topology.preferred));
     al__kube_pod_group_release(&pg);
     return true;
 }
@@ -664,6 +727,9 @@ static void group_put(struct al__kube *k, struct al__kube_group *g, const struct
         .priority = priority,
         .preemptible = al__kube_preemptible(f.preemptibility, priority),
         .min_members = f.min_members,
+        .topology = f.topology.topology[0] ? f.topology.topology : NULL,
+        .required_topology_level = f.topology.required[0] ? f.topology.required : NULL,
+        .preferred_topology_level = f.topology.preferred[0] ? f.topology.preferred : NULL,
         .gpu_device_count = 1,
         .created_s = pods[0]->created_s,
         .task_count = n,
@@ -784,6 +850,7 @@ void al__kube_sync(struct al__backend *b, bool all, const struct al__mirror *m) 
     bool classes = each_change(k, AL__KUBE_CLASSES, NULL, NULL) > 0 || all;
     bool queues = each_change(k, AL__KUBE_QUEUES, NULL, NULL) > 0 || all;
     inventory |= each_change(k, AL__KUBE_NODES, NULL, NULL) > 0;
+    inventory |= each_change(k, AL__KUBE_TOPOLOGIES, NULL, NULL) > 0;
     bool pods = each_change(k, AL__KUBE_PODS, pod_changed, &inventory) > 0;
     if (atomic_exchange(&k->owners_read, false))
         waiting_read(k, &inventory);

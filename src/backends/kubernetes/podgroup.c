@@ -81,6 +81,27 @@ static int read_subgroups(json_t *spec, struct al__kube_pod_group *g, const char
     return 0;
 }
 
+/* spec.topologyConstraint (KAI's field names). */
+static int read_topology(json_t *spec, struct al__kube_topology_constraint *t, const char *what,
+                         char *err, size_t size) {
+    json_t *c = json_object_get(spec, "topologyConstraint");
+    int rc;
+    if (!c || json_is_null(c))
+        return 0;
+    if (!json_is_object(c)) {
+        snprintf(err, size, "%s: spec.topologyConstraint: must be an object", what);
+        return -AL_EINVAL;
+    }
+    if ((rc = al__kube_text(c, "topology", t->topology, sizeof(t->topology), what,
+                            "spec.topologyConstraint.topology", err, size)) < 0 ||
+        (rc = al__kube_text(c, "requiredTopologyLevel", t->required, sizeof(t->required), what,
+                            "spec.topologyConstraint.requiredTopologyLevel", err, size)) < 0 ||
+        (rc = al__kube_text(c, "preferredTopologyLevel", t->preferred, sizeof(t->preferred), what,
+                            "spec.topologyConstraint.preferredTopologyLevel", err, size)) < 0)
+        return rc;
+    return 0;
+}
+
 static int read_group(json_t *o, struct al__kube_pod_group *g, char *err, size_t size) {
     json_t *meta = json_object_get(o, "metadata"), *spec = json_object_get(o, "spec");
     char what[400], preemptibility[32];
@@ -112,6 +133,8 @@ static int read_group(json_t *o, struct al__kube_pod_group *g, char *err, size_t
                  what, preemptibility);
         return -AL_EINVAL;
     }
+    if ((rc = read_topology(spec, &g->topology, what, err, size)) < 0)
+        return rc;
     return read_subgroups(spec, g, what, err, size);
 }
 
