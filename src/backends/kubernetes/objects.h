@@ -117,16 +117,17 @@ void al__kube_queue_weights(const struct al__kube_queue *qs, size_t n, int64_t *
 int64_t al__kube_queue_weight(int64_t weight, int64_t divisor, int64_t largest);
 
 /* A PodGroup (scheduling.run.ai/v2alpha2): one job of pods. */
-struct al__kube_subgroup {
-    char name[254];
-    char parent[254];
-    int32_t min_members;
-};
-
 /* KAI's topologyConstraint of a PodGroup (its names; "" = not given). */
 struct al__kube_topology_constraint {
     char topology[254];
     char required[320], preferred[320]; /* node label keys (or a level's alias) */
+};
+
+struct al__kube_subgroup {
+    char name[254];
+    char parent[254];
+    int32_t min_members;
+    struct al__kube_topology_constraint topology; /* its topologyConstraint */
 };
 
 struct al__kube_pod_group {
