@@ -26,7 +26,6 @@ struct al__topo_tree {
 /* Per-call scratch for the candidate domains of one group (the job's, a subgroup's). */
 struct al__topo_candidate {
     int32_t depth, domain;
-    int64_t fullness; /* the request over the domain's free resources, parts per million */
 };
 
 struct al__topo_slot {
@@ -35,6 +34,9 @@ struct al__topo_slot {
     unsigned char *bound;               /* per domain of the required depth: has active tasks */
     struct al__topo_candidate *candidates;
     int32_t *order;
+    /* per domain of every depth (depth d's from the sum of the counts above it): the request
+     * over its free resources, parts per million (the bin-packing key) */
+    int64_t *fullness;
 };
 
 /* Every topology's domains, and the scratch of al__topology_place. */

@@ -125,7 +125,10 @@ static int slot_init(struct al__session *s, struct al__topo_slot *sl, size_t wid
     sl->bound = al__arena_array(&s->arena, widest + 1, 1);
     sl->candidates = al__arena_array(&s->arena, all + 1, sizeof(*sl->candidates));
     sl->order = al__arena_array(&s->arena, all + 1, sizeof(int32_t));
-    return sl->free && sl->holds && sl->bound && sl->candidates && sl->order ? 0 : -AL_ENOMEM;
+    sl->fullness = al__arena_array(&s->arena, all + 1, sizeof(int64_t));
+    return sl->free && sl->holds && sl->bound && sl->candidates && sl->order && sl->fullness
+               ? 0
+               : -AL_ENOMEM;
 }
 
 int al__topology_build(struct al__session *s) {

@@ -81,20 +81,30 @@ static bool alike(const struct al__session *s, const int32_t *tasks, int32_t n) 
     return true;
 }
 
-/* The largest share of a domain's free resources the request takes, parts per million; -1
- * when it does not fit. */
+/* The largest share of a domain's free resources the request takes, parts per million (above
+ * a million when it does not fit; KAI's requiredResourceNotInDomainRatio for a resource the
+ * domain has none of). */
 static int64_t fullness(const int64_t req[AL_RESOURCE_COUNT],
                         const int64_t free[AL_RESOURCE_COUNT]) {
     int64_t most = 0;
     for (int r = 0; r < AL_RESOURCE_COUNT; r++) {
         if (req[r] <= 0)
             continue;
-        if (free[r] < req[r])
-            return -1;
-        int64_t part = (int64_t)((al__i128)req[r] * 1000000 / free[r]);
-        most = part > most ? part : most;
+        al__i128 part =
+            free[r] <= 0 ? (al__i128)1000 * 1000000 : (al__i128)req[r] * 1000000 / free[r];
+        if (part > INT64_MAX / 2)
+            part = INT64_MAX / 2;
+        most = part > most ? (int64_t)part : most;
     }
     return most;
+}
+
+/* The request fits in the domain's free resources, in sum. */
+static bool fits_in(const int64_t req[AL_RESOURCE_COUNT], const int64_t free[AL_RESOURCE_COUNT]) {
+    for (int r = 0; r < AL_RESOURCE_COUNT; r++)
+        if (req[r] > 0 && free[r] < req[r])
+            return false;
+    return true;
 }
 
 /* The resource that names a domain's size in explanations: GPU when asked for, else CPU,
@@ -145,13 +155,42 @@ static void sum_depth(const struct al__session *s, const struct group *g, int32_
     }
 }
 
+/* Where depth d's domains start in a slot's fullness. */
+static int64_t depth_start(const struct al__topo_tree *tree, int32_t d) {
+    int64_t at = 0;
+    for (int32_t e = 1; e < d; e++)
+        at += tree->domain_count[e];
+    return at;
+}
+
+struct preference {
+    const struct al__topo_tree *tree;
+    const struct al__topo_slot *sl;
+};
+
+/*
+ * Candidates in the order KAI's topology plugin tries them: deepest level first; within a
+ * level, in the order of the domain tree sorted for bin-packing at every level (the children of
+ * each domain by fullness, the fullest first, then by labels), so that a domain of a fuller
+ * parent comes before any of an emptier one (KAI's "pack the top-most domain first").
+ */
 static int by_preference(int32_t a, int32_t b, const void *ctx) {
-    const struct al__topo_candidate *c = ctx, *x = &c[a], *y = &c[b];
+    const struct preference *p = ctx;
+    const struct al__topo_candidate *x = &p->sl->candidates[a], *y = &p->sl->candidates[b];
     if (x->depth != y->depth)
         return x->depth > y->depth ? -1 : 1;
-    if (x->fullness != y->fullness)
-        return x->fullness > y->fullness ? -1 : 1;
-    return (x->domain > y->domain) - (x->domain < y->domain);
+    for (int32_t e = 1; e <= x->depth; e++) {
+        int32_t ax = ancestor(p->tree, x->depth, x->domain, e);
+        int32_t ay = ancestor(p->tree, y->depth, y->domain, e);
+        if (ax == ay)
+            continue;
+        int64_t at = depth_start(p->tree, e);
+        int64_t fx = p->sl->fullness[at + ax], fy = p->sl->fullness[at + ay];
+        if (fx != fy)
+            return fx > fy ? -1 : 1;
+        return ax < ay ? -1 : 1;
+    }
+    return 0;
 }
 
 /* Notes domain id of the required depth for the explanation: the one with the most free of
@@ -187,25 +226,27 @@ static int32_t candidates(struct al__session *s, int32_t j, const struct group *
     int main = main_resource(req);
     int32_t k = 0;
     *sf = (struct shortfall){.best = -1};
-    for (int32_t d = preferred; d >= required && d > 0; d--) {
+    for (int32_t d = preferred; d > 0; d--) { /* every depth's fullness: the sort's keys */
+        int64_t at = depth_start(g->tree, d);
         sum_depth(s, g, d, outer, like, one, sl);
         for (int32_t id = 0; id < g->tree->domain_count[d]; id++) {
-            if (bound && !sl->bound[ancestor(g->tree, d, id, required)])
+            sl->fullness[at + id] = fullness(req, sl->free[id]);
+            if (d < required || (bound && !sl->bound[ancestor(g->tree, d, id, required)]))
                 continue;
             if (d == required)
                 note_shortfall(sf, sl, id, main);
-            int64_t full = fullness(req, sl->free[id]);
-            if (full < 0 || (same && sl->holds[id] < n))
+            if (!fits_in(req, sl->free[id]) || (same && sl->holds[id] < n))
                 continue;
-            sl->candidates[k] = (struct al__topo_candidate){d, id, full};
+            sl->candidates[k] = (struct al__topo_candidate){d, id};
             sl->order[k] = k;
             k++;
         }
     }
-    if (al__sort_ids(sl->order, (size_t)k, by_preference, sl->candidates) < 0)
+    struct preference p = {g->tree, sl};
+    if (al__sort_ids(sl->order, (size_t)k, by_preference, &p) < 0)
         return -AL_ENOMEM;
     if (required == 0) { /* the whole of outer: no level required */
-        sl->candidates[k] = (struct al__topo_candidate){0, 0, 0};
+        sl->candidates[k] = (struct al__topo_candidate){0, 0};
         sl->order[k] = k;
         k++;
     }
