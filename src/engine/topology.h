@@ -17,10 +17,12 @@
  */
 struct al__topo_tree {
     int32_t levels;
-    int32_t **domain_of;   /* [d][node]: the node's domain at depth d, -1 (labels missing) */
-    int32_t *domain_count; /* [d] */
-    int32_t **parent;      /* [d][id]: the domain at depth d - 1 holding it (0 at depth 1) */
-    int32_t **first_node;  /* [d][id]: its first node in label order (to name it) */
+    int32_t **domain_of;    /* [d][node]: the node's domain at depth d, -1 (labels missing) */
+    int32_t *domain_count;  /* [d] */
+    int32_t **parent;       /* [d][id]: the domain at depth d - 1 holding it (0 at depth 1) */
+    int32_t **first_node;   /* [d][id]: its first node in label order (to name it) */
+    int32_t **members;      /* [d]: the nodes of depth d's domains, domain after domain */
+    int32_t **member_start; /* [d][id]: where domain id's nodes start in members[d] (count + 1) */
 };
 
 /* Per-call scratch for the candidate domains of one group (the job's, a subgroup's). */
@@ -29,9 +31,10 @@ struct al__topo_candidate {
 };
 
 struct al__topo_slot {
-    int64_t (*free)[AL_RESOURCE_COUNT]; /* per domain of one depth */
-    int64_t *holds;                     /* per domain: how many of the tasks it could hold */
-    unsigned char *bound;               /* per domain of the required depth: has active tasks */
+    /* per domain of every depth (depth d's from the sum of the counts above it, as fullness) */
+    int64_t (*free)[AL_RESOURCE_COUNT];
+    int64_t *holds;       /* how many of the tasks it could hold */
+    unsigned char *bound; /* per domain of the required depth: has active tasks */
     struct al__topo_candidate *candidates;
     int32_t *order;
     /* per domain of every depth (depth d's from the sum of the counts above it): the request

@@ -53,8 +53,11 @@ static int build_depth(struct al__session *s, const struct al_topology *topo,
         return -AL_ENOMEM;
     int32_t *parent = al__arena_array_raw(&s->arena, k + 1, sizeof(int32_t));
     int32_t *first = al__arena_array_raw(&s->arena, k + 1, sizeof(int32_t));
-    if (!parent || !first)
+    int32_t *members = al__arena_array_raw(&s->arena, k + 1, sizeof(int32_t));
+    int32_t *start = al__arena_array_raw(&s->arena, k + 2, sizeof(int32_t));
+    if (!parent || !first || !members || !start)
         return -AL_ENOMEM;
+    memcpy(members, ids, k * sizeof(int32_t));
     int32_t count = 0;
     for (size_t i = 0; i < k; i++) {
         int32_t n = ids[i];
@@ -63,14 +66,18 @@ static int build_depth(struct al__session *s, const struct al_topology *topo,
             strcmp(label_of(&c->nodes[n], ds.key), label_of(&c->nodes[ids[i - 1]], ds.key)) == 0;
         if (!same) {
             parent[count] = ds.parent_of[n];
+            start[count] = (int32_t)i;
             first[count++] = n;
         }
         of[n] = count - 1;
     }
+    start[count] = (int32_t)k;
     tree->domain_of[d] = of;
     tree->domain_count[d] = count;
     tree->parent[d] = parent;
     tree->first_node[d] = first;
+    tree->members[d] = members;
+    tree->member_start[d] = start;
     return 0;
 }
 
@@ -82,7 +89,10 @@ static int build_tree(struct al__session *s, const struct al_topology *topo,
     tree->domain_count = al__arena_array(&s->arena, (size_t)levels + 1, sizeof(int32_t));
     tree->parent = al__arena_array(&s->arena, (size_t)levels + 1, sizeof(int32_t *));
     tree->first_node = al__arena_array(&s->arena, (size_t)levels + 1, sizeof(int32_t *));
-    if (!tree->domain_of || !tree->domain_count || !tree->parent || !tree->first_node)
+    tree->members = al__arena_array(&s->arena, (size_t)levels + 1, sizeof(int32_t *));
+    tree->member_start = al__arena_array(&s->arena, (size_t)levels + 1, sizeof(int32_t *));
+    if (!tree->domain_of || !tree->domain_count || !tree->parent || !tree->first_node ||
+        !tree->members || !tree->member_start)
         return -AL_ENOMEM;
     tree->domain_count[0] = 1;
     for (int32_t d = 1; d <= levels; d++) {
@@ -120,8 +130,8 @@ bool al__topology_constrained(const struct al_cluster *c, int32_t j) {
 /* Scratch for the candidates of one group: per-domain sums of one depth (the most domains of
  * any depth) and candidates of every depth. */
 static int slot_init(struct al__session *s, struct al__topo_slot *sl, size_t widest, size_t all) {
-    sl->free = al__arena_array(&s->arena, widest + 1, sizeof(*sl->free));
-    sl->holds = al__arena_array(&s->arena, widest + 1, sizeof(int64_t));
+    sl->free = al__arena_array(&s->arena, all + 1, sizeof(*sl->free));
+    sl->holds = al__arena_array(&s->arena, all + 1, sizeof(int64_t));
     sl->bound = al__arena_array(&s->arena, widest + 1, 1);
     sl->candidates = al__arena_array(&s->arena, all + 1, sizeof(*sl->candidates));
     sl->order = al__arena_array(&s->arena, all + 1, sizeof(int32_t));

@@ -6,6 +6,7 @@
 
 #include "allot/errors.h"
 #include "engine/job_steps.h"
+#include "engine/node_index.h"
 #include "engine/statement.h"
 #include "util/sort.h"
 #include "util/wide.h"
@@ -135,32 +136,37 @@ static bool mark_bound(const struct al__session *s, int32_t j, const struct grou
     return bound;
 }
 
-/* Sums the free resources of depth d's domains over the nodes `outer` allows. */
-static void sum_depth(const struct al__session *s, const struct group *g, int32_t d,
-                      const struct al__topo_limit *outer, const struct al_task *like,
-                      const int64_t one[AL_RESOURCE_COUNT], struct al__topo_slot *sl) {
-    const int32_t *of = g->tree->domain_of[d];
-    size_t count = (size_t)g->tree->domain_count[d];
-    memset(sl->free, 0, count * sizeof(*sl->free));
-    memset(sl->holds, 0, count * sizeof(int64_t));
-    for (size_t n = 0; n < s->cluster->node_count; n++) {
-        if (of[n] < 0 || s->cluster->nodes[n].unschedulable ||
-            (outer->depth > 0 && outer->tree->domain_of[outer->depth][n] != outer->domain))
-            continue;
-        int64_t free[AL_RESOURCE_COUNT], holds;
-        node_free(s, (int32_t)n, like, one, free, &holds);
-        for (int r = 0; r < AL_RESOURCE_COUNT; r++)
-            sl->free[of[n]][r] = al__sat_add(sl->free[of[n]][r], free[r]);
-        sl->holds[of[n]] = al__sat_add(sl->holds[of[n]], holds);
-    }
-}
-
 /* Where depth d's domains start in a slot's fullness. */
 static int64_t depth_start(const struct al__topo_tree *tree, int32_t d) {
     int64_t at = 0;
     for (int32_t e = 1; e < d; e++)
         at += tree->domain_count[e];
     return at;
+}
+
+/* Sums the free resources of the domains of depths 1..deepest over the nodes `outer` allows
+ * (depth d's domain id at sl->free[depth_start(d) + id]): one pass over the nodes. */
+static void sum_depths(const struct al__session *s, const struct group *g, int32_t deepest,
+                       const struct al__topo_limit *outer, const struct al_task *like,
+                       const int64_t one[AL_RESOURCE_COUNT], struct al__topo_slot *sl) {
+    size_t count = (size_t)depth_start(g->tree, deepest + 1);
+    memset(sl->free, 0, count * sizeof(*sl->free));
+    memset(sl->holds, 0, count * sizeof(int64_t));
+    for (size_t n = 0; n < s->cluster->node_count; n++) {
+        if (g->tree->domain_of[1][n] < 0 || s->cluster->nodes[n].unschedulable ||
+            (outer->depth > 0 && outer->tree->domain_of[outer->depth][n] != outer->domain))
+            continue;
+        int64_t free[AL_RESOURCE_COUNT], holds, at = 0;
+        node_free(s, (int32_t)n, like, one, free, &holds);
+        for (int32_t d = 1; d <= deepest; at += g->tree->domain_count[d], d++) {
+            int32_t id = g->tree->domain_of[d][n];
+            if (id < 0)
+                break; /* no label at this level: none below either */
+            for (int r = 0; r < AL_RESOURCE_COUNT; r++)
+                sl->free[at + id][r] = al__sat_add(sl->free[at + id][r], free[r]);
+            sl->holds[at + id] = al__sat_add(sl->holds[at + id], holds);
+        }
+    }
 }
 
 struct preference {
@@ -195,14 +201,14 @@ static int by_preference(int32_t a, int32_t b, const void *ctx) {
 
 /* Notes domain id of the required depth for the explanation: the one with the most free of
  * the request's main resource, the first by labels among equals. */
-static void note_shortfall(struct shortfall *sf, const struct al__topo_slot *sl, int32_t id,
-                           int main) {
+static void note_shortfall(struct shortfall *sf, const struct al__topo_slot *sl, int64_t at,
+                           int32_t id, int main) {
     sf->domains++;
-    if (sf->best >= 0 && sl->free[id][main] <= sf->free[main])
+    if (sf->best >= 0 && sl->free[at + id][main] <= sf->free[main])
         return;
     sf->best = id;
-    memcpy(sf->free, sl->free[id], sizeof(sf->free));
-    sf->holds = sl->holds[id];
+    memcpy(sf->free, sl->free[at + id], sizeof(sf->free));
+    sf->holds = sl->holds[at + id];
 }
 
 /*
@@ -226,16 +232,16 @@ static int32_t candidates(struct al__session *s, int32_t j, const struct group *
     int main = main_resource(req);
     int32_t k = 0;
     *sf = (struct shortfall){.best = -1};
+    sum_depths(s, g, preferred, outer, like, one, sl);
     for (int32_t d = preferred; d > 0; d--) { /* every depth's fullness: the sort's keys */
         int64_t at = depth_start(g->tree, d);
-        sum_depth(s, g, d, outer, like, one, sl);
         for (int32_t id = 0; id < g->tree->domain_count[d]; id++) {
-            sl->fullness[at + id] = fullness(req, sl->free[id]);
+            sl->fullness[at + id] = fullness(req, sl->free[at + id]);
             if (d < required || (bound && !sl->bound[ancestor(g->tree, d, id, required)]))
                 continue;
             if (d == required)
-                note_shortfall(sf, sl, id, main);
-            if (!fits_in(req, sl->free[id]) || (same && sl->holds[id] < n))
+                note_shortfall(sf, sl, at, id, main);
+            if (!fits_in(req, sl->free[at + id]) || (same && sl->holds[at + id] < n))
                 continue;
             sl->candidates[k] = (struct al__topo_candidate){d, id};
             sl->order[k] = k;
@@ -449,6 +455,45 @@ int al__topology_place(struct al__session *s, int32_t j, const int32_t *tasks, i
     return place_inside(s, j, tasks, n, &o, NULL, placed_all, why);
 }
 
+/* Domains of at most this many nodes are scanned node by node rather than walked in the node
+ * index, where nodes outside the domain would be passed over one by one. */
+#define SCAN_MAX 512
+
+static int32_t limit_size(const struct al__topo_limit *l) {
+    const int32_t *start = l->tree->member_start[l->depth];
+    return start[l->domain + 1] - start[l->domain];
+}
+
+/* The best node for task t among the nodes of limit l that opt allows: every one considered,
+ * so the pick is the index walk's (al__placement_consider's order, then name). */
+static bool scan(struct al__session *s, int32_t t, const struct al__place_options *opt,
+                 const struct al__topo_limit *l, struct al__choice *out) {
+    const struct al_task *task = &s->cluster->tasks[t];
+    const int32_t *start = l->tree->member_start[l->depth], *members = l->tree->members[l->depth];
+    struct al__placement_pick pick;
+    al__placement_pick_init(&pick, t);
+    for (int32_t i = start[l->domain]; i < start[l->domain + 1]; i++) {
+        int32_t n = members[i];
+        if (al__place_allowed(s, opt, n) && al__node_matches(&s->cluster->nodes[n], task))
+            al__placement_consider(s, &pick, n, false);
+    }
+    return al__placement_pick_done(s, &pick, out);
+}
+
+/* al__placement_find within the scope: the smallest of its domains scanned when it is small
+ * (and the cycle's placement is not the allot policy, whose scoring the scan does not do). */
+static bool find_in(struct al__session *s, int32_t t, const struct al__place_options *opt,
+                    struct al__choice *out) {
+    const struct al__topology_scope *sc = opt->topology;
+    const struct al__topo_limit *l[3] = {&sc->narrow, &sc->subgroup, &sc->job}, *best = NULL;
+    for (int i = 0; i < 3; i++)
+        if (l[i]->depth > 0 && (!best || limit_size(l[i]) < limit_size(best)))
+            best = l[i];
+    if (!best || limit_size(best) > SCAN_MAX || s->frag)
+        return al__placement_find(s, t, opt, out);
+    return scan(s, t, opt, best, out);
+}
+
 bool al__topology_find(struct al__session *s, int32_t t, const struct al__place_options *opt,
                        struct al__choice *out) {
     struct al__topology_scope *sc = opt->topology;
@@ -459,12 +504,12 @@ bool al__topology_find(struct al__session *s, int32_t t, const struct al__place_
             if (id < 0)
                 continue;
             sc->narrow = (struct al__topo_limit){sc->near, d, id};
-            found = al__placement_find(s, t, opt, out);
+            found = find_in(s, t, opt, out);
         }
         sc->narrow.depth = 0;
     }
     if (!found)
-        found = al__placement_find(s, t, opt, out);
+        found = find_in(s, t, opt, out);
     if (found && sc->anchor < 0)
         sc->anchor = out->node;
     return found;
