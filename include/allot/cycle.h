@@ -52,14 +52,15 @@ struct al_decision {
  *       plus task and the NO_NODE_FITS fields for the first task that did not fit
  *   NO_NODE_FITS: task, requested_task (its request), best_free (the most free on any
  *       node whose labels match, per resource), nodes_matching (nodes whose labels match)
- *   TOPOLOGY: topology, topology_level (the level no domain of satisfied), topology_subgroup
- *       (the subgroup whose constraint it is, -1 for the job's), requested_task (the tasks'
- *       summed request), needed (how many tasks), best_free (the free resources of the
- *       domain of that level with the most free GPU), placeable (tasks that domain could
- *       hold), nodes_matching (domains of that level). GANG_INCOMPLETE and NO_NODE_FITS also
- *       carry topology_level when the tasks fitted no domain though some had room in sum.
- * topology_level is 0 when no topology constraint is involved (topology and topology_subgroup
- * are then meaningless).
+ *   TOPOLOGY: topology_level (the required level no domain of satisfied), topology_subgroup
+ *       (the subgroup whose constraint it is, -1 for the job's; al_explanation_topology gives
+ *       the constraint), requested_task (the tasks' summed request), needed (how many tasks),
+ *       best_free (the free resources of the domain of that level with the most free of the
+ *       request's main resource), placeable (tasks that domain could hold), nodes_matching
+ *       (domains of that level). GANG_INCOMPLETE and NO_NODE_FITS also carry topology_level
+ *       when the tasks fitted no domain of the required level though some had room in sum.
+ * topology_level is 0 when no topology constraint is involved (topology_subgroup is then
+ * meaningless).
  * Amounts use the engine's units (milli-GPU, millicores, bytes); a GPU-memory request is
  * counted in milli-GPU converted with the largest device memory in the cluster (the
  * amount quotas are checked with), summed over its devices.
@@ -75,6 +76,8 @@ struct al_explanation {
     int32_t placeable;
     int32_t needed;
     int32_t task;
+    int16_t topology_level; /* (16-bit: they fill the padding before requested_task) */
+    int16_t topology_subgroup;
     int64_t requested_task[AL_RESOURCE_COUNT];
     int64_t best_free[AL_RESOURCE_COUNT];
     int32_t nodes_matching;
@@ -87,9 +90,6 @@ struct al_explanation {
      * it found victims, or that did not search for it because the action's budget was
      * already spent (bits as victim_search). */
     uint32_t victim_search_cut;
-    int32_t topology;
-    int32_t topology_level;
-    int32_t topology_subgroup;
 };
 
 /* Where every task is at the end of the cycle. */
@@ -177,6 +177,12 @@ struct al_job_order_key {
 
 /* al_job_order_cmp - < 0 when job a goes before job b; 0 only for equal keys. */
 int al_job_order_cmp(const struct al_job_order_key *a, const struct al_job_order_key *b);
+
+/* al_explanation_topology - the topology constraint an explanation's topology_level is of (the
+ * job's, or its subgroup topology_subgroup's), NULL when it names none (topology_level 0, or an
+ * index out of range). */
+const struct al_topology_constraint *al_explanation_topology(const struct al_cluster *cluster,
+                                                             const struct al_explanation *e);
 
 /* al_reason_name - "over_limit", "non_preemptible_over_quota", ... */
 const char *al_reason_name(enum al_reason reason);

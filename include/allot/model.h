@@ -123,9 +123,13 @@ struct al_queue {
  */
 struct al_topology {
     char *name;
-    char **levels; /* node label keys, distinct, level_count >= 1 */
+    char **levels; /* node label keys, distinct, 1 <= level_count <= AL_MAX_TOPOLOGY_LEVELS */
     size_t level_count;
 };
+
+/* Bounds of topologies (KAI's Topology allows 16 levels): a constraint's numbers are 16-bit. */
+#define AL_MAX_TOPOLOGY_LEVELS 16
+#define AL_MAX_TOPOLOGIES      1000
 
 /*
  * Where a job's (or a subgroup's) tasks must or should lie together (KAI's topologyConstraint).
@@ -135,9 +139,9 @@ struct al_topology {
  * tried first, widening level by level up to required_level (or the whole cluster).
  */
 struct al_topology_constraint {
-    int32_t topology; /* index into the cluster's topologies; read only when a level is set */
-    int32_t required_level;
-    int32_t preferred_level;
+    int16_t topology; /* index into the cluster's topologies; read only when a level is set */
+    int16_t required_level;
+    int16_t preferred_level;
 };
 
 struct al_subgroup {
@@ -160,9 +164,10 @@ struct al_job {
     int32_t min_members;           /* gang minimum; 0 when the job has subgroups */
     struct al_subgroup *subgroups; /* each with its own minimum; may be NULL */
     size_t subgroup_count;
-    struct al_topology_constraint topology; /* all the job's tasks */
     int64_t created_s;
     bool has_started; /* when the job last started running (min-runtime protection) */
+    /* all the job's tasks (here: it fills the padding after has_started) */
+    struct al_topology_constraint topology;
     int64_t started_s;
     bool has_preemption_delay;
     int64_t preemption_delay_s;

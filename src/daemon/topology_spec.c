@@ -18,10 +18,10 @@ static int fail(char *field, size_t fsize, const char *f, char *msg, size_t msiz
 }
 
 /* The level number of `key` in t, 0 when it has none. */
-static int32_t level_of(const struct al_topology *t, const char *key) {
+static int16_t level_of(const struct al_topology *t, const char *key) {
     for (size_t l = 0; l < t->level_count; l++)
         if (strcmp(t->levels[l], key) == 0)
-            return (int32_t)l + 1;
+            return (int16_t)(l + 1);
     return 0;
 }
 
@@ -59,7 +59,7 @@ int al__topology_resolve(const struct al__inventory *inv, const struct al__wspec
                      inv->topology_count);
         return fail(field, fsize, "topology", msg, msize, out);
     }
-    out->topology = (int32_t)(t - inv->topologies);
+    out->topology = (int16_t)(t - inv->topologies); /* < AL_MAX_TOPOLOGIES (the backends') */
     levels_text(t, levels, sizeof(levels));
     if (s->required_topology_level &&
         !(out->required_level = level_of(t, s->required_topology_level))) {

@@ -282,3 +282,15 @@ void al_result_release(struct al_result *result) {
     }
     memset(result, 0, sizeof(*result));
 }
+
+const struct al_topology_constraint *al_explanation_topology(const struct al_cluster *cluster,
+                                                             const struct al_explanation *e) {
+    if (e->topology_level <= 0 || e->job < 0 || (size_t)e->job >= cluster->job_count)
+        return NULL;
+    const struct al_job *job = &cluster->jobs[e->job];
+    if (e->topology_subgroup < 0)
+        return &job->topology;
+    return (size_t)e->topology_subgroup < job->subgroup_count
+               ? &job->subgroups[e->topology_subgroup].topology
+               : NULL;
+}

@@ -312,8 +312,14 @@ static int check_indices(const struct al_cluster *c) {
     for (size_t j = 0; j < c->job_count; j++) {
         const struct al_job *job = &c->jobs[j];
         if (job->queue < 0 || job->queue >= (int32_t)c->queue_count ||
-            job->first_task > c->task_count || job->task_count > c->task_count - job->first_task)
+            job->first_task > c->task_count || job->task_count > c->task_count - job->first_task ||
+            !al__topology_constraint_ok(c, &job->topology))
             return -AL_EINVAL;
+        for (size_t g = 0; g < job->subgroup_count; g++) /* explanations name it in 16 bits */
+            if (!al__topology_constraint_ok(c, &job->subgroups[g].topology) ||
+                (g > INT16_MAX && (job->subgroups[g].topology.required_level > 0 ||
+                                   job->subgroups[g].topology.preferred_level > 0)))
+                return -AL_EINVAL;
         for (size_t t = job->first_task; t < job->first_task + job->task_count; t++)
             if (c->tasks[t].job != (int32_t)j)
                 return -AL_EINVAL;

@@ -70,11 +70,20 @@ struct al__topology_scope {
 };
 
 /* al__topology_build - the domains of every topology of the session's cluster (arena
- * storage; s->topo stays NULL when there is none), after checking every job's and subgroup's
- * constraint. Errors: -AL_ENOMEM; -AL_EINVAL for a constraint naming a topology or level out
- * of range, or a preferred level wider than the required one. O(topologies * levels * nodes
- * log nodes). */
+ * storage; s->topo stays NULL when there is none). Errors: -AL_ENOMEM, -AL_EINVAL (a topology
+ * without levels). O(topologies * levels * nodes log nodes). */
 int al__topology_build(struct al__session *s);
+
+/* al__topology_constraint_ok - k constrains nothing, or names a topology and levels of c that
+ * exist, the preferred level no wider than the required one (checked by al__session_init with
+ * the other indices). */
+bool al__topology_constraint_valid(const struct al_cluster *c,
+                                   const struct al_topology_constraint *k);
+static inline bool al__topology_constraint_ok(const struct al_cluster *c,
+                                              const struct al_topology_constraint *k) {
+    return (k->required_level == 0 && k->preferred_level == 0) ||
+           al__topology_constraint_valid(c, k);
+}
 
 /* al__topology_allows - node n lies in every domain the scope restricts placement to. */
 static inline bool al__topology_allows(const struct al__topology_scope *sc, int32_t n) {

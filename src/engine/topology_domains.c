@@ -103,11 +103,8 @@ static int build_tree(struct al__session *s, const struct al_topology *topo,
     return 0;
 }
 
-/* A constraint names a topology and levels that exist, the preferred level no wider than the
- * required one. */
-static bool constraint_ok(const struct al_cluster *c, const struct al_topology_constraint *k) {
-    if (k->required_level == 0 && k->preferred_level == 0)
-        return true;
+bool al__topology_constraint_valid(const struct al_cluster *c,
+                                   const struct al_topology_constraint *k) {
     if (k->topology < 0 || (size_t)k->topology >= c->topology_count)
         return false;
     int32_t levels = (int32_t)c->topologies[k->topology].level_count;
@@ -143,13 +140,6 @@ static int slot_init(struct al__session *s, struct al__topo_slot *sl, size_t wid
 
 int al__topology_build(struct al__session *s) {
     const struct al_cluster *c = s->cluster;
-    for (size_t j = 0; j < c->job_count; j++) {
-        if (!constraint_ok(c, &c->jobs[j].topology))
-            return -AL_EINVAL;
-        for (size_t g = 0; g < c->jobs[j].subgroup_count; g++)
-            if (!constraint_ok(c, &c->jobs[j].subgroups[g].topology))
-                return -AL_EINVAL;
-    }
     if (c->topology_count == 0)
         return 0;
     struct al__topology_state *ts = al__arena_alloc(&s->arena, sizeof(*ts));

@@ -266,9 +266,8 @@ static void explain_no_domain(struct al_explanation *why, const struct group *g,
         return;
     why->reason = AL_REASON_TOPOLOGY;
     why->task = -1;
-    why->topology = g->k->topology;
     why->topology_level = g->k->required_level;
-    why->topology_subgroup = g->subgroup;
+    why->topology_subgroup = (int16_t)g->subgroup; /* < INT16_MAX (al__session_init) */
     why->needed = n;
     why->placeable = (int32_t)(sf->best < 0 ? 0 : sf->holds < n ? sf->holds : n);
     why->nodes_matching = sf->domains;
@@ -328,9 +327,8 @@ static int place_group(struct al__session *s, int32_t j, const struct group *g,
             return rc;
     }
     if (!*placed && why && g->k->required_level > 0) {
-        why->topology = g->k->topology;
         why->topology_level = g->k->required_level;
-        why->topology_subgroup = g->subgroup;
+        why->topology_subgroup = (int16_t)g->subgroup;
     }
     return 0;
 }
@@ -430,7 +428,6 @@ static int place_job(struct al__session *s, int32_t j, const int32_t *tasks, int
             return rc;
     }
     if (!*placed_all && why && g->k->required_level > 0 && why->reason != AL_REASON_TOPOLOGY) {
-        why->topology = g->k->topology;
         why->topology_level = g->k->required_level;
         why->topology_subgroup = -1;
     }

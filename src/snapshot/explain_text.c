@@ -165,11 +165,20 @@ static void victim_search_text(const struct al_explanation *e, struct line *l) {
         line_add(l, " stopped at its victim-search budget before finding victims");
 }
 
+/* The topology the explanation's level is of, NULL when it names none that exists. */
+static const struct al_topology *explained_topology(const struct al_cluster *c,
+                                                    const struct al_explanation *e) {
+    const struct al_topology_constraint *k = al_explanation_topology(c, e);
+    return k && k->topology >= 0 && (size_t)k->topology < c->topology_count
+               ? &c->topologies[k->topology]
+               : NULL;
+}
+
 /* The label key of the explanation's topology level, NULL when it names none that exists. */
 static const char *topology_level_name(const struct al_cluster *c, const struct al_explanation *e) {
-    if (e->topology_level <= 0 || e->topology < 0 || (size_t)e->topology >= c->topology_count)
+    const struct al_topology *t = explained_topology(c, e);
+    if (!t)
         return NULL;
-    const struct al_topology *t = &c->topologies[e->topology];
     return (size_t)e->topology_level <= t->level_count ? t->levels[e->topology_level - 1] : NULL;
 }
 
@@ -198,7 +207,7 @@ static void topology_text(const struct al_cluster *c, const struct al_explanatio
                  "no node carries the labels down to %s (required topology level of %s%s, "
                  "topology %s)",
                  level, subgroup ? "subgroup " : "the job", subgroup ? subgroup : "",
-                 c->topologies[e->topology].name);
+                 explained_topology(c, e)->name);
         return;
     }
     al_amount_text(r, e->requested_task[r], true, want, sizeof(want));
@@ -208,7 +217,7 @@ static void topology_text(const struct al_cluster *c, const struct al_explanatio
     else
         line_add(l, "no %s has room for the job's %s", level, want);
     line_add(l, " (required topology level %s of topology %s; the largest %s domain has %s free",
-             level, c->topologies[e->topology].name, level, have);
+             level, explained_topology(c, e)->name, level, have);
     if (e->best_free[r] >= e->requested_task[r] && e->placeable < e->needed)
         line_add(l, " but room on its nodes for %d of the %d tasks", (int)e->placeable,
                  (int)e->needed);
@@ -221,7 +230,7 @@ static void topology_note(const struct al_cluster *c, const struct al_explanatio
     const char *level = topology_level_name(c, e);
     if (level)
         line_add(l, "; within one %s (required topology level of topology %s)", level,
-                 c->topologies[e->topology].name);
+                 explained_topology(c, e)->name);
 }
 
 static size_t job_tasks(const struct al_cluster *c, const struct al_explanation *e) {

@@ -20,8 +20,8 @@ static int parse_levels(struct al__parse *p, const struct al__json *obj, const c
     if (al__member_array(obj, path, "levels", true, &levels, p->err) < 0)
         return -AL_EINVAL;
     al__path_key(base, path, "levels");
-    if (al__json_size(levels) == 0)
-        return al__fail(p->err, base, "must name at least one node label");
+    if (al__json_size(levels) == 0 || al__json_size(levels) > AL_MAX_TOPOLOGY_LEVELS)
+        return al__fail(p->err, base, "must name 1 to %d node labels", AL_MAX_TOPOLOGY_LEVELS);
     t->levels = calloc(al__json_size(levels), sizeof(*t->levels));
     if (!t->levels)
         return al__fail_nomem(p->err, base);
@@ -49,6 +49,8 @@ int al__parse_topologies(struct al__parse *p, const struct al__json *root) {
         return -AL_EINVAL;
     if (!list || al__json_size(list) == 0)
         return 0;
+    if (al__json_size(list) > AL_MAX_TOPOLOGIES)
+        return al__fail(p->err, "topologies", "at most %d topologies", AL_MAX_TOPOLOGIES);
     struct al_cluster *c = p->cluster;
     c->topologies = calloc(al__json_size(list), sizeof(*c->topologies));
     if (!c->topologies)
@@ -81,13 +83,13 @@ int al__parse_topologies(struct al__parse *p, const struct al__json *root) {
 
 /* The level number of label `key` in topology t (1 = outermost), or an error naming field. */
 static int level_number(struct al__parse *p, const struct al_topology *t, const char *key,
-                        const char *field, int32_t *out) {
+                        const char *field, int16_t *out) {
     char levels[160];
     size_t used = 0;
 
     for (size_t l = 0; l < t->level_count; l++) {
         if (strcmp(t->levels[l], key) == 0) {
-            *out = (int32_t)l + 1;
+            *out = (int16_t)(l + 1);
             return 0;
         }
         int w = snprintf(levels + used, sizeof(levels) - used, "%s%s", l ? ", " : "", t->levels[l]);
@@ -118,7 +120,7 @@ static int constraint_topology(struct al__parse *p, const struct al__json *obj, 
     }
     for (size_t i = 0; i < c->topology_count; i++)
         if (strcmp(c->topologies[i].name, name) == 0) {
-            k->topology = (int32_t)i;
+            k->topology = (int16_t)i;
             return 0;
         }
     return al__fail(p->err, tpath, "unknown topology \"%s\" (see topologies[])", name);

@@ -91,10 +91,11 @@ static int victim_search_fields(json_t *o, const struct al_explanation *e) {
 /* The topology level an explanation names: its topology, level and subgroup; for
  * AL_REASON_TOPOLOGY also the request and the largest domain of that level. */
 static int topology_fields(json_t *o, const struct al_cluster *c, const struct al_explanation *e) {
-    if (e->topology_level <= 0 || e->topology < 0 || (size_t)e->topology >= c->topology_count ||
-        (size_t)e->topology_level > c->topologies[e->topology].level_count)
+    const struct al_topology_constraint *k = al_explanation_topology(c, e);
+    if (!k || k->topology < 0 || (size_t)k->topology >= c->topology_count ||
+        (size_t)e->topology_level > c->topologies[k->topology].level_count)
         return 0;
-    const struct al_topology *t = &c->topologies[e->topology];
+    const struct al_topology *t = &c->topologies[k->topology];
     const struct al_job *job = &c->jobs[e->job];
     int rc = al__put(o, "topology", json_string(t->name));
     rc |= al__put(o, "topology_level", json_string(t->levels[e->topology_level - 1]));

@@ -37,10 +37,10 @@ static char *describe(const struct al_cluster *c) {
                 n += snprintf(line + n, sizeof(line) - (size_t)n, " %d", d->gpus[g]);
         } else {
             const struct al_explanation *e = &r.explanations[by_name[i - r.decision_count]];
-            n = snprintf(line, sizeof(line), "why %s %s %lld %lld %d/%d topology %d/%d/%d",
+            n = snprintf(line, sizeof(line), "why %s %s %lld %lld %d/%d topology %d/%d",
                          c->jobs[e->job].name, al_reason_name(e->reason), (long long)e->allocated,
-                         (long long)e->requested, e->placeable, e->needed, e->topology,
-                         e->topology_level, e->topology_subgroup);
+                         (long long)e->requested, e->placeable, e->needed, e->topology_level,
+                         e->topology_subgroup);
         }
         if (len + (size_t)n + 2 > cap) {
             cap = 2 * (len + (size_t)n + 2);

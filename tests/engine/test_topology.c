@@ -66,7 +66,7 @@ static void no_domain_with_room_is_explained_with_the_largest(void **state) {
     assert_int_equal(al_cycle_run(&c, &r), 0);
     const struct al_explanation *e = why(&c, &r, "big");
     assert_int_equal(e->reason, AL_REASON_TOPOLOGY);
-    assert_int_equal(e->topology, 0);
+    assert_int_equal(al_explanation_topology(&c, e)->topology, 0);
     assert_int_equal(e->topology_level, 2);
     assert_int_equal(e->topology_subgroup, -1);
     assert_int_equal(e->requested_task[AL_GPU], 16000);

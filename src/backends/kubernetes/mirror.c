@@ -292,6 +292,11 @@ static void inventory_topologies(struct al__kube *k, struct al__inventory *out) 
     json_array_foreach(all, i, o) {
         char **aliases;
         struct al_topology *t = &out->topologies[out->topology_count];
+        if (out->topology_count == AL_MAX_TOPOLOGIES) {
+            fprintf(stderr, "allotd: kubernetes: more than %d topologies: the others not used\n",
+                    AL_MAX_TOPOLOGIES);
+            break;
+        }
         if (al__kube_topology_read(o, t, &aliases, err, sizeof(err)) < 0) {
             fprintf(stderr, "allotd: kubernetes: %s; not used\n", err);
             continue;

@@ -9,7 +9,7 @@
 #include "backends/kubernetes/objects.h"
 #include "util/xalloc.h"
 
-#define LEVELS_MAX 16 /* as KAI's CRD allows */
+#define LEVELS_MAX AL_MAX_TOPOLOGY_LEVELS /* as KAI's CRD allows */
 
 static int read_levels(json_t *levels, struct al_topology *out, char **aliases, const char *what,
                        char *err, size_t size) {
