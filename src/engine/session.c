@@ -125,6 +125,8 @@ static void node_changed(struct al__session *s, int32_t n) {
         al__node_index_update(s, n);
     if (n >= 0 && s->frag)
         al__frag_node_changed(s, n);
+    if (n >= 0 && s->topo)
+        al__topology_node_changed(s, n);
 }
 
 static int log_push(struct al__session *s, const struct al__op *op) {

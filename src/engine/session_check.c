@@ -5,6 +5,7 @@
 
 #include "engine/placement_scored.h"
 #include "engine/session.h"
+#include "engine/topology.h"
 
 /* What the session's sums should be, recomputed. */
 struct expected {
@@ -94,7 +95,8 @@ static bool compare(const struct al__session *s, const struct expected *x) {
             if (s->jobs[j].sub_active[g] != x->sub_active[job->first_task + g])
                 return false;
     }
-    return al__node_index_check(s) && (!s->frag || al__frag_check(s));
+    return al__node_index_check(s) && (!s->frag || al__frag_check(s)) &&
+           (!s->topo || al__topology_check(s));
 }
 
 bool al__session_check(const struct al__session *s) {

@@ -9,6 +9,7 @@
 
 #include "engine/placement.h"
 #include "engine/session.h"
+#include "util/heap.h"
 
 /*
  * One topology's domains. Depth d (1 .. levels) is the topology's level number d; a domain's
@@ -31,12 +32,15 @@ struct al__topo_candidate {
 };
 
 struct al__topo_slot {
-    /* per domain of every depth (depth d's from the sum of the counts above it, as fullness) */
+    /* per domain of every depth (depth d's from the sum of the counts above it, as fullness):
+     * free resources inside a restriction (al__topology_sums) */
     int64_t (*free)[AL_RESOURCE_COUNT];
-    int64_t *holds;       /* how many of the tasks it could hold */
     unsigned char *bound; /* per domain of the required depth: has active tasks */
     struct al__topo_candidate *candidates;
-    int32_t *order;
+    int32_t *order;       /* the heap's storage */
+    struct al__heap heap; /* candidates in the order they are tried (popped one by one) */
+    int32_t widest;       /* the widest depth among the candidates */
+    const struct al__topo_tree *tree; /* the tree the candidates are of (the heap's order) */
     /* per domain of every depth (depth d's from the sum of the counts above it): the request
      * over its free resources, parts per million (the bin-packing key) */
     int64_t *fullness;
@@ -44,7 +48,13 @@ struct al__topo_slot {
 
 /* Every topology's domains, and the scratch of al__topology_place. */
 struct al__topology_state {
-    struct al__topo_tree *trees;       /* per topology */
+    struct al__topo_tree *trees; /* per topology */
+    /* Per node: its free resources (being released counted, nothing when unschedulable) and
+     * devices free whole; per topology, their sums per domain (as a slot's free), kept with
+     * the accounting by al__topology_node_changed. */
+    int64_t (*node_free)[AL_RESOURCE_COUNT];
+    int32_t *node_idle;
+    int64_t (**sums)[AL_RESOURCE_COUNT];
     struct al__topo_slot slots[2];     /* the job's group, a subgroup's */
     int32_t *group_tasks, *rest_tasks; /* of the largest job's task count */
 };
@@ -84,6 +94,31 @@ static inline bool al__topology_constraint_ok(const struct al_cluster *c,
     return (k->required_level == 0 && k->preferred_level == 0) ||
            al__topology_constraint_valid(c, k);
 }
+
+/* al__topology_sums_init - the per-node and per-domain free resources (topology_sums.c), at
+ * the end of al__topology_build. Errors: -AL_ENOMEM. O(nodes * levels). */
+int al__topology_sums_init(struct al__session *s);
+
+/* al__topology_node_changed - node n's accounting changed: its domains' sums follow.
+ * O(topologies * levels). */
+void al__topology_node_changed(struct al__session *s, int32_t n);
+
+/* al__topology_check - every node's cached free resources and every domain's sums are what the
+ * accounting gives now (for al__session_check). O(topologies * levels * nodes). */
+bool al__topology_check(const struct al__session *s);
+
+/* al__topology_sums - the free resources of tree's domains of depths 1..deepest (depth d's
+ * domain id at [sum of the domain counts above d + id]): the kept sums, or, inside outer (when
+ * it restricts), summed over its nodes into scratch. O(1), or O(outer's nodes * levels). */
+const int64_t (*al__topology_sums(struct al__session *s, const struct al__topo_tree *tree,
+                                  int32_t deepest, const struct al__topo_limit *outer,
+                                  int64_t (*scratch)[AL_RESOURCE_COUNT]))[AL_RESOURCE_COUNT];
+
+/* al__topology_holds - how many tasks asking what `like` asks (`one`, its request) domain's
+ * nodes (inside outer) could hold one by one, counted up to `enough`. O(domain's nodes). */
+int64_t al__topology_holds(const struct al__session *s, const struct al__topo_limit *domain,
+                           const struct al__topo_limit *outer, const struct al_task *like,
+                           const int64_t one[AL_RESOURCE_COUNT], int64_t enough);
 
 /* al__topology_allows - node n lies in every domain the scope restricts placement to. */
 static inline bool al__topology_allows(const struct al__topology_scope *sc, int32_t n) {

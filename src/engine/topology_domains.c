@@ -128,14 +128,11 @@ bool al__topology_constrained(const struct al_cluster *c, int32_t j) {
  * any depth) and candidates of every depth. */
 static int slot_init(struct al__session *s, struct al__topo_slot *sl, size_t widest, size_t all) {
     sl->free = al__arena_array(&s->arena, all + 1, sizeof(*sl->free));
-    sl->holds = al__arena_array(&s->arena, all + 1, sizeof(int64_t));
     sl->bound = al__arena_array(&s->arena, widest + 1, 1);
     sl->candidates = al__arena_array(&s->arena, all + 1, sizeof(*sl->candidates));
     sl->order = al__arena_array(&s->arena, all + 1, sizeof(int32_t));
     sl->fullness = al__arena_array(&s->arena, all + 1, sizeof(int64_t));
-    return sl->free && sl->holds && sl->bound && sl->candidates && sl->order && sl->fullness
-               ? 0
-               : -AL_ENOMEM;
+    return sl->free && sl->bound && sl->candidates && sl->order && sl->fullness ? 0 : -AL_ENOMEM;
 }
 
 int al__topology_build(struct al__session *s) {
@@ -172,5 +169,5 @@ int al__topology_build(struct al__session *s) {
             return rc;
     }
     s->topo = ts;
-    return 0;
+    return al__topology_sums_init(s);
 }

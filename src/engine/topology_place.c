@@ -8,7 +8,6 @@
 #include "engine/job_steps.h"
 #include "engine/node_index.h"
 #include "engine/statement.h"
-#include "util/sort.h"
 #include "util/wide.h"
 
 /* The tasks of a job that share one constraint: the job's, or one subgroup's. */
@@ -18,12 +17,19 @@ struct group {
     int32_t subgroup; /* -1: the job's constraint */
 };
 
+/* What a group's tasks ask: in sum, each (when alike), and the first of them. */
+struct ask {
+    int32_t n;
+    int64_t req[AL_RESOURCE_COUNT], one[AL_RESOURCE_COUNT];
+    const struct al_task *like;
+    bool same; /* every task asks what the first does: a domain must hold each on a node */
+};
+
 /* What the required level's domains had, for an explanation when none had room. */
 struct shortfall {
     int32_t domains;
     int32_t best; /* -1 */
     int64_t free[AL_RESOURCE_COUNT];
-    int64_t holds;
 };
 
 /* A task that binds its group's place: placed and not leaving. */
@@ -34,32 +40,6 @@ static bool holds_place(enum al_task_state state) {
 
 static bool in_group(const struct al__session *s, int32_t t, int32_t subgroup) {
     return subgroup < 0 || s->cluster->tasks[t].subgroup == subgroup;
-}
-
-/* Node n's free resources for the estimates (capacity being released counts, as KAI's
- * idle-or-releasing does), and how many tasks asking `one` each it could hold. */
-static void node_free(const struct al__session *s, int32_t n, const struct al_task *like,
-                      const int64_t one[AL_RESOURCE_COUNT], int64_t free[AL_RESOURCE_COUNT],
-                      int64_t *holds) {
-    const struct al__node_state *ns = &s->nodes[n];
-    const struct al_node *node = &s->cluster->nodes[n];
-    int64_t idle = 0;
-    free[AL_GPU] = 0;
-    for (int32_t g = 0; g < ns->gpu_count; g++) {
-        const struct al__gpu_state *d = &ns->gpus[g];
-        int64_t room = d->capacity - d->used + d->releasing;
-        free[AL_GPU] += room > 0 ? room * 1000 / d->capacity : 0;
-        idle += room == d->capacity;
-    }
-    free[AL_CPU] = node->cpu_millis - ns->used[AL_CPU] + ns->releasing[AL_CPU];
-    free[AL_MEMORY] = node->memory_bytes - ns->used[AL_MEMORY] + ns->releasing[AL_MEMORY];
-    *holds = INT64_MAX;
-    for (int r = 0; r < AL_RESOURCE_COUNT; r++) {
-        int64_t have = r == AL_GPU && like->gpus > 0 ? idle * 1000 : free[r];
-        int64_t need = r == AL_GPU && like->gpus > 0 ? (int64_t)like->gpus * 1000 : one[r];
-        if (need > 0 && have / need < *holds)
-            *holds = have > 0 ? have / need : 0;
-    }
 }
 
 /* Domain `id` of depth d, one level up at depth `up` (<= d). */
@@ -91,11 +71,16 @@ static int64_t fullness(const int64_t req[AL_RESOURCE_COUNT],
     for (int r = 0; r < AL_RESOURCE_COUNT; r++) {
         if (req[r] <= 0)
             continue;
-        al__i128 part =
-            free[r] <= 0 ? (al__i128)1000 * 1000000 : (al__i128)req[r] * 1000000 / free[r];
-        if (part > INT64_MAX / 2)
-            part = INT64_MAX / 2;
-        most = part > most ? (int64_t)part : most;
+        int64_t part;
+        if (free[r] <= 0)
+            part = (int64_t)1000 * 1000000;
+        else if (req[r] <= INT64_MAX / 1000000) /* the usual case: no 128-bit division */
+            part = req[r] * 1000000 / free[r];
+        else {
+            al__i128 wide = (al__i128)req[r] * 1000000 / free[r];
+            part = wide > INT64_MAX / 2 ? INT64_MAX / 2 : (int64_t)wide;
+        }
+        most = part > most ? part : most;
     }
     return most;
 }
@@ -144,54 +129,19 @@ static int64_t depth_start(const struct al__topo_tree *tree, int32_t d) {
     return at;
 }
 
-/* Sums the free resources of the domains of depths 1..deepest over the nodes `outer` allows
- * (depth d's domain id at sl->free[depth_start(d) + id]): one pass over the nodes. */
-static void sum_depths(const struct al__session *s, const struct group *g, int32_t deepest,
-                       const struct al__topo_limit *outer, const struct al_task *like,
-                       const int64_t one[AL_RESOURCE_COUNT], struct al__topo_slot *sl) {
-    size_t count = (size_t)depth_start(g->tree, deepest + 1);
-    memset(sl->free, 0, count * sizeof(*sl->free));
-    memset(sl->holds, 0, count * sizeof(int64_t));
-    for (size_t n = 0; n < s->cluster->node_count; n++) {
-        if (g->tree->domain_of[1][n] < 0 || s->cluster->nodes[n].unschedulable ||
-            (outer->depth > 0 && outer->tree->domain_of[outer->depth][n] != outer->domain))
-            continue;
-        int64_t free[AL_RESOURCE_COUNT], holds, at = 0;
-        node_free(s, (int32_t)n, like, one, free, &holds);
-        for (int32_t d = 1; d <= deepest; at += g->tree->domain_count[d], d++) {
-            int32_t id = g->tree->domain_of[d][n];
-            if (id < 0)
-                break; /* no label at this level: none below either */
-            for (int r = 0; r < AL_RESOURCE_COUNT; r++)
-                sl->free[at + id][r] = al__sat_add(sl->free[at + id][r], free[r]);
-            sl->holds[at + id] = al__sat_add(sl->holds[at + id], holds);
-        }
-    }
-}
-
-struct preference {
-    const struct al__topo_tree *tree;
-    const struct al__topo_slot *sl;
-};
-
-/*
- * Candidates in the order KAI's topology plugin tries them: deepest level first; within a
- * level, in the order of the domain tree sorted for bin-packing at every level (the children of
- * each domain by fullness, the fullest first, then by labels), so that a domain of a fuller
- * parent comes before any of an emptier one (KAI's "pack the top-most domain first").
- */
 static int by_preference(int32_t a, int32_t b, const void *ctx) {
-    const struct preference *p = ctx;
-    const struct al__topo_candidate *x = &p->sl->candidates[a], *y = &p->sl->candidates[b];
+    const struct al__topo_slot *sl = ctx;
+    const struct al__topo_tree *tree = sl->tree;
+    const struct al__topo_candidate *x = &sl->candidates[a], *y = &sl->candidates[b];
     if (x->depth != y->depth)
         return x->depth > y->depth ? -1 : 1;
     for (int32_t e = 1; e <= x->depth; e++) {
-        int32_t ax = ancestor(p->tree, x->depth, x->domain, e);
-        int32_t ay = ancestor(p->tree, y->depth, y->domain, e);
+        int32_t ax = ancestor(tree, x->depth, x->domain, e);
+        int32_t ay = ancestor(tree, y->depth, y->domain, e);
         if (ax == ay)
             continue;
-        int64_t at = depth_start(p->tree, e);
-        int64_t fx = p->sl->fullness[at + ax], fy = p->sl->fullness[at + ay];
+        int64_t at = depth_start(tree, e);
+        int64_t fx = sl->fullness[at + ax], fy = sl->fullness[at + ay];
         if (fx != fy)
             return fx > fy ? -1 : 1;
         return ax < ay ? -1 : 1;
@@ -201,77 +151,99 @@ static int by_preference(int32_t a, int32_t b, const void *ctx) {
 
 /* Notes domain id of the required depth for the explanation: the one with the most free of
  * the request's main resource, the first by labels among equals. */
-static void note_shortfall(struct shortfall *sf, const struct al__topo_slot *sl, int64_t at,
-                           int32_t id, int main) {
+static void note_shortfall(struct shortfall *sf, const int64_t free[AL_RESOURCE_COUNT], int32_t id,
+                           int main) {
     sf->domains++;
-    if (sf->best >= 0 && sl->free[at + id][main] <= sf->free[main])
+    if (sf->best >= 0 && free[main] <= sf->free[main])
         return;
     sf->best = id;
-    memcpy(sf->free, sl->free[at + id], sizeof(sf->free));
-    sf->holds = sl->holds[at + id];
+    memcpy(sf->free, free, sizeof(sf->free));
 }
 
 /*
- * The group's candidate domains in the order they are tried (sl->order indexes
- * sl->candidates): from the preferred depth up to the required one, those with room in sum
- * (and, for alike tasks, room for each on some node), inside `outer`, in the bound domain of
- * the required depth when the group has placed tasks; then the whole of `outer` when no level
- * is required. Returns how many; -AL_ENOMEM.
+ * The group's candidate domains, in sl->heap in the order they are tried (a heap: usually the
+ * first is taken, and sorting them all would cost more): from the preferred depth up to the
+ * required one, those with room in sum, inside `outer`, in the bound domain of the required
+ * depth when the group has placed tasks; then the whole of `outer` when no level is required.
+ * (Whether a domain's nodes hold alike tasks one by one is asked when it is tried.) Returns
+ * how many. O(domains of the levels up to the preferred one).
  */
 static int32_t candidates(struct al__session *s, int32_t j, const struct group *g,
-                          const int32_t *tasks, int32_t n, const struct al__topo_limit *outer,
-                          struct al__topo_slot *sl, int64_t req[AL_RESOURCE_COUNT],
-                          struct shortfall *sf) {
+                          const struct ask *a, const struct al__topo_limit *outer,
+                          struct al__topo_slot *sl, struct shortfall *sf) {
     int32_t required = g->k->required_level;
     int32_t preferred = g->k->preferred_level > 0 ? g->k->preferred_level : required;
-    const struct al_task *like = &s->cluster->tasks[tasks[0]];
-    int64_t one[AL_RESOURCE_COUNT];
-    al__tasks_request(s, tasks, n, req);
-    al__tasks_request(s, tasks, 1, one);
-    bool same = alike(s, tasks, n), bound = required > 0 && mark_bound(s, j, g, sl);
-    int main = main_resource(req);
+    bool bound = required > 0 && mark_bound(s, j, g, sl);
+    int main = main_resource(a->req);
     int32_t k = 0;
     *sf = (struct shortfall){.best = -1};
-    sum_depths(s, g, preferred, outer, like, one, sl);
+    sl->widest = required;
+    sl->tree = g->tree;
+    const int64_t(*sums)[AL_RESOURCE_COUNT] =
+        al__topology_sums(s, g->tree, preferred, outer, sl->free);
     for (int32_t d = preferred; d > 0; d--) { /* every depth's fullness: the sort's keys */
         int64_t at = depth_start(g->tree, d);
         for (int32_t id = 0; id < g->tree->domain_count[d]; id++) {
-            sl->fullness[at + id] = fullness(req, sl->free[at + id]);
+            sl->fullness[at + id] = fullness(a->req, sums[at + id]);
             if (d < required || (bound && !sl->bound[ancestor(g->tree, d, id, required)]))
                 continue;
             if (d == required)
-                note_shortfall(sf, sl, at, id, main);
-            if (!fits_in(req, sl->free[at + id]) || (same && sl->holds[at + id] < n))
+                note_shortfall(sf, sums[at + id], id, main);
+            if (!fits_in(a->req, sums[at + id]))
                 continue;
             sl->candidates[k] = (struct al__topo_candidate){d, id};
             sl->order[k] = k;
             k++;
+            sl->widest = d;
         }
     }
-    struct preference p = {g->tree, sl};
-    if (al__sort_ids(sl->order, (size_t)k, by_preference, &p) < 0)
-        return -AL_ENOMEM;
     if (required == 0) { /* the whole of outer: no level required */
         sl->candidates[k] = (struct al__topo_candidate){0, 0};
         sl->order[k] = k;
         k++;
+        sl->widest = 0;
     }
+    al__heap_init(&sl->heap, sl->order, (size_t)k + 1, by_preference, sl);
+    sl->heap.count = (size_t)k;
+    al__heap_restore(&sl->heap);
     return k;
 }
 
+/* What a group asks (tasks[0..n), n >= 1). */
+static void ask_of(const struct al__session *s, const int32_t *tasks, int32_t n, struct ask *a) {
+    a->n = n;
+    a->like = &s->cluster->tasks[tasks[0]];
+    a->same = alike(s, tasks, n);
+    al__tasks_request(s, tasks, n, a->req);
+    al__tasks_request(s, tasks, 1, a->one);
+}
+
+/* Candidate c may hold the group: alike tasks need a node each. */
+static bool may_hold(const struct al__session *s, const struct group *g, const struct ask *a,
+                     const struct al__topo_candidate *c, const struct al__topo_limit *outer) {
+    if (!a->same || c->depth == 0)
+        return true;
+    struct al__topo_limit domain = {g->tree, c->depth, c->domain};
+    return al__topology_holds(s, &domain, outer, a->like, a->one, a->n) >= a->n;
+}
+
 /* *why for a group no domain of its required level had room for. */
-static void explain_no_domain(struct al_explanation *why, const struct group *g, int32_t n,
-                              const int64_t req[AL_RESOURCE_COUNT], const struct shortfall *sf) {
+static void explain_no_domain(const struct al__session *s, struct al_explanation *why,
+                              const struct group *g, const struct ask *a,
+                              const struct al__topo_limit *outer, const struct shortfall *sf) {
     if (!why)
         return;
+    int32_t n = a->n;
+    struct al__topo_limit best = {g->tree, g->k->required_level, sf->best};
+    int64_t holds = sf->best < 0 ? 0 : al__topology_holds(s, &best, outer, a->like, a->one, n);
     why->reason = AL_REASON_TOPOLOGY;
     why->task = -1;
     why->topology_level = g->k->required_level;
     why->topology_subgroup = (int16_t)g->subgroup; /* < INT16_MAX (al__session_init) */
     why->needed = n;
-    why->placeable = (int32_t)(sf->best < 0 ? 0 : sf->holds < n ? sf->holds : n);
+    why->placeable = (int32_t)(holds < n ? holds : n);
     why->nodes_matching = sf->domains;
-    memcpy(why->requested_task, req, sizeof(why->requested_task));
+    memcpy(why->requested_task, a->req, sizeof(why->requested_task));
     memcpy(why->best_free, sf->free, sizeof(why->best_free));
 }
 
@@ -289,44 +261,42 @@ static int32_t group_anchor(const struct al__session *s, int32_t j, int32_t subg
     return -1;
 }
 
-/* Which candidate's attempt explains a failure: the first of the widest depth tried. */
-static int32_t explaining(const struct al__topo_slot *sl, int32_t k) {
-    int32_t widest = sl->candidates[sl->order[k - 1]].depth, i = 0;
-    while (sl->candidates[sl->order[i]].depth != widest)
-        i++;
-    return i;
-}
-
 /* Tries tasks[0..n) of group g in each candidate domain (limit: the scope's restriction for
- * g) until one holds them all. */
+ * g) until one holds them all. The first domain of the widest level tried explains a failure;
+ * none tried, no domain of the required level had room. */
 static int place_group(struct al__session *s, int32_t j, const struct group *g,
                        const int32_t *tasks, int32_t n, const struct al__place_options *o,
                        struct al__topo_limit *limit, struct al__topo_slot *sl,
                        const struct al__topo_limit *outer, bool *placed,
                        struct al_explanation *why) {
     struct al__topology_scope *sc = o->topology;
-    int64_t req[AL_RESOURCE_COUNT];
+    struct ask a;
     struct shortfall sf;
-    int32_t k = candidates(s, j, g, tasks, n, outer, sl, req, &sf);
+    ask_of(s, tasks, n, &a);
+    int32_t k = candidates(s, j, g, &a, outer, sl, &sf);
     *placed = false;
     if (k < 0)
         return k;
-    if (k == 0) {
-        explain_no_domain(why, g, n, req, &sf);
-        return 0;
-    }
-    int32_t explain_at = explaining(sl, k);
-    for (int32_t i = 0; i < k && !*placed; i++) {
-        const struct al__topo_candidate *c = &sl->candidates[sl->order[i]];
+    bool explained = false;
+    for (int32_t i; !*placed && (i = al__heap_pop(&sl->heap)) >= 0;) {
+        const struct al__topo_candidate *c = &sl->candidates[i];
+        if (!may_hold(s, g, &a, c, outer))
+            continue;
+        bool explains = !explained && c->depth == sl->widest;
+        explained |= explains;
         *limit = (struct al__topo_limit){g->tree, c->depth, c->domain};
         sc->near = g->tree;
         sc->near_from = c->depth;
         sc->anchor = group_anchor(s, j, g->subgroup, sc);
-        int rc = al__place_plain(s, j, tasks, n, o, placed, i == explain_at ? why : NULL);
+        int rc = al__place_plain(s, j, tasks, n, o, placed, explains ? why : NULL);
         if (rc < 0)
             return rc;
     }
-    if (!*placed && why && g->k->required_level > 0) {
+    if (*placed || !why)
+        return 0;
+    if (!explained)
+        explain_no_domain(s, why, g, &a, outer, &sf);
+    else if (g->k->required_level > 0) {
         why->topology_level = g->k->required_level;
         why->topology_subgroup = (int16_t)g->subgroup;
     }
@@ -402,32 +372,38 @@ static int place_inside(struct al__session *s, int32_t j, const int32_t *tasks, 
     return rc;
 }
 
-/* Tries the job's candidate domains in order, each with place_inside. */
+/* Tries the job's candidate domains in order, each with place_inside (explained as
+ * place_group's). */
 static int place_job(struct al__session *s, int32_t j, const int32_t *tasks, int32_t n,
                      const struct al__place_options *o, const struct group *g, bool *placed_all,
                      struct al_explanation *why) {
     struct al__topology_scope *sc = o->topology;
     struct al__topo_slot *sl = &s->topo->slots[0];
     struct al__topo_limit none = {0};
-    int64_t req[AL_RESOURCE_COUNT];
+    struct ask a;
     struct shortfall sf;
-    int32_t k = candidates(s, j, g, tasks, n, &none, sl, req, &sf);
+    ask_of(s, tasks, n, &a);
+    int32_t k = candidates(s, j, g, &a, &none, sl, &sf);
     *placed_all = false;
     if (k < 0)
         return k;
-    if (k == 0) {
-        explain_no_domain(why, g, n, req, &sf);
-        return 0;
-    }
-    int32_t explain_at = explaining(sl, k);
-    for (int32_t i = 0; i < k && !*placed_all; i++) {
-        const struct al__topo_candidate *c = &sl->candidates[sl->order[i]];
+    bool explained = false;
+    for (int32_t i; !*placed_all && (i = al__heap_pop(&sl->heap)) >= 0;) {
+        const struct al__topo_candidate *c = &sl->candidates[i];
+        if (!may_hold(s, g, &a, c, &none))
+            continue;
+        bool explains = !explained && c->depth == sl->widest;
+        explained |= explains;
         sc->job = (struct al__topo_limit){g->tree, c->depth, c->domain};
-        int rc = place_inside(s, j, tasks, n, o, g, placed_all, i == explain_at ? why : NULL);
+        int rc = place_inside(s, j, tasks, n, o, g, placed_all, explains ? why : NULL);
         if (rc < 0)
             return rc;
     }
-    if (!*placed_all && why && g->k->required_level > 0 && why->reason != AL_REASON_TOPOLOGY) {
+    if (*placed_all || !why)
+        return 0;
+    if (!explained)
+        explain_no_domain(s, why, g, &a, &none, &sf);
+    else if (g->k->required_level > 0 && why->reason != AL_REASON_TOPOLOGY) {
         why->topology_level = g->k->required_level;
         why->topology_subgroup = -1;
     }
