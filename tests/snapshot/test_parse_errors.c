@@ -41,7 +41,7 @@ struct bad_doc {
 
 static const struct bad_doc bad_docs[] = {
     /* topologies and topology constraints */
-    {TOPOS("{'name':'dc','levels':[]}", ""), "topologies[0].levels", "at least one"},
+    {TOPOS("{'name':'dc','levels':[]}", ""), "topologies[0].levels", "must name 1 to 16"},
     {TOPOS("{'name':'dc','levels':['rack','rack']}", ""), "topologies[0].levels[1]",
      "already levels[0]"},
     {TOPOS(DC "," DC, ""), "topologies[1].name", "duplicate topology name"},
