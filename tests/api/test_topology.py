@@ -73,6 +73,8 @@ class TopologyTest(DaemonTest):
         w = self.d.wait_state("pair", "running")
         self.assertEqual((w["required_topology_level"], w["preferred_topology_level"]),
                          ("zone", "rack"))
+        described = self.d.cli("workload", "describe", "pair", "-p", "team-a").stdout
+        self.assertIn("in one zone, preferring one rack", described)
         # racks with two free nodes: rack-0 (zone-0) and rack-2 (zone-1); by label, rack-0
         self.assertEqual({self.rack_of(t["node"]) for t in w["tasks"]}, {"rack-0"})
         bad = self.d.cli("workload", "submit", "bad", "-p", "team-a", "--gpu", "1",
