@@ -57,13 +57,13 @@ struct al_decision {
  *       the constraint), requested_task (the tasks' summed request), needed (how many tasks),
  *       best_free (the free resources of the domain of that level with the most free of the
  *       request's main resource), placeable (tasks that domain could hold), nodes_matching
- *       (domains of that level). GANG_INCOMPLETE and NO_NODE_FITS also carry topology_level
- *       when the tasks fitted no domain of the required level though some had room in sum.
- * topology_level is 0 when no topology constraint is involved (topology_subgroup is then
- * meaningless).
- * Amounts use the engine's units (milli-GPU, millicores, bytes); a GPU-memory request is
- * counted in milli-GPU converted with the largest device memory in the cluster (the
- * amount quotas are checked with), summed over its devices.
+ *       (domains of that level considered), allocated (the job's or subgroup's tasks placed
+ *       before: they hold it to their domain of that level, the one considered). GANG_INCOMPLETE
+ * and NO_NODE_FITS also carry topology_level when the tasks fitted no domain of the required level
+ * though some had room in sum. topology_level is 0 when no topology constraint is involved
+ * (topology_subgroup is then meaningless). Amounts use the engine's units (milli-GPU, millicores,
+ * bytes); a GPU-memory request is counted in milli-GPU converted with the largest device memory in
+ * the cluster (the amount quotas are checked with), summed over its devices.
  */
 struct al_explanation {
     int32_t job;

@@ -28,7 +28,8 @@ struct ask {
 /* What the required level's domains had, for an explanation when none had room. */
 struct shortfall {
     int32_t domains;
-    int32_t best; /* -1 */
+    int32_t bound_tasks; /* the group's tasks placed before, holding it to their domain */
+    int32_t best;        /* -1 */
     int64_t free[AL_RESOURCE_COUNT];
 };
 
@@ -99,13 +100,12 @@ static int main_resource(const int64_t req[AL_RESOURCE_COUNT]) {
     return req[AL_GPU] > 0 ? AL_GPU : req[AL_CPU] > 0 ? AL_CPU : AL_MEMORY;
 }
 
-/* Marks the domains of the required depth that hold the group's placed tasks; false when
- * none does (the group is not bound yet). */
-static bool mark_bound(const struct al__session *s, int32_t j, const struct group *g,
-                       struct al__topo_slot *sl) {
+/* Marks the domains of the required depth that hold the group's placed tasks; returns how many
+ * such tasks there are (0: the group is not bound yet). */
+static int32_t mark_bound(const struct al__session *s, int32_t j, const struct group *g,
+                          struct al__topo_slot *sl) {
     const struct al_job *job = &s->cluster->jobs[j];
-    int32_t req = g->k->required_level;
-    bool bound = false;
+    int32_t req = g->k->required_level, bound = 0;
     memset(sl->bound, 0, (size_t)g->tree->domain_count[req]);
     for (size_t i = 0; i < job->task_count; i++) {
         int32_t t = (int32_t)(job->first_task + i);
@@ -115,7 +115,7 @@ static bool mark_bound(const struct al__session *s, int32_t j, const struct grou
         int32_t id = g->tree->domain_of[req][ts->node];
         if (id >= 0) {
             sl->bound[id] = 1;
-            bound = true;
+            bound++;
         }
     }
     return bound;
@@ -173,10 +173,11 @@ static int32_t candidates(struct al__session *s, int32_t j, const struct group *
                           struct al__topo_slot *sl, struct shortfall *sf) {
     int32_t required = g->k->required_level;
     int32_t preferred = g->k->preferred_level > 0 ? g->k->preferred_level : required;
-    bool bound = required > 0 && mark_bound(s, j, g, sl);
+    sf->bound_tasks = required > 0 ? mark_bound(s, j, g, sl) : 0;
+    bool bound = sf->bound_tasks > 0;
     int main = main_resource(a->req);
     int32_t k = 0;
-    *sf = (struct shortfall){.best = -1};
+    *sf = (struct shortfall){.best = -1, .bound_tasks = sf->bound_tasks};
     sl->widest = required;
     sl->tree = g->tree;
     const int64_t(*sums)[AL_RESOURCE_COUNT] =
@@ -243,6 +244,7 @@ static void explain_no_domain(const struct al__session *s, struct al_explanation
     why->needed = n;
     why->placeable = (int32_t)(holds < n ? holds : n);
     why->nodes_matching = sf->domains;
+    why->allocated = sf->bound_tasks;
     memcpy(why->requested_task, a->req, sizeof(why->requested_task));
     memcpy(why->best_free, sf->free, sizeof(why->best_free));
 }

@@ -183,7 +183,8 @@ static const char *topology_level_name(const struct al_cluster *c, const struct 
 }
 
 /* "no rack has room for the job's 16 GPUs (required topology level rack of topology
- * cluster; the largest rack domain has 12 GPUs free)" */
+ * cluster; the largest rack domain has 12 GPUs free)", or, for a job whose placed tasks hold
+ * it to a rack, "(...; its 3 placed tasks hold it to one rack, which has 0 GPUs free)" */
 static void topology_text(const struct al_cluster *c, const struct al_explanation *e,
                           struct line *l) {
     const char *level = topology_level_name(c, e);
@@ -216,8 +217,16 @@ static void topology_text(const struct al_cluster *c, const struct al_explanatio
         line_add(l, "no %s has room for the %s of subgroup %s", level, want, subgroup);
     else
         line_add(l, "no %s has room for the job's %s", level, want);
-    line_add(l, " (required topology level %s of topology %s; the largest %s domain has %s free",
-             level, explained_topology(c, e)->name, level, have);
+    if (e->allocated > 0)
+        line_add(l,
+                 " (required topology level %s of topology %s; its %lld placed %s it "
+                 "to one %s, which has %s free",
+                 level, explained_topology(c, e)->name, (long long)e->allocated,
+                 e->allocated == 1 ? "task holds" : "tasks hold", level, have);
+    else
+        line_add(l,
+                 " (required topology level %s of topology %s; the largest %s domain has %s free",
+                 level, explained_topology(c, e)->name, level, have);
     if (e->best_free[r] >= e->requested_task[r] && e->placeable < e->needed)
         line_add(l, " but room on its nodes for %d of the %d tasks", (int)e->placeable,
                  (int)e->needed);

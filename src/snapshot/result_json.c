@@ -109,6 +109,8 @@ static int topology_fields(json_t *o, const struct al_cluster *c, const struct a
     rc |= al__put(o, "placeable", json_integer(e->placeable));
     rc |= al__put(o, "needed", json_integer(e->needed));
     rc |= al__put(o, "domains", json_integer(e->nodes_matching));
+    if (e->allocated > 0) /* the group's placed tasks hold it to their domain */
+        rc |= al__put(o, "placed_tasks", json_integer(e->allocated));
     return rc;
 }
 

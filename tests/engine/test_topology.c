@@ -139,6 +139,28 @@ static void nodes_without_the_labels_are_outside_every_domain(void **state) {
     al_cluster_release(&c);
 }
 
+static void placed_tasks_hold_the_job_to_their_domain(void **state) {
+    (void)state;
+    struct al_cluster c;
+    struct al_result r;
+    /* rack r1 (a: 8 GPUs, 4 of them the job's running task's), r2 (c: 8 free): the job's next
+     * 8-GPU task would fit r2, but its running task holds it to r1 */
+    parse("{'config':{'actions':['allocate']},'topologies':[{'name':'dc','levels':['rack']}],"
+          "'nodes':[{'name':'a','gpus':8,'labels':{'rack':'r1'}},"
+          "{'name':'c','gpus':8,'labels':{'rack':'r2'}}]," QUEUES ",'jobs':[{'name':'el',"
+          "'queue':'q','priority':50,'min_members':1,'required_topology_level':'rack','tasks':["
+          "{'name':'el-0','state':'running','node':'a','gpus':4}," PENDING("el-1", "8") "]}]}",
+          &c);
+    assert_int_equal(al_cycle_run(&c, &r), 0);
+    const struct al_explanation *e = why(&c, &r, "el");
+    assert_int_equal(e->reason, AL_REASON_TOPOLOGY);
+    assert_int_equal(e->allocated, 1);
+    assert_int_equal(e->best_free[AL_GPU], 4000);
+    expect_text(&c, e, "its 1 placed task holds it to one rack, which has 4 GPUs free");
+    al_result_release(&r);
+    al_cluster_release(&c);
+}
+
 static void a_constraint_out_of_range_is_rejected(void **state) {
     (void)state;
     struct al_cluster c;
@@ -163,6 +185,7 @@ int main(void) {
         cmocka_unit_test(room_in_sum_but_not_per_node_is_explained),
         cmocka_unit_test(a_subgroup_without_room_is_named),
         cmocka_unit_test(nodes_without_the_labels_are_outside_every_domain),
+        cmocka_unit_test(placed_tasks_hold_the_job_to_their_domain),
         cmocka_unit_test(a_constraint_out_of_range_is_rejected),
     };
     return cmocka_run_group_tests_name("topology", tests, NULL, NULL);

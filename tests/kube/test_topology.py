@@ -16,6 +16,10 @@ def topology(name, *labels):
             "spec": {"levels": [{"nodeLabel": label} for label in labels]}}
 
 
+def bound_now(test, ns):
+    return {name for name, p in test.pods(ns).items() if p["spec"].get("nodeName")}
+
+
 def constrained(group, required=None, preferred=None, topology_name="dc"):
     group["spec"]["topologyConstraint"] = {"topology": topology_name}
     if required:
@@ -55,6 +59,42 @@ class TopologyTest(ClusterTest):
         self.assertIn("no example.com/rack has room", why["message"])
         self.assertIn("required topology level example.com/rack of topology dc", why["message"])
         self.assertEqual(len(self.wait_bound(ns, 3)), 3)
+
+    def test_a_jobs_topology_annotations_reach_the_podgroup_allot_makes(self):
+        ns = self.namespace("topo-job")
+        self.add_queues(queue("topo-job-dept", gpu_quota=16),
+                        queue("topo-job", parent="topo-job-dept", gpu_quota=16))
+        self.c.apply(topology("dc", "example.com/rack", "kubernetes.io/hostname"))
+        for name, rack in (("tj-a1", "r3"), ("tj-a2", "r3"), ("tj-b1", "r4"), ("tj-b2", "r4")):
+            self.add_node(name, gpus=GPU_PER_NODE, labels={"example.com/rack": rack})
+        # (not preemptible: consolidation would move it to make room in the rack)
+        self.c.apply(pod("filler", ns, "topo-job", gpus=2, priority_class="build"))
+        self.assertEqual(self.wait_bound(ns, 1), {"filler": "tj-a1"})
+        # a Job annotated as KAI users annotate one: its pods are one elastic job (KAI's
+        # grouper gives a Job a minimum of 1), each step bound to the rack of the first
+        p = pod("x", ns, "topo-job", gpus=2)
+        job = {"apiVersion": "batch/v1", "kind": "Job",
+               "metadata": {"name": "train", "namespace": ns, "annotations": {
+                   "kai.scheduler/topology": "dc",
+                   "kai.scheduler/topology-required-placement": "example.com/rack"}},
+               "spec": {"parallelism": 4, "completions": 4, "template": {
+                   "metadata": {"labels": p["metadata"]["labels"]}, "spec": p["spec"]}}}
+        self.c.apply(job)
+        placed = self.wait_bound(ns, 4)  # the filler and three of the Job's pods
+        racks = {"tj-a1": "r3", "tj-a2": "r3", "tj-b1": "r4", "tj-b2": "r4"}
+        # the first pod goes to the fuller rack (r3: 6 free, r4 8), which holds three of them
+        self.assertEqual({racks[n] for name, n in placed.items() if name != "filler"}, {"r3"})
+        wait_until(lambda: len(self.pods(ns)) == 5, 20, "the Job's four pods")
+        waiting = [name for name in self.pods(ns) if name not in bound_now(self, ns)]
+        self.assertEqual(len(waiting), 1)
+        why = self.wait_condition(ns, waiting[0])
+        self.assertIn("its 3 placed tasks hold it to one example.com/rack, which has 0 GPUs free",
+                      why["message"])
+        uid = self.c.get("/apis/batch/v1/namespaces/%s/jobs/train" % ns)["metadata"]["uid"]
+        group = self.c.get("/apis/scheduling.run.ai/v2alpha2/namespaces/%s/podgroups/pg-train-%s"
+                           % (ns, uid))
+        self.assertEqual(group["spec"]["topologyConstraint"],
+                         {"topology": "dc", "requiredTopologyLevel": "example.com/rack"})
 
 
 if __name__ == "__main__":

@@ -572,6 +572,27 @@ static void level_label(struct al__kube *k, const char *name, char *level, size_
     json_decref(o);
 }
 
+/* The KAI topology annotations of the top owner of a group allot makes (a bare pod's own), as
+ * KAI's pod grouper writes them on the PodGroup; none without a topology named (KAI ignores a
+ * constraint without one), levels given by alias as node labels. */
+static void top_topology(struct al__kube *k, const struct al__kube_pod_entry *first,
+                         struct al__kube_topology_constraint *t) {
+    memset(t, 0, sizeof(*t));
+    if (strcmp(first->top.kind, "Pod") == 0) {
+        json_t *pod = al__kube_cache_get(k->watches[AL__KUBE_PODS].cache, first->key);
+        al__kube_topology_annotations(json_object_get(pod, "metadata"), t);
+        json_decref(pod);
+    } else if (!k->owners || !al__kube_owners_topology(k->owners, first->top.uid, t)) {
+        return;
+    }
+    if (!t->topology[0]) {
+        memset(t, 0, sizeof(*t));
+        return;
+    }
+    level_label(k, t->topology, t->required, sizeof(t->required));
+    level_label(k, t->topology, t->preferred, sizeof(t->preferred));
+}
+
 /* What g's PodGroup says - or, for a group allot makes whose PodGroup is not there yet, its
  * first pod and its top owner; false when g cannot be a workload yet (the PodGroup its pods
  * name is not there). */
@@ -586,6 +607,7 @@ static bool group_form(struct al__kube *k, struct al__kube_group *g, struct grou
         snprintf(f->cls, sizeof(f->cls), "%s", first->pod.priority_class);
         f->min_members = first->gang;
         f->preemptibility = AL__PREEMPTIBILITY_BY_PRIORITY;
+        top_topology(k, first, &f->topology);
         return true;
     }
     struct al__kube_pod_group pg;
@@ -626,6 +648,14 @@ static void group_create(struct al__kube *k, struct al__kube_group *g, const str
     char ns[64], path[400], what[600];
     snprintf(ns, sizeof(ns), "%.*s", (int)(slash - g->key), g->key);
     json_t *spec = json_pack("{s:s, s:i}", "queue", f->queue, "minMember", (int)f->min_members);
+    if (f->topology.topology[0]) { /* as KAI's grouper: the top owner's annotations */
+        json_t *c = json_pack("{s:s}", "topology", f->topology.topology);
+        if (f->topology.required[0])
+            json_object_set_new(c, "requiredTopologyLevel", json_string(f->topology.required));
+        if (f->topology.preferred[0])
+            json_object_set_new(c, "preferredTopologyLevel", json_string(f->topology.preferred));
+        json_object_set_new(spec, "topologyConstraint", c);
+    }
     if (f->cls[0])
         json_object_set_new(spec, "priorityClassName", json_string(f->cls));
     json_t *group = json_pack(

@@ -143,6 +143,11 @@ struct al__kube_pod_group {
     struct al__kube_topology_constraint topology; /* spec.topologyConstraint */
 };
 
+/* al__kube_topology_annotations - KAI's topology annotations of a workload (its top owner, or
+ * a bare pod): kai.scheduler/topology, -required-placement, -preferred-placement, as KAI's pod
+ * grouper copies them onto the PodGroup it makes; empty strings for those absent. */
+void al__kube_topology_annotations(json_t *meta, struct al__kube_topology_constraint *t);
+
 /* al__kube_pod_group_read - pod group o. 0, or -AL_EINVAL with err; out's subgroups are the
  * caller's (al__kube_pod_group_release). */
 int al__kube_pod_group_read(json_t *o, struct al__kube_pod_group *out, char *err, size_t size);

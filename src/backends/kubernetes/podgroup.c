@@ -109,6 +109,17 @@ static int read_subgroups(json_t *spec, struct al__kube_pod_group *g, const char
     return 0;
 }
 
+void al__kube_topology_annotations(json_t *meta, struct al__kube_topology_constraint *t) {
+    json_t *notes = json_object_get(meta, "annotations");
+    const char *v[3] = {
+        json_string_value(json_object_get(notes, "kai.scheduler/topology")),
+        json_string_value(json_object_get(notes, "kai.scheduler/topology-required-placement")),
+        json_string_value(json_object_get(notes, "kai.scheduler/topology-preferred-placement"))};
+    snprintf(t->topology, sizeof(t->topology), "%s", v[0] ? v[0] : "");
+    snprintf(t->required, sizeof(t->required), "%s", v[1] ? v[1] : "");
+    snprintf(t->preferred, sizeof(t->preferred), "%s", v[2] ? v[2] : "");
+}
+
 static int read_group(json_t *o, struct al__kube_pod_group *g, char *err, size_t size) {
     json_t *meta = json_object_get(o, "metadata"), *spec = json_object_get(o, "spec");
     char what[400], preemptibility[32];
