@@ -32,7 +32,7 @@ SNAPSHOT_SRC := $(sort $(wildcard src/snapshot/*.c))
 # The Kubernetes readers and their translation into snapshots: allotd's, and the CLI's too
 # (`allot replay --kai`).
 KUBE_READERS_SRC := $(addprefix src/backends/kubernetes/,fields.c grouping.c node.c pod.c \
-	podgroup.c quantity.c queue.c translate.c client.c kubeconfig.c)
+	podgroup.c quantity.c queue.c topology.c translate.c client.c kubeconfig.c)
 # The openb replay (`allot sim openb`): the CLI's, and the unit tests'.
 SIM_SRC := $(sort $(wildcard src/sim/*.c))
 CLI_SRC := $(sort $(wildcard src/cli/*.c)) $(SIM_SRC) $(KUBE_READERS_SRC) $(STREAM_SRC)

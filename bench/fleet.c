@@ -1,7 +1,7 @@
 /* fleet.c - the engine at fleet scale: builds synthetic clusters (synth.h) of the shapes in
  * DESIGN.md section 6 and prints their figures as `name: value unit` (medians of several runs).
  *   fleet [--quick] [--runs N] [shape...]
- *   shapes: kai315 parse allocate reclaim consolidate scaling
+ *   shapes: kai315 parse allocate reclaim consolidate scaling topology
  * Each shape runs in a child process, so that its peak memory is its own. --quick shrinks every
  * shape (a smoke test for CI; its figures are not the targets). */
 #include <math.h>
@@ -356,12 +356,62 @@ static void shape_scaling(void) {
     figure("allocate_scaling_exponent", fitted_exponent(sizes, allocate_ms, count), "");
 }
 
+/* Topology-aware placement (docs/topology.md): 4,000 nodes of 8 GPUs in 4 zones x 4 blocks x 10
+ * racks, 3,000 pending gangs of 1-16 tasks; every other one requires a zone, block or rack and
+ * prefers a deeper level. The same cluster without the constraints for comparison. */
+static void shape_topology(void) {
+    static const char *const levels[] = {"zone", "block", "rack"};
+    static const int32_t fan[] = {4, 4, 10};
+    struct al_cluster c;
+    memset(&c, 0, sizeof(c));
+    al_config_init(&c.config);
+    c.config.actions[0] = AL_ACTION_ALLOCATE;
+    c.config.action_count = 1;
+    int nodes = quick ? 400 : 4000, jobs = quick ? 300 : 3000;
+    char name[64];
+    for (int n = 0; n < nodes; n++) {
+        snprintf(name, sizeof(name), "n%05d", n);
+        synth_add_node(&c, name, 8, 81920, 128000, 1024LL << 30);
+    }
+    synth_add_topology(&c, levels, fan, 3);
+    int32_t root = synth_add_queue(&c, "root", -1, -1);
+    int32_t q = synth_add_queue(&c, "team", root, -1);
+    unsigned seed = 7;
+    size_t tasks = 0;
+    for (int j = 0; j < jobs; j++) {
+        seed = seed * 1103515245u + 12345u;
+        int32_t n = 1 << ((seed >> 16) % 5), gpus = 1 << ((seed >> 20) % 4);
+        snprintf(name, sizeof(name), "job-%05d", j);
+        int32_t job = synth_add_job(&c, name, q, 50, n, -j);
+        if (j % 2 == 0) {
+            int16_t required = (int16_t)(1 + (seed >> 24) % 3);
+            c.jobs[job].topology =
+                (struct al_topology_constraint){0, required, (int16_t)(required + 1)};
+        }
+        for (int32_t t = 0; t < n; t++, tasks++)
+            synth_add_task(&c, -1, gpus, 0, NULL, 1000, 1LL << 30);
+    }
+    describe("topology", &c);
+    size_t placed = 0;
+    double ms = median_cycle(&c, runs < 3 ? runs : 3, &placed, NULL);
+    printf("# topology: %zu of %zu tasks placed in %.1f ms, half the gangs constrained\n", placed,
+           tasks, ms);
+    figure("cycle_topology_ms", ms, "ms");
+    for (size_t j = 0; j < c.job_count; j++)
+        c.jobs[j].topology = (struct al_topology_constraint){0, 0, 0};
+    ms = median_cycle(&c, runs < 3 ? runs : 3, &placed, NULL);
+    printf("# topology, constraints removed: %zu tasks placed in %.1f ms\n", placed, ms);
+    figure("cycle_topology_free_ms", ms, "ms");
+    al_cluster_release(&c);
+}
+
 static const struct {
     const char *name;
     void (*run)(void);
 } shapes[] = {{"kai315", shape_kai315},           {"parse", shape_parse},
               {"allocate", shape_allocate},       {"reclaim", shape_reclaim},
-              {"consolidate", shape_consolidate}, {"scaling", shape_scaling}};
+              {"consolidate", shape_consolidate}, {"scaling", shape_scaling},
+              {"topology", shape_topology}};
 
 static int run_child(void (*run)(void)) {
     fflush(stdout);

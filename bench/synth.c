@@ -289,3 +289,28 @@ void synth_build(const struct synth_params *p, struct al_cluster *c) {
         build_pending(c, &rng, p, leaves, leaf_count);
     free(leaves);
 }
+
+void synth_add_topology(struct al_cluster *c, const char *const *levels, const int32_t *fan,
+                        size_t count) {
+    struct al_topology *t = al__xroom(c->topologies, c->topology_count, sizeof(*t));
+    c->topologies = t;
+    t = &c->topologies[c->topology_count++];
+    memset(t, 0, sizeof(*t));
+    t->name = al__xstrdup("dc");
+    t->levels = al__xrealloc(NULL, (count + 1) * sizeof(char *));
+    for (size_t k = 0; k < count; k++)
+        t->levels[k] = al__xstrdup(levels[k]);
+    t->levels[count] = al__xstrdup("kubernetes.io/hostname");
+    t->level_count = count + 1;
+    for (size_t i = 0; i < c->node_count; i++) {
+        int64_t groups = 1;
+        char value[64];
+        for (size_t k = 0; k < count; k++) {
+            groups *= fan[k];
+            snprintf(value, sizeof(value), "%s-%lld", levels[k],
+                     (long long)((int64_t)i * groups / (int64_t)c->node_count));
+            add_label(&c->nodes[i], levels[k], value);
+        }
+        add_label(&c->nodes[i], "kubernetes.io/hostname", c->nodes[i].name);
+    }
+}

@@ -55,5 +55,10 @@ int32_t synth_add_job(struct al_cluster *c, const char *name, int32_t queue, int
  * node >= 0 (running), else pending. */
 int32_t synth_add_task(struct al_cluster *c, int32_t node, int32_t gpus, int32_t gpu_milli,
                        const int32_t *devices, int64_t cpu_millis, int64_t memory_bytes);
+/* A topology "dc" of levels[0..count) (outermost first) then kubernetes.io/hostname: fan[k]
+ * domains of level k in each of level k - 1, consecutive nodes together (as allotd's local
+ * --topology); every node labelled. */
+void synth_add_topology(struct al_cluster *c, const char *const *levels, const int32_t *fan,
+                        size_t count);
 
 #endif

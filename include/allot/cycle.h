@@ -22,6 +22,7 @@ enum al_reason {
     AL_REASON_RECLAIMED,    /* evicted: its queue is over its fair share and another needs it */
     AL_REASON_PREEMPTED,    /* evicted: a higher-priority job of its queue needs the room */
     AL_REASON_CONSOLIDATED, /* evicted to be moved elsewhere, making room for another job */
+    AL_REASON_TOPOLOGY,     /* no domain of the required topology level holds the tasks */
     AL_REASON_COUNT
 };
 
@@ -51,9 +52,18 @@ struct al_decision {
  *       plus task and the NO_NODE_FITS fields for the first task that did not fit
  *   NO_NODE_FITS: task, requested_task (its request), best_free (the most free on any
  *       node whose labels match, per resource), nodes_matching (nodes whose labels match)
- * Amounts use the engine's units (milli-GPU, millicores, bytes); a GPU-memory request is
- * counted in milli-GPU converted with the largest device memory in the cluster (the
- * amount quotas are checked with), summed over its devices.
+ *   TOPOLOGY: topology_level (the required level no domain of satisfied), topology_subgroup
+ *       (the subgroup whose constraint it is, -1 for the job's; al_explanation_topology gives
+ *       the constraint), requested_task (the tasks' summed request), needed (how many tasks),
+ *       best_free (the free resources of the domain of that level with the most free of the
+ *       request's main resource), placeable (tasks that domain could hold), nodes_matching
+ *       (domains of that level considered), allocated (the job's or subgroup's tasks placed
+ *       before: they hold it to their domain of that level, the one considered). GANG_INCOMPLETE
+ * and NO_NODE_FITS also carry topology_level when the tasks fitted no domain of the required level
+ * though some had room in sum. topology_level is 0 when no topology constraint is involved
+ * (topology_subgroup is then meaningless). Amounts use the engine's units (milli-GPU, millicores,
+ * bytes); a GPU-memory request is counted in milli-GPU converted with the largest device memory in
+ * the cluster (the amount quotas are checked with), summed over its devices.
  */
 /* Which part of a semi-preemptible job did not fit (al_explanation.part). */
 enum al_job_part {
@@ -74,6 +84,8 @@ struct al_explanation {
     int32_t placeable;
     int32_t needed;
     int32_t task;
+    int16_t topology_level; /* (16-bit: they fill the padding before requested_task) */
+    int16_t topology_subgroup;
     int64_t requested_task[AL_RESOURCE_COUNT];
     int64_t best_free[AL_RESOURCE_COUNT];
     int32_t nodes_matching;
@@ -176,6 +188,12 @@ struct al_job_order_key {
 
 /* al_job_order_cmp - < 0 when job a goes before job b; 0 only for equal keys. */
 int al_job_order_cmp(const struct al_job_order_key *a, const struct al_job_order_key *b);
+
+/* al_explanation_topology - the topology constraint an explanation's topology_level is of (the
+ * job's, or its subgroup topology_subgroup's), NULL when it names none (topology_level 0, or an
+ * index out of range). */
+const struct al_topology_constraint *al_explanation_topology(const struct al_cluster *cluster,
+                                                             const struct al_explanation *e);
 
 /* al_reason_name - "over_limit", "non_preemptible_over_quota", ... */
 const char *al_reason_name(enum al_reason reason);

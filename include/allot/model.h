@@ -136,9 +136,39 @@ struct al_queue {
     int64_t reclaim_min_runtime_s;
 };
 
+/*
+ * A topology (KAI's Topology resource): levels of node labels, outermost first (zone, block,
+ * rack, host). A node's domain at level number d (1 = levels[0]) is the values of its labels
+ * levels[0 .. d); a node that lacks one of them is in no domain at that level or below. Level
+ * number 0 is the whole cluster.
+ */
+struct al_topology {
+    char *name;
+    char **levels; /* node label keys, distinct, 1 <= level_count <= AL_MAX_TOPOLOGY_LEVELS */
+    size_t level_count;
+};
+
+/* Bounds of topologies (KAI's Topology allows 16 levels): a constraint's numbers are 16-bit. */
+#define AL_MAX_TOPOLOGY_LEVELS 16
+#define AL_MAX_TOPOLOGIES      1000
+
+/*
+ * Where a job's (or a subgroup's) tasks must or should lie together (KAI's topologyConstraint).
+ * Levels are level numbers of the topology (1 = its outermost level); 0 = none, so a zeroed
+ * constraint constrains nothing. required_level: every active task of the job (or subgroup)
+ * lies in one domain of that level. preferred_level (deeper than or equal to required_level):
+ * tried first, widening level by level up to required_level (or the whole cluster).
+ */
+struct al_topology_constraint {
+    int16_t topology; /* index into the cluster's topologies; read only when a level is set */
+    int16_t required_level;
+    int16_t preferred_level;
+};
+
 struct al_subgroup {
     char *name;
     int32_t min_members;
+    struct al_topology_constraint topology; /* this subgroup's tasks, within the job's */
 };
 
 /* Default priorities of the KAI-compatible priority classes. */
@@ -162,6 +192,8 @@ struct al_job {
     size_t subgroup_count;
     int64_t created_s;
     bool has_started; /* when the job last started running (min-runtime protection) */
+    /* all the job's tasks (here: it fills the padding after has_started) */
+    struct al_topology_constraint topology;
     int64_t started_s;
     bool has_preemption_delay;
     int64_t preemption_delay_s;
@@ -237,6 +269,8 @@ struct al_cluster {
     size_t job_count;
     struct al_task *tasks;
     size_t task_count;
+    struct al_topology *topologies; /* may be NULL */
+    size_t topology_count;
 };
 
 /* al_config_init - the default configuration: no actions, binpack, pack, preference on, 60 s,

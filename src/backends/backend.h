@@ -12,6 +12,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "allot/model.h"
+
 /* A started task as its backend knows it, as text ("" = none): opaque to allotd, which stores
  * it and hands it back. */
 #define AL__TASK_REF_MAX  64
@@ -45,6 +47,10 @@ struct al__inventory {
     struct al__node *nodes;
     size_t node_count;
     bool virtual_gpus; /* declared rather than discovered */
+    /* Topologies its nodes' labels describe (KAI's Topology resources, the local backend's
+     * --topology), by name; workloads name them in their topology constraints. */
+    struct al_topology *topologies;
+    size_t topology_count;
 };
 
 /* A task's place in allotd, stable across restarts: what a backend names its own things by. */
@@ -173,6 +179,8 @@ struct al__mirror_workload {
     bool semi_preemptible; /* its first min_members tasks are not (preemptible is false) */
     bool preemption_never; /* its priority class's preemptionPolicy is Never: it evicts nothing */
     int32_t min_members;
+    /* Its topology constraint (a PodGroup's topologyConstraint): names, NULL = not given. */
+    const char *topology, *required_topology_level, *preferred_topology_level;
     bool no_enforce; /* its tasks opted out of the enforcement library (the platform's way) */
     /* Each task's request (the largest of its tasks' where they differ). */
     int32_t gpus, gpu_milli, gpu_memory_mib, gpu_device_count;

@@ -49,6 +49,13 @@ void al__inventory_release(struct al__inventory *inv) {
         free(n->gpus);
     }
     free(inv->nodes);
+    for (size_t i = 0; i < inv->topology_count; i++) {
+        for (size_t l = 0; l < inv->topologies[i].level_count; l++)
+            free(inv->topologies[i].levels[l]);
+        free(inv->topologies[i].levels);
+        free(inv->topologies[i].name);
+    }
+    free(inv->topologies);
     memset(inv, 0, sizeof(*inv));
 }
 

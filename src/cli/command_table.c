@@ -66,6 +66,7 @@ const struct al__cli_noun al__cli_noun_table[] = {
     {"project", "create, list, describe, update, delete"},
     {"department", "create, list, describe, update, delete"},
     {"node", "list"},
+    {"topology", "list"},
     {"top", "per project: deserved GPUs, fair share, allocated, pending"},
     {"events", "changes of workloads and projects, as they happen with -f"},
     {"snapshot", "the live state as a snapshot file; convert a KAI Scheduler snapshot"},
@@ -138,6 +139,13 @@ static const struct al__cli_opt submit_options[] = {
      NULL},
     {NULL, "--workers", "N", "tasks to run (default 1)", NULL},
     {NULL, "--min-members", "M", "tasks that must run together (default: all\nworkers)", NULL},
+    {NULL, "--required-topology-level", "LEVEL",
+     "run every task in one domain of this level of\nthe topology (a node label key: rack, "
+     "zone...:\nallot topology list)",
+     NULL},
+    {NULL, "--preferred-topology-level", "LEVEL",
+     "try one domain of this level first (at or below\nthe required one), then wider", NULL},
+    {NULL, "--topology", "NAME", "the topology the levels are of (when there\nare several)", NULL},
     {"-e", "--env", "K=V", "an environment variable (repeatable); wins over\nan exported one",
      NULL},
     {"-l", "--label", "K=V",
@@ -591,6 +599,12 @@ const struct al__cli_command al__cli_command_table[] = {
      "DEVICES IN USE (devices holding at least one task / devices), and CPU cores and\n"
      "MEMORY (allocated / capacity). These are the figures of the API's nodes.",
      OPTS(watch_options), NULL, al__cmd_node_list, API_OUT},
+    {"topology", "list", "", "topologies: the levels of the nodes' labels",
+     "Lists the topologies the nodes' labels describe (KAI's Topology resources on\n"
+     "Kubernetes, allotd's --topology on the local backend): NAME and LEVELS, outermost\n"
+     "first. A workload's --required-topology-level and --preferred-topology-level name\n"
+     "a level; --topology names the topology when there are several.",
+     NULL, 0, NULL, al__cmd_topology_list, API_OUT},
     {"top", NULL, "[-w]", "per project: deserved GPUs, fair share, allocated, pending",
      "Shows per project, grouped by department: GPUs DESERVED, FAIR SHARE in the last\n"
      "scheduling cycle, ALLOCATED (GPUs given to running tasks) and PENDING (GPUs that\n"
@@ -856,6 +870,9 @@ static const struct {
         {"enforce", "--no-enforce"},
         {"workers", "--workers"},
         {"min_members", "--min-members"},
+        {"topology", "--topology"},
+        {"required_topology_level", "--required-topology-level"},
+        {"preferred_topology_level", "--preferred-topology-level"},
         {"env", "--env"},
         {"export", "--export"},
         {"workdir", "--workdir"},

@@ -191,6 +191,14 @@ void al__cli_workload_request(const json_t *workload, char *buf, size_t size) {
                     r.workers == 1 ? "" : "s");
     if (min != r.workers)
         al__cli_appendf(buf, size, " (at least %" PRId64 " together)", min);
+    /* its topology constraint: "; in one rack, preferring one kubernetes.io/hostname" */
+    const char *required = al__cli_json_str(workload, "required_topology_level", NULL);
+    const char *preferred = al__cli_json_str(workload, "preferred_topology_level", NULL);
+    if (required)
+        al__cli_appendf(buf, size, "; in one %s", required);
+    if (preferred)
+        al__cli_appendf(buf, size, "%s one %s", required ? ", preferring" : "; preferring",
+                        preferred);
 }
 
 void al__cli_workload_state(const json_t *workload, char *buf, size_t size) {

@@ -169,7 +169,10 @@ static int request_option(struct al__cli_args *a, json_t *body) {
         const char *short_name, *long_name, *key;
     } texts[] = {{"-p", "--project", "project"},
                  {NULL, "--image", "image"},
-                 {NULL, "--preemption-policy", "preemption_policy"}};
+                 {NULL, "--preemption-policy", "preemption_policy"},
+                 {NULL, "--topology", "topology"},
+                 {NULL, "--required-topology-level", "required_topology_level"},
+                 {NULL, "--preferred-topology-level", "preferred_topology_level"}};
     for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++)
         if (al__cli_args_is(a, texts[i].short_name, texts[i].long_name)) {
             const char *text = al__cli_args_value(a);

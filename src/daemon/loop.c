@@ -65,6 +65,8 @@ static struct al_explanation stable_why(const int64_t *queue_ids, const struct a
     why.victim_search = x->victim_search;
     why.victims_protected = x->victims_protected;
     why.victim_search_cut = x->victim_search_cut;
+    why.topology_level = x->topology_level;
+    why.topology_subgroup = x->topology_subgroup;
     return why;
 }
 

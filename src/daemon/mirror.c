@@ -192,6 +192,16 @@ static void spec_from(const struct al__mirror_workload *in, struct al__wspec *s)
     s->cpu_millis = in->cpu_millis;
     s->memory_bytes = in->memory_bytes;
     s->enforce = !in->no_enforce;
+    /* new copies: the caller frees what s held before (workload_put) */
+    s->topology = in->topology ? al__xstrdup(in->topology) : NULL;
+    s->required_topology_level =
+        in->required_topology_level ? al__xstrdup(in->required_topology_level) : NULL;
+    s->preferred_topology_level =
+        in->preferred_topology_level ? al__xstrdup(in->preferred_topology_level) : NULL;
+}
+
+static bool same_text(const char *a, const char *b) {
+    return a && b ? strcmp(a, b) == 0 : a == b;
 }
 
 /* The tasks' own requests where some differ from the workload's; NULL where none does. */
@@ -241,7 +251,10 @@ static bool same_request(const struct al__wspec *a, const struct al__wspec *b) {
            a->gpu_memory_mib == b->gpu_memory_mib && a->gpu_device_count == b->gpu_device_count &&
            a->cpu_millis == b->cpu_millis && a->memory_bytes == b->memory_bytes &&
            a->gpu_milli_limit == b->gpu_milli_limit &&
-           a->gpu_memory_limit_mib == b->gpu_memory_limit_mib;
+           a->gpu_memory_limit_mib == b->gpu_memory_limit_mib &&
+           same_text(a->topology, b->topology) &&
+           same_text(a->required_topology_level, b->required_topology_level) &&
+           same_text(a->preferred_topology_level, b->preferred_topology_level);
 }
 
 /* The sets a task's state puts its workload in (the state prunes what no longer belongs). */
@@ -334,6 +347,9 @@ static void workload_put(void *arg, const struct al__mirror_workload *in) {
     struct al__task_request *requests = requests_from(in, &spec);
     bool changed =
         !same_request(&spec, &w->spec) || !same_requests(requests, w->requests, in->task_count);
+    free(w->spec.topology);
+    free(w->spec.required_topology_level);
+    free(w->spec.preferred_topology_level);
     w->spec = spec;
     free(w->requests);
     w->requests = requests;
@@ -553,6 +569,9 @@ void al__mirror_submit(struct allotd *d, json_t *body, struct al__reply *rep) {
                                     .semi_preemptible = spec.semi_preemptible,
                                     .preemption_never = spec.preemption_never,
                                     .min_members = spec.min_members,
+                                    .topology = spec.topology,
+                                    .required_topology_level = spec.required_topology_level,
+                                    .preferred_topology_level = spec.preferred_topology_level,
                                     .gpus = spec.gpus,
                                     .gpu_milli = spec.gpu_milli,
                                     .gpu_memory_mib = spec.gpu_memory_mib,

@@ -11,6 +11,7 @@
 #include "daemon/api.h"
 #include "daemon/model_parts.h"
 #include "daemon/tasks.h"
+#include "daemon/topology_spec.h"
 #include "util/xalloc.h"
 
 static char *dup_or_null(const char *text) {
@@ -94,6 +95,9 @@ void al__model_frame(const struct allotd *d, struct al_cluster *c) {
     c->now_s = al__daemon_now();
     build_nodes(&d->backend.inventory, c);
     build_queues(&d->state, c->config.usage_k_milli > 0, c);
+    c->topologies =
+        al__topologies_copy(d->backend.inventory.topologies, d->backend.inventory.topology_count);
+    c->topology_count = d->backend.inventory.topology_count;
 }
 
 /* The engine's state of a task of a live workload; false when the cycle leaves it out. */
@@ -193,8 +197,10 @@ void al__model_fill_tasks(const struct allotd *d, const struct al__dworkload *w,
     }
 }
 
-void al__model_fill_job(const struct al__dworkload *w, int32_t queue, int64_t now, size_t first,
-                        size_t count, struct al_job *out, struct al__arena *names) {
+void al__model_fill_job(const struct al__inventory *inv, const struct al__dworkload *w,
+                        int32_t queue, int64_t now, size_t first, size_t count, struct al_job *out,
+                        struct al__arena *names) {
+    char field[64], msg[256];
     memset(out, 0, sizeof(*out));
     out->name = name_copy(names, w->name, strlen(w->name));
     out->queue = queue;
@@ -210,6 +216,8 @@ void al__model_fill_job(const struct al__dworkload *w, int32_t queue, int64_t no
     out->stale_for_s = now - w->stale_since_s;
     out->first_task = first;
     out->task_count = count;
+    /* admitted (al__holdings_admit): it resolves */
+    al__topology_resolve(inv, &w->spec, &out->topology, field, sizeof(field), msg, sizeof(msg));
 }
 
 static int by_id(const void *a, const void *b) {
@@ -251,7 +259,8 @@ static void add_job(const struct allotd *d, struct al__cycle_model *m, struct al
     int32_t job = (int32_t)c->job_count;
     al__model_fill_tasks(d, w, job, &c->tasks[c->task_count], &m->task_index[c->task_count],
                          &m->names);
-    al__model_fill_job(w, queue, c->now_s, c->task_count, tasks, &c->jobs[job], &m->names);
+    al__model_fill_job(&d->backend.inventory, w, queue, c->now_s, c->task_count, tasks,
+                       &c->jobs[job], &m->names);
     c->task_count += tasks;
     m->job_owner[c->job_count++] = w;
 }

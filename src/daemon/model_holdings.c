@@ -7,6 +7,7 @@
 
 #include "daemon/model_parts.h"
 #include "daemon/tasks.h"
+#include "daemon/topology_spec.h"
 #include "util/xalloc.h"
 
 void al__holdings_init(struct al__holdings *h, const struct al__inventory *inv) {
@@ -76,7 +77,14 @@ static bool add_task(const struct allotd *d, const struct al__dworkload *w,
 
 bool al__holdings_admit(const struct allotd *d, const struct al__dworkload *w,
                         struct al__holdings *h, char *why, size_t size) {
+    struct al_topology_constraint k;
+    char field[64], msg[200];
     h->undo_count = 0;
+    if (al__topology_resolve(&d->backend.inventory, &w->spec, &k, field, sizeof(field), msg,
+                             sizeof(msg)) < 0) {
+        snprintf(why, size, "invalid: %s: %s", field, msg);
+        return false;
+    }
     for (int32_t i = 0; i < w->spec.workers; i++) {
         const struct al__dtask *t = &w->tasks[i];
         if (t->state != AL__T_RUNNING && t->state != AL__T_PIPELINED && t->state != AL__T_STOPPING)

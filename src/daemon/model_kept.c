@@ -103,7 +103,7 @@ static void fill_slot(const struct allotd *d, struct al__kept_model *k, size_t s
                       struct al__dworkload *w, int32_t queue, size_t first, size_t tasks,
                       int64_t now) {
     al__model_fill_tasks(d, w, (int32_t)s, &k->tasks[first], &k->task_index[first], NULL);
-    al__model_fill_job(w, queue, now, first, tasks, &k->jobs[s], NULL);
+    al__model_fill_job(&d->backend.inventory, w, queue, now, first, tasks, &k->jobs[s], NULL);
     k->owner[s] = w;
     k->stale_since[s] = w->stale_since_s;
     k->why_known[s] = false; /* it changed: its reason may have too */

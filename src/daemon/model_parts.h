@@ -48,10 +48,11 @@ size_t al__model_task_count(const struct al__dworkload *w);
 void al__model_fill_tasks(const struct allotd *d, const struct al__dworkload *w, int32_t job,
                           struct al_task *out, int32_t *index, struct al__arena *names);
 
-/* al__model_fill_job - w's job, of queue `queue`, for tasks [first, first + count). The name
- * as in al__model_fill_tasks. */
-void al__model_fill_job(const struct al__dworkload *w, int32_t queue, int64_t now, size_t first,
-                        size_t count, struct al_job *out, struct al__arena *names);
+/* al__model_fill_job - w's job, of queue `queue`, for tasks [first, first + count), its topology
+ * constraint resolved among inv's topologies. The name as in al__model_fill_tasks. */
+void al__model_fill_job(const struct al__inventory *inv, const struct al__dworkload *w,
+                        int32_t queue, int64_t now, size_t first, size_t count, struct al_job *out,
+                        struct al__arena *names);
 
 /* The projects' queue indices by id: a workload's project without a lookup by name. */
 struct al__project_ids {

@@ -1,5 +1,5 @@
 /* routes_nodes.c - /api/v1/nodes: the backend's nodes with their GPUs, CPU and memory, and what
- * is allocated on them. */
+ * is allocated on them; /api/v1/topologies: the topologies their labels describe. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -125,4 +125,21 @@ void al__node_get(struct allotd *d, const struct al__request *req, struct al__re
         return;
     }
     al__reply_error(rep, "not_found", NULL, "no node named \"%s\"", req->segments[1]);
+}
+
+void al__topologies_list(struct allotd *d, const struct al__request *req, struct al__reply *rep) {
+    const struct al__inventory *inv = &d->backend.inventory;
+    int64_t limit, offset;
+
+    if (al__paging(req, rep, &limit, &offset) < 0)
+        return;
+    json_t *items = json_array();
+    for (size_t i = (size_t)offset; i < inv->topology_count && i < (size_t)(offset + limit); i++) {
+        json_t *levels = json_array();
+        for (size_t l = 0; l < inv->topologies[i].level_count; l++)
+            json_array_append_new(levels, json_string(inv->topologies[i].levels[l]));
+        json_array_append_new(
+            items, json_pack("{s:s, s:o}", "name", inv->topologies[i].name, "levels", levels));
+    }
+    al__list_reply(rep, items, inv->topology_count, limit, offset);
 }

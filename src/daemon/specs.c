@@ -166,6 +166,14 @@ json_t *al__workload_spec_json(const struct al__wspec *s) {
                                 json_real((double)s->gpu_milli_limit / 1000.0));
         if (s->gpu_memory_limit_mib > 0)
             json_object_set_new(o, "gpu_memory_limit_mib", json_integer(s->gpu_memory_limit_mib));
+        if (s->topology)
+            json_object_set_new(o, "topology", json_string(s->topology));
+        if (s->required_topology_level)
+            json_object_set_new(o, "required_topology_level",
+                                json_string(s->required_topology_level));
+        if (s->preferred_topology_level)
+            json_object_set_new(o, "preferred_topology_level",
+                                json_string(s->preferred_topology_level));
     } else {
         json_decref(mode);
         json_decref(exported);
@@ -533,6 +541,30 @@ static int read_gpu(const struct al__json *body, struct al__wspec *s, struct al_
     return read_gpu_limit(body, s, e, field, fsize, msg, msize);
 }
 
+/* The topology constraint's names (checked against the inventory's topologies at submit,
+ * topology_spec.c); each a label key, when given. */
+static int read_topology(const struct al__json *body, struct al__wspec *s,
+                         struct al_snapshot_error *e, char *field, size_t fsize, char *msg,
+                         size_t msize) {
+    static const char *const keys[] = {"topology", "required_topology_level",
+                                       "preferred_topology_level"};
+    const char *v[3] = {NULL, NULL, NULL};
+    for (int i = 0; i < 3; i++) {
+        if (al__member_string(body, "", keys[i], false, &v[i], e) < 0)
+            return fail_err(field, fsize, msg, msize, e);
+        if (v[i] && (strlen(v[i]) > 316 || !label_key_ok(v[i])))
+            return fail(field, fsize, msg, msize, keys[i],
+                        "must be a node label key (a level of a topology, or its name)");
+    }
+    if (v[0] && !v[1] && !v[2])
+        return fail(field, fsize, msg, msize, "topology",
+                    "needs required_topology_level or preferred_topology_level");
+    s->topology = v[0] ? al__xstrdup(v[0]) : NULL;
+    s->required_topology_level = v[1] ? al__xstrdup(v[1]) : NULL;
+    s->preferred_topology_level = v[2] ? al__xstrdup(v[2]) : NULL;
+    return 0;
+}
+
 /* al__wspec_read with the body also as a document for the snapshot parser's readers. */
 static int wspec_read(const json_t *body, const struct al__json *jb, struct al__wspec *s,
                       char *field, size_t fsize, char *msg, size_t msize) {
@@ -562,6 +594,9 @@ static int wspec_read(const json_t *body, const struct al__json *jb, struct al__
                                        "queue_anyway", /* read by admission.c */
                                        "gpu_fraction_limit",
                                        "gpu_memory_limit_mib",
+                                       "topology",
+                                       "required_topology_level",
+                                       "preferred_topology_level",
                                        NULL};
     struct al_snapshot_error e = {{0}, {0}, 0};
     struct al__wspec w = {0};
@@ -603,10 +638,9 @@ static int wspec_read(const json_t *body, const struct al__json *jb, struct al__
         read_export(body, &w, field, fsize, msg, msize) < 0)
         return -AL_EINVAL;
     if (read_labels(body, &w, field, fsize, msg, msize) < 0 ||
-        read_command(body, &w, field, fsize, msg, msize) < 0) {
-        json_decref(w.export_mode);
-        json_decref(w.exported_env);
-        json_decref(w.labels);
+        read_command(body, &w, field, fsize, msg, msize) < 0 ||
+        read_topology(jb, &w, &e, field, fsize, msg, msize) < 0) {
+        al__wspec_release(&w);
         return -AL_EINVAL;
     }
     w.workers = (int32_t)workers;
@@ -635,6 +669,9 @@ void al__wspec_release(struct al__wspec *s) {
     json_decref(s->exported_env);
     json_decref(s->labels);
     free(s->workdir);
+    free(s->topology);
+    free(s->required_topology_level);
+    free(s->preferred_topology_level);
     s->command = s->env = s->export_mode = s->exported_env = s->labels = NULL;
-    s->workdir = NULL;
+    s->workdir = s->topology = s->required_topology_level = s->preferred_topology_level = NULL;
 }

@@ -132,6 +132,9 @@ struct al__wspec {
     json_t *exported_env;
     char *workdir;  /* absolute, or NULL */
     json_t *labels; /* object of strings the user tags it with ({}), or NULL: none */
+    /* Its topology constraint (KAI's topologyConstraint): a topology of the inventory and level
+     * keys of it; NULL when not given (topology_spec.c resolves them). */
+    char *topology, *required_topology_level, *preferred_topology_level;
 };
 
 /* Sets of workloads that the cycle's passes go through instead of every workload in memory

@@ -11,6 +11,7 @@
 #include "daemon/route_access.h"
 #include "daemon/specs.h"
 #include "daemon/tasks.h"
+#include "daemon/topology_spec.h"
 #include "util/xalloc.h"
 
 /* In the state (live, or finished and retired to the store), queued, or being written by the
@@ -83,7 +84,10 @@ static struct al__dworkload *accept(struct allotd *d, const struct al__request *
         al__reply_error(rep, "invalid_argument", "workdir", "%s", msg);
         al__wspec_release(&spec);
     } else if (al__admission_check(&d->backend.inventory, body, &spec, field, sizeof(field), msg,
-                                   sizeof(msg)) < 0) {
+                                   sizeof(msg)) < 0 ||
+               al__topology_resolve(&d->backend.inventory, &spec,
+                                    &(struct al_topology_constraint){0}, field, sizeof(field), msg,
+                                    sizeof(msg)) < 0) {
         al__reply_error(rep, "invalid_argument", field[0] ? field : NULL, "%s", msg);
         al__wspec_release(&spec);
     } else {

@@ -22,6 +22,7 @@ static const char *const reason_names[AL_REASON_COUNT] = {
     [AL_REASON_RECLAIMED] = "reclaimed",
     [AL_REASON_PREEMPTED] = "preempted",
     [AL_REASON_CONSOLIDATED] = "consolidated",
+    [AL_REASON_TOPOLOGY] = "topology",
 };
 
 const char *al_reason_name(enum al_reason reason) {
@@ -282,4 +283,16 @@ void al_result_release(struct al_result *result) {
         free(storage);
     }
     memset(result, 0, sizeof(*result));
+}
+
+const struct al_topology_constraint *al_explanation_topology(const struct al_cluster *cluster,
+                                                             const struct al_explanation *e) {
+    if (e->topology_level <= 0 || e->job < 0 || (size_t)e->job >= cluster->job_count)
+        return NULL;
+    const struct al_job *job = &cluster->jobs[e->job];
+    if (e->topology_subgroup < 0)
+        return &job->topology;
+    return (size_t)e->topology_subgroup < job->subgroup_count
+               ? &job->subgroups[e->topology_subgroup].topology
+               : NULL;
 }

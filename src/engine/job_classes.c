@@ -26,7 +26,8 @@ static bool same_ask(const struct al_task *a, const struct al_task *b) {
 static bool job_key(const struct al_cluster *c, size_t j, struct class_key *k) {
     const struct al_job *job = &c->jobs[j];
     if (job->subgroup_count > 0 || job->has_preemption_delay || job->preemption_never ||
-        job->task_count == 0)
+        job->task_count == 0 || job->topology.required_level > 0 ||
+        job->topology.preferred_level > 0)
         return false;
     const struct al_task *first = &c->tasks[job->first_task];
     for (size_t i = 0; i < job->task_count; i++) {

@@ -10,6 +10,7 @@
 #include "engine/placement.h"
 #include "engine/quota.h"
 #include "engine/statement.h"
+#include "engine/topology.h"
 #include "util/sort.h"
 #include "util/wide.h"
 
@@ -118,6 +119,14 @@ static bool back_in_place(const struct al__session *s, int32_t t, const struct a
 int al__place_tasks(struct al__session *s, int32_t j, const int32_t *tasks, int32_t n,
                     const struct al__place_options *opt, bool *placed_all,
                     struct al_explanation *why) {
+    if (s->topo && al__topology_constrained(s->cluster, j))
+        return al__topology_place(s, j, tasks, n, opt, placed_all, why);
+    return al__place_plain(s, j, tasks, n, opt, placed_all, why);
+}
+
+int al__place_plain(struct al__session *s, int32_t j, const int32_t *tasks, int32_t n,
+                    const struct al__place_options *opt, bool *placed_all,
+                    struct al_explanation *why) {
     bool pipeline_only = opt && opt->pipeline_only;
     struct al__statement st;
     al__statement_begin(&st, s);
@@ -125,7 +134,9 @@ int al__place_tasks(struct al__session *s, int32_t j, const int32_t *tasks, int3
     bool pipelined = pipeline_only;
     for (int32_t i = 0; i < n; i++) {
         struct al__choice choice;
-        if (!al__placement_find(s, tasks[i], opt, &choice)) {
+        bool found = opt && opt->topology ? al__topology_find(s, tasks[i], opt, &choice)
+                                          : al__placement_find(s, tasks[i], opt, &choice);
+        if (!found) {
             if (failed < 0) {
                 failed = tasks[i];
                 if (why)

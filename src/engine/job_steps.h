@@ -30,13 +30,19 @@ void al__job_record_why(struct al__session *s, int32_t j, const struct al_explan
 
 /*
  * al__place_tasks - places tasks[0..n) of job j (pending, or evicted this cycle) all or
- * none, each on the best node (al__placement_find with opt, which may be NULL). When any
- * lands on releasing capacity, or always with opt->pipeline_only, every task the job
- * placed this cycle is pipelined. On a
- * task that fits nowhere nothing changes, *placed_all is false and *why (may be NULL) says
- * which task and how many fitted. Errors: -AL_ENOMEM (nothing changed).
+ * none (within the job's topology constraints: al__topology_place), each on the best node
+ * (al__placement_find with opt, which may be NULL). When any lands on releasing capacity, or always
+ * with opt->pipeline_only, every task the job placed this cycle is pipelined. On a task that fits
+ * nowhere nothing changes, *placed_all is false and *why (may be NULL) says which task and how many
+ * fitted. Errors: -AL_ENOMEM (nothing changed).
  */
 int al__place_tasks(struct al__session *s, int32_t j, const int32_t *tasks, int32_t n,
+                    const struct al__place_options *opt, bool *placed_all,
+                    struct al_explanation *why);
+
+/* al__place_plain - al__place_tasks without the job's topology constraints (opt->topology, when
+ * set, holds every task to its domains); what al__topology_place calls per domain. */
+int al__place_plain(struct al__session *s, int32_t j, const int32_t *tasks, int32_t n,
                     const struct al__place_options *opt, bool *placed_all,
                     struct al_explanation *why);
 

@@ -92,6 +92,14 @@ void al_cluster_release(struct al_cluster *cluster) {
         job_release(&cluster->jobs[i]);
     for (size_t i = 0; i < cluster->task_count; i++)
         task_release(&cluster->tasks[i]);
+    for (size_t i = 0; i < cluster->topology_count; i++) {
+        struct al_topology *t = &cluster->topologies[i];
+        for (size_t l = 0; l < t->level_count; l++)
+            free(t->levels[l]);
+        free(t->levels);
+        free(t->name);
+    }
+    free(cluster->topologies);
     free(cluster->nodes);
     free(cluster->queues);
     free(cluster->jobs);

@@ -4,6 +4,7 @@
 #include "engine/node_index.h"
 #include "engine/placement_scored.h"
 #include "engine/quota.h"
+#include "engine/topology.h"
 #include "util/wide.h"
 
 #include <string.h>
@@ -247,7 +248,11 @@ static bool may_beat(const struct walk *w, int64_t key) {
 
 bool al__place_allowed(const struct al__session *s, const struct al__place_options *opt,
                        int32_t n) {
-    if (!opt || !opt->class_ok)
+    if (!opt)
+        return true;
+    if (opt->topology && !al__topology_allows(opt->topology, n))
+        return false;
+    if (!opt->class_ok)
         return true;
     return opt->class_ok[s->index.by_labels->class_of[n]] || (opt->node_ok && opt->node_ok[n]);
 }

@@ -7,6 +7,8 @@
 #include "engine/session.h"
 #include "util/treap.h"
 
+struct al__topology_scope;
+
 /*
  * How placements are made. Allocation uses the defaults (NULL options); a victim search's
  * simulation moves the tasks it evicted, pipelines everything, and places only where the
@@ -18,6 +20,8 @@ struct al__place_options {
     const unsigned char *class_ok; /* per class of the label partition: its nodes may be
                                     * used; NULL: every node may */
     const unsigned char *node_ok;  /* per node: may be used although its class may not */
+    struct al__topology_scope *topology; /* the domains placement is held to (topology.h); NULL:
+                                          * none */
 };
 
 /* al__place_allowed - options allow placing on node n. */

@@ -9,6 +9,7 @@
 #include "engine/order.h"
 #include "engine/placement_scored.h"
 #include "engine/semi_preemptible.h"
+#include "engine/topology.h"
 #include "util/sort.h"
 #include "util/wide.h"
 
@@ -141,6 +142,8 @@ static void node_changed(struct al__session *s, int32_t n) {
         al__node_index_update(s, n);
     if (n >= 0 && s->frag)
         al__frag_node_changed(s, n);
+    if (n >= 0 && s->topo)
+        al__topology_node_changed(s, n);
 }
 
 static int log_push(struct al__session *s, const struct al__op *op) {
@@ -331,8 +334,14 @@ static int check_indices(const struct al_cluster *c) {
     for (size_t j = 0; j < c->job_count; j++) {
         const struct al_job *job = &c->jobs[j];
         if (job->queue < 0 || job->queue >= (int32_t)c->queue_count ||
-            job->first_task > c->task_count || job->task_count > c->task_count - job->first_task)
+            job->first_task > c->task_count || job->task_count > c->task_count - job->first_task ||
+            !al__topology_constraint_ok(c, &job->topology))
             return -AL_EINVAL;
+        for (size_t g = 0; g < job->subgroup_count; g++) /* explanations name it in 16 bits */
+            if (!al__topology_constraint_ok(c, &job->subgroups[g].topology) ||
+                (g > INT16_MAX && (job->subgroups[g].topology.required_level > 0 ||
+                                   job->subgroups[g].topology.preferred_level > 0)))
+                return -AL_EINVAL;
         for (size_t t = job->first_task; t < job->first_task + job->task_count; t++)
             if (c->tasks[t].job != (int32_t)j)
                 return -AL_EINVAL;
@@ -531,7 +540,7 @@ int al__session_init(struct al__session *s, const struct al_cluster *c, struct a
     build_tasks(s);
     if ((rc = al__cluster_check_holdings(s)) < 0)
         return rc;
-    if ((rc = al__node_index_build(s)) < 0)
+    if ((rc = al__node_index_build(s)) < 0 || (rc = al__topology_build(s)) < 0)
         return rc;
     const struct al_config *config = &c->config;
     if (config->gpu_placement == AL_ALLOT || config->cpu_placement == AL_ALLOT)

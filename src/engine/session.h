@@ -106,6 +106,7 @@ struct al__session {
     int32_t max_node_gpus;            /* most devices on one node */
     struct al__node_index index;      /* nodes by free capacity, kept with the accounting */
     struct al__frag *frag;            /* the allot placement policy's state; NULL unless used */
+    struct al__topology_state *topo;  /* the topologies' domains (topology.h); NULL if none */
     int32_t *scratch_gpus;            /* placement buffers of max_node_gpus entries */
     int32_t *best_gpus;
     int64_t victim_scenarios;           /* scenarios the victim searches simulated */

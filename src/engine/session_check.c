@@ -6,6 +6,7 @@
 #include "engine/placement_scored.h"
 #include "engine/semi_preemptible.h"
 #include "engine/session.h"
+#include "engine/topology.h"
 
 /* What the session's sums should be, recomputed. */
 struct expected {
@@ -105,7 +106,8 @@ static bool compare(const struct al__session *s, const struct expected *x) {
             if (s->jobs[j].sub_active[g] != x->sub_active[job->first_task + g])
                 return false;
     }
-    return al__node_index_check(s) && (!s->frag || al__frag_check(s));
+    return al__node_index_check(s) && (!s->frag || al__frag_check(s)) &&
+           (!s->topo || al__topology_check(s));
 }
 
 bool al__session_check(const struct al__session *s) {

@@ -175,6 +175,83 @@ static void part_text(const struct al_cluster *c, const struct al_explanation *e
         line_add(l, "semi-preemptible elastic tasks beyond the core of %d: ", (int)min);
 }
 
+/* The topology the explanation's level is of, NULL when it names none that exists. */
+static const struct al_topology *explained_topology(const struct al_cluster *c,
+                                                    const struct al_explanation *e) {
+    const struct al_topology_constraint *k = al_explanation_topology(c, e);
+    return k && k->topology >= 0 && (size_t)k->topology < c->topology_count
+               ? &c->topologies[k->topology]
+               : NULL;
+}
+
+/* The label key of the explanation's topology level, NULL when it names none that exists. */
+static const char *topology_level_name(const struct al_cluster *c, const struct al_explanation *e) {
+    const struct al_topology *t = explained_topology(c, e);
+    if (!t)
+        return NULL;
+    return (size_t)e->topology_level <= t->level_count ? t->levels[e->topology_level - 1] : NULL;
+}
+
+/* "no rack has room for the job's 16 GPUs (required topology level rack of topology
+ * cluster; the largest rack domain has 12 GPUs free)", or, for a job whose placed tasks hold
+ * it to a rack, "(...; its 3 placed tasks hold it to one rack, which has 0 GPUs free)" */
+static void topology_text(const struct al_cluster *c, const struct al_explanation *e,
+                          struct line *l) {
+    const char *level = topology_level_name(c, e);
+    enum al_resource r = e->requested_task[AL_GPU] > 0   ? AL_GPU
+                         : e->requested_task[AL_CPU] > 0 ? AL_CPU
+                                                         : AL_MEMORY;
+    char want[48], have[48];
+    const struct al_job *job =
+        e->job >= 0 && (size_t)e->job < c->job_count ? &c->jobs[e->job] : NULL;
+
+    if (!level) {
+        line_add(l, "no topology domain has room for the tasks");
+        return;
+    }
+    const char *subgroup =
+        job && e->topology_subgroup >= 0 && (size_t)e->topology_subgroup < job->subgroup_count
+            ? job->subgroups[e->topology_subgroup].name
+            : NULL;
+    if (e->nodes_matching == 0) {
+        line_add(l,
+                 "no node carries the labels down to %s (required topology level of %s%s, "
+                 "topology %s)",
+                 level, subgroup ? "subgroup " : "the job", subgroup ? subgroup : "",
+                 explained_topology(c, e)->name);
+        return;
+    }
+    al_amount_text(r, e->requested_task[r], true, want, sizeof(want));
+    al_amount_text(r, e->best_free[r], true, have, sizeof(have));
+    if (subgroup)
+        line_add(l, "no %s has room for the %s of subgroup %s", level, want, subgroup);
+    else
+        line_add(l, "no %s has room for the job's %s", level, want);
+    if (e->allocated > 0)
+        line_add(l,
+                 " (required topology level %s of topology %s; its %lld placed %s it "
+                 "to one %s, which has %s free",
+                 level, explained_topology(c, e)->name, (long long)e->allocated,
+                 e->allocated == 1 ? "task holds" : "tasks hold", level, have);
+    else
+        line_add(l,
+                 " (required topology level %s of topology %s; the largest %s domain has %s free",
+                 level, explained_topology(c, e)->name, level, have);
+    if (e->best_free[r] >= e->requested_task[r] && e->placeable < e->needed)
+        line_add(l, " but room on its nodes for %d of the %d tasks", (int)e->placeable,
+                 (int)e->needed);
+    line_add(l, ")");
+}
+
+/* "; within one rack (required topology level of topology cluster)" after a no-fit text. */
+static void topology_note(const struct al_cluster *c, const struct al_explanation *e,
+                          struct line *l) {
+    const char *level = topology_level_name(c, e);
+    if (level)
+        line_add(l, "; within one %s (required topology level of topology %s)", level,
+                 explained_topology(c, e)->name);
+}
+
 static size_t job_tasks(const struct al_cluster *c, const struct al_explanation *e) {
     if (e->job >= 0 && (size_t)e->job < c->job_count)
         return c->jobs[e->job].task_count;
@@ -200,9 +277,14 @@ size_t al_explanation_text(const struct al_cluster *cluster, const struct al_exp
             line_add(&l, "; ");
             no_fit_text(cluster, e, &l);
         }
+        topology_note(cluster, e, &l);
         break;
     case AL_REASON_NO_NODE_FITS:
         no_fit_text(cluster, e, &l);
+        topology_note(cluster, e, &l);
+        break;
+    case AL_REASON_TOPOLOGY:
+        topology_text(cluster, e, &l);
         break;
     case AL_REASON_NOT_REACHED:
         line_add(&l, "not reached: the cycle ended before the job was tried");

@@ -8,8 +8,8 @@
 #include "snapshot/parse.h"
 
 static const char *const top_keys[] = {
-    "name", "source", "description", "config", "nodes", "queues",
-    "jobs", "expect", "now_s",       "seed",   NULL,
+    "name", "source", "description", "config", "nodes",      "queues",
+    "jobs", "expect", "now_s",       "seed",   "topologies", NULL,
 };
 
 static const char *const config_keys[] = {
@@ -193,7 +193,7 @@ static int parse_sections(struct al__parse *p, const struct al__json *root) {
         al__member_array(root, "", "jobs", true, &jobs, p->err) < 0)
         return -AL_EINVAL;
     if ((rc = al__parse_nodes(p, nodes)) < 0 || (rc = al__parse_queues(p, queues)) < 0 ||
-        (rc = al__parse_jobs(p, jobs)) < 0)
+        (rc = al__parse_topologies(p, root)) < 0 || (rc = al__parse_jobs(p, jobs)) < 0)
         return rc;
     return al__gpu_assign(p);
 }

@@ -55,6 +55,18 @@ int al__parse_config(struct al__parse *p, const struct al__json *config);
 int al__parse_nodes(struct al__parse *p, const struct al__json *nodes);
 int al__parse_queues(struct al__parse *p, const struct al__json *queues);
 int al__parse_jobs(struct al__parse *p, const struct al__json *jobs);
+/* al__parse_topologies - the optional topologies[] of the document's root (before jobs). */
+int al__parse_topologies(struct al__parse *p, const struct al__json *root);
+
+/* al__parse_topology_constraint - a job's or subgroup's topology, required_topology_level and
+ * preferred_topology_level members (obj at path) into *k (zeroed when absent); the topology
+ * may be left out when the snapshot has exactly one. */
+int al__parse_topology_constraint(struct al__parse *p, const struct al__json *obj, const char *path,
+                                  struct al_topology_constraint *k);
+
+/* Keys of the topology constraint, accepted in job and subgroup objects. */
+#define AL__TOPOLOGY_CONSTRAINT_KEYS                                                               \
+    "topology", "required_topology_level", "preferred_topology_level"
 
 /*
  * al__parse_queue_settings - a queue object's priority, deserved, limit, over_quota_weight and

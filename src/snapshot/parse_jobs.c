@@ -22,9 +22,11 @@ static const char *const job_keys[] = {
     "stale_for_s",
     "staleness_grace_period_s",
     "tasks",
+    AL__TOPOLOGY_CONSTRAINT_KEYS,
     NULL,
 };
-static const char *const subgroup_keys[] = {"name", "min_members", NULL};
+static const char *const subgroup_keys[] = {"name", "min_members", AL__TOPOLOGY_CONSTRAINT_KEYS,
+                                            NULL};
 
 /* Counts the tasks of all jobs, checking the shape that counting relies on. */
 static int count_tasks(struct al__parse *p, const struct al__json *jobs, size_t *total) {
@@ -79,7 +81,8 @@ static int parse_subgroup(struct al__parse *p, const struct al__json *obj, const
         al__check_keys(obj, path, subgroup_keys, p->err) < 0 ||
         al__member_string(obj, path, "name", true, &name, p->err) < 0 ||
         al__member_int32(obj, path, "min_members", true, 0, INT32_MAX, &sg->min_members, p->err) <
-            0)
+            0 ||
+        al__parse_topology_constraint(p, obj, path, &sg->topology) < 0)
         return -AL_EINVAL;
     return al__dup(&sg->name, name, path, p->err);
 }
@@ -228,7 +231,8 @@ static int parse_job_fields(struct al__parse *p, const struct al__json *obj, con
                    &job->preemption_delay_s) < 0 ||
         parse_time(p, obj, path, "stale_for_s", 0, &job->has_stale_for, &job->stale_for_s) < 0 ||
         parse_time(p, obj, path, "staleness_grace_period_s", -AL__MAX_SECONDS,
-                   &job->has_staleness_grace_period, &job->staleness_grace_period_s) < 0)
+                   &job->has_staleness_grace_period, &job->staleness_grace_period_s) < 0 ||
+        al__parse_topology_constraint(p, obj, path, &job->topology) < 0)
         return -AL_EINVAL;
     return 0;
 }

@@ -88,6 +88,32 @@ static int victim_search_fields(json_t *o, const struct al_explanation *e) {
     return rc;
 }
 
+/* The topology level an explanation names: its topology, level and subgroup; for
+ * AL_REASON_TOPOLOGY also the request and the largest domain of that level. */
+static int topology_fields(json_t *o, const struct al_cluster *c, const struct al_explanation *e) {
+    const struct al_topology_constraint *k = al_explanation_topology(c, e);
+    if (!k || k->topology < 0 || (size_t)k->topology >= c->topology_count ||
+        (size_t)e->topology_level > c->topologies[k->topology].level_count)
+        return 0;
+    const struct al_topology *t = &c->topologies[k->topology];
+    const struct al_job *job = &c->jobs[e->job];
+    int rc = al__put(o, "topology", json_string(t->name));
+    rc |= al__put(o, "topology_level", json_string(t->levels[e->topology_level - 1]));
+    if (e->topology_subgroup >= 0 && (size_t)e->topology_subgroup < job->subgroup_count)
+        rc |=
+            al__put(o, "topology_subgroup", json_string(job->subgroups[e->topology_subgroup].name));
+    if (e->reason != AL_REASON_TOPOLOGY)
+        return rc;
+    rc |= al__put(o, "requested", al__amounts_json(e->requested_task));
+    rc |= al__put(o, "largest_domain_free", al__amounts_json(e->best_free));
+    rc |= al__put(o, "placeable", json_integer(e->placeable));
+    rc |= al__put(o, "needed", json_integer(e->needed));
+    rc |= al__put(o, "domains", json_integer(e->nodes_matching));
+    if (e->allocated > 0) /* the group's placed tasks hold it to their domain */
+        rc |= al__put(o, "placed_tasks", json_integer(e->allocated));
+    return rc;
+}
+
 static json_t *explanation_json(const struct al_cluster *c, const struct al_explanation *e) {
     json_t *o = json_object();
     char message[512];
@@ -107,6 +133,7 @@ static json_t *explanation_json(const struct al_cluster *c, const struct al_expl
     }
     if (e->reason == AL_REASON_GANG_INCOMPLETE || e->reason == AL_REASON_NO_NODE_FITS)
         rc |= no_fit_fields(o, c, e);
+    rc |= topology_fields(o, c, e);
     rc |= victim_search_fields(o, e);
     return al__finish(o, rc);
 }

@@ -225,7 +225,38 @@ static json_t *task_json(const struct al_cluster *c, const struct al_task *t) {
     return al__finish(o, rc);
 }
 
-static json_t *subgroups_json(const struct al_job *job) {
+/* A job's or subgroup's topology constraint into o (nothing when it has none). */
+static int constraint_put(json_t *o, const struct al_cluster *c,
+                          const struct al_topology_constraint *k) {
+    if (k->required_level == 0 && k->preferred_level == 0)
+        return 0;
+    const struct al_topology *t = &c->topologies[k->topology];
+    int rc = al__put(o, "topology", json_string(t->name));
+    if (k->required_level > 0)
+        rc |= al__put(o, "required_topology_level", json_string(t->levels[k->required_level - 1]));
+    if (k->preferred_level > 0)
+        rc |=
+            al__put(o, "preferred_topology_level", json_string(t->levels[k->preferred_level - 1]));
+    return rc;
+}
+
+static json_t *topologies_json(const struct al_cluster *c) {
+    json_t *a = json_array();
+    int rc = a ? 0 : -1;
+
+    for (size_t i = 0; rc == 0 && i < c->topology_count; i++) {
+        json_t *t = json_object(), *levels = json_array();
+        int trc = t && levels ? 0 : -1;
+        trc |= al__put(t, "name", json_string(c->topologies[i].name));
+        for (size_t l = 0; trc == 0 && l < c->topologies[i].level_count; l++)
+            trc |= al__push(levels, json_string(c->topologies[i].levels[l]));
+        trc |= al__put(t, "levels", levels);
+        rc |= al__push(a, al__finish(t, trc));
+    }
+    return al__finish(a, rc);
+}
+
+static json_t *subgroups_json(const struct al_cluster *c, const struct al_job *job) {
     json_t *a = json_array();
     int rc = a ? 0 : -1;
 
@@ -234,6 +265,7 @@ static json_t *subgroups_json(const struct al_job *job) {
         rc |= s ? 0 : -1;
         rc |= al__put(s, "name", json_string(job->subgroups[i].name));
         rc |= al__put(s, "min_members", json_integer(job->subgroups[i].min_members));
+        rc |= constraint_put(s, c, &job->subgroups[i].topology);
         rc |= al__push(a, s);
     }
     return al__finish(a, rc);
@@ -266,9 +298,10 @@ static json_t *job_json(const struct al_cluster *c, const struct al_job *job) {
     if (job->preemption_never)
         rc |= al__put(o, "preemption_policy", json_string("Never"));
     if (job->subgroup_count > 0)
-        rc |= al__put(o, "subgroups", subgroups_json(job));
+        rc |= al__put(o, "subgroups", subgroups_json(c, job));
     else
         rc |= al__put(o, "min_members", json_integer(job->min_members));
+    rc |= constraint_put(o, c, &job->topology);
     rc |= job_times(o, job);
     for (size_t i = 0; rc == 0 && i < job->task_count; i++)
         rc |= al__push(tasks, task_json(c, &c->tasks[job->first_task + i]));
@@ -304,6 +337,8 @@ static json_t *cluster_json(const struct al_cluster *c) {
     rc |= al__put(o, "seed", json_integer((json_int_t)c->seed));
     rc |= al__put(o, "config", config_json(&c->config));
     rc |= al__put(o, "nodes", list_json(c, c->node_count, node_item));
+    if (c->topology_count > 0)
+        rc |= al__put(o, "topologies", topologies_json(c));
     rc |= al__put(o, "queues", queues_json(c));
     rc |= al__put(o, "jobs", list_json(c, c->job_count, job_item));
     return al__finish(o, rc);

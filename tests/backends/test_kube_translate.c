@@ -133,10 +133,54 @@ static void malformed_object_lists_are_refused(void **state) {
     assert_null(out);
 }
 
+/* KAI's Topologies become the snapshot's; a PodGroup's topologyConstraint its job's, a level's
+ * alias as its node label; a constraint on a topology the snapshot lacks is named
+ * (tests/data/kai_topology_objects.json: racks r1 (a1, a2) and r2 (b1, b2) of 4-GPU nodes). */
+static void topologies_and_constraints_are_translated(void **state) {
+    (void)state;
+    json_error_t e;
+    json_t *raw = json_load_file("tests/data/kai_topology_objects.json", 0, &e), *out = NULL,
+           *skipped = NULL;
+    if (!raw)
+        fail_msg("kai_topology_objects.json: %s", e.text);
+    char err[256] = "";
+    struct al__kube_translate_options opt = {.now_s = NOW};
+    assert_int_equal(al__kube_translate(raw, &opt, &out, &skipped, err, sizeof err), 0);
+    json_decref(raw);
+    char *text = json_dumps(out, JSON_COMPACT);
+    struct al_cluster c;
+    struct al_snapshot_error perr;
+    if (al_snapshot_parse(text, strlen(text), &c, &perr) != 0)
+        fail_msg("not a valid snapshot: %s: %s\n%s", perr.path, perr.message, text);
+    free(text);
+    assert_int_equal(c.topology_count, 1);
+    assert_string_equal(c.topologies[0].levels[0], "rack");
+    const struct al_job *pair = &c.jobs[index_of(&c, "t/pair", false)];
+    assert_int_equal(pair->topology.required_level, 1);
+    const struct al_job *free_job = &c.jobs[index_of(&c, "t/free", false)];
+    assert_int_equal(free_job->topology.required_level, 0); /* no topology named: none */
+    assert_int_equal(c.job_count, 2);
+    assert_int_equal(json_array_size(skipped), 2); /* lost, and lost-0 whose group is gone */
+    assert_non_null(strstr(json_string_value(json_array_get(skipped, 0)),
+                           "pod group t/lost: its topology is not in the snapshot"));
+    struct al_result r;
+    assert_int_equal(al_cycle_run(&c, &r), 0);
+    int32_t t0 = index_of(&c, "t/pair-0", true), t1 = index_of(&c, "t/pair-1", true);
+    assert_int_equal(r.tasks[t0].state, AL_TASK_ALLOCATED);
+    /* free's two GPUs went to a1 first (binpack, by name): rack r1 keeps 6, r2 has 8 */
+    assert_string_equal(c.nodes[r.tasks[t0].node].labels[0].value, "r2");
+    assert_string_equal(c.nodes[r.tasks[t1].node].labels[0].value, "r2");
+    al_result_release(&r);
+    al_cluster_release(&c);
+    json_decref(skipped);
+    json_decref(out);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(a_kai_cluster_is_a_snapshot_allot_schedules),
         cmocka_unit_test(malformed_object_lists_are_refused),
+        cmocka_unit_test(topologies_and_constraints_are_translated),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -15,7 +15,7 @@
 /* Two nodes: "wide" with 4 GPUs of 80 GiB and 2 cores, "tall" with no GPU and 64 cores. */
 static struct al__node_gpu gpus[4] = {{81920, ""}, {81920, ""}, {81920, ""}, {81920, ""}};
 static struct al__node nodes[2];
-static struct al__inventory inv = {nodes, 2, true};
+static struct al__inventory inv = {.nodes = nodes, .node_count = 2, .virtual_gpus = true};
 
 static int setup(void **state) {
     (void)state;

@@ -53,9 +53,10 @@ static char *describe(const struct al_cluster *c) {
                 n += snprintf(line + n, sizeof(line) - (size_t)n, " %d", d->gpus[g]);
         } else if (i < lines) {
             const struct al_explanation *e = &r.explanations[by_name[i - r.decision_count]];
-            n = snprintf(line, sizeof(line), "why %s %s %lld %lld %d/%d part %d",
+            n = snprintf(line, sizeof(line), "why %s %s %lld %lld %d/%d part %d topology %d/%d",
                          c->jobs[e->job].name, al_reason_name(e->reason), (long long)e->allocated,
-                         (long long)e->requested, e->placeable, e->needed, (int)e->part);
+                         (long long)e->requested, e->placeable, e->needed, (int)e->part,
+                         e->topology_level, e->topology_subgroup);
         } else {
             size_t q = queue_order[i - lines];
             const struct al_queue_outcome *o = &r.queues[q];
@@ -116,7 +117,8 @@ static void cases_twice_and_shuffled(char **paths, size_t count, bool allot_plac
     tb_case_files_free(paths, count);
 }
 
-/* The conformance cases and the project's scenarios (time-based fair share among them). */
+/* The conformance cases and the project's scenarios (time-based fair share, semi-preemptible
+ * and topology-constrained jobs among them). */
 static void every_case_twice_and_shuffled(bool allot_placement) {
     size_t count;
     char **paths = tb_case_files(&count);

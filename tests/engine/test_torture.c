@@ -69,10 +69,9 @@ static int run(const char *text, size_t len, struct taken *out, size_t cap, size
     return rc == -AL_ENOMEM ? 1 : rc;
 }
 
-static void every_allocation_fails_in_turn(void **state) {
-    (void)state;
+static void allocations_fail_in_turn(const char *pattern) {
     size_t files;
-    char **paths = tb_case_files(&files);
+    char **paths = tb_glob_files(pattern, &files);
     long runs = 0;
     assert_true(files > 0);
     for (size_t f = 0; f < files; f++) {
@@ -107,9 +106,21 @@ static void every_allocation_fails_in_turn(void **state) {
     print_message("%ld runs with one failed allocation over %zu cases\n", runs, files);
 }
 
+static void every_allocation_fails_in_turn(void **state) {
+    (void)state;
+    allocations_fail_in_turn(TB_CASES_DIR "/*.json");
+}
+
+/* Topology-constrained placement: its tries of domain after domain roll back exactly. */
+static void every_allocation_fails_in_turn_with_topologies(void **state) {
+    (void)state;
+    allocations_fail_in_turn(TB_SCENARIOS_DIR "/*topology*.json");
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(every_allocation_fails_in_turn),
+        cmocka_unit_test(every_allocation_fails_in_turn_with_topologies),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

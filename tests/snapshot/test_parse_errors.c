@@ -27,6 +27,11 @@
 #define QUEUE(fields)                                                                              \
     DOC(CONFIG, NODES, "'queues':[{'name':'root'},{'name':'q','parent':'root'," fields "}]", "")
 #define RUN(name, fields) "{'name':'" name "','state':'running','node':'n0'," fields "}"
+/* Topologies: a document with `topologies` and a job with the constraint members `extra`. */
+#define TOPOS(topologies, extra)                                                                   \
+    "{'topologies':[" topologies "]," CONFIG "," NODES "," QUEUES                                  \
+    ",'jobs':[" JOB(extra, PENDING) "]}"
+#define DC "{'name':'dc','levels':['zone','rack']}"
 
 struct bad_doc {
     const char *doc;
@@ -35,6 +40,24 @@ struct bad_doc {
 };
 
 static const struct bad_doc bad_docs[] = {
+    /* topologies and topology constraints */
+    {TOPOS("{'name':'dc','levels':[]}", ""), "topologies[0].levels", "must name 1 to 16"},
+    {TOPOS("{'name':'dc','levels':['rack','rack']}", ""), "topologies[0].levels[1]",
+     "already levels[0]"},
+    {TOPOS(DC "," DC, ""), "topologies[1].name", "duplicate topology name"},
+    {TOPOS(DC, ",'required_topology_level':'row'"), "jobs[0].required_topology_level",
+     "no level \"row\" (its levels: zone, rack)"},
+    {TOPOS(DC, ",'topology':'other','required_topology_level':'rack'"), "jobs[0].topology",
+     "unknown topology"},
+    {TOPOS(DC, ",'required_topology_level':'rack','preferred_topology_level':'zone'"),
+     "jobs[0].preferred_topology_level", "wider than the required level"},
+    {TOPOS(DC, ",'topology':'dc'"), "jobs[0].topology", "needs required_topology_level"},
+    {TOPOS(DC ","
+              "{'name':'dc2','levels':['rack']}",
+           ",'preferred_topology_level':'rack'"),
+     "jobs[0].topology", "the snapshot has 2 topologies"},
+    {JOBS(JOB(",'required_topology_level':'rack'", PENDING)), "jobs[0].topology",
+     "the snapshot has 0 topologies"},
     /* syntax and top level */
     {"", "", "expected"},
     {"{", "", "end of file"},

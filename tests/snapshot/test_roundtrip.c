@@ -43,10 +43,10 @@ static bool round_trip(const char *what, const struct al_cluster *c) {
     return ok;
 }
 
-static void test_every_case_file_round_trips(void **state) {
+/* Every file of `pattern` round-trips. */
+static void files_round_trip(const char *pattern) {
     size_t count, failures = 0;
-    char **files = tb_case_files(&count);
-    (void)state;
+    char **files = tb_glob_files(pattern, &count);
     assert_true(count > 0);
     for (size_t i = 0; i < count; i++) {
         size_t len;
@@ -65,6 +65,17 @@ static void test_every_case_file_round_trips(void **state) {
     }
     tb_case_files_free(files, count);
     assert_int_equal(failures, 0);
+}
+
+static void test_every_case_file_round_trips(void **state) {
+    (void)state;
+    files_round_trip(TB_CASES_DIR "/*.json");
+}
+
+/* The project's scenarios too: topologies and topology constraints among them. */
+static void test_every_scenario_round_trips(void **state) {
+    (void)state;
+    files_round_trip(TB_SCENARIOS_DIR "/*.json");
 }
 
 static void test_extensions_round_trip(void **state) {
@@ -146,6 +157,7 @@ static void test_empty_cluster_round_trips(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_every_case_file_round_trips),
+        cmocka_unit_test(test_every_scenario_round_trips),
         cmocka_unit_test(test_extensions_round_trip),
         cmocka_unit_test(test_queues_are_written_in_creation_order),
         cmocka_unit_test(test_empty_cluster_round_trips),

@@ -73,6 +73,21 @@ static bool queue_eq(struct diff *d, size_t i, const struct al_queue *x, const s
     return ok;
 }
 
+static bool constraint_eq(struct diff *d, size_t i, const struct al_topology_constraint *x,
+                          const struct al_topology_constraint *y) {
+    return INT("topology", i, x, y, required_level) && INT("topology", i, x, y, preferred_level) &&
+           (x->required_level == 0 && x->preferred_level == 0 ? true
+                                                              : INT("topology", i, x, y, topology));
+}
+
+static bool topology_eq(struct diff *d, size_t i, const struct al_topology *x,
+                        const struct al_topology *y) {
+    bool ok = STR("topologies", i, x, y, name) && INT("topologies", i, x, y, level_count);
+    for (size_t l = 0; ok && l < x->level_count; l++)
+        ok = str_eq(d, "topologies", i, "levels", x->levels[l], y->levels[l]);
+    return ok;
+}
+
 static bool job_eq(struct diff *d, size_t i, const struct al_job *x, const struct al_job *y) {
     bool ok = STR("jobs", i, x, y, name) && INT("jobs", i, x, y, queue) &&
               INT("jobs", i, x, y, priority) && INT("jobs", i, x, y, preemptible) &&
@@ -83,10 +98,11 @@ static bool job_eq(struct diff *d, size_t i, const struct al_job *x, const struc
               INT("jobs", i, x, y, stale_for_s) &&
               INT("jobs", i, x, y, has_staleness_grace_period) &&
               INT("jobs", i, x, y, staleness_grace_period_s) && INT("jobs", i, x, y, first_task) &&
-              INT("jobs", i, x, y, task_count);
+              INT("jobs", i, x, y, task_count) && constraint_eq(d, i, &x->topology, &y->topology);
     for (size_t s = 0; ok && s < x->subgroup_count; s++)
         ok = STR("jobs", i, &x->subgroups[s], &y->subgroups[s], name) &&
-             INT("jobs", i, &x->subgroups[s], &y->subgroups[s], min_members);
+             INT("jobs", i, &x->subgroups[s], &y->subgroups[s], min_members) &&
+             constraint_eq(d, i, &x->subgroups[s].topology, &y->subgroups[s].topology);
     return ok;
 }
 
@@ -120,7 +136,10 @@ bool tb_cluster_equal(const struct al_cluster *a, const struct al_cluster *b, ch
     bool ok = str_eq(d, "cluster", 0, "name", a->name, b->name) && INT("cluster", 0, a, b, now_s) &&
               INT("cluster", 0, a, b, seed) && config_eq(d, &a->config, &b->config) &&
               INT("cluster", 0, a, b, node_count) && INT("cluster", 0, a, b, queue_count) &&
-              INT("cluster", 0, a, b, job_count) && INT("cluster", 0, a, b, task_count);
+              INT("cluster", 0, a, b, job_count) && INT("cluster", 0, a, b, task_count) &&
+              INT("cluster", 0, a, b, topology_count);
+    for (size_t i = 0; ok && i < a->topology_count; i++)
+        ok = topology_eq(d, i, &a->topologies[i], &b->topologies[i]);
     for (size_t i = 0; ok && i < a->node_count; i++)
         ok = node_eq(d, i, &a->nodes[i], &b->nodes[i]);
     for (size_t i = 0; ok && i < a->queue_count; i++)

@@ -33,7 +33,7 @@ char *tb_read_file(const char *path, size_t *len) {
     return buf;
 }
 
-static char **glob_files(const char *pattern, size_t *count) {
+char **tb_glob_files(const char *pattern, size_t *count) {
     glob_t g;
     char **paths;
     *count = 0;
@@ -48,11 +48,11 @@ static char **glob_files(const char *pattern, size_t *count) {
 }
 
 char **tb_case_files(size_t *count) {
-    return glob_files(TB_CASES_DIR "/*.json", count);
+    return tb_glob_files(TB_CASES_DIR "/*.json", count);
 }
 
 char **tb_scenario_files(size_t *count) {
-    return glob_files(TB_SCENARIOS_DIR "/*.json", count);
+    return tb_glob_files(TB_SCENARIOS_DIR "/*.json", count);
 }
 
 void tb_case_files_free(char **paths, size_t count) {

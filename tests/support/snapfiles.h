@@ -22,6 +22,10 @@ char **tb_case_files(size_t *count);
 char **tb_scenario_files(size_t *count);
 void tb_case_files_free(char **paths, size_t count);
 
+/* tb_glob_files - the sorted paths matching a glob pattern (as tb_case_files; free the same
+ * way). */
+char **tb_glob_files(const char *pattern, size_t *count);
+
 /* tb_doc - a heap copy of `text` with every ' turned into ", for JSON written in C strings. */
 char *tb_doc(const char *text);
 

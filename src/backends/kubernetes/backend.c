@@ -30,7 +30,25 @@ static const struct {
     [AL__KUBE_GROUPS] = {"/apis/scheduling.run.ai/v2alpha2/podgroups",
                          "podgroups (scheduling.run.ai/v2alpha2)"},
     [AL__KUBE_CLASSES] = {"/apis/scheduling.k8s.io/v1/priorityclasses", "priorityclasses"},
+    [AL__KUBE_TOPOLOGIES] = {"/apis/kai.scheduler/v1alpha1/topologies",
+                             "topologies (kai.scheduler/v1alpha1)"},
 };
+
+/* Whether the cluster serves `path` (a kind whose CRD may not be installed): false on a 404,
+ * true otherwise (an error other than a 404 is the watch's to report). */
+static bool served(struct al__kube *k, const char *path) {
+    struct al__kube_client *c;
+    char err[512], probe[256];
+    long status = 0;
+    json_t *answer = NULL;
+    if (al__kube_client_open(&k->creds, &c, err, sizeof(err)) < 0)
+        return true;
+    snprintf(probe, sizeof(probe), "%s?limit=1", path);
+    int rc = al__kube_request(c, "GET", probe, NULL, NULL, &status, &answer, err, sizeof(err));
+    json_decref(answer);
+    al__kube_client_close(c);
+    return rc < 0 || status != 404;
+}
 
 /* ---- watches ---- */
 
@@ -328,6 +346,16 @@ static int kube_open(struct al__backend *b, const char *dir, const struct al__ba
         struct al__kube_watch *w = &k->watches[i];
         *w = (struct al__kube_watch){.k = k, .path = kinds[i].path, .kind = kinds[i].kind};
         w->cache = al__kube_cache_new(cache_changed, k);
+        if (i == AL__KUBE_TOPOLOGIES && !served(k, w->path)) {
+            fprintf(stderr,
+                    "allotd: kubernetes: no %s (KAI's Topology CRD is not installed): "
+                    "workloads with a topology constraint stay pending\n",
+                    w->kind);
+            json_t *none = json_array();
+            cache_ops.reset(w->cache, none); /* listed: none */
+            json_decref(none);
+            continue;
+        }
         w->started = pthread_create(&w->thread, NULL, watch_thread, w) == 0;
     }
     if (!wait_synced(k, err, size)) {

@@ -91,6 +91,7 @@ enum {
     AL__KUBE_QUEUES,
     AL__KUBE_GROUPS,
     AL__KUBE_CLASSES,
+    AL__KUBE_TOPOLOGIES, /* KAI's Topology (kai.scheduler/v1alpha1): not watched without its CRD */
     AL__KUBE_KINDS
 };
 
@@ -167,6 +168,17 @@ bool al__kube_acting(struct al__kube *k);
 /* al__kube_pending_pods - the pods of workload project/name not bound, each as "ns/name/uid"
  * (a new array of strings); NULL when none. */
 json_t *al__kube_pending_pods(struct al__kube *k, const char *project, const char *workload);
+
+/* al__kube_level_label - a level of topology `name` given by its alias (KAI lets a constraint
+ * name either) as its node label, in place; unchanged when it is a node label already or names
+ * nothing known (topology_constraint.c). */
+void al__kube_level_label(struct al__kube *k, const char *name, char *level, size_t size);
+
+/* al__kube_top_topology - the KAI topology annotations of the top owner of a group allot makes
+ * (a bare pod's own), as KAI's pod grouper writes them on the PodGroup; none without a topology
+ * named (KAI ignores a constraint without one), levels given by alias as node labels. */
+void al__kube_top_topology(struct al__kube *k, const struct al__kube_pod_entry *first,
+                           struct al__kube_topology_constraint *t);
 
 /* webhook.c: the mutating admission webhook for pods that share a GPU (HTTPS on listen, with a
  * PEM certificate and key; `library`: liballot-cuda.so's path on the nodes, checked by

@@ -281,6 +281,37 @@ static bool finished(const struct al__kube_pod *p) {
     return p->phase == AL__POD_SUCCEEDED || p->phase == AL__POD_FAILED;
 }
 
+static int by_topology_name(const void *a, const void *b) {
+    return strcmp(((const struct al_topology *)a)->name, ((const struct al_topology *)b)->name);
+}
+
+/* KAI's Topology objects as the inventory's topologies, by name. */
+static void inventory_topologies(struct al__kube *k, struct al__inventory *out) {
+    json_t *all = al__kube_cache_all(k->watches[AL__KUBE_TOPOLOGIES].cache), *o;
+    size_t i;
+    char err[512];
+    out->topologies = al__xcalloc(json_array_size(all) + 1, sizeof(*out->topologies));
+    json_array_foreach(all, i, o) {
+        char **aliases;
+        struct al_topology *t = &out->topologies[out->topology_count];
+        if (out->topology_count == AL_MAX_TOPOLOGIES) {
+            fprintf(stderr, "allotd: kubernetes: more than %d topologies: the others not used\n",
+                    AL_MAX_TOPOLOGIES);
+            break;
+        }
+        if (al__kube_topology_read(o, t, &aliases, err, sizeof(err)) < 0) {
+            fprintf(stderr, "allotd: kubernetes: %s; not used\n", err);
+            continue;
+        }
+        for (size_t l = 0; l < t->level_count; l++)
+            free(aliases[l]);
+        free(aliases);
+        out->topology_count++;
+    }
+    json_decref(all);
+    qsort(out->topologies, out->topology_count, sizeof(*out->topologies), by_topology_name);
+}
+
 void al__kube_inventory(struct al__kube *k, struct al__inventory *out) {
     json_t *all = al__kube_cache_all(k->watches[AL__KUBE_NODES].cache), *o;
     size_t i;
@@ -300,6 +331,7 @@ void al__kube_inventory(struct al__kube *k, struct al__inventory *out) {
     }
     json_decref(all);
     qsort(out->nodes, out->node_count, sizeof(*out->nodes), by_node_name);
+    inventory_topologies(k, out);
     for (size_t p = 0; p < k->pods.capacity; p++) { /* other schedulers' pods hold capacity */
         const struct al__kube_pod_entry *e = k->pods.values[p];
         if (!k->pods.keys[p] || e->ours || e->reservation || !e->pod.node[0] || finished(&e->pod))
@@ -331,12 +363,24 @@ static bool same_node(const struct al__node *a, const struct al__node *b) {
     return true;
 }
 
+static bool same_topology(const struct al_topology *a, const struct al_topology *b) {
+    if (strcmp(a->name, b->name) != 0 || a->level_count != b->level_count)
+        return false;
+    for (size_t l = 0; l < a->level_count; l++)
+        if (strcmp(a->levels[l], b->levels[l]) != 0)
+            return false;
+    return true;
+}
+
 static void inventory_sync(struct al__kube *k, const struct al__mirror *m) {
     struct al__inventory fresh, *have = &k->b->inventory;
     al__kube_inventory(k, &fresh);
-    bool same = fresh.node_count == have->node_count;
+    bool same =
+        fresh.node_count == have->node_count && fresh.topology_count == have->topology_count;
     for (size_t i = 0; same && i < fresh.node_count; i++)
         same = same_node(&fresh.nodes[i], &have->nodes[i]);
+    for (size_t i = 0; same && i < fresh.topology_count; i++)
+        same = same_topology(&fresh.topologies[i], &have->topologies[i]);
     if (same) {
         al__inventory_release(&fresh);
         return;
@@ -512,6 +556,7 @@ struct group_form {
     bool has_priority;
     int32_t priority, min_members;
     int preemptibility;
+    struct al__kube_topology_constraint topology; /* levels as node labels ("" = none) */
 };
 
 /* What g's PodGroup says - or, for a group allot makes whose PodGroup is not there yet, its
@@ -528,6 +573,7 @@ static bool group_form(struct al__kube *k, struct al__kube_group *g, struct grou
         snprintf(f->cls, sizeof(f->cls), "%s", first->pod.priority_class);
         f->min_members = first->gang;
         f->preemptibility = first->pod.preemptibility; /* its label, as KAI's pod grouper */
+        al__kube_top_topology(k, first, &f->topology);
         return true;
     }
     struct al__kube_pod_group pg;
@@ -544,6 +590,12 @@ static bool group_form(struct al__kube *k, struct al__kube_group *g, struct grou
     snprintf(f->cls, sizeof(f->cls), "%s", pg.priority_class);
     f->min_members = pg.min_members;
     f->preemptibility = pg.preemptibility;
+    if (pg.topology.topology[0]) /* KAI ignores a constraint that names no topology */
+        f->topology = pg.topology;
+    al__kube_level_label(k, f->topology.topology, f->topology.required,
+                         sizeof(f->topology.required));
+    al__kube_level_label(k, f->topology.topology, f->topology.preferred,
+                         sizeof(f->topology.preferred));
     al__kube_pod_group_release(&pg);
     return true;
 }
@@ -564,6 +616,14 @@ static void group_create(struct al__kube *k, struct al__kube_group *g, const str
     char ns[64], path[400], what[600];
     snprintf(ns, sizeof(ns), "%.*s", (int)(slash - g->key), g->key);
     json_t *spec = json_pack("{s:s, s:i}", "queue", f->queue, "minMember", (int)f->min_members);
+    if (f->topology.topology[0]) { /* as KAI's grouper: the top owner's annotations */
+        json_t *c = json_pack("{s:s}", "topology", f->topology.topology);
+        if (f->topology.required[0])
+            json_object_set_new(c, "requiredTopologyLevel", json_string(f->topology.required));
+        if (f->topology.preferred[0])
+            json_object_set_new(c, "preferredTopologyLevel", json_string(f->topology.preferred));
+        json_object_set_new(spec, "topologyConstraint", c);
+    }
     if (f->cls[0])
         json_object_set_new(spec, "priorityClassName", json_string(f->cls));
     static const char *const modes[] = {NULL, "preemptible", "non-preemptible", "semi-preemptible"};
@@ -675,6 +735,9 @@ static void group_put(struct al__kube *k, struct al__kube_group *g, const struct
         .semi_preemptible = f.preemptibility == AL__SEMI_PREEMPTIBLE,
         .preemption_never = f.cls[0] && json_object_get(k->never_classes, f.cls),
         .min_members = f.min_members,
+        .topology = f.topology.topology[0] ? f.topology.topology : NULL,
+        .required_topology_level = f.topology.required[0] ? f.topology.required : NULL,
+        .preferred_topology_level = f.topology.preferred[0] ? f.topology.preferred : NULL,
         .gpu_device_count = 1,
         .created_s = pods[0]->created_s,
         .task_count = n,
@@ -809,6 +872,7 @@ void al__kube_sync(struct al__backend *b, bool all, const struct al__mirror *m) 
     bool classes = each_change(k, AL__KUBE_CLASSES, NULL, NULL) > 0 || all;
     bool queues = each_change(k, AL__KUBE_QUEUES, NULL, NULL) > 0 || all;
     inventory |= each_change(k, AL__KUBE_NODES, NULL, NULL) > 0;
+    inventory |= each_change(k, AL__KUBE_TOPOLOGIES, NULL, NULL) > 0;
     bool pods = each_change(k, AL__KUBE_PODS, pod_changed, &inventory) > 0;
     if (atomic_exchange(&k->owners_read, false))
         waiting_read(k, &inventory);

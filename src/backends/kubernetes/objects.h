@@ -138,10 +138,17 @@ enum al__kube_preemptibility {
 int al__kube_preemptibility_parse(const char *text, int *out);
 
 /* A PodGroup (scheduling.run.ai/v2alpha2): one job of pods. */
+/* KAI's topologyConstraint of a PodGroup (its names; "" = not given). */
+struct al__kube_topology_constraint {
+    char topology[254];
+    char required[320], preferred[320]; /* node label keys (or a level's alias) */
+};
+
 struct al__kube_subgroup {
     char name[254];
     char parent[254];
     int32_t min_members;
+    struct al__kube_topology_constraint topology; /* its topologyConstraint */
 };
 
 struct al__kube_pod_group {
@@ -154,12 +161,28 @@ struct al__kube_pod_group {
     int preemptibility;                  /* enum al__kube_preemptibility */
     struct al__kube_subgroup *subgroups; /* malloc'd, subgroup_count of them */
     size_t subgroup_count;
+    struct al__kube_topology_constraint topology; /* spec.topologyConstraint */
 };
+
+/* al__kube_topology_annotations - KAI's topology annotations of a workload (its top owner, or
+ * a bare pod): kai.scheduler/topology, -required-placement, -preferred-placement, as KAI's pod
+ * grouper copies them onto the PodGroup it makes; empty strings for those absent. */
+void al__kube_topology_annotations(json_t *meta, struct al__kube_topology_constraint *t);
 
 /* al__kube_pod_group_read - pod group o. 0, or -AL_EINVAL with err; out's subgroups are the
  * caller's (al__kube_pod_group_release). */
 int al__kube_pod_group_read(json_t *o, struct al__kube_pod_group *out, char *err, size_t size);
 void al__kube_pod_group_release(struct al__kube_pod_group *g);
+
+/*
+ * al__kube_topology_read - a KAI Topology (kai.scheduler/v1alpha1) o: its name and its levels'
+ * node labels, outermost first (an alias a level has is kept in aliases[l], NULL for none).
+ * 0, or -AL_EINVAL with err (no name, no level, a level without nodeLabel, a label twice); out's
+ * strings are the caller's (al__kube_topology_release).
+ */
+int al__kube_topology_read(json_t *o, struct al_topology *out, char ***aliases, char *err,
+                           size_t size);
+void al__kube_topology_release(struct al_topology *t, char **aliases);
 
 /* KAI's priority of a job without a priority class (its train class). */
 #define AL__KUBE_DEFAULT_PRIORITY 50

@@ -22,6 +22,7 @@ struct known {
     bool top;     /* it has no controller (or one allot does not follow) */
     struct al__kube_owner controller;
     int32_t gang;
+    struct al__kube_topology_constraint topology; /* a top's KAI topology annotations */
 };
 
 struct wanted {
@@ -102,8 +103,10 @@ static bool resolve(struct al__kube_owners *ow, struct wanted *wt, struct known 
         /* A CronJob's Jobs are jobs of their own, as KAI's grouper has them. */
         if (controller_of(o, &out->controller) && strcmp(out->controller.kind, "CronJob") != 0)
             out->top = false;
-        else
+        else {
             out->gang = al__kube_gang_size(wt->owner.kind, o);
+            al__kube_topology_annotations(json_object_get(o, "metadata"), &out->topology);
+        }
     } else if (status != 404 && status != 403) {
         fprintf(stderr, "allotd: kubernetes: reading %s: %ld %s\n", path, status,
                 al__kube_status_message(o));
@@ -225,4 +228,14 @@ enum al__kube_owner_state al__kube_owners_get(struct al__kube_owners *ow, const 
     }
     pthread_mutex_unlock(&ow->lock);
     return state;
+}
+
+bool al__kube_owners_topology(struct al__kube_owners *ow, const char *uid,
+                              struct al__kube_topology_constraint *out) {
+    pthread_mutex_lock(&ow->lock);
+    const struct known *k = al__strmap_get(&ow->known, uid);
+    if (k)
+        *out = k->topology;
+    pthread_mutex_unlock(&ow->lock);
+    return k != NULL;
 }

@@ -30,4 +30,9 @@ enum al__kube_owner_state al__kube_owners_get(struct al__kube_owners *ow, const 
                                               const struct al__kube_owner *of,
                                               struct al__kube_owner *controller, int32_t *gang);
 
+/* al__kube_owners_topology - the KAI topology annotations of top owner uid, once read; false
+ * when it is not read (yet). */
+bool al__kube_owners_topology(struct al__kube_owners *ow, const char *uid,
+                              struct al__kube_topology_constraint *out);
+
 #endif

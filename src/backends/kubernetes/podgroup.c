@@ -29,6 +29,31 @@ static int members(json_t *parent, const char *key, int32_t least, int32_t fallb
     return 0;
 }
 
+/* A topologyConstraint (KAI's field names) of spec or a sub-group (field: its path). */
+static int read_topology(json_t *spec, const char *path, struct al__kube_topology_constraint *t,
+                         const char *what, char *err, size_t size) {
+    json_t *c = json_object_get(spec, "topologyConstraint");
+    char f[3][160];
+    int rc;
+    if (!c || json_is_null(c))
+        return 0;
+    if (!json_is_object(c)) {
+        snprintf(err, size, "%s: %s.topologyConstraint: must be an object", what, path);
+        return -AL_EINVAL;
+    }
+    snprintf(f[0], sizeof(f[0]), "%s.topologyConstraint.topology", path);
+    snprintf(f[1], sizeof(f[1]), "%s.topologyConstraint.requiredTopologyLevel", path);
+    snprintf(f[2], sizeof(f[2]), "%s.topologyConstraint.preferredTopologyLevel", path);
+    if ((rc = al__kube_text(c, "topology", t->topology, sizeof(t->topology), what, f[0], err,
+                            size)) < 0 ||
+        (rc = al__kube_text(c, "requiredTopologyLevel", t->required, sizeof(t->required), what,
+                            f[1], err, size)) < 0 ||
+        (rc = al__kube_text(c, "preferredTopologyLevel", t->preferred, sizeof(t->preferred), what,
+                            f[2], err, size)) < 0)
+        return rc;
+    return 0;
+}
+
 static int read_subgroups(json_t *spec, struct al__kube_pod_group *g, const char *what, char *err,
                           size_t size) {
     json_t *list = json_object_get(spec, "subGroups"), *item;
@@ -65,6 +90,9 @@ static int read_subgroups(json_t *spec, struct al__kube_pod_group *g, const char
         snprintf(field, sizeof(field), "spec.subGroups[%zu].minMember", i);
         if ((rc = members(item, "minMember", 0, 0, &s->min_members, what, field, err, size)) < 0)
             return rc;
+        snprintf(field, sizeof(field), "spec.subGroups[%zu]", i);
+        if ((rc = read_topology(item, field, &s->topology, what, err, size)) < 0)
+            return rc;
         g->subgroup_count++;
     }
     for (size_t k = 0; k < g->subgroup_count; k++) { /* parents name sub-groups of this group */
@@ -79,6 +107,17 @@ static int read_subgroups(json_t *spec, struct al__kube_pod_group *g, const char
         }
     }
     return 0;
+}
+
+void al__kube_topology_annotations(json_t *meta, struct al__kube_topology_constraint *t) {
+    json_t *notes = json_object_get(meta, "annotations");
+    const char *v[3] = {
+        json_string_value(json_object_get(notes, "kai.scheduler/topology")),
+        json_string_value(json_object_get(notes, "kai.scheduler/topology-required-placement")),
+        json_string_value(json_object_get(notes, "kai.scheduler/topology-preferred-placement"))};
+    snprintf(t->topology, sizeof(t->topology), "%s", v[0] ? v[0] : "");
+    snprintf(t->required, sizeof(t->required), "%s", v[1] ? v[1] : "");
+    snprintf(t->preferred, sizeof(t->preferred), "%s", v[2] ? v[2] : "");
 }
 
 static int read_group(json_t *o, struct al__kube_pod_group *g, char *err, size_t size) {
@@ -106,6 +145,8 @@ static int read_group(json_t *o, struct al__kube_pod_group *g, char *err, size_t
                  what, preemptibility);
         return -AL_EINVAL;
     }
+    if ((rc = read_topology(spec, "spec", &g->topology, what, err, size)) < 0)
+        return rc;
     return read_subgroups(spec, g, what, err, size);
 }
 

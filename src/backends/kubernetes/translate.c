@@ -16,12 +16,13 @@ static const char *const default_schedulers[] = {"allot", "kai-scheduler"};
 struct build {
     const struct al__kube_translate_options *opt;
     json_t *skipped;
-    json_t *nodes;   /* name -> node document */
-    json_t *queues;  /* name -> queue document */
-    json_t *leaves;  /* name -> true for queues no queue names as parent */
-    json_t *classes; /* priority class name -> value */
-    json_t *never;   /* priority class name -> true: preemptionPolicy Never */
-    json_t *groups;  /* "ns/name" -> job document (its tasks added as pods come) */
+    json_t *nodes;      /* name -> node document */
+    json_t *queues;     /* name -> queue document */
+    json_t *leaves;     /* name -> true for queues no queue names as parent */
+    json_t *classes;    /* priority class name -> value */
+    json_t *never;      /* priority class name -> true: preemptionPolicy Never */
+    json_t *groups;     /* "ns/name" -> job document (its tasks added as pods come) */
+    json_t *topologies; /* name -> {"levels": [node labels], "aliases": {alias: node label}} */
 };
 
 static void skip(struct build *b, const char *why) {
@@ -172,6 +173,78 @@ static json_t *new_job(struct build *b, const char *key, const char *queue, cons
 
 /* A pod group's sub-groups as the job's: those no other names as its parent (a snapshot's
  * sub-groups are one level), each with its gang minimum; the job's own minimum goes. */
+/* KAI's Topologies: the snapshot's, and b->topologies to check constraints against. */
+static json_t *add_topologies(struct build *b, json_t *list) {
+    json_t *out = json_array(), *o;
+    size_t i;
+    char err[512];
+    json_array_foreach(list, i, o) {
+        struct al_topology t;
+        char **aliases;
+        if (al__kube_topology_read(o, &t, &aliases, err, sizeof(err)) < 0) {
+            skip(b, err);
+            continue;
+        }
+        json_t *levels = json_array(), *by_alias = json_object();
+        for (size_t l = 0; l < t.level_count; l++) {
+            json_array_append_new(levels, json_string(t.levels[l]));
+            if (aliases[l])
+                json_object_set_new(by_alias, aliases[l], json_string(t.levels[l]));
+        }
+        json_array_append_new(out, json_pack("{s:s, s:O}", "name", t.name, "levels", levels));
+        json_object_set_new(b->topologies, t.name,
+                            json_pack("{s:o, s:o}", "levels", levels, "aliases", by_alias));
+        al__kube_topology_release(&t, aliases);
+    }
+    return out;
+}
+
+/* The level number of `level` (a node label or an alias) in topology t, 0 when it has none. */
+static size_t level_of(json_t *t, const char *level, const char **label) {
+    json_t *alias = json_object_get(json_object_get(t, "aliases"), level), *l;
+    size_t i;
+    *label = alias ? json_string_value(alias) : level;
+    json_array_foreach(json_object_get(t, "levels"), i, l) {
+        if (strcmp(json_string_value(l), *label) == 0)
+            return i + 1;
+    }
+    return 0;
+}
+
+/* A topologyConstraint on o (a job or a sub-group document); false (and why in b->skipped)
+ * when it names a topology or level the snapshot does not have, or a preferred level wider
+ * than the required one: KAI does not schedule such a job. One that names no topology is no
+ * constraint (as in KAI). */
+static bool put_constraint(struct build *b, const char *key, json_t *o,
+                           const struct al__kube_topology_constraint *c) {
+    const char *level[2] = {c->required, c->preferred}, *label[2] = {NULL, NULL};
+    static const char *const field[2] = {"required_topology_level", "preferred_topology_level"};
+    size_t at[2] = {0, 0};
+    char why[900];
+    if (!c->topology[0] || (!c->required[0] && !c->preferred[0]))
+        return true;
+    json_t *t = json_object_get(b->topologies, c->topology);
+    for (int i = 0; i < 2 && t; i++)
+        if (level[i][0] && !(at[i] = level_of(t, level[i], &label[i]))) {
+            snprintf(why, sizeof(why), "pod group %s: topology %s has no level \"%s\"", key,
+                     c->topology, level[i]);
+            skip(b, why);
+            return false;
+        }
+    if (!t || (at[0] && at[1] && at[1] < at[0])) {
+        snprintf(why, sizeof(why), "pod group %s: %s", key,
+                 t ? "its preferred topology level is wider than the required one"
+                   : "its topology is not in the snapshot");
+        skip(b, why);
+        return false;
+    }
+    json_object_set_new(o, "topology", json_string(c->topology));
+    for (int i = 0; i < 2; i++)
+        if (label[i])
+            json_object_set_new(o, field[i], json_string(label[i]));
+    return true;
+}
+
 static void add_subgroups(json_t *job, const struct al__kube_pod_group *g) {
     json_t *list = json_array();
     for (size_t i = 0; i < g->subgroup_count; i++) {
@@ -202,8 +275,19 @@ static void add_groups(struct build *b, json_t *list) {
             relative_time(b, json_object_get(o, "metadata"), "creationTimestamp", 0));
         if (job && g.subgroup_count > 0)
             add_subgroups(job, &g);
-        if (job)
+        bool constrained = !job || put_constraint(b, key, job, &g.topology);
+        json_t *part;
+        size_t p;
+        json_array_foreach(job ? json_object_get(job, "subgroups") : NULL, p, part) {
+            for (size_t s = 0; constrained && s < g.subgroup_count; s++)
+                if (strcmp(g.subgroups[s].name, json_string_value(json_object_get(part, "name"))) ==
+                    0)
+                    constrained = put_constraint(b, key, part, &g.subgroups[s].topology);
+        }
+        if (job && constrained)
             json_object_set_new(b->groups, key, job);
+        else
+            json_decref(job);
         al__kube_pod_group_release(&g);
     }
 }
@@ -332,11 +416,13 @@ static void build_release(struct build *b) {
     json_decref(b->classes);
     json_decref(b->never);
     json_decref(b->groups);
+    json_decref(b->topologies);
 }
 
 int al__kube_translate(json_t *raw, const struct al__kube_translate_options *opt, json_t **out,
                        json_t **skipped, char *err, size_t size) {
-    static const char *const kinds[] = {"nodes", "pods", "queues", "podGroups", "priorityClasses"};
+    static const char *const kinds[] = {"nodes",           "pods",      "queues", "podGroups",
+                                        "priorityClasses", "topologies"};
     struct build b = {.opt = opt,
                       .skipped = json_array(),
                       .nodes = json_object(),
@@ -344,7 +430,8 @@ int al__kube_translate(json_t *raw, const struct al__kube_translate_options *opt
                       .leaves = json_object(),
                       .classes = json_object(),
                       .never = json_object(),
-                      .groups = json_object()};
+                      .groups = json_object(),
+                      .topologies = json_object()};
     if (!json_is_object(raw)) {
         snprintf(err, size, "kubernetes objects: not an object");
         goto bad;
@@ -371,6 +458,7 @@ int al__kube_translate(json_t *raw, const struct al__kube_translate_options *opt
     }
     add_nodes(&b, json_object_get(raw, "nodes"));
     add_queues(&b, json_object_get(raw, "queues"), queues);
+    json_t *topologies = add_topologies(&b, json_object_get(raw, "topologies"));
     add_groups(&b, json_object_get(raw, "podGroups"));
     json_array_foreach(json_object_get(raw, "pods"), i, o) add_pod(&b, o);
     const char *key;
@@ -382,6 +470,9 @@ int al__kube_translate(json_t *raw, const struct al__kube_translate_options *opt
         json_pack("{s:s, s:I, s:{s:[sssss]}, s:o, s:o, s:o}", "name", "kubernetes", "now_s",
                   (json_int_t)0, "config", "actions", "allocate", "consolidation", "reclaim",
                   "preempt", "stalegangeviction", "nodes", nodes, "queues", queues, "jobs", jobs);
+    if (json_array_size(topologies) > 0)
+        json_object_set(*out, "topologies", topologies);
+    json_decref(topologies);
     *skipped = b.skipped;
     build_release(&b);
     return 0;

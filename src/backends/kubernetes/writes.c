@@ -281,6 +281,18 @@ int al__kube_submit(struct al__backend *b, const struct al__mirror_submit *s, ch
                         json_string(w->semi_preemptible ? "semi-preemptible"
                                     : w->preemptible    ? "preemptible"
                                                         : "non-preemptible"));
+    if (w->required_topology_level || w->preferred_topology_level) { /* KAI's field names */
+        json_t *c = json_object();
+        if (w->topology)
+            json_object_set_new(c, "topology", json_string(w->topology));
+        if (w->required_topology_level)
+            json_object_set_new(c, "requiredTopologyLevel",
+                                json_string(w->required_topology_level));
+        if (w->preferred_topology_level)
+            json_object_set_new(c, "preferredTopologyLevel",
+                                json_string(w->preferred_topology_level));
+        json_object_set_new(spec, "topologyConstraint", c);
+    }
     json_t *group =
         json_pack("{s:s, s:s, s:{s:s, s:s, s:{s:s}, s:[{s:s, s:s, s:s, s:s, s:b}]}, "
                   "s:o}",

@@ -137,7 +137,7 @@ static void isolation_choose(struct al__backend *b, struct local *l) {
 
 static int local_open(struct al__backend *b, const char *dir, const struct al__backend_option *opts,
                       size_t opt_count, char *err, size_t size) {
-    const char *gpus = NULL, *supervisor = NULL, *cuda_library = NULL;
+    const char *gpus = NULL, *supervisor = NULL, *cuda_library = NULL, *topology = NULL;
     bool no_enforce = false;
     size_t nodes = 1;
     char path[4096], supervisor_path[4096];
@@ -154,6 +154,8 @@ static int local_open(struct al__backend *b, const char *dir, const struct al__b
             cuda_library = opts[i].value;
         } else if (strcmp(opts[i].name, "no-enforce") == 0) {
             no_enforce = true;
+        } else if (strcmp(opts[i].name, "topology") == 0) {
+            topology = opts[i].value;
         } else {
             snprintf(err, size, "--%s: not an option of the local backend", opts[i].name);
             return -AL_EINVAL;
@@ -188,6 +190,13 @@ static int local_open(struct al__backend *b, const char *dir, const struct al__b
         return -AL_EIO;
     }
     fill_inventory(b, &l->machine, nodes);
+    if (topology && al__local_topology(topology, &b->inventory, err, size) < 0) {
+        al__inventory_release(&b->inventory);
+        free(l->dir);
+        free(l->supervisor);
+        free(l);
+        return -AL_EINVAL;
+    }
     if (l->machine.from_nvml)
         l->nvml = al__local_nvml_open(); /* NULL: utilisation unknown, nothing more */
     isolation_choose(b, l);
@@ -480,6 +489,9 @@ const struct al__backend_type al__local_backend = {
              "                        or 2xA100-80GiB,1xT4-16GiB\n"
              "  --nodes N             N virtual nodes like this machine, each with those GPUs\n"
              "                        (for benchmarks; tasks still run here; default 1)\n"
+             "  --topology SPEC       label the nodes with a topology \"local\" to try\n"
+             "                        topology-aware placement, e.g. zone=2,rack=4: 2 zones of\n"
+             "                        4 racks each, consecutive nodes together, then the host\n"
              "  --supervisor PATH     the allot-supervisor program (default: next to allotd)\n"
              "  --cuda-library PATH   liballot-cuda.so, which tasks holding a share of a GPU run\n"
              "                        under (default: next to allotd)\n"

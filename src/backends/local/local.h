@@ -39,6 +39,14 @@ struct al__local_machine {
 void al__local_host(struct al__local_machine *inv);
 
 /*
+ * al__local_topology - --topology SPEC ("zone=2,rack=4": LEVEL=COUNT, outermost first, COUNT
+ * domains of that level in each of the level above): labels inv's nodes (consecutive nodes share
+ * domains; the last level is the host, kubernetes.io/hostname) and sets the topology "local".
+ * Errors: -AL_EINVAL with err filled (a malformed spec, more domains than nodes).
+ */
+int al__local_topology(const char *spec, struct al__inventory *inv, char *err, size_t size);
+
+/*
  * al__local_parse_gpus - reads a virtual GPU inventory into inv->gpus (replacing them):
  * comma-separated groups "COUNTx[MODEL-]MEMORY", e.g. "4x80GiB", "2xA100-80GiB,1xT4-16GiB".
  * MEMORY is an integer with a unit MiB, GiB or TiB (case-sensitive); MODEL is any text without

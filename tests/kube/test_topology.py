@@ -1,0 +1,101 @@
+"""test_topology.py - KAI's Topology resource and a PodGroup's topologyConstraint on a real API
+server: a gang that requires one rack is bound inside one (not where plain binpack would put
+it), and a gang no rack can hold waits with a pod condition that names the level."""
+import unittest
+
+from allotd import pod, pod_group, queue
+from cluster import wait_until
+from test_scheduling import ClusterTest
+
+GPU_PER_NODE = 4
+
+
+def topology(name, *labels):
+    return {"apiVersion": "kai.scheduler/v1alpha1", "kind": "Topology",
+            "metadata": {"name": name},
+            "spec": {"levels": [{"nodeLabel": label} for label in labels]}}
+
+
+def bound_now(test, ns):
+    return {name for name, p in test.pods(ns).items() if p["spec"].get("nodeName")}
+
+
+def constrained(group, required=None, preferred=None, topology_name="dc"):
+    group["spec"]["topologyConstraint"] = {"topology": topology_name}
+    if required:
+        group["spec"]["topologyConstraint"]["requiredTopologyLevel"] = required
+    if preferred:
+        group["spec"]["topologyConstraint"]["preferredTopologyLevel"] = preferred
+    return group
+
+
+class TopologyTest(ClusterTest):
+    def test_a_gang_that_requires_a_rack_is_bound_inside_one(self):
+        ns = self.namespace("topo")
+        self.add_queues(queue("topo-dept"), queue("topo", parent="topo-dept", gpu_quota=16))
+        self.c.apply(topology("dc", "example.com/rack", "kubernetes.io/hostname"))
+        # rack r1: topo-a1, topo-a2; rack r2: topo-b1, topo-b2 (names put r1 first)
+        for name, rack in (("topo-a1", "r1"), ("topo-a2", "r1"), ("topo-b1", "r2"),
+                           ("topo-b2", "r2")):
+            self.add_node(name, gpus=GPU_PER_NODE, labels={"example.com/rack": rack})
+        wait_until(lambda: self.allotd.api("GET", "/api/v1/topologies")[1]["total"] == 1, 20,
+                   "allotd to see the Topology")
+        listed = self.allotd.api("GET", "/api/v1/topologies")[1]["items"]
+        self.assertEqual(listed, [{"name": "dc",
+                                   "levels": ["example.com/rack", "kubernetes.io/hostname"]}])
+        # three GPUs of topo-a1 taken: rack r1 keeps 5 free, r2 8
+        self.c.apply(pod("filler", ns, "topo", gpus=3))
+        self.assertEqual(self.wait_bound(ns, 1), {"filler": "topo-a1"})
+        # two 4-GPU pods that must share a rack: plain binpack would take topo-a2 and topo-b1
+        self.c.apply([constrained(pod_group("train", ns, "topo", min_member=2), "example.com/rack"),
+                      pod("train-0", ns, "topo", gpus=4, group="train"),
+                      pod("train-1", ns, "topo", gpus=4, group="train")])
+        placed = self.wait_bound(ns, 3)
+        self.assertEqual({placed["train-0"], placed["train-1"]}, {"topo-b1", "topo-b2"})
+        # three more 4-GPU pods in one rack: no rack has 12 free
+        self.c.apply([constrained(pod_group("big", ns, "topo", min_member=3), "example.com/rack"),
+                      *[pod("big-%d" % i, ns, "topo", gpus=4, group="big") for i in range(3)]])
+        why = self.wait_condition(ns, "big-0")
+        self.assertIn("no example.com/rack has room", why["message"])
+        self.assertIn("required topology level example.com/rack of topology dc", why["message"])
+        self.assertEqual(len(self.wait_bound(ns, 3)), 3)
+
+    def test_a_jobs_topology_annotations_reach_the_podgroup_allot_makes(self):
+        ns = self.namespace("topo-job")
+        self.add_queues(queue("topo-job-dept", gpu_quota=16),
+                        queue("topo-job", parent="topo-job-dept", gpu_quota=16))
+        self.c.apply(topology("dc", "example.com/rack", "kubernetes.io/hostname"))
+        for name, rack in (("tj-a1", "r3"), ("tj-a2", "r3"), ("tj-b1", "r4"), ("tj-b2", "r4")):
+            self.add_node(name, gpus=GPU_PER_NODE, labels={"example.com/rack": rack})
+        # (not preemptible: consolidation would move it to make room in the rack)
+        self.c.apply(pod("filler", ns, "topo-job", gpus=2, priority_class="build"))
+        self.assertEqual(self.wait_bound(ns, 1), {"filler": "tj-a1"})
+        # a Job annotated as KAI users annotate one: its pods are one elastic job (KAI's
+        # grouper gives a Job a minimum of 1), each step bound to the rack of the first
+        p = pod("x", ns, "topo-job", gpus=2)
+        job = {"apiVersion": "batch/v1", "kind": "Job",
+               "metadata": {"name": "train", "namespace": ns, "annotations": {
+                   "kai.scheduler/topology": "dc",
+                   "kai.scheduler/topology-required-placement": "example.com/rack"}},
+               "spec": {"parallelism": 4, "completions": 4, "template": {
+                   "metadata": {"labels": p["metadata"]["labels"]}, "spec": p["spec"]}}}
+        self.c.apply(job)
+        placed = self.wait_bound(ns, 4)  # the filler and three of the Job's pods
+        racks = {"tj-a1": "r3", "tj-a2": "r3", "tj-b1": "r4", "tj-b2": "r4"}
+        # the first pod goes to the fuller rack (r3: 6 free, r4 8), which holds three of them
+        self.assertEqual({racks[n] for name, n in placed.items() if name != "filler"}, {"r3"})
+        wait_until(lambda: len(self.pods(ns)) == 5, 20, "the Job's four pods")
+        waiting = [name for name in self.pods(ns) if name not in bound_now(self, ns)]
+        self.assertEqual(len(waiting), 1)
+        why = self.wait_condition(ns, waiting[0])
+        self.assertIn("its 3 placed tasks hold it to one example.com/rack, which has 0 GPUs free",
+                      why["message"])
+        uid = self.c.get("/apis/batch/v1/namespaces/%s/jobs/train" % ns)["metadata"]["uid"]
+        group = self.c.get("/apis/scheduling.run.ai/v2alpha2/namespaces/%s/podgroups/pg-train-%s"
+                           % (ns, uid))
+        self.assertEqual(group["spec"]["topologyConstraint"],
+                         {"topology": "dc", "requiredTopologyLevel": "example.com/rack"})
+
+
+if __name__ == "__main__":
+    unittest.main()
