@@ -4,6 +4,7 @@
 #include "engine/node_index.h"
 #include "engine/placement_scored.h"
 #include "engine/quota.h"
+#include "engine/reservation.h"
 #include "util/wide.h"
 
 #include <string.h>
@@ -82,7 +83,7 @@ static bool releasing_share(const struct al__node_state *ns) {
 
 bool al__placement_fits(const struct al__session *s, int32_t n, const struct al_task *task,
                         bool future, int32_t *gpus, int32_t *gpu_count) {
-    if (s->cluster->nodes[n].unschedulable)
+    if (s->cluster->nodes[n].unschedulable || al__reservation_blocks(s, n, task))
         return false;
     if (free_of(s, n, AL_CPU, future) < task->cpu_millis ||
         free_of(s, n, AL_MEMORY, future) < task->memory_bytes)

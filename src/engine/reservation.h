@@ -1,0 +1,49 @@
+/* reservation.h - reservations for large gangs that do not fit, and the backfill rule that keeps
+ * other jobs off reserved nodes unless they end first (docs/engine.md, "Reservations"). */
+#ifndef ALLOT_ENGINE_RESERVATION_H
+#define ALLOT_ENGINE_RESERVATION_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "engine/session.h"
+
+/* al__reservation_check - the cluster's reservation inputs are valid: config thresholds >= 0,
+ * every time limit > 0. -AL_EINVAL otherwise. O(jobs). */
+int al__reservation_check(const struct al_cluster *c);
+
+/*
+ * al__reservation_candidate - job j may reserve under the cycle's config: reservations are on,
+ * the job has waited reservation_wait_s since it was created, and its tasks that are not yet
+ * placed are whole-GPU tasks asking for at least reservation_min_gpus devices together.
+ */
+bool al__reservation_candidate(const struct al__session *s, int32_t j);
+
+/*
+ * al__reservation_make - job j (a candidate) failed to place tasks[0..n): finds the earliest time
+ * at which they fit together on nodes no other job has reserved, counting as free the devices,
+ * CPU and memory of tasks whose end is known (releasing: now; a job with a time limit: its start
+ * plus the limit), and reserves the nodes that plan uses from that time. Nothing is reserved when
+ * no such time exists (some holder's end is unknown). Deterministic: times in order, nodes best
+ * fit by free devices then by name. Errors: -AL_ENOMEM (nothing reserved).
+ * O(events * (log events + tasks * nodes)) where events are the active tasks and devices.
+ */
+int al__reservation_make(struct al__session *s, int32_t j, const int32_t *tasks, int32_t n);
+
+/* al__job_known_end - when job j's tasks end at the latest if placed now (now + its time limit),
+ * INT64_MAX without a time limit. */
+int64_t al__job_known_end(const struct al__session *s, int32_t j);
+
+/*
+ * al__reservation_blocks - node n is reserved for another job than task's, from a time before the
+ * task's job would end (backfill: a job may use a reserved node only when its time limit ends
+ * by the reservation's start). O(1).
+ */
+static inline bool al__reservation_blocks(const struct al__session *s, int32_t n,
+                                          const struct al_task *task) {
+    if (!s->reserved_by || s->reserved_by[n] < 0 || s->reserved_by[n] == task->job)
+        return false;
+    return al__job_known_end(s, task->job) > s->reserved_from[n];
+}
+
+#endif
