@@ -18,6 +18,7 @@
 #include "daemon/mirror.h"
 #include "daemon/persist.h"
 #include "daemon/reason_short.h"
+#include "daemon/reservations.h"
 #include "daemon/tasks.h"
 #include "daemon/time_limits.h"
 #include "daemon/usage.h"
@@ -307,6 +308,7 @@ void al__loop_cycle(struct allotd *d) {
                 al__decisions_apply(d, &m, &result); /* else another replica acts */
             al__usage_sample(d, &m.cluster);         /* what queues held since the last: before */
             record_outcome(d, &m, &result);
+            al__reservations_record(d, &m, &result);
             d->cycles++;
             ran = true;
         }
