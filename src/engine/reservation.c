@@ -5,7 +5,9 @@
 #include <string.h>
 
 #include "allot/errors.h"
+#include "engine/job_steps.h"
 #include "engine/node_index.h"
+#include "engine/quota.h"
 #include "util/sort.h"
 
 #define NEVER INT64_MAX
@@ -238,7 +240,15 @@ static int reserve(struct al__session *s, const struct plan *p, int32_t j, int64
     return 0;
 }
 
-int al__reservation_make(struct al__session *s, int32_t j, const int32_t *tasks, int32_t n) {
+bool al__reservation_held(const struct al__session *s, int32_t j) {
+    for (int32_t i = 0; i < s->reserving_count; i++)
+        if (s->reserving_jobs[i] == j)
+            return true;
+    return false;
+}
+
+int al__reservation_make(struct al__session *s, int32_t j, const int32_t *tasks, int32_t n,
+                         bool only_later) {
     const struct al_cluster *c = s->cluster;
     size_t devices = 0;
     for (size_t k = 0; k < c->node_count; k++)
@@ -269,11 +279,56 @@ int al__reservation_make(struct al__session *s, int32_t j, const int32_t *tasks,
             }
         }
         if (free_total >= need && plan_fits(s, &p, order, n)) {
-            rc = reserve(s, &p, j, at);
+            if (!only_later || at > c->now_s)
+                rc = reserve(s, &p, j, at);
             break;
         }
     }
     plan_free(&p);
     free(order);
+    return rc;
+}
+
+/* Reserving jobs first by priority (higher), then age (older), then name: across queues, so that
+ * a large gang's turn does not depend on where its queue stands in this cycle's queue order. */
+static int reserving_first(int32_t a, int32_t b, const void *ctx) {
+    const struct al_cluster *c = ctx;
+    const struct al_job *x = &c->jobs[a], *y = &c->jobs[b];
+    if (x->priority != y->priority)
+        return x->priority > y->priority ? -1 : 1;
+    if (x->created_s != y->created_s)
+        return x->created_s < y->created_s ? -1 : 1;
+    int r = strcmp(x->name, y->name);
+    return r ? r : (a > b) - (a < b);
+}
+
+int al__reservations_prepare(struct al__session *s) {
+    const struct al_cluster *c = s->cluster;
+    if (c->config.reservation_min_gpus <= 0)
+        return 0;
+    size_t count = 0;
+    int32_t *jobs = malloc((c->job_count + 1) * sizeof(int32_t));
+    int32_t *tasks = malloc((s->max_job_tasks + 1) * sizeof(int32_t));
+    int32_t *sub_need = malloc((s->max_subgroups + 1) * sizeof(int32_t));
+    int rc = jobs && tasks && sub_need ? 0 : -AL_ENOMEM;
+    for (size_t j = 0; rc == 0 && j < c->job_count; j++)
+        if (s->jobs[j].pending > 0 && al__reservation_candidate(s, (int32_t)j))
+            jobs[count++] = (int32_t)j;
+    if (rc == 0 && al__sort_ids(jobs, count, reserving_first, c) < 0)
+        rc = -AL_ENOMEM;
+    for (size_t i = 0; rc == 0 && i < count; i++) {
+        bool complete;
+        int32_t n = al__job_next_tasks(s, jobs[i], NULL, tasks, sub_need, &complete);
+        int64_t req[AL_RESOURCE_COUNT];
+        struct al_explanation why = {.job = jobs[i]};
+        if (n == 0 || !complete)
+            continue;
+        al__tasks_request(s, tasks, n, req);
+        if (al__quota_admits(s, jobs[i], req, &why)) /* a quota that blocks it: no use */
+            rc = al__reservation_make(s, jobs[i], tasks, n, true);
+    }
+    free(jobs);
+    free(tasks);
+    free(sub_need);
     return rc;
 }

@@ -20,15 +20,29 @@ int al__reservation_check(const struct al_cluster *c);
 bool al__reservation_candidate(const struct al__session *s, int32_t j);
 
 /*
- * al__reservation_make - job j (a candidate) failed to place tasks[0..n): finds the earliest time
+ * al__reservations_prepare - before allocate places anything: every candidate job (priority,
+ * then age, then name; across queues) whose next step its quotas admit and that does not fit
+ * now by the plan reserves (al__reservation_make with only_later), so that jobs ahead of it in
+ * the cycle's queue order are held to the backfill rule too. Nothing when reservations are off.
+ * Errors: -AL_ENOMEM.
+ */
+int al__reservations_prepare(struct al__session *s);
+
+/* al__reservation_held - job j made a reservation this cycle. O(reservations). */
+bool al__reservation_held(const struct al__session *s, int32_t j);
+
+/*
+ * al__reservation_make - job j (a candidate) does not fit tasks[0..n) now: finds the earliest time
  * at which they fit together on nodes no other job has reserved, counting as free the devices,
  * CPU and memory of tasks whose end is known (releasing: now; a job with a time limit: its start
  * plus the limit), and reserves the nodes that plan uses from that time. Nothing is reserved when
- * no such time exists (some holder's end is unknown). Deterministic: times in order, nodes best
+ * no such time exists (some holder's end is unknown), nor, with only_later, when the earliest
+ * time is now (the plan says it fits: allocate will try). Deterministic: times in order, nodes best
  * fit by free devices then by name. Errors: -AL_ENOMEM (nothing reserved).
  * O(events * (log events + tasks * nodes)) where events are the active tasks and devices.
  */
-int al__reservation_make(struct al__session *s, int32_t j, const int32_t *tasks, int32_t n);
+int al__reservation_make(struct al__session *s, int32_t j, const int32_t *tasks, int32_t n,
+                         bool only_later);
 
 /* al__job_known_end - when job j's tasks end at the latest if placed now (now + its time limit),
  * INT64_MAX without a time limit. */

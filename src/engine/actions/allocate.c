@@ -55,7 +55,9 @@ static int job_step(struct al__session *s, struct al__job_queue *jq, int32_t j, 
         al__job_record_why(s, j, &why);
         al__job_queue_fail(s, jq, j, 0);
         /* A large gang that does not fit holds the nodes that free first (reservation.h). */
-        return al__reservation_candidate(s, j) ? al__reservation_make(s, j, jq->tasks, n) : 0;
+        if (!al__reservation_candidate(s, j) || al__reservation_held(s, j))
+            return 0;
+        return al__reservation_make(s, j, jq->tasks, n, false);
     }
     s->jobs[j].has_why = false;
     *again = s->jobs[j].pending > 0;
@@ -64,7 +66,9 @@ static int job_step(struct al__session *s, struct al__job_queue *jq, int32_t j, 
 
 int al__action_allocate(struct al__session *s) {
     struct al__job_queue jq;
-    int rc = al__job_queue_init(s, &jq);
+    int rc = al__reservations_prepare(s); /* large gangs that wait reserve first */
+    if (rc == 0)
+        rc = al__job_queue_init(s, &jq);
     if (rc < 0)
         return rc;
     jq.settle = settle;
