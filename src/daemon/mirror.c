@@ -190,6 +190,8 @@ static void spec_from(const struct al__mirror_workload *in, struct al__wspec *s)
     s->cpu_millis = in->cpu_millis;
     s->memory_bytes = in->memory_bytes;
     s->enforce = !in->no_enforce;
+    if (in->time_limit_s > 0) /* a platform that does not say keeps the one submitted */
+        s->time_limit_s = in->time_limit_s;
 }
 
 /* The tasks' own requests where some differ from the workload's; NULL where none does. */
@@ -237,7 +239,7 @@ static bool same_request(const struct al__wspec *a, const struct al__wspec *b) {
            a->gpu_milli == b->gpu_milli && a->gpu_memory_mib == b->gpu_memory_mib &&
            a->gpu_device_count == b->gpu_device_count && a->cpu_millis == b->cpu_millis &&
            a->memory_bytes == b->memory_bytes && a->gpu_milli_limit == b->gpu_milli_limit &&
-           a->gpu_memory_limit_mib == b->gpu_memory_limit_mib;
+           a->gpu_memory_limit_mib == b->gpu_memory_limit_mib && a->time_limit_s == b->time_limit_s;
 }
 
 /* The sets a task's state puts its workload in (the state prunes what no longer belongs). */
