@@ -78,6 +78,11 @@ struct al_explanation {
      * it found victims, or that did not search for it because the action's budget was
      * already spent (bits as victim_search). */
     uint32_t victim_search_cut;
+    /* NO_NODE_FITS, GANG_INCOMPLETE: nodes matching the task that reservations of large gangs
+     * keep from this job (it has no time limit, or one that ends after they start), and the
+     * earliest of those reservations' starts (al_result.reservations). */
+    int32_t nodes_reserved;
+    int64_t reserved_from_s;
 };
 
 /* Where every task is at the end of the cycle. */

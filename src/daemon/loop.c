@@ -63,6 +63,7 @@ static struct al_explanation stable_why(const int64_t *queue_ids, const struct a
     memcpy(why.requested_task, x->requested_task, sizeof(why.requested_task));
     memcpy(why.best_free, x->best_free, sizeof(why.best_free));
     why.nodes_matching = x->nodes_matching;
+    why.nodes_reserved = x->nodes_reserved; /* not reserved_from_s: the text does not show it */
     why.victim_search = x->victim_search;
     why.victims_protected = x->victims_protected;
     why.victim_search_cut = x->victim_search_cut;

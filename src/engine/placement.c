@@ -490,4 +490,11 @@ void al__placement_shortfall(struct al__session *s, int32_t t, struct al_explana
         int64_t gpu = gpu_free_for(s, n, task);
         e->best_free[AL_GPU] = gpu > e->best_free[AL_GPU] ? gpu : e->best_free[AL_GPU];
     }
+    e->nodes_reserved = 0;
+    for (size_t n = 0; s->reserved_by && n < s->cluster->node_count; n++) /* reservation.h */
+        if (al__reservation_blocks(s, (int32_t)n, task) &&
+            al__node_matches(&s->cluster->nodes[n], task)) {
+            if (e->nodes_reserved++ == 0 || s->reserved_from[n] < e->reserved_from_s)
+                e->reserved_from_s = s->reserved_from[n];
+        }
 }

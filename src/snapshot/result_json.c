@@ -58,6 +58,10 @@ static int no_fit_fields(json_t *o, const struct al_cluster *c, const struct al_
     rc |= al__put(o, "task_requests", al__amounts_json(e->requested_task));
     rc |= al__put(o, "most_free_on_a_node", al__amounts_json(e->best_free));
     rc |= al__put(o, "nodes_matching", json_integer(e->nodes_matching));
+    if (e->nodes_reserved > 0) {
+        rc |= al__put(o, "nodes_reserved", json_integer(e->nodes_reserved));
+        rc |= al__put(o, "reserved_from_s", json_integer(e->reserved_from_s));
+    }
     return rc;
 }
 

@@ -37,7 +37,10 @@ class ReservationTest(DaemonTest):
         self.submit("short", "team", SLEEP, gpu=2, priority="train", time_limit_s=60)
         self.d.wait_state("short", "running")
         time.sleep(1.5)  # cycles run every ~100 ms: unbounded had its chances
-        self.assertEqual(self.d.workload("unbounded")["state"], "pending")
+        unbounded = self.d.workload("unbounded")
+        self.assertEqual(unbounded["state"], "pending")
+        self.assertIn("1 node is reserved for a large gang (only jobs whose time limit ends "
+                      "before it starts may use it)", unbounded["reason"])
         self.assertIsNone(self.d.workload("holder")["reservation"])
 
         out = self.d.cli("workload", "describe", "big").stdout
