@@ -250,6 +250,9 @@ bool al__reservation_held(const struct al__session *s, int32_t j) {
 int al__reservation_make(struct al__session *s, int32_t j, const int32_t *tasks, int32_t n,
                          bool only_later) {
     const struct al_cluster *c = s->cluster;
+    if (s->reservation_plans >= AL__MAX_RESERVATION_PLANS)
+        return 0;
+    s->reservation_plans++;
     size_t devices = 0;
     for (size_t k = 0; k < c->node_count; k++)
         devices += c->nodes[k].gpu_count;
@@ -263,22 +266,29 @@ int al__reservation_make(struct al__session *s, int32_t j, const int32_t *tasks,
     int rc = al__sort_ids(order, (size_t)n, bigger_first, c) < 0 ? -AL_ENOMEM : 0;
     usable_nodes(s, &p, j, tasks, n);
     plan_events(s, &p);
-    int64_t need = 0, free_total = 0;
-    for (int32_t i = 0; i < n; i++)
+    /* Necessary before a plan is tried: enough free devices, and room for the largest tasks
+     * (k of `most` devices) counted as whole slots of `most` per node. */
+    int64_t need = 0, free_total = 0, slots = 0, k = 0;
+    int32_t most = c->tasks[order[0]].gpus;
+    for (int32_t i = 0; i < n; i++) {
         need += c->tasks[tasks[i]].gpus;
+        k += c->tasks[tasks[i]].gpus == most;
+    }
     for (size_t e = 0; e < p.event_count && rc == 0;) {
         int64_t at = p.events[e].at;
         for (; e < p.event_count && p.events[e].at == at; e++) { /* everything freed by `at` */
             const struct event *ev = &p.events[e];
             if (ev->device >= 0) {
-                p.free_devices[ev->node]++;
+                int32_t f = p.free_devices[ev->node]++;
                 free_total += p.usable[ev->node];
+                if (p.usable[ev->node])
+                    slots += (f + 1) / most - f / most;
             } else {
                 p.free_cpu[ev->node] += ev->cpu;
                 p.free_memory[ev->node] += ev->memory;
             }
         }
-        if (free_total >= need && plan_fits(s, &p, order, n)) {
+        if (free_total >= need && slots >= k && plan_fits(s, &p, order, n)) {
             if (!only_later || at > c->now_s)
                 rc = reserve(s, &p, j, at);
             break;

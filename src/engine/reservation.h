@@ -8,6 +8,11 @@
 
 #include "engine/session.h"
 
+/* The most reservation plans one cycle makes (each costs O(active tasks + devices) and a sweep):
+ * the first candidates in reservation order get them, as Slurm's backfill tests a bounded
+ * number of jobs. */
+#define AL__MAX_RESERVATION_PLANS 16
+
 /* al__reservation_check - the cluster's reservation inputs are valid: config thresholds >= 0,
  * every time limit > 0. -AL_EINVAL otherwise. O(jobs). */
 int al__reservation_check(const struct al_cluster *c);
@@ -38,8 +43,10 @@ bool al__reservation_held(const struct al__session *s, int32_t j);
  * plus the limit), and reserves the nodes that plan uses from that time. Nothing is reserved when
  * no such time exists (some holder's end is unknown), nor, with only_later, when the earliest
  * time is now (the plan says it fits: allocate will try). Deterministic: times in order, nodes best
- * fit by free devices then by name. Errors: -AL_ENOMEM (nothing reserved).
- * O(events * (log events + tasks * nodes)) where events are the active tasks and devices.
+ * fit by free devices then by name. Does nothing once the cycle made AL__MAX_RESERVATION_PLANS
+ * plans. Errors: -AL_ENOMEM (nothing reserved). O(events * log events + tries * tasks * nodes)
+ * where events are the active tasks and devices, and a plan is tried only at times when enough
+ * devices are free for it.
  */
 int al__reservation_make(struct al__session *s, int32_t j, const int32_t *tasks, int32_t n,
                          bool only_later);

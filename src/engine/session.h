@@ -124,7 +124,8 @@ struct al__session {
     int32_t *reserving_jobs;
     int64_t *reserving_start;
     int32_t reserving_count;
-    struct al__op *ops; /* operation log (heap, grows) */
+    int32_t reservation_plans; /* plans made this cycle (AL__MAX_RESERVATION_PLANS) */
+    struct al__op *ops;        /* operation log (heap, grows) */
     size_t op_count;
     size_t op_capacity;
 };
