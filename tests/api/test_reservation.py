@@ -43,6 +43,12 @@ class ReservationTest(DaemonTest):
                       "before it starts may use it)", unbounded["reason"])
         self.assertIsNone(self.d.workload("holder")["reservation"])
 
+        status, metrics, _ = self.d.request("GET", "/metrics")
+        self.assertEqual(status, 200)
+        text = metrics if isinstance(metrics, str) else metrics.decode()
+        gauges = [line for line in text.splitlines() if line.startswith("allot_reserv")]
+        self.assertEqual(gauges, ["allot_reservations 1", "allot_reserved_nodes 1"])
+
         out = self.d.cli("workload", "describe", "big").stdout
         self.assertIn("Reservation:", out)
         self.assertIn(node + " (expected start in ", out)
