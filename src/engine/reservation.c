@@ -67,8 +67,8 @@ static int64_t task_end(const struct al__session *s, int32_t t) {
     return end < c->now_s ? c->now_s : end; /* over its limit: ends any moment */
 }
 
-/* Something that becomes free at `at`: a device of `node` (device >= 0) or a task's CPU and
- * memory. */
+/* Something that becomes free at `at`: a device of `node` (device >= 0) or the CPU and memory of
+ * task t (device = -1 - t, so that every event is unique and their order total). */
 struct event {
     int64_t at;
     int32_t node, device;
@@ -163,8 +163,8 @@ static void plan_events(const struct al__session *s, struct plan *p) {
                 *e = end;
         }
         if (end != NEVER && (c->tasks[t].cpu_millis > 0 || c->tasks[t].memory_bytes > 0))
-            p->events[p->event_count++] =
-                (struct event){end, ts->node, -1, c->tasks[t].cpu_millis, c->tasks[t].memory_bytes};
+            p->events[p->event_count++] = (struct event){
+                end, ts->node, -1 - (int32_t)t, c->tasks[t].cpu_millis, c->tasks[t].memory_bytes};
     }
     for (size_t k = 0; k < c->node_count; k++)
         for (size_t g = 0; g < c->nodes[k].gpu_count; g++)
