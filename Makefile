@@ -316,6 +316,7 @@ bench: $(BUILD)/bench/fleet $(BUILD)/bench/victim_search $(BUILD)/bench/sim_open
 	bench/allotd_fleet.py $(BUILD)/allotd
 	bench/allotd_abuse.py $(BUILD)/allotd
 	bench/sim_philly.py $(BUILD)/allot
+	bench/sim_reservation.py $(BUILD)/allot
 	$(CUDA_BENCH)
 
 # A small, fast run of every shape: a smoke test for CI, its figures are not the targets.
@@ -327,6 +328,7 @@ bench-smoke: $(BUILD)/bench/fleet $(BUILD)/bench/sim_openb $(BUILD)/allotd $(BUI
 	bench/allotd_fleet.py $(BUILD)/allotd --workloads 3000 --running 480 --finished 1000 \
 		--nodes 6 --quiet-cycles 3 --prefix smoke_
 	bench/sim_philly.py $(BUILD)/allot --days 1 --prefix smoke_
+	bench/sim_reservation.py $(BUILD)/allot --days 1 --prefix smoke_
 	$(CUDA_BENCH) --quick --prefix smoke_
 
 $(BUILD)/bench/fleet: $(BENCH_FLEET_SRC) bench/synth.h bench/measure.h $(BUILD)/liballot.a

@@ -98,6 +98,11 @@ struct al_explanation {
      * it found victims, or that did not search for it because the action's budget was
      * already spent (bits as victim_search). */
     uint32_t victim_search_cut;
+    /* NO_NODE_FITS, GANG_INCOMPLETE: nodes matching the task that reservations of large gangs
+     * keep from this job (it has no time limit, or one that ends after they start), and the
+     * earliest of those reservations' starts (al_result.reservations). */
+    int32_t nodes_reserved;
+    int64_t reserved_from_s;
 };
 
 /* Where every task is at the end of the cycle. */
@@ -118,14 +123,26 @@ struct al_queue_outcome {
     int64_t requested[AL_RESOURCE_COUNT]; /* at the start of the cycle, capped by limit */
 };
 
+/* A reservation the cycle made (config.reservation_min_gpus): a large gang that did not fit
+ * holds `nodes` from start_s, the earliest time its gang fits there by the known ends of the
+ * tasks running there; until then only jobs whose time limit ends by start_s are placed there. */
+struct al_reservation {
+    int32_t job;
+    int64_t start_s;
+    const int32_t *nodes; /* node indices in name order, owned by the result */
+    size_t node_count;
+};
+
 struct al_result {
     struct al_decision *decisions; /* in the order they were made */
     size_t decision_count;
     struct al_explanation *explanations; /* one per job left with pending tasks, in job order
                                           * (the cluster's, not by name) */
     size_t explanation_count;
-    struct al_task_outcome *tasks;   /* one per cluster task, same index */
-    struct al_queue_outcome *queues; /* one per cluster queue, same index */
+    struct al_task_outcome *tasks;       /* one per cluster task, same index */
+    struct al_queue_outcome *queues;     /* one per cluster queue, same index */
+    struct al_reservation *reservations; /* in the order they were made (job order) */
+    size_t reservation_count;
     /* Figures of the victim searches (reclaim, preempt, consolidation): scenarios simulated
      * and the time of the slowest search for one job (0 unless config.clock_ns is set).
      * Not part of the decisions. */

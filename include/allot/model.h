@@ -86,6 +86,13 @@ struct al_config {
     int64_t usage_k_milli;
     int64_t usage_half_life_s; /* 0 = no decay */
     int64_t usage_window_s;    /* 0 = not stated */
+    /* Reservation and backfill for large gangs (docs/engine.md, "Reservations"): a gang that
+     * asks for at least reservation_min_gpus whole GPUs, created at least reservation_wait_s
+     * ago, that does not fit, reserves the nodes where it fits earliest by the known ends of
+     * the running tasks (start + time limit); other jobs use those nodes only when their own
+     * time limit ends before the reservation starts. 0 = off. Recomputed every cycle. */
+    int32_t reservation_min_gpus;
+    int64_t reservation_wait_s;
 };
 
 /* The largest usage_k_milli (kValue 1000). */
@@ -204,6 +211,10 @@ struct al_job {
     int64_t stale_for_s;
     bool has_staleness_grace_period;
     int64_t staleness_grace_period_s; /* negative = never evict */
+    /* A time limit the user gave: the job's tasks end at the latest this long after it started
+     * (started_s; now_s for tasks placed this cycle). Reservations plan with it; > 0. */
+    bool has_time_limit;
+    int64_t time_limit_s;
     size_t first_task; /* this job's tasks are tasks[first_task .. first_task + task_count) */
     size_t task_count;
 };

@@ -187,6 +187,7 @@ struct al__mirror_workload {
     int64_t cpu_millis, memory_bytes;
     int32_t gpu_milli_limit, gpu_memory_limit_mib; /* dynamic fractions, 0 = the request */
     int64_t created_s;
+    int64_t time_limit_s; /* 0 = none said (a workload's own stays) */
     const struct al__mirror_task *tasks;
     size_t task_count; /* >= 1 */
 };

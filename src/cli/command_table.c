@@ -345,6 +345,13 @@ static const struct al__cli_opt sim_philly_options[] = {
     {NULL, "--from", "DATE", "only jobs arriving from DATE (YYYY-MM-DD, UTC)", NULL},
     {NULL, "--days", "N", "... and within N days of it", NULL},
     {NULL, "--gpus-per-node", "N", "GPUs of each VC node (default 8)", NULL},
+    {NULL, "--time-limits", "KIND",
+     "none (default) or hours: each job's time limit is\nits duration rounded up to the next "
+     "hour",
+     "none hours"},
+    {NULL, "--reservation-min-gpus", "N",
+     "reservations for gangs of N GPUs and more\n(allotd's option; default 0: off)", NULL},
+    {NULL, "--reservation-wait", "S", "... after waiting S seconds (default 300)", NULL},
     SIM_OUTPUT_OPTIONS,
 };
 

@@ -165,11 +165,26 @@ static void print_queues(const struct al_cluster *c, const struct al_result *r) 
             print_queue_tree(c, r, (int32_t)i, 0);
 }
 
+/* The reservations of large gangs, when the cycle made any. */
+static void print_reservations(const struct al_cluster *c, const struct al_result *r) {
+    if (r->reservation_count == 0)
+        return;
+    printf("reservations (%zu):\n", r->reservation_count);
+    for (size_t i = 0; i < r->reservation_count; i++) {
+        const struct al_reservation *v = &r->reservations[i];
+        printf("  %s from %llds on", c->jobs[v->job].name, (long long)v->start_s);
+        for (size_t k = 0; k < v->node_count; k++)
+            printf("%s%s", k ? ", " : " ", c->nodes[v->nodes[k]].name);
+        printf("\n");
+    }
+}
+
 static void print_text(const char *path, const char *name, const struct al_cluster *c,
                        const struct al_result *r) {
     printf("== %s (%s)\n", name, path);
     print_decisions(c, r);
     print_pending(c, r);
+    print_reservations(c, r);
     print_queues(c, r);
 }
 

@@ -10,6 +10,7 @@
 #include <jansson.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,8 +26,8 @@
 
 struct sim_options {
     const char *trace; /* "philly" or "dlrm" */
-    const char *jobs, *vcs, *nodes, *from, *plot, *allotd;
-    int64_t days, gpus_per_node;
+    const char *jobs, *vcs, *nodes, *from, *plot, *allotd, *time_limits;
+    int64_t days, gpus_per_node, reservation_min_gpus, reservation_wait_s; /* -1: allotd's */
     bool json, csv, no_skip;
 };
 
@@ -67,7 +68,8 @@ static int remove_one(const char *path, const struct stat *st, int flag, struct 
  * status, or -1 when it could not run or was stopped: SIGINT, SIGTERM or SIGHUP stop it (and
  * allot, after its directory is removed). */
 static int allotd_run(const struct sim_options *o, const char *dir) {
-    char program[PATH_MAX], state[1100], result[1100], log[1100], gpn[32], days[32];
+    char program[PATH_MAX], state[1100], result[1100], log[1100], gpn[32], days[32], rmin[32],
+        rwait[32];
     const char *argv[MAX_ARGS];
     size_t n = 0;
     allotd_path(o->allotd, program, sizeof(program));
@@ -101,6 +103,16 @@ static int allotd_run(const struct sim_options *o, const char *dir) {
     }
     if (o->no_skip)
         argv[n++] = "--skip", argv[n++] = "no";
+    if (o->time_limits)
+        argv[n++] = "--time-limits", argv[n++] = o->time_limits;
+    if (o->reservation_min_gpus >= 0) {
+        snprintf(rmin, sizeof(rmin), "%lld", (long long)o->reservation_min_gpus);
+        argv[n++] = "--reservation-min-gpus", argv[n++] = rmin;
+    }
+    if (o->reservation_wait_s >= 0) {
+        snprintf(rwait, sizeof(rwait), "%lld", (long long)o->reservation_wait_s);
+        argv[n++] = "--reservation-wait", argv[n++] = rwait;
+    }
     argv[n] = NULL;
     fflush(NULL);
     struct sigaction stop = {.sa_handler = on_signal}, old[3];
@@ -169,8 +181,12 @@ static void table_row(const json_t *p, const char *name) {
     printf(" %6lld %6lld", (long long)integer(p, "jobs"), (long long)integer(p, "finished"));
     distribution_cells(json_object_get(p, "queueing_delay_s"));
     distribution_cells(json_object_get(p, "jct_s"));
-    printf(" %8.2f %9lld\n", json_number_value(json_object_get(p, "fair_share_error_pct")),
-           (long long)integer(p, "evictions"));
+    const json_t *error = json_object_get(p, "fair_share_error_pct");
+    if (error)
+        printf(" %8.2f", json_number_value(error));
+    else
+        printf(" %8s", "");
+    printf(" %9lld\n", (long long)integer(p, "evictions"));
 }
 
 static void table_print(const json_t *r) {
@@ -192,6 +208,17 @@ static void table_print(const json_t *r) {
     json_array_foreach(json_object_get(r, "projects"), i, p)
         table_row(p, json_string_value(json_object_get(p, "name")));
     table_row(json_object_get(r, "total"), "TOTAL");
+    json_array_foreach(json_object_get(r, "by_size"), i, p) { /* the same jobs by GPUs asked */
+        char name[32];
+        json_int_t lo = integer(p, "gpus_min"), hi = integer(p, "gpus_max");
+        if (lo == hi)
+            snprintf(name, sizeof(name), "%lld GPU%s", (long long)lo, lo == 1 ? "" : "s");
+        else if (hi >= INT32_MAX)
+            snprintf(name, sizeof(name), "%lld+ GPUs", (long long)lo);
+        else
+            snprintf(name, sizeof(name), "%lld-%lld GPUs", (long long)lo, (long long)hi);
+        table_row(p, name);
+    }
     printf("\n(seconds; WAIT: queueing delay, first start - arrival; JCT: end - arrival; "
            "FS-ERR%%: time-averaged |allocated - fair share| / cluster GPUs)\n");
 }
@@ -293,21 +320,29 @@ static int options_parse(const struct al__cli *cli, int argc, char **argv, struc
     bool philly = strcmp(trace, "philly") == 0;
     memset(o, 0, sizeof(*o));
     o->trace = trace;
+    o->reservation_min_gpus = o->reservation_wait_s = -1;
     al__cli_args_init(&a, cli, argc, argv);
     while (al__cli_args_next(&a)) {
-        const char **value = form_option(&a, philly, "--jobs")         ? &o->jobs
-                             : form_option(&a, !philly, "--instances") ? &o->jobs
-                             : form_option(&a, philly, "--vcs")        ? &o->vcs
-                             : al__cli_args_is(&a, NULL, "--nodes")    ? &o->nodes
-                             : form_option(&a, philly, "--from")       ? &o->from
-                             : al__cli_args_is(&a, NULL, "--plot")     ? &o->plot
-                             : al__cli_args_is(&a, NULL, "--allotd")   ? &o->allotd
-                                                                       : NULL;
+        const char **value = form_option(&a, philly, "--jobs")          ? &o->jobs
+                             : form_option(&a, !philly, "--instances")  ? &o->jobs
+                             : form_option(&a, philly, "--vcs")         ? &o->vcs
+                             : al__cli_args_is(&a, NULL, "--nodes")     ? &o->nodes
+                             : form_option(&a, philly, "--from")        ? &o->from
+                             : form_option(&a, philly, "--time-limits") ? &o->time_limits
+                             : al__cli_args_is(&a, NULL, "--plot")      ? &o->plot
+                             : al__cli_args_is(&a, NULL, "--allotd")    ? &o->allotd
+                                                                        : NULL;
         if (value) {
             if (!(*value = al__cli_args_value(&a)))
                 return AL__CLI_BAD;
         } else if (form_option(&a, philly, "--days")) {
             if (al__cli_args_integer(&a, 1, &o->days) != AL__CLI_RUN)
+                return AL__CLI_BAD;
+        } else if (form_option(&a, philly, "--reservation-min-gpus")) {
+            if (al__cli_args_integer(&a, 0, &o->reservation_min_gpus) != AL__CLI_RUN)
+                return AL__CLI_BAD;
+        } else if (form_option(&a, philly, "--reservation-wait")) {
+            if (al__cli_args_integer(&a, 0, &o->reservation_wait_s) != AL__CLI_RUN)
                 return AL__CLI_BAD;
         } else if (form_option(&a, philly, "--gpus-per-node")) {
             if (al__cli_args_integer(&a, 1, &o->gpus_per_node) != AL__CLI_RUN)

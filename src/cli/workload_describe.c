@@ -157,6 +157,31 @@ static void print_summary(const json_t *w) {
                       position, al__cli_json_str(w, "project", "?"));
 }
 
+/* A large gang's reservation (docs/engine.md, "Reservations"): its nodes and expected start. */
+static void print_reservation(const json_t *w, int64_t now) {
+    const json_t *r = json_object_get(w, "reservation"), *nodes = json_object_get(r, "nodes");
+    char names[512] = "", wait[64] = "now";
+    size_t i, used = 0;
+    const json_t *node;
+
+    if (!json_is_object(r))
+        return;
+    json_array_foreach(nodes, i, node) {
+        int n = snprintf(names + used, sizeof(names) - used, "%s%s", i ? ", " : "",
+                         json_is_string(node) ? json_string_value(node) : "?");
+        if (n < 0 || (size_t)n >= sizeof(names) - used)
+            break;
+        used += (size_t)n;
+    }
+    int64_t start = al__cli_json_int(r, "start_s", now);
+    if (start > now) {
+        char in[48];
+        al__cli_format_duration(start - now, in, sizeof(in));
+        snprintf(wait, sizeof(wait), "in %s", in);
+    }
+    al__cli_field("Reservation", "%s (expected start %s, by known time limits)", names, wait);
+}
+
 static void print_tasks(const json_t *tasks, int64_t now) {
     static const char *const headers[] = {"TASK", "STATE",   "NODE", "GPUS",
                                           "PID",  "STARTED", "RUNS", "EXIT"};
@@ -220,6 +245,7 @@ static void print_text(const json_t *w, const json_t *events) {
     int64_t now = al__cli_now();
 
     print_summary(w);
+    print_reservation(w, now);
     print_command(w);
     print_times(w, now);
     print_tasks(json_object_get(w, "tasks"), now);

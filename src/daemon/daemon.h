@@ -130,6 +130,12 @@ struct allotd {
      * thousandths, 0 = not at all). Under `lock`. */
     struct al__usage_history usage;
     int64_t usage_k_milli;
+    /* Reservations for large gangs (engine config, docs/engine.md): from how many GPUs a gang
+     * reserves, 0 = off (--reservation-min-gpus), after how long (--reservation-wait). */
+    int32_t reservation_min_gpus;
+    int64_t reservation_wait_s;
+    struct al__reservation_note *reservations; /* the last cycle's (reservations.h) */
+    size_t reservation_count;
     int64_t usage_sampled_s;                   /* when the last sample ended, 0 = none yet */
     int64_t usage_flushed_s;                   /* when dirty buckets were last stored */
     int64_t usage_capacity[AL_RESOURCE_COUNT]; /* the cluster's, as of the last sample */

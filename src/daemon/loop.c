@@ -18,6 +18,7 @@
 #include "daemon/mirror.h"
 #include "daemon/persist.h"
 #include "daemon/reason_short.h"
+#include "daemon/reservations.h"
 #include "daemon/tasks.h"
 #include "daemon/time_limits.h"
 #include "daemon/usage.h"
@@ -62,6 +63,7 @@ static struct al_explanation stable_why(const int64_t *queue_ids, const struct a
     memcpy(why.requested_task, x->requested_task, sizeof(why.requested_task));
     memcpy(why.best_free, x->best_free, sizeof(why.best_free));
     why.nodes_matching = x->nodes_matching;
+    why.nodes_reserved = x->nodes_reserved; /* not reserved_from_s: the text does not show it */
     why.victim_search = x->victim_search;
     why.victims_protected = x->victims_protected;
     why.victim_search_cut = x->victim_search_cut;
@@ -309,6 +311,7 @@ void al__loop_cycle(struct allotd *d) {
                 al__decisions_apply(d, &m, &result); /* else another replica acts */
             al__usage_sample(d, &m.cluster);         /* what queues held since the last: before */
             record_outcome(d, &m, &result);
+            al__reservations_record(d, &m, &result);
             d->cycles++;
             ran = true;
         }

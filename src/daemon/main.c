@@ -22,6 +22,7 @@
 #include "daemon/identity_start.h"
 #include "daemon/loop.h"
 #include "daemon/persist.h"
+#include "daemon/reservations.h"
 #include "daemon/task_account.h"
 #include "daemon/tasks.h"
 #include "daemon/tls.h"
@@ -56,6 +57,7 @@ struct options {
     enum al_placement placement; /* --placement */
     bool in_quota_reclaim;       /* --queue-priority-in-quota-reclaim */
     int64_t usage_window_s, usage_half_life_s, usage_k_milli; /* --usage-* */
+    int64_t reservation_min_gpus, reservation_wait_s;         /* --reservation-* */
     struct al__sso_options sso;                               /* --oidc-* */
     bool insecure_http; /* plain HTTP on an address other than loopback, asked for */
     bool tls;           /* HTTPS with the state dir's self-signed pair (--tls) */
@@ -80,6 +82,7 @@ static void usage(FILE *out) {
         "              [--placement allot|binpack|spread] [--queue-priority-in-quota-reclaim]\n"
         "              [--consumption-retention SECONDS] [--gpu-price MODEL=PRICE]...\n"
         "              [--usage-window SECONDS] [--usage-half-life SECONDS] [--usage-k K]\n"
+        "              [--reservation-min-gpus N] [--reservation-wait SECONDS]\n"
         "              [--task-user ACCOUNT] [--ui-dir DIR] [--metrics-token-file FILE]\n"
         "              [--tls [--tls-san NAME]... | --tls-cert FILE --tls-key FILE]\n"
         "              [BACKEND OPTIONS]\n"
@@ -142,6 +145,13 @@ static void usage(FILE *out) {
           "  --usage-k K           how strongly recent usage shifts the over-quota share\n"
           "                        (KAI's kValue, 0..1000; default 0: usage is kept and\n"
           "                        shown but does not change the division; 1 is KAI's)\n",
+          out);
+    fputs("  --reservation-min-gpus N  a gang of at least N GPUs that waited and does not fit\n"
+          "                        reserves the nodes that free first by known time limits;\n"
+          "                        others backfill there only if their time limit ends\n"
+          "                        first (default 0: off)\n"
+          "  --reservation-wait S  how long such a gang waits before it reserves (default\n"
+          "                        300)\n",
           out);
     fputs("  --task-user ACCOUNT   where allotd runs as root: the unprivileged Unix account\n"
           "                        tasks run as (default nobody; never root). Otherwise\n"
@@ -281,7 +291,8 @@ static int parse_options(int argc, char **argv, struct options *o) {
                           .rate_per_second = 100,
                           .placement = AL_ALLOT,
                           .usage_window_s = AL__USAGE_WINDOW_S,
-                          .usage_half_life_s = AL__USAGE_HALF_LIFE_S};
+                          .usage_half_life_s = AL__USAGE_HALF_LIFE_S,
+                          .reservation_wait_s = 300};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
@@ -393,6 +404,12 @@ static int parse_options(int argc, char **argv, struct options *o) {
                 return -1;
         } else if (strcmp(a, "--usage-half-life") == 0) {
             if (seconds_option(a, argv[++i], 0, 10L * 366 * 86400, &o->usage_half_life_s) < 0)
+                return -1;
+        } else if (strcmp(a, "--reservation-min-gpus") == 0) {
+            if (count_option(a, argv[++i], 0, 1000000, &o->reservation_min_gpus) < 0)
+                return -1;
+        } else if (strcmp(a, "--reservation-wait") == 0) {
+            if (seconds_option(a, argv[++i], 0, 10L * 366 * 86400, &o->reservation_wait_s) < 0)
                 return -1;
         } else if (strcmp(a, "--usage-k") == 0) {
             if (k_option(a, argv[++i], &o->usage_k_milli) < 0)
@@ -841,6 +858,8 @@ int main(int argc, char **argv) {
     al__usage_history_init(&d.usage, opt.usage_half_life_s, opt.usage_window_s);
     d.usage_k_milli = opt.usage_k_milli;
     d.in_quota_reclaim = opt.in_quota_reclaim;
+    d.reservation_min_gpus = (int32_t)opt.reservation_min_gpus;
+    d.reservation_wait_s = opt.reservation_wait_s;
     d.positions = al__positions_new();
     /* ids go on from an earlier run's: the first is the start time in microseconds */
     al__events_init(&d.events, (size_t)opt.events_kept, (uint64_t)al__daemon_now() * 1000000);
@@ -911,6 +930,7 @@ done:
     d.state.events = NULL;
     al__state_release(&d.state);
     al__usage_history_release(&d.usage);
+    al__reservations_release(&d);
     al__events_release(&d.events);
     al__positions_free(d.positions);
     al__store_close(d.reader);

@@ -6,6 +6,7 @@
 
 #include "daemon/api.h"
 #include "daemon/metrics.h"
+#include "daemon/reservations.h"
 #include "daemon/tasks.h"
 #include "util/xalloc.h"
 
@@ -46,6 +47,7 @@ struct gathered {
     size_t device_count;
     uint64_t workloads[WSTATES];
     size_t retired;
+    size_t reservations, reserved_nodes; /* of large gangs, made by the last cycle */
     uint64_t cycles;
     int64_t started_s;
 };
@@ -150,6 +152,10 @@ static void gather(const struct allotd *d, struct gathered *g) {
             g->workloads[s]++;
     }
     g->retired = d->state.retired.count;
+    g->reservations = d->reservation_count;
+    g->reserved_nodes = 0;
+    for (size_t i = 0; i < d->reservation_count; i++)
+        g->reserved_nodes += d->reservations[i].node_count;
     g->cycles = d->cycles;
     g->started_s = d->started_s;
 }
@@ -336,6 +342,12 @@ static void render_state(const struct gathered *g, struct al__expo *e) {
     al__expo_family(e, "allot_workloads_retired", "gauge",
                     "Finished workloads past the retention period, kept in the store only.");
     al__expo_sample(e, "allot_workloads_retired", NULL, (double)g->retired);
+    al__expo_family(e, "allot_reservations", "gauge",
+                    "Reservations of large gangs the last cycle made (--reservation-min-gpus).");
+    al__expo_sample(e, "allot_reservations", NULL, (double)g->reservations);
+    al__expo_family(e, "allot_reserved_nodes", "gauge",
+                    "Nodes those reservations hold for their gangs.");
+    al__expo_sample(e, "allot_reserved_nodes", NULL, (double)g->reserved_nodes);
     al__expo_family(e, "allot_cycles_total", "counter",
                     "Scheduling cycles that ran the engine since allotd started.");
     al__expo_sample(e, "allot_cycles_total", NULL, (double)g->cycles);

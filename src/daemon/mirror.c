@@ -198,6 +198,8 @@ static void spec_from(const struct al__mirror_workload *in, struct al__wspec *s)
         in->required_topology_level ? al__xstrdup(in->required_topology_level) : NULL;
     s->preferred_topology_level =
         in->preferred_topology_level ? al__xstrdup(in->preferred_topology_level) : NULL;
+    if (in->time_limit_s > 0) /* a platform that does not say keeps the one submitted */
+        s->time_limit_s = in->time_limit_s;
 }
 
 static bool same_text(const char *a, const char *b) {
@@ -254,7 +256,8 @@ static bool same_request(const struct al__wspec *a, const struct al__wspec *b) {
            a->gpu_memory_limit_mib == b->gpu_memory_limit_mib &&
            same_text(a->topology, b->topology) &&
            same_text(a->required_topology_level, b->required_topology_level) &&
-           same_text(a->preferred_topology_level, b->preferred_topology_level);
+           same_text(a->preferred_topology_level, b->preferred_topology_level) &&
+           a->time_limit_s == b->time_limit_s;
 }
 
 /* The sets a task's state puts its workload in (the state prunes what no longer belongs). */

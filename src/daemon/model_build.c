@@ -91,6 +91,8 @@ void al__model_frame(const struct allotd *d, struct al_cluster *c) {
         c->config.usage_window_s = d->usage.window_s;
     }
     c->config.queue_priority_in_quota_reclaim = d->in_quota_reclaim;
+    c->config.reservation_min_gpus = d->reservation_min_gpus;
+    c->config.reservation_wait_s = d->reservation_wait_s;
     c->name = al__xstrdup("allotd");
     c->now_s = al__daemon_now();
     build_nodes(&d->backend.inventory, c);
@@ -212,6 +214,8 @@ void al__model_fill_job(const struct al__inventory *inv, const struct al__dworkl
     out->created_s = w->created_s;
     out->has_started = w->started_s >= 0 && al__workload_is_active(w); /* min runtime */
     out->started_s = w->started_s;
+    out->has_time_limit = w->spec.time_limit_s > 0; /* reservations plan with it */
+    out->time_limit_s = w->spec.time_limit_s;
     out->has_stale_for = w->stale_since_s >= 0;
     out->stale_for_s = now - w->stale_since_s;
     out->first_task = first;

@@ -69,6 +69,7 @@ static bool same_job(const struct al__cycle_model *a, size_t ja, const struct al
         x->preemption_never != y->preemption_never || x->min_members != y->min_members ||
         x->created_s != y->created_s || x->has_started != y->has_started ||
         (x->has_started && x->started_s != y->started_s) || x->has_stale_for != y->has_stale_for ||
+        x->has_time_limit != y->has_time_limit || x->time_limit_s != y->time_limit_s ||
         (x->has_stale_for && /* since when: the two may be a second apart */
          a->cluster.now_s - x->stale_for_s != b->cluster.now_s - y->stale_for_s) ||
         x->task_count != y->task_count || x->subgroup_count != y->subgroup_count ||

@@ -7,6 +7,7 @@
 #include "daemon/api.h"
 #include "daemon/enforcement.h"
 #include "daemon/persist.h"
+#include "daemon/reservations.h"
 #include "daemon/route_access.h"
 #include "daemon/service.h"
 #include "daemon/specs.h"
@@ -119,6 +120,7 @@ static json_t *workload_json(const struct allotd *d, const struct al__dworkload 
                   position > 0 ? json_integer(position) : json_null(), "restarts", w->restarts,
                   "tasks", tasks));
     json_object_set_new(o, "enforcement", al__enforcement_json(d, w));
+    json_object_set_new(o, "reservation", al__reservation_json(d, w));
     return o;
 }
 

@@ -178,6 +178,33 @@ static int result_explanations(const struct al__session *s, struct al__arena *ar
     return 0;
 }
 
+/* The cycle's reservations, each with its nodes in name order. */
+static int result_reservations(const struct al__session *s, struct al__arena *arena,
+                               struct al_result *r) {
+    const struct al_cluster *c = s->cluster;
+    r->reservations =
+        al__arena_array(arena, (size_t)s->reserving_count + 1, sizeof(*r->reservations));
+    if (!r->reservations)
+        return -AL_ENOMEM;
+    for (int32_t i = 0; i < s->reserving_count; i++) {
+        struct al_reservation *v = &r->reservations[r->reservation_count++];
+        int32_t j = s->reserving_jobs[i];
+        size_t count = 0;
+        for (size_t k = 0; k < c->node_count; k++)
+            count += s->reserved_by[k] == j;
+        int32_t *nodes = al__arena_array(arena, count + 1, sizeof(int32_t));
+        if (!nodes)
+            return -AL_ENOMEM;
+        for (size_t k = 0; k < c->node_count; k++) /* node_order: by name */
+            if (s->reserved_by[s->node_order[k]] == j)
+                nodes[v->node_count++] = s->node_order[k];
+        v->job = j;
+        v->start_s = s->reserving_start[i];
+        v->nodes = nodes;
+    }
+    return 0;
+}
+
 /* A result's memory: an arena whose blocks go back to the workspace that made it (if any). */
 struct result_storage {
     struct al__arena arena;
@@ -208,6 +235,8 @@ static int build_result(const struct al__session *s, struct al__workspace *home,
         rc = result_decisions(s, arena, &r);
     if (rc == 0)
         rc = result_explanations(s, arena, &r);
+    if (rc == 0)
+        rc = result_reservations(s, arena, &r);
     if (rc < 0) {
         al_result_release(&r);
         return rc;

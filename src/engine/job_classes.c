@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "allot/errors.h"
+#include "engine/reservation.h"
 
 /* What makes two jobs interchangeable. Zero-filled before use: compared with memcmp, hashed
  * as whole 64-bit words (its size is a multiple of 8, checked below). */
@@ -12,6 +13,7 @@ struct class_key {
     int64_t task_count;
     int32_t gpus, gpu_milli, gpu_memory_mib, gpu_devices;
     int64_t cpu_millis, memory_bytes;
+    int64_t time_limit_s; /* 0 = none: backfill onto reserved nodes depends on it */
 };
 
 _Static_assert(sizeof(struct class_key) % sizeof(uint64_t) == 0, "class_key is hashed by words");
@@ -48,6 +50,7 @@ static bool job_key(const struct al_cluster *c, size_t j, struct class_key *k) {
     k->gpu_devices = first->gpu_devices;
     k->cpu_millis = first->cpu_millis;
     k->memory_bytes = first->memory_bytes;
+    k->time_limit_s = job->has_time_limit ? job->time_limit_s : 0;
     return true;
 }
 
@@ -83,7 +86,7 @@ int al__job_classes(struct al__session *s) {
         /* Only a job untouched now can be one later in the cycle (evicted tasks release; they
          * do not turn pending): the running ones are not hashed. */
         if ((size_t)s->jobs[j].pending != c->jobs[j].task_count || s->jobs[j].active != 0 ||
-            !job_key(c, j, &k))
+            al__reservation_candidate(s, (int32_t)j) || !job_key(c, j, &k))
             continue;
         size_t at = (size_t)key_hash(&k) & (slots - 1);
         while (table[at] >= 0 && memcmp(&keys[table[at]], &k, sizeof(k)) != 0)

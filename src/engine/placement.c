@@ -4,6 +4,7 @@
 #include "engine/node_index.h"
 #include "engine/placement_scored.h"
 #include "engine/quota.h"
+#include "engine/reservation.h"
 #include "engine/topology.h"
 #include "util/wide.h"
 
@@ -83,7 +84,7 @@ static bool releasing_share(const struct al__node_state *ns) {
 
 bool al__placement_fits(const struct al__session *s, int32_t n, const struct al_task *task,
                         bool future, int32_t *gpus, int32_t *gpu_count) {
-    if (s->cluster->nodes[n].unschedulable)
+    if (s->cluster->nodes[n].unschedulable || al__reservation_blocks(s, n, task))
         return false;
     if (free_of(s, n, AL_CPU, future) < task->cpu_millis ||
         free_of(s, n, AL_MEMORY, future) < task->memory_bytes)
@@ -494,4 +495,11 @@ void al__placement_shortfall(struct al__session *s, int32_t t, struct al_explana
         int64_t gpu = gpu_free_for(s, n, task);
         e->best_free[AL_GPU] = gpu > e->best_free[AL_GPU] ? gpu : e->best_free[AL_GPU];
     }
+    e->nodes_reserved = 0;
+    for (size_t n = 0; s->reserved_by && n < s->cluster->node_count; n++) /* reservation.h */
+        if (al__reservation_blocks(s, (int32_t)n, task) &&
+            al__node_matches(&s->cluster->nodes[n], task)) {
+            if (e->nodes_reserved++ == 0 || s->reserved_from[n] < e->reserved_from_s)
+                e->reserved_from_s = s->reserved_from[n];
+        }
 }

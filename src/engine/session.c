@@ -8,6 +8,7 @@
 #include "allot/errors.h"
 #include "engine/order.h"
 #include "engine/placement_scored.h"
+#include "engine/reservation.h"
 #include "engine/semi_preemptible.h"
 #include "engine/topology.h"
 #include "util/sort.h"
@@ -516,6 +517,8 @@ int al__session_init(struct al__session *s, const struct al_cluster *c, struct a
         ws->op_capacity = 0;
     }
     int rc = check_indices(c);
+    if (rc == 0)
+        rc = al__reservation_check(c);
     if (rc < 0)
         return rc;
     s->nodes = al__arena_array(&s->arena, c->node_count + 1, sizeof(*s->nodes));

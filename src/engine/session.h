@@ -120,7 +120,15 @@ struct al__session {
     unsigned char *job_dirty;
     int32_t *dirty_jobs;
     int32_t dirty_count;
-    struct al__op *ops; /* operation log (heap, grows) */
+    /* Reservations (reservation.h), made by allocate: per node the job that reserved it (-1) and
+     * from when; NULL until the cycle's first reservation. The jobs in the order they reserved. */
+    int32_t *reserved_by;
+    int64_t *reserved_from;
+    int32_t *reserving_jobs;
+    int64_t *reserving_start;
+    int32_t reserving_count;
+    int32_t reservation_plans; /* plans made this cycle (AL__MAX_RESERVATION_PLANS) */
+    struct al__op *ops;        /* operation log (heap, grows) */
     size_t op_count;
     size_t op_capacity;
     bool core_ready; /* every task state is built: semi-preemptible cores are kept */

@@ -135,6 +135,12 @@ static void no_fit_text(const struct al_cluster *c, const struct al_explanation 
     }
     if (!any)
         line_add(l, "no single node has room for all it requests");
+    if (e->nodes_reserved > 0) /* no time in the text: it stays the same from cycle to cycle */
+        line_add(l,
+                 "; %d node%s reserved for a large gang (only jobs whose time limit ends before "
+                 "it starts may use %s)",
+                 (int)e->nodes_reserved, e->nodes_reserved == 1 ? " is" : "s are",
+                 e->nodes_reserved == 1 ? "it" : "them");
 }
 
 static const enum al_action victim_actions[] = {AL_ACTION_CONSOLIDATION, AL_ACTION_RECLAIM,

@@ -24,6 +24,8 @@ static const char *const config_keys[] = {
     "usage_half_life_s",
     "usage_window_s",
     "queue_priority_in_quota_reclaim",
+    "reservation_min_gpus",
+    "reservation_wait_s",
     NULL,
 };
 
@@ -150,7 +152,11 @@ int al__parse_config(struct al__parse *p, const struct al__json *config) {
                         &c->shared_gpu_node_preference, p->err) < 0 ||
         al__member_bool(config, "config", "queue_priority_in_quota_reclaim", false,
                         &c->queue_priority_in_quota_reclaim, p->err) < 0 ||
-        parse_budget(p, config) < 0 || parse_usage(p, config) < 0)
+        parse_budget(p, config) < 0 || parse_usage(p, config) < 0 ||
+        al__member_int32(config, "config", "reservation_min_gpus", false, 0, INT32_MAX,
+                         &c->reservation_min_gpus, p->err) < 0 ||
+        al__member_int(config, "config", "reservation_wait_s", false, 0, AL__MAX_SECONDS,
+                       &c->reservation_wait_s, p->err) < 0)
         return -AL_EINVAL;
     return al__member_int(config, "config", "staleness_grace_period_s", false, -AL__MAX_SECONDS,
                           AL__MAX_SECONDS, &c->staleness_grace_period_s, p->err);

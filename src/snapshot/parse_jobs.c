@@ -21,6 +21,7 @@ static const char *const job_keys[] = {
     "preemption_delay_s",
     "stale_for_s",
     "staleness_grace_period_s",
+    "time_limit_s",
     "tasks",
     AL__TOPOLOGY_CONSTRAINT_KEYS,
     NULL,
@@ -232,7 +233,8 @@ static int parse_job_fields(struct al__parse *p, const struct al__json *obj, con
         parse_time(p, obj, path, "stale_for_s", 0, &job->has_stale_for, &job->stale_for_s) < 0 ||
         parse_time(p, obj, path, "staleness_grace_period_s", -AL__MAX_SECONDS,
                    &job->has_staleness_grace_period, &job->staleness_grace_period_s) < 0 ||
-        al__parse_topology_constraint(p, obj, path, &job->topology) < 0)
+        al__parse_topology_constraint(p, obj, path, &job->topology) < 0 ||
+        parse_time(p, obj, path, "time_limit_s", 1, &job->has_time_limit, &job->time_limit_s) < 0)
         return -AL_EINVAL;
     return 0;
 }

@@ -58,6 +58,10 @@ static int no_fit_fields(json_t *o, const struct al_cluster *c, const struct al_
     rc |= al__put(o, "task_requests", al__amounts_json(e->requested_task));
     rc |= al__put(o, "most_free_on_a_node", al__amounts_json(e->best_free));
     rc |= al__put(o, "nodes_matching", json_integer(e->nodes_matching));
+    if (e->nodes_reserved > 0) {
+        rc |= al__put(o, "nodes_reserved", json_integer(e->nodes_reserved));
+        rc |= al__put(o, "reserved_from_s", json_integer(e->reserved_from_s));
+    }
     return rc;
 }
 
@@ -151,6 +155,19 @@ static json_t *queue_json(const struct al_cluster *c, size_t q, const struct al_
     return al__finish(v, rc);
 }
 
+/* A reservation: the job, when it starts, its nodes by name. */
+static json_t *reservation_json(const struct al_cluster *c, const struct al_reservation *v) {
+    json_t *o = json_object(), *nodes = json_array();
+    int rc = o && nodes ? 0 : -1;
+
+    rc |= al__put(o, "job", json_string(c->jobs[v->job].name));
+    rc |= al__put(o, "start_s", json_integer(v->start_s));
+    for (size_t i = 0; rc == 0 && i < v->node_count; i++)
+        rc |= al__push(nodes, json_string(c->nodes[v->nodes[i]].name));
+    rc |= al__put(o, "nodes", nodes);
+    return al__finish(o, rc);
+}
+
 struct by_name {
     const struct al_cluster *cluster;
     const struct al_result *result;
@@ -181,8 +198,8 @@ int32_t *al__explanations_by_name(const struct al_cluster *cluster,
 
 json_t *al_result_json(const struct al_cluster *cluster, const struct al_result *result) {
     json_t *o = json_object(), *decisions = json_array(), *pending = json_array(),
-           *queues = json_array();
-    int rc = o && decisions && pending && queues ? 0 : -1;
+           *queues = json_array(), *reservations = json_array();
+    int rc = o && decisions && pending && queues && reservations ? 0 : -1;
 
     if (cluster->name)
         rc |= al__put(o, "name", json_string(cluster->name));
@@ -197,6 +214,12 @@ json_t *al_result_json(const struct al_cluster *cluster, const struct al_result 
         rc |= al__push(queues, queue_json(cluster, i, &result->queues[i]));
     rc |= al__put(o, "decisions", decisions);
     rc |= al__put(o, "pending", pending);
+    for (size_t i = 0; rc == 0 && i < result->reservation_count; i++)
+        rc |= al__push(reservations, reservation_json(cluster, &result->reservations[i]));
     rc |= al__put(o, "queues", queues);
+    if (result->reservation_count > 0) /* the key only where there are some: older readers */
+        rc |= al__put(o, "reservations", reservations);
+    else
+        json_decref(reservations);
     return al__finish(o, rc);
 }

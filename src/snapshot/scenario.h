@@ -56,6 +56,14 @@ struct al_expect_queue {
     int64_t fair_share[AL_RESOURCE_COUNT];
 };
 
+/* expect.reservations[]: a reservation the cycle must make (the list is the whole set made). */
+struct al_expect_reservation {
+    int32_t job;
+    int64_t start_s;
+    int32_t *nodes; /* any order */
+    size_t node_count;
+};
+
 struct al_expect {
     struct al_expect_task *tasks; /* in file order */
     size_t task_count;
@@ -65,6 +73,9 @@ struct al_expect {
     size_t same_node_count;
     struct al_expect_queue *queues;
     size_t queue_count;
+    bool has_reservations; /* expect.reservations given (empty: none may be made) */
+    struct al_expect_reservation *reservations;
+    size_t reservation_count;
 };
 
 struct al_scenario {
@@ -97,7 +108,7 @@ void al_scenario_release(struct al_scenario *scenario);
  * with the expectations. Returns true when every listed expectation holds; otherwise
  * false with the first difference as one line in diff (e.g. "task a-0: expected
  * allocated on node0, got pending"). Checks tasks, task groups, same_node, GPU groups,
- * then queue fair shares. O(expectations * group sizes).
+ * then queue fair shares, then reservations. O(expectations * group sizes).
  */
 bool al_scenario_check(const struct al_scenario *scenario, const struct al_result *result,
                        char *diff, size_t size);

@@ -267,6 +267,41 @@ static bool check_queue(struct check *k, const struct al_expect_queue *q) {
     return true;
 }
 
+/* The reservations made are exactly the expected ones: same jobs, start times and node sets. */
+static bool check_reservations(struct check *k) {
+    const struct al_expect *x = &k->sc->expect;
+    const struct al_cluster *c = &k->sc->cluster;
+
+    if (!x->has_reservations)
+        return true;
+    if (k->res->reservation_count != x->reservation_count)
+        return differ(k, "expected %zu reservations, got %zu", x->reservation_count,
+                      k->res->reservation_count);
+    for (size_t i = 0; i < x->reservation_count; i++) {
+        const struct al_expect_reservation *want = &x->reservations[i];
+        const struct al_reservation *got = NULL;
+        for (size_t r = 0; r < k->res->reservation_count; r++)
+            if (k->res->reservations[r].job == want->job)
+                got = &k->res->reservations[r];
+        const char *job = c->jobs[want->job].name;
+        if (!got)
+            return differ(k, "job %s: expected a reservation, got none", job);
+        if (got->start_s != want->start_s)
+            return differ(k, "job %s: expected its reservation to start at %lld, got %lld", job,
+                          (long long)want->start_s, (long long)got->start_s);
+        bool same = got->node_count == want->node_count;
+        for (size_t n = 0; n < want->node_count && same; n++) {
+            same = false;
+            for (size_t g = 0; g < got->node_count; g++)
+                same = same || got->nodes[g] == want->nodes[n];
+        }
+        if (!same)
+            return differ(k, "job %s: expected its reservation on %zu nodes (%s, ...), got %zu",
+                          job, want->node_count, c->nodes[want->nodes[0]].name, got->node_count);
+    }
+    return true;
+}
+
 bool al_scenario_check(const struct al_scenario *scenario, const struct al_result *result,
                        char *diff, size_t size) {
     const struct al_expect *x = &scenario->expect;
@@ -288,5 +323,5 @@ bool al_scenario_check(const struct al_scenario *scenario, const struct al_resul
     for (size_t i = 0; i < x->queue_count; i++)
         if (!check_queue(&k, &x->queues[i]))
             return false;
-    return true;
+    return check_reservations(&k);
 }

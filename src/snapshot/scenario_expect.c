@@ -1,5 +1,5 @@
-/* scenario_expect.c - parses a scenario's `expect` member (tasks, task groups, same_node, queues).
- */
+/* scenario_expect.c - parses a scenario's `expect` member (tasks, task groups, same_node, queues,
+ * reservations). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -8,7 +8,9 @@
 #include "snapshot/names.h"
 #include "snapshot/scenario.h"
 
-static const char *const expect_keys[] = {"tasks", "task_groups", "same_node", "queues", NULL};
+static const char *const expect_keys[] = {"tasks",  "task_groups",  "same_node",
+                                          "queues", "reservations", NULL};
+static const char *const reservation_keys[] = {"job", "start_s", "nodes", NULL};
 static const char *const task_keys[] = {"state", "node", "node_in", "gpu_group", "kai_node", NULL};
 static const char *const group_keys[] = {"tasks", "outcomes", "kai_assignment", NULL};
 static const char *const outcome_keys[] = {"state", "node", "count", NULL};
@@ -24,7 +26,7 @@ static const char *const expected_states[] = {
 struct expect_parse {
     const struct al_cluster *cluster;
     struct al_snapshot_error *err;
-    struct al__names nodes, tasks, queues;
+    struct al__names nodes, tasks, queues, jobs;
     unsigned char *covered; /* per task: listed in tasks (1) or in a group (2) */
     struct al_expect *out;
 };
@@ -307,6 +309,45 @@ static int parse_queues(struct expect_parse *x, const struct al__json *queues) {
     return 0;
 }
 
+static int parse_reservation(struct expect_parse *x, const struct al__json *obj, const char *path,
+                             struct al_expect_reservation *r) {
+    const struct al__json *job = al__json_get(obj, "job"), *nodes = al__json_get(obj, "nodes");
+    char jpath[AL__PATH_SIZE], npath[AL__PATH_SIZE];
+
+    if (al__want_object(obj, path, x->err) < 0 ||
+        al__check_keys(obj, path, reservation_keys, x->err) < 0)
+        return -AL_EINVAL;
+    al__path_key(jpath, path, "job");
+    al__path_key(npath, path, "nodes");
+    if (!job)
+        return al__fail(x->err, jpath, "required");
+    if (!nodes)
+        return al__fail(x->err, npath, "required");
+    if (lookup(x, &x->jobs, "job", job, jpath, &r->job) < 0 ||
+        al__member_int(obj, path, "start_s", true, -AL__MAX_SECONDS, AL__MAX_SECONDS, &r->start_s,
+                       x->err) < 0)
+        return -AL_EINVAL;
+    return read_refs(x, &x->nodes, "node", nodes, npath, &r->nodes, &r->node_count);
+}
+
+static int parse_reservations(struct expect_parse *x, const struct al__json *list) {
+    const struct al__json *v;
+    char path[AL__PATH_SIZE];
+    size_t i;
+
+    x->out->has_reservations = true;
+    x->out->reservations = calloc(al__json_size(list) + 1, sizeof(*x->out->reservations));
+    if (!x->out->reservations)
+        return al__fail_nomem(x->err, "expect.reservations");
+    al__json_array_foreach(list, i, v) {
+        al__path_index(path, "expect.reservations", i);
+        x->out->reservation_count = i + 1;
+        if (parse_reservation(x, v, path, &x->out->reservations[i]) < 0)
+            return -AL_EINVAL;
+    }
+    return 0;
+}
+
 /* Name tables of the cluster's nodes, tasks and queues (names are unique after parsing). */
 static int index_cluster(struct expect_parse *x) {
     const struct al_cluster *c = x->cluster;
@@ -314,8 +355,11 @@ static int index_cluster(struct expect_parse *x) {
 
     if (al__names_init(&x->nodes, c->node_count) < 0 ||
         al__names_init(&x->tasks, c->task_count) < 0 ||
-        al__names_init(&x->queues, c->queue_count) < 0)
+        al__names_init(&x->queues, c->queue_count) < 0 ||
+        al__names_init(&x->jobs, c->job_count) < 0)
         return al__fail_nomem(x->err, "expect");
+    for (size_t i = 0; i < c->job_count; i++)
+        al__names_set(&x->jobs, i, c->jobs[i].name);
     for (size_t i = 0; i < c->node_count; i++)
         al__names_set(&x->nodes, i, c->nodes[i].name);
     for (size_t i = 0; i < c->task_count; i++)
@@ -325,19 +369,21 @@ static int index_cluster(struct expect_parse *x) {
     al__names_sort(&x->nodes, &a, &b);
     al__names_sort(&x->tasks, &a, &b);
     al__names_sort(&x->queues, &a, &b);
+    al__names_sort(&x->jobs, &a, &b);
     x->covered = calloc(c->task_count + 1, 1);
     return x->covered ? 0 : al__fail_nomem(x->err, "expect");
 }
 
 static int parse_sections(struct expect_parse *x, const struct al__json *expect) {
-    const struct al__json *tasks, *groups, *same, *queues;
+    const struct al__json *tasks, *groups, *same, *queues, *reservations;
     int rc;
 
     if (al__check_keys(expect, "expect", expect_keys, x->err) < 0 ||
         al__member_object(expect, "expect", "tasks", false, &tasks, x->err) < 0 ||
         al__member_array(expect, "expect", "task_groups", false, &groups, x->err) < 0 ||
         al__member_array(expect, "expect", "same_node", false, &same, x->err) < 0 ||
-        al__member_object(expect, "expect", "queues", false, &queues, x->err) < 0)
+        al__member_object(expect, "expect", "queues", false, &queues, x->err) < 0 ||
+        al__member_array(expect, "expect", "reservations", false, &reservations, x->err) < 0)
         return -AL_EINVAL;
     if ((rc = index_cluster(x)) < 0)
         return rc;
@@ -345,7 +391,9 @@ static int parse_sections(struct expect_parse *x, const struct al__json *expect)
         (groups && (rc = parse_groups(x, groups)) < 0) ||
         (same && (rc = parse_same_node(x, same)) < 0))
         return rc;
-    return queues ? parse_queues(x, queues) : 0;
+    if (queues && (rc = parse_queues(x, queues)) < 0)
+        return rc;
+    return reservations ? parse_reservations(x, reservations) : 0;
 }
 
 int al__expect_parse(const struct al__json *expect, const struct al_cluster *cluster,
@@ -363,6 +411,7 @@ int al__expect_parse(const struct al__json *expect, const struct al_cluster *clu
     al__names_release(&x.nodes);
     al__names_release(&x.tasks);
     al__names_release(&x.queues);
+    al__names_release(&x.jobs);
     free(x.covered);
     if (rc < 0) {
         al__expect_release(&e);
@@ -389,5 +438,8 @@ void al__expect_release(struct al_expect *expect) {
     free(expect->groups);
     free(expect->same_node);
     free(expect->queues);
+    for (size_t i = 0; i < expect->reservation_count; i++)
+        free(expect->reservations[i].nodes);
+    free(expect->reservations);
     memset(expect, 0, sizeof(*expect));
 }

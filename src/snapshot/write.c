@@ -32,6 +32,10 @@ static json_t *config_json(const struct al_config *c) {
     }
     if (c->queue_priority_in_quota_reclaim)
         rc |= al__put(o, "queue_priority_in_quota_reclaim", json_true());
+    if (c->reservation_min_gpus > 0) {
+        rc |= al__put(o, "reservation_min_gpus", json_integer(c->reservation_min_gpus));
+        rc |= al__put(o, "reservation_wait_s", json_integer(c->reservation_wait_s));
+    }
     const struct al_victim_budget *b = &c->victim_budget;
     if (b->scenarios_per_job != AL_DEFAULT_SCENARIOS_PER_JOB ||
         b->scenarios_per_action != AL_DEFAULT_SCENARIOS_PER_ACTION ||
@@ -282,6 +286,8 @@ static int job_times(json_t *o, const struct al_job *job) {
         rc |= al__put(o, "stale_for_s", json_integer(job->stale_for_s));
     if (job->has_staleness_grace_period)
         rc |= al__put(o, "staleness_grace_period_s", json_integer(job->staleness_grace_period_s));
+    if (job->has_time_limit)
+        rc |= al__put(o, "time_limit_s", json_integer(job->time_limit_s));
     return rc;
 }
 

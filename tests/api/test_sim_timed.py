@@ -91,6 +91,35 @@ class SimTimedTest(unittest.TestCase):
         # 0..10, under it by 8 for 10..111, at 16 = its share once vcb is done.
         self.assertGreater(vca["fair_share_error_pct"], 20)
 
+    def test_a_large_gang_reserves_and_waits_less(self):
+        # One VC of two 8-GPU nodes; every job has a time limit (--time-limits hours: its
+        # duration rounded up to the next hour). a (8 GPUs, 1000 s, limit 1 h) arrives at 0 on
+        # node0; b (4 GPUs, 5000 s, limit 2 h) at 1 on node1; g (16 GPUs: 2 tasks of 8, 100 s)
+        # at 10 waits for both nodes; c (4 GPUs, 100000 s, limit 28 h) arrives at 400.
+        #   off: c takes node1's 4 idle GPUs at 400; g waits until c ends at 100400 (delay
+        #     100390); c's delay 0.
+        #   on (gangs of 16 after 300 s): at 310 g plans by the limits: node0 frees at 3600,
+        #     node1 at 1 + 7200 = 7201, so it reserves both from 7201; c (400 + 28 h > 7201) may
+        #     not backfill and waits. b ends at 5001: g starts (delay 4991), ends at 5101, and c
+        #     starts then (delay 4701).
+        trace = self.write("gang.csv", HEADER +
+                           "2017-10-01 00:00:00,1000,8,8000,v\n"
+                           "2017-10-01 00:00:01,5000,4,20000,v\n"
+                           "2017-10-01 00:00:10,100,16,1600,v\n"
+                           "2017-10-01 00:06:40,100000,4,400000,v\n")
+        self.vcs = self.write("vcs2.csv", "vc,node num\nv,2\n")
+        by_size = {}
+        for mode, extra in (("off", []), ("on", ["--reservation-min-gpus", "16",
+                                                 "--reservation-wait", "300"])):
+            out = self.result("--time-limits", "hours", *extra, jobs=trace)
+            by_size[mode] = {(c["gpus_min"], c["gpus_max"]): c for c in out["by_size"]}
+        gang = {m: by_size[m][(9, 32)]["queueing_delay_s"] for m in by_size}
+        small = {m: by_size[m][(2, 8)]["queueing_delay_s"] for m in by_size}
+        self.assertEqual(gang["off"]["mean"], 100390, gang)
+        self.assertEqual(gang["on"]["mean"], 4991, gang)
+        self.assertEqual(small["off"]["p99"], 0, small)
+        self.assertEqual(small["on"]["p99"], 4701, small)
+
     def test_skipping_seconds_changes_no_result(self):
         skipped, every = self.result(), self.result("--no-skip")
         self.assertGreater(skipped["seconds_skipped"], 150)

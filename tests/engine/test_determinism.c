@@ -29,7 +29,8 @@ static size_t *queues_by_name(const struct al_cluster *c) {
     return order;
 }
 
-/* The decisions, explanations and queues' fair shares (with and without usage) of one cycle as
+/* The decisions, explanations, queues' fair shares (with and without usage) and reservations
+ * (in the order made, which is allocation order) of one cycle as
  * text that names objects, not indices (explanations by job name: the engine lists them in the
  * cluster's job order; queues by name). */
 static char *describe(const struct al_cluster *c) {
@@ -42,7 +43,7 @@ static char *describe(const struct al_cluster *c) {
     int32_t *by_name = al__explanations_by_name(c, &r);
     assert_non_null(by_name);
     size_t *queue_order = queues_by_name(c), lines = r.decision_count + r.explanation_count;
-    for (size_t i = 0; i < lines + c->queue_count; i++) {
+    for (size_t i = 0; i < lines + c->queue_count + r.reservation_count; i++) {
         char line[512];
         int n;
         if (i < r.decision_count) {
@@ -57,6 +58,13 @@ static char *describe(const struct al_cluster *c) {
                          c->jobs[e->job].name, al_reason_name(e->reason), (long long)e->allocated,
                          (long long)e->requested, e->placeable, e->needed, (int)e->part,
                          e->topology_level, e->topology_subgroup);
+        } else if (i >= lines + c->queue_count) { /* reservations: job, start, nodes by name */
+            const struct al_reservation *v = &r.reservations[i - lines - c->queue_count];
+            n = snprintf(line, sizeof(line), "reserve %s %lld", c->jobs[v->job].name,
+                         (long long)v->start_s);
+            for (size_t k = 0; k < v->node_count && n < 400; k++)
+                n +=
+                    snprintf(line + n, sizeof(line) - (size_t)n, " %s", c->nodes[v->nodes[k]].name);
         } else {
             size_t q = queue_order[i - lines];
             const struct al_queue_outcome *o = &r.queues[q];

@@ -69,12 +69,13 @@ static int run(const char *text, size_t len, struct taken *out, size_t cap, size
     return rc == -AL_ENOMEM ? 1 : rc;
 }
 
-static void allocations_fail_in_turn(const char *pattern) {
-    size_t files;
-    char **paths = tb_glob_files(pattern, &files);
+/* Fails each allocation of every cycle of paths[0..files) whose name contains `only` (NULL: all)
+ * in turn; returns the runs. */
+static long torture_files(char **paths, size_t files, const char *only) {
     long runs = 0;
-    assert_true(files > 0);
     for (size_t f = 0; f < files; f++) {
+        if (only && !strstr(paths[f], only))
+            continue;
         size_t len, want_count = 0;
         char *text = tb_read_file(paths[f], &len);
         struct taken want[256], got[256];
@@ -102,25 +103,46 @@ static void allocations_fail_in_turn(const char *pattern) {
         }
         free(text);
     }
-    tb_case_files_free(paths, files);
-    print_message("%ld runs with one failed allocation over %zu cases\n", runs, files);
+    return runs;
 }
 
 static void every_allocation_fails_in_turn(void **state) {
     (void)state;
-    allocations_fail_in_turn(TB_CASES_DIR "/*.json");
+    size_t files;
+    char **paths = tb_case_files(&files);
+    assert_true(files > 0);
+    long runs = torture_files(paths, files, NULL);
+    tb_case_files_free(paths, files);
+    print_message("%ld runs with one failed allocation over %zu cases\n", runs, files);
 }
 
 /* Topology-constrained placement: its tries of domain after domain roll back exactly. */
 static void every_allocation_fails_in_turn_with_topologies(void **state) {
     (void)state;
-    allocations_fail_in_turn(TB_SCENARIOS_DIR "/*topology*.json");
+    size_t files;
+    char **paths = tb_scenario_files(&files);
+    long runs = torture_files(paths, files, "topology");
+    tb_case_files_free(paths, files);
+    assert_true(runs > 0);
+    print_message("%ld runs with one failed allocation over the topology scenarios\n", runs);
+}
+
+/* The reservation scenarios: the reservation plan's own allocations fail too. */
+static void reservation_allocations_fail_in_turn(void **state) {
+    (void)state;
+    size_t files;
+    char **paths = tb_scenario_files(&files);
+    long runs = torture_files(paths, files, "-reservation-");
+    tb_case_files_free(paths, files);
+    assert_true(runs > 0);
+    print_message("%ld runs with one failed allocation over the reservation scenarios\n", runs);
 }
 
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(every_allocation_fails_in_turn),
         cmocka_unit_test(every_allocation_fails_in_turn_with_topologies),
+        cmocka_unit_test(reservation_allocations_fail_in_turn),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -83,7 +83,8 @@ static void test_extensions_round_trip(void **state) {
         "{'name':'ext','now_s':-5,'seed':9007199254740993,'config':{'actions':['preempt',"
         "'stalegangeviction'],'gpu_placement':'spread','gpu_device_placement':'spread',"
         "'shared_gpu_node_preference':false,'staleness_grace_period_s':-1,'usage_k':0.75,"
-        "'usage_half_life_s':3600,'usage_window_s':86400},"
+        "'usage_half_life_s':3600,'usage_window_s':86400,'reservation_min_gpus':64,"
+        "'reservation_wait_s':900},"
         "'nodes':[{'name':'n0','pool':'p','gpus':4,'gpu_memory_mib':81920,'gpu_model':'H100',"
         "'cpu_millis':64000,'memory_bytes':1099511627776,'labels':{'b':'2','a':'1'}}],"
         "'queues':[{'name':'z','parent':'y','deserved':{'gpu':0.25},'limit':{'gpu':7.5}},"
@@ -93,6 +94,7 @@ static void test_extensions_round_trip(void **state) {
         "{'name':'x','parent':'y','reclaim_min_runtime_s':30,'preempt_min_runtime_s':null}],"
         "'jobs':[{'name':'j','queue':'z','priority':75,'preemptible':false,'created_s':-1e3,"
         "'started_s':-20,'preemption_delay_s':0,'stale_for_s':3,'staleness_grace_period_s':0,"
+        "'time_limit_s':7200,"
         "'subgroups':[{'name':'s','min_members':1}],'tasks':["
         "{'name':'t0','state':'running','node':'n0','subgroup':'s','gpu_fraction':0.125,"
         "'gpu_fraction_limit':0.5,'gpu_devices':2,'gpu_groups':['x','y'],'task_priority':7},"
@@ -120,6 +122,10 @@ static void test_extensions_round_trip(void **state) {
     assert_non_null(strstr(text, "\"gpu_device_placement\": \"spread\""));
     assert_null(strstr(text, "gpu_groups"));
     assert_non_null(strstr(text, "\"started_s\": -20"));
+    assert_non_null(strstr(text, "\"time_limit_s\": 7200"));
+    assert_non_null(strstr(text, "\"reservation_min_gpus\": 64"));
+    assert_true(c.jobs[0].has_time_limit && c.jobs[0].time_limit_s == 7200);
+    assert_true(c.config.reservation_min_gpus == 64 && c.config.reservation_wait_s == 900);
     assert_non_null(strstr(text, "\"reclaim_min_runtime_s\": 0"));
     assert_true(c.queues[1].has_preempt_min_runtime && c.queues[1].preempt_min_runtime_s == 600);
     assert_true(c.queues[2].has_reclaim_min_runtime && !c.queues[2].has_preempt_min_runtime);

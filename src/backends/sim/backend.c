@@ -18,7 +18,7 @@
 #define DLRM_START_S           1735689600 /* the DLRM trace's times count from 2025-01-01 UTC */
 
 struct sim_options {
-    const char *trace, *jobs, *vcs, *nodes, *from, *result, *skip;
+    const char *trace, *jobs, *vcs, *nodes, *from, *result, *skip, *time_limits;
     int64_t gpus_per_node, days;
 };
 
@@ -37,7 +37,8 @@ static int option_number(const char *name, const char *text, int64_t min, int64_
 
 static int read_options(const struct al__backend_option *opts, size_t n, struct sim_options *o,
                         char *err, size_t size) {
-    *o = (struct sim_options){.trace = "philly", .gpus_per_node = 8, .days = -1, .skip = "yes"};
+    *o = (struct sim_options){
+        .trace = "philly", .gpus_per_node = 8, .days = -1, .skip = "yes", .time_limits = "none"};
     for (size_t i = 0; i < n; i++) {
         const char *name = opts[i].name, *v = opts[i].value;
         int rc = 0;
@@ -55,6 +56,8 @@ static int read_options(const struct al__backend_option *opts, size_t n, struct 
             o->result = v;
         else if (strcmp(name, "skip") == 0)
             o->skip = v;
+        else if (strcmp(name, "time-limits") == 0)
+            o->time_limits = v;
         else if (strcmp(name, "gpus-per-node") == 0)
             rc = option_number(name, v, 1, 64, &o->gpus_per_node, err, size);
         else if (strcmp(name, "days") == 0)
@@ -62,7 +65,7 @@ static int read_options(const struct al__backend_option *opts, size_t n, struct 
         else {
             snprintf(err, size,
                      "--%s: unknown option (the sim backend's: --trace, --jobs, --vcs, "
-                     "--nodes, --from, --days, --gpus-per-node, --skip, --result)",
+                     "--nodes, --from, --days, --gpus-per-node, --skip, --time-limits, --result)",
                      name);
             return -AL_EINVAL;
         }
@@ -89,6 +92,10 @@ static int read_options(const struct al__backend_option *opts, size_t n, struct 
     }
     if (strcmp(o->skip, "yes") != 0 && strcmp(o->skip, "no") != 0) {
         snprintf(err, size, "--skip: yes or no");
+        return -AL_EINVAL;
+    }
+    if (strcmp(o->time_limits, "none") != 0 && strcmp(o->time_limits, "hours") != 0) {
+        snprintf(err, size, "--time-limits: none or hours");
         return -AL_EINVAL;
     }
     return 0;
@@ -314,6 +321,7 @@ static int sim_open(struct al__backend *b, const char *dir, const struct al__bac
     s->trace = dlrm ? "dlrm" : "philly";
     s->result_path = al__xstrdup(o.result);
     s->skip = strcmp(o.skip, "yes") == 0;
+    s->time_limits_hours = strcmp(o.time_limits, "hours") == 0;
     snprintf(s->department, sizeof(s->department), "%s", s->trace);
     int32_t max_node_gpus = 0;
     for (size_t i = 0; i < b->inventory.node_count; i++) {
@@ -597,17 +605,19 @@ static void job_put(struct al__sim *s, const struct al__mirror *m, size_t index)
             most = t->gpus;
     }
     snprintf(name, sizeof(name), "j%zu", index);
-    struct al__mirror_workload w = {.project = s->projects[j->project].name,
-                                    .name = name,
-                                    .kind = inference ? "inference" : "training",
-                                    .priority = inference ? 125 : 50,
-                                    .preemptible = !inference,
-                                    .min_members = j->task_count,
-                                    .gpus = most,
-                                    .gpu_device_count = 1,
-                                    .created_s = j->t.arrival_s,
-                                    .tasks = ts,
-                                    .task_count = (size_t)j->task_count};
+    struct al__mirror_workload w = {
+        .project = s->projects[j->project].name,
+        .name = name,
+        .kind = inference ? "inference" : "training",
+        .priority = inference ? 125 : 50,
+        .preemptible = !inference,
+        .min_members = j->task_count,
+        .gpus = most,
+        .gpu_device_count = 1,
+        .created_s = j->t.arrival_s,
+        .time_limit_s = s->time_limits_hours ? (j->t.duration_s / 3600 + 1) * 3600 : 0,
+        .tasks = ts,
+        .task_count = (size_t)j->task_count};
     m->workload_put(m->arg, &w);
     free(many);
 }
@@ -640,6 +650,8 @@ const struct al__backend_type al__sim_backend = {
              "  --gpus-per-node N     GPUs of each VC node (default 8)\n"
              "  --from DATE --days N  only jobs arriving in this window (UTC)\n"
              "  --skip yes|no         jump over seconds in which nothing can change (yes)\n"
+             "  --time-limits none|hours  give each job a time limit as a user would: its\n"
+             "                        duration rounded up to the next whole hour (none)\n"
              "  --result FILE         where the result (JSON) is written\n",
     .start_threads = 1,
     .open = sim_open,

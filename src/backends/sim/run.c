@@ -92,6 +92,31 @@ static bool timed_rules_pending(const struct allotd *d) {
     return false;
 }
 
+/* The next time after t at which a waiting large gang's reservation wait ends (it becomes a
+ * reservation candidate: docs/engine.md, "Reservations"), INT64_MAX for none. The workloads are
+ * in creation order, which is arrival order here: only those created after t - wait count. */
+static int64_t reservation_wait_ends(const struct allotd *d, int64_t t) {
+    if (d->reservation_min_gpus <= 0 || d->reservation_wait_s <= 0)
+        return INT64_MAX;
+    size_t lo = 0, hi = d->state.workload_count;
+    while (lo < hi) { /* the first created after t - wait */
+        size_t mid = lo + (hi - lo) / 2;
+        if (d->state.workloads[mid]->created_s + d->reservation_wait_s <= t)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    int64_t next = INT64_MAX;
+    for (size_t i = lo; i < d->state.workload_count; i++) {
+        const struct al__dworkload *w = d->state.workloads[i];
+        int64_t gpus = (int64_t)w->spec.gpus * w->spec.workers;
+        if (w->state == AL__W_PENDING && gpus >= d->reservation_min_gpus &&
+            w->created_s + d->reservation_wait_s < next)
+            next = w->created_s + d->reservation_wait_s;
+    }
+    return next;
+}
+
 /* The cycles, from the clock's start until nothing can change any more. */
 static void cycles_run(struct run *r, struct allotd *d) {
     struct al__sim *s = r->s;
@@ -110,7 +135,9 @@ static void cycles_run(struct run *r, struct allotd *d) {
          * the next arrival or end, unless a timed rule is under way. */
         bool changed = d->state.task_changes != changes || s->starts != starts || s->stops != stops;
         bool waiting = s->arrived - s->running_jobs - s->finished_jobs > 0;
-        int64_t next = al__sim_next_event(s);
+        int64_t next = al__sim_next_event(s), reserving = reservation_wait_ends(d, t);
+        if (reserving < next)
+            next = reserving;
         if ((changed && waiting) || timed_rules_pending(d) || (!s->skip && next != INT64_MAX))
             next = t + 1;
         if (changed || r->end_s < s->start_s || next != INT64_MAX)
@@ -147,8 +174,10 @@ static json_t *distribution(int64_t *v, size_t n) {
                      (json_int_t)v[rank[2]]);
 }
 
-/* The figures of the jobs of project p (-1: all of them). */
-static json_t *project_json(const struct run *r, int32_t p, double simulated) {
+/* The figures of the jobs of project p (-1: all of them) asking for gpus_min..gpus_max GPUs;
+ * size classes (gpus_min >= 0) say which and leave the fair-share error out. */
+static json_t *jobs_json(const struct run *r, int32_t p, int32_t gpus_min, int32_t gpus_max,
+                         double simulated) {
     const struct al__sim *s = r->s;
     int64_t *delay = al__xcalloc(s->job_count + 1, sizeof(*delay));
     int64_t *jct = al__xcalloc(s->job_count + 1, sizeof(*jct));
@@ -156,7 +185,8 @@ static json_t *project_json(const struct run *r, int32_t p, double simulated) {
     int64_t evictions = 0;
     for (size_t i = 0; i < s->job_count; i++) {
         const struct al__sim_job *j = &s->jobs[i];
-        if (p >= 0 && j->project != p)
+        if ((p >= 0 && j->project != p) ||
+            (gpus_min >= 0 && (j->t.gpus < gpus_min || j->t.gpus > gpus_max)))
             continue;
         jobs++;
         evictions += j->evictions;
@@ -178,16 +208,40 @@ static json_t *project_json(const struct run *r, int32_t p, double simulated) {
         json_object_set_new(o, "deserved_gpus", json_integer(s->projects[p].deserved_gpus));
         json_object_set_new(o, "listed", json_boolean(s->projects[p].listed));
     }
+    if (gpus_min >= 0) {
+        json_object_set_new(o, "gpus_min", json_integer(gpus_min));
+        json_object_set_new(o, "gpus_max", json_integer(gpus_max));
+    }
     json_object_set_new(o, "jobs", json_integer((json_int_t)jobs));
     json_object_set_new(o, "started", json_integer((json_int_t)started));
     json_object_set_new(o, "finished", json_integer((json_int_t)finished));
     json_object_set_new(o, "queueing_delay_s", distribution(delay, started));
     json_object_set_new(o, "jct_s", distribution(jct, finished));
-    json_object_set_new(o, "fair_share_error_pct", json_real(round(pct * 1000) / 1000));
+    if (gpus_min < 0)
+        json_object_set_new(o, "fair_share_error_pct", json_real(round(pct * 1000) / 1000));
     json_object_set_new(o, "evictions", json_integer(evictions));
     free(delay);
     free(jct);
     return o;
+}
+
+static json_t *project_json(const struct run *r, int32_t p, double simulated) {
+    return jobs_json(r, p, -1, -1, simulated);
+}
+
+/* The figures per job size (GPUs asked for): 0, 1, 2-8, 9-32, 33-64, 65 and more; the classes
+ * that have jobs. Large gangs' waits (reservations, docs/simulation.md) are read here. */
+static json_t *sizes_json(const struct run *r, double simulated) {
+    static const int32_t bounds[][2] = {{0, 0}, {1, 1}, {2, 8}, {9, 32}, {33, 64}, {65, INT32_MAX}};
+    json_t *sizes = json_array();
+    for (size_t i = 0; i < sizeof(bounds) / sizeof(bounds[0]); i++) {
+        json_t *o = jobs_json(r, -1, bounds[i][0], bounds[i][1], simulated);
+        if (json_integer_value(json_object_get(o, "jobs")) > 0)
+            json_array_append_new(sizes, o);
+        else
+            json_decref(o);
+    }
+    return sizes;
 }
 
 static json_t *result_json(const struct run *r, const struct allotd *d, double wall) {
@@ -222,6 +276,7 @@ static json_t *result_json(const struct run *r, const struct allotd *d, double w
     json_object_set_new(o, "utilisation_mean_pct", json_real(round(mean * 1000) / 1000));
     json_object_set_new(o, "projects", projects);
     json_object_set_new(o, "total", project_json(r, -1, simulated));
+    json_object_set_new(o, "by_size", sizes_json(r, simulated));
     json_object_set_new(o, "utilisation", series);
     return o;
 }

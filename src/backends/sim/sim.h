@@ -59,7 +59,10 @@ struct al__sim {
     int64_t now; /* the virtual clock (seconds since the epoch); allotd reads it */
     const char *trace;
     char *result_path;
-    bool skip;       /* jump over seconds in which nothing can change */
+    bool skip; /* jump over seconds in which nothing can change */
+    /* Each job gets a time limit as a user would give it: its duration rounded up to the next
+     * whole hour, always above it (--time-limits hours); else none. */
+    bool time_limits_hours;
     int64_t start_s; /* where the clock starts */
     int64_t gpus_total, cpu_millis_total;
     struct al__sim_job *jobs;

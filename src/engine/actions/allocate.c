@@ -4,6 +4,7 @@
 
 #include "engine/job_steps.h"
 #include "engine/quota.h"
+#include "engine/reservation.h"
 
 /* Job j fails as `failed`, a job of its class, did: the same explanation, naming its own task. */
 static void settle(struct al__session *s, void *ctx, int32_t failed, int32_t how, int32_t j) {
@@ -53,7 +54,10 @@ static int job_step(struct al__session *s, struct al__job_queue *jq, int32_t j, 
     if (!placed_all) {
         al__job_record_why(s, j, &why);
         al__job_queue_fail(s, jq, j, 0);
-        return 0;
+        /* A large gang that does not fit holds the nodes that free first (reservation.h). */
+        if (!al__reservation_candidate(s, j) || al__reservation_held(s, j))
+            return 0;
+        return al__reservation_make(s, j, jq->tasks, n, false);
     }
     s->jobs[j].has_why = false;
     *again = s->jobs[j].pending > 0;
@@ -62,7 +66,9 @@ static int job_step(struct al__session *s, struct al__job_queue *jq, int32_t j, 
 
 int al__action_allocate(struct al__session *s) {
     struct al__job_queue jq;
-    int rc = al__job_queue_init(s, &jq);
+    int rc = al__reservations_prepare(s); /* large gangs that wait reserve first */
+    if (rc == 0)
+        rc = al__job_queue_init(s, &jq);
     if (rc < 0)
         return rc;
     jq.settle = settle;

@@ -92,6 +92,7 @@ function Describe({ w, close }) {
         <dt>created</dt><dd>${time(data.obj.created_s)}</dd>
         <dt>started</dt><dd>${time(data.obj.started_s)}</dd>
         <dt>restarts</dt><dd>${data.obj.restarts}</dd>
+        ${data.obj.reservation && html`<dt>reservation</dt><dd data-testid="reservation">${data.obj.reservation.nodes.join(", ")} from ${time(data.obj.reservation.start_s)} (by known time limits)</dd>`}
       </dl>
       <h3>Tasks</h3>
       <ul>${data.obj.tasks.map((t) => html`<li>task ${t.index}: ${t.state}${t.node ? ` on ${t.node} [${t.gpu_devices.join(",")}]` : ""}</li>`)}</ul>

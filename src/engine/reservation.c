@@ -1,0 +1,344 @@
+/* reservation.c - reservations for large gangs and the backfill rule (see reservation.h). */
+#include "engine/reservation.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "allot/errors.h"
+#include "engine/job_steps.h"
+#include "engine/node_index.h"
+#include "engine/quota.h"
+#include "util/sort.h"
+
+#define NEVER INT64_MAX
+
+/* from + limit (limit > 0), NEVER when it does not fit in 64 bits. */
+static int64_t end_of(int64_t from, int64_t limit) {
+    return from > 0 && limit > NEVER - from ? NEVER : from + limit;
+}
+
+int64_t al__job_known_end(const struct al__session *s, int32_t j) {
+    const struct al_job *job = &s->cluster->jobs[j];
+    if (!job->has_time_limit)
+        return NEVER;
+    return end_of(s->cluster->now_s, job->time_limit_s);
+}
+
+int al__reservation_check(const struct al_cluster *c) {
+    if (c->config.reservation_min_gpus < 0 || c->config.reservation_wait_s < 0)
+        return -AL_EINVAL;
+    for (size_t j = 0; j < c->job_count; j++)
+        if (c->jobs[j].has_time_limit && c->jobs[j].time_limit_s <= 0)
+            return -AL_EINVAL;
+    return 0;
+}
+
+bool al__reservation_candidate(const struct al__session *s, int32_t j) {
+    const struct al_cluster *c = s->cluster;
+    const struct al_job *job = &c->jobs[j];
+    if (c->config.reservation_min_gpus <= 0 ||
+        c->now_s - job->created_s < c->config.reservation_wait_s)
+        return false;
+    int64_t gpus = 0;
+    for (size_t i = 0; i < job->task_count; i++) {
+        int32_t t = (int32_t)(job->first_task + i);
+        if (s->tasks[t].state != AL_TASK_PENDING)
+            continue;
+        if (c->tasks[t].gpus <= 0)
+            return false; /* planned in whole devices only */
+        gpus += c->tasks[t].gpus;
+    }
+    return gpus >= c->config.reservation_min_gpus;
+}
+
+/* When active task t frees what it holds, as far as the engine knows. */
+static int64_t task_end(const struct al__session *s, int32_t t) {
+    const struct al_cluster *c = s->cluster;
+    const struct al__task_state *ts = &s->tasks[t];
+    const struct al_job *job = &c->jobs[c->tasks[t].job];
+    if (ts->state == AL_TASK_RELEASING)
+        return c->now_s;
+    if (ts->state == AL_TASK_STUCK_RELEASING || !job->has_time_limit)
+        return NEVER;
+    bool placed_now = ts->state == AL_TASK_ALLOCATED || ts->state == AL_TASK_PIPELINED ||
+                      ts->state == AL_TASK_BOUND || !job->has_started;
+    int64_t from = placed_now ? c->now_s : job->started_s;
+    int64_t end = end_of(from, job->time_limit_s);
+    return end < c->now_s ? c->now_s : end; /* over its limit: ends any moment */
+}
+
+/* Something that becomes free at `at`: a device of `node` (device >= 0) or the CPU and memory of
+ * task t (device = -1 - t, so that every event is unique and their order total). */
+struct event {
+    int64_t at;
+    int32_t node, device;
+    int64_t cpu, memory;
+};
+
+static int event_cmp(const void *a, const void *b) {
+    const struct event *x = a, *y = b;
+    if (x->at != y->at)
+        return x->at < y->at ? -1 : 1;
+    if (x->node != y->node)
+        return x->node < y->node ? -1 : 1;
+    return x->device < y->device ? -1 : x->device > y->device;
+}
+
+/* The plan's working memory: per node what is free at the time swept to, and the plan's use. */
+struct plan {
+    int32_t *free_devices, *use_devices, *offset;
+    int64_t *free_cpu, *free_memory, *use_cpu, *use_memory, *device_end;
+    bool *usable;
+    struct event *events;
+    size_t event_count;
+};
+
+static void plan_free(struct plan *p) {
+    free(p->free_devices);
+    free(p->use_devices);
+    free(p->offset);
+    free(p->free_cpu);
+    free(p->free_memory);
+    free(p->use_cpu);
+    free(p->use_memory);
+    free(p->device_end);
+    free(p->usable);
+    free(p->events);
+}
+
+static int plan_alloc(struct plan *p, size_t nodes, size_t devices, size_t events) {
+    memset(p, 0, sizeof(*p));
+    p->free_devices = calloc(nodes + 1, sizeof(int32_t));
+    p->use_devices = calloc(nodes + 1, sizeof(int32_t));
+    p->offset = calloc(nodes + 1, sizeof(int32_t));
+    p->free_cpu = calloc(nodes + 1, sizeof(int64_t));
+    p->free_memory = calloc(nodes + 1, sizeof(int64_t));
+    p->use_cpu = calloc(nodes + 1, sizeof(int64_t));
+    p->use_memory = calloc(nodes + 1, sizeof(int64_t));
+    p->device_end = calloc(devices + 1, sizeof(int64_t));
+    p->usable = calloc(nodes + 1, sizeof(bool));
+    p->events = calloc(events + 1, sizeof(struct event));
+    if (!p->free_devices || !p->use_devices || !p->offset || !p->free_cpu || !p->free_memory ||
+        !p->use_cpu || !p->use_memory || !p->device_end || !p->usable || !p->events) {
+        plan_free(p);
+        return -AL_ENOMEM;
+    }
+    return 0;
+}
+
+/* The nodes job j's tasks may use by labels, not reserved by another job and schedulable. */
+static void usable_nodes(const struct al__session *s, struct plan *p, int32_t j,
+                         const int32_t *tasks, int32_t n) {
+    const struct al_cluster *c = s->cluster;
+    for (size_t k = 0; k < c->node_count; k++) {
+        bool ok = !c->nodes[k].unschedulable &&
+                  !(s->reserved_by && s->reserved_by[k] >= 0 && s->reserved_by[k] != j);
+        for (int32_t i = 0; i < n && ok; i++)
+            ok = al__node_matches(&c->nodes[k], &c->tasks[tasks[i]]);
+        p->usable[k] = ok;
+    }
+}
+
+/* Fills the events: devices idle now or freed by their holders' known ends, tasks' CPU and
+ * memory; and what is free now on each node. */
+static void plan_events(const struct al__session *s, struct plan *p) {
+    const struct al_cluster *c = s->cluster;
+    size_t devices = 0;
+    for (size_t k = 0; k < c->node_count; k++) {
+        p->offset[k] = (int32_t)devices;
+        devices += c->nodes[k].gpu_count;
+        p->free_cpu[k] = c->nodes[k].cpu_millis - s->nodes[k].used[AL_CPU];
+        p->free_memory[k] = c->nodes[k].memory_bytes - s->nodes[k].used[AL_MEMORY];
+    }
+    for (size_t d = 0; d < devices; d++)
+        p->device_end[d] = c->now_s;
+    for (size_t t = 0; t < c->task_count; t++) {
+        const struct al__task_state *ts = &s->tasks[t];
+        if (!al_task_is_active(ts->state) || ts->node < 0)
+            continue;
+        int64_t end = task_end(s, (int32_t)t);
+        for (int32_t i = 0; i < ts->gpu_count; i++) {
+            int64_t *e = &p->device_end[p->offset[ts->node] + ts->gpus[i]];
+            if (end > *e)
+                *e = end;
+        }
+        if (end != NEVER && (c->tasks[t].cpu_millis > 0 || c->tasks[t].memory_bytes > 0))
+            p->events[p->event_count++] = (struct event){
+                end, ts->node, -1 - (int32_t)t, c->tasks[t].cpu_millis, c->tasks[t].memory_bytes};
+    }
+    for (size_t k = 0; k < c->node_count; k++)
+        for (size_t g = 0; g < c->nodes[k].gpu_count; g++)
+            if (p->device_end[p->offset[k] + g] != NEVER)
+                p->events[p->event_count++] =
+                    (struct event){p->device_end[p->offset[k] + g], (int32_t)k, (int32_t)g, 0, 0};
+    qsort(p->events, p->event_count, sizeof(*p->events), event_cmp);
+}
+
+/* Places tasks[0..n) (by s->node_order ids, largest first) on the free capacity of the sweep:
+ * each on the usable node with the fewest free devices that fits, then by name. */
+static bool plan_fits(const struct al__session *s, struct plan *p, const int32_t *tasks,
+                      int32_t n) {
+    const struct al_cluster *c = s->cluster;
+    size_t nodes = c->node_count;
+    memset(p->use_devices, 0, nodes * sizeof(int32_t));
+    memset(p->use_cpu, 0, nodes * sizeof(int64_t));
+    memset(p->use_memory, 0, nodes * sizeof(int64_t));
+    for (int32_t i = 0; i < n; i++) {
+        const struct al_task *task = &c->tasks[tasks[i]];
+        int32_t best = -1, best_free = 0;
+        for (size_t r = 0; r < nodes; r++) {
+            int32_t k = s->node_order[r];
+            int32_t room = p->free_devices[k] - p->use_devices[k];
+            if (!p->usable[k] || room < task->gpus ||
+                p->free_cpu[k] - p->use_cpu[k] < task->cpu_millis ||
+                p->free_memory[k] - p->use_memory[k] < task->memory_bytes)
+                continue;
+            if (best < 0 || room < best_free) {
+                best = k;
+                best_free = room;
+            }
+        }
+        if (best < 0)
+            return false;
+        p->use_devices[best] += task->gpus;
+        p->use_cpu[best] += task->cpu_millis;
+        p->use_memory[best] += task->memory_bytes;
+    }
+    return true;
+}
+
+/* Larger whole-GPU requests first (they are the hard ones), then task order. */
+static int bigger_first(int32_t a, int32_t b, const void *ctx) {
+    const struct al_cluster *c = ctx;
+    if (c->tasks[a].gpus != c->tasks[b].gpus)
+        return c->tasks[a].gpus > c->tasks[b].gpus ? -1 : 1;
+    return a < b ? -1 : a > b;
+}
+
+/* Records the reservation of job j from `at` on the nodes the plan uses. */
+static int reserve(struct al__session *s, const struct plan *p, int32_t j, int64_t at) {
+    const struct al_cluster *c = s->cluster;
+    if (!s->reserved_by) {
+        s->reserved_by = al__arena_array(&s->arena, c->node_count + 1, sizeof(int32_t));
+        s->reserved_from = al__arena_array(&s->arena, c->node_count + 1, sizeof(int64_t));
+        s->reserving_jobs = al__arena_array(&s->arena, c->job_count + 1, sizeof(int32_t));
+        s->reserving_start = al__arena_array(&s->arena, c->job_count + 1, sizeof(int64_t));
+        if (!s->reserved_by || !s->reserved_from || !s->reserving_jobs || !s->reserving_start) {
+            s->reserved_by = NULL;
+            return -AL_ENOMEM;
+        }
+        for (size_t k = 0; k < c->node_count; k++)
+            s->reserved_by[k] = -1;
+    }
+    for (size_t k = 0; k < c->node_count; k++)
+        if (p->use_devices[k] > 0 || p->use_cpu[k] > 0 || p->use_memory[k] > 0) {
+            s->reserved_by[k] = j;
+            s->reserved_from[k] = at;
+        }
+    s->reserving_jobs[s->reserving_count] = j;
+    s->reserving_start[s->reserving_count++] = at;
+    return 0;
+}
+
+bool al__reservation_held(const struct al__session *s, int32_t j) {
+    for (int32_t i = 0; i < s->reserving_count; i++)
+        if (s->reserving_jobs[i] == j)
+            return true;
+    return false;
+}
+
+int al__reservation_make(struct al__session *s, int32_t j, const int32_t *tasks, int32_t n,
+                         bool only_later) {
+    const struct al_cluster *c = s->cluster;
+    if (s->reservation_plans >= AL__MAX_RESERVATION_PLANS)
+        return 0;
+    s->reservation_plans++;
+    size_t devices = 0;
+    for (size_t k = 0; k < c->node_count; k++)
+        devices += c->nodes[k].gpu_count;
+    struct plan p;
+    int32_t *order = malloc(((size_t)n + 1) * sizeof(int32_t));
+    if (!order || plan_alloc(&p, c->node_count, devices, devices + c->task_count) < 0) {
+        free(order);
+        return -AL_ENOMEM;
+    }
+    memcpy(order, tasks, (size_t)n * sizeof(int32_t));
+    int rc = al__sort_ids(order, (size_t)n, bigger_first, c) < 0 ? -AL_ENOMEM : 0;
+    usable_nodes(s, &p, j, tasks, n);
+    plan_events(s, &p);
+    /* Necessary before a plan is tried: enough free devices, and room for the largest tasks
+     * (k of `most` devices) counted as whole slots of `most` per node. */
+    int64_t need = 0, free_total = 0, slots = 0, k = 0;
+    int32_t most = c->tasks[order[0]].gpus;
+    for (int32_t i = 0; i < n; i++) {
+        need += c->tasks[tasks[i]].gpus;
+        k += c->tasks[tasks[i]].gpus == most;
+    }
+    for (size_t e = 0; e < p.event_count && rc == 0;) {
+        int64_t at = p.events[e].at;
+        for (; e < p.event_count && p.events[e].at == at; e++) { /* everything freed by `at` */
+            const struct event *ev = &p.events[e];
+            if (ev->device >= 0) {
+                int32_t f = p.free_devices[ev->node]++;
+                free_total += p.usable[ev->node];
+                if (p.usable[ev->node])
+                    slots += (f + 1) / most - f / most;
+            } else {
+                p.free_cpu[ev->node] += ev->cpu;
+                p.free_memory[ev->node] += ev->memory;
+            }
+        }
+        if (free_total >= need && slots >= k && plan_fits(s, &p, order, n)) {
+            if (!only_later || at > c->now_s)
+                rc = reserve(s, &p, j, at);
+            break;
+        }
+    }
+    plan_free(&p);
+    free(order);
+    return rc;
+}
+
+/* Reserving jobs first by priority (higher), then age (older), then name: across queues, so that
+ * a large gang's turn does not depend on where its queue stands in this cycle's queue order. */
+static int reserving_first(int32_t a, int32_t b, const void *ctx) {
+    const struct al_cluster *c = ctx;
+    const struct al_job *x = &c->jobs[a], *y = &c->jobs[b];
+    if (x->priority != y->priority)
+        return x->priority > y->priority ? -1 : 1;
+    if (x->created_s != y->created_s)
+        return x->created_s < y->created_s ? -1 : 1;
+    int r = strcmp(x->name, y->name);
+    return r ? r : (a > b) - (a < b);
+}
+
+int al__reservations_prepare(struct al__session *s) {
+    const struct al_cluster *c = s->cluster;
+    if (c->config.reservation_min_gpus <= 0)
+        return 0;
+    size_t count = 0;
+    int32_t *jobs = malloc((c->job_count + 1) * sizeof(int32_t));
+    int32_t *tasks = malloc((s->max_job_tasks + 1) * sizeof(int32_t));
+    int32_t *sub_need = malloc((s->max_subgroups + 1) * sizeof(int32_t));
+    int rc = jobs && tasks && sub_need ? 0 : -AL_ENOMEM;
+    for (size_t j = 0; rc == 0 && j < c->job_count; j++)
+        if (s->jobs[j].pending > 0 && al__reservation_candidate(s, (int32_t)j))
+            jobs[count++] = (int32_t)j;
+    if (rc == 0 && al__sort_ids(jobs, count, reserving_first, c) < 0)
+        rc = -AL_ENOMEM;
+    for (size_t i = 0; rc == 0 && i < count; i++) {
+        bool complete;
+        int32_t n = al__job_next_tasks(s, jobs[i], NULL, tasks, sub_need, &complete);
+        int64_t req[AL_RESOURCE_COUNT];
+        struct al_explanation why = {.job = jobs[i]};
+        if (n == 0 || !complete)
+            continue;
+        al__tasks_request(s, tasks, n, req);
+        if (al__quota_admits(s, jobs[i], req, &why)) /* a quota that blocks it: no use */
+            rc = al__reservation_make(s, jobs[i], tasks, n, true);
+    }
+    free(jobs);
+    free(tasks);
+    free(sub_need);
+    return rc;
+}
