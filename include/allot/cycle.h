@@ -98,6 +98,12 @@ struct al_queue_outcome {
     int64_t requested[AL_RESOURCE_COUNT]; /* at the start of the cycle, capped by limit */
 };
 
+/* One node pool's part of a cycle over a cluster with pools (al_result.pools). */
+struct al_pool_outcome {
+    const char *name;                /* owned by the result; NULL for the default pool */
+    struct al_queue_outcome *queues; /* one per cluster queue: its share of this pool */
+};
+
 struct al_result {
     struct al_decision *decisions; /* in the order they were made */
     size_t decision_count;
@@ -114,6 +120,11 @@ struct al_result {
     /* How long each action of config.actions took, by action (0 for one not run, and for all
      * unless config.clock_ns is set). Not part of the decisions. */
     int64_t action_ns[AL_ACTION_COUNT];
+    /* Clusters with node pools (any node, job or queue names one): every pool scheduled as its
+     * own partition, the default pool first, then by name; `queues` above are their sums.
+     * NULL and 0 for a cluster without pools. */
+    struct al_pool_outcome *pools;
+    size_t pool_count;
     void *storage_; /* private */
 };
 

@@ -110,6 +110,15 @@ struct al_node {
     bool unschedulable; /* takes no new task (cordoned, not ready); its tasks stay */
 };
 
+/* A queue's quota in one node pool (Run:ai: a project's quota per node pool). Values the
+ * snapshot or allotd does not set are the queue's own (global) ones. */
+struct al_queue_pool {
+    char *pool; /* the node pool's name */
+    int64_t deserved[AL_RESOURCE_COUNT];
+    int64_t limit[AL_RESOURCE_COUNT];
+    int64_t weight[AL_RESOURCE_COUNT];
+};
+
 struct al_queue {
     char *name;
     int32_t parent;   /* index of the parent queue, -1 for a top-level queue */
@@ -129,6 +138,10 @@ struct al_queue {
     int64_t preempt_min_runtime_s;
     bool has_reclaim_min_runtime;
     int64_t reclaim_min_runtime_s;
+    /* Per-pool quotas, sorted by pool name, names unique; a pool not listed uses deserved,
+     * limit and weight above. May be NULL. */
+    struct al_queue_pool *pools;
+    size_t pool_count;
 };
 
 struct al_subgroup {
@@ -145,6 +158,9 @@ struct al_subgroup {
 struct al_job {
     char *name;
     int32_t queue; /* index of a leaf queue */
+    /* The node pool the job runs in, NULL = the default pool (nodes with no pool), as KAI's
+     * default shard. Each pool is scheduled as its own partition (docs/engine.md). */
+    char *pool;
     int32_t priority;
     bool preemptible;
     int32_t min_members;           /* gang minimum; 0 when the job has subgroups */

@@ -64,6 +64,7 @@ static void node_release(struct al_node *node) {
 
 static void job_release(struct al_job *job) {
     free(job->name);
+    free(job->pool);
     for (size_t i = 0; i < job->subgroup_count; i++)
         free(job->subgroups[i].name);
     free(job->subgroups);
@@ -86,8 +87,12 @@ void al_cluster_release(struct al_cluster *cluster) {
         return;
     for (size_t i = 0; i < cluster->node_count; i++)
         node_release(&cluster->nodes[i]);
-    for (size_t i = 0; i < cluster->queue_count; i++)
+    for (size_t i = 0; i < cluster->queue_count; i++) {
         free(cluster->queues[i].name);
+        for (size_t k = 0; k < cluster->queues[i].pool_count; k++)
+            free(cluster->queues[i].pools[k].pool);
+        free(cluster->queues[i].pools);
+    }
     for (size_t i = 0; i < cluster->job_count; i++)
         job_release(&cluster->jobs[i]);
     for (size_t i = 0; i < cluster->task_count; i++)

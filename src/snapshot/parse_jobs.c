@@ -7,19 +7,13 @@
 #include "snapshot/parse.h"
 
 static const char *const job_keys[] = {
-    "name",
-    "queue",
-    "priority",
-    "preemptible",
-    "min_members",
-    "subgroups",
-    "created_s",
-    "started_s",
-    "preemption_delay_s",
-    "stale_for_s",
-    "staleness_grace_period_s",
-    "tasks",
-    NULL,
+    "name",        "queue",
+    "pool",        "priority",
+    "preemptible", "min_members",
+    "subgroups",   "created_s",
+    "started_s",   "preemption_delay_s",
+    "stale_for_s", "staleness_grace_period_s",
+    "tasks",       NULL,
 };
 static const char *const subgroup_keys[] = {"name", "min_members", NULL};
 
@@ -57,6 +51,20 @@ static int parse_queue_ref(struct al__parse *p, const struct al__json *obj, cons
         return al__fail(p->err, qpath, "queue \"%s\" is not a leaf queue (it has child queues)",
                         name);
     return 0;
+}
+
+/* The node pool the job runs in; absent = the default pool (nodes with no pool). */
+static int parse_pool(struct al__parse *p, const struct al__json *obj, const char *path,
+                      struct al_job *job) {
+    const char *pool = NULL;
+    char ppath[AL__PATH_SIZE];
+
+    if (al__member_string(obj, path, "pool", false, &pool, p->err) < 0)
+        return -AL_EINVAL;
+    al__path_key(ppath, path, "pool");
+    if (pool && !pool[0])
+        return al__fail(p->err, ppath, "must not be empty (leave it out for the default pool)");
+    return pool ? al__dup(&job->pool, pool, ppath, p->err) : 0;
 }
 
 /* An optional time in seconds; `has` tells whether it was given. */
@@ -163,6 +171,9 @@ static int parse_job_fields(struct al__parse *p, const struct al__json *obj, con
         al__member_int32(obj, path, "priority", true, -AL__MAX_PRIORITY, AL__MAX_PRIORITY,
                          &job->priority, p->err) < 0)
         return -AL_EINVAL;
+    int rc = parse_pool(p, obj, path, job);
+    if (rc < 0)
+        return rc;
     job->preemptible = job->priority < AL_PRIORITY_BUILD;
     if (al__member_bool(obj, path, "preemptible", false, &job->preemptible, p->err) < 0 ||
         al__member_int(obj, path, "created_s", false, -AL__MAX_SECONDS, AL__MAX_SECONDS,

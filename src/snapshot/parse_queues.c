@@ -1,12 +1,14 @@
 /* parse_queues.c - the snapshot's queues[]: quotas, limits, weights and the parent tree. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "allot/errors.h"
 #include "snapshot/json_util.h"
 #include "snapshot/parse.h"
 
-static const char *const queue_keys[] = {"name", "parent", "usage", NULL};
+static const char *const queue_keys[] = {"name", "parent", "usage", "pools", NULL};
+static const char *const pool_keys[] = {"deserved", "limit", "over_quota_weight", NULL};
 const char *const al__queue_setting_keys[] = {
     "priority",
     "deserved",
@@ -44,8 +46,8 @@ static int parse_amounts(const struct al__json *obj, const char *path, const cha
     return 0;
 }
 
-static int parse_weights(const struct al__json *obj, const char *path, struct al_queue *q,
-                         struct al_snapshot_error *err) {
+static int parse_weights(const struct al__json *obj, const char *path,
+                         int64_t weight[AL_RESOURCE_COUNT], struct al_snapshot_error *err) {
     const struct al__json *w;
     char wpath[AL__PATH_SIZE];
 
@@ -57,8 +59,7 @@ static int parse_weights(const struct al__json *obj, const char *path, struct al
     if (al__check_keys(w, wpath, weight_keys, err) < 0)
         return -AL_EINVAL;
     for (int r = 0; r < AL_RESOURCE_COUNT; r++)
-        if (al__member_int(w, wpath, weight_keys[r], false, 0, AL__MAX_WEIGHT, &q->weight[r], err) <
-            0)
+        if (al__member_int(w, wpath, weight_keys[r], false, 0, AL__MAX_WEIGHT, &weight[r], err) < 0)
             return -AL_EINVAL;
     return 0;
 }
@@ -91,7 +92,7 @@ int al__parse_queue_settings(const struct al__json *obj, const char *path, struc
                          &q->priority, err) < 0 ||
         parse_amounts(obj, path, "deserved", q->deserved, err) < 0 ||
         parse_amounts(obj, path, "limit", q->limit, err) < 0 ||
-        parse_weights(obj, path, q, err) < 0 ||
+        parse_weights(obj, path, q->weight, err) < 0 ||
         parse_min_runtime(obj, path, "preempt_min_runtime_s", &q->has_preempt_min_runtime,
                           &q->preempt_min_runtime_s, err) < 0 ||
         parse_min_runtime(obj, path, "reclaim_min_runtime_s", &q->has_reclaim_min_runtime,
@@ -123,6 +124,50 @@ static int parse_usage(const struct al__json *obj, const char *path, struct al_q
     return 0;
 }
 
+static int pool_name_cmp(const void *a, const void *b) {
+    return strcmp(((const struct al_queue_pool *)a)->pool, ((const struct al_queue_pool *)b)->pool);
+}
+
+/* pools: {"a100": {deserved, limit, over_quota_weight}}: the queue's quota in each named node
+ * pool; what an entry leaves out is the queue's own value. Call after the queue's settings. */
+static int parse_pools(const struct al__json *obj, const char *path, struct al_queue *q,
+                       struct al_snapshot_error *err) {
+    const struct al__json *pools;
+    char ppath[AL__PATH_SIZE], epath[AL__PATH_SIZE];
+
+    if (al__member_object(obj, path, "pools", false, &pools, err) < 0)
+        return -AL_EINVAL;
+    if (!pools || pools->count == 0)
+        return 0;
+    al__path_key(ppath, path, "pools");
+    if (pools->count > AL__MAX_COUNT)
+        return al__fail(err, ppath, "too many pools");
+    q->pools = calloc(pools->count, sizeof(*q->pools));
+    if (!q->pools)
+        return al__fail_nomem(err, ppath);
+    for (size_t i = 0; i < pools->count; i++) {
+        const struct al__json_member *m = &pools->u.members[i];
+        struct al_queue_pool *qp = &q->pools[q->pool_count];
+        al__path_key(epath, ppath, m->key);
+        if (m->key[0] == '\0')
+            return al__fail(err, ppath, "a pool name must not be empty");
+        if (al__dup(&qp->pool, m->key, epath, err) < 0)
+            return -AL_ENOMEM;
+        q->pool_count++;
+        memcpy(qp->deserved, q->deserved, sizeof(qp->deserved));
+        memcpy(qp->limit, q->limit, sizeof(qp->limit));
+        memcpy(qp->weight, q->weight, sizeof(qp->weight));
+        if (al__want_object(&m->value, epath, err) < 0 ||
+            al__check_keys(&m->value, epath, pool_keys, err) < 0 ||
+            parse_amounts(&m->value, epath, "deserved", qp->deserved, err) < 0 ||
+            parse_amounts(&m->value, epath, "limit", qp->limit, err) < 0 ||
+            parse_weights(&m->value, epath, qp->weight, err) < 0)
+            return -AL_EINVAL;
+    }
+    qsort(q->pools, q->pool_count, sizeof(*q->pools), pool_name_cmp);
+    return 0;
+}
+
 static int parse_queue(struct al__parse *p, const struct al__json *obj, const char *path,
                        struct al_queue *q, size_t position) {
     const char *name;
@@ -148,9 +193,9 @@ static int parse_queue(struct al__parse *p, const struct al__json *obj, const ch
     al__path_key(ppath, path, "parent");
     if (parent && !al__json_is(parent, AL__JSON_NULL) && !al__json_is(parent, AL__JSON_STRING))
         return al__fail(p->err, ppath, "must be a string or null");
-    if (parse_usage(obj, path, q, p->err) < 0)
+    if (parse_usage(obj, path, q, p->err) < 0 || al__parse_queue_settings(obj, path, q, p->err) < 0)
         return -AL_EINVAL;
-    return al__parse_queue_settings(obj, path, q, p->err);
+    return parse_pools(obj, path, q, p->err);
 }
 
 static int index_names(struct al__parse *p) {

@@ -100,6 +100,31 @@ static json_t *node_json(const struct al_node *n) {
     return al__finish(o, rc);
 }
 
+static json_t *weights_json(const int64_t weight[AL_RESOURCE_COUNT]) {
+    json_t *w = json_object();
+    int rc = w ? 0 : -1;
+    rc |= al__put(w, "gpu", json_integer(weight[AL_GPU]));
+    rc |= al__put(w, "cpu", json_integer(weight[AL_CPU]));
+    rc |= al__put(w, "memory", json_integer(weight[AL_MEMORY]));
+    return al__finish(w, rc);
+}
+
+/* pools: {name: {deserved, limit, over_quota_weight}}, every value written out. */
+static json_t *queue_pools_json(const struct al_queue *q) {
+    json_t *o = json_object();
+    int rc = o ? 0 : -1;
+    for (size_t i = 0; rc == 0 && i < q->pool_count; i++) {
+        const struct al_queue_pool *qp = &q->pools[i];
+        json_t *po = json_object();
+        int prc = po ? 0 : -1;
+        prc |= al__put(po, "deserved", al__amounts_json(qp->deserved));
+        prc |= al__put(po, "limit", al__amounts_json(qp->limit));
+        prc |= al__put(po, "over_quota_weight", weights_json(qp->weight));
+        rc |= al__put(o, qp->pool, al__finish(po, prc));
+    }
+    return al__finish(o, rc);
+}
+
 static json_t *queue_json(const struct al_cluster *c, const struct al_queue *q) {
     json_t *o = json_object(), *w = json_object();
     int rc = o && w ? 0 : -1;
@@ -126,6 +151,8 @@ static json_t *queue_json(const struct al_cluster *c, const struct al_queue *q) 
         rc |= al__put(o, "preempt_min_runtime_s", json_integer(q->preempt_min_runtime_s));
     if (q->has_reclaim_min_runtime)
         rc |= al__put(o, "reclaim_min_runtime_s", json_integer(q->reclaim_min_runtime_s));
+    if (q->pool_count > 0)
+        rc |= al__put(o, "pools", queue_pools_json(q));
     return al__finish(o, rc);
 }
 
@@ -257,6 +284,8 @@ static json_t *job_json(const struct al_cluster *c, const struct al_job *job) {
 
     rc |= al__put(o, "name", json_string(job->name));
     rc |= al__put(o, "queue", json_string(c->queues[job->queue].name));
+    if (job->pool)
+        rc |= al__put(o, "pool", json_string(job->pool));
     rc |= al__put(o, "priority", json_integer(job->priority));
     rc |= al__put(o, "preemptible", json_boolean(job->preemptible));
     if (job->subgroup_count > 0)

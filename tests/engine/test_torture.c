@@ -69,13 +69,14 @@ static int run(const char *text, size_t len, struct taken *out, size_t cap, size
     return rc == -AL_ENOMEM ? 1 : rc;
 }
 
-static void every_allocation_fails_in_turn(void **state) {
-    (void)state;
-    size_t files;
-    char **paths = tb_case_files(&files);
+/* Every file of `paths` whose path contains `only` (NULL: every file), each allocation failing
+ * in turn. */
+static void fail_in_turn(char **paths, size_t files, const char *only) {
     long runs = 0;
     assert_true(files > 0);
     for (size_t f = 0; f < files; f++) {
+        if (only && !strstr(paths[f], only))
+            continue;
         size_t len, want_count = 0;
         char *text = tb_read_file(paths[f], &len);
         struct taken want[256], got[256];
@@ -104,12 +105,28 @@ static void every_allocation_fails_in_turn(void **state) {
         free(text);
     }
     tb_case_files_free(paths, files);
-    print_message("%ld runs with one failed allocation over %zu cases\n", runs, files);
+    print_message("%ld runs with one failed allocation over %zu files\n", runs, files);
+}
+
+static void every_allocation_fails_in_turn(void **state) {
+    (void)state;
+    size_t files;
+    char **paths = tb_case_files(&files);
+    fail_in_turn(paths, files, NULL);
+}
+
+/* The node-pool scenarios: the split into pools and the merge of their results too. */
+static void every_allocation_fails_in_turn_with_pools(void **state) {
+    (void)state;
+    size_t files;
+    char **paths = tb_scenario_files(&files);
+    fail_in_turn(paths, files, "-pool-");
 }
 
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(every_allocation_fails_in_turn),
+        cmocka_unit_test(every_allocation_fails_in_turn_with_pools),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
