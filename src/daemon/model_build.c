@@ -62,6 +62,14 @@ static void build_queues(const struct al__state *st, bool usage, struct al_clust
         q->preempt_min_runtime_s = dq->preempt_min_runtime_s;
         q->has_reclaim_min_runtime = dq->has_reclaim_min_runtime;
         q->reclaim_min_runtime_s = dq->reclaim_min_runtime_s;
+        q->pools = al__xcalloc(dq->pool_count + 1, sizeof(*q->pools));
+        for (size_t p = 0; p < dq->pool_count; p++) {
+            q->pools[p].pool = al__xstrdup(dq->pools[p].pool);
+            memcpy(q->pools[p].deserved, dq->pools[p].deserved, sizeof(q->pools[p].deserved));
+            memcpy(q->pools[p].limit, dq->pools[p].limit, sizeof(q->pools[p].limit));
+            memcpy(q->pools[p].weight, dq->pools[p].weight, sizeof(q->pools[p].weight));
+        }
+        q->pool_count = dq->pool_count;
         if (usage) /* only where it counts: the snapshot carries what the cycle used */
             memcpy(q->usage_ppm, dq->usage_ppm, sizeof(q->usage_ppm));
     }
@@ -196,6 +204,8 @@ void al__model_fill_job(const struct al__dworkload *w, int32_t queue, int64_t no
                         size_t count, struct al_job *out, struct al__arena *names) {
     memset(out, 0, sizeof(*out));
     out->name = name_copy(names, w->name, strlen(w->name));
+    out->pool =
+        w->spec.node_pool ? name_copy(names, w->spec.node_pool, strlen(w->spec.node_pool)) : NULL;
     out->queue = queue;
     out->priority = w->spec.priority;
     out->preemptible = w->spec.preemptible;
@@ -304,8 +314,10 @@ void al__model_release(struct al__cycle_model *m) {
         m->cluster.tasks = NULL;
         m->cluster.task_count = 0;
     } else {
-        for (size_t j = 0; j < m->cluster.job_count; j++) /* in m->names */
+        for (size_t j = 0; j < m->cluster.job_count; j++) { /* in m->names */
             m->cluster.jobs[j].name = NULL;
+            m->cluster.jobs[j].pool = NULL;
+        }
         for (size_t t = 0; t < m->cluster.task_count; t++)
             m->cluster.tasks[t].name = NULL;
         free(m->job_owner);

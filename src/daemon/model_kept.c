@@ -52,7 +52,9 @@ static void free_slot(struct al__kept_model *k, size_t s) {
         k->tasks[t].gpu_indices = NULL;
     }
     free(j->name);
+    free(j->pool);
     j->name = NULL;
+    j->pool = NULL;
 }
 
 void al__kept_free(struct al__kept_model *k) {

@@ -16,6 +16,8 @@
 #include "util/names.h"
 #include "util/strmap.h"
 
+#define AL__QUEUE_POOLS_MAX 16 /* per-pool quotas one queue may give */
+
 struct al__dqueue {
     int64_t id;
     char name[AL__NAME_MAX];
@@ -32,6 +34,15 @@ struct al__dqueue {
     /* A project deleted with force while some of its workloads still ran: they are stopping,
      * it takes no change and no submit, and goes once they are gone (tasks_life.c). */
     bool deleting;
+    /* Its quota per node pool (Run:ai's per-pool project quota), by pool name; pools not listed
+     * use the values above. A fixed array: queues are copied by value. */
+    struct al__dqueue_pool {
+        char pool[AL__NAME_MAX];
+        int64_t deserved[AL_RESOURCE_COUNT];
+        int64_t limit[AL_RESOURCE_COUNT];
+        int64_t weight[AL_RESOURCE_COUNT];
+    } pools[AL__QUEUE_POOLS_MAX];
+    size_t pool_count;
     /* From the last cycle (zero before the first). */
     int64_t fair_share[AL_RESOURCE_COUNT];
     int64_t fair_share_without_usage[AL_RESOURCE_COUNT]; /* the same with no usage history */
@@ -126,6 +137,9 @@ struct al__wspec {
     json_t *exported_env;
     char *workdir;  /* absolute, or NULL */
     json_t *labels; /* object of strings the user tags it with ({}), or NULL: none */
+    /* The node pool it runs in (docs/engine.md, "Node pools"), or NULL: the default pool, the
+     * nodes that belong to none. Read by the cycle, so it would sit above, but it is rare. */
+    char *node_pool;
 };
 
 /* Sets of workloads that the cycle's passes go through instead of every workload in memory

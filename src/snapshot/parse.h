@@ -57,9 +57,11 @@ int al__parse_queues(struct al__parse *p, const struct al__json *queues);
 int al__parse_jobs(struct al__parse *p, const struct al__json *jobs);
 
 /*
- * al__parse_queue_settings - a queue object's priority, deserved, limit, over_quota_weight and
- * min runtimes into q; absent members leave q's values as they are, a null min runtime unsets
- * it (inherit). The caller checks the object's keys: its own and al__queue_setting_keys.
+ * al__parse_queue_settings - a queue object's priority, deserved, limit, over_quota_weight,
+ * min runtimes and per-pool quotas (pools) into q; absent members leave q's values as they are,
+ * a null min runtime unsets it (inherit), a pools entry sets or (null) removes that pool's entry
+ * (q->pools is q's, reallocated with malloc; al_cluster_release frees it). The caller checks
+ * the object's keys: its own and al__queue_setting_keys.
  * Shared with allotd, whose departments and projects carry the same settings.
  */
 int al__parse_queue_settings(const struct al__json *obj, const char *path, struct al_queue *q,
