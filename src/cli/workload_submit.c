@@ -65,12 +65,21 @@ static int workdir_option(struct al__cli_args *a, json_t *body) {
     return 0;
 }
 
-/* Options of how the tasks run: --export, --workdir, --time-limit; 1 if none matched. */
+/* Options of how and where the tasks run: --export, --workdir, --node-pool, --time-limit; 1 if
+ * none matched. */
 static int running_option(struct al__cli_args *a, json_t *body) {
     char err[256];
     int64_t seconds;
     if (al__cli_args_is(a, NULL, "--workdir"))
         return workdir_option(a, body);
+    if (al__cli_args_is(a, NULL, "--node-pool")) {
+        const char *pool = al__cli_args_value(a);
+        json_t *value = pool ? al__cli_args_string(a->cli, a->option, pool) : NULL;
+        if (!value)
+            return AL__CLI_BAD;
+        al__cli_json_set(body, "node_pool", value);
+        return 0;
+    }
     if (al__cli_args_is(a, NULL, "--export")) {
         const char *text = al__cli_args_value(a);
         return !text || al__cli_export_option(a->cli, a->option, text, body) < 0 ? AL__CLI_BAD : 0;

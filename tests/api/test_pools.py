@@ -99,6 +99,31 @@ class NodePoolTest(DaemonTest):
             self.assertEqual(status, 400, reply)
             self.assertEqual(reply["error"]["field"], "node_pool", reply)
 
+    def test_cli_pool_quotas_pools_and_node_pool(self):
+        self.d.cli("project", "create", "team", "--gpu-deserved", "1", "--pool", "a100",
+                   "--gpu-deserved", "2", "--gpu-limit", "3", "--pool", "h100", "--gpu-weight", "4")
+        body = self.d.request("GET", "/api/v1/projects/team")[1]
+        self.assertEqual(body["deserved"]["gpu"], 1)  # before --pool: the project's own
+        self.assertEqual((body["pools"]["a100"]["deserved"]["gpu"],
+                          body["pools"]["a100"]["limit"]["gpu"]), (2, 3))
+        self.assertEqual(body["pools"]["h100"]["over_quota_weight"]["gpu"], 4)
+        out = self.d.cli("project", "describe", "team").stdout
+        self.assertIn("Pool a100", out)
+        self.assertIn("GPUs deserved 2, limit 3, weight 1", out)
+        self.d.cli("project", "update", "team", "--no-pool", "h100")
+        self.assertEqual(list(self.d.request("GET", "/api/v1/projects/team")[1]["pools"]),
+                         ["a100"])
+        self.d.cli("workload", "submit", "w", "-p", "team", "--gpu", "1", "--node-pool", "h100",
+                   "--", "sleep", "300")
+        self.d.wait_state("w", "running")
+        out = self.d.cli("pool", "list").stdout
+        self.assertRegex(out, r"h100\s+1\s+1/2")
+        self.assertRegex(out, r"default\s+1\s+0/2")
+        out = self.d.cli("pool", "describe", "h100").stdout
+        self.assertRegex(out, r"team\s+1\s+-\s+1")  # its own quota in h100 now; holds 1
+        p = self.d.cli("pool", "describe", "nope", check=False)
+        self.assertNotEqual(p.returncode, 0)
+
 
 if __name__ == "__main__":
     unittest.main()
