@@ -69,6 +69,14 @@ int al__parse_queue_settings(const struct al__json *obj, const char *path, struc
 extern const char *const al__queue_setting_keys[]; /* NULL-terminated */
 
 /*
+ * al__parse_migs - obj's optional "mig" member, {"<profile>": count >= 1, ...}, into *out (calloc,
+ * sorted by profile; the caller frees it, also after a failure, with *count entries named) and
+ * *count. Profiles must be MIG profile names (al_mig_profile_gpus). -AL_EINVAL, -AL_ENOMEM.
+ */
+int al__parse_migs(const struct al__json *obj, const char *path, struct al_mig **out, size_t *count,
+                   struct al_snapshot_error *err);
+
+/*
  * al__parse_task - reads jobs[job].tasks[pos] (obj) into cluster->tasks[index], whose job
  * and subgroups are already set. Device labels are kept in p->task_groups for
  * al__gpu_assign().

@@ -226,9 +226,9 @@ static int parse_queue(struct al__parse *p, const struct al__json *obj, const ch
     al__path_key(ppath, path, "parent");
     if (parent && !al__json_is(parent, AL__JSON_NULL) && !al__json_is(parent, AL__JSON_STRING))
         return al__fail(p->err, ppath, "must be a string or null");
-    if (parse_usage(obj, path, q, p->err) < 0 || al__parse_queue_settings(obj, path, q, p->err) < 0)
+    if (parse_usage(obj, path, q, p->err) < 0)
         return -AL_EINVAL;
-    return parse_pools(obj, path, q, p->err);
+    return al__parse_queue_settings(obj, path, q, p->err);
 }
 
 static int index_names(struct al__parse *p) {

@@ -70,6 +70,15 @@ static json_t *device_list_json(const struct al_node *n) {
     return al__finish(list, rc);
 }
 
+/* mig: {"<profile>": count} */
+static json_t *migs_json(const struct al_mig *migs, size_t count) {
+    json_t *o = json_object();
+    int rc = o ? 0 : -1;
+    for (size_t i = 0; rc == 0 && i < count; i++)
+        rc |= al__put(o, migs[i].profile, json_integer(migs[i].count));
+    return al__finish(o, rc);
+}
+
 static json_t *node_json(const struct al_node *n) {
     json_t *o = json_object(), *labels = json_object();
     int rc = o && labels ? 0 : -1;
@@ -89,6 +98,8 @@ static json_t *node_json(const struct al_node *n) {
     } else {
         rc |= al__put(o, "devices", device_list_json(n));
     }
+    if (n->mig_count > 0)
+        rc |= al__put(o, "mig", migs_json(n->migs, n->mig_count));
     rc |= al__put(o, "cpu_millis", json_integer(n->cpu_millis));
     rc |= al__put(o, "memory_bytes", json_integer(n->memory_bytes));
     for (size_t i = 0; rc == 0 && i < n->label_count; i++)
@@ -222,6 +233,8 @@ static int task_gpus(json_t *o, const struct al_task *t) {
         rc |= al__put(o, "gpu_fraction_limit", json_real(t->gpu_milli_limit / 1000.0));
     if (t->gpu_memory_limit_mib > 0)
         rc |= al__put(o, "gpu_memory_limit_mib", json_integer(t->gpu_memory_limit_mib));
+    if (t->mig_count > 0)
+        rc |= al__put(o, "mig", migs_json(t->migs, t->mig_count));
     if (t->gpu_devices != 1)
         rc |= al__put(o, "gpu_devices", json_integer(t->gpu_devices));
     if (t->gpu_index_count > 0)

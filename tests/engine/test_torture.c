@@ -55,8 +55,11 @@ static int run(const char *text, size_t len, struct taken *out, size_t cap, size
     struct al_snapshot_error err;
     struct al_result r;
     int rc = al_snapshot_parse(text, len, &c, &err);
-    if (rc < 0)
+    if (rc < 0) {
+        if (rc != -AL_ENOMEM)
+            print_error("parse: %s: %s\n", err.path, err.message);
         return rc == -AL_ENOMEM ? 1 : rc; /* 1: stopped by a failed allocation */
+    }
     rc = al_cycle_run(&c, &r);
     if (rc == 0) {
         *count = r.decision_count;
@@ -69,13 +72,20 @@ static int run(const char *text, size_t len, struct taken *out, size_t cap, size
     return rc == -AL_ENOMEM ? 1 : rc;
 }
 
-/* Every file of `paths` whose path contains `only` (NULL: every file), each allocation failing
- * in turn. */
-static void fail_in_turn(char **paths, size_t files, const char *only) {
+/* A path that contains one of `only` (NULL-terminated; NULL: every path). */
+static bool chosen(const char *path, const char *const *only) {
+    for (size_t i = 0; only && only[i]; i++)
+        if (strstr(path, only[i]))
+            return true;
+    return !only;
+}
+
+/* Every file of `paths` chosen by `only`, each allocation failing in turn. */
+static void fail_in_turn(char **paths, size_t files, const char *const *only) {
     long runs = 0;
     assert_true(files > 0);
     for (size_t f = 0; f < files; f++) {
-        if (only && !strstr(paths[f], only))
+        if (!chosen(paths[f], only))
             continue;
         size_t len, want_count = 0;
         char *text = tb_read_file(paths[f], &len);
@@ -115,18 +125,20 @@ static void every_allocation_fails_in_turn(void **state) {
     fail_in_turn(paths, files, NULL);
 }
 
-/* The node-pool scenarios: the split into pools and the merge of their results too. */
-static void every_allocation_fails_in_turn_with_pools(void **state) {
+/* The node-pool scenarios (the split into pools and the merge of their results too) and the MIG
+ * ones. */
+static void every_allocation_fails_in_turn_with_pools_and_mig(void **state) {
+    static const char *const only[] = {"-pool-", "-mig-", NULL};
     (void)state;
     size_t files;
     char **paths = tb_scenario_files(&files);
-    fail_in_turn(paths, files, "-pool-");
+    fail_in_turn(paths, files, only);
 }
 
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(every_allocation_fails_in_turn),
-        cmocka_unit_test(every_allocation_fails_in_turn_with_pools),
+        cmocka_unit_test(every_allocation_fails_in_turn_with_pools_and_mig),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
