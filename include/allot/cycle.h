@@ -120,9 +120,9 @@ struct al_result {
     /* How long each action of config.actions took, by action (0 for one not run, and for all
      * unless config.clock_ns is set). Not part of the decisions. */
     int64_t action_ns[AL_ACTION_COUNT];
-    /* Clusters with node pools (any node, job or queue names one): every pool scheduled as its
-     * own partition, the default pool first, then by name; `queues` above are their sums.
-     * NULL and 0 for a cluster without pools. */
+    /* Clusters scheduled by node pool (a job names a pool or a queue gives a quota per pool):
+     * every pool scheduled as its own partition, the default pool first, then by name; `queues`
+     * above are their sums. NULL and 0 otherwise. */
     struct al_pool_outcome *pools;
     size_t pool_count;
     void *storage_; /* private */

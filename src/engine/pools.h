@@ -7,7 +7,8 @@
 #include "allot/cycle.h"
 #include "util/arena.h"
 
-/* al__cluster_has_pools - whether any node, job or queue of the cluster names a node pool. */
+/* al__cluster_has_pools - whether the cluster is scheduled by pool: a job names a node pool or
+ * a queue gives a quota per pool (nodes' pools alone do not count). */
 bool al__cluster_has_pools(const struct al_cluster *c);
 
 /*
