@@ -187,6 +187,8 @@ static void spec_from(const struct al__mirror_workload *in, struct al__wspec *s)
     s->gpu_device_count = in->gpu_device_count;
     s->gpu_milli_limit = in->gpu_milli_limit;
     s->gpu_memory_limit_mib = in->gpu_memory_limit_mib;
+    snprintf(s->mig_profile, sizeof(s->mig_profile), "%s", in->mig_profile ? in->mig_profile : "");
+    s->mig_count = in->mig_profile ? in->mig_count : 0;
     s->cpu_millis = in->cpu_millis;
     s->memory_bytes = in->memory_bytes;
     s->enforce = !in->no_enforce;
@@ -237,7 +239,8 @@ static bool same_request(const struct al__wspec *a, const struct al__wspec *b) {
            a->gpu_milli == b->gpu_milli && a->gpu_memory_mib == b->gpu_memory_mib &&
            a->gpu_device_count == b->gpu_device_count && a->cpu_millis == b->cpu_millis &&
            a->memory_bytes == b->memory_bytes && a->gpu_milli_limit == b->gpu_milli_limit &&
-           a->gpu_memory_limit_mib == b->gpu_memory_limit_mib;
+           a->gpu_memory_limit_mib == b->gpu_memory_limit_mib && a->mig_count == b->mig_count &&
+           strcmp(a->mig_profile, b->mig_profile) == 0;
 }
 
 /* The sets a task's state puts its workload in (the state prunes what no longer belongs). */
@@ -553,6 +556,8 @@ void al__mirror_submit(struct allotd *d, json_t *body, struct al__reply *rep) {
                                     .gpu_device_count = spec.gpu_device_count,
                                     .gpu_milli_limit = spec.gpu_milli_limit,
                                     .gpu_memory_limit_mib = spec.gpu_memory_limit_mib,
+                                    .mig_profile = spec.mig_profile,
+                                    .mig_count = spec.mig_count,
                                     .cpu_millis = spec.cpu_millis,
                                     .memory_bytes = spec.memory_bytes,
                                     .created_s = al__daemon_now(),

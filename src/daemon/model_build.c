@@ -40,6 +40,12 @@ static void build_nodes(const struct al__inventory *inv, struct al_cluster *c) {
         }
         n->label_count = in->label_count;
         n->unschedulable = in->unschedulable;
+        n->migs = al__xcalloc(in->mig_count + 1, sizeof(*n->migs));
+        for (size_t m = 0; m < in->mig_count; m++) {
+            n->migs[m].profile = al__xstrdup(in->migs[m].profile);
+            n->migs[m].count = in->migs[m].count;
+        }
+        n->mig_count = in->mig_count;
     }
     c->node_count = inv->node_count;
 }
@@ -165,6 +171,13 @@ static char *task_name(struct al__arena *names, const char *workload, int32_t in
     return name_copy(names, text, len + 1 + n);
 }
 
+static bool node_offers(const struct al__node *node, const char *profile) {
+    for (size_t m = 0; m < node->mig_count; m++)
+        if (strcmp(node->migs[m].profile, profile) == 0)
+            return true;
+    return false;
+}
+
 void al__model_fill_tasks(const struct allotd *d, const struct al__dworkload *w, int32_t job,
                           struct al_task *out, int32_t *index, struct al__arena *names) {
     const struct al__wspec *s = &w->spec;
@@ -190,6 +203,17 @@ void al__model_fill_tasks(const struct allotd *d, const struct al__dworkload *w,
         ct->cpu_millis = r.cpu_millis;
         ct->memory_bytes = r.memory_bytes;
         ct->subgroup = -1;
+        /* Its MIG instances (freed with the task: al_cluster_release, model_kept.c); a task
+         * running on a node that no longer offers its profile (the node's MIG layout changed
+         * under it) holds none there, rather than make the cycle refuse the cluster. */
+        if (w->spec.mig_count > 0 &&
+            (!al_task_is_active(state) || ct->node < 0 ||
+             node_offers(&d->backend.inventory.nodes[ct->node], w->spec.mig_profile))) {
+            ct->migs = al__xcalloc(1, sizeof(*ct->migs));
+            ct->migs[0].profile = al__xstrdup(w->spec.mig_profile);
+            ct->migs[0].count = w->spec.mig_count;
+            ct->mig_count = 1;
+        }
         if (al_task_is_active(state) && t->gpu_count > 0) {
             ct->gpu_indices = al__xcalloc(t->gpu_count, sizeof(int32_t));
             for (size_t g = 0; g < t->gpu_count; g++)

@@ -236,6 +236,8 @@ json_t *al__workload_spec_json(const struct al__wspec *s) {
         if (s->gpu_memory_limit_mib > 0)
             json_object_set_new(o, "gpu_memory_limit_mib", json_integer(s->gpu_memory_limit_mib));
         json_object_set_new(o, "node_pool", s->node_pool ? json_string(s->node_pool) : json_null());
+        if (s->mig_count > 0)
+            json_object_set_new(o, "mig", json_pack("{s:i}", s->mig_profile, s->mig_count));
     } else {
         json_decref(mode);
         json_decref(exported);
@@ -567,6 +569,30 @@ static int read_gpu(const struct al__json *body, struct al__wspec *s, struct al_
     return read_gpu_limit(body, s, e, field, fsize, msg, msize);
 }
 
+/* mig: {"<profile>": count}, one profile, instead of any other GPU request. */
+static int read_mig(const struct al__json *body, struct al__wspec *w, char *field, size_t fsize,
+                    char *msg, size_t msize) {
+    const struct al__json *m = al__json_get(body, "mig");
+    if (!m || al__json_is(m, AL__JSON_NULL))
+        return 0;
+    if (!al__json_is(m, AL__JSON_OBJECT) || m->count != 1)
+        return fail(field, fsize, msg, msize, "mig",
+                    "must be an object with one MIG profile and a count: {\"1g.10gb\": 1}");
+    const struct al__json_member *e = &m->u.members[0];
+    int64_t n = 0;
+    struct al_snapshot_error err = {{0}, {0}, 0};
+    if (al_mig_profile_gpus(e->key) < 0 || strlen(e->key) >= sizeof(w->mig_profile))
+        return fail(field, fsize, msg, msize, "mig",
+                    "not a MIG profile: give <G>g.<M>gb, G 1-7 compute slices and M GB");
+    if (al__read_int(&e->value, "mig", 1, 4096, &n, &err) < 0)
+        return fail(field, fsize, msg, msize, "mig", "the count must be an integer 1..4096");
+    if (w->gpus > 0 || w->gpu_milli > 0 || w->gpu_memory_mib > 0)
+        return fail(field, fsize, msg, msize, "mig", "ask MIG instances or GPUs, not both");
+    snprintf(w->mig_profile, sizeof(w->mig_profile), "%s", e->key);
+    w->mig_count = (int32_t)n;
+    return 0;
+}
+
 /* al__wspec_read with the body also as a document for the snapshot parser's readers. */
 static int wspec_read(const json_t *body, const struct al__json *jb, struct al__wspec *s,
                       char *field, size_t fsize, char *msg, size_t msize) {
@@ -595,6 +621,7 @@ static int wspec_read(const json_t *body, const struct al__json *jb, struct al__
                                        "gpu_fraction_limit",
                                        "gpu_memory_limit_mib",
                                        "node_pool",
+                                       "mig",
                                        NULL};
     struct al_snapshot_error e = {{0}, {0}, 0};
     struct al__wspec w = {0};
@@ -623,6 +650,8 @@ static int wspec_read(const json_t *body, const struct al__json *jb, struct al__
         (!json_is_null(json_object_get(body, "node_pool")) &&
          al__member_string(jb, "", "node_pool", false, &node_pool, &e) < 0))
         return fail_err(field, fsize, msg, msize, &e);
+    if (read_mig(jb, &w, field, fsize, msg, msize) < 0)
+        return -AL_EINVAL;
     if (node_pool && !pool_name_valid(node_pool))
         return fail(
             field, fsize, msg, msize, "node_pool",

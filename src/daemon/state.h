@@ -126,6 +126,10 @@ struct al__wspec {
     /* Dynamic fractions (docs/cuda.md): how far each task may grow above its shared request,
      * of the request's kind ("gpu_fraction_limit", "gpu_memory_limit_mib"); 0 = the request. */
     int32_t gpu_milli_limit, gpu_memory_limit_mib;
+    /* MIG instances each task asks, of one profile (docs/engine.md, "MIG instances"): the
+     * Kubernetes backend's pods asking nvidia.com/mig-<profile>; "" and 0 for none. */
+    char mig_profile[24];
+    int32_t mig_count;
     int64_t cpu_millis, memory_bytes;
     int64_t time_limit_s; /* its tasks are stopped this long after it started running, 0 = never */
     /* How to run it: read when its tasks start, not by the cycle (so last). */

@@ -478,3 +478,32 @@ class PolicyTest(ClusterTest):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class MigTest(ClusterTest):
+    def mig_pod(self, name, ns, queue_name, count):
+        p = pod(name, ns, queue_name)
+        res = p["spec"]["containers"][0]["resources"]
+        res["requests"]["nvidia.com/mig-1g.10gb"] = str(count)
+        res["limits"] = {"nvidia.com/mig-1g.10gb": str(count)}  # an extended resource
+        return p
+
+    def test_mig_instances_are_whole_resources_by_profile(self):
+        """A node advertising nvidia.com/mig-1g.10gb: 2 takes two pods asking one each; a third
+        waits (docs/engine.md, "MIG instances"); a pod asking a profile no node has waits too."""
+        ns = self.namespace("mig")
+        self.add_queues(queue("mig-dept"), queue("mig", parent="mig-dept", gpu_quota=4))
+        self.add_node("mig-1", gpus=0, extra={"nvidia.com/mig-1g.10gb": "2"})
+        self.add_node("plain-1", gpus=2)
+        self.c.apply([self.mig_pod("m1", ns, "mig", 1), self.mig_pod("m2", ns, "mig", 1)])
+        placed = self.wait_bound(ns, 2)
+        self.assertEqual(placed, {"m1": "mig-1", "m2": "mig-1"})
+        third = self.mig_pod("m3", ns, "mig", 1)
+        other = self.mig_pod("m4", ns, "mig", 1)
+        res = other["spec"]["containers"][0]["resources"]
+        res["requests"] = {"cpu": "1", "memory": "1Gi", "nvidia.com/mig-3g.40gb": "1"}
+        res["limits"] = {"nvidia.com/mig-3g.40gb": "1"}
+        self.c.apply([third, other])
+        self.wait_condition(ns, "m3")
+        self.wait_condition(ns, "m4")
+        self.assertEqual(set(bound(self.kubelet.pods(ns))), {"m1", "m2"})

@@ -316,8 +316,12 @@ static bool same_node(const struct al__node *a, const struct al__node *b) {
     if (strcmp(a->name, b->name) != 0 || strcmp(a->pool, b->pool) != 0 ||
         a->unschedulable != b->unschedulable || a->cpu_millis != b->cpu_millis ||
         a->memory_bytes != b->memory_bytes || a->gpu_count != b->gpu_count ||
-        a->label_count != b->label_count)
+        a->label_count != b->label_count || a->mig_count != b->mig_count)
         return false;
+    for (size_t m = 0; m < a->mig_count; m++)
+        if (strcmp(a->migs[m].profile, b->migs[m].profile) != 0 ||
+            a->migs[m].count != b->migs[m].count)
+            return false;
     for (size_t g = 0; g < a->gpu_count; g++)
         if (a->gpus[g].memory_mib != b->gpus[g].memory_mib ||
             strcmp(a->gpus[g].model, b->gpus[g].model) != 0)
@@ -708,6 +712,10 @@ static void group_put(struct al__kube *k, struct al__kube_group *g, const struct
             w.created_s = e->created_s;
         if (p->gpus > w.gpus)
             w.gpus = p->gpus;
+        if (p->mig_count > w.mig_count) { /* the pod asking most: one profile per workload */
+            w.mig_profile = p->mig_profile;
+            w.mig_count = p->mig_count;
+        }
         if (p->gpu_milli > w.gpu_milli)
             w.gpu_milli = p->gpu_milli;
         if (p->gpu_memory_mib > w.gpu_memory_mib)

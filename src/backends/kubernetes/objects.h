@@ -23,6 +23,7 @@
 /* allot's per-pod opt-out of liballot-cuda.so: "false" (docs/cuda.md, "On Kubernetes") */
 #define AL__KUBE_ENFORCE_ANNOT     "allot.run/enforce"
 #define AL__KUBE_GPU_RESOURCE      "nvidia.com/gpu"
+#define AL__KUBE_MIG_PREFIX        "nvidia.com/mig-" /* + a MIG profile: nvidia.com/mig-1g.10gb */
 #define AL__KUBE_GPU_PRODUCT_LABEL "nvidia.com/gpu.product"
 #define AL__KUBE_GPU_MEMORY_LABEL  "nvidia.com/gpu.memory"
 #define AL__KUBE_GPU_GROUP_LABEL   "runai-gpu-group" /* the shared device a pod was given */
@@ -79,7 +80,11 @@ struct al__kube_pod {
     int32_t gpu_milli;      /* or a portion of each shared device (gpu-fraction) */
     int32_t gpu_memory_mib; /* or memory on each (gpu-memory) */
     int32_t gpu_devices;    /* shared devices (gpu-fraction-num-devices), 1 by default */
-    bool no_enforce;        /* its share runs without liballot-cuda.so (allot.run/enforce) */
+    /* MIG instances of one profile (nvidia.com/mig-<profile>, summed over its containers);
+     * "" and 0 for none. A pod asking two profiles is refused. */
+    char mig_profile[24];
+    int32_t mig_count;
+    bool no_enforce; /* its share runs without liballot-cuda.so (allot.run/enforce) */
     /* Dynamic fractions: the limit above a share (gpu-fraction-limit, gpu-memory-limit; same
      * kind as the request), 0 = the request. */
     int32_t gpu_milli_limit, gpu_memory_limit_mib;
