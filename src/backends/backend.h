@@ -185,6 +185,7 @@ struct al__mirror_workload {
     int32_t gpus, gpu_milli, gpu_memory_mib, gpu_device_count;
     int64_t cpu_millis, memory_bytes;
     int32_t gpu_milli_limit, gpu_memory_limit_mib; /* dynamic fractions, 0 = the request */
+    const char *node_pool; /* the node pool it runs in, NULL = the default pool */
     /* MIG instances each task asks, of one profile ("1g.10gb"; "" and 0: none). */
     const char *mig_profile;
     int32_t mig_count;

@@ -172,6 +172,19 @@ static bool task_mirror(struct allotd *d, struct al__dtask *t, const struct al__
     return changed;
 }
 
+/* Sets the spec's node pool to the mirrored one; whether it changed. */
+static bool pool_update(struct al__wspec *s, const char *pool) {
+    if (pool && !pool[0])
+        pool = NULL;
+    if (!pool && !s->node_pool)
+        return false;
+    if (pool && s->node_pool && strcmp(pool, s->node_pool) == 0)
+        return false;
+    free(s->node_pool);
+    s->node_pool = pool ? al__xstrdup(pool) : NULL;
+    return true;
+}
+
 static void spec_from(const struct al__mirror_workload *in, struct al__wspec *s) {
     enum al__wkind kind = AL__K_TRAINING;
     if (in->kind)
@@ -287,6 +300,7 @@ static void workload_add(struct allotd *d, const struct al__dqueue *project,
     al__workload_name_set(w, in->project, in->name);
     w->project_id = project->id;
     spec_from(in, &w->spec);
+    pool_update(&w->spec, in->node_pool);
     w->spec.command = json_array();
     w->spec.env = json_object();
     w->requests = requests_from(in, &w->spec);
@@ -334,6 +348,7 @@ static void workload_put(void *arg, const struct al__mirror_workload *in) {
     bool changed =
         !same_request(&spec, &w->spec) || !same_requests(requests, w->requests, in->task_count);
     w->spec = spec;
+    changed = pool_update(&w->spec, in->node_pool) || changed;
     free(w->requests);
     w->requests = requests;
     for (size_t i = 0; i < in->task_count; i++) {

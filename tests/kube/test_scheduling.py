@@ -507,3 +507,21 @@ class MigTest(ClusterTest):
         self.wait_condition(ns, "m3")
         self.wait_condition(ns, "m4")
         self.assertEqual(set(bound(self.kubelet.pods(ns))), {"m1", "m2"})
+
+
+class NodePoolTest(ClusterTest):
+    def test_pods_labelled_with_a_pool_run_there_and_others_stay_out(self):
+        """KAI's node pools: a pod labelled kai.scheduler/node-pool runs on that pool's nodes;
+        once a workload names a pool, pods with none run on nodes with none (docs/engine.md,
+        "Node pools"), even where a pool's node has room."""
+        ns = self.namespace("pools")
+        self.add_queues(queue("pools-dept"), queue("pools", parent="pools-dept", gpu_quota=16))
+        self.add_node("pool-a-1", gpus=10, labels={"kai.scheduler/node-pool": "pa"})
+        self.add_node("pool-default-1", gpus=1)
+        in_a = pod("in-a", ns, "pools", gpus=1)
+        in_a["metadata"]["labels"]["kai.scheduler/node-pool"] = "pa"
+        self.c.apply([in_a])
+        self.assertEqual(self.wait_bound(ns, 1), {"in-a": "pool-a-1"})
+        self.c.apply([pod("no-pool", ns, "pools", gpus=9)])
+        self.wait_condition(ns, "no-pool")
+        self.assertEqual(set(bound(self.kubelet.pods(ns))), {"in-a"})

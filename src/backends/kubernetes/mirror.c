@@ -160,7 +160,8 @@ static bool owner_lookup(void *arg, const char *ns, const struct al__kube_owner 
 /* Reads pod o into e; false (logged) when it cannot be read. */
 static bool entry_read(struct al__kube *k, json_t *o, struct al__kube_pod_entry *e) {
     char err[1024];
-    if (al__kube_pod_read(o, &e->pod, err, sizeof(err)) < 0) {
+    if (al__kube_pod_read(o, k->pool_label[0] ? k->pool_label : NULL, &e->pod, err, sizeof(err)) <
+        0) {
         fprintf(stderr, "allotd: kubernetes: %s; not scheduled\n", err);
         return false;
     }
@@ -712,6 +713,8 @@ static void group_put(struct al__kube *k, struct al__kube_group *g, const struct
             w.created_s = e->created_s;
         if (p->gpus > w.gpus)
             w.gpus = p->gpus;
+        if (p->pool[0] && !w.node_pool)
+            w.node_pool = p->pool;        /* a gang runs in one pool: its first pod's */
         if (p->mig_count > w.mig_count) { /* the pod asking most: one profile per workload */
             w.mig_profile = p->mig_profile;
             w.mig_count = p->mig_count;

@@ -84,6 +84,7 @@ struct al__kube_pod {
      * "" and 0 for none. A pod asking two profiles is refused. */
     char mig_profile[24];
     int32_t mig_count;
+    char pool[64];   /* its node pool (the pool label), "" for the default pool */
     bool no_enforce; /* its share runs without liballot-cuda.so (allot.run/enforce) */
     /* Dynamic fractions: the limit above a share (gpu-fraction-limit, gpu-memory-limit; same
      * kind as the request), 0 = the request. */
@@ -95,8 +96,11 @@ struct al__kube_pod {
     char subgroup[254]; /* the kai.scheduler/subgroup-name label: its part of its pod group */
 };
 
-/* al__kube_pod_read - pod o. 0, or -AL_EINVAL with err naming the pod and the field. */
-int al__kube_pod_read(json_t *o, struct al__kube_pod *out, char *err, size_t size);
+/* al__kube_pod_read - pod o; pool_label (or NULL) the label naming its node pool, as on nodes
+ * (KAI puts the pool's label on a pool's pods). 0, or -AL_EINVAL with err naming the pod and
+ * the field. */
+int al__kube_pod_read(json_t *o, const char *pool_label, struct al__kube_pod *out, char *err,
+                      size_t size);
 
 /* A Queue (scheduling.run.ai/v2) in allot's units: GPU in milli-GPUs, CPU in millicores,
  * memory in bytes (KAI writes devices, millicores and megabytes); AL_UNLIMITED (-1) where KAI

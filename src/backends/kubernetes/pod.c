@@ -269,7 +269,8 @@ static int controller_of(json_t *meta, struct al__kube_pod *p, const char *what,
     return 0;
 }
 
-int al__kube_pod_read(json_t *o, struct al__kube_pod *out, char *err, size_t size) {
+int al__kube_pod_read(json_t *o, const char *pool_label, struct al__kube_pod *out, char *err,
+                      size_t size) {
     json_t *meta = json_object_get(o, "metadata"), *spec = json_object_get(o, "spec");
     char what[400], phase[32];
     int64_t request[RESOURCES];
@@ -289,6 +290,8 @@ int al__kube_pod_read(json_t *o, struct al__kube_pod *out, char *err, size_t siz
         (rc = al__kube_text(spec, "priorityClassName", out->priority_class,
                             sizeof(out->priority_class), what, "spec.priorityClassName", err,
                             size)) < 0 ||
+        (pool_label && (rc = al__kube_text(labels, pool_label, out->pool, sizeof(out->pool), what,
+                                           "metadata.labels (pool)", err, size)) < 0) ||
         (rc = al__kube_text(labels, AL__KUBE_QUEUE_LABEL, out->queue, sizeof(out->queue), what,
                             "metadata.labels[" AL__KUBE_QUEUE_LABEL "]", err, size)) < 0 ||
         (rc = al__kube_text(labels, AL__KUBE_SUBGROUP_LABEL, out->subgroup, sizeof(out->subgroup),

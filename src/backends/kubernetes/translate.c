@@ -241,7 +241,7 @@ static void hold_elsewhere(struct build *b, const struct al__kube_pod *p) {
 static void add_pod(struct build *b, json_t *o) {
     struct al__kube_pod p;
     char err[1024], key[400];
-    if (al__kube_pod_read(o, &p, err, sizeof(err)) < 0) {
+    if (al__kube_pod_read(o, b->opt->pool_label, &p, err, sizeof(err)) < 0) {
         skip(b, err);
         return;
     }
