@@ -125,5 +125,29 @@ class NodePoolTest(DaemonTest):
         self.assertNotEqual(p.returncode, 0)
 
 
+class MigRequestTest(DaemonTest):
+    def test_a_mig_request_is_kept_and_waits_where_no_node_offers_it(self):
+        self.project("team")
+        w = self.submit("m", "team", SLEEP, mig={"1g.10gb": 2})
+        self.assertEqual(w["mig"], {"1g.10gb": 2})
+        time.sleep(1.5)
+        self.assertEqual(self.d.workload("m")["state"], "pending")  # the local nodes offer none
+        nodes = self.d.request("GET", "/api/v1/nodes")[1]["items"]
+        self.assertEqual(nodes[0]["mig"], {})
+        snap = self.d.request("GET", "/api/v1/snapshot")[1]
+        task = [j for j in snap["jobs"] if j["name"] == "m"][0]["tasks"][0]
+        self.assertEqual(task["mig"], {"1g.10gb": 2})
+
+    def test_bad_mig_requests_name_the_field(self):
+        self.project("team")
+        for fields in ({"mig": {"9g.10gb": 1}}, {"mig": {"1g.10gb": 0}},
+                       {"mig": {"1g.10gb": 1, "2g.20gb": 1}}, {"mig": {"1g.10gb": 1}, "gpu": 1}):
+            status, reply, _ = self.d.request("POST", "/api/v1/workloads",
+                                              dict(name="w", project="team", command=SLEEP,
+                                                   **fields))
+            self.assertEqual(status, 400, reply)
+            self.assertEqual(reply["error"]["field"], "mig", reply)
+
+
 if __name__ == "__main__":
     unittest.main()
