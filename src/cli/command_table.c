@@ -141,6 +141,8 @@ static const struct al__cli_opt submit_options[] = {
      "what of your environment the tasks get, as\nSlurm's: ALL (the default), NONE (only -e and\n"
      "a base: PATH, HOME...), or NAME[,NAME...];\nNAME=VALUE items set a variable, as -e",
      "ALL NONE"},
+    {NULL, "--mig", "PROFILE[=N]",
+     "N MIG instances of PROFILE (1g.10gb, 3g.40gb) per\ntask instead of GPUs (default N 1)", NULL},
     {NULL, "--node-pool", "NAME",
      "run in node pool NAME (default: the default pool,\nthe nodes with no pool)", NULL},
     {NULL, "--workdir", "DIR",
@@ -868,6 +870,7 @@ static const struct {
         {"export", "--export"},
         {"workdir", "--workdir"},
         {"node_pool", "--node-pool"},
+        {"mig", "--mig"},
         {"time_limit_s", "--time-limit"},
         {"image", "--image"},
         {"queue_anyway", "--queue-anyway"},

@@ -138,6 +138,16 @@ class MigRequestTest(DaemonTest):
         task = [j for j in snap["jobs"] if j["name"] == "m"][0]["tasks"][0]
         self.assertEqual(task["mig"], {"1g.10gb": 2})
 
+    def test_cli_submit_mig(self):
+        self.project("team")
+        self.d.cli("workload", "submit", "m", "-p", "team", "--mig", "3g.40gb=2", "--", "sleep",
+                   "300")
+        self.assertEqual(self.d.workload("m")["mig"], {"3g.40gb": 2})
+        p = self.d.cli("workload", "submit", "n", "-p", "team", "--mig", "9g.1gb", "--", "true",
+                       check=False)
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn("--mig", p.stderr)  # allotd's error names the option
+
     def test_bad_mig_requests_name_the_field(self):
         self.project("team")
         for fields in ({"mig": {"9g.10gb": 1}}, {"mig": {"1g.10gb": 0}},
