@@ -899,6 +899,7 @@ done:
     al__auth_release(&d.auth);
     d.state.events = NULL;
     al__state_release(&d.state);
+    al__pool_shares_free(&d);
     al__usage_history_release(&d.usage);
     al__events_release(&d.events);
     al__positions_free(d.positions);

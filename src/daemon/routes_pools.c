@@ -97,6 +97,17 @@ static void quota_in(const struct al__dqueue *q, const char *pool, const int64_t
         }
 }
 
+/* Queue q's GPU fair share in the pool in the last cycle that scheduled by pool; null when
+ * there was none (then the cluster is one pool: the project's own fair share applies). */
+static json_t *pool_fair_share(const struct allotd *d, const char *pool, size_t q) {
+    for (size_t i = 0; i < d->pool_share_count; i++) {
+        const struct al__pool_share *ps = &d->pool_shares[i];
+        if (strcmp(ps->pool, pool) == 0 && ps->queue_count == d->state.queue_count)
+            return al__gpus_json(ps->gpu_milli[q]);
+    }
+    return json_null();
+}
+
 static json_t *pool_json(const struct allotd *d, const struct pool_sum *p, bool projects) {
     int64_t held = 0;
     json_t *list = json_array();
@@ -108,10 +119,11 @@ static json_t *pool_json(const struct allotd *d, const struct pool_sum *p, bool 
         const int64_t *deserved, *limit;
         quota_in(dq, p->name, &deserved, &limit);
         json_array_append_new(
-            list, json_pack("{s:s, s:o, s:o, s:o}", "name", dq->name, "deserved_gpu",
+            list, json_pack("{s:s, s:o, s:o, s:o, s:o}", "name", dq->name, "deserved_gpu",
                             al__gpus_json(deserved[AL_GPU]), "limit_gpu",
                             limit[AL_GPU] < 0 ? json_null() : al__gpus_json(limit[AL_GPU]),
-                            "allocated_gpu", al__gpus_json(p->held_milli[q])));
+                            "allocated_gpu", al__gpus_json(p->held_milli[q]), "fair_share_gpu",
+                            pool_fair_share(d, p->name, q)));
     }
     json_t *o = json_pack("{s:s, s:b, s:I, s:I, s:I, s:I, s:o}", "name",
                           p->name[0] ? p->name : DEFAULT_POOL, "default", !p->name[0], "nodes",

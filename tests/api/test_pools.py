@@ -50,7 +50,7 @@ class NodePoolTest(DaemonTest):
         a100 = self.pool("a100")
         self.assertEqual(a100["allocated_gpu"], 2)
         self.assertEqual(a100["projects"], [{"name": "team", "deserved_gpu": 2, "limit_gpu": 2,
-                                             "allocated_gpu": 2}])
+                                             "allocated_gpu": 2, "fair_share_gpu": 2}])
         self.assertEqual(self.pool("default")["projects"][0]["allocated_gpu"], 2)
         self.assertEqual(self.pool("h100")["projects"][0]["allocated_gpu"], 0)
         # the snapshot carries the job's pool and the queue's per-pool quota
@@ -120,7 +120,7 @@ class NodePoolTest(DaemonTest):
         self.assertRegex(out, r"h100\s+1\s+1/2")
         self.assertRegex(out, r"default\s+1\s+0/2")
         out = self.d.cli("pool", "describe", "h100").stdout
-        self.assertRegex(out, r"team\s+1\s+-\s+1")  # its own quota in h100 now; holds 1
+        self.assertRegex(out, r"team\s+1\s+-\s+\S+\s+1")  # its own quota in h100 now; holds 1
         p = self.d.cli("pool", "describe", "nope", check=False)
         self.assertNotEqual(p.returncode, 0)
 
