@@ -42,10 +42,11 @@ static void build_nodes(const struct al__inventory *inv, struct al_cluster *c) {
         n->unschedulable = in->unschedulable;
         n->migs = al__xcalloc(in->mig_count + 1, sizeof(*n->migs));
         for (size_t m = 0; m < in->mig_count; m++) {
-            n->migs[m].profile = al__xstrdup(in->migs[m].profile);
-            n->migs[m].count = in->migs[m].count;
+            if (in->migs[m].count < 1) /* all held by other schedulers' pods */
+                continue;
+            n->migs[n->mig_count].profile = al__xstrdup(in->migs[m].profile);
+            n->migs[n->mig_count++].count = in->migs[m].count;
         }
-        n->mig_count = in->mig_count;
     }
     c->node_count = inv->node_count;
 }
@@ -173,7 +174,7 @@ static char *task_name(struct al__arena *names, const char *workload, int32_t in
 
 static bool node_offers(const struct al__node *node, const char *profile) {
     for (size_t m = 0; m < node->mig_count; m++)
-        if (strcmp(node->migs[m].profile, profile) == 0)
+        if (node->migs[m].count > 0 && strcmp(node->migs[m].profile, profile) == 0)
             return true;
     return false;
 }

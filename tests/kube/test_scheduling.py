@@ -498,6 +498,12 @@ class MigTest(ClusterTest):
         self.c.apply([self.mig_pod("m1", ns, "mig", 1), self.mig_pod("m2", ns, "mig", 1)])
         placed = self.wait_bound(ns, 2)
         self.assertEqual(placed, {"m1": "mig-1", "m2": "mig-1"})
+        # another scheduler's pod bound to a node holds its instance there
+        self.add_node("mig-2", gpus=0, extra={"nvidia.com/mig-1g.10gb": "1"})
+        foreign = self.mig_pod("foreign", ns, "mig", 1)
+        foreign["spec"]["schedulerName"] = "default-scheduler"
+        foreign["spec"]["nodeName"] = "mig-2"
+        self.c.apply([foreign])
         third = self.mig_pod("m3", ns, "mig", 1)
         other = self.mig_pod("m4", ns, "mig", 1)
         res = other["spec"]["containers"][0]["resources"]
@@ -506,7 +512,8 @@ class MigTest(ClusterTest):
         self.c.apply([third, other])
         self.wait_condition(ns, "m3")
         self.wait_condition(ns, "m4")
-        self.assertEqual(set(bound(self.kubelet.pods(ns))), {"m1", "m2"})
+        self.assertEqual(set(bound(self.kubelet.pods(ns))), {"m1", "m2", "foreign"})
+        self.assertEqual(self.kubelet.node_of(ns, "m3"), None)
 
 
 class NodePoolTest(ClusterTest):
