@@ -133,6 +133,12 @@ struct al_reservation {
     size_t node_count;
 };
 
+/* One node pool's part of a cycle over a cluster with pools (al_result.pools). */
+struct al_pool_outcome {
+    const char *name;                /* owned by the result; NULL for the default pool */
+    struct al_queue_outcome *queues; /* one per cluster queue: its share of this pool */
+};
+
 struct al_result {
     struct al_decision *decisions; /* in the order they were made */
     size_t decision_count;
@@ -151,6 +157,11 @@ struct al_result {
     /* How long each action of config.actions took, by action (0 for one not run, and for all
      * unless config.clock_ns is set). Not part of the decisions. */
     int64_t action_ns[AL_ACTION_COUNT];
+    /* Clusters scheduled by node pool (a job names a pool or a queue gives a quota per pool):
+     * every pool scheduled as its own partition, the default pool first, then by name; `queues`
+     * above are their sums. NULL and 0 otherwise. */
+    struct al_pool_outcome *pools;
+    size_t pool_count;
     void *storage_; /* private */
 };
 

@@ -110,6 +110,18 @@ struct al_label {
     char *value;
 };
 
+/*
+ * MIG: a number of Multi-Instance GPU instances of one profile, "<G>g.<M>gb" (G compute slices of
+ * 7, M GB of memory: "1g.10gb", "3g.40gb"), as Kubernetes' nvidia.com/mig-<profile> resources
+ * (the device plugin's mixed strategy). An instance is a whole resource, never shared; a node
+ * offers so many of each profile, a task asks so many. Quota counts an instance of a profile as
+ * G whole GPUs, as KAI Scheduler does (GetGpusQuota: the profile's "g" number times the count).
+ */
+struct al_mig {
+    char *profile;
+    int32_t count; /* >= 1 */
+};
+
 struct al_node {
     char *name;
     char *pool;           /* node pool, may be NULL */
@@ -119,7 +131,18 @@ struct al_node {
     size_t gpu_count;
     struct al_label *labels;
     size_t label_count;
-    bool unschedulable; /* takes no new task (cordoned, not ready); its tasks stay */
+    bool unschedulable;  /* takes no new task (cordoned, not ready); its tasks stay */
+    struct al_mig *migs; /* MIG instances it offers, profiles unique; may be NULL */
+    size_t mig_count;
+};
+
+/* A queue's quota in one node pool (Run:ai: a project's quota per node pool). Values the
+ * snapshot or allotd does not set are the queue's own (global) ones. */
+struct al_queue_pool {
+    char *pool; /* the node pool's name */
+    int64_t deserved[AL_RESOURCE_COUNT];
+    int64_t limit[AL_RESOURCE_COUNT];
+    int64_t weight[AL_RESOURCE_COUNT];
 };
 
 struct al_queue {
@@ -141,6 +164,10 @@ struct al_queue {
     int64_t preempt_min_runtime_s;
     bool has_reclaim_min_runtime;
     int64_t reclaim_min_runtime_s;
+    /* Per-pool quotas, sorted by pool name, names unique; a pool not listed uses deserved,
+     * limit and weight above. May be NULL. */
+    struct al_queue_pool *pools;
+    size_t pool_count;
 };
 
 /*
@@ -187,6 +214,9 @@ struct al_subgroup {
 struct al_job {
     char *name;
     int32_t queue; /* index of a leaf queue */
+    /* The node pool the job runs in, NULL = the default pool (nodes with no pool), as KAI's
+     * default shard. Each pool is scheduled as its own partition (docs/engine.md). */
+    char *pool;
     int32_t priority;
     bool preemptible;
     /* Semi-preemptible (preemptible is then false): the job's core, its first min_members
@@ -265,6 +295,10 @@ struct al_task {
     int32_t task_priority; /* higher is placed first, evicted last */
     struct al_affinity *affinity;
     size_t affinity_count;
+    /* MIG instances it requests, profiles unique (then gpus, gpu_milli and gpu_memory_mib are
+     * 0); may be NULL. Placed on a node that offers them free, charged as al_mig says. */
+    struct al_mig *migs;
+    size_t mig_count;
 };
 
 struct al_cluster {
@@ -301,6 +335,10 @@ void al_cluster_release(struct al_cluster *cluster);
  * device_memory_mib <= 0.
  */
 int64_t al_gpu_memory_milli(int32_t memory_mib, int32_t device_memory_mib);
+
+/* al_mig_profile_gpus - the compute slices G of a MIG profile "<G>g.<M>gb" (1..7, M >= 1), what
+ * quota counts one instance as (in whole GPUs); -1 when `profile` is not such a name. */
+int32_t al_mig_profile_gpus(const char *profile);
 
 /* al_task_is_active - the task holds resources on its node (allocated..stuck_releasing). */
 bool al_task_is_active(enum al_task_state state);

@@ -28,6 +28,8 @@ struct al__node_label {
     char *key, *value;
 };
 
+#define AL__NODE_MIGS_MAX 8
+
 /* A node tasks can run on. */
 struct al__node {
     char name[AL__NODE_NAME_MAX];
@@ -39,6 +41,13 @@ struct al__node {
     struct al__node_label *labels;
     size_t label_count;
     bool unschedulable; /* takes no new task (cordoned, not ready); its tasks stay */
+    /* MIG instances it offers by profile ("1g.10gb"; Kubernetes: nvidia.com/mig-<profile> in
+     * its allocatable), at most AL__NODE_MIGS_MAX profiles. */
+    struct al__node_mig {
+        char profile[24];
+        int32_t count;
+    } migs[AL__NODE_MIGS_MAX];
+    size_t mig_count;
 };
 
 /* What a backend offers: its nodes, in an order that holds until the backend says it changed (a
@@ -186,6 +195,10 @@ struct al__mirror_workload {
     int32_t gpus, gpu_milli, gpu_memory_mib, gpu_device_count;
     int64_t cpu_millis, memory_bytes;
     int32_t gpu_milli_limit, gpu_memory_limit_mib; /* dynamic fractions, 0 = the request */
+    const char *node_pool; /* the node pool it runs in, NULL = the default pool */
+    /* MIG instances each task asks, of one profile ("1g.10gb"; "" and 0: none). */
+    const char *mig_profile;
+    int32_t mig_count;
     int64_t created_s;
     int64_t time_limit_s; /* 0 = none said (a workload's own stays) */
     const struct al__mirror_task *tasks;

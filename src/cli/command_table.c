@@ -67,6 +67,7 @@ const struct al__cli_noun al__cli_noun_table[] = {
     {"department", "create, list, describe, update, delete"},
     {"node", "list"},
     {"topology", "list"},
+    {"pool", "list, describe: node pools, their capacity, quotas and allocation"},
     {"top", "per project: deserved GPUs, fair share, allocated, pending"},
     {"events", "changes of workloads and projects, as they happen with -f"},
     {"snapshot", "the live state as a snapshot file; convert a KAI Scheduler snapshot"},
@@ -156,6 +157,10 @@ static const struct al__cli_opt submit_options[] = {
      "what of your environment the tasks get, as\nSlurm's: ALL (the default), NONE (only -e and\n"
      "a base: PATH, HOME...), or NAME[,NAME...];\nNAME=VALUE items set a variable, as -e",
      "ALL NONE"},
+    {NULL, "--mig", "PROFILE[=N]",
+     "N MIG instances of PROFILE (1g.10gb, 3g.40gb) per\ntask instead of GPUs (default N 1)", NULL},
+    {NULL, "--node-pool", "NAME",
+     "run in node pool NAME (default: the default pool,\nthe nodes with no pool)", NULL},
     {NULL, "--workdir", "DIR",
      "where the tasks start (default: the current\ndirectory); it must exist where they run",
      "@dir"},
@@ -260,8 +265,13 @@ static const struct al__cli_opt delete_workload_options[] = {
          "a job that started less than D ago is not\npreempted: 90, 30s, 10m, 2h; 'inherit' "      \
          "(the\ndefault) takes the department's",                                                  \
          NULL},                                                                                    \
+        {NULL, "--reclaim-min-runtime", "D", "the same for reclaim", NULL},                        \
+        {NULL, "--pool", "NAME",                                                                   \
+         "the deserved, limit and weight options after it\nset the quota in node pool NAME "       \
+         "(unset\nones: the queue's own)",                                                         \
+         NULL},                                                                                    \
     {                                                                                              \
-        NULL, "--reclaim-min-runtime", "D", "the same for reclaim", NULL                           \
+        NULL, "--no-pool", "NAME", "remove the quota in node pool NAME", NULL                      \
     }
 
 static const struct al__cli_opt project_write_options[] = {
@@ -612,6 +622,16 @@ const struct al__cli_command al__cli_command_table[] = {
      "first. A workload's --required-topology-level and --preferred-topology-level name\n"
      "a level; --topology names the topology when there are several.",
      NULL, 0, NULL, al__cmd_topology_list, API_OUT},
+    {"pool", "list", "[-w]", "node pools: nodes, GPUs allocated, CPU and memory",
+     "Lists node pools: the pools the nodes form (\"default\" is the nodes with no pool),\n"
+     "with NODES, GPU ALLOCATED (GPUs given to tasks there / GPUs), CPU cores and MEMORY.\n"
+     "A workload runs in one pool (workload submit --node-pool), a project may have a\n"
+     "quota per pool (project create/update --pool).",
+     OPTS(watch_options), NULL, al__cmd_pool_list, API_OUT},
+    {"pool", "describe", "NAME", "its capacity, and per project the quota and allocation there",
+     "Shows a node pool: nodes, GPUs and what is allocated, and per project its GPU quota\n"
+     "in the pool (its pool entry, else its own), its limit and the GPUs it holds there.",
+     NULL, 0, NULL, al__cmd_pool_describe, API_OUT},
     {"top", NULL, "[-w]", "per project: deserved GPUs, fair share, allocated, pending",
      "Shows per project, grouped by department: GPUs DESERVED, FAIR SHARE in the last\n"
      "scheduling cycle, ALLOCATED (GPUs given to running tasks) and PENDING (GPUs that\n"
@@ -883,6 +903,8 @@ static const struct {
         {"env", "--env"},
         {"export", "--export"},
         {"workdir", "--workdir"},
+        {"node_pool", "--node-pool"},
+        {"mig", "--mig"},
         {"time_limit_s", "--time-limit"},
         {"image", "--image"},
         {"queue_anyway", "--queue-anyway"},

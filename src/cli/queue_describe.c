@@ -87,6 +87,22 @@ static void min_runtime_text(const json_t *q, const char *key, char *buf, size_t
         snprintf(buf, size, "none");
 }
 
+/* Its quota per node pool: one line per pool it gives one for. */
+static void print_pools(const json_t *q) {
+    const char *pool;
+    const json_t *entry;
+    json_object_foreach((json_t *)json_object_get(q, "pools"), pool, entry) {
+        char gpu[48], cpu[48], memory[48], limit[48], label[80];
+        al__cli_queue_amounts(json_object_get(entry, "deserved"), gpu, cpu, memory, sizeof(gpu));
+        al__cli_queue_amounts(json_object_get(entry, "limit"), limit, cpu, memory, sizeof(limit));
+        if (al__cli_json_path_num(entry, "limit.gpu", -1) < 0)
+            snprintf(limit, sizeof(limit), "none");
+        snprintf(label, sizeof(label), "Pool %s", pool);
+        al__cli_field(label, "GPUs deserved %s, limit %s, weight %lld", gpu, limit,
+                      (long long)al__cli_json_path_num(entry, "over_quota_weight.gpu", 1));
+    }
+}
+
 static void print_text(const struct al__cli *cli, const json_t *q) {
     const json_t *counts = json_object_get(json_object_get(q, "status"), "workloads");
     char created[48], preempt[96], reclaim[96];
@@ -113,6 +129,7 @@ static void print_text(const struct al__cli *cli, const json_t *q) {
         al__cli_usage_settings(q, settings, sizeof(settings)))
         al__cli_field("Usage", "%s (%s)", usage, settings);
     print_resources(q);
+    print_pools(q);
 }
 
 int al__cmd_queue_describe(const struct al__cli *cli, int argc, char **argv) {

@@ -33,7 +33,7 @@ const char *al__cli_queue_collection(const struct al__cli *cli) {
 static json_t *member(json_t *body, const char *name) {
     json_t *m = json_object_get(body, name);
 
-    if (!m) {
+    if (!m || !json_is_object(m)) { /* absent, or null from an earlier --no-pool */
         m = al__cli_json_take(json_object());
         al__cli_json_set(body, name, m);
     }
@@ -76,12 +76,13 @@ static int min_runtime_option(struct al__cli_args *a, json_t *body, const char *
     return AL__CLI_RUN;
 }
 
-int al__cli_queue_option(struct al__cli_args *a, json_t *body) {
+/* The amount options into `amounts` (the body, or one of its pools), the others into body. */
+static int queue_option_into(struct al__cli_args *a, json_t *body, json_t *amounts) {
     for (size_t i = 0; i < sizeof(amount_options) / sizeof(amount_options[0]); i++) {
         if (al__cli_args_is(a, NULL, amount_options[i].option)) {
             bool weight = amount_options[i].unit == AL__CLI_UNIT_COUNT;
             return al__cli_args_amount(a, amount_options[i].unit, !weight,
-                                       member(body, amount_options[i].member),
+                                       member(amounts, amount_options[i].member),
                                        amount_options[i].key);
         }
     }
@@ -96,17 +97,44 @@ int al__cli_queue_option(struct al__cli_args *a, json_t *body) {
     return 1;
 }
 
+int al__cli_queue_option(struct al__cli_args *a, json_t *body) {
+    return queue_option_into(a, body, body);
+}
+
+/* --pool NAME: the amount options after it set the queue's quota in node pool NAME (pools.NAME);
+ * --no-pool NAME: removes that pool's quota (pools.NAME: null). */
+static int pool_option(struct al__cli_args *a, json_t *body, json_t **amounts) {
+    bool remove = strcmp(a->option, "--no-pool") == 0;
+    const char *name = al__cli_args_value(a);
+    if (!name)
+        return AL__CLI_BAD;
+    if (!name[0])
+        return al__cli_usage_error(a->cli, "%s: give a pool name", a->option);
+    json_t *pools = member(body, "pools");
+    if (remove) {
+        al__cli_json_set(pools, name, json_null());
+        *amounts = body;
+    } else {
+        *amounts = member(pools, name);
+    }
+    return AL__CLI_RUN;
+}
+
 int al__cli_queue_parse(const struct al__cli *cli, int argc, char **argv, json_t *body,
                         const char **name) {
     struct al__cli_args a;
     int rc;
 
+    json_t *amounts = body;
     al__cli_args_init(&a, cli, argc, argv);
     while (al__cli_args_next(&a)) {
         if (al__cli_args_positional(&a)) {
             if (al__cli_args_name(&a, name) < 0)
                 return AL__CLI_BAD;
-        } else if ((rc = al__cli_queue_option(&a, body)) != AL__CLI_RUN) {
+        } else if (al__cli_args_is(&a, NULL, "--pool") || al__cli_args_is(&a, NULL, "--no-pool")) {
+            if (pool_option(&a, body, &amounts) != AL__CLI_RUN)
+                return AL__CLI_BAD;
+        } else if ((rc = queue_option_into(&a, body, amounts)) != AL__CLI_RUN) {
             return rc < 0 ? rc : al__cli_args_unknown(&a);
         }
     }

@@ -26,7 +26,9 @@ int al__cli_queue_option(struct al__cli_args *a, json_t *body);
 
 /*
  * al__cli_queue_parse - the command line of `create` and `update`: NAME, field options into
- * body. Returns AL__CLI_RUN, AL__CLI_HELP or AL__CLI_BAD (after a usage error).
+ * body; after --pool NAME the amount options (deserved, limit, weight) go into pools.NAME (the
+ * queue's quota in that node pool), --no-pool NAME removes it. Returns AL__CLI_RUN, AL__CLI_HELP or
+ * AL__CLI_BAD (after a usage error).
  */
 int al__cli_queue_parse(const struct al__cli *cli, int argc, char **argv, json_t *body,
                         const char **name);

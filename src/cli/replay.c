@@ -179,6 +179,27 @@ static void print_reservations(const struct al_cluster *c, const struct al_resul
     }
 }
 
+/* With node pools: each pool's GPU fair share, allocation and request per leaf queue that asks
+ * or holds something there (the table above sums the pools). */
+static void print_pools(const struct al_cluster *c, const struct al_result *r) {
+    for (size_t p = 0; p < r->pool_count; p++) {
+        char label[96];
+        snprintf(label, sizeof(label),
+                 "pool %.60s (GPUs):", r->pools[p].name ? r->pools[p].name : "(default)");
+        printf("%-26s %10s %10s %10s\n", label, "fair share", "allocated", "requested");
+        for (size_t q = 0; q < c->queue_count; q++) {
+            const struct al_queue_outcome *o = &r->pools[p].queues[q];
+            char share[48], alloc[48], req[48];
+            if (o->requested[AL_GPU] == 0 && o->allocated[AL_GPU] == 0)
+                continue;
+            al_amount_text(AL_GPU, o->fair_share[AL_GPU], false, share, sizeof(share));
+            al_amount_text(AL_GPU, o->allocated[AL_GPU], false, alloc, sizeof(alloc));
+            al_amount_text(AL_GPU, o->requested[AL_GPU], false, req, sizeof(req));
+            printf("  %-24s %10s %10s %10s\n", c->queues[q].name, share, alloc, req);
+        }
+    }
+}
+
 static void print_text(const char *path, const char *name, const struct al_cluster *c,
                        const struct al_result *r) {
     printf("== %s (%s)\n", name, path);
@@ -186,6 +207,7 @@ static void print_text(const char *path, const char *name, const struct al_clust
     print_pending(c, r);
     print_reservations(c, r);
     print_queues(c, r);
+    print_pools(c, r);
 }
 
 static void json_add(struct run *run, json_t *doc) {

@@ -2,6 +2,7 @@
  * the submitter's environment and directory. */
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -65,12 +66,37 @@ static int workdir_option(struct al__cli_args *a, json_t *body) {
     return 0;
 }
 
-/* Options of how the tasks run: --export, --workdir, --time-limit; 1 if none matched. */
+/* Options of how and where the tasks run: --export, --workdir, --node-pool, --time-limit; 1 if
+ * none matched. */
 static int running_option(struct al__cli_args *a, json_t *body) {
     char err[256];
     int64_t seconds;
     if (al__cli_args_is(a, NULL, "--workdir"))
         return workdir_option(a, body);
+    if (al__cli_args_is(a, NULL, "--mig")) { /* PROFILE=N or PROFILE (one instance) */
+        const char *text = al__cli_args_value(a);
+        if (!text)
+            return AL__CLI_BAD;
+        char profile[32];
+        const char *eq = strchr(text, '=');
+        size_t len = eq ? (size_t)(eq - text) : strlen(text);
+        char *end = NULL;
+        long n = eq ? strtol(eq + 1, &end, 10) : 1;
+        if (len == 0 || len >= sizeof(profile) || n < 1 || n > 4096 || (eq && *end))
+            return al__cli_usage_error(a->cli, "%s: give PROFILE or PROFILE=N, e.g. 1g.10gb=2",
+                                       a->option);
+        snprintf(profile, sizeof(profile), "%.*s", (int)len, text);
+        al__cli_json_set(body, "mig", al__cli_json_take(json_pack("{s:i}", profile, (int)n)));
+        return 0;
+    }
+    if (al__cli_args_is(a, NULL, "--node-pool")) {
+        const char *pool = al__cli_args_value(a);
+        json_t *value = pool ? al__cli_args_string(a->cli, a->option, pool) : NULL;
+        if (!value)
+            return AL__CLI_BAD;
+        al__cli_json_set(body, "node_pool", value);
+        return 0;
+    }
     if (al__cli_args_is(a, NULL, "--export")) {
         const char *text = al__cli_args_value(a);
         return !text || al__cli_export_option(a->cli, a->option, text, body) < 0 ? AL__CLI_BAD : 0;

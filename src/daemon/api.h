@@ -147,6 +147,10 @@ void al__nodes_list(struct allotd *d, const struct al__request *req, struct al__
 void al__node_get(struct allotd *d, const struct al__request *req, struct al__reply *rep);
 /* GET /api/v1/topologies: the topologies the nodes' labels describe (routes_nodes.c). */
 void al__topologies_list(struct allotd *d, const struct al__request *req, struct al__reply *rep);
+/* routes_pools.c: the node pools the nodes form ("default" = nodes with none), with capacity and
+ * what each project holds there and its quota there. */
+void al__pools_list(struct allotd *d, const struct al__request *req, struct al__reply *rep);
+void al__pool_get(struct allotd *d, const struct al__request *req, struct al__reply *rep);
 /* The audit log (routes_audit.c): called with no lock held (they take the reader's). */
 void al__audit_list_route(struct allotd *d, const struct al__request *req, struct al__reply *rep);
 void al__audit_verify_route(struct allotd *d, const struct al__request *req, struct al__reply *rep);

@@ -38,6 +38,10 @@ struct al__submit_ticket {
     bool project_gone; /* the failure: its project was deleted meanwhile (not ours: a 4xx) */
 };
 
+struct allotd;
+/* al__pool_shares_free - forgets the last cycle's per-pool fair shares (loop.c). */
+void al__pool_shares_free(struct allotd *d);
+
 struct allotd {
     /* Lock order: store_lock, then lock. store_lock guards the SQLite connection; lock guards
      * everything else. A transaction's COMMIT (the fsync) may run with store_lock alone, so that
@@ -140,6 +144,15 @@ struct allotd {
     int64_t usage_flushed_s;                   /* when dirty buckets were last stored */
     int64_t usage_capacity[AL_RESOURCE_COUNT]; /* the cluster's, as of the last sample */
     bool in_quota_reclaim;                     /* --queue-priority-in-quota-reclaim (al_config's) */
+    /* Node pools (docs/engine.md): each pool's GPU fair share per queue (by state index, as the
+     * state's queues were) in the last cycle that scheduled by pool; none otherwise. Under
+     * `lock`; routes_pools.c reads it, loop.c replaces it, main.c frees it. */
+    struct al__pool_share {
+        char pool[64]; /* "" = the default pool */
+        int64_t *gpu_milli;
+        size_t queue_count;
+    } * pool_shares;
+    size_t pool_share_count;
     struct al__login_guard login_guard;
     char dummy_hash[128];            /* an Argon2id string checked for unknown users (equal work) */
     struct al__subject_rates *rates; /* per-subject request budgets (subject_rate.h) */

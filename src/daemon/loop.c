@@ -89,6 +89,34 @@ static bool same_why(const struct al_explanation *a, const struct al_explanation
  * not read again where its explanation is the one recorded last cycle on it (the kept model
  * knows, m->last_why): at 80,000 pending, reading each one cost more than the engine's pass.
  */
+void al__pool_shares_free(struct allotd *d) {
+    for (size_t p = 0; p < d->pool_share_count; p++)
+        free(d->pool_shares[p].gpu_milli);
+    free(d->pool_shares);
+    d->pool_shares = NULL;
+    d->pool_share_count = 0;
+}
+
+/* Each pool's GPU fair share per queue, from a cycle that scheduled by pool. */
+static void record_pool_shares(struct allotd *d, const struct al_cluster *c,
+                               const struct al_result *r) {
+    al__pool_shares_free(d);
+    if (r->pool_count == 0)
+        return;
+    d->pool_shares = al__xcalloc(r->pool_count, sizeof(*d->pool_shares));
+    for (size_t p = 0; p < r->pool_count; p++) {
+        struct al__pool_share *ps = &d->pool_shares[d->pool_share_count++];
+        snprintf(ps->pool, sizeof(ps->pool), "%s", r->pools[p].name ? r->pools[p].name : "");
+        ps->queue_count = d->state.queue_count;
+        ps->gpu_milli = al__xcalloc(ps->queue_count + 1, sizeof(int64_t));
+        for (size_t q = 0; q < c->queue_count; q++) {
+            struct al__dqueue *dq = al__state_queue(&d->state, c->queues[q].name);
+            if (dq)
+                ps->gpu_milli[dq - d->state.queues] = r->pools[p].queues[q].fair_share[AL_GPU];
+        }
+    }
+}
+
 static void record_outcome(struct allotd *d, const struct al__cycle_model *m,
                            const struct al_result *r) {
     const struct al_cluster *c = &m->cluster;
@@ -107,6 +135,7 @@ static void record_outcome(struct allotd *d, const struct al__cycle_model *m,
         memcpy(dq->allocated, r->queues[q].allocated, sizeof(dq->allocated));
         memcpy(dq->requested, r->queues[q].requested, sizeof(dq->requested));
     }
+    record_pool_shares(d, c, r);
     /* A workload leaves `pending` by having a task placed (a task change): it holds it then. */
     struct al__wset_items *holding = &d->state.sets[AL__HOLDING];
     for (size_t i = 0; d->cleared_at_changes != d->state.task_changes && i < holding->count; i++) {

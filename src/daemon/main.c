@@ -929,6 +929,7 @@ done:
     al__auth_release(&d.auth);
     d.state.events = NULL;
     al__state_release(&d.state);
+    al__pool_shares_free(&d);
     al__usage_history_release(&d.usage);
     al__reservations_release(&d);
     al__events_release(&d.events);

@@ -172,6 +172,19 @@ static bool task_mirror(struct allotd *d, struct al__dtask *t, const struct al__
     return changed;
 }
 
+/* Sets the spec's node pool to the mirrored one; whether it changed. */
+static bool pool_update(struct al__wspec *s, const char *pool) {
+    if (pool && !pool[0])
+        pool = NULL;
+    if (!pool && !s->node_pool)
+        return false;
+    if (pool && s->node_pool && strcmp(pool, s->node_pool) == 0)
+        return false;
+    free(s->node_pool);
+    s->node_pool = pool ? al__xstrdup(pool) : NULL;
+    return true;
+}
+
 static void spec_from(const struct al__mirror_workload *in, struct al__wspec *s) {
     enum al__wkind kind = AL__K_TRAINING;
     if (in->kind)
@@ -189,6 +202,8 @@ static void spec_from(const struct al__mirror_workload *in, struct al__wspec *s)
     s->gpu_device_count = in->gpu_device_count;
     s->gpu_milli_limit = in->gpu_milli_limit;
     s->gpu_memory_limit_mib = in->gpu_memory_limit_mib;
+    snprintf(s->mig_profile, sizeof(s->mig_profile), "%s", in->mig_profile ? in->mig_profile : "");
+    s->mig_count = in->mig_profile ? in->mig_count : 0;
     s->cpu_millis = in->cpu_millis;
     s->memory_bytes = in->memory_bytes;
     s->enforce = !in->no_enforce;
@@ -257,7 +272,8 @@ static bool same_request(const struct al__wspec *a, const struct al__wspec *b) {
            same_text(a->topology, b->topology) &&
            same_text(a->required_topology_level, b->required_topology_level) &&
            same_text(a->preferred_topology_level, b->preferred_topology_level) &&
-           a->time_limit_s == b->time_limit_s;
+           a->time_limit_s == b->time_limit_s && a->mig_count == b->mig_count &&
+           strcmp(a->mig_profile, b->mig_profile) == 0;
 }
 
 /* The sets a task's state puts its workload in (the state prunes what no longer belongs). */
@@ -304,6 +320,7 @@ static void workload_add(struct allotd *d, const struct al__dqueue *project,
     al__workload_name_set(w, in->project, in->name);
     w->project_id = project->id;
     spec_from(in, &w->spec);
+    pool_update(&w->spec, in->node_pool);
     w->spec.command = json_array();
     w->spec.env = json_object();
     w->requests = requests_from(in, &w->spec);
@@ -354,6 +371,7 @@ static void workload_put(void *arg, const struct al__mirror_workload *in) {
     free(w->spec.required_topology_level);
     free(w->spec.preferred_topology_level);
     w->spec = spec;
+    changed = pool_update(&w->spec, in->node_pool) || changed;
     free(w->requests);
     w->requests = requests;
     for (size_t i = 0; i < in->task_count; i++) {
@@ -581,6 +599,8 @@ void al__mirror_submit(struct allotd *d, json_t *body, struct al__reply *rep) {
                                     .gpu_device_count = spec.gpu_device_count,
                                     .gpu_milli_limit = spec.gpu_milli_limit,
                                     .gpu_memory_limit_mib = spec.gpu_memory_limit_mib,
+                                    .mig_profile = spec.mig_profile,
+                                    .mig_count = spec.mig_count,
                                     .cpu_millis = spec.cpu_millis,
                                     .memory_bytes = spec.memory_bytes,
                                     .created_s = al__daemon_now(),

@@ -41,6 +41,13 @@ static void build_nodes(const struct al__inventory *inv, struct al_cluster *c) {
         }
         n->label_count = in->label_count;
         n->unschedulable = in->unschedulable;
+        n->migs = al__xcalloc(in->mig_count + 1, sizeof(*n->migs));
+        for (size_t m = 0; m < in->mig_count; m++) {
+            if (in->migs[m].count < 1) /* all held by other schedulers' pods */
+                continue;
+            n->migs[n->mig_count].profile = al__xstrdup(in->migs[m].profile);
+            n->migs[n->mig_count++].count = in->migs[m].count;
+        }
     }
     c->node_count = inv->node_count;
 }
@@ -63,6 +70,14 @@ static void build_queues(const struct al__state *st, bool usage, struct al_clust
         q->preempt_min_runtime_s = dq->preempt_min_runtime_s;
         q->has_reclaim_min_runtime = dq->has_reclaim_min_runtime;
         q->reclaim_min_runtime_s = dq->reclaim_min_runtime_s;
+        q->pools = al__xcalloc(dq->pool_count + 1, sizeof(*q->pools));
+        for (size_t p = 0; p < dq->pool_count; p++) {
+            q->pools[p].pool = al__xstrdup(dq->pools[p].pool);
+            memcpy(q->pools[p].deserved, dq->pools[p].deserved, sizeof(q->pools[p].deserved));
+            memcpy(q->pools[p].limit, dq->pools[p].limit, sizeof(q->pools[p].limit));
+            memcpy(q->pools[p].weight, dq->pools[p].weight, sizeof(q->pools[p].weight));
+        }
+        q->pool_count = dq->pool_count;
         if (usage) /* only where it counts: the snapshot carries what the cycle used */
             memcpy(q->usage_ppm, dq->usage_ppm, sizeof(q->usage_ppm));
     }
@@ -164,6 +179,13 @@ static char *task_name(struct al__arena *names, const char *workload, int32_t in
     return name_copy(names, text, len + 1 + n);
 }
 
+static bool node_offers(const struct al__node *node, const char *profile) {
+    for (size_t m = 0; m < node->mig_count; m++)
+        if (node->migs[m].count > 0 && strcmp(node->migs[m].profile, profile) == 0)
+            return true;
+    return false;
+}
+
 void al__model_fill_tasks(const struct allotd *d, const struct al__dworkload *w, int32_t job,
                           struct al_task *out, int32_t *index, struct al__arena *names) {
     const struct al__wspec *s = &w->spec;
@@ -189,6 +211,17 @@ void al__model_fill_tasks(const struct allotd *d, const struct al__dworkload *w,
         ct->cpu_millis = r.cpu_millis;
         ct->memory_bytes = r.memory_bytes;
         ct->subgroup = -1;
+        /* Its MIG instances (freed with the task: al_cluster_release, model_kept.c); a task
+         * running on a node that no longer offers its profile (the node's MIG layout changed
+         * under it) holds none there, rather than make the cycle refuse the cluster. */
+        if (w->spec.mig_count > 0 &&
+            (!al_task_is_active(state) || ct->node < 0 ||
+             node_offers(&d->backend.inventory.nodes[ct->node], w->spec.mig_profile))) {
+            ct->migs = al__xcalloc(1, sizeof(*ct->migs));
+            ct->migs[0].profile = al__xstrdup(w->spec.mig_profile);
+            ct->migs[0].count = w->spec.mig_count;
+            ct->mig_count = 1;
+        }
         if (al_task_is_active(state) && t->gpu_count > 0) {
             ct->gpu_indices = al__xcalloc(t->gpu_count, sizeof(int32_t));
             for (size_t g = 0; g < t->gpu_count; g++)
@@ -205,6 +238,8 @@ void al__model_fill_job(const struct al__inventory *inv, const struct al__dworkl
     char field[64], msg[256];
     memset(out, 0, sizeof(*out));
     out->name = name_copy(names, w->name, strlen(w->name));
+    out->pool =
+        w->spec.node_pool ? name_copy(names, w->spec.node_pool, strlen(w->spec.node_pool)) : NULL;
     out->queue = queue;
     out->priority = w->spec.priority;
     out->preemptible = w->spec.preemptible;
@@ -320,8 +355,10 @@ void al__model_release(struct al__cycle_model *m) {
         m->cluster.tasks = NULL;
         m->cluster.task_count = 0;
     } else {
-        for (size_t j = 0; j < m->cluster.job_count; j++) /* in m->names */
+        for (size_t j = 0; j < m->cluster.job_count; j++) { /* in m->names */
             m->cluster.jobs[j].name = NULL;
+            m->cluster.jobs[j].pool = NULL;
+        }
         for (size_t t = 0; t < m->cluster.task_count; t++)
             m->cluster.tasks[t].name = NULL;
         free(m->job_owner);

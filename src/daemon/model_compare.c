@@ -73,7 +73,8 @@ static bool same_job(const struct al__cycle_model *a, size_t ja, const struct al
         (x->has_stale_for && /* since when: the two may be a second apart */
          a->cluster.now_s - x->stale_for_s != b->cluster.now_s - y->stale_for_s) ||
         x->task_count != y->task_count || x->subgroup_count != y->subgroup_count ||
-        memcmp(&x->topology, &y->topology, sizeof(x->topology)) != 0)
+        memcmp(&x->topology, &y->topology, sizeof(x->topology)) != 0 ||
+        (x->pool || y->pool ? !x->pool || !y->pool || strcmp(x->pool, y->pool) != 0 : false))
         return false;
     for (size_t i = 0; i < x->task_count; i++) {
         size_t ta = x->first_task + i, tb = y->first_task + i;

@@ -48,11 +48,18 @@ static void free_slot(struct al__kept_model *k, size_t s) {
     for (size_t t = j->first_task; t < j->first_task + j->task_count; t++) {
         free(k->tasks[t].name);
         free(k->tasks[t].gpu_indices);
+        for (size_t m = 0; m < k->tasks[t].mig_count; m++)
+            free(k->tasks[t].migs[m].profile);
+        free(k->tasks[t].migs);
         k->tasks[t].name = NULL;
         k->tasks[t].gpu_indices = NULL;
+        k->tasks[t].migs = NULL;
+        k->tasks[t].mig_count = 0;
     }
     free(j->name);
+    free(j->pool);
     j->name = NULL;
+    j->pool = NULL;
 }
 
 void al__kept_free(struct al__kept_model *k) {

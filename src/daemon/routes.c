@@ -64,6 +64,8 @@ static const struct route routes[] = {
     {"GET", "nodes", READS, al__nodes_list, CHECKED, AL__RES_NODE, RD},
     {"GET", "nodes/*", READS, al__node_get, CHECKED, AL__RES_NODE, RD},
     {"GET", "topologies", READS, al__topologies_list, CHECKED, AL__RES_NODE, RD},
+    {"GET", "pools", READS, al__pools_list, CHECKED, AL__RES_NODE, RD},
+    {"GET", "pools/*", READS, al__pool_get, CHECKED, AL__RES_NODE, RD},
     /* changes as they happen (routes_events.c): the ring's lock only */
     {"GET", "events", OWN, al__events_route, CHECKED, W, RD},
     {"GET", "snapshot", READS, al__snapshot_get, CHECKED, AL__RES_SNAPSHOT, RD},

@@ -75,7 +75,9 @@ static void usage_release(struct usage *u, size_t devices) {
 
 static json_t *node_json(const struct allotd *d, struct usage *u, size_t i) {
     const struct al__node *node = &d->backend.inventory.nodes[i];
-    json_t *gpus = json_array(), *labels = json_object();
+    json_t *gpus = json_array(), *labels = json_object(), *migs = json_object();
+    for (size_t m = 0; m < node->mig_count; m++)
+        json_object_set_new(migs, node->migs[m].profile, json_integer(node->migs[m].count));
     int64_t total = 0;
 
     for (size_t g = 0; g < node->gpu_count; g++) {
@@ -89,13 +91,13 @@ static json_t *node_json(const struct allotd *d, struct usage *u, size_t i) {
     }
     for (size_t l = 0; l < node->label_count; l++)
         json_object_set_new(labels, node->labels[l].key, json_string(node->labels[l].value));
-    return json_pack("{s:s, s:o, s:I, s:I, s:{s:o, s:I, s:I}, s:o, s:o, s:b, s:b}", "name",
-                     node->name, "pool", node->pool[0] ? json_string(node->pool) : json_null(),
-                     "cpu_millis", (json_int_t)node->cpu_millis, "memory_bytes",
-                     (json_int_t)node->memory_bytes, "allocated", "gpu", al__gpus_json(total),
-                     "cpu_millis", (json_int_t)u->cpu_millis[i], "memory_bytes",
-                     (json_int_t)u->memory_bytes[i], "gpus", gpus, "labels", labels, "virtual_gpus",
-                     d->backend.inventory.virtual_gpus, "unschedulable", node->unschedulable);
+    return json_pack(
+        "{s:s, s:o, s:I, s:I, s:{s:o, s:I, s:I}, s:o, s:o, s:b, s:b, s:o}", "name", node->name,
+        "pool", node->pool[0] ? json_string(node->pool) : json_null(), "cpu_millis",
+        (json_int_t)node->cpu_millis, "memory_bytes", (json_int_t)node->memory_bytes, "allocated",
+        "gpu", al__gpus_json(total), "cpu_millis", (json_int_t)u->cpu_millis[i], "memory_bytes",
+        (json_int_t)u->memory_bytes[i], "gpus", gpus, "labels", labels, "virtual_gpus",
+        d->backend.inventory.virtual_gpus, "unschedulable", node->unschedulable, "mig", migs);
 }
 
 void al__nodes_list(struct allotd *d, const struct al__request *req, struct al__reply *rep) {

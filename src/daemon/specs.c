@@ -24,6 +24,21 @@ static int fail_err(char *field, size_t fsize, char *msg, size_t msize,
     return fail(field, fsize, msg, msize, e->path, e->message);
 }
 
+/* pools: {name: {deserved, limit, over_quota_weight}}, every value written out. */
+static json_t *queue_pools_json(const struct al__dqueue *q) {
+    json_t *o = json_object();
+    for (size_t i = 0; o && i < q->pool_count; i++) {
+        const struct al__dqueue_pool *qp = &q->pools[i];
+        json_object_set_new(
+            o, qp->pool,
+            json_pack("{s:o, s:o, s:{s:I, s:I, s:I}}", "deserved", al__amounts_json(qp->deserved),
+                      "limit", al__amounts_json(qp->limit), "over_quota_weight", "gpu",
+                      (json_int_t)qp->weight[AL_GPU], "cpu", (json_int_t)qp->weight[AL_CPU],
+                      "memory", (json_int_t)qp->weight[AL_MEMORY]));
+    }
+    return o;
+}
+
 json_t *al__queue_spec_json(const struct al__dqueue *q) {
     json_t *o = json_pack(
         "{s:s, s:s, s:i, s:o, s:o, s:{s:I, s:I, s:I}, s:I}", "name", q->name, "kind",
@@ -40,6 +55,7 @@ json_t *al__queue_spec_json(const struct al__dqueue *q) {
         json_object_set_new(o, "reclaim_min_runtime_s",
                             q->has_reclaim_min_runtime ? json_integer(q->reclaim_min_runtime_s)
                                                        : json_null());
+        json_object_set_new(o, "pools", queue_pools_json(q));
     }
     return o;
 }
@@ -78,6 +94,23 @@ static void settings_get(const struct al__dqueue *q, struct al_queue *s) {
     s->preempt_min_runtime_s = q->preempt_min_runtime_s;
     s->has_reclaim_min_runtime = q->has_reclaim_min_runtime;
     s->reclaim_min_runtime_s = q->reclaim_min_runtime_s;
+    s->pools = al__xcalloc(q->pool_count + 1, sizeof(*s->pools));
+    for (size_t i = 0; i < q->pool_count; i++) {
+        struct al_queue_pool *to = &s->pools[i];
+        to->pool = al__xstrdup(q->pools[i].pool);
+        memcpy(to->deserved, q->pools[i].deserved, sizeof(to->deserved));
+        memcpy(to->limit, q->pools[i].limit, sizeof(to->limit));
+        memcpy(to->weight, q->pools[i].weight, sizeof(to->weight));
+    }
+    s->pool_count = q->pool_count;
+}
+
+static void settings_release(struct al_queue *s) {
+    for (size_t i = 0; i < s->pool_count; i++)
+        free(s->pools[i].pool);
+    free(s->pools);
+    s->pools = NULL;
+    s->pool_count = 0;
 }
 
 static void settings_put(const struct al_queue *s, struct al__dqueue *q) {
@@ -89,6 +122,42 @@ static void settings_put(const struct al_queue *s, struct al__dqueue *q) {
     q->preempt_min_runtime_s = s->preempt_min_runtime_s;
     q->has_reclaim_min_runtime = s->has_reclaim_min_runtime;
     q->reclaim_min_runtime_s = s->reclaim_min_runtime_s;
+    q->pool_count = s->pool_count;
+    for (size_t i = 0; i < s->pool_count; i++) {
+        struct al__dqueue_pool *to = &q->pools[i];
+        snprintf(to->pool, sizeof(to->pool), "%s", s->pools[i].pool);
+        memcpy(to->deserved, s->pools[i].deserved, sizeof(to->deserved));
+        memcpy(to->limit, s->pools[i].limit, sizeof(to->limit));
+        memcpy(to->weight, s->pools[i].weight, sizeof(to->weight));
+    }
+}
+
+/* Pool names as Kubernetes label values are: 1-63 characters, letters, digits, '-', '_', '.';
+ * not "default", the API's name for the nodes with no pool (routes_pools.c). */
+static bool pool_name_valid(const char *name) {
+    size_t n = strlen(name);
+    if (n == 0 || n >= AL__NAME_MAX || strcmp(name, "default") == 0)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!isalnum((unsigned char)name[i]) && !strchr("-_.", name[i]))
+            return false;
+    return true;
+}
+
+static int check_pools(const struct al_queue *s, char *field, size_t fsize, char *msg,
+                       size_t msize) {
+    if (s->pool_count > AL__QUEUE_POOLS_MAX)
+        return fail(field, fsize, msg, msize, "pools", "at most 16 node pools per queue");
+    for (size_t i = 0; i < s->pool_count; i++)
+        if (!pool_name_valid(s->pools[i].pool)) {
+            snprintf(field, fsize, "pools.%.63s", s->pools[i].pool);
+            snprintf(msg, msize,
+                     "a pool name is 1-63 letters, digits, '-', '_' or '.', not \"default\" (a "
+                     "project's own "
+                     "quota is its quota in the default pool)");
+            return -AL_EINVAL;
+        }
+    return 0;
 }
 
 /* al__queue_read with the body also as a document for the snapshot parser's readers. */
@@ -115,13 +184,18 @@ static int queue_read(struct al__state *st, const json_t *body, const struct al_
         snprintf(q->name, sizeof(q->name), "%s", name);
     }
     settings_get(q, &settings);
+    int rc = 0;
     if (al__parse_queue_settings(jb, "", &settings, &e) < 0)
-        return fail_err(field, fsize, msg, msize, &e);
-    if (project && read_department(st, body, q, field, fsize, msg, msize) < 0)
-        return -AL_EINVAL;
-    q->project = project;
-    settings_put(&settings, q);
-    return 0;
+        rc = fail_err(field, fsize, msg, msize, &e);
+    else if (check_pools(&settings, field, fsize, msg, msize) < 0 ||
+             (project && read_department(st, body, q, field, fsize, msg, msize) < 0))
+        rc = -AL_EINVAL;
+    if (rc == 0) {
+        q->project = project;
+        settings_put(&settings, q);
+    }
+    settings_release(&settings);
+    return rc;
 }
 
 int al__queue_read(struct al__state *st, const json_t *body, bool create, bool project,
@@ -174,6 +248,9 @@ json_t *al__workload_spec_json(const struct al__wspec *s) {
         if (s->preferred_topology_level)
             json_object_set_new(o, "preferred_topology_level",
                                 json_string(s->preferred_topology_level));
+        json_object_set_new(o, "node_pool", s->node_pool ? json_string(s->node_pool) : json_null());
+        if (s->mig_count > 0)
+            json_object_set_new(o, "mig", json_pack("{s:i}", s->mig_profile, s->mig_count));
     } else {
         json_decref(mode);
         json_decref(exported);
@@ -565,6 +642,30 @@ static int read_topology(const struct al__json *body, struct al__wspec *s,
     return 0;
 }
 
+/* mig: {"<profile>": count}, one profile, instead of any other GPU request. */
+static int read_mig(const struct al__json *body, struct al__wspec *w, char *field, size_t fsize,
+                    char *msg, size_t msize) {
+    const struct al__json *m = al__json_get(body, "mig");
+    if (!m || al__json_is(m, AL__JSON_NULL))
+        return 0;
+    if (!al__json_is(m, AL__JSON_OBJECT) || m->count != 1)
+        return fail(field, fsize, msg, msize, "mig",
+                    "must be an object with one MIG profile and a count: {\"1g.10gb\": 1}");
+    const struct al__json_member *e = &m->u.members[0];
+    int64_t n = 0;
+    struct al_snapshot_error err = {{0}, {0}, 0};
+    if (al_mig_profile_gpus(e->key) < 0 || strlen(e->key) >= sizeof(w->mig_profile))
+        return fail(field, fsize, msg, msize, "mig",
+                    "not a MIG profile: give <G>g.<M>gb, G 1-7 compute slices and M GB");
+    if (al__read_int(&e->value, "mig", 1, 4096, &n, &err) < 0)
+        return fail(field, fsize, msg, msize, "mig", "the count must be an integer 1..4096");
+    if (w->gpus > 0 || w->gpu_milli > 0 || w->gpu_memory_mib > 0)
+        return fail(field, fsize, msg, msize, "mig", "ask MIG instances or GPUs, not both");
+    snprintf(w->mig_profile, sizeof(w->mig_profile), "%s", e->key);
+    w->mig_count = (int32_t)n;
+    return 0;
+}
+
 /* al__wspec_read with the body also as a document for the snapshot parser's readers. */
 static int wspec_read(const json_t *body, const struct al__json *jb, struct al__wspec *s,
                       char *field, size_t fsize, char *msg, size_t msize) {
@@ -597,10 +698,12 @@ static int wspec_read(const json_t *body, const struct al__json *jb, struct al__
                                        "topology",
                                        "required_topology_level",
                                        "preferred_topology_level",
+                                       "node_pool",
+                                       "mig",
                                        NULL};
     struct al_snapshot_error e = {{0}, {0}, 0};
     struct al__wspec w = {0};
-    const char *workdir = NULL;
+    const char *workdir = NULL, *node_pool = NULL;
     int64_t workers = 1, min_members = -1;
 
     if (al__check_keys(jb, "", keys, &e) < 0)
@@ -621,8 +724,17 @@ static int wspec_read(const json_t *body, const struct al__json *jb, struct al__
         al__member_int(jb, "", "workers", false, 1, 1024, &workers, &e) < 0 ||
         al__member_int(jb, "", "min_members", false, 1, 1024, &min_members, &e) < 0 ||
         (!json_is_null(json_object_get(body, "workdir")) &&
-         al__member_string(jb, "", "workdir", false, &workdir, &e) < 0))
+         al__member_string(jb, "", "workdir", false, &workdir, &e) < 0) ||
+        (!json_is_null(json_object_get(body, "node_pool")) &&
+         al__member_string(jb, "", "node_pool", false, &node_pool, &e) < 0))
         return fail_err(field, fsize, msg, msize, &e);
+    if (read_mig(jb, &w, field, fsize, msg, msize) < 0)
+        return -AL_EINVAL;
+    if (node_pool && !pool_name_valid(node_pool))
+        return fail(
+            field, fsize, msg, msize, "node_pool",
+            "a pool name is 1-63 letters, digits, '-', '_' or '.', not \"default\" (leave it "
+            "out or null for the default pool, the nodes with no pool)");
     if (min_members > workers)
         return fail(field, fsize, msg, msize, "min_members", "must be <= workers");
     if (read_preemptibility(body, &w, field, fsize, msg, msize) < 0 ||
@@ -646,6 +758,7 @@ static int wspec_read(const json_t *body, const struct al__json *jb, struct al__
     w.workers = (int32_t)workers;
     w.min_members = min_members < 0 ? w.workers : (int32_t)min_members;
     w.workdir = workdir ? al__xstrdup(workdir) : NULL;
+    w.node_pool = node_pool ? al__xstrdup(node_pool) : NULL;
     *s = w;
     return 0;
 }
@@ -672,6 +785,8 @@ void al__wspec_release(struct al__wspec *s) {
     free(s->topology);
     free(s->required_topology_level);
     free(s->preferred_topology_level);
+    free(s->node_pool);
+    s->node_pool = NULL;
     s->command = s->env = s->export_mode = s->exported_env = s->labels = NULL;
     s->workdir = s->topology = s->required_topology_level = s->preferred_topology_level = NULL;
 }

@@ -16,6 +16,8 @@
 #include "util/names.h"
 #include "util/strmap.h"
 
+#define AL__QUEUE_POOLS_MAX 16 /* per-pool quotas one queue may give */
+
 struct al__dqueue {
     int64_t id;
     char name[AL__NAME_MAX];
@@ -32,6 +34,15 @@ struct al__dqueue {
     /* A project deleted with force while some of its workloads still ran: they are stopping,
      * it takes no change and no submit, and goes once they are gone (tasks_life.c). */
     bool deleting;
+    /* Its quota per node pool (Run:ai's per-pool project quota), by pool name; pools not listed
+     * use the values above. A fixed array: queues are copied by value. */
+    struct al__dqueue_pool {
+        char pool[AL__NAME_MAX];
+        int64_t deserved[AL_RESOURCE_COUNT];
+        int64_t limit[AL_RESOURCE_COUNT];
+        int64_t weight[AL_RESOURCE_COUNT];
+    } pools[AL__QUEUE_POOLS_MAX];
+    size_t pool_count;
     /* From the last cycle (zero before the first). */
     int64_t fair_share[AL_RESOURCE_COUNT];
     int64_t fair_share_without_usage[AL_RESOURCE_COUNT]; /* the same with no usage history */
@@ -121,6 +132,10 @@ struct al__wspec {
     /* Dynamic fractions (docs/cuda.md): how far each task may grow above its shared request,
      * of the request's kind ("gpu_fraction_limit", "gpu_memory_limit_mib"); 0 = the request. */
     int32_t gpu_milli_limit, gpu_memory_limit_mib;
+    /* MIG instances each task asks, of one profile (docs/engine.md, "MIG instances"): the
+     * Kubernetes backend's pods asking nvidia.com/mig-<profile>; "" and 0 for none. */
+    char mig_profile[24];
+    int32_t mig_count;
     int64_t cpu_millis, memory_bytes;
     int64_t time_limit_s; /* its tasks are stopped this long after it started running, 0 = never */
     /* How to run it: read when its tasks start, not by the cycle (so last). */
@@ -135,6 +150,9 @@ struct al__wspec {
     /* Its topology constraint (KAI's topologyConstraint): a topology of the inventory and level
      * keys of it; NULL when not given (topology_spec.c resolves them). */
     char *topology, *required_topology_level, *preferred_topology_level;
+    /* The node pool it runs in (docs/engine.md, "Node pools"), or NULL: the default pool, the
+     * nodes that belong to none. Read by the cycle, so it would sit above, but it is rare. */
+    char *node_pool;
 };
 
 /* Sets of workloads that the cycle's passes go through instead of every workload in memory

@@ -8,6 +8,7 @@
 #include "engine/actions/actions.h"
 #include "engine/fairshare.h"
 #include "engine/order.h"
+#include "engine/pools.h"
 #include "engine/session.h"
 #include "util/sort.h"
 
@@ -245,6 +246,18 @@ static int build_result(const struct al__session *s, struct al__workspace *home,
     return 0;
 }
 
+int al__result_storage_new(struct al_result *r, struct al__arena **arena) {
+    struct result_storage *storage = malloc(sizeof(*storage));
+    if (!storage)
+        return -AL_ENOMEM;
+    al__arena_init(&storage->arena, 0);
+    storage->home = NULL;
+    memset(r, 0, sizeof(*r));
+    r->storage_ = storage;
+    *arena = &storage->arena;
+    return 0;
+}
+
 void al_workspace_init(struct al_workspace *ws) {
     ws->storage_ = NULL;
 }
@@ -266,6 +279,8 @@ void al_workspace_release(struct al_workspace *ws) {
 
 int al_cycle_run_in(struct al_workspace *ws, const struct al_cluster *cluster,
                     struct al_result *result) {
+    if (al__cluster_has_pools(cluster))
+        return al__cycle_run_pools(ws, cluster, result);
     struct al__workspace *w = ws->storage_;
     if (!w) {
         w = calloc(1, sizeof(*w));

@@ -34,7 +34,7 @@ static bool job_key(const struct al_cluster *c, size_t j, struct class_key *k) {
     const struct al_task *first = &c->tasks[job->first_task];
     for (size_t i = 0; i < job->task_count; i++) {
         const struct al_task *t = &c->tasks[job->first_task + i];
-        if (t->affinity_count > 0 || t->has_task_priority || t->subgroup >= 0 ||
+        if (t->affinity_count > 0 || t->has_task_priority || t->subgroup >= 0 || t->mig_count > 0 ||
             !same_ask(t, first))
             return false;
     }

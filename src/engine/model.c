@@ -49,8 +49,29 @@ void al_config_init(struct al_config *config) {
     config->victim_budget.victim_tasks = AL_DEFAULT_VICTIM_TASKS;
 }
 
+int32_t al_mig_profile_gpus(const char *profile) {
+    /* "<1-7>g.<digits>gb", no sign, no leading zero in the memory */
+    if (!profile || profile[0] < '1' || profile[0] > '7' || profile[1] != 'g' || profile[2] != '.')
+        return -1;
+    const char *m = profile + 3;
+    size_t digits = 0;
+    while (m[digits] >= '0' && m[digits] <= '9')
+        digits++;
+    if (digits == 0 || digits > 6 || m[0] == '0' || m[digits] != 'g' || m[digits + 1] != 'b' ||
+        m[digits + 2] != '\0')
+        return -1;
+    return profile[0] - '0';
+}
+
+static void migs_release(struct al_mig *migs, size_t count) {
+    for (size_t i = 0; i < count; i++)
+        free(migs[i].profile);
+    free(migs);
+}
+
 static void node_release(struct al_node *node) {
     free(node->name);
+    migs_release(node->migs, node->mig_count);
     free(node->pool);
     for (size_t i = 0; i < node->gpu_count; i++)
         free(node->gpus[i].model);
@@ -64,6 +85,7 @@ static void node_release(struct al_node *node) {
 
 static void job_release(struct al_job *job) {
     free(job->name);
+    free(job->pool);
     for (size_t i = 0; i < job->subgroup_count; i++)
         free(job->subgroups[i].name);
     free(job->subgroups);
@@ -71,6 +93,7 @@ static void job_release(struct al_job *job) {
 
 static void task_release(struct al_task *task) {
     free(task->name);
+    migs_release(task->migs, task->mig_count);
     free(task->gpu_indices);
     for (size_t i = 0; i < task->affinity_count; i++) {
         free(task->affinity[i].key);
@@ -86,8 +109,12 @@ void al_cluster_release(struct al_cluster *cluster) {
         return;
     for (size_t i = 0; i < cluster->node_count; i++)
         node_release(&cluster->nodes[i]);
-    for (size_t i = 0; i < cluster->queue_count; i++)
+    for (size_t i = 0; i < cluster->queue_count; i++) {
         free(cluster->queues[i].name);
+        for (size_t k = 0; k < cluster->queues[i].pool_count; k++)
+            free(cluster->queues[i].pools[k].pool);
+        free(cluster->queues[i].pools);
+    }
     for (size_t i = 0; i < cluster->job_count; i++)
         job_release(&cluster->jobs[i]);
     for (size_t i = 0; i < cluster->task_count; i++)

@@ -170,6 +170,8 @@ static struct node_keys keys_of(const struct al__session *s, int32_t n) {
             k.shared_room = room;
         k.releasing |= d->releasing != 0;
     }
+    for (size_t m = 0; m < s->cluster->nodes[n].mig_count; m++)
+        k.releasing |= ns->migs[m].releasing != 0; /* MIG instances being freed */
     return k;
 }
 

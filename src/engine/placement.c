@@ -82,9 +82,26 @@ static bool releasing_share(const struct al__node_state *ns) {
     return false;
 }
 
+/* Node n has the MIG instances the task asks free (future: also those being released). */
+static bool migs_fit(const struct al__session *s, int32_t n, const struct al_task *task,
+                     bool future) {
+    const struct al_node *node = &s->cluster->nodes[n];
+    for (size_t i = 0; i < task->mig_count; i++) {
+        int32_t k = al__node_mig_slot(node, task->migs[i].profile);
+        if (k < 0)
+            return false;
+        const struct al__mig_state *m = &s->nodes[n].migs[k];
+        if (node->migs[k].count - m->used + (future ? m->releasing : 0) < task->migs[i].count)
+            return false;
+    }
+    return true;
+}
+
 bool al__placement_fits(const struct al__session *s, int32_t n, const struct al_task *task,
                         bool future, int32_t *gpus, int32_t *gpu_count) {
     if (s->cluster->nodes[n].unschedulable || al__reservation_blocks(s, n, task))
+        return false;
+    if (task->mig_count > 0 && !migs_fit(s, n, task, future))
         return false;
     if (free_of(s, n, AL_CPU, future) < task->cpu_millis ||
         free_of(s, n, AL_MEMORY, future) < task->memory_bytes)

@@ -28,6 +28,20 @@ int64_t al__task_units(const struct al_task *task, int32_t memory_mib) {
     return (int64_t)memory_mib * 1000;
 }
 
+int32_t al__node_mig_slot(const struct al_node *node, const char *profile) {
+    for (size_t k = 0; k < node->mig_count; k++)
+        if (strcmp(node->migs[k].profile, profile) == 0)
+            return (int32_t)k;
+    return -1;
+}
+
+int64_t al__task_mig_milli(const struct al_task *task) {
+    int64_t milli = 0;
+    for (size_t i = 0; i < task->mig_count; i++)
+        milli += (int64_t)al_mig_profile_gpus(task->migs[i].profile) * 1000 * task->migs[i].count;
+    return milli;
+}
+
 bool al__state_charges_queue(enum al_task_state state) {
     return state == AL_TASK_ALLOCATED || state == AL_TASK_PIPELINED || state == AL_TASK_BOUND ||
            state == AL_TASK_RUNNING;
@@ -37,7 +51,7 @@ void al__task_request(const struct al__session *s, int32_t t, enum al__request_k
                       int64_t out[AL_RESOURCE_COUNT]) {
     const struct al_task *task = &s->cluster->tasks[t];
     int32_t mem = kind == AL__REQUEST_ADMISSION ? s->gpu_memory_max : s->gpu_memory_min;
-    out[AL_GPU] = (int64_t)task->gpus * 1000;
+    out[AL_GPU] = (int64_t)task->gpus * 1000 + (task->mig_count ? al__task_mig_milli(task) : 0);
     if (task->gpu_milli > 0)
         out[AL_GPU] = (int64_t)task->gpu_milli * task->gpu_devices;
     else if (task->gpu_memory_mib > 0)
@@ -116,6 +130,17 @@ static void task_account(struct al__session *s, int32_t t, int64_t sign) {
         ns->used[r] += sign * amount[r];
         if (releasing)
             ns->releasing[r] += sign * amount[r];
+    }
+    for (size_t i = 0; i < task->mig_count; i++) {
+        int32_t k = al__node_mig_slot(&s->cluster->nodes[ts->node], task->migs[i].profile);
+        int32_t n = (int32_t)sign * task->migs[i].count;
+        if (k < 0)
+            continue; /* refused by check_indices, never chosen by placement */
+        ns->migs[k].used += n;
+        if (releasing)
+            ns->migs[k].releasing += n;
+        if (ts->state == AL_TASK_PIPELINED)
+            ns->migs[k].pipelined += n;
     }
     for (int32_t i = 0; i < ts->gpu_count; i++) {
         struct al__gpu_state *g = &ns->gpus[ts->gpus[i]];
@@ -291,12 +316,15 @@ int al__cluster_check_holdings(const struct al__session *s) {
     for (size_t j = 0; j < c->job_count; j++)
         if (s->queues[c->jobs[j].queue].child_count > 0)
             return -AL_EINVAL; /* jobs belong to leaf queues */
-    for (size_t n = 0; n < c->node_count; n++)
+    for (size_t n = 0; n < c->node_count; n++) {
         for (int32_t g = 0; g < s->nodes[n].gpu_count; g++) {
             const struct al__gpu_state *d = &s->nodes[n].gpus[g];
             if (d->used - d->pipelined_units > d->capacity || d->used - d->releasing > d->capacity)
                 return -AL_EINVAL; /* a device held twice, now or once released */
         }
+        /* MIG instances held beyond what the node offers (its layout changed, or another
+         * scheduler took some) are tolerated: nothing more is placed there until they go. */
+    }
     return 0;
 }
 
@@ -355,10 +383,18 @@ static int check_indices(const struct al_cluster *c) {
         if (task->node >= (int32_t)c->node_count || (task->node < 0 && task->node != -1) ||
             !request_bounded(task))
             return -AL_EINVAL;
+        for (size_t i = 0; i < task->mig_count; i++)
+            if (!task->migs[i].profile || al_mig_profile_gpus(task->migs[i].profile) < 0 ||
+                task->migs[i].count < 1 || task->migs[i].count > 4096 ||
+                (task->mig_count > 0 && (task->gpus > 0 || al__task_is_shared(task))))
+                return -AL_EINVAL;
         if (!al_task_is_active(task->state))
             continue;
         if (task->node < 0)
             return -AL_EINVAL;
+        for (size_t i = 0; i < task->mig_count; i++)
+            if (al__node_mig_slot(&c->nodes[task->node], task->migs[i].profile) < 0)
+                return -AL_EINVAL;
         for (size_t i = 0; i < task->gpu_index_count; i++)
             if (task->gpu_indices[i] < 0 ||
                 (size_t)task->gpu_indices[i] >= c->nodes[task->node].gpu_count)
@@ -390,6 +426,15 @@ static int build_nodes(struct al__session *s) {
         if ((int32_t)node->gpu_count > s->max_node_gpus)
             s->max_node_gpus = (int32_t)node->gpu_count;
         s->total[AL_GPU] += (int64_t)node->gpu_count * 1000;
+        ns->migs = al__arena_array(&s->arena, node->mig_count + 1, sizeof(*ns->migs));
+        if (!ns->migs)
+            return -AL_ENOMEM;
+        for (size_t k = 0; k < node->mig_count; k++) {
+            int32_t g = al_mig_profile_gpus(node->migs[k].profile);
+            if (g < 0 || node->migs[k].count < 1 || node->migs[k].count > 4096)
+                return -AL_EINVAL;
+            s->total[AL_GPU] += (int64_t)g * 1000 * node->migs[k].count;
+        }
         s->total[AL_CPU] += node->cpu_millis;
         s->total[AL_MEMORY] += node->memory_bytes;
         s->node_order[n] = (int32_t)n;

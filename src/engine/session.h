@@ -26,11 +26,19 @@ struct al__gpu_state {
     int64_t pipelined_units; /* part of used that pipelined tasks hold */
 };
 
+/* One MIG profile a node offers (al_node.migs, same index): instances held, as GPU devices. */
+struct al__mig_state {
+    int32_t used;      /* instances held, including those being released */
+    int32_t releasing; /* part of used that evictions or endings are freeing */
+    int32_t pipelined; /* part of used that pipelined tasks hold */
+};
+
 struct al__node_state {
     int64_t used[AL_RESOURCE_COUNT]; /* cpu and memory; [AL_GPU] unused */
     int64_t releasing[AL_RESOURCE_COUNT];
     struct al__gpu_state *gpus;
     int32_t gpu_count;
+    struct al__mig_state *migs; /* per al_node.migs */
 };
 
 struct al__queue_state {
@@ -168,6 +176,14 @@ void al__task_request(const struct al__session *s, int32_t t, enum al__request_k
 
 /* al__task_is_shared - t requests a portion or memory of shared devices. */
 bool al__task_is_shared(const struct al_task *task);
+
+/* al__node_mig_slot - the index of `profile` among the node's MIG profiles, -1 if it offers none.
+ */
+int32_t al__node_mig_slot(const struct al_node *node, const char *profile);
+
+/* al__task_mig_milli - what a task's MIG instances count for in quota: milli-GPU, G whole GPUs
+ * per instance of a "<G>g.<M>gb" profile (KAI Scheduler's GetGpusQuota). */
+int64_t al__task_mig_milli(const struct al_task *task);
 
 /* al__task_units - the device units task t needs on a device of `memory_mib`. */
 int64_t al__task_units(const struct al_task *task, int32_t memory_mib);

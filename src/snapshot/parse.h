@@ -69,14 +69,24 @@ int al__parse_topology_constraint(struct al__parse *p, const struct al__json *ob
     "topology", "required_topology_level", "preferred_topology_level"
 
 /*
- * al__parse_queue_settings - a queue object's priority, deserved, limit, over_quota_weight and
- * min runtimes into q; absent members leave q's values as they are, a null min runtime unsets
- * it (inherit). The caller checks the object's keys: its own and al__queue_setting_keys.
+ * al__parse_queue_settings - a queue object's priority, deserved, limit, over_quota_weight,
+ * min runtimes and per-pool quotas (pools) into q; absent members leave q's values as they are,
+ * a null min runtime unsets it (inherit), a pools entry sets or (null) removes that pool's entry
+ * (q->pools is q's, reallocated with malloc; al_cluster_release frees it). The caller checks
+ * the object's keys: its own and al__queue_setting_keys.
  * Shared with allotd, whose departments and projects carry the same settings.
  */
 int al__parse_queue_settings(const struct al__json *obj, const char *path, struct al_queue *q,
                              struct al_snapshot_error *err);
 extern const char *const al__queue_setting_keys[]; /* NULL-terminated */
+
+/*
+ * al__parse_migs - obj's optional "mig" member, {"<profile>": count >= 1, ...}, into *out (calloc,
+ * sorted by profile; the caller frees it, also after a failure, with *count entries named) and
+ * *count. Profiles must be MIG profile names (al_mig_profile_gpus). -AL_EINVAL, -AL_ENOMEM.
+ */
+int al__parse_migs(const struct al__json *obj, const char *path, struct al_mig **out, size_t *count,
+                   struct al_snapshot_error *err);
 
 /*
  * al__parse_task - reads jobs[job].tasks[pos] (obj) into cluster->tasks[index], whose job

@@ -10,6 +10,7 @@
 static const char *const job_keys[] = {
     "name",
     "queue",
+    "pool",
     "priority",
     "preemptible",
     "preemptibility",
@@ -63,6 +64,20 @@ static int parse_queue_ref(struct al__parse *p, const struct al__json *obj, cons
         return al__fail(p->err, qpath, "queue \"%s\" is not a leaf queue (it has child queues)",
                         name);
     return 0;
+}
+
+/* The node pool the job runs in; absent = the default pool (nodes with no pool). */
+static int parse_pool(struct al__parse *p, const struct al__json *obj, const char *path,
+                      struct al_job *job) {
+    const char *pool = NULL;
+    char ppath[AL__PATH_SIZE];
+
+    if (al__member_string(obj, path, "pool", false, &pool, p->err) < 0)
+        return -AL_EINVAL;
+    al__path_key(ppath, path, "pool");
+    if (pool && !pool[0])
+        return al__fail(p->err, ppath, "must not be empty (leave it out for the default pool)");
+    return pool ? al__dup(&job->pool, pool, ppath, p->err) : 0;
 }
 
 /* An optional time in seconds; `has` tells whether it was given. */
@@ -220,6 +235,9 @@ static int parse_job_fields(struct al__parse *p, const struct al__json *obj, con
         al__member_int32(obj, path, "priority", true, -AL__MAX_PRIORITY, AL__MAX_PRIORITY,
                          &job->priority, p->err) < 0)
         return -AL_EINVAL;
+    int rc = parse_pool(p, obj, path, job);
+    if (rc < 0)
+        return rc;
     job->preemptible = job->priority < AL_PRIORITY_BUILD;
     if (al__member_bool(obj, path, "preemptible", false, &job->preemptible, p->err) < 0 ||
         parse_preemptibility(p, obj, path, job) < 0 ||

@@ -8,7 +8,7 @@
 
 static const char *const node_keys[] = {
     "name", "gpus",      "gpu_memory_mib", "cpu_millis",    "memory_bytes", "labels",
-    "pool", "gpu_model", "devices",        "unschedulable", NULL,
+    "pool", "gpu_model", "devices",        "unschedulable", "mig",          NULL,
 };
 
 static int parse_labels(struct al__parse *p, const struct al__json *obj, const char *path,
@@ -131,7 +131,8 @@ static int parse_node(struct al__parse *p, const struct al__json *obj, const cha
         al__member_int(obj, path, "memory_bytes", false, 0, AL__MAX_MEMORY_BYTES,
                        &node->memory_bytes, p->err) < 0)
         return -AL_EINVAL;
-    if ((rc = parse_gpus(p, obj, path, node)) < 0)
+    if ((rc = parse_gpus(p, obj, path, node)) < 0 ||
+        (rc = al__parse_migs(obj, path, &node->migs, &node->mig_count, p->err)) < 0)
         return rc;
     return parse_labels(p, obj, path, node);
 }

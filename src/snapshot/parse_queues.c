@@ -1,12 +1,14 @@
 /* parse_queues.c - the snapshot's queues[]: quotas, limits, weights and the parent tree. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "allot/errors.h"
 #include "snapshot/json_util.h"
 #include "snapshot/parse.h"
 
 static const char *const queue_keys[] = {"name", "parent", "usage", NULL};
+static const char *const pool_keys[] = {"deserved", "limit", "over_quota_weight", NULL};
 const char *const al__queue_setting_keys[] = {
     "priority",
     "deserved",
@@ -14,6 +16,7 @@ const char *const al__queue_setting_keys[] = {
     "over_quota_weight",
     "preempt_min_runtime_s",
     "reclaim_min_runtime_s",
+    "pools",
     NULL,
 };
 static const char *const amount_keys[] = {"gpu", "cpu_millis", "memory_bytes", NULL};
@@ -44,8 +47,8 @@ static int parse_amounts(const struct al__json *obj, const char *path, const cha
     return 0;
 }
 
-static int parse_weights(const struct al__json *obj, const char *path, struct al_queue *q,
-                         struct al_snapshot_error *err) {
+static int parse_weights(const struct al__json *obj, const char *path,
+                         int64_t weight[AL_RESOURCE_COUNT], struct al_snapshot_error *err) {
     const struct al__json *w;
     char wpath[AL__PATH_SIZE];
 
@@ -57,8 +60,7 @@ static int parse_weights(const struct al__json *obj, const char *path, struct al
     if (al__check_keys(w, wpath, weight_keys, err) < 0)
         return -AL_EINVAL;
     for (int r = 0; r < AL_RESOURCE_COUNT; r++)
-        if (al__member_int(w, wpath, weight_keys[r], false, 0, AL__MAX_WEIGHT, &q->weight[r], err) <
-            0)
+        if (al__member_int(w, wpath, weight_keys[r], false, 0, AL__MAX_WEIGHT, &weight[r], err) < 0)
             return -AL_EINVAL;
     return 0;
 }
@@ -85,19 +87,95 @@ static int parse_min_runtime(const struct al__json *obj, const char *path, const
     return 0;
 }
 
+static int pool_name_cmp(const void *a, const void *b) {
+    return strcmp(((const struct al_queue_pool *)a)->pool, ((const struct al_queue_pool *)b)->pool);
+}
+
+static struct al_queue_pool *pool_entry(struct al_queue *q, const char *name) {
+    for (size_t i = 0; i < q->pool_count; i++)
+        if (strcmp(q->pools[i].pool, name) == 0)
+            return &q->pools[i];
+    return NULL;
+}
+
+/* Adds pool `name` with the queue's own values; NULL when out of memory. q->pools has room. */
+static struct al_queue_pool *pool_add(struct al_queue *q, const char *name, const char *path,
+                                      struct al_snapshot_error *err) {
+    struct al_queue_pool *qp = &q->pools[q->pool_count];
+    memset(qp, 0, sizeof(*qp));
+    if (al__dup(&qp->pool, name, path, err) < 0)
+        return NULL;
+    q->pool_count++;
+    memcpy(qp->deserved, q->deserved, sizeof(qp->deserved));
+    memcpy(qp->limit, q->limit, sizeof(qp->limit));
+    memcpy(qp->weight, q->weight, sizeof(qp->weight));
+    return qp;
+}
+
+static void pool_remove(struct al_queue *q, struct al_queue_pool *qp) {
+    free(qp->pool);
+    *qp = q->pools[--q->pool_count];
+}
+
+/* pools: {"a100": {deserved, limit, over_quota_weight} or null}: the queue's quota in each named
+ * node pool. An entry given sets what it names over the entry the queue has (a new entry starts
+ * from the queue's own values, after this object's other settings); null removes the entry.
+ * Called after the queue's other settings. */
+static int parse_pools(const struct al__json *obj, const char *path, struct al_queue *q,
+                       struct al_snapshot_error *err) {
+    const struct al__json *pools;
+    char ppath[AL__PATH_SIZE], epath[AL__PATH_SIZE];
+
+    if (al__member_object(obj, path, "pools", false, &pools, err) < 0)
+        return -AL_EINVAL;
+    if (!pools || pools->count == 0)
+        return 0;
+    al__path_key(ppath, path, "pools");
+    if (pools->count > AL__MAX_COUNT)
+        return al__fail(err, ppath, "too many pools");
+    struct al_queue_pool *grown =
+        realloc(q->pools, (q->pool_count + pools->count) * sizeof(*q->pools));
+    if (!grown)
+        return al__fail_nomem(err, ppath);
+    q->pools = grown;
+    for (size_t i = 0; i < pools->count; i++) {
+        const struct al__json_member *m = &pools->u.members[i];
+        struct al_queue_pool *qp = pool_entry(q, m->key);
+        al__path_key(epath, ppath, m->key);
+        if (m->key[0] == '\0')
+            return al__fail(err, ppath, "a pool name must not be empty");
+        if (al__json_is(&m->value, AL__JSON_NULL)) {
+            if (qp)
+                pool_remove(q, qp);
+            continue;
+        }
+        if (al__want_object(&m->value, epath, err) < 0 ||
+            al__check_keys(&m->value, epath, pool_keys, err) < 0)
+            return -AL_EINVAL;
+        if (!qp && !(qp = pool_add(q, m->key, epath, err)))
+            return -AL_ENOMEM;
+        if (parse_amounts(&m->value, epath, "deserved", qp->deserved, err) < 0 ||
+            parse_amounts(&m->value, epath, "limit", qp->limit, err) < 0 ||
+            parse_weights(&m->value, epath, qp->weight, err) < 0)
+            return -AL_EINVAL;
+    }
+    qsort(q->pools, q->pool_count, sizeof(*q->pools), pool_name_cmp);
+    return 0;
+}
+
 int al__parse_queue_settings(const struct al__json *obj, const char *path, struct al_queue *q,
                              struct al_snapshot_error *err) {
     if (al__member_int32(obj, path, "priority", false, -AL__MAX_PRIORITY, AL__MAX_PRIORITY,
                          &q->priority, err) < 0 ||
         parse_amounts(obj, path, "deserved", q->deserved, err) < 0 ||
         parse_amounts(obj, path, "limit", q->limit, err) < 0 ||
-        parse_weights(obj, path, q, err) < 0 ||
+        parse_weights(obj, path, q->weight, err) < 0 ||
         parse_min_runtime(obj, path, "preempt_min_runtime_s", &q->has_preempt_min_runtime,
                           &q->preempt_min_runtime_s, err) < 0 ||
         parse_min_runtime(obj, path, "reclaim_min_runtime_s", &q->has_reclaim_min_runtime,
                           &q->reclaim_min_runtime_s, err) < 0)
         return -AL_EINVAL;
-    return 0;
+    return parse_pools(obj, path, q, err);
 }
 
 /* usage: {gpu, cpu, memory}, each the share of the cluster's capacity the queue's subtree

@@ -9,6 +9,7 @@
 #include "snapshot/parse.h"
 
 static const char *const task_keys[] = {
+    "mig",
     "name",
     "state",
     "node",
@@ -303,6 +304,31 @@ static int parse_subgroup_ref(struct al__parse *p, const struct al__json *obj, c
     return 0;
 }
 
+/* mig: MIG instances by profile, alone (no other GPU request) and, on an active task, offered by
+ * its node. */
+static int parse_mig_request(struct al__parse *p, const struct al__json *obj, const char *path,
+                             struct al_task *t) {
+    char mpath[AL__PATH_SIZE];
+    int rc = al__parse_migs(obj, path, &t->migs, &t->mig_count, p->err);
+    if (rc < 0 || t->mig_count == 0)
+        return rc;
+    al__path_key(mpath, path, "mig");
+    if (t->gpus > 0 || t->gpu_milli > 0 || t->gpu_memory_mib > 0)
+        return al__fail(p->err, mpath, "a task asks MIG instances or GPUs, not both");
+    if (!al_task_is_active(t->state) || t->node < 0)
+        return 0;
+    const struct al_node *node = &p->cluster->nodes[t->node];
+    for (size_t i = 0; i < t->mig_count; i++) {
+        size_t k = 0;
+        while (k < node->mig_count && strcmp(node->migs[k].profile, t->migs[i].profile) != 0)
+            k++;
+        if (k == node->mig_count)
+            return al__fail(p->err, mpath, "node \"%s\" offers no MIG instance of %s", node->name,
+                            t->migs[i].profile);
+    }
+    return 0;
+}
+
 static int parse_fields(struct al__parse *p, const struct al__json *obj, const char *path,
                         struct al_task *t, size_t index) {
     const char *name;
@@ -325,7 +351,7 @@ static int parse_fields(struct al__parse *p, const struct al__json *obj, const c
                        p->err) < 0 ||
         parse_subgroup_ref(p, obj, path, t) < 0)
         return -AL_EINVAL;
-    return 0;
+    return parse_mig_request(p, obj, path, t);
 }
 
 int al__parse_task(struct al__parse *p, const struct al__json *obj, int32_t job, size_t pos,

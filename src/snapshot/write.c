@@ -76,6 +76,15 @@ static json_t *device_list_json(const struct al_node *n) {
     return al__finish(list, rc);
 }
 
+/* mig: {"<profile>": count} */
+static json_t *migs_json(const struct al_mig *migs, size_t count) {
+    json_t *o = json_object();
+    int rc = o ? 0 : -1;
+    for (size_t i = 0; rc == 0 && i < count; i++)
+        rc |= al__put(o, migs[i].profile, json_integer(migs[i].count));
+    return al__finish(o, rc);
+}
+
 static json_t *node_json(const struct al_node *n) {
     json_t *o = json_object(), *labels = json_object();
     int rc = o && labels ? 0 : -1;
@@ -95,6 +104,8 @@ static json_t *node_json(const struct al_node *n) {
     } else {
         rc |= al__put(o, "devices", device_list_json(n));
     }
+    if (n->mig_count > 0)
+        rc |= al__put(o, "mig", migs_json(n->migs, n->mig_count));
     rc |= al__put(o, "cpu_millis", json_integer(n->cpu_millis));
     rc |= al__put(o, "memory_bytes", json_integer(n->memory_bytes));
     for (size_t i = 0; rc == 0 && i < n->label_count; i++)
@@ -103,6 +114,31 @@ static json_t *node_json(const struct al_node *n) {
         rc |= al__put(o, "labels", labels);
     else
         json_decref(labels);
+    return al__finish(o, rc);
+}
+
+static json_t *weights_json(const int64_t weight[AL_RESOURCE_COUNT]) {
+    json_t *w = json_object();
+    int rc = w ? 0 : -1;
+    rc |= al__put(w, "gpu", json_integer(weight[AL_GPU]));
+    rc |= al__put(w, "cpu", json_integer(weight[AL_CPU]));
+    rc |= al__put(w, "memory", json_integer(weight[AL_MEMORY]));
+    return al__finish(w, rc);
+}
+
+/* pools: {name: {deserved, limit, over_quota_weight}}, every value written out. */
+static json_t *queue_pools_json(const struct al_queue *q) {
+    json_t *o = json_object();
+    int rc = o ? 0 : -1;
+    for (size_t i = 0; rc == 0 && i < q->pool_count; i++) {
+        const struct al_queue_pool *qp = &q->pools[i];
+        json_t *po = json_object();
+        int prc = po ? 0 : -1;
+        prc |= al__put(po, "deserved", al__amounts_json(qp->deserved));
+        prc |= al__put(po, "limit", al__amounts_json(qp->limit));
+        prc |= al__put(po, "over_quota_weight", weights_json(qp->weight));
+        rc |= al__put(o, qp->pool, al__finish(po, prc));
+    }
     return al__finish(o, rc);
 }
 
@@ -132,6 +168,8 @@ static json_t *queue_json(const struct al_cluster *c, const struct al_queue *q) 
         rc |= al__put(o, "preempt_min_runtime_s", json_integer(q->preempt_min_runtime_s));
     if (q->has_reclaim_min_runtime)
         rc |= al__put(o, "reclaim_min_runtime_s", json_integer(q->reclaim_min_runtime_s));
+    if (q->pool_count > 0)
+        rc |= al__put(o, "pools", queue_pools_json(q));
     return al__finish(o, rc);
 }
 
@@ -201,6 +239,8 @@ static int task_gpus(json_t *o, const struct al_task *t) {
         rc |= al__put(o, "gpu_fraction_limit", json_real(t->gpu_milli_limit / 1000.0));
     if (t->gpu_memory_limit_mib > 0)
         rc |= al__put(o, "gpu_memory_limit_mib", json_integer(t->gpu_memory_limit_mib));
+    if (t->mig_count > 0)
+        rc |= al__put(o, "mig", migs_json(t->migs, t->mig_count));
     if (t->gpu_devices != 1)
         rc |= al__put(o, "gpu_devices", json_integer(t->gpu_devices));
     if (t->gpu_index_count > 0)
@@ -297,6 +337,8 @@ static json_t *job_json(const struct al_cluster *c, const struct al_job *job) {
 
     rc |= al__put(o, "name", json_string(job->name));
     rc |= al__put(o, "queue", json_string(c->queues[job->queue].name));
+    if (job->pool)
+        rc |= al__put(o, "pool", json_string(job->pool));
     rc |= al__put(o, "priority", json_integer(job->priority));
     rc |= al__put(o, "preemptible", json_boolean(job->preemptible));
     if (job->semi_preemptible)

@@ -126,7 +126,7 @@ static void a_pod_is_read_as_kubernetes_counts_it(void **state) {
     char err[256] = "";
     json_t *o = tb_json(job_pod);
     (void)state;
-    assert_int_equal(al__kube_pod_read(o, &p, err, sizeof err), 0);
+    assert_int_equal(al__kube_pod_read(o, NULL, &p, err, sizeof err), 0);
     assert_string_equal(p.namespace_, "team-a");
     assert_string_equal(p.name, "train-0");
     assert_string_equal(p.scheduler, "allot");
@@ -157,7 +157,7 @@ static void kai_gpu_sharing_annotations_are_read(void **state) {
     json_t *o = tb_json("{\"metadata\": {\"name\": \"s\", \"namespace\": \"n\", \"annotations\":"
                         " {\"gpu-fraction\": \"0.5\", \"gpu-fraction-num-devices\": \"2\"}},"
                         " \"spec\": {\"containers\": [{\"name\": \"c\"}]}}");
-    assert_int_equal(al__kube_pod_read(o, &p, err, sizeof err), 0);
+    assert_int_equal(al__kube_pod_read(o, NULL, &p, err, sizeof err), 0);
     assert_int_equal(p.gpu_milli, 500);
     assert_int_equal(p.gpu_devices, 2);
     assert_int_equal(p.phase, AL__POD_PENDING);
@@ -168,14 +168,14 @@ static void kai_gpu_sharing_annotations_are_read(void **state) {
                 " \"x\", \"kai.scheduler/subgroup-name\": \"workers\"}, \"annotations\":"
                 " {\"gpu-fraction\": \"0.25\", \"gpu-fraction-num-devices\": \"2\"}},"
                 " \"spec\": {\"containers\": []}}");
-    assert_int_equal(al__kube_pod_read(o, &p, err, sizeof err), 0);
+    assert_int_equal(al__kube_pod_read(o, NULL, &p, err, sizeof err), 0);
     assert_int_equal(p.gpu_group_count, 2); /* the devices KAI gave it, one label each */
     assert_string_equal(p.gpu_groups[1], "g-b");
     assert_string_equal(p.subgroup, "workers");
     json_decref(o);
     o = tb_json("{\"metadata\": {\"name\": \"s\", \"namespace\": \"n\", \"annotations\":"
                 " {\"gpu-memory\": \"20000\"}}, \"spec\": {\"containers\": []}}");
-    assert_int_equal(al__kube_pod_read(o, &p, err, sizeof err), 0);
+    assert_int_equal(al__kube_pod_read(o, NULL, &p, err, sizeof err), 0);
     assert_int_equal(p.gpu_memory_mib, 20000);
     assert_int_equal(p.gpu_devices, 1);
     assert_false(p.no_enforce);
@@ -185,14 +185,14 @@ static void kai_gpu_sharing_annotations_are_read(void **state) {
     o = tb_json("{\"metadata\": {\"name\": \"d\", \"namespace\": \"n\", \"annotations\":"
                 " {\"gpu-fraction\": \"0.25\", \"gpu-fraction-limit\": \"0.8\"}},"
                 " \"spec\": {\"containers\": []}}");
-    assert_int_equal(al__kube_pod_read(o, &p, err, sizeof err), 0);
+    assert_int_equal(al__kube_pod_read(o, NULL, &p, err, sizeof err), 0);
     assert_int_equal(p.gpu_milli, 250);
     assert_int_equal(p.gpu_milli_limit, 800);
     json_decref(o);
     o = tb_json("{\"metadata\": {\"name\": \"d\", \"namespace\": \"n\", \"annotations\":"
                 " {\"gpu-memory\": \"10240\", \"gpu-memory-limit\": \"40960\"}},"
                 " \"spec\": {\"containers\": []}}");
-    assert_int_equal(al__kube_pod_read(o, &p, err, sizeof err), 0);
+    assert_int_equal(al__kube_pod_read(o, NULL, &p, err, sizeof err), 0);
     assert_int_equal(p.gpu_memory_mib, 10240);
     assert_int_equal(p.gpu_memory_limit_mib, 40960);
     assert_int_equal(p.gpu_milli_limit, 0);
@@ -206,17 +206,17 @@ static void kais_preemptibility_label_is_read(void **state) {
     json_t *o = tb_json("{\"metadata\": {\"name\": \"s\", \"namespace\": \"n\", \"labels\":"
                         " {\"kai.scheduler/preemptibility\": \"semi-preemptible\"}},"
                         " \"spec\": {\"containers\": []}}");
-    assert_int_equal(al__kube_pod_read(o, &p, err, sizeof err), 0);
+    assert_int_equal(al__kube_pod_read(o, NULL, &p, err, sizeof err), 0);
     assert_int_equal(p.preemptibility, AL__SEMI_PREEMPTIBLE);
     json_decref(o);
     o = tb_json("{\"metadata\": {\"name\": \"s\", \"namespace\": \"n\"},"
                 " \"spec\": {\"containers\": []}}");
-    assert_int_equal(al__kube_pod_read(o, &p, err, sizeof err), 0);
+    assert_int_equal(al__kube_pod_read(o, NULL, &p, err, sizeof err), 0);
     assert_int_equal(p.preemptibility, AL__PREEMPTIBILITY_BY_PRIORITY);
     json_decref(o);
     o = tb_json("{\"metadata\": {\"name\": \"s\", \"namespace\": \"n\", \"labels\":"
                 " {\"kai.scheduler/preemptibility\": \"half\"}}, \"spec\": {\"containers\": []}}");
-    assert_int_equal(al__kube_pod_read(o, &p, err, sizeof err), -AL_EINVAL);
+    assert_int_equal(al__kube_pod_read(o, NULL, &p, err, sizeof err), -AL_EINVAL);
     assert_non_null(strstr(err, "metadata.labels[kai.scheduler/preemptibility]: \"half\""));
     json_decref(o);
 }
@@ -240,7 +240,7 @@ static void a_share_pods_opt_out_of_enforcement_is_read(void **state) {
                  "%s}, \"spec\": {\"containers\": []}}",
                  cases[i].annotations);
         json_t *o = tb_json(text);
-        assert_int_equal(al__kube_pod_read(o, &p, err, sizeof err), 0);
+        assert_int_equal(al__kube_pod_read(o, NULL, &p, err, sizeof err), 0);
         if (p.no_enforce != cases[i].no_enforce)
             fail_msg("%s: no_enforce %d, want %d", cases[i].annotations, p.no_enforce,
                      cases[i].no_enforce);
@@ -310,7 +310,7 @@ static void malformed_pods_are_refused_naming_the_field(void **state) {
         snprintf(text, sizeof text, "{\"metadata\": %s, \"spec\": %s}", cases[i].meta,
                  cases[i].spec);
         json_t *o = tb_json(text);
-        int rc = al__kube_pod_read(o, &p, err, sizeof err);
+        int rc = al__kube_pod_read(o, NULL, &p, err, sizeof err);
         if (rc != -AL_EINVAL || !strstr(err, cases[i].expect))
             fail_msg("case %zu: %d \"%s\" (expected \"%s\")", i, rc, err, cases[i].expect);
         json_decref(o);

@@ -29,6 +29,33 @@ static size_t *queues_by_name(const struct al_cluster *c) {
     return order;
 }
 
+static void append(char **out, size_t *cap, size_t *len, const char *line, size_t n) {
+    if (*len + n + 2 > *cap) {
+        *cap = 2 * (*len + n + 2);
+        *out = realloc(*out, *cap);
+        assert_non_null(*out);
+    }
+    memcpy(*out + *len, line, n);
+    *len += n;
+    (*out)[(*len)++] = '\n';
+    (*out)[*len] = '\0';
+}
+
+/* With node pools: each pool's fair share and allocation of every queue, by name. */
+static void describe_pools(const struct al_cluster *c, const struct al_result *r,
+                           const size_t *queue_order, char **out, size_t *cap, size_t *len) {
+    for (size_t p = 0; p < r->pool_count; p++)
+        for (size_t i = 0; i < c->queue_count; i++) {
+            const struct al_queue_outcome *o = &r->pools[p].queues[queue_order[i]];
+            char line[512];
+            int n = snprintf(line, sizeof(line), "pool %s queue %s %lld %lld",
+                             r->pools[p].name ? r->pools[p].name : "(default)",
+                             c->queues[queue_order[i]].name, (long long)o->fair_share[0],
+                             (long long)o->allocated[0]);
+            append(out, cap, len, line, (size_t)n);
+        }
+}
+
 /* The decisions, explanations, queues' fair shares (with and without usage) and reservations
  * (in the order made, which is allocation order) of one cycle as
  * text that names objects, not indices (explanations by job name: the engine lists them in the
@@ -75,16 +102,9 @@ static char *describe(const struct al_cluster *c) {
                          (long long)o->fair_share_without_usage[1],
                          (long long)o->fair_share_without_usage[2]);
         }
-        if (len + (size_t)n + 2 > cap) {
-            cap = 2 * (len + (size_t)n + 2);
-            out = realloc(out, cap);
-            assert_non_null(out);
-        }
-        memcpy(out + len, line, (size_t)n);
-        len += (size_t)n;
-        out[len++] = '\n';
-        out[len] = '\0';
+        append(&out, &cap, &len, line, (size_t)n);
     }
+    describe_pools(c, &r, queue_order, &out, &cap, &len);
     free(by_name);
     free(queue_order);
     al_result_release(&r);

@@ -55,8 +55,11 @@ static int run(const char *text, size_t len, struct taken *out, size_t cap, size
     struct al_snapshot_error err;
     struct al_result r;
     int rc = al_snapshot_parse(text, len, &c, &err);
-    if (rc < 0)
+    if (rc < 0) {
+        if (rc != -AL_ENOMEM)
+            print_error("parse: %s: %s\n", err.path, err.message);
         return rc == -AL_ENOMEM ? 1 : rc; /* 1: stopped by a failed allocation */
+    }
     rc = al_cycle_run(&c, &r);
     if (rc == 0) {
         *count = r.decision_count;
@@ -69,12 +72,20 @@ static int run(const char *text, size_t len, struct taken *out, size_t cap, size
     return rc == -AL_ENOMEM ? 1 : rc;
 }
 
-/* Fails each allocation of every cycle of paths[0..files) whose name contains `only` (NULL: all)
- * in turn; returns the runs. */
-static long torture_files(char **paths, size_t files, const char *only) {
+/* A path that contains one of `only` (NULL-terminated; NULL: every path). */
+static bool chosen(const char *path, const char *const *only) {
+    for (size_t i = 0; only && only[i]; i++)
+        if (strstr(path, only[i]))
+            return true;
+    return !only;
+}
+
+/* Fails each allocation of every cycle of the files of paths[0..files) chosen by `only` in
+ * turn; returns the runs. */
+static long torture_files(char **paths, size_t files, const char *const *only) {
     long runs = 0;
     for (size_t f = 0; f < files; f++) {
-        if (only && !strstr(paths[f], only))
+        if (!chosen(paths[f], only))
             continue;
         size_t len, want_count = 0;
         char *text = tb_read_file(paths[f], &len);
@@ -113,29 +124,39 @@ static void every_allocation_fails_in_turn(void **state) {
     assert_true(files > 0);
     long runs = torture_files(paths, files, NULL);
     tb_case_files_free(paths, files);
-    print_message("%ld runs with one failed allocation over %zu cases\n", runs, files);
+    print_message("%ld runs with one failed allocation over %zu files\n", runs, files);
+}
+
+/* The project's scenarios whose names hold one of `only`. */
+static void scenarios_fail_in_turn(const char *const *only) {
+    size_t files;
+    char **paths = tb_scenario_files(&files);
+    long runs = torture_files(paths, files, only);
+    tb_case_files_free(paths, files);
+    assert_true(runs > 0);
+    print_message("%ld runs with one failed allocation over the %s scenarios\n", runs, only[0]);
 }
 
 /* Topology-constrained placement: its tries of domain after domain roll back exactly. */
 static void every_allocation_fails_in_turn_with_topologies(void **state) {
+    static const char *const only[] = {"topology", NULL};
     (void)state;
-    size_t files;
-    char **paths = tb_scenario_files(&files);
-    long runs = torture_files(paths, files, "topology");
-    tb_case_files_free(paths, files);
-    assert_true(runs > 0);
-    print_message("%ld runs with one failed allocation over the topology scenarios\n", runs);
+    scenarios_fail_in_turn(only);
 }
 
 /* The reservation scenarios: the reservation plan's own allocations fail too. */
 static void reservation_allocations_fail_in_turn(void **state) {
+    static const char *const only[] = {"-reservation-", NULL};
     (void)state;
-    size_t files;
-    char **paths = tb_scenario_files(&files);
-    long runs = torture_files(paths, files, "-reservation-");
-    tb_case_files_free(paths, files);
-    assert_true(runs > 0);
-    print_message("%ld runs with one failed allocation over the reservation scenarios\n", runs);
+    scenarios_fail_in_turn(only);
+}
+
+/* The node-pool scenarios (the split into pools and the merge of their results too) and the MIG
+ * ones. */
+static void every_allocation_fails_in_turn_with_pools_and_mig(void **state) {
+    static const char *const only[] = {"-pool-", "-mig-", NULL};
+    (void)state;
+    scenarios_fail_in_turn(only);
 }
 
 int main(void) {
@@ -143,6 +164,7 @@ int main(void) {
         cmocka_unit_test(every_allocation_fails_in_turn),
         cmocka_unit_test(every_allocation_fails_in_turn_with_topologies),
         cmocka_unit_test(reservation_allocations_fail_in_turn),
+        cmocka_unit_test(every_allocation_fails_in_turn_with_pools_and_mig),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -192,7 +192,7 @@ class Cluster:
             {"apiVersion": "v1", "kind": "List", "items": items}))
 
     def add_gpu_node(self, name, gpus=8, product="NVIDIA-H100-80GB-HBM3", memory_mib=81559,
-                     cpu="64", memory="512Gi", labels=None):
+                     cpu="64", memory="512Gi", labels=None, extra=None):
         """A node as a kubelet and NVIDIA's GPU feature discovery would show it: GPU capacity,
         product and memory labels, and a Ready condition (this test is its kubelet)."""
         node_labels = {"kubernetes.io/hostname": name, "nvidia.com/gpu.product": product,
@@ -201,6 +201,7 @@ class Cluster:
         self.apply({"apiVersion": "v1", "kind": "Node",
                     "metadata": {"name": name, "labels": node_labels}})
         resources = {"cpu": cpu, "memory": memory, "pods": "110", "nvidia.com/gpu": str(gpus)}
+        resources.update(extra or {})  # more allocatable resources: nvidia.com/mig-1g.10gb
         now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
         status = {"status": {"capacity": resources, "allocatable": resources, "conditions": [
             {"type": "Ready", "status": "True", "reason": "KubeletReady",

@@ -312,6 +312,18 @@ static const struct bad_doc bad_docs[] = {
      "jobs[0].tasks[0].gpu_indices[0]", "must be >= 0"},
     {TASK("'state':'running','node':'n0','gpus':1,'gpu_indices':'0'"),
      "jobs[0].tasks[0].gpu_indices", "must be an array"},
+    /* node pools and MIG */
+    {JOBS(JOB(",'pool':''", PENDING)), "jobs[0].pool", "must not be empty"},
+    {QUEUE("'pools':{'a':{'deserved':{'gpu':-2}}}"), "queues[1].pools.a.deserved.gpu",
+     ">= 0 or -1"},
+    {QUEUE("'pools':{'a':{'quota':1}}"), "queues[1].pools.a.quota", "unknown field"},
+    {QUEUE("'pools':{'':{}}"), "queues[1].pools", "must not be empty"},
+    {NODE("'mig':{'2g.0gb':1}"), "nodes[0].mig.2g.0gb", "not a MIG profile"},
+    {NODE("'mig':{'8g.80gb':1}"), "nodes[0].mig.8g.80gb", "not a MIG profile"},
+    {NODE("'mig':{'1g.10gb':0}"), "nodes[0].mig.1g.10gb", "must be >= 1"},
+    {TASK("'state':'pending','gpus':1,'mig':{'1g.10gb':1}"), "jobs[0].tasks[0].mig", "not both"},
+    {TASK("'state':'running','node':'n0','mig':{'1g.10gb':1}"), "jobs[0].tasks[0].mig",
+     "offers no MIG instance of 1g.10gb"},
 };
 
 static void test_bad_documents_are_rejected(void **state) {

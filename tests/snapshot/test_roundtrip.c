@@ -86,13 +86,16 @@ static void test_extensions_round_trip(void **state) {
         "'usage_half_life_s':3600,'usage_window_s':86400,'reservation_min_gpus':64,"
         "'reservation_wait_s':900},"
         "'nodes':[{'name':'n0','pool':'p','gpus':4,'gpu_memory_mib':81920,'gpu_model':'H100',"
-        "'cpu_millis':64000,'memory_bytes':1099511627776,'labels':{'b':'2','a':'1'}}],"
-        "'queues':[{'name':'z','parent':'y','deserved':{'gpu':0.25},'limit':{'gpu':7.5}},"
+        "'cpu_millis':64000,'memory_bytes':1099511627776,'labels':{'b':'2','a':'1'},"
+        "'mig':{'3g.40gb':2,'1g.10gb':1}}],"
+        "'queues':[{'name':'z','parent':'y','deserved':{'gpu':0.25},'limit':{'gpu':7.5},"
+        "'pools':{'p':{'deserved':{'gpu':2}},'a':{'over_quota_weight':{'gpu':3}}}},"
         "{'name':'y','priority':-4,'over_quota_weight':{'gpu':0,'cpu':5,'memory':1000},"
         "'preempt_min_runtime_s':600,'reclaim_min_runtime_s':0,"
         "'usage':{'gpu':0.421337,'cpu':1,'memory':0.000001}},"
         "{'name':'x','parent':'y','reclaim_min_runtime_s':30,'preempt_min_runtime_s':null}],"
-        "'jobs':[{'name':'j','queue':'z','priority':75,'preemptible':false,'created_s':-1e3,"
+        "'jobs':[{'name':'j','queue':'z','pool':'p','priority':75,'preemptible':false,'created_s':-"
+        "1e3,"
         "'started_s':-20,'preemption_delay_s':0,'stale_for_s':3,'staleness_grace_period_s':0,"
         "'time_limit_s':7200,"
         "'subgroups':[{'name':'s','min_members':1}],'tasks':["
@@ -102,20 +105,32 @@ static void test_extensions_round_trip(void **state) {
         "'gpu_memory_limit_mib':4096,'gpu_indices':[1]},"
         "{'name':'t2','state':'bound','node':'n0','subgroup':'s','gpus':1,"
         "'node_affinity':{'b':['2','3'],'a':['1']}},"
-        "{'name':'t3','state':'succeeded','subgroup':'s'}]}]}");
+        "{'name':'t3','state':'succeeded','subgroup':'s'},"
+        "{'name':'t4','state':'running','node':'n0','subgroup':'s','mig':{'1g.10gb':1}}]}]}");
     struct al_cluster c;
     struct al_snapshot_error err;
     char *text;
     (void)state;
     if (al_snapshot_parse(doc, strlen(doc), &c, &err) != 0)
         print_error("%s: %s\n", err.path, err.message);
-    assert_int_equal(c.task_count, 4);
+    assert_int_equal(c.task_count, 5);
+    assert_int_equal(c.nodes[0].mig_count, 2); /* sorted by profile */
+    assert_string_equal(c.nodes[0].migs[0].profile, "1g.10gb");
+    assert_int_equal(c.nodes[0].migs[1].count, 2);
+    assert_int_equal(c.tasks[4].mig_count, 1);
     assert_true(round_trip("extensions", &c));
     text = al_snapshot_write(&c);
     assert_non_null(strstr(text, "\"gpu_fraction\": 0.125"));
     assert_non_null(strstr(text, "\"gpu_fraction_limit\": 0.5"));
     assert_non_null(strstr(text, "\"gpu_memory_limit_mib\": 4096"));
     assert_int_equal(c.tasks[0].gpu_milli_limit, 500);
+    assert_string_equal(c.jobs[0].pool, "p");
+    assert_int_equal(c.queues[0].pool_count, 2); /* sorted by pool, unset values the queue's */
+    assert_string_equal(c.queues[0].pools[0].pool, "a");
+    assert_int_equal(c.queues[0].pools[0].weight[AL_GPU], 3);
+    assert_int_equal(c.queues[0].pools[0].deserved[AL_GPU], 250);
+    assert_int_equal(c.queues[0].pools[1].deserved[AL_GPU], 2000);
+    assert_int_equal(c.queues[0].pools[1].limit[AL_GPU], 7500);
     assert_int_equal(c.tasks[1].gpu_memory_limit_mib, 4096);
     assert_non_null(strstr(text, "\"gpu\": 0.25"));
     assert_non_null(strstr(text, "\"gpu\": 7.5"));

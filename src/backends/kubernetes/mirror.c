@@ -162,7 +162,8 @@ static bool owner_lookup(void *arg, const char *ns, const struct al__kube_owner 
 /* Reads pod o into e; false (logged) when it cannot be read. */
 static bool entry_read(struct al__kube *k, json_t *o, struct al__kube_pod_entry *e) {
     char err[1024];
-    if (al__kube_pod_read(o, &e->pod, err, sizeof(err)) < 0) {
+    if (al__kube_pod_read(o, k->pool_label[0] ? k->pool_label : NULL, &e->pod, err, sizeof(err)) <
+        0) {
         fprintf(stderr, "allotd: kubernetes: %s; not scheduled\n", err);
         return false;
     }
@@ -343,6 +344,10 @@ void al__kube_inventory(struct al__kube *k, struct al__inventory *out) {
         n->memory_bytes =
             n->memory_bytes > e->pod.memory_bytes ? n->memory_bytes - e->pod.memory_bytes : 0;
         n->gpu_count = n->gpu_count > (size_t)e->pod.gpus ? n->gpu_count - (size_t)e->pod.gpus : 0;
+        for (size_t m = 0; e->pod.mig_count > 0 && m < n->mig_count; m++)
+            if (strcmp(n->migs[m].profile, e->pod.mig_profile) == 0)
+                n->migs[m].count =
+                    n->migs[m].count > e->pod.mig_count ? n->migs[m].count - e->pod.mig_count : 0;
     }
 }
 
@@ -350,8 +355,12 @@ static bool same_node(const struct al__node *a, const struct al__node *b) {
     if (strcmp(a->name, b->name) != 0 || strcmp(a->pool, b->pool) != 0 ||
         a->unschedulable != b->unschedulable || a->cpu_millis != b->cpu_millis ||
         a->memory_bytes != b->memory_bytes || a->gpu_count != b->gpu_count ||
-        a->label_count != b->label_count)
+        a->label_count != b->label_count || a->mig_count != b->mig_count)
         return false;
+    for (size_t m = 0; m < a->mig_count; m++)
+        if (strcmp(a->migs[m].profile, b->migs[m].profile) != 0 ||
+            a->migs[m].count != b->migs[m].count)
+            return false;
     for (size_t g = 0; g < a->gpu_count; g++)
         if (a->gpus[g].memory_mib != b->gpus[g].memory_mib ||
             strcmp(a->gpus[g].model, b->gpus[g].model) != 0)
@@ -782,6 +791,12 @@ static void group_put(struct al__kube *k, struct al__kube_group *g, const struct
             w.created_s = e->created_s;
         if (p->gpus > w.gpus)
             w.gpus = p->gpus;
+        if (p->pool[0] && !w.node_pool)
+            w.node_pool = p->pool;        /* a gang runs in one pool: its first pod's */
+        if (p->mig_count > w.mig_count) { /* the pod asking most: one profile per workload */
+            w.mig_profile = p->mig_profile;
+            w.mig_count = p->mig_count;
+        }
         if (p->gpu_milli > w.gpu_milli)
             w.gpu_milli = p->gpu_milli;
         if (p->gpu_memory_mib > w.gpu_memory_mib)

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "allot/errors.h"
+#include "allot/model.h"
 #include "backends/kubernetes/fields.h"
 #include "backends/kubernetes/objects.h"
 #include "backends/kubernetes/quantity.h"
@@ -44,6 +45,39 @@ static bool ready(json_t *status) {
     return false;
 }
 
+/* The MIG instances the node offers: its allocatable nvidia.com/mig-<profile> (the device
+ * plugin's mixed strategy), profiles as the engine names them. */
+static int read_migs(json_t *allocatable, struct al__node *out, const char *what, char *err,
+                     size_t size) {
+    const char *key;
+    json_t *v;
+    json_object_foreach(allocatable, key, v) {
+        size_t prefix = strlen(AL__KUBE_MIG_PREFIX);
+        if (strncmp(key, AL__KUBE_MIG_PREFIX, prefix) != 0)
+            continue;
+        const char *profile = key + prefix;
+        int64_t count = 0;
+        int rc =
+            al__kube_amount(allocatable, key, 0, &count, what, "status.allocatable", err, size);
+        if (rc < 0)
+            return rc;
+        if (count <= 0)
+            continue;
+        if (al_mig_profile_gpus(profile) < 0 || strlen(profile) >= sizeof(out->migs[0].profile) ||
+            count > 4096 || out->mig_count == AL__NODE_MIGS_MAX) {
+            snprintf(err, size,
+                     "%s: status.allocatable[%s]: not a MIG profile allot takes (<G>g.<M>gb, at "
+                     "most %d profiles, 4096 instances)",
+                     what, key, AL__NODE_MIGS_MAX);
+            return -AL_EINVAL;
+        }
+        struct al__node_mig *m = &out->migs[out->mig_count++];
+        snprintf(m->profile, sizeof(m->profile), "%s", profile);
+        m->count = (int32_t)count;
+    }
+    return 0;
+}
+
 static int read_node(json_t *o, const char *pool_label, struct al__node *out, bool *schedulable,
                      char *err, size_t size) {
     json_t *meta = json_object_get(o, "metadata"), *status = json_object_get(o, "status");
@@ -73,7 +107,8 @@ static int read_node(json_t *o, const char *pool_label, struct al__node *out, bo
                  AL__KUBE_GPU_RESOURCE, (long long)gpus, GPUS_MAX);
         return -AL_EINVAL;
     }
-    if ((rc = read_labels(labels, out, what, err, size)) < 0)
+    if ((rc = read_labels(labels, out, what, err, size)) < 0 ||
+        (rc = read_migs(allocatable, out, what, err, size)) < 0)
         return rc;
     if ((rc = al__kube_text(labels, AL__KUBE_GPU_PRODUCT_LABEL, product, sizeof(product), what,
                             "metadata.labels[" AL__KUBE_GPU_PRODUCT_LABEL "]", err, size)) < 0 ||

@@ -23,6 +23,7 @@
 /* allot's per-pod opt-out of liballot-cuda.so: "false" (docs/cuda.md, "On Kubernetes") */
 #define AL__KUBE_ENFORCE_ANNOT     "allot.run/enforce"
 #define AL__KUBE_GPU_RESOURCE      "nvidia.com/gpu"
+#define AL__KUBE_MIG_PREFIX        "nvidia.com/mig-" /* + a MIG profile: nvidia.com/mig-1g.10gb */
 #define AL__KUBE_GPU_PRODUCT_LABEL "nvidia.com/gpu.product"
 #define AL__KUBE_GPU_MEMORY_LABEL  "nvidia.com/gpu.memory"
 #define AL__KUBE_GPU_GROUP_LABEL   "runai-gpu-group" /* the shared device a pod was given */
@@ -82,7 +83,12 @@ struct al__kube_pod {
     int32_t gpu_milli;      /* or a portion of each shared device (gpu-fraction) */
     int32_t gpu_memory_mib; /* or memory on each (gpu-memory) */
     int32_t gpu_devices;    /* shared devices (gpu-fraction-num-devices), 1 by default */
-    bool no_enforce;        /* its share runs without liballot-cuda.so (allot.run/enforce) */
+    /* MIG instances of one profile (nvidia.com/mig-<profile>, summed over its containers);
+     * "" and 0 for none. A pod asking two profiles is refused. */
+    char mig_profile[24];
+    int32_t mig_count;
+    char pool[64];   /* its node pool (the pool label), "" for the default pool */
+    bool no_enforce; /* its share runs without liballot-cuda.so (allot.run/enforce) */
     /* Dynamic fractions: the limit above a share (gpu-fraction-limit, gpu-memory-limit; same
      * kind as the request), 0 = the request. */
     int32_t gpu_milli_limit, gpu_memory_limit_mib;
@@ -94,8 +100,11 @@ struct al__kube_pod {
     int preemptibility; /* the kai.scheduler/preemptibility label (enum al__kube_preemptibility) */
 };
 
-/* al__kube_pod_read - pod o. 0, or -AL_EINVAL with err naming the pod and the field. */
-int al__kube_pod_read(json_t *o, struct al__kube_pod *out, char *err, size_t size);
+/* al__kube_pod_read - pod o; pool_label (or NULL) the label naming its node pool, as on nodes
+ * (KAI puts the pool's label on a pool's pods). 0, or -AL_EINVAL with err naming the pod and
+ * the field. */
+int al__kube_pod_read(json_t *o, const char *pool_label, struct al__kube_pod *out, char *err,
+                      size_t size);
 
 /* A Queue (scheduling.run.ai/v2) in allot's units: GPU in milli-GPUs, CPU in millicores,
  * memory in bytes (KAI writes devices, millicores and megabytes); AL_UNLIMITED (-1) where KAI

@@ -36,6 +36,43 @@ static int container_request(json_t *c, const char *what, const char *field, int
     return 0;
 }
 
+/* The MIG instances its containers ask (requests, else limits: extended resources have equal
+ * ones), of one profile. */
+static int pod_migs(json_t *spec, struct al__kube_pod *out, const char *what, char *err,
+                    size_t size) {
+    size_t i, prefix = strlen(AL__KUBE_MIG_PREFIX);
+    json_t *c;
+    json_array_foreach(json_object_get(spec, "containers"), i, c) {
+        json_t *res = json_object_get(c, "resources");
+        json_t *list = json_object_get(res, "requests");
+        const char *key;
+        json_t *v;
+        if (!json_object_size(list))
+            list = json_object_get(res, "limits");
+        json_object_foreach(list, key, v) {
+            int64_t n = 0;
+            if (strncmp(key, AL__KUBE_MIG_PREFIX, prefix) != 0)
+                continue;
+            int rc =
+                al__kube_amount(list, key, 0, &n, what, "spec.containers.resources", err, size);
+            if (rc < 0)
+                return rc;
+            if (n <= 0)
+                continue;
+            if (strlen(key + prefix) >= sizeof(out->mig_profile) ||
+                (out->mig_count > 0 && strcmp(out->mig_profile, key + prefix) != 0) ||
+                n + out->mig_count > 4096) {
+                snprintf(err, size, "%s: %s: allot takes MIG instances of one profile per pod",
+                         what, key);
+                return -AL_EINVAL;
+            }
+            snprintf(out->mig_profile, sizeof(out->mig_profile), "%s", key + prefix);
+            out->mig_count += (int32_t)n;
+        }
+    }
+    return 0;
+}
+
 /* The pod's request: regular containers and sidecars together, or the largest init container
  * with the sidecars started before it if more; then the pod's overhead. */
 static int pod_request(json_t *spec, const char *what, int64_t total[RESOURCES], char *err,
@@ -250,7 +287,8 @@ static int controller_of(json_t *meta, struct al__kube_pod *p, const char *what,
     return 0;
 }
 
-int al__kube_pod_read(json_t *o, struct al__kube_pod *out, char *err, size_t size) {
+int al__kube_pod_read(json_t *o, const char *pool_label, struct al__kube_pod *out, char *err,
+                      size_t size) {
     json_t *meta = json_object_get(o, "metadata"), *spec = json_object_get(o, "spec");
     char what[400], phase[32];
     int64_t request[RESOURCES];
@@ -270,6 +308,8 @@ int al__kube_pod_read(json_t *o, struct al__kube_pod *out, char *err, size_t siz
         (rc = al__kube_text(spec, "priorityClassName", out->priority_class,
                             sizeof(out->priority_class), what, "spec.priorityClassName", err,
                             size)) < 0 ||
+        (pool_label && (rc = al__kube_text(labels, pool_label, out->pool, sizeof(out->pool), what,
+                                           "metadata.labels (pool)", err, size)) < 0) ||
         (rc = al__kube_text(labels, AL__KUBE_QUEUE_LABEL, out->queue, sizeof(out->queue), what,
                             "metadata.labels[" AL__KUBE_QUEUE_LABEL "]", err, size)) < 0 ||
         (rc = al__kube_text(labels, AL__KUBE_SUBGROUP_LABEL, out->subgroup, sizeof(out->subgroup),
@@ -306,5 +346,7 @@ int al__kube_pod_read(json_t *o, struct al__kube_pod *out, char *err, size_t siz
     out->cpu_millis = request[CPU];
     out->memory_bytes = request[MEMORY];
     out->gpus = (int32_t)request[GPU];
+    if ((rc = pod_migs(spec, out, what, err, size)) < 0)
+        return rc;
     return gpu_sharing(meta, out, what, err, size);
 }

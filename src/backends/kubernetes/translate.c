@@ -69,6 +69,12 @@ static void add_nodes(struct build *b, json_t *list) {
         }
         if (n.pool[0])
             json_object_set_new(doc, "pool", json_string(n.pool));
+        if (n.mig_count > 0) {
+            json_t *migs = json_object();
+            for (size_t m = 0; m < n.mig_count; m++)
+                json_object_set_new(migs, n.migs[m].profile, json_integer(n.migs[m].count));
+            json_object_set_new(doc, "mig", migs);
+        }
         if (!schedulable)
             json_object_set_new(doc, "unschedulable", json_true());
         json_object_set_new(b->nodes, n.name, doc);
@@ -325,7 +331,7 @@ static void hold_elsewhere(struct build *b, const struct al__kube_pod *p) {
 static void add_pod(struct build *b, json_t *o) {
     struct al__kube_pod p;
     char err[1024], key[400];
-    if (al__kube_pod_read(o, &p, err, sizeof(err)) < 0) {
+    if (al__kube_pod_read(o, b->opt->pool_label, &p, err, sizeof(err)) < 0) {
         skip(b, err);
         return;
     }
@@ -396,6 +402,8 @@ static void add_pod(struct build *b, json_t *o) {
         json_object_set_new(task, "gpu_fraction_limit", json_real(p.gpu_milli_limit / 1000.0));
     if (p.gpu_memory_limit_mib > p.gpu_memory_mib)
         json_object_set_new(task, "gpu_memory_limit_mib", json_integer(p.gpu_memory_limit_mib));
+    if (p.mig_count > 0 && !p.gpus && !p.gpu_milli && !p.gpu_memory_mib)
+        json_object_set_new(task, "mig", json_pack("{s:i}", p.mig_profile, p.mig_count));
     if (subgroups)
         json_object_set_new(task, "subgroup", json_string(p.subgroup));
     bool active = strcmp(state, "running") == 0 || strcmp(state, "releasing") == 0;

@@ -178,6 +178,13 @@ static json_t *container_of(const struct al__mirror_submit *s) {
         json_object_set_new(json_object_get(c, "resources"), "limits",
                             json_pack("{s:s}", "nvidia.com/gpu", text));
     }
+    if (w->mig_count > 0 && w->mig_profile) { /* an extended resource: the limit is the request */
+        char resource[64];
+        snprintf(resource, sizeof(resource), "%s%s", AL__KUBE_MIG_PREFIX, w->mig_profile);
+        snprintf(text, sizeof(text), "%d", (int)w->mig_count);
+        json_object_set_new(json_object_get(c, "resources"), "limits",
+                            json_pack("{s:s}", resource, text));
+    }
     if (s->workdir)
         json_object_set_new(c, "workingDir", json_string(s->workdir));
     return c;

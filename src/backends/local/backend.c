@@ -4,6 +4,7 @@
  * output (with a mark between runs and a time index beside it) and exit status in files under
  * the state directory. */
 #define _DEFAULT_SOURCE
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -105,6 +106,39 @@ static void fill_inventory(struct al__backend *b, const struct al__local_machine
     }
 }
 
+/* --node-pools NAME:COUNT,...: the first COUNT virtual nodes go to pool NAME, the next ones to
+ * the next pool; nodes left over stay in the default pool. With inv NULL only checks the text
+ * against `nodes` nodes. */
+static int node_pools_apply(const char *spec, size_t nodes, struct al__inventory *inv, char *err,
+                            size_t size) {
+    size_t next = 0;
+    for (const char *at = spec; *at;) {
+        const char *colon = strchr(at, ':');
+        size_t len = colon ? (size_t)(colon - at) : 0;
+        char *end;
+        long count = colon ? strtol(colon + 1, &end, 10) : 0;
+        if (!colon || len == 0 || len >= sizeof(inv->nodes[0].pool) || count < 1 ||
+            (*end && *end != ',') || next + (size_t)count > nodes) {
+            snprintf(err, size,
+                     "--node-pools: give NAME:COUNT,... with COUNT >= 1 and at most --nodes "
+                     "(%zu) nodes in all, e.g. a100:2,h100:1",
+                     nodes);
+            return -AL_EINVAL;
+        }
+        for (size_t i = 0; i < len; i++)
+            if (!isalnum((unsigned char)at[i]) && !strchr("-_.", at[i])) {
+                snprintf(err, size, "--node-pools: a pool name is letters, digits, '-', '_', '.'");
+                return -AL_EINVAL;
+            }
+        for (long k = 0; inv && k < count; k++)
+            snprintf(inv->nodes[next + (size_t)k].pool, sizeof(inv->nodes[0].pool), "%.*s",
+                     (int)len, at);
+        next += (size_t)count;
+        at = *end ? end + 1 : end;
+    }
+    return 0;
+}
+
 /* A child was reaped: allotd is told (if it asked to be). */
 static void wake_allotd(void *arg) {
     struct al__backend *b = arg;
@@ -137,7 +171,8 @@ static void isolation_choose(struct al__backend *b, struct local *l) {
 
 static int local_open(struct al__backend *b, const char *dir, const struct al__backend_option *opts,
                       size_t opt_count, char *err, size_t size) {
-    const char *gpus = NULL, *supervisor = NULL, *cuda_library = NULL, *topology = NULL;
+    const char *gpus = NULL, *supervisor = NULL, *cuda_library = NULL, *topology = NULL,
+               *node_pools = NULL;
     bool no_enforce = false;
     size_t nodes = 1;
     char path[4096], supervisor_path[4096];
@@ -148,6 +183,8 @@ static int local_open(struct al__backend *b, const char *dir, const struct al__b
         } else if (strcmp(opts[i].name, "nodes") == 0) {
             if (parse_node_count(opts[i].value, &nodes, err, size) < 0)
                 return -AL_EINVAL;
+        } else if (strcmp(opts[i].name, "node-pools") == 0) {
+            node_pools = opts[i].value;
         } else if (strcmp(opts[i].name, "supervisor") == 0) {
             supervisor = opts[i].value;
         } else if (strcmp(opts[i].name, "cuda-library") == 0) {
@@ -161,6 +198,8 @@ static int local_open(struct al__backend *b, const char *dir, const struct al__b
             return -AL_EINVAL;
         }
     }
+    if (node_pools && node_pools_apply(node_pools, nodes, NULL, err, size) < 0)
+        return -AL_EINVAL;
     if (al__local_supervisor_path(supervisor, supervisor_path, sizeof(supervisor_path), err, size) <
         0)
         return -AL_ENOENT;
@@ -197,6 +236,8 @@ static int local_open(struct al__backend *b, const char *dir, const struct al__b
         free(l);
         return -AL_EINVAL;
     }
+    if (node_pools)
+        node_pools_apply(node_pools, nodes, &b->inventory, err, size); /* checked above */
     if (l->machine.from_nvml)
         l->nvml = al__local_nvml_open(); /* NULL: utilisation unknown, nothing more */
     isolation_choose(b, l);
@@ -492,6 +533,8 @@ const struct al__backend_type al__local_backend = {
              "  --topology SPEC       label the nodes with a topology \"local\" to try\n"
              "                        topology-aware placement, e.g. zone=2,rack=4: 2 zones of\n"
              "                        4 racks each, consecutive nodes together, then the host\n"
+             "  --node-pools SPEC     put virtual nodes in node pools, in order: a100:2,h100:1\n"
+             "                        (the rest stay in the default pool)\n"
              "  --supervisor PATH     the allot-supervisor program (default: next to allotd)\n"
              "  --cuda-library PATH   liballot-cuda.so, which tasks holding a share of a GPU run\n"
              "                        under (default: next to allotd)\n"
