@@ -55,8 +55,13 @@ class TopologyTest(ClusterTest):
         # three more 4-GPU pods in one rack: no rack has 12 free
         self.c.apply([constrained(pod_group("big", ns, "topo", min_member=3), "example.com/rack"),
                       *[pod("big-%d" % i, ns, "topo", gpus=4, group="big") for i in range(3)]])
-        why = self.wait_condition(ns, "big-0")
-        self.assertIn("no example.com/rack has room", why["message"])
+        # (a cycle that saw the PodGroup before all three pods says the gang is incomplete
+        # first: wait for the reason of the whole gang)
+        self.wait_condition(ns, "big-0")
+        wait_until(lambda: "no example.com/rack has room" in
+                   self.condition(ns, "big-0").get("message", ""), 20,
+                   "big-0's condition to name the rack level")
+        why = self.condition(ns, "big-0")
         self.assertIn("required topology level example.com/rack of topology dc", why["message"])
         self.assertEqual(len(self.wait_bound(ns, 3)), 3)
 
@@ -87,9 +92,10 @@ class TopologyTest(ClusterTest):
         wait_until(lambda: len(self.pods(ns)) == 5, 20, "the Job's four pods")
         waiting = [name for name in self.pods(ns) if name not in bound_now(self, ns)]
         self.assertEqual(len(waiting), 1)
-        why = self.wait_condition(ns, waiting[0])
-        self.assertIn("its 3 placed tasks hold it to one example.com/rack, which has 0 GPUs free",
-                      why["message"])
+        self.wait_condition(ns, waiting[0])
+        held = "its 3 placed tasks hold it to one example.com/rack, which has 0 GPUs free"
+        wait_until(lambda: held in self.condition(ns, waiting[0]).get("message", ""), 20,
+                   "the waiting pod's condition to say its placed tasks hold it")
         uid = self.c.get("/apis/batch/v1/namespaces/%s/jobs/train" % ns)["metadata"]["uid"]
         group = self.c.get("/apis/scheduling.run.ai/v2alpha2/namespaces/%s/podgroups/pg-train-%s"
                            % (ns, uid))
