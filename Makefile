@@ -41,7 +41,7 @@ LIB_SRC := $(ENGINE_SRC) $(SNAPSHOT_SRC)
 DAEMON_PART_SRC := $(sort $(filter-out src/daemon/main.c,$(wildcard src/daemon/*.c)) \
 	$(wildcard src/daemon/oidc/*.c) \
 	$(wildcard src/backends/*.c src/backends/local/*.c src/backends/kubernetes/*.c) \
-	$(wildcard src/backends/sim/*.c)) $(STREAM_SRC) src/cuda/device_ledger.c
+	$(wildcard src/backends/sim/*.c)) $(STREAM_SRC) src/cuda/device_ledger.c src/cuda/shm_segment.c
 DAEMON_MAIN_SRC := src/daemon/main.c
 # allot-supervisor: a small program of its own (a task must not hold a copy of allotd's memory).
 # What it shares with allotd's local backend (linked into both).
@@ -280,11 +280,11 @@ $(BUILD)/tests/cuda/libnvidia-ml.so.1: tests/cuda/fake_nvml.c
 	$(CC) $(CFLAGS_BASE) $(OPT) -fPIC -shared -Wl,-soname,libnvidia-ml.so.1 -o $@ $< -ldl
 
 $(BUILD)/tests/cuda/cuda_tests: tests/cuda/cuda_tests.c tests/cuda/cuda_driver.h src/cuda/ledger.c \
-	src/cuda/ledger.h src/cuda/cuda_api.h
+	src/cuda/ledger.h src/cuda/shm_segment.c src/cuda/shm_segment.h src/cuda/cuda_api.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_BASE) $(OPT) -Itests -DAL_CUDA_LIBRARY='"$(abspath $(BUILD)/liballot-cuda.so)"' \
 		-DAL_FAKE_DRIVER_DIR='"$(abspath $(BUILD)/tests/cuda)"' -o $@ tests/cuda/cuda_tests.c \
-		src/cuda/ledger.c -ldl -lpthread
+		src/cuda/ledger.c src/cuda/shm_segment.c -ldl -lpthread
 
 # liballot-cuda.so over the fake driver (no GPU needed): accounting, the limit, every wrapped
 # entry point, cuGetProcAddress and dlsym, processes racing, a killed process, fork, devices,

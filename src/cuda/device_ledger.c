@@ -5,6 +5,7 @@
 #define _GNU_SOURCE /* flock */
 #endif
 #include "device_ledger.h"
+#include "shm_segment.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -37,16 +38,7 @@ struct al__device_shm {
 };
 
 static int valid_name(const char *name) {
-    size_t n = strlen(name);
-    if (n == 0 || n > NAME_MAX_LEN)
-        return 0;
-    for (size_t i = 0; i < n; i++) {
-        char c = name[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '-' || c == '_' || c == '.'))
-            return 0;
-    }
-    return 1;
+    return al__cuda_name_ok(name, NAME_MAX_LEN);
 }
 
 static int segment_path(const char *name, char *out, size_t outlen) {
@@ -57,19 +49,24 @@ static int segment_path(const char *name, char *out, size_t outlen) {
 }
 
 static int shm_setup(struct al__device_shm *s) {
-    pthread_mutexattr_t a;
-    if (pthread_mutexattr_init(&a) != 0)
-        return -1;
-    int rc = pthread_mutexattr_setpshared(&a, PTHREAD_PROCESS_SHARED) ||
-             pthread_mutexattr_setrobust(&a, PTHREAD_MUTEX_ROBUST) ||
-             pthread_mutex_init(&s->lock, &a);
-    pthread_mutexattr_destroy(&a);
-    if (rc)
+    if (al__cuda_robust_mutex_init(&s->lock) != 0)
         return -1;
     s->version = DEVICE_VERSION;
     s->slots = AL_CUDA_DEVICE_SLOTS;
     atomic_store_explicit(&s->magic, DEVICE_MAGIC, memory_order_release);
     return 0;
+}
+
+/* A fresh segment initialised, an existing one of this version (al__cuda_segment_map). */
+static int shm_ready(void *segment, int fresh, void *arg) {
+    struct al__device_shm *s = segment;
+    (void)arg;
+    if (fresh)
+        return shm_setup(s);
+    return atomic_load(&s->magic) == DEVICE_MAGIC && s->version == DEVICE_VERSION &&
+                   s->slots == AL_CUDA_DEVICE_SLOTS
+               ? 0
+               : -1;
 }
 
 /* Opens the segment, creating it mode 0666 (every task's user) when there is none. An existing
@@ -89,42 +86,12 @@ static int segment_open(const char *path) {
 
 static struct al__device_shm *segment_map(const char *path, char *err, size_t errlen) {
     int fd = segment_open(path);
-    struct al__device_shm *s = MAP_FAILED;
-    struct stat st;
     if (fd < 0) {
         snprintf(err, errlen, "shm_open %s: %s", path, strerror(errno));
         return NULL;
     }
-    /* The flock orders first attaches: whoever finds the segment empty initialises it. */
-    if (flock(fd, LOCK_EX) != 0 || fstat(fd, &st) != 0) {
-        snprintf(err, errlen, "%s: %s", path, strerror(errno));
-        goto done;
-    }
-    int fresh = st.st_size == 0;
-    if (fresh && ftruncate(fd, (off_t)sizeof *s) != 0) {
-        snprintf(err, errlen, "ftruncate %s: %s", path, strerror(errno));
-        goto done;
-    }
-    if (!fresh && (size_t)st.st_size != sizeof *s) {
-        snprintf(err, errlen, "%s: not a device ledger of this version", path);
-        goto done;
-    }
-    s = mmap(NULL, sizeof *s, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-    if (s == MAP_FAILED) {
-        snprintf(err, errlen, "mmap %s: %s", path, strerror(errno));
-        goto done;
-    }
-    if (fresh ? shm_setup(s) != 0
-              : atomic_load(&s->magic) != DEVICE_MAGIC || s->version != DEVICE_VERSION ||
-                    s->slots != AL_CUDA_DEVICE_SLOTS) {
-        snprintf(err, errlen, "%s: not a device ledger of this version", path);
-        munmap(s, sizeof *s);
-        s = MAP_FAILED;
-    }
-done:
-    flock(fd, LOCK_UN);
-    close(fd);
-    return s == MAP_FAILED ? NULL : s;
+    return al__cuda_segment_map(fd, path, sizeof(struct al__device_shm), "a device ledger",
+                                shm_ready, NULL, err, errlen);
 }
 
 static int lock(struct al__device_shm *s) {

@@ -5,6 +5,7 @@
 #define _GNU_SOURCE /* flock, MAP_ANONYMOUS, dlvsym, RTLD_NEXT */
 #endif
 #include "ledger.h"
+#include "shm_segment.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -39,34 +40,29 @@ struct al__ledger_shm {
 };
 
 static int segment_name(const char *name, char *out, size_t outlen) {
-    size_t n = strlen(name);
-    if (n == 0 || n > NAME_MAX_LEN)
+    if (!al__cuda_name_ok(name, NAME_MAX_LEN))
         return -1;
-    for (size_t i = 0; i < n; i++) {
-        char c = name[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '-' || c == '_' || c == '.'))
-            return -1;
-    }
     int w = snprintf(out, outlen, "/allot-cuda-%s", name);
     return w > 0 && (size_t)w < outlen ? 0 : -1;
 }
 
 static int shm_setup(struct al__ledger_shm *s) {
-    pthread_mutexattr_t a;
-    if (pthread_mutexattr_init(&a) != 0)
-        return -1;
-    int rc = pthread_mutexattr_setpshared(&a, PTHREAD_PROCESS_SHARED) ||
-             pthread_mutexattr_setrobust(&a, PTHREAD_MUTEX_ROBUST) ||
-             pthread_mutex_init(&s->lock, &a);
-    pthread_mutexattr_destroy(&a);
-    if (rc)
+    if (al__cuda_robust_mutex_init(&s->lock) != 0)
         return -1;
     s->version = LEDGER_VERSION;
     s->rows = AL_CUDA_LEDGER_ROWS;
     s->devices = AL_CUDA_MAX_DEVICES;
     atomic_store_explicit(&s->magic, LEDGER_MAGIC, memory_order_release);
     return 0;
+}
+
+/* A fresh segment initialised, an existing one of this version (al__cuda_segment_map). */
+static int shm_ready(void *segment, int fresh, void *arg) {
+    struct al__ledger_shm *s = segment;
+    (void)arg;
+    return fresh                                                                    ? shm_setup(s)
+           : atomic_load(&s->magic) == LEDGER_MAGIC && s->version == LEDGER_VERSION ? 0
+                                                                                    : -1;
 }
 
 int al__ledger_attach(struct al__ledger *l, const char *name, const uint64_t *limit, char *err,
@@ -95,42 +91,11 @@ int al__ledger_attach(struct al__ledger *l, const char *name, const uint64_t *li
         snprintf(err, errlen, "shm_open %s: %s", path, strerror(errno));
         return -1;
     }
-    struct stat st;
-    s = MAP_FAILED;
-    /* The flock orders first attaches: whoever finds the segment empty initialises it. */
-    if (flock(fd, LOCK_EX) != 0 || fstat(fd, &st) != 0) {
-        snprintf(err, errlen, "%s: %s", path, strerror(errno));
-        goto fail;
-    }
-    int fresh = st.st_size == 0;
-    if (fresh && ftruncate(fd, (off_t)sizeof *s) != 0) {
-        snprintf(err, errlen, "ftruncate %s: %s", path, strerror(errno));
-        goto fail;
-    }
-    if (!fresh && (size_t)st.st_size != sizeof *s) {
-        snprintf(err, errlen, "%s: %lld bytes, not a ledger of this version", path,
-                 (long long)st.st_size);
-        goto fail;
-    }
-    s = mmap(NULL, sizeof *s, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-    if (s == MAP_FAILED) {
-        snprintf(err, errlen, "mmap %s: %s", path, strerror(errno));
-        goto fail;
-    }
-    if (fresh ? shm_setup(s) != 0
-              : atomic_load(&s->magic) != LEDGER_MAGIC || s->version != LEDGER_VERSION) {
-        snprintf(err, errlen, "%s: not a ledger of this version", path);
-        munmap(s, sizeof *s);
-        goto fail;
-    }
-    flock(fd, LOCK_UN); /* explicitly: the mapping keeps the file open, and with it the lock */
-    close(fd);
+    s = al__cuda_segment_map(fd, path, sizeof *s, "a ledger", shm_ready, NULL, err, errlen);
+    if (!s)
+        return -1;
     l->shm = s;
     return 0;
-fail:
-    flock(fd, LOCK_UN);
-    close(fd);
-    return -1;
 }
 
 void al__ledger_detach(struct al__ledger *l) {
