@@ -142,13 +142,14 @@ class OidcModuleTest(unittest.TestCase):
         self.assertEqual(got["claims"]["groups"], ["ml-team", "gpu-admins"])
 
     def test_second_login_after_key_rotation_refetches_the_keys_once(self):
-        probe = self.probe(jwks_refetch_s=1)
+        # 2 s: the forged-kid checks below must fall inside the interval even on a loaded machine.
+        probe = self.probe(jwks_refetch_s=2)
         self.assertTrue(self.finish(probe)["ok"])
         self.assertEqual(probe.ask(op="fetches")["jwks_fetches"], 1)
         old_kids = {k["kid"] for k in self.idp.jwks()["keys"]}
         new_kids = self.idp.rotate_key()
         self.assertFalse(old_kids & set(new_kids))
-        time.sleep(1.1)  # past the probe's refetch interval
+        time.sleep(2.1)  # past the probe's refetch interval
         got = self.finish(probe)
         self.assertTrue(got["ok"], got)
         self.assertEqual(probe.ask(op="fetches")["jwks_fetches"], 2)

@@ -26,10 +26,11 @@ void al__oidc_config_init(struct al__oidc_config *cfg) {
     cfg->discovery_ttl_s = AL__OIDC_DISCOVERY_TTL_DEFAULT;
 }
 
-long long al__oidc_monotonic(void) {
+/* Milliseconds: "at most once per N seconds" must hold across a second boundary too. */
+long long al__oidc_monotonic_ms(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec;
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* The first line of a file holding the client secret. */
@@ -191,7 +192,8 @@ int al__oidc_discovery_get(struct al__oidc *rp, struct al__oidc_discovery *out, 
                            size_t errlen) {
     int rc = 1;
     pthread_mutex_lock(&rp->lock);
-    if (rp->discovery.issuer && al__oidc_monotonic() - rp->discovery_at < rp->discovery_ttl_s)
+    if (rp->discovery.issuer &&
+        al__oidc_monotonic_ms() - rp->discovery_at < (long long)rp->discovery_ttl_s * 1000)
         rc = copy_discovery(&rp->discovery, out);
     pthread_mutex_unlock(&rp->lock);
     if (rc <= 0)
@@ -211,7 +213,7 @@ int al__oidc_discovery_get(struct al__oidc *rp, struct al__oidc_discovery *out, 
     if (rc == 0) {
         al__oidc_discovery_release(&rp->discovery);
         rp->discovery = fresh;
-        rp->discovery_at = al__oidc_monotonic();
+        rp->discovery_at = al__oidc_monotonic_ms();
     }
     if (rp->discovery.issuer && (rc == 0 || rc == -AL_EIO)) /* unreachable: keep the old one */
         rc = copy_discovery(&rp->discovery, out);
@@ -252,10 +254,11 @@ int al__oidc_key_get(struct al__oidc *rp, const char *jwks_uri, const char *kid,
         pthread_cond_wait(&rp->jwks_fetched, &rp->lock);
         waited = true;
     }
-    long long now = al__oidc_monotonic();
+    long long now = al__oidc_monotonic_ms();
     /* An unknown kid refetches (keys rotated at the issuer), at most once per jwks_refetch_s
      * however many tokens name unknown kids. */
-    bool fetch = !k && !waited && (rp->jwks.count == 0 || now - rp->jwks_at >= rp->jwks_refetch_s);
+    bool fetch = !k && !waited &&
+                 (rp->jwks.count == 0 || now - rp->jwks_at >= (long long)rp->jwks_refetch_s * 1000);
     if (fetch) {
         rp->jwks_fetching = true;
         rp->jwks_at = now;

@@ -17,16 +17,16 @@ struct al__oidc {
     /* The caches, under `lock` (never held during a fetch). */
     pthread_mutex_t lock;
     struct al__oidc_discovery discovery; /* issuer NULL until fetched */
-    long long discovery_at;              /* monotonic seconds */
+    long long discovery_at;              /* monotonic milliseconds */
     struct al__jwks jwks;
-    long long jwks_at;  /* when the last JWKS fetch started */
+    long long jwks_at;  /* when the last JWKS fetch started, monotonic ms */
     bool jwks_fetching; /* a thread is fetching it: the others wait on jwks_fetched */
     pthread_cond_t jwks_fetched;
     unsigned long jwks_fetches;
 };
 
-/* Seconds of a monotonic clock. */
-long long al__oidc_monotonic(void);
+/* Milliseconds of a monotonic clock. */
+long long al__oidc_monotonic_ms(void);
 
 /* A request to `url` with the configured CA file and timeout. */
 void al__oidc_request_init(const struct al__oidc *rp, struct al__oidc_request *req,
