@@ -159,12 +159,22 @@ static void every_allocation_fails_in_turn_with_pools_and_mig(void **state) {
     scenarios_fail_in_turn(only);
 }
 
+/* Semi-preemptible jobs, preemption policy Never, in-quota reclaim by queue priority and
+ * time-based fair share: their admission and victim rules roll back exactly too. */
+static void every_allocation_fails_in_turn_with_preemption_knobs(void **state) {
+    static const char *const only[] = {"semi-preemptible", "preemption-policy",
+                                       "queue-priority-in-quota", "time-based", NULL};
+    (void)state;
+    scenarios_fail_in_turn(only);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(every_allocation_fails_in_turn),
         cmocka_unit_test(every_allocation_fails_in_turn_with_topologies),
         cmocka_unit_test(reservation_allocations_fail_in_turn),
         cmocka_unit_test(every_allocation_fails_in_turn_with_pools_and_mig),
+        cmocka_unit_test(every_allocation_fails_in_turn_with_preemption_knobs),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
