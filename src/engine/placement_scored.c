@@ -129,7 +129,10 @@ static int64_t frag_of(const struct al__session *s, int32_t n, const int64_t *de
     }
     if (r.idle_milli == 0)
         return 0;
-    int64_t sum = 0;
+    /* One task asking for the whole node is always a possible next arrival (a gang of 8-GPU
+     * tasks) though the workload shows none yet: it counts as one more typical task, so that
+     * where the shapes seen are indifferent a node is kept whole rather than opened. */
+    int64_t sum = r.idle_devices == ns->gpu_count ? 0 : (NOW_WEIGHT + 1) * r.idle_milli;
     for (int32_t k = 0; k < sh->typical_count; k++) {
         const struct al_task *rep = &s->cluster->tasks[sh->typical[k].task];
         int64_t once = 0, repeated = 0;

@@ -99,13 +99,10 @@ class BindTest(ClusterTest):
         self.add_queues(queue("bind-dept"), queue("bind", parent="bind-dept", gpu_quota=8))
         self.add_node("bind-1", gpus=4)
         self.add_node("bind-2", gpus=4)
-        # the 4-GPU pod first: under allot's placement, 1- and 2-GPU pods seen in a cycle
-        # before it may go to different nodes (less fragmentation for their own shapes), and
-        # then no node is left whole for it - the order of arrival is not this test's subject
-        self.c.apply([pod("four", ns, "bind", gpus=4)])
-        self.wait_bound(ns, 1)
+        # all at once: under allot's placement the 1- and 2-GPU pods share a node and leave the
+        # other whole for the 4-GPU one, whichever the cycle sees first
         self.c.apply([pod("one", ns, "bind", gpus=1), pod("two", ns, "bind", gpus=2),
-                      pod("too-big", ns, "bind", gpus=5),
+                      pod("four", ns, "bind", gpus=4), pod("too-big", ns, "bind", gpus=5),
                       pod("not-ours", ns, "bind", gpus=1, scheduler="default-scheduler")])
         placed = self.wait_bound(ns, 3)
         self.assertEqual(set(placed), {"one", "two", "four"})
