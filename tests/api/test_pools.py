@@ -99,6 +99,51 @@ class NodePoolTest(DaemonTest):
             self.assertEqual(status, 400, reply)
             self.assertEqual(reply["error"]["field"], "node_pool", reply)
 
+    def test_department_checks_hold_per_pool(self):
+        status, body, _ = self.d.request("POST", "/api/v1/departments",
+                                         {"name": "research", "deserved": {"gpu": 4},
+                                          "pools": {"a100": {"deserved": {"gpu": 2}}}})
+        self.assertEqual(status, 201, body)
+        self.project("vision", department="research", deserved={"gpu": 1})
+        # in a100 the project's own 1 GPU counts beside the new one's entry: 1 + 2 > 2
+        status, body, _ = self.d.request("POST", "/api/v1/projects",
+                                         {"name": "speech", "department": "research",
+                                          "deserved": {"gpu": 1},
+                                          "pools": {"a100": {"deserved": {"gpu": 2}}}})
+        self.assertEqual(status, 400, body)
+        self.assertEqual(body["error"]["field"], "pools.a100.deserved.gpu", body)
+        self.assertIn("in pool a100, projects of department research would deserve 3 GPUs",
+                      body["error"]["message"])
+        self.project("speech", department="research", deserved={"gpu": 1},
+                     pools={"a100": {"deserved": {"gpu": 1}}})
+        # a pool the department does not list: its own 4 GPUs bound the entries there
+        status, body, _ = self.d.request("PATCH", "/api/v1/projects/speech",
+                                         {"pools": {"h100": {"deserved": {"gpu": 4}}}})
+        self.assertEqual(status, 400, body)
+        self.assertEqual(body["error"]["field"], "pools.h100.deserved.gpu", body)
+        status, body, _ = self.d.request("PATCH", "/api/v1/projects/speech",
+                                         {"pools": {"h100": {"deserved": {"gpu": 3}}}})
+        self.assertEqual(status, 200, body)
+        # an entry's own deserved above its limit
+        status, body, _ = self.d.request("PATCH", "/api/v1/projects/speech",
+                                         {"pools": {"h100": {"limit": {"gpu": 2}}}})
+        self.assertEqual(status, 400, body)
+        self.assertEqual(body["error"]["field"], "pools.h100.deserved.gpu", body)
+        # the department's entry (or its own quota) cannot fall below what its projects deserve
+        status, body, _ = self.d.request("PATCH", "/api/v1/departments/research",
+                                         {"pools": {"a100": {"deserved": {"gpu": 1}}}})
+        self.assertEqual(status, 400, body)
+        self.assertEqual(body["error"]["field"], "pools.a100.deserved.gpu", body)
+        self.assertIn("deserve 2 GPUs in all, above its 1 GPU", body["error"]["message"])
+        status, body, _ = self.d.request("PATCH", "/api/v1/departments/research",
+                                         {"deserved": {"gpu": 3}})
+        self.assertEqual(status, 400, body)  # h100: vision's own 1 + speech's 3 > 3
+        self.assertEqual(body["error"]["field"], "pools.h100.deserved.gpu", body)
+        status, body, _ = self.d.request("PATCH", "/api/v1/departments/research",
+                                         {"deserved": {"gpu": 5},
+                                          "pools": {"a100": {"deserved": {"gpu": 3}}}})
+        self.assertEqual(status, 200, body)
+
     def test_cli_pool_quotas_pools_and_node_pool(self):
         self.d.cli("project", "create", "team", "--gpu-deserved", "1", "--pool", "a100",
                    "--gpu-deserved", "2", "--gpu-limit", "3", "--pool", "h100", "--gpu-weight", "4")
