@@ -90,6 +90,8 @@ class NodePoolTest(DaemonTest):
             ("/api/v1/projects", {"name": "p", "pools": {"a100": {"deserved": {"gpu": -2}}}},
              "pools.a100.deserved.gpu"),
             ("/api/v1/projects", {"name": "p", "pools": {"a100": {"quota": 1}}}, "pools.a100.quota"),
+            ("/api/v1/projects", {"name": "p", "pools": {"a100": {"usage": {"gpu": 1}}}},
+             "pools.a100.usage"),  # usage is measured, never set
             ("/api/v1/projects", {"name": "p", "pools": []}, "pools"),
         ]
         for path, body, field in cases:

@@ -625,7 +625,8 @@ static void kube_reason(struct al__backend *b, const char *project, const char *
 
 const struct al__backend_type al__kubernetes_backend = {
     .name = "kubernetes",
-    .start_threads = 8, /* binds wait on the API server: eight at once */
+    .start_threads = 8,           /* binds wait on the API server: eight at once */
+    .platform_time_limits = true, /* activeDeadlineSeconds: the kubelet's */
     .usage =
         "kubernetes backend: a cluster's nodes and pods, KAI Scheduler's Queues and PodGroups\n"
         "  --kubeconfig FILE       the cluster and credentials (default: the pod's service\n"

@@ -60,9 +60,10 @@ struct al__kube_group {
     bool dirty;
     /* As last put (project "" = not put): its tasks' pods in order, by uid. */
     char project[64], name[64];
-    char wkey[200];    /* "project/name": its key in al__kube.workloads */
-    char status[96];   /* the PodGroup status last written ("" = none) */
-    bool create_asked; /* allot asked for its PodGroup to be created */
+    char wkey[200];          /* "project/name": its key in al__kube.workloads */
+    char status[96];         /* the PodGroup status last written ("" = none) */
+    bool create_asked;       /* allot asked for its PodGroup to be created */
+    char pool_conflict[700]; /* why its pods' pools conflict, as last said ("" = none) */
     char (*uids)[64];
     size_t uid_count;
 };
@@ -214,6 +215,21 @@ ssize_t al__kube_log_read(struct al__backend *b, struct al__task_key key, const 
                           int64_t offset, char *buf, size_t max, char *err, size_t size);
 
 /* writer.c: requests made by threads of their own (one: in the order queued). */
+/*
+ * al__kube_gang_pool - the node pool gang g runs in (*pool borrowed, NULL = the default pool):
+ * its PodGroup's pool label (group_pool, "" = none) wins over its pods'; else the pool its pods
+ * name (a pod without the pool label names none). false when pods name different pools and the
+ * PodGroup none: the gang is not scheduled, and stderr, its PodGroup's schedulingConditions
+ * (reason NodePoolConflict) and a Warning Event on its first pod say which pods name which
+ * pools, once per change (gang_pool.c).
+ */
+bool al__kube_gang_pool(struct al__kube *k, struct al__kube_group *g, const char *group_pool,
+                        struct al__kube_pod_entry *const *pods, size_t n, const char **pool);
+
+/* al__kube_gang_deadline - a gang's known time limit: the longest of its pods'
+ * activeDeadlineSeconds when every pod has one (the kubelet ends each), else 0 (not known). */
+int64_t al__kube_gang_deadline(struct al__kube_pod_entry *const *pods, size_t n);
+
 struct al__kube_writer *al__kube_writer_start(const struct al__kube_credentials *creds,
                                               atomic_bool *stopping, size_t threads, char *err,
                                               size_t size);

@@ -271,7 +271,7 @@ static void add_groups(struct build *b, json_t *list) {
     char err[512], key[400];
     json_array_foreach(list, i, o) {
         struct al__kube_pod_group g;
-        if (al__kube_pod_group_read(o, &g, err, sizeof(err)) < 0) {
+        if (al__kube_pod_group_read(o, b->opt->pool_label, &g, err, sizeof(err)) < 0) {
             skip(b, err);
             continue;
         }
