@@ -200,6 +200,10 @@ class PoolUsageTest(DaemonTest):
         # the default pool is where the project's own usage is kept: nothing there
         status, q, _ = self.d.request("GET", "/api/v1/projects/team-a")
         self.assertEqual(q["status"]["usage"]["share"]["gpu"], 0.0, q)
+        self.assertGreaterEqual(q["status"]["usage"]["pools"]["a100"]["gpu"], 0.8, q)
+        self.assertNotIn("h100", q["status"]["usage"]["pools"])
+        out = self.d.cli("project", "describe", "team-a").stdout
+        self.assertRegex(out, r"Usage by pool:\s+a100 GPU (0\.[89]\d|1\.00)")
 
         # h100: both ask for more than its 2 GPUs and run nothing there: 1 and 1 whatever
         # team-a did in a100. a100: team-a's usage near 1 leaves team-b the over-quota
