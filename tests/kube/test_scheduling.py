@@ -617,6 +617,7 @@ class NodePoolTest(ClusterTest):
         self.c.kubectl("label", "podgroup", "split", "-n", ns, "kai.scheduler/node-pool=pgb")
         placed = self.wait_bound(ns, 4)
         self.assertEqual((placed["s-0"], placed["s-1"]), ("pg-pool-b-1", "pg-pool-b-1"))
+        wait_until(lambda: not conflict(), 20, "the NodePoolConflict condition to go")
 
 
 class DeadlineTest(ClusterTest):

@@ -8,11 +8,11 @@
 #include "backends/kubernetes/fields.h"
 #include "backends/kubernetes/kube.h"
 
-/* The gang's PodGroup path (its status subresource with `status`), from its key "ns/name". */
-static void group_path(const struct al__kube_group *g, bool status, char *out, size_t size) {
+/* The path of the gang's PodGroup's status, from its key "ns/name". */
+static void status_path(const struct al__kube_group *g, char *out, size_t size) {
     const char *slash = strchr(g->key, '/');
-    snprintf(out, size, "/apis/scheduling.run.ai/v2alpha2/namespaces/%.*s/podgroups/%s%s",
-             (int)(slash - g->key), g->key, slash + 1, status ? "/status" : "");
+    snprintf(out, size, "/apis/scheduling.run.ai/v2alpha2/namespaces/%.*s/podgroups/%s/status",
+             (int)(slash - g->key), g->key, slash + 1);
 }
 
 /* Says once per change why g is not scheduled: stderr, its PodGroup's schedulingConditions
@@ -36,7 +36,7 @@ static void say_conflict(struct al__kube *k, struct al__kube_group *g,
                       "default", "status", "True", "reason", "NodePoolConflict", "message", message,
                       "lastTransitionTime", now);
         char latest[900];
-        group_path(g, true, path, sizeof(path));
+        status_path(g, path, sizeof(path));
         snprintf(what, sizeof(what), "status of pod group %s", g->key);
         snprintf(latest, sizeof(latest), "conditions %s", path);
         al__kube_write_latest(k->notes, latest, "PATCH", path, "application/merge-patch+json",
@@ -56,13 +56,30 @@ static void say_conflict(struct al__kube *k, struct al__kube_group *g,
     al__kube_write(k->notes, "POST", path, "application/json", event, what);
 }
 
+/* A conflict said before is over: its condition leaves the PodGroup (where it exists). */
+static void conflict_over(struct al__kube *k, struct al__kube_group *g) {
+    char path[800], what[600], latest[900];
+    if (!g->pool_conflict[0])
+        return;
+    g->pool_conflict[0] = '\0';
+    json_t *seen = al__kube_cache_get(k->watches[AL__KUBE_GROUPS].cache, g->key);
+    json_decref(seen);
+    if (!seen || !al__kube_acting(k))
+        return;
+    status_path(g, path, sizeof(path));
+    snprintf(what, sizeof(what), "status of pod group %s", g->key);
+    snprintf(latest, sizeof(latest), "conditions %s", path);
+    al__kube_write_latest(k->notes, latest, "PATCH", path, "application/merge-patch+json",
+                          json_pack("{s:{s:[]}}", "status", "schedulingConditions"), what);
+}
+
 bool al__kube_gang_pool(struct al__kube *k, struct al__kube_group *g, const char *group_pool,
                         struct al__kube_pod_entry *const *pods, size_t n, const char **pool) {
     const struct al__kube_pod *named = NULL;
     *pool = NULL;
     if (group_pool[0]) {
         *pool = group_pool; /* KAI reads the PodGroup's: it wins over its pods' */
-        g->pool_conflict[0] = '\0';
+        conflict_over(k, g);
         return true;
     }
     for (size_t i = 0; i < n; i++) {
@@ -81,7 +98,7 @@ bool al__kube_gang_pool(struct al__kube *k, struct al__kube_group *g, const char
         named = named ? named : p;
     }
     *pool = named ? named->pool : NULL;
-    g->pool_conflict[0] = '\0';
+    conflict_over(k, g);
     return true;
 }
 

@@ -221,7 +221,7 @@ ssize_t al__kube_log_read(struct al__backend *b, struct al__task_key key, const 
  * name (a pod without the pool label names none). false when pods name different pools and the
  * PodGroup none: the gang is not scheduled, and stderr, its PodGroup's schedulingConditions
  * (reason NodePoolConflict) and a Warning Event on its first pod say which pods name which
- * pools, once per change (gang_pool.c).
+ * pools, once per change; the condition goes once they agree (gang_pool.c).
  */
 bool al__kube_gang_pool(struct al__kube *k, struct al__kube_group *g, const char *group_pool,
                         struct al__kube_pod_entry *const *pods, size_t n, const char **pool);
