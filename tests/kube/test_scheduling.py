@@ -618,6 +618,16 @@ class NodePoolTest(ClusterTest):
         placed = self.wait_bound(ns, 4)
         self.assertEqual((placed["s-0"], placed["s-1"]), ("pg-pool-b-1", "pg-pool-b-1"))
         wait_until(lambda: not conflict(), 20, "the NodePoolConflict condition to go")
+        # a gang that waits says so for its pool (KAI's schedulingConditions[].nodePool)
+        big = pod_group("big", ns, "pgpools")
+        big["metadata"]["labels"] = {"kai.scheduler/node-pool": "pga"}
+        self.c.apply([big, pod("big-0", ns, "pgpools", gpus=4, group="big")])
+
+        def waiting():
+            conds = self.podgroup(ns, "big").get("status", {}).get("schedulingConditions")
+            return [c for c in conds or [] if c.get("type") == "UnschedulableOnNodePool"]
+        wait_until(waiting, 30, "the PodGroup to say why it waits")
+        self.assertEqual(waiting()[0]["nodePool"], "pga")
 
 
 class DeadlineTest(ClusterTest):

@@ -64,6 +64,7 @@ struct al__kube_group {
     char status[96];         /* the PodGroup status last written ("" = none) */
     bool create_asked;       /* allot asked for its PodGroup to be created */
     char pool_conflict[700]; /* why its pods' pools conflict, as last said ("" = none) */
+    char pool[64];           /* the node pool it was put in, "" = the default pool */
     char (*uids)[64];
     size_t uid_count;
 };
@@ -161,9 +162,10 @@ void al__kube_inventory(struct al__kube *k, struct al__inventory *out);
 bool al__kube_task_pod(struct al__kube *k, const char *project, const char *workload, int32_t index,
                        char *ns, char *name, char *uid);
 /* al__kube_group_object - the PodGroup object of workload project/name (its namespace and
- * name): false when it has none (a group allot made of an owner's pods). */
+ * name) and, where pool is not NULL, the node pool its gang runs in (char[64], "" = the default
+ * pool): false when it has none (a group allot made of an owner's pods). */
 bool al__kube_group_object(struct al__kube *k, const char *project, const char *workload, char *ns,
-                           char *name);
+                           char *name, char *pool);
 /* al__kube_acting - this replica may act (backend.c). */
 bool al__kube_acting(struct al__kube *k);
 /* al__kube_pending_pods - the pods of workload project/name not bound, each as "ns/name/uid"

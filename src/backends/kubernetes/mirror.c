@@ -840,6 +840,7 @@ static void group_put(struct al__kube *k, struct al__kube_group *g, const struct
     w.tasks = tasks;
     m->workload_put(m->arg, &w);
     snprintf(g->project, sizeof(g->project), "%.63s", f.queue);
+    snprintf(g->pool, sizeof(g->pool), "%s", pool ? pool : "");
     snprintf(g->name, sizeof(g->name), "%s", name);
     snprintf(g->wkey, sizeof(g->wkey), "%s/%s", g->project, g->name);
     al__strmap_put(&k->workloads, g->wkey, g);
@@ -974,7 +975,7 @@ json_t *al__kube_pending_pods(struct al__kube *k, const char *project, const cha
 }
 
 bool al__kube_group_object(struct al__kube *k, const char *project, const char *workload, char *ns,
-                           char *name) {
+                           char *name, char *pool) {
     char key[200];
     bool found = false;
     snprintf(key, sizeof(key), "%s/%s", project, workload);
@@ -984,6 +985,8 @@ bool al__kube_group_object(struct al__kube *k, const char *project, const char *
         const char *slash = strchr(g->key, '/');
         snprintf(ns, 64, "%.*s", (int)(slash - g->key), g->key);
         snprintf(name, 254, "%s", slash + 1);
+        if (pool)
+            snprintf(pool, 64, "%s", g->pool);
         found = true;
     }
     pthread_mutex_unlock(&k->lock);
