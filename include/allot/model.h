@@ -86,6 +86,11 @@ struct al_config {
     int64_t usage_k_milli;
     int64_t usage_half_life_s; /* 0 = no decay */
     int64_t usage_window_s;    /* 0 = not stated */
+    /* Usage was measured per node pool (KAI: one scheduler shard, with its own usage, per
+     * pool). When the cluster is scheduled by pool, a queue's usage in a named pool is then
+     * its pool entry's usage_ppm (0 where it has no entry for the pool), and its own
+     * usage_ppm only in the default pool. false: its own usage_ppm in every pool. */
+    bool usage_per_pool;
     /* Reservation and backfill for large gangs (docs/engine.md, "Reservations"): a gang that
      * asks for at least reservation_min_gpus whole GPUs, created at least reservation_wait_s
      * ago, that does not fit, reserves the nodes where it fits earliest by the known ends of
@@ -143,6 +148,9 @@ struct al_queue_pool {
     int64_t deserved[AL_RESOURCE_COUNT];
     int64_t limit[AL_RESOURCE_COUNT];
     int64_t weight[AL_RESOURCE_COUNT];
+    /* The subtree's recent usage in this pool as a share of the pool's capacity (as
+     * al_queue.usage_ppm); read only with config.usage_per_pool and usage_k_milli > 0. */
+    int64_t usage_ppm[AL_RESOURCE_COUNT];
 };
 
 struct al_queue {

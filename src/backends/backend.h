@@ -256,6 +256,10 @@ struct al__backend_type {
     const char *usage; /* its options, for --help */
     /* How many starts allotd may run at once (threads): 1 where a start is quick and local. */
     unsigned start_threads;
+    /* Workloads' time limits are the platform's to enforce (Kubernetes: the kubelet ends a pod
+     * at its activeDeadlineSeconds): allotd plans with them (reservations) but never stops a
+     * task for running over one. false: allotd stops it (time_limits.c). */
+    bool platform_time_limits;
     /* open - reads its options (unknown ones are an error naming them), discovers the
      * inventory into b->inventory; `dir` is a private directory it may keep files in. */
     int (*open)(struct al__backend *b, const char *dir, const struct al__backend_option *opts,

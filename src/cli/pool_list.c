@@ -1,5 +1,5 @@
 /* pool_list.c - `allot pool list` and `allot pool describe`: node pools, their capacity, and per
- * project the quota there and the GPUs held there. */
+ * project the quota there, the GPUs held there and its recent GPU usage there. */
 #include <stdio.h>
 #include <string.h>
 
@@ -50,9 +50,11 @@ int al__cmd_pool_list(const struct al__cli *cli, int argc, char **argv) {
     return al__cli_list_view_run(cli, &view, watch);
 }
 
-/* One project's line: deserved, limit, fair share and allocated GPUs in the pool. */
+/* One project's line: deserved, limit, fair share and allocated GPUs in the pool, and its
+ * recent GPU usage there as a share of the pool's GPUs ("-" when allotd keeps no usage). */
 static void project_row(struct al__cli_table *t, const json_t *p) {
-    char deserved[48], limit[48], held[48], share[48];
+    char deserved[48], limit[48], held[48], share[48], usage[48];
+    const json_t *u = json_object_get(p, "usage");
     al__cli_format_gpus(al__cli_json_num(p, "deserved_gpu", 0), deserved, sizeof(deserved));
     if (json_is_number(json_object_get(p, "limit_gpu")))
         al__cli_format_gpus(al__cli_json_num(p, "limit_gpu", 0), limit, sizeof(limit));
@@ -63,16 +65,21 @@ static void project_row(struct al__cli_table *t, const json_t *p) {
         al__cli_format_gpus(al__cli_json_num(p, "fair_share_gpu", 0), share, sizeof(share));
     else
         snprintf(share, sizeof(share), "-");
+    if (json_is_object(u))
+        snprintf(usage, sizeof(usage), "%.0f%%", 100.0 * al__cli_json_num(u, "gpu", 0));
+    else
+        snprintf(usage, sizeof(usage), "-");
     al__cli_table_cell(t, "%s", al__cli_json_str(p, "name", "?"));
     al__cli_table_cell(t, "%s", deserved);
     al__cli_table_cell(t, "%s", limit);
     al__cli_table_cell(t, "%s", share);
     al__cli_table_cell(t, "%s", held);
+    al__cli_table_cell(t, "%s", usage);
 }
 
 static void print_text(const struct al__cli *cli, const json_t *pool) {
-    static const char *const headers[] = {"PROJECT", "GPUS DESERVED", "GPU LIMIT", "FAIR SHARE",
-                                          "ALLOCATED"};
+    static const char *const headers[] = {"PROJECT",    "GPUS DESERVED", "GPU LIMIT",
+                                          "FAIR SHARE", "ALLOCATED",     "GPU USAGE"};
     char used[48], cpu[48], memory[48];
     struct al__cli_table t;
     size_t i;
@@ -87,7 +94,7 @@ static void print_text(const struct al__cli *cli, const json_t *pool) {
     al__cli_format_cpu(al__cli_json_int(pool, "cpu_millis", 0), cpu, sizeof(cpu));
     al__cli_format_memory(al__cli_json_int(pool, "memory_bytes", 0), memory, sizeof(memory));
     al__cli_field("CPU, memory", "%s cores, %s", cpu, memory);
-    al__cli_table_init(&t, 5, headers);
+    al__cli_table_init(&t, 6, headers);
     json_array_foreach(json_object_get(pool, "projects"), i, p) {
         project_row(&t, p);
     }

@@ -128,6 +128,8 @@ static void print_text(const struct al__cli *cli, const json_t *q) {
     if (al__cli_usage_effect(q, usage, sizeof(usage)) &&
         al__cli_usage_settings(q, settings, sizeof(settings)))
         al__cli_field("Usage", "%s (%s)", usage, settings);
+    if (al__cli_usage_pools(q, usage, sizeof(usage)))
+        al__cli_field("Usage by pool", "%s", usage);
     print_resources(q);
     print_pools(q);
 }

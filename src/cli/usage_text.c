@@ -31,6 +31,20 @@ static double over_quota(double fair, double deserved) {
     return deserved < 0 || fair <= deserved ? 0 : fair - deserved;
 }
 
+bool al__cli_usage_pools(const json_t *queue, char *buf, size_t size) {
+    const json_t *u = usage_of(queue), *pools = u ? json_object_get(u, "pools") : NULL, *p;
+    const char *name;
+    buf[0] = '\0';
+    if (!json_is_object(pools) || json_object_size(pools) == 0)
+        return false;
+    json_object_foreach((json_t *)pools, name, p) {
+        al__cli_appendf(buf, size, "%s%s GPU %.2f, CPU %.2f, memory %.2f", buf[0] ? "; " : "", name,
+                        al__cli_json_num(p, "gpu", 0), al__cli_json_num(p, "cpu", 0),
+                        al__cli_json_num(p, "memory", 0));
+    }
+    return true;
+}
+
 bool al__cli_usage_effect(const json_t *queue, char *buf, size_t size) {
     const json_t *u = usage_of(queue);
     char a[32], b[32], fa[32], fb[32];

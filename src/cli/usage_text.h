@@ -20,4 +20,9 @@ bool al__cli_usage_settings(const json_t *queue, char *buf, size_t size);
  */
 bool al__cli_usage_effect(const json_t *queue, char *buf, size_t size);
 
+/* al__cli_usage_pools - "a100 GPU 0.93, CPU 0.10, memory 0.05; h100 ..." from a queue's
+ * status.usage.pools (its usage in each node pool, a share of that pool); false (buf "") when
+ * it has none. */
+bool al__cli_usage_pools(const json_t *queue, char *buf, size_t size);
+
 #endif

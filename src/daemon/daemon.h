@@ -140,10 +140,13 @@ struct allotd {
     int64_t reservation_wait_s;
     struct al__reservation_note *reservations; /* the last cycle's (reservations.h) */
     size_t reservation_count;
-    int64_t usage_sampled_s;                   /* when the last sample ended, 0 = none yet */
-    int64_t usage_flushed_s;                   /* when dirty buckets were last stored */
-    int64_t usage_capacity[AL_RESOURCE_COUNT]; /* the cluster's, as of the last sample */
-    bool in_quota_reclaim;                     /* --queue-priority-in-quota-reclaim (al_config's) */
+    int64_t usage_sampled_s; /* when the last sample ended, 0 = none yet */
+    int64_t usage_flushed_s; /* when dirty buckets were last stored */
+    /* What each queue held, and each pool's capacity, per pool as of the last sample
+     * (usage.c): added to the history over the time until the next. */
+    struct al__usage_held *usage_held;
+    size_t usage_held_count;
+    bool in_quota_reclaim; /* --queue-priority-in-quota-reclaim (al_config's) */
     /* Node pools (docs/engine.md): each pool's GPU fair share per queue (by state index, as the
      * state's queues were) in the last cycle that scheduled by pool; none otherwise. Under
      * `lock`; routes_pools.c reads it, loop.c replaces it, main.c frees it. */

@@ -337,8 +337,8 @@ void al__loop_cycle(struct allotd *d) {
         } else {
             d->cycle_error[0] = '\0';
             if (!d->backend.type->acting || d->backend.type->acting(&d->backend))
-                al__decisions_apply(d, &m, &result); /* else another replica acts */
-            al__usage_sample(d, &m.cluster);         /* what queues held since the last: before */
+                al__decisions_apply(d, &m, &result);  /* else another replica acts */
+            al__usage_sample(d, &m.cluster, &result); /* what queues held since the last */
             record_outcome(d, &m, &result);
             al__reservations_record(d, &m, &result);
             d->cycles++;

@@ -930,7 +930,7 @@ done:
     d.state.events = NULL;
     al__state_release(&d.state);
     al__pool_shares_free(&d);
-    al__usage_history_release(&d.usage);
+    al__usage_release(&d);
     al__reservations_release(&d);
     al__events_release(&d.events);
     al__positions_free(d.positions);

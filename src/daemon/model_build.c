@@ -12,6 +12,7 @@
 #include "daemon/model_parts.h"
 #include "daemon/tasks.h"
 #include "daemon/topology_spec.h"
+#include "daemon/usage.h"
 #include "util/xalloc.h"
 
 static char *dup_or_null(const char *text) {
@@ -346,6 +347,7 @@ void al__model_build(struct allotd *d, struct al__cycle_model *m) {
     }
     al__holdings_release(&held);
     al__project_ids_release(&projects);
+    al__usage_model(d, &m->cluster); /* needs the jobs: whether they name pools */
 }
 
 void al__model_release(struct al__cycle_model *m) {

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "daemon/model_parts.h"
+#include "daemon/usage.h"
 #include "util/xalloc.h"
 
 /*
@@ -298,4 +299,5 @@ void al__kept_build(struct allotd *d, struct al__kept_model *k, struct al__cycle
     m->last_why = k->why;
     m->last_why_known = k->why_known;
     m->kept = true;
+    al__usage_model(d, &m->cluster); /* needs the jobs: whether they name pools */
 }

@@ -16,10 +16,13 @@
  *   - a department that guarantees a number (its deserved) has projects that each guarantee a
  *     number, together no more than it; one that guarantees nothing but has a limit has
  *     projects whose numbered deserved quotas together stay within that limit.
+ * The same hold in every node pool q, its department or their projects give a quota for, with
+ * each queue's quota there resolved as the scheduler does: its entry for the pool, else its
+ * own values (fields "pools.a100.deserved.gpu", messages "in pool a100, ...").
  * q's own settings are always judged; a rule between q and others only where the write makes
  * it worse (settings stored before, or mirrored from a cluster, do not block unrelated writes).
  * 0, or -1 with f filled: "invalid_argument", the field ("deserved.gpu") and the numbers.
- * O(queues).
+ * O(queues x pools named).
  */
 int al__quota_check(struct al__state *st, const struct al__dqueue *was, const struct al__dqueue *q,
                     struct al__failure *f);

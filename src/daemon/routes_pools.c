@@ -1,10 +1,11 @@
 /* routes_pools.c - /api/v1/pools: the node pools the backend's nodes form, their capacity, and
- * per project the quota it has there and what it holds there. */
+ * per project the quota it has there, what it holds there and its recent usage there. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "daemon/api.h"
 #include "daemon/tasks.h"
+#include "daemon/usage.h"
 #include "util/xalloc.h"
 
 /* The default pool (nodes with no pool) is listed as "default"; allotd refuses that name for a
@@ -108,6 +109,23 @@ static json_t *pool_fair_share(const struct allotd *d, const char *pool, size_t 
     return json_null();
 }
 
+/* Queue q's recent usage in the pool as a share of the pool's capacity (the cluster's, in the
+ * default pool while the cluster is not scheduled by pool); null when no usage is kept. */
+static json_t *pool_usage(const struct allotd *d, const char *pool, const struct al__dqueue *q) {
+    static const int64_t none[AL_RESOURCE_COUNT] = {0, 0, 0};
+    const int64_t *ppm = none;
+    size_t count;
+    if (!al__usage_on(d))
+        return json_null();
+    const struct al__usage_series *s = al__usage_history_of(&d->usage, q->name, &count);
+    for (size_t i = 0; i < count; i++)
+        if (strcmp(s[i].pool, pool) == 0)
+            ppm = s[i].share_ppm;
+    return json_pack("{s:f, s:f, s:f}", "gpu", (double)ppm[AL_GPU] / AL_USAGE_PPM, "cpu",
+                     (double)ppm[AL_CPU] / AL_USAGE_PPM, "memory",
+                     (double)ppm[AL_MEMORY] / AL_USAGE_PPM);
+}
+
 static json_t *pool_json(const struct allotd *d, const struct pool_sum *p, bool projects) {
     int64_t held = 0;
     json_t *list = json_array();
@@ -119,11 +137,11 @@ static json_t *pool_json(const struct allotd *d, const struct pool_sum *p, bool 
         const int64_t *deserved, *limit;
         quota_in(dq, p->name, &deserved, &limit);
         json_array_append_new(
-            list, json_pack("{s:s, s:o, s:o, s:o, s:o}", "name", dq->name, "deserved_gpu",
+            list, json_pack("{s:s, s:o, s:o, s:o, s:o, s:o}", "name", dq->name, "deserved_gpu",
                             al__gpus_json(deserved[AL_GPU]), "limit_gpu",
                             limit[AL_GPU] < 0 ? json_null() : al__gpus_json(limit[AL_GPU]),
                             "allocated_gpu", al__gpus_json(p->held_milli[q]), "fair_share_gpu",
-                            pool_fair_share(d, p->name, q)));
+                            pool_fair_share(d, p->name, q), "usage", pool_usage(d, p->name, dq)));
     }
     json_t *o = json_pack("{s:s, s:b, s:I, s:I, s:I, s:I, s:o}", "name",
                           p->name[0] ? p->name : DEFAULT_POOL, "default", !p->name[0], "nodes",

@@ -71,14 +71,31 @@ static struct queue_status *statuses(struct allotd *d) {
     return all;
 }
 
-/* Time-based fair share: the queue's recent usage (shares of the cluster's capacity), the
- * settings it was measured with, and the fair share the queue would have without it. */
+static json_t *shares_json(const int64_t ppm[AL_RESOURCE_COUNT]) {
+    return json_pack("{s:f, s:f, s:f}", "gpu", (double)ppm[AL_GPU] / AL_USAGE_PPM, "cpu",
+                     (double)ppm[AL_CPU] / AL_USAGE_PPM, "memory",
+                     (double)ppm[AL_MEMORY] / AL_USAGE_PPM);
+}
+
+/* Its usage in each named node pool where it used something in the window (each a share of
+ * that pool's capacity), by pool name; {} when none. */
+static json_t *pool_shares_json(const struct allotd *d, const struct al__dqueue *q) {
+    size_t count;
+    json_t *o = json_object();
+    const struct al__usage_series *s = al__usage_history_of(&d->usage, q->name, &count);
+    for (size_t i = 0; i < count; i++)
+        if (s[i].pool[0] &&
+            (s[i].share_ppm[AL_GPU] || s[i].share_ppm[AL_CPU] || s[i].share_ppm[AL_MEMORY]))
+            json_object_set_new(o, s[i].pool, shares_json(s[i].share_ppm));
+    return o;
+}
+
+/* Time-based fair share: the queue's recent usage (shares of the cluster's capacity, or of the
+ * default pool's and per named pool once the cluster is scheduled by pool), the settings it was
+ * measured with, and the fair share the queue would have without it. */
 static json_t *usage_json(const struct allotd *d, const struct al__dqueue *q) {
-    return json_pack("{s:{s:f, s:f, s:f}, s:f, s:I, s:I, s:o}", "share", "gpu",
-                     (double)q->usage_ppm[AL_GPU] / AL_USAGE_PPM, "cpu",
-                     (double)q->usage_ppm[AL_CPU] / AL_USAGE_PPM, "memory",
-                     (double)q->usage_ppm[AL_MEMORY] / AL_USAGE_PPM, "k",
-                     (double)d->usage_k_milli / 1000.0, "half_life_s",
+    return json_pack("{s:o, s:o, s:f, s:I, s:I, s:o}", "share", shares_json(q->usage_ppm), "pools",
+                     pool_shares_json(d, q), "k", (double)d->usage_k_milli / 1000.0, "half_life_s",
                      (json_int_t)d->usage.half_life_s, "window_s", (json_int_t)d->usage.window_s,
                      "fair_share_without_usage", al__amounts_json(q->fair_share_without_usage));
 }

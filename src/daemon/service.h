@@ -12,7 +12,7 @@
  * "internal"), the field it is about ("" for none) and a message. */
 struct al__failure {
     const char *code;
-    char field[64];
+    char field[128]; /* "pools.<63-character pool>.deserved.memory_bytes" fits */
     char message[512];
 };
 

@@ -135,6 +135,17 @@ static const char *const migrations[] = {
     "  queue TEXT NOT NULL, start_s INTEGER NOT NULL, gpu_milli_s INTEGER NOT NULL,"
     "  cpu_milli_s INTEGER NOT NULL, memory_mib_s INTEGER NOT NULL,"
     "  PRIMARY KEY (queue, start_s)) WITHOUT ROWID;",
+    /* 12: queue usage per node pool (usage.c): a pool column in the key ("" = the default pool,
+     * the nodes with no pool, or the whole cluster while it is not scheduled by pool; the rows
+     * of version 11 are that). A table rebuild: SQLite cannot change a primary key. */
+    "CREATE TABLE queue_usage_new ("
+    "  queue TEXT NOT NULL, pool TEXT NOT NULL DEFAULT '', start_s INTEGER NOT NULL,"
+    "  gpu_milli_s INTEGER NOT NULL, cpu_milli_s INTEGER NOT NULL,"
+    "  memory_mib_s INTEGER NOT NULL, PRIMARY KEY (queue, pool, start_s)) WITHOUT ROWID;"
+    "INSERT INTO queue_usage_new (queue, pool, start_s, gpu_milli_s, cpu_milli_s, memory_mib_s)"
+    "  SELECT queue, '', start_s, gpu_milli_s, cpu_milli_s, memory_mib_s FROM queue_usage;"
+    "DROP TABLE queue_usage;"
+    "ALTER TABLE queue_usage_new RENAME TO queue_usage;",
 };
 
 #define STMT_CACHE 128

@@ -61,9 +61,9 @@ void al__task_place(struct allotd *d, struct al__dworkload *w, struct al__dtask 
     }
     t->state = AL__T_RUNNING;
     al__state_add_to(&d->state, AL__HOLDING, w);
-    if (w->spec.time_limit_s > 0)
-        al__state_add_to(&d->state, AL__TIMED, w);
-    t->ref[0] = '\0'; /* not started yet */
+    if (w->spec.time_limit_s > 0 && !d->backend.type->platform_time_limits)
+        al__state_add_to(&d->state, AL__TIMED, w); /* else the platform stops it */
+    t->ref[0] = '\0';                              /* not started yet */
     t->started_s = al__daemon_now();
     al__persist_task_update(d, w, t);
     al__xgrow(&d->placed, &d->placed_cap, d->placed_count + 1, sizeof(*d->placed));

@@ -72,7 +72,8 @@ void al__time_limits_enforce(struct allotd *d) {
     for (size_t i = 0; i < timed->count; i++) {
         struct al__dworkload *w = timed->items[i];
         if (w->state == AL__W_RUNNING && !w->over_time && w->spec.time_limit_s > 0 &&
-            w->started_s >= 0 && now - w->started_s >= w->spec.time_limit_s)
+            !d->backend.type->platform_time_limits && w->started_s >= 0 &&
+            now - w->started_s >= w->spec.time_limit_s)
             stop_over_time(d, w, now);
     }
     al__state_prune(&d->state, AL__TIMED);

@@ -4,6 +4,7 @@
 #ifndef ALLOT_DAEMON_USAGE_H
 #define ALLOT_DAEMON_USAGE_H
 
+#include "allot/cycle.h"
 #include "allot/model.h"
 #include "daemon/daemon.h"
 
@@ -22,13 +23,25 @@ bool al__usage_on(const struct allotd *d);
 int al__usage_load(struct allotd *d);
 
 /*
- * al__usage_sample - the cycle's sample, before its outcome is recorded: every queue held its
- * dq->allocated (the last cycle's) and the cluster its capacity from the last sample until
- * now; then the capacity becomes c's nodes', each queue's usage_ppm is brought up to date, and
- * at most every AL__USAGE_FLUSH_S the changed buckets are written in the caller's transaction.
- * Lock held. O(queues x buckets + nodes).
+ * al__usage_sample - the cycle's sample, before its outcome is recorded: what every queue held
+ * and the capacity, per pool, at the last sample (d->usage_held) are added from then until now;
+ * then they become what result r of cycle c says (per pool where c was scheduled by pool, each
+ * pool's capacity its nodes'; else in pool "" with the cluster's capacity), each queue's shares
+ * are brought up to date, and at most every AL__USAGE_FLUSH_S the changed buckets are written in
+ * the caller's transaction. Lock held. O(queues x pools x buckets + nodes x pools).
  */
-void al__usage_sample(struct allotd *d, const struct al_cluster *c);
+void al__usage_sample(struct allotd *d, const struct al_cluster *c, const struct al_result *r);
+
+/*
+ * al__usage_model - a built model c (jobs included) gets each queue's usage per pool, where k >
+ * 0 and c is scheduled by pool: config.usage_per_pool, and per queue and named pool it has
+ * usage in, its pool entry's usage_ppm (an entry with the queue's own quota is added where it
+ * gives none). Otherwise c is left as built (its queues' own usage_ppm). Lock held.
+ */
+void al__usage_model(const struct allotd *d, struct al_cluster *c);
+
+/* al__usage_release - the history and the last sample (shutdown). */
+void al__usage_release(struct allotd *d);
 
 /* al__usage_flush - writes the changed buckets now and drops rows older than the window, in
  * the caller's transaction (shutdown). 0 or -AL_EIO. */

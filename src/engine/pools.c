@@ -142,8 +142,11 @@ static void part_release(struct part *pt) {
     memset(pt, 0, sizeof(*pt));
 }
 
-/* The queue's quota in pool `name` where it gives one; its own values otherwise. */
-static void queue_for_pool(struct al_queue *q, const char *name) {
+/* The queue's quota in pool `name` where it gives one; its own values otherwise. Usage measured
+ * per pool is the entry's in a named pool (none without an entry), the queue's own in the
+ * default pool. */
+static void queue_for_pool(struct al_queue *q, const char *name, bool usage_per_pool) {
+    bool usage_found = false;
     for (size_t i = 0; name && i < q->pool_count; i++) {
         const struct al_queue_pool *qp = &q->pools[i];
         if (strcmp(qp->pool, name) != 0)
@@ -151,7 +154,12 @@ static void queue_for_pool(struct al_queue *q, const char *name) {
         memcpy(q->deserved, qp->deserved, sizeof(q->deserved));
         memcpy(q->limit, qp->limit, sizeof(q->limit));
         memcpy(q->weight, qp->weight, sizeof(q->weight));
+        if (usage_per_pool)
+            memcpy(q->usage_ppm, qp->usage_ppm, sizeof(q->usage_ppm));
+        usage_found = true;
     }
+    if (name && usage_per_pool && !usage_found)
+        memset(q->usage_ppm, 0, sizeof(q->usage_ppm));
     q->pools = NULL;
     q->pool_count = 0;
 }
@@ -225,7 +233,7 @@ static int part_build(struct part *pt, const struct split *sp, int32_t p) {
     }
     for (size_t q = 0; q < c->queue_count; q++) {
         pt->sub.queues[q] = c->queues[q];
-        queue_for_pool(&pt->sub.queues[q], sp->names[p]);
+        queue_for_pool(&pt->sub.queues[q], sp->names[p], c->config.usage_per_pool);
     }
     part_fill_jobs(pt, sp, p);
     return 0;

@@ -23,6 +23,7 @@ static const char *const config_keys[] = {
     "usage_k",
     "usage_half_life_s",
     "usage_window_s",
+    "usage_per_pool",
     "queue_priority_in_quota_reclaim",
     "reservation_min_gpus",
     "reservation_wait_s",
@@ -119,7 +120,8 @@ static int parse_budget(struct al__parse *p, const struct al__json *config) {
     return 0;
 }
 
-/* Time-based fair share: usage_k (KAI's kValue, 0..1000), the half-life and the window. */
+/* Time-based fair share: usage_k (KAI's kValue, 0..1000), the half-life and the window, and
+ * whether usage was measured per node pool. */
 static int parse_usage(struct al__parse *p, const struct al__json *config) {
     struct al_config *c = &p->cluster->config;
     const struct al__json *k = al__json_get(config, "usage_k");
@@ -130,7 +132,8 @@ static int parse_usage(struct al__parse *p, const struct al__json *config) {
     if (al__member_int(config, "config", "usage_half_life_s", false, 0, AL__MAX_SECONDS,
                        &c->usage_half_life_s, p->err) < 0 ||
         al__member_int(config, "config", "usage_window_s", false, 0, AL__MAX_SECONDS,
-                       &c->usage_window_s, p->err) < 0)
+                       &c->usage_window_s, p->err) < 0 ||
+        al__member_bool(config, "config", "usage_per_pool", false, &c->usage_per_pool, p->err) < 0)
         return -AL_EINVAL;
     return 0;
 }

@@ -9,6 +9,8 @@
 
 static const char *const queue_keys[] = {"name", "parent", "usage", NULL};
 static const char *const pool_keys[] = {"deserved", "limit", "over_quota_weight", NULL};
+/* A snapshot's pool entry may also carry the queue's usage in the pool (not an API setting). */
+static const char *const pool_usage_key[] = {"usage", NULL};
 const char *const al__queue_setting_keys[] = {
     "priority",
     "deserved",
@@ -87,6 +89,29 @@ static int parse_min_runtime(const struct al__json *obj, const char *path, const
     return 0;
 }
 
+/* usage: {gpu, cpu, memory}, each the share of the capacity (the cluster's, or a pool's) the
+ * queue's subtree used recently (0..1), read as parts per million. */
+static int parse_usage(const struct al__json *obj, const char *path, int64_t ppm[AL_RESOURCE_COUNT],
+                       struct al_snapshot_error *err) {
+    const struct al__json *u, *v;
+    char upath[AL__PATH_SIZE], vpath[AL__PATH_SIZE];
+
+    if (al__member_object(obj, path, "usage", false, &u, err) < 0)
+        return -AL_EINVAL;
+    if (!u)
+        return 0;
+    al__path_key(upath, path, "usage");
+    if (al__check_keys(u, upath, weight_keys, err) < 0)
+        return -AL_EINVAL;
+    for (int r = 0; r < AL_RESOURCE_COUNT; r++) {
+        v = al__json_get(u, weight_keys[r]);
+        al__path_key(vpath, upath, weight_keys[r]);
+        if (v && al__read_scaled(v, vpath, 1.0, AL_USAGE_PPM, &ppm[r], err) < 0)
+            return -AL_EINVAL;
+    }
+    return 0;
+}
+
 static int pool_name_cmp(const void *a, const void *b) {
     return strcmp(((const struct al_queue_pool *)a)->pool, ((const struct al_queue_pool *)b)->pool);
 }
@@ -118,11 +143,11 @@ static void pool_remove(struct al_queue *q, struct al_queue_pool *qp) {
 }
 
 /* pools: {"a100": {deserved, limit, over_quota_weight} or null}: the queue's quota in each named
- * node pool. An entry given sets what it names over the entry the queue has (a new entry starts
- * from the queue's own values, after this object's other settings); null removes the entry.
- * Called after the queue's other settings. */
+ * node pool (with_usage: a snapshot's, also its usage there). An entry given sets what it names
+ * over the entry the queue has (a new entry starts from the queue's own values, after this
+ * object's other settings); null removes the entry. Called after the queue's other settings. */
 static int parse_pools(const struct al__json *obj, const char *path, struct al_queue *q,
-                       struct al_snapshot_error *err) {
+                       bool with_usage, struct al_snapshot_error *err) {
     const struct al__json *pools;
     char ppath[AL__PATH_SIZE], epath[AL__PATH_SIZE];
 
@@ -150,21 +175,23 @@ static int parse_pools(const struct al__json *obj, const char *path, struct al_q
             continue;
         }
         if (al__want_object(&m->value, epath, err) < 0 ||
-            al__check_keys(&m->value, epath, pool_keys, err) < 0)
+            al__check_keys2(&m->value, epath, pool_keys, with_usage ? pool_usage_key : NULL, err) <
+                0)
             return -AL_EINVAL;
         if (!qp && !(qp = pool_add(q, m->key, epath, err)))
             return -AL_ENOMEM;
         if (parse_amounts(&m->value, epath, "deserved", qp->deserved, err) < 0 ||
             parse_amounts(&m->value, epath, "limit", qp->limit, err) < 0 ||
-            parse_weights(&m->value, epath, qp->weight, err) < 0)
+            parse_weights(&m->value, epath, qp->weight, err) < 0 ||
+            (with_usage && parse_usage(&m->value, epath, qp->usage_ppm, err) < 0))
             return -AL_EINVAL;
     }
     qsort(q->pools, q->pool_count, sizeof(*q->pools), pool_name_cmp);
     return 0;
 }
 
-int al__parse_queue_settings(const struct al__json *obj, const char *path, struct al_queue *q,
-                             struct al_snapshot_error *err) {
+static int queue_settings(const struct al__json *obj, const char *path, struct al_queue *q,
+                          bool with_usage, struct al_snapshot_error *err) {
     if (al__member_int32(obj, path, "priority", false, -AL__MAX_PRIORITY, AL__MAX_PRIORITY,
                          &q->priority, err) < 0 ||
         parse_amounts(obj, path, "deserved", q->deserved, err) < 0 ||
@@ -175,30 +202,12 @@ int al__parse_queue_settings(const struct al__json *obj, const char *path, struc
         parse_min_runtime(obj, path, "reclaim_min_runtime_s", &q->has_reclaim_min_runtime,
                           &q->reclaim_min_runtime_s, err) < 0)
         return -AL_EINVAL;
-    return parse_pools(obj, path, q, err);
+    return parse_pools(obj, path, q, with_usage, err);
 }
 
-/* usage: {gpu, cpu, memory}, each the share of the cluster's capacity the queue's subtree
- * used recently (0..1), read as parts per million. */
-static int parse_usage(const struct al__json *obj, const char *path, struct al_queue *q,
-                       struct al_snapshot_error *err) {
-    const struct al__json *u, *v;
-    char upath[AL__PATH_SIZE], vpath[AL__PATH_SIZE];
-
-    if (al__member_object(obj, path, "usage", false, &u, err) < 0)
-        return -AL_EINVAL;
-    if (!u)
-        return 0;
-    al__path_key(upath, path, "usage");
-    if (al__check_keys(u, upath, weight_keys, err) < 0)
-        return -AL_EINVAL;
-    for (int r = 0; r < AL_RESOURCE_COUNT; r++) {
-        v = al__json_get(u, weight_keys[r]);
-        al__path_key(vpath, upath, weight_keys[r]);
-        if (v && al__read_scaled(v, vpath, 1.0, AL_USAGE_PPM, &q->usage_ppm[r], err) < 0)
-            return -AL_EINVAL;
-    }
-    return 0;
+int al__parse_queue_settings(const struct al__json *obj, const char *path, struct al_queue *q,
+                             struct al_snapshot_error *err) {
+    return queue_settings(obj, path, q, false, err);
 }
 
 static int parse_queue(struct al__parse *p, const struct al__json *obj, const char *path,
@@ -226,9 +235,9 @@ static int parse_queue(struct al__parse *p, const struct al__json *obj, const ch
     al__path_key(ppath, path, "parent");
     if (parent && !al__json_is(parent, AL__JSON_NULL) && !al__json_is(parent, AL__JSON_STRING))
         return al__fail(p->err, ppath, "must be a string or null");
-    if (parse_usage(obj, path, q, p->err) < 0)
+    if (parse_usage(obj, path, q->usage_ppm, p->err) < 0)
         return -AL_EINVAL;
-    return al__parse_queue_settings(obj, path, q, p->err);
+    return queue_settings(obj, path, q, true, p->err);
 }
 
 static int index_names(struct al__parse *p) {

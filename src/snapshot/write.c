@@ -30,6 +30,8 @@ static json_t *config_json(const struct al_config *c) {
         rc |= al__put(o, "usage_half_life_s", json_integer(c->usage_half_life_s));
         rc |= al__put(o, "usage_window_s", json_integer(c->usage_window_s));
     }
+    if (c->usage_per_pool)
+        rc |= al__put(o, "usage_per_pool", json_true());
     if (c->queue_priority_in_quota_reclaim)
         rc |= al__put(o, "queue_priority_in_quota_reclaim", json_true());
     if (c->reservation_min_gpus > 0) {
@@ -126,7 +128,19 @@ static json_t *weights_json(const int64_t weight[AL_RESOURCE_COUNT]) {
     return al__finish(w, rc);
 }
 
-/* pools: {name: {deserved, limit, over_quota_weight}}, every value written out. */
+/* usage: {gpu, cpu, memory} as shares (0..1) from parts per million; NULL when all are 0. */
+static json_t *usage_json(const int64_t ppm[AL_RESOURCE_COUNT]) {
+    if (!ppm[AL_GPU] && !ppm[AL_CPU] && !ppm[AL_MEMORY])
+        return NULL;
+    json_t *u = json_object();
+    int urc = u ? 0 : -1;
+    urc |= al__put(u, "gpu", json_real((double)ppm[AL_GPU] / AL_USAGE_PPM));
+    urc |= al__put(u, "cpu", json_real((double)ppm[AL_CPU] / AL_USAGE_PPM));
+    urc |= al__put(u, "memory", json_real((double)ppm[AL_MEMORY] / AL_USAGE_PPM));
+    return al__finish(u, urc);
+}
+
+/* pools: {name: {deserved, limit, over_quota_weight[, usage]}}, every value written out. */
 static json_t *queue_pools_json(const struct al_queue *q) {
     json_t *o = json_object();
     int rc = o ? 0 : -1;
@@ -137,6 +151,8 @@ static json_t *queue_pools_json(const struct al_queue *q) {
         prc |= al__put(po, "deserved", al__amounts_json(qp->deserved));
         prc |= al__put(po, "limit", al__amounts_json(qp->limit));
         prc |= al__put(po, "over_quota_weight", weights_json(qp->weight));
+        if (qp->usage_ppm[AL_GPU] || qp->usage_ppm[AL_CPU] || qp->usage_ppm[AL_MEMORY])
+            prc |= al__put(po, "usage", usage_json(qp->usage_ppm));
         rc |= al__put(o, qp->pool, al__finish(po, prc));
     }
     return al__finish(o, rc);
@@ -156,14 +172,8 @@ static json_t *queue_json(const struct al_cluster *c, const struct al_queue *q) 
     rc |= al__put(w, "cpu", json_integer(q->weight[AL_CPU]));
     rc |= al__put(w, "memory", json_integer(q->weight[AL_MEMORY]));
     rc |= al__put(o, "over_quota_weight", w);
-    if (q->usage_ppm[AL_GPU] || q->usage_ppm[AL_CPU] || q->usage_ppm[AL_MEMORY]) {
-        json_t *u = json_object();
-        int urc = u ? 0 : -1;
-        urc |= al__put(u, "gpu", json_real((double)q->usage_ppm[AL_GPU] / AL_USAGE_PPM));
-        urc |= al__put(u, "cpu", json_real((double)q->usage_ppm[AL_CPU] / AL_USAGE_PPM));
-        urc |= al__put(u, "memory", json_real((double)q->usage_ppm[AL_MEMORY] / AL_USAGE_PPM));
-        rc |= al__put(o, "usage", al__finish(u, urc));
-    }
+    if (q->usage_ppm[AL_GPU] || q->usage_ppm[AL_CPU] || q->usage_ppm[AL_MEMORY])
+        rc |= al__put(o, "usage", usage_json(q->usage_ppm));
     if (q->has_preempt_min_runtime)
         rc |= al__put(o, "preempt_min_runtime_s", json_integer(q->preempt_min_runtime_s));
     if (q->has_reclaim_min_runtime)

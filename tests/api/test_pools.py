@@ -1,10 +1,14 @@
 """test_pools.py - node pools through allotd: the local backend's virtual nodes in pools
 (--node-pools), /api/v1/pools, a project's quota per pool, a workload's node_pool, and what
 the cycle does with them (a workload runs on its pool's nodes only)."""
+import json
+import os
+import sqlite3
+import subprocess
 import time
 import unittest
 
-from harness import DaemonTest
+from harness import ALLOT, DaemonTest, wait_until
 
 SLEEP = ["sleep", "300"]
 
@@ -49,6 +53,7 @@ class NodePoolTest(DaemonTest):
         self.assertEqual(self.d.workload("w-nowhere")["state"], "pending")
         a100 = self.pool("a100")
         self.assertEqual(a100["allocated_gpu"], 2)
+        self.assertEqual(set(a100["projects"][0].pop("usage")), {"gpu", "cpu", "memory"})
         self.assertEqual(a100["projects"], [{"name": "team", "deserved_gpu": 2, "limit_gpu": 2,
                                              "allocated_gpu": 2, "fair_share_gpu": 2}])
         self.assertEqual(self.pool("default")["projects"][0]["allocated_gpu"], 2)
@@ -85,6 +90,8 @@ class NodePoolTest(DaemonTest):
             ("/api/v1/projects", {"name": "p", "pools": {"a100": {"deserved": {"gpu": -2}}}},
              "pools.a100.deserved.gpu"),
             ("/api/v1/projects", {"name": "p", "pools": {"a100": {"quota": 1}}}, "pools.a100.quota"),
+            ("/api/v1/projects", {"name": "p", "pools": {"a100": {"usage": {"gpu": 1}}}},
+             "pools.a100.usage"),  # usage is measured, never set
             ("/api/v1/projects", {"name": "p", "pools": []}, "pools"),
         ]
         for path, body, field in cases:
@@ -98,6 +105,51 @@ class NodePoolTest(DaemonTest):
                                                "node_pool": pool})
             self.assertEqual(status, 400, reply)
             self.assertEqual(reply["error"]["field"], "node_pool", reply)
+
+    def test_department_checks_hold_per_pool(self):
+        status, body, _ = self.d.request("POST", "/api/v1/departments",
+                                         {"name": "research", "deserved": {"gpu": 4},
+                                          "pools": {"a100": {"deserved": {"gpu": 2}}}})
+        self.assertEqual(status, 201, body)
+        self.project("vision", department="research", deserved={"gpu": 1})
+        # in a100 the project's own 1 GPU counts beside the new one's entry: 1 + 2 > 2
+        status, body, _ = self.d.request("POST", "/api/v1/projects",
+                                         {"name": "speech", "department": "research",
+                                          "deserved": {"gpu": 1},
+                                          "pools": {"a100": {"deserved": {"gpu": 2}}}})
+        self.assertEqual(status, 400, body)
+        self.assertEqual(body["error"]["field"], "pools.a100.deserved.gpu", body)
+        self.assertIn("in pool a100, projects of department research would deserve 3 GPUs",
+                      body["error"]["message"])
+        self.project("speech", department="research", deserved={"gpu": 1},
+                     pools={"a100": {"deserved": {"gpu": 1}}})
+        # a pool the department does not list: its own 4 GPUs bound the entries there
+        status, body, _ = self.d.request("PATCH", "/api/v1/projects/speech",
+                                         {"pools": {"h100": {"deserved": {"gpu": 4}}}})
+        self.assertEqual(status, 400, body)
+        self.assertEqual(body["error"]["field"], "pools.h100.deserved.gpu", body)
+        status, body, _ = self.d.request("PATCH", "/api/v1/projects/speech",
+                                         {"pools": {"h100": {"deserved": {"gpu": 3}}}})
+        self.assertEqual(status, 200, body)
+        # an entry's own deserved above its limit
+        status, body, _ = self.d.request("PATCH", "/api/v1/projects/speech",
+                                         {"pools": {"h100": {"limit": {"gpu": 2}}}})
+        self.assertEqual(status, 400, body)
+        self.assertEqual(body["error"]["field"], "pools.h100.deserved.gpu", body)
+        # the department's entry (or its own quota) cannot fall below what its projects deserve
+        status, body, _ = self.d.request("PATCH", "/api/v1/departments/research",
+                                         {"pools": {"a100": {"deserved": {"gpu": 1}}}})
+        self.assertEqual(status, 400, body)
+        self.assertEqual(body["error"]["field"], "pools.a100.deserved.gpu", body)
+        self.assertIn("deserve 2 GPUs in all, above its 1 GPU", body["error"]["message"])
+        status, body, _ = self.d.request("PATCH", "/api/v1/departments/research",
+                                         {"deserved": {"gpu": 3}})
+        self.assertEqual(status, 400, body)  # h100: vision's own 1 + speech's 3 > 3
+        self.assertEqual(body["error"]["field"], "pools.h100.deserved.gpu", body)
+        status, body, _ = self.d.request("PATCH", "/api/v1/departments/research",
+                                         {"deserved": {"gpu": 5},
+                                          "pools": {"a100": {"deserved": {"gpu": 3}}}})
+        self.assertEqual(status, 200, body)
 
     def test_cli_pool_quotas_pools_and_node_pool(self):
         self.d.cli("project", "create", "team", "--gpu-deserved", "1", "--pool", "a100",
@@ -123,6 +175,76 @@ class NodePoolTest(DaemonTest):
         self.assertRegex(out, r"team\s+1\s+-\s+\S+\s+1")  # its own quota in h100 now; holds 1
         p = self.d.cli("pool", "describe", "nope", check=False)
         self.assertNotEqual(p.returncode, 0)
+
+
+class PoolUsageTest(DaemonTest):
+    """Time-based fair share per node pool: usage is kept per (project, pool), as a share of
+    the pool's capacity, and changes the division only in its pool."""
+    # a 64 s window (2 s buckets), no decay, KAI's k of 1
+    args = ("--nodes", "3", "--node-pools", "a100:1,h100:1", "--usage-window", "64",
+            "--usage-k", "1")
+
+    def projects_in(self, pool):
+        status, body, _ = self.d.request("GET", "/api/v1/pools/" + pool)
+        self.assertEqual(status, 200, body)
+        return {p["name"]: p for p in body["projects"]}
+
+    def test_usage_in_one_pool_changes_only_that_pools_division(self):
+        self.project("team-a")
+        self.project("team-b")
+        self.submit("a1", "team-a", SLEEP, gpu=2, node_pool="a100", priority="train")
+        self.d.wait_state("a1", "running")
+        wait_until(lambda: self.projects_in("a100")["team-a"]["usage"]["gpu"] >= 0.8,
+                   timeout=30, what="team-a's usage of a100 to reach 0.8")
+        self.assertEqual(self.projects_in("h100")["team-a"]["usage"]["gpu"], 0.0)
+        # the default pool is where the project's own usage is kept: nothing there
+        status, q, _ = self.d.request("GET", "/api/v1/projects/team-a")
+        self.assertEqual(q["status"]["usage"]["share"]["gpu"], 0.0, q)
+        self.assertGreaterEqual(q["status"]["usage"]["pools"]["a100"]["gpu"], 0.8, q)
+        self.assertNotIn("h100", q["status"]["usage"]["pools"])
+        out = self.d.cli("project", "describe", "team-a").stdout
+        self.assertRegex(out, r"Usage by pool:\s+a100 GPU (0\.[89]\d|1\.00)")
+
+        # h100: both ask for more than its 2 GPUs and run nothing there: 1 and 1 whatever
+        # team-a did in a100. a100: team-a's usage near 1 leaves team-b the over-quota
+        self.submit("ha", "team-a", SLEEP, gpu=3, node_pool="h100", priority="train",
+                    queue_anyway=True)
+        self.submit("hb", "team-b", SLEEP, gpu=3, node_pool="h100", priority="train",
+                    queue_anyway=True)
+        self.submit("b1", "team-b", SLEEP, gpu=2, node_pool="a100", priority="train")
+        wait_until(lambda: self.projects_in("a100")["team-b"]["fair_share_gpu"] == 2,
+                   timeout=30, what="team-b's fair share in a100 to become 2")
+        h100 = self.projects_in("h100")
+        self.assertEqual((h100["team-a"]["fair_share_gpu"], h100["team-b"]["fair_share_gpu"]),
+                         (1, 1), h100)
+        out = self.d.cli("pool", "describe", "a100").stdout
+        self.assertIn("GPU USAGE", out)
+        self.assertRegex(out, r"team-a\s+.*\s+[89]\d%|team-a\s+.*\s+100%")
+
+        # the snapshot carries the usage per pool, and replays to the same division
+        snap = self.d.request("GET", "/api/v1/snapshot")[1]
+        self.assertIs(snap["config"]["usage_per_pool"], True)
+        queues = {q["name"]: q for q in snap["queues"]}
+        self.assertGreater(queues["team-a"]["pools"]["a100"]["usage"]["gpu"], 0.5, queues)
+        self.assertNotIn("h100", queues["team-a"].get("pools", {}))
+        path = os.path.join(self.d.state_dir, "live.json")
+        with open(path, "w") as f:
+            json.dump(snap, f)
+        replay = json.loads(subprocess.run([ALLOT, "replay", "--json", path],
+                                           capture_output=True, text=True, check=True).stdout)
+        shares = {q["name"]: q["fair_share"]["gpu"] for q in replay["queues"]}
+        # summed over the pools: a100 0 and 2, h100 1 and 1
+        self.assertEqual((shares["team-a"], shares["team-b"]), (1, 3), replay["queues"])
+
+        # stored per pool, and read back by the next allotd
+        self.d.stop()
+        db = sqlite3.connect(os.path.join(self.d.state_dir, "allot.db"))
+        pools_stored = {r[0] for r in db.execute(
+            "SELECT DISTINCT pool FROM queue_usage WHERE queue = 'team-a'")}
+        db.close()
+        self.assertIn("a100", pools_stored)
+        self.d.start()
+        self.assertGreater(self.projects_in("a100")["team-a"]["usage"]["gpu"], 0.5)
 
 
 class MigRequestTest(DaemonTest):

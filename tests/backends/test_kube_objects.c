@@ -147,6 +147,12 @@ static void a_pod_is_read_as_kubernetes_counts_it(void **state) {
     assert_int_equal(p.gpus, 2); /* a limit stands in for a missing request */
     assert_int_equal(p.gpu_milli, 0);
     assert_int_equal(p.gpu_devices, 1);
+    assert_int_equal(p.active_deadline_s, 0); /* none given */
+    json_decref(o);
+    o = tb_json("{\"metadata\": {\"name\": \"p\", \"namespace\": \"n\"}, \"spec\":"
+                " {\"activeDeadlineSeconds\": 3600}}");
+    assert_int_equal(al__kube_pod_read(o, NULL, &p, err, sizeof err), 0);
+    assert_int_equal(p.active_deadline_s, 3600); /* a known time limit, the kubelet's */
     json_decref(o);
 }
 
@@ -293,6 +299,10 @@ static void malformed_pods_are_refused_naming_the_field(void **state) {
          "spec.initContainers[0].resources.limits[memory]: -1 is negative"},
         {"{\"name\": \"p\", \"namespace\": \"n\"}", "{\"priority\": \"high\"}",
          "spec.priority: must be a 32-bit integer"},
+        {"{\"name\": \"p\", \"namespace\": \"n\"}", "{\"activeDeadlineSeconds\": 0}",
+         "spec.activeDeadlineSeconds: must be an integer >= 1"},
+        {"{\"name\": \"p\", \"namespace\": \"n\"}", "{\"activeDeadlineSeconds\": \"1h\"}",
+         "spec.activeDeadlineSeconds: must be an integer >= 1"},
         {"{\"name\": \"p\", \"namespace\": \"n\"}", "{\"priority\": 9999999999}",
          "spec.priority: must be a 32-bit integer"},
         {"{\"name\": \"p\", \"namespace\": \"n\", \"ownerReferences\": {}}", "{}",

@@ -127,12 +127,14 @@ static void a_pod_group_is_read(void **state) {
     (void)state;
     json_t *o =
         tb_json("{\"metadata\": {\"name\": \"train\", \"namespace\": \"team-a\", \"uid\":"
-                " \"u\"}, \"spec\": {\"queue\": \"team-a\", \"minMember\": 4,"
+                " \"u\", \"labels\": {\"kai.scheduler/node-pool\": \"a100\"}}, \"spec\": "
+                "{\"queue\": \"team-a\", \"minMember\": 4,"
                 " \"priorityClassName\": \"train\", \"preemptibility\": \"non-preemptible\","
                 " \"subGroups\": [{\"name\": \"workers\", \"minMember\": 3}, {\"name\":"
                 " \"leader\", \"parent\": \"workers\", \"minMember\": 1}]}}");
-    assert_int_equal(al__kube_pod_group_read(o, &g, err, sizeof err), 0);
+    assert_int_equal(al__kube_pod_group_read(o, "kai.scheduler/node-pool", &g, err, sizeof err), 0);
     assert_string_equal(g.queue, "team-a");
+    assert_string_equal(g.pool, "a100"); /* KAI's pool label on the PodGroup */
     assert_int_equal(g.min_members, 4);
     assert_int_equal(g.preemptibility, AL__NON_PREEMPTIBLE);
     assert_int_equal(g.subgroup_count, 2);
@@ -141,14 +143,15 @@ static void a_pod_group_is_read(void **state) {
     al__kube_pod_group_release(&g);
     json_decref(o);
     o = tb_json("{\"metadata\": {\"name\": \"p\", \"namespace\": \"n\"}, \"spec\": {}}");
-    assert_int_equal(al__kube_pod_group_read(o, &g, err, sizeof err), 0);
+    assert_int_equal(al__kube_pod_group_read(o, "kai.scheduler/node-pool", &g, err, sizeof err), 0);
     assert_int_equal(g.min_members, 1);
+    assert_string_equal(g.pool, "");
     assert_int_equal(g.preemptibility, AL__PREEMPTIBILITY_BY_PRIORITY);
     assert_null(g.subgroups);
     json_decref(o);
     o = tb_json("{\"metadata\": {\"name\": \"p\", \"namespace\": \"n\"}, \"spec\":"
                 " {\"preemptibility\": \"semi-preemptible\", \"minMember\": 2}}");
-    assert_int_equal(al__kube_pod_group_read(o, &g, err, sizeof err), 0);
+    assert_int_equal(al__kube_pod_group_read(o, "kai.scheduler/node-pool", &g, err, sizeof err), 0);
     assert_int_equal(g.preemptibility, AL__SEMI_PREEMPTIBLE);
     assert_false(al__kube_preemptible(g.preemptibility, 50)); /* its core is not */
     json_decref(o);
@@ -178,7 +181,7 @@ static void malformed_pod_groups_are_refused_naming_the_field(void **state) {
                  " \"spec\": %s}",
                  cases[i].spec);
         json_t *o = tb_json(text);
-        int rc = al__kube_pod_group_read(o, &g, err, sizeof err);
+        int rc = al__kube_pod_group_read(o, "kai.scheduler/node-pool", &g, err, sizeof err);
         if (rc != -AL_EINVAL || !strstr(err, cases[i].expect))
             fail_msg("case %zu: %d \"%s\" (expected \"%s\")", i, rc, err, cases[i].expect);
         assert_null(g.subgroups); /* nothing left to free */

@@ -176,11 +176,45 @@ static void topologies_and_constraints_are_translated(void **state) {
     json_decref(out);
 }
 
+/* Node pools (tests/data/kai_pool_objects.json, pool label "pool"): a PodGroup's label names its
+ * job's pool over its pods'; a PodGroup without one takes the pool its pods name; pods naming
+ * two pools leave their job out, saying which. */
+static void pod_groups_run_in_the_pool_their_label_or_pods_name(void **state) {
+    json_error_t e;
+    json_t *raw = json_load_file("tests/data/kai_pool_objects.json", 0, &e), *out = NULL,
+           *skipped = NULL;
+    char err[256] = "";
+    struct al__kube_translate_options opt = {.pool_label = "pool", .now_s = NOW};
+    (void)state;
+    if (!raw)
+        fail_msg("kai_pool_objects.json: %s", e.text);
+    assert_int_equal(al__kube_translate(raw, &opt, &out, &skipped, err, sizeof err), 0);
+    json_t *jobs = json_object_get(out, "jobs"), *job;
+    size_t i;
+    const char *pools[2] = {NULL, NULL};
+    assert_int_equal(json_array_size(jobs), 2);
+    json_array_foreach(jobs, i, job) {
+        const char *name = json_string_value(json_object_get(job, "name"));
+        pools[strcmp(name, "team/labelled") == 0 ? 0 : 1] =
+            json_string_value(json_object_get(job, "pool"));
+    }
+    assert_string_equal(pools[0], "a100"); /* the PodGroup's label, not its pod's h100 */
+    assert_string_equal(pools[1], "h100"); /* by-pods: the pod that names one */
+    char *text = json_dumps(skipped, JSON_COMPACT);
+    assert_non_null(strstr(text, "pod group team/split: its pods name different node pools: "
+                                 "a100 (pod split-0) and h100 (pod split-1)"));
+    free(text);
+    json_decref(raw);
+    json_decref(out);
+    json_decref(skipped);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(a_kai_cluster_is_a_snapshot_allot_schedules),
         cmocka_unit_test(malformed_object_lists_are_refused),
         cmocka_unit_test(topologies_and_constraints_are_translated),
+        cmocka_unit_test(pod_groups_run_in_the_pool_their_label_or_pods_name),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -106,11 +106,78 @@ static void a_new_project_counts_against_its_department(void **state) {
     al__state_release(&st);
 }
 
+/* Gives queue q an entry for `pool` deserving `deserved` (limit and weight its own). */
+static void pool_entry(struct al__dqueue *q, const char *pool, int64_t deserved) {
+    struct al__dqueue_pool *e = &q->pools[q->pool_count++];
+    snprintf(e->pool, sizeof(e->pool), "%s", pool);
+    memcpy(e->deserved, q->deserved, sizeof(e->deserved));
+    memcpy(e->limit, q->limit, sizeof(e->limit));
+    memcpy(e->weight, q->weight, sizeof(e->weight));
+    e->deserved[AL_GPU] = deserved;
+}
+
+/* In a pool each queue's quota is its entry for the pool, else its own: a project's entry
+ * counts against the department's entry (or its own values), its siblings' own values too. */
+static void pool_entries_count_against_the_department_in_their_pool(void **state) {
+    struct al__state st = {0};
+    struct al__failure f;
+    (void)state;
+    tree(&st, 4000, 1000, 1000);
+    pool_entry(al__state_queue(&st, "d"), "a100", 2000);
+    struct al__dqueue a = *al__state_queue(&st, "a");
+    pool_entry(&a, "a100", 1000);
+    assert_int_equal(update(&st, &a, &f), 0); /* 1 + b's own 1 within 2 */
+    a.pools[0].deserved[AL_GPU] = 1500;
+    assert_int_equal(update(&st, &a, &f), -1);
+    assert_string_equal(f.field, "pools.a100.deserved.gpu");
+    assert_string_equal(f.message, "in pool a100, projects of department d would deserve 2.5 GPUs "
+                                   "in all, above its 2 GPUs");
+    /* in a pool the department lists nowhere its own 4 GPUs bound the entry */
+    a.pools[0].deserved[AL_GPU] = 1000;
+    pool_entry(&a, "h100", 3500);
+    assert_int_equal(update(&st, &a, &f), -1);
+    assert_string_equal(f.field, "pools.h100.deserved.gpu");
+    a.pools[1].deserved[AL_GPU] = 3000;
+    assert_int_equal(update(&st, &a, &f), 0);
+    /* an entry's own deserved above its limit */
+    a.pools[1].limit[AL_GPU] = 2000;
+    assert_int_equal(update(&st, &a, &f), -1);
+    assert_string_equal(f.field, "pools.h100.deserved.gpu");
+    assert_string_equal(f.message, "in pool h100, deserved 3 GPUs is above the limit of 2 GPUs");
+    al__state_release(&st);
+}
+
+/* A department's entry lowered below what its projects deserve in the pool is refused; its own
+ * quota lowered below a project's entry for a pool it does not list, too. */
+static void a_department_pool_entry_cannot_fall_below_its_projects(void **state) {
+    struct al__state st = {0};
+    struct al__failure f;
+    (void)state;
+    tree(&st, 4000, 2000, 1000);
+    pool_entry(al__state_queue(&st, "a"), "a100", 3000);
+    struct al__dqueue d = *al__state_queue(&st, "d");
+    pool_entry(&d, "a100", 4000);
+    assert_int_equal(update(&st, &d, &f), 0); /* a100: 3 + b's own 1 */
+    d.pools[0].deserved[AL_GPU] = 3000;
+    assert_int_equal(update(&st, &d, &f), -1);
+    assert_string_equal(f.field, "pools.a100.deserved.gpu");
+    assert_string_equal(f.message,
+                        "in pool a100, projects of department d deserve 4 GPUs in all, above its "
+                        "3 GPUs");
+    d = *al__state_queue(&st, "d");
+    d.deserved[AL_GPU] = 3500; /* own: a 2 + b 1 fit, but a100 (own values there) 3 + 1 not */
+    assert_int_equal(update(&st, &d, &f), -1);
+    assert_string_equal(f.field, "pools.a100.deserved.gpu");
+    al__state_release(&st);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(own_settings_are_judged),
         cmocka_unit_test(a_stored_oversubscription_blocks_only_what_worsens_it),
         cmocka_unit_test(a_new_project_counts_against_its_department),
+        cmocka_unit_test(pool_entries_count_against_the_department_in_their_pool),
+        cmocka_unit_test(a_department_pool_entry_cannot_fall_below_its_projects),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

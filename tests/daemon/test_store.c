@@ -45,8 +45,8 @@ static int64_t count_rows(struct al__store *s, const char *sql) {
 static const char insert_sql[] =
     "INSERT INTO queues (name, kind, spec, created_s) VALUES (?1, 'project', '{}', 1)";
 static const char count_sql[] = "SELECT count(*) FROM queues";
-/* The schema version the migrations bring a file to (11: queue usage). */
-#define LATEST 11
+/* The schema version the migrations bring a file to (12: queue usage per node pool). */
+#define LATEST 12
 
 static void migrations_apply_once_and_data_survives_reopening(void **state) {
     struct al__store *s = NULL;
@@ -153,6 +153,40 @@ static void a_version_5_file_counts_the_runs_it_can_tell(void **state) {
     al__store_close(s);
 }
 
+/* Version 12: the queue usage of a version-11 store is kept as the default pool's (pool ""),
+ * and (queue, pool, start) is the key: the same bucket of another pool is another row. */
+static void a_version_11_file_keeps_its_usage_as_the_default_pools(void **state) {
+    static const char v11_rows[] =
+        "INSERT INTO queue_usage (queue, start_s, gpu_milli_s, cpu_milli_s, memory_mib_s) VALUES "
+        "('', 100, 4000, 0, 0), ('team', 100, 1000, 2, 3)";
+    static const char pool_rows[] =
+        "INSERT INTO queue_usage (queue, pool, start_s, gpu_milli_s, cpu_milli_s, memory_mib_s) "
+        "VALUES ('team', 'a100', 100, 500, 0, 0)";
+    static const char kept_sql[] =
+        "SELECT sum(gpu_milli_s) + 10 * count(*) FROM queue_usage WHERE pool = ''";
+    static const char all_sql[] = "SELECT count(*) FROM queue_usage";
+    char v11[300], err[256] = "";
+    struct al__store *s = NULL;
+    sqlite3 *db;
+    (void)state;
+    snprintf(v11, sizeof(v11), "%s/v11.db", dir);
+    assert_int_equal(al__store_open_upto(v11, 11, &s, err, sizeof(err)), 0);
+    al__store_close(s);
+    assert_int_equal(sqlite3_open(v11, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, v11_rows, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+
+    assert_int_equal(al__store_open(v11, &s, err, sizeof(err)), 0);
+    assert_int_equal(al__store_schema_version(s), LATEST);
+    assert_int_equal(count_rows(s, kept_sql), 5000 + 20);
+    assert_int_equal(al__store_begin(s), 0);
+    struct al__stmt *st = al__stmt_prepare(s, pool_rows);
+    assert_int_equal(al__stmt_run(st), 0);
+    assert_int_equal(al__store_commit(s), 0);
+    assert_int_equal(count_rows(s, all_sql), 3);
+    al__store_close(s);
+}
+
 static void rollback_leaves_nothing_behind(void **state) {
     struct al__store *s = NULL;
     char err[256] = "";
@@ -202,6 +236,7 @@ int main(void) {
         cmocka_unit_test(a_version_1_file_is_migrated),
         cmocka_unit_test(a_version_2_file_keeps_its_processes_as_references),
         cmocka_unit_test(a_version_5_file_counts_the_runs_it_can_tell),
+        cmocka_unit_test(a_version_11_file_keeps_its_usage_as_the_default_pools),
         cmocka_unit_test(rollback_leaves_nothing_behind),
         cmocka_unit_test(a_newer_schema_is_refused),
         cmocka_unit_test(an_unwritable_place_is_a_clear_error),

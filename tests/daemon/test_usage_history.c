@@ -14,7 +14,7 @@
 static void expect_share(const struct al__usage_history *h, const char *name, int64_t now,
                          int64_t want_gpu_ppm) {
     int64_t got[AL_RESOURCE_COUNT];
-    al__usage_history_share(h, name, now, got);
+    al__usage_history_share(h, name, "", now, got);
     if (got[AL_GPU] != want_gpu_ppm)
         fail_msg("queue %s at %lld: GPU usage %lld ppm, expected %lld", name, (long long)now,
                  (long long)got[AL_GPU], (long long)want_gpu_ppm);
@@ -30,8 +30,8 @@ static void share_of_the_capacity(void **state) {
     struct al__usage_history h;
     al__usage_history_init(&h, 0, 320);
     expect_share(&h, "q1", 100, 0);
-    al__usage_history_add(&h, AL__USAGE_CAPACITY, 0, 100, cluster4);
-    al__usage_history_add(&h, "q1", 0, 100, one_gpu);
+    al__usage_history_add(&h, AL__USAGE_CAPACITY, "", 0, 100, cluster4);
+    al__usage_history_add(&h, "q1", "", 0, 100, one_gpu);
     expect_share(&h, "q1", 100, 250000);
     expect_share(&h, "q2", 100, 0);
     al__usage_history_release(&h);
@@ -44,10 +44,10 @@ static void window_slides(void **state) {
     struct al__usage_history h;
     al__usage_history_init(&h, 0, 320);
     assert_int_equal(h.width_s, 10);
-    al__usage_history_add(&h, "q1", 0, 100, four_gpus);
-    al__usage_history_add(&h, AL__USAGE_CAPACITY, 0, 200, cluster4);
+    al__usage_history_add(&h, "q1", "", 0, 100, four_gpus);
+    al__usage_history_add(&h, AL__USAGE_CAPACITY, "", 0, 200, cluster4);
     expect_share(&h, "q1", 200, 500000);
-    al__usage_history_add(&h, AL__USAGE_CAPACITY, 200, 420, cluster4);
+    al__usage_history_add(&h, AL__USAGE_CAPACITY, "", 200, 420, cluster4);
     expect_share(&h, "q1", 420, 0);
     al__usage_history_release(&h);
 }
@@ -59,8 +59,8 @@ static void decay_by_half_life(void **state) {
     (void)state;
     struct al__usage_history h;
     al__usage_history_init(&h, 100, 3200);
-    al__usage_history_add(&h, "q7", 0, 100, one_gpu);
-    al__usage_history_add(&h, AL__USAGE_CAPACITY, 0, 200, one_gpu);
+    al__usage_history_add(&h, "q7", "", 0, 100, one_gpu);
+    al__usage_history_add(&h, AL__USAGE_CAPACITY, "", 0, 200, one_gpu);
     expect_share(&h, "q7", 200, 333333);
     al__usage_history_release(&h);
 }
@@ -71,8 +71,8 @@ static void gap_longer_than_the_window(void **state) {
     (void)state;
     struct al__usage_history h;
     al__usage_history_init(&h, 0, 320);
-    al__usage_history_add(&h, AL__USAGE_CAPACITY, 0, 10000, cluster4);
-    al__usage_history_add(&h, "q1", 0, 10000, one_gpu);
+    al__usage_history_add(&h, AL__USAGE_CAPACITY, "", 0, 10000, cluster4);
+    al__usage_history_add(&h, "q1", "", 0, 10000, one_gpu);
     expect_share(&h, "q1", 10000, 250000);
     int64_t held = 0;
     for (size_t b = 0; b <= AL__USAGE_BUCKETS; b++)
@@ -83,9 +83,10 @@ static void gap_longer_than_the_window(void **state) {
 
 static int stored;
 
-static void count_bucket(void *ctx, const char *name, const struct al__usage_bucket *b) {
+static void count_bucket(void *ctx, const struct al__usage_series *s,
+                         const struct al__usage_bucket *b) {
     struct al__usage_history *copy = ctx;
-    al__usage_history_load(copy, name, b->start_s, b->held);
+    al__usage_history_load(copy, s->name, s->pool, b->start_s, b->held);
     stored++;
 }
 
@@ -97,8 +98,8 @@ static void buckets_stored_and_loaded(void **state) {
     const int64_t mem[AL_RESOURCE_COUNT] = {2000, 0, 3LL << 20};
     al__usage_history_init(&h, 0, 320);
     al__usage_history_init(&copy, 0, 320);
-    al__usage_history_add(&h, AL__USAGE_CAPACITY, 0, 25, cluster4);
-    al__usage_history_add(&h, "q3", 0, 25, mem);
+    al__usage_history_add(&h, AL__USAGE_CAPACITY, "", 0, 25, cluster4);
+    al__usage_history_add(&h, "q3", "", 0, 25, mem);
     assert_int_equal(h.series[1].ring[0].held[AL_MEMORY], 3 * 10);
     stored = 0;
     al__usage_history_each_dirty(&h, 25, count_bucket, &copy);
@@ -118,8 +119,8 @@ static void idle_series_are_forgotten(void **state) {
     struct al__usage_history h, copy;
     al__usage_history_init(&h, 0, 320);
     al__usage_history_init(&copy, 0, 320);
-    al__usage_history_add(&h, AL__USAGE_CAPACITY, 0, 100, cluster4);
-    al__usage_history_add(&h, "gone", 0, 100, one_gpu);
+    al__usage_history_add(&h, AL__USAGE_CAPACITY, "", 0, 100, cluster4);
+    al__usage_history_add(&h, "gone", "", 0, 100, one_gpu);
     al__usage_history_forget(&h, 1000);
     assert_int_equal(h.count, 2); /* not stored yet */
     stored = 0;
@@ -132,11 +133,55 @@ static void idle_series_are_forgotten(void **state) {
     al__usage_history_release(&copy);
 }
 
+static void ignore_bucket(void *ctx, const struct al__usage_series *s,
+                          const struct al__usage_bucket *b) {
+    (void)ctx;
+    (void)s;
+    (void)b;
+}
+
+/* Each pool's usage is a share of that pool's capacity: a queue that filled pool a100 (2 of
+ * the cluster's 6 GPUs) has 1.0 there and nothing in h100, whatever it did elsewhere; its
+ * series are found together, the default pool's first; a pool's capacity series is forgotten
+ * like a queue's once idle, the default pool's never. */
+static void usage_is_kept_per_pool(void **state) {
+    (void)state;
+    struct al__usage_history h;
+    const int64_t two[AL_RESOURCE_COUNT] = {2000, 0, 0}, four[AL_RESOURCE_COUNT] = {4000, 0, 0};
+    int64_t got[AL_RESOURCE_COUNT];
+    al__usage_history_init(&h, 0, 320);
+    al__usage_history_add(&h, AL__USAGE_CAPACITY, "", 0, 100, four);
+    al__usage_history_add(&h, AL__USAGE_CAPACITY, "a100", 0, 100, two);
+    al__usage_history_add(&h, AL__USAGE_CAPACITY, "h100", 0, 100, two);
+    al__usage_history_add(&h, "q", "a100", 0, 100, two);
+    al__usage_history_add(&h, "q", "", 0, 50, two);
+    al__usage_history_share(&h, "q", "a100", 100, got);
+    assert_int_equal(got[AL_GPU], 1000000);
+    al__usage_history_share(&h, "q", "h100", 100, got);
+    assert_int_equal(got[AL_GPU], 0);
+    al__usage_history_refresh(&h, 100);
+    size_t count;
+    const struct al__usage_series *s = al__usage_history_of(&h, "q", &count);
+    assert_int_equal(count, 2);
+    assert_string_equal(s[0].pool, "");
+    assert_int_equal(s[0].share_ppm[AL_GPU], 250000); /* 2 x 50 of 4 x 100 */
+    assert_string_equal(s[1].pool, "a100");
+    assert_int_equal(s[1].share_ppm[AL_GPU], 1000000);
+    assert_null(al__usage_history_of(&h, "p", &count));
+    assert_int_equal(count, 0);
+    al__usage_history_each_dirty(&h, 100, ignore_bucket, NULL); /* stored */
+    al__usage_history_forget(&h, 1000);
+    assert_int_equal(h.count, 1);
+    assert_string_equal(h.series[0].pool, "");
+    al__usage_history_release(&h);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(share_of_the_capacity),     cmocka_unit_test(window_slides),
         cmocka_unit_test(decay_by_half_life),        cmocka_unit_test(gap_longer_than_the_window),
         cmocka_unit_test(buckets_stored_and_loaded), cmocka_unit_test(idle_series_are_forgotten),
+        cmocka_unit_test(usage_is_kept_per_pool),
     };
     return cmocka_run_group_tests_name("usage_history", tests, NULL, NULL);
 }

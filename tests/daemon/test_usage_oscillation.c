@@ -39,7 +39,7 @@ static void build(struct al_cluster *c, const struct al__usage_history *h, int64
     tb_node(c, "node", GPUS, 64000, 1LL << 40);
     for (int q = 0; q < 3; q++) {
         int32_t i = tb_queue(c, names[q], q ? "dept" : NULL, 0, -1, 1, 0);
-        al__usage_history_share(h, names[q], now, c->queues[i].usage_ppm);
+        al__usage_history_share(h, names[q], "", now, c->queues[i].usage_ppm);
     }
     for (int q = 0; q < 2; q++) {
         char job[16], task[16];
@@ -65,9 +65,9 @@ static struct outcome simulate(int64_t k_milli) {
         build(&c, &h, now, k_milli, running);
         assert_int_equal(al_cycle_run(&c, &r), 0);
         const int64_t capacity[AL_RESOURCE_COUNT] = {GPUS * 1000, 64000, 1LL << 40};
-        al__usage_history_add(&h, AL__USAGE_CAPACITY, now, now + 1, capacity);
+        al__usage_history_add(&h, AL__USAGE_CAPACITY, "", now, now + 1, capacity);
         for (int q = 0; q < 3; q++) /* what each holds until the next cycle */
-            al__usage_history_add(&h, names[q], now, now + 1, r.queues[q].allocated);
+            al__usage_history_add(&h, names[q], "", now, now + 1, r.queues[q].allocated);
         for (int q = 0; q < 2; q++) {
             /* an evicted job is pending again; a pipelined one starts next cycle */
             enum al_task_state s = r.tasks[q].state;

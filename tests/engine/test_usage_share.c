@@ -4,6 +4,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include <cmocka.h>
 
@@ -133,6 +135,66 @@ static void out_of_range_usage_is_invalid(void **state) {
     al_cluster_release(&c);
 }
 
+/* A job of `queue` in `pool` asking for `gpus` GPUs through one pending task. */
+static void pool_demand(struct al_cluster *c, const char *queue, const char *pool, int gpus) {
+    char name[64];
+    snprintf(name, sizeof(name), "demand-%s-%s", queue, pool);
+    int32_t j = tb_job(c, name, queue, 50, 1);
+    c->jobs[j].pool = strdup(pool);
+    snprintf(name, sizeof(name), "demand-%s-%s-0", queue, pool);
+    tb_task(c, name, AL_TASK_PENDING, NULL, gpus, 0, NULL);
+    assert_non_null(c->jobs[j].pool);
+}
+
+/* Pools a100 and h100 of 10 GPUs; a and b (weight 1, no deserved quota) each ask for 10 in
+ * each. a used 0.6 of a100 (its pool entry's usage) and 0.6 of the default pool (its own);
+ * k 1. With usage per pool a100 divides 3 : 7 and h100, where a used nothing, 5 : 5; a's
+ * usage elsewhere does not reach h100. Without usage_per_pool (the queue's own usage in every
+ * pool) both divide 3 : 7. Sums over the pools: 8 : 12, and 6 : 14. */
+static void usage_in_one_pool_leaves_another_pools_division(void **state) {
+    (void)state;
+    for (int per_pool = 1; per_pool >= 0; per_pool--) {
+        struct al_cluster c;
+        struct al_result r;
+        tb_init(&c);
+        int32_t n = tb_node(&c, "a100-0", 10, 20000000, 20000000000);
+        c.nodes[n].pool = strdup("a100");
+        n = tb_node(&c, "h100-0", 10, 20000000, 20000000000);
+        c.nodes[n].pool = strdup("h100");
+        int32_t a = tb_queue(&c, "a", NULL, 0, -1, 1, 0);
+        tb_queue(&c, "b", NULL, 0, -1, 1, 0);
+        struct al_queue *qa = &c.queues[a];
+        qa->usage_ppm[AL_GPU] = 60 * PPM;
+        qa->pools = calloc(1, sizeof(*qa->pools));
+        assert_non_null(qa->pools);
+        qa->pools[0].pool = strdup("a100");
+        memcpy(qa->pools[0].deserved, qa->deserved, sizeof(qa->deserved));
+        memcpy(qa->pools[0].limit, qa->limit, sizeof(qa->limit));
+        memcpy(qa->pools[0].weight, qa->weight, sizeof(qa->weight));
+        qa->pools[0].usage_ppm[AL_GPU] = 60 * PPM;
+        qa->pool_count = 1;
+        pool_demand(&c, "a", "a100", 10);
+        pool_demand(&c, "a", "h100", 10);
+        pool_demand(&c, "b", "a100", 10);
+        pool_demand(&c, "b", "h100", 10);
+        c.config.usage_k_milli = 1000;
+        c.config.usage_per_pool = per_pool;
+        assert_int_equal(al_cycle_run(&c, &r), 0);
+        assert_int_equal(r.pool_count, 2);
+        const int64_t got[] = {
+            r.pools[0].queues[0].fair_share[AL_GPU], r.pools[0].queues[1].fair_share[AL_GPU],
+            r.pools[1].queues[0].fair_share[AL_GPU], r.pools[1].queues[1].fair_share[AL_GPU]};
+        const int64_t want[2][4] = {{3 * GPU, 7 * GPU, 3 * GPU, 7 * GPU},
+                                    {3 * GPU, 7 * GPU, 5 * GPU, 5 * GPU}};
+        if (memcmp(got, want[per_pool], sizeof(got)) != 0)
+            print_error("per_pool %d: a100 %lld : %lld, h100 %lld : %lld\n", per_pool,
+                        (long long)got[0], (long long)got[1], (long long)got[2], (long long)got[3]);
+        assert_memory_equal(got, want[per_pool], sizeof(got));
+        al_result_release(&r);
+        al_cluster_release(&c);
+    }
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(usage_shifts_over_quota_to_the_queue_that_used_less),
@@ -143,6 +205,7 @@ int main(void) {
         cmocka_unit_test(weights_and_k_combine),
         cmocka_unit_test(equal_usage_favours_the_larger_weight),
         cmocka_unit_test(out_of_range_usage_is_invalid),
+        cmocka_unit_test(usage_in_one_pool_leaves_another_pools_division),
     };
     return cmocka_run_group_tests_name("usage_share", tests, NULL, NULL);
 }

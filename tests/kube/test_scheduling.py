@@ -7,6 +7,7 @@ other schedulers hold their capacity. The test plays the kubelet (tests/kube/all
 import json
 import os
 import subprocess
+import time
 import unittest
 
 from allotd import Allotd, Kubelet, bound, pod, pod_group, queue
@@ -570,3 +571,95 @@ class NodePoolTest(ClusterTest):
         self.c.apply([pod("no-pool", ns, "pools", gpus=9)])
         self.wait_condition(ns, "no-pool")
         self.assertEqual(set(bound(self.kubelet.pods(ns))), {"in-a"})
+
+    def podgroup(self, ns, name):
+        return json.loads(self.c.kubectl("get", "podgroup", name, "-n", ns, "-o", "json").stdout)
+
+    def test_a_podgroups_pool_label_wins_and_pods_naming_two_pools_are_refused_out_loud(self):
+        """KAI puts the pool label on the PodGroup: it names the gang's pool, whatever its
+        pods say. Without it, pods naming different pools are not scheduled (no silent pick):
+        the PodGroup's schedulingConditions and an Event say which pods name which pools."""
+        ns = self.namespace("pgpools")
+        self.add_queues(queue("pgpools-dept"),
+                        queue("pgpools", parent="pgpools-dept", gpu_quota=16))
+        self.add_node("pg-pool-a-1", gpus=4, labels={"kai.scheduler/node-pool": "pga"})
+        self.add_node("pg-pool-b-1", gpus=4, labels={"kai.scheduler/node-pool": "pgb"})
+        group = pod_group("labelled", ns, "pgpools", min_member=2)
+        group["metadata"]["labels"] = {"kai.scheduler/node-pool": "pga"}
+        pods = [pod("l-%d" % i, ns, "pgpools", gpus=1, group="labelled") for i in range(2)]
+        pods[1]["metadata"]["labels"]["kai.scheduler/node-pool"] = "pgb"  # the group's wins
+        self.c.apply([group] + pods)
+        self.assertEqual(self.wait_bound(ns, 2), {"l-0": "pg-pool-a-1", "l-1": "pg-pool-a-1"})
+
+        split = [pod("s-%d" % i, ns, "pgpools", gpus=1, group="split") for i in range(2)]
+        split[0]["metadata"]["labels"]["kai.scheduler/node-pool"] = "pga"
+        split[1]["metadata"]["labels"]["kai.scheduler/node-pool"] = "pgb"
+        self.c.apply([pod_group("split", ns, "pgpools", min_member=2)] + split)
+
+        def conflict():
+            conds = self.podgroup(ns, "split").get("status", {}).get("schedulingConditions")
+            return [c for c in conds or [] if c.get("reason") == "NodePoolConflict"]
+        wait_until(conflict, 30, "the PodGroup to say its pods name two pools")
+        cond = conflict()[0]
+        self.assertIn("pga (pod s-0) and pgb (pod s-1)", cond["message"])
+        self.assertIn("label the PodGroup with kai.scheduler/node-pool", cond["message"])
+
+        def warned():
+            events = json.loads(self.c.kubectl("get", "events", "-n", ns, "-o", "json").stdout)
+            return [e for e in events["items"] if e["reason"] == "NodePoolConflict"]
+        wait_until(warned, 20, "a NodePoolConflict event")
+        self.assertEqual(warned()[0]["type"], "Warning")
+        self.assertNotIn("s-0", bound(self.kubelet.pods(ns)))
+        # labelling the PodGroup settles it
+        self.c.kubectl("label", "podgroup", "split", "-n", ns, "kai.scheduler/node-pool=pgb")
+        placed = self.wait_bound(ns, 4)
+        self.assertEqual((placed["s-0"], placed["s-1"]), ("pg-pool-b-1", "pg-pool-b-1"))
+        wait_until(lambda: not conflict(), 20, "the NodePoolConflict condition to go")
+        # a gang that waits says so for its pool (KAI's schedulingConditions[].nodePool)
+        big = pod_group("big", ns, "pgpools")
+        big["metadata"]["labels"] = {"kai.scheduler/node-pool": "pga"}
+        self.c.apply([big, pod("big-0", ns, "pgpools", gpus=4, group="big")])
+
+        def waiting():
+            conds = self.podgroup(ns, "big").get("status", {}).get("schedulingConditions")
+            return [c for c in conds or [] if c.get("type") == "UnschedulableOnNodePool"]
+        wait_until(waiting, 30, "the PodGroup to say why it waits")
+        self.assertEqual(waiting()[0]["nodePool"], "pga")
+
+
+class DeadlineTest(ClusterTest):
+    def test_active_deadline_is_a_known_time_limit_that_allot_never_enforces(self):
+        """A pod's spec.activeDeadlineSeconds is its workload's time limit (reservations plan
+        with it); the kubelet ends the pod then, allotd never stops it for running over."""
+        ns = self.namespace("deadline")
+        self.add_queues(queue("deadline-dept"),
+                        queue("deadline", parent="deadline-dept", gpu_quota=4))
+        self.add_node("deadline-1", gpus=4)
+        p = pod("short", ns, "deadline", gpus=1)
+        p["spec"]["activeDeadlineSeconds"] = 2
+        self.c.apply([p])
+        self.wait_bound(ns, 1)
+        self.kubelet.run(ns, "short")
+
+        def workload():
+            page = self.allotd.api("GET", "/api/v1/workloads?project=deadline")[1]
+            return page["items"][0] if page["items"] else None
+        wait_until(lambda: (workload() or {}).get("state") == "running", 20,
+                   "the workload to run")
+        w = workload()
+        self.assertEqual(w["time_limit_s"], 2)
+        snap = self.allotd.api("GET", "/api/v1/snapshot")[1]
+        job = [j for j in snap["jobs"] if j["queue"] == "deadline"][0]
+        self.assertEqual(job["time_limit_s"], 2, job)
+        # well past its deadline (this test's kubelet does not enforce it): still running,
+        # not evicted, no time_limit reason from allotd
+        time.sleep(5)
+        pod_now = self.pods(ns)["short"]
+        self.assertIsNone(pod_now["metadata"].get("deletionTimestamp"))
+        w = workload()
+        self.assertEqual(w["state"], "running", w)
+        self.assertNotIn("time limit", w.get("reason") or "")
+        bad = pod("bad-deadline", ns, "deadline")
+        bad["spec"]["activeDeadlineSeconds"] = 0  # the API server refuses it itself
+        self.assertNotEqual(self.c.kubectl("apply", "-f", "-", input=json.dumps(bad),
+                                           check=False).returncode, 0)

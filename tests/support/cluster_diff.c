@@ -41,7 +41,7 @@ static bool config_eq(struct diff *d, const struct al_config *x, const struct al
               INT("config", 0, x, y, victim_budget.scenarios_per_action) &&
               INT("config", 0, x, y, victim_budget.victim_tasks) &&
               INT("config", 0, x, y, usage_k_milli) && INT("config", 0, x, y, usage_half_life_s) &&
-              INT("config", 0, x, y, usage_window_s);
+              INT("config", 0, x, y, usage_window_s) && INT("config", 0, x, y, usage_per_pool);
     for (size_t i = 0; ok && i < x->action_count; i++)
         ok = int_eq(d, "config.actions", i, "", x->actions[i], y->actions[i]);
     return ok;
@@ -70,6 +70,16 @@ static bool queue_eq(struct diff *d, size_t i, const struct al_queue *x, const s
     for (int r = 0; ok && r < AL_RESOURCE_COUNT; r++)
         ok = INT("queues", i, x, y, deserved[r]) && INT("queues", i, x, y, limit[r]) &&
              INT("queues", i, x, y, weight[r]) && INT("queues", i, x, y, usage_ppm[r]);
+    ok = ok && INT("queues", i, x, y, pool_count);
+    for (size_t p = 0; ok && p < x->pool_count; p++) {
+        const struct al_queue_pool *a = &x->pools[p], *b = &y->pools[p];
+        ok = str_eq(d, "queues.pools", i, "pool", a->pool, b->pool);
+        for (int r = 0; ok && r < AL_RESOURCE_COUNT; r++)
+            ok = INT("queues.pools", i, a, b, deserved[r]) &&
+                 INT("queues.pools", i, a, b, limit[r]) &&
+                 INT("queues.pools", i, a, b, weight[r]) &&
+                 INT("queues.pools", i, a, b, usage_ppm[r]);
+    }
     return ok;
 }
 

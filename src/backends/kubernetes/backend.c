@@ -574,16 +574,16 @@ static void kube_task_json(struct al__backend *b, const char *ref, json_t *task)
  * longer waits). */
 static void group_reason(struct al__kube *k, const char *project, const char *workload,
                          const char *code, const char *text, const char *now) {
-    char ns[64], name[254], path[800], what[600];
-    if (!al__kube_group_object(k, project, workload, ns, name))
+    char ns[64], name[254], pool[64], path[800], what[600];
+    if (!al__kube_group_object(k, project, workload, ns, name, pool))
         return;
     json_t *conditions = json_array();
     if (text)
-        json_array_append_new(conditions,
-                              json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "type",
-                                        "UnschedulableOnNodePool", "nodePool", "default", "status",
-                                        "True", "reason", code ? code : "Unschedulable", "message",
-                                        text, "lastTransitionTime", now));
+        json_array_append_new(conditions, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "type",
+                                                    "UnschedulableOnNodePool", "nodePool",
+                                                    pool[0] ? pool : "default", "status", "True",
+                                                    "reason", code ? code : "Unschedulable",
+                                                    "message", text, "lastTransitionTime", now));
     json_t *patch = json_pack("{s:{s:o}}", "status", "schedulingConditions", conditions);
     if (text) /* it waits: pending, whatever its pods' counts were last written as */
         json_object_set_new(json_object_get(patch, "status"), "phase", json_string("Pending"));
@@ -625,7 +625,8 @@ static void kube_reason(struct al__backend *b, const char *project, const char *
 
 const struct al__backend_type al__kubernetes_backend = {
     .name = "kubernetes",
-    .start_threads = 8, /* binds wait on the API server: eight at once */
+    .start_threads = 8,           /* binds wait on the API server: eight at once */
+    .platform_time_limits = true, /* activeDeadlineSeconds: the kubelet's */
     .usage =
         "kubernetes backend: a cluster's nodes and pods, KAI Scheduler's Queues and PodGroups\n"
         "  --kubeconfig FILE       the cluster and credentials (default: the pod's service\n"

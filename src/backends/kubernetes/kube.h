@@ -60,9 +60,11 @@ struct al__kube_group {
     bool dirty;
     /* As last put (project "" = not put): its tasks' pods in order, by uid. */
     char project[64], name[64];
-    char wkey[200];    /* "project/name": its key in al__kube.workloads */
-    char status[96];   /* the PodGroup status last written ("" = none) */
-    bool create_asked; /* allot asked for its PodGroup to be created */
+    char wkey[200];          /* "project/name": its key in al__kube.workloads */
+    char status[96];         /* the PodGroup status last written ("" = none) */
+    bool create_asked;       /* allot asked for its PodGroup to be created */
+    char pool_conflict[700]; /* why its pods' pools conflict, as last said ("" = none) */
+    char pool[64];           /* the node pool it was put in, "" = the default pool */
     char (*uids)[64];
     size_t uid_count;
 };
@@ -160,9 +162,10 @@ void al__kube_inventory(struct al__kube *k, struct al__inventory *out);
 bool al__kube_task_pod(struct al__kube *k, const char *project, const char *workload, int32_t index,
                        char *ns, char *name, char *uid);
 /* al__kube_group_object - the PodGroup object of workload project/name (its namespace and
- * name): false when it has none (a group allot made of an owner's pods). */
+ * name) and, where pool is not NULL, the node pool its gang runs in (char[64], "" = the default
+ * pool): false when it has none (a group allot made of an owner's pods). */
 bool al__kube_group_object(struct al__kube *k, const char *project, const char *workload, char *ns,
-                           char *name);
+                           char *name, char *pool);
 /* al__kube_acting - this replica may act (backend.c). */
 bool al__kube_acting(struct al__kube *k);
 /* al__kube_pending_pods - the pods of workload project/name not bound, each as "ns/name/uid"
@@ -214,6 +217,21 @@ ssize_t al__kube_log_read(struct al__backend *b, struct al__task_key key, const 
                           int64_t offset, char *buf, size_t max, char *err, size_t size);
 
 /* writer.c: requests made by threads of their own (one: in the order queued). */
+/*
+ * al__kube_gang_pool - the node pool gang g runs in (*pool borrowed, NULL = the default pool):
+ * its PodGroup's pool label (group_pool, "" = none) wins over its pods'; else the pool its pods
+ * name (a pod without the pool label names none). false when pods name different pools and the
+ * PodGroup none: the gang is not scheduled, and stderr, its PodGroup's schedulingConditions
+ * (reason NodePoolConflict) and a Warning Event on its first pod say which pods name which
+ * pools, once per change; the condition goes once they agree (gang_pool.c).
+ */
+bool al__kube_gang_pool(struct al__kube *k, struct al__kube_group *g, const char *group_pool,
+                        struct al__kube_pod_entry *const *pods, size_t n, const char **pool);
+
+/* al__kube_gang_deadline - a gang's known time limit: the longest of its pods'
+ * activeDeadlineSeconds when every pod has one (the kubelet ends each), else 0 (not known). */
+int64_t al__kube_gang_deadline(struct al__kube_pod_entry *const *pods, size_t n);
+
 struct al__kube_writer *al__kube_writer_start(const struct al__kube_credentials *creds,
                                               atomic_bool *stopping, size_t threads, char *err,
                                               size_t size);

@@ -566,6 +566,7 @@ struct group_form {
     int32_t priority, min_members;
     int preemptibility;
     struct al__kube_topology_constraint topology; /* levels as node labels ("" = none) */
+    char pool[64];                                /* the PodGroup's pool label, "" = none */
 };
 
 /* What g's PodGroup says - or, for a group allot makes whose PodGroup is not there yet, its
@@ -589,7 +590,8 @@ static bool group_form(struct al__kube *k, struct al__kube_group *g, struct grou
     char err[512];
     if (!o)
         return false;
-    int rc = al__kube_pod_group_read(o, &pg, err, sizeof(err));
+    int rc =
+        al__kube_pod_group_read(o, k->pool_label[0] ? k->pool_label : NULL, &pg, err, sizeof(err));
     json_decref(o);
     if (rc < 0) {
         fprintf(stderr, "allotd: kubernetes: %s; not scheduled\n", err);
@@ -599,6 +601,7 @@ static bool group_form(struct al__kube *k, struct al__kube_group *g, struct grou
     snprintf(f->cls, sizeof(f->cls), "%s", pg.priority_class);
     f->min_members = pg.min_members;
     f->preemptibility = pg.preemptibility;
+    snprintf(f->pool, sizeof(f->pool), "%s", pg.pool);
     if (pg.topology.topology[0]) /* KAI ignores a constraint that names no topology */
         f->topology = pg.topology;
     al__kube_level_label(k, f->topology.topology, f->topology.required,
@@ -735,6 +738,12 @@ static void group_put(struct al__kube *k, struct al__kube_group *g, const struct
         free(pods);
         return;
     }
+    const char *pool;
+    if (!al__kube_gang_pool(k, g, f.pool, pods, n, &pool)) {
+        group_unput(k, g, m);
+        free(pods);
+        return;
+    }
     int32_t priority = al__kube_priority(k->classes, f.cls, f.has_priority, f.priority);
     struct al__mirror_workload w = {
         .project = f.queue,
@@ -749,6 +758,8 @@ static void group_put(struct al__kube *k, struct al__kube_group *g, const struct
         .preferred_topology_level = f.topology.preferred[0] ? f.topology.preferred : NULL,
         .gpu_device_count = 1,
         .created_s = pods[0]->created_s,
+        .node_pool = pool,
+        .time_limit_s = al__kube_gang_deadline(pods, n), /* the kubelet's to enforce */
         .task_count = n,
         .no_enforce = true, /* until a pod does not opt out */
     };
@@ -791,8 +802,6 @@ static void group_put(struct al__kube *k, struct al__kube_group *g, const struct
             w.created_s = e->created_s;
         if (p->gpus > w.gpus)
             w.gpus = p->gpus;
-        if (p->pool[0] && !w.node_pool)
-            w.node_pool = p->pool;        /* a gang runs in one pool: its first pod's */
         if (p->mig_count > w.mig_count) { /* the pod asking most: one profile per workload */
             w.mig_profile = p->mig_profile;
             w.mig_count = p->mig_count;
@@ -831,6 +840,7 @@ static void group_put(struct al__kube *k, struct al__kube_group *g, const struct
     w.tasks = tasks;
     m->workload_put(m->arg, &w);
     snprintf(g->project, sizeof(g->project), "%.63s", f.queue);
+    snprintf(g->pool, sizeof(g->pool), "%s", pool ? pool : "");
     snprintf(g->name, sizeof(g->name), "%s", name);
     snprintf(g->wkey, sizeof(g->wkey), "%s/%s", g->project, g->name);
     al__strmap_put(&k->workloads, g->wkey, g);
@@ -965,7 +975,7 @@ json_t *al__kube_pending_pods(struct al__kube *k, const char *project, const cha
 }
 
 bool al__kube_group_object(struct al__kube *k, const char *project, const char *workload, char *ns,
-                           char *name) {
+                           char *name, char *pool) {
     char key[200];
     bool found = false;
     snprintf(key, sizeof(key), "%s/%s", project, workload);
@@ -975,6 +985,8 @@ bool al__kube_group_object(struct al__kube *k, const char *project, const char *
         const char *slash = strchr(g->key, '/');
         snprintf(ns, 64, "%.*s", (int)(slash - g->key), g->key);
         snprintf(name, 254, "%s", slash + 1);
+        if (pool)
+            snprintf(pool, 64, "%s", g->pool);
         found = true;
     }
     pthread_mutex_unlock(&k->lock);

@@ -87,7 +87,9 @@ struct al__kube_pod {
      * "" and 0 for none. A pod asking two profiles is refused. */
     char mig_profile[24];
     int32_t mig_count;
-    char pool[64];   /* its node pool (the pool label), "" for the default pool */
+    char pool[64]; /* its node pool (the pool label), "" for the default pool */
+    /* spec.activeDeadlineSeconds: the kubelet ends it this long after it started; 0 = none. */
+    int64_t active_deadline_s;
     bool no_enforce; /* its share runs without liballot-cuda.so (allot.run/enforce) */
     /* Dynamic fractions: the limit above a share (gpu-fraction-limit, gpu-memory-limit; same
      * kind as the request), 0 = the request. */
@@ -171,6 +173,7 @@ struct al__kube_pod_group {
     struct al__kube_subgroup *subgroups; /* malloc'd, subgroup_count of them */
     size_t subgroup_count;
     struct al__kube_topology_constraint topology; /* spec.topologyConstraint */
+    char pool[64]; /* its node pool (the pool label on the PodGroup, as KAI's), "" for none */
 };
 
 /* al__kube_topology_annotations - KAI's topology annotations of a workload (its top owner, or
@@ -178,9 +181,11 @@ struct al__kube_pod_group {
  * grouper copies them onto the PodGroup it makes; empty strings for those absent. */
 void al__kube_topology_annotations(json_t *meta, struct al__kube_topology_constraint *t);
 
-/* al__kube_pod_group_read - pod group o. 0, or -AL_EINVAL with err; out's subgroups are the
- * caller's (al__kube_pod_group_release). */
-int al__kube_pod_group_read(json_t *o, struct al__kube_pod_group *out, char *err, size_t size);
+/* al__kube_pod_group_read - pod group o; pool_label (or NULL) the label naming its node pool,
+ * as on nodes and pods. 0, or -AL_EINVAL with err; out's subgroups are the caller's
+ * (al__kube_pod_group_release). */
+int al__kube_pod_group_read(json_t *o, const char *pool_label, struct al__kube_pod_group *out,
+                            char *err, size_t size);
 void al__kube_pod_group_release(struct al__kube_pod_group *g);
 
 /*

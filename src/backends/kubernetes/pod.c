@@ -336,6 +336,14 @@ int al__kube_pod_read(json_t *o, const char *pool_label, struct al__kube_pod *ou
         out->has_priority = true;
         out->priority = (int32_t)v;
     }
+    json_t *deadline = json_object_get(spec, "activeDeadlineSeconds");
+    if (deadline && !json_is_null(deadline)) {
+        if (!json_is_integer(deadline) || json_integer_value(deadline) < 1) {
+            snprintf(err, size, "%s: spec.activeDeadlineSeconds: must be an integer >= 1", what);
+            return -AL_EINVAL;
+        }
+        out->active_deadline_s = (int64_t)json_integer_value(deadline);
+    }
     if ((rc = pod_request(spec, what, request, err, size)) < 0)
         return rc;
     if (request[GPU] > GPUS_MAX) {

@@ -120,7 +120,8 @@ void al__kube_topology_annotations(json_t *meta, struct al__kube_topology_constr
     snprintf(t->preferred, sizeof(t->preferred), "%s", v[2] ? v[2] : "");
 }
 
-static int read_group(json_t *o, struct al__kube_pod_group *g, char *err, size_t size) {
+static int read_group(json_t *o, const char *pool_label, struct al__kube_pod_group *g, char *err,
+                      size_t size) {
     json_t *meta = json_object_get(o, "metadata"), *spec = json_object_get(o, "spec");
     char what[400], preemptibility[32];
     int rc;
@@ -136,7 +137,10 @@ static int read_group(json_t *o, struct al__kube_pod_group *g, char *err, size_t
         (rc = al__kube_text(spec, "preemptibility", preemptibility, sizeof(preemptibility), what,
                             "spec.preemptibility", err, size)) < 0 ||
         (rc = members(spec, "minMember", 1, 1, &g->min_members, what, "spec.minMember", err,
-                      size)) < 0)
+                      size)) < 0 ||
+        (pool_label &&
+         (rc = al__kube_text(json_object_get(meta, "labels"), pool_label, g->pool, sizeof(g->pool),
+                             what, "metadata.labels (pool)", err, size)) < 0))
         return rc;
     if (al__kube_preemptibility_parse(preemptibility, &g->preemptibility) < 0) {
         snprintf(err, size,
@@ -150,9 +154,10 @@ static int read_group(json_t *o, struct al__kube_pod_group *g, char *err, size_t
     return read_subgroups(spec, g, what, err, size);
 }
 
-int al__kube_pod_group_read(json_t *o, struct al__kube_pod_group *out, char *err, size_t size) {
+int al__kube_pod_group_read(json_t *o, const char *pool_label, struct al__kube_pod_group *out,
+                            char *err, size_t size) {
     memset(out, 0, sizeof(*out));
-    int rc = read_group(o, out, err, size);
+    int rc = read_group(o, pool_label, out, err, size);
     if (rc < 0)
         al__kube_pod_group_release(out);
     return rc;

@@ -23,6 +23,9 @@ struct build {
     json_t *never;      /* priority class name -> true: preemptionPolicy Never */
     json_t *groups;     /* "ns/name" -> job document (its tasks added as pods come) */
     json_t *topologies; /* name -> {"levels": [node labels], "aliases": {alias: node label}} */
+    /* "ns/name" of a group -> {"pool": its node pool, "by": the pod that named it, "" for its
+     * PodGroup's label (which wins)}; and of a group whose pods name two pools -> why. */
+    json_t *pools, *pool_conflicts;
 };
 
 static void skip(struct build *b, const char *why) {
@@ -271,7 +274,7 @@ static void add_groups(struct build *b, json_t *list) {
     char err[512], key[400];
     json_array_foreach(list, i, o) {
         struct al__kube_pod_group g;
-        if (al__kube_pod_group_read(o, &g, err, sizeof(err)) < 0) {
+        if (al__kube_pod_group_read(o, b->opt->pool_label, &g, err, sizeof(err)) < 0) {
             skip(b, err);
             continue;
         }
@@ -281,6 +284,8 @@ static void add_groups(struct build *b, json_t *list) {
             relative_time(b, json_object_get(o, "metadata"), "creationTimestamp", 0));
         if (job && g.subgroup_count > 0)
             add_subgroups(job, &g);
+        if (job && g.pool[0]) /* KAI's pool label on the PodGroup: its gang's pool */
+            json_object_set_new(b->pools, key, json_pack("{s:s, s:s}", "pool", g.pool, "by", ""));
         bool constrained = !job || put_constraint(b, key, job, &g.topology);
         json_t *part;
         size_t p;
@@ -326,6 +331,28 @@ static void hold_elsewhere(struct build *b, const struct al__kube_pod *p) {
         int64_t left = json_integer_value(json_object_get(node, keys[k])) - used[k];
         json_object_set_new(node, keys[k], json_integer(left > 0 ? left : 0));
     }
+}
+
+/* Pod p of group `group` names its pool: the group's, unless its PodGroup named one or another
+ * pod named another (then the group is left out, as allotd leaves it unscheduled). */
+static void pod_pool(struct build *b, const char *group, const struct al__kube_pod *p) {
+    json_t *at = json_object_get(b->pools, group);
+    char why[800];
+    if (!p->pool[0])
+        return;
+    if (!at) {
+        json_object_set_new(b->pools, group,
+                            json_pack("{s:s, s:s}", "pool", p->pool, "by", p->name));
+        return;
+    }
+    const char *pool = json_string_value(json_object_get(at, "pool"));
+    const char *by = json_string_value(json_object_get(at, "by"));
+    if (!by[0] || strcmp(pool, p->pool) == 0 || json_object_get(b->pool_conflicts, group))
+        return;
+    snprintf(why, sizeof(why),
+             "pod group %s: its pods name different node pools: %s (pod %s) and %s (pod %s)", group,
+             pool, by, p->pool, p->name);
+    json_object_set_new(b->pool_conflicts, group, json_string(why));
 }
 
 static void add_pod(struct build *b, json_t *o) {
@@ -385,6 +412,7 @@ static void add_pod(struct build *b, json_t *o) {
         skip(b, err);
         return;
     }
+    pod_pool(b, key, &p);
     snprintf(key, sizeof(key), "%s/%s", p.namespace_, p.name);
     json_t *task = json_pack("{s:s, s:s, s:I, s:I}", "name", key, "state", state, "cpu_millis",
                              (json_int_t)p.cpu_millis, "memory_bytes", (json_int_t)p.memory_bytes);
@@ -425,6 +453,8 @@ static void build_release(struct build *b) {
     json_decref(b->never);
     json_decref(b->groups);
     json_decref(b->topologies);
+    json_decref(b->pools);
+    json_decref(b->pool_conflicts);
 }
 
 int al__kube_translate(json_t *raw, const struct al__kube_translate_options *opt, json_t **out,
@@ -439,7 +469,9 @@ int al__kube_translate(json_t *raw, const struct al__kube_translate_options *opt
                       .classes = json_object(),
                       .never = json_object(),
                       .groups = json_object(),
-                      .topologies = json_object()};
+                      .topologies = json_object(),
+                      .pools = json_object(),
+                      .pool_conflicts = json_object()};
     if (!json_is_object(raw)) {
         snprintf(err, size, "kubernetes objects: not an object");
         goto bad;
@@ -471,8 +503,19 @@ int al__kube_translate(json_t *raw, const struct al__kube_translate_options *opt
     json_array_foreach(json_object_get(raw, "pods"), i, o) add_pod(&b, o);
     const char *key;
     json_t *job, *nodes = json_array();
-    json_object_foreach(b.groups, key, job) /* groups without pods are no jobs */
-        if (json_array_size(json_object_get(job, "tasks")) > 0) json_array_append(jobs, job);
+    json_object_foreach(b.groups, key, job) { /* groups without pods are no jobs */
+        json_t *conflict = json_object_get(b.pool_conflicts, key);
+        if (json_array_size(json_object_get(job, "tasks")) == 0)
+            continue;
+        if (conflict) {
+            skip(&b, json_string_value(conflict));
+            continue;
+        }
+        json_t *pool = json_object_get(json_object_get(b.pools, key), "pool");
+        if (pool)
+            json_object_set(job, "pool", pool);
+        json_array_append(jobs, job);
+    }
     json_object_foreach(b.nodes, key, o) json_array_append(nodes, o);
     *out =
         json_pack("{s:s, s:I, s:{s:[sssss]}, s:o, s:o, s:o}", "name", "kubernetes", "now_s",

@@ -333,7 +333,7 @@ int al__kube_workload_delete(struct al__backend *b, const char *project, const c
     char ns[64], pg[254], path[600], what[400];
     long status = 0;
     json_t *answer = NULL;
-    if (!al__kube_group_object(k, project, name, ns, pg)) {
+    if (!al__kube_group_object(k, project, name, ns, pg, NULL)) {
         snprintf(err, size,
                  "workload %s/%s was not submitted through allot (its pods' owner made it): "
                  "delete that owner in the cluster",
