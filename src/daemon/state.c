@@ -331,10 +331,22 @@ struct al__task_request al__task_request_of(const struct al__dworkload *w, int32
     return al__task_request_of_spec(&w->spec);
 }
 
+int32_t al__task_subgroup(const struct al__dworkload *w, int32_t i) {
+    if (w->task_subgroups)
+        return w->task_subgroups[i];
+    for (int32_t g = 0, end = 0; g < w->spec.subgroup_count; g++) {
+        end += w->spec.subgroups[g].workers;
+        if (i < end)
+            return g;
+    }
+    return -1;
+}
+
 void al__workload_free(struct al__dworkload *w) {
     if (!w)
         return;
     free(w->requests);
+    free(w->task_subgroups);
     for (int32_t i = 0; w->tasks && i < w->spec.workers; i++)
         free(w->tasks[i].stopped_why);
     al__wspec_release(&w->spec);

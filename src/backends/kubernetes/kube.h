@@ -180,6 +180,29 @@ void al__kube_level_label(struct al__kube *k, const char *name, char *level, siz
 void al__kube_top_topology(struct al__kube *k, const struct al__kube_pod_entry *first,
                            struct al__kube_topology_constraint *t);
 
+/* subgroups.c: a PodGroup's sub-groups as the mirrored workload's subgroups. Sub-group trees
+ * are flattened to their leaves (those no other names as parent), in spec order. */
+struct al__kube_leaves {
+    struct al__kube_subgroup *items; /* levels as node labels, of the workload's topology */
+    size_t count;
+};
+/* al__kube_leaves_read - g's leaf sub-groups into *out (the caller's: al__kube_leaves_release).
+ * A leaf's constraint is of the pod group's topology (job->topology; set to the leaf's when the
+ * pod group names none); one naming no topology where the pod group names none is dropped, as
+ * KAI drops such a constraint. -AL_EINVAL with err (out empty) for a constraint on a sub-group
+ * that has sub-groups, or leaves naming different topologies. */
+int al__kube_leaves_read(struct al__kube *k, const struct al__kube_pod_group *g,
+                         struct al__kube_topology_constraint *job, struct al__kube_leaves *out,
+                         char *err, size_t size);
+/* al__kube_leaves_apply - each task's subgroup from its pod's kai.scheduler/subgroup-name label
+ * (tasks[i] is pods[i]'s, w->task_count of them), and w's subgroups pointing into l and into
+ * *subs (malloc'd, the caller frees it; NULL when l has none). -AL_EINVAL with err when a pod
+ * names no leaf. */
+int al__kube_leaves_apply(const struct al__kube_leaves *l, struct al__kube_pod_entry *const *pods,
+                          struct al__mirror_task *tasks, struct al__mirror_workload *w,
+                          struct al__mirror_subgroup **subs, char *err, size_t size);
+void al__kube_leaves_release(struct al__kube_leaves *l);
+
 /* webhook.c: the mutating admission webhook for pods that share a GPU (HTTPS on listen, with a
  * PEM certificate and key; `library`: liballot-cuda.so's path on the nodes, checked by
  * al__kube_library_path_check, NULL: pods run without it). NULL with err when it cannot

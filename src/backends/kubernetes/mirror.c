@@ -566,6 +566,7 @@ struct group_form {
     int32_t priority, min_members;
     int preemptibility;
     struct al__kube_topology_constraint topology; /* levels as node labels ("" = none) */
+    struct al__kube_leaves leaves;                /* its sub-groups (group_put releases) */
 };
 
 /* What g's PodGroup says - or, for a group allot makes whose PodGroup is not there yet, its
@@ -605,8 +606,11 @@ static bool group_form(struct al__kube *k, struct al__kube_group *g, struct grou
                          sizeof(f->topology.required));
     al__kube_level_label(k, f->topology.topology, f->topology.preferred,
                          sizeof(f->topology.preferred));
+    rc = al__kube_leaves_read(k, &pg, &f->topology, &f->leaves, err, sizeof(err));
     al__kube_pod_group_release(&pg);
-    return true;
+    if (rc < 0)
+        fprintf(stderr, "allotd: kubernetes: %s; not scheduled\n", err);
+    return rc == 0;
 }
 
 /* The PodGroup of a group allot made of an owner's pods, created in the cluster (as KAI's pod
@@ -717,7 +721,7 @@ static const char *kind_of_class(const char *cls) {
 }
 
 static void group_put(struct al__kube *k, struct al__kube_group *g, const struct al__mirror *m) {
-    struct group_form f;
+    struct group_form f = {.leaves = {NULL, 0}};
     size_t n = 0;
     struct al__kube_pod_entry **pods = al__xcalloc(g->count + 1, sizeof(*pods));
     for (size_t i = 0; i < g->count; i++) /* one deleted before it was bound is no task */
@@ -731,6 +735,7 @@ static void group_put(struct al__kube *k, struct al__kube_group *g, const struct
                     "allotd: kubernetes: pod group %s: queue \"%s\" is not a project "
                     "queue (a Queue no other names as parent); not scheduled\n",
                     g->key, f.queue);
+        al__kube_leaves_release(&f.leaves);
         group_unput(k, g, m);
         free(pods);
         return;
@@ -812,6 +817,15 @@ static void group_put(struct al__kube *k, struct al__kube_group *g, const struct
         if (p->memory_bytes > w.memory_bytes)
             w.memory_bytes = p->memory_bytes;
     }
+    char err[512];
+    struct al__mirror_subgroup *subs = NULL;
+    if (al__kube_leaves_apply(&f.leaves, pods, tasks, &w, &subs, err, sizeof(err)) < 0) {
+        fprintf(stderr, "allotd: kubernetes: %s; pod group %s not scheduled\n", err, g->key);
+        group_unput(k, g, m);
+        al__kube_leaves_release(&f.leaves);
+        free(tasks), free(pods);
+        return;
+    }
     if (w.gpus > 0) /* whole devices win over a share where pods differ */
         w.gpu_milli = w.gpu_memory_mib = 0, w.gpu_device_count = 1;
     if (w.gpu_milli > 0)
@@ -838,6 +852,8 @@ static void group_put(struct al__kube *k, struct al__kube_group *g, const struct
     for (size_t i = 0; i < n; i++)
         snprintf(g->uids[i], sizeof(g->uids[i]), "%s", pods[i]->pod.uid);
     g->uid_count = n;
+    free(subs);
+    al__kube_leaves_release(&f.leaves);
     free(tasks);
     free(pods);
 }
