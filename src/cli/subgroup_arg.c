@@ -63,8 +63,8 @@ static int read_level(const char *item, size_t len, json_t *o, char *err, size_t
         al__cli_json_set(o, levels[i].key, level);
         return 0;
     }
-    snprintf(err, size, "'%.*s': give required=LEVEL or preferred=LEVEL after the counts",
-             (int)len, item);
+    snprintf(err, size, "'%.*s': give required=LEVEL or preferred=LEVEL after the counts", (int)len,
+             item);
     return -1;
 }
 

@@ -210,8 +210,8 @@ static void print_subgroups(const json_t *subgroups) {
 }
 
 static void print_tasks(const json_t *tasks, int64_t now) {
-    static const char *const headers[] = {"TASK", "STATE", "NODE", "GPUS",    "PID",
-                                          "STARTED", "RUNS", "EXIT", "SUBGROUP"};
+    static const char *const headers[] = {"TASK",    "STATE", "NODE", "GPUS",    "PID",
+                                          "STARTED", "RUNS",  "EXIT", "SUBGROUP"};
     struct al__cli_table t;
     size_t i;
     const json_t *task;

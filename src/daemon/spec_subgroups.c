@@ -11,9 +11,8 @@
 #include "snapshot/json_util.h"
 #include "util/xalloc.h"
 
-static const char *const subgroup_keys[] = {"name", "workers", "min_members",
-                                            "required_topology_level", "preferred_topology_level",
-                                            NULL};
+static const char *const subgroup_keys[] = {
+    "name", "workers", "min_members", "required_topology_level", "preferred_topology_level", NULL};
 
 static int fail(char *field, size_t fsize, char *msg, size_t msize, const char *f, const char *m) {
     snprintf(field, fsize, "%s", f);
@@ -36,7 +35,8 @@ static int read_level(const struct al__json *obj, const char *path, const char *
         return fail_err(field, fsize, msg, msize, &e);
     al__path_key(at, path, key);
     if (v && (strlen(v) > 316 || !al__label_key_ok(v)))
-        return fail(field, fsize, msg, msize, at, "must be a node label key (a level of a topology)");
+        return fail(field, fsize, msg, msize, at,
+                    "must be a node label key (a level of a topology)");
     *out = v ? al__xstrdup(v) : NULL;
     return 0;
 }
@@ -114,8 +114,8 @@ static int check_sums(struct al__wspec *s, int64_t *workers, bool workers_given,
 }
 
 int al__subgroups_read(const struct al__json *body, struct al__wspec *s, bool workers_given,
-                       int64_t *workers, int64_t *min_members, char *field, size_t fsize,
-                       char *msg, size_t msize) {
+                       int64_t *workers, int64_t *min_members, char *field, size_t fsize, char *msg,
+                       size_t msize) {
     struct al_snapshot_error e = {{0}, {0}, 0};
     const struct al__json *list = al__json_get(body, "subgroups"), *v;
     char path[AL__PATH_SIZE], text[96];
@@ -174,8 +174,7 @@ struct al__wsubgroup *al__subgroups_copy(const struct al__wsubgroup *list, int32
         copy[i].required_topology_level =
             list[i].required_topology_level ? al__xstrdup(list[i].required_topology_level) : NULL;
         copy[i].preferred_topology_level =
-            list[i].preferred_topology_level ? al__xstrdup(list[i].preferred_topology_level)
-                                             : NULL;
+            list[i].preferred_topology_level ? al__xstrdup(list[i].preferred_topology_level) : NULL;
     }
     return copy;
 }

@@ -24,8 +24,8 @@
  * ("subgroups[1].min_members") and a message; what s holds then is for al__wspec_release.
  */
 int al__subgroups_read(const struct al__json *body, struct al__wspec *s, bool workers_given,
-                       int64_t *workers, int64_t *min_members, char *field, size_t fsize,
-                       char *msg, size_t msize);
+                       int64_t *workers, int64_t *min_members, char *field, size_t fsize, char *msg,
+                       size_t msize);
 
 /* al__subgroups_have_levels - some subgroup of s names a topology level. */
 bool al__subgroups_have_levels(const struct al__wspec *s);

@@ -253,7 +253,8 @@ json_t *al__workload_spec_json(const struct al__wspec *s) {
         if (s->mig_count > 0)
             json_object_set_new(o, "mig", json_pack("{s:i}", s->mig_profile, s->mig_count));
         if (s->subgroup_count > 0) /* only then: a spec stored before the field reads the same */
-            json_object_set_new(o, "subgroups", al__subgroups_json(s->subgroups, s->subgroup_count));
+            json_object_set_new(o, "subgroups",
+                                al__subgroups_json(s->subgroups, s->subgroup_count));
     } else {
         json_decref(mode);
         json_decref(exported);

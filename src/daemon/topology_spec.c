@@ -72,8 +72,8 @@ static int resolve(const struct al__inventory *inv, const char *topology, const 
         return fail(field, fsize, g, "required_topology_level", out);
     }
     if (preferred && !(out->preferred_level = level_of(t, preferred))) {
-        snprintf(msg, msize, "topology %s has no level \"%s\" (its levels: %s)", t->name,
-                 preferred, levels);
+        snprintf(msg, msize, "topology %s has no level \"%s\" (its levels: %s)", t->name, preferred,
+                 levels);
         return fail(field, fsize, g, "preferred_topology_level", out);
     }
     if (out->preferred_level > 0 && out->preferred_level < out->required_level) {

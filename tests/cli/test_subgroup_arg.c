@@ -52,8 +52,8 @@ static void what_is_not_one_is_refused(void **state) {
         char err[256] = "";
         json_t *got = al__cli_subgroup_parse(bad[i].text, err, sizeof(err));
         if (got || !strstr(err, bad[i].said))
-            fail_msg("%s: %s, message '%s' (want '%s')", bad[i].text, got ? "read" : "refused",
-                     err, bad[i].said);
+            fail_msg("%s: %s, message '%s' (want '%s')", bad[i].text, got ? "read" : "refused", err,
+                     bad[i].said);
     }
 }
 

@@ -334,8 +334,7 @@ static void subgroups_follow_the_tasks_that_name_them(void **state) {
         tasks[i] = (struct al__mirror_task){
             .state = AL__MIRROR_PENDING, .started_s = -1, .finished_s = -1, .subgroup = i % 2};
     /* (levels: the API's test_subgroups; this inventory has no topology to resolve them) */
-    struct al__mirror_subgroup parts[] = {{"prefill", 2, NULL, NULL},
-                                          {"decode", 1, NULL, NULL}};
+    struct al__mirror_subgroup parts[] = {{"prefill", 2, NULL, NULL}, {"decode", 1, NULL, NULL}};
     script.queues[0] = queue("team", "", true);
     script.queue_count = 1;
     script.workloads[0] = workload("pd", tasks, 4);
@@ -392,8 +391,7 @@ int main(void) {
                                         teardown),
         cmocka_unit_test_setup_teardown(invalid_names_are_not_mirrored, setup, teardown),
         cmocka_unit_test_setup_teardown(tasks_may_ask_for_different_things, setup, teardown),
-        cmocka_unit_test_setup_teardown(subgroups_follow_the_tasks_that_name_them, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(subgroups_follow_the_tasks_that_name_them, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
