@@ -823,7 +823,8 @@ static void group_put(struct al__kube *k, struct al__kube_group *g, const struct
         fprintf(stderr, "allotd: kubernetes: %s; pod group %s not scheduled\n", err, g->key);
         group_unput(k, g, m);
         al__kube_leaves_release(&f.leaves);
-        free(tasks), free(pods);
+        free(tasks);
+        free(pods);
         return;
     }
     if (w.gpus > 0) /* whole devices win over a share where pods differ */
