@@ -187,10 +187,11 @@ struct al__kube_leaves {
     size_t count;
 };
 /* al__kube_leaves_read - g's leaf sub-groups into *out (the caller's: al__kube_leaves_release).
- * A leaf's constraint is of the pod group's topology (job->topology; set to the leaf's when the
- * pod group names none); one naming no topology where the pod group names none is dropped, as
- * KAI drops such a constraint. -AL_EINVAL with err (out empty) for a constraint on a sub-group
- * that has sub-groups, or leaves naming different topologies. */
+ * A leaf's constraint is of the workload's topology: the pod group's (job->topology), or, when
+ * it names none, the one leaves name (job->topology is then set to it); a constraint where no
+ * topology is named at all is dropped, as KAI drops such a constraint. -AL_EINVAL with err (out
+ * empty) for a constraint on a sub-group that has sub-groups, or leaves naming another
+ * topology. */
 int al__kube_leaves_read(struct al__kube *k, const struct al__kube_pod_group *g,
                          struct al__kube_topology_constraint *job, struct al__kube_leaves *out,
                          char *err, size_t size);

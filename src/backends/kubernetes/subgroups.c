@@ -21,34 +21,40 @@ static bool constrained(const struct al__kube_topology_constraint *t) {
     return t->required[0] || t->preferred[0];
 }
 
-/* Leaf i's constraint in out's terms: of the workload's topology (job->topology, set from the
- * leaf's when the PodGroup names none), levels as node labels. */
-static int leaf_levels(struct al__kube *k, const struct al__kube_pod_group *g, size_t i,
-                       struct al__kube_topology_constraint *job, struct al__kube_subgroup *leaf,
-                       char *err, size_t size) {
-    const char *name = leaf->topology.topology;
-    if (!constrained(&leaf->topology))
-        return 0;
-    if (name[0] && job->topology[0] && strcmp(name, job->topology) != 0) {
-        snprintf(err, size,
-                 "pod group %s/%s: spec.subGroups[%zu].topologyConstraint.topology: \"%s\" is not "
-                 "the topology \"%s\" of the pod group or of its other sub-groups (allot places "
-                 "a job's sub-groups in one topology)",
-                 g->namespace_, g->name, i, name, job->topology);
-        return -AL_EINVAL;
+/* The topology of the workload's constraints: the pod group's, or (when it names none) the one
+ * its leaves' constraints name; they may name no other. */
+static int leaves_topology(const struct al__kube_pod_group *g,
+                           struct al__kube_topology_constraint *job, char *err, size_t size) {
+    for (size_t i = 0; i < g->subgroup_count; i++) {
+        const struct al__kube_topology_constraint *t = &g->subgroups[i].topology;
+        if (is_parent(g, i) || !constrained(t) || !t->topology[0])
+            continue;
+        if (job->topology[0] && strcmp(t->topology, job->topology) != 0) {
+            snprintf(err, size,
+                     "pod group %s/%s: spec.subGroups[%zu].topologyConstraint.topology: \"%s\" is "
+                     "not the topology \"%s\" of the pod group or of its other sub-groups (allot "
+                     "places a job's sub-groups in one topology)",
+                     g->namespace_, g->name, i, t->topology, job->topology);
+            return -AL_EINVAL;
+        }
+        snprintf(job->topology, sizeof(job->topology), "%s", t->topology);
     }
-    if (name[0] && !job->topology[0])
-        snprintf(job->topology, sizeof(job->topology), "%s", name);
-    if (!job->topology[0]) { /* KAI ignores a constraint that names no topology */
+    return 0;
+}
+
+/* A leaf's constraint of the workload's topology, levels as node labels; none where no
+ * topology is named (KAI ignores a constraint that names none). */
+static void leaf_levels(struct al__kube *k, const struct al__kube_topology_constraint *job,
+                        struct al__kube_subgroup *leaf) {
+    if (!job->topology[0]) {
         leaf->topology.required[0] = leaf->topology.preferred[0] = '\0';
-        return 0;
+        return;
     }
     snprintf(leaf->topology.topology, sizeof(leaf->topology.topology), "%s", job->topology);
     al__kube_level_label(k, job->topology, leaf->topology.required,
                          sizeof(leaf->topology.required));
     al__kube_level_label(k, job->topology, leaf->topology.preferred,
                          sizeof(leaf->topology.preferred));
-    return 0;
 }
 
 int al__kube_leaves_read(struct al__kube *k, const struct al__kube_pod_group *g,
@@ -57,26 +63,25 @@ int al__kube_leaves_read(struct al__kube *k, const struct al__kube_pod_group *g,
     memset(out, 0, sizeof(*out));
     if (g->subgroup_count == 0)
         return 0;
-    out->items = al__xcalloc(g->subgroup_count, sizeof(*out->items));
-    for (size_t i = 0; i < g->subgroup_count; i++) {
-        if (is_parent(g, i)) {
-            if (!constrained(&g->subgroups[i].topology))
-                continue;
+    for (size_t i = 0; i < g->subgroup_count; i++)
+        if (is_parent(g, i) && constrained(&g->subgroups[i].topology)) {
             snprintf(err, size,
                      "pod group %s/%s: spec.subGroups[%zu].topologyConstraint: a constraint of a "
                      "sub-group that has sub-groups is not taken (allot flattens sub-group trees "
                      "to their leaves): put it on its leaves or on the pod group",
                      g->namespace_, g->name, i);
-            al__kube_leaves_release(out);
             return -AL_EINVAL;
         }
-        struct al__kube_subgroup *leaf = &out->items[out->count];
+    if (leaves_topology(g, job, err, size) < 0)
+        return -AL_EINVAL;
+    out->items = al__xcalloc(g->subgroup_count, sizeof(*out->items));
+    for (size_t i = 0; i < g->subgroup_count; i++) {
+        if (is_parent(g, i))
+            continue;
+        struct al__kube_subgroup *leaf = &out->items[out->count++];
         *leaf = g->subgroups[i];
-        if (leaf_levels(k, g, i, job, leaf, err, size) < 0) {
-            al__kube_leaves_release(out);
-            return -AL_EINVAL;
-        }
-        out->count++;
+        if (constrained(&leaf->topology))
+            leaf_levels(k, job, leaf);
     }
     return 0;
 }
