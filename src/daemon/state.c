@@ -404,6 +404,33 @@ bool al__workload_is_active(const struct al__dworkload *w) {
     return false;
 }
 
+static bool not_failed(const struct al__dtask *t) {
+    return t->state != AL__T_FAILED;
+}
+
+static bool held(const struct al__dtask *t) {
+    return task_active(t) || t->state == AL__T_PIPELINED;
+}
+
+/* Whether a gang of w - the workload, or one of its subgroups - has fewer tasks for which
+ * counts() holds than its minimum. O(tasks x subgroups). */
+static bool below_minimum(const struct al__dworkload *w, bool (*counts)(const struct al__dtask *)) {
+    int32_t n = 0;
+    if (w->spec.subgroup_count == 0) {
+        for (int32_t i = 0; i < w->spec.workers; i++)
+            n += counts(&w->tasks[i]);
+        return n < w->spec.min_members;
+    }
+    int32_t *per = al__xcalloc((size_t)w->spec.subgroup_count, sizeof(*per));
+    for (int32_t i = 0; i < w->spec.workers; i++)
+        per[al__task_subgroup(w, i)] += counts(&w->tasks[i]);
+    bool below = false;
+    for (int32_t g = 0; g < w->spec.subgroup_count && !below; g++)
+        below = per[g] < w->spec.subgroups[g].min_members;
+    free(per);
+    return below;
+}
+
 void al__workload_refresh_state(struct al__state *st, struct al__dworkload *w) {
     size_t active = 0, finished = 0, failed = 0;
     int first_failure = 0;
@@ -424,8 +451,8 @@ void al__workload_refresh_state(struct al__state *st, struct al__dworkload *w) {
     if (active > 0) {
         w->state = AL__W_RUNNING;
     } else if (finished == (size_t)w->spec.workers ||
-               (failed > 0 && (int64_t)w->spec.workers - (int64_t)failed < w->spec.min_members)) {
-        /* A gang that lost members to failures can never be whole again. */
+               (failed > 0 && below_minimum(w, not_failed))) {
+        /* A gang (or a subgroup) that lost members to failures can never be whole again. */
         w->state = failed ? AL__W_FAILED : AL__W_SUCCEEDED;
         w->exit_code = failed ? first_failure : 0;
     } else {
@@ -449,16 +476,16 @@ void al__task_requeue(struct al__state *st, struct al__dtask *t) {
 
 void al__workload_track_stale(struct al__state *st, struct al__dworkload *w, int64_t now) {
     int64_t before = w->stale_since_s;
-    int32_t held = 0;
+    int32_t holding = 0;
     bool succeeded = false;
 
     for (int32_t i = 0; i < w->spec.workers; i++) {
         const struct al__dtask *t = &w->tasks[i];
-        held += task_active(t) || t->state == AL__T_PIPELINED;
+        holding += held(t);
         succeeded |= t->state == AL__T_SUCCEEDED;
     }
-    if (held > 0 && held < w->spec.min_members && !succeeded && w->state != AL__W_DELETING &&
-        w->state != AL__W_SUSPENDED) {
+    if (holding > 0 && !succeeded && w->state != AL__W_DELETING && w->state != AL__W_SUSPENDED &&
+        below_minimum(w, held)) {
         if (w->stale_since_s < 0)
             w->stale_since_s = now;
     } else {

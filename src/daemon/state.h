@@ -353,7 +353,8 @@ const char *al__workload_reason_stored(const struct al__dworkload *w, char *buf,
  * al__workload_refresh_state - running/pending/succeeded/failed from its tasks (not for
  * deleting or suspended, which stay so): running while a task runs or stops; done once every
  * task has finished (failed if one failed); failed too when failed tasks leave fewer than its
- * gang minimum to run; else pending. A task of w changed: so did w (al__state_changed).
+ * gang minimum (or a subgroup's) to run; else pending. A task of w changed: so did w
+ * (al__state_changed).
  */
 void al__workload_refresh_state(struct al__state *st, struct al__dworkload *w);
 
@@ -385,8 +386,9 @@ void al__task_requeue(struct al__state *st, struct al__dtask *t);
 
 /*
  * al__workload_track_stale - keeps w->stale_since_s: set to now when w is first seen running
- * below its gang minimum with no task succeeded (as stale-gang eviction counts it: running,
- * stopping and pipelined tasks), cleared when it is not (or deleting, or suspended).
+ * below its gang minimum (or a subgroup below its own) with no task succeeded (as stale-gang
+ * eviction counts it: running, stopping and pipelined tasks), cleared when it is not (or deleting,
+ * or suspended).
  */
 void al__workload_track_stale(struct al__state *st, struct al__dworkload *w, int64_t now);
 
