@@ -5,6 +5,7 @@ naming the field, a restart keeps them, and the CLI submits (--subgroup) and des
 import unittest
 
 from harness import DaemonTest, wait_until
+from test_snapshot import replay
 
 SLEEP = ["sleep", "300"]
 
@@ -62,6 +63,10 @@ class SubgroupTest(DaemonTest):
         self.assertIn("no rack has room for the 3 GPUs of subgroup workers", w["reason"])
         self.assertTrue(w["reason_code"].startswith("topology"), w)
         self.assertTrue(all(t["state"] == "pending" for t in w["tasks"]))
+        # what the cycle saw replays offline to the same explanation
+        pending = replay(self.d.request("GET", "/api/v1/snapshot")[1])["pending"]
+        self.assertEqual([(p["job"], p["topology_subgroup"], p["topology_level"])
+                          for p in pending], [("wide", "workers", "rack")])
 
     def test_malformed_subgroups_are_refused_naming_the_field(self):
         self.project("team-a")
