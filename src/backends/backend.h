@@ -73,9 +73,10 @@ struct al__task_key {
 struct al__task_start {
     struct al__task_key key;
     const char *workload, *project;
-    int32_t workers;     /* tasks of the workload */
-    size_t node;         /* index in the inventory */
-    const int32_t *gpus; /* device indices on that node */
+    const char *subgroup; /* the name of its workload's subgroup it is in, NULL = none */
+    int32_t workers;      /* tasks of the workload */
+    size_t node;          /* index in the inventory */
+    const int32_t *gpus;  /* device indices on that node */
     size_t gpu_count;
     int32_t gpu_milli;      /* the share of each device it may use, 0 = whole devices */
     int32_t gpu_memory_mib; /* or the memory of each device, 0 = none */

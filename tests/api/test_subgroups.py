@@ -102,6 +102,17 @@ class SubgroupTest(DaemonTest):
         self.submit("named", "team-a", SLEEP, gpu=1, topology="local", subgroups=[
             {"name": "a", "workers": 1, "preferred_topology_level": "rack"}])
 
+    def test_a_task_finds_its_subgroup_in_its_environment(self):
+        self.project("team-a")
+        self.submit("env", "team-a", ["sh", "-c", "echo part=$ALLOT_SUBGROUP; sleep 300"],
+                    subgroups=[{"name": "head", "workers": 1}, {"name": "rest", "workers": 1}])
+        self.d.wait_state("env", "running")
+
+        for task, part in ((0, "head"), (1, "rest")):
+            wait_until(lambda: "part=" + part in self.d.request(
+                "GET", "/api/v1/workloads/env/logs?task=%d" % task)[1],
+                what="task %d to print its subgroup" % task)
+
     def test_a_restart_keeps_the_subgroups(self):
         self.project("team-a")
         self.submit("kept", "team-a", SLEEP, gpu=1, workers=3, min_members=3, subgroups=[
