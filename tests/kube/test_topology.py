@@ -144,6 +144,11 @@ class SubgroupTopologyTest(ClusterTest):
         self.assertEqual([t["subgroup"] for t in w["tasks"]],
                          ["prefill", "decode", "prefill", "decode"])
         self.assertEqual(w["min_members"], 4)
+        # allotd's submit makes one Job, whose pods share a template: no subgroups through it
+        status, body = self.allotd.api("POST", "/api/v1/workloads", {
+            "name": "parts", "project": "topo-sub", "image": "busybox", "command": ["true"],
+            "subgroups": [{"name": "a", "workers": 1}]})
+        self.assertEqual((status, body["error"]["field"]), (400, "subgroups"), body)
 
 
 if __name__ == "__main__":
