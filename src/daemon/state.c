@@ -412,22 +412,30 @@ static bool held(const struct al__dtask *t) {
     return task_active(t) || t->state == AL__T_PIPELINED;
 }
 
-/* Whether a gang of w - the workload, or one of its subgroups - has fewer tasks for which
- * counts() holds than its minimum. O(tasks x subgroups). */
-static bool below_minimum(const struct al__dworkload *w, bool (*counts)(const struct al__dtask *)) {
-    int32_t n = 0;
+bool al__workload_below_minimum(const struct al__dworkload *w,
+                                bool (*counts)(const struct al__dtask *t)) {
+    int32_t n = 0, g = -1, end = 0, few[AL__SUBGROUPS_MAX] = {0};
     if (w->spec.subgroup_count == 0) {
         for (int32_t i = 0; i < w->spec.workers; i++)
             n += counts(&w->tasks[i]);
         return n < w->spec.min_members;
     }
-    int32_t *per = al__xcalloc((size_t)w->spec.subgroup_count, sizeof(*per));
-    for (int32_t i = 0; i < w->spec.workers; i++)
-        per[al__task_subgroup(w, i)] += counts(&w->tasks[i]);
+    /* (a mirrored job may have more subgroups than a submitted one) */
+    int32_t *per = w->spec.subgroup_count <= AL__SUBGROUPS_MAX
+                       ? few
+                       : al__xcalloc((size_t)w->spec.subgroup_count, sizeof(*per));
+    for (int32_t i = 0; i < w->spec.workers; i++) {
+        /* in order: the next subgroup once this one's workers are passed (al__task_subgroup
+         * without its walk from the first) */
+        while (!w->task_subgroups && i >= end && g + 1 < w->spec.subgroup_count)
+            end += w->spec.subgroups[++g].workers;
+        per[w->task_subgroups ? w->task_subgroups[i] : g] += counts(&w->tasks[i]);
+    }
     bool below = false;
-    for (int32_t g = 0; g < w->spec.subgroup_count && !below; g++)
+    for (g = 0; g < w->spec.subgroup_count && !below; g++)
         below = per[g] < w->spec.subgroups[g].min_members;
-    free(per);
+    if (per != few)
+        free(per);
     return below;
 }
 
@@ -451,7 +459,7 @@ void al__workload_refresh_state(struct al__state *st, struct al__dworkload *w) {
     if (active > 0) {
         w->state = AL__W_RUNNING;
     } else if (finished == (size_t)w->spec.workers ||
-               (failed > 0 && below_minimum(w, not_failed))) {
+               (failed > 0 && al__workload_below_minimum(w, not_failed))) {
         /* A gang (or a subgroup) that lost members to failures can never be whole again. */
         w->state = failed ? AL__W_FAILED : AL__W_SUCCEEDED;
         w->exit_code = failed ? first_failure : 0;
@@ -485,7 +493,7 @@ void al__workload_track_stale(struct al__state *st, struct al__dworkload *w, int
         succeeded |= t->state == AL__T_SUCCEEDED;
     }
     if (holding > 0 && !succeeded && w->state != AL__W_DELETING && w->state != AL__W_SUSPENDED &&
-        below_minimum(w, held)) {
+        al__workload_below_minimum(w, held)) {
         if (w->stale_since_s < 0)
             w->stale_since_s = now;
     } else {

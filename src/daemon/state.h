@@ -332,6 +332,11 @@ struct al__task_request al__task_request_of_spec(const struct al__wspec *s);
  * none. O(subgroups). */
 int32_t al__task_subgroup(const struct al__dworkload *w, int32_t i);
 
+/* al__workload_below_minimum - whether a gang of w (the workload; with subgroups, one of them)
+ * has fewer tasks for which counts() holds than its minimum. O(tasks + subgroups). */
+bool al__workload_below_minimum(const struct al__dworkload *w,
+                                bool (*counts)(const struct al__dtask *t));
+
 /* al__workload_alloc_tasks - spec.workers pending tasks for w (aborts on out-of-memory). */
 void al__workload_alloc_tasks(struct al__dworkload *w);
 

@@ -143,6 +143,27 @@ static void a_subgroup_below_its_minimum_counts_as_the_gang(void **state) {
     run(&w->tasks[1], 101);
     al__workload_track_stale(&st, w, 101);
     assert_int_equal(w->stale_since_s, -1);
+    /* tasks that name their subgroups out of order (a mirrored job's): 0 and 2 are b's */
+    w->task_subgroups = calloc(4, sizeof(*w->task_subgroups));
+    assert_non_null(w->task_subgroups);
+    w->task_subgroups[0] = w->task_subgroups[2] = 1;
+    w->tasks[1].state = AL__T_PENDING; /* a holds task 3 of its two */
+    al__workload_track_stale(&st, w, 102);
+    assert_int_equal(w->stale_since_s, 102);
+    w->tasks[1].state = AL__T_RUNNING;
+    w->tasks[3].state = AL__T_PENDING; /* a holds task 1 only, b both of its */
+    al__workload_track_stale(&st, w, 103);
+    assert_int_equal(w->stale_since_s, 102);
+    al__workload_free(w);
+    /* a subgroup with no task yet (a mirrored pod group's pods still coming) is below */
+    w = with_subgroups();
+    w->spec.subgroups[0].workers = 0;
+    w->spec.subgroups[1].workers = 4;
+    assert_int_equal(al__task_subgroup(w, 0), 1);
+    for (int i = 0; i < 4; i++)
+        run(&w->tasks[i], 100);
+    al__workload_track_stale(&st, w, 104);
+    assert_int_equal(w->stale_since_s, 104);
     al__workload_free(w);
     al__state_release(&st);
 }
