@@ -73,9 +73,10 @@ struct al__task_key {
 struct al__task_start {
     struct al__task_key key;
     const char *workload, *project;
-    int32_t workers;     /* tasks of the workload */
-    size_t node;         /* index in the inventory */
-    const int32_t *gpus; /* device indices on that node */
+    const char *subgroup; /* the name of its workload's subgroup it is in, NULL = none */
+    int32_t workers;      /* tasks of the workload */
+    size_t node;          /* index in the inventory */
+    const int32_t *gpus;  /* device indices on that node */
     size_t gpu_count;
     int32_t gpu_milli;      /* the share of each device it may use, 0 = whole devices */
     int32_t gpu_memory_mib; /* or the memory of each device, 0 = none */
@@ -177,6 +178,17 @@ struct al__mirror_task {
     size_t gpu_count;
     int64_t started_s, finished_s; /* -1 = unknown */
     int exit_code;
+    int32_t subgroup; /* its subgroup's index in the workload's subgroups; read only when it
+                       * has some */
+};
+
+/* A part of a mirrored workload's tasks with a gang minimum and a topology constraint of its
+ * own (a PodGroup's sub-group). */
+struct al__mirror_subgroup {
+    const char *name;
+    int32_t min_members;
+    /* Level keys of the workload's topology, NULL = not given. */
+    const char *required_topology_level, *preferred_topology_level;
 };
 
 struct al__mirror_workload {
@@ -203,6 +215,10 @@ struct al__mirror_workload {
     int64_t time_limit_s; /* 0 = none said (a workload's own stays) */
     const struct al__mirror_task *tasks;
     size_t task_count; /* >= 1 */
+    /* Its subgroups (each task names its own), NULL and 0 for none: then the gang minimum is
+     * theirs and min_members is not read. */
+    const struct al__mirror_subgroup *subgroups;
+    size_t subgroup_count;
 };
 
 /* A workload allotd's API asks a mirroring backend to create in its cluster (submit). */

@@ -147,6 +147,11 @@ static const struct al__cli_opt submit_options[] = {
     {NULL, "--preferred-topology-level", "LEVEL",
      "try one domain of this level first (at or below\nthe required one), then wider", NULL},
     {NULL, "--topology", "NAME", "the topology the levels are of (when there\nare several)", NULL},
+    {NULL, "--subgroup", "SPEC",
+     "a subgroup, NAME:WORKERS[:MIN][,required=LEVEL]\n[,preferred=LEVEL] (repeatable): the "
+     "next\nWORKERS tasks, at least MIN of them together\n(default all), in one domain of the "
+     "level;\n--workers and --min-members, when given, must\nbe their sums",
+     NULL},
     {"-e", "--env", "K=V", "an environment variable (repeatable); wins over\nan exported one",
      NULL},
     {"-l", "--label", "K=V",
@@ -900,6 +905,7 @@ static const struct {
         {"topology", "--topology"},
         {"required_topology_level", "--required-topology-level"},
         {"preferred_topology_level", "--preferred-topology-level"},
+        {"subgroups", "--subgroup"},
         {"env", "--env"},
         {"export", "--export"},
         {"workdir", "--workdir"},

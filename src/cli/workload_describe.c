@@ -1,5 +1,6 @@
 /* workload_describe.c - `allot workload describe`: request, placement, reason, events. */
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -182,9 +183,35 @@ static void print_reservation(const json_t *w, int64_t now) {
     al__cli_field("Reservation", "%s (expected start %s, by known time limits)", names, wait);
 }
 
+/* Its subgroups, one a line: "prefill  2 workers, 2 must run together, in one rack". */
+static void print_subgroups(const json_t *subgroups) {
+    size_t i, width = 0;
+    const json_t *g;
+    if (json_array_size(subgroups) == 0)
+        return;
+    json_array_foreach(subgroups, i, g) {
+        size_t n = strlen(al__cli_json_str(g, "name", "?"));
+        width = n > width ? n : width;
+    }
+    printf("\nSubgroups:\n");
+    json_array_foreach(subgroups, i, g) {
+        const char *required = al__cli_json_str(g, "required_topology_level", NULL);
+        const char *preferred = al__cli_json_str(g, "preferred_topology_level", NULL);
+        int64_t workers = al__cli_json_int(g, "workers", 0);
+        printf("  %-*s  %" PRId64 " worker%s, %" PRId64 " must run together", (int)width,
+               al__cli_json_str(g, "name", "?"), workers, workers == 1 ? "" : "s",
+               al__cli_json_int(g, "min_members", workers));
+        if (required)
+            printf(", in one %s", required);
+        if (preferred)
+            printf(", preferring one %s", preferred);
+        printf("\n");
+    }
+}
+
 static void print_tasks(const json_t *tasks, int64_t now) {
-    static const char *const headers[] = {"TASK", "STATE",   "NODE", "GPUS",
-                                          "PID",  "STARTED", "RUNS", "EXIT"};
+    static const char *const headers[] = {"TASK",    "STATE", "NODE", "GPUS",    "PID",
+                                          "STARTED", "RUNS",  "EXIT", "SUBGROUP"};
     struct al__cli_table t;
     size_t i;
     const json_t *task;
@@ -192,8 +219,9 @@ static void print_tasks(const json_t *tasks, int64_t now) {
 
     if (json_array_size(tasks) == 0)
         return;
+    bool subgroups = json_object_get(json_array_get(tasks, 0), "subgroup") != NULL;
     printf("\nTasks:\n");
-    al__cli_table_init(&t, 8, headers);
+    al__cli_table_init(&t, subgroups ? 9 : 8, headers);
     json_array_foreach(tasks, i, task) {
         int64_t pid = al__cli_json_int(task, "pid", -1);
         const json_t *exit_code = json_object_get(task, "exit_code");
@@ -213,6 +241,8 @@ static void print_tasks(const json_t *tasks, int64_t now) {
             al__cli_table_cell(&t, "%" JSON_INTEGER_FORMAT, json_integer_value(exit_code));
         else
             al__cli_table_cell(&t, "-");
+        if (subgroups)
+            al__cli_table_cell(&t, "%s", al__cli_json_str(task, "subgroup", "-"));
     }
     al__cli_table_print(&t, stdout, 2);
     al__cli_table_release(&t);
@@ -248,6 +278,7 @@ static void print_text(const json_t *w, const json_t *events) {
     print_reservation(w, now);
     print_command(w);
     print_times(w, now);
+    print_subgroups(json_object_get(w, "subgroups"));
     print_tasks(json_object_get(w, "tasks"), now);
     print_events(events, now);
 }

@@ -9,6 +9,7 @@
 #include "cli/client.h"
 #include "cli/options.h"
 #include "cli/output.h"
+#include "cli/subgroup_arg.h"
 #include "cli/submit_env.h"
 #include "cli/time_args.h"
 #include "cli/util.h"
@@ -112,6 +113,26 @@ static int running_option(struct al__cli_args *a, json_t *body) {
     return 0;
 }
 
+/* --subgroup NAME:WORKERS[:MIN][,required=LEVEL][,preferred=LEVEL]: one more subgroup, in
+ * order (repeatable). */
+static int subgroup_option(struct al__cli_args *a, json_t *body) {
+    const char *text = al__cli_args_value(a);
+    char err[512];
+    if (!text)
+        return AL__CLI_BAD;
+    json_t *one = al__cli_subgroup_parse(text, err, sizeof(err));
+    if (!one)
+        return al__cli_usage_error(a->cli, "%s: %s", a->option, err);
+    json_t *list = json_object_get(body, "subgroups");
+    if (!list) {
+        list = al__cli_json_take(json_array());
+        al__cli_json_set(body, "subgroups", list);
+    }
+    if (json_array_append_new(list, one) < 0)
+        al__cli_check(NULL);
+    return 0;
+}
+
 /* --kind K: what the workload is (docs/api.md, "Kinds"). */
 static int kind_option(struct al__cli_args *a, json_t *body) {
     static const char *const kinds[] = {"training", "workspace", "inference"};
@@ -176,6 +197,8 @@ static int request_option(struct al__cli_args *a, json_t *body) {
     }
     if (al__cli_args_is(a, NULL, "--kind"))
         return kind_option(a, body);
+    if (al__cli_args_is(a, NULL, "--subgroup"))
+        return subgroup_option(a, body);
     if (al__cli_args_is(a, NULL, "--preemptible") ||
         al__cli_args_is(a, NULL, "--non-preemptible") ||
         al__cli_args_is(a, NULL, "--semi-preemptible")) {

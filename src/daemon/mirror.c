@@ -13,6 +13,7 @@
 #include "daemon/events_publish.h"
 #include "daemon/mirror.h"
 #include "daemon/persist.h"
+#include "daemon/spec_subgroups.h"
 #include "daemon/specs.h"
 #include "daemon/tasks.h"
 #include "util/xalloc.h"
@@ -185,6 +186,67 @@ static bool pool_update(struct al__wspec *s, const char *pool) {
     return true;
 }
 
+static char *dup_or_null(const char *text) {
+    return text ? al__xstrdup(text) : NULL;
+}
+
+/* The mirrored subgroups into s (new copies), their workers counted from the tasks (each names
+ * one; workload_put checked them); the gang minimum is then the sum of theirs. */
+static void subgroups_from(const struct al__mirror_workload *in, struct al__wspec *s) {
+    s->subgroups = NULL;
+    s->subgroup_count = 0;
+    if (in->subgroup_count == 0)
+        return;
+    s->subgroups = al__xcalloc(in->subgroup_count, sizeof(*s->subgroups));
+    s->subgroup_count = (int32_t)in->subgroup_count;
+    s->min_members = 0;
+    for (size_t g = 0; g < in->subgroup_count; g++) {
+        const struct al__mirror_subgroup *from = &in->subgroups[g];
+        struct al__wsubgroup *to = &s->subgroups[g];
+        snprintf(to->name, sizeof(to->name), "%s", from->name);
+        to->min_members = from->min_members;
+        to->required_topology_level = dup_or_null(from->required_topology_level);
+        to->preferred_topology_level = dup_or_null(from->preferred_topology_level);
+        s->min_members += from->min_members;
+    }
+    for (size_t i = 0; i < in->task_count; i++)
+        s->subgroups[in->tasks[i].subgroup].workers++;
+}
+
+/* Each task's subgroup where the tasks do not take them in order; NULL where they do (or there
+ * are none): al__task_subgroup then counts them from the spec. */
+static int16_t *task_subgroups_from(const struct al__mirror_workload *in) {
+    bool in_order = true;
+    for (size_t i = 1; i < in->task_count && in->subgroup_count > 0; i++)
+        in_order = in_order && in->tasks[i].subgroup >= in->tasks[i - 1].subgroup;
+    if (in->subgroup_count == 0 || in_order)
+        return NULL;
+    int16_t *out = al__xcalloc(in->task_count, sizeof(*out));
+    for (size_t i = 0; i < in->task_count; i++)
+        out[i] = (int16_t)in->tasks[i].subgroup;
+    return out;
+}
+
+static bool same_task_subgroups(const int16_t *a, const int16_t *b, size_t n) {
+    if (!a || !b)
+        return a == b;
+    return memcmp(a, b, n * sizeof(*a)) == 0;
+}
+
+/* Why the subgroups of in cannot be mirrored, NULL when they can. */
+static const char *subgroups_invalid(const struct al__mirror_workload *in) {
+    if (in->subgroup_count > INT16_MAX)
+        return "too many subgroups";
+    for (size_t g = 0; g < in->subgroup_count; g++)
+        if (!in->subgroups[g].name[0] || strlen(in->subgroups[g].name) >= AL__NAME_MAX ||
+            in->subgroups[g].min_members < 0)
+            return "a subgroup's name is not 1-63 characters";
+    for (size_t i = 0; i < in->task_count && in->subgroup_count > 0; i++)
+        if (in->tasks[i].subgroup < 0 || (size_t)in->tasks[i].subgroup >= in->subgroup_count)
+            return "a task is in no subgroup";
+    return NULL;
+}
+
 static void spec_from(const struct al__mirror_workload *in, struct al__wspec *s) {
     enum al__wkind kind = AL__K_TRAINING;
     if (in->kind)
@@ -215,6 +277,7 @@ static void spec_from(const struct al__mirror_workload *in, struct al__wspec *s)
         in->preferred_topology_level ? al__xstrdup(in->preferred_topology_level) : NULL;
     if (in->time_limit_s > 0) /* a platform that does not say keeps the one submitted */
         s->time_limit_s = in->time_limit_s;
+    subgroups_from(in, s);
 }
 
 static bool same_text(const char *a, const char *b) {
@@ -273,7 +336,8 @@ static bool same_request(const struct al__wspec *a, const struct al__wspec *b) {
            same_text(a->required_topology_level, b->required_topology_level) &&
            same_text(a->preferred_topology_level, b->preferred_topology_level) &&
            a->time_limit_s == b->time_limit_s && a->mig_count == b->mig_count &&
-           strcmp(a->mig_profile, b->mig_profile) == 0;
+           strcmp(a->mig_profile, b->mig_profile) == 0 &&
+           al__subgroups_same(a->subgroups, a->subgroup_count, b->subgroups, b->subgroup_count);
 }
 
 /* The sets a task's state puts its workload in (the state prunes what no longer belongs). */
@@ -324,6 +388,7 @@ static void workload_add(struct allotd *d, const struct al__dqueue *project,
     w->spec.command = json_array();
     w->spec.env = json_object();
     w->requests = requests_from(in, &w->spec);
+    w->task_subgroups = task_subgroups_from(in);
     w->state = AL__W_PENDING;
     w->created_s = in->created_s;
     w->finished_s = -1;
@@ -345,9 +410,12 @@ static void workload_put(void *arg, const struct al__mirror_workload *in) {
     struct sync_run *r = arg;
     struct allotd *d = r->d;
     const struct al__dqueue *project = al__state_queue(&d->state, in->project);
-    if (!project || !project->project || !al__name_valid(in->name) || in->task_count == 0) {
+    const char *bad = subgroups_invalid(in);
+    if (!project || !project->project || !al__name_valid(in->name) || in->task_count == 0 || bad) {
         fprintf(stderr, "allotd: workload %s/%s: not mirrored: %s\n", in->project, in->name,
-                !project || !project->project ? "no such project" : "not a valid workload");
+                !project || !project->project ? "no such project"
+                : bad                         ? bad
+                                              : "not a valid workload");
         return;
     }
     char key[2 * AL__NAME_MAX];
@@ -365,15 +433,20 @@ static void workload_put(void *arg, const struct al__mirror_workload *in) {
     struct al__wspec spec = w->spec;
     spec_from(in, &spec);
     struct al__task_request *requests = requests_from(in, &spec);
-    bool changed =
-        !same_request(&spec, &w->spec) || !same_requests(requests, w->requests, in->task_count);
+    int16_t *task_subgroups = task_subgroups_from(in);
+    bool changed = !same_request(&spec, &w->spec) ||
+                   !same_requests(requests, w->requests, in->task_count) ||
+                   !same_task_subgroups(task_subgroups, w->task_subgroups, in->task_count);
     free(w->spec.topology);
     free(w->spec.required_topology_level);
     free(w->spec.preferred_topology_level);
+    al__subgroups_free(w->spec.subgroups, w->spec.subgroup_count);
     w->spec = spec;
     changed = pool_update(&w->spec, in->node_pool) || changed;
     free(w->requests);
     w->requests = requests;
+    free(w->task_subgroups);
+    w->task_subgroups = task_subgroups;
     for (size_t i = 0; i < in->task_count; i++) {
         struct al__dtask *t = &w->tasks[i];
         if (task_mirror(d, t, &in->tasks[i])) {
@@ -574,6 +647,12 @@ void al__mirror_submit(struct allotd *d, json_t *body, struct al__reply *rep) {
     } else if (al__admission_check(&d->backend.inventory, request, &spec, field, sizeof(field), msg,
                                    sizeof(msg)) < 0) {
         al__reply_error(rep, "invalid_argument", field[0] ? field : NULL, "%s", msg);
+        al__wspec_release(&spec);
+    } else if (spec.subgroup_count > 0) { /* one Job's pods share one template */
+        al__reply_error(rep, "invalid_argument", "subgroups",
+                        "not offered by the %s backend's submit: write a PodGroup with subGroups "
+                        "and label each pod with kai.scheduler/subgroup-name",
+                        d->backend.type->name);
         al__wspec_release(&spec);
     } else {
         rc = 0;

@@ -211,7 +211,7 @@ void al__model_fill_tasks(const struct allotd *d, const struct al__dworkload *w,
         ct->gpu_memory_limit_mib = r.gpu_memory_limit_mib;
         ct->cpu_millis = r.cpu_millis;
         ct->memory_bytes = r.memory_bytes;
-        ct->subgroup = -1;
+        ct->subgroup = al__task_subgroup(w, i);
         /* Its MIG instances (freed with the task: al_cluster_release, model_kept.c); a task
          * running on a node that no longer offers its profile (the node's MIG layout changed
          * under it) holds none there, rather than make the cycle refuse the cluster. */
@@ -258,6 +258,17 @@ void al__model_fill_job(const struct al__inventory *inv, const struct al__dworkl
     out->task_count = count;
     /* admitted (al__holdings_admit): it resolves */
     al__topology_resolve(inv, &w->spec, &out->topology, field, sizeof(field), msg, sizeof(msg));
+    if (w->spec.subgroup_count > 0) { /* the engine's gang minimums are then the subgroups' */
+        out->min_members = 0;
+        out->subgroups = al__xcalloc((size_t)w->spec.subgroup_count, sizeof(*out->subgroups));
+        for (int32_t g = 0; g < w->spec.subgroup_count; g++) {
+            out->subgroups[g].name = al__xstrdup(w->spec.subgroups[g].name);
+            out->subgroups[g].min_members = w->spec.subgroups[g].min_members;
+            al__topology_resolve_subgroup(inv, &w->spec, g, &out->subgroups[g].topology, field,
+                                          sizeof(field), msg, sizeof(msg));
+        }
+        out->subgroup_count = (size_t)w->spec.subgroup_count;
+    }
 }
 
 static int by_id(const void *a, const void *b) {

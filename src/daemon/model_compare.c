@@ -76,6 +76,12 @@ static bool same_job(const struct al__cycle_model *a, size_t ja, const struct al
         memcmp(&x->topology, &y->topology, sizeof(x->topology)) != 0 ||
         (x->pool || y->pool ? !x->pool || !y->pool || strcmp(x->pool, y->pool) != 0 : false))
         return false;
+    for (size_t g = 0; g < x->subgroup_count; g++)
+        if (strcmp(x->subgroups[g].name, y->subgroups[g].name) != 0 ||
+            x->subgroups[g].min_members != y->subgroups[g].min_members ||
+            memcmp(&x->subgroups[g].topology, &y->subgroups[g].topology,
+                   sizeof(x->subgroups[g].topology)) != 0)
+            return false;
     for (size_t i = 0; i < x->task_count; i++) {
         size_t ta = x->first_task + i, tb = y->first_task + i;
         if (a->cluster.tasks[ta].job != (int32_t)ja || b->cluster.tasks[tb].job != (int32_t)jb ||

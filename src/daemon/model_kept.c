@@ -59,8 +59,13 @@ static void free_slot(struct al__kept_model *k, size_t s) {
     }
     free(j->name);
     free(j->pool);
+    for (size_t g = 0; g < j->subgroup_count; g++)
+        free(j->subgroups[g].name);
+    free(j->subgroups);
     j->name = NULL;
     j->pool = NULL;
+    j->subgroups = NULL;
+    j->subgroup_count = 0;
 }
 
 void al__kept_free(struct al__kept_model *k) {

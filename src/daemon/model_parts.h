@@ -49,7 +49,9 @@ void al__model_fill_tasks(const struct allotd *d, const struct al__dworkload *w,
                           struct al_task *out, int32_t *index, struct al__arena *names);
 
 /* al__model_fill_job - w's job, of queue `queue`, for tasks [first, first + count), its topology
- * constraint resolved among inv's topologies. The name as in al__model_fill_tasks. */
+ * constraint resolved among inv's topologies. The name as in al__model_fill_tasks; its
+ * subgroups (when it has some) always from malloc (al_cluster_release frees them, as
+ * model_kept.c does). */
 void al__model_fill_job(const struct al__inventory *inv, const struct al__dworkload *w,
                         int32_t queue, int64_t now, size_t first, size_t count, struct al_job *out,
                         struct al__arena *names);

@@ -24,11 +24,16 @@ struct al__positions {
     size_t added_count, added_cap;
 };
 
+static bool placed(const struct al__dtask *t) {
+    return t->state == AL__T_RUNNING || t->state == AL__T_PIPELINED;
+}
+
 struct al_job_order_key al__order_key(const struct al__dworkload *w) {
     int32_t active = 0;
     for (int32_t i = 0; i < w->spec.workers; i++)
-        active += w->tasks[i].state == AL__T_RUNNING || w->tasks[i].state == AL__T_PIPELINED;
-    int gang = active < w->spec.min_members ? -1 : active > w->spec.min_members;
+        active += placed(&w->tasks[i]);
+    /* below when a subgroup is, as the engine says (min_members is then the sum of theirs) */
+    int gang = al__workload_below_minimum(w, placed) ? -1 : active > w->spec.min_members;
     return (struct al_job_order_key){w->spec.priority, gang, w->created_s, w->name};
 }
 

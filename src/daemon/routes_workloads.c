@@ -18,7 +18,8 @@ static json_t *opt_int(int64_t v, bool present) {
     return present ? json_integer(v) : json_null();
 }
 
-static json_t *task_json(const struct allotd *d, const struct al__dtask *t) {
+static json_t *task_json(const struct allotd *d, const struct al__dworkload *w,
+                         const struct al__dtask *t) {
     json_t *gpus = json_array(), *o;
     /* finished tasks keep the node and devices they ran on; pipelined ones show what they hold */
     bool placed = t->node >= 0;
@@ -32,6 +33,9 @@ static json_t *task_json(const struct allotd *d, const struct al__dtask *t) {
                   "gpu_devices", gpus, "started_s", opt_int(t->started_s, t->started_s >= 0),
                   "finished_s", opt_int(t->finished_s, t->finished_s >= 0), "exit_code",
                   opt_int(t->exit_code, finished), "evicting", t->evicting, "runs", t->runs);
+    int32_t g = al__task_subgroup(w, t->index);
+    if (g >= 0) /* its subgroup's name, where the workload has subgroups */
+        json_object_set_new(o, "subgroup", json_string(w->spec.subgroups[g].name));
     /* The backend's own words about a started task (the local backend: its "pid"). */
     d->backend.type->task_json((struct al__backend *)&d->backend, finished ? "" : t->ref, o);
     return o;
@@ -105,7 +109,7 @@ static json_t *workload_json(const struct allotd *d, const struct al__dworkload 
     bool finished = w->state == AL__W_SUCCEEDED || w->state == AL__W_FAILED;
 
     for (int32_t i = 0; i < w->spec.workers; i++)
-        json_array_append_new(tasks, task_json(d, &w->tasks[i]));
+        json_array_append_new(tasks, task_json(d, w, &w->tasks[i]));
     placement_json(d, w, o);
     json_object_update_new(
         o,

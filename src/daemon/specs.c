@@ -7,6 +7,7 @@
 
 #include "allot/errors.h"
 #include "daemon/api.h"
+#include "daemon/spec_subgroups.h"
 #include "daemon/specs.h"
 #include "snapshot/json_convert.h"
 #include "snapshot/json_util.h"
@@ -251,6 +252,9 @@ json_t *al__workload_spec_json(const struct al__wspec *s) {
         json_object_set_new(o, "node_pool", s->node_pool ? json_string(s->node_pool) : json_null());
         if (s->mig_count > 0)
             json_object_set_new(o, "mig", json_pack("{s:i}", s->mig_profile, s->mig_count));
+        if (s->subgroup_count > 0) /* only then: a spec stored before the field reads the same */
+            json_object_set_new(o, "subgroups",
+                                al__subgroups_json(s->subgroups, s->subgroup_count));
     } else {
         json_decref(mode);
         json_decref(exported);
@@ -486,7 +490,7 @@ static int read_command(const json_t *body, struct al__wspec *s, char *field, si
 
 /* A label's key or value: 1-63 (a value: 0-63) of [A-Za-z0-9-_.], starting and ending with a
  * letter or digit; a key may have a DNS-like prefix and '/', as Kubernetes labels do. */
-static bool label_text_ok(const char *s, size_t len, bool empty_ok) {
+bool al__label_text_ok(const char *s, size_t len, bool empty_ok) {
     if (len == 0)
         return empty_ok;
     if (len > 63 || !isalnum((unsigned char)s[0]) || !isalnum((unsigned char)s[len - 1]))
@@ -497,13 +501,13 @@ static bool label_text_ok(const char *s, size_t len, bool empty_ok) {
     return true;
 }
 
-static bool label_key_ok(const char *key) {
+bool al__label_key_ok(const char *key) {
     const char *slash = strchr(key, '/');
     if (!slash)
-        return label_text_ok(key, strlen(key), false);
+        return al__label_text_ok(key, strlen(key), false);
     size_t prefix = (size_t)(slash - key);
-    return prefix > 0 && prefix <= 253 && label_text_ok(key, prefix, false) &&
-           label_text_ok(slash + 1, strlen(slash + 1), false);
+    return prefix > 0 && prefix <= 253 && al__label_text_ok(key, prefix, false) &&
+           al__label_text_ok(slash + 1, strlen(slash + 1), false);
 }
 
 /* labels: at most 64 of key: value, both strings as label_key_ok / label_text_ok say. */
@@ -518,8 +522,8 @@ static int read_labels(const json_t *body, struct al__wspec *s, char *field, siz
         return fail(field, fsize, msg, msize, "labels",
                     "must be an object of at most 64 key: value strings");
     json_object_foreach((json_t *)labels, key, v) {
-        if (!label_key_ok(key) || !json_is_string(v) ||
-            !label_text_ok(json_string_value(v), json_string_length(v), true)) {
+        if (!al__label_key_ok(key) || !json_is_string(v) ||
+            !al__label_text_ok(json_string_value(v), json_string_length(v), true)) {
             snprintf(field, fsize, "labels.%.100s", key);
             snprintf(msg, msize,
                      "keys and values are up to 63 of A-Z, a-z, 0-9, '-', '_', '.' "
@@ -619,7 +623,8 @@ static int read_gpu(const struct al__json *body, struct al__wspec *s, struct al_
 }
 
 /* The topology constraint's names (checked against the inventory's topologies at submit,
- * topology_spec.c); each a label key, when given. */
+ * topology_spec.c); each a label key, when given. A topology goes with a level of the
+ * workload's or of one of its subgroups (read before). */
 static int read_topology(const struct al__json *body, struct al__wspec *s,
                          struct al_snapshot_error *e, char *field, size_t fsize, char *msg,
                          size_t msize) {
@@ -629,13 +634,14 @@ static int read_topology(const struct al__json *body, struct al__wspec *s,
     for (int i = 0; i < 3; i++) {
         if (al__member_string(body, "", keys[i], false, &v[i], e) < 0)
             return fail_err(field, fsize, msg, msize, e);
-        if (v[i] && (strlen(v[i]) > 316 || !label_key_ok(v[i])))
+        if (v[i] && (strlen(v[i]) > 316 || !al__label_key_ok(v[i])))
             return fail(field, fsize, msg, msize, keys[i],
                         "must be a node label key (a level of a topology, or its name)");
     }
-    if (v[0] && !v[1] && !v[2])
+    if (v[0] && !v[1] && !v[2] && !al__subgroups_have_levels(s))
         return fail(field, fsize, msg, msize, "topology",
-                    "needs required_topology_level or preferred_topology_level");
+                    "needs required_topology_level or preferred_topology_level (of the workload "
+                    "or of a subgroup)");
     s->topology = v[0] ? al__xstrdup(v[0]) : NULL;
     s->required_topology_level = v[1] ? al__xstrdup(v[1]) : NULL;
     s->preferred_topology_level = v[2] ? al__xstrdup(v[2]) : NULL;
@@ -663,6 +669,21 @@ static int read_mig(const struct al__json *body, struct al__wspec *w, char *fiel
         return fail(field, fsize, msg, msize, "mig", "ask MIG instances or GPUs, not both");
     snprintf(w->mig_profile, sizeof(w->mig_profile), "%s", e->key);
     w->mig_count = (int32_t)n;
+    return 0;
+}
+
+/* The subgroups, and the gang minimum against the workers (both the subgroups' sums when
+ * there are subgroups). */
+static int read_gang(const struct al__json *body, struct al__wspec *w, int64_t *workers,
+                     int64_t *min_members, char *field, size_t fsize, char *msg, size_t msize) {
+    if (al__subgroups_read(body, w, al__json_get(body, "workers") != NULL, workers, min_members,
+                           field, fsize, msg, msize) < 0)
+        return -AL_EINVAL;
+    /* 0 only as the sum of subgroups' minimums (a mirrored job's may be) */
+    if (*min_members == 0 && w->subgroup_count == 0)
+        return fail(field, fsize, msg, msize, "min_members", "must be >= 1");
+    if (*min_members > *workers)
+        return fail(field, fsize, msg, msize, "min_members", "must be <= workers");
     return 0;
 }
 
@@ -700,6 +721,7 @@ static int wspec_read(const json_t *body, const struct al__json *jb, struct al__
                                        "preferred_topology_level",
                                        "node_pool",
                                        "mig",
+                                       "subgroups",
                                        NULL};
     struct al_snapshot_error e = {{0}, {0}, 0};
     struct al__wspec w = {0};
@@ -722,7 +744,7 @@ static int wspec_read(const json_t *body, const struct al__json *jb, struct al__
                        &e) < 0 ||
         al__member_bool(jb, "", "preemptible", false, &w.preemptible, &e) < 0 ||
         al__member_int(jb, "", "workers", false, 1, 1024, &workers, &e) < 0 ||
-        al__member_int(jb, "", "min_members", false, 1, 1024, &min_members, &e) < 0 ||
+        al__member_int(jb, "", "min_members", false, 0, 1024, &min_members, &e) < 0 ||
         (!json_is_null(json_object_get(body, "workdir")) &&
          al__member_string(jb, "", "workdir", false, &workdir, &e) < 0) ||
         (!json_is_null(json_object_get(body, "node_pool")) &&
@@ -735,8 +757,6 @@ static int wspec_read(const json_t *body, const struct al__json *jb, struct al__
             field, fsize, msg, msize, "node_pool",
             "a pool name is 1-63 letters, digits, '-', '_' or '.', not \"default\" (leave it "
             "out or null for the default pool, the nodes with no pool)");
-    if (min_members > workers)
-        return fail(field, fsize, msg, msize, "min_members", "must be <= workers");
     if (read_preemptibility(body, &w, field, fsize, msg, msize) < 0 ||
         read_preemption_policy(body, &w, field, fsize, msg, msize) < 0)
         return -AL_EINVAL;
@@ -751,6 +771,7 @@ static int wspec_read(const json_t *body, const struct al__json *jb, struct al__
         return -AL_EINVAL;
     if (read_labels(body, &w, field, fsize, msg, msize) < 0 ||
         read_command(body, &w, field, fsize, msg, msize) < 0 ||
+        read_gang(jb, &w, &workers, &min_members, field, fsize, msg, msize) < 0 ||
         read_topology(jb, &w, &e, field, fsize, msg, msize) < 0) {
         al__wspec_release(&w);
         return -AL_EINVAL;
@@ -787,6 +808,9 @@ void al__wspec_release(struct al__wspec *s) {
     free(s->preferred_topology_level);
     free(s->node_pool);
     s->node_pool = NULL;
+    al__subgroups_free(s->subgroups, s->subgroup_count);
+    s->subgroups = NULL;
+    s->subgroup_count = 0;
     s->command = s->env = s->export_mode = s->exported_env = s->labels = NULL;
     s->workdir = s->topology = s->required_topology_level = s->preferred_topology_level = NULL;
 }

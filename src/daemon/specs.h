@@ -22,6 +22,11 @@ int al__queue_read(struct al__state *st, const json_t *body, bool create, bool p
 /* al__wspec_read - a workload's request (submit body without name/project) into *s. */
 int al__wspec_read(const json_t *body, struct al__wspec *s, char *field, size_t fsize, char *msg,
                    size_t msize);
+/* al__label_text_ok - a Kubernetes label's value (1-63, or 0-63 with empty_ok, of A-Z, a-z,
+ * 0-9, '-', '_', '.', starting and ending with a letter or digit); al__label_key_ok - a label's
+ * key (such a name, with an optional DNS-like prefix and '/'). */
+bool al__label_text_ok(const char *s, size_t len, bool empty_ok);
+bool al__label_key_ok(const char *key);
 /* al__wspec_release - frees what al__wspec_read allocated in *s. */
 void al__wspec_release(struct al__wspec *s);
 

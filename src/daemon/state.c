@@ -331,10 +331,22 @@ struct al__task_request al__task_request_of(const struct al__dworkload *w, int32
     return al__task_request_of_spec(&w->spec);
 }
 
+int32_t al__task_subgroup(const struct al__dworkload *w, int32_t i) {
+    if (w->task_subgroups)
+        return w->task_subgroups[i];
+    for (int32_t g = 0, end = 0; g < w->spec.subgroup_count; g++) {
+        end += w->spec.subgroups[g].workers;
+        if (i < end)
+            return g;
+    }
+    return -1;
+}
+
 void al__workload_free(struct al__dworkload *w) {
     if (!w)
         return;
     free(w->requests);
+    free(w->task_subgroups);
     for (int32_t i = 0; w->tasks && i < w->spec.workers; i++)
         free(w->tasks[i].stopped_why);
     al__wspec_release(&w->spec);
@@ -392,6 +404,41 @@ bool al__workload_is_active(const struct al__dworkload *w) {
     return false;
 }
 
+static bool not_failed(const struct al__dtask *t) {
+    return t->state != AL__T_FAILED;
+}
+
+static bool held(const struct al__dtask *t) {
+    return task_active(t) || t->state == AL__T_PIPELINED;
+}
+
+bool al__workload_below_minimum(const struct al__dworkload *w,
+                                bool (*counts)(const struct al__dtask *t)) {
+    int32_t n = 0, g = -1, end = 0, few[AL__SUBGROUPS_MAX] = {0};
+    if (w->spec.subgroup_count == 0) {
+        for (int32_t i = 0; i < w->spec.workers; i++)
+            n += counts(&w->tasks[i]);
+        return n < w->spec.min_members;
+    }
+    /* (a mirrored job may have more subgroups than a submitted one) */
+    int32_t *per = w->spec.subgroup_count <= AL__SUBGROUPS_MAX
+                       ? few
+                       : al__xcalloc((size_t)w->spec.subgroup_count, sizeof(*per));
+    for (int32_t i = 0; i < w->spec.workers; i++) {
+        /* in order: the next subgroup once this one's workers are passed (al__task_subgroup
+         * without its walk from the first) */
+        while (!w->task_subgroups && i >= end && g + 1 < w->spec.subgroup_count)
+            end += w->spec.subgroups[++g].workers;
+        per[w->task_subgroups ? w->task_subgroups[i] : g] += counts(&w->tasks[i]);
+    }
+    bool below = false;
+    for (g = 0; g < w->spec.subgroup_count && !below; g++)
+        below = per[g] < w->spec.subgroups[g].min_members;
+    if (per != few)
+        free(per);
+    return below;
+}
+
 void al__workload_refresh_state(struct al__state *st, struct al__dworkload *w) {
     size_t active = 0, finished = 0, failed = 0;
     int first_failure = 0;
@@ -412,8 +459,8 @@ void al__workload_refresh_state(struct al__state *st, struct al__dworkload *w) {
     if (active > 0) {
         w->state = AL__W_RUNNING;
     } else if (finished == (size_t)w->spec.workers ||
-               (failed > 0 && (int64_t)w->spec.workers - (int64_t)failed < w->spec.min_members)) {
-        /* A gang that lost members to failures can never be whole again. */
+               (failed > 0 && al__workload_below_minimum(w, not_failed))) {
+        /* A gang (or a subgroup) that lost members to failures can never be whole again. */
         w->state = failed ? AL__W_FAILED : AL__W_SUCCEEDED;
         w->exit_code = failed ? first_failure : 0;
     } else {
@@ -437,16 +484,16 @@ void al__task_requeue(struct al__state *st, struct al__dtask *t) {
 
 void al__workload_track_stale(struct al__state *st, struct al__dworkload *w, int64_t now) {
     int64_t before = w->stale_since_s;
-    int32_t held = 0;
+    int32_t holding = 0;
     bool succeeded = false;
 
     for (int32_t i = 0; i < w->spec.workers; i++) {
         const struct al__dtask *t = &w->tasks[i];
-        held += task_active(t) || t->state == AL__T_PIPELINED;
+        holding += held(t);
         succeeded |= t->state == AL__T_SUCCEEDED;
     }
-    if (held > 0 && held < w->spec.min_members && !succeeded && w->state != AL__W_DELETING &&
-        w->state != AL__W_SUSPENDED) {
+    if (holding > 0 && !succeeded && w->state != AL__W_DELETING && w->state != AL__W_SUSPENDED &&
+        al__workload_below_minimum(w, held)) {
         if (w->stale_since_s < 0)
             w->stale_since_s = now;
     } else {

@@ -113,6 +113,20 @@ enum al__wkind {
         AL__WKIND_COUNT
 };
 
+/* Most subgroups one workload may have (docs/api.md, "Subgroups"). */
+#define AL__SUBGROUPS_MAX 64
+
+/* One subgroup of a workload: a part of its tasks with a gang minimum and a topology
+ * constraint of its own (the engine's al_subgroup). A submitted workload's subgroups take its
+ * tasks in order (the first `workers` tasks are the first subgroup's, and so on); a mirrored
+ * one's tasks name theirs (al__dworkload.task_subgroups). */
+struct al__wsubgroup {
+    char name[AL__NAME_MAX];
+    int32_t workers, min_members;
+    /* Level keys of the workload's topology, NULL when not given (topology_spec.c). */
+    char *required_topology_level, *preferred_topology_level;
+};
+
 /* A workload's request, as submitted (validated) - see docs/api.md. */
 struct al__wspec {
     int32_t priority;
@@ -153,6 +167,10 @@ struct al__wspec {
     /* The node pool it runs in (docs/engine.md, "Node pools"), or NULL: the default pool, the
      * nodes that belong to none. Read by the cycle, so it would sit above, but it is rare. */
     char *node_pool;
+    /* Its subgroups (malloc'd, subgroup_count of them; NULL and 0 for none): then min_members
+     * is the sum of theirs and workers the sum of theirs. */
+    struct al__wsubgroup *subgroups;
+    int32_t subgroup_count;
 };
 
 /* Sets of workloads that the cycle's passes go through instead of every workload in memory
@@ -202,6 +220,10 @@ struct al__dworkload {
     /* Per task where its tasks ask for different things (spec.workers of them; malloc'd), NULL
      * where each asks for what the spec says (al__task_request_of). */
     struct al__task_request *requests;
+    /* Per task its subgroup's index in spec.subgroups where the tasks do not take them in
+     * order (a mirrored job's pods name theirs; spec.workers of them; malloc'd), NULL where
+     * they do or there are none (al__task_subgroup). */
+    int16_t *task_subgroups;
 };
 
 struct al__state {
@@ -306,6 +328,15 @@ struct al__task_request al__task_request_of(const struct al__dworkload *w, int32
 /* al__task_request_of_spec - what each task of a workload with spec s asks for by default. */
 struct al__task_request al__task_request_of_spec(const struct al__wspec *s);
 
+/* al__task_subgroup - the index in w->spec.subgroups of task i's subgroup, -1 when w has
+ * none. O(subgroups). */
+int32_t al__task_subgroup(const struct al__dworkload *w, int32_t i);
+
+/* al__workload_below_minimum - whether a gang of w (the workload; with subgroups, one of them)
+ * has fewer tasks for which counts() holds than its minimum. O(tasks + subgroups). */
+bool al__workload_below_minimum(const struct al__dworkload *w,
+                                bool (*counts)(const struct al__dtask *t));
+
 /* al__workload_alloc_tasks - spec.workers pending tasks for w (aborts on out-of-memory). */
 void al__workload_alloc_tasks(struct al__dworkload *w);
 
@@ -327,7 +358,8 @@ const char *al__workload_reason_stored(const struct al__dworkload *w, char *buf,
  * al__workload_refresh_state - running/pending/succeeded/failed from its tasks (not for
  * deleting or suspended, which stay so): running while a task runs or stops; done once every
  * task has finished (failed if one failed); failed too when failed tasks leave fewer than its
- * gang minimum to run; else pending. A task of w changed: so did w (al__state_changed).
+ * gang minimum (or a subgroup's) to run; else pending. A task of w changed: so did w
+ * (al__state_changed).
  */
 void al__workload_refresh_state(struct al__state *st, struct al__dworkload *w);
 
@@ -359,8 +391,9 @@ void al__task_requeue(struct al__state *st, struct al__dtask *t);
 
 /*
  * al__workload_track_stale - keeps w->stale_since_s: set to now when w is first seen running
- * below its gang minimum with no task succeeded (as stale-gang eviction counts it: running,
- * stopping and pipelined tasks), cleared when it is not (or deleting, or suspended).
+ * below its gang minimum (or a subgroup below its own) with no task succeeded (as stale-gang
+ * eviction counts it: running, stopping and pipelined tasks), cleared when it is not (or deleting,
+ * or suspended).
  */
 void al__workload_track_stale(struct al__state *st, struct al__dworkload *w, int64_t now);
 

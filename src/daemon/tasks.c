@@ -121,6 +121,7 @@ void al__strings_free(char **v) {
 static void job_prepare(struct allotd *d, struct launch_job *j) {
     const struct al__wspec *s = &j->w->spec;
     struct al__task_request r = al__task_request_of(j->w, j->t->index);
+    int32_t g = al__task_subgroup(j->w, j->t->index);
     j->argv = al__strings_of(s->command);
     j->env = al__strings_of(s->env);
     j->exported_env = al__strings_of(s->exported_env); /* none: empty */
@@ -128,6 +129,7 @@ static void job_prepare(struct allotd *d, struct launch_job *j) {
         .key = al__task_key(j->w, j->t),
         .workload = j->w->name,
         .project = j->w->project,
+        .subgroup = g >= 0 ? s->subgroups[g].name : NULL,
         .workers = s->workers,
         .node = (size_t)j->t->node,
         .gpus = j->t->gpus,

@@ -325,6 +325,64 @@ static void tasks_may_ask_for_different_things(void **state) {
     assert_null(w->requests);
 }
 
+static void subgroups_follow_the_tasks_that_name_them(void **state) {
+    struct fixture *f = *state;
+    struct allotd *d = &f->d;
+    /* Pods in name order alternate between two sub-groups: each task keeps its own. */
+    struct al__mirror_task tasks[4];
+    for (int i = 0; i < 4; i++)
+        tasks[i] = (struct al__mirror_task){
+            .state = AL__MIRROR_PENDING, .started_s = -1, .finished_s = -1, .subgroup = i % 2};
+    /* (levels: the API's test_subgroups; this inventory has no topology to resolve them) */
+    struct al__mirror_subgroup parts[] = {{"prefill", 2, NULL, NULL}, {"decode", 1, NULL, NULL}};
+    script.queues[0] = queue("team", "", true);
+    script.queue_count = 1;
+    script.workloads[0] = workload("pd", tasks, 4);
+    script.workloads[0].subgroups = parts;
+    script.workloads[0].subgroup_count = 2;
+    script.workload_count = 1;
+    sync_and_check(d);
+    struct al__dworkload *w = al__state_workload(&d->state, "team", "pd");
+    assert_non_null(w);
+    assert_int_equal(w->spec.subgroup_count, 2);
+    assert_string_equal(w->spec.subgroups[0].name, "prefill");
+    assert_int_equal(w->spec.subgroups[0].workers, 2);
+    assert_int_equal(w->spec.min_members, 3); /* the sum of the sub-groups' minimums */
+    assert_non_null(w->task_subgroups);
+    for (int32_t i = 0; i < 4; i++)
+        assert_int_equal(al__task_subgroup(w, i), i % 2);
+    struct al__cycle_model m;
+    al__model_build(d, &m);
+    assert_int_equal(m.cluster.job_count, 1);
+    assert_int_equal(m.cluster.jobs[0].subgroup_count, 2);
+    assert_int_equal(m.cluster.jobs[0].min_members, 0);
+    assert_int_equal(m.cluster.jobs[0].subgroups[1].min_members, 1);
+    assert_int_equal(m.cluster.tasks[1].subgroup, 1);
+    al__model_release(&m);
+    /* In order now (and a changed minimum): no per-task list, the spec counts them. */
+    for (int i = 0; i < 4; i++)
+        tasks[i].subgroup = i / 2;
+    parts[1].min_members = 2;
+    script.workloads[0] = workload("pd", tasks, 4);
+    script.workloads[0].subgroups = parts;
+    script.workloads[0].subgroup_count = 2;
+    script.workload_count = 1;
+    sync_and_check(d);
+    assert_null(w->task_subgroups);
+    assert_int_equal(al__task_subgroup(w, 1), 0);
+    assert_int_equal(al__task_subgroup(w, 2), 1);
+    assert_int_equal(w->spec.min_members, 4);
+    /* A task in no sub-group: not mirrored (the workload stays as it was). */
+    tasks[3].subgroup = 2;
+    script.workloads[0] = workload("pd", tasks, 4);
+    script.workloads[0].subgroups = parts;
+    script.workloads[0].subgroup_count = 2;
+    script.workload_count = 1;
+    sync_and_check(d);
+    assert_int_equal(w->spec.subgroup_count, 2);
+    assert_int_equal(w->spec.min_members, 4);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(mirror_keeps_the_state_as_the_cluster_says, setup,
@@ -333,6 +391,7 @@ int main(void) {
                                         teardown),
         cmocka_unit_test_setup_teardown(invalid_names_are_not_mirrored, setup, teardown),
         cmocka_unit_test_setup_teardown(tasks_may_ask_for_different_things, setup, teardown),
+        cmocka_unit_test_setup_teardown(subgroups_follow_the_tasks_that_name_them, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

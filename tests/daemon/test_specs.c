@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -38,9 +39,73 @@ static void bodies_that_are_not_objects_are_refused(void **state) {
     al__state_release(&st);
 }
 
+/* A submit body's subgroups: the workload's workers and gang minimum their sums, a stored
+ * spec read back alike, and each malformed one refused naming its field. */
+static void subgroups_are_read_with_the_fields_named(void **state) {
+    (void)state;
+    char field[128] = "", msg[256] = "";
+    struct al__wspec spec;
+    json_t *body = json_loads("{\"command\": [\"x\"], \"subgroups\": ["
+                              "{\"name\": \"a\", \"workers\": 2, \"min_members\": 1,"
+                              " \"required_topology_level\": \"rack\"},"
+                              "{\"name\": \"b.1\", \"workers\": 3}]}",
+                              0, NULL);
+    assert_non_null(body);
+    assert_int_equal(al__wspec_read(body, &spec, field, sizeof(field), msg, sizeof(msg)), 0);
+    assert_int_equal(spec.workers, 5);
+    assert_int_equal(spec.min_members, 4);
+    assert_int_equal(spec.subgroup_count, 2);
+    assert_string_equal(spec.subgroups[0].required_topology_level, "rack");
+    assert_int_equal(spec.subgroups[1].min_members, 3);
+    json_t *stored = al__workload_spec_json(&spec);
+    struct al__wspec again;
+    assert_int_equal(al__wspec_read(stored, &again, field, sizeof(field), msg, sizeof(msg)), 0);
+    json_t *twice = al__workload_spec_json(&again);
+    assert_true(json_equal(stored, twice));
+    json_decref(twice);
+    json_decref(stored);
+    al__wspec_release(&again);
+    al__wspec_release(&spec);
+    json_decref(body);
+
+    static const struct {
+        const char *subgroups, *more, *field;
+    } bad[] = {
+        {"[{\"name\": \"a\", \"workers\": 1, \"min_members\": 2}]", "", "subgroups[0].min_members"},
+        {"[{\"name\": \"a\", \"workers\": 1}, {\"name\": \"a\", \"workers\": 1}]", "",
+         "subgroups[1].name"},
+        {"[{\"name\": \"a-\", \"workers\": 1}]", "", "subgroups[0].name"},
+        {"[{\"workers\": 1}]", "", "subgroups[0].name"},
+        {"[{\"name\": \"a\"}]", "", "subgroups[0].workers"},
+        {"[{\"name\": \"a\", \"workers\": 1, \"x\": 1}]", "", "subgroups[0].x"},
+        {"[{\"name\": \"a\", \"workers\": 1, \"preferred_topology_level\": \"a b\"}]", "",
+         "subgroups[0].preferred_topology_level"},
+        {"[3]", "", "subgroups[0]"},
+        {"{}", "", "subgroups"},
+        {"[{\"name\": \"a\", \"workers\": 2}]", ", \"workers\": 1", "workers"},
+        {"[{\"name\": \"a\", \"workers\": 2}]", ", \"min_members\": 1", "min_members"},
+        {"[{\"name\": \"a\", \"workers\": 1000}, {\"name\": \"b\", \"workers\": 25}]", "",
+         "subgroups"},
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        char text[512];
+        snprintf(text, sizeof(text), "{\"command\": [\"x\"], \"subgroups\": %s%s}",
+                 bad[i].subgroups, bad[i].more);
+        body = json_loads(text, 0, NULL);
+        assert_non_null(body);
+        field[0] = '\0';
+        assert_int_equal(al__wspec_read(body, &spec, field, sizeof(field), msg, sizeof(msg)),
+                         -AL_EINVAL);
+        if (strcmp(field, bad[i].field) != 0)
+            fail_msg("%s: field %s (%s), not %s", text, field, msg, bad[i].field);
+        json_decref(body);
+    }
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(bodies_that_are_not_objects_are_refused),
+        cmocka_unit_test(subgroups_are_read_with_the_fields_named),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,6 +1,7 @@
 """test_topology.py - KAI's Topology resource and a PodGroup's topologyConstraint on a real API
 server: a gang that requires one rack is bound inside one (not where plain binpack would put
-it), and a gang no rack can hold waits with a pod condition that names the level."""
+it), a gang no rack can hold waits with a pod condition that names the level, and each of a
+PodGroup's sub-groups that requires a rack is bound inside one."""
 import unittest
 
 from allotd import pod, pod_group, queue
@@ -101,6 +102,53 @@ class TopologyTest(ClusterTest):
                            % (ns, uid))
         self.assertEqual(group["spec"]["topologyConstraint"],
                          {"topology": "dc", "requiredTopologyLevel": "example.com/rack"})
+
+
+class SubgroupTopologyTest(ClusterTest):
+    def test_each_subgroup_that_requires_a_rack_is_bound_inside_one(self):
+        ns = self.namespace("topo-sub")
+        self.add_queues(queue("topo-sub-dept"), queue("topo-sub", parent="topo-sub-dept",
+                                                      gpu_quota=16))
+        self.c.apply(topology("dc", "example.com/rack", "kubernetes.io/hostname"))
+        # rack r7: ts-a1, ts-a2; rack r8: ts-b1, ts-b2
+        for name, rack in (("ts-a1", "r7"), ("ts-a2", "r7"), ("ts-b1", "r8"), ("ts-b2", "r8")):
+            self.add_node(name, gpus=GPU_PER_NODE, labels={"example.com/rack": rack})
+        wait_until(lambda: self.allotd.api("GET", "/api/v1/topologies")[1]["total"] >= 1, 20,
+                   "allotd to see the Topology")
+        # a tree of sub-groups (flattened to its leaves), the leaves' pods alternating by name:
+        # plain binpack would bind pd-0 and pd-2 (prefill) to ts-a1 and ts-b1, two racks
+        group = pod_group("pd", ns, "topo-sub", min_member=4)
+        rack = {"topology": "dc", "requiredTopologyLevel": "example.com/rack"}
+        group["spec"]["subGroups"] = [
+            {"name": "all"},
+            {"name": "prefill", "parent": "all", "minMember": 2, "topologyConstraint": rack},
+            {"name": "decode", "parent": "all", "minMember": 2, "topologyConstraint": rack}]
+        pods = []
+        for i in range(4):
+            p = pod("pd-%d" % i, ns, "topo-sub", gpus=4, group="pd")
+            p["metadata"]["labels"]["kai.scheduler/subgroup-name"] = ("prefill", "decode")[i % 2]
+            pods.append(p)
+        self.c.apply([group, *pods])
+        placed = self.wait_bound(ns, 4)
+        racks = {"ts-a1": "r7", "ts-a2": "r7", "ts-b1": "r8", "ts-b2": "r8"}
+        self.assertEqual(racks[placed["pd-0"]], racks[placed["pd-2"]], placed)
+        self.assertEqual(racks[placed["pd-1"]], racks[placed["pd-3"]], placed)
+        self.assertNotEqual(racks[placed["pd-0"]], racks[placed["pd-1"]], placed)
+        # allotd's workload carries the leaves and each task's
+        page = self.allotd.api("GET", "/api/v1/workloads?project=topo-sub")[1]
+        w = [x for x in page["items"] if len(x["tasks"]) == 4][0]
+        self.assertEqual([(g["name"], g["workers"], g["min_members"],
+                           g.get("required_topology_level")) for g in w["subgroups"]],
+                         [("prefill", 2, 2, "example.com/rack"),
+                          ("decode", 2, 2, "example.com/rack")])
+        self.assertEqual([t["subgroup"] for t in w["tasks"]],
+                         ["prefill", "decode", "prefill", "decode"])
+        self.assertEqual(w["min_members"], 4)
+        # allotd's submit makes one Job, whose pods share a template: no subgroups through it
+        status, body = self.allotd.api("POST", "/api/v1/workloads", {
+            "name": "parts", "project": "topo-sub", "image": "busybox", "command": ["true"],
+            "subgroups": [{"name": "a", "workers": 1}]})
+        self.assertEqual((status, body["error"]["field"]), (400, "subgroups"), body)
 
 
 if __name__ == "__main__":

@@ -154,9 +154,14 @@ void al__kube_mirror_init(struct al__kube *k);
 void al__kube_mirror_release(struct al__kube *k);
 /* al__kube_sync - the backend's sync op. */
 void al__kube_sync(struct al__backend *b, bool all, const struct al__mirror *m);
+/* inventory.c */
 /* al__kube_inventory - the schedulable picture of the nodes: their allocatable capacity less
  * what pods of other schedulers hold, in name order. k->lock held. */
 void al__kube_inventory(struct al__kube *k, struct al__inventory *out);
+/* al__kube_inventory_node - the node of that name in an inventory whose nodes are sorted by
+ * name (al__kube_inventory's), or NULL. */
+struct al__node *al__kube_inventory_node(struct al__inventory *inv, const char *name);
+/* mirror.c, continued */
 /* al__kube_task_pod - the pod of task `index` of workload project/name as last put: its
  * namespace, name and uid; false when there is none. */
 bool al__kube_task_pod(struct al__kube *k, const char *project, const char *workload, int32_t index,
@@ -182,6 +187,30 @@ void al__kube_level_label(struct al__kube *k, const char *name, char *level, siz
  * named (KAI ignores a constraint without one), levels given by alias as node labels. */
 void al__kube_top_topology(struct al__kube *k, const struct al__kube_pod_entry *first,
                            struct al__kube_topology_constraint *t);
+
+/* subgroups.c: a PodGroup's sub-groups as the mirrored workload's subgroups. Sub-group trees
+ * are flattened to their leaves (those no other names as parent), in spec order. */
+struct al__kube_leaves {
+    struct al__kube_subgroup *items; /* levels as node labels, of the workload's topology */
+    size_t count;
+};
+/* al__kube_leaves_read - g's leaf sub-groups into *out (the caller's: al__kube_leaves_release).
+ * A leaf's constraint is of the workload's topology: the pod group's (job->topology), or, when
+ * it names none, the one leaves name (job->topology is then set to it); a constraint where no
+ * topology is named at all is dropped, as KAI drops such a constraint. -AL_EINVAL with err (out
+ * empty) for a constraint on a sub-group that has sub-groups, or leaves naming another
+ * topology. */
+int al__kube_leaves_read(struct al__kube *k, const struct al__kube_pod_group *g,
+                         struct al__kube_topology_constraint *job, struct al__kube_leaves *out,
+                         char *err, size_t size);
+/* al__kube_leaves_apply - each task's subgroup from its pod's kai.scheduler/subgroup-name label
+ * (tasks[i] is pods[i]'s, w->task_count of them), and w's subgroups pointing into l and into
+ * *subs (malloc'd, the caller frees it; NULL when l has none). -AL_EINVAL with err when a pod
+ * names no leaf. */
+int al__kube_leaves_apply(const struct al__kube_leaves *l, struct al__kube_pod_entry *const *pods,
+                          struct al__mirror_task *tasks, struct al__mirror_workload *w,
+                          struct al__mirror_subgroup **subs, char *err, size_t size);
+void al__kube_leaves_release(struct al__kube_leaves *l);
 
 /* webhook.c: the mutating admission webhook for pods that share a GPU (HTTPS on listen, with a
  * PEM certificate and key; `library`: liballot-cuda.so's path on the nodes, checked by

@@ -266,90 +266,7 @@ static void pod_changed(struct al__kube *k, const char *key, bool *inventory) {
     group_join(k, e);
 }
 
-/* ---- the inventory ---- */
-
-static int by_node_name(const void *a, const void *b) {
-    return strcmp(((const struct al__node *)a)->name, ((const struct al__node *)b)->name);
-}
-
-static struct al__node *node_named(struct al__inventory *inv, const char *name) {
-    struct al__node key;
-    snprintf(key.name, sizeof(key.name), "%s", name);
-    return bsearch(&key, inv->nodes, inv->node_count, sizeof(key), by_node_name);
-}
-
-static bool finished(const struct al__kube_pod *p) {
-    return p->phase == AL__POD_SUCCEEDED || p->phase == AL__POD_FAILED;
-}
-
-static int by_topology_name(const void *a, const void *b) {
-    return strcmp(((const struct al_topology *)a)->name, ((const struct al_topology *)b)->name);
-}
-
-/* KAI's Topology objects as the inventory's topologies, by name. */
-static void inventory_topologies(struct al__kube *k, struct al__inventory *out) {
-    json_t *all = al__kube_cache_all(k->watches[AL__KUBE_TOPOLOGIES].cache), *o;
-    size_t i;
-    char err[512];
-    out->topologies = al__xcalloc(json_array_size(all) + 1, sizeof(*out->topologies));
-    json_array_foreach(all, i, o) {
-        char **aliases;
-        struct al_topology *t = &out->topologies[out->topology_count];
-        if (out->topology_count == AL_MAX_TOPOLOGIES) {
-            fprintf(stderr, "allotd: kubernetes: more than %d topologies: the others not used\n",
-                    AL_MAX_TOPOLOGIES);
-            break;
-        }
-        if (al__kube_topology_read(o, t, &aliases, err, sizeof(err)) < 0) {
-            fprintf(stderr, "allotd: kubernetes: %s; not used\n", err);
-            continue;
-        }
-        for (size_t l = 0; l < t->level_count; l++)
-            free(aliases[l]);
-        free(aliases);
-        out->topology_count++;
-    }
-    json_decref(all);
-    qsort(out->topologies, out->topology_count, sizeof(*out->topologies), by_topology_name);
-}
-
-void al__kube_inventory(struct al__kube *k, struct al__inventory *out) {
-    json_t *all = al__kube_cache_all(k->watches[AL__KUBE_NODES].cache), *o;
-    size_t i;
-    char err[512];
-    memset(out, 0, sizeof(*out));
-    out->nodes = al__xcalloc(json_array_size(all) + 1, sizeof(*out->nodes));
-    json_array_foreach(all, i, o) {
-        bool schedulable;
-        struct al__node *n = &out->nodes[out->node_count];
-        if (al__kube_node_read(o, k->pool_label[0] ? k->pool_label : NULL, n, &schedulable, err,
-                               sizeof(err)) < 0) {
-            fprintf(stderr, "allotd: kubernetes: %s; not used\n", err);
-        } else {
-            n->unschedulable = !schedulable; /* cordoned or not Ready: its pods stay */
-            out->node_count++;
-        }
-    }
-    json_decref(all);
-    qsort(out->nodes, out->node_count, sizeof(*out->nodes), by_node_name);
-    inventory_topologies(k, out);
-    for (size_t p = 0; p < k->pods.capacity; p++) { /* other schedulers' pods hold capacity */
-        const struct al__kube_pod_entry *e = k->pods.values[p];
-        if (!k->pods.keys[p] || e->ours || e->reservation || !e->pod.node[0] || finished(&e->pod))
-            continue;
-        struct al__node *n = node_named(out, e->pod.node);
-        if (!n)
-            continue;
-        n->cpu_millis = n->cpu_millis > e->pod.cpu_millis ? n->cpu_millis - e->pod.cpu_millis : 0;
-        n->memory_bytes =
-            n->memory_bytes > e->pod.memory_bytes ? n->memory_bytes - e->pod.memory_bytes : 0;
-        n->gpu_count = n->gpu_count > (size_t)e->pod.gpus ? n->gpu_count - (size_t)e->pod.gpus : 0;
-        for (size_t m = 0; e->pod.mig_count > 0 && m < n->mig_count; m++)
-            if (strcmp(n->migs[m].profile, e->pod.mig_profile) == 0)
-                n->migs[m].count =
-                    n->migs[m].count > e->pod.mig_count ? n->migs[m].count - e->pod.mig_count : 0;
-    }
-}
+/* ---- the inventory (inventory.c reads it) ---- */
 
 static bool same_node(const struct al__node *a, const struct al__node *b) {
     if (strcmp(a->name, b->name) != 0 || strcmp(a->pool, b->pool) != 0 ||
@@ -567,6 +484,7 @@ struct group_form {
     int preemptibility;
     struct al__kube_topology_constraint topology; /* levels as node labels ("" = none) */
     char pool[64];                                /* the PodGroup's pool label, "" = none */
+    struct al__kube_leaves leaves;                /* its sub-groups (group_put releases) */
 };
 
 /* What g's PodGroup says - or, for a group allot makes whose PodGroup is not there yet, its
@@ -608,8 +526,11 @@ static bool group_form(struct al__kube *k, struct al__kube_group *g, struct grou
                          sizeof(f->topology.required));
     al__kube_level_label(k, f->topology.topology, f->topology.preferred,
                          sizeof(f->topology.preferred));
+    rc = al__kube_leaves_read(k, &pg, &f->topology, &f->leaves, err, sizeof(err));
     al__kube_pod_group_release(&pg);
-    return true;
+    if (rc < 0)
+        fprintf(stderr, "allotd: kubernetes: %s; not scheduled\n", err);
+    return rc == 0;
 }
 
 /* The PodGroup of a group allot made of an owner's pods, created in the cluster (as KAI's pod
@@ -720,7 +641,7 @@ static const char *kind_of_class(const char *cls) {
 }
 
 static void group_put(struct al__kube *k, struct al__kube_group *g, const struct al__mirror *m) {
-    struct group_form f;
+    struct group_form f = {.leaves = {NULL, 0}};
     size_t n = 0;
     struct al__kube_pod_entry **pods = al__xcalloc(g->count + 1, sizeof(*pods));
     for (size_t i = 0; i < g->count; i++) /* one deleted before it was bound is no task */
@@ -734,6 +655,7 @@ static void group_put(struct al__kube *k, struct al__kube_group *g, const struct
                     "allotd: kubernetes: pod group %s: queue \"%s\" is not a project "
                     "queue (a Queue no other names as parent); not scheduled\n",
                     g->key, f.queue);
+        al__kube_leaves_release(&f.leaves);
         group_unput(k, g, m);
         free(pods);
         return;
@@ -786,7 +708,7 @@ static void group_put(struct al__kube *k, struct al__kube_group *g, const struct
         if (t->state == AL__MIRROR_RUNNING || t->state == AL__MIRROR_STOPPING) {
             const struct al__kube_assumed *a = al__strmap_get(&k->assumed, p->uid);
             bool wants = p->gpus > 0 || p->gpu_milli > 0 || p->gpu_memory_mib > 0;
-            const struct al__node *node = node_named(&k->b->inventory, t->node);
+            const struct al__node *node = al__kube_inventory_node(&k->b->inventory, t->node);
             if (a && !p->node[0]) {
                 t->gpus = a->devices;
                 t->gpu_count = a->device_count;
@@ -821,6 +743,16 @@ static void group_put(struct al__kube *k, struct al__kube_group *g, const struct
         if (p->memory_bytes > w.memory_bytes)
             w.memory_bytes = p->memory_bytes;
     }
+    char err[512];
+    struct al__mirror_subgroup *subs = NULL;
+    if (al__kube_leaves_apply(&f.leaves, pods, tasks, &w, &subs, err, sizeof(err)) < 0) {
+        fprintf(stderr, "allotd: kubernetes: %s; pod group %s not scheduled\n", err, g->key);
+        group_unput(k, g, m);
+        al__kube_leaves_release(&f.leaves);
+        free(tasks);
+        free(pods);
+        return;
+    }
     if (w.gpus > 0) /* whole devices win over a share where pods differ */
         w.gpu_milli = w.gpu_memory_mib = 0, w.gpu_device_count = 1;
     if (w.gpu_milli > 0)
@@ -848,6 +780,8 @@ static void group_put(struct al__kube *k, struct al__kube_group *g, const struct
     for (size_t i = 0; i < n; i++)
         snprintf(g->uids[i], sizeof(g->uids[i]), "%s", pods[i]->pod.uid);
     g->uid_count = n;
+    free(subs);
+    al__kube_leaves_release(&f.leaves);
     free(tasks);
     free(pods);
 }

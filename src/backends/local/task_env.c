@@ -130,6 +130,8 @@ static void env_add_own(struct env *e, const struct al__inventory *inv,
     env_add(e, "ALLOT_TASK_INDEX", number);
     snprintf(number, sizeof(number), "%d", (int)s->workers);
     env_add(e, "ALLOT_WORKERS", number);
+    if (s->subgroup) /* so that one command can play each subgroup's part */
+        env_add(e, "ALLOT_SUBGROUP", s->subgroup);
     shared_fraction(inv, s, fraction, sizeof(fraction));
     al__enforce_env_of(&inv->nodes[s->node], s, cuda ? cuda->scope : NULL, &limits);
     if (fraction[0])
