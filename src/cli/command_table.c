@@ -158,7 +158,9 @@ static const struct al__cli_opt submit_options[] = {
      "a base: PATH, HOME...), or NAME[,NAME...];\nNAME=VALUE items set a variable, as -e",
      "ALL NONE"},
     {NULL, "--mig", "PROFILE[=N]",
-     "N MIG instances of PROFILE (1g.10gb, 3g.40gb) per\ntask instead of GPUs (default N 1)", NULL},
+     "N MIG instances of PROFILE (1g.10gb, 3g.40gb) per\ntask instead of GPUs (default N 1); "
+     "repeat for\nseveral profiles (up to 8)",
+     NULL},
     {NULL, "--node-pool", "NAME",
      "run in node pool NAME (default: the default pool,\nthe nodes with no pool)", NULL},
     {NULL, "--workdir", "DIR",

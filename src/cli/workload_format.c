@@ -37,6 +37,25 @@ void al__cli_workload_gpus(const json_t *workload, char *buf, size_t size) {
     char amount[48];
 
     buf[0] = '\0';
+    const json_t *migs = json_object_get(workload, "mig");
+    if (r.whole <= 0 && r.fraction <= 0 && r.mib <= 0 && json_object_size(migs) > 0) {
+        const char *profile; /* MIG instances: "2x1g.10gb+2x3g.40gb" (per task: "3x(...)") */
+        const json_t *n;
+        bool several = r.workers > 1 && json_object_size(migs) > 1;
+        if (r.workers > 1)
+            al__cli_appendf(buf, size, "%" PRId64 "x%s", r.workers, several ? "(" : "");
+        bool first = true;
+        json_object_foreach((json_t *)migs, profile, n) {
+            json_int_t count = json_integer_value(n);
+            al__cli_appendf(buf, size, "%s", first ? "" : "+");
+            first = false;
+            if (count > 1)
+                al__cli_appendf(buf, size, "%" JSON_INTEGER_FORMAT "x", count);
+            al__cli_appendf(buf, size, "%s", profile);
+        }
+        al__cli_appendf(buf, size, "%s", several ? ")" : "");
+        return;
+    }
     if (r.whole <= 0 && r.fraction <= 0 && r.mib <= 0) {
         snprintf(buf, size, "0");
         return;

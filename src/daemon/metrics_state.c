@@ -73,16 +73,13 @@ static void gather_queues(const struct allotd *d, struct gathered *g) {
 static void device_share(const struct al__task_request *r, int32_t mib, int64_t *milli,
                          int64_t *bytes) {
     int64_t total = (int64_t)mib << 20;
-    if (r->gpus > 0) {
-        *milli = 1000;
+    *milli = al__task_device_milli(r, mib);
+    if (r->gpus > 0)
         *bytes = total;
-    } else if (r->gpu_milli > 0) {
-        *milli = r->gpu_milli;
+    else if (r->gpu_milli > 0)
         *bytes = total * r->gpu_milli / 1000;
-    } else {
-        *milli = al_gpu_memory_milli(r->gpu_memory_mib, mib);
+    else
         *bytes = (int64_t)r->gpu_memory_mib << 20;
-    }
 }
 
 /* What running and stopping tasks hold (as GET /api/v1/nodes counts it), from the workloads
@@ -99,6 +96,7 @@ static void gather_usage(const struct allotd *d, struct gathered *g, const size_
             struct al__task_request r = al__task_request_of(w, t->index);
             g->nodes[t->node].used_cpu += r.cpu_millis;
             g->nodes[t->node].used_memory += r.memory_bytes;
+            g->nodes[t->node].gpu_milli += r.mig_milli; /* its MIG instances: on no device */
             for (size_t k2 = 0; k2 < t->gpu_count; k2++) {
                 int32_t dev = t->gpus[k2];
                 if (dev < 0 || (size_t)dev >= node->gpu_count)

@@ -97,6 +97,7 @@ struct al__task_request {
     int64_t cpu_millis, memory_bytes;
     /* Dynamic fractions: the limit above a shared request (same kind), 0 = the request. */
     int32_t gpu_milli_limit, gpu_memory_limit_mib;
+    int64_t mig_milli; /* its MIG instances as milli-GPU (al__mig_asks_milli), 0 = none */
 };
 
 /* Kinds of workload, as Run:ai has them (docs/api.md): what a workload defaults to and what it
@@ -132,10 +133,11 @@ struct al__wspec {
     /* Dynamic fractions (docs/cuda.md): how far each task may grow above its shared request,
      * of the request's kind ("gpu_fraction_limit", "gpu_memory_limit_mib"); 0 = the request. */
     int32_t gpu_milli_limit, gpu_memory_limit_mib;
-    /* MIG instances each task asks, of one profile (docs/engine.md, "MIG instances"): the
-     * Kubernetes backend's pods asking nvidia.com/mig-<profile>; "" and 0 for none. */
-    char mig_profile[24];
-    int32_t mig_count;
+    /* MIG instances each task asks, by profile (docs/engine.md, "MIG instances"; the
+     * Kubernetes backend's pods asking nvidia.com/mig-<profile>): mig_profiles of migs, sorted
+     * by profile, 0 for none. */
+    int32_t mig_profiles;
+    struct al__mig_ask migs[AL__MIG_ASKS_MAX];
     int64_t cpu_millis, memory_bytes;
     int64_t time_limit_s; /* its tasks are stopped this long after it started running, 0 = never */
     /* How to run it: read when its tasks start, not by the cycle (so last). */
@@ -305,6 +307,16 @@ void al__state_remove_workload(struct al__state *st, struct al__dworkload *w);
 struct al__task_request al__task_request_of(const struct al__dworkload *w, int32_t i);
 /* al__task_request_of_spec - what each task of a workload with spec s asks for by default. */
 struct al__task_request al__task_request_of_spec(const struct al__wspec *s);
+/*
+ * al__task_request_milli - milli-GPU one task asking r counts as, wherever allotd counts GPUs
+ * (quotas, queue figures, reports, metrics): whole GPUs, MIG instances as G GPUs each (KAI's
+ * rule), a share on each of its devices; a GPU-memory share as a part of a device of
+ * `device_mib` (0: unknown, it counts nothing).
+ */
+int64_t al__task_request_milli(const struct al__task_request *r, int32_t device_mib);
+/* al__task_device_milli - milli-GPU one task asking r holds on one of its devices of
+ * `device_mib` MiB (its MIG instances are on none: al__task_request_milli counts them). */
+int64_t al__task_device_milli(const struct al__task_request *r, int32_t device_mib);
 
 /* al__workload_alloc_tasks - spec.workers pending tasks for w (aborts on out-of-memory). */
 void al__workload_alloc_tasks(struct al__dworkload *w);

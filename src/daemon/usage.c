@@ -99,7 +99,10 @@ void al__usage_sample(struct allotd *d, const struct al_cluster *c) {
         d->usage_sampled_s = now;
     int64_t cap[AL_RESOURCE_COUNT] = {0, 0, 0};
     for (size_t n = 0; n < c->node_count; n++) {
-        cap[AL_GPU] += (int64_t)c->nodes[n].gpu_count * 1000;
+        cap[AL_GPU] += (int64_t)c->nodes[n].gpu_count * 1000; /* and G GPUs per MIG instance */
+        for (size_t m = 0; m < c->nodes[n].mig_count; m++)
+            cap[AL_GPU] += (int64_t)al_mig_profile_gpus(c->nodes[n].migs[m].profile) * 1000 *
+                           c->nodes[n].migs[m].count;
         cap[AL_CPU] += c->nodes[n].cpu_millis;
         cap[AL_MEMORY] += c->nodes[n].memory_bytes;
     }

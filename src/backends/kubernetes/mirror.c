@@ -344,10 +344,12 @@ void al__kube_inventory(struct al__kube *k, struct al__inventory *out) {
         n->memory_bytes =
             n->memory_bytes > e->pod.memory_bytes ? n->memory_bytes - e->pod.memory_bytes : 0;
         n->gpu_count = n->gpu_count > (size_t)e->pod.gpus ? n->gpu_count - (size_t)e->pod.gpus : 0;
-        for (size_t m = 0; e->pod.mig_count > 0 && m < n->mig_count; m++)
-            if (strcmp(n->migs[m].profile, e->pod.mig_profile) == 0)
-                n->migs[m].count =
-                    n->migs[m].count > e->pod.mig_count ? n->migs[m].count - e->pod.mig_count : 0;
+        for (size_t a = 0; a < e->pod.mig_profiles; a++)
+            for (size_t m = 0; m < n->mig_count; m++)
+                if (strcmp(n->migs[m].profile, e->pod.migs[a].profile) == 0)
+                    n->migs[m].count = n->migs[m].count > e->pod.migs[a].count
+                                           ? n->migs[m].count - e->pod.migs[a].count
+                                           : 0;
     }
 }
 
@@ -793,9 +795,10 @@ static void group_put(struct al__kube *k, struct al__kube_group *g, const struct
             w.gpus = p->gpus;
         if (p->pool[0] && !w.node_pool)
             w.node_pool = p->pool;        /* a gang runs in one pool: its first pod's */
-        if (p->mig_count > w.mig_count) { /* the pod asking most: one profile per workload */
-            w.mig_profile = p->mig_profile;
-            w.mig_count = p->mig_count;
+        if (al__mig_asks_milli(p->migs, p->mig_profiles) > /* the pod asking most */
+            al__mig_asks_milli(w.migs, w.mig_profiles)) {
+            w.migs = p->migs;
+            w.mig_profiles = p->mig_profiles;
         }
         if (p->gpu_milli > w.gpu_milli)
             w.gpu_milli = p->gpu_milli;
