@@ -102,6 +102,9 @@ struct al__task_start {
     /* Dynamic fractions: the limit it may grow to above that request while the device has
      * memory no other task's request needs (same kind as the request), 0 = the request. */
     int32_t gpu_milli_limit, gpu_memory_limit_mib;
+    /* The MIG instances it holds on that node, "1g.10gb:0,1g.10gb:1", where the backend asks
+     * allotd to number them (al__backend.mig_numbered); NULL: none. */
+    const char *mig_instances;
     /* A task holding a share (gpu_milli or gpu_memory_mib) has its limits enforced where the
      * backend can (the local backend: liballot-cuda.so); false: its workload opted out. */
     bool enforce;
@@ -401,6 +404,10 @@ struct al__backend {
     /* Set by open: how a workload that opted out (its spec's enforce false) did so, for its
      * "enforcement"; NULL: "--no-enforce". */
     const char *enforcement_opt_out;
+    /* Set by open: allotd numbers the MIG instances each task holds on its node and passes
+     * them to start (the local backend, whose layout is declared); false where the platform
+     * picks them (Kubernetes' device plugin). */
+    bool mig_numbered;
     /* Set by allotd after open (NULL: none): the backend calls it, from any thread and holding
      * none of its own locks, when it learned that a task may have ended (a child reaped, a
      * watch event), so that allotd runs a pass soon instead of at its next tick. */

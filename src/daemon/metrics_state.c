@@ -302,7 +302,9 @@ static void render_nodes(const struct gathered *g, struct al__expo *e) {
     node_family(e, g, "allot_node_cpu_cores", "Allocatable CPU cores of the node.", 1);
     node_family(e, g, "allot_node_memory_bytes", "Allocatable memory of the node, bytes.", 2);
     node_family(e, g, "allot_node_allocated_gpus",
-                "GPUs allocated on the node to running and stopping tasks (fractions summed).", 3);
+                "GPUs allocated on the node to running and stopping tasks (fractions summed; a "
+                "MIG instance of profile <G>g.<M>gb as G GPUs).",
+                3);
     node_family(e, g, "allot_node_allocated_cpu_cores",
                 "CPU cores allocated on the node to running and stopping tasks.", 4);
     node_family(e, g, "allot_node_allocated_memory_bytes",

@@ -32,6 +32,16 @@ static json_t *task_json(const struct allotd *d, const struct al__dtask *t) {
                   "gpu_devices", gpus, "started_s", opt_int(t->started_s, t->started_s >= 0),
                   "finished_s", opt_int(t->finished_s, t->finished_s >= 0), "exit_code",
                   opt_int(t->exit_code, finished), "evicting", t->evicting, "runs", t->runs);
+    if (placed && t->mig_instances) { /* "1g.10gb:0,1g.10gb:1" as a list */
+        json_t *migs = json_array();
+        for (const char *at = t->mig_instances; *at;) {
+            const char *comma = strchr(at, ',');
+            size_t len = comma ? (size_t)(comma - at) : strlen(at);
+            json_array_append_new(migs, json_stringn(at, len));
+            at += len + (comma ? 1 : 0);
+        }
+        json_object_set_new(o, "mig_instances", migs);
+    }
     /* The backend's own words about a started task (the local backend: its "pid"). */
     d->backend.type->task_json((struct al__backend *)&d->backend, finished ? "" : t->ref, o);
     return o;

@@ -359,8 +359,10 @@ void al__workload_free(struct al__dworkload *w) {
     if (!w)
         return;
     free(w->requests);
-    for (int32_t i = 0; w->tasks && i < w->spec.workers; i++)
+    for (int32_t i = 0; w->tasks && i < w->spec.workers; i++) {
         free(w->tasks[i].stopped_why);
+        free(w->tasks[i].mig_instances);
+    }
     al__wspec_release(&w->spec);
     free(w->reason);
     free(w->tasks);
@@ -457,6 +459,8 @@ void al__task_requeue(struct al__state *st, struct al__dtask *t) {
     t->exit_code = 0;
     t->stop_sent_s = 0;
     t->killed = t->evicting = false;
+    free(t->mig_instances);
+    t->mig_instances = NULL;
 }
 
 void al__workload_track_stale(struct al__state *st, struct al__dworkload *w, int64_t now) {

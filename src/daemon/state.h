@@ -88,6 +88,9 @@ struct al__dtask {
     bool evicting;
     int32_t runs;      /* how many times it was started (its log marks each run after the first) */
     char *stopped_why; /* why its last run was stopped to be requeued ("suspended"), or NULL */
+    /* The MIG instances it holds on its node, "1g.10gb:0,1g.10gb:1" (tasks_mig.c), or NULL:
+     * none, or its backend does not number them. */
+    char *mig_instances;
 };
 
 /* What one task asks for (each of a workload's tasks alike: its spec's; a mirrored job's pods
