@@ -66,8 +66,7 @@ static void migs_text(const json_t *node, char *buf, size_t size) {
     json_object_foreach((json_t *)offered, profile, v) {
         al__cli_appendf(buf, size, "%s%s %" JSON_INTEGER_FORMAT "/%" JSON_INTEGER_FORMAT,
                         buf[0] ? ", " : "", profile,
-                        json_integer_value(json_object_get(used, profile)),
-                        json_integer_value(v));
+                        json_integer_value(json_object_get(used, profile)), json_integer_value(v));
     }
     json_object_foreach((json_t *)used, profile, v) { /* held beyond a layout that changed */
         if (!json_object_get(offered, profile))
@@ -102,8 +101,8 @@ static void node_row(struct al__cli_table *t, const json_t *node, bool mig) {
     const json_t *count;
     json_object_foreach(json_object_get(node, "mig"), profile, count) {
         int32_t g = al_mig_profile_gpus(profile);
-        capacity += g > 0 && json_is_integer(count) ? (size_t)g * (size_t)json_integer_value(count)
-                                                    : 0;
+        capacity +=
+            g > 0 && json_is_integer(count) ? (size_t)g * (size_t)json_integer_value(count) : 0;
     }
     al__cli_table_cell(t, "%s/%zu", used, capacity);
     size_t i, in_use = 0;

@@ -113,8 +113,8 @@ static int print_cluster(const struct al__cli *cli) {
         const json_t *count;
         json_object_foreach(json_object_get(n, "mig"), profile, count) {
             int32_t g = al_mig_profile_gpus(profile);
-            gpus += g > 0 && json_is_integer(count) ? (size_t)g * (size_t)json_integer_value(count)
-                                                    : 0;
+            gpus +=
+                g > 0 && json_is_integer(count) ? (size_t)g * (size_t)json_integer_value(count) : 0;
         }
     }
     al__cli_format_gpus(allocated, text, sizeof(text));

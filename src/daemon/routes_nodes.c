@@ -17,7 +17,6 @@ struct usage {
     json_t **mig_used;                  /* per node: {profile: instances held} */
 };
 
-
 static void usage_add(struct usage *u, const struct allotd *d, const struct al__dworkload *w,
                       const struct al__dtask *t) {
     const struct al__node *node = al__task_node(d, t);
@@ -100,15 +99,14 @@ static json_t *node_json(const struct allotd *d, struct usage *u, size_t i) {
     }
     for (size_t l = 0; l < node->label_count; l++)
         json_object_set_new(labels, node->labels[l].key, json_string(node->labels[l].value));
-    return json_pack("{s:s, s:o, s:I, s:I, s:{s:o, s:I, s:I, s:O}, s:o, s:o, s:b, s:b, s:o}",
-                     "name", node->name, "pool",
-                     node->pool[0] ? json_string(node->pool) : json_null(), "cpu_millis",
-                     (json_int_t)node->cpu_millis, "memory_bytes", (json_int_t)node->memory_bytes,
-                     "allocated", "gpu", al__gpus_json(total), "cpu_millis",
-                     (json_int_t)u->cpu_millis[i], "memory_bytes", (json_int_t)u->memory_bytes[i],
-                     "mig", u->mig_used[i], "gpus", gpus, "labels", labels, "virtual_gpus",
-                     d->backend.inventory.virtual_gpus, "unschedulable", node->unschedulable,
-                     "mig", migs);
+    return json_pack(
+        "{s:s, s:o, s:I, s:I, s:{s:o, s:I, s:I, s:O}, s:o, s:o, s:b, s:b, s:o}", "name", node->name,
+        "pool", node->pool[0] ? json_string(node->pool) : json_null(), "cpu_millis",
+        (json_int_t)node->cpu_millis, "memory_bytes", (json_int_t)node->memory_bytes, "allocated",
+        "gpu", al__gpus_json(total), "cpu_millis", (json_int_t)u->cpu_millis[i], "memory_bytes",
+        (json_int_t)u->memory_bytes[i], "mig", u->mig_used[i], "gpus", gpus, "labels", labels,
+        "virtual_gpus", d->backend.inventory.virtual_gpus, "unschedulable", node->unschedulable,
+        "mig", migs);
 }
 
 void al__nodes_list(struct allotd *d, const struct al__request *req, struct al__reply *rep) {

@@ -137,12 +137,12 @@ struct al__wspec {
      * of the request's kind ("gpu_fraction_limit", "gpu_memory_limit_mib"); 0 = the request. */
     int32_t gpu_milli_limit, gpu_memory_limit_mib;
     /* MIG instances each task asks, by profile (docs/engine.md, "MIG instances"; the
-     * Kubernetes backend's pods asking nvidia.com/mig-<profile>): mig_profiles of migs, sorted
-     * by profile, 0 for none. */
+     * Kubernetes backend's pods asking nvidia.com/mig-<profile>): mig_profiles of migs (below,
+     * after what every cycle reads: rare), sorted by profile, 0 for none. */
     int32_t mig_profiles;
-    struct al__mig_ask migs[AL__MIG_ASKS_MAX];
     int64_t cpu_millis, memory_bytes;
     int64_t time_limit_s; /* its tasks are stopped this long after it started running, 0 = never */
+    struct al__mig_ask migs[AL__MIG_ASKS_MAX];
     /* How to run it: read when its tasks start, not by the cycle (so last). */
     json_t *command; /* array of strings */
     json_t *env;     /* object of strings: set over the exported ones */

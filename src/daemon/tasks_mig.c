@@ -57,8 +57,8 @@ void al__task_mig_assign(struct allotd *d, const struct al__dworkload *w, struct
         for (int32_t i = 0, got = 0; i < MIG_INDEX_MAX && got < a->count; i++) {
             if (used[i])
                 continue;
-            int n = snprintf(text + len, sizeof(text) - len, "%s%s:%d", len ? "," : "",
-                             a->profile, (int)i);
+            int n = snprintf(text + len, sizeof(text) - len, "%s%s:%d", len ? "," : "", a->profile,
+                             (int)i);
             if (n < 0 || (size_t)n >= sizeof(text) - len)
                 break; /* more than the environment line holds: the ones that fit */
             len += (size_t)n;
@@ -67,4 +67,47 @@ void al__task_mig_assign(struct allotd *d, const struct al__dworkload *w, struct
     }
     free(used);
     t->mig_instances = len ? al__xstrdup(text) : NULL;
+}
+
+/* Instances of `profile` that tasks of workloads other than `self` running or stopping on node
+ * `node` hold (by what they ask: a backend may number none). */
+static int64_t held_on(const struct allotd *d, const struct al__dworkload *self, int32_t node,
+                       const char *profile) {
+    const struct al__wset_items *holding = &d->state.sets[AL__HOLDING];
+    int64_t held = 0;
+    for (size_t i = 0; i < holding->count; i++) {
+        const struct al__dworkload *w = holding->items[i];
+        for (int32_t m = 0; w != self && m < w->spec.mig_profiles; m++) {
+            if (strcmp(w->spec.migs[m].profile, profile) != 0)
+                continue;
+            for (int32_t k = 0; k < w->spec.workers; k++)
+                held += w->tasks[k].node == node && (w->tasks[k].state == AL__T_RUNNING ||
+                                                     w->tasks[k].state == AL__T_STOPPING)
+                            ? w->spec.migs[m].count
+                            : 0;
+        }
+    }
+    return held;
+}
+
+bool al__task_mig_room(const struct allotd *d, const struct al__dworkload *pw) {
+    for (int32_t k = 0; k < pw->spec.workers; k++) {
+        const struct al__dtask *p = &pw->tasks[k];
+        const struct al__node *node = al__task_node(d, p);
+        if (p->state != AL__T_PIPELINED || !node)
+            continue;
+        int32_t here = 0; /* pw's pipelined tasks on p's node */
+        for (int32_t q = 0; q < pw->spec.workers; q++)
+            here += pw->tasks[q].state == AL__T_PIPELINED && pw->tasks[q].node == p->node;
+        for (int32_t m = 0; m < pw->spec.mig_profiles; m++) {
+            const struct al__mig_ask *a = &pw->spec.migs[m];
+            int64_t offered = 0;
+            for (size_t n = 0; n < node->mig_count; n++)
+                if (strcmp(node->migs[n].profile, a->profile) == 0)
+                    offered = node->migs[n].count;
+            if (held_on(d, pw, p->node, a->profile) + (int64_t)a->count * here > offered)
+                return false;
+        }
+    }
+    return true;
 }

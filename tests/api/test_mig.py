@@ -11,6 +11,8 @@ import unittest
 from harness import ALLOTD, DaemonTest, wait_until
 
 SLEEP = ["sleep", "300"]
+# Ignores SIGTERM (the ignore is inherited by sleep): it stops only at SIGKILL, after the grace.
+STUBBORN = ["sh", "-c", "trap '' TERM; sleep 600"]
 SHOW = ["sh", "-c", "echo \"$ALLOT_MIG_INSTANCES|${CUDA_VISIBLE_DEVICES}|\""]
 
 
@@ -119,6 +121,25 @@ class MigLocalTest(DaemonTest):
         self.submit("none", "team", SLEEP, mig={"2g.20gb": 1}, queue_anyway=True)
         reason = self.wait_reason("none", "2g.20gb")
         self.assertIn("no node offers MIG instances of 2g.20gb", reason)
+
+    def test_a_reclaimer_waits_pipelined_until_the_victims_instances_are_free(self):
+        # team-a borrows both 3g.40gb instances (6 GPUs over a deserved 0) with tasks that
+        # ignore SIGTERM; team-b, deserved 6, reclaims one: it waits pipelined while they stop
+        self.project("team-a", deserved={"gpu": 0})
+        self.project("team-b", deserved={"gpu": 6})
+        for name in ("a1", "a2"):
+            self.submit(name, "team-a", STUBBORN, mig={"3g.40gb": 1})
+            self.d.wait_state(name, "running")
+        self.submit("b1", "team-b", SLEEP, mig={"3g.40gb": 1})
+        wait_until(lambda: self.d.workload("b1")["tasks"][0]["state"] == "pipelined",
+                   what="b1 pipelined")
+        w = self.d.wait_state("b1", "running", timeout=30)
+        t = w["tasks"][0]
+        # started once a victim had gone: one of the node's two instances, not a third
+        self.assertIn(t["mig_instances"], (["3g.40gb:0"], ["3g.40gb:1"]))
+        ends = [self.d.workload(n)["tasks"][0] for n in ("a1", "a2")]
+        held = [e["mig_instances"] for e in ends if e["state"] == "running"]
+        self.assertNotIn(t["mig_instances"], held)
 
     def test_consumption_counts_gpu_seconds_of_instances(self):
         self.project("team")

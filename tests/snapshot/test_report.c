@@ -55,7 +55,7 @@ static void test_amounts(void **state) {
     "{'name':'big-0','state':'pending','gpus':4},{'name':'big-1','state':'pending','gpus':4},"     \
     "{'name':'big-2','state':'running','node':'n0','gpus':4},"                                     \
     "{'name':'big-3','state':'pending','gpus':4}]},"                                               \
-    "{'name':'small','queue':'q','priority':50,'tasks':["                                         \
+    "{'name':'small','queue':'q','priority':50,'tasks':["                                          \
     "{'name':'t','state':'pending','gpu_fraction':0.5}]}]}"
 
 static void load(struct al_cluster *c) {
@@ -212,13 +212,14 @@ static void test_result_json(void **state) {
     "{'name':'n0','gpus':0,'mig':{'3g.40gb':2,'1g.10gb':7},'cpu_millis':4000},"                    \
     "{'name':'n1','gpus':0,'mig':{'1g.10gb':1},'cpu_millis':4000}],"                               \
     "'queues':[{'name':'dept'},{'name':'q','parent':'dept'}],"                                     \
-    "'jobs':[{'name':'hold','queue':'q','priority':50,'tasks':[{'name':'hold-0','state':'running','node':'n0',"  \
+    "'jobs':[{'name':'hold','queue':'q','priority':50,'tasks':[{'name':'hold-0','state':'running'" \
+    ",'node':'n0',"                                                                                \
     "'mig':{'3g.40gb':1}}]},"                                                                      \
-    "{'name':'two','queue':'q','priority':50,'tasks':[{'name':'two-0','state':'pending',"                        \
+    "{'name':'two','queue':'q','priority':50,'tasks':[{'name':'two-0','state':'pending',"          \
     "'mig':{'1g.10gb':1,'3g.40gb':2}}]},"                                                          \
-    "{'name':'none','queue':'q','priority':50,'tasks':[{'name':'none-0','state':'pending',"                      \
+    "{'name':'none','queue':'q','priority':50,'tasks':[{'name':'none-0','state':'pending',"        \
     "'mig':{'2g.20gb':1}}]},"                                                                      \
-    "{'name':'cpu','queue':'q','priority':50,'tasks':[{'name':'cpu-0','state':'pending',"                        \
+    "{'name':'cpu','queue':'q','priority':50,'tasks':[{'name':'cpu-0','state':'pending',"          \
     "'mig':{'1g.10gb':1},'cpu_millis':8000}]}]}"
 
 /* The pending entry of the result for job `name`. */

@@ -794,7 +794,7 @@ static void group_put(struct al__kube *k, struct al__kube_group *g, const struct
         if (p->gpus > w.gpus)
             w.gpus = p->gpus;
         if (p->pool[0] && !w.node_pool)
-            w.node_pool = p->pool;        /* a gang runs in one pool: its first pod's */
+            w.node_pool = p->pool; /* a gang runs in one pool: its first pod's */
         if (al__mig_asks_milli(p->migs, p->mig_profiles) > /* the pod asking most */
             al__mig_asks_milli(w.migs, w.mig_profiles)) {
             w.migs = p->migs;

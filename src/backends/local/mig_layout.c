@@ -15,8 +15,7 @@ static int mig_cmp(const void *a, const void *b) {
 }
 
 /* One layout, "PROFILE=COUNT,..." of n characters ("" for none), into node (NULL: check only). */
-static int layout_read(const char *text, size_t n, struct al__node *node, char *err,
-                       size_t size) {
+static int layout_read(const char *text, size_t n, struct al__node *node, char *err, size_t size) {
     struct al__node_mig migs[AL__NODE_MIGS_MAX];
     size_t count = 0;
     for (size_t at = 0; at < n;) {
