@@ -582,6 +582,18 @@ class MigTest(ClusterTest):
         self.assertIn("needs 1 x 2g.20gb on one node, the most free on a node is 0",
                       self.condition(ns, "both-2")["message"])
         self.assertEqual(set(bound(self.kubelet.pods(ns))), {"both-1"})
+        # submitted through allot: a Job whose container asks both profiles, mirrored back
+        r = subprocess.run([ALLOT, "--server", self.allotd.url, "--token", self.allotd.token,
+                            "workload", "submit", "sub", "-p", "mig2", "--mig", "1g.10gb",
+                            "--mig", "2g.20gb=1", "--image", "busybox", "--", "true"],
+                           capture_output=True, text=True, timeout=60)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        job = json.loads(self.c.kubectl("get", "job", "sub", "-n", ns, "-o", "json").stdout)
+        limits = job["spec"]["template"]["spec"]["containers"][0]["resources"]["limits"]
+        self.assertEqual(limits, {"nvidia.com/mig-1g.10gb": "1", "nvidia.com/mig-2g.20gb": "1"})
+        wait_until(lambda: self.allotd.api("GET", "/api/v1/workloads/sub?project=mig2")[1].get(
+            "mig") == {"1g.10gb": 1, "2g.20gb": 1}, 20, "sub's request as its pods ask it")
+        self.c.kubectl("delete", "job", "sub", "-n", ns, "--wait=false", check=False)
 
 
 class NodePoolTest(ClusterTest):
