@@ -9,6 +9,7 @@ import tempfile
 import unittest
 
 from harness import ALLOTD, DaemonTest, wait_until
+from test_metrics import parse_exposition, value
 
 SLEEP = ["sleep", "300"]
 # Ignores SIGTERM (the ignore is inherited by sleep): it stops only at SIGKILL, after the grace.
@@ -56,6 +57,18 @@ class MigLocalTest(DaemonTest):
         self.d.wait_state("again", "succeeded", timeout=30)
         self.assertEqual(self.logs("again"), "1g.10gb:0||\n")
 
+    def test_instances_held_are_kept_across_a_restart(self):
+        self.project("team")
+        self.submit("hold", "team", SLEEP, mig={"1g.10gb": 2})
+        self.d.wait_state("hold", "running")
+        self.d.stop()  # its task runs on; allotd re-adopts it with its instances from the store
+        self.d.start()
+        w = self.d.wait_state("hold", "running")
+        self.assertEqual(w["tasks"][0]["mig_instances"], ["1g.10gb:0", "1g.10gb:1"])
+        self.submit("show", "team", SHOW, mig={"1g.10gb": 1})
+        self.d.wait_state("show", "succeeded", timeout=30)
+        self.assertEqual(self.logs("show"), "1g.10gb:2||\n")
+
     def test_two_profiles_in_one_workload_are_placed_counted_and_shown(self):
         self.project("team")
         w = self.submit("both", "team", SLEEP, mig={"3g.40gb": 1, "1g.10gb": 2})
@@ -82,7 +95,12 @@ class MigLocalTest(DaemonTest):
         self.assertIn("cluster: 5 of 10 GPUs allocated", out)
         status, metrics, _ = self.d.request("GET", "/metrics")
         self.assertEqual(status, 200, metrics)
-        self.assertRegex(metrics, r'allot_node_allocated_gpus\{node="[^"]+"\} 5\b')
+        f = parse_exposition(metrics)  # the strict parser of test_metrics.py
+        self.assertEqual(value(f, "allot_node_allocated_gpus"), 5)
+        self.assertEqual(value(f, "allot_node_mig_instances", profile="3g.40gb"), 2)
+        self.assertEqual(value(f, "allot_node_allocated_mig_instances", profile="1g.10gb"), 2)
+        self.assertEqual(value(f, "allot_node_allocated_mig_instances", profile="3g.40gb"), 1)
+        self.assertEqual(value(f, "allot_queue_allocated_gpus", queue="team"), 5)
 
     def test_quota_counts_an_instance_as_its_compute_slices(self):
         self.project("team", limit={"gpu": 4})
