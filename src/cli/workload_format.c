@@ -196,6 +196,16 @@ void al__cli_workload_request(const json_t *workload, char *buf, size_t size) {
         if (r.devices > 1)
             al__cli_appendf(buf, size, " on each of %" PRId64 " GPUs", r.devices);
         append_limit(workload, buf, size);
+    } else if (json_object_size(json_object_get(workload, "mig")) > 0) {
+        const char *profile; /* "MIG 2 x 1g.10gb + 1 x 3g.40gb" */
+        const json_t *n;
+        bool first = true;
+        al__cli_appendf(buf, size, "MIG ");
+        json_object_foreach(json_object_get(workload, "mig"), profile, n) {
+            al__cli_appendf(buf, size, "%s%" JSON_INTEGER_FORMAT " x %s", first ? "" : " + ",
+                            json_integer_value(n), profile);
+            first = false;
+        }
     } else
         al__cli_appendf(buf, size, "no GPU");
     if (cpu > 0) {

@@ -86,6 +86,9 @@ class MigLocalTest(DaemonTest):
         # the CLI: the workload's request, the node's instances in use, the cluster line of top
         out = self.d.cli("workload", "list").stdout
         self.assertIn("2x1g.10gb+3g.40gb", out)
+        out = self.d.cli("workload", "describe", "both").stdout
+        self.assertIn("MIG 2 x 1g.10gb + 1 x 3g.40gb", out)
+        self.assertIn("1g.10gb:0,1g.10gb:1,3g.40gb:0", out)  # the task's instances
         out = self.d.cli("node", "list").stdout
         self.assertIn("MIG IN USE", out)
         self.assertIn("1g.10gb 2/3, 3g.40gb 1/2", out)
