@@ -38,7 +38,12 @@ static struct pool_sum *pools_collect(const struct allotd *d, size_t *count) {
             p[n++].held_milli = al__xcalloc(d->state.queue_count + 1, sizeof(int64_t));
         }
         p[k].nodes++;
-        p[k].gpus += node->gpu_count;
+        p[k].gpus += node->gpu_count; /* and G GPUs per MIG instance, as quotas count them */
+        for (size_t m = 0; m < node->mig_count; m++) {
+            int32_t g = al_mig_profile_gpus(node->migs[m].profile);
+            if (g > 0 && node->migs[m].count > 0)
+                p[k].gpus += (size_t)g * (size_t)node->migs[m].count;
+        }
         p[k].cpu_millis += node->cpu_millis;
         p[k].memory_bytes += node->memory_bytes;
     }

@@ -82,7 +82,8 @@ class MigLocalTest(DaemonTest):
         # the project's allocation counts them as GPUs: 5 (2 x 1g + 1 x 3g)
         wait_until(lambda: self.d.request("GET", "/api/v1/projects/team")[1]["status"]
                    ["allocated"]["gpu"] == 5, what="team allocated 5 GPUs")
-        self.assertEqual(self.d.request("GET", "/api/v1/pools/default")[1]["allocated_gpu"], 5)
+        pool = self.d.request("GET", "/api/v1/pools/default")[1]
+        self.assertEqual((pool["allocated_gpu"], pool["gpus"]), (5, 10))  # 1 + 3 x 1 + 2 x 3
         # the CLI: the workload's request, the node's instances in use, the cluster line of top
         out = self.d.cli("workload", "list").stdout
         self.assertIn("2x1g.10gb+3g.40gb", out)
@@ -93,6 +94,10 @@ class MigLocalTest(DaemonTest):
         self.assertIn("MIG IN USE", out)
         self.assertIn("1g.10gb 2/3, 3g.40gb 1/2", out)
         self.assertRegex(out, r"\b5/10\b")  # 1 device + 3 x 1 + 2 x 3 GPUs of capacity
+        out = self.d.cli("node", "describe", node["name"]).stdout
+        self.assertRegex(out, r"1g\.10gb\s+3\s+2\s+1\n")  # offered, in use, free
+        self.assertRegex(out, r"3g\.40gb\s+2\s+1\s+1\n")
+        self.assertIn("GPUs allocated:", out.replace("  ", " ").replace("  ", " "))
         out = self.d.cli("top").stdout
         self.assertRegex(out, r"team\s+\S+\s+\S+\s+5\b")
         self.assertIn("cluster: 5 of 10 GPUs allocated", out)
