@@ -202,6 +202,24 @@ class MigLocalTest(DaemonTest):
             self.assertEqual(reply["error"]["field"], "mig", (mig, reply))
 
 
+class MigPriceTest(DaemonTest):
+    gpus = "1xA100-80GiB"
+    args = ("--mig-layout", "3g.40gb=2", "--gpu-price", "MIG=2", "--gpu-price", "default=9")
+
+    def test_a_mig_run_is_priced_as_mig(self):
+        self.project("team")
+        self.submit("run", "team", ["sleep", "1"], mig={"3g.40gb": 1})
+        t = self.d.wait_state("run", "succeeded", timeout=30)["tasks"][0]
+        status, body, _ = self.d.request(
+            "GET", "/api/v1/reports/consumption?from=%d&to=%d" % (t["started_s"] - 10,
+                                                                  t["finished_s"] + 10))
+        self.assertEqual(status, 200, body)
+        row = body["items"][0]
+        secs = t["finished_s"] - t["started_s"]
+        self.assertEqual(row["gpu_seconds"], 3 * secs)
+        self.assertAlmostEqual(row["cost"], 3 * secs / 3600 * 2)  # MIG's price, not default's
+
+
 class MigLayoutPerNodeTest(DaemonTest):
     gpus = "1xA100-80GiB"
     args = ("--nodes", "3", "--mig-layout", "1g.10gb=7;;2g.20gb=1,1g.10gb=1")
