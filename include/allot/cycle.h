@@ -51,7 +51,11 @@ struct al_decision {
  *   GANG_INCOMPLETE: placeable (tasks of the minimum that fit), needed (the minimum),
  *       plus task and the NO_NODE_FITS fields for the first task that did not fit
  *   NO_NODE_FITS: task, requested_task (its request), best_free (the most free on any
- *       node whose labels match, per resource), nodes_matching (nodes whose labels match)
+ *       node whose labels match, per resource), nodes_matching (nodes whose labels match);
+ *       for a task asking MIG instances, mig_short (1 + the index in the task's migs of the
+ *       first profile no matching node has enough of free, 0 when each has: something else
+ *       is short) and mig_free (the most instances of it free on one matching node, -1 when
+ *       no matching node offers the profile)
  *   TOPOLOGY: topology_level (the required level no domain of satisfied), topology_subgroup
  *       (the subgroup whose constraint it is, -1 for the job's; al_explanation_topology gives
  *       the constraint), requested_task (the tasks' summed request), needed (how many tasks),
@@ -103,6 +107,7 @@ struct al_explanation {
      * earliest of those reservations' starts (al_result.reservations). */
     int32_t nodes_reserved;
     int64_t reserved_from_s;
+    int32_t mig_short, mig_free; /* NO_NODE_FITS, GANG_INCOMPLETE of a MIG task (above) */
 };
 
 /* Where every task is at the end of the cycle. */

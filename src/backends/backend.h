@@ -30,6 +30,26 @@ struct al__node_label {
 
 #define AL__NODE_MIGS_MAX 8
 
+/* MIG instances a task asks, of one profile ("1g.10gb": what al_mig_profile_gpus accepts, 11
+ * characters at most), and how many; a task may ask up to AL__MIG_ASKS_MAX profiles (a pod's
+ * several nvidia.com/mig-<profile> resources). */
+#define AL__MIG_ASKS_MAX 8
+struct al__mig_ask {
+    char profile[16];
+    int32_t count;
+};
+
+/* al__mig_asks_milli - milli-GPU that n asks of MIG instances count as: G whole GPUs per
+ * instance of a <G>g.<M>gb profile (KAI's rule; docs/engine.md, "MIG instances"). */
+static inline int64_t al__mig_asks_milli(const struct al__mig_ask *m, size_t n) {
+    int64_t milli = 0;
+    for (size_t i = 0; i < n; i++) {
+        int32_t g = al_mig_profile_gpus(m[i].profile);
+        milli += (int64_t)(g > 0 ? g : 0) * 1000 * m[i].count;
+    }
+    return milli;
+}
+
 /* A node tasks can run on. */
 struct al__node {
     char name[AL__NODE_NAME_MAX];
@@ -83,6 +103,9 @@ struct al__task_start {
     /* Dynamic fractions: the limit it may grow to above that request while the device has
      * memory no other task's request needs (same kind as the request), 0 = the request. */
     int32_t gpu_milli_limit, gpu_memory_limit_mib;
+    /* The MIG instances it holds on that node, "1g.10gb:0,1g.10gb:1", where the backend asks
+     * allotd to number them (al__backend.mig_numbered); NULL: none. */
+    const char *mig_instances;
     /* A task holding a share (gpu_milli or gpu_memory_mib) has its limits enforced where the
      * backend can (the local backend: liballot-cuda.so); false: its workload opted out. */
     bool enforce;
@@ -208,9 +231,9 @@ struct al__mirror_workload {
     int64_t cpu_millis, memory_bytes;
     int32_t gpu_milli_limit, gpu_memory_limit_mib; /* dynamic fractions, 0 = the request */
     const char *node_pool; /* the node pool it runs in, NULL = the default pool */
-    /* MIG instances each task asks, of one profile ("1g.10gb"; "" and 0: none). */
-    const char *mig_profile;
-    int32_t mig_count;
+    /* MIG instances each task asks, by profile (mig_profiles of them, 0: none). */
+    const struct al__mig_ask *migs;
+    size_t mig_profiles;
     int64_t created_s;
     int64_t time_limit_s; /* 0 = none said (a workload's own stays) */
     const struct al__mirror_task *tasks;
@@ -401,6 +424,10 @@ struct al__backend {
     /* Set by open: how a workload that opted out (its spec's enforce false) did so, for its
      * "enforcement"; NULL: "--no-enforce". */
     const char *enforcement_opt_out;
+    /* Set by open: allotd numbers the MIG instances each task holds on its node and passes
+     * them to start (the local backend, whose layout is declared); false where the platform
+     * picks them (Kubernetes' device plugin). */
+    bool mig_numbered;
     /* Set by allotd after open (NULL: none): the backend calls it, from any thread and holding
      * none of its own locks, when it learned that a task may have ended (a child reaped, a
      * watch event), so that allotd runs a pass soon instead of at its next tick. */

@@ -65,7 +65,7 @@ const struct al__cli_noun al__cli_noun_table[] = {
     {"workload", "submit, list, describe, logs, exec, attach, suspend, delete..."},
     {"project", "create, list, describe, update, delete"},
     {"department", "create, list, describe, update, delete"},
-    {"node", "list"},
+    {"node", "list, describe"},
     {"topology", "list"},
     {"pool", "list, describe: node pools, their capacity, quotas and allocation"},
     {"top", "per project: deserved GPUs, fair share, allocated, pending"},
@@ -163,7 +163,9 @@ static const struct al__cli_opt submit_options[] = {
      "a base: PATH, HOME...), or NAME[,NAME...];\nNAME=VALUE items set a variable, as -e",
      "ALL NONE"},
     {NULL, "--mig", "PROFILE[=N]",
-     "N MIG instances of PROFILE (1g.10gb, 3g.40gb) per\ntask instead of GPUs (default N 1)", NULL},
+     "N MIG instances of PROFILE (1g.10gb, 3g.40gb) per\ntask instead of GPUs (default N 1); "
+     "repeat for\nseveral profiles (up to 8)",
+     NULL},
     {NULL, "--node-pool", "NAME",
      "run in node pool NAME (default: the default pool,\nthe nodes with no pool)", NULL},
     {NULL, "--workdir", "DIR",
@@ -619,8 +621,16 @@ const struct al__cli_command al__cli_command_table[] = {
      "Lists nodes: GPUS (count x model and memory), GPU ALLOCATED (GPUs given to tasks,\n"
      "fractions counted as given: 2.5 is two whole GPUs and half of a third / GPUs),\n"
      "DEVICES IN USE (devices holding at least one task / devices), and CPU cores and\n"
-     "MEMORY (allocated / capacity). These are the figures of the API's nodes.",
+     "MEMORY (allocated / capacity); where some node offers MIG instances, MIG IN USE\n"
+     "(per profile: held / offered; GPU ALLOCATED counts an instance of <G>g as G GPUs).\n"
+     "These are the figures of the API's nodes.",
      OPTS(watch_options), NULL, al__cmd_node_list, API_OUT},
+    {"node", "describe", "NAME", "its devices and MIG instances, and what tasks hold",
+     "Shows a node: its pool, GPUs allocated (a MIG instance of <G>g.<M>gb counted as G),\n"
+     "CPU and memory allocated of its capacity, each device (model, memory, the part\n"
+     "allocated, the workloads on it) and each MIG profile it offers (OFFERED, IN USE,\n"
+     "FREE).",
+     NULL, 0, NULL, al__cmd_node_describe, API_OUT},
     {"topology", "list", "", "topologies: the levels of the nodes' labels",
      "Lists the topologies the nodes' labels describe (KAI's Topology resources on\n"
      "Kubernetes, allotd's --topology on the local backend): NAME and LEVELS, outermost\n"

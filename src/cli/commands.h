@@ -120,6 +120,7 @@ int al__cmd_queue_update(const struct al__cli *cli, int argc, char **argv);
 int al__cmd_queue_delete(const struct al__cli *cli, int argc, char **argv);
 
 int al__cmd_node_list(const struct al__cli *cli, int argc, char **argv);
+int al__cmd_node_describe(const struct al__cli *cli, int argc, char **argv);
 int al__cmd_topology_list(const struct al__cli *cli, int argc, char **argv);
 int al__cmd_pool_list(const struct al__cli *cli, int argc, char **argv);
 int al__cmd_pool_describe(const struct al__cli *cli, int argc, char **argv);

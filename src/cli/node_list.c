@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "allot/model.h"
 #include "cli/client.h"
 #include "cli/list_view.h"
 #include "cli/options.h"
@@ -54,7 +55,40 @@ static double gpus_allocated(const json_t *node) {
     return sum;
 }
 
-static void node_row(struct al__cli_table *t, const json_t *node) {
+/* "1g.10gb 2/7, 3g.40gb 0/2": each MIG profile the node offers or has in use, instances in use
+ * of those offered; "-" for none. */
+static void migs_text(const json_t *node, char *buf, size_t size) {
+    const json_t *offered = json_object_get(node, "mig");
+    const json_t *used = json_object_get(json_object_get(node, "allocated"), "mig");
+    const char *profile;
+    const json_t *v;
+    buf[0] = '\0';
+    json_object_foreach((json_t *)offered, profile, v) {
+        al__cli_appendf(buf, size, "%s%s %" JSON_INTEGER_FORMAT "/%" JSON_INTEGER_FORMAT,
+                        buf[0] ? ", " : "", profile,
+                        json_integer_value(json_object_get(used, profile)), json_integer_value(v));
+    }
+    json_object_foreach((json_t *)used, profile, v) { /* held beyond a layout that changed */
+        if (!json_object_get(offered, profile))
+            al__cli_appendf(buf, size, "%s%s %" JSON_INTEGER_FORMAT "/0", buf[0] ? ", " : "",
+                            profile, json_integer_value(v));
+    }
+    if (buf[0] == '\0')
+        snprintf(buf, size, "-");
+}
+
+static bool offers_mig(const json_t *items) {
+    size_t i;
+    const json_t *node;
+    json_array_foreach(items, i, node) {
+        if (json_object_size(json_object_get(node, "mig")) > 0 ||
+            json_object_size(json_object_get(json_object_get(node, "allocated"), "mig")) > 0)
+            return true;
+    }
+    return false;
+}
+
+static void node_row(struct al__cli_table *t, const json_t *node, bool mig) {
     const json_t *gpus = json_object_get(node, "gpus");
     char text[512], used[48], total[48];
 
@@ -62,7 +96,15 @@ static void node_row(struct al__cli_table *t, const json_t *node) {
     gpus_text(gpus, text, sizeof(text));
     al__cli_table_cell(t, "%s", text);
     al__cli_format_gpus(gpus_allocated(node), used, sizeof(used));
-    al__cli_table_cell(t, "%s/%zu", used, json_array_size(gpus));
+    size_t capacity = json_array_size(gpus); /* and G GPUs per MIG instance, as quotas count */
+    const char *profile;
+    const json_t *count;
+    json_object_foreach(json_object_get(node, "mig"), profile, count) {
+        int32_t g = al_mig_profile_gpus(profile);
+        capacity +=
+            g > 0 && json_is_integer(count) ? (size_t)g * (size_t)json_integer_value(count) : 0;
+    }
+    al__cli_table_cell(t, "%s/%zu", used, capacity);
     size_t i, in_use = 0;
     const json_t *g;
     json_array_foreach(gpus, i, g) {
@@ -77,19 +119,25 @@ static void node_row(struct al__cli_table *t, const json_t *node) {
                           sizeof(used));
     al__cli_format_memory(al__cli_json_int(node, "memory_bytes", 0), total, sizeof(total));
     al__cli_table_cell(t, "%s/%s", used, total);
+    if (mig) {
+        migs_text(node, text, sizeof(text));
+        al__cli_table_cell(t, "%s", text);
+    }
 }
 
 static void print_table(const struct al__cli *cli, const json_t *items) {
-    static const char *const headers[] = {"NAME",           "GPUS", "GPU ALLOCATED",
-                                          "DEVICES IN USE", "CPU",  "MEMORY"};
+    /* MIG IN USE only where some node offers MIG instances */
+    static const char *const headers[] = {"NAME", "GPUS",   "GPU ALLOCATED", "DEVICES IN USE",
+                                          "CPU",  "MEMORY", "MIG IN USE"};
     struct al__cli_table t;
     size_t i;
     const json_t *node;
+    bool mig = offers_mig(items);
 
     (void)cli;
-    al__cli_table_init(&t, 6, headers);
+    al__cli_table_init(&t, mig ? 7 : 6, headers);
     json_array_foreach(items, i, node) {
-        node_row(&t, node);
+        node_row(&t, node, mig);
     }
     al__cli_table_print_list(cli, &t);
     al__cli_table_release(&t);

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "allot/model.h"
 #include "cli/client.h"
 #include "cli/options.h"
 #include "cli/output.h"
@@ -108,6 +109,13 @@ static int print_cluster(const struct al__cli *cli) {
     json_array_foreach(nodes, i, n) {
         allocated += al__cli_json_path_num(n, "allocated.gpu", 0);
         gpus += json_array_size(json_object_get(n, "gpus"));
+        const char *profile; /* and G GPUs per MIG instance, as quotas count them */
+        const json_t *count;
+        json_object_foreach(json_object_get(n, "mig"), profile, count) {
+            int32_t g = al_mig_profile_gpus(profile);
+            gpus +=
+                g > 0 && json_is_integer(count) ? (size_t)g * (size_t)json_integer_value(count) : 0;
+        }
     }
     al__cli_format_gpus(allocated, text, sizeof(text));
     fprintf(cli->out, "\ncluster: %s of %zu GPU%s allocated on %zu node%s\n", text, gpus,

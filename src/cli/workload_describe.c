@@ -226,6 +226,15 @@ static void print_tasks(const json_t *tasks, int64_t now) {
         int64_t pid = al__cli_json_int(task, "pid", -1);
         const json_t *exit_code = json_object_get(task, "exit_code");
         al__cli_devices_text(json_object_get(task, "gpu_devices"), devices, sizeof(devices));
+        const json_t *migs = json_object_get(task, "mig_instances"), *m;
+        size_t k;
+        if (json_array_size(migs) > 0 && strcmp(devices, "-") == 0) { /* its MIG instances */
+            devices[0] = '\0';
+            json_array_foreach(migs, k, m) {
+                al__cli_appendf(devices, sizeof(devices), "%s%s", k ? "," : "",
+                                json_is_string(m) ? json_string_value(m) : "?");
+            }
+        }
         al__cli_format_ago(al__cli_json_int(task, "started_s", -1), now, started, sizeof(started));
         al__cli_table_cell(&t, "%" PRId64, al__cli_json_int(task, "index", (int64_t)i));
         al__cli_table_cell(&t, "%s", al__cli_json_str(task, "state", "?"));

@@ -37,6 +37,25 @@ void al__cli_workload_gpus(const json_t *workload, char *buf, size_t size) {
     char amount[48];
 
     buf[0] = '\0';
+    const json_t *migs = json_object_get(workload, "mig");
+    if (r.whole <= 0 && r.fraction <= 0 && r.mib <= 0 && json_object_size(migs) > 0) {
+        const char *profile; /* MIG instances: "2x1g.10gb+2x3g.40gb" (per task: "3x(...)") */
+        const json_t *n;
+        bool several = r.workers > 1 && json_object_size(migs) > 1;
+        if (r.workers > 1)
+            al__cli_appendf(buf, size, "%" PRId64 "x%s", r.workers, several ? "(" : "");
+        bool first = true;
+        json_object_foreach((json_t *)migs, profile, n) {
+            json_int_t count = json_integer_value(n);
+            al__cli_appendf(buf, size, "%s", first ? "" : "+");
+            first = false;
+            if (count > 1)
+                al__cli_appendf(buf, size, "%" JSON_INTEGER_FORMAT "x", count);
+            al__cli_appendf(buf, size, "%s", profile);
+        }
+        al__cli_appendf(buf, size, "%s", several ? ")" : "");
+        return;
+    }
     if (r.whole <= 0 && r.fraction <= 0 && r.mib <= 0) {
         snprintf(buf, size, "0");
         return;
@@ -177,6 +196,16 @@ void al__cli_workload_request(const json_t *workload, char *buf, size_t size) {
         if (r.devices > 1)
             al__cli_appendf(buf, size, " on each of %" PRId64 " GPUs", r.devices);
         append_limit(workload, buf, size);
+    } else if (json_object_size(json_object_get(workload, "mig")) > 0) {
+        const char *profile; /* "MIG 2 x 1g.10gb + 1 x 3g.40gb" */
+        const json_t *n;
+        bool first = true;
+        al__cli_appendf(buf, size, "MIG ");
+        json_object_foreach(json_object_get(workload, "mig"), profile, n) {
+            al__cli_appendf(buf, size, "%s%" JSON_INTEGER_FORMAT " x %s", first ? "" : " + ",
+                            json_integer_value(n), profile);
+            first = false;
+        }
     } else
         al__cli_appendf(buf, size, "no GPU");
     if (cpu > 0) {

@@ -74,7 +74,7 @@ static int running_option(struct al__cli_args *a, json_t *body) {
     int64_t seconds;
     if (al__cli_args_is(a, NULL, "--workdir"))
         return workdir_option(a, body);
-    if (al__cli_args_is(a, NULL, "--mig")) { /* PROFILE=N or PROFILE (one instance) */
+    if (al__cli_args_is(a, NULL, "--mig")) { /* PROFILE=N or PROFILE (one); repeatable */
         const char *text = al__cli_args_value(a);
         if (!text)
             return AL__CLI_BAD;
@@ -87,7 +87,14 @@ static int running_option(struct al__cli_args *a, json_t *body) {
             return al__cli_usage_error(a->cli, "%s: give PROFILE or PROFILE=N, e.g. 1g.10gb=2",
                                        a->option);
         snprintf(profile, sizeof(profile), "%.*s", (int)len, text);
-        al__cli_json_set(body, "mig", al__cli_json_take(json_pack("{s:i}", profile, (int)n)));
+        json_t *migs = json_object_get(body, "mig");
+        if (!migs) {
+            al__cli_json_set(body, "mig", json_object());
+            migs = json_object_get(body, "mig");
+        }
+        if (json_object_get(migs, profile))
+            return al__cli_usage_error(a->cli, "%s: %s given twice", a->option, profile);
+        al__cli_json_set(migs, profile, json_integer((json_int_t)n));
         return 0;
     }
     if (al__cli_args_is(a, NULL, "--node-pool")) {

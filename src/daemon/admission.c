@@ -35,8 +35,24 @@ static size_t devices_needed(const struct al__wspec *s) {
     return s->gpu_milli > 0 || s->gpu_memory_mib > 0 ? (size_t)s->gpu_device_count : 0;
 }
 
+/* MIG instances of `profile` node n offers (cordoned or not). */
+static int32_t migs_offered(const struct al__node *n, const char *profile) {
+    for (size_t m = 0; m < n->mig_count; m++)
+        if (strcmp(n->migs[m].profile, profile) == 0)
+            return n->migs[m].count;
+    return 0;
+}
+
+/* Whether node n offers every MIG instance one task of s asks. */
+static bool migs_fit(const struct al__node *n, const struct al__wspec *s) {
+    for (int32_t m = 0; m < s->mig_profiles; m++)
+        if (migs_offered(n, s->migs[m].profile) < s->migs[m].count)
+            return false;
+    return true;
+}
+
 static bool fits(const struct al__node *n, const struct al__wspec *s) {
-    return devices_needed(s) <= devices_with(n, s->gpu_memory_mib) &&
+    return devices_needed(s) <= devices_with(n, s->gpu_memory_mib) && migs_fit(n, s) &&
            s->cpu_millis <= n->cpu_millis && s->memory_bytes <= n->memory_bytes;
 }
 
@@ -74,6 +90,9 @@ static void request_text(const struct al__wspec *s, char *buf, size_t size) {
                  (int)s->gpu_device_count);
     else if (s->gpu_milli > 0)
         snprintf(parts[n++], sizeof(parts[0]), "a share of %d GPUs", (int)s->gpu_device_count);
+    else if (s->mig_profiles > 0)
+        snprintf(parts[n++], sizeof(parts[0]), "%d MIG profile%s", (int)s->mig_profiles,
+                 s->mig_profiles == 1 ? "" : "s");
     al_amount_text(AL_CPU, s->cpu_millis, true, cpu, sizeof(cpu));
     al_amount_text(AL_MEMORY, s->memory_bytes, true, memory, sizeof(memory));
     if (s->cpu_millis > 0)
@@ -96,6 +115,23 @@ static int explain(const struct al__inventory *inv, const struct al__wspec *s, c
         snprintf(text, sizeof(text), "no node can ever hold %d GPUs per task: the largest has %zu",
                  (int)s->gpus, l.gpus);
         return refuse(field, fsize, "gpu", msg, msize, text);
+    }
+    for (int32_t m = 0; m < s->mig_profiles; m++) {
+        const struct al__mig_ask *a = &s->migs[m];
+        int32_t most = 0;
+        for (size_t i = 0; i < inv->node_count; i++) {
+            int32_t offered = migs_offered(&inv->nodes[i], a->profile);
+            most = offered > most ? offered : most;
+        }
+        if (most >= a->count)
+            continue;
+        if (most == 0)
+            snprintf(text, sizeof(text), "no node offers MIG instances of %s", a->profile);
+        else
+            snprintf(text, sizeof(text),
+                     "no node can ever hold %d x %s per task: the most one node offers is %d",
+                     (int)a->count, a->profile, (int)most);
+        return refuse(field, fsize, "mig", msg, msize, text);
     }
     if (s->gpu_memory_mib > l.device_mib) {
         snprintf(text, sizeof(text),

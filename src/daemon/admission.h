@@ -13,8 +13,9 @@
 /*
  * al__admission_check - 0 when one task of `spec` fits some node of `inv` as a whole (its GPUs
  * or its devices of enough memory, its CPU and memory, all on that one node; cordoned nodes
- * count, they may come back), when the inventory has no node yet (nothing to judge), or when
- * the submit body says "queue_anyway": true. Else -AL_EINVAL with field ("gpu",
+ * count, they may come back; its MIG instances of every profile), when the inventory has no
+ * node yet (nothing to judge), or when
+ * the submit body says "queue_anyway": true. Else -AL_EINVAL with field ("gpu", "mig",
  * "gpu_memory_mib", "gpu_device_count", "cpu_millis", "memory_bytes", "queue_anyway" when it is
  * not a boolean, "" when no one field is at fault) and a message with the numbers ("no node can
  * ever hold 9 GPUs per task: the largest has 4 ..."). O(nodes x devices).

@@ -58,6 +58,9 @@ static int open_run(struct allotd *d, const struct al__dworkload *w, const struc
         }
         milli += al__consumption_device_milli(&r, mib);
     }
+    milli += r.mig_milli; /* its MIG instances, on no device: G GPUs each, priced as "MIG" */
+    if (!model[0] && r.mig_milli > 0)
+        model = "MIG";
     al__stmt_bind_int(st, 1, w->id);
     al__stmt_bind_int(st, 2, t->index);
     al__stmt_bind_text(st, 3, w->name);

@@ -258,7 +258,8 @@ bool al__tasks_start_pipelined(struct allotd *d) {
         bool pipelined = false;
         for (int32_t k = 0; k < w->spec.workers; k++)
             pipelined |= w->tasks[k].state == AL__T_PIPELINED;
-        if (!pipelined || !schedulable(w) || !room_is_free(d, &h, w))
+        if (!pipelined || !schedulable(w) || !room_is_free(d, &h, w) ||
+            (w->spec.mig_profiles > 0 && !al__task_mig_room(d, w)))
             continue;
         /* A gang's pipelined tasks start together. */
         for (int32_t k = 0; k < w->spec.workers; k++) {

@@ -31,7 +31,9 @@ json_t *al__enforcement_json(const struct allotd *d, const struct al__dworkload 
     const struct al__wspec *s = &w->spec;
     const char *library = d->backend.cuda_library, *reason = NULL;
     char other[128];
-    if (s->gpus == 0 && s->gpu_milli == 0 && s->gpu_memory_mib == 0)
+    if (s->mig_profiles > 0) /* MIG isolates its instances in hardware */
+        reason = "MIG instances";
+    else if (s->gpus == 0 && s->gpu_milli == 0 && s->gpu_memory_mib == 0)
         reason = "no GPUs";
     else if (s->gpu_milli == 0 && s->gpu_memory_mib == 0)
         reason = "whole GPUs";

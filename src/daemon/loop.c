@@ -69,6 +69,8 @@ static struct al_explanation stable_why(const int64_t *queue_ids, const struct a
     why.victim_search_cut = x->victim_search_cut;
     why.topology_level = x->topology_level;
     why.topology_subgroup = x->topology_subgroup;
+    why.mig_short = x->mig_short;
+    why.mig_free = x->mig_free;
     return why;
 }
 

@@ -35,6 +35,10 @@ struct node_row {
     int64_t cpu_millis, memory_bytes;         /* allocatable */
     int64_t gpu_milli, used_cpu, used_memory; /* allocated */
     size_t gpu_count;
+    /* MIG instances it offers by profile, and those held (same index) */
+    struct al__node_mig migs[AL__NODE_MIGS_MAX];
+    int64_t mig_used[AL__NODE_MIGS_MAX];
+    size_t mig_count;
 };
 
 /* What a scrape reads of the state, copied under the lock. */
@@ -73,16 +77,13 @@ static void gather_queues(const struct allotd *d, struct gathered *g) {
 static void device_share(const struct al__task_request *r, int32_t mib, int64_t *milli,
                          int64_t *bytes) {
     int64_t total = (int64_t)mib << 20;
-    if (r->gpus > 0) {
-        *milli = 1000;
+    *milli = al__task_device_milli(r, mib);
+    if (r->gpus > 0)
         *bytes = total;
-    } else if (r->gpu_milli > 0) {
-        *milli = r->gpu_milli;
+    else if (r->gpu_milli > 0)
         *bytes = total * r->gpu_milli / 1000;
-    } else {
-        *milli = al_gpu_memory_milli(r->gpu_memory_mib, mib);
+    else
         *bytes = (int64_t)r->gpu_memory_mib << 20;
-    }
 }
 
 /* What running and stopping tasks hold (as GET /api/v1/nodes counts it), from the workloads
@@ -99,6 +100,12 @@ static void gather_usage(const struct allotd *d, struct gathered *g, const size_
             struct al__task_request r = al__task_request_of(w, t->index);
             g->nodes[t->node].used_cpu += r.cpu_millis;
             g->nodes[t->node].used_memory += r.memory_bytes;
+            g->nodes[t->node].gpu_milli += r.mig_milli; /* its MIG instances: on no device */
+            struct node_row *nr = &g->nodes[t->node];
+            for (int32_t m = 0; m < w->spec.mig_profiles; m++)
+                for (size_t s = 0; s < nr->mig_count; s++)
+                    if (strcmp(nr->migs[s].profile, w->spec.migs[m].profile) == 0)
+                        nr->mig_used[s] += w->spec.migs[m].count;
             for (size_t k2 = 0; k2 < t->gpu_count; k2++) {
                 int32_t dev = t->gpus[k2];
                 if (dev < 0 || (size_t)dev >= node->gpu_count)
@@ -128,6 +135,8 @@ static void gather_nodes(const struct allotd *d, struct gathered *g) {
         r->cpu_millis = n->cpu_millis;
         r->memory_bytes = n->memory_bytes;
         r->gpu_count = n->gpu_count;
+        r->mig_count = n->mig_count;
+        memcpy(r->migs, n->migs, n->mig_count * sizeof(n->migs[0]));
         for (size_t k = 0; k < n->gpu_count; k++) {
             struct device_row *dev = &g->devices[first[i] + k];
             dev->node = i;
@@ -243,6 +252,26 @@ static void node_family(struct al__expo *e, const struct gathered *g, const char
     }
 }
 
+/* MIG instances per node and profile, offered or held; no family where no node offers any. */
+static void mig_family(struct al__expo *e, const struct gathered *g, const char *name,
+                       const char *help, bool held) {
+    bool any = false;
+    for (size_t i = 0; i < g->node_count && !any; i++)
+        any = g->nodes[i].mig_count > 0;
+    if (!any)
+        return;
+    al__expo_family(e, name, "gauge", help);
+    for (size_t i = 0; i < g->node_count; i++) {
+        const struct node_row *n = &g->nodes[i];
+        for (size_t m = 0; m < n->mig_count; m++) {
+            struct al__labels l = {.len = 0};
+            al__labels_add(&l, "node", n->name);
+            al__labels_add(&l, "profile", n->migs[m].profile);
+            al__expo_sample(e, name, &l, held ? (double)n->mig_used[m] : (double)n->migs[m].count);
+        }
+    }
+}
+
 static void device_family(struct al__expo *e, const struct gathered *g, const char *name,
                           const char *help, int which) {
     al__expo_family(e, name, "gauge", help);
@@ -304,7 +333,13 @@ static void render_nodes(const struct gathered *g, struct al__expo *e) {
     node_family(e, g, "allot_node_cpu_cores", "Allocatable CPU cores of the node.", 1);
     node_family(e, g, "allot_node_memory_bytes", "Allocatable memory of the node, bytes.", 2);
     node_family(e, g, "allot_node_allocated_gpus",
-                "GPUs allocated on the node to running and stopping tasks (fractions summed).", 3);
+                "GPUs allocated on the node to running and stopping tasks (fractions summed; a "
+                "MIG instance of profile <G>g.<M>gb as G GPUs).",
+                3);
+    mig_family(e, g, "allot_node_mig_instances", "MIG instances the node offers, by profile.",
+               false);
+    mig_family(e, g, "allot_node_allocated_mig_instances",
+               "MIG instances held on the node by running and stopping tasks, by profile.", true);
     node_family(e, g, "allot_node_allocated_cpu_cores",
                 "CPU cores allocated on the node to running and stopping tasks.", 4);
     node_family(e, g, "allot_node_allocated_memory_bytes",

@@ -264,8 +264,10 @@ static void spec_from(const struct al__mirror_workload *in, struct al__wspec *s)
     s->gpu_device_count = in->gpu_device_count;
     s->gpu_milli_limit = in->gpu_milli_limit;
     s->gpu_memory_limit_mib = in->gpu_memory_limit_mib;
-    snprintf(s->mig_profile, sizeof(s->mig_profile), "%s", in->mig_profile ? in->mig_profile : "");
-    s->mig_count = in->mig_profile ? in->mig_count : 0;
+    memset(s->migs, 0, sizeof(s->migs));
+    s->mig_profiles = 0;
+    for (size_t m = 0; m < in->mig_profiles && m < AL__MIG_ASKS_MAX; m++)
+        s->migs[s->mig_profiles++] = in->migs[m];
     s->cpu_millis = in->cpu_millis;
     s->memory_bytes = in->memory_bytes;
     s->enforce = !in->no_enforce;
@@ -301,6 +303,7 @@ static struct al__task_request *requests_from(const struct al__mirror_workload *
     if (!differ)
         return NULL;
     struct al__task_request *out = al__xcalloc(in->task_count, sizeof(*out));
+    int64_t spec_mig = al__mig_asks_milli(spec->migs, (size_t)spec->mig_profiles);
     for (size_t i = 0; i < in->task_count; i++) {
         const struct al__mirror_request *r = &in->tasks[i].request;
         out[i] = in->tasks[i].own_request ? (struct al__task_request){r->gpus,
@@ -310,7 +313,8 @@ static struct al__task_request *requests_from(const struct al__mirror_workload *
                                                                       r->cpu_millis,
                                                                       r->memory_bytes,
                                                                       r->gpu_milli_limit,
-                                                                      r->gpu_memory_limit_mib}
+                                                                      r->gpu_memory_limit_mib,
+                                                                      spec_mig}
                                           : al__task_request_of_spec(spec);
     }
     return out;
@@ -321,6 +325,16 @@ static bool same_requests(const struct al__task_request *a, const struct al__tas
     if (!a || !b)
         return a == b;
     return memcmp(a, b, n * sizeof(*a)) == 0;
+}
+
+static bool same_migs(const struct al__wspec *a, const struct al__wspec *b) {
+    if (a->mig_profiles != b->mig_profiles)
+        return false;
+    for (int32_t m = 0; m < a->mig_profiles; m++)
+        if (a->migs[m].count != b->migs[m].count ||
+            strcmp(a->migs[m].profile, b->migs[m].profile) != 0)
+            return false;
+    return true;
 }
 
 static bool same_request(const struct al__wspec *a, const struct al__wspec *b) {
@@ -335,8 +349,7 @@ static bool same_request(const struct al__wspec *a, const struct al__wspec *b) {
            same_text(a->topology, b->topology) &&
            same_text(a->required_topology_level, b->required_topology_level) &&
            same_text(a->preferred_topology_level, b->preferred_topology_level) &&
-           a->time_limit_s == b->time_limit_s && a->mig_count == b->mig_count &&
-           strcmp(a->mig_profile, b->mig_profile) == 0 &&
+           a->time_limit_s == b->time_limit_s && same_migs(a, b) &&
            al__subgroups_same(a->subgroups, a->subgroup_count, b->subgroups, b->subgroup_count);
 }
 
@@ -678,8 +691,8 @@ void al__mirror_submit(struct allotd *d, json_t *body, struct al__reply *rep) {
                                     .gpu_device_count = spec.gpu_device_count,
                                     .gpu_milli_limit = spec.gpu_milli_limit,
                                     .gpu_memory_limit_mib = spec.gpu_memory_limit_mib,
-                                    .mig_profile = spec.mig_profile,
-                                    .mig_count = spec.mig_count,
+                                    .migs = spec.migs,
+                                    .mig_profiles = (size_t)spec.mig_profiles,
                                     .cpu_millis = spec.cpu_millis,
                                     .memory_bytes = spec.memory_bytes,
                                     .created_s = al__daemon_now(),

@@ -213,16 +213,17 @@ void al__model_fill_tasks(const struct allotd *d, const struct al__dworkload *w,
         ct->memory_bytes = r.memory_bytes;
         ct->subgroup = al__task_subgroup(w, i);
         /* Its MIG instances (freed with the task: al_cluster_release, model_kept.c); a task
-         * running on a node that no longer offers its profile (the node's MIG layout changed
-         * under it) holds none there, rather than make the cycle refuse the cluster. */
-        if (w->spec.mig_count > 0 &&
-            (!al_task_is_active(state) || ct->node < 0 ||
-             node_offers(&d->backend.inventory.nodes[ct->node], w->spec.mig_profile))) {
-            ct->migs = al__xcalloc(1, sizeof(*ct->migs));
-            ct->migs[0].profile = al__xstrdup(w->spec.mig_profile);
-            ct->migs[0].count = w->spec.mig_count;
-            ct->mig_count = 1;
-        }
+         * running on a node that no longer offers one of its profiles (the node's MIG layout
+         * changed under it) holds none of that profile there, rather than make the cycle
+         * refuse the cluster. */
+        if (s->mig_profiles > 0)
+            ct->migs = al__xcalloc((size_t)s->mig_profiles, sizeof(*ct->migs));
+        for (int32_t m = 0; m < s->mig_profiles; m++)
+            if (!al_task_is_active(state) || ct->node < 0 ||
+                node_offers(&d->backend.inventory.nodes[ct->node], s->migs[m].profile)) {
+                ct->migs[ct->mig_count].profile = al__xstrdup(s->migs[m].profile);
+                ct->migs[ct->mig_count++].count = s->migs[m].count;
+            }
         if (al_task_is_active(state) && t->gpu_count > 0) {
             ct->gpu_indices = al__xcalloc(t->gpu_count, sizeof(int32_t));
             for (size_t g = 0; g < t->gpu_count; g++)

@@ -53,10 +53,14 @@ static bool same_task(const struct al_task *a, const struct al_task *b) {
         a->gpu_memory_limit_mib != b->gpu_memory_limit_mib || a->cpu_millis != b->cpu_millis ||
         a->memory_bytes != b->memory_bytes || a->subgroup != b->subgroup ||
         a->has_task_priority != b->has_task_priority || a->gpu_index_count != b->gpu_index_count ||
-        a->affinity_count != b->affinity_count)
+        a->affinity_count != b->affinity_count || a->mig_count != b->mig_count)
         return false;
     for (size_t g = 0; g < a->gpu_index_count; g++)
         if (a->gpu_indices[g] != b->gpu_indices[g])
+            return false;
+    for (size_t m = 0; m < a->mig_count; m++)
+        if (a->migs[m].count != b->migs[m].count ||
+            strcmp(a->migs[m].profile, b->migs[m].profile) != 0)
             return false;
     return true;
 }

@@ -103,6 +103,10 @@ static char *devices_text(const struct al__dtask *t) {
     json_t *a = json_array();
     for (size_t i = 0; i < t->gpu_count; i++)
         json_array_append_new(a, json_integer(t->gpus[i]));
+    /* its MIG instances, a string after the device numbers (read back by persist_load.c; an
+     * allotd before them skips what is not a number) */
+    if (t->mig_instances)
+        json_array_append_new(a, json_string(t->mig_instances));
     return dump(a);
 }
 

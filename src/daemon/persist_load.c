@@ -146,6 +146,8 @@ static void task_devices(struct al__dtask *t, const char *text) {
     json_array_foreach(a, i, v) {
         if (t->gpu_count < AL__MAX_TASK_GPUS && json_is_integer(v))
             t->gpus[t->gpu_count++] = (int32_t)json_integer_value(v);
+        else if (json_is_string(v) && !t->mig_instances) /* persist.c: its MIG instances */
+            t->mig_instances = al__xstrdup(json_string_value(v));
     }
     json_decref(a);
 }

@@ -47,6 +47,10 @@ static const char *no_room(const struct allotd *d, const struct al__dworkload *w
         snprintf(cause, size, "no node matches what its tasks ask for.");
         return "NoFit";
     }
+    if (x->mig_short > 0 && x->mig_free < 0) { /* nothing to wait for but a new layout */
+        snprintf(cause, size, "no node offers a MIG profile it asks.");
+        return "NoFit";
+    }
     if (x->victims_protected > 0) {
         int64_t now = (int64_t)time(NULL), end = first_protection_end(d, w, now);
         char when[32] = "";

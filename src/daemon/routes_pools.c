@@ -39,7 +39,12 @@ static struct pool_sum *pools_collect(const struct allotd *d, size_t *count) {
             p[n++].held_milli = al__xcalloc(d->state.queue_count + 1, sizeof(int64_t));
         }
         p[k].nodes++;
-        p[k].gpus += node->gpu_count;
+        p[k].gpus += node->gpu_count; /* and G GPUs per MIG instance, as quotas count them */
+        for (size_t m = 0; m < node->mig_count; m++) {
+            int32_t g = al_mig_profile_gpus(node->migs[m].profile);
+            if (g > 0 && node->migs[m].count > 0)
+                p[k].gpus += (size_t)g * (size_t)node->migs[m].count;
+        }
         p[k].cpu_millis += node->cpu_millis;
         p[k].memory_bytes += node->memory_bytes;
     }
@@ -67,14 +72,12 @@ static void pools_add_held(const struct allotd *d, struct pool_sum *p, size_t co
             if (!ps || (t->state != AL__T_RUNNING && t->state != AL__T_STOPPING))
                 continue;
             struct al__task_request r = al__task_request_of(w, t->index);
+            ps->held_milli[q - d->state.queues] += r.mig_milli; /* on no device */
             for (size_t g = 0; g < t->gpu_count; g++) {
                 int32_t dev = t->gpus[g];
                 int32_t mib =
                     dev >= 0 && (size_t)dev < node->gpu_count ? node->gpus[dev].memory_mib : 0;
-                ps->held_milli[q - d->state.queues] +=
-                    r.gpus > 0 ? 1000
-                               : (r.gpu_milli > 0 ? r.gpu_milli
-                                                  : al_gpu_memory_milli(r.gpu_memory_mib, mib));
+                ps->held_milli[q - d->state.queues] += al__task_device_milli(&r, mib);
             }
         }
     }

@@ -46,10 +46,7 @@ static struct queue_status *statuses(struct allotd *d) {
             if (w->tasks[t].state != AL__T_PENDING)
                 continue;
             struct al__task_request r = al__task_request_of(w, t);
-            int64_t milli = r.gpu_memory_mib > 0 && largest_mib > 0
-                                ? al_gpu_memory_milli(r.gpu_memory_mib, (int32_t)largest_mib)
-                                : r.gpu_milli;
-            qs->pending[AL_GPU] += (int64_t)r.gpus * 1000 + milli * r.gpu_device_count;
+            qs->pending[AL_GPU] += al__task_request_milli(&r, (int32_t)largest_mib);
             qs->pending[AL_CPU] += r.cpu_millis;
             qs->pending[AL_MEMORY] += r.memory_bytes;
         }

@@ -36,6 +36,16 @@ static json_t *task_json(const struct allotd *d, const struct al__dworkload *w,
     int32_t g = al__task_subgroup(w, t->index);
     if (g >= 0) /* its subgroup's name, where the workload has subgroups */
         json_object_set_new(o, "subgroup", json_string(w->spec.subgroups[g].name));
+    if (placed && t->mig_instances) { /* "1g.10gb:0,1g.10gb:1" as a list */
+        json_t *migs = json_array();
+        for (const char *at = t->mig_instances; *at;) {
+            const char *comma = strchr(at, ',');
+            size_t len = comma ? (size_t)(comma - at) : strlen(at);
+            json_array_append_new(migs, json_stringn(at, len));
+            at += len + (comma ? 1 : 0);
+        }
+        json_object_set_new(o, "mig_instances", migs);
+    }
     /* The backend's own words about a started task (the local backend: its "pid"). */
     d->backend.type->task_json((struct al__backend *)&d->backend, finished ? "" : t->ref, o);
     return o;

@@ -250,8 +250,8 @@ json_t *al__workload_spec_json(const struct al__wspec *s) {
             json_object_set_new(o, "preferred_topology_level",
                                 json_string(s->preferred_topology_level));
         json_object_set_new(o, "node_pool", s->node_pool ? json_string(s->node_pool) : json_null());
-        if (s->mig_count > 0)
-            json_object_set_new(o, "mig", json_pack("{s:i}", s->mig_profile, s->mig_count));
+        if (s->mig_profiles > 0)
+            json_object_set_new(o, "mig", al__mig_asks_json(s->migs, (size_t)s->mig_profiles));
         if (s->subgroup_count > 0) /* only then: a spec stored before the field reads the same */
             json_object_set_new(o, "subgroups",
                                 al__subgroups_json(s->subgroups, s->subgroup_count));
@@ -648,27 +648,40 @@ static int read_topology(const struct al__json *body, struct al__wspec *s,
     return 0;
 }
 
-/* mig: {"<profile>": count}, one profile, instead of any other GPU request. */
+static int mig_ask_cmp(const void *a, const void *b) {
+    return strcmp(((const struct al__mig_ask *)a)->profile,
+                  ((const struct al__mig_ask *)b)->profile);
+}
+
+/* mig: {"<profile>": count, ...}, up to AL__MIG_ASKS_MAX profiles, instead of any other GPU
+ * request; kept sorted by profile. */
 static int read_mig(const struct al__json *body, struct al__wspec *w, char *field, size_t fsize,
                     char *msg, size_t msize) {
     const struct al__json *m = al__json_get(body, "mig");
     if (!m || al__json_is(m, AL__JSON_NULL))
         return 0;
-    if (!al__json_is(m, AL__JSON_OBJECT) || m->count != 1)
+    if (!al__json_is(m, AL__JSON_OBJECT) || m->count < 1 || m->count > AL__MIG_ASKS_MAX)
         return fail(field, fsize, msg, msize, "mig",
-                    "must be an object with one MIG profile and a count: {\"1g.10gb\": 1}");
-    const struct al__json_member *e = &m->u.members[0];
-    int64_t n = 0;
-    struct al_snapshot_error err = {{0}, {0}, 0};
-    if (al_mig_profile_gpus(e->key) < 0 || strlen(e->key) >= sizeof(w->mig_profile))
-        return fail(field, fsize, msg, msize, "mig",
-                    "not a MIG profile: give <G>g.<M>gb, G 1-7 compute slices and M GB");
-    if (al__read_int(&e->value, "mig", 1, 4096, &n, &err) < 0)
-        return fail(field, fsize, msg, msize, "mig", "the count must be an integer 1..4096");
+                    "must be an object of 1 to 8 MIG profiles and counts: {\"1g.10gb\": 1}");
+    for (size_t i = 0; i < m->count; i++) {
+        const struct al__json_member *e = &m->u.members[i];
+        int64_t n = 0;
+        struct al_snapshot_error err = {{0}, {0}, 0};
+        if (al_mig_profile_gpus(e->key) < 0 || strlen(e->key) >= sizeof(w->migs[0].profile))
+            return fail(field, fsize, msg, msize, "mig",
+                        "not a MIG profile: give <G>g.<M>gb, G 1-7 compute slices and M GB");
+        if (al__read_int(&e->value, "mig", 1, 4096, &n, &err) < 0)
+            return fail(field, fsize, msg, msize, "mig", "the count must be an integer 1..4096");
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(w->migs[j].profile, e->key) == 0)
+                return fail(field, fsize, msg, msize, "mig", "names a MIG profile twice");
+        snprintf(w->migs[i].profile, sizeof(w->migs[i].profile), "%s", e->key);
+        w->migs[i].count = (int32_t)n;
+    }
     if (w->gpus > 0 || w->gpu_milli > 0 || w->gpu_memory_mib > 0)
         return fail(field, fsize, msg, msize, "mig", "ask MIG instances or GPUs, not both");
-    snprintf(w->mig_profile, sizeof(w->mig_profile), "%s", e->key);
-    w->mig_count = (int32_t)n;
+    w->mig_profiles = (int32_t)m->count;
+    qsort(w->migs, m->count, sizeof(w->migs[0]), mig_ask_cmp);
     return 0;
 }
 
@@ -813,4 +826,11 @@ void al__wspec_release(struct al__wspec *s) {
     s->subgroup_count = 0;
     s->command = s->env = s->export_mode = s->exported_env = s->labels = NULL;
     s->workdir = s->topology = s->required_topology_level = s->preferred_topology_level = NULL;
+}
+
+json_t *al__mig_asks_json(const struct al__mig_ask *m, size_t n) {
+    json_t *o = json_object();
+    for (size_t i = 0; i < n; i++)
+        json_object_set_new(o, m[i].profile, json_integer(m[i].count));
+    return o;
 }

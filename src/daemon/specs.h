@@ -15,6 +15,8 @@
 /* JSON forms of queues and workloads (specs.c), shared by the API and the store. */
 json_t *al__queue_spec_json(const struct al__dqueue *q);
 json_t *al__workload_spec_json(const struct al__wspec *s);
+/* al__mig_asks_json - {"1g.10gb": 1, ...}: n MIG asks as the API writes them (new reference). */
+json_t *al__mig_asks_json(const struct al__mig_ask *m, size_t n);
 /* al__queue_read - the settings of a queue object (create or update body, or a stored spec)
  * applied to *q. `create`: "name" is allowed and required. Fills field/message on failure. */
 int al__queue_read(struct al__state *st, const json_t *body, bool create, bool project,

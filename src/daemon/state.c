@@ -320,9 +320,33 @@ void al__workload_alloc_tasks(struct al__dworkload *w) {
 }
 
 struct al__task_request al__task_request_of_spec(const struct al__wspec *s) {
-    return (struct al__task_request){
-        s->gpus,       s->gpu_milli,    s->gpu_memory_mib,  s->gpu_device_count,
-        s->cpu_millis, s->memory_bytes, s->gpu_milli_limit, s->gpu_memory_limit_mib};
+    return (struct al__task_request){s->gpus,
+                                     s->gpu_milli,
+                                     s->gpu_memory_mib,
+                                     s->gpu_device_count,
+                                     s->cpu_millis,
+                                     s->memory_bytes,
+                                     s->gpu_milli_limit,
+                                     s->gpu_memory_limit_mib,
+                                     al__mig_asks_milli(s->migs, (size_t)s->mig_profiles)};
+}
+
+int64_t al__task_device_milli(const struct al__task_request *r, int32_t device_mib) {
+    if (r->gpus > 0)
+        return 1000;
+    if (r->gpu_milli > 0)
+        return r->gpu_milli;
+    if (r->gpu_memory_mib > 0 && device_mib > 0)
+        return al_gpu_memory_milli(r->gpu_memory_mib, device_mib);
+    return 0;
+}
+
+int64_t al__task_request_milli(const struct al__task_request *r, int32_t device_mib) {
+    if (r->gpus > 0)
+        return (int64_t)r->gpus * 1000 + r->mig_milli;
+    if (r->gpu_milli > 0 || r->gpu_memory_mib > 0)
+        return al__task_device_milli(r, device_mib) * r->gpu_device_count + r->mig_milli;
+    return r->mig_milli;
 }
 
 struct al__task_request al__task_request_of(const struct al__dworkload *w, int32_t i) {
@@ -347,8 +371,10 @@ void al__workload_free(struct al__dworkload *w) {
         return;
     free(w->requests);
     free(w->task_subgroups);
-    for (int32_t i = 0; w->tasks && i < w->spec.workers; i++)
+    for (int32_t i = 0; w->tasks && i < w->spec.workers; i++) {
         free(w->tasks[i].stopped_why);
+        free(w->tasks[i].mig_instances);
+    }
     al__wspec_release(&w->spec);
     free(w->reason);
     free(w->tasks);
@@ -480,6 +506,8 @@ void al__task_requeue(struct al__state *st, struct al__dtask *t) {
     t->exit_code = 0;
     t->stop_sent_s = 0;
     t->killed = t->evicting = false;
+    free(t->mig_instances);
+    t->mig_instances = NULL;
 }
 
 void al__workload_track_stale(struct al__state *st, struct al__dworkload *w, int64_t now) {

@@ -88,6 +88,9 @@ struct al__dtask {
     bool evicting;
     int32_t runs;      /* how many times it was started (its log marks each run after the first) */
     char *stopped_why; /* why its last run was stopped to be requeued ("suspended"), or NULL */
+    /* The MIG instances it holds on its node, "1g.10gb:0,1g.10gb:1" (tasks_mig.c), or NULL:
+     * none, or its backend does not number them. */
+    char *mig_instances;
 };
 
 /* What one task asks for (each of a workload's tasks alike: its spec's; a mirrored job's pods
@@ -97,6 +100,7 @@ struct al__task_request {
     int64_t cpu_millis, memory_bytes;
     /* Dynamic fractions: the limit above a shared request (same kind), 0 = the request. */
     int32_t gpu_milli_limit, gpu_memory_limit_mib;
+    int64_t mig_milli; /* its MIG instances as milli-GPU (al__mig_asks_milli), 0 = none */
 };
 
 /* Kinds of workload, as Run:ai has them (docs/api.md): what a workload defaults to and what it
@@ -146,12 +150,13 @@ struct al__wspec {
     /* Dynamic fractions (docs/cuda.md): how far each task may grow above its shared request,
      * of the request's kind ("gpu_fraction_limit", "gpu_memory_limit_mib"); 0 = the request. */
     int32_t gpu_milli_limit, gpu_memory_limit_mib;
-    /* MIG instances each task asks, of one profile (docs/engine.md, "MIG instances"): the
-     * Kubernetes backend's pods asking nvidia.com/mig-<profile>; "" and 0 for none. */
-    char mig_profile[24];
-    int32_t mig_count;
+    /* MIG instances each task asks, by profile (docs/engine.md, "MIG instances"; the
+     * Kubernetes backend's pods asking nvidia.com/mig-<profile>): mig_profiles of migs (below,
+     * after what every cycle reads: rare), sorted by profile, 0 for none. */
+    int32_t mig_profiles;
     int64_t cpu_millis, memory_bytes;
     int64_t time_limit_s; /* its tasks are stopped this long after it started running, 0 = never */
+    struct al__mig_ask migs[AL__MIG_ASKS_MAX];
     /* How to run it: read when its tasks start, not by the cycle (so last). */
     json_t *command; /* array of strings */
     json_t *env;     /* object of strings: set over the exported ones */
@@ -327,6 +332,16 @@ void al__state_remove_workload(struct al__state *st, struct al__dworkload *w);
 struct al__task_request al__task_request_of(const struct al__dworkload *w, int32_t i);
 /* al__task_request_of_spec - what each task of a workload with spec s asks for by default. */
 struct al__task_request al__task_request_of_spec(const struct al__wspec *s);
+/*
+ * al__task_request_milli - milli-GPU one task asking r counts as, wherever allotd counts GPUs
+ * (quotas, queue figures, reports, metrics): whole GPUs, MIG instances as G GPUs each (KAI's
+ * rule), a share on each of its devices; a GPU-memory share as a part of a device of
+ * `device_mib` (0: unknown, it counts nothing).
+ */
+int64_t al__task_request_milli(const struct al__task_request *r, int32_t device_mib);
+/* al__task_device_milli - milli-GPU one task asking r holds on one of its devices of
+ * `device_mib` MiB (its MIG instances are on none: al__task_request_milli counts them). */
+int64_t al__task_device_milli(const struct al__task_request *r, int32_t device_mib);
 
 /* al__task_subgroup - the index in w->spec.subgroups of task i's subgroup, -1 when w has
  * none. O(subgroups). */

@@ -51,9 +51,14 @@ void al__task_place(struct allotd *d, struct al__dworkload *w, struct al__dtask 
     /* What an earlier run of the task left must not be taken for this one's after a crash. */
     d->backend.type->prepare(&d->backend, al__task_key(w, t));
     al__task_devices_text(t, devices, sizeof(devices));
-    al__persist_event(d, w, "scheduled", "task %d scheduled on %s%s%s", (int)t->index,
-                      al__state_node_name(&d->state, t->node),
-                      t->gpu_count ? " GPUs " : " (no GPU)", t->gpu_count ? devices : "");
+    al__task_mig_assign(d, w, t);
+    if (t->mig_instances)
+        al__persist_event(d, w, "scheduled", "task %d scheduled on %s MIG %s", (int)t->index,
+                          al__state_node_name(&d->state, t->node), t->mig_instances);
+    else
+        al__persist_event(d, w, "scheduled", "task %d scheduled on %s%s%s", (int)t->index,
+                          al__state_node_name(&d->state, t->node),
+                          t->gpu_count ? " GPUs " : " (no GPU)", t->gpu_count ? devices : "");
     if (!al__workload_is_active(w)) {
         if (w->started_s < 0) /* its first start */
             al__metrics_first_start(&d->metrics, al__daemon_now() - w->created_s);
@@ -138,6 +143,7 @@ static void job_prepare(struct allotd *d, struct launch_job *j) {
         .gpu_memory_mib = r.gpu_memory_mib,
         .gpu_milli_limit = r.gpu_milli_limit,
         .gpu_memory_limit_mib = r.gpu_memory_limit_mib,
+        .mig_instances = j->t->mig_instances,
         .enforce = s->enforce,
         .argv = (const char *const *)j->argv,
         .exported_env = (const char *const *)j->exported_env,

@@ -17,6 +17,20 @@
  * puts it back to pending.
  */
 void al__task_place(struct allotd *d, struct al__dworkload *w, struct al__dtask *t);
+/*
+ * al__task_mig_assign - numbers the MIG instances task t of w holds on its node (tasks_mig.c):
+ * for each profile its spec asks, the lowest indices no other task running or stopping there
+ * holds, into t->mig_instances ("1g.10gb:0,1g.10gb:1"); NULL where its backend numbers none
+ * (al__backend.mig_numbered false) or it asks none. Lock held. O(tasks holding resources).
+ */
+void al__task_mig_assign(struct allotd *d, const struct al__dworkload *w, struct al__dtask *t);
+/*
+ * al__task_mig_room - whether the MIG instances pw's pipelined tasks ask are free on their nodes
+ * (tasks_mig.c): for each profile, what the other workloads' running and stopping tasks there
+ * ask plus what pw's pipelined tasks there ask, within what the node offers. True for a
+ * workload asking none. Lock held. O(pipelined tasks x profiles x tasks holding resources).
+ */
+bool al__task_mig_room(const struct allotd *d, const struct al__dworkload *pw);
 /* Both locks held (the placements committed); both are let go while the backend starts them,
  * and a transaction for their records is begun. */
 void al__tasks_start_placed(struct allotd *d);

@@ -131,7 +131,10 @@ static void capacity_of(const struct al_cluster *c, const char *pool,
         const struct al_node *node = &c->nodes[n];
         if (pool && strcmp(node->pool ? node->pool : "", pool) != 0)
             continue;
-        cap[AL_GPU] += (int64_t)node->gpu_count * 1000;
+        cap[AL_GPU] += (int64_t)node->gpu_count * 1000; /* and G GPUs per MIG instance */
+        for (size_t m = 0; m < node->mig_count; m++)
+            cap[AL_GPU] +=
+                (int64_t)al_mig_profile_gpus(node->migs[m].profile) * 1000 * node->migs[m].count;
         cap[AL_CPU] += node->cpu_millis;
         cap[AL_MEMORY] += node->memory_bytes;
     }

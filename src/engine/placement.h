@@ -119,7 +119,8 @@ bool al__placement_find(struct al__session *s, int32_t t, const struct al__place
 /*
  * al__placement_shortfall - fills the NO_NODE_FITS fields of *e for task t: its
  * request, the most free of each resource on any node whose labels match, and how
- * many nodes match.
+ * many nodes match; for a task asking MIG instances, its first profile short and the most
+ * free of it on one such node. O(nodes x profiles) for a MIG task.
  */
 void al__placement_shortfall(struct al__session *s, int32_t t, struct al_explanation *e);
 

@@ -111,22 +111,42 @@ static void quota_text(const struct al_cluster *c, const struct al_explanation *
     }
 }
 
+/* "needs 2 x 3g.40gb on one node, the most free on a node is 1" or "no node offers 3g.40gb":
+ * the MIG profile of the task that no node has enough of (its G x count GPUs say nothing of
+ * where they fit). */
+static bool mig_text(const struct al_task *task, const struct al_explanation *e, struct line *l) {
+    if (!task || e->mig_short <= 0 || (size_t)e->mig_short > task->mig_count)
+        return false;
+    const struct al_mig *m = &task->migs[e->mig_short - 1];
+    if (e->mig_free < 0)
+        line_add(l, "no node offers MIG instances of %s", m->profile);
+    else
+        line_add(l, "needs %d x %s on one node, the most free on a node is %d", (int)m->count,
+                 m->profile, (int)e->mig_free);
+    return true;
+}
+
 /* "task t fits on no node: needs 4 GPUs, most free on a node 2 GPUs" */
 static void no_fit_text(const struct al_cluster *c, const struct al_explanation *e,
                         struct line *l) {
     char need[48], best[48];
     bool any = false, short_any = false;
+    const struct al_task *task =
+        e->task >= 0 && (size_t)e->task < c->task_count ? &c->tasks[e->task] : NULL;
 
-    line_add(l, "task %s fits on no node: ",
-             e->task >= 0 && (size_t)e->task < c->task_count ? c->tasks[e->task].name : "?");
+    line_add(l, "task %s fits on no node: ", task ? task->name : "?");
     if (e->nodes_matching == 0) {
         line_add(l, "no node matches its node affinity");
         return;
     }
-    for (int r = 0; r < AL_RESOURCE_COUNT; r++)
+    /* a MIG task's GPUs are its instances: its profile's shortfall instead of GPU figures */
+    bool mig = task && task->mig_count > 0;
+    any = mig_text(task, e, l);
+    for (int r = mig ? AL_GPU + 1 : 0; r < AL_RESOURCE_COUNT; r++)
         short_any |= e->requested_task[r] > e->best_free[r];
-    for (int r = 0; r < AL_RESOURCE_COUNT; r++) {
-        if (e->requested_task[r] <= 0 || (short_any && e->requested_task[r] <= e->best_free[r]))
+    for (int r = mig ? AL_GPU + 1 : 0; r < AL_RESOURCE_COUNT; r++) {
+        if (e->requested_task[r] <= 0 || (short_any && e->requested_task[r] <= e->best_free[r]) ||
+            (any && e->requested_task[r] <= e->best_free[r]))
             continue;
         al_amount_text((enum al_resource)r, e->requested_task[r], true, need, sizeof(need));
         al_amount_text((enum al_resource)r, e->best_free[r], true, best, sizeof(best));

@@ -58,6 +58,14 @@ static int no_fit_fields(json_t *o, const struct al_cluster *c, const struct al_
     rc |= al__put(o, "task_requests", al__amounts_json(e->requested_task));
     rc |= al__put(o, "most_free_on_a_node", al__amounts_json(e->best_free));
     rc |= al__put(o, "nodes_matching", json_integer(e->nodes_matching));
+    const struct al_task *task = &c->tasks[e->task];
+    if (e->mig_short > 0 && (size_t)e->mig_short <= task->mig_count) {
+        const struct al_mig *m = &task->migs[e->mig_short - 1];
+        rc |= al__put(o, "mig_profile", json_string(m->profile));
+        rc |= al__put(o, "mig_needed", json_integer(m->count));
+        rc |= al__put(o, "mig_most_free_on_a_node",
+                      e->mig_free < 0 ? json_null() : json_integer(e->mig_free));
+    }
     if (e->nodes_reserved > 0) {
         rc |= al__put(o, "nodes_reserved", json_integer(e->nodes_reserved));
         rc |= al__put(o, "reserved_from_s", json_integer(e->reserved_from_s));

@@ -254,6 +254,38 @@ static void a_share_pods_opt_out_of_enforcement_is_read(void **state) {
     }
 }
 
+static void a_pods_mig_resources_are_read_by_profile(void **state) {
+    struct al__kube_pod p;
+    char err[256] = "";
+    (void)state;
+    /* summed per profile over containers (limits standing in for requests), sorted */
+    json_t *o = tb_json(
+        "{\"metadata\": {\"name\": \"m\", \"namespace\": \"n\"}, \"spec\": {\"containers\": ["
+        "{\"name\": \"a\", \"resources\": {\"requests\": {\"nvidia.com/mig-2g.20gb\": \"1\","
+        " \"nvidia.com/mig-1g.10gb\": \"2\"}}},"
+        " {\"name\": \"b\", \"resources\": {\"limits\": {\"nvidia.com/mig-1g.10gb\": \"1\"}}}]}}");
+    assert_int_equal(al__kube_pod_read(o, NULL, &p, err, sizeof err), 0);
+    assert_int_equal(p.mig_profiles, 2);
+    assert_string_equal(p.migs[0].profile, "1g.10gb");
+    assert_int_equal(p.migs[0].count, 3);
+    assert_string_equal(p.migs[1].profile, "2g.20gb");
+    assert_int_equal(p.migs[1].count, 1);
+    json_decref(o);
+    /* nine profiles: more than allot takes */
+    char text[2048];
+    int n = snprintf(text, sizeof text,
+                     "{\"metadata\": {\"name\": \"m\", \"namespace\": \"n\"}, \"spec\": "
+                     "{\"containers\": [{\"name\": \"a\", \"resources\": {\"requests\": {");
+    for (int i = 1; i <= 9; i++)
+        n += snprintf(text + n, sizeof text - (size_t)n, "%s\"nvidia.com/mig-1g.%dgb\": \"1\"",
+                      i > 1 ? ", " : "", i);
+    snprintf(text + n, sizeof text - (size_t)n, "}}}]}}");
+    o = tb_json(text);
+    assert_int_equal(al__kube_pod_read(o, NULL, &p, err, sizeof err), -AL_EINVAL);
+    assert_non_null(strstr(err, "at most 8 profiles"));
+    json_decref(o);
+}
+
 static void malformed_pods_are_refused_naming_the_field(void **state) {
     static const struct {
         const char *meta, *spec, *expect;
@@ -336,6 +368,7 @@ int main(void) {
         cmocka_unit_test(kai_gpu_sharing_annotations_are_read),
         cmocka_unit_test(kais_preemptibility_label_is_read),
         cmocka_unit_test(a_share_pods_opt_out_of_enforcement_is_read),
+        cmocka_unit_test(a_pods_mig_resources_are_read_by_profile),
         cmocka_unit_test(malformed_pods_are_refused_naming_the_field),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -40,7 +40,7 @@ static void kube_free(struct al__kube *k) {
 static void group_read(const char *text, struct al__kube_pod_group *g) {
     char err[512];
     json_t *o = tb_json(text);
-    if (al__kube_pod_group_read(o, g, err, sizeof(err)) < 0)
+    if (al__kube_pod_group_read(o, NULL, g, err, sizeof(err)) < 0)
         fail_msg("%s", err);
     json_decref(o);
 }

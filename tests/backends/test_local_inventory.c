@@ -1,4 +1,5 @@
-/* test_local_inventory.c - the local backend's host resources, --gpus parser and NVML discovery. */
+/* test_local_inventory.c - the local backend's host resources, --gpus parser, NVML discovery and
+ * --mig-layout. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -177,6 +178,49 @@ static void nvml_discovery_finds_devices_or_says_why(void **state) {
     }
 }
 
+/* --mig-layout: one layout for every node or one per node (sorted by profile), and each
+ * malformed one refused naming the option, the inventory untouched. */
+static void mig_layouts_are_read_per_node(void **state) {
+    static const char *const bad[] = {"1g.10gb",
+                                      "1g.10gb=0",
+                                      "1g.10gb=4097",
+                                      "9g.10gb=1",
+                                      "1g.10gb=1,1g.10gb=2",
+                                      "1g.10gb=x",
+                                      "1g.10gb=7;1",
+                                      "1g.10gb=1;2g.20gb=1",
+                                      ",",
+                                      "1g.5gb=1,1g.10gb=1,1g.20gb=1,2g.10gb=1,2g.20gb=1,3g.20gb=1,"
+                                      "3g.40gb=1,4g.40gb=1,7g.80gb=1"};
+    struct al__node nodes[3];
+    struct al__inventory inv = {.nodes = nodes, .node_count = 3};
+    char err[256];
+    (void)state;
+    memset(nodes, 0, sizeof(nodes));
+    assert_int_equal(al__local_mig_layout("3g.40gb=2,1g.10gb=7", 3, &inv, err, sizeof(err)), 0);
+    for (size_t i = 0; i < 3; i++) {
+        assert_int_equal(nodes[i].mig_count, 2);
+        assert_string_equal(nodes[i].migs[0].profile, "1g.10gb");
+        assert_int_equal(nodes[i].migs[0].count, 7);
+        assert_string_equal(nodes[i].migs[1].profile, "3g.40gb");
+        assert_int_equal(nodes[i].migs[1].count, 2);
+    }
+    memset(nodes, 0, sizeof(nodes));
+    assert_int_equal(
+        al__local_mig_layout("1g.10gb=7;;2g.20gb=1,1g.10gb=1", 3, &inv, err, sizeof(err)), 0);
+    assert_int_equal(nodes[0].mig_count, 1);
+    assert_int_equal(nodes[1].mig_count, 0);
+    assert_int_equal(nodes[2].mig_count, 2);
+    assert_string_equal(nodes[2].migs[1].profile, "2g.20gb");
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        memset(nodes, 0, sizeof(nodes));
+        err[0] = '\0';
+        if (al__local_mig_layout(bad[i], 3, NULL, err, sizeof(err)) != -AL_EINVAL ||
+            strncmp(err, "--mig-layout: ", 14) != 0)
+            fail_msg("\"%s\": \"%s\"", bad[i], err);
+    }
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(host_values_are_positive),
@@ -184,6 +228,7 @@ int main(void) {
         cmocka_unit_test(bad_specs_are_rejected_with_a_message),
         cmocka_unit_test(exact_message_for_a_missing_unit),
         cmocka_unit_test(nvml_discovery_finds_devices_or_says_why),
+        cmocka_unit_test(mig_layouts_are_read_per_node),
     };
     return cmocka_run_group_tests_name("local inventory", tests, NULL, NULL);
 }

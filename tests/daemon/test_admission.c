@@ -1,5 +1,6 @@
 /* test_admission.c - a submitted request against the inventory (admission.h): the field no node
- * has, a combination no one node has, cordoned nodes, an empty inventory, queue_anyway. */
+ * has, a combination no one node has, cordoned nodes, an empty inventory, queue_anyway, MIG
+ * instances by profile. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -70,10 +71,38 @@ static void cordoned_nodes_count_and_no_node_judges_nothing(void **state) {
     inv.node_count = 2;
 }
 
+static void mig_instances_are_judged_by_profile(void **state) {
+    struct al__wspec s = {
+        .mig_profiles = 2, .migs = {{"1g.10gb", 2}, {"3g.40gb", 1}}, .cpu_millis = 1000};
+    char field[64], msg[512];
+    (void)state;
+    snprintf(nodes[0].migs[0].profile, sizeof(nodes[0].migs[0].profile), "1g.10gb");
+    nodes[0].migs[0].count = 3;
+    nodes[0].mig_count = 1;
+    assert_int_equal(check("{}", &s, field, msg), -AL_EINVAL);
+    assert_string_equal(field, "mig");
+    assert_non_null(strstr(msg, "no node offers MIG instances of 3g.40gb"));
+    s.mig_profiles = 1;
+    s.migs[0].count = 4;
+    assert_int_equal(check("{}", &s, field, msg), -AL_EINVAL);
+    assert_string_equal(field, "mig");
+    assert_non_null(strstr(msg, "no node can ever hold 4 x 1g.10gb per task: the most one node "
+                                "offers is 3"));
+    s.migs[0].count = 3; /* fits "wide" */
+    assert_int_equal(check("{}", &s, field, msg), 0);
+    s.cpu_millis = 8000; /* "tall" has the cores, "wide" the instances */
+    assert_int_equal(check("{}", &s, field, msg), -AL_EINVAL);
+    assert_string_equal(field, "");
+    assert_non_null(
+        strstr(msg, "no node can ever hold one task's 1 MIG profile and 8 cores together"));
+    assert_int_equal(check("{\"queue_anyway\": true}", &s, field, msg), 0);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup(a_combination_no_one_node_has_names_no_field, setup),
         cmocka_unit_test_setup(cordoned_nodes_count_and_no_node_judges_nothing, setup),
+        cmocka_unit_test_setup(mig_instances_are_judged_by_profile, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -554,6 +554,45 @@ class MigTest(ClusterTest):
         self.assertEqual(set(bound(self.kubelet.pods(ns))), {"m1", "m2", "foreign"})
         self.assertEqual(self.kubelet.node_of(ns, "m3"), None)
 
+    def test_a_pod_asking_two_profiles_runs_where_both_are_free(self):
+        """A pod asking nvidia.com/mig-1g.10gb and nvidia.com/mig-2g.20gb goes to the node that
+        offers both (not the one offering only the first); a second such pod waits, explained
+        by the profile short."""
+        ns = self.namespace("mig2")
+        self.add_queues(queue("mig2-dept"), queue("mig2", parent="mig2-dept", gpu_quota=8))
+        self.add_node("mig2-a", gpus=0, extra={"nvidia.com/mig-1g.10gb": "4"})
+        self.add_node("mig2-b", gpus=0, extra={"nvidia.com/mig-1g.10gb": "2",
+                                               "nvidia.com/mig-2g.20gb": "1"})
+
+        def two(name):
+            p = pod(name, ns, "mig2")
+            res = p["spec"]["containers"][0]["resources"]
+            res["requests"]["nvidia.com/mig-1g.10gb"] = "1"
+            res["requests"]["nvidia.com/mig-2g.20gb"] = "1"
+            res["limits"] = {"nvidia.com/mig-1g.10gb": "1", "nvidia.com/mig-2g.20gb": "1"}
+            return p
+
+        self.c.apply([two("both-1")])
+        self.assertEqual(self.wait_bound(ns, 1), {"both-1": "mig2-b"})
+        self.c.apply([two("both-2")])
+        wait_until(lambda: "2g.20gb" in (self.condition(ns, "both-2") or {}).get("message", ""),
+                   30, "both-2 to say which profile is short")
+        self.assertIn("needs 1 x 2g.20gb on one node, the most free on a node is 0",
+                      self.condition(ns, "both-2")["message"])
+        self.assertEqual(set(bound(self.kubelet.pods(ns))), {"both-1"})
+        # submitted through allot: a Job whose container asks both profiles, mirrored back
+        r = subprocess.run([ALLOT, "--server", self.allotd.url, "--token", self.allotd.token,
+                            "workload", "submit", "sub", "-p", "mig2", "--mig", "1g.10gb",
+                            "--mig", "2g.20gb=1", "--image", "busybox", "--", "true"],
+                           capture_output=True, text=True, timeout=60)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        job = json.loads(self.c.kubectl("get", "job", "sub", "-n", ns, "-o", "json").stdout)
+        limits = job["spec"]["template"]["spec"]["containers"][0]["resources"]["limits"]
+        self.assertEqual(limits, {"nvidia.com/mig-1g.10gb": "1", "nvidia.com/mig-2g.20gb": "1"})
+        wait_until(lambda: self.allotd.api("GET", "/api/v1/workloads/sub?project=mig2")[1].get(
+            "mig") == {"1g.10gb": 1, "2g.20gb": 1}, 20, "sub's request as its pods ask it")
+        self.c.kubectl("delete", "job", "sub", "-n", ns, "--wait=false", check=False)
+
 
 class NodePoolTest(ClusterTest):
     def test_pods_labelled_with_a_pool_run_there_and_others_stay_out(self):

@@ -45,7 +45,7 @@ describe("dashboard", { skip: missing || false }, () => {
 
   before(async () => {
     mkdirSync(SHOTS, { recursive: true });
-    d = await new Allotd(ALLOTD, ["--token-ttl", String(TOKEN_TTL_S)]).start();
+    d = await new Allotd(ALLOTD, ["--token-ttl", String(TOKEN_TTL_S), "--mig-layout", "1g.10gb=2"]).start();
     for (const dep of ["dep-a", "dep-b"]) await d.must("POST", "/api/v1/departments", { name: dep, deserved: { gpu: 1 } });
     await d.must("POST", "/api/v1/projects", { name: "pa", department: "dep-a", deserved: { gpu: 1 } });
     await d.must("POST", "/api/v1/projects", { name: "pb", department: "dep-b", deserved: { gpu: 1 } });
@@ -59,8 +59,9 @@ describe("dashboard", { skip: missing || false }, () => {
     await sleeper("pa-quarter", "pa", { gpu_fraction: 0.25 });
     await sleeper("pb-whole", "pb", { gpu: 1 });
     await sleeper("pb-waits", "pb", { gpu: 2 }); // pending: the other GPU is held
-    await waitUntil("three workloads to run", async () =>
-      (await d.must("GET", "/api/v1/workloads?state=running")).total === 3);
+    await sleeper("pb-mig", "pb", { mig: { "1g.10gb": 1 } }); // one of the node's 2 instances
+    await waitUntil("four workloads to run", async () =>
+      (await d.must("GET", "/api/v1/workloads?state=running")).total === 4);
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       headless: true,
@@ -139,7 +140,7 @@ describe("dashboard", { skip: missing || false }, () => {
     await signIn(page, "ops");
     await page.waitForSelector("[data-testid=gpus-allocated]");
     await waitUntil("the allocation to show", async () =>
-      (await page.textContent("[data-testid=gpus-allocated]")) === "1.75");
+      (await page.textContent("[data-testid=gpus-allocated]")) === "2.75"); // and 1 of MIG
     await page.waitForTimeout(2500); // a second sample for the chart
     await shot(page, "overview");
 
@@ -173,6 +174,8 @@ describe("dashboard", { skip: missing || false }, () => {
     const node = await page.textContent(".node");
     assert.match(node, /pa\/pa-half/);
     assert.match(node, /pb\/pb-whole/);
+    assert.match(node, /2\.75 of 4 GPUs held/); // 2 devices + 2 x 1g.10gb; 1.75 + 1 held
+    assert.match(await page.textContent("[data-mig]"), /MIG instances in use: 1g\.10gb 1\/2/);
     await shot(page, "nodes");
 
     await page.click("text=Consumption");

@@ -21,12 +21,24 @@ export function time(epochS) {
 
 export const nowS = () => Date.now() / 1000;
 
-// What a workload asks of each device it uses: whole GPUs, a fraction, or memory.
+// What a workload asks of each device it uses: whole GPUs, a fraction, or memory; or its MIG
+// instances by profile ("MIG 2x1g.10gb + 3g.40gb").
 export function request(w) {
   if (w.gpu) return `${w.gpu} GPU`;
   if (w.gpu_fraction) return `${w.gpu_fraction} GPU`;
   if (w.gpu_memory_mib) return `${w.gpu_memory_mib} MiB`;
+  const migs = Object.entries(w.mig || {});
+  if (migs.length) return "MIG " + migs.map(([p, n]) => (n > 1 ? `${n}x` : "") + p).join(" + ");
   return "no GPU";
+}
+
+// The GPUs a MIG profile's instance counts as: G of "<G>g.<M>gb" (as quotas count it).
+export const migGpus = (profile) => Number((/^([1-7])g\./.exec(profile) || [0, 0])[1]);
+
+// A node's GPUs: its devices and G per MIG instance it offers.
+export function nodeGpus(n) {
+  return (n.gpus || []).length +
+    Object.entries(n.mig || {}).reduce((s, [p, c]) => s + migGpus(p) * c, 0);
 }
 
 // How long it has waited (pending) or run (running), else its run's length.

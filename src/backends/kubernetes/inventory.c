@@ -85,9 +85,11 @@ void al__kube_inventory(struct al__kube *k, struct al__inventory *out) {
         n->memory_bytes =
             n->memory_bytes > e->pod.memory_bytes ? n->memory_bytes - e->pod.memory_bytes : 0;
         n->gpu_count = n->gpu_count > (size_t)e->pod.gpus ? n->gpu_count - (size_t)e->pod.gpus : 0;
-        for (size_t m = 0; e->pod.mig_count > 0 && m < n->mig_count; m++)
-            if (strcmp(n->migs[m].profile, e->pod.mig_profile) == 0)
-                n->migs[m].count =
-                    n->migs[m].count > e->pod.mig_count ? n->migs[m].count - e->pod.mig_count : 0;
+        for (size_t a = 0; a < e->pod.mig_profiles; a++)
+            for (size_t m = 0; m < n->mig_count; m++)
+                if (strcmp(n->migs[m].profile, e->pod.migs[a].profile) == 0)
+                    n->migs[m].count = n->migs[m].count > e->pod.migs[a].count
+                                           ? n->migs[m].count - e->pod.migs[a].count
+                                           : 0;
     }
 }

@@ -724,9 +724,10 @@ static void group_put(struct al__kube *k, struct al__kube_group *g, const struct
             w.created_s = e->created_s;
         if (p->gpus > w.gpus)
             w.gpus = p->gpus;
-        if (p->mig_count > w.mig_count) { /* the pod asking most: one profile per workload */
-            w.mig_profile = p->mig_profile;
-            w.mig_count = p->mig_count;
+        if (al__mig_asks_milli(p->migs, p->mig_profiles) > /* the pod asking most */
+            al__mig_asks_milli(w.migs, w.mig_profiles)) {
+            w.migs = p->migs;
+            w.mig_profiles = p->mig_profiles;
         }
         if (p->gpu_milli > w.gpu_milli)
             w.gpu_milli = p->gpu_milli;

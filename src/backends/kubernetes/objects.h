@@ -12,6 +12,8 @@
 
 #include "backends/backend.h"
 
+#include "backends/backend.h"
+
 /* The labels and annotations of KAI Scheduler that allot reads. */
 #define AL__KUBE_QUEUE_LABEL        "kai.scheduler/queue"
 #define AL__KUBE_POD_GROUP_ANNOT    "pod-group-name"
@@ -83,10 +85,11 @@ struct al__kube_pod {
     int32_t gpu_milli;      /* or a portion of each shared device (gpu-fraction) */
     int32_t gpu_memory_mib; /* or memory on each (gpu-memory) */
     int32_t gpu_devices;    /* shared devices (gpu-fraction-num-devices), 1 by default */
-    /* MIG instances of one profile (nvidia.com/mig-<profile>, summed over its containers);
-     * "" and 0 for none. A pod asking two profiles is refused. */
-    char mig_profile[24];
-    int32_t mig_count;
+    /* MIG instances by profile (nvidia.com/mig-<profile>, each summed over its containers),
+     * sorted by profile; mig_profiles 0 for none. A pod asking more than AL__MIG_ASKS_MAX
+     * profiles is refused. */
+    struct al__mig_ask migs[AL__MIG_ASKS_MAX];
+    size_t mig_profiles;
     char pool[64]; /* its node pool (the pool label), "" for the default pool */
     /* spec.activeDeadlineSeconds: the kubelet ends it this long after it started; 0 = none. */
     int64_t active_deadline_s;

@@ -36,8 +36,32 @@ static int container_request(json_t *c, const char *what, const char *field, int
     return 0;
 }
 
+/* Adds n instances of `profile` to the pod's asks, kept sorted by profile; -1 when the name is
+ * too long, the pod asks too many profiles, or too many of one. */
+static int pod_mig_add(struct al__kube_pod *out, const char *profile, int64_t n) {
+    size_t at = 0;
+    if (strlen(profile) >= sizeof(out->migs[0].profile))
+        return -1;
+    while (at < out->mig_profiles && strcmp(out->migs[at].profile, profile) < 0)
+        at++;
+    if (at < out->mig_profiles && strcmp(out->migs[at].profile, profile) == 0) {
+        if (n + out->migs[at].count > 4096)
+            return -1;
+        out->migs[at].count += (int32_t)n;
+        return 0;
+    }
+    if (out->mig_profiles == AL__MIG_ASKS_MAX || n > 4096)
+        return -1;
+    memmove(&out->migs[at + 1], &out->migs[at], (out->mig_profiles - at) * sizeof(out->migs[0]));
+    memset(&out->migs[at], 0, sizeof(out->migs[at]));
+    snprintf(out->migs[at].profile, sizeof(out->migs[at].profile), "%s", profile);
+    out->migs[at].count = (int32_t)n;
+    out->mig_profiles++;
+    return 0;
+}
+
 /* The MIG instances its containers ask (requests, else limits: extended resources have equal
- * ones), of one profile. */
+ * ones), by profile. */
 static int pod_migs(json_t *spec, struct al__kube_pod *out, const char *what, char *err,
                     size_t size) {
     size_t i, prefix = strlen(AL__KUBE_MIG_PREFIX);
@@ -59,15 +83,13 @@ static int pod_migs(json_t *spec, struct al__kube_pod *out, const char *what, ch
                 return rc;
             if (n <= 0)
                 continue;
-            if (strlen(key + prefix) >= sizeof(out->mig_profile) ||
-                (out->mig_count > 0 && strcmp(out->mig_profile, key + prefix) != 0) ||
-                n + out->mig_count > 4096) {
-                snprintf(err, size, "%s: %s: allot takes MIG instances of one profile per pod",
-                         what, key);
+            if (pod_mig_add(out, key + prefix, n) < 0) {
+                snprintf(err, size,
+                         "%s: %s: allot takes MIG instances of at most %d profiles per pod, "
+                         "4096 of each",
+                         what, key, AL__MIG_ASKS_MAX);
                 return -AL_EINVAL;
             }
-            snprintf(out->mig_profile, sizeof(out->mig_profile), "%s", key + prefix);
-            out->mig_count += (int32_t)n;
         }
     }
     return 0;

@@ -430,8 +430,12 @@ static void add_pod(struct build *b, json_t *o) {
         json_object_set_new(task, "gpu_fraction_limit", json_real(p.gpu_milli_limit / 1000.0));
     if (p.gpu_memory_limit_mib > p.gpu_memory_mib)
         json_object_set_new(task, "gpu_memory_limit_mib", json_integer(p.gpu_memory_limit_mib));
-    if (p.mig_count > 0 && !p.gpus && !p.gpu_milli && !p.gpu_memory_mib)
-        json_object_set_new(task, "mig", json_pack("{s:i}", p.mig_profile, p.mig_count));
+    if (p.mig_profiles > 0 && !p.gpus && !p.gpu_milli && !p.gpu_memory_mib) {
+        json_t *migs = json_object();
+        for (size_t m = 0; m < p.mig_profiles; m++)
+            json_object_set_new(migs, p.migs[m].profile, json_integer(p.migs[m].count));
+        json_object_set_new(task, "mig", migs);
+    }
     if (subgroups)
         json_object_set_new(task, "subgroup", json_string(p.subgroup));
     bool active = strcmp(state, "running") == 0 || strcmp(state, "releasing") == 0;

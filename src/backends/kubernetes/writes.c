@@ -178,12 +178,15 @@ static json_t *container_of(const struct al__mirror_submit *s) {
         json_object_set_new(json_object_get(c, "resources"), "limits",
                             json_pack("{s:s}", "nvidia.com/gpu", text));
     }
-    if (w->mig_count > 0 && w->mig_profile) { /* an extended resource: the limit is the request */
-        char resource[64];
-        snprintf(resource, sizeof(resource), "%s%s", AL__KUBE_MIG_PREFIX, w->mig_profile);
-        snprintf(text, sizeof(text), "%d", (int)w->mig_count);
-        json_object_set_new(json_object_get(c, "resources"), "limits",
-                            json_pack("{s:s}", resource, text));
+    if (w->mig_profiles > 0) { /* extended resources: the limit is the request */
+        json_t *limits = json_object();
+        for (size_t m = 0; m < w->mig_profiles; m++) {
+            char resource[64];
+            snprintf(resource, sizeof(resource), "%s%s", AL__KUBE_MIG_PREFIX, w->migs[m].profile);
+            snprintf(text, sizeof(text), "%d", (int)w->migs[m].count);
+            json_object_set_new(limits, resource, json_string(text));
+        }
+        json_object_set_new(json_object_get(c, "resources"), "limits", limits);
     }
     if (s->workdir)
         json_object_set_new(c, "workingDir", json_string(s->workdir));

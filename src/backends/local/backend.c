@@ -172,7 +172,7 @@ static void isolation_choose(struct al__backend *b, struct local *l) {
 static int local_open(struct al__backend *b, const char *dir, const struct al__backend_option *opts,
                       size_t opt_count, char *err, size_t size) {
     const char *gpus = NULL, *supervisor = NULL, *cuda_library = NULL, *topology = NULL,
-               *node_pools = NULL;
+               *node_pools = NULL, *mig_layout = NULL;
     bool no_enforce = false;
     size_t nodes = 1;
     char path[4096], supervisor_path[4096];
@@ -185,6 +185,8 @@ static int local_open(struct al__backend *b, const char *dir, const struct al__b
                 return -AL_EINVAL;
         } else if (strcmp(opts[i].name, "node-pools") == 0) {
             node_pools = opts[i].value;
+        } else if (strcmp(opts[i].name, "mig-layout") == 0) {
+            mig_layout = opts[i].value;
         } else if (strcmp(opts[i].name, "supervisor") == 0) {
             supervisor = opts[i].value;
         } else if (strcmp(opts[i].name, "cuda-library") == 0) {
@@ -198,7 +200,8 @@ static int local_open(struct al__backend *b, const char *dir, const struct al__b
             return -AL_EINVAL;
         }
     }
-    if (node_pools && node_pools_apply(node_pools, nodes, NULL, err, size) < 0)
+    if ((node_pools && node_pools_apply(node_pools, nodes, NULL, err, size) < 0) ||
+        (mig_layout && al__local_mig_layout(mig_layout, nodes, NULL, err, size) < 0))
         return -AL_EINVAL;
     if (al__local_supervisor_path(supervisor, supervisor_path, sizeof(supervisor_path), err, size) <
         0)
@@ -238,6 +241,14 @@ static int local_open(struct al__backend *b, const char *dir, const struct al__b
     }
     if (node_pools)
         node_pools_apply(node_pools, nodes, &b->inventory, err, size); /* checked above */
+    if (mig_layout) { /* checked above; allotd numbers the instances (tasks_mig.c) */
+        al__local_mig_layout(mig_layout, nodes, &b->inventory, err, size);
+        b->mig_numbered = true;
+        if (l->machine.from_nvml)
+            fprintf(stderr, "allotd: --mig-layout: declared MIG instances, not NVML's MIG "
+                            "devices: tasks learn theirs from ALLOT_MIG_INSTANCES, nothing "
+                            "makes them visible to CUDA\n");
+    }
     if (l->machine.from_nvml)
         l->nvml = al__local_nvml_open(); /* NULL: utilisation unknown, nothing more */
     isolation_choose(b, l);
@@ -535,6 +546,9 @@ const struct al__backend_type al__local_backend = {
              "                        4 racks each, consecutive nodes together, then the host\n"
              "  --node-pools SPEC     put virtual nodes in node pools, in order: a100:2,h100:1\n"
              "                        (the rest stay in the default pool)\n"
+             "  --mig-layout SPEC     MIG instances the nodes offer, declared: 1g.10gb=7 on\n"
+             "                        every node, or one layout per node separated by ';'\n"
+             "                        (1g.10gb=7;3g.40gb=2); tasks get ALLOT_MIG_INSTANCES\n"
              "  --supervisor PATH     the allot-supervisor program (default: next to allotd)\n"
              "  --cuda-library PATH   liballot-cuda.so, which tasks holding a share of a GPU run\n"
              "                        under (default: next to allotd)\n"

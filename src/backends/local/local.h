@@ -47,6 +47,17 @@ void al__local_host(struct al__local_machine *inv);
 int al__local_topology(const char *spec, struct al__inventory *inv, char *err, size_t size);
 
 /*
+ * al__local_mig_layout - --mig-layout SPEC (mig_layout.c): MIG instances the virtual nodes offer,
+ * "PROFILE=COUNT[,PROFILE=COUNT...]" for every node ("1g.10gb=7"), or one such layout per node
+ * separated by ';' (as many as `nodes`; an empty one offers none: "1g.10gb=7;;3g.40gb=2").
+ * PROFILE as al_mig_profile_gpus takes it, COUNT 1..4096, at most AL__NODE_MIGS_MAX profiles per
+ * node, each once. Sets inv's nodes' migs (sorted by profile); with inv NULL only checks the
+ * text. Errors: -AL_EINVAL with err naming the item at fault ("--mig-layout: ...").
+ */
+int al__local_mig_layout(const char *spec, size_t nodes, struct al__inventory *inv, char *err,
+                         size_t size);
+
+/*
  * al__local_parse_gpus - reads a virtual GPU inventory into inv->gpus (replacing them):
  * comma-separated groups "COUNTx[MODEL-]MEMORY", e.g. "4x80GiB", "2xA100-80GiB,1xT4-16GiB".
  * MEMORY is an integer with a unit MiB, GiB or TiB (case-sensitive); MODEL is any text without

@@ -132,6 +132,8 @@ static void env_add_own(struct env *e, const struct al__inventory *inv,
     env_add(e, "ALLOT_WORKERS", number);
     if (s->subgroup) /* so that one command can play each subgroup's part */
         env_add(e, "ALLOT_SUBGROUP", s->subgroup);
+    if (s->mig_instances) /* "1g.10gb:0,1g.10gb:1", numbered by allotd (--mig-layout) */
+        env_add(e, "ALLOT_MIG_INSTANCES", s->mig_instances);
     shared_fraction(inv, s, fraction, sizeof(fraction));
     al__enforce_env_of(&inv->nodes[s->node], s, cuda ? cuda->scope : NULL, &limits);
     if (fraction[0])

@@ -39,7 +39,8 @@ bool al__task_cuda_applies(const struct al__task_cuda *cuda, const struct al__ta
  *      CUDA_DEVICE_ORDER);
  *   3. PWD = s->workdir when it has one; the devices, node and identity of the task
  *      (CUDA_VISIBLE_DEVICES, NVIDIA_VISIBLE_DEVICES, CUDA_DEVICE_ORDER, ALLOT_WORKLOAD,
- *      ALLOT_PROJECT, ALLOT_NODE, ALLOT_TASK_INDEX, ALLOT_WORKERS, and for a share of a device
+ *      ALLOT_PROJECT, ALLOT_NODE, ALLOT_TASK_INDEX, ALLOT_WORKERS, ALLOT_MIG_INSTANCES for MIG
+ *      instances allotd numbered (s->mig_instances), and for a share of a device
  *      ALLOT_GPU_FRACTION and ALLOT_GPU_MEMORY_LIMIT_MIB, per device as enforce.h computes it);
  *      where al__task_cuda_applies, LD_PRELOAD (cuda->library in front of the task's own) and
  *      ALLOT_TASK_LEDGER; ALLOT_TEST_RUN as allotd has it, if it does (test runners find what

@@ -1,8 +1,9 @@
 // nodes.js - each node and each of its GPU devices drawn with the parts held and who holds
 // them: the nodes' own figures (GET /api/v1/nodes), the holders from the running workloads'
-// tasks (their node and gpu_devices) and what each asks of a device.
+// tasks (their node and gpu_devices) and what each asks of a device; its MIG instances by
+// profile, in use of offered.
 import { getAll } from "../api.js";
-import { gpus } from "../format.js";
+import { gpus, nodeGpus } from "../format.js";
 import { html } from "../html.js";
 import { useLive } from "../parts/live.js";
 
@@ -57,8 +58,10 @@ export function Nodes() {
   return html`<section class="nodes">
     ${data.nodes.map((n) => html`<div class="node card" data-node=${n.name}>
       <h2>${n.name}${n.pool ? ` (pool ${n.pool})` : ""}</h2>
-      <p class="muted">${`${gpus(n.allocated.gpu)} of ${n.gpus.length} GPUs held · CPU ${n.allocated.cpu_millis}/${n.cpu_millis} m · ${n.virtual_gpus ? "declared GPUs" : "discovered GPUs"}`}</p>
+      <p class="muted">${`${gpus(n.allocated.gpu)} of ${nodeGpus(n)} GPUs held · CPU ${n.allocated.cpu_millis}/${n.cpu_millis} m · ${n.virtual_gpus ? "declared GPUs" : "discovered GPUs"}`}</p>
       <div class="gpus">${n.gpus.map((g) => html`<${Device} node=${n} g=${g} holders=${data.holders} />`)}</div>
+      ${Object.keys(n.mig || {}).length > 0 && html`<p class="mig" data-mig=${n.name}>MIG instances in use: ${
+        Object.entries(n.mig).map(([p, c]) => `${p} ${((n.allocated || {}).mig || {})[p] || 0}/${c}`).join(", ")}</p>`}
     </div>`)}
     ${data.nodes.length === 0 && html`<p class="muted">No node.</p>`}
   </section>`;

@@ -3,7 +3,7 @@
 // latency (GET /healthz).
 import { useEffect, useRef, useState } from "preact/hooks";
 import { count, get, getAll } from "../api.js";
-import { gpus } from "../format.js";
+import { gpus, nodeGpus } from "../format.js";
 import { html } from "../html.js";
 import { Chart } from "../parts/chart.js";
 import { useLive } from "../parts/live.js";
@@ -20,11 +20,9 @@ async function load() {
   ]);
   let total = 0;
   let allocated = 0;
-  for (const n of nodes) {
-    for (const g of n.gpus || []) {
-      total += 1;
-      allocated += g.allocated;
-    }
+  for (const n of nodes) { // a MIG instance of <G>g counts as G GPUs, held or offered
+    total += nodeGpus(n);
+    allocated += n.allocated ? n.allocated.gpu : (n.gpus || []).reduce((s, g) => s + g.allocated, 0);
   }
   return { nodes: nodes.length, total, allocated, pending, running, health };
 }
