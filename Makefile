@@ -197,8 +197,9 @@ test: setup unit cuda-test conformance scenarios api kube oidc web-test
 unit: $(TEST_BIN) $(BUILD)/san/allot
 	@scripts/run-tests $(TEST_BIN)
 
-# Black-box tests: a real allotd on a free loopback port, driven by the real allot and raw HTTP.
-api: $(BUILD)/san/allot $(BUILD)/san/allotd all
+# Black-box tests: a real allotd on a free loopback port, driven by the real allot and raw HTTP
+# (test_dynamic_fractions runs tasks over the fake CUDA driver).
+api: $(BUILD)/san/allot $(BUILD)/san/allotd all $(BUILD)/tests/cuda/libcuda.so.1
 	@scripts/run-api-tests $(BUILD)/san/allotd $(BUILD)/san/allot
 
 # Against a real kube-apiserver, etcd and kube-controller-manager on loopback, built from their
