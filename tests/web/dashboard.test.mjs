@@ -281,11 +281,17 @@ describe("dashboard", { skip: missing || false }, () => {
   test("Pools is not in the navigation of a cluster with the default pool alone", async () => {
     const page = await newPage();
     // this allotd has pools: its answer is replaced with one of a cluster without
-    await page.route("**/api/v1/pools?*", (route) => route.fulfill({ contentType: "application/json",
-      body: JSON.stringify({ items: [{ name: "default", default: true, nodes: 1, gpus: 4, allocated_gpu: 0, cpu_millis: 0, memory_bytes: 0 }], total: 1 }) }));
+    let answered;
+    const asked = new Promise((resolve) => (answered = resolve));
+    await page.route("**/api/v1/pools?*", async (route) => {
+      await route.fulfill({ contentType: "application/json",
+        body: JSON.stringify({ items: [{ name: "default", default: true, nodes: 1, gpus: 4, allocated_gpu: 0, cpu_millis: 0, memory_bytes: 0 }], total: 1 }) });
+      answered();
+    });
     await signIn(page, "ops");
     await page.waitForSelector("nav >> text=Quota");
-    await page.waitForTimeout(500);
+    await asked; // the navigation has read the pools
+    await page.waitForTimeout(300);
     assert.equal(await page.$("nav >> text=Pools"), null);
     await page.goto(d.url + "/#/pools"); // still there by its address
     await page.waitForSelector("tr[data-pool=default]");

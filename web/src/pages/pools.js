@@ -30,7 +30,7 @@ function Detail({ name }) {
         <td>${gpus(p.allocated_gpu)}</td><td>${percent(p.usage)}</td>
       </tr>`)}</tbody>
     </table>
-    ${data.projects.length === 0 && html`<p class="muted">No project you may see.</p>`}
+    ${data.projects.length === 0 && html`<p class="muted">No project.</p>`}
   </div>`;
 }
 
