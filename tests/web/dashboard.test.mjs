@@ -274,6 +274,13 @@ describe("dashboard", { skip: missing || false }, () => {
     await waitUntil("the pool filter", async () =>
       (await page.$$eval("[data-node]", (ns) => ns.map((n) => n.dataset.pool))).join() === "h100");
     await shot(page, "nodes-pools");
+    await page.click('[data-node] h2 >> text=pool h100'); // to the Pools page, h100 picked
+    await page.waitForSelector("[data-testid=pool-detail][data-pool=h100] tr[data-project=pc]");
+    assert.match(page.url(), /#\/pools\?pool=h100$/);
+    assert.deepEqual((await cells("pc")).slice(1, 3), ["1", "none"]); // its own quota: no entry for h100
+    assert.equal((await cells("pc"))[4], "2");
+    await page.click("nav >> text=Pools"); // #/pools: the default pool again
+    await page.waitForSelector("[data-testid=pool-detail][data-pool=default]");
     assert.deepEqual(page.errors.filter((e) => !/404|reports\/consumption|events/.test(e)), []);
     await page.context().close();
   });

@@ -8,6 +8,7 @@ import { getAll } from "../api.js";
 import { gpus, level, nodeGpus } from "../format.js";
 import { html } from "../html.js";
 import { useLive } from "../parts/live.js";
+import { poolLink } from "./pools.js";
 
 async function load() {
   const [nodes, running, topologies] = await Promise.all([
@@ -91,7 +92,7 @@ export function Nodes() {
       ${pools.map((p) => html`<option value=${p}>${p}</option>`)}
     </select></div>`}
     ${nodes.map((n) => html`<div class="node card" data-node=${n.name} data-pool=${poolOf(n)}>
-      <h2>${n.name} <small class="muted">pool ${poolOf(n)}</small></h2>
+      <h2>${n.name} <small><a class="muted" href=${poolLink(poolOf(n))}>pool ${poolOf(n)}</a></small></h2>
       <${Labels} node=${n} topologies=${data.topologies} />
       <p class="muted">${`${gpus(n.allocated.gpu)} of ${nodeGpus(n)} GPUs held · CPU ${n.allocated.cpu_millis}/${n.cpu_millis} m · ${n.virtual_gpus ? "declared GPUs" : "discovered GPUs"}`}</p>
       <div class="gpus">${n.gpus.map((g) => html`<${Device} node=${n} g=${g} holders=${data.holders} />`)}</div>

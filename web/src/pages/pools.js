@@ -1,8 +1,9 @@
 // pools.js - the node pools (the default pool first): nodes, GPUs allocated of the pool's, CPU
 // and memory; the selected pool's projects with their GPU quota there (deserved, limit), fair
 // share there in the last cycle, GPUs held there and recent GPU usage there - the figures of
-// `allot pool describe`.
-import { useState } from "preact/hooks";
+// `allot pool describe`. The picked pool is in the address (#/pools?pool=a100), which the
+// other pages link to.
+import { useEffect, useState } from "preact/hooks";
 import { get, getAll } from "../api.js";
 import { gpus } from "../format.js";
 import { html } from "../html.js";
@@ -34,8 +35,20 @@ function Detail({ name }) {
   </div>`;
 }
 
+export const poolLink = (name) => "#/pools?pool=" + encodeURIComponent(name);
+const fromAddress = () => new URLSearchParams(location.hash.split("?")[1] || "").get("pool");
+
 export function Pools() {
-  const [picked, setPicked] = useState(null);
+  const [picked, setPickedState] = useState(fromAddress());
+  const setPicked = (name) => {
+    setPickedState(name);
+    history.replaceState(null, "", poolLink(name));
+  };
+  useEffect(() => { // a link or the navigation's "Pools" while on this page
+    const f = () => setPickedState(fromAddress());
+    addEventListener("hashchange", f);
+    return () => removeEventListener("hashchange", f);
+  }, []);
   const { data, error } = useLive(() => getAll("/api/v1/pools"));
   if (!data) return html`<p class=${error ? "error" : "muted"}>${error ? error.message : "loading..."}</p>`;
   // the picked pool, else the first (the default pool) while it exists

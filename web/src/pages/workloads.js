@@ -8,6 +8,7 @@ import { constraint, duration, request, time, waited } from "../format.js";
 import { html } from "../html.js";
 import { useLive } from "../parts/live.js";
 import { VTable } from "../parts/vtable.js";
+import { poolLink } from "./pools.js";
 
 const STATES = ["", "pending", "running", "suspended", "succeeded", "failed", "deleting"];
 const keyOf = (w) => w.project + "/" + w.name;
@@ -121,7 +122,7 @@ function Describe({ w, close }) {
         <dt>kind</dt><dd data-testid="kind">${kindLine(data.obj)}</dd>
         ${data.obj.preemption_policy === "Never" && html`<dt>preemption</dt><dd data-testid="preemption-policy">Never (it evicts nothing, it waits)</dd>`}
         <dt>asks</dt><dd>${data.obj.workers}× ${request(data.obj)}${data.obj.min_members !== data.obj.workers ? ` (at least ${data.obj.min_members} together)` : ""}</dd>
-        <dt>node pool</dt><dd data-testid="node-pool">${data.obj.node_pool || "default"}</dd>
+        <dt>node pool</dt><dd data-testid="node-pool"><a href=${poolLink(data.obj.node_pool || "default")}>${data.obj.node_pool || "default"}</a></dd>
         ${constraint(data.obj) && html`<dt>topology</dt><dd data-testid="topology">${constraint(data.obj)}${data.obj.topology ? ` (topology ${data.obj.topology})` : ""}</dd>`}
         <dt>command</dt><dd><code>${data.obj.command.join(" ")}</code></dd>
         <dt>created</dt><dd>${time(data.obj.created_s)}</dd>
