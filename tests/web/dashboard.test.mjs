@@ -240,6 +240,10 @@ describe("dashboard", { skip: missing || false }, () => {
     await shot(page, "quota-pools");
 
     await page.click("nav >> text=Workloads");
+    await page.fill("input[aria-label=search]", "a100"); // its pool
+    await waitUntil("the search by pool", async () =>
+      (await page.$$eval("[data-key]", (rows) => rows.map((r) => r.dataset.key))).join() === "pc/pc-pd");
+    await page.fill("input[aria-label=search]", "");
     await page.click('[data-key="pc/pc-pd"]');
     await page.waitForSelector("[data-testid=subgroups]");
     assert.equal(await page.textContent("[data-testid=node-pool]"), "a100");

@@ -1,6 +1,6 @@
 // workloads.js - every workload the user may see, live: state, reason, queue position, wait
-// time; filters by project and state (the API's) and by text (here); a virtualised table, its
-// first 1000 rows shown before the rest arrive. A row opens its description (with its node
+// time; filters by project and state (the API's) and by text (name, project, node pool,
+// reason: here); a virtualised table, its first 1000 rows shown before the rest arrive. A row opens its description (with its node
 // pool, topology constraint, subgroups and each task's subgroup), events and log.
 import { useMemo, useState } from "preact/hooks";
 import { get, getAll } from "../api.js";
@@ -41,7 +41,7 @@ export function Workloads() {
   const rows = useMemo(() => {
     const all = data || [];
     const t = text.trim().toLowerCase();
-    return t ? all.filter((w) => (w.name + " " + w.project + " " + (w.reason || "")).toLowerCase().includes(t)) : all;
+    return t ? all.filter((w) => (w.name + " " + w.project + " " + (w.node_pool || "") + " " + (w.reason || "")).toLowerCase().includes(t)) : all;
   }, [data, text]);
   return html`<section class="workloads">
     <div class="filters">
@@ -52,7 +52,7 @@ export function Workloads() {
       <select aria-label="state" value=${state} onChange=${(e) => setState(e.currentTarget.value)}>
         ${STATES.map((s) => html`<option value=${s}>${s || "all states"}</option>`)}
       </select>
-      <input aria-label="search" placeholder="search name, project, reason" value=${text}
+      <input aria-label="search" placeholder="search name, project, pool, reason" value=${text}
         onInput=${(e) => setText(e.currentTarget.value)} />
       <span class="muted" data-testid="count">${data ? `${rows.length} workloads` : "loading..."}</span>
       ${error && html`<span class="error">${error.message}</span>`}
