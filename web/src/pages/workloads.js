@@ -1,7 +1,8 @@
 // workloads.js - every workload the user may see, live: state, reason, queue position, wait
 // time; filters by project and state (the API's) and by text (name, project, node pool,
-// reason: here); a virtualised table, its first 1000 rows shown before the rest arrive. A row opens its description (with its node
-// pool, topology constraint, subgroups and each task's subgroup), events and log.
+// reason: here); a virtualised table, its first 1000 rows shown before the rest arrive. A row
+// opens its description (with its node pool, topology constraint, subgroups and each task's
+// subgroup), events and log.
 import { useMemo, useState } from "preact/hooks";
 import { get, getAll } from "../api.js";
 import { constraint, duration, request, time, waited } from "../format.js";
