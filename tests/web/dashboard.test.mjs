@@ -2,8 +2,10 @@
 // playwright-core; no browser download) against a real allotd with real data: allotd's static
 // files and headers, sign-in (and a wrong password), every page rendered and its screenshot
 // saved, a workload submitted through the API appearing without a reload, a viewer of one
-// department not seeing another's workloads, and the Workloads view's load time with 10,000
-// workloads (printed as web_workloads_load_10k; only a generous bound is asserted).
+// department not seeing another's workloads, node pools (the Pools view, a project's quota per
+// pool), a topology constraint and subgroups in the workload panel, the nodes' topology labels,
+// and the Workloads view's load time with 10,000 workloads (printed as
+// web_workloads_load_10k; only a generous bound is asserted).
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync } from "node:fs";
@@ -42,10 +44,15 @@ if (missing && process.env.ALLOT_REQUIRE_CHROMIUM === "1") throw new Error(missi
 describe("dashboard", { skip: missing || false }, () => {
   let d;
   let browser;
+  let host; // the node of the default pool: HOST-3 (HOST-0, -1 are in a100, HOST-2 in h100)
 
   before(async () => {
     mkdirSync(SHOTS, { recursive: true });
-    d = await new Allotd(ALLOTD, ["--token-ttl", String(TOKEN_TTL_S), "--mig-layout", "1g.10gb=2"]).start();
+    // 4 nodes of 2 GPUs and 2 x 1g.10gb each: a100 (HOST-0, HOST-1: rack-0), h100 (HOST-2,
+    // rack-1) and the default pool (HOST-3, rack-1), where projects pa and pb run
+    d = await new Allotd(ALLOTD, ["--token-ttl", String(TOKEN_TTL_S), "--mig-layout", "1g.10gb=2",
+      "--nodes", "4", "--node-pools", "a100:2,h100:1", "--topology", "rack=2"]).start();
+    host = (await d.must("GET", "/api/v1/nodes")).items.find((n) => n.pool === null).name;
     for (const dep of ["dep-a", "dep-b"]) await d.must("POST", "/api/v1/departments", { name: dep, deserved: { gpu: 1 } });
     await d.must("POST", "/api/v1/projects", { name: "pa", department: "dep-a", deserved: { gpu: 1 } });
     await d.must("POST", "/api/v1/projects", { name: "pb", department: "dep-b", deserved: { gpu: 1 } });
@@ -55,13 +62,23 @@ describe("dashboard", { skip: missing || false }, () => {
     }
     const sleeper = (name, project, fields) =>
       d.must("POST", "/api/v1/workloads", { name, project, command: ["sh", "-c", `echo hello from ${name}; sleep 600`], ...fields });
+    // project pc (no department) has a quota of its own in pool a100; first, so that every
+    // cycle schedules by pool (before a workload or quota names one, the pools are one cluster)
+    await d.must("POST", "/api/v1/projects", { name: "pc", deserved: { gpu: 1 },
+      pools: { a100: { deserved: { gpu: 2 }, limit: { gpu: 4 } } } });
+    await sleeper("pc-pd", "pc", { gpu: 1, node_pool: "a100", required_topology_level: "rack",
+      preferred_topology_level: "kubernetes.io/hostname", preemption_policy: "Never",
+      subgroups: [{ name: "prefill", workers: 2, required_topology_level: "kubernetes.io/hostname" },
+        { name: "decode", workers: 1 }] });
+    await sleeper("pc-semi", "pc", { gpu: 1, node_pool: "h100", workers: 2, min_members: 1,
+      preemptibility: "semi-preemptible" });
     await sleeper("pa-half", "pa", { gpu_fraction: 0.5 });
     await sleeper("pa-quarter", "pa", { gpu_fraction: 0.25 });
     await sleeper("pb-whole", "pb", { gpu: 1 });
     await sleeper("pb-waits", "pb", { gpu: 2 }); // pending: the other GPU is held
     await sleeper("pb-mig", "pb", { mig: { "1g.10gb": 1 } }); // one of the node's 2 instances
-    await waitUntil("four workloads to run", async () =>
-      (await d.must("GET", "/api/v1/workloads?state=running")).total === 4);
+    await waitUntil("six workloads to run", async () =>
+      (await d.must("GET", "/api/v1/workloads?state=running")).total === 6);
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       headless: true,
@@ -140,7 +157,7 @@ describe("dashboard", { skip: missing || false }, () => {
     await signIn(page, "ops");
     await page.waitForSelector("[data-testid=gpus-allocated]");
     await waitUntil("the allocation to show", async () =>
-      (await page.textContent("[data-testid=gpus-allocated]")) === "2.75"); // and 1 of MIG
+      (await page.textContent("[data-testid=gpus-allocated]")) === "7.75"); // 1 of MIG; a100 3, h100 2
     await page.waitForTimeout(2500); // a second sample for the chart
     await shot(page, "overview");
 
@@ -171,11 +188,11 @@ describe("dashboard", { skip: missing || false }, () => {
 
     await page.click("text=Nodes and GPUs");
     await page.waitForSelector(".gpu");
-    const node = await page.textContent(".node");
+    const node = await page.textContent(`[data-node="${host}"]`);
     assert.match(node, /pa\/pa-half/);
     assert.match(node, /pb\/pb-whole/);
     assert.match(node, /2\.75 of 4 GPUs held/); // 2 devices + 2 x 1g.10gb; 1.75 + 1 held
-    assert.match(await page.textContent("[data-mig]"), /MIG instances in use: 1g\.10gb 1\/2/);
+    assert.match(await page.textContent(`[data-mig="${host}"]`), /MIG instances in use: 1g\.10gb 1\/2/);
     await shot(page, "nodes");
 
     await page.click("text=Consumption");
@@ -188,6 +205,107 @@ describe("dashboard", { skip: missing || false }, () => {
       assert.match(await page.textContent("[data-testid=consumption-absent]"), /not available on this allotd/);
     }
     assert.deepEqual(page.errors.filter((e) => !/404|reports\/consumption|events/.test(e)), []);
+    await page.context().close();
+  });
+
+  test("node pools, topology constraints and subgroups", async () => {
+    const page = await newPage();
+    await signIn(page, "ops");
+    await page.click("nav >> text=Pools"); // in the navigation: the cluster has pools besides the default
+    await page.waitForSelector("tr[data-pool=h100]");
+    const list = await page.$$eval("tr[data-pool]", (rows) => rows.map((r) => [...r.cells].map((c) => c.textContent.trim())));
+    // the default pool first; GPUs allocated of the pool's (devices plus 1 per 1g.10gb)
+    assert.deepEqual(list.map((r) => r.slice(0, 3)),
+      [["default (no pool)", "1", "2.75 / 4"], ["a100", "2", "3 / 8"], ["h100", "1", "2 / 4"]]);
+    assert.equal(await page.getAttribute("[data-testid=pool-detail]", "data-pool"), "default");
+    await page.click("tr[data-pool=a100]");
+    await page.waitForSelector("[data-testid=pool-detail][data-pool=a100] tr[data-project=pc]");
+    // the figures of GET /api/v1/pools/a100 (allot pool describe's), as the page reads them
+    const api = (await d.must("GET", "/api/v1/pools/a100")).projects.find((p) => p.name === "pc");
+    assert.equal(api.fair_share_gpu > 0, true, JSON.stringify(api));
+    const cells = async (project) => page.$$eval(`[data-testid=pool-detail] tr[data-project=${project}] td`,
+      (tds) => tds.map((c) => c.textContent.trim()));
+    await waitUntil("pc's figures in a100", async () => {
+      const row = await cells("pc");
+      return row.slice(0, 5).join("|") === ["pc", "2", "4", String(api.fair_share_gpu), "3"].join("|") && /^(\d+%|-)$/.test(row[5]);
+    });
+    assert.deepEqual((await cells("pa")).slice(0, 5), ["pa", "1", "none", (await cells("pa"))[3], "0"]); // its own quota
+    assert.match(await page.textContent("[data-testid=pool-detail]"), /2 nodes · 3 of 8 GPUs allocated/);
+    await shot(page, "pools");
+
+    await page.click("nav >> text=Quota");
+    await page.waitForSelector("tr[data-queue=pc] .poolquota[data-pool=a100]");
+    assert.equal(await page.textContent("tr[data-queue=pc] .poolquota[data-pool=a100]"), "a100: 2 (limit 4)");
+    assert.equal(await page.$("tr[data-queue=pa] .poolquota"), null); // pa gives no pool its own quota
+    await shot(page, "quota-pools");
+
+    await page.click("nav >> text=Workloads");
+    await page.fill("input[aria-label=search]", "a100"); // its pool
+    await waitUntil("the search by pool", async () =>
+      (await page.$$eval("[data-key]", (rows) => rows.map((r) => r.dataset.key))).join() === "pc/pc-pd");
+    await page.fill("input[aria-label=search]", "");
+    await page.click('[data-key="pc/pc-pd"]');
+    await page.waitForSelector("[data-testid=subgroups]");
+    assert.equal(await page.textContent("[data-testid=node-pool]"), "a100");
+    assert.match(await page.textContent("[data-testid=topology]"), /^in one rack, preferring one host/);
+    assert.match(await page.textContent("[data-testid=preemption-policy]"), /^Never/);
+    const subgroups = await page.$$eval("[data-testid=subgroups] tbody tr", (rows) =>
+      rows.map((r) => [...r.cells].map((c) => c.textContent.trim())));
+    assert.deepEqual(subgroups, [["prefill", "2", "2", "in one host"], ["decode", "1", "1", "anywhere"]]);
+    const tasks = await page.$$eval("[data-testid=tasks] tbody tr", (rows) =>
+      rows.map((r) => [...r.cells].map((c) => c.textContent.trim())));
+    assert.deepEqual(tasks.map((t) => t[3]), ["prefill", "prefill", "decode"]);
+    // prefill's two tasks on one host, all three in one rack (a100's nodes)
+    const nodeOf = tasks.map((t) => t[2].split(" ")[0]);
+    assert.equal(nodeOf[0], nodeOf[1], String(nodeOf));
+    await shot(page, "workloads-subgroups");
+    await page.click("[data-testid=describe] >> text=close");
+    await page.click('[data-key="pc/pc-semi"]');
+    await waitUntil("pc-semi's panel", async () => (await page.textContent("[data-testid=describe] h2")) === "pc/pc-semi");
+    await page.waitForSelector("[data-testid=kind]");
+    assert.match(await page.textContent("[data-testid=kind]"), /semi-preemptible \(the first worker is not\)/);
+    assert.equal(await page.textContent("[data-testid=node-pool]"), "h100");
+    assert.equal(await page.$("[data-testid=topology]"), null);
+    assert.equal(await page.$("[data-testid=preemption-policy]"), null);
+
+    await page.click("nav >> text=Nodes and GPUs");
+    await page.waitForSelector(`[data-labels="${nodeOf[0]}"]`);
+    const labels = await page.textContent(`[data-labels="${nodeOf[0]}"]`);
+    assert.match(labels, /rack rack-0/);
+    assert.match(labels, new RegExp("host " + nodeOf[0]));
+    assert.match(await page.textContent(`[data-node="${nodeOf[0]}"] h2`), /pool a100/);
+    await page.selectOption("select[aria-label=pool]", "h100");
+    await waitUntil("the pool filter", async () =>
+      (await page.$$eval("[data-node]", (ns) => ns.map((n) => n.dataset.pool))).join() === "h100");
+    await shot(page, "nodes-pools");
+    await page.click('[data-node] h2 >> text=pool h100'); // to the Pools page, h100 picked
+    await page.waitForSelector("[data-testid=pool-detail][data-pool=h100] tr[data-project=pc]");
+    assert.match(page.url(), /#\/pools\?pool=h100$/);
+    assert.deepEqual((await cells("pc")).slice(1, 3), ["1", "none"]); // its own quota: no entry for h100
+    assert.equal((await cells("pc"))[4], "2");
+    await page.click("nav >> text=Pools"); // #/pools: the default pool again
+    await page.waitForSelector("[data-testid=pool-detail][data-pool=default]");
+    assert.deepEqual(page.errors.filter((e) => !/404|reports\/consumption|events/.test(e)), []);
+    await page.context().close();
+  });
+
+  test("Pools is not in the navigation of a cluster with the default pool alone", async () => {
+    const page = await newPage();
+    // this allotd has pools: its answer is replaced with one of a cluster without
+    let answered;
+    const asked = new Promise((resolve) => (answered = resolve));
+    await page.route("**/api/v1/pools?*", async (route) => {
+      await route.fulfill({ contentType: "application/json",
+        body: JSON.stringify({ items: [{ name: "default", default: true, nodes: 1, gpus: 4, allocated_gpu: 0, cpu_millis: 0, memory_bytes: 0 }], total: 1 }) });
+      answered();
+    });
+    await signIn(page, "ops");
+    await page.waitForSelector("nav >> text=Quota");
+    await asked; // the navigation has read the pools
+    await page.waitForTimeout(300);
+    assert.equal(await page.$("nav >> text=Pools"), null);
+    await page.goto(d.url + "/#/pools"); // still there by its address
+    await page.waitForSelector("tr[data-pool=default]");
     await page.context().close();
   });
 

@@ -47,3 +47,14 @@ export function waited(w) {
   if (w.started_s) return (w.finished_s || nowS()) - w.started_s;
   return null;
 }
+
+// A topology level as a person says it: "host" for kubernetes.io/hostname, else its key.
+export const level = (key) => (key === "kubernetes.io/hostname" ? "host" : key);
+
+// A topology constraint: "in one rack, preferring one host" ("" for none).
+export function constraint(c) {
+  const parts = [];
+  if (c.required_topology_level) parts.push(`in one ${level(c.required_topology_level)}`);
+  if (c.preferred_topology_level) parts.push(`preferring one ${level(c.preferred_topology_level)}`);
+  return parts.join(", ");
+}

@@ -1,16 +1,19 @@
 // main.js - the dashboard: sign-in, then the pages (Overview, Quota, Workloads, Nodes and
-// GPUs, Consumption) chosen by the URL's #fragment. Signing out drops every page's data.
+// GPUs, Pools, Consumption) chosen by the URL's #fragment. Signing out drops every page's data.
+// Pools is in the navigation only while the cluster has a pool besides the default one.
 import { render } from "preact";
 import { useEffect, useState } from "preact/hooks";
-import { get } from "./api.js";
+import { count, get } from "./api.js";
 import { changeSource } from "./changes.js";
 import { html } from "./html.js";
 import { Consumption } from "./pages/consumption.js";
 import { Login } from "./pages/login.js";
 import { Nodes } from "./pages/nodes.js";
 import { Overview } from "./pages/overview.js";
+import { Pools } from "./pages/pools.js";
 import { Quota } from "./pages/quota.js";
 import { Workloads } from "./pages/workloads.js";
+import { useLive } from "./parts/live.js";
 import { current, onChange, signOut } from "./session.js";
 import "./style.css";
 
@@ -19,6 +22,7 @@ const PAGES = [
   ["quota", "Quota", Quota],
   ["workloads", "Workloads", Workloads],
   ["nodes", "Nodes and GPUs", Nodes],
+  ["pools", "Pools", Pools],
   ["consumption", "Consumption", Consumption],
 ];
 
@@ -33,12 +37,15 @@ function Shell({ session }) {
     get("/api/v1/whoami").then(setWho, () => {});
     return () => removeEventListener("hashchange", f);
   }, []);
+  // more than the default pool (a user who may not read nodes reads no pool: none shown)
+  const pools = useLive(() => count("/api/v1/pools").catch(() => 0));
+  const shown = PAGES.filter(([id]) => id !== "pools" || pools.data > 1);
   const entry = PAGES.find((p) => p[0] === page) || PAGES[0];
   const Page = entry[2];
   return html`<div class="shell">
     <nav>
       <b class="brand">allot</b>
-      ${PAGES.map(([id, title]) => html`<a href=${"#/" + id} class=${id === entry[0] ? "on" : ""}>${title}</a>`)}
+      ${shown.map(([id, title]) => html`<a href=${"#/" + id} class=${id === entry[0] ? "on" : ""}>${title}</a>`)}
       <span class="who">${(who && who.subject) || session.subject || ""}
         ${who && who.roles && html`<small class="muted">${who.roles.map((r) => `${r.role}@${r.scope}`).join(", ")}</small>`}</span>
       <small class="muted" title="how views learn of changes">${changeSource() === "events" ? "live" : "polling"}</small>

@@ -1,16 +1,20 @@
 // nodes.js - each node and each of its GPU devices drawn with the parts held and who holds
 // them: the nodes' own figures (GET /api/v1/nodes), the holders from the running workloads'
 // tasks (their node and gpu_devices) and what each asks of a device; its MIG instances by
-// profile, in use of offered.
+// profile, in use of offered; its node pool and its labels, those that are levels of a
+// topology (GET /api/v1/topologies) first and in the topology's order. A filter by pool.
+import { useState } from "preact/hooks";
 import { getAll } from "../api.js";
-import { gpus, nodeGpus } from "../format.js";
+import { gpus, level, nodeGpus } from "../format.js";
 import { html } from "../html.js";
 import { useLive } from "../parts/live.js";
+import { poolLink } from "./pools.js";
 
 async function load() {
-  const [nodes, running] = await Promise.all([
+  const [nodes, running, topologies] = await Promise.all([
     getAll("/api/v1/nodes"),
     getAll("/api/v1/workloads?state=running"),
+    getAll("/api/v1/topologies").catch(() => []), // an allotd without topologies: labels only
   ]);
   // node -> device index -> [{workload, part}]
   const holders = new Map();
@@ -25,7 +29,7 @@ async function load() {
       }
     }
   }
-  return { nodes, holders };
+  return { nodes, holders, topologies };
 }
 
 // A stable colour per workload name (FNV-1a, spread round the colour wheel by the golden
@@ -52,17 +56,49 @@ function Device({ node, g, holders }) {
   </div>`;
 }
 
+// Its labels: the topology levels it carries as "rack rack-0" chips (titled with the key and
+// the topology), then the others folded ("3 other labels").
+function Labels({ node, topologies }) {
+  const labels = node.labels || {};
+  const seen = new Set();
+  const topo = [];
+  for (const t of topologies) {
+    for (const key of t.levels) {
+      if (key in labels && !seen.has(key)) {
+        seen.add(key);
+        topo.push(html`<span class="chip topo" data-label=${key} title=${`${key}=${labels[key]} (topology ${t.name})`}>${level(key)} ${labels[key]}</span>`);
+      }
+    }
+  }
+  const rest = Object.keys(labels).filter((k) => !seen.has(k)).sort();
+  if (topo.length === 0 && rest.length === 0) return null;
+  return html`<div class="labels" data-labels=${node.name}>${topo}
+    ${rest.length > 0 && html`<details><summary class="muted">${rest.length} ${topo.length ? "other " : ""}label${rest.length === 1 ? "" : "s"}</summary>
+      ${rest.map((k) => html`<span class="chip" data-label=${k}>${k}=${labels[k]}</span>`)}</details>`}
+  </div>`;
+}
+
+const poolOf = (n) => n.pool || "default";
+
 export function Nodes() {
+  const [pool, setPool] = useState("");
   const { data, error } = useLive(load);
   if (!data) return html`<p class=${error ? "error" : "muted"}>${error ? error.message : "loading..."}</p>`;
+  const pools = [...new Set(data.nodes.map(poolOf))].sort((a, b) => (a === "default" ? -1 : b === "default" ? 1 : a < b ? -1 : 1));
+  const nodes = pool ? data.nodes.filter((n) => poolOf(n) === pool) : data.nodes;
   return html`<section class="nodes">
-    ${data.nodes.map((n) => html`<div class="node card" data-node=${n.name}>
-      <h2>${n.name}${n.pool ? ` (pool ${n.pool})` : ""}</h2>
+    ${pools.length > 1 && html`<div class="filters"><select aria-label="pool" value=${pool} onChange=${(e) => setPool(e.currentTarget.value)}>
+      <option value="">all pools</option>
+      ${pools.map((p) => html`<option value=${p}>${p}</option>`)}
+    </select></div>`}
+    ${nodes.map((n) => html`<div class="node card" data-node=${n.name} data-pool=${poolOf(n)}>
+      <h2>${n.name} <small><a class="muted" href=${poolLink(poolOf(n))}>pool ${poolOf(n)}</a></small></h2>
+      <${Labels} node=${n} topologies=${data.topologies} />
       <p class="muted">${`${gpus(n.allocated.gpu)} of ${nodeGpus(n)} GPUs held · CPU ${n.allocated.cpu_millis}/${n.cpu_millis} m · ${n.virtual_gpus ? "declared GPUs" : "discovered GPUs"}`}</p>
       <div class="gpus">${n.gpus.map((g) => html`<${Device} node=${n} g=${g} holders=${data.holders} />`)}</div>
       ${Object.keys(n.mig || {}).length > 0 && html`<p class="mig" data-mig=${n.name}>MIG instances in use: ${
         Object.entries(n.mig).map(([p, c]) => `${p} ${((n.allocated || {}).mig || {})[p] || 0}/${c}`).join(", ")}</p>`}
     </div>`)}
-    ${data.nodes.length === 0 && html`<p class="muted">No node.</p>`}
+    ${nodes.length === 0 && html`<p class="muted">No node.</p>`}
   </section>`;
 }
