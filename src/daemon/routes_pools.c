@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "daemon/api.h"
+#include "daemon/route_access.h"
 #include "daemon/tasks.h"
 #include "daemon/usage.h"
 #include "util/xalloc.h"
@@ -129,13 +130,19 @@ static json_t *pool_usage(const struct allotd *d, const char *pool, const struct
                      (double)ppm[AL_MEMORY] / AL_USAGE_PPM);
 }
 
-static json_t *pool_json(const struct allotd *d, const struct pool_sum *p, bool projects) {
+/* Pool p as the API shows it; with `projects` (a request for one pool), the projects req may read
+ * with their figures in the pool (whoever may read nodes sees the pool, not every project). */
+static json_t *pool_json(const struct allotd *d, const struct al__request *req,
+                         const struct pool_sum *p, bool projects) {
     int64_t held = 0;
     json_t *list = json_array();
     for (size_t q = 0; q < d->state.queue_count; q++) {
         const struct al__dqueue *dq = &d->state.queues[q];
         held += dq->project ? p->held_milli[q] : 0;
         if (!projects || !dq->project)
+            continue;
+        struct al__place place = al__queue_place(dq);
+        if (!al__request_may_verb(req, AL__RES_PROJECT, AL__VERB_READ, &place))
             continue;
         const int64_t *deserved, *limit;
         quota_in(dq, p->name, &deserved, &limit);
@@ -167,7 +174,7 @@ void al__pools_list(struct allotd *d, const struct al__request *req, struct al__
     pools_add_held(d, p, count);
     json_t *items = json_array();
     for (size_t i = (size_t)offset; i < count && i < (size_t)(offset + limit); i++)
-        json_array_append_new(items, pool_json(d, &p[i], false));
+        json_array_append_new(items, pool_json(d, req, &p[i], false));
     al__list_reply(rep, items, count, limit, offset);
     pools_free(p, count);
 }
@@ -179,7 +186,7 @@ void al__pool_get(struct allotd *d, const struct al__request *req, struct al__re
     struct pool_sum *found = pool_of(p, count, strcmp(name, DEFAULT_POOL) == 0 ? "" : name);
     if (found) {
         pools_add_held(d, p, count);
-        al__reply_json(rep, 200, pool_json(d, found, true));
+        al__reply_json(rep, 200, pool_json(d, req, found, true));
     } else {
         al__reply_error(rep, "not_found", NULL, "no node pool named \"%s\" (no node is in it)",
                         name);

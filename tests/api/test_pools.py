@@ -34,6 +34,17 @@ class NodePoolTest(DaemonTest):
         status, body, _ = self.d.request("GET", "/api/v1/pools/nope")
         self.assertEqual(status, 404, body)
 
+    def test_a_pool_lists_only_the_projects_its_reader_may_read(self):
+        self.project("team", pools={"a100": {"deserved": {"gpu": 1}}})
+        self.project("other")
+        admin = [p["name"] for p in self.pool("a100")["projects"]]
+        self.assertEqual(sorted(admin), ["other", "team"])
+        token = self.d.signed_in("rita", "a-long-test-password", "l1-researcher", "project:team")
+        status, body, _ = self.d.request("GET", "/api/v1/pools/a100", token=token)
+        self.assertEqual(status, 200, body)
+        self.assertEqual([p["name"] for p in body["projects"]], ["team"])
+        self.assertEqual(body["nodes"], 1)  # the pool itself is whoever reads nodes'
+
     def test_workloads_run_in_their_pool_with_the_pools_quota(self):
         p = self.project("team", pools={"a100": {"deserved": {"gpu": 2}, "limit": {"gpu": 2}}})
         self.assertEqual(p["pools"]["a100"]["deserved"]["gpu"], 2)

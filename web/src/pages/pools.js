@@ -31,7 +31,7 @@ function Detail({ name }) {
         <td>${gpus(p.allocated_gpu)}</td><td>${percent(p.usage)}</td>
       </tr>`)}</tbody>
     </table>
-    ${data.projects.length === 0 && html`<p class="muted">No project.</p>`}
+    ${data.projects.length === 0 && html`<p class="muted">No project you may see.</p>`}
   </div>`;
 }
 
