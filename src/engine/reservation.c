@@ -28,7 +28,8 @@ int al__reservation_check(const struct al_cluster *c) {
     if (c->config.reservation_min_gpus < 0 || c->config.reservation_wait_s < 0)
         return -AL_EINVAL;
     for (size_t j = 0; j < c->job_count; j++)
-        if (c->jobs[j].has_time_limit && c->jobs[j].time_limit_s <= 0)
+        if ((c->jobs[j].has_time_limit && c->jobs[j].time_limit_s <= 0) ||
+            (c->jobs[j].has_pending_since && c->jobs[j].pending_since_s < c->jobs[j].created_s))
             return -AL_EINVAL;
     return 0;
 }
@@ -36,8 +37,9 @@ int al__reservation_check(const struct al_cluster *c) {
 bool al__reservation_candidate(const struct al__session *s, int32_t j) {
     const struct al_cluster *c = s->cluster;
     const struct al_job *job = &c->jobs[j];
-    if (c->config.reservation_min_gpus <= 0 ||
-        c->now_s - job->created_s < c->config.reservation_wait_s)
+    /* a gang evicted and requeued waits again: from when it last became pending */
+    int64_t since = job->has_pending_since ? job->pending_since_s : job->created_s;
+    if (c->config.reservation_min_gpus <= 0 || c->now_s - since < c->config.reservation_wait_s)
         return false;
     int64_t gpus = 0;
     for (size_t i = 0; i < job->task_count; i++) {
