@@ -39,8 +39,8 @@ class ReservationTest(DaemonTest):
         time.sleep(1.5)  # cycles run every ~100 ms: unbounded had its chances
         unbounded = self.d.workload("unbounded")
         self.assertEqual(unbounded["state"], "pending")
-        self.assertIn("1 node is reserved for a large gang (only jobs whose time limit ends "
-                      "before it starts may use it)", unbounded["reason"])
+        self.assertIn("the one node it may run on is reserved for a large gang (only jobs whose "
+                      "time limit ends before it starts may use it)", unbounded["reason"])
         self.assertIsNone(self.d.workload("holder")["reservation"])
 
         status, metrics, _ = self.d.request("GET", "/metrics")
