@@ -254,8 +254,9 @@ static void shared_take(const struct al__session *s, struct plan *p, int32_t k,
 }
 
 /* Places tasks[0..n) (by s->node_order ids, whole-GPU tasks largest first, then shared ones) on
- * the free capacity of the sweep: each on the usable node with the fewest all-free devices
- * left that fits, then by name. */
+ * the free capacity of the sweep: a whole-GPU task on the usable node with the fewest all-free
+ * devices left that fits, a shared one on a node the plan already uses, else the one with the
+ * most room for it; then by name. */
 static bool plan_fits(const struct al__session *s, struct plan *p, const int32_t *tasks,
                       int32_t n) {
     const struct al_cluster *c = s->cluster;
@@ -270,17 +271,24 @@ static bool plan_fits(const struct al__session *s, struct plan *p, const int32_t
         const struct al_task *task = &c->tasks[tasks[i]];
         bool shared = al__task_is_shared(task);
         int32_t best = -1, best_free = 0;
+        bool best_touched = false;
         for (size_t r = 0; r < nodes; r++) {
             int32_t k = s->node_order[r];
-            int32_t room = p->free_devices[k] - p->use_devices[k];
-            if (!p->usable[k] ||
-                (shared ? shared_room(s, p, k, task) < task->gpu_devices : room < task->gpus) ||
+            int32_t room =
+                shared ? shared_room(s, p, k, task) : p->free_devices[k] - p->use_devices[k];
+            bool touched = p->use_devices[k] > 0 || p->use_shared[k] > 0;
+            if (!p->usable[k] || room < (shared ? task->gpu_devices : task->gpus) ||
                 p->free_cpu[k] - p->use_cpu[k] < task->cpu_millis ||
                 p->free_memory[k] - p->use_memory[k] < task->memory_bytes)
                 continue;
-            if (best < 0 || room < best_free) {
+            /* whole tasks: best fit; shared ones: the nodes the plan holds, then the most room,
+             * so that a gang of small shares holds as few nodes as it can */
+            if (best < 0 ||
+                (shared ? touched > best_touched || (touched == best_touched && room > best_free)
+                        : room < best_free)) {
                 best = k;
                 best_free = room;
+                best_touched = touched;
             }
         }
         if (best < 0)
