@@ -53,7 +53,7 @@ bool al__reservation_candidate(const struct al__session *s, int32_t j) {
         al__task_request(s, t, AL__REQUEST_ADMISSION, req); /* GPU milli, as quotas count */
         milli += req[AL_GPU];
     }
-    return milli >= c->config.reservation_min_gpus * 1000;
+    return milli >= (int64_t)c->config.reservation_min_gpus * 1000;
 }
 
 /* When active task t frees what it holds, as far as the engine knows. */
@@ -146,6 +146,7 @@ static int plan_alloc(struct plan *p, size_t nodes, size_t devices, size_t event
     }
     return 0;
 }
+
 /* The nodes job j's tasks may use by labels, not reserved by another job and schedulable. */
 static void usable_nodes(const struct al__session *s, struct plan *p, int32_t j,
                          const int32_t *tasks, int32_t n) {

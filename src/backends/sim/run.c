@@ -115,7 +115,7 @@ static int64_t reservation_wait_ends(const struct allotd *d, int64_t t) {
             ((int64_t)w->spec.gpus * 1000 + (int64_t)w->spec.gpu_milli * w->spec.gpu_device_count) *
             w->spec.workers;
         int64_t since = w->pending_since_s > w->created_s ? w->pending_since_s : w->created_s;
-        if (w->state == AL__W_PENDING && milli >= d->reservation_min_gpus * 1000 &&
+        if (w->state == AL__W_PENDING && milli >= (int64_t)d->reservation_min_gpus * 1000 &&
             since + d->reservation_wait_s > t && since + d->reservation_wait_s < next)
             next = since + d->reservation_wait_s;
     }
