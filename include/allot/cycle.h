@@ -51,7 +51,8 @@ struct al_decision {
  *   GANG_INCOMPLETE: placeable (tasks of the minimum that fit), needed (the minimum),
  *       plus task and the NO_NODE_FITS fields for the first task that did not fit
  *   NO_NODE_FITS: task, requested_task (its request), best_free (the most free on any
- *       node whose labels match, per resource), nodes_matching (nodes whose labels match);
+ *       node whose labels match and that no reservation keeps from the job, per resource),
+ *       nodes_matching (nodes whose labels match);
  *       for a task asking MIG instances, mig_short (1 + the index in the task's migs of the
  *       first profile no matching node has enough of free, 0 when each has: something else
  *       is short) and mig_free (the most instances of it free on one matching node, -1 when

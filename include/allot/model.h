@@ -236,6 +236,10 @@ struct al_job {
     struct al_subgroup *subgroups; /* each with its own minimum; may be NULL */
     size_t subgroup_count;
     int64_t created_s;
+    /* When it last became pending (evicted and requeued, resumed): reservation_wait_s counts
+     * from here. Unset = created_s. Allocation order keeps created_s, as KAI. >= created_s. */
+    bool has_pending_since;
+    int64_t pending_since_s;
     bool has_started; /* when the job last started running (min-runtime protection) */
     /* all the job's tasks (here: it fills the padding after has_started) */
     struct al_topology_constraint topology;

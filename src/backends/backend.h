@@ -234,7 +234,7 @@ struct al__mirror_workload {
     /* MIG instances each task asks, by profile (mig_profiles of them, 0: none). */
     const struct al__mig_ask *migs;
     size_t mig_profiles;
-    int64_t created_s;
+    int64_t created_s;    /* its oldest task's creation: later than the workload's = made again */
     int64_t time_limit_s; /* 0 = none said (a workload's own stays) */
     const struct al__mirror_task *tasks;
     size_t task_count; /* >= 1 */

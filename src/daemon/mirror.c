@@ -468,6 +468,12 @@ static void workload_put(void *arg, const struct al__mirror_workload *in) {
             changed = true;
         }
     }
+    /* its tasks are younger than it (a gang evicted and its pods made again): pending since
+     * then for reservations; its place in the queue keeps created_s */
+    if (in->created_s > w->created_s && in->created_s != w->pending_since_s) {
+        w->pending_since_s = in->created_s;
+        changed = true;
+    }
     if (!changed)
         return;
     settle(d, w);

@@ -249,6 +249,9 @@ void al__model_fill_job(const struct al__inventory *inv, const struct al__dworkl
     out->preemption_never = w->spec.preemption_never;
     out->min_members = w->spec.min_members;
     out->created_s = w->created_s;
+    /* a requeued or resumed workload waits again for reservations (never before created) */
+    out->has_pending_since = w->pending_since_s > w->created_s;
+    out->pending_since_s = out->has_pending_since ? w->pending_since_s : 0;
     out->has_started = w->started_s >= 0 && al__workload_is_active(w); /* min runtime */
     out->started_s = w->started_s;
     out->has_time_limit = w->spec.time_limit_s > 0; /* reservations plan with it */

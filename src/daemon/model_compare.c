@@ -71,7 +71,8 @@ static bool same_job(const struct al__cycle_model *a, size_t ja, const struct al
     if (strcmp(x->name, y->name) != 0 || x->queue != y->queue || x->priority != y->priority ||
         x->preemptible != y->preemptible || x->semi_preemptible != y->semi_preemptible ||
         x->preemption_never != y->preemption_never || x->min_members != y->min_members ||
-        x->created_s != y->created_s || x->has_started != y->has_started ||
+        x->created_s != y->created_s || x->has_pending_since != y->has_pending_since ||
+        x->pending_since_s != y->pending_since_s || x->has_started != y->has_started ||
         (x->has_started && x->started_s != y->started_s) || x->has_stale_for != y->has_stale_for ||
         x->has_time_limit != y->has_time_limit || x->time_limit_s != y->time_limit_s ||
         (x->has_stale_for && /* since when: the two may be a second apart */

@@ -21,7 +21,8 @@ static const char workload_insert_sql[] =
     "VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
 static const char workload_update_sql[] =
     "UPDATE workloads SET state = ?2, finished_s = ?3, exit_code = ?4, reason_code = ?5, "
-    "reason = ?6, started_s = ?7, restarts = ?8, over_time = ?9 WHERE id = ?1";
+    "reason = ?6, started_s = ?7, restarts = ?8, over_time = ?9, pending_since_s = ?10 "
+    "WHERE id = ?1";
 static const char workload_delete_sql[] = "DELETE FROM workloads WHERE id = ?1";
 static const char task_put_sql[] =
     "INSERT OR REPLACE INTO tasks (workload_id, idx, state, node, gpu_devices, ref, "
@@ -96,6 +97,7 @@ int al__persist_workload_update(struct allotd *d, const struct al__dworkload *w)
     bind_opt(st, 7, w->started_s >= 0, w->started_s);
     al__stmt_bind_int(st, 8, w->restarts);
     al__stmt_bind_int(st, 9, w->over_time);
+    bind_opt(st, 10, w->pending_since_s >= 0, w->pending_since_s);
     return al__stmt_run(st);
 }
 

@@ -20,7 +20,7 @@ static const char *const queue_load_sql[] = {
 /* The columns workload_from_row and task_from_row read, in their order. */
 #define WORKLOAD_COLUMNS                                                                           \
     "SELECT id, name, project, spec, state, created_s, finished_s, exit_code, reason_code, "       \
-    "reason, started_s, restarts, over_time, owner FROM workloads "
+    "reason, started_s, restarts, over_time, owner, pending_since_s FROM workloads "
 #define TASK_COLUMNS                                                                               \
     "SELECT workload_id, idx, state, gpu_devices, ref, node, started_s, finished_s, "              \
     "exit_code, evicting, runs, stopped_why FROM tasks "
@@ -117,6 +117,7 @@ static struct al__dworkload *workload_from_row(struct al__state *st_state, struc
     w->started_s = al__stmt_is_null(st, 10) ? -1 : al__stmt_int(st, 10);
     w->restarts = (int32_t)al__stmt_int(st, 11);
     w->over_time = al__stmt_int(st, 12) != 0;
+    w->pending_since_s = al__stmt_is_null(st, 14) ? -1 : al__stmt_int(st, 14);
     return w;
 }
 

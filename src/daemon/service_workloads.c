@@ -146,7 +146,8 @@ int al__workload_resume(struct allotd *d, struct al__dworkload *w, struct al__fa
     if (al__store_begin(d->store) < 0)
         goto store_failed;
     json_t *before = al__workload_audit_json(w);
-    w->state = AL__W_PENDING; /* then from its tasks: running while some still stop */
+    w->state = AL__W_PENDING;              /* then from its tasks: running while some still stop */
+    w->pending_since_s = al__daemon_now(); /* reservations wait from the resume */
     al__workload_set_reason(w, NULL, NULL);
     al__workload_reason(d, w, NULL, NULL);
     al__workload_refresh_state(&d->state, w);

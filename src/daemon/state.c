@@ -316,7 +316,7 @@ void al__workload_alloc_tasks(struct al__dworkload *w) {
         w->tasks[i].node = -1;
         w->tasks[i].started_s = w->tasks[i].finished_s = -1;
     }
-    w->started_s = w->stale_since_s = -1;
+    w->started_s = w->stale_since_s = w->pending_since_s = -1;
 }
 
 struct al__task_request al__task_request_of_spec(const struct al__wspec *s) {

@@ -213,7 +213,10 @@ struct al__dworkload {
     const char *owner;          /* who submitted it (interned: al__state_owner), "" when unknown */
     int exit_code;
     int32_t restarts; /* times its running tasks were stopped and requeued (evicted, suspended) */
-    bool over_time;   /* its tasks are stopped because it ran over its time limit: it fails */
+    /* When it last became pending again (a task requeued, or resumed), -1 = since created:
+     * reservations count their wait from it (the engine's pending_since_s). */
+    int64_t pending_since_s;
+    bool over_time;        /* its tasks are stopped because it ran over its time limit: it fails */
     char reason_code[40];  /* the engine's or allotd's code ("no_node_fits"), "" when none */
     char reason_short[16]; /* the same in Slurm's style ("FairShare"), "" when none */
     char *reason;          /* NULL when none */

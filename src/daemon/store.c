@@ -146,6 +146,9 @@ static const char *const migrations[] = {
     "  SELECT queue, '', start_s, gpu_milli_s, cpu_milli_s, memory_mib_s FROM queue_usage;"
     "DROP TABLE queue_usage;"
     "ALTER TABLE queue_usage_new RENAME TO queue_usage;",
+    /* 13: when a workload last became pending again (requeued or resumed; NULL = since it was
+     * created): reservations count their wait from it. */
+    "ALTER TABLE workloads ADD COLUMN pending_since_s INTEGER;",
 };
 
 #define STMT_CACHE 128

@@ -67,7 +67,8 @@ static void task_ended(struct allotd *d, struct al__dworkload *w, struct al__dta
             al__persist_event(d, w, "requeued", "task %d %s, exited with code %d; pending again",
                               (int)t->index, why, code);
         al__task_requeue(&d->state, t);
-        if (!others_requeueing(w, t)) /* the tasks stopped together count once */
+        w->pending_since_s = al__daemon_now(); /* reservations wait again (the last one's) */
+        if (!others_requeueing(w, t))          /* the tasks stopped together count once */
             w->restarts++;
     } else {
         t->state = code == 0 ? AL__T_SUCCEEDED : AL__T_FAILED;

@@ -507,6 +507,36 @@ static void mig_shortfall(const struct al__session *s, const struct al_task *tas
     }
 }
 
+/* Counts the nodes matching task that reservations keep from it (reservation.h), and the
+ * earliest of their starts. */
+static void reserved_shortfall(const struct al__session *s, const struct al_task *task,
+                               struct al_explanation *e) {
+    e->nodes_reserved = 0;
+    for (size_t n = 0; s->reserved_by && n < s->cluster->node_count; n++)
+        if (al__reservation_blocks(s, (int32_t)n, task) &&
+            al__node_matches(&s->cluster->nodes[n], task)) {
+            if (e->nodes_reserved++ == 0 || s->reserved_from[n] < e->reserved_from_s)
+                e->reserved_from_s = s->reserved_from[n];
+        }
+}
+
+/* best_free over the matching nodes that reservations do not keep from the task, node by node
+ * (the index's classes mix reserved nodes with the others). O(nodes x devices). */
+static void best_free_unreserved(const struct al__session *s, const struct al__node_partition *p,
+                                 const unsigned char *match, const struct al_task *task,
+                                 struct al_explanation *e) {
+    for (size_t i = 0; i < s->cluster->node_count; i++) {
+        int32_t n = (int32_t)i;
+        if (!al__class_in(match, p->class_of[n]) || al__reservation_blocks(s, n, task))
+            continue;
+        int64_t now[AL_RESOURCE_COUNT] = {
+            gpu_free_for(s, n, task), s->cluster->nodes[n].cpu_millis - s->nodes[n].used[AL_CPU],
+            s->cluster->nodes[n].memory_bytes - s->nodes[n].used[AL_MEMORY]};
+        for (int r = 0; r < AL_RESOURCE_COUNT; r++)
+            e->best_free[r] = now[r] > e->best_free[r] ? now[r] : e->best_free[r];
+    }
+}
+
 void al__placement_shortfall(struct al__session *s, int32_t t, struct al_explanation *e) {
     const struct al_task *task = &s->cluster->tasks[t];
     const struct al__node_index *ix = &s->index;
@@ -517,11 +547,14 @@ void al__placement_shortfall(struct al__session *s, int32_t t, struct al_explana
     e->nodes_matching = 0;
     memset(e->best_free, 0, sizeof(e->best_free));
     const unsigned char *match = al__node_index_matching(s, t);
+    reserved_shortfall(s, task, e);
     for (int32_t c = 0; c < p->class_count; c++) {
         const struct al__node_class *cl = &p->classes[c];
         if (!al__class_in(match, c))
             continue;
         e->nodes_matching += cl->size;
+        if (e->nodes_reserved > 0) /* best_free_unreserved below */
+            continue;
         int32_t cpu = al__treap_last(&p->cpu, cl->cpu_root);
         int32_t mem = al__treap_last(&p->mem, cl->mem_root);
         int64_t now[AL_RESOURCE_COUNT] = {class_gpu_free(s, p, cl, task), p->cpu.key[cpu],
@@ -531,17 +564,12 @@ void al__placement_shortfall(struct al__session *s, int32_t t, struct al_explana
     }
     for (int32_t i = 0; i < ix->releasing_count; i++) { /* devices partly being released */
         int32_t n = ix->releasing[i];
-        if (!al__node_matches(&s->cluster->nodes[n], task))
+        if (!al__node_matches(&s->cluster->nodes[n], task) || al__reservation_blocks(s, n, task))
             continue;
         int64_t gpu = gpu_free_for(s, n, task);
         e->best_free[AL_GPU] = gpu > e->best_free[AL_GPU] ? gpu : e->best_free[AL_GPU];
     }
-    e->nodes_reserved = 0;
-    for (size_t n = 0; s->reserved_by && n < s->cluster->node_count; n++) /* reservation.h */
-        if (al__reservation_blocks(s, (int32_t)n, task) &&
-            al__node_matches(&s->cluster->nodes[n], task)) {
-            if (e->nodes_reserved++ == 0 || s->reserved_from[n] < e->reserved_from_s)
-                e->reserved_from_s = s->reserved_from[n];
-        }
+    if (e->nodes_reserved > 0) /* a job kept off reserved nodes: the free where it may go */
+        best_free_unreserved(s, p, match, task, e);
     mig_shortfall(s, task, e);
 }

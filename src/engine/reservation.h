@@ -14,13 +14,14 @@
 #define AL__MAX_RESERVATION_PLANS 16
 
 /* al__reservation_check - the cluster's reservation inputs are valid: config thresholds >= 0,
- * every time limit > 0. -AL_EINVAL otherwise. O(jobs). */
+ * every time limit > 0, every pending_since_s >= created_s. -AL_EINVAL otherwise. O(jobs). */
 int al__reservation_check(const struct al_cluster *c);
 
 /*
  * al__reservation_candidate - job j may reserve under the cycle's config: reservations are on,
- * the job has waited reservation_wait_s since it was created, and its tasks that are not yet
- * placed are whole-GPU tasks asking for at least reservation_min_gpus devices together.
+ * the job has waited reservation_wait_s since it last became pending (pending_since_s, else
+ * created_s: a gang evicted and requeued waits again), and its tasks that are not yet placed
+ * are whole-GPU tasks asking for at least reservation_min_gpus devices together.
  */
 bool al__reservation_candidate(const struct al__session *s, int32_t j);
 

@@ -139,6 +139,17 @@ static void no_fit_text(const struct al_cluster *c, const struct al_explanation 
         line_add(l, "no node matches its node affinity");
         return;
     }
+    if (e->nodes_reserved >= e->nodes_matching) { /* best_free is then of no node: all zero */
+        if (e->nodes_reserved == 1)
+            line_add(l, "the one node it may run on is reserved for a large gang (only jobs "
+                        "whose time limit ends before it starts may use it)");
+        else
+            line_add(l,
+                     "all %d nodes it may run on are reserved for a large gang (only jobs whose "
+                     "time limit ends before it starts may use them)",
+                     (int)e->nodes_reserved);
+        return;
+    }
     /* a MIG task's GPUs are its instances: its profile's shortfall instead of GPU figures */
     bool mig = task && task->mig_count > 0;
     any = mig_text(task, e, l);

@@ -18,6 +18,7 @@ static const char *const job_keys[] = {
     "min_members",
     "subgroups",
     "created_s",
+    "pending_since_s",
     "started_s",
     "preemption_delay_s",
     "stale_for_s",
@@ -244,6 +245,8 @@ static int parse_job_fields(struct al__parse *p, const struct al__json *obj, con
         parse_preemption_policy(p, obj, path, job) < 0 ||
         al__member_int(obj, path, "created_s", false, -AL__MAX_SECONDS, AL__MAX_SECONDS,
                        &job->created_s, p->err) < 0 ||
+        parse_time(p, obj, path, "pending_since_s", -AL__MAX_SECONDS, &job->has_pending_since,
+                   &job->pending_since_s) < 0 ||
         parse_time(p, obj, path, "started_s", -AL__MAX_SECONDS, &job->has_started,
                    &job->started_s) < 0 ||
         parse_time(p, obj, path, "preemption_delay_s", 0, &job->has_preemption_delay,
@@ -254,6 +257,12 @@ static int parse_job_fields(struct al__parse *p, const struct al__json *obj, con
         al__parse_topology_constraint(p, obj, path, &job->topology) < 0 ||
         parse_time(p, obj, path, "time_limit_s", 1, &job->has_time_limit, &job->time_limit_s) < 0)
         return -AL_EINVAL;
+    if (job->has_pending_since && job->pending_since_s < job->created_s) {
+        char ppath[AL__PATH_SIZE];
+        al__path_key(ppath, path, "pending_since_s");
+        return al__fail(p->err, ppath, "%lld is before created_s (%lld)",
+                        (long long)job->pending_since_s, (long long)job->created_s);
+    }
     return 0;
 }
 

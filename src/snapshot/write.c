@@ -328,6 +328,8 @@ static json_t *subgroups_json(const struct al_cluster *c, const struct al_job *j
 static int job_times(json_t *o, const struct al_job *job) {
     int rc = al__put(o, "created_s", json_integer(job->created_s));
 
+    if (job->has_pending_since)
+        rc |= al__put(o, "pending_since_s", json_integer(job->pending_since_s));
     if (job->has_started)
         rc |= al__put(o, "started_s", json_integer(job->started_s));
     if (job->has_preemption_delay)

@@ -39,8 +39,8 @@ class ReservationTest(DaemonTest):
         time.sleep(1.5)  # cycles run every ~100 ms: unbounded had its chances
         unbounded = self.d.workload("unbounded")
         self.assertEqual(unbounded["state"], "pending")
-        self.assertIn("1 node is reserved for a large gang (only jobs whose time limit ends "
-                      "before it starts may use it)", unbounded["reason"])
+        self.assertIn("the one node it may run on is reserved for a large gang (only jobs whose "
+                      "time limit ends before it starts may use it)", unbounded["reason"])
         self.assertIsNone(self.d.workload("holder")["reservation"])
 
         status, metrics, _ = self.d.request("GET", "/metrics")
@@ -68,6 +68,34 @@ class ReservationTest(DaemonTest):
                                              capture_output=True, text=True, check=True).stdout)
         self.assertEqual([(r["job"], r["nodes"]) for r in replayed["reservations"]],
                          [("big", [node])])
+
+
+class RequeuedGangTest(DaemonTest):
+    gpus = "8x80GiB"
+    args = ["--reservation-min-gpus", "8", "--reservation-wait", "4"]
+
+    def test_a_requeued_gang_waits_again_before_it_reserves(self):
+        self.project("team", deserved={"gpu": 4})  # urgent (non-preemptible) fits its quota
+        self.submit("big", "team", SLEEP, gpu=8, priority="train")
+        big = self.d.wait_state("big", "running")
+        time.sleep(5)  # big was submitted longer ago than the reservation wait
+        # a higher priority job evicts it: big is requeued and cannot fit beside it
+        self.submit("urgent", "team", SLEEP, gpu=4, priority="build", time_limit_s=600)
+        urgent = self.d.wait_state("urgent", "running", timeout=30)
+        requeued = wait_until(lambda: (w := self.d.workload("big"))["restarts"] >= 1 and
+                              w["state"] == "pending" and w, timeout=30, what="big requeued")
+        # counted from its submission it could reserve at once; from its requeue it waits 4 s
+        time.sleep(1.5)
+        self.assertIsNone(self.d.workload("big")["reservation"])
+        snap = self.d.request("GET", "/api/v1/snapshot")[1]
+        job = {j["name"]: j for j in snap["jobs"]}["big"]
+        self.assertEqual(job["created_s"], big["created_s"])
+        self.assertGreaterEqual(job["pending_since_s"], big["created_s"] + 5, job)
+        big = wait_until(lambda: (w := self.d.workload("big"))["reservation"] and w, timeout=15,
+                         what="big to reserve once it has waited again")
+        self.assertEqual(big["reservation"]["nodes"], [urgent["node"]], big)
+        self.assertEqual(big["reservation"]["start_s"], urgent["started_s"] + 600, big)
+        self.assertEqual(requeued["created_s"], big["created_s"])
 
 
 class ReservationOffTest(DaemonTest):

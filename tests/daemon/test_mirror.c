@@ -383,6 +383,38 @@ static void subgroups_follow_the_tasks_that_name_them(void **state) {
     assert_int_equal(w->spec.min_members, 4);
 }
 
+/* A gang whose pods were evicted and made again: its tasks are younger than it, so it is
+ * pending since them (reservations wait again), while created_s keeps its place in the queue. */
+static void a_gang_made_again_is_pending_since_its_pods(void **state) {
+    struct fixture *f = *state;
+    struct allotd *d = &f->d;
+    struct al__mirror_task pending = {
+        .state = AL__MIRROR_PENDING, .started_s = -1, .finished_s = -1};
+    script.queues[0] = queue("team", "", true);
+    script.queue_count = 1;
+    script.workloads[0] = workload("gang", &pending, 1);
+    script.workload_count = 1;
+    sync_and_check(d);
+    struct al__dworkload *w = al__state_workload(&d->state, "team", "gang");
+    assert_non_null(w);
+    assert_int_equal(w->pending_since_s, -1);
+    script.queues[0] = queue("team", "", true); /* each sync says it all again */
+    script.queue_count = 1;
+    script.workloads[0] = workload("gang", &pending, 1);
+    script.workloads[0].created_s = 5000; /* its pod made again */
+    script.workload_count = 1;
+    sync_and_check(d);
+    assert_int_equal(w->created_s, 1000);
+    assert_int_equal(w->pending_since_s, 5000);
+    struct al__cycle_model m;
+    al__model_build(d, &m);
+    assert_int_equal(m.cluster.job_count, 1);
+    assert_true(m.cluster.jobs[0].has_pending_since);
+    assert_int_equal(m.cluster.jobs[0].pending_since_s, 5000);
+    assert_int_equal(m.cluster.jobs[0].created_s, 1000);
+    al__model_release(&m);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(mirror_keeps_the_state_as_the_cluster_says, setup,
@@ -392,6 +424,8 @@ int main(void) {
         cmocka_unit_test_setup_teardown(invalid_names_are_not_mirrored, setup, teardown),
         cmocka_unit_test_setup_teardown(tasks_may_ask_for_different_things, setup, teardown),
         cmocka_unit_test_setup_teardown(subgroups_follow_the_tasks_that_name_them, setup, teardown),
+        cmocka_unit_test_setup_teardown(a_gang_made_again_is_pending_since_its_pods, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -45,8 +45,8 @@ static int64_t count_rows(struct al__store *s, const char *sql) {
 static const char insert_sql[] =
     "INSERT INTO queues (name, kind, spec, created_s) VALUES (?1, 'project', '{}', 1)";
 static const char count_sql[] = "SELECT count(*) FROM queues";
-/* The schema version the migrations bring a file to (12: queue usage per node pool). */
-#define LATEST 12
+/* The schema version the migrations bring a file to (13: when a workload became pending again). */
+#define LATEST 13
 
 static void migrations_apply_once_and_data_survives_reopening(void **state) {
     struct al__store *s = NULL;

@@ -11,8 +11,10 @@
 #include <cmocka.h>
 
 #include "allot/cycle.h"
+#include "allot/snapshot.h"
 #include "snapshot/report.h"
 #include "support/builder.h"
+#include "support/snapfiles.h"
 
 #define NODE_CPU 20000000
 #define NODE_MEM 20000000000
@@ -386,6 +388,63 @@ static void unschedulable_nodes_take_no_new_tasks(void **state) {
     al_cluster_release(&c);
 }
 
+/* allocate-reservation-large-gang-backfill: when small-over (limit 600, past big's start at 500)
+ * is tried, node3 (reserved) has 4 devices free and node2, after small-long, 2. Its explanation
+ * counts the free devices where it may go (2), and says that 2 nodes are reserved from 500. */
+static void kept_off_reserved_nodes_best_free_counts_the_others(void **state) {
+    (void)state;
+    size_t len;
+    char *text =
+        tb_read_file(TB_SCENARIOS_DIR "/allocate-reservation-large-gang-backfill.json", &len);
+    assert_non_null(text);
+    struct al_cluster c;
+    struct al_snapshot_error err;
+    assert_int_equal(al_snapshot_parse(text, len, &c, &err), 0);
+    free(text);
+    struct al_result r;
+    run(&c, &r);
+    const struct al_explanation *e = why(&c, &r, "small-over");
+    assert_int_equal(e->reason, AL_REASON_NO_NODE_FITS);
+    assert_int_equal(e->nodes_reserved, 2);
+    assert_int_equal(e->reserved_from_s, 500);
+    assert_int_equal(e->best_free[AL_GPU], 2000); /* not node3's 4 */
+    char line[512];
+    al_explanation_text(&c, e, line, sizeof(line));
+    assert_non_null(strstr(line, "most free on a node 2 GPUs; 2 nodes are reserved"));
+    e = why(&c, &r, "big"); /* the reserving job may use its own nodes: node3's 4 count */
+    assert_int_equal(e->nodes_reserved, 0);
+    al_result_release(&r);
+    al_cluster_release(&c);
+}
+
+/* allocate-reservation-fractional-gang: a gang of 0.5-GPU tasks reserves both nodes; long (no
+ * time limit) may use neither: its explanation says so instead of free amounts of no node. */
+static void kept_off_every_node_by_a_fractional_gang_says_so(void **state) {
+    (void)state;
+    size_t len;
+    char *text = tb_read_file(TB_SCENARIOS_DIR "/allocate-reservation-fractional-gang.json", &len);
+    assert_non_null(text);
+    struct al_cluster c;
+    struct al_snapshot_error err;
+    assert_int_equal(al_snapshot_parse(text, len, &c, &err), 0);
+    free(text);
+    struct al_result r;
+    run(&c, &r);
+    assert_int_equal(r.reservation_count, 1);
+    const struct al_explanation *e = why(&c, &r, "long");
+    assert_int_equal(e->reason, AL_REASON_NO_NODE_FITS);
+    assert_int_equal(e->nodes_reserved, 2);
+    assert_int_equal(e->nodes_matching, 2);
+    assert_int_equal(e->reserved_from_s, 300);
+    char line[512];
+    al_explanation_text(&c, e, line, sizeof(line));
+    assert_non_null(strstr(line, "task long-0 fits on no node: all 2 nodes it may run on are "
+                                 "reserved for a large gang"));
+    assert_null(strstr(line, "most free"));
+    al_result_release(&r);
+    al_cluster_release(&c);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(unschedulable_nodes_take_no_new_tasks),
@@ -394,6 +453,8 @@ int main(void) {
         cmocka_unit_test(non_preemptible_only_within_deserved),
         cmocka_unit_test(semi_preemptible_explanations_name_the_part),
         cmocka_unit_test(no_node_fits_reports_shortfall),
+        cmocka_unit_test(kept_off_reserved_nodes_best_free_counts_the_others),
+        cmocka_unit_test(kept_off_every_node_by_a_fractional_gang_says_so),
         cmocka_unit_test(elastic_jobs_take_turns),
         cmocka_unit_test(gang_partly_on_releasing_is_pipelined_whole),
         cmocka_unit_test(binpack_and_spread_choose_nodes),

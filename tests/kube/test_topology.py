@@ -1,7 +1,9 @@
 """test_topology.py - KAI's Topology resource and a PodGroup's topologyConstraint on a real API
 server: a gang that requires one rack is bound inside one (not where plain binpack would put
 it), a gang no rack can hold waits with a pod condition that names the level, and each of a
-PodGroup's sub-groups that requires a rack is bound inside one."""
+PodGroup's sub-groups that requires a rack is bound inside one; a sub-group tree allot cannot
+model is refused out loud (a PodGroup condition and a Warning Event) until it is fixed."""
+import json
 import unittest
 
 from allotd import pod, pod_group, queue
@@ -149,6 +151,65 @@ class SubgroupTopologyTest(ClusterTest):
             "name": "parts", "project": "topo-sub", "image": "busybox", "command": ["true"],
             "subgroups": [{"name": "a", "workers": 1}]})
         self.assertEqual((status, body["error"]["field"]), (400, "subgroups"), body)
+
+    def test_a_subgroup_tree_allot_cannot_model_is_refused_out_loud_until_fixed(self):
+        ns = self.namespace("topo-bad")
+        self.add_queues(queue("topo-bad-dept"), queue("topo-bad", parent="topo-bad-dept",
+                                                      gpu_quota=16))
+        self.c.apply(topology("dc", "example.com/rack", "kubernetes.io/hostname"))
+        self.add_node("tb-a1", gpus=GPU_PER_NODE, labels={"example.com/rack": "r9"})
+        wait_until(lambda: self.allotd.api("GET", "/api/v1/topologies")[1]["total"] >= 1, 20,
+                   "allotd to see the Topology")
+        rack = {"topology": "dc", "requiredTopologyLevel": "example.com/rack"}
+        group = pod_group("bad", ns, "topo-bad", min_member=2)
+        # an inner sub-group with a constraint: allot flattens trees to their leaves
+        group["spec"]["subGroups"] = [
+            {"name": "all", "topologyConstraint": rack},
+            {"name": "prefill", "parent": "all", "minMember": 1},
+            {"name": "decode", "parent": "all", "minMember": 1}]
+        pods = []
+        for i in range(2):
+            p = pod("bad-%d" % i, ns, "topo-bad", gpus=1, group="bad")
+            p["metadata"]["labels"]["kai.scheduler/subgroup-name"] = ("prefill", "decode")[i]
+            pods.append(p)
+        self.c.apply([group, *pods])
+
+        def refused():
+            g = self.c.get("/apis/scheduling.run.ai/v2alpha2/namespaces/%s/podgroups/bad" % ns)
+            conds = g.get("status", {}).get("schedulingConditions")
+            return [c for c in conds or [] if c.get("reason") == "SubGroupsNotSupported"]
+
+        def warnings():
+            events = json.loads(self.c.kubectl("get", "events", "-n", ns, "-o", "json").stdout)
+            return [e for e in events["items"] if e["reason"] == "SubGroupsNotSupported"]
+        wait_until(refused, 30, "the PodGroup to say its sub-group tree is refused")
+        self.assertIn("spec.subGroups[0].topologyConstraint: a constraint of a sub-group that "
+                      "has sub-groups is not taken", refused()[0]["message"])
+        wait_until(warnings, 20, "a SubGroupsNotSupported event")
+        self.assertEqual((warnings()[0]["type"], warnings()[0]["involvedObject"]["name"]),
+                         ("Warning", "bad-0"))
+        self.assertEqual(bound_now(self, ns), set())
+
+        # a pod relabelled to name the inner sub-group, then the constraint moved to the
+        # leaves: the tree is taken, but that pod names no leaf, and the condition says so
+        self.c.kubectl("label", "pod", "bad-1", "-n", ns, "--overwrite",
+                       "kai.scheduler/subgroup-name=all")
+        group["spec"]["subGroups"] = [
+            {"name": "all"},
+            {"name": "prefill", "parent": "all", "minMember": 1, "topologyConstraint": rack},
+            {"name": "decode", "parent": "all", "minMember": 1, "topologyConstraint": rack}]
+        self.c.apply(group)
+        wait_until(lambda: refused() and "names no sub-group" in refused()[0]["message"], 30,
+                   "the condition to name the pod whose label names no leaf")
+        self.assertIn("pod %s/bad-1: its label kai.scheduler/subgroup-name \"all\"" % ns,
+                      refused()[0]["message"])
+        self.assertEqual(bound_now(self, ns), set())
+
+        # fixed: the gang is bound and the condition goes
+        self.c.kubectl("label", "pod", "bad-1", "-n", ns, "--overwrite",
+                       "kai.scheduler/subgroup-name=decode")
+        self.wait_bound(ns, 2)
+        wait_until(lambda: not refused(), 20, "the SubGroupsNotSupported condition to go")
 
 
 if __name__ == "__main__":

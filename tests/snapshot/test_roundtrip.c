@@ -96,7 +96,8 @@ static void test_extensions_round_trip(void **state) {
         "{'name':'x','parent':'y','reclaim_min_runtime_s':30,'preempt_min_runtime_s':null}],"
         "'jobs':[{'name':'j','queue':'z','pool':'p','priority':75,'preemptible':false,'created_s':-"
         "1e3,"
-        "'started_s':-20,'preemption_delay_s':0,'stale_for_s':3,'staleness_grace_period_s':0,"
+        "'pending_since_s':-500,'started_s':-20,'preemption_delay_s':0,'stale_for_s':3,'staleness_"
+        "grace_period_s':0,"
         "'time_limit_s':7200,"
         "'subgroups':[{'name':'s','min_members':1}],'tasks':["
         "{'name':'t0','state':'running','node':'n0','subgroup':'s','gpu_fraction':0.125,"
@@ -140,6 +141,8 @@ static void test_extensions_round_trip(void **state) {
     assert_non_null(strstr(text, "\"time_limit_s\": 7200"));
     assert_non_null(strstr(text, "\"reservation_min_gpus\": 64"));
     assert_true(c.jobs[0].has_time_limit && c.jobs[0].time_limit_s == 7200);
+    assert_non_null(strstr(text, "\"pending_since_s\": -500"));
+    assert_true(c.jobs[0].has_pending_since && c.jobs[0].pending_since_s == -500);
     assert_true(c.config.reservation_min_gpus == 64 && c.config.reservation_wait_s == 900);
     assert_non_null(strstr(text, "\"reclaim_min_runtime_s\": 0"));
     assert_true(c.queues[1].has_preempt_min_runtime && c.queues[1].preempt_min_runtime_s == 600);

@@ -1,6 +1,7 @@
 /* gang_pool.c - what a gang's PodGroup and pods say of where and how long it runs: its node
  * pool (the PodGroup's pool label wins over its pods'; pods naming different pools are refused
- * out loud, never picked from) and its known time limit (its pods' activeDeadlineSeconds). */
+ * out loud, never picked from) and its known time limit (its pods' activeDeadlineSeconds); and
+ * how a gang allot refuses says so (a PodGroup condition and a Warning Event). */
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -15,14 +16,13 @@ static void status_path(const struct al__kube_group *g, char *out, size_t size) 
              (int)(slash - g->key), g->key, slash + 1);
 }
 
-/* Says once per change why g is not scheduled: stderr, its PodGroup's schedulingConditions
- * (where the PodGroup exists) and an Event on its first pod (while acting). */
-static void say_conflict(struct al__kube *k, struct al__kube_group *g,
-                         const struct al__kube_pod_entry *first, const char *message) {
+void al__kube_gang_refuse(struct al__kube *k, struct al__kube_group *g,
+                          const struct al__kube_pod_entry *first, const char *reason,
+                          const char *message) {
     char now[40], path[800], what[600];
-    if (strncmp(g->pool_conflict, message, sizeof(g->pool_conflict) - 1) == 0)
+    if (strncmp(g->refused, message, sizeof(g->refused) - 1) == 0)
         return;
-    snprintf(g->pool_conflict, sizeof(g->pool_conflict), "%s", message);
+    snprintf(g->refused, sizeof(g->refused), "%s", message);
     fprintf(stderr, "allotd: kubernetes: pod group %s: %s; not scheduled\n", g->key, message);
     if (!al__kube_acting(k))
         return;
@@ -30,11 +30,10 @@ static void say_conflict(struct al__kube *k, struct al__kube_group *g,
     json_t *seen = al__kube_cache_get(k->watches[AL__KUBE_GROUPS].cache, g->key);
     json_decref(seen);
     if (seen) {
-        json_t *patch =
-            json_pack("{s:{s:s, s:[{s:s, s:s, s:s, s:s, s:s, s:s}]}}", "status", "phase", "Pending",
-                      "schedulingConditions", "type", "UnschedulableOnNodePool", "nodePool",
-                      "default", "status", "True", "reason", "NodePoolConflict", "message", message,
-                      "lastTransitionTime", now);
+        json_t *patch = json_pack(
+            "{s:{s:s, s:[{s:s, s:s, s:s, s:s, s:s, s:s}]}}", "status", "phase", "Pending",
+            "schedulingConditions", "type", "UnschedulableOnNodePool", "nodePool", "default",
+            "status", "True", "reason", reason, "message", message, "lastTransitionTime", now);
         char latest[900];
         status_path(g, path, sizeof(path));
         snprintf(what, sizeof(what), "status of pod group %s", g->key);
@@ -48,20 +47,19 @@ static void say_conflict(struct al__kube *k, struct al__kube_group *g,
         "s:i, s:s}",
         "apiVersion", "v1", "kind", "Event", "metadata", "generateName", p->name, "namespace",
         p->namespace_, "involvedObject", "apiVersion", "v1", "kind", "Pod", "namespace",
-        p->namespace_, "name", p->name, "uid", p->uid, "reason", "NodePoolConflict", "type",
-        "Warning", "message", message, "source", "component", "allot", "firstTimestamp", now,
-        "lastTimestamp", now, "count", 1, "reportingComponent", "allot");
+        p->namespace_, "name", p->name, "uid", p->uid, "reason", reason, "type", "Warning",
+        "message", message, "source", "component", "allot", "firstTimestamp", now, "lastTimestamp",
+        now, "count", 1, "reportingComponent", "allot");
     snprintf(path, sizeof(path), "/api/v1/namespaces/%s/events", p->namespace_);
-    snprintf(what, sizeof(what), "event NodePoolConflict for pod %s/%s", p->namespace_, p->name);
+    snprintf(what, sizeof(what), "event %s for pod %s/%s", reason, p->namespace_, p->name);
     al__kube_write(k->notes, "POST", path, "application/json", event, what);
 }
 
-/* A conflict said before is over: its condition leaves the PodGroup (where it exists). */
-static void conflict_over(struct al__kube *k, struct al__kube_group *g) {
+void al__kube_gang_refusal_over(struct al__kube *k, struct al__kube_group *g) {
     char path[800], what[600], latest[900];
-    if (!g->pool_conflict[0])
+    if (!g->refused[0])
         return;
-    g->pool_conflict[0] = '\0';
+    g->refused[0] = '\0';
     json_t *seen = al__kube_cache_get(k->watches[AL__KUBE_GROUPS].cache, g->key);
     json_decref(seen);
     if (!seen || !al__kube_acting(k))
@@ -79,7 +77,6 @@ bool al__kube_gang_pool(struct al__kube *k, struct al__kube_group *g, const char
     *pool = NULL;
     if (group_pool[0]) {
         *pool = group_pool; /* KAI reads the PodGroup's: it wins over its pods' */
-        conflict_over(k, g);
         return true;
     }
     for (size_t i = 0; i < n; i++) {
@@ -92,13 +89,12 @@ bool al__kube_gang_pool(struct al__kube *k, struct al__kube_group *g, const char
                      "its pods name different node pools: %.63s (pod %.120s) and %.63s (pod "
                      "%.120s); label the PodGroup with %.100s to say which one the gang runs in",
                      named->pool, named->name, p->pool, p->name, k->pool_label);
-            say_conflict(k, g, pods[0], message);
+            al__kube_gang_refuse(k, g, pods[0], "NodePoolConflict", message);
             return false;
         }
         named = named ? named : p;
     }
     *pool = named ? named->pool : NULL;
-    conflict_over(k, g);
     return true;
 }
 

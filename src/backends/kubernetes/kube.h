@@ -60,11 +60,11 @@ struct al__kube_group {
     bool dirty;
     /* As last put (project "" = not put): its tasks' pods in order, by uid. */
     char project[64], name[64];
-    char wkey[200];          /* "project/name": its key in al__kube.workloads */
-    char status[96];         /* the PodGroup status last written ("" = none) */
-    bool create_asked;       /* allot asked for its PodGroup to be created */
-    char pool_conflict[700]; /* why its pods' pools conflict, as last said ("" = none) */
-    char pool[64];           /* the node pool it was put in, "" = the default pool */
+    char wkey[200];    /* "project/name": its key in al__kube.workloads */
+    char status[96];   /* the PodGroup status last written ("" = none) */
+    bool create_asked; /* allot asked for its PodGroup to be created */
+    char refused[700]; /* why allot refuses it, as last said ("" = none): gang_pool.c */
+    char pool[64];     /* the node pool it was put in, "" = the default pool */
     char (*uids)[64];
     size_t uid_count;
 };
@@ -252,10 +252,25 @@ ssize_t al__kube_log_read(struct al__backend *b, struct al__task_key key, const 
  * name (a pod without the pool label names none). false when pods name different pools and the
  * PodGroup none: the gang is not scheduled, and stderr, its PodGroup's schedulingConditions
  * (reason NodePoolConflict) and a Warning Event on its first pod say which pods name which
- * pools, once per change; the condition goes once they agree (gang_pool.c).
+ * pools, once per change (al__kube_gang_refuse); the caller clears it once the gang is put
+ * (al__kube_gang_refusal_over).
  */
 bool al__kube_gang_pool(struct al__kube *k, struct al__kube_group *g, const char *group_pool,
                         struct al__kube_pod_entry *const *pods, size_t n, const char **pool);
+
+/*
+ * al__kube_gang_refuse - says once per change why gang g is not scheduled: stderr, a condition
+ * on its PodGroup's status.schedulingConditions (type UnschedulableOnNodePool, `reason`,
+ * `message`; where the PodGroup exists) and a Warning Event with `reason` on its first pod
+ * (while acting). Remembered in g->refused until al__kube_gang_refusal_over.
+ */
+void al__kube_gang_refuse(struct al__kube *k, struct al__kube_group *g,
+                          const struct al__kube_pod_entry *first, const char *reason,
+                          const char *message);
+
+/* al__kube_gang_refusal_over - a refusal said before is over (the gang is put): its condition
+ * leaves the PodGroup (where it exists). Nothing when none was said. */
+void al__kube_gang_refusal_over(struct al__kube *k, struct al__kube_group *g);
 
 /* al__kube_gang_deadline - a gang's known time limit: the longest of its pods'
  * activeDeadlineSeconds when every pod has one (the kubelet ends each), else 0 (not known). */

@@ -485,6 +485,7 @@ struct group_form {
     struct al__kube_topology_constraint topology; /* levels as node labels ("" = none) */
     char pool[64];                                /* the PodGroup's pool label, "" = none */
     struct al__kube_leaves leaves;                /* its sub-groups (group_put releases) */
+    char refused[512]; /* why its sub-groups cannot be modelled ("" = they can, or none) */
 };
 
 /* What g's PodGroup says - or, for a group allot makes whose PodGroup is not there yet, its
@@ -526,10 +527,8 @@ static bool group_form(struct al__kube *k, struct al__kube_group *g, struct grou
                          sizeof(f->topology.required));
     al__kube_level_label(k, f->topology.topology, f->topology.preferred,
                          sizeof(f->topology.preferred));
-    rc = al__kube_leaves_read(k, &pg, &f->topology, &f->leaves, err, sizeof(err));
+    rc = al__kube_leaves_read(k, &pg, &f->topology, &f->leaves, f->refused, sizeof(f->refused));
     al__kube_pod_group_release(&pg);
-    if (rc < 0)
-        fprintf(stderr, "allotd: kubernetes: %s; not scheduled\n", err);
     return rc == 0;
 }
 
@@ -650,6 +649,8 @@ static void group_put(struct al__kube *k, struct al__kube_group *g, const struct
             pods[n++] = g->pods[i];
     qsort(pods, n, sizeof(*pods), by_pod_name);
     if (n == 0 || !group_form(k, g, &f) || !json_object_get(k->projects, f.queue)) {
+        if (f.refused[0]) /* its sub-group tree: said on the PodGroup and its first pod */
+            al__kube_gang_refuse(k, g, pods[0], "SubGroupsNotSupported", f.refused);
         if (n > 0 && !json_object_get(k->projects, f.queue) && g->project[0] == '\0')
             fprintf(stderr,
                     "allotd: kubernetes: pod group %s: queue \"%s\" is not a project "
@@ -747,7 +748,7 @@ static void group_put(struct al__kube *k, struct al__kube_group *g, const struct
     char err[512];
     struct al__mirror_subgroup *subs = NULL;
     if (al__kube_leaves_apply(&f.leaves, pods, tasks, &w, &subs, err, sizeof(err)) < 0) {
-        fprintf(stderr, "allotd: kubernetes: %s; pod group %s not scheduled\n", err, g->key);
+        al__kube_gang_refuse(k, g, pods[0], "SubGroupsNotSupported", err);
         group_unput(k, g, m);
         al__kube_leaves_release(&f.leaves);
         free(tasks);
@@ -763,6 +764,7 @@ static void group_put(struct al__kube *k, struct al__kube_group *g, const struct
         w.gpu_milli_limit = 0;
     if (w.gpu_memory_limit_mib <= w.gpu_memory_mib || w.gpu_memory_mib == 0)
         w.gpu_memory_limit_mib = 0;
+    al__kube_gang_refusal_over(k, g); /* before status_write: its conditions come after */
     group_create(k, g, &f);
     status_write(k, g, tasks, n);
     char name[64];

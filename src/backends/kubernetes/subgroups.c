@@ -31,10 +31,10 @@ static int leaves_topology(const struct al__kube_pod_group *g,
             continue;
         if (job->topology[0] && strcmp(t->topology, job->topology) != 0) {
             snprintf(err, size,
-                     "pod group %s/%s: spec.subGroups[%zu].topologyConstraint.topology: \"%s\" is "
-                     "not the topology \"%s\" of the pod group or of its other sub-groups (allot "
-                     "places a job's sub-groups in one topology)",
-                     g->namespace_, g->name, i, t->topology, job->topology);
+                     "spec.subGroups[%zu].topologyConstraint.topology: \"%s\" is not the topology "
+                     "\"%s\" of the pod group or of its other sub-groups (allot places a job's "
+                     "sub-groups in one topology)",
+                     i, t->topology, job->topology);
             return -AL_EINVAL;
         }
         snprintf(job->topology, sizeof(job->topology), "%s", t->topology);
@@ -66,10 +66,10 @@ int al__kube_leaves_read(struct al__kube *k, const struct al__kube_pod_group *g,
     for (size_t i = 0; i < g->subgroup_count; i++)
         if (is_parent(g, i) && constrained(&g->subgroups[i].topology)) {
             snprintf(err, size,
-                     "pod group %s/%s: spec.subGroups[%zu].topologyConstraint: a constraint of a "
-                     "sub-group that has sub-groups is not taken (allot flattens sub-group trees "
-                     "to their leaves): put it on its leaves or on the pod group",
-                     g->namespace_, g->name, i);
+                     "spec.subGroups[%zu].topologyConstraint: a constraint of a sub-group that has "
+                     "sub-groups is not taken (allot flattens sub-group trees to their leaves): "
+                     "put it on its leaves or on the pod group",
+                     i);
             return -AL_EINVAL;
         }
     if (leaves_topology(g, job, err, size) < 0)

@@ -109,10 +109,15 @@ static int64_t reservation_wait_ends(const struct allotd *d, int64_t t) {
     int64_t next = INT64_MAX;
     for (size_t i = lo; i < d->state.workload_count; i++) {
         const struct al__dworkload *w = d->state.workloads[i];
-        int64_t gpus = (int64_t)w->spec.gpus * w->spec.workers;
-        if (w->state == AL__W_PENDING && gpus >= d->reservation_min_gpus &&
-            w->created_s + d->reservation_wait_s < next)
-            next = w->created_s + d->reservation_wait_s;
+        /* GPU milli as the engine counts a candidate (memory requests are not: they wake the
+         * clock at their next event) */
+        int64_t milli =
+            ((int64_t)w->spec.gpus * 1000 + (int64_t)w->spec.gpu_milli * w->spec.gpu_device_count) *
+            w->spec.workers;
+        int64_t since = w->pending_since_s > w->created_s ? w->pending_since_s : w->created_s;
+        if (w->state == AL__W_PENDING && milli >= (int64_t)d->reservation_min_gpus * 1000 &&
+            since + d->reservation_wait_s > t && since + d->reservation_wait_s < next)
+            next = since + d->reservation_wait_s;
     }
     return next;
 }
