@@ -42,6 +42,7 @@ struct al__frag {
     unsigned char *fits;        /* typical shape x class of the label partition: 0 = unknown,
                                    1 = labels match, 2 = they do not */
     int64_t *dev_used;          /* scratch: a node's device use, max_node_gpus entries */
+    int32_t *mig_free;          /* scratch: a node's free MIG instances per profile slot */
     struct al__frag_memo *memo; /* AL__FRAG_MEMO_SLOTS */
     /* The node states one task's search scored: slots stamped with the search's generation. */
     uint64_t *seen_key;
