@@ -245,20 +245,24 @@ static int64_t node_frag_now(struct al__session *s, int32_t n) {
     return f->node_frag[n];
 }
 
-/* A hash of node n's state as the policy sees it (never 0). */
+/* A hash of node n's state as the policy sees it (never 0): its label class, CPU, memory,
+ * devices' use and MIG instances held. */
+static uint64_t state_hash(const struct al__session *s, int32_t n) {
+    const struct al__node_state *ns = &s->nodes[n];
+    uint64_t h = 14695981039346656037ULL ^ (uint64_t)s->index.by_labels->class_of[n];
+    h = (h ^ (uint64_t)ns->used[AL_CPU]) * 1099511628211ULL;
+    h = (h ^ (uint64_t)ns->used[AL_MEMORY]) * 1099511628211ULL;
+    for (int32_t g = 0; g < ns->gpu_count; g++)
+        h = (h ^ (uint64_t)ns->gpus[g].used) * 1099511628211ULL;
+    for (size_t k = 0; k < s->cluster->nodes[n].mig_count; k++)
+        h = (h ^ (uint64_t)(uint32_t)ns->migs[k].used) * 1099511628211ULL;
+    return h ? h : 1;
+}
+
 static uint64_t node_key(struct al__session *s, int32_t n) {
     struct al__frag *f = s->frag;
-    if (f->node_key[n] == 0) {
-        const struct al__node_state *ns = &s->nodes[n];
-        uint64_t h = 14695981039346656037ULL ^ (uint64_t)s->index.by_labels->class_of[n];
-        h = (h ^ (uint64_t)ns->used[AL_CPU]) * 1099511628211ULL;
-        h = (h ^ (uint64_t)ns->used[AL_MEMORY]) * 1099511628211ULL;
-        for (int32_t g = 0; g < ns->gpu_count; g++)
-            h = (h ^ (uint64_t)ns->gpus[g].used) * 1099511628211ULL;
-        for (size_t k = 0; k < s->cluster->nodes[n].mig_count; k++)
-            h = (h ^ (uint64_t)(uint32_t)ns->migs[k].used) * 1099511628211ULL;
-        f->node_key[n] = h ? h : 1;
-    }
+    if (f->node_key[n] == 0)
+        f->node_key[n] = state_hash(s, n);
     return f->node_key[n];
 }
 
@@ -445,6 +449,8 @@ bool al__frag_check(const struct al__session *s) {
     struct al__frag *f = s->frag;
     for (int32_t n = 0; n < (int32_t)s->cluster->node_count; n++) {
         const struct al__node_state *ns = &s->nodes[n];
+        if (f->node_key[n] != 0 && f->node_key[n] != state_hash(s, n))
+            return false;
         if (f->node_frag[n] < 0)
             continue;
         for (int32_t g = 0; g < ns->gpu_count; g++)

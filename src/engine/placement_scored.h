@@ -53,8 +53,8 @@ struct al__frag {
  * -AL_ENOMEM. */
 int al__frag_build(struct al__session *s);
 
-/* al__frag_check - every remembered fragmentation is that of the node's state now (for
- * al__session_check). */
+/* al__frag_check - every remembered fragmentation and state hash is that of the node's state
+ * now, MIG instances included (for al__session_check). */
 bool al__frag_check(const struct al__session *s);
 
 /* al__frag_node_changed - node n's holdings changed: its fragmentation is computed again. */
