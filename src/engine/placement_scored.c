@@ -214,8 +214,8 @@ static int64_t gpu_frag(const struct al__session *s, int32_t n, const struct roo
  * each typical shape, weighted by its tasks, the idle GPU milli a task of that shape could not
  * use there at once (NOW_WEIGHT times) plus the idle GPU milli that tasks of that shape could
  * not fill however many arrived; devices measured against non-MIG shapes, a node's free MIG
- * instances (G x 1000 milli each) against MIG shapes. A node offering no MIG costs what it did
- * before MIG was measured.
+ * instances (G x 1000 milli each) against MIG shapes. Where no node offers MIG and no task asks
+ * it, this is the measure from before MIG was measured.
  */
 static int64_t frag_of(const struct al__session *s, int32_t n, const int64_t *dev_used,
                        int64_t cpu_used, int64_t mem_used, const struct al_task *add) {
@@ -245,8 +245,9 @@ static int64_t node_frag_now(struct al__session *s, int32_t n) {
     return f->node_frag[n];
 }
 
-/* A hash of node n's state as the policy sees it (never 0): its label class, CPU, memory,
- * devices' use and MIG instances held. */
+/* A hash of node n's state as the policy sees it (never 0): its label class (its shape: devices,
+ * CPU, memory, labels), CPU, memory and devices' use, and its MIG instances offered and held
+ * per profile (classes do not tell MIG offers apart: nodes alike but for them must differ). */
 static uint64_t state_hash(const struct al__session *s, int32_t n) {
     const struct al__node_state *ns = &s->nodes[n];
     uint64_t h = 14695981039346656037ULL ^ (uint64_t)s->index.by_labels->class_of[n];
@@ -254,8 +255,13 @@ static uint64_t state_hash(const struct al__session *s, int32_t n) {
     h = (h ^ (uint64_t)ns->used[AL_MEMORY]) * 1099511628211ULL;
     for (int32_t g = 0; g < ns->gpu_count; g++)
         h = (h ^ (uint64_t)ns->gpus[g].used) * 1099511628211ULL;
-    for (size_t k = 0; k < s->cluster->nodes[n].mig_count; k++)
+    const struct al_node *node = &s->cluster->nodes[n];
+    for (size_t k = 0; k < node->mig_count; k++) {
+        for (const char *p = node->migs[k].profile; *p; p++)
+            h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+        h = (h ^ (uint64_t)(uint32_t)node->migs[k].count) * 1099511628211ULL;
         h = (h ^ (uint64_t)(uint32_t)ns->migs[k].used) * 1099511628211ULL;
+    }
     return h ? h : 1;
 }
 
