@@ -62,8 +62,9 @@ void al__frag_node_changed(struct al__session *s, int32_t n);
 
 /*
  * al__placement_find_scored - the allot policy's node for pending task t: among the nodes it
- * fits on now (allowed by opt), CPU-only tasks on nodes without GPUs first, then the least
- * increase of fragmentation, then the fewest unallocated GPU milli (CPU millicores for CPU-only
+ * fits on now (allowed by opt), CPU-only tasks on nodes without GPUs or MIG instances first,
+ * then the least increase of fragmentation (of devices and of MIG instances), then the fewest
+ * unallocated GPU milli (free MIG instances' milli for MIG tasks, CPU millicores for CPU-only
  * tasks), then name; a single-device shared task goes to the device that fragments least,
  * the most used first among equals. When it fits on no node now, the capacity being released
  * is tried as al__placement_find does. At most AL__FRAG_MAX_VISITED nodes looked at per task,
