@@ -393,11 +393,17 @@ static enum al__candidate_next scan_node(int32_t n, void *ctx) {
     struct scan *sc = ctx;
     struct al__session *s = sc->s;
     int32_t count;
-    if (++sc->visited > AL__FRAG_MAX_VISITED)
+    bool mig = sc->task->mig_count > 0;
+    if (!mig && ++sc->visited > AL__FRAG_MAX_VISITED)
         return AL__CANDIDATE_STOP;
     if (!al__place_allowed(s, sc->opt, n) ||
         !al__placement_fits(s, n, sc->task, false, s->scratch_gpus, &count))
         return AL__CANDIDATE_NEXT;
+    /* The node index knows nothing of MIG instances: a MIG task's walk meets the nodes without
+     * them in any number (binpack's walk passes them over too), so only the nodes it fits on
+     * count against the bound; the check that refuses the others is O(its asks x profiles). */
+    if (mig && ++sc->visited > AL__FRAG_MAX_VISITED)
+        return AL__CANDIDATE_STOP;
     /* A node in a state already scored cannot win: it comes later in name order. A long run
      * of them (idle nodes, say) means the rest of its set's key is alike too. */
     uint64_t key = node_key(s, n);
