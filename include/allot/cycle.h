@@ -55,8 +55,11 @@ struct al_decision {
  *       nodes_matching (nodes whose labels match);
  *       for a task asking MIG instances, mig_short (1 + the index in the task's migs of the
  *       first profile no matching node has enough of free, 0 when each has: something else
- *       is short) and mig_free (the most instances of it free on one matching node, -1 when
- *       no matching node offers the profile)
+ *       is short), mig_free (the most instances of it free on one matching node, -1 when
+ *       no matching node offers the profile) and mig_releasing (the most of it free or being
+ *       released on one matching node, -1 likewise: above mig_free when evictions or endings
+ *       are freeing some, and once it reaches the count asked, the task would be pipelined
+ *       there were the rest of its job placed)
  *   TOPOLOGY: topology_level (the required level no domain of satisfied), topology_subgroup
  *       (the subgroup whose constraint it is, -1 for the job's; al_explanation_topology gives
  *       the constraint), requested_task (the tasks' summed request), needed (how many tasks),
@@ -108,7 +111,7 @@ struct al_explanation {
      * earliest of those reservations' starts (al_result.reservations). */
     int32_t nodes_reserved;
     int64_t reserved_from_s;
-    int32_t mig_short, mig_free; /* NO_NODE_FITS, GANG_INCOMPLETE of a MIG task (above) */
+    int32_t mig_short, mig_free, mig_releasing; /* NO_NODE_FITS, GANG_INCOMPLETE, MIG (above) */
 };
 
 /* Where every task is at the end of the cycle. */

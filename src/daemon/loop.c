@@ -71,6 +71,7 @@ static struct al_explanation stable_why(const int64_t *queue_ids, const struct a
     why.topology_subgroup = x->topology_subgroup;
     why.mig_short = x->mig_short;
     why.mig_free = x->mig_free;
+    why.mig_releasing = x->mig_releasing;
     return why;
 }
 

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "allot/errors.h"
+#include "engine/node_index.h"
 #include "engine/reservation.h"
 
 /* What makes two jobs interchangeable. Zero-filled before use: compared with memcmp, hashed
@@ -14,6 +15,8 @@ struct class_key {
     int32_t gpus, gpu_milli, gpu_memory_mib, gpu_devices;
     int64_t cpu_millis, memory_bytes;
     int64_t time_limit_s; /* 0 = none: backfill onto reserved nodes depends on it */
+    uint64_t mig_hash;    /* the MIG instances its tasks ask, hashed (0: none); equal keys
+                             also compare those asks themselves (key_equal) */
 };
 
 _Static_assert(sizeof(struct class_key) % sizeof(uint64_t) == 0, "class_key is hashed by words");
@@ -21,7 +24,19 @@ _Static_assert(sizeof(struct class_key) % sizeof(uint64_t) == 0, "class_key is h
 static bool same_ask(const struct al_task *a, const struct al_task *b) {
     return a->gpus == b->gpus && a->gpu_milli == b->gpu_milli &&
            a->gpu_memory_mib == b->gpu_memory_mib && a->gpu_devices == b->gpu_devices &&
-           a->cpu_millis == b->cpu_millis && a->memory_bytes == b->memory_bytes;
+           a->cpu_millis == b->cpu_millis && a->memory_bytes == b->memory_bytes &&
+           (a->mig_count == 0 ? b->mig_count == 0 : al__task_same_migs(a, b));
+}
+
+/* A hash of the MIG instances task t asks, never 0 when it asks some. */
+static uint64_t mig_hash(const struct al_task *t) {
+    uint64_t h = 14695981039346656037ULL;
+    for (size_t i = 0; i < t->mig_count; i++) {
+        h = (h ^ (uint64_t)t->migs[i].count) * 1099511628211ULL;
+        for (const char *p = t->migs[i].profile; *p; p++)
+            h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+    }
+    return t->mig_count == 0 ? 0 : h ? h : 1;
 }
 
 /* Job j's key; false when it can have no class. */
@@ -34,7 +49,7 @@ static bool job_key(const struct al_cluster *c, size_t j, struct class_key *k) {
     const struct al_task *first = &c->tasks[job->first_task];
     for (size_t i = 0; i < job->task_count; i++) {
         const struct al_task *t = &c->tasks[job->first_task + i];
-        if (t->affinity_count > 0 || t->has_task_priority || t->subgroup >= 0 || t->mig_count > 0 ||
+        if (t->affinity_count > 0 || t->has_task_priority || t->subgroup >= 0 ||
             !same_ask(t, first))
             return false;
     }
@@ -51,6 +66,7 @@ static bool job_key(const struct al_cluster *c, size_t j, struct class_key *k) {
     k->cpu_millis = first->cpu_millis;
     k->memory_bytes = first->memory_bytes;
     k->time_limit_s = job->has_time_limit ? job->time_limit_s : 0;
+    k->mig_hash = mig_hash(first);
     return true;
 }
 
@@ -66,6 +82,15 @@ static uint64_t key_hash(const struct class_key *k) {
     return h;
 }
 
+/* Whether key a of job ja (a class's first) and key b of job jb are one class: the keys alike,
+ * and the MIG asks themselves when the keys say there are some (a hash alone could collide). */
+static bool key_equal(const struct al_cluster *c, const struct class_key *a, int32_t ja,
+                      const struct class_key *b, size_t jb) {
+    return memcmp(a, b, sizeof(*a)) == 0 &&
+           (a->mig_hash == 0 || al__task_same_migs(&c->tasks[c->jobs[ja].first_task],
+                                                   &c->tasks[c->jobs[jb].first_task]));
+}
+
 int al__job_classes(struct al__session *s) {
     const struct al_cluster *c = s->cluster;
     if (s->job_class)
@@ -76,7 +101,8 @@ int al__job_classes(struct al__session *s) {
     int32_t *job_class = al__arena_array_raw(&s->arena, c->job_count + 1, sizeof(int32_t));
     int32_t *table = al__arena_array_raw(&s->arena, slots, sizeof(int32_t)); /* class ids */
     struct class_key *keys = al__arena_array_raw(&s->arena, c->job_count + 1, sizeof(*keys));
-    if (!job_class || !table || !keys)
+    int32_t *first = al__arena_array_raw(&s->arena, c->job_count + 1, sizeof(int32_t)); /* jobs */
+    if (!job_class || !table || !keys || !first)
         return -AL_ENOMEM;
     memset(table, 0xff, slots * sizeof(int32_t));
     int32_t count = 0;
@@ -89,10 +115,11 @@ int al__job_classes(struct al__session *s) {
             al__reservation_candidate(s, (int32_t)j) || !job_key(c, j, &k))
             continue;
         size_t at = (size_t)key_hash(&k) & (slots - 1);
-        while (table[at] >= 0 && memcmp(&keys[table[at]], &k, sizeof(k)) != 0)
+        while (table[at] >= 0 && !key_equal(c, &keys[table[at]], first[table[at]], &k, j))
             at = (at + 1) & (slots - 1);
         if (table[at] < 0) {
             keys[count] = k;
+            first[count] = (int32_t)j;
             table[at] = count++;
         }
         job_class[j] = table[at];

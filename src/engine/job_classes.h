@@ -1,5 +1,7 @@
 /* job_classes.h - interchangeable jobs: jobs of one leaf queue with the same priority,
- * preemptibility and gang minimum whose tasks all ask the same and have no constraints. While
+ * preemptibility and gang minimum whose tasks all ask the same (MIG instances included: alike
+ * asks of instances, like alike asks of devices, fit the same nodes and take the same quota)
+ * and have no constraints. While
  * none of their tasks has been placed, every step they take is the same step, and what one such
  * step meets (a failure in an action whose state only gets harder) every other one meets too:
  * the job queue then settles them together (job_steps.h, al__job_queue_fail). */

@@ -464,10 +464,21 @@ static bool same_affinity(const struct al_task *a, const struct al_task *b) {
     return true;
 }
 
+bool al__task_same_migs(const struct al_task *a, const struct al_task *b) {
+    if (a->mig_count != b->mig_count)
+        return false;
+    for (size_t i = 0; i < a->mig_count; i++)
+        if (a->migs[i].count != b->migs[i].count ||
+            strcmp(a->migs[i].profile, b->migs[i].profile) != 0)
+            return false;
+    return true;
+}
+
 bool al__task_alike(const struct al_task *a, const struct al_task *b) {
     return a->gpus == b->gpus && a->gpu_milli == b->gpu_milli &&
            a->gpu_memory_mib == b->gpu_memory_mib && a->gpu_devices == b->gpu_devices &&
            a->cpu_millis == b->cpu_millis && a->memory_bytes == b->memory_bytes &&
+           (a->mig_count == 0 ? b->mig_count == 0 : al__task_same_migs(a, b)) &&
            same_affinity(a, b);
 }
 

@@ -16,8 +16,13 @@ struct al_task;
 /* al__node_matches - the node's labels satisfy the task's node affinity. */
 bool al__node_matches(const struct al_node *node, const struct al_task *task);
 
-/* al__task_alike - tasks a and b ask the same of a node: request and affinity. */
+/* al__task_alike - tasks a and b ask the same of a node: request (MIG instances included) and
+ * affinity. */
 bool al__task_alike(const struct al_task *a, const struct al_task *b);
+
+/* al__task_same_migs - tasks a and b ask the same MIG instances, profile by profile in the same
+ * order (an order that differs counts as different: never wrongly alike). */
+bool al__task_same_migs(const struct al_task *a, const struct al_task *b);
 
 /* al__affinity_hash - a hash of the task's node affinity (equal affinities, equal hashes). */
 uint64_t al__affinity_hash(const struct al_task *task);

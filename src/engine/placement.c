@@ -484,24 +484,30 @@ static int64_t class_gpu_free(const struct al__session *s, const struct al__node
 }
 
 /* The first MIG profile the task asks that no matching node has enough of free (1-based, 0:
- * none) and the most free of it on one matching node (-1: none offers it). */
+ * none), the most free of it on one matching node (-1: none offers it) and the most free or
+ * being released on one (-1 likewise). */
 static void mig_shortfall(const struct al__session *s, const struct al_task *task,
                           struct al_explanation *e) {
     e->mig_short = 0;
     e->mig_free = 0;
+    e->mig_releasing = 0;
     for (size_t i = 0; i < task->mig_count; i++) {
-        int32_t most = -1;
+        int32_t most = -1, later = -1;
         for (size_t n = 0; n < s->cluster->node_count; n++) {
             const struct al_node *node = &s->cluster->nodes[n];
             int32_t k = al__node_mig_slot(node, task->migs[i].profile);
             if (k < 0 || node->migs[k].count <= 0 || !al__node_matches(node, task))
                 continue;
-            int32_t room = node->migs[k].count - s->nodes[n].migs[k].used;
+            const struct al__mig_state *m = &s->nodes[n].migs[k];
+            int32_t room = node->migs[k].count - m->used;
             most = room > most ? room : most < 0 ? 0 : most;
+            room += m->releasing;
+            later = room > later ? room : later < 0 ? 0 : later;
         }
         if (most < task->migs[i].count) {
             e->mig_short = (int32_t)i + 1;
             e->mig_free = most;
+            e->mig_releasing = later;
             return;
         }
     }

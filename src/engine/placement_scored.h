@@ -42,6 +42,7 @@ struct al__frag {
     unsigned char *fits;        /* typical shape x class of the label partition: 0 = unknown,
                                    1 = labels match, 2 = they do not */
     int64_t *dev_used;          /* scratch: a node's device use, max_node_gpus entries */
+    int32_t *mig_free;          /* scratch: a node's free MIG instances per profile slot */
     struct al__frag_memo *memo; /* AL__FRAG_MEMO_SLOTS */
     /* The node states one task's search scored: slots stamped with the search's generation. */
     uint64_t *seen_key;
@@ -52,8 +53,8 @@ struct al__frag {
  * -AL_ENOMEM. */
 int al__frag_build(struct al__session *s);
 
-/* al__frag_check - every remembered fragmentation is that of the node's state now (for
- * al__session_check). */
+/* al__frag_check - every remembered fragmentation and state hash is that of the node's state
+ * now, MIG instances included (for al__session_check). */
 bool al__frag_check(const struct al__session *s);
 
 /* al__frag_node_changed - node n's holdings changed: its fragmentation is computed again. */
@@ -61,8 +62,9 @@ void al__frag_node_changed(struct al__session *s, int32_t n);
 
 /*
  * al__placement_find_scored - the allot policy's node for pending task t: among the nodes it
- * fits on now (allowed by opt), CPU-only tasks on nodes without GPUs first, then the least
- * increase of fragmentation, then the fewest unallocated GPU milli (CPU millicores for CPU-only
+ * fits on now (allowed by opt), CPU-only tasks on nodes without GPUs or MIG instances first,
+ * then the least increase of fragmentation (of devices and of MIG instances), then the fewest
+ * unallocated GPU milli (free MIG instances' milli for MIG tasks, CPU millicores for CPU-only
  * tasks), then name; a single-device shared task goes to the device that fragments least,
  * the most used first among equals. When it fits on no node now, the capacity being released
  * is tried as al__placement_find does. At most AL__FRAG_MAX_VISITED nodes looked at per task,

@@ -13,6 +13,8 @@ struct expected {
     int64_t *node;       /* per node: used cpu, used memory, releasing cpu, releasing memory */
     int64_t *device;     /* per device (node order): used, releasing, shared, pipelined, units */
     size_t *first;       /* per node: its first device */
+    int64_t *mig;        /* per MIG profile slot (node order): used, releasing, pipelined */
+    size_t *first_mig;   /* per node: its first MIG profile slot */
     int64_t *queue;      /* per queue: allocated[3], allocated_np[3] */
     int32_t *job;        /* per job: active, pending */
     int32_t *sub_active; /* per task index (a job's subgroups at its first_task) */
@@ -29,6 +31,15 @@ static void hold(const struct al__session *s, struct expected *x, int32_t t,
     if (releasing) {
         n[2] += task->cpu_millis;
         n[3] += task->memory_bytes;
+    }
+    for (size_t i = 0; i < task->mig_count; i++) {
+        int32_t k = al__node_mig_slot(&s->cluster->nodes[node], task->migs[i].profile);
+        if (k < 0)
+            continue; /* as task_account: refused at build, never placed */
+        int64_t *m = &x->mig[3 * (x->first_mig[node] + (size_t)k)];
+        m[0] += task->migs[i].count;
+        m[1] += releasing ? task->migs[i].count : 0;
+        m[2] += state == AL_TASK_PIPELINED ? task->migs[i].count : 0;
     }
     for (int32_t i = 0; i < count; i++) {
         int64_t *d = &x->device[5 * (x->first[node] + (size_t)gpus[i])];
@@ -92,6 +103,12 @@ static bool compare(const struct al__session *s, const struct expected *x) {
                 d->pipelined != v[3] || d->pipelined_units != v[4])
                 return false;
         }
+        for (size_t k = 0; k < c->nodes[n].mig_count; k++) {
+            const struct al__mig_state *m = &ns->migs[k];
+            const int64_t *v = &x->mig[3 * (x->first_mig[n] + k)];
+            if (m->used != v[0] || m->releasing != v[1] || m->pipelined != v[2])
+                return false;
+        }
     }
     for (size_t q = 0; q < c->queue_count; q++)
         for (int r = 0; r < AL_RESOURCE_COUNT; r++)
@@ -112,21 +129,27 @@ static bool compare(const struct al__session *s, const struct expected *x) {
 
 bool al__session_check(const struct al__session *s) {
     const struct al_cluster *c = s->cluster;
-    size_t devices = 0;
-    for (size_t n = 0; n < c->node_count; n++)
+    size_t devices = 0, profiles = 0;
+    for (size_t n = 0; n < c->node_count; n++) {
         devices += c->nodes[n].gpu_count;
+        profiles += c->nodes[n].mig_count;
+    }
     struct expected x = {
         .node = calloc(4 * c->node_count + 1, sizeof(int64_t)),
         .device = calloc(5 * devices + 1, sizeof(int64_t)),
         .first = calloc(c->node_count + 1, sizeof(size_t)),
+        .mig = calloc(3 * profiles + 1, sizeof(int64_t)),
+        .first_mig = calloc(c->node_count + 1, sizeof(size_t)),
         .queue = calloc(6 * c->queue_count + 1, sizeof(int64_t)),
         .job = calloc(2 * c->job_count + 1, sizeof(int32_t)),
         .sub_active = calloc(c->task_count + 1, sizeof(int32_t)),
     };
     bool ok = true;
-    if (x.node && x.device && x.first && x.queue && x.job && x.sub_active) {
-        for (size_t n = 1; n < c->node_count; n++)
+    if (x.node && x.device && x.first && x.mig && x.first_mig && x.queue && x.job && x.sub_active) {
+        for (size_t n = 1; n < c->node_count; n++) {
             x.first[n] = x.first[n - 1] + c->nodes[n - 1].gpu_count;
+            x.first_mig[n] = x.first_mig[n - 1] + c->nodes[n - 1].mig_count;
+        }
         for (size_t t = 0; t < c->task_count; t++)
             count_task(s, &x, (int32_t)t);
         for (size_t j = 0; j < c->job_count; j++)
@@ -144,6 +167,8 @@ bool al__session_check(const struct al__session *s) {
     free(x.node);
     free(x.device);
     free(x.first);
+    free(x.mig);
+    free(x.first_mig);
     free(x.queue);
     free(x.job);
     free(x.sub_active);

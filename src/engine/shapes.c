@@ -14,6 +14,11 @@ static uint64_t request_hash(const struct al_task *t) {
                              t->gpu_devices, t->cpu_millis, t->memory_bytes};
     for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++)
         h = (h ^ (uint64_t)parts[i]) * 1099511628211ULL;
+    for (size_t i = 0; i < t->mig_count; i++) { /* MIG asks tell shapes apart (al__task_alike) */
+        h = (h ^ (uint64_t)t->migs[i].count) * 1099511628211ULL;
+        for (const char *p = t->migs[i].profile; *p; p++)
+            h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+    }
     return h ^ (h >> 29);
 }
 

@@ -113,7 +113,7 @@ static void quota_text(const struct al_cluster *c, const struct al_explanation *
 
 /* "needs 2 x 3g.40gb on one node, the most free on a node is 1" or "no node offers 3g.40gb":
  * the MIG profile of the task that no node has enough of (its G x count GPUs say nothing of
- * where they fit). */
+ * where they fit); ", 2 once those being released are" when evictions or endings free more. */
 static bool mig_text(const struct al_task *task, const struct al_explanation *e, struct line *l) {
     if (!task || e->mig_short <= 0 || (size_t)e->mig_short > task->mig_count)
         return false;
@@ -123,6 +123,8 @@ static bool mig_text(const struct al_task *task, const struct al_explanation *e,
     else
         line_add(l, "needs %d x %s on one node, the most free on a node is %d", (int)m->count,
                  m->profile, (int)e->mig_free);
+    if (e->mig_free >= 0 && e->mig_releasing > e->mig_free)
+        line_add(l, ", %d once those being released are", (int)e->mig_releasing);
     return true;
 }
 

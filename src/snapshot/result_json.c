@@ -65,6 +65,8 @@ static int no_fit_fields(json_t *o, const struct al_cluster *c, const struct al_
         rc |= al__put(o, "mig_needed", json_integer(m->count));
         rc |= al__put(o, "mig_most_free_on_a_node",
                       e->mig_free < 0 ? json_null() : json_integer(e->mig_free));
+        rc |= al__put(o, "mig_most_free_once_released",
+                      e->mig_releasing < 0 ? json_null() : json_integer(e->mig_releasing));
     }
     if (e->nodes_reserved > 0) {
         rc |= al__put(o, "nodes_reserved", json_integer(e->nodes_reserved));

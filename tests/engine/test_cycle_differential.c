@@ -82,6 +82,30 @@ static uint32_t next(uint32_t n) {
     return n ? (uint32_t)(rng % n) : 0;
 }
 
+/* Appends `count` instances of `profile` to *migs (a node's offer or a task's ask). */
+static void add_mig(struct al_mig **migs, size_t *mig_count, const char *profile, int32_t count) {
+    struct al_mig *grown = realloc(*migs, (*mig_count + 1) * sizeof(**migs));
+    if (!grown)
+        abort();
+    *migs = grown;
+    grown[*mig_count].profile = strdup(profile);
+    if (!grown[*mig_count].profile)
+        abort();
+    grown[(*mig_count)++].count = count;
+}
+
+static const char *const mig_profiles[] = {"1g.10gb", "2g.20gb", "3g.40gb"};
+
+/* Task t (just built) asks 1..2 profiles instead of devices: alike asks make alike jobs. */
+static void ask_mig(struct al_task *t) {
+    t->gpus = t->gpu_milli = 0;
+    t->gpu_memory_mib = 0;
+    int first = (int)next(3);
+    add_mig(&t->migs, &t->mig_count, mig_profiles[first], 1 + (int32_t)next(2));
+    if (first < 2 && next(3) == 0)
+        add_mig(&t->migs, &t->mig_count, mig_profiles[2], 1);
+}
+
 /* Some pending jobs get 1..4 copies (same queue, priority, minimum and tasks): jobs of one class
  * (job_classes.h) that the engine may settle together. */
 static void copy_pending_jobs(struct al_cluster *c) {
@@ -100,8 +124,11 @@ static void copy_pending_jobs(struct al_cluster *c) {
                 const struct al_task *t = &c->tasks[c->jobs[j].first_task + i];
                 snprintf(name, sizeof(name), "%s-copy%d-%zu", c->jobs[j].name, k, i);
                 tb_task(c, name, AL_TASK_PENDING, NULL, t->gpus, t->gpu_milli, NULL);
-                c->tasks[c->task_count - 1].gpu_memory_mib =
-                    c->tasks[c->jobs[j].first_task + i].gpu_memory_mib;
+                struct al_task *copy = &c->tasks[c->task_count - 1];
+                t = &c->tasks[c->jobs[j].first_task + i]; /* tb_task may move the array */
+                copy->gpu_memory_mib = t->gpu_memory_mib;
+                for (size_t m = 0; m < t->mig_count; m++)
+                    add_mig(&copy->migs, &copy->mig_count, t->migs[m].profile, t->migs[m].count);
             }
         }
     }
@@ -109,8 +136,10 @@ static void copy_pending_jobs(struct al_cluster *c) {
 
 /* A random cluster: 2..5 nodes (some with labels, mixed device memory), a department and
  * project tree with quotas and limits, running (some releasing or pipelined-free) and pending
- * jobs of mixed priorities, gangs and elastic jobs, whole, fractional and memory requests. */
-static void random_cluster(struct al_cluster *c) {
+ * jobs of mixed priorities, gangs and elastic jobs, whole, fractional and memory requests; with
+ * `mig`, nodes also offer MIG instances and some tasks ask them instead (some held, some being
+ * released). */
+static void random_cluster(struct al_cluster *c, bool mig) {
     char name[32], parent[32], leaf[9][32];
     int32_t used[6][4] = {{0}}; /* per node and device: milli held */
     tb_init(c);
@@ -121,6 +150,10 @@ static void random_cluster(struct al_cluster *c) {
         tb_gpu_memory(c, id, next(2) ? 800 : 400);
         if (next(2))
             tb_label(c, id, "zone", next(2) ? "a" : "b");
+        for (int k = 0; mig && k < 3; k++)
+            if (next(3) != 0)
+                add_mig(&c->nodes[id].migs, &c->nodes[id].mig_count, mig_profiles[k],
+                        1 + (int32_t)next(3));
     }
     int leaves = 0, depts = 1 + (int)next(3);
     for (int d = 0; d < depts; d++) {
@@ -156,7 +189,14 @@ static void random_cluster(struct al_cluster *c) {
             for (int32_t g = 0; running && g < 4 && d < 0; g++)
                 if (used[n][g] + (kind == 1 ? milli : 1000) <= 1000)
                     d = g;
-            if (d >= 0) {
+            if (running && mig && c->nodes[n].mig_count > 0 && next(3) == 0) {
+                const struct al_mig *offer =
+                    &c->nodes[n].migs[next((uint32_t)c->nodes[n].mig_count)];
+                snprintf(parent, sizeof(parent), "n%d", n);
+                tb_task(c, task, next(3) ? AL_TASK_RUNNING : AL_TASK_RELEASING, parent, 0, 0, NULL);
+                struct al_task *held = &c->tasks[c->task_count - 1];
+                add_mig(&held->migs, &held->mig_count, offer->profile, 1);
+            } else if (d >= 0) {
                 used[n][d] += kind == 1 ? milli : 1000;
                 snprintf(parent, sizeof(parent), "n%d", n);
                 tb_task(c, task, next(8) ? AL_TASK_RUNNING : AL_TASK_RELEASING, parent,
@@ -168,6 +208,8 @@ static void random_cluster(struct al_cluster *c) {
                     c->tasks[c->task_count - 1].gpus = 0;
                     c->tasks[c->task_count - 1].gpu_memory_mib = 100 * (1 + (int)next(4));
                 }
+                if (mig && next(2) == 0)
+                    ask_mig(&c->tasks[c->task_count - 1]);
             }
         }
     }
@@ -197,34 +239,49 @@ static bool same_results(const struct al_result *a, const struct al_result *b) {
             x->placeable != y->placeable || x->needed != y->needed ||
             x->nodes_matching != y->nodes_matching || x->victim_search != y->victim_search ||
             x->victims_protected != y->victims_protected ||
-            memcmp(x->best_free, y->best_free, sizeof(x->best_free)) != 0)
+            memcmp(x->best_free, y->best_free, sizeof(x->best_free)) != 0 ||
+            x->mig_short != y->mig_short || x->mig_free != y->mig_free ||
+            x->mig_releasing != y->mig_releasing)
             return false;
     }
     return true;
 }
 
-static void optimised_cycles_decide_as_the_reference(void **state) {
-    (void)state;
+/* MIG tasks placed and MIG explanations seen by cycles_compared (that the MIG run meets them). */
+static long mig_placed, mig_explained;
+
+static long cycles_compared(bool mig, unsigned seeds) {
     long decisions = 0;
-    for (unsigned seed = 1; seed <= 3000; seed++) {
+    for (unsigned seed = 1; seed <= seeds; seed++) {
         rng = 0xD1B54A32D192ED03ULL * seed;
         struct al_cluster c;
-        random_cluster(&c);
+        random_cluster(&c, mig);
         struct al_result want, got;
         reference_placement = true;
         assert_int_equal(al_cycle_run(&c, &want), 0);
         reference_placement = false;
         assert_int_equal(al_cycle_run(&c, &got), 0);
         if (!same_results(&want, &got)) {
-            print_error("seed %u: the optimised cycle decides differently from the reference\n",
-                        seed);
+            print_error("seed %u%s: the optimised cycle decides differently from the reference\n",
+                        seed, mig ? " (MIG)" : "");
             fail();
         }
         decisions += (long)got.decision_count;
+        for (size_t t = 0; t < c.task_count; t++)
+            mig_placed += c.tasks[t].mig_count > 0 && c.tasks[t].state == AL_TASK_PENDING &&
+                          got.tasks[t].state != AL_TASK_PENDING;
+        for (size_t i = 0; i < got.explanation_count; i++)
+            mig_explained += got.explanations[i].mig_short > 0;
         al_result_release(&want);
         al_result_release(&got);
         al_cluster_release(&c);
     }
+    return decisions;
+}
+
+static void optimised_cycles_decide_as_the_reference(void **state) {
+    (void)state;
+    long decisions = cycles_compared(false, 3000);
     if (pop_mismatches > 0) {
         print_error("%ld of %ld job-queue pops differ from the from-scratch pick\n", pop_mismatches,
                     pops);
@@ -235,9 +292,21 @@ static void optimised_cycles_decide_as_the_reference(void **state) {
     assert_true(decisions > 3000);
 }
 
+/* The same with MIG instances offered, asked, held and being released: alike MIG jobs settled
+ * together (job classes) end as if each had been tried, with the same explanations. */
+static void optimised_mig_cycles_decide_as_the_reference(void **state) {
+    (void)state;
+    long decisions = cycles_compared(true, 1500);
+    assert_int_equal(pop_mismatches, 0);
+    print_message("%ld decisions compared with MIG (%ld MIG tasks placed, %ld explained)\n",
+                  decisions, mig_placed, mig_explained);
+    assert_true(decisions > 1500 && mig_placed > 500 && mig_explained > 100);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(optimised_cycles_decide_as_the_reference),
+        cmocka_unit_test(optimised_mig_cycles_decide_as_the_reference),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

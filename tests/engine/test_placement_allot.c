@@ -1,6 +1,6 @@
 /* test_placement_allot.c - the allot placement policy: where binpack strands GPUs (CPU used up
  * beside idle devices, a fraction that splits a device's room), it places so that more of the
- * workload fits; and what it does on equal nodes. */
+ * workload fits; what it does on equal nodes; and a MIG task among many nodes without MIG. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -166,11 +166,46 @@ static void equal_nodes_pack_then_go_by_name(void **state) {
     al_cluster_release(&c);
 }
 
+/*
+ * 400 nodes offer no MIG and one offers a 1g.10gb instance, with the most CPU free (the walk,
+ * which knows nothing of instances, meets it last). A task asking the instance is placed there:
+ * nodes without the instances do not count against the policy's bound of nodes looked at (it
+ * stopped after 256 of them and left the task pending).
+ */
+static void a_mig_task_finds_the_one_node_offering_it(void **state) {
+    struct al_cluster c;
+    struct al_result r;
+    char name[16];
+    (void)state;
+    tb_init(&c);
+    for (int i = 0; i < 400; i++) {
+        snprintf(name, sizeof(name), "n%03d", i);
+        tb_node(&c, name, 0, 8000, 100 * GB);
+    }
+    int32_t n = tb_node(&c, "z-mig", 0, 64000, 100 * GB);
+    c.nodes[n].migs = calloc(1, sizeof(*c.nodes[n].migs));
+    assert_non_null(c.nodes[n].migs);
+    c.nodes[n].migs[0] = (struct al_mig){.profile = strdup("1g.10gb"), .count = 1};
+    c.nodes[n].mig_count = 1;
+    team(&c);
+    int32_t t = one_task_job(&c, "mig", 0, 0, 1000);
+    c.tasks[t].migs = calloc(1, sizeof(*c.tasks[t].migs));
+    assert_non_null(c.tasks[t].migs);
+    c.tasks[t].migs[0] = (struct al_mig){.profile = strdup("1g.10gb"), .count = 1};
+    c.tasks[t].mig_count = 1;
+    c.config.gpu_placement = c.config.cpu_placement = AL_ALLOT;
+    assert_int_equal(al_cycle_run(&c, &r), 0);
+    assert_string_equal(node_of(&c, &r, t), "z-mig");
+    al_result_release(&r);
+    al_cluster_release(&c);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(cpu_is_not_taken_from_beside_idle_gpus),
         cmocka_unit_test(a_fraction_leaves_room_the_typical_task_can_use),
         cmocka_unit_test(equal_nodes_pack_then_go_by_name),
+        cmocka_unit_test(a_mig_task_finds_the_one_node_offering_it),
     };
     return cmocka_run_group_tests_name("placement_allot", tests, NULL, NULL);
 }

@@ -48,10 +48,10 @@ void ref_placement_shortfall(const struct al__session *s, int32_t t, struct al_e
                 e->best_free[r] = now[r];
     }
     /* MIG: the first profile short on every matching node that offers it */
-    e->mig_short = e->mig_free = 0;
+    e->mig_short = e->mig_free = e->mig_releasing = 0;
     for (size_t i = 0; i < task->mig_count && e->mig_short == 0; i++) {
         bool offered = false;
-        int32_t most = 0;
+        int32_t most = 0, later = 0;
         for (size_t n = 0; n < s->cluster->node_count; n++) {
             const struct al_node *node = &s->cluster->nodes[n];
             if (!al__node_matches(node, task))
@@ -63,11 +63,14 @@ void ref_placement_shortfall(const struct al__session *s, int32_t t, struct al_e
                 int32_t room = node->migs[k].count - s->nodes[n].migs[k].used;
                 offered = true;
                 most = room > most ? room : most;
+                room += s->nodes[n].migs[k].releasing;
+                later = room > later ? room : later;
             }
         }
         if (!offered || most < task->migs[i].count) {
             e->mig_short = (int32_t)i + 1;
             e->mig_free = offered ? most : -1;
+            e->mig_releasing = offered ? later : -1;
         }
     }
 }
