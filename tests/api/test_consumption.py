@@ -136,8 +136,9 @@ class ConsumptionTest(DaemonTest):
         self.d.proc.send_signal(signal.SIGKILL)
         self.d.wait_killed()
         db = sqlite3.connect(os.path.join(self.d.state_dir, "allot.db"))
-        db.executescript("DROP TABLE consumption; DROP TABLE queue_usage;"
-                         "PRAGMA user_version = 9;")  # as version 9 was
+        db.executescript("DROP TABLE consumption; DROP TABLE queue_usage;"  # as version 9 was:
+                         "ALTER TABLE workloads DROP COLUMN pending_since_s;"  # (13 adds it)
+                         "PRAGMA user_version = 9;")
         db.close()
         self.d.start()
         self.d.wait_state("old", "running")
