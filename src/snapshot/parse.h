@@ -20,6 +20,7 @@
 #define AL__MAX_WEIGHT         1000            /* over-quota weight */
 #define AL__MAX_SECONDS        1000000000000LL /* +- about 31,700 years */
 #define AL__MAX_PRIORITY       1000000000
+#define AL__MAX_GANG_MINIMUM   1000000 /* a gang minimum, or a job's subgroup minimums summed */
 #define AL__MAX_COUNT          ((size_t)INT32_MAX) /* objects of one kind (int32 indices) */
 
 /* A gpu_groups label of the input: on `node`, `label` names device `device`. */

@@ -97,8 +97,8 @@ static int parse_subgroup(struct al__parse *p, const struct al__json *obj, const
     if (al__want_object(obj, path, p->err) < 0 ||
         al__check_keys(obj, path, subgroup_keys, p->err) < 0 ||
         al__member_string(obj, path, "name", true, &name, p->err) < 0 ||
-        al__member_int32(obj, path, "min_members", true, 0, INT32_MAX, &sg->min_members, p->err) <
-            0 ||
+        al__member_int32(obj, path, "min_members", true, 0, AL__MAX_GANG_MINIMUM, &sg->min_members,
+                         p->err) < 0 ||
         al__parse_topology_constraint(p, obj, path, &sg->topology) < 0)
         return -AL_EINVAL;
     return al__dup(&sg->name, name, path, p->err);
@@ -144,30 +144,30 @@ static int parse_subgroups(struct al__parse *p, const struct al__json *obj, cons
     return index_subgroups(p, job, path);
 }
 
-/* Gang minimums: the job's own, or each subgroup's (then the job's must be absent). */
+/* Gang minimums: the job's own, or each subgroup's (then the job's must be absent). A minimum
+ * above the tasks there are is valid: a gang whose tasks have not all arrived (a PodGroup's
+ * minMember above its pods so far, as allotd's Kubernetes mirror sees it) waits, gang_incomplete.
+ * The sum over a job's subgroups is bounded as one minimum is, so that sums of them stay small. */
 static int check_minimums(struct al__parse *p, const struct al__json *obj, const char *path,
                           struct al_job *job) {
-    /* (indexed, not a pointer: a document whose jobs have no task has no task array) */
-    const struct al_task *tasks = p->cluster->tasks;
     char mpath[AL__PATH_SIZE];
 
     al__path_key(mpath, path, "min_members");
     if (job->subgroup_count == 0) {
         job->min_members = (int32_t)job->task_count;
-        return al__member_int32(obj, path, "min_members", false, 0, (int64_t)job->task_count,
+        return al__member_int32(obj, path, "min_members", false, 0, AL__MAX_GANG_MINIMUM,
                                 &job->min_members, p->err);
     }
     if (al__json_get(obj, "min_members"))
         return al__fail(p->err, mpath, "must be absent when the job has subgroups");
     job->min_members = 0;
+    int64_t sum = 0;
     for (size_t s = 0; s < job->subgroup_count; s++) {
-        int32_t members = 0;
-        for (size_t k = 0; k < job->task_count; k++)
-            members += tasks[job->first_task + k].subgroup == (int32_t)s;
-        if (job->subgroups[s].min_members > members) {
+        sum += job->subgroups[s].min_members;
+        if (sum > AL__MAX_GANG_MINIMUM) {
             al__path_format(mpath, "%s.subgroups[%zu].min_members", path, s);
-            return al__fail(p->err, mpath, "must be <= %d (the subgroup has %d tasks)",
-                            (int)members, (int)members);
+            return al__fail(p->err, mpath, "the subgroups' minimums sum above %d",
+                            AL__MAX_GANG_MINIMUM);
         }
     }
     return 0;
