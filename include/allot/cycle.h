@@ -207,6 +207,10 @@ int al_cycle_run_in(struct al_workspace *ws, const struct al_cluster *cluster,
  */
 int al_cycle_run(const struct al_cluster *cluster, struct al_result *result);
 
+/* al_cluster_scheduled_by_pool - whether a cycle schedules the cluster pool by pool: a job names a
+ * node pool or a queue gives a quota per pool (nodes' pools alone do not count). */
+bool al_cluster_scheduled_by_pool(const struct al_cluster *c);
+
 /* al_result_release - frees what al_cycle_run() stored in *result. Accepts a zeroed result. */
 void al_result_release(struct al_result *result);
 

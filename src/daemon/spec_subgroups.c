@@ -14,17 +14,6 @@
 static const char *const subgroup_keys[] = {
     "name", "workers", "min_members", "required_topology_level", "preferred_topology_level", NULL};
 
-static int fail(char *field, size_t fsize, char *msg, size_t msize, const char *f, const char *m) {
-    snprintf(field, fsize, "%s", f);
-    snprintf(msg, msize, "%s", m);
-    return -AL_EINVAL;
-}
-
-static int fail_err(char *field, size_t fsize, char *msg, size_t msize,
-                    const struct al_snapshot_error *e) {
-    return fail(field, fsize, msg, msize, e->path, e->message);
-}
-
 /* A level key of subgroup item `obj` at `path` into *out (NULL when absent). */
 static int read_level(const struct al__json *obj, const char *path, const char *key, char **out,
                       char *field, size_t fsize, char *msg, size_t msize) {
@@ -32,11 +21,11 @@ static int read_level(const struct al__json *obj, const char *path, const char *
     const char *v = NULL;
     char at[AL__PATH_SIZE];
     if (al__member_string(obj, path, key, false, &v, &e) < 0)
-        return fail_err(field, fsize, msg, msize, &e);
+        return al__spec_fail_err(field, fsize, msg, msize, &e);
     al__path_key(at, path, key);
     if (v && (strlen(v) > 316 || !al__label_key_ok(v)))
-        return fail(field, fsize, msg, msize, at,
-                    "must be a node label key (a level of a topology)");
+        return al__spec_fail(field, fsize, msg, msize, at,
+                             "must be a node label key (a level of a topology)");
     *out = v ? al__xstrdup(v) : NULL;
     return 0;
 }
@@ -54,21 +43,22 @@ static int read_one(const struct al__json *obj, const char *path, const struct a
         al__member_string(obj, path, "name", true, &name, &e) < 0 ||
         al__member_int(obj, path, "workers", true, 1, AL__SUBGROUP_WORKERS_MAX, &workers, &e) < 0 ||
         al__member_int(obj, path, "min_members", false, 1, AL__SUBGROUP_WORKERS_MAX, &min, &e) < 0)
-        return fail_err(field, fsize, msg, msize, &e);
+        return al__spec_fail_err(field, fsize, msg, msize, &e);
     al__path_key(at, path, "name");
     if (!al__label_text_ok(name, strlen(name), false))
-        return fail(field, fsize, msg, msize, at,
-                    "must be 1-63 of A-Z, a-z, 0-9, '-', '_' and '.', starting and ending with a "
-                    "letter or digit (a Kubernetes label value)");
+        return al__spec_fail(
+            field, fsize, msg, msize, at,
+            "must be 1-63 of A-Z, a-z, 0-9, '-', '_' and '.', starting and ending with a "
+            "letter or digit (a Kubernetes label value)");
     for (size_t k = 0; k < i; k++)
         if (strcmp(list[k].name, name) == 0) {
             snprintf(text, sizeof(text), "\"%s\" is also the name of subgroups[%zu]", name, k);
-            return fail(field, fsize, msg, msize, at, text);
+            return al__spec_fail(field, fsize, msg, msize, at, text);
         }
     if (min > workers) {
         al__path_key(at, path, "min_members");
         snprintf(text, sizeof(text), "must be <= its workers (%d)", (int)workers);
-        return fail(field, fsize, msg, msize, at, text);
+        return al__spec_fail(field, fsize, msg, msize, at, text);
     }
     snprintf(g->name, sizeof(g->name), "%s", name);
     g->workers = (int32_t)workers;
@@ -93,20 +83,20 @@ static int check_sums(struct al__wspec *s, int64_t *workers, bool workers_given,
     if (sum_workers > AL__SUBGROUP_WORKERS_MAX) {
         snprintf(text, sizeof(text), "their workers add up to %lld, more than %d",
                  (long long)sum_workers, AL__SUBGROUP_WORKERS_MAX);
-        return fail(field, fsize, msg, msize, "subgroups", text);
+        return al__spec_fail(field, fsize, msg, msize, "subgroups", text);
     }
     if (workers_given && *workers != sum_workers) {
         snprintf(text, sizeof(text),
                  "must be the sum of the subgroups' workers (%lld), or left out to be that sum",
                  (long long)sum_workers);
-        return fail(field, fsize, msg, msize, "workers", text);
+        return al__spec_fail(field, fsize, msg, msize, "workers", text);
     }
     if (*min_members >= 0 && *min_members != sum_min) {
         snprintf(text, sizeof(text),
                  "must be the sum of the subgroups' min_members (%lld), or left out: with "
                  "subgroups the gang minimum is each subgroup's",
                  (long long)sum_min);
-        return fail(field, fsize, msg, msize, "min_members", text);
+        return al__spec_fail(field, fsize, msg, msize, "min_members", text);
     }
     *workers = sum_workers;
     *min_members = sum_min;
@@ -124,12 +114,12 @@ int al__subgroups_read(const struct al__json *body, struct al__wspec *s, bool wo
     if (!list || al__json_is(list, AL__JSON_NULL))
         return 0;
     if (al__want_array(list, "subgroups", &e) < 0)
-        return fail_err(field, fsize, msg, msize, &e);
+        return al__spec_fail_err(field, fsize, msg, msize, &e);
     if (al__json_size(list) == 0)
         return 0;
     if (al__json_size(list) > AL__SUBGROUPS_MAX) {
         snprintf(text, sizeof(text), "at most %d subgroups", AL__SUBGROUPS_MAX);
-        return fail(field, fsize, msg, msize, "subgroups", text);
+        return al__spec_fail(field, fsize, msg, msize, "subgroups", text);
     }
     s->subgroups = al__xcalloc(al__json_size(list), sizeof(*s->subgroups));
     al__json_array_foreach(list, i, v) {

@@ -14,15 +14,16 @@
 #include "snapshot/parse.h"
 #include "util/xalloc.h"
 
-static int fail(char *field, size_t fsize, char *msg, size_t msize, const char *f, const char *m) {
+int al__spec_fail(char *field, size_t fsize, char *msg, size_t msize, const char *f,
+                  const char *m) {
     snprintf(field, fsize, "%s", f);
     snprintf(msg, msize, "%s", m);
     return -AL_EINVAL;
 }
 
-static int fail_err(char *field, size_t fsize, char *msg, size_t msize,
-                    const struct al_snapshot_error *e) {
-    return fail(field, fsize, msg, msize, e->path, e->message);
+int al__spec_fail_err(char *field, size_t fsize, char *msg, size_t msize,
+                      const struct al_snapshot_error *e) {
+    return al__spec_fail(field, fsize, msg, msize, e->path, e->message);
 }
 
 /* pools: {name: {deserved, limit, over_quota_weight}}, every value written out. */
@@ -74,7 +75,7 @@ static int read_department(struct al__state *st, const json_t *body, struct al__
         return 0;
     }
     if (!json_is_string(dep))
-        return fail(field, fsize, msg, msize, "department", "must be a string or null");
+        return al__spec_fail(field, fsize, msg, msize, "department", "must be a string or null");
     parent = al__state_queue(st, json_string_value(dep));
     if (!parent || parent->project) {
         snprintf(msg, msize, "no department named \"%s\"", json_string_value(dep));
@@ -148,7 +149,7 @@ static bool pool_name_valid(const char *name) {
 static int check_pools(const struct al_queue *s, char *field, size_t fsize, char *msg,
                        size_t msize) {
     if (s->pool_count > AL__QUEUE_POOLS_MAX)
-        return fail(field, fsize, msg, msize, "pools", "at most 16 node pools per queue");
+        return al__spec_fail(field, fsize, msg, msize, "pools", "at most 16 node pools per queue");
     for (size_t i = 0; i < s->pool_count; i++)
         if (!pool_name_valid(s->pools[i].pool)) {
             snprintf(field, fsize, "pools.%.63s", s->pools[i].pool);
@@ -171,23 +172,25 @@ static int queue_read(struct al__state *st, const json_t *body, const struct al_
     const char *name;
 
     if (al__check_keys2(jb, "", create_keys, al__queue_setting_keys, &e) < 0)
-        return fail_err(field, fsize, msg, msize, &e);
+        return al__spec_fail_err(field, fsize, msg, msize, &e);
     if (!project && json_object_get(body, "department"))
-        return fail(field, fsize, msg, msize, "department", "only projects have a department");
+        return al__spec_fail(field, fsize, msg, msize, "department",
+                             "only projects have a department");
     if (!create && json_object_get(body, "name"))
-        return fail(field, fsize, msg, msize, "name", "cannot be changed");
+        return al__spec_fail(field, fsize, msg, msize, "name", "cannot be changed");
     if (create) {
         if (al__member_string(jb, "", "name", true, &name, &e) < 0)
-            return fail_err(field, fsize, msg, msize, &e);
+            return al__spec_fail_err(field, fsize, msg, msize, &e);
         if (!al__name_valid(name))
-            return fail(field, fsize, msg, msize, "name",
-                        "must be 1-63 characters of a-z, 0-9 and '-', not starting with '-'");
+            return al__spec_fail(
+                field, fsize, msg, msize, "name",
+                "must be 1-63 characters of a-z, 0-9 and '-', not starting with '-'");
         snprintf(q->name, sizeof(q->name), "%s", name);
     }
     settings_get(q, &settings);
     int rc = 0;
     if (al__parse_queue_settings(jb, "", &settings, &e) < 0)
-        rc = fail_err(field, fsize, msg, msize, &e);
+        rc = al__spec_fail_err(field, fsize, msg, msize, &e);
     else if (check_pools(&settings, field, fsize, msg, msize) < 0 ||
              (project && read_department(st, body, q, field, fsize, msg, msize) < 0))
         rc = -AL_EINVAL;
@@ -274,11 +277,11 @@ static int read_preemptibility(const json_t *body, struct al__wspec *s, char *fi
     bool preemptible = mode && strcmp(mode, "preemptible") == 0;
     bool semi = mode && strcmp(mode, "semi-preemptible") == 0;
     if (!preemptible && !semi && (!mode || strcmp(mode, "non-preemptible") != 0))
-        return fail(field, fsize, msg, msize, "preemptibility",
-                    "must be one of preemptible, non-preemptible, semi-preemptible");
+        return al__spec_fail(field, fsize, msg, msize, "preemptibility",
+                             "must be one of preemptible, non-preemptible, semi-preemptible");
     const json_t *flag = json_object_get(body, "preemptible");
     if (flag && json_is_boolean(flag) && json_is_true(flag) != preemptible)
-        return fail(field, fsize, msg, msize, "preemptibility", "contradicts preemptible");
+        return al__spec_fail(field, fsize, msg, msize, "preemptibility", "contradicts preemptible");
     s->preemptible = preemptible;
     s->semi_preemptible = semi;
     return 0;
@@ -292,8 +295,8 @@ static int read_preemption_policy(const json_t *body, struct al__wspec *s, char 
         return 0;
     const char *policy = json_string_value(v);
     if (!policy || (strcmp(policy, "Never") != 0 && strcmp(policy, "PreemptLowerPriority") != 0))
-        return fail(field, fsize, msg, msize, "preemption_policy",
-                    "must be PreemptLowerPriority or Never");
+        return al__spec_fail(field, fsize, msg, msize, "preemption_policy",
+                             "must be PreemptLowerPriority or Never");
     s->preemption_never = strcmp(policy, "Never") == 0;
     return 0;
 }
@@ -304,8 +307,8 @@ static int read_kind(const struct al__json *body, struct al__wspec *s, char *fie
     const struct al__json *v = al__json_get(body, "kind");
     enum al__wkind kind = AL__K_TRAINING;
     if (v && (!al__json_is(v, AL__JSON_STRING) || al__wkind_parse(al__json_string(v), &kind) < 0))
-        return fail(field, fsize, msg, msize, "kind",
-                    "must be one of training, workspace, inference");
+        return al__spec_fail(field, fsize, msg, msize, "kind",
+                             "must be one of training, workspace, inference");
     s->kind = (uint8_t)kind;
     return 0;
 }
@@ -343,12 +346,12 @@ static int read_priority(const struct al__json *body, struct al__wspec *s, char 
                 return 0;
             }
         }
-        return fail(field, fsize, msg, msize, "priority",
-                    "must be an integer or one of train, build-preemptible (or "
-                    "interactive-preemptible), build, inference");
+        return al__spec_fail(field, fsize, msg, msize, "priority",
+                             "must be an integer or one of train, build-preemptible (or "
+                             "interactive-preemptible), build, inference");
     }
     if (al__read_int(v, "priority", -AL__MAX_PRIORITY, AL__MAX_PRIORITY, &n, &e) < 0)
-        return fail_err(field, fsize, msg, msize, &e);
+        return al__spec_fail_err(field, fsize, msg, msize, &e);
     s->priority = (int32_t)n;
     return 0;
 }
@@ -366,7 +369,7 @@ static int read_vars(const json_t *body, const char *key, json_t **out, char *fi
     const char *name;
 
     if (vars && !json_is_object(vars))
-        return fail(field, fsize, msg, msize, key, "must be an object of strings");
+        return al__spec_fail(field, fsize, msg, msize, key, "must be an object of strings");
     json_object_foreach((json_t *)vars, name, v) {
         if (!json_is_string(v) || strlen(json_string_value(v)) != json_string_length(v) ||
             !var_name_valid(name, strlen(name))) {
@@ -406,8 +409,8 @@ static int read_export(const json_t *body, struct al__wspec *s, char *field, siz
 
     if (mode && json_is_array(mode)) {
         if (json_array_size(mode) == 0 || json_array_size(mode) > 4096)
-            return fail(field, fsize, msg, msize, "export",
-                        "an array of names must hold 1 to 4096 variable names");
+            return al__spec_fail(field, fsize, msg, msize, "export",
+                                 "an array of names must hold 1 to 4096 variable names");
         json_array_foreach(mode, i, v) {
             if (!json_is_string(v) ||
                 !var_name_valid(json_string_value(v), json_string_length(v))) {
@@ -419,8 +422,8 @@ static int read_export(const json_t *body, struct al__wspec *s, char *field, siz
     } else if (mode && !json_is_null(mode) &&
                (!json_is_string(mode) || (strcmp(json_string_value(mode), "all") != 0 &&
                                           strcmp(json_string_value(mode), "none") != 0))) {
-        return fail(field, fsize, msg, msize, "export",
-                    "must be \"all\", \"none\" or an array of variable names");
+        return al__spec_fail(field, fsize, msg, msize, "export",
+                             "must be \"all\", \"none\" or an array of variable names");
     }
     if (read_vars(body, "exported_env", &vars, field, fsize, msg, msize) < 0)
         return -AL_EINVAL;
@@ -456,9 +459,10 @@ static int read_time_limit(const struct al__json *body, const json_t *raw, struc
     if (json_is_null(json_object_get(raw, "time_limit_s")))
         return 0;
     if (al__member_int(body, "", "time_limit_s", false, 1, AL__MAX_TIME_LIMIT_S, &limit, &e) < 0)
-        return fail(field, fsize, msg, msize, "time_limit_s",
-                    "must be an integer number of seconds from 1 to " AL__MAX_TIME_LIMIT_TEXT
-                    " (10 years), or null for none");
+        return al__spec_fail(
+            field, fsize, msg, msize, "time_limit_s",
+            "must be an integer number of seconds from 1 to " AL__MAX_TIME_LIMIT_TEXT
+            " (10 years), or null for none");
     s->time_limit_s = limit;
     return 0;
 }
@@ -469,10 +473,10 @@ static int read_command(const json_t *body, struct al__wspec *s, char *field, si
     size_t i;
 
     if (!cmd)
-        return fail(field, fsize, msg, msize, "command", "required field is missing");
+        return al__spec_fail(field, fsize, msg, msize, "command", "required field is missing");
     if (!json_is_array(cmd) || json_array_size(cmd) == 0 || json_array_size(cmd) > 1024)
-        return fail(field, fsize, msg, msize, "command",
-                    "must be a non-empty array of at most 1024 strings");
+        return al__spec_fail(field, fsize, msg, msize, "command",
+                             "must be a non-empty array of at most 1024 strings");
     json_array_foreach(cmd, i, v) {
         if (!json_is_string(v) || (i == 0 && json_string_length(v) == 0) ||
             strlen(json_string_value(v)) != json_string_length(v)) {
@@ -519,8 +523,8 @@ static int read_labels(const json_t *body, struct al__wspec *s, char *field, siz
     if (!labels || json_is_null(labels))
         return 0;
     if (!json_is_object(labels) || json_object_size(labels) > 64)
-        return fail(field, fsize, msg, msize, "labels",
-                    "must be an object of at most 64 key: value strings");
+        return al__spec_fail(field, fsize, msg, msize, "labels",
+                             "must be an object of at most 64 key: value strings");
     json_object_foreach((json_t *)labels, key, v) {
         if (!al__label_key_ok(key) || !json_is_string(v) ||
             !al__label_text_ok(json_string_value(v), json_string_length(v), true)) {
@@ -551,32 +555,32 @@ static int read_gpu_limit(const struct al__json *body, struct al__wspec *s,
         !al__json_is(al__json_get(body, "gpu_memory_limit_mib"), AL__JSON_NULL) &&
         al__member_int(body, "", "gpu_memory_limit_mib", false, 1, AL__MAX_GPU_MEMORY_MIB, &memory,
                        e) < 0)
-        return fail_err(field, fsize, msg, msize, e);
+        return al__spec_fail_err(field, fsize, msg, msize, e);
     if (fraction) {
         double f;
         if (al__read_number(fraction, "gpu_fraction_limit", &f, e) < 0)
-            return fail_err(field, fsize, msg, msize, e);
+            return al__spec_fail_err(field, fsize, msg, msize, e);
         if (!(f > 0.0 && f <= 1.0))
-            return fail(field, fsize, msg, msize, "gpu_fraction_limit",
-                        "must be above 0 and at most 1 (one device)");
+            return al__spec_fail(field, fsize, msg, msize, "gpu_fraction_limit",
+                                 "must be above 0 and at most 1 (one device)");
         milli = (int64_t)(f * 1000.0 + 0.5);
         if (s->gpu_milli == 0)
-            return fail(field, fsize, msg, msize, "gpu_fraction_limit",
-                        "applies to a gpu_fraction request only");
+            return al__spec_fail(field, fsize, msg, msize, "gpu_fraction_limit",
+                                 "applies to a gpu_fraction request only");
         if (milli < s->gpu_milli) {
             snprintf(text, sizeof(text), "must be at least gpu_fraction (%g)",
                      s->gpu_milli / 1000.0);
-            return fail(field, fsize, msg, msize, "gpu_fraction_limit", text);
+            return al__spec_fail(field, fsize, msg, msize, "gpu_fraction_limit", text);
         }
     }
     if (memory > 0) {
         if (s->gpu_memory_mib == 0)
-            return fail(field, fsize, msg, msize, "gpu_memory_limit_mib",
-                        "applies to a gpu_memory_mib request only");
+            return al__spec_fail(field, fsize, msg, msize, "gpu_memory_limit_mib",
+                                 "applies to a gpu_memory_mib request only");
         if (memory < s->gpu_memory_mib) {
             snprintf(text, sizeof(text), "must be at least gpu_memory_mib (%d)",
                      (int)s->gpu_memory_mib);
-            return fail(field, fsize, msg, msize, "gpu_memory_limit_mib", text);
+            return al__spec_fail(field, fsize, msg, msize, "gpu_memory_limit_mib", text);
         }
     }
     s->gpu_milli_limit = milli > s->gpu_milli ? (int32_t)milli : 0;
@@ -595,26 +599,26 @@ static int read_gpu(const struct al__json *body, struct al__wspec *s, struct al_
         al__member_int(body, "", "gpu_memory_mib", false, 0, AL__MAX_GPU_MEMORY_MIB, &memory, e) <
             0 ||
         al__member_int(body, "", "gpu_device_count", false, 1, AL__MAX_GPUS, &devices, e) < 0)
-        return fail_err(field, fsize, msg, msize, e);
+        return al__spec_fail_err(field, fsize, msg, msize, e);
     if (fraction) {
         double f;
         if (al__read_number(fraction, "gpu_fraction", &f, e) < 0)
-            return fail_err(field, fsize, msg, msize, e);
+            return al__spec_fail_err(field, fsize, msg, msize, e);
         if (!(f >= 0.0 && f < 1.0)) /* before any conversion: 1e308 fits no integer */
-            return fail(field, fsize, msg, msize, "gpu_fraction",
-                        "must be between 0.001 and 0.999");
+            return al__spec_fail(field, fsize, msg, msize, "gpu_fraction",
+                                 "must be between 0.001 and 0.999");
         milli = (int64_t)(f * 1000.0 + 0.5);
         if (f != 0 && (f < 0 || f >= 1 || milli < 1 || milli > 999))
-            return fail(field, fsize, msg, msize, "gpu_fraction",
-                        "must be between 0.001 and 0.999");
+            return al__spec_fail(field, fsize, msg, msize, "gpu_fraction",
+                                 "must be between 0.001 and 0.999");
     }
     kinds = (gpus > 0) + (milli > 0) + (memory > 0);
     if (kinds > 1)
-        return fail(field, fsize, msg, msize, "gpu",
-                    "give at most one of gpu, gpu_fraction and gpu_memory_mib");
+        return al__spec_fail(field, fsize, msg, msize, "gpu",
+                             "give at most one of gpu, gpu_fraction and gpu_memory_mib");
     if (devices > 1 && milli == 0 && memory == 0)
-        return fail(field, fsize, msg, msize, "gpu_device_count",
-                    "applies to gpu_fraction and gpu_memory_mib requests only");
+        return al__spec_fail(field, fsize, msg, msize, "gpu_device_count",
+                             "applies to gpu_fraction and gpu_memory_mib requests only");
     s->gpus = (int32_t)gpus;
     s->gpu_milli = (int32_t)milli;
     s->gpu_memory_mib = (int32_t)memory;
@@ -633,15 +637,16 @@ static int read_topology(const struct al__json *body, struct al__wspec *s,
     const char *v[3] = {NULL, NULL, NULL};
     for (int i = 0; i < 3; i++) {
         if (al__member_string(body, "", keys[i], false, &v[i], e) < 0)
-            return fail_err(field, fsize, msg, msize, e);
+            return al__spec_fail_err(field, fsize, msg, msize, e);
         if (v[i] && (strlen(v[i]) > 316 || !al__label_key_ok(v[i])))
-            return fail(field, fsize, msg, msize, keys[i],
-                        "must be a node label key (a level of a topology, or its name)");
+            return al__spec_fail(field, fsize, msg, msize, keys[i],
+                                 "must be a node label key (a level of a topology, or its name)");
     }
     if (v[0] && !v[1] && !v[2] && !al__subgroups_have_levels(s))
-        return fail(field, fsize, msg, msize, "topology",
-                    "needs required_topology_level or preferred_topology_level (of the workload "
-                    "or of a subgroup)");
+        return al__spec_fail(
+            field, fsize, msg, msize, "topology",
+            "needs required_topology_level or preferred_topology_level (of the workload "
+            "or of a subgroup)");
     s->topology = v[0] ? al__xstrdup(v[0]) : NULL;
     s->required_topology_level = v[1] ? al__xstrdup(v[1]) : NULL;
     s->preferred_topology_level = v[2] ? al__xstrdup(v[2]) : NULL;
@@ -661,25 +666,29 @@ static int read_mig(const struct al__json *body, struct al__wspec *w, char *fiel
     if (!m || al__json_is(m, AL__JSON_NULL))
         return 0;
     if (!al__json_is(m, AL__JSON_OBJECT) || m->count < 1 || m->count > AL__MIG_ASKS_MAX)
-        return fail(field, fsize, msg, msize, "mig",
-                    "must be an object of 1 to 8 MIG profiles and counts: {\"1g.10gb\": 1}");
+        return al__spec_fail(
+            field, fsize, msg, msize, "mig",
+            "must be an object of 1 to 8 MIG profiles and counts: {\"1g.10gb\": 1}");
     for (size_t i = 0; i < m->count; i++) {
         const struct al__json_member *e = &m->u.members[i];
         int64_t n = 0;
         struct al_snapshot_error err = {{0}, {0}, 0};
         if (al_mig_profile_gpus(e->key) < 0 || strlen(e->key) >= sizeof(w->migs[0].profile))
-            return fail(field, fsize, msg, msize, "mig",
-                        "not a MIG profile: give <G>g.<M>gb, G 1-7 compute slices and M GB");
+            return al__spec_fail(
+                field, fsize, msg, msize, "mig",
+                "not a MIG profile: give <G>g.<M>gb, G 1-7 compute slices and M GB");
         if (al__read_int(&e->value, "mig", 1, 4096, &n, &err) < 0)
-            return fail(field, fsize, msg, msize, "mig", "the count must be an integer 1..4096");
+            return al__spec_fail(field, fsize, msg, msize, "mig",
+                                 "the count must be an integer 1..4096");
         for (size_t j = 0; j < i; j++)
             if (strcmp(w->migs[j].profile, e->key) == 0)
-                return fail(field, fsize, msg, msize, "mig", "names a MIG profile twice");
+                return al__spec_fail(field, fsize, msg, msize, "mig", "names a MIG profile twice");
         snprintf(w->migs[i].profile, sizeof(w->migs[i].profile), "%s", e->key);
         w->migs[i].count = (int32_t)n;
     }
     if (w->gpus > 0 || w->gpu_milli > 0 || w->gpu_memory_mib > 0)
-        return fail(field, fsize, msg, msize, "mig", "ask MIG instances or GPUs, not both");
+        return al__spec_fail(field, fsize, msg, msize, "mig",
+                             "ask MIG instances or GPUs, not both");
     w->mig_profiles = (int32_t)m->count;
     qsort(w->migs, m->count, sizeof(w->migs[0]), mig_ask_cmp);
     return 0;
@@ -694,9 +703,9 @@ static int read_gang(const struct al__json *body, struct al__wspec *w, int64_t *
         return -AL_EINVAL;
     /* 0 only as the sum of subgroups' minimums (a mirrored job's may be) */
     if (*min_members == 0 && w->subgroup_count == 0)
-        return fail(field, fsize, msg, msize, "min_members", "must be >= 1");
+        return al__spec_fail(field, fsize, msg, msize, "min_members", "must be >= 1");
     if (*min_members > *workers)
-        return fail(field, fsize, msg, msize, "min_members", "must be <= workers");
+        return al__spec_fail(field, fsize, msg, msize, "min_members", "must be <= workers");
     return 0;
 }
 
@@ -742,7 +751,7 @@ static int wspec_read(const json_t *body, const struct al__json *jb, struct al__
     int64_t workers = 1, min_members = -1;
 
     if (al__check_keys(jb, "", keys, &e) < 0)
-        return fail_err(field, fsize, msg, msize, &e);
+        return al__spec_fail_err(field, fsize, msg, msize, &e);
     if (read_gpu(jb, &w, &e, field, fsize, msg, msize) < 0 ||
         read_kind(jb, &w, field, fsize, msg, msize) < 0 ||
         read_priority(jb, &w, field, fsize, msg, msize) < 0)
@@ -762,11 +771,11 @@ static int wspec_read(const json_t *body, const struct al__json *jb, struct al__
          al__member_string(jb, "", "workdir", false, &workdir, &e) < 0) ||
         (!json_is_null(json_object_get(body, "node_pool")) &&
          al__member_string(jb, "", "node_pool", false, &node_pool, &e) < 0))
-        return fail_err(field, fsize, msg, msize, &e);
+        return al__spec_fail_err(field, fsize, msg, msize, &e);
     if (read_mig(jb, &w, field, fsize, msg, msize) < 0)
         return -AL_EINVAL;
     if (node_pool && !pool_name_valid(node_pool))
-        return fail(
+        return al__spec_fail(
             field, fsize, msg, msize, "node_pool",
             "a pool name is 1-63 letters, digits, '-', '_' or '.', not \"default\" (leave it "
             "out or null for the default pool, the nodes with no pool)");
@@ -774,11 +783,12 @@ static int wspec_read(const json_t *body, const struct al__json *jb, struct al__
         read_preemption_policy(body, &w, field, fsize, msg, msize) < 0)
         return -AL_EINVAL;
     if (w.kind == AL__K_INFERENCE && w.preemptible)
-        return fail(field, fsize, msg, msize, "preemptible",
-                    "an inference workload is never preemptible: it serves requests and must not "
-                    "be interrupted (submit it as training or workspace to make it preemptible)");
+        return al__spec_fail(
+            field, fsize, msg, msize, "preemptible",
+            "an inference workload is never preemptible: it serves requests and must not "
+            "be interrupted (submit it as training or workspace to make it preemptible)");
     if (workdir && workdir[0] != '/')
-        return fail(field, fsize, msg, msize, "workdir", "must be an absolute path");
+        return al__spec_fail(field, fsize, msg, msize, "workdir", "must be an absolute path");
     if (read_time_limit(jb, body, &w, field, fsize, msg, msize) < 0 ||
         read_export(body, &w, field, fsize, msg, msize) < 0)
         return -AL_EINVAL;

@@ -32,4 +32,11 @@ bool al__label_key_ok(const char *key);
 /* al__wspec_release - frees what al__wspec_read allocated in *s. */
 void al__wspec_release(struct al__wspec *s);
 
+/* al__spec_fail - fills field and msg (a reader's refusal) and returns -AL_EINVAL;
+ * al__spec_fail_err does so from a snapshot reader's error (its path is the field). */
+struct al_snapshot_error;
+int al__spec_fail(char *field, size_t fsize, char *msg, size_t msize, const char *f, const char *m);
+int al__spec_fail_err(char *field, size_t fsize, char *msg, size_t msize,
+                      const struct al_snapshot_error *e);
+
 #endif

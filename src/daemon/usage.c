@@ -178,18 +178,6 @@ void al__usage_sample(struct allotd *d, const struct al_cluster *c, const struct
         al__usage_flush(d); /* a failed write shows in the transaction's commit */
 }
 
-/* Whether the engine will schedule c by pool: a job names a pool or a queue gives a quota per
- * pool (the engine's rule, docs/engine.md "Node pools"). */
-static bool scheduled_by_pool(const struct al_cluster *c) {
-    for (size_t j = 0; j < c->job_count; j++)
-        if (c->jobs[j].pool)
-            return true;
-    for (size_t q = 0; q < c->queue_count; q++)
-        if (c->queues[q].pool_count > 0)
-            return true;
-    return false;
-}
-
 static int queue_pool_cmp(const void *a, const void *b) {
     return strcmp(((const struct al_queue_pool *)a)->pool, ((const struct al_queue_pool *)b)->pool);
 }
@@ -223,7 +211,7 @@ static void queue_pool_usage(const struct allotd *d, struct al_queue *q) {
 }
 
 void al__usage_model(const struct allotd *d, struct al_cluster *c) {
-    if (c->config.usage_k_milli <= 0 || !scheduled_by_pool(c))
+    if (c->config.usage_k_milli <= 0 || !al_cluster_scheduled_by_pool(c))
         return;
     c->config.usage_per_pool = true;
     for (size_t q = 0; q < c->queue_count; q++)

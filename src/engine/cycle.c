@@ -279,7 +279,7 @@ void al_workspace_release(struct al_workspace *ws) {
 
 int al_cycle_run_in(struct al_workspace *ws, const struct al_cluster *cluster,
                     struct al_result *result) {
-    if (al__cluster_has_pools(cluster))
+    if (al_cluster_scheduled_by_pool(cluster))
         return al__cycle_run_pools(ws, cluster, result);
     struct al__workspace *w = ws->storage_;
     if (!w) {

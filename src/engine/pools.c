@@ -15,7 +15,7 @@
 /* Nodes' pools alone change nothing (they were labels before jobs could name one, and a
  * cluster whose workloads know no pool is one pool, as KAI with no partition label): the
  * partitions start once a job names a pool or a queue gives a quota per pool. */
-bool al__cluster_has_pools(const struct al_cluster *c) {
+bool al_cluster_scheduled_by_pool(const struct al_cluster *c) {
     for (size_t j = 0; j < c->job_count; j++)
         if (c->jobs[j].pool)
             return true;

@@ -7,10 +7,6 @@
 #include "allot/cycle.h"
 #include "util/arena.h"
 
-/* al__cluster_has_pools - whether the cluster is scheduled by pool: a job names a node pool or
- * a queue gives a quota per pool (nodes' pools alone do not count). */
-bool al__cluster_has_pools(const struct al_cluster *c);
-
 /*
  * al__cycle_run_pools - al_cycle_run for a cluster with node pools. Each pool (the default
  * pool, nodes and jobs with none, first; then by name) is a partition: its nodes, the jobs
